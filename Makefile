@@ -1,0 +1,56 @@
+# Makefile: a thin front over CMake/CTest.  The two set-up commands for a
+# fresh Debian 12 machine are `make run` and `make test` (README.md).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+DATA       ?= ./coffer-data
+LISTEN     ?= 127.0.0.1:8443
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build build-asan run test test-fast test-asan fuzz bench \
+	format clean
+
+all: build
+
+deps:
+	sh scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCF_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCF_WERROR=ON -DCF_SANITIZE=ON \
+	    -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Install, build and start the server on the embedded default.
+run: build
+	@echo "coffer: starting the server on https://$(LISTEN) (data in $(DATA))"
+	@echo "coffer: in another terminal, log in with:"
+	@echo "  ./$(BUILD)/coffer login --server https://$(LISTEN) \\"
+	@echo "      --token-file $(DATA)/bootstrap-token --ca-cert $(DATA)/tls/server.crt"
+	./$(BUILD)/coffer server --data $(DATA) --listen $(LISTEN)
+
+# Install, build and run every test: the normal build, then the whole
+# suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: build build-asan
+	scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+
+test-fast: build
+	scripts/run-tests.sh $(BUILD)
+
+# libFuzzer builds (clang); see fuzz/README.md.
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCF_FUZZ=ON -DCF_WERROR=ON \
+	    -DCF_BUILD_TESTS=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+bench: build
+	sh bench/run.sh $(BUILD)
+
+format:
+	clang-format -i src/*/*.c src/*/*.h src/*.c tests/unit/*.c fuzz/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,35 @@
+#!/bin/sh
+# scripts/deps.sh: install every build, test and benchmark dependency of
+# Coffer from Debian 12's packages.  Idempotent: safe to run twice; it
+# only calls apt-get when something is missing.
+set -eu
+
+PKGS="build-essential cmake pkg-config git
+libmicrohttpd-dev libgnutls28-dev gnutls-bin libjansson-dev
+libsqlite3-dev sqlite3 libcurl4-gnutls-dev libsodium-dev
+liboath-dev librhonabwy-dev libexpat1-dev libcmocka-dev libqrencode-dev
+clang libclang-rt-14-dev llvm
+python3 python3-pytest python3-requests python3-boto3 python3-cryptography
+curl openssl nginx-light wrk procps"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO="sudo"
+fi
+echo "deps.sh: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

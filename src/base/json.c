@@ -1,0 +1,136 @@
+/* src/base/json.c: bounded JSON parsing over jansson; see json.h. */
+#include <string.h>
+
+#include "json.h"
+#include "mem.h"
+
+static size_t
+json_depth(json_t *v, size_t limit)
+{
+	size_t		 d = 0, c, i;
+	const char	*k;
+	json_t		*m;
+
+	if (limit == 0)
+		return 1;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, m) {
+			c = json_depth(m, limit - 1);
+			if (c > d)
+				d = c;
+			if (d >= limit)
+				break;
+		}
+		return d + 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, m) {
+			c = json_depth(m, limit - 1);
+			if (c > d)
+				d = c;
+			if (d >= limit)
+				break;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+cf_err
+cf_json_parse(const void *buf, size_t len, size_t max_len, size_t max_depth,
+    json_t **out, struct cf_error *err)
+{
+	json_error_t	 jerr;
+	json_t		*v;
+
+	if (len > max_len)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "JSON body of %zu bytes exceeds the limit of %zu", len,
+		    max_len);
+	/* jansson rejects invalid UTF-8 and \u0000 by default. */
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
+	if (v == NULL) {
+		if (json_error_code(&jerr) == json_error_out_of_memory)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		return cf_error_set(err, CF_E_INPUT, "%d:%d: %s", jerr.line,
+		    jerr.column, jerr.text);
+	}
+	if (json_depth(v, max_depth + 1) > max_depth) {
+		json_decref(v);
+		return cf_error_set(err, CF_E_LIMIT,
+		    "JSON nested deeper than %zu", max_depth);
+	}
+	*out = v;
+	return CF_OK;
+}
+
+static cf_err
+get_member(const json_t *obj, const char *name, bool required, json_t **m,
+    struct cf_error *err)
+{
+	if (!json_is_object(obj))
+		return cf_error_set(err, CF_E_INPUT, "expected a JSON object");
+	*m = json_object_get(obj, name);
+	if (*m == NULL && required)
+		return cf_error_set(err, CF_E_NOTFOUND,
+		    "missing member \"%s\"", name);
+	return CF_OK;
+}
+
+cf_err
+cf_json_get_str(const json_t *obj, const char *name, bool required,
+    const char **out, struct cf_error *err)
+{
+	json_t	*m;
+	cf_err	 rc;
+
+	rc = get_member(obj, name, required, &m, err);
+	if (rc != CF_OK || m == NULL)
+		return rc;
+	if (!json_is_string(m))
+		return cf_error_set(err, CF_E_INPUT,
+		    "member \"%s\" must be a string", name);
+	*out = json_string_value(m);
+	return CF_OK;
+}
+
+cf_err
+cf_json_get_int(const json_t *obj, const char *name, bool required,
+    int64_t *out, struct cf_error *err)
+{
+	json_t	*m;
+	cf_err	 rc;
+
+	rc = get_member(obj, name, required, &m, err);
+	if (rc != CF_OK || m == NULL)
+		return rc;
+	if (!json_is_integer(m))
+		return cf_error_set(err, CF_E_INPUT,
+		    "member \"%s\" must be an integer", name);
+	*out = (int64_t)json_integer_value(m);
+	return CF_OK;
+}
+
+cf_err
+cf_json_get_bool(const json_t *obj, const char *name, bool required,
+    bool *out, struct cf_error *err)
+{
+	json_t	*m;
+	cf_err	 rc;
+
+	rc = get_member(obj, name, required, &m, err);
+	if (rc != CF_OK || m == NULL)
+		return rc;
+	if (!json_is_boolean(m))
+		return cf_error_set(err, CF_E_INPUT,
+		    "member \"%s\" must be true or false", name);
+	*out = json_is_true(m);
+	return CF_OK;
+}
+
+char *
+cf_json_dumps(const json_t *v)
+{
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}

@@ -1,0 +1,48 @@
+/* src/base/str.h: bounded parsing and string helpers. */
+#ifndef CF_BASE_STR_H
+#define CF_BASE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Parse a whole decimal string into [min, max] (OpenBSD strtonum).  No sign,
+ * no spaces, no trailing bytes.  *out is written only on success. */
+cf_err	cf_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+	    struct cf_error *err);
+/* As cf_parse_u64, for a signed value. */
+cf_err	cf_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out,
+	    struct cf_error *err);
+
+/* Parse a duration such as "90s", "15m", "12h", "30d" or a plain number of
+ * seconds, into seconds in [1, max]. */
+cf_err	cf_parse_duration(const char *s, uint64_t max, uint64_t *secs,
+	    struct cf_error *err);
+
+/* True when p[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF).  NUL bytes are rejected. */
+bool	cf_utf8_valid(const void *p, size_t len);
+
+/* Lower-case hex: out must hold 2*len+1 bytes; it is NUL-terminated. */
+void	cf_hex_encode(const void *p, size_t len, char *out);
+/* Decode exactly 2*outlen hex digits (either case) from s. */
+cf_err	cf_hex_decode(const char *s, size_t slen, void *out, size_t outlen,
+	    struct cf_error *err);
+
+/* Unpadded base64url.  Encode: out must hold cf_b64url_len(len)+1 bytes. */
+size_t	cf_b64url_len(size_t len);
+void	cf_b64url_encode(const void *p, size_t len, char *out);
+/* Decode into out (capacity outcap); *outlen is the decoded length. */
+cf_err	cf_b64url_decode(const char *s, size_t slen, void *out, size_t outcap,
+	    size_t *outlen, struct cf_error *err);
+
+/* strlcpy / strlcat semantics (always terminate, return strlen(src) / the
+ * length tried to create). */
+size_t	cf_strlcpy(char *dst, const char *src, size_t dstsize);
+size_t	cf_strlcat(char *dst, const char *src, size_t dstsize);
+
+bool	cf_str_has_prefix(const char *s, const char *prefix);
+
+#endif

@@ -1,0 +1,71 @@
+/* src/base/timeutil.c: clocks and RFC 3339 formatting; see timeutil.h. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "timeutil.h"
+
+int64_t
+cf_now_us(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t
+cf_mono_ns(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+cf_time_format(int64_t us, char out[CF_TIME_STR_LEN])
+{
+	time_t		secs = (time_t)(us / 1000000);
+	long		frac = (long)(us % 1000000);
+	struct tm	tm;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	(void)gmtime_r(&secs, &tm);
+	(void)snprintf(out, CF_TIME_STR_LEN,
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+cf_err
+cf_time_parse(const char *s, int64_t *us, struct cf_error *err)
+{
+	struct tm	tm;
+	const char	*p;
+	long		frac = 0, scale = 100000;
+	time_t		t;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return cf_error_set(err, CF_E_INPUT, "bad timestamp");
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return cf_error_set(err, CF_E_INPUT, "bad timestamp");
+		while (*p >= '0' && *p <= '9') {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+			p++;
+		}
+	}
+	if (strcmp(p, "Z") != 0)
+		return cf_error_set(err, CF_E_INPUT,
+		    "bad timestamp (UTC 'Z' required)");
+	t = timegm(&tm);
+	*us = (int64_t)t * 1000000 + frac;
+	return CF_OK;
+}

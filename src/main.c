@@ -1,0 +1,47 @@
+/* src/main.c: the single `coffer` program.  `coffer server` runs the
+ * service; every other subcommand is a client of it or an offline tool. */
+#include <stdio.h>
+#include <string.h>
+
+#include "client/client.h"
+#include "server/server.h"
+
+static void
+usage(FILE *f)
+{
+	(void)fprintf(f,
+	    "usage: coffer COMMAND [ARGS...]\n"
+	    "\n"
+	    "  server      run the Coffer service (coffer server --help)\n"
+	    "  login       save the server URL and token for later commands\n"
+	    "  ns          create, list and remove namespaces\n"
+	    "  put get head rm ls versions   single objects\n"
+	    "  push pull   whole directories\n"
+	    "  principal token grant revoke  identities and access\n"
+	    "  audit       read and verify the audit log\n"
+	    "  policy      check and evaluate Cedar policies\n"
+	    "\n"
+	    "Run `coffer COMMAND --help` for the options of a command.\n"
+	    "Documentation: docs/cli.md\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		(void)printf("coffer 0.1.0\n");
+		return 0;
+	}
+	if (strcmp(argv[1], "server") == 0)
+		return cf_server_main(argc - 1, argv + 1);
+	return cf_client_main(argc - 1, argv + 1);
+}
