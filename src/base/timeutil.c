@@ -35,9 +35,15 @@ cf_time_format(int64_t us, char out[CF_TIME_STR_LEN])
 		secs--;
 	}
 	(void)gmtime_r(&secs, &tm);
+	/* Clamp so the fields provably fit CF_TIME_STR_LEN. */
+	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+		tm.tm_year = 0;
 	(void)snprintf(out, CF_TIME_STR_LEN,
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	    "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000000u);
 }
 
 cf_err
