@@ -1,0 +1,82 @@
+/* src/audit/audit.h: the tamper-evident audit log.
+ *
+ * One JSON line per request, allowed or denied.  Each record carries the
+ * HMAC-SHA256 of its predecessor ("prev") and its own MAC ("mac") over its
+ * canonical bytes, keyed by a key derived from the master key, so editing,
+ * deleting, inserting or reordering records breaks the chain.  A signed
+ * (MAC'ed) checkpoint file, rewritten atomically after each group commit,
+ * names the last durable record, so truncating the tail is detected too.
+ * Format and fsync policy: docs/internals/AUDIT.md.
+ *
+ * SEC: cf_audit_append() returns only once the record is durable
+ * (fdatasync); concurrent appenders share one fdatasync (group commit).  If
+ * the log cannot be written, every later append fails too (the log is
+ * "broken") so that the server fails closed. */
+#ifndef CF_AUDIT_AUDIT_H
+#define CF_AUDIT_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/error.h"
+#include "crypto/crypto.h"
+
+struct cf_audit;
+
+/* One request.  All strings are NUL-terminated, may be empty, and are
+ * untrusted: the writer escapes them (JSON).  Fields longer than the
+ * writer's per-field limit (1024 bytes; the resource 2048) are truncated
+ * with a "..." marker, never rejected, so an attacker cannot avoid being
+ * logged by sending a huge value. */
+struct cf_audit_rec {
+	int64_t		 time_us;
+	const char	*request_id;
+	const char	*principal;	/* "" when unauthenticated */
+	const char	*authn;		/* "token" | "none" | "bad-token" ... */
+	bool		 mfa;
+	const char	*source;	/* client address */
+	const char	*action;	/* e.g. "object:get" */
+	const char	*resource;	/* e.g. "ns/prod-fraud/obj/model.bin" */
+	const char	*decision;	/* "allow" | "deny" */
+	const char	*reasons;	/* deciding roles/policies, comma-sep. */
+	int		 status;	/* HTTP status sent */
+	const char	*result;	/* "ok" or an error code name */
+	uint64_t	 bytes;		/* body bytes in or out */
+};
+
+/* Open or create the log in dir (DIR/audit/: audit.log, checkpoint).
+ * mac_key is copied.  On open the tail is checked against the checkpoint
+ * and the chain's last MAC is recovered; a torn last line from a crash
+ * (never acknowledged) is truncated away and reported in the log. */
+cf_err	cf_audit_open(const char *dir, const struct cf_key *mac_key,
+	    struct cf_audit **out, struct cf_error *err);
+void	cf_audit_close(struct cf_audit *a);
+
+/* Append one record and wait until it is durable.  Thread-safe; assigns
+ * seq.  Fails (and keeps failing) once an I/O error has been seen. */
+cf_err	cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
+	    uint64_t *seq, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+/* Read records with seq > after_seq, oldest first, at most limit, as
+ * parsed JSON objects (the lines as written).  cb returns non-OK to stop.
+ * With tail != 0, the last `tail` records instead. */
+typedef cf_err (*cf_audit_cb)(void *arg, json_t *rec, struct cf_error *err);
+cf_err	cf_audit_read(const char *dir, uint64_t after_seq, size_t limit,
+	    size_t tail, cf_audit_cb cb, void *arg, struct cf_error *err);
+
+/* Offline verification of DIR/audit with the key derived from the master
+ * key.  On success *count is the number of records.  On a broken chain it
+ * returns CF_E_INTEGRITY, writes the first bad record's seq (or line
+ * number, if the seq itself is unreadable) to *bad_seq and says why in
+ * err->msg ("record 17: mac mismatch (edited?)", "record 9: seq 11
+ * follows 8 (deleted or reordered?)", "log ends at 120 but checkpoint
+ * says 130 (truncated?)"). */
+cf_err	cf_audit_verify(const char *dir, const struct cf_key *mac_key,
+	    uint64_t *count, uint64_t *bad_seq, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,55 @@
+/* src/crypto/keyring.h: the master key and the sealed keyring of KEKs.
+ *
+ * The master key (32 random bytes, hex in a 0600 file) never encrypts data:
+ * it only derives (HKDF) the key that seals the keyring file and the other
+ * per-purpose keys.  The keyring file holds the key-encryption keys (KEKs),
+ * sealed with AES-256-GCM; the active KEK wraps each object version's data
+ * key (DEK).  Rotation adds a new active KEK; old KEKs stay to unwrap old
+ * DEKs until they are re-wrapped.  File formats: docs/internals/CRYPTO.md.
+ */
+#ifndef CF_CRYPTO_KEYRING_H
+#define CF_CRYPTO_KEYRING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "crypto/crypto.h"
+
+#define CF_KEK_ID_MAX		32	/* incl. NUL; ids look like "kek-1" */
+#define CF_WRAPPED_DEK_LEN	60	/* nonce 12 + key 32 + tag 16 */
+
+/* Create path (O_EXCL, mode 0600) holding a fresh random master key. */
+cf_err	cf_master_key_create(const char *path, struct cf_key **out,
+	    struct cf_error *err);
+/* Load a master key file; refuses a file readable by group or others
+ * (CF_E_INPUT, naming the mode) and anything but 64 hex digits (+ newline).
+ */
+cf_err	cf_master_key_load(const char *path, struct cf_key **out,
+	    struct cf_error *err);
+
+struct cf_keyring;
+/* Open (or with create, create with one fresh KEK) the sealed keyring at
+ * path.  master is borrowed for the call.  A wrong master key or a
+ * tampered file is CF_E_INTEGRITY. */
+cf_err	cf_keyring_open(const char *path, const struct cf_key *master,
+	    bool create, struct cf_keyring **out, struct cf_error *err);
+void	cf_keyring_close(struct cf_keyring *kr);
+
+/* Wrap dek under the active KEK with ad (the version id) bound in. */
+cf_err	cf_keyring_wrap(struct cf_keyring *kr, const struct cf_key *dek,
+	    const void *ad, size_t adlen, char kek_id[CF_KEK_ID_MAX],
+	    uint8_t wrapped[CF_WRAPPED_DEK_LEN], struct cf_error *err);
+/* Unwrap; CF_E_NOTFOUND for an unknown kek_id, CF_E_INTEGRITY on a bad tag
+ * or wrong ad. */
+cf_err	cf_keyring_unwrap(struct cf_keyring *kr, const char *kek_id,
+	    const void *ad, size_t adlen,
+	    const uint8_t wrapped[CF_WRAPPED_DEK_LEN], struct cf_key **dek,
+	    struct cf_error *err);
+/* Add a new active KEK and persist the keyring atomically. */
+cf_err	cf_keyring_rotate(struct cf_keyring *kr, struct cf_error *err);
+/* Id of the active KEK (borrowed until the next rotate). */
+const char *cf_keyring_active_id(const struct cf_keyring *kr);
+
+#endif

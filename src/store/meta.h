@@ -1,0 +1,195 @@
+/* src/store/meta.h: the metadata store (namespaces, object versions,
+ * principals, API tokens, role bindings).
+ *
+ * The embedded default is SQLite in WAL mode (meta_sqlite.c); PostgreSQL
+ * will implement the same functions later, which is why nothing here
+ * exposes SQL.  Safe to call from many threads at once: each call uses a
+ * pooled connection; every mutating call is one transaction.  Nothing in
+ * it may assume a single server process.
+ *
+ * Records are plain structs with fixed-size, NUL-terminated fields sized by
+ * the limits below; callers validate names before calling (core/names.c),
+ * and the store rejects oversize input with CF_E_INPUT rather than
+ * truncating. */
+#ifndef CF_STORE_META_H
+#define CF_STORE_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "crypto/keyring.h"
+
+#define CF_NS_NAME_MAX		64	/* S3 bucket rules: 3..63 chars */
+#define CF_ENV_MAX		16	/* "dev" | "staging" | "prod" */
+#define CF_OBJKEY_MAX		1025	/* 1024 bytes of UTF-8 + NUL */
+#define CF_VERSION_ID_LEN	32	/* hex of 16 random bytes */
+#define CF_BLOB_ID_LEN		32	/* hex of 16 random bytes */
+#define CF_SHA256_HEX_LEN	64
+#define CF_CTYPE_MAX		128
+#define CF_USERMETA_MAX		2048	/* JSON object text */
+#define CF_PRINCIPAL_MAX	64
+#define CF_ROLE_MAX		16
+#define CF_TOKEN_ID_LEN		16	/* hex of 8 random bytes */
+#define CF_DESC_MAX		128
+
+struct cf_meta;
+
+struct cf_ns_rec {
+	char	name[CF_NS_NAME_MAX];
+	char	env[CF_ENV_MAX];
+	char	created_by[CF_PRINCIPAL_MAX];
+	int64_t	created_us;
+};
+
+struct cf_version_rec {
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		ns[CF_NS_NAME_MAX];
+	char		key[CF_OBJKEY_MAX];
+	int64_t		seq;		/* assigned by the store; orders versions */
+	bool		delete_marker;	/* then no blob, size 0 */
+	char		blob_id[CF_BLOB_ID_LEN + 1];
+	uint64_t	size;
+	char		sha256[CF_SHA256_HEX_LEN + 1];
+	char		content_type[CF_CTYPE_MAX];
+	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
+	char		created_by[CF_PRINCIPAL_MAX];
+	int64_t		created_us;
+	char		kek_id[CF_KEK_ID_MAX];
+	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
+};
+
+struct cf_principal_rec {
+	int64_t	id;
+	char	name[CF_PRINCIPAL_MAX];
+	char	kind[16];		/* "user" | "service" */
+	int64_t	created_us;
+	bool	disabled;
+};
+
+struct cf_token_rec {
+	char	id[CF_TOKEN_ID_LEN + 1];	/* public id, for ls/revoke */
+	int64_t	principal_id;
+	uint8_t	hash[32];		/* SHA-256 of the whole token */
+	char	description[CF_DESC_MAX];
+	int64_t	created_us;
+	int64_t	expires_us;		/* 0: never */
+	int64_t	revoked_us;		/* 0: not revoked */
+	int64_t	last_used_us;		/* 0: never used */
+};
+
+struct cf_binding_rec {
+	int64_t	principal_id;
+	char	principal[CF_PRINCIPAL_MAX];
+	char	role[CF_ROLE_MAX];	/* reader | writer | owner | admin */
+	char	ns[CF_NS_NAME_MAX];	/* "" for a global binding */
+};
+
+/* Open or create the store at path (SQLite file; -wal/-shm beside it),
+ * creating or migrating the schema. */
+cf_err	cf_meta_open(const char *path, struct cf_meta **out,
+	    struct cf_error *err);
+void	cf_meta_close(struct cf_meta *m);
+
+/* --- namespaces --- */
+/* CF_E_CONFLICT if it exists. */
+cf_err	cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
+	    struct cf_error *err);
+cf_err	cf_meta_ns_get(struct cf_meta *m, const char *name,
+	    struct cf_ns_rec *out, struct cf_error *err);
+/* Calls cb for each namespace in name order; a non-OK return from cb stops
+ * the walk and is returned. */
+typedef cf_err (*cf_ns_cb)(void *arg, const struct cf_ns_rec *ns,
+    struct cf_error *err);
+cf_err	cf_meta_ns_list(struct cf_meta *m, cf_ns_cb cb, void *arg,
+	    struct cf_error *err);
+/* Delete a namespace that has no live object (CF_E_CONFLICT otherwise).
+ * Its remaining old versions and delete markers are removed with it, and
+ * their blob ids are reported through blob_cb (so the caller can delete
+ * the blobs after the commit); its bindings are removed too. */
+typedef cf_err (*cf_blobid_cb)(void *arg, const char *blob_id,
+    struct cf_error *err);
+cf_err	cf_meta_ns_delete(struct cf_meta *m, const char *name,
+	    cf_blobid_cb blob_cb, void *arg, struct cf_error *err);
+
+/* --- object versions --- */
+/* Insert a version (or delete marker); v->seq is ignored and assigned.
+ * CF_E_NOTFOUND if the namespace does not exist, CF_E_CONFLICT on a
+ * duplicate version id. */
+cf_err	cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
+	    struct cf_error *err);
+/* version_id NULL: the latest version of (ns, key), which may be a delete
+ * marker (the caller decides what that means).  CF_E_NOTFOUND if none. */
+cf_err	cf_meta_version_get(struct cf_meta *m, const char *ns, const char *key,
+	    const char *version_id, struct cf_version_rec *out,
+	    struct cf_error *err);
+typedef cf_err (*cf_version_cb)(void *arg, const struct cf_version_rec *v,
+    struct cf_error *err);
+/* All versions of one key, newest first. */
+cf_err	cf_meta_version_list(struct cf_meta *m, const char *ns,
+	    const char *key, cf_version_cb cb, void *arg, struct cf_error *err);
+
+/* List live objects (latest version not a delete marker) of ns whose key
+ * starts with prefix, in key byte order, after start_after (exclusive;
+ * "" from the start), S3-style: with a non-empty delimiter, keys that
+ * contain it after the prefix are rolled into one common prefix each
+ * (reported through prefix_cb, once).  At most max_items entries (objects
+ * plus prefixes); *truncated tells whether more follow and next_after
+ * (CF_OBJKEY_MAX) is then the value to pass as start_after. */
+typedef cf_err (*cf_prefix_cb)(void *arg, const char *prefix,
+    struct cf_error *err);
+cf_err	cf_meta_object_list(struct cf_meta *m, const char *ns,
+	    const char *prefix, const char *delimiter, const char *start_after,
+	    size_t max_items, cf_version_cb obj_cb, cf_prefix_cb prefix_cb,
+	    void *arg, bool *truncated, char next_after[CF_OBJKEY_MAX],
+	    struct cf_error *err);
+
+/* --- principals --- */
+/* p->id and created are assigned; CF_E_CONFLICT if the name exists. */
+cf_err	cf_meta_principal_create(struct cf_meta *m, struct cf_principal_rec *p,
+	    struct cf_error *err);
+cf_err	cf_meta_principal_get(struct cf_meta *m, const char *name,
+	    struct cf_principal_rec *out, struct cf_error *err);
+cf_err	cf_meta_principal_get_id(struct cf_meta *m, int64_t id,
+	    struct cf_principal_rec *out, struct cf_error *err);
+typedef cf_err (*cf_principal_cb)(void *arg, const struct cf_principal_rec *p,
+    struct cf_error *err);
+cf_err	cf_meta_principal_list(struct cf_meta *m, cf_principal_cb cb,
+	    void *arg, struct cf_error *err);
+size_t	cf_meta_principal_count(struct cf_meta *m);
+
+/* --- API tokens (only SHA-256 hashes are stored) --- */
+cf_err	cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
+	    struct cf_error *err);
+/* Look up by hash (the hash of a 256-bit random token is itself
+ * unguessable, so an indexed lookup leaks nothing useful). */
+cf_err	cf_meta_token_find(struct cf_meta *m, const uint8_t hash[32],
+	    struct cf_token_rec *out, struct cf_error *err);
+cf_err	cf_meta_token_get(struct cf_meta *m, const char *id,
+	    struct cf_token_rec *out, struct cf_error *err);
+cf_err	cf_meta_token_touch(struct cf_meta *m, const char *id, int64_t now_us,
+	    struct cf_error *err);
+/* CF_E_NOTFOUND for an unknown id; revoking twice keeps the first time. */
+cf_err	cf_meta_token_revoke(struct cf_meta *m, const char *id, int64_t now_us,
+	    struct cf_error *err);
+typedef cf_err (*cf_token_cb)(void *arg, const struct cf_token_rec *t,
+    struct cf_error *err);
+/* principal_id < 0: every token. */
+cf_err	cf_meta_token_list(struct cf_meta *m, int64_t principal_id,
+	    cf_token_cb cb, void *arg, struct cf_error *err);
+
+/* --- role bindings (ns "" = global) --- */
+/* Idempotent. */
+cf_err	cf_meta_binding_add(struct cf_meta *m, int64_t principal_id,
+	    const char *role, const char *ns, struct cf_error *err);
+/* CF_E_NOTFOUND if there was no such binding. */
+cf_err	cf_meta_binding_remove(struct cf_meta *m, int64_t principal_id,
+	    const char *role, const char *ns, struct cf_error *err);
+typedef cf_err (*cf_binding_cb)(void *arg, const struct cf_binding_rec *b,
+    struct cf_error *err);
+/* principal_id < 0: all bindings; ns NULL: any namespace. */
+cf_err	cf_meta_binding_list(struct cf_meta *m, int64_t principal_id,
+	    const char *ns, cf_binding_cb cb, void *arg, struct cf_error *err);
+
+#endif
