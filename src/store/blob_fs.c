@@ -1,0 +1,796 @@
+/* src/store/blob_fs.c: the filesystem blob store (blob.h).
+ *
+ *   DIR/blobs/<first 2 hex>/<32 hex id>	committed blobs, 0600
+ *   DIR/blobs/tmp/<32 hex>.tmp		blobs being written
+ *   DIR/blobs/.lock			flock: shared while a store is open
+ *
+ * A writer owns one aligned buffer of BUF_SIZE bytes, taken from a small
+ * per-store pool and reused, and writes whole buffers with O_DIRECT where
+ * the filesystem allows it.  A long upload therefore neither grows the
+ * page cache nor keeps touching fresh memory (issue 2, item 11: memory
+ * given back to the host costs 0.4-0.8 GB/s to fault in again).  Where
+ * O_DIRECT is refused (tmpfs, some network filesystems) writes are
+ * buffered and each written range is pushed out with sync_file_range and
+ * dropped with posix_fadvise(DONTNEED), which bounds the page cache the
+ * same way.
+ *
+ * Commit = write the tail, fsync, rename into place (never replacing),
+ * fsync the target directory.  Until the rename nothing is visible under
+ * the id; a crash leaves at most a temporary file, removed at the next
+ * open.  Details: docs/internals/STORE.md. */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "crypto/crypto.h"
+#include "store/blob.h"
+#include "store/store_int.h"
+
+#define BUF_SIZE	(4u << 20)	/* the writer's reused buffer */
+#define BUF_ALIGN	4096u		/* O_DIRECT: covers 512 and 4K sectors */
+#define POOL_BUFS	4		/* idle buffers kept per store */
+#define TMP_SUFFIX	".tmp"
+#define TMPNAME_LEN	(CF_BLOB_ID_LEN + sizeof(TMP_SUFFIX))	/* + NUL */
+#define RELPATH_LEN	(3 + CF_BLOB_ID_LEN + 1)	/* "ab/" id NUL */
+
+struct cf_blobstore {
+	char		*root;		/* DIR/blobs, for messages */
+	int		 dfd;		/* DIR/blobs */
+	int		 tfd;		/* DIR/blobs/tmp */
+	int		 lockfd;	/* DIR/blobs/.lock */
+	pthread_mutex_t	 mu;		/* guards bufs */
+	void		*bufs[POOL_BUFS];	/* raw pointers (see buf_get) */
+	size_t		 nbufs;
+};
+
+struct cf_blob_writer {
+	struct cf_blobstore	*bs;
+	int			 fd;		/* -1 once closed */
+	bool			 direct;	/* fd has O_DIRECT */
+	void			*raw;		/* buffer as allocated */
+	uint8_t			*buf;		/* raw aligned to BUF_ALIGN */
+	size_t			 fill;
+	uint64_t		 off;		/* bytes in the file */
+	uint64_t		 started;	/* buffered: writeback begun */
+	uint64_t		 dropped;	/* buffered: evicted up to */
+	cf_err			 failed;	/* sticky: CF_OK while healthy */
+	char			 id[CF_BLOB_ID_LEN + 1];
+	char			 tmpname[TMPNAME_LEN];
+};
+
+struct cf_blob_reader {
+	int		fd;
+	uint64_t	size;
+};
+
+/* --- test hooks (store_int.h) --- */
+
+static unsigned int	fault_after[CF_BLOB_FAULT__COUNT];
+static int		fault_errno[CF_BLOB_FAULT__COUNT];
+static bool		no_direct;
+
+void
+cf_blob_test_fail_io(enum cf_blob_fault op, unsigned int after, int errnum)
+{
+	if ((unsigned int)op >= CF_BLOB_FAULT__COUNT)
+		return;
+	fault_after[op] = after;
+	fault_errno[op] = errnum;
+}
+
+void
+cf_blob_test_reset_faults(void)
+{
+	memset(fault_after, 0, sizeof(fault_after));
+}
+
+void
+cf_blob_test_no_direct(bool on)
+{
+	no_direct = on;
+}
+
+bool
+cf_blob_writer_direct(const struct cf_blob_writer *w)
+{
+	return w->direct;
+}
+
+size_t
+cf_blob_buffer_size(void)
+{
+	return BUF_SIZE;
+}
+
+/* True when an injected fault fires now (errno is then set). */
+static bool
+fault(enum cf_blob_fault op)
+{
+	if (fault_after[op] == 0)
+		return false;
+	if (--fault_after[op] != 0)
+		return false;
+	errno = fault_errno[op];
+	return true;
+}
+
+/* --- helpers --- */
+
+/* SEC: blob ids are exactly 32 lower-case hex digits.  They are made by
+ * the store, never by users, but everything that turns an id into a path
+ * checks it first, so no id can name another file. */
+static bool
+id_valid(const char *id)
+{
+	size_t	i;
+
+	if (id == NULL)
+		return false;
+	for (i = 0; i < CF_BLOB_ID_LEN; i++) {
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	}
+	return id[CF_BLOB_ID_LEN] == '\0';
+}
+
+static void
+relpath(const char *id, char out[RELPATH_LEN])
+{
+	(void)snprintf(out, RELPATH_LEN, "%.2s/%s", id, id);
+}
+
+/* mkdirat that accepts an existing directory; *created tells. */
+static cf_err
+ensure_dir(int dirfd, const char *name, const char *what, bool *created,
+    struct cf_error *err)
+{
+	*created = false;
+	if (mkdirat(dirfd, name, 0700) == 0) {
+		*created = true;
+		return CF_OK;
+	}
+	if (errno == EEXIST)
+		return CF_OK;
+	return cf_error_sys(err, CF_E_IO, "blob: mkdir %s", what);
+}
+
+static cf_err
+sync_fd(int fd, const char *what, struct cf_error *err)
+{
+	if (fault(CF_BLOB_FAULT_FSYNC) || fsync(fd) == -1)
+		return cf_error_sys(err, CF_E_IO, "blob: fsync %s", what);
+	return CF_OK;
+}
+
+static void
+buf_put(struct cf_blobstore *bs, void *raw)
+{
+	if (raw == NULL)
+		return;
+	(void)pthread_mutex_lock(&bs->mu);
+	if (bs->nbufs < POOL_BUFS) {
+		bs->bufs[bs->nbufs++] = raw;
+		raw = NULL;
+	}
+	(void)pthread_mutex_unlock(&bs->mu);
+	cf_free(raw);
+}
+
+/* A buffer from the pool, or a new one.  Allocated through cf_malloc
+ * (so allocation-failure tests reach it) and aligned by hand. */
+static cf_err
+buf_get(struct cf_blobstore *bs, void **raw, uint8_t **aligned,
+    struct cf_error *err)
+{
+	void		*p = NULL;
+	uintptr_t	 u;
+
+	(void)pthread_mutex_lock(&bs->mu);
+	if (bs->nbufs > 0)
+		p = bs->bufs[--bs->nbufs];
+	(void)pthread_mutex_unlock(&bs->mu);
+	if (p == NULL) {
+		p = cf_malloc(BUF_SIZE + BUF_ALIGN);
+		if (p == NULL)
+			return cf_error_set(err, CF_E_NOMEM,
+			    "blob: out of memory");
+	}
+	u = ((uintptr_t)p + BUF_ALIGN - 1) & ~(uintptr_t)(BUF_ALIGN - 1);
+	*raw = p;
+	*aligned = (uint8_t *)u;
+	return CF_OK;
+}
+
+/* Remove every temporary file left by a crash. */
+static cf_err
+clean_tmp(struct cf_blobstore *bs, struct cf_error *err)
+{
+	DIR		*d = NULL;
+	struct dirent	*de;
+	int		 fd;
+	cf_err		 rc = CF_OK;
+
+	fd = dup(bs->tfd);
+	if (fd == -1)
+		return cf_error_sys(err, CF_E_IO, "blob: dup");
+	d = fdopendir(fd);
+	if (d == NULL) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: opendir %s/tmp",
+		    bs->root);
+		(void)close(fd);
+		return rc;
+	}
+	rewinddir(d);
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0)
+				rc = cf_error_sys(err, CF_E_IO,
+				    "blob: readdir %s/tmp", bs->root);
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		/* Not recursive: only our own flat temporary files. */
+		if (unlinkat(bs->tfd, de->d_name, 0) == -1 &&
+		    errno != ENOENT && errno != EISDIR && errno != EPERM) {
+			rc = cf_error_sys(err, CF_E_IO,
+			    "blob: unlink stale temporary file");
+			break;
+		}
+	}
+	(void)closedir(d);
+	return rc;
+}
+
+/* --- store --- */
+
+cf_err
+cf_blobstore_open(const char *dir, struct cf_blobstore **out,
+    struct cf_error *err)
+{
+	struct cf_blobstore	*bs = NULL;
+	int			 top = -1;
+	bool			 mu = false, made = false, made2 = false;
+	cf_err			 rc;
+
+	if (dir == NULL || out == NULL)
+		return cf_error_set(err, CF_E_INVAL, "blob: NULL argument");
+	bs = cf_calloc(1, sizeof(*bs));
+	if (bs == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
+	bs->dfd = bs->tfd = bs->lockfd = -1;
+	bs->root = cf_malloc(strlen(dir) + sizeof("/blobs"));
+	if (bs->root == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
+		goto out;
+	}
+	(void)snprintf(bs->root, strlen(dir) + sizeof("/blobs"), "%s/blobs",
+	    dir);
+	if (pthread_mutex_init(&bs->mu, NULL) != 0) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "blob: mutex init");
+		goto out;
+	}
+	mu = true;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: mkdir %s", dir);
+		goto out;
+	}
+	top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: open %s", dir);
+		goto out;
+	}
+	rc = ensure_dir(top, "blobs", bs->root, &made, err);
+	if (rc != CF_OK)
+		goto out;
+	if (made) {
+		rc = sync_fd(top, dir, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	bs->dfd = openat(top, "blobs", O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (bs->dfd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: open %s", bs->root);
+		goto out;
+	}
+	rc = ensure_dir(bs->dfd, "tmp", "blobs/tmp", &made2, err);
+	if (rc != CF_OK)
+		goto out;
+	bs->tfd = openat(bs->dfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (bs->tfd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: open %s/tmp", bs->root);
+		goto out;
+	}
+	bs->lockfd = openat(bs->dfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (bs->lockfd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: open %s/.lock",
+		    bs->root);
+		goto out;
+	}
+	/* Stale temporary files may be removed only when no other store
+	 * (in this or another process) has the directory open: theirs may
+	 * be uploads in flight.  Each open store holds a shared lock; the
+	 * one that gets it exclusively is alone and cleans up. */
+	if (flock(bs->lockfd, LOCK_EX | LOCK_NB) == 0) {
+		rc = clean_tmp(bs, err);
+		if (rc != CF_OK)
+			goto out;
+	} else if (errno != EWOULDBLOCK) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: flock");
+		goto out;
+	}
+	if (flock(bs->lockfd, LOCK_SH) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: flock");
+		goto out;
+	}
+	if (made2) {
+		rc = sync_fd(bs->dfd, bs->root, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	*out = bs;
+	bs = NULL;
+	rc = CF_OK;
+out:
+	if (top != -1)
+		(void)close(top);
+	if (bs != NULL) {
+		if (bs->lockfd != -1)
+			(void)close(bs->lockfd);
+		if (bs->tfd != -1)
+			(void)close(bs->tfd);
+		if (bs->dfd != -1)
+			(void)close(bs->dfd);
+		if (mu)
+			(void)pthread_mutex_destroy(&bs->mu);
+		cf_free(bs->root);
+		cf_free(bs);
+	}
+	return rc;
+}
+
+void
+cf_blobstore_close(struct cf_blobstore *bs)
+{
+	size_t	i;
+
+	if (bs == NULL)
+		return;
+	for (i = 0; i < bs->nbufs; i++)
+		cf_free(bs->bufs[i]);
+	(void)close(bs->lockfd);	/* releases the shared lock */
+	(void)close(bs->tfd);
+	(void)close(bs->dfd);
+	(void)pthread_mutex_destroy(&bs->mu);
+	cf_free(bs->root);
+	cf_free(bs);
+}
+
+/* --- writer --- */
+
+static int
+tmp_open(struct cf_blobstore *bs, const char *name, bool direct)
+{
+	int	flags;
+
+	if (fault(CF_BLOB_FAULT_OPEN))
+		return -1;
+	/* SEC: O_EXCL and O_NOFOLLOW: never reuse or follow an existing
+	 * name; 0600: ciphertext is still nobody else's business. */
+	flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+	if (direct)
+		flags |= O_DIRECT;
+	return openat(bs->tfd, name, flags, 0600);
+}
+
+/* Stop using O_DIRECT on w->fd (for an unaligned tail or length). */
+static cf_err
+drop_direct(struct cf_blob_writer *w, struct cf_error *err)
+{
+	int	fl;
+
+	if (!w->direct)
+		return CF_OK;
+	fl = fcntl(w->fd, F_GETFL);
+	if (fl == -1 || fcntl(w->fd, F_SETFL, fl & ~O_DIRECT) == -1)
+		return cf_error_sys(err, CF_E_IO, "blob: fcntl");
+	w->direct = false;
+	return CF_OK;
+}
+
+static cf_err
+write_all(struct cf_blob_writer *w, const uint8_t *p, size_t n,
+    struct cf_error *err)
+{
+	ssize_t	r;
+	cf_err	rc;
+
+	while (n > 0) {
+		if (fault(CF_BLOB_FAULT_WRITE))
+			r = -1;
+		else if (n > 1 && fault(CF_BLOB_FAULT_SHORT))
+			r = write(w->fd, p, n / 2);
+		else
+			r = write(w->fd, p, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EINVAL && w->direct) {
+			/* The filesystem refused this direct write. */
+			rc = drop_direct(w, err);
+			if (rc != CF_OK)
+				return rc;
+			continue;
+		}
+		if (r == -1)
+			return cf_error_sys(err, CF_E_IO, "blob: write");
+		if (r == 0)
+			return cf_error_set(err, CF_E_IO,
+			    "blob: write made no progress");
+		p += r;
+		n -= (size_t)r;
+		w->off += (uint64_t)r;
+		/* A short direct write leaves the rest unaligned. */
+		if (n > 0) {
+			rc = drop_direct(w, err);
+			if (rc != CF_OK)
+				return rc;
+		}
+	}
+	return CF_OK;
+}
+
+/* Buffered mode: start writeback of the range just written, then wait for
+ * the previous range and drop it from the page cache, so the cache holds
+ * at most about two buffers of this blob.  Errors here are not final:
+ * fsync at commit reports any failed writeback. */
+static void
+writeback(struct cf_blob_writer *w)
+{
+	if (w->off > w->started)
+		(void)sync_file_range(w->fd, (off_t)w->started,
+		    (off_t)(w->off - w->started), SYNC_FILE_RANGE_WRITE);
+	if (w->started > w->dropped) {
+		(void)sync_file_range(w->fd, (off_t)w->dropped,
+		    (off_t)(w->started - w->dropped),
+		    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+		    SYNC_FILE_RANGE_WAIT_AFTER);
+		(void)posix_fadvise(w->fd, (off_t)w->dropped,
+		    (off_t)(w->started - w->dropped), POSIX_FADV_DONTNEED);
+		w->dropped = w->started;
+	}
+	w->started = w->off;
+}
+
+/* Release the file, the temporary name and the buffer. */
+static void
+writer_discard(struct cf_blob_writer *w)
+{
+	if (w->fd != -1) {
+		(void)close(w->fd);
+		w->fd = -1;
+	}
+	if (w->tmpname[0] != '\0') {
+		(void)unlinkat(w->bs->tfd, w->tmpname, 0);
+		w->tmpname[0] = '\0';
+	}
+	buf_put(w->bs, w->raw);
+	w->raw = NULL;
+	w->buf = NULL;
+}
+
+/* Record a failure: the temporary data goes at once (an ENOSPC upload
+ * should not keep holding the space), and every later call fails. */
+static cf_err
+writer_fail(struct cf_blob_writer *w, cf_err rc)
+{
+	w->failed = rc;
+	writer_discard(w);
+	return rc;
+}
+
+cf_err
+cf_blob_create(struct cf_blobstore *bs, struct cf_blob_writer **out,
+    struct cf_error *err)
+{
+	struct cf_blob_writer	*w = NULL;
+	uint8_t			 rnd[32];
+	cf_err			 rc;
+
+	if (bs == NULL || out == NULL)
+		return cf_error_set(err, CF_E_INVAL, "blob: NULL argument");
+	w = cf_calloc(1, sizeof(*w));
+	if (w == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
+	w->bs = bs;
+	w->fd = -1;
+	rc = cf_random(rnd, sizeof(rnd), err);
+	if (rc != CF_OK)
+		goto out;
+	cf_hex_encode(rnd, CF_BLOB_ID_LEN / 2, w->id);
+	cf_hex_encode(rnd + CF_BLOB_ID_LEN / 2, CF_BLOB_ID_LEN / 2,
+	    w->tmpname);
+	(void)cf_strlcat(w->tmpname, TMP_SUFFIX, sizeof(w->tmpname));
+	rc = buf_get(bs, &w->raw, &w->buf, err);
+	if (rc != CF_OK)
+		goto out;
+
+	w->direct = !no_direct;
+	w->fd = tmp_open(bs, w->tmpname, w->direct);
+	if (w->fd == -1 && w->direct && errno == EINVAL) {
+		/* No O_DIRECT here (tmpfs...).  The failed open may have
+		 * created the file: it is our random name, remove it. */
+		(void)unlinkat(bs->tfd, w->tmpname, 0);
+		w->direct = false;
+		w->fd = tmp_open(bs, w->tmpname, false);
+	}
+	if (w->fd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: create %s/tmp/%s",
+		    bs->root, w->tmpname);
+		w->tmpname[0] = '\0';	/* not ours to unlink */
+		goto out;
+	}
+	*out = w;
+	w = NULL;
+out:
+	if (w != NULL) {
+		writer_discard(w);
+		cf_free(w);
+	}
+	return rc;
+}
+
+cf_err
+cf_blob_write(void *arg, const void *p, size_t len, struct cf_error *err)
+{
+	struct cf_blob_writer	*w = arg;
+	const uint8_t		*src = p;
+	size_t			 n;
+	cf_err			 rc;
+
+	if (w == NULL || (p == NULL && len > 0))
+		return cf_error_set(err, CF_E_INVAL, "blob: NULL argument");
+	if (w->failed != CF_OK)
+		return cf_error_set(err, w->failed,
+		    "blob: writer failed earlier");
+	while (len > 0) {
+		n = BUF_SIZE - w->fill;
+		if (n > len)
+			n = len;
+		memcpy(w->buf + w->fill, src, n);
+		w->fill += n;
+		src += n;
+		len -= n;
+		if (w->fill < BUF_SIZE)
+			break;
+		rc = write_all(w, w->buf, w->fill, err);
+		if (rc != CF_OK)
+			return writer_fail(w, rc);
+		w->fill = 0;
+		if (!w->direct)
+			writeback(w);
+	}
+	return CF_OK;
+}
+
+cf_err
+cf_blob_commit(struct cf_blob_writer *w, char id[CF_BLOB_ID_LEN + 1],
+    struct cf_error *err)
+{
+	char	 path[RELPATH_LEN], shard[3];
+	int	 sfd = -1;
+	bool	 made = false, renamed = false;
+	cf_err	 rc;
+
+	if (w == NULL)
+		return cf_error_set(err, CF_E_INVAL, "blob: NULL writer");
+	shard[0] = w->id[0];
+	shard[1] = w->id[1];
+	shard[2] = '\0';
+	if (w->failed != CF_OK) {
+		rc = cf_error_set(err, w->failed,
+		    "blob: writer failed earlier");
+		goto out;
+	}
+	if (w->fill > 0) {
+		if (w->fill % BUF_ALIGN != 0) {
+			rc = drop_direct(w, err);
+			if (rc != CF_OK)
+				goto out;
+		}
+		rc = write_all(w, w->buf, w->fill, err);
+		if (rc != CF_OK)
+			goto out;
+		w->fill = 0;
+	}
+	rc = sync_fd(w->fd, "blob", err);
+	if (rc != CF_OK)
+		goto out;
+	if (close(w->fd) == -1) {
+		w->fd = -1;
+		rc = cf_error_sys(err, CF_E_IO, "blob: close");
+		goto out;
+	}
+	w->fd = -1;
+
+	/* A new shard directory must itself be durable in blobs/. */
+	rc = ensure_dir(w->bs->dfd, shard, "shard", &made, err);
+	if (rc != CF_OK)
+		goto out;
+	if (made) {
+		rc = sync_fd(w->bs->dfd, w->bs->root, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	relpath(w->id, path);
+	/* SEC: RENAME_NOREPLACE: a committed blob is never overwritten. */
+	if (fault(CF_BLOB_FAULT_RENAME) || renameat2(w->bs->tfd, w->tmpname,
+	    w->bs->dfd, path, RENAME_NOREPLACE) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: rename into %s",
+		    w->bs->root);
+		goto out;
+	}
+	renamed = true;
+	w->tmpname[0] = '\0';
+	sfd = openat(w->bs->dfd, shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (sfd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: open shard");
+		goto out;
+	}
+	rc = sync_fd(sfd, "shard directory", err);
+	if (rc != CF_OK)
+		goto out;
+	(void)cf_strlcpy(id, w->id, CF_BLOB_ID_LEN + 1);
+out:
+	if (sfd != -1)
+		(void)close(sfd);
+	/* Not durable, so not committed: take the blob back. */
+	if (rc != CF_OK && renamed)
+		(void)unlinkat(w->bs->dfd, path, 0);
+	writer_discard(w);
+	cf_free(w);
+	return rc;
+}
+
+void
+cf_blob_abort(struct cf_blob_writer *w)
+{
+	if (w == NULL)
+		return;
+	writer_discard(w);
+	cf_free(w);
+}
+
+/* --- reader --- */
+
+cf_err
+cf_blob_open(struct cf_blobstore *bs, const char *id,
+    struct cf_blob_reader **out, struct cf_error *err)
+{
+	struct cf_blob_reader	*r = NULL;
+	struct stat		 sb;
+	char			 path[RELPATH_LEN];
+	int			 fd = -1;
+	cf_err			 rc = CF_OK;
+
+	if (bs == NULL || out == NULL)
+		return cf_error_set(err, CF_E_INVAL, "blob: NULL argument");
+	if (!id_valid(id))
+		return cf_error_set(err, CF_E_INPUT, "blob: malformed id");
+	relpath(id, path);
+	fd = openat(bs->dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			rc = cf_error_set(err, CF_E_NOTFOUND,
+			    "blob: no such blob %s", id);
+		else
+			rc = cf_error_sys(err, CF_E_IO, "blob: open %s", id);
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: stat %s", id);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size < 0) {
+		rc = cf_error_set(err, CF_E_INTEGRITY,
+		    "blob: %s is not a regular file", id);
+		goto out;
+	}
+	r = cf_malloc(sizeof(*r));
+	if (r == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
+		goto out;
+	}
+	r->fd = fd;
+	r->size = (uint64_t)sb.st_size;
+	fd = -1;
+	*out = r;
+out:
+	if (fd != -1)
+		(void)close(fd);
+	return rc;
+}
+
+uint64_t
+cf_blob_size(const struct cf_blob_reader *r)
+{
+	return r->size;
+}
+
+cf_err
+cf_blob_pread(void *arg, void *buf, size_t len, uint64_t off,
+    struct cf_error *err)
+{
+	struct cf_blob_reader	*r = arg;
+	uint8_t			*p = buf;
+	ssize_t			 n;
+
+	if (r == NULL || (buf == NULL && len > 0))
+		return cf_error_set(err, CF_E_INVAL, "blob: NULL argument");
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+		return cf_error_set(err, CF_E_INTEGRITY,
+		    "blob: read beyond any blob");
+	while (len > 0) {
+		n = pread(r->fd, p, len, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return cf_error_sys(err, CF_E_IO, "blob: read");
+		if (n == 0)
+			return cf_error_set(err, CF_E_INTEGRITY,
+			    "blob: shorter than expected");
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return CF_OK;
+}
+
+void
+cf_blob_close(struct cf_blob_reader *r)
+{
+	if (r == NULL)
+		return;
+	(void)close(r->fd);
+	cf_free(r);
+}
+
+cf_err
+cf_blob_delete(struct cf_blobstore *bs, const char *id, struct cf_error *err)
+{
+	char	path[RELPATH_LEN];
+
+	if (bs == NULL)
+		return cf_error_set(err, CF_E_INVAL, "blob: NULL store");
+	if (!id_valid(id))
+		return cf_error_set(err, CF_E_INPUT, "blob: malformed id");
+	relpath(id, path);
+	if (unlinkat(bs->dfd, path, 0) == -1) {
+		if (errno == ENOENT)
+			return cf_error_set(err, CF_E_NOTFOUND,
+			    "blob: no such blob %s", id);
+		return cf_error_sys(err, CF_E_IO, "blob: unlink %s", id);
+	}
+	return CF_OK;
+}

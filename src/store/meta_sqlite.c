@@ -1,0 +1,2136 @@
+/* src/store/meta_sqlite.c: the metadata store (meta.h) on SQLite.
+ *
+ * One database file in WAL mode with synchronous=FULL, so a version that
+ * was acknowledged survives SIGKILL and power loss.  A small pool of
+ * connections lets many server threads call at once: under WAL, readers
+ * run in parallel with each other and with the one writer; writers are
+ * serialized by SQLite (BEGIN IMMEDIATE takes the write lock up front, so
+ * a write transaction never fails half-way on a lock upgrade).  Every
+ * statement is prepared once per connection and cached.
+ *
+ * Object keys are stored as BLOBs and compared bytewise; listings use
+ * range comparisons only (never LIKE/GLOB, whose case folding and
+ * wildcards would be wrong for arbitrary keys).  The table `live` holds
+ * the latest version of each key whose latest version is not a delete
+ * marker, so a listing page is an index range scan with seeks past
+ * rolled-up common prefixes.  Schema, durability and the listing
+ * algorithm: docs/internals/STORE.md. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "store/meta.h"
+#include "store/store_int.h"
+
+#define POOL_MAX	16		/* connections, at most */
+#define BUSY_MS		10000		/* wait this long for the write lock */
+#define KEY_MAX		(CF_OBJKEY_MAX - 1)	/* 1024 bytes */
+
+/* Schema migrations: migrations[i] takes user_version i to i + 1.  Append
+ * only; never edit a released step. */
+static const char *const migrations[] = {
+	/* 0 -> 1: the initial schema. */
+	"CREATE TABLE namespaces ("
+	"  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name        TEXT NOT NULL UNIQUE,"
+	"  env         TEXT NOT NULL,"
+	"  created_by  TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL"
+	");"
+	"CREATE TABLE versions ("
+	"  seq           INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  version_id    TEXT NOT NULL UNIQUE,"
+	"  ns_id         INTEGER NOT NULL REFERENCES namespaces(id),"
+	"  key           BLOB NOT NULL CHECK (typeof(key) = 'blob'),"
+	"  delete_marker INTEGER NOT NULL CHECK (delete_marker IN (0, 1)),"
+	"  blob_id       TEXT NOT NULL,"
+	"  size          INTEGER NOT NULL CHECK (size >= 0),"
+	"  sha256        TEXT NOT NULL,"
+	"  content_type  TEXT NOT NULL,"
+	"  user_meta     TEXT NOT NULL,"
+	"  created_by    TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  kek_id        TEXT NOT NULL,"
+	"  wrapped_dek   BLOB NOT NULL"
+	");"
+	"CREATE INDEX versions_by_key ON versions(ns_id, key, seq);"
+	/* The latest version of each key whose latest is not a marker. */
+	"CREATE TABLE live ("
+	"  ns_id  INTEGER NOT NULL REFERENCES namespaces(id),"
+	"  key    BLOB NOT NULL CHECK (typeof(key) = 'blob'),"
+	"  seq    INTEGER NOT NULL,"
+	"  PRIMARY KEY (ns_id, key)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE principals ("
+	"  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name        TEXT NOT NULL UNIQUE,"
+	"  kind        TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL,"
+	"  disabled    INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE tokens ("
+	"  id            TEXT PRIMARY KEY,"
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id),"
+	"  hash          BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  description   TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  expires_us    INTEGER NOT NULL,"
+	"  revoked_us    INTEGER NOT NULL,"
+	"  last_used_us  INTEGER NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX tokens_by_hash ON tokens(hash);"
+	"CREATE INDEX tokens_by_principal ON tokens(principal_id);"
+	"CREATE TABLE bindings ("
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  role          TEXT NOT NULL,"
+	"  ns            TEXT NOT NULL,"
+	"  PRIMARY KEY (principal_id, role, ns)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX bindings_by_ns ON bindings(ns);"
+};
+#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define VCOLS \
+	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
+	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
+	" v.created_us, v.kek_id, v.wrapped_dek"
+#define TCOLS \
+	"id, principal_id, hash, description, created_us, expires_us," \
+	" revoked_us, last_used_us"
+#define PCOLS	"id, name, kind, created_us, disabled"
+
+enum {
+	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
+	ST_NS_INSERT, ST_NS_GET, ST_NS_ID, ST_NS_LIST, ST_NS_HAS_LIVE,
+	ST_NS_BLOBS, ST_NS_DEL_LIVE, ST_NS_DEL_VERSIONS, ST_NS_DEL_BINDINGS,
+	ST_NS_DEL,
+	ST_V_INSERT, ST_LIVE_UPSERT, ST_LIVE_DEL, ST_V_LATEST, ST_V_GET,
+	ST_V_LIST, ST_OBJ_LIST,
+	ST_P_INSERT, ST_P_GET, ST_P_GET_ID, ST_P_LIST, ST_P_COUNT,
+	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_TOUCH, ST_T_REVOKE,
+	ST_T_LIST_ALL, ST_T_LIST_P,
+	ST_B_ADD, ST_B_REMOVE, ST_B_LIST,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN_W] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_R] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
+	    " created_us) VALUES (?1, ?2, ?3, ?4)",
+	[ST_NS_GET] = "SELECT name, env, created_by, created_us"
+	    " FROM namespaces WHERE name = ?1",
+	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
+	[ST_NS_LIST] = "SELECT name, env, created_by, created_us"
+	    " FROM namespaces ORDER BY name",
+	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
+	[ST_NS_BLOBS] = "SELECT blob_id FROM versions WHERE ns_id = ?1"
+	    " AND delete_marker = 0 AND blob_id <> ''",
+	[ST_NS_DEL_LIVE] = "DELETE FROM live WHERE ns_id = ?1",
+	[ST_NS_DEL_VERSIONS] = "DELETE FROM versions WHERE ns_id = ?1",
+	[ST_NS_DEL_BINDINGS] = "DELETE FROM bindings WHERE ns = ?1",
+	[ST_NS_DEL] = "DELETE FROM namespaces WHERE id = ?1",
+	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
+	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
+	    " created_by, created_us, kek_id, wrapped_dek) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
+	    " VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
+	[ST_LIVE_DEL] = "DELETE FROM live WHERE ns_id = ?1 AND key = ?2",
+	[ST_V_LATEST] = "SELECT " VCOLS " FROM namespaces n"
+	    " JOIN versions v ON v.ns_id = n.id"
+	    " WHERE n.name = ?1 AND v.key = ?2 ORDER BY v.seq DESC LIMIT 1",
+	[ST_V_GET] = "SELECT " VCOLS " FROM namespaces n"
+	    " JOIN versions v ON v.ns_id = n.id"
+	    " WHERE n.name = ?1 AND v.key = ?2 AND v.version_id = ?3",
+	[ST_V_LIST] = "SELECT " VCOLS " FROM namespaces n"
+	    " JOIN versions v ON v.ns_id = n.id"
+	    " WHERE n.name = ?1 AND v.key = ?2 ORDER BY v.seq DESC",
+	[ST_OBJ_LIST] = "SELECT " VCOLS " FROM live l"
+	    " JOIN versions v ON v.seq = l.seq"
+	    " JOIN namespaces n ON n.id = l.ns_id"
+	    " WHERE l.ns_id = ?1 AND l.key >= ?2 ORDER BY l.key",
+	[ST_P_INSERT] = "INSERT INTO principals(name, kind, created_us,"
+	    " disabled) VALUES (?1, ?2, ?3, ?4)",
+	[ST_P_GET] = "SELECT " PCOLS " FROM principals WHERE name = ?1",
+	[ST_P_GET_ID] = "SELECT " PCOLS " FROM principals WHERE id = ?1",
+	[ST_P_LIST] = "SELECT " PCOLS " FROM principals ORDER BY name",
+	[ST_P_COUNT] = "SELECT count(*) FROM principals",
+	[ST_T_INSERT] = "INSERT INTO tokens(" TCOLS ") VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8)",
+	[ST_T_FIND] = "SELECT " TCOLS " FROM tokens WHERE hash = ?1",
+	[ST_T_GET] = "SELECT " TCOLS " FROM tokens WHERE id = ?1",
+	[ST_T_TOUCH] = "UPDATE tokens SET last_used_us ="
+	    " max(last_used_us, ?2) WHERE id = ?1",
+	[ST_T_REVOKE] = "UPDATE tokens SET revoked_us = ?2"
+	    " WHERE id = ?1 AND revoked_us = 0",
+	[ST_T_LIST_ALL] = "SELECT " TCOLS " FROM tokens ORDER BY id",
+	[ST_T_LIST_P] = "SELECT " TCOLS " FROM tokens"
+	    " WHERE principal_id = ?1 ORDER BY id",
+	[ST_B_ADD] = "INSERT INTO bindings(principal_id, role, ns)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[ST_B_REMOVE] = "DELETE FROM bindings"
+	    " WHERE principal_id = ?1 AND role = ?2 AND ns = ?3",
+	[ST_B_LIST] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
+	    " WHERE (?1 < 0 OR b.principal_id = ?1)"
+	    " AND (?2 IS NULL OR b.ns = ?2)"
+	    " ORDER BY p.name, b.ns, b.role",
+};
+
+struct conn {
+	sqlite3		*db;
+	sqlite3_stmt	*st[ST__COUNT];
+	struct conn	*next;
+};
+
+struct cf_meta {
+	char		*path;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct conn	*idle;		/* free list */
+	size_t		 nopen;		/* idle + in use */
+};
+
+/* Map an SQLite result code to a cf_err and record what failed. */
+static cf_err
+db_err(sqlite3 *db, int src, struct cf_error *err, const char *what)
+{
+	cf_err		 code;
+	const char	*msg;
+
+	switch (src & 0xff) {
+	case SQLITE_CONSTRAINT:
+		if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+			code = CF_E_NOTFOUND;
+		else
+			code = CF_E_CONFLICT;
+		break;
+	case SQLITE_NOMEM:
+		code = CF_E_NOMEM;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = CF_E_INTEGRITY;
+		break;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_READONLY:
+	case SQLITE_PROTOCOL:
+	case SQLITE_PERM:
+		code = CF_E_IO;
+		break;
+	default:
+		code = CF_E_INTERNAL;
+		break;
+	}
+	msg = db != NULL && sqlite3_errcode(db) == src ?
+	    sqlite3_errmsg(db) : sqlite3_errstr(src);
+	return cf_error_set(err, code, "meta: %s: %s", what, msg);
+}
+
+/* --- connections --- */
+
+static void
+conn_close(struct conn *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		(void)sqlite3_finalize(c->st[i]);
+	(void)sqlite3_close_v2(c->db);
+	cf_free(c);
+}
+
+static cf_err
+conn_exec(struct conn *c, const char *sql, struct cf_error *err)
+{
+	int	src;
+
+	src = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	if (src != SQLITE_OK)
+		return db_err(c->db, src, err, "exec");
+	return CF_OK;
+}
+
+static cf_err
+conn_open(const char *path, struct conn **out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*mode;
+	int		 src;
+	cf_err		 rc;
+
+	c = cf_calloc(1, sizeof(*c));
+	if (c == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+		goto out;
+	}
+	/* NOMUTEX: a connection is used by one thread at a time (the pool
+	 * hands it out), so SQLite's per-connection mutex is not needed. */
+	src = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+	    NULL);
+	if (src != SQLITE_OK) {
+		rc = db_err(c->db, src, err, "open");
+		goto out;
+	}
+	(void)sqlite3_extended_result_codes(c->db, 1);
+	(void)sqlite3_busy_timeout(c->db, BUSY_MS);
+	/* SEC: defensive mode and untrusted schema: a tampered database
+	 * file cannot make us run functions with side effects. */
+	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
+	    NULL);
+	/* SEC: secure_delete overwrites freed content, so deleted token
+	 * hashes and wrapped data keys (crypto-shredding) do not linger in
+	 * free pages of the database file. */
+	rc = conn_exec(c, "PRAGMA foreign_keys = ON;"
+	    " PRAGMA synchronous = FULL;"
+	    " PRAGMA secure_delete = ON;", err);
+	if (rc != CF_OK)
+		goto out;
+	src = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "journal_mode");
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		rc = cf_error_set(err, CF_E_IO,
+		    "meta: %s: cannot use WAL journal mode", path);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	rc = CF_OK;
+out:
+	(void)sqlite3_finalize(st);
+	conn_close(c);
+	return rc;
+}
+
+/* The cached prepared statement id of c, reset and unbound. */
+static cf_err
+conn_stmt(struct conn *c, int id, sqlite3_stmt **out, struct cf_error *err)
+{
+	int	src;
+
+	if (c->st[id] == NULL) {
+		src = sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL);
+		if (src != SQLITE_OK)
+			return db_err(c->db, src, err, "prepare");
+	}
+	*out = c->st[id];
+	return CF_OK;
+}
+
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+}
+
+static cf_err
+pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	(void)pthread_mutex_lock(&m->mu);
+	while (m->idle == NULL && m->nopen >= POOL_MAX)
+		(void)pthread_cond_wait(&m->cv, &m->mu);
+	if (m->idle != NULL) {
+		c = m->idle;
+		m->idle = c->next;
+		c->next = NULL;
+		(void)pthread_mutex_unlock(&m->mu);
+		*out = c;
+		return CF_OK;
+	}
+	m->nopen++;		/* reserve the slot, open unlocked */
+	(void)pthread_mutex_unlock(&m->mu);
+
+	rc = conn_open(m->path, &c, err);
+	if (rc != CF_OK) {
+		(void)pthread_mutex_lock(&m->mu);
+		m->nopen--;
+		(void)pthread_cond_signal(&m->cv);
+		(void)pthread_mutex_unlock(&m->mu);
+		return rc;
+	}
+	*out = c;
+	return CF_OK;
+}
+
+static void
+pool_put(struct cf_meta *m, struct conn *c)
+{
+	if (c == NULL)
+		return;
+	/* A transaction left open by an error path must not leak into the
+	 * next user of the connection. */
+	if (sqlite3_get_autocommit(c->db) == 0)
+		(void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	(void)pthread_mutex_lock(&m->mu);
+	c->next = m->idle;
+	m->idle = c;
+	(void)pthread_cond_signal(&m->cv);
+	(void)pthread_mutex_unlock(&m->mu);
+}
+
+/* Run a statement without result rows (BEGIN, COMMIT, ...). */
+static cf_err
+run(struct conn *c, int id, const char *what, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, id, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, what);
+	stmt_done(st);
+	return rc;
+}
+
+static cf_err
+tx_begin(struct conn *c, bool write, struct cf_error *err)
+{
+	return run(c, write ? ST_BEGIN_W : ST_BEGIN_R, "begin", err);
+}
+
+static cf_err
+tx_commit(struct conn *c, struct cf_error *err)
+{
+	return run(c, ST_COMMIT, "commit", err);
+}
+
+static void
+tx_rollback(struct conn *c)
+{
+	if (sqlite3_get_autocommit(c->db) == 0)
+		(void)run(c, ST_ROLLBACK, "rollback", NULL);
+}
+
+/* --- validation and column helpers --- */
+
+/* SEC: a string field must end within its array; the store never reads
+ * past it and never truncates (CF_E_INPUT instead). */
+static cf_err
+check_field(const char *s, size_t cap, const char *what,
+    struct cf_error *err)
+{
+	if (s == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: %s is NULL", what);
+	if (memchr(s, '\0', cap) == NULL)
+		return cf_error_set(err, CF_E_INPUT,
+		    "meta: %s longer than %zu bytes", what, cap - 1);
+	return CF_OK;
+}
+
+/* A caller's C string whose length must stay below cap. */
+static cf_err
+check_str(const char *s, size_t cap, const char *what, struct cf_error *err)
+{
+	if (s == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: %s is NULL", what);
+	if (strnlen(s, cap) >= cap)
+		return cf_error_set(err, CF_E_INPUT,
+		    "meta: %s longer than %zu bytes", what, cap - 1);
+	return CF_OK;
+}
+
+static cf_err
+col_str(sqlite3_stmt *st, int i, char *dst, size_t cap, struct cf_error *err)
+{
+	const void	*p;
+	int		 n;
+
+	if (sqlite3_column_type(st, i) == SQLITE_BLOB)
+		p = sqlite3_column_blob(st, i);
+	else
+		p = sqlite3_column_text(st, i);
+	n = sqlite3_column_bytes(st, i);
+	if (p == NULL && n == 0 &&
+	    sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	if (n < 0 || (size_t)n >= cap || (n > 0 && memchr(p, '\0', n) != NULL))
+		return cf_error_set(err, CF_E_INTEGRITY,
+		    "meta: stored string of %d bytes does not fit in %zu", n,
+		    cap);
+	if (n > 0)
+		memcpy(dst, p, (size_t)n);
+	dst[n] = '\0';
+	return CF_OK;
+}
+
+static cf_err
+col_bytes(sqlite3_stmt *st, int i, uint8_t *dst, size_t len,
+    struct cf_error *err)
+{
+	const void	*p;
+	int		 n;
+
+	p = sqlite3_column_blob(st, i);
+	n = sqlite3_column_bytes(st, i);
+	if (p == NULL && n == 0 && len > 0 &&
+	    sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	if (n < 0 || (size_t)n != len)
+		return cf_error_set(err, CF_E_INTEGRITY,
+		    "meta: stored blob of %d bytes, expected %zu", n, len);
+	if (len > 0)
+		memcpy(dst, p, len);
+	return CF_OK;
+}
+
+static cf_err
+read_version(sqlite3_stmt *st, struct cf_version_rec *v,
+    struct cf_error *err)
+{
+	sqlite3_int64	size;
+	cf_err		rc;
+
+	memset(v, 0, sizeof(*v));
+	rc = col_str(st, 0, v->version_id, sizeof(v->version_id), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 1, v->ns, sizeof(v->ns), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, v->key, sizeof(v->key), err);
+	v->seq = sqlite3_column_int64(st, 3);
+	v->delete_marker = sqlite3_column_int(st, 4) != 0;
+	if (rc == CF_OK)
+		rc = col_str(st, 5, v->blob_id, sizeof(v->blob_id), err);
+	size = sqlite3_column_int64(st, 6);
+	if (rc == CF_OK && size < 0)
+		rc = cf_error_set(err, CF_E_INTEGRITY, "meta: negative size");
+	v->size = (uint64_t)size;
+	if (rc == CF_OK)
+		rc = col_str(st, 7, v->sha256, sizeof(v->sha256), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 8, v->content_type, sizeof(v->content_type),
+		    err);
+	if (rc == CF_OK)
+		rc = col_str(st, 9, v->user_meta, sizeof(v->user_meta), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 10, v->created_by, sizeof(v->created_by),
+		    err);
+	v->created_us = sqlite3_column_int64(st, 11);
+	if (rc == CF_OK)
+		rc = col_str(st, 12, v->kek_id, sizeof(v->kek_id), err);
+	if (rc == CF_OK)
+		rc = col_bytes(st, 13, v->wrapped_dek, sizeof(v->wrapped_dek),
+		    err);
+	return rc;
+}
+
+static cf_err
+read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(ns, 0, sizeof(*ns));
+	rc = col_str(st, 0, ns->name, sizeof(ns->name), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 1, ns->env, sizeof(ns->env), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, ns->created_by, sizeof(ns->created_by),
+		    err);
+	ns->created_us = sqlite3_column_int64(st, 3);
+	return rc;
+}
+
+static cf_err
+read_principal(sqlite3_stmt *st, struct cf_principal_rec *p,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(st, 0);
+	rc = col_str(st, 1, p->name, sizeof(p->name), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, p->kind, sizeof(p->kind), err);
+	p->created_us = sqlite3_column_int64(st, 3);
+	p->disabled = sqlite3_column_int(st, 4) != 0;
+	return rc;
+}
+
+static cf_err
+read_token(sqlite3_stmt *st, struct cf_token_rec *t, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = col_str(st, 0, t->id, sizeof(t->id), err);
+	t->principal_id = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_bytes(st, 2, t->hash, sizeof(t->hash), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 3, t->description, sizeof(t->description),
+		    err);
+	t->created_us = sqlite3_column_int64(st, 4);
+	t->expires_us = sqlite3_column_int64(st, 5);
+	t->revoked_us = sqlite3_column_int64(st, 6);
+	t->last_used_us = sqlite3_column_int64(st, 7);
+	return rc;
+}
+
+static int
+bind_key(sqlite3_stmt *st, int i, const void *key, size_t len)
+{
+	/* Keys are always BLOBs: SQLite orders every TEXT value before
+	 * every BLOB, so mixing the two would break range scans. */
+	return sqlite3_bind_blob(st, i, len == 0 ? "" : key, (int)len,
+	    SQLITE_STATIC);
+}
+
+static int
+bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static cf_err
+bind_failed(struct conn *c, struct cf_error *err)
+{
+	return db_err(c->db, sqlite3_extended_errcode(c->db), err, "bind");
+}
+
+/* Look up the id of namespace name inside the current transaction. */
+static cf_err
+ns_id_of(struct conn *c, const char *name, int64_t *id, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, ST_NS_ID, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	if (bind_str(st, 1, name) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (src == SQLITE_DONE)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such namespace");
+	else
+		rc = db_err(c->db, src, err, "namespace lookup");
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* --- open / close --- */
+
+static cf_err
+migrate(struct conn *c, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 sql[64];
+	int		 src, ver = 0, i;
+	cf_err		 rc;
+
+	rc = tx_begin(c, true, err);
+	if (rc != CF_OK)
+		goto out;
+	src = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "user_version");
+		goto out;
+	}
+	ver = sqlite3_column_int(st, 0);
+	if (ver < 0 || ver > SCHEMA_VERSION) {
+		rc = cf_error_set(err, CF_E_INPUT, "meta: schema version %d"
+		    " is newer than this program's %d", ver, SCHEMA_VERSION);
+		goto out;
+	}
+	for (i = ver; i < SCHEMA_VERSION; i++) {
+		rc = conn_exec(c, migrations[i], err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	if (ver != SCHEMA_VERSION) {
+		(void)snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    SCHEMA_VERSION);
+		rc = conn_exec(c, sql, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	rc = tx_commit(c, err);
+out:
+	(void)sqlite3_finalize(st);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	return rc;
+}
+
+/* SEC: the database holds token hashes and wrapped data keys; create it
+ * 0600 before SQLite does (SQLite gives -wal and -shm the same mode). */
+static cf_err
+precreate(const char *path, struct cf_error *err)
+{
+	int	fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return cf_error_sys(err, CF_E_IO, "meta: open %s", path);
+	(void)close(fd);
+	return CF_OK;
+}
+
+cf_err
+cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
+{
+	struct cf_meta	*m = NULL;
+	struct conn	*c = NULL;
+	bool		 mu = false, cv = false;
+	cf_err		 rc;
+
+	if (path == NULL || out == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL argument");
+	if (sqlite3_threadsafe() == 0)
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "meta: SQLite built without thread support");
+	m = cf_calloc(1, sizeof(*m));
+	if (m == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+		goto out;
+	}
+	m->path = cf_strdup(path);
+	if (m->path == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+		goto out;
+	}
+	if (pthread_mutex_init(&m->mu, NULL) != 0) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "meta: mutex init");
+		goto out;
+	}
+	mu = true;
+	if (pthread_cond_init(&m->cv, NULL) != 0) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "meta: cond init");
+		goto out;
+	}
+	cv = true;
+	rc = precreate(path, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_open(path, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = migrate(c, err);
+	if (rc != CF_OK)
+		goto out;
+	m->idle = c;
+	m->nopen = 1;
+	c = NULL;
+	*out = m;
+	m = NULL;
+out:
+	conn_close(c);
+	if (m != NULL) {
+		if (cv)
+			(void)pthread_cond_destroy(&m->cv);
+		if (mu)
+			(void)pthread_mutex_destroy(&m->mu);
+		cf_free(m->path);
+		cf_free(m);
+	}
+	return rc;
+}
+
+void
+cf_meta_close(struct cf_meta *m)
+{
+	struct conn	*c;
+
+	if (m == NULL)
+		return;
+	/* Every connection must be back in the pool: no call in flight. */
+	while (m->idle != NULL) {
+		c = m->idle;
+		m->idle = c->next;
+		conn_close(c);
+	}
+	(void)pthread_cond_destroy(&m->cv);
+	(void)pthread_mutex_destroy(&m->mu);
+	cf_free(m->path);
+	cf_free(m);
+}
+
+size_t
+cf_meta_test_conn_count(struct cf_meta *m)
+{
+	size_t	n;
+
+	(void)pthread_mutex_lock(&m->mu);
+	n = m->nopen;
+	(void)pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
+/* --- namespaces --- */
+
+cf_err
+cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int		 src, b;
+	cf_err		 rc;
+
+	if (ns == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL namespace");
+	rc = check_field(ns->name, sizeof(ns->name), "namespace name", err);
+	if (rc == CF_OK)
+		rc = check_field(ns->env, sizeof(ns->env), "env", err);
+	if (rc == CF_OK)
+		rc = check_field(ns->created_by, sizeof(ns->created_by),
+		    "created_by", err);
+	if (rc == CF_OK && ns->name[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty namespace");
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_NS_INSERT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, ns->name);
+	b |= bind_str(st, 2, ns->env);
+	b |= bind_str(st, 3, ns->created_by);
+	b |= sqlite3_bind_int64(st, 4, ns->created_us);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_UNIQUE ||
+	    src == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: namespace exists");
+	else if (src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "namespace insert");
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_ns_get(struct cf_meta *m, const char *name, struct cf_ns_rec *out,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	struct cf_ns_rec rec;
+	int		 src;
+	cf_err		 rc;
+
+	rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_NS_GET, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, name) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such namespace");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "namespace get");
+		goto out;
+	}
+	rc = read_ns(st, &rec, err);
+	if (rc == CF_OK)
+		*out = rec;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_ns_list(struct cf_meta *m, cf_ns_cb cb, void *arg,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	struct cf_ns_rec rec;
+	int		 src;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_NS_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "namespace list");
+			break;
+		}
+		rc = read_ns(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+/* Blob ids collected inside the delete transaction, reported after it. */
+struct idlist {
+	char	(*ids)[CF_BLOB_ID_LEN + 1];
+	size_t	  n, cap;
+};
+
+static cf_err
+idlist_add(struct idlist *l, const char *id, struct cf_error *err)
+{
+	void	*p;
+	size_t	 ncap;
+
+	if (l->n == l->cap) {
+		ncap = l->cap == 0 ? 64 : l->cap * 2;
+		p = cf_reallocarray(l->ids, ncap, sizeof(*l->ids));
+		if (p == NULL)
+			return cf_error_set(err, CF_E_NOMEM,
+			    "meta: out of memory");
+		l->ids = p;
+		l->cap = ncap;
+	}
+	(void)cf_strlcpy(l->ids[l->n], id, sizeof(l->ids[l->n]));
+	l->n++;
+	return CF_OK;
+}
+
+/* Run one of the ST_NS_DEL_* statements with a single bound value. */
+static cf_err
+ns_del_step(struct conn *c, int id, int64_t ns_id, const char *name,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src, b;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, id, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	if (name != NULL)
+		b = bind_str(st, 1, name);
+	else
+		b = sqlite3_bind_int64(st, 1, ns_id);
+	if (b != SQLITE_OK)
+		rc = bind_failed(c, err);
+	else {
+		src = sqlite3_step(st);
+		if (src != SQLITE_DONE)
+			rc = db_err(c->db, src, err, "namespace delete");
+	}
+	stmt_done(st);
+	return rc;
+}
+
+cf_err
+cf_meta_ns_delete(struct cf_meta *m, const char *name, cf_blobid_cb blob_cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	struct idlist	 ids = { NULL, 0, 0 };
+	char		 id[CF_BLOB_ID_LEN + 1];
+	int64_t		 ns_id = 0;
+	size_t		 i;
+	int		 src;
+	cf_err		 rc;
+
+	rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = ns_id_of(c, name, &ns_id, err);
+	if (rc != CF_OK)
+		goto out;
+
+	rc = conn_stmt(c, ST_NS_HAS_LIVE, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, ns_id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: namespace is not empty");
+		goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "namespace delete");
+		goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+
+	rc = conn_stmt(c, ST_NS_BLOBS, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, ns_id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "namespace delete");
+			goto out;
+		}
+		rc = col_str(st, 0, id, sizeof(id), err);
+		if (rc == CF_OK)
+			rc = idlist_add(&ids, id, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+
+	/* Children first: the foreign keys are enforced. */
+	rc = ns_del_step(c, ST_NS_DEL_LIVE, ns_id, NULL, err);
+	if (rc == CF_OK)
+		rc = ns_del_step(c, ST_NS_DEL_VERSIONS, ns_id, NULL, err);
+	if (rc == CF_OK)
+		rc = ns_del_step(c, ST_NS_DEL_BINDINGS, 0, name, err);
+	if (rc == CF_OK)
+		rc = ns_del_step(c, ST_NS_DEL, ns_id, NULL, err);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		goto out;
+	/* Committed: only now may the caller delete the blobs.  The
+	 * connection goes back first so the callback may use the store. */
+	pool_put(m, c);
+	c = NULL;
+	for (i = 0; i < ids.n && blob_cb != NULL; i++) {
+		rc = blob_cb(arg, ids.ids[i], err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	if (c != NULL) {
+		tx_rollback(c);
+		pool_put(m, c);
+	}
+	cf_free(ids.ids);
+	return rc;
+}
+
+/* --- object versions --- */
+
+static cf_err
+check_version(const struct cf_version_rec *v, size_t *keylen,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	if (v == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL version");
+	rc = check_field(v->version_id, sizeof(v->version_id), "version id",
+	    err);
+	if (rc == CF_OK)
+		rc = check_field(v->ns, sizeof(v->ns), "namespace", err);
+	if (rc == CF_OK)
+		rc = check_field(v->key, sizeof(v->key), "key", err);
+	if (rc == CF_OK)
+		rc = check_field(v->blob_id, sizeof(v->blob_id), "blob id",
+		    err);
+	if (rc == CF_OK)
+		rc = check_field(v->sha256, sizeof(v->sha256), "sha256", err);
+	if (rc == CF_OK)
+		rc = check_field(v->content_type, sizeof(v->content_type),
+		    "content type", err);
+	if (rc == CF_OK)
+		rc = check_field(v->user_meta, sizeof(v->user_meta),
+		    "user metadata", err);
+	if (rc == CF_OK)
+		rc = check_field(v->created_by, sizeof(v->created_by),
+		    "created_by", err);
+	if (rc == CF_OK)
+		rc = check_field(v->kek_id, sizeof(v->kek_id), "kek id", err);
+	if (rc != CF_OK)
+		return rc;
+	if (v->version_id[0] == '\0' || v->key[0] == '\0')
+		return cf_error_set(err, CF_E_INPUT,
+		    "meta: empty version id or key");
+	if (v->size > INT64_MAX)
+		return cf_error_set(err, CF_E_INPUT, "meta: size too large");
+	if (v->delete_marker && (v->blob_id[0] != '\0' || v->size != 0))
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: a delete marker has no blob");
+	*keylen = strlen(v->key);
+	return CF_OK;
+}
+
+cf_err
+cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 ns_id = 0, seq;
+	size_t		 klen = 0;
+	int		 src, b;
+	cf_err		 rc;
+
+	rc = check_version(v, &klen, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = ns_id_of(c, v->ns, &ns_id, err);
+	if (rc != CF_OK)
+		goto out;
+
+	rc = conn_stmt(c, ST_V_INSERT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, v->version_id);
+	b |= sqlite3_bind_int64(st, 2, ns_id);
+	b |= bind_key(st, 3, v->key, klen);
+	b |= sqlite3_bind_int(st, 4, v->delete_marker ? 1 : 0);
+	b |= bind_str(st, 5, v->blob_id);
+	b |= sqlite3_bind_int64(st, 6, (sqlite3_int64)v->size);
+	b |= bind_str(st, 7, v->sha256);
+	b |= bind_str(st, 8, v->content_type);
+	b |= bind_str(st, 9, v->user_meta);
+	b |= bind_str(st, 10, v->created_by);
+	b |= sqlite3_bind_int64(st, 11, v->created_us);
+	b |= bind_str(st, 12, v->kek_id);
+	b |= sqlite3_bind_blob(st, 13, v->wrapped_dek,
+	    (int)sizeof(v->wrapped_dek), SQLITE_STATIC);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_UNIQUE) {
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: duplicate version id");
+		goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "version insert");
+		goto out;
+	}
+	seq = sqlite3_last_insert_rowid(c->db);
+	stmt_done(st);
+	st = NULL;
+
+	/* The new version has the largest seq, so it is the latest. */
+	rc = conn_stmt(c, v->delete_marker ? ST_LIVE_DEL : ST_LIVE_UPSERT,
+	    &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, ns_id);
+	b |= bind_key(st, 2, v->key, klen);
+	if (!v->delete_marker)
+		b |= sqlite3_bind_int64(st, 3, seq);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "version index");
+		goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+	rc = tx_commit(c, err);
+out:
+	stmt_done(st);
+	if (c != NULL && rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_version_get(struct cf_meta *m, const char *ns, const char *key,
+    const char *version_id, struct cf_version_rec *out, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_version_rec	*rec = NULL;
+	int			 src, b;
+	cf_err			 rc;
+
+	rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK)
+		rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc == CF_OK && version_id != NULL)
+		rc = check_str(version_id, CF_VERSION_ID_LEN + 1,
+		    "version id", err);
+	if (rc != CF_OK)
+		return rc;
+	rec = cf_malloc(sizeof(*rec));
+	if (rec == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: a version id is looked up only within (ns, key), so an id
+	 * from another namespace never resolves here. */
+	rc = conn_stmt(c, version_id == NULL ? ST_V_LATEST : ST_V_GET, &st,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, ns);
+	b |= bind_key(st, 2, key, strlen(key));
+	if (version_id != NULL)
+		b |= bind_str(st, 3, version_id);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such version");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "version get");
+		goto out;
+	}
+	rc = read_version(st, rec, err);
+	if (rc == CF_OK)
+		*out = *rec;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	cf_free(rec);
+	return rc;
+}
+
+cf_err
+cf_meta_version_list(struct cf_meta *m, const char *ns, const char *key,
+    cf_version_cb cb, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_version_rec	*rec = NULL;
+	int			 src, b;
+	cf_err			 rc;
+
+	rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK)
+		rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	rec = cf_malloc(sizeof(*rec));
+	if (rec == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_V_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, ns);
+	b |= bind_key(st, 2, key, strlen(key));
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "version list");
+			break;
+		}
+		rc = read_version(st, rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	cf_free(rec);
+	return rc;
+}
+
+/* Bytewise comparison of two byte strings, shorter first on a tie (the
+ * order SQLite uses for BLOBs). */
+static int
+bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int	r;
+
+	r = memcmp(a, b, alen < blen ? alen : blen);
+	if (r != 0)
+		return r;
+	return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* The smallest byte string greater than every string starting with
+ * p[0..*len): drop trailing 0xff bytes, increment the last.  False if
+ * there is none (p is empty or all 0xff). */
+static bool
+successor(uint8_t *p, size_t *len)
+{
+	size_t	n = *len;
+
+	while (n > 0 && p[n - 1] == 0xff)
+		n--;
+	if (n == 0)
+		return false;
+	p[n - 1]++;
+	*len = n;
+	return true;
+}
+
+/* Re-run the listing statement from lower (inclusive). */
+static cf_err
+list_seek(struct conn *c, sqlite3_stmt *st, int64_t ns_id,
+    const uint8_t *lower, size_t lowlen, struct cf_error *err)
+{
+	int	b;
+
+	(void)sqlite3_reset(st);
+	b = sqlite3_bind_int64(st, 1, ns_id);
+	b |= bind_key(st, 2, lower, lowlen);
+	if (b != SQLITE_OK)
+		return bind_failed(c, err);
+	return CF_OK;
+}
+
+/* S3 ListObjectsV2 over the `live` table.  Entries are the live keys not
+ * rolled up plus the distinct common prefixes, in byte order; a page is the
+ * first max_items entries greater than start_after.  A common prefix cp
+ * covers exactly the key range [cp, successor(cp)), so after reporting or
+ * skipping it the scan seeks to successor(cp) instead of stepping through
+ * its keys: a page costs O(max_items) seeks, whatever the number of keys.
+ */
+cf_err
+cf_meta_object_list(struct cf_meta *m, const char *ns, const char *prefix,
+    const char *delimiter, const char *start_after, size_t max_items,
+    cf_version_cb obj_cb, cf_prefix_cb prefix_cb, void *arg, bool *truncated,
+    char next_after[CF_OBJKEY_MAX], struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_version_rec	*rec = NULL;
+	uint8_t			 lower[CF_OBJKEY_MAX + 1];
+	char			*last = NULL;
+	const uint8_t		*key;
+	const uint8_t		*d;
+	size_t			 plen, dlen, salen, lowlen, klen, cplen, count;
+	int64_t			 ns_id = 0;
+	bool			 more = false;
+	int			 src;
+	cf_err			 rc;
+
+	if (prefix == NULL)
+		prefix = "";
+	if (delimiter == NULL)
+		delimiter = "";
+	if (start_after == NULL)
+		start_after = "";
+	rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK)
+		rc = check_str(prefix, CF_OBJKEY_MAX, "prefix", err);
+	if (rc == CF_OK)
+		rc = check_str(delimiter, CF_OBJKEY_MAX, "delimiter", err);
+	if (rc == CF_OK)
+		rc = check_str(start_after, CF_OBJKEY_MAX, "start_after", err);
+	if (rc != CF_OK)
+		return rc;
+	if (truncated == NULL || next_after == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL argument");
+	plen = strlen(prefix);
+	dlen = strlen(delimiter);
+	salen = strlen(start_after);
+
+	rec = cf_malloc(sizeof(*rec));
+	last = cf_malloc(CF_OBJKEY_MAX);
+	if (rec == NULL || last == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+		goto out;
+	}
+	last[0] = '\0';
+
+	/* lower = max(prefix, start_after + "\0"): the smallest key after
+	 * start_after is start_after with a NUL byte appended. */
+	memcpy(lower, start_after, salen);
+	lower[salen] = '\0';
+	lowlen = salen + 1;
+	if (salen == 0 || bytes_cmp(lower, lowlen, prefix, plen) < 0) {
+		memcpy(lower, prefix, plen);
+		lowlen = plen;
+	}
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	/* One snapshot for the whole page, across the seeks. */
+	rc = tx_begin(c, false, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = ns_id_of(c, ns, &ns_id, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_OBJ_LIST, &st, err);
+	if (rc == CF_OK)
+		rc = list_seek(c, st, ns_id, lower, lowlen, err);
+	if (rc != CF_OK)
+		goto out;
+
+	for (count = 0; max_items > 0;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "object list");
+			goto out;
+		}
+		key = sqlite3_column_blob(st, 2);
+		klen = (size_t)sqlite3_column_bytes(st, 2);
+		if (key == NULL)
+			klen = 0;
+		if (klen < plen || memcmp(key, prefix, plen) != 0)
+			break;			/* past the prefix range */
+		d = NULL;
+		if (dlen > 0)
+			d = memmem(key + plen, klen - plen, delimiter, dlen);
+		if (d == NULL) {
+			if (count == max_items) {
+				more = true;
+				break;
+			}
+			rc = read_version(st, rec, err);
+			if (rc == CF_OK && obj_cb != NULL)
+				rc = obj_cb(arg, rec, err);
+			if (rc != CF_OK)
+				goto out;
+			memcpy(last, key, klen);
+			last[klen] = '\0';
+			count++;
+			continue;
+		}
+		/* Roll up into the common prefix cp = key[0..cplen). */
+		cplen = (size_t)(d - key) + dlen;
+		if (bytes_cmp(key, cplen, start_after, salen) > 0) {
+			if (count == max_items) {
+				more = true;
+				break;
+			}
+			memcpy(last, key, cplen);
+			last[cplen] = '\0';
+			if (prefix_cb != NULL) {
+				rc = prefix_cb(arg, last, err);
+				if (rc != CF_OK)
+					goto out;
+			}
+			count++;
+		}
+		/* Skip every key under cp (reported now or on an earlier
+		 * page). */
+		memcpy(lower, key, cplen);
+		lowlen = cplen;
+		if (!successor(lower, &lowlen))
+			break;
+		rc = list_seek(c, st, ns_id, lower, lowlen, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+	rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		goto out;
+	*truncated = more;
+	(void)cf_strlcpy(next_after, more ? last : "", CF_OBJKEY_MAX);
+out:
+	stmt_done(st);
+	if (c != NULL && rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	cf_free(rec);
+	cf_free(last);
+	return rc;
+}
+
+/* --- principals --- */
+
+cf_err
+cf_meta_principal_create(struct cf_meta *m, struct cf_principal_rec *p,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 now;
+	int		 src, b;
+	cf_err		 rc;
+
+	if (p == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL principal");
+	rc = check_field(p->name, sizeof(p->name), "principal name", err);
+	if (rc == CF_OK)
+		rc = check_field(p->kind, sizeof(p->kind), "kind", err);
+	if (rc == CF_OK && p->name[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty principal");
+	if (rc != CF_OK)
+		return rc;
+	now = cf_now_us();
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_P_INSERT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, p->name);
+	b |= bind_str(st, 2, p->kind);
+	b |= sqlite3_bind_int64(st, 3, now);
+	b |= sqlite3_bind_int(st, 4, p->disabled ? 1 : 0);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_UNIQUE) {
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: principal exists");
+		goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "principal insert");
+		goto out;
+	}
+	p->id = sqlite3_last_insert_rowid(c->db);
+	p->created_us = now;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+/* Fetch one principal by name (name != NULL) or id. */
+static cf_err
+principal_get(struct cf_meta *m, const char *name, int64_t id,
+    struct cf_principal_rec *out, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_principal_rec	 rec;
+	int			 src, b;
+	cf_err			 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, name != NULL ? ST_P_GET : ST_P_GET_ID, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (name != NULL)
+		b = bind_str(st, 1, name);
+	else
+		b = sqlite3_bind_int64(st, 1, id);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such principal");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "principal get");
+		goto out;
+	}
+	rc = read_principal(st, &rec, err);
+	if (rc == CF_OK)
+		*out = rec;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_principal_get(struct cf_meta *m, const char *name,
+    struct cf_principal_rec *out, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = check_str(name, CF_PRINCIPAL_MAX, "principal name", err);
+	if (rc != CF_OK)
+		return rc;
+	return principal_get(m, name, 0, out, err);
+}
+
+cf_err
+cf_meta_principal_get_id(struct cf_meta *m, int64_t id,
+    struct cf_principal_rec *out, struct cf_error *err)
+{
+	return principal_get(m, NULL, id, out, err);
+}
+
+cf_err
+cf_meta_principal_list(struct cf_meta *m, cf_principal_cb cb, void *arg,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_principal_rec	 rec;
+	int			 src;
+	cf_err			 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_P_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "principal list");
+			break;
+		}
+		rc = read_principal(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+/* 0 on any error (the interface has no error channel here). */
+size_t
+cf_meta_principal_count(struct cf_meta *m)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	sqlite3_int64	 n = 0;
+
+	if (pool_get(m, &c, NULL) != CF_OK)
+		return 0;
+	if (conn_stmt(c, ST_P_COUNT, &st, NULL) == CF_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	pool_put(m, c);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* --- API tokens --- */
+
+cf_err
+cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int		 src, b;
+	cf_err		 rc;
+
+	if (t == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL token");
+	rc = check_field(t->id, sizeof(t->id), "token id", err);
+	if (rc == CF_OK)
+		rc = check_field(t->description, sizeof(t->description),
+		    "description", err);
+	if (rc == CF_OK && t->id[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty token id");
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_T_INSERT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, t->id);
+	b |= sqlite3_bind_int64(st, 2, t->principal_id);
+	b |= sqlite3_bind_blob(st, 3, t->hash, (int)sizeof(t->hash),
+	    SQLITE_STATIC);
+	b |= bind_str(st, 4, t->description);
+	b |= sqlite3_bind_int64(st, 5, t->created_us);
+	b |= sqlite3_bind_int64(st, 6, t->expires_us);
+	b |= sqlite3_bind_int64(st, 7, t->revoked_us);
+	b |= sqlite3_bind_int64(st, 8, t->last_used_us);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such principal");
+	else if (src == SQLITE_CONSTRAINT_UNIQUE ||
+	    src == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = cf_error_set(err, CF_E_CONFLICT, "meta: token exists");
+	else if (src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "token insert");
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+/* Fetch one token by hash (hash != NULL) or id. */
+static cf_err
+token_get(struct cf_meta *m, const uint8_t *hash, const char *id,
+    struct cf_token_rec *out, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_token_rec	 rec;
+	int			 src, b;
+	cf_err			 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, hash != NULL ? ST_T_FIND : ST_T_GET, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (hash != NULL)
+		b = sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	else
+		b = bind_str(st, 1, id);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "token get");
+		goto out;
+	}
+	rc = read_token(st, &rec, err);
+	if (rc == CF_OK)
+		*out = rec;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&rec, sizeof(rec));
+	return rc;
+}
+
+/* SEC: the lookup compares SHA-256 digests of 256-bit random tokens in
+ * an index; the timing reveals at most how much of an unguessable digest
+ * matched, which does not help forge a token. */
+cf_err
+cf_meta_token_find(struct cf_meta *m, const uint8_t hash[32],
+    struct cf_token_rec *out, struct cf_error *err)
+{
+	if (hash == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL hash");
+	return token_get(m, hash, NULL, out, err);
+}
+
+cf_err
+cf_meta_token_get(struct cf_meta *m, const char *id, struct cf_token_rec *out,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
+	if (rc != CF_OK)
+		return rc;
+	return token_get(m, NULL, id, out, err);
+}
+
+/* Run an UPDATE of tokens by id; *changed tells whether a row changed. */
+static cf_err
+token_update(struct conn *c, int which, const char *id, int64_t now_us,
+    bool *changed, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src, b;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, which, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	b = bind_str(st, 1, id);
+	b |= sqlite3_bind_int64(st, 2, now_us);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "token update");
+		goto out;
+	}
+	*changed = sqlite3_changes(c->db) > 0;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+cf_err
+cf_meta_token_touch(struct cf_meta *m, const char *id, int64_t now_us,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	bool		 changed = false;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = token_update(c, ST_T_TOUCH, id, now_us, &changed, err);
+	if (rc == CF_OK && !changed)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_token_revoke(struct cf_meta *m, const char *id, int64_t now_us,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	bool			 changed = false;
+	int			 src;
+	cf_err			 rc;
+
+	rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
+	if (rc != CF_OK)
+		return rc;
+	if (now_us == 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: revocation time 0 means not revoked");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = token_update(c, ST_T_REVOKE, id, now_us, &changed, err);
+	if (rc != CF_OK || changed)
+		goto commit;
+	/* Nothing changed: unknown, or revoked already (keep that time). */
+	rc = conn_stmt(c, ST_T_GET, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
+	else if (src != SQLITE_ROW)
+		rc = db_err(c->db, src, err, "token revoke");
+	stmt_done(st);
+	st = NULL;
+commit:
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+out:
+	stmt_done(st);
+	if (c != NULL && rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_token_list(struct cf_meta *m, int64_t principal_id, cf_token_cb cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_token_rec	 rec;
+	int			 src;
+	cf_err			 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, principal_id < 0 ? ST_T_LIST_ALL : ST_T_LIST_P, &st,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	if (principal_id >= 0 &&
+	    sqlite3_bind_int64(st, 1, principal_id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "token list");
+			break;
+		}
+		rc = read_token(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&rec, sizeof(rec));
+	return rc;
+}
+
+/* --- role bindings --- */
+
+static cf_err
+check_binding(const char *role, const char *ns, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = check_str(role, CF_ROLE_MAX, "role", err);
+	if (rc == CF_OK)
+		rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK && role[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty role");
+	return rc;
+}
+
+cf_err
+cf_meta_binding_add(struct cf_meta *m, int64_t principal_id, const char *role,
+    const char *ns, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 ns_id = 0;
+	int		 src, b;
+	cf_err		 rc;
+
+	rc = check_binding(role, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc != CF_OK)
+		goto out;
+	/* A namespace binding must name an existing namespace (deleting it
+	 * removes its bindings, in the same transaction). */
+	if (ns[0] != '\0') {
+		rc = ns_id_of(c, ns, &ns_id, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	rc = conn_stmt(c, ST_B_ADD, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, principal_id);
+	b |= bind_str(st, 2, role);
+	b |= bind_str(st, 3, ns);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such principal");
+		goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "binding add");
+		goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+	rc = tx_commit(c, err);
+out:
+	stmt_done(st);
+	if (c != NULL && rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_binding_remove(struct cf_meta *m, int64_t principal_id,
+    const char *role, const char *ns, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int		 src, b;
+	cf_err		 rc;
+
+	rc = check_binding(role, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_B_REMOVE, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, principal_id);
+	b |= bind_str(st, 2, role);
+	b |= bind_str(st, 3, ns);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "binding remove");
+	else if (sqlite3_changes(c->db) == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such binding");
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_binding_list(struct cf_meta *m, int64_t principal_id, const char *ns,
+    cf_binding_cb cb, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_binding_rec	 rec;
+	int			 src, b;
+	cf_err			 rc;
+
+	if (ns != NULL) {
+		rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_B_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, principal_id < 0 ? -1 : principal_id);
+	if (ns != NULL)
+		b |= bind_str(st, 2, ns);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "binding list");
+			break;
+		}
+		memset(&rec, 0, sizeof(rec));
+		rec.principal_id = sqlite3_column_int64(st, 0);
+		rc = col_str(st, 1, rec.principal, sizeof(rec.principal), err);
+		if (rc == CF_OK)
+			rc = col_str(st, 2, rec.role, sizeof(rec.role), err);
+		if (rc == CF_OK)
+			rc = col_str(st, 3, rec.ns, sizeof(rec.ns), err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
