@@ -1,0 +1,314 @@
+/* src/client/client_int.h: shared internals of the `coffer` CLI (config,
+ * HTTP layer, argument helpers).  Only src/client/ and its unit test
+ * include this header.
+ *
+ * Split by what each part links against, so the offline pieces (util.c,
+ * config.c) can be unit-tested without libcurl or the crypto library:
+ *   util.c    URL/key encoding, NS/KEY parsing, safe relative paths, error
+ *             bodies, exit codes, option helpers, output formatting
+ *   config.c  the user's config file and the COFFER_* environment
+ *   http.c    libcurl: JSON requests, streaming upload/download, progress
+ *   cmd_*.c   the commands */
+#ifndef CF_CLIENT_CLIENT_INT_H
+#define CF_CLIENT_CLIENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+
+#define CF_CLI_VERSION		"0.1.0"
+
+/* Environment variables (they override the config file; command-line
+ * options override them). */
+#define CF_ENV_CONFIG		"COFFER_CONFIG"
+#define CF_ENV_SERVER		"COFFER_SERVER"
+#define CF_ENV_TOKEN		"COFFER_TOKEN"
+#define CF_ENV_CA_CERT		"COFFER_CA_CERT"
+
+#define CF_CLI_PATH_MAX		4096
+#define CF_CLI_TOKEN_MAX	1024	/* longest token we accept */
+#define CF_CLI_JSON_MAX		(64u << 20)	/* largest JSON response */
+#define CF_CLI_ERRBODY_MAX	(64u << 10)	/* largest error body kept */
+
+/* ---- options shared by every networked command (util.c) ---- */
+
+struct cf_cli_opts {
+	bool		 json;		/* --json: machine-readable output */
+	bool		 quiet;		/* --quiet: no progress, less chatter */
+	bool		 insecure;	/* --insecure: no TLS verification */
+	bool		 help;		/* --help was given */
+	const char	*server;	/* --server URL (borrowed from argv) */
+	const char	*ca_cert;	/* --ca-cert FILE (borrowed) */
+};
+
+/* getopt_long entries for the options above; commands copy them into
+ * their own tables with CF_CLI_COMMON_LONGOPTS. */
+#define CF_CLI_OPT_JSON		0x101
+#define CF_CLI_OPT_SERVER	0x102
+#define CF_CLI_OPT_CA_CERT	0x103
+#define CF_CLI_OPT_INSECURE	0x104
+#define CF_CLI_COMMON_LONGOPTS						\
+	{ "json", no_argument, NULL, CF_CLI_OPT_JSON },			\
+	{ "quiet", no_argument, NULL, 'q' },				\
+	{ "server", required_argument, NULL, CF_CLI_OPT_SERVER },	\
+	{ "ca-cert", required_argument, NULL, CF_CLI_OPT_CA_CERT },	\
+	{ "insecure", no_argument, NULL, CF_CLI_OPT_INSECURE },		\
+	{ "help", no_argument, NULL, 'h' }
+#define CF_CLI_COMMON_SHORTOPTS	"qh"
+
+/* Handle one common option returned by getopt_long; true when ch was one
+ * of them (optarg is borrowed into o). */
+bool	cf_cli_common_opt(int ch, const char *arg, struct cf_cli_opts *o);
+
+/* Option parsing over getopt_long (GNU: options may follow operands).
+ * Call cf_cli_getopt_begin() before the first cf_cli_nextopt() of a
+ * command.  cf_cli_nextopt returns -1 at the end, 0 for a common option
+ * (recorded in o), '?' after printing a message for an unknown option or
+ * a missing argument, else the command's own option character (its
+ * argument is cf_cli_optarg()).  Operands are argv[cf_cli_optind()..]. */
+struct option;
+void	 cf_cli_getopt_begin(void);
+int	 cf_cli_nextopt(int argc, char **argv, const char *shortopts,
+	    const struct option *lo, struct cf_cli_opts *o);
+char	*cf_cli_optarg(void);
+int	 cf_cli_optind(void);
+
+/* Print "coffer: <msg>\n" to stderr (the error line of every command). */
+void	cf_cli_errx(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	cf_cli_warnx(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/* Exit code for a local (non-HTTP) error code. */
+int	cf_cli_exit_for_err(cf_err rc);
+/* Exit code for an HTTP status >= 400 (401 AUTH, 403 DENIED, 404
+ * NOTFOUND, 409 CONFLICT, 400/413/416/other 4xx INPUT, 5xx SERVER). */
+int	cf_cli_exit_for_status(long status);
+/* cf_err matching an HTTP status >= 400, for struct cf_error codes. */
+cf_err	cf_cli_err_for_status(long status);
+
+/* ---- encoding and parsing (util.c) ---- */
+
+/* Append s to b percent-encoded byte-wise: unreserved characters
+ * (A-Z a-z 0-9 - . _ ~) are kept, and '/' too when keep_slash; every other
+ * byte becomes %XX (upper-case hex). */
+cf_err	cf_cli_urlenc(struct cf_buf *b, const char *s, bool keep_slash,
+	    struct cf_error *err);
+
+/* Split "NS/KEY" at the first '/'.  *ns and *key are new strings (free
+ * with cf_free).  need_key: KEY must be non-empty (objects); otherwise
+ * "NS" and "NS/" give an empty key (listing prefixes).  CF_E_INPUT for an
+ * empty NS or, with need_key, a missing key. */
+cf_err	cf_cli_split_nskey(const char *arg, bool need_key, char **ns,
+	    char **key, struct cf_error *err);
+
+/* Build "/v1/ns/{ns}/{what}/{key}" (what: "objects" or "versions") with
+ * both parts percent-encoded into b (reset first). */
+cf_err	cf_cli_obj_path(struct cf_buf *b, const char *ns, const char *what,
+	    const char *key, struct cf_error *err);
+
+/* SEC: true when rel is safe to create under a directory: not empty, not
+ * absolute, no empty, "." or ".." component, no trailing '/', no control
+ * characters, and no longer than CF_CLI_PATH_MAX.  pull uses it so that
+ * a key chosen by whoever wrote the namespace can never make us write
+ * outside the target directory. */
+bool	cf_cli_relpath_safe(const char *rel);
+
+/* For `pull NS/PREFIX DIR`: the path of key below prefix, where prefix
+ * is "" or ends with '/'.  Returns a pointer into key, or NULL when key
+ * does not start with prefix. */
+const char *cf_cli_key_rel(const char *key, const char *prefix);
+
+/* Parse an error body {"error":{"code","message","request_id"}} of an
+ * HTTP response with the given status into msg (msgsz):
+ * "<message> (<code>, request <id>)".  Falls back to the status text
+ * ("HTTP 502") when the body is not such an object; the request id from
+ * the X-Request-Id header (reqid, may be NULL) is used when the body has
+ * none.  Untrusted text is sanitized (control characters dropped). */
+void	cf_cli_error_body(long status, const void *body, size_t len,
+	    const char *reqid, char *msg, size_t msgsz);
+
+/* Human-readable size ("1.5 MiB") into out. */
+void	cf_cli_fmt_size(uint64_t n, char *out, size_t outsz);
+
+/* Print v to stdout as one compact JSON line. */
+void	cf_cli_print_json(const json_t *v);
+
+/* Copy an untrusted string for the terminal: control characters become
+ * '?' so a server cannot inject escape sequences. */
+void	cf_cli_sanitize(const char *s, char *out, size_t outsz);
+
+/* ---- configuration (config.c) ---- */
+
+struct cf_cfg {
+	char	*server;	/* base URL, no trailing '/'; NULL if unset */
+	char	*token;		/* SEC: secret; wiped by cf_cfg_free */
+	char	*ca_cert;	/* CA bundle path; NULL: system store */
+};
+
+/* The config file path: $COFFER_CONFIG, else
+ * $XDG_CONFIG_HOME/coffer/config.json, else ~/.config/coffer/config.json
+ * (HOME, or the password database). */
+cf_err	cf_cfg_path(char *out, size_t outsz, struct cf_error *err);
+
+/* Load the config file at path.  A missing file gives an empty config
+ * (CF_OK).  Unknown members are ignored; a member of the wrong type or an
+ * unparsable file is CF_E_INPUT.  Warns on stderr when the file is
+ * readable by group or others.  On success *out owns a config. */
+cf_err	cf_cfg_load(const char *path, struct cf_cfg **out,
+	    struct cf_error *err);
+
+/* Override fields from COFFER_SERVER, COFFER_TOKEN, COFFER_CA_CERT. */
+cf_err	cf_cfg_apply_env(struct cf_cfg *c, struct cf_error *err);
+
+/* Replace *field with a copy of val (NULL clears); the old value is
+ * wiped before it is freed. */
+cf_err	cf_cfg_set(char **field, const char *val, struct cf_error *err);
+
+/* Write c to path atomically: the parent directory is created (0700) if
+ * missing, the file is written to a temporary file of mode 0600 in the
+ * same directory, fsync'ed and renamed over path.
+ * SEC: the file holds the token; it is never created with wider mode. */
+cf_err	cf_cfg_save(const struct cf_cfg *c, const char *path,
+	    struct cf_error *err);
+
+void	cf_cfg_free(struct cf_cfg *c);		/* wipes; NULL is a no-op */
+
+/* SEC: true when tok is 1..CF_CLI_TOKEN_MAX printable ASCII bytes with no
+ * space: it is sent in an HTTP header, so CR/LF must never get through. */
+bool	cf_cli_token_ok(const char *tok);
+
+/* Read a token from a file (first line, surrounding whitespace trimmed)
+ * into a new string.  SEC: refuses control characters and spaces (the
+ * token goes into an HTTP header) and more than CF_CLI_TOKEN_MAX bytes. */
+cf_err	cf_cli_read_token_file(const char *path, char **out,
+	    struct cf_error *err);
+
+/* Normalize a server URL: must start with https:// or http://, a trailing
+ * '/' is dropped.  New string in *out. */
+cf_err	cf_cli_norm_server(const char *url, char **out, struct cf_error *err);
+
+/* Load config, apply env and the command-line options of o: the
+ * effective settings of a command.  CF_E_INPUT (with a hint to run
+ * `coffer login`) when there is no server or no token. */
+cf_err	cf_cli_effective_cfg(const struct cf_cli_opts *o, bool need_token,
+	    struct cf_cfg **out, struct cf_error *err);
+
+/* ---- HTTP (http.c) ---- */
+
+struct cf_http;		/* opaque: one libcurl handle, reused */
+
+/* What a download or HEAD learnt from the response headers. */
+struct cf_obj_info {
+	long	 status;
+	int64_t	 size;			/* Content-Length, -1 unknown */
+	char	 sha256[65];		/* X-Coffer-SHA256, "" if absent */
+	char	 version_id[129];
+	char	 content_type[257];
+	char	 last_modified[65];
+	char	 request_id[129];
+	json_t	*meta;			/* X-Coffer-Meta-*: object or NULL */
+};
+void	cf_obj_info_clear(struct cf_obj_info *info);
+
+/* Prepare a client for cfg (borrowed for the handle's life).  Prints the
+ * --insecure warning once.  *out owns the handle. */
+cf_err	cf_http_open(const struct cf_cfg *cfg, const struct cf_cli_opts *o,
+	    struct cf_http **out, struct cf_error *err);
+void	cf_http_close(struct cf_http *h);	/* wipes the token header */
+
+/* Send a JSON request (body may be NULL) to path ("/v1/...", encoded).
+ * On 2xx, *out (may be NULL) receives the parsed body, or NULL if empty.
+ * On 4xx/5xx the error body becomes err's message and the code follows
+ * the status. */
+cf_err	cf_http_json(struct cf_http *h, const char *method, const char *path,
+	    const json_t *body, json_t **out, struct cf_error *err);
+
+/* PUT the contents of fd to path.  size < 0: unknown (chunked).
+ * sha256_hex: sent as X-Coffer-SHA256 when non-NULL.  ctype may be NULL.
+ * meta: NULL-terminated "Name: value" header lines (X-Coffer-Meta-...),
+ * may be NULL.  label names the transfer on the progress line.  On 2xx
+ * *out (may be NULL) receives the version record. */
+cf_err	cf_http_put_fd(struct cf_http *h, const char *path, int fd,
+	    int64_t size, const char *sha256_hex, const char *ctype,
+	    const char *const *meta, const char *label, json_t **out,
+	    struct cf_error *err);
+
+/* GET path and write the body to fd, hashing it.  After the transfer the
+ * body's length is checked against Content-Length and its SHA-256 against
+ * X-Coffer-SHA256; CF_E_INTEGRITY on a mismatch or a body cut short.
+ * Nothing is written to fd unless the status is 2xx.  info (may be NULL)
+ * receives the headers. */
+cf_err	cf_http_get_fd(struct cf_http *h, const char *path, int fd,
+	    const char *label, struct cf_obj_info *info, struct cf_error *err);
+
+/* HEAD path; info receives the headers.  On an error status the message
+ * is built from the status and X-Request-Id (a HEAD has no body). */
+cf_err	cf_http_head(struct cf_http *h, const char *path,
+	    struct cf_obj_info *info, struct cf_error *err);
+
+/* Exit code for the result rc of the handle's last request: the HTTP
+ * status if it was an error, CF_EXIT_NETWORK if the server could not be
+ * reached, else by rc. */
+int	cf_http_exit(const struct cf_http *h, cf_err rc);
+
+/* A command's connection: effective config and HTTP handle. */
+struct cf_cli_sess {
+	struct cf_cfg	*cfg;
+	struct cf_http	*h;
+};
+/* Load the effective config (cf_cli_effective_cfg) and open a handle.
+ * s must be zeroed; cf_cli_sess_close releases it (also on failure). */
+cf_err	cf_cli_sess_open(const struct cf_cli_opts *o, bool need_token,
+	    struct cf_cli_sess *s, struct cf_error *err);
+void	cf_cli_sess_close(struct cf_cli_sess *s);
+/* Print err's message and return the exit code for rc (0 if CF_OK). */
+int	cf_cli_finish(const struct cf_cli_sess *s, cf_err rc,
+	    const struct cf_error *err);
+
+/* ---- transfers (xfer.c) ---- */
+
+/* Compute the SHA-256 of an open regular file from offset 0 (the offset
+ * is rewound to 0 afterwards) as lower-case hex. */
+cf_err	cf_cli_sha256_fd(int fd, char hex[65], struct cf_error *err);
+
+/* Upload the file at path (or stdin for "-") to ns/key; prints nothing.
+ * *out (may be NULL) receives the version record. */
+cf_err	cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
+	    const char *path, const char *ctype, const char *const *meta,
+	    json_t **out, struct cf_error *err);
+
+/* Download ns/key (?version=vid when vid != NULL) into name inside the
+ * directory dirfd, through a temporary file that is renamed only once the
+ * body is complete and its digest verified.  nofollow: refuse to replace
+ * a symlink (pull).  label names the transfer on the progress line. */
+cf_err	cf_cli_get_to_file(struct cf_http *h, const char *ns,
+	    const char *key, const char *vid, int dirfd, const char *name,
+	    const char *label, struct cf_obj_info *info, struct cf_error *err);
+
+/* ---- commands ---- */
+
+int	cf_cmd_login(int argc, char **argv);
+int	cf_cmd_whoami(int argc, char **argv);
+int	cf_cmd_ns(int argc, char **argv);
+int	cf_cmd_put(int argc, char **argv);
+int	cf_cmd_get(int argc, char **argv);
+int	cf_cmd_head(int argc, char **argv);
+int	cf_cmd_rm(int argc, char **argv);
+int	cf_cmd_ls(int argc, char **argv);
+int	cf_cmd_versions(int argc, char **argv);
+int	cf_cmd_push(int argc, char **argv);
+int	cf_cmd_pull(int argc, char **argv);
+int	cf_cmd_principal(int argc, char **argv);
+int	cf_cmd_token(int argc, char **argv);
+int	cf_cmd_grant(int argc, char **argv);
+int	cf_cmd_revoke(int argc, char **argv);
+int	cf_cmd_audit(int argc, char **argv);
+
+#endif

@@ -1,0 +1,840 @@
+/* src/client/http.c: the CLI's HTTP layer over libcurl (GnuTLS).
+ *
+ * One easy handle per command, reset between requests so connections are
+ * reused (push/pull of many files).  Bodies are streamed: uploads are read
+ * from an fd by CURLOPT_READFUNCTION into curl's 2 MiB upload buffer,
+ * downloads are written to an fd (and hashed) as they arrive, so memory
+ * does not grow with the object size.  Only JSON bodies are buffered, up
+ * to CF_CLI_JSON_MAX.
+ *
+ * SEC: TLS peer and host verification are always on unless the user gave
+ * --insecure, which warns.  Redirects are not followed (the token would
+ * travel with them).  The token lives only in h->auth and curl's copies of
+ * the header list; both of ours are wiped.  Nothing here logs headers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "base/json.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "client/client.h"
+#include "client/client_int.h"
+#include "crypto/crypto.h"
+
+#define HTTP_UPLOAD_BUFSZ	(2L << 20)	/* CURLOPT_UPLOAD_BUFFERSIZE */
+#define HTTP_RECV_BUFSZ		(512L << 10)	/* CURLOPT_BUFFERSIZE */
+#define PROGRESS_INTERVAL_NS	100000000ull	/* redraw at most 10/s */
+
+enum xfer_dir { XFER_NONE, XFER_UP, XFER_DOWN };
+
+struct cf_http {
+	CURL			*curl;
+	const struct cf_cfg	*cfg;
+	bool			 insecure;
+	bool			 progress;	/* draw progress on stderr */
+	char			*auth;		/* SEC: "Authorization: ..." */
+	char			 errbuf[CURL_ERROR_SIZE];
+
+	/* State of the current / last request. */
+	long			 status;
+	bool			 neterr;	/* server not reached */
+	struct cf_buf		 body;		/* JSON or error body */
+	bool			 body_over;	/* body exceeded its max */
+	struct cf_obj_info	*info;		/* headers go here */
+	struct cf_obj_info	 scratch;
+
+	int			 out_fd;	/* download target or -1 */
+	struct cf_sha256	*down_sha;
+	uint64_t		 got;
+	int			 write_errno;	/* local write failed */
+
+	int			 in_fd;		/* upload source or -1 */
+	struct cf_sha256	*up_sha;	/* hash while uploading */
+	int			 read_errno;	/* local read failed */
+
+	enum xfer_dir		 dir;
+	const char		*label;
+	uint64_t		 start_ns;
+	uint64_t		 last_ns;
+	bool			 drawn;
+};
+
+void
+cf_obj_info_clear(struct cf_obj_info *info)
+{
+	if (info == NULL)
+		return;
+	json_decref(info->meta);
+	memset(info, 0, sizeof(*info));
+	info->size = -1;
+}
+
+cf_err
+cf_http_open(const struct cf_cfg *cfg, const struct cf_cli_opts *o,
+    struct cf_http **out, struct cf_error *err)
+{
+	struct cf_http	*h = NULL;
+	struct cf_buf	 a;
+	cf_err		 rc = CF_OK;
+
+	cf_buf_init_secret(&a, CF_CLI_TOKEN_MAX + 64);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl init failed");
+		goto out;
+	}
+	h = cf_calloc(1, sizeof(*h));
+	if (h == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	h->out_fd = -1;
+	h->in_fd = -1;
+	cf_buf_init(&h->body, CF_CLI_JSON_MAX);
+	cf_obj_info_clear(&h->scratch);
+	h->cfg = cfg;
+	h->insecure = o->insecure;
+	h->progress = !o->quiet && isatty(STDERR_FILENO) == 1;
+	h->curl = curl_easy_init();
+	if (h->curl == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "libcurl: out of memory");
+		goto out;
+	}
+	if (cfg->token != NULL) {
+		rc = cf_buf_printf(&a, err, "Authorization: Bearer %s",
+		    cfg->token);
+		if (rc != CF_OK)
+			goto out;
+		h->auth = cf_buf_take(&a);
+		if (h->auth == NULL) {
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (o->insecure)
+		cf_cli_warnx("--insecure: the server's TLS certificate is NOT "
+		    "verified; anyone on the network path can read your token "
+		    "and data");
+	if (cf_str_has_prefix(cfg->server, "http://"))
+		cf_cli_warnx("%s is plain HTTP: the token and data travel "
+		    "unencrypted", cfg->server);
+	*out = h;
+	h = NULL;
+out:
+	cf_buf_free(&a);
+	cf_http_close(h);
+	return rc;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		cf_wipe(s, strlen(s));
+		cf_free(s);
+	}
+}
+
+void
+cf_http_close(struct cf_http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->curl != NULL)
+		curl_easy_cleanup(h->curl);
+	wipe_free(h->auth);
+	cf_buf_free(&h->body);
+	cf_obj_info_clear(&h->scratch);
+	cf_sha256_free(h->down_sha);
+	cf_sha256_free(h->up_sha);
+	cf_free(h);
+}
+
+int
+cf_http_exit(const struct cf_http *h, cf_err rc)
+{
+	if (rc == CF_OK)
+		return CF_EXIT_OK;
+	if (h != NULL && h->status >= 300)
+		return cf_cli_exit_for_status(h->status);
+	if (h != NULL && h->neterr)
+		return CF_EXIT_NETWORK;
+	return cf_cli_exit_for_err(rc);
+}
+
+/* ---- callbacks ---- */
+
+static void
+fmt_eta(uint64_t secs, char *out, size_t outsz)
+{
+	if (secs >= 100 * 3600)
+		(void)snprintf(out, outsz, "--:--");
+	else if (secs >= 3600)
+		(void)snprintf(out, outsz, "%llu:%02llu:%02llu",
+		    (unsigned long long)(secs / 3600),
+		    (unsigned long long)(secs / 60 % 60),
+		    (unsigned long long)(secs % 60));
+	else
+		(void)snprintf(out, outsz, "%llu:%02llu",
+		    (unsigned long long)(secs / 60),
+		    (unsigned long long)(secs % 60));
+}
+
+static void
+draw_progress(struct cf_http *h, uint64_t now_b, uint64_t total_b,
+    uint64_t now_ns)
+{
+	char		 line[160], cur[24], tot[24], rate[24], eta[24];
+	char		 lab[40];
+	double		 secs, bps;
+	uint64_t	 left;
+	int		 n;
+
+	secs = (double)(now_ns - h->start_ns) / 1e9;
+	bps = secs > 0.0 ? (double)now_b / secs : 0.0;
+	cf_cli_fmt_size(now_b, cur, sizeof(cur));
+	cf_cli_fmt_size((uint64_t)bps, rate, sizeof(rate));
+	cf_cli_sanitize(h->label != NULL ? h->label : "", lab, sizeof(lab));
+	if (total_b > 0) {
+		cf_cli_fmt_size(total_b, tot, sizeof(tot));
+		left = total_b > now_b ? total_b - now_b : 0;
+		if (bps > 0.0)
+			fmt_eta((uint64_t)((double)left / bps), eta,
+			    sizeof(eta));
+		else
+			(void)snprintf(eta, sizeof(eta), "--:--");
+		n = snprintf(line, sizeof(line),
+		    "\r%-30s %10s / %-10s %3u%% %10s/s ETA %s\033[K", lab,
+		    cur, tot, (unsigned int)(now_b * 100 / total_b), rate,
+		    eta);
+	} else
+		n = snprintf(line, sizeof(line), "\r%-30s %10s %10s/s\033[K",
+		    lab, cur, rate);
+	if (n > 0)
+		(void)fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n :
+		    sizeof(line) - 1, stderr);
+	(void)fflush(stderr);
+	h->drawn = true;
+}
+
+static int
+xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct cf_http	*h = arg;
+	uint64_t	 now = cf_mono_ns();
+
+	if (now - h->last_ns < PROGRESS_INTERVAL_NS)
+		return 0;
+	h->last_ns = now;
+	if (h->dir == XFER_UP)
+		draw_progress(h, (uint64_t)ulnow, (uint64_t)ultotal, now);
+	else if (h->dir == XFER_DOWN && h->status < 300)
+		draw_progress(h, (uint64_t)dlnow, (uint64_t)dltotal, now);
+	return 0;
+}
+
+static void
+end_progress(struct cf_http *h)
+{
+	if (h->drawn)
+		(void)fputs("\r\033[K", stderr);
+	h->drawn = false;
+}
+
+/* Store header value v (length n, untrusted) into a fixed field. */
+static void
+set_field(char *dst, size_t dstsz, const char *v, size_t n)
+{
+	size_t	i;
+
+	if (n >= dstsz)
+		n = dstsz - 1;
+	for (i = 0; i < n; i++)
+		dst[i] = ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) ? '?' :
+		    v[i];
+	dst[n] = '\0';
+}
+
+static size_t
+header_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct cf_http		*h = arg;
+	struct cf_obj_info	*info = h->info;
+	size_t			 len = size * nitems, nl, vl;
+	const char		*colon, *v;
+	char			 num[24], mname[128];
+	uint64_t		 cl;
+	json_t			*s;
+
+	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+		/* A new response (after 100 Continue, say): start over. */
+		cf_obj_info_clear(info);
+		return len;
+	}
+	colon = memchr(buf, ':', len);
+	if (colon == NULL)
+		return len;
+	nl = (size_t)(colon - buf);
+	v = colon + 1;
+	vl = len - nl - 1;
+	while (vl > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vl--;
+	}
+	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
+	    v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+		vl--;
+#define HDR_IS(name) (nl == sizeof(name) - 1 && \
+	strncasecmp(buf, name, sizeof(name) - 1) == 0)
+	if (HDR_IS("Content-Length")) {
+		set_field(num, sizeof(num), v, vl);
+		if (cf_parse_u64(num, 0, INT64_MAX, &cl, NULL) == CF_OK)
+			info->size = (int64_t)cl;
+	} else if (HDR_IS("X-Coffer-SHA256"))
+		set_field(info->sha256, sizeof(info->sha256), v, vl);
+	else if (HDR_IS("X-Coffer-Version-Id"))
+		set_field(info->version_id, sizeof(info->version_id), v, vl);
+	else if (HDR_IS("Content-Type"))
+		set_field(info->content_type, sizeof(info->content_type), v,
+		    vl);
+	else if (HDR_IS("Last-Modified"))
+		set_field(info->last_modified, sizeof(info->last_modified), v,
+		    vl);
+	else if (HDR_IS("X-Request-Id"))
+		set_field(info->request_id, sizeof(info->request_id), v, vl);
+	else if (nl > 14 && nl - 14 < sizeof(mname) &&
+	    strncasecmp(buf, "X-Coffer-Meta-", 14) == 0) {
+		set_field(mname, sizeof(mname), buf + 14, nl - 14);
+		for (char *p = mname; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (info->meta == NULL)
+			info->meta = json_object();
+		s = json_stringn_nocheck(v, vl);
+		if (info->meta != NULL && s != NULL)
+			(void)json_object_set_new(info->meta, mname, s);
+		else
+			json_decref(s);
+	}
+#undef HDR_IS
+	return len;
+}
+
+static size_t
+write_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct cf_http	*h = arg;
+	size_t		 len = size * nitems, off;
+	ssize_t		 n;
+
+	if (h->status == 0)
+		(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE,
+		    &h->status);
+	if (h->out_fd != -1 && h->status >= 200 && h->status < 300) {
+		for (off = 0; off < len; off += (size_t)n) {
+			n = write(h->out_fd, buf + off, len - off);
+			if (n == -1 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n == -1) {
+				h->write_errno = errno;
+				return CURL_WRITEFUNC_ERROR;
+			}
+		}
+		cf_sha256_update(h->down_sha, buf, len);
+		h->got += len;
+		return len;
+	}
+	/* JSON or an error body.  An oversized error body is cut (we only
+	 * need its start); an oversized JSON body fails the request. */
+	if (h->body.len + len > h->body.max) {
+		h->body_over = true;
+		if (h->status >= 300)
+			return len;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	if (cf_buf_append(&h->body, buf, len, NULL) != CF_OK)
+		return CURL_WRITEFUNC_ERROR;
+	return len;
+}
+
+static size_t
+read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct cf_http	*h = arg;
+	size_t		 want = size * nitems;
+	ssize_t		 n;
+
+	do
+		n = read(h->in_fd, buf, want);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		h->read_errno = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	if (h->up_sha != NULL)
+		cf_sha256_update(h->up_sha, buf, (size_t)n);
+	return (size_t)n;
+}
+
+/* ---- requests ---- */
+
+/* Reset the handle and apply the settings every request shares. */
+static cf_err
+setup(struct cf_http *h, const char *path, struct cf_obj_info *info,
+    struct cf_error *err)
+{
+	struct cf_buf	 url;
+	CURL		*c = h->curl;
+	CURLcode	 cc = CURLE_OK;
+	cf_err		 rc;
+
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
+	curl_easy_reset(c);
+	h->status = 0;
+	h->neterr = false;
+	h->errbuf[0] = '\0';
+	cf_buf_reset(&h->body);
+	h->body_over = false;
+	h->info = info != NULL ? info : &h->scratch;
+	cf_obj_info_clear(h->info);
+	h->out_fd = -1;
+	h->in_fd = -1;
+	h->got = 0;
+	h->write_errno = 0;
+	h->read_errno = 0;
+	h->dir = XFER_NONE;
+	h->drawn = false;
+	h->start_ns = h->last_ns = cf_mono_ns();
+
+	rc = cf_buf_printf(&url, err, "%s%s", h->cfg->server, path);
+	if (rc != CF_OK)
+		goto out;
+#define SET(opt, val) do { if (cc == CURLE_OK) \
+	cc = curl_easy_setopt(c, opt, val); } while (0)
+	SET(CURLOPT_URL, url.data);
+	/* The key is the rest of the path, taken literally ("../x"). */
+	SET(CURLOPT_PATH_AS_IS, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "https,http");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, "coffer/" CF_CLI_VERSION);
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_CONNECTTIMEOUT, 30L);
+	/* Abort a transfer stalled below 1 byte/s for 5 minutes. */
+	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SET(CURLOPT_LOW_SPEED_TIME, 300L);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_BUFFERSIZE, HTTP_RECV_BUFSZ);
+	SET(CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFSZ);
+	/* SEC: TLS 1.2 at least, certificate and host name verified
+	 * against --ca-cert / COFFER_CA_CERT or the system store. */
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (h->insecure) {
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	} else {
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	}
+	if (h->cfg->ca_cert != NULL)
+		SET(CURLOPT_CAINFO, h->cfg->ca_cert);
+	SET(CURLOPT_HEADERFUNCTION, header_cb);
+	SET(CURLOPT_HEADERDATA, h);
+	SET(CURLOPT_WRITEFUNCTION, write_cb);
+	SET(CURLOPT_WRITEDATA, h);
+	if (h->progress) {
+		SET(CURLOPT_NOPROGRESS, 0L);
+		SET(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		SET(CURLOPT_XFERINFODATA, h);
+	}
+#undef SET
+	if (cc != CURLE_OK)
+		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl: %s",
+		    curl_easy_strerror(cc));
+out:
+	/* CURLOPT_URL copies the string. */
+	cf_buf_free(&url);
+	return rc;
+}
+
+static void
+free_headers(struct curl_slist *l)
+{
+	struct curl_slist	*p;
+
+	/* SEC: our copies of the Authorization header are wiped. */
+	for (p = l; p != NULL; p = p->next)
+		if (p->data != NULL)
+			cf_wipe(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+/* Build the header list: Authorization plus extra (NULL-terminated). */
+static cf_err
+make_headers(struct cf_http *h, const char *const *extra,
+    struct curl_slist **out, struct cf_error *err)
+{
+	struct curl_slist	*l = NULL, *t;
+	size_t			 i;
+
+	if (h->auth != NULL) {
+		l = curl_slist_append(NULL, h->auth);
+		if (l == NULL)
+			goto nomem;
+	}
+	for (i = 0; extra != NULL && extra[i] != NULL; i++) {
+		t = curl_slist_append(l, extra[i]);
+		if (t == NULL)
+			goto nomem;
+		l = t;
+	}
+	*out = l;
+	return CF_OK;
+nomem:
+	free_headers(l);
+	return cf_error_set(err, CF_E_NOMEM, "out of memory");
+}
+
+/* Run the prepared request; turn transport failures and error statuses
+ * into err.  CF_OK means a 2xx response arrived completely. */
+static cf_err
+perform(struct cf_http *h, struct curl_slist *hdrs, struct cf_error *err)
+{
+	char		 msg[CF_ERROR_MSG_LEN];
+	CURLcode	 cc;
+	long		 st = 0;
+
+	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK)
+		return cf_error_set(err, CF_E_INTERNAL, "libcurl setopt");
+	cc = curl_easy_perform(h->curl);
+	end_progress(h);
+	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &st);
+	h->status = st;
+	if (st >= 300) {
+		if (st < 400)
+			return cf_error_set(err, CF_E_INPUT, "the server "
+			    "answered with a redirect (HTTP %ld); check the "
+			    "server URL", st);
+		cf_cli_error_body(st, h->body.data, h->body.len,
+		    h->info->request_id, msg, sizeof(msg));
+		return cf_error_set(err, cf_cli_err_for_status(st), "%s",
+		    msg);
+	}
+	if (h->write_errno != 0) {
+		errno = h->write_errno;
+		return cf_error_sys(err, CF_E_IO, "cannot write the download");
+	}
+	if (h->read_errno != 0) {
+		errno = h->read_errno;
+		return cf_error_sys(err, CF_E_IO, "cannot read the upload");
+	}
+	if (cc != CURLE_OK) {
+		if (st >= 200 && h->dir == XFER_DOWN)
+			return cf_error_set(err, CF_E_INTEGRITY,
+			    "download cut short after %llu bytes (%s)",
+			    (unsigned long long)h->got, h->errbuf[0] != '\0' ?
+			    h->errbuf : curl_easy_strerror(cc));
+		if (h->body_over)
+			return cf_error_set(err, CF_E_LIMIT, "response larger "
+			    "than %u bytes", CF_CLI_JSON_MAX);
+		if (st == 0)
+			h->neterr = true;
+		return cf_error_set(err, CF_E_IO, "%s: %s", h->cfg->server,
+		    h->errbuf[0] != '\0' ? h->errbuf :
+		    curl_easy_strerror(cc));
+	}
+	if (st < 200) {
+		h->neterr = true;
+		return cf_error_set(err, CF_E_IO, "%s: no final response",
+		    h->cfg->server);
+	}
+	return CF_OK;
+}
+
+static cf_err
+parse_body(struct cf_http *h, json_t **out, struct cf_error *err)
+{
+	json_t	*v = NULL;
+	cf_err	 rc;
+
+	if (out == NULL)
+		return CF_OK;
+	if (h->body.len == 0) {
+		*out = NULL;
+		return CF_OK;
+	}
+	rc = cf_json_parse(h->body.data, h->body.len, CF_CLI_JSON_MAX, 64,
+	    &v, err);
+	if (rc != CF_OK)
+		return cf_error_set(err, CF_E_INPUT, "the server's response is "
+		    "not valid JSON");
+	*out = v;
+	return CF_OK;
+}
+
+cf_err
+cf_http_json(struct cf_http *h, const char *method, const char *path,
+    const json_t *body, json_t **out, struct cf_error *err)
+{
+	static const char *const jhdr[] = {
+		"Content-Type: application/json",
+		"Accept: application/json", NULL };
+	static const char *const ahdr[] = {
+		"Accept: application/json", NULL };
+	struct curl_slist	*hdrs = NULL;
+	char			*text = NULL;
+	CURLcode		 cc = CURLE_OK;
+	cf_err			 rc;
+
+	rc = setup(h, path, NULL, err);
+	if (rc != CF_OK)
+		goto out;
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (text == NULL) {
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		cc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, text);
+		if (cc == CURLE_OK)
+			cc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE,
+			    (long)strlen(text));
+	}
+	if (cc == CURLE_OK && strcmp(method, "GET") == 0 && body == NULL)
+		cc = curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+	else if (cc == CURLE_OK && strcmp(method, "POST") != 0)
+		cc = curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, method);
+	if (cc != CURLE_OK) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl: %s",
+		    curl_easy_strerror(cc));
+		goto out;
+	}
+	rc = make_headers(h, body != NULL ? jhdr : ahdr, &hdrs, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = perform(h, hdrs, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = parse_body(h, out, err);
+out:
+	free_headers(hdrs);
+	free(text);
+	return rc;
+}
+
+cf_err
+cf_http_put_fd(struct cf_http *h, const char *path, int fd, int64_t size,
+    const char *sha256_hex, const char *ctype, const char *const *meta,
+    const char *label, json_t **out, struct cf_error *err)
+{
+	struct curl_slist	*hdrs = NULL, *t;
+	char			 line[512];
+	uint8_t			 d[CF_SHA256_LEN];
+	char			 hex[2 * CF_SHA256_LEN + 1];
+	const char		*got;
+	json_t			*v = NULL;
+	CURLcode		 cc = CURLE_OK;
+	size_t			 i;
+	cf_err			 rc;
+
+	rc = setup(h, path, NULL, err);
+	if (rc != CF_OK)
+		goto out;
+	h->in_fd = fd;
+	h->dir = XFER_UP;
+	h->label = label;
+	if (sha256_hex == NULL) {
+		/* Unknown content (a pipe): hash as we send and compare with
+		 * the digest the server computed. */
+		rc = cf_sha256_new(&h->up_sha, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	cc = curl_easy_setopt(h->curl, CURLOPT_UPLOAD, 1L);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h->curl, CURLOPT_READFUNCTION, read_cb);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h->curl, CURLOPT_READDATA, h);
+	if (cc == CURLE_OK && size >= 0)
+		cc = curl_easy_setopt(h->curl, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)size);
+	if (cc != CURLE_OK) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl: %s",
+		    curl_easy_strerror(cc));
+		goto out;
+	}
+	rc = make_headers(h, meta, &hdrs, err);
+	if (rc != CF_OK)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		line[0] = '\0';
+		if (i == 0 && sha256_hex != NULL)
+			(void)snprintf(line, sizeof(line), "X-Coffer-SHA256: %s",
+			    sha256_hex);
+		else if (i == 1)
+			(void)snprintf(line, sizeof(line), "Content-Type: %s",
+			    ctype != NULL ? ctype : "application/octet-stream");
+		else if (i == 2)
+			(void)snprintf(line, sizeof(line),
+			    "Accept: application/json");
+		if (line[0] == '\0')
+			continue;
+		t = curl_slist_append(hdrs, line);
+		if (t == NULL) {
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		hdrs = t;
+	}
+	rc = perform(h, hdrs, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = parse_body(h, &v, err);
+	if (rc != CF_OK)
+		goto out;
+	if (h->up_sha != NULL) {
+		cf_sha256_final(h->up_sha, d);
+		cf_hex_encode(d, sizeof(d), hex);
+		got = json_string_value(json_object_get(v, "sha256"));
+		if (got == NULL || strcasecmp(got, hex) != 0) {
+			rc = cf_error_set(err, CF_E_INTEGRITY, "the server "
+			    "stored a different SHA-256 (%.64s) than we sent "
+			    "(%s)", got != NULL ? got : "none", hex);
+			goto out;
+		}
+	}
+	if (out != NULL) {
+		*out = v;
+		v = NULL;
+	}
+out:
+	cf_sha256_free(h->up_sha);
+	h->up_sha = NULL;
+	h->in_fd = -1;
+	json_decref(v);
+	free_headers(hdrs);
+	return rc;
+}
+
+cf_err
+cf_http_get_fd(struct cf_http *h, const char *path, int fd,
+    const char *label, struct cf_obj_info *info, struct cf_error *err)
+{
+	static const char *const hdr[] = { NULL };
+	struct curl_slist	*hdrs = NULL;
+	uint8_t			 d[CF_SHA256_LEN];
+	char			 hex[2 * CF_SHA256_LEN + 1];
+	cf_err			 rc;
+
+	rc = setup(h, path, info, err);
+	if (rc != CF_OK)
+		goto out;
+	h->out_fd = fd;
+	h->dir = XFER_DOWN;
+	h->label = label;
+	rc = cf_sha256_new(&h->down_sha, err);
+	if (rc != CF_OK)
+		goto out;
+	if (curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl setopt");
+		goto out;
+	}
+	rc = make_headers(h, hdr, &hdrs, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = perform(h, hdrs, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: the whole body, and exactly the body the server vouched
+	 * for, or an integrity failure. */
+	if (h->info->size >= 0 && h->got != (uint64_t)h->info->size) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "download cut short: "
+		    "%llu of %lld bytes", (unsigned long long)h->got,
+		    (long long)h->info->size);
+		goto out;
+	}
+	if (h->info->sha256[0] == '\0') {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "the server sent no "
+		    "X-Coffer-SHA256; cannot verify the download");
+		goto out;
+	}
+	cf_sha256_final(h->down_sha, d);
+	cf_hex_encode(d, sizeof(d), hex);
+	if (strcasecmp(hex, h->info->sha256) != 0) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "SHA-256 mismatch: got "
+		    "%s, expected %s", hex, h->info->sha256);
+		goto out;
+	}
+out:
+	cf_sha256_free(h->down_sha);
+	h->down_sha = NULL;
+	h->out_fd = -1;
+	free_headers(hdrs);
+	return rc;
+}
+
+cf_err
+cf_http_head(struct cf_http *h, const char *path, struct cf_obj_info *info,
+    struct cf_error *err)
+{
+	static const char *const hdr[] = { NULL };
+	struct curl_slist	*hdrs = NULL;
+	cf_err			 rc;
+
+	rc = setup(h, path, info, err);
+	if (rc != CF_OK)
+		goto out;
+	if (curl_easy_setopt(h->curl, CURLOPT_NOBODY, 1L) != CURLE_OK) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl setopt");
+		goto out;
+	}
+	rc = make_headers(h, hdr, &hdrs, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = perform(h, hdrs, err);
+	if (rc == CF_OK && info != NULL)
+		info->status = h->status;
+out:
+	free_headers(hdrs);
+	return rc;
+}
+
+cf_err
+cf_cli_sess_open(const struct cf_cli_opts *o, bool need_token,
+    struct cf_cli_sess *s, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = cf_cli_effective_cfg(o, need_token, &s->cfg, err);
+	if (rc == CF_OK)
+		rc = cf_http_open(s->cfg, o, &s->h, err);
+	return rc;
+}
+
+void
+cf_cli_sess_close(struct cf_cli_sess *s)
+{
+	cf_http_close(s->h);
+	s->h = NULL;
+	cf_cfg_free(s->cfg);
+	s->cfg = NULL;
+}
+
+int
+cf_cli_finish(const struct cf_cli_sess *s, cf_err rc,
+    const struct cf_error *err)
+{
+	if (rc == CF_OK)
+		return CF_EXIT_OK;
+	cf_cli_errx("%s", err->msg[0] != '\0' ? err->msg : cf_err_name(rc));
+	return cf_http_exit(s != NULL ? s->h : NULL, rc);
+}

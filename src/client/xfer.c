@@ -1,0 +1,197 @@
+/* src/client/xfer.c: uploading a file and downloading into a file.
+ *
+ * Upload reads a regular file twice: once to compute its SHA-256, which is
+ * sent as X-Coffer-SHA256, then to stream it.  The server then refuses a
+ * body that does not match (the file changed under us, or the bytes were
+ * damaged in transit) and stores nothing.  A pipe cannot be read twice; it
+ * is streamed once, hashed on the way, and compared with the digest the
+ * server returns (a mismatch is then reported, but the version exists).
+ *
+ * Download writes into a temporary file in the target directory and
+ * renames it over the target only once the body is complete and matches
+ * X-Coffer-SHA256, so a reader never sees a partial or unverified file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "client/client_int.h"
+#include "crypto/crypto.h"
+
+#define HASH_BUFSZ	(1u << 20)
+
+cf_err
+cf_cli_sha256_fd(int fd, char hex[65], struct cf_error *err)
+{
+	struct cf_sha256	*sh = NULL;
+	uint8_t			 d[CF_SHA256_LEN];
+	char			*buf = NULL;
+	ssize_t			 n;
+	cf_err			 rc;
+
+	buf = cf_malloc(HASH_BUFSZ);
+	if (buf == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = cf_sha256_new(&sh, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (lseek(fd, 0, SEEK_SET) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "seek");
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf, HASH_BUFSZ);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = cf_error_sys(err, CF_E_IO, "read");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		cf_sha256_update(sh, buf, (size_t)n);
+	}
+	cf_sha256_final(sh, d);
+	cf_hex_encode(d, sizeof(d), hex);
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		rc = cf_error_sys(err, CF_E_IO, "seek");
+out:
+	cf_sha256_free(sh);
+	cf_free(buf);
+	return rc;
+}
+
+cf_err
+cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
+    const char *path, const char *ctype, const char *const *meta,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_buf	 url;
+	struct stat	 st;
+	char		 hex[65];
+	int		 fd = -1;
+	bool		 is_stdin;
+	cf_err		 rc;
+
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
+	is_stdin = strcmp(path, "-") == 0;
+	if (is_stdin)
+		fd = STDIN_FILENO;
+	else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd == -1) {
+			rc = cf_error_sys(err, errno == ENOENT ?
+			    CF_E_NOTFOUND : CF_E_IO, "cannot open %s", path);
+			goto out;
+		}
+	}
+	if (fstat(fd, &st) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "cannot stat %s", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = cf_error_set(err, CF_E_INPUT, "%s is a directory (use "
+		    "coffer push for directories)", path);
+		goto out;
+	}
+	rc = cf_cli_obj_path(&url, ns, "objects", key, err);
+	if (rc != CF_OK)
+		goto out;
+	if (S_ISREG(st.st_mode)) {
+		rc = cf_cli_sha256_fd(fd, hex, err);
+		if (rc != CF_OK)
+			goto out;
+		/* SEC: the size and digest describe the same bytes only if
+		 * the file does not change; if it does, the server sees a
+		 * digest mismatch and stores nothing. */
+		rc = cf_http_put_fd(h, url.data, fd, (int64_t)st.st_size, hex,
+		    ctype, meta, key, out, err);
+	} else
+		rc = cf_http_put_fd(h, url.data, fd, -1, NULL, ctype, meta,
+		    key, out, err);
+out:
+	if (fd != -1 && !is_stdin)
+		(void)close(fd);
+	cf_buf_free(&url);
+	return rc;
+}
+
+static mode_t
+file_mode(void)
+{
+	mode_t	m;
+
+	m = umask(0);
+	(void)umask(m);
+	return 0666 & ~m;
+}
+
+cf_err
+cf_cli_get_to_file(struct cf_http *h, const char *ns, const char *key,
+    const char *vid, int dirfd, const char *name, const char *label,
+    struct cf_obj_info *info, struct cf_error *err)
+{
+	struct cf_buf	 url;
+	uint8_t		 rnd[8];
+	char		 tmp[300], rhex[17];
+	int		 fd = -1;
+	bool		 made = false;
+	cf_err		 rc;
+
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
+	rc = cf_cli_obj_path(&url, ns, "objects", key, err);
+	if (rc == CF_OK && vid != NULL) {
+		rc = cf_buf_append_str(&url, "?version=", err);
+		if (rc == CF_OK)
+			rc = cf_cli_urlenc(&url, vid, false, err);
+	}
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_random(rnd, sizeof(rnd), err);
+	if (rc != CF_OK)
+		goto out;
+	cf_hex_encode(rnd, sizeof(rnd), rhex);
+	/* Hidden, unique, short enough for NAME_MAX whatever name is. */
+	(void)snprintf(tmp, sizeof(tmp), ".%.200s.coffer-%s", name, rhex);
+	/* SEC: O_EXCL|O_NOFOLLOW: never write through a planted link; the
+	 * file stays 0600 until it is verified. */
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "cannot create a temporary "
+		    "file for %s", name);
+		goto out;
+	}
+	made = true;
+	rc = cf_http_get_fd(h, url.data, fd, label, info, err);
+	if (rc != CF_OK)
+		goto out;
+	if (fchmod(fd, file_mode()) == -1 || fdatasync(fd) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "cannot write %s", name);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		rc = cf_error_sys(err, CF_E_IO, "cannot write %s", name);
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "cannot rename to %s", name);
+		goto out;
+	}
+	made = false;
+out:
+	if (fd != -1)
+		(void)close(fd);
+	if (made)
+		(void)unlinkat(dirfd, tmp, 0);
+	cf_buf_free(&url);
+	return rc;
+}
