@@ -1,0 +1,218 @@
+/* src/core/core.c: opening a data directory (initializing an empty one)
+ * and the small operations. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "core/core_int.h"
+#include "core/datadir.h"
+
+static cf_err
+mkdir_p0700(const char *path, struct cf_error *err)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return cf_error_sys(err, CF_E_IO, "mkdir %s", path);
+	return CF_OK;
+}
+
+/* Write the bootstrap token file (0600, O_EXCL) and fsync it. */
+static cf_err
+write_secret_file(const char *path, const char *secret, struct cf_error *err)
+{
+	int	fd = -1;
+	size_t	n = strlen(secret), off = 0;
+	ssize_t	w;
+	cf_err	rc = CF_OK;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return cf_error_sys(err, CF_E_IO, "create %s", path);
+	while (off < n) {
+		w = write(fd, secret + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = cf_error_sys(err, CF_E_IO, "write %s", path);
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+		rc = cf_error_sys(err, CF_E_IO, "write %s", path);
+out:
+	(void)close(fd);
+	if (rc != CF_OK)
+		(void)unlink(path);
+	return rc;
+}
+
+static cf_err
+bootstrap(struct cf_core *c, char bootstrap_path[4096], struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	struct cf_token_rec	tok;
+	char			token[CF_TOKEN_STR_MAX];
+	cf_err			rc;
+
+	if (cf_meta_principal_count(c->meta) > 0)
+		return CF_OK;
+	memset(&p, 0, sizeof(p));
+	cf_strlcpy(p.name, "admin", sizeof(p.name));
+	cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	p.created_us = cf_now_us();
+	rc = cf_meta_principal_create(c->meta, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_meta_binding_add(c->meta, p.id, "admin", "", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = core_token_mint(c, p.id, 0, "bootstrap", &tok, token, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_dd_path(c->data_dir, CF_DD_BOOTSTRAP, bootstrap_path, 4096,
+	    err);
+	if (rc == CF_OK)
+		rc = write_secret_file(bootstrap_path, token, err);
+	cf_wipe(token, sizeof(token));
+	if (rc != CF_OK)
+		bootstrap_path[0] = '\0';
+	return rc;
+}
+
+cf_err
+cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
+    char bootstrap_path[4096], struct cf_error *err)
+{
+	struct cf_core	*c = NULL;
+	struct cf_key	*master = NULL, *audit_key = NULL;
+	char		 path[4096];
+	bool		 created = false;
+	cf_err		 rc;
+
+	bootstrap_path[0] = '\0';
+	c = cf_calloc(1, sizeof(*c));
+	if (c == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	c->cfg = *cfg;
+	if (pthread_mutex_init(&c->kr_lock, NULL) != 0) {
+		cf_free(c);
+		return cf_error_set(err, CF_E_INTERNAL, "mutex init");
+	}
+	if (cf_strlcpy(c->data_dir, cfg->data_dir, sizeof(c->data_dir)) >=
+	    sizeof(c->data_dir) - 64) {
+		rc = cf_error_set(err, CF_E_LIMIT, "data directory path too long");
+		goto out;
+	}
+	c->cfg.data_dir = c->data_dir;
+	rc = mkdir_p0700(c->data_dir, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_dd_master_key(c->data_dir, true, &master, &created, err);
+	if (rc != CF_OK)
+		goto out;
+	if (created)
+		log_info("event=init msg=\"created master key\" dir=%s",
+		    c->data_dir);
+	rc = cf_dd_path(c->data_dir, CF_DD_KEYRING, path, sizeof(path), err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_keyring_open(path, master, access(path, F_OK) != 0, &c->kr,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_dd_path(c->data_dir, CF_DD_META, path, sizeof(path), err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_meta_open(path, &c->meta, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_blobstore_open(c->data_dir, &c->blobs, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_key_derive(master, CF_LABEL_AUDIT, &audit_key, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_audit_open(c->data_dir, audit_key, &c->audit, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = bootstrap(c, bootstrap_path, err);
+out:
+	cf_key_free(audit_key);
+	cf_key_free(master);	/* SEC: the master key is not kept */
+	if (rc != CF_OK) {
+		cf_core_close(c);
+		return rc;
+	}
+	*out = c;
+	return CF_OK;
+}
+
+void
+cf_core_close(struct cf_core *c)
+{
+	if (c == NULL)
+		return;
+	cf_audit_close(c->audit);
+	cf_blobstore_close(c->blobs);
+	cf_meta_close(c->meta);
+	cf_keyring_close(c->kr);
+	(void)pthread_mutex_destroy(&c->kr_lock);
+	cf_free(c);
+}
+
+cf_err
+core_token_mint(struct cf_core *c, int64_t principal_id, uint64_t expires_in,
+    const char *description, struct cf_token_rec *rec,
+    char token[CF_TOKEN_STR_MAX], struct cf_error *err)
+{
+	uint8_t	raw[CF_TOKEN_RAW_LEN], id[CF_TOKEN_ID_LEN / 2];
+	cf_err	rc;
+
+	memset(rec, 0, sizeof(*rec));
+	rc = cf_random(raw, sizeof(raw), err);
+	if (rc == CF_OK)
+		rc = cf_random(id, sizeof(id), err);
+	if (rc != CF_OK)
+		goto out;
+	memcpy(token, CF_TOKEN_PREFIX, sizeof(CF_TOKEN_PREFIX) - 1);
+	cf_b64url_encode(raw, sizeof(raw), token + sizeof(CF_TOKEN_PREFIX) - 1);
+	cf_hex_encode(id, sizeof(id), rec->id);
+	rec->principal_id = principal_id;
+	cf_sha256(token, strlen(token), rec->hash);
+	cf_strlcpy(rec->description, description != NULL ? description : "",
+	    sizeof(rec->description));
+	rec->created_us = cf_now_us();
+	if (expires_in > 0)
+		rec->expires_us = rec->created_us + (int64_t)expires_in * 1000000;
+	rc = cf_meta_token_insert(c->meta, rec, err);
+out:
+	cf_wipe(raw, sizeof(raw));
+	if (rc != CF_OK)
+		cf_wipe(token, CF_TOKEN_STR_MAX);
+	return rc;
+}
+
+cf_err
+cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	json_t	*j;
+
+	(void)c;
+	/* Health needs no authentication; it is still audited. */
+	r->action = "health";
+	r->allowed = true;
+	cf_strlcpy(r->reasons, "public", sizeof(r->reasons));
+	j = json_pack("{s:s,s:s}", "status", "ok", "version", "0.1.0");
+	if (j == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	*out = j;
+	return CF_OK;
+}

@@ -1,0 +1,202 @@
+/* src/core/core.h: the reference monitor and the domain operations.
+ *
+ * Every operation on data or metadata, whichever front end it came in by,
+ * is one of the cf_core_* operations below.  Each one authorizes its own
+ * action on its own resource (front ends cannot skip it: the stores are
+ * reachable only through here), and every request is recorded in the audit
+ * log by cf_core_audit() before its response is sent.
+ *
+ *   front end: cf_req_init -> cf_core_authenticate -> cf_core_<op>
+ *              -> cf_core_audit (always, allowed or not) -> respond
+ *
+ * SEC: fail closed.  An error in authentication, authorization or audit
+ * refuses the request; unknown routes go through cf_core_reject(). */
+#ifndef CF_CORE_CORE_H
+#define CF_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/error.h"
+#include "store/meta.h"
+
+struct cf_core;
+
+struct cf_core_config {
+	const char	*data_dir;
+	uint64_t	 max_object_size;	/* bytes per object version */
+	size_t		 max_json_body;		/* bytes per JSON request */
+};
+
+#define CF_REQ_ID_LEN		32
+#define CF_SOURCE_MAX		64
+#define CF_RESOURCE_MAX		1200
+#define CF_REASONS_MAX		256
+#define CF_MAX_BINDINGS		64	/* per principal, for one request */
+
+/* The request as the reference monitor sees it: (principal, action,
+ * resource, context).  Initialized by the front end, completed by core. */
+struct cf_req {
+	/* context, from the front end */
+	char		 request_id[CF_REQ_ID_LEN + 1];
+	char		 source[CF_SOURCE_MAX];	/* socket peer address */
+	int64_t		 time_us;
+	/* principal, from cf_core_authenticate */
+	bool		 authenticated;
+	const char	*authn;		/* "none", "token", "bad-token" */
+	bool		 mfa;
+	struct cf_principal_rec principal;
+	char		 token_id[CF_TOKEN_ID_LEN + 1];
+	struct cf_binding_rec bindings[CF_MAX_BINDINGS];
+	size_t		 nbindings;
+	/* decision, from the operation */
+	const char	*action;	/* e.g. "object:get" */
+	char		 resource[CF_RESOURCE_MAX];
+	bool		 allowed;
+	char		 reasons[CF_REASONS_MAX];
+	/* outcome */
+	const char	*errcode;	/* specific API error code, or NULL */
+	bool		 audited;
+};
+
+/* Open the data directory, initializing an empty one (master key unless
+ * COFFER_MASTER_KEY_FILE is set, keyring, metadata, audit log, bootstrap
+ * admin and token).  *bootstrap_path is set to the token file's path when
+ * one was created now (caller prints it once), else "". */
+cf_err	cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
+	    char bootstrap_path[4096], struct cf_error *err);
+void	cf_core_close(struct cf_core *c);
+
+/* Fill request id, time, source. */
+void	cf_req_init(struct cf_req *r, const char *source);
+
+/* Authenticate a bearer token (NULL: none).  Never fails the request by
+ * itself: on a bad token r->authenticated stays false and r->authn says
+ * why; the operation then answers CF_E_AUTH. */
+cf_err	cf_core_authenticate(struct cf_core *c, struct cf_req *r,
+	    const char *bearer, struct cf_error *err);
+
+/* Record the request in the audit log (decision, status, result, bytes).
+ * Must be called exactly once per request before any response is sent;
+ * a failure means the response must not be sent (send 503 instead).
+ * result: "ok" or an error code string. */
+cf_err	cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
+	    const char *result, uint64_t bytes, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+/* Deny a request that names no operation (unknown route, bad method, a
+ * request refused before it could name its resource).  Sets the decision;
+ * the caller then audits and answers. */
+void	cf_core_reject(struct cf_core *c, struct cf_req *r, const char *action,
+	    const char *reason);
+
+/* --- operations: each authorizes, then acts.  Results are JSON objects
+ * owned by the caller (json_decref).  Errors: CF_E_AUTH (401),
+ * CF_E_DENIED (403), CF_E_INPUT (400), CF_E_NOTFOUND (404),
+ * CF_E_CONFLICT (409), CF_E_LIMIT (413), others (5xx). --- */
+
+cf_err	cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+
+cf_err	cf_core_ns_create(struct cf_core *c, struct cf_req *r, const char *name,
+	    const char *env, json_t **out, struct cf_error *err);
+cf_err	cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
+	    json_t **out, struct cf_error *err);
+cf_err	cf_core_ns_delete(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
+
+/* Streaming upload: begin authorizes and validates (before the body is
+ * read); write feeds body bytes; finish checks size and digest, makes the
+ * blob durable, records the audit entry and only then makes the version
+ * visible.  abort (client gone, error) removes all temporary data.
+ * expected_sha256: 64 hex or NULL; meta_json: JSON object text or NULL;
+ * content_length: -1 when unknown. */
+struct cf_put;
+cf_err	cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *content_type,
+	    const char *expected_sha256, const char *meta_json,
+	    int64_t content_length, struct cf_put **out, struct cf_error *err);
+cf_err	cf_core_put_write(struct cf_put *p, const void *data, size_t len,
+	    struct cf_error *err);
+/* On success the audit record is written (r->audited) and *out describes
+ * the new version.  The handle is freed whatever the outcome. */
+cf_err	cf_core_put_finish(struct cf_put *p, json_t **out,
+	    struct cf_error *err);
+void	cf_core_put_abort(struct cf_put *p);
+
+/* Streaming download.  head: metadata only (action object:head).
+ * Range: want_range false for the whole object; otherwise [first, last]
+ * resolved by the caller with cf_core_get_size() semantics: use
+ * cf_core_get_open then cf_core_get_set_range. */
+struct cf_get;
+cf_err	cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *version_id, bool head,
+	    struct cf_get **out, struct cf_error *err);
+/* Version record of the object being read (borrowed). */
+const struct cf_version_rec *cf_core_get_version(const struct cf_get *g);
+/* Read plaintext at pos; every byte returned has been authenticated. */
+cf_err	cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf,
+	    size_t max, size_t *got, struct cf_error *err);
+void	cf_core_get_close(struct cf_get *g);
+
+cf_err	cf_core_object_delete(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *prefix, const char *delimiter, const char *after,
+	    size_t limit, json_t **out, struct cf_error *err);
+cf_err	cf_core_object_versions(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, json_t **out,
+	    struct cf_error *err);
+
+cf_err	cf_core_principal_create(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *kind, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_principal_list(struct cf_core *c, struct cf_req *r,
+	    json_t **out, struct cf_error *err);
+
+/* expires_in: seconds, 0 for none. */
+cf_err	cf_core_token_create(struct cf_core *c, struct cf_req *r,
+	    const char *principal, uint64_t expires_in, const char *description,
+	    json_t **out, struct cf_error *err);
+/* principal NULL: all (admin) or own (others). */
+cf_err	cf_core_token_list(struct cf_core *c, struct cf_req *r,
+	    const char *principal, json_t **out, struct cf_error *err);
+cf_err	cf_core_token_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+
+/* ns NULL or "": a global binding. */
+cf_err	cf_core_binding_create(struct cf_core *c, struct cf_req *r,
+	    const char *principal, const char *role, const char *ns,
+	    json_t **out, struct cf_error *err);
+cf_err	cf_core_binding_delete(struct cf_core *c, struct cf_req *r,
+	    const char *principal, const char *role, const char *ns,
+	    json_t **out, struct cf_error *err);
+cf_err	cf_core_binding_list(struct cf_core *c, struct cf_req *r,
+	    const char *principal, const char *ns, json_t **out,
+	    struct cf_error *err);
+
+/* after/limit or tail as in cf_audit_read. */
+cf_err	cf_core_audit_read(struct cf_core *c, struct cf_req *r,
+	    uint64_t after, size_t limit, size_t tail, json_t **out,
+	    struct cf_error *err);
+
+/* --- validation (core/names.c) --- */
+/* S3 bucket rules: 3..63 of [a-z0-9.-], alnum at both ends, no "..",
+ * not an IPv4 address. */
+bool	cf_name_ns_valid(const char *s);
+/* 1..1024 bytes of valid UTF-8 without NUL; anything else is a name. */
+bool	cf_name_key_valid(const char *s, size_t len);
+/* 1..63 of [a-z0-9._-] starting with a letter or digit. */
+bool	cf_name_principal_valid(const char *s);
+bool	cf_name_env_valid(const char *s);
+bool	cf_name_role_valid(const char *s);
+
+#endif

@@ -1,0 +1,600 @@
+/* src/core/ops_admin.c: namespaces, principals, tokens, bindings, audit
+ * reading.  Each operation authorizes first (core_authorize). */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "core/core_int.h"
+
+static cf_err
+nomem(struct cf_error *err)
+{
+	return cf_error_set(err, CF_E_NOMEM, "out of memory");
+}
+
+static void
+ns_resource(char *out, size_t outsz, const char *ns)
+{
+	(void)snprintf(out, outsz, "ns/%s", ns);
+}
+
+cf_err
+cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	json_t	*j = NULL, *bs;
+	size_t	 i;
+
+	(void)c;
+	r->action = "whoami";
+	if (!r->authenticated) {
+		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_AUTH, "authentication required");
+	}
+	r->allowed = true;
+	cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
+	bs = json_array();
+	if (bs == NULL)
+		return nomem(err);
+	for (i = 0; i < r->nbindings; i++)
+		(void)json_array_append_new(bs, json_pack("{s:s,s:s?}", "role",
+		    r->bindings[i].role, "ns",
+		    r->bindings[i].ns[0] != '\0' ? r->bindings[i].ns : NULL));
+	j = json_pack("{s:s,s:s,s:s,s:o}", "principal", r->principal.name,
+	    "kind", r->principal.kind, "token_id", r->token_id, "bindings",
+	    bs);
+	if (j == NULL)
+		return nomem(err);
+	*out = j;
+	return CF_OK;
+}
+
+static json_t *
+ns_json(const struct cf_ns_rec *ns)
+{
+	return json_pack("{s:s,s:s,s:o,s:s}", "name", ns->name, "env", ns->env,
+	    "created", core_time_json(ns->created_us), "created_by",
+	    ns->created_by);
+}
+
+cf_err
+cf_core_ns_create(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *env, json_t **out, struct cf_error *err)
+{
+	struct cf_ns_rec	ns;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	ns_resource(res, sizeof(res), name);
+	rc = core_authorize(c, r, "ns:create", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!cf_name_ns_valid(name))
+		return cf_error_set(err, CF_E_INPUT, "invalid namespace name "
+		    "(3-63 of a-z 0-9 . -, starting and ending with a letter "
+		    "or digit)");
+	if (env == NULL)
+		env = "dev";
+	if (!cf_name_env_valid(env))
+		return cf_error_set(err, CF_E_INPUT,
+		    "invalid environment (dev, staging or prod)");
+	memset(&ns, 0, sizeof(ns));
+	cf_strlcpy(ns.name, name, sizeof(ns.name));
+	cf_strlcpy(ns.env, env, sizeof(ns.env));
+	cf_strlcpy(ns.created_by, r->principal.name, sizeof(ns.created_by));
+	ns.created_us = cf_now_us();
+	rc = cf_meta_ns_create(c->meta, &ns, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = ns_json(&ns);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+struct ns_list_ctx {
+	struct cf_req	*r;
+	json_t		*arr;
+};
+
+static cf_err
+ns_list_cb(void *arg, const struct cf_ns_rec *ns, struct cf_error *err)
+{
+	struct ns_list_ctx	*x = arg;
+
+	/* Only namespaces the caller may read are listed. */
+	if (!core_has_role(x->r, "reader", ns->name))
+		return CF_OK;
+	if (json_array_append_new(x->arr, ns_json(ns)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	struct ns_list_ctx	x;
+	cf_err			rc;
+
+	r->action = "ns:list";
+	cf_strlcpy(r->resource, "ns", sizeof(r->resource));
+	if (!r->authenticated) {
+		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_AUTH, "authentication required");
+	}
+	/* Any principal may list; the listing is filtered per namespace. */
+	r->allowed = true;
+	cf_strlcpy(r->reasons, "filtered", sizeof(r->reasons));
+	x.r = r;
+	x.arr = json_array();
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_ns_list(c->meta, ns_list_cb, &x, err);
+	if (rc != CF_OK) {
+		json_decref(x.arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "namespaces", x.arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_ns_rec	ns;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	ns_resource(res, sizeof(res), name);
+	rc = core_authorize(c, r, "ns:get", name, res, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_meta_ns_get(c->meta, name, &ns, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = ns_json(&ns);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+struct blobids {
+	char	(*ids)[CF_BLOB_ID_LEN + 1];
+	size_t	 n, cap;
+};
+
+static cf_err
+collect_blob(void *arg, const char *id, struct cf_error *err)
+{
+	struct blobids	*b = arg;
+	void		*nv;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap == 0 ? 64 : b->cap * 2;
+		nv = cf_reallocarray(b->ids, b->cap, sizeof(*b->ids));
+		if (nv == NULL)
+			return nomem(err);
+		b->ids = nv;
+	}
+	cf_strlcpy(b->ids[b->n++], id, CF_BLOB_ID_LEN + 1);
+	return CF_OK;
+}
+
+cf_err
+cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
+    json_t **out, struct cf_error *err)
+{
+	struct blobids	b = { NULL, 0, 0 };
+	char		res[CF_RESOURCE_MAX];
+	size_t		i;
+	cf_err		rc;
+
+	ns_resource(res, sizeof(res), name);
+	rc = core_authorize(c, r, "ns:delete", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_meta_ns_delete(c->meta, name, collect_blob, &b, err);
+	if (rc != CF_OK)
+		goto out;
+	/* The metadata is gone, so the blobs are unreachable ciphertext
+	 * already; deleting them is cleanup, not a correctness step. */
+	for (i = 0; i < b.n; i++)
+		(void)cf_blob_delete(c->blobs, b.ids[i], NULL);
+	*out = json_pack("{s:s,s:I}", "deleted", name, "versions_destroyed",
+	    (json_int_t)b.n);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_free(b.ids);
+	return rc;
+}
+
+static json_t *
+principal_json(const struct cf_principal_rec *p)
+{
+	return json_pack("{s:s,s:s,s:o,s:b}", "name", p->name, "kind", p->kind,
+	    "created", core_time_json(p->created_us), "disabled", p->disabled);
+}
+
+cf_err
+cf_core_principal_create(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *kind, json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "principal/%s", name);
+	rc = core_authorize(c, r, "principal:create", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!cf_name_principal_valid(name))
+		return cf_error_set(err, CF_E_INPUT, "invalid principal name "
+		    "(1-63 of a-z 0-9 . _ -, starting with a letter or digit)");
+	if (kind == NULL)
+		kind = "user";
+	if (strcmp(kind, "user") != 0 && strcmp(kind, "service") != 0)
+		return cf_error_set(err, CF_E_INPUT,
+		    "kind must be \"user\" or \"service\"");
+	memset(&p, 0, sizeof(p));
+	cf_strlcpy(p.name, name, sizeof(p.name));
+	cf_strlcpy(p.kind, kind, sizeof(p.kind));
+	p.created_us = cf_now_us();
+	rc = cf_meta_principal_create(c->meta, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = principal_json(&p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+static cf_err
+principal_list_cb(void *arg, const struct cf_principal_rec *p,
+    struct cf_error *err)
+{
+	if (json_array_append_new(arg, principal_json(p)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_principal_list(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	json_t	*arr;
+	cf_err	 rc;
+
+	rc = core_authorize(c, r, "principal:list", NULL, "principal", err);
+	if (rc != CF_OK)
+		return rc;
+	arr = json_array();
+	if (arr == NULL)
+		return nomem(err);
+	rc = cf_meta_principal_list(c->meta, principal_list_cb, arr, err);
+	if (rc != CF_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "principals", arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_token_create(struct cf_core *c, struct cf_req *r,
+    const char *principal, uint64_t expires_in, const char *description,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	struct cf_token_rec	tok;
+	char			token[CF_TOKEN_STR_MAX], res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "principal/%s/tokens", principal);
+	rc = core_authorize(c, r, "token:create", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (description != NULL && strlen(description) >= CF_DESC_MAX)
+		return cf_error_set(err, CF_E_INPUT,
+		    "description longer than %d bytes", CF_DESC_MAX - 1);
+	if (expires_in > 10ULL * 365 * 86400)
+		return cf_error_set(err, CF_E_INPUT,
+		    "expires_in longer than ten years");
+	rc = cf_meta_principal_get(c->meta, principal, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = core_token_mint(c, p.id, expires_in, description, &tok, token,
+	    err);
+	if (rc != CF_OK)
+		return rc;
+	*out = json_pack("{s:s,s:s,s:s,s:o}", "id", tok.id, "token", token,
+	    "principal", p.name, "expires", core_time_json(tok.expires_us));
+	cf_wipe(token, sizeof(token));
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+struct token_list_ctx {
+	struct cf_core	*c;
+	json_t		*arr;
+};
+
+static cf_err
+token_list_cb(void *arg, const struct cf_token_rec *t, struct cf_error *err)
+{
+	struct token_list_ctx	*x = arg;
+	struct cf_principal_rec	 p;
+	json_t			*j;
+
+	if (cf_meta_principal_get_id(x->c->meta, t->principal_id, &p, NULL) !=
+	    CF_OK)
+		cf_strlcpy(p.name, "?", sizeof(p.name));
+	j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "id", t->id,
+	    "principal", p.name, "description", t->description, "created",
+	    core_time_json(t->created_us), "expires",
+	    core_time_json(t->expires_us), "revoked",
+	    core_time_json(t->revoked_us), "last_used",
+	    core_time_json(t->last_used_us));
+	if (j == NULL || json_array_append_new(x->arr, j) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
+    json_t **out, struct cf_error *err)
+{
+	struct token_list_ctx	x;
+	struct cf_principal_rec	p;
+	int64_t			pid = -1;
+	cf_err			rc;
+
+	r->action = "token:list";
+	cf_strlcpy(r->resource, "tokens", sizeof(r->resource));
+	if (!r->authenticated) {
+		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_AUTH, "authentication required");
+	}
+	if (core_has_role(r, "admin", NULL)) {
+		rc = core_authorize(c, r, "token:list", NULL, "tokens", err);
+		if (rc != CF_OK)
+			return rc;
+		if (principal != NULL) {
+			rc = cf_meta_principal_get(c->meta, principal, &p, err);
+			if (rc != CF_OK)
+				return rc;
+			pid = p.id;
+		}
+	} else {
+		/* Everyone may list their own tokens. */
+		if (principal != NULL &&
+		    strcmp(principal, r->principal.name) != 0)
+			return core_authorize(c, r, "token:list", NULL,
+			    "tokens", err);
+		r->allowed = true;
+		cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
+		pid = r->principal.id;
+	}
+	x.c = c;
+	x.arr = json_array();
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_token_list(c->meta, pid, token_list_cb, &x, err);
+	if (rc != CF_OK) {
+		json_decref(x.arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "tokens", x.arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_token_rec	t;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "token/%s", id);
+	r->action = "token:revoke";
+	cf_strlcpy(r->resource, res, sizeof(r->resource));
+	if (!r->authenticated) {
+		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_AUTH, "authentication required");
+	}
+	rc = cf_meta_token_get(c->meta, id, &t, err);
+	if (rc == CF_E_NOTFOUND && !core_has_role(r, "admin", NULL)) {
+		/* SEC: non-admins learn nothing about others' token ids. */
+		cf_error_clear(err);
+		return core_authorize(c, r, "token:revoke", NULL, res, err);
+	}
+	if (rc != CF_OK)
+		return rc;
+	if (t.principal_id == r->principal.id) {
+		r->allowed = true;
+		cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
+	} else {
+		rc = core_authorize(c, r, "token:revoke", NULL, res, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	rc = cf_meta_token_revoke(c->meta, id, cf_now_us(), err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_meta_token_get(c->meta, id, &t, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = json_pack("{s:s,s:o}", "id", id, "revoked",
+	    core_time_json(t.revoked_us));
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* Who may change a binding: admin for global bindings and for the admin
+ * role; an owner of the namespace for roles up to owner on it. */
+static cf_err
+binding_authorize(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *role, const char *ns, const char *principal,
+    struct cf_error *err)
+{
+	char	res[CF_RESOURCE_MAX];
+
+	if (ns != NULL && *ns != '\0')
+		(void)snprintf(res, sizeof(res), "ns/%s/bindings/%s/%s", ns,
+		    principal, role);
+	else
+		(void)snprintf(res, sizeof(res), "bindings/%s/%s", principal,
+		    role);
+	if (ns == NULL || *ns == '\0' || strcmp(role, "admin") == 0)
+		return core_authorize(c, r, action, NULL, res, err);
+	return core_authorize(c, r, action, ns, res, err);
+}
+
+static cf_err
+binding_change(struct cf_core *c, struct cf_req *r, bool add,
+    const char *principal, const char *role, const char *ns, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	struct cf_ns_rec	nsr;
+	cf_err			rc;
+
+	if (ns != NULL && *ns == '\0')
+		ns = NULL;
+	rc = binding_authorize(c, r, add ? "binding:create" : "binding:delete",
+	    role, ns, principal, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!cf_name_role_valid(role))
+		return cf_error_set(err, CF_E_INPUT,
+		    "invalid role (reader, writer, owner or admin)");
+	if (ns != NULL && strcmp(role, "admin") == 0)
+		return cf_error_set(err, CF_E_INPUT,
+		    "admin is a global role (omit the namespace)");
+	rc = cf_meta_principal_get(c->meta, principal, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	if (ns != NULL) {
+		rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	if (add)
+		rc = cf_meta_binding_add(c->meta, p.id, role,
+		    ns != NULL ? ns : "", err);
+	else
+		rc = cf_meta_binding_remove(c->meta, p.id, role,
+		    ns != NULL ? ns : "", err);
+	if (rc != CF_OK)
+		return rc;
+	*out = json_pack("{s:s,s:s,s:s?}", "principal", p.name, "role", role,
+	    "ns", ns);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_binding_create(struct cf_core *c, struct cf_req *r,
+    const char *principal, const char *role, const char *ns, json_t **out,
+    struct cf_error *err)
+{
+	return binding_change(c, r, true, principal, role, ns, out, err);
+}
+
+cf_err
+cf_core_binding_delete(struct cf_core *c, struct cf_req *r,
+    const char *principal, const char *role, const char *ns, json_t **out,
+    struct cf_error *err)
+{
+	return binding_change(c, r, false, principal, role, ns, out, err);
+}
+
+static cf_err
+binding_list_cb(void *arg, const struct cf_binding_rec *b,
+    struct cf_error *err)
+{
+	json_t	*j;
+
+	j = json_pack("{s:s,s:s,s:s?}", "principal", b->principal, "role",
+	    b->role, "ns", b->ns[0] != '\0' ? b->ns : NULL);
+	if (j == NULL || json_array_append_new(arg, j) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_binding_list(struct cf_core *c, struct cf_req *r,
+    const char *principal, const char *ns, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	json_t			*arr;
+	int64_t			 pid = -1;
+	char			 res[CF_RESOURCE_MAX];
+	cf_err			 rc;
+
+	if (ns != NULL && *ns == '\0')
+		ns = NULL;
+	(void)snprintf(res, sizeof(res), "%s%sbindings", ns ? "ns/" : "",
+	    ns ? ns : "");
+	if (ns != NULL && strlen(res) < sizeof(res) - 1)
+		(void)snprintf(res, sizeof(res), "ns/%s/bindings", ns);
+	rc = core_authorize(c, r, "binding:list", ns, res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (principal != NULL) {
+		rc = cf_meta_principal_get(c->meta, principal, &p, err);
+		if (rc != CF_OK)
+			return rc;
+		pid = p.id;
+	}
+	arr = json_array();
+	if (arr == NULL)
+		return nomem(err);
+	rc = cf_meta_binding_list(c->meta, pid, ns, binding_list_cb, arr, err);
+	if (rc != CF_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "bindings", arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+struct audit_ctx {
+	json_t		*arr;
+	uint64_t	 last;
+};
+
+static cf_err
+audit_cb(void *arg, json_t *rec, struct cf_error *err)
+{
+	struct audit_ctx	*x = arg;
+	json_t			*seq;
+
+	seq = json_object_get(rec, "seq");
+	if (json_is_integer(seq))
+		x->last = (uint64_t)json_integer_value(seq);
+	if (json_array_append(x->arr, rec) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_audit_read(struct cf_core *c, struct cf_req *r, uint64_t after,
+    size_t limit, size_t tail, json_t **out, struct cf_error *err)
+{
+	struct audit_ctx	x;
+	cf_err			rc;
+
+	rc = core_authorize(c, r, "audit:read", NULL, "audit", err);
+	if (rc != CF_OK)
+		return rc;
+	x.arr = json_array();
+	x.last = after;
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_audit_read(c->data_dir, after, limit, tail, audit_cb, &x, err);
+	if (rc != CF_OK) {
+		json_decref(x.arr);
+		return rc;
+	}
+	*out = json_pack("{s:o,s:I}", "records", x.arr, "next_after",
+	    (json_int_t)x.last);
+	return *out == NULL ? nomem(err) : CF_OK;
+}

@@ -1,0 +1,559 @@
+/* src/core/ops_object.c: object versions: streaming encrypted upload and
+ * authenticated download, delete markers, listings.
+ *
+ * Upload order (crash safety and "no unaudited access"):
+ *   authorize -> stream body through SHA-256 and the sealer into a
+ *   temporary blob -> check size and digest -> commit the blob (durable,
+ *   not yet referenced) -> append the audit record -> insert the version
+ *   row (the version becomes visible) -> respond.
+ * A crash before the row is inserted leaves at most an unreferenced blob of
+ * ciphertext; nothing half-written is ever visible. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "crypto/aead.h"
+#include "core/core_int.h"
+
+static cf_err
+nomem(struct cf_error *err)
+{
+	return cf_error_set(err, CF_E_NOMEM, "out of memory");
+}
+
+static void
+obj_resource(char *out, size_t outsz, const char *ns, const char *key)
+{
+	(void)snprintf(out, outsz, "ns/%s/obj/%s", ns, key);
+}
+
+/* Validate ns and key, then authorize action on them. */
+static cf_err
+object_authorize(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns, const char *key, struct cf_error *err)
+{
+	char	res[CF_RESOURCE_MAX];
+	cf_err	rc;
+
+	obj_resource(res, sizeof(res), ns, key != NULL ? key : "");
+	rc = core_authorize(c, r, action, ns, res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!cf_name_ns_valid(ns))
+		return cf_error_set(err, CF_E_INPUT, "invalid namespace name");
+	if (key != NULL && !cf_name_key_valid(key, strlen(key)))
+		return cf_error_set(err, CF_E_INPUT, "invalid object key "
+		    "(1-1024 bytes of UTF-8)");
+	return CF_OK;
+}
+
+/* The namespace of an object operation, with a specific error code. */
+static cf_err
+ns_must_exist(struct cf_core *c, struct cf_req *r, const char *ns,
+    struct cf_ns_rec *out, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = cf_meta_ns_get(c->meta, ns, out, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->errcode = "no_such_namespace";
+		return cf_error_set(err, CF_E_NOTFOUND,
+		    "no namespace \"%s\"", ns);
+	}
+	return rc;
+}
+
+static json_t *
+version_json(const struct cf_version_rec *v, bool latest)
+{
+	json_t	*meta = NULL, *j;
+
+	if (v->user_meta[0] != '\0')
+		meta = json_loads(v->user_meta, 0, NULL);
+	if (meta == NULL)
+		meta = json_object();
+	j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:o,s:s,s:b,s:b,s:o}", "ns",
+	    v->ns, "key", v->key, "version_id", v->version_id, "size",
+	    (json_int_t)v->size, "sha256", v->sha256, "content_type",
+	    v->content_type, "created", core_time_json(v->created_us),
+	    "created_by", v->created_by, "delete_marker", v->delete_marker,
+	    "latest", latest, "meta", meta);
+	return j;
+}
+
+static cf_err
+new_version_id(char id[CF_VERSION_ID_LEN + 1], struct cf_error *err)
+{
+	uint8_t	raw[CF_VERSION_ID_LEN / 2];
+	cf_err	rc;
+
+	rc = cf_random(raw, sizeof(raw), err);
+	if (rc == CF_OK)
+		cf_hex_encode(raw, sizeof(raw), id);
+	return rc;
+}
+
+struct cf_put {
+	struct cf_core		*c;
+	struct cf_req		*r;
+	struct cf_version_rec	 v;
+	struct cf_blob_writer	*bw;
+	struct cf_sealer	*sealer;
+	struct cf_sha256	*sha;
+	struct cf_key		*dek;
+	uint8_t			 expect[CF_SHA256_LEN];
+	bool			 have_expect;
+	uint64_t		 size;
+	int64_t			 content_length;
+};
+
+void
+cf_core_put_abort(struct cf_put *p)
+{
+	if (p == NULL)
+		return;
+	cf_blob_abort(p->bw);
+	cf_sealer_free(p->sealer);
+	cf_sha256_free(p->sha);
+	cf_key_free(p->dek);
+	cf_wipe(p, sizeof(*p));
+	cf_free(p);
+}
+
+cf_err
+cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *content_type, const char *expected_sha256,
+    const char *meta_json, int64_t content_length, struct cf_put **out,
+    struct cf_error *err)
+{
+	struct cf_put		*p = NULL;
+	struct cf_ns_rec	 nsr;
+	json_t			*mj = NULL;
+	cf_err			 rc;
+
+	rc = object_authorize(c, r, "object:put", ns, key, err);
+	if (rc != CF_OK)
+		return rc;
+	if (content_length >= 0 &&
+	    (uint64_t)content_length > c->cfg.max_object_size)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "object of %lld bytes exceeds the limit of %llu",
+		    (long long)content_length,
+		    (unsigned long long)c->cfg.max_object_size);
+	rc = ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		return rc;
+	p = cf_calloc(1, sizeof(*p));
+	if (p == NULL)
+		return nomem(err);
+	p->c = c;
+	p->r = r;
+	p->content_length = content_length;
+	if (expected_sha256 != NULL) {
+		rc = cf_hex_decode(expected_sha256, strlen(expected_sha256),
+		    p->expect, sizeof(p->expect), err);
+		if (rc != CF_OK) {
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "X-Coffer-SHA256 must be 64 hex digits");
+			goto out;
+		}
+		p->have_expect = true;
+	}
+	if (content_type == NULL || *content_type == '\0')
+		content_type = "application/octet-stream";
+	if (strlen(content_type) >= sizeof(p->v.content_type) ||
+	    !cf_utf8_valid(content_type, strlen(content_type))) {
+		rc = cf_error_set(err, CF_E_INPUT, "Content-Type too long");
+		goto out;
+	}
+	if (meta_json != NULL && *meta_json != '\0') {
+		if (strlen(meta_json) >= sizeof(p->v.user_meta)) {
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "user metadata exceeds %zu bytes",
+			    sizeof(p->v.user_meta) - 1);
+			goto out;
+		}
+		mj = json_loads(meta_json, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(mj)) {
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "user metadata must be a JSON object");
+			goto out;
+		}
+		cf_strlcpy(p->v.user_meta, meta_json, sizeof(p->v.user_meta));
+	}
+	cf_strlcpy(p->v.ns, ns, sizeof(p->v.ns));
+	cf_strlcpy(p->v.key, key, sizeof(p->v.key));
+	cf_strlcpy(p->v.content_type, content_type, sizeof(p->v.content_type));
+	cf_strlcpy(p->v.created_by, r->principal.name, sizeof(p->v.created_by));
+	rc = new_version_id(p->v.version_id, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_key_new_random(&p->dek, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)pthread_mutex_lock(&c->kr_lock);
+	rc = cf_keyring_wrap(c->kr, p->dek, p->v.version_id, CF_VERSION_ID_LEN,
+	    p->v.kek_id, p->v.wrapped_dek, err);
+	(void)pthread_mutex_unlock(&c->kr_lock);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_sha256_new(&p->sha, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_blob_create(c->blobs, &p->bw, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: the version id is the associated data of every chunk, so a
+	 * blob cannot be passed off as another version's. */
+	rc = cf_sealer_new(p->dek, p->v.version_id, CF_VERSION_ID_LEN,
+	    cf_blob_write, p->bw, &p->sealer, err);
+out:
+	json_decref(mj);
+	if (rc != CF_OK) {
+		cf_core_put_abort(p);
+		return rc;
+	}
+	*out = p;
+	return CF_OK;
+}
+
+cf_err
+cf_core_put_write(struct cf_put *p, const void *data, size_t len,
+    struct cf_error *err)
+{
+	if (len > p->c->cfg.max_object_size - p->size)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "object exceeds the limit of %llu bytes",
+		    (unsigned long long)p->c->cfg.max_object_size);
+	p->size += len;
+	cf_sha256_update(p->sha, data, len);
+	return cf_sealer_write(p->sealer, data, len, err);
+}
+
+cf_err
+cf_core_put_finish(struct cf_put *p, json_t **out, struct cf_error *err)
+{
+	struct cf_core	*c = p->c;
+	struct cf_req	*r = p->r;
+	uint8_t		 digest[CF_SHA256_LEN];
+	cf_err		 rc;
+
+	if (p->content_length >= 0 && (uint64_t)p->content_length != p->size) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "body ended after %llu of %lld bytes",
+		    (unsigned long long)p->size, (long long)p->content_length);
+		goto out;
+	}
+	rc = cf_sealer_finish(p->sealer, err);
+	if (rc != CF_OK)
+		goto out;
+	cf_sha256_final(p->sha, digest);
+	if (p->have_expect && !cf_ct_equal(digest, p->expect, sizeof(digest))) {
+		rc = cf_error_set(err, CF_E_INTEGRITY,
+		    "body does not match X-Coffer-SHA256; nothing was stored");
+		goto out;
+	}
+	cf_hex_encode(digest, sizeof(digest), p->v.sha256);
+	p->v.size = p->size;
+	p->v.created_us = cf_now_us();
+	rc = cf_blob_commit(p->bw, p->v.blob_id, err);
+	p->bw = NULL;		/* freed by commit whatever the outcome */
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: audited before the version becomes visible or is reported. */
+	rc = cf_core_audit(c, r, 201, "ok", p->size, err);
+	if (rc != CF_OK) {
+		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
+		goto out;
+	}
+	rc = cf_meta_version_put(c->meta, &p->v, err);
+	if (rc != CF_OK) {
+		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
+		/* The record above said 201; say what really happened. */
+		r->audited = false;
+		goto out;
+	}
+	*out = version_json(&p->v, true);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_core_put_abort(p);
+	return rc;
+}
+
+struct cf_get {
+	struct cf_core		*c;
+	struct cf_version_rec	 v;
+	struct cf_blob_reader	*br;
+	struct cf_opener	*op;
+};
+
+void
+cf_core_get_close(struct cf_get *g)
+{
+	if (g == NULL)
+		return;
+	cf_opener_free(g->op);
+	cf_blob_close(g->br);
+	cf_free(g);
+}
+
+cf_err
+cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, bool head, struct cf_get **out,
+    struct cf_error *err)
+{
+	struct cf_get	*g = NULL;
+	struct cf_key	*dek = NULL;
+	cf_err		 rc;
+
+	rc = object_authorize(c, r, head ? "object:head" : "object:get", ns,
+	    key, err);
+	if (rc != CF_OK)
+		return rc;
+	g = cf_calloc(1, sizeof(*g));
+	if (g == NULL)
+		return nomem(err);
+	g->c = c;
+	rc = cf_meta_version_get(c->meta, ns, key, version_id, &g->v, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->errcode = version_id != NULL ? "no_such_version" :
+		    "no_such_key";
+		rc = version_id != NULL ?
+		    cf_error_set(err, CF_E_NOTFOUND, "no version %s of \"%s\"",
+		    version_id, key) :
+		    cf_error_set(err, CF_E_NOTFOUND, "no object \"%s\" in "
+		    "namespace \"%s\"", key, ns);
+	}
+	if (rc != CF_OK)
+		goto out;
+	if (g->v.delete_marker) {
+		r->errcode = "no_such_key";
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "object \"%s\" was deleted", key);
+		goto out;
+	}
+	if (head)
+		goto out;
+	(void)pthread_mutex_lock(&c->kr_lock);
+	rc = cf_keyring_unwrap(c->kr, g->v.kek_id, g->v.version_id,
+	    strlen(g->v.version_id), g->v.wrapped_dek, &dek, err);
+	(void)pthread_mutex_unlock(&c->kr_lock);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_blob_open(c->blobs, g->v.blob_id, &g->br, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = cf_error_set(err, CF_E_INTEGRITY,
+		    "stored data of \"%s\" is missing", key);
+	}
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_opener_new(dek, g->v.version_id, strlen(g->v.version_id),
+	    g->v.size, cf_blob_size(g->br), cf_blob_pread, g->br, &g->op, err);
+out:
+	cf_key_free(dek);
+	if (rc != CF_OK) {
+		cf_core_get_close(g);
+		return rc;
+	}
+	*out = g;
+	return CF_OK;
+}
+
+const struct cf_version_rec *
+cf_core_get_version(const struct cf_get *g)
+{
+	return &g->v;
+}
+
+cf_err
+cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf, size_t max,
+    size_t *got, struct cf_error *err)
+{
+	if (g->op == NULL)
+		return cf_error_set(err, CF_E_INVAL, "opened for HEAD only");
+	return cf_opener_read(g->op, pos, buf, max, got, err);
+}
+
+cf_err
+cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, json_t **out, struct cf_error *err)
+{
+	struct cf_version_rec	*v = NULL;
+	cf_err			 rc;
+
+	rc = object_authorize(c, r, "object:delete", ns, key, err);
+	if (rc != CF_OK)
+		return rc;
+	v = cf_calloc(1, sizeof(*v));
+	if (v == NULL)
+		return nomem(err);
+	rc = cf_meta_version_get(c->meta, ns, key, NULL, v, err);
+	if (rc == CF_E_NOTFOUND || (rc == CF_OK && v->delete_marker)) {
+		cf_error_clear(err);
+		r->errcode = "no_such_key";
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "no object \"%s\" in namespace \"%s\"", key, ns);
+	}
+	if (rc != CF_OK)
+		goto out;
+	memset(v, 0, sizeof(*v));
+	cf_strlcpy(v->ns, ns, sizeof(v->ns));
+	cf_strlcpy(v->key, key, sizeof(v->key));
+	v->delete_marker = true;
+	cf_strlcpy(v->created_by, r->principal.name, sizeof(v->created_by));
+	v->created_us = cf_now_us();
+	rc = new_version_id(v->version_id, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: audited before the marker becomes visible. */
+	rc = cf_core_audit(c, r, 200, "ok", 0, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_meta_version_put(c->meta, v, err);
+	if (rc != CF_OK) {
+		r->audited = false;
+		goto out;
+	}
+	*out = json_pack("{s:s,s:s,s:s,s:b}", "ns", ns, "key", key,
+	    "version_id", v->version_id, "delete_marker", 1);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_free(v);
+	return rc;
+}
+
+struct list_ctx {
+	json_t	*objs;
+	json_t	*prefixes;
+};
+
+static cf_err
+list_obj_cb(void *arg, const struct cf_version_rec *v, struct cf_error *err)
+{
+	struct list_ctx	*x = arg;
+	json_t		*j;
+
+	j = json_pack("{s:s,s:s,s:I,s:s,s:o,s:s}", "key", v->key, "version_id",
+	    v->version_id, "size", (json_int_t)v->size, "sha256", v->sha256,
+	    "created", core_time_json(v->created_us), "content_type",
+	    v->content_type);
+	if (j == NULL || json_array_append_new(x->objs, j) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+static cf_err
+list_prefix_cb(void *arg, const char *prefix, struct cf_error *err)
+{
+	struct list_ctx	*x = arg;
+
+	if (json_array_append_new(x->prefixes, json_string(prefix)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *prefix, const char *delimiter, const char *after,
+    size_t limit, json_t **out, struct cf_error *err)
+{
+	struct list_ctx		 x = { NULL, NULL };
+	struct cf_ns_rec	 nsr;
+	char			*next = NULL;
+	bool			 truncated = false;
+	cf_err			 rc;
+
+	rc = object_authorize(c, r, "object:list", ns, NULL, err);
+	if (rc != CF_OK)
+		return rc;
+	if (prefix == NULL)
+		prefix = "";
+	if (delimiter == NULL)
+		delimiter = "";
+	if (after == NULL)
+		after = "";
+	if (strlen(prefix) >= CF_OBJKEY_MAX || strlen(after) >= CF_OBJKEY_MAX ||
+	    strlen(delimiter) > 16)
+		return cf_error_set(err, CF_E_INPUT,
+		    "prefix, after or delimiter too long");
+	if (limit == 0 || limit > 1000)
+		return cf_error_set(err, CF_E_INPUT, "limit must be 1-1000");
+	rc = ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		return rc;
+	next = cf_calloc(1, CF_OBJKEY_MAX);
+	x.objs = json_array();
+	x.prefixes = json_array();
+	if (next == NULL || x.objs == NULL || x.prefixes == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	rc = cf_meta_object_list(c->meta, ns, prefix, delimiter, after, limit,
+	    list_obj_cb, list_prefix_cb, &x, &truncated, next, err);
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:O,s:O,s:b,s:s?}", "objects", x.objs, "prefixes",
+	    x.prefixes, "truncated", truncated, "next",
+	    truncated ? next : NULL);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	json_decref(x.objs);
+	json_decref(x.prefixes);
+	cf_free(next);
+	return rc;
+}
+
+struct versions_ctx {
+	json_t	*arr;
+	bool	 first;
+};
+
+static cf_err
+versions_cb(void *arg, const struct cf_version_rec *v, struct cf_error *err)
+{
+	struct versions_ctx	*x = arg;
+	json_t			*j;
+
+	j = version_json(v, x->first);
+	x->first = false;
+	if (j == NULL || json_array_append_new(x->arr, j) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_object_versions(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, json_t **out, struct cf_error *err)
+{
+	struct versions_ctx	x;
+	cf_err			rc;
+
+	rc = object_authorize(c, r, "object:versions", ns, key, err);
+	if (rc != CF_OK)
+		return rc;
+	x.arr = json_array();
+	x.first = true;
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_version_list(c->meta, ns, key, versions_cb, &x, err);
+	if (rc == CF_OK && json_array_size(x.arr) == 0) {
+		r->errcode = "no_such_key";
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "no object \"%s\" in namespace \"%s\"", key, ns);
+	}
+	if (rc != CF_OK) {
+		json_decref(x.arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "versions", x.arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}

@@ -1,0 +1,234 @@
+/* src/server/config.c: the configuration table and its parser. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "server/config.h"
+
+enum opt_type { OPT_STR, OPT_U64, OPT_BOOL };
+
+#define OPT_SECRET	0x1	/* never printed by the dumper */
+
+struct opt {
+	const char	*name;
+	enum opt_type	 type;
+	size_t		 off;
+	size_t		 size;		/* OPT_STR: buffer size */
+	uint64_t	 min, max;	/* OPT_U64 bounds */
+	const char	*def;
+	int		 flags;
+	const char	*help;
+};
+
+#define STR(n, f, d, h) { n, OPT_STR, offsetof(struct cf_config, f), \
+	sizeof(((struct cf_config *)0)->f), 0, 0, d, 0, h }
+#define U64(n, f, lo, hi, d, h) { n, OPT_U64, \
+	offsetof(struct cf_config, f), 0, lo, hi, d, 0, h }
+#define BOOL(n, f, d, h) { n, OPT_BOOL, offsetof(struct cf_config, f), 0, \
+	0, 1, d, 0, h }
+
+static const struct opt opts[] = {
+	STR("listen", listen, "127.0.0.1:8443", "address and port to serve"),
+	STR("data", data_dir, "./coffer-data", "data directory"),
+	STR("tls_cert", tls_cert, "", "PEM certificate chain (default: "
+	    "self-signed DIR/tls/server.crt)"),
+	STR("tls_key", tls_key, "", "PEM private key of tls_cert"),
+	BOOL("insecure_http", insecure_http, "no",
+	    "serve plain HTTP (loopback addresses only)"),
+	U64("max_object_size", max_object_size, 0, 1ULL << 50,
+	    "1099511627776", "bytes per object version (1 TiB)"),
+	U64("max_json_body", max_json_body, 256, 16 << 20, "65536",
+	    "bytes per JSON request body"),
+	U64("threads", threads, 1, 1024, "32", "worker threads"),
+	U64("max_connections", max_connections, 1, 65536, "1024",
+	    "concurrent connections"),
+	U64("connection_timeout", connection_timeout, 1, 86400, "120",
+	    "idle seconds before a connection is closed"),
+	STR("log_level", log_level, "info", "error, warn, info or debug"),
+};
+
+static const struct opt *
+find_opt(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+cf_err
+cf_config_set(struct cf_config *cfg, const char *name, const char *value,
+    struct cf_error *err)
+{
+	const struct opt	*o;
+	char			*base = (char *)cfg;
+	uint64_t		 v;
+	cf_err			 rc;
+
+	o = find_opt(name);
+	if (o == NULL)
+		return cf_error_set(err, CF_E_INPUT, "unknown option \"%s\"",
+		    name);
+	switch (o->type) {
+	case OPT_STR:
+		if (strlen(value) >= o->size)
+			return cf_error_set(err, CF_E_INPUT,
+			    "%s: value too long", name);
+		cf_strlcpy(base + o->off, value, o->size);
+		if (strcmp(name, "log_level") == 0 &&
+		    strcmp(value, "error") != 0 && strcmp(value, "warn") != 0 &&
+		    strcmp(value, "info") != 0 && strcmp(value, "debug") != 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "log_level: error, warn, info or debug");
+		return CF_OK;
+	case OPT_U64:
+		rc = cf_parse_u64(value, o->min, o->max, &v, err);
+		if (rc != CF_OK)
+			return cf_error_set(err, CF_E_INPUT,
+			    "%s: expected a number in [%llu, %llu]", name,
+			    (unsigned long long)o->min,
+			    (unsigned long long)o->max);
+		memcpy(base + o->off, &v, sizeof(v));
+		return CF_OK;
+	case OPT_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			*(bool *)(base + o->off) = true;
+		else if (strcmp(value, "no") == 0 ||
+		    strcmp(value, "false") == 0)
+			*(bool *)(base + o->off) = false;
+		else
+			return cf_error_set(err, CF_E_INPUT,
+			    "%s: expected yes or no", name);
+		return CF_OK;
+	}
+	return cf_error_set(err, CF_E_INTERNAL, "bad option type");
+}
+
+void
+cf_config_defaults(struct cf_config *cfg)
+{
+	size_t	i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (cf_config_set(cfg, opts[i].name, opts[i].def, NULL) !=
+		    CF_OK)
+			abort();	/* the table's defaults are ours */
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+cf_err
+cf_config_parse(struct cf_config *cfg, const char *fname, const char *buf,
+    size_t len, struct cf_error *err)
+{
+	char		line[8192], *name, *value, *eq;
+	size_t		i = 0, n, lineno = 0;
+	struct cf_error	e2;
+
+	if (len > 64 * 1024)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "%s: larger than 64 KiB", fname);
+	while (i < len) {
+		lineno++;
+		n = 0;
+		while (i < len && buf[i] != '\n') {
+			if (buf[i] == '\0')
+				return cf_error_set(err, CF_E_INPUT,
+				    "%s:%zu: NUL byte", fname, lineno);
+			if (n + 1 >= sizeof(line))
+				return cf_error_set(err, CF_E_INPUT,
+				    "%s:%zu: line too long", fname, lineno);
+			line[n++] = buf[i++];
+		}
+		i++;
+		line[n] = '\0';
+		name = trim(line);
+		if (*name == '\0' || *name == '#')
+			continue;
+		eq = strchr(name, '=');
+		if (eq == NULL)
+			return cf_error_set(err, CF_E_INPUT,
+			    "%s:%zu: expected \"name = value\"", fname, lineno);
+		*eq = '\0';
+		value = trim(eq + 1);
+		name = trim(name);
+		cf_error_clear(&e2);
+		if (cf_config_set(cfg, name, value, &e2) != CF_OK)
+			return cf_error_set(err, e2.code, "%s:%zu: %s", fname,
+			    lineno, e2.msg);
+	}
+	return CF_OK;
+}
+
+cf_err
+cf_config_load(struct cf_config *cfg, const char *path, struct cf_error *err)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 n;
+	cf_err	 rc;
+
+	f = fopen(path, "r");
+	if (f == NULL)
+		return cf_error_sys(err, CF_E_IO, "open %s", path);
+	buf = cf_malloc(64 * 1024 + 1);
+	if (buf == NULL) {
+		(void)fclose(f);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	n = fread(buf, 1, 64 * 1024 + 1, f);
+	if (ferror(f))
+		rc = cf_error_sys(err, CF_E_IO, "read %s", path);
+	else
+		rc = cf_config_parse(cfg, path, buf, n, err);
+	(void)fclose(f);
+	cf_free(buf);
+	return rc;
+}
+
+void
+cf_config_dump(const struct cf_config *cfg, FILE *f)
+{
+	const char	*base = (const char *)cfg;
+	size_t		 i;
+	uint64_t	 v;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const struct opt *o = &opts[i];
+		if (o->flags & OPT_SECRET) {
+			(void)fprintf(f, "%s = (secret)\n", o->name);
+			continue;
+		}
+		switch (o->type) {
+		case OPT_STR:
+			(void)fprintf(f, "%s = %s\n", o->name, base + o->off);
+			break;
+		case OPT_U64:
+			memcpy(&v, base + o->off, sizeof(v));
+			(void)fprintf(f, "%s = %llu\n", o->name,
+			    (unsigned long long)v);
+			break;
+		case OPT_BOOL:
+			(void)fprintf(f, "%s = %s\n", o->name,
+			    *(const bool *)(base + o->off) ? "yes" : "no");
+			break;
+		}
+	}
+}

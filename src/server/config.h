@@ -1,0 +1,44 @@
+/* src/server/config.h: the server's configuration: one declarative table
+ * (config.c) of name, type, bounds, default and flags; documented in
+ * docs/coffer.conf.5.md.  File syntax: `name = value` lines, `#` comments.
+ * Unknown names and out-of-range values are errors reported as
+ * "file:line: message". */
+#ifndef CF_SERVER_CONFIG_H
+#define CF_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <stdio.h>
+
+#include "base/error.h"
+
+struct cf_config {
+	char		listen[128];		/* ADDR:PORT */
+	char		data_dir[4096];
+	char		tls_cert[4096];		/* "" = self-signed in DIR/tls */
+	char		tls_key[4096];
+	bool		insecure_http;		/* loopback only */
+	uint64_t	max_object_size;
+	uint64_t	max_json_body;
+	uint64_t	threads;
+	uint64_t	max_connections;
+	uint64_t	connection_timeout;	/* seconds */
+	char		log_level[16];
+};
+
+void	cf_config_defaults(struct cf_config *cfg);
+/* Apply one setting (from a file or the command line). */
+cf_err	cf_config_set(struct cf_config *cfg, const char *name,
+	    const char *value, struct cf_error *err);
+/* Read a config file over the current values.  Max 64 KiB. */
+cf_err	cf_config_load(struct cf_config *cfg, const char *path,
+	    struct cf_error *err);
+/* Parse from a buffer (for tests and fuzzing); fname names it in errors. */
+cf_err	cf_config_parse(struct cf_config *cfg, const char *fname,
+	    const char *buf, size_t len, struct cf_error *err);
+/* Print the effective configuration (SECRET options masked). */
+void	cf_config_dump(const struct cf_config *cfg, FILE *f);
+
+#endif

@@ -1,0 +1,1178 @@
+/* src/server/http.c: REST API v1 over libmicrohttpd (see docs/api.md).
+ *
+ * Each request gets a struct conn on its first callback: the route is
+ * resolved, the caller authenticated, and for uploads the core operation
+ * begins (and authorizes) before any body byte is read.  Every response
+ * goes through respond(), which records the request in the audit log
+ * first and refuses to answer (503) if that fails.
+ *
+ * SEC: the client address used for the record and for policy is the
+ * socket's peer address; forwarded-for headers are never trusted. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "server/http.h"
+
+#define DL_BLOCK	(256 * 1024)	/* bytes per download callback */
+
+enum route_id {
+	R_UNKNOWN = 0,
+	R_HEALTH, R_WHOAMI, R_NS, R_NS_ONE, R_OBJECTS, R_OBJECT, R_VERSIONS,
+	R_PRINCIPALS, R_TOKENS, R_TOKEN_ONE, R_BINDINGS, R_AUDIT
+};
+
+struct cf_http {
+	struct MHD_Daemon	*d;
+	struct cf_core		*core;
+	const struct cf_config	*cfg;
+};
+
+struct conn {
+	struct cf_http	*h;
+	struct cf_req	 req;
+	enum route_id	 route;
+	char		*ns;		/* from the path */
+	char		*rest;		/* key or token id, from the path */
+	size_t		 restlen;
+	struct cf_buf	 body;		/* JSON bodies */
+	struct cf_put	*put;		/* streaming upload in progress */
+	bool		 responded;
+	bool		 failed;	/* a response was queued early */
+	uint64_t	 bytes_in;
+};
+
+struct dl {
+	struct cf_get	*g;
+	uint64_t	 start;		/* first plaintext byte */
+	uint64_t	 len;
+};
+
+/* ---- responses ---- */
+
+static const char *
+default_code(cf_err rc, int *status)
+{
+	switch (rc) {
+	case CF_E_INPUT:	*status = 400; return "bad_request";
+	case CF_E_AUTH:		*status = 401; return "unauthenticated";
+	case CF_E_DENIED:	*status = 403; return "access_denied";
+	case CF_E_NOTFOUND:	*status = 404; return "not_found";
+	case CF_E_CONFLICT:	*status = 409; return "already_exists";
+	case CF_E_LIMIT:	*status = 413; return "too_large";
+	case CF_E_INTEGRITY:	*status = 500; return "integrity_error";
+	default:		*status = 500; return "internal";
+	}
+}
+
+static void
+add_common_headers(struct conn *c, struct MHD_Response *resp)
+{
+	(void)MHD_add_response_header(resp, "X-Request-Id",
+	    c->req.request_id);
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	(void)MHD_add_response_header(resp, "X-Content-Type-Options",
+	    "nosniff");
+	if (!c->h->cfg->insecure_http)
+		(void)MHD_add_response_header(resp,
+		    "Strict-Transport-Security", "max-age=31536000");
+}
+
+static enum MHD_Result
+queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
+{
+	struct MHD_Response	*resp;
+	char			*s;
+	enum MHD_Result		 ret;
+
+	s = json_dumps(j, JSON_COMPACT);
+	if (s == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(s), s,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(s);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    "application/json");
+	add_common_headers(c, resp);
+	if (status == 401)
+		(void)MHD_add_response_header(resp, "WWW-Authenticate",
+		    "Bearer realm=\"coffer\"");
+	ret = MHD_queue_response(mc, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	c->responded = true;
+	return ret;
+}
+
+/* SEC: the one way out.  The request is audited before anything is
+ * queued; if the audit log refuses the record, the client gets 503 and
+ * nothing else. */
+static enum MHD_Result
+respond(struct MHD_Connection *mc, struct conn *c, int status, json_t *j,
+    const char *result, uint64_t bytes)
+{
+	struct cf_error	 err;
+	json_t		*e;
+	enum MHD_Result	 ret;
+
+	cf_error_clear(&err);
+	if (!c->req.audited &&
+	    cf_core_audit(c->h->core, &c->req, status, result, bytes, &err) !=
+	    CF_OK) {
+		json_decref(j);
+		e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
+		    "unavailable", "message",
+		    "audit log unavailable; request refused", "request_id",
+		    c->req.request_id);
+		ret = queue_json(mc, c, 503, e);
+		json_decref(e);
+		return ret;
+	}
+	ret = queue_json(mc, c, status, j);
+	json_decref(j);
+	return ret;
+}
+
+static enum MHD_Result
+respond_error(struct MHD_Connection *mc, struct conn *c, int status,
+    const char *code, const char *msg)
+{
+	json_t	*j;
+
+	j = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message",
+	    msg, "request_id", c->req.request_id);
+	if (j == NULL)
+		return MHD_NO;
+	return respond(mc, c, status, j, code, 0);
+}
+
+/* Map a core error to its HTTP status and API code. */
+static enum MHD_Result
+respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
+    const struct cf_error *err, const char *notfound_code,
+    const char *conflict_code)
+{
+	const char	*code;
+	int		 status;
+
+	code = default_code(rc, &status);
+	if (rc == CF_E_NOTFOUND && notfound_code != NULL)
+		code = notfound_code;
+	if (rc == CF_E_CONFLICT && conflict_code != NULL)
+		code = conflict_code;
+	if (c->req.errcode != NULL && rc == CF_E_NOTFOUND)
+		code = c->req.errcode;
+	if (status >= 500 && rc != CF_E_INTEGRITY) {
+		log_warnx("event=request_failed request=%s error=%s msg=\"%s\"",
+		    c->req.request_id, cf_err_name(rc), err->msg);
+		return respond_error(mc, c, status, code,
+		    "internal error (see the server log for request id)");
+	}
+	if (rc == CF_E_INTEGRITY)
+		log_warnx("event=integrity_failure request=%s msg=\"%s\"",
+		    c->req.request_id, err->msg);
+	return respond_error(mc, c, status, code,
+	    err->msg[0] != '\0' ? err->msg : code);
+}
+
+/* ---- request parsing ---- */
+
+static const char *
+header(struct MHD_Connection *mc, const char *name)
+{
+	return MHD_lookup_connection_value(mc, MHD_HEADER_KIND, name);
+}
+
+static const char *
+arg(struct MHD_Connection *mc, const char *name)
+{
+	return MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Split the path after /v1/ into the route and its parameters. */
+static enum route_id
+resolve(struct conn *c, const char *url)
+{
+	const char	*p, *slash;
+	size_t		 n;
+
+	if (strncmp(url, "/v1/", 4) != 0)
+		return R_UNKNOWN;
+	p = url + 4;
+	if (strcmp(p, "health") == 0)
+		return R_HEALTH;
+	if (strcmp(p, "whoami") == 0)
+		return R_WHOAMI;
+	if (strcmp(p, "ns") == 0)
+		return R_NS;
+	if (strcmp(p, "principals") == 0)
+		return R_PRINCIPALS;
+	if (strcmp(p, "tokens") == 0)
+		return R_TOKENS;
+	if (strcmp(p, "bindings") == 0)
+		return R_BINDINGS;
+	if (strcmp(p, "audit") == 0)
+		return R_AUDIT;
+	if (strncmp(p, "tokens/", 7) == 0 && p[7] != '\0' &&
+	    strchr(p + 7, '/') == NULL) {
+		c->rest = cf_strdup(p + 7);
+		c->restlen = strlen(p + 7);
+		return c->rest == NULL ? R_UNKNOWN : R_TOKEN_ONE;
+	}
+	if (strncmp(p, "ns/", 3) != 0)
+		return R_UNKNOWN;
+	p += 3;
+	slash = strchr(p, '/');
+	n = slash == NULL ? strlen(p) : (size_t)(slash - p);
+	if (n == 0 || n >= CF_NS_NAME_MAX)
+		return R_UNKNOWN;
+	c->ns = cf_strndup(p, n);
+	if (c->ns == NULL)
+		return R_UNKNOWN;
+	if (slash == NULL)
+		return R_NS_ONE;
+	p = slash + 1;
+	if (strcmp(p, "objects") == 0)
+		return R_OBJECTS;
+	if (strncmp(p, "objects/", 8) == 0) {
+		p += 8;
+	} else if (strncmp(p, "versions/", 9) == 0) {
+		p += 9;
+	} else
+		return R_UNKNOWN;
+	/* The key is the rest of the path, taken literally. */
+	c->restlen = strlen(p);
+	c->rest = cf_memdup_str(p, c->restlen);
+	if (c->rest == NULL)
+		return R_UNKNOWN;
+	return slash[1] == 'o' ? R_OBJECT : R_VERSIONS;
+}
+
+static void
+peer_address(struct MHD_Connection *mc, char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const struct sockaddr		*sa;
+
+	cf_strlcpy(out, "?", outsz);
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		(void)inet_ntop(AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    out, (socklen_t)outsz);
+	else if (sa->sa_family == AF_INET6)
+		(void)inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    out, (socklen_t)outsz);
+}
+
+/* "Bearer <token>"; any other Authorization value is a bad credential. */
+static const char *
+bearer_of(struct MHD_Connection *mc, bool *present)
+{
+	const char	*a;
+
+	a = header(mc, "Authorization");
+	*present = a != NULL;
+	if (a == NULL)
+		return NULL;
+	if (strncasecmp(a, "Bearer ", 7) != 0)
+		return "";
+	a += 7;
+	while (*a == ' ')
+		a++;
+	return a;
+}
+
+struct meta_ctx {
+	json_t	*obj;
+	bool	 bad;
+};
+
+static enum MHD_Result
+collect_meta(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct meta_ctx	*m = cls;
+	char		 name[128];
+	size_t		 i;
+
+	(void)kind;
+	if (strncasecmp(key, "X-Coffer-Meta-", 14) != 0)
+		return MHD_YES;
+	if (strlen(key + 14) == 0 || strlen(key + 14) >= sizeof(name) ||
+	    value == NULL || !cf_utf8_valid(value, strlen(value))) {
+		m->bad = true;
+		return MHD_NO;
+	}
+	for (i = 0; key[14 + i] != '\0'; i++) {
+		char ch = key[14 + i];
+		name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+	}
+	name[i] = '\0';
+	if (json_object_set_new(m->obj, name, json_string(value)) != 0)
+		m->bad = true;
+	return MHD_YES;
+}
+
+/* ---- downloads ---- */
+
+static ssize_t
+dl_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct dl	*d = cls;
+	struct cf_error	 err;
+	size_t		 got = 0, want;
+
+	if (pos >= d->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	want = d->len - pos < max ? (size_t)(d->len - pos) : max;
+	cf_error_clear(&err);
+	/* SEC: cf_core_get_read only returns authenticated bytes; on a tag
+	 * failure the connection is cut, so the client sees a short body. */
+	if (cf_core_get_read(d->g, d->start + pos, buf, want, &got, &err) !=
+	    CF_OK || got == 0) {
+		log_warnx("event=download_aborted msg=\"%s\"", err.msg);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return (ssize_t)got;
+}
+
+static void
+dl_free(void *cls)
+{
+	struct dl	*d = cls;
+
+	cf_core_get_close(d->g);
+	cf_free(d);
+}
+
+/* Parse a single "bytes=" range against size.  Returns 0 with no (or an
+ * ignorable) Range header, 1 with a satisfiable range, -1 when it cannot
+ * be satisfied (416). */
+static int
+parse_range(const char *h, uint64_t size, uint64_t *first, uint64_t *last)
+{
+	char		a[24], b[24];
+	const char	*dash;
+	uint64_t	x, y;
+	size_t		la, lb;
+
+	if (h == NULL || strncmp(h, "bytes=", 6) != 0)
+		return 0;
+	h += 6;
+	if (strchr(h, ',') != NULL)
+		return 0;	/* multiple ranges: serve the whole object */
+	dash = strchr(h, '-');
+	if (dash == NULL)
+		return 0;
+	la = (size_t)(dash - h);
+	lb = strlen(dash + 1);
+	if (la >= sizeof(a) || lb >= sizeof(b))
+		return 0;
+	memcpy(a, h, la);
+	a[la] = '\0';
+	memcpy(b, dash + 1, lb + 1);
+	if (la == 0) {
+		/* suffix: the last N bytes */
+		if (cf_parse_u64(b, 1, UINT64_MAX, &y, NULL) != CF_OK)
+			return lb == 0 ? 0 : -1;
+		if (size == 0)
+			return -1;
+		*first = y >= size ? 0 : size - y;
+		*last = size - 1;
+		return 1;
+	}
+	if (cf_parse_u64(a, 0, UINT64_MAX, &x, NULL) != CF_OK)
+		return 0;
+	if (lb == 0)
+		y = UINT64_MAX;
+	else if (cf_parse_u64(b, 0, UINT64_MAX, &y, NULL) != CF_OK || y < x)
+		return 0;
+	if (x >= size)
+		return -1;
+	*first = x;
+	*last = y >= size ? size - 1 : y;
+	return 1;
+}
+
+static enum MHD_Result
+serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
+{
+	struct cf_error			 err;
+	const struct cf_version_rec	*v;
+	struct MHD_Response		*resp = NULL;
+	struct cf_get			*g = NULL;
+	struct dl			*d = NULL;
+	uint64_t			 first = 0, last = 0, len;
+	char				 hv[128], tbuf[64];
+	const char			*version = arg(mc, "version");
+	int				 rng, status = 200;
+	enum MHD_Result			 ret;
+	struct tm			 tm;
+	time_t				 t;
+	cf_err				 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_get_open(c->h->core, &c->req, c->ns, c->rest, version,
+	    head, &g, &err);
+	if (rc != CF_OK)
+		return respond_cf_error(mc, c, rc, &err, "no_such_key", NULL);
+	v = cf_core_get_version(g);
+	len = v->size;
+	rng = head ? 0 : parse_range(header(mc, "Range"), v->size, &first,
+	    &last);
+	if (rng < 0) {
+		cf_core_get_close(g);
+		return respond_error(mc, c, 416, "invalid_range",
+		    "range not satisfiable");
+	}
+	if (rng > 0) {
+		status = 206;
+		len = last - first + 1;
+	}
+	if (!head && len > 0) {
+		char probe;
+		size_t got;
+		/* Authenticate the first chunk before committing to a 2xx:
+		 * a tampered small object gets a clean 500. */
+		rc = cf_core_get_read(g, first, &probe, 1, &got, &err);
+		if (rc != CF_OK) {
+			cf_core_get_close(g);
+			return respond_cf_error(mc, c, rc, &err, NULL, NULL);
+		}
+	}
+	d = cf_calloc(1, sizeof(*d));
+	if (d == NULL) {
+		cf_core_get_close(g);
+		return respond_error(mc, c, 500, "internal", "out of memory");
+	}
+	d->g = g;
+	d->start = first;
+	d->len = len;
+	/* HEAD: libmicrohttpd sends the headers of this response without
+	 * calling the reader. */
+	resp = MHD_create_response_from_callback(len, DL_BLOCK, dl_read, d,
+	    dl_free);
+	if (resp == NULL) {
+		dl_free(d);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", v->content_type);
+	(void)snprintf(hv, sizeof(hv), "\"%s\"", v->sha256);
+	(void)MHD_add_response_header(resp, "ETag", hv);
+	(void)MHD_add_response_header(resp, "X-Coffer-SHA256", v->sha256);
+	(void)MHD_add_response_header(resp, "X-Coffer-Version-Id",
+	    v->version_id);
+	(void)MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	t = (time_t)(v->created_us / 1000000);
+	(void)gmtime_r(&t, &tm);
+	(void)strftime(tbuf, sizeof(tbuf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	(void)MHD_add_response_header(resp, "Last-Modified", tbuf);
+	if (status == 206) {
+		(void)snprintf(hv, sizeof(hv), "bytes %llu-%llu/%llu",
+		    (unsigned long long)first, (unsigned long long)last,
+		    (unsigned long long)v->size);
+		(void)MHD_add_response_header(resp, "Content-Range", hv);
+	}
+	if (v->user_meta[0] != '\0') {
+		json_t *m = json_loads(v->user_meta, 0, NULL);
+		const char *k;
+		json_t *val;
+		char name[160];
+		json_object_foreach(m, k, val) {
+			(void)snprintf(name, sizeof(name), "X-Coffer-Meta-%s",
+			    k);
+			if (json_is_string(val))
+				(void)MHD_add_response_header(resp, name,
+				    json_string_value(val));
+		}
+		json_decref(m);
+	}
+	add_common_headers(c, resp);
+	/* SEC: audited before the first byte is queued. */
+	if (cf_core_audit(c->h->core, &c->req, status, "ok", head ? 0 : len,
+	    &err) != CF_OK) {
+		MHD_destroy_response(resp);
+		return respond_error(mc, c, 503, "unavailable",
+		    "audit log unavailable; request refused");
+	}
+	ret = MHD_queue_response(mc, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	c->responded = true;
+	return ret;
+}
+
+/* ---- JSON routes ---- */
+
+static enum MHD_Result
+respond_result(struct MHD_Connection *mc, struct conn *c, cf_err rc,
+    struct cf_error *err, json_t *out, int okstatus, const char *nf,
+    const char *conflict)
+{
+	if (rc != CF_OK) {
+		json_decref(out);
+		return respond_cf_error(mc, c, rc, err, nf, conflict);
+	}
+	return respond(mc, c, okstatus, out, "ok", 0);
+}
+
+static cf_err
+parse_body(struct conn *c, json_t **out, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = cf_json_parse(c->body.data != NULL ? c->body.data : "",
+	    c->body.len, c->h->cfg->max_json_body, 32, out, err);
+	if (rc == CF_OK && !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "request body must be a JSON object");
+	}
+	return rc;
+}
+
+static bool
+is(const char *method, const char *m)
+{
+	return strcmp(method, m) == 0;
+}
+
+/* Answer a request whose body (if any) has fully arrived. */
+static enum MHD_Result
+dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
+{
+	struct cf_core	*core = c->h->core;
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*s1 = NULL, *s2 = NULL, *s3 = NULL;
+	uint64_t	 u1 = 0, u2 = 0;
+	int64_t		 i1 = 0;
+	cf_err		 rc;
+	enum MHD_Result	 ret;
+
+	cf_error_clear(&err);
+	switch (c->route) {
+	case R_HEALTH:
+		if (!is(method, "GET"))
+			break;
+		rc = cf_core_health(core, r, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+	case R_WHOAMI:
+		if (!is(method, "GET"))
+			break;
+		rc = cf_core_whoami(core, r, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+	case R_NS:
+		if (is(method, "GET")) {
+			rc = cf_core_ns_list(core, r, &out, &err);
+			return respond_result(mc, c, rc, &err, out, 200, NULL,
+			    NULL);
+		}
+		if (!is(method, "POST"))
+			break;
+		if (!r->authenticated) {
+			rc = cf_core_ns_create(core, r, "", NULL, &out, &err);
+			return respond_result(mc, c, rc, &err, out, 201, NULL,
+			    NULL);
+		}
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "name", true, &s1, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "env", false, &s2, &err);
+		if (rc != CF_OK) {
+			json_decref(body);
+			cf_core_reject(core, r, "ns:create", "invalid request");
+			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
+			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
+			    err.msg);
+		}
+		rc = cf_core_ns_create(core, r, s1, s2, &out, &err);
+		json_decref(body);
+		if (rc == CF_E_INPUT)
+			return respond_error(mc, c, 400, "invalid_name",
+			    err.msg);
+		return respond_result(mc, c, rc, &err, out, 201,
+		    "no_such_namespace", "already_exists");
+	case R_NS_ONE:
+		if (is(method, "GET"))
+			rc = cf_core_ns_get(core, r, c->ns, &out, &err);
+		else if (is(method, "DELETE"))
+			rc = cf_core_ns_delete(core, r, c->ns, &out, &err);
+		else
+			break;
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_namespace", "namespace_not_empty");
+	case R_OBJECTS:
+		if (!is(method, "GET"))
+			break;
+		u1 = 1000;
+		if (arg(mc, "limit") != NULL &&
+		    cf_parse_u64(arg(mc, "limit"), 1, 1000, &u1, &err) != CF_OK) {
+			cf_core_reject(core, r, "object:list", "bad limit");
+			return respond_error(mc, c, 400, "bad_request",
+			    "limit must be a number from 1 to 1000");
+		}
+		rc = cf_core_object_list(core, r, c->ns, arg(mc, "prefix"),
+		    arg(mc, "delimiter"), arg(mc, "after"), (size_t)u1, &out,
+		    &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_namespace", NULL);
+	case R_OBJECT:
+		if (is(method, "GET") || is(method, "HEAD"))
+			return serve_get(mc, c, is(method, "HEAD"));
+		if (is(method, "DELETE")) {
+			rc = cf_core_object_delete(core, r, c->ns, c->rest,
+			    &out, &err);
+			if (rc == CF_E_INPUT)
+				return respond_error(mc, c, 400,
+				    "invalid_name", err.msg);
+			return respond_result(mc, c, rc, &err, out, 200,
+			    "no_such_key", NULL);
+		}
+		if (is(method, "PUT")) {
+			/* Finishing an upload begun in the first callback. */
+			rc = cf_core_put_finish(c->put, &out, &err);
+			c->put = NULL;
+			if (rc == CF_E_INTEGRITY)
+				return respond_error(mc, c, 400,
+				    "digest_mismatch", err.msg);
+			if (rc == CF_OK)
+				return respond(mc, c, 201, out, "ok",
+				    c->bytes_in);
+			return respond_cf_error(mc, c, rc, &err, NULL, NULL);
+		}
+		break;
+	case R_VERSIONS:
+		if (!is(method, "GET"))
+			break;
+		rc = cf_core_object_versions(core, r, c->ns, c->rest, &out,
+		    &err);
+		return respond_result(mc, c, rc, &err, out, 200, "no_such_key",
+		    NULL);
+	case R_PRINCIPALS:
+		if (is(method, "GET")) {
+			rc = cf_core_principal_list(core, r, &out, &err);
+			return respond_result(mc, c, rc, &err, out, 200, NULL,
+			    NULL);
+		}
+		if (!is(method, "POST"))
+			break;
+		if (!r->authenticated) {
+			rc = cf_core_principal_create(core, r, "", NULL, &out,
+			    &err);
+			return respond_result(mc, c, rc, &err, out, 201, NULL,
+			    NULL);
+		}
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "name", true, &s1, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "kind", false, &s2, &err);
+		if (rc != CF_OK) {
+			json_decref(body);
+			cf_core_reject(core, r, "principal:create",
+			    "invalid request");
+			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
+			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
+			    err.msg);
+		}
+		rc = cf_core_principal_create(core, r, s1, s2, &out, &err);
+		json_decref(body);
+		if (rc == CF_E_INPUT)
+			return respond_error(mc, c, 400, "invalid_name",
+			    err.msg);
+		return respond_result(mc, c, rc, &err, out, 201, NULL,
+		    "already_exists");
+	case R_TOKENS:
+		if (is(method, "GET")) {
+			rc = cf_core_token_list(core, r, arg(mc, "principal"),
+			    &out, &err);
+			return respond_result(mc, c, rc, &err, out, 200,
+			    "no_such_principal", NULL);
+		}
+		if (!is(method, "POST"))
+			break;
+		if (!r->authenticated) {
+			rc = cf_core_token_create(core, r, "", 0, NULL, &out,
+			    &err);
+			return respond_result(mc, c, rc, &err, out, 201, NULL,
+			    NULL);
+		}
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "principal", true, &s1, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "expires_in", false, &i1,
+			    &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "description", false, &s2,
+			    &err);
+		if (rc == CF_OK && i1 < 0)
+			rc = cf_error_set(&err, CF_E_INPUT,
+			    "expires_in must be positive");
+		if (rc != CF_OK) {
+			json_decref(body);
+			cf_core_reject(core, r, "token:create",
+			    "invalid request");
+			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
+			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
+			    err.msg);
+		}
+		rc = cf_core_token_create(core, r, s1, (uint64_t)i1, s2, &out,
+		    &err);
+		json_decref(body);
+		return respond_result(mc, c, rc, &err, out, 201,
+		    "no_such_principal", NULL);
+	case R_TOKEN_ONE:
+		if (!is(method, "DELETE"))
+			break;
+		rc = cf_core_token_revoke(core, r, c->rest, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_token", NULL);
+	case R_BINDINGS:
+		if (is(method, "GET")) {
+			rc = cf_core_binding_list(core, r, arg(mc, "principal"),
+			    arg(mc, "ns"), &out, &err);
+			return respond_result(mc, c, rc, &err, out, 200,
+			    "no_such_principal", NULL);
+		}
+		if (is(method, "DELETE")) {
+			s1 = arg(mc, "principal");
+			s2 = arg(mc, "role");
+			s3 = arg(mc, "ns");
+			if (s1 == NULL || s2 == NULL) {
+				cf_core_reject(core, r, "binding:delete",
+				    "invalid request");
+				return respond_error(mc, c,
+				    r->authenticated ? 400 : 401,
+				    r->authenticated ? "bad_request" :
+				    "unauthenticated",
+				    "principal and role are required");
+			}
+			rc = cf_core_binding_delete(core, r, s1, s2, s3, &out,
+			    &err);
+			return respond_result(mc, c, rc, &err, out, 200,
+			    "no_such_binding", NULL);
+		}
+		if (!is(method, "POST"))
+			break;
+		if (!r->authenticated) {
+			rc = cf_core_binding_create(core, r, "", "", NULL, &out,
+			    &err);
+			return respond_result(mc, c, rc, &err, out, 201, NULL,
+			    NULL);
+		}
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "principal", true, &s1, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "role", true, &s2, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "ns", false, &s3, &err);
+		if (rc != CF_OK) {
+			json_decref(body);
+			cf_core_reject(core, r, "binding:create",
+			    "invalid request");
+			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
+			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
+			    err.msg);
+		}
+		rc = cf_core_binding_create(core, r, s1, s2, s3, &out, &err);
+		json_decref(body);
+		return respond_result(mc, c, rc, &err, out, 201,
+		    "no_such_principal", NULL);
+	case R_AUDIT:
+		if (!is(method, "GET"))
+			break;
+		u1 = 0;
+		u2 = 100;
+		i1 = 0;
+		if ((arg(mc, "after") != NULL && cf_parse_u64(arg(mc, "after"),
+		    0, INT64_MAX, &u1, &err) != CF_OK) ||
+		    (arg(mc, "limit") != NULL && cf_parse_u64(arg(mc, "limit"),
+		    1, 10000, &u2, &err) != CF_OK) ||
+		    (arg(mc, "tail") != NULL && cf_parse_u64(arg(mc, "tail"),
+		    1, 10000, (uint64_t *)&i1, &err) != CF_OK)) {
+			cf_core_reject(core, r, "audit:read", "bad query");
+			return respond_error(mc, c, r->authenticated ? 400 : 401,
+			    r->authenticated ? "bad_request" :
+			    "unauthenticated",
+			    "after, limit (1-10000) and tail (1-10000) must be "
+			    "numbers");
+		}
+		rc = cf_core_audit_read(core, r, u1, (size_t)u2, (size_t)i1,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+	case R_UNKNOWN:
+		/* SEC: unknown routes are denied and audited; unauthenticated
+		 * callers do not learn which routes exist. */
+		cf_core_reject(core, r, "unknown", "unknown route");
+		if (!r->authenticated)
+			return respond_error(mc, c, 401, "unauthenticated",
+			    "authentication required");
+		return respond_error(mc, c, 404, "not_found", "no such route");
+	}
+	cf_core_reject(core, r, "unknown", "method not allowed");
+	if (!r->authenticated)
+		return respond_error(mc, c, 401, "unauthenticated",
+		    "authentication required");
+	ret = respond_error(mc, c, 405, "method_not_allowed",
+	    "method not allowed on this route");
+	return ret;
+}
+
+/* First callback of an upload: authorize and open the encrypted blob
+ * before reading any body byte. */
+static enum MHD_Result
+begin_put(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	struct meta_ctx	 m;
+	const char	*cl, *sha;
+	char		*meta = NULL;
+	uint64_t	 len;
+	int64_t		 content_length = -1;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	m.obj = json_object();
+	m.bad = false;
+	if (m.obj == NULL)
+		return MHD_NO;
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, collect_meta, &m);
+	if (json_object_size(m.obj) > 0)
+		meta = json_dumps(m.obj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(m.obj);
+	cl = header(mc, "Content-Length");
+	if (cl != NULL) {
+		if (cf_parse_u64(cl, 0, INT64_MAX, &len, NULL) != CF_OK) {
+			free(meta);
+			cf_core_reject(c->h->core, &c->req, "object:put",
+			    "bad Content-Length");
+			c->failed = true;
+			return respond_error(mc, c, 400, "bad_request",
+			    "bad Content-Length");
+		}
+		content_length = (int64_t)len;
+	}
+	sha = header(mc, "X-Coffer-SHA256");
+	if (m.bad) {
+		free(meta);
+		cf_core_reject(c->h->core, &c->req, "object:put",
+		    "bad metadata header");
+		c->failed = true;
+		return respond_error(mc, c, 400, "bad_request",
+		    "X-Coffer-Meta-* headers must be UTF-8 with names under "
+		    "128 bytes");
+	}
+	rc = cf_core_put_begin(c->h->core, &c->req, c->ns, c->rest,
+	    header(mc, "Content-Type"), sha, meta, content_length, &c->put,
+	    &err);
+	free(meta);
+	if (rc != CF_OK) {
+		c->failed = true;
+		if (rc == CF_E_INPUT && c->req.allowed)
+			return respond_error(mc, c, 400,
+			    strstr(err.msg, "key") != NULL ||
+			    strstr(err.msg, "namespace name") != NULL ?
+			    "invalid_name" : "bad_request", err.msg);
+		return respond_cf_error(mc, c, rc, &err, "no_such_namespace",
+		    NULL);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *mc, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct cf_http	*h = cls;
+	struct conn	*c = *con_cls;
+	struct cf_error	 err;
+	const char	*bearer;
+	bool		 present;
+
+	(void)version;
+	if (c == NULL) {
+		c = cf_calloc(1, sizeof(*c));
+		if (c == NULL)
+			return MHD_NO;
+		c->h = h;
+		cf_buf_init(&c->body, h->cfg->max_json_body);
+		*con_cls = c;
+		{
+			char src[CF_SOURCE_MAX];
+			peer_address(mc, src, sizeof(src));
+			cf_req_init(&c->req, src);
+		}
+		c->route = resolve(c, url);
+		bearer = bearer_of(mc, &present);
+		cf_error_clear(&err);
+		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
+		    CF_OK) {
+			/* SEC: fail closed; the store could not answer. */
+			log_warnx("event=authn_error msg=\"%s\"", err.msg);
+			cf_core_reject(h->core, &c->req, "unknown",
+			    "authentication error");
+			c->failed = true;
+			return respond_error(mc, c, 503, "unavailable",
+			    "authentication unavailable");
+		}
+		if (c->route == R_OBJECT && is(method, "PUT"))
+			return begin_put(mc, c);
+		return MHD_YES;
+	}
+	if (c->failed || c->responded) {
+		/* Early answer queued: drop whatever body follows. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		cf_error_clear(&err);
+		if (c->put != NULL) {
+			if (cf_core_put_write(c->put, upload_data,
+			    *upload_data_size, &err) != CF_OK) {
+				cf_err rc = err.code;
+				cf_core_put_abort(c->put);
+				c->put = NULL;
+				c->failed = true;
+				*upload_data_size = 0;
+				return respond_cf_error(mc, c, rc, &err, NULL,
+				    NULL);
+			}
+			c->bytes_in += *upload_data_size;
+		} else if (cf_buf_append(&c->body, upload_data,
+		    *upload_data_size, &err) != CF_OK) {
+			cf_core_reject(h->core, &c->req, "unknown",
+			    "body too large");
+			c->failed = true;
+			*upload_data_size = 0;
+			return respond_error(mc, c, 413, "too_large",
+			    "request body exceeds max_json_body");
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(mc, c, method);
+}
+
+/* Runs when a request ends, answered or not: a client that went away in
+ * the middle of an upload leaves no version and no temporary data, and
+ * the attempt is still recorded. */
+static void
+completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct cf_http	*h = cls;
+	struct conn	*c = *con_cls;
+	struct cf_error	 err;
+
+	(void)mc;
+	if (c == NULL)
+		return;
+	if (c->put != NULL) {
+		cf_core_put_abort(c->put);
+		c->put = NULL;
+	}
+	if (!c->req.audited) {
+		cf_error_clear(&err);
+		if (cf_core_audit(h->core, &c->req, 0,
+		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
+		    "client_aborted", c->bytes_in, &err) != CF_OK)
+			log_warnx("event=audit_failed request=%s",
+			    c->req.request_id);
+	}
+	cf_buf_free(&c->body);
+	cf_free(c->ns);
+	cf_free(c->rest);
+	cf_free(c);
+	*con_cls = NULL;
+}
+
+/* URL unescaping that never produces NUL (a %00 becomes an invalid UTF-8
+ * byte, so names containing it are rejected instead of truncated). */
+static size_t
+unescape(void *cls, struct MHD_Connection *mc, char *s)
+{
+	char	*r = s, *w = s;
+	int	 hi, lo;
+
+	(void)cls;
+	(void)mc;
+	while (*r != '\0') {
+		if (*r == '%' && r[1] != '\0' && r[2] != '\0') {
+			hi = r[1] >= 'a' ? r[1] - 'a' + 10 :
+			    r[1] >= 'A' ? r[1] - 'A' + 10 : r[1] - '0';
+			lo = r[2] >= 'a' ? r[2] - 'a' + 10 :
+			    r[2] >= 'A' ? r[2] - 'A' + 10 : r[2] - '0';
+			if (hi >= 0 && hi < 16 && lo >= 0 && lo < 16) {
+				int v = hi * 16 + lo;
+				*w++ = v == 0 ? (char)0xff : (char)v;
+				r += 3;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	msg[512];
+	size_t	n;
+
+	(void)cls;
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_debug("event=httpd msg=\"%s\"", msg);
+}
+
+static cf_err
+parse_listen(const char *listen, struct sockaddr_storage *ss,
+    bool *loopback, struct cf_error *err)
+{
+	char			 host[128];
+	const char		*colon;
+	uint64_t		 port;
+	size_t			 hl;
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	colon = strrchr(listen, ':');
+	if (colon == NULL)
+		return cf_error_set(err, CF_E_INPUT,
+		    "listen address must be ADDR:PORT");
+	hl = (size_t)(colon - listen);
+	if (hl >= sizeof(host))
+		return cf_error_set(err, CF_E_INPUT, "listen address too long");
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	if (cf_parse_u64(colon + 1, 1, 65535, &port, err) != CF_OK)
+		return cf_error_set(err, CF_E_INPUT, "bad port in \"%s\"",
+		    listen);
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return cf_error_set(err, CF_E_INPUT,
+			    "bad IPv6 address in \"%s\"", listen);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+		return CF_OK;
+	}
+	if (strcmp(host, "localhost") == 0)
+		cf_strlcpy(host, "127.0.0.1", sizeof(host));
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+		return cf_error_set(err, CF_E_INPUT,
+		    "bad IPv4 address in \"%s\" (use a numeric address)",
+		    listen);
+	*loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	return CF_OK;
+}
+
+cf_err
+cf_http_start(struct cf_core *core, const struct cf_config *cfg,
+    const char *cert_pem, const char *key_pem, struct cf_http **out,
+    struct cf_error *err)
+{
+	struct cf_http		*h;
+	struct sockaddr_storage	 ss;
+	bool			 loopback = false;
+	unsigned int		 flags;
+	cf_err			 rc;
+
+	rc = parse_listen(cfg->listen, &ss, &loopback, err);
+	if (rc != CF_OK)
+		return rc;
+	if (cfg->insecure_http && !loopback)
+		return cf_error_set(err, CF_E_INPUT,
+		    "--insecure-http is allowed only on a loopback address");
+	h = cf_calloc(1, sizeof(*h));
+	if (h == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	h->core = core;
+	h->cfg = cfg;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (!cfg->insecure_http)
+		flags |= MHD_USE_TLS;
+	if (cfg->insecure_http)
+		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+		    MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned int)cfg->max_connections,
+		    MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned int)cfg->connection_timeout,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+		    MHD_OPTION_END);
+	else
+		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+		    MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned int)cfg->max_connections,
+		    MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned int)cfg->connection_timeout,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+		    MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+		    MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+		    MHD_OPTION_HTTPS_PRIORITIES,
+		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE",
+		    MHD_OPTION_END);
+	if (h->d == NULL) {
+		cf_free(h);
+		return cf_error_sys(err, CF_E_IO, "cannot listen on %s",
+		    cfg->listen);
+	}
+	*out = h;
+	return CF_OK;
+}
+
+void
+cf_http_stop(struct cf_http *h)
+{
+	if (h == NULL)
+		return;
+	MHD_stop_daemon(h->d);
+	cf_free(h);
+}

@@ -1,0 +1,232 @@
+/* src/server/server_main.c: `coffer server`: options, first-run set-up,
+ * TLS material, the HTTP front end, and a clean shutdown on SIGINT or
+ * SIGTERM. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "core/core.h"
+#include "core/datadir.h"
+#include "crypto/crypto.h"
+#include "crypto/tlscert.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/server.h"
+
+static void
+usage(FILE *f)
+{
+	(void)fprintf(f,
+	    "usage: coffer server [--data DIR] [--listen ADDR:PORT] "
+	    "[--config FILE]\n"
+	    "                     [--insecure-http] [--check] "
+	    "[--set NAME=VALUE]...\n"
+	    "\n"
+	    "Runs the Coffer service.  An empty data directory is initialized\n"
+	    "(master key, keyring, TLS certificate, metadata, audit log and a\n"
+	    "bootstrap admin token in DIR/bootstrap-token).\n"
+	    "\n"
+	    "  --data DIR         data directory (default ./coffer-data)\n"
+	    "  --listen ADDR:PORT address to serve (default 127.0.0.1:8443)\n"
+	    "  --config FILE      configuration file (docs/coffer.conf.5.md)\n"
+	    "  --insecure-http    plain HTTP; only on a loopback address\n"
+	    "  --check            check the configuration, print it and exit\n"
+	    "  --set NAME=VALUE   set one configuration option\n"
+	    "\n"
+	    "Environment: COFFER_MASTER_KEY_FILE names a master key file kept\n"
+	    "outside the data directory.\n");
+}
+
+/* Self-signed certificate on first run unless one is configured; returns
+ * the PEM texts (key_pem is secret: cf_tls_pem_free wipes it). */
+static cf_err
+tls_material(const struct cf_config *cfg, char **cert_pem, char **key_pem,
+    struct cf_error *err)
+{
+	struct cf_key	*master = NULL;
+	char		 cert[4096], key[4096], dir[4096];
+	cf_err		 rc;
+
+	if (cfg->tls_cert[0] != '\0' || cfg->tls_key[0] != '\0') {
+		if (cfg->tls_cert[0] == '\0' || cfg->tls_key[0] == '\0')
+			return cf_error_set(err, CF_E_INPUT,
+			    "tls_cert and tls_key must be set together");
+		return cf_tls_load_pem(cfg->tls_cert, cfg->tls_key, NULL,
+		    cert_pem, key_pem, err);
+	}
+	rc = cf_dd_master_key(cfg->data_dir, true, &master, NULL, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_dd_path(cfg->data_dir, CF_DD_TLS_CERT, cert, sizeof(cert), err);
+	if (rc == CF_OK)
+		rc = cf_dd_path(cfg->data_dir, CF_DD_TLS_KEY, key, sizeof(key),
+		    err);
+	if (rc == CF_OK)
+		rc = cf_dd_path(cfg->data_dir, "tls", dir, sizeof(dir), err);
+	if (rc != CF_OK)
+		goto out;
+	if (access(cert, F_OK) != 0) {
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			rc = cf_error_sys(err, CF_E_IO, "mkdir %s", dir);
+			goto out;
+		}
+		rc = cf_tls_selfsigned_create(cert, key, master, NULL, err);
+		if (rc != CF_OK)
+			goto out;
+		log_info("event=init msg=\"created self-signed certificate\" "
+		    "cert=%s", cert);
+	}
+	rc = cf_tls_load_pem(cert, key, master, cert_pem, key_pem, err);
+out:
+	cf_key_free(master);
+	return rc;
+}
+
+int
+cf_server_main(int argc, char **argv)
+{
+	struct cf_config	 cfg;
+	struct cf_core_config	 ccfg;
+	struct cf_core		*core = NULL;
+	struct cf_http		*http = NULL;
+	struct cf_error		 err;
+	char			 bootstrap[4096];
+	char			*cert_pem = NULL, *key_pem = NULL;
+	const char		*config_file = NULL;
+	bool			 check = false;
+	sigset_t		 set;
+	int			 i, sig, status = 1;
+	char			*eq;
+
+	cf_error_clear(&err);
+	cf_config_defaults(&cfg);
+	/* The config file first, so command-line options override it. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_file = argv[i + 1];
+	if (config_file != NULL &&
+	    cf_config_load(&cfg, config_file, &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer server: %s\n", err.msg);
+		return 2;
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		cf_err rc = CF_OK;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--check") == 0) {
+			check = true;
+			continue;
+		} else if (strcmp(a, "--insecure-http") == 0) {
+			cfg.insecure_http = true;
+			continue;
+		}
+		if (v == NULL) {
+			(void)fprintf(stderr,
+			    "coffer server: %s needs a value (try --help)\n", a);
+			return 2;
+		}
+		if (strcmp(a, "--data") == 0)
+			rc = cf_config_set(&cfg, "data", v, &err);
+		else if (strcmp(a, "--listen") == 0)
+			rc = cf_config_set(&cfg, "listen", v, &err);
+		else if (strcmp(a, "--config") == 0)
+			rc = CF_OK;
+		else if (strcmp(a, "--set") == 0) {
+			char	opt[256];
+			if (cf_strlcpy(opt, v, sizeof(opt)) >= sizeof(opt) ||
+			    (eq = strchr(opt, '=')) == NULL) {
+				(void)fprintf(stderr, "coffer server: --set "
+				    "needs NAME=VALUE\n");
+				return 2;
+			}
+			*eq = '\0';
+			rc = cf_config_set(&cfg, opt, eq + 1, &err);
+		} else {
+			(void)fprintf(stderr, "coffer server: unknown option "
+			    "%s (try --help)\n", a);
+			return 2;
+		}
+		if (rc != CF_OK) {
+			(void)fprintf(stderr, "coffer server: %s\n", err.msg);
+			return 2;
+		}
+		i++;
+	}
+	if (check) {
+		cf_config_dump(&cfg, stdout);
+		return 0;
+	}
+	cf_log_set_level(strcmp(cfg.log_level, "debug") == 0 ? CF_LOG_DEBUG :
+	    strcmp(cfg.log_level, "warn") == 0 ? CF_LOG_WARN :
+	    strcmp(cfg.log_level, "error") == 0 ? CF_LOG_ERR : CF_LOG_INFO);
+	cf_crypto_harden_process();
+	if (cf_crypto_init(&err) != CF_OK) {
+		(void)fprintf(stderr, "coffer server: %s\n", err.msg);
+		return 1;
+	}
+	/* Signals are taken synchronously by the main thread; every other
+	 * thread inherits the mask. */
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGINT);
+	(void)sigaddset(&set, SIGTERM);
+	(void)sigaddset(&set, SIGHUP);
+	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	if (mkdir(cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		(void)fprintf(stderr, "coffer server: mkdir %s: %s\n",
+		    cfg.data_dir, strerror(errno));
+		return 1;
+	}
+	if (!cfg.insecure_http &&
+	    tls_material(&cfg, &cert_pem, &key_pem, &err) != CF_OK)
+		goto fail;
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.data_dir = cfg.data_dir;
+	ccfg.max_object_size = cfg.max_object_size;
+	ccfg.max_json_body = (size_t)cfg.max_json_body;
+	if (cf_core_open(&ccfg, &core, bootstrap, &err) != CF_OK)
+		goto fail;
+	if (cf_http_start(core, &cfg, cert_pem, key_pem, &http, &err) != CF_OK)
+		goto fail;
+	/* SEC: the TLS key is inside GnuTLS now; drop our copy. */
+	cf_tls_pem_free(key_pem);
+	key_pem = NULL;
+	(void)printf("coffer: serving %s://%s (data %s)\n",
+	    cfg.insecure_http ? "http" : "https", cfg.listen, cfg.data_dir);
+	if (!cfg.insecure_http && cfg.tls_cert[0] == '\0')
+		(void)printf("coffer: certificate %s/%s\n", cfg.data_dir,
+		    CF_DD_TLS_CERT);
+	if (bootstrap[0] != '\0')
+		(void)printf("coffer: bootstrap admin token written to %s "
+		    "(shown once; keep it safe)\n", bootstrap);
+	(void)fflush(stdout);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+	}
+	log_info("event=shutdown signal=%d", sig);
+	status = 0;
+	goto out;
+fail:
+	(void)fprintf(stderr, "coffer server: %s\n", err.msg);
+	status = 1;
+out:
+	cf_http_stop(http);
+	cf_core_close(core);
+	cf_free(cert_pem);
+	cf_tls_pem_free(key_pem);
+	return status;
+}
