@@ -1,0 +1,724 @@
+/* src/audit/audit.c: the audit writer: open and tail recovery, group
+ * commit (leader/follower), the checkpoint thread, close.
+ *
+ * Group commit: an appender seals its record under the mutex (that is
+ * where seq and prev are fixed), adds it to the pending buffer, then waits
+ * until the record is durable.  If no write is in flight it becomes the
+ * leader: it takes the whole pending buffer, and writes and fdatasyncs it
+ * without the lock while later appenders queue up behind it; when it is
+ * done it wakes everybody, and one of the waiters whose record is still
+ * pending becomes the next leader.  So a burst of N appends costs about
+ * one write + fdatasync, not N.
+ *
+ * The checkpoint is rewritten by its own thread (tmp + fdatasync + rename
+ * + fsync of the directory), off the append path, once the durable tail
+ * has moved and at most every ckpt_interval.  See docs/internals/AUDIT.md
+ * for the exact guarantee. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit_int.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+
+/* Records queued behind a write in flight may take up this much. */
+#define PENDING_MAX	(64u * 1024 * 1024)
+
+struct cf_audit {
+	int			 dirfd;		/* DIR/audit */
+	int			 fd;		/* audit.log: O_APPEND, flock */
+	struct audit_keys	 keys;
+
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 commit_cv;	/* a group commit ended */
+	pthread_cond_t		 ckpt_cv;	/* wakes the checkpointer */
+	int			 sync_init;	/* how many of the 3 exist */
+
+	/* All below under mu. */
+	uint64_t		 last_seq;	/* last sealed */
+	uint8_t			 last_mac[CF_MAC_LEN];
+	uint64_t		 durable_seq;	/* last fdatasync'ed */
+	uint8_t			 durable_mac[CF_MAC_LEN];
+	struct cf_buf		 pending;	/* sealed, not yet written */
+	struct cf_buf		 writing;	/* the leader's batch */
+	struct cf_buf		 scratch;	/* one record being sealed */
+	bool			 flushing;	/* a leader is writing */
+	bool			 broken;	/* SEC: sticky, fail closed */
+	char			 broken_msg[CF_ERROR_MSG_LEN];
+
+	pthread_t		 thr;
+	bool			 thr_started;
+	bool			 stop;
+	bool			 ckpt_force;	/* skip the interval once */
+	uint64_t		 ckpt_seq;	/* named by the checkpoint */
+	uint64_t		 ckpt_interval_ns;
+	uint64_t		 ckpt_last_ns;
+
+	enum audit_fail		 fail;		/* test hook */
+	struct audit_stats	 stats;
+	off_t			 torn;		/* dropped by open */
+};
+
+static void
+set_broken(struct cf_audit *a, const char *why)
+{
+	if (a->broken)
+		return;
+	a->broken = true;
+	(void)snprintf(a->broken_msg, sizeof(a->broken_msg), "%s", why);
+	/* Diagnostic only; the appenders get CF_E_IO. */
+	log_warnx("audit: log broken, refusing further appends: %s", why);
+}
+
+/* Write all of p[0..n) to the log (O_APPEND). */
+static cf_err
+write_all(int fd, const char *p, size_t n, enum audit_fail fail,
+    struct cf_error *err)
+{
+	ssize_t	w;
+	size_t	done = 0;
+
+	if (fail == AUDIT_FAIL_WRITE) {
+		errno = ENOSPC;
+		return cf_error_sys(err, CF_E_IO, "write audit.log");
+	}
+	if (fail == AUDIT_FAIL_SHORT && n > 1)
+		n /= 2;
+	while (done < n) {
+		w = write(fd, p + done, n - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return cf_error_sys(err, CF_E_IO, "write audit.log");
+		done += (size_t)w;
+	}
+	if (fail == AUDIT_FAIL_SHORT) {
+		errno = ENOSPC;
+		return cf_error_sys(err, CF_E_IO, "write audit.log");
+	}
+	return CF_OK;
+}
+
+static cf_err
+commit(int fd, const struct cf_buf *b, enum audit_fail fail,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = write_all(fd, b->data, b->len, fail, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: after a failed fdatasync Linux may have dropped the dirty
+	 * pages; the caller marks the log broken rather than retry. */
+	if (fail == AUDIT_FAIL_SYNC) {
+		errno = EIO;
+		return cf_error_sys(err, CF_E_IO, "fdatasync audit.log");
+	}
+	if (fdatasync(fd) == -1)
+		return cf_error_sys(err, CF_E_IO, "fdatasync audit.log");
+	return CF_OK;
+}
+
+/* Atomically replace the checkpoint (tmp, fdatasync, rename, fsync dir). */
+static cf_err
+ckpt_write(int dirfd, const struct cf_key *ckpt_key, uint64_t seq,
+    const uint8_t mac[CF_MAC_LEN], bool fail, struct cf_error *err)
+{
+	struct cf_buf		b;
+	struct audit_ckpt	c;
+	ssize_t			w;
+	size_t			done = 0;
+	int			fd = -1;
+	cf_err			rc;
+
+	cf_buf_init(&b, AUDIT_CKPT_MAX);
+	c.seq = seq;
+	memcpy(c.mac, mac, CF_MAC_LEN);
+	c.time_us = cf_now_us();
+	rc = cf_audit_ckpt_format(ckpt_key, &c, &b, err);
+	if (rc != CF_OK)
+		goto out;
+	if (fail) {
+		errno = EIO;
+		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
+		goto out;
+	}
+	fd = openat(dirfd, AUDIT_CKPT_TMP,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "open %s", AUDIT_CKPT_TMP);
+		goto out;
+	}
+	while (done < b.len) {
+		w = write(fd, b.data + done, b.len - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1) {
+			rc = cf_error_sys(err, CF_E_IO, "write %s",
+			    AUDIT_CKPT_TMP);
+			goto out;
+		}
+		done += (size_t)w;
+	}
+	if (fdatasync(fd) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "fdatasync %s",
+		    AUDIT_CKPT_TMP);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		rc = cf_error_sys(err, CF_E_IO, "close %s", AUDIT_CKPT_TMP);
+		goto out;
+	}
+	fd = -1;
+	/* rename(2) last: a crash leaves the old or the new checkpoint,
+	 * and either names a durable record. */
+	if (renameat(dirfd, AUDIT_CKPT_TMP, dirfd, AUDIT_CKPT) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "rename %s", AUDIT_CKPT_TMP);
+		goto out;
+	}
+	if (fsync(dirfd) == -1)
+		rc = cf_error_sys(err, CF_E_IO, "fsync audit directory");
+out:
+	if (fd != -1)
+		(void)close(fd);
+	cf_buf_free(&b);
+	return rc;
+}
+
+static void
+deadline(uint64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+static void *
+ckpt_main(void *arg)
+{
+	struct cf_audit	*a = arg;
+	struct cf_error	 e;
+	struct timespec	 ts;
+	uint8_t		 mac[CF_MAC_LEN];
+	uint64_t	 seq, due, now;
+	bool		 fail;
+	cf_err		 rc;
+
+	(void)pthread_mutex_lock(&a->mu);
+	while (!a->stop) {
+		if (a->broken || a->durable_seq <= a->ckpt_seq) {
+			(void)pthread_cond_wait(&a->ckpt_cv, &a->mu);
+			continue;
+		}
+		now = cf_mono_ns();
+		due = a->ckpt_last_ns + a->ckpt_interval_ns;
+		if (now < due && !a->ckpt_force) {
+			deadline(due, &ts);
+			(void)pthread_cond_timedwait(&a->ckpt_cv, &a->mu, &ts);
+			continue;
+		}
+		a->ckpt_force = false;
+		seq = a->durable_seq;
+		memcpy(mac, a->durable_mac, CF_MAC_LEN);
+		fail = a->fail == AUDIT_FAIL_CKPT;
+		if (fail)
+			a->fail = AUDIT_FAIL_NONE;
+		(void)pthread_mutex_unlock(&a->mu);
+
+		cf_error_clear(&e);
+		rc = ckpt_write(a->dirfd, a->keys.ckpt, seq, mac, fail, &e);
+
+		(void)pthread_mutex_lock(&a->mu);
+		a->ckpt_last_ns = cf_mono_ns();
+		if (rc == CF_OK) {
+			a->ckpt_seq = seq;
+			a->stats.ckpts++;
+		} else
+			/* SEC: without checkpoints truncation goes unseen:
+			 * fail closed like a failed log write. */
+			set_broken(a, e.msg);
+		(void)pthread_cond_broadcast(&a->commit_cv);
+	}
+	(void)pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+static void
+audit_free(struct cf_audit *a)
+{
+	struct cf_error	e;
+
+	if (a == NULL)
+		return;
+	if (a->thr_started) {
+		(void)pthread_mutex_lock(&a->mu);
+		a->stop = true;
+		(void)pthread_cond_signal(&a->ckpt_cv);
+		(void)pthread_mutex_unlock(&a->mu);
+		(void)pthread_join(a->thr, NULL);
+		/* Leave a checkpoint naming the last record, so a cleanly
+		 * closed log is covered to its end. */
+		cf_error_clear(&e);
+		if (!a->broken && a->durable_seq > a->ckpt_seq &&
+		    ckpt_write(a->dirfd, a->keys.ckpt, a->durable_seq,
+		    a->durable_mac, false, &e) != CF_OK)
+			log_warnx("audit: final checkpoint: %s", e.msg);
+	}
+	if (a->sync_init >= 3)
+		(void)pthread_cond_destroy(&a->ckpt_cv);
+	if (a->sync_init >= 2)
+		(void)pthread_cond_destroy(&a->commit_cv);
+	if (a->sync_init >= 1)
+		(void)pthread_mutex_destroy(&a->mu);
+	if (a->fd != -1)
+		(void)close(a->fd);		/* releases the flock */
+	if (a->dirfd != -1)
+		(void)close(a->dirfd);
+	cf_buf_free(&a->pending);
+	cf_buf_free(&a->writing);
+	cf_buf_free(&a->scratch);
+	cf_audit_keys_free(&a->keys);
+	cf_free(a);
+}
+
+void
+cf_audit_close(struct cf_audit *a)
+{
+	audit_free(a);
+}
+
+/* Open DIR/audit, creating it 0700 (and syncing DIR) if needed. */
+static cf_err
+open_dir(const char *dir, int *dfd, struct cf_error *err)
+{
+	char		path[4096];
+	struct stat	st;
+	int		pfd = -1, fd = -1;
+	cf_err		rc = CF_OK;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_DIR) >=
+	    sizeof(path))
+		return cf_error_set(err, CF_E_LIMIT, "path too long");
+	if (mkdir(path, 0700) == 0) {
+		pfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd == -1 || fsync(pfd) == -1) {
+			rc = cf_error_sys(err, CF_E_IO, "fsync %s", dir);
+			goto out;
+		}
+	} else if (errno != EEXIST) {
+		rc = cf_error_sys(err, errno == ENOENT ? CF_E_NOTFOUND :
+		    CF_E_IO, "mkdir %s", path);
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "open %s", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0)
+		log_warnx("audit: %s is accessible to group or others (mode "
+		    "%03o)", path, (unsigned)(st.st_mode & 0777));
+	*dfd = fd;
+	fd = -1;
+out:
+	if (fd != -1)
+		(void)close(fd);
+	if (pfd != -1)
+		(void)close(pfd);
+	return rc;
+}
+
+/* Read and check the last record of fd[0..end) into *l. */
+static cf_err
+read_last(struct cf_audit *a, off_t end, struct audit_line *l,
+    struct cf_error *err)
+{
+	char		*buf = NULL;
+	const char	*why;
+	off_t		 start;
+	size_t		 len;
+	ssize_t		 n;
+	cf_err		 rc;
+
+	rc = cf_audit_find_start(a->fd, end, 1, &start, err);
+	if (rc != CF_OK)
+		return rc;
+	len = (size_t)(end - start - 1);
+	if (len > AUDIT_LINE_MAX)
+		return cf_error_set(err, CF_E_INTEGRITY,
+		    "audit.log: last record too long (corrupt?)");
+	buf = cf_malloc(len + 1);
+	if (buf == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	do
+		n = pread(a->fd, buf, len, start);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)len) {
+		rc = cf_error_sys(err, CF_E_IO, "read audit.log");
+		goto out;
+	}
+	rc = cf_audit_check_line(a->keys.rec, buf, len, l, &why);
+	if (rc != CF_OK)
+		rc = cf_error_set(err, rc, "audit.log: last record: %s "
+		    "(run coffer audit verify)", why);
+out:
+	cf_free(buf);
+	return rc;
+}
+
+/* Find the end of the chain, dropping a torn final line. */
+static cf_err
+recover_tail(struct cf_audit *a, off_t *torn, struct cf_error *err)
+{
+	struct audit_line	l;
+	struct stat		st;
+	off_t			end;
+	cf_err			rc;
+
+	if (fstat(a->fd, &st) == -1)
+		return cf_error_sys(err, CF_E_IO, "stat audit.log");
+	if (!S_ISREG(st.st_mode))
+		return cf_error_set(err, CF_E_IO, "audit.log: not a file");
+	rc = cf_audit_find_end(a->fd, st.st_size, &end, err);
+	if (rc != CF_OK)
+		return rc;
+	*torn = st.st_size - end;
+	if (*torn > 0) {
+		/* A crash in the middle of a group commit: that batch was
+		 * never acknowledged, so dropping it loses no record. */
+		log_warnx("audit: dropping a torn final line of %jd bytes",
+		    (intmax_t)*torn);
+		if (ftruncate(a->fd, end) == -1 || fdatasync(a->fd) == -1)
+			return cf_error_sys(err, CF_E_IO,
+			    "truncate audit.log");
+	}
+	if (end == 0)
+		return CF_OK;
+	rc = read_last(a, end, &l, err);
+	if (rc != CF_OK)
+		return rc;
+	a->last_seq = l.seq;
+	memcpy(a->last_mac, l.mac, CF_MAC_LEN);
+	return CF_OK;
+}
+
+/* Load the checkpoint and open (or create) the log. */
+static cf_err
+open_files(struct cf_audit *a, struct cf_error *err)
+{
+	struct audit_ckpt	 c;
+	char			*ck = NULL;
+	size_t			 cklen;
+	off_t			 torn = 0;
+	bool			 have = false;
+	cf_err			 rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = cf_audit_read_small(a->dirfd, AUDIT_CKPT, AUDIT_CKPT_MAX, &ck,
+	    &cklen, err);
+	if (rc != CF_OK)
+		goto out;
+	if (ck != NULL) {
+		rc = cf_audit_ckpt_parse(a->keys.ckpt, ck, cklen, &c, err);
+		if (rc != CF_OK)
+			goto out;
+		have = true;
+	}
+	a->fd = openat(a->dirfd, AUDIT_LOG,
+	    O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (a->fd == -1 && errno == ENOENT) {
+		if (c.seq > 0) {
+			rc = cf_error_set(err, CF_E_INTEGRITY, "audit.log "
+			    "missing but checkpoint says %" PRIu64
+			    " (deleted?)", c.seq);
+			goto out;
+		}
+		/* The checkpoint exists before the log does, so a log
+		 * without one has lost it. */
+		if (!have) {
+			rc = ckpt_write(a->dirfd, a->keys.ckpt, 0, c.mac,
+			    false, err);
+			if (rc != CF_OK)
+				goto out;
+			have = true;
+		}
+		a->fd = openat(a->dirfd, AUDIT_LOG, O_RDWR | O_APPEND |
+		    O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (a->fd != -1 && fsync(a->dirfd) == -1) {
+			rc = cf_error_sys(err, CF_E_IO, "fsync audit dir");
+			goto out;
+		}
+	}
+	if (a->fd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "open audit.log");
+		goto out;
+	}
+	/* SEC: one writer per log; two would fork the chain. */
+	if (flock(a->fd, LOCK_EX | LOCK_NB) == -1) {
+		rc = cf_error_sys(err, errno == EWOULDBLOCK ? CF_E_CONFLICT :
+		    CF_E_IO, "audit.log is in use");
+		goto out;
+	}
+	rc = recover_tail(a, &torn, err);
+	if (rc != CF_OK)
+		goto out;
+	if (!have && a->last_seq > 0) {
+		rc = cf_error_set(err, CF_E_INTEGRITY,
+		    "audit checkpoint missing (deleted?)");
+		goto out;
+	}
+	if (c.seq > a->last_seq) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "audit.log ends at %"
+		    PRIu64 " but checkpoint says %" PRIu64 " (truncated?)",
+		    a->last_seq, c.seq);
+		goto out;
+	}
+	if (c.seq == a->last_seq &&
+	    !cf_ct_equal(c.mac, a->last_mac, CF_MAC_LEN)) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "audit.log record %"
+		    PRIu64 " differs from the checkpoint (replaced?)", c.seq);
+		goto out;
+	}
+	if (!have) {
+		rc = ckpt_write(a->dirfd, a->keys.ckpt, 0, c.mac, false, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	a->ckpt_seq = c.seq;
+	a->durable_seq = a->last_seq;
+	memcpy(a->durable_mac, a->last_mac, CF_MAC_LEN);
+	a->torn = torn;
+out:
+	cf_free(ck);
+	return rc;
+}
+
+static cf_err
+start_sync(struct cf_audit *a, struct cf_error *err)
+{
+	pthread_condattr_t	ca;
+	int			e;
+
+	if (pthread_mutex_init(&a->mu, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_mutex_init");
+	a->sync_init = 1;
+	if (pthread_cond_init(&a->commit_cv, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
+	a->sync_init = 2;
+	if (pthread_condattr_init(&ca) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_condattr_init");
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	e = pthread_cond_init(&a->ckpt_cv, &ca);
+	(void)pthread_condattr_destroy(&ca);
+	if (e != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
+	a->sync_init = 3;
+	if (pthread_create(&a->thr, NULL, ckpt_main, a) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_create");
+	a->thr_started = true;
+	return CF_OK;
+}
+
+cf_err
+cf_audit_open(const char *dir, const struct cf_key *mac_key,
+    struct cf_audit **out, struct cf_error *err)
+{
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	uint64_t		 seq;
+	cf_err			 rc;
+
+	if (dir == NULL || mac_key == NULL || out == NULL)
+		return cf_error_set(err, CF_E_INVAL, "audit open: bad args");
+	a = cf_calloc(1, sizeof(*a));
+	if (a == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	a->dirfd = -1;
+	a->fd = -1;
+	cf_buf_init(&a->pending, PENDING_MAX);
+	cf_buf_init(&a->writing, PENDING_MAX);
+	cf_buf_init(&a->scratch, AUDIT_LINE_MAX);
+	a->ckpt_interval_ns = AUDIT_CKPT_INTERVAL_MS * 1000000ull;
+	rc = cf_audit_keys_derive(mac_key, &a->keys, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = open_dir(dir, &a->dirfd, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = open_files(a, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = start_sync(a, err);
+	if (rc != CF_OK)
+		goto out;
+	if (a->torn > 0) {
+		/* Say in the log itself that a torn write was dropped. */
+		memset(&r, 0, sizeof(r));
+		r.time_us = cf_now_us();
+		r.authn = "none";
+		r.source = "local";
+		r.action = "audit:recover";
+		r.resource = AUDIT_DIR "/" AUDIT_LOG;
+		r.decision = "allow";
+		r.reasons = "torn final line dropped";
+		r.result = "ok";
+		r.bytes = (uint64_t)a->torn;
+		rc = cf_audit_append(a, &r, &seq, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	*out = a;
+	a = NULL;
+out:
+	audit_free(a);
+	return rc;
+}
+
+cf_err
+cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
+    uint64_t *seq, struct cf_error *err)
+{
+	struct cf_audit_rec	 r;
+	struct cf_buf		 body, tmp;
+	struct cf_error		 e;
+	uint8_t			 mac[CF_MAC_LEN], bmac[CF_MAC_LEN];
+	uint64_t		 my, bseq;
+	enum audit_fail		 fail;
+	cf_err			 rc;
+
+	if (a == NULL || rec == NULL)
+		return cf_error_set(err, CF_E_INVAL, "audit append: bad args");
+	r = *rec;
+	if (r.time_us == 0)
+		r.time_us = cf_now_us();
+	/* Escaping and UTF-8 repair need no lock. */
+	cf_buf_init(&body, AUDIT_LINE_MAX);
+	rc = cf_audit_format_body(&r, &body, err);
+	if (rc != CF_OK)
+		goto out;
+
+	(void)pthread_mutex_lock(&a->mu);
+	/* Bound the queue behind a slow disk: wait for the write in flight
+	 * rather than grow without limit. */
+	while (!a->broken && a->flushing &&
+	    a->pending.len + body.len + 512 > a->pending.max)
+		(void)pthread_cond_wait(&a->commit_cv, &a->mu);
+	if (a->broken) {
+		rc = cf_error_set(err, CF_E_IO, "audit log broken: %s",
+		    a->broken_msg);
+		goto unlock;
+	}
+	/* seq and prev are fixed here; only once the record is queued is
+	 * the seq consumed, so a failure leaves no gap in the chain. */
+	cf_buf_reset(&a->scratch);
+	rc = cf_audit_seal(a->keys.rec, a->last_seq + 1, body.data, body.len,
+	    a->last_mac, &a->scratch, mac, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(&a->pending, a->scratch.data, a->scratch.len,
+		    err);
+	if (rc != CF_OK)
+		goto unlock;
+	my = ++a->last_seq;
+	memcpy(a->last_mac, mac, CF_MAC_LEN);
+
+	/* SEC: do not return before the record is durable. */
+	while (a->durable_seq < my && !a->broken) {
+		if (a->flushing) {
+			(void)pthread_cond_wait(&a->commit_cv, &a->mu);
+			continue;
+		}
+		/* Leader: take everything queued so far. */
+		tmp = a->writing;
+		a->writing = a->pending;
+		a->pending = tmp;
+		bseq = a->last_seq;
+		memcpy(bmac, a->last_mac, CF_MAC_LEN);
+		fail = a->fail;
+		if (fail != AUDIT_FAIL_CKPT)
+			a->fail = AUDIT_FAIL_NONE;
+		else
+			fail = AUDIT_FAIL_NONE;
+		a->flushing = true;
+		(void)pthread_mutex_unlock(&a->mu);
+
+		cf_error_clear(&e);
+		rc = commit(a->fd, &a->writing, fail, &e);
+
+		(void)pthread_mutex_lock(&a->mu);
+		cf_buf_reset(&a->writing);
+		if (rc == CF_OK) {
+			a->stats.appends += bseq - a->durable_seq;
+			a->stats.commits++;
+			a->durable_seq = bseq;
+			memcpy(a->durable_mac, bmac, CF_MAC_LEN);
+			(void)pthread_cond_signal(&a->ckpt_cv);
+		} else
+			set_broken(a, e.msg);
+		a->flushing = false;
+		(void)pthread_cond_broadcast(&a->commit_cv);
+	}
+	if (a->durable_seq >= my) {
+		rc = CF_OK;
+		if (seq != NULL)
+			*seq = my;
+	} else
+		rc = cf_error_set(err, CF_E_IO, "audit log broken: %s",
+		    a->broken_msg);
+unlock:
+	(void)pthread_mutex_unlock(&a->mu);
+out:
+	cf_buf_free(&body);
+	return rc;
+}
+
+void
+cf_audit_test_fail(struct cf_audit *a, enum audit_fail what)
+{
+	(void)pthread_mutex_lock(&a->mu);
+	a->fail = what;
+	(void)pthread_mutex_unlock(&a->mu);
+}
+
+void
+cf_audit_set_ckpt_interval(struct cf_audit *a, uint64_t ms)
+{
+	(void)pthread_mutex_lock(&a->mu);
+	a->ckpt_interval_ns = ms * 1000000ull;
+	(void)pthread_cond_signal(&a->ckpt_cv);
+	(void)pthread_mutex_unlock(&a->mu);
+}
+
+cf_err
+cf_audit_sync_ckpt(struct cf_audit *a, struct cf_error *err)
+{
+	cf_err	rc = CF_OK;
+
+	(void)pthread_mutex_lock(&a->mu);
+	while (!a->broken && a->ckpt_seq < a->durable_seq) {
+		a->ckpt_force = true;
+		(void)pthread_cond_signal(&a->ckpt_cv);
+		(void)pthread_cond_wait(&a->commit_cv, &a->mu);
+	}
+	if (a->broken)
+		rc = cf_error_set(err, CF_E_IO, "audit log broken: %s",
+		    a->broken_msg);
+	(void)pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+void
+cf_audit_get_stats(struct cf_audit *a, struct audit_stats *st)
+{
+	(void)pthread_mutex_lock(&a->mu);
+	*st = a->stats;
+	(void)pthread_mutex_unlock(&a->mu);
+}

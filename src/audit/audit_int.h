@@ -1,0 +1,173 @@
+/* src/audit/audit_int.h: shared between the files of src/audit and its
+ * tests and fuzzer; other modules never include it.
+ *
+ * The record format, the MAC rule and the checkpoint are specified in
+ * docs/internals/AUDIT.md; the constants below are that specification. */
+#ifndef CF_AUDIT_AUDIT_INT_H
+#define CF_AUDIT_AUDIT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "audit/audit.h"
+#include "base/buf.h"
+
+#define AUDIT_DIR		"audit"
+#define AUDIT_LOG		"audit.log"
+#define AUDIT_CKPT		"checkpoint"
+#define AUDIT_CKPT_TMP		"checkpoint.tmp"
+
+/* Per-field limits of the writer (bytes of the value after UTF-8 repair,
+ * "..." marker included), see audit.h. */
+#define AUDIT_FIELD_MAX		1024
+#define AUDIT_RESOURCE_MAX	2048
+/* The longest line the writer can produce is about 62 KiB (every byte of
+ * every field escaped as \uXXXX); readers refuse lines above this. */
+#define AUDIT_LINE_MAX		(128 * 1024)
+#define AUDIT_CKPT_MAX		1024
+#define AUDIT_MAC_HEX		(2 * CF_MAC_LEN)
+
+/* HKDF labels: the record key and the checkpoint key are derived from the
+ * audit key given to cf_audit_open / cf_audit_verify. */
+#define AUDIT_LABEL_REC		"coffer audit record v1"
+#define AUDIT_LABEL_CKPT	"coffer audit checkpoint v1"
+
+/* Default minimum time between two checkpoint rewrites. */
+#define AUDIT_CKPT_INTERVAL_MS	100
+
+struct audit_keys {
+	struct cf_key	*rec;
+	struct cf_key	*ckpt;
+};
+
+/* Derive both keys from the audit key; on failure nothing is allocated. */
+cf_err	cf_audit_keys_derive(const struct cf_key *mac_key,
+	    struct audit_keys *out, struct cf_error *err);
+void	cf_audit_keys_free(struct audit_keys *k);
+
+/* --- record.c: writing ------------------------------------------------ */
+
+/* Append the fields of rec after seq and before prev to b:
+ * "time":"..","request_id":"..",..,"bytes":N (no braces).  Strings are
+ * repaired (invalid UTF-8 -> U+FFFD), truncated ("...") and escaped to
+ * ASCII JSON. */
+cf_err	cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
+	    struct cf_error *err);
+
+/* Repair and truncate one untrusted string: writes at most limit bytes of
+ * well-formed UTF-8 to out (capacity >= limit) and returns the length.
+ * limit must be >= 4. */
+size_t	cf_audit_sanitize(const char *s, size_t limit, char *out);
+
+/* MAC of a record or checkpoint: HMAC-SHA256(k, p[0..n) || "}"), where
+ * p[0..n) is the line up to (excluding) its final ,"mac":"..." or
+ * ,"sig":"..." member. */
+cf_err	cf_audit_mac_canon(const struct cf_key *k, const void *p, size_t n,
+	    uint8_t out[CF_MAC_LEN], struct cf_error *err);
+
+/* Append one sealed line to b: {"seq":seq,body,"prev":"hex","mac":"hex"}
+ * and a newline; *mac receives the record's MAC. */
+cf_err	cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
+	    size_t bodylen, const uint8_t prev[CF_MAC_LEN], struct cf_buf *b,
+	    uint8_t mac[CF_MAC_LEN], struct cf_error *err);
+
+/* --- verify.c: checking ---------------------------------------------- */
+
+struct audit_line {
+	uint64_t	seq;
+	uint8_t		prev[CF_MAC_LEN];
+	uint8_t		mac[CF_MAC_LEN];
+};
+
+/* Check one line (without its newline): MAC first, then the JSON shape
+ * (members, order, types).  On failure returns CF_E_INTEGRITY and points
+ * *why at a static reason ("mac mismatch (edited or forged?)", ...); err
+ * is not touched so that callers can prefix the record number. */
+cf_err	cf_audit_check_line(const struct cf_key *rec_key, const char *line,
+	    size_t len, struct audit_line *out, const char **why);
+
+struct audit_ckpt {
+	uint64_t	seq;
+	uint8_t		mac[CF_MAC_LEN];	/* of record seq; zeros for 0 */
+	int64_t		time_us;
+};
+
+/* Format / parse-and-authenticate a checkpoint file's content. */
+cf_err	cf_audit_ckpt_format(const struct cf_key *ckpt_key,
+	    const struct audit_ckpt *c, struct cf_buf *b, struct cf_error *err);
+cf_err	cf_audit_ckpt_parse(const struct cf_key *ckpt_key, const void *p,
+	    size_t len, struct audit_ckpt *out, struct cf_error *err);
+
+/* The verifier of cf_audit_verify over memory: log[0..loglen) is the
+ * content of audit.log; ckpt is the content of the checkpoint file or NULL
+ * when there is none.  Same results as cf_audit_verify (for the fuzzer and
+ * the tests). */
+cf_err	cf_audit_verify_buf(const struct cf_key *mac_key, const void *log,
+	    size_t loglen, const void *ckpt, size_t ckptlen, uint64_t *count,
+	    uint64_t *bad_seq, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+/* --- tail.c: reading files ------------------------------------------- */
+
+/* A buffered reader of the lines of fd from offset off. */
+struct audit_lr {
+	int	 fd;
+	off_t	 off;		/* file offset of buf[len] */
+	char	*buf;
+	size_t	 cap, pos, len;
+	bool	 eof;
+};
+
+cf_err	cf_audit_lr_init(struct audit_lr *lr, int fd, off_t off,
+	    struct cf_error *err);
+/* Next line without its newline in *line, *len (borrowed until the next
+ * call); *line is NULL at the end.  A final fragment without a newline is
+ * returned with *nl false.  Lines over AUDIT_LINE_MAX: CF_E_INPUT. */
+cf_err	cf_audit_lr_next(struct audit_lr *lr, const char **line, size_t *len,
+	    bool *nl, struct cf_error *err);
+void	cf_audit_lr_free(struct audit_lr *lr);
+
+/* Offset just past the last newline in fd[0..size) (0 if none). */
+cf_err	cf_audit_find_end(int fd, off_t size, off_t *end,
+	    struct cf_error *err);
+/* Start of the last n lines of fd[0..end), where end is 0 or just past a
+ * newline (0 if there are fewer than n lines). */
+cf_err	cf_audit_find_start(int fd, off_t end, size_t n, off_t *start,
+	    struct cf_error *err);
+
+/* Read the small file name in dirfd whole (at most max + 1 bytes are read,
+ * so a caller sees an oversized file), NUL-terminated; *p is NULL and the
+ * result CF_OK when the file does not exist.  Free *p with cf_free. */
+cf_err	cf_audit_read_small(int dirfd, const char *name, size_t max, char **p,
+	    size_t *len, struct cf_error *err);
+
+/* --- audit.c: test hooks and tuning ---------------------------------- */
+
+enum audit_fail {
+	AUDIT_FAIL_NONE = 0,
+	AUDIT_FAIL_WRITE,	/* the next write(2) fails with ENOSPC */
+	AUDIT_FAIL_SHORT,	/* writes half the batch, then ENOSPC */
+	AUDIT_FAIL_SYNC,	/* the next fdatasync(2) fails with EIO */
+	AUDIT_FAIL_CKPT		/* the next checkpoint rewrite fails */
+};
+
+/* Test hook: make the next log write / sync / checkpoint fail. */
+void	cf_audit_test_fail(struct cf_audit *a, enum audit_fail what);
+
+/* Minimum time between checkpoint rewrites (0: after every group commit,
+ * still off the append path).  Call before appending. */
+void	cf_audit_set_ckpt_interval(struct cf_audit *a, uint64_t ms);
+
+/* Wait until the checkpoint names the last durable record (tests). */
+cf_err	cf_audit_sync_ckpt(struct cf_audit *a, struct cf_error *err);
+
+struct audit_stats {
+	uint64_t	appends;	/* records made durable */
+	uint64_t	commits;	/* write + fdatasync rounds */
+	uint64_t	ckpts;		/* checkpoint rewrites */
+};
+void	cf_audit_get_stats(struct cf_audit *a, struct audit_stats *st);
+
+#endif

@@ -1,0 +1,261 @@
+/* src/audit/record.c: the audit record format on the write side: UTF-8
+ * repair, truncation, JSON escaping (jansson), the MAC rule and sealing.
+ * The format is specified in docs/internals/AUDIT.md. */
+#include <inttypes.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit/audit_int.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+
+static const char	 ellipsis[] = "...";
+static const char	 replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
+
+cf_err
+cf_audit_keys_derive(const struct cf_key *mac_key, struct audit_keys *out,
+    struct cf_error *err)
+{
+	struct audit_keys	k = { NULL, NULL };
+	cf_err			rc;
+
+	if (mac_key == NULL)
+		return cf_error_set(err, CF_E_INVAL, "audit: no MAC key");
+	/* SEC: records and checkpoints use distinct keys, so no checkpoint
+	 * can ever be passed off as a record or vice versa. */
+	rc = cf_key_derive(mac_key, AUDIT_LABEL_REC, &k.rec, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_key_derive(mac_key, AUDIT_LABEL_CKPT, &k.ckpt, err);
+	if (rc != CF_OK)
+		goto out;
+	*out = k;
+	k.rec = NULL;
+	k.ckpt = NULL;
+out:
+	cf_audit_keys_free(&k);
+	return rc;
+}
+
+void
+cf_audit_keys_free(struct audit_keys *k)
+{
+	if (k == NULL)
+		return;
+	cf_key_free(k->rec);
+	cf_key_free(k->ckpt);
+	k->rec = NULL;
+	k->ckpt = NULL;
+}
+
+/* Length of the well-formed UTF-8 sequence at p[0..n) (n >= 1), or 0 if
+ * the bytes there are not one (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF). */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char	c = p[0];
+	size_t		len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xf0 && p[1] < 0x90))
+		return 0;			/* overlong */
+	if (c == 0xed && p[1] > 0x9f)
+		return 0;			/* UTF-16 surrogate */
+	if (c == 0xf4 && p[1] > 0x8f)
+		return 0;			/* above U+10FFFF */
+	return len;
+}
+
+size_t
+cf_audit_sanitize(const char *s, size_t limit, char *out)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n, i = 0, o = 0, cut = 0, k, add;
+
+	/* Look at no more than limit + 8 bytes: every input byte yields at
+	 * least one output byte, so the rest would be cut anyway, and a
+	 * 100 MB value costs no more than a short one. */
+	n = strnlen(s, limit + 8);
+	while (i < n) {
+		if (o + sizeof(ellipsis) - 1 <= limit)
+			cut = o;
+		k = utf8_seq(p + i, n - i);
+		add = k != 0 ? k : sizeof(replacement) - 1;
+		if (o + add > limit) {
+			memcpy(out + cut, ellipsis, sizeof(ellipsis) - 1);
+			return cut + sizeof(ellipsis) - 1;
+		}
+		if (k != 0) {
+			memcpy(out + o, p + i, k);
+			i += k;
+		} else {
+			/* One invalid byte becomes one U+FFFD. */
+			memcpy(out + o, replacement, add);
+			i++;
+		}
+		o += add;
+	}
+	return o;
+}
+
+struct dump_arg {
+	struct cf_buf	*b;
+	cf_err		 rc;
+};
+
+static int
+dump_cb(const char *p, size_t n, void *arg)
+{
+	struct dump_arg	*d = arg;
+
+	d->rc = cf_buf_append(d->b, p, n, NULL);
+	return d->rc == CF_OK ? 0 : -1;
+}
+
+/* Append "name":<escaped value>. */
+static cf_err
+put_str(struct cf_buf *b, const char *name, const char *s, size_t limit,
+    struct cf_error *err)
+{
+	char		 tmp[AUDIT_RESOURCE_MAX];
+	struct dump_arg	 d = { b, CF_OK };
+	json_t		*js = NULL;
+	size_t		 n;
+	cf_err		 rc;
+
+	n = cf_audit_sanitize(s == NULL ? "" : s, limit, tmp);
+	rc = cf_buf_printf(b, err, "\"%s\":", name);
+	if (rc != CF_OK)
+		goto out;
+	/* Valid UTF-8 now, without NUL: the _nocheck variant is safe. */
+	js = json_stringn_nocheck(tmp, n);
+	if (js == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* SEC: JSON_ENSURE_ASCII keeps every line printable ASCII, so no
+	 * bidi override or terminal escape survives into a viewer. */
+	if (json_dump_callback(js, dump_cb, &d,
+	    JSON_ENCODE_ANY | JSON_ENSURE_ASCII | JSON_COMPACT) != 0) {
+		rc = cf_error_set(err, d.rc != CF_OK ? d.rc : CF_E_NOMEM,
+		    "audit: cannot encode field %s", name);
+		goto out;
+	}
+out:
+	json_decref(js);
+	return rc;
+}
+
+cf_err
+cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
+    struct cf_error *err)
+{
+	char		t[CF_TIME_STR_LEN];
+	uint64_t	bytes;
+	cf_err		rc;
+
+	cf_time_format(rec->time_us, t);
+	rc = cf_buf_printf(b, err, "\"time\":\"%s\",", t);
+	if (rc == CF_OK)
+		rc = put_str(b, "request_id", rec->request_id,
+		    AUDIT_FIELD_MAX, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",", err);
+	if (rc == CF_OK)
+		rc = put_str(b, "principal", rec->principal, AUDIT_FIELD_MAX,
+		    err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",", err);
+	if (rc == CF_OK)
+		rc = put_str(b, "authn", rec->authn, AUDIT_FIELD_MAX, err);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, err, ",\"mfa\":%s,",
+		    rec->mfa ? "true" : "false");
+	if (rc == CF_OK)
+		rc = put_str(b, "source", rec->source, AUDIT_FIELD_MAX, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",", err);
+	if (rc == CF_OK)
+		rc = put_str(b, "action", rec->action, AUDIT_FIELD_MAX, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",", err);
+	if (rc == CF_OK)
+		rc = put_str(b, "resource", rec->resource, AUDIT_RESOURCE_MAX,
+		    err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",", err);
+	if (rc == CF_OK)
+		rc = put_str(b, "decision", rec->decision, AUDIT_FIELD_MAX,
+		    err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",", err);
+	if (rc == CF_OK)
+		rc = put_str(b, "reasons", rec->reasons, AUDIT_FIELD_MAX, err);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, err, ",\"status\":%d,", rec->status);
+	if (rc == CF_OK)
+		rc = put_str(b, "result", rec->result, AUDIT_FIELD_MAX, err);
+	/* JSON readers (jansson included) stop at INT64_MAX. */
+	bytes = rec->bytes > INT64_MAX ? INT64_MAX : rec->bytes;
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, err, ",\"bytes\":%" PRIu64, bytes);
+	return rc;
+}
+
+cf_err
+cf_audit_mac_canon(const struct cf_key *k, const void *p, size_t n,
+    uint8_t out[CF_MAC_LEN], struct cf_error *err)
+{
+	struct cf_hmac	*h = NULL;
+	cf_err		 rc;
+
+	rc = cf_hmac_new(k, &h, err);
+	if (rc != CF_OK)
+		return rc;
+	cf_hmac_update(h, p, n);
+	cf_hmac_update(h, "}", 1);
+	cf_hmac_final(h, out);
+	cf_hmac_free(h);
+	return CF_OK;
+}
+
+cf_err
+cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
+    size_t bodylen, const uint8_t prev[CF_MAC_LEN], struct cf_buf *b,
+    uint8_t mac[CF_MAC_LEN], struct cf_error *err)
+{
+	char	hex[AUDIT_MAC_HEX + 1];
+	size_t	start = b->len;
+	cf_err	rc;
+
+	cf_hex_encode(prev, CF_MAC_LEN, hex);
+	rc = cf_buf_printf(b, err, "{\"seq\":%" PRIu64 ",", seq);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, body, bodylen, err);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, err, ",\"prev\":\"%s\"", hex);
+	if (rc == CF_OK)
+		rc = cf_audit_mac_canon(k, b->data + start, b->len - start,
+		    mac, err);
+	if (rc != CF_OK)
+		return rc;
+	cf_hex_encode(mac, CF_MAC_LEN, hex);
+	return cf_buf_printf(b, err, ",\"mac\":\"%s\"}\n", hex);
+}
