@@ -1,0 +1,1757 @@
+/* tests/unit/test_store.c: the metadata store (meta_sqlite.c) and the
+ * filesystem blob store (blob_fs.c).
+ *
+ * Listings are checked against a reference implementation of S3
+ * ListObjectsV2 over random keys (multibyte UTF-8, '/'); blob writes are
+ * checked under injected I/O faults (store_int.h). */
+/* cf-link: cf_store cf_crypto cf_base */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "crypto/crypto.h"
+#include "store/blob.h"
+#include "store/meta.h"
+#include "store/store_int.h"
+
+/* --- fixtures --- */
+
+static char	tmpdir[256];
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/cf-test-store-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	cf_blob_test_reset_faults();
+	cf_blob_test_no_direct(false);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cf_blob_test_reset_faults();
+	cf_blob_test_no_direct(false);
+	cf_test_fail_alloc_after(0);
+	(void)nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static void
+path_in(char *out, size_t outsz, const char *name)
+{
+	(void)snprintf(out, outsz, "%s/%s", tmpdir, name);
+}
+
+static struct cf_meta *
+meta_open(void)
+{
+	struct cf_meta	*m = NULL;
+	struct cf_error	 e = { 0 };
+	char		 p[300];
+
+	path_in(p, sizeof(p), "meta.db");
+	assert_int_equal(cf_meta_open(p, &m, &e), CF_OK);
+	assert_non_null(m);
+	return m;
+}
+
+static void
+mk_ns(struct cf_meta *m, const char *name)
+{
+	struct cf_ns_rec	ns;
+
+	memset(&ns, 0, sizeof(ns));
+	(void)cf_strlcpy(ns.name, name, sizeof(ns.name));
+	(void)cf_strlcpy(ns.env, "dev", sizeof(ns.env));
+	(void)cf_strlcpy(ns.created_by, "admin", sizeof(ns.created_by));
+	ns.created_us = 1000;
+	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
+}
+
+static unsigned int	vid_counter;
+
+static void
+mk_version(struct cf_version_rec *v, const char *ns, const char *key,
+    bool marker)
+{
+	unsigned int	n = ++vid_counter;
+	size_t		i;
+
+	memset(v, 0, sizeof(*v));
+	(void)snprintf(v->version_id, sizeof(v->version_id), "%032x", n);
+	(void)cf_strlcpy(v->ns, ns, sizeof(v->ns));
+	(void)cf_strlcpy(v->key, key, sizeof(v->key));
+	v->delete_marker = marker;
+	if (!marker) {
+		(void)snprintf(v->blob_id, sizeof(v->blob_id), "%032x",
+		    n + 0x10000000u);
+		v->size = n * 7u;
+		memset(v->sha256, 'a', CF_SHA256_HEX_LEN);
+		(void)cf_strlcpy(v->content_type, "application/octet-stream",
+		    sizeof(v->content_type));
+		(void)cf_strlcpy(v->user_meta, "{\"stage\":\"prod\"}",
+		    sizeof(v->user_meta));
+		(void)cf_strlcpy(v->kek_id, "kek-1", sizeof(v->kek_id));
+		for (i = 0; i < CF_WRAPPED_DEK_LEN; i++)
+			v->wrapped_dek[i] = (uint8_t)(n + i);
+	}
+	(void)cf_strlcpy(v->created_by, "alice", sizeof(v->created_by));
+	v->created_us = (int64_t)n * 1000;
+}
+
+static struct cf_version_rec *
+put_version(struct cf_meta *m, const char *ns, const char *key, bool marker)
+{
+	static struct cf_version_rec	v;
+	struct cf_error			e = { 0 };
+
+	mk_version(&v, ns, key, marker);
+	assert_int_equal(cf_meta_version_put(m, &v, &e), CF_OK);
+	return &v;
+}
+
+/* --- namespaces --- */
+
+struct names {
+	char	items[64][CF_NS_NAME_MAX];
+	size_t	n;
+	size_t	stop_after;	/* 0: never */
+};
+
+static cf_err
+ns_collect(void *arg, const struct cf_ns_rec *ns, struct cf_error *err)
+{
+	struct names	*l = arg;
+
+	if (l->stop_after != 0 && l->n == l->stop_after)
+		return cf_error_set(err, CF_E_LIMIT, "stop");
+	(void)cf_strlcpy(l->items[l->n++], ns->name, CF_NS_NAME_MAX);
+	return CF_OK;
+}
+
+static void
+test_store_meta_namespaces(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_ns_rec	 ns, got;
+	struct cf_error		 e = { 0 };
+	struct names		 l;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "zeta");
+	mk_ns(m, "alpha");
+	mk_ns(m, "mid-ns");
+
+	memset(&ns, 0, sizeof(ns));
+	(void)cf_strlcpy(ns.name, "alpha", sizeof(ns.name));
+	assert_int_equal(cf_meta_ns_create(m, &ns, &e), CF_E_CONFLICT);
+
+	assert_int_equal(cf_meta_ns_get(m, "alpha", &got, NULL), CF_OK);
+	assert_string_equal(got.name, "alpha");
+	assert_string_equal(got.env, "dev");
+	assert_string_equal(got.created_by, "admin");
+	assert_int_equal(got.created_us, 1000);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_ns_get(m, "nope", &got, &e), CF_E_NOTFOUND);
+	assert_int_equal(e.code, CF_E_NOTFOUND);
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_ns_list(m, ns_collect, &l, NULL), CF_OK);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.items[0], "alpha");
+	assert_string_equal(l.items[1], "mid-ns");
+	assert_string_equal(l.items[2], "zeta");
+	/* A callback error stops the walk and is returned. */
+	memset(&l, 0, sizeof(l));
+	l.stop_after = 1;
+	assert_int_equal(cf_meta_ns_list(m, ns_collect, &l, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(l.n, 1);
+
+	/* Oversize (unterminated) fields are rejected, never truncated. */
+	memset(&ns, 'x', sizeof(ns));
+	ns.env[0] = '\0';
+	ns.created_by[0] = '\0';
+	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_E_INPUT);
+	memset(ns.name, 0, sizeof(ns.name));
+	(void)cf_strlcpy(ns.name, "envtoolong", sizeof(ns.name));
+	memset(ns.env, 'y', sizeof(ns.env));
+	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_E_INPUT);
+	{
+		char	longname[CF_NS_NAME_MAX + 8];
+
+		memset(longname, 'n', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		assert_int_equal(cf_meta_ns_get(m, longname, &got, NULL),
+		    CF_E_INPUT);
+	}
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_ns_delete(m, "nope", NULL, NULL, &e),
+	    CF_E_NOTFOUND);
+	cf_meta_close(m);
+}
+
+/* --- versions --- */
+
+struct vlist {
+	struct cf_version_rec	v[16];
+	size_t			n;
+};
+
+static cf_err
+v_collect(void *arg, const struct cf_version_rec *v, struct cf_error *err)
+{
+	struct vlist	*l = arg;
+
+	(void)err;
+	if (l->n < 16)
+		l->v[l->n] = *v;
+	l->n++;
+	return CF_OK;
+}
+
+static void
+test_store_meta_versions(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_version_rec	 v1, v2, got, bad;
+	struct cf_version_rec	*p;
+	struct cf_error		 e = { 0 };
+	struct vlist		*l;
+	char			 key[CF_OBJKEY_MAX];
+
+	(void)state;
+	l = calloc(1, sizeof(*l));
+	assert_non_null(l);
+	m = meta_open();
+	mk_ns(m, "ml");
+	mk_ns(m, "other");
+
+	p = put_version(m, "ml", "models/a.bin", false);
+	v1 = *p;
+	p = put_version(m, "ml", "models/a.bin", false);
+	v2 = *p;
+
+	/* Latest is the newest; fields round-trip. */
+	assert_int_equal(cf_meta_version_get(m, "ml", "models/a.bin", NULL,
+	    &got, NULL), CF_OK);
+	assert_string_equal(got.version_id, v2.version_id);
+	assert_string_equal(got.ns, "ml");
+	assert_string_equal(got.key, "models/a.bin");
+	assert_string_equal(got.blob_id, v2.blob_id);
+	assert_int_equal(got.size, v2.size);
+	assert_string_equal(got.sha256, v2.sha256);
+	assert_string_equal(got.content_type, v2.content_type);
+	assert_string_equal(got.user_meta, v2.user_meta);
+	assert_string_equal(got.created_by, "alice");
+	assert_int_equal(got.created_us, v2.created_us);
+	assert_string_equal(got.kek_id, "kek-1");
+	assert_memory_equal(got.wrapped_dek, v2.wrapped_dek,
+	    CF_WRAPPED_DEK_LEN);
+	assert_false(got.delete_marker);
+	assert_true(got.seq > 0);
+
+	/* An older version by id, only within its own (ns, key). */
+	assert_int_equal(cf_meta_version_get(m, "ml", "models/a.bin",
+	    v1.version_id, &got, NULL), CF_OK);
+	assert_string_equal(got.version_id, v1.version_id);
+	assert_int_equal(cf_meta_version_get(m, "ml", "models/b.bin",
+	    v1.version_id, &got, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_version_get(m, "other", "models/a.bin",
+	    v1.version_id, &got, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_version_get(m, "ml", "nope", NULL, &got,
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_version_get(m, "nons", "models/a.bin", NULL,
+	    &got, NULL), CF_E_NOTFOUND);
+
+	/* A delete marker becomes the latest; old versions stay. */
+	p = put_version(m, "ml", "models/a.bin", true);
+	assert_int_equal(cf_meta_version_get(m, "ml", "models/a.bin", NULL,
+	    &got, NULL), CF_OK);
+	assert_true(got.delete_marker);
+	assert_string_equal(got.version_id, p->version_id);
+	assert_string_equal(got.blob_id, "");
+	assert_int_equal(got.size, 0);
+	assert_int_equal(cf_meta_version_get(m, "ml", "models/a.bin",
+	    v2.version_id, &got, NULL), CF_OK);
+	assert_false(got.delete_marker);
+
+	/* Newest first. */
+	assert_int_equal(cf_meta_version_list(m, "ml", "models/a.bin",
+	    v_collect, l, NULL), CF_OK);
+	assert_int_equal(l->n, 3);
+	assert_true(l->v[0].delete_marker);
+	assert_string_equal(l->v[1].version_id, v2.version_id);
+	assert_string_equal(l->v[2].version_id, v1.version_id);
+	assert_true(l->v[0].seq > l->v[1].seq);
+	assert_true(l->v[1].seq > l->v[2].seq);
+	l->n = 0;
+	assert_int_equal(cf_meta_version_list(m, "ml", "nokey", v_collect, l,
+	    NULL), CF_OK);
+	assert_int_equal(l->n, 0);
+
+	/* A version after the marker is live again. */
+	p = put_version(m, "ml", "models/a.bin", false);
+	assert_int_equal(cf_meta_version_get(m, "ml", "models/a.bin", NULL,
+	    &got, NULL), CF_OK);
+	assert_false(got.delete_marker);
+	assert_string_equal(got.version_id, p->version_id);
+
+	/* Errors. */
+	mk_version(&bad, "nons", "k", false);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_version_put(m, &bad, &e), CF_E_NOTFOUND);
+	mk_version(&bad, "ml", "k", false);
+	(void)cf_strlcpy(bad.version_id, v1.version_id,
+	    sizeof(bad.version_id));
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_version_put(m, &bad, &e), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_version_get(m, "ml", "k", NULL, &got, NULL),
+	    CF_E_NOTFOUND);		/* rolled back */
+	mk_version(&bad, "ml", "k", false);
+	memset(bad.key, 'k', sizeof(bad.key));	/* 1025 bytes, no NUL */
+	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INPUT);
+	mk_version(&bad, "ml", "k", false);
+	memset(bad.user_meta, '{', sizeof(bad.user_meta));
+	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INPUT);
+	mk_version(&bad, "ml", "", false);
+	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INPUT);
+	mk_version(&bad, "ml", "k", true);
+	(void)cf_strlcpy(bad.blob_id, "00000000000000000000000000000001",
+	    sizeof(bad.blob_id));
+	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INVAL);
+
+	/* The longest key: 1024 bytes. */
+	memset(key, 'q', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	p = put_version(m, "ml", key, false);
+	assert_int_equal(cf_meta_version_get(m, "ml", key, NULL, &got, NULL),
+	    CF_OK);
+	assert_string_equal(got.key, key);
+
+	cf_meta_close(m);
+	free(l);
+}
+
+/* --- namespace delete --- */
+
+struct blobids {
+	char	ids[16][CF_BLOB_ID_LEN + 1];
+	size_t	n;
+};
+
+static cf_err
+blob_collect(void *arg, const char *id, struct cf_error *err)
+{
+	struct blobids	*b = arg;
+
+	(void)err;
+	assert_true(b->n < 16);
+	(void)cf_strlcpy(b->ids[b->n++], id, CF_BLOB_ID_LEN + 1);
+	return CF_OK;
+}
+
+static bool
+has_id(const struct blobids *b, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+struct blist {
+	struct cf_binding_rec	b[16];
+	size_t			n;
+};
+
+static cf_err
+b_collect(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
+{
+	struct blist	*l = arg;
+
+	(void)err;
+	assert_true(l->n < 16);
+	l->b[l->n++] = *b;
+	return CF_OK;
+}
+
+static void
+test_store_meta_ns_delete(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 pr;
+	struct cf_version_rec	 a1, a2, b1;
+	struct cf_version_rec	 got;
+	struct blobids		 ids;
+	struct blist		 bl;
+	struct cf_error		 e = { 0 };
+	bool			 trunc;
+	char			 next[CF_OBJKEY_MAX];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "gone");
+	mk_ns(m, "keep");
+	memset(&pr, 0, sizeof(pr));
+	(void)cf_strlcpy(pr.name, "bob", sizeof(pr.name));
+	(void)cf_strlcpy(pr.kind, "user", sizeof(pr.kind));
+	assert_int_equal(cf_meta_principal_create(m, &pr, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, pr.id, "writer", "gone",
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, pr.id, "reader", "keep",
+	    NULL), CF_OK);
+
+	a1 = *put_version(m, "gone", "a", false);
+	a2 = *put_version(m, "gone", "a", false);
+	b1 = *put_version(m, "gone", "b", false);
+	(void)put_version(m, "keep", "a", false);
+
+	/* Live objects: refused. */
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids, &e),
+	    CF_E_CONFLICT);
+	(void)put_version(m, "gone", "a", true);
+	memset(&ids, 0, sizeof(ids));
+	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids,
+	    NULL), CF_E_CONFLICT);
+	assert_int_equal(ids.n, 0);
+	(void)put_version(m, "gone", "b", true);
+
+	/* Only old versions and markers remain: deleted, blobs reported. */
+	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids,
+	    NULL), CF_OK);
+	assert_int_equal(ids.n, 3);
+	assert_true(has_id(&ids, a1.blob_id));
+	assert_true(has_id(&ids, a2.blob_id));
+	assert_true(has_id(&ids, b1.blob_id));
+	assert_int_equal(cf_meta_ns_get(m, "gone", &(struct cf_ns_rec){ 0 },
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_version_get(m, "gone", "a", a1.version_id,
+	    &got, NULL), CF_E_NOTFOUND);
+	memset(&bl, 0, sizeof(bl));
+	assert_int_equal(cf_meta_binding_list(m, pr.id, NULL, b_collect, &bl,
+	    NULL), CF_OK);
+	assert_int_equal(bl.n, 1);
+	assert_string_equal(bl.b[0].ns, "keep");
+	assert_int_equal(cf_meta_ns_delete(m, "gone", NULL, NULL, NULL),
+	    CF_E_NOTFOUND);
+
+	/* The name can be reused and starts empty. */
+	mk_ns(m, "gone");
+	assert_int_equal(cf_meta_object_list(m, "gone", "", "", "", 100,
+	    NULL, NULL, NULL, &trunc, next, NULL), CF_OK);
+	assert_int_equal(cf_meta_version_get(m, "gone", "a", NULL, &got,
+	    NULL), CF_E_NOTFOUND);
+	/* An empty namespace deletes with no blob ids. */
+	memset(&ids, 0, sizeof(ids));
+	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids,
+	    NULL), CF_OK);
+	assert_int_equal(ids.n, 0);
+	/* The other namespace is untouched. */
+	assert_int_equal(cf_meta_version_get(m, "keep", "a", NULL, &got,
+	    NULL), CF_OK);
+	cf_meta_close(m);
+}
+
+/* --- principals, tokens, bindings --- */
+
+struct plist {
+	struct cf_principal_rec	p[8];
+	size_t			n;
+};
+
+static cf_err
+p_collect(void *arg, const struct cf_principal_rec *p, struct cf_error *err)
+{
+	struct plist	*l = arg;
+
+	(void)err;
+	assert_true(l->n < 8);
+	l->p[l->n++] = *p;
+	return CF_OK;
+}
+
+static void
+test_store_meta_principals(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a, b, got;
+	struct plist		 l;
+	struct cf_error		 e = { 0 };
+
+	(void)state;
+	m = meta_open();
+	assert_int_equal(cf_meta_principal_count(m), 0);
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "zoe", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &a, NULL), CF_OK);
+	assert_true(a.id > 0);
+	assert_true(a.created_us > 0);
+	memset(&b, 0, sizeof(b));
+	(void)cf_strlcpy(b.name, "ci-bot", sizeof(b.name));
+	(void)cf_strlcpy(b.kind, "service", sizeof(b.kind));
+	b.disabled = true;
+	assert_int_equal(cf_meta_principal_create(m, &b, NULL), CF_OK);
+	assert_true(b.id != a.id);
+	assert_int_equal(cf_meta_principal_count(m), 2);
+
+	got = b;
+	got.id = 0;
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_principal_create(m, &got, &e),
+	    CF_E_CONFLICT);
+	assert_int_equal(got.id, 0);		/* untouched on failure */
+
+	assert_int_equal(cf_meta_principal_get(m, "zoe", &got, NULL), CF_OK);
+	assert_int_equal(got.id, a.id);
+	assert_string_equal(got.kind, "user");
+	assert_false(got.disabled);
+	assert_int_equal(got.created_us, a.created_us);
+	assert_int_equal(cf_meta_principal_get_id(m, b.id, &got, NULL),
+	    CF_OK);
+	assert_string_equal(got.name, "ci-bot");
+	assert_true(got.disabled);
+	assert_int_equal(cf_meta_principal_get(m, "nobody", &got, NULL),
+	    CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_principal_get_id(m, 9999, &got, NULL),
+	    CF_E_NOTFOUND);
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_principal_list(m, p_collect, &l, NULL),
+	    CF_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.p[0].name, "ci-bot");
+	assert_string_equal(l.p[1].name, "zoe");
+
+	memset(&got, 'x', sizeof(got));
+	got.kind[0] = '\0';
+	assert_int_equal(cf_meta_principal_create(m, &got, NULL), CF_E_INPUT);
+	cf_meta_close(m);
+}
+
+struct tlist {
+	struct cf_token_rec	t[8];
+	size_t			n;
+};
+
+static cf_err
+t_collect(void *arg, const struct cf_token_rec *t, struct cf_error *err)
+{
+	struct tlist	*l = arg;
+
+	(void)err;
+	assert_true(l->n < 8);
+	l->t[l->n++] = *t;
+	return CF_OK;
+}
+
+static void
+mk_token(struct cf_token_rec *t, const char *id, int64_t pid, uint8_t seed)
+{
+	memset(t, 0, sizeof(*t));
+	(void)cf_strlcpy(t->id, id, sizeof(t->id));
+	t->principal_id = pid;
+	memset(t->hash, seed, sizeof(t->hash));
+	t->hash[31] = (uint8_t)(seed ^ 0x5a);
+	(void)cf_strlcpy(t->description, "laptop", sizeof(t->description));
+	t->created_us = 5000;
+	t->expires_us = 9000000;
+}
+
+static void
+test_store_meta_tokens(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a, b;
+	struct cf_token_rec	 t1, t2, t3, got;
+	struct tlist		 l;
+	struct cf_error		 e = { 0 };
+	uint8_t			 h[32];
+
+	(void)state;
+	m = meta_open();
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "alice", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &a, NULL), CF_OK);
+	b = a;
+	(void)cf_strlcpy(b.name, "bob", sizeof(b.name));
+	assert_int_equal(cf_meta_principal_create(m, &b, NULL), CF_OK);
+
+	mk_token(&t1, "00112233aabbccdd", a.id, 1);
+	mk_token(&t2, "1111111111111111", a.id, 2);
+	mk_token(&t3, "2222222222222222", b.id, 3);
+	assert_int_equal(cf_meta_token_insert(m, &t1, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_insert(m, &t2, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_insert(m, &t3, NULL), CF_OK);
+
+	/* Duplicate id, duplicate hash, unknown principal. */
+	got = t1;
+	got.hash[0] ^= 0xff;
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_token_insert(m, &got, &e), CF_E_CONFLICT);
+	got = t1;
+	(void)cf_strlcpy(got.id, "3333333333333333", sizeof(got.id));
+	assert_int_equal(cf_meta_token_insert(m, &got, NULL), CF_E_CONFLICT);
+	mk_token(&got, "4444444444444444", 9999, 4);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_token_insert(m, &got, &e), CF_E_NOTFOUND);
+	memset(got.id, 'f', sizeof(got.id));
+	assert_int_equal(cf_meta_token_insert(m, &got, NULL), CF_E_INPUT);
+
+	/* Find by hash, get by id. */
+	assert_int_equal(cf_meta_token_find(m, t2.hash, &got, NULL), CF_OK);
+	assert_string_equal(got.id, t2.id);
+	assert_int_equal(got.principal_id, a.id);
+	assert_memory_equal(got.hash, t2.hash, 32);
+	assert_string_equal(got.description, "laptop");
+	assert_int_equal(got.created_us, 5000);
+	assert_int_equal(got.expires_us, 9000000);
+	assert_int_equal(got.revoked_us, 0);
+	assert_int_equal(got.last_used_us, 0);
+	memset(h, 0x77, sizeof(h));
+	assert_int_equal(cf_meta_token_find(m, h, &got, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_token_get(m, t3.id, &got, NULL), CF_OK);
+	assert_int_equal(got.principal_id, b.id);
+	assert_int_equal(cf_meta_token_get(m, "ffffffffffffffff", &got, NULL),
+	    CF_E_NOTFOUND);
+
+	/* Touch. */
+	assert_int_equal(cf_meta_token_touch(m, t1.id, 7000, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_touch(m, t1.id, 6000, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_get(m, t1.id, &got, NULL), CF_OK);
+	assert_int_equal(got.last_used_us, 7000);
+	assert_int_equal(cf_meta_token_touch(m, "ffffffffffffffff", 7000,
+	    NULL), CF_E_NOTFOUND);
+
+	/* Revoke: twice keeps the first time; unknown is NOTFOUND. */
+	assert_int_equal(cf_meta_token_revoke(m, t1.id, 8000, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_revoke(m, t1.id, 8500, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_get(m, t1.id, &got, NULL), CF_OK);
+	assert_int_equal(got.revoked_us, 8000);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_token_revoke(m, "ffffffffffffffff", 8000,
+	    &e), CF_E_NOTFOUND);
+	assert_int_equal(e.code, CF_E_NOTFOUND);
+
+	/* Lists. */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_token_list(m, -1, t_collect, &l, NULL),
+	    CF_OK);
+	assert_int_equal(l.n, 3);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_token_list(m, a.id, t_collect, &l, NULL),
+	    CF_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.t[0].id, t1.id);
+	assert_int_equal(l.t[0].revoked_us, 8000);
+	assert_string_equal(l.t[1].id, t2.id);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_token_list(m, 9999, t_collect, &l, NULL),
+	    CF_OK);
+	assert_int_equal(l.n, 0);
+	cf_meta_close(m);
+}
+
+static void
+test_store_meta_bindings(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a, b;
+	struct blist		 l;
+	struct cf_error		 e = { 0 };
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	mk_ns(m, "prod");
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "alice", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &a, NULL), CF_OK);
+	b = a;
+	(void)cf_strlcpy(b.name, "bob", sizeof(b.name));
+	assert_int_equal(cf_meta_principal_create(m, &b, NULL), CF_OK);
+
+	assert_int_equal(cf_meta_binding_add(m, a.id, "writer", "ml", NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, a.id, "writer", "ml", NULL),
+	    CF_OK);			/* idempotent */
+	assert_int_equal(cf_meta_binding_add(m, a.id, "admin", "", NULL),
+	    CF_OK);			/* global */
+	assert_int_equal(cf_meta_binding_add(m, b.id, "reader", "ml", NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, b.id, "owner", "prod", NULL),
+	    CF_OK);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_binding_add(m, a.id, "reader", "nons", &e),
+	    CF_E_NOTFOUND);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_binding_add(m, 9999, "reader", "ml", &e),
+	    CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_binding_add(m, a.id,
+	    "a-role-name-that-is-too-long", "ml", NULL), CF_E_INPUT);
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, -1, NULL, b_collect, &l,
+	    NULL), CF_OK);
+	assert_int_equal(l.n, 4);
+	/* Ordered by principal name, namespace, role. */
+	assert_string_equal(l.b[0].principal, "alice");
+	assert_string_equal(l.b[0].ns, "");
+	assert_string_equal(l.b[0].role, "admin");
+	assert_string_equal(l.b[1].principal, "alice");
+	assert_string_equal(l.b[1].ns, "ml");
+	assert_int_equal(l.b[1].principal_id, a.id);
+	assert_string_equal(l.b[2].principal, "bob");
+	assert_string_equal(l.b[2].ns, "ml");
+	assert_string_equal(l.b[3].ns, "prod");
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, -1, "ml", b_collect, &l,
+	    NULL), CF_OK);
+	assert_int_equal(l.n, 2);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, "", b_collect, &l,
+	    NULL), CF_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.b[0].role, "admin");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, b.id, NULL, b_collect, &l,
+	    NULL), CF_OK);
+	assert_int_equal(l.n, 2);
+
+	assert_int_equal(cf_meta_binding_remove(m, a.id, "writer", "ml",
+	    NULL), CF_OK);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_binding_remove(m, a.id, "writer", "ml", &e),
+	    CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_binding_remove(m, a.id, "admin", "ml",
+	    NULL), CF_E_NOTFOUND);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, b_collect, &l,
+	    NULL), CF_OK);
+	assert_int_equal(l.n, 1);
+	cf_meta_close(m);
+}
+
+/* --- listing against a reference implementation --- */
+
+#define NKEYS	400
+
+struct entry {
+	char	s[CF_OBJKEY_MAX];
+	bool	is_prefix;
+	char	version_id[CF_VERSION_ID_LEN + 1];
+};
+
+struct ref {
+	char	(*keys)[CF_OBJKEY_MAX];		/* all keys ever written */
+	bool	 *live;
+	char	(*latest)[CF_VERSION_ID_LEN + 1];
+	size_t	  n;
+};
+
+struct page {
+	struct entry	*e;
+	size_t		 n, cap;
+};
+
+static cf_err
+page_obj(void *arg, const struct cf_version_rec *v, struct cf_error *err)
+{
+	struct page	*p = arg;
+
+	(void)err;
+	assert_true(p->n < p->cap);
+	assert_false(v->delete_marker);
+	(void)cf_strlcpy(p->e[p->n].s, v->key, CF_OBJKEY_MAX);
+	(void)cf_strlcpy(p->e[p->n].version_id, v->version_id,
+	    CF_VERSION_ID_LEN + 1);
+	p->e[p->n++].is_prefix = false;
+	return CF_OK;
+}
+
+static cf_err
+page_prefix(void *arg, const char *prefix, struct cf_error *err)
+{
+	struct page	*p = arg;
+
+	(void)err;
+	assert_true(p->n < p->cap);
+	(void)cf_strlcpy(p->e[p->n].s, prefix, CF_OBJKEY_MAX);
+	p->e[p->n].version_id[0] = '\0';
+	p->e[p->n++].is_prefix = true;
+	return CF_OK;
+}
+
+static int
+cmp_idx(const void *a, const void *b, void *arg)
+{
+	const struct ref	*r = arg;
+
+	return strcmp(r->keys[*(const size_t *)a], r->keys[*(const size_t *)b]);
+}
+
+/* The full S3 listing of r: objects and common prefixes in byte order
+ * (strcmp compares as unsigned char). */
+static void
+ref_entries(const struct ref *r, const size_t *order, const char *prefix,
+    const char *delim, struct page *out)
+{
+	size_t		 i, plen = strlen(prefix), dlen = strlen(delim);
+	const char	*k, *d;
+
+	out->n = 0;
+	for (i = 0; i < r->n; i++) {
+		k = r->keys[order[i]];
+		if (!r->live[order[i]] || strncmp(k, prefix, plen) != 0)
+			continue;
+		d = dlen > 0 ? strstr(k + plen, delim) : NULL;
+		if (d != NULL) {
+			size_t	cplen = (size_t)(d - k) + dlen;
+
+			if (out->n > 0 && out->e[out->n - 1].is_prefix &&
+			    strlen(out->e[out->n - 1].s) == cplen &&
+			    strncmp(out->e[out->n - 1].s, k, cplen) == 0)
+				continue;
+			assert_true(out->n < out->cap);
+			memcpy(out->e[out->n].s, k, cplen);
+			out->e[out->n].s[cplen] = '\0';
+			out->e[out->n].is_prefix = true;
+			out->e[out->n].version_id[0] = '\0';
+			out->n++;
+		} else {
+			assert_true(out->n < out->cap);
+			(void)cf_strlcpy(out->e[out->n].s, k, CF_OBJKEY_MAX);
+			(void)cf_strlcpy(out->e[out->n].version_id,
+			    r->latest[order[i]], CF_VERSION_ID_LEN + 1);
+			out->e[out->n].is_prefix = false;
+			out->n++;
+		}
+	}
+	/* Entries must come out sorted: a common prefix covers a
+	 * contiguous key range. */
+	for (i = 1; i < out->n; i++)
+		assert_true(strcmp(out->e[i - 1].s, out->e[i].s) < 0);
+}
+
+static void
+check_entry(const struct entry *got, const struct entry *want)
+{
+	assert_string_equal(got->s, want->s);
+	assert_int_equal(got->is_prefix, want->is_prefix);
+	if (!want->is_prefix)
+		assert_string_equal(got->version_id, want->version_id);
+}
+
+/* Page through the listing and compare with the reference; also one page
+ * from an arbitrary start_after. */
+static void
+check_listing(struct cf_meta *m, const struct page *want, const char *prefix,
+    const char *delim, size_t max, struct page *got)
+{
+	char	after[CF_OBJKEY_MAX] = "", next[CF_OBJKEY_MAX];
+	size_t	pos = 0, i, pages = 0, start;
+	bool	trunc;
+
+	for (;;) {
+		got->n = 0;
+		assert_int_equal(cf_meta_object_list(m, "ml", prefix, delim,
+		    after, max, page_obj, page_prefix, got, &trunc, next,
+		    NULL), CF_OK);
+		assert_true(got->n <= max);
+		for (i = 0; i < got->n; i++) {
+			assert_true(pos + i < want->n);
+			check_entry(&got->e[i], &want->e[pos + i]);
+		}
+		pos += got->n;
+		pages++;
+		assert_true(pages <= want->n + 1);
+		if (!trunc) {
+			assert_string_equal(next, "");
+			break;
+		}
+		assert_int_equal(got->n, max);
+		assert_string_equal(next, got->e[got->n - 1].s);
+		(void)cf_strlcpy(after, next, sizeof(after));
+	}
+	assert_int_equal(pos, want->n);
+
+	/* From the middle of an entry, possibly inside a common prefix:
+	 * the page holds the entries strictly greater than start_after. */
+	if (want->n == 0)
+		return;
+	start = (size_t)random() % want->n;
+	(void)cf_strlcpy(after, want->e[start].s, sizeof(after));
+	if (!want->e[start].is_prefix && strlen(after) > 1)
+		after[strlen(after) - 1] = '\0';
+	got->n = 0;
+	assert_int_equal(cf_meta_object_list(m, "ml", prefix, delim, after,
+	    max, page_obj, page_prefix, got, &trunc, next, NULL), CF_OK);
+	for (pos = 0; pos < want->n; pos++)
+		if (strcmp(want->e[pos].s, after) > 0)
+			break;
+	for (i = 0; i < got->n; i++) {
+		assert_true(pos + i < want->n);
+		check_entry(&got->e[i], &want->e[pos + i]);
+	}
+	assert_int_equal(trunc, pos + got->n < want->n);
+	assert_int_equal(got->n, trunc ? max : want->n - pos);
+}
+
+static const char *const pieces[] = {
+	"a", "b", "ab", "/", "/", "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
+	"\xf0\x9f\x98\x80", "z", "a/b", "-", ".", "0", "\x7f"
+};
+
+static void
+test_store_meta_list_reference(void **state)
+{
+	static const char *const prefixes[] = {
+		"", "a", "a/", "b", "\xc3\xa9", "/", "ab/", "zzz",
+		"\xf0\x9f\x98"
+	};
+	static const char *const delims[] = {
+		"", "/", "\xc3\xa9", "ab", "b/"
+	};
+	static const size_t maxes[] = { 1, 2, 3, 7, 50, 1000 };
+	struct cf_meta		*m;
+	struct ref		 r;
+	struct page		 want, got;
+	struct cf_version_rec	*v;
+	size_t			*order;
+	size_t			 i, j, np, pi, di, mi;
+	char			 k[CF_OBJKEY_MAX];
+	bool			 dup;
+
+	(void)state;
+	srandom(12345);
+	memset(&r, 0, sizeof(r));
+	r.keys = calloc(NKEYS, sizeof(*r.keys));
+	r.live = calloc(NKEYS, sizeof(*r.live));
+	r.latest = calloc(NKEYS, sizeof(*r.latest));
+	order = calloc(NKEYS, sizeof(*order));
+	want.cap = got.cap = NKEYS + 1;
+	want.e = calloc(want.cap, sizeof(*want.e));
+	got.e = calloc(got.cap, sizeof(*got.e));
+	assert_true(r.keys && r.live && r.latest && order && want.e && got.e);
+
+	m = meta_open();
+	mk_ns(m, "ml");
+	mk_ns(m, "decoy");		/* same keys elsewhere: never listed */
+	while (r.n < NKEYS) {
+		k[0] = '\0';
+		np = 1 + (size_t)random() % 6;
+		for (j = 0; j < np; j++)
+			(void)cf_strlcat(k, pieces[(size_t)random() %
+			    (sizeof(pieces) / sizeof(pieces[0]))], sizeof(k));
+		for (dup = false, j = 0; j < r.n && !dup; j++)
+			dup = strcmp(r.keys[j], k) == 0;
+		if (dup)
+			continue;
+		(void)cf_strlcpy(r.keys[r.n], k, CF_OBJKEY_MAX);
+		r.n++;
+	}
+	/* Versions: 1-3 each; about a quarter end with a delete marker, a
+	 * few come back after one. */
+	for (i = 0; i < r.n; i++) {
+		np = 1 + (size_t)random() % 3;
+		for (j = 0; j < np; j++) {
+			v = put_version(m, "ml", r.keys[i], false);
+			(void)cf_strlcpy(r.latest[i], v->version_id,
+			    CF_VERSION_ID_LEN + 1);
+		}
+		r.live[i] = true;
+		if (random() % 4 == 0) {
+			(void)put_version(m, "ml", r.keys[i], true);
+			r.live[i] = false;
+			if (random() % 3 == 0) {
+				v = put_version(m, "ml", r.keys[i], false);
+				(void)cf_strlcpy(r.latest[i], v->version_id,
+				    CF_VERSION_ID_LEN + 1);
+				r.live[i] = true;
+			}
+		}
+		if (i % 5 == 0)
+			(void)put_version(m, "decoy", r.keys[i], false);
+	}
+	for (i = 0; i < r.n; i++)
+		order[i] = i;
+	qsort_r(order, r.n, sizeof(*order), cmp_idx, &r);
+
+	for (pi = 0; pi < sizeof(prefixes) / sizeof(prefixes[0]); pi++) {
+		for (di = 0; di < sizeof(delims) / sizeof(delims[0]); di++) {
+			ref_entries(&r, order, prefixes[pi], delims[di],
+			    &want);
+			for (mi = 0; mi < sizeof(maxes) / sizeof(maxes[0]);
+			    mi++)
+				check_listing(m, &want, prefixes[pi],
+				    delims[di], maxes[mi], &got);
+		}
+	}
+
+	/* Errors and edges. */
+	{
+		bool	trunc = true;
+		char	next[CF_OBJKEY_MAX] = "x";
+		char	longp[CF_OBJKEY_MAX + 1];
+
+		got.n = 0;
+		assert_int_equal(cf_meta_object_list(m, "ml", "", "/", "", 0,
+		    page_obj, page_prefix, &got, &trunc, next, NULL), CF_OK);
+		assert_int_equal(got.n, 0);
+		assert_false(trunc);
+		assert_int_equal(cf_meta_object_list(m, "nons", "", "", "",
+		    10, page_obj, page_prefix, &got, &trunc, next, NULL),
+		    CF_E_NOTFOUND);
+		memset(longp, 'p', sizeof(longp) - 1);
+		longp[sizeof(longp) - 1] = '\0';
+		assert_int_equal(cf_meta_object_list(m, "ml", longp, "", "",
+		    10, page_obj, page_prefix, &got, &trunc, next, NULL),
+		    CF_E_INPUT);
+		/* Keys with bytes 0xff and prefixes ending in them. */
+		(void)put_version(m, "ml", "\xff\xff", false);
+		(void)put_version(m, "ml", "\xff\xff/x", false);
+		(void)put_version(m, "ml", "\xff\xff/y", false);
+		got.n = 0;
+		assert_int_equal(cf_meta_object_list(m, "ml", "\xff", "/", "",
+		    10, page_obj, page_prefix, &got, &trunc, next, NULL),
+		    CF_OK);
+		assert_int_equal(got.n, 2);
+		assert_string_equal(got.e[0].s, "\xff\xff");
+		assert_string_equal(got.e[1].s, "\xff\xff/");
+		assert_true(got.e[1].is_prefix);
+		got.n = 0;
+		assert_int_equal(cf_meta_object_list(m, "ml", "", "\xff", "",
+		    1000, page_obj, page_prefix, &got, &trunc, next, NULL),
+		    CF_OK);
+		assert_true(got.e[got.n - 1].is_prefix);
+		assert_string_equal(got.e[got.n - 1].s, "\xff");
+	}
+
+	cf_meta_close(m);
+	free(r.keys);
+	free(r.live);
+	free(r.latest);
+	free(order);
+	free(want.e);
+	free(got.e);
+}
+
+/* --- concurrency --- */
+
+#define NTHREADS	8
+#define NPUTS		40
+
+struct worker {
+	struct cf_meta	*m;
+	int		 idx;
+	cf_err		 rc;
+	pthread_t	 th;
+};
+
+static cf_err
+count_obj(void *arg, const struct cf_version_rec *v, struct cf_error *err)
+{
+	(void)v;
+	(void)err;
+	(*(size_t *)arg)++;
+	return CF_OK;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker		*w = arg;
+	struct cf_version_rec	 v, got;
+	struct cf_error		 e = { 0 };
+	char			 key[64], vid[CF_VERSION_ID_LEN + 1];
+	char			 next[CF_OBJKEY_MAX];
+	size_t			 n, i;
+	bool			 trunc;
+
+	w->rc = CF_OK;
+	for (i = 0; i < NPUTS && w->rc == CF_OK; i++) {
+		memset(&v, 0, sizeof(v));
+		(void)snprintf(vid, sizeof(vid), "%08x%024zx", w->idx, i);
+		(void)cf_strlcpy(v.version_id, vid, sizeof(v.version_id));
+		(void)cf_strlcpy(v.ns, "ml", sizeof(v.ns));
+		(void)snprintf(key, sizeof(key), "t%d/k%zu", w->idx, i);
+		/* Every other put goes to a key all threads share. */
+		(void)cf_strlcpy(v.key, i % 2 == 0 ? key : "shared",
+		    sizeof(v.key));
+		(void)cf_strlcpy(v.blob_id, vid, sizeof(v.blob_id));
+		v.size = i;
+		w->rc = cf_meta_version_put(w->m, &v, &e);
+		if (w->rc != CF_OK)
+			break;
+		w->rc = cf_meta_version_get(w->m, "ml", v.key, vid, &got, &e);
+		if (w->rc == CF_OK && strcmp(got.version_id, vid) != 0)
+			w->rc = CF_E_INTERNAL;
+		n = 0;
+		if (w->rc == CF_OK)
+			w->rc = cf_meta_object_list(w->m, "ml", "", "/", "",
+			    1000, count_obj, NULL, &n, &trunc, next, &e);
+		/* Only "shared" is flat; it exists once i >= 1. */
+		if (w->rc == CF_OK && (n > 1 || (i >= 1 && n != 1)))
+			w->rc = CF_E_INTERNAL;
+	}
+	if (w->rc != CF_OK)
+		fprintf(stderr, "worker %d: %s\n", w->idx, e.msg);
+	return NULL;
+}
+
+static void
+test_store_meta_concurrency(void **state)
+{
+	struct cf_meta		*m;
+	struct worker		 w[NTHREADS];
+	struct vlist		*l;
+	struct cf_version_rec	 got;
+	size_t			 n;
+	bool			 trunc;
+	char			 next[CF_OBJKEY_MAX];
+	int			 i;
+
+	(void)state;
+	l = calloc(1, sizeof(*l));
+	assert_non_null(l);
+	m = meta_open();
+	mk_ns(m, "ml");
+	for (i = 0; i < NTHREADS; i++) {
+		w[i].m = m;
+		w[i].idx = i;
+		assert_int_equal(pthread_create(&w[i].th, NULL, worker_main,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		assert_int_equal(pthread_join(w[i].th, NULL), 0);
+		assert_int_equal(w[i].rc, CF_OK);
+	}
+	assert_true(cf_meta_test_conn_count(m) >= 1);
+	assert_true(cf_meta_test_conn_count(m) <= 16);
+
+	n = 0;
+	assert_int_equal(cf_meta_object_list(m, "ml", "", "", "", 100000,
+	    count_obj, NULL, &n, &trunc, next, NULL), CF_OK);
+	assert_int_equal(n, NTHREADS * NPUTS / 2 + 1);
+	assert_false(trunc);
+	/* All puts to the shared key are there, seq strictly ordered, and
+	 * the latest is the one with the highest seq. */
+	assert_int_equal(cf_meta_version_list(m, "ml", "shared", v_collect, l,
+	    NULL), CF_OK);
+	assert_int_equal(l->n, NTHREADS * NPUTS / 2);
+	assert_int_equal(cf_meta_version_get(m, "ml", "shared", NULL, &got,
+	    NULL), CF_OK);
+	assert_string_equal(got.version_id, l->v[0].version_id);
+	for (i = 1; i < 16; i++)
+		assert_true(l->v[i - 1].seq > l->v[i].seq);
+	cf_meta_close(m);
+	free(l);
+}
+
+/* --- persistence, schema, open failures --- */
+
+static void
+test_store_meta_reopen(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_version_rec	 v, got;
+	struct cf_principal_rec	 p;
+	struct cf_error		 e = { 0 };
+	struct stat		 sb;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	char			 path[300];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	v = *put_version(m, "ml", "a/b", false);
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, "alice", sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	assert_int_equal(cf_meta_principal_create(m, &p, NULL), CF_OK);
+	cf_meta_close(m);
+
+	m = meta_open();
+	assert_int_equal(cf_meta_version_get(m, "ml", "a/b", NULL, &got,
+	    NULL), CF_OK);
+	assert_string_equal(got.version_id, v.version_id);
+	assert_memory_equal(got.wrapped_dek, v.wrapped_dek,
+	    CF_WRAPPED_DEK_LEN);
+	assert_int_equal(cf_meta_principal_count(m), 1);
+	/* seq keeps growing across a reopen. */
+	v = *put_version(m, "ml", "a/b", false);
+	assert_int_equal(cf_meta_version_get(m, "ml", "a/b", NULL, &got,
+	    NULL), CF_OK);
+	assert_string_equal(got.version_id, v.version_id);
+	cf_meta_close(m);
+
+	/* SEC: the database is private; WAL and the schema version set. */
+	path_in(path, sizeof(path), "meta.db");
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	/* A schema from a newer program is refused. */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	m = NULL;
+	assert_int_equal(cf_meta_open(path, &m, &e), CF_E_INPUT);
+	assert_null(m);
+
+	/* Not a database at all. */
+	path_in(path, sizeof(path), "garbage.db");
+	{
+		FILE	*f = fopen(path, "w");
+		char	 junk[8192];
+
+		assert_non_null(f);
+		memset(junk, 0x5a, sizeof(junk));
+		assert_int_equal(fwrite(junk, 1, sizeof(junk), f),
+		    sizeof(junk));
+		fclose(f);
+	}
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_open(path, &m, &e), CF_E_INTEGRITY);
+	assert_null(m);
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_open("/nonexistent-dir/x/meta.db", &m, &e),
+	    CF_E_IO);
+	assert_null(m);
+}
+
+static void
+test_store_meta_open_alloc_failure(void **state)
+{
+	struct cf_meta	*m = NULL;
+	char		 path[300];
+	unsigned int	 n;
+	cf_err		 rc;
+
+	(void)state;
+	path_in(path, sizeof(path), "meta.db");
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_meta_open(path, &m, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(m);
+	}
+	assert_true(n > 1);
+	mk_ns(m, "ml");
+	cf_meta_close(m);
+}
+
+/* --- blob store --- */
+
+static void
+fill_pattern(uint8_t *p, size_t len, uint64_t off, uint32_t seed)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(((off + i) * 2654435761u + seed) >> 11);
+}
+
+static size_t
+count_dir(const char *path)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n = 0;
+
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static size_t
+count_tmp(void)
+{
+	char	p[300];
+
+	path_in(p, sizeof(p), "blobs/tmp");
+	return count_dir(p);
+}
+
+/* Committed blobs: files in the two-hex-digit shard directories. */
+static size_t
+count_blobs(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 p[300], s[600];
+	size_t		 n = 0;
+
+	path_in(p, sizeof(p), "blobs");
+	d = opendir(p);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
+			continue;
+		(void)snprintf(s, sizeof(s), "%s/%s", p, de->d_name);
+		n += count_dir(s);
+	}
+	closedir(d);
+	return n;
+}
+
+static cf_err
+write_blob(struct cf_blobstore *bs, size_t len, size_t piece, uint32_t seed,
+    char id[CF_BLOB_ID_LEN + 1], struct cf_error *err)
+{
+	struct cf_blob_writer	*w = NULL;
+	uint8_t			*buf;
+	size_t			 off, n;
+	cf_err			 rc;
+
+	buf = malloc(piece);
+	assert_non_null(buf);
+	rc = cf_blob_create(bs, &w, err);
+	if (rc != CF_OK)
+		goto out;
+	for (off = 0; off < len; off += n) {
+		n = len - off < piece ? len - off : piece;
+		fill_pattern(buf, n, off, seed);
+		rc = cf_blob_write(w, buf, n, err);
+		if (rc != CF_OK) {
+			/* The writer keeps failing; commit reports it and
+			 * frees the writer. */
+			assert_int_equal(cf_blob_write(w, buf, 1, NULL), rc);
+			break;
+		}
+	}
+	if (rc == CF_OK)
+		rc = cf_blob_commit(w, id, err);
+	else
+		assert_int_equal(cf_blob_commit(w, id, NULL), rc);
+out:
+	free(buf);
+	return rc;
+}
+
+static void
+check_blob(struct cf_blobstore *bs, const char *id, size_t len,
+    uint32_t seed)
+{
+	struct cf_blob_reader	*r = NULL;
+	uint8_t			*got, *want;
+	size_t			 off, n, chunk = 1000003;
+
+	assert_int_equal(cf_blob_open(bs, id, &r, NULL), CF_OK);
+	assert_int_equal(cf_blob_size(r), len);
+	got = malloc(chunk);
+	want = malloc(chunk);
+	assert_true(got != NULL && want != NULL);
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		assert_int_equal(cf_blob_pread(r, got, n, off, NULL), CF_OK);
+		fill_pattern(want, n, off, seed);
+		assert_memory_equal(got, want, n);
+	}
+	/* Past the end: the blob is shorter than asked. */
+	assert_int_equal(cf_blob_pread(r, got, 1, len, NULL), CF_E_INTEGRITY);
+	if (len > 0)
+		assert_int_equal(cf_blob_pread(r, got, 2, len - 1, NULL),
+		    CF_E_INTEGRITY);
+	assert_int_equal(cf_blob_pread(r, got, 0, len, NULL), CF_OK);
+	cf_blob_close(r);
+	free(got);
+	free(want);
+}
+
+static void
+test_store_blob_roundtrip(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_reader	*r = NULL;
+	struct cf_error		 e = { 0 };
+	struct stat		 sb;
+	char			 id[CF_BLOB_ID_LEN + 1], id2[CF_BLOB_ID_LEN + 1];
+	char			 p[400];
+	size_t			 bsz = cf_blob_buffer_size();
+	size_t			 sizes[] = { 0, 1, 4095, 4096, 65536, 0, 0, 0 };
+	size_t			 i, mode;
+
+	(void)state;
+	sizes[5] = bsz;
+	sizes[6] = bsz + 1;
+	sizes[7] = 3 * bsz + 12345;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, &e), CF_OK);
+	for (mode = 0; mode < 2; mode++) {
+		cf_blob_test_no_direct(mode == 1);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			assert_int_equal(write_blob(bs, sizes[i], 65536,
+			    (uint32_t)i, id, NULL), CF_OK);
+			check_blob(bs, id, sizes[i], (uint32_t)i);
+			assert_int_equal(count_tmp(), 0);
+			/* DIR/blobs/<2 hex>/<id>, private. */
+			(void)snprintf(p, sizeof(p), "%s/blobs/%.2s/%s",
+			    tmpdir, id, id);
+			assert_int_equal(stat(p, &sb), 0);
+			assert_int_equal(sb.st_mode & 0777, 0600);
+			assert_int_equal(sb.st_size, sizes[i]);
+			assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
+			assert_int_equal(cf_blob_delete(bs, id, NULL),
+			    CF_E_NOTFOUND);
+			assert_int_equal(cf_blob_open(bs, id, &r, NULL),
+			    CF_E_NOTFOUND);
+		}
+	}
+	cf_blob_test_no_direct(false);
+	/* Odd piece sizes, and ids are fresh each time. */
+	assert_int_equal(write_blob(bs, 2 * bsz + 777, 4097, 99, id, NULL),
+	    CF_OK);
+	check_blob(bs, id, 2 * bsz + 777, 99);
+	assert_int_equal(write_blob(bs, 10, 3, 98, id2, NULL), CF_OK);
+	assert_string_not_equal(id, id2);
+	check_blob(bs, id2, 10, 98);
+	assert_int_equal(count_blobs(), 2);
+	cf_blobstore_close(bs);
+
+	/* Committed blobs survive a reopen. */
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	check_blob(bs, id, 2 * bsz + 777, 99);
+	cf_blobstore_close(bs);
+}
+
+static void
+test_store_blob_direct_used(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_writer	*w = NULL;
+
+	(void)state;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	assert_int_equal(cf_blob_create(bs, &w, NULL), CF_OK);
+	/* Informational: ext4/xfs take O_DIRECT, tmpfs may not. */
+	print_message("O_DIRECT on %s: %s\n", tmpdir,
+	    cf_blob_writer_direct(w) ? "yes" : "no");
+	cf_blob_abort(w);
+	cf_blob_test_no_direct(true);
+	assert_int_equal(cf_blob_create(bs, &w, NULL), CF_OK);
+	assert_false(cf_blob_writer_direct(w));
+	cf_blob_abort(w);
+	cf_blob_abort(NULL);
+	cf_blobstore_close(bs);
+	cf_blobstore_close(NULL);
+}
+
+static void
+test_store_blob_abort(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_writer	*w = NULL;
+	uint8_t			 buf[65536];
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	assert_int_equal(cf_blob_create(bs, &w, NULL), CF_OK);
+	assert_int_equal(count_tmp(), 1);
+	fill_pattern(buf, sizeof(buf), 0, 1);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(cf_blob_write(w, buf, sizeof(buf), NULL),
+		    CF_OK);
+	cf_blob_abort(w);
+	assert_int_equal(count_tmp(), 0);
+	assert_int_equal(count_blobs(), 0);
+	cf_blobstore_close(bs);
+}
+
+static void
+test_store_blob_stale_tmp(void **state)
+{
+	struct cf_blobstore	*bs = NULL, *bs2 = NULL;
+	struct cf_blob_writer	*w = NULL;
+	char			 p[400], id[CF_BLOB_ID_LEN + 1];
+	int			 fd;
+
+	(void)state;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	cf_blobstore_close(bs);
+	/* As a crash would leave them. */
+	path_in(p, sizeof(p), "blobs/tmp/0123456789abcdef0123456789abcdef.tmp");
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "partial", 7), 7);
+	close(fd);
+	path_in(p, sizeof(p), "blobs/tmp/other");
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(count_tmp(), 2);
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	assert_int_equal(count_tmp(), 0);
+
+	/* A second store on the same directory leaves the first one's
+	 * upload in flight alone. */
+	assert_int_equal(cf_blob_create(bs, &w, NULL), CF_OK);
+	assert_int_equal(cf_blob_write(w, "x", 1, NULL), CF_OK);
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs2, NULL), CF_OK);
+	assert_int_equal(count_tmp(), 1);
+	assert_int_equal(cf_blob_commit(w, id, NULL), CF_OK);
+	assert_int_equal(count_tmp(), 0);
+	/* Both see the blob. */
+	assert_int_equal(cf_blob_delete(bs2, id, NULL), CF_OK);
+	cf_blobstore_close(bs2);
+	cf_blobstore_close(bs);
+}
+
+static void
+test_store_blob_malformed_ids(void **state)
+{
+	static const char *const bad[] = {
+		"", "0", "0123456789abcdef0123456789abcde",
+		"0123456789abcdef0123456789abcdef0",
+		"0123456789ABCDEF0123456789ABCDEF",
+		"0123456789abcdef0123456789abcdeg",
+		"../../../../../../../../etc/passwd",
+		"01/3456789abcdef0123456789abcdef",
+		"0123456789abcdef\0"
+	};
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_reader	*r = NULL;
+	struct cf_error		 e = { 0 };
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cf_blob_open(bs, bad[i], &r, NULL),
+		    CF_E_INPUT);
+		assert_null(r);
+		assert_int_equal(cf_blob_delete(bs, bad[i], NULL), CF_E_INPUT);
+	}
+	assert_int_equal(cf_blob_open(bs, NULL, &r, NULL), CF_E_INPUT);
+	cf_error_clear(&e);
+	assert_int_equal(cf_blob_open(bs, "0123456789abcdef0123456789abcdef",
+	    &r, &e), CF_E_NOTFOUND);
+	assert_null(r);
+	assert_int_equal(cf_blob_delete(bs,
+	    "0123456789abcdef0123456789abcdef", NULL), CF_E_NOTFOUND);
+	cf_blobstore_close(bs);
+}
+
+/* Every injected failure leaves nothing visible and no temporary data. */
+static void
+test_store_blob_faults(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_writer	*w = NULL;
+	struct cf_error		 e = { 0 };
+	char			 id[CF_BLOB_ID_LEN + 1], p[400];
+	size_t			 bsz = cf_blob_buffer_size(), mode, i;
+	struct {
+		enum cf_blob_fault	op;
+		unsigned int		after;
+		int			errnum;
+		size_t			len;
+	} cases[] = {
+		{ CF_BLOB_FAULT_WRITE, 1, ENOSPC, 0 },	/* first flush */
+		{ CF_BLOB_FAULT_WRITE, 2, EIO, 0 },	/* second flush */
+		{ CF_BLOB_FAULT_WRITE, 1, ENOSPC, 1000 },	/* the tail */
+		{ CF_BLOB_FAULT_FSYNC, 1, EIO, 1000 },	/* the blob */
+		{ CF_BLOB_FAULT_FSYNC, 2, EIO, 1000 },	/* its directory */
+		{ CF_BLOB_FAULT_FSYNC, 1, EIO, 0 },
+		{ CF_BLOB_FAULT_RENAME, 1, EXDEV, 1000 },
+		{ CF_BLOB_FAULT_RENAME, 1, ENOSPC, 0 },
+	};
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (cases[i].len == 0)
+			cases[i].len = 3 * bsz + 100;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	/* Every shard exists, so a commit makes exactly two fsyncs (the
+	 * blob, then its shard directory). */
+	for (i = 0; i < 256; i++) {
+		(void)snprintf(p, sizeof(p), "%s/blobs/%02zx", tmpdir, i);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
+	for (mode = 0; mode < 2; mode++) {
+		cf_blob_test_no_direct(mode == 1);
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			cf_blob_test_fail_io(cases[i].op, cases[i].after,
+			    cases[i].errnum);
+			cf_error_clear(&e);
+			assert_int_equal(write_blob(bs, cases[i].len, 65536,
+			    7, id, &e), CF_E_IO);
+			assert_true(strlen(e.msg) > 0);
+			cf_blob_test_reset_faults();
+			assert_int_equal(count_tmp(), 0);
+			assert_int_equal(count_blobs(), 0);
+		}
+		/* A failed open of the temporary file. */
+		cf_blob_test_fail_io(CF_BLOB_FAULT_OPEN, 1, EACCES);
+		w = NULL;
+		assert_int_equal(cf_blob_create(bs, &w, NULL), CF_E_IO);
+		assert_null(w);
+		cf_blob_test_reset_faults();
+		assert_int_equal(count_tmp(), 0);
+
+		/* Short writes are retried, not errors; a short direct write
+		 * falls back to buffered writes for the rest. */
+		cf_blob_test_fail_io(CF_BLOB_FAULT_SHORT, 1, 0);
+		assert_int_equal(write_blob(bs, 2 * bsz + 5, 65536, 8, id,
+		    NULL), CF_OK);
+		check_blob(bs, id, 2 * bsz + 5, 8);
+		assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
+		cf_blob_test_fail_io(CF_BLOB_FAULT_SHORT, 3, 0);
+		assert_int_equal(write_blob(bs, 3 * bsz + 5, 65536, 9, id,
+		    NULL), CF_OK);
+		check_blob(bs, id, 3 * bsz + 5, 9);
+		assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
+		cf_blob_test_reset_faults();
+	}
+	cf_blobstore_close(bs);
+}
+
+static void
+test_store_blob_alloc_failure(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_writer	*w = NULL;
+	struct cf_blob_reader	*r = NULL;
+	char			 id[CF_BLOB_ID_LEN + 1];
+	unsigned int		 n;
+	cf_err			 rc;
+
+	(void)state;
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_blobstore_open(tmpdir, &bs, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(bs);
+	}
+	assert_true(n > 1);
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_blob_create(bs, &w, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(w);
+		assert_int_equal(count_tmp(), 0);
+	}
+	assert_int_equal(cf_blob_write(w, "abc", 3, NULL), CF_OK);
+	assert_int_equal(cf_blob_commit(w, id, NULL), CF_OK);
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_blob_open(bs, id, &r, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(r);
+	}
+	cf_blob_close(r);
+	cf_blobstore_close(bs);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_meta_namespaces,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_versions,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_ns_delete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_principals,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_tokens,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_bindings,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_list_reference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_concurrency,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_reopen,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_open_alloc_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_direct_used,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_abort,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_stale_tmp,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_malformed_ids,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_faults,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_alloc_failure,
+		    setup, teardown),
+	};
+
+	if (cf_crypto_init(NULL) != CF_OK)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
