@@ -1,0 +1,481 @@
+"""tests/e2e/conftest.py: fixtures that run real `coffer server` processes.
+
+Every test talks to a real server over real HTTPS on 127.0.0.1, with the
+server's own self-signed certificate as the CA.  Nothing here touches the
+user's real configuration: CLI runs get a private HOME and XDG_CONFIG_HOME.
+
+Fixtures
+  server        one server per test module (tests that need a pristine
+                data directory or kill the server use fresh_server)
+  fresh_server  one server for this test only
+  cli           run the coffer CLI against `server`
+  make_server   factory: start servers with extra options
+
+The binary is $COFFER_BIN (CTest passes the build's), else
+/work/main/build/coffer.
+"""
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COFFER_BIN = os.environ.get("COFFER_BIN", "/work/main/build/coffer")
+# Sanitizer builds are several times slower; everything waits this long.
+START_TIMEOUT = float(os.environ.get("COFFER_E2E_START_TIMEOUT", "30"))
+HTTP_TIMEOUT = float(os.environ.get("COFFER_E2E_HTTP_TIMEOUT", "120"))
+# Per-test wall-clock limit (SIGALRM): no pytest-timeout plugin needed.
+TEST_TIMEOUT = int(os.environ.get("COFFER_E2E_TEST_TIMEOUT", "240"))
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:",
+                     "ERROR: LeakSanitizer")
+
+# Exit codes of the CLI (src/client/client.h, docs/cli.md).
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_DENIED = 4
+EXIT_NOTFOUND = 5
+EXIT_CONFLICT = 6
+EXIT_INTEGRITY = 7
+EXIT_NETWORK = 8
+EXIT_SERVER = 9
+EXIT_INPUT = 10
+
+
+def sanitizer_env(env=None):
+    env = dict(os.environ if env is None else env)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+    return env
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def enc_key(key):
+    """Percent-encode an object key for a URL path.  Slashes stay; "." and
+    ".." segments are encoded (%2E) because urllib3 would otherwise remove
+    dot segments, and the API says a key is taken literally."""
+    parts = []
+    for seg in key.split("/"):
+        q = urllib.parse.quote(seg, safe="")
+        if seg in (".", ".."):
+            q = q.replace(".", "%2E")
+        parts.append(q)
+    return "/".join(parts)
+
+
+def obj_path(ns, key):
+    return "/v1/ns/%s/objects/%s" % (ns, enc_key(key))
+
+
+def ver_path(ns, key):
+    return "/v1/ns/%s/versions/%s" % (ns, enc_key(key))
+
+
+class Server:
+    """A `coffer server` process on a data directory it keeps across
+    restarts."""
+
+    def __init__(self, workdir, extra_args=(), insecure_http=False,
+                 listen_host="127.0.0.1"):
+        self.workdir = str(workdir)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.data = os.path.join(self.workdir, "data")
+        self.extra_args = list(extra_args)
+        self.insecure_http = insecure_http
+        self.listen_host = listen_host
+        self.proc = None
+        self.port = None
+        self.starts = 0
+        self.admin_token = None
+        self._session = None
+        self.stdout_path = self.stderr_path = None
+
+    # ---- paths ----
+    @property
+    def ca(self):
+        return os.path.join(self.data, "tls", "server.crt")
+
+    @property
+    def verify(self):
+        return False if self.insecure_http else self.ca
+
+    @property
+    def url(self):
+        scheme = "http" if self.insecure_http else "https"
+        return "%s://127.0.0.1:%d" % (scheme, self.port)
+
+    @property
+    def audit_path(self):
+        return os.path.join(self.data, "audit", "audit.log")
+
+    @property
+    def blobs(self):
+        return os.path.join(self.data, "blobs")
+
+    # ---- process control ----
+    def argv(self):
+        args = [COFFER_BIN, "server", "--data", self.data, "--listen",
+                "%s:%d" % (self.listen_host, self.port)]
+        if self.insecure_http:
+            args.append("--insecure-http")
+        return args + self.extra_args
+
+    def start(self):
+        assert self.proc is None
+        if not os.access(COFFER_BIN, os.X_OK):
+            pytest.fail("coffer binary not found at %s (set COFFER_BIN)"
+                        % COFFER_BIN)
+        last = ""
+        for _attempt in range(3):
+            if self.port is None or _attempt > 0:
+                self.port = free_port()
+            self.starts += 1
+            self.stdout_path = os.path.join(
+                self.workdir, "server.%d.out" % self.starts)
+            self.stderr_path = os.path.join(
+                self.workdir, "server.%d.err" % self.starts)
+            with open(self.stdout_path, "wb") as out, \
+                    open(self.stderr_path, "wb") as err:
+                self.proc = subprocess.Popen(
+                    self.argv(), stdout=out, stderr=err,
+                    stdin=subprocess.DEVNULL, env=sanitizer_env())
+            if self._wait_ready():
+                break
+            last = self.stderr()
+            self.proc = None
+            if "in use" not in last.lower() and "bind" not in last.lower():
+                pytest.fail("coffer server did not start:\n" + last)
+        else:
+            pytest.fail("coffer server did not start:\n" + last)
+        tok = os.path.join(self.data, "bootstrap-token")
+        with open(tok) as f:
+            self.admin_token = f.read().strip()
+        self._session = requests.Session()
+        return self
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with open(self.stdout_path) as f:
+                    started = "coffer: serving" in f.read()
+            except OSError:
+                started = False
+            if started:
+                try:
+                    r = requests.get(self.url + "/v1/health",
+                                     verify=self.verify, timeout=5)
+                    if r.status_code == 200:
+                        return True
+                except requests.RequestException:
+                    pass
+            time.sleep(0.05)
+        self.proc.kill()
+        self.proc.wait()
+        return False
+
+    def stdout(self):
+        with open(self.stdout_path, errors="replace") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
+
+    def sanitizer_report(self):
+        text = self.stderr()
+        for m in SANITIZER_MARKERS:
+            if m in text:
+                return text
+        return None
+
+    def stop(self, check=True):
+        """SIGTERM and wait; with check, the exit status must be 0 and the
+        stderr free of sanitizer reports."""
+        if self.proc is None:
+            return None
+        if self._session is not None:
+            self._session.close()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            if check:
+                pytest.fail("coffer server ignored SIGTERM")
+            return None
+        self.proc = None
+        if check:
+            rep = self.sanitizer_report()
+            assert rep is None, "sanitizer report from server:\n" + rep
+            assert rc == 0, "server exited %d on SIGTERM:\n%s" % (
+                rc, self.stderr()[-4000:])
+        return rc
+
+    def kill(self):
+        if self.proc is None:
+            return
+        if self._session is not None:
+            self._session.close()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # ---- HTTP ----
+    def req(self, method, path, token="admin", headers=None, **kw):
+        """One request; token "admin" means the bootstrap admin token,
+        None means no Authorization header."""
+        h = dict(headers or {})
+        if token == "admin":
+            token = self.admin_token
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        kw.setdefault("verify", self.verify)
+        return self._session.request(method, self.url + path, headers=h,
+                                     **kw)
+
+    def get(self, path, **kw):
+        return self.req("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.req("POST", path, json=body, **kw)
+
+    def put_obj(self, ns, key, data, token="admin", headers=None, **kw):
+        return self.req("PUT", obj_path(ns, key), data=data, token=token,
+                        headers=headers, **kw)
+
+    def get_obj(self, ns, key, token="admin", **kw):
+        return self.req("GET", obj_path(ns, key), token=token, **kw)
+
+    def versions(self, ns, key, token="admin"):
+        r = self.req("GET", ver_path(ns, key), token=token)
+        if r.status_code == 404:
+            return []
+        assert r.status_code == 200, r.text
+        return r.json()["versions"]
+
+    def mkns(self, name, env=None):
+        body = {"name": name}
+        if env:
+            body["env"] = env
+        r = self.post("/v1/ns", body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def principal(self, name, kind="user"):
+        r = self.post("/v1/principals", {"name": name, "kind": kind})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def token(self, principal, expires_in=None, description=None):
+        body = {"principal": principal}
+        if expires_in is not None:
+            body["expires_in"] = expires_in
+        if description is not None:
+            body["description"] = description
+        r = self.post("/v1/tokens", body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def grant(self, principal, role, ns=None, token="admin"):
+        body = {"principal": principal, "role": role}
+        if ns is not None:
+            body["ns"] = ns
+        r = self.post("/v1/bindings", body, token=token)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def user(self, name, role=None, ns=None, kind="user"):
+        """Create principal name, optionally bind role (on ns), and return
+        a fresh token secret for it."""
+        self.principal(name, kind)
+        if role is not None:
+            self.grant(name, role, ns)
+        return self.token(name)["token"]
+
+    # ---- audit ----
+    def audit_records(self):
+        try:
+            with open(self.audit_path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        return [json.loads(l) for l in data.splitlines() if l.strip()]
+
+    def audit_count(self):
+        return len(self.audit_records())
+
+    def wait_audit(self, pred, timeout=10):
+        """Wait until some audit record satisfies pred; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for rec in self.audit_records():
+                if pred(rec):
+                    return rec
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+    # ---- data directory ----
+    def blob_files(self):
+        """Every committed blob file under DIR/blobs (not tmp, not .lock)."""
+        out = []
+        for root, dirs, files in os.walk(self.blobs):
+            if os.path.relpath(root, self.blobs).split(os.sep)[0] == "tmp":
+                continue
+            for f in files:
+                if f.startswith("."):
+                    continue
+                out.append(os.path.join(root, f))
+        return sorted(out)
+
+    def tmp_files(self):
+        d = os.path.join(self.blobs, "tmp")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+class Cli:
+    """Runs the coffer CLI with a private HOME and the server settings in
+    the environment."""
+
+    def __init__(self, server, home):
+        self.server = server
+        self.home = str(home)
+        os.makedirs(os.path.join(self.home, ".config"), exist_ok=True)
+
+    def env(self, token="admin", extra=None, with_server=True):
+        env = sanitizer_env()
+        for k in list(env):
+            if k.startswith("COFFER_") and k != "COFFER_BIN":
+                del env[k]
+        env["HOME"] = self.home
+        env["XDG_CONFIG_HOME"] = os.path.join(self.home, ".config")
+        if with_server and self.server is not None:
+            env["COFFER_SERVER"] = self.server.url
+            if not self.server.insecure_http:
+                env["COFFER_CA_CERT"] = self.server.ca
+            if token == "admin":
+                token = self.server.admin_token
+            if token is not None:
+                env["COFFER_TOKEN"] = token
+        env.update(extra or {})
+        return env
+
+    def __call__(self, *args, token="admin", input=None, cwd=None,
+                 env=None, with_server=True, timeout=HTTP_TIMEOUT,
+                 text=True):
+        if isinstance(input, str) and not text:
+            input = input.encode()
+        p = subprocess.run(
+            [COFFER_BIN] + [str(a) for a in args], input=input,
+            capture_output=True, cwd=cwd, timeout=timeout, text=text,
+            env=self.env(token, env, with_server),
+            stdin=None if input is not None else subprocess.DEVNULL)
+        err = p.stderr if text else p.stderr.decode(errors="replace")
+        for m in SANITIZER_MARKERS:
+            assert m not in err, "sanitizer report from CLI:\n" + err
+        return p
+
+    def json(self, *args, **kw):
+        p = self(*args, **kw)
+        assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+        return json.loads(p.stdout)
+
+
+# ---- fixtures ----
+
+@pytest.fixture(autouse=True)
+def _per_test_timeout():
+    """A wall-clock limit per test, so one hang cannot eat CTest's whole
+    budget (there is no pytest-timeout plugin installed)."""
+    def on_alarm(signum, frame):
+        raise TimeoutError("test exceeded %ds" % TEST_TIMEOUT)
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(TEST_TIMEOUT)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture
+def make_server(tmp_path_factory):
+    """Factory: make_server(extra_args=(...), insecure_http=False,
+    start=True).  Every server made is stopped (and checked) at the end."""
+    made = []
+
+    def make(extra_args=(), insecure_http=False, start=True,
+             listen_host="127.0.0.1"):
+        s = Server(tmp_path_factory.mktemp("srv"), extra_args,
+                   insecure_http, listen_host)
+        made.append(s)
+        if start:
+            s.start()
+        return s
+    yield make
+    for s in made:
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("srv")).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def fresh_server(make_server):
+    return make_server()
+
+
+@pytest.fixture
+def cli(server, tmp_path):
+    return Cli(server, tmp_path / "home")
+
+
+@pytest.fixture
+def fresh_cli(fresh_server, tmp_path):
+    return Cli(fresh_server, tmp_path / "home")
+
+
+_counter = [0]
+
+
+@pytest.fixture
+def uniq():
+    """uniq("ns") -> a fresh valid name (namespaces, principals)."""
+    def make(prefix="t"):
+        _counter[0] += 1
+        return "%s-%d-%d" % (prefix, os.getpid() % 10000, _counter[0])
+    return make

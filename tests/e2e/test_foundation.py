@@ -1,0 +1,162 @@
+"""Health, TLS, the plain-HTTP guard and a clean shutdown."""
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import warnings
+
+import pytest
+import requests
+
+from conftest import COFFER_BIN, Server, free_port, sanitizer_env
+
+
+def test_health_needs_no_token(server):
+    r = requests.get(server.url + "/v1/health", verify=server.ca, timeout=10)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["version"]
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.headers.get("X-Request-Id")
+
+
+def test_startup_prints_url_and_writes_bootstrap_token(server):
+    out = server.stdout()
+    assert "coffer: serving https://127.0.0.1:%d" % server.port in out
+    tok = os.path.join(server.data, "bootstrap-token")
+    assert os.stat(tok).st_mode & 0o077 == 0, "bootstrap token not 0600"
+    assert server.admin_token.startswith("cft_")
+    # The bootstrap token really is an admin token.
+    r = server.get("/v1/whoami")
+    assert r.status_code == 200, r.text
+    assert r.json()["principal"] == "admin"
+
+
+def _tls_connect(server, version, cafile=None, check_hostname=True):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(cafile or server.ca)
+    ctx.check_hostname = check_hostname
+    # Let the client offer old versions, so a refusal is the server's.
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = version
+        ctx.maximum_version = version
+    with socket.create_connection(("127.0.0.1", server.port), 10) as s:
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+            return t.version(), t.cipher()
+
+
+@pytest.mark.parametrize("version", ["TLSv1", "TLSv1_1"])
+def test_tls_old_versions_refused(server, version):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        v = getattr(ssl.TLSVersion, version)
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)) as ei:
+        _tls_connect(server, v)
+    # The client did offer the version: it is the server that refused.
+    assert "NO_PROTOCOLS_AVAILABLE" not in str(ei.value)
+    assert server.alive()
+
+
+def test_tls12_accepted_and_tls13_negotiated_by_default(server):
+    ver, cipher = _tls_connect(server, ssl.TLSVersion.TLSv1_2)
+    assert ver == "TLSv1.2"
+    assert "GCM" in cipher[0] or "CHACHA20" in cipher[0]
+    # Default client settings negotiate TLS 1.3, verifying cert + hostname.
+    ctx = ssl.create_default_context(cafile=server.ca)
+    with socket.create_connection(("127.0.0.1", server.port), 10) as s:
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+            assert t.version() == "TLSv1.3"
+            cert = t.getpeercert()
+            sans = [v for k, v in cert.get("subjectAltName", ())]
+            assert "127.0.0.1" in sans
+
+
+def test_tls_cert_does_not_verify_without_ca(server, tmp_path):
+    # The system store does not know the self-signed cert: fail closed.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(server.url + "/v1/health", timeout=10)
+    # curl with the CA file works, without it fails.
+    ok = subprocess.run(["curl", "-sS", "--cacert", server.ca,
+                         server.url + "/v1/health"], capture_output=True,
+                        text=True, timeout=30)
+    assert ok.returncode == 0 and '"ok"' in ok.stdout
+    bad = subprocess.run(["curl", "-sS", server.url + "/v1/health"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode != 0
+
+
+def test_plain_http_on_tls_port_gets_no_data(server):
+    with socket.create_connection(("127.0.0.1", server.port), 10) as s:
+        s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(10)
+        try:
+            data = s.recv(4096)
+        except (ConnectionError, socket.timeout):
+            data = b""
+    assert b"status" not in data
+    assert server.alive()
+
+
+def test_insecure_http_refused_on_non_loopback(tmp_path):
+    port = free_port()
+    p = subprocess.run(
+        [COFFER_BIN, "server", "--data", str(tmp_path / "d"), "--listen",
+         "0.0.0.0:%d" % port, "--insecure-http"],
+        capture_output=True, text=True, timeout=60, env=sanitizer_env(),
+        stdin=subprocess.DEVNULL)
+    assert p.returncode != 0
+    assert "coffer: serving" not in p.stdout
+    assert p.stderr.strip(), "no reason given on stderr"
+    for m in ("ERROR: AddressSanitizer", "runtime error:"):
+        assert m not in p.stderr
+
+
+def test_insecure_http_works_on_loopback(make_server):
+    s = make_server(insecure_http=True)
+    assert "serving http://127.0.0.1:%d" % s.port in s.stdout()
+    r = requests.get(s.url + "/v1/health", timeout=10)
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    r = s.get("/v1/whoami")
+    assert r.status_code == 200 and r.json()["principal"] == "admin"
+
+
+def test_sigterm_clean_exit_and_restart_keeps_data(make_server):
+    s = make_server()
+    s.mkns("keep-me")
+    r = s.put_obj("keep-me", "k", b"persisted")
+    assert r.status_code == 201, r.text
+    token = s.admin_token
+    rc = s.stop()  # checks rc 0 and no sanitizer report
+    assert rc == 0
+    s.start()
+    # The bootstrap token is written once and still works after restart.
+    assert s.admin_token == token
+    r = s.get_obj("keep-me", "k")
+    assert r.status_code == 200 and r.content == b"persisted"
+
+
+def test_sigterm_during_idle_keepalive_connection(make_server):
+    s = make_server()
+    sess = requests.Session()
+    assert sess.get(s.url + "/v1/health", verify=s.ca,
+                    timeout=10).status_code == 200
+    # A client holds a keep-alive connection open; shutdown still ends.
+    t0 = time.monotonic()
+    assert s.stop() == 0
+    assert time.monotonic() - t0 < 20
+    sess.close()
+
+
+def test_unknown_server_option_is_usage_error(tmp_path):
+    p = subprocess.run([COFFER_BIN, "server", "--data", str(tmp_path),
+                        "--no-such-option", "x"], capture_output=True,
+                       text=True, timeout=30, env=sanitizer_env(),
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 2
+    assert "unknown option" in p.stderr
