@@ -1,0 +1,487 @@
+/* src/policy/entities.c: the entity store and requests, from Cedar's JSON
+ * formats (no schema).
+ *
+ * The store is a flat array of entities with an open-addressing hash
+ * table over their uids.  The ancestor relation is closed transitively
+ * when the store is built, and each entity keeps its ancestors sorted by
+ * hash, so `in` costs one table probe and one binary search. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "policy_int.h"
+
+static int
+uidp_cmp(const void *x, const void *y)
+{
+	const struct cf_pol_uid	*a = *(const struct cf_pol_uid *const *)x;
+	const struct cf_pol_uid	*b = *(const struct cf_pol_uid *const *)y;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	if (a->tlen != b->tlen)
+		return a->tlen < b->tlen ? -1 : 1;
+	if (a->ilen != b->ilen)
+		return a->ilen < b->ilen ? -1 : 1;
+	if (a->tlen > 0 && memcmp(a->type, b->type, a->tlen) != 0)
+		return memcmp(a->type, b->type, a->tlen);
+	return a->ilen > 0 ? memcmp(a->id, b->id, a->ilen) : 0;
+}
+
+const struct cf_pol_entity *
+cf_pol_entity_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
+{
+	size_t		i, mask;
+	uint32_t	k;
+
+	if (es == NULL || es->tcap == 0)
+		return NULL;
+	mask = es->tcap - 1;
+	for (i = uid->hash & mask;; i = (i + 1) & mask) {
+		k = es->table[i];
+		if (k == 0)
+			return NULL;
+		if (cf_pol_uid_eq(es->ents[k - 1].uid, uid))
+			return &es->ents[k - 1];
+	}
+}
+
+bool
+cf_pol_entity_in(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
+    const struct cf_pol_uid *anc)
+{
+	size_t	lo, hi, mid;
+
+	if (cf_pol_uid_eq(e, anc))
+		return true;
+	if (ent == NULL || ent->nanc == 0)
+		return false;
+	lo = 0;
+	hi = ent->nanc;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ent->anc[mid]->hash < anc->hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ent->nanc && ent->anc[lo]->hash == anc->hash; lo++)
+		if (cf_pol_uid_eq(ent->anc[lo], anc))
+			return true;
+	return false;
+}
+
+static cf_err
+table_build(struct cf_entities *es, struct cf_error *err)
+{
+	size_t		cap = 16, i, j, mask;
+
+	while (cap < es->n * 2)
+		cap *= 2;
+	es->table = cf_calloc(cap, sizeof(*es->table));
+	if (es->table == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	es->tcap = cap;
+	mask = cap - 1;
+	for (i = 0; i < es->n; i++) {
+		for (j = es->ents[i].uid->hash & mask; es->table[j] != 0;
+		    j = (j + 1) & mask) {
+			if (cf_pol_uid_eq(es->ents[es->table[j] - 1].uid,
+			    es->ents[i].uid)) {
+				char	t[64], d[64];
+
+				cf_pol_escape(es->ents[i].uid->type,
+				    es->ents[i].uid->tlen, t, sizeof(t));
+				cf_pol_escape(es->ents[i].uid->id,
+				    es->ents[i].uid->ilen, d, sizeof(d));
+				return cf_error_set(err, CF_E_INPUT,
+				    "duplicate entity entry %s::\"%s\"", t, d);
+			}
+		}
+		es->table[j] = (uint32_t)(i + 1);
+	}
+	return CF_OK;
+}
+
+/* Transitive closure: a depth-first walk from each entity's parents,
+ * with a per-walk mark so each ancestor is added once (cycles are safe).
+ * Parents that name no entity are ancestors too, with no parents. */
+static cf_err
+close_hierarchy(struct cf_entities *es, struct cf_error *err)
+{
+	const struct cf_pol_uid		**stack = NULL, **acc = NULL;
+	uint32_t			 *mark = NULL;
+	size_t				  nstack, cstack = 0, nacc, cacc = 0;
+	size_t				  i, k, total = 0;
+	const struct cf_pol_entity	 *pe;
+	const struct cf_pol_uid		 *u;
+	cf_err				  rc = CF_OK;
+	void				 *nv;
+
+	mark = cf_calloc(es->n + 1, sizeof(*mark));
+	if (mark == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	for (i = 0; i < es->n; i++) {
+		struct cf_pol_entity	*ent = &es->ents[i];
+
+		if (ent->nparents == 0)
+			continue;
+		nstack = 0;
+		nacc = 0;
+		mark[i] = (uint32_t)(i + 1);	/* never our own ancestor */
+		for (k = 0; k < ent->nparents; k++) {
+			if (nstack == cstack) {
+				cstack = cstack ? cstack * 2 : 16;
+				nv = cf_reallocarray(stack, cstack,
+				    sizeof(*stack));
+				if (nv == NULL)
+					goto nomem;
+				stack = nv;
+			}
+			stack[nstack++] = ent->parents[k];
+		}
+		while (nstack > 0) {
+			u = stack[--nstack];
+			pe = cf_pol_entity_get(es, u);
+			if (pe != NULL) {
+				size_t	pi = (size_t)(pe - es->ents);
+
+				if (mark[pi] == (uint32_t)(i + 1))
+					continue;
+				mark[pi] = (uint32_t)(i + 1);
+			} else {
+				/* Dangling: dedup by scanning what we have. */
+				for (k = 0; k < nacc; k++)
+					if (cf_pol_uid_eq(acc[k], u))
+						break;
+				if (k < nacc)
+					continue;
+			}
+			if (nacc == cacc) {
+				cacc = cacc ? cacc * 2 : 16;
+				nv = cf_reallocarray(acc, cacc, sizeof(*acc));
+				if (nv == NULL)
+					goto nomem;
+				acc = nv;
+			}
+			acc[nacc++] = u;
+			if (pe == NULL)
+				continue;
+			for (k = 0; k < pe->nparents; k++) {
+				if (nstack == cstack) {
+					cstack = cstack * 2;
+					nv = cf_reallocarray(stack, cstack,
+					    sizeof(*stack));
+					if (nv == NULL)
+						goto nomem;
+					stack = nv;
+				}
+				stack[nstack++] = pe->parents[k];
+			}
+		}
+		if (nacc > 0) {
+			ent->anc = cf_pol_arena_alloc(&es->ar,
+			    nacc * sizeof(*ent->anc));
+			if (ent->anc == NULL)
+				goto nomem;
+			memcpy(ent->anc, acc, nacc * sizeof(*acc));
+			qsort(ent->anc, nacc, sizeof(*acc), uidp_cmp);
+			ent->nanc = nacc;
+			total += nacc;
+		}
+	}
+	goto out;
+nomem:
+	rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+out:
+	(void)total;
+	cf_free(mark);
+	cf_free(stack);
+	cf_free(acc);
+	return rc;
+}
+
+static cf_err
+json_record(struct cf_pol_arena *a, const json_t *j, const char *what,
+    const struct cf_pol_rec **out, struct cf_error *err)
+{
+	struct cf_pol_val	v;
+	cf_err			rc;
+
+	if (j == NULL) {
+		*out = NULL;
+		return CF_OK;
+	}
+	if (!json_is_object(j) || json_object_get(j, "__entity") != NULL ||
+	    json_object_get(j, "__extn") != NULL)
+		return cf_error_set(err, CF_E_INPUT, "%s must be an object",
+		    what);
+	rc = cf_pol_json_value(a, j, &v, 1, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = v.u.rec;
+	return CF_OK;
+}
+
+static cf_err
+entity_from_json(struct cf_entities *es, const json_t *j,
+    struct cf_pol_entity *ent, struct cf_error *err)
+{
+	const json_t	*parents, *m;
+	const char	*k;
+	size_t		 i;
+	cf_err		 rc;
+
+	if (!json_is_object(j))
+		return cf_error_set(err, CF_E_INPUT, "entity must be an object");
+	json_object_foreach((json_t *)(uintptr_t)j, k, m) {
+		if (strcmp(k, "uid") != 0 && strcmp(k, "attrs") != 0 &&
+		    strcmp(k, "parents") != 0 && strcmp(k, "tags") != 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "unknown member in entity");
+	}
+	m = json_object_get(j, "uid");
+	if (m == NULL)
+		return cf_error_set(err, CF_E_INPUT, "entity without a uid");
+	rc = cf_pol_json_uid(&es->ar, m, "uid", &ent->uid, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = json_record(&es->ar, json_object_get(j, "attrs"), "attrs",
+	    &ent->attrs, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = json_record(&es->ar, json_object_get(j, "tags"), "tags",
+	    &ent->tags, err);
+	if (rc != CF_OK)
+		return rc;
+	parents = json_object_get(j, "parents");
+	if (parents == NULL)
+		return CF_OK;
+	if (!json_is_array(parents))
+		return cf_error_set(err, CF_E_INPUT, "parents must be an array");
+	ent->nparents = json_array_size(parents);
+	ent->parents = cf_pol_arena_calloc(&es->ar, ent->nparents,
+	    sizeof(*ent->parents));
+	if (ent->parents == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	for (i = 0; i < ent->nparents; i++) {
+		rc = cf_pol_json_uid(&es->ar, json_array_get(parents, i),
+		    "parent", &ent->parents[i], err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	return CF_OK;
+}
+
+cf_err
+cf_entities_from_json(const json_t *arr, struct cf_entities **out,
+    struct cf_error *err)
+{
+	struct cf_entities	*es;
+	size_t			 i, n;
+	cf_err			 rc;
+
+	if (!json_is_array(arr))
+		return cf_error_set(err, CF_E_INPUT,
+		    "entities must be a JSON array");
+	n = json_array_size(arr);
+	if (n >= UINT32_MAX / 2)
+		return cf_error_set(err, CF_E_LIMIT, "too many entities");
+	es = cf_calloc(1, sizeof(*es));
+	if (es == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	cf_pol_arena_init(&es->ar);
+	es->ents = cf_calloc(n ? n : 1, sizeof(*es->ents));
+	if (es->ents == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		rc = entity_from_json(es, json_array_get(arr, i), &es->ents[i],
+		    err);
+		if (rc != CF_OK)
+			goto out;
+		es->n = i + 1;
+	}
+	rc = table_build(es, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = close_hierarchy(es, err);
+out:
+	if (rc != CF_OK) {
+		cf_entities_free(es);
+		return rc;
+	}
+	*out = es;
+	return CF_OK;
+}
+
+cf_err
+cf_entities_parse(const char *json, size_t len, struct cf_entities **out,
+    struct cf_error *err)
+{
+	json_t	*v = NULL;
+	cf_err	 rc;
+
+	rc = cf_pol_json_load(json, len, &v, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_entities_from_json(v, out, err);
+	json_decref(v);
+	return rc;
+}
+
+void
+cf_entities_free(struct cf_entities *es)
+{
+	if (es == NULL)
+		return;
+	cf_free(es->ents);
+	cf_free(es->table);
+	cf_pol_arena_free(&es->ar);
+	cf_free(es);
+}
+
+size_t
+cf_entities_count(const struct cf_entities *es)
+{
+	return es->n;
+}
+
+size_t
+cf_entities_memory(const struct cf_entities *es)
+{
+	return sizeof(*es) + es->ar.total + es->n * sizeof(*es->ents) +
+	    es->tcap * sizeof(*es->table);
+}
+
+/*
+ * Requests.
+ */
+static cf_err
+request_alloc(struct cf_request **out, struct cf_error *err)
+{
+	struct cf_request	*req;
+	struct cf_pol_rec	*empty;
+
+	req = cf_calloc(1, sizeof(*req));
+	if (req == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	cf_pol_arena_init(&req->ar);
+	empty = cf_pol_arena_calloc(&req->ar, 1, sizeof(*empty));
+	if (empty == NULL) {
+		cf_free(req);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	req->context.kind = PV_RECORD;
+	req->context.u.rec = empty;
+	*out = req;
+	return CF_OK;
+}
+
+static cf_err
+request_context(struct cf_request *req, const json_t *ctx,
+    struct cf_error *err)
+{
+	if (ctx == NULL)
+		return CF_OK;
+	if (!json_is_object(ctx) || json_object_get(ctx, "__entity") != NULL ||
+	    json_object_get(ctx, "__extn") != NULL)
+		return cf_error_set(err, CF_E_INPUT,
+		    "context must be a JSON object");
+	return cf_pol_json_value(&req->ar, ctx, &req->context, 1, err);
+}
+
+static cf_err
+mkuid(struct cf_request *req, const char *t, const char *id, const char *what,
+    const struct cf_pol_uid **out, struct cf_error *err)
+{
+	if (t == NULL || id == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL %s", what);
+	if (!cf_pol_valid_type(t, strlen(t)))
+		return cf_error_set(err, CF_E_INPUT, "invalid entity type for "
+		    "the %s", what);
+	*out = cf_pol_uid_new(&req->ar, t, strlen(t), id, strlen(id));
+	if (*out == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+cf_err
+cf_request_new(const char *principal_type, const char *principal_id,
+    const char *action_type, const char *action_id, const char *resource_type,
+    const char *resource_id, const json_t *context, struct cf_request **out,
+    struct cf_error *err)
+{
+	struct cf_request	*req = NULL;
+	cf_err			 rc;
+
+	rc = request_alloc(&req, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = mkuid(req, principal_type, principal_id, "principal",
+	    &req->principal, err);
+	if (rc == CF_OK)
+		rc = mkuid(req, action_type, action_id, "action", &req->action,
+		    err);
+	if (rc == CF_OK)
+		rc = mkuid(req, resource_type, resource_id, "resource",
+		    &req->resource, err);
+	if (rc == CF_OK)
+		rc = request_context(req, context, err);
+	if (rc != CF_OK) {
+		cf_request_free(req);
+		return rc;
+	}
+	*out = req;
+	return CF_OK;
+}
+
+cf_err
+cf_request_from_json(const json_t *obj, struct cf_request **out,
+    struct cf_error *err)
+{
+	struct cf_request	*req = NULL;
+	const json_t		*m;
+	cf_err			 rc;
+
+	if (!json_is_object(obj))
+		return cf_error_set(err, CF_E_INPUT,
+		    "request must be a JSON object");
+	rc = request_alloc(&req, err);
+	if (rc != CF_OK)
+		return rc;
+	m = json_object_get(obj, "principal");
+	rc = m == NULL ? cf_error_set(err, CF_E_INPUT, "request without a "
+	    "principal") : cf_pol_json_uid(&req->ar, m, "principal",
+	    &req->principal, err);
+	if (rc == CF_OK) {
+		m = json_object_get(obj, "action");
+		rc = m == NULL ? cf_error_set(err, CF_E_INPUT, "request "
+		    "without an action") : cf_pol_json_uid(&req->ar, m,
+		    "action", &req->action, err);
+	}
+	if (rc == CF_OK) {
+		m = json_object_get(obj, "resource");
+		rc = m == NULL ? cf_error_set(err, CF_E_INPUT, "request "
+		    "without a resource") : cf_pol_json_uid(&req->ar, m,
+		    "resource", &req->resource, err);
+	}
+	if (rc == CF_OK)
+		rc = request_context(req, json_object_get(obj, "context"),
+		    err);
+	if (rc != CF_OK) {
+		cf_request_free(req);
+		return rc;
+	}
+	*out = req;
+	return CF_OK;
+}
+
+void
+cf_request_free(struct cf_request *req)
+{
+	if (req == NULL)
+		return;
+	cf_pol_arena_free(&req->ar);
+	cf_free(req);
+}

@@ -1,0 +1,1060 @@
+/* src/policy/eval.c: Cedar's evaluation semantics and the authorizer.
+ *
+ * eval() returns EV_OK with a value, EV_ERR with a message (the policy
+ * errors and does not apply) or EV_NOMEM.  Values computed here live in
+ * the response arena, which is reset at the start of each decision.
+ *
+ * SEC: the authorizer fails closed.  Any failure (even NOMEM) leaves the
+ * decision at deny, and a policy that errors never grants access. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "policy_int.h"
+
+#define EV_OK		0
+#define EV_ERR		1
+#define EV_NOMEM	2
+
+#define DAY_MS		86400000LL
+
+struct ectx {
+	const struct cf_request		*req;
+	const struct cf_entities	*es;
+	struct cf_pol_arena		*ar;
+	const char			*msg;
+};
+
+static int eval(struct ectx *, const struct cf_pol_expr *, struct cf_pol_val *);
+
+static int
+fail(struct ectx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct ectx *cx, const char *fmt, ...)
+{
+	char	buf[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cx->msg = cf_pol_arena_strdup(cx->ar, buf, strlen(buf));
+	if (cx->msg == NULL)
+		return EV_NOMEM;
+	return EV_ERR;
+}
+
+static int
+type_err(struct ectx *cx, const char *want, const struct cf_pol_val *got)
+{
+	return fail(cx, "type error: expected %s, got %s", want,
+	    cf_pol_kind_name(got->kind));
+}
+
+static void
+setb(struct cf_pol_val *v, bool b)
+{
+	v->kind = PV_BOOL;
+	v->u.b = b;
+}
+
+static void
+setl(struct cf_pol_val *v, int kind, int64_t i)
+{
+	v->kind = (uint8_t)kind;
+	v->u.i = i;
+}
+
+static int
+no_entity(struct ectx *cx, const struct cf_pol_uid *u)
+{
+	char	t[64], i[64];
+
+	cf_pol_escape(u->type, u->tlen, t, sizeof(t));
+	cf_pol_escape(u->id, u->ilen, i, sizeof(i));
+	return fail(cx, "entity `%s::\"%s\"` does not exist", t, i);
+}
+
+static const struct cf_pol_entity *
+lookup(struct ectx *cx, const struct cf_pol_uid *u)
+{
+	return cf_pol_entity_get(cx->es, u);
+}
+
+/* Like: literal runs and single stars; see parse.c. */
+static bool
+like_match(const struct cf_pol_pat *pat, const char *s, size_t n)
+{
+	size_t		 i = 0, last, pos = 0, end = n;
+	const char	*f;
+
+	if (pat->n == 0)
+		return n == 0;
+	if (pat->n == 1 && !pat->el[0].star)
+		return n == pat->el[0].len &&
+		    memcmp(s, pat->el[0].p, n) == 0;
+	if (!pat->el[0].star) {
+		if (n < pat->el[0].len ||
+		    memcmp(s, pat->el[0].p, pat->el[0].len) != 0)
+			return false;
+		pos = pat->el[0].len;
+		i = 1;
+	}
+	last = pat->n - 1;
+	if (!pat->el[last].star) {
+		if (end - pos < pat->el[last].len ||
+		    memcmp(s + end - pat->el[last].len, pat->el[last].p,
+		    pat->el[last].len) != 0)
+			return false;
+		end -= pat->el[last].len;
+		last--;
+	}
+	for (; i <= last; i++) {
+		if (pat->el[i].star)
+			continue;
+		f = memmem(s + pos, end - pos, pat->el[i].p, pat->el[i].len);
+		if (f == NULL)
+			return false;
+		pos = (size_t)(f - s) + pat->el[i].len;
+	}
+	return true;
+}
+
+static bool
+set_contains(const struct cf_pol_set *s, const struct cf_pol_val *v)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		if (cf_pol_val_eq(&s->v[i], v))
+			return true;
+	return false;
+}
+
+static int
+eval_bool(struct ectx *cx, const struct cf_pol_expr *e, bool *b)
+{
+	struct cf_pol_val	v;
+	int			r;
+
+	r = eval(cx, e, &v);
+	if (r != EV_OK)
+		return r;
+	if (v.kind != PV_BOOL)
+		return type_err(cx, "bool", &v);
+	*b = v.u.b;
+	return EV_OK;
+}
+
+static int
+arith(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val	a, b;
+	int64_t			r;
+	bool			ovf;
+	int			rc;
+	const char		*opn;
+
+	if ((rc = eval(cx, e->a, &a)) != EV_OK ||
+	    (rc = eval(cx, e->b, &b)) != EV_OK)
+		return rc;
+	if (a.kind != PV_LONG)
+		return type_err(cx, "long", &a);
+	if (b.kind != PV_LONG)
+		return type_err(cx, "long", &b);
+	switch (e->op) {
+	case X_ADD:
+		ovf = __builtin_add_overflow(a.u.i, b.u.i, &r);
+		opn = "add";
+		break;
+	case X_SUB:
+		ovf = __builtin_sub_overflow(a.u.i, b.u.i, &r);
+		opn = "subtract";
+		break;
+	default:
+		ovf = __builtin_mul_overflow(a.u.i, b.u.i, &r);
+		opn = "multiply";
+		break;
+	}
+	if (ovf)
+		return fail(cx, "integer overflow while attempting to %s "
+		    "`%lld` with `%lld`", opn, (long long)a.u.i,
+		    (long long)b.u.i);
+	setl(out, PV_LONG, r);
+	return EV_OK;
+}
+
+static int
+compare(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val	a, b;
+	int			rc;
+	bool			r;
+
+	if ((rc = eval(cx, e->a, &a)) != EV_OK ||
+	    (rc = eval(cx, e->b, &b)) != EV_OK)
+		return rc;
+	if (a.kind != PV_LONG && a.kind != PV_DATETIME &&
+	    a.kind != PV_DURATION)
+		return type_err(cx, "long, datetime or duration", &a);
+	if (b.kind != a.kind)
+		return type_err(cx, cf_pol_kind_name(a.kind), &b);
+	switch (e->op) {
+	case X_LT:
+		r = a.u.i < b.u.i;
+		break;
+	case X_LE:
+		r = a.u.i <= b.u.i;
+		break;
+	case X_GT:
+		r = a.u.i > b.u.i;
+		break;
+	default:
+		r = a.u.i >= b.u.i;
+		break;
+	}
+	setb(out, r);
+	return EV_OK;
+}
+
+static int
+eval_in(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val		 a, b;
+	const struct cf_pol_entity	*ent;
+	size_t				 i;
+	int				 rc;
+
+	if ((rc = eval(cx, e->a, &a)) != EV_OK ||
+	    (rc = eval(cx, e->b, &b)) != EV_OK)
+		return rc;
+	if (a.kind != PV_ENTITY)
+		return type_err(cx, "entity", &a);
+	if (b.kind == PV_ENTITY) {
+		ent = lookup(cx, a.u.e);
+		setb(out, cf_pol_entity_in(ent, a.u.e, b.u.e));
+		return EV_OK;
+	}
+	if (b.kind != PV_SET)
+		return type_err(cx, "set of entities or entity", &b);
+	for (i = 0; i < b.u.set->n; i++)
+		if (b.u.set->v[i].kind != PV_ENTITY)
+			return type_err(cx, "entity", &b.u.set->v[i]);
+	ent = lookup(cx, a.u.e);
+	for (i = 0; i < b.u.set->n; i++)
+		if (cf_pol_entity_in(ent, a.u.e, b.u.set->v[i].u.e)) {
+			setb(out, true);
+			return EV_OK;
+		}
+	setb(out, false);
+	return EV_OK;
+}
+
+static int
+eval_attr(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out,
+    bool has)
+{
+	struct cf_pol_val		 a;
+	const struct cf_pol_rec		*rec;
+	const struct cf_pol_val		*v;
+	const struct cf_pol_entity	*ent;
+	int				 rc;
+
+	if ((rc = eval(cx, e->a, &a)) != EV_OK)
+		return rc;
+	if (a.kind == PV_ENTITY) {
+		ent = lookup(cx, a.u.e);
+		if (ent == NULL) {
+			if (has) {
+				setb(out, false);
+				return EV_OK;
+			}
+			return no_entity(cx, a.u.e);
+		}
+		rec = ent->attrs;
+	} else if (a.kind == PV_RECORD)
+		rec = a.u.rec;
+	else
+		return type_err(cx, "entity or record", &a);
+	v = rec != NULL ? cf_pol_rec_get(rec, e->name, e->nlen) : NULL;
+	if (has) {
+		setb(out, v != NULL);
+		return EV_OK;
+	}
+	if (v == NULL) {
+		char	k[64];
+
+		cf_pol_escape(e->name, e->nlen, k, sizeof(k));
+		return fail(cx, "%s does not have the attribute `%s`",
+		    a.kind == PV_ENTITY ? "entity" : "record", k);
+	}
+	*out = *v;
+	return EV_OK;
+}
+
+static int
+eval_tag(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out,
+    bool has)
+{
+	struct cf_pol_val		 a, b;
+	const struct cf_pol_val		*v;
+	const struct cf_pol_entity	*ent;
+	int				 rc;
+
+	if ((rc = eval(cx, e->a, &a)) != EV_OK ||
+	    (rc = eval(cx, e->b, &b)) != EV_OK)
+		return rc;
+	if (a.kind != PV_ENTITY)
+		return type_err(cx, "entity", &a);
+	if (b.kind != PV_STR)
+		return type_err(cx, "string", &b);
+	ent = lookup(cx, a.u.e);
+	if (ent == NULL) {
+		if (has) {
+			setb(out, false);
+			return EV_OK;
+		}
+		return no_entity(cx, a.u.e);
+	}
+	v = ent->tags != NULL ? cf_pol_rec_get(ent->tags, b.u.s.p, b.u.s.n) :
+	    NULL;
+	if (has) {
+		setb(out, v != NULL);
+		return EV_OK;
+	}
+	if (v == NULL) {
+		char	k[64];
+
+		cf_pol_escape(b.u.s.p, b.u.s.n, k, sizeof(k));
+		return fail(cx, "entity does not have the tag `%s`", k);
+	}
+	*out = *v;
+	return EV_OK;
+}
+
+static int
+eval_setop(struct ectx *cx, const struct cf_pol_expr *e,
+    struct cf_pol_val *out)
+{
+	struct cf_pol_val	a, b;
+	size_t			i;
+	int			rc;
+	bool			r;
+
+	if ((rc = eval(cx, e->a, &a)) != EV_OK)
+		return rc;
+	if (e->op == X_IS_EMPTY) {
+		if (a.kind != PV_SET)
+			return type_err(cx, "set", &a);
+		setb(out, a.u.set->n == 0);
+		return EV_OK;
+	}
+	if ((rc = eval(cx, e->b, &b)) != EV_OK)
+		return rc;
+	if (a.kind != PV_SET)
+		return type_err(cx, "set", &a);
+	if (e->op == X_CONTAINS) {
+		setb(out, set_contains(a.u.set, &b));
+		return EV_OK;
+	}
+	if (b.kind != PV_SET)
+		return type_err(cx, "set", &b);
+	if (e->op == X_CONTAINS_ALL) {
+		r = true;
+		for (i = 0; i < b.u.set->n && r; i++)
+			r = set_contains(a.u.set, &b.u.set->v[i]);
+	} else {
+		r = false;
+		for (i = 0; i < b.u.set->n && !r; i++)
+			r = set_contains(a.u.set, &b.u.set->v[i]);
+	}
+	setb(out, r);
+	return EV_OK;
+}
+
+static int
+want_kind(struct ectx *cx, const struct cf_pol_val *v, int kind)
+{
+	if (v->kind == kind)
+		return EV_OK;
+	if (v->kind == PV_STR)
+		return fail(cx, "type error: expected %s, got string (maybe "
+		    "you forgot to apply the `%s` constructor?)",
+		    cf_pol_kind_name(kind), kind == PV_IP ? "ip" :
+		    cf_pol_kind_name(kind));
+	return type_err(cx, cf_pol_kind_name(kind), v);
+}
+
+static bool
+ip_in_range(const struct cf_pol_val *a, const struct cf_pol_val *b)
+{
+	uint8_t	an[16], ab[16], bn[16], bb[16];
+	int	bits = a->ipv6 ? 128 : 32, i, k;
+	size_t	nbytes = (size_t)bits / 8;
+
+	if (a->ipv6 != b->ipv6)
+		return false;
+	for (i = 0; i < (int)nbytes; i++) {
+		uint8_t	am, bm;
+
+		k = a->prefix - i * 8;
+		am = k >= 8 ? 0xff : k <= 0 ? 0 : (uint8_t)(0xff << (8 - k));
+		k = b->prefix - i * 8;
+		bm = k >= 8 ? 0xff : k <= 0 ? 0 : (uint8_t)(0xff << (8 - k));
+		an[i] = a->u.ip[i] & am;
+		ab[i] = a->u.ip[i] | (uint8_t)~am;
+		bn[i] = b->u.ip[i] & bm;
+		bb[i] = b->u.ip[i] | (uint8_t)~bm;
+	}
+	/* other_network <= self_network && self_broadcast <= other_bcast */
+	return memcmp(bn, an, nbytes) <= 0 && memcmp(ab, bb, nbytes) <= 0;
+}
+
+int
+cf_pol_ext_arity(int fn)
+{
+	switch (fn) {
+	case FN_IS_IN_RANGE: case FN_LESS_THAN: case FN_LESS_THAN_OR_EQUAL:
+	case FN_GREATER_THAN: case FN_GREATER_THAN_OR_EQUAL: case FN_OFFSET:
+	case FN_DURATION_SINCE:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+/* Apply extension function fn to args (arity already checked). */
+static int
+ext_apply(struct ectx *cx, int fn, const struct cf_pol_val *args,
+    struct cf_pol_val *out)
+{
+	int		rc, r = 0;
+	int64_t		t;
+	const char	*name = "";
+
+	switch (fn) {
+	case FN_IP:
+	case FN_DECIMAL:
+	case FN_DATETIME:
+	case FN_DURATION:
+		if (args[0].kind != PV_STR)
+			return type_err(cx, "string", &args[0]);
+		memset(out, 0, sizeof(*out));
+		if (fn == FN_IP) {
+			r = cf_pol_parse_ip(args[0].u.s.p, args[0].u.s.n, out);
+			name = "IP address";
+		} else if (fn == FN_DECIMAL) {
+			out->kind = PV_DECIMAL;
+			r = cf_pol_parse_decimal(args[0].u.s.p, args[0].u.s.n,
+			    &out->u.i);
+			name = "decimal";
+		} else if (fn == FN_DATETIME) {
+			out->kind = PV_DATETIME;
+			r = cf_pol_parse_datetime(args[0].u.s.p,
+			    args[0].u.s.n, &out->u.i);
+			name = "datetime";
+		} else {
+			out->kind = PV_DURATION;
+			r = cf_pol_parse_duration(args[0].u.s.p,
+			    args[0].u.s.n, &out->u.i);
+			name = "duration";
+		}
+		if (r != 0)
+			return fail(cx, "invalid %s", name);
+		return EV_OK;
+	case FN_IS_IPV4:
+	case FN_IS_IPV6:
+	case FN_IS_LOOPBACK:
+	case FN_IS_MULTICAST:
+		if ((rc = want_kind(cx, &args[0], PV_IP)) != EV_OK)
+			return rc;
+		if (fn == FN_IS_IPV4)
+			setb(out, !args[0].ipv6);
+		else if (fn == FN_IS_IPV6)
+			setb(out, args[0].ipv6);
+		else if (fn == FN_IS_LOOPBACK) {
+			static const uint8_t	one[16] = { [15] = 1 };
+
+			if (args[0].ipv6)
+				setb(out, memcmp(args[0].u.ip, one, 16) == 0 &&
+				    args[0].prefix >= 128);
+			else
+				setb(out, args[0].u.ip[0] == 127 &&
+				    args[0].prefix >= 8);
+		} else {
+			if (args[0].ipv6)
+				setb(out, args[0].u.ip[0] == 0xff &&
+				    args[0].prefix >= 8);
+			else
+				setb(out, (args[0].u.ip[0] & 0xf0) == 0xe0 &&
+				    args[0].prefix >= 4);
+		}
+		return EV_OK;
+	case FN_IS_IN_RANGE:
+		if ((rc = want_kind(cx, &args[0], PV_IP)) != EV_OK ||
+		    (rc = want_kind(cx, &args[1], PV_IP)) != EV_OK)
+			return rc;
+		setb(out, ip_in_range(&args[0], &args[1]));
+		return EV_OK;
+	case FN_LESS_THAN:
+	case FN_LESS_THAN_OR_EQUAL:
+	case FN_GREATER_THAN:
+	case FN_GREATER_THAN_OR_EQUAL:
+		if ((rc = want_kind(cx, &args[0], PV_DECIMAL)) != EV_OK ||
+		    (rc = want_kind(cx, &args[1], PV_DECIMAL)) != EV_OK)
+			return rc;
+		t = args[0].u.i;
+		setb(out, fn == FN_LESS_THAN ? t < args[1].u.i :
+		    fn == FN_LESS_THAN_OR_EQUAL ? t <= args[1].u.i :
+		    fn == FN_GREATER_THAN ? t > args[1].u.i :
+		    t >= args[1].u.i);
+		return EV_OK;
+	case FN_OFFSET:
+		if ((rc = want_kind(cx, &args[0], PV_DATETIME)) != EV_OK ||
+		    (rc = want_kind(cx, &args[1], PV_DURATION)) != EV_OK)
+			return rc;
+		if (__builtin_add_overflow(args[0].u.i, args[1].u.i, &t))
+			return fail(cx, "overflow when adding an offset");
+		setl(out, PV_DATETIME, t);
+		return EV_OK;
+	case FN_DURATION_SINCE:
+		if ((rc = want_kind(cx, &args[0], PV_DATETIME)) != EV_OK ||
+		    (rc = want_kind(cx, &args[1], PV_DATETIME)) != EV_OK)
+			return rc;
+		if (__builtin_sub_overflow(args[0].u.i, args[1].u.i, &t))
+			return fail(cx, "overflow when computing a duration");
+		setl(out, PV_DURATION, t);
+		return EV_OK;
+	case FN_TO_DATE:
+		if ((rc = want_kind(cx, &args[0], PV_DATETIME)) != EV_OK)
+			return rc;
+		t = args[0].u.i;
+		if (t < 0 && t % DAY_MS != 0) {
+			if (__builtin_mul_overflow(t / DAY_MS - 1, DAY_MS, &t))
+				return fail(cx, "overflow when computing the "
+				    "date");
+		} else
+			t = (t / DAY_MS) * DAY_MS;
+		setl(out, PV_DATETIME, t);
+		return EV_OK;
+	case FN_TO_TIME:
+		if ((rc = want_kind(cx, &args[0], PV_DATETIME)) != EV_OK)
+			return rc;
+		t = args[0].u.i % DAY_MS;
+		if (t < 0)
+			t += DAY_MS;
+		setl(out, PV_DURATION, t);
+		return EV_OK;
+	default:
+		if ((rc = want_kind(cx, &args[0], PV_DURATION)) != EV_OK)
+			return rc;
+		t = args[0].u.i;
+		switch (fn) {
+		case FN_TO_DAYS:
+			t = t / 1000 / 60 / 60 / 24;
+			break;
+		case FN_TO_HOURS:
+			t = t / 1000 / 60 / 60;
+			break;
+		case FN_TO_MINUTES:
+			t = t / 1000 / 60;
+			break;
+		case FN_TO_SECONDS:
+			t = t / 1000;
+			break;
+		default:
+			break;
+		}
+		setl(out, PV_LONG, t);
+		return EV_OK;
+	}
+}
+
+
+static int
+eval_ext(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val	args[2], tmp;
+	size_t			want, i;
+	int			rc;
+
+	want = (size_t)cf_pol_ext_arity(e->fn);
+	for (i = 0; i < e->nargs; i++) {
+		rc = eval(cx, e->args[i], i < 2 ? &args[i] : &tmp);
+		if (rc != EV_OK)
+			return rc;
+	}
+	if (e->nargs != want)
+		return fail(cx, "wrong number of arguments provided to "
+		    "extension function: expected %zu, got %zu", want,
+		    e->nargs);
+	return ext_apply(cx, e->fn, args, out);
+}
+
+int
+cf_pol_ext_call(struct cf_pol_arena *a, int fn, const struct cf_pol_val *args,
+    size_t nargs, struct cf_pol_val *out, const char **msg)
+{
+	struct ectx	cx;
+	int		r;
+
+	memset(&cx, 0, sizeof(cx));
+	cx.ar = a;
+	if (nargs != (size_t)cf_pol_ext_arity(fn)) {
+		*msg = "wrong number of arguments";
+		return -1;
+	}
+	r = ext_apply(&cx, fn, args, out);
+	if (r == EV_OK)
+		return 0;
+	*msg = r == EV_NOMEM ? "out of memory" : cx.msg;
+	return r == EV_NOMEM ? -2 : -1;
+}
+
+static int
+eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val	 a;
+	struct cf_pol_set	*set;
+	struct cf_pol_rec	*rec;
+	const struct cf_pol_uid	*u;
+	size_t			 i;
+	int			 rc;
+	bool			 b;
+
+	switch (e->op) {
+	case X_LIT:
+		*out = e->lit;
+		return EV_OK;
+	case X_ERROR:
+		cx->msg = e->msg;
+		return EV_ERR;
+	case X_VAR:
+		if (e->var == 3) {
+			*out = cx->req->context;
+			return EV_OK;
+		}
+		u = e->var == 0 ? cx->req->principal : e->var == 1 ?
+		    cx->req->action : cx->req->resource;
+		out->kind = PV_ENTITY;
+		out->u.e = u;
+		return EV_OK;
+	case X_NOT:
+		if ((rc = eval_bool(cx, e->a, &b)) != EV_OK)
+			return rc;
+		setb(out, !b);
+		return EV_OK;
+	case X_NEG:
+		if ((rc = eval(cx, e->a, &a)) != EV_OK)
+			return rc;
+		if (a.kind != PV_LONG)
+			return type_err(cx, "long", &a);
+		if (a.u.i == INT64_MIN)
+			return fail(cx, "integer overflow while attempting to "
+			    "negate the value `%lld`", (long long)a.u.i);
+		setl(out, PV_LONG, -a.u.i);
+		return EV_OK;
+	case X_AND:
+	case X_OR:
+		if ((rc = eval_bool(cx, e->a, &b)) != EV_OK)
+			return rc;
+		if (b == (e->op == X_OR)) {
+			setb(out, b);
+			return EV_OK;
+		}
+		if ((rc = eval_bool(cx, e->b, &b)) != EV_OK)
+			return rc;
+		setb(out, b);
+		return EV_OK;
+	case X_IF:
+		if ((rc = eval_bool(cx, e->a, &b)) != EV_OK)
+			return rc;
+		return eval(cx, b ? e->b : e->c, out);
+	case X_EQ:
+	case X_NE:
+		if ((rc = eval(cx, e->a, &a)) != EV_OK ||
+		    (rc = eval(cx, e->b, out)) != EV_OK)
+			return rc;
+		b = cf_pol_val_eq(&a, out);
+		setb(out, e->op == X_EQ ? b : !b);
+		return EV_OK;
+	case X_LT:
+	case X_LE:
+	case X_GT:
+	case X_GE:
+		return compare(cx, e, out);
+	case X_ADD:
+	case X_SUB:
+	case X_MUL:
+		return arith(cx, e, out);
+	case X_IN:
+		return eval_in(cx, e, out);
+	case X_HAS:
+		return eval_attr(cx, e, out, true);
+	case X_ATTR:
+		return eval_attr(cx, e, out, false);
+	case X_LIKE:
+		if ((rc = eval(cx, e->a, &a)) != EV_OK)
+			return rc;
+		if (a.kind != PV_STR)
+			return type_err(cx, "string", &a);
+		setb(out, like_match(e->pat, a.u.s.p, a.u.s.n));
+		return EV_OK;
+	case X_IS:
+		if ((rc = eval(cx, e->a, &a)) != EV_OK)
+			return rc;
+		if (a.kind != PV_ENTITY)
+			return type_err(cx, "entity", &a);
+		setb(out, a.u.e->tlen == e->nlen &&
+		    memcmp(a.u.e->type, e->name, e->nlen) == 0);
+		return EV_OK;
+	case X_SET:
+		set = cf_pol_arena_alloc(cx->ar, sizeof(*set) +
+		    e->nargs * sizeof(set->v[0]));
+		if (set == NULL)
+			return EV_NOMEM;
+		for (i = 0; i < e->nargs; i++)
+			if ((rc = eval(cx, e->args[i], &set->v[i])) != EV_OK)
+				return rc;
+		set->n = e->nargs;
+		out->kind = PV_SET;
+		out->u.set = set;
+		return EV_OK;
+	case X_RECORD:
+		rec = cf_pol_arena_alloc(cx->ar, sizeof(*rec) +
+		    e->nargs * sizeof(rec->f[0]));
+		if (rec == NULL)
+			return EV_NOMEM;
+		for (i = 0; i < e->nargs; i++) {
+			rec->f[i].k = e->keys[i];
+			rec->f[i].kn = e->klens[i];
+			if ((rc = eval(cx, e->args[i], &rec->f[i].v)) != EV_OK)
+				return rc;
+		}
+		rec->n = e->nargs;
+		out->kind = PV_RECORD;
+		out->u.rec = rec;
+		return EV_OK;
+	case X_CONTAINS:
+	case X_CONTAINS_ALL:
+	case X_CONTAINS_ANY:
+	case X_IS_EMPTY:
+		return eval_setop(cx, e, out);
+	case X_HAS_TAG:
+		return eval_tag(cx, e, out, true);
+	case X_GET_TAG:
+		return eval_tag(cx, e, out, false);
+	case X_EXT:
+		return eval_ext(cx, e, out);
+	default:
+		return fail(cx, "internal error: unknown expression");
+	}
+}
+
+/*
+ * Policies.
+ */
+static bool
+scope_match(const struct cf_pol_scope *sc, const struct cf_pol_uid *u,
+    const struct cf_pol_entity *ent)
+{
+	size_t	i;
+
+	switch (sc->op) {
+	case SC_ANY:
+		return true;
+	case SC_EQ:
+		return cf_pol_uid_eq(u, sc->uid);
+	case SC_IN:
+		return cf_pol_entity_in(ent, u, sc->uid);
+	case SC_IS:
+		return u->tlen == sc->tlen &&
+		    memcmp(u->type, sc->type, sc->tlen) == 0;
+	case SC_IS_IN:
+		return u->tlen == sc->tlen &&
+		    memcmp(u->type, sc->type, sc->tlen) == 0 &&
+		    cf_pol_entity_in(ent, u, sc->uid);
+	case SC_IN_LIST:
+		for (i = 0; i < sc->nlist; i++)
+			if (cf_pol_entity_in(ent, u, sc->list[i]))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+struct rctx {
+	struct ectx			 cx;
+	const struct cf_pol_entity	*pent, *aent, *rent;
+	const char			**permits;
+	size_t				 npermits, cappermits;
+};
+
+static int
+push(struct cf_pol_arena *ar, const char ***v, size_t *n, size_t *cap,
+    const char *s)
+{
+	const char	**nv;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		nv = cf_pol_arena_alloc(ar, *cap * sizeof(*nv));
+		if (nv == NULL)
+			return EV_NOMEM;
+		if (*n > 0)
+			memcpy(nv, *v, *n * sizeof(*nv));
+		*v = nv;
+	}
+	(*v)[(*n)++] = s;
+	return EV_OK;
+}
+
+static int
+eval_policy(struct rctx *rc, struct cf_response *resp,
+    const struct cf_pol_policy *pol)
+{
+	size_t		i;
+	bool		b;
+	int		r;
+
+	if (!scope_match(&pol->p, rc->cx.req->principal, rc->pent) ||
+	    !scope_match(&pol->a, rc->cx.req->action, rc->aent) ||
+	    !scope_match(&pol->r, rc->cx.req->resource, rc->rent))
+		return EV_OK;
+	for (i = 0; i < pol->nconds; i++) {
+		r = eval_bool(&rc->cx, pol->conds[i].e, &b);
+		if (r == EV_NOMEM)
+			return r;
+		if (r == EV_ERR) {
+			struct cf_pol_err	*ne;
+
+			if (resp->nerrors == resp->caperrors) {
+				resp->caperrors = resp->caperrors ?
+				    resp->caperrors * 2 : 8;
+				ne = cf_pol_arena_alloc(&resp->ar,
+				    resp->caperrors * sizeof(*ne));
+				if (ne == NULL)
+					return EV_NOMEM;
+				if (resp->nerrors > 0)
+					memcpy(ne, resp->errors,
+					    resp->nerrors * sizeof(*ne));
+				resp->errors = ne;
+			}
+			resp->errors[resp->nerrors].id = pol->id;
+			resp->errors[resp->nerrors++].msg = rc->cx.msg;
+			return EV_OK;
+		}
+		if (b == pol->conds[i].unless)
+			return EV_OK;
+	}
+	if (pol->forbid)
+		return push(&resp->ar, &resp->forbids, &resp->nforbids,
+		    &resp->capforbids, pol->id);
+	return push(&resp->ar, &rc->permits, &rc->npermits, &rc->cappermits,
+	    pol->id);
+}
+
+static const struct cf_pol_bucket *
+bucket_get(const struct cf_pol_index *ix, const struct cf_pol_uid *key)
+{
+	size_t	i;
+
+	if (ix->cap == 0)
+		return NULL;
+	for (i = key->hash & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+		if (ix->b[i].key == NULL)
+			return NULL;
+		if (cf_pol_uid_eq(ix->b[i].key, key))
+			return &ix->b[i];
+	}
+}
+
+static int
+eval_bucket(struct rctx *rc, struct cf_response *resp,
+    const struct cf_policy_set *ps, const struct cf_pol_bucket *b)
+{
+	size_t	i;
+	int	r;
+
+	if (b == NULL)
+		return EV_OK;
+	for (i = 0; i < b->n; i++)
+		if ((r = eval_policy(rc, resp, ps->pols[b->pol[i]])) != EV_OK)
+			return r;
+	return EV_OK;
+}
+
+/* Policies indexed under u or any of its ancestors. */
+static int
+eval_index(struct rctx *rc, struct cf_response *resp,
+    const struct cf_policy_set *ps, const struct cf_pol_index *ix,
+    const struct cf_pol_uid *u, const struct cf_pol_entity *ent)
+{
+	size_t	i;
+	int	r;
+
+	if (ix->used == 0)
+		return EV_OK;
+	if ((r = eval_bucket(rc, resp, ps, bucket_get(ix, u))) != EV_OK)
+		return r;
+	if (ent == NULL)
+		return EV_OK;
+	for (i = 0; i < ent->nanc; i++)
+		if ((r = eval_bucket(rc, resp, ps, bucket_get(ix,
+		    ent->anc[i]))) != EV_OK)
+			return r;
+	return EV_OK;
+}
+
+cf_err
+cf_response_new(struct cf_response **out, struct cf_error *err)
+{
+	struct cf_response	*r;
+
+	r = cf_calloc(1, sizeof(*r));
+	if (r == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	cf_pol_arena_init(&r->ar);
+	r->decision = CF_DECISION_DENY;
+	*out = r;
+	return CF_OK;
+}
+
+void
+cf_response_free(struct cf_response *resp)
+{
+	if (resp == NULL)
+		return;
+	cf_pol_arena_free(&resp->ar);
+	cf_free(resp);
+}
+
+cf_err
+cf_policy_authorize(const struct cf_policy_set *ps,
+    const struct cf_entities *es, const struct cf_request *req,
+    struct cf_response *resp, struct cf_error *err)
+{
+	struct rctx	rc;
+	size_t		i;
+	int		r = EV_OK;
+
+	if (resp == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL response");
+	cf_pol_arena_reset(&resp->ar);
+	resp->decision = CF_DECISION_DENY;
+	resp->reasons = resp->forbids = NULL;
+	resp->nreasons = resp->capreasons = 0;
+	resp->nforbids = resp->capforbids = 0;
+	resp->errors = NULL;
+	resp->nerrors = resp->caperrors = 0;
+	if (ps == NULL || req == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL argument");
+	memset(&rc, 0, sizeof(rc));
+	rc.cx.req = req;
+	rc.cx.es = es;
+	rc.cx.ar = &resp->ar;
+	rc.pent = cf_pol_entity_get(es, req->principal);
+	rc.aent = cf_pol_entity_get(es, req->action);
+	rc.rent = cf_pol_entity_get(es, req->resource);
+	for (i = 0; i < ps->nscan && r == EV_OK; i++)
+		r = eval_policy(&rc, resp, ps->pols[ps->scan[i]]);
+	if (r == EV_OK)
+		r = eval_index(&rc, resp, ps, &ps->by_principal,
+		    req->principal, rc.pent);
+	if (r == EV_OK)
+		r = eval_index(&rc, resp, ps, &ps->by_resource, req->resource,
+		    rc.rent);
+	if (r != EV_OK) {
+		resp->decision = CF_DECISION_DENY;
+		resp->nreasons = 0;
+		resp->nerrors = 0;
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	/* SEC: forbid overrides permit; no applicable permit means deny. */
+	if (resp->nforbids > 0) {
+		resp->decision = CF_DECISION_DENY;
+		resp->reasons = resp->forbids;
+		resp->nreasons = resp->nforbids;
+	} else if (rc.npermits > 0) {
+		resp->decision = CF_DECISION_ALLOW;
+		resp->reasons = rc.permits;
+		resp->nreasons = rc.npermits;
+	}
+	return CF_OK;
+}
+
+enum cf_decision
+cf_response_decision(const struct cf_response *resp)
+{
+	return resp->decision;
+}
+
+size_t
+cf_response_reason_count(const struct cf_response *resp)
+{
+	return resp->nreasons;
+}
+
+const char *
+cf_response_reason(const struct cf_response *resp, size_t i)
+{
+	return i < resp->nreasons ? resp->reasons[i] : NULL;
+}
+
+size_t
+cf_response_error_count(const struct cf_response *resp)
+{
+	return resp->nerrors;
+}
+
+const char *
+cf_response_error_id(const struct cf_response *resp, size_t i)
+{
+	return i < resp->nerrors ? resp->errors[i].id : NULL;
+}
+
+const char *
+cf_response_error_msg(const struct cf_response *resp, size_t i)
+{
+	return i < resp->nerrors ? resp->errors[i].msg : NULL;
+}
+
+json_t *
+cf_response_to_json(const struct cf_response *resp)
+{
+	json_t	*o, *reasons, *errors, *e;
+	size_t	 i;
+
+	o = json_object();
+	reasons = json_array();
+	errors = json_array();
+	if (o == NULL || reasons == NULL || errors == NULL)
+		goto fail;
+	if (json_object_set_new(o, "decision", json_string(
+	    resp->decision == CF_DECISION_ALLOW ? "allow" : "deny")) != 0)
+		goto fail;
+	for (i = 0; i < resp->nreasons; i++)
+		if (json_array_append_new(reasons,
+		    json_string(resp->reasons[i])) != 0)
+			goto fail;
+	for (i = 0; i < resp->nerrors; i++) {
+		e = json_pack("{s:s, s:s}", "policy", resp->errors[i].id,
+		    "message", resp->errors[i].msg);
+		if (e == NULL || json_array_append_new(errors, e) != 0)
+			goto fail;
+	}
+	if (json_object_set(o, "reasons", reasons) != 0 ||
+	    json_object_set(o, "errors", errors) != 0)
+		goto fail;
+	json_decref(reasons);
+	json_decref(errors);
+	return o;
+fail:
+	json_decref(o);
+	json_decref(reasons);
+	json_decref(errors);
+	return NULL;
+}

@@ -1,0 +1,148 @@
+/* src/policy/policy.h: the Cedar policy engine.
+ *
+ * A complete implementation of Cedar's evaluation semantics
+ * (https://www.cedarpolicy.com, language version 4) with no I/O: callers
+ * hand in text and JSON, and get decisions back.  Default deny, forbid
+ * overrides permit, a policy whose condition errors does not apply.
+ *
+ * Objects:
+ *   struct cf_policy_set   parsed policies, templates and template links
+ *   struct cf_entities     the entity store (Cedar's JSON entity format)
+ *   struct cf_request      principal, action, resource and context
+ *   struct cf_response     decision, determining policies, errors
+ *
+ * A policy set and an entity store are immutable once built, and may be
+ * shared by any number of threads evaluating at once; a response is owned
+ * by one thread and reused from request to request. */
+#ifndef CF_POLICY_POLICY_H
+#define CF_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/error.h"
+
+struct cf_policy_set;		/* opaque */
+struct cf_entities;		/* opaque */
+struct cf_request;		/* opaque */
+struct cf_response;		/* opaque */
+
+enum cf_decision {
+	CF_DECISION_DENY = 0,
+	CF_DECISION_ALLOW = 1
+};
+
+/* Limits on untrusted input. */
+#define CF_POLICY_MAX_SRC	(64u * 1024 * 1024)	/* policy text bytes */
+#define CF_POLICY_MAX_DEPTH	256	/* expression nesting in the parser */
+#define CF_POLICY_MAX_JSON	(256u * 1024 * 1024)	/* JSON bytes */
+#define CF_POLICY_MAX_JSON_DEPTH 128	/* JSON value nesting */
+
+/* Read JSON text for the functions below.  Unlike jansson's decoder this
+ * accepts NUL bytes in object keys, which Cedar values may hold.  Strict
+ * RFC 8259 otherwise; duplicate keys are CF_E_INPUT, nesting is bounded.
+ * On success *out owns a reference (json_decref). */
+cf_err	cf_policy_json_parse(const char *json, size_t len, json_t **out,
+	    struct cf_error *err);
+
+/*
+ * Policy sets.
+ */
+
+/* Parse a policy set in Cedar's human syntax from src[0..len) (need not be
+ * NUL-terminated).  Policies without @id("...") are named policy0,
+ * policy1, ... in file order; templates (policies with ?principal or
+ * ?resource slots) are kept aside for cf_policy_set_link().  On a syntax
+ * error returns CF_E_INPUT with "line:col: message" in err and *out is
+ * untouched; CF_E_LIMIT beyond CF_POLICY_MAX_SRC or CF_POLICY_MAX_DEPTH. */
+cf_err	cf_policy_set_parse(const char *src, size_t len,
+	    struct cf_policy_set **out, struct cf_error *err);
+void	cf_policy_set_free(struct cf_policy_set *ps);	/* NULL: no-op */
+
+/* Number of policies that take part in decisions (static and linked; not
+ * templates), and number of templates. */
+size_t	cf_policy_set_count(const struct cf_policy_set *ps);
+size_t	cf_policy_set_template_count(const struct cf_policy_set *ps);
+/* Id of the i-th policy (i < cf_policy_set_count), borrowed. */
+const char *cf_policy_set_id(const struct cf_policy_set *ps, size_t i);
+
+/* Link template template_id into a new policy new_id, filling ?principal
+ * and ?resource with the given entities (type and id; pass NULL for a slot
+ * the template does not have).  CF_E_NOTFOUND for an unknown template,
+ * CF_E_CONFLICT if new_id is taken, CF_E_INPUT if the slots given do not
+ * match the template's. */
+cf_err	cf_policy_set_link(struct cf_policy_set *ps, const char *template_id,
+	    const char *new_id, const char *principal_type,
+	    const char *principal_id, const char *resource_type,
+	    const char *resource_id, struct cf_error *err);
+
+/*
+ * Entities.
+ */
+
+/* Build an entity store from Cedar's JSON entity format (an array of
+ * {"uid": {...}, "attrs": {...}, "parents": [...], "tags": {...}}), without
+ * a schema.  Duplicate entities are CF_E_INPUT; parents that name no
+ * entity are kept (they still count for `in`).  The hierarchy is closed
+ * transitively here, so `in` is a lookup at evaluation time. */
+cf_err	cf_entities_parse(const char *json, size_t len,
+	    struct cf_entities **out, struct cf_error *err);
+/* As cf_entities_parse, from an already parsed JSON array (borrowed). */
+cf_err	cf_entities_from_json(const json_t *arr, struct cf_entities **out,
+	    struct cf_error *err);
+void	cf_entities_free(struct cf_entities *es);	/* NULL: no-op */
+size_t	cf_entities_count(const struct cf_entities *es);
+/* Bytes of memory held by the store. */
+size_t	cf_entities_memory(const struct cf_entities *es);
+
+/*
+ * Requests.
+ */
+
+/* A request from its parts.  context is a JSON object in Cedar's value
+ * format (borrowed; NULL means {}).  Strings are copied. */
+cf_err	cf_request_new(const char *principal_type, const char *principal_id,
+	    const char *action_type, const char *action_id,
+	    const char *resource_type, const char *resource_id,
+	    const json_t *context, struct cf_request **out,
+	    struct cf_error *err);
+/* A request from {"principal": {"type":..,"id":..}, "action": {..},
+ * "resource": {..}, "context": {..}} (borrowed).  Other members are
+ * ignored. */
+cf_err	cf_request_from_json(const json_t *obj, struct cf_request **out,
+	    struct cf_error *err);
+void	cf_request_free(struct cf_request *req);	/* NULL: no-op */
+
+/*
+ * Authorization.
+ */
+
+cf_err	cf_response_new(struct cf_response **out, struct cf_error *err);
+void	cf_response_free(struct cf_response *resp);	/* NULL: no-op */
+
+/* Decide req against ps and es, filling resp (whose previous content is
+ * discarded).  Policy errors are not failures: they are listed in resp.
+ * Returns CF_E_NOMEM only; on failure the decision in resp is deny. */
+cf_err	cf_policy_authorize(const struct cf_policy_set *ps,
+	    const struct cf_entities *es, const struct cf_request *req,
+	    struct cf_response *resp, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+enum cf_decision cf_response_decision(const struct cf_response *resp);
+/* Ids of the policies that determined the decision: the forbids that
+ * applied when the decision is deny, the permits that applied when it is
+ * allow.  Borrowed until the next cf_policy_authorize on resp. */
+size_t	cf_response_reason_count(const struct cf_response *resp);
+const char *cf_response_reason(const struct cf_response *resp, size_t i);
+/* Policies whose evaluation failed, with a message each. */
+size_t	cf_response_error_count(const struct cf_response *resp);
+const char *cf_response_error_id(const struct cf_response *resp, size_t i);
+const char *cf_response_error_msg(const struct cf_response *resp, size_t i);
+/* {"decision":"allow"|"deny","reasons":[...],"errors":[{"policy":..,
+ * "message":..}]} as a new reference, NULL on NOMEM. */
+json_t	*cf_response_to_json(const struct cf_response *resp);
+
+#endif

@@ -1,0 +1,360 @@
+/* src/policy/policy_int.h: types shared by the files of src/policy only.
+ *
+ * Memory model: every object (policy set, entity store, request, response)
+ * owns one arena, and everything it points to lives in that arena or in an
+ * arena that outlives it.  Values are immutable, so a value computed while
+ * evaluating may point into the policy set, the entity store or the
+ * request; the response arena that holds the evaluation's own values is
+ * reset at the start of each decision. */
+#ifndef CF_POLICY_POLICY_INT_H
+#define CF_POLICY_POLICY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/*
+ * Arenas.
+ */
+struct cf_pol_chunk;
+
+struct cf_pol_arena {
+	struct cf_pol_chunk	*head;
+	size_t			 total;		/* bytes held */
+};
+
+void	 cf_pol_arena_init(struct cf_pol_arena *a);
+/* Aligned to 16; NULL on NOMEM. */
+void	*cf_pol_arena_alloc(struct cf_pol_arena *a, size_t n);
+void	*cf_pol_arena_calloc(struct cf_pol_arena *a, size_t nmemb, size_t sz);
+/* Copy of p[0..n) plus a terminating NUL. */
+char	*cf_pol_arena_strdup(struct cf_pol_arena *a, const char *p, size_t n);
+/* Free all but the most recent chunk and make it empty. */
+void	 cf_pol_arena_reset(struct cf_pol_arena *a);
+void	 cf_pol_arena_free(struct cf_pol_arena *a);
+
+/*
+ * Entity references: a type (a path such as "NS::User") and an id, both
+ * counted strings that may contain NUL bytes.  The hash is precomputed so
+ * equality and store lookups are cheap.
+ */
+struct cf_pol_uid {
+	uint64_t	 hash;
+	const char	*type;
+	const char	*id;
+	uint32_t	 tlen;
+	uint32_t	 ilen;
+};
+
+uint64_t cf_pol_hash(const char *type, size_t tlen, const char *id,
+	    size_t ilen);
+/* A new uid in a (strings copied); NULL on NOMEM. */
+const struct cf_pol_uid *cf_pol_uid_new(struct cf_pol_arena *a,
+	    const char *type, size_t tlen, const char *id, size_t ilen);
+
+static inline bool
+cf_pol_uid_eq(const struct cf_pol_uid *x, const struct cf_pol_uid *y)
+{
+	return x == y || (x->hash == y->hash && x->tlen == y->tlen &&
+	    x->ilen == y->ilen &&
+	    (x->tlen == 0 || __builtin_memcmp(x->type, y->type, x->tlen) == 0) &&
+	    (x->ilen == 0 || __builtin_memcmp(x->id, y->id, x->ilen) == 0));
+}
+
+/*
+ * Values.
+ */
+enum cf_pol_kind {
+	PV_BOOL = 1,
+	PV_LONG,
+	PV_STR,
+	PV_ENTITY,
+	PV_SET,
+	PV_RECORD,
+	PV_DECIMAL,	/* u.i: value * 10^4 */
+	PV_IP,		/* u.ip, ipv6, prefix */
+	PV_DATETIME,	/* u.i: ms since the epoch */
+	PV_DURATION	/* u.i: ms */
+};
+
+struct cf_pol_set;
+struct cf_pol_rec;
+
+struct cf_pol_val {
+	uint8_t		 kind;
+	uint8_t		 ipv6;
+	uint8_t		 prefix;
+	union {
+		bool		 b;
+		int64_t		 i;
+		struct {
+			const char	*p;
+			size_t		 n;
+		}		 s;
+		const struct cf_pol_uid	*e;
+		const struct cf_pol_set	*set;
+		const struct cf_pol_rec	*rec;
+		uint8_t		 ip[16];
+	} u;
+};
+
+struct cf_pol_set {
+	size_t			 n;
+	struct cf_pol_val	 v[];
+};
+
+struct cf_pol_field {
+	const char		*k;
+	size_t			 kn;
+	struct cf_pol_val	 v;
+};
+
+/* Fields sorted by key (bytewise, shorter first on a tie), keys unique. */
+struct cf_pol_rec {
+	size_t			 n;
+	struct cf_pol_field	 f[];
+};
+
+bool	cf_pol_val_eq(const struct cf_pol_val *x, const struct cf_pol_val *y);
+const char *cf_pol_kind_name(int kind);
+const struct cf_pol_val *cf_pol_rec_get(const struct cf_pol_rec *r,
+	    const char *k, size_t kn);
+int	cf_pol_key_cmp(const char *a, size_t an, const char *b, size_t bn);
+/* Sort fields by key; false if two keys are equal. */
+bool	cf_pol_rec_sort(struct cf_pol_rec *r);
+
+/* Extension value parsers: 0 on success, -1 on a malformed string. */
+int	cf_pol_parse_decimal(const char *s, size_t n, int64_t *out);
+int	cf_pol_parse_ip(const char *s, size_t n, struct cf_pol_val *out);
+int	cf_pol_parse_datetime(const char *s, size_t n, int64_t *out);
+int	cf_pol_parse_duration(const char *s, size_t n, int64_t *out);
+
+/* True when s[0..n) is an entity type name: IDENT ('::' IDENT)*. */
+bool	cf_pol_valid_type(const char *s, size_t n);
+/* Printable copy of p[0..n) for messages (\xHH escapes, truncated). */
+void	cf_pol_escape(const char *p, size_t n, char *out, size_t outsz);
+/* Parse JSON text as Cedar expects (NUL allowed in strings, duplicate
+ * keys rejected); *out owns a reference. */
+cf_err	cf_pol_json_load(const char *json, size_t len, json_t **out,
+	    struct cf_error *err);
+
+/* Extension functions by name (0 if unknown; *method tells the call
+ * style), their arity, and applying one to values: 0 on success, -1 with
+ * *msg on an error, -2 on NOMEM. */
+int	cf_pol_fn_lookup(const char *name, size_t n, bool *method);
+int	cf_pol_ext_arity(int fn);
+int	cf_pol_ext_call(struct cf_pol_arena *a, int fn,
+	    const struct cf_pol_val *args, size_t nargs,
+	    struct cf_pol_val *out, const char **msg);
+
+/* JSON (Cedar's value format, no schema) to a value in a.  Returns CF_OK,
+ * CF_E_NOMEM or CF_E_INPUT (with err). */
+cf_err	cf_pol_json_value(struct cf_pol_arena *a, const json_t *j,
+	    struct cf_pol_val *out, int depth, struct cf_error *err);
+/* {"type":..,"id":..} or {"__entity": {...}} to a uid. */
+cf_err	cf_pol_json_uid(struct cf_pol_arena *a, const json_t *j,
+	    const char *what, const struct cf_pol_uid **out,
+	    struct cf_error *err);
+
+/*
+ * Expressions.
+ */
+enum cf_pol_op {
+	X_LIT = 1,
+	X_VAR,		/* var: 0 principal, 1 action, 2 resource, 3 context */
+	X_NOT,
+	X_NEG,
+	X_AND,
+	X_OR,
+	X_IF,
+	X_EQ,
+	X_NE,
+	X_LT,
+	X_LE,
+	X_GT,
+	X_GE,
+	X_IN,
+	X_ADD,
+	X_SUB,
+	X_MUL,
+	X_HAS,		/* a has name */
+	X_ATTR,		/* a.name */
+	X_LIKE,		/* a like pat */
+	X_IS,		/* a is name */
+	X_SET,		/* [args] */
+	X_RECORD,	/* {keys: args} */
+	X_CONTAINS,
+	X_CONTAINS_ALL,
+	X_CONTAINS_ANY,
+	X_IS_EMPTY,
+	X_HAS_TAG,
+	X_GET_TAG,
+	X_EXT,		/* fn(args), method calls with the receiver first */
+	X_ERROR		/* a constant that fails with msg (folded ext call) */
+};
+
+enum cf_pol_fn {
+	FN_IP = 1,
+	FN_DECIMAL,
+	FN_DATETIME,
+	FN_DURATION,
+	FN_IS_IPV4,
+	FN_IS_IPV6,
+	FN_IS_LOOPBACK,
+	FN_IS_MULTICAST,
+	FN_IS_IN_RANGE,
+	FN_LESS_THAN,
+	FN_LESS_THAN_OR_EQUAL,
+	FN_GREATER_THAN,
+	FN_GREATER_THAN_OR_EQUAL,
+	FN_OFFSET,
+	FN_DURATION_SINCE,
+	FN_TO_DATE,
+	FN_TO_TIME,
+	FN_TO_DAYS,
+	FN_TO_HOURS,
+	FN_TO_MINUTES,
+	FN_TO_SECONDS,
+	FN_TO_MILLISECONDS
+};
+
+/* A like pattern: literal runs separated by wildcards. */
+struct cf_pol_pat {
+	size_t		 n;		/* elements */
+	struct {
+		bool		 star;
+		const char	*p;	/* literal when !star */
+		size_t		 len;
+	}		*el;
+};
+
+struct cf_pol_expr {
+	uint8_t			 op;
+	uint8_t			 var;
+	uint8_t			 fn;
+	const struct cf_pol_expr *a, *b, *c;
+	const struct cf_pol_expr **args;	/* X_SET, X_RECORD, X_EXT */
+	size_t			 nargs;
+	const char		*name;		/* attr / type / record keys */
+	size_t			 nlen;
+	const char		**keys;		/* X_RECORD, sorted */
+	size_t			*klens;
+	const struct cf_pol_pat	*pat;
+	struct cf_pol_val	 lit;
+	const char		*msg;		/* X_ERROR */
+};
+
+/*
+ * Policies.
+ */
+enum cf_pol_scope_op {
+	SC_ANY = 0,
+	SC_EQ,
+	SC_IN,
+	SC_IS,
+	SC_IS_IN,
+	SC_IN_LIST	/* action in [...] */
+};
+
+struct cf_pol_scope {
+	uint8_t			 op;
+	bool			 slot;		/* uid is a template slot */
+	const char		*type;		/* SC_IS, SC_IS_IN */
+	size_t			 tlen;
+	const struct cf_pol_uid	*uid;		/* NULL while a slot */
+	const struct cf_pol_uid	**list;		/* SC_IN_LIST */
+	size_t			 nlist;
+};
+
+struct cf_pol_cond {
+	bool			 unless;
+	const struct cf_pol_expr *e;
+};
+
+struct cf_pol_policy {
+	const char		*id;
+	bool			 forbid;
+	bool			 is_template;
+	struct cf_pol_scope	 p, a, r;
+	const struct cf_pol_cond *conds;
+	size_t			 nconds;
+};
+
+/* A bucket of the scope index: policies whose principal (or resource)
+ * constraint names one entity. */
+struct cf_pol_bucket {
+	const struct cf_pol_uid	*key;
+	uint32_t		*pol;		/* policy indexes */
+	size_t			 n, cap;
+};
+
+struct cf_pol_index {
+	struct cf_pol_bucket	*b;		/* open addressing */
+	size_t			 cap, used;
+};
+
+struct cf_policy_set {
+	struct cf_pol_arena	 ar;
+	struct cf_pol_policy	**pols;		/* in force: static, linked */
+	size_t			 npols, cappols;
+	struct cf_pol_policy	**tmpls;
+	size_t			 ntmpls, captmpls;
+	struct cf_pol_index	 by_principal;
+	struct cf_pol_index	 by_resource;
+	uint32_t		*scan;		/* policies in no index */
+	size_t			 nscan, capscan;
+};
+
+/*
+ * Entities and requests.
+ */
+struct cf_pol_entity {
+	const struct cf_pol_uid	 *uid;
+	const struct cf_pol_rec	 *attrs;
+	const struct cf_pol_rec	 *tags;
+	const struct cf_pol_uid	**parents;
+	size_t			  nparents;
+	const struct cf_pol_uid	**anc;		/* closure, sorted by hash */
+	size_t			  nanc;
+};
+
+struct cf_entities {
+	struct cf_pol_arena	 ar;
+	struct cf_pol_entity	*ents;
+	size_t			 n;
+	uint32_t		*table;		/* index + 1, 0 empty */
+	size_t			 tcap;
+};
+
+const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
+	    const struct cf_pol_uid *uid);
+/* True when e (an entity, may be absent from the store) is anc or has it
+ * among its ancestors. */
+bool	cf_pol_entity_in(const struct cf_pol_entity *ent,
+	    const struct cf_pol_uid *e, const struct cf_pol_uid *anc);
+
+struct cf_request {
+	struct cf_pol_arena	 ar;
+	const struct cf_pol_uid	*principal, *action, *resource;
+	struct cf_pol_val	 context;	/* a record */
+};
+
+struct cf_pol_err {
+	const char	*id;
+	const char	*msg;
+};
+
+struct cf_response {
+	struct cf_pol_arena	 ar;
+	enum cf_decision	 decision;
+	const char		**reasons;
+	size_t			 nreasons, capreasons;
+	struct cf_pol_err	*errors;
+	size_t			 nerrors, caperrors;
+	const char		**forbids;	/* scratch */
+	size_t			 nforbids, capforbids;
+};
+
+#endif
