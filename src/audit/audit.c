@@ -65,7 +65,6 @@ struct cf_audit {
 
 	enum audit_fail		 fail;		/* test hook */
 	struct audit_stats	 stats;
-	off_t			 torn;		/* dropped by open */
 };
 
 static void
@@ -375,40 +374,78 @@ out:
 	return rc;
 }
 
-/* Find the end of the chain, dropping a torn final line. */
+/* Find the end of the chain: the last complete line.  *torn is the size
+ * of a final fragment without a newline, left for drop_torn(). */
 static cf_err
-recover_tail(struct cf_audit *a, off_t *torn, struct cf_error *err)
+find_tail(struct cf_audit *a, off_t *end, off_t *torn, struct cf_error *err)
 {
 	struct audit_line	l;
 	struct stat		st;
-	off_t			end;
 	cf_err			rc;
 
 	if (fstat(a->fd, &st) == -1)
 		return cf_error_sys(err, CF_E_IO, "stat audit.log");
 	if (!S_ISREG(st.st_mode))
 		return cf_error_set(err, CF_E_IO, "audit.log: not a file");
-	rc = cf_audit_find_end(a->fd, st.st_size, &end, err);
+	rc = cf_audit_find_end(a->fd, st.st_size, end, err);
 	if (rc != CF_OK)
 		return rc;
-	*torn = st.st_size - end;
-	if (*torn > 0) {
-		/* A crash in the middle of a group commit: that batch was
-		 * never acknowledged, so dropping it loses no record. */
-		log_warnx("audit: dropping a torn final line of %jd bytes",
-		    (intmax_t)*torn);
-		if (ftruncate(a->fd, end) == -1 || fdatasync(a->fd) == -1)
-			return cf_error_sys(err, CF_E_IO,
-			    "truncate audit.log");
-	}
-	if (end == 0)
+	*torn = st.st_size - *end;
+	if (*end == 0)
 		return CF_OK;
-	rc = read_last(a, end, &l, err);
+	rc = read_last(a, *end, &l, err);
 	if (rc != CF_OK)
 		return rc;
 	a->last_seq = l.seq;
 	memcpy(a->last_mac, l.mac, CF_MAC_LEN);
 	return CF_OK;
+}
+
+/* A crash in the middle of a group commit leaves a torn final line.  That
+ * batch was never acknowledged, so dropping it loses no record; the drop
+ * itself is recorded, as the next record.  Everything that can run out of
+ * memory happens before the file is touched, so a failed open leaves the
+ * torn line for the next one to report. */
+static cf_err
+drop_torn(struct cf_audit *a, off_t end, off_t torn, struct cf_error *err)
+{
+	struct cf_audit_rec	r;
+	struct cf_buf		body;
+	uint8_t			mac[CF_MAC_LEN];
+	cf_err			rc;
+
+	memset(&r, 0, sizeof(r));
+	r.time_us = cf_now_us();
+	r.authn = "none";
+	r.source = "local";
+	r.action = "audit:recover";
+	r.resource = AUDIT_DIR "/" AUDIT_LOG;
+	r.decision = "allow";
+	r.reasons = "torn final line dropped";
+	r.result = "ok";
+	r.bytes = (uint64_t)torn;
+	cf_buf_init(&body, AUDIT_LINE_MAX);
+	cf_buf_reset(&a->scratch);
+	rc = cf_audit_format_body(&r, &body, err);
+	if (rc == CF_OK)
+		rc = cf_audit_seal(a->keys.rec, a->last_seq + 1, body.data,
+		    body.len, a->last_mac, &a->scratch, mac, err);
+	if (rc != CF_OK)
+		goto out;
+	log_warnx("audit: dropping a torn final line of %jd bytes",
+	    (intmax_t)torn);
+	if (ftruncate(a->fd, end) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "truncate audit.log");
+		goto out;
+	}
+	rc = commit(a->fd, &a->scratch, AUDIT_FAIL_NONE, err);
+	if (rc != CF_OK)
+		goto out;
+	a->last_seq++;
+	memcpy(a->last_mac, mac, CF_MAC_LEN);
+out:
+	cf_buf_free(&body);
+	return rc;
 }
 
 /* Load the checkpoint and open (or create) the log. */
@@ -418,7 +455,7 @@ open_files(struct cf_audit *a, struct cf_error *err)
 	struct audit_ckpt	 c;
 	char			*ck = NULL;
 	size_t			 cklen;
-	off_t			 torn = 0;
+	off_t			 end = 0, torn = 0;
 	bool			 have = false;
 	cf_err			 rc;
 
@@ -468,7 +505,7 @@ open_files(struct cf_audit *a, struct cf_error *err)
 		    CF_E_IO, "audit.log is in use");
 		goto out;
 	}
-	rc = recover_tail(a, &torn, err);
+	rc = find_tail(a, &end, &torn, err);
 	if (rc != CF_OK)
 		goto out;
 	if (!have && a->last_seq > 0) {
@@ -493,10 +530,14 @@ open_files(struct cf_audit *a, struct cf_error *err)
 		if (rc != CF_OK)
 			goto out;
 	}
+	if (torn > 0) {
+		rc = drop_torn(a, end, torn, err);
+		if (rc != CF_OK)
+			goto out;
+	}
 	a->ckpt_seq = c.seq;
 	a->durable_seq = a->last_seq;
 	memcpy(a->durable_mac, a->last_mac, CF_MAC_LEN);
-	a->torn = torn;
 out:
 	cf_free(ck);
 	return rc;
@@ -532,10 +573,8 @@ cf_err
 cf_audit_open(const char *dir, const struct cf_key *mac_key,
     struct cf_audit **out, struct cf_error *err)
 {
-	struct cf_audit		*a = NULL;
-	struct cf_audit_rec	 r;
-	uint64_t		 seq;
-	cf_err			 rc;
+	struct cf_audit	*a = NULL;
+	cf_err		 rc;
 
 	if (dir == NULL || mac_key == NULL || out == NULL)
 		return cf_error_set(err, CF_E_INVAL, "audit open: bad args");
@@ -560,22 +599,6 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	rc = start_sync(a, err);
 	if (rc != CF_OK)
 		goto out;
-	if (a->torn > 0) {
-		/* Say in the log itself that a torn write was dropped. */
-		memset(&r, 0, sizeof(r));
-		r.time_us = cf_now_us();
-		r.authn = "none";
-		r.source = "local";
-		r.action = "audit:recover";
-		r.resource = AUDIT_DIR "/" AUDIT_LOG;
-		r.decision = "allow";
-		r.reasons = "torn final line dropped";
-		r.result = "ok";
-		r.bytes = (uint64_t)a->torn;
-		rc = cf_audit_append(a, &r, &seq, err);
-		if (rc != CF_OK)
-			goto out;
-	}
 	*out = a;
 	a = NULL;
 out:

@@ -120,12 +120,25 @@ struct dump_arg {
 	cf_err		 rc;
 };
 
+/* jansson's output, with DEL (left raw by jansson) escaped too. */
 static int
 dump_cb(const char *p, size_t n, void *arg)
 {
 	struct dump_arg	*d = arg;
+	const char	*del;
 
-	d->rc = cf_buf_append(d->b, p, n, NULL);
+	while (d->rc == CF_OK && n > 0) {
+		del = memchr(p, 0x7f, n);
+		if (del == NULL) {
+			d->rc = cf_buf_append(d->b, p, n, NULL);
+			break;
+		}
+		d->rc = cf_buf_append(d->b, p, (size_t)(del - p), NULL);
+		if (d->rc == CF_OK)
+			d->rc = cf_buf_append_str(d->b, "\\u007F", NULL);
+		n -= (size_t)(del - p) + 1;
+		p = del + 1;
+	}
 	return d->rc == CF_OK ? 0 : -1;
 }
 

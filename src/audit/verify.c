@@ -82,17 +82,17 @@ get_hex_mac(json_t *v, uint8_t out[CF_MAC_LEN])
 	    CF_OK;
 }
 
-enum ftype { T_INT, T_STR, T_BOOL, T_MAC };
+enum ftype { T_UINT, T_INT, T_STR, T_BOOL, T_MAC };
 
 static const struct field {
 	const char	*name;
 	enum ftype	 type;
 } rec_fields[] = {
-	{ "seq", T_INT }, { "time", T_STR }, { "request_id", T_STR },
+	{ "seq", T_UINT }, { "time", T_STR }, { "request_id", T_STR },
 	{ "principal", T_STR }, { "authn", T_STR }, { "mfa", T_BOOL },
 	{ "source", T_STR }, { "action", T_STR }, { "resource", T_STR },
 	{ "decision", T_STR }, { "reasons", T_STR }, { "status", T_INT },
-	{ "result", T_STR }, { "bytes", T_INT }, { "prev", T_MAC },
+	{ "result", T_STR }, { "bytes", T_UINT }, { "prev", T_MAC },
 	{ "mac", T_MAC },
 };
 
@@ -114,8 +114,12 @@ shape_ok(json_t *o, const struct field *f, size_t nf)
 			return false;
 		v = json_object_iter_value(it);
 		switch (f[i].type) {
-		case T_INT:
+		case T_UINT:
 			if (!json_is_integer(v) || json_integer_value(v) < 0)
+				return false;
+			break;
+		case T_INT:
+			if (!json_is_integer(v))
 				return false;
 			break;
 		case T_STR:
@@ -151,11 +155,13 @@ cf_audit_check_line(const struct cf_key *rec_key, const char *line,
 	canon = split_tail(line, len, prefix, sizeof(prefix) - 1, l.mac);
 	if (canon == 0)
 		goto out;
-	if (mac_ok(rec_key, line, canon, l.mac, &ok, NULL) != CF_OK) {
-		rc = CF_E_CRYPTO;
-		*why = "cannot compute MAC";
+	rc = mac_ok(rec_key, line, canon, l.mac, &ok, NULL);
+	if (rc != CF_OK) {
+		*why = rc == CF_E_NOMEM ? "out of memory" :
+		    "cannot compute MAC";
 		goto out;
 	}
+	rc = CF_E_INTEGRITY;
 	if (!ok) {
 		*why = "mac mismatch (edited or forged?)";
 		goto out;
@@ -202,7 +208,7 @@ cf_audit_ckpt_format(const struct cf_key *ckpt_key,
 }
 
 static const struct field ckpt_fields[] = {
-	{ "seq", T_INT }, { "mac", T_MAC }, { "time", T_STR },
+	{ "seq", T_UINT }, { "mac", T_MAC }, { "time", T_STR },
 	{ "sig", T_MAC },
 };
 
