@@ -1,0 +1,607 @@
+/* cf-link: cf_policy cf_base
+ *
+ * tests/unit/test_policy.c: unit tests for the Cedar engine (src/policy).
+ * The Cedar corpus in tests/conformance covers the semantics broadly;
+ * these pin down the edges, the API contracts and the failure paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "policy/policy.h"
+
+static const char entities_json[] =
+    "["
+    "{\"uid\":{\"type\":\"User\",\"id\":\"alice\"},"
+    " \"attrs\":{\"age\":30,\"name\":\"Alice\",\"mfa\":true,"
+    "  \"roles\":[\"admin\",\"dev\"],"
+    "  \"addr\":{\"__extn\":{\"fn\":\"ip\",\"arg\":\"10.1.2.3\"}},"
+    "  \"boss\":{\"__entity\":{\"type\":\"User\",\"id\":\"bob\"}},"
+    "  \"rec\":{\"a\":{\"b\":1}}},"
+    " \"parents\":[{\"type\":\"Group\",\"id\":\"eng\"}],"
+    " \"tags\":{\"team\":\"ml\"}},"
+    "{\"uid\":{\"type\":\"User\",\"id\":\"bob\"},\"attrs\":{},"
+    " \"parents\":[{\"type\":\"Group\",\"id\":\"all\"}]},"
+    "{\"uid\":{\"type\":\"Group\",\"id\":\"eng\"},\"attrs\":{},"
+    " \"parents\":[{\"type\":\"Group\",\"id\":\"all\"}]},"
+    "{\"uid\":{\"type\":\"Group\",\"id\":\"all\"},\"attrs\":{},"
+    " \"parents\":[{\"type\":\"Org\",\"id\":\"dangling\"}]},"
+    "{\"uid\":{\"type\":\"Doc\",\"id\":\"d1\"},"
+    " \"attrs\":{\"owner\":{\"__entity\":{\"type\":\"User\",\"id\":\"alice\"}},"
+    "  \"level\":{\"__extn\":{\"fn\":\"decimal\",\"arg\":\"0.75\"}}},"
+    " \"parents\":[{\"type\":\"Folder\",\"id\":\"f\"}]}"
+    "]";
+
+static struct cf_entities *ents;
+
+static int
+setup(void **state)
+{
+	struct cf_error	err;
+
+	(void)state;
+	cf_error_clear(&err);
+	if (cf_entities_parse(entities_json, sizeof(entities_json) - 1, &ents,
+	    &err) != CF_OK) {
+		fprintf(stderr, "entities: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cf_entities_free(ents);
+	return 0;
+}
+
+enum outcome { ALLOW, DENY, ERROR, PARSE };
+
+/* Evaluate `permit(principal, action, resource) when { cond };` for
+ * User::"alice" doing Action::"read" on Doc::"d1". */
+static enum outcome
+run_cond(const char *cond)
+{
+	char			 src[2048];
+	struct cf_policy_set	*ps = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*resp = NULL;
+	json_t			*ctx;
+	enum outcome		 o = PARSE;
+
+	(void)snprintf(src, sizeof(src),
+	    "permit(principal, action, resource) when { %s };", cond);
+	ctx = json_pack("{s:i, s:s, s:b}", "n", 5, "ip", "10.0.0.1",
+	    "mfa", 1);
+	assert_non_null(ctx);
+	if (cf_policy_set_parse(src, strlen(src), &ps, NULL) != CF_OK)
+		goto out;
+	assert_int_equal(cf_request_new("User", "alice", "Action", "read",
+	    "Doc", "d1", ctx, &req, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&resp, NULL), CF_OK);
+	assert_int_equal(cf_policy_authorize(ps, ents, req, resp, NULL),
+	    CF_OK);
+	if (cf_response_error_count(resp) > 0)
+		o = ERROR;
+	else
+		o = cf_response_decision(resp) == CF_DECISION_ALLOW ? ALLOW :
+		    DENY;
+out:
+	json_decref(ctx);
+	cf_response_free(resp);
+	cf_request_free(req);
+	cf_policy_set_free(ps);
+	return o;
+}
+
+#define ALLOWS(c)	assert_int_equal(run_cond(c), ALLOW)
+#define DENIES(c)	assert_int_equal(run_cond(c), DENY)
+#define ERRS(c)		assert_int_equal(run_cond(c), ERROR)
+#define REJECTS(c)	assert_int_equal(run_cond(c), PARSE)
+
+static void
+test_policy_operators(void **state)
+{
+	(void)state;
+	ALLOWS("true");
+	DENIES("false");
+	ALLOWS("1 + 2 * 3 == 7");
+	ALLOWS("-1 - -2 == 1");
+	ALLOWS("10 - 2 - 3 == 5");
+	ALLOWS("1 < 2 && 2 <= 2 && 3 > 2 && 3 >= 3");
+	ALLOWS("1 != 2 && \"a\" != 1");
+	ALLOWS("!false");
+	ALLOWS("if 1 == 1 then true else false");
+	ALLOWS("false || true");
+	DENIES("false && (1 + \"a\")");	/* short circuit */
+	ALLOWS("true || (1 + \"a\")");
+	ERRS("true && (1 + \"a\")");
+	ERRS("1 && true");
+	ERRS("9223372036854775807 + 1 == 0");
+	ERRS("-9223372036854775807 - 2 == 0");
+	ERRS("4611686018427387904 * 2 == 0");
+	ALLOWS("-9223372036854775808 < 0");
+	ERRS("--9223372036854775808 < 0");
+	REJECTS("9223372036854775808 > 0");
+	REJECTS("1 < 2 < 3");
+	REJECTS("!!!!!true");
+	ALLOWS("!!!!true");
+	ERRS("1");			/* a condition must be a bool */
+	ALLOWS("[1, 2] == [2, 1, 1]");
+	ALLOWS("{a: 1, b: [true]} == {b: [true], a: 1}");
+	REJECTS("{a: 1, a: 2} == {}");
+	ALLOWS("{\"a b\": 1}[\"a b\"] == 1");
+	ALLOWS("[1, 2, 3].contains(2)");
+	ALLOWS("[1, 2, 3].containsAll([3, 1])");
+	ALLOWS("[1, 2, 3].containsAny([9, 1])");
+	ALLOWS("[].isEmpty()");
+	ERRS("1.contains(1)");
+	REJECTS("[1].contains()");
+	REJECTS("[1].foo()");
+	REJECTS("isIpv4(ip(\"1.2.3.4\"))");
+	REJECTS("bar(1)");
+	REJECTS("?principal == principal");
+}
+
+static void
+test_policy_strings_like(void **state)
+{
+	(void)state;
+	ALLOWS("\"a\\u{1F600}b\" == \"a\xf0\x9f\x98\x80\x62\"");
+	ALLOWS("\"\\x41\\n\\t\\\\\\\"\\0\" like \"A*\"");
+	REJECTS("\"\\q\" == \"\"");
+	REJECTS("\"\\u{D800}\" == \"\"");
+	ALLOWS("\"hello world\" like \"h*o w*d\"");
+	ALLOWS("\"abc\" like \"*\"");
+	ALLOWS("\"a*c\" like \"a\\*c\"");
+	DENIES("\"abc\" like \"a\\*c\"");
+	DENIES("\"abc\" like \"abcd*\"");
+	ALLOWS("\"aXbXc\" like \"*b*c\"");
+	DENIES("\"ab\" like \"a*b*b\"");
+	ALLOWS("\"\" like \"\"");
+	ERRS("1 like \"*\"");
+	ALLOWS("// comment\n true // another\n");
+}
+
+static void
+test_policy_entities(void **state)
+{
+	(void)state;
+	ALLOWS("principal in Group::\"eng\"");
+	ALLOWS("principal in Group::\"all\"");		/* transitive */
+	ALLOWS("principal in Org::\"dangling\"");	/* dangling parent */
+	ALLOWS("principal in [Group::\"x\", Group::\"all\"]");
+	ALLOWS("principal in principal");
+	DENIES("principal in User::\"bob\"");
+	ERRS("principal in [1]");
+	ERRS("1 in Group::\"eng\"");
+	ALLOWS("User::\"nobody\" in User::\"nobody\"");
+	DENIES("User::\"nobody\" in Group::\"eng\"");
+	ALLOWS("principal.age == 30 && principal.name == \"Alice\"");
+	ALLOWS("principal.roles.contains(\"admin\")");
+	ALLOWS("principal has age && !(principal has nope)");
+	ALLOWS("principal has rec.a.b && !(principal has rec.a.c)");
+	ERRS("principal.nope");
+	DENIES("User::\"nobody\" has age");
+	ERRS("User::\"nobody\".age == 1");
+	ALLOWS("resource.owner == principal");
+	ALLOWS("resource.owner.boss == User::\"bob\"");
+	ALLOWS("principal is User && resource is Doc");
+	ALLOWS("principal is User in Group::\"all\"");
+	DENIES("principal is Doc in Group::\"all\"");
+	ERRS("1 is User");
+	ALLOWS("principal.hasTag(\"team\") && principal.getTag(\"team\") == "
+	    "\"ml\"");
+	DENIES("principal.hasTag(\"x\")");
+	ERRS("principal.getTag(\"x\")");
+	DENIES("User::\"nobody\".hasTag(\"x\")");
+	ALLOWS("context.n == 5 && context.mfa && context has ip");
+	ERRS("context.ip.isIpv4()");	/* a string, not an ip */
+	ALLOWS("action == Action::\"read\"");
+}
+
+static void
+test_policy_extensions(void **state)
+{
+	(void)state;
+	ALLOWS("principal.addr.isInRange(ip(\"10.0.0.0/8\"))");
+	DENIES("ip(\"192.168.1.1\").isInRange(ip(\"10.0.0.0/8\"))");
+	ALLOWS("ip(\"127.0.0.1\").isLoopback() && ip(\"::1\").isLoopback()");
+	ALLOWS("ip(\"224.1.1.1\").isMulticast() && ip(\"ff02::1\").isIpv6()");
+	ALLOWS("ip(\"10.0.0.0/24\").isInRange(ip(\"10.0.0.0/16\"))");
+	DENIES("ip(\"10.0.0.0/8\").isInRange(ip(\"10.0.0.0/16\"))");
+	ALLOWS("ip(\"1.2.3.4\") == ip(\"1.2.3.4/32\")");
+	ALLOWS("ip(\"::ffff:ff00:1\").isIpv6()");
+	ERRS("ip(\"::ffff:1.2.3.4\").isIpv6()");
+	ERRS("ip(\"01.2.3.4\").isIpv4()");
+	ERRS("ip(\"1.2.3.4/33\").isIpv4()");
+	ERRS("ip(\"1.2.3.4/08\").isIpv4()");
+	ALLOWS("resource.level.greaterThan(decimal(\"0.5\"))");
+	ALLOWS("decimal(\"1.0\") == decimal(\"1.0000\")");
+	ALLOWS("decimal(\"-922337203685477.5808\").lessThan(decimal(\"0.0\"))");
+	ERRS("decimal(\"922337203685477.5808\") == decimal(\"0.0\")");
+	ERRS("decimal(\"1.23456\") == decimal(\"0.0\")");
+	ERRS("decimal(\"1\") == decimal(\"0.0\")");
+	ERRS("decimal(\"1.0\") < decimal(\"2.0\")");
+	ALLOWS("datetime(\"2024-10-15\") < datetime(\"2024-10-15T00:00:01Z\")");
+	ALLOWS("datetime(\"2024-10-15T11:38:02.101+1134\") == "
+	    "datetime(\"2024-10-15T00:04:02.101Z\")");
+	ERRS("datetime(\"2025-02-29\") == datetime(\"2025-02-28\")");
+	ERRS("datetime(\"2024-01-01T00:00:60Z\") == datetime(\"2024-01-01\")");
+	ALLOWS("duration(\"1d2h3m4s5ms\").toMilliseconds() == 93784005");
+	ALLOWS("duration(\"-1h\").toMinutes() == -60");
+	ALLOWS("duration(\"90m\").toHours() == 1 && "
+	    "duration(\"36h\").toDays() == 1");
+	ERRS("duration(\"1h1d\") == duration(\"1d1h\")");
+	ERRS("duration(\"\") == duration(\"1h\")");
+	ALLOWS("datetime(\"2024-01-01\").offset(duration(\"1d\")) == "
+	    "datetime(\"2024-01-02\")");
+	ALLOWS("datetime(\"2024-01-02\").durationSince("
+	    "datetime(\"2024-01-01\")) == duration(\"24h\")");
+	ALLOWS("datetime(\"2024-01-02T13:00:00Z\").toDate() == "
+	    "datetime(\"2024-01-02\")");
+	ALLOWS("datetime(\"1969-12-31T13:00:00Z\").toDate() == "
+	    "datetime(\"1969-12-31\")");
+	ALLOWS("datetime(\"1969-12-31T13:00:00Z\").toTime() == "
+	    "duration(\"13h\")");
+	ERRS("ip(\"1.2.3.4\", 1) == 1");
+	ERRS("\"1.2.3.4\".isIpv4()");
+	ERRS("datetime(\"9999-12-31\").offset("
+	    "duration(\"9223372036854775807ms\")) == datetime(\"2024-01-01\")");
+}
+
+/* Three policies: the forbid wins, errors are listed, ids are right. */
+static void
+test_policy_decision(void **state)
+{
+	static const char src[] =
+	    "@id(\"readers\")\n"
+	    "permit(principal in Group::\"eng\", action == Action::\"read\",\n"
+	    "    resource);\n"
+	    "forbid(principal, action, resource) when { context.n > 3 };\n"
+	    "permit(principal, action in [Action::\"read\", Action::\"w\"],\n"
+	    "    resource is Doc) when { principal.nope };\n"
+	    "permit(principal == ?principal, action, resource in ?resource);\n";
+	struct cf_policy_set	*ps = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*resp = NULL;
+	json_t			*ctx, *j;
+	struct cf_error		 err;
+
+	(void)state;
+	assert_int_equal(cf_policy_set_parse(src, sizeof(src) - 1, &ps, NULL),
+	    CF_OK);
+	assert_int_equal(cf_policy_set_count(ps), 3);
+	assert_int_equal(cf_policy_set_template_count(ps), 1);
+	assert_string_equal(cf_policy_set_id(ps, 0), "readers");
+	assert_string_equal(cf_policy_set_id(ps, 1), "policy1");
+	assert_int_equal(cf_response_new(&resp, NULL), CF_OK);
+
+	ctx = json_pack("{s:i}", "n", 1);
+	assert_int_equal(cf_request_new("User", "alice", "Action", "read",
+	    "Doc", "d1", ctx, &req, NULL), CF_OK);
+	json_decref(ctx);
+	assert_int_equal(cf_policy_authorize(ps, ents, req, resp, NULL),
+	    CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_ALLOW);
+	assert_int_equal(cf_response_reason_count(resp), 1);
+	assert_string_equal(cf_response_reason(resp, 0), "readers");
+	assert_int_equal(cf_response_error_count(resp), 1);
+	assert_string_equal(cf_response_error_id(resp, 0), "policy2");
+	assert_non_null(strstr(cf_response_error_msg(resp, 0), "nope"));
+	j = cf_response_to_json(resp);
+	assert_non_null(j);
+	json_decref(j);
+	cf_request_free(req);
+
+	ctx = json_pack("{s:i}", "n", 9);
+	assert_int_equal(cf_request_new("User", "alice", "Action", "read",
+	    "Doc", "d1", ctx, &req, NULL), CF_OK);
+	json_decref(ctx);
+	assert_int_equal(cf_policy_authorize(ps, ents, req, resp, NULL),
+	    CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_DENY);
+	assert_int_equal(cf_response_reason_count(resp), 1);
+	assert_string_equal(cf_response_reason(resp, 0), "policy1");
+	cf_request_free(req);
+
+	/* Template links: only bob, only on things in Folder::"f". */
+	cf_error_clear(&err);
+	assert_int_equal(cf_policy_set_link(ps, "policy3", "share1", "User",
+	    "bob", "Folder", "f", &err), CF_OK);
+	assert_int_equal(cf_policy_set_link(ps, "policy3", "share1", "User",
+	    "bob", "Folder", "f", NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_policy_set_link(ps, "nope", "share2", "User",
+	    "bob", "Folder", "f", NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_policy_set_link(ps, "policy3", "share3", "User",
+	    "bob", NULL, NULL, NULL), CF_E_INPUT);
+	assert_int_equal(cf_request_new("User", "bob", "Action", "x", "Doc",
+	    "d1", NULL, &req, NULL), CF_OK);
+	assert_int_equal(cf_policy_authorize(ps, ents, req, resp, NULL),
+	    CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_ALLOW);
+	assert_string_equal(cf_response_reason(resp, 0), "share1");
+	cf_request_free(req);
+	assert_int_equal(cf_request_new("User", "alice", "Action", "x", "Doc",
+	    "d1", NULL, &req, NULL), CF_OK);
+	assert_int_equal(cf_policy_authorize(ps, ents, req, resp, NULL),
+	    CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_DENY);
+	cf_request_free(req);
+
+	cf_response_free(resp);
+	cf_policy_set_free(ps);
+}
+
+static void
+expect_parse_error(const char *src, const char *where)
+{
+	struct cf_policy_set	*ps = NULL;
+	struct cf_error		 err;
+
+	cf_error_clear(&err);
+	assert_int_equal(cf_policy_set_parse(src, strlen(src), &ps, &err),
+	    CF_E_INPUT);
+	assert_null(ps);
+	if (strncmp(err.msg, where, strlen(where)) != 0)
+		fail_msg("\"%s\": got \"%s\", want prefix \"%s\"", src,
+		    err.msg, where);
+}
+
+static void
+test_policy_parse_errors(void **state)
+{
+	struct cf_policy_set	*ps = NULL;
+
+	(void)state;
+	expect_parse_error("permit(principal, action, resource)", "1:36:");
+	expect_parse_error("permit(principal,\n  actionx, resource);", "2:3:");
+	expect_parse_error("permit(principal, action, resource) when { 1 + };",
+	    "1:48:");
+	expect_parse_error("permit(principal, action == User::\"a\", "
+	    "resource);", "1:");
+	expect_parse_error("permit(principal == ?resource, action, resource);",
+	    "1:");
+	expect_parse_error("permit(principal, action, resource) when "
+	    "{ \"abc };", "1:44:");
+	expect_parse_error("@id(\"a\") @id(\"b\") permit(principal, action, "
+	    "resource);", "1:");
+	expect_parse_error("@id(\"a\") permit(principal, action, resource);"
+	    "@id(\"a\") forbid(principal, action, resource);", "1:");
+	expect_parse_error("permit(principal, action, resource) when {};",
+	    "1:");
+	expect_parse_error("permit(principal, action, resource) when { "
+	    "principal.x $ 1 };", "1:");
+	expect_parse_error("permit(principal, action, resource) when { "
+	    "\xff };", "1:");
+	/* Comments, empty set, trailing whitespace are fine. */
+	assert_int_equal(cf_policy_set_parse("// nothing\n  ", 13, &ps, NULL),
+	    CF_OK);
+	assert_int_equal(cf_policy_set_count(ps), 0);
+	cf_policy_set_free(ps);
+}
+
+static void
+test_policy_deep_nesting(void **state)
+{
+	static char		 src[200000];
+	struct cf_policy_set	*ps = NULL;
+	size_t			 i, n;
+	cf_err			 rc;
+
+	(void)state;
+	n = (size_t)snprintf(src, sizeof(src),
+	    "permit(principal, action, resource) when { ");
+	for (i = 0; i < 10000; i++)
+		src[n++] = '(';
+	src[n] = '\0';
+	rc = cf_policy_set_parse(src, n, &ps, NULL);
+	assert_true(rc == CF_E_LIMIT || rc == CF_E_INPUT);
+	assert_null(ps);
+	n = (size_t)snprintf(src, sizeof(src),
+	    "permit(principal, action, resource) when { 1");
+	for (i = 0; i < 20000; i++) {
+		src[n++] = '+';
+		src[n++] = '1';
+	}
+	memcpy(src + n, " > 0 };", 8);
+	n += 7;
+	rc = cf_policy_set_parse(src, n, &ps, NULL);
+	assert_true(rc == CF_E_LIMIT);
+	assert_null(ps);
+}
+
+static void
+test_policy_json_inputs(void **state)
+{
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	json_t			*j = NULL;
+	struct cf_error		 err;
+	static const char	 dup[] =
+	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"attrs\":{},\"parents\":[]},"
+	    " {\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"attrs\":{},\"parents\":[]}]";
+	static const char	 nulkey[] =
+	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\\u0000y\"},"
+	    "\"attrs\":{\"a\\u0000\":1},\"parents\":[]}]";
+	static const char	 cyc[] =
+	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"attrs\":{},"
+	    "\"parents\":[{\"type\":\"A\",\"id\":\"y\"}]},"
+	    " {\"uid\":{\"__entity\":{\"type\":\"A\",\"id\":\"y\"}},"
+	    "\"attrs\":{},\"parents\":[{\"type\":\"A\",\"id\":\"x\"}]}]";
+
+	static const char	*reqjson =
+	    "{\"principal\":{\"type\":\"U\","
+	    "\"id\":\"a\"},\"action\":{\"type\":\"Action\",\"id\":\"r\"},"
+	    "\"resource\":{\"type\":\"D\",\"id\":\"d\"},\"context\":{\"t\":"
+	    "{\"__extn\":{\"fn\":\"offset\",\"args\":[{\"__extn\":{\"fn\":"
+	    "\"datetime\",\"arg\":\"1970-01-01\"}},{\"__extn\":{\"fn\":"
+	    "\"duration\",\"arg\":\"1ms\"}}]}}}}";
+
+	(void)state;
+	cf_error_clear(&err);
+	assert_int_equal(cf_entities_parse(dup, sizeof(dup) - 1, &es, &err),
+	    CF_E_INPUT);
+	assert_null(es);
+	assert_non_null(strstr(err.msg, "duplicate"));
+	assert_int_equal(cf_entities_parse(nulkey, sizeof(nulkey) - 1, &es,
+	    NULL), CF_OK);
+	assert_int_equal(cf_entities_count(es), 1);
+	assert_true(cf_entities_memory(es) > 0);
+	cf_entities_free(es);
+	es = NULL;
+	assert_int_equal(cf_entities_parse(cyc, sizeof(cyc) - 1, &es, NULL),
+	    CF_OK);
+	cf_entities_free(es);
+	assert_int_equal(cf_entities_parse("{}", 2, &es, NULL), CF_E_INPUT);
+	assert_int_equal(cf_entities_parse("[1.5]", 5, &es, NULL), CF_E_INPUT);
+	assert_int_equal(cf_entities_parse("[", 1, &es, NULL), CF_E_INPUT);
+	assert_int_equal(cf_entities_parse("[{\"uid\":{\"type\":\"A b\","
+	    "\"id\":\"x\"}}]", 31, &es, NULL), CF_E_INPUT);
+
+	assert_int_equal(cf_policy_json_parse(reqjson, strlen(reqjson), &j,
+	    NULL), CF_OK);
+	assert_int_equal(cf_request_from_json(j, &req, NULL), CF_OK);
+	cf_request_free(req);
+	json_decref(j);
+	assert_int_equal(cf_policy_json_parse("{\"a\":1,\"a\":2}", 13, &j,
+	    NULL), CF_E_INPUT);
+	assert_int_equal(cf_policy_json_parse("[9223372036854775808]", 21, &j,
+	    NULL), CF_E_INPUT);
+	assert_int_equal(cf_policy_json_parse("\"\\ud800\"", 8, &j, NULL),
+	    CF_E_INPUT);
+}
+
+static const char fault_src[] =
+    "@id(\"a\") permit(principal in Group::\"eng\", action in "
+    "[Action::\"r\", Action::\"w\"], resource is Doc in Folder::\"f\")\n"
+    "when { context.ip.isInRange(ip(\"10.0.0.0/8\")) && "
+    "{a: [1, \"x\"], b: decimal(\"1.5\")} has a && \"abc\" like \"a*\" }\n"
+    "unless { principal.age > 99 };\n"
+    "forbid(principal == ?principal, action, resource in ?resource);\n"
+    "permit(principal, action, resource == Doc::\"d1\");\n";
+
+static void
+test_policy_parse_survives_every_alloc_failure(void **state)
+{
+	struct cf_policy_set	*ps = NULL;
+	unsigned int		 n;
+	cf_err			 rc;
+
+	(void)state;
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_policy_set_parse(fault_src, sizeof(fault_src) - 1, &ps,
+		    NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(ps);
+	}
+	assert_int_equal(cf_policy_set_count(ps), 2);
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_policy_set_link(ps, "policy1", "l", "User", "bob",
+		    "Folder", "f", NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+	}
+	cf_policy_set_free(ps);
+}
+
+static void
+test_policy_entities_survive_every_alloc_failure(void **state)
+{
+	struct cf_entities	*es = NULL;
+	unsigned int		 n;
+	cf_err			 rc;
+
+	(void)state;
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_entities_parse(entities_json,
+		    sizeof(entities_json) - 1, &es, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(es);
+	}
+	cf_entities_free(es);
+}
+
+static void
+test_policy_authorize_survives_every_alloc_failure(void **state)
+{
+	struct cf_policy_set	*ps = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*resp = NULL;
+	json_t			*ctx;
+	unsigned int		 n;
+	cf_err			 rc;
+
+	(void)state;
+	assert_int_equal(cf_policy_set_parse(fault_src, sizeof(fault_src) - 1,
+	    &ps, NULL), CF_OK);
+	ctx = json_pack("{s:{s:{s:s,s:s}}}", "ip", "__extn", "fn", "ip", "arg",
+	    "10.1.1.1");
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_request_new("User", "alice", "Action", "r", "Doc", "d1",
+		    ctx, &req, NULL);
+		if (rc == CF_OK)
+			rc = cf_response_new(&resp, NULL);
+		if (rc == CF_OK)
+			rc = cf_policy_authorize(ps, ents, req, resp, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		/* SEC: a failed decision is a deny. */
+		if (resp != NULL)
+			assert_int_equal(cf_response_decision(resp),
+			    CF_DECISION_DENY);
+		cf_response_free(resp);
+		cf_request_free(req);
+		resp = NULL;
+		req = NULL;
+	}
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_ALLOW);
+	json_decref(ctx);
+	cf_response_free(resp);
+	cf_request_free(req);
+	cf_policy_set_free(ps);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_operators),
+		cmocka_unit_test(test_policy_strings_like),
+		cmocka_unit_test(test_policy_entities),
+		cmocka_unit_test(test_policy_extensions),
+		cmocka_unit_test(test_policy_decision),
+		cmocka_unit_test(test_policy_parse_errors),
+		cmocka_unit_test(test_policy_deep_nesting),
+		cmocka_unit_test(test_policy_json_inputs),
+		cmocka_unit_test(test_policy_parse_survives_every_alloc_failure),
+		cmocka_unit_test(
+		    test_policy_entities_survive_every_alloc_failure),
+		cmocka_unit_test(
+		    test_policy_authorize_survives_every_alloc_failure),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
