@@ -26,14 +26,11 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "server/http.h"
+#include "server/http_int.h"
 
 #define DL_BLOCK	(256 * 1024)	/* bytes per download callback */
+#define CONN_MEM	(1024 * 1024)	/* per-connection buffer pool */
 
-enum route_id {
-	R_UNKNOWN = 0,
-	R_HEALTH, R_WHOAMI, R_NS, R_NS_ONE, R_OBJECTS, R_OBJECT, R_VERSIONS,
-	R_PRINCIPALS, R_TOKENS, R_TOKEN_ONE, R_BINDINGS, R_AUDIT
-};
 
 struct cf_http {
 	struct MHD_Daemon	*d;
@@ -204,65 +201,6 @@ arg(struct MHD_Connection *mc, const char *name)
 	return MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* Split the path after /v1/ into the route and its parameters. */
-static enum route_id
-resolve(struct conn *c, const char *url)
-{
-	const char	*p, *slash;
-	size_t		 n;
-
-	if (strncmp(url, "/v1/", 4) != 0)
-		return R_UNKNOWN;
-	p = url + 4;
-	if (strcmp(p, "health") == 0)
-		return R_HEALTH;
-	if (strcmp(p, "whoami") == 0)
-		return R_WHOAMI;
-	if (strcmp(p, "ns") == 0)
-		return R_NS;
-	if (strcmp(p, "principals") == 0)
-		return R_PRINCIPALS;
-	if (strcmp(p, "tokens") == 0)
-		return R_TOKENS;
-	if (strcmp(p, "bindings") == 0)
-		return R_BINDINGS;
-	if (strcmp(p, "audit") == 0)
-		return R_AUDIT;
-	if (strncmp(p, "tokens/", 7) == 0 && p[7] != '\0' &&
-	    strchr(p + 7, '/') == NULL) {
-		c->rest = cf_strdup(p + 7);
-		c->restlen = strlen(p + 7);
-		return c->rest == NULL ? R_UNKNOWN : R_TOKEN_ONE;
-	}
-	if (strncmp(p, "ns/", 3) != 0)
-		return R_UNKNOWN;
-	p += 3;
-	slash = strchr(p, '/');
-	n = slash == NULL ? strlen(p) : (size_t)(slash - p);
-	if (n == 0 || n >= CF_NS_NAME_MAX)
-		return R_UNKNOWN;
-	c->ns = cf_strndup(p, n);
-	if (c->ns == NULL)
-		return R_UNKNOWN;
-	if (slash == NULL)
-		return R_NS_ONE;
-	p = slash + 1;
-	if (strcmp(p, "objects") == 0)
-		return R_OBJECTS;
-	if (strncmp(p, "objects/", 8) == 0) {
-		p += 8;
-	} else if (strncmp(p, "versions/", 9) == 0) {
-		p += 9;
-	} else
-		return R_UNKNOWN;
-	/* The key is the rest of the path, taken literally. */
-	c->restlen = strlen(p);
-	c->rest = cf_memdup_str(p, c->restlen);
-	if (c->rest == NULL)
-		return R_UNKNOWN;
-	return slash[1] == 'o' ? R_OBJECT : R_VERSIONS;
-}
-
 static void
 peer_address(struct MHD_Connection *mc, char *out, size_t outsz)
 {
@@ -365,55 +303,6 @@ dl_free(void *cls)
 	cf_free(d);
 }
 
-/* Parse a single "bytes=" range against size.  Returns 0 with no (or an
- * ignorable) Range header, 1 with a satisfiable range, -1 when it cannot
- * be satisfied (416). */
-static int
-parse_range(const char *h, uint64_t size, uint64_t *first, uint64_t *last)
-{
-	char		a[24], b[24];
-	const char	*dash;
-	uint64_t	x, y;
-	size_t		la, lb;
-
-	if (h == NULL || strncmp(h, "bytes=", 6) != 0)
-		return 0;
-	h += 6;
-	if (strchr(h, ',') != NULL)
-		return 0;	/* multiple ranges: serve the whole object */
-	dash = strchr(h, '-');
-	if (dash == NULL)
-		return 0;
-	la = (size_t)(dash - h);
-	lb = strlen(dash + 1);
-	if (la >= sizeof(a) || lb >= sizeof(b))
-		return 0;
-	memcpy(a, h, la);
-	a[la] = '\0';
-	memcpy(b, dash + 1, lb + 1);
-	if (la == 0) {
-		/* suffix: the last N bytes */
-		if (cf_parse_u64(b, 1, UINT64_MAX, &y, NULL) != CF_OK)
-			return lb == 0 ? 0 : -1;
-		if (size == 0)
-			return -1;
-		*first = y >= size ? 0 : size - y;
-		*last = size - 1;
-		return 1;
-	}
-	if (cf_parse_u64(a, 0, UINT64_MAX, &x, NULL) != CF_OK)
-		return 0;
-	if (lb == 0)
-		y = UINT64_MAX;
-	else if (cf_parse_u64(b, 0, UINT64_MAX, &y, NULL) != CF_OK || y < x)
-		return 0;
-	if (x >= size)
-		return -1;
-	*first = x;
-	*last = y >= size ? size - 1 : y;
-	return 1;
-}
-
 static enum MHD_Result
 serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 {
@@ -438,7 +327,7 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 		return respond_cf_error(mc, c, rc, &err, "no_such_key", NULL);
 	v = cf_core_get_version(g);
 	len = v->size;
-	rng = head ? 0 : parse_range(header(mc, "Range"), v->size, &first,
+	rng = head ? 0 : cf_http_parse_range(header(mc, "Range"), v->size, &first,
 	    &last);
 	if (rng < 0) {
 		cf_core_get_close(g);
@@ -928,7 +817,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			peer_address(mc, src, sizeof(src));
 			cf_req_init(&c->req, src);
 		}
-		c->route = resolve(c, url);
+		c->route = cf_http_resolve(url, &c->ns, &c->rest, &c->restlen);
 		bearer = bearer_of(mc, &present);
 		cf_error_clear(&err);
 		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
@@ -1012,33 +901,12 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* URL unescaping that never produces NUL (a %00 becomes an invalid UTF-8
- * byte, so names containing it are rejected instead of truncated). */
 static size_t
-unescape(void *cls, struct MHD_Connection *mc, char *s)
+mhd_unescape(void *cls, struct MHD_Connection *mc, char *s)
 {
-	char	*r = s, *w = s;
-	int	 hi, lo;
-
 	(void)cls;
 	(void)mc;
-	while (*r != '\0') {
-		if (*r == '%' && r[1] != '\0' && r[2] != '\0') {
-			hi = r[1] >= 'a' ? r[1] - 'a' + 10 :
-			    r[1] >= 'A' ? r[1] - 'A' + 10 : r[1] - '0';
-			lo = r[2] >= 'a' ? r[2] - 'a' + 10 :
-			    r[2] >= 'A' ? r[2] - 'A' + 10 : r[2] - '0';
-			if (hi >= 0 && hi < 16 && lo >= 0 && lo < 16) {
-				int v = hi * 16 + lo;
-				*w++ = v == 0 ? (char)0xff : (char)v;
-				r += 3;
-				continue;
-			}
-		}
-		*w++ = *r++;
-	}
-	*w = '\0';
-	return (size_t)(w - s);
+	return cf_http_unescape(s);
 }
 
 static void
@@ -1137,9 +1005,9 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		    (unsigned int)cfg->max_connections,
 		    MHD_OPTION_CONNECTION_TIMEOUT,
 		    (unsigned int)cfg->connection_timeout,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+		    MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, h,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 		    MHD_OPTION_END);
 	else
@@ -1150,9 +1018,9 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		    (unsigned int)cfg->max_connections,
 		    MHD_OPTION_CONNECTION_TIMEOUT,
 		    (unsigned int)cfg->connection_timeout,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-		    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+		    MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, h,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 		    MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 		    MHD_OPTION_HTTPS_MEM_KEY, key_pem,

@@ -1,0 +1,32 @@
+/* src/server/http_int.h: request parsing of the HTTP front end, split out
+ * so that unit tests and fuzzers can reach it (fuzz/fuzz_http_request.c). */
+#ifndef CF_SERVER_HTTP_INT_H
+#define CF_SERVER_HTTP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum route_id {
+	R_UNKNOWN = 0,
+	R_HEALTH, R_WHOAMI, R_NS, R_NS_ONE, R_OBJECTS, R_OBJECT, R_VERSIONS,
+	R_PRINCIPALS, R_TOKENS, R_TOKEN_ONE, R_BINDINGS, R_AUDIT
+};
+
+/* Resolve an (unescaped) URL path to a route.  On success *ns and *rest
+ * (the object key or token id, *restlen bytes) may be set: the caller frees
+ * them with cf_free, also when R_UNKNOWN is returned. */
+enum route_id cf_http_resolve(const char *url, char **ns, char **rest,
+	    size_t *restlen);
+
+/* Parse one "bytes=" Range value against an object of size bytes.
+ * 0: no usable range (serve everything), 1: [*first, *last] to serve,
+ * -1: not satisfiable (416). */
+int	cf_http_parse_range(const char *h, uint64_t size, uint64_t *first,
+	    uint64_t *last);
+
+/* Percent-decode s in place; a %00 becomes byte 0xff (invalid UTF-8) so
+ * that it is rejected as a name rather than silently truncating one.
+ * Returns the new length. */
+size_t	cf_http_unescape(char *s);
+
+#endif
