@@ -1,0 +1,303 @@
+/* src/client/cmd_policy.c: `coffer policy check` and `coffer policy eval`,
+ * offline tools over Cedar policy files (src/policy).
+ *
+ *   check FILE...   report syntax errors as file:line:col: message
+ *   eval            decide each request of a JSON array, one JSON line each
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "client/client.h"
+#include "policy/policy.h"
+
+#define POLICY_FILE_MAX	(64u * 1024 * 1024)
+
+static const char policy_usage[] =
+    "usage: coffer policy check FILE...\n"
+    "       coffer policy eval --policies FILE --entities FILE "
+    "--requests FILE\n"
+    "                          [--links FILE]\n"
+    "\n"
+    "check  parse each Cedar policy file; print every syntax error as\n"
+    "       FILE:LINE:COL: message and exit 1, print nothing and exit 0\n"
+    "       when all are valid.\n"
+    "eval   evaluate each request of --requests (a JSON array of\n"
+    "       {\"principal\": {\"type\": .., \"id\": ..}, \"action\": {..},\n"
+    "       \"resource\": {..}, \"context\": {..}}) against the policies and\n"
+    "       the entities (Cedar's JSON entity format), printing one line\n"
+    "       per request: {\"decision\": \"allow\"|\"deny\", \"reasons\": [..],\n"
+    "       \"errors\": [{\"policy\": .., \"message\": ..}]}.  --links names a\n"
+    "       JSON array of template links {\"template\": .., \"id\": ..,\n"
+    "       \"principal\": {..}, \"resource\": {..}}.\n";
+
+/* Read a whole file (at most POLICY_FILE_MAX bytes) into a new buffer. */
+static cf_err
+slurp(const char *path, char **out, size_t *len, struct cf_error *err)
+{
+	FILE	*f;
+	char	*buf = NULL, *nb;
+	size_t	 n = 0, cap = 0, r;
+	cf_err	 rc = CF_OK;
+
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return cf_error_sys(err, CF_E_IO, "%s", path);
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > POLICY_FILE_MAX + 1)
+				cap = POLICY_FILE_MAX + 1;
+			if (n == cap) {
+				rc = cf_error_set(err, CF_E_LIMIT,
+				    "%s: larger than %u bytes", path,
+				    POLICY_FILE_MAX);
+				goto out;
+			}
+			nb = cf_realloc(buf, cap);
+			if (nb == NULL) {
+				rc = cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+				goto out;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0) {
+			if (ferror(f))
+				rc = cf_error_sys(err, CF_E_IO, "%s", path);
+			break;
+		}
+	}
+out:
+	(void)fclose(f);
+	if (rc != CF_OK) {
+		cf_free(buf);
+		return rc;
+	}
+	*out = buf != NULL ? buf : cf_strdup("");
+	*len = n;
+	return *out != NULL ? CF_OK : cf_error_set(err, CF_E_NOMEM, "nomem");
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	struct cf_policy_set	*ps;
+	struct cf_error		 err;
+	char			*text;
+	size_t			 len;
+	int			 i, status = CF_EXIT_OK;
+
+	if (argc < 2) {
+		(void)fputs(policy_usage, stderr);
+		return CF_EXIT_USAGE;
+	}
+	for (i = 1; i < argc; i++) {
+		cf_error_clear(&err);
+		text = NULL;
+		if (slurp(argv[i], &text, &len, &err) != CF_OK) {
+			(void)fprintf(stderr, "coffer: %s\n", err.msg);
+			status = CF_EXIT_FAIL;
+			continue;
+		}
+		ps = NULL;
+		if (cf_policy_set_parse(text, len, &ps, &err) != CF_OK) {
+			/* err.msg is "line:col: message". */
+			(void)printf("%s:%s\n", argv[i], err.msg);
+			status = CF_EXIT_FAIL;
+		}
+		cf_policy_set_free(ps);
+		cf_free(text);
+	}
+	return status;
+}
+
+static cf_err
+load_json(const char *path, json_t **out, struct cf_error *err)
+{
+	char	*text = NULL;
+	size_t	 len;
+	cf_err	 rc;
+
+	rc = slurp(path, &text, &len, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_json_parse(text, len, out, err);
+	cf_free(text);
+	return rc;
+}
+
+static const char *
+uid_part(const json_t *o, const char *which, const char *part)
+{
+	const json_t	*u = json_object_get(o, which);
+
+	if (json_object_get(u, "__entity") != NULL)
+		u = json_object_get(u, "__entity");
+	return json_string_value(json_object_get(u, part));
+}
+
+static cf_err
+apply_links(struct cf_policy_set *ps, const json_t *links,
+    struct cf_error *err)
+{
+	const json_t	*l;
+	size_t		 i;
+	cf_err		 rc;
+
+	if (!json_is_array(links))
+		return cf_error_set(err, CF_E_INPUT,
+		    "links must be a JSON array");
+	json_array_foreach(links, i, l) {
+		const char	*t = json_string_value(json_object_get(l,
+		    "template"));
+		const char	*id = json_string_value(json_object_get(l,
+		    "id"));
+
+		if (t == NULL || id == NULL)
+			return cf_error_set(err, CF_E_INPUT, "link %zu: needs "
+			    "\"template\" and \"id\"", i);
+		rc = cf_policy_set_link(ps, t, id,
+		    uid_part(l, "principal", "type"),
+		    uid_part(l, "principal", "id"),
+		    uid_part(l, "resource", "type"),
+		    uid_part(l, "resource", "id"), err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	return CF_OK;
+}
+
+static int
+cmd_eval(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "policies", required_argument, NULL, 'p' },
+		{ "entities", required_argument, NULL, 'e' },
+		{ "requests", required_argument, NULL, 'r' },
+		{ "links", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char		*pfile = NULL, *efile = NULL, *rfile = NULL;
+	const char		*lfile = NULL;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_entities	*es = NULL;
+	struct cf_response	*resp = NULL;
+	struct cf_request	*req = NULL;
+	json_t			*ej = NULL, *rj = NULL, *lj = NULL, *r, *out;
+	struct cf_error		 err;
+	char			*text = NULL, *line;
+	size_t			 len, i;
+	int			 ch, status = CF_EXIT_FAIL;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'p': pfile = optarg; break;
+		case 'e': efile = optarg; break;
+		case 'r': rfile = optarg; break;
+		case 'l': lfile = optarg; break;
+		case 'h':
+			(void)fputs(policy_usage, stdout);
+			return CF_EXIT_OK;
+		default:
+			(void)fputs(policy_usage, stderr);
+			return CF_EXIT_USAGE;
+		}
+	}
+	if (pfile == NULL || efile == NULL || rfile == NULL ||
+	    optind != argc) {
+		(void)fputs(policy_usage, stderr);
+		return CF_EXIT_USAGE;
+	}
+	cf_error_clear(&err);
+	if (slurp(pfile, &text, &len, &err) != CF_OK)
+		goto fail;
+	if (cf_policy_set_parse(text, len, &ps, &err) != CF_OK) {
+		(void)fprintf(stderr, "%s:%s\n", pfile, err.msg);
+		goto out;
+	}
+	if (lfile != NULL && (load_json(lfile, &lj, &err) != CF_OK ||
+	    apply_links(ps, lj, &err) != CF_OK))
+		goto fail;
+	if (load_json(efile, &ej, &err) != CF_OK ||
+	    cf_entities_from_json(ej, &es, &err) != CF_OK)
+		goto fail;
+	if (load_json(rfile, &rj, &err) != CF_OK)
+		goto fail;
+	if (!json_is_array(rj)) {
+		(void)cf_error_set(&err, CF_E_INPUT, "%s: expected a JSON "
+		    "array of requests", rfile);
+		goto fail;
+	}
+	if (cf_response_new(&resp, &err) != CF_OK)
+		goto fail;
+	json_array_foreach(rj, i, r) {
+		if (cf_request_from_json(r, &req, &err) != CF_OK) {
+			(void)fprintf(stderr, "coffer: %s: request %zu: %s\n",
+			    rfile, i, err.msg);
+			status = CF_EXIT_INPUT;
+			goto out;
+		}
+		if (cf_policy_authorize(ps, es, req, resp, &err) != CF_OK)
+			goto fail;
+		cf_request_free(req);
+		req = NULL;
+		out = cf_response_to_json(resp);
+		line = out != NULL ? json_dumps(out, JSON_COMPACT |
+		    JSON_ENSURE_ASCII) : NULL;
+		json_decref(out);
+		if (line == NULL) {
+			(void)cf_error_set(&err, CF_E_NOMEM, "out of memory");
+			goto fail;
+		}
+		(void)printf("%s\n", line);
+		free(line);
+	}
+	status = CF_EXIT_OK;
+	goto out;
+fail:
+	(void)fprintf(stderr, "coffer: %s\n", err.msg);
+	status = err.code == CF_E_INPUT ? CF_EXIT_INPUT : CF_EXIT_FAIL;
+out:
+	if (fflush(stdout) != 0 && status == CF_EXIT_OK)
+		status = CF_EXIT_FAIL;
+	cf_request_free(req);
+	cf_response_free(resp);
+	cf_entities_free(es);
+	cf_policy_set_free(ps);
+	json_decref(ej);
+	json_decref(rj);
+	json_decref(lj);
+	cf_free(text);
+	return status;
+}
+
+int
+cf_cmd_policy(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		(void)fputs(policy_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CF_EXIT_USAGE : CF_EXIT_OK;
+	}
+	if (strcmp(argv[1], "check") == 0) {
+		if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+			(void)fputs(policy_usage, stdout);
+			return CF_EXIT_OK;
+		}
+		return cmd_check(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "eval") == 0)
+		return cmd_eval(argc - 1, argv + 1);
+	(void)fprintf(stderr, "coffer: policy: unknown subcommand \"%s\"\n%s",
+	    argv[1], policy_usage);
+	return CF_EXIT_USAGE;
+}
