@@ -79,6 +79,20 @@ int	 cf_cli_nextopt(int argc, char **argv, const char *shortopts,
 char	*cf_cli_optarg(void);
 int	 cf_cli_optind(void);
 
+/* A command's own options: handle ch (argument arg); false means a usage
+ * error (the callback may print why). */
+typedef bool (*cf_cli_optfn)(void *ctx, int ch, char *arg);
+/* Parse a command line: common options into o, the command's own through
+ * fn (may be NULL), then check the operand count is in [min_ops, max_ops]
+ * (max_ops < 0: no limit).  Returns -1 to go on, with the operands in
+ * *ops / *nops, or the exit code to return at once: CF_EXIT_OK after
+ * printing usage to stdout for --help, CF_EXIT_USAGE after printing it to
+ * stderr. */
+int	cf_cli_parse(int argc, char **argv, const char *usage,
+	    const char *shortopts, const struct option *lo, cf_cli_optfn fn,
+	    void *ctx, int min_ops, int max_ops, struct cf_cli_opts *o,
+	    char ***ops, int *nops);
+
 /* Print "coffer: <msg>\n" to stderr (the error line of every command). */
 void	cf_cli_errx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
@@ -136,6 +150,16 @@ void	cf_cli_error_body(long status, const void *body, size_t len,
 
 /* Human-readable size ("1.5 MiB") into out. */
 void	cf_cli_fmt_size(uint64_t n, char *out, size_t outsz);
+
+/* The string member name of o, or def when absent or not a string. */
+const char *cf_cli_jstr(const json_t *o, const char *name, const char *def);
+
+/* "2026-11-27T10:49:27.123456Z" -> "2026-11-27 10:49:27" (out >= 20). */
+void	cf_cli_fmt_time(const char *rfc3339, char *out, size_t outsz);
+
+/* SEC: overwrite the bytes of v's "token" string member, if any, before v
+ * is released (token create). */
+void	cf_cli_json_wipe_token(json_t *v);
 
 /* Print v to stdout as one compact JSON line. */
 void	cf_cli_print_json(const json_t *v);
@@ -272,6 +296,18 @@ void	cf_cli_sess_close(struct cf_cli_sess *s);
 int	cf_cli_finish(const struct cf_cli_sess *s, cf_err rc,
 	    const struct cf_error *err);
 
+/* ---- listing (cmd_obj.c) ---- */
+
+/* Called for every entry of a listing: exactly one of obj (an object
+ * record, borrowed for the call) and prefix is non-NULL. */
+typedef cf_err (*cf_cli_list_cb)(void *arg, const json_t *obj,
+    const char *prefix, struct cf_error *err);
+/* List ns under prefix (delimiter "/" unless recursive), following
+ * pagination to the end. */
+cf_err	cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
+	    bool recursive, cf_cli_list_cb cb, void *arg,
+	    struct cf_error *err);
+
 /* ---- transfers (xfer.c) ---- */
 
 /* Compute the SHA-256 of an open regular file from offset 0 (the offset
@@ -283,6 +319,11 @@ cf_err	cf_cli_sha256_fd(int fd, char hex[65], struct cf_error *err);
 cf_err	cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
 	    const char *path, const char *ctype, const char *const *meta,
 	    json_t **out, struct cf_error *err);
+
+/* As cf_cli_put_file for an open fd (name is for messages). */
+cf_err	cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key,
+	    int fd, const char *name, const char *ctype,
+	    const char *const *meta, json_t **out, struct cf_error *err);
 
 /* Download ns/key (?version=vid when vid != NULL) into name inside the
  * directory dirfd, through a temporary file that is renamed only once the

@@ -95,7 +95,8 @@ cf_http_open(const struct cf_cfg *cfg, const struct cf_cli_opts *o,
 	}
 	h->out_fd = -1;
 	h->in_fd = -1;
-	cf_buf_init(&h->body, CF_CLI_JSON_MAX);
+	/* Secret: the body of token create holds a token. */
+	cf_buf_init_secret(&h->body, CF_CLI_JSON_MAX);
 	cf_obj_info_clear(&h->scratch);
 	h->cfg = cfg;
 	h->insecure = o->insecure;

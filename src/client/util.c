@@ -84,6 +84,40 @@ cf_cli_optind(void)
 	return optind;
 }
 
+int
+cf_cli_parse(int argc, char **argv, const char *usage,
+    const char *shortopts, const struct option *lo, cf_cli_optfn fn,
+    void *ctx, int min_ops, int max_ops, struct cf_cli_opts *o,
+    char ***ops, int *nops)
+{
+	int	ch, n;
+
+	cf_cli_getopt_begin();
+	for (;;) {
+		ch = cf_cli_nextopt(argc, argv, shortopts, lo, o);
+		if (ch == -1)
+			break;
+		if (ch == 0)
+			continue;
+		if (ch == '?' || fn == NULL || !fn(ctx, ch, optarg)) {
+			(void)fputs(usage, stderr);
+			return CF_EXIT_USAGE;
+		}
+	}
+	if (o->help) {
+		(void)fputs(usage, stdout);
+		return CF_EXIT_OK;
+	}
+	n = argc - optind;
+	if (n < min_ops || (max_ops >= 0 && n > max_ops)) {
+		(void)fputs(usage, stderr);
+		return CF_EXIT_USAGE;
+	}
+	*ops = argv + optind;
+	*nops = n;
+	return -1;
+}
+
 void
 cf_cli_errx(const char *fmt, ...)
 {
@@ -381,4 +415,37 @@ cf_cli_print_json(const json_t *v)
 {
 	(void)json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
 	(void)fputc('\n', stdout);
+}
+
+const char *
+cf_cli_jstr(const json_t *o, const char *name, const char *def)
+{
+	const char	*v;
+
+	v = json_string_value(json_object_get(o, name));
+	return v != NULL ? v : def;
+}
+
+void
+cf_cli_fmt_time(const char *t, char *out, size_t outsz)
+{
+	char	tmp[20];
+
+	(void)snprintf(tmp, sizeof(tmp), "%.19s", t);
+	if (strlen(tmp) > 10 && tmp[10] == 'T')
+		tmp[10] = ' ';
+	cf_cli_sanitize(tmp, out, outsz);
+}
+
+void
+cf_cli_json_wipe_token(json_t *v)
+{
+	json_t	*t;
+
+	t = json_object_get(v, "token");
+	if (json_is_string(t))
+		/* jansson offers no mutable view; the cast through uintptr_t
+		 * is deliberate: the string is ours and about to die. */
+		cf_wipe((void *)(uintptr_t)json_string_value(t),
+		    json_string_length(t));
 }

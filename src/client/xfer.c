@@ -68,36 +68,23 @@ out:
 }
 
 cf_err
-cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
-    const char *path, const char *ctype, const char *const *meta,
+cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
+    const char *name, const char *ctype, const char *const *meta,
     json_t **out, struct cf_error *err)
 {
 	struct cf_buf	 url;
 	struct stat	 st;
 	char		 hex[65];
-	int		 fd = -1;
-	bool		 is_stdin;
 	cf_err		 rc;
 
 	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
-	is_stdin = strcmp(path, "-") == 0;
-	if (is_stdin)
-		fd = STDIN_FILENO;
-	else {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd == -1) {
-			rc = cf_error_sys(err, errno == ENOENT ?
-			    CF_E_NOTFOUND : CF_E_IO, "cannot open %s", path);
-			goto out;
-		}
-	}
 	if (fstat(fd, &st) == -1) {
-		rc = cf_error_sys(err, CF_E_IO, "cannot stat %s", path);
+		rc = cf_error_sys(err, CF_E_IO, "cannot stat %s", name);
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		rc = cf_error_set(err, CF_E_INPUT, "%s is a directory (use "
-		    "coffer push for directories)", path);
+		    "coffer push for directories)", name);
 		goto out;
 	}
 	rc = cf_cli_obj_path(&url, ns, "objects", key, err);
@@ -116,9 +103,27 @@ cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
 		rc = cf_http_put_fd(h, url.data, fd, -1, NULL, ctype, meta,
 		    key, out, err);
 out:
-	if (fd != -1 && !is_stdin)
-		(void)close(fd);
 	cf_buf_free(&url);
+	return rc;
+}
+
+cf_err
+cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
+    const char *path, const char *ctype, const char *const *meta,
+    json_t **out, struct cf_error *err)
+{
+	int	fd;
+	cf_err	rc;
+
+	if (strcmp(path, "-") == 0)
+		return cf_cli_put_fd(h, ns, key, STDIN_FILENO, "stdin", ctype,
+		    meta, out, err);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1)
+		return cf_error_sys(err, errno == ENOENT ? CF_E_NOTFOUND :
+		    CF_E_IO, "cannot open %s", path);
+	rc = cf_cli_put_fd(h, ns, key, fd, path, ctype, meta, out, err);
+	(void)close(fd);
 	return rc;
 }
 

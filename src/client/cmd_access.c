@@ -1,0 +1,453 @@
+/* src/client/cmd_access.c: identities and access: `coffer principal`,
+ * `coffer token`, `coffer grant`, `coffer revoke`.
+ *
+ * SEC: a token secret is printed only by `token create`, once, on stdout
+ * (so it can be redirected into a file); every other output omits it. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "client/client.h"
+#include "client/client_int.h"
+
+/* Longest --expires: 10 years. */
+#define TOKEN_EXPIRES_MAX	(10ull * 366 * 86400)
+
+static int
+subcommand_usage(const char *usage, int argc, char **argv)
+{
+	if (argc < 2) {
+		(void)fputs(usage, stderr);
+		return CF_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		(void)fputs(usage, stdout);
+		return CF_EXIT_OK;
+	}
+	cf_cli_errx("%s: unknown subcommand \"%s\"", argv[0], argv[1]);
+	(void)fputs(usage, stderr);
+	return CF_EXIT_USAGE;
+}
+
+/* Run one JSON request and print the answer as JSON or through pr. */
+static int
+simple_request(const struct cf_cli_opts *o, const char *method,
+    const char *path, const json_t *body, void (*pr)(const json_t *,
+    const void *), const void *arg)
+{
+	struct cf_error		 err = { 0 };
+	struct cf_cli_sess	 s = { 0 };
+	json_t			*v = NULL;
+	int			 ex;
+	cf_err			 rc;
+
+	rc = cf_cli_sess_open(o, true, &s, &err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s.h, method, path, body, &v, &err);
+	if (rc == CF_OK) {
+		if (o->json)
+			cf_cli_print_json(v);
+		else if (!o->quiet && pr != NULL)
+			pr(v, arg);
+	}
+	ex = cf_cli_finish(&s, rc, &err);
+	cf_cli_json_wipe_token(v);
+	json_decref(v);
+	cf_cli_sess_close(&s);
+	return ex;
+}
+
+/* ---- principal ---- */
+
+static const char principal_usage[] =
+    "usage: coffer principal create NAME [--service] [--json]\n"
+    "       coffer principal ls [--json]\n"
+    "\n"
+    "Create a user (or, with --service, a service account) or list them.\n"
+    "Needs the global admin role.\n";
+
+static bool
+service_opt(void *arg, int ch, char *optarg)
+{
+	bool	*svc = arg;
+
+	(void)optarg;
+	if (ch != 's')
+		return false;
+	*svc = true;
+	return true;
+}
+
+static void
+pr_principal(const json_t *v, const void *arg)
+{
+	char	sn[256];
+
+	(void)arg;
+	cf_cli_sanitize(cf_cli_jstr(v, "name", "?"), sn, sizeof(sn));
+	(void)printf("created principal %s (%s)\n", sn,
+	    cf_cli_jstr(v, "kind", "?"));
+}
+
+static void
+pr_principals(const json_t *v, const void *arg)
+{
+	json_t	*e;
+	size_t	 i;
+	char	 sn[256], date[24];
+
+	(void)arg;
+	json_array_foreach(json_object_get(v, "principals"), i, e) {
+		cf_cli_sanitize(cf_cli_jstr(e, "name", "?"), sn, sizeof(sn));
+		cf_cli_fmt_time(cf_cli_jstr(e, "created", "-"), date,
+		    sizeof(date));
+		(void)printf("%-32s %-8s %19s%s\n", sn,
+		    cf_cli_jstr(e, "kind", "?"), date,
+		    json_is_true(json_object_get(e, "disabled")) ?
+		    "  disabled" : "");
+	}
+}
+
+int
+cf_cmd_principal(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "service", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	char			**ops;
+	bool			 svc = false;
+	json_t			*body;
+	int			 nops, ex;
+
+	if (argc >= 2 && strcmp(argv[1], "create") == 0) {
+		ex = cf_cli_parse(argc - 1, argv + 1, principal_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, service_opt, &svc, 1, 1, &o,
+		    &ops, &nops);
+		if (ex >= 0)
+			return ex;
+		body = json_pack("{s:s, s:s}", "name", ops[0], "kind",
+		    svc ? "service" : "user");
+		if (body == NULL) {
+			cf_cli_errx("principal create: name is not valid "
+			    "UTF-8");
+			return CF_EXIT_INPUT;
+		}
+		ex = simple_request(&o, "POST", "/v1/principals", body,
+		    pr_principal, NULL);
+		json_decref(body);
+		return ex;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "ls") == 0 ||
+	    strcmp(argv[1], "list") == 0)) {
+		ex = cf_cli_parse(argc - 1, argv + 1, principal_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, NULL, NULL, 0, 0, &o, &ops,
+		    &nops);
+		if (ex >= 0)
+			return ex;
+		return simple_request(&o, "GET", "/v1/principals", NULL,
+		    pr_principals, NULL);
+	}
+	return subcommand_usage(principal_usage, argc, argv);
+}
+
+/* ---- token ---- */
+
+static const char token_usage[] =
+    "usage: coffer token create PRINCIPAL [--expires DURATION]\n"
+    "                           [--description TEXT] [--json]\n"
+    "       coffer token ls [--principal NAME] [--json]\n"
+    "       coffer token revoke ID [--json]\n"
+    "\n"
+    "create prints the new token once on standard output (store it now: the\n"
+    "server keeps only its hash); DURATION is e.g. 90s, 15m, 12h, 30d (no\n"
+    "--expires: the token does not expire).  ls lists token ids, never the\n"
+    "secrets.  Anyone may list and revoke their own tokens.\n";
+
+struct token_ctx {
+	const char	*expires;
+	const char	*descr;
+	const char	*principal;
+};
+
+static bool
+token_opt(void *arg, int ch, char *optarg)
+{
+	struct token_ctx	*c = arg;
+
+	if (ch == 'x')
+		c->expires = optarg;
+	else if (ch == 'd')
+		c->descr = optarg;
+	else if (ch == 'p')
+		c->principal = optarg;
+	else
+		return false;
+	return true;
+}
+
+static void
+pr_token_created(const json_t *v, const void *arg)
+{
+	const char	*tok;
+	char		 sid[160], sp[256], se[40];
+
+	(void)arg;
+	tok = json_string_value(json_object_get(v, "token"));
+	cf_cli_sanitize(cf_cli_jstr(v, "id", "?"), sid, sizeof(sid));
+	cf_cli_sanitize(cf_cli_jstr(v, "principal", "?"), sp, sizeof(sp));
+	cf_cli_sanitize(cf_cli_jstr(v, "expires", "never"), se, sizeof(se));
+	/* SEC: the one place a token is printed, as the user asked. */
+	(void)printf("%s\n", tok != NULL ? tok : "");
+	(void)fflush(stdout);
+	(void)fprintf(stderr, "coffer: token %s for %s, expires %s; it is "
+	    "shown only this once\n", sid, sp, se);
+}
+
+static void
+pr_tokens(const json_t *v, const void *arg)
+{
+	json_t	*e;
+	size_t	 i;
+	char	 sid[160], sp[128], sd[256], c[24], x[24], r[24], u[24];
+
+	(void)arg;
+	(void)printf("%-32s %-16s %-19s %-19s %-19s %-19s %s\n", "ID",
+	    "PRINCIPAL", "CREATED", "EXPIRES", "REVOKED", "LAST USED",
+	    "DESCRIPTION");
+	json_array_foreach(json_object_get(v, "tokens"), i, e) {
+		cf_cli_sanitize(cf_cli_jstr(e, "id", "?"), sid, sizeof(sid));
+		cf_cli_sanitize(cf_cli_jstr(e, "principal", "?"), sp,
+		    sizeof(sp));
+		cf_cli_sanitize(cf_cli_jstr(e, "description", ""), sd,
+		    sizeof(sd));
+		cf_cli_fmt_time(cf_cli_jstr(e, "created", "-"), c, sizeof(c));
+		cf_cli_fmt_time(cf_cli_jstr(e, "expires", "never"), x,
+		    sizeof(x));
+		cf_cli_fmt_time(cf_cli_jstr(e, "revoked", "-"), r, sizeof(r));
+		cf_cli_fmt_time(cf_cli_jstr(e, "last_used", "-"), u,
+		    sizeof(u));
+		(void)printf("%-32s %-16s %-19s %-19s %-19s %-19s %s\n", sid,
+		    sp, c, x, r, u, sd);
+	}
+}
+
+static void
+pr_token_revoked(const json_t *v, const void *arg)
+{
+	char	sid[160];
+
+	(void)arg;
+	cf_cli_sanitize(cf_cli_jstr(v, "id", "?"), sid, sizeof(sid));
+	(void)printf("revoked token %s\n", sid);
+}
+
+int
+cf_cmd_token(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "expires", required_argument, NULL, 'x' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "principal", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct token_ctx	 c = { 0 };
+	struct cf_buf		 url;
+	char			**ops;
+	const char		*sub;
+	uint64_t		 secs;
+	json_t			*body = NULL;
+	int			 nops, ex;
+
+	cf_buf_init(&url, 4096);
+	sub = argc >= 2 ? argv[1] : "";
+	if (strcmp(sub, "create") == 0) {
+		ex = cf_cli_parse(argc - 1, argv + 1, token_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, token_opt, &c, 1, 1, &o, &ops,
+		    &nops);
+		if (ex >= 0)
+			goto out;
+		body = json_pack("{s:s}", "principal", ops[0]);
+		if (body == NULL) {
+			cf_cli_errx("token create: bad principal name");
+			ex = CF_EXIT_INPUT;
+			goto out;
+		}
+		if (c.expires != NULL) {
+			if (cf_parse_duration(c.expires, TOKEN_EXPIRES_MAX,
+			    &secs, &err) != CF_OK) {
+				cf_cli_errx("token create: --expires %s: %s "
+				    "(use e.g. 90s, 15m, 12h, 30d)", c.expires,
+				    err.msg);
+				ex = CF_EXIT_USAGE;
+				goto out;
+			}
+			(void)json_object_set_new(body, "expires_in",
+			    json_integer((json_int_t)secs));
+		}
+		if (c.descr != NULL && json_object_set_new(body,
+		    "description", json_string(c.descr)) != 0) {
+			cf_cli_errx("token create: bad description");
+			ex = CF_EXIT_INPUT;
+			goto out;
+		}
+		ex = simple_request(&o, "POST", "/v1/tokens", body,
+		    pr_token_created, NULL);
+	} else if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0) {
+		ex = cf_cli_parse(argc - 1, argv + 1, token_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, token_opt, &c, 0, 0, &o, &ops,
+		    &nops);
+		if (ex >= 0)
+			goto out;
+		if (cf_buf_append_str(&url, "/v1/tokens", NULL) != CF_OK ||
+		    (c.principal != NULL && (cf_buf_append_str(&url,
+		    "?principal=", NULL) != CF_OK || cf_cli_urlenc(&url,
+		    c.principal, false, NULL) != CF_OK))) {
+			cf_cli_errx("token ls: principal name too long");
+			ex = CF_EXIT_USAGE;
+			goto out;
+		}
+		ex = simple_request(&o, "GET", url.data, NULL, pr_tokens,
+		    NULL);
+	} else if (strcmp(sub, "revoke") == 0 || strcmp(sub, "rm") == 0) {
+		ex = cf_cli_parse(argc - 1, argv + 1, token_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, NULL, NULL, 1, 1, &o, &ops,
+		    &nops);
+		if (ex >= 0)
+			goto out;
+		if (cf_buf_append_str(&url, "/v1/tokens/", NULL) != CF_OK ||
+		    cf_cli_urlenc(&url, ops[0], false, NULL) != CF_OK) {
+			cf_cli_errx("token revoke: id too long");
+			ex = CF_EXIT_USAGE;
+			goto out;
+		}
+		ex = simple_request(&o, "DELETE", url.data, NULL,
+		    pr_token_revoked, NULL);
+	} else
+		ex = subcommand_usage(token_usage, argc, argv);
+out:
+	json_decref(body);
+	cf_buf_free(&url);
+	return ex;
+}
+
+/* ---- grant / revoke ---- */
+
+static const char grant_usage[] =
+    "usage: coffer grant ROLE PRINCIPAL [--ns NS] [--json]\n"
+    "       coffer revoke ROLE PRINCIPAL [--ns NS] [--json]\n"
+    "\n"
+    "Bind (grant) or unbind (revoke) ROLE (reader, writer, owner, admin) to\n"
+    "PRINCIPAL on namespace NS, or globally without --ns.  Global bindings\n"
+    "and admin need the admin role; an owner of NS may manage roles up to\n"
+    "owner on NS.\n";
+
+static bool
+ns_opt(void *arg, int ch, char *optarg)
+{
+	const char	**ns = arg;
+
+	if (ch != 'n')
+		return false;
+	*ns = optarg;
+	return true;
+}
+
+struct binding_msg {
+	const char	*verb;
+	const char	*role;
+	const char	*principal;
+	const char	*ns;
+};
+
+static void
+pr_binding(const json_t *v, const void *arg)
+{
+	const struct binding_msg	*m = arg;
+	char				 sr[64], sp[256], sn[128];
+
+	(void)v;
+	cf_cli_sanitize(m->role, sr, sizeof(sr));
+	cf_cli_sanitize(m->principal, sp, sizeof(sp));
+	if (m->ns != NULL) {
+		cf_cli_sanitize(m->ns, sn, sizeof(sn));
+		(void)printf("%s %s %s %s on namespace %s\n", m->verb, sr,
+		    strcmp(m->verb, "granted") == 0 ? "to" : "from", sp, sn);
+	} else
+		(void)printf("%s %s %s %s globally\n", m->verb, sr,
+		    strcmp(m->verb, "granted") == 0 ? "to" : "from", sp);
+}
+
+static int
+binding_cmd(int argc, char **argv, bool grant)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "ns", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct binding_msg	 m;
+	struct cf_buf		 url;
+	const char		*ns = NULL;
+	char			**ops;
+	json_t			*body = NULL;
+	int			 nops, ex;
+
+	cf_buf_init(&url, 8192);
+	ex = cf_cli_parse(argc, argv, grant_usage, CF_CLI_COMMON_SHORTOPTS,
+	    lo, ns_opt, &ns, 2, 2, &o, &ops, &nops);
+	if (ex >= 0)
+		goto out;
+	m.verb = grant ? "granted" : "revoked";
+	m.role = ops[0];
+	m.principal = ops[1];
+	m.ns = ns;
+	if (grant) {
+		body = json_pack("{s:s, s:s}", "principal", ops[1], "role",
+		    ops[0]);
+		if (body == NULL || (ns != NULL && json_object_set_new(body,
+		    "ns", json_string(ns)) != 0)) {
+			cf_cli_errx("grant: arguments are not valid UTF-8");
+			ex = CF_EXIT_INPUT;
+			goto out;
+		}
+		ex = simple_request(&o, "POST", "/v1/bindings", body,
+		    pr_binding, &m);
+		goto out;
+	}
+	if (cf_buf_append_str(&url, "/v1/bindings?principal=", NULL) !=
+	    CF_OK || cf_cli_urlenc(&url, ops[1], false, NULL) != CF_OK ||
+	    cf_buf_append_str(&url, "&role=", NULL) != CF_OK ||
+	    cf_cli_urlenc(&url, ops[0], false, NULL) != CF_OK ||
+	    (ns != NULL && (cf_buf_append_str(&url, "&ns=", NULL) != CF_OK ||
+	    cf_cli_urlenc(&url, ns, false, NULL) != CF_OK))) {
+		cf_cli_errx("revoke: arguments too long");
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	ex = simple_request(&o, "DELETE", url.data, NULL, pr_binding, &m);
+out:
+	json_decref(body);
+	cf_buf_free(&url);
+	return ex;
+}
+
+int
+cf_cmd_grant(int argc, char **argv)
+{
+	return binding_cmd(argc, argv, true);
+}
+
+int
+cf_cmd_revoke(int argc, char **argv)
+{
+	return binding_cmd(argc, argv, false);
+}

@@ -1,0 +1,190 @@
+/* src/client/cmd_ns.c: `coffer ns create|ls|rm`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "client/client.h"
+#include "client/client_int.h"
+
+static const char ns_usage[] =
+    "usage: coffer ns create NAME [--env dev|staging|prod] [--json]\n"
+    "       coffer ns ls [--json]\n"
+    "       coffer ns rm NAME [--json]\n"
+    "\n"
+    "Manage namespaces (containers of objects, like S3 buckets).  Names are\n"
+    "3-63 characters of a-z, 0-9, '-' and '.'.  `rm` works only on a\n"
+    "namespace without live objects; it destroys its old versions.\n";
+
+static bool
+env_opt(void *arg, int ch, char *optarg)
+{
+	const char	**env = arg;
+
+	if (ch != 'e')
+		return false;
+	if (strcmp(optarg, "dev") != 0 && strcmp(optarg, "staging") != 0 &&
+	    strcmp(optarg, "prod") != 0) {
+		cf_cli_errx("ns create: --env must be dev, staging or prod");
+		return false;
+	}
+	*env = optarg;
+	return true;
+}
+
+static int
+ns_create(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "env", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct cf_cli_sess	 s = { 0 };
+	const char		*env = NULL;
+	char			**ops, sn[128];
+	json_t			*body = NULL, *v = NULL;
+	int			 nops, ex;
+	cf_err			 rc = CF_OK;
+
+	ex = cf_cli_parse(argc, argv, ns_usage, CF_CLI_COMMON_SHORTOPTS "e:",
+	    lo, env_opt, &env, 1, 1, &o, &ops, &nops);
+	if (ex >= 0)
+		return ex;
+	body = json_pack("{s:s}", "name", ops[0]);
+	if (body == NULL || (env != NULL && json_object_set_new(body, "env",
+	    json_string(env)) != 0)) {
+		rc = cf_error_set(&err, CF_E_INPUT, "namespace name is not "
+		    "valid UTF-8");
+		goto out;
+	}
+	rc = cf_cli_sess_open(&o, true, &s, &err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s.h, "POST", "/v1/ns", body, &v, &err);
+	if (rc == CF_OK) {
+		if (o.json)
+			cf_cli_print_json(v);
+		else if (!o.quiet) {
+			cf_cli_sanitize(cf_cli_jstr(v, "name", ops[0]), sn,
+			    sizeof(sn));
+			(void)printf("created namespace %s (env %s)\n", sn,
+			    cf_cli_jstr(v, "env", env != NULL ? env : "dev"));
+		}
+	}
+out:
+	ex = cf_cli_finish(&s, rc, &err);
+	json_decref(body);
+	json_decref(v);
+	cf_cli_sess_close(&s);
+	return ex;
+}
+
+static int
+ns_ls(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct cf_cli_sess	 s = { 0 };
+	char			**ops, sn[128], se[32], sb[128], date[24];
+	json_t			*v = NULL, *e;
+	size_t			 i;
+	int			 nops, ex;
+	cf_err			 rc;
+
+	ex = cf_cli_parse(argc, argv, ns_usage, CF_CLI_COMMON_SHORTOPTS, lo,
+	    NULL, NULL, 0, 0, &o, &ops, &nops);
+	if (ex >= 0)
+		return ex;
+	rc = cf_cli_sess_open(&o, true, &s, &err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s.h, "GET", "/v1/ns", NULL, &v, &err);
+	if (rc == CF_OK && o.json)
+		cf_cli_print_json(v);
+	else if (rc == CF_OK) {
+		json_array_foreach(json_object_get(v, "namespaces"), i, e) {
+			cf_cli_sanitize(cf_cli_jstr(e, "name", "?"), sn,
+			    sizeof(sn));
+			cf_cli_sanitize(cf_cli_jstr(e, "env", "-"), se,
+			    sizeof(se));
+			cf_cli_sanitize(cf_cli_jstr(e, "created_by", "-"), sb,
+			    sizeof(sb));
+			cf_cli_fmt_time(cf_cli_jstr(e, "created", "-"), date,
+			    sizeof(date));
+			(void)printf("%-32s %-8s %19s  %s\n", sn, se, date, sb);
+		}
+	}
+	ex = cf_cli_finish(&s, rc, &err);
+	json_decref(v);
+	cf_cli_sess_close(&s);
+	return ex;
+}
+
+static int
+ns_rm(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct cf_cli_sess	 s = { 0 };
+	struct cf_buf		 url;
+	char			**ops, sn[128];
+	json_t			*v = NULL;
+	int			 nops, ex;
+	cf_err			 rc;
+
+	ex = cf_cli_parse(argc, argv, ns_usage, CF_CLI_COMMON_SHORTOPTS, lo,
+	    NULL, NULL, 1, 1, &o, &ops, &nops);
+	if (ex >= 0)
+		return ex;
+	cf_buf_init(&url, 4096);
+	rc = cf_buf_append_str(&url, "/v1/ns/", &err);
+	if (rc == CF_OK)
+		rc = cf_cli_urlenc(&url, ops[0], false, &err);
+	if (rc == CF_OK)
+		rc = cf_cli_sess_open(&o, true, &s, &err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s.h, "DELETE", url.data, NULL, &v, &err);
+	if (rc == CF_OK) {
+		if (o.json)
+			cf_cli_print_json(v);
+		else if (!o.quiet) {
+			cf_cli_sanitize(ops[0], sn, sizeof(sn));
+			(void)printf("deleted namespace %s (%lld old versions "
+			    "destroyed)\n", sn, (long long)json_integer_value(
+			    json_object_get(v, "versions_destroyed")));
+		}
+	}
+	ex = cf_cli_finish(&s, rc, &err);
+	json_decref(v);
+	cf_buf_free(&url);
+	cf_cli_sess_close(&s);
+	return ex;
+}
+
+int
+cf_cmd_ns(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		(void)fputs(ns_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CF_EXIT_USAGE : CF_EXIT_OK;
+	}
+	if (strcmp(argv[1], "create") == 0)
+		return ns_create(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0)
+		return ns_ls(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rm") == 0 || strcmp(argv[1], "delete") == 0)
+		return ns_rm(argc - 1, argv + 1);
+	cf_cli_errx("ns: unknown subcommand \"%s\"", argv[1]);
+	(void)fputs(ns_usage, stderr);
+	return CF_EXIT_USAGE;
+}

@@ -1,0 +1,658 @@
+/* tests/unit/test_client.c: the offline parts of the CLI: URL and key
+ * encoding, NS/KEY arguments, pull's path-escape refusal, the config file
+ * and its environment overrides, token files, error bodies, exit codes,
+ * option parsing, durations.
+ * cf-link: cf_client cf_core cf_audit cf_store cf_policy cf_crypto cf_base */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "client/client.h"
+#include "client/client_int.h"
+
+static char	tmpdir[256];
+
+static int
+setup_tmp(void **state)
+{
+	(void)state;
+	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/cf-test-client-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	unsetenv(CF_ENV_CONFIG);
+	unsetenv(CF_ENV_SERVER);
+	unsetenv(CF_ENV_TOKEN);
+	unsetenv(CF_ENV_CA_CERT);
+	return 0;
+}
+
+static int
+teardown_tmp(void **state)
+{
+	char	cmd[512];
+
+	(void)state;
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, text, strlen(text)),
+	    (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* ---- encoding ---- */
+
+static char *
+enc(const char *s, bool keep_slash)
+{
+	struct cf_buf	b;
+
+	cf_buf_init(&b, 4096);
+	assert_int_equal(cf_cli_urlenc(&b, s, keep_slash, NULL), CF_OK);
+	return cf_buf_take(&b);
+}
+
+static void
+test_client_urlenc(void **state)
+{
+	char	*s;
+
+	(void)state;
+	s = enc("a b/c?d#%\xc3\xa9~_.-Z9", true);
+	assert_string_equal(s, "a%20b/c%3Fd%23%25%C3%A9~_.-Z9");
+	cf_free(s);
+	s = enc("a/b", false);
+	assert_string_equal(s, "a%2Fb");
+	cf_free(s);
+	/* Dot segments are sent literally (CURLOPT_PATH_AS_IS). */
+	s = enc("../../etc/passwd", true);
+	assert_string_equal(s, "../../etc/passwd");
+	cf_free(s);
+	s = enc("", true);
+	assert_string_equal(s, "");
+	cf_free(s);
+	s = enc("+&=\x01\x7f\xff", false);
+	assert_string_equal(s, "%2B%26%3D%01%7F%FF");
+	cf_free(s);
+}
+
+static void
+test_client_obj_path(void **state)
+{
+	struct cf_buf	b;
+
+	(void)state;
+	cf_buf_init(&b, 4096);
+	assert_int_equal(cf_cli_obj_path(&b, "ml", "objects",
+	    "models/churn v2/model.bin", NULL), CF_OK);
+	assert_string_equal(b.data,
+	    "/v1/ns/ml/objects/models/churn%20v2/model.bin");
+	assert_int_equal(cf_cli_obj_path(&b, "ml", "versions", "../x", NULL),
+	    CF_OK);
+	assert_string_equal(b.data, "/v1/ns/ml/versions/../x");
+	/* A '/' in a namespace argument cannot split the route. */
+	assert_int_equal(cf_cli_obj_path(&b, "a/b", "objects", "k", NULL),
+	    CF_OK);
+	assert_string_equal(b.data, "/v1/ns/a%2Fb/objects/k");
+	cf_buf_free(&b);
+}
+
+/* ---- NS/KEY ---- */
+
+static void
+test_client_split_nskey(void **state)
+{
+	struct cf_error	 err;
+	char		*ns = NULL, *key = NULL;
+
+	(void)state;
+	assert_int_equal(cf_cli_split_nskey("ml/models/a.bin", true, &ns,
+	    &key, NULL), CF_OK);
+	assert_string_equal(ns, "ml");
+	assert_string_equal(key, "models/a.bin");
+	CF_FREE(ns);
+	CF_FREE(key);
+
+	/* Only the first '/' splits; the key keeps the rest verbatim. */
+	assert_int_equal(cf_cli_split_nskey("ml/../x//y", true, &ns, &key,
+	    NULL), CF_OK);
+	assert_string_equal(ns, "ml");
+	assert_string_equal(key, "../x//y");
+	CF_FREE(ns);
+	CF_FREE(key);
+
+	assert_int_equal(cf_cli_split_nskey("ml", false, &ns, &key, NULL),
+	    CF_OK);
+	assert_string_equal(ns, "ml");
+	assert_string_equal(key, "");
+	CF_FREE(ns);
+	CF_FREE(key);
+	assert_int_equal(cf_cli_split_nskey("ml/", false, &ns, &key, NULL),
+	    CF_OK);
+	assert_string_equal(key, "");
+	CF_FREE(ns);
+	CF_FREE(key);
+
+	cf_error_clear(&err);
+	assert_int_equal(cf_cli_split_nskey("ml", true, &ns, &key, &err),
+	    CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "NS/KEY"));
+	assert_null(ns);
+	assert_null(key);
+	assert_int_equal(cf_cli_split_nskey("ml/", true, &ns, &key, NULL),
+	    CF_E_INPUT);
+	assert_int_equal(cf_cli_split_nskey("/key", true, &ns, &key, NULL),
+	    CF_E_INPUT);
+	assert_int_equal(cf_cli_split_nskey("", false, &ns, &key, NULL),
+	    CF_E_INPUT);
+	assert_null(ns);
+	assert_null(key);
+}
+
+static void
+test_client_split_nskey_survives_every_alloc_failure(void **state)
+{
+	char		*ns = NULL, *key = NULL;
+	unsigned int	 n;
+	cf_err		 rc;
+
+	(void)state;
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_cli_split_nskey("ml/a/b", true, &ns, &key, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(ns);
+		assert_null(key);
+	}
+	assert_string_equal(key, "a/b");
+	cf_free(ns);
+	cf_free(key);
+}
+
+/* ---- pull's path-escape refusal ---- */
+
+static void
+test_client_relpath_safe(void **state)
+{
+	static const char *const good[] = { "a", "a/b.bin", "a/.hidden",
+	    "..a", "a..", "a/..b/c", "...", "x y/z", "\xc3\xa9t\xc3\xa9" };
+	static const char *const bad[] = { "", "/a", "/", "..", "../a",
+	    "a/../b", "a/..", ".", "./a", "a/./b", "a/.", "a//b", "a/",
+	    "//a", "a\nb", "a\x1b[2J", "a\x7f" };
+	char	long_path[CF_CLI_PATH_MAX + 10];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(cf_cli_relpath_safe(good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (cf_cli_relpath_safe(bad[i]))
+			fail_msg("accepted unsafe path \"%s\"", bad[i]);
+	}
+	assert_false(cf_cli_relpath_safe(NULL));
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	assert_false(cf_cli_relpath_safe(long_path));
+}
+
+static void
+test_client_key_rel(void **state)
+{
+	(void)state;
+	assert_string_equal(cf_cli_key_rel("models/churn/a.bin",
+	    "models/churn/"), "a.bin");
+	assert_string_equal(cf_cli_key_rel("a/b", ""), "a/b");
+	assert_null(cf_cli_key_rel("models/churn2/a", "models/churn/"));
+	/* The server lists by prefix; a key with ".." after it must still
+	 * be refused by relpath_safe. */
+	assert_false(cf_cli_relpath_safe(cf_cli_key_rel(
+	    "models/../../etc/x", "models/")));
+	assert_false(cf_cli_relpath_safe(cf_cli_key_rel("models//etc/x",
+	    "models/")));
+	assert_false(cf_cli_relpath_safe(cf_cli_key_rel("models/", "models/")));
+}
+
+/* ---- config ---- */
+
+static void
+test_client_config_save_load(void **state)
+{
+	struct cf_cfg	*c = NULL, *l = NULL;
+	struct cf_error	 err;
+	struct stat	 st;
+	char		 path[600], dir[400];
+
+	(void)state;
+	(void)snprintf(dir, sizeof(dir), "%s/new/coffer", tmpdir);
+	(void)snprintf(path, sizeof(path), "%s/config.json", dir);
+	c = cf_calloc(1, sizeof(*c));
+	assert_non_null(c);
+	assert_int_equal(cf_cfg_set(&c->server, "https://127.0.0.1:8443",
+	    NULL), CF_OK);
+	assert_int_equal(cf_cfg_set(&c->token, "cft_secret", NULL), CF_OK);
+	assert_int_equal(cf_cfg_set(&c->ca_cert, "/etc/ca.pem", NULL), CF_OK);
+	assert_int_equal(cf_cfg_save(c, path, NULL), CF_OK);
+
+	/* SEC: 0600 file in a 0700 directory, whatever the umask. */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+
+	assert_int_equal(cf_cfg_load(path, &l, NULL), CF_OK);
+	assert_string_equal(l->server, "https://127.0.0.1:8443");
+	assert_string_equal(l->token, "cft_secret");
+	assert_string_equal(l->ca_cert, "/etc/ca.pem");
+	cf_cfg_free(l);
+	l = NULL;
+
+	/* Saving again replaces the file atomically, mode kept. */
+	assert_int_equal(cf_cfg_set(&c->ca_cert, NULL, NULL), CF_OK);
+	assert_int_equal(cf_cfg_save(c, path, NULL), CF_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(cf_cfg_load(path, &l, NULL), CF_OK);
+	assert_null(l->ca_cert);
+	cf_cfg_free(l);
+	l = NULL;
+
+	/* A missing file is an empty config. */
+	(void)snprintf(path, sizeof(path), "%s/none.json", tmpdir);
+	assert_int_equal(cf_cfg_load(path, &l, NULL), CF_OK);
+	assert_null(l->server);
+	assert_null(l->token);
+	cf_cfg_free(l);
+	l = NULL;
+
+	/* Bad files are input errors. */
+	(void)snprintf(path, sizeof(path), "%s/bad.json", tmpdir);
+	write_file(path, "{\"server\": 5}", 0600);
+	cf_error_clear(&err);
+	assert_int_equal(cf_cfg_load(path, &l, &err), CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "server"));
+	write_file(path, "{not json", 0600);
+	assert_int_equal(cf_cfg_load(path, &l, NULL), CF_E_INPUT);
+	write_file(path, "[1]", 0600);
+	assert_int_equal(cf_cfg_load(path, &l, NULL), CF_E_INPUT);
+	write_file(path, "{\"token\": \"a\\r\\nX-Evil: 1\"}", 0600);
+	assert_int_equal(cf_cfg_load(path, &l, NULL), CF_E_INPUT);
+	assert_null(l);
+	cf_cfg_free(c);
+}
+
+static void
+test_client_config_path(void **state)
+{
+	char	path[512];
+
+	(void)state;
+	setenv(CF_ENV_CONFIG, "/x/y/config.json", 1);
+	assert_int_equal(cf_cfg_path(path, sizeof(path), NULL), CF_OK);
+	assert_string_equal(path, "/x/y/config.json");
+	unsetenv(CF_ENV_CONFIG);
+
+	setenv("XDG_CONFIG_HOME", "/xdg", 1);
+	assert_int_equal(cf_cfg_path(path, sizeof(path), NULL), CF_OK);
+	assert_string_equal(path, "/xdg/coffer/config.json");
+	/* A relative XDG_CONFIG_HOME is ignored (XDG spec). */
+	setenv("XDG_CONFIG_HOME", "rel", 1);
+	setenv("HOME", "/home/u", 1);
+	assert_int_equal(cf_cfg_path(path, sizeof(path), NULL), CF_OK);
+	assert_string_equal(path, "/home/u/.config/coffer/config.json");
+	unsetenv("XDG_CONFIG_HOME");
+	assert_int_equal(cf_cfg_path(path, sizeof(path), NULL), CF_OK);
+	assert_string_equal(path, "/home/u/.config/coffer/config.json");
+	assert_int_equal(cf_cfg_path(path, 8, NULL), CF_E_LIMIT);
+}
+
+static void
+test_client_config_env_override(void **state)
+{
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_cfg		*c = NULL;
+	struct cf_error		 err;
+	char			 path[512];
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/cfg.json", tmpdir);
+	write_file(path, "{\"server\":\"https://file:1\",\"token\":\"cft_f\","
+	    "\"ca_cert\":\"/f.pem\",\"future\":1}", 0600);
+	setenv(CF_ENV_CONFIG, path, 1);
+
+	assert_int_equal(cf_cli_effective_cfg(&o, true, &c, NULL), CF_OK);
+	assert_string_equal(c->server, "https://file:1");
+	assert_string_equal(c->token, "cft_f");
+	assert_string_equal(c->ca_cert, "/f.pem");
+	cf_cfg_free(c);
+	c = NULL;
+
+	setenv(CF_ENV_SERVER, "https://env:2/", 1);
+	setenv(CF_ENV_TOKEN, "cft_e", 1);
+	setenv(CF_ENV_CA_CERT, "/e.pem", 1);
+	assert_int_equal(cf_cli_effective_cfg(&o, true, &c, NULL), CF_OK);
+	assert_string_equal(c->server, "https://env:2");
+	assert_string_equal(c->token, "cft_e");
+	assert_string_equal(c->ca_cert, "/e.pem");
+	cf_cfg_free(c);
+	c = NULL;
+
+	/* Command-line options beat the environment. */
+	o.server = "https://opt:3";
+	o.ca_cert = "/o.pem";
+	assert_int_equal(cf_cli_effective_cfg(&o, true, &c, NULL), CF_OK);
+	assert_string_equal(c->server, "https://opt:3");
+	assert_string_equal(c->ca_cert, "/o.pem");
+	assert_string_equal(c->token, "cft_e");
+	cf_cfg_free(c);
+	c = NULL;
+
+	/* SEC: a token that would split the header line is refused. */
+	setenv(CF_ENV_TOKEN, "cft_x\r\nHost: evil", 1);
+	assert_int_equal(cf_cli_effective_cfg(&o, true, &c, NULL),
+	    CF_E_INPUT);
+	assert_null(c);
+	setenv(CF_ENV_SERVER, "ftp://x", 1);
+	setenv(CF_ENV_TOKEN, "cft_e", 1);
+	o.server = NULL;
+	assert_int_equal(cf_cli_effective_cfg(&o, true, &c, NULL),
+	    CF_E_INPUT);
+
+	/* Nothing configured: a hint to log in. */
+	unsetenv(CF_ENV_SERVER);
+	unsetenv(CF_ENV_TOKEN);
+	unsetenv(CF_ENV_CA_CERT);
+	(void)snprintf(path, sizeof(path), "%s/absent.json", tmpdir);
+	setenv(CF_ENV_CONFIG, path, 1);
+	cf_error_clear(&err);
+	assert_int_equal(cf_cli_effective_cfg(&o, true, &c, &err),
+	    CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "coffer login"));
+	setenv(CF_ENV_SERVER, "https://s", 1);
+	cf_error_clear(&err);
+	assert_int_equal(cf_cli_effective_cfg(&o, true, &c, &err),
+	    CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "token"));
+	assert_int_equal(cf_cli_effective_cfg(&o, false, &c, NULL), CF_OK);
+	cf_cfg_free(c);
+	unsetenv(CF_ENV_SERVER);
+	unsetenv(CF_ENV_CONFIG);
+}
+
+static void
+test_client_token_file(void **state)
+{
+	char	 path[512];
+	char	*tok = NULL;
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/tok", tmpdir);
+	write_file(path, "  cft_abc123\r\nsecond line\n", 0600);
+	assert_int_equal(cf_cli_read_token_file(path, &tok, NULL), CF_OK);
+	assert_string_equal(tok, "cft_abc123");
+	cf_free(tok);
+	tok = NULL;
+	write_file(path, "cft_a b\n", 0600);
+	assert_int_equal(cf_cli_read_token_file(path, &tok, NULL),
+	    CF_E_INPUT);
+	write_file(path, "\n\n", 0600);
+	assert_int_equal(cf_cli_read_token_file(path, &tok, NULL),
+	    CF_E_INPUT);
+	write_file(path, "cft_\x01x", 0600);
+	assert_int_equal(cf_cli_read_token_file(path, &tok, NULL),
+	    CF_E_INPUT);
+	assert_null(tok);
+	(void)snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	assert_int_equal(cf_cli_read_token_file(path, &tok, NULL),
+	    CF_E_NOTFOUND);
+}
+
+static void
+test_client_norm_server(void **state)
+{
+	char	*s = NULL;
+
+	(void)state;
+	assert_int_equal(cf_cli_norm_server("https://h:8443//", &s, NULL),
+	    CF_OK);
+	assert_string_equal(s, "https://h:8443");
+	CF_FREE(s);
+	assert_int_equal(cf_cli_norm_server("http://h", &s, NULL), CF_OK);
+	assert_string_equal(s, "http://h");
+	CF_FREE(s);
+	assert_int_equal(cf_cli_norm_server("https://", &s, NULL), CF_E_INPUT);
+	assert_int_equal(cf_cli_norm_server("h:8443", &s, NULL), CF_E_INPUT);
+	assert_int_equal(cf_cli_norm_server("https://h/\r\n", &s, NULL),
+	    CF_E_INPUT);
+	assert_null(s);
+}
+
+/* ---- durations (token create --expires) ---- */
+
+static void
+test_client_duration(void **state)
+{
+	uint64_t	s = 0;
+
+	(void)state;
+	assert_int_equal(cf_parse_duration("90s", UINT64_MAX, &s, NULL),
+	    CF_OK);
+	assert_int_equal(s, 90);
+	assert_int_equal(cf_parse_duration("15m", UINT64_MAX, &s, NULL),
+	    CF_OK);
+	assert_int_equal(s, 900);
+	assert_int_equal(cf_parse_duration("12h", UINT64_MAX, &s, NULL),
+	    CF_OK);
+	assert_int_equal(s, 43200);
+	assert_int_equal(cf_parse_duration("30d", UINT64_MAX, &s, NULL),
+	    CF_OK);
+	assert_int_equal(s, 2592000);
+	assert_int_not_equal(cf_parse_duration("5x", UINT64_MAX, &s, NULL),
+	    CF_OK);
+	assert_int_not_equal(cf_parse_duration("-1d", UINT64_MAX, &s, NULL),
+	    CF_OK);
+	assert_int_not_equal(cf_parse_duration("0s", UINT64_MAX, &s, NULL),
+	    CF_OK);
+	assert_int_not_equal(cf_parse_duration("99999d", 86400 * 3660, &s,
+	    NULL), CF_OK);
+}
+
+/* ---- error bodies and exit codes ---- */
+
+static void
+test_client_error_body(void **state)
+{
+	static const char body[] = "{\"error\":{\"code\":\"no_such_key\","
+	    "\"message\":\"no object \\\"a/b\\\" in namespace \\\"ml\\\"\","
+	    "\"request_id\":\"c0f1\"}}";
+	const char	*b;
+	char		 msg[CF_ERROR_MSG_LEN];
+
+	(void)state;
+	cf_cli_error_body(404, body, strlen(body), "hdr", msg, sizeof(msg));
+	assert_string_equal(msg,
+	    "no object \"a/b\" in namespace \"ml\" (no_such_key, request c0f1)");
+	/* Not JSON: status text, request id from the header. */
+	cf_cli_error_body(502, "<html>bad gateway</html>", 24, "r9", msg,
+	    sizeof(msg));
+	assert_string_equal(msg, "HTTP 502 (502, request r9)");
+	cf_cli_error_body(500, NULL, 0, NULL, msg, sizeof(msg));
+	assert_string_equal(msg, "HTTP 500 (500)");
+	/* JSON without the id: the header's. */
+	b = "{\"error\":{\"code\":\"access_denied\",\"message\":\"denied\"}}";
+	cf_cli_error_body(403, b, strlen(b), "h1", msg, sizeof(msg));
+	assert_string_equal(msg, "denied (access_denied, request h1)");
+	/* SEC: a server cannot put escape sequences on our terminal. */
+	b = "{\"error\":{\"code\":\"x\",\"message\":\"a\\u001b[2Jb\\nc\"}}";
+	cf_cli_error_body(400, b, strlen(b), NULL, msg, sizeof(msg));
+	assert_string_equal(msg, "a?[2Jb?c (x)");
+	/* Wrong shapes are tolerated. */
+	b = "{\"error\":\"conflict\"}";
+	cf_cli_error_body(409, b, strlen(b), NULL, msg, sizeof(msg));
+	assert_string_equal(msg, "HTTP 409 (409)");
+	b = "{\"error\":{\"code\":5}}";
+	cf_cli_error_body(409, b, strlen(b), NULL, msg, sizeof(msg));
+	assert_string_equal(msg, "HTTP 409 (409)");
+}
+
+static void
+test_client_exit_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(cf_cli_exit_for_status(401), CF_EXIT_AUTH);
+	assert_int_equal(cf_cli_exit_for_status(403), CF_EXIT_DENIED);
+	assert_int_equal(cf_cli_exit_for_status(404), CF_EXIT_NOTFOUND);
+	assert_int_equal(cf_cli_exit_for_status(409), CF_EXIT_CONFLICT);
+	assert_int_equal(cf_cli_exit_for_status(400), CF_EXIT_INPUT);
+	assert_int_equal(cf_cli_exit_for_status(413), CF_EXIT_INPUT);
+	assert_int_equal(cf_cli_exit_for_status(416), CF_EXIT_INPUT);
+	assert_int_equal(cf_cli_exit_for_status(500), CF_EXIT_SERVER);
+	assert_int_equal(cf_cli_exit_for_status(503), CF_EXIT_SERVER);
+	assert_int_equal(cf_cli_exit_for_err(CF_E_INTEGRITY),
+	    CF_EXIT_INTEGRITY);
+	assert_int_equal(cf_cli_exit_for_err(CF_E_INPUT), CF_EXIT_INPUT);
+	assert_int_equal(cf_cli_exit_for_err(CF_E_IO), CF_EXIT_FAIL);
+	assert_int_equal(cf_cli_exit_for_err(CF_OK), CF_EXIT_OK);
+	assert_int_equal(cf_cli_err_for_status(401), CF_E_AUTH);
+	assert_int_equal(cf_cli_err_for_status(416), CF_E_INPUT);
+	/* The published numbers never change. */
+	assert_int_equal(CF_EXIT_INTEGRITY, 7);
+	assert_int_equal(CF_EXIT_NETWORK, 8);
+	assert_int_equal(CF_EXIT_INPUT, 10);
+}
+
+/* ---- option parsing ---- */
+
+static bool
+test_opt(void *arg, int ch, char *optarg)
+{
+	const char	**v = arg;
+
+	if (ch != 'V')
+		return false;
+	*v = optarg;
+	return true;
+}
+
+static void
+test_client_parse_options(void **state)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "version", required_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char	 a0[] = "get", a1[] = "ml/k", a2[] = "out", a3[] = "--json";
+	char	 a4[] = "--version", a5[] = "v1", a6[] = "-q";
+	char	 b1[] = "--bogus", h1[] = "--help";
+	char	*argv1[] = { a0, a1, a2, a3, a4, a5, a6, NULL };
+	char	*argv2[] = { a0, b1, a1, NULL };
+	char	*argv3[] = { a0, h1, NULL };
+	char	*argv4[] = { a0, NULL };
+	struct cf_cli_opts o;
+	const char	*vid = NULL;
+	char		**ops;
+	int		 nops, fd, saved;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	/* Options may follow the operands. */
+	assert_int_equal(cf_cli_parse(7, argv1, "usage\n", "qh", lo, test_opt,
+	    &vid, 1, 2, &o, &ops, &nops), -1);
+	assert_int_equal(nops, 2);
+	assert_string_equal(ops[0], "ml/k");
+	assert_string_equal(ops[1], "out");
+	assert_true(o.json);
+	assert_true(o.quiet);
+	assert_string_equal(vid, "v1");
+
+	/* Keep usage text off the test output. */
+	saved = dup(STDERR_FILENO);
+	fd = open("/dev/null", O_WRONLY);
+	(void)dup2(fd, STDERR_FILENO);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(cf_cli_parse(3, argv2, "usage\n", "qh", lo, test_opt,
+	    &vid, 1, 2, &o, &ops, &nops), CF_EXIT_USAGE);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(cf_cli_parse(1, argv4, "usage\n", "qh", lo, test_opt,
+	    &vid, 1, 2, &o, &ops, &nops), CF_EXIT_USAGE);
+	(void)dup2(saved, STDERR_FILENO);
+	(void)close(saved);
+
+	saved = dup(STDOUT_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(cf_cli_parse(2, argv3, "usage\n", "qh", lo, test_opt,
+	    &vid, 1, 2, &o, &ops, &nops), CF_EXIT_OK);
+	(void)fflush(stdout);
+	(void)dup2(saved, STDOUT_FILENO);
+	(void)close(saved);
+	(void)close(fd);
+}
+
+static void
+test_client_fmt(void **state)
+{
+	char	out[32];
+
+	(void)state;
+	cf_cli_fmt_size(512, out, sizeof(out));
+	assert_string_equal(out, "512 B");
+	cf_cli_fmt_size(1536, out, sizeof(out));
+	assert_string_equal(out, "1.5 KiB");
+	cf_cli_fmt_size(3ull << 30, out, sizeof(out));
+	assert_string_equal(out, "3.0 GiB");
+	cf_cli_fmt_time("2026-11-27T10:49:27.123456Z", out, sizeof(out));
+	assert_string_equal(out, "2026-11-27 10:49:27");
+	cf_cli_sanitize("a\x1b]0;x\x07", out, sizeof(out));
+	assert_string_equal(out, "a?]0;x?");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_client_urlenc),
+		cmocka_unit_test(test_client_obj_path),
+		cmocka_unit_test(test_client_split_nskey),
+		cmocka_unit_test(
+		    test_client_split_nskey_survives_every_alloc_failure),
+		cmocka_unit_test(test_client_relpath_safe),
+		cmocka_unit_test(test_client_key_rel),
+		cmocka_unit_test(test_client_config_save_load),
+		cmocka_unit_test(test_client_config_path),
+		cmocka_unit_test(test_client_config_env_override),
+		cmocka_unit_test(test_client_token_file),
+		cmocka_unit_test(test_client_norm_server),
+		cmocka_unit_test(test_client_duration),
+		cmocka_unit_test(test_client_error_body),
+		cmocka_unit_test(test_client_exit_codes),
+		cmocka_unit_test(test_client_parse_options),
+		cmocka_unit_test(test_client_fmt),
+	};
+
+	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}
