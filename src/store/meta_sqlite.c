@@ -706,17 +706,45 @@ out:
 }
 
 /* SEC: the database holds token hashes and wrapped data keys; create it
- * 0600 before SQLite does (SQLite gives -wal and -shm the same mode). */
+ * 0600 before SQLite does (SQLite gives -wal and -shm the same mode).  A
+ * new file's directory entry is made durable here: SQLite syncs the
+ * directory for a new WAL but not for the main database file. */
 static cf_err
 precreate(const char *path, struct cf_error *err)
 {
-	int	fd;
+	char	*dir = NULL, *slash;
+	int	 fd = -1, dfd = -1;
+	cf_err	 rc = CF_OK;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1 && errno == EEXIST)
+		return CF_OK;
 	if (fd == -1)
-		return cf_error_sys(err, CF_E_IO, "meta: open %s", path);
+		return cf_error_sys(err, CF_E_IO, "meta: create %s", path);
+	dir = cf_strdup(path);
+	if (dir == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+		goto out;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (dfd == -1 || fsync(dfd) == -1)
+		rc = cf_error_sys(err, CF_E_IO, "meta: sync directory of %s",
+		    path);
+out:
+	if (dfd != -1)
+		(void)close(dfd);
 	(void)close(fd);
-	return CF_OK;
+	/* An empty file is a valid new database: keeping it on failure
+	 * is harmless. */
+	cf_free(dir);
+	return rc;
 }
 
 cf_err

@@ -1316,7 +1316,7 @@ count_dir(const char *path)
 	d = opendir(path);
 	if (d == NULL)
 		return 0;
-	while ((de = readdir(d)) != NULL)
+	for (de = readdir(d); de != NULL; de = readdir(d))
 		if (de->d_name[0] != '.')
 			n++;
 	closedir(d);
@@ -1344,7 +1344,7 @@ count_blobs(void)
 	path_in(p, sizeof(p), "blobs");
 	d = opendir(p);
 	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de != NULL; de = readdir(d)) {
 		if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
 			continue;
 		(void)snprintf(s, sizeof(s), "%s/%s", p, de->d_name);
