@@ -75,7 +75,7 @@ static cf_err
 seek_after(int fd, off_t end, uint64_t after, off_t *out,
     struct cf_error *err)
 {
-	off_t		lo = 0, hi = end, mid, s;
+	off_t		lo = 0, hi = end, mid, s = 0;
 	uint64_t	q;
 	cf_err		rc;
 
