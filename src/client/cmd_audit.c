@@ -65,7 +65,7 @@ print_record(const json_t *r)
 	cf_cli_sanitize(cf_cli_jstr(r, "reasons", ""), reas, sizeof(reas));
 	cf_cli_sanitize(cf_cli_jstr(r, "result", "-"), result,
 	    sizeof(result));
-	(void)printf("%6lld %s %-12s %-15s %-16s %-5s %3lld %-14s %s%s%s\n",
+	(void)printf("%6lld %s %-12s %-15s %-16s %-5s %3lld %-16s %s%s%s\n",
 	    (long long)json_integer_value(json_object_get(r, "seq")), t, p,
 	    src, act, dec, (long long)json_integer_value(json_object_get(r,
 	    "status")), result, res, reas[0] != '\0' ? "  by " : "", reas);

@@ -261,7 +261,7 @@ cf_cmd_get(int argc, char **argv)
 	struct cf_buf		 url;
 	const char		*vid = NULL, *name = NULL;
 	char			**ops, *ns = NULL, *key = NULL;
-	char			 dir[CF_CLI_PATH_MAX], sz[32];
+	char			 dir[CF_CLI_PATH_MAX], sz[32], sk[1100];
 	int			 nops, ex, dfd = -1;
 	bool			 to_stdout;
 	cf_err			 rc;
@@ -308,9 +308,10 @@ cf_cmd_get(int argc, char **argv)
 		info_json(&info, ns, key, ops[1]);
 	else if (!o.quiet) {
 		cf_cli_fmt_size((uint64_t)info.size, sz, sizeof(sz));
-		(void)printf("downloaded %s/%s -> %s/%s  version %s  %s  "
-		    "sha256 verified\n", ns, key, dir, name, info.version_id,
-		    sz);
+		cf_cli_sanitize(key, sk, sizeof(sk));
+		(void)printf("downloaded %s/%s -> %s%s%s  version %s  %s  "
+		    "sha256 verified\n", ns, sk, dir, dir[strlen(dir) - 1] ==
+		    '/' ? "" : "/", name, info.version_id, sz);
 	}
 out:
 	ex = cf_cli_finish(&s, rc, &err);

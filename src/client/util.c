@@ -355,6 +355,24 @@ cf_cli_sanitize(const char *s, char *out, size_t outsz)
 	out[i] = '\0';
 }
 
+static const char *
+status_text(long status)
+{
+	switch (status) {
+	case 400: return "bad request";
+	case 401: return "not authenticated (missing, unknown, expired or "
+	    "revoked token)";
+	case 403: return "access denied";
+	case 404: return "not found";
+	case 405: return "method not allowed";
+	case 409: return "conflict";
+	case 413: return "too large";
+	case 416: return "range not satisfiable";
+	case 503: return "server unavailable";
+	default: return status >= 500 ? "server error" : "request failed";
+	}
+}
+
 void
 cf_cli_error_body(long status, const void *body, size_t len,
     const char *reqid, char *msg, size_t msgsz)
@@ -378,7 +396,8 @@ cf_cli_error_body(long status, const void *body, size_t len,
 		rid = reqid;
 	cf_cli_sanitize(m != NULL && *m != '\0' ? m : "", sm, sizeof(sm));
 	if (sm[0] == '\0')
-		(void)snprintf(sm, sizeof(sm), "HTTP %ld", status);
+		(void)snprintf(sm, sizeof(sm), "HTTP %ld %s", status,
+		    status_text(status));
 	cf_cli_sanitize(code != NULL ? code : "", sc, sizeof(sc));
 	if (sc[0] == '\0')
 		(void)snprintf(sc, sizeof(sc), "%ld", status);

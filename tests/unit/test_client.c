@@ -498,9 +498,9 @@ test_client_error_body(void **state)
 	/* Not JSON: status text, request id from the header. */
 	cf_cli_error_body(502, "<html>bad gateway</html>", 24, "r9", msg,
 	    sizeof(msg));
-	assert_string_equal(msg, "HTTP 502 (502, request r9)");
+	assert_string_equal(msg, "HTTP 502 server error (502, request r9)");
 	cf_cli_error_body(500, NULL, 0, NULL, msg, sizeof(msg));
-	assert_string_equal(msg, "HTTP 500 (500)");
+	assert_string_equal(msg, "HTTP 500 server error (500)");
 	/* JSON without the id: the header's. */
 	b = "{\"error\":{\"code\":\"access_denied\",\"message\":\"denied\"}}";
 	cf_cli_error_body(403, b, strlen(b), "h1", msg, sizeof(msg));
@@ -512,10 +512,10 @@ test_client_error_body(void **state)
 	/* Wrong shapes are tolerated. */
 	b = "{\"error\":\"conflict\"}";
 	cf_cli_error_body(409, b, strlen(b), NULL, msg, sizeof(msg));
-	assert_string_equal(msg, "HTTP 409 (409)");
+	assert_string_equal(msg, "HTTP 409 conflict (409)");
 	b = "{\"error\":{\"code\":5}}";
 	cf_cli_error_body(409, b, strlen(b), NULL, msg, sizeof(msg));
-	assert_string_equal(msg, "HTTP 409 (409)");
+	assert_string_equal(msg, "HTTP 409 conflict (409)");
 }
 
 static void
