@@ -6,12 +6,14 @@
  * checked under injected I/O faults (store_int.h). */
 /* cf-link: cf_store cf_crypto cf_base */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -1711,6 +1713,126 @@ test_store_blob_alloc_failure(void **state)
 	cf_blobstore_close(bs);
 }
 
+
+/* --- SIGKILL: what was acknowledged survives, nothing partial shows --- */
+
+struct ack {
+	int	kind;			/* 0: version put, 1: blob committed */
+	int	seq;
+	char	id[CF_BLOB_ID_LEN + 1];
+};
+
+static void
+crash_child(int fd)
+{
+	struct cf_meta		*m = NULL;
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_writer	*w = NULL;
+	struct cf_version_rec	 v;
+	struct ack		 a;
+	uint8_t			 buf[65536];
+	char			 p[300];
+	int			 i;
+
+	path_in(p, sizeof(p), "meta.db");
+	if (cf_meta_open(p, &m, NULL) != CF_OK ||
+	    cf_blobstore_open(tmpdir, &bs, NULL) != CF_OK)
+		_exit(1);
+	memset(buf, 0xab, sizeof(buf));
+	for (i = 0;; i++) {
+		memset(&a, 0, sizeof(a));
+		if (i % 4 == 0) {
+			/* A blob: the previous one was left in flight. */
+			cf_blob_abort(w);
+			w = NULL;
+			if (cf_blob_create(bs, &w, NULL) != CF_OK ||
+			    cf_blob_write(w, buf, sizeof(buf), NULL) !=
+			    CF_OK || cf_blob_commit(w, a.id, NULL) != CF_OK)
+				_exit(1);
+			w = NULL;
+			a.kind = 1;
+			if (cf_blob_create(bs, &w, NULL) != CF_OK ||
+			    cf_blob_write(w, buf, sizeof(buf), NULL) != CF_OK)
+				_exit(1);
+		}
+		if (a.kind == 0) {
+			mk_version(&v, "ml", "k", false);
+			(void)snprintf(v.version_id, sizeof(v.version_id),
+			    "%032x", i);
+			if (cf_meta_version_put(m, &v, NULL) != CF_OK)
+				_exit(1);
+		}
+		a.seq = i;
+		if (write(fd, &a, sizeof(a)) != (ssize_t)sizeof(a))
+			_exit(1);
+	}
+}
+
+static void
+test_store_crash_sigkill(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_reader	*r = NULL;
+	struct cf_version_rec	 got;
+	struct ack		 a, blobs[64];
+	char			 vid[CF_VERSION_ID_LEN + 1];
+	size_t			 nblobs = 0, i;
+	int			 fds[2], status, last = -1, nacks = 0;
+	pid_t			 pid;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	cf_meta_close(m);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		crash_child(fds[1]);
+		_exit(1);
+	}
+	close(fds[1]);
+	/* Kill it mid-stream, then drain what it acknowledged. */
+	for (;;) {
+		if (nacks == 40)
+			assert_int_equal(kill(pid, SIGKILL), 0);
+		if (read(fds[0], &a, sizeof(a)) != (ssize_t)sizeof(a))
+			break;
+		nacks++;
+		last = a.seq;
+		if (a.kind == 1 && nblobs < 64)
+			blobs[nblobs++] = a;
+	}
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_true(last >= 39);
+
+	/* Every acknowledged version is there. */
+	m = meta_open();
+	for (i = 0; i <= (size_t)last; i++) {
+		if (i % 4 == 0)
+			continue;
+		(void)snprintf(vid, sizeof(vid), "%032zx", i);
+		assert_int_equal(cf_meta_version_get(m, "ml", "k", vid, &got,
+		    NULL), CF_OK);
+	}
+	cf_meta_close(m);
+	/* Every acknowledged blob is whole; any upload in flight is gone. */
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	assert_int_equal(count_tmp(), 0);
+	assert_true(nblobs >= 10);
+	for (i = 0; i < nblobs; i++) {
+		assert_int_equal(cf_blob_open(bs, blobs[i].id, &r, NULL),
+		    CF_OK);
+		assert_int_equal(cf_blob_size(r), 65536);
+		cf_blob_close(r);
+	}
+	cf_blobstore_close(bs);
+}
+
 int
 main(void)
 {
@@ -1748,6 +1870,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_blob_faults,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_alloc_failure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_crash_sigkill,
 		    setup, teardown),
 	};
 
