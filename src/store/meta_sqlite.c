@@ -35,7 +35,7 @@
 #include "store/meta.h"
 #include "store/store_int.h"
 
-#define POOL_MAX	16		/* connections, at most */
+#define POOL_MAX	16		/* connections kept (more only if nested) */
 #define BUSY_MS		10000		/* wait this long for the write lock */
 #define KEY_MAX		(CF_OBJKEY_MAX - 1)	/* 1024 bytes */
 
@@ -361,6 +361,10 @@ stmt_done(sqlite3_stmt *st)
 	(void)sqlite3_clear_bindings(st);
 }
 
+/* Connections this thread holds: a callback that calls the store again
+ * must not wait for a connection that only its own caller can return. */
+static _Thread_local unsigned int held;
+
 static cf_err
 pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 {
@@ -368,13 +372,14 @@ pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 	cf_err		 rc;
 
 	(void)pthread_mutex_lock(&m->mu);
-	while (m->idle == NULL && m->nopen >= POOL_MAX)
+	while (m->idle == NULL && m->nopen >= POOL_MAX && held == 0)
 		(void)pthread_cond_wait(&m->cv, &m->mu);
 	if (m->idle != NULL) {
 		c = m->idle;
 		m->idle = c->next;
 		c->next = NULL;
 		(void)pthread_mutex_unlock(&m->mu);
+		held++;
 		*out = c;
 		return CF_OK;
 	}
@@ -389,6 +394,7 @@ pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 		(void)pthread_mutex_unlock(&m->mu);
 		return rc;
 	}
+	held++;
 	*out = c;
 	return CF_OK;
 }
@@ -402,7 +408,15 @@ pool_put(struct cf_meta *m, struct conn *c)
 	 * next user of the connection. */
 	if (sqlite3_get_autocommit(c->db) == 0)
 		(void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	held--;
 	(void)pthread_mutex_lock(&m->mu);
+	if (m->nopen > POOL_MAX) {
+		/* An overflow connection opened for a nested call. */
+		m->nopen--;
+		(void)pthread_mutex_unlock(&m->mu);
+		conn_close(c);
+		return;
+	}
 	c->next = m->idle;
 	m->idle = c;
 	(void)pthread_cond_signal(&m->cv);

@@ -1191,6 +1191,45 @@ test_store_meta_concurrency(void **state)
 	free(l);
 }
 
+
+/* Callbacks may call the store again, deeper than the pool is wide. */
+struct nest {
+	struct cf_meta	*m;
+	int		 depth, max;
+};
+
+static cf_err
+nest_cb(void *arg, const struct cf_ns_rec *ns, struct cf_error *err)
+{
+	struct nest		*n = arg;
+	struct cf_ns_rec	 got;
+	cf_err			 rc;
+
+	if (n->depth == n->max)
+		return cf_meta_ns_get(n->m, ns->name, &got, err);
+	n->depth++;
+	rc = cf_meta_ns_list(n->m, nest_cb, n, err);
+	n->depth--;
+	return rc;
+}
+
+static void
+test_store_meta_nested_callbacks(void **state)
+{
+	struct cf_meta	*m;
+	struct nest	 n;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	n.m = m;
+	n.depth = 0;
+	n.max = 24;
+	assert_int_equal(cf_meta_ns_list(m, nest_cb, &n, NULL), CF_OK);
+	assert_int_equal(cf_meta_test_conn_count(m), 16);
+	cf_meta_close(m);
+}
+
 /* --- persistence, schema, open failures --- */
 
 static void
@@ -1853,6 +1892,8 @@ main(void)
 		    test_store_meta_list_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_concurrency,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_nested_callbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_reopen,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
