@@ -1,0 +1,414 @@
+"""The coffer CLI against a real server: every command, --json, exit
+codes, config file handling and safe directory pulls."""
+
+import concurrent.futures
+import filecmp
+import json
+import os
+import stat
+
+import pytest
+import requests
+
+from conftest import (EXIT_AUTH, EXIT_CONFLICT, EXIT_DENIED, EXIT_INPUT,
+                      EXIT_NETWORK, EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, Cli,
+                      obj_path, sha256)
+
+NS = "cli-e2e"
+
+
+@pytest.fixture(scope="module")
+def ns(server):
+    server.mkns(NS)
+    return NS
+
+
+def ok(p):
+    """Success: exit 0 and, stderr not being a terminal, no progress bar
+    or chatter on stderr."""
+    assert p.returncode == EXIT_OK, (p.returncode, p.stdout, p.stderr)
+    assert p.stderr in ("", b""), ("stderr not empty on success", p.stderr)
+    return p
+
+
+# ---- login and config ----
+
+def test_login_writes_private_config(server, tmp_path):
+    cli = Cli(server, tmp_path / "home")
+    tokfile = tmp_path / "tok"
+    tokfile.write_text(server.admin_token + "\n")
+    p = cli("login", "--server", server.url, "--token-file", str(tokfile),
+            "--ca-cert", server.ca, with_server=False)
+    assert p.returncode == 0, p.stderr
+    cfg = tmp_path / "home" / ".config" / "coffer" / "config.json"
+    assert cfg.exists()
+    assert stat.S_IMODE(os.stat(cfg).st_mode) == 0o600
+    j = json.loads(cfg.read_text())
+    assert server.admin_token in json.dumps(j)
+    # Later commands need nothing but the config file.
+    p = ok(cli("whoami", "--json", with_server=False))
+    assert json.loads(p.stdout)["principal"] == "admin"
+    # The real user config was not touched.
+    assert not (tmp_path / "home" / "coffer").exists()
+
+
+def test_login_with_bad_token_saves_nothing(server, tmp_path):
+    cli = Cli(server, tmp_path / "home")
+    tokfile = tmp_path / "tok"
+    tokfile.write_text("cft_not_a_real_token\n")
+    p = cli("login", "--server", server.url, "--token-file", str(tokfile),
+            "--ca-cert", server.ca, with_server=False)
+    assert p.returncode == EXIT_AUTH, (p.returncode, p.stderr)
+    cfg = tmp_path / "home" / ".config" / "coffer" / "config.json"
+    assert not cfg.exists()
+
+
+def test_login_without_ca_fails_tls(server, tmp_path):
+    cli = Cli(server, tmp_path / "home")
+    tokfile = tmp_path / "tok"
+    tokfile.write_text(server.admin_token)
+    p = cli("login", "--server", server.url, "--token-file", str(tokfile),
+            with_server=False)
+    assert p.returncode == EXIT_NETWORK, (p.returncode, p.stderr)
+
+
+def test_no_config_is_usage_error(server, tmp_path):
+    cli = Cli(server, tmp_path / "home")
+    p = cli("ls", NS, with_server=False)
+    assert p.returncode not in (0,)
+    assert "login" in p.stderr
+
+
+def test_unreachable_server_exit_code(server, tmp_path):
+    cli = Cli(server, tmp_path / "home")
+    p = cli("whoami", env={"COFFER_SERVER": "https://127.0.0.1:1"})
+    assert p.returncode == EXIT_NETWORK
+
+
+def test_unknown_command_and_option(cli):
+    assert cli("frobnicate").returncode == EXIT_USAGE
+    assert cli("ls", "--no-such-flag", NS).returncode == EXIT_USAGE
+    p = cli("put", "--help")
+    assert p.returncode == 0 and "usage" in p.stdout
+
+
+# ---- namespaces ----
+
+def test_ns_create_ls_rm(server, cli, uniq):
+    name = uniq("clins")
+    ok(cli("ns", "create", name, "--env", "staging"))
+    assert server.get("/v1/ns/" + name).json()["env"] == "staging"
+    p = ok(cli("ns", "ls"))
+    assert name in p.stdout
+    j = json.loads(ok(cli("ns", "ls", "--json")).stdout)
+    names = [n["name"] for n in
+             (j["namespaces"] if isinstance(j, dict) else j)]
+    assert name in names
+    assert cli("ns", "create", name).returncode == EXIT_CONFLICT
+    ok(cli("put", name + "/k", "-", input="x"))
+    assert cli("ns", "rm", name).returncode == EXIT_CONFLICT
+    ok(cli("rm", name + "/k"))
+    ok(cli("ns", "rm", name))
+    assert server.get("/v1/ns/" + name).status_code == 404
+    assert cli("ns", "rm", name).returncode == EXIT_NOTFOUND
+    assert cli("ns", "create", "AB").returncode == EXIT_INPUT
+
+
+def test_ns_create_json(cli, uniq):
+    name = uniq("clijs")
+    j = json.loads(ok(cli("ns", "create", name, "--json")).stdout)
+    assert j["name"] == name and j["env"] == "dev"
+
+
+# ---- objects ----
+
+def test_put_get_file_and_stdout(server, cli, ns, tmp_path):
+    src = tmp_path / "model.bin"
+    data = os.urandom(300 * 1024)
+    src.write_bytes(data)
+    ok(cli("put", NS + "/models/m.bin", src, "--content-type",
+           "application/x-model", "--meta", "stage=prod"))
+    r = server.get_obj(NS, "models/m.bin")
+    assert r.content == data
+    assert r.headers["Content-Type"] == "application/x-model"
+    assert r.headers["X-Coffer-Meta-Stage"] == "prod"
+    out = tmp_path / "out.bin"
+    ok(cli("get", NS + "/models/m.bin", out))
+    assert out.read_bytes() == data
+    p = cli("get", NS + "/models/m.bin", text=False)
+    ok(p)
+    assert p.stdout == data
+    p = cli("get", NS + "/models/m.bin", "-", text=False)
+    assert p.returncode == 0 and p.stdout == data
+    # Into a directory: the last path component is the name.
+    d = tmp_path / "dir"
+    d.mkdir()
+    ok(cli("get", NS + "/models/m.bin", d))
+    assert (d / "m.bin").read_bytes() == data
+
+
+def test_put_from_stdin_and_json(server, cli, ns):
+    p = ok(cli("put", NS + "/stdin/k", "-", "--json", input="from stdin"))
+    v = json.loads(p.stdout)
+    assert v["size"] == 10 and v["sha256"] == sha256(b"from stdin")
+    assert server.get_obj(NS, "stdin/k").content == b"from stdin"
+
+
+def test_head_versions_rm_and_get_version(server, cli, ns, tmp_path):
+    ok(cli("put", NS + "/hv/k", "-", input="one"))
+    ok(cli("put", NS + "/hv/k", "-", input="two!"))
+    j = json.loads(ok(cli("head", NS + "/hv/k", "--json")).stdout)
+    assert j["size"] == 4 and j["sha256"] == sha256(b"two!")
+    p = ok(cli("head", NS + "/hv/k"))
+    assert sha256(b"two!") in p.stdout
+    vs = json.loads(ok(cli("versions", NS + "/hv/k", "--json")).stdout)
+    vs = vs["versions"] if isinstance(vs, dict) else vs
+    assert [v["size"] for v in vs] == [4, 3]
+    p = ok(cli("versions", NS + "/hv/k"))
+    assert vs[0]["version_id"] in p.stdout and vs[1]["version_id"] in \
+        p.stdout
+    ok(cli("rm", NS + "/hv/k"))
+    assert cli("get", NS + "/hv/k", tmp_path / "x").returncode == \
+        EXIT_NOTFOUND
+    assert not (tmp_path / "x").exists()
+    assert cli("head", NS + "/hv/k").returncode == EXIT_NOTFOUND
+    p = ok(cli("get", NS + "/hv/k", "--version", vs[1]["version_id"]))
+    assert p.stdout == "one"
+    vs2 = json.loads(ok(cli("versions", NS + "/hv/k", "--json")).stdout)
+    vs2 = vs2["versions"] if isinstance(vs2, dict) else vs2
+    assert vs2[0]["delete_marker"] is True and len(vs2) == 3
+
+
+def test_ls(server, cli, ns):
+    for k in ("ls/a/1", "ls/a/2", "ls/b", "ls/c/d/e"):
+        assert server.put_obj(NS, k, b"z").status_code == 201
+    p = ok(cli("ls", NS + "/ls/"))
+    lines = p.stdout.splitlines()
+    assert any("a/" in l and "PRE" in l for l in lines), p.stdout
+    assert any(l.rstrip().endswith("ls/b") or l.rstrip().endswith(" b")
+               for l in lines), p.stdout
+    assert "ls/a/1" not in p.stdout
+    p = ok(cli("ls", NS + "/ls/", "--recursive"))
+    for k in ("ls/a/1", "ls/a/2", "ls/b", "ls/c/d/e"):
+        assert k in p.stdout
+    j = json.loads(ok(cli("ls", NS + "/ls/", "--recursive",
+                          "--json")).stdout)
+    assert sorted(o["key"] for o in j["objects"]) == \
+        ["ls/a/1", "ls/a/2", "ls/b", "ls/c/d/e"]
+    j = json.loads(ok(cli("ls", NS + "/ls/", "--json")).stdout)
+    assert sorted(j["prefixes"]) == ["ls/a/", "ls/c/"]
+
+
+def test_ls_follows_pagination(server, cli):
+    name = "cli-many"
+    server.mkns(name)
+    # The server pages at 1000 at most: 1003 keys need two pages.
+    keys = ["k%04d" % i for i in range(1003)]
+
+    def put_some(ks):
+        with requests.Session() as sess:
+            for k in ks:
+                r = sess.put(server.url + obj_path(name, k), data=b"",
+                             verify=server.ca, timeout=60, headers={
+                                 "Authorization": "Bearer " +
+                                 server.admin_token})
+                assert r.status_code == 201, r.text
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        for f in [ex.submit(put_some, keys[i::16]) for i in range(16)]:
+            f.result()
+    j = json.loads(ok(cli("ls", name, "--recursive", "--json")).stdout)
+    assert [o["key"] for o in j["objects"]] == keys
+
+
+def test_strange_key_via_cli(server, cli, ns, tmp_path):
+    key = "sp ace/\u00fcml?#%/x"
+    ok(cli("put", NS + "/" + key, "-", input="strange"))
+    assert server.get_obj(NS, key).content == b"strange"
+    p = ok(cli("get", NS + "/" + key))
+    assert p.stdout == "strange"
+
+
+def make_tree(root):
+    files = {
+        "config.json": b'{"layers": 12}',
+        "weights/part-0.bin": os.urandom(200 * 1024),
+        "weights/part-1.bin": os.urandom(70 * 1024),
+        "weights/deep/er/nested.txt": b"nested\n",
+        "tokenizer/vocab.txt": b"a\nb\nc\n",
+        "empty.txt": b"",
+        "sp ace/\u00fcn\u00efc\u00f6d\u00e9.txt": b"unicode name",
+    }
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    return files
+
+
+def compare_trees(a, b):
+    cmp = filecmp.dircmp(a, b)
+
+    def walk(c):
+        assert c.left_only == [] and c.right_only == [], \
+            (c.left, c.left_only, c.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(c.left, c.right,
+                                               c.common_files, shallow=False)
+        assert mismatch == [] and errors == [], (mismatch, errors)
+        for sub in c.subdirs.values():
+            walk(sub)
+    walk(cmp)
+
+
+def test_push_pull_tree(server, cli, ns, tmp_path):
+    src = tmp_path / "model"
+    files = make_tree(src)
+    ok(cli("push", NS + "/models/churn", src))
+    for rel, data in files.items():
+        r = server.get_obj(NS, "models/churn/" + rel)
+        assert r.status_code == 200, rel
+        assert r.content == data, rel
+    dst = tmp_path / "pulled"
+    ok(cli("pull", NS + "/models/churn", dst))
+    compare_trees(src, dst)
+    # Pull into an existing directory again: same result.
+    ok(cli("pull", NS + "/models/churn/", dst))
+    compare_trees(src, dst)
+    j = ok(cli("push", NS + "/models/churn2", src, "--json"))
+    json.loads(j.stdout.splitlines()[-1] if j.stdout.strip() else "{}")
+
+
+def test_pull_refuses_escaping_keys(server, cli, ns, tmp_path):
+    for k in ("m/good.txt", "m/../../evil", "m/sub/../../../evil2",
+              "m//abs", "m/./dot"):
+        assert server.put_obj(NS, k, b"payload " + k.encode()) \
+            .status_code == 201
+    work = tmp_path / "w"
+    work.mkdir()
+    dst = work / "a" / "b"
+    p = cli("pull", NS + "/m", dst, cwd=work)
+    assert p.returncode == EXIT_INPUT, (p.returncode, p.stdout, p.stderr)
+    assert (dst / "good.txt").read_bytes() == b"payload m/good.txt"
+    # Nothing was written anywhere outside dst.
+    for root, dirs, fs in os.walk(tmp_path):
+        for f in fs:
+            full = os.path.join(root, f)
+            if full.startswith(str(dst) + os.sep):
+                continue
+            assert "evil" not in f, full
+            with open(full, "rb") as fh:
+                assert b"payload m/" not in fh.read(), full
+    assert not os.path.exists("/evil") and not os.path.exists("/evil2")
+    assert p.stderr.strip()
+
+
+def test_pull_does_not_follow_symlink(server, cli, ns, tmp_path):
+    assert server.put_obj(NS, "sl/target", b"new").status_code == 201
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep me")
+    os.symlink(victim, dst / "target")
+    p = cli("pull", NS + "/sl", dst)
+    assert victim.read_bytes() == b"keep me"
+    assert p.returncode != 0 or not os.path.islink(dst / "target") or \
+        victim.read_bytes() == b"keep me"
+
+
+# ---- identities and access ----
+
+def test_principal_token_grant_revoke(server, cli, ns, uniq, tmp_path):
+    name = uniq("clip")
+    ok(cli("principal", "create", name))
+    j = json.loads(ok(cli("principal", "ls", "--json")).stdout)
+    lst = j["principals"] if isinstance(j, dict) else j
+    assert name in [x["name"] for x in lst]
+    assert name in ok(cli("principal", "ls")).stdout
+    svc = uniq("clisvc")
+    j = json.loads(ok(cli("principal", "create", svc, "--service",
+                          "--json")).stdout)
+    assert j["kind"] == "service"
+
+    p = cli("token", "create", name, "--expires", "1h",
+            "--description", "laptop")
+    assert p.returncode == 0, p.stderr
+    # stdout is the secret alone (scriptable); the notice goes to stderr.
+    tok = p.stdout.strip()
+    assert tok.startswith("cft_")
+    j = json.loads(ok(cli("token", "create", name, "--json")).stdout)
+    tok2, tok2_id = j["token"], j["id"]
+    j = json.loads(ok(cli("token", "ls", "--principal", name,
+                          "--json")).stdout)
+    toks = j["tokens"] if isinstance(j, dict) else j
+    assert len(toks) == 2
+    assert tok not in json.dumps(j) and tok2 not in json.dumps(j)
+    assert any(t["description"] == "laptop" for t in toks)
+
+    # No rights yet.
+    assert cli("get", NS + "/stdin/k", token=tok).returncode == EXIT_DENIED
+    ok(cli("grant", "reader", name, "--ns", NS))
+    p = ok(cli("get", NS + "/stdin/k", token=tok))
+    assert p.stdout == "from stdin"
+    p = cli("put", NS + "/ro/k", "-", input="x", token=tok)
+    assert p.returncode == EXIT_DENIED
+    assert p.stderr.strip()
+    j = json.loads(ok(cli("whoami", "--json", token=tok)).stdout)
+    assert {"role": "reader", "ns": NS} in j["bindings"]
+    ok(cli("revoke", "reader", name, "--ns", NS))
+    assert cli("get", NS + "/stdin/k", token=tok).returncode == EXIT_DENIED
+    assert cli("revoke", "reader", name, "--ns", NS).returncode == \
+        EXIT_NOTFOUND
+
+    # A principal lists and revokes its own tokens.
+    j = json.loads(ok(cli("token", "ls", "--json", token=tok)).stdout)
+    toks = j["tokens"] if isinstance(j, dict) else j
+    assert {t["principal"] for t in toks} == {name}
+    ok(cli("token", "revoke", tok2_id, token=tok))
+    assert cli("whoami", token=tok2).returncode == EXIT_AUTH
+    assert cli("token", "revoke", "0" * 16).returncode == EXIT_NOTFOUND
+
+
+def test_exit_codes(server, cli, ns, tmp_path):
+    nobody = server.user("cli-nobody")
+    assert cli("ls", NS, token="cft_garbage").returncode == EXIT_AUTH
+    assert cli("ls", NS, token=nobody).returncode == EXIT_DENIED
+    assert cli("get", NS + "/no/such/key").returncode == EXIT_NOTFOUND
+    assert cli("ls", "no-such-ns-cli").returncode == EXIT_NOTFOUND
+    assert cli("principal", "create", "cli-nobody").returncode == \
+        EXIT_CONFLICT
+    assert cli("principal", "ls", token=nobody).returncode == EXIT_DENIED
+    p = cli("put", NS + "/k", tmp_path / "does-not-exist")
+    assert p.returncode != 0 and p.stderr.strip()
+    # The failing commands print one error line each on stderr.
+    p = cli("get", NS + "/no/such/key")
+    assert p.stdout == "" and "no_such_key" in p.stderr
+
+
+def test_json_outputs_parse(server, cli, ns):
+    server.put_obj(NS, "j/k", b"json")
+    for args in (["whoami", "--json"], ["ns", "ls", "--json"],
+                 ["ls", NS, "--json"], ["head", NS + "/j/k", "--json"],
+                 ["versions", NS + "/j/k", "--json"],
+                 ["principal", "ls", "--json"], ["token", "ls", "--json"],
+                 ["rm", NS + "/j/k", "--json"]):
+        p = ok(cli(*args))
+        json.loads(p.stdout)
+    p = ok(cli("audit", "tail", "-n", "3", "--json"))
+    for line in p.stdout.splitlines():
+        json.loads(line)
+
+
+def test_large_transfer_quiet_stderr(server, cli, ns, tmp_path):
+    src = tmp_path / "big"
+    data = os.urandom(8 << 20)
+    src.write_bytes(data)
+    ok(cli("put", NS + "/big/8m", src))
+    out = tmp_path / "big.out"
+    ok(cli("get", NS + "/big/8m", out))
+    assert out.read_bytes() == data
+
+
+def test_cli_requests_are_audited(server, cli, ns):
+    before = server.audit_count()
+    ok(cli("whoami"))
+    recs = server.audit_records()[before:]
+    assert [r["action"] for r in recs] == ["whoami"]
