@@ -315,15 +315,19 @@ cf_err	cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
 cf_err	cf_cli_sha256_fd(int fd, char hex[65], struct cf_error *err);
 
 /* Upload the file at path (or stdin for "-") to ns/key; prints nothing.
+ * A regular file is hashed first and its digest sent as X-Coffer-SHA256
+ * (the server refuses a mismatch), unless one_pass: then, as for pipes,
+ * it is hashed while sent and compared with the server's digest after.
  * *out (may be NULL) receives the version record. */
 cf_err	cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
 	    const char *path, const char *ctype, const char *const *meta,
-	    json_t **out, struct cf_error *err);
+	    bool one_pass, json_t **out, struct cf_error *err);
 
 /* As cf_cli_put_file for an open fd (name is for messages). */
 cf_err	cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key,
 	    int fd, const char *name, const char *ctype,
-	    const char *const *meta, json_t **out, struct cf_error *err);
+	    const char *const *meta, bool one_pass, json_t **out,
+	    struct cf_error *err);
 
 /* Download ns/key (?version=vid when vid != NULL) into name inside the
  * directory dirfd, through a temporary file that is renamed only once the

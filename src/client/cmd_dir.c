@@ -51,12 +51,12 @@ dir_prefix(const char *p, char **out, struct cf_error *err)
 /* ---- push ---- */
 
 static const char push_usage[] =
-    "usage: coffer push NS/PREFIX DIR [--json] [--quiet]\n"
+    "usage: coffer push NS/PREFIX DIR [--one-pass] [--json] [--quiet]\n"
     "\n"
     "Upload every regular file below DIR to NS as PREFIX/relative/path\n"
     "(a model folder, say).  Symlinks and special files are skipped with a\n"
     "warning.  Each file's SHA-256 is sent with it and checked by the\n"
-    "server.  Stops at the first failure.\n";
+    "server (--one-pass: as for coffer put).  Stops at the first failure.\n";
 
 struct push_ctx {
 	struct cf_http		*h;
@@ -66,6 +66,7 @@ struct push_ctx {
 	const char		*root;
 	json_t			*done;		/* version records (--json) */
 	json_t			*skipped;
+	bool			 one_pass;
 	uint64_t		 files;
 	uint64_t		 bytes;
 };
@@ -165,8 +166,8 @@ push_file(struct push_ctx *c, int dfd, const char *name, const char *rel,
 		    rel);
 		goto out;
 	}
-	rc = cf_cli_put_fd(c->h, c->ns, key.data, fd, rel, NULL, NULL, &v,
-	    err);
+	rc = cf_cli_put_fd(c->h, c->ns, key.data, fd, rel, NULL, NULL,
+	    c->one_pass, &v, err);
 	if (rc != CF_OK)
 		goto out;
 	c->files++;
@@ -257,11 +258,24 @@ out:
 	return rc;
 }
 
+static bool
+push_opt(void *arg, int ch, char *optarg)
+{
+	bool	*one_pass = arg;
+
+	(void)optarg;
+	if (ch != '1')
+		return false;
+	*one_pass = true;
+	return true;
+}
+
 int
 cf_cmd_push(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
+		{ "one-pass", no_argument, NULL, '1' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
@@ -276,7 +290,7 @@ cf_cmd_push(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	ex = cf_cli_parse(argc, argv, push_usage, CF_CLI_COMMON_SHORTOPTS, lo,
-	    NULL, NULL, 2, 2, &o, &ops, &nops);
+	    push_opt, &c.one_pass, 2, 2, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
 	c.done = json_array();

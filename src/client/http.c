@@ -269,7 +269,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	struct cf_obj_info	*info = h->info;
 	size_t			 len = size * nitems, nl, vl;
 	const char		*colon, *v;
-	char			 num[24], mname[128];
+	char			 num[24], mname[128], *p;
 	uint64_t		 cl;
 	json_t			*s;
 
@@ -312,7 +312,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	else if (nl > 14 && nl - 14 < sizeof(mname) &&
 	    strncasecmp(buf, "X-Coffer-Meta-", 14) == 0) {
 		set_field(mname, sizeof(mname), buf + 14, nl - 14);
-		for (char *p = mname; *p != '\0'; p++)
+		for (p = mname; *p != '\0'; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 		if (info->meta == NULL)

@@ -70,7 +70,7 @@ out:
 cf_err
 cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
     const char *name, const char *ctype, const char *const *meta,
-    json_t **out, struct cf_error *err)
+    bool one_pass, json_t **out, struct cf_error *err)
 {
 	struct cf_buf	 url;
 	struct stat	 st;
@@ -90,7 +90,7 @@ cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
 	rc = cf_cli_obj_path(&url, ns, "objects", key, err);
 	if (rc != CF_OK)
 		goto out;
-	if (S_ISREG(st.st_mode)) {
+	if (S_ISREG(st.st_mode) && !one_pass) {
 		rc = cf_cli_sha256_fd(fd, hex, err);
 		if (rc != CF_OK)
 			goto out;
@@ -100,8 +100,9 @@ cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
 		rc = cf_http_put_fd(h, url.data, fd, (int64_t)st.st_size, hex,
 		    ctype, meta, key, out, err);
 	} else
-		rc = cf_http_put_fd(h, url.data, fd, -1, NULL, ctype, meta,
-		    key, out, err);
+		rc = cf_http_put_fd(h, url.data, fd, S_ISREG(st.st_mode) ?
+		    (int64_t)st.st_size : -1, NULL, ctype, meta, key, out,
+		    err);
 out:
 	cf_buf_free(&url);
 	return rc;
@@ -110,19 +111,20 @@ out:
 cf_err
 cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
     const char *path, const char *ctype, const char *const *meta,
-    json_t **out, struct cf_error *err)
+    bool one_pass, json_t **out, struct cf_error *err)
 {
 	int	fd;
 	cf_err	rc;
 
 	if (strcmp(path, "-") == 0)
 		return cf_cli_put_fd(h, ns, key, STDIN_FILENO, "stdin", ctype,
-		    meta, out, err);
+		    meta, one_pass, out, err);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1)
 		return cf_error_sys(err, errno == ENOENT ? CF_E_NOTFOUND :
 		    CF_E_IO, "cannot open %s", path);
-	rc = cf_cli_put_fd(h, ns, key, fd, path, ctype, meta, out, err);
+	rc = cf_cli_put_fd(h, ns, key, fd, path, ctype, meta, one_pass, out,
+	    err);
 	(void)close(fd);
 	return rc;
 }
