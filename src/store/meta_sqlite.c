@@ -1511,8 +1511,16 @@ cf_meta_object_list(struct cf_meta *m, const char *ns, const char *prefix,
 		}
 		key = sqlite3_column_blob(st, 2);
 		klen = (size_t)sqlite3_column_bytes(st, 2);
-		if (key == NULL)
+		if (key == NULL) {
+			key = (const uint8_t *)"";	/* empty BLOB */
 			klen = 0;
+		}
+		/* SEC: a tampered database must not overflow last[]. */
+		if (klen > KEY_MAX) {
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "meta: stored key of %zu bytes", klen);
+			goto out;
+		}
 		if (klen < plen || memcmp(key, prefix, plen) != 0)
 			break;			/* past the prefix range */
 		d = NULL;

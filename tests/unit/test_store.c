@@ -1310,6 +1310,33 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(cf_meta_open("/nonexistent-dir/x/meta.db", &m, &e),
 	    CF_E_IO);
 	assert_null(m);
+
+	/* A tampered database with an oversize key: refused, not copied. */
+	path_in(path, sizeof(path), "tamper.db");
+	assert_int_equal(cf_meta_open(path, &m, NULL), CF_OK);
+	{
+		struct cf_ns_rec	ns = { .name = "ml", .env = "dev" };
+
+		assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
+	}
+	(void)put_version(m, "ml", "k", false);
+	cf_meta_close(m);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE live SET key ="
+	    " randomblob(3000); UPDATE versions SET key = randomblob(3000);",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(cf_meta_open(path, &m, NULL), CF_OK);
+	{
+		bool	trunc;
+		char	next[CF_OBJKEY_MAX];
+
+		assert_int_equal(cf_meta_object_list(m, "ml", "", "/", "", 10,
+		    NULL, NULL, NULL, &trunc, next, NULL), CF_E_INTEGRITY);
+		assert_int_equal(cf_meta_object_list(m, "ml", "", "", "", 10,
+		    NULL, NULL, NULL, &trunc, next, NULL), CF_E_INTEGRITY);
+	}
+	cf_meta_close(m);
 }
 
 static void
