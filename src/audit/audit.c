@@ -33,15 +33,26 @@
 /* Records queued behind a write in flight may take up this much. */
 #define PENDING_MAX	(64u * 1024 * 1024)
 
+/* One commit in flight: its own open file, so that a writeback error is
+ * reported to every flusher (Linux reports it once per open file), and
+ * its batch. */
+struct flusher {
+	int			 fd;		/* audit.log, O_WRONLY|O_APPEND */
+	struct cf_buf		 buf;
+	bool			 busy;
+};
+
 struct cf_audit {
 	int			 dirfd;		/* DIR/audit */
 	int			 fd;		/* audit.log: O_APPEND, flock */
 	struct audit_keys	 keys;
 
 	pthread_mutex_t		 mu;
+	pthread_mutex_t		 wmu;		/* orders write(2)s: mu, wmu */
 	pthread_cond_t		 commit_cv;	/* a group commit ended */
 	pthread_cond_t		 ckpt_cv;	/* wakes the checkpointer */
-	int			 sync_init;	/* how many of the 3 exist */
+	pthread_cond_t		 arrive_cv;	/* a record was queued */
+	int			 sync_init;	/* how many of the 5 exist */
 
 	/* All below under mu. */
 	uint64_t		 last_seq;	/* last sealed */
@@ -49,9 +60,15 @@ struct cf_audit {
 	uint64_t		 durable_seq;	/* last fdatasync'ed */
 	uint8_t			 durable_mac[CF_MAC_LEN];
 	struct cf_buf		 pending;	/* sealed, not yet written */
-	struct cf_buf		 writing;	/* the leader's batch */
 	struct cf_buf		 scratch;	/* one record being sealed */
-	bool			 flushing;	/* a leader is writing */
+	struct flusher		 fl[AUDIT_FLUSHERS_MAX];
+	unsigned		 nfl;		/* flushers in use */
+	unsigned		 busy;		/* commits in flight */
+	uint64_t		 taken_seq;	/* last seq taken by a leader */
+	bool			 gathering;	/* a leader gathers a batch */
+	uint64_t		 last_batch;	/* records in the last commit */
+	uint64_t		 last_commit_ns;
+	uint64_t		 delay_ns;	/* max commit delay */
 	bool			 broken;	/* SEC: sticky, fail closed */
 	char			 broken_msg[CF_ERROR_MSG_LEN];
 
@@ -108,14 +125,8 @@ write_all(int fd, const char *p, size_t n, enum audit_fail fail,
 }
 
 static cf_err
-commit(int fd, const struct cf_buf *b, enum audit_fail fail,
-    struct cf_error *err)
+sync_log(int fd, enum audit_fail fail, struct cf_error *err)
 {
-	cf_err	rc;
-
-	rc = write_all(fd, b->data, b->len, fail, err);
-	if (rc != CF_OK)
-		return rc;
 	/* SEC: after a failed fdatasync Linux may have dropped the dirty
 	 * pages; the caller marks the log broken rather than retry. */
 	if (fail == AUDIT_FAIL_SYNC) {
@@ -125,6 +136,18 @@ commit(int fd, const struct cf_buf *b, enum audit_fail fail,
 	if (fdatasync(fd) == -1)
 		return cf_error_sys(err, CF_E_IO, "fdatasync audit.log");
 	return CF_OK;
+}
+
+static cf_err
+commit(int fd, const struct cf_buf *b, enum audit_fail fail,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = write_all(fd, b->data, b->len, fail, err);
+	if (rc != CF_OK)
+		return rc;
+	return sync_log(fd, fail, err);
 }
 
 /* Atomically replace the checkpoint (tmp, fdatasync, rename, fsync dir). */
@@ -255,6 +278,7 @@ static void
 audit_free(struct cf_audit *a)
 {
 	struct cf_error	e;
+	unsigned	i;
 
 	if (a == NULL)
 		return;
@@ -272,18 +296,26 @@ audit_free(struct cf_audit *a)
 		    a->durable_mac, false, &e) != CF_OK)
 			log_warnx("audit: final checkpoint: %s", e.msg);
 	}
+	if (a->sync_init >= 4)
+		(void)pthread_cond_destroy(&a->arrive_cv);
 	if (a->sync_init >= 3)
 		(void)pthread_cond_destroy(&a->ckpt_cv);
 	if (a->sync_init >= 2)
 		(void)pthread_cond_destroy(&a->commit_cv);
+	if (a->sync_init >= 5)
+		(void)pthread_mutex_destroy(&a->wmu);
 	if (a->sync_init >= 1)
 		(void)pthread_mutex_destroy(&a->mu);
+	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
+		if (a->fl[i].fd != -1)
+			(void)close(a->fl[i].fd);
+		cf_buf_free(&a->fl[i].buf);
+	}
 	if (a->fd != -1)
 		(void)close(a->fd);		/* releases the flock */
 	if (a->dirfd != -1)
 		(void)close(a->dirfd);
 	cf_buf_free(&a->pending);
-	cf_buf_free(&a->writing);
 	cf_buf_free(&a->scratch);
 	cf_audit_keys_free(&a->keys);
 	cf_free(a);
@@ -543,6 +575,27 @@ out:
 	return rc;
 }
 
+/* One open file per flusher, on the very file the writer locked. */
+static cf_err
+open_flushers(struct cf_audit *a, struct cf_error *err)
+{
+	struct stat	st, fst;
+	unsigned	i;
+
+	if (fstat(a->fd, &st) == -1)
+		return cf_error_sys(err, CF_E_IO, "stat audit.log");
+	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
+		a->fl[i].fd = openat(a->dirfd, AUDIT_LOG,
+		    O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		if (a->fl[i].fd == -1 || fstat(a->fl[i].fd, &fst) == -1)
+			return cf_error_sys(err, CF_E_IO, "open audit.log");
+		if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
+			return cf_error_set(err, CF_E_IO,
+			    "audit.log was replaced while opening");
+	}
+	return CF_OK;
+}
+
 static cf_err
 start_sync(struct cf_audit *a, struct cf_error *err)
 {
@@ -559,10 +612,17 @@ start_sync(struct cf_audit *a, struct cf_error *err)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_condattr_init");
 	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	e = pthread_cond_init(&a->ckpt_cv, &ca);
+	if (e == 0) {
+		a->sync_init = 3;
+		e = pthread_cond_init(&a->arrive_cv, &ca);
+	}
 	(void)pthread_condattr_destroy(&ca);
 	if (e != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
-	a->sync_init = 3;
+	a->sync_init = 4;
+	if (pthread_mutex_init(&a->wmu, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_mutex_init");
+	a->sync_init = 5;
 	if (pthread_create(&a->thr, NULL, ckpt_main, a) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_create");
 	a->thr_started = true;
@@ -574,6 +634,7 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
     struct cf_audit **out, struct cf_error *err)
 {
 	struct cf_audit	*a = NULL;
+	unsigned	 i;
 	cf_err		 rc;
 
 	if (dir == NULL || mac_key == NULL || out == NULL)
@@ -584,9 +645,14 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	a->dirfd = -1;
 	a->fd = -1;
 	cf_buf_init(&a->pending, PENDING_MAX);
-	cf_buf_init(&a->writing, PENDING_MAX);
 	cf_buf_init(&a->scratch, AUDIT_LINE_MAX);
+	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
+		a->fl[i].fd = -1;
+		cf_buf_init(&a->fl[i].buf, PENDING_MAX);
+	}
+	a->nfl = AUDIT_FLUSHERS;
 	a->ckpt_interval_ns = AUDIT_CKPT_INTERVAL_MS * 1000000ull;
+	a->delay_ns = AUDIT_COMMIT_DELAY_US * 1000ull;
 	rc = cf_audit_keys_derive(mac_key, &a->keys, err);
 	if (rc != CF_OK)
 		goto out;
@@ -594,6 +660,9 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	if (rc != CF_OK)
 		goto out;
 	rc = open_files(a, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = open_flushers(a, err);
 	if (rc != CF_OK)
 		goto out;
 	rc = start_sync(a, err);
@@ -606,15 +675,46 @@ out:
 	return rc;
 }
 
+/* Commit delay (PostgreSQL's commit_delay, made adaptive): when the last
+ * commit carried more than one record, appenders are running
+ * concurrently, and the ones just released by that commit are about to
+ * append again.  Waiting a little for them (while records keep arriving,
+ * at most delay_ns and half a commit time) roughly doubles the batch of a
+ * saturated log.  A lone appender (last batch 1) never waits.  Called by
+ * the leader with the mutex held and gathering set. */
+static void
+gather(struct cf_audit *a)
+{
+	struct timespec	ts;
+	uint64_t	now, end, max, slice = 60000;
+
+	max = a->delay_ns;
+	if (max > a->last_commit_ns / 2)
+		max = a->last_commit_ns / 2;
+	if (a->last_batch <= 1 || max == 0)
+		return;
+	now = cf_mono_ns();
+	end = now + max;
+	while (!a->broken && now < end) {
+		deadline(now + slice < end ? now + slice : end, &ts);
+		/* Stop once arrivals pause for a slice. */
+		if (pthread_cond_timedwait(&a->arrive_cv, &a->mu, &ts) ==
+		    ETIMEDOUT)
+			break;
+		now = cf_mono_ns();
+	}
+}
+
 cf_err
 cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
     uint64_t *seq, struct cf_error *err)
 {
 	struct cf_audit_rec	 r;
 	struct cf_buf		 body, tmp;
+	struct flusher		*f;
 	struct cf_error		 e;
 	uint8_t			 mac[CF_MAC_LEN], bmac[CF_MAC_LEN];
-	uint64_t		 my, bseq;
+	uint64_t		 my, bseq, t0;
 	enum audit_fail		 fail;
 	cf_err			 rc;
 
@@ -630,9 +730,9 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 		goto out;
 
 	(void)pthread_mutex_lock(&a->mu);
-	/* Bound the queue behind a slow disk: wait for the write in flight
-	 * rather than grow without limit. */
-	while (!a->broken && a->flushing &&
+	/* Bound the queue behind a slow disk: wait for the commits in
+	 * flight rather than grow without limit. */
+	while (!a->broken && a->busy > 0 &&
 	    a->pending.len + body.len + 512 > a->pending.max)
 		(void)pthread_cond_wait(&a->commit_cv, &a->mu);
 	if (a->broken) {
@@ -652,41 +752,65 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 		goto unlock;
 	my = ++a->last_seq;
 	memcpy(a->last_mac, mac, CF_MAC_LEN);
+	if (a->gathering)
+		(void)pthread_cond_signal(&a->arrive_cv);
 
 	/* SEC: do not return before the record is durable. */
 	while (a->durable_seq < my && !a->broken) {
-		if (a->flushing) {
+		if (my <= a->taken_seq || a->gathering || a->busy >= a->nfl) {
 			(void)pthread_cond_wait(&a->commit_cv, &a->mu);
 			continue;
 		}
 		/* Leader: take everything queued so far. */
-		tmp = a->writing;
-		a->writing = a->pending;
+		for (f = &a->fl[0]; f->busy; f++)
+			;
+		f->busy = true;
+		a->busy++;
+		if (a->busy == 1) {
+			a->gathering = true;
+			gather(a);
+			a->gathering = false;
+		}
+		tmp = f->buf;
+		f->buf = a->pending;
 		a->pending = tmp;
-		bseq = a->last_seq;
+		bseq = a->taken_seq = a->last_seq;
 		memcpy(bmac, a->last_mac, CF_MAC_LEN);
 		fail = a->fail;
 		if (fail != AUDIT_FAIL_CKPT)
 			a->fail = AUDIT_FAIL_NONE;
 		else
 			fail = AUDIT_FAIL_NONE;
-		a->flushing = true;
+		/* Batches reach the file in the order they were taken:
+		 * wmu is taken before mu is dropped. */
+		(void)pthread_mutex_lock(&a->wmu);
 		(void)pthread_mutex_unlock(&a->mu);
 
+		t0 = cf_mono_ns();
 		cf_error_clear(&e);
-		rc = commit(a->fd, &a->writing, fail, &e);
+		rc = write_all(f->fd, f->buf.data, f->buf.len, fail, &e);
+		(void)pthread_mutex_unlock(&a->wmu);
+		/* fdatasync makes durable every write completed before it,
+		 * the batches of earlier leaders included. */
+		if (rc == CF_OK)
+			rc = sync_log(f->fd, fail, &e);
 
 		(void)pthread_mutex_lock(&a->mu);
-		cf_buf_reset(&a->writing);
-		if (rc == CF_OK) {
+		cf_buf_reset(&f->buf);
+		f->busy = false;
+		a->busy--;
+		a->last_commit_ns = cf_mono_ns() - t0;
+		a->last_batch = bseq - (a->durable_seq < bseq ?
+		    a->durable_seq : bseq);
+		a->stats.commits++;
+		if (rc != CF_OK)
+			set_broken(a, e.msg);
+		else if (!a->broken && bseq > a->durable_seq) {
 			a->stats.appends += bseq - a->durable_seq;
-			a->stats.commits++;
 			a->durable_seq = bseq;
 			memcpy(a->durable_mac, bmac, CF_MAC_LEN);
 			(void)pthread_cond_signal(&a->ckpt_cv);
-		} else
-			set_broken(a, e.msg);
-		a->flushing = false;
+		}
 		(void)pthread_cond_broadcast(&a->commit_cv);
 	}
 	if (a->durable_seq >= my) {
@@ -717,6 +841,22 @@ cf_audit_set_ckpt_interval(struct cf_audit *a, uint64_t ms)
 	(void)pthread_mutex_lock(&a->mu);
 	a->ckpt_interval_ns = ms * 1000000ull;
 	(void)pthread_cond_signal(&a->ckpt_cv);
+	(void)pthread_mutex_unlock(&a->mu);
+}
+
+void
+cf_audit_set_flushers(struct cf_audit *a, unsigned n)
+{
+	(void)pthread_mutex_lock(&a->mu);
+	a->nfl = n < 1 ? 1 : n > AUDIT_FLUSHERS_MAX ? AUDIT_FLUSHERS_MAX : n;
+	(void)pthread_mutex_unlock(&a->mu);
+}
+
+void
+cf_audit_set_commit_delay(struct cf_audit *a, uint64_t us)
+{
+	(void)pthread_mutex_lock(&a->mu);
+	a->delay_ns = us * 1000ull;
 	(void)pthread_mutex_unlock(&a->mu);
 }
 

@@ -36,6 +36,14 @@
 
 /* Default minimum time between two checkpoint rewrites. */
 #define AUDIT_CKPT_INTERVAL_MS	100
+/* Group commits in flight at once (each one write + fdatasync), and the
+ * most cf_audit_set_flushers accepts.  More than one was measured not to
+ * pay on this machine (smaller batches, more syncs; AUDIT.md), so all
+ * waiting appends share one commit by default. */
+#define AUDIT_FLUSHERS		1
+#define AUDIT_FLUSHERS_MAX	4
+/* Default longest wait of a group-commit leader for more records. */
+#define AUDIT_COMMIT_DELAY_US	200
 
 struct audit_keys {
 	struct cf_key	*rec;
@@ -159,6 +167,12 @@ void	cf_audit_test_fail(struct cf_audit *a, enum audit_fail what);
 /* Minimum time between checkpoint rewrites (0: after every group commit,
  * still off the append path).  Call before appending. */
 void	cf_audit_set_ckpt_interval(struct cf_audit *a, uint64_t ms);
+
+/* How many group commits may be in flight at once (1..4). */
+void	cf_audit_set_flushers(struct cf_audit *a, unsigned n);
+
+/* Longest time a commit leader waits for more records (0: never). */
+void	cf_audit_set_commit_delay(struct cf_audit *a, uint64_t us);
 
 /* Wait until the checkpoint names the last durable record (tests). */
 cf_err	cf_audit_sync_ckpt(struct cf_audit *a, struct cf_error *err);

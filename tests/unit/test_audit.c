@@ -711,7 +711,7 @@ worker_main(void *arg)
 }
 
 static void
-test_audit_concurrent(void **state)
+concurrent(unsigned nfl)
 {
 	struct cf_key		*k = test_key(1);
 	struct cf_audit		*a = NULL;
@@ -722,9 +722,9 @@ test_audit_concurrent(void **state)
 	char			 dir[256];
 	size_t			 total = NTHREADS * PER_THREAD, i, j;
 
-	(void)state;
 	tmpdir(dir, sizeof(dir));
 	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_flushers(a, nfl);
 	w = calloc(NTHREADS, sizeof(*w));
 	seen = calloc(total + 1, 1);
 	assert_non_null(w);
@@ -751,8 +751,8 @@ test_audit_concurrent(void **state)
 	cf_audit_get_stats(a, &st);
 	assert_int_equal(st.appends, total);
 	/* Group commit happened: far fewer syncs than records. */
-	print_message("  %zu appends in %" PRIu64 " commits, %" PRIu64
-	    " checkpoints\n", total, st.commits, st.ckpts);
+	print_message("  %u flusher(s): %zu appends in %" PRIu64 " commits, %"
+	    PRIu64 " checkpoints\n", nfl, total, st.commits, st.ckpts);
 	assert_true(st.commits < total / 2);
 	cf_audit_close(a);
 	expect_verify(dir, k, CF_OK, total, 0, NULL);
@@ -760,6 +760,21 @@ test_audit_concurrent(void **state)
 	free(seen);
 	rmtree(dir);
 	cf_key_free(k);
+}
+
+static void
+test_audit_concurrent(void **state)
+{
+	(void)state;
+	concurrent(1);
+}
+
+/* Several commits in flight (cf_audit_set_flushers). */
+static void
+test_audit_concurrent_pipelined(void **state)
+{
+	(void)state;
+	concurrent(AUDIT_FLUSHERS_MAX);
 }
 
 static void
@@ -1184,6 +1199,7 @@ main(void)
 		cmocka_unit_test(test_audit_checkpoint_live),
 		cmocka_unit_test(test_audit_torn_tail),
 		cmocka_unit_test(test_audit_concurrent),
+		cmocka_unit_test(test_audit_concurrent_pipelined),
 		cmocka_unit_test(test_audit_sanitize),
 		cmocka_unit_test(test_audit_hostile_strings),
 		cmocka_unit_test(test_audit_fail_write),
