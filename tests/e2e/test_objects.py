@@ -82,9 +82,13 @@ def test_get_missing_key_and_namespace(server, ns):
                    "(src/core/ops_object.c cf_core_get_open does not call "
                    "ns_must_exist)")
 def test_get_in_missing_namespace_says_no_such_namespace(server):
-    r = server.get_obj("no-such-ns", "k")
-    assert r.status_code == 404
-    assert r.json()["error"]["code"] == "no_such_namespace"
+    for method, path in (("GET", obj_path("no-such-ns", "k")),
+                         ("DELETE", obj_path("no-such-ns", "k")),
+                         ("GET", ver_path("no-such-ns", "k"))):
+        r = server.req(method, path)
+        assert r.status_code == 404
+        assert r.json()["error"]["code"] == "no_such_namespace", \
+            (method, path, r.text)
 
 
 def test_versions_and_version_param(server, ns):
