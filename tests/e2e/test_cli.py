@@ -309,9 +309,14 @@ def test_pull_does_not_follow_symlink(server, cli, ns, tmp_path):
     victim.write_bytes(b"keep me")
     os.symlink(victim, dst / "target")
     p = cli("pull", NS + "/sl", dst)
+    # SEC: the file the link points to is never written through it.
     assert victim.read_bytes() == b"keep me"
-    assert p.returncode != 0 or not os.path.islink(dst / "target") or \
-        victim.read_bytes() == b"keep me"
+    if p.returncode == 0:
+        # Replaced the link itself (rename over it), not its target.
+        assert not os.path.islink(dst / "target")
+        assert (dst / "target").read_bytes() == b"new"
+    else:
+        assert os.path.islink(dst / "target")
 
 
 # ---- identities and access ----

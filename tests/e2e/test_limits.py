@@ -290,6 +290,8 @@ def test_client_disconnect_mid_download(server, ns):
         lambda r: r["resource"] == "ns/%s/obj/dl/big" % ns and
         r["action"] == "object:get", timeout=15)
     assert rec is not None
+    assert rec["decision"] == "allow" and rec["status"] == 200
+    # The server is fine and the object intact.
     assert server.get_obj(ns, "dl/big").content == data
 
 
