@@ -626,6 +626,9 @@ cf_blob_commit(struct cf_blob_writer *w, char id[CF_BLOB_ID_LEN + 1],
 	rc = sync_fd(w->fd, "blob", err);
 	if (rc != CF_OK)
 		goto out;
+	/* What went through the page cache (the tail, or all of it when
+	 * buffered) is clean now: drop it rather than let it pile up. */
+	(void)posix_fadvise(w->fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (close(w->fd) == -1) {
 		w->fd = -1;
 		rc = cf_error_sys(err, CF_E_IO, "blob: close");
@@ -722,6 +725,8 @@ cf_blob_open(struct cf_blobstore *bs, const char *id,
 		rc = cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
 		goto out;
 	}
+	/* Downloads read front to back: ask for more readahead. */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	r->fd = fd;
 	r->size = (uint64_t)sb.st_size;
 	fd = -1;
