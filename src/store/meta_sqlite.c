@@ -1951,26 +1951,29 @@ cf_meta_token_revoke(struct cf_meta *m, const char *id, int64_t now_us,
 	if (rc != CF_OK)
 		goto out;
 	rc = token_update(c, ST_T_REVOKE, id, now_us, &changed, err);
-	if (rc != CF_OK || changed)
-		goto commit;
-	/* Nothing changed: unknown, or revoked already (keep that time). */
-	rc = conn_stmt(c, ST_T_GET, &st, err);
 	if (rc != CF_OK)
 		goto out;
-	if (bind_str(st, 1, id) != SQLITE_OK) {
-		rc = bind_failed(c, err);
-		goto out;
+	if (!changed) {
+		/* Unknown, or revoked already (then keep that time). */
+		rc = conn_stmt(c, ST_T_GET, &st, err);
+		if (rc != CF_OK)
+			goto out;
+		if (bind_str(st, 1, id) != SQLITE_OK) {
+			rc = bind_failed(c, err);
+			goto out;
+		}
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			rc = cf_error_set(err, CF_E_NOTFOUND,
+			    "meta: no such token");
+		else if (src != SQLITE_ROW)
+			rc = db_err(c->db, src, err, "token revoke");
+		stmt_done(st);
+		st = NULL;
+		if (rc != CF_OK)
+			goto out;
 	}
-	src = sqlite3_step(st);
-	if (src == SQLITE_DONE)
-		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
-	else if (src != SQLITE_ROW)
-		rc = db_err(c->db, src, err, "token revoke");
-	stmt_done(st);
-	st = NULL;
-commit:
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
+	rc = tx_commit(c, err);
 out:
 	stmt_done(st);
 	if (c != NULL && rc != CF_OK)
