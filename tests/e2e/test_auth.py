@@ -189,6 +189,17 @@ def test_owner_grants_on_own_namespace_only(server, world):
                                             "ns": "auth-two"}, token=t))
     assert_403(server.get("/v1/bindings", params={"ns": "auth-two"},
                           token=t))
+    # Roles up to owner on its own namespace are fine.
+    r = server.post("/v1/bindings", {"principal": "granted",
+                                     "role": "owner", "ns": "auth-one"},
+                    token=t)
+    assert r.status_code == 201, r.text
+    assert server.req("DELETE", "/v1/bindings", token=t, params={
+        "principal": "granted", "role": "owner",
+        "ns": "auth-one"}).status_code == 200
+    # An owner may not delete the namespace or read the audit log.
+    assert_403(server.req("DELETE", "/v1/ns/auth-one", token=t))
+    assert_403(server.get("/v1/audit", token=t))
     # Revoke what it granted.
     r = server.req("DELETE", "/v1/bindings", token=t, params={
         "principal": "granted", "role": "reader", "ns": "auth-one"})
