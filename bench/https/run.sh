@@ -407,6 +407,7 @@ if [ "${BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
 	note "perf data in $OUT/perf-dl.data and $OUT/perf-ul.data"
 fi
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 r=1
 while [ $r -le "$RUNS" ]; do
 	note "run $r/$RUNS"
@@ -423,6 +424,7 @@ while [ $r -le "$RUNS" ]; do
 	ossl_speed sha256 >>"$SAMPLES/sha256.gbs"
 	r=$((r + 1))
 done
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 HWM_C=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$COFFER_PID/status")
 
 # ---- table ----
@@ -451,7 +453,8 @@ ERR_N=$(awk '{ s += $1 } END { print s + 0 }' "$SAMPLES/nginx_get.errors")
 {
 echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo);" \
     "$RUNS runs, medians (min-max); ${MIB} MiB transfers; wrk -t$WRK_THREADS -c$WRK_CONNS -d${WRK_SECS}s;" \
-    "coffer ${BTYPE:-?} build, nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') workers=$NGINX_WORKERS."
+    "coffer ${BTYPE:-?} build, nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') workers=$NGINX_WORKERS;" \
+    "load average $LOAD0 at the start, $LOAD1 at the end."
 echo
 echo "| measurement | Coffer | nginx | Coffer/nginx | verdict |"
 echo "| --- | --- | --- | --- | --- |"
