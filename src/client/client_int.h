@@ -99,6 +99,14 @@ void	cf_cli_errx(const char *fmt, ...)
 void	cf_cli_warnx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 
+/* SIGINT/SIGTERM/SIGHUP: the handler only records the signal; transfers
+ * poll cf_cli_interrupted() and abort, so temporary files are removed,
+ * then cf_cli_finish() re-raises the signal with its default action (the
+ * shell sees the usual death by signal). */
+void	cf_cli_signals_install(void);
+int	cf_cli_interrupted(void);	/* the signal number, or 0 */
+void	cf_cli_reraise(void);		/* no-op when not interrupted */
+
 /* Exit code for a local (non-HTTP) error code. */
 int	cf_cli_exit_for_err(cf_err rc);
 /* Exit code for an HTTP status >= 400 (401 AUTH, 403 DENIED, 404

@@ -101,6 +101,7 @@ cf_http_open(const struct cf_cfg *cfg, const struct cf_cli_opts *o,
 	h->cfg = cfg;
 	h->insecure = o->insecure;
 	h->progress = !o->quiet && isatty(STDERR_FILENO) == 1;
+	cf_cli_signals_install();
 	h->curl = curl_easy_init();
 	if (h->curl == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "libcurl: out of memory");
@@ -228,8 +229,13 @@ xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct cf_http	*h = arg;
-	uint64_t	 now = cf_mono_ns();
+	uint64_t	 now;
 
+	if (cf_cli_interrupted() != 0)
+		return 1;	/* abort the transfer */
+	if (!h->progress)
+		return 0;
+	now = cf_mono_ns();
 	if (now - h->last_ns < PROGRESS_INTERVAL_NS)
 		return 0;
 	h->last_ns = now;
@@ -375,7 +381,9 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 
 	do
 		n = read(h->in_fd, buf, want);
-	while (n == -1 && errno == EINTR);
+	while (n == -1 && errno == EINTR && cf_cli_interrupted() == 0);
+	if (cf_cli_interrupted() != 0)
+		return CURL_READFUNC_ABORT;
 	if (n == -1) {
 		h->read_errno = errno;
 		return CURL_READFUNC_ABORT;
@@ -452,11 +460,10 @@ setup(struct cf_http *h, const char *path, struct cf_obj_info *info,
 	SET(CURLOPT_HEADERDATA, h);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
 	SET(CURLOPT_WRITEDATA, h);
-	if (h->progress) {
-		SET(CURLOPT_NOPROGRESS, 0L);
-		SET(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-		SET(CURLOPT_XFERINFODATA, h);
-	}
+	/* Always on: it also aborts the transfer on SIGINT. */
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	SET(CURLOPT_XFERINFODATA, h);
 #undef SET
 	if (cc != CURLE_OK)
 		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl: %s",
@@ -518,6 +525,8 @@ perform(struct cf_http *h, struct curl_slist *hdrs, struct cf_error *err)
 		return cf_error_set(err, CF_E_INTERNAL, "libcurl setopt");
 	cc = curl_easy_perform(h->curl);
 	end_progress(h);
+	if (cf_cli_interrupted() != 0)
+		return cf_error_set(err, CF_E_IO, "interrupted");
 	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &st);
 	h->status = st;
 	if (st >= 300) {
@@ -837,5 +846,6 @@ cf_cli_finish(const struct cf_cli_sess *s, cf_err rc,
 	if (rc == CF_OK)
 		return CF_EXIT_OK;
 	cf_cli_errx("%s", err->msg[0] != '\0' ? err->msg : cf_err_name(rc));
+	cf_cli_reraise();
 	return cf_http_exit(s != NULL ? s->h : NULL, rc);
 }

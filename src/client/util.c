@@ -3,6 +3,7 @@
  * error bodies and output formatting.  No libcurl, no crypto: the unit
  * tests link this file alone. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,47 @@ cf_cli_warnx(const char *fmt, ...)
 	(void)vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	(void)fputc('\n', stderr);
+}
+
+static volatile sig_atomic_t	got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+void
+cf_cli_signals_install(void)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction	 sa;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked read or connect returns EINTR. */
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+}
+
+int
+cf_cli_interrupted(void)
+{
+	return (int)got_signal;
+}
+
+void
+cf_cli_reraise(void)
+{
+	int	sig = (int)got_signal;
+
+	if (sig == 0)
+		return;
+	(void)fflush(stdout);
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
 }
 
 int

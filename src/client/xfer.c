@@ -46,6 +46,10 @@ cf_cli_sha256_fd(int fd, char hex[65], struct cf_error *err)
 		goto out;
 	}
 	for (;;) {
+		if (cf_cli_interrupted() != 0) {
+			rc = cf_error_set(err, CF_E_IO, "interrupted");
+			goto out;
+		}
 		n = read(fd, buf, HASH_BUFSZ);
 		if (n == -1 && errno == EINTR)
 			continue;
