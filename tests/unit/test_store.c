@@ -1733,6 +1733,59 @@ test_store_blob_faults(void **state)
 	cf_blobstore_close(bs);
 }
 
+
+/* Writers in parallel share the buffer pool. */
+struct bworker {
+	struct cf_blobstore	*bs;
+	uint32_t		 seed;
+	size_t			 len;
+	cf_err			 rc;
+	char			 ids[3][CF_BLOB_ID_LEN + 1];
+	pthread_t		 th;
+};
+
+static void *
+bworker_main(void *arg)
+{
+	struct bworker	*w = arg;
+	size_t		 i;
+
+	w->rc = CF_OK;
+	for (i = 0; i < 3 && w->rc == CF_OK; i++)
+		w->rc = write_blob(w->bs, w->len, 65536, w->seed + (uint32_t)i,
+		    w->ids[i], NULL);
+	return NULL;
+}
+
+static void
+test_store_blob_concurrent(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct bworker		 w[4];
+	size_t			 i, j;
+
+	(void)state;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	for (i = 0; i < 4; i++) {
+		w[i].bs = bs;
+		w[i].seed = (uint32_t)(100 * i);
+		w[i].len = cf_blob_buffer_size() + 4096 * i + 17;
+		assert_int_equal(pthread_create(&w[i].th, NULL, bworker_main,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(w[i].th, NULL), 0);
+		assert_int_equal(w[i].rc, CF_OK);
+	}
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 3; j++)
+			check_blob(bs, w[i].ids[j], w[i].len,
+			    w[i].seed + (uint32_t)j);
+	assert_int_equal(count_blobs(), 12);
+	assert_int_equal(count_tmp(), 0);
+	cf_blobstore_close(bs);
+}
+
 static void
 test_store_blob_alloc_failure(void **state)
 {
@@ -1936,6 +1989,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_blob_malformed_ids,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_faults,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_concurrent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_alloc_failure,
 		    setup, teardown),
