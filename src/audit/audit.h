@@ -4,9 +4,10 @@
  * HMAC-SHA256 of its predecessor ("prev") and its own MAC ("mac") over its
  * canonical bytes, keyed by a key derived from the master key, so editing,
  * deleting, inserting or reordering records breaks the chain.  A signed
- * (MAC'ed) checkpoint file, rewritten atomically after each group commit,
- * names the last durable record, so truncating the tail is detected too.
- * Format and fsync policy: docs/internals/AUDIT.md.
+ * (MAC'ed) checkpoint file, rewritten atomically after group commits (by a
+ * background thread, at most every 100 ms, and on close), names the last
+ * durable record, so truncating the tail is detected too.
+ * Format, fsync policy and the exact guarantee: docs/internals/AUDIT.md.
  *
  * SEC: cf_audit_append() returns only once the record is durable
  * (fdatasync); concurrent appenders share one fdatasync (group commit).  If
@@ -26,8 +27,9 @@
 
 struct cf_audit;
 
-/* One request.  All strings are NUL-terminated, may be empty, and are
- * untrusted: the writer escapes them (JSON).  Fields longer than the
+/* One request.  All strings are NUL-terminated, may be empty (NULL is
+ * taken as ""), and are untrusted: the writer escapes them (JSON; invalid
+ * UTF-8 becomes U+FFFD).  time_us 0 means "now".  Fields longer than the
  * writer's per-field limit (1024 bytes; the resource 2048) are truncated
  * with a "..." marker, never rejected, so an attacker cannot avoid being
  * logged by sending a huge value. */
@@ -61,20 +63,23 @@ cf_err	cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 	    uint64_t *seq, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
-/* Read records with seq > after_seq, oldest first, at most limit, as
- * parsed JSON objects (the lines as written).  cb returns non-OK to stop.
- * With tail != 0, the last `tail` records instead. */
+/* Read records with seq > after_seq, oldest first, at most limit (0: no
+ * limit), as parsed JSON objects (the lines as written; MACs are not
+ * checked here).  rec is borrowed for the call (json_incref to keep it).
+ * cb returns non-OK to stop; that code is returned.  With tail != 0, the
+ * last `tail` records instead.  Neither mode reads the whole file. */
 typedef cf_err (*cf_audit_cb)(void *arg, json_t *rec, struct cf_error *err);
 cf_err	cf_audit_read(const char *dir, uint64_t after_seq, size_t limit,
 	    size_t tail, cf_audit_cb cb, void *arg, struct cf_error *err);
 
 /* Offline verification of DIR/audit with the key derived from the master
  * key.  On success *count is the number of records.  On a broken chain it
- * returns CF_E_INTEGRITY, writes the first bad record's seq (or line
- * number, if the seq itself is unreadable) to *bad_seq and says why in
- * err->msg ("record 17: mac mismatch (edited?)", "record 9: seq 11
- * follows 8 (deleted or reordered?)", "log ends at 120 but checkpoint
- * says 130 (truncated?)"). */
+ * returns CF_E_INTEGRITY, writes the first bad record's seq (its line
+ * number; 0 when the checkpoint itself is bad or missing) to *bad_seq and
+ * says why in err->msg ("record 17: mac mismatch (edited or forged?)",
+ * "record 9: seq 11 follows 8 (deleted, inserted or reordered?)", "log
+ * ends at 120 but checkpoint says 130 (truncated?)").  CF_E_NOTFOUND if
+ * there is no log at all. */
 cf_err	cf_audit_verify(const char *dir, const struct cf_key *mac_key,
 	    uint64_t *count, uint64_t *bad_seq, struct cf_error *err)
 	    __attribute__((warn_unused_result));
