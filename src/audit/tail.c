@@ -54,6 +54,12 @@ cf_audit_lr_next(struct audit_lr *lr, const char **line, size_t *len,
 			return CF_OK;
 		}
 		scanned = lr->len - lr->pos;
+		/* Checked before the end of file, so that the result does
+		 * not depend on how the reads were cut. */
+		if (scanned > AUDIT_LINE_MAX)
+			return cf_error_set(err, CF_E_INPUT,
+			    "line of more than %d bytes is too long",
+			    AUDIT_LINE_MAX);
 		if (lr->eof) {
 			*line = NULL;
 			*len = 0;
@@ -65,10 +71,6 @@ cf_audit_lr_next(struct audit_lr *lr, const char **line, size_t *len,
 			lr->pos = lr->len;
 			return CF_OK;
 		}
-		if (scanned > AUDIT_LINE_MAX)
-			return cf_error_set(err, CF_E_INPUT,
-			    "line of more than %d bytes is too long",
-			    AUDIT_LINE_MAX);
 		if (lr->pos > 0) {
 			memmove(lr->buf, lr->buf + lr->pos, scanned);
 			lr->len = scanned;

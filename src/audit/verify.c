@@ -384,10 +384,11 @@ cf_audit_verify_buf(const struct cf_key *mac_key, const void *log,
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		/* A final fragment without a newline is a write torn by a
-		 * crash: never acknowledged, so not a record. */
-		if (nl == NULL)
+		 * crash: never acknowledged, so not a record.  Too long a
+		 * line is refused either way, as by the file reader. */
+		if (nl == NULL && (size_t)(end - p) <= AUDIT_LINE_MAX)
 			break;
-		if ((size_t)(nl - p) > AUDIT_LINE_MAX) {
+		if ((size_t)((nl != NULL ? nl : end) - p) > AUDIT_LINE_MAX) {
 			bad = v.n + 1;
 			rc = cf_error_set(err, CF_E_INTEGRITY,
 			    "record %" PRIu64 ": line too long", bad);
