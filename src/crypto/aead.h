@@ -10,6 +10,8 @@
  * is one empty final chunk.
  *
  * SEC: no plaintext leaves cf_opener_read() before its chunk's tag checked.
+ * SEC: a DEK seals exactly one blob, once: sealing twice with one DEK
+ * repeats GCM nonces.  Sealers and openers are single-threaded objects.
  */
 #ifndef CF_CRYPTO_AEAD_H
 #define CF_CRYPTO_AEAD_H
@@ -60,7 +62,10 @@ cf_err	cf_opener_new(const struct cf_key *dek, const void *ad, size_t adlen,
 /* Copy up to max plaintext bytes starting at pos (< plain_size) into buf,
  * decrypting and authenticating only the chunks needed (the last one is
  * cached, so sequential reads decrypt each chunk once).  *got > 0 on
- * success.  CF_E_INTEGRITY if a tag fails: nothing is copied then. */
+ * success.  CF_E_INTEGRITY if a tag fails: nothing is copied then (not
+ * even bytes of earlier good chunks of the same call: *got is 0 and the
+ * part of buf written by the call is zeroed).  An empty blob's single
+ * chunk is authenticated by cf_opener_new() already. */
 cf_err	cf_opener_read(struct cf_opener *o, uint64_t pos, void *buf,
 	    size_t max, size_t *got, struct cf_error *err);
 void	cf_opener_free(struct cf_opener *o);	/* wipes buffers */

@@ -17,13 +17,27 @@
 #define CF_SHA256_LEN	32
 #define CF_MAC_LEN	32	/* HMAC-SHA256 */
 
+/* HKDF-SHA256 info labels for cf_key_derive(master, label): one subkey per
+ * purpose, never shared (docs/internals/CRYPTO.md, "Key hierarchy").  A
+ * label, once released, is frozen: changing it changes the derived key. */
+#define CF_LABEL_KEYRING "coffer keyring v1"	/* seals the keyring file */
+#define CF_LABEL_AUDIT	"coffer audit mac v1"	/* audit log HMAC key */
+#define CF_LABEL_TLS	"coffer tls key v1"	/* TLS key PKCS#8 password */
+
 struct cf_key;		/* opaque: 32 secret bytes in locked memory */
 struct cf_sha256;	/* opaque streaming SHA-256 */
 struct cf_hmac;		/* opaque streaming HMAC-SHA256 */
 
-/* Call once at program start (initializes libsodium and GnuTLS, disables
- * core dumps of key material).  Idempotent. */
+/* Call once at program start: initializes libsodium and GnuTLS (and checks
+ * the GnuTLS version).  Idempotent and thread-safe.  Library init only: it
+ * changes no process-wide setting (key pages are MADV_DONTDUMP anyway). */
 cf_err	cf_crypto_init(struct cf_error *err);
+
+/* For the server (not for tests or short CLI commands): no core dumps at
+ * all (RLIMIT_CORE soft and hard 0) and PR_SET_DUMPABLE 0, so neither a
+ * crash nor a same-uid ptrace/process_vm_readv can copy key material out.
+ * Best effort: a failure is logged as a warning. */
+void	cf_crypto_harden_process(void);
 
 /* Fill buf with len bytes from the system CSPRNG (GnuTLS, key level). */
 cf_err	cf_random(void *buf, size_t len, struct cf_error *err);

@@ -32,7 +32,9 @@ cf_err	cf_master_key_load(const char *path, struct cf_key **out,
 struct cf_keyring;
 /* Open (or with create, create with one fresh KEK) the sealed keyring at
  * path.  master is borrowed for the call.  A wrong master key or a
- * tampered file is CF_E_INTEGRITY. */
+ * tampered file is CF_E_INTEGRITY.  With create, an existing file is
+ * opened, never replaced; without it a missing file is CF_E_NOTFOUND.
+ * The keyring is safe for many threads (rotate excludes wrap/unwrap). */
 cf_err	cf_keyring_open(const char *path, const struct cf_key *master,
 	    bool create, struct cf_keyring **out, struct cf_error *err);
 void	cf_keyring_close(struct cf_keyring *kr);

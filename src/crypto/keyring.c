@@ -1,0 +1,723 @@
+/* src/crypto/keyring.c: the master key file and the sealed keyring of
+ * KEKs; see keyring.h and docs/internals/CRYPTO.md ("Keyring file",
+ * "Master key file", "DEK wrapping").
+ *
+ * SEC: the keyring payload is binary, assembled and parsed only in
+ * sodium_malloc()'ed memory, so no KEK passes through a JSON library's
+ * heap.  It is parsed only after its tag has verified. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <sodium.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "crypto/internal.h"
+#include "crypto/keyring.h"
+
+#define MK_HEX_LEN	(2 * CF_KEY_LEN)
+
+#define KR_MAGIC	"CFKR"
+#define KR_VERSION	1
+#define KR_NONCE_OFF	8
+#define KR_HDR_LEN	20		/* magic 4, version 1, zero 3, nonce 12 */
+#define KR_NONCE_LEN	12
+#define KR_TAG_LEN	16
+#define KR_MAX_KEKS	4096
+#define KR_ENTRY_MAX	(1 + (CF_KEK_ID_MAX - 1) + 8 + CF_KEY_LEN)
+#define KR_FILE_MAX	(KR_HDR_LEN + 8 + KR_MAX_KEKS * KR_ENTRY_MAX + \
+			    KR_TAG_LEN)
+
+#define WRAP_LABEL	"coffer dek v1"
+#define WRAP_NONCE_LEN	12
+#define WRAP_TAG_LEN	16
+
+_Static_assert(CF_WRAPPED_DEK_LEN == WRAP_NONCE_LEN + CF_KEY_LEN +
+    WRAP_TAG_LEN, "wrapped DEK layout");
+
+struct kek {
+	char		 id[CF_KEK_ID_MAX];
+	uint64_t	 num;		/* the n of "kek-n" */
+	uint64_t	 created;	/* unix seconds */
+	struct cf_key	*key;
+};
+
+struct cf_keyring {
+	pthread_rwlock_t lock;
+	char		*path;
+	struct cf_key	*seal;		/* HKDF(master, CF_LABEL_KEYRING) */
+	struct kek	**keks;		/* each allocated alone: ids stay put */
+	size_t		 n, cap;
+	size_t		 active;
+};
+
+/* --- master key file --- */
+
+cf_err
+cf_master_key_create(const char *path, struct cf_key **out,
+    struct cf_error *err)
+{
+	struct cf_key	*k;
+	char		 hex[MK_HEX_LEN + 2];
+	cf_err		 rc;
+
+	*out = NULL;
+	if ((rc = cf_key_new_random(&k, err)) != CF_OK)
+		return rc;
+	cf_hex_encode(cf_key_bytes(k), CF_KEY_LEN, hex);
+	hex[MK_HEX_LEN] = '\n';
+	hex[MK_HEX_LEN + 1] = '\0';
+	rc = cf_file_write_atomic(path, hex, MK_HEX_LEN + 1, 0600, false, err);
+	cf_wipe(hex, sizeof(hex));
+	if (rc != CF_OK) {
+		cf_key_free(k);
+		return rc;
+	}
+	*out = k;
+	return CF_OK;
+}
+
+cf_err
+cf_master_key_load(const char *path, struct cf_key **out,
+    struct cf_error *err)
+{
+	struct stat	 st;
+	struct cf_key	*k = NULL;
+	char		*hex;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+	cf_err		 rc;
+
+	*out = NULL;
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	/* Locked memory for the hex too: it is the key. */
+	if ((hex = sodium_malloc(MK_HEX_LEN + 3)) == NULL)
+		return cf_error_set(err, CF_E_NOMEM,
+		    "master key: out of locked memory");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rc = errno == ENOENT ?
+		    cf_error_set(err, CF_E_NOTFOUND, "master key file %s "
+		    "does not exist", path) :
+		    cf_error_sys(err, CF_E_IO, "open master key file %s",
+		    path);
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = cf_error_sys(err, CF_E_IO, "stat %s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "master key file %s is not a regular file", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		rc = cf_error_set(err, CF_E_INPUT, "master key file %s has "
+		    "mode %04o: it must not be accessible to group or others "
+		    "(chmod 600)", path, (unsigned int)(st.st_mode & 07777));
+		goto out;
+	}
+	/* Read one byte more than the longest valid file to spot excess. */
+	while (len < MK_HEX_LEN + 2) {
+		n = read(fd, hex + len, MK_HEX_LEN + 2 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = cf_error_sys(err, CF_E_IO, "read %s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == MK_HEX_LEN + 1 && hex[MK_HEX_LEN] == '\n')
+		len--;
+	if (len != MK_HEX_LEN) {
+		rc = cf_error_set(err, CF_E_INPUT, "master key file %s: "
+		    "expected %d hex digits and an optional newline", path,
+		    MK_HEX_LEN);
+		goto out;
+	}
+	if ((rc = cf_key_alloc(&k, err)) != CF_OK)
+		goto out;
+	/* Decoded straight into the key's locked page. */
+	if (cf_hex_decode(hex, MK_HEX_LEN, cf_key_wbytes(k), CF_KEY_LEN,
+	    NULL) != CF_OK) {
+		rc = cf_error_set(err, CF_E_INPUT, "master key file %s: "
+		    "expected %d hex digits and an optional newline", path,
+		    MK_HEX_LEN);
+		cf_key_free(k);
+		goto out;
+	}
+	cf_key_lock(k);
+	*out = k;
+	rc = CF_OK;
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	sodium_free(hex);
+	return rc;
+}
+
+/* --- keyring payload --- */
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v >> 32));
+	put_u32(p + 4, (uint32_t)v);
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+}
+
+static void
+kek_free(struct kek *e)
+{
+	if (e == NULL)
+		return;
+	cf_key_free(e->key);
+	cf_free(e);
+}
+
+static void
+keks_free(struct cf_keyring *kr)
+{
+	size_t	i;
+
+	for (i = 0; i < kr->n; i++)
+		kek_free(kr->keks[i]);
+	cf_free(kr->keks);
+	kr->keks = NULL;
+	kr->n = kr->cap = 0;
+}
+
+static cf_err
+keks_push(struct cf_keyring *kr, struct kek *e, struct cf_error *err)
+{
+	struct kek	**nk;
+	size_t		  ncap;
+
+	if (kr->n == kr->cap) {
+		ncap = kr->cap == 0 ? 4 : 2 * kr->cap;
+		nk = cf_reallocarray(kr->keks, ncap, sizeof(*nk));
+		if (nk == NULL)
+			return cf_error_set(err, CF_E_NOMEM,
+			    "keyring: out of memory");
+		kr->keks = nk;
+		kr->cap = ncap;
+	}
+	kr->keks[kr->n++] = e;
+	return CF_OK;
+}
+
+/* A new random KEK "kek-<num>". */
+static cf_err
+kek_new(uint64_t num, struct kek **out, struct cf_error *err)
+{
+	struct kek	*e;
+	cf_err		 rc;
+
+	*out = NULL;
+	if ((e = cf_calloc(1, sizeof(*e))) == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "keyring: out of memory");
+	(void)snprintf(e->id, sizeof(e->id), "kek-%llu",
+	    (unsigned long long)num);
+	e->num = num;
+	e->created = (uint64_t)time(NULL);
+	if ((rc = cf_key_new_random(&e->key, err)) != CF_OK) {
+		cf_free(e);
+		return rc;
+	}
+	*out = e;
+	return CF_OK;
+}
+
+/* "kek-" followed by a decimal number without leading zeros. */
+static bool
+parse_kek_id(const char *id, uint64_t *num)
+{
+	return cf_str_has_prefix(id, "kek-") && id[4] != '0' &&
+	    cf_parse_u64(id + 4, 1, UINT64_MAX / 2, num, NULL) == CF_OK;
+}
+
+static size_t
+payload_len(const struct cf_keyring *kr)
+{
+	size_t	i, len = 8;
+
+	for (i = 0; i < kr->n; i++)
+		len += 1 + strlen(kr->keks[i]->id) + 8 + CF_KEY_LEN;
+	return len;
+}
+
+/* Seal the KEKs into a file image (header, ciphertext, tag). */
+static cf_err
+keyring_seal(const struct cf_keyring *kr, uint8_t **img, size_t *imglen,
+    struct cf_error *err)
+{
+	gnutls_aead_cipher_hd_t	 h;
+	gnutls_datum_t		 k;
+	uint8_t			*pl, *p, *file;
+	size_t			 plen, flen, ctlen, i, idlen;
+	cf_err			 rc = CF_OK;
+	int			 grc;
+
+	*img = NULL;
+	plen = payload_len(kr);
+	flen = KR_HDR_LEN + plen + KR_TAG_LEN;
+	if ((pl = sodium_malloc(plen)) == NULL)
+		return cf_error_set(err, CF_E_NOMEM,
+		    "keyring: out of locked memory");
+	if ((file = cf_malloc(flen)) == NULL) {
+		sodium_free(pl);
+		return cf_error_set(err, CF_E_NOMEM, "keyring: out of memory");
+	}
+	put_u32(pl, (uint32_t)kr->n);
+	put_u32(pl + 4, (uint32_t)kr->active);
+	p = pl + 8;
+	for (i = 0; i < kr->n; i++) {
+		idlen = strlen(kr->keks[i]->id);
+		*p++ = (uint8_t)idlen;
+		memcpy(p, kr->keks[i]->id, idlen);
+		p += idlen;
+		put_u64(p, kr->keks[i]->created);
+		p += 8;
+		memcpy(p, cf_key_bytes(kr->keks[i]->key), CF_KEY_LEN);
+		p += CF_KEY_LEN;
+	}
+	memcpy(file, KR_MAGIC, 4);
+	file[4] = KR_VERSION;
+	file[5] = file[6] = file[7] = 0;
+	if ((rc = cf_random(file + KR_NONCE_OFF, KR_NONCE_LEN, err)) != CF_OK)
+		goto out;
+	k = cf_datum(cf_key_bytes(kr->seal), CF_KEY_LEN);
+	if ((grc = gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_256_GCM,
+	    &k)) < 0) {
+		rc = cf_gnutls_fail(err, grc, "keyring: aes-256-gcm init");
+		goto out;
+	}
+	ctlen = plen + KR_TAG_LEN;
+	grc = gnutls_aead_cipher_encrypt(h, file + KR_NONCE_OFF, KR_NONCE_LEN,
+	    file, KR_HDR_LEN, KR_TAG_LEN, pl, plen, file + KR_HDR_LEN, &ctlen);
+	gnutls_aead_cipher_deinit(h);
+	if (grc < 0) {
+		rc = cf_gnutls_fail(err, grc, "keyring: seal");
+		goto out;
+	}
+out:
+	sodium_free(pl);
+	if (rc != CF_OK) {
+		cf_free(file);
+		return rc;
+	}
+	*img = file;
+	*imglen = flen;
+	return CF_OK;
+}
+
+static cf_err
+bad_payload(struct cf_error *err, const char *why)
+{
+	/* Authentic but malformed: written by a buggy or newer coffer. */
+	return cf_error_set(err, CF_E_INTEGRITY, "keyring: %s", why);
+}
+
+/* Parse an authenticated payload into kr's KEK list. */
+static cf_err
+keyring_parse(struct cf_keyring *kr, const uint8_t *pl, size_t plen,
+    struct cf_error *err)
+{
+	const uint8_t	*p = pl, *end = pl + plen;
+	struct kek	*e;
+	uint32_t	 count, active, i;
+	size_t		 idlen, j;
+	cf_err		 rc;
+
+	if (plen < 8)
+		return bad_payload(err, "payload too short");
+	count = get_u32(p);
+	active = get_u32(p + 4);
+	p += 8;
+	if (count == 0 || count > KR_MAX_KEKS || active >= count)
+		return bad_payload(err, "bad KEK count");
+	for (i = 0; i < count; i++) {
+		if (end - p < 1)
+			return bad_payload(err, "truncated entry");
+		idlen = *p++;
+		if (idlen == 0 || idlen >= CF_KEK_ID_MAX ||
+		    (size_t)(end - p) < idlen + 8 + CF_KEY_LEN)
+			return bad_payload(err, "truncated entry");
+		if ((e = cf_calloc(1, sizeof(*e))) == NULL)
+			return cf_error_set(err, CF_E_NOMEM,
+			    "keyring: out of memory");
+		memcpy(e->id, p, idlen);
+		e->id[idlen] = '\0';
+		p += idlen;
+		if (strlen(e->id) != idlen || !parse_kek_id(e->id, &e->num)) {
+			cf_free(e);
+			return bad_payload(err, "bad KEK id");
+		}
+		for (j = 0; j < kr->n; j++)
+			if (kr->keks[j]->num == e->num) {
+				cf_free(e);
+				return bad_payload(err, "duplicate KEK id");
+			}
+		e->created = get_u64(p);
+		p += 8;
+		if ((rc = cf_key_from_bytes(p, &e->key, err)) != CF_OK) {
+			cf_free(e);
+			return rc;
+		}
+		p += CF_KEY_LEN;
+		if ((rc = keks_push(kr, e, err)) != CF_OK) {
+			kek_free(e);
+			return rc;
+		}
+	}
+	if (p != end)
+		return bad_payload(err, "trailing bytes");
+	kr->active = active;
+	return CF_OK;
+}
+
+static cf_err
+keyring_load(struct cf_keyring *kr, const uint8_t *file, size_t flen,
+    struct cf_error *err)
+{
+	gnutls_aead_cipher_hd_t	 h;
+	gnutls_datum_t		 k;
+	uint8_t			*pl;
+	size_t			 plen;
+	cf_err			 rc;
+	int			 grc;
+
+	if (flen < KR_HDR_LEN + 8 + KR_TAG_LEN ||
+	    memcmp(file, KR_MAGIC, 4) != 0 || file[4] != KR_VERSION ||
+	    file[5] != 0 || file[6] != 0 || file[7] != 0)
+		return cf_error_set(err, CF_E_INTEGRITY,
+		    "keyring %s: not a version %d keyring file", kr->path,
+		    KR_VERSION);
+	plen = flen - KR_HDR_LEN - KR_TAG_LEN;
+	if ((pl = sodium_malloc(plen)) == NULL)
+		return cf_error_set(err, CF_E_NOMEM,
+		    "keyring: out of locked memory");
+	k = cf_datum(cf_key_bytes(kr->seal), CF_KEY_LEN);
+	if ((grc = gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_256_GCM,
+	    &k)) < 0) {
+		sodium_free(pl);
+		return cf_gnutls_fail(err, grc, "keyring: aes-256-gcm init");
+	}
+	grc = gnutls_aead_cipher_decrypt(h, file + KR_NONCE_OFF, KR_NONCE_LEN,
+	    file, KR_HDR_LEN, KR_TAG_LEN, file + KR_HDR_LEN,
+	    plen + KR_TAG_LEN, pl, &plen);
+	gnutls_aead_cipher_deinit(h);
+	if (grc == GNUTLS_E_DECRYPTION_FAILED)
+		rc = cf_error_set(err, CF_E_INTEGRITY, "keyring %s failed "
+		    "authentication: wrong master key or tampered file",
+		    kr->path);
+	else if (grc < 0)
+		rc = cf_gnutls_fail(err, grc, "keyring: open");
+	else
+		rc = keyring_parse(kr, pl, plen, err);
+	sodium_free(pl);
+	if (rc != CF_OK)
+		keks_free(kr);
+	return rc;
+}
+
+static cf_err
+keyring_store(struct cf_keyring *kr, bool replace, struct cf_error *err)
+{
+	uint8_t	*img;
+	size_t	 len = 0;
+	cf_err	 rc;
+
+	if ((rc = keyring_seal(kr, &img, &len, err)) != CF_OK)
+		return rc;
+	rc = cf_file_write_atomic(kr->path, img, len, 0600, replace, err);
+	cf_free(img);
+	return rc;
+}
+
+void
+cf_keyring_close(struct cf_keyring *kr)
+{
+	if (kr == NULL)
+		return;
+	keks_free(kr);
+	cf_key_free(kr->seal);
+	cf_free(kr->path);
+	(void)pthread_rwlock_destroy(&kr->lock);
+	cf_free(kr);
+}
+
+cf_err
+cf_keyring_open(const char *path, const struct cf_key *master, bool create,
+    struct cf_keyring **out, struct cf_error *err)
+{
+	struct cf_keyring	*kr;
+	struct kek		*e;
+	struct cf_error		 rerr;
+	char			*file = NULL;
+	size_t			 flen = 0;
+	cf_err			 rc;
+
+	*out = NULL;
+	if (path == NULL || master == NULL)
+		return cf_error_set(err, CF_E_INVAL, "keyring: bad arguments");
+	if ((kr = cf_calloc(1, sizeof(*kr))) == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "keyring: out of memory");
+	if (pthread_rwlock_init(&kr->lock, NULL) != 0) {
+		cf_free(kr);
+		return cf_error_set(err, CF_E_NOMEM, "keyring: lock init");
+	}
+	if ((kr->path = cf_strdup(path)) == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "keyring: out of memory");
+		goto fail;
+	}
+	if ((rc = cf_key_derive(master, CF_LABEL_KEYRING, &kr->seal, err)) !=
+	    CF_OK)
+		goto fail;
+	cf_error_clear(&rerr);
+	rc = cf_file_read(path, KR_FILE_MAX, &file, &flen, &rerr);
+	if (rc == CF_OK) {
+		rc = keyring_load(kr, (const uint8_t *)file, flen, err);
+		cf_free(file);
+		if (rc != CF_OK)
+			goto fail;
+	} else if (rc == CF_E_NOTFOUND && create) {
+		if ((rc = kek_new(1, &e, err)) != CF_OK)
+			goto fail;
+		if ((rc = keks_push(kr, e, err)) != CF_OK) {
+			kek_free(e);
+			goto fail;
+		}
+		kr->active = 0;
+		if ((rc = keyring_store(kr, false, err)) != CF_OK)
+			goto fail;
+	} else {
+		rc = cf_error_set(err, rc, "keyring: %s", rerr.msg);
+		goto fail;
+	}
+	*out = kr;
+	return CF_OK;
+fail:
+	cf_keyring_close(kr);
+	return rc;
+}
+
+/* ad of a wrapped DEK: label, 0, kek id, 0, caller ad. */
+static cf_err
+wrap_ad(const char *kek_id, const void *ad, size_t adlen, uint8_t **out,
+    size_t *outlen, struct cf_error *err)
+{
+	size_t	ll = sizeof(WRAP_LABEL), il = strlen(kek_id) + 1, len;
+	uint8_t	*p;
+
+	if (!cf_add_ok(ll + il, adlen, &len) ||
+	    (p = cf_malloc(len)) == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "wrap: out of memory");
+	memcpy(p, WRAP_LABEL, ll);
+	memcpy(p + ll, kek_id, il);
+	if (adlen > 0)
+		memcpy(p + ll + il, ad, adlen);
+	*out = p;
+	*outlen = len;
+	return CF_OK;
+}
+
+cf_err
+cf_keyring_wrap(struct cf_keyring *kr, const struct cf_key *dek,
+    const void *ad, size_t adlen, char kek_id[CF_KEK_ID_MAX],
+    uint8_t wrapped[CF_WRAPPED_DEK_LEN], struct cf_error *err)
+{
+	gnutls_aead_cipher_hd_t	 h;
+	gnutls_datum_t		 k;
+	const struct kek	*e;
+	uint8_t			*wad = NULL;
+	size_t			 wadlen, ctlen;
+	cf_err			 rc;
+	int			 grc;
+
+	if (dek == NULL || (ad == NULL && adlen > 0))
+		return cf_error_set(err, CF_E_INVAL, "wrap: bad arguments");
+	(void)pthread_rwlock_rdlock(&kr->lock);
+	e = kr->keks[kr->active];
+	if ((rc = wrap_ad(e->id, ad, adlen, &wad, &wadlen, err)) != CF_OK)
+		goto out;
+	if ((rc = cf_random(wrapped, WRAP_NONCE_LEN, err)) != CF_OK)
+		goto out;
+	k = cf_datum(cf_key_bytes(e->key), CF_KEY_LEN);
+	if ((grc = gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_256_GCM,
+	    &k)) < 0) {
+		rc = cf_gnutls_fail(err, grc, "wrap: aes-256-gcm init");
+		goto out;
+	}
+	ctlen = CF_KEY_LEN + WRAP_TAG_LEN;
+	grc = gnutls_aead_cipher_encrypt(h, wrapped, WRAP_NONCE_LEN, wad,
+	    wadlen, WRAP_TAG_LEN, cf_key_bytes(dek), CF_KEY_LEN,
+	    wrapped + WRAP_NONCE_LEN, &ctlen);
+	gnutls_aead_cipher_deinit(h);
+	if (grc < 0) {
+		rc = cf_gnutls_fail(err, grc, "wrap");
+		goto out;
+	}
+	(void)cf_strlcpy(kek_id, e->id, CF_KEK_ID_MAX);
+out:
+	(void)pthread_rwlock_unlock(&kr->lock);
+	cf_free(wad);
+	return rc;
+}
+
+cf_err
+cf_keyring_unwrap(struct cf_keyring *kr, const char *kek_id, const void *ad,
+    size_t adlen, const uint8_t wrapped[CF_WRAPPED_DEK_LEN],
+    struct cf_key **dek, struct cf_error *err)
+{
+	gnutls_aead_cipher_hd_t	 h;
+	gnutls_datum_t		 k;
+	const struct kek	*e = NULL;
+	struct cf_key		*d = NULL;
+	uint8_t			*wad = NULL;
+	size_t			 wadlen, ptlen, i;
+	cf_err			 rc;
+	int			 grc;
+
+	*dek = NULL;
+	if (kek_id == NULL || (ad == NULL && adlen > 0))
+		return cf_error_set(err, CF_E_INVAL, "unwrap: bad arguments");
+	(void)pthread_rwlock_rdlock(&kr->lock);
+	for (i = 0; i < kr->n; i++)
+		if (strcmp(kr->keks[i]->id, kek_id) == 0) {
+			e = kr->keks[i];
+			break;
+		}
+	if (e == NULL) {
+		char	esc[CF_KEK_ID_MAX];
+
+		/* The id comes from metadata: print it tamed. */
+		(void)cf_strlcpy(esc, "", sizeof(esc));
+		for (i = 0; kek_id[i] != '\0' && i + 1 < sizeof(esc); i++)
+			esc[i] = kek_id[i] < 0x20 || kek_id[i] > 0x7e ||
+			    kek_id[i] == '"' ? '?' : kek_id[i];
+		esc[i] = '\0';
+		rc = cf_error_set(err, CF_E_NOTFOUND, "unwrap: no KEK \"%s\" "
+		    "in the keyring", esc);
+		goto out;
+	}
+	if ((rc = wrap_ad(e->id, ad, adlen, &wad, &wadlen, err)) != CF_OK)
+		goto out;
+	if ((rc = cf_key_alloc(&d, err)) != CF_OK)
+		goto out;
+	k = cf_datum(cf_key_bytes(e->key), CF_KEY_LEN);
+	if ((grc = gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_256_GCM,
+	    &k)) < 0) {
+		rc = cf_gnutls_fail(err, grc, "unwrap: aes-256-gcm init");
+		goto out;
+	}
+	ptlen = CF_KEY_LEN;
+	/* Straight into the new key's locked page, freed (wiped) on a bad
+	 * tag. */
+	grc = gnutls_aead_cipher_decrypt(h, wrapped, WRAP_NONCE_LEN, wad,
+	    wadlen, WRAP_TAG_LEN, wrapped + WRAP_NONCE_LEN,
+	    CF_KEY_LEN + WRAP_TAG_LEN, cf_key_wbytes(d), &ptlen);
+	gnutls_aead_cipher_deinit(h);
+	if (grc == GNUTLS_E_DECRYPTION_FAILED) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "unwrap: wrapped DEK "
+		    "failed authentication (tampered or wrong version)");
+		goto out;
+	}
+	if (grc < 0 || ptlen != CF_KEY_LEN) {
+		rc = cf_gnutls_fail(err, grc < 0 ? grc :
+		    GNUTLS_E_INTERNAL_ERROR, "unwrap");
+		goto out;
+	}
+	cf_key_lock(d);
+	*dek = d;
+	d = NULL;
+out:
+	(void)pthread_rwlock_unlock(&kr->lock);
+	cf_key_free(d);
+	cf_free(wad);
+	return rc;
+}
+
+cf_err
+cf_keyring_rotate(struct cf_keyring *kr, struct cf_error *err)
+{
+	struct kek	*e;
+	uint64_t	 max = 0;
+	size_t		 i, old_active;
+	cf_err		 rc;
+
+	(void)pthread_rwlock_wrlock(&kr->lock);
+	if (kr->n >= KR_MAX_KEKS) {
+		rc = cf_error_set(err, CF_E_LIMIT, "keyring: %d KEKs already",
+		    KR_MAX_KEKS);
+		goto out;
+	}
+	for (i = 0; i < kr->n; i++)
+		if (kr->keks[i]->num > max)
+			max = kr->keks[i]->num;
+	if ((rc = kek_new(max + 1, &e, err)) != CF_OK)
+		goto out;
+	if ((rc = keks_push(kr, e, err)) != CF_OK) {
+		kek_free(e);
+		goto out;
+	}
+	old_active = kr->active;
+	kr->active = kr->n - 1;
+	if ((rc = keyring_store(kr, true, err)) != CF_OK) {
+		/* Memory stays what the disk says. */
+		kr->active = old_active;
+		kek_free(kr->keks[--kr->n]);
+	}
+out:
+	(void)pthread_rwlock_unlock(&kr->lock);
+	return rc;
+}
+
+const char *
+cf_keyring_active_id(const struct cf_keyring *kr)
+{
+	/* The lock is not part of the keyring's value: taking it through a
+	 * const pointer is sound (the object itself is never const). */
+	pthread_rwlock_t	*lk = (pthread_rwlock_t *)(uintptr_t)&kr->lock;
+	const char		*id;
+
+	(void)pthread_rwlock_rdlock(lk);
+	id = kr->keks[kr->active]->id;	/* entries never move: stable */
+	(void)pthread_rwlock_unlock(lk);
+	return id;
+}

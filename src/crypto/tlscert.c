@@ -1,0 +1,320 @@
+/* src/crypto/tlscert.c: the self-signed TLS certificate of a fresh data
+ * directory and the loading of cert + key for the server; see tlscert.h
+ * and docs/internals/CRYPTO.md ("TLS certificate and key").
+ *
+ * SEC: the private key exists in the clear only in memory.  On disk it is
+ * PKCS#8 PBES2 (PBKDF2-SHA256 + AES-256-CBC) under a password made of the
+ * hex of HKDF(master, CF_LABEL_TLS): 256 bits, so PBKDF2's iteration count
+ * is not what protects it. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "crypto/internal.h"
+#include "crypto/tlscert.h"
+
+#define CERT_DAYS	825
+#define CERT_BACKDATE	3600		/* tolerate clocks an hour behind */
+#define CERT_FILE_MAX	(1024 * 1024)	/* a cert chain, PEM */
+#define KEY_FILE_MAX	(64 * 1024)
+#define PW_LEN		(2 * CF_KEY_LEN)
+#define ENC_KEY_PEM	"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+
+/* The PKCS#8 password: hex of HKDF(master, CF_LABEL_TLS). */
+static cf_err
+key_password(const struct cf_key *master, char pw[PW_LEN + 1],
+    struct cf_error *err)
+{
+	struct cf_key	*k;
+	cf_err		 rc;
+
+	if ((rc = cf_key_derive(master, CF_LABEL_TLS, &k, err)) != CF_OK)
+		return rc;
+	cf_hex_encode(cf_key_bytes(k), CF_KEY_LEN, pw);
+	cf_key_free(k);
+	return CF_OK;
+}
+
+static cf_err
+add_san(gnutls_x509_crt_t crt, const char *name, struct cf_error *err)
+{
+	unsigned char	ip[16];
+	int		rc;
+
+	if (inet_pton(AF_INET, name, ip) == 1)
+		rc = gnutls_x509_crt_set_subject_alt_name(crt,
+		    GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND);
+	else if (inet_pton(AF_INET6, name, ip) == 1)
+		rc = gnutls_x509_crt_set_subject_alt_name(crt,
+		    GNUTLS_SAN_IPADDRESS, ip, 16, GNUTLS_FSAN_APPEND);
+	else if (name[0] == '\0' || strlen(name) > 253)
+		return cf_error_set(err, CF_E_INPUT,
+		    "tls: bad certificate name");
+	else
+		rc = gnutls_x509_crt_set_subject_alt_name(crt,
+		    GNUTLS_SAN_DNSNAME, name, (unsigned int)strlen(name),
+		    GNUTLS_FSAN_APPEND);
+	if (rc < 0)
+		return cf_gnutls_fail(err, rc, "tls: subject alt name");
+	return CF_OK;
+}
+
+static cf_err
+make_cert(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
+    const char *const *extra_names, struct cf_error *err)
+{
+	static const char *const base_names[] = { "localhost", "127.0.0.1",
+	    "::1", NULL };
+	unsigned char	serial[16], kid[64];
+	size_t		kidlen = sizeof(kid);
+	time_t		now = time(NULL);
+	size_t		i;
+	cf_err		rc;
+	int		grc;
+
+#define G(call, what) do {						\
+	if ((grc = (call)) < 0)						\
+		return cf_gnutls_fail(err, grc, "tls: " what);		\
+} while (0)
+	G(gnutls_x509_crt_set_version(crt, 3), "version");
+	if ((rc = cf_random(serial, sizeof(serial), err)) != CF_OK)
+		return rc;
+	serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01);
+	G(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), "serial");
+	G(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    "coffer", 6), "subject");
+	G(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME,
+	    0, "Coffer self-signed", 18), "subject");
+	G(gnutls_x509_crt_set_activation_time(crt, now - CERT_BACKDATE),
+	    "activation time");
+	G(gnutls_x509_crt_set_expiration_time(crt,
+	    now + (time_t)CERT_DAYS * 86400), "expiration time");
+	G(gnutls_x509_crt_set_key(crt, key), "public key");
+	G(gnutls_x509_crt_set_basic_constraints(crt, 0, -1),
+	    "basic constraints");
+	G(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE),
+	    "key usage");
+	G(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
+	    0), "extended key usage");
+	G(gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, kid, &kidlen),
+	    "key id");
+	G(gnutls_x509_crt_set_subject_key_id(crt, kid, kidlen),
+	    "subject key id");
+	for (i = 0; base_names[i] != NULL; i++)
+		if ((rc = add_san(crt, base_names[i], err)) != CF_OK)
+			return rc;
+	for (i = 0; extra_names != NULL && extra_names[i] != NULL; i++)
+		if ((rc = add_san(crt, extra_names[i], err)) != CF_OK)
+			return rc;
+	G(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), "sign");
+#undef G
+	return CF_OK;
+}
+
+cf_err
+cf_tls_selfsigned_create(const char *cert_path, const char *key_path,
+    const struct cf_key *master, const char *const *extra_names,
+    struct cf_error *err)
+{
+	gnutls_x509_privkey_t	 key = NULL;
+	gnutls_x509_crt_t	 crt = NULL;
+	gnutls_datum_t		 kpem = { NULL, 0 }, cpem = { NULL, 0 };
+	char			 pw[PW_LEN + 1];
+	cf_err			 rc;
+	int			 grc;
+
+	if (cert_path == NULL || key_path == NULL || master == NULL)
+		return cf_error_set(err, CF_E_INVAL, "tls: bad arguments");
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	if ((grc = gnutls_x509_privkey_init(&key)) < 0)
+		return cf_gnutls_fail(err, grc, "tls: key init");
+	if ((grc = gnutls_x509_crt_init(&crt)) < 0) {
+		gnutls_x509_privkey_deinit(key);
+		return cf_gnutls_fail(err, grc, "tls: cert init");
+	}
+	grc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (grc < 0) {
+		rc = cf_gnutls_fail(err, grc, "tls: generate P-256 key");
+		goto out;
+	}
+	if ((rc = make_cert(crt, key, extra_names, err)) != CF_OK)
+		goto out;
+	if ((rc = key_password(master, pw, err)) != CF_OK)
+		goto out;
+	grc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, pw,
+	    GNUTLS_PKCS_PBES2_AES_256, &kpem);
+	cf_wipe(pw, sizeof(pw));
+	if (grc < 0) {
+		rc = cf_gnutls_fail(err, grc, "tls: export encrypted key");
+		goto out;
+	}
+	if ((grc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM,
+	    &cpem)) < 0) {
+		rc = cf_gnutls_fail(err, grc, "tls: export certificate");
+		goto out;
+	}
+	if ((rc = cf_file_write_atomic(key_path, kpem.data, kpem.size, 0600,
+	    false, err)) != CF_OK)
+		goto out;
+	if ((rc = cf_file_write_atomic(cert_path, cpem.data, cpem.size, 0644,
+	    false, err)) != CF_OK) {
+		(void)unlink(key_path);	/* all or nothing */
+		goto out;
+	}
+out:
+	gnutls_free(kpem.data);
+	gnutls_free(cpem.data);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);	/* wipes the key */
+	return rc;
+}
+
+/* The cert (first of the file) and the key must hold the same key pair. */
+static cf_err
+check_pair(const char *cert_pem, size_t cert_len, gnutls_x509_privkey_t key,
+    struct cf_error *err)
+{
+	gnutls_x509_crt_t	crt;
+	gnutls_datum_t		d = cf_datum(cert_pem, cert_len);
+	unsigned char		a[64], b[64];
+	size_t			al = sizeof(a), bl = sizeof(b);
+	int			grc;
+
+	if ((grc = gnutls_x509_crt_init(&crt)) < 0)
+		return cf_gnutls_fail(err, grc, "tls: cert init");
+	grc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+	if (grc < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return cf_error_set(err, CF_E_INPUT,
+		    "tls: certificate file is not a PEM certificate: %s",
+		    gnutls_strerror(grc));
+	}
+	grc = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a, &al);
+	gnutls_x509_crt_deinit(crt);
+	if (grc < 0)
+		return cf_gnutls_fail(err, grc, "tls: cert key id");
+	grc = gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, b,
+	    &bl);
+	if (grc < 0)
+		return cf_gnutls_fail(err, grc, "tls: key id");
+	if (al != bl || memcmp(a, b, al) != 0)
+		return cf_error_set(err, CF_E_INPUT,
+		    "tls: the certificate does not match the private key");
+	return CF_OK;
+}
+
+cf_err
+cf_tls_load_pem(const char *cert_path, const char *key_path,
+    const struct cf_key *master, char **cert_pem, char **key_pem,
+    struct cf_error *err)
+{
+	gnutls_x509_privkey_t	 key = NULL;
+	gnutls_datum_t		 d, plain = { NULL, 0 };
+	char			*cert = NULL, *kfile = NULL, *out = NULL;
+	size_t			 clen = 0, klen = 0;
+	char			 pw[PW_LEN + 1];
+	cf_err			 rc;
+	int			 grc;
+
+	*cert_pem = NULL;
+	*key_pem = NULL;
+	if (cert_path == NULL || key_path == NULL)
+		return cf_error_set(err, CF_E_INVAL, "tls: bad arguments");
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	if ((rc = cf_file_read(cert_path, CERT_FILE_MAX, &cert, &clen, err)) !=
+	    CF_OK)
+		return rc;
+	if ((rc = cf_file_read(key_path, KEY_FILE_MAX, &kfile, &klen, err)) !=
+	    CF_OK)
+		goto out;
+	if ((grc = gnutls_x509_privkey_init(&key)) < 0) {
+		rc = cf_gnutls_fail(err, grc, "tls: key init");
+		goto out;
+	}
+	d = cf_datum(kfile, klen);
+	if (master != NULL) {
+		if (strstr(kfile, ENC_KEY_PEM) == NULL) {
+			rc = cf_error_set(err, CF_E_INTEGRITY, "tls: %s is not "
+			    "an encrypted PKCS#8 key", key_path);
+			goto out;
+		}
+		if ((rc = key_password(master, pw, err)) != CF_OK)
+			goto out;
+		grc = gnutls_x509_privkey_import_pkcs8(key, &d,
+		    GNUTLS_X509_FMT_PEM, pw, 0);
+		cf_wipe(pw, sizeof(pw));
+		if (grc == GNUTLS_E_MEMORY_ERROR) {
+			rc = cf_gnutls_fail(err, grc, "tls: import key");
+			goto out;
+		}
+		if (grc < 0) {
+			rc = cf_error_set(err, CF_E_INTEGRITY, "tls: cannot "
+			    "decrypt %s (wrong master key or tampered file): "
+			    "%s", key_path, gnutls_strerror(grc));
+			goto out;
+		}
+		if ((rc = check_pair(cert, clen, key, err)) != CF_OK)
+			goto out;
+		grc = gnutls_x509_privkey_export2_pkcs8(key,
+		    GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &plain);
+		if (grc < 0) {
+			rc = cf_gnutls_fail(err, grc, "tls: export key");
+			goto out;
+		}
+		if ((out = cf_memdup_str(plain.data, plain.size)) == NULL) {
+			rc = cf_error_set(err, CF_E_NOMEM,
+			    "tls: out of memory");
+			goto out;
+		}
+	} else {
+		/* An operator's key: plain PEM in any format GnuTLS knows;
+		 * parsed only to check it matches the certificate. */
+		grc = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM,
+		    NULL, GNUTLS_PKCS_PLAIN);
+		if (grc < 0) {
+			rc = cf_error_set(err, CF_E_INPUT, "tls: %s is not an "
+			    "unencrypted PEM private key: %s", key_path,
+			    gnutls_strerror(grc));
+			goto out;
+		}
+		if ((rc = check_pair(cert, clen, key, err)) != CF_OK)
+			goto out;
+		out = kfile;
+		kfile = NULL;
+	}
+	*cert_pem = cert;
+	*key_pem = out;
+	cert = NULL;
+	out = NULL;
+	rc = CF_OK;
+out:
+	if (plain.data != NULL) {
+		cf_wipe(plain.data, plain.size);
+		gnutls_free(plain.data);
+	}
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	cf_free(cert);
+	cf_file_free_secret(kfile, klen);
+	cf_tls_pem_free(out);
+	return rc;
+}
+
+void
+cf_tls_pem_free(char *pem)
+{
+	if (pem == NULL)
+		return;
+	cf_wipe(pem, strlen(pem));
+	cf_free(pem);
+}
