@@ -168,6 +168,9 @@ cf_err	cf_meta_token_find(struct cf_meta *m, const uint8_t hash[32],
 	    struct cf_token_rec *out, struct cf_error *err);
 cf_err	cf_meta_token_get(struct cf_meta *m, const char *id,
 	    struct cf_token_rec *out, struct cf_error *err);
+/* Record a use at now_us.  CF_E_NOTFOUND for an unknown id.  The first use
+ * is always stored; after that at most one write a minute per token (each
+ * costs an fsync), and the time never goes backwards. */
 cf_err	cf_meta_token_touch(struct cf_meta *m, const char *id, int64_t now_us,
 	    struct cf_error *err);
 /* CF_E_NOTFOUND for an unknown id; revoking twice keeps the first time. */

@@ -37,6 +37,7 @@
 
 #define POOL_MAX	16		/* connections kept (more only if nested) */
 #define BUSY_MS		10000		/* wait this long for the write lock */
+#define TOUCH_US	60000000	/* last_used_us granularity: 1 min */
 #define KEY_MAX		(CF_OBJKEY_MAX - 1)	/* 1024 bytes */
 
 /* Schema migrations: migrations[i] takes user_version i to i + 1.  Append
@@ -121,7 +122,7 @@ enum {
 	ST_V_INSERT, ST_LIVE_UPSERT, ST_LIVE_DEL, ST_V_LATEST, ST_V_GET,
 	ST_V_LIST, ST_OBJ_LIST,
 	ST_P_INSERT, ST_P_GET, ST_P_GET_ID, ST_P_LIST, ST_P_COUNT,
-	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_TOUCH, ST_T_REVOKE,
+	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_USED, ST_T_TOUCH, ST_T_REVOKE,
 	ST_T_LIST_ALL, ST_T_LIST_P,
 	ST_B_ADD, ST_B_REMOVE, ST_B_LIST,
 	ST__COUNT
@@ -177,6 +178,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " ?4, ?5, ?6, ?7, ?8)",
 	[ST_T_FIND] = "SELECT " TCOLS " FROM tokens WHERE hash = ?1",
 	[ST_T_GET] = "SELECT " TCOLS " FROM tokens WHERE id = ?1",
+	[ST_T_USED] = "SELECT last_used_us FROM tokens WHERE id = ?1",
 	[ST_T_TOUCH] = "UPDATE tokens SET last_used_us ="
 	    " max(last_used_us, ?2) WHERE id = ?1",
 	[ST_T_REVOKE] = "UPDATE tokens SET revoked_us = ?2"
@@ -1907,12 +1909,18 @@ out:
 	return rc;
 }
 
+/* Called on every authenticated request.  A write costs a WAL fsync, so
+ * the time is recorded at most once a minute per token: a read (parallel
+ * under WAL) decides whether the write is needed. */
 cf_err
 cf_meta_token_touch(struct cf_meta *m, const char *id, int64_t now_us,
     struct cf_error *err)
 {
 	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 last;
 	bool		 changed = false;
+	int		 src;
 	cf_err		 rc;
 
 	rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
@@ -1921,9 +1929,32 @@ cf_meta_token_touch(struct cf_meta *m, const char *id, int64_t now_us,
 	rc = pool_get(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
+	rc = conn_stmt(c, ST_T_USED, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "token touch");
+		goto out;
+	}
+	last = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	st = NULL;
+	if (last != 0 && (now_us <= last || now_us - last < TOUCH_US))
+		goto out;
 	rc = token_update(c, ST_T_TOUCH, id, now_us, &changed, err);
 	if (rc == CF_OK && !changed)
 		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
+out:
+	stmt_done(st);
 	pool_put(m, c);
 	return rc;
 }

@@ -656,11 +656,20 @@ test_store_meta_tokens(void **state)
 	assert_int_equal(cf_meta_token_get(m, "ffffffffffffffff", &got, NULL),
 	    CF_E_NOTFOUND);
 
-	/* Touch. */
+	/* Touch: the first use is recorded, then at most once a minute
+	 * (each write costs an fsync), never backwards. */
 	assert_int_equal(cf_meta_token_touch(m, t1.id, 7000, NULL), CF_OK);
 	assert_int_equal(cf_meta_token_touch(m, t1.id, 6000, NULL), CF_OK);
 	assert_int_equal(cf_meta_token_get(m, t1.id, &got, NULL), CF_OK);
 	assert_int_equal(got.last_used_us, 7000);
+	assert_int_equal(cf_meta_token_touch(m, t1.id, 7000 + 30000000,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_token_get(m, t1.id, &got, NULL), CF_OK);
+	assert_int_equal(got.last_used_us, 7000);
+	assert_int_equal(cf_meta_token_touch(m, t1.id, 7000 + 61000000,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_token_get(m, t1.id, &got, NULL), CF_OK);
+	assert_int_equal(got.last_used_us, 7000 + 61000000);
 	assert_int_equal(cf_meta_token_touch(m, "ffffffffffffffff", 7000,
 	    NULL), CF_E_NOTFOUND);
 
