@@ -381,6 +381,7 @@ out:
 		cf_wipe(text, strlen(text));
 		free(text);
 	}
+	cf_cli_json_wipe_token(root);
 	json_decref(root);
 	return rc;
 }
