@@ -293,3 +293,20 @@ def test_revoked_binding_takes_effect_immediately(server, world):
     assert r.status_code == 200
     assert_403(server.put_obj("auth-one", "tw", b"2", token=t))
     assert server.get_obj("auth-one", "tw").content == b"1"
+
+
+@pytest.mark.parametrize("exp", [-5, "soon", 1.5, 10 ** 20, None])
+def test_bad_expires_in_rejected(server, exp):
+    body = {"principal": "admin", "expires_in": exp}
+    r = server.post("/v1/tokens", body)
+    assert r.status_code == 400, (exp, r.status_code, r.text)
+    assert r.json()["error"]["code"] in ("invalid_json", "bad_request")
+
+
+@pytest.mark.xfail(strict=True, reason="bug: expires_in 0 is accepted and "
+                   "mints a token that never expires (src/server/http.c:621 "
+                   "checks i1 < 0 although the message says 'must be "
+                   "positive'; src/core/core.c:192 treats 0 as no expiry)")
+def test_expires_in_zero_rejected(server):
+    r = server.post("/v1/tokens", {"principal": "admin", "expires_in": 0})
+    assert r.status_code == 400, r.text

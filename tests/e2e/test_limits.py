@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from conftest import Cli, obj_path, sha256
 
@@ -207,13 +208,13 @@ def test_content_length_over_max_object_size_413(small_server):
     assert "too_large" in head
     assert s.versions("small-ns", "big") == []
     assert s.blob_files() == blobs
-    # And through requests, sending the whole body.
+    # And through requests, sending the whole body (the server may close
+    # the connection after its early 413 while we still send).
     try:
         r = s.put_obj("small-ns", "big", os.urandom(2 << 20))
         assert r.status_code == 413, r.text
-    except Exception as e:     # the server may close while we still send
-        assert "reset" in str(e).lower() or "broken" in str(e).lower() \
-            or "aborted" in str(e).lower(), e
+    except requests.RequestException:
+        pass
     assert s.versions("small-ns", "big") == []
     assert s.get_obj("small-ns", "big").status_code == 404
 
@@ -377,3 +378,32 @@ def test_sigkill_idle_then_restart_keeps_everything(make_server, tmp_path):
     p = Cli(s, tmp_path / "h")("audit", "verify", "--data", s.data,
                                with_server=False)
     assert p.returncode == 0, (p.stdout, p.stderr)
+
+
+def test_over_limit_upload_is_audited(small_server):
+    s = small_server
+    with tls_socket(s) as sock:
+        sock.sendall(head_bytes(s, "PUT", obj_path("small-ns", "aud-big"),
+                                {"Content-Length": str(2 << 20)}))
+        status, head = read_status(sock, timeout=15)
+    assert status == 413
+    rec = s.wait_audit(lambda r: r["resource"] ==
+                       "ns/small-ns/obj/aud-big", timeout=10)
+    assert rec is not None
+    assert rec["status"] == 413 and rec["result"] == "too_large"
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a request refused by "
+                   "libmicrohttpd itself (431, headers over the connection "
+                   "memory limit, src/server/http.c:1007) never reaches the "
+                   "handler, so completed() sees con_cls NULL and nothing "
+                   "is audited, against 'every request ... is recorded'")
+def test_oversize_header_request_is_audited(server):
+    before = server.audit_count()
+    with tls_socket(server) as s:
+        s.sendall(head_bytes(server, "GET", "/v1/whoami",
+                             {"X-Big": "a" * (1024 * 1024)}))
+        status, head = read_status(s)
+    assert status == 431 or (status is not None and 400 <= status < 500)
+    after = server.audit_records()[before:]
+    assert len(after) == 1, after

@@ -466,3 +466,47 @@ def test_method_not_allowed(server, ns):
     r = server.req("POST", obj_path(ns, "k"), data=b"x")
     assert r.status_code == 405
     assert r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_version_param_on_delete_marker(server, ns):
+    put(server, "dm/k", b"alive")
+    d = server.req("DELETE", obj_path(ns, "dm/k")).json()
+    r = server.get_obj(ns, "dm/k", params={"version": d["version_id"]})
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] in ("no_such_key", "no_such_version")
+
+
+def test_version_id_of_other_key_not_served(server, ns):
+    a = put(server, "vx/a", b"secret of a")
+    put(server, "vx/b", b"b")
+    r = server.get_obj(ns, "vx/b", params={"version": a["version_id"]})
+    assert r.status_code == 404
+    assert b"secret of a" not in r.content
+
+
+def test_multi_range_not_misserved(server, ns, ranged):
+    r = server.get_obj(ns, "range/200k",
+                       headers={"Range": "bytes=0-1,5-6"})
+    assert r.status_code in (200, 400, 416), r.status_code
+    if r.status_code == 200:
+        assert r.content == ranged
+
+
+def test_list_after_past_end(server, listing):
+    ns, _ = listing
+    out = lst(server, ns, after="zzzz")
+    assert out["objects"] == [] and not out.get("truncated")
+
+
+def test_metadata_header_bad_utf8_rejected(server, ns):
+    r = server.req("PUT", obj_path(ns, "meta/badutf8"), data=b"x",
+                   headers={"X-Coffer-Meta-Bad": b"\xff\xfe".decode(
+                       "latin-1")})
+    assert r.status_code == 400
+    assert server.versions(ns, "meta/badutf8") == []
+
+
+def test_request_ids_unique(server, ns):
+    ids = {server.get("/v1/health", token=None).headers["X-Request-Id"]
+           for _ in range(20)}
+    assert len(ids) == 20
