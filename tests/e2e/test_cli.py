@@ -417,3 +417,50 @@ def test_cli_requests_are_audited(server, cli, ns):
     ok(cli("whoami"))
     recs = server.audit_records()[before:]
     assert [r["action"] for r in recs] == ["whoami"]
+
+
+def test_push_skips_symlinks(server, cli, ns, tmp_path):
+    src = tmp_path / "tree"
+    src.mkdir()
+    (src / "real.txt").write_bytes(b"real")
+    secret = tmp_path / "outside-secret"
+    secret.write_bytes(b"do not upload me")
+    os.symlink(secret, src / "link.txt")
+    os.symlink("/etc", src / "etc-link")
+    p = cli("push", NS + "/symtree", src)
+    assert p.returncode == 0, p.stderr
+    assert "link" in p.stderr          # the documented warning
+    keys = [o["key"] for o in server.get(
+        "/v1/ns/%s/objects" % NS, params={"prefix": "symtree/"}).json()[
+        "objects"]]
+    assert keys == ["symtree/real.txt"]
+
+
+def test_group_readable_config_warns(server, tmp_path):
+    cli = Cli(server, tmp_path / "home")
+    tokfile = tmp_path / "tok"
+    tokfile.write_text(server.admin_token)
+    ok(cli("login", "--server", server.url, "--token-file", str(tokfile),
+           "--ca-cert", server.ca, with_server=False))
+    cfg = tmp_path / "home" / ".config" / "coffer" / "config.json"
+    os.chmod(cfg, 0o644)
+    p = cli("whoami", with_server=False)
+    assert p.returncode == 0
+    assert p.stderr.strip(), "no warning for a group/world-readable config"
+
+
+def test_env_overrides_config(server, tmp_path):
+    cli = Cli(server, tmp_path / "home")
+    tokfile = tmp_path / "tok"
+    tokfile.write_text(server.admin_token)
+    ok(cli("login", "--server", server.url, "--token-file", str(tokfile),
+           "--ca-cert", server.ca, with_server=False))
+    p = cli("whoami", with_server=False, env={"COFFER_TOKEN": "cft_bogus"})
+    assert p.returncode == EXIT_AUTH
+
+
+def test_get_into_missing_directory_fails_cleanly(server, cli, ns, tmp_path):
+    server.put_obj(NS, "gm/k", b"x")
+    p = cli("get", NS + "/gm/k", tmp_path / "no" / "such" / "dir" / "f")
+    assert p.returncode != 0 and p.stderr.strip()
+    assert not (tmp_path / "no").exists()

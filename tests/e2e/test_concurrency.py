@@ -74,3 +74,45 @@ def test_parallel_reads_of_a_large_object(fresh_server):
         return True
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         assert all(ex.map(reader, range(16)))
+
+
+def test_audit_verify_while_server_busy(fresh_server, tmp_path):
+    """`coffer audit verify` reads a log that is being appended to: it must
+    not report tampering for a record or checkpoint written meanwhile."""
+    import threading
+    s = fresh_server
+    s.mkns("busy-ns")
+    stop = threading.Event()
+    errors = []
+
+    def hammer(t):
+        with requests.Session() as sess:
+            i = 0
+            while not stop.is_set():
+                try:
+                    r = sess.put(s.url + obj_path("busy-ns", "k%d" % t),
+                                 data=b"%d" % i, verify=s.ca, timeout=30,
+                                 headers={"Authorization": "Bearer " +
+                                          s.admin_token})
+                    if r.status_code != 201:
+                        errors.append(r.text)
+                    sess.get(s.url + "/v1/ns", verify=s.ca, timeout=30)
+                except requests.RequestException as e:
+                    errors.append(repr(e))
+                i += 1
+    threads = [threading.Thread(target=hammer, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    cli = Cli(s, tmp_path / "h")
+    results = []
+    try:
+        for _ in range(6):
+            p = cli("audit", "verify", "--data", s.data, with_server=False)
+            results.append((p.returncode, p.stdout.strip(),
+                            p.stderr.strip()))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert errors == []
+    assert all(r[0] == 0 for r in results), results
