@@ -380,6 +380,40 @@ test_audit_read(void **state)
 	cf_key_free(k);
 }
 
+static cf_err
+stop_cb(void *arg, json_t *rec, struct cf_error *err)
+{
+	size_t	*n = arg;
+
+	(void)rec;
+	if (++*n == 3)
+		return cf_error_set(err, CF_E_LIMIT, "enough");
+	return CF_OK;
+}
+
+/* The callback's error stops the read and is returned. */
+static void
+test_audit_read_stop(void **state)
+{
+	struct cf_key	*k = test_key(1);
+	struct cf_error	 e;
+	char		 dir[256];
+	size_t		 n = 0;
+
+	(void)state;
+	tmpdir(dir, sizeof(dir));
+	make_log(dir, k, 10);
+	cf_error_clear(&e);
+	assert_int_equal(cf_audit_read(dir, 0, 0, 0, stop_cb, &n, &e),
+	    CF_E_LIMIT);
+	assert_int_equal(n, 3);
+	assert_string_equal(e.msg, "enough");
+	rmtree(dir);
+	assert_int_equal(cf_audit_read(dir, 0, 0, 0, stop_cb, &n, NULL),
+	    CF_E_NOTFOUND);
+	cf_key_free(k);
+}
+
 /* A big log: after= bisects, tail= scans back; both stay exact. */
 static void
 test_audit_read_large(void **state)
@@ -1237,6 +1271,7 @@ main(void)
 		cmocka_unit_test(test_audit_reopen_continues),
 		cmocka_unit_test(test_audit_read),
 		cmocka_unit_test(test_audit_read_large),
+		cmocka_unit_test(test_audit_read_stop),
 		cmocka_unit_test(test_audit_tamper_edit),
 		cmocka_unit_test(test_audit_tamper_delete_reorder_dup),
 		cmocka_unit_test(test_audit_tamper_insert_forged),
