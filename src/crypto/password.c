@@ -1,0 +1,381 @@
+/* src/crypto/password.c: argon2id password hashes (libsodium) and the
+ * password policy; see password.h and docs/internals/IDENTITY.md.
+ *
+ * SEC: the password bytes are only ever read in place or copied into stack
+ * buffers that are wiped at the exit label; nothing here allocates a copy
+ * of a password on the heap. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "crypto/crypto.h"
+#include "crypto/internal.h"
+#include "crypto/password.h"
+#include "crypto/password_int.h"
+
+_Static_assert(CF_PWHASH_STR_MAX == crypto_pwhash_argon2id_STRBYTES,
+    "CF_PWHASH_STR_MAX must match libsodium");
+
+#define PREFIX		"$argon2id$v=19$m="
+#define COMMON_MAX	64	/* longer than any shipped common password */
+
+/* The dummy hash for unknown users, one per distinct cost setting. */
+static pthread_mutex_t	dummy_mu = PTHREAD_MUTEX_INITIALIZER;
+static char		dummy_str[CF_PWHASH_STR_MAX];
+static struct cf_pwhash_params dummy_params;
+static int		dummy_set;
+
+void
+cf_pwhash_params_default(struct cf_pwhash_params *p)
+{
+	p->ops = CF_PWHASH_OPS_DEFAULT;
+	p->mem = CF_PWHASH_MEM_DEFAULT;
+}
+
+cf_err
+cf_pwhash_params_check(const struct cf_pwhash_params *p,
+    struct cf_error *err)
+{
+	if (p->ops < CF_PWHASH_OPS_MIN || p->ops > CF_PWHASH_OPS_MAX)
+		return cf_error_set(err, CF_E_INVAL,
+		    "argon2id passes %llu outside [%d, %d]",
+		    (unsigned long long)p->ops, CF_PWHASH_OPS_MIN,
+		    CF_PWHASH_OPS_MAX);
+	if (p->mem < CF_PWHASH_MEM_MIN || p->mem > CF_PWHASH_MEM_MAX)
+		return cf_error_set(err, CF_E_INVAL,
+		    "argon2id memory %zu bytes outside [%u, %u]", p->mem,
+		    CF_PWHASH_MEM_MIN, CF_PWHASH_MEM_MAX);
+	return CF_OK;
+}
+
+/* Resolve NULL to the defaults and check the range. */
+static cf_err
+params_get(const struct cf_pwhash_params *p, struct cf_pwhash_params *out,
+    struct cf_error *err)
+{
+	if (p == NULL)
+		cf_pwhash_params_default(out);
+	else
+		*out = *p;
+	return cf_pwhash_params_check(out, err);
+}
+
+/* Parse a decimal field of at most 10 digits at *s, ending at `end`. */
+static int
+parse_field(const char **s, char end, uint64_t *out)
+{
+	const char	*q = *s;
+	uint64_t	 v = 0;
+	int		 n = 0;
+
+	while (*q >= '0' && *q <= '9' && n < 10) {
+		v = v * 10 + (uint64_t)(*q - '0');
+		q++;
+		n++;
+	}
+	if (n == 0 || (n > 1 && (*s)[0] == '0') || *q != end)
+		return -1;
+	*s = q + 1;
+	*out = v;
+	return 0;
+}
+
+/* SEC: accept only "$argon2id$v=19$m=M,t=T,p=1$..." with M and T inside
+ * the configured maxima, so a tampered or foreign row can neither
+ * downgrade to argon2i/d nor make a login allocate gigabytes. */
+static cf_err
+stored_check(const char *stored, struct cf_pwhash_params *costs,
+    struct cf_error *err)
+{
+	const char	*s;
+	uint64_t	 m, t, p;
+
+	if (stored == NULL ||
+	    strnlen(stored, CF_PWHASH_STR_MAX) >= CF_PWHASH_STR_MAX)
+		return cf_error_set(err, CF_E_INPUT,
+		    "stored password hash missing or too long");
+	if (!cf_str_has_prefix(stored, PREFIX))
+		return cf_error_set(err, CF_E_INPUT,
+		    "stored password hash is not argon2id v19");
+	s = stored + strlen(PREFIX);
+	if (parse_field(&s, ',', &m) != 0 || s[0] != 't' || s[1] != '=')
+		goto bad;
+	s += 2;
+	if (parse_field(&s, ',', &t) != 0 || s[0] != 'p' || s[1] != '=')
+		goto bad;
+	s += 2;
+	if (parse_field(&s, '$', &p) != 0 || p != 1)
+		goto bad;
+	if (m < 8 || m > CF_PWHASH_MEM_MAX / 1024 || t < 1 ||
+	    t > CF_PWHASH_OPS_MAX)
+		return cf_error_set(err, CF_E_INPUT,
+		    "stored password hash costs out of range");
+	if (costs != NULL) {
+		costs->mem = (size_t)m * 1024;
+		costs->ops = t;
+	}
+	return CF_OK;
+bad:
+	return cf_error_set(err, CF_E_INPUT,
+	    "stored password hash is malformed");
+}
+
+cf_err
+cf_password_hash(const void *pw, size_t len,
+    const struct cf_pwhash_params *p, char out[CF_PWHASH_STR_MAX],
+    struct cf_error *err)
+{
+	struct cf_pwhash_params	 prm;
+	char			 tmp[CF_PWHASH_STR_MAX];
+	cf_err			 rc;
+
+	if (len > CF_PASSWORD_MAX)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "password longer than %d bytes", CF_PASSWORD_MAX);
+	if (pw == NULL && len != 0)
+		return cf_error_set(err, CF_E_INVAL, "NULL password");
+	rc = params_get(p, &prm, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_crypto_ready(err);
+	if (rc != CF_OK)
+		goto out;
+	if (crypto_pwhash_str_alg(tmp, pw == NULL ? "" : pw,
+	    (unsigned long long)len, prm.ops, prm.mem,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		/* libsodium fails here only when it cannot allocate. */
+		rc = cf_error_set(err, CF_E_NOMEM,
+		    "argon2id: cannot allocate %zu bytes", prm.mem);
+		goto out;
+	}
+	memcpy(out, tmp, sizeof(tmp));
+out:
+	cf_wipe(tmp, sizeof(tmp));
+	return rc;
+}
+
+cf_err
+cf_password_verify(const char *stored, const void *pw, size_t len,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	if (len > CF_PASSWORD_MAX)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "password longer than %d bytes", CF_PASSWORD_MAX);
+	if (pw == NULL && len != 0)
+		return cf_error_set(err, CF_E_INVAL, "NULL password");
+	rc = stored_check(stored, NULL, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_crypto_ready(err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: libsodium recomputes the hash and compares in constant time
+	 * (crypto_verify_32). */
+	if (crypto_pwhash_str_verify(stored, pw == NULL ? "" : pw,
+	    (unsigned long long)len) != 0)
+		return cf_error_set(err, CF_E_AUTH, "wrong password");
+	return CF_OK;
+}
+
+/* Copy the dummy hash for prm into out, computing it on first use. */
+static cf_err
+dummy_get(const struct cf_pwhash_params *prm, char out[CF_PWHASH_STR_MAX],
+    struct cf_error *err)
+{
+	uint8_t	rnd[32];
+	cf_err	rc = CF_OK;
+
+	(void)pthread_mutex_lock(&dummy_mu);
+	if (!dummy_set || dummy_params.ops != prm->ops ||
+	    dummy_params.mem != prm->mem) {
+		/* A random password nobody knows: the verification below
+		 * can never succeed, yet costs what a real one costs. */
+		rc = cf_random(rnd, sizeof(rnd), err);
+		if (rc != CF_OK)
+			goto out;
+		rc = cf_password_hash(rnd, sizeof(rnd), prm, dummy_str, err);
+		if (rc != CF_OK)
+			goto out;
+		dummy_params = *prm;
+		dummy_set = 1;
+	}
+	memcpy(out, dummy_str, CF_PWHASH_STR_MAX);
+out:
+	(void)pthread_mutex_unlock(&dummy_mu);
+	cf_wipe(rnd, sizeof(rnd));
+	return rc;
+}
+
+cf_err
+cf_password_verify_dummy(const void *pw, size_t len,
+    const struct cf_pwhash_params *p, struct cf_error *err)
+{
+	struct cf_pwhash_params	 prm;
+	char			 dummy[CF_PWHASH_STR_MAX];
+	int			 vr;
+	cf_err			 rc;
+
+	if (len > CF_PASSWORD_MAX)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "password longer than %d bytes", CF_PASSWORD_MAX);
+	rc = params_get(p, &prm, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = dummy_get(&prm, dummy, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: same work as cf_password_verify() for a real user; the
+	 * result is ignored and the answer is always "wrong password". */
+	vr = crypto_pwhash_str_verify(dummy, pw == NULL ? "" : pw,
+	    (unsigned long long)len);
+	(void)vr;
+	return cf_error_set(err, CF_E_AUTH, "wrong password");
+}
+
+bool
+cf_password_needs_rehash(const char *stored, const struct cf_pwhash_params *p)
+{
+	struct cf_pwhash_params	prm, costs;
+
+	if (params_get(p, &prm, NULL) != CF_OK)
+		return true;
+	if (stored_check(stored, &costs, NULL) != CF_OK)
+		return true;
+	return costs.ops != prm.ops || costs.mem != prm.mem;
+}
+
+void
+cf_password_policy_default(struct cf_password_policy *pol)
+{
+	pol->min_len = CF_PASSWORD_MIN_DEFAULT;
+	pol->max_len = CF_PASSWORD_MAX;
+	pol->check_common = true;
+}
+
+static int
+cmp_word(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+bool
+cf_password_is_common(const void *pw, size_t len)
+{
+	const unsigned char	*b = pw;
+	char			 buf[COMMON_MAX + 1];
+	bool			 found = false;
+	size_t			 i;
+
+	if (pw == NULL || len == 0 || len > COMMON_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (b[i] == '\0')
+			goto out;
+		buf[i] = (char)lower(b[i]);
+	}
+	buf[len] = '\0';
+	found = bsearch(buf, cf_common_passwords, cf_common_passwords_n,
+	    sizeof(cf_common_passwords[0]), cmp_word) != NULL;
+out:
+	cf_wipe(buf, sizeof(buf));
+	return found;
+}
+
+/* True when the UTF-8 text has a C0 or C1 control character or DEL. */
+static bool
+has_control(const unsigned char *b, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (b[i] < 0x20 || b[i] == 0x7f)
+			return true;
+		/* U+0080..U+009F are encoded C2 80..C2 9F. */
+		if (b[i] == 0xc2 && i + 1 < len && b[i + 1] >= 0x80 &&
+		    b[i + 1] <= 0x9f)
+			return true;
+	}
+	return false;
+}
+
+cf_err
+cf_password_check(const struct cf_password_policy *pol, const void *pw,
+    size_t len, const char *username, struct cf_error *err)
+{
+	struct cf_password_policy	 P;
+	const unsigned char		*b = pw;
+	char				 low[CF_PASSWORD_MAX + 1];
+	char				 ulow[CF_PASSWORD_MAX + 1];
+	size_t				 i, ncp, ulen;
+	cf_err				 rc = CF_OK;
+
+	if (pol == NULL)
+		cf_password_policy_default(&P);
+	else
+		P = *pol;
+	if (P.min_len < 8 || P.max_len > CF_PASSWORD_MAX ||
+	    P.max_len < P.min_len)
+		return cf_error_set(err, CF_E_INVAL,
+		    "password policy lengths out of range");
+	/* SEC: oversized credentials are refused before any byte is read. */
+	if (len > P.max_len)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "password longer than %zu bytes", P.max_len);
+	if (pw == NULL && len != 0)
+		return cf_error_set(err, CF_E_INVAL, "NULL password");
+	if (len == 0)
+		return cf_error_set(err, CF_E_INPUT,
+		    "password shorter than %zu characters", P.min_len);
+	if (!cf_utf8_valid(pw, len) || has_control(b, len))
+		return cf_error_set(err, CF_E_INPUT,
+		    "password is not valid UTF-8 text without control "
+		    "characters");
+	for (i = 0, ncp = 0; i < len; i++)
+		if ((b[i] & 0xc0) != 0x80)
+			ncp++;
+	if (ncp < P.min_len)
+		return cf_error_set(err, CF_E_INPUT,
+		    "password shorter than %zu characters", P.min_len);
+
+	for (i = 0; i < len; i++)
+		low[i] = (char)lower(b[i]);
+	low[len] = '\0';
+	if (username != NULL) {
+		ulen = strnlen(username, CF_PASSWORD_MAX + 1);
+		if (ulen > CF_PASSWORD_MAX)
+			ulen = 0;	/* cannot be equal or contained */
+		for (i = 0; i < ulen; i++)
+			ulow[i] = (char)lower((unsigned char)username[i]);
+		ulow[ulen] = '\0';
+		if (ulen > 0 && ulen == len && memcmp(low, ulow, len) == 0) {
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "password equals the user name");
+			goto out;
+		}
+		if (ulen >= 4 && memmem(low, len, ulow, ulen) != NULL) {
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "password contains the user name");
+			goto out;
+		}
+	}
+	if (P.check_common && cf_password_is_common(pw, len)) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "password is in the list of common passwords");
+		goto out;
+	}
+out:
+	cf_wipe(low, sizeof(low));
+	return rc;
+}
