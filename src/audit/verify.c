@@ -15,9 +15,6 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 
-/* The member that ends a record (mac) or checkpoint (sig): ,"xxx":"<hex>"} */
-#define TAIL_LEN(name)	(sizeof(",\"" name "\":\"") - 1 + AUDIT_MAC_HEX + 2)
-
 static const uint8_t	zero_mac[CF_MAC_LEN];
 
 static bool
