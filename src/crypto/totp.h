@@ -49,9 +49,10 @@ cf_err	cf_totp_b32_encode(const uint8_t *secret, size_t len, char *out,
 	    size_t outsz, struct cf_error *err);
 
 /* Decode base32 text s[0..slen) (either case; spaces and '=' padding
- * ignored) into out (capacity outcap); *outlen is the byte count.
- * CF_E_INPUT on a bad character or bit pattern, CF_E_LIMIT when it would
- * exceed outcap or slen > CF_TOTP_B32_MAX.  out written only on success. */
+ * ignored; non-zero trailing bits tolerated, as liboath does) into out
+ * (capacity outcap); *outlen is the byte count (0 for empty text).
+ * CF_E_INPUT on a bad character or length, CF_E_LIMIT when it would exceed
+ * outcap or slen > CF_TOTP_B32_MAX.  out written only on success. */
 cf_err	cf_totp_b32_decode(const char *s, size_t slen, uint8_t *out,
 	    size_t outcap, size_t *outlen, struct cf_error *err);
 
@@ -60,7 +61,8 @@ cf_err	cf_totp_b32_decode(const char *s, size_t slen, uint8_t *out,
  *       &digits=6&period=30
  * with ISSUER and USER percent-encoded (RFC 3986 unreserved bytes kept).
  * issuer and user: 1..CF_TOTP_LABEL_MAX bytes of valid UTF-8 without
- * control characters; issuer may not contain ':' (CF_E_INPUT).
+ * control characters; neither may contain ':' (CF_E_INPUT), the label's
+ * separator.
  * SEC: the URI contains the secret: show it once, never log it; the
  * caller wipes out. */
 cf_err	cf_totp_uri(const char *issuer, const char *user,
