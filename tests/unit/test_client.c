@@ -9,8 +9,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,7 @@
 #include "base/str.h"
 #include "client/client.h"
 #include "client/client_int.h"
+#include "crypto/crypto.h"
 
 static char	tmpdir[256];
 
@@ -631,6 +637,307 @@ test_client_fmt(void **state)
 	assert_string_equal(out, "a?]0;x?");
 }
 
+/* ---- the HTTP layer against a scripted local server ----
+ *
+ * A plain-HTTP server on 127.0.0.1 answers each connection with a canned
+ * response chosen by the request path, so the client's handling of bad
+ * digests, cut-short bodies and error bodies is tested without a real
+ * Coffer server (tests/e2e covers that). */
+
+struct fake {
+	int		 lfd;
+	int		 port;
+	pthread_t	 thr;
+	char		 last_req[8192];	/* last request head */
+	size_t		 last_body;		/* PUT body bytes read */
+};
+
+#define HELLO_SHA \
+	"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+static void
+send_all(int fd, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+fake_answer(struct fake *f, int fd)
+{
+	char		 req[8192], resp[1024], *end, *cl;
+	size_t		 len = 0, want = 0, have;
+	ssize_t		 n;
+	const char	*body = "", *status = "200 OK", *extra = "";
+	const char	*errb = "{\"error\":{\"code\":\"unavailable\","
+	    "\"message\":\"audit log unavailable\",\"request_id\":\"rq1\"}}";
+	char		 buf[65536];
+	int		 k, truncate = 0;
+
+	for (;;) {
+		n = read(fd, req + len, sizeof(req) - 1 - len);
+		if (n <= 0)
+			return;
+		len += (size_t)n;
+		req[len] = '\0';
+		end = strstr(req, "\r\n\r\n");
+		if (end != NULL)
+			break;
+		if (len == sizeof(req) - 1)
+			return;
+	}
+	memcpy(f->last_req, req, (size_t)(end - req));
+	f->last_req[end - req] = '\0';
+	/* Consume a request body (small, Content-Length only). */
+	cl = strcasestr(req, "Content-Length:");
+	if (cl != NULL && cl < end)
+		want = (size_t)strtoul(cl + 15, NULL, 10);
+	have = len - (size_t)(end + 4 - req);
+	while (have < want) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	f->last_body = have;
+	if (strstr(req, " /v1/ns/t/objects/ok ") != NULL) {
+		body = "hello";
+		extra = "X-Coffer-SHA256: " HELLO_SHA "\r\n";
+	} else if (strstr(req, " /v1/ns/t/objects/bad ") != NULL) {
+		body = "hellO";
+		extra = "X-Coffer-SHA256: " HELLO_SHA "\r\n";
+	} else if (strstr(req, " /v1/ns/t/objects/trunc ") != NULL) {
+		body = "hello";
+		truncate = 1;
+		extra = "X-Coffer-SHA256: " HELLO_SHA "\r\n";
+	} else if (strstr(req, " /v1/ns/t/objects/nosha ") != NULL) {
+		body = "hello";
+	} else if (strstr(req, " /v1/ns/t/objects/e503 ") != NULL) {
+		status = "503 Service Unavailable";
+		body = errb;
+	} else if (strstr(req, " /v1/ns/t/objects/e401 ") != NULL) {
+		status = "401 Unauthorized";
+		body = "{\"error\":{\"code\":\"unauthenticated\",\"message\":"
+		    "\"authentication required\",\"request_id\":\"rq2\"}}";
+	} else if (strncmp(req, "PUT ", 4) == 0) {
+		status = "201 Created";
+		body = strstr(req, "/up-wrong ") != NULL ?
+		    "{\"sha256\":\"00\",\"size\":5}" :
+		    "{\"sha256\":\"" HELLO_SHA "\",\"size\":5}";
+	} else {
+		status = "404 Not Found";
+		body = "{\"error\":{\"code\":\"not_found\",\"message\":"
+		    "\"no such route\",\"request_id\":\"rq3\"}}";
+	}
+	k = snprintf(resp, sizeof(resp), "HTTP/1.1 %s\r\nContent-Length: "
+	    "%zu\r\n%sX-Request-Id: hdr-id\r\nConnection: close\r\n\r\n",
+	    status, strlen(body) + (truncate ? 95 : 0), extra);
+	send_all(fd, resp, (size_t)k);
+	send_all(fd, body, strlen(body));
+}
+
+static void *
+fake_main(void *arg)
+{
+	struct fake	*f = arg;
+	int		 fd;
+
+	for (;;) {
+		fd = accept(f->lfd, NULL, NULL);
+		if (fd == -1)
+			return NULL;
+		fake_answer(f, fd);
+		(void)shutdown(fd, SHUT_RDWR);
+		(void)close(fd);
+	}
+}
+
+static void
+fake_start(struct fake *f)
+{
+	struct sockaddr_in	sa;
+	socklen_t		sl = sizeof(sa);
+
+	memset(f, 0, sizeof(*f));
+	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(f->lfd != -1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(f->lfd, 8), 0);
+	assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&sa, &sl), 0);
+	f->port = ntohs(sa.sin_port);
+	assert_int_equal(pthread_create(&f->thr, NULL, fake_main, f), 0);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	(void)shutdown(f->lfd, SHUT_RDWR);
+	(void)close(f->lfd);
+	(void)pthread_join(f->thr, NULL);
+}
+
+/* Count the entries of dir other than "." and "..". */
+static int
+count_entries(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	(void)closedir(d);
+	return n;
+}
+
+static void
+test_client_http_integrity(void **state)
+{
+	struct fake		 f;
+	struct cf_cfg		 cfg;
+	struct cf_cli_opts	 o;
+	struct cf_http		*h = NULL;
+	struct cf_obj_info	 info;
+	struct cf_error		 err;
+	char			 url[64], dir[300], path[400], buf[16];
+	int			 dfd, fd, saved, devnull;
+	json_t			*v = NULL;
+	cf_err			 rc;
+
+	(void)state;
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	fake_start(&f);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.server = url;
+	cfg.token = (char *)(uintptr_t)"cft_testtoken";
+	memset(&o, 0, sizeof(o));
+	o.quiet = true;
+	/* The plain-HTTP warning goes to /dev/null. */
+	saved = dup(STDERR_FILENO);
+	devnull = open("/dev/null", O_WRONLY);
+	(void)dup2(devnull, STDERR_FILENO);
+	rc = cf_http_open(&cfg, &o, &h, NULL);
+	(void)dup2(saved, STDERR_FILENO);
+	(void)close(saved);
+	(void)close(devnull);
+	assert_int_equal(rc, CF_OK);
+
+	(void)snprintf(dir, sizeof(dir), "%s/dl", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd != -1);
+	memset(&info, 0, sizeof(info));
+	cf_obj_info_clear(&info);
+
+	/* A good download lands under its name, token sent as a header. */
+	rc = cf_cli_get_to_file(h, "t", "ok", NULL, dfd, "out", "ok", &info,
+	    NULL);
+	assert_int_equal(rc, CF_OK);
+	assert_non_null(strstr(f.last_req,
+	    "Authorization: Bearer cft_testtoken"));
+	assert_string_equal(info.sha256, HELLO_SHA);
+	assert_string_equal(info.request_id, "hdr-id");
+	(void)snprintf(path, sizeof(path), "%s/out", dir);
+	fd = open(path, O_RDONLY);
+	assert_true(fd != -1);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+	(void)close(fd);
+	assert_memory_equal(buf, "hello", 5);
+
+	/* SEC: wrong digest, cut-short body, no digest: CF_E_INTEGRITY,
+	 * the existing file untouched, no temporary file left. */
+	cf_error_clear(&err);
+	rc = cf_cli_get_to_file(h, "t", "bad", NULL, dfd, "out", "bad", &info,
+	    &err);
+	assert_int_equal(rc, CF_E_INTEGRITY);
+	assert_non_null(strstr(err.msg, "SHA-256 mismatch"));
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_INTEGRITY);
+	rc = cf_cli_get_to_file(h, "t", "trunc", NULL, dfd, "out", "trunc",
+	    &info, NULL);
+	assert_int_equal(rc, CF_E_INTEGRITY);
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_INTEGRITY);
+	rc = cf_cli_get_to_file(h, "t", "nosha", NULL, dfd, "new", "nosha",
+	    &info, NULL);
+	assert_int_equal(rc, CF_E_INTEGRITY);
+	assert_int_equal(count_entries(dir), 1);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+	(void)close(fd);
+	assert_memory_equal(buf, "hello", 5);
+
+	/* Error statuses: message from the JSON body, exit from status. */
+	cf_error_clear(&err);
+	rc = cf_cli_get_to_file(h, "t", "e503", NULL, dfd, "x", "e503", &info,
+	    &err);
+	assert_int_not_equal(rc, CF_OK);
+	assert_string_equal(err.msg, "audit log unavailable (unavailable, "
+	    "request rq1)");
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_SERVER);
+	cf_error_clear(&err);
+	rc = cf_http_json(h, "GET", "/v1/ns/t/objects/e401", NULL, &v, &err);
+	assert_int_equal(rc, CF_E_AUTH);
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_AUTH);
+	assert_null(v);
+	cf_error_clear(&err);
+	rc = cf_http_head(h, "/v1/nowhere", &info, &err);
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_NOTFOUND);
+	assert_non_null(strstr(err.msg, "request hdr-id"));
+	assert_int_equal(count_entries(dir), 1);
+
+	/* Keys go out literally: no dot-segment collapsing. */
+	rc = cf_http_json(h, "GET", "/v1/ns/t/objects/../../x%20y", NULL, &v,
+	    NULL);
+	assert_int_equal(rc, CF_E_NOTFOUND);
+	assert_non_null(strstr(f.last_req,
+	    "GET /v1/ns/t/objects/../../x%20y HTTP/1.1"));
+
+	/* Upload: the digest header for a file; for a one-pass upload the
+	 * server's digest is checked afterwards. */
+	(void)snprintf(path, sizeof(path), "%s/up.txt", tmpdir);
+	write_file(path, "hello", 0600);
+	rc = cf_cli_put_file(h, "t", "up", path, NULL, NULL, false, &v, NULL);
+	assert_int_equal(rc, CF_OK);
+	assert_non_null(strstr(f.last_req, "X-Coffer-SHA256: " HELLO_SHA));
+	assert_non_null(strstr(f.last_req, "PUT /v1/ns/t/objects/up "));
+	assert_int_equal(f.last_body, 5);
+	json_decref(v);
+	v = NULL;
+	rc = cf_cli_put_file(h, "t", "up", path, NULL, NULL, true, &v, NULL);
+	assert_int_equal(rc, CF_OK);
+	assert_null(strstr(f.last_req, "X-Coffer-SHA256"));
+	json_decref(v);
+	v = NULL;
+	rc = cf_cli_put_file(h, "t", "up-wrong", path, NULL, NULL, true, &v,
+	    NULL);
+	assert_int_equal(rc, CF_E_INTEGRITY);
+	assert_null(v);
+
+	/* Nobody listening: a network error. */
+	fake_stop(&f);
+	rc = cf_http_json(h, "GET", "/v1/whoami", NULL, &v, NULL);
+	assert_int_not_equal(rc, CF_OK);
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_NETWORK);
+
+	cf_obj_info_clear(&info);
+	(void)close(dfd);
+	cf_http_close(h);
+}
+
 int
 main(void)
 {
@@ -652,6 +959,7 @@ main(void)
 		cmocka_unit_test(test_client_exit_codes),
 		cmocka_unit_test(test_client_parse_options),
 		cmocka_unit_test(test_client_fmt),
+		cmocka_unit_test(test_client_http_integrity),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
