@@ -361,10 +361,10 @@ write_cb(char *buf, size_t size, size_t nitems, void *arg)
 	}
 	/* JSON or an error body.  An oversized error body is cut (we only
 	 * need its start); an oversized JSON body fails the request. */
+	if (h->status >= 300 && h->body.len + len > CF_CLI_ERRBODY_MAX)
+		return len;
 	if (h->body.len + len > h->body.max) {
 		h->body_over = true;
-		if (h->status >= 300)
-			return len;
 		return CURL_WRITEFUNC_ERROR;
 	}
 	if (cf_buf_append(&h->body, buf, len, NULL) != CF_OK)
