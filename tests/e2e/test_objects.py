@@ -210,14 +210,27 @@ def test_range_outside_object_416(server, ns, ranged, spec):
     assert r.json()["error"]["code"] == "invalid_range"
 
 
-@pytest.mark.parametrize("spec", ["bytes=9-1", "bytes=abc", "pages=0-1"])
-def test_range_malformed(server, ns, ranged, spec):
+@pytest.mark.parametrize("spec", ["bytes=9-1", "bytes=abc", "pages=0-1",
+                                  "bytes=1-2-3", "bytes=-"])
+def test_range_malformed_never_partial_junk(server, ns, ranged, spec):
     r = server.get_obj(ns, "range/200k", headers={"Range": spec})
-    # RFC 9110 lets a server ignore a bad Range (200 with everything);
-    # Coffer's contract says 400 bad_request or 416.  Never partial junk.
+    # RFC 9110 lets a server ignore a bad Range (200 with everything).
     assert r.status_code in (200, 400, 416), r.status_code
     if r.status_code == 200:
         assert r.content == ranged
+        assert "Content-Range" not in r.headers
+
+
+@pytest.mark.xfail(strict=True, reason="doc/impl mismatch: docs/api.md "
+                   "lists 'range syntax' under 400 bad_request, but "
+                   "cf_http_parse_range (src/server/parse.c:80-110) ignores "
+                   "a malformed bytes= Range and serves 200 with the whole "
+                   "object")
+@pytest.mark.parametrize("spec", ["bytes=9-1", "bytes=abc", "bytes=1-2-3"])
+def test_range_syntax_error_is_400(server, ns, ranged, spec):
+    r = server.get_obj(ns, "range/200k", headers={"Range": spec})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "bad_request"
 
 
 # ---- sizes ----
