@@ -12,7 +12,8 @@
  *
  * The checkpoint is rewritten by its own thread (tmp + fdatasync + rename
  * + fsync of the directory), off the append path, once the durable tail
- * has moved and at most every ckpt_interval.  See docs/internals/AUDIT.md
+ * has moved: after ckpt_interval, or sooner once AUDIT_CKPT_RECORDS more
+ * records are durable.  See docs/internals/AUDIT.md
  * for the exact guarantee. */
 #include <errno.h>
 #include <fcntl.h>
@@ -243,7 +244,8 @@ ckpt_main(void *arg)
 		}
 		now = cf_mono_ns();
 		due = a->ckpt_last_ns + a->ckpt_interval_ns;
-		if (now < due && !a->ckpt_force) {
+		if (now < due && !a->ckpt_force &&
+		    a->durable_seq - a->ckpt_seq < AUDIT_CKPT_RECORDS) {
 			deadline(due, &ts);
 			(void)pthread_cond_timedwait(&a->ckpt_cv, &a->mu, &ts);
 			continue;

@@ -34,8 +34,11 @@
 #define AUDIT_LABEL_REC		"coffer audit record v1"
 #define AUDIT_LABEL_CKPT	"coffer audit checkpoint v1"
 
-/* Default minimum time between two checkpoint rewrites. */
+/* The checkpoint is rewritten once the durable tail has moved and either
+ * this much time has passed since the last rewrite or this many records
+ * are not yet covered. */
 #define AUDIT_CKPT_INTERVAL_MS	100
+#define AUDIT_CKPT_RECORDS	1000
 /* Group commits in flight at once (each one write + fdatasync), and the
  * most cf_audit_set_flushers accepts.  More than one was measured not to
  * pay on this machine (smaller batches, more syncs; AUDIT.md), so all
