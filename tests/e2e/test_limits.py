@@ -395,7 +395,8 @@ def test_over_limit_upload_is_audited(small_server):
 
 @pytest.mark.xfail(strict=True, reason="bug: a request refused by "
                    "libmicrohttpd itself (431, headers over the connection "
-                   "memory limit, src/server/http.c:1007) never reaches the "
+                   "memory limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT in "
+                   "src/server/http.c cf_http_start) never reaches the "
                    "handler, so completed() sees con_cls NULL and nothing "
                    "is audited, against 'every request ... is recorded'")
 def test_oversize_header_request_is_audited(server):
