@@ -99,6 +99,30 @@ keys_free(struct jkey *keys, size_t n)
 	cf_free(keys);
 }
 
+/* Modulus size of an RSA JWK in bits, from its "n" (rhonabwy 1.1.11's
+ * r_jwk_key_type() reports 0 bits for RSA public keys); 0 if unreadable. */
+static unsigned int
+rsa_bits(jwk_t *jwk)
+{
+	uint8_t		 n[1024];	/* up to 8192-bit moduli */
+	const char	*b64 = r_jwk_get_property_str(jwk, "n");
+	size_t		 len = 0, i = 0;
+	unsigned int	 bits;
+	uint8_t		 top;
+
+	if (b64 == NULL || cf_b64url_decode(b64, strlen(b64), n, sizeof(n),
+	    &len, NULL) != CF_OK)
+		return 0;
+	while (i < len && n[i] == 0)
+		i++;
+	if (i == len)
+		return 0;
+	bits = (unsigned int)(len - i - 1) * 8;
+	for (top = n[i]; top != 0; top >>= 1)
+		bits++;
+	return bits;
+}
+
 /* The algorithms a public key may verify, from its type and curve (and
  * its own "alg", when present); 0 when it is of no use to us. */
 static unsigned int
@@ -115,7 +139,7 @@ key_algs(jwk_t *jwk)
 	    R_KEY_TYPE_SYMMETRIC | R_KEY_TYPE_HMAC)) != 0)
 		return 0;
 	crv = r_jwk_get_property_str(jwk, "crv");
-	if ((t & R_KEY_TYPE_RSA) != 0 && bits >= 2048)
+	if ((t & R_KEY_TYPE_RSA) != 0 && rsa_bits(jwk) >= 2048)
 		algs = CF_JWT_ALG_RS256;
 	else if ((t & R_KEY_TYPE_EC) != 0 && crv != NULL &&
 	    strcmp(crv, "P-256") == 0)
