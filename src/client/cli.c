@@ -36,15 +36,27 @@ int
 cf_client_main(int argc, char **argv)
 {
 	size_t	i;
+	int	ex;
 
 	if (argc < 1 || argv[0] == NULL) {
 		(void)fprintf(stderr, "coffer: no command (try coffer "
 		    "--help)\n");
 		return CF_EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return cmds[i].fn(argc, argv);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		ex = cmds[i].fn(argc, argv);
+		/* Output that did not reach its file is a failure (a full
+		 * disk must not lose `token create`'s token silently). */
+		if ((fflush(stdout) != 0 || ferror(stdout)) &&
+		    ex == CF_EXIT_OK) {
+			(void)fprintf(stderr, "coffer: cannot write to "
+			    "standard output\n");
+			ex = CF_EXIT_FAIL;
+		}
+		return ex;
+	}
 	(void)fprintf(stderr, "coffer: unknown command \"%s\" "
 	    "(try coffer --help)\n", argv[0]);
 	return CF_EXIT_USAGE;
