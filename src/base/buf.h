@@ -34,7 +34,7 @@ cf_err	cf_buf_append_str(struct cf_buf *b, const char *s,
 cf_err	cf_buf_printf(struct cf_buf *b, struct cf_error *err,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 cf_err	cf_buf_vprintf(struct cf_buf *b, struct cf_error *err,
-	    const char *fmt, va_list ap);
+	    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Hand the data to the caller (free with cf_free); the buffer is reset.
  * Returns an empty string rather than NULL for an empty buffer; NULL only

@@ -23,6 +23,9 @@ strip_crlf(char *s)
 			*s = ' ';
 }
 
+static cf_err error_vset(struct cf_error *, cf_err, const char *,
+    const char *, va_list) __attribute__((format(printf, 4, 0)));
+
 static cf_err
 error_vset(struct cf_error *err, cf_err code, const char *suffix,
     const char *fmt, va_list ap)

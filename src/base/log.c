@@ -18,6 +18,9 @@ cf_log_set_level(enum cf_log_level lvl)
 	cf_log_level_current = (int)lvl;
 }
 
+static void log_vemit(enum cf_log_level, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vemit(enum cf_log_level lvl, int with_errno, const char *fmt, va_list ap)
 {

@@ -909,6 +909,9 @@ mhd_unescape(void *cls, struct MHD_Connection *mc, char *s)
 	return cf_http_unescape(s);
 }
 
+static void mhd_log(void *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
