@@ -1,0 +1,335 @@
+/* cf-link: cf_crypto cf_base */
+/* tests/unit/test_password.c: src/crypto/password.c — argon2id hash and
+ * verify, refused stored strings (downgrade, absurd costs), rehash
+ * detection, the dummy verification for unknown users, oversized
+ * credentials, and every rule of the password policy.  The module
+ * allocates nothing through cf_malloc (stack buffers only), so it has no
+ * NOMEM loop.  Hashing is slow by design: the test hashes a handful of
+ * times only. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/error.h"
+#include "base/timeutil.h"
+#include "crypto/password.h"
+#include "crypto/password_int.h"
+
+static char	stored[CF_PWHASH_STR_MAX];	/* "correct horse battery" */
+#define PW	"correct horse battery"
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return cf_password_hash(PW, strlen(PW), NULL, stored, NULL) == CF_OK ?
+	    0 : -1;
+}
+
+static void
+test_password_hash_verify(void **state)
+{
+	struct cf_error	e;
+	char		other[CF_PWHASH_STR_MAX];
+
+	(void)state;
+	assert_true(strncmp(stored, "$argon2id$v=19$m=19456,t=2,p=1$", 31) ==
+	    0);
+	assert_int_equal(cf_password_verify(stored, PW, strlen(PW), NULL),
+	    CF_OK);
+	cf_error_clear(&e);
+	assert_int_equal(cf_password_verify(stored, "correct horse batterY",
+	    strlen(PW), &e), CF_E_AUTH);
+	assert_string_equal(e.msg, "wrong password");
+	assert_int_equal(cf_password_verify(stored, PW, strlen(PW) - 1, NULL),
+	    CF_E_AUTH);
+	assert_int_equal(cf_password_verify(stored, "", 0, NULL), CF_E_AUTH);
+	/* A second hash of the same password differs (random salt). */
+	assert_int_equal(cf_password_hash(PW, strlen(PW), NULL, other, NULL),
+	    CF_OK);
+	assert_string_not_equal(stored, other);
+	assert_int_equal(cf_password_verify(other, PW, strlen(PW), NULL),
+	    CF_OK);
+	/* Bytes after a NUL count: pw is (pointer, length). */
+	assert_int_equal(cf_password_verify(stored, PW "\0x",
+	    strlen(PW) + 2, NULL), CF_E_AUTH);
+}
+
+static void
+test_password_params(void **state)
+{
+	struct cf_pwhash_params	p;
+	char			out[CF_PWHASH_STR_MAX];
+
+	(void)state;
+	cf_pwhash_params_default(&p);
+	assert_int_equal(p.ops, 2);
+	assert_int_equal(p.mem, 19u * 1024 * 1024);
+	assert_int_equal(cf_pwhash_params_check(&p, NULL), CF_OK);
+	p.ops = 1;
+	assert_int_equal(cf_pwhash_params_check(&p, NULL), CF_E_INVAL);
+	assert_int_equal(cf_password_hash("x", 1, &p, out, NULL), CF_E_INVAL);
+	p.ops = 2;
+	p.mem = 8u * 1024 * 1024;
+	assert_int_equal(cf_pwhash_params_check(&p, NULL), CF_E_INVAL);
+	p.mem = 2048u * 1024 * 1024;
+	assert_int_equal(cf_pwhash_params_check(&p, NULL), CF_E_INVAL);
+	p.mem = CF_PWHASH_MEM_MIN;
+	p.ops = CF_PWHASH_OPS_MAX + 1;
+	assert_int_equal(cf_pwhash_params_check(&p, NULL), CF_E_INVAL);
+}
+
+static void
+test_password_stored_refused(void **state)
+{
+	const char	*bad[] = {
+		"",
+		"plaintext",
+		/* argon2i: a downgrade */
+		"$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$"
+		    "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$"
+		    "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		/* 4 TiB of memory, 1000 passes, 4 lanes */
+		"$argon2id$v=19$m=4294967295,t=2,p=1$c2FsdHNhbHRzYWx0$"
+		    "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$argon2id$v=19$m=19456,t=1000,p=1$c2FsdHNhbHRzYWx0$"
+		    "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$argon2id$v=19$m=19456,t=2,p=4$c2FsdHNhbHRzYWx0$"
+		    "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		"$argon2id$v=19$m=019456,t=2,p=1$c2FsdHNhbHRzYWx0$x",
+		"$argon2id$v=19$m=,t=2,p=1$c2FsdHNhbHRzYWx0$x",
+		"$argon2id$v=19$m=19456,t=2$c2FsdHNhbHRzYWx0$x",
+	};
+	char		 longstr[CF_PWHASH_STR_MAX + 10];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cf_password_verify(bad[i], PW, strlen(PW),
+		    NULL), CF_E_INPUT);
+		assert_true(cf_password_needs_rehash(bad[i], NULL));
+	}
+	assert_int_equal(cf_password_verify(NULL, PW, strlen(PW), NULL),
+	    CF_E_INPUT);
+	memset(longstr, 'a', sizeof(longstr) - 1);
+	longstr[sizeof(longstr) - 1] = '\0';
+	memcpy(longstr, stored, strlen(stored));
+	assert_int_equal(cf_password_verify(longstr, PW, strlen(PW), NULL),
+	    CF_E_INPUT);
+}
+
+static void
+test_password_needs_rehash(void **state)
+{
+	struct cf_pwhash_params	p;
+
+	(void)state;
+	assert_false(cf_password_needs_rehash(stored, NULL));
+	cf_pwhash_params_default(&p);
+	assert_false(cf_password_needs_rehash(stored, &p));
+	p.ops = 3;
+	assert_true(cf_password_needs_rehash(stored, &p));
+	cf_pwhash_params_default(&p);
+	p.mem = 64u * 1024 * 1024;
+	assert_true(cf_password_needs_rehash(stored, &p));
+	assert_true(cf_password_needs_rehash(
+	    "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$"
+	    "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", NULL));
+}
+
+static uint64_t
+time_ns(cf_err (*fn)(void), cf_err want)
+{
+	uint64_t	t0 = cf_mono_ns();
+
+	assert_int_equal(fn(), want);
+	return cf_mono_ns() - t0;
+}
+
+static cf_err
+do_real(void)
+{
+	return cf_password_verify(stored, "wrong guess", 11, NULL);
+}
+
+static cf_err
+do_dummy(void)
+{
+	return cf_password_verify_dummy("wrong guess", 11, NULL, NULL);
+}
+
+static void
+test_password_dummy(void **state)
+{
+	struct cf_error	 e;
+	uint64_t	 real = UINT64_MAX, dummy = UINT64_MAX, t;
+	int		 i;
+
+	(void)state;
+	cf_error_clear(&e);
+	assert_int_equal(cf_password_verify_dummy(PW, strlen(PW), NULL, &e),
+	    CF_E_AUTH);
+	assert_string_equal(e.msg, "wrong password");
+	assert_int_equal(cf_password_verify_dummy("", 0, NULL, NULL),
+	    CF_E_AUTH);
+	/* Same cost as a real verification: the best of three within a
+	 * factor of two either way (the host is shared, so generous). */
+	for (i = 0; i < 3; i++) {
+		t = time_ns(do_real, CF_E_AUTH);
+		real = t < real ? t : real;
+		t = time_ns(do_dummy, CF_E_AUTH);
+		dummy = t < dummy ? t : dummy;
+	}
+	print_message("argon2id verify (19 MiB, t=2): real %.1f ms, dummy "
+	    "%.1f ms\n", (double)real / 1e6, (double)dummy / 1e6);
+	assert_true(dummy * 2 > real && real * 2 > dummy);
+}
+
+static void
+test_password_oversized(void **state)
+{
+	static char	big[CF_PASSWORD_MAX + 1];
+	char		out[CF_PWHASH_STR_MAX];
+
+	(void)state;
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(cf_password_hash(big, sizeof(big), NULL, out, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(cf_password_verify(stored, big, sizeof(big), NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(cf_password_verify_dummy(big, sizeof(big), NULL,
+	    NULL), CF_E_LIMIT);
+	assert_int_equal(cf_password_check(NULL, big, sizeof(big), NULL, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(cf_password_check(NULL, big, SIZE_MAX, NULL, NULL),
+	    CF_E_LIMIT);
+	/* Exactly the maximum is fine for the policy. */
+	big[5] = 'Q';
+	assert_int_equal(cf_password_check(NULL, big, CF_PASSWORD_MAX, NULL,
+	    NULL), CF_OK);
+}
+
+static void
+test_password_policy(void **state)
+{
+	struct cf_password_policy	 pol;
+	struct cf_error			 e;
+	struct {
+		const char	*pw, *user;
+		cf_err		 want;
+		const char	*msg;
+	} v[] = {
+		{ "", NULL, CF_E_INPUT, "shorter" },
+		{ "shrt", NULL, CF_E_INPUT, "shorter" },
+		{ "elevenchars", NULL, CF_E_INPUT, "shorter" },
+		{ "twelve chars", NULL, CF_OK, NULL },
+		{ "passwordpassword", NULL, CF_E_INPUT, "common" },
+		{ "PassWordPassWord", NULL, CF_E_INPUT, "common" },
+		{ "QWERTYUIOPASDFGH", NULL, CF_E_INPUT, "common" },
+		{ "administrator", NULL, CF_E_INPUT, "common" },
+		{ "alice.anderson", "Alice.Anderson", CF_E_INPUT, "equals" },
+		{ "my-alice.anderson-pw", "alice.anderson", CF_E_INPUT,
+		    "contains" },
+		{ "xxALICExx-123", "alice", CF_E_INPUT, "contains" },
+		{ "xxbobxx-12345", "bob", CF_OK, NULL },  /* short name */
+		{ "tab\there-is-bad", NULL, CF_E_INPUT, "control" },
+		{ "del\x7fhere-is-bad", NULL, CF_E_INPUT, "control" },
+		{ "c1\xc2\x85here-is-bad", NULL, CF_E_INPUT, "control" },
+		{ "bad utf8 \xff\xfe here", NULL, CF_E_INPUT, "UTF-8" },
+		{ "overlong \xc0\xaf slash", NULL, CF_E_INPUT, "UTF-8" },
+		/* 12 code points of 2 bytes each; 11 of them is short. */
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		  NULL, CF_OK, NULL },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		  NULL, CF_E_INPUT, "shorter" },
+	};
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		cf_error_clear(&e);
+		assert_int_equal(cf_password_check(NULL, v[i].pw,
+		    strlen(v[i].pw), v[i].user, &e), v[i].want);
+		if (v[i].msg != NULL)
+			assert_non_null(strstr(e.msg, v[i].msg));
+		/* Never echoes the password. */
+		if (strlen(v[i].pw) > 3)
+			assert_null(strstr(e.msg, v[i].pw));
+	}
+	/* An embedded NUL. */
+	assert_int_equal(cf_password_check(NULL, "twelve\0chars", 12, NULL,
+	    NULL), CF_E_INPUT);
+	/* A custom policy. */
+	cf_password_policy_default(&pol);
+	pol.min_len = 8;
+	assert_int_equal(cf_password_check(&pol, "x8chars!", 8, NULL, NULL),
+	    CF_OK);
+	assert_int_equal(cf_password_check(&pol, "sunshine", 8, NULL, NULL),
+	    CF_E_INPUT);
+	pol.check_common = false;
+	assert_int_equal(cf_password_check(&pol, "sunshine", 8, NULL, NULL),
+	    CF_OK);
+	pol.max_len = 10;
+	assert_int_equal(cf_password_check(&pol, "abcdefghijk", 11, NULL,
+	    NULL), CF_E_LIMIT);
+	pol.min_len = 4;
+	assert_int_equal(cf_password_check(&pol, "abcdefgh", 8, NULL, NULL),
+	    CF_E_INVAL);
+	pol.min_len = 12;
+	assert_int_equal(cf_password_check(&pol, "abcdefghijkl", 12, NULL,
+	    NULL), CF_E_INVAL);		/* max < min */
+	pol.max_len = CF_PASSWORD_MAX + 1;
+	assert_int_equal(cf_password_check(&pol, "abcdefghijkl", 12, NULL,
+	    NULL), CF_E_INVAL);
+}
+
+static void
+test_password_common_list(void **state)
+{
+	size_t	i;
+	const char *p;
+
+	(void)state;
+	assert_true(cf_common_passwords_n > 1000);
+	for (i = 0; i < cf_common_passwords_n; i++) {
+		for (p = cf_common_passwords[i]; *p != '\0'; p++)
+			assert_false(*p >= 'A' && *p <= 'Z');
+		if (i > 0)
+			assert_true(strcmp(cf_common_passwords[i - 1],
+			    cf_common_passwords[i]) < 0);
+	}
+	assert_true(cf_password_is_common("123456", 6));
+	assert_true(cf_password_is_common("PASSWORD", 8));
+	assert_true(cf_password_is_common("Trustno1", 8));
+	assert_true(cf_password_is_common("p@ssw0rd1234", 12));
+	assert_false(cf_password_is_common("123456x", 7));
+	assert_false(cf_password_is_common("zzqxv123", 8));
+	assert_false(cf_password_is_common("", 0));
+	assert_false(cf_password_is_common("pass\0word", 9));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_password_hash_verify),
+		cmocka_unit_test(test_password_params),
+		cmocka_unit_test(test_password_stored_refused),
+		cmocka_unit_test(test_password_needs_rehash),
+		cmocka_unit_test(test_password_dummy),
+		cmocka_unit_test(test_password_oversized),
+		cmocka_unit_test(test_password_policy),
+		cmocka_unit_test(test_password_common_list),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
