@@ -286,6 +286,7 @@ note "coffer: $CIPHER_C"
 # file size is used).
 xfer() {
 	x_name=$1; shift
+	# shellcheck disable=SC2086 # one argument per worker pid
 	case $x_name in
 	nginx*) watch_start "$x_name" $NGINX_WORKER_PIDS ;;
 	*) watch_start "$x_name" "$COFFER_PID" ;;
@@ -364,6 +365,7 @@ wrk_run() {
 	errs=$(echo "$line" | awk '{ s = 0; for (i = 2; i <= NF; i++)
 	    if ($i ~ /^errors_/) { split($i, a, "="); s += a[2] } print s }')
 	echo "$errs" >>"$SAMPLES/$1.errors"
+	echo "$line" | sed 's/.*errors_status=\([0-9]*\).*/\1/' >>"$SAMPLES/$1.non2xx"
 	echo "$req" >>"$SAMPLES/$1.requests"
 	echo "$line" | sed 's/.*p99_us=\([0-9]*\).*/\1/' >>"$SAMPLES/$1.p99"
 	awk -v r="$req" -v u="$us" 'BEGIN { printf "%.0f\n", r / (u / 1e6) }' \
@@ -450,6 +452,8 @@ rss_row() {	# label sample
 AES=$(med aes.gbs); SHA=$(med sha256.gbs)
 ERR_C=$(awk '{ s += $1 } END { print s + 0 }' "$SAMPLES/coffer_get.errors")
 ERR_N=$(awk '{ s += $1 } END { print s + 0 }' "$SAMPLES/nginx_get.errors")
+ST_C=$(awk '{ s += $1 } END { print s + 0 }' "$SAMPLES/coffer_get.non2xx")
+ST_N=$(awk '{ s += $1 } END { print s + 0 }' "$SAMPLES/nginx_get.non2xx")
 {
 echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo);" \
     "$RUNS runs, medians (min-max); ${MIB} MiB transfers; wrk -t$WRK_THREADS -c$WRK_CONNS -d${WRK_SECS}s;" \
@@ -473,7 +477,8 @@ rss_row "upload (curl -T)" coffer_ul_curl.rss "$(med nginx_ul.rss) MiB"
 rss_row "upload (coffer put)" coffer_ul_cli.rss "$(med nginx_ul.rss) MiB"
 echo
 echo "Coffer VmHWM over the whole run (incl. wrk): $HWM_C MiB."
-echo "Small GETs: failed requests (non-2xx, socket errors): Coffer $ERR_C, nginx $ERR_N;" \
+echo "Small GETs over all runs: non-2xx answers Coffer $ST_C, nginx $ST_N;" \
+    "all wrk errors (incl. socket errors and >2 s timeouts) Coffer $ERR_C, nginx $ERR_N;" \
     "audit records per completed Coffer request: $(med coffer_get.audit) (>= 1: every request audited)."
 echo "Crypto ceiling (one core, 16 KiB blocks, openssl speed -evp): AES-256-GCM $AES GB/s, SHA-256 $SHA GB/s."
 echo "Negotiated: nginx $CIPHER_N; Coffer $CIPHER_C."
