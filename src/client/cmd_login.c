@@ -147,6 +147,13 @@ cf_cmd_login(int argc, char **argv)
 		(void)printf("logged in to %s; settings saved in %s\n",
 		    cfg->server, path);
 	}
+	if (getenv(CF_ENV_TOKEN) != NULL && *getenv(CF_ENV_TOKEN) != '\0')
+		cf_cli_warnx("%s is set: it overrides the saved token",
+		    CF_ENV_TOKEN);
+	if (getenv(CF_ENV_SERVER) != NULL && *getenv(CF_ENV_SERVER) != '\0'
+	    && o.server != NULL)
+		cf_cli_warnx("%s is set: it overrides the saved server",
+		    CF_ENV_SERVER);
 out:
 	if (rc != CF_OK) {
 		cf_cli_errx("login: %s", err.msg);
