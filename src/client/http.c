@@ -454,8 +454,12 @@ setup(struct cf_http *h, const char *path, struct cf_obj_info *info,
 		SET(CURLOPT_SSL_VERIFYPEER, 1L);
 		SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	}
-	if (h->cfg->ca_cert != NULL)
+	if (h->cfg->ca_cert != NULL) {
+		/* Trust exactly this CA; do not also load (slowly) the
+		 * system directory libcurl would add by default. */
 		SET(CURLOPT_CAINFO, h->cfg->ca_cert);
+		SET(CURLOPT_CAPATH, NULL);
+	}
 	SET(CURLOPT_HEADERFUNCTION, header_cb);
 	SET(CURLOPT_HEADERDATA, h);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
