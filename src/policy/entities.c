@@ -127,7 +127,6 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 			continue;
 		nstack = 0;
 		nacc = 0;
-		mark[i] = (uint32_t)(i + 1);	/* never our own ancestor */
 		for (k = 0; k < ent->nparents; k++) {
 			if (nstack == cstack) {
 				cstack = cstack ? cstack * 2 : 16;
@@ -145,6 +144,19 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 			if (pe != NULL) {
 				size_t	pi = (size_t)(pe - es->ents);
 
+				/* As in Cedar: the hierarchy must be a DAG. */
+				if (pi == i) {
+					char	t[64], d[64];
+
+					cf_pol_escape(ent->uid->type,
+					    ent->uid->tlen, t, sizeof(t));
+					cf_pol_escape(ent->uid->id,
+					    ent->uid->ilen, d, sizeof(d));
+					rc = cf_error_set(err, CF_E_INPUT,
+					    "the entity hierarchy has a cycle "
+					    "through %s::\"%s\"", t, d);
+					goto out;
+				}
 				if (mark[pi] == (uint32_t)(i + 1))
 					continue;
 				mark[pi] = (uint32_t)(i + 1);
@@ -222,6 +234,13 @@ json_record(struct cf_pol_arena *a, const json_t *j, const char *what,
 	return CF_OK;
 }
 
+static bool
+is_action(const struct cf_pol_uid *u)
+{
+	return (u->tlen == 6 && memcmp(u->type, "Action", 6) == 0) ||
+	    (u->tlen > 8 && memcmp(u->type + u->tlen - 8, "::Action", 8) == 0);
+}
+
 static cf_err
 entity_from_json(struct cf_entities *es, const json_t *j,
     struct cf_pol_entity *ent, struct cf_error *err)
@@ -268,6 +287,10 @@ entity_from_json(struct cf_entities *es, const json_t *j,
 		    "parent", &ent->parents[i], err);
 		if (rc != CF_OK)
 			return rc;
+		/* As in Cedar: actions are grouped only under actions. */
+		if (is_action(ent->uid) && !is_action(ent->parents[i]))
+			return cf_error_set(err, CF_E_INPUT, "an action has a "
+			    "non-action parent");
 	}
 	return CF_OK;
 }

@@ -985,9 +985,8 @@ parse_primary(struct parser *p)
 }
 
 static const struct cf_pol_expr *
-parse_member(struct parser *p)
+parse_accessors(struct parser *p, const struct cf_pol_expr *e)
 {
-	const struct cf_pol_expr	*e;
 	struct cf_pol_expr		*m;
 	struct token			 t;
 	const char			*k;
@@ -995,7 +994,6 @@ parse_member(struct parser *p)
 	bool				 method;
 	int				 fn;
 
-	e = parse_primary(p);
 	while (e != NULL && (p->tok.t == T_DOT || p->tok.t == T_LBRACK)) {
 		if (p->tok.t == T_LBRACK) {
 			next(p);
@@ -1088,6 +1086,12 @@ parse_member(struct parser *p)
 }
 
 static const struct cf_pol_expr *
+parse_member(struct parser *p)
+{
+	return parse_accessors(p, parse_primary(p));
+}
+
+static const struct cf_pol_expr *
 parse_unary(struct parser *p)
 {
 	enum tok			 ops[5];
@@ -1106,17 +1110,23 @@ parse_unary(struct parser *p)
 		next(p);
 	}
 	if (nops > 0 && ops[nops - 1] == T_MINUS && p->tok.t == T_INT) {
-		/* -N is a literal, so that INT64_MIN can be written. */
+		/* -N is a literal, so that INT64_MIN can be written, unless
+		 * accessors follow N (then, as in Cedar, N must fit). */
 		struct token	t = p->tok;
-		uint64_t	v = 0;
+		uint64_t	v = 0, lim = (uint64_t)INT64_MAX + 1;
 		size_t		i;
+		bool		fold;
 
+		next(p);
+		fold = p->tok.t != T_DOT && p->tok.t != T_LBRACK;
+		if (!fold)
+			lim = (uint64_t)INT64_MAX;
 		for (i = 0; i < t.n; i++) {
-			if (v > ((uint64_t)INT64_MAX + 1) / 10 ||
-			    v * 10 + (uint64_t)(t.p[i] - '0') >
-			    (uint64_t)INT64_MAX + 1) {
+			if (v > lim / 10 ||
+			    v * 10 + (uint64_t)(t.p[i] - '0') > lim) {
 				(void)perr(p, t.line, t.col, "integer literal "
-				    "`-%.*s` is too large", (int)t.n, t.p);
+				    "`%s%.*s` is too large", fold ? "-" : "",
+				    (int)t.n, t.p);
 				return NULL;
 			}
 			v = v * 10 + (uint64_t)(t.p[i] - '0');
@@ -1125,17 +1135,14 @@ parse_unary(struct parser *p)
 		if (u == NULL)
 			return NULL;
 		u->lit.kind = PV_LONG;
-		u->lit.u.i = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
-		    -(int64_t)v;
-		nops--;
-		next(p);
-		/* Accessors on the literal still apply (they fail at run
-		 * time, as in Cedar). */
-		e = u;
-		while (e != NULL && p->tok.t == T_DOT) {
-			(void)perr(p, p->tok.line, p->tok.col,
-			    "unexpected `.` after an integer literal");
-			return NULL;
+		if (fold) {
+			u->lit.u.i = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
+			    -(int64_t)v;
+			nops--;
+			e = u;
+		} else {
+			u->lit.u.i = (int64_t)v;
+			e = parse_accessors(p, u);
 		}
 	} else
 		e = parse_member(p);
