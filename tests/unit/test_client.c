@@ -311,6 +311,31 @@ test_client_config_save_load(void **state)
 }
 
 static void
+test_client_config_load_survives_every_alloc_failure(void **state)
+{
+	struct cf_cfg	*c = NULL;
+	char		 path[512];
+	unsigned int	 n;
+	cf_err		 rc;
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/alloc.json", tmpdir);
+	write_file(path, "{\"server\":\"https://h\",\"token\":\"cft_t\","
+	    "\"ca_cert\":\"/c.pem\"}", 0600);
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_cfg_load(path, &c, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(c);
+	}
+	assert_string_equal(c->token, "cft_t");
+	cf_cfg_free(c);
+}
+
+static void
 test_client_config_path(void **state)
 {
 	char	path[512];
@@ -950,6 +975,8 @@ main(void)
 		cmocka_unit_test(test_client_relpath_safe),
 		cmocka_unit_test(test_client_key_rel),
 		cmocka_unit_test(test_client_config_save_load),
+		cmocka_unit_test(
+		    test_client_config_load_survives_every_alloc_failure),
 		cmocka_unit_test(test_client_config_path),
 		cmocka_unit_test(test_client_config_env_override),
 		cmocka_unit_test(test_client_token_file),
