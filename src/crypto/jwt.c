@@ -821,6 +821,7 @@ rules_check(const struct cf_jwt_rules *r, struct cf_error *err)
 		return cf_error_set(err, CF_E_INVAL,
 		    "JWT rules need an issuer and an audience");
 	if (r->skew < 0 || r->skew > CF_JWT_SKEW_MAX || r->max_age < 0 ||
+	    r->max_age > CF_JWT_MAX_AGE_MAX ||
 	    (r->algs & ~CF_JWT_ALG_ALL) != 0 || r->max_len > CF_JWT_MAX_LIMIT)
 		return cf_error_set(err, CF_E_INVAL, "JWT rules out of range");
 	return CF_OK;

@@ -36,6 +36,7 @@
 #define CF_JWT_MAX_DEFAULT	8192	/* token bytes */
 #define CF_JWT_MAX_LIMIT	65536	/* largest configurable cap */
 #define CF_JWT_SKEW_MAX		600	/* seconds */
+#define CF_JWT_MAX_AGE_MAX	(400LL * 86400)	/* seconds */
 #define CF_JWT_NAME_MAX		128	/* user name claim, bytes */
 #define CF_JWT_SUB_MAX		255	/* sub, bytes (OIDC: <= 255 ASCII) */
 #define CF_JWT_GROUPS_MAX	32	/* groups accepted per token */
@@ -128,7 +129,8 @@ struct cf_jwt_rules {
 	const char	*audience;	/* required: aud must be or contain it */
 	unsigned int	 algs;		/* CF_JWT_ALG_* mask; 0 = ALL */
 	int64_t		 skew;		/* seconds, 0..CF_JWT_SKEW_MAX */
-	int64_t		 max_age;	/* seconds since iat; 0 = unchecked */
+	int64_t		 max_age;	/* seconds since iat, up to
+					 * CF_JWT_MAX_AGE_MAX; 0 = unchecked */
 	const char	*username_claim; /* NULL = "sub" */
 	const char	*groups_claim;	/* NULL = no groups */
 	size_t		 max_len;	/* token cap; 0 = CF_JWT_MAX_DEFAULT */

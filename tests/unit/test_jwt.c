@@ -600,9 +600,8 @@ test_jwt_tampered(void **state)
 		    NOW + 300));
 		evil = malloc(strlen(t) + strlen(p) + 2);
 		assert_non_null(evil);
-		memcpy(evil, t, (size_t)(d1 - t) + 1);
-		strcpy(evil + (d1 - t) + 1, p);	/* test code only */
-		strcat(evil, d2);
+		(void)snprintf(evil, strlen(t) + strlen(p) + 2, "%.*s%s%s",
+		    (int)(d1 - t + 1), t, p, d2);
 		assert_int_equal(verify(ks, evil, &r, &c, &e),
 		    CF_E_INTEGRITY);
 		free(evil);
@@ -693,6 +692,12 @@ test_jwt_malformed(void **state)
 	assert_int_equal(verify(ks, "a.b.c", &r, &c, &e), CF_E_INVAL);
 	rules_init(&r);
 	r.skew = CF_JWT_SKEW_MAX + 1;
+	assert_int_equal(verify(ks, "a.b.c", &r, &c, &e), CF_E_INVAL);
+	rules_init(&r);
+	r.max_age = INT64_MAX;
+	assert_int_equal(verify(ks, "a.b.c", &r, &c, &e), CF_E_INVAL);
+	rules_init(&r);
+	r.algs = 0x8;
 	assert_int_equal(verify(ks, "a.b.c", &r, &c, &e), CF_E_INVAL);
 	cf_jwks_free(ks);
 }
@@ -1046,6 +1051,18 @@ test_jwt_alloc_failures(void **state)
 		assert_int_equal(rc, CF_E_NOMEM);
 	}
 	free(t);
+	cf_jwks_free(ks);
+	for (n = 1;; n++) {
+		ks = NULL;
+		cf_test_fail_alloc_after(n);
+		rc = cf_jwks_new_file("/nonexistent/jwks.json", NULL, &ks,
+		    NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(ks);
+	}
 	cf_jwks_free(ks);
 	for (n = 1;; n++) {
 		ks = NULL;
