@@ -1,9 +1,10 @@
 /* src/crypto/crypto.c: library init, keys in locked memory, randomness,
  * SHA-256, HMAC-SHA256, HKDF and constant-time comparison; see crypto.h.
  *
- * SEC: a key's 32 bytes live in their own sodium_malloc() region (guard
- * pages, mlock, MADV_DONTDUMP), read-only once filled, wiped by
- * sodium_free().  Only struct cf_key's small header comes from cf_malloc,
+ * SEC: a key's 32 bytes live in locked memory from sodium_malloc() (guard
+ * pages, mlock, MADV_DONTDUMP): a slot of a shared key arena, or, when
+ * the arena is full, a region of their own (read-only once filled); wiped
+ * when the key is freed.  Only struct cf_key's small header comes from cf_malloc,
  * which also makes every key constructor's NOMEM path testable with
  * cf_test_fail_alloc_after(). */
 #include <pthread.h>
@@ -23,8 +24,51 @@
 #define CF_GNUTLS_MIN	"3.7.0"
 
 struct cf_key {
-	uint8_t	*b;		/* CF_KEY_LEN bytes, sodium_malloc'ed */
+	uint8_t	*b;		/* CF_KEY_LEN bytes of locked memory */
+	int	 slot;		/* arena slot, or -1: own sodium_malloc */
 };
+
+/* A locked arena of key slots.  Every object version read or written
+ * needs a short-lived DEK; giving each its own sodium_malloc() region
+ * costs mmap + mprotect + mlock + munmap and a TLB shootdown on every
+ * thread per request, which capped small GETs at a few hundred per
+ * second.  SEC: the arena is one sodium_malloc() region (guard pages,
+ * mlock, MADV_DONTDUMP) that is never freed; a slot is wiped when its key
+ * is freed.  Keys beyond the arena fall back to their own region. */
+#define ARENA_SLOTS	4096
+
+static pthread_mutex_t	 arena_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t		*arena;			/* ARENA_SLOTS keys */
+static int		 arena_free[ARENA_SLOTS];	/* stack of free slots */
+static int		 arena_nfree = -1;		/* -1: not set up */
+
+static int
+arena_take(void)
+{
+	int	slot = -1, i;
+
+	(void)pthread_mutex_lock(&arena_lock);
+	if (arena_nfree < 0) {
+		arena = sodium_malloc((size_t)ARENA_SLOTS * CF_KEY_LEN);
+		arena_nfree = 0;
+		if (arena != NULL)
+			for (i = ARENA_SLOTS - 1; i >= 0; i--)
+				arena_free[arena_nfree++] = i;
+	}
+	if (arena_nfree > 0)
+		slot = arena_free[--arena_nfree];
+	(void)pthread_mutex_unlock(&arena_lock);
+	return slot;
+}
+
+static void
+arena_give(int slot)
+{
+	cf_wipe(arena + (size_t)slot * CF_KEY_LEN, CF_KEY_LEN);
+	(void)pthread_mutex_lock(&arena_lock);
+	arena_free[arena_nfree++] = slot;
+	(void)pthread_mutex_unlock(&arena_lock);
+}
 
 struct cf_sha256 {
 	gnutls_hash_hd_t h;
@@ -140,6 +184,12 @@ cf_key_alloc(struct cf_key **out, struct cf_error *err)
 		return rc;
 	if ((k = cf_malloc(sizeof(*k))) == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "key: out of memory");
+	k->slot = arena_take();
+	if (k->slot >= 0) {
+		k->b = arena + (size_t)k->slot * CF_KEY_LEN;
+		*out = k;
+		return CF_OK;
+	}
 	if ((k->b = sodium_malloc(CF_KEY_LEN)) == NULL) {
 		cf_free(k);
 		return cf_error_set(err, CF_E_NOMEM,
@@ -158,7 +208,10 @@ cf_key_wbytes(struct cf_key *k)
 void
 cf_key_lock(struct cf_key *k)
 {
-	(void)sodium_mprotect_readonly(k->b);
+	/* Arena slots share pages, so only a key in its own region can be
+	 * made read-only. */
+	if (k->slot < 0)
+		(void)sodium_mprotect_readonly(k->b);
 }
 
 cf_err
@@ -204,7 +257,10 @@ cf_key_free(struct cf_key *k)
 {
 	if (k == NULL)
 		return;
-	sodium_free(k->b);	/* makes it writable, wipes, unlocks */
+	if (k->slot >= 0)
+		arena_give(k->slot);	/* wipes */
+	else
+		sodium_free(k->b);	/* makes it writable, wipes, unlocks */
 	cf_free(k);
 }
 

@@ -29,7 +29,7 @@
 #include "server/http_int.h"
 
 #define DL_BLOCK	(256 * 1024)	/* bytes per download callback */
-#define CONN_MEM	(1024 * 1024)	/* per-connection buffer pool */
+#define CONN_MEM	(128 * 1024)	/* per-connection buffer pool */
 
 
 struct cf_http {
@@ -359,8 +359,10 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 	d->len = len;
 	/* HEAD: libmicrohttpd sends the headers of this response without
 	 * calling the reader. */
-	resp = MHD_create_response_from_callback(len, DL_BLOCK, dl_read, d,
-	    dl_free);
+	/* A small object gets a small buffer: MHD allocates (and clears)
+	 * block_size bytes per response. */
+	resp = MHD_create_response_from_callback(len,
+	    len < DL_BLOCK ? (size_t)len + 1 : DL_BLOCK, dl_read, d, dl_free);
 	if (resp == NULL) {
 		dl_free(d);
 		return MHD_NO;
@@ -994,8 +996,12 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	h->core = core;
 	h->cfg = cfg;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	/* threads = 0: a thread per connection (each request may block on
+	 * the audit log's group commit, so every connection should be able
+	 * to wait at once); otherwise a pool of epoll threads. */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	    (cfg->threads == 0 ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL :
+	    MHD_USE_EPOLL);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (!cfg->insecure_http)
@@ -1003,7 +1009,8 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	if (cfg->insecure_http)
 		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+		    MHD_OPTION_THREAD_POOL_SIZE,
+		    (unsigned int)(cfg->threads == 0 ? 1 : cfg->threads),
 		    MHD_OPTION_CONNECTION_LIMIT,
 		    (unsigned int)cfg->max_connections,
 		    MHD_OPTION_CONNECTION_TIMEOUT,
@@ -1016,7 +1023,8 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	else
 		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+		    MHD_OPTION_THREAD_POOL_SIZE,
+		    (unsigned int)(cfg->threads == 0 ? 1 : cfg->threads),
 		    MHD_OPTION_CONNECTION_LIMIT,
 		    (unsigned int)cfg->max_connections,
 		    MHD_OPTION_CONNECTION_TIMEOUT,
