@@ -570,6 +570,7 @@ open_files(struct cf_audit *a, struct cf_error *err)
 			goto out;
 	}
 	a->ckpt_seq = c.seq;
+	a->ckpt_last_ns = cf_mono_ns();		/* just checked */
 	a->durable_seq = a->last_seq;
 	memcpy(a->durable_mac, a->last_mac, CF_MAC_LEN);
 out:

@@ -672,6 +672,84 @@ test_audit_checkpoint_live(void **state)
 	cf_key_free(k);
 }
 
+struct burst {
+	struct cf_audit	*a;
+	unsigned	 n;
+};
+
+static void *
+burst_main(void *arg)
+{
+	struct burst		*b = arg;
+	struct cf_audit_rec	 r;
+	uint64_t		 seq;
+	unsigned		 i;
+
+	for (i = 0; i < b->n; i++) {
+		fill_rec(&r, i);
+		if (cf_audit_append(b->a, &r, &seq, NULL) != CF_OK)
+			abort();
+	}
+	return NULL;
+}
+
+static void
+burst(struct cf_audit *a, unsigned nthr, unsigned per)
+{
+	struct burst	b = { a, per };
+	pthread_t	th[8];
+	unsigned	i;
+
+	for (i = 0; i < nthr; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, burst_main, &b),
+		    0);
+	for (i = 0; i < nthr; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+}
+
+/* Without waiting for the interval, 1000 uncovered records trigger a
+ * checkpoint. */
+static void
+test_audit_checkpoint_by_count(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct audit_stats	 st;
+	struct audit_keys	 ks;
+	struct audit_ckpt	 c;
+	char			 dir[256], path[4200], *ck;
+	size_t			 len;
+	int			 i;
+
+	(void)state;
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_ckpt_interval(a, 3600 * 1000);
+	burst(a, 8, 100);			/* 800 records */
+	(void)usleep(200 * 1000);
+	cf_audit_get_stats(a, &st);
+	assert_int_equal(st.ckpts, 0);
+	burst(a, 8, 30);			/* 1040 */
+	for (i = 0; i < 100; i++) {
+		cf_audit_get_stats(a, &st);
+		if (st.ckpts > 0)
+			break;
+		(void)usleep(50 * 1000);
+	}
+	assert_true(st.ckpts > 0);
+	logpath(dir, AUDIT_CKPT, path, sizeof(path));
+	ck = slurp(path, &len);
+	assert_int_equal(cf_audit_keys_derive(k, &ks, NULL), CF_OK);
+	assert_int_equal(cf_audit_ckpt_parse(ks.ckpt, ck, len, &c, NULL),
+	    CF_OK);
+	assert_true(c.seq >= 1000);
+	cf_audit_keys_free(&ks);
+	free(ck);
+	cf_audit_close(a);
+	rmtree(dir);
+	cf_key_free(k);
+}
+
 static void
 test_audit_torn_tail(void **state)
 {
@@ -1277,6 +1355,7 @@ main(void)
 		cmocka_unit_test(test_audit_tamper_insert_forged),
 		cmocka_unit_test(test_audit_tamper_truncate),
 		cmocka_unit_test(test_audit_checkpoint_live),
+		cmocka_unit_test(test_audit_checkpoint_by_count),
 		cmocka_unit_test(test_audit_torn_tail),
 		cmocka_unit_test(test_audit_long_fragment),
 		cmocka_unit_test(test_audit_concurrent),
