@@ -7,7 +7,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 
-const [dir, variant, outFile] = process.argv.slice(2);
+const [dir, variant, outFile, limitArg] = process.argv.slice(2);
+const limit = Number(limitArg ?? 0);
 const links = variant === "links";
 const text = readFileSync(`${dir}/${links ? "templates" : "policies"}.cedar`,
     "utf8");
@@ -37,7 +38,8 @@ if (pre.type !== "success") {
 const entities = JSON.parse(readFileSync(`${dir}/entities.json`, "utf8"));
 const byKey = new Map(entities.map((e) => [`${e.uid.type}::${e.uid.id}`, e]));
 const key = (u) => `${u.type}::${u.id}`;
-const requests = JSON.parse(readFileSync(`${dir}/requests.json`, "utf8"));
+let requests = JSON.parse(readFileSync(`${dir}/requests.json`, "utf8"));
+if (limit > 0) requests = requests.slice(0, limit);
 const calls = requests.map((r) => {
 	const slice = [], seen = new Set();
 	const add = (u) => {
@@ -73,7 +75,7 @@ writeFileSync(outFile, lines.join("\n") + "\n");
 let rounds = 0;
 t0 = process.hrtime.bigint();
 let t1 = t0;
-while (Number(t1 - t0) < 2e9) {
+while (Number(t1 - t0) < 2e9 && (rounds === 0 || limit === 0)) {
 	for (const c of calls) decide(c);
 	rounds++;
 	t1 = process.hrtime.bigint();

@@ -165,9 +165,15 @@ function entities() {
 		for (let n = rnd(5); n > 0; n--) attrs[pick(ATTRS)] = value(2);
 		const parents = [];
 		const isAct = ACTIONS.includes(u);
-		for (let n = rnd(3); n > 0; n--)
-			parents.push(isAct ? pick(ACTIONS) : pick(UIDS.concat(rnd(4) ? [] :
-			    [{ type: "Org", id: "dangling" }])));
+		// Mostly a DAG (parents later in the list), now and then anything
+		// (Cedar rejects cycles) or a parent that is not an entity.
+		const pool = isAct ? ACTIONS : UIDS;
+		const later = pool.slice(pool.indexOf(u) + 1);
+		for (let n = rnd(3); n > 0; n--) {
+			if (rnd(30) === 0) parents.push(pick(pool));
+			else if (!isAct && rnd(6) === 0) parents.push({ type: "Org", id: "dangling" });
+			else if (later.length > 0) parents.push(pick(later));
+		}
 		const e = { uid: u, attrs, parents };
 		if (rnd(2)) { e.tags = {}; for (let n = rnd(3); n > 0; n--) e.tags[pick(["t", "u", ""])] = value(1); }
 		out.push(e);
@@ -182,6 +188,7 @@ function context() {
 }
 
 const sortIds = (a) => [...a].sort().join(",");
+const reasons = {};
 let agreed = 0, disagreed = 0, parseBoth = 0, requestsCompared = 0;
 for (let i = 0; i < ncases; i++) {
 	const pol = policies(), ents = entities();
@@ -190,7 +197,10 @@ for (let i = 0; i < ncases; i++) {
 		reqs.push({ principal: pick(UIDS), action: pick(ACTIONS),
 		    resource: pick(UIDS), context: context() });
 	const pre = cedar.preparsePolicySet("d", { staticPolicies: pol });
-	const entsOk = cedar.checkParseEntities({ entities: ents }).type === "success";
+	const entsChk = cedar.checkParseEntities({ entities: ents });
+	const entsOk = entsChk.type === "success";
+	if (!entsOk) reasons[entsChk.errors[0].message.slice(0, 90)] =
+	    (reasons[entsChk.errors[0].message.slice(0, 90)] ?? 0) + 1;
 	writeFileSync(`${dir}/case.cedar`, pol);
 	writeFileSync(`${dir}/case.entities.json`, JSON.stringify(ents));
 	writeFileSync(`${dir}/case.requests.json`, JSON.stringify(reqs));
@@ -206,7 +216,8 @@ for (let i = 0; i < ncases; i++) {
 	let bad = null;
 	if (pre.type !== "success") {
 		if (ourErr === null) bad = `cedar rejects the policies (${pre.errors[0].message}), coffer accepts`;
-		else parseBoth++;
+		else { parseBoth++; reasons[pre.errors[0].message.slice(0, 70)] =
+		    (reasons[pre.errors[0].message.slice(0, 70)] ?? 0) + 1; }
 	} else if (!entsOk) {
 		if (ourErr === null) bad = "cedar rejects the entities, coffer accepts";
 		else parseBoth++;
@@ -238,6 +249,7 @@ for (let i = 0; i < ncases; i++) {
 		if (disagreed <= 5) console.error(`case ${i}: ${bad.slice(0, 600)}`);
 	} else agreed++;
 }
+if (process.env.DIFF_VERBOSE) console.error(reasons);
 console.log(JSON.stringify({ cases: ncases, agreed, disagreed,
     both_rejected_input: parseBoth, requests_compared: requestsCompared }));
 process.exit(disagreed === 0 ? 0 : 1);
