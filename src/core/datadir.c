@@ -41,6 +41,19 @@ cf_dd_master_key(const char *dir, bool create, struct cf_key **out,
 	if (rc != CF_OK)
 		return rc;
 	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		char	kr[4096];
+
+		/* SEC: never make a new master key for a directory that
+		 * already has a keyring: the old key is missing, and a new
+		 * one would only hide that (and mislead as "tampered"). */
+		rc = cf_dd_path(dir, CF_DD_KEYRING, kr, sizeof(kr), err);
+		if (rc != CF_OK)
+			return rc;
+		if (access(kr, F_OK) == 0)
+			return cf_error_set(err, CF_E_NOTFOUND,
+			    "master key %s is missing but %s exists: restore "
+			    "the master key (or set %s)", path, kr,
+			    CF_ENV_MASTER_KEY_FILE);
 		if (!create)
 			return cf_error_set(err, CF_E_NOTFOUND,
 			    "no master key at %s (set %s?)", path,

@@ -34,7 +34,8 @@ cf_err	cf_dd_path(const char *dir, const char *name, char *out, size_t outsz,
 
 /* Load the master key of dir: from $COFFER_MASTER_KEY_FILE when set, else
  * DIR/master.key.  With create, a missing key file is created (fresh
- * random key); *created tells whether it was. */
+ * random key) unless the directory already has a keyring (then the key is
+ * missing, CF_E_NOTFOUND); *created tells whether it was. */
 cf_err	cf_dd_master_key(const char *dir, bool create, struct cf_key **out,
 	    bool *created, struct cf_error *err);
 

@@ -67,6 +67,22 @@ ns_must_exist(struct cf_core *c, struct cf_req *r, const char *ns,
 	return rc;
 }
 
+/* On a lookup that found nothing: is it the namespace that is missing?
+ * Then err says so (and r->errcode), and the answer is true. */
+static bool
+ns_missing(struct cf_core *c, struct cf_req *r, const char *ns,
+    struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+
+	if (cf_meta_ns_get(c->meta, ns, &nsr, NULL) != CF_E_NOTFOUND)
+		return false;
+	cf_error_clear(err);
+	r->errcode = "no_such_namespace";
+	(void)cf_error_set(err, CF_E_NOTFOUND, "no namespace \"%s\"", ns);
+	return true;
+}
+
 static json_t *
 version_json(const struct cf_version_rec *v, bool latest)
 {
@@ -320,6 +336,8 @@ cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		return nomem(err);
 	g->c = c;
 	rc = cf_meta_version_get(c->meta, ns, key, version_id, &g->v, err);
+	if (rc == CF_E_NOTFOUND && ns_missing(c, r, ns, err))
+		goto out;
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		r->errcode = version_id != NULL ? "no_such_version" :
@@ -395,6 +413,8 @@ cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (v == NULL)
 		return nomem(err);
 	rc = cf_meta_version_get(c->meta, ns, key, NULL, v, err);
+	if (rc == CF_E_NOTFOUND && ns_missing(c, r, ns, err))
+		goto out;
 	if (rc == CF_E_NOTFOUND || (rc == CF_OK && v->delete_marker)) {
 		cf_error_clear(err);
 		r->errcode = "no_such_key";
@@ -545,7 +565,10 @@ cf_core_object_versions(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (x.arr == NULL)
 		return nomem(err);
 	rc = cf_meta_version_list(c->meta, ns, key, versions_cb, &x, err);
-	if (rc == CF_OK && json_array_size(x.arr) == 0) {
+	if (rc == CF_OK && json_array_size(x.arr) == 0 &&
+	    ns_missing(c, r, ns, err))
+		rc = CF_E_NOTFOUND;
+	else if (rc == CF_OK && json_array_size(x.arr) == 0) {
 		r->errcode = "no_such_key";
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "no object \"%s\" in namespace \"%s\"", key, ns);

@@ -47,10 +47,20 @@ struct conn {
 	size_t		 restlen;
 	struct cf_buf	 body;		/* JSON bodies */
 	struct cf_put	*put;		/* streaming upload in progress */
+	bool		 started;	/* the handler has seen it */
 	bool		 responded;
-	bool		 failed;	/* a response was queued early */
+	bool		 failed;	/* refused; the body is discarded */
+	int		 pend_status;	/* answer once the body has ended */
+	char		 pend_code[32];
+	char		 pend_msg[CF_ERROR_MSG_LEN];
 	uint64_t	 bytes_in;
+	uint64_t	 drained;	/* bytes discarded after a refusal */
 };
+
+/* After refusing an upload mid-body, read and discard at most this much
+ * more so the client can receive its answer; beyond it the connection is
+ * cut (the request is still audited). */
+#define DRAIN_MAX	(64ULL << 20)
 
 struct dl {
 	struct cf_get	*g;
@@ -620,9 +630,11 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "description", false, &s2,
 			    &err);
-		if (rc == CF_OK && i1 < 0)
+		if (rc == CF_OK && json_object_get(body, "expires_in") != NULL &&
+		    i1 <= 0)
 			rc = cf_error_set(&err, CF_E_INPUT,
-			    "expires_in must be positive");
+			    "expires_in must be a positive number of seconds "
+			    "(omit it for a token that does not expire)");
 		if (rc != CF_OK) {
 			json_decref(body);
 			cf_core_reject(core, r, "token:create",
@@ -795,6 +807,52 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 	return MHD_YES;
 }
 
+/* Refuse a request whose body is still arriving: libmicrohttpd cannot
+ * queue a response before the body has been read, so the answer is kept
+ * and sent (after its audit record) once the body ends. */
+static void
+pend_error(struct conn *c, int status, const char *code, const char *msg)
+{
+	c->failed = true;
+	c->pend_status = status;
+	cf_strlcpy(c->pend_code, code, sizeof(c->pend_code));
+	cf_strlcpy(c->pend_msg, msg, sizeof(c->pend_msg));
+}
+
+static struct conn *
+conn_new(struct cf_http *h, struct MHD_Connection *mc)
+{
+	struct conn	*c;
+	char		 src[CF_SOURCE_MAX];
+
+	c = cf_calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->h = h;
+	cf_buf_init(&c->body, h->cfg->max_json_body);
+	peer_address(mc, src, sizeof(src));
+	cf_req_init(&c->req, src);
+	return c;
+}
+
+/* Called by libmicrohttpd as soon as a request line has arrived, before
+ * the headers: the request context exists from here on, so a request that
+ * libmicrohttpd itself refuses (headers over the limit, ...) still reaches
+ * completed() and is audited. */
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+	struct conn	*c;
+
+	(void)uri;
+	c = conn_new(cls, mc);
+	if (c != NULL) {
+		cf_core_reject(c->h->core, &c->req, "unknown",
+		    "refused by the HTTP layer");
+	}
+	return c;
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *mc, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -807,18 +865,13 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	bool		 present;
 
 	(void)version;
-	if (c == NULL) {
-		c = cf_calloc(1, sizeof(*c));
-		if (c == NULL)
+	if (c == NULL || !c->started) {
+		if (c == NULL && (c = conn_new(h, mc)) == NULL)
 			return MHD_NO;
-		c->h = h;
-		cf_buf_init(&c->body, h->cfg->max_json_body);
 		*con_cls = c;
-		{
-			char src[CF_SOURCE_MAX];
-			peer_address(mc, src, sizeof(src));
-			cf_req_init(&c->req, src);
-		}
+		c->started = true;
+		c->req.action = "unknown";
+		c->req.reasons[0] = '\0';
 		c->route = cf_http_resolve(url, &c->ns, &c->rest, &c->restlen);
 		bearer = bearer_of(mc, &present);
 		cf_error_clear(&err);
@@ -836,33 +889,41 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			return begin_put(mc, c);
 		return MHD_YES;
 	}
-	if (c->failed || c->responded) {
-		/* Early answer queued: drop whatever body follows. */
+	if (c->responded) {
+		/* Answered in the first call: drop whatever body follows. */
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if (c->failed) {
+		if (*upload_data_size == 0)
+			return respond_error(mc, c, c->pend_status,
+			    c->pend_code, c->pend_msg);
+		c->drained += *upload_data_size;
+		*upload_data_size = 0;
+		return c->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
 	}
 	if (*upload_data_size > 0) {
 		cf_error_clear(&err);
 		if (c->put != NULL) {
 			if (cf_core_put_write(c->put, upload_data,
 			    *upload_data_size, &err) != CF_OK) {
-				cf_err rc = err.code;
+				int st;
+				const char *code = default_code(err.code, &st);
 				cf_core_put_abort(c->put);
 				c->put = NULL;
-				c->failed = true;
 				*upload_data_size = 0;
-				return respond_cf_error(mc, c, rc, &err, NULL,
-				    NULL);
+				pend_error(c, st, code, err.msg);
+				return MHD_YES;
 			}
 			c->bytes_in += *upload_data_size;
 		} else if (cf_buf_append(&c->body, upload_data,
 		    *upload_data_size, &err) != CF_OK) {
 			cf_core_reject(h->core, &c->req, "unknown",
 			    "body too large");
-			c->failed = true;
 			*upload_data_size = 0;
-			return respond_error(mc, c, 413, "too_large",
+			pend_error(c, 413, "too_large",
 			    "request body exceeds max_json_body");
+			return MHD_YES;
 		}
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -890,9 +951,11 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	}
 	if (!c->req.audited) {
 		cf_error_clear(&err);
-		if (cf_core_audit(h->core, &c->req, 0,
+		if (cf_core_audit(h->core, &c->req, c->pend_status,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
-		    "client_aborted", c->bytes_in, &err) != CF_OK)
+		    !c->started ? "refused_by_http_layer" :
+		    c->pend_status != 0 ? c->pend_code : "client_aborted",
+		    c->bytes_in, &err) != CF_OK)
 			log_warnx("event=audit_failed request=%s",
 			    c->req.request_id);
 	}
@@ -1017,6 +1080,7 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		    (unsigned int)cfg->connection_timeout,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+		    MHD_OPTION_URI_LOG_CALLBACK, uri_log, h,
 		    MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, h,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 		    MHD_OPTION_END);
@@ -1031,6 +1095,7 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		    (unsigned int)cfg->connection_timeout,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+		    MHD_OPTION_URI_LOG_CALLBACK, uri_log, h,
 		    MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, h,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 		    MHD_OPTION_HTTPS_MEM_CERT, cert_pem,

@@ -303,10 +303,6 @@ def test_bad_expires_in_rejected(server, exp):
     assert r.json()["error"]["code"] in ("invalid_json", "bad_request")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: expires_in 0 is accepted and "
-                   "mints a token that never expires (src/server/http.c:621 "
-                   "checks i1 < 0 although the message says 'must be "
-                   "positive'; src/core/core.c:192 treats 0 as no expiry)")
 def test_expires_in_zero_rejected(server):
     r = server.post("/v1/tokens", {"principal": "admin", "expires_in": 0})
     assert r.status_code == 400, r.text

@@ -230,11 +230,6 @@ def test_missing_master_key_refuses_to_start(make_server, tmp_path):
     assert "coffer: serving" not in p.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="bug: on an initialized data dir "
-                   "with master.key missing, server_main.c:63 "
-                   "(tls_material: cf_dd_master_key(dir, create=true)) makes "
-                   "a new random DIR/master.key before failing with a "
-                   "misleading 'wrong master key or tampered file'")
 def test_missing_master_key_not_recreated(make_server, tmp_path):
     s, outside = _stop_and_move_key(make_server, tmp_path, "mkr-ns")
     p = subprocess.run(s.argv(), capture_output=True, text=True,
