@@ -30,7 +30,7 @@
 #define CF_PASSWORD_MIN_DEFAULT	12	/* characters (code points) */
 
 /* Defaults: OWASP's current recommendation for argon2id, 19 MiB, t=2, p=1
- * (libsodium always uses p=1).  64 MiB / t=3 was measured at ~1 s per
+ * (libsodium always uses p=1).  64 MiB / t=3 was measured at 0.5-1 s per
  * verification on the build host (docs/internals/IDENTITY.md), far over
  * the ~100 ms budget, so the floor is also the default; raise it in the
  * configuration on faster hosts. */
