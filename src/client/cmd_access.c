@@ -69,11 +69,11 @@ static const char principal_usage[] =
     "Needs the global admin role.\n";
 
 static bool
-service_opt(void *arg, int ch, char *optarg)
+service_opt(void *arg, int ch, char *val)
 {
 	bool	*svc = arg;
 
-	(void)optarg;
+	(void)val;
 	if (ch != 's')
 		return false;
 	*svc = true;
@@ -175,16 +175,16 @@ struct token_ctx {
 };
 
 static bool
-token_opt(void *arg, int ch, char *optarg)
+token_opt(void *arg, int ch, char *val)
 {
 	struct token_ctx	*c = arg;
 
 	if (ch == 'x')
-		c->expires = optarg;
+		c->expires = val;
 	else if (ch == 'd')
-		c->descr = optarg;
+		c->descr = val;
 	else if (ch == 'p')
-		c->principal = optarg;
+		c->principal = val;
 	else
 		return false;
 	return true;
@@ -350,13 +350,13 @@ static const char grant_usage[] =
     "owner on NS.\n";
 
 static bool
-ns_opt(void *arg, int ch, char *optarg)
+ns_opt(void *arg, int ch, char *val)
 {
 	const char	**ns = arg;
 
 	if (ch != 'n')
 		return false;
-	*ns = optarg;
+	*ns = val;
 	return true;
 }
 

@@ -34,15 +34,15 @@ static const char audit_usage[] =
     "        \"FAILED at record S: reason\" (exit code 7).\n";
 
 static bool
-tail_opt(void *arg, int ch, char *optarg)
+tail_opt(void *arg, int ch, char *val)
 {
 	uint64_t	*n = arg;
 	struct cf_error	 err = { 0 };
 
 	if (ch != 'n')
 		return false;
-	if (cf_parse_u64(optarg, 1, TAIL_MAX, n, &err) != CF_OK) {
-		cf_cli_errx("audit tail: -n %s: %s", optarg, err.msg);
+	if (cf_parse_u64(val, 1, TAIL_MAX, n, &err) != CF_OK) {
+		cf_cli_errx("audit tail: -n %s: %s", val, err.msg);
 		return false;
 	}
 	return true;
@@ -113,13 +113,13 @@ audit_tail(int argc, char **argv)
 }
 
 static bool
-data_opt(void *arg, int ch, char *optarg)
+data_opt(void *arg, int ch, char *val)
 {
 	const char	**dir = arg;
 
 	if (ch != 'D')
 		return false;
-	*dir = optarg;
+	*dir = val;
 	return true;
 }
 

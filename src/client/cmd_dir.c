@@ -259,11 +259,11 @@ out:
 }
 
 static bool
-push_opt(void *arg, int ch, char *optarg)
+push_opt(void *arg, int ch, char *val)
 {
 	bool	*one_pass = arg;
 
-	(void)optarg;
+	(void)val;
 	if (ch != '1')
 		return false;
 	*one_pass = true;

@@ -17,18 +17,18 @@ static const char ns_usage[] =
     "namespace without live objects; it destroys its old versions.\n";
 
 static bool
-env_opt(void *arg, int ch, char *optarg)
+env_opt(void *arg, int ch, char *val)
 {
 	const char	**env = arg;
 
 	if (ch != 'e')
 		return false;
-	if (strcmp(optarg, "dev") != 0 && strcmp(optarg, "staging") != 0 &&
-	    strcmp(optarg, "prod") != 0) {
+	if (strcmp(val, "dev") != 0 && strcmp(val, "staging") != 0 &&
+	    strcmp(val, "prod") != 0) {
 		cf_cli_errx("ns create: --env must be dev, staging or prod");
 		return false;
 	}
-	*env = optarg;
+	*env = val;
 	return true;
 }
 

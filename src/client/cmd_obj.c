@@ -53,19 +53,19 @@ meta_name_ok(const char *s, size_t n)
 }
 
 static bool
-put_opt(void *arg, int ch, char *optarg)
+put_opt(void *arg, int ch, char *val)
 {
 	struct put_ctx	*c = arg;
 	const char	*eq, *p;
 	struct cf_buf	 b;
 
 	if (ch == 'T') {
-		for (p = optarg; *p != '\0'; p++)
+		for (p = val; *p != '\0'; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
 				cf_cli_errx("put: bad --content-type");
 				return false;
 			}
-		c->ctype = optarg;
+		c->ctype = val;
 		return true;
 	}
 	if (ch == '1') {
@@ -74,8 +74,8 @@ put_opt(void *arg, int ch, char *optarg)
 	}
 	if (ch != 'M')
 		return false;
-	eq = strchr(optarg, '=');
-	if (eq == NULL || !meta_name_ok(optarg, (size_t)(eq - optarg))) {
+	eq = strchr(val, '=');
+	if (eq == NULL || !meta_name_ok(val, (size_t)(eq - val))) {
 		cf_cli_errx("put: --meta wants NAME=VALUE with NAME of "
 		    "letters, digits, '-' and '_'");
 		return false;
@@ -92,7 +92,7 @@ put_opt(void *arg, int ch, char *optarg)
 	}
 	cf_buf_init(&b, 4096);
 	if (cf_buf_printf(&b, NULL, "X-Coffer-Meta-%.*s: %s",
-	    (int)(eq - optarg), optarg, eq + 1) != CF_OK) {
+	    (int)(eq - val), val, eq + 1) != CF_OK) {
 		cf_buf_free(&b);
 		cf_cli_errx("put: --meta too long");
 		return false;
@@ -184,13 +184,13 @@ static const char get_usage[] =
     "left behind and the exit code is 7.\n";
 
 static bool
-get_opt(void *arg, int ch, char *optarg)
+get_opt(void *arg, int ch, char *val)
 {
 	const char	**vid = arg;
 
 	if (ch != 'V')
 		return false;
-	*vid = optarg;
+	*vid = val;
 	return true;
 }
 
@@ -479,7 +479,7 @@ static const char ls_usage[] =
     "{\"objects\":[...],\"prefixes\":[...]}.\n";
 
 static bool
-ls_opt(void *arg, int ch, char *optarg)
+ls_opt(void *arg, int ch, char *val)
 {
 	bool	*rec = arg;
 
