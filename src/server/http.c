@@ -55,6 +55,7 @@ struct conn {
 	char		 pend_msg[CF_ERROR_MSG_LEN];
 	uint64_t	 bytes_in;
 	uint64_t	 drained;	/* bytes discarded after a refusal */
+	char		 content_range[64];	/* for a 416 answer */
 };
 
 /* After refusing an upload mid-body, read and discard at most this much
@@ -120,6 +121,9 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 	if (status == 401)
 		(void)MHD_add_response_header(resp, "WWW-Authenticate",
 		    "Bearer realm=\"coffer\"");
+	if (c->content_range[0] != '\0')
+		(void)MHD_add_response_header(resp, "Content-Range",
+		    c->content_range);
 	ret = MHD_queue_response(mc, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	c->responded = true;
@@ -340,6 +344,9 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 	rng = head ? 0 : cf_http_parse_range(header(mc, "Range"), v->size, &first,
 	    &last);
 	if (rng < 0) {
+		/* RFC 9110: a 416 names the current length. */
+		(void)snprintf(c->content_range, sizeof(c->content_range),
+		    "bytes */%llu", (unsigned long long)v->size);
 		cf_core_get_close(g);
 		return respond_error(mc, c, 416, "invalid_range",
 		    "range not satisfiable");

@@ -203,6 +203,7 @@ def test_range(server, ns, ranged, spec, lo, hi):
 def test_range_outside_object_416(server, ns, ranged, spec):
     r = server.get_obj(ns, "range/200k", headers={"Range": spec})
     assert r.status_code == 416
+    assert r.headers.get("Content-Range") == "bytes */%d" % len(ranged)
     assert r.json()["error"]["code"] == "invalid_range"
 
 
