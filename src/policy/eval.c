@@ -622,7 +622,7 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	const struct cf_pol_uid	*u;
 	size_t			 i;
 	int			 rc;
-	bool			 b;
+	bool			 b = false;	/* gcc -O2 cannot see eval_bool sets it */
 
 	switch (e->op) {
 	case X_LIT:
@@ -817,7 +817,7 @@ eval_policy(struct rctx *rc, struct cf_response *resp,
     const struct cf_pol_policy *pol)
 {
 	size_t		i;
-	bool		b;
+	bool		b = false;	/* as above */
 	int		r;
 
 	if (!scope_match(&pol->p, rc->cx.req->principal, rc->pent) ||
