@@ -14,6 +14,10 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "login", cf_cmd_login },
+	{ "logout", cf_cmd_logout },
+	{ "user", cf_cmd_user },
+	{ "role", cf_cmd_role },
+	{ "mfa", cf_cmd_mfa },
 	{ "whoami", cf_cmd_whoami },
 	{ "ns", cf_cmd_ns },
 	{ "put", cf_cmd_put },

@@ -30,11 +30,13 @@
 #define CF_ENV_SERVER		"COFFER_SERVER"
 #define CF_ENV_TOKEN		"COFFER_TOKEN"
 #define CF_ENV_CA_CERT		"COFFER_CA_CERT"
+#define CF_ENV_MFA_CODE		"COFFER_MFA_CODE"	/* step-up code */
 
 #define CF_CLI_PATH_MAX		4096
 #define CF_CLI_TOKEN_MAX	1024	/* longest token we accept */
 #define CF_CLI_JSON_MAX		(64u << 20)	/* largest JSON response */
 #define CF_CLI_ERRBODY_MAX	(64u << 10)	/* largest error body kept */
+#define CF_CLI_SECRET_MAX	4096	/* longest password or code typed */
 
 /* ---- options shared by every networked command (util.c) ---- */
 
@@ -45,6 +47,7 @@ struct cf_cli_opts {
 	bool		 help;		/* --help was given */
 	const char	*server;	/* --server URL (borrowed from argv) */
 	const char	*ca_cert;	/* --ca-cert FILE (borrowed) */
+	const char	*code;		/* --code: MFA code for step-up */
 };
 
 /* getopt_long entries for the options above; commands copy them into
@@ -53,12 +56,14 @@ struct cf_cli_opts {
 #define CF_CLI_OPT_SERVER	0x102
 #define CF_CLI_OPT_CA_CERT	0x103
 #define CF_CLI_OPT_INSECURE	0x104
+#define CF_CLI_OPT_CODE		0x105
 #define CF_CLI_COMMON_LONGOPTS						\
 	{ "json", no_argument, NULL, CF_CLI_OPT_JSON },			\
 	{ "quiet", no_argument, NULL, 'q' },				\
 	{ "server", required_argument, NULL, CF_CLI_OPT_SERVER },	\
 	{ "ca-cert", required_argument, NULL, CF_CLI_OPT_CA_CERT },	\
 	{ "insecure", no_argument, NULL, CF_CLI_OPT_INSECURE },		\
+	{ "code", required_argument, NULL, CF_CLI_OPT_CODE },		\
 	{ "help", no_argument, NULL, 'h' }
 #define CF_CLI_COMMON_SHORTOPTS	"qh"
 
@@ -110,7 +115,8 @@ void	cf_cli_reraise(void);		/* no-op when not interrupted */
 /* Exit code for a local (non-HTTP) error code. */
 int	cf_cli_exit_for_err(cf_err rc);
 /* Exit code for an HTTP status >= 400 (401 AUTH, 403 DENIED, 404
- * NOTFOUND, 409 CONFLICT, 400/413/416/other 4xx INPUT, 5xx SERVER). */
+ * NOTFOUND, 409 CONFLICT, 429 LIMITED, 400/413/416/other 4xx INPUT, 5xx
+ * SERVER). */
 int	cf_cli_exit_for_status(long status);
 /* cf_err matching an HTTP status >= 400, for struct cf_error codes. */
 cf_err	cf_cli_err_for_status(long status);
@@ -155,6 +161,46 @@ const char *cf_cli_key_rel(const char *key, const char *prefix);
  * none.  Untrusted text is sanitized (control characters dropped). */
 void	cf_cli_error_body(long status, const void *body, size_t len,
 	    const char *reqid, char *msg, size_t msgsz);
+
+/* The API error code ("mfa_required") of an error body into out (outsz),
+ * sanitized; false (out "") when the body is not an API error object. */
+bool	cf_cli_error_code(const void *body, size_t len, char *out,
+	    size_t outsz);
+
+/* SEC: overwrite the bytes of v's string member name, if any (passwords,
+ * codes, secrets), before v is released. */
+void	cf_cli_json_wipe_member(json_t *v, const char *name);
+/* SEC: as cf_cli_json_wipe_member for every string of an array member. */
+void	cf_cli_json_wipe_array(json_t *v, const char *name);
+
+/* ---- secrets typed by the user (prompt.c) ---- */
+
+/* Read one line from fd (no buffering beyond the line, so the next call
+ * reads the next line) into buf (bufsz), without its CR/LF.  CF_E_LIMIT
+ * when the line does not fit (the rest of the line is consumed),
+ * CF_E_INPUT at end of input before any byte or for a NUL byte, CF_E_IO
+ * on a read error.  SEC: buf is wiped on failure. */
+cf_err	cf_cli_read_line(int fd, char *buf, size_t bufsz,
+	    struct cf_error *err);
+
+/* true when /dev/tty can be opened (someone can answer a prompt). */
+bool	cf_cli_have_tty(void);
+
+/* Print prompt on /dev/tty and read one line from it with echo off
+ * (termios), restoring the terminal even on SIGINT.  CF_E_INPUT when
+ * there is no terminal (hint: --password-stdin / --code) or the answer
+ * is empty; otherwise as cf_cli_read_line. */
+cf_err	cf_cli_prompt_secret(const char *prompt, char *buf, size_t bufsz,
+	    struct cf_error *err);
+
+/* A new password: from fd (one line) when fd >= 0, else prompted twice on
+ * the terminal, which must match.  prompt names it ("New password"). */
+cf_err	cf_cli_new_password(int fd, const char *prompt, char *buf,
+	    size_t bufsz, struct cf_error *err);
+
+/* true when s looks like a TOTP code (6-8 digits);
+ * otherwise a typed "code" is sent as a recovery code. */
+bool	cf_cli_is_totp_code(const char *s);
 
 /* Human-readable size ("1.5 MiB") into out. */
 void	cf_cli_fmt_size(uint64_t n, char *out, size_t outsz);
@@ -245,6 +291,7 @@ struct cf_obj_info {
 	char	 content_type[257];
 	char	 last_modified[65];
 	char	 request_id[129];
+	char	 retry_after[24];	/* Retry-After, "" if absent */
 	json_t	*meta;			/* X-Coffer-Meta-*: object or NULL */
 };
 void	cf_obj_info_clear(struct cf_obj_info *info);
@@ -254,6 +301,20 @@ void	cf_obj_info_clear(struct cf_obj_info *info);
 cf_err	cf_http_open(const struct cf_cfg *cfg, const struct cf_cli_opts *o,
 	    struct cf_http **out, struct cf_error *err);
 void	cf_http_close(struct cf_http *h);	/* wipes the token header */
+
+/* Replace the token sent as Authorization (NULL: none); the old header is
+ * wiped.  tok is copied. */
+cf_err	cf_http_set_token(struct cf_http *h, const char *tok,
+	    struct cf_error *err);
+
+/* Step-up (docs/api.md "MFA required"): a request answered 401
+ * mfa_required is retried once after POST /v1/session/mfa with a code
+ * taken from --code / COFFER_MFA_CODE (each used once) or asked on the
+ * terminal.  Off for handles without a token and while logging in. */
+void	cf_http_set_stepup(struct cf_http *h, bool on);
+
+/* The API error code of the last error response ("" if none). */
+const char *cf_http_error_code(const struct cf_http *h);
 
 /* Send a JSON request (body may be NULL) to path ("/v1/...", encoded).
  * On 2xx, *out (may be NULL) receives the parsed body, or NULL if empty.
@@ -363,5 +424,9 @@ int	cf_cmd_token(int argc, char **argv);
 int	cf_cmd_grant(int argc, char **argv);
 int	cf_cmd_revoke(int argc, char **argv);
 int	cf_cmd_audit(int argc, char **argv);
+int	cf_cmd_logout(int argc, char **argv);
+int	cf_cmd_user(int argc, char **argv);
+int	cf_cmd_role(int argc, char **argv);
+int	cf_cmd_mfa(int argc, char **argv);
 
 #endif

@@ -62,21 +62,29 @@ simple_request(const struct cf_cli_opts *o, const char *method,
 /* ---- principal ---- */
 
 static const char principal_usage[] =
-    "usage: coffer principal create NAME [--service] [--json]\n"
+    "usage: coffer principal create NAME [--service --owner USER] [--json]\n"
     "       coffer principal ls [--json]\n"
     "\n"
-    "Create a user (or, with --service, a service account) or list them.\n"
-    "Needs the global admin role.\n";
+    "Create a user (or, with --service, a service account owned by USER,\n"
+    "for CI jobs and pipelines) or list them.  Needs the global admin role.\n"
+    "Tokens of a service account must expire (token create --expires).\n";
+
+struct principal_ctx {
+	bool		 svc;
+	const char	*owner;
+};
 
 static bool
 service_opt(void *arg, int ch, char *val)
 {
-	bool	*svc = arg;
+	struct principal_ctx	*c = arg;
 
-	(void)val;
-	if (ch != 's')
+	if (ch == 's')
+		c->svc = true;
+	else if (ch == 'o')
+		c->owner = val;
+	else
 		return false;
-	*svc = true;
 	return true;
 }
 
@@ -116,22 +124,34 @@ cf_cmd_principal(int argc, char **argv)
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
 		{ "service", no_argument, NULL, 's' },
+		{ "owner", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
+	struct principal_ctx	 c = { 0 };
 	char			**ops;
-	bool			 svc = false;
 	json_t			*body;
 	int			 nops, ex;
 
 	if (argc >= 2 && strcmp(argv[1], "create") == 0) {
 		ex = cf_cli_parse(argc - 1, argv + 1, principal_usage,
-		    CF_CLI_COMMON_SHORTOPTS, lo, service_opt, &svc, 1, 1, &o,
+		    CF_CLI_COMMON_SHORTOPTS, lo, service_opt, &c, 1, 1, &o,
 		    &ops, &nops);
 		if (ex >= 0)
 			return ex;
+		if (c.owner != NULL && !c.svc) {
+			cf_cli_errx("principal create: --owner is for service "
+			    "accounts (--service)");
+			return CF_EXIT_USAGE;
+		}
 		body = json_pack("{s:s, s:s}", "name", ops[0], "kind",
-		    svc ? "service" : "user");
+		    c.svc ? "service" : "user");
+		if (body != NULL && c.owner != NULL &&
+		    json_object_set_new(body, "owner",
+		    json_string(c.owner)) != 0) {
+			json_decref(body);
+			body = NULL;
+		}
 		if (body == NULL) {
 			cf_cli_errx("principal create: name is not valid "
 			    "UTF-8");
@@ -159,19 +179,29 @@ cf_cmd_principal(int argc, char **argv)
 
 static const char token_usage[] =
     "usage: coffer token create PRINCIPAL [--expires DURATION]\n"
-    "                           [--description TEXT] [--json]\n"
+    "                           [--description TEXT] [--scope-action A]...\n"
+    "                           [--scope-ns NS]... [--json]\n"
     "       coffer token ls [--principal NAME] [--json]\n"
     "       coffer token revoke ID [--json]\n"
     "\n"
     "create prints the new token once on standard output (store it now: the\n"
     "server keeps only its hash); DURATION is e.g. 90s, 15m, 12h, 30d (no\n"
     "--expires: the token does not expire).  ls lists token ids, never the\n"
-    "secrets.  Anyone may list and revoke their own tokens.\n";
+    "secrets.  Anyone may list and revoke their own tokens.  --scope-action\n"
+    "and --scope-ns (repeatable) limit the token to those actions (e.g.\n"
+    "object:get) and namespaces: it can never do more than its owner.\n";
+
+#define SCOPE_MAX	64	/* --scope-action / --scope-ns each */
 
 struct token_ctx {
 	const char	*expires;
 	const char	*descr;
 	const char	*principal;
+	const char	*actions[SCOPE_MAX];
+	size_t		 nactions;
+	const char	*nss[SCOPE_MAX];
+	size_t		 nnss;
+	bool		 too_many;
 };
 
 static bool
@@ -185,9 +215,54 @@ token_opt(void *arg, int ch, char *val)
 		c->descr = val;
 	else if (ch == 'p')
 		c->principal = val;
-	else
+	else if (ch == 'A' || ch == 'N') {
+		if ((ch == 'A' ? c->nactions : c->nnss) >= SCOPE_MAX) {
+			cf_cli_errx("token create: at most %d --scope-%s",
+			    SCOPE_MAX, ch == 'A' ? "action" : "ns");
+			return false;
+		}
+		if (ch == 'A')
+			c->actions[c->nactions++] = val;
+		else
+			c->nss[c->nnss++] = val;
+	} else
 		return false;
 	return true;
+}
+
+/* The "scope" member of a token request: {"actions":[...],
+ * "namespaces":[...]}, each only when given; NULL on bad UTF-8. */
+static json_t *
+token_scope(const struct token_ctx *c)
+{
+	json_t	*sc, *a;
+	size_t	 i;
+
+	sc = json_object();
+	if (sc == NULL)
+		return NULL;
+	if (c->nactions > 0) {
+		a = json_array();
+		if (json_object_set_new(sc, "actions", a) != 0)
+			goto fail;
+		for (i = 0; i < c->nactions; i++)
+			if (json_array_append_new(a,
+			    json_string(c->actions[i])) != 0)
+				goto fail;
+	}
+	if (c->nnss > 0) {
+		a = json_array();
+		if (json_object_set_new(sc, "namespaces", a) != 0)
+			goto fail;
+		for (i = 0; i < c->nnss; i++)
+			if (json_array_append_new(a,
+			    json_string(c->nss[i])) != 0)
+				goto fail;
+	}
+	return sc;
+fail:
+	json_decref(sc);
+	return NULL;
 }
 
 static void
@@ -254,11 +329,14 @@ cf_cmd_token(int argc, char **argv)
 		{ "expires", required_argument, NULL, 'x' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "principal", required_argument, NULL, 'p' },
+		{ "scope-action", required_argument, NULL, 'A' },
+		{ "scope-ns", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct token_ctx	 c = { 0 };
+	json_t			*scope;
 	struct cf_buf		 url;
 	char			**ops;
 	const char		*sub;
@@ -297,6 +375,16 @@ cf_cmd_token(int argc, char **argv)
 			cf_cli_errx("token create: bad description");
 			ex = CF_EXIT_INPUT;
 			goto out;
+		}
+		if (c.nactions > 0 || c.nnss > 0) {
+			scope = token_scope(&c);
+			if (scope == NULL || json_object_set_new(body, "scope",
+			    scope) != 0) {
+				cf_cli_errx("token create: scope is not valid "
+				    "UTF-8");
+				ex = CF_EXIT_INPUT;
+				goto out;
+			}
 		}
 		ex = simple_request(&o, "POST", "/v1/tokens", body,
 		    pr_token_created, NULL);

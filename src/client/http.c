@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -40,6 +41,13 @@ struct cf_http {
 	bool			 progress;	/* draw progress on stderr */
 	char			*auth;		/* SEC: "Authorization: ..." */
 	char			 errbuf[CURL_ERROR_SIZE];
+
+	/* Step-up (retry after POST /v1/session/mfa). */
+	bool			 stepup;	/* allowed on this handle */
+	bool			 in_stepup;	/* no nested step-up */
+	const char		*mfa_code;	/* --code / env, borrowed */
+	bool			 code_used;	/* a code is good once */
+	char			 errcode[64];	/* API code of last error */
 
 	/* State of the current / last request. */
 	long			 status;
@@ -100,6 +108,12 @@ cf_http_open(const struct cf_cfg *cfg, const struct cf_cli_opts *o,
 	cf_obj_info_clear(&h->scratch);
 	h->cfg = cfg;
 	h->insecure = o->insecure;
+	h->stepup = true;
+	h->mfa_code = o->code;
+	if (h->mfa_code == NULL || *h->mfa_code == '\0')
+		h->mfa_code = getenv(CF_ENV_MFA_CODE);
+	if (h->mfa_code != NULL && *h->mfa_code == '\0')
+		h->mfa_code = NULL;
 	h->progress = !o->quiet && isatty(STDERR_FILENO) == 1;
 	cf_cli_signals_install();
 	h->curl = curl_easy_init();
@@ -140,6 +154,48 @@ wipe_free(char *s)
 		cf_wipe(s, strlen(s));
 		cf_free(s);
 	}
+}
+
+cf_err
+cf_http_set_token(struct cf_http *h, const char *tok, struct cf_error *err)
+{
+	struct cf_buf	 a;
+	char		*na = NULL;
+	cf_err		 rc = CF_OK;
+
+	cf_buf_init_secret(&a, CF_CLI_TOKEN_MAX + 64);
+	if (tok != NULL) {
+		if (!cf_cli_token_ok(tok)) {
+			rc = cf_error_set(err, CF_E_INPUT, "the server sent "
+			    "an invalid token");
+			goto out;
+		}
+		rc = cf_buf_printf(&a, err, "Authorization: Bearer %s", tok);
+		if (rc != CF_OK)
+			goto out;
+		na = cf_buf_take(&a);
+		if (na == NULL) {
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	wipe_free(h->auth);
+	h->auth = na;
+out:
+	cf_buf_free(&a);
+	return rc;
+}
+
+void
+cf_http_set_stepup(struct cf_http *h, bool on)
+{
+	h->stepup = on;
+}
+
+const char *
+cf_http_error_code(const struct cf_http *h)
+{
+	return h != NULL ? h->errcode : "";
 }
 
 void
@@ -315,6 +371,9 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 		    vl);
 	else if (HDR_IS("X-Request-Id"))
 		set_field(info->request_id, sizeof(info->request_id), v, vl);
+	else if (HDR_IS("Retry-After"))
+		set_field(info->retry_after, sizeof(info->retry_after), v,
+		    vl);
 	else if (nl > 14 && nl - 14 < sizeof(mname) &&
 	    strncasecmp(buf, "X-Coffer-Meta-", 14) == 0) {
 		set_field(mname, sizeof(mname), buf + 14, nl - 14);
@@ -410,6 +469,7 @@ setup(struct cf_http *h, const char *path, struct cf_obj_info *info,
 	h->status = 0;
 	h->neterr = false;
 	h->errbuf[0] = '\0';
+	h->errcode[0] = '\0';
 	cf_buf_reset(&h->body);
 	h->body_over = false;
 	h->info = info != NULL ? info : &h->scratch;
@@ -540,6 +600,15 @@ perform(struct cf_http *h, struct curl_slist *hdrs, struct cf_error *err)
 			    "server URL", st);
 		cf_cli_error_body(st, h->body.data, h->body.len,
 		    h->info->request_id, msg, sizeof(msg));
+		(void)cf_cli_error_code(h->body.data, h->body.len, h->errcode,
+		    sizeof(h->errcode));
+		if (st == 429 && h->info->retry_after[0] != '\0')
+			return cf_error_set(err, CF_E_DENIED, "%s; retry "
+			    "after %s s", msg, h->info->retry_after);
+		if (st == 401 && strcmp(h->errcode, "mfa_required") == 0)
+			return cf_error_set(err, CF_E_AUTH, "%s: this needs "
+			    "a multi-factor code (give --code, set %s, or run "
+			    "on a terminal)", msg, CF_ENV_MFA_CODE);
 		return cf_error_set(err, cf_cli_err_for_status(st), "%s",
 		    msg);
 	}
@@ -595,8 +664,8 @@ parse_body(struct cf_http *h, json_t **out, struct cf_error *err)
 	return CF_OK;
 }
 
-cf_err
-cf_http_json(struct cf_http *h, const char *method, const char *path,
+static cf_err
+json_once(struct cf_http *h, const char *method, const char *path,
     const json_t *body, json_t **out, struct cf_error *err)
 {
 	static const char *const jhdr[] = {
@@ -641,12 +710,16 @@ cf_http_json(struct cf_http *h, const char *method, const char *path,
 	rc = parse_body(h, out, err);
 out:
 	free_headers(hdrs);
-	free(text);
+	if (text != NULL) {
+		/* SEC: the body may hold a password or a code. */
+		cf_wipe(text, strlen(text));
+		free(text);
+	}
 	return rc;
 }
 
-cf_err
-cf_http_put_fd(struct cf_http *h, const char *path, int fd, int64_t size,
+static cf_err
+put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
     const char *sha256_hex, const char *ctype, const char *const *meta,
     const char *label, json_t **out, struct cf_error *err)
 {
@@ -739,8 +812,8 @@ out:
 	return rc;
 }
 
-cf_err
-cf_http_get_fd(struct cf_http *h, const char *path, int fd,
+static cf_err
+get_fd_once(struct cf_http *h, const char *path, int fd,
     const char *label, struct cf_obj_info *info, struct cf_error *err)
 {
 	static const char *const hdr[] = { NULL };
@@ -794,6 +867,138 @@ out:
 	h->out_fd = -1;
 	free_headers(hdrs);
 	return rc;
+}
+
+/* ---- step-up ---- */
+
+static bool
+stepup_wanted(const struct cf_http *h, cf_err rc)
+{
+	return rc == CF_E_AUTH && h->status == 401 && h->stepup &&
+	    !h->in_stepup && h->auth != NULL &&
+	    strcmp(h->errcode, "mfa_required") == 0;
+}
+
+/* POST /v1/session/mfa with a code from --code / COFFER_MFA_CODE (once)
+ * or the terminal. */
+static cf_err
+do_stepup(struct cf_http *h, struct cf_error *err)
+{
+	char	 code[CF_CLI_SECRET_MAX + 1];
+	json_t	*body = NULL, *v = NULL;
+	cf_err	 rc;
+
+	code[0] = '\0';
+	if (h->mfa_code != NULL && !h->code_used) {
+		h->code_used = true;
+		if (cf_strlcpy(code, h->mfa_code, sizeof(code)) >=
+		    sizeof(code)) {
+			rc = cf_error_set(err, CF_E_LIMIT, "the MFA code is "
+			    "too long");
+			goto out;
+		}
+	} else if (cf_cli_have_tty()) {
+		(void)fprintf(stderr, "coffer: this request needs "
+		    "multi-factor authentication\n");
+		rc = cf_cli_prompt_secret("MFA code", code, sizeof(code), err);
+		if (rc != CF_OK)
+			goto out;
+	} else {
+		rc = cf_error_set(err, CF_E_AUTH, "this request needs "
+		    "multi-factor authentication (mfa_required): give --code "
+		    "or set %s", CF_ENV_MFA_CODE);
+		goto out;
+	}
+	body = json_pack("{s:s}", "code", code);
+	if (body == NULL) {
+		rc = cf_error_set(err, CF_E_INPUT, "the MFA code is not "
+		    "valid UTF-8");
+		goto out;
+	}
+	h->in_stepup = true;
+	rc = json_once(h, "POST", "/v1/session/mfa", body, &v, err);
+	h->in_stepup = false;
+out:
+	cf_cli_json_wipe_member(body, "code");
+	json_decref(body);
+	json_decref(v);
+	cf_wipe(code, sizeof(code));
+	return rc;
+}
+
+cf_err
+cf_http_json(struct cf_http *h, const char *method, const char *path,
+    const json_t *body, json_t **out, struct cf_error *err)
+{
+	struct cf_error	e1;
+	cf_err		rc;
+
+	cf_error_clear(&e1);
+	rc = json_once(h, method, path, body, out, &e1);
+	if (stepup_wanted(h, rc)) {
+		rc = do_stepup(h, err);
+		if (rc == CF_OK)
+			rc = json_once(h, method, path, body, out, err);
+		return rc;
+	}
+	if (rc != CF_OK)
+		(void)cf_error_set(err, rc, "%s", e1.msg);
+	return rc;
+}
+
+cf_err
+cf_http_get_fd(struct cf_http *h, const char *path, int fd,
+    const char *label, struct cf_obj_info *info, struct cf_error *err)
+{
+	struct cf_error	e1;
+	cf_err		rc;
+
+	/* Nothing reaches fd unless the status is 2xx: a retry is safe. */
+	cf_error_clear(&e1);
+	rc = get_fd_once(h, path, fd, label, info, &e1);
+	if (stepup_wanted(h, rc)) {
+		rc = do_stepup(h, err);
+		if (rc == CF_OK)
+			rc = get_fd_once(h, path, fd, label, info, err);
+		return rc;
+	}
+	if (rc != CF_OK)
+		(void)cf_error_set(err, rc, "%s", e1.msg);
+	return rc;
+}
+
+cf_err
+cf_http_put_fd(struct cf_http *h, const char *path, int fd, int64_t size,
+    const char *sha256_hex, const char *ctype, const char *const *meta,
+    const char *label, json_t **out, struct cf_error *err)
+{
+	struct cf_error	e1;
+	struct stat	st;
+	bool		replay;
+	cf_err		rc;
+
+	cf_error_clear(&e1);
+	rc = put_fd_once(h, path, fd, size, sha256_hex, ctype, meta, label,
+	    out, &e1);
+	if (!stepup_wanted(h, rc)) {
+		if (rc != CF_OK)
+			(void)cf_error_set(err, rc, "%s", e1.msg);
+		return rc;
+	}
+	/* Only a regular file can be sent again (from its start, where the
+	 * upload began: cf_cli_put_fd rewinds it after hashing). */
+	replay = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    lseek(fd, 0, SEEK_SET) == 0;
+	rc = do_stepup(h, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!replay)
+		return cf_error_set(err, CF_E_AUTH, "this upload needs "
+		    "multi-factor authentication; your session now has it, "
+		    "but the data came from a pipe and cannot be sent again: "
+		    "run the command again");
+	return put_fd_once(h, path, fd, size, sha256_hex, ctype, meta, label,
+	    out, err);
 }
 
 cf_err

@@ -33,6 +33,9 @@ cf_cli_common_opt(int ch, const char *arg, struct cf_cli_opts *o)
 	case CF_CLI_OPT_INSECURE:
 		o->insecure = true;
 		return true;
+	case CF_CLI_OPT_CODE:
+		o->code = arg;
+		return true;
 	case 'h':
 		o->help = true;
 		return true;
@@ -219,6 +222,8 @@ cf_cli_exit_for_status(long status)
 		return CF_EXIT_NOTFOUND;
 	if (status == 409)
 		return CF_EXIT_CONFLICT;
+	if (status == 429)
+		return CF_EXIT_LIMITED;
 	if (status >= 400 && status < 500)
 		return CF_EXIT_INPUT;
 	if (status >= 500)
@@ -509,4 +514,65 @@ cf_cli_json_wipe_token(json_t *v)
 		 * is deliberate: the string is ours and about to die. */
 		cf_wipe((void *)(uintptr_t)json_string_value(t),
 		    json_string_length(t));
+}
+
+void
+cf_cli_json_wipe_member(json_t *v, const char *name)
+{
+	json_t	*t;
+
+	t = json_object_get(v, name);
+	if (json_is_string(t))
+		cf_wipe((void *)(uintptr_t)json_string_value(t),
+		    json_string_length(t));
+}
+
+void
+cf_cli_json_wipe_array(json_t *v, const char *name)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(v, name), i, e)
+		if (json_is_string(e))
+			cf_wipe((void *)(uintptr_t)json_string_value(e),
+			    json_string_length(e));
+}
+
+bool
+cf_cli_error_code(const void *body, size_t len, char *out, size_t outsz)
+{
+	json_t		*v = NULL;
+	const char	*c;
+	bool		 ok = false;
+
+	if (outsz == 0)
+		return false;
+	out[0] = '\0';
+	if (body == NULL || len == 0 || len > CF_CLI_ERRBODY_MAX)
+		return false;
+	if (cf_json_parse(body, len, CF_CLI_ERRBODY_MAX, 8, &v, NULL) !=
+	    CF_OK)
+		return false;
+	c = json_string_value(json_object_get(json_object_get(v, "error"),
+	    "code"));
+	if (c != NULL && *c != '\0') {
+		cf_cli_sanitize(c, out, outsz);
+		ok = true;
+	}
+	json_decref(v);
+	return ok;
+}
+
+bool
+cf_cli_is_totp_code(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		n++;
+	}
+	return n >= 6 && n <= 8;
 }
