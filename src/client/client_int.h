@@ -33,7 +33,7 @@
 #define CF_ENV_MFA_CODE		"COFFER_MFA_CODE"	/* step-up code */
 
 #define CF_CLI_PATH_MAX		4096
-#define CF_CLI_TOKEN_MAX	1024	/* longest token we accept */
+#define CF_CLI_TOKEN_MAX	8192	/* longest token (OIDC JWTs) */
 #define CF_CLI_JSON_MAX		(64u << 20)	/* largest JSON response */
 #define CF_CLI_ERRBODY_MAX	(64u << 10)	/* largest error body kept */
 #define CF_CLI_SECRET_MAX	4096	/* longest password or code typed */

@@ -1,0 +1,410 @@
+"""tests/e2e/test_oidc.py: OIDC bearer tokens (docs/api.md "OIDC single
+sign-on").
+
+A small HTTP server on 127.0.0.1 (http.server in a thread) plays the
+identity provider's JWKS endpoint with RSA, EC P-256 and Ed25519 keys the
+test generates (python3-cryptography); tokens are signed with PyJWT
+(python3-jwt), and the bad ones (alg none, HS256 keyed with the RSA public
+key, tampered payloads) are assembled by hand.  If the server insists on an
+https JWKS URL, the same JWKS is given as oidc_jwks_file instead (and the
+key-rotation test is skipped).
+"""
+
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import threading
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from conftest import EXIT_AUTH, EXIT_OK, Cli
+
+ISSUER = "https://idp.example.test/realms/ml"
+AUDIENCE = "coffer"
+
+
+def b64u(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Key:
+    def __init__(self, kind, kid):
+        self.kind, self.kid = kind, kid
+        if kind == "RS256":
+            self.priv = rsa.generate_private_key(65537, 2048)
+            jwk = RSAAlgorithm.to_jwk(self.priv.public_key())
+        elif kind == "ES256":
+            self.priv = ec.generate_private_key(ec.SECP256R1())
+            jwk = ECAlgorithm.to_jwk(self.priv.public_key())
+        else:
+            self.priv = ed25519.Ed25519PrivateKey.generate()
+            jwk = OKPAlgorithm.to_jwk(self.priv.public_key())
+        self.jwk = json.loads(jwk)
+        self.jwk.update({"kid": kid, "use": "sig", "alg": kind})
+
+    @property
+    def public_pem(self):
+        return self.priv.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def sign(self, claims, headers=None):
+        h = {"kid": self.kid}
+        h.update(headers or {})
+        return jwt.encode(claims, self.priv, algorithm=self.kind, headers=h)
+
+
+class Jwks:
+    """The JWKS endpoint: keys can be swapped while it runs; hits counts
+    the fetches."""
+
+    def __init__(self, keys):
+        self.keys = list(keys)
+        self.hits = 0
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path.split("?")[0] != "/jwks.json":
+                    self.send_error(404)
+                    return
+                outer.hits += 1
+                body = json.dumps(outer.document()).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/jwks.json" % self.port
+
+    def document(self):
+        return {"keys": [k.jwk for k in self.keys]}
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return {"RS256": Key("RS256", "rsa-1"), "ES256": Key("ES256", "ec-1"),
+            "EdDSA": Key("EdDSA", "ed-1")}
+
+
+@pytest.fixture
+def jwks(keys):
+    j = Jwks(keys.values())
+    yield j
+    j.close()
+
+
+class Idp:
+    """A coffer server configured for the test IdP."""
+
+    def __init__(self, srv, jwks, keys, file_mode):
+        self.srv, self.jwks, self.keys = srv, jwks, keys
+        self.file_mode = file_mode
+
+    def claims(self, user, **kw):
+        now = int(time.time())
+        c = {"iss": ISSUER, "aud": AUDIENCE, "sub": "id-" + user,
+             "preferred_username": user, "iat": now, "nbf": now - 5,
+             "exp": now + 300, "groups": []}
+        c.update(kw)
+        return {k: v for k, v in c.items() if v is not None}
+
+    def token(self, user, alg="RS256", **kw):
+        return self.keys[alg].sign(self.claims(user, **kw))
+
+    def whoami(self, tok):
+        return self.srv.get("/v1/whoami", token=tok)
+
+
+def start_idp(make_server, jwks, keys, tmp_path, extra=()):
+    ns_groups = "ml-admins=admin,ml-readers=reader@oidc-ns," \
+                "ml-writers=writer@oidc-ns"
+    base = ["--set", "oidc_issuer=" + ISSUER,
+            "--set", "oidc_audience=" + AUDIENCE,
+            "--set", "oidc_group_roles=" + ns_groups] + list(extra)
+    srv = make_server(start=False,
+                      extra_args=base + ["--set", "oidc_jwks_url=" +
+                                         jwks.url])
+    file_mode = False
+    try:
+        srv.start()
+    except pytest.fail.Exception:
+        # The server may require https for JWKS URLs: use a file.
+        path = os.path.join(str(tmp_path), "jwks.json")
+        with open(path, "w") as f:
+            json.dump(jwks.document(), f)
+        srv.extra_args = base + ["--set", "oidc_jwks_file=" + path]
+        srv.proc = None
+        srv.start()
+        file_mode = True
+    r = srv.post("/v1/ns", {"name": "oidc-ns"})
+    assert r.status_code in (201, 409), r.text
+    return Idp(srv, jwks, keys, file_mode)
+
+
+@pytest.fixture
+def idp(make_server, jwks, keys, tmp_path):
+    i = start_idp(make_server, jwks, keys, tmp_path)
+    for name in ("alice", "bob", "root"):
+        r = i.srv.post("/v1/principals", {"name": name, "kind": "user"})
+        assert r.status_code == 201, r.text
+    return i
+
+
+def err_code(r):
+    try:
+        return r.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+# ---- accepted ----
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
+def test_valid_token_accepted(idp, alg):
+    r = idp.whoami(idp.token("alice", alg))
+    assert r.status_code == 200, r.text
+    assert r.json()["principal"] == "alice"
+    rec = idp.srv.wait_audit(lambda a: a.get("principal") == "alice" and
+                             a.get("decision") == "allow")
+    assert rec is not None
+    assert "oidc" in str(rec.get("authn")), rec
+
+
+def test_groups_map_to_roles(idp):
+    tok = idp.token("alice", groups=["ml-readers", "unrelated"])
+    assert idp.srv.put_obj("oidc-ns", "k", b"v").status_code == 201
+    r = idp.srv.get_obj("oidc-ns", "k", token=tok)
+    assert r.status_code == 200 and r.content == b"v"
+    assert idp.srv.put_obj("oidc-ns", "k2", b"x",
+                           token=tok).status_code == 403
+    tok = idp.token("bob", groups=["ml-writers"])
+    assert idp.srv.put_obj("oidc-ns", "k2", b"x", token=tok).status_code \
+        == 201
+    # No group, no role.
+    tok = idp.token("bob")
+    assert idp.srv.get_obj("oidc-ns", "k", token=tok).status_code == 403
+
+
+def test_amr_mfa_and_admin_actions(idp):
+    tok = idp.token("root", groups=["ml-admins"])
+    r = idp.srv.post("/v1/ns", {"name": "oidc-admin-1"}, token=tok)
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    tok = idp.token("root", groups=["ml-admins"], amr=["pwd", "otp"])
+    r = idp.srv.post("/v1/ns", {"name": "oidc-admin-2"}, token=tok)
+    assert r.status_code == 201, r.text
+    tok = idp.token("root", groups=["ml-admins"], amr=["mfa"],
+                    alg="ES256")
+    r = idp.srv.post("/v1/ns", {"name": "oidc-admin-3"}, token=tok)
+    assert r.status_code == 201, r.text
+    rec = idp.srv.wait_audit(lambda a: a.get("action") == "ns:create" and
+                             a.get("principal") == "root" and
+                             a.get("mfa") is True)
+    assert rec is not None
+
+
+def test_unknown_kid_refreshes_jwks(idp):
+    if idp.file_mode:
+        pytest.skip("JWKS from a file: no refresh over HTTP")
+    assert idp.whoami(idp.token("alice")).status_code == 200
+    before = idp.jwks.hits
+    assert before >= 1
+    new = Key("RS256", "rsa-2")
+    idp.jwks.keys.append(new)
+    tok = new.sign(idp.claims("alice"))
+    r = idp.whoami(tok)
+    assert r.status_code == 200, r.text
+    assert idp.jwks.hits > before
+    # A kid that is nowhere, even after a refresh, is refused.
+    ghost = Key("RS256", "rsa-ghost")
+    r = idp.whoami(ghost.sign(idp.claims("alice")))
+    assert r.status_code == 401
+    # Rotated out: the old key's tokens stop working after a refresh.
+    idp.jwks.keys = [k for k in idp.jwks.keys if k.kid != "rsa-1"]
+    idp.whoami(Key("RS256", "rsa-3").sign(idp.claims("alice")))
+    assert idp.srv.alive()
+
+
+def test_unknown_user_refused(idp):
+    r = idp.whoami(idp.token("mallory"))
+    assert r.status_code == 401 and err_code(r) == "unauthenticated"
+    names = [p["name"] for p in idp.srv.get("/v1/principals").json()[
+        "principals"]]
+    assert "mallory" not in names
+
+
+def test_provisioning_creates_user(make_server, jwks, keys, tmp_path):
+    idp = start_idp(make_server, jwks, keys, tmp_path,
+                    ["--set", "oidc_provision=yes"])
+    r = idp.whoami(idp.token("newbie", groups=["ml-readers"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["principal"] == "newbie"
+    names = [p["name"] for p in idp.srv.get("/v1/principals").json()[
+        "principals"]]
+    assert "newbie" in names
+
+
+def test_cli_uses_oidc_token(idp, tmp_path):
+    c = Cli(idp.srv, tmp_path / "home")
+    tok = idp.token("alice", groups=["ml-readers"])
+    p = c("whoami", "--json", token=tok)
+    assert p.returncode == EXIT_OK, p.stderr
+    assert json.loads(p.stdout)["principal"] == "alice"
+    p = c("whoami", token=idp.token("alice", exp=int(time.time()) - 600))
+    assert p.returncode == EXIT_AUTH
+
+
+# ---- refused ----
+
+def forge(header, payload, signing_input_key=None, sig=b""):
+    h = b64u(json.dumps(header, separators=(",", ":")))
+    p = b64u(json.dumps(payload, separators=(",", ":")))
+    if signing_input_key is not None:
+        sig = hmac.new(signing_input_key, ("%s.%s" % (h, p)).encode(),
+                       hashlib.sha256).digest()
+    return "%s.%s.%s" % (h, p, b64u(sig))
+
+
+def refused(idp, tok):
+    r = idp.whoami(tok)
+    assert r.status_code == 401, r.text
+    assert err_code(r) == "unauthenticated", r.text
+    assert "WWW-Authenticate" in r.headers
+    return r
+
+
+def test_expired(idp):
+    now = int(time.time())
+    refused(idp, idp.token("alice", exp=now - 3600, iat=now - 7200,
+                           nbf=now - 7200))
+
+
+def test_not_yet_valid(idp):
+    now = int(time.time())
+    refused(idp, idp.token("alice", nbf=now + 3600, exp=now + 7200))
+    refused(idp, idp.token("alice", iat=now + 3600, nbf=None,
+                           exp=now + 7200))
+
+
+def test_missing_exp(idp):
+    refused(idp, idp.token("alice", exp=None))
+
+
+def test_wrong_audience(idp):
+    refused(idp, idp.token("alice", aud="someone-else"))
+    refused(idp, idp.token("alice", aud=["someone-else", "other"]))
+    refused(idp, idp.token("alice", aud=None))
+
+
+def test_wrong_issuer(idp):
+    refused(idp, idp.token("alice", iss="https://evil.example.test/"))
+    refused(idp, idp.token("alice", iss=ISSUER + "/"))
+    refused(idp, idp.token("alice", iss=None))
+
+
+def test_alg_none(idp):
+    c = idp.claims("alice")
+    refused(idp, forge({"alg": "none", "typ": "JWT"}, c))
+    refused(idp, forge({"alg": "none", "kid": "rsa-1"}, c))
+    refused(idp, forge({"alg": "None", "kid": "rsa-1"}, c))
+
+
+def test_hs256_with_rsa_public_key(idp, keys):
+    """Algorithm confusion: an HMAC keyed with the RSA public key (PEM and
+    JWK forms) must never verify."""
+    c = idp.claims("alice")
+    pem = keys["RS256"].public_pem
+    refused(idp, forge({"alg": "HS256", "kid": "rsa-1"}, c, pem))
+    refused(idp, forge({"alg": "HS256", "kid": "rsa-1"}, c,
+                       json.dumps(keys["RS256"].jwk).encode()))
+    refused(idp, forge({"alg": "HS512", "kid": "rsa-1"}, c, pem))
+
+
+def test_wrong_algorithm_for_key(idp, keys):
+    # An ES256 header on the RSA key's kid, signed by the EC key.
+    tok = jwt.encode(idp.claims("alice"), keys["ES256"].priv,
+                     algorithm="ES256", headers={"kid": "rsa-1"})
+    refused(idp, tok)
+    # RS384 / PS256: not in the accepted list.
+    for alg in ("RS384", "PS256"):
+        tok = jwt.encode(idp.claims("alice"), keys["RS256"].priv,
+                         algorithm=alg, headers={"kid": "rsa-1"})
+        refused(idp, tok)
+
+
+def test_tampered_payload(idp):
+    tok = idp.token("alice", groups=["ml-readers"])
+    h, p, s = tok.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+    payload["preferred_username"] = "root"
+    payload["groups"] = ["ml-admins"]
+    refused(idp, "%s.%s.%s" % (h, b64u(json.dumps(payload)), s))
+    # A flipped signature bit.
+    sig = bytearray(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+    sig[10] ^= 1
+    refused(idp, "%s.%s.%s" % (h, p, b64u(bytes(sig))))
+    # Signature stripped.
+    refused(idp, "%s.%s." % (h, p))
+
+
+def test_malformed(idp):
+    for tok in ("a.b", "a.b.c.d", "...", "eyJ.eyJ.sig", "not-a-jwt",
+                b64u("{}") + "." + b64u("{}") + ".", "%%%.%%%.%%%",
+                b64u("[1,2]") + "." + b64u("{}") + "." + b64u("x"),
+                b64u('{"alg":"RS256","kid":"rsa-1"}') + "." +
+                b64u("not json") + "." + b64u("x")):
+        r = idp.whoami(tok)
+        assert r.status_code in (400, 401), (tok, r.text)
+    assert idp.srv.alive()
+
+
+def test_oversized_token(idp):
+    tok = idp.token("alice", pad="x" * 200000)
+    r = idp.whoami(tok)
+    assert r.status_code in (400, 401, 413, 431), r.status_code
+    tok = idp.token("alice", groups=["g%d" % i for i in range(5000)])
+    r = idp.whoami(tok)
+    assert r.status_code in (400, 401, 431), r.status_code
+    assert idp.srv.alive()
+    assert idp.whoami(idp.token("alice")).status_code == 200
+
+
+def test_username_claim_must_be_sane(idp):
+    for bad in ("", "../../etc", "a" * 5000, 42, None, ["alice"]):
+        r = idp.whoami(idp.token("alice", preferred_username=bad))
+        assert r.status_code in (400, 401), (bad, r.text)
+
+
+def test_refusals_are_audited(idp):
+    now = int(time.time())
+    refused(idp, idp.token("alice", exp=now - 3600, iat=now - 7200,
+                           nbf=now - 7200))
+    rec = idp.srv.wait_audit(lambda a: a.get("decision") == "deny" and
+                             a.get("status") == 401)
+    assert rec is not None
