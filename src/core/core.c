@@ -73,7 +73,8 @@ bootstrap(struct cf_core *c, char bootstrap_path[4096], struct cf_error *err)
 	rc = cf_meta_binding_add(c->meta, p.id, "admin", "", err);
 	if (rc != CF_OK)
 		return rc;
-	rc = core_token_mint(c, p.id, 0, "bootstrap", &tok, token, err);
+	rc = core_token_mint(c, p.id, "api", 0, "bootstrap", 0, NULL, &tok,
+	    token, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = cf_dd_path(c->data_dir, CF_DD_BOOTSTRAP, bootstrap_path, 4096,
@@ -142,6 +143,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = cf_audit_open(c->data_dir, audit_key, &c->audit, err);
 	if (rc != CF_OK)
 		goto out;
+	rc = core_identity_open(c, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = bootstrap(c, bootstrap_path, err);
 out:
 	cf_key_free(audit_key);
@@ -159,6 +163,7 @@ cf_core_close(struct cf_core *c)
 {
 	if (c == NULL)
 		return;
+	core_identity_close(c);
 	cf_audit_close(c->audit);
 	cf_blobstore_close(c->blobs);
 	cf_meta_close(c->meta);
@@ -167,22 +172,50 @@ cf_core_close(struct cf_core *c)
 	cf_free(c);
 }
 
-cf_err
-core_token_mint(struct cf_core *c, int64_t principal_id, uint64_t expires_in,
-    const char *description, struct cf_token_rec *rec,
-    char token[CF_TOKEN_STR_MAX], struct cf_error *err)
+void
+cf_core_config_defaults(struct cf_core_config *cfg)
 {
-	uint8_t	raw[CF_TOKEN_RAW_LEN], id[CF_TOKEN_ID_LEN / 2];
-	cf_err	rc;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_object_size = 1ULL << 40;
+	cfg->max_json_body = 65536;
+	cfg->session_ttl = 43200;
+	cfg->password_min_length = 12;
+	cfg->pwhash_memory = 19u * 1024 * 1024;
+	cfg->pwhash_ops = 2;
+	cfg->auth_free_failures = 3;
+	cfg->auth_lock_failures = 10;
+	cfg->auth_lock_seconds = 900;
+	cfg->mfa_admin_actions = true;
+	cfg->oidc_username_claim = "preferred_username";
+	cfg->oidc_groups_claim = "groups";
+	cfg->oidc_skew = 60;
+}
+
+cf_err
+core_token_mint(struct cf_core *c, int64_t principal_id, const char *kind,
+    uint64_t expires_in, const char *description, int64_t mfa_at_us,
+    const char *scope, struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
+    struct cf_error *err)
+{
+	uint8_t		 raw[CF_TOKEN_RAW_LEN], id[CF_TOKEN_ID_LEN / 2];
+	const char	*prefix;
+	cf_err		 rc;
 
 	memset(rec, 0, sizeof(*rec));
+	prefix = strcmp(kind, "session") == 0 ? CF_SESSION_PREFIX :
+	    CF_TOKEN_PREFIX;
+	if (scope != NULL && strlen(scope) >= sizeof(rec->scope))
+		return cf_error_set(err, CF_E_INPUT, "scope too large");
 	rc = cf_random(raw, sizeof(raw), err);
 	if (rc == CF_OK)
 		rc = cf_random(id, sizeof(id), err);
 	if (rc != CF_OK)
 		goto out;
-	memcpy(token, CF_TOKEN_PREFIX, sizeof(CF_TOKEN_PREFIX) - 1);
-	cf_b64url_encode(raw, sizeof(raw), token + sizeof(CF_TOKEN_PREFIX) - 1);
+	memcpy(token, prefix, 4);
+	cf_b64url_encode(raw, sizeof(raw), token + 4);
+	cf_strlcpy(rec->kind, kind, sizeof(rec->kind));
+	rec->mfa_at_us = mfa_at_us;
+	cf_strlcpy(rec->scope, scope != NULL ? scope : "", sizeof(rec->scope));
 	cf_hex_encode(id, sizeof(id), rec->id);
 	rec->principal_id = principal_id;
 	cf_sha256(token, strlen(token), rec->hash);

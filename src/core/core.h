@@ -25,11 +25,37 @@
 
 struct cf_core;
 
+/* Strings other than data_dir are borrowed and must outlive the core.
+ * Zero values mean the defaults noted (cf_core_config_defaults fills
+ * them all in), except booleans and auth_free_failures. */
 struct cf_core_config {
 	const char	*data_dir;
 	uint64_t	 max_object_size;	/* bytes per object version */
 	size_t		 max_json_body;		/* bytes per JSON request */
+	/* identity (issue 4) */
+	int64_t		 session_ttl;		/* seconds; 43200 */
+	size_t		 password_min_length;	/* code points; 12 */
+	size_t		 pwhash_memory;		/* bytes; 19 MiB */
+	uint64_t	 pwhash_ops;		/* argon2 passes; 2 */
+	int64_t		 auth_free_failures;	/* before delays; 3 */
+	int64_t		 auth_lock_failures;	/* lock after; 10 */
+	int64_t		 auth_lock_seconds;	/* lock time; 900 */
+	bool		 mfa_admin_actions;	/* MFA for admin-only actions
+						 * with sessions and OIDC */
+	const char	*oidc_issuer;		/* NULL/"": OIDC off */
+	const char	*oidc_audience;
+	const char	*oidc_jwks_url;
+	const char	*oidc_jwks_file;
+	const char	*oidc_jwks_json;	/* a fixed JWKS (tests) */
+	const char	*oidc_username_claim;	/* preferred_username */
+	const char	*oidc_groups_claim;	/* groups */
+	const char	*oidc_group_roles;	/* "g=role[@ns],..." */
+	bool		 oidc_provision;	/* create unknown users */
+	int64_t		 oidc_skew;		/* seconds; 60 */
 };
+
+/* Fill every field with its default (data_dir NULL). */
+void	cf_core_config_defaults(struct cf_core_config *cfg);
 
 #define CF_REQ_ID_LEN		32
 #define CF_SOURCE_MAX		64
@@ -46,8 +72,12 @@ struct cf_req {
 	int64_t		 time_us;
 	/* principal, from cf_core_authenticate */
 	bool		 authenticated;
-	const char	*authn;		/* "none", "token", "bad-token" */
-	bool		 mfa;
+	const char	*authn;		/* "none", "token", "session", "oidc",
+					 * "bad-token", ... */
+	bool		 mfa;		/* MFA done for this credential */
+	int64_t		 mfa_age;	/* seconds since MFA; -1: none */
+	bool		 interactive;	/* session or OIDC (not an API token) */
+	char		 scope[CF_SCOPE_MAX];	/* token scope JSON; "" */
 	struct cf_principal_rec principal;
 	char		 token_id[CF_TOKEN_ID_LEN + 1];
 	struct cf_binding_rec bindings[CF_MAX_BINDINGS];
@@ -59,6 +89,7 @@ struct cf_req {
 	char		 reasons[CF_REASONS_MAX];
 	/* outcome */
 	const char	*errcode;	/* specific API error code, or NULL */
+	int64_t		 retry_after;	/* seconds, for a 429; 0 */
 	bool		 audited;
 };
 
@@ -181,6 +212,60 @@ cf_err	cf_core_binding_delete(struct cf_core *c, struct cf_req *r,
 	    json_t **out, struct cf_error *err);
 cf_err	cf_core_binding_list(struct cf_core *c, struct cf_req *r,
 	    const char *principal, const char *ns, json_t **out,
+	    struct cf_error *err);
+
+/* As cf_core_principal_create; owner: for kind "service", the owning
+ * user (NULL: the caller). */
+cf_err	cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *kind, const char *owner,
+	    json_t **out, struct cf_error *err);
+/* As cf_core_token_create, with scope: JSON object text
+ * {"actions":[...],"namespaces":[...]} or NULL. */
+cf_err	cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
+	    const char *principal, uint64_t expires_in, const char *description,
+	    const char *scope, json_t **out, struct cf_error *err);
+
+/* --- identity (issue 4; core/identity.c).  Credentials are byte strings
+ * borrowed for the call and never logged.  r->errcode names the API
+ * error: invalid_credentials, mfa_required, invalid_code (CF_E_AUTH),
+ * too_many_attempts, locked (CF_E_LIMIT, r->retry_after set),
+ * weak_password (CF_E_INPUT). --- */
+
+/* code / recovery NULL when not given. */
+cf_err	cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
+	    const char *password, size_t pwlen, const char *code,
+	    const char *recovery, json_t **out, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+cf_err	cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_session_mfa(struct cf_core *c, struct cf_req *r,
+	    const char *code, json_t **out, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+/* password NULL: a user without a password (OIDC only). */
+cf_err	cf_core_user_create(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *password, size_t pwlen,
+	    json_t **out, struct cf_error *err);
+cf_err	cf_core_user_list(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* current NULL for an admin reset. */
+cf_err	cf_core_user_passwd(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *password, size_t pwlen,
+	    const char *current, size_t curlen, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_user_disable(struct cf_core *c, struct cf_req *r,
+	    const char *name, bool disable, json_t **out, struct cf_error *err);
+cf_err	cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
+	    const char *name, bool required, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
+	    const char *role, bool required, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r,
+	    const char *code, json_t **out, struct cf_error *err);
+cf_err	cf_core_mfa_disable(struct cf_core *c, struct cf_req *r,
+	    const char *password, size_t pwlen, const char *code, json_t **out,
 	    struct cf_error *err);
 
 /* after/limit or tail as in cf_audit_read. */

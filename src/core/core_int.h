@@ -15,9 +15,24 @@
 #define CF_TOKEN_RAW_LEN	32	/* 256-bit secret */
 #define CF_TOKEN_STR_MAX	64
 #define CF_TOKEN_TOUCH_US	(60 * 1000000LL)
+#define CF_SESSION_PREFIX	"cfs_"
+#define CF_GROUP_MAP_MAX	64
+
+struct cf_jwks;
+
+/* One oidc_group_roles entry: members of group get role (on ns, or
+ * globally when ns is ""). */
+struct core_group_map {
+	char	group[129];
+	char	role[CF_ROLE_MAX];
+	char	ns[CF_NS_NAME_MAX];
+};
 
 struct cf_core {
 	struct cf_core_config	 cfg;
+	struct cf_jwks		*jwks;		/* NULL: OIDC off */
+	struct core_group_map	 gmap[CF_GROUP_MAP_MAX];
+	size_t			 ngmap;
 	char			 data_dir[4096];
 	struct cf_keyring	*kr;
 	pthread_mutex_t		 kr_lock;	/* keyring is not thread-safe */
@@ -38,11 +53,31 @@ cf_err	core_authorize(struct cf_core *c, struct cf_req *r, const char *action,
 bool	core_has_role(const struct cf_req *r, const char *role, const char *ns);
 
 /* Make a new token for principal_id; *token (CF_TOKEN_STR_MAX) gets the
- * secret, to be shown once and wiped by the caller. */
+ * secret, to be shown once and wiped by the caller.  kind "api" (cft_)
+ * or "session" (cfs_); scope JSON text or NULL. */
 cf_err	core_token_mint(struct cf_core *c, int64_t principal_id,
-	    uint64_t expires_in, const char *description,
-	    struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
+	    const char *kind, uint64_t expires_in, const char *description,
+	    int64_t mfa_at_us, const char *scope, struct cf_token_rec *rec,
+	    char token[CF_TOKEN_STR_MAX], struct cf_error *err);
+
+/* Does the request's token scope (if any) allow action on ns (NULL:
+ * global)?  No scope: true. */
+bool	core_scope_allows(const struct cf_req *r, const char *action,
+	    const char *ns);
+
+/* Allow a self-service action (on the caller's own account): sets the
+ * decision with reason "self" after checking authentication and the
+ * token scope.  CF_E_AUTH / CF_E_DENIED like core_authorize. */
+cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *resource, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+/* Authenticate a JWT bearer (core/identity.c). */
+cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    struct cf_error *err);
+/* Set up / tear down OIDC from c->cfg (core/identity.c). */
+cf_err	core_identity_open(struct cf_core *c, struct cf_error *err);
+void	core_identity_close(struct cf_core *c);
 
 json_t	*core_time_json(int64_t us);
 

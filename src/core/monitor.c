@@ -40,25 +40,23 @@ add_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 	return CF_OK;
 }
 
-cf_err
-cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
+/* An API or session token (cft_ / cfs_). */
+static cf_err
+authn_token(struct cf_core *c, struct cf_req *r, const char *bearer,
     struct cf_error *err)
 {
 	struct cf_token_rec	tok;
+	struct cf_principal_rec	owner;
 	uint8_t			h[CF_SHA256_LEN];
 	size_t			n;
-	cf_err			rc;
+	bool			session;
+	cf_err			rc = CF_OK;
 
-	r->authenticated = false;
-	r->nbindings = 0;
-	if (bearer == NULL) {
-		r->authn = "none";
-		return CF_OK;
-	}
-	r->authn = "bad-token";
+	memset(&tok, 0, sizeof(tok));
 	n = strnlen(bearer, CF_TOKEN_STR_MAX);
-	if (n >= CF_TOKEN_STR_MAX || !cf_str_has_prefix(bearer, CF_TOKEN_PREFIX))
+	if (n >= CF_TOKEN_STR_MAX)
 		return CF_OK;
+	session = cf_str_has_prefix(bearer, CF_SESSION_PREFIX);
 	/* SEC: the stored value is the SHA-256 of a 256-bit random token, so
 	 * an indexed lookup by hash reveals nothing; the final comparison is
 	 * constant time anyway. */
@@ -72,6 +70,9 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	if (rc != CF_OK)
 		goto out;
 	if (!cf_ct_equal(h, tok.hash, sizeof(h)))
+		goto out;
+	/* The prefix is part of the hashed secret; the kinds must agree. */
+	if (session != (strcmp(tok.kind, "session") == 0))
 		goto out;
 	if (tok.revoked_us != 0) {
 		r->authn = "revoked-token";
@@ -89,12 +90,40 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 		r->authn = "disabled-principal";
 		goto out;
 	}
+	/* A service account works only while its owner does. */
+	if (strcmp(r->principal.kind, "service") == 0 &&
+	    r->principal.owner_id != 0) {
+		rc = cf_meta_principal_get_id(c->meta, r->principal.owner_id,
+		    &owner, err);
+		if (rc == CF_E_NOTFOUND) {
+			cf_error_clear(err);
+			rc = CF_OK;
+			owner.disabled = true;
+		}
+		if (rc != CF_OK)
+			goto out;
+		if (owner.disabled) {
+			r->authn = "disabled-owner";
+			goto out;
+		}
+	}
 	rc = cf_meta_binding_list(c->meta, tok.principal_id, NULL, add_binding,
 	    r, err);
 	if (rc != CF_OK)
 		goto out;
 	cf_strlcpy(r->token_id, tok.id, sizeof(r->token_id));
-	r->authn = "token";
+	cf_strlcpy(r->scope, tok.scope, sizeof(r->scope));
+	if (session) {
+		r->authn = "session";
+		r->interactive = true;
+		if (tok.mfa_at_us != 0) {
+			r->mfa = true;
+			r->mfa_age = (r->time_us - tok.mfa_at_us) / 1000000;
+			if (r->mfa_age < 0)
+				r->mfa_age = 0;
+		}
+	} else
+		r->authn = "token";
 	r->authenticated = true;
 	if (r->time_us - tok.last_used_us > CF_TOKEN_TOUCH_US) {
 		/* Best effort: a failed touch must not fail the request. */
@@ -104,9 +133,64 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	}
 out:
 	cf_wipe(h, sizeof(h));
-	if (rc != CF_OK) {
+	cf_wipe(tok.hash, sizeof(tok.hash));
+	return rc;
+}
+
+/* Three non-empty base64url parts separated by dots. */
+static bool
+looks_like_jwt(const char *s)
+{
+	size_t	dots = 0, run = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (run == 0)
+				return false;
+			dots++;
+			run = 0;
+			continue;
+		}
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+		run++;
+	}
+	return dots == 2 && run > 0;
+}
+
+cf_err
+cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
+    struct cf_error *err)
+{
+	cf_err	rc = CF_OK;
+
+	r->authenticated = false;
+	r->nbindings = 0;
+	r->mfa = false;
+	r->mfa_age = -1;
+	r->interactive = false;
+	r->scope[0] = '\0';
+	r->token_id[0] = '\0';
+	if (bearer == NULL) {
+		r->authn = "none";
+		return CF_OK;
+	}
+	r->authn = "bad-token";
+	if (cf_str_has_prefix(bearer, CF_TOKEN_PREFIX) ||
+	    cf_str_has_prefix(bearer, CF_SESSION_PREFIX))
+		rc = authn_token(c, r, bearer, err);
+	else if (c->jwks != NULL && looks_like_jwt(bearer))
+		rc = core_authn_jwt(c, r, bearer, err);
+	if (rc != CF_OK || !r->authenticated) {
 		r->authenticated = false;
-		r->authn = "error";
+		r->nbindings = 0;
+		r->mfa = false;
+		r->mfa_age = -1;
+		r->interactive = false;
+		r->scope[0] = '\0';
+		if (rc != CF_OK)
+			r->authn = "error";
 	}
 	return rc;
 }
@@ -161,6 +245,8 @@ core_has_role(const struct cf_req *r, const char *role, const char *ns)
 
 	if (!r->authenticated || need == 0)
 		return false;
+	if (!core_scope_allows(r, NULL, ns))
+		return false;
 	for (i = 0; i < r->nbindings; i++) {
 		const struct cf_binding_rec *b = &r->bindings[i];
 		if (b->ns[0] != '\0' && (ns == NULL || strcmp(b->ns, ns) != 0))
@@ -171,8 +257,9 @@ core_has_role(const struct cf_req *r, const char *role, const char *ns)
 	return false;
 }
 
-/* Name of the weakest binding that allows rank on ns, for the record. */
-static bool
+/* Index of the weakest binding that allows rank on ns (-1: none); its
+ * name goes to why, for the record. */
+static int
 find_grant(const struct cf_req *r, int rank, const char *ns, char *why,
     size_t whysz)
 {
@@ -191,22 +278,87 @@ find_grant(const struct cf_req *r, int rank, const char *ns, char *why,
 		}
 	}
 	if (best < 0)
-		return false;
+		return -1;
 	if (r->bindings[best].ns[0] == '\0')
 		(void)snprintf(why, whysz, "role:%s", r->bindings[best].role);
 	else
 		(void)snprintf(why, whysz, "role:%s@%s", r->bindings[best].role,
 		    r->bindings[best].ns);
-	return true;
+	return best;
+}
+
+static bool
+json_array_has(const json_t *a, const char *s)
+{
+	size_t	 i;
+	json_t	*v;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	return false;
+}
+
+bool
+core_scope_allows(const struct cf_req *r, const char *action, const char *ns)
+{
+	json_t	*j, *acts, *nss;
+	bool	 ok = true;
+
+	if (r->scope[0] == '\0')
+		return true;
+	j = json_loads(r->scope, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return false;		/* SEC: fail closed */
+	}
+	acts = json_object_get(j, "actions");
+	nss = json_object_get(j, "namespaces");
+	if (action != NULL && acts != NULL && !json_array_has(acts, action))
+		ok = false;
+	/* A namespace restriction excludes every global action. */
+	if (nss != NULL && (ns == NULL || !json_array_has(nss, ns)))
+		ok = false;
+	json_decref(j);
+	return ok;
+}
+
+/* SEC: MFA requirements, after the role decision: the user's flag, the
+ * flag of the role that decided, and (for interactive credentials)
+ * admin-only actions. */
+static cf_err
+mfa_check(struct cf_core *c, struct cf_req *r, int rank, const char *role,
+    struct cf_error *err)
+{
+	bool	need = r->principal.mfa_required, flagged = false;
+	cf_err	rc;
+
+	if (!need && r->interactive && c->cfg.mfa_admin_actions && rank >= 4)
+		need = true;
+	if (!need && role != NULL) {
+		rc = cf_meta_role_mfa_get(c->meta, role, &flagged, err);
+		if (rc != CF_OK) {
+			cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
+			return rc;
+		}
+		need = flagged;
+	}
+	if (!need || r->mfa)
+		return CF_OK;
+	cf_strlcpy(r->reasons, "mfa required", sizeof(r->reasons));
+	r->errcode = "mfa_required";
+	return cf_error_set(err, CF_E_AUTH, "%s needs multi-factor "
+	    "authentication (log in with a code or POST /v1/session/mfa)",
+	    r->action);
 }
 
 cf_err
 core_authorize(struct cf_core *c, struct cf_req *r, const char *action,
     const char *ns, const char *resource, struct cf_error *err)
 {
-	int	rank;
+	int	rank, best;
+	cf_err	rc;
 
-	(void)c;
 	r->action = action;
 	cf_strlcpy(r->resource, resource != NULL ? resource : "",
 	    sizeof(r->resource));
@@ -221,13 +373,51 @@ core_authorize(struct cf_core *c, struct cf_req *r, const char *action,
 	 * namespace; anything global needs a global admin binding. */
 	if (ns == NULL && rank < 4)
 		rank = 4;
-	if (!find_grant(r, rank, ns, r->reasons, sizeof(r->reasons))) {
+	best = find_grant(r, rank, ns, r->reasons, sizeof(r->reasons));
+	if (best < 0) {
 		cf_strlcpy(r->reasons, "no matching role", sizeof(r->reasons));
 		return cf_error_set(err, CF_E_DENIED,
 		    "%s is not allowed to %s %s", r->principal.name, action,
 		    r->resource);
 	}
+	/* SEC: a scoped token can do only what both its scope and its
+	 * owner's roles allow. */
+	if (!core_scope_allows(r, action, ns)) {
+		cf_strlcpy(r->reasons, "outside token scope",
+		    sizeof(r->reasons));
+		return cf_error_set(err, CF_E_DENIED,
+		    "the token's scope does not allow %s %s", action,
+		    r->resource);
+	}
+	rc = mfa_check(c, r, rank, r->bindings[best].role, err);
+	if (rc != CF_OK)
+		return rc;
 	r->allowed = true;
+	return CF_OK;
+}
+
+cf_err
+core_authorize_self(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *resource, struct cf_error *err)
+{
+	(void)c;
+	r->action = action;
+	cf_strlcpy(r->resource, resource != NULL ? resource : "",
+	    sizeof(r->resource));
+	r->allowed = false;
+	if (!r->authenticated) {
+		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_AUTH,
+		    "authentication required (Authorization: Bearer <token>)");
+	}
+	if (!core_scope_allows(r, action, NULL)) {
+		cf_strlcpy(r->reasons, "outside token scope",
+		    sizeof(r->reasons));
+		return cf_error_set(err, CF_E_DENIED,
+		    "the token's scope does not allow %s", action);
+	}
+	r->allowed = true;
+	cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
 	return CF_OK;
 }
 

@@ -42,9 +42,11 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 		(void)json_array_append_new(bs, json_pack("{s:s,s:s?}", "role",
 		    r->bindings[i].role, "ns",
 		    r->bindings[i].ns[0] != '\0' ? r->bindings[i].ns : NULL));
-	j = json_pack("{s:s,s:s,s:s,s:o}", "principal", r->principal.name,
-	    "kind", r->principal.kind, "token_id", r->token_id, "bindings",
-	    bs);
+	j = json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:o}", "principal",
+	    r->principal.name, "kind", r->principal.kind, "token_id",
+	    r->token_id, "bindings", bs, "authn", r->authn, "mfa", r->mfa,
+	    "mfa_age", r->mfa_age >= 0 ? json_integer(r->mfa_age) :
+	    json_null());
 	if (j == NULL)
 		return nomem(err);
 	*out = j;
@@ -210,17 +212,33 @@ out:
 }
 
 static json_t *
-principal_json(const struct cf_principal_rec *p)
+principal_json(struct cf_core *c, const struct cf_principal_rec *p)
 {
-	return json_pack("{s:s,s:s,s:o,s:b}", "name", p->name, "kind", p->kind,
-	    "created", core_time_json(p->created_us), "disabled", p->disabled);
+	struct cf_principal_rec	o;
+	const char		*owner = NULL;
+
+	if (p->owner_id != 0 &&
+	    cf_meta_principal_get_id(c->meta, p->owner_id, &o, NULL) == CF_OK)
+		owner = o.name;
+	return json_pack("{s:s,s:s,s:o,s:b,s:s?}", "name", p->name, "kind",
+	    p->kind, "created", core_time_json(p->created_us), "disabled",
+	    p->disabled, "owner", owner);
 }
 
 cf_err
 cf_core_principal_create(struct cf_core *c, struct cf_req *r, const char *name,
     const char *kind, json_t **out, struct cf_error *err)
 {
-	struct cf_principal_rec	p;
+	return cf_core_principal_create_owned(c, r, name, kind, NULL, out,
+	    err);
+}
+
+cf_err
+cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
+    const char *name, const char *kind, const char *owner, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_principal_rec	p, o;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -237,21 +255,47 @@ cf_core_principal_create(struct cf_core *c, struct cf_req *r, const char *name,
 		return cf_error_set(err, CF_E_INPUT,
 		    "kind must be \"user\" or \"service\"");
 	memset(&p, 0, sizeof(p));
+	if (strcmp(kind, "service") == 0) {
+		/* Every service account has an owning user: the one named,
+		 * or the caller. */
+		if (owner == NULL)
+			o = r->principal;
+		else {
+			rc = cf_meta_principal_get(c->meta, owner, &o, err);
+			if (rc == CF_E_NOTFOUND)
+				r->errcode = "no_such_principal";
+			if (rc != CF_OK)
+				return rc;
+		}
+		if (strcmp(o.kind, "user") != 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "the owner of a service account must be a user");
+		p.owner_id = o.id;
+	} else if (owner != NULL)
+		return cf_error_set(err, CF_E_INPUT,
+		    "only service accounts have an owner");
 	cf_strlcpy(p.name, name, sizeof(p.name));
 	cf_strlcpy(p.kind, kind, sizeof(p.kind));
 	p.created_us = cf_now_us();
 	rc = cf_meta_principal_create(c->meta, &p, err);
 	if (rc != CF_OK)
 		return rc;
-	*out = principal_json(&p);
+	*out = principal_json(c, &p);
 	return *out == NULL ? nomem(err) : CF_OK;
 }
+
+struct principal_list_ctx {
+	struct cf_core	*c;
+	json_t		*arr;
+};
 
 static cf_err
 principal_list_cb(void *arg, const struct cf_principal_rec *p,
     struct cf_error *err)
 {
-	if (json_array_append_new(arg, principal_json(p)) != 0)
+	struct principal_list_ctx	*x = arg;
+
+	if (json_array_append_new(x->arr, principal_json(x->c, p)) != 0)
 		return nomem(err);
 	return CF_OK;
 }
@@ -260,22 +304,145 @@ cf_err
 cf_core_principal_list(struct cf_core *c, struct cf_req *r, json_t **out,
     struct cf_error *err)
 {
-	json_t	*arr;
-	cf_err	 rc;
+	struct principal_list_ctx	x;
+	cf_err				rc;
 
 	rc = core_authorize(c, r, "principal:list", NULL, "principal", err);
 	if (rc != CF_OK)
 		return rc;
-	arr = json_array();
-	if (arr == NULL)
+	x.c = c;
+	x.arr = json_array();
+	if (x.arr == NULL)
 		return nomem(err);
-	rc = cf_meta_principal_list(c->meta, principal_list_cb, arr, err);
+	rc = cf_meta_principal_list(c->meta, principal_list_cb, &x, err);
 	if (rc != CF_OK) {
-		json_decref(arr);
+		json_decref(x.arr);
 		return rc;
 	}
-	*out = json_pack("{s:o}", "principals", arr);
+	*out = json_pack("{s:o}", "principals", x.arr);
 	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+static bool
+is_string_array(const json_t *a, size_t max)
+{
+	size_t	 i;
+	json_t	*v;
+
+	if (!json_is_array(a) || json_array_size(a) > max)
+		return false;
+	json_array_foreach(a, i, v)
+		if (!json_is_string(v))
+			return false;
+	return true;
+}
+
+static bool
+str_in(const json_t *a, const char *s)
+{
+	size_t	 i;
+	json_t	*v;
+
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return true;
+	return false;
+}
+
+/* Validate a scope and make it no wider than the caller's own scope
+ * (SEC: a scoped token never mints a wider one).  *norm gets the
+ * normalized JSON text (caller frees), or NULL for no scope. */
+static cf_err
+scope_normalize(const struct cf_req *r, const char *scope, char **norm,
+    struct cf_error *err)
+{
+	static const char *const known[] = {
+		"ns:get", "ns:list", "ns:create", "ns:delete", "object:get",
+		"object:head", "object:list", "object:versions", "object:put",
+		"object:delete", "binding:create", "binding:delete",
+		"binding:list", "principal:create", "principal:list",
+		"token:create", "token:list", "token:revoke", "audit:read",
+		"user:create", "user:list", "user:passwd", "user:disable",
+		"user:mfa-required", "role:mfa-required", "mfa:enroll",
+		"mfa:confirm", "mfa:disable", "session:logout",
+		"session:stepup",
+	};
+	json_t	*j = NULL, *mine = NULL, *acts, *nss, *ma, *mn, *v;
+	size_t	 i, k;
+	bool	 ok;
+	cf_err	 rc = CF_OK;
+
+	*norm = NULL;
+	if (scope == NULL) {
+		if (r->scope[0] == '\0')
+			return CF_OK;
+		*norm = cf_strdup(r->scope);	/* inherit the caller's */
+		return *norm == NULL ? nomem(err) : CF_OK;
+	}
+	j = json_loads(scope, JSON_REJECT_DUPLICATES, NULL);
+	acts = json_object_get(j, "actions");
+	nss = json_object_get(j, "namespaces");
+	if (!json_is_object(j) || json_object_size(j) !=
+	    (size_t)(acts != NULL) + (size_t)(nss != NULL) ||
+	    (acts != NULL && !is_string_array(acts, 64)) ||
+	    (nss != NULL && !is_string_array(nss, 64))) {
+		rc = cf_error_set(err, CF_E_INPUT, "scope must be "
+		    "{\"actions\":[...],\"namespaces\":[...]} (either may be "
+		    "omitted)");
+		goto out;
+	}
+	json_array_foreach(acts, i, v) {
+		for (ok = false, k = 0; k < sizeof(known) / sizeof(known[0]);
+		    k++)
+			ok = ok || strcmp(known[k], json_string_value(v)) == 0;
+		if (!ok) {
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "scope: unknown action \"%.64s\"",
+			    json_string_value(v));
+			goto out;
+		}
+	}
+	json_array_foreach(nss, i, v)
+		if (!cf_name_ns_valid(json_string_value(v))) {
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "scope: invalid namespace \"%.64s\"",
+			    json_string_value(v));
+			goto out;
+		}
+	if (r->scope[0] != '\0') {
+		mine = json_loads(r->scope, 0, NULL);
+		ma = json_object_get(mine, "actions");
+		mn = json_object_get(mine, "namespaces");
+		if (!json_is_object(mine) || (ma != NULL && acts == NULL) ||
+		    (mn != NULL && nss == NULL)) {
+			rc = cf_error_set(err, CF_E_DENIED, "the new token's "
+			    "scope must be within this token's scope");
+			goto out;
+		}
+		json_array_foreach(acts, i, v)
+			if (ma != NULL && !str_in(ma, json_string_value(v)))
+				rc = CF_E_DENIED;
+		json_array_foreach(nss, i, v)
+			if (mn != NULL && !str_in(mn, json_string_value(v)))
+				rc = CF_E_DENIED;
+		if (rc != CF_OK) {
+			rc = cf_error_set(err, CF_E_DENIED, "the new token's "
+			    "scope must be within this token's scope");
+			goto out;
+		}
+	}
+	*norm = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (*norm == NULL)
+		rc = nomem(err);
+	else if (strlen(*norm) >= CF_SCOPE_MAX) {
+		free(*norm);
+		*norm = NULL;
+		rc = cf_error_set(err, CF_E_INPUT, "scope too large");
+	}
+out:
+	json_decref(j);
+	json_decref(mine);
+	return rc;
 }
 
 cf_err
@@ -283,13 +450,40 @@ cf_core_token_create(struct cf_core *c, struct cf_req *r,
     const char *principal, uint64_t expires_in, const char *description,
     json_t **out, struct cf_error *err)
 {
+	return cf_core_token_create_scoped(c, r, principal, expires_in,
+	    description, NULL, out, err);
+}
+
+cf_err
+cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
+    const char *principal, uint64_t expires_in, const char *description,
+    const char *scope, json_t **out, struct cf_error *err)
+{
 	struct cf_principal_rec	p;
 	struct cf_token_rec	tok;
 	char			token[CF_TOKEN_STR_MAX], res[CF_RESOURCE_MAX];
+	char			*norm = NULL;
 	cf_err			rc;
 
 	(void)snprintf(res, sizeof(res), "principal/%s/tokens", principal);
-	rc = core_authorize(c, r, "token:create", NULL, res, err);
+	if (!r->authenticated)
+		return core_authorize(c, r, "token:create", NULL, res, err);
+	/* Users may create tokens for themselves and for the service
+	 * accounts they own; anything else needs admin. */
+	rc = cf_meta_principal_get(c->meta, principal, &p, err);
+	if (rc == CF_OK && (p.id == r->principal.id ||
+	    (strcmp(p.kind, "service") == 0 &&
+	    p.owner_id == r->principal.id))) {
+		rc = core_authorize_self(c, r, "token:create", res, err);
+		if (rc == CF_OK && p.id != r->principal.id)
+			cf_strlcpy(r->reasons, "owner", sizeof(r->reasons));
+	} else {
+		/* SEC: non-admins learn nothing about who exists. */
+		cf_error_clear(err);
+		rc = core_authorize(c, r, "token:create", NULL, res, err);
+		if (rc == CF_OK)
+			rc = cf_meta_principal_get(c->meta, principal, &p, err);
+	}
 	if (rc != CF_OK)
 		return rc;
 	if (description != NULL && strlen(description) >= CF_DESC_MAX)
@@ -298,17 +492,25 @@ cf_core_token_create(struct cf_core *c, struct cf_req *r,
 	if (expires_in > 10ULL * 365 * 86400)
 		return cf_error_set(err, CF_E_INPUT,
 		    "expires_in longer than ten years");
-	rc = cf_meta_principal_get(c->meta, principal, &p, err);
+	if (strcmp(p.kind, "service") == 0 && expires_in == 0)
+		return cf_error_set(err, CF_E_INPUT,
+		    "tokens for a service account need expires_in");
+	rc = scope_normalize(r, scope, &norm, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = core_token_mint(c, p.id, expires_in, description, &tok, token,
-	    err);
+	rc = core_token_mint(c, p.id, "api", expires_in, description, 0, norm,
+	    &tok, token, err);
 	if (rc != CF_OK)
-		return rc;
-	*out = json_pack("{s:s,s:s,s:s,s:o}", "id", tok.id, "token", token,
-	    "principal", p.name, "expires", core_time_json(tok.expires_us));
+		goto out;
+	*out = json_pack("{s:s,s:s,s:s,s:o,s:o?}", "id", tok.id, "token", token,
+	    "principal", p.name, "expires", core_time_json(tok.expires_us),
+	    "scope", norm != NULL ? json_loads(norm, 0, NULL) : NULL);
 	cf_wipe(token, sizeof(token));
-	return *out == NULL ? nomem(err) : CF_OK;
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	free(norm);
+	return rc;
 }
 
 struct token_list_ctx {
@@ -326,12 +528,15 @@ token_list_cb(void *arg, const struct cf_token_rec *t, struct cf_error *err)
 	if (cf_meta_principal_get_id(x->c->meta, t->principal_id, &p, NULL) !=
 	    CF_OK)
 		cf_strlcpy(p.name, "?", sizeof(p.name));
-	j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "id", t->id,
+	j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:o}", "id", t->id,
 	    "principal", p.name, "description", t->description, "created",
 	    core_time_json(t->created_us), "expires",
 	    core_time_json(t->expires_us), "revoked",
 	    core_time_json(t->revoked_us), "last_used",
-	    core_time_json(t->last_used_us));
+	    core_time_json(t->last_used_us), "kind",
+	    t->kind[0] != '\0' ? t->kind : "api", "scope",
+	    t->scope[0] != '\0' ? json_loads(t->scope, 0, NULL) :
+	    json_null());
 	if (j == NULL || json_array_append_new(x->arr, j) != 0)
 		return nomem(err);
 	return CF_OK;
@@ -368,8 +573,9 @@ cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
 		    strcmp(principal, r->principal.name) != 0)
 			return core_authorize(c, r, "token:list", NULL,
 			    "tokens", err);
-		r->allowed = true;
-		cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
+		rc = core_authorize_self(c, r, "token:list", "tokens", err);
+		if (rc != CF_OK)
+			return rc;
 		pid = r->principal.id;
 	}
 	x.c = c;
@@ -409,8 +615,9 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 	if (rc != CF_OK)
 		return rc;
 	if (t.principal_id == r->principal.id) {
-		r->allowed = true;
-		cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
+		rc = core_authorize_self(c, r, "token:revoke", res, err);
+		if (rc != CF_OK)
+			return rc;
 	} else {
 		rc = core_authorize(c, r, "token:revoke", NULL, res, err);
 		if (rc != CF_OK)

@@ -26,6 +26,24 @@ struct cf_config {
 	uint64_t	max_connections;
 	uint64_t	connection_timeout;	/* seconds */
 	char		log_level[16];
+	/* identity (issue 4) */
+	uint64_t	session_ttl;		/* seconds */
+	uint64_t	password_min_length;
+	uint64_t	pwhash_memory;		/* bytes */
+	uint64_t	pwhash_ops;
+	uint64_t	auth_free_failures;
+	uint64_t	auth_lock_failures;
+	uint64_t	auth_lock_seconds;
+	bool		mfa_admin_actions;
+	char		oidc_issuer[512];
+	char		oidc_audience[256];
+	char		oidc_jwks_url[1024];
+	char		oidc_jwks_file[4096];
+	char		oidc_username_claim[64];
+	char		oidc_groups_claim[64];
+	char		oidc_group_roles[4096];
+	bool		oidc_provision;
+	uint64_t	oidc_skew;		/* seconds */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,12 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 	if (c->content_range[0] != '\0')
 		(void)MHD_add_response_header(resp, "Content-Range",
 		    c->content_range);
+	if (status == 429 && c->req.retry_after > 0) {
+		char ra[24];
+		(void)snprintf(ra, sizeof(ra), "%lld",
+		    (long long)c->req.retry_after);
+		(void)MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	ret = MHD_queue_response(mc, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	c->responded = true;
@@ -186,8 +193,15 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 		code = notfound_code;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
 		code = conflict_code;
-	if (c->req.errcode != NULL && rc == CF_E_NOTFOUND)
+	/* The operation's specific code (no_such_key, mfa_required,
+	 * weak_password, locked, ...). */
+	if (c->req.errcode != NULL && (rc == CF_E_NOTFOUND || rc == CF_E_AUTH ||
+	    rc == CF_E_LIMIT || rc == CF_E_INPUT))
 		code = c->req.errcode;
+	if (rc == CF_E_LIMIT && c->req.errcode != NULL &&
+	    (strcmp(code, "too_many_attempts") == 0 ||
+	    strcmp(code, "locked") == 0))
+		status = 429;
 	if (status >= 500 && rc != CF_E_INTEGRITY) {
 		log_warnx("event=request_failed request=%s error=%s msg=\"%s\"",
 		    c->req.request_id, cf_err_name(rc), err->msg);
@@ -465,6 +479,235 @@ is(const char *method, const char *m)
 	return strcmp(method, m) == 0;
 }
 
+/* A string member of a JSON body with its length (JSON strings may hold
+ * NUL, so passwords are byte strings). */
+static cf_err
+get_bytes(const json_t *body, const char *name, bool required,
+    const char **s, size_t *len, struct cf_error *err)
+{
+	json_t	*v = json_object_get(body, name);
+
+	if (v == NULL)
+		return required ? cf_error_set(err, CF_E_INPUT,
+		    "\"%s\" is required", name) : CF_OK;
+	if (!json_is_string(v))
+		return cf_error_set(err, CF_E_INPUT, "\"%s\" must be a string",
+		    name);
+	*s = json_string_value(v);
+	*len = json_string_length(v);
+	return CF_OK;
+}
+
+/* SEC: overwrite the secrets of a parsed body (jansson frees without
+ * wiping) and the raw body buffer. */
+static void
+wipe_body(struct conn *c, json_t *body)
+{
+	static const char *const secret[] = { "password", "current_password",
+	    "code", "recovery_code" };
+	json_t	*v;
+	size_t	 i;
+
+	for (i = 0; body != NULL && i < sizeof(secret) / sizeof(secret[0]);
+	    i++) {
+		v = json_object_get(body, secret[i]);
+		if (json_is_string(v))
+			cf_wipe((void *)(uintptr_t)json_string_value(v),
+			    json_string_length(v));
+	}
+	if (c->body.data != NULL)
+		cf_wipe(c->body.data, c->body.len);
+}
+
+/* The identity routes of issue 4 (docs/api.md, "Identity"). */
+static enum MHD_Result
+dispatch_identity(struct MHD_Connection *mc, struct conn *c,
+    const char *method)
+{
+	static const struct {
+		enum route_id	 id;
+		const char	*action;
+		const char	*method;
+		int		 ok;
+	} tab[] = {
+		{ R_LOGIN, "session:login", "POST", 201 },
+		{ R_LOGOUT, "session:logout", "POST", 200 },
+		{ R_SESSION_MFA, "session:stepup", "POST", 200 },
+		{ R_USERS, "user:create", "POST", 201 },
+		{ R_USER_PASSWORD, "user:passwd", "POST", 200 },
+		{ R_USER_DISABLE, "user:disable", "POST", 200 },
+		{ R_USER_ENABLE, "user:disable", "POST", 200 },
+		{ R_USER_MFA_REQUIRED, "user:mfa-required", "POST", 200 },
+		{ R_ROLE_MFA_REQUIRED, "role:mfa-required", "POST", 200 },
+		{ R_MFA_ENROLL, "mfa:enroll", "POST", 200 },
+		{ R_MFA_CONFIRM, "mfa:confirm", "POST", 200 },
+		{ R_MFA_DISABLE, "mfa:disable", "POST", 200 },
+	};
+	struct cf_core	*core = c->h->core;
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*s1 = NULL, *s2 = NULL, *s3 = NULL, *action = NULL;
+	const char	*recovery = NULL;
+	size_t		 l1 = 0, l2 = 0, i;
+	bool		 b1 = false, needs_body;
+	int		 ok = 200;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->route == R_USERS && is(method, "GET")) {
+		rc = cf_core_user_list(core, r, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+	}
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].id == c->route) {
+			action = tab[i].action;
+			ok = tab[i].ok;
+			if (!is(method, tab[i].method)) {
+				cf_core_reject(core, r, "unknown",
+				    "method not allowed");
+				if (!r->authenticated)
+					return respond_error(mc, c, 401,
+					    "unauthenticated",
+					    "authentication required");
+				return respond_error(mc, c, 405,
+				    "method_not_allowed",
+				    "method not allowed on this route");
+			}
+		}
+	if (action == NULL) {
+		cf_core_reject(core, r, "unknown", "unknown route");
+		return respond_error(mc, c, 401, "unauthenticated",
+		    "authentication required");
+	}
+	/* Unauthenticated callers of anything but login are refused by the
+	 * operation before any body is looked at. */
+	needs_body = c->route != R_LOGOUT && c->route != R_MFA_ENROLL &&
+	    (r->authenticated || c->route == R_LOGIN);
+	rc = CF_OK;
+	if (needs_body) {
+		rc = parse_body(c, &body, &err);
+		switch (c->route) {
+		case R_LOGIN:
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "user", true, &s1,
+				    &err);
+			if (rc == CF_OK)
+				rc = get_bytes(body, "password", true, &s2,
+				    &l2, &err);
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "code", false, &s3,
+				    &err);
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "recovery_code",
+				    false, &recovery, &err);
+			break;
+		case R_SESSION_MFA:
+		case R_MFA_CONFIRM:
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "code", true, &s3,
+				    &err);
+			break;
+		case R_MFA_DISABLE:
+			if (rc == CF_OK)
+				rc = get_bytes(body, "password", true, &s2,
+				    &l2, &err);
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "code", true, &s3,
+				    &err);
+			break;
+		case R_USERS:
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "name", true, &s1,
+				    &err);
+			if (rc == CF_OK)
+				rc = get_bytes(body, "password", false, &s2,
+				    &l2, &err);
+			break;
+		case R_USER_PASSWORD:
+			if (rc == CF_OK)
+				rc = get_bytes(body, "password", true, &s2,
+				    &l2, &err);
+			if (rc == CF_OK)
+				rc = get_bytes(body, "current_password",
+				    false, &s3, &l1, &err);
+			break;
+		case R_USER_MFA_REQUIRED:
+		case R_ROLE_MFA_REQUIRED:
+			if (rc == CF_OK)
+				rc = cf_json_get_bool(body, "required", true,
+				    &b1, &err);
+			break;
+		default:
+			break;
+		}
+		if (rc == CF_E_NOTFOUND)	/* a required member */
+			rc = CF_E_INPUT;
+		if (rc != CF_OK) {
+			wipe_body(c, body);
+			json_decref(body);
+			cf_core_reject(core, r, action, "invalid request");
+			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 :
+			    400, rc == CF_E_LIMIT ? "too_large" :
+			    "invalid_json", err.msg);
+		}
+	}
+	switch (c->route) {
+	case R_LOGIN:
+		rc = cf_core_login(core, r, s1, s2, l2, s3, recovery, &out,
+		    &err);
+		break;
+	case R_LOGOUT:
+		rc = cf_core_logout(core, r, &out, &err);
+		break;
+	case R_SESSION_MFA:
+		rc = cf_core_session_mfa(core, r, s3, &out, &err);
+		break;
+	case R_USERS:
+		rc = cf_core_user_create(core, r, s1 != NULL ? s1 : "", s2, l2,
+		    &out, &err);
+		break;
+	case R_USER_PASSWORD:
+		rc = cf_core_user_passwd(core, r, c->rest, s2 != NULL ? s2 :
+		    "", l2, s3, l1, &out, &err);
+		break;
+	case R_USER_DISABLE:
+	case R_USER_ENABLE:
+		rc = cf_core_user_disable(core, r, c->rest,
+		    c->route == R_USER_DISABLE, &out, &err);
+		break;
+	case R_USER_MFA_REQUIRED:
+		rc = cf_core_user_mfa_required(core, r, c->rest, b1, &out,
+		    &err);
+		break;
+	case R_ROLE_MFA_REQUIRED:
+		rc = cf_core_role_mfa_required(core, r, c->rest, b1, &out,
+		    &err);
+		break;
+	case R_MFA_ENROLL:
+		rc = cf_core_mfa_enroll(core, r, &out, &err);
+		break;
+	case R_MFA_CONFIRM:
+		rc = cf_core_mfa_confirm(core, r, s3, &out, &err);
+		break;
+	case R_MFA_DISABLE:
+		rc = cf_core_mfa_disable(core, r, s2 != NULL ? s2 : "", l2, s3,
+		    &out, &err);
+		break;
+	default:
+		rc = cf_error_set(&err, CF_E_INTERNAL, "unrouted");
+		break;
+	}
+	wipe_body(c, body);
+	json_decref(body);
+	if (rc == CF_E_INPUT && r->errcode == NULL && r->allowed &&
+	    (c->route == R_USERS || c->route == R_ROLE_MFA_REQUIRED))
+		r->errcode = "invalid_name";
+	return respond_result(mc, c, rc, &err, out, ok,
+	    c->route == R_ROLE_MFA_REQUIRED ? NULL : "no_such_principal",
+	    c->route == R_USERS ? "already_exists" : NULL);
+}
+
 /* Answer a request whose body (if any) has fully arrived. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
@@ -474,6 +717,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 	struct cf_error	 err;
 	json_t		*out = NULL, *body = NULL;
 	const char	*s1 = NULL, *s2 = NULL, *s3 = NULL;
+	char		*scope = NULL;
 	uint64_t	 u1 = 0, u2 = 0;
 	int64_t		 i1 = 0;
 	cf_err		 rc;
@@ -481,6 +725,11 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 
 	cf_error_clear(&err);
 	switch (c->route) {
+	case R_LOGIN: case R_LOGOUT: case R_SESSION_MFA: case R_USERS:
+	case R_USER_PASSWORD: case R_USER_DISABLE: case R_USER_ENABLE:
+	case R_USER_MFA_REQUIRED: case R_ROLE_MFA_REQUIRED:
+	case R_MFA_ENROLL: case R_MFA_CONFIRM: case R_MFA_DISABLE:
+		return dispatch_identity(mc, c, method);
 	case R_HEALTH:
 		if (!is(method, "GET"))
 			break;
@@ -598,6 +847,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			rc = cf_json_get_str(body, "name", true, &s1, &err);
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "kind", false, &s2, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "owner", false, &s3, &err);
 		if (rc != CF_OK) {
 			json_decref(body);
 			cf_core_reject(core, r, "principal:create",
@@ -606,8 +857,12 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
 			    err.msg);
 		}
-		rc = cf_core_principal_create(core, r, s1, s2, &out, &err);
+		rc = cf_core_principal_create_owned(core, r, s1, s2, s3, &out,
+		    &err);
 		json_decref(body);
+		if (rc == CF_E_NOTFOUND)
+			return respond_result(mc, c, rc, &err, out, 201,
+			    "no_such_principal", NULL);
 		if (rc == CF_E_INPUT)
 			return respond_error(mc, c, 400, "invalid_name",
 			    err.msg);
@@ -637,6 +892,10 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "description", false, &s2,
 			    &err);
+		if (rc == CF_OK && json_object_get(body, "scope") != NULL &&
+		    !json_is_object(json_object_get(body, "scope")))
+			rc = cf_error_set(&err, CF_E_INPUT,
+			    "scope must be an object");
 		if (rc == CF_OK && json_object_get(body, "expires_in") != NULL &&
 		    i1 <= 0)
 			rc = cf_error_set(&err, CF_E_INPUT,
@@ -650,8 +909,12 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
 			    err.msg);
 		}
-		rc = cf_core_token_create(core, r, s1, (uint64_t)i1, s2, &out,
-		    &err);
+		scope = json_object_get(body, "scope") != NULL ?
+		    json_dumps(json_object_get(body, "scope"), JSON_COMPACT) :
+		    NULL;
+		rc = cf_core_token_create_scoped(core, r, s1, (uint64_t)i1, s2,
+		    scope, &out, &err);
+		free(scope);
 		json_decref(body);
 		return respond_result(mc, c, rc, &err, out, 201,
 		    "no_such_principal", NULL);

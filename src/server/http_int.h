@@ -9,7 +9,11 @@
 enum route_id {
 	R_UNKNOWN = 0,
 	R_HEALTH, R_WHOAMI, R_NS, R_NS_ONE, R_OBJECTS, R_OBJECT, R_VERSIONS,
-	R_PRINCIPALS, R_TOKENS, R_TOKEN_ONE, R_BINDINGS, R_AUDIT
+	R_PRINCIPALS, R_TOKENS, R_TOKEN_ONE, R_BINDINGS, R_AUDIT,
+	/* identity (issue 4); *rest is the user or role name */
+	R_LOGIN, R_LOGOUT, R_SESSION_MFA, R_USERS, R_USER_PASSWORD,
+	R_USER_DISABLE, R_USER_ENABLE, R_USER_MFA_REQUIRED,
+	R_ROLE_MFA_REQUIRED, R_MFA_ENROLL, R_MFA_CONFIRM, R_MFA_DISABLE
 };
 
 /* Resolve an (unescaped) URL path to a route.  On success *ns and *rest

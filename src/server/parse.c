@@ -7,12 +7,70 @@
 #include "store/meta.h"
 #include "server/http_int.h"
 
+/* "PREFIX/{name}/SUFFIX" with a name free of '/': the name into *rest. */
+static bool
+named(const char *p, const char *prefix, const char *suffix, char **rest,
+    size_t *restlen)
+{
+	size_t		 pl = strlen(prefix), sl = strlen(suffix), n;
+	const char	*name, *slash;
+
+	if (strncmp(p, prefix, pl) != 0)
+		return false;
+	name = p + pl;
+	slash = strchr(name, '/');
+	if (slash == NULL || slash == name || strcmp(slash + 1, suffix) != 0)
+		return false;
+	n = (size_t)(slash - name);
+	if (n >= CF_PRINCIPAL_MAX || sl == 0)
+		return false;
+	*rest = cf_strndup(name, n);
+	if (*rest == NULL)
+		return false;
+	*restlen = n;
+	return true;
+}
+
+static enum route_id
+resolve_identity(const char *p, char **rest, size_t *restlen)
+{
+	static const struct {
+		const char	*path;
+		enum route_id	 id;
+	} fixed[] = {
+		{ "login", R_LOGIN }, { "logout", R_LOGOUT },
+		{ "session/mfa", R_SESSION_MFA }, { "users", R_USERS },
+		{ "mfa/enroll", R_MFA_ENROLL }, { "mfa/confirm", R_MFA_CONFIRM },
+		{ "mfa/disable", R_MFA_DISABLE },
+	};
+	static const struct {
+		const char	*suffix;
+		enum route_id	 id;
+	} user[] = {
+		{ "password", R_USER_PASSWORD }, { "disable", R_USER_DISABLE },
+		{ "enable", R_USER_ENABLE },
+		{ "mfa-required", R_USER_MFA_REQUIRED },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(p, fixed[i].path) == 0)
+			return fixed[i].id;
+	for (i = 0; i < sizeof(user) / sizeof(user[0]); i++)
+		if (named(p, "users/", user[i].suffix, rest, restlen))
+			return user[i].id;
+	if (named(p, "roles/", "mfa-required", rest, restlen))
+		return R_ROLE_MFA_REQUIRED;
+	return R_UNKNOWN;
+}
+
 /* Split the path after /v1/ into the route and its parameters. */
 enum route_id
 cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
 {
 	const char	*p, *slash;
 	size_t		 n;
+	enum route_id	 id;
 
 	if (strncmp(url, "/v1/", 4) != 0)
 		return R_UNKNOWN;
@@ -31,6 +89,9 @@ cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
 		return R_BINDINGS;
 	if (strcmp(p, "audit") == 0)
 		return R_AUDIT;
+	id = resolve_identity(p, rest, restlen);
+	if (id != R_UNKNOWN)
+		return id;
 	if (strncmp(p, "tokens/", 7) == 0 && p[7] != '\0' &&
 	    strchr(p + 7, '/') == NULL) {
 		*rest = cf_strdup(p + 7);

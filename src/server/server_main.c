@@ -191,8 +191,25 @@ cf_server_main(int argc, char **argv)
 	if (!cfg.insecure_http &&
 	    tls_material(&cfg, &cert_pem, &key_pem, &err) != CF_OK)
 		goto fail;
-	memset(&ccfg, 0, sizeof(ccfg));
+	cf_core_config_defaults(&ccfg);
 	ccfg.data_dir = cfg.data_dir;
+	ccfg.session_ttl = (int64_t)cfg.session_ttl;
+	ccfg.password_min_length = (size_t)cfg.password_min_length;
+	ccfg.pwhash_memory = (size_t)cfg.pwhash_memory;
+	ccfg.pwhash_ops = cfg.pwhash_ops;
+	ccfg.auth_free_failures = (int64_t)cfg.auth_free_failures;
+	ccfg.auth_lock_failures = (int64_t)cfg.auth_lock_failures;
+	ccfg.auth_lock_seconds = (int64_t)cfg.auth_lock_seconds;
+	ccfg.mfa_admin_actions = cfg.mfa_admin_actions;
+	ccfg.oidc_issuer = cfg.oidc_issuer;
+	ccfg.oidc_audience = cfg.oidc_audience;
+	ccfg.oidc_jwks_url = cfg.oidc_jwks_url;
+	ccfg.oidc_jwks_file = cfg.oidc_jwks_file;
+	ccfg.oidc_username_claim = cfg.oidc_username_claim;
+	ccfg.oidc_groups_claim = cfg.oidc_groups_claim;
+	ccfg.oidc_group_roles = cfg.oidc_group_roles;
+	ccfg.oidc_provision = cfg.oidc_provision;
+	ccfg.oidc_skew = (int64_t)cfg.oidc_skew;
 	ccfg.max_object_size = cfg.max_object_size;
 	ccfg.max_json_body = (size_t)cfg.max_json_body;
 	if (cf_core_open(&ccfg, &core, bootstrap, &err) != CF_OK)

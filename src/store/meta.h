@@ -33,6 +33,10 @@
 #define CF_ROLE_MAX		16
 #define CF_TOKEN_ID_LEN		16	/* hex of 8 random bytes */
 #define CF_DESC_MAX		128
+#define CF_SCOPE_MAX		1024	/* token scope, JSON object text */
+#define CF_PWHASH_MAX		128	/* PHC string (== CF_PWHASH_STR_MAX) */
+#define CF_AUTHKEY_MAX		128	/* "user:NAME" | "addr:IP" */
+#define CF_RECOVERY_MAX		16	/* recovery codes per principal */
 
 struct cf_meta;
 
@@ -66,6 +70,10 @@ struct cf_principal_rec {
 	char	kind[16];		/* "user" | "service" */
 	int64_t	created_us;
 	bool	disabled;
+	bool	has_password;		/* read-only: set by password_set */
+	bool	mfa_required;		/* MFA for every action */
+	int64_t	owner_id;		/* service accounts: owning user; 0 */
+	bool	provisioned;		/* created just in time (OIDC) */
 };
 
 struct cf_token_rec {
@@ -77,6 +85,9 @@ struct cf_token_rec {
 	int64_t	expires_us;		/* 0: never */
 	int64_t	revoked_us;		/* 0: not revoked */
 	int64_t	last_used_us;		/* 0: never used */
+	char	kind[8];		/* "api" ("" = api) | "session" */
+	int64_t	mfa_at_us;		/* sessions: when MFA was done; 0 */
+	char	scope[CF_SCOPE_MAX];	/* JSON object text; "" = none */
 };
 
 struct cf_binding_rec {
@@ -194,5 +205,81 @@ typedef cf_err (*cf_binding_cb)(void *arg, const struct cf_binding_rec *b,
 /* principal_id < 0: all bindings; ns NULL: any namespace. */
 cf_err	cf_meta_binding_list(struct cf_meta *m, int64_t principal_id,
 	    const char *ns, cf_binding_cb cb, void *arg, struct cf_error *err);
+
+/* --- identity (issue 4) --- */
+cf_err	cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id,
+	    bool disabled, struct cf_error *err);
+cf_err	cf_meta_principal_set_mfa_required(struct cf_meta *m, int64_t id,
+	    bool required, struct cf_error *err);
+/* hash: a PHC string, or "" to remove the password. */
+cf_err	cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
+	    struct cf_error *err);
+/* out gets the PHC string ("" when the principal has no password).
+ * SEC: the caller wipes out after use. */
+cf_err	cf_meta_password_get(struct cf_meta *m, int64_t id,
+	    char out[CF_PWHASH_MAX], struct cf_error *err);
+/* Record that a session completed MFA at mfa_at_us. */
+cf_err	cf_meta_token_set_mfa(struct cf_meta *m, const char *id,
+	    int64_t mfa_at_us, struct cf_error *err);
+
+/* TOTP enrollment: the secret is stored only wrapped by the keyring. */
+struct cf_mfa_rec {
+	int64_t	principal_id;
+	char	kek_id[CF_KEK_ID_MAX];
+	uint8_t	wrapped[CF_WRAPPED_DEK_LEN];
+	bool	enabled;		/* false: pending confirmation */
+	int64_t	last_step;		/* last TOTP step accepted; -1 */
+	int64_t	created_us;
+};
+/* Replace the principal's enrollment (pending, last_step -1) and its
+ * recovery codes, in one transaction.  hashes: n SHA-256 digests. */
+cf_err	cf_meta_mfa_put(struct cf_meta *m, const struct cf_mfa_rec *rec,
+	    const uint8_t (*hashes)[32], size_t n, struct cf_error *err);
+/* CF_E_NOTFOUND when not enrolled (pending or enabled). */
+cf_err	cf_meta_mfa_get(struct cf_meta *m, int64_t principal_id,
+	    struct cf_mfa_rec *out, struct cf_error *err);
+cf_err	cf_meta_mfa_enable(struct cf_meta *m, int64_t principal_id,
+	    struct cf_error *err);
+/* Remove the enrollment and the recovery codes.  Idempotent. */
+cf_err	cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
+	    struct cf_error *err);
+/* SEC: atomically record step as used: CF_E_AUTH ("code already used")
+ * when a step >= step was recorded already, so a code is accepted once
+ * even by concurrent requests or several server processes. */
+cf_err	cf_meta_mfa_use_step(struct cf_meta *m, int64_t principal_id,
+	    int64_t step, struct cf_error *err);
+/* The unused recovery code digests (at most max) into hashes; *n. */
+cf_err	cf_meta_recovery_list(struct cf_meta *m, int64_t principal_id,
+	    uint8_t (*hashes)[32], size_t max, size_t *n,
+	    struct cf_error *err);
+/* SEC: atomically mark one unused code used; CF_E_AUTH when it was
+ * used (or removed) meanwhile. */
+cf_err	cf_meta_recovery_use(struct cf_meta *m, int64_t principal_id,
+	    const uint8_t hash[32], int64_t now_us, struct cf_error *err);
+
+/* Brute-force counters, keyed "user:NAME" or "addr:IP". */
+struct cf_authfail_rec {
+	int64_t	count;			/* failures since the last reset */
+	int64_t	last_us;		/* time of the last failure */
+	int64_t	locked_until_us;	/* 0: not locked */
+};
+/* All zero when the key has no record. */
+cf_err	cf_meta_authfail_get(struct cf_meta *m, const char *key,
+	    struct cf_authfail_rec *out, struct cf_error *err);
+/* One more failure at now_us, in one write transaction (concurrent
+ * failures are all counted).  A lock that has expired starts a fresh
+ * count; reaching lock_after failures locks until now_us + lock_us.
+ * *out gets the new record. */
+cf_err	cf_meta_authfail_add(struct cf_meta *m, const char *key,
+	    int64_t now_us, int64_t lock_after, int64_t lock_us,
+	    struct cf_authfail_rec *out, struct cf_error *err);
+cf_err	cf_meta_authfail_clear(struct cf_meta *m, const char *key,
+	    struct cf_error *err);
+
+/* Per-role settings.  A role without a record is not flagged. */
+cf_err	cf_meta_role_mfa_set(struct cf_meta *m, const char *role,
+	    bool required, struct cf_error *err);
+cf_err	cf_meta_role_mfa_get(struct cf_meta *m, const char *role,
+	    bool *required, struct cf_error *err);
 
 #endif

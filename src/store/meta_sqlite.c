@@ -17,6 +17,8 @@
  * algorithm: docs/internals/STORE.md. */
 #include <sys/stat.h>
 
+#include <stdarg.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -101,7 +103,46 @@ static const char *const migrations[] = {
 	"  ns            TEXT NOT NULL,"
 	"  PRIMARY KEY (principal_id, role, ns)"
 	") WITHOUT ROWID;"
-	"CREATE INDEX bindings_by_ns ON bindings(ns);"
+	"CREATE INDEX bindings_by_ns ON bindings(ns);",
+	/* 1 -> 2: identity (issue 4): passwords, MFA, sessions, scoped
+	 * tokens, service account owners, brute-force counters. */
+	"ALTER TABLE principals ADD COLUMN password_hash TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE principals ADD COLUMN mfa_required INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE principals ADD COLUMN owner_id INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE principals ADD COLUMN provisioned INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'api';"
+	"ALTER TABLE tokens ADD COLUMN mfa_at_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tokens ADD COLUMN scope TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE mfa ("
+	"  principal_id  INTEGER PRIMARY KEY REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  kek_id        TEXT NOT NULL,"
+	"  wrapped       BLOB NOT NULL CHECK (length(wrapped) = 60),"
+	"  enabled       INTEGER NOT NULL CHECK (enabled IN (0, 1)),"
+	"  last_step     INTEGER NOT NULL,"
+	"  created_us    INTEGER NOT NULL"
+	");"
+	"CREATE TABLE recovery_codes ("
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  hash          BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  used_us       INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (principal_id, hash)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE auth_failures ("
+	"  key              TEXT PRIMARY KEY,"
+	"  count            INTEGER NOT NULL,"
+	"  last_us          INTEGER NOT NULL,"
+	"  locked_until_us  INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE role_settings ("
+	"  role          TEXT PRIMARY KEY,"
+	"  mfa_required  INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -111,8 +152,9 @@ static const char *const migrations[] = {
 	" v.created_us, v.kek_id, v.wrapped_dek"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
-	" revoked_us, last_used_us"
-#define PCOLS	"id, name, kind, created_us, disabled"
+	" revoked_us, last_used_us, kind, mfa_at_us, scope"
+#define PCOLS	"id, name, kind, created_us, disabled, password_hash <> ''," \
+	" mfa_required, owner_id, provisioned"
 
 enum {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
@@ -125,6 +167,12 @@ enum {
 	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_USED, ST_T_TOUCH, ST_T_REVOKE,
 	ST_T_LIST_ALL, ST_T_LIST_P,
 	ST_B_ADD, ST_B_REMOVE, ST_B_LIST,
+	ST_P_SET_DISABLED, ST_P_SET_MFAREQ, ST_P_SET_PW, ST_P_GET_PW,
+	ST_T_SET_MFA,
+	ST_MFA_PUT, ST_MFA_GET, ST_MFA_ENABLE, ST_MFA_DEL, ST_MFA_STEP,
+	ST_RC_DEL, ST_RC_ADD, ST_RC_LIST, ST_RC_USE,
+	ST_AF_GET, ST_AF_PUT, ST_AF_DEL,
+	ST_ROLE_SET, ST_ROLE_GET,
 	ST__COUNT
 };
 
@@ -169,13 +217,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " JOIN namespaces n ON n.id = l.ns_id"
 	    " WHERE l.ns_id = ?1 AND l.key >= ?2 ORDER BY l.key",
 	[ST_P_INSERT] = "INSERT INTO principals(name, kind, created_us,"
-	    " disabled) VALUES (?1, ?2, ?3, ?4)",
+	    " disabled, owner_id, provisioned, mfa_required)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_P_GET] = "SELECT " PCOLS " FROM principals WHERE name = ?1",
 	[ST_P_GET_ID] = "SELECT " PCOLS " FROM principals WHERE id = ?1",
 	[ST_P_LIST] = "SELECT " PCOLS " FROM principals ORDER BY name",
 	[ST_P_COUNT] = "SELECT count(*) FROM principals",
 	[ST_T_INSERT] = "INSERT INTO tokens(" TCOLS ") VALUES (?1, ?2, ?3,"
-	    " ?4, ?5, ?6, ?7, ?8)",
+	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_T_FIND] = "SELECT " TCOLS " FROM tokens WHERE hash = ?1",
 	[ST_T_GET] = "SELECT " TCOLS " FROM tokens WHERE id = ?1",
 	[ST_T_USED] = "SELECT last_used_us FROM tokens WHERE id = ?1",
@@ -195,6 +244,39 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE (?1 < 0 OR b.principal_id = ?1)"
 	    " AND (?2 IS NULL OR b.ns = ?2)"
 	    " ORDER BY p.name, b.ns, b.role",
+	[ST_P_SET_DISABLED] = "UPDATE principals SET disabled = ?2"
+	    " WHERE id = ?1",
+	[ST_P_SET_MFAREQ] = "UPDATE principals SET mfa_required = ?2"
+	    " WHERE id = ?1",
+	[ST_P_SET_PW] = "UPDATE principals SET password_hash = ?2"
+	    " WHERE id = ?1",
+	[ST_P_GET_PW] = "SELECT password_hash FROM principals WHERE id = ?1",
+	[ST_T_SET_MFA] = "UPDATE tokens SET mfa_at_us = ?2 WHERE id = ?1",
+	[ST_MFA_PUT] = "INSERT OR REPLACE INTO mfa(principal_id, kek_id,"
+	    " wrapped, enabled, last_step, created_us)"
+	    " VALUES (?1, ?2, ?3, 0, -1, ?4)",
+	[ST_MFA_GET] = "SELECT principal_id, kek_id, wrapped, enabled,"
+	    " last_step, created_us FROM mfa WHERE principal_id = ?1",
+	[ST_MFA_ENABLE] = "UPDATE mfa SET enabled = 1 WHERE principal_id = ?1",
+	[ST_MFA_DEL] = "DELETE FROM mfa WHERE principal_id = ?1",
+	[ST_MFA_STEP] = "UPDATE mfa SET last_step = ?2"
+	    " WHERE principal_id = ?1 AND last_step < ?2",
+	[ST_RC_DEL] = "DELETE FROM recovery_codes WHERE principal_id = ?1",
+	[ST_RC_ADD] = "INSERT INTO recovery_codes(principal_id, hash)"
+	    " VALUES (?1, ?2)",
+	[ST_RC_LIST] = "SELECT hash FROM recovery_codes"
+	    " WHERE principal_id = ?1 AND used_us = 0 ORDER BY hash",
+	[ST_RC_USE] = "UPDATE recovery_codes SET used_us = ?3"
+	    " WHERE principal_id = ?1 AND hash = ?2 AND used_us = 0",
+	[ST_AF_GET] = "SELECT count, last_us, locked_until_us"
+	    " FROM auth_failures WHERE key = ?1",
+	[ST_AF_PUT] = "INSERT OR REPLACE INTO auth_failures(key, count,"
+	    " last_us, locked_until_us) VALUES (?1, ?2, ?3, ?4)",
+	[ST_AF_DEL] = "DELETE FROM auth_failures WHERE key = ?1",
+	[ST_ROLE_SET] = "INSERT OR REPLACE INTO role_settings(role,"
+	    " mfa_required) VALUES (?1, ?2)",
+	[ST_ROLE_GET] = "SELECT mfa_required FROM role_settings"
+	    " WHERE role = ?1",
 };
 
 struct conn {
@@ -603,6 +685,10 @@ read_principal(sqlite3_stmt *st, struct cf_principal_rec *p,
 		rc = col_str(st, 2, p->kind, sizeof(p->kind), err);
 	p->created_us = sqlite3_column_int64(st, 3);
 	p->disabled = sqlite3_column_int(st, 4) != 0;
+	p->has_password = sqlite3_column_int(st, 5) != 0;
+	p->mfa_required = sqlite3_column_int(st, 6) != 0;
+	p->owner_id = sqlite3_column_int64(st, 7);
+	p->provisioned = sqlite3_column_int(st, 8) != 0;
 	return rc;
 }
 
@@ -623,6 +709,11 @@ read_token(sqlite3_stmt *st, struct cf_token_rec *t, struct cf_error *err)
 	t->expires_us = sqlite3_column_int64(st, 5);
 	t->revoked_us = sqlite3_column_int64(st, 6);
 	t->last_used_us = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK)
+		rc = col_str(st, 8, t->kind, sizeof(t->kind), err);
+	t->mfa_at_us = sqlite3_column_int64(st, 9);
+	if (rc == CF_OK)
+		rc = col_str(st, 10, t->scope, sizeof(t->scope), err);
 	return rc;
 }
 
@@ -1618,6 +1709,9 @@ cf_meta_principal_create(struct cf_meta *m, struct cf_principal_rec *p,
 	b |= bind_str(st, 2, p->kind);
 	b |= sqlite3_bind_int64(st, 3, now);
 	b |= sqlite3_bind_int(st, 4, p->disabled ? 1 : 0);
+	b |= sqlite3_bind_int64(st, 5, p->owner_id);
+	b |= sqlite3_bind_int(st, 6, p->provisioned ? 1 : 0);
+	b |= sqlite3_bind_int(st, 7, p->mfa_required ? 1 : 0);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -1774,6 +1868,10 @@ cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
 	if (rc == CF_OK)
 		rc = check_field(t->description, sizeof(t->description),
 		    "description", err);
+	if (rc == CF_OK)
+		rc = check_field(t->kind, sizeof(t->kind), "token kind", err);
+	if (rc == CF_OK)
+		rc = check_field(t->scope, sizeof(t->scope), "scope", err);
 	if (rc == CF_OK && t->id[0] == '\0')
 		rc = cf_error_set(err, CF_E_INPUT, "meta: empty token id");
 	if (rc != CF_OK)
@@ -1793,6 +1891,9 @@ cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
 	b |= sqlite3_bind_int64(st, 6, t->expires_us);
 	b |= sqlite3_bind_int64(st, 7, t->revoked_us);
 	b |= sqlite3_bind_int64(st, 8, t->last_used_us);
+	b |= bind_str(st, 9, t->kind[0] != '\0' ? t->kind : "api");
+	b |= sqlite3_bind_int64(st, 10, t->mfa_at_us);
+	b |= bind_str(st, 11, t->scope);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -2214,6 +2315,551 @@ cf_meta_binding_list(struct cf_meta *m, int64_t principal_id, const char *ns,
 			break;
 	}
 out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+/* --- identity (issue 4) --- */
+
+/* Bind ?1.. from fmt: 'i' int64_t, 't' C string, 'h' 32-byte blob,
+ * 'w' CF_WRAPPED_DEK_LEN-byte blob. */
+static int
+bind_fmt(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	const char	*s;
+	const uint8_t	*b;
+	int		 i, rc = SQLITE_OK;
+
+	for (i = 1; *fmt != '\0'; fmt++, i++) {
+		switch (*fmt) {
+		case 'i':
+			rc |= sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 't':
+			s = va_arg(ap, const char *);
+			rc |= bind_str(st, i, s);
+			break;
+		case 'h':
+			b = va_arg(ap, const uint8_t *);
+			rc |= sqlite3_bind_blob(st, i, b, 32, SQLITE_STATIC);
+			break;
+		case 'w':
+			b = va_arg(ap, const uint8_t *);
+			rc |= sqlite3_bind_blob(st, i, b, CF_WRAPPED_DEK_LEN,
+			    SQLITE_STATIC);
+			break;
+		default:
+			return SQLITE_MISUSE;
+		}
+	}
+	return rc;
+}
+
+/* Run statement id (no result rows) on c with the bound values; *changes
+ * (nullable) gets the number of rows changed. */
+static cf_err
+exec_on(struct conn *c, int id, int *changes, struct cf_error *err,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*st = NULL;
+	va_list		 ap;
+	int		 src, b;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, id, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	va_start(ap, fmt);
+	b = bind_fmt(st, fmt, ap);
+	va_end(ap);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such principal");
+	else if (src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, stmt_sql[id]);
+	else if (changes != NULL)
+		*changes = sqlite3_changes(c->db);
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* One UPDATE by principal id and an int value; CF_E_NOTFOUND when no
+ * row changed. */
+static cf_err
+update_principal(struct cf_meta *m, int id, int64_t pid, int64_t v,
+    const char *what, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, id, &n, err, "ii", pid, v);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such %s", what);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id, bool disabled,
+    struct cf_error *err)
+{
+	return update_principal(m, ST_P_SET_DISABLED, id, disabled ? 1 : 0,
+	    "principal", err);
+}
+
+cf_err
+cf_meta_principal_set_mfa_required(struct cf_meta *m, int64_t id,
+    bool required, struct cf_error *err)
+{
+	return update_principal(m, ST_P_SET_MFAREQ, id, required ? 1 : 0,
+	    "principal", err);
+}
+
+cf_err
+cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = check_str(hash, CF_PWHASH_MAX, "password hash", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_P_SET_PW, &n, err, "it", id, hash);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such principal");
+	pool_put(m, c);
+	return rc;
+}
+
+/* Run a one-row query by int key; *found tells whether it had a row.
+ * The statement stays positioned on the row for the caller to read:
+ * call stmt_done() after. */
+static cf_err
+query_row(struct conn *c, int id, sqlite3_stmt **out, bool *found,
+    struct cf_error *err, const char *fmt, ...)
+{
+	sqlite3_stmt	*st = NULL;
+	va_list		 ap;
+	int		 src, b;
+	cf_err		 rc;
+
+	*found = false;
+	rc = conn_stmt(c, id, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	va_start(ap, fmt);
+	b = bind_fmt(st, fmt, ap);
+	va_end(ap);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		stmt_done(st);
+		return rc;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*found = true;
+	else if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, stmt_sql[id]);
+		stmt_done(st);
+		return rc;
+	}
+	*out = st;
+	return CF_OK;
+}
+
+cf_err
+cf_meta_password_get(struct cf_meta *m, int64_t id, char out[CF_PWHASH_MAX],
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_P_GET_PW, &st, &found, err, "i", id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such principal");
+	if (rc == CF_OK)
+		rc = col_str(st, 0, out, CF_PWHASH_MAX, err);
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_token_set_mfa(struct cf_meta *m, const char *id, int64_t mfa_at_us,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_T_SET_MFA, &n, err, "ti", id, mfa_at_us);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_mfa_put(struct cf_meta *m, const struct cf_mfa_rec *rec,
+    const uint8_t (*hashes)[32], size_t n, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	size_t		 i;
+	cf_err		 rc;
+
+	if (rec == NULL || (n > 0 && hashes == NULL))
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL argument");
+	if (n > CF_RECOVERY_MAX)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "meta: more than %d recovery codes", CF_RECOVERY_MAX);
+	rc = check_field(rec->kek_id, sizeof(rec->kek_id), "kek id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_MFA_PUT, NULL, err, "itwi",
+		    rec->principal_id, rec->kek_id, rec->wrapped,
+		    rec->created_us);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_RC_DEL, NULL, err, "i", rec->principal_id);
+	for (i = 0; rc == CF_OK && i < n; i++)
+		rc = exec_on(c, ST_RC_ADD, NULL, err, "ih", rec->principal_id,
+		    hashes[i]);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_mfa_get(struct cf_meta *m, int64_t principal_id,
+    struct cf_mfa_rec *out, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_mfa_rec	 rec;
+	bool			 found;
+	cf_err			 rc;
+
+	memset(&rec, 0, sizeof(rec));
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_MFA_GET, &st, &found, err, "i", principal_id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no MFA enrollment");
+	if (rc == CF_OK) {
+		rec.principal_id = sqlite3_column_int64(st, 0);
+		rc = col_str(st, 1, rec.kek_id, sizeof(rec.kek_id), err);
+	}
+	if (rc == CF_OK)
+		rc = col_bytes(st, 2, rec.wrapped, sizeof(rec.wrapped), err);
+	if (rc == CF_OK) {
+		rec.enabled = sqlite3_column_int(st, 3) != 0;
+		rec.last_step = sqlite3_column_int64(st, 4);
+		rec.created_us = sqlite3_column_int64(st, 5);
+		*out = rec;
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&rec, sizeof(rec));
+	return rc;
+}
+
+cf_err
+cf_meta_mfa_enable(struct cf_meta *m, int64_t principal_id,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_MFA_ENABLE, &n, err, "i", principal_id);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no MFA enrollment");
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_MFA_DEL, NULL, err, "i", principal_id);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_RC_DEL, NULL, err, "i", principal_id);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_mfa_use_step(struct cf_meta *m, int64_t principal_id, int64_t step,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: one conditional UPDATE: of two requests with the same code,
+	 * exactly one changes the row. */
+	rc = exec_on(c, ST_MFA_STEP, &n, err, "ii", principal_id, step);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_AUTH, "code already used");
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_recovery_list(struct cf_meta *m, int64_t principal_id,
+    uint8_t (*hashes)[32], size_t max, size_t *n, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	size_t		 k = 0;
+	int		 src;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_RC_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, principal_id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "recovery list");
+			goto out;
+		}
+		if (k >= max)
+			break;
+		rc = col_bytes(st, 0, hashes[k], 32, err);
+		if (rc != CF_OK)
+			goto out;
+		k++;
+	}
+	*n = k;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_recovery_use(struct cf_meta *m, int64_t principal_id,
+    const uint8_t hash[32], int64_t now_us, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_RC_USE, &n, err, "ihi", principal_id, hash,
+	    now_us);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_AUTH, "recovery code already used");
+	pool_put(m, c);
+	return rc;
+}
+
+static cf_err
+authfail_read(struct conn *c, const char *key, struct cf_authfail_rec *out,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	cf_err		 rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = query_row(c, ST_AF_GET, &st, &found, err, "t", key);
+	if (rc == CF_OK && found) {
+		out->count = sqlite3_column_int64(st, 0);
+		out->last_us = sqlite3_column_int64(st, 1);
+		out->locked_until_us = sqlite3_column_int64(st, 2);
+	}
+	stmt_done(st);
+	return rc;
+}
+
+cf_err
+cf_meta_authfail_get(struct cf_meta *m, const char *key,
+    struct cf_authfail_rec *out, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	struct cf_authfail_rec	 rec;
+	cf_err			 rc;
+
+	rc = check_str(key, CF_AUTHKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = authfail_read(c, key, &rec, err);
+	if (rc == CF_OK)
+		*out = rec;
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_authfail_add(struct cf_meta *m, const char *key, int64_t now_us,
+    int64_t lock_after, int64_t lock_us, struct cf_authfail_rec *out,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	struct cf_authfail_rec	 rec;
+	cf_err			 rc;
+
+	rc = check_str(key, CF_AUTHKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	/* BEGIN IMMEDIATE: read-modify-write under the write lock, so no
+	 * concurrent failure is lost. */
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = authfail_read(c, key, &rec, err);
+	if (rc == CF_OK) {
+		if (rec.locked_until_us != 0 && rec.locked_until_us <= now_us) {
+			rec.count = 0;
+			rec.locked_until_us = 0;
+		}
+		rec.count++;
+		rec.last_us = now_us;
+		if (lock_after > 0 && rec.count >= lock_after &&
+		    rec.locked_until_us == 0)
+			rec.locked_until_us = now_us + lock_us;
+		rc = exec_on(c, ST_AF_PUT, NULL, err, "tiii", key, rec.count,
+		    rec.last_us, rec.locked_until_us);
+	}
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	else
+		*out = rec;
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_authfail_clear(struct cf_meta *m, const char *key,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = check_str(key, CF_AUTHKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_AF_DEL, NULL, err, "t", key);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_role_mfa_set(struct cf_meta *m, const char *role, bool required,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = check_str(role, CF_ROLE_MAX, "role", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_ROLE_SET, NULL, err, "ti", role,
+	    (int64_t)(required ? 1 : 0));
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_role_mfa_get(struct cf_meta *m, const char *role, bool *required,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	cf_err		 rc;
+
+	rc = check_str(role, CF_ROLE_MAX, "role", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_ROLE_GET, &st, &found, err, "t", role);
+	if (rc == CF_OK)
+		*required = found && sqlite3_column_int(st, 0) != 0;
 	stmt_done(st);
 	pool_put(m, c);
 	return rc;

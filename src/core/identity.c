@@ -1,0 +1,1150 @@
+/* src/core/identity.c: local users, passwords, TOTP MFA, sessions,
+ * brute-force protection and OIDC bearer tokens (issue 4; docs/api.md,
+ * "Identity", and docs/internals/IDENTITY.md).
+ *
+ * SEC: neither the answer nor the work done tells whether a user exists:
+ * an unknown user, a disabled one and one without a password all cost one
+ * argon2id verification and give the same error; failure counters are
+ * kept per user name whether or not it exists.  Secrets (passwords,
+ * codes, TOTP keys, session tokens) are never logged and are wiped after
+ * use. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "core/core_int.h"
+#include "crypto/jwt.h"
+#include "crypto/password.h"
+#include "crypto/totp.h"
+
+#define CODE_MAX	64	/* bytes of a TOTP or recovery code input */
+#define DELAY_MAX_S	60	/* longest brute-force delay */
+#define TOTP_ISSUER	"Coffer"
+
+static cf_err
+nomem(struct cf_error *err)
+{
+	return cf_error_set(err, CF_E_NOMEM, "out of memory");
+}
+
+static void
+pw_params(const struct cf_core *c, struct cf_pwhash_params *p)
+{
+	cf_pwhash_params_default(p);
+	if (c->cfg.pwhash_memory != 0)
+		p->mem = c->cfg.pwhash_memory;
+	if (c->cfg.pwhash_ops != 0)
+		p->ops = c->cfg.pwhash_ops;
+}
+
+/* ---- setup ---- */
+
+static cf_err
+parse_group_roles(struct cf_core *c, const char *spec, struct cf_error *err)
+{
+	char		 buf[4096], *p, *next, *eq, *at;
+	struct core_group_map *g;
+
+	if (spec == NULL || *spec == '\0')
+		return CF_OK;
+	if (cf_strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
+		return cf_error_set(err, CF_E_INPUT, "oidc_group_roles too long");
+	for (p = buf; p != NULL; p = next) {
+		next = strchr(p, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			continue;
+		if (c->ngmap >= CF_GROUP_MAP_MAX)
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_group_roles: more than %d entries",
+			    CF_GROUP_MAP_MAX);
+		g = &c->gmap[c->ngmap];
+		eq = strchr(p, '=');
+		if (eq == NULL || eq == p)
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_group_roles: expected group=role[@ns]");
+		*eq = '\0';
+		at = strchr(eq + 1, '@');
+		if (at != NULL)
+			*at = '\0';
+		if (cf_strlcpy(g->group, p, sizeof(g->group)) >=
+		    sizeof(g->group) ||
+		    cf_strlcpy(g->role, eq + 1, sizeof(g->role)) >=
+		    sizeof(g->role) || !cf_name_role_valid(g->role))
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_group_roles: bad entry for group \"%s\"", p);
+		g->ns[0] = '\0';
+		if (at != NULL && (cf_strlcpy(g->ns, at + 1, sizeof(g->ns)) >=
+		    sizeof(g->ns) || !cf_name_ns_valid(g->ns) ||
+		    strcmp(g->role, "admin") == 0))
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_group_roles: bad namespace for group \"%s\"",
+			    p);
+		c->ngmap++;
+	}
+	return CF_OK;
+}
+
+static bool
+set(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+cf_err
+core_identity_open(struct cf_core *c, struct cf_error *err)
+{
+	struct cf_pwhash_params	p;
+	struct cf_jwks_opts	o;
+	cf_err			rc;
+
+	pw_params(c, &p);
+	rc = cf_pwhash_params_check(&p, err);
+	if (rc != CF_OK)
+		return rc;
+	if (c->cfg.password_min_length == 0)
+		c->cfg.password_min_length = CF_PASSWORD_MIN_DEFAULT;
+	if (c->cfg.session_ttl <= 0)
+		c->cfg.session_ttl = 43200;
+	if (c->cfg.auth_lock_failures <= 0)
+		c->cfg.auth_lock_failures = 10;
+	if (c->cfg.auth_lock_seconds <= 0)
+		c->cfg.auth_lock_seconds = 900;
+	if (!set(c->cfg.oidc_issuer))
+		return CF_OK;
+	if (!set(c->cfg.oidc_audience))
+		return cf_error_set(err, CF_E_INPUT,
+		    "oidc_audience is required with oidc_issuer");
+	if (c->cfg.oidc_skew < 0 || c->cfg.oidc_skew > CF_JWT_SKEW_MAX)
+		return cf_error_set(err, CF_E_INPUT,
+		    "oidc_skew must be 0..%d seconds", CF_JWT_SKEW_MAX);
+	rc = parse_group_roles(c, c->cfg.oidc_group_roles, err);
+	if (rc != CF_OK)
+		return rc;
+	cf_jwks_opts_default(&o);
+	/* A JWKS served over plain HTTP is accepted only from loopback (a
+	 * local sidecar or a test IdP); anything else needs https://. */
+	o.allow_http_loopback = true;
+	if (set(c->cfg.oidc_jwks_json))
+		rc = cf_jwks_new_json(c->cfg.oidc_jwks_json,
+		    strlen(c->cfg.oidc_jwks_json), &c->jwks, err);
+	else if (set(c->cfg.oidc_jwks_file))
+		rc = cf_jwks_new_file(c->cfg.oidc_jwks_file, &o, &c->jwks, err);
+	else if (set(c->cfg.oidc_jwks_url))
+		rc = cf_jwks_new_url(c->cfg.oidc_jwks_url, &o, &c->jwks, err);
+	else
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "oidc_jwks_url or oidc_jwks_file is required with "
+		    "oidc_issuer");
+	if (rc != CF_OK)
+		return rc;
+	if (cf_jwks_refresh(c->jwks, cf_now_us() / 1000000, NULL) != CF_OK)
+		log_warnx("event=oidc_jwks_unavailable msg=\"JWKS not "
+		    "fetched at startup; will retry on use\"");
+	return CF_OK;
+}
+
+void
+core_identity_close(struct cf_core *c)
+{
+	cf_jwks_free(c->jwks);
+	c->jwks = NULL;
+}
+
+/* ---- brute-force protection ---- */
+
+struct fail_keys {
+	char	user[CF_AUTHKEY_MAX];
+	char	addr[CF_AUTHKEY_MAX];
+};
+
+static void
+fail_keys_init(struct fail_keys *k, const struct cf_req *r, const char *user)
+{
+	uint8_t	h[CF_SHA256_LEN];
+	char	hex[33];
+
+	if (user != NULL && cf_name_principal_valid(user))
+		(void)snprintf(k->user, sizeof(k->user), "user:%s", user);
+	else {
+		/* Not a possible name: counted under a digest of it. */
+		cf_sha256(user != NULL ? user : "", user != NULL ?
+		    strnlen(user, 4096) : 0, h);
+		cf_hex_encode(h, 16, hex);
+		(void)snprintf(k->user, sizeof(k->user), "user:#%s", hex);
+	}
+	(void)snprintf(k->addr, sizeof(k->addr), "addr:%s", r->source);
+}
+
+/* Refuse an attempt that comes too early or while locked. */
+static cf_err
+throttle_check(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
+    struct cf_error *err)
+{
+	const char		*keys[2] = { k->user, k->addr };
+	struct cf_authfail_rec	 f;
+	int64_t			 now = cf_now_us(), wait_us, over;
+	size_t			 i;
+	cf_err			 rc;
+
+	for (i = 0; i < 2; i++) {
+		rc = cf_meta_authfail_get(c->meta, keys[i], &f, err);
+		if (rc != CF_OK)
+			return rc;
+		if (f.locked_until_us > now) {
+			r->errcode = "locked";
+			r->retry_after = (f.locked_until_us - now + 999999) /
+			    1000000;
+			(void)snprintf(r->reasons, sizeof(r->reasons),
+			    "locked %s", i == 0 ? "user" : "address");
+			return cf_error_set(err, CF_E_LIMIT, "too many failed "
+			    "attempts: locked, try again in %lld s",
+			    (long long)r->retry_after);
+		}
+		if (f.locked_until_us != 0)
+			continue;	/* an expired lock: a fresh start */
+		if (f.count < c->cfg.auth_free_failures)
+			continue;
+		over = f.count - c->cfg.auth_free_failures;
+		wait_us = (over >= 6 ? DELAY_MAX_S : (1LL << over)) * 1000000;
+		if (wait_us > DELAY_MAX_S * 1000000LL)
+			wait_us = DELAY_MAX_S * 1000000LL;
+		if (now < f.last_us + wait_us) {
+			r->errcode = "too_many_attempts";
+			r->retry_after = (f.last_us + wait_us - now + 999999) /
+			    1000000;
+			(void)snprintf(r->reasons, sizeof(r->reasons),
+			    "delayed %s", i == 0 ? "user" : "address");
+			return cf_error_set(err, CF_E_LIMIT, "too many failed "
+			    "attempts: try again in %lld s",
+			    (long long)r->retry_after);
+		}
+	}
+	return CF_OK;
+}
+
+/* Count a failure against both keys; a lock is logged and recorded in
+ * the request's reasons (the audit record). */
+static void
+throttle_fail(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
+    const char *why)
+{
+	const char		*keys[2] = { k->user, k->addr };
+	struct cf_authfail_rec	 f;
+	int64_t			 now = cf_now_us();
+	size_t			 i;
+
+	cf_strlcpy(r->reasons, why, sizeof(r->reasons));
+	for (i = 0; i < 2; i++) {
+		if (cf_meta_authfail_add(c->meta, keys[i], now,
+		    c->cfg.auth_lock_failures,
+		    c->cfg.auth_lock_seconds * 1000000, &f, NULL) != CF_OK) {
+			log_warnx("event=authfail_store_failed key=%s",
+			    keys[i]);
+			continue;
+		}
+		if (f.locked_until_us == now + c->cfg.auth_lock_seconds *
+		    1000000) {
+			log_warnx("event=auth_locked key=%s seconds=%lld",
+			    keys[i], (long long)c->cfg.auth_lock_seconds);
+			(void)cf_strlcat(r->reasons, i == 0 ? "; locked user" :
+			    "; locked address", sizeof(r->reasons));
+		}
+	}
+	log_info("event=auth_failed request=%s key=%s source=%s reason=%s",
+	    r->request_id, k->user, r->source, why);
+}
+
+static void
+throttle_ok(struct cf_core *c, const struct fail_keys *k)
+{
+	(void)cf_meta_authfail_clear(c->meta, k->user, NULL);
+	(void)cf_meta_authfail_clear(c->meta, k->addr, NULL);
+}
+
+/* ---- credential checks ---- */
+
+/* CF_OK when pw matches p's password.  p NULL (unknown user) or without
+ * a password costs one dummy verification.  CF_E_AUTH on any mismatch;
+ * other codes are server-side failures. */
+static cf_err
+check_password(struct cf_core *c, const struct cf_principal_rec *p,
+    const char *pw, size_t len, struct cf_error *err)
+{
+	struct cf_pwhash_params	 params;
+	char			 stored[CF_PWHASH_MAX];
+	char			 fresh[CF_PWHASH_STR_MAX];
+	cf_err			 rc;
+
+	pw_params(c, &params);
+	if (pw == NULL) {
+		pw = "";
+		len = 0;
+	}
+	if (p == NULL || !p->has_password) {
+		(void)cf_password_verify_dummy(pw, len, &params, NULL);
+		return CF_E_AUTH;
+	}
+	rc = cf_meta_password_get(c->meta, p->id, stored, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_password_verify(stored, pw, len, NULL);
+	if (rc == CF_E_INPUT)
+		log_warnx("event=bad_password_hash principal=%s", p->name);
+	if (rc == CF_OK && cf_password_needs_rehash(stored, &params)) {
+		/* Best effort: the login succeeds either way. */
+		if (cf_password_hash(pw, len, &params, fresh, NULL) == CF_OK &&
+		    cf_meta_password_set(c->meta, p->id, fresh, NULL) == CF_OK)
+			log_info("event=password_rehashed principal=%s",
+			    p->name);
+		cf_wipe(fresh, sizeof(fresh));
+	}
+	cf_wipe(stored, sizeof(stored));
+	if (rc == CF_E_NOMEM)
+		return cf_error_set(err, rc, "out of memory");
+	return rc == CF_OK ? CF_OK : CF_E_AUTH;
+}
+
+/* The TOTP key of an enrollment, unwrapped; the caller frees it. */
+static cf_err
+mfa_key(struct cf_core *c, const struct cf_mfa_rec *m, struct cf_key **key,
+    struct cf_error *err)
+{
+	char	ad[64];
+	cf_err	rc;
+
+	(void)snprintf(ad, sizeof(ad), "mfa:%lld", (long long)m->principal_id);
+	(void)pthread_mutex_lock(&c->kr_lock);
+	rc = cf_keyring_unwrap(c->kr, m->kek_id, ad, strlen(ad), m->wrapped,
+	    key, err);
+	(void)pthread_mutex_unlock(&c->kr_lock);
+	return rc;
+}
+
+/* Check a TOTP code for pid and record its step (replay-safe).  pending:
+ * also accept an enrollment not yet confirmed.  CF_E_AUTH on a wrong,
+ * malformed or reused code; CF_E_CONFLICT when not enrolled. */
+static cf_err
+check_code(struct cf_core *c, int64_t pid, const char *code, bool pending,
+    struct cf_error *err)
+{
+	struct cf_mfa_rec	 m;
+	struct cf_key		*key = NULL;
+	int64_t			 step = 0;
+	size_t			 n;
+	cf_err			 rc;
+
+	rc = cf_meta_mfa_get(c->meta, pid, &m, err);
+	if (rc == CF_E_NOTFOUND || (rc == CF_OK && !m.enabled && !pending)) {
+		cf_error_clear(err);
+		return cf_error_set(err, CF_E_CONFLICT,
+		    "MFA is not enabled for this user");
+	}
+	if (rc != CF_OK)
+		return rc;
+	if (code == NULL)
+		return CF_E_AUTH;
+	n = strnlen(code, CODE_MAX);
+	rc = mfa_key(c, &m, &key, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_totp_verify(cf_key_bytes(key), CF_TOTP_SECRET_LEN, code, n,
+	    cf_now_us() / 1000000, 1, m.last_step, &step, NULL);
+	if (rc == CF_OK)
+		rc = cf_meta_mfa_use_step(c->meta, pid, step, NULL);
+	if (rc != CF_OK)
+		rc = CF_E_AUTH;
+out:
+	cf_key_free(key);
+	cf_wipe(&m, sizeof(m));
+	return rc;
+}
+
+/* Check and consume a recovery code.  CF_E_AUTH when it does not match
+ * an unused code. */
+static cf_err
+check_recovery(struct cf_core *c, int64_t pid, const char *input,
+    struct cf_error *err)
+{
+	uint8_t	hashes[CF_RECOVERY_MAX][CF_SHA256_LEN];
+	size_t	n = 0, idx = 0;
+	cf_err	rc;
+
+	rc = cf_meta_recovery_list(c->meta, pid, hashes, CF_RECOVERY_MAX, &n,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	if (n == 0) {
+		rc = CF_E_AUTH;
+		goto out;
+	}
+	rc = cf_recovery_code_verify(input, strnlen(input, CODE_MAX),
+	    (const uint8_t (*)[CF_SHA256_LEN])hashes, n, &idx, NULL);
+	if (rc == CF_OK)
+		rc = cf_meta_recovery_use(c->meta, pid, hashes[idx],
+		    cf_now_us(), NULL);
+	if (rc != CF_OK)
+		rc = CF_E_AUTH;
+out:
+	cf_wipe(hashes, sizeof(hashes));
+	return rc;
+}
+
+static cf_err
+auth_fail(struct cf_req *r, const char *code, const char *msg,
+    struct cf_error *err)
+{
+	r->allowed = false;
+	r->errcode = code;
+	return cf_error_set(err, CF_E_AUTH, "%s", msg);
+}
+
+/* ---- sessions ---- */
+
+cf_err
+cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
+    const char *password, size_t pwlen, const char *code,
+    const char *recovery, json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	 p;
+	struct cf_mfa_rec	 m;
+	struct cf_token_rec	 tok;
+	struct fail_keys	 k;
+	char			 token[CF_TOKEN_STR_MAX];
+	bool			 found = false, mfa = false;
+	int64_t			 now;
+	cf_err			 rc;
+
+	memset(&p, 0, sizeof(p));
+	r->action = "session:login";
+	r->allowed = false;
+	if (user != NULL && cf_name_principal_valid(user))
+		(void)snprintf(r->resource, sizeof(r->resource), "user/%s",
+		    user);
+	else
+		cf_strlcpy(r->resource, "user/?", sizeof(r->resource));
+	fail_keys_init(&k, r, user);
+	rc = throttle_check(c, r, &k, err);
+	if (rc != CF_OK)
+		return rc;
+	if (user != NULL && cf_name_principal_valid(user)) {
+		rc = cf_meta_principal_get(c->meta, user, &p, err);
+		if (rc == CF_OK)
+			found = strcmp(p.kind, "user") == 0;
+		else if (rc == CF_E_NOTFOUND) {
+			cf_error_clear(err);
+			rc = CF_OK;
+		} else
+			return rc;
+	}
+	/* SEC: the same work for every failure (see the top comment). */
+	rc = check_password(c, found ? &p : NULL, password, pwlen, err);
+	if (rc == CF_OK && p.disabled)
+		rc = CF_E_AUTH;
+	if (rc == CF_E_AUTH) {
+		throttle_fail(c, r, &k, "invalid credentials");
+		return auth_fail(r, "invalid_credentials",
+		    "invalid user name or password", err);
+	}
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_meta_mfa_get(c->meta, p.id, &m, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		m.enabled = false;
+	} else if (rc != CF_OK)
+		return rc;
+	if (m.enabled) {
+		cf_wipe(&m, sizeof(m));
+		if (code == NULL && recovery == NULL) {
+			cf_strlcpy(r->reasons, "mfa required",
+			    sizeof(r->reasons));
+			return auth_fail(r, "mfa_required", "this user has MFA "
+			    "enabled: give a code (or a recovery code)", err);
+		}
+		if (code != NULL)
+			rc = check_code(c, p.id, code, false, err);
+		else
+			rc = check_recovery(c, p.id, recovery, err);
+		if (rc == CF_E_AUTH || rc == CF_E_CONFLICT) {
+			cf_error_clear(err);
+			throttle_fail(c, r, &k, "invalid code");
+			return auth_fail(r, "invalid_code",
+			    "invalid or already used code", err);
+		}
+		if (rc != CF_OK)
+			return rc;
+		mfa = true;
+	}
+	now = cf_now_us();
+	rc = core_token_mint(c, p.id, "session", (uint64_t)c->cfg.session_ttl,
+	    "session", mfa ? now : 0, NULL, &tok, token, err);
+	if (rc != CF_OK)
+		return rc;
+	throttle_ok(c, &k);
+	r->principal = p;
+	r->authenticated = true;
+	r->authn = "password";
+	r->mfa = mfa;
+	r->mfa_age = mfa ? 0 : -1;
+	cf_strlcpy(r->token_id, tok.id, sizeof(r->token_id));
+	r->allowed = true;
+	cf_strlcpy(r->reasons, mfa ? (code != NULL ? "password+totp" :
+	    "password+recovery") : "password", sizeof(r->reasons));
+	log_info("event=login principal=%s source=%s mfa=%s session=%s",
+	    p.name, r->source, mfa ? "yes" : "no", tok.id);
+	*out = json_pack("{s:s,s:s,s:s,s:o,s:b}", "token", token, "id",
+	    tok.id, "principal", p.name, "expires",
+	    core_time_json(tok.expires_us), "mfa", mfa);
+	cf_wipe(token, sizeof(token));
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+static bool
+is_session(const struct cf_req *r)
+{
+	return r->authenticated && strcmp(r->authn, "session") == 0;
+}
+
+cf_err
+cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	char	res[CF_RESOURCE_MAX];
+	cf_err	rc;
+
+	(void)snprintf(res, sizeof(res), "session/%s", r->token_id);
+	rc = core_authorize_self(c, r, "session:logout", res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!is_session(r))
+		return cf_error_set(err, CF_E_INPUT,
+		    "not a session (revoke API tokens with DELETE "
+		    "/v1/tokens/{id})");
+	rc = cf_meta_token_revoke(c->meta, r->token_id, cf_now_us(), err);
+	if (rc != CF_OK)
+		return rc;
+	*out = json_pack("{s:s}", "revoked", r->token_id);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
+    json_t **out, struct cf_error *err)
+{
+	struct fail_keys	k;
+	char			res[CF_RESOURCE_MAX];
+	int64_t			now;
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "session/%s", r->token_id);
+	rc = core_authorize_self(c, r, "session:stepup", res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!is_session(r))
+		return cf_error_set(err, CF_E_INPUT, "not a session (log in "
+		    "with POST /v1/login)");
+	fail_keys_init(&k, r, r->principal.name);
+	rc = throttle_check(c, r, &k, err);
+	if (rc != CF_OK) {
+		r->allowed = false;
+		return rc;
+	}
+	rc = check_code(c, r->principal.id, code, false, err);
+	if (rc == CF_E_AUTH) {
+		throttle_fail(c, r, &k, "invalid code");
+		return auth_fail(r, "invalid_code",
+		    "invalid or already used code", err);
+	}
+	if (rc != CF_OK) {
+		r->allowed = false;
+		return rc;
+	}
+	now = cf_now_us();
+	rc = cf_meta_token_set_mfa(c->meta, r->token_id, now, err);
+	if (rc != CF_OK)
+		return rc;
+	throttle_ok(c, &k);
+	r->mfa = true;
+	r->mfa_age = 0;
+	cf_strlcpy(r->reasons, "self+totp", sizeof(r->reasons));
+	*out = json_pack("{s:b,s:o}", "mfa", 1, "mfa_at", core_time_json(now));
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* ---- users ---- */
+
+static json_t *
+user_json(struct cf_core *c, const struct cf_principal_rec *p)
+{
+	struct cf_mfa_rec	m;
+	bool			mfa_enabled = false;
+
+	if (cf_meta_mfa_get(c->meta, p->id, &m, NULL) == CF_OK)
+		mfa_enabled = m.enabled;
+	cf_wipe(&m, sizeof(m));
+	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:o}", "name", p->name,
+	    "kind", p->kind, "disabled", p->disabled, "has_password",
+	    p->has_password, "mfa_enabled", mfa_enabled, "mfa_required",
+	    p->mfa_required, "provisioned", p->provisioned, "created",
+	    core_time_json(p->created_us));
+}
+
+/* Policy check and hash of a new password for user. */
+static cf_err
+new_password(struct cf_core *c, struct cf_req *r, const char *user,
+    const char *pw, size_t len, char out[CF_PWHASH_STR_MAX],
+    struct cf_error *err)
+{
+	struct cf_password_policy	pol;
+	struct cf_pwhash_params		params;
+	cf_err				rc;
+
+	cf_password_policy_default(&pol);
+	pol.min_len = c->cfg.password_min_length;
+	rc = cf_password_check(&pol, pw, len, user, err);
+	if (rc == CF_E_INPUT || rc == CF_E_LIMIT) {
+		r->errcode = "weak_password";
+		return CF_E_INPUT;
+	}
+	if (rc != CF_OK)
+		return rc;
+	pw_params(c, &params);
+	return cf_password_hash(pw, len, &params, out, err);
+}
+
+cf_err
+cf_core_user_create(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *password, size_t pwlen, json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	char			res[CF_RESOURCE_MAX], hash[CF_PWHASH_STR_MAX];
+	cf_err			rc;
+
+	hash[0] = '\0';
+	(void)snprintf(res, sizeof(res), "user/%s", name);
+	rc = core_authorize(c, r, "user:create", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!cf_name_principal_valid(name)) {
+		r->errcode = "invalid_name";
+		return cf_error_set(err, CF_E_INPUT, "invalid user name "
+		    "(1-63 of a-z 0-9 . _ -, starting with a letter or digit)");
+	}
+	if (password != NULL) {
+		rc = new_password(c, r, name, password, pwlen, hash, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	cf_strlcpy(p.name, name, sizeof(p.name));
+	cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	rc = cf_meta_principal_create(c->meta, &p, err);
+	if (rc == CF_OK && hash[0] != '\0') {
+		rc = cf_meta_password_set(c->meta, p.id, hash, err);
+		p.has_password = true;
+	}
+	if (rc == CF_OK) {
+		*out = user_json(c, &p);
+		if (*out == NULL)
+			rc = nomem(err);
+	}
+out:
+	cf_wipe(hash, sizeof(hash));
+	return rc;
+}
+
+struct user_list_ctx {
+	struct cf_core	*c;
+	json_t		*arr;
+};
+
+static cf_err
+user_list_cb(void *arg, const struct cf_principal_rec *p, struct cf_error *err)
+{
+	struct user_list_ctx	*x = arg;
+
+	if (strcmp(p->kind, "user") != 0)
+		return CF_OK;
+	if (json_array_append_new(x->arr, user_json(x->c, p)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_user_list(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	struct user_list_ctx	x;
+	cf_err			rc;
+
+	rc = core_authorize(c, r, "user:list", NULL, "users", err);
+	if (rc != CF_OK)
+		return rc;
+	x.c = c;
+	x.arr = json_array();
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_principal_list(c->meta, user_list_cb, &x, err);
+	if (rc != CF_OK) {
+		json_decref(x.arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "users", x.arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* The user named name (kind user); CF_E_NOTFOUND otherwise. */
+static cf_err
+get_user(struct cf_core *c, const char *name, struct cf_principal_rec *p,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	if (!cf_name_principal_valid(name))
+		return cf_error_set(err, CF_E_NOTFOUND, "no such user");
+	rc = cf_meta_principal_get(c->meta, name, p, err);
+	if (rc == CF_OK && strcmp(p->kind, "user") != 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no such user");
+	return rc;
+}
+
+cf_err
+cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *password, size_t pwlen, const char *current, size_t curlen,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	struct fail_keys	k;
+	char			res[CF_RESOURCE_MAX], hash[CF_PWHASH_STR_MAX];
+	bool			self;
+	cf_err			rc;
+
+	hash[0] = '\0';
+	(void)snprintf(res, sizeof(res), "user/%s/password", name);
+	self = r->authenticated && strcmp(name, r->principal.name) == 0;
+	if (self)
+		rc = core_authorize_self(c, r, "user:passwd", res, err);
+	else
+		rc = core_authorize(c, r, "user:passwd", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = get_user(c, name, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	if (self) {
+		/* SEC: changing one's own password needs the current one,
+		 * so a stolen session cannot take the account over. */
+		fail_keys_init(&k, r, name);
+		rc = throttle_check(c, r, &k, err);
+		if (rc != CF_OK) {
+			r->allowed = false;
+			return rc;
+		}
+		if (current == NULL && p.has_password) {
+			r->allowed = false;
+			return cf_error_set(err, CF_E_INPUT,
+			    "current_password is required");
+		}
+		if (p.has_password) {
+			rc = check_password(c, &p, current, curlen, err);
+			if (rc == CF_E_AUTH) {
+				throttle_fail(c, r, &k, "invalid credentials");
+				return auth_fail(r, "invalid_credentials",
+				    "current password is wrong", err);
+			}
+			if (rc != CF_OK)
+				return rc;
+		}
+	}
+	rc = new_password(c, r, name, password, pwlen, hash, err);
+	if (rc == CF_OK)
+		rc = cf_meta_password_set(c->meta, p.id, hash, err);
+	cf_wipe(hash, sizeof(hash));
+	if (rc != CF_OK)
+		return rc;
+	p.has_password = true;
+	log_info("event=password_changed principal=%s by=%s", name,
+	    r->principal.name);
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
+    bool disable, json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s/%s", name,
+	    disable ? "disable" : "enable");
+	rc = core_authorize(c, r, "user:disable", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = get_user(c, name, &p, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_set_disabled(c->meta, p.id, disable,
+		    err);
+	if (rc != CF_OK)
+		return rc;
+	p.disabled = disable;
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
+    const char *name, bool required, json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s/mfa-required", name);
+	rc = core_authorize(c, r, "user:mfa-required", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = get_user(c, name, &p, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_set_mfa_required(c->meta, p.id,
+		    required, err);
+	if (rc != CF_OK)
+		return rc;
+	p.mfa_required = required;
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
+    const char *role, bool required, json_t **out, struct cf_error *err)
+{
+	char	res[CF_RESOURCE_MAX];
+	cf_err	rc;
+
+	(void)snprintf(res, sizeof(res), "role/%s/mfa-required", role);
+	rc = core_authorize(c, r, "role:mfa-required", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!cf_name_role_valid(role)) {
+		r->errcode = "invalid_name";
+		return cf_error_set(err, CF_E_INPUT,
+		    "invalid role (reader, writer, owner or admin)");
+	}
+	rc = cf_meta_role_mfa_set(c->meta, role, required, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = json_pack("{s:s,s:b}", "role", role, "mfa_required", required);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* ---- MFA enrollment ---- */
+
+cf_err
+cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_mfa_rec	 m;
+	struct cf_key		*key = NULL;
+	uint8_t			 hashes[CF_RECOVERY_CODES_DEFAULT][CF_SHA256_LEN];
+	char			 codes[CF_RECOVERY_CODES_DEFAULT]
+				    [CF_RECOVERY_CODE_LEN + 1];
+	char			 b32[CF_TOTP_B32_MAX], uri[CF_TOTP_URI_MAX];
+	char			 ad[64], res[CF_RESOURCE_MAX];
+	json_t			*arr = NULL;
+	size_t			 i;
+	cf_err			 rc;
+
+	memset(codes, 0, sizeof(codes));
+	b32[0] = uri[0] = '\0';
+	(void)snprintf(res, sizeof(res), "user/%s/mfa", r->principal.name);
+	rc = core_authorize_self(c, r, "mfa:enroll", res, err);
+	if (rc != CF_OK)
+		return rc;
+	if (strcmp(r->principal.kind, "user") != 0)
+		return cf_error_set(err, CF_E_INPUT,
+		    "only users can enroll in MFA");
+	rc = cf_meta_mfa_get(c->meta, r->principal.id, &m, err);
+	if (rc == CF_OK && m.enabled) {
+		cf_wipe(&m, sizeof(m));
+		return cf_error_set(err, CF_E_CONFLICT,
+		    "MFA is already enabled (disable it first)");
+	}
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = CF_OK;
+	}
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: the TOTP secret is the first 20 bytes of a random key that
+	 * is stored only wrapped by the keyring, bound to the principal. */
+	memset(&m, 0, sizeof(m));
+	m.principal_id = r->principal.id;
+	m.created_us = cf_now_us();
+	rc = cf_key_new_random(&key, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)snprintf(ad, sizeof(ad), "mfa:%lld", (long long)m.principal_id);
+	(void)pthread_mutex_lock(&c->kr_lock);
+	rc = cf_keyring_wrap(c->kr, key, ad, strlen(ad), m.kek_id, m.wrapped,
+	    err);
+	(void)pthread_mutex_unlock(&c->kr_lock);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_totp_b32_encode(cf_key_bytes(key), CF_TOTP_SECRET_LEN, b32,
+	    sizeof(b32), err);
+	if (rc == CF_OK)
+		rc = cf_totp_uri(TOTP_ISSUER, r->principal.name,
+		    cf_key_bytes(key), CF_TOTP_SECRET_LEN, uri, err);
+	for (i = 0; rc == CF_OK && i < CF_RECOVERY_CODES_DEFAULT; i++)
+		rc = cf_recovery_code_new(codes[i], hashes[i], err);
+	if (rc == CF_OK)
+		rc = cf_meta_mfa_put(c->meta, &m,
+		    (const uint8_t (*)[32])hashes, CF_RECOVERY_CODES_DEFAULT,
+		    err);
+	if (rc != CF_OK)
+		goto out;
+	arr = json_array();
+	for (i = 0; arr != NULL && i < CF_RECOVERY_CODES_DEFAULT; i++)
+		if (json_array_append_new(arr, json_string(codes[i])) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	if (arr == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	log_info("event=mfa_enroll principal=%s", r->principal.name);
+	*out = json_pack("{s:s,s:s,s:o}", "secret", b32, "uri", uri,
+	    "recovery_codes", arr);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_key_free(key);
+	cf_wipe(codes, sizeof(codes));
+	cf_wipe(hashes, sizeof(hashes));
+	cf_wipe(b32, sizeof(b32));
+	cf_wipe(uri, sizeof(uri));
+	return rc;
+}
+
+cf_err
+cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_mfa_rec	m;
+	struct fail_keys	k;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s/mfa", r->principal.name);
+	rc = core_authorize_self(c, r, "mfa:confirm", res, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_meta_mfa_get(c->meta, r->principal.id, &m, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		return cf_error_set(err, CF_E_CONFLICT,
+		    "no MFA enrollment to confirm (POST /v1/mfa/enroll)");
+	}
+	if (rc != CF_OK)
+		return rc;
+	if (m.enabled) {
+		cf_wipe(&m, sizeof(m));
+		return cf_error_set(err, CF_E_CONFLICT,
+		    "MFA is already enabled");
+	}
+	cf_wipe(&m, sizeof(m));
+	fail_keys_init(&k, r, r->principal.name);
+	rc = throttle_check(c, r, &k, err);
+	if (rc != CF_OK) {
+		r->allowed = false;
+		return rc;
+	}
+	rc = check_code(c, r->principal.id, code, true, err);
+	if (rc == CF_E_AUTH) {
+		throttle_fail(c, r, &k, "invalid code");
+		return auth_fail(r, "invalid_code",
+		    "invalid or already used code", err);
+	}
+	if (rc == CF_OK)
+		rc = cf_meta_mfa_enable(c->meta, r->principal.id, err);
+	if (rc != CF_OK)
+		return rc;
+	/* The code just proved the factor: a session counts as MFA now. */
+	if (is_session(r) &&
+	    cf_meta_token_set_mfa(c->meta, r->token_id, cf_now_us(), NULL) ==
+	    CF_OK) {
+		r->mfa = true;
+		r->mfa_age = 0;
+	}
+	log_info("event=mfa_enabled principal=%s", r->principal.name);
+	*out = json_pack("{s:b}", "mfa_enabled", 1);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
+    size_t pwlen, const char *code, json_t **out, struct cf_error *err)
+{
+	struct fail_keys	k;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s/mfa", r->principal.name);
+	rc = core_authorize_self(c, r, "mfa:disable", res, err);
+	if (rc != CF_OK)
+		return rc;
+	fail_keys_init(&k, r, r->principal.name);
+	rc = throttle_check(c, r, &k, err);
+	if (rc != CF_OK) {
+		r->allowed = false;
+		return rc;
+	}
+	/* SEC: a fresh password and a fresh code, whatever the session. */
+	rc = check_password(c, &r->principal, password, pwlen, err);
+	if (rc == CF_E_AUTH) {
+		throttle_fail(c, r, &k, "invalid credentials");
+		return auth_fail(r, "invalid_credentials",
+		    "invalid password", err);
+	}
+	if (rc != CF_OK)
+		return rc;
+	rc = check_code(c, r->principal.id, code, false, err);
+	if (rc == CF_E_AUTH) {
+		throttle_fail(c, r, &k, "invalid code");
+		return auth_fail(r, "invalid_code",
+		    "invalid or already used code", err);
+	}
+	if (rc == CF_OK)
+		rc = cf_meta_mfa_delete(c->meta, r->principal.id, err);
+	if (rc != CF_OK) {
+		r->allowed = false;
+		return rc;
+	}
+	throttle_ok(c, &k);
+	log_info("event=mfa_disabled principal=%s", r->principal.name);
+	*out = json_pack("{s:b}", "mfa_enabled", 0);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* ---- OIDC ---- */
+
+static cf_err
+jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
+{
+	struct cf_req	*r = arg;
+
+	if (r->nbindings >= CF_MAX_BINDINGS)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "principal has more than %d bindings", CF_MAX_BINDINGS);
+	r->bindings[r->nbindings++] = *b;
+	return CF_OK;
+}
+
+/* SEC: every refusal leaves r unauthenticated (the caller answers 401)
+ * with the reason in r->authn and the server log, never in the answer. */
+cf_err
+core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
+    struct cf_error *err)
+{
+	struct cf_jwt_rules	 rules;
+	struct cf_jwt_claims	 cl;
+	struct cf_error		 e2;
+	struct cf_binding_rec	 b;
+	int64_t			 now = r->time_us / 1000000;
+	size_t			 i, j;
+	cf_err			 rc;
+
+	memset(&rules, 0, sizeof(rules));
+	rules.issuer = c->cfg.oidc_issuer;
+	rules.audience = c->cfg.oidc_audience;
+	rules.skew = c->cfg.oidc_skew;
+	rules.username_claim = set(c->cfg.oidc_username_claim) ?
+	    c->cfg.oidc_username_claim : "preferred_username";
+	rules.groups_claim = set(c->cfg.oidc_groups_claim) ?
+	    c->cfg.oidc_groups_claim : NULL;
+	cf_error_clear(&e2);
+	rc = cf_jwt_verify(c->jwks, jwt, strlen(jwt), &rules, now, &cl, &e2);
+	if (rc != CF_OK) {
+		r->authn = "oidc-invalid";
+		log_info("event=oidc_rejected request=%s reason=%s msg=\"%s\"",
+		    r->request_id, cf_err_name(rc), e2.msg);
+		return CF_OK;
+	}
+	if (!cf_name_principal_valid(cl.username)) {
+		r->authn = "oidc-bad-username";
+		log_info("event=oidc_rejected request=%s reason=username",
+		    r->request_id);
+		return CF_OK;
+	}
+	rc = cf_meta_principal_get(c->meta, cl.username, &r->principal, err);
+	if (rc == CF_E_NOTFOUND && c->cfg.oidc_provision) {
+		cf_error_clear(err);
+		memset(&r->principal, 0, sizeof(r->principal));
+		cf_strlcpy(r->principal.name, cl.username,
+		    sizeof(r->principal.name));
+		cf_strlcpy(r->principal.kind, "user",
+		    sizeof(r->principal.kind));
+		r->principal.provisioned = true;
+		rc = cf_meta_principal_create(c->meta, &r->principal, err);
+		if (rc == CF_E_CONFLICT) {	/* a concurrent first use */
+			cf_error_clear(err);
+			rc = cf_meta_principal_get(c->meta, cl.username,
+			    &r->principal, err);
+		} else if (rc == CF_OK)
+			log_info("event=oidc_provisioned principal=%s",
+			    cl.username);
+	}
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->authn = "oidc-unknown-user";
+		log_info("event=oidc_rejected request=%s reason=unknown_user",
+		    r->request_id);
+		return CF_OK;
+	}
+	if (rc != CF_OK)
+		return rc;
+	if (strcmp(r->principal.kind, "user") != 0) {
+		r->authn = "oidc-not-a-user";
+		return CF_OK;
+	}
+	if (r->principal.disabled) {
+		r->authn = "disabled-principal";
+		return CF_OK;
+	}
+	rc = cf_meta_binding_list(c->meta, r->principal.id, NULL, jwt_binding,
+	    r, err);
+	if (rc != CF_OK)
+		return rc;
+	/* Groups map to request-local bindings; nothing is stored. */
+	for (i = 0; i < cl.ngroups; i++)
+		for (j = 0; j < c->ngmap; j++) {
+			if (strcmp(cl.groups[i], c->gmap[j].group) != 0)
+				continue;
+			memset(&b, 0, sizeof(b));
+			b.principal_id = r->principal.id;
+			cf_strlcpy(b.principal, r->principal.name,
+			    sizeof(b.principal));
+			cf_strlcpy(b.role, c->gmap[j].role, sizeof(b.role));
+			cf_strlcpy(b.ns, c->gmap[j].ns, sizeof(b.ns));
+			rc = jwt_binding(r, &b, err);
+			if (rc != CF_OK)
+				return rc;
+		}
+	r->authn = "oidc";
+	r->interactive = true;
+	r->mfa = cl.mfa;
+	if (cl.mfa)
+		r->mfa_age = cl.iat != 0 && cl.iat < now ? now - cl.iat : 0;
+	r->authenticated = true;
+	return CF_OK;
+}
