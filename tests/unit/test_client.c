@@ -670,6 +670,8 @@ test_client_fmt(void **state)
  * Coffer server (tests/e2e covers that). */
 
 struct fake {
+	int		 stepped;		/* POST /v1/session/mfa ok */
+	int		 stepups;		/* step-up requests seen */
 	int		 lfd;
 	int		 port;
 	pthread_t	 thr;
@@ -725,10 +727,12 @@ fake_answer(struct fake *f, int fd)
 	if (cl != NULL && cl < end)
 		want = (size_t)strtoul(cl + 15, NULL, 10);
 	have = len - (size_t)(end + 4 - req);
+	buf[0] = '\0';
 	while (have < want) {
-		n = read(fd, buf, sizeof(buf));
+		n = read(fd, buf, sizeof(buf) - 1);
 		if (n <= 0)
 			break;
+		buf[n] = '\0';
 		have += (size_t)n;
 	}
 	f->last_body = have;
@@ -751,6 +755,32 @@ fake_answer(struct fake *f, int fd)
 		status = "401 Unauthorized";
 		body = "{\"error\":{\"code\":\"unauthenticated\",\"message\":"
 		    "\"authentication required\",\"request_id\":\"rq2\"}}";
+	} else if (strstr(req, " /v1/session/mfa ") != NULL) {
+		f->stepups++;
+		/* The code must be the body; "123456" is the right one. */
+		if (strstr(buf, "\"123456\"") != NULL ||
+		    strstr(end + 4, "\"123456\"") != NULL) {
+			f->stepped = 1;
+			body = "{\"mfa\":true}";
+		} else {
+			status = "401 Unauthorized";
+			body = "{\"error\":{\"code\":\"invalid_code\","
+			    "\"message\":\"wrong code\"}}";
+		}
+	} else if (strstr(req, " /v1/mfa-needed ") != NULL) {
+		if (f->stepped)
+			body = "{\"ok\":true}";
+		else {
+			status = "401 Unauthorized";
+			body = "{\"error\":{\"code\":\"mfa_required\","
+			    "\"message\":\"multi-factor authentication "
+			    "required\"}}";
+		}
+	} else if (strstr(req, " /v1/limited ") != NULL) {
+		status = "429 Too Many Requests";
+		extra = "Retry-After: 7\r\n";
+		body = "{\"error\":{\"code\":\"too_many_attempts\","
+		    "\"message\":\"slow down\"}}";
 	} else if (strncmp(req, "PUT ", 4) == 0) {
 		status = "201 Created";
 		body = strstr(req, "/up-wrong ") != NULL ?
@@ -963,6 +993,231 @@ test_client_http_integrity(void **state)
 	cf_http_close(h);
 }
 
+static void
+test_client_error_code(void **state)
+{
+	char	c[64];
+	const char *b = "{\"error\":{\"code\":\"mfa_required\",\"message\":"
+	    "\"m\"}}";
+
+	(void)state;
+	assert_true(cf_cli_error_code(b, strlen(b), c, sizeof(c)));
+	assert_string_equal(c, "mfa_required");
+	assert_false(cf_cli_error_code("{}", 2, c, sizeof(c)));
+	assert_string_equal(c, "");
+	assert_false(cf_cli_error_code("not json", 8, c, sizeof(c)));
+	assert_false(cf_cli_error_code(NULL, 0, c, sizeof(c)));
+	b = "{\"error\":{\"code\":\"a\\u001b[31mb\"}}";
+	assert_true(cf_cli_error_code(b, strlen(b), c, sizeof(c)));
+	assert_null(strchr(c, 0x1b));		/* sanitized */
+	b = "{\"error\":{\"code\":\"abcdefghijklmnop\"}}";
+	assert_true(cf_cli_error_code(b, strlen(b), c, 5));
+	assert_int_equal(strlen(c), 4);
+}
+
+static void
+test_client_totp_code_shape(void **state)
+{
+	(void)state;
+	assert_true(cf_cli_is_totp_code("123456"));
+	assert_true(cf_cli_is_totp_code("12345678"));
+	assert_false(cf_cli_is_totp_code("12345"));
+	assert_false(cf_cli_is_totp_code("123456789"));
+	assert_false(cf_cli_is_totp_code("abcd-efgh-ijkl-mnop"));
+	assert_false(cf_cli_is_totp_code("12 3456"));
+	assert_false(cf_cli_is_totp_code(""));
+}
+
+static void
+test_client_exit_limited(void **state)
+{
+	(void)state;
+	assert_int_equal(cf_cli_exit_for_status(429), CF_EXIT_LIMITED);
+	assert_int_equal(CF_EXIT_LIMITED, 11);
+	assert_int_equal(cf_cli_exit_for_status(400), CF_EXIT_INPUT);
+}
+
+/* Write text into a pipe and return its read end. */
+static int
+pipe_with(const char *text, size_t len)
+{
+	int	p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], text, len), (ssize_t)len);
+	(void)close(p[1]);
+	return p[0];
+}
+
+static void
+test_client_read_line(void **state)
+{
+	char	buf[16], big[5000];
+	int	fd;
+
+	(void)state;
+	/* Lines one at a time: the second read gets the second line. */
+	fd = pipe_with("current pw\nnew pw\r\n", 19);
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL), CF_OK);
+	assert_string_equal(buf, "current pw");
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL), CF_OK);
+	assert_string_equal(buf, "new pw");
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL),
+	    CF_E_INPUT);
+	(void)close(fd);
+	/* No final newline. */
+	fd = pipe_with("last", 4);
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL), CF_OK);
+	assert_string_equal(buf, "last");
+	(void)close(fd);
+	/* An empty line is an empty string, not end of input. */
+	fd = pipe_with("\nx\n", 3);
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL), CF_OK);
+	assert_string_equal(buf, "");
+	(void)close(fd);
+	/* Too long: refused, buffer wiped, the rest of the line consumed. */
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 3] = '\n';
+	big[sizeof(big) - 2] = 'z';
+	big[sizeof(big) - 1] = '\n';
+	fd = pipe_with(big, sizeof(big));
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(buf[0], '\0');
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL), CF_OK);
+	assert_string_equal(buf, "z");
+	(void)close(fd);
+	/* Exactly 15 bytes fit a 16-byte buffer. */
+	fd = pipe_with("123456789012345\n", 16);
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL), CF_OK);
+	assert_int_equal(strlen(buf), 15);
+	(void)close(fd);
+	/* A NUL byte is refused. */
+	fd = pipe_with("a\0b\n", 4);
+	assert_int_equal(cf_cli_read_line(fd, buf, sizeof(buf), NULL),
+	    CF_E_INPUT);
+	(void)close(fd);
+	/* --password-stdin with a fresh password: one line. */
+	fd = pipe_with("long new password\n", 18);
+	assert_int_equal(cf_cli_new_password(fd, "New password", big,
+	    sizeof(big), NULL), CF_OK);
+	assert_string_equal(big, "long new password");
+	(void)close(fd);
+}
+
+static void
+test_client_json_wipe(void **state)
+{
+	json_t		*v;
+	const char	*p;
+
+	(void)state;
+	v = json_pack("{s:s, s:[s,s]}", "password", "hunter2hunter2",
+	    "recovery_codes", "aaaa-bbbb", "cccc-dddd");
+	assert_non_null(v);
+	p = json_string_value(json_object_get(v, "password"));
+	cf_cli_json_wipe_member(v, "password");
+	assert_int_equal(p[0], '\0');
+	cf_cli_json_wipe_array(v, "recovery_codes");
+	assert_int_equal(json_string_value(json_array_get(json_object_get(v,
+	    "recovery_codes"), 1))[0], '\0');
+	cf_cli_json_wipe_member(v, "absent");	/* no-op */
+	cf_cli_json_wipe_member(NULL, "x");
+	json_decref(v);
+}
+
+/* Step-up: 401 mfa_required -> POST /v1/session/mfa with the code from
+ * --code, then the request is retried once; a code is used only once, and
+ * without a code (and no terminal) the error names the way out. */
+static void
+test_client_stepup(void **state)
+{
+	struct fake		 f;
+	struct cf_cfg		 cfg = { 0 };
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_http		*h = NULL;
+	struct cf_error		 err;
+	char			 url[64];
+	json_t			*v = NULL;
+	cf_err			 rc;
+
+	(void)state;
+	fake_start(&f);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
+	cfg.server = url;
+	cfg.token = (char *)"cfs_test";
+	o.quiet = true;
+	unsetenv(CF_ENV_MFA_CODE);
+
+	/* No code and (under ctest) no terminal: fails, says mfa_required. */
+	o.code = NULL;
+	assert_int_equal(cf_http_open(&cfg, &o, &h, NULL), CF_OK);
+	if (!cf_cli_have_tty()) {
+		cf_error_clear(&err);
+		rc = cf_http_json(h, "GET", "/v1/mfa-needed", NULL, &v, &err);
+		assert_int_equal(rc, CF_E_AUTH);
+		assert_int_equal(cf_http_exit(h, rc), CF_EXIT_AUTH);
+		assert_non_null(strstr(err.msg, "mfa_required"));
+		assert_string_equal(cf_http_error_code(h), "mfa_required");
+		assert_int_equal(f.stepups, 0);
+	}
+	cf_http_close(h);
+	h = NULL;
+
+	/* A wrong code: the step-up fails with its own error. */
+	o.code = "000000";
+	assert_int_equal(cf_http_open(&cfg, &o, &h, NULL), CF_OK);
+	cf_error_clear(&err);
+	rc = cf_http_json(h, "GET", "/v1/mfa-needed", NULL, &v, &err);
+	assert_int_equal(rc, CF_E_AUTH);
+	assert_non_null(strstr(err.msg, "invalid_code"));
+	assert_int_equal(f.stepups, 1);
+	cf_http_close(h);
+	h = NULL;
+
+	/* The right code: step-up, then the retry succeeds. */
+	o.code = "123456";
+	assert_int_equal(cf_http_open(&cfg, &o, &h, NULL), CF_OK);
+	cf_error_clear(&err);
+	rc = cf_http_json(h, "GET", "/v1/mfa-needed", NULL, &v, &err);
+	assert_int_equal(rc, CF_OK);
+	assert_true(json_is_true(json_object_get(v, "ok")));
+	assert_int_equal(f.stepups, 2);
+	json_decref(v);
+	v = NULL;
+	/* Step-up off (login): the 401 comes back as is. */
+	f.stepped = 0;
+	cf_http_set_stepup(h, false);
+	rc = cf_http_json(h, "GET", "/v1/mfa-needed", NULL, &v, NULL);
+	assert_int_equal(rc, CF_E_AUTH);
+	assert_int_equal(f.stepups, 2);
+	cf_http_set_stepup(h, true);
+	/* The code was used: no second step-up with it. */
+	if (!cf_cli_have_tty()) {
+		rc = cf_http_json(h, "GET", "/v1/mfa-needed", NULL, &v, NULL);
+		assert_int_equal(rc, CF_E_AUTH);
+		assert_int_equal(f.stepups, 2);
+	}
+
+	/* 429: exit code 11 and the delay in the message. */
+	cf_error_clear(&err);
+	rc = cf_http_json(h, "POST", "/v1/limited", NULL, &v, &err);
+	assert_int_not_equal(rc, CF_OK);
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_LIMITED);
+	assert_non_null(strstr(err.msg, "retry after 7 s"));
+
+	/* A handle without a token never steps up. */
+	assert_int_equal(cf_http_set_token(h, NULL, NULL), CF_OK);
+	f.stepped = 0;
+	rc = cf_http_json(h, "GET", "/v1/mfa-needed", NULL, &v, NULL);
+	assert_int_equal(rc, CF_E_AUTH);
+	assert_int_equal(f.stepups, 2);
+	assert_int_equal(cf_http_set_token(h, "bad token", NULL),
+	    CF_E_INPUT);
+	cf_http_close(h);
+	fake_stop(&f);
+}
+
 int
 main(void)
 {
@@ -987,6 +1242,12 @@ main(void)
 		cmocka_unit_test(test_client_parse_options),
 		cmocka_unit_test(test_client_fmt),
 		cmocka_unit_test(test_client_http_integrity),
+		cmocka_unit_test(test_client_error_code),
+		cmocka_unit_test(test_client_totp_code_shape),
+		cmocka_unit_test(test_client_exit_limited),
+		cmocka_unit_test(test_client_read_line),
+		cmocka_unit_test(test_client_json_wipe),
+		cmocka_unit_test(test_client_stepup),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
