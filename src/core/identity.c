@@ -23,6 +23,12 @@
 #define CODE_MAX	64	/* bytes of a TOTP or recovery code input */
 #define DELAY_MAX_S	60	/* longest brute-force delay */
 #define TOTP_ISSUER	"Coffer"
+/* Per source address there are no delays, and the lock comes after this
+ * many times auth_lock_failures: several people behind one address (NAT,
+ * a bastion) should not slow each other down with ordinary typos, while
+ * a spray over many names from one address is still stopped (each name
+ * has its own delays and lock). */
+#define ADDR_FACTOR	5
 
 static cf_err
 nomem(struct cf_error *err)
@@ -209,7 +215,7 @@ throttle_check(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
 		}
 		if (f.locked_until_us != 0)
 			continue;	/* an expired lock: a fresh start */
-		if (f.count < c->cfg.auth_free_failures)
+		if (i == 1 || f.count < c->cfg.auth_free_failures)
 			continue;
 		over = f.count - c->cfg.auth_free_failures;
 		wait_us = (over >= 6 ? DELAY_MAX_S : (1LL << over)) * 1000000;
@@ -243,7 +249,7 @@ throttle_fail(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
 	cf_strlcpy(r->reasons, why, sizeof(r->reasons));
 	for (i = 0; i < 2; i++) {
 		if (cf_meta_authfail_add(c->meta, keys[i], now,
-		    c->cfg.auth_lock_failures,
+		    c->cfg.auth_lock_failures * (i == 0 ? 1 : ADDR_FACTOR),
 		    c->cfg.auth_lock_seconds * 1000000, &f, NULL) != CF_OK) {
 			log_warnx("event=authfail_store_failed key=%s",
 			    keys[i]);
@@ -429,6 +435,9 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 		    user);
 	else
 		cf_strlcpy(r->resource, "user/?", sizeof(r->resource));
+	if ((code != NULL && strnlen(code, CODE_MAX + 1) > 16) ||
+	    (recovery != NULL && strnlen(recovery, CODE_MAX + 1) > CODE_MAX))
+		return cf_error_set(err, CF_E_INPUT, "code too long");
 	fail_keys_init(&k, r, user);
 	rc = throttle_check(c, r, &k, err);
 	if (rc != CF_OK)
@@ -979,13 +988,6 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 		rc = cf_meta_mfa_enable(c->meta, r->principal.id, err);
 	if (rc != CF_OK)
 		return rc;
-	/* The code just proved the factor: a session counts as MFA now. */
-	if (is_session(r) &&
-	    cf_meta_token_set_mfa(c->meta, r->token_id, cf_now_us(), NULL) ==
-	    CF_OK) {
-		r->mfa = true;
-		r->mfa_age = 0;
-	}
 	log_info("event=mfa_enabled principal=%s", r->principal.name);
 	*out = json_pack("{s:b}", "mfa_enabled", 1);
 	return *out == NULL ? nomem(err) : CF_OK;

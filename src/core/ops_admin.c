@@ -256,17 +256,15 @@ cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
 		    "kind must be \"user\" or \"service\"");
 	memset(&p, 0, sizeof(p));
 	if (strcmp(kind, "service") == 0) {
-		/* Every service account has an owning user: the one named,
-		 * or the caller. */
+		/* Every service account has an owning user. */
 		if (owner == NULL)
-			o = r->principal;
-		else {
-			rc = cf_meta_principal_get(c->meta, owner, &o, err);
-			if (rc == CF_E_NOTFOUND)
-				r->errcode = "no_such_principal";
-			if (rc != CF_OK)
-				return rc;
-		}
+			return cf_error_set(err, CF_E_INPUT,
+			    "a service account needs an \"owner\" (a user)");
+		rc = cf_meta_principal_get(c->meta, owner, &o, err);
+		if (rc == CF_E_NOTFOUND)
+			r->errcode = "no_such_principal";
+		if (rc != CF_OK)
+			return rc;
 		if (strcmp(o.kind, "user") != 0)
 			return cf_error_set(err, CF_E_INPUT,
 			    "the owner of a service account must be a user");

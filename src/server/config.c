@@ -49,7 +49,7 @@ static const struct opt opts[] = {
 	U64("connection_timeout", connection_timeout, 1, 86400, "120",
 	    "idle seconds before a connection is closed"),
 	STR("log_level", log_level, "info", "error, warn, info or debug"),
-	U64("session_ttl", session_ttl, 60, 30 * 86400, "43200",
+	U64("session_ttl", session_ttl, 1, 30 * 86400, "43200",
 	    "seconds a login session lasts (12 h)"),
 	U64("password_min_length", password_min_length, 8, 256, "12",
 	    "characters a new password needs at least"),

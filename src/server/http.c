@@ -583,6 +583,7 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 	/* Unauthenticated callers of anything but login are refused by the
 	 * operation before any body is looked at. */
 	needs_body = c->route != R_LOGOUT && c->route != R_MFA_ENROLL &&
+	    c->route != R_USER_DISABLE && c->route != R_USER_ENABLE &&
 	    (r->authenticated || c->route == R_LOGIN);
 	rc = CF_OK;
 	if (needs_body) {
