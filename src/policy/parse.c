@@ -95,6 +95,24 @@ is_reserved(const char *p, size_t n)
 	return false;
 }
 
+static cf_err	perr(struct parser *, unsigned int, unsigned int, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+
+/* Identifiers that may not name attributes, record keys or type path
+ * components (Cedar: "this identifier is reserved"). */
+static bool
+reserved_ident(const char *p, size_t n)
+{
+	return is_reserved(p, n) || (n == 7 && memcmp(p, "__cedar", 7) == 0);
+}
+
+static cf_err
+reserved_err(struct parser *p, const struct token *t)
+{
+	return perr(p, t->line, t->col, "this identifier is reserved and "
+	    "cannot be used: %.*s", (int)t->n, t->p);
+}
+
 static bool
 tok_is(const struct token *t, const char *kw)
 {
@@ -433,6 +451,8 @@ unescape(struct parser *p, const struct token *t, bool pattern,
 				h2 = -1;
 			if (h1 < 0 || h2 < 0)
 				goto bad;
+			if (pattern && h1 * 16 + h2 == '*')
+				star[o] = true;
 			buf[o++] = (char)(h1 * 16 + h2);
 			i += 2;
 			break;
@@ -464,6 +484,9 @@ unescape(struct parser *p, const struct token *t, bool pattern,
 			if (k >= n || nd == 0 || cp > 0x10ffff ||
 			    (cp >= 0xd800 && cp <= 0xdfff))
 				goto bad;
+			/* As in Cedar, only `\*` is a literal star. */
+			if (pattern && cp == '*')
+				star[o] = true;
 			o += utf8_put(cp, buf + o);
 			i = k;
 			break;
@@ -569,10 +592,8 @@ parse_path(struct parser *p, const char **name, size_t *nlen, bool *is_uid)
 			rc = unexpected(p, "an identifier");
 			goto out;
 		}
-		if (is_reserved(p->tok.p, p->tok.n)) {
-			rc = perr(p, p->tok.line, p->tok.col,
-			    "`%.*s` is a reserved word", (int)p->tok.n,
-			    p->tok.p);
+		if (reserved_ident(p->tok.p, p->tok.n)) {
+			rc = reserved_err(p, &p->tok);
 			goto out;
 		}
 		if (cf_buf_append(&b, p->tok.p, p->tok.n, NULL) != CF_OK) {
@@ -783,6 +804,10 @@ parse_record(struct parser *p, unsigned int line, unsigned int col)
 	/* Collect (key, value) pairs in a scratch record, then sort. */
 	while (p->tok.t != T_RBRACE) {
 		if (p->tok.t == T_IDENT) {
+			if (reserved_ident(p->tok.p, p->tok.n)) {
+				(void)reserved_err(p, &p->tok);
+				return NULL;
+			}
 			k = p->tok.p;
 			kn = p->tok.n;
 			next(p);
@@ -1018,6 +1043,10 @@ parse_accessors(struct parser *p, const struct cf_pol_expr *e)
 			(void)unexpected(p, "an attribute or method name");
 			return NULL;
 		}
+		if (reserved_ident(t.p, t.n)) {
+			(void)reserved_err(p, &t);
+			return NULL;
+		}
 		next(p);
 		if (p->tok.t != T_LPAREN) {
 			m = node(p, X_ATTR);
@@ -1238,6 +1267,10 @@ parse_relation(struct parser *p)
 					return NULL;
 				next(p);
 			} else if (p->tok.t == T_IDENT) {
+				if (reserved_ident(p->tok.p, p->tok.n)) {
+					(void)reserved_err(p, &p->tok);
+					return NULL;
+				}
 				n->name = cf_pol_arena_strdup(p->ar,
 				    p->tok.p, p->tok.n);
 				n->nlen = p->tok.n;

@@ -149,6 +149,11 @@ test_policy_operators(void **state)
 	REJECTS("isIpv4(ip(\"1.2.3.4\"))");
 	REJECTS("bar(1)");
 	REJECTS("?principal == principal");
+	REJECTS("principal.if == 1");		/* reserved identifiers */
+	REJECTS("{then: 1} == {}");
+	REJECTS("principal has like");
+	REJECTS("principal.__cedar == 1");
+	ERRS("principal.principal == 1");	/* not reserved */
 }
 
 static void
@@ -163,6 +168,8 @@ test_policy_strings_like(void **state)
 	ALLOWS("\"abc\" like \"*\"");
 	ALLOWS("\"a*c\" like \"a\\*c\"");
 	DENIES("\"abc\" like \"a\\*c\"");
+	ALLOWS("\"abc\" like \"a\\u{2a}c\"");	/* only \\* is a literal */
+	ALLOWS("\"abc\" like \"a\\x2ac\"");
 	DENIES("\"abc\" like \"abcd*\"");
 	ALLOWS("\"aXbXc\" like \"*b*c\"");
 	DENIES("\"ab\" like \"a*b*b\"");
