@@ -246,24 +246,21 @@ entity_from_json(struct cf_entities *es, const json_t *j,
     struct cf_pol_entity *ent, struct cf_error *err)
 {
 	const json_t	*parents, *m;
-	const char	*k;
 	size_t		 i;
 	cf_err		 rc;
 
 	if (!json_is_object(j))
 		return cf_error_set(err, CF_E_INPUT, "entity must be an object");
-	json_object_foreach((json_t *)(uintptr_t)j, k, m) {
-		if (strcmp(k, "uid") != 0 && strcmp(k, "attrs") != 0 &&
-		    strcmp(k, "parents") != 0 && strcmp(k, "tags") != 0)
-			return cf_error_set(err, CF_E_INPUT,
-			    "unknown member in entity");
-	}
+	/* As in Cedar: uid, attrs and parents are required, tags optional,
+	 * other members ignored. */
 	m = json_object_get(j, "uid");
 	if (m == NULL)
 		return cf_error_set(err, CF_E_INPUT, "entity without a uid");
 	rc = cf_pol_json_uid(&es->ar, m, "uid", &ent->uid, err);
 	if (rc != CF_OK)
 		return rc;
+	if (json_object_get(j, "attrs") == NULL)
+		return cf_error_set(err, CF_E_INPUT, "entity without attrs");
 	rc = json_record(&es->ar, json_object_get(j, "attrs"), "attrs",
 	    &ent->attrs, err);
 	if (rc != CF_OK)
@@ -273,8 +270,6 @@ entity_from_json(struct cf_entities *es, const json_t *j,
 	if (rc != CF_OK)
 		return rc;
 	parents = json_object_get(j, "parents");
-	if (parents == NULL)
-		return CF_OK;
 	if (!json_is_array(parents))
 		return cf_error_set(err, CF_E_INPUT, "parents must be an array");
 	ent->nparents = json_array_size(parents);

@@ -138,7 +138,8 @@ cf_pol_valid_type(const char *s, size_t n)
 			return false;
 		while (i < n && identc(s[i], false))
 			i++;
-		if (is_reserved(s + st, i - st))
+		if (is_reserved(s + st, i - st) || (i - st == 7 &&
+		    memcmp(s + st, "__cedar", 7) == 0))
 			return false;
 		if (i == n)
 			return true;

@@ -746,11 +746,9 @@ cf_pol_json_uid(struct cf_pol_arena *a, const json_t *j, const char *what,
 	if (!json_is_object(j))
 		return cf_error_set(err, CF_E_INPUT,
 		    "%s: expected an entity reference object", what);
+	/* As in Cedar, members beside these are ignored. */
 	e = json_object_get(j, "__entity");
 	if (e != NULL) {
-		if (json_object_size(j) != 1)
-			return cf_error_set(err, CF_E_INPUT,
-			    "%s: unexpected members beside __entity", what);
 		j = e;
 		if (!json_is_object(j))
 			return cf_error_set(err, CF_E_INPUT,
@@ -758,8 +756,7 @@ cf_pol_json_uid(struct cf_pol_arena *a, const json_t *j, const char *what,
 	}
 	t = json_object_get(j, "type");
 	i = json_object_get(j, "id");
-	if (!json_is_string(t) || !json_is_string(i) ||
-	    json_object_size(j) != 2)
+	if (!json_is_string(t) || !json_is_string(i))
 		return cf_error_set(err, CF_E_INPUT,
 		    "%s: expected {\"type\": string, \"id\": string}", what);
 	if (!cf_pol_valid_type(json_string_value(t), json_string_length(t)))
@@ -791,8 +788,7 @@ json_extn(struct cf_pol_arena *a, const json_t *x, struct cf_pol_val *out,
 	fn = json_object_get(x, "fn");
 	arg = json_object_get(x, "arg");
 	args = json_object_get(x, "args");
-	if (!json_is_string(fn) || json_object_size(x) != 2 ||
-	    (arg == NULL) == (args == NULL))
+	if (!json_is_string(fn) || (arg == NULL && args == NULL))
 		return cf_error_set(err, CF_E_INPUT, "__extn must be "
 		    "{\"fn\": string, \"arg\": value} or {\"fn\": string, "
 		    "\"args\": [values]}");
@@ -801,7 +797,7 @@ json_extn(struct cf_pol_arena *a, const json_t *x, struct cf_pol_val *out,
 	if (id == 0)
 		return cf_error_set(err, CF_E_INPUT,
 		    "unknown extension function \"%s\"", f);
-	if (arg != NULL) {
+	if (arg != NULL) {		/* extra members are ignored */
 		n = 1;
 		rc = cf_pol_json_value(a, arg, &av[0], depth + 1, err);
 		if (rc != CF_OK)
@@ -827,10 +823,7 @@ json_extn(struct cf_pol_arena *a, const json_t *x, struct cf_pol_val *out,
 	if (r != 0)
 		return cf_error_set(err, CF_E_INPUT, "extension function %s: "
 		    "%s", f, msg != NULL ? msg : "failed");
-	if (out->kind != PV_IP && out->kind != PV_DECIMAL &&
-	    out->kind != PV_DATETIME && out->kind != PV_DURATION)
-		return cf_error_set(err, CF_E_INPUT, "__extn must construct "
-		    "an extension value");
+	(void)method;
 	return CF_OK;
 }
 
@@ -887,12 +880,8 @@ cf_pol_json_value(struct cf_pol_arena *a, const json_t *j,
 			out->kind = PV_ENTITY;
 			return cf_pol_json_uid(a, j, "entity", &out->u.e, err);
 		}
-		if ((m = json_object_get(j, "__extn")) != NULL) {
-			if (json_object_size(j) != 1)
-				return cf_error_set(err, CF_E_INPUT,
-				    "unexpected members beside __extn");
+		if ((m = json_object_get(j, "__extn")) != NULL)
 			return json_extn(a, m, out, depth, err);
-		}
 		if (json_object_get(j, "__expr") != NULL)
 			return cf_error_set(err, CF_E_INPUT,
 			    "the __expr escape is not supported");

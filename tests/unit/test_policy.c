@@ -445,6 +445,12 @@ test_policy_json_inputs(void **state)
 	    " {\"uid\":{\"__entity\":{\"type\":\"A\",\"id\":\"y\"}},"
 	    "\"attrs\":{},\"parents\":[{\"type\":\"A\",\"id\":\"x\"}]}]";
 
+	static const char	*noattrs =
+	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"parents\":[]}]";
+	static const char	*extra =
+	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\",\"z\":1},\"attrs\":"
+	    "{\"e\":{\"__entity\":{\"type\":\"A\",\"id\":\"y\"},\"q\":1}},"
+	    "\"parents\":[],\"tags\":{},\"other\":true}]";
 	static const char	*reqjson =
 	    "{\"principal\":{\"type\":\"U\","
 	    "\"id\":\"a\"},\"action\":{\"type\":\"Action\",\"id\":\"r\"},"
@@ -474,6 +480,14 @@ test_policy_json_inputs(void **state)
 	assert_int_equal(cf_entities_parse("[", 1, &es, NULL), CF_E_INPUT);
 	assert_int_equal(cf_entities_parse("[{\"uid\":{\"type\":\"A b\","
 	    "\"id\":\"x\"}}]", 31, &es, NULL), CF_E_INPUT);
+	/* As in Cedar: attrs and parents are required, tags must be an
+	 * object, other members are ignored. */
+	assert_int_equal(cf_entities_parse(noattrs, strlen(noattrs), &es,
+	    NULL), CF_E_INPUT);
+	assert_int_equal(cf_entities_parse(extra, strlen(extra), &es, NULL),
+	    CF_OK);
+	cf_entities_free(es);
+	es = NULL;
 
 	assert_int_equal(cf_policy_json_parse(reqjson, strlen(reqjson), &j,
 	    NULL), CF_OK);
