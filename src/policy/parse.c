@@ -735,6 +735,8 @@ parse_list(struct parser *p, enum tok close, const struct cf_pol_expr *first,
 			if (p->tok.t != T_COMMA)
 				break;
 			next(p);
+			if (p->tok.t == close)	/* trailing comma */
+				break;
 		}
 	}
 	if (expect(p, close, close == T_RPAREN ? "`,` or `)`" :
@@ -1131,6 +1133,11 @@ parse_unary(struct parser *p)
 	struct token			 t0 = p->tok;
 
 	while (p->tok.t == T_NOT || p->tok.t == T_MINUS) {
+		/* As in Cedar: one kind of unary operator, at most four. */
+		if (nops > 0 && p->tok.t != ops[0]) {
+			(void)unexpected(p, "an expression");
+			return NULL;
+		}
 		if (nops == 4) {
 			(void)perr(p, t0.line, t0.col, "too many occurrences "
 			    "of `%s`", p->tok.t == T_NOT ? "!" : "-");
@@ -1571,6 +1578,8 @@ parse_scope(struct parser *p, struct cf_pol_policy *pol)
 		if (sc->slot)
 			pol->is_template = true;
 	}
+	if (p->tok.t == T_COMMA)	/* Cedar allows a trailing comma */
+		next(p);
 	return p->rc;
 }
 

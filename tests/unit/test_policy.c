@@ -134,6 +134,10 @@ test_policy_operators(void **state)
 	REJECTS("1 < 2 < 3");
 	REJECTS("!!!!!true");
 	ALLOWS("!!!!true");
+	REJECTS("!-1 == 1");			/* no mixing ! and - */
+	ALLOWS("- -1 == 1");
+	ALLOWS("[1, 2,].contains(1,)");		/* trailing commas */
+	REJECTS("[,] == []");
 	ERRS("1");			/* a condition must be a bool */
 	ALLOWS("[1, 2] == [2, 1, 1]");
 	ALLOWS("{a: 1, b: [true]} == {b: [true], a: 1}");
