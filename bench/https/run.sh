@@ -253,7 +253,7 @@ code=$($CURL -o /dev/null -w '%{http_code}' -H "$AUTH" -T "$T/src/small.bin" \
     "$CURL_C/v1/ns/bench/objects/small.bin")
 [ "$code" = 201 ] || die "setup PUT small.bin: HTTP $code"
 # The small GETs use a reader token: the ordinary, least-privilege path.
-api POST /v1/principals '{"name":"bench-reader","kind":"service"}' >/dev/null
+api POST /v1/principals '{"name":"bench-reader","kind":"user"}' >/dev/null
 api POST /v1/bindings \
     '{"principal":"bench-reader","role":"reader","ns":"bench"}' >/dev/null
 READER=$(api POST /v1/tokens '{"principal":"bench-reader"}' |

@@ -35,7 +35,7 @@ struct cf_core {
 	size_t			 ngmap;
 	char			 data_dir[4096];
 	struct cf_keyring	*kr;
-	pthread_mutex_t		 kr_lock;	/* keyring is not thread-safe */
+	pthread_mutex_t		 kr_lock;	/* serializes MFA secret (un)wrapping */
 	struct cf_meta		*meta;
 	struct cf_blobstore	*blobs;
 	struct cf_audit		*audit;

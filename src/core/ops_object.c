@@ -211,10 +211,9 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = cf_key_new_random(&p->dek, err);
 	if (rc != CF_OK)
 		goto out;
-	(void)pthread_mutex_lock(&c->kr_lock);
+	/* The keyring is thread-safe (a read-write lock inside). */
 	rc = cf_keyring_wrap(c->kr, p->dek, p->v.version_id, CF_VERSION_ID_LEN,
 	    p->v.kek_id, p->v.wrapped_dek, err);
-	(void)pthread_mutex_unlock(&c->kr_lock);
 	if (rc != CF_OK)
 		goto out;
 	rc = cf_sha256_new(&p->sha, err);
@@ -358,10 +357,8 @@ cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	if (head)
 		goto out;
-	(void)pthread_mutex_lock(&c->kr_lock);
 	rc = cf_keyring_unwrap(c->kr, g->v.kek_id, g->v.version_id,
 	    strlen(g->v.version_id), g->v.wrapped_dek, &dek, err);
-	(void)pthread_mutex_unlock(&c->kr_lock);
 	if (rc != CF_OK)
 		goto out;
 	rc = cf_blob_open(c->blobs, g->v.blob_id, &g->br, err);

@@ -37,7 +37,8 @@
 #include "store/meta.h"
 #include "store/store_int.h"
 
-#define POOL_MAX	16		/* connections kept (more only if nested) */
+#define POOL_MAX	64		/* connections kept (more only if nested); one per
+				 * connection thread of a busy server */
 #define BUSY_MS		10000		/* wait this long for the write lock */
 #define TOUCH_US	60000000	/* last_used_us granularity: 1 min */
 #define KEY_MAX		(CF_OBJKEY_MAX - 1)	/* 1024 bytes */

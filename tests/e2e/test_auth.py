@@ -161,7 +161,11 @@ def test_writer(server, world):
     assert_403(server.req("DELETE", "/v1/ns/auth-one", token=t))
     assert_403(server.post("/v1/principals", {"name": "x1", "kind": "user"},
                            token=t))
-    assert_403(server.post("/v1/tokens", {"principal": "wrt"}, token=t))
+    # A user may mint tokens for itself (docs/api.md, scoped tokens), never
+    # for someone else.
+    assert server.post("/v1/tokens", {"principal": "wrt", "expires_in": 60},
+                       token=t).status_code == 201
+    assert_403(server.post("/v1/tokens", {"principal": "admin"}, token=t))
     assert_403(server.get("/v1/audit", token=t))
 
 
@@ -265,10 +269,15 @@ def test_binding_validation(server, world):
 
 
 def test_principal_validation(server):
+    # A service account needs an owner (docs/api.md).
     r = server.post("/v1/principals", {"name": "dup-p", "kind": "service"})
+    assert r.status_code == 400
+    r = server.post("/v1/principals", {"name": "dup-p", "kind": "service",
+                                       "owner": "admin"})
     assert r.status_code == 201
     assert r.json()["kind"] == "service" and r.json()["disabled"] is False
-    r = server.post("/v1/principals", {"name": "dup-p", "kind": "service"})
+    r = server.post("/v1/principals", {"name": "dup-p", "kind": "service",
+                                       "owner": "admin"})
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "already_exists"
     r = server.post("/v1/principals", {"name": "bad name!", "kind": "user"})

@@ -330,7 +330,7 @@ def test_principal_token_grant_revoke(server, cli, ns, uniq, tmp_path):
     assert name in ok(cli("principal", "ls")).stdout
     svc = uniq("clisvc")
     j = json.loads(ok(cli("principal", "create", svc, "--service",
-                          "--json")).stdout)
+                          "--owner", "admin", "--json")).stdout)
     assert j["kind"] == "service"
 
     p = cli("token", "create", name, "--expires", "1h",
