@@ -473,6 +473,17 @@ parse_body(struct conn *c, json_t **out, struct cf_error *err)
 	return rc;
 }
 
+/* A JSON body that does not parse or lacks a member: the request is
+ * refused (and audited) as action without reaching the core. */
+static enum MHD_Result
+respond_bad_body(struct MHD_Connection *mc, struct conn *c,
+    const char *action, cf_err rc, const struct cf_error *err)
+{
+	cf_core_reject(c->h->core, &c->req, action, "invalid request");
+	return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
+	    rc == CF_E_LIMIT ? "too_large" : "invalid_json", err->msg);
+}
+
 static bool
 is(const char *method, const char *m)
 {
@@ -761,10 +772,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			rc = cf_json_get_str(body, "env", false, &s2, &err);
 		if (rc != CF_OK) {
 			json_decref(body);
-			cf_core_reject(core, r, "ns:create", "invalid request");
-			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
-			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
-			    err.msg);
+			return respond_bad_body(mc, c, "ns:create", rc, &err);
 		}
 		rc = cf_core_ns_create(core, r, s1, s2, &out, &err);
 		json_decref(body);
@@ -852,11 +860,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			rc = cf_json_get_str(body, "owner", false, &s3, &err);
 		if (rc != CF_OK) {
 			json_decref(body);
-			cf_core_reject(core, r, "principal:create",
-			    "invalid request");
-			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
-			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
-			    err.msg);
+			return respond_bad_body(mc, c, "principal:create", rc, &err);
 		}
 		rc = cf_core_principal_create_owned(core, r, s1, s2, s3, &out,
 		    &err);
@@ -904,11 +908,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    "(omit it for a token that does not expire)");
 		if (rc != CF_OK) {
 			json_decref(body);
-			cf_core_reject(core, r, "token:create",
-			    "invalid request");
-			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
-			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
-			    err.msg);
+			return respond_bad_body(mc, c, "token:create", rc, &err);
 		}
 		scope = json_object_get(body, "scope") != NULL ?
 		    json_dumps(json_object_get(body, "scope"), JSON_COMPACT) :
@@ -967,11 +967,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			rc = cf_json_get_str(body, "ns", false, &s3, &err);
 		if (rc != CF_OK) {
 			json_decref(body);
-			cf_core_reject(core, r, "binding:create",
-			    "invalid request");
-			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
-			    rc == CF_E_LIMIT ? "too_large" : "invalid_json",
-			    err.msg);
+			return respond_bad_body(mc, c, "binding:create", rc, &err);
 		}
 		rc = cf_core_binding_create(core, r, s1, s2, s3, &out, &err);
 		json_decref(body);
@@ -1340,40 +1336,40 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		flags |= MHD_USE_IPv6;
 	if (!cfg->insecure_http)
 		flags |= MHD_USE_TLS;
-	if (cfg->insecure_http)
+	/* One option list for both listeners; the pool size only with a
+	 * pool, the TLS material only with TLS. */
+	{
+		struct MHD_OptionItem	opts[24];
+		size_t			n = 0;
+
+#define OPT(o, v, p) do {						\
+	opts[n].option = (o);						\
+	opts[n].value = (intptr_t)(v);					\
+	opts[n].ptr_value = (void *)(uintptr_t)(p);			\
+	n++;								\
+} while (0)
+		OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
+		if (cfg->threads > 0)
+			OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
+		OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+		OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+		    NULL);
+		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEM, NULL);
+		OPT(MHD_OPTION_NOTIFY_COMPLETED, completed, h);
+		OPT(MHD_OPTION_URI_LOG_CALLBACK, uri_log, h);
+		OPT(MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, h);
+		OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h);
+		if (!cfg->insecure_http) {
+			OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cert_pem);
+			OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, key_pem);
+			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:"
+			    "+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE");
+		}
+		OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
 		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_THREAD_POOL_SIZE,
-		    (unsigned int)(cfg->threads == 0 ? 1 : cfg->threads),
-		    MHD_OPTION_CONNECTION_LIMIT,
-		    (unsigned int)cfg->max_connections,
-		    MHD_OPTION_CONNECTION_TIMEOUT,
-		    (unsigned int)cfg->connection_timeout,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-		    MHD_OPTION_URI_LOG_CALLBACK, uri_log, h,
-		    MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, h,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-		    MHD_OPTION_END);
-	else
-		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_THREAD_POOL_SIZE,
-		    (unsigned int)(cfg->threads == 0 ? 1 : cfg->threads),
-		    MHD_OPTION_CONNECTION_LIMIT,
-		    (unsigned int)cfg->max_connections,
-		    MHD_OPTION_CONNECTION_TIMEOUT,
-		    (unsigned int)cfg->connection_timeout,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEM,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-		    MHD_OPTION_URI_LOG_CALLBACK, uri_log, h,
-		    MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, h,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-		    MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-		    MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-		    MHD_OPTION_HTTPS_PRIORITIES,
-		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE",
-		    MHD_OPTION_END);
+		    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	}
 	if (h->d == NULL) {
 		cf_free(h);
 		return cf_error_sys(err, CF_E_IO, "cannot listen on %s",
