@@ -85,9 +85,11 @@ cf_err	cf_policy_set_link(struct cf_policy_set *ps, const char *template_id,
 
 /* Build an entity store from Cedar's JSON entity format (an array of
  * {"uid": {...}, "attrs": {...}, "parents": [...], "tags": {...}}), without
- * a schema.  Duplicate entities are CF_E_INPUT; parents that name no
- * entity are kept (they still count for `in`).  The hierarchy is closed
- * transitively here, so `in` is a lookup at evaluation time. */
+ * a schema, accepting exactly what Cedar accepts: duplicate entities, a
+ * cyclic hierarchy and actions with non-action parents are CF_E_INPUT;
+ * parents that name no entity are kept (they still count for `in`).  The
+ * hierarchy is closed transitively here, so `in` is a lookup at evaluation
+ * time. */
 cf_err	cf_entities_parse(const char *json, size_t len,
 	    struct cf_entities **out, struct cf_error *err);
 /* As cf_entities_parse, from an already parsed JSON array (borrowed). */
