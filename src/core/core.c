@@ -189,6 +189,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->oidc_username_claim = "preferred_username";
 	cfg->oidc_groups_claim = "groups";
 	cfg->oidc_skew = 60;
+	cfg->oidc_jwks_min_refresh = 60;
 }
 
 cf_err

@@ -52,6 +52,8 @@ struct cf_core_config {
 	const char	*oidc_group_roles;	/* "g=role[@ns],..." */
 	bool		 oidc_provision;	/* create unknown users */
 	int64_t		 oidc_skew;		/* seconds; 60 */
+	int64_t		 oidc_jwks_min_refresh;	/* seconds between fetches
+						 * for unknown kids; 60 */
 };
 
 /* Fill every field with its default (data_dir NULL). */

@@ -137,6 +137,8 @@ core_identity_open(struct cf_core *c, struct cf_error *err)
 	/* A JWKS served over plain HTTP is accepted only from loopback (a
 	 * local sidecar or a test IdP); anything else needs https://. */
 	o.allow_http_loopback = true;
+	if (c->cfg.oidc_jwks_min_refresh > 0)
+		o.min_refresh = c->cfg.oidc_jwks_min_refresh;
 	if (set(c->cfg.oidc_jwks_json))
 		rc = cf_jwks_new_json(c->cfg.oidc_jwks_json,
 		    strlen(c->cfg.oidc_jwks_json), &c->jwks, err);
@@ -469,6 +471,16 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 		m.enabled = false;
 	} else if (rc != CF_OK)
 		return rc;
+	if (!m.enabled && (code != NULL || recovery != NULL)) {
+		/* Only after the password verified, so this says nothing
+		 * about a user to someone without the password.  Refused
+		 * rather than ignored: a caller who believes the account has
+		 * MFA must learn that it has none. */
+		cf_wipe(&m, sizeof(m));
+		cf_strlcpy(r->reasons, "code given, no MFA", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_INPUT, "this user has no MFA: "
+		    "log in without a code");
+	}
 	if (m.enabled) {
 		cf_wipe(&m, sizeof(m));
 		if (code == NULL && recovery == NULL) {
@@ -732,6 +744,7 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 	struct cf_principal_rec	p;
 	struct fail_keys	k;
 	char			res[CF_RESOURCE_MAX], hash[CF_PWHASH_STR_MAX];
+	size_t			nrev = 0;
 	bool			self;
 	cf_err			rc;
 
@@ -776,11 +789,18 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc == CF_OK)
 		rc = cf_meta_password_set(c->meta, p.id, hash, err);
 	cf_wipe(hash, sizeof(hash));
+	/* SEC: a new password ends the sessions opened with the old one
+	 * (all of them after an admin reset; the others when one changes
+	 * one's own).  API tokens are not sessions and stay. */
+	if (rc == CF_OK)
+		rc = cf_meta_token_revoke_sessions(c->meta, p.id,
+		    self && is_session(r) ? r->token_id : NULL, cf_now_us(),
+		    &nrev, err);
 	if (rc != CF_OK)
 		return rc;
 	p.has_password = true;
-	log_info("event=password_changed principal=%s by=%s", name,
-	    r->principal.name);
+	log_info("event=password_changed principal=%s by=%s "
+	    "sessions_revoked=%zu", name, r->principal.name, nrev);
 	*out = user_json(c, &p);
 	return *out == NULL ? nomem(err) : CF_OK;
 }
@@ -802,6 +822,13 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc == CF_OK)
 		rc = cf_meta_principal_set_disabled(c->meta, p.id, disable,
 		    err);
+	/* SEC: a disabled user's credentials are refused at once anyway
+	 * (cf_core_authenticate); revoking the sessions as well means that
+	 * enabling the user again does not bring them back.  API tokens
+	 * work again after enable. */
+	if (rc == CF_OK && disable)
+		rc = cf_meta_token_revoke_sessions(c->meta, p.id, NULL,
+		    cf_now_us(), NULL, err);
 	if (rc != CF_OK)
 		return rc;
 	p.disabled = disable;
@@ -847,6 +874,20 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 		r->errcode = "invalid_name";
 		return cf_error_set(err, CF_E_INPUT,
 		    "invalid role (reader, writer, owner or admin)");
+	}
+	/* SEC: flagging admin makes every admin request need MFA; made
+	 * without MFA, it could leave no admin able to get in (the
+	 * bootstrap admin has only an API token).  Whoever sets it must
+	 * show that MFA works for them now. */
+	if (required && strcmp(role, "admin") == 0 && !r->mfa) {
+		r->allowed = false;
+		r->errcode = "bad_request";
+		cf_strlcpy(r->reasons, "admin flag needs mfa",
+		    sizeof(r->reasons));
+		return cf_error_set(err, CF_E_INPUT, "flagging the admin role "
+		    "as MFA-required needs a request made with MFA (a session "
+		    "after a code, or an OIDC token with amr mfa), so that an "
+		    "admin can still get in afterwards");
 	}
 	rc = cf_meta_role_mfa_set(c->meta, role, required, err);
 	if (rc != CF_OK)

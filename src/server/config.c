@@ -79,6 +79,8 @@ static const struct opt opts[] = {
 	    "create unknown OIDC users on first use"),
 	U64("oidc_skew", oidc_skew, 0, 600, "60",
 	    "seconds of clock skew allowed for exp, nbf, iat"),
+	U64("oidc_jwks_min_refresh", oidc_jwks_min_refresh, 1, 86400, "60",
+	    "least seconds between JWKS fetches for unknown kids"),
 };
 
 static const struct opt *

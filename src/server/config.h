@@ -44,6 +44,7 @@ struct cf_config {
 	char		oidc_group_roles[4096];
 	bool		oidc_provision;
 	uint64_t	oidc_skew;		/* seconds */
+	uint64_t	oidc_jwks_min_refresh;	/* seconds */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

@@ -222,6 +222,13 @@ cf_err	cf_meta_password_get(struct cf_meta *m, int64_t id,
 cf_err	cf_meta_token_set_mfa(struct cf_meta *m, const char *id,
 	    int64_t mfa_at_us, struct cf_error *err);
 
+/* Revoke every unrevoked session (kind "session", not API tokens) of
+ * principal_id at now_us, except the one with id except_id (NULL: none).
+ * *n (nullable) gets the number revoked. */
+cf_err	cf_meta_token_revoke_sessions(struct cf_meta *m, int64_t principal_id,
+	    const char *except_id, int64_t now_us, size_t *n,
+	    struct cf_error *err);
+
 /* TOTP enrollment: the secret is stored only wrapped by the keyring. */
 struct cf_mfa_rec {
 	int64_t	principal_id;

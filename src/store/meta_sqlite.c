@@ -166,7 +166,7 @@ enum {
 	ST_V_LIST, ST_OBJ_LIST,
 	ST_P_INSERT, ST_P_GET, ST_P_GET_ID, ST_P_LIST, ST_P_COUNT,
 	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_USED, ST_T_TOUCH, ST_T_REVOKE,
-	ST_T_LIST_ALL, ST_T_LIST_P,
+	ST_T_LIST_ALL, ST_T_LIST_P, ST_T_REVOKE_SESS,
 	ST_B_ADD, ST_B_REMOVE, ST_B_LIST,
 	ST_P_SET_DISABLED, ST_P_SET_MFAREQ, ST_P_SET_PW, ST_P_GET_PW,
 	ST_T_SET_MFA,
@@ -234,6 +234,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_T_REVOKE] = "UPDATE tokens SET revoked_us = ?2"
 	    " WHERE id = ?1 AND revoked_us = 0",
 	[ST_T_LIST_ALL] = "SELECT " TCOLS " FROM tokens ORDER BY id",
+	[ST_T_REVOKE_SESS] = "UPDATE tokens SET revoked_us = ?2"
+	    " WHERE principal_id = ?1 AND kind = 'session' AND revoked_us = 0"
+	    " AND id <> ?3",
 	[ST_T_LIST_P] = "SELECT " TCOLS " FROM tokens"
 	    " WHERE principal_id = ?1 ORDER BY id",
 	[ST_B_ADD] = "INSERT INTO bindings(principal_id, role, ns)"
@@ -2638,6 +2641,29 @@ cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
 		rc = tx_commit(c, err);
 	if (rc != CF_OK)
 		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_token_revoke_sessions(struct cf_meta *m, int64_t principal_id,
+    const char *except_id, int64_t now_us, size_t *n, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 changed = 0;
+	cf_err		 rc;
+
+	if (now_us == 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: revocation time 0 means not revoked");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	/* One UPDATE: every session of the principal is revoked at once. */
+	rc = exec_on(c, ST_T_REVOKE_SESS, &changed, err, "iit", principal_id,
+	    now_us, except_id != NULL ? except_id : "");
+	if (rc == CF_OK && n != NULL)
+		*n = (size_t)changed;
 	pool_put(m, c);
 	return rc;
 }

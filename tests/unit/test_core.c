@@ -1,6 +1,8 @@
 /* cf-link: cf_core cf_policy cf_audit cf_store cf_crypto cf_base
  * tests/unit/test_core.c: the reference monitor and the domain operations
- * on a real data directory (SQLite, blob files, audit log). */
+ * on a real data directory (SQLite, blob files, audit log), and identity
+ * (issue 4): logins, brute-force protection, MFA, sessions, scoped tokens,
+ * service accounts and OIDC bearer tokens (keys made with rhonabwy). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,14 +13,17 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <rhonabwy.h>
 
 #include "audit/audit.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/timeutil.h"
 #include "core/core.h"
 #include "core/core_int.h"
 #include "core/datadir.h"
 #include "crypto/crypto.h"
+#include "crypto/totp.h"
 
 struct fixture {
 	char		 dir[256];
@@ -332,6 +337,1161 @@ test_core_audit_records_every_decision(void **state)
 	cf_key_free(master);
 }
 
+/* ---- identity (issue 4) ---- */
+
+#define PW_ALICE	"violet-otter-harbour-42"
+#define PW_BOB		"amber-falcon-lantern-17"
+#define PW_ROOT		"quiet-glacier-compass-88"
+#define PW_NEW		"copper-meadow-thistle-63"
+
+/* Configuration tweaks for the next fixture opened by setup_id. */
+static int64_t	 id_free_failures = 100, id_lock_failures = 1000;
+static const char *id_jwks;		/* OIDC: a fixed JWKS; NULL: off */
+static bool	 id_provision;
+
+static int
+setup_id(void **state)
+{
+	struct fixture		*f;
+	struct cf_core_config	 cfg;
+	char			 boot[4096];
+	FILE			*fp;
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/cf-test-core-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	cf_core_config_defaults(&cfg);
+	cfg.data_dir = f->dir;
+	cfg.max_object_size = 1 << 20;
+	cfg.auth_free_failures = id_free_failures;
+	cfg.auth_lock_failures = id_lock_failures;
+	if (id_jwks != NULL) {
+		cfg.oidc_issuer = "https://idp.example.test/realms/ml";
+		cfg.oidc_audience = "coffer";
+		cfg.oidc_jwks_json = id_jwks;
+		cfg.oidc_group_roles = "ml-admins=admin,ml-readers=reader@oidc-ns";
+		cfg.oidc_provision = id_provision;
+	}
+	assert_int_equal(cf_core_open(&cfg, &f->core, boot, NULL), CF_OK);
+	fp = fopen(boot, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(f->admin_token, sizeof(f->admin_token), fp));
+	fclose(fp);
+	f->admin_token[strcspn(f->admin_token, "\n")] = '\0';
+	*state = f;
+	return 0;
+}
+
+static int
+setup_lock(void **state)
+{
+	id_free_failures = 2;
+	id_lock_failures = 5;
+	return setup_id(state);
+}
+
+static int
+teardown_id(void **state)
+{
+	id_free_failures = 100;
+	id_lock_failures = 1000;
+	id_provision = false;
+	return teardown(state);
+}
+
+/* Admin: create user name (password pw, NULL for none), with role on ns
+ * when role is not NULL. */
+static void
+id_user(struct fixture *f, const char *name, const char *pw,
+    const char *role, const char *ns)
+{
+	struct cf_req	 r;
+	json_t		*out = NULL;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_create(f->core, &r, name, pw,
+	    pw != NULL ? strlen(pw) : 0, &out, NULL), CF_OK);
+	json_decref(out);
+	if (role != NULL) {
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_binding_create(f->core, &r, name, role,
+		    ns, &out, NULL), CF_OK);
+		json_decref(out);
+	}
+}
+
+static void
+id_ns(struct fixture *f, const char *ns)
+{
+	struct cf_req	 r;
+	json_t		*out = NULL;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, ns, NULL, &out, NULL),
+	    CF_OK);
+	json_decref(out);
+}
+
+/* Log in from source src; on success tok (if not NULL) gets the session.
+ * r (if not NULL) keeps the request. */
+static cf_err
+id_login_from(struct fixture *f, const char *src, const char *user,
+    const char *pw, const char *code, const char *recovery, char *tok,
+    size_t toksz, struct cf_req *rout, struct cf_error *e)
+{
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_req_init(&r, src);
+	assert_int_equal(cf_core_authenticate(f->core, &r, NULL, NULL), CF_OK);
+	if (e != NULL)
+		cf_error_clear(e);
+	rc = cf_core_login(f->core, &r, user, pw, pw != NULL ? strlen(pw) : 0,
+	    code, recovery, &out, e);
+	if (rc == CF_OK) {
+		assert_true(r.allowed);
+		assert_true(cf_str_has_prefix(json_string_value(
+		    json_object_get(out, "token")), "cfs_"));
+		if (tok != NULL)
+			cf_strlcpy(tok, json_string_value(json_object_get(out,
+			    "token")), toksz);
+		assert_int_equal(json_is_true(json_object_get(out, "mfa")),
+		    r.mfa);
+		json_decref(out);
+	} else
+		assert_false(r.allowed);
+	if (rout != NULL)
+		*rout = r;
+	return rc;
+}
+
+static cf_err
+id_login(struct fixture *f, const char *user, const char *pw,
+    const char *code, const char *recovery, char *tok, size_t toksz,
+    struct cf_req *rout)
+{
+	return id_login_from(f, "127.0.0.1", user, pw, code, recovery, tok,
+	    toksz, rout, NULL);
+}
+
+/* The TOTP step now, waiting until the step has at least 12 s left so
+ * that steps s-1, s and s+1 all stay within the window of 1 for the rest
+ * of the test. */
+static int64_t
+safe_step(void)
+{
+	int64_t	now;
+
+	for (;;) {
+		now = cf_now_us() / 1000000;
+		if (now % 30 >= 1 && now % 30 <= 18)
+			return cf_totp_step(now);
+		(void)sleep(1);
+	}
+}
+
+static void
+totp_code(const char *b32, int64_t step, char code[CF_TOTP_DIGITS + 1])
+{
+	uint8_t	sec[64];
+	size_t	n = 0;
+
+	assert_int_equal(cf_totp_b32_decode(b32, strlen(b32), sec, sizeof(sec),
+	    &n, NULL), CF_OK);
+	assert_int_equal(n, CF_TOTP_SECRET_LEN);
+	assert_int_equal(cf_totp_generate(sec, n, step, code, NULL), CF_OK);
+}
+
+/* Enroll the holder of session tok and confirm with the code of step;
+ * b32 gets the secret, rec (if not NULL) the first two recovery codes. */
+static void
+id_enroll(struct fixture *f, const char *tok, int64_t step, char *b32,
+    size_t b32sz, char rec[2][CF_RECOVERY_CODE_LEN + 1])
+{
+	struct cf_req	 r;
+	json_t		*out = NULL, *codes;
+	char		 code[CF_TOTP_DIGITS + 1];
+
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_enroll(f->core, &r, &out, NULL), CF_OK);
+	cf_strlcpy(b32, json_string_value(json_object_get(out, "secret")),
+	    b32sz);
+	assert_true(cf_str_has_prefix(json_string_value(json_object_get(out,
+	    "uri")), "otpauth://totp/Coffer:"));
+	codes = json_object_get(out, "recovery_codes");
+	assert_int_equal(json_array_size(codes), CF_RECOVERY_CODES_DEFAULT);
+	if (rec != NULL) {
+		cf_strlcpy(rec[0], json_string_value(json_array_get(codes, 0)),
+		    CF_RECOVERY_CODE_LEN + 1);
+		cf_strlcpy(rec[1], json_string_value(json_array_get(codes, 1)),
+		    CF_RECOVERY_CODE_LEN + 1);
+	}
+	json_decref(out);
+	totp_code(b32, step, code);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_confirm(f->core, &r, code, &out, NULL),
+	    CF_OK);
+	assert_true(json_is_true(json_object_get(out, "mfa_enabled")));
+	json_decref(out);
+}
+
+static void
+test_core_login_success_and_uniform_failures(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	struct cf_error	 e1, e2, e3, e4;
+	json_t		*out = NULL;
+	char		 tok[CF_TOKEN_STR_MAX];
+
+	id_user(f, "alice", PW_ALICE, NULL, NULL);
+	id_user(f, "nopw", NULL, NULL, NULL);
+	id_user(f, "dora", PW_BOB, NULL, NULL);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, tok,
+	    sizeof(tok), &r), CF_OK);
+	assert_string_equal(r.authn, "password");
+	assert_false(r.mfa);
+	as(f, &r, tok);
+	assert_true(r.authenticated);
+	assert_string_equal(r.authn, "session");
+	assert_true(r.interactive);
+	assert_string_equal(r.principal.name, "alice");
+
+	/* Wrong password, unknown user, no password, disabled user: the same
+	 * code and the same message. */
+	assert_int_equal(id_login_from(f, "127.0.0.1", "alice", "wrong-"
+	    "password-123", NULL, NULL, NULL, 0, &r, &e1), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	assert_int_equal(id_login_from(f, "127.0.0.1", "nobody", PW_ALICE,
+	    NULL, NULL, NULL, 0, &r, &e2), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	assert_int_equal(id_login_from(f, "127.0.0.1", "nopw", PW_ALICE, NULL,
+	    NULL, NULL, 0, &r, &e3), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_disable(f->core, &r, "dora", true, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	assert_int_equal(id_login_from(f, "127.0.0.1", "dora", PW_BOB, NULL,
+	    NULL, NULL, 0, &r, &e4), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	assert_string_equal(e1.msg, e2.msg);
+	assert_string_equal(e1.msg, e3.msg);
+	assert_string_equal(e1.msg, e4.msg);
+	/* Not a possible name at all: the same answer. */
+	assert_int_equal(id_login(f, "Not A Name", PW_ALICE, NULL, NULL, NULL,
+	    0, &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	/* Enabled again, dora logs in. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_disable(f->core, &r, "dora", false, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	assert_int_equal(id_login(f, "dora", PW_BOB, NULL, NULL, NULL, 0, &r),
+	    CF_OK);
+	/* A service account cannot log in with a password. */
+	assert_int_equal(id_login(f, "admin", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_E_AUTH);
+}
+
+/* The brute-force counter of key, for checks. */
+static struct cf_authfail_rec
+af(struct fixture *f, const char *key)
+{
+	struct cf_authfail_rec	rec;
+
+	assert_int_equal(cf_meta_authfail_get(f->core->meta, key, &rec, NULL),
+	    CF_OK);
+	return rec;
+}
+
+/* Rewrite the counter of key: count failures, the last at last_us. */
+static void
+af_set(struct fixture *f, const char *key, int64_t count, int64_t last_us)
+{
+	struct cf_authfail_rec	rec;
+	int64_t			i;
+
+	assert_int_equal(cf_meta_authfail_clear(f->core->meta, key, NULL),
+	    CF_OK);
+	for (i = 0; i < count; i++)
+		assert_int_equal(cf_meta_authfail_add(f->core->meta, key,
+		    last_us, 0, 0, &rec, NULL), CF_OK);
+}
+
+static void
+test_core_login_lockout(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	int64_t		 now;
+	int		 i;
+
+	/* setup_lock: 2 free failures, lock at 5, 900 s. */
+	id_user(f, "alice", PW_ALICE, NULL, NULL);
+	/* An unknown name: two free failures, then a delay of 1 s. */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(id_login(f, "ghost", "x-wrong-password-1",
+		    NULL, NULL, NULL, 0, &r), CF_E_AUTH);
+		assert_string_equal(r.errcode, "invalid_credentials");
+	}
+	assert_int_equal(af(f, "user:ghost").count, 2);
+	assert_int_equal(id_login(f, "ghost", "x-wrong-password-1", NULL, NULL,
+	    NULL, 0, &r), CF_E_LIMIT);
+	assert_string_equal(r.errcode, "too_many_attempts");
+	assert_int_equal(r.retry_after, 1);
+	/* The refused attempt is not counted. */
+	assert_int_equal(af(f, "user:ghost").count, 2);
+	/* The delay grows: 2 s after 3 failures, 4 s after 4. */
+	now = cf_now_us();
+	af_set(f, "user:ghost", 3, now - 1500000);
+	assert_int_equal(id_login(f, "ghost", "x", NULL, NULL, NULL, 0, &r),
+	    CF_E_LIMIT);
+	assert_string_equal(r.errcode, "too_many_attempts");
+	assert_int_equal(r.retry_after, 1);
+	af_set(f, "user:ghost", 4, now - 3000000);
+	assert_int_equal(id_login(f, "ghost", "x", NULL, NULL, NULL, 0, &r),
+	    CF_E_LIMIT);
+	assert_true(r.retry_after >= 1 && r.retry_after <= 2);
+	/* Waited long enough: the attempt runs, and the 5th failure locks. */
+	af_set(f, "user:ghost", 4, now - 5000000);
+	assert_int_equal(id_login(f, "ghost", "x", NULL, NULL, NULL, 0, &r),
+	    CF_E_AUTH);
+	assert_non_null(strstr(r.reasons, "locked user"));
+	assert_true(af(f, "user:ghost").locked_until_us > now);
+	assert_int_equal(id_login(f, "ghost", "x", NULL, NULL, NULL, 0, &r),
+	    CF_E_LIMIT);
+	assert_string_equal(r.errcode, "locked");
+	assert_true(r.retry_after > 890 && r.retry_after <= 900);
+
+	/* An existing user: delayed and then locked even with the right
+	 * password. */
+	af_set(f, "user:alice", 2, cf_now_us());
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_E_LIMIT);
+	assert_string_equal(r.errcode, "too_many_attempts");
+	af_set(f, "user:alice", 4, cf_now_us() - 10000000);
+	assert_int_equal(id_login(f, "alice", "x-wrong-password-1", NULL, NULL,
+	    NULL, 0, &r), CF_E_AUTH);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_E_LIMIT);
+	assert_string_equal(r.errcode, "locked");
+	/* An expired lock is a fresh start; a success resets the counters
+	 * of the user and of the address. */
+	af_set(f, "user:alice", 0, 0);
+	af_set(f, "addr:127.0.0.1", 3, cf_now_us());
+	assert_int_equal(id_login(f, "alice", "x-wrong-password-1", NULL, NULL,
+	    NULL, 0, &r), CF_E_AUTH);
+	assert_int_equal(af(f, "user:alice").count, 1);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_OK);
+	assert_int_equal(af(f, "user:alice").count, 0);
+	assert_int_equal(af(f, "addr:127.0.0.1").count, 0);
+}
+
+static void
+test_core_login_address_counter(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	struct cf_error	 e;
+	char		 name[32];
+	int		 i;
+
+	/* setup_lock: an address is locked after 5 x 5 = 25 failures and
+	 * gets no delays before that. */
+	id_user(f, "alice", PW_ALICE, NULL, NULL);
+	for (i = 0; i < 4; i++) {
+		(void)snprintf(name, sizeof(name), "spray%d", i);
+		assert_int_equal(id_login_from(f, "10.0.0.9", name, "x", NULL,
+		    NULL, NULL, 0, &r, &e), CF_E_AUTH);
+	}
+	assert_int_equal(af(f, "addr:10.0.0.9").count, 4);
+	assert_int_equal(af(f, "addr:127.0.0.1").count, 0);
+	af_set(f, "addr:10.0.0.9", 24, cf_now_us());
+	assert_int_equal(id_login_from(f, "10.0.0.9", "spray9", "x", NULL,
+	    NULL, NULL, 0, &r, &e), CF_E_AUTH);
+	assert_non_null(strstr(r.reasons, "locked address"));
+	/* The right password of another user, from the locked address. */
+	assert_int_equal(id_login_from(f, "10.0.0.9", "alice", PW_ALICE, NULL,
+	    NULL, NULL, 0, &r, &e), CF_E_LIMIT);
+	assert_string_equal(r.errcode, "locked");
+	assert_string_equal(r.reasons, "locked address");
+	/* From elsewhere alice is fine. */
+	assert_int_equal(id_login_from(f, "10.0.0.10", "alice", PW_ALICE, NULL,
+	    NULL, NULL, 0, &r, &e), CF_OK);
+}
+
+static void
+test_core_mfa_enroll_confirm_codes(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		 tok[CF_TOKEN_STR_MAX], tok2[CF_TOKEN_STR_MAX];
+	char		 b32[CF_TOTP_B32_MAX], code[CF_TOTP_DIGITS + 1];
+	char		 bad[CF_TOTP_DIGITS + 1];
+	char		 rec[2][CF_RECOVERY_CODE_LEN + 1];
+	int64_t		 s;
+
+	id_user(f, "alice", PW_ALICE, NULL, NULL);
+	id_user(f, "bob", PW_BOB, NULL, NULL);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, tok,
+	    sizeof(tok), &r), CF_OK);
+	s = safe_step();
+	/* Pending enrollment: login needs no code yet; a wrong code does
+	 * not confirm. */
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_enroll(f->core, &r, &out, NULL), CF_OK);
+	cf_strlcpy(b32, json_string_value(json_object_get(out, "secret")),
+	    sizeof(b32));
+	json_decref(out);
+	totp_code(b32, s - 1, code);
+	cf_strlcpy(bad, code, sizeof(bad));
+	bad[0] = bad[0] == '9' ? '0' : (char)(bad[0] + 1);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_confirm(f->core, &r, bad, &out, NULL),
+	    CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_OK);
+	assert_false(r.mfa);
+	/* Re-enroll (replaces the pending one), confirm for real. */
+	id_enroll(f, tok, s - 1, b32, sizeof(b32), rec);
+	/* SEC: confirming does not step the enrolling session up. */
+	as(f, &r, tok);
+	assert_false(r.mfa);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_enroll(f->core, &r, &out, NULL),
+	    CF_E_CONFLICT);
+	/* Now a code is needed. */
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	/* The confirming code cannot be replayed for a login. */
+	totp_code(b32, s - 1, code);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, code, NULL, NULL, 0,
+	    &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	assert_int_equal(id_login(f, "alice", PW_ALICE, bad, NULL, NULL, 0,
+	    &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	assert_int_equal(id_login(f, "alice", PW_ALICE, "12345", NULL, NULL,
+	    0, &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	/* A wrong password with a good code: invalid_credentials. */
+	totp_code(b32, s, code);
+	assert_int_equal(id_login(f, "alice", "wrong-password-123", code, NULL,
+	    NULL, 0, &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	assert_int_equal(id_login(f, "alice", PW_ALICE, code, NULL, tok2,
+	    sizeof(tok2), &r), CF_OK);
+	assert_true(r.mfa);
+	assert_string_equal(r.reasons, "password+totp");
+	as(f, &r, tok2);
+	assert_true(r.mfa);
+	assert_true(r.mfa_age >= 0 && r.mfa_age < 60);
+	/* The same code again: refused (replay). */
+	assert_int_equal(id_login(f, "alice", PW_ALICE, code, NULL, NULL, 0,
+	    &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	/* A recovery code works once, in any case and with dashes. */
+	for (size_t i = 0; rec[0][i] != '\0'; i++)
+		if (rec[0][i] >= 'a' && rec[0][i] <= 'z')
+			rec[0][i] = (char)(rec[0][i] - 'a' + 'A');
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, rec[0], NULL, 0,
+	    &r), CF_OK);
+	assert_true(r.mfa);
+	assert_string_equal(r.reasons, "password+recovery");
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, rec[0], NULL, 0,
+	    &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, rec[1], NULL, 0,
+	    &r), CF_OK);
+	/* Another user's recovery code is no good for bob; and bob, without
+	 * MFA, is refused a code after his password checked (issue 4, 2d). */
+	assert_int_equal(id_login(f, "bob", PW_BOB, "123456", NULL, NULL, 0,
+	    &r), CF_E_INPUT);
+	assert_null(r.errcode);
+	assert_int_equal(id_login(f, "bob", PW_BOB, NULL, rec[1], NULL, 0,
+	    &r), CF_E_INPUT);
+	/* ... but a wrong password with a code is invalid_credentials. */
+	assert_int_equal(id_login(f, "bob", "wrong-password-123", "123456",
+	    NULL, NULL, 0, &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	assert_int_equal(id_login(f, "bob", PW_BOB, NULL, NULL, NULL, 0, &r),
+	    CF_OK);
+	/* Disabling MFA needs the password and a fresh code. */
+	as(f, &r, tok2);
+	totp_code(b32, s + 1, code);
+	assert_int_equal(cf_core_mfa_disable(f->core, &r, "wrong-password-1",
+	    16, code, &out, NULL), CF_E_AUTH);
+	as(f, &r, tok2);
+	assert_int_equal(cf_core_mfa_disable(f->core, &r, PW_ALICE,
+	    strlen(PW_ALICE), code, &out, NULL), CF_OK);
+	json_decref(out);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_OK);
+	assert_false(r.mfa);
+}
+
+static void
+test_core_mfa_required_and_stepup(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		 bt[CF_TOKEN_STR_MAX], bs[CF_TOKEN_STR_MAX];
+	char		 ct[CF_TOKEN_STR_MAX], rs[CF_TOKEN_STR_MAX];
+	char		 rs2[CF_TOKEN_STR_MAX];
+	char		 b32[CF_TOTP_B32_MAX], rb32[CF_TOTP_B32_MAX];
+	char		 code[CF_TOTP_DIGITS + 1];
+	int64_t		 s;
+
+	id_ns(f, "ml-dev");
+	id_user(f, "bob", PW_BOB, "writer", "ml-dev");
+	id_user(f, "carl", PW_ALICE, "reader", "ml-dev");
+	id_user(f, "root", PW_ROOT, "admin", NULL);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_token_create(f->core, &r, "bob", 0, "t", &out,
+	    NULL), CF_OK);
+	cf_strlcpy(bt, json_string_value(json_object_get(out, "token")),
+	    sizeof(bt));
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_token_create(f->core, &r, "carl", 0, "t",
+	    &out, NULL), CF_OK);
+	cf_strlcpy(ct, json_string_value(json_object_get(out, "token")),
+	    sizeof(ct));
+	json_decref(out);
+	assert_int_equal(id_login(f, "bob", PW_BOB, NULL, NULL, bs,
+	    sizeof(bs), &r), CF_OK);
+	as(f, &r, bt);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+
+	/* A flagged user: API token and plain session refused. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_mfa_required(f->core, &r, "bob", true,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, bt);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	/* Step-up: not before enrolling, then with a wrong code, then ok. */
+	s = safe_step();
+	totp_code("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", s, code);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_session_mfa(f->core, &r, code, &out, NULL),
+	    CF_E_CONFLICT);
+	id_enroll(f, bs, s - 1, b32, sizeof(b32), NULL);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_session_mfa(f->core, &r, "000000", &out,
+	    NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	totp_code(b32, s, code);
+	as(f, &r, bt);		/* an API token cannot step up */
+	assert_int_equal(cf_core_session_mfa(f->core, &r, code, &out, NULL),
+	    CF_E_INPUT);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_session_mfa(f->core, &r, code, &out, NULL),
+	    CF_OK);
+	assert_true(json_is_true(json_object_get(out, "mfa")));
+	json_decref(out);
+	as(f, &r, bs);
+	assert_true(r.mfa);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, bt);		/* API tokens never carry MFA */
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_E_AUTH);
+
+	/* A flagged role: writer needs MFA, reader does not. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_mfa_required(f->core, &r, "bob", false,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_role_mfa_required(f->core, &r, "writer", true,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, bt);
+	assert_int_equal(cf_core_object_delete(f->core, &r, "ml-dev", "k", &out,
+	    NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	as(f, &r, ct);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+
+	/* mfa_admin_actions: an admin session without MFA cannot list users;
+	 * the bootstrap API token can. */
+	assert_int_equal(id_login(f, "root", PW_ROOT, NULL, NULL, rs,
+	    sizeof(rs), &r), CF_OK);
+	as(f, &r, rs);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL),
+	    CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+
+	/* SEC (issue 4, 2b): flagging admin needs a request with MFA. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_role_mfa_required(f->core, &r, "admin", true,
+	    &out, NULL), CF_E_INPUT);
+	assert_false(r.allowed);
+	assert_string_equal(r.errcode, "bad_request");
+	id_enroll(f, rs, s - 1, rb32, sizeof(rb32), NULL);
+	totp_code(rb32, s, code);
+	assert_int_equal(id_login(f, "root", PW_ROOT, code, NULL, rs2,
+	    sizeof(rs2), &r), CF_OK);
+	as(f, &r, rs2);
+	assert_int_equal(cf_core_role_mfa_required(f->core, &r, "admin", true,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	/* Now the bootstrap API token needs MFA for admin work ... */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL),
+	    CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	/* ... and root's MFA session can still undo it. */
+	as(f, &r, rs2);
+	assert_int_equal(cf_core_role_mfa_required(f->core, &r, "admin", false,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+}
+
+/* The id of the token text tok (as authenticated). */
+static void
+tok_id(struct fixture *f, const char *tok, char id[CF_TOKEN_ID_LEN + 1])
+{
+	struct cf_req	r;
+
+	as(f, &r, tok);
+	assert_true(r.authenticated);
+	cf_strlcpy(id, r.token_id, CF_TOKEN_ID_LEN + 1);
+}
+
+static void
+test_core_sessions(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL, *arr, *t;
+	char		 s1[CF_TOKEN_STR_MAX], s2[CF_TOKEN_STR_MAX];
+	char		 s3[CF_TOKEN_STR_MAX], api[CF_TOKEN_STR_MAX];
+	char		 id1[CF_TOKEN_ID_LEN + 1];
+	size_t		 i, nsess = 0;
+
+	id_user(f, "alice", PW_ALICE, NULL, NULL);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, s1,
+	    sizeof(s1), &r), CF_OK);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, s2,
+	    sizeof(s2), &r), CF_OK);
+	as(f, &r, s1);
+	assert_int_equal(cf_core_token_create(f->core, &r, "alice", 0, "api",
+	    &out, NULL), CF_OK);
+	cf_strlcpy(api, json_string_value(json_object_get(out, "token")),
+	    sizeof(api));
+	json_decref(out);
+	tok_id(f, s1, id1);
+	/* Kinds in the listing. */
+	as(f, &r, s1);
+	assert_int_equal(cf_core_token_list(f->core, &r, NULL, &out, NULL),
+	    CF_OK);
+	arr = json_object_get(out, "tokens");
+	json_array_foreach(arr, i, t)
+		if (strcmp(json_string_value(json_object_get(t, "kind")),
+		    "session") == 0)
+			nsess++;
+		else
+			assert_string_equal(json_string_value(json_object_get(t,
+			    "kind")), "api");
+	assert_int_equal(nsess, 2);
+	assert_int_equal(json_array_size(arr), 3);
+	json_decref(out);
+	/* The prefix is part of the secret: a session is not an API token. */
+	s1[2] = 't';
+	as(f, &r, s1);
+	assert_false(r.authenticated);
+	s1[2] = 's';
+	/* Expiry: session_ttl (12 h by default). */
+	as(f, &r, s1);
+	assert_true(r.authenticated);
+	r.time_us += 43201LL * 1000000;
+	assert_int_equal(cf_core_authenticate(f->core, &r, s1, NULL), CF_OK);
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "expired-token");
+	/* Logout revokes the calling session only, and only a session. */
+	as(f, &r, api);
+	assert_int_equal(cf_core_logout(f->core, &r, &out, NULL), CF_E_INPUT);
+	as(f, &r, s1);
+	assert_int_equal(cf_core_logout(f->core, &r, &out, NULL), CF_OK);
+	assert_string_equal(json_string_value(json_object_get(out,
+	    "revoked")), id1);
+	json_decref(out);
+	as(f, &r, s1);
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "revoked-token");
+	as(f, &r, s2);
+	assert_true(r.authenticated);
+
+	/* Changing one's own password ends the other sessions, keeps this
+	 * one and the API tokens (issue 4, 2c). */
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, s3,
+	    sizeof(s3), &r), CF_OK);
+	as(f, &r, s2);
+	assert_int_equal(cf_core_user_passwd(f->core, &r, "alice", PW_NEW,
+	    strlen(PW_NEW), "wrong-password-1", 16, &out, NULL), CF_E_AUTH);
+	as(f, &r, s2);
+	assert_int_equal(cf_core_user_passwd(f->core, &r, "alice", PW_NEW,
+	    strlen(PW_NEW), PW_ALICE, strlen(PW_ALICE), &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, s3);
+	assert_false(r.authenticated);
+	as(f, &r, s2);
+	assert_true(r.authenticated);
+	as(f, &r, api);
+	assert_true(r.authenticated);
+	/* An admin reset ends every session; API tokens stay. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_passwd(f->core, &r, "alice", PW_ALICE,
+	    strlen(PW_ALICE), NULL, 0, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, s2);
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "revoked-token");
+	as(f, &r, api);
+	assert_true(r.authenticated);
+	/* Disable: everything stops at once; after enable the sessions stay
+	 * revoked, the API token works again. */
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, s3,
+	    sizeof(s3), &r), CF_OK);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_disable(f->core, &r, "alice", true, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, api);
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "disabled-principal");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_disable(f->core, &r, "alice", false,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, s3);
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "revoked-token");
+	as(f, &r, api);
+	assert_true(r.authenticated);
+}
+
+static void
+test_core_scoped_tokens_and_service_accounts(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		 dt[CF_TOKEN_STR_MAX], sc[CF_TOKEN_STR_MAX];
+	char		 sc2[CF_TOKEN_STR_MAX], svc[CF_TOKEN_STR_MAX];
+
+	id_ns(f, "ml-dev");
+	id_ns(f, "ds-data");
+	id_user(f, "dave", PW_ALICE, "writer", "ml-dev");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "dave", "reader",
+	    "ds-data", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_token_create(f->core, &r, "dave", 0, "t", &out,
+	    NULL), CF_OK);
+	cf_strlcpy(dt, json_string_value(json_object_get(out, "token")),
+	    sizeof(dt));
+	json_decref(out);
+	/* dave makes himself a token scoped to listing, on ml and ds, and
+	 * one that names an action his roles do not give him on ds. */
+	as(f, &r, dt);
+	assert_int_equal(cf_core_token_create_scoped(f->core, &r, "dave", 3600,
+	    "s", "{\"actions\":[\"object:list\",\"object:delete\"],"
+	    "\"namespaces\":[\"ml-dev\",\"ds-data\"]}", &out, NULL), CF_OK);
+	cf_strlcpy(sc, json_string_value(json_object_get(out, "token")),
+	    sizeof(sc));
+	json_decref(out);
+	as(f, &r, sc);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, sc);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ds-data", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	/* Outside the scope: object:put on ml, although dave may. */
+	as(f, &r, sc);
+	assert_int_equal(cf_core_object_versions(f->core, &r, "ml-dev", "k", &out,
+	    NULL), CF_E_DENIED);
+	assert_string_equal(r.reasons, "outside token scope");
+	/* In the scope but beyond the owner: delete on ds (reader). */
+	as(f, &r, sc);
+	assert_int_equal(cf_core_object_delete(f->core, &r, "ds-data", "k", &out,
+	    NULL), CF_E_DENIED);
+	assert_string_equal(r.reasons, "no matching role");
+	/* Global actions are out of scope too. */
+	as(f, &r, sc);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "new-ns", NULL, &out,
+	    NULL), CF_E_DENIED);
+	/* A token made by a scoped token: inherits, never widens.  sc has
+	 * no token:create (and namespace scopes cover no global action). */
+	as(f, &r, sc);
+	assert_int_equal(cf_core_token_create_scoped(f->core, &r, "dave", 600,
+	    "s", NULL, &out, NULL), CF_E_DENIED);
+	as(f, &r, dt);
+	assert_int_equal(cf_core_token_create_scoped(f->core, &r, "dave", 3600,
+	    "m", "{\"actions\":[\"object:list\",\"token:create\"]}", &out,
+	    NULL), CF_OK);
+	cf_strlcpy(sc, json_string_value(json_object_get(out, "token")),
+	    sizeof(sc));
+	json_decref(out);
+	as(f, &r, sc);
+	assert_int_equal(cf_core_token_create_scoped(f->core, &r, "dave", 600,
+	    "s", "{\"actions\":[\"object:list\",\"object:put\"]}", &out,
+	    NULL), CF_E_DENIED);
+	as(f, &r, sc);
+	assert_int_equal(cf_core_token_create_scoped(f->core, &r, "dave", 600,
+	    "s", NULL, &out, NULL), CF_OK);
+	cf_strlcpy(sc2, json_string_value(json_object_get(out, "token")),
+	    sizeof(sc2));
+	assert_true(json_is_object(json_object_get(out, "scope")));
+	json_decref(out);
+	as(f, &r, sc2);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, sc2);
+	assert_int_equal(cf_core_object_versions(f->core, &r, "ml-dev", "k",
+	    &out, NULL), CF_E_DENIED);
+
+	/* Service accounts: an owner that exists and is a user. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_principal_create_owned(f->core, &r, "ci",
+	    "service", NULL, &out, NULL), CF_E_INPUT);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_principal_create_owned(f->core, &r, "ci",
+	    "service", "nobody", &out, NULL), CF_E_NOTFOUND);
+	assert_string_equal(r.errcode, "no_such_principal");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_principal_create_owned(f->core, &r, "ci",
+	    "service", "dave", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_principal_create_owned(f->core, &r, "ci2",
+	    "service", "ci", &out, NULL), CF_E_INPUT);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "ci", "reader",
+	    "ds-data", &out, NULL), CF_OK);
+	json_decref(out);
+	/* The owner makes its tokens; they must expire. */
+	as(f, &r, dt);
+	assert_int_equal(cf_core_token_create(f->core, &r, "ci", 0, "ci", &out,
+	    NULL), CF_E_INPUT);
+	as(f, &r, dt);
+	assert_int_equal(cf_core_token_create(f->core, &r, "ci", 3600, "ci",
+	    &out, NULL), CF_OK);
+	cf_strlcpy(svc, json_string_value(json_object_get(out, "token")),
+	    sizeof(svc));
+	json_decref(out);
+	as(f, &r, svc);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ds-data", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	/* Nobody else's users: dave cannot mint for admin. */
+	as(f, &r, dt);
+	assert_int_equal(cf_core_token_create(f->core, &r, "admin", 3600, "x",
+	    &out, NULL), CF_E_DENIED);
+	/* The service account stops while its owner is disabled. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_disable(f->core, &r, "dave", true, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, svc);
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "disabled-owner");
+}
+
+/* ---- OIDC ---- */
+
+#define OIDC_ISS	"https://idp.example.test/realms/ml"
+
+static jwk_t	*oidc_priv, *oidc_pub, *oidc_other_priv, *oidc_other_pub;
+static char	*oidc_jwks_doc;
+
+static void
+oidc_keys(void)
+{
+	jwks_t	*ks = NULL;
+
+	if (oidc_jwks_doc != NULL)
+		return;
+	assert_int_equal(r_global_init(), RHN_OK);
+	assert_int_equal(r_jwk_init(&oidc_priv), RHN_OK);
+	assert_int_equal(r_jwk_init(&oidc_pub), RHN_OK);
+	assert_int_equal(r_jwk_generate_key_pair(oidc_priv, oidc_pub,
+	    R_KEY_TYPE_EC, 256, "ec-1"), RHN_OK);
+	assert_int_equal(r_jwk_init(&oidc_other_priv), RHN_OK);
+	assert_int_equal(r_jwk_init(&oidc_other_pub), RHN_OK);
+	assert_int_equal(r_jwk_generate_key_pair(oidc_other_priv,
+	    oidc_other_pub, R_KEY_TYPE_EC, 256, "ec-1"), RHN_OK);
+	assert_int_equal(r_jwks_init(&ks), RHN_OK);
+	assert_int_equal(r_jwks_append_jwk(ks, oidc_pub), RHN_OK);
+	oidc_jwks_doc = r_jwks_export_to_json_str(ks, 0);
+	assert_non_null(oidc_jwks_doc);
+	r_jwks_free(ks);
+}
+
+static int
+oidc_group_teardown(void **state)
+{
+	(void)state;
+	r_jwk_free(oidc_priv);
+	r_jwk_free(oidc_pub);
+	r_jwk_free(oidc_other_priv);
+	r_jwk_free(oidc_other_pub);
+	r_free(oidc_jwks_doc);
+	if (oidc_jwks_doc != NULL)
+		r_global_close();
+	return 0;
+}
+
+static int
+setup_oidc(void **state)
+{
+	oidc_keys();
+	id_jwks = oidc_jwks_doc;
+	return setup_id(state);
+}
+
+static int
+setup_oidc_prov(void **state)
+{
+	id_provision = true;
+	return setup_oidc(state);
+}
+
+static int
+teardown_oidc(void **state)
+{
+	id_jwks = NULL;
+	return teardown_id(state);
+}
+
+/* A token for user signed by key (ES256), with extra claims (a JSON
+ * fragment starting with ',' or ""); exp offset from now. */
+static char *
+oidc_token(jwk_t *key, const char *iss, const char *aud, const char *user,
+    int64_t exp_in, const char *extra)
+{
+	jws_t	*jws = NULL;
+	char	 claims[1024], *t, *dup;
+	int64_t	 now = cf_now_us() / 1000000;
+
+	(void)snprintf(claims, sizeof(claims), "{\"iss\":\"%s\",\"aud\":\"%s\","
+	    "\"sub\":\"id-%s\",\"preferred_username\":\"%s\",\"iat\":%lld,"
+	    "\"nbf\":%lld,\"exp\":%lld%s}", iss, aud, user, user,
+	    (long long)now - 5, (long long)now - 5, (long long)(now + exp_in),
+	    extra);
+	assert_int_equal(r_jws_init(&jws), RHN_OK);
+	assert_int_equal(r_jws_set_alg(jws, R_JWA_ALG_ES256), RHN_OK);
+	assert_int_equal(r_jws_set_payload(jws, (const unsigned char *)claims,
+	    strlen(claims)), RHN_OK);
+	t = r_jws_serialize(jws, key, 0);
+	assert_non_null(t);
+	dup = strdup(t);
+	assert_non_null(dup);
+	r_free(t);
+	r_jws_free(jws);
+	return dup;
+}
+
+/* Authenticate tok and expect (not) to be authenticated as user. */
+static void
+oidc_as(struct fixture *f, struct cf_req *r, char *tok)
+{
+	as(f, r, tok);
+	free(tok);
+}
+
+static void
+test_core_oidc_bearer(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		*t, *dot;
+	size_t		 i;
+	bool		 found;
+
+	id_ns(f, "oidc-ns");
+	id_user(f, "alice", NULL, NULL, NULL);
+	/* Valid: authenticated as alice, interactive, no MFA, no roles. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ""));
+	assert_true(r.authenticated);
+	assert_string_equal(r.authn, "oidc");
+	assert_true(r.interactive);
+	assert_false(r.mfa);
+	assert_string_equal(r.principal.name, "alice");
+	assert_int_equal(r.nbindings, 0);
+	assert_int_equal(cf_core_object_list(f->core, &r, "oidc-ns", NULL,
+	    NULL, NULL, 10, &out, NULL), CF_E_DENIED);
+	/* Groups map to request-local roles. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ",\"groups\":[\"ml-readers\",\"unmapped\"]"));
+	assert_true(r.authenticated);
+	assert_int_equal(r.nbindings, 1);
+	assert_string_equal(r.bindings[0].role, "reader");
+	assert_string_equal(r.bindings[0].ns, "oidc-ns");
+	assert_int_equal(cf_core_object_list(f->core, &r, "oidc-ns", NULL,
+	    NULL, NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	/* ... nothing is stored. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_list(f->core, &r, "alice", NULL, &out,
+	    NULL), CF_OK);
+	assert_int_equal(json_array_size(json_object_get(out, "bindings")), 0);
+	json_decref(out);
+	/* An admin group without MFA: admin actions need MFA; amr mfa does
+	 * it. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ",\"groups\":[\"ml-admins\"],\"amr\":[\"pwd\"]"));
+	assert_true(r.authenticated);
+	assert_false(r.mfa);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL),
+	    CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ",\"groups\":[\"ml-admins\"],\"amr\":[\"pwd\",\"mfa\"]"));
+	assert_true(r.mfa);
+	assert_true(r.mfa_age >= 0 && r.mfa_age < 60);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+	/* An unknown user without provisioning: refused, not created. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "mallory",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unknown-user");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	found = false;
+	for (i = 0; i < json_array_size(json_object_get(out, "users")); i++)
+		found = found || strcmp(json_string_value(json_object_get(
+		    json_array_get(json_object_get(out, "users"), i), "name")),
+		    "mallory") == 0;
+	assert_false(found);
+	json_decref(out);
+	/* Bad tokens. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", -120,
+	    ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-invalid");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "other", "alice", 300,
+	    ""));
+	assert_false(r.authenticated);
+	oidc_as(f, &r, oidc_token(oidc_priv, "https://evil.example", "coffer",
+	    "alice", 300, ""));
+	assert_false(r.authenticated);
+	/* Signed by another key with the same kid. */
+	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS, "coffer", "alice",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-invalid");
+	/* alg none: the header replaced, the signature kept. */
+	t = oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300, "");
+	dot = strchr(t, '.');
+	assert_non_null(dot);
+	{
+		char	forged[4096];
+
+		(void)snprintf(forged, sizeof(forged), "%s%s",
+		    "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0", dot);
+		as(f, &r, forged);
+		assert_false(r.authenticated);
+	}
+	/* A tampered payload. */
+	dot[3] = dot[3] == 'A' ? 'B' : 'A';
+	oidc_as(f, &r, t);
+	assert_false(r.authenticated);
+	/* A user name that is not a principal name. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "Bad Name",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-bad-username");
+	/* A disabled user. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_disable(f->core, &r, "alice", true, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "disabled-principal");
+}
+
+static void
+test_core_oidc_provisioning(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	size_t		 nusers;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	nusers = json_array_size(json_object_get(out, "users"));
+	json_decref(out);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "newbie", 300,
+	    ""));
+	assert_true(r.authenticated);
+	assert_string_equal(r.principal.name, "newbie");
+	assert_true(r.principal.provisioned);
+	/* Created once; the second use finds it. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "newbie", 300,
+	    ""));
+	assert_true(r.authenticated);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	assert_int_equal(json_array_size(json_object_get(out, "users")),
+	    nusers + 1);
+	for (size_t i = 0; i < nusers + 1; i++) {
+		json_t	*u = json_array_get(json_object_get(out, "users"), i);
+
+		assert_int_equal(json_is_true(json_object_get(u,
+		    "provisioned")), strcmp(json_string_value(json_object_get(u,
+		    "name")), "newbie") == 0);
+	}
+	json_decref(out);
+	/* A bad token provisions nothing. */
+	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS, "coffer", "eve",
+	    300, ""));
+	assert_false(r.authenticated);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	assert_int_equal(json_array_size(json_object_get(out, "users")),
+	    nusers + 1);
+	json_decref(out);
+}
+
 int
 main(void)
 {
@@ -345,7 +1505,27 @@ main(void)
 		    test_core_put_get_roundtrip_and_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_audit_records_every_decision, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_login_success_and_uniform_failures, setup_id,
+		    teardown_id),
+		cmocka_unit_test_setup_teardown(test_core_login_lockout,
+		    setup_lock, teardown_id),
+		cmocka_unit_test_setup_teardown(
+		    test_core_login_address_counter, setup_lock, teardown_id),
+		cmocka_unit_test_setup_teardown(
+		    test_core_mfa_enroll_confirm_codes, setup_id, teardown_id),
+		cmocka_unit_test_setup_teardown(
+		    test_core_mfa_required_and_stepup, setup_id, teardown_id),
+		cmocka_unit_test_setup_teardown(test_core_sessions, setup_id,
+		    teardown_id),
+		cmocka_unit_test_setup_teardown(
+		    test_core_scoped_tokens_and_service_accounts, setup_id,
+		    teardown_id),
+		cmocka_unit_test_setup_teardown(test_core_oidc_bearer,
+		    setup_oidc, teardown_oidc),
+		cmocka_unit_test_setup_teardown(test_core_oidc_provisioning,
+		    setup_oidc_prov, teardown_oidc),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, oidc_group_teardown);
 }
