@@ -1961,6 +1961,302 @@ test_store_crash_sigkill(void **state)
 	cf_blobstore_close(bs);
 }
 
+/* ---- identity (issue 4) ---- */
+
+static int64_t
+mk_user(struct cf_meta *m, const char *name)
+{
+	struct cf_principal_rec	p;
+
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, name, sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	assert_int_equal(cf_meta_principal_create(m, &p, NULL), CF_OK);
+	return p.id;
+}
+
+static void
+mk_mfa(struct cf_meta *m, int64_t pid, size_t ncodes)
+{
+	struct cf_mfa_rec	rec;
+	uint8_t			h[CF_RECOVERY_MAX][32];
+	size_t			i;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.principal_id = pid;
+	(void)cf_strlcpy(rec.kek_id, "kek-1", sizeof(rec.kek_id));
+	memset(rec.wrapped, 0x5a, sizeof(rec.wrapped));
+	rec.created_us = 1;
+	for (i = 0; i < ncodes; i++)
+		memset(h[i], (int)(i + 1), 32);
+	assert_int_equal(cf_meta_mfa_put(m, &rec, (const uint8_t (*)[32])h,
+	    ncodes, NULL), CF_OK);
+}
+
+struct id_worker {
+	pthread_t	 th;
+	struct cf_meta	*m;
+	int64_t		 pid;
+	int		 what;		/* 0: recovery use, 1: step, 2: fail */
+	cf_err		 rc;
+};
+
+static void *
+id_worker_main(void *arg)
+{
+	struct id_worker	*w = arg;
+	struct cf_authfail_rec	 f;
+	uint8_t			 h[32];
+	int			 i;
+
+	memset(h, 1, sizeof(h));
+	switch (w->what) {
+	case 0:
+		w->rc = cf_meta_recovery_use(w->m, w->pid, h, 1000, NULL);
+		break;
+	case 1:
+		w->rc = cf_meta_mfa_use_step(w->m, w->pid, 500, NULL);
+		break;
+	default:
+		for (i = 0; i < 10; i++) {
+			w->rc = cf_meta_authfail_add(w->m, "user:race", 1000 + i,
+			    0, 0, &f, NULL);
+			if (w->rc != CF_OK)
+				break;
+		}
+		break;
+	}
+	return NULL;
+}
+
+/* Run 8 workers of one kind; the number that got CF_OK. */
+static int
+id_race(struct cf_meta *m, int64_t pid, int what)
+{
+	struct id_worker	w[8];
+	int			i, ok = 0;
+
+	for (i = 0; i < 8; i++) {
+		w[i].m = m;
+		w[i].pid = pid;
+		w[i].what = what;
+		w[i].rc = CF_E_INTERNAL;
+		assert_int_equal(pthread_create(&w[i].th, NULL, id_worker_main,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(w[i].th, NULL), 0);
+		if (w[i].rc == CF_OK)
+			ok++;
+		else
+			assert_int_equal(w[i].rc, CF_E_AUTH);
+	}
+	return ok;
+}
+
+static void
+test_store_recovery_codes_single_shot(void **state)
+{
+	struct cf_meta	*m;
+	uint8_t		 h[CF_RECOVERY_MAX][32], one[32];
+	size_t		 n = 0;
+	int64_t		 pid, other;
+
+	(void)state;
+	m = meta_open();
+	pid = mk_user(m, "alice");
+	other = mk_user(m, "bob");
+	mk_mfa(m, pid, 3);
+	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 3);
+	/* Another principal cannot use alice's code. */
+	memset(one, 1, sizeof(one));
+	assert_int_equal(cf_meta_recovery_use(m, other, one, 5, NULL),
+	    CF_E_AUTH);
+	/* Eight concurrent uses of the same code: exactly one wins. */
+	assert_int_equal(id_race(m, pid, 0), 1);
+	assert_int_equal(cf_meta_recovery_use(m, pid, one, 2000, NULL),
+	    CF_E_AUTH);
+	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 2);
+	memset(one, 0, sizeof(one));
+	assert_int_equal(cf_meta_recovery_use(m, pid, one, 2000, NULL),
+	    CF_E_AUTH);
+	memset(one, 2, sizeof(one));
+	assert_int_equal(cf_meta_recovery_use(m, pid, one, 2000, NULL), CF_OK);
+	/* max bounds the listing. */
+	assert_int_equal(cf_meta_recovery_list(m, pid, h, 0, &n, NULL), CF_OK);
+	assert_int_equal(n, 0);
+	/* A new enrollment replaces the codes; deleting removes them. */
+	mk_mfa(m, pid, 5);
+	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(cf_meta_mfa_delete(m, pid, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_delete(m, pid, NULL), CF_OK);
+	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 0);
+	cf_meta_close(m);
+}
+
+static void
+test_store_totp_last_step(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_mfa_rec	 rec;
+	int64_t			 pid;
+
+	(void)state;
+	m = meta_open();
+	pid = mk_user(m, "alice");
+	assert_int_equal(cf_meta_mfa_get(m, pid, &rec, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_mfa_use_step(m, pid, 1, NULL), CF_E_AUTH);
+	mk_mfa(m, pid, 1);
+	assert_int_equal(cf_meta_mfa_get(m, pid, &rec, NULL), CF_OK);
+	assert_false(rec.enabled);
+	assert_int_equal(rec.last_step, -1);
+	assert_string_equal(rec.kek_id, "kek-1");
+	assert_int_equal(rec.wrapped[0], 0x5a);
+	assert_int_equal(cf_meta_mfa_enable(m, pid, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_use_step(m, pid, 100, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_use_step(m, pid, 100, NULL), CF_E_AUTH);
+	assert_int_equal(cf_meta_mfa_use_step(m, pid, 99, NULL), CF_E_AUTH);
+	assert_int_equal(cf_meta_mfa_use_step(m, pid, 101, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_get(m, pid, &rec, NULL), CF_OK);
+	assert_true(rec.enabled);
+	assert_int_equal(rec.last_step, 101);
+	/* Concurrent uses of one step: exactly one wins. */
+	assert_int_equal(id_race(m, pid, 1), 1);
+	assert_int_equal(cf_meta_mfa_get(m, pid, &rec, NULL), CF_OK);
+	assert_int_equal(rec.last_step, 500);
+	/* Re-enrolling starts pending, with no step used. */
+	mk_mfa(m, pid, 1);
+	assert_int_equal(cf_meta_mfa_get(m, pid, &rec, NULL), CF_OK);
+	assert_false(rec.enabled);
+	assert_int_equal(rec.last_step, -1);
+	cf_meta_close(m);
+}
+
+static void
+test_store_auth_failures(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_authfail_rec	 f;
+	char			 big[CF_AUTHKEY_MAX + 8];
+
+	(void)state;
+	m = meta_open();
+	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
+	assert_int_equal(f.count, 0);
+	assert_int_equal(f.locked_until_us, 0);
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 10, 3, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 20, 3, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(f.count, 2);
+	assert_int_equal(f.last_us, 20);
+	assert_int_equal(f.locked_until_us, 0);
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 30, 3, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(f.locked_until_us, 130);
+	/* Failures while locked count but do not extend the lock. */
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 40, 3, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(f.count, 4);
+	assert_int_equal(f.locked_until_us, 130);
+	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
+	assert_int_equal(f.count, 4);
+	/* Keys are separate. */
+	assert_int_equal(cf_meta_authfail_get(m, "addr:x", &f, NULL), CF_OK);
+	assert_int_equal(f.count, 0);
+	/* After the lock expired: a fresh count. */
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 131, 3, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(f.count, 1);
+	assert_int_equal(f.locked_until_us, 0);
+	assert_int_equal(cf_meta_authfail_clear(m, "user:x", NULL), CF_OK);
+	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
+	assert_int_equal(f.count, 0);
+	assert_int_equal(f.last_us, 0);
+	/* No failure is lost to concurrency: 8 x 10. */
+	(void)id_race(m, 0, 2);
+	assert_int_equal(cf_meta_authfail_get(m, "user:race", &f, NULL),
+	    CF_OK);
+	assert_int_equal(f.count, 80);
+	/* Oversized keys are refused. */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(cf_meta_authfail_add(m, big, 1, 3, 100, &f, NULL),
+	    CF_E_INPUT);
+	cf_meta_close(m);
+}
+
+static void
+mk_tok(struct cf_meta *m, int64_t pid, const char *id, const char *kind)
+{
+	struct cf_token_rec	t;
+
+	memset(&t, 0, sizeof(t));
+	(void)cf_strlcpy(t.id, id, sizeof(t.id));
+	t.principal_id = pid;
+	cf_sha256(id, strlen(id), t.hash);
+	(void)cf_strlcpy(t.description, "d", sizeof(t.description));
+	(void)cf_strlcpy(t.kind, kind, sizeof(t.kind));
+	t.created_us = 1;
+	assert_int_equal(cf_meta_token_insert(m, &t, NULL), CF_OK);
+}
+
+static int64_t
+tok_revoked(struct cf_meta *m, const char *id)
+{
+	struct cf_token_rec	t;
+
+	assert_int_equal(cf_meta_token_get(m, id, &t, NULL), CF_OK);
+	return t.revoked_us;
+}
+
+static void
+test_store_revoke_sessions(void **state)
+{
+	struct cf_meta	*m;
+	int64_t		 a, b;
+	size_t		 n = 99;
+
+	(void)state;
+	m = meta_open();
+	a = mk_user(m, "alice");
+	b = mk_user(m, "bob");
+	mk_tok(m, a, "a000000000000001", "session");
+	mk_tok(m, a, "a000000000000002", "session");
+	mk_tok(m, a, "a000000000000003", "session");
+	mk_tok(m, a, "a000000000000004", "api");
+	mk_tok(m, b, "b000000000000001", "session");
+	assert_int_equal(cf_meta_token_revoke(m, "a000000000000003", 7, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_token_revoke_sessions(m, a, NULL, 0, &n,
+	    NULL), CF_E_INVAL);
+	assert_int_equal(cf_meta_token_revoke_sessions(m, a,
+	    "a000000000000002", 50, &n, NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(tok_revoked(m, "a000000000000001"), 50);
+	assert_int_equal(tok_revoked(m, "a000000000000002"), 0);
+	assert_int_equal(tok_revoked(m, "a000000000000003"), 7);
+	assert_int_equal(tok_revoked(m, "a000000000000004"), 0);
+	assert_int_equal(tok_revoked(m, "b000000000000001"), 0);
+	assert_int_equal(cf_meta_token_revoke_sessions(m, a, NULL, 60, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(tok_revoked(m, "a000000000000002"), 60);
+	assert_int_equal(tok_revoked(m, "a000000000000004"), 0);
+	assert_int_equal(cf_meta_token_revoke_sessions(m, a, NULL, 70, NULL,
+	    NULL), CF_OK);
+	assert_int_equal(tok_revoked(m, "a000000000000001"), 50);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -2004,6 +2300,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_blob_alloc_failure,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_crash_sigkill,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_recovery_codes_single_shot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_totp_last_step,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_auth_failures,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_revoke_sessions,
 		    setup, teardown),
 	};
 
