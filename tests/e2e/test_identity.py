@@ -1029,3 +1029,76 @@ def test_cli_role_require_mfa(server, icli):
         p = run_cli(icli, "role", "require-mfa", "reader", "--off")
     assert p.returncode == EXIT_OK, p.stderr
     assert run_cli(icli, "role", "nope").returncode == EXIT_USAGE
+
+
+# ---- hardening (issue 4 follow-up) ----
+
+def test_code_for_user_without_mfa_refused(server, uniq):
+    name = uniq("u")
+    mkuser(server, name)
+    # Only after the password: a wrong one still says invalid_credentials.
+    r = login(server, name, "wrong password entirely", code="123456")
+    assert r.status_code == 401 and err_code(r) == "invalid_credentials"
+    r = login(server, name, code="123456")
+    assert r.status_code == 400 and err_code(r) == "bad_request", r.text
+    assert "no MFA" in r.json()["error"]["message"]
+    assert "token" not in r.json()
+    r = login(server, name, recovery="aaaa-bbbb-cccc-dddd")
+    assert r.status_code == 400, r.text
+    assert login(server, name).status_code == 201
+
+
+def test_admin_role_flag_needs_mfa(server, uniq):
+    # The bootstrap admin (API token, no MFA) cannot flag admin.
+    r = server.post("/v1/roles/admin/mfa-required", {"required": True})
+    assert r.status_code == 400 and err_code(r) == "bad_request", r.text
+    assert "MFA" in r.json()["error"]["message"]
+    assert server.get("/v1/users").status_code == 200
+    # An admin with an MFA session can, and can clear it again.
+    name = uniq("adm")
+    mkuser(server, name, role="admin")
+    tok = session(server, name)
+    r = server.post("/v1/roles/admin/mfa-required", {"required": True},
+                    token=tok)
+    assert r.status_code in (400, 401), r.text
+    t, _ = enroll(server, tok)
+    mtok = session(server, name, code=t.fresh())
+    try:
+        r = server.post("/v1/roles/admin/mfa-required", {"required": True},
+                        token=mtok)
+        assert r.status_code == 200, r.text
+        r = server.get("/v1/users")
+        assert r.status_code == 401 and err_code(r) == "mfa_required"
+    finally:
+        r = server.post("/v1/roles/admin/mfa-required", {"required": False},
+                        token=mtok)
+    assert r.status_code == 200, r.text
+    assert server.get("/v1/users").status_code == 200
+
+
+def test_password_reset_and_disable_end_sessions(server, uniq):
+    name = uniq("u")
+    mkuser(server, name)
+    s1, s2 = session(server, name), session(server, name)
+    r = server.post("/v1/tokens", {"principal": name}, token=s1)
+    assert r.status_code == 201, r.text
+    api = r.json()["token"]
+    # Own change: the other sessions end, this one and API tokens stay.
+    r = server.post("/v1/users/%s/password" % name,
+                    {"password": PW2, "current_password": PW}, token=s1)
+    assert r.status_code == 200, r.text
+    assert whoami(server, s2).status_code == 401
+    assert whoami(server, s1).status_code == 200
+    assert whoami(server, api).status_code == 200
+    # Admin reset: every session ends.
+    r = server.post("/v1/users/%s/password" % name, {"password": PW})
+    assert r.status_code == 200, r.text
+    assert whoami(server, s1).status_code == 401
+    assert whoami(server, api).status_code == 200
+    # Disable, enable: the API token is back, the session is not.
+    s3 = session(server, name)
+    assert server.post("/v1/users/%s/disable" % name).status_code == 200
+    assert whoami(server, api).status_code == 401
+    assert server.post("/v1/users/%s/enable" % name).status_code == 200
+    assert whoami(server, api).status_code == 200
+    assert whoami(server, s3).status_code == 401
