@@ -8,19 +8,40 @@
 #include "client/client_int.h"
 
 static const char ns_usage[] =
-    "usage: coffer ns create NAME [--env dev|staging|prod] [--json]\n"
+    "usage: coffer ns create NAME [--env dev|staging|prod]\n"
+    "           [--sensitivity public|internal|confidential|restricted] "
+    "[--json]\n"
     "       coffer ns ls [--json]\n"
     "       coffer ns rm NAME [--json]\n"
     "\n"
     "Manage namespaces (containers of objects, like S3 buckets).  Names are\n"
     "3-63 characters of a-z, 0-9, '-' and '.'.  `rm` works only on a\n"
-    "namespace without live objects; it destroys its old versions.\n";
+    "namespace without live objects; it destroys its old versions.\n"
+    "Every action on a restricted namespace needs MFA (a session with a\n"
+    "code); API tokens cannot reach restricted data at all.\n";
+
+struct ns_create_opts {
+	const char	*env;
+	const char	*sens;
+};
 
 static bool
 env_opt(void *arg, int ch, char *val)
 {
-	const char	**env = arg;
+	struct ns_create_opts	*no = arg;
 
+	if (ch == 's') {
+		if (strcmp(val, "public") != 0 &&
+		    strcmp(val, "internal") != 0 &&
+		    strcmp(val, "confidential") != 0 &&
+		    strcmp(val, "restricted") != 0) {
+			cf_cli_errx("ns create: --sensitivity must be public, "
+			    "internal, confidential or restricted");
+			return false;
+		}
+		no->sens = val;
+		return true;
+	}
 	if (ch != 'e')
 		return false;
 	if (strcmp(val, "dev") != 0 && strcmp(val, "staging") != 0 &&
@@ -28,7 +49,7 @@ env_opt(void *arg, int ch, char *val)
 		cf_cli_errx("ns create: --env must be dev, staging or prod");
 		return false;
 	}
-	*env = val;
+	no->env = val;
 	return true;
 }
 
@@ -38,24 +59,27 @@ ns_create(int argc, char **argv)
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
 		{ "env", required_argument, NULL, 'e' },
+		{ "sensitivity", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
-	const char		*env = NULL;
+	struct ns_create_opts	 no = { NULL, NULL };
 	char			**ops, sn[128];
 	json_t			*body = NULL, *v = NULL;
 	int			 nops, ex;
 	cf_err			 rc = CF_OK;
 
-	ex = cf_cli_parse(argc, argv, ns_usage, CF_CLI_COMMON_SHORTOPTS "e:",
-	    lo, env_opt, &env, 1, 1, &o, &ops, &nops);
+	ex = cf_cli_parse(argc, argv, ns_usage, CF_CLI_COMMON_SHORTOPTS "e:s:",
+	    lo, env_opt, &no, 1, 1, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
 	body = json_pack("{s:s}", "name", ops[0]);
-	if (body == NULL || (env != NULL && json_object_set_new(body, "env",
-	    json_string(env)) != 0)) {
+	if (body == NULL || (no.env != NULL && json_object_set_new(body,
+	    "env", json_string(no.env)) != 0) || (no.sens != NULL &&
+	    json_object_set_new(body, "sensitivity", json_string(no.sens)) !=
+	    0)) {
 		rc = cf_error_set(&err, CF_E_INPUT, "namespace name is not "
 		    "valid UTF-8");
 		goto out;
@@ -69,8 +93,11 @@ ns_create(int argc, char **argv)
 		else if (!o.quiet) {
 			cf_cli_sanitize(cf_cli_jstr(v, "name", ops[0]), sn,
 			    sizeof(sn));
-			(void)printf("created namespace %s (env %s)\n", sn,
-			    cf_cli_jstr(v, "env", env != NULL ? env : "dev"));
+			(void)printf("created namespace %s (env %s, "
+			    "sensitivity %s)\n", sn, cf_cli_jstr(v, "env",
+			    no.env != NULL ? no.env : "dev"), cf_cli_jstr(v,
+			    "sensitivity", no.sens != NULL ? no.sens :
+			    "internal"));
 		}
 	}
 out:
@@ -91,7 +118,8 @@ ns_ls(int argc, char **argv)
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
-	char			**ops, sn[128], se[32], sb[128], date[24];
+	char			**ops, sn[128], se[32], ss[32], sb[128];
+	char			 date[24];
 	json_t			*v = NULL, *e;
 	size_t			 i;
 	int			 nops, ex;
@@ -112,11 +140,14 @@ ns_ls(int argc, char **argv)
 			    sizeof(sn));
 			cf_cli_sanitize(cf_cli_jstr(e, "env", "-"), se,
 			    sizeof(se));
+			cf_cli_sanitize(cf_cli_jstr(e, "sensitivity", "-"), ss,
+			    sizeof(ss));
 			cf_cli_sanitize(cf_cli_jstr(e, "created_by", "-"), sb,
 			    sizeof(sb));
 			cf_cli_fmt_time(cf_cli_jstr(e, "created", "-"), date,
 			    sizeof(date));
-			(void)printf("%-32s %-8s %19s  %s\n", sn, se, date, sb);
+			(void)printf("%-32s %-8s %-12s %19s  %s\n", sn, se, ss,
+			    date, sb);
 		}
 	}
 	ex = cf_cli_finish(&s, rc, &err);

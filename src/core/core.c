@@ -186,6 +186,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->auth_lock_failures = 10;
 	cfg->auth_lock_seconds = 900;
 	cfg->mfa_admin_actions = true;
+	cfg->mfa_restricted_data = true;
 	cfg->oidc_username_claim = "preferred_username";
 	cfg->oidc_groups_claim = "groups";
 	cfg->oidc_skew = 60;

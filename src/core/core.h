@@ -42,6 +42,9 @@ struct cf_core_config {
 	int64_t		 auth_lock_seconds;	/* lock time; 900 */
 	bool		 mfa_admin_actions;	/* MFA for admin-only actions
 						 * with sessions and OIDC */
+	bool		 mfa_restricted_data;	/* MFA for every action on a
+						 * restricted namespace, for
+						 * every kind of credential */
 	const char	*oidc_issuer;		/* NULL/"": OIDC off */
 	const char	*oidc_audience;
 	const char	*oidc_jwks_url;
@@ -138,6 +141,16 @@ cf_err	cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 
 cf_err	cf_core_ns_create(struct cf_core *c, struct cf_req *r, const char *name,
 	    const char *env, json_t **out, struct cf_error *err);
+/* As cf_core_ns_create; sensitivity: public, internal, confidential or
+ * restricted (NULL: internal). */
+cf_err	cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *env, const char *sensitivity,
+	    json_t **out, struct cf_error *err);
+/* Change a namespace's sensitivity (admin).  Lowering it from restricted
+ * is an action on restricted data, so it needs MFA like any other. */
+cf_err	cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *sensitivity, json_t **out,
+	    struct cf_error *err);
 cf_err	cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
 cf_err	cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
@@ -284,6 +297,8 @@ bool	cf_name_key_valid(const char *s, size_t len);
 /* 1..63 of [a-z0-9._-] starting with a letter or digit. */
 bool	cf_name_principal_valid(const char *s);
 bool	cf_name_env_valid(const char *s);
+/* public, internal, confidential or restricted. */
+bool	cf_name_sensitivity_valid(const char *s);
 bool	cf_name_role_valid(const char *s);
 
 #endif

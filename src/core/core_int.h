@@ -49,6 +49,15 @@ cf_err	core_authorize(struct cf_core *c, struct cf_req *r, const char *action,
 	    const char *ns, const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* As core_authorize, where the action is about data in namespace
+ * data_ns (NULL: none) while the role decision uses ns: ns:delete and
+ * ns:set-sensitivity need a global admin but touch one namespace.  The
+ * restricted-data MFA rule applies to data_ns. */
+cf_err	core_authorize_data(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *ns, const char *data_ns,
+	    const char *resource, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 /* Does the principal hold role (or a stronger one) on ns (global counts)? */
 bool	core_has_role(const struct cf_req *r, const char *role, const char *ns);
 

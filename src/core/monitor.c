@@ -352,9 +352,59 @@ mfa_check(struct cf_core *c, struct cf_req *r, int rank, const char *role,
 	    r->action);
 }
 
+/* SEC: the restricted-data rule (issue 4).  Every action on a namespace
+ * whose sensitivity is "restricted" needs a credential with MFA, whatever
+ * the role: a session or OIDC token that stepped up.  API tokens never
+ * carry MFA, so they cannot touch restricted data at all; that is the
+ * point: a leaked or scripted long-lived token must not reach it.  A
+ * namespace that does not exist (yet) is not restricted: creating one
+ * is allowed, and any other operation on it answers 404 later.  A lookup
+ * error fails closed. */
+static cf_err
+restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
+    struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+	cf_err			rc;
+
+	if (!c->cfg.mfa_restricted_data || data_ns == NULL ||
+	    *data_ns == '\0' || r->mfa)
+		return CF_OK;
+	rc = cf_meta_ns_get(c->meta, data_ns, &nsr, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		return CF_OK;
+	}
+	if (rc != CF_OK) {
+		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
+		return rc;
+	}
+	if (strcmp(nsr.sensitivity, "restricted") != 0)
+		return CF_OK;
+	cf_strlcpy(r->reasons, "mfa required (restricted data)",
+	    sizeof(r->reasons));
+	r->errcode = "mfa_required";
+	if (!r->interactive)
+		return cf_error_set(err, CF_E_AUTH, "namespace %s holds "
+		    "restricted data: %s needs multi-factor authentication, "
+		    "which API tokens cannot carry (use a session with MFA or "
+		    "an OIDC token)", data_ns, r->action);
+	return cf_error_set(err, CF_E_AUTH, "namespace %s holds restricted "
+	    "data: %s needs multi-factor authentication (log in with a code "
+	    "or POST /v1/session/mfa)", data_ns, r->action);
+}
+
 cf_err
 core_authorize(struct cf_core *c, struct cf_req *r, const char *action,
     const char *ns, const char *resource, struct cf_error *err)
+{
+	return core_authorize_data(c, r, action, ns, ns, resource, err);
+}
+
+cf_err
+core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns, const char *data_ns, const char *resource,
+    struct cf_error *err)
 {
 	int	rank, best;
 	cf_err	rc;
@@ -390,6 +440,9 @@ core_authorize(struct cf_core *c, struct cf_req *r, const char *action,
 		    r->resource);
 	}
 	rc = mfa_check(c, r, rank, r->bindings[best].role, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = restricted_check(c, r, data_ns, err);
 	if (rc != CF_OK)
 		return rc;
 	r->allowed = true;

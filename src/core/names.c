@@ -76,6 +76,14 @@ cf_name_env_valid(const char *s)
 }
 
 bool
+cf_name_sensitivity_valid(const char *s)
+{
+	return s != NULL && (strcmp(s, "public") == 0 ||
+	    strcmp(s, "internal") == 0 || strcmp(s, "confidential") == 0 ||
+	    strcmp(s, "restricted") == 0);
+}
+
+bool
 cf_name_role_valid(const char *s)
 {
 	return s != NULL && (strcmp(s, "reader") == 0 ||

@@ -56,14 +56,22 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 static json_t *
 ns_json(const struct cf_ns_rec *ns)
 {
-	return json_pack("{s:s,s:s,s:o,s:s}", "name", ns->name, "env", ns->env,
-	    "created", core_time_json(ns->created_us), "created_by",
-	    ns->created_by);
+	return json_pack("{s:s,s:s,s:s,s:o,s:s}", "name", ns->name, "env",
+	    ns->env, "sensitivity", ns->sensitivity, "created",
+	    core_time_json(ns->created_us), "created_by", ns->created_by);
 }
 
 cf_err
 cf_core_ns_create(struct cf_core *c, struct cf_req *r, const char *name,
     const char *env, json_t **out, struct cf_error *err)
+{
+	return cf_core_ns_create_sens(c, r, name, env, NULL, out, err);
+}
+
+cf_err
+cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *env, const char *sensitivity, json_t **out,
+    struct cf_error *err)
 {
 	struct cf_ns_rec	ns;
 	char			res[CF_RESOURCE_MAX];
@@ -82,9 +90,15 @@ cf_core_ns_create(struct cf_core *c, struct cf_req *r, const char *name,
 	if (!cf_name_env_valid(env))
 		return cf_error_set(err, CF_E_INPUT,
 		    "invalid environment (dev, staging or prod)");
+	if (sensitivity == NULL)
+		sensitivity = "internal";
+	if (!cf_name_sensitivity_valid(sensitivity))
+		return cf_error_set(err, CF_E_INPUT, "invalid sensitivity "
+		    "(public, internal, confidential or restricted)");
 	memset(&ns, 0, sizeof(ns));
 	cf_strlcpy(ns.name, name, sizeof(ns.name));
 	cf_strlcpy(ns.env, env, sizeof(ns.env));
+	cf_strlcpy(ns.sensitivity, sensitivity, sizeof(ns.sensitivity));
 	cf_strlcpy(ns.created_by, r->principal.name, sizeof(ns.created_by));
 	ns.created_us = cf_now_us();
 	rc = cf_meta_ns_create(c->meta, &ns, err);
@@ -160,6 +174,34 @@ cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 
+cf_err
+cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
+    const char *name, const char *sensitivity, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_ns_rec	ns;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	ns_resource(res, sizeof(res), name);
+	/* SEC: authorized against the current sensitivity, so lowering a
+	 * restricted namespace needs MFA (no API token can do it). */
+	rc = core_authorize_data(c, r, "ns:set-sensitivity", NULL, name, res,
+	    err);
+	if (rc != CF_OK)
+		return rc;
+	if (!cf_name_sensitivity_valid(sensitivity))
+		return cf_error_set(err, CF_E_INPUT, "invalid sensitivity "
+		    "(public, internal, confidential or restricted)");
+	rc = cf_meta_ns_set_sensitivity(c->meta, name, sensitivity, err);
+	if (rc == CF_OK)
+		rc = cf_meta_ns_get(c->meta, name, &ns, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = ns_json(&ns);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
 struct blobids {
 	char	(*ids)[CF_BLOB_ID_LEN + 1];
 	size_t	 n, cap;
@@ -192,7 +234,7 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 	cf_err		rc;
 
 	ns_resource(res, sizeof(res), name);
-	rc = core_authorize(c, r, "ns:delete", NULL, res, err);
+	rc = core_authorize_data(c, r, "ns:delete", NULL, name, res, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = cf_meta_ns_delete(c->meta, name, collect_blob, &b, err);
@@ -647,8 +689,10 @@ binding_authorize(struct cf_core *c, struct cf_req *r, const char *action,
 	else
 		(void)snprintf(res, sizeof(res), "bindings/%s/%s", principal,
 		    role);
-	if (ns == NULL || *ns == '\0' || strcmp(role, "admin") == 0)
+	if (ns == NULL || *ns == '\0')
 		return core_authorize(c, r, action, NULL, res, err);
+	if (strcmp(role, "admin") == 0)
+		return core_authorize_data(c, r, action, NULL, ns, res, err);
 	return core_authorize(c, r, action, ns, res, err);
 }
 

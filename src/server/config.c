@@ -64,6 +64,9 @@ static const struct opt opts[] = {
 	    "seconds a lock lasts"),
 	BOOL("mfa_admin_actions", mfa_admin_actions, "yes",
 	    "admin-only actions need MFA with sessions and OIDC tokens"),
+	BOOL("mfa_restricted_data", mfa_restricted_data, "yes",
+	    "every action on a restricted namespace needs MFA (API tokens "
+	    "cannot reach it)"),
 	STR("oidc_issuer", oidc_issuer, "", "OIDC issuer (iss); empty: off"),
 	STR("oidc_audience", oidc_audience, "", "required aud value"),
 	STR("oidc_jwks_url", oidc_jwks_url, "", "https:// URL of the JWKS"),

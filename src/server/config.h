@@ -35,6 +35,7 @@ struct cf_config {
 	uint64_t	auth_lock_failures;
 	uint64_t	auth_lock_seconds;
 	bool		mfa_admin_actions;
+	bool		mfa_restricted_data;
 	char		oidc_issuer[512];
 	char		oidc_audience[256];
 	char		oidc_jwks_url[1024];

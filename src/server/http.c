@@ -770,11 +770,14 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			rc = cf_json_get_str(body, "name", true, &s1, &err);
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "env", false, &s2, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "sensitivity", false, &s3,
+			    &err);
 		if (rc != CF_OK) {
 			json_decref(body);
 			return respond_bad_body(mc, c, "ns:create", rc, &err);
 		}
-		rc = cf_core_ns_create(core, r, s1, s2, &out, &err);
+		rc = cf_core_ns_create_sens(core, r, s1, s2, s3, &out, &err);
 		json_decref(body);
 		if (rc == CF_E_INPUT)
 			return respond_error(mc, c, 400, "invalid_name",
@@ -782,6 +785,28 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		return respond_result(mc, c, rc, &err, out, 201,
 		    "no_such_namespace", "already_exists");
 	case R_NS_ONE:
+		if (is(method, "PATCH")) {
+			if (!r->authenticated) {
+				rc = cf_core_ns_set_sensitivity(core, r, c->ns,
+				    "", &out, &err);
+				return respond_result(mc, c, rc, &err, out, 200,
+				    "no_such_namespace", NULL);
+			}
+			rc = parse_body(c, &body, &err);
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "sensitivity", true,
+				    &s1, &err);
+			if (rc != CF_OK) {
+				json_decref(body);
+				return respond_bad_body(mc, c,
+				    "ns:set-sensitivity", rc, &err);
+			}
+			rc = cf_core_ns_set_sensitivity(core, r, c->ns, s1,
+			    &out, &err);
+			json_decref(body);
+			return respond_result(mc, c, rc, &err, out, 200,
+			    "no_such_namespace", NULL);
+		}
 		if (is(method, "GET"))
 			rc = cf_core_ns_get(core, r, c->ns, &out, &err);
 		else if (is(method, "DELETE"))

@@ -201,6 +201,7 @@ cf_server_main(int argc, char **argv)
 	ccfg.auth_lock_failures = (int64_t)cfg.auth_lock_failures;
 	ccfg.auth_lock_seconds = (int64_t)cfg.auth_lock_seconds;
 	ccfg.mfa_admin_actions = cfg.mfa_admin_actions;
+	ccfg.mfa_restricted_data = cfg.mfa_restricted_data;
 	ccfg.oidc_issuer = cfg.oidc_issuer;
 	ccfg.oidc_audience = cfg.oidc_audience;
 	ccfg.oidc_jwks_url = cfg.oidc_jwks_url;

@@ -23,6 +23,8 @@
 
 #define CF_NS_NAME_MAX		64	/* S3 bucket rules: 3..63 chars */
 #define CF_ENV_MAX		16	/* "dev" | "staging" | "prod" */
+#define CF_SENS_MAX		16	/* "public" | "internal" |
+					 * "confidential" | "restricted" */
 #define CF_OBJKEY_MAX		1025	/* 1024 bytes of UTF-8 + NUL */
 #define CF_VERSION_ID_LEN	32	/* hex of 16 random bytes */
 #define CF_BLOB_ID_LEN		32	/* hex of 16 random bytes */
@@ -43,6 +45,7 @@ struct cf_meta;
 struct cf_ns_rec {
 	char	name[CF_NS_NAME_MAX];
 	char	env[CF_ENV_MAX];
+	char	sensitivity[CF_SENS_MAX];	/* "" on create: "internal" */
 	char	created_by[CF_PRINCIPAL_MAX];
 	int64_t	created_us;
 };
@@ -109,6 +112,10 @@ cf_err	cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
 	    struct cf_error *err);
 cf_err	cf_meta_ns_get(struct cf_meta *m, const char *name,
 	    struct cf_ns_rec *out, struct cf_error *err);
+/* Change a namespace's sensitivity (the caller validates the level).
+ * CF_E_NOTFOUND if there is no such namespace. */
+cf_err	cf_meta_ns_set_sensitivity(struct cf_meta *m, const char *name,
+	    const char *sensitivity, struct cf_error *err);
 /* Calls cb for each namespace in name order; a non-OK return from cb stops
  * the walk and is returned. */
 typedef cf_err (*cf_ns_cb)(void *arg, const struct cf_ns_rec *ns,

@@ -144,6 +144,10 @@ static const char *const migrations[] = {
 	"  role          TEXT PRIMARY KEY,"
 	"  mfa_required  INTEGER NOT NULL"
 	") WITHOUT ROWID;",
+	/* 2 -> 3: namespace sensitivity (issue 4: MFA for restricted
+	 * data).  Existing namespaces become "internal", the default. */
+	"ALTER TABLE namespaces ADD COLUMN sensitivity TEXT NOT NULL"
+	"  DEFAULT 'internal';",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -161,7 +165,7 @@ enum {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
 	ST_NS_INSERT, ST_NS_GET, ST_NS_ID, ST_NS_LIST, ST_NS_HAS_LIVE,
 	ST_NS_BLOBS, ST_NS_DEL_LIVE, ST_NS_DEL_VERSIONS, ST_NS_DEL_BINDINGS,
-	ST_NS_DEL,
+	ST_NS_DEL, ST_NS_SET_SENS,
 	ST_V_INSERT, ST_LIVE_UPSERT, ST_LIVE_DEL, ST_V_LATEST, ST_V_GET,
 	ST_V_LIST, ST_OBJ_LIST,
 	ST_P_INSERT, ST_P_GET, ST_P_GET_ID, ST_P_LIST, ST_P_COUNT,
@@ -183,12 +187,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
-	    " created_us) VALUES (?1, ?2, ?3, ?4)",
-	[ST_NS_GET] = "SELECT name, env, created_by, created_us"
+	    " created_us, sensitivity) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity"
 	    " FROM namespaces WHERE name = ?1",
 	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
-	[ST_NS_LIST] = "SELECT name, env, created_by, created_us"
+	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity"
 	    " FROM namespaces ORDER BY name",
+	[ST_NS_SET_SENS] = "UPDATE namespaces SET sensitivity = ?2"
+	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
 	[ST_NS_BLOBS] = "SELECT blob_id FROM versions WHERE ns_id = ?1"
 	    " AND delete_marker = 0 AND blob_id <> ''",
@@ -673,6 +679,9 @@ read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
 		rc = col_str(st, 2, ns->created_by, sizeof(ns->created_by),
 		    err);
 	ns->created_us = sqlite3_column_int64(st, 3);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, ns->sensitivity, sizeof(ns->sensitivity),
+		    err);
 	return rc;
 }
 
@@ -967,6 +976,9 @@ cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
 	if (rc == CF_OK)
 		rc = check_field(ns->created_by, sizeof(ns->created_by),
 		    "created_by", err);
+	if (rc == CF_OK)
+		rc = check_field(ns->sensitivity, sizeof(ns->sensitivity),
+		    "sensitivity", err);
 	if (rc == CF_OK && ns->name[0] == '\0')
 		rc = cf_error_set(err, CF_E_INPUT, "meta: empty namespace");
 	if (rc != CF_OK)
@@ -981,6 +993,8 @@ cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
 	b |= bind_str(st, 2, ns->env);
 	b |= bind_str(st, 3, ns->created_by);
 	b |= sqlite3_bind_int64(st, 4, ns->created_us);
+	b |= bind_str(st, 5, ns->sensitivity[0] != '\0' ? ns->sensitivity :
+	    "internal");
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -2888,6 +2902,30 @@ cf_meta_role_mfa_get(struct cf_meta *m, const char *role, bool *required,
 	if (rc == CF_OK)
 		*required = found && sqlite3_column_int(st, 0) != 0;
 	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_ns_set_sensitivity(struct cf_meta *m, const char *name,
+    const char *sensitivity, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
+	if (rc == CF_OK)
+		rc = check_str(sensitivity, CF_SENS_MAX, "sensitivity", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_NS_SET_SENS, &n, err, "tt", name, sensitivity);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such namespace");
 	pool_put(m, c);
 	return rc;
 }

@@ -1492,6 +1492,120 @@ test_core_oidc_provisioning(void **state)
 	json_decref(out);
 }
 
+/* Issue 4: every action on a restricted namespace needs MFA, for every
+ * kind of credential; API tokens cannot carry MFA, so they never reach
+ * restricted data.  Creating a restricted namespace is allowed (it does
+ * not exist yet). */
+static void
+test_core_restricted_namespace_needs_mfa(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		 bt[CF_TOKEN_STR_MAX], bs[CF_TOKEN_STR_MAX];
+	char		 b32[CF_TOTP_B32_MAX], code[CF_TOTP_DIGITS + 1];
+	int64_t		 s;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create_sens(f->core, &r, "vault", NULL,
+	    "secret", &out, NULL), CF_E_INPUT);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create_sens(f->core, &r, "vault", "prod",
+	    "restricted", &out, NULL), CF_OK);
+	assert_string_equal(json_string_value(json_object_get(out,
+	    "sensitivity")), "restricted");
+	json_decref(out);
+	id_ns(f, "open-ns");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_get(f->core, &r, "open-ns", &out, NULL),
+	    CF_OK);
+	assert_string_equal(json_string_value(json_object_get(out,
+	    "sensitivity")), "internal");
+	json_decref(out);
+	id_user(f, "bob", PW_BOB, "writer", NULL);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_token_create(f->core, &r, "bob", 0, "t", &out,
+	    NULL), CF_OK);
+	cf_strlcpy(bt, json_string_value(json_object_get(out, "token")),
+	    sizeof(bt));
+	json_decref(out);
+
+	/* API tokens: refused on the restricted namespace, admin included,
+	 * for data, metadata, bindings, deletion and lowering it. */
+	as(f, &r, bt);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	assert_false(r.allowed);
+	assert_string_equal(r.reasons, "mfa required (restricted data)");
+	as(f, &r, bt);
+	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
+	    NULL, NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_get(f->core, &r, "vault", &out, NULL),
+	    CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "bob", "reader",
+	    "vault", &out, NULL), CF_E_AUTH);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "vault",
+	    "internal", &out, NULL), CF_E_AUTH);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_delete(f->core, &r, "vault", &out, NULL),
+	    CF_E_AUTH);
+	/* Raising a namespace is not an action on restricted data. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "open-ns",
+	    "confidential", &out, NULL), CF_OK);
+	assert_string_equal(json_string_value(json_object_get(out,
+	    "sensitivity")), "confidential");
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "open-ns",
+	    "top", &out, NULL), CF_E_INPUT);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "nope-ns",
+	    "public", &out, NULL), CF_E_NOTFOUND);
+	/* The listing still names it (name, env, sensitivity). */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_list(f->core, &r, &out, NULL), CF_OK);
+	assert_int_equal(json_array_size(json_object_get(out, "namespaces")),
+	    2);
+	json_decref(out);
+
+	/* A session: refused until it steps up, then allowed. */
+	assert_int_equal(id_login(f, "bob", PW_BOB, NULL, NULL, bs,
+	    sizeof(bs), &r), CF_OK);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	s = safe_step();
+	id_enroll(f, bs, s - 1, b32, sizeof(b32), NULL);
+	totp_code(b32, s, code);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_session_mfa(f->core, &r, code, &out, NULL),
+	    CF_OK);
+	json_decref(out);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, bt);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_E_AUTH);
+
+	/* mfa_restricted_data off: roles alone decide. */
+	f->core->cfg.mfa_restricted_data = false;
+	as(f, &r, bt);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	f->core->cfg.mfa_restricted_data = true;
+}
+
 int
 main(void)
 {
@@ -1525,6 +1639,9 @@ main(void)
 		    setup_oidc, teardown_oidc),
 		cmocka_unit_test_setup_teardown(test_core_oidc_provisioning,
 		    setup_oidc_prov, teardown_oidc),
+		cmocka_unit_test_setup_teardown(
+		    test_core_restricted_namespace_needs_mfa, setup_id,
+		    teardown_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, oidc_group_teardown);

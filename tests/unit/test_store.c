@@ -187,6 +187,14 @@ test_store_meta_namespaces(void **state)
 	assert_string_equal(got.env, "dev");
 	assert_string_equal(got.created_by, "admin");
 	assert_int_equal(got.created_us, 1000);
+	/* Sensitivity: "" on create stores the default, "internal". */
+	assert_string_equal(got.sensitivity, "internal");
+	assert_int_equal(cf_meta_ns_set_sensitivity(m, "alpha", "restricted",
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "alpha", &got, NULL), CF_OK);
+	assert_string_equal(got.sensitivity, "restricted");
+	assert_int_equal(cf_meta_ns_set_sensitivity(m, "nope", "public",
+	    NULL), CF_E_NOTFOUND);
 	cf_error_clear(&e);
 	assert_int_equal(cf_meta_ns_get(m, "nope", &got, &e), CF_E_NOTFOUND);
 	assert_int_equal(e.code, CF_E_NOTFOUND);
@@ -1290,7 +1298,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	/* A schema from a newer program is refused. */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
