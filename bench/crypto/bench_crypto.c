@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "base/error.h"
+#include "base/str.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
 
@@ -219,9 +220,13 @@ main(int argc, char **argv)
 	size_t		 total, i, nul;
 	static const size_t sizes[] = { 16384, 65536, 1048576 };
 
-	total = (size_t)(argc > 1 ? atoi(argv[1]) : 128) << 20;
-	if (total == 0)
-		return 2;
+	{
+		uint64_t mib = 128;
+		if (argc > 1 && cf_parse_u64(argv[1], 1, 1 << 20, &mib, NULL) !=
+		    CF_OK)
+			return 2;
+		total = (size_t)mib << 20;
+	}
 	reps = total >= (128u << 20) ? 1 : (128u << 20) / total;
 	cf_error_clear(&err);
 	if (cf_crypto_init(&err) != CF_OK ||

@@ -5,6 +5,7 @@
  * cf-link: cf_client cf_core cf_audit cf_store cf_policy cf_crypto cf_base */
 #include <stdarg.h>
 #include <stddef.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -45,13 +46,20 @@ setup_tmp(void **state)
 }
 
 static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
 teardown_tmp(void **state)
 {
-	char	cmd[512];
-
 	(void)state;
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	/* Depth-first removal of the temporary tree, without a shell. */
+	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
 static void

@@ -512,7 +512,12 @@ test_hkdf_vectors(void **state)
 		ikm = kv_bytes(&r[j], "ikm", &il);
 		salt = kv_bytes(&r[j], "salt", &sl);
 		info = kv_bytes(&r[j], "info", &nl);
-		len = (size_t)atoi(kv_get(&r[j], "len"));
+		{
+			uint64_t l64;
+			assert_int_equal(cf_parse_u64(kv_get(&r[j], "len"), 1,
+			    sizeof(okm), &l64, NULL), CF_OK);
+			len = (size_t)l64;
+		}
 		hex2bin(kv_get(&r[j], "okm"), want, len);
 		assert_int_equal(cf_hkdf_sha256(salt, sl, ikm, il, info, nl,
 		    okm, len, &err), CF_OK);
