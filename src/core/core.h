@@ -57,6 +57,8 @@ struct cf_core_config {
 	int64_t		 oidc_skew;		/* seconds; 60 */
 	int64_t		 oidc_jwks_min_refresh;	/* seconds between fetches
 						 * for unknown kids; 60 */
+	const char	*oidc_config_file;	/* JSON array of more
+						 * issuers; NULL/"": none */
 };
 
 /* Fill every field with its default (data_dir NULL). */

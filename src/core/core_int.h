@@ -28,11 +28,26 @@ struct core_group_map {
 	char	ns[CF_NS_NAME_MAX];
 };
 
-struct cf_core {
-	struct cf_core_config	 cfg;
-	struct cf_jwks		*jwks;		/* NULL: OIDC off */
+#define CF_OIDC_ISSUERS_MAX	8	/* oidc_issuer + oidc_config_file */
+#define CF_OIDC_FILE_MAX	65536	/* bytes of oidc_config_file */
+
+/* One trusted OIDC issuer: its keys and the rules its tokens must meet. */
+struct core_issuer {
+	char			 issuer[512];
+	char			 audience[256];
+	char			 username_claim[64];
+	char			 groups_claim[64];	/* "": no groups */
+	bool			 provision;
+	int64_t			 skew;
+	struct cf_jwks		*jwks;
 	struct core_group_map	 gmap[CF_GROUP_MAP_MAX];
 	size_t			 ngmap;
+};
+
+struct cf_core {
+	struct cf_core_config	 cfg;
+	struct core_issuer	*iss;		/* CF_OIDC_ISSUERS_MAX slots */
+	size_t			 niss;		/* 0: OIDC off */
 	char			 data_dir[4096];
 	struct cf_keyring	*kr;
 	pthread_mutex_t		 kr_lock;	/* serializes MFA secret (un)wrapping */

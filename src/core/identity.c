@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -49,7 +50,8 @@ pw_params(const struct cf_core *c, struct cf_pwhash_params *p)
 /* ---- setup ---- */
 
 static cf_err
-parse_group_roles(struct cf_core *c, const char *spec, struct cf_error *err)
+parse_group_roles(struct core_issuer *c, const char *spec,
+    struct cf_error *err)
 {
 	char		 buf[4096], *p, *next, *eq, *at;
 	struct core_group_map *g;
@@ -103,11 +105,228 @@ set(const char *s)
 	return s != NULL && *s != '\0';
 }
 
+/* One issuer's settings, from the oidc_* options or one entry of
+ * oidc_config_file.  Strings borrowed. */
+struct issuer_spec {
+	const char	*issuer, *audience, *jwks_url, *jwks_file, *jwks_json;
+	const char	*username_claim, *groups_claim, *group_roles;
+	bool		 provision;
+	int64_t		 skew, min_refresh;
+};
+
+static void
+issuer_spec_init(struct issuer_spec *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->username_claim = "preferred_username";
+	sp->groups_claim = "groups";
+	sp->skew = 60;
+	sp->min_refresh = 60;
+}
+
+static cf_err
+issuer_add(struct cf_core *c, const struct issuer_spec *sp,
+    struct cf_error *err)
+{
+	struct core_issuer	*is;
+	struct cf_jwks_opts	 o;
+	size_t			 i, nsrc;
+	cf_err			 rc;
+
+	if (c->niss >= CF_OIDC_ISSUERS_MAX)
+		return cf_error_set(err, CF_E_INPUT,
+		    "more than %d OIDC issuers", CF_OIDC_ISSUERS_MAX);
+	if (!set(sp->issuer))
+		return cf_error_set(err, CF_E_INPUT, "issuer is required");
+	if (!set(sp->audience))
+		return cf_error_set(err, CF_E_INPUT,
+		    "issuer %s: audience is required", sp->issuer);
+	if (sp->skew < 0 || sp->skew > CF_JWT_SKEW_MAX)
+		return cf_error_set(err, CF_E_INPUT, "issuer %s: skew must "
+		    "be 0..%d seconds", sp->issuer, CF_JWT_SKEW_MAX);
+	if (sp->min_refresh < 1 || sp->min_refresh > 86400)
+		return cf_error_set(err, CF_E_INPUT, "issuer %s: "
+		    "jwks_min_refresh must be 1..86400 seconds", sp->issuer);
+	nsrc = (set(sp->jwks_url) ? 1 : 0) + (set(sp->jwks_file) ? 1 : 0) +
+	    (set(sp->jwks_json) ? 1 : 0);
+	if (nsrc != 1)
+		return cf_error_set(err, CF_E_INPUT, "issuer %s: exactly one "
+		    "of jwks_url and jwks_file is required", sp->issuer);
+	/* SEC: the issuer is chosen by iss, so two entries with one iss
+	 * would make the choice ambiguous. */
+	for (i = 0; i < c->niss; i++)
+		if (strcmp(c->iss[i].issuer, sp->issuer) == 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "issuer %s configured twice", sp->issuer);
+	is = &c->iss[c->niss];
+	memset(is, 0, sizeof(*is));
+	if (cf_strlcpy(is->issuer, sp->issuer, sizeof(is->issuer)) >=
+	    sizeof(is->issuer) ||
+	    cf_strlcpy(is->audience, sp->audience, sizeof(is->audience)) >=
+	    sizeof(is->audience) ||
+	    cf_strlcpy(is->username_claim, set(sp->username_claim) ?
+	    sp->username_claim : "preferred_username",
+	    sizeof(is->username_claim)) >= sizeof(is->username_claim) ||
+	    cf_strlcpy(is->groups_claim, sp->groups_claim != NULL ?
+	    sp->groups_claim : "", sizeof(is->groups_claim)) >=
+	    sizeof(is->groups_claim))
+		return cf_error_set(err, CF_E_INPUT,
+		    "issuer %.64s: a setting is too long", sp->issuer);
+	is->provision = sp->provision;
+	is->skew = sp->skew;
+	rc = parse_group_roles(is, sp->group_roles, err);
+	if (rc != CF_OK)
+		return rc;
+	cf_jwks_opts_default(&o);
+	/* A JWKS served over plain HTTP is accepted only from loopback (a
+	 * local sidecar or a test IdP); anything else needs https://. */
+	o.allow_http_loopback = true;
+	o.min_refresh = sp->min_refresh;
+	if (set(sp->jwks_json))
+		rc = cf_jwks_new_json(sp->jwks_json, strlen(sp->jwks_json),
+		    &is->jwks, err);
+	else if (set(sp->jwks_file))
+		rc = cf_jwks_new_file(sp->jwks_file, &o, &is->jwks, err);
+	else
+		rc = cf_jwks_new_url(sp->jwks_url, &o, &is->jwks, err);
+	if (rc != CF_OK)
+		return rc;
+	c->niss++;
+	if (cf_jwks_refresh(is->jwks, cf_now_us() / 1000000, NULL) != CF_OK)
+		log_warnx("event=oidc_jwks_unavailable issuer=\"%s\" msg=\"JWKS "
+		    "not fetched at startup; will retry on use\"", is->issuer);
+	return CF_OK;
+}
+
+/* One entry of oidc_config_file: every member known and of its type. */
+static cf_err
+issuer_from_json(struct cf_core *c, json_t *e, struct cf_error *err)
+{
+	static const char *const known[] = {
+		"issuer", "audience", "jwks_url", "jwks_file",
+		"username_claim", "groups_claim", "group_roles", "provision",
+		"skew", "jwks_min_refresh",
+	};
+	struct issuer_spec	 sp;
+	const char		*k;
+	json_t			*v;
+	size_t			 i;
+	bool			 ok;
+	cf_err			 rc = CF_OK;
+
+	if (!json_is_object(e))
+		return cf_error_set(err, CF_E_INPUT,
+		    "each issuer must be a JSON object");
+	json_object_foreach(e, k, v) {
+		ok = false;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			ok = ok || strcmp(k, known[i]) == 0;
+		if (!ok)
+			return cf_error_set(err, CF_E_INPUT,
+			    "unknown member \"%.64s\"", k);
+	}
+	issuer_spec_init(&sp);
+	rc = cf_json_get_str(e, "issuer", true, &sp.issuer, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "audience", true, &sp.audience, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "jwks_url", false, &sp.jwks_url, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "jwks_file", false, &sp.jwks_file,
+		    err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "username_claim", false,
+		    &sp.username_claim, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "groups_claim", false,
+		    &sp.groups_claim, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "group_roles", false, &sp.group_roles,
+		    err);
+	if (rc == CF_OK)
+		rc = cf_json_get_bool(e, "provision", false, &sp.provision,
+		    err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(e, "skew", false, &sp.skew, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(e, "jwks_min_refresh", false,
+		    &sp.min_refresh, err);
+	if (rc == CF_E_NOTFOUND)
+		rc = cf_error_set(err, CF_E_INPUT, "%s", err != NULL ?
+		    err->msg : "missing member");
+	if (rc != CF_OK)
+		return rc;
+	return issuer_add(c, &sp, err);
+}
+
+/* SEC: the file is trusted configuration, but still read bounded and
+ * parsed strictly (no duplicate members, no unknown ones), so a typo
+ * stops the server instead of silently weakening a rule. */
+static cf_err
+load_issuer_file(struct cf_core *c, const char *path, struct cf_error *err)
+{
+	struct cf_error	 e2;
+	FILE		*fp = NULL;
+	char		*buf = NULL;
+	json_t		*arr = NULL, *e;
+	size_t		 n, i;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&e2);
+	fp = fopen(path, "re");
+	if (fp == NULL) {
+		rc = cf_error_sys(err, CF_E_INPUT, "oidc_config_file %s", path);
+		goto out;
+	}
+	buf = cf_malloc(CF_OIDC_FILE_MAX + 1);
+	if (buf == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	n = fread(buf, 1, CF_OIDC_FILE_MAX + 1, fp);
+	if (ferror(fp)) {
+		rc = cf_error_sys(err, CF_E_IO, "oidc_config_file %s", path);
+		goto out;
+	}
+	if (n > CF_OIDC_FILE_MAX) {
+		rc = cf_error_set(err, CF_E_INPUT, "oidc_config_file %s: "
+		    "larger than %d bytes", path, CF_OIDC_FILE_MAX);
+		goto out;
+	}
+	rc = cf_json_parse(buf, n, CF_OIDC_FILE_MAX, 4, &arr, &e2);
+	if (rc == CF_OK && (!json_is_array(arr) || json_array_size(arr) == 0))
+		rc = cf_error_set(&e2, CF_E_INPUT,
+		    "expected a non-empty JSON array of issuers");
+	if (rc == CF_OK && json_array_size(arr) > CF_OIDC_ISSUERS_MAX)
+		rc = cf_error_set(&e2, CF_E_INPUT, "more than %d issuers",
+		    CF_OIDC_ISSUERS_MAX);
+	if (rc != CF_OK) {
+		rc = cf_error_set(err, rc == CF_E_NOMEM ? CF_E_NOMEM :
+		    CF_E_INPUT, "oidc_config_file %s: %s", path, e2.msg);
+		goto out;
+	}
+	json_array_foreach(arr, i, e) {
+		cf_error_clear(&e2);
+		rc = issuer_from_json(c, e, &e2);
+		if (rc != CF_OK) {
+			rc = cf_error_set(err, rc, "oidc_config_file %s: issuer "
+			    "%zu: %s", path, i + 1, e2.msg);
+			goto out;
+		}
+	}
+out:
+	json_decref(arr);
+	cf_free(buf);
+	if (fp != NULL)
+		(void)fclose(fp);
+	return rc;
+}
+
 cf_err
 core_identity_open(struct cf_core *c, struct cf_error *err)
 {
 	struct cf_pwhash_params	p;
-	struct cf_jwks_opts	o;
+	struct issuer_spec	sp;
 	cf_err			rc;
 
 	pw_params(c, &p);
@@ -122,47 +341,58 @@ core_identity_open(struct cf_core *c, struct cf_error *err)
 		c->cfg.auth_lock_failures = 10;
 	if (c->cfg.auth_lock_seconds <= 0)
 		c->cfg.auth_lock_seconds = 900;
-	if (!set(c->cfg.oidc_issuer))
+	if (!set(c->cfg.oidc_issuer) && !set(c->cfg.oidc_config_file))
 		return CF_OK;
-	if (!set(c->cfg.oidc_audience))
-		return cf_error_set(err, CF_E_INPUT,
-		    "oidc_audience is required with oidc_issuer");
-	if (c->cfg.oidc_skew < 0 || c->cfg.oidc_skew > CF_JWT_SKEW_MAX)
-		return cf_error_set(err, CF_E_INPUT,
-		    "oidc_skew must be 0..%d seconds", CF_JWT_SKEW_MAX);
-	rc = parse_group_roles(c, c->cfg.oidc_group_roles, err);
-	if (rc != CF_OK)
-		return rc;
-	cf_jwks_opts_default(&o);
-	/* A JWKS served over plain HTTP is accepted only from loopback (a
-	 * local sidecar or a test IdP); anything else needs https://. */
-	o.allow_http_loopback = true;
-	if (c->cfg.oidc_jwks_min_refresh > 0)
-		o.min_refresh = c->cfg.oidc_jwks_min_refresh;
-	if (set(c->cfg.oidc_jwks_json))
-		rc = cf_jwks_new_json(c->cfg.oidc_jwks_json,
-		    strlen(c->cfg.oidc_jwks_json), &c->jwks, err);
-	else if (set(c->cfg.oidc_jwks_file))
-		rc = cf_jwks_new_file(c->cfg.oidc_jwks_file, &o, &c->jwks, err);
-	else if (set(c->cfg.oidc_jwks_url))
-		rc = cf_jwks_new_url(c->cfg.oidc_jwks_url, &o, &c->jwks, err);
-	else
-		rc = cf_error_set(err, CF_E_INPUT,
-		    "oidc_jwks_url or oidc_jwks_file is required with "
-		    "oidc_issuer");
-	if (rc != CF_OK)
-		return rc;
-	if (cf_jwks_refresh(c->jwks, cf_now_us() / 1000000, NULL) != CF_OK)
-		log_warnx("event=oidc_jwks_unavailable msg=\"JWKS not "
-		    "fetched at startup; will retry on use\"");
-	return CF_OK;
+	c->iss = cf_calloc(CF_OIDC_ISSUERS_MAX, sizeof(*c->iss));
+	if (c->iss == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if (set(c->cfg.oidc_issuer)) {
+		issuer_spec_init(&sp);
+		sp.issuer = c->cfg.oidc_issuer;
+		sp.audience = c->cfg.oidc_audience;
+		sp.jwks_url = c->cfg.oidc_jwks_url;
+		sp.jwks_file = c->cfg.oidc_jwks_file;
+		sp.jwks_json = c->cfg.oidc_jwks_json;
+		/* A fixed JWKS (tests) wins over the others, as before. */
+		if (set(sp.jwks_json))
+			sp.jwks_url = sp.jwks_file = NULL;
+		else if (set(sp.jwks_file))
+			sp.jwks_url = NULL;
+		if (c->cfg.oidc_username_claim != NULL)
+			sp.username_claim = c->cfg.oidc_username_claim;
+		sp.groups_claim = c->cfg.oidc_groups_claim;
+		sp.group_roles = c->cfg.oidc_group_roles;
+		sp.provision = c->cfg.oidc_provision;
+		sp.skew = c->cfg.oidc_skew;
+		if (c->cfg.oidc_jwks_min_refresh > 0)
+			sp.min_refresh = c->cfg.oidc_jwks_min_refresh;
+		if (!set(sp.audience))
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_audience is required with oidc_issuer");
+		if (!set(sp.jwks_json) && !set(sp.jwks_file) &&
+		    !set(sp.jwks_url))
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_jwks_url or oidc_jwks_file is required with "
+			    "oidc_issuer");
+		rc = issuer_add(c, &sp, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	if (set(c->cfg.oidc_config_file))
+		rc = load_issuer_file(c, c->cfg.oidc_config_file, err);
+	return rc;
 }
 
 void
 core_identity_close(struct cf_core *c)
 {
-	cf_jwks_free(c->jwks);
-	c->jwks = NULL;
+	size_t	i;
+
+	if (c->iss != NULL)
+		for (i = 0; i < c->niss; i++)
+			cf_jwks_free(c->iss[i].jwks);
+	CF_FREE(c->iss);
+	c->niss = 0;
 }
 
 /* ---- brute-force protection ---- */
@@ -1103,20 +1333,36 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	struct cf_jwt_claims	 cl;
 	struct cf_error		 e2;
 	struct cf_binding_rec	 b;
+	const struct core_issuer *is;
+	char			 issbuf[512];
 	int64_t			 now = r->time_us / 1000000;
 	size_t			 i, j;
 	cf_err			 rc;
 
-	memset(&rules, 0, sizeof(rules));
-	rules.issuer = c->cfg.oidc_issuer;
-	rules.audience = c->cfg.oidc_audience;
-	rules.skew = c->cfg.oidc_skew;
-	rules.username_claim = set(c->cfg.oidc_username_claim) ?
-	    c->cfg.oidc_username_claim : "preferred_username";
-	rules.groups_claim = set(c->cfg.oidc_groups_claim) ?
-	    c->cfg.oidc_groups_claim : NULL;
+	/* SEC: the unverified iss only picks whose keys and rules to use;
+	 * cf_jwt_verify then checks everything, iss included, against that
+	 * issuer, so a token of issuer A signed with B's key fails. */
 	cf_error_clear(&e2);
-	rc = cf_jwt_verify(c->jwks, jwt, strlen(jwt), &rules, now, &cl, &e2);
+	rc = cf_jwt_peek_issuer(jwt, strlen(jwt), 0, issbuf, sizeof(issbuf),
+	    &e2);
+	is = NULL;
+	for (i = 0; rc == CF_OK && i < c->niss; i++)
+		if (strcmp(c->iss[i].issuer, issbuf) == 0)
+			is = &c->iss[i];
+	if (is == NULL) {
+		r->authn = "oidc-unknown-issuer";
+		log_info("event=oidc_rejected request=%s reason=issuer msg=\"%s\"",
+		    r->request_id, rc != CF_OK ? e2.msg : "iss not configured");
+		return CF_OK;
+	}
+	memset(&rules, 0, sizeof(rules));
+	rules.issuer = is->issuer;
+	rules.audience = is->audience;
+	rules.skew = is->skew;
+	rules.username_claim = is->username_claim;
+	rules.groups_claim = set(is->groups_claim) ? is->groups_claim : NULL;
+	cf_error_clear(&e2);
+	rc = cf_jwt_verify(is->jwks, jwt, strlen(jwt), &rules, now, &cl, &e2);
 	if (rc != CF_OK) {
 		r->authn = "oidc-invalid";
 		log_info("event=oidc_rejected request=%s reason=%s msg=\"%s\"",
@@ -1130,7 +1376,7 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 		return CF_OK;
 	}
 	rc = cf_meta_principal_get(c->meta, cl.username, &r->principal, err);
-	if (rc == CF_E_NOTFOUND && c->cfg.oidc_provision) {
+	if (rc == CF_E_NOTFOUND && is->provision) {
 		cf_error_clear(err);
 		memset(&r->principal, 0, sizeof(r->principal));
 		cf_strlcpy(r->principal.name, cl.username,
@@ -1170,15 +1416,15 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 		return rc;
 	/* Groups map to request-local bindings; nothing is stored. */
 	for (i = 0; i < cl.ngroups; i++)
-		for (j = 0; j < c->ngmap; j++) {
-			if (strcmp(cl.groups[i], c->gmap[j].group) != 0)
+		for (j = 0; j < is->ngmap; j++) {
+			if (strcmp(cl.groups[i], is->gmap[j].group) != 0)
 				continue;
 			memset(&b, 0, sizeof(b));
 			b.principal_id = r->principal.id;
 			cf_strlcpy(b.principal, r->principal.name,
 			    sizeof(b.principal));
-			cf_strlcpy(b.role, c->gmap[j].role, sizeof(b.role));
-			cf_strlcpy(b.ns, c->gmap[j].ns, sizeof(b.ns));
+			cf_strlcpy(b.role, is->gmap[j].role, sizeof(b.role));
+			cf_strlcpy(b.ns, is->gmap[j].ns, sizeof(b.ns));
 			rc = jwt_binding(r, &b, err);
 			if (rc != CF_OK)
 				return rc;

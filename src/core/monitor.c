@@ -180,7 +180,7 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	if (cf_str_has_prefix(bearer, CF_TOKEN_PREFIX) ||
 	    cf_str_has_prefix(bearer, CF_SESSION_PREFIX))
 		rc = authn_token(c, r, bearer, err);
-	else if (c->jwks != NULL && looks_like_jwt(bearer))
+	else if (c->niss > 0 && looks_like_jwt(bearer))
 		rc = core_authn_jwt(c, r, bearer, err);
 	if (rc != CF_OK || !r->authenticated) {
 		r->authenticated = false;

@@ -1140,3 +1140,47 @@ out:
 	json_decref(hdr);
 	return rc;
 }
+
+cf_err
+cf_jwt_peek_issuer(const char *token, size_t len, size_t max_len, char *iss,
+    size_t isssz, struct cf_error *err)
+{
+	const char	*dot1, *dot2, *v;
+	json_t		*cl = NULL;
+	size_t		 i, dots = 0, max;
+	cf_err		 rc;
+
+	if (token == NULL || iss == NULL || isssz == 0)
+		return cf_error_set(err, CF_E_INVAL, "NULL token or buffer");
+	max = max_len == 0 ? CF_JWT_MAX_DEFAULT : max_len;
+	if (len > max)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "JWT longer than %zu bytes", max);
+	for (i = 0; i < len; i++) {
+		if (token[i] == '.')
+			dots++;
+		else if (!b64url_char((unsigned char)token[i]))
+			return cf_error_set(err, CF_E_INPUT,
+			    "JWT has a byte outside base64url");
+	}
+	if (dots != 2)
+		return cf_error_set(err, CF_E_INPUT,
+		    "JWT is not three base64url parts");
+	dot1 = memchr(token, '.', len);
+	dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
+	if (dot1 == token || dot2 == dot1 + 1)
+		return cf_error_set(err, CF_E_INPUT, "JWT has an empty part");
+	rc = part_json("claims", dot1 + 1, (size_t)(dot2 - dot1 - 1), max, &cl,
+	    err);
+	if (rc != CF_OK)
+		return rc;
+	v = json_string_value(json_object_get(cl, "iss"));
+	if (v == NULL)
+		rc = cf_error_set(err, CF_E_INPUT, "JWT has no string iss");
+	else if (strlen(v) >= isssz)
+		rc = cf_error_set(err, CF_E_LIMIT, "JWT iss too long");
+	else
+		(void)cf_strlcpy(iss, v, isssz);
+	json_decref(cl);
+	return rc;
+}

@@ -167,4 +167,16 @@ cf_err	cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
 	    struct cf_jwt_claims *out, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* Read the iss claim of token[0..len) WITHOUT verifying anything, only to
+ * choose which configured issuer's keys and rules to verify it with; iss
+ * (isssz bytes) gets it.  SEC: the result is untrusted: use it for that
+ * choice alone, then cf_jwt_verify() the token against the chosen issuer
+ * (which checks iss again).  Same size cap, alphabet and shape checks as
+ * cf_jwt_verify.  CF_E_LIMIT (over max_len, 0 = CF_JWT_MAX_DEFAULT, or an
+ * iss longer than isssz - 1), CF_E_INPUT (malformed, no string iss),
+ * CF_E_NOMEM. */
+cf_err	cf_jwt_peek_issuer(const char *token, size_t len, size_t max_len,
+	    char *iss, size_t isssz, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 #endif

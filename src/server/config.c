@@ -84,6 +84,8 @@ static const struct opt opts[] = {
 	    "seconds of clock skew allowed for exp, nbf, iat"),
 	U64("oidc_jwks_min_refresh", oidc_jwks_min_refresh, 1, 86400, "60",
 	    "least seconds between JWKS fetches for unknown kids"),
+	STR("oidc_config_file", oidc_config_file, "",
+	    "JSON file with an array of (more) OIDC issuers"),
 };
 
 static const struct opt *

@@ -46,6 +46,7 @@ struct cf_config {
 	bool		oidc_provision;
 	uint64_t	oidc_skew;		/* seconds */
 	uint64_t	oidc_jwks_min_refresh;	/* seconds */
+	char		oidc_config_file[4096];
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

@@ -212,6 +212,7 @@ cf_server_main(int argc, char **argv)
 	ccfg.oidc_provision = cfg.oidc_provision;
 	ccfg.oidc_skew = (int64_t)cfg.oidc_skew;
 	ccfg.oidc_jwks_min_refresh = (int64_t)cfg.oidc_jwks_min_refresh;
+	ccfg.oidc_config_file = cfg.oidc_config_file;
 	ccfg.max_object_size = cfg.max_object_size;
 	ccfg.max_json_body = (size_t)cfg.max_json_body;
 	if (cf_core_open(&ccfg, &core, bootstrap, &err) != CF_OK)

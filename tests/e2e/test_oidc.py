@@ -427,3 +427,66 @@ def test_refusals_are_audited(idp):
     rec = idp.srv.wait_audit(lambda a: a.get("decision") == "deny" and
                              a.get("status") == 401)
     assert rec is not None
+
+
+# ---- several issuers (oidc_config_file) ----
+
+ISSUER_B = "https://idp-b.example.test"
+
+
+def test_two_issuers_via_config_file(make_server, jwks, keys, tmp_path):
+    """Issuer A from the oidc_* options (JWKS by URL, keys "keys"), issuer
+    B from oidc_config_file (its own key with the same kid as A's ES256
+    key, in a file).  The token's iss picks the key set; a token of one
+    issuer signed with the other's key is refused."""
+    key_b = Key("ES256", "ec-1")
+    jwks_b = os.path.join(str(tmp_path), "b.jwks.json")
+    with open(jwks_b, "w") as f:
+        json.dump({"keys": [key_b.jwk]}, f)
+    conf = os.path.join(str(tmp_path), "issuers.json")
+    with open(conf, "w") as f:
+        json.dump([{"issuer": ISSUER_B, "audience": "coffer-b",
+                    "jwks_file": jwks_b, "provision": True,
+                    "group_roles": "b-admins=admin", "skew": 30}], f)
+    i = start_idp(make_server, jwks, keys, tmp_path,
+                  extra=["--set", "oidc_config_file=" + conf])
+    assert i.srv.post("/v1/principals", {"name": "alice", "kind": "user"}
+                      ).status_code == 201
+    # A: unchanged.
+    assert i.whoami(i.token("alice", "ES256")).status_code == 200
+    # B: its key, its audience, its provisioning and groups.
+    cb = i.claims("carol", iss=ISSUER_B, aud="coffer-b",
+                  groups=["b-admins"])
+    r = i.whoami(key_b.sign(cb))
+    assert r.status_code == 200, r.text
+    assert r.json()["principal"] == "carol"
+    assert any(b["role"] == "admin" for b in r.json()["bindings"])
+    # Cross-signed tokens are refused, both ways.
+    refused(i, key_b.sign(i.claims("alice")))
+    refused(i, keys["ES256"].sign(i.claims("alice", iss=ISSUER_B,
+                                           aud="coffer-b")))
+    # B's token with A's audience, and an unknown issuer.
+    refused(i, key_b.sign(i.claims("alice", iss=ISSUER_B)))
+    refused(i, keys["ES256"].sign(i.claims("alice",
+                                           iss="https://evil.example")))
+    # A does not provision.
+    refused(i, i.token("dave", "ES256"))
+
+
+@pytest.mark.parametrize("doc,needle", [
+    ('[{"issuer":"https://x","audience":"a","jwks_url":"https://x/j",'
+     '"colour":"red"}]', "unknown member"),
+    ('{"issuer":"https://x"}', "array"),
+    ('[' + ','.join(['{"issuer":"https://x%d","audience":"a",'
+                     '"jwks_url":"https://x/j"}' % n for n in range(9)])
+     + ']', "more than 8"),
+])
+def test_bad_oidc_config_file_refused(make_server, tmp_path, doc, needle):
+    conf = os.path.join(str(tmp_path), "issuers.json")
+    with open(conf, "w") as f:
+        f.write(doc)
+    srv = make_server(start=False,
+                      extra_args=["--set", "oidc_config_file=" + conf])
+    with pytest.raises(pytest.fail.Exception) as e:
+        srv.start()
+    assert needle in str(e.value)

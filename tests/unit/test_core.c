@@ -348,6 +348,7 @@ test_core_audit_records_every_decision(void **state)
 static int64_t	 id_free_failures = 100, id_lock_failures = 1000;
 static const char *id_jwks;		/* OIDC: a fixed JWKS; NULL: off */
 static bool	 id_provision;
+static char	*id_oidc_file;		/* oidc_config_file; NULL: none */
 
 static int
 setup_id(void **state)
@@ -374,6 +375,7 @@ setup_id(void **state)
 		cfg.oidc_group_roles = "ml-admins=admin,ml-readers=reader@oidc-ns";
 		cfg.oidc_provision = id_provision;
 	}
+	cfg.oidc_config_file = id_oidc_file;
 	assert_int_equal(cf_core_open(&cfg, &f->core, boot, NULL), CF_OK);
 	fp = fopen(boot, "r");
 	assert_non_null(fp);
@@ -1606,6 +1608,167 @@ test_core_restricted_namespace_needs_mfa(void **state)
 	f->core->cfg.mfa_restricted_data = true;
 }
 
+/* Issue 4: several OIDC issuers (oidc_issuer + oidc_config_file), chosen
+ * by iss, each verified with its own keys and rules.  Both keys have the
+ * kid "ec-1", so only the issuer decides which key set is used. */
+#define OIDC_ISS_B	"https://idp-b.example.test"
+
+static char	oidc_multi_dir[64];
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	*fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static int
+setup_oidc_multi(void **state)
+{
+	jwks_t	*ks = NULL;
+	char	*doc, jwks_path[128], conf_path[128], conf[1024];
+
+	oidc_keys();
+	cf_strlcpy(oidc_multi_dir, "/tmp/cf-test-oidc-XXXXXX",
+	    sizeof(oidc_multi_dir));
+	assert_non_null(mkdtemp(oidc_multi_dir));
+	assert_int_equal(r_jwks_init(&ks), RHN_OK);
+	assert_int_equal(r_jwks_append_jwk(ks, oidc_other_pub), RHN_OK);
+	doc = r_jwks_export_to_json_str(ks, 0);
+	assert_non_null(doc);
+	r_jwks_free(ks);
+	(void)snprintf(jwks_path, sizeof(jwks_path), "%s/b.jwks",
+	    oidc_multi_dir);
+	write_file(jwks_path, doc);
+	r_free(doc);
+	(void)snprintf(conf, sizeof(conf), "[{\"issuer\":\"" OIDC_ISS_B "\","
+	    "\"audience\":\"coffer-b\",\"jwks_file\":\"%s\",\"provision\":true,"
+	    "\"group_roles\":\"b-readers=reader@oidc-ns\",\"skew\":30}]",
+	    jwks_path);
+	(void)snprintf(conf_path, sizeof(conf_path), "%s/issuers.json",
+	    oidc_multi_dir);
+	write_file(conf_path, conf);
+	id_oidc_file = strdup(conf_path);
+	assert_non_null(id_oidc_file);
+	return setup_oidc(state);
+}
+
+static int
+teardown_oidc_multi(void **state)
+{
+	char	cmd[128];
+
+	free(id_oidc_file);
+	id_oidc_file = NULL;
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", oidc_multi_dir);
+	assert_int_equal(system(cmd), 0);
+	return teardown_oidc(state);
+}
+
+static void
+test_core_oidc_two_issuers(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+
+	id_ns(f, "oidc-ns");
+	id_user(f, "alice", NULL, NULL, NULL);
+	assert_int_equal(f->core->niss, 2);
+	/* Each issuer with its own key and audience. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ""));
+	assert_true(r.authenticated);
+	assert_string_equal(r.authn, "oidc");
+	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer-b",
+	    "alice", 300, ",\"groups\":[\"b-readers\"]"));
+	assert_true(r.authenticated);
+	assert_int_equal(cf_core_object_list(f->core, &r, "oidc-ns", NULL,
+	    NULL, NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	/* SEC: a token of issuer A signed with B's key (same kid), and the
+	 * reverse, are refused. */
+	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS, "coffer",
+	    "alice", 300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-invalid");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS_B, "coffer-b", "alice",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-invalid");
+	/* Each issuer's own audience. */
+	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer",
+	    "alice", 300, ""));
+	assert_false(r.authenticated);
+	/* An unknown iss. */
+	oidc_as(f, &r, oidc_token(oidc_priv, "https://evil.example", "coffer",
+	    "alice", 300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unknown-issuer");
+	/* Per-issuer provisioning: B creates users, A does not. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "yan", 300,
+	    ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unknown-user");
+	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer-b",
+	    "zed", 300, ""));
+	assert_true(r.authenticated);
+	/* A's group mapping does not apply to B's tokens. */
+	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer-b",
+	    "alice", 300, ",\"groups\":[\"ml-admins\"]"));
+	assert_true(r.authenticated);
+	assert_int_equal(r.nbindings, 0);
+}
+
+/* A bad oidc_config_file stops cf_core_open with a clear error. */
+static void
+test_core_oidc_config_file_refused(void **state)
+{
+	static const char *const bad[] = {
+		"{}",
+		"[]",
+		"[{\"issuer\":\"https://x\",\"audience\":\"a\","
+		    "\"jwks_file\":\"/nonexistent\",\"colour\":\"red\"}]",
+		"[{\"issuer\":\"https://x\",\"audience\":\"a\"}]",
+		"[{\"issuer\":\"https://x\",\"audience\":\"a\","
+		    "\"jwks_url\":\"https://x/j\",\"skew\":\"60\"}]",
+		"[{\"issuer\":\"https://x\",\"issuer\":\"https://y\"}]",
+		"[{\"audience\":\"a\",\"jwks_url\":\"https://x/j\"}]",
+		"[1,2,3,4,5,6,7,8,9]",
+	};
+	struct cf_core_config	 cfg;
+	struct cf_core		*core;
+	struct cf_error		 e;
+	char			 dir[64], path[128], cmd[160], boot[4096];
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cf_strlcpy(dir, "/tmp/cf-test-oidcf-XXXXXX", sizeof(dir));
+		assert_non_null(mkdtemp(dir));
+		(void)snprintf(path, sizeof(path), "%s/issuers.json", dir);
+		write_file(path, bad[i]);
+		cf_core_config_defaults(&cfg);
+		cfg.data_dir = dir;
+		cfg.max_object_size = 1 << 20;
+		cfg.oidc_config_file = path;
+		core = NULL;
+		cf_error_clear(&e);
+		assert_int_not_equal(cf_core_open(&cfg, &core, boot, &e),
+		    CF_OK);
+		assert_null(core);
+		assert_non_null(strstr(e.msg, "oidc_config_file"));
+		if (i == 2)
+			assert_non_null(strstr(e.msg, "unknown member"));
+		(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 int
 main(void)
 {
@@ -1642,6 +1805,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_core_restricted_namespace_needs_mfa, setup_id,
 		    teardown_id),
+		cmocka_unit_test_setup_teardown(test_core_oidc_two_issuers,
+		    setup_oidc_multi, teardown_oidc_multi),
+		cmocka_unit_test(test_core_oidc_config_file_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, oidc_group_teardown);
