@@ -3,6 +3,7 @@
  * on a real data directory (SQLite, blob files, audit log), and identity
  * (issue 4): logins, brute-force protection, MFA, sessions, scoped tokens,
  * service accounts and OIDC bearer tokens (keys made with rhonabwy). */
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -59,15 +61,29 @@ setup(void **state)
 	return 0;
 }
 
+/* Remove a temporary tree depth-first, without a shell. */
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+rm_rf(const char *dir)
+{
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 cmd[512];
 
 	cf_core_close(f->core);
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rm_rf(f->dir), 0);
 	free(f);
 	return 0;
 }
@@ -1659,12 +1675,9 @@ setup_oidc_multi(void **state)
 static int
 teardown_oidc_multi(void **state)
 {
-	char	cmd[128];
-
 	free(id_oidc_file);
 	id_oidc_file = NULL;
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", oidc_multi_dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rm_rf(oidc_multi_dir), 0);
 	return teardown_oidc(state);
 }
 
@@ -1742,7 +1755,7 @@ test_core_oidc_config_file_refused(void **state)
 	struct cf_core_config	 cfg;
 	struct cf_core		*core;
 	struct cf_error		 e;
-	char			 dir[64], path[128], cmd[160], boot[4096];
+	char			 dir[64], path[128], boot[4096];
 	size_t			 i;
 
 	(void)state;
@@ -1764,8 +1777,7 @@ test_core_oidc_config_file_refused(void **state)
 		assert_non_null(strstr(e.msg, "oidc_config_file"));
 		if (i == 2)
 			assert_non_null(strstr(e.msg, "unknown member"));
-		(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		assert_int_equal(system(cmd), 0);
+		assert_int_equal(rm_rf(dir), 0);
 	}
 }
 
