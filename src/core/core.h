@@ -40,6 +40,8 @@ struct cf_core_config {
 	int64_t		 auth_free_failures;	/* before delays; 3 */
 	int64_t		 auth_lock_failures;	/* lock after; 10 */
 	int64_t		 auth_lock_seconds;	/* lock time; 900 */
+	int64_t		 auth_addr_free_failures; /* per address; 0: 5 x */
+	int64_t		 auth_addr_lock_failures; /* per address; 0: 5 x */
 	bool		 mfa_admin_actions;	/* MFA for admin-only actions
 						 * with sessions and OIDC */
 	bool		 mfa_restricted_data;	/* MFA for every action on a

@@ -24,11 +24,11 @@
 #define CODE_MAX	64	/* bytes of a TOTP or recovery code input */
 #define DELAY_MAX_S	60	/* longest brute-force delay */
 #define TOTP_ISSUER	"Coffer"
-/* Per source address there are no delays, and the lock comes after this
- * many times auth_lock_failures: several people behind one address (NAT,
- * a bastion) should not slow each other down with ordinary typos, while
- * a spray over many names from one address is still stopped (each name
- * has its own delays and lock). */
+/* Per source address, delays and the lock start (by default) after this
+ * many times the per-name numbers: several people behind one address
+ * (NAT, a bastion) should not slow each other down with ordinary typos,
+ * while a spray over many names from one address is still slowed and then
+ * stopped (each name also has its own delays and lock). */
 #define ADDR_FACTOR	5
 
 static cf_err
@@ -420,6 +420,27 @@ fail_keys_init(struct fail_keys *k, const struct cf_req *r, const char *user)
 	(void)snprintf(k->addr, sizeof(k->addr), "addr:%s", r->source);
 }
 
+/* The thresholds of key i (0: the user name, 1: the source address). */
+static int64_t
+free_failures(const struct cf_core *c, size_t i)
+{
+	if (i == 0)
+		return c->cfg.auth_free_failures;
+	return c->cfg.auth_addr_free_failures > 0 ?
+	    c->cfg.auth_addr_free_failures :
+	    c->cfg.auth_free_failures * ADDR_FACTOR;
+}
+
+static int64_t
+lock_failures(const struct cf_core *c, size_t i)
+{
+	if (i == 0)
+		return c->cfg.auth_lock_failures;
+	return c->cfg.auth_addr_lock_failures > 0 ?
+	    c->cfg.auth_addr_lock_failures :
+	    c->cfg.auth_lock_failures * ADDR_FACTOR;
+}
+
 /* Refuse an attempt that comes too early or while locked. */
 static cf_err
 throttle_check(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
@@ -447,9 +468,9 @@ throttle_check(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
 		}
 		if (f.locked_until_us != 0)
 			continue;	/* an expired lock: a fresh start */
-		if (i == 1 || f.count < c->cfg.auth_free_failures)
+		if (f.count < free_failures(c, i))
 			continue;
-		over = f.count - c->cfg.auth_free_failures;
+		over = f.count - free_failures(c, i);
 		wait_us = (over >= 6 ? DELAY_MAX_S : (1LL << over)) * 1000000;
 		if (wait_us > DELAY_MAX_S * 1000000LL)
 			wait_us = DELAY_MAX_S * 1000000LL;
@@ -481,7 +502,7 @@ throttle_fail(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
 	cf_strlcpy(r->reasons, why, sizeof(r->reasons));
 	for (i = 0; i < 2; i++) {
 		if (cf_meta_authfail_add(c->meta, keys[i], now,
-		    c->cfg.auth_lock_failures * (i == 0 ? 1 : ADDR_FACTOR),
+		    lock_failures(c, i),
 		    c->cfg.auth_lock_seconds * 1000000, &f, NULL) != CF_OK) {
 			log_warnx("event=authfail_store_failed key=%s",
 			    keys[i]);

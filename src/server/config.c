@@ -62,6 +62,12 @@ static const struct opt opts[] = {
 	    "failed logins that lock the name or address"),
 	U64("auth_lock_seconds", auth_lock_seconds, 1, 30 * 86400, "900",
 	    "seconds a lock lasts"),
+	U64("auth_addr_free_failures", auth_addr_free_failures, 0, 1000000,
+	    "0", "failed logins from one address before delays start "
+	    "(0: 5 x auth_free_failures)"),
+	U64("auth_addr_lock_failures", auth_addr_lock_failures, 0, 1000000,
+	    "0", "failed logins that lock an address "
+	    "(0: 5 x auth_lock_failures)"),
 	BOOL("mfa_admin_actions", mfa_admin_actions, "yes",
 	    "admin-only actions need MFA with sessions and OIDC tokens"),
 	BOOL("mfa_restricted_data", mfa_restricted_data, "yes",

@@ -34,6 +34,8 @@ struct cf_config {
 	uint64_t	auth_free_failures;
 	uint64_t	auth_lock_failures;
 	uint64_t	auth_lock_seconds;
+	uint64_t	auth_addr_free_failures;	/* 0: 5 x user's */
+	uint64_t	auth_addr_lock_failures;	/* 0: 5 x user's */
 	bool		mfa_admin_actions;
 	bool		mfa_restricted_data;
 	char		oidc_issuer[512];

@@ -200,6 +200,8 @@ cf_server_main(int argc, char **argv)
 	ccfg.auth_free_failures = (int64_t)cfg.auth_free_failures;
 	ccfg.auth_lock_failures = (int64_t)cfg.auth_lock_failures;
 	ccfg.auth_lock_seconds = (int64_t)cfg.auth_lock_seconds;
+	ccfg.auth_addr_free_failures = (int64_t)cfg.auth_addr_free_failures;
+	ccfg.auth_addr_lock_failures = (int64_t)cfg.auth_addr_lock_failures;
 	ccfg.mfa_admin_actions = cfg.mfa_admin_actions;
 	ccfg.mfa_restricted_data = cfg.mfa_restricted_data;
 	ccfg.oidc_issuer = cfg.oidc_issuer;

@@ -659,11 +659,19 @@ def test_lockout_unknown_user_same_as_known(make_server, uniq):
     assert seen[-1].status_code == 429
 
 
+ADDR_LOCK_ARGS = LOCK_ARGS + ["--set", "auth_addr_free_failures=2",
+                              "--set", "auth_addr_lock_failures=4"]
+
+
 def test_lockout_per_address(make_server, uniq):
-    srv = make_server(extra_args=LOCK_ARGS)
+    srv = make_server(extra_args=ADDR_LOCK_ARGS)
     victim = uniq("u")
     mkuser(srv, victim)
-    fail_until_locked(srv, lambda i: "%s-spray-%d" % (victim, i))
+    # A spray over many names from one address: every name is new, so only
+    # the address counter grows: delays after 2 failures, lock at 4.
+    seen = fail_until_locked(srv, lambda i: "%s-spray-%d" % (victim, i))
+    assert "too_many_attempts" in [err_code(x) for x in seen], \
+        [(x.status_code, err_code(x)) for x in seen]
     # The address is locked, whoever the user is.
     r = login(srv, victim)
     assert r.status_code == 429, r.text

@@ -719,8 +719,8 @@ test_core_login_address_counter(void **state)
 	char		 name[32];
 	int		 i;
 
-	/* setup_lock: an address is locked after 5 x 5 = 25 failures and
-	 * gets no delays before that. */
+	/* setup_lock: an address gets delays after 5 x 2 = 10 failures and
+	 * is locked after 5 x 5 = 25. */
 	id_user(f, "alice", PW_ALICE, NULL, NULL);
 	for (i = 0; i < 4; i++) {
 		(void)snprintf(name, sizeof(name), "spray%d", i);
@@ -729,7 +729,17 @@ test_core_login_address_counter(void **state)
 	}
 	assert_int_equal(af(f, "addr:10.0.0.9").count, 4);
 	assert_int_equal(af(f, "addr:127.0.0.1").count, 0);
-	af_set(f, "addr:10.0.0.9", 24, cf_now_us());
+	/* Past the free failures, an attempt inside the delay is refused
+	 * before any password is looked at, whoever the user is. */
+	af_set(f, "addr:10.0.0.9", 12, cf_now_us());
+	assert_int_equal(id_login_from(f, "10.0.0.9", "spray8", "x", NULL,
+	    NULL, NULL, 0, &r, &e), CF_E_LIMIT);
+	assert_string_equal(r.errcode, "too_many_attempts");
+	assert_string_equal(r.reasons, "delayed address");
+	assert_true(r.retry_after >= 1);
+	assert_int_equal(af(f, "addr:10.0.0.9").count, 12);
+	/* Once the delay has passed, the 25th failure locks the address. */
+	af_set(f, "addr:10.0.0.9", 24, cf_now_us() - 3600LL * 1000000);
 	assert_int_equal(id_login_from(f, "10.0.0.9", "spray9", "x", NULL,
 	    NULL, NULL, 0, &r, &e), CF_E_AUTH);
 	assert_non_null(strstr(r.reasons, "locked address"));
