@@ -251,6 +251,16 @@ kv_get(const struct kv *r, const char *k)
 	return NULL;
 }
 
+/* A decimal size from a vector file (bounded; no atol). */
+static size_t
+kv_size(const char *v)
+{
+	uint64_t	n = 0;
+
+	assert_int_equal(cf_parse_u64(v, 0, 1ULL << 32, &n, NULL), CF_OK);
+	return (size_t)n;
+}
+
 /* Parse file into at most max records; returns how many.  *text keeps
  * the storage (free it). */
 static int
@@ -637,12 +647,12 @@ test_blob_kat(void **state)
 	for (j = 0; j < nrec; j++) {
 		kb = kv_bytes(&r[j], "dek", &kl);
 		ad = kv_bytes(&r[j], "ad", &al);
-		n = (size_t)atol(kv_get(&r[j], "plain_len"));
+		n = kv_size(kv_get(&r[j], "plain_len"));
 		plain = pattern(n);
 		assert_int_equal(cf_key_from_bytes(kb, &dek, &err), CF_OK);
 		/* Sealing in odd pieces gives the same bytes as one write. */
 		seal(dek, al ? (char *)ad : NULL, plain, n, 4099, &m);
-		assert_int_equal(m.len, (size_t)atol(kv_get(&r[j],
+		assert_int_equal(m.len, kv_size(kv_get(&r[j],
 		    "blob_len")));
 		hex2bin(kv_get(&r[j], "blob_sha256"), want, 32);
 		cf_sha256(m.p, m.len, md);
@@ -714,7 +724,7 @@ test_blob_format_doc(void **state)
 	assert_true(j < nrec);
 	kb = kv_bytes(&r[j], "dek", &kl);
 	ad = kv_bytes(&r[j], "ad", &al);
-	n = (size_t)atol(kv_get(&r[j], "plain_len"));
+	n = kv_size(kv_get(&r[j], "plain_len"));
 	assert_int_equal(n, 3 * C + 5);
 	plain = pattern(n);
 	cf_error_clear(&err);
