@@ -146,8 +146,8 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;",
 	/* 2 -> 3: namespace sensitivity (issue 4: MFA for restricted
 	 * data).  Existing namespaces become "internal", the default. */
-	"ALTER TABLE namespaces ADD COLUMN sensitivity TEXT NOT NULL"
-	"  DEFAULT 'internal';",
+	("ALTER TABLE namespaces ADD COLUMN sensitivity TEXT NOT NULL"
+	"  DEFAULT 'internal';"),
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
