@@ -10,6 +10,15 @@
  * pending becomes the next leader.  So a burst of N appends costs about
  * one write + fdatasync, not N.
  *
+ * Waking: a record queued while a commit is in flight belongs to the next
+ * batch, so its appender sleeps on that batch's slot (a futex word); the
+ * end of a commit wakes only the waiters of the batches it made durable,
+ * and at most one waiter of the next batch to lead it.  The woken read
+ * the outcome from atomics without taking the mutex: a condition variable
+ * broadcast would wake every waiter, those of the next batch for nothing,
+ * and all of them would queue again on the mutex (on a virtual machine a
+ * context switch costs several microseconds).
+ *
  * The checkpoint is rewritten by its own thread (tmp + fdatasync + rename
  * + fsync of the directory), off the append path, once the durable tail
  * has moved: after ckpt_interval, or sooner once AUDIT_CKPT_RECORDS more
@@ -18,11 +27,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +56,11 @@ struct flusher {
 	bool			 busy;
 };
 
+/* Waiters sleep on slot[batch % AUDIT_SLOTS]: batches in flight plus the
+ * one being gathered never alias while their waiters sleep (aliasing would
+ * only cost a spurious wakeup). */
+#define AUDIT_SLOTS	(AUDIT_FLUSHERS_MAX + 2)
+
 struct cf_audit {
 	int			 dirfd;		/* DIR/audit */
 	int			 fd;		/* audit.log: O_APPEND, flock */
@@ -58,7 +76,7 @@ struct cf_audit {
 	/* All below under mu. */
 	uint64_t		 last_seq;	/* last sealed */
 	uint8_t			 last_mac[CF_MAC_LEN];
-	uint64_t		 durable_seq;	/* last fdatasync'ed */
+	_Atomic uint64_t	 durable_seq;	/* last fdatasync'ed */
 	uint8_t			 durable_mac[CF_MAC_LEN];
 	struct cf_buf		 pending;	/* sealed, not yet written */
 	struct cf_buf		 scratch;	/* one record being sealed */
@@ -70,7 +88,11 @@ struct cf_audit {
 	uint64_t		 last_batch;	/* records in the last commit */
 	uint64_t		 last_commit_ns;
 	uint64_t		 delay_ns;	/* max commit delay */
-	bool			 broken;	/* SEC: sticky, fail closed */
+	atomic_bool		 broken;	/* SEC: sticky, fail closed */
+	uint64_t		 takes;		/* batches taken by leaders */
+	uint64_t		 done_batch;	/* batches known durable */
+	_Atomic uint64_t	 lead_batch;	/* asked to lead this batch */
+	_Atomic uint32_t	 slot[AUDIT_SLOTS];	/* futex words */
 	char			 broken_msg[CF_ERROR_MSG_LEN];
 
 	pthread_t		 thr;
@@ -85,13 +107,55 @@ struct cf_audit {
 	struct audit_stats	 stats;
 };
 
+/* Wake up to n waiters of batch b's slot.  The word changes first, so a
+ * waiter between its check and its sleep does not sleep (FUTEX_WAIT
+ * returns at once when the word is no longer the value it read). */
+static void
+slot_wake(struct cf_audit *a, uint64_t b, int n)
+{
+	_Atomic uint32_t	*w = &a->slot[b % AUDIT_SLOTS];
+
+	atomic_fetch_add(w, 1);
+	(void)syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+/* Sleep until record my is durable, the log is broken, or this batch is
+ * asked for a leader.  Called without the mutex. */
+static void
+slot_wait(struct cf_audit *a, uint64_t batch, uint64_t my)
+{
+	_Atomic uint32_t	*w = &a->slot[batch % AUDIT_SLOTS];
+	uint64_t		 exp;
+	uint32_t		 v;
+
+	for (;;) {
+		v = atomic_load(w);
+		if (atomic_load(&a->durable_seq) >= my ||
+		    atomic_load(&a->broken))
+			return;
+		/* Asked for a leader: one waiter takes the request. */
+		exp = batch;
+		if (atomic_load(&a->lead_batch) == batch &&
+		    atomic_compare_exchange_strong(&a->lead_batch, &exp, 0))
+			return;
+		/* EINTR, EAGAIN (the word moved): look again. */
+		(void)syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, v, NULL, NULL,
+		    0);
+	}
+}
+
+/* Called with the mutex held. */
 static void
 set_broken(struct cf_audit *a, const char *why)
 {
+	unsigned	i;
+
 	if (a->broken)
 		return;
-	a->broken = true;
 	(void)snprintf(a->broken_msg, sizeof(a->broken_msg), "%s", why);
+	a->broken = true;
+	for (i = 0; i < AUDIT_SLOTS; i++)
+		slot_wake(a, i, INT_MAX);
 	/* Diagnostic only; the appenders get CF_E_IO. */
 	log_warnx("audit: log broken, refusing further appends: %s", why);
 }
@@ -717,7 +781,7 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 	struct flusher		*f;
 	struct cf_error		 e;
 	uint8_t			 mac[CF_MAC_LEN], bmac[CF_MAC_LEN];
-	uint64_t		 my, bseq, t0;
+	uint64_t		 my, bseq, t0, batch, b, nb;
 	enum audit_fail		 fail;
 	cf_err			 rc;
 
@@ -755,13 +819,24 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 		goto unlock;
 	my = ++a->last_seq;
 	memcpy(a->last_mac, mac, CF_MAC_LEN);
+	/* The next take takes every pending record, this one included. */
+	batch = a->takes + 1;
 	if (a->gathering)
 		(void)pthread_cond_signal(&a->arrive_cv);
 
 	/* SEC: do not return before the record is durable. */
 	while (a->durable_seq < my && !a->broken) {
 		if (my <= a->taken_seq || a->gathering || a->busy >= a->nfl) {
-			(void)pthread_cond_wait(&a->commit_cv, &a->mu);
+			(void)pthread_mutex_unlock(&a->mu);
+			slot_wait(a, batch, my);
+			/* Durable: done, without the mutex. */
+			if (atomic_load(&a->durable_seq) >= my) {
+				rc = CF_OK;
+				if (seq != NULL)
+					*seq = my;
+				goto out;
+			}
+			(void)pthread_mutex_lock(&a->mu);
 			continue;
 		}
 		/* Leader: take everything queued so far. */
@@ -778,6 +853,9 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 		f->buf = a->pending;
 		a->pending = tmp;
 		bseq = a->taken_seq = a->last_seq;
+		b = ++a->takes;
+		if (a->lead_batch == b)
+			a->lead_batch = 0;	/* asked and answered */
 		memcpy(bmac, a->last_mac, CF_MAC_LEN);
 		fail = a->fail;
 		if (fail != AUDIT_FAIL_CKPT)
@@ -810,9 +888,22 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 			set_broken(a, e.msg);
 		else if (!a->broken && bseq > a->durable_seq) {
 			a->stats.appends += bseq - a->durable_seq;
-			a->durable_seq = bseq;
 			memcpy(a->durable_mac, bmac, CF_MAC_LEN);
+			a->durable_seq = bseq;
 			(void)pthread_cond_signal(&a->ckpt_cv);
+			/* Batches up to b are durable: wake their waiters
+			 * (at most AUDIT_SLOTS slots cover them all). */
+			for (nb = 0; a->done_batch < b && nb < AUDIT_SLOTS;
+			    nb++)
+				slot_wake(a, ++a->done_batch, INT_MAX);
+			a->done_batch = b;
+		}
+		/* Records queued meanwhile need a leader: wake one of their
+		 * waiters (an appender arriving now may lead first). */
+		if (!a->broken && a->last_seq > a->taken_seq &&
+		    a->busy < a->nfl && !a->gathering) {
+			a->lead_batch = a->takes + 1;
+			slot_wake(a, a->takes + 1, 1);
 		}
 		(void)pthread_cond_broadcast(&a->commit_cv);
 	}
