@@ -40,10 +40,12 @@ add_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 	return CF_OK;
 }
 
-/* An API or session token (cft_ / cfs_). */
+/* An API or session token (cft_ / cfs_).  Runs in a read scope; sets
+ * *touch when the token's last-used time is due for an update, which the
+ * caller makes after the scope (a write there would end the snapshot). */
 static cf_err
 authn_token(struct cf_core *c, struct cf_req *r, const char *bearer,
-    struct cf_error *err)
+    bool *touch, struct cf_error *err)
 {
 	struct cf_token_rec	tok;
 	struct cf_principal_rec	owner;
@@ -125,12 +127,7 @@ authn_token(struct cf_core *c, struct cf_req *r, const char *bearer,
 	} else
 		r->authn = "token";
 	r->authenticated = true;
-	if (r->time_us - tok.last_used_us > CF_TOKEN_TOUCH_US) {
-		/* Best effort: a failed touch must not fail the request. */
-		if (cf_meta_token_touch(c->meta, tok.id, r->time_us, NULL) !=
-		    CF_OK)
-			log_warnx("event=token_touch_failed token=%s", tok.id);
-	}
+	*touch = r->time_us - tok.last_used_us > CF_TOKEN_TOUCH_US;
 out:
 	cf_wipe(h, sizeof(h));
 	cf_wipe(tok.hash, sizeof(tok.hash));
@@ -163,6 +160,7 @@ cf_err
 cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
     struct cf_error *err)
 {
+	bool	touch = false;
 	cf_err	rc = CF_OK;
 
 	r->authenticated = false;
@@ -178,9 +176,21 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	}
 	r->authn = "bad-token";
 	if (cf_str_has_prefix(bearer, CF_TOKEN_PREFIX) ||
-	    cf_str_has_prefix(bearer, CF_SESSION_PREFIX))
-		rc = authn_token(c, r, bearer, err);
-	else if (c->niss > 0 && looks_like_jwt(bearer))
+	    cf_str_has_prefix(bearer, CF_SESSION_PREFIX)) {
+		/* One snapshot (and one read transaction) for the token,
+		 * its principal and its bindings. */
+		rc = cf_meta_scope_begin(c->meta, err);
+		if (rc == CF_OK) {
+			rc = authn_token(c, r, bearer, &touch, err);
+			cf_meta_scope_end(c->meta);
+		}
+		/* Best effort: a failed touch must not fail the request. */
+		if (rc == CF_OK && r->authenticated && touch &&
+		    cf_meta_token_touch(c->meta, r->token_id, r->time_us,
+		    NULL) != CF_OK)
+			log_warnx("event=token_touch_failed token=%s",
+			    r->token_id);
+	} else if (c->niss > 0 && looks_like_jwt(bearer))
 		rc = core_authn_jwt(c, r, bearer, err);
 	if (rc != CF_OK || !r->authenticated) {
 		r->authenticated = false;

@@ -317,8 +317,8 @@ cf_core_get_close(struct cf_get *g)
 	cf_free(g);
 }
 
-cf_err
-cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
+static cf_err
+get_open(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *version_id, bool head, struct cf_get **out,
     struct cf_error *err)
 {
@@ -379,6 +379,22 @@ out:
 	}
 	*out = g;
 	return CF_OK;
+}
+
+cf_err
+cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, bool head, struct cf_get **out,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	/* One snapshot for the decision and the version it lets through:
+	 * one read transaction instead of one per query. */
+	if ((rc = cf_meta_scope_begin(c->meta, err)) != CF_OK)
+		return rc;
+	rc = get_open(c, r, ns, key, version_id, head, out, err);
+	cf_meta_scope_end(c->meta);
+	return rc;
 }
 
 const struct cf_version_rec *

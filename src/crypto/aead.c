@@ -65,6 +65,7 @@ struct cf_opener {
 	uint64_t		 cached;	/* chunk in buf, or NO_CHUNK */
 	size_t			 cached_len;
 	uint8_t			*buf;		/* chunk + tag */
+	size_t			 bufsz;		/* largest chunk + tag */
 };
 
 uint64_t
@@ -348,7 +349,14 @@ cf_opener_new(const struct cf_key *dek, const void *ad, size_t adlen,
 		return rc;
 	if ((o = cf_calloc(1, sizeof(*o))) == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "opener: out of memory");
-	if ((o->buf = cf_malloc(CHUNK_CT)) == NULL) {
+	o->plain_size = plain_size;
+	o->nchunks = plain_size == 0 ? 1 :
+	    (plain_size - 1) / CF_AEAD_CHUNK + 1;
+	/* Sized to the largest chunk of this blob: a small object neither
+	 * allocates nor wipes a whole 64 KiB chunk buffer (freed memory goes
+	 * back to the host here, and touching it again costs page faults). */
+	o->bufsz = chunk_len(o, 0) + CF_AEAD_TAG_LEN;
+	if ((o->buf = cf_malloc(o->bufsz)) == NULL) {
 		cf_free(o);
 		return cf_error_set(err, CF_E_NOMEM, "opener: out of memory");
 	}
@@ -359,9 +367,6 @@ cf_opener_new(const struct cf_key *dek, const void *ad, size_t adlen,
 	}
 	o->rd = rd;
 	o->rd_arg = rd_arg;
-	o->plain_size = plain_size;
-	o->nchunks = plain_size == 0 ? 1 :
-	    (plain_size - 1) / CF_AEAD_CHUNK + 1;
 	o->cached = NO_CHUNK;
 	/* The header: it is also in every chunk's ad, so a changed header
 	 * would fail there; checking it first gives the clearer error. */
@@ -426,7 +431,7 @@ cf_opener_free(struct cf_opener *o)
 	if (o == NULL)
 		return;
 	gnutls_aead_cipher_deinit(o->h);
-	cf_wipe(o->buf, CHUNK_CT);
+	cf_wipe(o->buf, o->bufsz);
 	cf_free(o->buf);
 	cf_wipe(o, sizeof(*o));
 	cf_free(o);

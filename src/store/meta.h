@@ -106,6 +106,14 @@ cf_err	cf_meta_open(const char *path, struct cf_meta **out,
 	    struct cf_error *err);
 void	cf_meta_close(struct cf_meta *m);
 
+/* Read scope: until cf_meta_scope_end, this thread's calls on m share one
+ * connection and one read transaction (one snapshot, and one WAL read
+ * lock instead of one per query).  A write transaction inside it ends the
+ * scope's transaction first; the rest of the scope runs in autocommit
+ * mode.  Scopes nest; each begin that returned CF_OK needs its end. */
+cf_err	cf_meta_scope_begin(struct cf_meta *m, struct cf_error *err);
+void	cf_meta_scope_end(struct cf_meta *m);
+
 /* --- namespaces --- */
 /* CF_E_CONFLICT if it exists. */
 cf_err	cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,

@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -293,6 +294,11 @@ struct conn {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST__COUNT];
 	struct conn	*next;
+	/* Read scope (cf_meta_scope_begin): the thread's pinned connection
+	 * and its one read transaction. */
+	bool		 inuse;		/* handed out by pool_get */
+	bool		 scope_tx;	/* the scope's BEGIN is open */
+	unsigned	 nest;		/* tx_begin(read) inside it */
 };
 
 struct cf_meta {
@@ -442,6 +448,17 @@ conn_stmt(struct conn *c, int id, sqlite3_stmt **out, struct cf_error *err)
 		if (src != SQLITE_OK)
 			return db_err(c->db, src, err, "prepare");
 	}
+	/* A statement that writes, outside a write transaction, ends a
+	 * read scope's transaction first: an upgrade of that snapshot fails
+	 * once another connection has committed.  (BEGIN, COMMIT and the
+	 * like count as read-only.) */
+	if (c->scope_tx && !sqlite3_stmt_readonly(c->st[id])) {
+		c->scope_tx = false;
+		c->nest = 0;
+		src = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+		if (src != SQLITE_OK)
+			return db_err(c->db, src, err, "commit");
+	}
 	*out = c->st[id];
 	return CF_OK;
 }
@@ -459,12 +476,26 @@ stmt_done(sqlite3_stmt *st)
  * must not wait for a connection that only its own caller can return. */
 static _Thread_local unsigned int held;
 
+/* The connection pinned by this thread's read scope, of store pm. */
+static _Thread_local struct conn	*pinned;
+static _Thread_local struct cf_meta	*pinned_m;
+static _Thread_local unsigned int	 scope_depth;
+
 static cf_err
 pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	cf_err		 rc;
 
+	/* In a read scope the pinned connection serves every call that
+	 * does not nest inside another (a callback of a running query gets
+	 * a connection of its own, as outside a scope). */
+	if (pinned != NULL && pinned_m == m && !pinned->inuse) {
+		pinned->inuse = true;
+		held++;
+		*out = pinned;
+		return CF_OK;
+	}
 	(void)pthread_mutex_lock(&m->mu);
 	while (m->idle == NULL && m->nopen >= POOL_MAX && held == 0)
 		(void)pthread_cond_wait(&m->cv, &m->mu);
@@ -498,6 +529,13 @@ pool_put(struct cf_meta *m, struct conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c == pinned) {
+		/* Stays pinned (and in its read transaction) for the
+		 * rest of the scope. */
+		c->inuse = false;
+		held--;
+		return;
+	}
 	/* A transaction left open by an error path must not leak into the
 	 * next user of the connection. */
 	if (sqlite3_get_autocommit(c->db) == 0)
@@ -535,23 +573,97 @@ run(struct conn *c, int id, const char *what, struct cf_error *err)
 	return rc;
 }
 
+/* Inside a read scope a read transaction joins the scope's, and a write
+ * transaction first ends it (the rest of the scope runs in autocommit
+ * mode): a write never runs on a stale snapshot. */
 static cf_err
 tx_begin(struct conn *c, bool write, struct cf_error *err)
 {
+	cf_err	rc;
+
+	if (c->scope_tx) {
+		if (!write) {
+			c->nest++;
+			return CF_OK;
+		}
+		c->scope_tx = false;
+		c->nest = 0;
+		if ((rc = run(c, ST_COMMIT, "commit", err)) != CF_OK)
+			return rc;
+	}
 	return run(c, write ? ST_BEGIN_W : ST_BEGIN_R, "begin", err);
 }
 
 static cf_err
 tx_commit(struct conn *c, struct cf_error *err)
 {
+	if (c->scope_tx) {
+		if (c->nest > 0)
+			c->nest--;
+		return CF_OK;
+	}
 	return run(c, ST_COMMIT, "commit", err);
 }
 
 static void
 tx_rollback(struct conn *c)
 {
+	if (c->scope_tx) {
+		/* A read ends with the scope; nothing to undo. */
+		if (c->nest > 0)
+			c->nest--;
+		return;
+	}
 	if (sqlite3_get_autocommit(c->db) == 0)
 		(void)run(c, ST_ROLLBACK, "rollback", NULL);
+}
+
+cf_err
+cf_meta_scope_begin(struct cf_meta *m, struct cf_error *err)
+{
+	struct conn	*c;
+	cf_err		 rc;
+
+	if (pinned != NULL) {
+		/* Nested: joins the open scope (of this store only). */
+		if (pinned_m != m)
+			return cf_error_set(err, CF_E_INTERNAL,
+			    "meta: read scope of another store is open");
+		scope_depth++;
+		return CF_OK;
+	}
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	if ((rc = run(c, ST_BEGIN_R, "begin", err)) != CF_OK) {
+		pool_put(m, c);
+		return rc;
+	}
+	c->scope_tx = true;
+	c->nest = 0;
+	c->inuse = false;
+	pinned = c;
+	pinned_m = m;
+	scope_depth = 1;
+	return CF_OK;
+}
+
+void
+cf_meta_scope_end(struct cf_meta *m)
+{
+	struct conn	*c = pinned;
+
+	if (c == NULL || pinned_m != m || --scope_depth > 0)
+		return;
+	pinned = NULL;
+	pinned_m = NULL;
+	/* A write inside the scope (a best-effort token touch, say) is
+	 * committed here; if that fails it is rolled back (pool_put). */
+	if (c->scope_tx && run(c, ST_COMMIT, "commit", NULL) != CF_OK)
+		log_warnx("meta: read scope: commit failed");
+	c->scope_tx = false;
+	c->nest = 0;
+	c->inuse = false;
+	pool_put(m, c);
 }
 
 /* --- validation and column helpers --- */
@@ -867,6 +979,17 @@ out:
 	return rc;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation,
+ * which every connection thread then queues on; nothing here reads them.
+ * Must run before SQLite initializes (a later call changes nothing). */
+static pthread_once_t	sqlite_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 cf_err
 cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 {
@@ -880,6 +1003,7 @@ cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 	if (sqlite3_threadsafe() == 0)
 		return cf_error_set(err, CF_E_INTERNAL,
 		    "meta: SQLite built without thread support");
+	(void)pthread_once(&sqlite_once, sqlite_setup);
 	m = cf_calloc(1, sizeof(*m));
 	if (m == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "meta: out of memory");

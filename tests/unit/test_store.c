@@ -1247,6 +1247,93 @@ test_store_meta_nested_callbacks(void **state)
 	cf_meta_close(m);
 }
 
+static struct cf_meta	*scope_meta;
+
+/* A read scope: one snapshot for a thread's reads, ended by a write of
+ * its own, nestable, callbacks still served, nothing left open after. */
+static void *
+scope_writer(void *arg)
+{
+	mk_ns(arg, "late");
+	return NULL;
+}
+
+static void *
+scope_writer2(void *arg)
+{
+	mk_ns(arg, "late2");
+	return NULL;
+}
+
+static cf_err
+scope_cb(void *arg, const struct cf_ns_rec *ns, struct cf_error *err)
+{
+	struct cf_ns_rec	got;
+
+	/* The pinned connection is busy with the listing: this query
+	 * runs on another one, outside the snapshot (so it sees "late"). */
+	(*(int *)arg)++;
+	return cf_meta_ns_get(scope_meta, ns->name, &got, err);
+}
+
+static void
+test_store_meta_read_scope(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_ns_rec	 got;
+	struct cf_error		 e = { 0 };
+	pthread_t		 th;
+	int			 n = 0;
+
+	(void)state;
+	m = meta_open();
+	scope_meta = m;
+	mk_ns(m, "early");
+	assert_int_equal(cf_meta_scope_begin(m, &e), CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "early", &got, NULL), CF_OK);
+	/* Another thread commits while the snapshot is held. */
+	assert_int_equal(pthread_create(&th, NULL, scope_writer, m), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(cf_meta_ns_get(m, "late", &got, NULL),
+	    CF_E_NOTFOUND);
+	/* Nested: the inner end keeps the snapshot. */
+	assert_int_equal(cf_meta_scope_begin(m, &e), CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "late", &got, NULL),
+	    CF_E_NOTFOUND);
+	cf_meta_scope_end(m);
+	assert_int_equal(cf_meta_ns_get(m, "late", &got, NULL),
+	    CF_E_NOTFOUND);
+	/* A callback that calls the store gets a connection. */
+	assert_int_equal(cf_meta_ns_list(m, scope_cb, &n, NULL), CF_OK);
+	assert_int_equal(n, 1);		/* "early" only: the snapshot */
+	/* A write of this thread ends the snapshot and commits: a plain
+	 * statement (ns create), then a write transaction (token insert). */
+	mk_ns(m, "mine");
+	assert_int_equal(cf_meta_ns_get(m, "late", &got, NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "mine", &got, NULL), CF_OK);
+	cf_meta_scope_end(m);
+	/* A write transaction in a fresh scope, after another thread's
+	 * commit: it must not run on the stale snapshot either. */
+	assert_int_equal(cf_meta_scope_begin(m, &e), CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "early", &got, NULL), CF_OK);
+	assert_int_equal(pthread_create(&th, NULL, scope_writer2, m), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(cf_meta_ns_delete(m, "late2", NULL, NULL, &e),
+	    CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "late2", &got, NULL),
+	    CF_E_NOTFOUND);
+	cf_meta_scope_end(m);
+	/* Nothing left open: the connection went back and sees everything;
+	 * an end without a scope is a no-op. */
+	cf_meta_scope_end(m);
+	assert_int_equal(cf_meta_ns_get(m, "mine", &got, NULL), CF_OK);
+	mk_ns(m, "after");
+	assert_int_equal(cf_meta_scope_begin(m, &e), CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "after", &got, NULL), CF_OK);
+	cf_meta_scope_end(m);
+	cf_meta_close(m);
+}
+
 /* --- persistence, schema, open failures --- */
 
 static void
@@ -2287,6 +2374,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_nested_callbacks, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_read_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_reopen,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
