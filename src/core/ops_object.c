@@ -15,6 +15,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "base/worker.h"
 #include "crypto/aead.h"
 #include "core/core_int.h"
 
@@ -125,13 +126,83 @@ struct cf_put {
 	bool			 have_expect;
 	uint64_t		 size;
 	int64_t			 content_length;
+	/* A large body is hashed and encrypted on a worker thread while
+	 * the connection thread receives (and decrypts TLS): the body is
+	 * staged in two plaintext buffers (wiped when the upload ends). */
+	struct cf_worker	*wk;
+	bool			 staged;	/* wk runs; stage[] exist */
+	bool			 wk_failed;	/* stay on this thread */
+	uint8_t			*stage[2];
+	int			 cur;
+	size_t			 fill;
 };
+
+/* Above this much body the upload is staged (see struct cf_put). */
+#define PUT_STAGE	(2u << 20)
+
+/* Hash and encrypt p[0..n) (on the worker, or here when not staged). */
+static cf_err
+put_process(void *arg, const uint8_t *data, size_t n, struct cf_error *err)
+{
+	struct cf_put	*p = arg;
+
+	cf_sha256_update(p->sha, data, n);
+	return cf_sealer_write(p->sealer, data, n, err);
+}
+
+static bool
+put_stage_start(struct cf_put *p)
+{
+	if (p->staged)
+		return true;
+	if (p->wk_failed)
+		return false;
+	p->wk_failed = true;
+	p->stage[0] = cf_malloc(PUT_STAGE);
+	p->stage[1] = cf_malloc(PUT_STAGE);
+	if (p->stage[0] == NULL || p->stage[1] == NULL ||
+	    cf_worker_start(put_process, p, &p->wk, NULL) != CF_OK) {
+		cf_free(p->stage[0]);
+		cf_free(p->stage[1]);
+		p->stage[0] = p->stage[1] = NULL;
+		return false;
+	}
+	p->staged = true;
+	p->wk_failed = false;
+	return true;
+}
+
+/* End the worker, first processing what is staged if flush; afterwards
+ * this thread alone uses the hash and the sealer. */
+static cf_err
+put_stage_end(struct cf_put *p, bool flush, struct cf_error *err)
+{
+	cf_err	rc;
+
+	if (!p->staged)
+		return CF_OK;
+	rc = cf_worker_wait(p->wk, err);
+	if (rc == CF_OK && flush && p->fill > 0)
+		rc = put_process(p, p->stage[p->cur], p->fill, err);
+	p->fill = 0;
+	cf_worker_stop(p->wk);
+	p->wk = NULL;
+	cf_wipe(p->stage[0], PUT_STAGE);
+	cf_wipe(p->stage[1], PUT_STAGE);
+	cf_free(p->stage[0]);
+	cf_free(p->stage[1]);
+	p->stage[0] = p->stage[1] = NULL;
+	p->staged = false;
+	return rc;
+}
 
 void
 cf_core_put_abort(struct cf_put *p)
 {
 	if (p == NULL)
 		return;
+	/* The worker first: it may be using the sealer and the writer. */
+	(void)put_stage_end(p, false, NULL);
 	cf_blob_abort(p->bw);
 	cf_sealer_free(p->sealer);
 	cf_sha256_free(p->sha);
@@ -240,13 +311,34 @@ cf_err
 cf_core_put_write(struct cf_put *p, const void *data, size_t len,
     struct cf_error *err)
 {
+	size_t	n;
+	cf_err	rc;
+
 	if (len > p->c->cfg.max_object_size - p->size)
 		return cf_error_set(err, CF_E_LIMIT,
 		    "object exceeds the limit of %llu bytes",
 		    (unsigned long long)p->c->cfg.max_object_size);
 	p->size += len;
-	cf_sha256_update(p->sha, data, len);
-	return cf_sealer_write(p->sealer, data, len, err);
+	if (!p->staged && (p->size <= PUT_STAGE || !put_stage_start(p)))
+		return put_process(p, data, len, err);
+	while (len > 0) {
+		n = PUT_STAGE - p->fill;
+		if (n > len)
+			n = len;
+		memcpy(p->stage[p->cur] + p->fill, data, n);
+		p->fill += n;
+		data = (const uint8_t *)data + n;
+		len -= n;
+		if (p->fill < PUT_STAGE)
+			break;
+		/* The worker takes this buffer once done with the other. */
+		rc = cf_worker_submit(p->wk, p->stage[p->cur], p->fill, err);
+		if (rc != CF_OK)
+			return rc;
+		p->cur ^= 1;
+		p->fill = 0;
+	}
+	return CF_OK;
 }
 
 cf_err
@@ -257,6 +349,8 @@ cf_core_put_finish(struct cf_put *p, json_t **out, struct cf_error *err)
 	uint8_t		 digest[CF_SHA256_LEN];
 	cf_err		 rc;
 
+	if ((rc = put_stage_end(p, true, err)) != CF_OK)
+		goto out;
 	if (p->content_length >= 0 && (uint64_t)p->content_length != p->size) {
 		rc = cf_error_set(err, CF_E_INPUT,
 		    "body ended after %llu of %lld bytes",

@@ -40,6 +40,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/worker.h"
 #include "crypto/crypto.h"
 #include "store/blob.h"
 #include "store/store_int.h"
@@ -68,22 +69,13 @@ struct cf_blob_writer {
 	void			*raw;		/* buffer as allocated */
 	uint8_t			*buf;		/* raw aligned to BUF_ALIGN */
 	size_t			 fill;
-	/* The I/O thread, its second buffer and its one job.  While a job
-	 * is pending the thread alone uses fd, off, direct, started and
-	 * dropped; the caller waits for it before touching them. */
+	/* The I/O thread and its second buffer.  While it has a job the
+	 * thread alone uses fd, off, direct, started and dropped; the
+	 * caller waits for it before touching them. */
+	struct cf_worker	*io;
+	bool			 io_failed;	/* could not start: stay serial */
 	void			*raw2;
 	uint8_t			*buf2;
-	pthread_t		 thr;
-	bool			 thr_on;	/* thr runs; mu, cv exist */
-	bool			 thr_failed;	/* could not start: stay serial */
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	const uint8_t		*job;
-	size_t			 job_len;
-	bool			 job_pending;
-	bool			 stop;
-	cf_err			 io_rc;
-	struct cf_error		 io_err;
 	uint64_t		 off;		/* bytes in the file */
 	uint64_t		 started;	/* buffered: writeback begun */
 	uint64_t		 dropped;	/* buffered: evicted up to */
@@ -503,58 +495,23 @@ writeback(struct cf_blob_writer *w)
 	w->started = w->off;
 }
 
-static void *
-io_main(void *arg)
+/* The I/O thread's job: one full buffer. */
+static cf_err
+io_job(void *arg, const uint8_t *p, size_t n, struct cf_error *err)
 {
 	struct cf_blob_writer	*w = arg;
-	struct cf_error		 e;
-	const uint8_t		*p;
-	size_t			 n;
 	cf_err			 rc;
 
-	(void)pthread_mutex_lock(&w->mu);
-	for (;;) {
-		if (w->job_pending) {
-			p = w->job;
-			n = w->job_len;
-			(void)pthread_mutex_unlock(&w->mu);
-			cf_error_clear(&e);
-			rc = write_all(w, p, n, &e);
-			if (rc == CF_OK && !w->direct)
-				writeback(w);
-			(void)pthread_mutex_lock(&w->mu);
-			if (rc != CF_OK && w->io_rc == CF_OK) {
-				w->io_rc = rc;
-				w->io_err = e;
-			}
-			w->job_pending = false;
-			(void)pthread_cond_broadcast(&w->cv);
-			continue;
-		}
-		if (w->stop)
-			break;
-		(void)pthread_cond_wait(&w->cv, &w->mu);
-	}
-	(void)pthread_mutex_unlock(&w->mu);
-	return NULL;
+	rc = write_all(w, p, n, err);
+	if (rc == CF_OK && !w->direct)
+		writeback(w);
+	return rc;
 }
 
-/* Wait until the thread is idle; its first error, if any. */
 static cf_err
 io_wait(struct cf_blob_writer *w, struct cf_error *err)
 {
-	cf_err	rc;
-
-	if (!w->thr_on)
-		return CF_OK;
-	(void)pthread_mutex_lock(&w->mu);
-	while (w->job_pending)
-		(void)pthread_cond_wait(&w->cv, &w->mu);
-	rc = w->io_rc;
-	if (rc != CF_OK && err != NULL)
-		*err = w->io_err;
-	(void)pthread_mutex_unlock(&w->mu);
-	return rc;
+	return w->io == NULL ? CF_OK : cf_worker_wait(w->io, err);
 }
 
 /* Start the I/O thread and take its second buffer.  false: run without
@@ -562,31 +519,21 @@ io_wait(struct cf_blob_writer *w, struct cf_error *err)
 static bool
 io_start(struct cf_blob_writer *w)
 {
-	if (w->thr_on)
+	if (w->io != NULL)
 		return true;
-	if (w->thr_failed)
+	if (w->io_failed)
 		return false;
-	w->thr_failed = true;
+	w->io_failed = true;
 	if (buf_get(w->bs, &w->raw2, &w->buf2, NULL) != CF_OK)
 		return false;
-	if (pthread_mutex_init(&w->mu, NULL) != 0)
-		goto nobuf;
-	if (pthread_cond_init(&w->cv, NULL) != 0)
-		goto nocv;
-	if (pthread_create(&w->thr, NULL, io_main, w) != 0)
-		goto nothr;
-	w->thr_on = true;
-	w->thr_failed = false;
+	if (cf_worker_start(io_job, w, &w->io, NULL) != CF_OK) {
+		buf_put(w->bs, w->raw2);
+		w->raw2 = NULL;
+		w->buf2 = NULL;
+		return false;
+	}
+	w->io_failed = false;
 	return true;
-nothr:
-	(void)pthread_cond_destroy(&w->cv);
-nocv:
-	(void)pthread_mutex_destroy(&w->mu);
-nobuf:
-	buf_put(w->bs, w->raw2);
-	w->raw2 = NULL;
-	w->buf2 = NULL;
-	return false;
 }
 
 /* Hand the full buffer to the thread and continue in the other one. */
@@ -597,14 +544,8 @@ io_submit(struct cf_blob_writer *w, struct cf_error *err)
 	uint8_t	*buf;
 	cf_err	 rc;
 
-	if ((rc = io_wait(w, err)) != CF_OK)
+	if ((rc = cf_worker_submit(w->io, w->buf, w->fill, err)) != CF_OK)
 		return rc;
-	(void)pthread_mutex_lock(&w->mu);
-	w->job = w->buf;
-	w->job_len = w->fill;
-	w->job_pending = true;
-	(void)pthread_cond_signal(&w->cv);
-	(void)pthread_mutex_unlock(&w->mu);
 	raw = w->raw;
 	buf = w->buf;
 	w->raw = w->raw2;
@@ -618,17 +559,8 @@ io_submit(struct cf_blob_writer *w, struct cf_error *err)
 static void
 io_stop(struct cf_blob_writer *w)
 {
-	if (!w->thr_on)
-		return;
-	(void)pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	(void)pthread_cond_broadcast(&w->cv);
-	(void)pthread_mutex_unlock(&w->mu);
-	/* The thread finishes a pending job first. */
-	(void)pthread_join(w->thr, NULL);
-	(void)pthread_cond_destroy(&w->cv);
-	(void)pthread_mutex_destroy(&w->mu);
-	w->thr_on = false;
+	cf_worker_stop(w->io);
+	w->io = NULL;
 }
 
 /* Release the thread, the file, the temporary name and the buffers. */

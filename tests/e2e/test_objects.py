@@ -139,6 +139,26 @@ def test_digest_header_ok_and_mismatch(server, ns):
     assert server.get_obj(ns, "dig/new").status_code == 404
 
 
+def test_large_body_staged_round_trip_and_mismatch(server, ns):
+    # Past 2 MiB a body is hashed and encrypted on a worker thread and
+    # written by the blob writer's I/O thread: odd sizes across both
+    # double buffers must round-trip exactly, and a digest mismatch must
+    # still store nothing.
+    data = os.urandom((9 << 20) + 12345)
+    v = put(server, "big/ok", data, headers={"X-Coffer-SHA256": sha256(data)})
+    assert v["sha256"] == sha256(data) and v["size"] == len(data)
+    assert server.get_obj(ns, "big/ok").content == data
+    blobs = server.blob_files()
+    other = data[:-1] + bytes([data[-1] ^ 1])
+    r = server.put_obj(ns, "big/ok", other,
+                       headers={"X-Coffer-SHA256": sha256(data)})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "digest_mismatch"
+    assert len(server.versions(ns, "big/ok")) == 1
+    assert server.blob_files() == blobs
+    assert server.tmp_files() == []
+
+
 def test_malformed_digest_header(server, ns):
     r = server.put_obj(ns, "dig/bad", b"abc",
                        headers={"X-Coffer-SHA256": "nothex"})
