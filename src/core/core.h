@@ -173,6 +173,10 @@ cf_err	cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *content_type,
 	    const char *expected_sha256, const char *meta_json,
 	    int64_t content_length, struct cf_put **out, struct cf_error *err);
+/* The body's expected SHA-256 (hex), known only at its end (an HTTP
+ * trailer); CF_E_INPUT if malformed or unlike one given to begin. */
+cf_err	cf_core_put_expect(struct cf_put *p, const char *hex,
+	    struct cf_error *err);
 cf_err	cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 	    struct cf_error *err);
 /* On success the audit record is written (r->audited) and *out describes

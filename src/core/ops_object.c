@@ -196,6 +196,23 @@ put_stage_end(struct cf_put *p, bool flush, struct cf_error *err)
 	return rc;
 }
 
+cf_err
+cf_core_put_expect(struct cf_put *p, const char *hex, struct cf_error *err)
+{
+	uint8_t	d[CF_SHA256_LEN];
+
+	if (strlen(hex) != 2 * CF_SHA256_LEN ||
+	    cf_hex_decode(hex, strlen(hex), d, sizeof(d), NULL) != CF_OK)
+		return cf_error_set(err, CF_E_INPUT,
+		    "X-Coffer-SHA256 must be 64 hex digits");
+	if (p->have_expect && !cf_ct_equal(d, p->expect, sizeof(d)))
+		return cf_error_set(err, CF_E_INPUT,
+		    "X-Coffer-SHA256 header and trailer differ");
+	memcpy(p->expect, d, sizeof(d));
+	p->have_expect = true;
+	return CF_OK;
+}
+
 void
 cf_core_put_abort(struct cf_put *p)
 {
@@ -240,16 +257,9 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	p->c = c;
 	p->r = r;
 	p->content_length = content_length;
-	if (expected_sha256 != NULL) {
-		rc = cf_hex_decode(expected_sha256, strlen(expected_sha256),
-		    p->expect, sizeof(p->expect), err);
-		if (rc != CF_OK) {
-			rc = cf_error_set(err, CF_E_INPUT,
-			    "X-Coffer-SHA256 must be 64 hex digits");
-			goto out;
-		}
-		p->have_expect = true;
-	}
+	if (expected_sha256 != NULL &&
+	    (rc = cf_core_put_expect(p, expected_sha256, err)) != CF_OK)
+		goto out;
 	if (content_type == NULL || *content_type == '\0')
 		content_type = "application/octet-stream";
 	if (strlen(content_type) >= sizeof(p->v.content_type) ||

@@ -843,7 +843,18 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    "no_such_key", NULL);
 		}
 		if (is(method, "PUT")) {
-			/* Finishing an upload begun in the first callback. */
+			/* Finishing an upload begun in the first callback.
+			 * A chunked body may carry its digest as a trailer
+			 * (the client hashed while sending). */
+			s1 = MHD_lookup_connection_value(mc, MHD_FOOTER_KIND,
+			    "X-Coffer-SHA256");
+			if (s1 != NULL &&
+			    cf_core_put_expect(c->put, s1, &err) != CF_OK) {
+				cf_core_put_abort(c->put);
+				c->put = NULL;
+				return respond_error(mc, c, 400, "bad_request",
+				    err.msg);
+			}
 			rc = cf_core_put_finish(c->put, &out, &err);
 			c->put = NULL;
 			if (rc == CF_E_INTEGRITY)

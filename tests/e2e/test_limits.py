@@ -407,3 +407,57 @@ def test_oversize_header_request_is_audited(server):
     assert len(after) == 1, after
     assert after[0]["decision"] == "deny"
     assert after[0]["result"] == "refused_by_http_layer"
+
+
+# ---- the digest as a trailer of a chunked upload ----
+
+def chunked_put(server, ns, key, body, trailer):
+    """PUT body with Transfer-Encoding: chunked (odd chunk sizes) and
+    `trailer` (a header line or None) after the last chunk."""
+    with tls_socket(server) as s:
+        s.sendall(head_bytes(server, "PUT", obj_path(ns, key),
+                             {"Transfer-Encoding": "chunked",
+                              "Trailer": "X-Coffer-SHA256"}))
+        step = 777777
+        for i in range(0, len(body), step):
+            c = body[i:i + step]
+            s.sendall(b"%x\r\n" % len(c) + c + b"\r\n")
+        tail = b"0\r\n"
+        if trailer is not None:
+            tail += trailer.encode() + b"\r\n"
+        s.sendall(tail + b"\r\n")
+        return read_status(s)
+
+
+@pytest.mark.parametrize("size", [1000, (3 << 20) + 17])
+def test_digest_trailer(server, ns, size):
+    body = os.urandom(size)
+    key = "trailer/%d" % size
+    st, _ = chunked_put(server, ns, key, body,
+                        "X-Coffer-SHA256: " + sha256(body))
+    assert st == 201
+    assert server.get_obj(ns, key).content == body
+    blobs = server.blob_files()
+    # A wrong digest in the trailer: nothing stored, nothing left over.
+    other = os.urandom(size)
+    st, _ = chunked_put(server, ns, key, other,
+                        "X-Coffer-SHA256: " + sha256(body))
+    assert st == 400
+    assert len(server.versions(ns, key)) == 1
+    assert server.get_obj(ns, key).content == body
+    assert server.blob_files() == blobs
+    assert server.tmp_files() == []
+    # A malformed trailer, or one that contradicts the header: refused.
+    st, _ = chunked_put(server, ns, key, other, "X-Coffer-SHA256: nothex")
+    assert st == 400
+    with tls_socket(server) as s:
+        s.sendall(head_bytes(server, "PUT", obj_path(ns, key),
+                             {"Transfer-Encoding": "chunked",
+                              "X-Coffer-SHA256": sha256(other)}))
+        s.sendall(b"%x\r\n" % len(other) + other + b"\r\n0\r\n" +
+                  b"X-Coffer-SHA256: " + sha256(body).encode() +
+                  b"\r\n\r\n")
+        st, _ = read_status(s)
+    assert st == 400
+    assert len(server.versions(ns, key)) == 1
+    assert server.tmp_files() == []
