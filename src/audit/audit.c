@@ -85,6 +85,7 @@ struct cf_audit {
 	unsigned		 busy;		/* commits in flight */
 	uint64_t		 taken_seq;	/* last seq taken by a leader */
 	bool			 gathering;	/* a leader gathers a batch */
+	uint64_t		 gather_want;	/* untaken records to wake it */
 	uint64_t		 last_batch;	/* records in the last commit */
 	uint64_t		 last_commit_ns;
 	uint64_t		 delay_ns;	/* max commit delay */
@@ -745,31 +746,30 @@ out:
 /* Commit delay (PostgreSQL's commit_delay, made adaptive): when the last
  * commit carried more than one record, appenders are running
  * concurrently, and the ones just released by that commit are about to
- * append again.  Waiting a little for them (while records keep arriving,
- * at most delay_ns and half a commit time) roughly doubles the batch of a
- * saturated log.  A lone appender (last batch 1) never waits.  Called by
+ * append again.  Waiting a little for them (until the batch is as large
+ * as the last one, at most delay_ns and half a commit time) roughly
+ * doubles the batch of a saturated log.  A lone appender (last batch 1) never waits.  Called by
  * the leader with the mutex held and gathering set. */
 static void
 gather(struct cf_audit *a)
 {
 	struct timespec	ts;
-	uint64_t	now, end, max, slice = 60000;
+	uint64_t	max;
 
 	max = a->delay_ns;
 	if (max > a->last_commit_ns / 2)
 		max = a->last_commit_ns / 2;
 	if (a->last_batch <= 1 || max == 0)
 		return;
-	now = cf_mono_ns();
-	end = now + max;
-	while (!a->broken && now < end) {
-		deadline(now + slice < end ? now + slice : end, &ts);
-		/* Stop once arrivals pause for a slice. */
+	/* One wakeup: once the batch is as large as the last one, or at
+	 * the deadline (waking the leader at every arrival cost a context
+	 * switch per record). */
+	a->gather_want = a->last_batch;
+	deadline(cf_mono_ns() + max, &ts);
+	while (!a->broken && a->last_seq - a->taken_seq < a->gather_want)
 		if (pthread_cond_timedwait(&a->arrive_cv, &a->mu, &ts) ==
 		    ETIMEDOUT)
 			break;
-		now = cf_mono_ns();
-	}
 }
 
 cf_err
@@ -821,7 +821,7 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 	memcpy(a->last_mac, mac, CF_MAC_LEN);
 	/* The next take takes every pending record, this one included. */
 	batch = a->takes + 1;
-	if (a->gathering)
+	if (a->gathering && a->last_seq - a->taken_seq == a->gather_want)
 		(void)pthread_cond_signal(&a->arrive_cv);
 
 	/* SEC: do not return before the record is durable. */
