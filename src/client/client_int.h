@@ -8,6 +8,8 @@
  *             bodies, exit codes, option helpers, output formatting
  *   config.c  the user's config file and the COFFER_* environment
  *   http.c    libcurl: JSON requests, streaming upload/download, progress
+ *   sink.c    a download's body: written to its fd and hashed, large ones
+ *             on a thread of their own
  *   cmd_*.c   the commands */
 #ifndef CF_CLIENT_CLIENT_INT_H
 #define CF_CLIENT_CLIENT_INT_H
@@ -21,6 +23,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "crypto/crypto.h"
 
 #define CF_CLI_VERSION		"0.1.0"
 
@@ -277,6 +280,45 @@ cf_err	cf_cli_norm_server(const char *url, char **out, struct cf_error *err);
  * `coffer login`) when there is no server or no token. */
 cf_err	cf_cli_effective_cfg(const struct cf_cli_opts *o, bool need_token,
 	    struct cf_cfg **out, struct cf_error *err);
+
+/* ---- download sink (sink.c) ---- */
+
+/* Where a download's body goes: every byte given to cf_cli_sink_write is
+ * written to fd (all of it, retrying after EINTR) and then hashed, in
+ * order.  Once more than 1 MiB has arrived this happens on a thread of
+ * the sink's own, through a few fixed 1 MiB buffers (the caller copies
+ * and waits when all are queued); below that, or when the thread or its
+ * buffers cannot be had, synchronously in the caller.  Not thread-safe:
+ * one caller thread per sink. */
+struct cf_cli_sink;
+
+/* A sink writing to fd (borrowed; it must stay open until the sink is
+ * finished).  *out owns it, for cf_cli_sink_free. */
+cf_err	cf_cli_sink_new(int fd, struct cf_cli_sink **out,
+	    struct cf_error *err);
+
+/* Add len bytes of p (copied or written before returning).  CF_E_IO when
+ * this or an earlier write to fd failed, also one made by the thread:
+ * then nothing more is written, and cf_cli_sink_errno() tells why. */
+cf_err	cf_cli_sink_write(struct cf_cli_sink *s, const void *p, size_t len,
+	    struct cf_error *err);
+
+/* The end of the body (also after an aborted transfer): write what is
+ * buffered, stop the thread and wait for it.  No write may follow.
+ * Idempotent.  CF_E_IO as for cf_cli_sink_write. */
+cf_err	cf_cli_sink_finish(struct cf_cli_sink *s, struct cf_error *err);
+
+/* The errno of the first failed write, or 0. */
+int	cf_cli_sink_errno(const struct cf_cli_sink *s);
+
+/* Finish, then the SHA-256 of exactly the bytes written into d.  Once
+ * only.  CF_E_IO (d untouched) when a write failed. */
+cf_err	cf_cli_sink_final(struct cf_cli_sink *s, uint8_t d[CF_SHA256_LEN],
+	    struct cf_error *err);
+
+/* Stop the thread (without writing a partly filled buffer) and release
+ * the sink.  NULL is a no-op. */
+void	cf_cli_sink_free(struct cf_cli_sink *s);
 
 /* ---- HTTP (http.c) ---- */
 

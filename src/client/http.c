@@ -4,8 +4,9 @@
  * reused (push/pull of many files).  Bodies are streamed: uploads are read
  * from an fd by CURLOPT_READFUNCTION into curl's 2 MiB upload buffer,
  * downloads are written to an fd (and hashed) as they arrive, so memory
- * does not grow with the object size.  Only JSON bodies are buffered, up
- * to CF_CLI_JSON_MAX.
+ * does not grow with the object size: a large body through a sink
+ * (sink.c) whose own thread writes and hashes it, so that this thread is
+ * left with TLS.  Only JSON bodies are buffered, up to CF_CLI_JSON_MAX.
  *
  * SEC: TLS peer and host verification are always on unless the user gave
  * --insecure, which warns.  Redirects are not followed (the token would
@@ -58,7 +59,7 @@ struct cf_http {
 	struct cf_obj_info	 scratch;
 
 	int			 out_fd;	/* download target or -1 */
-	struct cf_sha256	*down_sha;
+	struct cf_cli_sink	*sink;		/* writes and hashes it */
 	uint64_t		 got;
 	int			 write_errno;	/* local write failed */
 
@@ -208,7 +209,7 @@ cf_http_close(struct cf_http *h)
 	wipe_free(h->auth);
 	cf_buf_free(&h->body);
 	cf_obj_info_clear(&h->scratch);
-	cf_sha256_free(h->down_sha);
+	cf_cli_sink_free(h->sink);
 	cf_sha256_free(h->up_sha);
 	cf_free(h);
 }
@@ -396,25 +397,16 @@ static size_t
 write_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct cf_http	*h = arg;
-	size_t		 len = size * nitems, off;
-	ssize_t		 n;
+	size_t		 len = size * nitems;
 
 	if (h->status == 0)
 		(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE,
 		    &h->status);
 	if (h->out_fd != -1 && h->status >= 200 && h->status < 300) {
-		for (off = 0; off < len; off += (size_t)n) {
-			n = write(h->out_fd, buf + off, len - off);
-			if (n == -1 && errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			if (n == -1) {
-				h->write_errno = errno;
-				return CURL_WRITEFUNC_ERROR;
-			}
+		if (cf_cli_sink_write(h->sink, buf, len, NULL) != CF_OK) {
+			h->write_errno = cf_cli_sink_errno(h->sink);
+			return CURL_WRITEFUNC_ERROR;
 		}
-		cf_sha256_update(h->down_sha, buf, len);
 		h->got += len;
 		return len;
 	}
@@ -588,6 +580,13 @@ perform(struct cf_http *h, struct curl_slist *hdrs, struct cf_error *err)
 	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK)
 		return cf_error_set(err, CF_E_INTERNAL, "libcurl setopt");
 	cc = curl_easy_perform(h->curl);
+	/* A download's last buffers may still be on the sink's thread:
+	 * write them now (also after an abort, as a synchronous write
+	 * would have), so that a late write error is reported below just
+	 * like an early one. */
+	if (h->sink != NULL && cf_cli_sink_finish(h->sink, NULL) != CF_OK &&
+	    h->write_errno == 0)
+		h->write_errno = cf_cli_sink_errno(h->sink);
 	end_progress(h);
 	if (cf_cli_interrupted() != 0)
 		return cf_error_set(err, CF_E_IO, "interrupted");
@@ -839,7 +838,7 @@ get_fd_once(struct cf_http *h, const char *path, int fd,
 	h->out_fd = fd;
 	h->dir = XFER_DOWN;
 	h->label = label;
-	rc = cf_sha256_new(&h->down_sha, err);
+	rc = cf_cli_sink_new(fd, &h->sink, err);
 	if (rc != CF_OK)
 		goto out;
 	if (curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK) {
@@ -865,7 +864,11 @@ get_fd_once(struct cf_http *h, const char *path, int fd,
 		    "X-Coffer-SHA256; cannot verify the download");
 		goto out;
 	}
-	cf_sha256_final(h->down_sha, d);
+	/* The sink was finished by perform(): this is the digest of
+	 * everything written. */
+	rc = cf_cli_sink_final(h->sink, d, err);
+	if (rc != CF_OK)
+		goto out;
 	cf_hex_encode(d, sizeof(d), hex);
 	if (strcasecmp(hex, h->info->sha256) != 0) {
 		rc = cf_error_set(err, CF_E_INTEGRITY, "SHA-256 mismatch: got "
@@ -873,8 +876,8 @@ get_fd_once(struct cf_http *h, const char *path, int fd,
 		goto out;
 	}
 out:
-	cf_sha256_free(h->down_sha);
-	h->down_sha = NULL;
+	cf_cli_sink_free(h->sink);
+	h->sink = NULL;
 	h->out_fd = -1;
 	free_headers(hdrs);
 	return rc;

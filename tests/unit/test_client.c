@@ -1,7 +1,8 @@
 /* tests/unit/test_client.c: the offline parts of the CLI: URL and key
  * encoding, NS/KEY arguments, pull's path-escape refusal, the config file
  * and its environment overrides, token files, error bodies, exit codes,
- * option parsing, durations.
+ * option parsing, durations; the download sink, and the HTTP layer against
+ * a scripted local server.
  * cf-link: cf_client cf_core cf_audit cf_store cf_policy cf_crypto cf_base */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,10 +13,12 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -690,13 +693,49 @@ struct fake {
 #define HELLO_SHA \
 	"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
+/* The body of /v1/ns/t/objects/big (and bigbad, with a wrong digest):
+ * larger than the sink's buffers together, an awkward length. */
+#define BIG_LEN		((size_t)(9u << 20) + 12345)
+static uint8_t	*big_body;
+static char	 big_hex[2 * CF_SHA256_LEN + 1];
+
+/* Deterministic bytes that no buffer boundary lines up with. */
+static void
+fill_pattern(uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t	x = seed | 1;
+	size_t		i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)(x >> 29);
+	}
+}
+
+static void
+big_init(void)
+{
+	uint8_t	d[CF_SHA256_LEN];
+
+	if (big_body != NULL)
+		return;
+	big_body = malloc(BIG_LEN);
+	assert_non_null(big_body);
+	fill_pattern(big_body, BIG_LEN, 42);
+	cf_sha256(big_body, BIG_LEN, d);
+	cf_hex_encode(d, sizeof(d), big_hex);
+}
+
 static void
 send_all(int fd, const char *p, size_t n)
 {
 	ssize_t	w;
 
 	while (n > 0) {
-		w = write(fd, p, n);
+		/* The client may hang up mid-body (a failed download). */
+		w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w <= 0)
 			return;
 		p += w;
@@ -707,8 +746,8 @@ send_all(int fd, const char *p, size_t n)
 static void
 fake_answer(struct fake *f, int fd)
 {
-	char		 req[8192], resp[1024], *end, *cl;
-	size_t		 len = 0, want = 0, have;
+	char		 req[8192], resp[1024], bigx[128], *end, *cl;
+	size_t		 len = 0, want = 0, have, blen;
 	ssize_t		 n;
 	const char	*body = "", *status = "200 OK", *extra = "";
 	const char	*errb = "{\"error\":{\"code\":\"unavailable\","
@@ -747,6 +786,12 @@ fake_answer(struct fake *f, int fd)
 	if (strstr(req, " /v1/ns/t/objects/ok ") != NULL) {
 		body = "hello";
 		extra = "X-Coffer-SHA256: " HELLO_SHA "\r\n";
+	} else if (strstr(req, " /v1/ns/t/objects/big") != NULL &&
+	    big_body != NULL) {
+		body = (const char *)big_body;
+		(void)snprintf(bigx, sizeof(bigx), "X-Coffer-SHA256: %s\r\n",
+		    strstr(req, "/big ") != NULL ? big_hex : HELLO_SHA);
+		extra = bigx;
 	} else if (strstr(req, " /v1/ns/t/objects/bad ") != NULL) {
 		body = "hellO";
 		extra = "X-Coffer-SHA256: " HELLO_SHA "\r\n";
@@ -799,11 +844,12 @@ fake_answer(struct fake *f, int fd)
 		body = "{\"error\":{\"code\":\"not_found\",\"message\":"
 		    "\"no such route\",\"request_id\":\"rq3\"}}";
 	}
+	blen = body == (const char *)big_body ? BIG_LEN : strlen(body);
 	k = snprintf(resp, sizeof(resp), "HTTP/1.1 %s\r\nContent-Length: "
 	    "%zu\r\n%sX-Request-Id: hdr-id\r\nConnection: close\r\n\r\n",
-	    status, strlen(body) + (truncate ? 95 : 0), extra);
+	    status, blen + (truncate ? 95 : 0), extra);
 	send_all(fd, resp, (size_t)k);
-	send_all(fd, body, strlen(body));
+	send_all(fd, body, blen);
 }
 
 static void *
@@ -999,6 +1045,383 @@ test_client_http_integrity(void **state)
 	cf_obj_info_clear(&info);
 	(void)close(dfd);
 	cf_http_close(h);
+}
+
+/* ---- the download sink ---- */
+
+/* Chunk sizes as libcurl might hand them over, and worse: around and
+ * across the sink's 1 MiB buffers. */
+static const size_t sink_chunks[] = {
+	1, 7, 16384, (1u << 20) - 1, 2, (1u << 20) + 1, 4095,
+	(3u << 20) + 5, 65537, 500000, 16383
+};
+
+/* Feed n bytes of p to s in those chunks; the first failure. */
+static cf_err
+sink_feed(struct cf_cli_sink *s, const uint8_t *p, size_t n,
+    struct cf_error *err)
+{
+	size_t	i = 0, k;
+	cf_err	rc;
+
+	while (n > 0) {
+		k = sink_chunks[i++ % (sizeof(sink_chunks) /
+		    sizeof(sink_chunks[0]))];
+		if (k > n)
+			k = n;
+		rc = cf_cli_sink_write(s, p, k, err);
+		if (rc != CF_OK)
+			return rc;
+		p += k;
+		n -= k;
+	}
+	return CF_OK;
+}
+
+/* The other end of a pipe: reads in small, odd pieces (so the writer
+ * often waits for a buffer), keeps up to cap bytes, and closes its end
+ * after stop_after bytes or at EOF. */
+struct drain {
+	int		 fd;
+	uint8_t		*buf;		/* may be NULL */
+	size_t		 cap;
+	size_t		 stop_after;
+	size_t		 got;
+	pthread_t	 thr;
+};
+
+static void *
+drain_main(void *arg)
+{
+	struct drain	*d = arg;
+	uint8_t		 tmp[3001];
+	size_t		 want;
+	ssize_t		 n;
+
+	while (d->got < d->stop_after) {
+		want = d->stop_after - d->got;
+		if (want > sizeof(tmp))
+			want = sizeof(tmp);
+		n = read(d->fd, tmp, want);
+		if (n <= 0)
+			break;
+		if (d->buf != NULL && d->got + (size_t)n <= d->cap)
+			memcpy(d->buf + d->got, tmp, (size_t)n);
+		d->got += (size_t)n;
+	}
+	(void)close(d->fd);
+	return NULL;
+}
+
+/* Start a drain on a new pipe; returns the write end. */
+static int
+drain_start(struct drain *d, uint8_t *buf, size_t cap, size_t stop_after)
+{
+	int	p[2];
+
+	assert_int_equal(pipe(p), 0);
+	memset(d, 0, sizeof(*d));
+	d->fd = p[0];
+	d->buf = buf;
+	d->cap = cap;
+	d->stop_after = stop_after;
+	assert_int_equal(pthread_create(&d->thr, NULL, drain_main, d), 0);
+	return p[1];
+}
+
+static void
+test_client_sink_stream(void **state)
+{
+	struct cf_cli_sink	*s = NULL;
+	struct drain		 dr;
+	uint8_t			 d[CF_SHA256_LEN], want[CF_SHA256_LEN];
+	uint8_t			*back;
+	char			 path[400], small[1000];
+	int			 fd;
+
+	(void)state;
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	big_init();
+	cf_sha256(big_body, BIG_LEN, want);
+	back = malloc(BIG_LEN);
+	assert_non_null(back);
+
+	/* A file: exactly the bytes, in order, and their digest. */
+	(void)snprintf(path, sizeof(path), "%s/sink.bin", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(cf_cli_sink_new(fd, &s, NULL), CF_OK);
+	assert_int_equal(sink_feed(s, big_body, BIG_LEN, NULL), CF_OK);
+	assert_int_equal(cf_cli_sink_final(s, d, NULL), CF_OK);
+	cf_cli_sink_free(s);
+	assert_memory_equal(d, want, sizeof(d));
+	assert_int_equal(pread(fd, back, BIG_LEN, 0), (ssize_t)BIG_LEN);
+	assert_memory_equal(back, big_body, BIG_LEN);
+	(void)close(fd);
+
+	/* A slow pipe: the caller waits for free buffers. */
+	memset(back, 0, BIG_LEN);
+	fd = drain_start(&dr, back, BIG_LEN, SIZE_MAX);
+	assert_int_equal(cf_cli_sink_new(fd, &s, NULL), CF_OK);
+	assert_int_equal(sink_feed(s, big_body, BIG_LEN, NULL), CF_OK);
+	assert_int_equal(cf_cli_sink_final(s, d, NULL), CF_OK);
+	cf_cli_sink_free(s);
+	(void)close(fd);
+	assert_int_equal(pthread_join(dr.thr, NULL), 0);
+	assert_int_equal(dr.got, BIG_LEN);
+	assert_memory_equal(back, big_body, BIG_LEN);
+	assert_memory_equal(d, want, sizeof(d));
+
+	/* Below one buffer everything is written before write returns. */
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(cf_cli_sink_new(fd, &s, NULL), CF_OK);
+	assert_int_equal(cf_cli_sink_write(s, big_body, 600, NULL), CF_OK);
+	assert_int_equal(cf_cli_sink_write(s, big_body + 600, 400, NULL),
+	    CF_OK);
+	assert_int_equal(pread(fd, small, sizeof(small), 0), 1000);
+	assert_memory_equal(small, big_body, 1000);
+	assert_int_equal(cf_cli_sink_final(s, d, NULL), CF_OK);
+	cf_sha256(big_body, 1000, want);
+	assert_memory_equal(d, want, sizeof(d));
+	/* Once only, and nothing after the end. */
+	assert_int_equal(cf_cli_sink_final(s, d, NULL), CF_E_INVAL);
+	assert_int_equal(cf_cli_sink_write(s, "x", 1, NULL), CF_E_INVAL);
+	cf_cli_sink_free(s);
+	(void)close(fd);
+
+	/* An empty body. */
+	assert_int_equal(cf_cli_sink_new(-1, &s, NULL), CF_OK);
+	assert_int_equal(cf_cli_sink_final(s, d, NULL), CF_OK);
+	cf_cli_sink_free(s);
+	cf_sha256("", 0, want);
+	assert_memory_equal(d, want, sizeof(d));
+
+	/* Freed in the middle (no finish): the thread is stopped. */
+	fd = open("/dev/null", O_WRONLY);
+	assert_true(fd != -1);
+	assert_int_equal(cf_cli_sink_new(fd, &s, NULL), CF_OK);
+	assert_int_equal(sink_feed(s, big_body, BIG_LEN / 2, NULL), CF_OK);
+	cf_cli_sink_free(s);
+	(void)close(fd);
+	free(back);
+}
+
+static void
+test_client_sink_write_error(void **state)
+{
+	struct cf_cli_sink	*s = NULL;
+	struct cf_error		 err;
+	struct drain		 dr;
+	uint8_t			 d[CF_SHA256_LEN];
+	void			(*old)(int);
+	size_t			 off;
+	int			 fd;
+	cf_err			 rc;
+
+	(void)state;
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	big_init();
+
+	/* ENOSPC in a synchronous write: at once. */
+	fd = open("/dev/full", O_WRONLY);
+	assert_true(fd != -1);
+	assert_int_equal(cf_cli_sink_new(fd, &s, NULL), CF_OK);
+	cf_error_clear(&err);
+	assert_int_equal(cf_cli_sink_write(s, big_body, 100, &err), CF_E_IO);
+	assert_int_equal(cf_cli_sink_errno(s), ENOSPC);
+	assert_string_equal(err.msg, "cannot write the download: No space "
+	    "left on device");
+	assert_int_equal(cf_cli_sink_write(s, big_body, 100, NULL), CF_E_IO);
+	assert_int_equal(cf_cli_sink_final(s, d, NULL), CF_E_IO);
+	cf_cli_sink_free(s);
+	(void)close(fd);
+
+	/* EPIPE on the thread: the reader leaves after 1.5 MiB.  A later
+	 * write reports it, every write after it too, and the end. */
+	old = signal(SIGPIPE, SIG_IGN);
+	fd = drain_start(&dr, NULL, 0, (3u << 20) / 2);
+	assert_int_equal(cf_cli_sink_new(fd, &s, NULL), CF_OK);
+	rc = CF_OK;
+	for (off = 0; off + 65536 <= BIG_LEN && rc == CF_OK; off += 65536)
+		rc = cf_cli_sink_write(s, big_body + off, 65536, NULL);
+	assert_int_equal(rc, CF_E_IO);
+	assert_int_equal(cf_cli_sink_errno(s), EPIPE);
+	assert_int_equal(cf_cli_sink_write(s, big_body, 1, NULL), CF_E_IO);
+	cf_error_clear(&err);
+	assert_int_equal(cf_cli_sink_final(s, d, &err), CF_E_IO);
+	assert_non_null(strstr(err.msg, "Broken pipe"));
+	cf_cli_sink_free(s);
+	(void)close(fd);
+	assert_int_equal(pthread_join(dr.thr, NULL), 0);
+	assert_int_equal(dr.got, (3u << 20) / 2);
+
+	/* A failure in the partly filled last buffer, which only the end
+	 * writes: 1 MiB synchronously, 2 MiB in two full buffers, then 100
+	 * bytes; the reader takes exactly the 3 MiB, then leaves. */
+	fd = drain_start(&dr, NULL, 0, 3u << 20);
+	assert_int_equal(cf_cli_sink_new(fd, &s, NULL), CF_OK);
+	assert_int_equal(cf_cli_sink_write(s, big_body, 1u << 20, NULL),
+	    CF_OK);
+	assert_int_equal(cf_cli_sink_write(s, big_body + (1u << 20),
+	    2u << 20, NULL), CF_OK);
+	assert_int_equal(cf_cli_sink_write(s, big_body + (3u << 20), 100,
+	    NULL), CF_OK);
+	assert_int_equal(pthread_join(dr.thr, NULL), 0);
+	assert_int_equal(dr.got, 3u << 20);
+	cf_error_clear(&err);
+	assert_int_equal(cf_cli_sink_finish(s, &err), CF_E_IO);
+	assert_int_equal(cf_cli_sink_errno(s), EPIPE);
+	assert_int_equal(cf_cli_sink_finish(s, NULL), CF_E_IO);
+	assert_int_equal(cf_cli_sink_final(s, d, NULL), CF_E_IO);
+	cf_cli_sink_free(s);
+	(void)close(fd);
+	(void)signal(SIGPIPE, old);
+}
+
+/* Every allocation failure: NOMEM from new, or (the buffers) a sink that
+ * stays synchronous and is just as correct. */
+static void
+test_client_sink_survives_every_alloc_failure(void **state)
+{
+	struct cf_cli_sink	*s;
+	uint8_t			 d[CF_SHA256_LEN], want[CF_SHA256_LEN];
+	char			 path[400];
+	unsigned int		 n;
+	int			 fd;
+	cf_err			 rc;
+
+	(void)state;
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	big_init();
+	cf_sha256(big_body, (3u << 20) + 7, want);
+	(void)snprintf(path, sizeof(path), "%s/sink-nomem.bin", tmpdir);
+	for (n = 1; n <= 8; n++) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		assert_true(fd != -1);
+		s = NULL;
+		cf_test_fail_alloc_after(n);
+		rc = cf_cli_sink_new(fd, &s, NULL);
+		if (rc == CF_OK) {
+			rc = sink_feed(s, big_body, (3u << 20) + 7, NULL);
+			if (rc == CF_OK)
+				rc = cf_cli_sink_final(s, d, NULL);
+		}
+		cf_test_fail_alloc_after(0);
+		if (s == NULL)
+			assert_int_equal(rc, CF_E_NOMEM);
+		else {
+			assert_int_equal(rc, CF_OK);
+			assert_memory_equal(d, want, sizeof(d));
+			assert_int_equal(lseek(fd, 0, SEEK_END),
+			    (off_t)(3u << 20) + 7);
+		}
+		cf_cli_sink_free(s);
+		(void)close(fd);
+	}
+}
+
+/* A download larger than the sink's buffers, through the HTTP layer. */
+static void
+test_client_http_big_download(void **state)
+{
+	struct fake		 f;
+	struct cf_cfg		 cfg;
+	struct cf_cli_opts	 o;
+	struct cf_http		*h = NULL;
+	struct cf_obj_info	 info;
+	struct cf_error		 err;
+	struct drain		 dr;
+	void			(*old)(int);
+	char			 url[64], dir[300], path[400];
+	uint8_t			*back;
+	int			 dfd, fd, saved, devnull;
+	cf_err			 rc;
+
+	(void)state;
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	big_init();
+	back = malloc(BIG_LEN);
+	assert_non_null(back);
+	fake_start(&f);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.server = url;
+	cfg.token = (char *)(uintptr_t)"cft_testtoken";
+	memset(&o, 0, sizeof(o));
+	o.quiet = true;
+	saved = dup(STDERR_FILENO);
+	devnull = open("/dev/null", O_WRONLY);
+	(void)dup2(devnull, STDERR_FILENO);
+	rc = cf_http_open(&cfg, &o, &h, NULL);
+	(void)dup2(saved, STDERR_FILENO);
+	(void)close(saved);
+	(void)close(devnull);
+	assert_int_equal(rc, CF_OK);
+	(void)snprintf(dir, sizeof(dir), "%s/bigdl", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd != -1);
+	memset(&info, 0, sizeof(info));
+	cf_obj_info_clear(&info);
+
+	/* Verified and renamed into place, every byte right. */
+	rc = cf_cli_get_to_file(h, "t", "big", NULL, dfd, "out", "big", &info,
+	    NULL);
+	assert_int_equal(rc, CF_OK);
+	assert_int_equal(info.size, (int64_t)BIG_LEN);
+	(void)snprintf(path, sizeof(path), "%s/out", dir);
+	fd = open(path, O_RDONLY);
+	assert_true(fd != -1);
+	assert_int_equal(pread(fd, back, BIG_LEN, 0), (ssize_t)BIG_LEN);
+	(void)close(fd);
+	assert_memory_equal(back, big_body, BIG_LEN);
+
+	/* SEC: a wrong digest still fails, and leaves nothing behind. */
+	cf_error_clear(&err);
+	rc = cf_cli_get_to_file(h, "t", "bigbad", NULL, dfd, "out", "bigbad",
+	    &info, &err);
+	assert_int_equal(rc, CF_E_INTEGRITY);
+	assert_non_null(strstr(err.msg, "SHA-256 mismatch"));
+	assert_int_equal(count_entries(dir), 1);
+
+	/* A full disk: reported as the write error it is. */
+	fd = open("/dev/full", O_WRONLY);
+	assert_true(fd != -1);
+	cf_error_clear(&err);
+	rc = cf_http_get_fd(h, "/v1/ns/t/objects/big", fd, "big", &info,
+	    &err);
+	(void)close(fd);
+	assert_int_equal(rc, CF_E_IO);
+	assert_string_equal(err.msg, "cannot write the download: No space "
+	    "left on device");
+	assert_int_equal(cf_http_exit(h, rc), cf_cli_exit_for_err(CF_E_IO));
+
+	/* A reader that leaves half-way (stdout into `head -c`, with
+	 * SIGPIPE ignored): the thread's EPIPE, reported the same way. */
+	old = signal(SIGPIPE, SIG_IGN);
+	fd = drain_start(&dr, NULL, 0, (5u << 20) / 2);
+	cf_error_clear(&err);
+	rc = cf_http_get_fd(h, "/v1/ns/t/objects/big", fd, "big", &info,
+	    &err);
+	(void)close(fd);
+	assert_int_equal(pthread_join(dr.thr, NULL), 0);
+	(void)signal(SIGPIPE, old);
+	assert_int_equal(rc, CF_E_IO);
+	assert_string_equal(err.msg, "cannot write the download: Broken "
+	    "pipe");
+	assert_int_equal(cf_http_exit(h, rc), cf_cli_exit_for_err(CF_E_IO));
+
+	/* The handle still works afterwards. */
+	rc = cf_cli_get_to_file(h, "t", "ok", NULL, dfd, "small", "ok", &info,
+	    NULL);
+	assert_int_equal(rc, CF_OK);
+
+	cf_obj_info_clear(&info);
+	(void)close(dfd);
+	cf_http_close(h);
+	fake_stop(&f);
+	free(back);
 }
 
 static void
@@ -1250,6 +1673,10 @@ main(void)
 		cmocka_unit_test(test_client_parse_options),
 		cmocka_unit_test(test_client_fmt),
 		cmocka_unit_test(test_client_http_integrity),
+		cmocka_unit_test(test_client_sink_stream),
+		cmocka_unit_test(test_client_sink_write_error),
+		cmocka_unit_test(test_client_sink_survives_every_alloc_failure),
+		cmocka_unit_test(test_client_http_big_download),
 		cmocka_unit_test(test_client_error_code),
 		cmocka_unit_test(test_client_totp_code_shape),
 		cmocka_unit_test(test_client_exit_limited),
