@@ -365,8 +365,10 @@ const char *cf_http_error_code(const struct cf_http *h);
 cf_err	cf_http_json(struct cf_http *h, const char *method, const char *path,
 	    const json_t *body, json_t **out, struct cf_error *err);
 
-/* PUT the contents of fd to path.  size < 0: unknown (chunked).
- * sha256_hex: sent as X-Coffer-SHA256 when non-NULL.  ctype may be NULL.
+/* PUT the contents of fd to path.  size: for the progress line, < 0
+ * unknown.  sha256_hex: sent as X-Coffer-SHA256 when non-NULL (with
+ * Content-Length = size); NULL: hashed while sent, chunked, the digest
+ * in a trailer.  ctype may be NULL.
  * meta: NULL-terminated "Name: value" header lines (X-Coffer-Meta-...),
  * may be NULL.  label names the transfer on the progress line.  On 2xx
  * *out (may be NULL) receives the version record. */
@@ -421,14 +423,11 @@ cf_err	cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
 
 /* ---- transfers (xfer.c) ---- */
 
-/* Compute the SHA-256 of an open regular file from offset 0 (the offset
- * is rewound to 0 afterwards) as lower-case hex. */
-cf_err	cf_cli_sha256_fd(int fd, char hex[65], struct cf_error *err);
-
 /* Upload the file at path (or stdin for "-") to ns/key; prints nothing.
- * A regular file is hashed first and its digest sent as X-Coffer-SHA256
- * (the server refuses a mismatch), unless one_pass: then, as for pipes,
- * it is hashed while sent and compared with the server's digest after.
+ * The data is read once, hashed while sent, and its digest sent as an
+ * X-Coffer-SHA256 trailer (the server refuses a mismatch and stores
+ * nothing); a regular file that changes meanwhile aborts the upload.
+ * one_pass is accepted and ignored (it used to select this behaviour).
  * *out (may be NULL) receives the version record. */
 cf_err	cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
 	    const char *path, const char *ctype, const char *const *meta,

@@ -56,7 +56,8 @@ static const char push_usage[] =
     "Upload every regular file below DIR to NS as PREFIX/relative/path\n"
     "(a model folder, say).  Symlinks and special files are skipped with a\n"
     "warning.  Each file's SHA-256 is sent with it and checked by the\n"
-    "server (--one-pass: as for coffer put).  Stops at the first failure.\n";
+    "server, as for coffer put (--one-pass: accepted, no effect).  Stops at\n"
+    "the first failure.\n";
 
 struct push_ctx {
 	struct cf_http		*h;

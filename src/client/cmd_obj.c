@@ -23,11 +23,11 @@ static const char put_usage[] =
     "                  [--meta NAME=VALUE]... [--one-pass] [--json] [--quiet]\n"
     "\n"
     "Upload FILE (\"-\" for standard input) as a new version of KEY in\n"
-    "namespace NS.  The SHA-256 of a regular file is computed first and sent\n"
-    "with the upload; the server stores nothing if the bytes it receives do\n"
-    "not match.  --one-pass reads the file once, hashing while sending, and\n"
-    "compares with the server's digest afterwards (faster for big files; a\n"
-    "mismatch is then found only after the version is stored).\n";
+    "namespace NS.  The data is read once and hashed while sent; its SHA-256\n"
+    "ends the upload and the server stores nothing if the bytes it received\n"
+    "do not match.  A file that changes while it is sent is not stored\n"
+    "(exit code 7).  --one-pass is accepted for compatibility (it is the\n"
+    "only behaviour now).\n";
 
 struct put_ctx {
 	bool		 one_pass;

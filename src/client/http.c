@@ -65,6 +65,13 @@ struct cf_http {
 
 	int			 in_fd;		/* upload source or -1 */
 	struct cf_sha256	*up_sha;	/* hash while uploading */
+	struct stat		 up_st;		/* the source when it began */
+	int64_t			 up_size;	/* of the source; -1 unknown */
+	uint64_t		 up_sent;	/* bytes read from in_fd */
+	bool			 up_changed;	/* source changed: abort */
+	bool			 up_trail;	/* digest ends the body */
+	size_t			 up_hexoff;	/* of up_hex sent (trail) */
+	char			 up_hex[2 * CF_SHA256_LEN + 1];
 	int			 read_errno;	/* local read failed */
 
 	enum xfer_dir		 dir;
@@ -297,7 +304,9 @@ xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 		return 0;
 	h->last_ns = now;
 	if (h->dir == XFER_UP)
-		draw_progress(h, (uint64_t)ulnow, (uint64_t)ultotal, now);
+		/* A chunked upload has no total for libcurl. */
+		draw_progress(h, (uint64_t)ulnow, ultotal > 0 ?
+		    (uint64_t)ultotal : 0, now);
 	else if (h->dir == XFER_DOWN && h->status < 300)
 		draw_progress(h, (uint64_t)dlnow, (uint64_t)dltotal, now);
 	return 0;
@@ -423,6 +432,44 @@ write_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return len;
 }
 
+/* The end of the source: with a trailing digest, finish the hash and
+ * send it as the body's last 64 bytes.  SEC: a regular file that changed
+ * while it was read (size, mtime or ctime) may have been sent as a mix of
+ * old and new bytes that the digest would vouch for: abort instead, so
+ * the server stores nothing.  Returns bytes put in buf, or
+ * CURL_READFUNC_ABORT. */
+static size_t
+read_digest(struct cf_http *h, char *buf, size_t want)
+{
+	struct stat	st;
+	uint8_t		d[CF_SHA256_LEN];
+	size_t		n;
+
+	if (h->up_sha != NULL) {
+		if (S_ISREG(h->up_st.st_mode) && (fstat(h->in_fd, &st) == -1 ||
+		    st.st_size != h->up_st.st_size ||
+		    (uint64_t)st.st_size != h->up_sent ||
+		    st.st_mtim.tv_sec != h->up_st.st_mtim.tv_sec ||
+		    st.st_mtim.tv_nsec != h->up_st.st_mtim.tv_nsec ||
+		    st.st_ctim.tv_sec != h->up_st.st_ctim.tv_sec ||
+		    st.st_ctim.tv_nsec != h->up_st.st_ctim.tv_nsec)) {
+			h->up_changed = true;
+			return CURL_READFUNC_ABORT;
+		}
+		cf_sha256_final(h->up_sha, d);
+		cf_sha256_free(h->up_sha);
+		h->up_sha = NULL;
+		cf_hex_encode(d, sizeof(d), h->up_hex);
+		h->up_hexoff = 0;
+	}
+	n = 2 * CF_SHA256_LEN - h->up_hexoff;
+	if (n > want)
+		n = want;
+	memcpy(buf, h->up_hex + h->up_hexoff, n);
+	h->up_hexoff += n;
+	return n;
+}
+
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -430,6 +477,13 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	size_t		 want = size * nitems;
 	ssize_t		 n;
 
+	/* A file of known size is sent up to that size; the digest (and the
+	 * change check) decides what follows. */
+	if (h->up_trail && S_ISREG(h->up_st.st_mode) &&
+	    want > (uint64_t)h->up_size - h->up_sent)
+		want = (size_t)((uint64_t)h->up_size - h->up_sent);
+	if (want == 0 && h->up_trail)
+		return read_digest(h, buf, size * nitems);
 	do
 		n = read(h->in_fd, buf, want);
 	while (n == -1 && errno == EINTR && cf_cli_interrupted() == 0);
@@ -439,8 +493,11 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 		h->read_errno = errno;
 		return CURL_READFUNC_ABORT;
 	}
+	if (n == 0 && h->up_trail)
+		return read_digest(h, buf, size * nitems);
 	if (h->up_sha != NULL)
 		cf_sha256_update(h->up_sha, buf, (size_t)n);
+	h->up_sent += (uint64_t)n;
 	return (size_t)n;
 }
 
@@ -735,11 +792,10 @@ put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
 {
 	struct curl_slist	*hdrs = NULL, *t;
 	char			 line[512];
-	uint8_t			 d[CF_SHA256_LEN];
-	char			 hex[2 * CF_SHA256_LEN + 1];
 	const char		*got;
 	json_t			*v = NULL;
 	CURLcode		 cc = CURLE_OK;
+	bool			 trailer = sha256_hex == NULL;
 	size_t			 i;
 	cf_err			 rc;
 
@@ -749,9 +805,24 @@ put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
 	h->in_fd = fd;
 	h->dir = XFER_UP;
 	h->label = label;
-	if (sha256_hex == NULL) {
-		/* Unknown content (a pipe): hash as we send and compare with
-		 * the digest the server computed. */
+	h->up_size = size;
+	h->up_sent = 0;
+	h->up_changed = false;
+	h->up_trail = trailer;
+	h->up_hexoff = 0;
+	h->up_hex[0] = '\0';
+	if (trailer) {
+		/* Hash while sending; the digest ends the body
+		 * (X-Coffer-SHA256: trailing), so the server still stores
+		 * nothing unless the bytes it got are the bytes we hashed,
+		 * and the file is read once. */
+		if (fstat(fd, &h->up_st) == -1) {
+			rc = cf_error_sys(err, CF_E_IO, "cannot stat %s",
+			    label);
+			goto out;
+		}
+		if (!S_ISREG(h->up_st.st_mode))
+			h->up_size = size = -1;
 		rc = cf_sha256_new(&h->up_sha, err);
 		if (rc != CF_OK)
 			goto out;
@@ -761,9 +832,10 @@ put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
 		cc = curl_easy_setopt(h->curl, CURLOPT_READFUNCTION, read_cb);
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(h->curl, CURLOPT_READDATA, h);
+	/* Unknown size (a pipe): chunked. */
 	if (cc == CURLE_OK && size >= 0)
 		cc = curl_easy_setopt(h->curl, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)size);
+		    (curl_off_t)size + (trailer ? 2 * CF_SHA256_LEN : 0));
 	if (cc != CURLE_OK) {
 		rc = cf_error_set(err, CF_E_INTERNAL, "libcurl: %s",
 		    curl_easy_strerror(cc));
@@ -774,9 +846,9 @@ put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
 		goto out;
 	for (i = 0; i < 3; i++) {
 		line[0] = '\0';
-		if (i == 0 && sha256_hex != NULL)
+		if (i == 0)
 			(void)snprintf(line, sizeof(line), "X-Coffer-SHA256: %s",
-			    sha256_hex);
+			    trailer ? "trailing" : sha256_hex);
 		else if (i == 1)
 			(void)snprintf(line, sizeof(line), "Content-Type: %s",
 			    ctype != NULL ? ctype : "application/octet-stream");
@@ -793,19 +865,26 @@ put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
 		hdrs = t;
 	}
 	rc = perform(h, hdrs, err);
+	if (h->up_changed) {
+		cf_error_clear(err);
+		rc = cf_error_set(err, CF_E_INTEGRITY, "%s changed while it "
+		    "was being sent; nothing was stored", label);
+		goto out;
+	}
 	if (rc != CF_OK)
 		goto out;
 	rc = parse_body(h, &v, err);
 	if (rc != CF_OK)
 		goto out;
-	if (h->up_sha != NULL) {
-		cf_sha256_final(h->up_sha, d);
-		cf_hex_encode(d, sizeof(d), hex);
+	if (trailer) {
+		/* The server checked our digest; this catches a server
+		 * that ignored it. */
 		got = json_string_value(json_object_get(v, "sha256"));
-		if (got == NULL || strcasecmp(got, hex) != 0) {
+		if (h->up_hex[0] == '\0' || got == NULL ||
+		    strcasecmp(got, h->up_hex) != 0) {
 			rc = cf_error_set(err, CF_E_INTEGRITY, "the server "
 			    "stored a different SHA-256 (%.64s) than we sent "
-			    "(%s)", got != NULL ? got : "none", hex);
+			    "(%s)", got != NULL ? got : "none", h->up_hex);
 			goto out;
 		}
 	}

@@ -21,56 +21,6 @@
 #include "client/client_int.h"
 #include "crypto/crypto.h"
 
-#define HASH_BUFSZ	(1u << 20)
-
-cf_err
-cf_cli_sha256_fd(int fd, char hex[65], struct cf_error *err)
-{
-	struct cf_sha256	*sh = NULL;
-	uint8_t			 d[CF_SHA256_LEN];
-	char			*buf = NULL;
-	ssize_t			 n;
-	cf_err			 rc;
-
-	buf = cf_malloc(HASH_BUFSZ);
-	if (buf == NULL) {
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = cf_sha256_new(&sh, err);
-	if (rc != CF_OK)
-		goto out;
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (lseek(fd, 0, SEEK_SET) == -1) {
-		rc = cf_error_sys(err, CF_E_IO, "seek");
-		goto out;
-	}
-	for (;;) {
-		if (cf_cli_interrupted() != 0) {
-			rc = cf_error_set(err, CF_E_IO, "interrupted");
-			goto out;
-		}
-		n = read(fd, buf, HASH_BUFSZ);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = cf_error_sys(err, CF_E_IO, "read");
-			goto out;
-		}
-		if (n == 0)
-			break;
-		cf_sha256_update(sh, buf, (size_t)n);
-	}
-	cf_sha256_final(sh, d);
-	cf_hex_encode(d, sizeof(d), hex);
-	if (lseek(fd, 0, SEEK_SET) == -1)
-		rc = cf_error_sys(err, CF_E_IO, "seek");
-out:
-	cf_sha256_free(sh);
-	cf_free(buf);
-	return rc;
-}
-
 cf_err
 cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
     const char *name, const char *ctype, const char *const *meta,
@@ -78,7 +28,6 @@ cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
 {
 	struct cf_buf	 url;
 	struct stat	 st;
-	char		 hex[65];
 	cf_err		 rc;
 
 	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
@@ -94,19 +43,13 @@ cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
 	rc = cf_cli_obj_path(&url, ns, "objects", key, err);
 	if (rc != CF_OK)
 		goto out;
-	if (S_ISREG(st.st_mode) && !one_pass) {
-		rc = cf_cli_sha256_fd(fd, hex, err);
-		if (rc != CF_OK)
-			goto out;
-		/* SEC: the size and digest describe the same bytes only if
-		 * the file does not change; if it does, the server sees a
-		 * digest mismatch and stores nothing. */
-		rc = cf_http_put_fd(h, url.data, fd, (int64_t)st.st_size, hex,
-		    ctype, meta, key, out, err);
-	} else
-		rc = cf_http_put_fd(h, url.data, fd, S_ISREG(st.st_mode) ?
-		    (int64_t)st.st_size : -1, NULL, ctype, meta, key, out,
-		    err);
+	/* One pass: hashed while sent, the digest sent as a trailer and
+	 * checked by the server before it commits; a regular file that
+	 * changes meanwhile aborts the upload (http.c, trailer_cb).
+	 * --one-pass, which used to select this, is now the only way. */
+	(void)one_pass;
+	rc = cf_http_put_fd(h, url.data, fd, S_ISREG(st.st_mode) ?
+	    (int64_t)st.st_size : -1, NULL, ctype, meta, key, out, err);
 out:
 	cf_buf_free(&url);
 	return rc;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -31,6 +32,7 @@
 
 #define DL_BLOCK	(256 * 1024)	/* bytes per download callback */
 #define CONN_MEM	(128 * 1024)	/* per-connection buffer pool */
+#define TRAIL_LEN	64		/* hex SHA-256 ending a body */
 
 
 struct cf_http {
@@ -48,6 +50,9 @@ struct conn {
 	size_t		 restlen;
 	struct cf_buf	 body;		/* JSON bodies */
 	struct cf_put	*put;		/* streaming upload in progress */
+	bool		 trail;		/* digest at the end of the body */
+	size_t		 holdlen;	/* body bytes held back (trail) */
+	char		 hold[TRAIL_LEN + 1];
 	bool		 started;	/* the handler has seen it */
 	bool		 responded;
 	bool		 failed;	/* refused; the body is discarded */
@@ -848,6 +853,14 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			 * (the client hashed while sending). */
 			s1 = MHD_lookup_connection_value(mc, MHD_FOOTER_KIND,
 			    "X-Coffer-SHA256");
+			if (c->trail) {
+				/* The held-back end of the body. */
+				c->hold[c->holdlen] = '\0';
+				if (c->holdlen != TRAIL_LEN)
+					s1 = "short";
+				else
+					s1 = c->hold;
+			}
 			if (s1 != NULL &&
 			    cf_core_put_expect(c->put, s1, &err) != CF_OK) {
 				cf_core_put_abort(c->put);
@@ -1051,6 +1064,42 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 
 /* First callback of an upload: authorize and open the encrypted blob
  * before reading any body byte. */
+/* Feed upload bytes to the core.  With a trailing digest the last
+ * TRAIL_LEN bytes seen so far are held back: they may be the digest. */
+static cf_err
+put_feed(struct conn *c, const char *data, size_t len, struct cf_error *err)
+{
+	size_t	over;
+	cf_err	rc;
+
+	if (!c->trail)
+		return cf_core_put_write(c->put, data, len, err);
+	if (len >= TRAIL_LEN) {
+		if (c->holdlen > 0 && (rc = cf_core_put_write(c->put, c->hold,
+		    c->holdlen, err)) != CF_OK)
+			return rc;
+		if ((rc = cf_core_put_write(c->put, data, len - TRAIL_LEN,
+		    err)) != CF_OK)
+			return rc;
+		memcpy(c->hold, data + len - TRAIL_LEN, TRAIL_LEN);
+		c->holdlen = TRAIL_LEN;
+		return CF_OK;
+	}
+	/* A short piece: release the oldest held bytes beyond TRAIL_LEN
+	 * (fewer than holdlen, since len < TRAIL_LEN). */
+	if (c->holdlen + len > TRAIL_LEN) {
+		over = c->holdlen + len - TRAIL_LEN;
+		if ((rc = cf_core_put_write(c->put, c->hold, over, err)) !=
+		    CF_OK)
+			return rc;
+		memmove(c->hold, c->hold + over, c->holdlen - over);
+		c->holdlen -= over;
+	}
+	memcpy(c->hold + c->holdlen, data, len);
+	c->holdlen += len;
+	return CF_OK;
+}
+
 static enum MHD_Result
 begin_put(struct MHD_Connection *mc, struct conn *c)
 {
@@ -1084,6 +1133,23 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 		content_length = (int64_t)len;
 	}
 	sha = header(mc, "X-Coffer-SHA256");
+	if (sha != NULL && strcasecmp(sha, "trailing") == 0) {
+		/* The body ends with its own hex SHA-256 (the client hashed
+		 * while sending); checked before the version is committed. */
+		c->trail = true;
+		sha = NULL;
+		if (content_length >= 0 && content_length < TRAIL_LEN) {
+			free(meta);
+			cf_core_reject(c->h->core, &c->req, "object:put",
+			    "body shorter than its trailing digest");
+			c->failed = true;
+			return respond_error(mc, c, 400, "bad_request",
+			    "X-Coffer-SHA256: trailing needs a body of at "
+			    "least 64 bytes");
+		}
+		if (content_length >= 0)
+			content_length -= TRAIL_LEN;
+	}
 	if (m.bad) {
 		free(meta);
 		cf_core_reject(c->h->core, &c->req, "object:put",
@@ -1208,8 +1274,8 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	if (*upload_data_size > 0) {
 		cf_error_clear(&err);
 		if (c->put != NULL) {
-			if (cf_core_put_write(c->put, upload_data,
-			    *upload_data_size, &err) != CF_OK) {
+			if (put_feed(c, upload_data, *upload_data_size,
+			    &err) != CF_OK) {
 				int st;
 				const char *code = default_code(err.code, &st);
 				cf_core_put_abort(c->put);

@@ -6,13 +6,15 @@ import filecmp
 import json
 import os
 import stat
+import subprocess
+import time
 
 import pytest
 import requests
 
-from conftest import (EXIT_AUTH, EXIT_CONFLICT, EXIT_DENIED, EXIT_INPUT,
-                      EXIT_NETWORK, EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, Cli,
-                      obj_path, sha256)
+from conftest import (COFFER_BIN, EXIT_AUTH, EXIT_CONFLICT, EXIT_DENIED,
+                      EXIT_INPUT, EXIT_INTEGRITY, EXIT_NETWORK, EXIT_NOTFOUND,
+                      EXIT_OK, EXIT_USAGE, Cli, obj_path, sha256)
 
 NS = "cli-e2e"
 
@@ -464,3 +466,48 @@ def test_get_into_missing_directory_fails_cleanly(server, cli, ns, tmp_path):
     p = cli("get", NS + "/gm/k", tmp_path / "no" / "such" / "dir" / "f")
     assert p.returncode != 0 and p.stderr.strip()
     assert not (tmp_path / "no").exists()
+
+
+def test_put_reads_once_and_sends_the_digest_last(server, cli, ns, tmp_path):
+    # The file is read once: its digest ends the body (X-Coffer-SHA256:
+    # trailing) and the server checks it before committing.  The audit
+    # record shows the upload; the stored digest is the file's.
+    data = os.urandom((5 << 20) + 3)
+    f = tmp_path / "once.bin"
+    f.write_bytes(data)
+    v = json.loads(ok(cli("put", "--json", ns + "/once/x", f)).stdout)
+    assert v["sha256"] == sha256(data) and v["size"] == len(data)
+    assert server.get_obj(ns, "once/x").content == data
+    # --one-pass is still accepted (it is the only way now).
+    ok(cli("put", "--one-pass", ns + "/once/y", f))
+    assert server.get_obj(ns, "once/y").content == data
+
+
+def test_put_of_a_file_changed_meanwhile_stores_nothing(server, cli, ns,
+                                                        tmp_path):
+    # SEC: a file modified while it is sent could reach the server as a
+    # mix of old and new bytes that its digest would vouch for; the CLI
+    # sees the change at the end (size, mtime, ctime) and aborts, so the
+    # server stores nothing.
+    f = tmp_path / "moving.bin"
+    with open(f, "wb") as fh:
+        fh.truncate(256 << 20)      # sparse: cheap to create and read
+    before = set(server.tmp_files())
+    p = subprocess.Popen([COFFER_BIN, "put", ns + "/moving/x", str(f)],
+                         env=cli.env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while set(server.tmp_files()) == before and p.poll() is None and \
+            time.monotonic() < deadline:
+        time.sleep(0.002)
+    st = os.stat(f)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == EXIT_INTEGRITY, (p.returncode, out, err)
+    assert "changed while it was being sent" in err
+    assert server.versions(ns, "moving/x") == []
+    deadline = time.monotonic() + 10
+    while server.tmp_files() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.tmp_files() == []

@@ -461,3 +461,60 @@ def test_digest_trailer(server, ns, size):
     assert st == 400
     assert len(server.versions(ns, key)) == 1
     assert server.tmp_files() == []
+
+
+# ---- the digest at the end of the body (X-Coffer-SHA256: trailing) ----
+
+def trailing_put(server, ns, key, body, digest, chunked=False, step=65536):
+    """PUT body + digest (64 hex) with X-Coffer-SHA256: trailing, sent in
+    pieces of `step` bytes (odd steps cut the digest apart)."""
+    payload = body + digest.encode()
+    hdrs = {"X-Coffer-SHA256": "trailing"}
+    if chunked:
+        hdrs["Transfer-Encoding"] = "chunked"
+    else:
+        hdrs["Content-Length"] = str(len(payload))
+    with tls_socket(server) as s:
+        s.sendall(head_bytes(server, "PUT", obj_path(ns, key), hdrs))
+        for i in range(0, len(payload), step):
+            piece = payload[i:i + step]
+            if chunked:
+                piece = b"%x\r\n" % len(piece) + piece + b"\r\n"
+            s.sendall(piece)
+        if chunked:
+            s.sendall(b"0\r\n\r\n")
+        return read_status(s)
+
+
+@pytest.mark.parametrize("size,chunked,step", [
+    (0, False, 65536), (1, True, 7), (100000, False, 33),
+    ((3 << 20) + 5, True, 1 << 20), ((3 << 20) + 5, False, 100003)])
+def test_digest_trailing_in_body(server, ns, size, chunked, step):
+    body = os.urandom(size)
+    key = "trailing/%d-%d-%d" % (size, chunked, step)
+    st, _ = trailing_put(server, ns, key, body, sha256(body), chunked, step)
+    assert st == 201
+    got = server.get_obj(ns, key)
+    assert got.content == body
+    assert got.headers["X-Coffer-SHA256"] == sha256(body)
+    # A wrong digest: refused, the version and the blobs unchanged.
+    blobs = server.blob_files()
+    st, _ = trailing_put(server, ns, key, body, sha256(body + b"x"),
+                         chunked, step)
+    assert st == 400
+    assert len(server.versions(ns, key)) == 1
+    assert server.blob_files() == blobs
+    assert server.tmp_files() == []
+
+
+def test_digest_trailing_short_or_malformed(server, ns):
+    # Shorter than a digest: refused before (Content-Length) or at the
+    # end (chunked) of the body; a digest that is not hex: refused.
+    for chunked in (False, True):
+        st, _ = trailing_put(server, ns, "trailing/short", b"", "abc",
+                             chunked)
+        assert st == 400
+    st, _ = trailing_put(server, ns, "trailing/short", b"data", "z" * 64)
+    assert st == 400
+    assert server.versions(ns, "trailing/short") == []
+    assert server.tmp_files() == []
