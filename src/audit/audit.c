@@ -71,7 +71,8 @@ struct cf_audit {
 	pthread_cond_t		 commit_cv;	/* a group commit ended */
 	pthread_cond_t		 ckpt_cv;	/* wakes the checkpointer */
 	pthread_cond_t		 arrive_cv;	/* a record was queued */
-	int			 sync_init;	/* how many of the 5 exist */
+	pthread_cond_t		 flush_cv;	/* wakes the notifier */
+	int			 sync_init;	/* how many of the 6 exist */
 
 	/* All below under mu. */
 	uint64_t		 last_seq;	/* last sealed */
@@ -98,6 +99,14 @@ struct cf_audit {
 
 	pthread_t		 thr;
 	bool			 thr_started;
+	/* Notifier (cf_audit_set_notify); the fields under mu. */
+	cf_audit_notify_fn	 notify;
+	void			*notify_arg;
+	pthread_t		 notify_thr;
+	bool			 notify_started;
+	bool			 notify_stop;
+	uint64_t		 notified;
+	bool			 notified_broken;
 	bool			 stop;
 	bool			 ckpt_force;	/* skip the interval once */
 	uint64_t		 ckpt_seq;	/* named by the checkpoint */
@@ -349,6 +358,7 @@ audit_free(struct cf_audit *a)
 
 	if (a == NULL)
 		return;
+	cf_audit_stop_notify(a);
 	if (a->thr_started) {
 		(void)pthread_mutex_lock(&a->mu);
 		a->stop = true;
@@ -369,6 +379,8 @@ audit_free(struct cf_audit *a)
 		(void)pthread_cond_destroy(&a->ckpt_cv);
 	if (a->sync_init >= 2)
 		(void)pthread_cond_destroy(&a->commit_cv);
+	if (a->sync_init >= 6)
+		(void)pthread_cond_destroy(&a->flush_cv);
 	if (a->sync_init >= 5)
 		(void)pthread_mutex_destroy(&a->wmu);
 	if (a->sync_init >= 1)
@@ -691,6 +703,9 @@ start_sync(struct cf_audit *a, struct cf_error *err)
 	if (pthread_mutex_init(&a->wmu, NULL) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_mutex_init");
 	a->sync_init = 5;
+	if (pthread_cond_init(&a->flush_cv, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
+	a->sync_init = 6;
 	if (pthread_create(&a->thr, NULL, ckpt_main, a) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_create");
 	a->thr_started = true;
@@ -772,17 +787,15 @@ gather(struct cf_audit *a)
 			break;
 }
 
-cf_err
-cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
-    uint64_t *seq, struct cf_error *err)
+/* Format, seal and queue rec.  On success the mutex is held and *my is
+ * the record's seq, *batch the batch that will carry it. */
+static cf_err
+queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
+    uint64_t *batch, struct cf_error *err)
 {
 	struct cf_audit_rec	 r;
-	struct cf_buf		 body, tmp;
-	struct flusher		*f;
-	struct cf_error		 e;
-	uint8_t			 mac[CF_MAC_LEN], bmac[CF_MAC_LEN];
-	uint64_t		 my, bseq, t0, batch, b, nb;
-	enum audit_fail		 fail;
+	struct cf_buf		 body;
+	uint8_t			 mac[CF_MAC_LEN];
 	cf_err			 rc;
 
 	if (a == NULL || rec == NULL)
@@ -817,13 +830,114 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 		    err);
 	if (rc != CF_OK)
 		goto unlock;
-	my = ++a->last_seq;
+	*my = ++a->last_seq;
 	memcpy(a->last_mac, mac, CF_MAC_LEN);
 	/* The next take takes every pending record, this one included. */
-	batch = a->takes + 1;
+	*batch = a->takes + 1;
 	if (a->gathering && a->last_seq - a->taken_seq == a->gather_want)
 		(void)pthread_cond_signal(&a->arrive_cv);
+	cf_buf_free(&body);
+	return CF_OK;
+unlock:
+	(void)pthread_mutex_unlock(&a->mu);
+out:
+	cf_buf_free(&body);
+	return rc;
+}
 
+/* Commit everything pending as one batch: the leader's work.  Called
+ * with the mutex held when a flusher is free and nobody gathers; returns
+ * with it held, the batch durable (or the log broken) and its waiters
+ * woken. */
+static void
+lead(struct cf_audit *a)
+{
+	struct cf_buf		 tmp;
+	struct flusher		*f;
+	struct cf_error		 e;
+	uint8_t			 bmac[CF_MAC_LEN];
+	uint64_t		 bseq, t0, b, nb;
+	enum audit_fail		 fail;
+	cf_err			 rc;
+
+	for (f = &a->fl[0]; f->busy; f++)
+		;
+	f->busy = true;
+	a->busy++;
+	if (a->busy == 1) {
+		a->gathering = true;
+		gather(a);
+		a->gathering = false;
+	}
+	tmp = f->buf;
+	f->buf = a->pending;
+	a->pending = tmp;
+	bseq = a->taken_seq = a->last_seq;
+	b = ++a->takes;
+	if (a->lead_batch == b)
+		a->lead_batch = 0;	/* asked and answered */
+	memcpy(bmac, a->last_mac, CF_MAC_LEN);
+	fail = a->fail;
+	if (fail != AUDIT_FAIL_CKPT)
+		a->fail = AUDIT_FAIL_NONE;
+	else
+		fail = AUDIT_FAIL_NONE;
+	/* Batches reach the file in the order they were taken: wmu is taken
+	 * before mu is dropped. */
+	(void)pthread_mutex_lock(&a->wmu);
+	(void)pthread_mutex_unlock(&a->mu);
+
+	t0 = cf_mono_ns();
+	cf_error_clear(&e);
+	rc = write_all(f->fd, f->buf.data, f->buf.len, fail, &e);
+	(void)pthread_mutex_unlock(&a->wmu);
+	/* fdatasync makes durable every write completed before it, the
+	 * batches of earlier leaders included. */
+	if (rc == CF_OK)
+		rc = sync_log(f->fd, fail, &e);
+
+	(void)pthread_mutex_lock(&a->mu);
+	cf_buf_reset(&f->buf);
+	f->busy = false;
+	a->busy--;
+	a->last_commit_ns = cf_mono_ns() - t0;
+	a->last_batch = bseq - (a->durable_seq < bseq ? a->durable_seq : bseq);
+	a->stats.commits++;
+	if (rc != CF_OK)
+		set_broken(a, e.msg);
+	else if (!a->broken && bseq > a->durable_seq) {
+		a->stats.appends += bseq - a->durable_seq;
+		memcpy(a->durable_mac, bmac, CF_MAC_LEN);
+		a->durable_seq = bseq;
+		(void)pthread_cond_signal(&a->ckpt_cv);
+		/* Batches up to b are durable: wake their waiters (at most
+		 * AUDIT_SLOTS slots cover them all). */
+		for (nb = 0; a->done_batch < b && nb < AUDIT_SLOTS; nb++)
+			slot_wake(a, ++a->done_batch, INT_MAX);
+		a->done_batch = b;
+	}
+	/* Records queued meanwhile need a leader: wake one of their waiters
+	 * (an appender arriving now may lead first), and the notifier, which
+	 * leads for records nobody waits on (cf_audit_submit). */
+	if (!a->broken && a->last_seq > a->taken_seq && a->busy < a->nfl &&
+	    !a->gathering) {
+		a->lead_batch = a->takes + 1;
+		slot_wake(a, a->takes + 1, 1);
+	}
+	if (a->notify != NULL)
+		(void)pthread_cond_signal(&a->flush_cv);
+	(void)pthread_cond_broadcast(&a->commit_cv);
+}
+
+cf_err
+cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
+    uint64_t *seq, struct cf_error *err)
+{
+	uint64_t	my, batch;
+	cf_err		rc;
+
+	if ((rc = queue_rec(a, rec, &my, &batch, err)) != CF_OK)
+		return rc;
 	/* SEC: do not return before the record is durable. */
 	while (a->durable_seq < my && !a->broken) {
 		if (my <= a->taken_seq || a->gathering || a->busy >= a->nfl) {
@@ -831,81 +945,14 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 			slot_wait(a, batch, my);
 			/* Durable: done, without the mutex. */
 			if (atomic_load(&a->durable_seq) >= my) {
-				rc = CF_OK;
 				if (seq != NULL)
 					*seq = my;
-				goto out;
+				return CF_OK;
 			}
 			(void)pthread_mutex_lock(&a->mu);
 			continue;
 		}
-		/* Leader: take everything queued so far. */
-		for (f = &a->fl[0]; f->busy; f++)
-			;
-		f->busy = true;
-		a->busy++;
-		if (a->busy == 1) {
-			a->gathering = true;
-			gather(a);
-			a->gathering = false;
-		}
-		tmp = f->buf;
-		f->buf = a->pending;
-		a->pending = tmp;
-		bseq = a->taken_seq = a->last_seq;
-		b = ++a->takes;
-		if (a->lead_batch == b)
-			a->lead_batch = 0;	/* asked and answered */
-		memcpy(bmac, a->last_mac, CF_MAC_LEN);
-		fail = a->fail;
-		if (fail != AUDIT_FAIL_CKPT)
-			a->fail = AUDIT_FAIL_NONE;
-		else
-			fail = AUDIT_FAIL_NONE;
-		/* Batches reach the file in the order they were taken:
-		 * wmu is taken before mu is dropped. */
-		(void)pthread_mutex_lock(&a->wmu);
-		(void)pthread_mutex_unlock(&a->mu);
-
-		t0 = cf_mono_ns();
-		cf_error_clear(&e);
-		rc = write_all(f->fd, f->buf.data, f->buf.len, fail, &e);
-		(void)pthread_mutex_unlock(&a->wmu);
-		/* fdatasync makes durable every write completed before it,
-		 * the batches of earlier leaders included. */
-		if (rc == CF_OK)
-			rc = sync_log(f->fd, fail, &e);
-
-		(void)pthread_mutex_lock(&a->mu);
-		cf_buf_reset(&f->buf);
-		f->busy = false;
-		a->busy--;
-		a->last_commit_ns = cf_mono_ns() - t0;
-		a->last_batch = bseq - (a->durable_seq < bseq ?
-		    a->durable_seq : bseq);
-		a->stats.commits++;
-		if (rc != CF_OK)
-			set_broken(a, e.msg);
-		else if (!a->broken && bseq > a->durable_seq) {
-			a->stats.appends += bseq - a->durable_seq;
-			memcpy(a->durable_mac, bmac, CF_MAC_LEN);
-			a->durable_seq = bseq;
-			(void)pthread_cond_signal(&a->ckpt_cv);
-			/* Batches up to b are durable: wake their waiters
-			 * (at most AUDIT_SLOTS slots cover them all). */
-			for (nb = 0; a->done_batch < b && nb < AUDIT_SLOTS;
-			    nb++)
-				slot_wake(a, ++a->done_batch, INT_MAX);
-			a->done_batch = b;
-		}
-		/* Records queued meanwhile need a leader: wake one of their
-		 * waiters (an appender arriving now may lead first). */
-		if (!a->broken && a->last_seq > a->taken_seq &&
-		    a->busy < a->nfl && !a->gathering) {
-			a->lead_batch = a->takes + 1;
-			slot_wake(a, a->takes + 1, 1);
-		}
-		(void)pthread_cond_broadcast(&a->commit_cv);
+		lead(a);
 	}
 	if (a->durable_seq >= my) {
 		rc = CF_OK;
@@ -914,11 +961,107 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 	} else
 		rc = cf_error_set(err, CF_E_IO, "audit log broken: %s",
 		    a->broken_msg);
-unlock:
 	(void)pthread_mutex_unlock(&a->mu);
-out:
-	cf_buf_free(&body);
 	return rc;
+}
+
+cf_err
+cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
+    uint64_t *seq, struct cf_error *err)
+{
+	uint64_t	my, batch;
+	cf_err		rc;
+
+	if (a != NULL && a->notify == NULL)
+		return cf_error_set(err, CF_E_INVAL,
+		    "audit submit: no notifier set");
+	if ((rc = queue_rec(a, rec, &my, &batch, err)) != CF_OK)
+		return rc;
+	/* The notifier thread leads the commit if nobody else does. */
+	(void)pthread_cond_signal(&a->flush_cv);
+	(void)pthread_mutex_unlock(&a->mu);
+	*seq = my;
+	return CF_OK;
+}
+
+int
+cf_audit_state(struct cf_audit *a, uint64_t seq)
+{
+	if (atomic_load(&a->durable_seq) >= seq)
+		return 1;
+	return atomic_load(&a->broken) ? -1 : 0;
+}
+
+/* The notifier thread: tells the owner (cf_audit_set_notify) how far the
+ * log is durable after every commit, and leads commits of records that
+ * were submitted, not appended (no appender waits to lead them). */
+static void *
+notify_main(void *arg)
+{
+	struct cf_audit	*a = arg;
+	uint64_t	 d;
+	bool		 b;
+
+	(void)pthread_mutex_lock(&a->mu);
+	while (!a->notify_stop) {
+		if (a->durable_seq > a->notified ||
+		    (a->broken && !a->notified_broken)) {
+			d = a->durable_seq;
+			b = a->broken;
+			(void)pthread_mutex_unlock(&a->mu);
+			a->notify(a->notify_arg, d, b);
+			(void)pthread_mutex_lock(&a->mu);
+			a->notified = d;
+			a->notified_broken = b;
+			continue;
+		}
+		if (!a->broken && a->last_seq > a->taken_seq &&
+		    !a->gathering && a->busy < a->nfl) {
+			lead(a);
+			continue;
+		}
+		(void)pthread_cond_wait(&a->flush_cv, &a->mu);
+	}
+	(void)pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+void
+cf_audit_stop_notify(struct cf_audit *a)
+{
+	if (a == NULL || !a->notify_started)
+		return;
+	(void)pthread_mutex_lock(&a->mu);
+	a->notify_stop = true;
+	(void)pthread_cond_signal(&a->flush_cv);
+	(void)pthread_mutex_unlock(&a->mu);
+	(void)pthread_join(a->notify_thr, NULL);
+	a->notify_started = false;
+	/* Submitting is over: appends lead their own commits. */
+	(void)pthread_mutex_lock(&a->mu);
+	a->notify = NULL;
+	a->notify_stop = false;
+	(void)pthread_mutex_unlock(&a->mu);
+}
+
+cf_err
+cf_audit_set_notify(struct cf_audit *a, cf_audit_notify_fn fn, void *arg,
+    struct cf_error *err)
+{
+	if (a->notify != NULL || fn == NULL)
+		return cf_error_set(err, CF_E_INVAL, "audit notify: set once");
+	(void)pthread_mutex_lock(&a->mu);
+	a->notify = fn;
+	a->notify_arg = arg;
+	a->notified = a->durable_seq;
+	(void)pthread_mutex_unlock(&a->mu);
+	if (pthread_create(&a->notify_thr, NULL, notify_main, a) != 0) {
+		a->notify = NULL;
+		return cf_error_set(err, CF_E_NOMEM,
+		    "audit notify: cannot start a thread");
+	}
+	a->notify_started = true;
+	return CF_OK;
 }
 
 void

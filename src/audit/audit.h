@@ -63,6 +63,24 @@ cf_err	cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 	    uint64_t *seq, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* Asynchronous appends, for an event-driven front end.  set_notify starts
+ * a thread that calls fn(arg, durable_seq, broken) after every commit
+ * (from that thread, with no lock of the log held) and commits submitted
+ * records; set it once, before the first submit.  submit queues a record
+ * (seq assigned, the chain fixed) and returns at once: SEC: the caller
+ * must not act on the request until cf_audit_state(seq) is 1 (durable);
+ * -1 means the log broke and the record may never be durable. */
+typedef void	(*cf_audit_notify_fn)(void *arg, uint64_t durable_seq,
+		    bool broken);
+cf_err	cf_audit_set_notify(struct cf_audit *a, cf_audit_notify_fn fn,
+	    void *arg, struct cf_error *err);
+/* End the notifier: no call of fn after this returns. */
+void	cf_audit_stop_notify(struct cf_audit *a);
+cf_err	cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
+	    uint64_t *seq, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+int	cf_audit_state(struct cf_audit *a, uint64_t seq);
+
 /* Read records with seq > after_seq, oldest first, at most limit (0: no
  * limit), as parsed JSON objects (the lines as written; MACs are not
  * checked here).  rec is borrowed for the call (json_incref to keep it).

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "audit/audit.h"
 #include "base/error.h"
 #include "store/meta.h"
 
@@ -126,6 +127,19 @@ cf_err	cf_core_authenticate(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
 	    const char *result, uint64_t bytes, struct cf_error *err)
 	    __attribute__((warn_unused_result));
+
+/* The same, without waiting for the record to be durable (an event-driven
+ * front end): *seq names the record.  SEC: nothing of the response may be
+ * sent before cf_core_audit_state(seq) is 1; -1: the log broke, send 503.
+ * cf_core_audit_notify (once, before the first submit) has fn called after
+ * every commit with how far the log is durable (audit.h). */
+cf_err	cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
+	    const char *result, uint64_t bytes, uint64_t *seq,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+int	cf_core_audit_state(struct cf_core *c, uint64_t seq);
+cf_err	cf_core_audit_notify(struct cf_core *c, cf_audit_notify_fn fn,
+	    void *arg, struct cf_error *err);
+void	cf_core_audit_notify_stop(struct cf_core *c);
 
 /* Deny a request that names no operation (unknown route, bad method, a
  * request refused before it could name its resource).  Sets the decision;

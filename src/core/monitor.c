@@ -494,6 +494,26 @@ cf_core_reject(struct cf_core *c, struct cf_req *r, const char *action,
 	cf_strlcpy(r->reasons, reason, sizeof(r->reasons));
 }
 
+static void
+audit_rec_of(const struct cf_req *r, int status, const char *result,
+    uint64_t bytes, struct cf_audit_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->time_us = r->time_us;
+	rec->request_id = r->request_id;
+	rec->principal = r->authenticated ? r->principal.name : "";
+	rec->authn = r->authn;
+	rec->mfa = r->mfa;
+	rec->source = r->source;
+	rec->action = r->action;
+	rec->resource = r->resource;
+	rec->decision = r->allowed ? "allow" : "deny";
+	rec->reasons = r->reasons;
+	rec->status = status;
+	rec->result = result;
+	rec->bytes = bytes;
+}
+
 cf_err
 cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
     const char *result, uint64_t bytes, struct cf_error *err)
@@ -502,20 +522,7 @@ cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
 	uint64_t		seq;
 	cf_err			rc;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.time_us = r->time_us;
-	rec.request_id = r->request_id;
-	rec.principal = r->authenticated ? r->principal.name : "";
-	rec.authn = r->authn;
-	rec.mfa = r->mfa;
-	rec.source = r->source;
-	rec.action = r->action;
-	rec.resource = r->resource;
-	rec.decision = r->allowed ? "allow" : "deny";
-	rec.reasons = r->reasons;
-	rec.status = status;
-	rec.result = result;
-	rec.bytes = bytes;
+	audit_rec_of(r, status, result, bytes, &rec);
 	rc = cf_audit_append(c->audit, &rec, &seq, err);
 	if (rc != CF_OK) {
 		log_warnx("event=audit_failed request=%s", r->request_id);
@@ -523,6 +530,42 @@ cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
 	}
 	r->audited = true;
 	return CF_OK;
+}
+
+cf_err
+cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
+    const char *result, uint64_t bytes, uint64_t *seq, struct cf_error *err)
+{
+	struct cf_audit_rec	rec;
+	cf_err			rc;
+
+	audit_rec_of(r, status, result, bytes, &rec);
+	rc = cf_audit_submit(c->audit, &rec, seq, err);
+	if (rc != CF_OK) {
+		log_warnx("event=audit_failed request=%s", r->request_id);
+		return rc;
+	}
+	r->audited = true;
+	return CF_OK;
+}
+
+int
+cf_core_audit_state(struct cf_core *c, uint64_t seq)
+{
+	return cf_audit_state(c->audit, seq);
+}
+
+void
+cf_core_audit_notify_stop(struct cf_core *c)
+{
+	cf_audit_stop_notify(c->audit);
+}
+
+cf_err
+cf_core_audit_notify(struct cf_core *c, cf_audit_notify_fn fn, void *arg,
+    struct cf_error *err)
+{
+	return cf_audit_set_notify(c->audit, fn, arg, err);
 }
 
 json_t *

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "server/http_int.h"
 
 #define DL_BLOCK	(256 * 1024)	/* bytes per download callback */
+#define SMALL_BODY	(64 * 1024)	/* served from memory up to this */
 #define CONN_MEM	(128 * 1024)	/* per-connection buffer pool */
 #define TRAIL_LEN	64		/* hex SHA-256 ending a body */
 
@@ -39,6 +41,12 @@ struct cf_http {
 	struct MHD_Daemon	*d;
 	struct cf_core		*core;
 	const struct cf_config	*cfg;
+	/* Pool mode: a response waits, its connection suspended, until the
+	 * request's audit record is durable (no thread blocks on it). */
+	bool			 async;
+	pthread_mutex_t		 wmu;
+	struct conn		*waiters;	/* under wmu */
+	unsigned		 nwaiting;	/* under wmu */
 };
 
 struct conn {
@@ -62,6 +70,13 @@ struct conn {
 	uint64_t	 bytes_in;
 	uint64_t	 drained;	/* bytes discarded after a refusal */
 	char		 content_range[64];	/* for a 416 answer */
+	/* Async audit: the response parked until the record is durable. */
+	uint64_t		 audit_seq;	/* 0: none submitted */
+	struct MHD_Response	*stash;
+	int			 stash_status;
+	struct MHD_Connection	*mc;
+	struct conn		*next_wait;
+	bool			 waiting;	/* in h->waiters */
 };
 
 /* After refusing an upload mid-body, read and discard at most this much
@@ -105,12 +120,54 @@ add_common_headers(struct conn *c, struct MHD_Response *resp)
 		    "Strict-Transport-Security", "max-age=31536000");
 }
 
+static enum MHD_Result	queue_unavailable(struct MHD_Connection *mc,
+			    struct conn *c);
+
+/* Queue resp now, or (async) once the request's audit record is durable:
+ * SEC: nothing is sent before.  Takes resp. */
+static enum MHD_Result
+queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
+    struct MHD_Response *resp)
+{
+	struct cf_http	*h = c->h;
+	enum MHD_Result	 ret;
+	int		 st = 1;
+
+	if (h->async && c->audit_seq != 0) {
+		(void)pthread_mutex_lock(&h->wmu);
+		st = cf_core_audit_state(h->core, c->audit_seq);
+		if (st == 0) {
+			/* The notifier resumes us (under wmu, so never
+			 * before the suspension); the handler then queues
+			 * the stash. */
+			c->stash = resp;
+			c->stash_status = status;
+			c->mc = mc;
+			c->next_wait = h->waiters;
+			h->waiters = c;
+			h->nwaiting++;
+			c->waiting = true;
+			MHD_suspend_connection(mc);
+			(void)pthread_mutex_unlock(&h->wmu);
+			return MHD_YES;
+		}
+		(void)pthread_mutex_unlock(&h->wmu);
+	}
+	if (st < 0) {
+		MHD_destroy_response(resp);
+		return queue_unavailable(mc, c);
+	}
+	ret = MHD_queue_response(mc, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	c->responded = true;
+	return ret;
+}
+
 static enum MHD_Result
 queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 {
 	struct MHD_Response	*resp;
 	char			*s;
-	enum MHD_Result		 ret;
 
 	s = json_dumps(j, JSON_COMPACT);
 	if (s == NULL)
@@ -136,10 +193,79 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 		    (long long)c->req.retry_after);
 		(void)MHD_add_response_header(resp, "Retry-After", ra);
 	}
-	ret = MHD_queue_response(mc, (unsigned int)status, resp);
+	return queue_audited(mc, c, status, resp);
+}
+
+/* The audit log refused or lost the record: 503, never audited (the log
+ * cannot take it), sent at once. */
+static enum MHD_Result
+queue_unavailable(struct MHD_Connection *mc, struct conn *c)
+{
+	json_t		*e;
+	enum MHD_Result	 ret;
+
+	c->audit_seq = 0;
+	e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
+	    "unavailable", "message",
+	    "audit log unavailable; request refused", "request_id",
+	    c->req.request_id);
+	if (e == NULL)
+		return MHD_NO;
+	ret = queue_json(mc, c, 503, e);
+	json_decref(e);
+	return ret;
+}
+
+/* Record the request: blocking (thread per connection), or submitted and
+ * awaited by queue_audited (pool). */
+static cf_err
+audit_req(struct conn *c, int status, const char *result, uint64_t bytes,
+    struct cf_error *err)
+{
+	if (!c->h->async)
+		return cf_core_audit(c->h->core, &c->req, status, result, bytes,
+		    err);
+	return cf_core_audit_submit(c->h->core, &c->req, status, result,
+	    bytes, &c->audit_seq, err);
+}
+
+/* Resumed: the parked response goes out if its record is durable. */
+static enum MHD_Result
+unpark(struct MHD_Connection *mc, struct conn *c)
+{
+	struct MHD_Response	*resp = c->stash;
+	enum MHD_Result		 ret;
+
+	c->stash = NULL;
+	if (cf_core_audit_state(c->h->core, c->audit_seq) != 1) {
+		MHD_destroy_response(resp);
+		return queue_unavailable(mc, c);
+	}
+	ret = MHD_queue_response(mc, (unsigned int)c->stash_status, resp);
 	MHD_destroy_response(resp);
 	c->responded = true;
 	return ret;
+}
+
+/* The audit notifier: the log is durable up to `durable` (or broken):
+ * resume the connections whose records are. */
+static void
+audit_durable(void *arg, uint64_t durable, bool broken)
+{
+	struct cf_http	*h = arg;
+	struct conn	**pp, *c;
+
+	(void)pthread_mutex_lock(&h->wmu);
+	for (pp = &h->waiters; (c = *pp) != NULL;) {
+		if (broken || c->audit_seq <= durable) {
+			*pp = c->next_wait;
+			c->waiting = false;
+			h->nwaiting--;
+			MHD_resume_connection(c->mc);
+		} else
+			pp = &c->next_wait;
+	}
+	(void)pthread_mutex_unlock(&h->wmu);
 }
 
 /* SEC: the one way out.  The request is audited before anything is
@@ -150,21 +276,13 @@ respond(struct MHD_Connection *mc, struct conn *c, int status, json_t *j,
     const char *result, uint64_t bytes)
 {
 	struct cf_error	 err;
-	json_t		*e;
 	enum MHD_Result	 ret;
 
 	cf_error_clear(&err);
 	if (!c->req.audited &&
-	    cf_core_audit(c->h->core, &c->req, status, result, bytes, &err) !=
-	    CF_OK) {
+	    audit_req(c, status, result, bytes, &err) != CF_OK) {
 		json_decref(j);
-		e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
-		    "unavailable", "message",
-		    "audit log unavailable; request refused", "request_id",
-		    c->req.request_id);
-		ret = queue_json(mc, c, 503, e);
-		json_decref(e);
-		return ret;
+		return queue_unavailable(mc, c);
 	}
 	ret = queue_json(mc, c, status, j);
 	json_decref(j);
@@ -336,19 +454,64 @@ dl_free(void *cls)
 	cf_free(d);
 }
 
+/* A small plaintext body: wiped when libmicrohttpd lets it go. */
+struct small {
+	size_t	len;
+	char	data[];
+};
+
+static void
+small_free(void *cls)
+{
+	struct small	*sb = cls;
+
+	cf_wipe(sb->data, sb->len);
+	cf_free(sb);
+}
+
+static cf_err
+small_body(struct cf_get *g, uint64_t first, size_t len,
+    struct MHD_Response **out, struct cf_error *err)
+{
+	struct small	*sb;
+	size_t		 off, got;
+	cf_err		 rc;
+
+	if ((sb = cf_malloc(sizeof(*sb) + len)) == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	sb->len = len;
+	for (off = 0; off < len; off += got) {
+		rc = cf_core_get_read(g, first + off, sb->data + off,
+		    len - off, &got, err);
+		if (rc == CF_OK && got == 0)
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "stored data ended early");
+		if (rc != CF_OK) {
+			small_free(sb);
+			return rc;
+		}
+	}
+	*out = MHD_create_response_from_buffer_with_free_callback_cls(len,
+	    sb->data, small_free, sb);
+	if (*out == NULL) {
+		small_free(sb);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	return CF_OK;
+}
+
 static enum MHD_Result
 serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 {
 	struct cf_error			 err;
 	const struct cf_version_rec	*v;
 	struct MHD_Response		*resp = NULL;
-	struct cf_get			*g = NULL;
+	struct cf_get			*g = NULL, *small = NULL;
 	struct dl			*d = NULL;
 	uint64_t			 first = 0, last = 0, len;
 	char				 hv[128], tbuf[64];
 	const char			*version = arg(mc, "version");
 	int				 rng, status = 200;
-	enum MHD_Result			 ret;
 	struct tm			 tm;
 	time_t				 t;
 	cf_err				 rc;
@@ -373,6 +536,18 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 	if (rng > 0) {
 		status = 206;
 		len = last - first + 1;
+	}
+	if (!head && len > 0 && len <= SMALL_BODY) {
+		/* A small body is read (and authenticated) whole, now: the
+		 * response then comes from memory, in one piece with its
+		 * headers, without a reader callback. */
+		rc = small_body(g, first, (size_t)len, &resp, &err);
+		if (rc != CF_OK) {
+			cf_core_get_close(g);
+			return respond_cf_error(mc, c, rc, &err, NULL, NULL);
+		}
+		small = g;	/* closed once the headers are made */
+		goto headers;
 	}
 	if (!head && len > 0) {
 		char probe;
@@ -403,6 +578,7 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 		dl_free(d);
 		return MHD_NO;
 	}
+headers:
 	(void)MHD_add_response_header(resp, "Content-Type", v->content_type);
 	(void)snprintf(hv, sizeof(hv), "\"%s\"", v->sha256);
 	(void)MHD_add_response_header(resp, "ETag", hv);
@@ -435,17 +611,13 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 		json_decref(m);
 	}
 	add_common_headers(c, resp);
+	cf_core_get_close(small);
 	/* SEC: audited before the first byte is queued. */
-	if (cf_core_audit(c->h->core, &c->req, status, "ok", head ? 0 : len,
-	    &err) != CF_OK) {
+	if (audit_req(c, status, "ok", head ? 0 : len, &err) != CF_OK) {
 		MHD_destroy_response(resp);
-		return respond_error(mc, c, 503, "unavailable",
-		    "audit log unavailable; request refused");
+		return queue_unavailable(mc, c);
 	}
-	ret = MHD_queue_response(mc, (unsigned int)status, resp);
-	MHD_destroy_response(resp);
-	c->responded = true;
-	return ret;
+	return queue_audited(mc, c, status, resp);
 }
 
 /* ---- JSON routes ---- */
@@ -1234,6 +1406,14 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	bool		 present;
 
 	(void)version;
+	if (c != NULL && c->stash != NULL) {
+		/* Resumed after the audit notifier saw the record durable. */
+		if (*upload_data_size > 0) {
+			c->drained += *upload_data_size;
+			*upload_data_size = 0;
+		}
+		return unpark(mc, c);
+	}
 	if (c == NULL || !c->started) {
 		if (c == NULL && (c = conn_new(h, mc)) == NULL)
 			return MHD_NO;
@@ -1314,6 +1494,23 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	(void)mc;
 	if (c == NULL)
 		return;
+	if (c->waiting) {
+		struct conn	**pp;
+
+		(void)pthread_mutex_lock(&h->wmu);
+		for (pp = &h->waiters; *pp != NULL; pp = &(*pp)->next_wait)
+			if (*pp == c) {
+				*pp = c->next_wait;
+				h->nwaiting--;
+				break;
+			}
+		c->waiting = false;
+		(void)pthread_mutex_unlock(&h->wmu);
+	}
+	if (c->stash != NULL) {
+		MHD_destroy_response(c->stash);
+		c->stash = NULL;
+	}
 	if (c->put != NULL) {
 		cf_core_put_abort(c->put);
 		c->put = NULL;
@@ -1428,6 +1625,21 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	h->core = core;
 	h->cfg = cfg;
+	/* A pool of event threads must not block on the audit log: its
+	 * responses wait suspended for the notifier (audit_durable). */
+	h->async = cfg->threads > 0;
+	if (h->async) {
+		if (pthread_mutex_init(&h->wmu, NULL) != 0) {
+			cf_free(h);
+			return cf_error_set(err, CF_E_NOMEM, "mutex init");
+		}
+		rc = cf_core_audit_notify(core, audit_durable, h, err);
+		if (rc != CF_OK) {
+			(void)pthread_mutex_destroy(&h->wmu);
+			cf_free(h);
+			return rc;
+		}
+	}
 	/* threads = 0: a thread per connection (each request may block on
 	 * the audit log's group commit, so every connection should be able
 	 * to wait at once); otherwise a pool of epoll threads. */
@@ -1438,6 +1650,8 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		flags |= MHD_USE_IPv6;
 	if (!cfg->insecure_http)
 		flags |= MHD_USE_TLS;
+	if (h->async)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	/* One option list for both listeners; the pool size only with a
 	 * pool, the TLS material only with TLS. */
 	{
@@ -1473,9 +1687,14 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	}
 	if (h->d == NULL) {
-		cf_free(h);
-		return cf_error_sys(err, CF_E_IO, "cannot listen on %s",
+		rc = cf_error_sys(err, CF_E_IO, "cannot listen on %s",
 		    cfg->listen);
+		if (h->async) {
+			cf_core_audit_notify_stop(core);
+			(void)pthread_mutex_destroy(&h->wmu);
+		}
+		cf_free(h);
+		return rc;
 	}
 	*out = h;
 	return CF_OK;
@@ -1484,8 +1703,25 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 void
 cf_http_stop(struct cf_http *h)
 {
+	unsigned	n, i;
+
 	if (h == NULL)
 		return;
+	/* Parked responses go out first (their records are commits away;
+	 * bounded: 5 s). */
+	for (i = 0; h->async && i < 500; i++) {
+		(void)pthread_mutex_lock(&h->wmu);
+		n = h->nwaiting;
+		(void)pthread_mutex_unlock(&h->wmu);
+		if (n == 0)
+			break;
+		(void)usleep(10000);
+	}
 	MHD_stop_daemon(h->d);
+	if (h->async) {
+		/* No callback into h after this. */
+		cf_core_audit_notify_stop(h->core);
+		(void)pthread_mutex_destroy(&h->wmu);
+	}
 	cf_free(h);
 }

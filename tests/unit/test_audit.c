@@ -934,6 +934,115 @@ test_audit_concurrent_pipelined(void **state)
 	concurrent(AUDIT_FLUSHERS_MAX);
 }
 
+/* Submitted records: committed by the notifier, announced after every
+ * commit, mixed with blocking appends from other threads; a broken log
+ * is announced too; nothing is called after stop_notify. */
+struct note {
+	pthread_mutex_t	mu;
+	pthread_cond_t	cv;
+	uint64_t	durable;
+	bool		broken;
+	unsigned	calls;
+};
+
+static void
+note_cb(void *arg, uint64_t durable, bool broken)
+{
+	struct note	*n = arg;
+
+	(void)pthread_mutex_lock(&n->mu);
+	assert_true(durable >= n->durable);	/* never goes back */
+	n->durable = durable;
+	n->broken = n->broken || broken;
+	n->calls++;
+	(void)pthread_cond_broadcast(&n->cv);
+	(void)pthread_mutex_unlock(&n->mu);
+}
+
+static void
+note_wait(struct note *n, uint64_t seq)
+{
+	(void)pthread_mutex_lock(&n->mu);
+	while (n->durable < seq && !n->broken)
+		(void)pthread_cond_wait(&n->cv, &n->mu);
+	(void)pthread_mutex_unlock(&n->mu);
+}
+
+static void
+test_audit_submit_notify(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct note		 n = { .durable = 0 };
+	struct worker		*w;
+	pthread_t		 th[4];
+	uint64_t		 seq[200], last = 0;
+	unsigned		 calls;
+	char			 dir[256];
+	size_t			 i;
+
+	(void)state;
+	(void)pthread_mutex_init(&n.mu, NULL);
+	(void)pthread_cond_init(&n.cv, NULL);
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	/* Without a notifier nobody would commit a submitted record. */
+	fill_rec(&r, 1);
+	assert_int_equal(cf_audit_submit(a, &r, &seq[0], NULL), CF_E_INVAL);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL), CF_OK);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL),
+	    CF_E_INVAL);
+	/* Blocking appenders meanwhile, on other threads. */
+	w = calloc(4, sizeof(*w));
+	assert_non_null(w);
+	for (i = 0; i < 4; i++) {
+		w[i].a = a;
+		w[i].id = (unsigned)i;
+		assert_int_equal(pthread_create(&th[i], NULL, worker_main,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 200; i++) {
+		fill_rec(&r, (unsigned)i);
+		assert_int_equal(cf_audit_submit(a, &r, &seq[i], NULL), CF_OK);
+		assert_true(seq[i] > last);
+		last = seq[i];
+		assert_true(cf_audit_state(a, seq[i]) >= 0);
+		if (i % 50 == 49) {
+			note_wait(&n, seq[i]);
+			assert_int_equal(cf_audit_state(a, seq[i]), 1);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].rc, CF_OK);
+	}
+	note_wait(&n, last);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(cf_audit_state(a, seq[i]), 1);
+	/* A broken log is announced, and submitted records stay unsafe. */
+	cf_audit_test_fail(a, AUDIT_FAIL_SYNC);
+	fill_rec(&r, 500);
+	assert_int_equal(cf_audit_submit(a, &r, &seq[0], NULL), CF_OK);
+	note_wait(&n, seq[0]);
+	assert_true(n.broken);
+	assert_int_equal(cf_audit_state(a, seq[0]), -1);
+	assert_int_equal(cf_audit_submit(a, &r, &seq[1], NULL), CF_E_IO);
+	cf_audit_stop_notify(a);
+	(void)pthread_mutex_lock(&n.mu);
+	calls = n.calls;
+	(void)pthread_mutex_unlock(&n.mu);
+	cf_audit_close(a);
+	assert_int_equal(n.calls, calls);
+	/* Everything acknowledged as durable verifies. */
+	expect_verify(dir, k, CF_OK, 200 + 4 * PER_THREAD + 1, 0, NULL);
+	free(w);
+	rmtree(dir);
+	cf_key_free(k);
+	(void)pthread_cond_destroy(&n.cv);
+	(void)pthread_mutex_destroy(&n.mu);
+}
+
 static void
 test_audit_sanitize(void **state)
 {
@@ -1360,6 +1469,7 @@ main(void)
 		cmocka_unit_test(test_audit_long_fragment),
 		cmocka_unit_test(test_audit_concurrent),
 		cmocka_unit_test(test_audit_concurrent_pipelined),
+		cmocka_unit_test(test_audit_submit_notify),
 		cmocka_unit_test(test_audit_sanitize),
 		cmocka_unit_test(test_audit_hostile_strings),
 		cmocka_unit_test(test_audit_fail_write),
