@@ -946,6 +946,32 @@ test_tamper_bits(void **state)
 			mem_free(&t);
 		}
 	}
+	/* Whole chunks are decrypted straight into the caller's buffer:
+	 * chunk 0 good, chunk 1 bad, one read of both: an error, and not a
+	 * byte of either left in the buffer. */
+	{
+		uint8_t	*big = malloc(3 * C);
+
+		assert_non_null(big);
+		mem_copy(&t, &m);
+		t.p[H + CT + C / 2] ^= 0x10;
+		assert_int_equal(cf_opener_new(dek, VER_A, 32, n, t.len,
+		    rd_mem, &t, &o, &err), CF_OK);
+		memset(big, POISON, 3 * C);
+		assert_int_equal(cf_opener_read(o, 0, big, 3 * C, &got, &err),
+		    CF_E_INTEGRITY);
+		assert_int_equal(got, 0);
+		assert_true(clean(big, 3 * C));
+		cf_error_clear(&err);
+		/* The good chunk alone still reads, directly. */
+		assert_int_equal(cf_opener_read(o, 0, big, C, &got, &err),
+		    CF_OK);
+		assert_int_equal(got, C);
+		assert_memory_equal(big, plain, C);
+		cf_opener_free(o);
+		mem_free(&t);
+		free(big);
+	}
 	mem_free(&m);
 	/* The empty blob's only chunk is checked when opening. */
 	seal(dek, VER_A, plain, 0, 0, &m);
