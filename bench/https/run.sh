@@ -280,6 +280,14 @@ note "coffer: $CIPHER_C"
 
 # ---- measurements ----
 
+# Both servers serve the 1 GiB file from the page cache: nginx's copy was
+# just written through it, Coffer's blob went to disk with O_DIRECT, so
+# one unmeasured read of each comes first (otherwise the first Coffer
+# download measured the disk).
+$CURL -o /dev/null "$NURL/files/big.bin" || die "warm-up read from nginx"
+$CURL -o /dev/null -H "$AUTH" "$CURL_C/v1/ns/bench/objects/big.bin" ||
+    die "warm-up read from coffer"
+
 # One 1 GiB transfer.  xfer NAME CMD...: runs CMD under an RSS watch of the
 # right server and appends MB/s to samples/NAME.mbs, RSS to NAME.rss.
 # CMD must print its byte count on stdout (curl -w) or nothing (CLI: the
