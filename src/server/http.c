@@ -1272,6 +1272,17 @@ put_feed(struct conn *c, const char *data, size_t len, struct cf_error *err)
 	return CF_OK;
 }
 
+/* A PUT refused from its headers: denied, recorded, 400 (the body that
+ * follows is discarded). */
+static enum MHD_Result
+put_refuse(struct MHD_Connection *mc, struct conn *c, const char *why,
+    const char *msg)
+{
+	cf_core_reject(c->h->core, &c->req, "object:put", why);
+	c->failed = true;
+	return respond_error(mc, c, 400, "bad_request", msg);
+}
+
 static enum MHD_Result
 begin_put(struct MHD_Connection *mc, struct conn *c)
 {
@@ -1296,10 +1307,7 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 	if (cl != NULL) {
 		if (cf_parse_u64(cl, 0, INT64_MAX, &len, NULL) != CF_OK) {
 			free(meta);
-			cf_core_reject(c->h->core, &c->req, "object:put",
-			    "bad Content-Length");
-			c->failed = true;
-			return respond_error(mc, c, 400, "bad_request",
+			return put_refuse(mc, c, "bad Content-Length",
 			    "bad Content-Length");
 		}
 		content_length = (int64_t)len;
@@ -1312,10 +1320,8 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 		sha = NULL;
 		if (content_length >= 0 && content_length < TRAIL_LEN) {
 			free(meta);
-			cf_core_reject(c->h->core, &c->req, "object:put",
-			    "body shorter than its trailing digest");
-			c->failed = true;
-			return respond_error(mc, c, 400, "bad_request",
+			return put_refuse(mc, c,
+			    "body shorter than its trailing digest",
 			    "X-Coffer-SHA256: trailing needs a body of at "
 			    "least 64 bytes");
 		}
@@ -1324,10 +1330,7 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 	}
 	if (m.bad) {
 		free(meta);
-		cf_core_reject(c->h->core, &c->req, "object:put",
-		    "bad metadata header");
-		c->failed = true;
-		return respond_error(mc, c, 400, "bad_request",
+		return put_refuse(mc, c, "bad metadata header",
 		    "X-Coffer-Meta-* headers must be UTF-8 with names under "
 		    "128 bytes");
 	}

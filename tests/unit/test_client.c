@@ -934,30 +934,25 @@ count_entries(const char *dir)
 	return n;
 }
 
-static void
-test_client_http_integrity(void **state)
+/* Start the fake server and open a CLI handle on it; the handle keeps
+ * pointers into url and the settings, which must outlive it (one handle
+ * at a time).  The plain-HTTP warning goes to /dev/null. */
+static struct cf_http *
+fake_client(struct fake *f, char *url, size_t urlsz)
 {
-	struct fake		 f;
-	struct cf_cfg		 cfg;
-	struct cf_cli_opts	 o;
+	static struct cf_cfg		cfg;
+	static struct cf_cli_opts	o;
 	struct cf_http		*h = NULL;
-	struct cf_obj_info	 info;
-	struct cf_error		 err;
-	char			 url[64], dir[300], path[400], buf[16];
-	int			 dfd, fd, saved, devnull, i;
-	json_t			*v = NULL;
+	int			 saved, devnull;
 	cf_err			 rc;
 
-	(void)state;
-	assert_int_equal(cf_crypto_init(NULL), CF_OK);
-	fake_start(&f);
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
+	fake_start(f);
+	(void)snprintf(url, urlsz, "http://127.0.0.1:%d", f->port);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.server = url;
 	cfg.token = (char *)(uintptr_t)"cft_testtoken";
 	memset(&o, 0, sizeof(o));
 	o.quiet = true;
-	/* The plain-HTTP warning goes to /dev/null. */
 	saved = dup(STDERR_FILENO);
 	devnull = open("/dev/null", O_WRONLY);
 	(void)dup2(devnull, STDERR_FILENO);
@@ -966,6 +961,24 @@ test_client_http_integrity(void **state)
 	(void)close(saved);
 	(void)close(devnull);
 	assert_int_equal(rc, CF_OK);
+	return h;
+}
+
+static void
+test_client_http_integrity(void **state)
+{
+	struct fake		 f;
+	struct cf_http		*h = NULL;
+	struct cf_obj_info	 info;
+	struct cf_error		 err;
+	char			 url[64], dir[300], path[400], buf[16];
+	int			 dfd, fd, i;
+	json_t			*v = NULL;
+	cf_err			 rc;
+
+	(void)state;
+	assert_int_equal(cf_crypto_init(NULL), CF_OK);
+	h = fake_client(&f, url, sizeof(url));
 
 	(void)snprintf(dir, sizeof(dir), "%s/dl", tmpdir);
 	assert_int_equal(mkdir(dir, 0700), 0);
@@ -1350,8 +1363,6 @@ static void
 test_client_http_big_download(void **state)
 {
 	struct fake		 f;
-	struct cf_cfg		 cfg;
-	struct cf_cli_opts	 o;
 	struct cf_http		*h = NULL;
 	struct cf_obj_info	 info;
 	struct cf_error		 err;
@@ -1359,7 +1370,7 @@ test_client_http_big_download(void **state)
 	void			(*old)(int);
 	char			 url[64], dir[300], path[400];
 	uint8_t			*back;
-	int			 dfd, fd, saved, devnull;
+	int			 dfd, fd;
 	cf_err			 rc;
 
 	(void)state;
@@ -1367,21 +1378,7 @@ test_client_http_big_download(void **state)
 	big_init();
 	back = malloc(BIG_LEN);
 	assert_non_null(back);
-	fake_start(&f);
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.port);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.server = url;
-	cfg.token = (char *)(uintptr_t)"cft_testtoken";
-	memset(&o, 0, sizeof(o));
-	o.quiet = true;
-	saved = dup(STDERR_FILENO);
-	devnull = open("/dev/null", O_WRONLY);
-	(void)dup2(devnull, STDERR_FILENO);
-	rc = cf_http_open(&cfg, &o, &h, NULL);
-	(void)dup2(saved, STDERR_FILENO);
-	(void)close(saved);
-	(void)close(devnull);
-	assert_int_equal(rc, CF_OK);
+	h = fake_client(&f, url, sizeof(url));
 	(void)snprintf(dir, sizeof(dir), "%s/bigdl", tmpdir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
