@@ -103,6 +103,7 @@ class Server:
         self.insecure_http = insecure_http
         self.listen_host = listen_host
         self.proc = None
+        self.preexec = None     # run in the child before exec (limits)
         self.port = None
         self.starts = 0
         self.admin_token = None
@@ -157,7 +158,8 @@ class Server:
                     open(self.stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(
                     self.argv(), stdout=out, stderr=err,
-                    stdin=subprocess.DEVNULL, env=sanitizer_env())
+                    stdin=subprocess.DEVNULL, env=sanitizer_env(),
+                    preexec_fn=self.preexec)
             if self._wait_ready():
                 break
             last = self.stderr()

@@ -361,3 +361,67 @@ def test_restarted_server_appends_to_verified_chain(stopped_log, cli):
     assert recs[n]["prev"] == recs[n - 1]["mac"]
     p = verify(cli, s.data)
     assert p.returncode == 0, (p.stdout, p.stderr)
+
+
+# ---- fail closed when the log cannot take a record ----
+
+def test_log_that_cannot_grow_refuses_every_request(make_server):
+    # The server runs with a file size limit just above its audit log
+    # (RLIMIT_FSIZE, SIGXFSZ ignored: writes past it fail with EFBIG).
+    # Requests on 8 threads at once, so most responses wait parked for
+    # their records: every 200 must have its record in the log, the
+    # rest are 503 (never a response without its record), and once the
+    # log broke every later request is refused.
+    import concurrent.futures
+    import resource
+    import signal
+
+    import requests
+
+    s = make_server()
+    s.mkns("failclosed")
+    assert s.put_obj("failclosed", "k", b"x" * 1024).status_code == 201
+    assert s.get_obj("failclosed", "k").status_code == 200
+    s.stop()
+    # Above every file the server has (the database is the largest), so
+    # only the growing audit log reaches it.
+    biggest = max(os.path.getsize(os.path.join(d, f))
+                  for d, _, fs in os.walk(s.data) for f in fs)
+    limit = biggest + 16 * 1024
+
+    def limits():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    s.preexec = limits
+    s.start()
+    url = s.url + obj_path("failclosed", "k")
+    hdr = {"Authorization": "Bearer " + s.admin_token}
+
+    def one(_):
+        with requests.Session() as sess:
+            out = []
+            for _i in range(100):
+                r = sess.get(url, headers=hdr, verify=s.ca, timeout=30)
+                out.append((r.status_code, r.headers.get("X-Request-Id")))
+            return out
+
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        got = [x for part in ex.map(one, range(8)) for x in part]
+    codes = {c for c, _ in got}
+    assert codes <= {200, 503}, codes
+    assert 200 in codes and 503 in codes, codes
+    # Broken is sticky: nothing gets through any more.
+    for _i in range(5):
+        r = requests.get(url, headers=hdr, verify=s.ca, timeout=30)
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "unavailable"
+    s.stop()
+    logged = set()
+    with open(s.audit_path, "rb") as f:
+        for line in f:
+            try:
+                logged.add(json.loads(line)["request_id"])
+            except ValueError:
+                pass            # the torn last line, cut at the limit
+    ok = [rid for c, rid in got if c == 200]
+    assert ok and all(rid in logged for rid in ok)
