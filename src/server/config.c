@@ -42,7 +42,7 @@ static const struct opt opts[] = {
 	    "1099511627776", "bytes per object version (1 TiB)"),
 	U64("max_json_body", max_json_body, 256, 16 << 20, "65536",
 	    "bytes per JSON request body"),
-	U64("threads", threads, 0, 1024, "4",
+	U64("threads", threads, 0, 1024, "16",
 	    "event threads (0: one thread per connection)"),
 	U64("max_connections", max_connections, 1, 65536, "1024",
 	    "concurrent connections"),
