@@ -1,4 +1,4 @@
-/* src/client/cmd_ns.c: `coffer ns create|ls|rm`. */
+/* src/client/cmd_ns.c: `coffer ns create|ls|set|rm`. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,11 +12,13 @@ static const char ns_usage[] =
     "           [--sensitivity public|internal|confidential|restricted] "
     "[--json]\n"
     "       coffer ns ls [--json]\n"
+    "       coffer ns set NAME --sensitivity LEVEL [--json]\n"
     "       coffer ns rm NAME [--json]\n"
     "\n"
     "Manage namespaces (containers of objects, like S3 buckets).  Names are\n"
     "3-63 characters of a-z, 0-9, '-' and '.'.  `rm` works only on a\n"
-    "namespace without live objects; it destroys its old versions.\n"
+    "namespace without live objects; it destroys its old versions.  `set`\n"
+    "changes a namespace's sensitivity (admins only).\n"
     "Every action on a restricted namespace needs MFA (a session with a\n"
     "code); API tokens cannot reach restricted data at all.\n";
 
@@ -35,7 +37,7 @@ env_opt(void *arg, int ch, char *val)
 		    strcmp(val, "internal") != 0 &&
 		    strcmp(val, "confidential") != 0 &&
 		    strcmp(val, "restricted") != 0) {
-			cf_cli_errx("ns create: --sensitivity must be public, "
+			cf_cli_errx("ns: --sensitivity must be public, "
 			    "internal, confidential or restricted");
 			return false;
 		}
@@ -156,6 +158,71 @@ ns_ls(int argc, char **argv)
 	return ex;
 }
 
+/* "/v1/ns/NAME" with NAME encoded. */
+static cf_err
+ns_url(struct cf_buf *url, const char *name, struct cf_error *err)
+{
+	cf_err	rc;
+
+	cf_buf_init(url, 4096);
+	rc = cf_buf_append_str(url, "/v1/ns/", err);
+	if (rc == CF_OK)
+		rc = cf_cli_urlenc(url, name, false, err);
+	return rc;
+}
+
+static int
+ns_set(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "sensitivity", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct cf_cli_sess	 s = { 0 };
+	struct ns_create_opts	 no = { NULL, NULL };
+	struct cf_buf		 url;
+	char			**ops, sn[128];
+	json_t			*body = NULL, *v = NULL;
+	int			 nops, ex;
+	cf_err			 rc;
+
+	ex = cf_cli_parse(argc, argv, ns_usage, CF_CLI_COMMON_SHORTOPTS "s:",
+	    lo, env_opt, &no, 1, 1, &o, &ops, &nops);
+	if (ex >= 0)
+		return ex;
+	if (no.sens == NULL) {
+		cf_cli_errx("ns set: --sensitivity is required");
+		return CF_EXIT_USAGE;
+	}
+	rc = ns_url(&url, ops[0], &err);
+	body = json_pack("{s:s}", "sensitivity", no.sens);
+	if (rc == CF_OK && body == NULL)
+		rc = cf_error_set(&err, CF_E_NOMEM, "out of memory");
+	if (rc == CF_OK)
+		rc = cf_cli_sess_open(&o, true, &s, &err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s.h, "PATCH", url.data, body, &v, &err);
+	if (rc == CF_OK) {
+		if (o.json)
+			cf_cli_print_json(v);
+		else if (!o.quiet) {
+			cf_cli_sanitize(cf_cli_jstr(v, "name", ops[0]), sn,
+			    sizeof(sn));
+			(void)printf("namespace %s is now %s\n", sn,
+			    cf_cli_jstr(v, "sensitivity", no.sens));
+		}
+	}
+	ex = cf_cli_finish(&s, rc, &err);
+	json_decref(body);
+	json_decref(v);
+	cf_buf_free(&url);
+	cf_cli_sess_close(&s);
+	return ex;
+}
+
 static int
 ns_rm(int argc, char **argv)
 {
@@ -176,10 +243,7 @@ ns_rm(int argc, char **argv)
 	    NULL, NULL, 1, 1, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
-	cf_buf_init(&url, 4096);
-	rc = cf_buf_append_str(&url, "/v1/ns/", &err);
-	if (rc == CF_OK)
-		rc = cf_cli_urlenc(&url, ops[0], false, &err);
+	rc = ns_url(&url, ops[0], &err);
 	if (rc == CF_OK)
 		rc = cf_cli_sess_open(&o, true, &s, &err);
 	if (rc == CF_OK)
@@ -213,6 +277,8 @@ cf_cmd_ns(int argc, char **argv)
 		return ns_create(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0)
 		return ns_ls(argc - 1, argv + 1);
+	if (strcmp(argv[1], "set") == 0)
+		return ns_set(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rm") == 0 || strcmp(argv[1], "delete") == 0)
 		return ns_rm(argc - 1, argv + 1);
 	cf_cli_errx("ns: unknown subcommand \"%s\"", argv[1]);

@@ -11,7 +11,7 @@ yet.
 
 import json
 
-from conftest import EXIT_AUTH, EXIT_OK, EXIT_USAGE
+from conftest import EXIT_AUTH, EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE
 from test_identity import enroll, err_code, mkuser, session
 
 
@@ -168,3 +168,30 @@ def test_cli_sensitivity(server, cli, uniq):
     p = cli("put", vault + "/k", "-", input="x")
     assert p.returncode == EXIT_AUTH
     assert "MFA" in p.stderr or "multi-factor" in p.stderr
+
+
+def test_cli_ns_set_sensitivity(server, cli, uniq):
+    name = uniq("clis")
+    assert cli("ns", "create", name).returncode == EXIT_OK
+    p = cli("ns", "set", name, "--sensitivity", "confidential")
+    assert p.returncode == EXIT_OK, p.stderr
+    assert p.stdout.strip() == "namespace %s is now confidential" % name
+    assert server.get("/v1/ns/" + name).json()["sensitivity"] == \
+        "confidential"
+    j = json.loads(cli("ns", "set", name, "--sensitivity", "public",
+                       "--json").stdout)
+    assert j["name"] == name and j["sensitivity"] == "public"
+    # Usage errors: no level, a bad level, no name.
+    assert cli("ns", "set", name).returncode == EXIT_USAGE
+    assert cli("ns", "set", name, "--sensitivity",
+               "secret").returncode == EXIT_USAGE
+    assert cli("ns", "set", "--sensitivity", "public").returncode == \
+        EXIT_USAGE
+    # An unknown namespace: not found; made restricted, the admin's API
+    # token can no longer change it back (restricted data needs MFA).
+    p = cli("ns", "set", uniq("nope"), "--sensitivity", "public")
+    assert p.returncode == EXIT_NOTFOUND, (p.stdout, p.stderr)
+    assert cli("ns", "set", name, "--sensitivity",
+               "restricted").returncode == EXIT_OK
+    p = cli("ns", "set", name, "--sensitivity", "internal")
+    assert p.returncode == EXIT_AUTH, (p.stdout, p.stderr)
