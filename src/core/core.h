@@ -111,6 +111,12 @@ cf_err	cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	    char bootstrap_path[4096], struct cf_error *err);
 void	cf_core_close(struct cf_core *c);
 
+/* Validate the identity settings without opening anything: password
+ * hashing parameters and every OIDC issuer, oidc_config_file and JWKS
+ * files included (JWKS URLs are not fetched).  For `server --check`. */
+cf_err	cf_core_check_identity(const struct cf_core_config *cfg,
+	    struct cf_error *err);
+
 /* Fill request id, time, source. */
 void	cf_req_init(struct cf_req *r, const char *source);
 

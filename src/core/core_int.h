@@ -48,6 +48,7 @@ struct cf_core {
 	struct cf_core_config	 cfg;
 	struct core_issuer	*iss;		/* CF_OIDC_ISSUERS_MAX slots */
 	size_t			 niss;		/* 0: OIDC off */
+	bool			 check_only;	/* cf_core_check_identity */
 	char			 data_dir[4096];
 	struct cf_keyring	*kr;
 	pthread_mutex_t		 kr_lock;	/* serializes MFA secret (un)wrapping */

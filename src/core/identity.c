@@ -192,6 +192,8 @@ issuer_add(struct cf_core *c, const struct issuer_spec *sp,
 	if (rc != CF_OK)
 		return rc;
 	c->niss++;
+	if (c->check_only)
+		return CF_OK;	/* no network for a configuration check */
 	if (cf_jwks_refresh(is->jwks, cf_now_us() / 1000000, NULL) != CF_OK)
 		log_warnx("event=oidc_jwks_unavailable issuer=\"%s\" msg=\"JWKS "
 		    "not fetched at startup; will retry on use\"", is->issuer);
@@ -380,6 +382,23 @@ core_identity_open(struct cf_core *c, struct cf_error *err)
 	}
 	if (set(c->cfg.oidc_config_file))
 		rc = load_issuer_file(c, c->cfg.oidc_config_file, err);
+	return rc;
+}
+
+cf_err
+cf_core_check_identity(const struct cf_core_config *cfg,
+    struct cf_error *err)
+{
+	struct cf_core	*c;
+	cf_err		 rc;
+
+	if ((c = cf_calloc(1, sizeof(*c))) == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	c->cfg = *cfg;
+	c->check_only = true;
+	rc = core_identity_open(c, err);
+	core_identity_close(c);
+	cf_free(c);
 	return rc;
 }
 

@@ -88,6 +88,38 @@ out:
 	return rc;
 }
 
+/* The core's settings from the server's. */
+static void
+core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
+{
+	cf_core_config_defaults(ccfg);
+	ccfg->data_dir = cfg->data_dir;
+	ccfg->session_ttl = (int64_t)cfg->session_ttl;
+	ccfg->password_min_length = (size_t)cfg->password_min_length;
+	ccfg->pwhash_memory = (size_t)cfg->pwhash_memory;
+	ccfg->pwhash_ops = cfg->pwhash_ops;
+	ccfg->auth_free_failures = (int64_t)cfg->auth_free_failures;
+	ccfg->auth_lock_failures = (int64_t)cfg->auth_lock_failures;
+	ccfg->auth_lock_seconds = (int64_t)cfg->auth_lock_seconds;
+	ccfg->auth_addr_free_failures = (int64_t)cfg->auth_addr_free_failures;
+	ccfg->auth_addr_lock_failures = (int64_t)cfg->auth_addr_lock_failures;
+	ccfg->mfa_admin_actions = cfg->mfa_admin_actions;
+	ccfg->mfa_restricted_data = cfg->mfa_restricted_data;
+	ccfg->oidc_issuer = cfg->oidc_issuer;
+	ccfg->oidc_audience = cfg->oidc_audience;
+	ccfg->oidc_jwks_url = cfg->oidc_jwks_url;
+	ccfg->oidc_jwks_file = cfg->oidc_jwks_file;
+	ccfg->oidc_username_claim = cfg->oidc_username_claim;
+	ccfg->oidc_groups_claim = cfg->oidc_groups_claim;
+	ccfg->oidc_group_roles = cfg->oidc_group_roles;
+	ccfg->oidc_provision = cfg->oidc_provision;
+	ccfg->oidc_skew = (int64_t)cfg->oidc_skew;
+	ccfg->oidc_jwks_min_refresh = (int64_t)cfg->oidc_jwks_min_refresh;
+	ccfg->oidc_config_file = cfg->oidc_config_file;
+	ccfg->max_object_size = cfg->max_object_size;
+	ccfg->max_json_body = (size_t)cfg->max_json_body;
+}
+
 int
 cf_server_main(int argc, char **argv)
 {
@@ -163,6 +195,14 @@ cf_server_main(int argc, char **argv)
 		i++;
 	}
 	if (check) {
+		/* The identity settings are the core's to judge: password
+		 * hashing, OIDC issuers, oidc_config_file, JWKS files. */
+		core_config_of(&cfg, &ccfg);
+		if (cf_crypto_init(&err) != CF_OK ||
+		    cf_core_check_identity(&ccfg, &err) != CF_OK) {
+			(void)fprintf(stderr, "coffer server: %s\n", err.msg);
+			return 2;
+		}
 		cf_config_dump(&cfg, stdout);
 		return 0;
 	}
@@ -191,32 +231,7 @@ cf_server_main(int argc, char **argv)
 	if (!cfg.insecure_http &&
 	    tls_material(&cfg, &cert_pem, &key_pem, &err) != CF_OK)
 		goto fail;
-	cf_core_config_defaults(&ccfg);
-	ccfg.data_dir = cfg.data_dir;
-	ccfg.session_ttl = (int64_t)cfg.session_ttl;
-	ccfg.password_min_length = (size_t)cfg.password_min_length;
-	ccfg.pwhash_memory = (size_t)cfg.pwhash_memory;
-	ccfg.pwhash_ops = cfg.pwhash_ops;
-	ccfg.auth_free_failures = (int64_t)cfg.auth_free_failures;
-	ccfg.auth_lock_failures = (int64_t)cfg.auth_lock_failures;
-	ccfg.auth_lock_seconds = (int64_t)cfg.auth_lock_seconds;
-	ccfg.auth_addr_free_failures = (int64_t)cfg.auth_addr_free_failures;
-	ccfg.auth_addr_lock_failures = (int64_t)cfg.auth_addr_lock_failures;
-	ccfg.mfa_admin_actions = cfg.mfa_admin_actions;
-	ccfg.mfa_restricted_data = cfg.mfa_restricted_data;
-	ccfg.oidc_issuer = cfg.oidc_issuer;
-	ccfg.oidc_audience = cfg.oidc_audience;
-	ccfg.oidc_jwks_url = cfg.oidc_jwks_url;
-	ccfg.oidc_jwks_file = cfg.oidc_jwks_file;
-	ccfg.oidc_username_claim = cfg.oidc_username_claim;
-	ccfg.oidc_groups_claim = cfg.oidc_groups_claim;
-	ccfg.oidc_group_roles = cfg.oidc_group_roles;
-	ccfg.oidc_provision = cfg.oidc_provision;
-	ccfg.oidc_skew = (int64_t)cfg.oidc_skew;
-	ccfg.oidc_jwks_min_refresh = (int64_t)cfg.oidc_jwks_min_refresh;
-	ccfg.oidc_config_file = cfg.oidc_config_file;
-	ccfg.max_object_size = cfg.max_object_size;
-	ccfg.max_json_body = (size_t)cfg.max_json_body;
+	core_config_of(&cfg, &ccfg);
 	if (cf_core_open(&ccfg, &core, bootstrap, &err) != CF_OK)
 		goto fail;
 	if (cf_http_start(core, &cfg, cert_pem, key_pem, &http, &err) != CF_OK)

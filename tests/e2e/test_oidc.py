@@ -16,6 +16,7 @@ import hmac
 import http.server
 import json
 import os
+import subprocess
 import threading
 import time
 
@@ -25,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from conftest import EXIT_AUTH, EXIT_OK, Cli
+from conftest import COFFER_BIN, EXIT_AUTH, EXIT_OK, Cli, sanitizer_env
 
 ISSUER = "https://idp.example.test/realms/ml"
 AUDIENCE = "coffer"
@@ -490,3 +491,21 @@ def test_bad_oidc_config_file_refused(make_server, tmp_path, doc, needle):
     with pytest.raises(pytest.fail.Exception) as e:
         srv.start()
     assert needle in str(e.value)
+    # `coffer server --check` finds the same mistake, without starting.
+    p = subprocess.run([COFFER_BIN, "server", "--check", "--set",
+                        "oidc_config_file=" + conf], capture_output=True,
+                       text=True, timeout=60, env=sanitizer_env())
+    assert p.returncode == 2 and needle in p.stderr, (p.returncode,
+                                                      p.stderr)
+
+
+def test_check_accepts_a_good_oidc_config_file(tmp_path):
+    conf = os.path.join(str(tmp_path), "issuers.json")
+    with open(conf, "w") as f:
+        f.write('[{"issuer":"https://x","audience":"a",'
+                '"jwks_url":"https://x/j"}]')
+    p = subprocess.run([COFFER_BIN, "server", "--check", "--set",
+                        "oidc_config_file=" + conf], capture_output=True,
+                       text=True, timeout=60, env=sanitizer_env())
+    assert p.returncode == 0, p.stderr
+    assert "oidc_config_file = " + conf in p.stdout
