@@ -994,7 +994,8 @@ cf_audit_state(struct cf_audit *a, uint64_t seq)
 
 /* The notifier thread: tells the owner (cf_audit_set_notify) how far the
  * log is durable after every commit, and leads commits of records that
- * were submitted, not appended (no appender waits to lead them). */
+ * were submitted, not appended (no appender waits to lead them).  Asked
+ * to stop, it first makes every submitted record durable. */
 static void *
 notify_main(void *arg)
 {
@@ -1003,7 +1004,7 @@ notify_main(void *arg)
 	bool		 b;
 
 	(void)pthread_mutex_lock(&a->mu);
-	while (!a->notify_stop) {
+	for (;;) {
 		if (a->durable_seq > a->notified ||
 		    (a->broken && !a->notified_broken)) {
 			d = a->durable_seq;
@@ -1020,6 +1021,11 @@ notify_main(void *arg)
 			lead(a);
 			continue;
 		}
+		/* Stopping: only once every submitted record is durable
+		 * (or can never be). */
+		if (a->notify_stop &&
+		    (a->broken || a->durable_seq >= a->last_seq))
+			break;
 		(void)pthread_cond_wait(&a->flush_cv, &a->mu);
 	}
 	(void)pthread_mutex_unlock(&a->mu);

@@ -74,7 +74,8 @@ typedef void	(*cf_audit_notify_fn)(void *arg, uint64_t durable_seq,
 		    bool broken);
 cf_err	cf_audit_set_notify(struct cf_audit *a, cf_audit_notify_fn fn,
 	    void *arg, struct cf_error *err);
-/* End the notifier: no call of fn after this returns. */
+/* End the notifier, once every submitted record is durable (or the log
+ * is broken): no call of fn after this returns. */
 void	cf_audit_stop_notify(struct cf_audit *a);
 cf_err	cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
 	    uint64_t *seq, struct cf_error *err)

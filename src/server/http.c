@@ -1519,8 +1519,12 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		c->put = NULL;
 	}
 	if (!c->req.audited) {
+		/* Nothing more is sent: the record need not be durable
+		 * before this returns, so an event thread does not wait
+		 * (audit_req submits in pool mode; the notifier still
+		 * commits it, before the log closes at the latest). */
 		cf_error_clear(&err);
-		if (cf_core_audit(h->core, &c->req, c->pend_status,
+		if (audit_req(c, c->pend_status,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
 		    !c->started ? "refused_by_http_layer" :
 		    c->pend_status != 0 ? c->pend_code : "client_aborted",

@@ -1043,6 +1043,42 @@ test_audit_submit_notify(void **state)
 	(void)pthread_mutex_destroy(&n.mu);
 }
 
+/* Stopping the notifier first commits whatever was submitted. */
+static void
+test_audit_stop_notify_drains(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct note		 n = { .durable = 0 };
+	uint64_t		 seq[50];
+	char			 dir[256];
+	size_t			 i;
+
+	(void)state;
+	(void)pthread_mutex_init(&n.mu, NULL);
+	(void)pthread_cond_init(&n.cv, NULL);
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL), CF_OK);
+	for (i = 0; i < 50; i++) {
+		fill_rec(&r, (unsigned)i);
+		assert_int_equal(cf_audit_submit(a, &r, &seq[i], NULL), CF_OK);
+	}
+	cf_audit_stop_notify(a);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(cf_audit_state(a, seq[i]), 1);
+	/* Appends still work without a notifier; submits do not. */
+	append_n(a, 2, 51);
+	assert_int_equal(cf_audit_submit(a, &r, &seq[0], NULL), CF_E_INVAL);
+	cf_audit_close(a);
+	expect_verify(dir, k, CF_OK, 52, 0, NULL);
+	rmtree(dir);
+	cf_key_free(k);
+	(void)pthread_cond_destroy(&n.cv);
+	(void)pthread_mutex_destroy(&n.mu);
+}
+
 static void
 test_audit_sanitize(void **state)
 {
@@ -1470,6 +1506,7 @@ main(void)
 		cmocka_unit_test(test_audit_concurrent),
 		cmocka_unit_test(test_audit_concurrent_pipelined),
 		cmocka_unit_test(test_audit_submit_notify),
+		cmocka_unit_test(test_audit_stop_notify_drains),
 		cmocka_unit_test(test_audit_sanitize),
 		cmocka_unit_test(test_audit_hostile_strings),
 		cmocka_unit_test(test_audit_fail_write),
