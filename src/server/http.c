@@ -35,6 +35,7 @@
 #define SMALL_BODY	(64 * 1024)	/* served from memory up to this */
 #define CONN_MEM	(128 * 1024)	/* per-connection buffer pool */
 #define TRAIL_LEN	64		/* hex SHA-256 ending a body */
+#define SLOW_THREADS	2		/* threads for identity requests */
 
 
 struct cf_http {
@@ -47,6 +48,16 @@ struct cf_http {
 	pthread_mutex_t		 wmu;
 	struct conn		*waiters;	/* under wmu */
 	unsigned		 nwaiting;	/* under wmu */
+	/* Identity requests (password hashing: ~0.1 s of CPU) run on their
+	 * own threads, their connections suspended, so they never hold an
+	 * event thread.  Queue and counts under wmu. */
+	pthread_t		 slow_thr[SLOW_THREADS];
+	unsigned		 nslow_thr;
+	pthread_cond_t		 slow_cv;
+	struct conn		*slow_head, *slow_tail;
+	unsigned		 slow_jobs;	/* queued or running */
+	bool			 slow_stop;
+	bool			 slow_cv_ok;
 };
 
 struct conn {
@@ -77,7 +88,18 @@ struct conn {
 	struct MHD_Connection	*mc;
 	struct conn		*next_wait;
 	bool			 waiting;	/* in h->waiters */
+	/* Identity request handed to a slow thread. */
+	const char		*slow_method;
+	struct conn		*next_job;
+	bool			 slow_dead;	/* it produced no answer */
 };
+
+/* Set on the slow threads: a response is stashed for the handler, which
+ * alone may queue it (libmicrohttpd's rule). */
+static _Thread_local bool	on_slow_thread;
+/* The slow thread's current request was answered (stashed): from then on
+ * its conn may be resumed, answered and freed at any time. */
+static _Thread_local bool	slow_answered;
 
 /* After refusing an upload mid-body, read and discard at most this much
  * more so the client can receive its answer; beyond it the connection is
@@ -133,6 +155,26 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 	enum MHD_Result	 ret;
 	int		 st = 1;
 
+	if (on_slow_thread) {
+		/* The connection is suspended already: stash the response;
+		 * resume now if its record is durable (or the log broke:
+		 * unpark answers 503), else the notifier will. */
+		(void)pthread_mutex_lock(&h->wmu);
+		st = c->audit_seq != 0 ?
+		    cf_core_audit_state(h->core, c->audit_seq) : 1;
+		c->stash = resp;
+		c->stash_status = status;
+		slow_answered = true;
+		if (st == 0) {
+			c->next_wait = h->waiters;
+			h->waiters = c;
+			h->nwaiting++;
+			c->waiting = true;
+		} else
+			MHD_resume_connection(c->mc);
+		(void)pthread_mutex_unlock(&h->wmu);
+		return MHD_YES;
+	}
 	if (h->async && c->audit_seq != 0) {
 		(void)pthread_mutex_lock(&h->wmu);
 		st = cf_core_audit_state(h->core, c->audit_seq);
@@ -897,6 +939,65 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 	    c->route == R_USERS ? "already_exists" : NULL);
 }
 
+/* Hand an identity request to a slow thread, its connection suspended
+ * (under wmu, like every suspension, so no resume can come first). */
+static enum MHD_Result
+slow_submit(struct MHD_Connection *mc, struct conn *c, const char *method)
+{
+	struct cf_http	*h = c->h;
+
+	(void)pthread_mutex_lock(&h->wmu);
+	c->mc = mc;
+	c->slow_method = method;
+	c->next_job = NULL;
+	if (h->slow_tail != NULL)
+		h->slow_tail->next_job = c;
+	else
+		h->slow_head = c;
+	h->slow_tail = c;
+	h->slow_jobs++;
+	MHD_suspend_connection(mc);
+	(void)pthread_cond_signal(&h->slow_cv);
+	(void)pthread_mutex_unlock(&h->wmu);
+	return MHD_YES;
+}
+
+static void *
+slow_main(void *arg)
+{
+	struct cf_http	*h = arg;
+	struct conn	*c;
+
+	on_slow_thread = true;
+	(void)pthread_mutex_lock(&h->wmu);
+	for (;;) {
+		if ((c = h->slow_head) == NULL) {
+			if (h->slow_stop)
+				break;
+			(void)pthread_cond_wait(&h->slow_cv, &h->wmu);
+			continue;
+		}
+		h->slow_head = c->next_job;
+		if (h->slow_head == NULL)
+			h->slow_tail = NULL;
+		(void)pthread_mutex_unlock(&h->wmu);
+
+		slow_answered = false;
+		(void)dispatch_identity(c->mc, c, c->slow_method);
+		(void)pthread_mutex_lock(&h->wmu);
+		/* SEC: once answered, c is not ours to touch any more. */
+		if (!slow_answered) {
+			/* No answer (out of memory): the handler closes the
+			 * connection when it runs again. */
+			c->slow_dead = true;
+			MHD_resume_connection(c->mc);
+		}
+		h->slow_jobs--;
+	}
+	(void)pthread_mutex_unlock(&h->wmu);
+	return NULL;
+}
+
 /* Answer a request whose body (if any) has fully arrived. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
@@ -918,6 +1019,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 	case R_USER_PASSWORD: case R_USER_DISABLE: case R_USER_ENABLE:
 	case R_USER_MFA_REQUIRED: case R_ROLE_MFA_REQUIRED:
 	case R_MFA_ENROLL: case R_MFA_CONFIRM: case R_MFA_DISABLE:
+		if (c->h->nslow_thr > 0)
+			return slow_submit(mc, c, method);
 		return dispatch_identity(mc, c, method);
 	case R_HEALTH:
 		if (!is(method, "GET"))
@@ -1409,6 +1512,8 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	bool		 present;
 
 	(void)version;
+	if (c != NULL && c->slow_dead)
+		return MHD_NO;
 	if (c != NULL && c->stash != NULL) {
 		/* Resumed after the audit notifier saw the record durable. */
 		if (*upload_data_size > 0) {
@@ -1610,6 +1715,25 @@ parse_listen(const char *listen, struct sockaddr_storage *ss,
 	return CF_OK;
 }
 
+/* Stop the slow threads and the audit notifier: no call into h after. */
+static void
+async_end(struct cf_http *h)
+{
+	unsigned	i;
+
+	if (h->slow_cv_ok) {
+		(void)pthread_mutex_lock(&h->wmu);
+		h->slow_stop = true;
+		(void)pthread_cond_broadcast(&h->slow_cv);
+		(void)pthread_mutex_unlock(&h->wmu);
+		for (i = 0; i < h->nslow_thr; i++)
+			(void)pthread_join(h->slow_thr[i], NULL);
+		(void)pthread_cond_destroy(&h->slow_cv);
+	}
+	cf_core_audit_notify_stop(h->core);
+	(void)pthread_mutex_destroy(&h->wmu);
+}
+
 cf_err
 cf_http_start(struct cf_core *core, const struct cf_config *cfg,
     const char *cert_pem, const char *key_pem, struct cf_http **out,
@@ -1646,6 +1770,14 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 			cf_free(h);
 			return rc;
 		}
+		/* Without them identity requests run on the event threads
+		 * (correct, only slower for everyone during a login). */
+		if (pthread_cond_init(&h->slow_cv, NULL) == 0)
+			h->slow_cv_ok = true;
+		while (h->slow_cv_ok && h->nslow_thr < SLOW_THREADS &&
+		    pthread_create(&h->slow_thr[h->nslow_thr], NULL,
+		    slow_main, h) == 0)
+			h->nslow_thr++;
 	}
 	/* threads = 0: a thread per connection (each request may block on
 	 * the audit log's group commit, so every connection should be able
@@ -1696,10 +1828,8 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	if (h->d == NULL) {
 		rc = cf_error_sys(err, CF_E_IO, "cannot listen on %s",
 		    cfg->listen);
-		if (h->async) {
-			cf_core_audit_notify_stop(core);
-			(void)pthread_mutex_destroy(&h->wmu);
-		}
+		if (h->async)
+			async_end(h);
 		cf_free(h);
 		return rc;
 	}
@@ -1714,21 +1844,18 @@ cf_http_stop(struct cf_http *h)
 
 	if (h == NULL)
 		return;
-	/* Parked responses go out first (their records are commits away;
-	 * bounded: 5 s). */
+	/* Parked responses and identity requests in the slow threads go
+	 * out first (bounded: 5 s). */
 	for (i = 0; h->async && i < 500; i++) {
 		(void)pthread_mutex_lock(&h->wmu);
-		n = h->nwaiting;
+		n = h->nwaiting + h->slow_jobs;
 		(void)pthread_mutex_unlock(&h->wmu);
 		if (n == 0)
 			break;
 		(void)usleep(10000);
 	}
 	MHD_stop_daemon(h->d);
-	if (h->async) {
-		/* No callback into h after this. */
-		cf_core_audit_notify_stop(h->core);
-		(void)pthread_mutex_destroy(&h->wmu);
-	}
+	if (h->async)
+		async_end(h);
 	cf_free(h);
 }
