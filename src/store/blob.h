@@ -51,7 +51,10 @@ cf_err	cf_blob_pread(void *r, void *buf, size_t len, uint64_t off,
 	    struct cf_error *err);
 void	cf_blob_close(struct cf_blob_reader *r);
 
-/* Remove a committed blob (CF_E_NOTFOUND if absent). */
+/* Remove a committed blob and fsync its directory, so the removal
+ * survives a crash.  CF_E_NOTFOUND if absent; CF_E_IO if the unlink or
+ * the fsync failed (after a failed fsync the name is gone, but may come
+ * back after a crash). */
 cf_err	cf_blob_delete(struct cf_blobstore *bs, const char *id,
 	    struct cf_error *err);
 

@@ -879,7 +879,9 @@ cf_blob_close(struct cf_blob_reader *r)
 cf_err
 cf_blob_delete(struct cf_blobstore *bs, const char *id, struct cf_error *err)
 {
-	char	path[RELPATH_LEN];
+	char	path[RELPATH_LEN], shard[3];
+	int	sfd;
+	cf_err	rc;
 
 	if (bs == NULL)
 		return cf_error_set(err, CF_E_INVAL, "blob: NULL store");
@@ -892,5 +894,15 @@ cf_blob_delete(struct cf_blobstore *bs, const char *id, struct cf_error *err)
 			    "blob: no such blob %s", id);
 		return cf_error_sys(err, CF_E_IO, "blob: unlink %s", id);
 	}
-	return CF_OK;
+	/* Make the removal durable, as commit makes the name durable: a
+	 * blob whose metadata is gone must not come back after a crash (it
+	 * could never be read or deleted again, only take space). */
+	(void)snprintf(shard, sizeof(shard), "%.2s", id);
+	sfd = openat(bs->dfd, shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (sfd == -1)
+		return cf_error_sys(err, CF_E_IO, "blob: open shard");
+	rc = sync_fd(sfd, "shard directory", err);
+	(void)close(sfd);
+	return rc;
 }

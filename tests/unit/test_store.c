@@ -1834,6 +1834,17 @@ test_store_blob_faults(void **state)
 		assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
 		cf_blob_test_reset_faults();
 	}
+	/* A delete fsyncs the shard directory; when that fails the caller
+	 * hears of it (the name is gone all the same). */
+	assert_int_equal(write_blob(bs, 1000, 65536, 10, id, NULL), CF_OK);
+	assert_int_equal(count_blobs(), 1);
+	cf_blob_test_fail_io(CF_BLOB_FAULT_FSYNC, 1, EIO);
+	cf_error_clear(&e);
+	assert_int_equal(cf_blob_delete(bs, id, &e), CF_E_IO);
+	assert_non_null(strstr(e.msg, "shard directory"));
+	cf_blob_test_reset_faults();
+	assert_int_equal(count_blobs(), 0);
+	assert_int_equal(cf_blob_delete(bs, id, NULL), CF_E_NOTFOUND);
 	cf_blobstore_close(bs);
 }
 
