@@ -34,7 +34,6 @@
 #define DL_BLOCK	(256 * 1024)	/* bytes per download callback */
 #define SMALL_BODY	(64 * 1024)	/* served from memory up to this */
 #define CONN_MEM	(128 * 1024)	/* per-connection buffer pool */
-#define TRAIL_LEN	64		/* hex SHA-256 ending a body */
 #define SLOW_THREADS	2		/* threads for identity requests */
 
 
@@ -70,8 +69,7 @@ struct conn {
 	struct cf_buf	 body;		/* JSON bodies */
 	struct cf_put	*put;		/* streaming upload in progress */
 	bool		 trail;		/* digest at the end of the body */
-	size_t		 holdlen;	/* body bytes held back (trail) */
-	char		 hold[TRAIL_LEN + 1];
+	struct cf_http_trail hold;	/* its last bytes, held back */
 	bool		 started;	/* the handler has seen it */
 	bool		 responded;
 	bool		 failed;	/* refused; the body is discarded */
@@ -1130,11 +1128,9 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    "X-Coffer-SHA256");
 			if (c->trail) {
 				/* The held-back end of the body. */
-				c->hold[c->holdlen] = '\0';
-				if (c->holdlen != TRAIL_LEN)
+				s1 = cf_http_trail_digest(&c->hold);
+				if (s1 == NULL)
 					s1 = "short";
-				else
-					s1 = c->hold;
 			}
 			if (s1 != NULL &&
 			    cf_core_put_expect(c->put, s1, &err) != CF_OK) {
@@ -1337,42 +1333,22 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 	return ret;
 }
 
-/* First callback of an upload: authorize and open the encrypted blob
- * before reading any body byte. */
+/* Where a trailing-digest body's released bytes go. */
+static cf_err
+put_out(void *arg, const char *p, size_t n, struct cf_error *err)
+{
+	return cf_core_put_write(arg, p, n, err);
+}
+
 /* Feed upload bytes to the core.  With a trailing digest the last
- * TRAIL_LEN bytes seen so far are held back: they may be the digest. */
+ * CF_HTTP_TRAIL_LEN bytes seen so far are held back: they may be the
+ * digest. */
 static cf_err
 put_feed(struct conn *c, const char *data, size_t len, struct cf_error *err)
 {
-	size_t	over;
-	cf_err	rc;
-
 	if (!c->trail)
 		return cf_core_put_write(c->put, data, len, err);
-	if (len >= TRAIL_LEN) {
-		if (c->holdlen > 0 && (rc = cf_core_put_write(c->put, c->hold,
-		    c->holdlen, err)) != CF_OK)
-			return rc;
-		if ((rc = cf_core_put_write(c->put, data, len - TRAIL_LEN,
-		    err)) != CF_OK)
-			return rc;
-		memcpy(c->hold, data + len - TRAIL_LEN, TRAIL_LEN);
-		c->holdlen = TRAIL_LEN;
-		return CF_OK;
-	}
-	/* A short piece: release the oldest held bytes beyond TRAIL_LEN
-	 * (fewer than holdlen, since len < TRAIL_LEN). */
-	if (c->holdlen + len > TRAIL_LEN) {
-		over = c->holdlen + len - TRAIL_LEN;
-		if ((rc = cf_core_put_write(c->put, c->hold, over, err)) !=
-		    CF_OK)
-			return rc;
-		memmove(c->hold, c->hold + over, c->holdlen - over);
-		c->holdlen -= over;
-	}
-	memcpy(c->hold + c->holdlen, data, len);
-	c->holdlen += len;
-	return CF_OK;
+	return cf_http_trail_feed(&c->hold, data, len, put_out, c->put, err);
 }
 
 /* A PUT refused from its headers: denied, recorded, 400 (the body that
@@ -1386,6 +1362,8 @@ put_refuse(struct MHD_Connection *mc, struct conn *c, const char *why,
 	return respond_error(mc, c, 400, "bad_request", msg);
 }
 
+/* First callback of an upload: authorize and open the encrypted blob
+ * before reading any body byte. */
 static enum MHD_Result
 begin_put(struct MHD_Connection *mc, struct conn *c)
 {
@@ -1421,7 +1399,7 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 		 * while sending); checked before the version is committed. */
 		c->trail = true;
 		sha = NULL;
-		if (content_length >= 0 && content_length < TRAIL_LEN) {
+		if (content_length >= 0 && content_length < CF_HTTP_TRAIL_LEN) {
 			free(meta);
 			return put_refuse(mc, c,
 			    "body shorter than its trailing digest",
@@ -1429,7 +1407,7 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 			    "least 64 bytes");
 		}
 		if (content_length >= 0)
-			content_length -= TRAIL_LEN;
+			content_length -= CF_HTTP_TRAIL_LEN;
 	}
 	if (m.bad) {
 		free(meta);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
+
 enum route_id {
 	R_UNKNOWN = 0,
 	R_HEALTH, R_WHOAMI, R_NS, R_NS_ONE, R_OBJECTS, R_OBJECT, R_VERSIONS,
@@ -32,5 +34,32 @@ int	cf_http_parse_range(const char *h, uint64_t size, uint64_t *first,
  * that it is rejected as a name rather than silently truncating one.
  * Returns the new length. */
 size_t	cf_http_unescape(char *s);
+
+/* A body that ends with its own digest (`X-Coffer-SHA256: trailing`): the
+ * last CF_HTTP_TRAIL_LEN bytes are the hex SHA-256 of everything before
+ * them.  The body arrives in pieces of any size, so the last
+ * CF_HTTP_TRAIL_LEN bytes seen so far are held back, and everything before
+ * them is passed on, in order, as soon as it is known not to be part of
+ * the digest.  Memory is fixed: the struct is all there is. */
+#define CF_HTTP_TRAIL_LEN	64
+struct cf_http_trail {
+	size_t	len;				/* bytes held */
+	char	held[CF_HTTP_TRAIL_LEN + 1];	/* + NUL for the digest */
+};
+
+/* Where the released bytes go; a failure stops the feed. */
+typedef cf_err	(*cf_http_trail_out)(void *arg, const char *p, size_t n,
+	    struct cf_error *err);
+
+/* Feed the next len bytes of the body (t zeroed before the first).
+ * Calls out for every byte that can no longer be part of the digest,
+ * and returns the first failure of out, or CF_OK. */
+cf_err	cf_http_trail_feed(struct cf_http_trail *t, const char *data,
+	    size_t len, cf_http_trail_out out, void *arg,
+	    struct cf_error *err);
+
+/* At the end of the body: the digest (NUL-terminated, not validated), or
+ * NULL if fewer than CF_HTTP_TRAIL_LEN bytes arrived in all. */
+const char *cf_http_trail_digest(struct cf_http_trail *t);
 
 #endif

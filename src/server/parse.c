@@ -1,5 +1,6 @@
 /* src/server/parse.c: request parsing of the HTTP front end: routes,
- * Range headers, URL unescaping; see http_int.h. */
+ * Range headers, URL unescaping, bodies ending with their digest; see
+ * http_int.h. */
 #include <string.h>
 
 #include "base/mem.h"
@@ -203,3 +204,50 @@ cf_http_unescape(char *s)
 	return (size_t)(w - s);
 }
 
+
+cf_err
+cf_http_trail_feed(struct cf_http_trail *t, const char *data, size_t len,
+    cf_http_trail_out out, void *arg, struct cf_error *err)
+{
+	size_t	over;
+	cf_err	rc;
+
+	if (len >= CF_HTTP_TRAIL_LEN) {
+		/* Everything held, and all of this piece but its end, is
+		 * body. */
+		if (t->len > 0) {
+			rc = out(arg, t->held, t->len, err);
+			if (rc != CF_OK)
+				return rc;
+		}
+		rc = out(arg, data, len - CF_HTTP_TRAIL_LEN, err);
+		if (rc != CF_OK)
+			return rc;
+		memcpy(t->held, data + len - CF_HTTP_TRAIL_LEN,
+		    CF_HTTP_TRAIL_LEN);
+		t->len = CF_HTTP_TRAIL_LEN;
+		return CF_OK;
+	}
+	/* A short piece: release the oldest held bytes beyond
+	 * CF_HTTP_TRAIL_LEN (fewer than t->len, since len is short). */
+	if (t->len + len > CF_HTTP_TRAIL_LEN) {
+		over = t->len + len - CF_HTTP_TRAIL_LEN;
+		rc = out(arg, t->held, over, err);
+		if (rc != CF_OK)
+			return rc;
+		memmove(t->held, t->held + over, t->len - over);
+		t->len -= over;
+	}
+	memcpy(t->held + t->len, data, len);
+	t->len += len;
+	return CF_OK;
+}
+
+const char *
+cf_http_trail_digest(struct cf_http_trail *t)
+{
+	if (t->len != CF_HTTP_TRAIL_LEN)
+		return NULL;
+	t->held[CF_HTTP_TRAIL_LEN] = '\0';
+	return t->held;
+}

@@ -1,0 +1,301 @@
+/* cf-link: cf_server cf_core cf_policy cf_audit cf_store cf_crypto cf_base */
+/* tests/unit/test_server.c: the request parsing of the HTTP front end
+ * (src/server/parse.c): bodies that end with their own digest (every way
+ * of cutting a body into pieces, a failing consumer), Range headers, route
+ * resolution and URL unescaping.  The server itself is driven end to end
+ * by tests/e2e. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/mem.h"
+#include "server/http_int.h"
+
+/* ---- trailing digest ---- */
+
+struct sink {
+	char	buf[4096];
+	size_t	len;
+	size_t	calls;
+	size_t	fail_at;	/* 0: never; n: the n-th call fails */
+};
+
+static cf_err
+sink_out(void *arg, const char *p, size_t n, struct cf_error *err)
+{
+	struct sink	*s = arg;
+
+	s->calls++;
+	if (s->fail_at != 0 && s->calls == s->fail_at)
+		return cf_error_set(err, CF_E_IO, "disk full");
+	assert_true(s->len + n <= sizeof(s->buf));
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	return CF_OK;
+}
+
+static void
+fill(char *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (char)('a' + (i * 7 + i / 26) % 26);
+}
+
+/* Feed body (n bytes) in pieces of the sizes in cuts (cycled), check that
+ * exactly the body but its last CF_HTTP_TRAIL_LEN bytes came out, in
+ * order, and that those are the digest. */
+static void
+feed_cut(const char *body, size_t n, const size_t *cuts, size_t ncuts)
+{
+	struct cf_http_trail	 t;
+	struct sink		 s;
+	const char		*d;
+	size_t			 off, k, piece;
+
+	memset(&t, 0, sizeof(t));
+	memset(&s, 0, sizeof(s));
+	for (off = 0, k = 0; off < n; off += piece, k++) {
+		piece = cuts[k % ncuts];
+		if (piece > n - off)
+			piece = n - off;
+		assert_int_equal(cf_http_trail_feed(&t, body + off, piece,
+		    sink_out, &s, NULL), CF_OK);
+		/* Never more than CF_HTTP_TRAIL_LEN bytes held. */
+		assert_true(t.len <= CF_HTTP_TRAIL_LEN);
+		assert_int_equal(s.len + t.len, off + piece);
+	}
+	d = cf_http_trail_digest(&t);
+	if (n < CF_HTTP_TRAIL_LEN) {
+		assert_null(d);
+		assert_int_equal(s.len, 0);
+		return;
+	}
+	assert_non_null(d);
+	assert_int_equal(strlen(d), CF_HTTP_TRAIL_LEN);
+	assert_memory_equal(d, body + n - CF_HTTP_TRAIL_LEN,
+	    CF_HTTP_TRAIL_LEN);
+	assert_int_equal(s.len, n - CF_HTTP_TRAIL_LEN);
+	assert_memory_equal(s.buf, body, s.len);
+}
+
+static void
+test_trail_pieces(void **state)
+{
+	static const size_t	sizes[] = { 0, 1, 63, 64, 65, 100, 128, 1000 };
+	static const size_t	cuts[][4] = {
+		{ 1 }, { 2 }, { 63 }, { 64 }, { 65 }, { 4096 },
+		{ 1, 64, 3, 200 }, { 63, 1, 1, 127 }, { 30, 40, 50, 60 },
+		{ 0, 5 },	/* empty pieces are allowed */
+	};
+	static const size_t	ncut[] = { 1, 1, 1, 1, 1, 1, 4, 4, 4, 2 };
+	char			body[1000];
+	size_t			i, j;
+
+	(void)state;
+	fill(body, sizeof(body));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (j = 0; j < sizeof(cuts) / sizeof(cuts[0]); j++) {
+			if (cuts[j][0] == 0 && sizes[i] > 0) {
+				/* a zero piece then 5-byte pieces */
+				struct cf_http_trail	t;
+				struct sink		s;
+
+				memset(&t, 0, sizeof(t));
+				memset(&s, 0, sizeof(s));
+				assert_int_equal(cf_http_trail_feed(&t, body,
+				    0, sink_out, &s, NULL), CF_OK);
+				assert_int_equal(t.len, 0);
+				feed_cut(body, sizes[i], cuts[j] + 1, 1);
+				continue;
+			}
+			feed_cut(body, sizes[i], cuts[j], ncut[j]);
+		}
+}
+
+/* The consumer's first failure is returned, whichever branch meets it. */
+static void
+test_trail_failure(void **state)
+{
+	struct cf_http_trail	 t;
+	struct sink		 s;
+	struct cf_error		 e;
+	char			 body[300];
+	size_t			 at;
+
+	(void)state;
+	fill(body, sizeof(body));
+	for (at = 1; at <= 3; at++) {
+		/* Long pieces: held bytes, then the piece's body part. */
+		memset(&t, 0, sizeof(t));
+		memset(&s, 0, sizeof(s));
+		s.fail_at = at;
+		cf_error_clear(&e);
+		assert_int_equal(cf_http_trail_feed(&t, body, 100, sink_out,
+		    &s, &e), at == 1 ? CF_E_IO : CF_OK);
+		if (at > 1)
+			assert_int_equal(cf_http_trail_feed(&t, body + 100,
+			    100, sink_out, &s, &e), CF_E_IO);
+		assert_string_equal(e.msg, "disk full");
+	}
+	/* Short pieces: the release of the oldest held bytes fails. */
+	memset(&t, 0, sizeof(t));
+	memset(&s, 0, sizeof(s));
+	s.fail_at = 1;
+	assert_int_equal(cf_http_trail_feed(&t, body, 60, sink_out, &s,
+	    NULL), CF_OK);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(cf_http_trail_feed(&t, body + 60, 10, sink_out, &s,
+	    NULL), CF_E_IO);
+}
+
+/* The digest is NUL-terminated in place, also after a long piece. */
+static void
+test_trail_digest(void **state)
+{
+	struct cf_http_trail	 t;
+	struct sink		 s;
+	char			 body[200];
+
+	(void)state;
+	memset(body, 'x', sizeof(body));
+	memset(body + 136, 'f', 64);
+	memset(&t, 0, sizeof(t));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cf_http_trail_feed(&t, body, sizeof(body), sink_out,
+	    &s, NULL), CF_OK);
+	assert_string_equal(cf_http_trail_digest(&t),
+	    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+	assert_int_equal(s.len, 136);
+}
+
+/* ---- Range ---- */
+
+static void
+test_range(void **state)
+{
+	static const struct {
+		const char	*h;
+		uint64_t	 size;
+		int		 r;
+		uint64_t	 first, last;
+	} cases[] = {
+		{ NULL, 10, 0, 0, 0 },
+		{ "bytes=0-4", 10, 1, 0, 4 },
+		{ "bytes=5-", 10, 1, 5, 9 },
+		{ "bytes=5-100", 10, 1, 5, 9 },
+		{ "bytes=-3", 10, 1, 7, 9 },
+		{ "bytes=-30", 10, 1, 0, 9 },
+		{ "bytes=10-", 10, -1, 0, 0 },
+		{ "bytes=-1", 0, -1, 0, 0 },
+		{ "bytes=-0", 10, -1, 0, 0 },
+		{ "bytes=4-2", 10, 0, 0, 0 },
+		{ "bytes=0-1,3-4", 10, 0, 0, 0 },
+		{ "items=0-1", 10, 0, 0, 0 },
+		{ "bytes=x-1", 10, 0, 0, 0 },
+		{ "bytes=", 10, 0, 0, 0 },
+		{ "bytes=99999999999999999999999-", 10, 0, 0, 0 },
+	};
+	uint64_t	first, last;
+	size_t		i;
+	int		r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		first = last = 12345;
+		r = cf_http_parse_range(cases[i].h, cases[i].size, &first,
+		    &last);
+		assert_int_equal(r, cases[i].r);
+		if (r == 1) {
+			assert_int_equal(first, cases[i].first);
+			assert_int_equal(last, cases[i].last);
+		}
+	}
+}
+
+/* ---- routes and unescaping ---- */
+
+static void
+test_resolve(void **state)
+{
+	static const struct {
+		const char	*url;
+		enum route_id	 id;
+		const char	*ns, *rest;
+	} cases[] = {
+		{ "/v1/health", R_HEALTH, NULL, NULL },
+		{ "/v1/ns", R_NS, NULL, NULL },
+		{ "/v1/ns/models", R_NS_ONE, "models", NULL },
+		{ "/v1/ns/models/objects", R_OBJECTS, "models", NULL },
+		{ "/v1/ns/models/objects/a/../../x", R_OBJECT, "models",
+		    "a/../../x" },
+		{ "/v1/ns/models/versions/k", R_VERSIONS, "models", "k" },
+		{ "/v1/tokens/abc", R_TOKEN_ONE, NULL, "abc" },
+		{ "/v1/tokens/a/b", R_UNKNOWN, NULL, NULL },
+		{ "/v1/ns//objects", R_UNKNOWN, NULL, NULL },
+		{ "/v1/ns/models/other", R_UNKNOWN, "models", NULL },
+		{ "/v2/ns", R_UNKNOWN, NULL, NULL },
+		{ "/v1/", R_UNKNOWN, NULL, NULL },
+	};
+	char		*ns, *rest;
+	size_t		 i, restlen;
+	enum route_id	 id;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ns = rest = NULL;
+		restlen = 0;
+		id = cf_http_resolve(cases[i].url, &ns, &rest, &restlen);
+		assert_int_equal(id, cases[i].id);
+		if (cases[i].ns != NULL)
+			assert_string_equal(ns, cases[i].ns);
+		if (cases[i].rest != NULL) {
+			assert_string_equal(rest, cases[i].rest);
+			assert_int_equal(restlen, strlen(cases[i].rest));
+		}
+		cf_free(ns);
+		cf_free(rest);
+	}
+}
+
+static void
+test_unescape(void **state)
+{
+	char	s[64];
+
+	(void)state;
+	(void)snprintf(s, sizeof(s), "a%%2Fb%%20c");
+	assert_int_equal(cf_http_unescape(s), 5);
+	assert_string_equal(s, "a/b c");
+	/* %00 never truncates: it becomes an invalid UTF-8 byte. */
+	(void)snprintf(s, sizeof(s), "x%%00y");
+	assert_int_equal(cf_http_unescape(s), 3);
+	assert_int_equal((unsigned char)s[1], 0xff);
+	/* Malformed escapes stay as they are. */
+	(void)snprintf(s, sizeof(s), "%%zz%%4");
+	assert_int_equal(cf_http_unescape(s), 5);
+	assert_string_equal(s, "%zz%4");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trail_pieces),
+		cmocka_unit_test(test_trail_failure),
+		cmocka_unit_test(test_trail_digest),
+		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_unescape),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
