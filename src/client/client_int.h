@@ -337,6 +337,11 @@ struct cf_obj_info {
 	json_t	*meta;			/* X-Coffer-Meta-*: object or NULL */
 };
 void	cf_obj_info_clear(struct cf_obj_info *info);
+/* One response header line (untrusted: from the server) into info; a
+ * status line starts over.  Values are cut to their fields and control
+ * characters replaced. */
+void	cf_cli_parse_header(struct cf_obj_info *info, const char *buf,
+	    size_t len);
 
 /* Prepare a client for cfg (borrowed for the handle's life).  Prints the
  * --insecure warning once.  *out owns the handle. */

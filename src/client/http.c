@@ -334,12 +334,10 @@ set_field(char *dst, size_t dstsz, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
-static size_t
-header_cb(char *buf, size_t size, size_t nitems, void *arg)
+void
+cf_cli_parse_header(struct cf_obj_info *info, const char *buf, size_t len)
 {
-	struct cf_http		*h = arg;
-	struct cf_obj_info	*info = h->info;
-	size_t			 len = size * nitems, nl, vl;
+	size_t			 nl, vl;
 	const char		*colon, *v;
 	char			 num[24], mname[128], *p;
 	uint64_t		 cl;
@@ -348,11 +346,11 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
 		/* A new response (after 100 Continue, say): start over. */
 		cf_obj_info_clear(info);
-		return len;
+		return;
 	}
 	colon = memchr(buf, ':', len);
 	if (colon == NULL)
-		return len;
+		return;
 	nl = (size_t)(colon - buf);
 	v = colon + 1;
 	vl = len - nl - 1;
@@ -392,13 +390,25 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 				*p = (char)(*p - 'A' + 'a');
 		if (info->meta == NULL)
 			info->meta = json_object();
-		s = json_stringn_nocheck(v, vl);
+		/* Checked: a value that is not UTF-8 (only a broken or
+		 * hostile server sends one) would make the JSON output
+		 * unprintable; it is dropped. */
+		s = json_stringn(v, vl);
 		if (info->meta != NULL && s != NULL)
 			(void)json_object_set_new(info->meta, mname, s);
 		else
 			json_decref(s);
 	}
 #undef HDR_IS
+}
+
+static size_t
+header_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct cf_http	*h = arg;
+	size_t		 len = size * nitems;
+
+	cf_cli_parse_header(h->info, buf, len);
 	return len;
 }
 

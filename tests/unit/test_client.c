@@ -522,6 +522,60 @@ test_client_duration(void **state)
 	    NULL), CF_OK);
 }
 
+/* ---- response headers (from a server that may be hostile) ---- */
+
+static void
+hdr(struct cf_obj_info *in, const char *line)
+{
+	cf_cli_parse_header(in, line, strlen(line));
+}
+
+static void
+test_client_headers(void **state)
+{
+	static const char bad[] = "X-Coffer-Meta-Bad: \xff\xfe\r\n";
+	struct cf_obj_info	 in;
+	char			 big[400], *out;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	cf_obj_info_clear(&in);
+	hdr(&in, "HTTP/1.1 200 OK\r\n");
+	hdr(&in, "content-length: 1234\r\n");
+	hdr(&in, "X-Coffer-SHA256:   abcd  \r\n");
+	hdr(&in, "X-Request-Id: r1\x1b[2J\r\n");
+	hdr(&in, "X-Coffer-Meta-Framework: pytorch\r\n");
+	hdr(&in, "X-Coffer-Meta-Note: caf\xc3\xa9\r\n");
+	hdr(&in, bad);
+	hdr(&in, "Content-Length: -7\r\n");	/* ignored */
+	assert_int_equal(in.size, 1234);
+	assert_string_equal(in.sha256, "abcd");
+	/* SEC: no escape sequence reaches the terminal. */
+	assert_string_equal(in.request_id, "r1?[2J");
+	assert_non_null(in.meta);
+	assert_string_equal(json_string_value(json_object_get(in.meta,
+	    "framework")), "pytorch");
+	assert_string_equal(json_string_value(json_object_get(in.meta,
+	    "note")), "caf\xc3\xa9");
+	/* Not UTF-8: dropped, so `head --json` can still print the rest. */
+	assert_null(json_object_get(in.meta, "bad"));
+	out = json_dumps(in.meta, JSON_COMPACT);
+	assert_non_null(out);
+	free(out);
+	/* Oversized values are cut to their field. */
+	memset(big, 'v', sizeof(big));
+	memcpy(big, "X-Coffer-Version-Id: ", 21);
+	big[sizeof(big) - 1] = '\0';
+	hdr(&in, big);
+	assert_int_equal(strlen(in.version_id), sizeof(in.version_id) - 1);
+	/* A new status line (after 100 Continue) starts over. */
+	hdr(&in, "HTTP/1.1 404 Not Found\r\n");
+	assert_int_equal(in.size, -1);
+	assert_string_equal(in.sha256, "");
+	assert_null(in.meta);
+	cf_obj_info_clear(&in);
+}
+
 /* ---- error bodies and exit codes ---- */
 
 static void
@@ -1689,6 +1743,7 @@ main(void)
 		cmocka_unit_test(test_client_token_file),
 		cmocka_unit_test(test_client_norm_server),
 		cmocka_unit_test(test_client_duration),
+		cmocka_unit_test(test_client_headers),
 		cmocka_unit_test(test_client_error_body),
 		cmocka_unit_test(test_client_exit_codes),
 		cmocka_unit_test(test_client_parse_options),
