@@ -8,7 +8,7 @@ LISTEN     ?= 127.0.0.1:8443
 JOBS       ?= $(shell nproc)
 
 .PHONY: all deps build build-asan run test test-fast test-asan fuzz bench \
-	format clean
+	check-style clean
 
 all: build
 
@@ -32,13 +32,18 @@ run: build
 	@echo "      --token-file $(DATA)/bootstrap-token --ca-cert $(DATA)/tls/server.crt"
 	./$(BUILD)/coffer server --data $(DATA) --listen $(LISTEN)
 
-# Install, build and run every test: the normal build, then the whole
-# suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: build build-asan
+# Install, build and run every test: the style check, the normal build,
+# then the whole suite again under AddressSanitizer +
+# UndefinedBehaviorSanitizer.
+test: check-style build build-asan
 	scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
 
-test-fast: build
+test-fast: check-style build
 	scripts/run-tests.sh $(BUILD)
+
+# The mechanical rules of the style guide (scripts/check-style.sh).
+check-style:
+	sh scripts/check-style.sh
 
 # libFuzzer builds (clang); see fuzz/README.md.
 fuzz: deps
@@ -48,9 +53,6 @@ fuzz: deps
 
 bench: build
 	sh bench/run.sh $(BUILD)
-
-format:
-	clang-format -i src/*/*.c src/*/*.h src/*.c tests/unit/*.c fuzz/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
