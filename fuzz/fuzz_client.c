@@ -201,7 +201,8 @@ urlenc(const uint8_t *p, size_t n)
 			    (keep && c == '/'))
 				d[j++] = c;
 			else
-				abort();	/* a byte that needed escaping */
+				abort();	/* a byte that needed
+						 * escaping */
 		}
 		d[j] = '\0';
 		if (strcmp(d, s) != 0)

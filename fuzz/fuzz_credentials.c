@@ -29,8 +29,9 @@ fuzz_policy(const uint8_t *p, size_t n)
 	cf_err	rc;
 
 	rc = cf_password_check(NULL, p, n, "alice.admin", NULL);
-	if (rc == CF_OK && (n < CF_PASSWORD_MIN_DEFAULT || n > CF_PASSWORD_MAX ||
-	    !cf_utf8_valid(p, n) || cf_password_is_common(p, n)))
+	if (rc == CF_OK && (n < CF_PASSWORD_MIN_DEFAULT ||
+	    n > CF_PASSWORD_MAX || !cf_utf8_valid(p, n) ||
+	    cf_password_is_common(p, n)))
 		abort();
 	if (rc == CF_E_LIMIT && n <= CF_PASSWORD_MAX)
 		abort();

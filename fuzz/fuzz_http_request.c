@@ -46,7 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		objsize = n > 0 ? (uint64_t)(uint8_t)range[0] * 977 : 0;
 		r = cf_http_parse_range(range, objsize, &first, &last);
 		if (r == 1 && (first > last || last >= objsize))
-			abort();	/* a served range lies inside the object */
+			abort();	/* a served range lies inside
+					 * the object */
 	}
 	return 0;
 }

@@ -51,7 +51,8 @@
  * reported to every flusher (Linux reports it once per open file), and
  * its batch. */
 struct flusher {
-	int			 fd;		/* audit.log, O_WRONLY|O_APPEND */
+	int			 fd;		/* audit.log,
+						 * O_WRONLY|O_APPEND */
 	struct cf_buf		 buf;
 	bool			 busy;
 };
@@ -763,8 +764,9 @@ out:
  * concurrently, and the ones just released by that commit are about to
  * append again.  Waiting a little for them (until the batch is as large
  * as the last one, at most delay_ns and half a commit time) roughly
- * doubles the batch of a saturated log.  A lone appender (last batch 1) never waits.  Called by
- * the leader with the mutex held and gathering set. */
+ * doubles the batch of a saturated log.  A lone appender (last batch 1)
+ * never waits.  Called by the leader with the mutex held and gathering
+ * set. */
 static void
 gather(struct cf_audit *a)
 {

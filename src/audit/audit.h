@@ -43,7 +43,8 @@ struct cf_audit_rec {
 	const char	*action;	/* e.g. "object:get" */
 	const char	*resource;	/* e.g. "ns/prod-fraud/obj/model.bin" */
 	const char	*decision;	/* "allow" | "deny" */
-	const char	*reasons;	/* deciding roles/policies, comma-sep. */
+	const char	*reasons;	/* deciding roles/policies,
+					 * comma-sep. */
 	int		 status;	/* HTTP status sent */
 	const char	*result;	/* "ok" or an error code name */
 	uint64_t	 bytes;		/* body bytes in or out */

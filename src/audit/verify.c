@@ -434,7 +434,8 @@ cf_audit_verify(const char *dir, const struct cf_key *mac_key,
 	}
 	/* The checkpoint first: it only ever names durable records, so a
 	 * log read after it is at least as long (with a live server). */
-	rc = cf_audit_read_small(dfd, AUDIT_CKPT, AUDIT_CKPT_MAX, &ck, &cklen, err);
+	rc = cf_audit_read_small(dfd, AUDIT_CKPT, AUDIT_CKPT_MAX, &ck, &cklen,
+	    err);
 	if (rc != CF_OK)
 		goto out;
 	fd = openat(dfd, AUDIT_LOG, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -81,7 +81,8 @@ password_login(struct cf_http *h, struct cf_cfg *cfg, const char *user,
     struct cf_error *err)
 {
 	struct cf_error	 e1;
-	char		 pw[CF_CLI_SECRET_MAX + 1], typed[CF_CLI_SECRET_MAX + 1];
+	char		 pw[CF_CLI_SECRET_MAX + 1],
+			    typed[CF_CLI_SECRET_MAX + 1];
 	char		 prompt[300], su[256];
 	const char	*tok;
 	json_t		*body = NULL, *v = NULL;

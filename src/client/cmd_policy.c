@@ -29,8 +29,10 @@ static const char policy_usage[] =
     "       {\"principal\": {\"type\": .., \"id\": ..}, \"action\": {..},\n"
     "       \"resource\": {..}, \"context\": {..}}) against the policies and\n"
     "       the entities (Cedar's JSON entity format), printing one line\n"
-    "       per request: {\"decision\": \"allow\"|\"deny\", \"reasons\": [..],\n"
-    "       \"errors\": [{\"policy\": .., \"message\": ..}]}.  --links names a\n"
+    "       per request: {\"decision\": \"allow\"|\"deny\", "
+    "\"reasons\": [..],\n"
+    "       \"errors\": [{\"policy\": .., \"message\": ..}]}.  "
+    "--links names a\n"
     "       JSON array of template links {\"template\": .., \"id\": ..,\n"
     "       \"principal\": {..}, \"resource\": {..}}.\n";
 

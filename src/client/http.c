@@ -857,7 +857,8 @@ put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
 	for (i = 0; i < 3; i++) {
 		line[0] = '\0';
 		if (i == 0)
-			(void)snprintf(line, sizeof(line), "X-Coffer-SHA256: %s",
+			(void)snprintf(line, sizeof(line),
+			    "X-Coffer-SHA256: %s",
 			    trailer ? "trailing" : sha256_hex);
 		else if (i == 1)
 			(void)snprintf(line, sizeof(line), "Content-Type: %s",

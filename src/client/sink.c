@@ -42,7 +42,8 @@ struct cf_cli_sink {
 
 	/* The thread, set up by thr_start(). */
 	bool			 thr_on;	/* thr runs; mu, cv exist */
-	bool			 thr_failed;	/* could not start: synchronous */
+	bool			 thr_failed;	/* could not start:
+						 * synchronous */
 	bool			 finished;	/* no more writes */
 	uint8_t			*mem;		/* SINK_NBUF * SINK_BUFSZ */
 	size_t			 cur;		/* buffer the caller fills */

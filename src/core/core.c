@@ -108,7 +108,8 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	}
 	if (cf_strlcpy(c->data_dir, cfg->data_dir, sizeof(c->data_dir)) >=
 	    sizeof(c->data_dir) - 64) {
-		rc = cf_error_set(err, CF_E_LIMIT, "data directory path too long");
+		rc = cf_error_set(err, CF_E_LIMIT,
+		    "data directory path too long");
 		goto out;
 	}
 	c->cfg.data_dir = c->data_dir;
@@ -225,7 +226,8 @@ core_token_mint(struct cf_core *c, int64_t principal_id, const char *kind,
 	    sizeof(rec->description));
 	rec->created_us = cf_now_us();
 	if (expires_in > 0)
-		rec->expires_us = rec->created_us + (int64_t)expires_in * 1000000;
+		rec->expires_us = rec->created_us +
+		    (int64_t)expires_in * 1000000;
 	rc = cf_meta_token_insert(c->meta, rec, err);
 out:
 	cf_wipe(raw, sizeof(raw));

@@ -51,7 +51,8 @@ struct cf_core {
 	bool			 check_only;	/* cf_core_check_identity */
 	char			 data_dir[4096];
 	struct cf_keyring	*kr;
-	pthread_mutex_t		 kr_lock;	/* serializes MFA secret (un)wrapping */
+	pthread_mutex_t		 kr_lock;	/* serializes MFA secret
+						 * (un)wrapping */
 	struct cf_meta		*meta;
 	struct cf_blobstore	*blobs;
 	struct cf_audit		*audit;

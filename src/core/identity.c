@@ -59,7 +59,8 @@ parse_group_roles(struct core_issuer *c, const char *spec,
 	if (spec == NULL || *spec == '\0')
 		return CF_OK;
 	if (cf_strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
-		return cf_error_set(err, CF_E_INPUT, "oidc_group_roles too long");
+		return cf_error_set(err, CF_E_INPUT,
+		    "oidc_group_roles too long");
 	for (p = buf; p != NULL; p = next) {
 		next = strchr(p, ',');
 		if (next != NULL)
@@ -195,7 +196,8 @@ issuer_add(struct cf_core *c, const struct issuer_spec *sp,
 	if (c->check_only)
 		return CF_OK;	/* no network for a configuration check */
 	if (cf_jwks_refresh(is->jwks, cf_now_us() / 1000000, NULL) != CF_OK)
-		log_warnx("event=oidc_jwks_unavailable issuer=\"%s\" msg=\"JWKS "
+		log_warnx("event=oidc_jwks_unavailable issuer=\"%s\" "
+		    "msg=\"JWKS "
 		    "not fetched at startup; will retry on use\"", is->issuer);
 	return CF_OK;
 }
@@ -311,7 +313,8 @@ load_issuer_file(struct cf_core *c, const char *path, struct cf_error *err)
 		cf_error_clear(&e2);
 		rc = issuer_from_json(c, e, &e2);
 		if (rc != CF_OK) {
-			rc = cf_error_set(err, rc, "oidc_config_file %s: issuer "
+			rc = cf_error_set(err, rc,
+			    "oidc_config_file %s: issuer "
 			    "%zu: %s", path, i + 1, e2.msg);
 			goto out;
 		}
@@ -747,7 +750,8 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 		 * rather than ignored: a caller who believes the account has
 		 * MFA must learn that it has none. */
 		cf_wipe(&m, sizeof(m));
-		cf_strlcpy(r->reasons, "code given, no MFA", sizeof(r->reasons));
+		cf_strlcpy(r->reasons, "code given, no MFA",
+		    sizeof(r->reasons));
 		return cf_error_set(err, CF_E_INPUT, "this user has no MFA: "
 		    "log in without a code");
 	}
@@ -1174,7 +1178,8 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 {
 	struct cf_mfa_rec	 m;
 	struct cf_key		*key = NULL;
-	uint8_t			 hashes[CF_RECOVERY_CODES_DEFAULT][CF_SHA256_LEN];
+	uint8_t			 hashes[CF_RECOVERY_CODES_DEFAULT]
+				    [CF_SHA256_LEN];
 	char			 codes[CF_RECOVERY_CODES_DEFAULT]
 				    [CF_RECOVERY_CODE_LEN + 1];
 	char			 b32[CF_TOTP_B32_MAX], uri[CF_TOTP_URI_MAX];
@@ -1391,8 +1396,9 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 			is = &c->iss[i];
 	if (is == NULL) {
 		r->authn = "oidc-unknown-issuer";
-		log_info("event=oidc_rejected request=%s reason=issuer msg=\"%s\"",
-		    r->request_id, rc != CF_OK ? e2.msg : "iss not configured");
+		log_info("event=oidc_rejected request=%s reason=issuer "
+		    "msg=\"%s\"", r->request_id,
+		    rc != CF_OK ? e2.msg : "iss not configured");
 		return CF_OK;
 	}
 	memset(&rules, 0, sizeof(rules));

@@ -4,9 +4,9 @@
  * SEC: a key's 32 bytes live in locked memory from sodium_malloc() (guard
  * pages, mlock, MADV_DONTDUMP): a slot of a shared key arena, or, when
  * the arena is full, a region of their own (read-only once filled); wiped
- * when the key is freed.  Only struct cf_key's small header comes from cf_malloc,
- * which also makes every key constructor's NOMEM path testable with
- * cf_test_fail_alloc_after(). */
+ * when the key is freed.  Only struct cf_key's small header comes from
+ * cf_malloc, which also makes every key constructor's NOMEM path testable
+ * with cf_test_fail_alloc_after(). */
 #include <pthread.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -39,7 +39,7 @@ struct cf_key {
 
 static pthread_mutex_t	 arena_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t		*arena;			/* ARENA_SLOTS keys */
-static int		 arena_free[ARENA_SLOTS];	/* stack of free slots */
+static int		 arena_free[ARENA_SLOTS]; /* stack of free slots */
 static int		 arena_nfree = -1;		/* -1: not set up */
 
 static int

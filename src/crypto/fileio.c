@@ -170,7 +170,7 @@ cf_file_read(const char *path, size_t max, char **out, size_t *len,
 			return rc;
 		}
 		if (n == 0)
-			break;		/* shrank meanwhile: take what is there */
+			break;	/* shrank meanwhile: take what is there */
 		got += (size_t)n;
 	}
 	(void)close(fd);

@@ -185,7 +185,8 @@ keys_parse(const char *doc, size_t len, size_t max, struct jkey **out,
 		goto out;
 	arr = json_is_object(root) ? json_object_get(root, "keys") : NULL;
 	if (!json_is_array(arr)) {
-		rc = cf_error_set(err, CF_E_INPUT, "JWKS has no \"keys\" array");
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "JWKS has no \"keys\" array");
 		goto out;
 	}
 	if (json_array_size(arr) > JWKS_KEYS_MAX) {
@@ -265,7 +266,8 @@ jwks_alloc(const struct cf_jwks_opts *o, struct cf_jwks **out,
 	if (ks->o.ttl <= 0 || ks->o.min_refresh < 0 || ks->o.max_bytes == 0 ||
 	    ks->o.max_bytes > 16 * 1024 * 1024 || ks->o.timeout_ms <= 0) {
 		cf_free(ks);
-		return cf_error_set(err, CF_E_INVAL, "JWKS options out of range");
+		return cf_error_set(err, CF_E_INVAL,
+		    "JWKS options out of range");
 	}
 	if (ks->o.ca_file != NULL) {
 		ks->ca_file = cf_strdup(ks->o.ca_file);

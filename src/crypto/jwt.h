@@ -126,7 +126,8 @@ void	cf_jwks_free(struct cf_jwks *ks);	/* NULL is a no-op */
 /* What a token must satisfy.  Strings are borrowed for the call. */
 struct cf_jwt_rules {
 	const char	*issuer;	/* required: iss must equal it */
-	const char	*audience;	/* required: aud must be or contain it */
+	const char	*audience;	/* required: aud must be or
+					 * contain it */
 	unsigned int	 algs;		/* CF_JWT_ALG_* mask; 0 = ALL */
 	int64_t		 skew;		/* seconds, 0..CF_JWT_SKEW_MAX */
 	int64_t		 max_age;	/* seconds since iat, up to

@@ -28,7 +28,7 @@
 #define KR_MAGIC	"CFKR"
 #define KR_VERSION	1
 #define KR_NONCE_OFF	8
-#define KR_HDR_LEN	20		/* magic 4, version 1, zero 3, nonce 12 */
+#define KR_HDR_LEN	20	/* magic 4, version 1, zero 3, nonce 12 */
 #define KR_NONCE_LEN	12
 #define KR_TAG_LEN	16
 #define KR_MAX_KEKS	4096

@@ -250,7 +250,8 @@ entity_from_json(struct cf_entities *es, const json_t *j,
 	cf_err		 rc;
 
 	if (!json_is_object(j))
-		return cf_error_set(err, CF_E_INPUT, "entity must be an object");
+		return cf_error_set(err, CF_E_INPUT,
+		    "entity must be an object");
 	/* As in Cedar: uid, attrs and parents are required, tags optional,
 	 * other members ignored. */
 	m = json_object_get(j, "uid");
@@ -271,7 +272,8 @@ entity_from_json(struct cf_entities *es, const json_t *j,
 		return rc;
 	parents = json_object_get(j, "parents");
 	if (!json_is_array(parents))
-		return cf_error_set(err, CF_E_INPUT, "parents must be an array");
+		return cf_error_set(err, CF_E_INPUT,
+		    "parents must be an array");
 	ent->nparents = json_array_size(parents);
 	ent->parents = cf_pol_arena_calloc(&es->ar, ent->nparents,
 	    sizeof(*ent->parents));

@@ -29,7 +29,8 @@ struct ectx {
 static int eval(struct ectx *, const struct cf_pol_expr *, struct cf_pol_val *);
 
 static int
-fail(struct ectx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+fail(struct ectx *cx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 fail(struct ectx *cx, const char *fmt, ...)
@@ -622,7 +623,8 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	const struct cf_pol_uid	*u;
 	size_t			 i;
 	int			 rc;
-	bool			 b = false;	/* gcc -O2 cannot see eval_bool sets it */
+	bool			 b = false;	/* gcc -O2 cannot see eval_bool
+						 * sets it */
 
 	switch (e->op) {
 	case X_LIT:

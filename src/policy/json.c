@@ -281,8 +281,8 @@ jobject(struct jr *r)
 		}
 		r->i++;
 		v = jvalue(r);
-		if (v == NULL || json_object_setn_new_nocheck(o, key, klen, v) !=
-		    0) {
+		if (v == NULL ||
+		    json_object_setn_new_nocheck(o, key, klen, v) != 0) {
 			if (v != NULL)
 				(void)jfail(r, CF_E_NOMEM, "");
 			cf_free(key);

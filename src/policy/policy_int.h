@@ -59,7 +59,8 @@ cf_pol_uid_eq(const struct cf_pol_uid *x, const struct cf_pol_uid *y)
 {
 	return x == y || (x->hash == y->hash && x->tlen == y->tlen &&
 	    x->ilen == y->ilen &&
-	    (x->tlen == 0 || __builtin_memcmp(x->type, y->type, x->tlen) == 0) &&
+	    (x->tlen == 0 ||
+	    __builtin_memcmp(x->type, y->type, x->tlen) == 0) &&
 	    (x->ilen == 0 || __builtin_memcmp(x->id, y->id, x->ilen) == 0));
 }
 

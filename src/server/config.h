@@ -17,7 +17,8 @@
 struct cf_config {
 	char		listen[128];		/* ADDR:PORT */
 	char		data_dir[4096];
-	char		tls_cert[4096];		/* "" = self-signed in DIR/tls */
+	char		tls_cert[4096];		/* "" = self-signed in
+						 * DIR/tls */
 	char		tls_key[4096];
 	bool		insecure_http;		/* loopback only */
 	uint64_t	max_object_size;

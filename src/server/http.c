@@ -454,7 +454,8 @@ collect_meta(void *cls, enum MHD_ValueKind kind, const char *key,
 	}
 	for (i = 0; key[14 + i] != '\0'; i++) {
 		char ch = key[14 + i];
-		name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+		name[i] = (ch >= 'A' && ch <= 'Z') ?
+		    (char)(ch - 'A' + 'a') : ch;
 	}
 	name[i] = '\0';
 	if (json_object_set_new(m->obj, name, json_string(value)) != 0)
@@ -563,8 +564,8 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 		return respond_cf_error(mc, c, rc, &err, "no_such_key", NULL);
 	v = cf_core_get_version(g);
 	len = v->size;
-	rng = head ? 0 : cf_http_parse_range(header(mc, "Range"), v->size, &first,
-	    &last);
+	rng = head ? 0 : cf_http_parse_range(header(mc, "Range"), v->size,
+	    &first, &last);
 	if (rng < 0) {
 		/* RFC 9110: a 416 names the current length. */
 		(void)snprintf(c->content_range, sizeof(c->content_range),
@@ -1098,7 +1099,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			break;
 		u1 = 1000;
 		if (arg(mc, "limit") != NULL &&
-		    cf_parse_u64(arg(mc, "limit"), 1, 1000, &u1, &err) != CF_OK) {
+		    cf_parse_u64(arg(mc, "limit"), 1, 1000, &u1,
+		    &err) != CF_OK) {
 			cf_core_reject(core, r, "object:list", "bad limit");
 			return respond_error(mc, c, 400, "bad_request",
 			    "limit must be a number from 1 to 1000");
@@ -1180,7 +1182,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			rc = cf_json_get_str(body, "owner", false, &s3, &err);
 		if (rc != CF_OK) {
 			json_decref(body);
-			return respond_bad_body(mc, c, "principal:create", rc, &err);
+			return respond_bad_body(mc, c,
+			    "principal:create", rc, &err);
 		}
 		rc = cf_core_principal_create_owned(core, r, s1, s2, s3, &out,
 		    &err);
@@ -1210,7 +1213,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		}
 		rc = parse_body(c, &body, &err);
 		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "principal", true, &s1, &err);
+			rc = cf_json_get_str(body, "principal", true, &s1,
+			    &err);
 		if (rc == CF_OK)
 			rc = cf_json_get_int(body, "expires_in", false, &i1,
 			    &err);
@@ -1221,14 +1225,15 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		    !json_is_object(json_object_get(body, "scope")))
 			rc = cf_error_set(&err, CF_E_INPUT,
 			    "scope must be an object");
-		if (rc == CF_OK && json_object_get(body, "expires_in") != NULL &&
-		    i1 <= 0)
+		if (rc == CF_OK &&
+		    json_object_get(body, "expires_in") != NULL && i1 <= 0)
 			rc = cf_error_set(&err, CF_E_INPUT,
 			    "expires_in must be a positive number of seconds "
 			    "(omit it for a token that does not expire)");
 		if (rc != CF_OK) {
 			json_decref(body);
-			return respond_bad_body(mc, c, "token:create", rc, &err);
+			return respond_bad_body(mc, c,
+			    "token:create", rc, &err);
 		}
 		scope = json_object_get(body, "scope") != NULL ?
 		    json_dumps(json_object_get(body, "scope"), JSON_COMPACT) :
@@ -1280,14 +1285,16 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		}
 		rc = parse_body(c, &body, &err);
 		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "principal", true, &s1, &err);
+			rc = cf_json_get_str(body, "principal", true, &s1,
+			    &err);
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "role", true, &s2, &err);
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "ns", false, &s3, &err);
 		if (rc != CF_OK) {
 			json_decref(body);
-			return respond_bad_body(mc, c, "binding:create", rc, &err);
+			return respond_bad_body(mc, c,
+			    "binding:create", rc, &err);
 		}
 		rc = cf_core_binding_create(core, r, s1, s2, s3, &out, &err);
 		json_decref(body);
@@ -1306,7 +1313,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		    (arg(mc, "tail") != NULL && cf_parse_u64(arg(mc, "tail"),
 		    1, 10000, (uint64_t *)&i1, &err) != CF_OK)) {
 			cf_core_reject(core, r, "audit:read", "bad query");
-			return respond_error(mc, c, r->authenticated ? 400 : 401,
+			return respond_error(mc, c,
+			    r->authenticated ? 400 : 401,
 			    r->authenticated ? "bad_request" :
 			    "unauthenticated",
 			    "after, limit (1-10000) and tail (1-10000) must be "

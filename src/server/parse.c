@@ -41,7 +41,8 @@ resolve_identity(const char *p, char **rest, size_t *restlen)
 	} fixed[] = {
 		{ "login", R_LOGIN }, { "logout", R_LOGOUT },
 		{ "session/mfa", R_SESSION_MFA }, { "users", R_USERS },
-		{ "mfa/enroll", R_MFA_ENROLL }, { "mfa/confirm", R_MFA_CONFIRM },
+		{ "mfa/enroll", R_MFA_ENROLL },
+		{ "mfa/confirm", R_MFA_CONFIRM },
 		{ "mfa/disable", R_MFA_DISABLE },
 	};
 	static const struct {
@@ -132,7 +133,8 @@ cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
  * ignorable) Range header, 1 with a satisfiable range, -1 when it cannot
  * be satisfied (416). */
 int
-cf_http_parse_range(const char *h, uint64_t size, uint64_t *first, uint64_t *last)
+cf_http_parse_range(const char *h, uint64_t size, uint64_t *first,
+    uint64_t *last)
 {
 	char		a[24], b[24];
 	const char	*dash;

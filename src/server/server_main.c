@@ -163,8 +163,8 @@ cf_server_main(int argc, char **argv)
 			continue;
 		}
 		if (v == NULL) {
-			(void)fprintf(stderr,
-			    "coffer server: %s needs a value (try --help)\n", a);
+			(void)fprintf(stderr, "coffer server: %s needs a value "
+			    "(try --help)\n", a);
 			return 2;
 		}
 		if (strcmp(a, "--data") == 0)

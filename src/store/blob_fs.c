@@ -46,7 +46,8 @@
 #include "store/store_int.h"
 
 #define BUF_SIZE	(4u << 20)	/* the writer's reused buffer */
-#define BUF_ALIGN	4096u		/* O_DIRECT: covers 512 and 4K sectors */
+#define BUF_ALIGN	4096u		/* O_DIRECT: covers 512 and 4K
+					 * sectors */
 #define POOL_BUFS	4		/* idle buffers kept per store */
 #define TMP_SUFFIX	".tmp"
 #define TMPNAME_LEN	(CF_BLOB_ID_LEN + sizeof(TMP_SUFFIX))	/* + NUL */
@@ -73,13 +74,15 @@ struct cf_blob_writer {
 	 * thread alone uses fd, off, direct, started and dropped; the
 	 * caller waits for it before touching them. */
 	struct cf_worker	*io;
-	bool			 io_failed;	/* could not start: stay serial */
+	bool			 io_failed;	/* could not start:
+						 * stay serial */
 	void			*raw2;
 	uint8_t			*buf2;
 	uint64_t		 off;		/* bytes in the file */
 	uint64_t		 started;	/* buffered: writeback begun */
 	uint64_t		 dropped;	/* buffered: evicted up to */
-	cf_err			 failed;	/* sticky: CF_OK while healthy */
+	cf_err			 failed;	/* sticky: CF_OK while
+						 * healthy */
 	char			 id[CF_BLOB_ID_LEN + 1];
 	char			 tmpname[TMPNAME_LEN];
 };

@@ -54,7 +54,8 @@ struct cf_version_rec {
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	char		ns[CF_NS_NAME_MAX];
 	char		key[CF_OBJKEY_MAX];
-	int64_t		seq;		/* assigned by the store; orders versions */
+	int64_t		seq;		/* assigned by the store;
+					 * orders versions */
 	bool		delete_marker;	/* then no blob, size 0 */
 	char		blob_id[CF_BLOB_ID_LEN + 1];
 	uint64_t	size;

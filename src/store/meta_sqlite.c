@@ -38,8 +38,9 @@
 #include "store/meta.h"
 #include "store/store_int.h"
 
-#define POOL_MAX	64		/* connections kept (more only if nested); one per
-				 * connection thread of a busy server */
+#define POOL_MAX	64		/* connections kept (more only if
+					 * nested); one per connection thread
+					 * of a busy server */
 #define BUSY_MS		10000		/* wait this long for the write lock */
 #define TOUCH_US	60000000	/* last_used_us granularity: 1 min */
 #define KEY_MAX		(CF_OBJKEY_MAX - 1)	/* 1024 bytes */
@@ -2723,7 +2724,8 @@ cf_meta_mfa_get(struct cf_meta *m, int64_t principal_id,
 		return rc;
 	rc = query_row(c, ST_MFA_GET, &st, &found, err, "i", principal_id);
 	if (rc == CF_OK && !found)
-		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no MFA enrollment");
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no MFA enrollment");
 	if (rc == CF_OK) {
 		rec.principal_id = sqlite3_column_int64(st, 0);
 		rc = col_str(st, 1, rec.kek_id, sizeof(rec.kek_id), err);
@@ -2755,7 +2757,8 @@ cf_meta_mfa_enable(struct cf_meta *m, int64_t principal_id,
 		return rc;
 	rc = exec_on(c, ST_MFA_ENABLE, &n, err, "i", principal_id);
 	if (rc == CF_OK && n == 0)
-		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no MFA enrollment");
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no MFA enrollment");
 	pool_put(m, c);
 	return rc;
 }

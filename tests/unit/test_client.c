@@ -590,7 +590,8 @@ test_client_error_body(void **state)
 	(void)state;
 	cf_cli_error_body(404, body, strlen(body), "hdr", msg, sizeof(msg));
 	assert_string_equal(msg,
-	    "no object \"a/b\" in namespace \"ml\" (no_such_key, request c0f1)");
+	    "no object \"a/b\" in namespace \"ml\" "
+	    "(no_such_key, request c0f1)");
 	/* Not JSON: status text, request id from the header. */
 	cf_cli_error_body(502, "<html>bad gateway</html>", 24, "r9", msg,
 	    sizeof(msg));

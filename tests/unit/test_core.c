@@ -134,7 +134,8 @@ test_core_names(void **state)
 	assert_false(cf_name_ns_valid("a..b"));
 	assert_false(cf_name_ns_valid("192.168.1.1"));
 	assert_false(cf_name_ns_valid(
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 	assert_true(cf_name_key_valid("../../x", 7));
 	assert_true(cf_name_key_valid("\xc3\xbc", 2));
 	assert_false(cf_name_key_valid("\xff", 1));
@@ -388,7 +389,8 @@ setup_id(void **state)
 		cfg.oidc_issuer = "https://idp.example.test/realms/ml";
 		cfg.oidc_audience = "coffer";
 		cfg.oidc_jwks_json = id_jwks;
-		cfg.oidc_group_roles = "ml-admins=admin,ml-readers=reader@oidc-ns";
+		cfg.oidc_group_roles =
+		    "ml-admins=admin,ml-readers=reader@oidc-ns";
 		cfg.oidc_provision = id_provision;
 	}
 	cfg.oidc_config_file = id_oidc_file;
@@ -1168,13 +1170,13 @@ test_core_scoped_tokens_and_service_accounts(void **state)
 	json_decref(out);
 	/* Outside the scope: object:put on ml, although dave may. */
 	as(f, &r, sc);
-	assert_int_equal(cf_core_object_versions(f->core, &r, "ml-dev", "k", &out,
-	    NULL), CF_E_DENIED);
+	assert_int_equal(cf_core_object_versions(f->core, &r, "ml-dev", "k",
+	    &out, NULL), CF_E_DENIED);
 	assert_string_equal(r.reasons, "outside token scope");
 	/* In the scope but beyond the owner: delete on ds (reader). */
 	as(f, &r, sc);
-	assert_int_equal(cf_core_object_delete(f->core, &r, "ds-data", "k", &out,
-	    NULL), CF_E_DENIED);
+	assert_int_equal(cf_core_object_delete(f->core, &r, "ds-data", "k",
+	    &out, NULL), CF_E_DENIED);
 	assert_string_equal(r.reasons, "no matching role");
 	/* Global actions are out of scope too. */
 	as(f, &r, sc);

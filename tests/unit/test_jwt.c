@@ -651,7 +651,8 @@ test_jwt_malformed(void **state)
 	assert_int_equal(cf_jwt_verify(ks, "e30\0.e30.c", 10, &r, NOW, &c,
 	    NULL), CF_E_INPUT);
 	/* JWE: five parts. */
-	t = raw_token("{\"alg\":\"RSA-OAEP\",\"enc\":\"A256GCM\"}", "x", "y.z.w");
+	t = raw_token("{\"alg\":\"RSA-OAEP\",\"enc\":\"A256GCM\"}", "x",
+	    "y.z.w");
 	assert_int_equal(verify(ks, t, &r, &c, &e), CF_E_INPUT);
 	assert_non_null(strstr(e.msg, "JWE"));
 	free(t);
@@ -837,10 +838,12 @@ test_jwks_parse(void **state)
 		"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}",
 		/* encryption use only */
 		"{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"use\":"
-		    "\"enc\",\"x\":\"DBgES0B_aq7BgzcraEAwd3HpH8AlX18uRXnPrczOJGI\"}]}",
+		    "\"enc\",\"x\":"
+		    "\"DBgES0B_aq7BgzcraEAwd3HpH8AlX18uRXnPrczOJGI\"}]}",
 		/* alg HS256 on an Ed25519 key */
 		"{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"alg\":"
-		    "\"HS256\",\"x\":\"DBgES0B_aq7BgzcraEAwd3HpH8AlX18uRXnPrczOJGI\"}]}",
+		    "\"HS256\",\"x\":"
+		    "\"DBgES0B_aq7BgzcraEAwd3HpH8AlX18uRXnPrczOJGI\"}]}",
 	};
 	char		 many[8192];
 	size_t		 i, n = 0;

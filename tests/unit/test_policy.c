@@ -438,8 +438,10 @@ test_policy_json_inputs(void **state)
 	json_t			*j = NULL;
 	struct cf_error		 err;
 	static const char	 dup[] =
-	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"attrs\":{},\"parents\":[]},"
-	    " {\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"attrs\":{},\"parents\":[]}]";
+	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"attrs\":{},"
+	    "\"parents\":[]},"
+	    " {\"uid\":{\"type\":\"A\",\"id\":\"x\"},\"attrs\":{},"
+	    "\"parents\":[]}]";
 	static const char	 nulkey[] =
 	    "[{\"uid\":{\"type\":\"A\",\"id\":\"x\\u0000y\"},"
 	    "\"attrs\":{\"a\\u0000\":1},\"parents\":[]}]";
@@ -622,7 +624,8 @@ main(void)
 		cmocka_unit_test(test_policy_parse_errors),
 		cmocka_unit_test(test_policy_deep_nesting),
 		cmocka_unit_test(test_policy_json_inputs),
-		cmocka_unit_test(test_policy_parse_survives_every_alloc_failure),
+		cmocka_unit_test(
+		    test_policy_parse_survives_every_alloc_failure),
 		cmocka_unit_test(
 		    test_policy_entities_survive_every_alloc_failure),
 		cmocka_unit_test(

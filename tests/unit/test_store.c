@@ -1597,7 +1597,8 @@ test_store_blob_roundtrip(void **state)
 	struct cf_blob_reader	*r = NULL;
 	struct cf_error		 e = { 0 };
 	struct stat		 sb;
-	char			 id[CF_BLOB_ID_LEN + 1], id2[CF_BLOB_ID_LEN + 1];
+	char			 id[CF_BLOB_ID_LEN + 1],
+				    id2[CF_BLOB_ID_LEN + 1];
 	char			 p[400];
 	size_t			 bsz = cf_blob_buffer_size();
 	size_t			 sizes[] = { 0, 1, 4095, 4096, 65536, 0, 0, 0 };
@@ -2125,8 +2126,8 @@ id_worker_main(void *arg)
 		break;
 	default:
 		for (i = 0; i < 10; i++) {
-			w->rc = cf_meta_authfail_add(w->m, "user:race", 1000 + i,
-			    0, 0, &f, NULL);
+			w->rc = cf_meta_authfail_add(w->m, "user:race",
+			    1000 + i, 0, 0, &f, NULL);
 			if (w->rc != CF_OK)
 				break;
 		}

@@ -48,8 +48,8 @@ test_totp_rfc6238_vectors(void **state)
 		    cf_totp_step(rfc[i].t), code, NULL), CF_OK);
 		assert_string_equal(code, rfc[i].code8 + 2);
 		m = -7;
-		assert_int_equal(cf_totp_verify(rfc_secret, 20, rfc[i].code8 + 2,
-		    6, rfc[i].t, 0, -1, &m, NULL), CF_OK);
+		assert_int_equal(cf_totp_verify(rfc_secret, 20,
+		    rfc[i].code8 + 2, 6, rfc[i].t, 0, -1, &m, NULL), CF_OK);
 		assert_int_equal(m, rfc[i].t / 30);
 	}
 	assert_int_equal(cf_totp_step(-5), 0);
@@ -194,8 +194,9 @@ test_totp_base32(void **state)
 	assert_int_equal(cf_totp_b32_encode((const uint8_t *)"1", 1, b32,
 	    sizeof(b32), NULL), CF_OK);
 	assert_string_equal(b32, "GE");
-	assert_int_equal(cf_totp_b32_decode("gezdgnbv gy3tqojq GEZDGNBVGY3TQOJQ",
-	    34, out, sizeof(out), &n, NULL), CF_OK);
+	assert_int_equal(cf_totp_b32_decode(
+	    "gezdgnbv gy3tqojq GEZDGNBVGY3TQOJQ", 34, out, sizeof(out), &n,
+	    NULL), CF_OK);
 	assert_int_equal(n, 20);
 	assert_memory_equal(out, rfc_secret, 20);
 	assert_int_equal(cf_totp_b32_decode("GEZDGNB1", 8, out, sizeof(out),
@@ -277,7 +278,8 @@ test_totp_uri(void **state)
 static void
 test_recovery_codes(void **state)
 {
-	char		 codes[CF_RECOVERY_CODES_DEFAULT][CF_RECOVERY_CODE_LEN + 1];
+	char		 codes[CF_RECOVERY_CODES_DEFAULT]
+			    [CF_RECOVERY_CODE_LEN + 1];
 	uint8_t		 hashes[CF_RECOVERY_CODES_DEFAULT][CF_SHA256_LEN];
 	uint8_t		 h[CF_SHA256_LEN];
 	char		 typed[64], big[CF_RECOVERY_CODE_INPUT_MAX + 2];
