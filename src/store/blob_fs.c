@@ -49,6 +49,7 @@
 #define BUF_ALIGN	4096u		/* O_DIRECT: covers 512 and 4K
 					 * sectors */
 #define POOL_BUFS	4		/* idle buffers kept per store */
+#define READAHEAD_MIN	(256 * 1024)	/* smaller blobs: no fadvise */
 #define TMP_SUFFIX	".tmp"
 #define TMPNAME_LEN	(CF_BLOB_ID_LEN + sizeof(TMP_SUFFIX))	/* + NUL */
 #define RELPATH_LEN	(3 + CF_BLOB_ID_LEN + 1)	/* "ab/" id NUL */
@@ -823,8 +824,10 @@ cf_blob_open(struct cf_blobstore *bs, const char *id,
 		rc = cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
 		goto out;
 	}
-	/* Downloads read front to back: ask for more readahead. */
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* Downloads read front to back: ask for more readahead (a small
+	 * blob is read whole in one or two calls: skip the syscall). */
+	if (sb.st_size > READAHEAD_MIN)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	r->fd = fd;
 	r->size = (uint64_t)sb.st_size;
 	fd = -1;

@@ -409,6 +409,31 @@ def test_oversize_header_request_is_audited(server):
     assert after[0]["result"] == "refused_by_http_layer"
 
 
+def test_large_header_block_gets_json_431(server):
+    """Up to 24 KiB of request line and headers is served; between that
+    and the 32 KiB connection buffer Coffer answers 431 in JSON (audited),
+    and an upload refused this way stores nothing."""
+    server.mkns("hdr-ns")
+    big = {"X-Big": "a" * 20000}
+    r = server.put_obj("hdr-ns", "ok", b"x" * 100, headers=big)
+    assert r.status_code == 201, r.text
+    r = server.get_obj("hdr-ns", "ok", headers=big)
+    assert r.status_code == 200 and r.content == b"x" * 100
+    bigger = {"X-Big": "a" * 26000}
+    for method in ("GET", "PUT"):
+        r = server.req(method, obj_path("hdr-ns", "nope"), headers=bigger,
+                       data=b"y" * 100 if method == "PUT" else None)
+        assert r.status_code == 431, r.text
+        assert r.json()["error"]["code"] == "headers_too_large"
+        rid = r.headers["X-Request-Id"]
+        rec = server.wait_audit(lambda x: x["request_id"] == rid)
+        assert rec is not None
+        assert rec["decision"] == "deny" and rec["status"] == 431
+    assert server.versions("hdr-ns", "nope") == []
+    # The same connection keeps working afterwards.
+    assert server.get_obj("hdr-ns", "ok").status_code == 200
+
+
 # ---- the digest as a trailer of a chunked upload ----
 
 def chunked_put(server, ns, key, body, trailer):
