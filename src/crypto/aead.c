@@ -5,10 +5,11 @@
  * output buffer whenever a whole non-final chunk is available, and buffers
  * only what might be the final chunk.  The opener reads a chunk's
  * ciphertext into its own buffer, decrypts it there in place and copies
- * out only authenticated bytes (SEC: plaintext that failed its tag never
- * leaves this file; the buffer is wiped and the cache dropped).  That one
- * copy is the price of never writing unauthenticated plaintext into a
- * caller's (possibly shared) memory. */
+ * out only authenticated bytes; a whole chunk the caller wants entirely
+ * is decrypted straight into the caller's buffer.  GnuTLS writes the
+ * plaintext before it checks the tag, so SEC: on a bad tag every buffer
+ * that held it is wiped before the call returns, and the read fails as a
+ * whole (*got = 0): unauthenticated plaintext is never returned. */
 #include <string.h>
 
 #include <gnutls/crypto.h>
