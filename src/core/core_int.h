@@ -78,6 +78,26 @@ cf_err	core_authorize_data(struct cf_core *c, struct cf_req *r,
 /* Does the principal hold role (or a stronger one) on ns (global counts)? */
 bool	core_has_role(const struct cf_req *r, const char *role, const char *ns);
 
+/* A state change is audited before it happens (audit, then act).
+ * core_act_begin arms the store's commit guard: the allow record, with
+ * the answer's status, becomes durable inside the transaction that makes
+ * the change, before its COMMIT; if the audit log refuses it, the change
+ * is rolled back.  core_act_end, right after the store call(s), returns
+ * the audit error in that case, else rc; if the change failed after its
+ * record was written, it clears r->audited so that the answer gets a
+ * second record saying what happened. */
+struct core_act {
+	struct cf_core	*c;
+	struct cf_req	*r;
+	int		 status;
+	cf_err		 rc;
+	struct cf_error	 err;
+};
+void	core_act_begin(struct core_act *a, struct cf_core *c,
+	    struct cf_req *r, int status);
+cf_err	core_act_end(struct core_act *a, cf_err rc, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 /* Make a new token for principal_id; *token (CF_TOKEN_STR_MAX) gets the
  * secret, to be shown once and wiped by the caller.  kind "api" (cft_)
  * or "session" (cfs_); scope JSON text or NULL. */

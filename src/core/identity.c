@@ -697,6 +697,7 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 	struct cf_mfa_rec	 m;
 	struct cf_token_rec	 tok;
 	struct fail_keys	 k;
+	struct core_act		 act;
 	char			 token[CF_TOKEN_STR_MAX];
 	bool			 found = false, mfa = false;
 	int64_t			 now;
@@ -778,20 +779,23 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 		mfa = true;
 	}
 	now = cf_now_us();
-	rc = core_token_mint(c, p.id, "session", (uint64_t)c->cfg.session_ttl,
-	    "session", mfa ? now : 0, NULL, &tok, token, err);
-	if (rc != CF_OK)
-		return rc;
-	throttle_ok(c, &k);
+	/* The record of the login is made before the session exists. */
 	r->principal = p;
 	r->authenticated = true;
 	r->authn = "password";
 	r->mfa = mfa;
 	r->mfa_age = mfa ? 0 : -1;
-	cf_strlcpy(r->token_id, tok.id, sizeof(r->token_id));
 	r->allowed = true;
 	cf_strlcpy(r->reasons, mfa ? (code != NULL ? "password+totp" :
 	    "password+recovery") : "password", sizeof(r->reasons));
+	core_act_begin(&act, c, r, 201);
+	rc = core_token_mint(c, p.id, "session", (uint64_t)c->cfg.session_ttl,
+	    "session", mfa ? now : 0, NULL, &tok, token, err);
+	rc = core_act_end(&act, rc, err);
+	if (rc != CF_OK)
+		return rc;
+	throttle_ok(c, &k);
+	cf_strlcpy(r->token_id, tok.id, sizeof(r->token_id));
 	log_info("event=login principal=%s source=%s mfa=%s session=%s",
 	    p.name, r->source, mfa ? "yes" : "no", tok.id);
 	*out = json_pack("{s:s,s:s,s:s,s:o,s:b}", "token", token, "id",
@@ -807,12 +811,28 @@ is_session(const struct cf_req *r)
 	return r->authenticated && strcmp(r->authn, "session") == 0;
 }
 
+/* SEC: MFA is enrolled from a password session only: an API token (or an
+ * OIDC token) that leaked must not be able to attach its holder's
+ * authenticator to the account. */
+static cf_err
+need_session(struct cf_req *r, struct cf_error *err)
+{
+	if (is_session(r))
+		return CF_OK;
+	r->allowed = false;
+	cf_strlcpy(r->reasons, "needs a password session",
+	    sizeof(r->reasons));
+	return cf_error_set(err, CF_E_DENIED, "MFA is enrolled from a "
+	    "password session (POST /v1/login, coffer login --user)");
+}
+
 cf_err
 cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
     struct cf_error *err)
 {
-	char	res[CF_RESOURCE_MAX];
-	cf_err	rc;
+	struct core_act	act;
+	char		res[CF_RESOURCE_MAX];
+	cf_err		rc;
 
 	(void)snprintf(res, sizeof(res), "session/%s", r->token_id);
 	rc = core_authorize_self(c, r, "session:logout", res, err);
@@ -822,7 +842,9 @@ cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
 		return cf_error_set(err, CF_E_INPUT,
 		    "not a session (revoke API tokens with DELETE "
 		    "/v1/tokens/{id})");
+	core_act_begin(&act, c, r, 200);
 	rc = cf_meta_token_revoke(c->meta, r->token_id, cf_now_us(), err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s}", "revoked", r->token_id);
@@ -834,6 +856,7 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
     json_t **out, struct cf_error *err)
 {
 	struct fail_keys	k;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	int64_t			now;
 	cf_err			rc;
@@ -862,13 +885,15 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
 		return rc;
 	}
 	now = cf_now_us();
-	rc = cf_meta_token_set_mfa(c->meta, r->token_id, now, err);
-	if (rc != CF_OK)
-		return rc;
-	throttle_ok(c, &k);
 	r->mfa = true;
 	r->mfa_age = 0;
 	cf_strlcpy(r->reasons, "self+totp", sizeof(r->reasons));
+	core_act_begin(&act, c, r, 200);
+	rc = cf_meta_token_set_mfa(c->meta, r->token_id, now, err);
+	rc = core_act_end(&act, rc, err);
+	if (rc != CF_OK)
+		return rc;
+	throttle_ok(c, &k);
 	*out = json_pack("{s:b,s:o}", "mfa", 1, "mfa_at", core_time_json(now));
 	return *out == NULL ? nomem(err) : CF_OK;
 }
@@ -919,6 +944,7 @@ cf_core_user_create(struct cf_core *c, struct cf_req *r, const char *name,
     const char *password, size_t pwlen, json_t **out, struct cf_error *err)
 {
 	struct cf_principal_rec	p;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX], hash[CF_PWHASH_STR_MAX];
 	cf_err			rc;
 
@@ -940,11 +966,13 @@ cf_core_user_create(struct cf_core *c, struct cf_req *r, const char *name,
 	memset(&p, 0, sizeof(p));
 	cf_strlcpy(p.name, name, sizeof(p.name));
 	cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	core_act_begin(&act, c, r, 201);
 	rc = cf_meta_principal_create(c->meta, &p, err);
 	if (rc == CF_OK && hash[0] != '\0') {
 		rc = cf_meta_password_set(c->meta, p.id, hash, err);
 		p.has_password = true;
 	}
+	rc = core_act_end(&act, rc, err);
 	if (rc == CF_OK) {
 		*out = user_json(c, &p);
 		if (*out == NULL)
@@ -1017,6 +1045,7 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 {
 	struct cf_principal_rec	p;
 	struct fail_keys	k;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX], hash[CF_PWHASH_STR_MAX];
 	size_t			nrev = 0;
 	bool			self;
@@ -1034,6 +1063,18 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 	rc = get_user(c, name, &p, err);
 	if (rc != CF_OK)
 		return rc;
+	if (self && !p.has_password && !core_has_role(r, "admin", NULL)) {
+		/* SEC: an account without a password (API tokens or OIDC
+		 * only) gets its first one from an admin.  Otherwise anyone
+		 * holding one of its tokens could add a password, then MFA,
+		 * and keep the account after the token is revoked or the
+		 * identity provider drops the user. */
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "first password needs admin",
+		    sizeof(r->reasons));
+		return cf_error_set(err, CF_E_DENIED, "this account has no "
+		    "password: an admin sets the first one");
+	}
 	if (self) {
 		/* SEC: changing one's own password needs the current one,
 		 * so a stolen session cannot take the account over. */
@@ -1060,8 +1101,12 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 		}
 	}
 	rc = new_password(c, r, name, password, pwlen, hash, err);
-	if (rc == CF_OK)
-		rc = cf_meta_password_set(c->meta, p.id, hash, err);
+	if (rc != CF_OK) {
+		cf_wipe(hash, sizeof(hash));
+		return rc;
+	}
+	core_act_begin(&act, c, r, 200);
+	rc = cf_meta_password_set(c->meta, p.id, hash, err);
 	cf_wipe(hash, sizeof(hash));
 	/* SEC: a new password ends the sessions opened with the old one
 	 * (all of them after an admin reset; the others when one changes
@@ -1070,6 +1115,7 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 		rc = cf_meta_token_revoke_sessions(c->meta, p.id,
 		    self && is_session(r) ? r->token_id : NULL, cf_now_us(),
 		    &nrev, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	p.has_password = true;
@@ -1084,6 +1130,7 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
     bool disable, json_t **out, struct cf_error *err)
 {
 	struct cf_principal_rec	p;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -1093,9 +1140,10 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc != CF_OK)
 		return rc;
 	rc = get_user(c, name, &p, err);
-	if (rc == CF_OK)
-		rc = cf_meta_principal_set_disabled(c->meta, p.id, disable,
-		    err);
+	if (rc != CF_OK)
+		return rc;
+	core_act_begin(&act, c, r, 200);
+	rc = cf_meta_principal_set_disabled(c->meta, p.id, disable, err);
 	/* SEC: a disabled user's credentials are refused at once anyway
 	 * (cf_core_authenticate); revoking the sessions as well means that
 	 * enabling the user again does not bring them back.  API tokens
@@ -1103,6 +1151,7 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc == CF_OK && disable)
 		rc = cf_meta_token_revoke_sessions(c->meta, p.id, NULL,
 		    cf_now_us(), NULL, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	p.disabled = disable;
@@ -1115,6 +1164,7 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
     const char *name, bool required, json_t **out, struct cf_error *err)
 {
 	struct cf_principal_rec	p;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -1123,9 +1173,11 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 	if (rc != CF_OK)
 		return rc;
 	rc = get_user(c, name, &p, err);
-	if (rc == CF_OK)
-		rc = cf_meta_principal_set_mfa_required(c->meta, p.id,
-		    required, err);
+	if (rc != CF_OK)
+		return rc;
+	core_act_begin(&act, c, r, 200);
+	rc = cf_meta_principal_set_mfa_required(c->meta, p.id, required, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	p.mfa_required = required;
@@ -1137,8 +1189,9 @@ cf_err
 cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
     const char *role, bool required, json_t **out, struct cf_error *err)
 {
-	char	res[CF_RESOURCE_MAX];
-	cf_err	rc;
+	struct core_act	act;
+	char		res[CF_RESOURCE_MAX];
+	cf_err		rc;
 
 	(void)snprintf(res, sizeof(res), "role/%s/mfa-required", role);
 	rc = core_authorize(c, r, "role:mfa-required", NULL, res, err);
@@ -1163,7 +1216,9 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 		    "after a code, or an OIDC token with amr mfa), so that an "
 		    "admin can still get in afterwards");
 	}
+	core_act_begin(&act, c, r, 200);
 	rc = cf_meta_role_mfa_set(c->meta, role, required, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s,s:b}", "role", role, "mfa_required", required);
@@ -1184,6 +1239,7 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 				    [CF_RECOVERY_CODE_LEN + 1];
 	char			 b32[CF_TOTP_B32_MAX], uri[CF_TOTP_URI_MAX];
 	char			 ad[64], res[CF_RESOURCE_MAX];
+	struct core_act		 act;
 	json_t			*arr = NULL;
 	size_t			 i;
 	cf_err			 rc;
@@ -1193,6 +1249,8 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 	(void)snprintf(res, sizeof(res), "user/%s/mfa", r->principal.name);
 	rc = core_authorize_self(c, r, "mfa:enroll", res, err);
 	if (rc != CF_OK)
+		return rc;
+	if ((rc = need_session(r, err)) != CF_OK)
 		return rc;
 	if (strcmp(r->principal.kind, "user") != 0)
 		return cf_error_set(err, CF_E_INPUT,
@@ -1231,10 +1289,13 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 		    cf_key_bytes(key), CF_TOTP_SECRET_LEN, uri, err);
 	for (i = 0; rc == CF_OK && i < CF_RECOVERY_CODES_DEFAULT; i++)
 		rc = cf_recovery_code_new(codes[i], hashes[i], err);
-	if (rc == CF_OK)
+	if (rc == CF_OK) {
+		core_act_begin(&act, c, r, 200);
 		rc = cf_meta_mfa_put(c->meta, &m,
 		    (const uint8_t (*)[32])hashes, CF_RECOVERY_CODES_DEFAULT,
 		    err);
+		rc = core_act_end(&act, rc, err);
+	}
 	if (rc != CF_OK)
 		goto out;
 	arr = json_array();
@@ -1267,12 +1328,15 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 {
 	struct cf_mfa_rec	m;
 	struct fail_keys	k;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
 	(void)snprintf(res, sizeof(res), "user/%s/mfa", r->principal.name);
 	rc = core_authorize_self(c, r, "mfa:confirm", res, err);
 	if (rc != CF_OK)
+		return rc;
+	if ((rc = need_session(r, err)) != CF_OK)
 		return rc;
 	rc = cf_meta_mfa_get(c->meta, r->principal.id, &m, err);
 	if (rc == CF_E_NOTFOUND) {
@@ -1300,8 +1364,11 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 		return auth_fail(r, "invalid_code",
 		    "invalid or already used code", err);
 	}
-	if (rc == CF_OK)
+	if (rc == CF_OK) {
+		core_act_begin(&act, c, r, 200);
 		rc = cf_meta_mfa_enable(c->meta, r->principal.id, err);
+		rc = core_act_end(&act, rc, err);
+	}
 	if (rc != CF_OK)
 		return rc;
 	log_info("event=mfa_enabled principal=%s", r->principal.name);
@@ -1314,6 +1381,7 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
     size_t pwlen, const char *code, json_t **out, struct cf_error *err)
 {
 	struct fail_keys	k;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -1342,8 +1410,11 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 		return auth_fail(r, "invalid_code",
 		    "invalid or already used code", err);
 	}
-	if (rc == CF_OK)
+	if (rc == CF_OK) {
+		core_act_begin(&act, c, r, 200);
 		rc = cf_meta_mfa_delete(c->meta, r->principal.id, err);
+		rc = core_act_end(&act, rc, err);
+	}
 	if (rc != CF_OK) {
 		r->allowed = false;
 		return rc;
@@ -1366,6 +1437,35 @@ jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 		    "principal has more than %d bindings", CF_MAX_BINDINGS);
 	r->bindings[r->nbindings++] = *b;
 	return CF_OK;
+}
+
+/* Create r->principal on first use.  SEC: a change like any other, so
+ * it has its own record (user:provision), durable before the principal
+ * exists; the request itself is decided and recorded afterwards. */
+static cf_err
+provision(struct cf_core *c, struct cf_req *r, struct cf_error *err)
+{
+	struct core_act	act;
+	cf_err		rc;
+
+	r->authenticated = true;
+	r->authn = "oidc";
+	r->action = "user:provision";
+	(void)snprintf(r->resource, sizeof(r->resource), "user/%s",
+	    r->principal.name);
+	r->allowed = true;
+	cf_strlcpy(r->reasons, "oidc provision", sizeof(r->reasons));
+	core_act_begin(&act, c, r, 201);
+	rc = cf_meta_principal_create(c->meta, &r->principal, err);
+	rc = core_act_end(&act, rc, err);
+	r->authenticated = false;
+	r->authn = "bad-token";
+	r->action = "unknown";
+	r->resource[0] = '\0';
+	r->allowed = false;
+	r->reasons[0] = '\0';
+	r->audited = false;
+	return rc;
 }
 
 /* SEC: every refusal leaves r unauthenticated (the caller answers 401)
@@ -1430,7 +1530,7 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 		cf_strlcpy(r->principal.kind, "user",
 		    sizeof(r->principal.kind));
 		r->principal.provisioned = true;
-		rc = cf_meta_principal_create(c->meta, &r->principal, err);
+		rc = provision(c, r, err);
 		if (rc == CF_E_CONFLICT) {	/* a concurrent first use */
 			cf_error_clear(err);
 			rc = cf_meta_principal_get(c->meta, cl.username,

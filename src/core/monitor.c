@@ -532,6 +532,44 @@ cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
 	return CF_OK;
 }
 
+static int
+act_guard(void *arg)
+{
+	struct core_act	*a = arg;
+
+	cf_error_clear(&a->err);
+	a->rc = cf_core_audit(a->c, a->r, a->status, "ok", 0, &a->err);
+	return a->rc != CF_OK;
+}
+
+void
+core_act_begin(struct core_act *a, struct cf_core *c, struct cf_req *r,
+    int status)
+{
+	a->c = c;
+	a->r = r;
+	a->status = status;
+	a->rc = CF_OK;
+	cf_error_clear(&a->err);
+	cf_meta_guard_set(act_guard, a);
+}
+
+cf_err
+core_act_end(struct core_act *a, cf_err rc, struct cf_error *err)
+{
+	if (!cf_meta_guard_clear())
+		return rc;	/* nothing committed: respond() audits */
+	if (a->rc != CF_OK) {
+		/* SEC: no record, no change (rolled back). */
+		if (err != NULL)
+			*err = a->err;
+		return a->rc;
+	}
+	if (rc != CF_OK)
+		a->r->audited = false;
+	return rc;
+}
+
 cf_err
 cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
     const char *result, uint64_t bytes, uint64_t *seq, struct cf_error *err)

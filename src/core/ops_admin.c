@@ -74,6 +74,7 @@ cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
     struct cf_error *err)
 {
 	struct cf_ns_rec	ns;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -101,7 +102,9 @@ cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
 	cf_strlcpy(ns.sensitivity, sensitivity, sizeof(ns.sensitivity));
 	cf_strlcpy(ns.created_by, r->principal.name, sizeof(ns.created_by));
 	ns.created_us = cf_now_us();
+	core_act_begin(&act, c, r, 201);
 	rc = cf_meta_ns_create(c->meta, &ns, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	*out = ns_json(&ns);
@@ -180,6 +183,7 @@ cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
     struct cf_error *err)
 {
 	struct cf_ns_rec	ns;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -193,7 +197,9 @@ cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
 	if (!cf_name_sensitivity_valid(sensitivity))
 		return cf_error_set(err, CF_E_INPUT, "invalid sensitivity "
 		    "(public, internal, confidential or restricted)");
+	core_act_begin(&act, c, r, 200);
 	rc = cf_meta_ns_set_sensitivity(c->meta, name, sensitivity, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc == CF_OK)
 		rc = cf_meta_ns_get(c->meta, name, &ns, err);
 	if (rc != CF_OK)
@@ -229,6 +235,7 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
     json_t **out, struct cf_error *err)
 {
 	struct blobids	b = { NULL, 0, 0 };
+	struct core_act	act;
 	char		res[CF_RESOURCE_MAX];
 	size_t		i;
 	cf_err		rc;
@@ -237,7 +244,9 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 	rc = core_authorize_data(c, r, "ns:delete", NULL, name, res, err);
 	if (rc != CF_OK)
 		return rc;
+	core_act_begin(&act, c, r, 200);
 	rc = cf_meta_ns_delete(c->meta, name, collect_blob, &b, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		goto out;
 	/* The metadata is gone, so the blobs are unreachable ciphertext
@@ -281,6 +290,7 @@ cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
     struct cf_error *err)
 {
 	struct cf_principal_rec	p, o;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -317,7 +327,9 @@ cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
 	cf_strlcpy(p.name, name, sizeof(p.name));
 	cf_strlcpy(p.kind, kind, sizeof(p.kind));
 	p.created_us = cf_now_us();
+	core_act_begin(&act, c, r, 201);
 	rc = cf_meta_principal_create(c->meta, &p, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	*out = principal_json(c, &p);
@@ -485,6 +497,38 @@ out:
 	return rc;
 }
 
+/* SEC: an API token that mints a token for its own principal (or a
+ * service account it owns) cannot outlive itself: a leaked short-lived
+ * token must not turn into a permanent one.  Sessions and OIDC tokens
+ * (someone signed in) and admins acting on others are not limited. */
+static cf_err
+mint_limit(struct cf_core *c, struct cf_req *r, uint64_t expires_in,
+    struct cf_error *err)
+{
+	struct cf_token_rec	t;
+	int64_t			left;
+	cf_err			rc;
+
+	if (r->interactive || r->token_id[0] == '\0')
+		return CF_OK;
+	rc = cf_meta_token_get(c->meta, r->token_id, &t, err);
+	if (rc != CF_OK)
+		return rc;
+	if (t.expires_us == 0)
+		return CF_OK;
+	left = (t.expires_us - cf_now_us()) / 1000000;
+	if (left < 0)
+		left = 0;
+	if (expires_in != 0 && expires_in <= (uint64_t)left)
+		return CF_OK;
+	r->allowed = false;
+	cf_strlcpy(r->reasons, "outlives the calling token",
+	    sizeof(r->reasons));
+	return cf_error_set(err, CF_E_INPUT, "an API token can only create "
+	    "tokens that expire no later than itself: give expires_in of at "
+	    "most %lld seconds (or sign in)", (long long)left);
+}
+
 cf_err
 cf_core_token_create(struct cf_core *c, struct cf_req *r,
     const char *principal, uint64_t expires_in, const char *description,
@@ -501,8 +545,10 @@ cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
 {
 	struct cf_principal_rec	p;
 	struct cf_token_rec	tok;
+	struct core_act		act;
 	char			token[CF_TOKEN_STR_MAX], res[CF_RESOURCE_MAX];
 	char			*norm = NULL;
+	bool			self_mint = false;
 	cf_err			rc;
 
 	(void)snprintf(res, sizeof(res), "principal/%s/tokens", principal);
@@ -514,6 +560,7 @@ cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
 	if (rc == CF_OK && (p.id == r->principal.id ||
 	    (strcmp(p.kind, "service") == 0 &&
 	    p.owner_id == r->principal.id))) {
+		self_mint = true;
 		rc = core_authorize_self(c, r, "token:create", res, err);
 		if (rc == CF_OK && p.id != r->principal.id)
 			cf_strlcpy(r->reasons, "owner", sizeof(r->reasons));
@@ -525,6 +572,8 @@ cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
 			rc = cf_meta_principal_get(c->meta, principal, &p, err);
 	}
 	if (rc != CF_OK)
+		return rc;
+	if (self_mint && (rc = mint_limit(c, r, expires_in, err)) != CF_OK)
 		return rc;
 	if (description != NULL && strlen(description) >= CF_DESC_MAX)
 		return cf_error_set(err, CF_E_INPUT,
@@ -538,8 +587,10 @@ cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
 	rc = scope_normalize(r, scope, &norm, err);
 	if (rc != CF_OK)
 		return rc;
+	core_act_begin(&act, c, r, 201);
 	rc = core_token_mint(c, p.id, "api", expires_in, description, 0, norm,
 	    &tok, token, err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		goto out;
 	*out = json_pack("{s:s,s:s,s:s,s:o,s:o?}", "id", tok.id, "token", token,
@@ -636,6 +687,7 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
     json_t **out, struct cf_error *err)
 {
 	struct cf_token_rec	t;
+	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
@@ -663,7 +715,9 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 		if (rc != CF_OK)
 			return rc;
 	}
+	core_act_begin(&act, c, r, 200);
 	rc = cf_meta_token_revoke(c->meta, id, cf_now_us(), err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = cf_meta_token_get(c->meta, id, &t, err);
@@ -703,6 +757,7 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 {
 	struct cf_principal_rec	p;
 	struct cf_ns_rec	nsr;
+	struct core_act		act;
 	cf_err			rc;
 
 	if (ns != NULL && *ns == '\0')
@@ -725,12 +780,14 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 		if (rc != CF_OK)
 			return rc;
 	}
+	core_act_begin(&act, c, r, add ? 201 : 200);
 	if (add)
 		rc = cf_meta_binding_add(c->meta, p.id, role,
 		    ns != NULL ? ns : "", err);
 	else
 		rc = cf_meta_binding_remove(c->meta, p.id, role,
 		    ns != NULL ? ns : "", err);
+	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s,s:s,s:s?}", "principal", p.name, "role", role,

@@ -115,6 +115,16 @@ void	cf_meta_close(struct cf_meta *m);
 cf_err	cf_meta_scope_begin(struct cf_meta *m, struct cf_error *err);
 void	cf_meta_scope_end(struct cf_meta *m);
 
+/* Commit guard (this thread, one-shot): fn(arg) runs inside the next
+ * write transaction this thread commits, just before its COMMIT (SQLite's
+ * commit hook), with the database write lock held.  A non-zero return
+ * rolls that transaction back and the store call fails.  The reference
+ * monitor uses it to make a change's audit record durable before the
+ * change is.  cf_meta_guard_clear disarms it and tells whether it ran. */
+typedef int (*cf_meta_guard_fn)(void *arg);
+void	cf_meta_guard_set(cf_meta_guard_fn fn, void *arg);
+bool	cf_meta_guard_clear(void);
+
 /* --- namespaces --- */
 /* CF_E_CONFLICT if it exists. */
 cf_err	cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,

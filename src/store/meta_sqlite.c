@@ -376,6 +376,47 @@ conn_exec(struct conn *c, const char *sql, struct cf_error *err)
 	return CF_OK;
 }
 
+/* The commit guard (cf_meta_guard_set): armed per thread, since a
+ * connection is used by one thread at a time and SQLite calls the hook in
+ * the thread that commits. */
+static _Thread_local cf_meta_guard_fn	guard_fn;
+static _Thread_local void		*guard_arg;
+static _Thread_local bool		 guard_ran;
+
+void
+cf_meta_guard_set(cf_meta_guard_fn fn, void *arg)
+{
+	guard_fn = fn;
+	guard_arg = arg;
+	guard_ran = false;
+}
+
+bool
+cf_meta_guard_clear(void)
+{
+	bool	ran = guard_ran;
+
+	guard_fn = NULL;
+	guard_arg = NULL;
+	guard_ran = false;
+	return ran;
+}
+
+/* SQLite calls this before committing a transaction that wrote; non-zero
+ * turns the COMMIT into a ROLLBACK (SQLITE_CONSTRAINT_COMMITHOOK). */
+static int
+commit_hook(void *unused)
+{
+	cf_meta_guard_fn	fn = guard_fn;
+
+	(void)unused;
+	if (fn == NULL)
+		return 0;
+	guard_fn = NULL;	/* one-shot, even if fn fails */
+	guard_ran = true;
+	return fn(guard_arg) != 0;
+}
+
 static cf_err
 conn_open(const char *path, struct conn **out, struct cf_error *err)
 {
@@ -401,6 +442,7 @@ conn_open(const char *path, struct conn **out, struct cf_error *err)
 	}
 	(void)sqlite3_extended_result_codes(c->db, 1);
 	(void)sqlite3_busy_timeout(c->db, BUSY_MS);
+	(void)sqlite3_commit_hook(c->db, commit_hook, NULL);
 	/* SEC: defensive mode and untrusted schema: a tampered database
 	 * file cannot make us run functions with side effects. */
 	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);

@@ -425,3 +425,52 @@ def test_log_that_cannot_grow_refuses_every_request(make_server):
                 pass            # the torn last line, cut at the limit
     ok = [rid for c, rid in got if c == 200]
     assert ok and all(rid in logged for rid in ok)
+
+
+def test_change_is_undone_when_its_record_cannot_be_written(make_server,
+                                                             cli):
+    """Audit, then act: a change's record is made durable before the
+    change commits.  With the log broken every change answers 503 and,
+    after a restart, none of them happened."""
+    import time
+
+    s = make_server()
+    s.mkns("keep")
+    s.mkns("gone")
+    s.principal("mallory")
+    # A directory where the checkpoint's temporary file goes: the next
+    # checkpoint (100 ms after new records) fails, and the log is
+    # broken for good (fail closed).
+    tmp = os.path.join(s.data, "audit", "checkpoint.tmp")
+    os.mkdir(tmp)
+    deadline = time.monotonic() + 15
+    while s.get("/v1/health", token=None).status_code != 503:
+        assert time.monotonic() < deadline, "the log did not break"
+        time.sleep(0.05)
+    changes = [
+        ("POST", "/v1/bindings",
+         {"principal": "mallory", "role": "owner", "ns": "keep"}),
+        ("POST", "/v1/ns", {"name": "made-while-broken"}),
+        ("DELETE", "/v1/ns/gone", None),
+        ("POST", "/v1/principals", {"name": "eve", "kind": "user"}),
+        ("POST", "/v1/tokens", {"principal": "mallory"}),
+        ("POST", "/v1/users", {"name": "frank"}),
+        ("POST", "/v1/roles/writer/mfa-required", {"required": True}),
+    ]
+    for method, path, body in changes:
+        r = s.req(method, path, json=body)
+        assert r.status_code == 503, (method, path, r.text)
+        assert r.json()["error"]["code"] == "unavailable"
+    s.stop()
+    os.rmdir(tmp)
+    s.start()
+    assert s.get("/v1/ns/made-while-broken").status_code == 404
+    assert s.get("/v1/ns/gone").status_code == 200
+    r = s.get("/v1/bindings?principal=mallory")
+    assert r.status_code == 200 and r.json()["bindings"] == [], r.text
+    names = [p["name"] for p in s.get("/v1/principals").json()["principals"]]
+    assert "eve" not in names and "frank" not in names, names
+    r = s.get("/v1/tokens?principal=mallory")
+    assert r.status_code == 200 and r.json()["tokens"] == [], r.text
+    p = cli("audit", "verify", "--data", s.data, with_server=False)
+    assert p.returncode == EXIT_OK, p.stdout + p.stderr

@@ -125,6 +125,26 @@ def test_own_tokens_list_and_revoke_without_admin(server, world):
                           token=t1["token"]))
 
 
+def test_token_cannot_mint_a_longer_lived_token(server):
+    """A leaked short-lived API token must not become a permanent one: it
+    can mint tokens for itself that expire no later than itself."""
+    server.principal("mint-capped")
+    t = server.token("mint-capped", expires_in=3600)["token"]
+    for body in ({"principal": "mint-capped"},
+                 {"principal": "mint-capped", "expires_in": 7200}):
+        r = server.post("/v1/tokens", body, token=t)
+        assert r.status_code == 400, r.text
+        assert "no later than itself" in r.json()["error"]["message"]
+    r = server.post("/v1/tokens", {"principal": "mint-capped",
+                                   "expires_in": 600}, token=t)
+    assert r.status_code == 201, r.text
+    # A token that never expires, and an admin, are not limited.
+    forever = server.token("mint-capped")["token"]
+    r = server.post("/v1/tokens", {"principal": "mint-capped"},
+                    token=forever)
+    assert r.status_code == 201, r.text
+
+
 # ---- authorization ----
 
 def test_reader(server, world):

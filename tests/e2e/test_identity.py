@@ -1110,3 +1110,29 @@ def test_password_reset_and_disable_end_sessions(server, uniq):
     assert server.post("/v1/users/%s/enable" % name).status_code == 200
     assert whoami(server, api).status_code == 200
     assert whoami(server, s3).status_code == 401
+
+
+def test_token_cannot_add_first_password_or_mfa(server, uniq):
+    """A leaked API token of a passwordless account (token-only or OIDC)
+    must not be able to add a password, then MFA, and so keep the
+    account after the token is revoked: an admin sets the first password,
+    and MFA is enrolled from a password session only."""
+    name = uniq("u")
+    assert server.post("/v1/users", {"name": name}).status_code == 201
+    r = server.post("/v1/tokens", {"principal": name})
+    assert r.status_code == 201, r.text
+    tok = r.json()["token"]
+    r = server.post("/v1/users/%s/password" % name, {"password": PW},
+                    token=tok)
+    assert r.status_code == 403, r.text
+    assert login(server, name).status_code == 401
+    for path in ("/v1/mfa/enroll", "/v1/mfa/confirm"):
+        r = server.post(path, {"code": "123456"}, token=tok)
+        assert r.status_code == 403, (path, r.text)
+    # Once an admin has set a password, the token still cannot enroll...
+    r = server.post("/v1/users/%s/password" % name, {"password": PW})
+    assert r.status_code == 200, r.text
+    assert server.post("/v1/mfa/enroll", token=tok).status_code == 403
+    # ...and a password session can.
+    t, _rec = enroll(server, session(server, name))
+    assert login(server, name, code=t.fresh()).status_code == 201

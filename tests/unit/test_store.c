@@ -2364,6 +2364,76 @@ test_store_revoke_sessions(void **state)
 	cf_meta_close(m);
 }
 
+/* The commit guard runs once, inside the next write transaction, and a
+ * refusal rolls that transaction back. */
+static int	guard_calls;
+
+static int
+guard_refuse(void *arg)
+{
+	(void)arg;
+	guard_calls++;
+	return 1;
+}
+
+static int
+guard_accept(void *arg)
+{
+	struct cf_meta		*m = arg;
+	struct cf_ns_rec	 ns;
+
+	guard_calls++;
+	/* Before COMMIT: another connection does not see the change. */
+	assert_int_equal(cf_meta_ns_get(m, "guarded-ok", &ns, NULL),
+	    CF_E_NOTFOUND);
+	return 0;
+}
+
+static void
+test_store_commit_guard(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_ns_rec	 ns;
+	struct cf_error		 e = { 0 };
+
+	(void)state;
+	m = meta_open();
+	memset(&ns, 0, sizeof(ns));
+	(void)cf_strlcpy(ns.env, "dev", sizeof(ns.env));
+	(void)cf_strlcpy(ns.created_by, "admin", sizeof(ns.created_by));
+
+	/* Refused: the store call fails and nothing is written. */
+	guard_calls = 0;
+	(void)cf_strlcpy(ns.name, "guarded-no", sizeof(ns.name));
+	cf_meta_guard_set(guard_refuse, NULL);
+	assert_int_not_equal(cf_meta_ns_create(m, &ns, &e), CF_OK);
+	assert_true(cf_meta_guard_clear());
+	assert_int_equal(guard_calls, 1);
+	assert_int_equal(cf_meta_ns_get(m, "guarded-no", &ns, NULL),
+	    CF_E_NOTFOUND);
+
+	/* Accepted: runs before the commit, once. */
+	guard_calls = 0;
+	(void)cf_strlcpy(ns.name, "guarded-ok", sizeof(ns.name));
+	cf_meta_guard_set(guard_accept, m);
+	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
+	(void)cf_strlcpy(ns.name, "guarded-2", sizeof(ns.name));
+	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
+	assert_true(cf_meta_guard_clear());
+	assert_int_equal(guard_calls, 1);
+	assert_int_equal(cf_meta_ns_get(m, "guarded-ok", &ns, NULL), CF_OK);
+
+	/* Reads do not fire it; clear disarms and reports "not run". */
+	guard_calls = 0;
+	cf_meta_guard_set(guard_refuse, NULL);
+	assert_int_equal(cf_meta_ns_get(m, "guarded-2", &ns, NULL), CF_OK);
+	assert_false(cf_meta_guard_clear());
+	(void)cf_strlcpy(ns.name, "guarded-3", sizeof(ns.name));
+	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
+	assert_int_equal(guard_calls, 0);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -2417,6 +2487,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_auth_failures,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_revoke_sessions,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_commit_guard,
 		    setup, teardown),
 	};
 
