@@ -72,6 +72,10 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 #define CF_RESOURCE_MAX		1200
 #define CF_REASONS_MAX		256
 #define CF_MAX_BINDINGS		64	/* per principal, for one request */
+/* Stored bindings per principal (binding:create refuses more): below
+ * CF_MAX_BINDINGS, so that nobody can bind a principal into failing
+ * authentication, and OIDC group roles have room. */
+#define CF_BINDINGS_STORED_MAX	48
 
 /* The request as the reference monitor sees it: (principal, action,
  * resource, context).  Initialized by the front end, completed by core. */
@@ -199,9 +203,11 @@ cf_err	cf_core_put_expect(struct cf_put *p, const char *hex,
 	    struct cf_error *err);
 cf_err	cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 	    struct cf_error *err);
-/* On success the audit record is written (r->audited) and *out describes
+/* bearer: the request's credential (as given to cf_core_authenticate):
+ * the upload is authenticated and authorized again before it commits.
+ * On success the audit record is written (r->audited) and *out describes
  * the new version.  The handle is freed whatever the outcome. */
-cf_err	cf_core_put_finish(struct cf_put *p, json_t **out,
+cf_err	cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	    struct cf_error *err);
 void	cf_core_put_abort(struct cf_put *p);
 

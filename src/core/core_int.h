@@ -111,6 +111,10 @@ cf_err	core_token_mint(struct cf_core *c, int64_t principal_id,
 bool	core_scope_allows(const struct cf_req *r, const char *action,
 	    const char *ns);
 
+/* Does the request's token scope (if any) list action?  Its namespace
+ * restriction is not looked at (ns:list filters per namespace). */
+bool	core_scope_has_action(const struct cf_req *r, const char *action);
+
 /* Allow a self-service action (on the caller's own account): sets the
  * decision with reason "self" after checking authentication and the
  * token scope.  CF_E_AUTH / CF_E_DENIED like core_authorize. */

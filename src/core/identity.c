@@ -1432,9 +1432,14 @@ jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 {
 	struct cf_req	*r = arg;
 
-	if (r->nbindings >= CF_MAX_BINDINGS)
-		return cf_error_set(err, CF_E_LIMIT,
-		    "principal has more than %d bindings", CF_MAX_BINDINGS);
+	if (r->nbindings >= CF_MAX_BINDINGS) {
+		/* Fail closed, not out: a role that does not fit is not
+		 * granted, and the request goes on without it. */
+		(void)err;
+		log_warnx("event=oidc_bindings_dropped principal=%s role=%s",
+		    r->principal.name, b->role);
+		return CF_OK;
+	}
 	r->bindings[r->nbindings++] = *b;
 	return CF_OK;
 }

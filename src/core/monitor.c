@@ -333,6 +333,25 @@ core_scope_allows(const struct cf_req *r, const char *action, const char *ns)
 	return ok;
 }
 
+bool
+core_scope_has_action(const struct cf_req *r, const char *action)
+{
+	json_t	*j, *acts;
+	bool	 ok;
+
+	if (r->scope[0] == '\0')
+		return true;
+	j = json_loads(r->scope, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return false;		/* SEC: fail closed */
+	}
+	acts = json_object_get(j, "actions");
+	ok = acts == NULL || json_array_has(acts, action);
+	json_decref(j);
+	return ok;
+}
+
 /* SEC: MFA requirements, after the role decision: the user's flag, the
  * flag of the role that decided, and (for interactive credentials)
  * admin-only actions. */

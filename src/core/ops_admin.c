@@ -142,6 +142,12 @@ cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
 		return cf_error_set(err, CF_E_AUTH, "authentication required");
 	}
+	/* SEC: a scoped token lists only if its scope has ns:list. */
+	if (!core_scope_has_action(r, "ns:list")) {
+		cf_strlcpy(r->reasons, "token scope", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_DENIED,
+		    "the token's scope does not include ns:list");
+	}
 	/* Any principal may list; the listing is filtered per namespace. */
 	r->allowed = true;
 	cf_strlcpy(r->reasons, "filtered", sizeof(r->reasons));
@@ -750,6 +756,45 @@ binding_authorize(struct cf_core *c, struct cf_req *r, const char *action,
 	return core_authorize(c, r, action, ns, res, err);
 }
 
+struct binding_count {
+	const char	*role, *ns;
+	size_t		 n;
+	bool		 exists;
+};
+
+static cf_err
+count_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
+{
+	struct binding_count	*x = arg;
+
+	(void)err;
+	x->n++;
+	if (strcmp(b->role, x->role) == 0 && strcmp(b->ns, x->ns) == 0)
+		x->exists = true;
+	return CF_OK;
+}
+
+/* SEC: at most CF_BINDINGS_STORED_MAX bindings per principal: more would
+ * make its authentication fail (an owner could otherwise lock anybody
+ * out, admins included, by binding them on many namespaces). */
+static cf_err
+binding_room(struct cf_core *c, struct cf_req *r,
+    const struct cf_principal_rec *p, const char *role, const char *ns,
+    struct cf_error *err)
+{
+	struct binding_count	x = { role, ns != NULL ? ns : "", 0, false };
+	cf_err			rc;
+
+	rc = cf_meta_binding_list(c->meta, p->id, NULL, count_binding, &x,
+	    err);
+	if (rc != CF_OK || x.exists || x.n < CF_BINDINGS_STORED_MAX)
+		return rc;
+	r->errcode = "too_many_bindings";
+	return cf_error_set(err, CF_E_INPUT, "%s already has %d bindings, "
+	    "the most a principal may have: use a global role, or remove "
+	    "some", p->name, CF_BINDINGS_STORED_MAX);
+}
+
 static cf_err
 binding_change(struct cf_core *c, struct cf_req *r, bool add,
     const char *principal, const char *role, const char *ns, json_t **out,
@@ -781,6 +826,8 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 			return rc;
 	}
 	core_act_begin(&act, c, r, add ? 201 : 200);
+	if (add && (rc = binding_room(c, r, &p, role, ns, err)) != CF_OK)
+		return rc;
 	if (add)
 		rc = cf_meta_binding_add(c->meta, p.id, role,
 		    ns != NULL ? ns : "", err);

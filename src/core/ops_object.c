@@ -3,7 +3,8 @@
  *
  * Upload order (crash safety and "no unaudited access"):
  *   authorize -> stream body through SHA-256 and the sealer into a
- *   temporary blob -> check size and digest -> commit the blob (durable,
+ *   temporary blob -> check size and digest -> authenticate and authorize
+ *   again (the state may have changed meanwhile) -> commit the blob (durable,
  *   not yet referenced) -> append the audit record -> insert the version
  *   row (the version becomes visible) -> respond.
  * A crash before the row is inserted leaves at most an unreferenced blob of
@@ -352,12 +353,14 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 }
 
 cf_err
-cf_core_put_finish(struct cf_put *p, json_t **out, struct cf_error *err)
+cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
+    struct cf_error *err)
 {
-	struct cf_core	*c = p->c;
-	struct cf_req	*r = p->r;
-	uint8_t		 digest[CF_SHA256_LEN];
-	cf_err		 rc;
+	struct cf_core		*c = p->c;
+	struct cf_req		*r = p->r;
+	struct cf_ns_rec	 nsr;
+	uint8_t			 digest[CF_SHA256_LEN];
+	cf_err			 rc;
 
 	if ((rc = put_stage_end(p, true, err)) != CF_OK)
 		goto out;
@@ -376,6 +379,18 @@ cf_core_put_finish(struct cf_put *p, json_t **out, struct cf_error *err)
 		    "body does not match X-Coffer-SHA256; nothing was stored");
 		goto out;
 	}
+	/* SEC: decided again at the end, on the state of now: a binding
+	 * removed, a user disabled, a token revoked or the namespace
+	 * replaced (say, by a restricted one) while the body streamed in
+	 * keeps the version out. */
+	rc = cf_core_authenticate(c, r, bearer, err);
+	if (rc == CF_OK)
+		rc = object_authorize(c, r, "object:put", p->v.ns, p->v.key,
+		    err);
+	if (rc == CF_OK)
+		rc = ns_must_exist(c, r, p->v.ns, &nsr, err);
+	if (rc != CF_OK)
+		goto out;
 	cf_hex_encode(digest, sizeof(digest), p->v.sha256);
 	p->v.size = p->size;
 	p->v.created_us = cf_now_us();

@@ -1018,6 +1018,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 	char		*scope = NULL;
 	uint64_t	 u1 = 0, u2 = 0;
 	int64_t		 i1 = 0;
+	bool		 present;
 	cf_err		 rc;
 	enum MHD_Result	 ret;
 
@@ -1150,7 +1151,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 				return respond_error(mc, c, 400, "bad_request",
 				    err.msg);
 			}
-			rc = cf_core_put_finish(c->put, &out, &err);
+			rc = cf_core_put_finish(c->put, bearer_of(mc, &present),
+			    &out, &err);
 			c->put = NULL;
 			if (rc == CF_E_INTEGRITY)
 				return respond_error(mc, c, 400,

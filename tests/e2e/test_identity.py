@@ -702,6 +702,52 @@ def test_scoped_token_cannot_exceed_scope(server, uniq):
     assert server.get_obj(b, "k", token=tok).status_code == 403
     assert server.req("DELETE", "/v1/ns/%s/objects/k" % a,
                       token=tok).status_code == 403
+    # Listing namespaces is an action of its own: not in this scope.
+    assert server.get("/v1/ns", token=tok).status_code == 403
+    r = server.post("/v1/tokens", {
+        "principal": name, "expires_in": 3600,
+        "scope": {"actions": ["ns:list"], "namespaces": [a]}})
+    assert r.status_code == 201, r.text
+    r = server.get("/v1/ns", token=r.json()["token"])
+    assert r.status_code == 200, r.text
+    assert [x["name"] for x in r.json()["namespaces"]] == [a]
+
+
+def test_bindings_per_principal_are_capped(server, uniq):
+    """A namespace owner cannot bind a principal (an admin, say) on so
+    many namespaces that its authentication fails: binding:create
+    refuses beyond 48 stored bindings."""
+    owner = uniq("own")
+    mkuser(server, owner)
+    nss = []
+    for _i in range(17):
+        n = uniq("capns")
+        server.mkns(n)
+        server.grant(owner, "owner", n)
+        nss.append(n)
+    otok = server.token(owner)["token"]
+    victim = uniq("vic")
+    mkuser(server, victim, role="admin")
+    vtok = server.token(victim)["token"]
+    codes = []
+    for n in nss:
+        for role in ("reader", "writer", "owner"):
+            r = server.post("/v1/bindings", {"principal": victim,
+                                             "role": role, "ns": n},
+                            token=otok)
+            codes.append(r.status_code)
+            if r.status_code != 201:
+                assert r.status_code == 400, r.text
+                assert r.json()["error"]["code"] == "too_many_bindings"
+    assert codes.count(201) == 47, codes     # + the global admin one
+    # Re-adding an existing binding is still fine; the victim still works.
+    r = server.post("/v1/bindings", {"principal": victim, "role": "reader",
+                                     "ns": nss[0]}, token=otok)
+    assert r.status_code == 201, r.text
+    r = server.get("/v1/whoami", token=vtok)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["bindings"]) == 48
+    assert server.get("/v1/ns", token=vtok).status_code == 200
 
 
 def test_scoped_token_cannot_exceed_owner(server, uniq, ns):

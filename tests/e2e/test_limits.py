@@ -543,3 +543,56 @@ def test_digest_trailing_short_or_malformed(server, ns):
     assert st == 400
     assert server.versions(ns, "trailing/short") == []
     assert server.tmp_files() == []
+
+
+def test_upload_is_authorized_again_when_it_ends(server):
+    """Access removed while a body streams in keeps the version out: the
+    upload is authenticated and authorized again before it commits."""
+    server.mkns("recheck-ns")
+    tok = server.user("recheck-w", "writer", "recheck-ns")
+    body = os.urandom(256 * 1024)
+
+    def upload(key, meanwhile, ns="recheck-ns"):
+        with tls_socket(server) as s:
+            head = head_bytes(server, "PUT", obj_path(ns, key),
+                              {"Content-Length": str(len(body))})
+            head = head.replace(server.admin_token.encode(), tok.encode())
+            s.sendall(head + body[:1000])
+            time.sleep(0.3)     # the server has begun the upload
+            meanwhile()
+            s.sendall(body[1000:])
+            return read_status(s)
+
+    status, _ = upload("kept", lambda: None)
+    assert status == 201
+
+    def revoke():
+        r = server.req("DELETE", "/v1/bindings", params={
+            "principal": "recheck-w", "role": "writer", "ns": "recheck-ns"})
+        assert r.status_code == 200, r.text
+
+    status, _ = upload("revoked", revoke)
+    assert status == 403
+    assert server.versions("recheck-ns", "revoked") == []
+    rec = server.wait_audit(lambda x: x["resource"] ==
+                            "ns/recheck-ns/obj/revoked")
+    assert rec is not None and rec["decision"] == "deny"
+    # A namespace replaced meanwhile (now restricted, where no API token
+    # may write) too.
+    server.mkns("recheck-ns2")
+    server.grant("recheck-w", "writer", "recheck-ns2")
+
+    def replace():
+        r = server.req("DELETE", "/v1/ns/recheck-ns2")
+        assert r.status_code == 200, r.text
+        r = server.post("/v1/ns", {"name": "recheck-ns2",
+                                   "sensitivity": "restricted"})
+        assert r.status_code == 201, r.text
+
+    status, _ = upload("planted", replace, "recheck-ns2")
+    assert status in (401, 403)
+    # (An API token may not list a restricted namespace: the records
+    # tell.)
+    recs = [x for x in server.audit_records()
+            if x["resource"] == "ns/recheck-ns2/obj/planted"]
+    assert recs and all(x["decision"] == "deny" for x in recs), recs

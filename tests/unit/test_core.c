@@ -250,7 +250,7 @@ put_bytes(struct fixture *f, const char *token, const char *ns,
 		return;
 	}
 	assert_int_equal(cf_core_put_write(p, data, len, NULL), CF_OK);
-	rc = cf_core_put_finish(p, &out, NULL);
+	rc = cf_core_put_finish(p, token, &out, NULL);
 	assert_int_equal(rc, want);
 	if (rc == CF_OK) {
 		assert_true(r.audited);
