@@ -1485,7 +1485,7 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	struct cf_binding_rec	 b;
 	const struct core_issuer *is;
 	char			 issbuf[512];
-	int64_t			 now = r->time_us / 1000000;
+	int64_t			 now = r->time_us / 1000000, at;
 	size_t			 i, j;
 	cf_err			 rc;
 
@@ -1583,8 +1583,11 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	r->authn = "oidc";
 	r->interactive = true;
 	r->mfa = cl.mfa;
+	/* MFA happened when the user signed in (auth_time), which may be
+	 * long before this token was issued (iat). */
+	at = cl.auth_time != 0 ? cl.auth_time : cl.iat;
 	if (cl.mfa)
-		r->mfa_age = cl.iat != 0 && cl.iat < now ? now - cl.iat : 0;
+		r->mfa_age = at != 0 && at < now ? now - at : 0;
 	r->authenticated = true;
 	return CF_OK;
 }

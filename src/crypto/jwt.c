@@ -945,7 +945,7 @@ time_check(json_t *claims, const struct cf_jwt_rules *r, int64_t now,
     struct cf_jwt_claims *c, struct cf_error *err)
 {
 	int64_t	nbf = 0;
-	bool	has_iat, has_nbf, has_exp;
+	bool	has_iat, has_nbf, has_exp, has_auth;
 	cf_err	rc;
 
 	rc = date_get(claims, "exp", true, &c->exp, &has_exp, err);
@@ -953,8 +953,14 @@ time_check(json_t *claims, const struct cf_jwt_rules *r, int64_t now,
 		rc = date_get(claims, "nbf", false, &nbf, &has_nbf, err);
 	if (rc == CF_OK)
 		rc = date_get(claims, "iat", false, &c->iat, &has_iat, err);
+	if (rc == CF_OK)
+		rc = date_get(claims, "auth_time", false, &c->auth_time,
+		    &has_auth, err);
 	if (rc != CF_OK)
 		return rc;
+	if (has_auth && now + r->skew < c->auth_time)
+		return cf_error_set(err, CF_E_AUTH,
+		    "JWT authenticated in the future (auth_time)");
 	if (now - r->skew >= c->exp)
 		return cf_error_set(err, CF_E_AUTH, "JWT expired");
 	if (has_nbf && now + r->skew < nbf)

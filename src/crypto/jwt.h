@@ -146,6 +146,8 @@ struct cf_jwt_claims {
 	size_t		ngroups;
 	bool		mfa;		/* amr contains "mfa" or "otp" */
 	int64_t		iat;		/* 0 when absent */
+	int64_t		auth_time;	/* when the user signed in (OIDC);
+					 * 0 when absent */
 	int64_t		exp;
 	char		alg[8];		/* "RS256", "ES256" or "EdDSA" */
 	char		kid[CF_JWT_KID_MAX + 1];	/* "" when absent */

@@ -231,6 +231,20 @@ def test_amr_mfa_and_admin_actions(idp):
     assert rec is not None
 
 
+def test_mfa_age_counts_from_auth_time(idp):
+    """The MFA happened at sign-in (auth_time), not when this token was
+    issued (iat): a refreshed token does not make an old MFA fresh."""
+    now = int(time.time())
+    tok = idp.token("alice", amr=["mfa"], auth_time=now - 3000)
+    r = idp.whoami(tok)
+    assert r.status_code == 200, r.text
+    assert 2990 <= r.json()["mfa_age"] <= 3100, r.json()
+    tok = idp.token("alice", amr=["mfa"])      # no auth_time: iat
+    assert idp.whoami(tok).json()["mfa_age"] <= 100
+    tok = idp.token("alice", amr=["mfa"], auth_time=now + 3600)
+    assert idp.whoami(tok).status_code == 401
+
+
 def test_unknown_kid_refreshes_jwks(idp):
     # http:// is accepted for a literal loopback JWKS URL (docs/
     # coffer.conf.5.md), so the server must not have fallen back to a file.
