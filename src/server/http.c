@@ -35,13 +35,15 @@
 #define SMALL_BODY	(64 * 1024)	/* served from memory up to this */
 /* Per-connection buffer pool: request headers, the read buffer (one TLS
  * record at a time) and the reply headers.  libmicrohttpd zeroes all of
- * it between requests, so small is fast: 128 KiB cost ~5% of the CPU
- * of a small GET. */
-#define CONN_MEM	(32 * 1024)
-/* Request line and header fields, refused above this with 431: what
- * remains of CONN_MEM holds the reply's header block (up to ~3 KiB with
- * an object's metadata), so a request that fits always gets its answer
- * rather than a dropped connection. */
+ * it between requests (~5% of the CPU of a small GET at this size), but
+ * it is also how much of an oversized request libmicrohttpd reads before
+ * refusing it, and it closes without draining the rest: with 32 KiB a
+ * client sending a 150-300 KiB request line often saw a reset instead of
+ * the 4xx (with 128 KiB: none up to 300 KiB in 30 tries each). */
+#define CONN_MEM	(128 * 1024)
+/* Request line and header fields, refused above this with a JSON 431
+ * (nginx allows 32 KiB by default); well below CONN_MEM, so the reply's
+ * header block always fits and nobody gets a dropped connection. */
 #define HDR_MAX		(24 * 1024)
 #define SLOW_THREADS	2		/* threads for identity requests */
 
