@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -46,6 +48,15 @@
  * header block always fits and nobody gets a dropped connection. */
 #define HDR_MAX		(24 * 1024)
 #define SLOW_THREADS	2		/* threads for identity requests */
+/* Shutdown: how long to wait for suspended requests to be answered (an
+ * identity request in SQLite's 10 s busy wait, a response waiting for its
+ * audit record) before giving up on a clean stop (docs/operations.md),
+ * and how long answered requests get to leave afterwards. */
+#define STOP_MAX_US	(60 * 1000000LL)
+#define STOP_GRACE_US	(2 * 1000000LL)
+#define STOP_LOG_US	(5 * 1000000LL)
+/* Exit status when the stop cannot be clean (cf_http_stop). */
+#define STOP_STUCK_EXIT	3
 
 
 struct cf_http {
@@ -68,6 +79,16 @@ struct cf_http {
 	unsigned		 slow_jobs;	/* queued or running */
 	bool			 slow_stop;
 	bool			 slow_cv_ok;
+	/* Shutdown (cf_http_stop), under wmu.  stopping: identity requests
+	 * are refused rather than queued.  closing: nothing is suspended
+	 * and nothing may be any more (libmicrohttpd aborts if stopped with
+	 * a suspended connection), so a response whose record is not yet
+	 * durable waits for it on its event thread, on durable_cv. */
+	atomic_bool		 stopping;
+	bool			 closing;
+	pthread_cond_t		 durable_cv;
+	bool			 durable_cv_ok;
+	atomic_uint		 nreq;		/* requests in progress */
 };
 
 struct conn {
@@ -100,6 +121,7 @@ struct conn {
 	/* Identity request handed to a slow thread. */
 	const char		*slow_method;
 	struct conn		*next_job;
+	bool			 queued;	/* in the slow queue */
 	bool			 slow_dead;	/* it produced no answer */
 };
 
@@ -149,6 +171,10 @@ add_common_headers(struct conn *c, struct MHD_Response *resp)
 	if (!c->h->cfg->insecure_http)
 		(void)MHD_add_response_header(resp,
 		    "Strict-Transport-Security", "max-age=31536000");
+	/* Shutting down: the client should not send another request on
+	 * this connection. */
+	if (atomic_load_explicit(&c->h->stopping, memory_order_relaxed))
+		(void)MHD_add_response_header(resp, "Connection", "close");
 }
 
 static enum MHD_Result	queue_unavailable(struct MHD_Connection *mc,
@@ -187,6 +213,13 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 	if (h->async && c->audit_seq != 0) {
 		(void)pthread_mutex_lock(&h->wmu);
 		st = cf_core_audit_state(h->core, c->audit_seq);
+		/* Closing: no new suspension, so this event thread waits
+		 * for the record itself (the notifier runs until the daemon
+		 * has stopped, and wakes us after every commit). */
+		while (st == 0 && h->closing) {
+			(void)pthread_cond_wait(&h->durable_cv, &h->wmu);
+			st = cf_core_audit_state(h->core, c->audit_seq);
+		}
 		if (st == 0) {
 			/* The notifier resumes us (under wmu, so never
 			 * before the suspension); the handler then queues
@@ -316,6 +349,8 @@ audit_durable(void *arg, uint64_t durable, bool broken)
 		} else
 			pp = &c->next_wait;
 	}
+	if (h->closing)
+		(void)pthread_cond_broadcast(&h->durable_cv);
 	(void)pthread_mutex_unlock(&h->wmu);
 }
 
@@ -760,29 +795,30 @@ wipe_body(struct conn *c, json_t *body)
 }
 
 /* The identity routes of issue 4 (docs/api.md, "Identity"). */
+static const struct {
+	enum route_id	 id;
+	const char	*action;
+	const char	*method;
+	int		 ok;
+} idtab[] = {
+	{ R_LOGIN, "session:login", "POST", 201 },
+	{ R_LOGOUT, "session:logout", "POST", 200 },
+	{ R_SESSION_MFA, "session:stepup", "POST", 200 },
+	{ R_USERS, "user:create", "POST", 201 },
+	{ R_USER_PASSWORD, "user:passwd", "POST", 200 },
+	{ R_USER_DISABLE, "user:disable", "POST", 200 },
+	{ R_USER_ENABLE, "user:disable", "POST", 200 },
+	{ R_USER_MFA_REQUIRED, "user:mfa-required", "POST", 200 },
+	{ R_ROLE_MFA_REQUIRED, "role:mfa-required", "POST", 200 },
+	{ R_MFA_ENROLL, "mfa:enroll", "POST", 200 },
+	{ R_MFA_CONFIRM, "mfa:confirm", "POST", 200 },
+	{ R_MFA_DISABLE, "mfa:disable", "POST", 200 },
+};
+
 static enum MHD_Result
 dispatch_identity(struct MHD_Connection *mc, struct conn *c,
     const char *method)
 {
-	static const struct {
-		enum route_id	 id;
-		const char	*action;
-		const char	*method;
-		int		 ok;
-	} tab[] = {
-		{ R_LOGIN, "session:login", "POST", 201 },
-		{ R_LOGOUT, "session:logout", "POST", 200 },
-		{ R_SESSION_MFA, "session:stepup", "POST", 200 },
-		{ R_USERS, "user:create", "POST", 201 },
-		{ R_USER_PASSWORD, "user:passwd", "POST", 200 },
-		{ R_USER_DISABLE, "user:disable", "POST", 200 },
-		{ R_USER_ENABLE, "user:disable", "POST", 200 },
-		{ R_USER_MFA_REQUIRED, "user:mfa-required", "POST", 200 },
-		{ R_ROLE_MFA_REQUIRED, "role:mfa-required", "POST", 200 },
-		{ R_MFA_ENROLL, "mfa:enroll", "POST", 200 },
-		{ R_MFA_CONFIRM, "mfa:confirm", "POST", 200 },
-		{ R_MFA_DISABLE, "mfa:disable", "POST", 200 },
-	};
 	struct cf_core	*core = c->h->core;
 	struct cf_req	*r = &c->req;
 	struct cf_error	 err;
@@ -799,11 +835,11 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 		rc = cf_core_user_list(core, r, &out, &err);
 		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
 	}
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].id == c->route) {
-			action = tab[i].action;
-			ok = tab[i].ok;
-			if (!is(method, tab[i].method)) {
+	for (i = 0; i < sizeof(idtab) / sizeof(idtab[0]); i++)
+		if (idtab[i].id == c->route) {
+			action = idtab[i].action;
+			ok = idtab[i].ok;
+			if (!is(method, idtab[i].method)) {
 				cf_core_reject(core, r, "unknown",
 				    "method not allowed");
 				if (!r->authenticated)
@@ -949,6 +985,24 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 	    c->route == R_USERS ? "already_exists" : NULL);
 }
 
+/* The server is shutting down: an identity request that has not started
+ * is refused (denied, audited, 503), so that no connection stays
+ * suspended for it.  Its body may hold a password: wiped. */
+static enum MHD_Result
+refuse_stopping(struct MHD_Connection *mc, struct conn *c)
+{
+	const char	*action = "unknown";
+	size_t		 i;
+
+	for (i = 0; i < sizeof(idtab) / sizeof(idtab[0]); i++)
+		if (idtab[i].id == c->route)
+			action = idtab[i].action;
+	wipe_body(c, NULL);
+	cf_core_reject(c->h->core, &c->req, action, "server shutting down");
+	return respond_error(mc, c, 503, "unavailable",
+	    "the server is shutting down; retry later");
+}
+
 /* Hand an identity request to a slow thread, its connection suspended
  * (under wmu, like every suspension, so no resume can come first). */
 static enum MHD_Result
@@ -957,9 +1011,14 @@ slow_submit(struct MHD_Connection *mc, struct conn *c, const char *method)
 	struct cf_http	*h = c->h;
 
 	(void)pthread_mutex_lock(&h->wmu);
+	if (atomic_load(&h->stopping)) {
+		(void)pthread_mutex_unlock(&h->wmu);
+		return refuse_stopping(mc, c);
+	}
 	c->mc = mc;
 	c->slow_method = method;
 	c->next_job = NULL;
+	c->queued = true;
 	if (h->slow_tail != NULL)
 		h->slow_tail->next_job = c;
 	else
@@ -972,13 +1031,40 @@ slow_submit(struct MHD_Connection *mc, struct conn *c, const char *method)
 	return MHD_YES;
 }
 
+/* Run a job taken off the queue, on this thread as on a slow thread (the
+ * answer is stashed for the handler), then account for it.  Called
+ * without wmu. */
+static void
+slow_run(struct cf_http *h, struct conn *c, bool refuse)
+{
+	bool	was = on_slow_thread;
+
+	on_slow_thread = true;
+	slow_answered = false;
+	if (refuse)
+		(void)refuse_stopping(c->mc, c);
+	else
+		(void)dispatch_identity(c->mc, c, c->slow_method);
+	(void)pthread_mutex_lock(&h->wmu);
+	/* SEC: once answered, c is not ours to touch any more. */
+	if (!slow_answered) {
+		/* No answer (out of memory): the handler closes the
+		 * connection when it runs again. */
+		c->slow_dead = true;
+		MHD_resume_connection(c->mc);
+	}
+	h->slow_jobs--;
+	(void)pthread_mutex_unlock(&h->wmu);
+	on_slow_thread = was;
+}
+
 static void *
 slow_main(void *arg)
 {
 	struct cf_http	*h = arg;
 	struct conn	*c;
+	bool		 refuse;
 
-	on_slow_thread = true;
 	(void)pthread_mutex_lock(&h->wmu);
 	for (;;) {
 		if ((c = h->slow_head) == NULL) {
@@ -990,19 +1076,11 @@ slow_main(void *arg)
 		h->slow_head = c->next_job;
 		if (h->slow_head == NULL)
 			h->slow_tail = NULL;
+		c->queued = false;
+		refuse = atomic_load(&h->stopping);
 		(void)pthread_mutex_unlock(&h->wmu);
-
-		slow_answered = false;
-		(void)dispatch_identity(c->mc, c, c->slow_method);
+		slow_run(h, c, refuse);
 		(void)pthread_mutex_lock(&h->wmu);
-		/* SEC: once answered, c is not ours to touch any more. */
-		if (!slow_answered) {
-			/* No answer (out of memory): the handler closes the
-			 * connection when it runs again. */
-			c->slow_dead = true;
-			MHD_resume_connection(c->mc);
-		}
-		h->slow_jobs--;
 	}
 	(void)pthread_mutex_unlock(&h->wmu);
 	return NULL;
@@ -1478,6 +1556,7 @@ conn_new(struct cf_http *h, struct MHD_Connection *mc)
 	cf_buf_init(&c->body, h->cfg->max_json_body);
 	peer_address(mc, src, sizeof(src));
 	cf_req_init(&c->req, src);
+	atomic_fetch_add_explicit(&h->nreq, 1, memory_order_relaxed);
 	return c;
 }
 
@@ -1644,6 +1723,25 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		c->waiting = false;
 		(void)pthread_mutex_unlock(&h->wmu);
 	}
+	if (c->queued) {
+		/* Not reached while the connection is suspended (and a queued
+		 * request's is); but never leave a freed conn in the queue. */
+		struct conn	**pp, *prev = NULL;
+
+		(void)pthread_mutex_lock(&h->wmu);
+		for (pp = &h->slow_head; *pp != NULL; pp = &(*pp)->next_job) {
+			if (*pp == c) {
+				*pp = c->next_job;
+				if (h->slow_tail == c)
+					h->slow_tail = prev;
+				h->slow_jobs--;
+				break;
+			}
+			prev = *pp;
+		}
+		c->queued = false;
+		(void)pthread_mutex_unlock(&h->wmu);
+	}
 	if (c->stash != NULL) {
 		MHD_destroy_response(c->stash);
 		c->stash = NULL;
@@ -1671,6 +1769,7 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	cf_free(c->rest);
 	cf_free(c);
 	*con_cls = NULL;
+	atomic_fetch_sub_explicit(&h->nreq, 1, memory_order_relaxed);
 }
 
 static size_t
@@ -1760,6 +1859,8 @@ async_end(struct cf_http *h)
 		(void)pthread_cond_destroy(&h->slow_cv);
 	}
 	cf_core_audit_notify_stop(h->core);
+	if (h->durable_cv_ok)
+		(void)pthread_cond_destroy(&h->durable_cv);
 	(void)pthread_mutex_destroy(&h->wmu);
 }
 
@@ -1793,8 +1894,15 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 			cf_free(h);
 			return cf_error_set(err, CF_E_NOMEM, "mutex init");
 		}
+		if (pthread_cond_init(&h->durable_cv, NULL) != 0) {
+			(void)pthread_mutex_destroy(&h->wmu);
+			cf_free(h);
+			return cf_error_set(err, CF_E_NOMEM, "cond init");
+		}
+		h->durable_cv_ok = true;
 		rc = cf_core_audit_notify(core, audit_durable, h, err);
 		if (rc != CF_OK) {
+			(void)pthread_cond_destroy(&h->durable_cv);
 			(void)pthread_mutex_destroy(&h->wmu);
 			cf_free(h);
 			return rc;
@@ -1811,9 +1919,11 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	/* threads = 0: a thread per connection (each request may block on
 	 * the audit log's group commit, so every connection should be able
 	 * to wait at once); otherwise a pool of epoll threads. */
+	/* MHD_USE_ITC: MHD_quiesce_daemon needs it with internal threads
+	 * (suspend/resume implies it too). */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-	    (cfg->threads == 0 ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL :
-	    MHD_USE_EPOLL);
+	    MHD_USE_ITC | (cfg->threads == 0 ?
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (!cfg->insecure_http)
@@ -1866,24 +1976,91 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	return CF_OK;
 }
 
+/* Answer every suspended request before the daemon stops: libmicrohttpd
+ * aborts (MHD_PANIC) if it is stopped with a connection suspended.
+ * Identity requests not yet started are refused (503, audited), running
+ * ones finish (SQLite's busy wait is bounded), and parked responses go out
+ * as the notifier finds their records durable.  Once none is left,
+ * closing is set under the same lock, and from then on nothing suspends
+ * (queue_audited waits on its thread instead; no new identity job).
+ * SEC: should that take longer than STOP_MAX_US (a data directory that
+ * no longer answers), the process exits at once with STOP_STUCK_EXIT,
+ * without stopping the daemon or closing the audit log: every response
+ * sent had its record durable, the unanswered ones get none, and the
+ * next start recovers the log as after a crash. */
+static void
+drain(struct cf_http *h)
+{
+	struct conn	*c, *next;
+	uint64_t	 start, now, logged;
+	unsigned	 jobs, parked;
+
+	start = logged = cf_mono_ns();
+	(void)pthread_mutex_lock(&h->wmu);
+	atomic_store(&h->stopping, true);
+	/* The queued identity requests are refused now, here, rather than
+	 * after the running ones. */
+	c = h->slow_head;
+	h->slow_head = h->slow_tail = NULL;
+	for (next = c; next != NULL; next = next->next_job)
+		next->queued = false;
+	(void)pthread_mutex_unlock(&h->wmu);
+	for (; c != NULL; c = next) {
+		next = c->next_job;	/* c may be freed once answered */
+		slow_run(h, c, true);
+	}
+	(void)pthread_mutex_lock(&h->wmu);
+	for (;;) {
+		jobs = h->slow_jobs;
+		parked = h->nwaiting;
+		if (jobs == 0 && parked == 0) {
+			h->closing = true;
+			break;
+		}
+		(void)pthread_mutex_unlock(&h->wmu);
+		now = cf_mono_ns();
+		if ((now - start) / 1000 > (uint64_t)STOP_MAX_US) {
+			log_warnx("event=shutdown_stuck identity_jobs=%u "
+			    "parked=%u msg=\"requests still unanswered after "
+			    "%llds; exiting without the final audit "
+			    "checkpoint\"", jobs, parked,
+			    STOP_MAX_US / 1000000);
+			_exit(STOP_STUCK_EXIT);
+		}
+		if ((now - logged) / 1000 >= (uint64_t)STOP_LOG_US) {
+			log_info("event=shutdown_wait identity_jobs=%u "
+			    "parked=%u", jobs, parked);
+			logged = now;
+		}
+		(void)usleep(10000);
+		(void)pthread_mutex_lock(&h->wmu);
+	}
+	(void)pthread_mutex_unlock(&h->wmu);
+}
+
 void
 cf_http_stop(struct cf_http *h)
 {
-	unsigned	n, i;
+	MHD_socket	lsock;
+	uint64_t	start;
 
 	if (h == NULL)
 		return;
-	/* Parked responses and identity requests in the slow threads go
-	 * out first (bounded: 5 s). */
-	for (i = 0; h->async && i < 500; i++) {
-		(void)pthread_mutex_lock(&h->wmu);
-		n = h->nwaiting + h->slow_jobs;
-		(void)pthread_mutex_unlock(&h->wmu);
-		if (n == 0)
-			break;
+	/* No new connections: the listening socket leaves the event
+	 * threads (libmicrohttpd closes it only if not quiesced). */
+	lsock = MHD_quiesce_daemon(h->d);
+	if (h->async)
+		drain(h);
+	/* Answers just queued get a moment to leave before the stop cuts
+	 * their connections (a long download is cut: its record says
+	 * so). */
+	start = cf_mono_ns();
+	while (atomic_load(&h->nreq) > 0 &&
+	    (cf_mono_ns() - start) / 1000 < (uint64_t)STOP_GRACE_US)
 		(void)usleep(10000);
-	}
 	MHD_stop_daemon(h->d);
+	if (lsock != MHD_INVALID_SOCKET)
+		(void)close(lsock);
 	if (h->async)
 		async_end(h);
 	cf_free(h);
