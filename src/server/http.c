@@ -1655,9 +1655,11 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		return MHD_YES;
 	}
 	if (c->responded) {
-		/* Answered in the first call: drop whatever body follows. */
+		/* Answered in the first call: drop whatever body follows,
+		 * up to DRAIN_MAX like a refusal's. */
+		c->drained += *upload_data_size;
 		*upload_data_size = 0;
-		return MHD_YES;
+		return c->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
 	}
 	if (c->failed) {
 		if (*upload_data_size == 0)
