@@ -57,6 +57,9 @@
 #define STOP_LOG_US	(5 * 1000000LL)
 /* Exit status when the stop cannot be clean (cf_http_stop). */
 #define STOP_STUCK_EXIT	3
+/* An error message escaped for a log line (cf_log_escape: up to 4 bytes
+ * per byte, truncated with "..."). */
+#define LOG_MSG_LEN	(2 * CF_ERROR_MSG_LEN)
 
 
 struct cf_http {
@@ -395,6 +398,7 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
     const char *conflict_code)
 {
 	const char	*code;
+	char		 esc[LOG_MSG_LEN];
 	int		 status;
 
 	code = default_code(rc, &status);
@@ -411,15 +415,20 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	    (strcmp(code, "too_many_attempts") == 0 ||
 	    strcmp(code, "locked") == 0))
 		status = 429;
+	/* SEC: error messages carry names, keys and claims from the
+	 * request: escaped, so they cannot forge fields or lines. */
 	if (status >= 500 && rc != CF_E_INTEGRITY) {
+		cf_log_escape(err->msg, esc, sizeof(esc));
 		log_warnx("event=request_failed request=%s error=%s msg=\"%s\"",
-		    c->req.request_id, cf_err_name(rc), err->msg);
+		    c->req.request_id, cf_err_name(rc), esc);
 		return respond_error(mc, c, status, code,
 		    "internal error (see the server log for request id)");
 	}
-	if (rc == CF_E_INTEGRITY)
+	if (rc == CF_E_INTEGRITY) {
+		cf_log_escape(err->msg, esc, sizeof(esc));
 		log_warnx("event=integrity_failure request=%s msg=\"%s\"",
-		    c->req.request_id, err->msg);
+		    c->req.request_id, esc);
+	}
 	return respond_error(mc, c, status, code,
 	    err->msg[0] != '\0' ? err->msg : code);
 }
@@ -516,6 +525,7 @@ dl_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct dl	*d = cls;
 	struct cf_error	 err;
+	char		 esc[LOG_MSG_LEN];
 	size_t		 got = 0, want;
 
 	if (pos >= d->len)
@@ -526,7 +536,8 @@ dl_read(void *cls, uint64_t pos, char *buf, size_t max)
 	 * failure the connection is cut, so the client sees a short body. */
 	if (cf_core_get_read(d->g, d->start + pos, buf, want, &got, &err) !=
 	    CF_OK || got == 0) {
-		log_warnx("event=download_aborted msg=\"%s\"", err.msg);
+		cf_log_escape(err.msg, esc, sizeof(esc));
+		log_warnx("event=download_aborted msg=\"%s\"", esc);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	return (ssize_t)got;
@@ -1635,8 +1646,11 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		cf_error_clear(&err);
 		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
 		    CF_OK) {
+			char	esc[LOG_MSG_LEN];
+
 			/* SEC: fail closed; the store could not answer. */
-			log_warnx("event=authn_error msg=\"%s\"", err.msg);
+			cf_log_escape(err.msg, esc, sizeof(esc));
+			log_warnx("event=authn_error msg=\"%s\"", esc);
 			cf_core_reject(h->core, &c->req, "unknown",
 			    "authentication error");
 			c->failed = true;
@@ -1788,15 +1802,19 @@ static void mhd_log(void *, const char *, va_list)
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char	msg[512];
+	char	msg[512], esc[2 * sizeof(msg)];
 	size_t	n;
 
 	(void)cls;
+	if (cf_log_level_current < CF_LOG_DEBUG)
+		return;
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_debug("event=httpd msg=\"%s\"", msg);
+	/* libmicrohttpd's messages may quote what the peer sent. */
+	cf_log_escape(msg, esc, sizeof(esc));
+	log_debug("event=httpd msg=\"%s\"", esc);
 }
 
 static cf_err

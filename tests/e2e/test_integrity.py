@@ -218,6 +218,29 @@ def test_missing_blob_file(server, ns):
     assert data not in r.content
 
 
+def test_log_line_escapes_the_key(server, ns):
+    """The server log's integrity_failure line names the key: a key with
+    a double quote and an ESC byte must come out escaped (\\xHH), so it
+    can neither end the quoted msg="..." value early nor send terminal
+    control sequences."""
+    key = 'tamper/inj" forged=yes \x1b[31mred'
+    _, blob = put_blob(server, key, b"logged " * 10)
+    os.unlink(blob)
+    r = server.get_obj(NS, key)
+    assert r.status_code == 500
+    assert r.json()["error"]["code"] == "integrity_error"
+    rid = r.headers["X-Request-Id"]
+    lines = [l for l in server.stderr().splitlines()
+             if "event=integrity_failure" in l and rid in l]
+    assert len(lines) == 1, server.stderr()[-2000:]
+    line = lines[0]
+    assert "\x1b" not in line
+    assert '" forged=yes' not in line
+    assert "tamper/inj\\x22 forged=yes \\x1b[31mred" in line, line
+    assert line.endswith('"')
+    assert line.count('"') == 2, line
+
+
 def test_late_chunk_tamper_cuts_download(server, ns):
     data = os.urandom(5 * CHUNK + 1234)
     _, blob = put_blob(server, "tamper/late", data)
