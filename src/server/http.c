@@ -60,6 +60,8 @@
 /* An error message escaped for a log line (cf_log_escape: up to 4 bytes
  * per byte, truncated with "..."). */
 #define LOG_MSG_LEN	(2 * CF_ERROR_MSG_LEN)
+/* A JSON response body (an audit read of 10000 records is a few MB). */
+#define JSON_OUT_MAX	(256u << 20)
 
 
 struct cf_http {
@@ -250,19 +252,81 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 	return ret;
 }
 
+/* SEC: JSON bodies are wiped when libmicrohttpd lets them go: some carry
+ * secrets (session and API tokens, a TOTP secret, recovery codes), and
+ * one more pass over bytes just written costs little.  Compact JSON
+ * holds no NUL (jansson escapes it). */
+static void
+json_body_free(void *cls)
+{
+	char	*s = cls;
+
+	cf_wipe(s, strlen(s));
+	cf_free(s);
+}
+
+static int
+json_body_out(const char *p, size_t n, void *arg)
+{
+	return cf_buf_append(arg, p, n, NULL) == CF_OK ? 0 : -1;
+}
+
+/* SEC: overwrite the strings of a response that carried secrets before it
+ * is freed (jansson frees without wiping).  Only values held by this
+ * reference alone: a shared one is not ours to overwrite. */
+static void
+wipe_json(json_t *j)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	if (j == NULL || j->refcount != 1)
+		return;
+	if (json_is_string(j))
+		cf_wipe((void *)(uintptr_t)json_string_value(j),
+		    json_string_length(j));
+	else if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			wipe_json(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			wipe_json(v);
+	}
+}
+
+/* The routes whose answers hold secrets (docs/api.md): a new session
+ * token, a new API token, an MFA enrolment. */
+static bool
+secret_reply(const struct conn *c)
+{
+	return c->route == R_LOGIN || c->route == R_TOKENS ||
+	    c->route == R_MFA_ENROLL;
+}
+
 static enum MHD_Result
 queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 {
 	struct MHD_Response	*resp;
+	struct cf_buf		 b;
+	size_t			 len;
 	char			*s;
 
-	s = json_dumps(j, JSON_COMPACT);
-	if (s == NULL)
+	/* Serialized straight into a buffer that wipes what it leaves
+	 * behind as it grows (json_dumps would leave copies in freed
+	 * memory). */
+	cf_buf_init_secret(&b, JSON_OUT_MAX);
+	if (json_dump_callback(j, json_body_out, &b, JSON_COMPACT) != 0) {
+		cf_buf_free(&b);
 		return MHD_NO;
-	resp = MHD_create_response_from_buffer(strlen(s), s,
-	    MHD_RESPMEM_MUST_FREE);
+	}
+	len = b.len;
+	if ((s = cf_buf_take(&b)) == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer_with_free_callback(len, s,
+	    json_body_free);
 	if (resp == NULL) {
-		free(s);
+		json_body_free(s);
 		return MHD_NO;
 	}
 	(void)MHD_add_response_header(resp, "Content-Type",
@@ -366,14 +430,20 @@ respond(struct MHD_Connection *mc, struct conn *c, int status, json_t *j,
 {
 	struct cf_error	 err;
 	enum MHD_Result	 ret;
+	/* Read now: once queued from a slow thread, c may be gone. */
+	bool		 secret = secret_reply(c);
 
 	cf_error_clear(&err);
 	if (!c->req.audited &&
 	    audit_req(c, status, result, bytes, &err) != CF_OK) {
+		if (secret)
+			wipe_json(j);
 		json_decref(j);
 		return queue_unavailable(mc, c);
 	}
 	ret = queue_json(mc, c, status, j);
+	if (secret)
+		wipe_json(j);
 	json_decref(j);
 	return ret;
 }
@@ -1564,7 +1634,9 @@ conn_new(struct cf_http *h, struct MHD_Connection *mc)
 	if (c == NULL)
 		return NULL;
 	c->h = h;
-	cf_buf_init(&c->body, h->cfg->max_json_body);
+	/* SEC: JSON bodies carry passwords and codes: the buffer wipes its
+	 * old storage as it grows, and on free. */
+	cf_buf_init_secret(&c->body, h->cfg->max_json_body);
 	peer_address(mc, src, sizeof(src));
 	cf_req_init(&c->req, src);
 	atomic_fetch_add_explicit(&h->nreq, 1, memory_order_relaxed);
