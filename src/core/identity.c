@@ -1484,7 +1484,7 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	struct cf_error		 e2;
 	struct cf_binding_rec	 b;
 	const struct core_issuer *is;
-	char			 issbuf[512];
+	char			 issbuf[512], esc[2 * CF_ERROR_MSG_LEN];
 	int64_t			 now = r->time_us / 1000000, at;
 	size_t			 i, j;
 	cf_err			 rc;
@@ -1501,9 +1501,11 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 			is = &c->iss[i];
 	if (is == NULL) {
 		r->authn = "oidc-unknown-issuer";
+		/* The token's text may be in the message: escaped. */
+		cf_log_escape(rc != CF_OK ? e2.msg : "iss not configured", esc,
+		    sizeof(esc));
 		log_info("event=oidc_rejected request=%s reason=issuer "
-		    "msg=\"%s\"", r->request_id,
-		    rc != CF_OK ? e2.msg : "iss not configured");
+		    "msg=\"%s\"", r->request_id, esc);
 		return CF_OK;
 	}
 	memset(&rules, 0, sizeof(rules));
@@ -1516,8 +1518,9 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	rc = cf_jwt_verify(is->jwks, jwt, strlen(jwt), &rules, now, &cl, &e2);
 	if (rc != CF_OK) {
 		r->authn = "oidc-invalid";
+		cf_log_escape(e2.msg, esc, sizeof(esc));
 		log_info("event=oidc_rejected request=%s reason=%s msg=\"%s\"",
-		    r->request_id, cf_err_name(rc), e2.msg);
+		    r->request_id, cf_err_name(rc), esc);
 		return CF_OK;
 	}
 	if (!cf_name_principal_valid(cl.username)) {
