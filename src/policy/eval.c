@@ -5,7 +5,13 @@
  * the response arena, which is reset at the start of each decision.
  *
  * SEC: the authorizer fails closed.  Any failure (even NOMEM) leaves the
- * decision at deny, and a policy that errors never grants access. */
+ * decision at deny, and a policy that errors never grants access.
+ *
+ * SEC: each decision has a budget of CF_POLICY_MAX_STEPS steps: one per
+ * expression evaluated, per pair of values compared (set operations and
+ * equality are quadratic in the sizes of the sets, which entity data
+ * controls) and per 64 bytes a `like` scans.  A policy that runs out
+ * errors; a forbid that runs out is taken to apply (see eval_policy). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +30,8 @@ struct ectx {
 	const struct cf_entities	*es;
 	struct cf_pol_arena		*ar;
 	const char			*msg;
+	uint64_t			 budget;	/* steps left */
+	bool				 spent;		/* budget ran out */
 };
 
 static int eval(struct ectx *, const struct cf_pol_expr *, struct cf_pol_val *);
@@ -45,6 +53,25 @@ fail(struct ectx *cx, const char *fmt, ...)
 	if (cx->msg == NULL)
 		return EV_NOMEM;
 	return EV_ERR;
+}
+
+static int
+over_budget(struct ectx *cx)
+{
+	cx->spent = true;
+	cx->budget = 0;
+	return fail(cx, "evaluation step budget exceeded (%u steps per "
+	    "decision)", CF_POLICY_MAX_STEPS);
+}
+
+/* Pay n steps, or fail when the budget does not cover them. */
+static int
+charge(struct ectx *cx, uint64_t n)
+{
+	if (n > cx->budget)
+		return over_budget(cx);
+	cx->budget -= n;
+	return EV_OK;
 }
 
 static int
@@ -123,15 +150,38 @@ like_match(const struct cf_pol_pat *pat, const char *s, size_t n)
 	return true;
 }
 
-static bool
-set_contains(const struct cf_pol_set *s, const struct cf_pol_val *v)
+/* Is v in s?  Sets store no order, so this is a linear scan. */
+static int
+set_contains(struct ectx *cx, const struct cf_pol_set *s,
+    const struct cf_pol_val *v, bool *found)
 {
 	size_t	i;
+	int	r;
 
-	for (i = 0; i < s->n; i++)
-		if (cf_pol_val_eq(&s->v[i], v))
-			return true;
-	return false;
+	for (i = 0; i < s->n; i++) {
+		r = cf_pol_val_eq_budget(&s->v[i], v, &cx->budget);
+		if (r < 0)
+			return over_budget(cx);
+		if (r == 1) {
+			*found = true;
+			return EV_OK;
+		}
+	}
+	*found = false;
+	return EV_OK;
+}
+
+static int
+values_eq(struct ectx *cx, const struct cf_pol_val *x,
+    const struct cf_pol_val *y, bool *eq)
+{
+	int	r;
+
+	r = cf_pol_val_eq_budget(x, y, &cx->budget);
+	if (r < 0)
+		return over_budget(cx);
+	*eq = r == 1;
+	return EV_OK;
 }
 
 static int
@@ -240,6 +290,9 @@ eval_in(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	}
 	if (b.kind != PV_SET)
 		return type_err(cx, "set of entities or entity", &b);
+	rc = charge(cx, b.u.set->n);
+	if (rc != EV_OK)
+		return rc;
 	for (i = 0; i < b.u.set->n; i++)
 		if (b.u.set->v[i].kind != PV_ENTITY)
 			return type_err(cx, "entity", &b.u.set->v[i]);
@@ -342,7 +395,8 @@ eval_setop(struct ectx *cx, const struct cf_pol_expr *e,
 	struct cf_pol_val	a, b;
 	size_t			i;
 	int			rc;
-	bool			r;
+	bool			r = false;	/* gcc cannot see that
+						 * set_contains sets it */
 
 	if ((rc = eval(cx, e->a, &a)) != EV_OK)
 		return rc;
@@ -357,19 +411,20 @@ eval_setop(struct ectx *cx, const struct cf_pol_expr *e,
 	if (a.kind != PV_SET)
 		return type_err(cx, "set", &a);
 	if (e->op == X_CONTAINS) {
-		setb(out, set_contains(a.u.set, &b));
+		rc = set_contains(cx, a.u.set, &b, &r);
+		if (rc != EV_OK)
+			return rc;
+		setb(out, r);
 		return EV_OK;
 	}
 	if (b.kind != PV_SET)
 		return type_err(cx, "set", &b);
-	if (e->op == X_CONTAINS_ALL) {
-		r = true;
-		for (i = 0; i < b.u.set->n && r; i++)
-			r = set_contains(a.u.set, &b.u.set->v[i]);
-	} else {
-		r = false;
-		for (i = 0; i < b.u.set->n && !r; i++)
-			r = set_contains(a.u.set, &b.u.set->v[i]);
+	/* containsAll: stop at the first miss; containsAny: at a hit. */
+	r = e->op == X_CONTAINS_ALL;
+	for (i = 0; i < b.u.set->n && r == (e->op == X_CONTAINS_ALL); i++) {
+		rc = set_contains(cx, a.u.set, &b.u.set->v[i], &r);
+		if (rc != EV_OK)
+			return rc;
 	}
 	setb(out, r);
 	return EV_OK;
@@ -626,6 +681,9 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	bool			 b = false;	/* gcc -O2 cannot see eval_bool
 						 * sets it */
 
+	if (cx->budget == 0)
+		return over_budget(cx);
+	cx->budget--;
 	switch (e->op) {
 	case X_LIT:
 		*out = e->lit;
@@ -677,9 +735,9 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	case X_EQ:
 	case X_NE:
 		if ((rc = eval(cx, e->a, &a)) != EV_OK ||
-		    (rc = eval(cx, e->b, out)) != EV_OK)
+		    (rc = eval(cx, e->b, out)) != EV_OK ||
+		    (rc = values_eq(cx, &a, out, &b)) != EV_OK)
 			return rc;
-		b = cf_pol_val_eq(&a, out);
 		setb(out, e->op == X_EQ ? b : !b);
 		return EV_OK;
 	case X_LT:
@@ -702,6 +760,9 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 			return rc;
 		if (a.kind != PV_STR)
 			return type_err(cx, "string", &a);
+		rc = charge(cx, a.u.s.n / 64);
+		if (rc != EV_OK)
+			return rc;
 		setb(out, like_match(e->pat, a.u.s.p, a.u.s.n));
 		return EV_OK;
 	case X_IS:
@@ -847,6 +908,14 @@ eval_policy(struct rctx *rc, struct cf_response *resp,
 			}
 			resp->errors[resp->nerrors].id = pol->id;
 			resp->errors[resp->nerrors++].msg = rc->cx.msg;
+			/* SEC: running out of steps is not Cedar semantics
+			 * but a limit of ours, which large entity data can
+			 * reach; a forbid that cannot be evaluated within it
+			 * is taken to apply, so the limit fails closed. */
+			if (pol->forbid && rc->cx.spent)
+				return push(&resp->ar, &resp->forbids,
+				    &resp->nforbids, &resp->capforbids,
+				    pol->id);
 			return EV_OK;
 		}
 		if (b == pol->conds[i].unless)
@@ -952,12 +1021,14 @@ cf_policy_authorize(const struct cf_policy_set *ps,
 	resp->nforbids = resp->capforbids = 0;
 	resp->errors = NULL;
 	resp->nerrors = resp->caperrors = 0;
+	resp->steps = 0;
 	if (ps == NULL || req == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL argument");
 	memset(&rc, 0, sizeof(rc));
 	rc.cx.req = req;
 	rc.cx.es = es;
 	rc.cx.ar = &resp->ar;
+	rc.cx.budget = CF_POLICY_MAX_STEPS;
 	rc.pent = cf_pol_entity_get(es, req->principal);
 	rc.aent = cf_pol_entity_get(es, req->action);
 	rc.rent = cf_pol_entity_get(es, req->resource);
@@ -969,6 +1040,7 @@ cf_policy_authorize(const struct cf_policy_set *ps,
 	if (r == EV_OK)
 		r = eval_index(&rc, resp, ps, &ps->by_resource, req->resource,
 		    rc.rent);
+	resp->steps = CF_POLICY_MAX_STEPS - rc.cx.budget;
 	if (r != EV_OK) {
 		resp->decision = CF_DECISION_DENY;
 		resp->nreasons = 0;
@@ -1004,6 +1076,12 @@ const char *
 cf_response_reason(const struct cf_response *resp, size_t i)
 {
 	return i < resp->nreasons ? resp->reasons[i] : NULL;
+}
+
+uint64_t
+cf_response_steps(const struct cf_response *resp)
+{
+	return resp->steps;
 }
 
 size_t

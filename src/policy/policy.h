@@ -40,6 +40,11 @@ enum cf_decision {
 #define CF_POLICY_MAX_DEPTH	256	/* expression nesting in the parser */
 #define CF_POLICY_MAX_JSON	(256u * 1024 * 1024)	/* JSON bytes */
 #define CF_POLICY_MAX_JSON_DEPTH 128	/* JSON value nesting */
+/* Evaluation steps one decision may take (an expression evaluated, a pair
+ * of values compared, 64 bytes of a string matched by `like`): policies
+ * of bounded size cannot make a decision take unbounded time, whatever
+ * the entities hold.  Ordinary policy sets take well under 10,000. */
+#define CF_POLICY_MAX_STEPS	1000000u
 
 /* Read JSON text for the functions below.  Unlike jansson's decoder this
  * accepts NUL bytes in object keys, which Cedar values may hold.  Strict
@@ -127,7 +132,14 @@ void	cf_response_free(struct cf_response *resp);	/* NULL: no-op */
 
 /* Decide req against ps and es, filling resp (whose previous content is
  * discarded).  Policy errors are not failures: they are listed in resp.
- * Returns CF_E_NOMEM only; on failure the decision in resp is deny. */
+ * Returns CF_E_NOMEM only; on failure the decision in resp is deny.
+ *
+ * The decision takes at most CF_POLICY_MAX_STEPS evaluation steps.  A
+ * policy whose conditions need more (and so every later one with
+ * conditions) errors.  A permit that errors does not apply, as in Cedar;
+ * SEC: a forbid that runs out of steps is taken to apply (it is listed
+ * both as an error and as a reason), so that exhausting the budget, say
+ * with large entity data, can never turn a deny into an allow. */
 cf_err	cf_policy_authorize(const struct cf_policy_set *ps,
 	    const struct cf_entities *es, const struct cf_request *req,
 	    struct cf_response *resp, struct cf_error *err)
@@ -139,6 +151,8 @@ enum cf_decision cf_response_decision(const struct cf_response *resp);
  * allow.  Borrowed until the next cf_policy_authorize on resp. */
 size_t	cf_response_reason_count(const struct cf_response *resp);
 const char *cf_response_reason(const struct cf_response *resp, size_t i);
+/* Evaluation steps the last decision took, at most CF_POLICY_MAX_STEPS. */
+uint64_t cf_response_steps(const struct cf_response *resp);
 /* Policies whose evaluation failed, with a message each. */
 size_t	cf_response_error_count(const struct cf_response *resp);
 const char *cf_response_error_id(const struct cf_response *resp, size_t i);

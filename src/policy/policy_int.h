@@ -119,6 +119,10 @@ struct cf_pol_rec {
 };
 
 bool	cf_pol_val_eq(const struct cf_pol_val *x, const struct cf_pol_val *y);
+/* Cedar equality at a cost: each pair of values compared takes one unit
+ * of *budget.  1 equal, 0 not, -1 when *budget ran out first. */
+int	cf_pol_val_eq_budget(const struct cf_pol_val *x,
+	    const struct cf_pol_val *y, uint64_t *budget);
 const char *cf_pol_kind_name(int kind);
 const struct cf_pol_val *cf_pol_rec_get(const struct cf_pol_rec *r,
 	    const char *k, size_t kn);
@@ -356,6 +360,7 @@ struct cf_response {
 	size_t			 nerrors, caperrors;
 	const char		**forbids;	/* scratch */
 	size_t			 nforbids, capforbids;
+	uint64_t		 steps;		/* taken by the decision */
 };
 
 #endif

@@ -279,24 +279,36 @@ cf_pol_rec_get(const struct cf_pol_rec *r, const char *k, size_t kn)
 	return NULL;
 }
 
-static bool
-set_has(const struct cf_pol_set *s, const struct cf_pol_val *v)
+static int
+set_has(const struct cf_pol_set *s, const struct cf_pol_val *v,
+    uint64_t *budget)
 {
 	size_t	i;
+	int	r;
 
-	for (i = 0; i < s->n; i++)
-		if (cf_pol_val_eq(&s->v[i], v))
-			return true;
-	return false;
+	for (i = 0; i < s->n; i++) {
+		r = cf_pol_val_eq_budget(&s->v[i], v, budget);
+		if (r != 0)
+			return r;
+	}
+	return 0;
 }
 
-bool
-cf_pol_val_eq(const struct cf_pol_val *x, const struct cf_pol_val *y)
+int
+cf_pol_val_eq_budget(const struct cf_pol_val *x, const struct cf_pol_val *y,
+    uint64_t *budget)
 {
 	size_t	i;
+	int	r;
 
+	/* SEC: sets compare in quadratic time and nest, so every pair of
+	 * values compared is paid for: large entity data cannot make one
+	 * comparison take unbounded time. */
+	if (*budget == 0)
+		return -1;
+	(*budget)--;
 	if (x->kind != y->kind)
-		return false;
+		return 0;
 	switch (x->kind) {
 	case PV_BOOL:
 		return x->u.b == y->u.b;
@@ -315,28 +327,41 @@ cf_pol_val_eq(const struct cf_pol_val *x, const struct cf_pol_val *y)
 		    memcmp(x->u.ip, y->u.ip, 16) == 0;
 	case PV_SET:
 		/* Sets may hold duplicates: compare as sets. */
-		for (i = 0; i < x->u.set->n; i++)
-			if (!set_has(y->u.set, &x->u.set->v[i]))
-				return false;
-		for (i = 0; i < y->u.set->n; i++)
-			if (!set_has(x->u.set, &y->u.set->v[i]))
-				return false;
-		return true;
+		for (i = 0; i < x->u.set->n; i++) {
+			r = set_has(y->u.set, &x->u.set->v[i], budget);
+			if (r != 1)
+				return r;
+		}
+		for (i = 0; i < y->u.set->n; i++) {
+			r = set_has(x->u.set, &y->u.set->v[i], budget);
+			if (r != 1)
+				return r;
+		}
+		return 1;
 	case PV_RECORD:
 		if (x->u.rec->n != y->u.rec->n)
-			return false;
+			return 0;
 		for (i = 0; i < x->u.rec->n; i++) {
 			if (cf_pol_key_cmp(x->u.rec->f[i].k, x->u.rec->f[i].kn,
 			    y->u.rec->f[i].k, y->u.rec->f[i].kn) != 0)
-				return false;
-			if (!cf_pol_val_eq(&x->u.rec->f[i].v,
-			    &y->u.rec->f[i].v))
-				return false;
+				return 0;
+			r = cf_pol_val_eq_budget(&x->u.rec->f[i].v,
+			    &y->u.rec->f[i].v, budget);
+			if (r != 1)
+				return r;
 		}
-		return true;
+		return 1;
 	default:
-		return false;
+		return 0;
 	}
+}
+
+bool
+cf_pol_val_eq(const struct cf_pol_val *x, const struct cf_pol_val *y)
+{
+	uint64_t	budget = UINT64_MAX;
+
+	return cf_pol_val_eq_budget(x, y, &budget) == 1;
 }
 
 /*
