@@ -270,35 +270,33 @@ compare(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	return EV_OK;
 }
 
+/* a in b, for values a and b. */
 static int
-eval_in(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+in_values(struct ectx *cx, const struct cf_pol_val *a,
+    const struct cf_pol_val *b, struct cf_pol_val *out)
 {
-	struct cf_pol_val		 a, b;
 	const struct cf_pol_entity	*ent;
 	size_t				 i;
 	int				 rc;
 
-	if ((rc = eval(cx, e->a, &a)) != EV_OK ||
-	    (rc = eval(cx, e->b, &b)) != EV_OK)
-		return rc;
-	if (a.kind != PV_ENTITY)
-		return type_err(cx, "entity", &a);
-	if (b.kind == PV_ENTITY) {
-		ent = lookup(cx, a.u.e);
-		setb(out, cf_pol_entity_in(ent, a.u.e, b.u.e));
+	if (a->kind != PV_ENTITY)
+		return type_err(cx, "entity", a);
+	if (b->kind == PV_ENTITY) {
+		ent = lookup(cx, a->u.e);
+		setb(out, cf_pol_entity_in(ent, a->u.e, b->u.e));
 		return EV_OK;
 	}
-	if (b.kind != PV_SET)
-		return type_err(cx, "set of entities or entity", &b);
-	rc = charge(cx, b.u.set->n);
+	if (b->kind != PV_SET)
+		return type_err(cx, "set of entities or entity", b);
+	rc = charge(cx, b->u.set->n);
 	if (rc != EV_OK)
 		return rc;
-	for (i = 0; i < b.u.set->n; i++)
-		if (b.u.set->v[i].kind != PV_ENTITY)
-			return type_err(cx, "entity", &b.u.set->v[i]);
-	ent = lookup(cx, a.u.e);
-	for (i = 0; i < b.u.set->n; i++)
-		if (cf_pol_entity_in(ent, a.u.e, b.u.set->v[i].u.e)) {
+	for (i = 0; i < b->u.set->n; i++)
+		if (b->u.set->v[i].kind != PV_ENTITY)
+			return type_err(cx, "entity", &b->u.set->v[i]);
+	ent = lookup(cx, a->u.e);
+	for (i = 0; i < b->u.set->n; i++)
+		if (cf_pol_entity_in(ent, a->u.e, b->u.set->v[i].u.e)) {
 			setb(out, true);
 			return EV_OK;
 		}
@@ -307,8 +305,86 @@ eval_in(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 }
 
 static int
-eval_attr(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out,
-    bool has)
+eval_in(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val	a, b;
+	int			rc;
+
+	if ((rc = eval(cx, e->a, &a)) != EV_OK ||
+	    (rc = eval(cx, e->b, &b)) != EV_OK)
+		return rc;
+	return in_values(cx, &a, &b, out);
+}
+
+/* x is T, and x is T in y: x is T && x in y, with x evaluated once. */
+static int
+eval_is(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val	a, b;
+	bool			is;
+	int			rc;
+
+	rc = eval(cx, e->a, &a);
+	if (rc != EV_OK)
+		return rc;
+	if (a.kind != PV_ENTITY)
+		return type_err(cx, "entity", &a);
+	is = a.u.e->tlen == e->nlen &&
+	    memcmp(a.u.e->type, e->name, e->nlen) == 0;
+	if (!is || e->op == X_IS) {
+		setb(out, is);
+		return EV_OK;
+	}
+	rc = eval(cx, e->b, &b);
+	if (rc != EV_OK)
+		return rc;
+	return in_values(cx, &a, &b, out);
+}
+
+/* x has k0.k1...: x has k0 && x.k0 has k1 && ..., with x evaluated once.
+ * As there: a missing entity has nothing, anything but an entity or a
+ * record is a type error. */
+static int
+eval_has(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	struct cf_pol_val		 v;
+	const struct cf_pol_rec		*rec;
+	const struct cf_pol_val		*f;
+	const struct cf_pol_entity	*ent;
+	size_t				 i;
+	int				 rc;
+
+	rc = eval(cx, e->a, &v);
+	if (rc == EV_OK)
+		rc = charge(cx, e->nkeys - 1);
+	if (rc != EV_OK)
+		return rc;
+	for (i = 0; i < e->nkeys; i++) {
+		if (v.kind == PV_ENTITY) {
+			ent = lookup(cx, v.u.e);
+			if (ent == NULL) {
+				setb(out, false);
+				return EV_OK;
+			}
+			rec = ent->attrs;
+		} else if (v.kind == PV_RECORD)
+			rec = v.u.rec;
+		else
+			return type_err(cx, "entity or record", &v);
+		f = rec != NULL ? cf_pol_rec_get(rec, e->keys[i],
+		    e->klens[i]) : NULL;
+		if (f == NULL) {
+			setb(out, false);
+			return EV_OK;
+		}
+		v = *f;
+	}
+	setb(out, true);
+	return EV_OK;
+}
+
+static int
+eval_attr(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 {
 	struct cf_pol_val		 a;
 	const struct cf_pol_rec		*rec;
@@ -320,23 +396,14 @@ eval_attr(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out,
 		return rc;
 	if (a.kind == PV_ENTITY) {
 		ent = lookup(cx, a.u.e);
-		if (ent == NULL) {
-			if (has) {
-				setb(out, false);
-				return EV_OK;
-			}
+		if (ent == NULL)
 			return no_entity(cx, a.u.e);
-		}
 		rec = ent->attrs;
 	} else if (a.kind == PV_RECORD)
 		rec = a.u.rec;
 	else
 		return type_err(cx, "entity or record", &a);
 	v = rec != NULL ? cf_pol_rec_get(rec, e->name, e->nlen) : NULL;
-	if (has) {
-		setb(out, v != NULL);
-		return EV_OK;
-	}
 	if (v == NULL) {
 		char	k[64];
 
@@ -752,9 +819,9 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	case X_IN:
 		return eval_in(cx, e, out);
 	case X_HAS:
-		return eval_attr(cx, e, out, true);
+		return eval_has(cx, e, out);
 	case X_ATTR:
-		return eval_attr(cx, e, out, false);
+		return eval_attr(cx, e, out);
 	case X_LIKE:
 		if ((rc = eval(cx, e->a, &a)) != EV_OK)
 			return rc;
@@ -766,13 +833,8 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 		setb(out, like_match(e->pat, a.u.s.p, a.u.s.n));
 		return EV_OK;
 	case X_IS:
-		if ((rc = eval(cx, e->a, &a)) != EV_OK)
-			return rc;
-		if (a.kind != PV_ENTITY)
-			return type_err(cx, "entity", &a);
-		setb(out, a.u.e->tlen == e->nlen &&
-		    memcmp(a.u.e->type, e->name, e->nlen) == 0);
-		return EV_OK;
+	case X_IS_IN:
+		return eval_is(cx, e, out);
 	case X_SET:
 		set = cf_pol_arena_alloc(cx->ar, sizeof(*set) +
 		    e->nargs * sizeof(set->v[0]));

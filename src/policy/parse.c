@@ -879,6 +879,7 @@ parse_record(struct parser *p, unsigned int line, unsigned int col)
 		}
 	}
 	e->nargs = n;
+	e->nkeys = n;
 	return e;
 }
 
@@ -1070,9 +1071,10 @@ parse_accessors(struct parser *p, const struct cf_pol_expr *e)
 		m = node(p, X_EXT);
 		if (m == NULL)
 			return NULL;
+		/* The receiver e is args[0] of an extension method; the
+		 * built-in methods below move it to a. */
 		if (parse_list(p, T_RPAREN, e, &m->args, &m->nargs) != CF_OK)
 			return NULL;
-		m->a = e;
 		if (kn == 8 && memcmp(k, "contains", 8) == 0)
 			m->op = X_CONTAINS;
 		else if (kn == 11 && memcmp(k, "containsAll", 11) == 0)
@@ -1095,8 +1097,12 @@ parse_accessors(struct parser *p, const struct cf_pol_expr *e)
 				    want == 2 ? "" : "s", m->nargs - 1);
 				return NULL;
 			}
-			if (want == 2)
-				m->b = m->args[1];
+			/* SEC: receiver in a, argument in b, and no args:
+			 * each operand has one parent (see policy_int.h). */
+			m->a = m->args[0];
+			m->b = want == 2 ? m->args[1] : NULL;
+			m->args = NULL;
+			m->nargs = 0;
 		} else {
 			fn = cf_pol_fn_lookup(k, kn, &method);
 			if (fn == 0) {
@@ -1238,7 +1244,7 @@ static const struct cf_pol_expr *
 parse_relation(struct parser *p)
 {
 	const struct cf_pol_expr	*e, *r;
-	struct cf_pol_expr		*n, *h, *acc;
+	struct cf_pol_expr		*n;
 	enum cf_pol_op			 op = 0;
 	struct token			 t;
 
@@ -1260,18 +1266,39 @@ parse_relation(struct parser *p)
 		r = parse_add(p);
 		e = binary(p, op != 0 ? op : X_IN, e, r);
 	} else if (tok_is(&t, "has")) {
-		/* e has a.b.c means e has a && e.a has b && e.a.b has c. */
-		const struct cf_pol_expr	*base = e;
+		/* e has a.b.c means e has a && e.a has b && e.a.b has c, with
+		 * e evaluated once: one node holds the whole path. */
+		const char	**keys = NULL, **nk;
+		size_t		 *klens = NULL, *nl, cap = 0;
 
-		acc = NULL;
+		n = node(p, X_HAS);
+		if (n == NULL)
+			return NULL;
+		n->a = e;
 		for (;;) {
-			n = node(p, X_HAS);
-			if (n == NULL)
-				return NULL;
-			n->a = base;
+			if (n->nkeys == cap) {
+				cap = cap ? cap * 2 : 4;
+				nk = cf_pol_arena_alloc(p->ar,
+				    cap * sizeof(*nk));
+				nl = cf_pol_arena_alloc(p->ar,
+				    cap * sizeof(*nl));
+				if (nk == NULL || nl == NULL) {
+					(void)nomem(p);
+					return NULL;
+				}
+				if (n->nkeys > 0) {
+					memcpy(nk, keys, n->nkeys *
+					    sizeof(*nk));
+					memcpy(nl, klens, n->nkeys *
+					    sizeof(*nl));
+				}
+				keys = nk;
+				klens = nl;
+			}
 			if (p->tok.t == T_STR) {
-				if (unescape(p, &p->tok, false, &n->name,
-				    &n->nlen, NULL) != CF_OK)
+				if (unescape(p, &p->tok, false,
+				    &keys[n->nkeys], &klens[n->nkeys], NULL) !=
+				    CF_OK)
 					return NULL;
 				next(p);
 			} else if (p->tok.t == T_IDENT) {
@@ -1279,10 +1306,10 @@ parse_relation(struct parser *p)
 					(void)reserved_err(p, &p->tok);
 					return NULL;
 				}
-				n->name = cf_pol_arena_strdup(p->ar,
+				keys[n->nkeys] = cf_pol_arena_strdup(p->ar,
 				    p->tok.p, p->tok.n);
-				n->nlen = p->tok.n;
-				if (n->name == NULL) {
+				klens[n->nkeys] = p->tok.n;
+				if (keys[n->nkeys] == NULL) {
 					(void)nomem(p);
 					return NULL;
 				}
@@ -1291,24 +1318,18 @@ parse_relation(struct parser *p)
 				(void)unexpected(p, "an attribute name");
 				return NULL;
 			}
-			acc = acc == NULL ? n : binary(p, X_AND, acc, n);
-			if (acc == NULL || p->tok.t != T_DOT ||
-			    n->name == NULL)
+			n->nkeys++;
+			if (p->tok.t != T_DOT)
 				break;
-			h = node(p, X_ATTR);
-			if (h == NULL)
-				return NULL;
-			h->a = base;
-			h->name = n->name;
-			h->nlen = n->nlen;
-			base = h;
 			next(p);
 			if (p->tok.t != T_IDENT) {
 				(void)unexpected(p, "an attribute name");
 				return NULL;
 			}
 		}
-		e = acc;
+		n->keys = keys;
+		n->klens = klens;
+		e = n;
 	} else if (tok_is(&t, "like")) {
 		if (p->tok.t != T_STR) {
 			(void)unexpected(p, "a pattern string");
@@ -1338,9 +1359,13 @@ parse_relation(struct parser *p)
 		}
 		e = n;
 		if (tok_is(&p->tok, "in")) {
+			/* x is T in y means x is T && x in y, with x
+			 * evaluated once. */
 			next(p);
-			r = parse_add(p);
-			e = binary(p, X_AND, n, binary(p, X_IN, n->a, r));
+			n->op = X_IS_IN;
+			n->b = parse_add(p);
+			if (n->b == NULL)
+				return NULL;
 		}
 	}
 	if (e != NULL && is_relop(p)) {
@@ -1419,42 +1444,30 @@ out:
 }
 
 /* Depth of a tree, to bound the evaluator's recursion (left-leaning
- * chains such as a + b + c ... are deep without deep parser recursion). */
+ * chains such as a + b + c ... are deep without deep parser recursion).
+ * Each node is visited once, since no node has two parents (policy_int.h),
+ * and the walk stops as soon as the depth is over limit. */
 static size_t
 tree_depth(const struct cf_pol_expr *e, size_t limit)
 {
 	size_t	d = 0, c, i;
 
-	if (e == NULL)
-		return 0;
-	if (limit == 0)
-		return 1;
-	/* Iterate down the left spine to avoid recursion on long chains. */
-	while (e != NULL) {
-		d++;
-		if (d > limit)
+	/* Iterate down a, recurse into the other children: a holds the
+	 * long chains, and recursion is bounded by limit anyway. */
+	for (; e != NULL; e = e->a) {
+		if (++d > limit)
 			return d;
-		c = tree_depth(e->b, limit - d) + d;
+		c = d + tree_depth(e->b, limit - d);
 		if (c > limit)
 			return c;
-		c = tree_depth(e->c, limit - d) + d;
+		c = d + tree_depth(e->c, limit - d);
 		if (c > limit)
 			return c;
 		for (i = 0; i < e->nargs; i++) {
-			if (e->op == X_EXT && e->a == e->args[i] &&
-			    e->a != NULL)
-				continue;
-			if (e->op >= X_CONTAINS && e->op <= X_GET_TAG &&
-			    i == 0)
-				continue;
-			c = tree_depth(e->args[i], limit - d) + d;
+			c = d + tree_depth(e->args[i], limit - d);
 			if (c > limit)
 				return c;
 		}
-		if (e->op == X_EXT && e->a == NULL && e->nargs > 0)
-			e = NULL;
-		else
-			e = e->a;
 	}
 	return d;
 }

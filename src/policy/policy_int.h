@@ -184,13 +184,14 @@ enum cf_pol_op {
 	X_ADD,
 	X_SUB,
 	X_MUL,
-	X_HAS,		/* a has name */
+	X_HAS,		/* a has keys[0].keys[1]... (nkeys >= 1) */
 	X_ATTR,		/* a.name */
 	X_LIKE,		/* a like pat */
 	X_IS,		/* a is name */
+	X_IS_IN,	/* a is name in b: a is evaluated once */
 	X_SET,		/* [args] */
 	X_RECORD,	/* {keys: args} */
-	X_CONTAINS,
+	X_CONTAINS,	/* a.contains(b), and so on: receiver a */
 	X_CONTAINS_ALL,
 	X_CONTAINS_ANY,
 	X_IS_EMPTY,
@@ -235,6 +236,13 @@ struct cf_pol_pat {
 	}		*el;
 };
 
+/* SEC: the expressions of a condition form a tree.  Every node is the
+ * child (a, b, c or one of args) of exactly one parent, and an operand is
+ * evaluated at most once per evaluation of its parent, so both the parser
+ * (tree_depth) and the evaluator do work linear in the size of the text.
+ * A node shared by two parents would double the work at each level of
+ * nesting; desugarings such as `x has a.b` (x has a && x.a has b) and
+ * `x is T in y` (x is T && x in y) get nodes of their own instead. */
 struct cf_pol_expr {
 	uint8_t			 op;
 	uint8_t			 var;
@@ -242,10 +250,11 @@ struct cf_pol_expr {
 	const struct cf_pol_expr *a, *b, *c;
 	const struct cf_pol_expr **args;	/* X_SET, X_RECORD, X_EXT */
 	size_t			 nargs;
-	const char		*name;		/* attr / type / record keys */
+	const char		*name;		/* attr / type */
 	size_t			 nlen;
-	const char		**keys;		/* X_RECORD, sorted */
+	const char		**keys;		/* X_RECORD (sorted), X_HAS */
 	size_t			*klens;
+	size_t			 nkeys;
 	const struct cf_pol_pat	*pat;
 	struct cf_pol_val	 lit;
 	const char		*msg;		/* X_ERROR */
