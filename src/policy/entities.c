@@ -102,9 +102,16 @@ table_build(struct cf_entities *es, struct cf_error *err)
 	return CF_OK;
 }
 
+static bool
+uid_eq(const void *x, const void *y)
+{
+	return cf_pol_uid_eq(x, y);
+}
+
 /* Transitive closure: a depth-first walk from each entity's parents,
  * with a per-walk mark so each ancestor is added once (cycles are safe).
- * Parents that name no entity are ancestors too, with no parents. */
+ * Parents that name no entity are ancestors too, with no parents; a
+ * per-walk hash set adds each of those once. */
 static cf_err
 close_hierarchy(struct cf_entities *es, struct cf_error *err)
 {
@@ -114,9 +121,12 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 	size_t				  i, k, total = 0;
 	const struct cf_pol_entity	 *pe;
 	const struct cf_pol_uid		 *u;
+	struct cf_pol_hset		  dangling;
 	cf_err				  rc = CF_OK;
 	void				 *nv;
+	bool				  added;
 
+	cf_pol_hset_init(&dangling);
 	mark = cf_calloc(es->n + 1, sizeof(*mark));
 	if (mark == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
@@ -127,6 +137,7 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 			continue;
 		nstack = 0;
 		nacc = 0;
+		cf_pol_hset_clear(&dangling);
 		for (k = 0; k < ent->nparents; k++) {
 			if (nstack == cstack) {
 				cstack = cstack ? cstack * 2 : 16;
@@ -161,11 +172,10 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 					continue;
 				mark[pi] = (uint32_t)(i + 1);
 			} else {
-				/* Dangling: dedup by scanning what we have. */
-				for (k = 0; k < nacc; k++)
-					if (cf_pol_uid_eq(acc[k], u))
-						break;
-				if (k < nacc)
+				if (cf_pol_hset_add(&dangling, u->hash, u,
+				    uid_eq, &added) != CF_OK)
+					goto nomem;
+				if (!added)
 					continue;
 			}
 			if (nacc == cacc) {
@@ -206,6 +216,8 @@ nomem:
 	rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 out:
 	(void)total;
+	es->probes = dangling.probes;
+	cf_pol_hset_free(&dangling);
 	cf_free(mark);
 	cf_free(stack);
 	cf_free(acc);

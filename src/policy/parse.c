@@ -1599,18 +1599,27 @@ parse_scope(struct parser *p, struct cf_pol_policy *pol)
 static cf_err
 add_policy(struct cf_policy_set *ps, struct cf_pol_policy *pol);
 
+/* Policies (in force or templates) by id, in ps->ids. */
 static bool
-id_taken(const struct cf_policy_set *ps, const char *id)
+pol_id_eq(const void *x, const void *y)
 {
-	size_t	i;
+	return strcmp(((const struct cf_pol_policy *)x)->id,
+	    ((const struct cf_pol_policy *)y)->id) == 0;
+}
 
-	for (i = 0; i < ps->npols; i++)
-		if (strcmp(ps->pols[i]->id, id) == 0)
-			return true;
-	for (i = 0; i < ps->ntmpls; i++)
-		if (strcmp(ps->tmpls[i]->id, id) == 0)
-			return true;
-	return false;
+static uint64_t
+id_hash(const char *id)
+{
+	return cf_pol_hash("", 0, id, strlen(id));
+}
+
+static const struct cf_pol_policy *
+find_id(struct cf_policy_set *ps, const char *id)
+{
+	struct cf_pol_policy	key;
+
+	key.id = id;
+	return cf_pol_hset_get(&ps->ids, id_hash(id), &key, pol_id_eq);
 }
 
 static cf_err
@@ -1711,7 +1720,7 @@ parse_policy(struct parser *p, size_t index)
 	pol->id = cf_pol_arena_strdup(p->ar, id, idlen);
 	if (pol->id == NULL)
 		return nomem(p);
-	if (strlen(pol->id) != idlen || id_taken(p->ps, pol->id))
+	if (strlen(pol->id) != idlen || find_id(p->ps, pol->id) != NULL)
 		return perr(p, t0.line, t0.col, "duplicate or invalid "
 		    "policy id \"%s\"", pol->id);
 	return add_policy(p->ps, pol);
@@ -1808,13 +1817,18 @@ add_policy(struct cf_policy_set *ps, struct cf_pol_policy *pol)
 {
 	uint32_t	idx;
 	cf_err		rc;
+	bool		added;
 
+	/* Room first, so that once the policy is in, its id is too. */
+	if (cf_pol_hset_reserve(&ps->ids, 1) != CF_OK)
+		return CF_E_NOMEM;
 	if (pol->is_template) {
 		if (grow((void **)&ps->tmpls, &ps->captmpls, ps->ntmpls,
 		    sizeof(*ps->tmpls)) != CF_OK)
 			return cf_error_set(NULL, CF_E_NOMEM, "nomem");
 		ps->tmpls[ps->ntmpls++] = pol;
-		return CF_OK;
+		return cf_pol_hset_add(&ps->ids, id_hash(pol->id), pol,
+		    pol_id_eq, &added);
 	}
 	if (ps->npols >= UINT32_MAX - 1 ||
 	    grow((void **)&ps->pols, &ps->cappols, ps->npols,
@@ -1835,7 +1849,8 @@ add_policy(struct cf_policy_set *ps, struct cf_pol_policy *pol)
 	if (rc != CF_OK)
 		return rc;
 	ps->pols[ps->npols++] = pol;
-	return CF_OK;
+	return cf_pol_hset_add(&ps->ids, id_hash(pol->id), pol, pol_id_eq,
+	    &added);
 }
 
 void
@@ -1848,6 +1863,7 @@ cf_policy_set_free(struct cf_policy_set *ps)
 	cf_free(ps->pols);
 	cf_free(ps->tmpls);
 	cf_free(ps->scan);
+	cf_pol_hset_free(&ps->ids);
 	cf_pol_arena_free(&ps->ar);
 	cf_free(ps);
 }
@@ -1925,6 +1941,7 @@ cf_policy_set_parse(const char *src, size_t len, struct cf_policy_set **out,
 	if (ps == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	cf_pol_arena_init(&ps->ar);
+	cf_pol_hset_init(&ps->ids);
 	memset(&p, 0, sizeof(p));
 	p.src = src != NULL ? src : "";
 	p.len = len;
@@ -1970,20 +1987,17 @@ cf_policy_set_link(struct cf_policy_set *ps, const char *template_id,
     const char *new_id, const char *principal_type, const char *principal_id,
     const char *resource_type, const char *resource_id, struct cf_error *err)
 {
-	const struct cf_pol_policy	*t = NULL;
+	const struct cf_pol_policy	*t;
 	struct cf_pol_policy		*pol;
-	size_t				 i;
 	cf_err				 rc;
 
 	if (ps == NULL || template_id == NULL || new_id == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL argument");
-	for (i = 0; i < ps->ntmpls; i++)
-		if (strcmp(ps->tmpls[i]->id, template_id) == 0)
-			t = ps->tmpls[i];
-	if (t == NULL)
+	t = find_id(ps, template_id);
+	if (t == NULL || !t->is_template)
 		return cf_error_set(err, CF_E_NOTFOUND, "no template \"%s\"",
 		    template_id);
-	if (id_taken(ps, new_id))
+	if (find_id(ps, new_id) != NULL)
 		return cf_error_set(err, CF_E_CONFLICT, "policy id \"%s\" is "
 		    "already in use", new_id);
 	if (t->p.slot != (principal_type != NULL && principal_id != NULL) ||

@@ -36,6 +36,38 @@ void	 cf_pol_arena_reset(struct cf_pol_arena *a);
 void	 cf_pol_arena_free(struct cf_pol_arena *a);
 
 /*
+ * Sets of pointers by hash (hset.c), so that loading stays linear: open
+ * addressing, keyed by a 64-bit hash the caller computes, with the
+ * caller's equality.  probes counts the slots looked at, so tests can
+ * check that the work is linear without timing anything.
+ */
+typedef bool	cf_pol_hset_eq(const void *x, const void *y);
+
+struct cf_pol_hslot;
+
+struct cf_pol_hset {
+	struct cf_pol_hslot	*slot;
+	size_t			 cap, n;
+	uint32_t		 gen;
+	uint64_t		 probes;
+};
+
+void	 cf_pol_hset_init(struct cf_pol_hset *s);
+void	 cf_pol_hset_free(struct cf_pol_hset *s);	/* NULL: no-op */
+/* Empty the set in O(1), keeping its memory. */
+void	 cf_pol_hset_clear(struct cf_pol_hset *s);
+/* The element equal to key (whose hash is h), or NULL. */
+const void *cf_pol_hset_get(struct cf_pol_hset *s, uint64_t h,
+	    const void *key, cf_pol_hset_eq *eq);
+/* Make room for more elements, so that adding them cannot fail.
+ * CF_E_NOMEM, with the set unchanged, or CF_OK. */
+cf_err	 cf_pol_hset_reserve(struct cf_pol_hset *s, size_t more);
+/* Add p (hash h) unless an equal element is there (*added false then).
+ * CF_E_NOMEM, with the set unchanged, or CF_OK. */
+cf_err	 cf_pol_hset_add(struct cf_pol_hset *s, uint64_t h, const void *p,
+	    cf_pol_hset_eq *eq, bool *added);
+
+/*
  * Entity references: a type (a path such as "NS::User") and an id, both
  * counted strings that may contain NUL bytes.  The hash is precomputed so
  * equality and store lookups are cheap.
@@ -319,6 +351,7 @@ struct cf_policy_set {
 	struct cf_pol_index	 by_resource;
 	uint32_t		*scan;		/* policies in no index */
 	size_t			 nscan, capscan;
+	struct cf_pol_hset	 ids;		/* policies and templates */
 };
 
 /*
@@ -340,6 +373,7 @@ struct cf_entities {
 	size_t			 n;
 	uint32_t		*table;		/* index + 1, 0 empty */
 	size_t			 tcap;
+	uint64_t		 probes;	/* of close_hierarchy's sets */
 };
 
 const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
