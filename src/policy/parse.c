@@ -389,8 +389,13 @@ utf8_put(uint32_t c, char *o)
 	return 4;
 }
 
-/* Unescape the string token t.  In pattern mode (like), an unescaped `*`
- * is a wildcard: the output gets a NUL-free marker list in *pat. */
+/* Unescape the string token t.  In pattern mode (like), `*` is a wildcard
+ * and the output gets the list of literal runs and stars in *pat.
+ *
+ * As in Cedar (cedar-policy-core, parser/unescape.rs, to_pattern): every
+ * character that unescapes to `*` is a wildcard, including `\x2a` and
+ * `\u{2a}`; only the sequence `\*` (not an escape in other strings) is a
+ * literal star. */
 static cf_err
 unescape(struct parser *p, const struct token *t, bool pattern,
     const char **out, size_t *outlen, const struct cf_pol_pat **patout)
@@ -453,7 +458,7 @@ unescape(struct parser *p, const struct token *t, bool pattern,
 			if (h1 < 0 || h2 < 0)
 				goto bad;
 			if (pattern && h1 * 16 + h2 == '*')
-				star[o] = true;
+				star[o] = true;		/* as in Cedar */
 			buf[o++] = (char)(h1 * 16 + h2);
 			i += 2;
 			break;
@@ -485,9 +490,8 @@ unescape(struct parser *p, const struct token *t, bool pattern,
 			if (k >= n || nd == 0 || cp > 0x10ffff ||
 			    (cp >= 0xd800 && cp <= 0xdfff))
 				goto bad;
-			/* As in Cedar, only `\*` is a literal star. */
 			if (pattern && cp == '*')
-				star[o] = true;
+				star[o] = true;		/* as in Cedar */
 			o += utf8_put(cp, buf + o);
 			i = k;
 			break;

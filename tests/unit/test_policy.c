@@ -173,14 +173,42 @@ test_policy_strings_like(void **state)
 	ALLOWS("\"abc\" like \"*\"");
 	ALLOWS("\"a*c\" like \"a\\*c\"");
 	DENIES("\"abc\" like \"a\\*c\"");
-	ALLOWS("\"abc\" like \"a\\u{2a}c\"");	/* only \\* is a literal */
-	ALLOWS("\"abc\" like \"a\\x2ac\"");
 	DENIES("\"abc\" like \"abcd*\"");
 	ALLOWS("\"aXbXc\" like \"*b*c\"");
 	DENIES("\"ab\" like \"a*b*b\"");
 	ALLOWS("\"\" like \"\"");
 	ERRS("1 like \"*\"");
 	ALLOWS("// comment\n true // another\n");
+}
+
+/* Which stars of a `like` pattern are wildcards.  Cedar's parser
+ * (cedar-policy-core, parser/unescape.rs, to_pattern) unescapes the
+ * pattern and makes every resulting `*` a wildcard, except the sequence
+ * `\*`, which is a literal star.  So `\u{2a}` and `\x2a` are wildcards,
+ * surprising as that is; we do the same, so that a policy means the same
+ * here as in Cedar.  Write `\*` for a literal star. */
+static void
+test_policy_like_escapes_as_in_cedar(void **state)
+{
+	(void)state;
+	/* \* is a literal star, and only in patterns. */
+	ALLOWS("\"a*c\" like \"a\\*c\"");
+	DENIES("\"abc\" like \"a\\*c\"");
+	ALLOWS("\"*\" like \"\\*\" && !(\"\" like \"\\*\")");
+	REJECTS("\"a\\*c\" == \"a*c\"");
+	/* Escapes that unescape to `*` are wildcards, as in Cedar. */
+	ALLOWS("\"abc\" like \"a\\u{2a}c\"");
+	ALLOWS("\"ac\" like \"a\\u{2A}c\" && \"ac\" like \"a\\u{00002a}c\"");
+	ALLOWS("\"abc\" like \"a\\x2ac\" && \"abc\" like \"a\\x2Ac\"");
+	ALLOWS("\"a*c\" like \"a\\u{2a}c\"");	/* a wildcard matches a star */
+	DENIES("\"abd\" like \"a\\u{2a}c\"");
+	/* Outside patterns they are plain stars. */
+	ALLOWS("\"a\\u{2a}c\" == \"a*c\" && \"a\\x2ac\" == \"a*c\"");
+	/* An escaped backslash before a star leaves the star a wildcard. */
+	ALLOWS("\"a\\\\xyz\" like \"a\\\\*\"");
+	DENIES("\"a*\" like \"a\\\\*\"");
+	ALLOWS("\"a\\\\*\" like \"a\\\\\\*\"");
+	DENIES("\"a\\\\x\" like \"a\\\\\\*\"");
 }
 
 static void
@@ -969,6 +997,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_operators),
 		cmocka_unit_test(test_policy_strings_like),
+		cmocka_unit_test(test_policy_like_escapes_as_in_cedar),
 		cmocka_unit_test(test_policy_entities),
 		cmocka_unit_test(test_policy_extensions),
 		cmocka_unit_test(test_policy_decision),
