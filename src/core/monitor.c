@@ -309,8 +309,12 @@ json_array_has(const json_t *a, const char *s)
 	return false;
 }
 
-bool
-core_scope_allows(const struct cf_req *r, const char *action, const char *ns)
+/* The scope check: action (NULL: any) must be listed if the scope lists
+ * actions; with_ns, ns (NULL: a global action) must be listed if it lists
+ * namespaces. */
+static bool
+scope_check(const struct cf_req *r, const char *action, bool with_ns,
+    const char *ns)
 {
 	json_t	*j, *acts, *nss;
 	bool	 ok = true;
@@ -327,29 +331,22 @@ core_scope_allows(const struct cf_req *r, const char *action, const char *ns)
 	if (action != NULL && acts != NULL && !json_array_has(acts, action))
 		ok = false;
 	/* A namespace restriction excludes every global action. */
-	if (nss != NULL && (ns == NULL || !json_array_has(nss, ns)))
+	if (with_ns && nss != NULL && (ns == NULL || !json_array_has(nss, ns)))
 		ok = false;
 	json_decref(j);
 	return ok;
 }
 
 bool
+core_scope_allows(const struct cf_req *r, const char *action, const char *ns)
+{
+	return scope_check(r, action, true, ns);
+}
+
+bool
 core_scope_has_action(const struct cf_req *r, const char *action)
 {
-	json_t	*j, *acts;
-	bool	 ok;
-
-	if (r->scope[0] == '\0')
-		return true;
-	j = json_loads(r->scope, 0, NULL);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return false;		/* SEC: fail closed */
-	}
-	acts = json_object_get(j, "actions");
-	ok = acts == NULL || json_array_has(acts, action);
-	json_decref(j);
-	return ok;
+	return scope_check(r, action, false, NULL);
 }
 
 /* SEC: MFA requirements, after the role decision: the user's flag, the
