@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #define META_MAX	32
 #define LIST_LIMIT	1000
+#define LIST_MAX	10000000	/* entries in one listing */
 
 /* ---- put ---- */
 
@@ -109,7 +111,7 @@ print_version_line(const char *verb, const json_t *v)
 {
 	const char	*ns, *key, *vid, *sha;
 	json_int_t	 size;
-	char		 s1[128], s2[1100], s3[160], sz[32];
+	char		 s1[128], s2[1100], s3[160], s4[65], sz[32];
 
 	ns = json_string_value(json_object_get(v, "ns"));
 	key = json_string_value(json_object_get(v, "key"));
@@ -119,9 +121,11 @@ print_version_line(const char *verb, const json_t *v)
 	cf_cli_sanitize(ns != NULL ? ns : "?", s1, sizeof(s1));
 	cf_cli_sanitize(key != NULL ? key : "?", s2, sizeof(s2));
 	cf_cli_sanitize(vid != NULL ? vid : "?", s3, sizeof(s3));
+	/* SEC: what the server sends never reaches the terminal raw. */
+	cf_cli_sanitize(sha != NULL ? sha : "?", s4, sizeof(s4));
 	cf_cli_fmt_size((uint64_t)size, sz, sizeof(sz));
-	(void)printf("%s %s/%s  version %s  %s  sha256 %.64s\n", verb, s1, s2,
-	    s3, sz, sha != NULL ? sha : "?");
+	(void)printf("%s %s/%s  version %s  %s  sha256 %s\n", verb, s1, s2,
+	    s3, sz, s4);
 }
 
 int
@@ -234,20 +238,44 @@ target_of(const char *file, const char *key, char *dir, size_t dirsz,
 	return CF_OK;
 }
 
+/* A JSON string even when s is not UTF-8 (a header from a broken or
+ * hostile server, a key given on the command line): other bytes above
+ * 0x7f become '?', so --json never prints nothing. */
+static json_t *
+jstr_lossy(const char *s)
+{
+	json_t	*j;
+	char	*c;
+	size_t	 i;
+
+	if ((j = json_string(s)) != NULL || (c = strdup(s)) == NULL)
+		return j;
+	for (i = 0; c[i] != '\0'; i++)
+		if ((unsigned char)c[i] >= 0x80)
+			c[i] = '?';
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
 static void
 info_json(const struct cf_obj_info *in, const char *ns, const char *key,
     const char *file)
 {
 	json_t	*v;
 
-	v = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "ns", ns,
-	    "key", key, "version_id", in->version_id, "size",
-	    (json_int_t)in->size, "sha256", in->sha256, "content_type",
-	    in->content_type, "last_modified", in->last_modified);
-	if (v == NULL)
+	v = json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "ns",
+	    jstr_lossy(ns), "key", jstr_lossy(key), "version_id",
+	    jstr_lossy(in->version_id), "size", (json_int_t)in->size,
+	    "sha256", jstr_lossy(in->sha256), "content_type",
+	    jstr_lossy(in->content_type), "last_modified",
+	    jstr_lossy(in->last_modified));
+	if (v == NULL) {
+		cf_cli_warnx("out of memory printing --json");
 		return;
+	}
 	if (file != NULL)
-		(void)json_object_set_new(v, "file", json_string(file));
+		(void)json_object_set_new(v, "file", jstr_lossy(file));
 	if (in->meta != NULL)
 		(void)json_object_set(v, "meta", in->meta);
 	cf_cli_print_json(v);
@@ -429,6 +457,7 @@ cf_cmd_rm(int argc, char **argv)
 	struct cf_cli_sess	 s = { 0 };
 	struct cf_buf		 url;
 	char			**ops, *ns = NULL, *key = NULL, sk[1100];
+	char			 sv[160];
 	const char		*vid;
 	json_t			*v = NULL;
 	int			 nops, ex;
@@ -453,8 +482,10 @@ cf_cmd_rm(int argc, char **argv)
 			vid = json_string_value(json_object_get(v,
 			    "version_id"));
 			cf_cli_sanitize(key, sk, sizeof(sk));
-			(void)printf("deleted %s/%s (delete marker %.128s)\n",
-			    ns, sk, vid != NULL ? vid : "?");
+			cf_cli_sanitize(vid != NULL ? vid : "?", sv,
+			    sizeof(sv));
+			(void)printf("deleted %s/%s (delete marker %s)\n",
+			    ns, sk, sv);
 		}
 	}
 	ex = cf_cli_finish(&s, rc, &err);
@@ -497,7 +528,7 @@ cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
 	json_t		*page = NULL, *arr, *e;
 	char		*after = NULL;
 	const char	*next;
-	size_t		 i;
+	size_t		 i, total = 0;
 	cf_err		 rc = CF_OK;
 
 	cf_buf_init(&url, CF_CLI_PATH_MAX * 8);
@@ -533,6 +564,7 @@ cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
 		json_array_foreach(arr, i, e) {
 			if (!json_is_string(e))
 				continue;
+			total++;
 			rc = cb(arg, NULL, json_string_value(e), err);
 			if (rc != CF_OK)
 				goto out;
@@ -541,12 +573,21 @@ cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
 		json_array_foreach(arr, i, e) {
 			if (!json_is_string(json_object_get(e, "key")))
 				continue;
+			total++;
 			rc = cb(arg, e, NULL, err);
 			if (rc != CF_OK)
 				goto out;
 		}
 		if (!json_is_true(json_object_get(page, "truncated")))
 			break;
+		/* SEC: a server that pages forever (keys made up without
+		 * end) must not keep us, or the memory of pull and
+		 * ls --json, busy forever. */
+		if (total > LIST_MAX) {
+			rc = cf_error_set(err, CF_E_LIMIT, "the server's "
+			    "listing exceeds %d entries", LIST_MAX);
+			goto out;
+		}
 		next = json_string_value(json_object_get(page, "next"));
 		if (next == NULL || *next == '\0' ||
 		    (after != NULL && strcmp(next, after) <= 0)) {
@@ -681,7 +722,7 @@ cf_cmd_versions(int argc, char **argv)
 	struct cf_cli_sess	 s = { 0 };
 	struct cf_buf		 url;
 	char			**ops, *ns = NULL, *key = NULL;
-	char			 vid[160], by[128], date[24];
+	char			 vid[160], by[128], date[24], sha[13];
 	json_t			*v = NULL, *arr, *e;
 	size_t			 i;
 	bool			 latest;
@@ -714,6 +755,8 @@ cf_cmd_versions(int argc, char **argv)
 		    sizeof(by));
 		cf_cli_fmt_time(cf_cli_jstr(e, "created", "-"), date,
 		    sizeof(date));
+		cf_cli_sanitize(cf_cli_jstr(e, "sha256", "-"), sha,
+		    sizeof(sha));
 		latest = json_is_true(json_object_get(e, "latest"));
 		if (json_is_true(json_object_get(e, "delete_marker")))
 			(void)printf("%s  %19s  %10s  %-12s delete marker%s\n",
@@ -721,8 +764,7 @@ cf_cmd_versions(int argc, char **argv)
 		else
 			(void)printf("%s  %19s  %10lld  %-12s %.12s%s\n", vid,
 			    date, (long long)json_integer_value(
-			    json_object_get(e, "size")), by,
-			    cf_cli_jstr(e, "sha256", "-"),
+			    json_object_get(e, "size")), by, sha,
 			    latest ? "  (latest)" : "");
 	}
 out:

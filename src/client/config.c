@@ -203,6 +203,25 @@ cf_cfg_load(const char *path, struct cf_cfg **out, struct cf_error *err)
 		goto out;
 	}
 	rc = get_opt_str(root, "server", path, &c->server, err);
+	if (rc == CF_OK && c->server != NULL) {
+		/* SEC: checked like --server: a hand-edited "host:port"
+		 * would otherwise go out as plain HTTP, token included,
+		 * without the warning. */
+		char	*norm = NULL;
+
+		rc = cf_cli_norm_server(c->server, &norm, err);
+		if (rc == CF_E_INPUT && err != NULL) {
+			char	msg[CF_ERROR_MSG_LEN];
+
+			cf_strlcpy(msg, err->msg, sizeof(msg));
+			(void)cf_error_set(err, CF_E_INPUT, "%s: %s", path,
+			    msg);
+		}
+		if (rc != CF_OK)
+			goto out;
+		cf_free(c->server);
+		c->server = norm;
+	}
 	if (rc == CF_OK)
 		rc = get_opt_str(root, "token", path, &c->token, err);
 	if (rc == CF_OK)

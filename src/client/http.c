@@ -269,7 +269,9 @@ draw_progress(struct cf_http *h, uint64_t now_b, uint64_t total_b,
 	if (total_b > 0) {
 		cf_cli_fmt_size(total_b, tot, sizeof(tot));
 		left = total_b > now_b ? total_b - now_b : 0;
-		if (bps > 0.0)
+		/* Clamped before the cast: a double beyond UINT64_MAX
+		 * converts with undefined behaviour. */
+		if (bps > 0.0 && (double)left / bps < 360000.0)
 			fmt_eta((uint64_t)((double)left / bps), eta,
 			    sizeof(eta));
 		else
@@ -893,9 +895,13 @@ put_fd_once(struct cf_http *h, const char *path, int fd, int64_t size,
 		got = json_string_value(json_object_get(v, "sha256"));
 		if (h->up_hex[0] == '\0' || got == NULL ||
 		    strcasecmp(got, h->up_hex) != 0) {
+			char	gs[65];
+
+			cf_cli_sanitize(got != NULL ? got : "none", gs,
+			    sizeof(gs));
 			rc = cf_error_set(err, CF_E_INTEGRITY, "the server "
-			    "stored a different SHA-256 (%.64s) than we sent "
-			    "(%s)", got != NULL ? got : "none", h->up_hex);
+			    "stored a different SHA-256 (%s) than we sent "
+			    "(%s)", gs, h->up_hex);
 			goto out;
 		}
 	}

@@ -511,3 +511,75 @@ def test_put_of_a_file_changed_meanwhile_stores_nothing(server, cli, ns,
     while server.tmp_files() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert server.tmp_files() == []
+
+
+def test_config_server_without_scheme_is_refused(server, tmp_path):
+    """A hand-edited server without https:// must not quietly become
+    plain HTTP with the token on it: checked like --server."""
+    cli = Cli(server, tmp_path / "home")
+    tokfile = tmp_path / "tok"
+    tokfile.write_text(server.admin_token)
+    ok(cli("login", "--server", server.url, "--token-file", str(tokfile),
+           "--ca-cert", server.ca, with_server=False))
+    cfg = tmp_path / "home" / ".config" / "coffer" / "config.json"
+    j = json.loads(cfg.read_text())
+    for bad in ("127.0.0.1:%d" % server.port, "HTTP://127.0.0.1:1"):
+        j["server"] = bad
+        cfg.write_text(json.dumps(j))
+        os.chmod(cfg, 0o600)
+        p = cli("whoami", with_server=False)
+        assert p.returncode == EXIT_INPUT, (bad, p.returncode, p.stderr)
+        assert "https://" in p.stderr
+
+
+def test_hostile_server_text_is_sanitized(tmp_path):
+    """What a server sends reaches the terminal without control bytes,
+    and --json prints something even for a header that is not UTF-8."""
+    import http.server
+    import threading
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if "/versions/" in self.path:
+                body = json.dumps({"versions": [{
+                    "version_id": "v1\x1b[31m", "created": "x",
+                    "created_by": "eve", "size": 1,
+                    "sha256": "\x1b[31mEVIL", "latest": True}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_HEAD(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "1")
+            self.send_header("Content-Type", "text/\xffplain")
+            self.send_header("X-Coffer-Version-Id", "v1")
+            self.send_header("X-Coffer-SHA256", "a" * 64)
+            self.end_headers()
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        env = dict(os.environ, HOME=str(tmp_path), XDG_CONFIG_HOME=str(
+            tmp_path / ".config"), COFFER_SERVER="http://127.0.0.1:%d" %
+            srv.server_port, COFFER_TOKEN="cft_x")
+        p = subprocess.run([COFFER_BIN, "versions", "ns1/k"], env=env,
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        assert b"\x1b" not in p.stdout and b"EVIL" in p.stdout
+        p = subprocess.run([COFFER_BIN, "head", "ns1/k", "--json"],
+                           env=env, capture_output=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["content_type"] == "text/?plain"
+    finally:
+        srv.shutdown()

@@ -318,6 +318,12 @@ test_client_config_save_load(void **state)
 	write_file(path, "{\"token\": \"a\\r\\nX-Evil: 1\"}", 0600);
 	assert_int_equal(cf_cfg_load(path, &l, NULL), CF_E_INPUT);
 	assert_null(l);
+	/* A server without https:// is refused, not used as plain HTTP. */
+	write_file(path, "{\"server\": \"h.example:8443\"}", 0600);
+	cf_error_clear(&err);
+	assert_int_equal(cf_cfg_load(path, &l, &err), CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "https://"));
+	assert_null(l);
 	cf_cfg_free(c);
 }
 
