@@ -35,6 +35,20 @@ def ok(p):
 
 # ---- login and config ----
 
+def logged_in(server, tmp_path):
+    """A CLI with a private HOME, logged in as the bootstrap admin."""
+    cli = Cli(server, tmp_path / "home")
+    tokfile = tmp_path / "tok"
+    tokfile.write_text(server.admin_token)
+    ok(cli("login", "--server", server.url, "--token-file", str(tokfile),
+           "--ca-cert", server.ca, with_server=False))
+    return cli
+
+
+def config_path(tmp_path):
+    return tmp_path / "home" / ".config" / "coffer" / "config.json"
+
+
 def test_login_writes_private_config(server, tmp_path):
     cli = Cli(server, tmp_path / "home")
     tokfile = tmp_path / "tok"
@@ -439,12 +453,8 @@ def test_push_skips_symlinks(server, cli, ns, tmp_path):
 
 
 def test_group_readable_config_warns(server, tmp_path):
-    cli = Cli(server, tmp_path / "home")
-    tokfile = tmp_path / "tok"
-    tokfile.write_text(server.admin_token)
-    ok(cli("login", "--server", server.url, "--token-file", str(tokfile),
-           "--ca-cert", server.ca, with_server=False))
-    cfg = tmp_path / "home" / ".config" / "coffer" / "config.json"
+    cli = logged_in(server, tmp_path)
+    cfg = config_path(tmp_path)
     os.chmod(cfg, 0o644)
     p = cli("whoami", with_server=False)
     assert p.returncode == 0
@@ -452,11 +462,7 @@ def test_group_readable_config_warns(server, tmp_path):
 
 
 def test_env_overrides_config(server, tmp_path):
-    cli = Cli(server, tmp_path / "home")
-    tokfile = tmp_path / "tok"
-    tokfile.write_text(server.admin_token)
-    ok(cli("login", "--server", server.url, "--token-file", str(tokfile),
-           "--ca-cert", server.ca, with_server=False))
+    cli = logged_in(server, tmp_path)
     p = cli("whoami", with_server=False, env={"COFFER_TOKEN": "cft_bogus"})
     assert p.returncode == EXIT_AUTH
 
@@ -516,12 +522,8 @@ def test_put_of_a_file_changed_meanwhile_stores_nothing(server, cli, ns,
 def test_config_server_without_scheme_is_refused(server, tmp_path):
     """A hand-edited server without https:// must not quietly become
     plain HTTP with the token on it: checked like --server."""
-    cli = Cli(server, tmp_path / "home")
-    tokfile = tmp_path / "tok"
-    tokfile.write_text(server.admin_token)
-    ok(cli("login", "--server", server.url, "--token-file", str(tokfile),
-           "--ca-cert", server.ca, with_server=False))
-    cfg = tmp_path / "home" / ".config" / "coffer" / "config.json"
+    cli = logged_in(server, tmp_path)
+    cfg = config_path(tmp_path)
     j = json.loads(cfg.read_text())
     for bad in ("127.0.0.1:%d" % server.port, "HTTP://127.0.0.1:1"):
         j["server"] = bad
