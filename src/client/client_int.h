@@ -370,10 +370,11 @@ const char *cf_http_error_code(const struct cf_http *h);
 cf_err	cf_http_json(struct cf_http *h, const char *method, const char *path,
 	    const json_t *body, json_t **out, struct cf_error *err);
 
-/* PUT the contents of fd to path.  size: for the progress line, < 0
- * unknown.  sha256_hex: sent as X-Coffer-SHA256 when non-NULL (with
- * Content-Length = size); NULL: hashed while sent, chunked, the digest
- * in a trailer.  ctype may be NULL.
+/* PUT the contents of fd, from its current offset to its end, to path.
+ * size: the number of those bytes (the body's length and the progress
+ * line), < 0 unknown (chunked).  sha256_hex: sent as X-Coffer-SHA256
+ * when non-NULL (with Content-Length = size); NULL: hashed while sent,
+ * the digest ending the body.  ctype may be NULL.
  * meta: NULL-terminated "Name: value" header lines (X-Coffer-Meta-...),
  * may be NULL.  label names the transfer on the progress line.  On 2xx
  * *out (may be NULL) receives the version record. */
@@ -428,7 +429,8 @@ cf_err	cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
 
 /* ---- transfers (xfer.c) ---- */
 
-/* Upload the file at path (or stdin for "-") to ns/key; prints nothing.
+/* Upload the file at path (or stdin for "-", from its current offset) to
+ * ns/key; prints nothing.
  * The data is read once, hashed while sent, and its digest sent as an
  * X-Coffer-SHA256 trailer (the server refuses a mismatch and stores
  * nothing); a regular file that changes meanwhile aborts the upload.

@@ -66,7 +66,7 @@ struct cf_http {
 	int			 in_fd;		/* upload source or -1 */
 	struct cf_sha256	*up_sha;	/* hash while uploading */
 	struct stat		 up_st;		/* the source when it began */
-	int64_t			 up_size;	/* of the source; -1 unknown */
+	int64_t			 up_size;	/* to send; -1 unknown */
 	uint64_t		 up_sent;	/* bytes read from in_fd */
 	bool			 up_changed;	/* source changed: abort */
 	bool			 up_trail;	/* digest ends the body */
@@ -458,9 +458,10 @@ read_digest(struct cf_http *h, char *buf, size_t want)
 	size_t		n;
 
 	if (h->up_sha != NULL) {
+		/* up_size, not st_size: the upload may begin past 0. */
 		if (S_ISREG(h->up_st.st_mode) && (fstat(h->in_fd, &st) == -1 ||
 		    st.st_size != h->up_st.st_size ||
-		    (uint64_t)st.st_size != h->up_sent ||
+		    (h->up_size >= 0 && (uint64_t)h->up_size != h->up_sent) ||
 		    st.st_mtim.tv_sec != h->up_st.st_mtim.tv_sec ||
 		    st.st_mtim.tv_nsec != h->up_st.st_mtim.tv_nsec ||
 		    st.st_ctim.tv_sec != h->up_st.st_ctim.tv_sec ||
@@ -491,7 +492,7 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 
 	/* A file of known size is sent up to that size; the digest (and the
 	 * change check) decides what follows. */
-	if (h->up_trail && S_ISREG(h->up_st.st_mode) &&
+	if (h->up_trail && h->up_size >= 0 &&
 	    want > (uint64_t)h->up_size - h->up_sent)
 		want = (size_t)((uint64_t)h->up_size - h->up_sent);
 	if (want == 0 && h->up_trail)
@@ -1084,10 +1085,12 @@ cf_http_put_fd(struct cf_http *h, const char *path, int fd, int64_t size,
 {
 	struct cf_error	e1;
 	struct stat	st;
+	off_t		start;
 	bool		replay;
 	cf_err		rc;
 
 	cf_error_clear(&e1);
+	start = lseek(fd, 0, SEEK_CUR);		/* -1 for a pipe */
 	rc = put_fd_once(h, path, fd, size, sha256_hex, ctype, meta, label,
 	    out, &e1);
 	if (!stepup_wanted(h, rc)) {
@@ -1095,10 +1098,10 @@ cf_http_put_fd(struct cf_http *h, const char *path, int fd, int64_t size,
 			(void)cf_error_set(err, rc, "%s", e1.msg);
 		return rc;
 	}
-	/* Only a regular file can be sent again (from its start, where the
-	 * upload began: cf_cli_put_fd rewinds it after hashing). */
-	replay = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    lseek(fd, 0, SEEK_SET) == 0;
+	/* Only a regular file can be sent again, from where the upload
+	 * began: not necessarily 0 (standard input partly read). */
+	replay = start != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    lseek(fd, start, SEEK_SET) == start;
 	rc = do_stepup(h, err);
 	if (rc != CF_OK)
 		return rc;

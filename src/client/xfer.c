@@ -1,11 +1,9 @@
 /* src/client/xfer.c: uploading a file and downloading into a file.
  *
- * Upload reads a regular file twice: once to compute its SHA-256, which is
- * sent as X-Coffer-SHA256, then to stream it.  The server then refuses a
- * body that does not match (the file changed under us, or the bytes were
- * damaged in transit) and stores nothing.  A pipe cannot be read twice; it
- * is streamed once, hashed on the way, and compared with the digest the
- * server returns (a mismatch is then reported, but the version exists).
+ * Upload reads the source once, from its current offset to its end,
+ * hashing it while it is sent; the digest ends the body and the server
+ * refuses a body that does not match it and stores nothing (http.c).  A
+ * regular file is sent with its length known, a pipe chunked.
  *
  * Download writes into a temporary file in the target directory and
  * renames it over the target only once the body is complete and matches
@@ -28,6 +26,8 @@ cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
 {
 	struct cf_buf	 url;
 	struct stat	 st;
+	off_t		 off;
+	int64_t		 size = -1;
 	cf_err		 rc;
 
 	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
@@ -45,11 +45,21 @@ cf_cli_put_fd(struct cf_http *h, const char *ns, const char *key, int fd,
 		goto out;
 	/* One pass: hashed while sent, the digest sent as a trailer and
 	 * checked by the server before it commits; a regular file that
-	 * changes meanwhile aborts the upload (http.c, trailer_cb).
+	 * changes meanwhile aborts the upload (http.c, read_digest).
 	 * --one-pass, which used to select this, is now the only way. */
 	(void)one_pass;
-	rc = cf_http_put_fd(h, url.data, fd, S_ISREG(st.st_mode) ?
-	    (int64_t)st.st_size : -1, NULL, ctype, meta, key, out, err);
+	/* What is sent is what a read would return: from the current offset
+	 * to the end.  Standard input may be a file that was partly read
+	 * already ("(head -c 10; coffer put ns/k -) <file").  An offset we
+	 * cannot learn leaves the size unknown: chunked, like a pipe. */
+	if (S_ISREG(st.st_mode)) {
+		off = lseek(fd, 0, SEEK_CUR);
+		if (off != -1)
+			size = off < st.st_size ? (int64_t)(st.st_size - off) :
+			    0;
+	}
+	rc = cf_http_put_fd(h, url.data, fd, size, NULL, ctype, meta, key,
+	    out, err);
 out:
 	cf_buf_free(&url);
 	return rc;

@@ -170,6 +170,29 @@ def test_put_from_stdin_and_json(server, cli, ns):
     assert server.get_obj(NS, "stdin/k").content == b"from stdin"
 
 
+def test_put_from_stdin_at_an_offset(server, cli, ns, tmp_path):
+    # Standard input may be a file already partly read ("(head -c 10;
+    # coffer put ns/k -) <file"): what is stored is the rest of it, from
+    # the current offset, not a size taken from st_size.
+    data = os.urandom((300 << 10) + 7)
+    f = tmp_path / "offset.bin"
+    f.write_bytes(data)
+    for off in (12345, len(data), len(data) + 100):
+        with open(f, "rb") as fh:
+            fh.seek(off)
+            p = subprocess.run(
+                [COFFER_BIN, "put", "--json", NS + "/stdin/off", "-"],
+                stdin=fh, capture_output=True, text=True, env=cli.env(),
+                timeout=120)
+        ok(p)
+        rest = data[off:]
+        v = json.loads(p.stdout)
+        assert v["size"] == len(rest) and v["sha256"] == sha256(rest), off
+        r = server.get_obj(NS, "stdin/off")
+        assert r.content == rest, off
+        assert r.headers["X-Coffer-SHA256"] == sha256(rest), off
+
+
 def test_head_versions_rm_and_get_version(server, cli, ns, tmp_path):
     ok(cli("put", NS + "/hv/k", "-", input="one"))
     ok(cli("put", NS + "/hv/k", "-", input="two!"))

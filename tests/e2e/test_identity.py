@@ -134,12 +134,11 @@ def whoami(srv, tok):
     return srv.get("/v1/whoami", token=tok)
 
 
-def run_cli(cli, *args, token="admin", input=None, env=None):
-    """As Cli.__call__, but in a new session: no controlling terminal."""
-    if input is None:
+def run_cli(cli, *args, token="admin", input=None, env=None, stdin=None):
+    """As Cli.__call__, but in a new session: no controlling terminal.
+    stdin: an open file to read standard input from instead of input."""
+    if stdin is None and input is None:
         stdin = subprocess.DEVNULL
-    else:
-        stdin = None
     p = subprocess.run([COFFER_BIN] + [str(a) for a in args], input=input,
                        stdin=stdin, capture_output=True, text=True,
                        timeout=HTTP_TIMEOUT, env=cli.env(token, env),
@@ -1028,6 +1027,29 @@ def test_cli_stepup_upload_from_pipe_and_file(server, icli, uniq, tmp_path):
     assert p.returncode == EXIT_OK, p.stderr
     assert out.read_bytes() == f.read_bytes()
     assert server.get_obj(bns, "file").content == f.read_bytes()
+
+
+def test_cli_stepup_upload_from_stdin_at_an_offset(server, icli, uniq,
+                                                   tmp_path):
+    # Standard input is a file already partly read: the upload retried
+    # after the step-up starts again where the first began, not at 0.
+    bns = uniq("sns")
+    server.mkns(bns)
+    t = cli_user_without_mfa_session(server, icli, uniq("cu"), bns)
+    data = os.urandom(300000)
+    f = tmp_path / "model.bin"
+    f.write_bytes(data)
+    r = server.post("/v1/roles/writer/mfa-required", {"required": True})
+    assert r.status_code == 200, r.text
+    try:
+        with open(f, "rb") as fh:
+            fh.seek(1000)
+            p = run_cli(icli, "put", "%s/offset" % bns, "-", "--code",
+                        t.fresh(), token=None, stdin=fh)
+    finally:
+        server.post("/v1/roles/writer/mfa-required", {"required": False})
+    assert p.returncode == EXIT_OK, p.stderr
+    assert server.get_obj(bns, "offset").content == data[1000:]
 
 
 def test_cli_lockout_exit_code(make_server, tmp_path, uniq):
