@@ -430,7 +430,7 @@ cf_err	cf_cli_list(struct cf_http *h, const char *ns, const char *prefix,
 /* ---- transfers (xfer.c) ---- */
 
 /* Upload the file at path (or stdin for "-", from its current offset) to
- * ns/key; prints nothing.
+ * ns/key; prints nothing.  CF_E_NOTFOUND when path does not exist.
  * The data is read once, hashed while sent, and its digest sent as an
  * X-Coffer-SHA256 trailer (the server refuses a mismatch and stores
  * nothing); a regular file that changes meanwhile aborts the upload.

@@ -425,17 +425,20 @@ mkdir_p(const char *dir, struct cf_error *err)
 
 	if (cf_strlcpy(p, dir, sizeof(p)) >= sizeof(p))
 		return cf_error_set(err, CF_E_LIMIT, "path too long");
+	/* ENOTDIR: a file stands where a directory of the path should be;
+	 * like a missing directory for get, CF_E_NOTFOUND (exit 5). */
 	for (i = 1; p[i] != '\0'; i++) {
 		if (p[i] != '/')
 			continue;
 		p[i] = '\0';
 		if (mkdir(p, 0777) == -1 && errno != EEXIST)
-			return cf_error_sys(err, CF_E_IO, "cannot create %s",
-			    p);
+			return cf_error_sys(err, errno == ENOTDIR ?
+			    CF_E_NOTFOUND : CF_E_IO, "cannot create %s", p);
 		p[i] = '/';
 	}
 	if (mkdir(p, 0777) == -1 && errno != EEXIST)
-		return cf_error_sys(err, CF_E_IO, "cannot create %s", p);
+		return cf_error_sys(err, errno == ENOTDIR ? CF_E_NOTFOUND :
+		    CF_E_IO, "cannot create %s", p);
 	return CF_OK;
 }
 
@@ -486,7 +489,8 @@ cf_cmd_pull(int argc, char **argv)
 		goto out;
 	rootfd = open(ops[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd == -1) {
-		rc = cf_error_sys(&err, CF_E_IO, "cannot open directory %s",
+		rc = cf_error_sys(&err, errno == ENOENT || errno == ENOTDIR ?
+		    CF_E_NOTFOUND : CF_E_IO, "cannot open directory %s",
 		    ops[1]);
 		goto out;
 	}

@@ -332,8 +332,10 @@ cf_cmd_get(int argc, char **argv)
 		goto out;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd == -1) {
-		rc = cf_error_sys(&err, CF_E_IO, "cannot open directory %s",
-		    dir);
+		/* A directory that does not exist (or a file in its path) is
+		 * a missing local path, exit 5 as for put's input file. */
+		rc = cf_error_sys(&err, errno == ENOENT || errno == ENOTDIR ?
+		    CF_E_NOTFOUND : CF_E_IO, "cannot open directory %s", dir);
 		goto out;
 	}
 	rc = cf_cli_get_to_file(s.h, ns, key, vid, dfd, name, key, &info,

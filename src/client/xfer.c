@@ -78,8 +78,8 @@ cf_cli_put_file(struct cf_http *h, const char *ns, const char *key,
 		    meta, one_pass, out, err);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1)
-		return cf_error_sys(err, errno == ENOENT ? CF_E_NOTFOUND :
-		    CF_E_IO, "cannot open %s", path);
+		return cf_error_sys(err, errno == ENOENT || errno == ENOTDIR ?
+		    CF_E_NOTFOUND : CF_E_IO, "cannot open %s", path);
 	rc = cf_cli_put_fd(h, ns, key, fd, path, ctype, meta, one_pass, out,
 	    err);
 	(void)close(fd);

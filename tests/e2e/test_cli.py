@@ -490,11 +490,51 @@ def test_env_overrides_config(server, tmp_path):
     assert p.returncode == EXIT_AUTH
 
 
+def tree(d):
+    """Every path below d, relative, hidden files included."""
+    return sorted(os.path.relpath(os.path.join(r, n), d)
+                  for r, ds, fs in os.walk(d) for n in ds + fs)
+
+
 def test_get_into_missing_directory_fails_cleanly(server, cli, ns, tmp_path):
+    # A missing local directory is a missing local path: exit 5, a message
+    # naming it, and nothing (not even a temporary file) created.
     server.put_obj(NS, "gm/k", b"x")
-    p = cli("get", NS + "/gm/k", tmp_path / "no" / "such" / "dir" / "f")
-    assert p.returncode != 0 and p.stderr.strip()
-    assert not (tmp_path / "no").exists()
+    missing = tmp_path / "no" / "such" / "dir"
+    (tmp_path / "afile").write_bytes(b"in the way")
+    before = tree(tmp_path)
+    for target, named in ((missing / "f", missing),
+                          (str(missing) + "/", missing),
+                          (tmp_path / "afile" / "f", tmp_path / "afile")):
+        p = cli("get", NS + "/gm/k", target)
+        assert p.returncode == EXIT_NOTFOUND, (target, p.returncode,
+                                               p.stderr)
+        assert p.stdout == "" and str(named) in p.stderr, p.stderr
+        assert tree(tmp_path) == before
+    assert (tmp_path / "afile").read_bytes() == b"in the way"
+
+
+def test_missing_local_paths_exit_5(server, cli, ns, tmp_path):
+    # put and push of a path that does not exist, pull into a path with a
+    # file in the way: exit 5 naming the path, nothing created or sent.
+    server.put_obj(NS, "ml/k", b"x")
+    (tmp_path / "afile").write_bytes(b"in the way")
+    before = tree(tmp_path)
+    for args, named in (
+            (("put", NS + "/ml/new", tmp_path / "nope"), tmp_path / "nope"),
+            (("put", NS + "/ml/new", tmp_path / "afile" / "x"),
+             tmp_path / "afile" / "x"),
+            (("push", NS + "/ml/new", tmp_path / "nodir"),
+             tmp_path / "nodir"),
+            (("pull", NS + "/ml", tmp_path / "afile" / "sub"),
+             tmp_path / "afile" / "sub"),
+            (("pull", NS + "/ml", tmp_path / "afile"), tmp_path / "afile")):
+        p = cli(*args)
+        assert p.returncode == EXIT_NOTFOUND, (args, p.returncode, p.stderr)
+        assert p.stdout == "" and str(named) in p.stderr, p.stderr
+        assert tree(tmp_path) == before
+    assert server.versions(NS, "ml/new") == []
+    assert (tmp_path / "afile").read_bytes() == b"in the way"
 
 
 def test_put_reads_once_and_sends_the_digest_last(server, cli, ns, tmp_path):
