@@ -5,6 +5,8 @@ import concurrent.futures
 import filecmp
 import json
 import os
+import pathlib
+import re
 import stat
 import subprocess
 import time
@@ -17,6 +19,7 @@ from conftest import (COFFER_BIN, EXIT_AUTH, EXIT_CONFLICT, EXIT_DENIED,
                       EXIT_OK, EXIT_USAGE, Cli, obj_path, sha256)
 
 NS = "cli-e2e"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +109,21 @@ def test_unknown_command_and_option(cli):
     assert cli("ls", "--no-such-flag", NS).returncode == EXIT_USAGE
     p = cli("put", "--help")
     assert p.returncode == 0 and "usage" in p.stdout
+
+
+def test_top_level_help_lists_every_documented_command(cli):
+    """Every command docs/cli.md documents is named by `coffer --help`
+    and answers its own --help."""
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    names = set(re.findall(r"`coffer ([a-z]+)", doc)) - {"server"}
+    assert {"logout", "whoami", "user", "role", "mfa"} <= names
+    top = cli("--help")
+    assert top.returncode == 0
+    listed = set(re.findall(r"[a-z]+", top.stdout))
+    for name in sorted(names):
+        assert name in listed, name
+        p = cli(name, "--help")
+        assert p.returncode == 0 and "usage" in p.stdout, (name, p.stderr)
 
 
 # ---- namespaces ----
