@@ -437,9 +437,43 @@ def test_oversize_header_request_is_audited(server):
     assert after[0]["result"] == "refused_by_http_layer"
 
 
+def _raw_exchange(server, data):
+    with tls_socket(server, timeout=10) as s:
+        s.sendall(data)
+        status, _ = read_status(s, timeout=10)
+    return status
+
+
+def test_http_layer_refusals_as_documented(server):
+    """docs/api.md, "Errors": a malformed header line is refused by the
+    HTTP layer and recorded; a request line that cannot be parsed (here an
+    unsupported version) is refused and leaves no record."""
+    before = server.audit_count()
+    status = _raw_exchange(server, b"GET /v1/health HTTP/1.1\r\nHost: x\r\n"
+                           b"NoColonHere\r\n\r\n")
+    assert status == 400
+    rec = server.wait_audit(lambda r: r["seq"] > before and
+                            r["result"] == "refused_by_http_layer")
+    assert rec is not None and rec["decision"] == "deny"
+    before = server.audit_count()
+    status = _raw_exchange(server, b"GET /v1/health HTTP/9.9\r\nHost: x"
+                           b"\r\n\r\n")
+    assert status == 505
+    # A marker request after it: once its record is there, anything the
+    # refused request would have left is there too (records are appended
+    # at connection close at the latest, and that connection is closed).
+    assert server.get("/v1/health").status_code == 200
+    marker = server.wait_audit(lambda r: r["seq"] > before and
+                               r["action"] == "health")
+    assert marker is not None
+    time.sleep(0.5)
+    after = server.audit_records()[before:]
+    assert [r["action"] for r in after] == ["health"], after
+
+
 def test_large_header_block_gets_json_431(server):
     """Up to 24 KiB of request line and headers is served; between that
-    and the 32 KiB connection buffer Coffer answers 431 in JSON (audited),
+    and the 128 KiB connection buffer Coffer answers 431 in JSON (audited),
     and an upload refused this way stores nothing."""
     server.mkns("hdr-ns")
     big = {"X-Big": "a" * 20000}
