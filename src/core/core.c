@@ -22,6 +22,38 @@ mkdir_p0700(const char *path, struct cf_error *err)
 	return CF_OK;
 }
 
+/* Warn about parts of the data directory that group or others may
+ * access: Coffer creates them 0700/0600, but a restore or a hand-made
+ * copy may not keep that (docs/operations.md, "Backups").  The contents
+ * are ciphertext, yet the metadata (names, token hashes) and the audit
+ * log are not; a warning, not a refusal, as with the directory modes of
+ * sshd's StrictModes it would lock out a running service on restart. */
+static void
+warn_modes(const char *dir)
+{
+	static const char *const parts[] = {
+		"", CF_DD_KEYRING, CF_DD_META, CF_DD_AUDIT, "blobs",
+		CF_DD_TLS_KEY, CF_DD_BOOTSTRAP,
+	};
+	struct cf_error	e;
+	struct stat	st;
+	char		path[4096];
+	size_t		i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (parts[i][0] == '\0')
+			(void)cf_strlcpy(path, dir, sizeof(path));
+		else if (cf_dd_path(dir, parts[i], path, sizeof(path), &e) !=
+		    CF_OK)
+			continue;
+		if (stat(path, &st) != 0 || (st.st_mode & 077) == 0)
+			continue;
+		log_warnx("event=insecure_mode path=%s mode=%04o msg=\"group "
+		    "or others may access it: chmod go-rwx\"", path,
+		    (unsigned)(st.st_mode & 07777));
+	}
+}
+
 /* Write the bootstrap token file (0600, O_EXCL) and fsync it. */
 static cf_err
 write_secret_file(const char *path, const char *secret, struct cf_error *err)
@@ -148,6 +180,8 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	if (rc != CF_OK)
 		goto out;
 	rc = bootstrap(c, bootstrap_path, err);
+	if (rc == CF_OK)
+		warn_modes(c->data_dir);
 out:
 	cf_key_free(audit_key);
 	cf_key_free(master);	/* SEC: the master key is not kept */

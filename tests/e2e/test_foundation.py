@@ -141,6 +141,21 @@ def test_sigterm_clean_exit_and_restart_keeps_data(make_server):
     assert r.status_code == 200 and r.content == b"persisted"
 
 
+def test_data_directory_open_to_others_is_warned_about(make_server):
+    """A restore that loses the modes (docs/operations.md, "Backups"):
+    the server starts, and says which parts group or others may read."""
+    s = make_server()
+    assert "insecure_mode" not in s.stderr()
+    assert s.stop() == 0
+    os.chmod(s.data, 0o755)
+    os.chmod(os.path.join(s.data, "meta.db"), 0o644)
+    s.start()
+    warned = [l for l in s.stderr().splitlines() if "insecure_mode" in l]
+    paths = sorted(l.split("path=")[1].split()[0] for l in warned)
+    assert paths == sorted([s.data, os.path.join(s.data, "meta.db")]), warned
+    assert s.get("/v1/health").status_code == 200
+
+
 def test_sigterm_during_idle_keepalive_connection(make_server):
     s = make_server()
     sess = requests.Session()
