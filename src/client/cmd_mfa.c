@@ -21,7 +21,8 @@
 static const char mfa_usage[] =
     "usage: coffer mfa enroll [--no-qr] [--invert] [--code CODE]\n"
     "       coffer mfa confirm [--code CODE]\n"
-    "       coffer mfa disable [--password-stdin] [--code CODE]\n"
+    "       coffer mfa disable [--password-stdin]\n"
+    "                          [--code CODE | --recovery-code CODE]\n"
     "\n"
     "enroll starts multi-factor authentication for your user: it shows an\n"
     "otpauth:// URI and a QR code for an authenticator app, and ten one-time\n"
@@ -29,16 +30,20 @@ static const char mfa_usage[] =
     "from the app and confirms.  Without a terminal and without --code,\n"
     "confirm later with coffer mfa confirm --code CODE.  --invert draws the\n"
     "QR code for dark text on a light background.  disable asks for your\n"
-    "password and a current code.\n";
+    "password and a current code; with a lost phone, give one of your\n"
+    "recovery codes instead (--recovery-code, or type it when asked), then\n"
+    "enroll the new phone.\n";
 
 #define MFA_OPT_NOQR	0x201
 #define MFA_OPT_INVERT	0x202
 #define MFA_OPT_PWSTDIN	0x203
+#define MFA_OPT_RECOVERY	0x204
 
 struct mfa_ctx {
-	bool	noqr;
-	bool	invert;
-	bool	pwstdin;
+	bool		 noqr;
+	bool		 invert;
+	bool		 pwstdin;
+	const char	*recovery;	/* --recovery-code, borrowed */
 };
 
 static bool
@@ -46,13 +51,14 @@ mfa_opt(void *arg, int ch, char *val)
 {
 	struct mfa_ctx	*c = arg;
 
-	(void)val;
 	if (ch == MFA_OPT_NOQR)
 		c->noqr = true;
 	else if (ch == MFA_OPT_INVERT)
 		c->invert = true;
 	else if (ch == MFA_OPT_PWSTDIN)
 		c->pwstdin = true;
+	else if (ch == MFA_OPT_RECOVERY)
+		c->recovery = val;
 	else
 		return false;
 	return true;
@@ -196,6 +202,7 @@ mfa_disable(const struct cf_cli_opts *o, const struct mfa_ctx *c)
 	struct cf_cli_sess	 s = { 0 };
 	char			 pw[CF_CLI_SECRET_MAX + 1];
 	char			 code[CF_CLI_SECRET_MAX + 1];
+	const char		*member = "code";
 	json_t			*body = NULL, *v = NULL;
 	int			 ex;
 	cf_err			 rc;
@@ -208,12 +215,24 @@ mfa_disable(const struct cf_cli_opts *o, const struct mfa_ctx *c)
 		rc = cf_cli_read_line(0, pw, sizeof(pw), &err);
 	else
 		rc = cf_cli_prompt_secret("Password", pw, sizeof(pw), &err);
-	if (rc == CF_OK)
-		rc = get_code(o, "Code from your authenticator app", code,
-		    sizeof(code), &err);
+	if (rc == CF_OK && c->recovery != NULL) {
+		member = "recovery_code";
+		if (cf_strlcpy(code, c->recovery, sizeof(code)) >=
+		    sizeof(code))
+			rc = cf_error_set(&err, CF_E_LIMIT, "the recovery "
+			    "code is too long");
+	} else if (rc == CF_OK) {
+		rc = get_code(o, "Code from your authenticator app (or a "
+		    "recovery code)", code, sizeof(code), &err);
+		/* Typed: a recovery code is told from a TOTP code by its
+		 * form, as at login; --code is always a TOTP code. */
+		if (rc == CF_OK && o->code == NULL &&
+		    !cf_cli_is_totp_code(code))
+			member = "recovery_code";
+	}
 	if (rc != CF_OK)
 		goto out;
-	body = json_pack("{s:s, s:s}", "password", pw, "code", code);
+	body = json_pack("{s:s, s:s}", "password", pw, member, code);
 	if (body == NULL) {
 		rc = cf_error_set(&err, CF_E_INPUT, "password or code is not "
 		    "valid UTF-8");
@@ -230,8 +249,14 @@ mfa_disable(const struct cf_cli_opts *o, const struct mfa_ctx *c)
 		(void)printf("multi-factor authentication is off\n");
 out:
 	ex = cf_cli_finish(&s, rc, &err);
+	if (rc == CF_E_AUTH && s.h != NULL && o->code != NULL &&
+	    !cf_cli_is_totp_code(o->code) &&
+	    strcmp(cf_http_error_code(s.h), "invalid_code") == 0)
+		cf_cli_warnx("--code takes a code from your authenticator "
+		    "app; give a recovery code with --recovery-code");
 	cf_cli_json_wipe_member(body, "password");
 	cf_cli_json_wipe_member(body, "code");
+	cf_cli_json_wipe_member(body, "recovery_code");
 	json_decref(body);
 	json_decref(v);
 	cf_wipe(pw, sizeof(pw));
@@ -248,6 +273,8 @@ cf_cmd_mfa(int argc, char **argv)
 		{ "no-qr", no_argument, NULL, MFA_OPT_NOQR },
 		{ "invert", no_argument, NULL, MFA_OPT_INVERT },
 		{ "password-stdin", no_argument, NULL, MFA_OPT_PWSTDIN },
+		{ "recovery-code", required_argument, NULL,
+		    MFA_OPT_RECOVERY },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
@@ -273,6 +300,11 @@ cf_cmd_mfa(int argc, char **argv)
 	    CF_CLI_COMMON_SHORTOPTS, lo, mfa_opt, &c, 0, 0, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
+	if (c.recovery != NULL && (o.code != NULL ||
+	    strcmp(sub, "disable") != 0)) {
+		(void)fputs(mfa_usage, stderr);
+		return CF_EXIT_USAGE;
+	}
 	if (strcmp(sub, "enroll") == 0)
 		return mfa_enroll(&o, &c);
 	if (strcmp(sub, "confirm") == 0)

@@ -313,9 +313,12 @@ cf_err	cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
 cf_err	cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r,
 	    const char *code, json_t **out, struct cf_error *err);
+/* Needs the password and a second factor: code (a current TOTP code) or,
+ * when code is NULL, recovery (an unused recovery code, consumed).  A
+ * wrong one is invalid_code and counts as a failed attempt. */
 cf_err	cf_core_mfa_disable(struct cf_core *c, struct cf_req *r,
-	    const char *password, size_t pwlen, const char *code, json_t **out,
-	    struct cf_error *err);
+	    const char *password, size_t pwlen, const char *code,
+	    const char *recovery, json_t **out, struct cf_error *err);
 
 /* after/limit or tail as in cf_audit_read. */
 cf_err	cf_core_audit_read(struct cf_core *c, struct cf_req *r,

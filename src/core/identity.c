@@ -648,15 +648,29 @@ out:
 }
 
 /* Check and consume a recovery code.  CF_E_AUTH when it does not match
- * an unused code. */
+ * an unused code; CF_E_CONFLICT when MFA is not enabled (SEC: the codes
+ * of an enrollment not yet confirmed prove nothing). */
 static cf_err
 check_recovery(struct cf_core *c, int64_t pid, const char *input,
     struct cf_error *err)
 {
-	uint8_t	hashes[CF_RECOVERY_MAX][CF_SHA256_LEN];
-	size_t	n = 0, idx = 0;
-	cf_err	rc;
+	struct cf_mfa_rec	m;
+	uint8_t			hashes[CF_RECOVERY_MAX][CF_SHA256_LEN];
+	size_t			n = 0, idx = 0;
+	cf_err			rc;
 
+	rc = cf_meta_mfa_get(c->meta, pid, &m, err);
+	if (rc == CF_E_NOTFOUND || (rc == CF_OK && !m.enabled)) {
+		cf_wipe(&m, sizeof(m));
+		cf_error_clear(err);
+		return cf_error_set(err, CF_E_CONFLICT,
+		    "MFA is not enabled for this user");
+	}
+	cf_wipe(&m, sizeof(m));
+	if (rc != CF_OK)
+		return rc;
+	if (input == NULL)
+		return CF_E_AUTH;
 	rc = cf_meta_recovery_list(c->meta, pid, hashes, CF_RECOVERY_MAX, &n,
 	    err);
 	if (rc != CF_OK)
@@ -1378,7 +1392,8 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 
 cf_err
 cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
-    size_t pwlen, const char *code, json_t **out, struct cf_error *err)
+    size_t pwlen, const char *code, const char *recovery, json_t **out,
+    struct cf_error *err)
 {
 	struct fail_keys	k;
 	struct core_act		act;
@@ -1389,6 +1404,13 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 	rc = core_authorize_self(c, r, "mfa:disable", res, err);
 	if (rc != CF_OK)
 		return rc;
+	/* As for login: a longer recovery code would be cut, not refused,
+	 * by check_recovery. */
+	if (recovery != NULL && strnlen(recovery, CODE_MAX + 1) > CODE_MAX) {
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "code too long", sizeof(r->reasons));
+		return cf_error_set(err, CF_E_INPUT, "code too long");
+	}
 	fail_keys_init(&k, r, r->principal.name);
 	rc = throttle_check(c, r, &k, err);
 	if (rc != CF_OK) {
@@ -1404,13 +1426,20 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 	}
 	if (rc != CF_OK)
 		return rc;
-	rc = check_code(c, r->principal.id, code, false, err);
+	/* The second factor: a current code or, for a lost phone, an unused
+	 * recovery code (consumed), as for login. */
+	if (code != NULL || recovery == NULL)
+		rc = check_code(c, r->principal.id, code, false, err);
+	else
+		rc = check_recovery(c, r->principal.id, recovery, err);
 	if (rc == CF_E_AUTH) {
 		throttle_fail(c, r, &k, "invalid code");
 		return auth_fail(r, "invalid_code",
 		    "invalid or already used code", err);
 	}
 	if (rc == CF_OK) {
+		cf_strlcpy(r->reasons, code != NULL || recovery == NULL ?
+		    "self+totp" : "self+recovery", sizeof(r->reasons));
 		core_act_begin(&act, c, r, 200);
 		rc = cf_meta_mfa_delete(c->meta, r->principal.id, err);
 		rc = core_act_end(&act, rc, err);
@@ -1420,7 +1449,8 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 		return rc;
 	}
 	throttle_ok(c, &k);
-	log_info("event=mfa_disabled principal=%s", r->principal.name);
+	log_info("event=mfa_disabled principal=%s with=%s", r->principal.name,
+	    code != NULL || recovery == NULL ? "totp" : "recovery");
 	*out = json_pack("{s:b}", "mfa_enabled", 0);
 	return *out == NULL ? nomem(err) : CF_OK;
 }

@@ -971,8 +971,14 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 				rc = get_bytes(body, "password", true, &s2,
 				    &l2, &err);
 			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "code", true, &s3,
+				rc = cf_json_get_str(body, "code", false, &s3,
 				    &err);
+			if (rc == CF_OK)
+				rc = cf_json_get_str(body, "recovery_code",
+				    false, &recovery, &err);
+			if (rc == CF_OK && s3 == NULL && recovery == NULL)
+				rc = cf_error_set(&err, CF_E_INPUT, "\"code\" "
+				    "or \"recovery_code\" is required");
 			break;
 		case R_USERS:
 			if (rc == CF_OK)
@@ -1050,7 +1056,7 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 		break;
 	case R_MFA_DISABLE:
 		rc = cf_core_mfa_disable(core, r, s2 != NULL ? s2 : "", l2, s3,
-		    &out, &err);
+		    recovery, &out, &err);
 		break;
 	default:
 		rc = cf_error_set(&err, CF_E_INTERNAL, "unrouted");

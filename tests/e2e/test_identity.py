@@ -468,6 +468,75 @@ def test_mfa_disable_needs_password_and_code(server, uniq):
     assert login(server, name).status_code == 201
 
 
+def test_mfa_disable_with_recovery_code(server, uniq):
+    """Lost phone (docs/authentication.md): log in with a recovery code,
+    turn MFA off with the password and another unused one, enroll the new
+    phone and log in with it."""
+    name = uniq("u")
+    mkuser(server, name)
+    _t, rec = enroll(server, session(server, name))
+    r = login(server, name, recovery=rec[0])
+    assert r.status_code == 201, r.text
+    tok = r.json()["token"]
+    # Still enrolled: enroll refuses, as the reviewer found.
+    assert server.post("/v1/mfa/enroll", token=tok).status_code == 409
+    # The code just used to log in is spent; a wrong one is no better.
+    for bad in (rec[0], "aaaa-bbbb-cccc-dddd"):
+        r = server.post("/v1/mfa/disable", {"password": PW,
+                                            "recovery_code": bad},
+                        token=tok)
+        assert r.status_code == 401 and err_code(r) == "invalid_code", \
+            r.text
+    r = server.post("/v1/mfa/disable", {"password": "wrong password now",
+                                        "recovery_code": rec[1]}, token=tok)
+    assert r.status_code == 401 and err_code(r) == "invalid_credentials"
+    r = server.post("/v1/mfa/disable", {"password": PW, "recovery_code":
+                                        rec[1] + "-" * 70}, token=tok)
+    assert r.status_code == 400, r.text
+    r = server.post("/v1/mfa/disable", {"password": PW,
+                                        "recovery_code": rec[1]}, token=tok)
+    assert r.status_code == 200, r.text
+    assert r.json()["mfa_enabled"] is False
+    recs = [x for x in server.audit_records()
+            if x["action"] == "mfa:disable"
+            and x["resource"] == "user/%s/mfa" % name]
+    assert [(x["decision"], x["status"]) for x in recs] == \
+        [("deny", 401)] * 3 + [("deny", 400), ("allow", 200)], recs
+    assert recs[-1]["reasons"] == "self+recovery"
+    assert all(rec[1] not in json.dumps(x) for x in recs)
+    # A new phone.
+    assert login(server, name).status_code == 201
+    t2, _rec2 = enroll(server, tok)
+    r = login(server, name)
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    # The old recovery codes went with the old enrollment.
+    r = login(server, name, recovery=rec[2])
+    assert r.status_code == 401 and err_code(r) == "invalid_code", r.text
+    r = login(server, name, code=t2.fresh())
+    assert r.status_code == 201, r.text
+    assert r.json()["mfa"] is True
+
+
+def test_mfa_disable_code_or_recovery_code_required(server, uniq):
+    name = uniq("u")
+    mkuser(server, name)
+    t, rec = enroll(server, session(server, name))
+    tok = session(server, name, code=t.fresh())
+    r = server.post("/v1/mfa/disable", {"password": PW}, token=tok)
+    assert r.status_code == 400 and err_code(r) == "invalid_json", r.text
+    assert "recovery_code" in r.json()["error"]["message"]
+    r = server.post("/v1/mfa/disable", {"password": PW,
+                                        "recovery_code": 5}, token=tok)
+    assert r.status_code == 400, r.text
+    # Without MFA, a recovery code is refused like a code (409).
+    other = uniq("u")
+    mkuser(server, other)
+    r = server.post("/v1/mfa/disable", {"password": PW,
+                                        "recovery_code": rec[0]},
+                    token=session(server, other))
+    assert r.status_code == 409, r.text
+
+
 def test_totp_secret_not_stored_in_clear(server, uniq):
     name = uniq("u")
     mkuser(server, name)
@@ -950,6 +1019,55 @@ def test_cli_mfa_enroll_login_and_stepup(server, icli, uniq, ns):
     assert p.returncode == EXIT_AUTH
     p = cli_login(icli, name, PW, "--recovery-code", e["recovery_codes"][3])
     assert p.returncode == EXIT_OK, p.stderr
+
+
+def test_cli_lost_phone(server, icli, uniq):
+    """The documented lost-phone procedure, with the CLI: log in with a
+    recovery code, mfa disable with another one, enroll again."""
+    name = uniq("cu")
+    mkuser(server, name)
+    assert cli_login(icli, name).returncode == EXIT_OK
+    p = run_cli(icli, "mfa", "enroll", "--json", token=None)
+    assert p.returncode == EXIT_OK, p.stderr
+    e = json.loads(p.stdout)
+    rec = e["recovery_codes"]
+    p = run_cli(icli, "mfa", "confirm", "--code", Totp(e["secret"]).fresh(),
+                token=None)
+    assert p.returncode == EXIT_OK, p.stderr
+    p = cli_login(icli, name, PW, "--recovery-code", rec[0])
+    assert p.returncode == EXIT_OK, p.stderr
+    assert "with multi-factor" in p.stdout
+
+    def disable(*extra):
+        return run_cli(icli, "mfa", "disable", "--password-stdin", *extra,
+                       token=None, input=PW + "\n")
+    # What the docs review tried: a recovery code is not a --code; the
+    # CLI says where it goes.
+    p = disable("--code", rec[1])
+    assert p.returncode == EXIT_AUTH, p.stderr
+    assert "--recovery-code" in p.stderr
+    p = disable("--code", "123456", "--recovery-code", rec[1])
+    assert p.returncode == EXIT_USAGE, p.stderr
+    p = disable("--recovery-code", rec[0])
+    assert p.returncode == EXIT_AUTH, p.stderr
+    assert "invalid" in p.stderr
+    p = disable("--recovery-code", rec[1])
+    assert p.returncode == EXIT_OK, p.stderr
+    assert "multi-factor authentication is off" in p.stdout
+    assert rec[1] not in p.stdout + p.stderr
+    p = run_cli(icli, "mfa", "enroll", "--json", token=None)
+    assert p.returncode == EXIT_OK, p.stderr
+    t2 = Totp(json.loads(p.stdout)["secret"])
+    p = run_cli(icli, "mfa", "confirm", "--code", t2.fresh(), token=None)
+    assert p.returncode == EXIT_OK, p.stderr
+    p = cli_login(icli, name, PW, "--code", t2.fresh())
+    assert p.returncode == EXIT_OK, p.stderr
+    assert "with multi-factor" in p.stdout
+    p = run_cli(icli, "mfa", "enroll", "--recovery-code", rec[2],
+                token=None)
+    assert p.returncode == EXIT_USAGE
+    p = run_cli(icli, "mfa", "--help", token=None)
+    assert "--recovery-code" in p.stdout
 
 
 def test_cli_stepup_retries_request(server, icli, uniq, ns, tmp_path):

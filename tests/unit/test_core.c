@@ -858,14 +858,77 @@ test_core_mfa_enroll_confirm_codes(void **state)
 	as(f, &r, tok2);
 	totp_code(b32, s + 1, code);
 	assert_int_equal(cf_core_mfa_disable(f->core, &r, "wrong-password-1",
-	    16, code, &out, NULL), CF_E_AUTH);
+	    16, code, NULL, &out, NULL), CF_E_AUTH);
 	as(f, &r, tok2);
 	assert_int_equal(cf_core_mfa_disable(f->core, &r, PW_ALICE,
-	    strlen(PW_ALICE), code, &out, NULL), CF_OK);
+	    strlen(PW_ALICE), code, NULL, &out, NULL), CF_OK);
 	json_decref(out);
 	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
 	    &r), CF_OK);
 	assert_false(r.mfa);
+}
+
+/* Lost phone: a recovery code stands in for the TOTP code when turning
+ * MFA off, once; then the user enrolls again. */
+static void
+test_core_mfa_disable_with_recovery_code(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		 tok[CF_TOKEN_STR_MAX], b32[CF_TOTP_B32_MAX];
+	char		 rec[2][CF_RECOVERY_CODE_LEN + 1];
+	char		 pend[2][CF_RECOVERY_CODE_LEN + 1];
+	char		 code[CF_TOTP_DIGITS + 1];
+	char		 longer[CF_RECOVERY_CODE_LEN + 96];
+	int64_t		 s;
+
+	id_user(f, "alice", PW_ALICE, NULL, NULL);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, tok,
+	    sizeof(tok), &r), CF_OK);
+	s = safe_step();
+	id_enroll(f, tok, s - 1, b32, sizeof(b32), rec);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, rec[0], tok,
+	    sizeof(tok), &r), CF_OK);
+	/* The code used to log in is spent; a wrong password stays wrong. */
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_disable(f->core, &r, PW_ALICE,
+	    strlen(PW_ALICE), NULL, rec[0], &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_code");
+	assert_false(r.allowed);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_disable(f->core, &r, "wrong-password-1",
+	    16, NULL, rec[1], &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "invalid_credentials");
+	/* Padding that a cut would drop is refused, not cut. */
+	(void)snprintf(longer, sizeof(longer), "%s%080d", rec[1], 0);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_disable(f->core, &r, PW_ALICE,
+	    strlen(PW_ALICE), NULL, longer, &out, NULL), CF_E_INPUT);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_disable(f->core, &r, PW_ALICE,
+	    strlen(PW_ALICE), NULL, rec[1], &out, NULL), CF_OK);
+	assert_true(r.allowed);
+	assert_string_equal(r.reasons, "self+recovery");
+	assert_false(json_is_true(json_object_get(out, "mfa_enabled")));
+	json_decref(out);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_OK);
+	/* The codes of an enrollment not yet confirmed prove nothing. */
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_enroll(f->core, &r, &out, NULL), CF_OK);
+	cf_strlcpy(pend[0], json_string_value(json_array_get(json_object_get(
+	    out, "recovery_codes"), 0)), sizeof(pend[0]));
+	json_decref(out);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_mfa_disable(f->core, &r, PW_ALICE,
+	    strlen(PW_ALICE), NULL, pend[0], &out, NULL), CF_E_CONFLICT);
+	/* Enroll again (a new phone), and log in with it. */
+	id_enroll(f, tok, s, b32, sizeof(b32), pend);
+	totp_code(b32, s + 1, code);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, code, NULL, NULL, 0,
+	    &r), CF_OK);
+	assert_true(r.mfa);
 }
 
 static void
@@ -1815,6 +1878,9 @@ main(void)
 		    test_core_login_address_counter, setup_lock, teardown_id),
 		cmocka_unit_test_setup_teardown(
 		    test_core_mfa_enroll_confirm_codes, setup_id, teardown_id),
+		cmocka_unit_test_setup_teardown(
+		    test_core_mfa_disable_with_recovery_code, setup_id,
+		    teardown_id),
 		cmocka_unit_test_setup_teardown(
 		    test_core_mfa_required_and_stepup, setup_id, teardown_id),
 		cmocka_unit_test_setup_teardown(test_core_sessions, setup_id,
