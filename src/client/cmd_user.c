@@ -1,5 +1,5 @@
 /* src/client/cmd_user.c: local users and their passwords: `coffer user
- * create|ls|disable|enable|passwd|require-mfa` and `coffer role
+ * create|ls|disable|enable|passwd|require-mfa|mfa-reset` and `coffer role
  * require-mfa` (docs/api.md "Users and MFA enrollment").
  *
  * SEC: passwords are read without echo from the terminal, or one line
@@ -22,6 +22,7 @@ static const char user_usage[] =
     "       coffer user enable NAME\n"
     "       coffer user passwd [NAME] [--password-stdin]\n"
     "       coffer user require-mfa NAME [--off]\n"
+    "       coffer user mfa-reset NAME\n"
     "\n"
     "create makes a local user with a password, asked twice on the terminal\n"
     "(--password-stdin: one line from standard input; --no-password: none,\n"
@@ -30,7 +31,10 @@ static const char user_usage[] =
     "--password-stdin: current on the first line, new on the second) or,\n"
     "for an admin naming another user, resets it (asks only the new one).\n"
     "require-mfa makes every request of NAME need multi-factor\n"
-    "authentication (--off: no longer).  All but passwd of your own\n"
+    "authentication (--off: no longer).  mfa-reset turns off the\n"
+    "multi-factor authentication of NAME (who lost the phone and the\n"
+    "recovery codes) and ends NAME's sessions; NAME then logs in with the\n"
+    "password alone and enrolls again.  All but passwd of your own\n"
     "password need the admin role.  Common options: --json, --quiet,\n"
     "--server, --ca-cert, --insecure, --code.\n";
 
@@ -333,6 +337,21 @@ cf_cmd_user(int argc, char **argv)
 		    &nops);
 		if (ex < 0)
 			ex = user_passwd(&o, &c, nops == 1 ? ops[0] : NULL);
+	} else if (strcmp(sub, "mfa-reset") == 0) {
+		ex = cf_cli_parse(argc - 1, argv + 1, user_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, NULL, NULL, 1, 1, &o, &ops,
+		    &nops);
+		if (ex >= 0)
+			goto out;
+		if (!name_path(&url, "/v1/users/", ops[0], "/mfa-reset")) {
+			cf_cli_errx("user mfa-reset: name too long");
+			ex = CF_EXIT_USAGE;
+			goto out;
+		}
+		cf_cli_sanitize(ops[0], sn, sizeof(sn));
+		(void)snprintf(msg, sizeof(msg), "user %s: multi-factor "
+		    "authentication reset, sessions ended", sn);
+		ex = request(&o, "POST", url.data, NULL, pr_msg, msg);
 	} else if (strcmp(sub, "require-mfa") == 0) {
 		ex = cf_cli_parse(argc - 1, argv + 1, user_usage,
 		    CF_CLI_COMMON_SHORTOPTS, lo, user_opt, &c, 1, 1, &o, &ops,

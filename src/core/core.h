@@ -306,6 +306,12 @@ cf_err	cf_core_user_disable(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 	    const char *name, bool required, json_t **out,
 	    struct cf_error *err);
+/* Admin: turn off the MFA of user name (TOTP secret, pending enrollment
+ * and recovery codes removed) and end the user's sessions, so that a
+ * user who lost the phone and every recovery code can enroll again.
+ * CF_E_NOTFOUND for an unknown user; a user without MFA is no error. */
+cf_err	cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
 cf_err	cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 	    const char *role, bool required, json_t **out,
 	    struct cf_error *err);

@@ -1200,6 +1200,45 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 }
 
 cf_err
+cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	struct core_act		act;
+	char			res[CF_RESOURCE_MAX];
+	size_t			nrev = 0;
+	bool			self;
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s/mfa", name);
+	rc = core_authorize(c, r, "user:mfa-reset", NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = get_user(c, name, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	self = strcmp(name, r->principal.name) == 0;
+	core_act_begin(&act, c, r, 200);
+	rc = cf_meta_mfa_delete(c->meta, p.id, err);
+	/* SEC: a reset is for a lost or stolen second factor, so the
+	 * sessions that may have been opened with it end, as after an admin
+	 * password reset (an admin resetting their own keeps the calling
+	 * session, as user:passwd does).  API tokens are not sessions and
+	 * stay. */
+	if (rc == CF_OK)
+		rc = cf_meta_token_revoke_sessions(c->meta, p.id,
+		    self && is_session(r) ? r->token_id : NULL, cf_now_us(),
+		    &nrev, err);
+	rc = core_act_end(&act, rc, err);
+	if (rc != CF_OK)
+		return rc;
+	log_info("event=mfa_reset principal=%s by=%s sessions_revoked=%zu",
+	    name, r->principal.name, nrev);
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
 cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
     const char *role, bool required, json_t **out, struct cf_error *err)
 {

@@ -890,6 +890,7 @@ static const struct {
 	{ R_USER_DISABLE, "user:disable", "POST", 200 },
 	{ R_USER_ENABLE, "user:disable", "POST", 200 },
 	{ R_USER_MFA_REQUIRED, "user:mfa-required", "POST", 200 },
+	{ R_USER_MFA_RESET, "user:mfa-reset", "POST", 200 },
 	{ R_ROLE_MFA_REQUIRED, "role:mfa-required", "POST", 200 },
 	{ R_MFA_ENROLL, "mfa:enroll", "POST", 200 },
 	{ R_MFA_CONFIRM, "mfa:confirm", "POST", 200 },
@@ -941,6 +942,7 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 	 * operation before any body is looked at. */
 	needs_body = c->route != R_LOGOUT && c->route != R_MFA_ENROLL &&
 	    c->route != R_USER_DISABLE && c->route != R_USER_ENABLE &&
+	    c->route != R_USER_MFA_RESET &&
 	    (r->authenticated || c->route == R_LOGIN);
 	rc = CF_OK;
 	if (needs_body) {
@@ -1047,6 +1049,9 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 	case R_ROLE_MFA_REQUIRED:
 		rc = cf_core_role_mfa_required(core, r, c->rest, b1, &out,
 		    &err);
+		break;
+	case R_USER_MFA_RESET:
+		rc = cf_core_user_mfa_reset(core, r, c->rest, &out, &err);
 		break;
 	case R_MFA_ENROLL:
 		rc = cf_core_mfa_enroll(core, r, &out, &err);
@@ -1195,6 +1200,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 	case R_USER_PASSWORD: case R_USER_DISABLE: case R_USER_ENABLE:
 	case R_USER_MFA_REQUIRED: case R_ROLE_MFA_REQUIRED:
 	case R_MFA_ENROLL: case R_MFA_CONFIRM: case R_MFA_DISABLE:
+	case R_USER_MFA_RESET:
 		if (c->h->nslow_thr > 0)
 			return slow_submit(mc, c, method);
 		return dispatch_identity(mc, c, method);

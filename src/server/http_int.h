@@ -15,7 +15,8 @@ enum route_id {
 	/* identity (issue 4); *rest is the user or role name */
 	R_LOGIN, R_LOGOUT, R_SESSION_MFA, R_USERS, R_USER_PASSWORD,
 	R_USER_DISABLE, R_USER_ENABLE, R_USER_MFA_REQUIRED,
-	R_ROLE_MFA_REQUIRED, R_MFA_ENROLL, R_MFA_CONFIRM, R_MFA_DISABLE
+	R_ROLE_MFA_REQUIRED, R_MFA_ENROLL, R_MFA_CONFIRM, R_MFA_DISABLE,
+	R_USER_MFA_RESET
 };
 
 /* Resolve an (unescaped) URL path to a route.  On success *ns and *rest

@@ -52,6 +52,7 @@ resolve_identity(const char *p, char **rest, size_t *restlen)
 		{ "password", R_USER_PASSWORD }, { "disable", R_USER_DISABLE },
 		{ "enable", R_USER_ENABLE },
 		{ "mfa-required", R_USER_MFA_REQUIRED },
+		{ "mfa-reset", R_USER_MFA_RESET },
 	};
 	size_t	i;
 

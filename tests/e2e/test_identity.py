@@ -23,9 +23,9 @@ import time
 
 import pytest
 
-from conftest import (COFFER_BIN, EXIT_AUTH, EXIT_INPUT, EXIT_OK,
-                      EXIT_USAGE, HTTP_TIMEOUT, SANITIZER_MARKERS, Cli,
-                      Server)
+from conftest import (COFFER_BIN, EXIT_AUTH, EXIT_DENIED, EXIT_INPUT,
+                      EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, HTTP_TIMEOUT,
+                      SANITIZER_MARKERS, Cli, Server)
 
 EXIT_LIMITED = 11   # 429: too many attempts / locked (client.h)
 
@@ -535,6 +535,71 @@ def test_mfa_disable_code_or_recovery_code_required(server, uniq):
                                         "recovery_code": rec[0]},
                     token=session(server, other))
     assert r.status_code == 409, r.text
+
+
+def audit_tail(srv, n=50):
+    r = srv.get("/v1/audit", params={"tail": n})
+    assert r.status_code == 200, r.text
+    return r.json()["records"]
+
+
+def test_admin_mfa_reset(server, uniq):
+    """No recovery code left: an admin resets the user's MFA; the user's
+    sessions end, and the user logs in with the password and enrolls
+    again."""
+    name = uniq("u")
+    mkuser(server, name)
+    t, rec = enroll(server, session(server, name))
+    # A user who has used up every code is stuck without an admin.
+    for c in rec[:-1]:
+        assert login(server, name, recovery=c).status_code == 201
+    r = login(server, name, recovery=rec[-1])
+    assert r.status_code == 201, r.text
+    s1 = r.json()["token"]
+    r = login(server, name, recovery=rec[0])
+    assert r.status_code == 401 and err_code(r) == "invalid_code", r.text
+    api = server.token(name)["token"]
+    stok = session(server, name, code=t.fresh())
+    # Not an admin: 403, and audited as a denial.
+    other = uniq("u")
+    mkuser(server, other, role="owner", ns=None)
+    otok = server.token(other)["token"]
+    r = server.post("/v1/users/%s/mfa-reset" % name, token=otok)
+    assert r.status_code == 403 and err_code(r) == "access_denied", r.text
+    # Nor may the user reset their own (that is mfa disable).
+    r = server.post("/v1/users/%s/mfa-reset" % name, token=stok)
+    assert r.status_code == 403, r.text
+    # An admin's session needs MFA for it (mfa_admin_actions).
+    adm = uniq("adm")
+    mkuser(server, adm, role="admin")
+    r = server.post("/v1/users/%s/mfa-reset" % name,
+                    token=session(server, adm))
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    r = server.post("/v1/users/%s/mfa-reset" % uniq("nobody"))
+    assert r.status_code == 404 and err_code(r) == "no_such_principal"
+    r = server.get("/v1/users/%s/mfa-reset" % name)
+    assert r.status_code == 405, r.text
+    assert login(server, name).status_code == 401
+    r = server.post("/v1/users/%s/mfa-reset" % name)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == name and r.json()["mfa_enabled"] is False
+    recs = [x for x in audit_tail(server)
+            if x["action"] == "user:mfa-reset"
+            and x["resource"] == "user/%s/mfa" % name]
+    assert [(x["principal"], x["decision"], x["status"]) for x in recs] == [
+        (other, "deny", 403), (name, "deny", 403), (adm, "deny", 401),
+        ("admin", "allow", 200)], recs
+    # The sessions end (API tokens stay, as after a password reset).
+    assert whoami(server, stok).status_code == 401
+    assert whoami(server, s1).status_code == 401
+    assert whoami(server, api).status_code == 200
+    # The password alone works again; the user enrolls a new phone.
+    tok = session(server, name)
+    t2, _rec2 = enroll(server, tok)
+    r = login(server, name)
+    assert r.status_code == 401 and err_code(r) == "mfa_required"
+    r = login(server, name, code=t2.fresh())
+    assert r.status_code == 201 and r.json()["mfa"] is True, r.text
 
 
 def test_totp_secret_not_stored_in_clear(server, uniq):
@@ -1212,6 +1277,29 @@ def test_cli_scoped_token_and_service_account(server, icli, uniq, ns):
     p = run_cli(icli, "token", "create", svc, "--expires", "2h")
     assert p.returncode == EXIT_OK, p.stderr
     assert p.stdout.strip().startswith("cft_")
+
+
+def test_cli_user_mfa_reset(server, icli, uniq):
+    name = uniq("cu")
+    mkuser(server, name)
+    enroll(server, session(server, name))
+    p = run_cli(icli, "user", "mfa-reset", name)
+    assert p.returncode == EXIT_OK, p.stderr
+    assert "reset" in p.stdout
+    u = {x["name"]: x for x in server.get("/v1/users").json()["users"]}
+    assert u[name]["mfa_enabled"] is False
+    assert login(server, name).status_code == 201
+    p = run_cli(icli, "user", "mfa-reset", name, "--json")
+    assert p.returncode == EXIT_OK, p.stderr
+    assert json.loads(p.stdout)["mfa_enabled"] is False
+    p = run_cli(icli, "user", "mfa-reset", uniq("nobody"))
+    assert p.returncode == EXIT_NOTFOUND, p.stderr
+    p = run_cli(icli, "user", "mfa-reset", name,
+                token=server.token(name)["token"])
+    assert p.returncode == EXIT_DENIED, p.stderr
+    assert run_cli(icli, "user", "mfa-reset").returncode == EXIT_USAGE
+    p = run_cli(icli, "user", "mfa-reset", "--help")
+    assert p.returncode == EXIT_OK and "mfa-reset NAME" in p.stdout
 
 
 def test_cli_role_require_mfa(server, icli):

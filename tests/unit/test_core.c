@@ -931,6 +931,87 @@ test_core_mfa_disable_with_recovery_code(void **state)
 	assert_true(r.mfa);
 }
 
+/* No recovery code left: an admin resets the user's MFA, which ends the
+ * user's sessions; the user logs in with the password and enrolls. */
+static void
+test_core_user_mfa_reset(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		 tok[CF_TOKEN_STR_MAX], btok[CF_TOKEN_STR_MAX];
+	char		 api[CF_TOKEN_STR_MAX], b32[CF_TOTP_B32_MAX];
+	char		 rec[2][CF_RECOVERY_CODE_LEN + 1];
+	char		 code[CF_TOTP_DIGITS + 1];
+	int64_t		 s;
+
+	id_user(f, "alice", PW_ALICE, NULL, NULL);
+	id_user(f, "bob", PW_BOB, "owner", NULL);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, tok,
+	    sizeof(tok), &r), CF_OK);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_token_create(f->core, &r, "alice", 0, "api",
+	    &out, NULL), CF_OK);
+	cf_strlcpy(api, json_string_value(json_object_get(out, "token")),
+	    sizeof(api));
+	json_decref(out);
+	s = safe_step();
+	id_enroll(f, tok, s - 1, b32, sizeof(b32), rec);
+	totp_code(b32, s, code);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, code, NULL, tok,
+	    sizeof(tok), &r), CF_OK);
+	/* Not an admin (a global owner is not): denied, nothing changes;
+	 * nor may alice reset her own. */
+	assert_int_equal(id_login(f, "bob", PW_BOB, NULL, NULL, btok,
+	    sizeof(btok), &r), CF_OK);
+	as(f, &r, btok);
+	assert_int_equal(cf_core_user_mfa_reset(f->core, &r, "alice", &out,
+	    NULL), CF_E_DENIED);
+	assert_false(r.allowed);
+	assert_string_equal(r.action, "user:mfa-reset");
+	as(f, &r, tok);
+	assert_int_equal(cf_core_user_mfa_reset(f->core, &r, "alice", &out,
+	    NULL), CF_E_DENIED);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_mfa_reset(f->core, &r, "nobody", &out,
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
+	    &r), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	/* The admin resets: MFA off, the session ends, the API token stays. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_mfa_reset(f->core, &r, "alice", &out,
+	    NULL), CF_OK);
+	assert_true(r.allowed);
+	assert_string_equal(r.resource, "user/alice/mfa");
+	assert_false(json_is_true(json_object_get(out, "mfa_enabled")));
+	json_decref(out);
+	as(f, &r, tok);
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "revoked-token");
+	as(f, &r, api);
+	assert_true(r.authenticated);
+	/* Her recovery codes went too; the password alone logs her in. */
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, rec[0], NULL, 0,
+	    &r), CF_E_INPUT);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, tok,
+	    sizeof(tok), &r), CF_OK);
+	assert_false(r.mfa);
+	/* Again: no MFA is no error. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_mfa_reset(f->core, &r, "alice", &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	/* The new phone. */
+	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, tok,
+	    sizeof(tok), &r), CF_OK);
+	id_enroll(f, tok, s, b32, sizeof(b32), NULL);
+	totp_code(b32, s + 1, code);
+	assert_int_equal(id_login(f, "alice", PW_ALICE, code, NULL, NULL, 0,
+	    &r), CF_OK);
+	assert_true(r.mfa);
+}
+
 static void
 test_core_mfa_required_and_stepup(void **state)
 {
@@ -1881,6 +1962,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_core_mfa_disable_with_recovery_code, setup_id,
 		    teardown_id),
+		cmocka_unit_test_setup_teardown(test_core_user_mfa_reset,
+		    setup_id, teardown_id),
 		cmocka_unit_test_setup_teardown(
 		    test_core_mfa_required_and_stepup, setup_id, teardown_id),
 		cmocka_unit_test_setup_teardown(test_core_sessions, setup_id,
