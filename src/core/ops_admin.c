@@ -812,9 +812,11 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 	    role, ns, principal, err);
 	if (rc != CF_OK)
 		return rc;
-	if (!cf_name_role_valid(role))
+	if (!cf_name_role_valid(role)) {
+		r->errcode = "invalid_name";	/* as role:mfa-required */
 		return cf_error_set(err, CF_E_INPUT,
 		    "invalid role (reader, writer, owner or admin)");
+	}
 	if (ns != NULL && strcmp(role, "admin") == 0)
 		return cf_error_set(err, CF_E_INPUT,
 		    "admin is a global role (omit the namespace)");
@@ -823,12 +825,24 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 		return rc;
 	if (ns != NULL) {
 		rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+		if (rc == CF_E_NOTFOUND) {
+			/* Not the principal's 404. */
+			cf_error_clear(err);
+			r->errcode = "no_such_namespace";
+			return cf_error_set(err, CF_E_NOTFOUND,
+			    "no namespace \"%s\"", ns);
+		}
+		if (rc != CF_OK)
+			return rc;
+	}
+	/* Before core_act_begin: a return between it and core_act_end
+	 * would leave this thread's commit guard armed with a dead act. */
+	if (add) {
+		rc = binding_room(c, r, &p, role, ns, err);
 		if (rc != CF_OK)
 			return rc;
 	}
 	core_act_begin(&act, c, r, add ? 201 : 200);
-	if (add && (rc = binding_room(c, r, &p, role, ns, err)) != CF_OK)
-		return rc;
 	if (add)
 		rc = cf_meta_binding_add(c->meta, p.id, role,
 		    ns != NULL ? ns : "", err);

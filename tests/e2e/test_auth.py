@@ -278,6 +278,11 @@ def test_binding_validation(server, world):
     r = server.post("/v1/bindings", {"principal": "nobody", "role": "god",
                                      "ns": "auth-one"})
     assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_name", r.text
+    r = server.req("DELETE", "/v1/bindings", params={
+        "principal": "nobody", "role": "god"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_name", r.text
     r = server.post("/v1/bindings", {"principal": "ghost", "role": "reader",
                                      "ns": "auth-one"})
     assert r.status_code == 404
@@ -286,6 +291,29 @@ def test_binding_validation(server, world):
         "principal": "nobody", "role": "reader", "ns": "auth-one"})
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "no_such_binding"
+
+
+def test_binding_on_unknown_namespace(server, world):
+    """A missing namespace is no_such_namespace, as everywhere else, not
+    the principal's 404."""
+    r = server.post("/v1/bindings", {"principal": "nobody", "role": "reader",
+                                     "ns": "no-such-ns"})
+    assert r.status_code == 404, r.text
+    assert r.json()["error"]["code"] == "no_such_namespace", r.text
+    assert "no-such-ns" in r.json()["error"]["message"]
+    r = server.req("DELETE", "/v1/bindings", params={
+        "principal": "nobody", "role": "reader", "ns": "no-such-ns"})
+    assert r.status_code == 404, r.text
+    assert r.json()["error"]["code"] == "no_such_namespace", r.text
+    # Both unknown: the principal is looked up first.
+    r = server.post("/v1/bindings", {"principal": "ghost", "role": "reader",
+                                     "ns": "no-such-ns"})
+    assert r.status_code == 404, r.text
+    assert r.json()["error"]["code"] == "no_such_principal", r.text
+    rec = server.wait_audit(lambda x: x["action"] == "binding:create"
+                            and x["resource"] ==
+                            "ns/no-such-ns/bindings/nobody/reader")
+    assert rec is not None and rec["status"] == 404, rec
 
 
 def test_principal_validation(server):

@@ -232,6 +232,65 @@ test_core_roles(void **state)
 	json_decref(out);
 }
 
+/* binding:create errors name what is wrong, and none leaves the commit
+ * guard armed. */
+static void
+test_core_binding_errors(void **state)
+{
+	struct fixture		*f = *state;
+	struct cf_authfail_rec	 fr;
+	struct cf_req		 r;
+	json_t			*out = NULL;
+	char			 tok[128], ns[32];
+	const char		*roles[3] = { "reader", "writer", "owner" };
+	size_t			 i, j;
+	cf_err			 rc;
+
+	make_user(f, "rita", NULL, NULL, tok, sizeof(tok));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "rita", "reader",
+	    "no-such-ns", &out, NULL), CF_E_NOTFOUND);
+	assert_string_equal(r.errcode, "no_such_namespace");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "ghost", "reader",
+	    NULL, &out, NULL), CF_E_NOTFOUND);
+	assert_null(r.errcode);		/* the front end's no_such_principal */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "rita", "god",
+	    NULL, &out, NULL), CF_E_INPUT);
+	assert_string_equal(r.errcode, "invalid_name");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_delete(f->core, &r, "rita", "reader",
+	    "no-such-ns", &out, NULL), CF_E_NOTFOUND);
+	assert_string_equal(r.errcode, "no_such_namespace");
+	/* Fill rita up to CF_BINDINGS_STORED_MAX, then one too many. */
+	for (i = 0; i * 3 < CF_BINDINGS_STORED_MAX + 3; i++) {
+		(void)snprintf(ns, sizeof(ns), "cap-%zu", i);
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_ns_create(f->core, &r, ns, "dev", &out,
+		    NULL), CF_OK);
+		json_decref(out);
+		for (j = 0; j < 3; j++) {
+			as(f, &r, f->admin_token);
+			rc = cf_core_binding_create(f->core, &r, "rita",
+			    roles[j], ns, &out, NULL);
+			if (i * 3 + j < CF_BINDINGS_STORED_MAX) {
+				assert_int_equal(rc, CF_OK);
+				json_decref(out);
+				continue;
+			}
+			assert_int_equal(rc, CF_E_INPUT);
+			assert_string_equal(r.errcode, "too_many_bindings");
+			/* SEC: an unrelated write on this thread afterwards
+			 * runs no guard left over from the refused change. */
+			assert_int_equal(cf_meta_authfail_add(f->core->meta,
+			    "user:unrelated", cf_now_us(), 1000, 1000000, &fr,
+			    NULL), CF_OK);
+			assert_false(cf_meta_guard_clear());
+		}
+	}
+}
+
 static void
 put_bytes(struct fixture *f, const char *token, const char *ns,
     const char *key, const void *data, size_t len, const char *sha,
@@ -1946,6 +2005,8 @@ main(void)
 		    test_core_authn_rejects_bad_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_roles, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_core_binding_errors,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_put_get_roundtrip_and_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
