@@ -7,6 +7,7 @@
  * hex of HKDF(master, CF_LABEL_TLS): 256 bits, so PBKDF2's iteration count
  * is not what protects it. */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "crypto/internal.h"
@@ -42,27 +44,159 @@ key_password(const struct cf_key *master, char pw[PW_LEN + 1],
 	return CF_OK;
 }
 
-static cf_err
-add_san(gnutls_x509_crt_t crt, const char *name, struct cf_error *err)
+/* The address of an IP literal in ip; its length (4 or 16), 0 if name is
+ * not one. */
+static size_t
+ip_of(const char *name, unsigned char ip[16])
+{
+	if (inet_pton(AF_INET, name, ip) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, name, ip) == 1)
+		return 16;
+	return 0;
+}
+
+static bool
+is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* ASCII case-insensitive equality of a (alen bytes) and b (NUL-ended);
+ * not strcasecmp, whose folding follows the locale. */
+static bool
+dns_equal(const char *a, size_t alen, const char *b)
+{
+	size_t	i;
+
+	if (strlen(b) != alen)
+		return false;
+	for (i = 0; i < alen; i++)
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+/* Why name is not a DNS host name (NULL when it is one). */
+static const char *
+dns_fault(const char *name)
+{
+	size_t		len = strlen(name), i, lab = 0;
+	bool		digits = true;
+	unsigned char	c;
+
+	if (len == 0)
+		return "empty name";
+	if (len > CF_TLS_NAME_MAX)
+		return "longer than 253 bytes";
+	for (i = 0; i <= len; i++) {
+		c = (unsigned char)name[i];
+		if (c == '.' || c == '\0') {
+			if (lab == 0)
+				return c == '\0' ? "trailing dot" :
+				    "empty label";
+			if (name[i - 1] == '-')
+				return "a label ends with '-'";
+			if (c == '\0' && digits)
+				return "not an IP address, and the last label "
+				    "is all digits";
+			lab = 0;
+			digits = true;
+			continue;
+		}
+		if (c == '*')
+			return "wildcards are not allowed";
+		if (!is_alnum(c) && c != '-')
+			return "a DNS name has only letters, digits, '-' "
+			    "and '.'";
+		if (c == '-' && lab == 0)
+			return "a label starts with '-'";
+		if (++lab > 63)
+			return "a label is longer than 63 bytes";
+		if (c < '0' || c > '9')
+			digits = false;
+	}
+	return NULL;
+}
+
+cf_err
+cf_tls_name_check(const char *name, struct cf_error *err)
+{
+	unsigned char	 ip[16];
+	const char	*why;
+	char		 esc[80];
+
+	if (name == NULL)
+		return cf_error_set(err, CF_E_INVAL, "tls: NULL name");
+	if (ip_of(name, ip) != 0)
+		return CF_OK;
+	why = dns_fault(name);
+	if (why == NULL)
+		return CF_OK;
+	cf_log_escape(name, esc, sizeof(esc));
+	return cf_error_set(err, CF_E_INPUT,
+	    "\"%s\" is neither an IP address nor a DNS name (%s)", esc, why);
+}
+
+bool
+cf_tls_name_is_ip(const char *name)
 {
 	unsigned char	ip[16];
-	int		rc;
 
-	if (inet_pton(AF_INET, name, ip) == 1)
-		rc = gnutls_x509_crt_set_subject_alt_name(crt,
-		    GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND);
-	else if (inet_pton(AF_INET6, name, ip) == 1)
-		rc = gnutls_x509_crt_set_subject_alt_name(crt,
-		    GNUTLS_SAN_IPADDRESS, ip, 16, GNUTLS_FSAN_APPEND);
-	else if (name[0] == '\0' || strlen(name) > 253)
-		return cf_error_set(err, CF_E_INPUT,
-		    "tls: bad certificate name");
+	return name != NULL && ip_of(name, ip) != 0;
+}
+
+bool
+cf_tls_name_equal(const char *a, const char *b)
+{
+	unsigned char	x[16], y[16];
+	size_t		xl = ip_of(a, x), yl = ip_of(b, y);
+
+	if (xl != 0 || yl != 0)
+		return xl == yl && memcmp(x, y, xl) == 0;
+	return dns_equal(a, strlen(a), b);
+}
+
+/* Append name to the SAN unless it is among done[0..*ndone-1] already;
+ * done (capacity donemax) then records it. */
+static cf_err
+add_san(gnutls_x509_crt_t crt, const char *name, const char **done,
+    size_t *ndone, size_t donemax, struct cf_error *err)
+{
+	struct cf_error	e2;
+	unsigned char	ip[16];
+	size_t		iplen, i;
+	cf_err		rc;
+	int		grc;
+
+	cf_error_clear(&e2);
+	if ((rc = cf_tls_name_check(name, &e2)) != CF_OK)
+		return cf_error_set(err, rc, "tls: certificate name %s",
+		    e2.msg);
+	for (i = 0; i < *ndone; i++)
+		if (cf_tls_name_equal(done[i], name))
+			return CF_OK;
+	if (*ndone >= donemax)
+		return cf_error_set(err, CF_E_INTERNAL, "tls: too many names");
+	iplen = ip_of(name, ip);
+	if (iplen != 0)
+		grc = gnutls_x509_crt_set_subject_alt_name(crt,
+		    GNUTLS_SAN_IPADDRESS, ip, (unsigned int)iplen,
+		    GNUTLS_FSAN_APPEND);
 	else
-		rc = gnutls_x509_crt_set_subject_alt_name(crt,
+		grc = gnutls_x509_crt_set_subject_alt_name(crt,
 		    GNUTLS_SAN_DNSNAME, name, (unsigned int)strlen(name),
 		    GNUTLS_FSAN_APPEND);
-	if (rc < 0)
-		return cf_gnutls_fail(err, rc, "tls: subject alt name");
+	if (grc < 0)
+		return cf_gnutls_fail(err, grc, "tls: subject alt name");
+	done[(*ndone)++] = name;
 	return CF_OK;
 }
 
@@ -72,12 +206,13 @@ make_cert(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
 {
 	static const char *const base_names[] = { "localhost", "127.0.0.1",
 	    "::1", NULL };
-	unsigned char	serial[16], kid[64];
-	size_t		kidlen = sizeof(kid);
-	time_t		now = time(NULL);
-	size_t		i;
-	cf_err		rc;
-	int		grc;
+	const char	*done[3 + CF_TLS_EXTRA_MAX];
+	unsigned char	 serial[16], kid[64];
+	size_t		 kidlen = sizeof(kid);
+	time_t		 now = time(NULL);
+	size_t		 i, ndone = 0;
+	cf_err		 rc;
+	int		 grc;
 
 #define G(call, what) do {						\
 	if ((grc = (call)) < 0)						\
@@ -108,10 +243,12 @@ make_cert(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
 	G(gnutls_x509_crt_set_subject_key_id(crt, kid, kidlen),
 	    "subject key id");
 	for (i = 0; base_names[i] != NULL; i++)
-		if ((rc = add_san(crt, base_names[i], err)) != CF_OK)
+		if ((rc = add_san(crt, base_names[i], done, &ndone,
+		    sizeof(done) / sizeof(done[0]), err)) != CF_OK)
 			return rc;
 	for (i = 0; extra_names != NULL && extra_names[i] != NULL; i++)
-		if ((rc = add_san(crt, extra_names[i], err)) != CF_OK)
+		if ((rc = add_san(crt, extra_names[i], done, &ndone,
+		    sizeof(done) / sizeof(done[0]), err)) != CF_OK)
 			return rc;
 	G(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), "sign");
 #undef G
@@ -127,11 +264,16 @@ cf_tls_selfsigned_create(const char *cert_path, const char *key_path,
 	gnutls_x509_crt_t	 crt = NULL;
 	gnutls_datum_t		 kpem = { NULL, 0 }, cpem = { NULL, 0 };
 	char			 pw[PW_LEN + 1];
+	size_t			 n;
 	cf_err			 rc;
 	int			 grc;
 
 	if (cert_path == NULL || key_path == NULL || master == NULL)
 		return cf_error_set(err, CF_E_INVAL, "tls: bad arguments");
+	for (n = 0; extra_names != NULL && extra_names[n] != NULL; n++)
+		if (n >= CF_TLS_EXTRA_MAX)
+			return cf_error_set(err, CF_E_LIMIT, "tls: more than "
+			    "%d extra certificate names", CF_TLS_EXTRA_MAX);
 	if ((rc = cf_crypto_ready(err)) != CF_OK)
 		return rc;
 	if ((grc = gnutls_x509_privkey_init(&key)) < 0)
@@ -178,15 +320,13 @@ out:
 	return rc;
 }
 
-/* The cert (first of the file) and the key must hold the same key pair. */
+/* The first certificate of a PEM text, for *out (gnutls_x509_crt_deinit). */
 static cf_err
-check_pair(const char *cert_pem, size_t cert_len, gnutls_x509_privkey_t key,
+first_cert(const char *pem, size_t len, gnutls_x509_crt_t *out,
     struct cf_error *err)
 {
 	gnutls_x509_crt_t	crt;
-	gnutls_datum_t		d = cf_datum(cert_pem, cert_len);
-	unsigned char		a[64], b[64];
-	size_t			al = sizeof(a), bl = sizeof(b);
+	gnutls_datum_t		d = cf_datum(pem, len);
 	int			grc;
 
 	if ((grc = gnutls_x509_crt_init(&crt)) < 0)
@@ -194,10 +334,29 @@ check_pair(const char *cert_pem, size_t cert_len, gnutls_x509_privkey_t key,
 	grc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
 	if (grc < 0) {
 		gnutls_x509_crt_deinit(crt);
+		if (grc == GNUTLS_E_MEMORY_ERROR)
+			return cf_gnutls_fail(err, grc, "tls: cert import");
 		return cf_error_set(err, CF_E_INPUT,
 		    "tls: certificate file is not a PEM certificate: %s",
 		    gnutls_strerror(grc));
 	}
+	*out = crt;
+	return CF_OK;
+}
+
+/* The cert (first of the file) and the key must hold the same key pair. */
+static cf_err
+check_pair(const char *cert_pem, size_t cert_len, gnutls_x509_privkey_t key,
+    struct cf_error *err)
+{
+	gnutls_x509_crt_t	crt;
+	unsigned char		a[64], b[64];
+	size_t			al = sizeof(a), bl = sizeof(b);
+	cf_err			rc;
+	int			grc;
+
+	if ((rc = first_cert(cert_pem, cert_len, &crt, err)) != CF_OK)
+		return rc;
 	grc = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a, &al);
 	gnutls_x509_crt_deinit(crt);
 	if (grc < 0)
@@ -317,4 +476,95 @@ cf_tls_pem_free(char *pem)
 		return;
 	cf_wipe(pem, strlen(pem));
 	cf_free(pem);
+}
+
+/* Whether the subjectAltName of crt lists name. */
+static cf_err
+san_has(gnutls_x509_crt_t crt, const char *name, bool *found,
+    struct cf_error *err)
+{
+	unsigned char	ip[16];
+	char		san[CF_TLS_NAME_MAX + 1];
+	size_t		iplen = ip_of(name, ip), sl;
+	unsigned int	i;
+	int		type;
+
+	*found = false;
+	for (i = 0;; i++) {
+		sl = sizeof(san);
+		type = gnutls_x509_crt_get_subject_alt_name(crt, i, san, &sl,
+		    NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return CF_OK;
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;	/* longer than any name we look for */
+		if (type < 0)
+			return cf_gnutls_fail(err, type,
+			    "tls: subject alt name");
+		if (iplen != 0 && type == GNUTLS_SAN_IPADDRESS &&
+		    sl == iplen && memcmp(san, ip, iplen) == 0)
+			break;
+		if (iplen == 0 && type == GNUTLS_SAN_DNSNAME &&
+		    dns_equal(san, sl, name))
+			break;
+	}
+	*found = true;
+	return CF_OK;
+}
+
+cf_err
+cf_tls_cert_missing_names(const char *cert_pem, const char *const *names,
+    char *missing, size_t missingsz, size_t *nmissing, struct cf_error *err)
+{
+	gnutls_x509_crt_t	 crt = NULL;
+	size_t			 i, n = 0;
+	bool			 found, cut = false;
+	cf_err			 rc;
+
+	if (cert_pem == NULL || missing == NULL || missingsz == 0)
+		return cf_error_set(err, CF_E_INVAL, "tls: bad arguments");
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	if ((rc = first_cert(cert_pem, strlen(cert_pem), &crt, err)) != CF_OK)
+		return rc;
+	missing[0] = '\0';
+	for (i = 0; names != NULL && names[i] != NULL; i++) {
+		if ((rc = san_has(crt, names[i], &found, err)) != CF_OK)
+			goto out;
+		if (found)
+			continue;
+		if (n++ > 0)
+			(void)cf_strlcat(missing, ",", missingsz);
+		if (cf_strlcat(missing, names[i], missingsz) >= missingsz)
+			cut = true;
+	}
+	if (cut && missingsz >= 4)
+		(void)cf_strlcpy(missing + missingsz - 4, "...", 4);
+	*nmissing = n;
+out:
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+cf_err
+cf_tls_cert_expiration(const char *cert_pem, time_t *out,
+    struct cf_error *err)
+{
+	gnutls_x509_crt_t	crt;
+	time_t			t;
+	cf_err			rc;
+
+	if (cert_pem == NULL)
+		return cf_error_set(err, CF_E_INVAL, "tls: bad arguments");
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	if ((rc = first_cert(cert_pem, strlen(cert_pem), &crt, err)) != CF_OK)
+		return rc;
+	t = gnutls_x509_crt_get_expiration_time(crt);
+	gnutls_x509_crt_deinit(crt);
+	if (t == (time_t)-1)
+		return cf_error_set(err, CF_E_INPUT,
+		    "tls: the certificate has no usable expiration time");
+	*out = t;
+	return CF_OK;
 }

@@ -1688,6 +1688,196 @@ test_tls(void **state)
 	cf_key_free(m2);
 }
 
+/* Names for the certificate: IP literals, DNS host names, nothing else. */
+static void
+test_tls_name_check(void **state)
+{
+	static const char *const good[] = { "localhost", "coffer.test", "a",
+	    "COFFER.Example", "a-b.c-d", "xn--bcher-kva.example", "1a.example",
+	    "example.123a", "10.1.2.3", "0.0.0.0", "::1", "fe80::1",
+	    "2001:db8::10", "::ffff:10.1.2.3", NULL };
+	static const char *const bad[] = { "", "-a.example", "a-.example",
+	    "a..b", ".a", "a.", "*.example", "a_b.example", "coffer test",
+	    "10.1.2.300", "1.2.3", "256.1.1.1", "10.1.2.3.4", "[::1]",
+	    "fe80::1%eth0", "::1:8443x", "\xc3\xa9.example", "a,b", "a\nb",
+	    "a/b", "coffer.test:8443", NULL };
+	struct cf_error	err;
+	char		long_label[70], long_name[260];
+	size_t		i;
+
+	(void)state;
+	for (i = 0; good[i] != NULL; i++) {
+		cf_error_clear(&err);
+		if (cf_tls_name_check(good[i], &err) != CF_OK)
+			fail_msg("\"%s\" refused: %s", good[i], err.msg);
+	}
+	for (i = 0; bad[i] != NULL; i++) {
+		cf_error_clear(&err);
+		if (cf_tls_name_check(bad[i], &err) != CF_E_INPUT)
+			fail_msg("\"%s\" accepted", bad[i]);
+		assert_non_null(strstr(err.msg, "neither an IP address nor"));
+		assert_null(strchr(err.msg, '\n'));
+	}
+	cf_error_clear(&err);
+	assert_int_equal(cf_tls_name_check("a_b.example", &err), CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "\"a_b.example\""));
+	cf_error_clear(&err);
+	assert_int_equal(cf_tls_name_check("10.1.2.300", &err), CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "all digits"));
+	cf_error_clear(&err);
+	assert_int_equal(cf_tls_name_check(NULL, &err), CF_E_INVAL);
+
+	/* 63 bytes a label, 253 a name. */
+	memset(long_label, 'a', 63);
+	(void)snprintf(long_label + 63, sizeof(long_label) - 63, ".test");
+	cf_error_clear(&err);
+	assert_int_equal(cf_tls_name_check(long_label, &err), CF_OK);
+	memset(long_label, 'a', 64);
+	(void)snprintf(long_label + 64, sizeof(long_label) - 64, ".test");
+	assert_int_equal(cf_tls_name_check(long_label, &err), CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "63"));
+	for (i = 0; i < 253; i++)
+		long_name[i] = (i % 50 == 49) ? '.' : 'b';
+	long_name[253] = '\0';
+	cf_error_clear(&err);
+	assert_int_equal(cf_tls_name_check(long_name, &err), CF_OK);
+	long_name[253] = 'b';
+	long_name[254] = '\0';
+	assert_int_equal(cf_tls_name_check(long_name, &err), CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "253"));
+
+	assert_true(cf_tls_name_is_ip("10.1.2.3"));
+	assert_true(cf_tls_name_is_ip("::1"));
+	assert_false(cf_tls_name_is_ip("coffer.test"));
+	assert_false(cf_tls_name_is_ip(NULL));
+	assert_true(cf_tls_name_equal("::1", "0:0::1"));
+	assert_true(cf_tls_name_equal("COFFER.test", "coffer.TEST"));
+	assert_false(cf_tls_name_equal("coffer.test", "coffer.test2"));
+	assert_false(cf_tls_name_equal("10.1.2.3", "10.1.2.4"));
+	assert_false(cf_tls_name_equal("localhost", "127.0.0.1"));
+	assert_false(cf_tls_name_equal("::ffff:10.1.2.3", "10.1.2.3"));
+}
+
+/* The subjectAltName of a fresh certificate: the base names, then each
+ * extra name once, in order; names missing from it; its expiry. */
+static void
+test_tls_san(void **state)
+{
+	static const char *const extra[] = { "Coffer.Test", "10.1.2.3",
+	    "coffer.test", "127.0.0.1", "0::1", "LOCALHOST", "fe80::1",
+	    "10.1.2.3", NULL };
+	static const char *const want_ask[] = { "coffer.test", "10.1.2.3",
+	    "::1", "other.test", "localhost", "10.9.9.9", NULL };
+	struct cf_key	*m = key_of(0x53);
+	struct cf_error	 err;
+	char		 cp[256], kp[256], san[256], miss[64];
+	const char	*many[CF_TLS_EXTRA_MAX + 2];
+	char		*pem;
+	size_t		 len, sl, i, n;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t	 d;
+	unsigned int	 critical;
+	int		 type;
+	time_t		 exp;
+
+	(void)state;
+	tpath(cp, sizeof(cp), "san.crt");
+	tpath(kp, sizeof(kp), "san.key");
+	cf_error_clear(&err);
+	assert_int_equal(cf_tls_selfsigned_create(cp, kp, m, extra, &err),
+	    CF_OK);
+	pem = (char *)slurp(cp, &len);
+
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	d.data = (unsigned char *)pem;
+	d.size = (unsigned int)len;
+	assert_int_equal(gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM),
+	    0);
+	{
+		static const struct {
+			int		 type;
+			const char	*v;
+			size_t		 len;
+		} want[] = {
+			{ GNUTLS_SAN_DNSNAME, "localhost", 9 },
+			{ GNUTLS_SAN_IPADDRESS, "\x7f\0\0\x01", 4 },
+			{ GNUTLS_SAN_IPADDRESS,
+			    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16 },
+			{ GNUTLS_SAN_DNSNAME, "Coffer.Test", 11 },
+			{ GNUTLS_SAN_IPADDRESS, "\x0a\x01\x02\x03", 4 },
+			{ GNUTLS_SAN_IPADDRESS,
+			    "\xfe\x80\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16 },
+		};
+
+		for (i = 0;; i++) {
+			sl = sizeof(san);
+			type = gnutls_x509_crt_get_subject_alt_name(crt,
+			    (unsigned)i, san, &sl, &critical);
+			if (type < 0)
+				break;
+			assert_true(i < sizeof(want) / sizeof(want[0]));
+			assert_int_equal(type, want[i].type);
+			assert_int_equal(sl, want[i].len);
+			assert_memory_equal(san, want[i].v, sl);
+		}
+		assert_int_equal(i, sizeof(want) / sizeof(want[0]));
+	}
+	gnutls_x509_crt_deinit(crt);
+
+	/* Which names it lacks. */
+	assert_int_equal(cf_tls_cert_missing_names(pem, want_ask, miss,
+	    sizeof(miss), &n, &err), CF_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(miss, "other.test,10.9.9.9");
+	assert_int_equal(cf_tls_cert_missing_names(pem, want_ask, miss, 8, &n,
+	    &err), CF_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(miss, "othe...");
+	assert_int_equal(cf_tls_cert_missing_names(pem, NULL, miss,
+	    sizeof(miss), &n, &err), CF_OK);
+	assert_int_equal(n, 0);
+	assert_string_equal(miss, "");
+	assert_int_equal(cf_tls_cert_missing_names("not a certificate",
+	    want_ask, miss, sizeof(miss), &n, &err), CF_E_INPUT);
+	cf_error_clear(&err);
+
+	/* 825 days from now. */
+	assert_int_equal(cf_tls_cert_expiration(pem, &exp, &err), CF_OK);
+	assert_true(exp > time(NULL) + 824L * 86400 &&
+	    exp <= time(NULL) + 825L * 86400);
+	assert_int_equal(cf_tls_cert_expiration("", &exp, &err), CF_E_INPUT);
+	cf_error_clear(&err);
+	cf_free(pem);
+
+	/* Bounded: at most CF_TLS_EXTRA_MAX extra names; none is made. */
+	(void)unlink(cp);
+	(void)unlink(kp);
+	for (i = 0; i < CF_TLS_EXTRA_MAX + 1; i++)
+		many[i] = "coffer.test";
+	many[CF_TLS_EXTRA_MAX + 1] = NULL;
+	assert_int_equal(cf_tls_selfsigned_create(cp, kp, m, many, &err),
+	    CF_E_LIMIT);
+	cf_error_clear(&err);
+	many[CF_TLS_EXTRA_MAX] = NULL;
+	assert_int_equal(cf_tls_selfsigned_create(cp, kp, m, many, &err),
+	    CF_OK);
+	(void)unlink(cp);
+	(void)unlink(kp);
+	/* An invalid name: refused with its reason, no files left. */
+	{
+		static const char *const bad[] = { "ok.test", "a_b.test",
+		    NULL };
+
+		assert_int_equal(cf_tls_selfsigned_create(cp, kp, m, bad,
+		    &err), CF_E_INPUT);
+		assert_non_null(strstr(err.msg, "a_b.test"));
+		assert_int_equal(access(cp, F_OK), -1);
+		assert_int_equal(access(kp, F_OK), -1);
+		cf_error_clear(&err);
+	}
+	cf_key_free(m);
+}
+
 /* ------------------------------------------------------------------ */
 /* allocation failures */
 
@@ -1982,6 +2172,8 @@ main(void)
 		cmocka_unit_test(test_keyring_tamper),
 		cmocka_unit_test(test_keyring_threads),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_tls_name_check),
+		cmocka_unit_test(test_tls_san),
 		cmocka_unit_test(test_alloc_failures),
 	};
 
