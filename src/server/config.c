@@ -1,4 +1,5 @@
 /* src/server/config.c: the configuration table and its parser. */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ static const struct opt opts[] = {
 	STR("tls_cert", tls_cert, "", "PEM certificate chain (default: "
 	    "self-signed DIR/tls/server.crt)"),
 	STR("tls_key", tls_key, "", "PEM private key of tls_cert"),
+	STR("tls_names", tls_names, "", "more DNS names and IP addresses of "
+	    "the self-signed certificate, comma separated"),
 	BOOL("insecure_http", insecure_http, "no",
 	    "serve plain HTTP (loopback addresses only)"),
 	U64("max_object_size", max_object_size, 0, 1ULL << 50,
@@ -94,6 +97,63 @@ static const struct opt opts[] = {
 	    "JSON file with an array of (more) OIDC issuers"),
 };
 
+/* Split a tls_names value at commas into names[0..*n-1] (blanks around
+ * each name trimmed), each checked by cf_tls_name_check; "" or blanks
+ * only is the empty list. */
+static cf_err
+split_names(const char *value, char names[][CF_TLS_NAME_MAX + 1],
+    size_t max, size_t *n, struct cf_error *err)
+{
+	struct cf_error	 e2;
+	const char	*p = value, *e, *comma;
+	size_t		 len, k = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p != '\0') {
+		comma = strchr(p, ',');
+		e = comma != NULL ? comma : p + strlen(p);
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		len = (size_t)(e - p);
+		if (len == 0)
+			return cf_error_set(err, CF_E_INPUT, "tls_names: an "
+			    "empty name (expected name, name, ...)");
+		if (len > CF_TLS_NAME_MAX)
+			return cf_error_set(err, CF_E_INPUT, "tls_names: a "
+			    "name is longer than %d bytes", CF_TLS_NAME_MAX);
+		if (k >= max)
+			return cf_error_set(err, CF_E_LIMIT, "tls_names: at "
+			    "most %zu names", max);
+		memcpy(names[k], p, len);
+		names[k][len] = '\0';
+		cf_error_clear(&e2);
+		if (cf_tls_name_check(names[k], &e2) != CF_OK)
+			return cf_error_set(err, CF_E_INPUT, "tls_names: %s",
+			    e2.msg);
+		k++;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+		if (*p == '\0')
+			return cf_error_set(err, CF_E_INPUT, "tls_names: an "
+			    "empty name (expected name, name, ...)");
+	}
+	*n = k;
+	return CF_OK;
+}
+
+static cf_err
+check_names(const char *value, struct cf_error *err)
+{
+	char	names[CF_CONFIG_TLS_NAMES_MAX][CF_TLS_NAME_MAX + 1];
+	size_t	n;
+
+	return split_names(value, names, CF_CONFIG_TLS_NAMES_MAX, &n, err);
+}
+
 static const struct opt *
 find_opt(const char *name)
 {
@@ -123,12 +183,15 @@ cf_config_set(struct cf_config *cfg, const char *name, const char *value,
 		if (strlen(value) >= o->size)
 			return cf_error_set(err, CF_E_INPUT,
 			    "%s: value too long", name);
-		cf_strlcpy(base + o->off, value, o->size);
 		if (strcmp(name, "log_level") == 0 &&
 		    strcmp(value, "error") != 0 && strcmp(value, "warn") != 0 &&
 		    strcmp(value, "info") != 0 && strcmp(value, "debug") != 0)
 			return cf_error_set(err, CF_E_INPUT,
 			    "log_level: error, warn, info or debug");
+		if (strcmp(name, "tls_names") == 0 &&
+		    (rc = check_names(value, err)) != CF_OK)
+			return rc;
+		cf_strlcpy(base + o->off, value, o->size);
 		return CF_OK;
 	case OPT_U64:
 		rc = cf_parse_u64(value, o->min, o->max, &v, err);
@@ -245,6 +308,92 @@ cf_config_load(struct cf_config *cfg, const char *path, struct cf_error *err)
 	(void)fclose(f);
 	cf_free(buf);
 	return rc;
+}
+
+/* Append name to out unless it is there already or is one of the names
+ * every self-signed certificate has. */
+static void
+add_name(struct cf_cert_names *out, const char *name)
+{
+	static const char *const always[] = { "localhost", "127.0.0.1",
+	    "::1" };
+	size_t	i;
+
+	for (i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		if (cf_tls_name_equal(name, always[i]))
+			return;
+	for (i = 0; i < out->n; i++)
+		if (cf_tls_name_equal(name, out->name[i]))
+			return;
+	if (out->n >= CF_CERT_NAMES_MAX)
+		return;		/* cannot happen: 16 + listen + host */
+	cf_strlcpy(out->name[out->n], name, sizeof(out->name[0]));
+	out->n++;
+}
+
+/* The host of listen ("ADDR:PORT", "[V6]:PORT") in host when it is an IP
+ * literal that is neither loopback nor unspecified; else "". */
+static void
+listen_ip(const char *listen, char *host, size_t hostsz)
+{
+	unsigned char	 a[16];
+	const char	*colon = strrchr(listen, ':');
+	size_t		 hl;
+
+	host[0] = '\0';
+	if (colon == NULL)
+		return;
+	hl = (size_t)(colon - listen);
+	if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
+		listen++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= hostsz)
+		return;
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, a) == 1) {
+		if (a[0] == 127 || (a[0] | a[1] | a[2] | a[3]) == 0)
+			host[0] = '\0';
+		return;
+	}
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		static const unsigned char any[16], one[16] = { [15] = 1 };
+
+		if (memcmp(a, any, 16) == 0 || memcmp(a, one, 16) == 0)
+			host[0] = '\0';
+		return;
+	}
+	host[0] = '\0';
+}
+
+cf_err
+cf_config_cert_names(const struct cf_config *cfg, const char *hostname,
+    struct cf_cert_names *out, struct cf_error *err)
+{
+	char		names[CF_CONFIG_TLS_NAMES_MAX][CF_TLS_NAME_MAX + 1];
+	char		ip[128];
+	size_t		n, i;
+	cf_err		rc;
+
+	rc = split_names(cfg->tls_names, names, CF_CONFIG_TLS_NAMES_MAX, &n,
+	    err);
+	if (rc != CF_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++)
+		add_name(out, names[i]);
+	listen_ip(cfg->listen, ip, sizeof(ip));
+	if (ip[0] != '\0')
+		add_name(out, ip);
+	if (hostname != NULL && hostname[0] != '\0' &&
+	    !cf_tls_name_is_ip(hostname) &&
+	    cf_tls_name_check(hostname, NULL) == CF_OK)
+		add_name(out, hostname);
+	for (i = 0; i < out->n; i++)
+		out->list[i] = out->name[i];
+	out->list[out->n] = NULL;
+	return CF_OK;
 }
 
 void

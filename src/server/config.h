@@ -1,8 +1,9 @@
 /* src/server/config.h: the server's configuration: one declarative table
  * (config.c) of name, type, bounds, default and flags; documented in
- * docs/coffer.conf.5.md.  File syntax: `name = value` lines, `#` comments.
- * Unknown names and out-of-range values are errors reported as
- * "file:line: message". */
+ * docs/coffer.conf.5.md.  File syntax: `name = value` lines; a line whose
+ * first non-blank character is `#` is a comment, and a `#` anywhere else
+ * is part of the value (values are taken verbatim).  Unknown names and
+ * out-of-range values are errors reported as "file:line: message". */
 #ifndef CF_SERVER_CONFIG_H
 #define CF_SERVER_CONFIG_H
 
@@ -13,6 +14,9 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "crypto/tlscert.h"
+
+#define CF_CONFIG_TLS_NAMES_MAX	16	/* names in tls_names */
 
 struct cf_config {
 	char		listen[128];		/* ADDR:PORT */
@@ -20,6 +24,9 @@ struct cf_config {
 	char		tls_cert[4096];		/* "" = self-signed in
 						 * DIR/tls */
 	char		tls_key[4096];
+	char		tls_names[4096];	/* extra names of the
+						 * self-signed cert, comma
+						 * separated */
 	bool		insecure_http;		/* loopback only */
 	uint64_t	max_object_size;
 	uint64_t	max_json_body;
@@ -62,6 +69,24 @@ cf_err	cf_config_load(struct cf_config *cfg, const char *path,
 /* Parse from a buffer (for tests and fuzzing); fname names it in errors. */
 cf_err	cf_config_parse(struct cf_config *cfg, const char *fname,
 	    const char *buf, size_t len, struct cf_error *err);
+/* The extra names of the self-signed certificate. */
+#define CF_CERT_NAMES_MAX	(CF_CONFIG_TLS_NAMES_MAX + 2)
+struct cf_cert_names {
+	size_t		 n;
+	const char	*list[CF_CERT_NAMES_MAX + 1];	/* name[0..n-1], NULL */
+	char		 name[CF_CERT_NAMES_MAX][CF_TLS_NAME_MAX + 1];
+};
+
+/* Fill *out with the names the self-signed certificate should have beyond
+ * localhost, 127.0.0.1 and ::1 (which it always has, so they are left
+ * out): each name of tls_names; the listen address when it is an IP
+ * other than a loopback or unspecified (0.0.0.0, ::) one; hostname (may
+ * be NULL or "") when it is a DNS name by cf_tls_name_check and not an IP
+ * literal.  Each name once (cf_tls_name_equal).  CF_E_INPUT if tls_names
+ * is not valid (cf_config_set refuses such a value already). */
+cf_err	cf_config_cert_names(const struct cf_config *cfg,
+	    const char *hostname, struct cf_cert_names *out,
+	    struct cf_error *err);
 /* Print the effective configuration (SECRET options masked). */
 void	cf_config_dump(const struct cf_config *cfg, FILE *f);
 

@@ -2,8 +2,9 @@
 /* tests/unit/test_server.c: the request parsing of the HTTP front end
  * (src/server/parse.c): bodies that end with their own digest (every way
  * of cutting a body into pieces, a failing consumer), Range headers, route
- * resolution and URL unescaping.  The server itself is driven end to end
- * by tests/e2e. */
+ * resolution and URL unescaping; the configuration (src/server/config.c):
+ * tls_names and the names of the self-signed certificate.  The
+ * server itself is driven end to end by tests/e2e. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,8 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/str.h"
+#include "server/config.h"
 #include "server/http_int.h"
 
 /* ---- trailing digest ---- */
@@ -288,6 +291,140 @@ test_unescape(void **state)
 	assert_string_equal(s, "%zz%4");
 }
 
+/* ---- configuration ---- */
+
+static void
+test_config_tls_names(void **state)
+{
+	static const char *const bad[] = { "a,", ",a", "a,,b", "a, ,b",
+	    "a_b.test", "10.1.2.300", "*.coffer.test", "[::1]",
+	    "coffer.test:8443", "coffer.test.", "a b", NULL };
+	static const char conf[] = "# names\n"
+	    "tls_names = coffer.test, 10.1.2.3\n"
+	    "tls_names = ok.test, bad_name.test\n";
+	struct cf_config	cfg;
+	struct cf_error		err;
+	char			v[4096];
+	size_t			i, o;
+
+	(void)state;
+	cf_config_defaults(&cfg);
+	assert_string_equal(cfg.tls_names, "");
+	cf_error_clear(&err);
+	assert_int_equal(cf_config_set(&cfg, "tls_names",
+	    " coffer.test ,10.1.2.3,\t::1 ", &err), CF_OK);
+	assert_string_equal(cfg.tls_names, " coffer.test ,10.1.2.3,\t::1 ");
+	assert_int_equal(cf_config_set(&cfg, "tls_names", "  ", &err), CF_OK);
+	assert_int_equal(cf_config_set(&cfg, "tls_names", "x.test", &err),
+	    CF_OK);
+	for (i = 0; bad[i] != NULL; i++) {
+		cf_error_clear(&err);
+		if (cf_config_set(&cfg, "tls_names", bad[i], &err) !=
+		    CF_E_INPUT)
+			fail_msg("tls_names \"%s\" accepted", bad[i]);
+		assert_true(strncmp(err.msg, "tls_names: ", 11) == 0);
+		/* A refused value leaves the setting as it was. */
+		assert_string_equal(cfg.tls_names, "x.test");
+	}
+	/* At most 16 names, each at most 253 bytes. */
+	for (i = 0, o = 0; i < 16; i++)
+		o += (size_t)snprintf(v + o, sizeof(v) - o, "%sn%zu.test",
+		    i > 0 ? ", " : "", i);
+	cf_error_clear(&err);
+	assert_int_equal(cf_config_set(&cfg, "tls_names", v, &err), CF_OK);
+	(void)snprintf(v + o, sizeof(v) - o, ",n16.test");
+	assert_int_equal(cf_config_set(&cfg, "tls_names", v, &err),
+	    CF_E_LIMIT);
+	assert_non_null(strstr(err.msg, "at most 16"));
+	memset(v, 'a', 254);
+	v[254] = '\0';
+	v[60] = v[120] = v[180] = v[240] = '.';
+	cf_error_clear(&err);
+	assert_int_equal(cf_config_set(&cfg, "tls_names", v, &err),
+	    CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "253"));
+	v[253] = '\0';
+	cf_error_clear(&err);
+	assert_int_equal(cf_config_set(&cfg, "tls_names", v, &err), CF_OK);
+
+	/* In a file: FILE:LINE: reason. */
+	cf_config_defaults(&cfg);
+	cf_error_clear(&err);
+	assert_int_equal(cf_config_parse(&cfg, "c.conf", conf,
+	    sizeof(conf) - 1, &err), CF_E_INPUT);
+	assert_true(strncmp(err.msg, "c.conf:3: tls_names: \"bad_name.test\"",
+	    36) == 0);
+}
+
+/* The names beyond localhost, 127.0.0.1 and ::1: tls_names, a specific
+ * listen address, the host name; each once. */
+static void
+test_config_cert_names(void **state)
+{
+	static const struct {
+		const char	*listen, *host, *want;
+	} cases[] = {
+		{ "10.0.0.5:8443", "build-7", "coffer.test,10.1.2.3,10.0.0.5,"
+		    "build-7" },
+		{ "0.0.0.0:8443", "build-7.corp.example", "coffer.test,"
+		    "10.1.2.3,build-7.corp.example" },
+		{ "[::]:8443", NULL, "coffer.test,10.1.2.3" },
+		{ "127.0.0.2:8443", "", "coffer.test,10.1.2.3" },
+		{ "[::1]:8443", "localhost", "coffer.test,10.1.2.3" },
+		{ "localhost:8443", "COFFER.test", "coffer.test,10.1.2.3" },
+		{ "[2001:db8::5]:8443", "10.1.2.4", "coffer.test,10.1.2.3,"
+		    "2001:db8::5" },
+		{ "10.1.2.3:8443", "bad_host", "coffer.test,10.1.2.3" },
+		{ "[::ffff:10.1.2.3]:8443", "host-", "coffer.test,10.1.2.3,"
+		    "::ffff:10.1.2.3" },
+	};
+	struct cf_config	cfg;
+	struct cf_cert_names	names;
+	struct cf_error		err;
+	char			got[1024], v[512];
+	size_t			i, j, o;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cf_config_defaults(&cfg);
+		cf_error_clear(&err);
+		assert_int_equal(cf_config_set(&cfg, "tls_names",
+		    "coffer.test, 10.1.2.3, COFFER.TEST, localhost, 0::1, "
+		    "127.0.0.1", &err), CF_OK);
+		assert_int_equal(cf_config_set(&cfg, "listen",
+		    cases[i].listen, &err), CF_OK);
+		assert_int_equal(cf_config_cert_names(&cfg, cases[i].host,
+		    &names, &err), CF_OK);
+		got[0] = '\0';
+		for (j = 0; names.list[j] != NULL; j++) {
+			if (j > 0)
+				(void)cf_strlcat(got, ",", sizeof(got));
+			(void)cf_strlcat(got, names.list[j], sizeof(got));
+		}
+		assert_int_equal(j, names.n);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("listen %s host %s: got %s, want %s",
+			    cases[i].listen, cases[i].host, got, cases[i].want);
+	}
+	/* Nothing configured, loopback: no extra names. */
+	cf_config_defaults(&cfg);
+	assert_int_equal(cf_config_cert_names(&cfg, NULL, &names, &err), CF_OK);
+	assert_int_equal(names.n, 0);
+	assert_null(names.list[0]);
+	/* The most there can be: 16 names, the address and the host. */
+	for (i = 0, o = 0; i < CF_CONFIG_TLS_NAMES_MAX; i++)
+		o += (size_t)snprintf(v + o, sizeof(v) - o, "%sn%zu.test",
+		    i > 0 ? "," : "", i);
+	assert_int_equal(cf_config_set(&cfg, "tls_names", v, &err), CF_OK);
+	assert_int_equal(cf_config_set(&cfg, "listen", "192.0.2.1:443", &err),
+	    CF_OK);
+	assert_int_equal(cf_config_cert_names(&cfg, "h", &names, &err), CF_OK);
+	assert_int_equal(names.n, CF_CERT_NAMES_MAX);
+	assert_string_equal(names.list[16], "192.0.2.1");
+	assert_string_equal(names.list[17], "h");
+	assert_null(names.list[18]);
+}
+
 int
 main(void)
 {
@@ -298,6 +435,8 @@ main(void)
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_unescape),
+		cmocka_unit_test(test_config_tls_names),
+		cmocka_unit_test(test_config_cert_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
