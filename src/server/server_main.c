@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/timeutil.h"
 #include "core/core.h"
 #include "core/datadir.h"
 #include "crypto/crypto.h"
@@ -43,23 +45,100 @@ usage(FILE *f)
 	    "outside the data directory.\n");
 }
 
+#define CERT_WARN_DAYS	30	/* warn when the certificate ends sooner */
+
+/* Warn when the certificate has expired or expires within CERT_WARN_DAYS;
+ * renew says how to replace it.  Checked at each start only. */
+static cf_err
+check_expiry(const char *cert, const char *cert_pem, const char *renew,
+    struct cf_error *err)
+{
+	char	ts[CF_TIME_STR_LEN];
+	time_t	exp, now = time(NULL);
+	cf_err	rc;
+
+	if ((rc = cf_tls_cert_expiration(cert_pem, &exp, err)) != CF_OK)
+		return rc;
+	cf_time_format((int64_t)exp * 1000000, ts);
+	if (exp <= now)
+		log_warnx("event=tls_cert_expired cert=%s not_after=%s "
+		    "msg=\"the TLS certificate has expired and clients will "
+		    "refuse it; %s\"", cert, ts, renew);
+	else if (exp - now < (time_t)CERT_WARN_DAYS * 86400)
+		log_warnx("event=tls_cert_expiring cert=%s not_after=%s "
+		    "days_left=%lld msg=\"the TLS certificate expires within "
+		    "%d days; %s\"", cert, ts,
+		    (long long)((exp - now) / 86400), CERT_WARN_DAYS, renew);
+	return CF_OK;
+}
+
+/* SEC: the self-signed certificate is never replaced here, even when it
+ * lacks names the configuration now asks for: clients trust exactly that
+ * certificate (it is their CA file), and a silent new one would break them
+ * all, or teach them to accept certificate changes.  Say what is missing
+ * and how to renew instead. */
+static cf_err
+check_names(const char *cert, const char *key, const char *cert_pem,
+    const struct cf_cert_names *names, struct cf_error *err)
+{
+	char	missing[512];
+	size_t	n;
+	cf_err	rc;
+
+	rc = cf_tls_cert_missing_names(cert_pem, names->list, missing,
+	    sizeof(missing), &n, err);
+	if (rc != CF_OK || n == 0)
+		return rc;
+	log_warnx("event=tls_names_missing missing=\"%s\" cert=%s "
+	    "msg=\"the self-signed certificate lacks these names, so clients "
+	    "that connect by them fail verification; it is never replaced "
+	    "automatically (clients pin it).  To renew: stop the server, move "
+	    "%s and %s away, start it (a new certificate with every "
+	    "configured name is made), and give clients the new %s\"",
+	    missing, cert, cert, key, cert);
+	return CF_OK;
+}
+
 /* Self-signed certificate on first run unless one is configured; returns
  * the PEM texts (key_pem is secret: cf_tls_pem_free wipes it). */
 static cf_err
 tls_material(const struct cf_config *cfg, char **cert_pem, char **key_pem,
     struct cf_error *err)
 {
-	struct cf_key	*master = NULL;
-	char		 cert[4096], key[4096], dir[4096];
-	cf_err		 rc;
+	static const char	 own_renew[] = "renew it: stop the server, "
+	    "move server.crt and server.key out of DATA/tls, start it, and "
+	    "give clients the new server.crt";
+	static const char	 cfg_renew[] = "replace tls_cert and tls_key "
+	    "with a renewed certificate and restart the server";
+	struct cf_key		*master = NULL;
+	struct cf_cert_names	 names;
+	char			 cert[4096], key[4096], dir[4096];
+	char			 host[256], all[1024];
+	bool			 created = false;
+	size_t			 i;
+	cf_err			 rc;
 
 	if (cfg->tls_cert[0] != '\0' || cfg->tls_key[0] != '\0') {
 		if (cfg->tls_cert[0] == '\0' || cfg->tls_key[0] == '\0')
 			return cf_error_set(err, CF_E_INPUT,
 			    "tls_cert and tls_key must be set together");
-		return cf_tls_load_pem(cfg->tls_cert, cfg->tls_key, NULL,
+		if (cfg->tls_names[0] != '\0')
+			log_warnx("event=tls_names_ignored msg=\"tls_names "
+			    "applies only to the self-signed certificate, "
+			    "and tls_cert is set\"");
+		rc = cf_tls_load_pem(cfg->tls_cert, cfg->tls_key, NULL,
 		    cert_pem, key_pem, err);
+		if (rc == CF_OK)
+			rc = check_expiry(cfg->tls_cert, *cert_pem, cfg_renew,
+			    err);
+		return rc;
 	}
+	/* The names to have beyond localhost and the loopback addresses. */
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if ((rc = cf_config_cert_names(cfg, host, &names, err)) != CF_OK)
+		return rc;
 	rc = cf_dd_master_key(cfg->data_dir, true, &master, NULL, err);
 	if (rc != CF_OK)
 		return rc;
@@ -76,13 +155,24 @@ tls_material(const struct cf_config *cfg, char **cert_pem, char **key_pem,
 			rc = cf_error_sys(err, CF_E_IO, "mkdir %s", dir);
 			goto out;
 		}
-		rc = cf_tls_selfsigned_create(cert, key, master, NULL, err);
+		rc = cf_tls_selfsigned_create(cert, key, master, names.list,
+		    err);
 		if (rc != CF_OK)
 			goto out;
+		created = true;
+		(void)cf_strlcpy(all, "localhost,127.0.0.1,::1", sizeof(all));
+		for (i = 0; i < names.n; i++) {
+			(void)cf_strlcat(all, ",", sizeof(all));
+			(void)cf_strlcat(all, names.list[i], sizeof(all));
+		}
 		log_info("event=init msg=\"created self-signed certificate\" "
-		    "cert=%s", cert);
+		    "cert=%s names=\"%s\"", cert, all);
 	}
 	rc = cf_tls_load_pem(cert, key, master, cert_pem, key_pem, err);
+	if (rc == CF_OK && !created)
+		rc = check_names(cert, key, *cert_pem, &names, err);
+	if (rc == CF_OK)
+		rc = check_expiry(cert, *cert_pem, own_renew, err);
 out:
 	cf_key_free(master);
 	return rc;
