@@ -264,14 +264,17 @@ cf_server_main(int argc, char **argv)
 		else if (strcmp(a, "--config") == 0)
 			rc = CF_OK;
 		else if (strcmp(a, "--set") == 0) {
+			/* Only the name is copied: a value may be long
+			 * (tls_names, paths). */
 			char	opt[256];
-			if (cf_strlcpy(opt, v, sizeof(opt)) >= sizeof(opt) ||
-			    (eq = strchr(opt, '=')) == NULL) {
+			eq = strchr(v, '=');
+			if (eq == NULL || (size_t)(eq - v) >= sizeof(opt)) {
 				(void)fprintf(stderr, "coffer server: --set "
 				    "needs NAME=VALUE\n");
 				return 2;
 			}
-			*eq = '\0';
+			memcpy(opt, v, (size_t)(eq - v));
+			opt[eq - v] = '\0';
 			rc = cf_config_set(&cfg, opt, eq + 1, &err);
 		} else {
 			(void)fprintf(stderr, "coffer server: unknown option "
