@@ -194,12 +194,16 @@ cf_config_set(struct cf_config *cfg, const char *name, const char *value,
 		cf_strlcpy(base + o->off, value, o->size);
 		return CF_OK;
 	case OPT_U64:
-		rc = cf_parse_u64(value, o->min, o->max, &v, err);
+		/* NULL: the first error is kept, and this one names the
+		 * option and its bounds. */
+		rc = cf_parse_u64(value, o->min, o->max, &v, NULL);
 		if (rc != CF_OK)
 			return cf_error_set(err, CF_E_INPUT,
-			    "%s: expected a number in [%llu, %llu]", name,
+			    "%s: expected a number in [%llu, %llu]%s", name,
 			    (unsigned long long)o->min,
-			    (unsigned long long)o->max);
+			    (unsigned long long)o->max,
+			    strchr(value, '#') != NULL ? " (a comment must be "
+			    "on a line of its own)" : "");
 		memcpy(base + o->off, &v, sizeof(v));
 		return CF_OK;
 	case OPT_BOOL:
