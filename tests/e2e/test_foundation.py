@@ -177,6 +177,43 @@ def test_unknown_server_option_is_usage_error(tmp_path):
     assert "unknown option" in p.stderr
 
 
+def test_config_examples_in_man_page_pass_check(tmp_path):
+    """Every configuration block of coffer.conf.5.md's EXAMPLE section is
+    accepted by --check (it once had a trailing "# 256 GiB" comment, which
+    the parser takes as part of the number)."""
+    man = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "..", "docs", "coffer.conf.5.md")
+    with open(man) as f:
+        text = f.read()
+    example = text[text.index("## EXAMPLE"):]
+    blocks, cur = [], []
+    for line in example.splitlines() + [""]:
+        if line.startswith("    "):
+            cur.append(line[4:])
+        elif cur:
+            blocks.append(cur)
+            cur = []
+    assert blocks
+    for i, block in enumerate(blocks):
+        conf = tmp_path / ("example%d.conf" % i)
+        conf.write_text("\n".join(block) + "\n")
+        p = subprocess.run([COFFER_BIN, "server", "--check", "--config",
+                            str(conf)], capture_output=True, text=True,
+                           timeout=60, env=sanitizer_env(),
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, (block, p.stderr)
+    # A comment after a value is part of it: a number is refused, clearly.
+    conf = tmp_path / "trailing.conf"
+    conf.write_text("max_object_size = 274877906944   # 256 GiB\n")
+    p = subprocess.run([COFFER_BIN, "server", "--check", "--config",
+                        str(conf)], capture_output=True, text=True,
+                       timeout=60, env=sanitizer_env(),
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 2
+    assert "%s:1: max_object_size: expected a number" % conf in p.stderr
+    assert "comment must be on a line of its own" in p.stderr
+
+
 def test_data_dir_secrets_are_private(server):
     for rel in ("master.key", "keyring", "tls/server.key",
                 "bootstrap-token", "audit/audit.log", "meta.db"):
