@@ -325,7 +325,7 @@ static cf_err
 first_cert(const char *pem, size_t len, gnutls_x509_crt_t *out,
     struct cf_error *err)
 {
-	gnutls_x509_crt_t	crt;
+	gnutls_x509_crt_t	crt = NULL;
 	gnutls_datum_t		d = cf_datum(pem, len);
 	int			grc;
 
@@ -349,7 +349,7 @@ static cf_err
 check_pair(const char *cert_pem, size_t cert_len, gnutls_x509_privkey_t key,
     struct cf_error *err)
 {
-	gnutls_x509_crt_t	crt;
+	gnutls_x509_crt_t	crt = NULL;
 	unsigned char		a[64], b[64];
 	size_t			al = sizeof(a), bl = sizeof(b);
 	cf_err			rc;
@@ -550,7 +550,7 @@ cf_err
 cf_tls_cert_expiration(const char *cert_pem, time_t *out,
     struct cf_error *err)
 {
-	gnutls_x509_crt_t	crt;
+	gnutls_x509_crt_t	crt = NULL;
 	time_t			t;
 	cf_err			rc;
 
