@@ -1052,6 +1052,23 @@ get_user(struct cf_core *c, const char *name, struct cf_principal_rec *p,
 	return rc;
 }
 
+/* An admin operation on user name: authorize action on the resource
+ * "user/NAME/WHAT", then load the user (CF_E_NOTFOUND if none). */
+static cf_err
+admin_on_user(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *name, const char *what, struct cf_principal_rec *p,
+    struct cf_error *err)
+{
+	char	res[CF_RESOURCE_MAX];
+	cf_err	rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s/%s", name, what);
+	rc = core_authorize(c, r, action, NULL, res, err);
+	if (rc != CF_OK)
+		return rc;
+	return get_user(c, name, p, err);
+}
+
 cf_err
 cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
     const char *password, size_t pwlen, const char *current, size_t curlen,
@@ -1145,15 +1162,10 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
 {
 	struct cf_principal_rec	p;
 	struct core_act		act;
-	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
-	(void)snprintf(res, sizeof(res), "user/%s/%s", name,
-	    disable ? "disable" : "enable");
-	rc = core_authorize(c, r, "user:disable", NULL, res, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = get_user(c, name, &p, err);
+	rc = admin_on_user(c, r, "user:disable", name,
+	    disable ? "disable" : "enable", &p, err);
 	if (rc != CF_OK)
 		return rc;
 	core_act_begin(&act, c, r, 200);
@@ -1179,14 +1191,10 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 {
 	struct cf_principal_rec	p;
 	struct core_act		act;
-	char			res[CF_RESOURCE_MAX];
 	cf_err			rc;
 
-	(void)snprintf(res, sizeof(res), "user/%s/mfa-required", name);
-	rc = core_authorize(c, r, "user:mfa-required", NULL, res, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = get_user(c, name, &p, err);
+	rc = admin_on_user(c, r, "user:mfa-required", name, "mfa-required",
+	    &p, err);
 	if (rc != CF_OK)
 		return rc;
 	core_act_begin(&act, c, r, 200);
@@ -1205,16 +1213,11 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 {
 	struct cf_principal_rec	p;
 	struct core_act		act;
-	char			res[CF_RESOURCE_MAX];
 	size_t			nrev = 0;
 	bool			self;
 	cf_err			rc;
 
-	(void)snprintf(res, sizeof(res), "user/%s/mfa", name);
-	rc = core_authorize(c, r, "user:mfa-reset", NULL, res, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = get_user(c, name, &p, err);
+	rc = admin_on_user(c, r, "user:mfa-reset", name, "mfa", &p, err);
 	if (rc != CF_OK)
 		return rc;
 	self = strcmp(name, r->principal.name) == 0;
