@@ -647,12 +647,13 @@ out:
 	return rc;
 }
 
-/* Check and consume a recovery code.  CF_E_AUTH when it does not match
+/* Check a recovery code and, with consume, mark it used (a commit of its
+ * own, outside any audited transaction).  CF_E_AUTH when it does not match
  * an unused code; CF_E_CONFLICT when MFA is not enabled (SEC: the codes
  * of an enrollment not yet confirmed prove nothing). */
 static cf_err
 check_recovery(struct cf_core *c, int64_t pid, const char *input,
-    struct cf_error *err)
+    bool consume, struct cf_error *err)
 {
 	struct cf_mfa_rec	m;
 	uint8_t			hashes[CF_RECOVERY_MAX][CF_SHA256_LEN];
@@ -681,7 +682,7 @@ check_recovery(struct cf_core *c, int64_t pid, const char *input,
 	}
 	rc = cf_recovery_code_verify(input, strnlen(input, CODE_MAX),
 	    (const uint8_t (*)[CF_SHA256_LEN])hashes, n, &idx, NULL);
-	if (rc == CF_OK)
+	if (rc == CF_OK && consume)
 		rc = cf_meta_recovery_use(c->meta, pid, hashes[idx],
 		    cf_now_us(), NULL);
 	if (rc != CF_OK)
@@ -781,7 +782,7 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 		if (code != NULL)
 			rc = check_code(c, p.id, code, false, err);
 		else
-			rc = check_recovery(c, p.id, recovery, err);
+			rc = check_recovery(c, p.id, recovery, true, err);
 		if (rc == CF_E_AUTH || rc == CF_E_CONFLICT) {
 			cf_error_clear(err);
 			throttle_fail(c, r, &k, "invalid code");
@@ -1214,24 +1215,30 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 	struct cf_principal_rec	p;
 	struct core_act		act;
 	size_t			nrev = 0;
-	bool			self;
 	cf_err			rc;
 
 	rc = admin_on_user(c, r, "user:mfa-reset", name, "mfa", &p, err);
 	if (rc != CF_OK)
 		return rc;
-	self = strcmp(name, r->principal.name) == 0;
+	if (strcmp(name, r->principal.name) == 0) {
+		/* SEC: one's own second factor goes only with proof of both
+		 * factors (mfa:disable); otherwise an admin API token alone,
+		 * which never carries MFA, could strip its owner's. */
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "own MFA: use mfa disable",
+		    sizeof(r->reasons));
+		return cf_error_set(err, CF_E_DENIED, "to turn off your own "
+		    "MFA use mfa disable (password and a code or recovery "
+		    "code)");
+	}
 	core_act_begin(&act, c, r, 200);
 	rc = cf_meta_mfa_delete(c->meta, p.id, err);
 	/* SEC: a reset is for a lost or stolen second factor, so the
 	 * sessions that may have been opened with it end, as after an admin
-	 * password reset (an admin resetting their own keeps the calling
-	 * session, as user:passwd does).  API tokens are not sessions and
-	 * stay. */
+	 * password reset.  API tokens are not sessions and stay. */
 	if (rc == CF_OK)
-		rc = cf_meta_token_revoke_sessions(c->meta, p.id,
-		    self && is_session(r) ? r->token_id : NULL, cf_now_us(),
-		    &nrev, err);
+		rc = cf_meta_token_revoke_sessions(c->meta, p.id, NULL,
+		    cf_now_us(), &nrev, err);
 	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
@@ -1473,7 +1480,11 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 	if (code != NULL || recovery == NULL)
 		rc = check_code(c, r->principal.id, code, false, err);
 	else
-		rc = check_recovery(c, r->principal.id, recovery, err);
+		/* Not consumed here: disabling deletes every code, inside
+		 * the audited transaction, so a disable that fails (or
+		 * whose record cannot be written) leaves the code usable. */
+		rc = check_recovery(c, r->principal.id, recovery, false,
+		    err);
 	if (rc == CF_E_AUTH) {
 		throttle_fail(c, r, &k, "invalid code");
 		return auth_fail(r, "invalid_code",

@@ -579,6 +579,10 @@ def test_admin_mfa_reset(server, uniq):
     assert r.status_code == 404 and err_code(r) == "no_such_principal"
     r = server.get("/v1/users/%s/mfa-reset" % name)
     assert r.status_code == 405, r.text
+    # Nor an admin their own (here with an API token, which never carries
+    # MFA): one's own second factor goes only by mfa disable.
+    r = server.post("/v1/users/admin/mfa-reset")
+    assert r.status_code == 403 and err_code(r) == "access_denied", r.text
     assert login(server, name).status_code == 401
     r = server.post("/v1/users/%s/mfa-reset" % name)
     assert r.status_code == 200, r.text

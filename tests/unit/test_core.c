@@ -1034,6 +1034,11 @@ test_core_user_mfa_reset(void **state)
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_user_mfa_reset(f->core, &r, "nobody", &out,
 	    NULL), CF_E_NOTFOUND);
+	/* Nor an admin their own: an admin API token alone (never MFA) must
+	 * not strip its owner's second factor; that is mfa disable. */
+	assert_int_equal(cf_core_user_mfa_reset(f->core, &r, "admin", &out,
+	    NULL), CF_E_DENIED);
+	assert_false(r.allowed);
 	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
 	    &r), CF_E_AUTH);
 	assert_string_equal(r.errcode, "mfa_required");
