@@ -1232,13 +1232,11 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 		    "code)");
 	}
 	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_mfa_delete(c->meta, p.id, err);
 	/* SEC: a reset is for a lost or stolen second factor, so the
 	 * sessions that may have been opened with it end, as after an admin
-	 * password reset.  API tokens are not sessions and stay. */
-	if (rc == CF_OK)
-		rc = cf_meta_token_revoke_sessions(c->meta, p.id, NULL,
-		    cf_now_us(), &nrev, err);
+	 * password reset, in the same transaction (never MFA gone and the
+	 * sessions alive).  API tokens are not sessions and stay. */
+	rc = cf_meta_mfa_delete(c->meta, p.id, cf_now_us(), &nrev, err);
 	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
@@ -1494,7 +1492,8 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 		cf_strlcpy(r->reasons, code != NULL || recovery == NULL ?
 		    "self+totp" : "self+recovery", sizeof(r->reasons));
 		core_act_begin(&act, c, r, 200);
-		rc = cf_meta_mfa_delete(c->meta, r->principal.id, err);
+		rc = cf_meta_mfa_delete(c->meta, r->principal.id, 0, NULL,
+		    err);
 		rc = core_act_end(&act, rc, err);
 	}
 	if (rc != CF_OK) {

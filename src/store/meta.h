@@ -273,9 +273,12 @@ cf_err	cf_meta_mfa_get(struct cf_meta *m, int64_t principal_id,
 	    struct cf_mfa_rec *out, struct cf_error *err);
 cf_err	cf_meta_mfa_enable(struct cf_meta *m, int64_t principal_id,
 	    struct cf_error *err);
-/* Remove the enrollment and the recovery codes.  Idempotent. */
+/* Remove the enrollment and the recovery codes.  Idempotent.  With
+ * revoke_us != 0, also revoke every session of the principal at revoke_us
+ * (as cf_meta_token_revoke_sessions), in the same transaction; *n
+ * (nullable) gets the number revoked. */
 cf_err	cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
-	    struct cf_error *err);
+	    int64_t revoke_us, size_t *n, struct cf_error *err);
 /* SEC: atomically record step as used: CF_E_AUTH ("code already used")
  * when a step >= step was recorded already, so a code is accepted once
  * even by concurrent requests or several server processes. */

@@ -2807,9 +2807,10 @@ cf_meta_mfa_enable(struct cf_meta *m, int64_t principal_id,
 
 cf_err
 cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
-    struct cf_error *err)
+    int64_t revoke_us, size_t *n, struct cf_error *err)
 {
 	struct conn	*c = NULL;
+	int		 changed = 0;
 	cf_err		 rc;
 
 	rc = pool_get(m, &c, err);
@@ -2820,6 +2821,11 @@ cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
 		rc = exec_on(c, ST_MFA_DEL, NULL, err, "i", principal_id);
 	if (rc == CF_OK)
 		rc = exec_on(c, ST_RC_DEL, NULL, err, "i", principal_id);
+	if (rc == CF_OK && revoke_us != 0)
+		rc = exec_on(c, ST_T_REVOKE_SESS, &changed, err, "iit",
+		    principal_id, revoke_us, "");
+	if (rc == CF_OK && n != NULL)
+		*n = (size_t)changed;
 	if (rc == CF_OK)
 		rc = tx_commit(c, err);
 	if (rc != CF_OK)

@@ -2201,8 +2201,8 @@ test_store_recovery_codes_single_shot(void **state)
 	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
 	    NULL), CF_OK);
 	assert_int_equal(n, 5);
-	assert_int_equal(cf_meta_mfa_delete(m, pid, NULL), CF_OK);
-	assert_int_equal(cf_meta_mfa_delete(m, pid, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_delete(m, pid, 0, NULL, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_delete(m, pid, 0, NULL, NULL), CF_OK);
 	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
 	    NULL), CF_OK);
 	assert_int_equal(n, 0);
@@ -2361,6 +2361,16 @@ test_store_revoke_sessions(void **state)
 	assert_int_equal(cf_meta_token_revoke_sessions(m, a, NULL, 70, NULL,
 	    NULL), CF_OK);
 	assert_int_equal(tok_revoked(m, "a000000000000001"), 50);
+	/* An MFA reset revokes the sessions in its own transaction: bob's
+	 * session goes, his API token stays; without revoke_us none goes. */
+	mk_tok(m, b, "b000000000000002", "api");
+	assert_int_equal(cf_meta_mfa_delete(m, b, 0, &n, NULL), CF_OK);
+	assert_int_equal(tok_revoked(m, "b000000000000001"), 0);
+	n = 99;
+	assert_int_equal(cf_meta_mfa_delete(m, b, 80, &n, NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(tok_revoked(m, "b000000000000001"), 80);
+	assert_int_equal(tok_revoked(m, "b000000000000002"), 0);
 	cf_meta_close(m);
 }
 
