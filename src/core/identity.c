@@ -581,7 +581,8 @@ check_password(struct cf_core *c, const struct cf_principal_rec *p,
 	if (rc == CF_OK && cf_password_needs_rehash(stored, &params)) {
 		/* Best effort: the login succeeds either way. */
 		if (cf_password_hash(pw, len, &params, fresh, NULL) == CF_OK &&
-		    cf_meta_password_set(c->meta, p->id, fresh, NULL) == CF_OK)
+		    cf_meta_password_set(c->meta, p->id, fresh, 0, NULL, NULL,
+		    NULL) == CF_OK)
 			log_info("event=password_rehashed principal=%s",
 			    p->name);
 		cf_wipe(fresh, sizeof(fresh));
@@ -984,7 +985,8 @@ cf_core_user_create(struct cf_core *c, struct cf_req *r, const char *name,
 	core_act_begin(&act, c, r, 201);
 	rc = cf_meta_principal_create(c->meta, &p, err);
 	if (rc == CF_OK && hash[0] != '\0') {
-		rc = cf_meta_password_set(c->meta, p.id, hash, err);
+		rc = cf_meta_password_set(c->meta, p.id, hash, 0, NULL, NULL,
+		    err);
 		p.has_password = true;
 	}
 	rc = core_act_end(&act, rc, err);
@@ -1138,15 +1140,13 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 		return rc;
 	}
 	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_password_set(c->meta, p.id, hash, err);
-	cf_wipe(hash, sizeof(hash));
 	/* SEC: a new password ends the sessions opened with the old one
 	 * (all of them after an admin reset; the others when one changes
-	 * one's own).  API tokens are not sessions and stay. */
-	if (rc == CF_OK)
-		rc = cf_meta_token_revoke_sessions(c->meta, p.id,
-		    self && is_session(r) ? r->token_id : NULL, cf_now_us(),
-		    &nrev, err);
+	 * one's own), in the same transaction.  API tokens are not sessions
+	 * and stay. */
+	rc = cf_meta_password_set(c->meta, p.id, hash, cf_now_us(),
+	    self && is_session(r) ? r->token_id : NULL, &nrev, err);
+	cf_wipe(hash, sizeof(hash));
 	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;
@@ -1170,14 +1170,12 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc != CF_OK)
 		return rc;
 	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_principal_set_disabled(c->meta, p.id, disable, err);
 	/* SEC: a disabled user's credentials are refused at once anyway
-	 * (cf_core_authenticate); revoking the sessions as well means that
-	 * enabling the user again does not bring them back.  API tokens
-	 * work again after enable. */
-	if (rc == CF_OK && disable)
-		rc = cf_meta_token_revoke_sessions(c->meta, p.id, NULL,
-		    cf_now_us(), NULL, err);
+	 * (cf_core_authenticate); revoking the sessions as well (in the
+	 * same transaction) means that enabling the user again does not
+	 * bring them back.  API tokens work again after enable. */
+	rc = cf_meta_principal_set_disabled(c->meta, p.id, disable,
+	    disable ? cf_now_us() : 0, NULL, err);
 	rc = core_act_end(&act, rc, err);
 	if (rc != CF_OK)
 		return rc;

@@ -233,12 +233,18 @@ cf_err	cf_meta_binding_list(struct cf_meta *m, int64_t principal_id,
 	    const char *ns, cf_binding_cb cb, void *arg, struct cf_error *err);
 
 /* --- identity (issue 4) --- */
+/* With revoke_us != 0, also revoke every session of id at revoke_us
+ * (as cf_meta_token_revoke_sessions), in the same transaction; *n
+ * (nullable) gets the number revoked. */
 cf_err	cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id,
-	    bool disabled, struct cf_error *err);
+	    bool disabled, int64_t revoke_us, size_t *n, struct cf_error *err);
 cf_err	cf_meta_principal_set_mfa_required(struct cf_meta *m, int64_t id,
 	    bool required, struct cf_error *err);
-/* hash: a PHC string, or "" to remove the password. */
+/* hash: a PHC string, or "" to remove the password.  With revoke_us != 0,
+ * also revoke every session of id but except_id (NULL: none) at
+ * revoke_us, in the same transaction; *n (nullable): the number revoked. */
 cf_err	cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
+	    int64_t revoke_us, const char *except_id, size_t *n,
 	    struct cf_error *err);
 /* out gets the PHC string ("" when the principal has no password).
  * SEC: the caller wipes out after use. */

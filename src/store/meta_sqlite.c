@@ -2595,12 +2595,50 @@ update_principal(struct cf_meta *m, int id, int64_t pid, int64_t v,
 	return rc;
 }
 
+/* In c's transaction: with revoke_us != 0, revoke every session of pid
+ * at revoke_us but except_id (NULL: none); *n (nullable) gets the number
+ * revoked. */
+static cf_err
+revoke_sessions_on(struct conn *c, int64_t pid, int64_t revoke_us,
+    const char *except_id, size_t *n, struct cf_error *err)
+{
+	int	changed = 0;
+	cf_err	rc = CF_OK;
+
+	if (revoke_us != 0)
+		rc = exec_on(c, ST_T_REVOKE_SESS, &changed, err, "iit", pid,
+		    revoke_us, except_id != NULL ? except_id : "");
+	if (rc == CF_OK && n != NULL)
+		*n = (size_t)changed;
+	return rc;
+}
+
 cf_err
 cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id, bool disabled,
-    struct cf_error *err)
+    int64_t revoke_us, size_t *n, struct cf_error *err)
 {
-	return update_principal(m, ST_P_SET_DISABLED, id, disabled ? 1 : 0,
-	    "principal", err);
+	struct conn	*c = NULL;
+	int		 changed = 0;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_P_SET_DISABLED, &changed, err, "ii", id,
+		    disabled ? 1 : 0);
+	if (rc == CF_OK && changed == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such principal");
+	if (rc == CF_OK)
+		rc = revoke_sessions_on(c, id, revoke_us, NULL, n, err);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
 }
 
 cf_err
@@ -2613,10 +2651,11 @@ cf_meta_principal_set_mfa_required(struct cf_meta *m, int64_t id,
 
 cf_err
 cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
+    int64_t revoke_us, const char *except_id, size_t *n,
     struct cf_error *err)
 {
 	struct conn	*c = NULL;
-	int		 n = 0;
+	int		 changed = 0;
 	cf_err		 rc;
 
 	rc = check_str(hash, CF_PWHASH_MAX, "password hash", err);
@@ -2625,10 +2664,18 @@ cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
 	rc = pool_get(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = exec_on(c, ST_P_SET_PW, &n, err, "it", id, hash);
-	if (rc == CF_OK && n == 0)
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_P_SET_PW, &changed, err, "it", id, hash);
+	if (rc == CF_OK && changed == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "meta: no such principal");
+	if (rc == CF_OK)
+		rc = revoke_sessions_on(c, id, revoke_us, except_id, n, err);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
 	pool_put(m, c);
 	return rc;
 }
@@ -2810,7 +2857,6 @@ cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
     int64_t revoke_us, size_t *n, struct cf_error *err)
 {
 	struct conn	*c = NULL;
-	int		 changed = 0;
 	cf_err		 rc;
 
 	rc = pool_get(m, &c, err);
@@ -2821,11 +2867,9 @@ cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
 		rc = exec_on(c, ST_MFA_DEL, NULL, err, "i", principal_id);
 	if (rc == CF_OK)
 		rc = exec_on(c, ST_RC_DEL, NULL, err, "i", principal_id);
-	if (rc == CF_OK && revoke_us != 0)
-		rc = exec_on(c, ST_T_REVOKE_SESS, &changed, err, "iit",
-		    principal_id, revoke_us, "");
-	if (rc == CF_OK && n != NULL)
-		*n = (size_t)changed;
+	if (rc == CF_OK)
+		rc = revoke_sessions_on(c, principal_id, revoke_us, NULL, n,
+		    err);
 	if (rc == CF_OK)
 		rc = tx_commit(c, err);
 	if (rc != CF_OK)

@@ -2371,6 +2371,24 @@ test_store_revoke_sessions(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(tok_revoked(m, "b000000000000001"), 80);
 	assert_int_equal(tok_revoked(m, "b000000000000002"), 0);
+	/* So do a password change (sparing the calling session) and
+	 * disabling; an unknown principal changes nothing at all. */
+	mk_tok(m, a, "a000000000000005", "session");
+	mk_tok(m, a, "a000000000000006", "session");
+	assert_int_equal(cf_meta_password_set(m, a, "$argon2id$x", 90,
+	    "a000000000000006", &n, NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(tok_revoked(m, "a000000000000005"), 90);
+	assert_int_equal(tok_revoked(m, "a000000000000006"), 0);
+	assert_int_equal(cf_meta_principal_set_disabled(m, a, true, 95, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(tok_revoked(m, "a000000000000006"), 95);
+	assert_int_equal(tok_revoked(m, "a000000000000004"), 0);
+	assert_int_equal(cf_meta_password_set(m, 999, "$argon2id$x", 99, NULL,
+	    &n, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_principal_set_disabled(m, 999, true, 99, &n,
+	    NULL), CF_E_NOTFOUND);
 	cf_meta_close(m);
 }
 
