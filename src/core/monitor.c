@@ -495,6 +495,22 @@ core_authorize_self(struct cf_core *c, struct cf_req *r, const char *action,
 		return cf_error_set(err, CF_E_DENIED,
 		    "the token's scope does not allow %s", action);
 	}
+	/* SEC: a user flagged mfa_required does everything with MFA, on
+	 * the own account too, except what only looks at or reduces access
+	 * (listing and revoking tokens, logging out) or leads to MFA
+	 * (enroll, confirm, step-up; disable needs both factors itself).
+	 * Otherwise whoever holds the password of a flagged user without a
+	 * second factor (after an admin's MFA reset, say) could change the
+	 * password or mint API tokens before the owner enrolls again. */
+	if (r->principal.mfa_required && !r->mfa &&
+	    (strcmp(action, "token:create") == 0 ||
+	    strcmp(action, "user:passwd") == 0)) {
+		cf_strlcpy(r->reasons, "mfa required", sizeof(r->reasons));
+		r->errcode = "mfa_required";
+		return cf_error_set(err, CF_E_AUTH, "%s needs multi-factor "
+		    "authentication (enroll, then log in with a code or POST "
+		    "/v1/session/mfa)", action);
+	}
 	r->allowed = true;
 	cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
 	return CF_OK;

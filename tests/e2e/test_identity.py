@@ -660,6 +660,41 @@ def test_user_flag_requires_mfa_and_stepup(server, uniq, ns):
     assert server.get(lst, token=api).status_code == 200
 
 
+def test_flagged_user_without_mfa_cannot_extend_own_access(server, uniq):
+    """A flagged user whose MFA is off (e.g. after an admin's reset) may,
+    from a password session, only get to MFA (enroll, confirm, step up)
+    and look at or drop credentials; not change the password or mint a
+    token (docs/authentication.md, "No recovery codes left")."""
+    name = uniq("u")
+    mkuser(server, name)
+    r = server.post("/v1/users/%s/mfa-required" % name, {"required": True})
+    assert r.status_code == 200, r.text
+    tok = session(server, name)
+    r = server.post("/v1/tokens", {"principal": name}, token=tok)
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    r = server.post("/v1/users/%s/password" % name,
+                    {"password": PW + "-new", "current_password": PW},
+                    token=tok)
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    assert server.get("/v1/tokens", token=tok).status_code == 200
+    # The way out: enroll, confirm, step up; then both work.
+    r = server.post("/v1/mfa/enroll", token=tok)
+    assert r.status_code == 200, r.text
+    t = Totp(r.json()["secret"])
+    r = server.post("/v1/mfa/confirm", {"code": t.fresh()}, token=tok)
+    assert r.status_code == 200, r.text
+    r = server.post("/v1/session/mfa", {"code": t.fresh()}, token=tok)
+    assert r.status_code == 200, r.text
+    r = server.post("/v1/tokens", {"principal": name, "expires_in": 3600},
+                    token=tok)
+    assert r.status_code == 201, r.text
+    recs = [a for a in audit_tail(server) if a.get("principal") == name and
+            a.get("action") in ("token:create", "user:passwd")]
+    assert [(a["action"], a["decision"]) for a in recs] == [
+        ("token:create", "deny"), ("user:passwd", "deny"),
+        ("token:create", "allow")], recs
+
+
 def test_role_flag_requires_mfa(server, uniq):
     a, b = uniq("rns"), uniq("rns")
     server.mkns(a)
