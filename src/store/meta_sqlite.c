@@ -2613,9 +2613,13 @@ revoke_sessions_on(struct conn *c, int64_t pid, int64_t revoke_us,
 	return rc;
 }
 
-cf_err
-cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id, bool disabled,
-    int64_t revoke_us, size_t *n, struct cf_error *err)
+/* One principal column (stmt with ?1 the id and ?2 ival, or svalue when
+ * it is not NULL), then revoke_sessions_on(), in one transaction;
+ * CF_E_NOTFOUND for an unknown id. */
+static cf_err
+set_then_revoke(struct cf_meta *m, int stmt, int64_t id, int64_t ival,
+    const char *sval, int64_t revoke_us, const char *except_id, size_t *n,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	int		 changed = 0;
@@ -2626,19 +2630,28 @@ cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id, bool disabled,
 		return rc;
 	rc = tx_begin(c, true, err);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_P_SET_DISABLED, &changed, err, "ii", id,
-		    disabled ? 1 : 0);
+		rc = sval != NULL ?
+		    exec_on(c, stmt, &changed, err, "it", id, sval) :
+		    exec_on(c, stmt, &changed, err, "ii", id, ival);
 	if (rc == CF_OK && changed == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "meta: no such principal");
 	if (rc == CF_OK)
-		rc = revoke_sessions_on(c, id, revoke_us, NULL, n, err);
+		rc = revoke_sessions_on(c, id, revoke_us, except_id, n, err);
 	if (rc == CF_OK)
 		rc = tx_commit(c, err);
 	if (rc != CF_OK)
 		tx_rollback(c);
 	pool_put(m, c);
 	return rc;
+}
+
+cf_err
+cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id, bool disabled,
+    int64_t revoke_us, size_t *n, struct cf_error *err)
+{
+	return set_then_revoke(m, ST_P_SET_DISABLED, id, disabled ? 1 : 0,
+	    NULL, revoke_us, NULL, n, err);
 }
 
 cf_err
@@ -2654,30 +2667,13 @@ cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
     int64_t revoke_us, const char *except_id, size_t *n,
     struct cf_error *err)
 {
-	struct conn	*c = NULL;
-	int		 changed = 0;
-	cf_err		 rc;
+	cf_err	rc;
 
 	rc = check_str(hash, CF_PWHASH_MAX, "password hash", err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc == CF_OK)
-		rc = exec_on(c, ST_P_SET_PW, &changed, err, "it", id, hash);
-	if (rc == CF_OK && changed == 0)
-		rc = cf_error_set(err, CF_E_NOTFOUND,
-		    "meta: no such principal");
-	if (rc == CF_OK)
-		rc = revoke_sessions_on(c, id, revoke_us, except_id, n, err);
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
-	if (rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return set_then_revoke(m, ST_P_SET_PW, id, 0, hash, revoke_us,
+	    except_id, n, err);
 }
 
 /* Run a one-row query by int key; *found tells whether it had a row.
