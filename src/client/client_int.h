@@ -351,6 +351,12 @@ void	cf_http_close(struct cf_http *h);	/* wipes the token header */
 
 /* Replace the token sent as Authorization (NULL: none); the old header is
  * wiped.  tok is copied. */
+/* After a step-up or an MFA confirmation the server replaces the
+ * session: take v's "token" (if any) for h, and save it in the settings
+ * file when that held the old one (with COFFER_TOKEN set, warn that it is
+ * stale).  v is borrowed. */
+cf_err	cf_http_adopt_session(struct cf_http *h, const json_t *v,
+	    struct cf_error *err);
 cf_err	cf_http_set_token(struct cf_http *h, const char *tok,
 	    struct cf_error *err);
 

@@ -97,6 +97,8 @@ confirm(struct cf_http *h, const struct cf_cli_opts *o,
 		goto out;
 	}
 	rc = cf_http_json(h, "POST", "/v1/mfa/confirm", body, &v, err);
+	if (rc == CF_OK)
+		rc = cf_http_adopt_session(h, v, err);
 	if (rc == CF_OK && !o->quiet && !o->json)
 		(void)printf("multi-factor authentication is on\n");
 out:

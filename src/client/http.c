@@ -194,6 +194,46 @@ out:
 	return rc;
 }
 
+cf_err
+cf_http_adopt_session(struct cf_http *h, const json_t *v,
+    struct cf_error *err)
+{
+	struct cf_cfg	*file = NULL;
+	const char	*tok = json_string_value(json_object_get(v, "token"));
+	const char	*old = h->cfg->token, *env = getenv(CF_ENV_TOKEN);
+	char		 path[4096];
+	cf_err		 rc;
+
+	if (tok == NULL)
+		return CF_OK;
+	rc = cf_http_set_token(h, tok, err);
+	if (rc != CF_OK)
+		return rc;
+	if (env != NULL && *env != '\0') {
+		cf_cli_warnx("the session was replaced by one with MFA; %s "
+		    "still holds the old token, which no longer works (log "
+		    "in with coffer login to keep sessions in the settings)",
+		    CF_ENV_TOKEN);
+		return CF_OK;
+	}
+	/* Save it where the old one was: the settings file's token. */
+	rc = cf_cfg_path(path, sizeof(path), err);
+	if (rc == CF_OK)
+		rc = cf_cfg_load(path, &file, err);
+	if (rc != CF_OK)
+		goto out;
+	if (old != NULL && file->token != NULL &&
+	    strlen(file->token) == strlen(old) &&
+	    cf_ct_equal(file->token, old, strlen(old))) {
+		rc = cf_cfg_set(&file->token, tok, err);
+		if (rc == CF_OK)
+			rc = cf_cfg_save(file, path, err);
+	}
+out:
+	cf_cfg_free(file);
+	return rc;
+}
+
 void
 cf_http_set_stepup(struct cf_http *h, bool on)
 {
@@ -1029,6 +1069,8 @@ do_stepup(struct cf_http *h, struct cf_error *err)
 	h->in_stepup = true;
 	rc = json_once(h, "POST", "/v1/session/mfa", body, &v, err);
 	h->in_stepup = false;
+	if (rc == CF_OK)
+		rc = cf_http_adopt_session(h, v, err);
 out:
 	cf_cli_json_wipe_member(body, "code");
 	json_decref(body);

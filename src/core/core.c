@@ -105,7 +105,16 @@ bootstrap(struct cf_core *c, char bootstrap_path[4096], struct cf_error *err)
 	rc = cf_meta_binding_add(c->meta, p.id, "admin", "", err);
 	if (rc != CF_OK)
 		return rc;
-	rc = core_token_mint(c, p.id, "api", 0, "bootstrap", 0, NULL, &tok,
+	/* SEC: the bootstrap credential is a session of the admin user, not
+	 * an API token: it expires (bootstrap_ttl), and like any session
+	 * without MFA it can do little but set the admin's password and
+	 * enroll MFA (mfa_admin_actions and the grant rule).  Whoever
+	 * starts the server first thus binds the admin account to their
+	 * own second factor before it can create anyone or grant anything;
+	 * a copy of the file taken later has expired or is a session that
+	 * still needs that factor. */
+	rc = core_token_mint(c, p.id, "session", (uint64_t)(c->cfg.bootstrap_ttl
+	    > 0 ? c->cfg.bootstrap_ttl : 86400), "bootstrap", 0, NULL, &tok,
 	    token, err);
 	if (rc != CF_OK)
 		return rc;
@@ -117,6 +126,58 @@ bootstrap(struct cf_core *c, char bootstrap_path[4096], struct cf_error *err)
 	if (rc != CF_OK)
 		bootstrap_path[0] = '\0';
 	return rc;
+}
+
+void
+core_bootstrap_spent(struct cf_core *c)
+{
+	char	path[4096];
+
+	if (cf_dd_path(c->data_dir, CF_DD_BOOTSTRAP, path, sizeof(path),
+	    NULL) != CF_OK)
+		return;
+	if (unlink(path) == 0)
+		log_info("event=bootstrap_spent msg=\"the bootstrap session "
+		    "was replaced or ended; %s removed\"", path);
+	else if (errno != ENOENT)
+		log_warn("event=bootstrap_unlink_failed path=%s", path);
+}
+
+/* SEC: the bootstrap file is not left on disk once its session is of no
+ * use (expired, revoked, or replaced at MFA enrollment): a copy of the
+ * data directory then holds no credential. */
+static void
+bootstrap_sweep(struct cf_core *c)
+{
+	struct cf_token_rec	tok;
+	char			path[4096], buf[CF_TOKEN_STR_MAX + 2];
+	uint8_t			h[CF_SHA256_LEN];
+	ssize_t			n;
+	int			fd;
+	bool			live = false;
+
+	if (cf_dd_path(c->data_dir, CF_DD_BOOTSTRAP, path, sizeof(path),
+	    NULL) != CF_OK)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		cf_sha256(buf, strlen(buf), h);
+		memset(&tok, 0, sizeof(tok));
+		live = cf_meta_token_find(c->meta, h, &tok, NULL) == CF_OK &&
+		    tok.revoked_us == 0 && (tok.expires_us == 0 ||
+		    tok.expires_us > cf_now_us());
+		cf_wipe(&tok, sizeof(tok));
+		cf_wipe(h, sizeof(h));
+	}
+	cf_wipe(buf, sizeof(buf));
+	if (!live)
+		core_bootstrap_spent(c);
 }
 
 cf_err
@@ -180,6 +241,8 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	if (rc != CF_OK)
 		goto out;
 	rc = bootstrap(c, bootstrap_path, err);
+	if (rc == CF_OK && bootstrap_path[0] == '\0')
+		bootstrap_sweep(c);
 	if (rc == CF_OK)
 		warn_modes(c->data_dir);
 out:
@@ -214,6 +277,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->max_object_size = 1ULL << 40;
 	cfg->max_json_body = 65536;
 	cfg->session_ttl = 43200;
+	cfg->bootstrap_ttl = 86400;
 	cfg->password_min_length = 12;
 	cfg->pwhash_memory = 19u * 1024 * 1024;
 	cfg->pwhash_ops = 2;

@@ -35,6 +35,7 @@ struct cf_core_config {
 	size_t		 max_json_body;		/* bytes per JSON request */
 	/* identity (issue 4) */
 	int64_t		 session_ttl;		/* seconds; 43200 */
+	int64_t		 bootstrap_ttl;		/* seconds; 86400 */
 	size_t		 password_min_length;	/* code points; 12 */
 	size_t		 pwhash_memory;		/* bytes; 19 MiB */
 	uint64_t	 pwhash_ops;		/* argon2 passes; 2 */
@@ -62,6 +63,10 @@ struct cf_core_config {
 						 * for unknown kids; 60 */
 	const char	*oidc_config_file;	/* JSON array of more
 						 * issuers; NULL/"": none */
+	/* The clock of brute-force counting, in microseconds since the
+	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
+	 * depends on how fast the machine runs. */
+	int64_t		(*clock_us)(void);
 };
 
 /* Fill every field with its default (data_dir NULL). */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "audit/audit.h"
+#include "base/timeutil.h"
 #include "core/core.h"
 #include "crypto/crypto.h"
 #include "crypto/keyring.h"
@@ -57,6 +58,12 @@ struct cf_core {
 	struct cf_blobstore	*blobs;
 	struct cf_audit		*audit;
 };
+
+static inline int64_t
+core_now_us(const struct cf_core *c)
+{
+	return c->cfg.clock_us != NULL ? c->cfg.clock_us() : cf_now_us();
+}
 
 /* The reference monitor's decision for (r->principal, action, resource in
  * namespace ns (NULL: global)).  Sets r->action, r->resource, r->allowed
@@ -115,6 +122,18 @@ bool	core_scope_allows(const struct cf_req *r, const char *action,
  * restriction is not looked at (ns:list filters per namespace). */
 bool	core_scope_has_action(const struct cf_req *r, const char *action);
 
+/* As core_authorize, then the grant rule: the credential must carry
+ * MFA (API tokens never do).  For actions that create credentials or
+ * hand out access.  CF_E_AUTH with errcode "mfa_required" otherwise. */
+/* Remove the bootstrap token file (its session was replaced or ended). */
+void	core_bootstrap_spent(struct cf_core *c);
+cf_err	core_authorize_grant(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *ns, const char *resource,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+/* The grant rule alone, for an action already authorized (r->action
+ * set): CF_OK when the credential carries MFA. */
+cf_err	core_grant_check(struct cf_req *r, struct cf_error *err)
+	    __attribute__((warn_unused_result));
 /* Allow a self-service action (on the caller's own account): sets the
  * decision with reason "self" after checking authentication and the
  * token scope.  CF_E_AUTH / CF_E_DENIED like core_authorize. */

@@ -8,6 +8,8 @@
  * kept per user name whether or not it exists.  Secrets (passwords,
  * codes, TOTP keys, session tokens) are never logged and are wiped after
  * use. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -420,9 +422,31 @@ core_identity_close(struct cf_core *c)
 /* ---- brute-force protection ---- */
 
 struct fail_keys {
-	char	user[CF_AUTHKEY_MAX];
-	char	addr[CF_AUTHKEY_MAX];
+	char			user[CF_AUTHKEY_MAX];
+	char			addr[CF_AUTHKEY_MAX];
+	struct cf_authfail_rec	rec[2];		/* after the reservation */
+	bool			reserved;
 };
+
+/* The address key: an IPv4 address as it is (/32), an IPv6 address by
+ * its /64, since one host or customer commonly holds a whole /64 and
+ * could otherwise spread its guesses over 2^64 keys. */
+static void
+addr_key(const char *source, char *out, size_t outsz)
+{
+	struct in6_addr	a6;
+	char		txt[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, source, &a6) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(&a6.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &a6, txt, sizeof(txt)) != NULL) {
+			(void)snprintf(out, outsz, "addr:%s/64", txt);
+			return;
+		}
+	}
+	(void)snprintf(out, outsz, "addr:%s", source);
+}
 
 static void
 fail_keys_init(struct fail_keys *k, const struct cf_req *r, const char *user)
@@ -430,6 +454,7 @@ fail_keys_init(struct fail_keys *k, const struct cf_req *r, const char *user)
 	uint8_t	h[CF_SHA256_LEN];
 	char	hex[33];
 
+	memset(k, 0, sizeof(*k));
 	if (user != NULL && cf_name_principal_valid(user))
 		(void)snprintf(k->user, sizeof(k->user), "user:%s", user);
 	else {
@@ -439,7 +464,7 @@ fail_keys_init(struct fail_keys *k, const struct cf_req *r, const char *user)
 		cf_hex_encode(h, 16, hex);
 		(void)snprintf(k->user, sizeof(k->user), "user:#%s", hex);
 	}
-	(void)snprintf(k->addr, sizeof(k->addr), "addr:%s", r->source);
+	addr_key(r->source, k->addr, sizeof(k->addr));
 }
 
 /* The thresholds of key i (0: the user name, 1: the source address). */
@@ -463,45 +488,81 @@ lock_failures(const struct cf_core *c, size_t i)
 	    c->cfg.auth_lock_failures * ADDR_FACTOR;
 }
 
-/* Refuse an attempt that comes too early or while locked. */
+/* Take back the reservation of both keys (the attempt was refused before
+ * its credential was checked, or it succeeded).  Best effort: a failed
+ * release over-counts, which errs on the safe side. */
+static void
+throttle_release(struct cf_core *c, struct fail_keys *k, bool clear_user)
+{
+	if (!k->reserved)
+		return;
+	k->reserved = false;
+	if (clear_user)
+		(void)cf_meta_authfail_clear(c->meta, k->user, NULL);
+	else
+		(void)cf_meta_authfail_release(c->meta, k->user, NULL);
+	(void)cf_meta_authfail_release(c->meta, k->addr, NULL);
+}
+
+/* SEC: an attempt is counted as a failure *before* its credential is
+ * checked (a reservation, one write transaction per key), and the
+ * decision to let it through is made on the count that transaction saw.
+ * So parallel guesses are each counted and judged in turn, and a count
+ * that cannot be written refuses the attempt (fail closed).  A refused
+ * attempt gives its reservation back; a success clears the user's count
+ * and gives back only its own reservation of the address's, so that
+ * logging in to an account one owns never resets the address's count. */
 static cf_err
-throttle_check(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
+throttle_check(struct cf_core *c, struct cf_req *r, struct fail_keys *k,
     struct cf_error *err)
 {
 	const char		*keys[2] = { k->user, k->addr };
-	struct cf_authfail_rec	 f;
-	int64_t			 now = cf_now_us(), wait_us, over;
+	const struct cf_authfail_rec *f;
+	int64_t			 now = core_now_us(c), wait_us, over;
 	size_t			 i;
 	cf_err			 rc;
 
 	for (i = 0; i < 2; i++) {
-		rc = cf_meta_authfail_get(c->meta, keys[i], &f, err);
-		if (rc != CF_OK)
+		rc = cf_meta_authfail_add(c->meta, keys[i], now,
+		    lock_failures(c, i), c->cfg.auth_lock_seconds * 1000000,
+		    &k->rec[i], err);
+		if (rc != CF_OK) {
+			if (i == 1)
+				(void)cf_meta_authfail_release(c->meta,
+				    k->user, NULL);
+			log_warnx("event=authfail_store_failed key=%s",
+			    keys[i]);
+			cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
 			return rc;
-		if (f.locked_until_us > now) {
+		}
+	}
+	k->reserved = true;
+	for (i = 0; i < 2; i++) {
+		f = &k->rec[i];
+		if (f->prev_locked_until_us > now) {
 			r->errcode = "locked";
-			r->retry_after = (f.locked_until_us - now + 999999) /
-			    1000000;
+			r->retry_after = (f->prev_locked_until_us - now +
+			    999999) / 1000000;
 			(void)snprintf(r->reasons, sizeof(r->reasons),
 			    "locked %s", i == 0 ? "user" : "address");
+			throttle_release(c, k, false);
 			return cf_error_set(err, CF_E_LIMIT, "too many failed "
 			    "attempts: locked, try again in %lld s",
 			    (long long)r->retry_after);
 		}
-		if (f.locked_until_us != 0)
-			continue;	/* an expired lock: a fresh start */
-		if (f.count < free_failures(c, i))
+		if (f->prev_count < free_failures(c, i))
 			continue;
-		over = f.count - free_failures(c, i);
+		over = f->prev_count - free_failures(c, i);
 		wait_us = (over >= 6 ? DELAY_MAX_S : (1LL << over)) * 1000000;
 		if (wait_us > DELAY_MAX_S * 1000000LL)
 			wait_us = DELAY_MAX_S * 1000000LL;
-		if (now < f.last_us + wait_us) {
+		if (now < f->prev_last_us + wait_us) {
 			r->errcode = "too_many_attempts";
-			r->retry_after = (f.last_us + wait_us - now + 999999) /
-			    1000000;
+			r->retry_after = (f->prev_last_us + wait_us - now +
+			    999999) / 1000000;
 			(void)snprintf(r->reasons, sizeof(r->reasons),
 			    "delayed %s", i == 0 ? "user" : "address");
+			throttle_release(c, k, false);
 			return cf_error_set(err, CF_E_LIMIT, "too many failed "
 			    "attempts: try again in %lld s",
 			    (long long)r->retry_after);
@@ -510,43 +571,35 @@ throttle_check(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
 	return CF_OK;
 }
 
-/* Count a failure against both keys; a lock is logged and recorded in
- * the request's reasons (the audit record). */
+/* The attempt failed: it stays counted (reserved by throttle_check); a
+ * lock that this failure set is logged and recorded in the request's
+ * reasons (the audit record). */
 static void
-throttle_fail(struct cf_core *c, struct cf_req *r, const struct fail_keys *k,
+throttle_fail(struct cf_core *c, struct cf_req *r, struct fail_keys *k,
     const char *why)
 {
-	const char		*keys[2] = { k->user, k->addr };
-	struct cf_authfail_rec	 f;
-	int64_t			 now = cf_now_us();
-	size_t			 i;
+	const char	*keys[2] = { k->user, k->addr };
+	size_t		 i;
 
 	cf_strlcpy(r->reasons, why, sizeof(r->reasons));
-	for (i = 0; i < 2; i++) {
-		if (cf_meta_authfail_add(c->meta, keys[i], now,
-		    lock_failures(c, i),
-		    c->cfg.auth_lock_seconds * 1000000, &f, NULL) != CF_OK) {
-			log_warnx("event=authfail_store_failed key=%s",
-			    keys[i]);
+	for (i = 0; k->reserved && i < 2; i++) {
+		if (k->rec[i].locked_until_us == 0 ||
+		    k->rec[i].prev_locked_until_us != 0)
 			continue;
-		}
-		if (f.locked_until_us == now + c->cfg.auth_lock_seconds *
-		    1000000) {
-			log_warnx("event=auth_locked key=%s seconds=%lld",
-			    keys[i], (long long)c->cfg.auth_lock_seconds);
-			(void)cf_strlcat(r->reasons, i == 0 ? "; locked user" :
-			    "; locked address", sizeof(r->reasons));
-		}
+		log_warnx("event=auth_locked key=%s seconds=%lld", keys[i],
+		    (long long)c->cfg.auth_lock_seconds);
+		(void)cf_strlcat(r->reasons, i == 0 ? "; locked user" :
+		    "; locked address", sizeof(r->reasons));
 	}
+	k->reserved = false;
 	log_info("event=auth_failed request=%s key=%s source=%s reason=%s",
 	    r->request_id, k->user, r->source, why);
 }
 
 static void
-throttle_ok(struct cf_core *c, const struct fail_keys *k)
+throttle_ok(struct cf_core *c, struct fail_keys *k)
 {
-	(void)cf_meta_authfail_clear(c->meta, k->user, NULL);
-	(void)cf_meta_authfail_clear(c->meta, k->addr, NULL);
+	throttle_release(c, k, true);
 }
 
 /* ---- credential checks ---- */
@@ -867,6 +920,54 @@ cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 
+/* SEC: a session that proves its second factor (step-up, or confirming
+ * an enrollment) is replaced by a new one with MFA, and the old one is
+ * revoked: a copy of the old token (taken from a file, a log, a shared
+ * terminal, or the bootstrap file before the admin enrolled) never
+ * gains the second factor.  The new session ends when the old one would
+ * have.  The mint is the change the audit record (armed by the caller)
+ * covers; the token's JSON goes to *tokj. */
+static cf_err
+session_rotate(struct cf_core *c, struct cf_req *r, int64_t now,
+    struct core_act *act, json_t **tokj, struct cf_error *err)
+{
+	struct cf_token_rec	old, tok;
+	char			token[CF_TOKEN_STR_MAX];
+	int64_t			left;
+	cf_err			rc;
+
+	rc = cf_meta_token_get(c->meta, r->token_id, &old, err);
+	if (rc != CF_OK)
+		return rc;
+	left = old.expires_us > now ? (old.expires_us - now + 999999) /
+	    1000000 : 1;
+	/* The request's record may be written already (confirming an
+	 * enrollment records that change); then it covers this one. */
+	if (!r->audited) {
+		core_act_begin(act, c, r, 200);
+		rc = core_token_mint(c, r->principal.id, "session",
+		    (uint64_t)left, old.description, now, NULL, &tok, token,
+		    err);
+		rc = core_act_end(act, rc, err);
+	} else
+		rc = core_token_mint(c, r->principal.id, "session",
+		    (uint64_t)left, old.description, now, NULL, &tok, token,
+		    err);
+	if (rc == CF_OK)
+		rc = cf_meta_token_revoke(c->meta, old.id, now, err);
+	if (rc == CF_OK) {
+		*tokj = json_pack("{s:s,s:s,s:o}", "token", token, "id",
+		    tok.id, "expires", core_time_json(tok.expires_us));
+		if (*tokj == NULL)
+			rc = nomem(err);
+	}
+	if (rc == CF_OK && strcmp(old.description, "bootstrap") == 0)
+		core_bootstrap_spent(c);
+	cf_wipe(token, sizeof(token));
+	cf_wipe(old.hash, sizeof(old.hash));
+	return rc;
+}
+
 cf_err
 cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
     json_t **out, struct cf_error *err)
@@ -874,6 +975,7 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
 	struct fail_keys	k;
 	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
+	json_t			*tokj = NULL;
 	int64_t			now;
 	cf_err			rc;
 
@@ -904,14 +1006,17 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
 	r->mfa = true;
 	r->mfa_age = 0;
 	cf_strlcpy(r->reasons, "self+totp", sizeof(r->reasons));
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_token_set_mfa(c->meta, r->token_id, now, err);
-	rc = core_act_end(&act, rc, err);
+	rc = session_rotate(c, r, now, &act, &tokj, err);
 	if (rc != CF_OK)
 		return rc;
 	throttle_ok(c, &k);
-	*out = json_pack("{s:b,s:o}", "mfa", 1, "mfa_at", core_time_json(now));
-	return *out == NULL ? nomem(err) : CF_OK;
+	if (json_object_set_new(tokj, "mfa", json_true()) != 0 ||
+	    json_object_set_new(tokj, "mfa_at", core_time_json(now)) != 0) {
+		json_decref(tokj);
+		return nomem(err);
+	}
+	*out = tokj;
+	return CF_OK;
 }
 
 /* ---- users ---- */
@@ -966,7 +1071,7 @@ cf_core_user_create(struct cf_core *c, struct cf_req *r, const char *name,
 
 	hash[0] = '\0';
 	(void)snprintf(res, sizeof(res), "user/%s", name);
-	rc = core_authorize(c, r, "user:create", NULL, res, err);
+	rc = core_authorize_grant(c, r, "user:create", NULL, res, err);
 	if (rc != CF_OK)
 		return rc;
 	if (!cf_name_principal_valid(name)) {
@@ -1091,18 +1196,22 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 	if (self)
 		rc = core_authorize_self(c, r, "user:passwd", res, err);
 	else
-		rc = core_authorize(c, r, "user:passwd", NULL, res, err);
+		rc = core_authorize_grant(c, r, "user:passwd", NULL, res,
+		    err);
 	if (rc != CF_OK)
 		return rc;
 	rc = get_user(c, name, &p, err);
 	if (rc != CF_OK)
 		return rc;
-	if (self && !p.has_password && !core_has_role(r, "admin", NULL)) {
+	if (self && !p.has_password && (!r->interactive ||
+	    !core_has_role(r, "admin", NULL))) {
 		/* SEC: an account without a password (API tokens or OIDC
 		 * only) gets its first one from an admin.  Otherwise anyone
 		 * holding one of its tokens could add a password, then MFA,
 		 * and keep the account after the token is revoked or the
-		 * identity provider drops the user. */
+		 * identity provider drops the user.  An admin signed in (the
+		 * bootstrap session) may; an admin's API token may not, or
+		 * it would reach MFA through an enrollment it made. */
 		r->allowed = false;
 		cf_strlcpy(r->reasons, "first password needs admin",
 		    sizeof(r->reasons));
@@ -1194,6 +1303,10 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 
 	rc = admin_on_user(c, r, "user:mfa-required", name, "mfa-required",
 	    &p, err);
+	/* SEC: dropping the flag lowers what a credential needs: the grant
+	 * rule.  Setting it only raises the bar. */
+	if (rc == CF_OK && !required)
+		rc = core_grant_check(r, err);
 	if (rc != CF_OK)
 		return rc;
 	core_act_begin(&act, c, r, 200);
@@ -1216,6 +1329,10 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 	cf_err			rc;
 
 	rc = admin_on_user(c, r, "user:mfa-reset", name, "mfa", &p, err);
+	/* SEC: a reset opens the account to a new authenticator: the grant
+	 * rule. */
+	if (rc == CF_OK)
+		rc = core_grant_check(r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (strcmp(name, r->principal.name) == 0) {
@@ -1254,6 +1371,8 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 
 	(void)snprintf(res, sizeof(res), "role/%s/mfa-required", role);
 	rc = core_authorize(c, r, "role:mfa-required", NULL, res, err);
+	if (rc == CF_OK && !required)
+		rc = core_grant_check(r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (!cf_name_role_valid(role)) {
@@ -1389,6 +1508,8 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 	struct fail_keys	k;
 	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
+	json_t			*tokj = NULL;
+	int64_t			now;
 	cf_err			rc;
 
 	(void)snprintf(res, sizeof(res), "user/%s/mfa", r->principal.name);
@@ -1431,8 +1552,28 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 	if (rc != CF_OK)
 		return rc;
 	log_info("event=mfa_enabled principal=%s", r->principal.name);
-	*out = json_pack("{s:b}", "mfa_enabled", 1);
-	return *out == NULL ? nomem(err) : CF_OK;
+	/* The code just checked proves the second factor, on a session
+	 * that proved the first: the session is replaced by one with MFA,
+	 * as after a step-up.  If that fails, MFA is on all the same and
+	 * the client steps up as usual. */
+	now = cf_now_us();
+	r->mfa = true;
+	r->mfa_age = 0;
+	if (session_rotate(c, r, now, &act, &tokj, NULL) != CF_OK) {
+		json_decref(tokj);
+		tokj = json_object();
+		if (tokj == NULL)
+			return nomem(err);
+	} else if (json_object_set_new(tokj, "mfa", json_true()) != 0) {
+		json_decref(tokj);
+		return nomem(err);
+	}
+	if (json_object_set_new(tokj, "mfa_enabled", json_true()) != 0) {
+		json_decref(tokj);
+		return nomem(err);
+	}
+	*out = tokj;
+	return CF_OK;
 }
 
 cf_err

@@ -475,6 +475,46 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	return CF_OK;
 }
 
+/* SEC: the grant rule.  Actions that make or hand out credentials or
+ * access (creating a user, setting another user's password, binding a
+ * role, minting a token for someone else, removing MFA or an MFA flag)
+ * need a credential that carries a human second factor, whatever the
+ * role: otherwise a credential without one (an API token, a session
+ * that did not step up) could create a human, give it a role and enroll
+ * an authenticator its holder controls, and so reach restricted data and
+ * MFA-gated actions at one remove.  API tokens never carry MFA, so they
+ * cannot grant at all; automation creates namespaces, service accounts
+ * and data, and a human with MFA grants it roles. */
+cf_err
+core_authorize_grant(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns, const char *resource, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = core_authorize(c, r, action, ns, resource, err);
+	if (rc != CF_OK)
+		return rc;
+	return core_grant_check(r, err);
+}
+
+cf_err
+core_grant_check(struct cf_req *r, struct cf_error *err)
+{
+	if (r->mfa)
+		return CF_OK;
+	r->allowed = false;
+	cf_strlcpy(r->reasons, "mfa required (grant)", sizeof(r->reasons));
+	r->errcode = "mfa_required";
+	if (!r->interactive)
+		return cf_error_set(err, CF_E_AUTH, "%s hands out access and "
+		    "needs a human second factor, which API tokens cannot "
+		    "carry (sign in with MFA: coffer login --user)",
+		    r->action);
+	return cf_error_set(err, CF_E_AUTH, "%s hands out access and needs "
+	    "multi-factor authentication (log in with a code or POST "
+	    "/v1/session/mfa)", r->action);
+}
+
 cf_err
 core_authorize_self(struct cf_core *c, struct cf_req *r, const char *action,
     const char *resource, struct cf_error *err)

@@ -312,6 +312,12 @@ cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
 	if (strcmp(kind, "user") != 0 && strcmp(kind, "service") != 0)
 		return cf_error_set(err, CF_E_INPUT,
 		    "kind must be \"user\" or \"service\"");
+	/* SEC: a user can get a password and an authenticator; creating
+	 * one falls under the grant rule (monitor.c).  A service account
+	 * has no access until a role is bound to it, which does too. */
+	if (strcmp(kind, "user") == 0 &&
+	    (rc = core_grant_check(r, err)) != CF_OK)
+		return rc;
 	memset(&p, 0, sizeof(p));
 	if (strcmp(kind, "service") == 0) {
 		/* Every service account has an owning user. */
@@ -536,6 +542,42 @@ mint_limit(struct cf_core *c, struct cf_req *r, uint64_t expires_in,
 	    "most %lld seconds (or sign in)", (long long)left);
 }
 
+/* SEC: an API token is not held to mfa_admin_actions (automation).  So
+ * a session or OIDC token without MFA must not mint one for a principal
+ * that holds the admin role: the new token would do without MFA every
+ * admin action the minting credential could not.  An API token minting
+ * for itself gains nothing (mint_limit). */
+static cf_err
+find_admin(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
+{
+	bool	*admin = arg;
+
+	(void)err;
+	if (strcmp(b->role, "admin") == 0)
+		*admin = true;
+	return CF_OK;
+}
+
+static cf_err
+self_mint_mfa(struct cf_core *c, struct cf_req *r,
+    const struct cf_principal_rec *p, struct cf_error *err)
+{
+	bool	admin = false;
+	cf_err	rc;
+
+	if (!r->interactive || r->mfa || !c->cfg.mfa_admin_actions)
+		return CF_OK;
+	/* The minted token's principal: the caller or a service account
+	 * it owns, whose own bindings count. */
+	rc = cf_meta_binding_list(c->meta, p->id, NULL, find_admin, &admin,
+	    err);
+	if (rc != CF_OK) {
+		r->allowed = false;	/* SEC: fail closed */
+		return rc;
+	}
+	return admin ? core_grant_check(r, err) : CF_OK;
+}
+
 cf_err
 cf_core_token_create(struct cf_core *c, struct cf_req *r,
     const char *principal, uint64_t expires_in, const char *description,
@@ -574,13 +616,16 @@ cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
 	} else {
 		/* SEC: non-admins learn nothing about who exists. */
 		cf_error_clear(err);
-		rc = core_authorize(c, r, "token:create", NULL, res, err);
+		rc = core_authorize_grant(c, r, "token:create", NULL, res,
+		    err);
 		if (rc == CF_OK)
 			rc = cf_meta_principal_get(c->meta, principal, &p, err);
 	}
 	if (rc != CF_OK)
 		return rc;
 	if (self_mint && (rc = mint_limit(c, r, expires_in, err)) != CF_OK)
+		return rc;
+	if (self_mint && (rc = self_mint_mfa(c, r, &p, err)) != CF_OK)
 		return rc;
 	if (description != NULL && strlen(description) >= CF_DESC_MAX)
 		return cf_error_set(err, CF_E_INPUT,
@@ -810,6 +855,10 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 		ns = NULL;
 	rc = binding_authorize(c, r, add ? "binding:create" : "binding:delete",
 	    role, ns, principal, err);
+	/* SEC: binding a role hands out access: the grant rule.  Removing
+	 * one only takes access away and stays open to API tokens. */
+	if (rc == CF_OK && add)
+		rc = core_grant_check(r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (!cf_name_role_valid(role)) {

@@ -54,6 +54,8 @@ static const struct opt opts[] = {
 	STR("log_level", log_level, "info", "error, warn, info or debug"),
 	U64("session_ttl", session_ttl, 1, 30 * 86400, "43200",
 	    "seconds a login session lasts (12 h)"),
+	U64("bootstrap_ttl", bootstrap_ttl, 60, 7 * 86400, "86400",
+	    "seconds the first start's bootstrap admin session lasts (24 h)"),
 	U64("password_min_length", password_min_length, 8, 256, "12",
 	    "characters a new password needs at least"),
 	U64("pwhash_memory", pwhash_memory, 19ULL << 20, 1ULL << 30,

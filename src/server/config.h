@@ -36,6 +36,7 @@ struct cf_config {
 	char		log_level[16];
 	/* identity (issue 4) */
 	uint64_t	session_ttl;		/* seconds */
+	uint64_t	bootstrap_ttl;		/* seconds */
 	uint64_t	password_min_length;
 	uint64_t	pwhash_memory;		/* bytes */
 	uint64_t	pwhash_ops;

@@ -32,7 +32,7 @@ usage(FILE *f)
 	    "\n"
 	    "Runs the Coffer service.  An empty data directory is initialized\n"
 	    "(master key, keyring, TLS certificate, metadata, audit log and a\n"
-	    "bootstrap admin token in DIR/bootstrap-token).\n"
+	    "bootstrap admin session in DIR/bootstrap-token).\n"
 	    "\n"
 	    "  --data DIR         data directory (default ./coffer-data)\n"
 	    "  --listen ADDR:PORT address to serve (default 127.0.0.1:8443)\n"
@@ -185,6 +185,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	cf_core_config_defaults(ccfg);
 	ccfg->data_dir = cfg->data_dir;
 	ccfg->session_ttl = (int64_t)cfg->session_ttl;
+	ccfg->bootstrap_ttl = (int64_t)cfg->bootstrap_ttl;
 	ccfg->password_min_length = (size_t)cfg->password_min_length;
 	ccfg->pwhash_memory = (size_t)cfg->pwhash_memory;
 	ccfg->pwhash_ops = cfg->pwhash_ops;
@@ -338,8 +339,10 @@ cf_server_main(int argc, char **argv)
 		(void)printf("coffer: certificate %s/%s\n", cfg.data_dir,
 		    CF_DD_TLS_CERT);
 	if (bootstrap[0] != '\0')
-		(void)printf("coffer: bootstrap admin token written to %s "
-		    "(shown once; keep it safe)\n", bootstrap);
+		(void)printf("coffer: bootstrap admin session written to %s "
+		    "(valid %llu s): log in with it and enroll MFA now "
+		    "(coffer mfa enroll); enrolling removes the file\n",
+		    bootstrap, (unsigned long long)cfg.bootstrap_ttl);
 	(void)fflush(stdout);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

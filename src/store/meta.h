@@ -304,6 +304,9 @@ struct cf_authfail_rec {
 	int64_t	count;			/* failures since the last reset */
 	int64_t	last_us;		/* time of the last failure */
 	int64_t	locked_until_us;	/* 0: not locked */
+	/* From cf_meta_authfail_add: the record as this failure found it
+	 * (an expired lock already reset), read in the same transaction. */
+	int64_t	prev_count, prev_last_us, prev_locked_until_us;
 };
 /* All zero when the key has no record. */
 cf_err	cf_meta_authfail_get(struct cf_meta *m, const char *key,
@@ -316,6 +319,11 @@ cf_err	cf_meta_authfail_add(struct cf_meta *m, const char *key,
 	    int64_t now_us, int64_t lock_after, int64_t lock_us,
 	    struct cf_authfail_rec *out, struct cf_error *err);
 cf_err	cf_meta_authfail_clear(struct cf_meta *m, const char *key,
+	    struct cf_error *err);
+/* Take back one failure counted by cf_meta_authfail_add (an attempt that
+ * was reserved, then succeeded or was refused unchecked): the count goes
+ * down by one, never below zero; a lock stays. */
+cf_err	cf_meta_authfail_release(struct cf_meta *m, const char *key,
 	    struct cf_error *err);
 
 /* Per-role settings.  A role without a record is not flagged. */

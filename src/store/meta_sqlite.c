@@ -3043,6 +3043,9 @@ cf_meta_authfail_add(struct cf_meta *m, const char *key, int64_t now_us,
 			rec.count = 0;
 			rec.locked_until_us = 0;
 		}
+		rec.prev_count = rec.count;
+		rec.prev_last_us = rec.last_us;
+		rec.prev_locked_until_us = rec.locked_until_us;
 		rec.count++;
 		rec.last_us = now_us;
 		if (lock_after > 0 && rec.count >= lock_after &&
@@ -3057,6 +3060,34 @@ cf_meta_authfail_add(struct cf_meta *m, const char *key, int64_t now_us,
 		tx_rollback(c);
 	else
 		*out = rec;
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_authfail_release(struct cf_meta *m, const char *key,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	struct cf_authfail_rec	 rec;
+	cf_err			 rc;
+
+	rc = check_str(key, CF_AUTHKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = authfail_read(c, key, &rec, err);
+	if (rc == CF_OK && rec.count > 0)
+		rc = exec_on(c, ST_AF_PUT, NULL, err, "tiii", key,
+		    rec.count - 1, rec.last_us, rec.locked_until_us);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
 	pool_put(m, c);
 	return rc;
 }

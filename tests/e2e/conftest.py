@@ -15,11 +15,14 @@ The binary is $COFFER_BIN (CTest passes the build's), else
 /work/main/build/coffer.
 """
 
+import base64
 import hashlib
+import hmac
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import time
 import urllib.parse
@@ -50,6 +53,50 @@ EXIT_INTEGRITY = 7
 EXIT_NETWORK = 8
 EXIT_SERVER = 9
 EXIT_INPUT = 10
+
+
+# ---- TOTP (RFC 6238 / RFC 4226) ----
+
+def hotp(key, counter, digits=6):
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    n = struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF
+    return str(n % (10 ** digits)).zfill(digits)
+
+
+class Totp:
+    """A user's authenticator: fresh() gives a code the server has not
+    seen yet (its step is above the last one used)."""
+
+    def __init__(self, secret_b32):
+        s = secret_b32.strip().replace(" ", "").upper()
+        self.key = base64.b32decode(s + "=" * (-len(s) % 8))
+        self.last = None
+
+    def at(self, step):
+        return hotp(self.key, step)
+
+    def fresh(self):
+        while True:
+            now = time.time()
+            t = int(now // 30)
+            left = 30 - (now % 30)
+            cands = ([t - 1] if left > 4 else []) + [t, t + 1]
+            cands = [c for c in cands if self.last is None or c > self.last]
+            if cands:
+                self.last = cands[0]
+                return self.at(cands[0])
+            time.sleep(min(left + 0.2, 31))
+
+    def wrong(self):
+        """A well-formed code that matches no step of the window."""
+        t = int(time.time() // 30)
+        window = {self.at(s) for s in range(t - 3, t + 4)}
+        for s in range(t + 100, t + 200):
+            c = self.at(s)
+            if c not in window:
+                return c
+        return "000000"
 
 
 def sanitizer_env(env=None):
@@ -106,7 +153,10 @@ class Server:
         self.preexec = None     # run in the child before exec (limits)
         self.port = None
         self.starts = 0
-        self.admin_token = None
+        self.admin_token = None       # admin session with MFA
+        self.admin_api_token = None   # admin API token (no MFA)
+        self.admin_totp = None
+        self.auto_admin = True        # enroll the bootstrap admin at start
         self._session = None
         self.stdout_path = self.stderr_path = None
 
@@ -168,11 +218,32 @@ class Server:
                 pytest.fail("coffer server did not start:\n" + last)
         else:
             pytest.fail("coffer server did not start:\n" + last)
-        tok = os.path.join(self.data, "bootstrap-token")
-        with open(tok) as f:
-            self.admin_token = f.read().strip()
         self._session = requests.Session()
+        if self.admin_token is None and self.auto_admin:
+            self._bootstrap_admin()
         return self
+
+    def _bootstrap_admin(self):
+        """What docs/quickstart.md has a person do on the first start:
+        take the bootstrap session, enroll MFA (confirming replaces the
+        session by one with MFA and removes the file), and mint an admin
+        API token for the tests that need one."""
+        path = os.path.join(self.data, "bootstrap-token")
+        with open(path) as f:
+            boot = f.read().strip()
+        r = self.post("/v1/mfa/enroll", token=boot)
+        assert r.status_code == 200, r.text
+        self.admin_totp = Totp(r.json()["secret"])
+        r = self.post("/v1/mfa/confirm", {"code": self.admin_totp.fresh()},
+                      token=boot)
+        assert r.status_code == 200, r.text
+        self.admin_token = r.json()["token"]
+        assert self.admin_token.startswith("cfs_")
+        assert not os.path.exists(path), "bootstrap file left behind"
+        r = self.post("/v1/tokens", {"principal": "admin",
+                                     "description": "e2e admin API token"})
+        assert r.status_code == 201, r.text
+        self.admin_api_token = r.json()["token"]
 
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -260,6 +331,8 @@ class Server:
         h = dict(headers or {})
         if token == "admin":
             token = self.admin_token
+        elif token == "admin-api":
+            token = self.admin_api_token
         if token is not None:
             h["Authorization"] = "Bearer " + token
         kw.setdefault("timeout", HTTP_TIMEOUT)
@@ -325,6 +398,27 @@ class Server:
         if role is not None:
             self.grant(name, role, ns)
         return self.token(name)["token"]
+
+    def mfa_session(self, name, password=None):
+        """A session with MFA for user name: an admin sets its password
+        (unless given one it already has), it logs in, enrolls and
+        confirms.  Returns (session token, Totp)."""
+        if password is None:
+            password = "e2e long passphrase for " + name
+            r = self.post("/v1/users/%s/password" % name,
+                          {"password": password})
+            assert r.status_code == 200, r.text
+        r = self.post("/v1/login", {"user": name, "password": password},
+                      token=None)
+        assert r.status_code == 201, r.text
+        tok = r.json()["token"]
+        r = self.post("/v1/mfa/enroll", token=tok)
+        assert r.status_code == 200, r.text
+        totp = Totp(r.json()["secret"])
+        r = self.post("/v1/mfa/confirm", {"code": totp.fresh()}, token=tok)
+        assert r.status_code == 200, r.text
+        assert r.json()["mfa"] is True
+        return r.json()["token"], totp
 
     # ---- audit ----
     def audit_records(self):

@@ -48,7 +48,7 @@ CASES = [
     # name, fn(server, env), expectations on the record
     ("health", lambda s, e: s.get("/v1/health", token=None),
      dict(action="health", decision="allow", status=200, authn="none")),
-    ("whoami", lambda s, e: s.get("/v1/whoami"),
+    ("whoami", lambda s, e: s.get("/v1/whoami", token="admin-api"),
      dict(action="whoami", decision="allow", principal="admin",
           authn="token")),
     ("ns-create", lambda s, e: s.post("/v1/ns", {"name": "audit-made"}),

@@ -190,8 +190,14 @@ def test_writer(server, world):
 
 
 def test_owner_grants_on_own_namespace_only(server, world):
-    t = world["owner"]
     server.principal("granted")
+    # SEC: the owner's API token cannot grant (the grant rule,
+    # test_grants.py); its MFA session can.
+    r = server.post("/v1/bindings", {"principal": "granted",
+                                     "role": "reader", "ns": "auth-one"},
+                    token=world["owner"])
+    assert r.status_code == 401 and "mfa_required" in r.text, r.text
+    t, _ = server.mfa_session("own")
     r = server.post("/v1/bindings", {"principal": "granted",
                                      "role": "reader", "ns": "auth-one"},
                     token=t)

@@ -25,56 +25,12 @@ import pytest
 
 from conftest import (COFFER_BIN, EXIT_AUTH, EXIT_DENIED, EXIT_INPUT,
                       EXIT_NOTFOUND, EXIT_OK, EXIT_USAGE, HTTP_TIMEOUT,
-                      SANITIZER_MARKERS, Cli, Server)
+                      SANITIZER_MARKERS, Cli, Server, Totp)
 
 EXIT_LIMITED = 11   # 429: too many attempts / locked (client.h)
 
 PW = "correct horse battery staple"
 PW2 = "another long passphrase 42"
-
-
-# ---- TOTP (RFC 6238 / RFC 4226) ----
-
-def hotp(key, counter, digits=6):
-    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    off = mac[-1] & 0x0F
-    n = struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF
-    return str(n % (10 ** digits)).zfill(digits)
-
-
-class Totp:
-    """A user's authenticator: fresh() gives a code the server has not
-    seen yet (its step is above the last one used)."""
-
-    def __init__(self, secret_b32):
-        s = secret_b32.strip().replace(" ", "").upper()
-        self.key = base64.b32decode(s + "=" * (-len(s) % 8))
-        self.last = None
-
-    def at(self, step):
-        return hotp(self.key, step)
-
-    def fresh(self):
-        while True:
-            now = time.time()
-            t = int(now // 30)
-            left = 30 - (now % 30)
-            cands = ([t - 1] if left > 4 else []) + [t, t + 1]
-            cands = [c for c in cands if self.last is None or c > self.last]
-            if cands:
-                self.last = cands[0]
-                return self.at(cands[0])
-            time.sleep(min(left + 0.2, 31))
-
-    def wrong(self):
-        """A well-formed code that matches no step of the window."""
-        t = int(time.time() // 30)
-        window = {self.at(s) for s in range(t - 3, t + 4)}
-        for s in range(t + 100, t + 200):
-            c = self.at(s)
-            if c not in window:
-                return c
-        return "000000"
 
 
 # ---- helpers ----
@@ -127,6 +83,8 @@ def enroll(srv, tok):
     r = srv.post("/v1/mfa/confirm", {"code": t.fresh()}, token=tok)
     assert r.status_code == 200, r.text
     assert r.json()["mfa_enabled"] is True
+    # Confirming replaces the session by one with MFA (tok is revoked).
+    t.session = r.json()["token"]
     return t, e["recovery_codes"]
 
 
@@ -645,6 +603,9 @@ def test_user_flag_requires_mfa_and_stepup(server, uniq, ns):
     r = server.post("/v1/session/mfa", {"code": t.fresh()}, token=tok)
     assert r.status_code == 200, r.text
     assert r.json()["mfa"] is True
+    # Step-up replaced the session; the old token is dead.
+    assert server.get(lst, token=tok).status_code == 401
+    tok = r.json()["token"]
     assert server.get(lst, token=tok).status_code == 200
     rec = server.wait_audit(lambda a: a.get("action") == "object:list" and
                             a.get("principal") == name and
@@ -683,8 +644,10 @@ def test_flagged_user_without_mfa_cannot_extend_own_access(server, uniq):
     t = Totp(r.json()["secret"])
     r = server.post("/v1/mfa/confirm", {"code": t.fresh()}, token=tok)
     assert r.status_code == 200, r.text
+    tok = r.json()["token"]
     r = server.post("/v1/session/mfa", {"code": t.fresh()}, token=tok)
     assert r.status_code == 200, r.text
+    tok = r.json()["token"]
     r = server.post("/v1/tokens", {"principal": name, "expires_in": 3600},
                     token=tok)
     assert r.status_code == 201, r.text
@@ -727,11 +690,14 @@ def test_admin_actions_need_mfa_with_sessions(server, uniq):
     tok = session(server, name)
     r = server.post("/v1/ns", {"name": uniq("mfa-ns")}, token=tok)
     assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
-    # The bootstrap API token is not affected (automation keeps working).
-    assert server.post("/v1/ns", {"name": uniq("mfa-ns")}).status_code == 201
+    # An admin API token is not affected (automation keeps working).
+    assert server.post("/v1/ns", {"name": uniq("mfa-ns")},
+                       token="admin-api").status_code == 201
     t, _rec = enroll(server, tok)
+    tok = t.session
     r = server.post("/v1/session/mfa", {"code": t.fresh()}, token=tok)
     assert r.status_code == 200, r.text
+    tok = r.json()["token"]
     assert server.post("/v1/ns", {"name": uniq("mfa-ns")},
                        token=tok).status_code == 201
 

@@ -30,8 +30,42 @@
 struct fixture {
 	char		 dir[256];
 	struct cf_core	*core;
-	char		 admin_token[128];
+	char		 admin_token[128];	/* session with MFA */
+	char		 admin_api[128];	/* API token, no MFA */
 };
+
+static void	as(struct fixture *f, struct cf_req *r, const char *token);
+
+/* Read the bootstrap file into f->admin_token.  The bootstrap credential
+ * is a session without MFA; these tests act as the admin after enrolling,
+ * so the session gets its MFA here, in the store (the enrollment itself
+ * is tested end to end). */
+static void
+read_admin(struct fixture *f, const char *boot)
+{
+	struct cf_token_rec	 tok;
+	struct cf_req		 r;
+	json_t			*out = NULL;
+	uint8_t			 h[CF_SHA256_LEN];
+	FILE			*fp;
+
+	fp = fopen(boot, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(f->admin_token, sizeof(f->admin_token), fp));
+	fclose(fp);
+	f->admin_token[strcspn(f->admin_token, "\n")] = '\0';
+	cf_sha256(f->admin_token, strlen(f->admin_token), h);
+	assert_int_equal(cf_meta_token_find(f->core->meta, h, &tok, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_token_set_mfa(f->core->meta, tok.id,
+	    cf_now_us(), NULL), CF_OK);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_token_create(f->core, &r, "admin", 0, "api",
+	    &out, NULL), CF_OK);
+	cf_strlcpy(f->admin_api, json_string_value(json_object_get(out,
+	    "token")), sizeof(f->admin_api));
+	json_decref(out);
+}
 
 static int
 setup(void **state)
@@ -39,7 +73,6 @@ setup(void **state)
 	struct fixture		*f;
 	struct cf_core_config	 cfg;
 	char			 boot[4096];
-	FILE			*fp;
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
@@ -52,11 +85,7 @@ setup(void **state)
 	cfg.max_json_body = 65536;
 	assert_int_equal(cf_core_open(&cfg, &f->core, boot, NULL), CF_OK);
 	assert_string_not_equal(boot, "");
-	fp = fopen(boot, "r");
-	assert_non_null(fp);
-	assert_non_null(fgets(f->admin_token, sizeof(f->admin_token), fp));
-	fclose(fp);
-	f->admin_token[strcspn(f->admin_token, "\n")] = '\0';
+	read_admin(f, boot);
 	*state = f;
 	return 0;
 }
@@ -206,8 +235,17 @@ test_core_roles(void **state)
 	as(f, &r, wr);
 	assert_int_equal(cf_core_binding_create(f->core, &r, "rita", "writer",
 	    "ml-dev", &out, NULL), CF_E_DENIED);
-	/* owner can grant on its namespace, not elsewhere, not admin */
+	/* SEC: granting needs MFA, which an API token never carries (the
+	 * grant rule)... */
 	as(f, &r, ow);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "rita", "writer",
+	    "ml-dev", &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	assert_false(r.allowed);
+	/* ...with it, an owner can grant on its namespace, not elsewhere,
+	 * not admin (r.mfa stands in for a session that stepped up). */
+	as(f, &r, ow);
+	r.mfa = true;
 	assert_int_equal(cf_core_binding_create(f->core, &r, "rita", "writer",
 	    "ml-dev", &out, NULL), CF_OK);
 	json_decref(out);
@@ -385,6 +423,8 @@ test_core_audit_records_every_decision(void **state)
 	struct cf_key	*master = NULL, *ak = NULL;
 	json_t		*out = NULL;
 	uint64_t	 count = 0, bad = 0;
+	json_t		*rec = NULL;
+	size_t		 i;
 
 	as(f, &r, NULL);
 	assert_int_equal(cf_core_ns_list(f->core, &r, &out, NULL), CF_E_AUTH);
@@ -405,9 +445,15 @@ test_core_audit_records_every_decision(void **state)
 	assert_int_equal(cf_core_audit_read(f->core, &r, 0, 10, 0, &out, NULL),
 	    CF_OK);
 	assert_true(json_array_size(json_object_get(out, "records")) >= 2);
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(json_object_get(out, "records"), 0), "decision")),
-	    "deny");
+	/* The unauthenticated ns:list is there, denied (the fixture's own
+	 * token mint comes first). */
+	json_array_foreach(json_object_get(out, "records"), i, rec)
+		if (strcmp(json_string_value(json_object_get(rec, "action")),
+		    "ns:list") == 0)
+			break;
+	assert_true(i < json_array_size(json_object_get(out, "records")));
+	assert_string_equal(json_string_value(json_object_get(rec,
+	    "decision")), "deny");
 	json_decref(out);
 	cf_key_free(ak);
 	cf_key_free(master);
@@ -424,6 +470,14 @@ test_core_audit_records_every_decision(void **state)
 static int64_t	 id_free_failures = 100, id_lock_failures = 1000;
 static const char *id_jwks;		/* OIDC: a fixed JWKS; NULL: off */
 static bool	 id_provision;
+/* The injected clock of brute-force counting (0: the real one). */
+static int64_t	 id_clock_now;
+
+static int64_t
+id_clock(void)
+{
+	return id_clock_now != 0 ? id_clock_now : cf_now_us();
+}
 static char	*id_oidc_file;		/* oidc_config_file; NULL: none */
 
 static int
@@ -432,7 +486,6 @@ setup_id(void **state)
 	struct fixture		*f;
 	struct cf_core_config	 cfg;
 	char			 boot[4096];
-	FILE			*fp;
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
@@ -444,6 +497,7 @@ setup_id(void **state)
 	cfg.max_object_size = 1 << 20;
 	cfg.auth_free_failures = id_free_failures;
 	cfg.auth_lock_failures = id_lock_failures;
+	cfg.clock_us = id_clock;
 	if (id_jwks != NULL) {
 		cfg.oidc_issuer = "https://idp.example.test/realms/ml";
 		cfg.oidc_audience = "coffer";
@@ -454,11 +508,7 @@ setup_id(void **state)
 	}
 	cfg.oidc_config_file = id_oidc_file;
 	assert_int_equal(cf_core_open(&cfg, &f->core, boot, NULL), CF_OK);
-	fp = fopen(boot, "r");
-	assert_non_null(fp);
-	assert_non_null(fgets(f->admin_token, sizeof(f->admin_token), fp));
-	fclose(fp);
-	f->admin_token[strcspn(f->admin_token, "\n")] = '\0';
+	read_admin(f, boot);
 	*state = f;
 	return 0;
 }
@@ -475,6 +525,7 @@ static int
 teardown_id(void **state)
 {
 	id_free_failures = 100;
+	id_clock_now = 0;
 	id_lock_failures = 1000;
 	id_provision = false;
 	return teardown(state);
@@ -585,9 +636,11 @@ totp_code(const char *b32, int64_t step, char code[CF_TOTP_DIGITS + 1])
 }
 
 /* Enroll the holder of session tok and confirm with the code of step;
- * b32 gets the secret, rec (if not NULL) the first two recovery codes. */
+ * b32 gets the secret, rec (if not NULL) the first two recovery codes.
+ * Confirming replaces the session: tok (CF_TOKEN_STR_MAX bytes) gets the
+ * new one, which has MFA; the old one is revoked. */
 static void
-id_enroll(struct fixture *f, const char *tok, int64_t step, char *b32,
+id_enroll(struct fixture *f, char *tok, int64_t step, char *b32,
     size_t b32sz, char rec[2][CF_RECOVERY_CODE_LEN + 1])
 {
 	struct cf_req	 r;
@@ -614,7 +667,14 @@ id_enroll(struct fixture *f, const char *tok, int64_t step, char *b32,
 	assert_int_equal(cf_core_mfa_confirm(f->core, &r, code, &out, NULL),
 	    CF_OK);
 	assert_true(json_is_true(json_object_get(out, "mfa_enabled")));
+	assert_true(json_is_true(json_object_get(out, "mfa")));
+	as(f, &r, tok);
+	assert_false(r.authenticated);		/* SEC: the old one is dead */
+	cf_strlcpy(tok, json_string_value(json_object_get(out, "token")),
+	    CF_TOKEN_STR_MAX);
 	json_decref(out);
+	as(f, &r, tok);
+	assert_true(r.authenticated && r.mfa);
 }
 
 static void
@@ -709,6 +769,8 @@ test_core_login_lockout(void **state)
 	int64_t		 now;
 	int		 i;
 
+	id_clock_now = now = 1800000000000000LL;
+
 	/* setup_lock: 2 free failures, lock at 5, 900 s. */
 	id_user(f, "alice", PW_ALICE, NULL, NULL);
 	/* An unknown name: two free failures, then a delay of 1 s. */
@@ -725,7 +787,6 @@ test_core_login_lockout(void **state)
 	/* The refused attempt is not counted. */
 	assert_int_equal(af(f, "user:ghost").count, 2);
 	/* The delay grows: 2 s after 3 failures, 4 s after 4. */
-	now = cf_now_us();
 	af_set(f, "user:ghost", 3, now - 1500000);
 	assert_int_equal(id_login(f, "ghost", "x", NULL, NULL, NULL, 0, &r),
 	    CF_E_LIMIT);
@@ -748,27 +809,28 @@ test_core_login_lockout(void **state)
 
 	/* An existing user: delayed and then locked even with the right
 	 * password. */
-	af_set(f, "user:alice", 2, cf_now_us());
+	af_set(f, "user:alice", 2, now);
 	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
 	    &r), CF_E_LIMIT);
 	assert_string_equal(r.errcode, "too_many_attempts");
-	af_set(f, "user:alice", 4, cf_now_us() - 10000000);
+	af_set(f, "user:alice", 4, now - 10000000);
 	assert_int_equal(id_login(f, "alice", "x-wrong-password-1", NULL, NULL,
 	    NULL, 0, &r), CF_E_AUTH);
 	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
 	    &r), CF_E_LIMIT);
 	assert_string_equal(r.errcode, "locked");
-	/* An expired lock is a fresh start; a success resets the counters
-	 * of the user and of the address. */
+	/* An expired lock is a fresh start; a success resets the user's
+	 * counter, and of the address's only takes back its own attempt:
+	 * logging in to an account one owns must not clear it. */
 	af_set(f, "user:alice", 0, 0);
-	af_set(f, "addr:127.0.0.1", 3, cf_now_us());
+	af_set(f, "addr:127.0.0.1", 3, now);
 	assert_int_equal(id_login(f, "alice", "x-wrong-password-1", NULL, NULL,
 	    NULL, 0, &r), CF_E_AUTH);
 	assert_int_equal(af(f, "user:alice").count, 1);
 	assert_int_equal(id_login(f, "alice", PW_ALICE, NULL, NULL, NULL, 0,
 	    &r), CF_OK);
 	assert_int_equal(af(f, "user:alice").count, 0);
-	assert_int_equal(af(f, "addr:127.0.0.1").count, 0);
+	assert_int_equal(af(f, "addr:127.0.0.1").count, 4);
 }
 
 static void
@@ -850,9 +912,10 @@ test_core_mfa_enroll_confirm_codes(void **state)
 	assert_false(r.mfa);
 	/* Re-enroll (replaces the pending one), confirm for real. */
 	id_enroll(f, tok, s - 1, b32, sizeof(b32), rec);
-	/* SEC: confirming does not step the enrolling session up. */
+	/* SEC: confirming replaces the enrolling session by one with MFA
+	 * (id_enroll checks that the old one is revoked). */
 	as(f, &r, tok);
-	assert_false(r.mfa);
+	assert_true(r.mfa);
 	as(f, &r, tok);
 	assert_int_equal(cf_core_mfa_enroll(f->core, &r, &out, NULL),
 	    CF_E_CONFLICT);
@@ -1144,6 +1207,11 @@ test_core_mfa_required_and_stepup(void **state)
 	assert_int_equal(cf_core_session_mfa(f->core, &r, code, &out, NULL),
 	    CF_OK);
 	assert_true(json_is_true(json_object_get(out, "mfa")));
+	/* SEC: step-up replaces the session; the old token is dead. */
+	as(f, &r, bs);
+	assert_false(r.authenticated);
+	cf_strlcpy(bs, json_string_value(json_object_get(out, "token")),
+	    sizeof(bs));
 	json_decref(out);
 	as(f, &r, bs);
 	assert_true(r.mfa);
@@ -1180,12 +1248,12 @@ test_core_mfa_required_and_stepup(void **state)
 	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL),
 	    CF_E_AUTH);
 	assert_string_equal(r.errcode, "mfa_required");
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
 	json_decref(out);
 
 	/* SEC (issue 4, 2b): flagging admin needs a request with MFA. */
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_role_mfa_required(f->core, &r, "admin", true,
 	    &out, NULL), CF_E_INPUT);
 	assert_false(r.allowed);
@@ -1198,8 +1266,8 @@ test_core_mfa_required_and_stepup(void **state)
 	assert_int_equal(cf_core_role_mfa_required(f->core, &r, "admin", true,
 	    &out, NULL), CF_OK);
 	json_decref(out);
-	/* Now the bootstrap API token needs MFA for admin work ... */
-	as(f, &r, f->admin_token);
+	/* Now the admin API token needs MFA for admin work ... */
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL),
 	    CF_E_AUTH);
 	assert_string_equal(r.errcode, "mfa_required");
@@ -1780,34 +1848,34 @@ test_core_restricted_namespace_needs_mfa(void **state)
 	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
 	    NULL, NULL, 10, &out, NULL), CF_OK);
 	json_decref(out);
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_ns_get(f->core, &r, "vault", &out, NULL),
 	    CF_E_AUTH);
 	assert_string_equal(r.errcode, "mfa_required");
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_binding_create(f->core, &r, "bob", "reader",
 	    "vault", &out, NULL), CF_E_AUTH);
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "vault",
 	    "internal", &out, NULL), CF_E_AUTH);
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_ns_delete(f->core, &r, "vault", &out, NULL),
 	    CF_E_AUTH);
 	/* Raising a namespace is not an action on restricted data. */
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "open-ns",
 	    "confidential", &out, NULL), CF_OK);
 	assert_string_equal(json_string_value(json_object_get(out,
 	    "sensitivity")), "confidential");
 	json_decref(out);
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "open-ns",
 	    "top", &out, NULL), CF_E_INPUT);
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "nope-ns",
 	    "public", &out, NULL), CF_E_NOTFOUND);
 	/* The listing still names it (name, env, sensitivity). */
-	as(f, &r, f->admin_token);
+	as(f, &r, f->admin_api);
 	assert_int_equal(cf_core_ns_list(f->core, &r, &out, NULL), CF_OK);
 	assert_int_equal(json_array_size(json_object_get(out, "namespaces")),
 	    2);
@@ -1826,6 +1894,8 @@ test_core_restricted_namespace_needs_mfa(void **state)
 	as(f, &r, bs);
 	assert_int_equal(cf_core_session_mfa(f->core, &r, code, &out, NULL),
 	    CF_OK);
+	cf_strlcpy(bs, json_string_value(json_object_get(out, "token")),
+	    sizeof(bs));
 	json_decref(out);
 	as(f, &r, bs);
 	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
