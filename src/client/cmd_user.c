@@ -233,6 +233,9 @@ user_passwd(const struct cf_cli_opts *o, const struct user_ctx *c,
 	own = name == NULL || strcmp(name, me) == 0;
 	if (name == NULL)
 		name = me;
+	/* A first password (the bootstrap admin's) has no current one. */
+	if (own && json_is_false(json_object_get(who, "has_password")))
+		own = false;
 	if (own) {
 		if (c->pwstdin)
 			rc = cf_cli_read_line(0, cur, sizeof(cur), &err);

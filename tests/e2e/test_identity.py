@@ -863,7 +863,7 @@ def test_bindings_per_principal_are_capped(server, uniq):
         server.mkns(n)
         server.grant(owner, "owner", n)
         nss.append(n)
-    otok = server.token(owner)["token"]
+    otok, _ = server.mfa_session(owner, PW)   # granting needs MFA
     victim = uniq("vic")
     mkuser(server, victim, role="admin")
     vtok = server.token(victim)["token"]
@@ -1336,11 +1336,12 @@ def test_code_for_user_without_mfa_refused(server, uniq):
 
 
 def test_admin_role_flag_needs_mfa(server, uniq):
-    # The bootstrap admin (API token, no MFA) cannot flag admin.
-    r = server.post("/v1/roles/admin/mfa-required", {"required": True})
+    # An admin API token (no MFA) cannot flag admin.
+    r = server.post("/v1/roles/admin/mfa-required", {"required": True},
+                    token="admin-api")
     assert r.status_code == 400 and err_code(r) == "bad_request", r.text
     assert "MFA" in r.json()["error"]["message"]
-    assert server.get("/v1/users").status_code == 200
+    assert server.get("/v1/users", token="admin-api").status_code == 200
     # An admin with an MFA session can, and can clear it again.
     name = uniq("adm")
     mkuser(server, name, role="admin")

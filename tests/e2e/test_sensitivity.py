@@ -55,20 +55,20 @@ def test_restricted_namespace_needs_mfa(server, uniq):
     api = server.token(user)["token"]
 
     # API tokens, admin included: 401 mfa_required on everything there.
-    for tok in (api, "admin"):
+    for tok in (api, "admin-api"):
         for r in (server.put_obj(vault, "k", b"x", token=tok),
                   server.get_obj(vault, "k", token=tok),
                   list_objs(server, vault, tok)):
             assert r.status_code == 401, r.text
             assert err_code(r) == "mfa_required"
-    r = server.get("/v1/ns/" + vault)
+    r = server.get("/v1/ns/" + vault, token="admin-api")
     assert r.status_code == 401 and err_code(r) == "mfa_required"
     r = server.post("/v1/bindings", {"principal": user, "role": "reader",
-                                     "ns": vault})
+                                     "ns": vault}, token="admin-api")
     assert r.status_code == 401 and err_code(r) == "mfa_required"
-    r = server.req("DELETE", "/v1/ns/" + vault)
+    r = server.req("DELETE", "/v1/ns/" + vault, token="admin-api")
     assert r.status_code == 401 and err_code(r) == "mfa_required"
-    r = server.req("PATCH", "/v1/ns/" + vault,
+    r = server.req("PATCH", "/v1/ns/" + vault, token="admin-api",
                    json={"sensitivity": "internal"})
     assert r.status_code == 401 and err_code(r) == "mfa_required"
     # The other namespaces are unaffected.
@@ -116,7 +116,7 @@ def test_sensitivity_patch(server, uniq):
     assert r.status_code == 200, r.text
     assert r.json()["sensitivity"] == "restricted"
     # Lowering it again needs MFA.
-    r = server.req("PATCH", "/v1/ns/" + name,
+    r = server.req("PATCH", "/v1/ns/" + name, token="admin-api",
                    json={"sensitivity": "public"})
     assert r.status_code == 401 and err_code(r) == "mfa_required"
     r = server.req("PATCH", "/v1/ns/" + uniq("pn"),
@@ -165,7 +165,8 @@ def test_cli_sensitivity(server, cli, uniq):
     vault = uniq("clis")
     p = cli("ns", "create", vault, "--sensitivity", "restricted")
     assert p.returncode == EXIT_OK, p.stderr
-    p = cli("put", vault + "/k", "-", input="x")
+    p = cli("put", vault + "/k", "-", input="x",
+            token=server.admin_api_token)
     assert p.returncode == EXIT_AUTH
     assert "MFA" in p.stderr or "multi-factor" in p.stderr
 
@@ -193,5 +194,6 @@ def test_cli_ns_set_sensitivity(server, cli, uniq):
     assert p.returncode == EXIT_NOTFOUND, (p.stdout, p.stderr)
     assert cli("ns", "set", name, "--sensitivity",
                "restricted").returncode == EXIT_OK
-    p = cli("ns", "set", name, "--sensitivity", "internal")
+    p = cli("ns", "set", name, "--sensitivity", "internal",
+            token=server.admin_api_token)
     assert p.returncode == EXIT_AUTH, (p.stdout, p.stderr)
