@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "client/client.h"
 #include "server/server.h"
 
@@ -33,6 +34,9 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	/* SEC: before any JSON is parsed, so that no password or code
+	 * jansson copies is ever freed unwiped (base/json.h). */
+	cf_json_alloc_install();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

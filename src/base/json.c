@@ -1,8 +1,60 @@
-/* src/base/json.c: bounded JSON parsing over jansson; see json.h. */
+/* src/base/json.c: bounded JSON parsing over jansson, and the wiping
+ * allocator installed for it; see json.h. */
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "mem.h"
+
+/* The test hook of cf_test_json_free_hook(); NULL in production. */
+static void	(*free_hook)(const void *, size_t);
+
+void
+cf_test_json_free_hook(void (*fn)(const void *p, size_t n))
+{
+	free_hook = fn;
+}
+
+/* Set when an allocation for jansson fails on this thread: jansson
+ * reports most of its allocation failures as syntax errors ("invalid
+ * token", or no message at all), so cf_json_parse() asks here instead. */
+static _Thread_local bool	alloc_failed;
+
+static void *
+json_alloc(size_t n)
+{
+	void	*p = cf_malloc(n);
+
+	if (p == NULL)
+		alloc_failed = true;
+	return p;
+}
+
+void
+cf_json_free(void *p)
+{
+	size_t	n;
+
+	if (p == NULL)
+		return;
+	/* SEC: wipe the whole block before it goes back to the heap.  The
+	 * size comes from malloc_usable_size(3) rather than a header in
+	 * front of each block: blocks jansson hands out (json_dumps) are
+	 * released with plain free(3) by our callers and by librhonabwy, so
+	 * they must stay ordinary malloc blocks. */
+	n = malloc_usable_size(p);
+	cf_wipe(p, n);
+	if (free_hook != NULL)
+		free_hook(p, n);
+	cf_free(p);
+}
+
+void
+cf_json_alloc_install(void)
+{
+	json_set_alloc_funcs(json_alloc, cf_json_free);
+}
 
 static size_t
 json_depth(json_t *v, size_t limit)
@@ -48,10 +100,14 @@ cf_json_parse(const void *buf, size_t len, size_t max_len, size_t max_depth,
 		    "JSON body of %zu bytes exceeds the limit of %zu", len,
 		    max_len);
 	/* jansson rejects invalid UTF-8 and \u0000 by default. */
+	alloc_failed = false;
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 	    &jerr);
 	if (v == NULL) {
-		if (json_error_code(&jerr) == json_error_out_of_memory)
+		/* SEC: running out of memory is our failure, never blamed on
+		 * the input (a 5xx, not a 400). */
+		if (alloc_failed ||
+		    json_error_code(&jerr) == json_error_out_of_memory)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
 		return cf_error_set(err, CF_E_INPUT, "%d:%d: %s", jerr.line,
 		    jerr.column, jerr.text);

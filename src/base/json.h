@@ -13,7 +13,10 @@
 /* Parse exactly one JSON value from buf[0..len) (not NUL-terminated),
  * rejecting inputs over max_len bytes, invalid UTF-8, duplicate object keys
  * and nesting deeper than max_depth.  On success *out owns a reference
- * (json_decref).  Errors are CF_E_INPUT / CF_E_LIMIT with "line:col: msg". */
+ * (json_decref).  Errors are CF_E_INPUT / CF_E_LIMIT with "line:col: msg",
+ * and CF_E_NOMEM when an allocation fails (reliably only with
+ * cf_json_alloc_install(): jansson itself reports most of its allocation
+ * failures as syntax errors). */
 cf_err	cf_json_parse(const void *buf, size_t len, size_t max_len,
 	    size_t max_depth, json_t **out, struct cf_error *err);
 
@@ -27,7 +30,29 @@ cf_err	cf_json_get_int(const json_t *obj, const char *name, bool required,
 cf_err	cf_json_get_bool(const json_t *obj, const char *name, bool required,
 	    bool *out, struct cf_error *err);
 
-/* Serialize compactly into a new string (free with cf_free via free()). */
+/* Serialize compactly into a new string; release it with cf_json_free()
+ * (which wipes it; free(3) also works but leaves the text in the heap). */
 char	*cf_json_dumps(const json_t *v);
+
+/* Make jansson allocate through cf_malloc (so cf_test_fail_alloc_after
+ * reaches it) and free through cf_json_free(), which wipes every block
+ * before releasing it.  SEC: jansson copies every string it parses
+ * (passwords, TOTP and recovery codes in request bodies) into blocks of
+ * its own and frees them unwiped; with this installed nothing it frees
+ * keeps a secret.  The program calls it once, first thing in main(),
+ * before any other jansson call (a block allocated before is still freed
+ * correctly, only without the guarantee).  Process-wide, not
+ * thread-safe with concurrent jansson use. */
+void	cf_json_alloc_install(void);
+
+/* Wipe and free a block from jansson (json_dumps text, or any block it
+ * allocated); NULL is a no-op.  The size wiped is malloc_usable_size(3),
+ * so any malloc(3) block may be passed. */
+void	cf_json_free(void *p);
+
+/* Test hook: fn(p, n) is called for each block cf_json_free() releases,
+ * after the wipe and before free(3), so a test can check the n bytes at p
+ * are zero.  NULL removes it.  For unit tests only. */
+void	cf_test_json_free_hook(void (*fn)(const void *p, size_t n));
 
 #endif

@@ -1,15 +1,31 @@
 /* src/base/timeutil.c: clocks and RFC 3339 formatting; see timeutil.h. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "timeutil.h"
 
+/* The frozen wall clock of cf_test_clock_set(); 0: the real clock.
+ * Atomic because worker and audit threads read the clock while a test
+ * sets it. */
+static _Atomic int64_t	frozen_us;
+
+void
+cf_test_clock_set(int64_t us)
+{
+	atomic_store(&frozen_us, us);
+}
+
 int64_t
 cf_now_us(void)
 {
 	struct timespec	ts;
+	int64_t		f = atomic_load_explicit(&frozen_us,
+			    memory_order_relaxed);
 
+	if (f != 0)
+		return f;
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

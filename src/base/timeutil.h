@@ -11,6 +11,11 @@
 
 /* Wall clock, microseconds since the Unix epoch. */
 int64_t	cf_now_us(void);
+/* Test hook: freeze cf_now_us() at us (microseconds since the epoch) until
+ * the next call; 0 restores the real clock.  Tests that depend on the wall
+ * clock (TOTP steps, expiry) use it instead of sleeping or hoping the
+ * host is fast enough.  cf_mono_ns() is not affected. */
+void	cf_test_clock_set(int64_t us);
 /* Monotonic clock in nanoseconds (for intervals only). */
 uint64_t cf_mono_ns(void);
 

@@ -22,12 +22,27 @@ _Static_assert(CF_PWHASH_STR_MAX == crypto_pwhash_argon2id_STRBYTES,
 
 #define PREFIX		"$argon2id$v=19$m="
 #define COMMON_MAX	64	/* longer than any shipped common password */
+/* The strength rules of cf_password_check (password.h has the contract;
+ * docs/authentication.md the policy in words). */
+#define DISTINCT_MIN	5	/* different characters */
+#define UNPREDICTABLE_MIN 8	/* see unpredictable(); min_len - 2 if lower */
+#define PATTERN_MIN	3	/* shortest run or repeated part counted */
+#define USER_NAME_MIN	3	/* shortest name the containment rule uses */
 
 /* The dummy hash for unknown users, one per distinct cost setting. */
 static pthread_mutex_t	dummy_mu = PTHREAD_MUTEX_INITIALIZER;
 static char		dummy_str[CF_PWHASH_STR_MAX];
 static struct cf_pwhash_params dummy_params;
 static int		dummy_set;
+
+/* The test hook of password_int.h; NULL in production. */
+static struct cf_pwverify_trace *trace;
+
+void
+cf_password_test_trace(struct cf_pwverify_trace *t)
+{
+	trace = t;
+}
 
 void
 cf_pwhash_params_default(struct cf_pwhash_params *p)
@@ -124,6 +139,24 @@ bad:
 	    "stored password hash is malformed");
 }
 
+/* The one argon2id verification, for real users and the dummy alike, so
+ * the test hook sees exactly the work a login does.  0 on a match. */
+static int
+kdf_verify(const char *stored, const void *pw, size_t len)
+{
+	struct cf_pwhash_params	costs;
+
+	if (trace != NULL) {
+		trace->n++;
+		if (stored_check(stored, &costs, NULL) == CF_OK)
+			trace->last = costs;
+	}
+	/* SEC: libsodium recomputes the hash and compares in constant time
+	 * (crypto_verify_32). */
+	return crypto_pwhash_str_verify(stored, pw == NULL ? "" : pw,
+	    (unsigned long long)len);
+}
+
 cf_err
 cf_password_hash(const void *pw, size_t len,
     const struct cf_pwhash_params *p, char out[CF_PWHASH_STR_MAX],
@@ -175,10 +208,7 @@ cf_password_verify(const char *stored, const void *pw, size_t len,
 	rc = cf_crypto_ready(err);
 	if (rc != CF_OK)
 		return rc;
-	/* SEC: libsodium recomputes the hash and compares in constant time
-	 * (crypto_verify_32). */
-	if (crypto_pwhash_str_verify(stored, pw == NULL ? "" : pw,
-	    (unsigned long long)len) != 0)
+	if (kdf_verify(stored, pw, len) != 0)
 		return cf_error_set(err, CF_E_AUTH, "wrong password");
 	return CF_OK;
 }
@@ -232,8 +262,7 @@ cf_password_verify_dummy(const void *pw, size_t len,
 		return rc;
 	/* SEC: same work as cf_password_verify() for a real user; the
 	 * result is ignored and the answer is always "wrong password". */
-	vr = crypto_pwhash_str_verify(dummy, pw == NULL ? "" : pw,
-	    (unsigned long long)len);
+	vr = kdf_verify(dummy, pw, len);
 	(void)vr;
 	return cf_error_set(err, CF_E_AUTH, "wrong password");
 }
@@ -256,6 +285,7 @@ cf_password_policy_default(struct cf_password_policy *pol)
 	pol->min_len = CF_PASSWORD_MIN_DEFAULT;
 	pol->max_len = CF_PASSWORD_MAX;
 	pol->check_common = true;
+	pol->check_strength = true;
 }
 
 static int
@@ -310,6 +340,191 @@ has_control(const unsigned char *b, size_t len)
 	return false;
 }
 
+/* Decode valid UTF-8 b[0..len) into code points, ASCII lower-cased;
+ * returns the count. */
+static size_t
+code_points(const unsigned char *b, size_t len, uint32_t *cp)
+{
+	size_t		i = 0, n = 0, k, more;
+	uint32_t	c;
+
+	while (i < len) {
+		c = b[i];
+		more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+		c &= more == 3 ? 0x07 : more == 2 ? 0x0f : more == 1 ? 0x1f :
+		    0x7f;
+		for (k = 1; k <= more && i + k < len; k++)
+			c = (c << 6) | (b[i + k] & 0x3f);
+		i += more + 1;
+		cp[n++] = c < 0x80 ? lower((unsigned char)c) : c;
+	}
+	return n;
+}
+
+/* Row and column of c on a US QWERTY keyboard, shifted or not (letters
+ * are lower case by now); false when c is not on one. */
+static bool
+key_pos(uint32_t c, int *row, int *col)
+{
+	static const char *const rows[2][4] = {
+		{ "1234567890-=", "qwertyuiop[]", "asdfghjkl;'",
+		  "zxcvbnm,./" },
+		{ "!@#$%^&*()_+", "qwertyuiop{}", "asdfghjkl:\"",
+		  "zxcvbnm<>?" },
+	};
+	const char	*p;
+	int		 s, r;
+
+	if (c == 0 || c >= 0x80)
+		return false;
+	for (s = 0; s < 2; s++)
+		for (r = 0; r < 4; r++) {
+			p = strchr(rows[s][r], (int)c);
+			if (p != NULL) {
+				*row = r;
+				*col = (int)(p - rows[s][r]);
+				return true;
+			}
+		}
+	return false;
+}
+
+/* The kinds of run the strength estimate knows. */
+enum run_kind {
+	RUN_REPEAT,		/* aaa, 111 */
+	RUN_UP,			/* abc, 123 */
+	RUN_DOWN,		/* cba, 321 */
+	RUN_KEYS,		/* qwe, asd, 1qa, zaq: neighbouring keys */
+	RUN_KINDS
+};
+
+/* True when b continues a run of kind k after a.  Keyboard rows are
+ * staggered: from one row, the keys below are at the same column and one
+ * to the left (q: a; s: x and z), the keys above at the same column and
+ * one to the right. */
+static bool
+continues(uint32_t a, uint32_t b, enum run_kind k)
+{
+	int	ra, ca, rb, cb;
+	bool	alnum;
+
+	alnum = (a >= 'a' && a <= 'z' && b >= 'a' && b <= 'z') ||
+	    (a >= '0' && a <= '9' && b >= '0' && b <= '9');
+	switch (k) {
+	case RUN_REPEAT:
+		return a == b;
+	case RUN_UP:
+		return alnum && a + 1 == b;
+	case RUN_DOWN:
+		return alnum && b + 1 == a;
+	case RUN_KEYS:
+		if (a == b || !key_pos(a, &ra, &ca) || !key_pos(b, &rb, &cb))
+			return false;
+		if (ra == rb)
+			return ca == cb + 1 || cb == ca + 1;
+		if (rb == ra + 1)
+			return cb == ca || cb + 1 == ca;
+		if (ra == rb + 1)
+			return ca == cb || ca + 1 == cb;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* The longest run of one kind starting at cp[i] (1: none). */
+static size_t
+run_len(const uint32_t *cp, size_t n, size_t i)
+{
+	size_t	best = 1, l;
+	int	k;
+
+	for (k = 0; k < RUN_KINDS; k++) {
+		for (l = 1; i + l < n &&
+		    continues(cp[i + l - 1], cp[i + l], (enum run_kind)k); l++)
+			;
+		if (l > best)
+			best = l;
+	}
+	return best;
+}
+
+/* The longest copy of an earlier part starting at cp[i] (it may overlap
+ * the part it copies). */
+static size_t
+copy_len(const uint32_t *cp, size_t n, size_t i)
+{
+	size_t	best = 0, j, l;
+
+	for (j = 0; j < i; j++) {
+		for (l = 0; i + l < n && cp[j + l] == cp[i + l]; l++)
+			;
+		if (l > best)
+			best = l;
+	}
+	return best;
+}
+
+/* The strength estimate, after zxcvbn's patterns, simplified: the number
+ * of characters an attacker who tries runs and repeated parts first
+ * cannot predict.  Read left to right; a repeat of an earlier part of
+ * PATTERN_MIN characters or more adds nothing (passpass, hunter2hunter2);
+ * a run of PATTERN_MIN or more (aaa, abcd, 4321, qwerty, 1qaz) counts as
+ * one character; any other character counts as one.  Shorter runs are
+ * left alone: pairs such as "er", "on" or "ss" are everywhere in words.
+ * O(n^2) for n code points (n <= CF_PASSWORD_MAX). */
+static size_t
+unpredictable(const uint32_t *cp, size_t n)
+{
+	size_t	i = 0, c, r, count = 0;
+
+	while (i < n) {
+		c = copy_len(cp, n, i);
+		r = run_len(cp, n, i);
+		if (c >= PATTERN_MIN && c >= r) {
+			i += c;
+			continue;
+		}
+		count++;
+		i += r >= PATTERN_MIN ? r : 1;
+	}
+	return count;
+}
+
+/* The number of different code points, counting to at most `cap`. */
+static size_t
+distinct(const uint32_t *cp, size_t n, size_t cap)
+{
+	uint32_t	seen[DISTINCT_MIN];
+	size_t		i, k, m = 0;
+
+	for (i = 0; i < n && m < cap && m < DISTINCT_MIN; i++) {
+		for (k = 0; k < m && seen[k] != cp[i]; k++)
+			;
+		if (k == m)
+			seen[m++] = cp[i];
+	}
+	cf_wipe(seen, sizeof(seen));
+	return m;
+}
+
+/* True when needle[0..nlen) occurs in hay[0..hlen) read backwards. */
+static bool
+contains_reversed(const char *hay, size_t hlen, const char *needle,
+    size_t nlen)
+{
+	size_t	i, k;
+
+	for (i = 0; i + nlen <= hlen; i++) {
+		for (k = 0; k < nlen && hay[i + k] == needle[nlen - 1 - k];
+		    k++)
+			;
+		if (k == nlen)
+			return true;
+	}
+	return false;
+}
+
 cf_err
 cf_password_check(const struct cf_password_policy *pol, const void *pw,
     size_t len, const char *username, struct cf_error *err)
@@ -318,7 +533,8 @@ cf_password_check(const struct cf_password_policy *pol, const void *pw,
 	const unsigned char		*b = pw;
 	char				 low[CF_PASSWORD_MAX + 1];
 	char				 ulow[CF_PASSWORD_MAX + 1];
-	size_t				 i, ncp, ulen;
+	uint32_t			 cp[CF_PASSWORD_MAX];
+	size_t				 i, ncp = 0, ulen, need;
 	cf_err				 rc = CF_OK;
 
 	if (pol == NULL)
@@ -332,26 +548,30 @@ cf_password_check(const struct cf_password_policy *pol, const void *pw,
 	/* SEC: oversized credentials are refused before any byte is read. */
 	if (len > P.max_len)
 		return cf_error_set(err, CF_E_LIMIT,
-		    "password longer than %zu bytes", P.max_len);
+		    "password longer than %zu bytes (rule max_length)",
+		    P.max_len);
 	if (pw == NULL && len != 0)
 		return cf_error_set(err, CF_E_INVAL, "NULL password");
 	if (len == 0)
 		return cf_error_set(err, CF_E_INPUT,
-		    "password shorter than %zu characters", P.min_len);
+		    "password shorter than %zu characters (rule min_length)",
+		    P.min_len);
 	if (!cf_utf8_valid(pw, len) || has_control(b, len))
 		return cf_error_set(err, CF_E_INPUT,
 		    "password is not valid UTF-8 text without control "
-		    "characters");
-	for (i = 0, ncp = 0; i < len; i++)
-		if ((b[i] & 0xc0) != 0x80)
-			ncp++;
-	if (ncp < P.min_len)
-		return cf_error_set(err, CF_E_INPUT,
-		    "password shorter than %zu characters", P.min_len);
+		    "characters (rule text)");
+	ncp = code_points(b, len, cp);
+	if (ncp < P.min_len) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "password shorter than %zu characters (rule min_length)",
+		    P.min_len);
+		goto out;
+	}
 
 	for (i = 0; i < len; i++)
 		low[i] = (char)lower(b[i]);
 	low[len] = '\0';
+	ulen = 0;
 	if (username != NULL) {
 		ulen = strnlen(username, CF_PASSWORD_MAX + 1);
 		if (ulen > CF_PASSWORD_MAX)
@@ -359,23 +579,48 @@ cf_password_check(const struct cf_password_policy *pol, const void *pw,
 		for (i = 0; i < ulen; i++)
 			ulow[i] = (char)lower((unsigned char)username[i]);
 		ulow[ulen] = '\0';
-		if (ulen > 0 && ulen == len && memcmp(low, ulow, len) == 0) {
-			rc = cf_error_set(err, CF_E_INPUT,
-			    "password equals the user name");
-			goto out;
-		}
-		if (ulen >= 4 && memmem(low, len, ulow, ulen) != NULL) {
-			rc = cf_error_set(err, CF_E_INPUT,
-			    "password contains the user name");
-			goto out;
-		}
+	}
+	if (ulen > 0 && ulen == len && memcmp(low, ulow, len) == 0) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "password equals the user name (rule user_name)");
+		goto out;
+	}
+	/* Names of USER_NAME_MIN characters or more: shorter ones (say "al")
+	 * occur in too many good passwords to refuse them all. */
+	if (ulen >= USER_NAME_MIN && (memmem(low, len, ulow, ulen) != NULL ||
+	    contains_reversed(low, len, ulow, ulen))) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "password contains the user name, forwards or backwards "
+		    "(rule user_name)");
+		goto out;
 	}
 	if (P.check_common && cf_password_is_common(pw, len)) {
 		rc = cf_error_set(err, CF_E_INPUT,
-		    "password is in the list of common passwords");
+		    "password is in the list of common passwords "
+		    "(rule common)");
+		goto out;
+	}
+	if (!P.check_strength)
+		goto out;
+	if (distinct(cp, ncp, DISTINCT_MIN) < DISTINCT_MIN) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "password has fewer than %d different characters "
+		    "(rule distinct)", DISTINCT_MIN);
+		goto out;
+	}
+	need = P.min_len - 2 < UNPREDICTABLE_MIN ? P.min_len - 2 :
+	    UNPREDICTABLE_MIN;
+	if (unpredictable(cp, ncp) < need) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "password is too predictable: repeats, sequences (abcd, "
+		    "4321), keyboard runs (qwerty) or repeated parts leave "
+		    "fewer than %zu characters that cannot be guessed from "
+		    "the ones before (rule predictable)", need);
 		goto out;
 	}
 out:
 	cf_wipe(low, sizeof(low));
+	cf_wipe(ulow, sizeof(ulow));
+	cf_wipe(cp, sizeof(cp));
 	return rc;
 }

@@ -91,12 +91,14 @@ cf_err	cf_password_verify_dummy(const void *pw, size_t len,
 bool	cf_password_needs_rehash(const char *stored,
 	    const struct cf_pwhash_params *p);
 
-/* Password policy (NIST SP 800-63B style: length and a blocklist, no
- * composition rules). */
+/* Password policy (NIST SP 800-63B style: length, a blocklist and a
+ * check for guessable patterns, no composition rules). */
 struct cf_password_policy {
 	size_t	min_len;	/* code points; >= 8, default 12 */
 	size_t	max_len;	/* bytes; <= CF_PASSWORD_MAX (default) */
 	bool	check_common;	/* refuse the shipped common list (default) */
+	bool	check_strength;	/* the distinct and predictable rules
+				 * (default) */
 };
 
 void	cf_password_policy_default(struct cf_password_policy *pol);
@@ -104,13 +106,25 @@ void	cf_password_policy_default(struct cf_password_policy *pol);
 /* Check a new password for user username (NULL: no user checks).
  * pol NULL means the defaults.  Refused with CF_E_LIMIT: longer than
  * pol->max_len bytes (checked first, before reading the bytes).  Refused
- * with CF_E_INPUT: not valid UTF-8 or containing a NUL or other control
- * character; fewer than pol->min_len code points; equal to the user name
- * or (names of 4 characters or more) containing it, ASCII
- * case-insensitively; in the shipped list of common passwords
- * (src/crypto/common_passwords.txt, compared ASCII case-insensitively).
- * CF_E_INVAL when pol is out of range.  The message says which rule
- * failed and never echoes the password.  Copies are wiped. */
+ * with CF_E_INPUT, in this order:
+ *   text         not valid UTF-8, or a NUL or other control character;
+ *   min_length   fewer than pol->min_len code points;
+ *   user_name    equal to the user name, or (names of 3 characters or
+ *                more) containing it forwards or backwards, ASCII
+ *                case-insensitively;
+ *   common       in the shipped list of common passwords
+ *                (src/crypto/common_passwords.txt, ASCII
+ *                case-insensitive);
+ *   distinct     (check_strength) fewer than 5 different characters;
+ *   predictable  (check_strength) fewer than 8 (or min_len - 2, if lower)
+ *                characters that are not a repeat of the one before (aa),
+ *                the next or previous letter or digit (abc, 321), a
+ *                neighbouring key on a QWERTY keyboard (qwe, 1qa), or
+ *                inside a chunk of 3 or more that repeats an earlier part
+ *                (passpass: the copy counts as one character).
+ * CF_E_INVAL when pol is out of range.  The message names the rule
+ * ("(rule predictable)") and never echoes the password.  No allocation;
+ * copies live on the stack and are wiped. */
 cf_err	cf_password_check(const struct cf_password_policy *pol,
 	    const void *pw, size_t len, const char *username,
 	    struct cf_error *err) __attribute__((warn_unused_result));

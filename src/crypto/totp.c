@@ -325,7 +325,7 @@ cf_recovery_code_new(char code[CF_RECOVERY_CODE_LEN + 1],
 {
 	uint8_t		rnd[CF_RECOVERY_CODE_CHARS * 5 / 8];
 	char		txt[CF_RECOVERY_CODE_LEN + 1];
-	unsigned int	acc = 0, bits = 0, v;
+	unsigned int	acc = 0, bits = 0, v = 0;
 	size_t		i, j = 0, n = 0;
 	cf_err		rc;
 
@@ -354,7 +354,10 @@ cf_recovery_code_new(char code[CF_RECOVERY_CODE_LEN + 1],
 out:
 	cf_wipe(rnd, sizeof(rnd));
 	cf_wipe(txt, sizeof(txt));
-	acc = 0;
+	/* SEC: acc and v held bits of the code; a plain store to a dying
+	 * local is dropped by the compiler, cf_wipe is not. */
+	cf_wipe(&acc, sizeof(acc));
+	cf_wipe(&v, sizeof(v));
 	return rc;
 }
 

@@ -756,7 +756,10 @@ def fail_until_locked(srv, user_of, password="wrong password again"):
     429 locked; returns the answers."""
     seen = []
     for i in range(40):
+        t0 = time.monotonic()
         r = login(srv, user_of(i), password)
+        # For the delay check of test_lockout_per_user.
+        r.sent_at, r.done_at = t0, time.monotonic()
         seen.append(r)
         if r.status_code == 429:
             assert r.headers.get("Retry-After", "").isdigit(), r.headers
@@ -776,7 +779,30 @@ def test_lockout_per_user(make_server, uniq):
     mkuser(srv, name)
     seen = fail_until_locked(srv, lambda i: name)
     codes = [(r.status_code, err_code(r)) for r in seen]
-    assert (429, "too_many_attempts") in codes or len(seen) >= 3, codes
+    # auth_free_failures=2, auth_lock_failures=4: exactly four failures
+    # are counted (401) before the lock, the first two without delay, any
+    # 429 in between is a delay, and the answer after the fourth is the
+    # lock.
+    assert [c for c, _e in codes[:2]] == [401, 401], codes
+    assert [c for c, _e in codes].count(401) == 4, codes
+    assert codes[-1] == (429, "locked"), codes
+    assert all(c == (429, "too_many_attempts") for c in codes[2:-1]
+               if c[0] == 429), codes
+    # The delay is enforced: after the k-th counted failure (k = 2, 3)
+    # the next attempt must wait 2**(k-2) s.  The server saw less time
+    # between recording that failure and checking the next attempt than
+    # the client between sending the one and getting the answer to the
+    # other; whenever even that was shorter than the delay, the next
+    # attempt must have been refused (a host too slow for that skips the
+    # check rather than failing it).
+    fails = 0
+    for prev, nxt in zip(seen, seen[1:]):
+        if prev.status_code == 401:
+            fails += 1
+            if fails in (2, 3) and \
+                    nxt.done_at - prev.sent_at < 2 ** (fails - 2):
+                assert (nxt.status_code, err_code(nxt)) == \
+                    (429, "too_many_attempts"), codes
     # Locked: even the right password is refused.
     r = login(srv, name)
     assert r.status_code == 429 and err_code(r) == "locked"

@@ -111,6 +111,7 @@ teardown(void **state)
 {
 	struct fixture	*f = *state;
 
+	cf_test_clock_set(0);		/* thaw what safe_step() froze */
 	cf_core_close(f->core);
 	assert_int_equal(rm_rf(f->dir), 0);
 	free(f);
@@ -607,20 +608,16 @@ id_login(struct fixture *f, const char *user, const char *pw,
 	    toksz, rout, NULL);
 }
 
-/* The TOTP step now, waiting until the step has at least 12 s left so
- * that steps s-1, s and s+1 all stay within the window of 1 for the rest
- * of the test. */
+/* The TOTP step now, with the wall clock frozen (the fixture's teardown
+ * thaws it), so that steps s-1, s and s+1 stay within the window of 1
+ * for the rest of the test however slowly the host runs it. */
 static int64_t
 safe_step(void)
 {
-	int64_t	now;
+	int64_t	now = cf_now_us();
 
-	for (;;) {
-		now = cf_now_us() / 1000000;
-		if (now % 30 >= 1 && now % 30 <= 18)
-			return cf_totp_step(now);
-		(void)sleep(1);
-	}
+	cf_test_clock_set(now);
+	return cf_totp_step(now / 1000000);
 }
 
 static void

@@ -1,0 +1,124 @@
+/* cf-link: cf_base */
+/* tests/unit/test_base.c: src/base — the wiping JSON allocator (every
+ * block jansson frees is wiped first, so parsed passwords and codes do
+ * not linger in freed memory) and JSON parsing under every allocation
+ * failure with that allocator installed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "base/error.h"
+#include "base/json.h"
+#include "base/mem.h"
+
+#define SECRET	"pw-7f3a9c1e-do-not-keep"
+
+static const void	*watch;		/* the block whose release we await */
+static size_t		 freed, watched_freed, nonzero;
+
+/* Called by the wiping free for each block, after the wipe and before
+ * free(3): every byte must already be zero. */
+static void
+on_free(const void *p, size_t n)
+{
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	freed++;
+	for (i = 0; i < n; i++)
+		if (b[i] != 0) {
+			nonzero++;
+			break;
+		}
+	if (p == watch && n >= sizeof(SECRET))
+		watched_freed++;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	cf_json_alloc_install();
+	cf_test_json_free_hook(on_free);
+	return 0;
+}
+
+static void
+test_base_json_free_wipes(void **state)
+{
+	const char	 body[] = "{\"user\":\"alice\",\"password\":\"" SECRET
+			    "\",\"code\":\"123456\"}";
+	const char	*pw = NULL;
+	json_t		*v = NULL;
+
+	(void)state;
+	freed = watched_freed = nonzero = 0;
+	assert_int_equal(cf_json_parse(body, sizeof(body) - 1, 4096, 8, &v,
+	    NULL), CF_OK);
+	assert_int_equal(cf_json_get_str(v, "password", true, &pw, NULL),
+	    CF_OK);
+	assert_string_equal(pw, SECRET);
+	/* jansson keeps the string in a block of its own, which the
+	 * allocator must wipe when the value goes. */
+	watch = pw;
+	json_decref(v);
+	assert_true(freed > 0);
+	assert_int_equal(watched_freed, 1);
+	assert_int_equal(nonzero, 0);
+	watch = NULL;
+	/* Serialized text is wiped on release too (cf_json_free). */
+	v = json_pack("{ss}", "password", SECRET);
+	assert_non_null(v);
+	{
+		char	*s = cf_json_dumps(v);
+
+		assert_non_null(s);
+		assert_non_null(strstr(s, SECRET));
+		watch = s;
+		watched_freed = 0;
+		cf_json_free(s);
+		assert_int_equal(watched_freed, 1);
+	}
+	json_decref(v);
+	assert_int_equal(nonzero, 0);
+	watch = NULL;
+}
+
+static void
+test_base_json_parse_every_alloc_failure(void **state)
+{
+	const char	 body[] = "{\"user\":\"alice\",\"password\":\"" SECRET
+			    "\",\"list\":[1,2,{\"k\":\"v\"}],\"flag\":true}";
+	json_t		*v = NULL;
+	unsigned int	 n;
+	cf_err		 rc;
+
+	(void)state;
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_json_parse(body, sizeof(body) - 1, 4096, 8, &v, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);	/* LSan: no leaks */
+		assert_null(v);				/* untouched */
+	}
+	assert_true(n > 1);	/* jansson allocated through cf_malloc */
+	json_decref(v);
+	assert_int_equal(nonzero, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base_json_free_wipes),
+		cmocka_unit_test(test_base_json_parse_every_alloc_failure),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
