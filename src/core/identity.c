@@ -500,8 +500,10 @@ throttle_release(struct cf_core *c, struct fail_keys *k, bool clear_user)
 	if (clear_user)
 		(void)cf_meta_authfail_clear(c->meta, k->user, NULL);
 	else
-		(void)cf_meta_authfail_release(c->meta, k->user, NULL);
-	(void)cf_meta_authfail_release(c->meta, k->addr, NULL);
+		(void)cf_meta_authfail_release(c->meta, k->user,
+		    lock_failures(c, 0), NULL);
+	(void)cf_meta_authfail_release(c->meta, k->addr, lock_failures(c, 1),
+	    NULL);
 }
 
 /* SEC: an attempt is counted as a failure *before* its credential is
@@ -529,7 +531,7 @@ throttle_check(struct cf_core *c, struct cf_req *r, struct fail_keys *k,
 		if (rc != CF_OK) {
 			if (i == 1)
 				(void)cf_meta_authfail_release(c->meta,
-				    k->user, NULL);
+				    k->user, lock_failures(c, 0), NULL);
 			log_warnx("event=authfail_store_failed key=%s",
 			    keys[i]);
 			cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
@@ -820,6 +822,7 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 		 * rather than ignored: a caller who believes the account has
 		 * MFA must learn that it has none. */
 		cf_wipe(&m, sizeof(m));
+		throttle_release(c, &k, false);
 		cf_strlcpy(r->reasons, "code given, no MFA",
 		    sizeof(r->reasons));
 		return cf_error_set(err, CF_E_INPUT, "this user has no MFA: "
@@ -828,6 +831,8 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 	if (m.enabled) {
 		cf_wipe(&m, sizeof(m));
 		if (code == NULL && recovery == NULL) {
+			/* The password was right: not a failed guess. */
+			throttle_release(c, &k, false);
 			cf_strlcpy(r->reasons, "mfa required",
 			    sizeof(r->reasons));
 			return auth_fail(r, "mfa_required", "this user has MFA "
@@ -1228,6 +1233,7 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 			return rc;
 		}
 		if (current == NULL && p.has_password) {
+			throttle_release(c, &k, false);
 			r->allowed = false;
 			return cf_error_set(err, CF_E_INPUT,
 			    "current_password is required");
@@ -1242,6 +1248,7 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 			if (rc != CF_OK)
 				return rc;
 		}
+		throttle_ok(c, &k);
 	}
 	rc = new_password(c, r, name, password, pwlen, hash, err);
 	if (rc != CF_OK) {
@@ -1545,6 +1552,7 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 		    "invalid or already used code", err);
 	}
 	if (rc == CF_OK) {
+		throttle_ok(c, &k);
 		core_act_begin(&act, c, r, 200);
 		rc = cf_meta_mfa_enable(c->meta, r->principal.id, err);
 		rc = core_act_end(&act, rc, err);

@@ -322,9 +322,10 @@ cf_err	cf_meta_authfail_clear(struct cf_meta *m, const char *key,
 	    struct cf_error *err);
 /* Take back one failure counted by cf_meta_authfail_add (an attempt that
  * was reserved, then succeeded or was refused unchecked): the count goes
- * down by one, never below zero; a lock stays. */
+ * down by one, never below zero, and a lock is lifted when the count
+ * falls below lock_after (the failure taken back was what set it). */
 cf_err	cf_meta_authfail_release(struct cf_meta *m, const char *key,
-	    struct cf_error *err);
+	    int64_t lock_after, struct cf_error *err);
 
 /* Per-role settings.  A role without a record is not flagged. */
 cf_err	cf_meta_role_mfa_set(struct cf_meta *m, const char *role,

@@ -3066,7 +3066,7 @@ cf_meta_authfail_add(struct cf_meta *m, const char *key, int64_t now_us,
 
 cf_err
 cf_meta_authfail_release(struct cf_meta *m, const char *key,
-    struct cf_error *err)
+    int64_t lock_after, struct cf_error *err)
 {
 	struct conn		*c = NULL;
 	struct cf_authfail_rec	 rec;
@@ -3081,9 +3081,13 @@ cf_meta_authfail_release(struct cf_meta *m, const char *key,
 	rc = tx_begin(c, true, err);
 	if (rc == CF_OK)
 		rc = authfail_read(c, key, &rec, err);
-	if (rc == CF_OK && rec.count > 0)
-		rc = exec_on(c, ST_AF_PUT, NULL, err, "tiii", key,
-		    rec.count - 1, rec.last_us, rec.locked_until_us);
+	if (rc == CF_OK && rec.count > 0) {
+		rec.count--;
+		if (lock_after > 0 && rec.count < lock_after)
+			rec.locked_until_us = 0;
+		rc = exec_on(c, ST_AF_PUT, NULL, err, "tiii", key, rec.count,
+		    rec.last_us, rec.locked_until_us);
+	}
 	if (rc == CF_OK)
 		rc = tx_commit(c, err);
 	if (rc != CF_OK)

@@ -404,7 +404,7 @@ class Server:
         (unless given one it already has), it logs in, enrolls and
         confirms.  Returns (session token, Totp)."""
         if password is None:
-            password = "e2e long passphrase for " + name
+            password = "e2e Violet kettle 93 drums"
             r = self.post("/v1/users/%s/password" % name,
                           {"password": password})
             assert r.status_code == 200, r.text

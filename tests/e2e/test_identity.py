@@ -1381,7 +1381,7 @@ def test_admin_role_flag_needs_mfa(server, uniq):
         r = server.post("/v1/roles/admin/mfa-required", {"required": True},
                         token=mtok)
         assert r.status_code == 200, r.text
-        r = server.get("/v1/users")
+        r = server.get("/v1/users", token="admin-api")
         assert r.status_code == 401 and err_code(r) == "mfa_required"
     finally:
         r = server.post("/v1/roles/admin/mfa-required", {"required": False},

@@ -85,8 +85,10 @@ def test_restricted_namespace_needs_mfa(server, uniq):
         assert err_code(r) == "mfa_required"
     assert server.put_obj(other, "k2", b"y", token=tok).status_code == 201
     t, _codes = enroll(server, tok)
+    tok = t.session              # confirming replaced the session
     r = server.post("/v1/session/mfa", {"code": t.fresh()}, token=tok)
     assert r.status_code == 200, r.text
+    tok = r.json()["token"]      # and so does a step-up
     r = server.put_obj(vault, "k", b"secret", token=tok)
     assert r.status_code == 201, r.text
     r = server.get_obj(vault, "k", token=tok)

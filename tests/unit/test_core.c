@@ -871,6 +871,17 @@ test_core_login_address_counter(void **state)
 	/* From elsewhere alice is fine. */
 	assert_int_equal(id_login_from(f, "10.0.0.10", "alice", PW_ALICE, NULL,
 	    NULL, NULL, 0, &r, &e), CF_OK);
+	/* IPv6 counts by /64: two addresses of one prefix share a counter,
+	 * another prefix has its own; IPv4 counts by the address (/32). */
+	assert_int_equal(id_login_from(f, "2001:db8:1:2::1", "spray20", "x",
+	    NULL, NULL, NULL, 0, &r, &e), CF_E_AUTH);
+	assert_int_equal(id_login_from(f, "2001:db8:1:2:ffff::9", "spray21",
+	    "x", NULL, NULL, NULL, 0, &r, &e), CF_E_AUTH);
+	assert_int_equal(id_login_from(f, "2001:db8:1:3::1", "spray22", "x",
+	    NULL, NULL, NULL, 0, &r, &e), CF_E_AUTH);
+	assert_int_equal(af(f, "addr:2001:db8:1:2::/64").count, 2);
+	assert_int_equal(af(f, "addr:2001:db8:1:3::/64").count, 1);
+	assert_int_equal(af(f, "addr:10.0.0.10").count, 0);
 }
 
 static void

@@ -2284,6 +2284,23 @@ test_store_auth_failures(void **state)
 	    NULL), CF_OK);
 	assert_int_equal(f.count, 1);
 	assert_int_equal(f.locked_until_us, 0);
+	/* The record as the failure found it comes back with it. */
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 140, 3, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(f.prev_count, 1);
+	assert_int_equal(f.prev_last_us, 131);
+	assert_int_equal(f.prev_locked_until_us, 0);
+	/* Releasing takes one back, and a lock that failure set. */
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 150, 3, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(f.locked_until_us, 250);
+	assert_int_equal(cf_meta_authfail_release(m, "user:x", 3, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
+	assert_int_equal(f.count, 2);
+	assert_int_equal(f.locked_until_us, 0);
+	assert_int_equal(cf_meta_authfail_release(m, "nobody", 3, NULL),
+	    CF_OK);
 	assert_int_equal(cf_meta_authfail_clear(m, "user:x", NULL), CF_OK);
 	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
 	assert_int_equal(f.count, 0);
