@@ -62,6 +62,12 @@
 #define LOG_MSG_LEN	(2 * CF_ERROR_MSG_LEN)
 /* A JSON response body (an audit read of 10000 records is a few MB). */
 #define JSON_OUT_MAX	(256u << 20)
+/* Query arguments per request (the API uses at most four).  Each costs
+ * libmicrohttpd a record in the connection's pool, so a request line of
+ * a few thousand "a&" would exhaust CONN_MEM before the handler runs, and
+ * the connection would hang without an answer: refused with a JSON 414
+ * instead (see uri_log). */
+#define ARGS_MAX	64
 
 
 struct cf_http {
@@ -110,6 +116,8 @@ struct conn {
 	bool		 started;	/* the handler has seen it */
 	bool		 responded;
 	bool		 failed;	/* refused; the body is discarded */
+	bool		 close;		/* answer with Connection: close */
+	bool		 too_many_args;	/* over ARGS_MAX (see uri_log) */
 	int		 pend_status;	/* answer once the body has ended */
 	char		 pend_code[32];
 	char		 pend_msg[CF_ERROR_MSG_LEN];
@@ -176,9 +184,11 @@ add_common_headers(struct conn *c, struct MHD_Response *resp)
 	if (!c->h->cfg->insecure_http)
 		(void)MHD_add_response_header(resp,
 		    "Strict-Transport-Security", "max-age=31536000");
-	/* Shutting down: the client should not send another request on
-	 * this connection. */
-	if (atomic_load_explicit(&c->h->stopping, memory_order_relaxed))
+	/* Shutting down, or a request whose framing we refused: the client
+	 * should not send another request on this connection (and
+	 * libmicrohttpd then reads none). */
+	if (c->close ||
+	    atomic_load_explicit(&c->h->stopping, memory_order_relaxed))
 		(void)MHD_add_response_header(resp, "Connection", "close");
 }
 
@@ -453,9 +463,15 @@ respond_error(struct MHD_Connection *mc, struct conn *c, int status,
     const char *code, const char *msg)
 {
 	json_t	*j;
+	char	 safe[2 * CF_ERROR_MSG_LEN];
 
+	/* SEC: messages quote names, keys and resources from the request
+	 * (and cf_error_set may cut one inside a character); jansson
+	 * refuses a string that is not UTF-8, and a refusal must still be
+	 * answered. */
+	(void)cf_http_text_safe(msg, safe, sizeof(safe));
 	j = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message",
-	    msg, "request_id", c->req.request_id);
+	    safe, "request_id", c->req.request_id);
 	if (j == NULL)
 		return MHD_NO;
 	return respond(mc, c, status, j, code, 0);
@@ -1664,11 +1680,23 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 {
 	struct conn	*c;
 
-	(void)uri;
 	c = conn_new(cls, mc);
 	if (c != NULL) {
 		cf_core_reject(c->h->core, &c->req, "unknown",
 		    "refused by the HTTP layer");
+	}
+	/* SEC: libmicrohttpd parses the query right after this call, one
+	 * pool record per argument; too many would exhaust the pool and
+	 * leave the connection hanging unanswered.  The query is cut here,
+	 * in libmicrohttpd's own (writable) request-line buffer, so it
+	 * parses none, and the handler answers 414.  Without a context the
+	 * request cannot be answered anyway. */
+	if (cf_http_query_args(uri) > ARGS_MAX) {
+		char *q = strchr((char *)(uintptr_t)uri, '?');
+
+		q[1] = '\0';
+		if (c != NULL)
+			c->too_many_args = true;
 	}
 	return c;
 }
@@ -1683,6 +1711,49 @@ add_field_size(void *cls, enum MHD_ValueKind kind, const char *key,
 	/* "key: value\r\n" */
 	*n += strlen(key) + (value != NULL ? strlen(value) : 0) + 4;
 	return MHD_YES;
+}
+
+static enum MHD_Result
+add_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	cf_http_framing_add(cls, key, value);
+	return MHD_YES;
+}
+
+/* Refuse what must not be served from the request line and headers
+ * alone: too many query arguments, ambiguous framing.  Returns 0, or the
+ * status it answered with (*ret set). */
+static int
+refuse_head(struct MHD_Connection *mc, struct conn *c, const char *version,
+    enum MHD_Result *ret)
+{
+	struct cf_http_framing	 f;
+	const char		*code, *msg;
+	int			 st;
+
+	if (c->too_many_args) {
+		cf_core_reject(c->h->core, &c->req, "unknown",
+		    "too many query arguments");
+		c->failed = true;
+		*ret = respond_error(mc, c, 414, "too_many_arguments",
+		    "more than 64 query arguments");
+		return 414;
+	}
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, add_framing, &f);
+	st = cf_http_framing_verdict(&f, strcmp(version, "HTTP/1.0") == 0,
+	    &code, &msg);
+	if (st == 0)
+		return 0;
+	/* SEC: the body's end is unknown: nothing after this head may be
+	 * read as another request. */
+	cf_core_reject(c->h->core, &c->req, "unknown", "ambiguous framing");
+	c->failed = true;
+	c->close = true;
+	*ret = respond_error(mc, c, st, code, msg);
+	return st;
 }
 
 /* The request's header block, about as received. */
@@ -1706,8 +1777,8 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	struct cf_error	 err;
 	const char	*bearer;
 	bool		 present;
+	enum MHD_Result	 ret;
 
-	(void)version;
 	if (c != NULL && c->slow_dead)
 		return MHD_NO;
 	if (c != NULL && c->stash != NULL) {
@@ -1741,6 +1812,8 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			return respond_error(mc, c, 503, "unavailable",
 			    "authentication unavailable");
 		}
+		if (refuse_head(mc, c, version, &ret) != 0)
+			return ret;
 		if (head_size(mc, url) > HDR_MAX) {
 			cf_core_reject(h->core, &c->req, "unknown",
 			    "request headers too large");
