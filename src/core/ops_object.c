@@ -4,9 +4,10 @@
  * Upload order (crash safety and "no unaudited access"):
  *   authorize -> stream body through SHA-256 and the sealer into a
  *   temporary blob -> check size and digest -> authenticate and authorize
- *   again (the state may have changed meanwhile) -> commit the blob (durable,
- *   not yet referenced) -> append the audit record -> insert the version
- *   row (the version becomes visible) -> respond.
+ *   again (the state may have changed meanwhile; the namespace must still
+ *   be the one it began in, by identity, not by name) -> commit the blob
+ *   (durable, not yet referenced) -> append the audit record -> insert
+ *   the version row (the version becomes visible) -> respond.
  * A crash before the row is inserted leaves at most an unreferenced blob of
  * ciphertext; nothing half-written is ever visible. */
 #include <stdio.h>
@@ -83,6 +84,22 @@ ns_missing(struct cf_core *c, struct cf_req *r, const char *ns,
 	r->errcode = "no_such_namespace";
 	(void)cf_error_set(err, CF_E_NOTFOUND, "no namespace \"%s\"", ns);
 	return true;
+}
+
+/* The namespace of an upload was deleted, and one of the same name
+ * created, while the body streamed in: refused (the new namespace may
+ * have other owners, sensitivity or bindings than the one authorized). */
+static cf_err
+ns_replaced(struct cf_req *r, const char *ns, struct cf_error *err)
+{
+	cf_error_clear(err);
+	r->allowed = false;
+	r->errcode = "namespace_changed";
+	cf_strlcpy(r->reasons, "namespace replaced during the upload",
+	    sizeof(r->reasons));
+	return cf_error_set(err, CF_E_CONFLICT, "namespace \"%s\" was "
+	    "deleted and re-created during the upload; nothing was stored",
+	    ns);
 }
 
 static json_t *
@@ -258,6 +275,8 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	p->c = c;
 	p->r = r;
 	p->content_length = content_length;
+	/* SEC: the upload belongs to this namespace, not to its name. */
+	p->v.ns_id = nsr.id;
 	if (expected_sha256 != NULL &&
 	    (rc = cf_core_put_expect(p, expected_sha256, err)) != CF_OK)
 		goto out;
@@ -389,6 +408,8 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 		    err);
 	if (rc == CF_OK)
 		rc = ns_must_exist(c, r, p->v.ns, &nsr, err);
+	if (rc == CF_OK && nsr.id != p->v.ns_id)
+		rc = ns_replaced(r, p->v.ns, err);
 	if (rc != CF_OK)
 		goto out;
 	cf_hex_encode(digest, sizeof(digest), p->v.sha256);
@@ -407,6 +428,9 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	rc = cf_meta_version_put(c->meta, &p->v, err);
 	if (rc != CF_OK) {
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
+		/* Replaced between the check above and the insert. */
+		if (rc == CF_E_CONFLICT)
+			rc = ns_replaced(r, p->v.ns, err);
 		/* The record above said 201; say what really happened. */
 		r->audited = false;
 		goto out;

@@ -1349,7 +1349,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			if (rc == CF_OK)
 				return respond(mc, c, 201, out, "ok",
 				    c->bytes_in);
-			return respond_cf_error(mc, c, rc, &err, NULL, NULL);
+			return respond_cf_error(mc, c, rc, &err, NULL,
+			    c->req.errcode);
 		}
 		break;
 	case R_VERSIONS:

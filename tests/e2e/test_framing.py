@@ -5,6 +5,7 @@ control bytes bound for response headers, and an upload whose namespace is
 replaced while the body streams in."""
 
 import json
+import os
 import socket
 import ssl
 
@@ -262,3 +263,48 @@ def test_many_query_arguments_get_json_answer(server, nargs):
         return
     err, rec = assert_json_refusal(server, status, hdrs, body, 414)
     assert err["code"] == "too_many_arguments", err
+
+
+# ---- an upload is bound to the namespace it began in ----
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_namespace_replaced_during_upload_refused(server, uniq, chunked):
+    name = uniq("race")
+    server.mkns(name)
+    body = os.urandom(300000)
+    key = "racing"
+    blobs = server.blob_files()
+    hdrs = ["Expect: 100-continue"]
+    hdrs.append("Transfer-Encoding: chunked" if chunked else
+                "Content-Length: %d" % len(body))
+    with tls_socket(server) as s:
+        s.sendall(raw_head(server, "PUT", obj_path(name, key), hdrs))
+        # The interim answer comes after the upload has been authorized
+        # and opened (libmicrohttpd calls the handler first).
+        s.settimeout(30)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            got = s.recv(4096)
+            assert got, head
+            head += got
+        assert head.startswith(b"HTTP/1.1 100"), head
+        first = body[:100000]
+        s.sendall(b"%x\r\n" % len(first) + first + b"\r\n" if chunked
+                  else first)
+        r = server.req("DELETE", "/v1/ns/" + name)
+        assert r.status_code == 200, r.text
+        server.mkns(name)
+        rest = body[100000:]
+        s.sendall(b"%x\r\n" % len(rest) + rest + b"\r\n0\r\n\r\n"
+                  if chunked else rest)
+        status, rh, rbody = read_response(s)
+    assert status == 409, (status, rbody)
+    err = json.loads(rbody)["error"]
+    assert err["code"] == "namespace_changed", err
+    rec = record_of(server, rh)
+    assert rec["status"] == 409 and rec["decision"] == "deny", rec
+    assert server.versions(name, key) == []
+    assert server.blob_files() == blobs
+    assert server.tmp_files() == []
+    # The new namespace works as usual.
+    assert server.put_obj(name, key, b"ok").status_code == 201
