@@ -102,6 +102,38 @@ ns_replaced(struct cf_req *r, const char *ns, struct cf_error *err)
 	    ns);
 }
 
+/* A value that may become an HTTP response header field: RFC 9110 5.5
+ * allows visible characters, space, tab and bytes >= 0x80 (UTF-8 is
+ * checked separately). */
+static bool
+field_value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* SEC: the content type and every metadata name and value are sent back
+ * as response headers on download: control bytes (CR, LF, ESC, ...) are
+ * refused here, whichever front end the upload came through. */
+static cf_err
+meta_fields_ok(json_t *mj, struct cf_error *err)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(mj, k, v) {
+		if (!json_is_string(v))
+			return cf_error_set(err, CF_E_INPUT,
+			    "user metadata values must be strings");
+		if (!field_value_ok(k) || !field_value_ok(json_string_value(v)))
+			return cf_error_set(err, CF_E_INPUT,
+			    "user metadata holds a control character");
+	}
+	return CF_OK;
+}
+
 static json_t *
 version_json(const struct cf_version_rec *v, bool latest)
 {
@@ -287,6 +319,11 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 		rc = cf_error_set(err, CF_E_INPUT, "Content-Type too long");
 		goto out;
 	}
+	if (!field_value_ok(content_type)) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "Content-Type holds a control character");
+		goto out;
+	}
 	if (meta_json != NULL && *meta_json != '\0') {
 		if (strlen(meta_json) >= sizeof(p->v.user_meta)) {
 			rc = cf_error_set(err, CF_E_INPUT,
@@ -300,6 +337,8 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 			    "user metadata must be a JSON object");
 			goto out;
 		}
+		if ((rc = meta_fields_ok(mj, err)) != CF_OK)
+			goto out;
 		cf_strlcpy(p->v.user_meta, meta_json, sizeof(p->v.user_meta));
 	}
 	cf_strlcpy(p->v.ns, ns, sizeof(p->v.ns));

@@ -684,6 +684,17 @@ small_body(struct cf_get *g, uint64_t first, size_t len,
 	return CF_OK;
 }
 
+/* Bytes that may go into a response header field (RFC 9110 5.5): uploads
+ * refuse anything else, so this only guards against older data. */
+static bool
+field_value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static enum MHD_Result
 serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 {
@@ -763,7 +774,9 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 		return MHD_NO;
 	}
 headers:
-	(void)MHD_add_response_header(resp, "Content-Type", v->content_type);
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    field_value_ok(v->content_type) ? v->content_type :
+	    "application/octet-stream");
 	(void)snprintf(hv, sizeof(hv), "\"%s\"", v->sha256);
 	(void)MHD_add_response_header(resp, "ETag", hv);
 	(void)MHD_add_response_header(resp, "X-Coffer-SHA256", v->sha256);
@@ -788,7 +801,8 @@ headers:
 		json_object_foreach(m, k, val) {
 			(void)snprintf(name, sizeof(name), "X-Coffer-Meta-%s",
 			    k);
-			if (json_is_string(val))
+			if (json_is_string(val) && field_value_ok(name) &&
+			    field_value_ok(json_string_value(val)))
 				(void)MHD_add_response_header(resp, name,
 				    json_string_value(val));
 		}
