@@ -2035,6 +2035,32 @@ parse_listen(const char *listen, struct sockaddr_storage *ss,
 	return CF_OK;
 }
 
+/* The listening address, with the rule on plain HTTP. */
+static cf_err
+listen_addr(const struct cf_config *cfg, struct sockaddr_storage *ss,
+    struct cf_error *err)
+{
+	bool	loopback = false;
+	cf_err	rc;
+
+	rc = parse_listen(cfg->listen, ss, &loopback, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: plain HTTP only where nobody else can listen in. */
+	if (cfg->insecure_http && !loopback)
+		return cf_error_set(err, CF_E_INPUT,
+		    "--insecure-http is allowed only on a loopback address");
+	return CF_OK;
+}
+
+cf_err
+cf_http_check_listen(const struct cf_config *cfg, struct cf_error *err)
+{
+	struct sockaddr_storage	ss;
+
+	return listen_addr(cfg, &ss, err);
+}
+
 /* Stop the slow threads and the audit notifier: no call into h after. */
 static void
 async_end(struct cf_http *h)
@@ -2063,16 +2089,12 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 {
 	struct cf_http		*h;
 	struct sockaddr_storage	 ss;
-	bool			 loopback = false;
 	unsigned int		 flags;
 	cf_err			 rc;
 
-	rc = parse_listen(cfg->listen, &ss, &loopback, err);
+	rc = listen_addr(cfg, &ss, err);
 	if (rc != CF_OK)
 		return rc;
-	if (cfg->insecure_http && !loopback)
-		return cf_error_set(err, CF_E_INPUT,
-		    "--insecure-http is allowed only on a loopback address");
 	h = cf_calloc(1, sizeof(*h));
 	if (h == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");

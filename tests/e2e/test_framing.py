@@ -8,10 +8,12 @@ import json
 import os
 import socket
 import ssl
+import subprocess
 
 import pytest
 
-from conftest import obj_path, sha256
+from conftest import (COFFER_BIN, free_port, obj_path, sanitizer_env,
+                      sha256)
 
 
 def tls_socket(server, timeout=30):
@@ -296,6 +298,33 @@ def test_tab_in_metadata_is_kept(server, ns):
     assert r.status_code == 201, r.text
     g = server.get_obj(ns, "tabbed")
     assert g.headers["X-Coffer-Meta-Note"] == "a\tb"
+
+
+# ---- --check applies the same listen rule as the start ----
+
+@pytest.mark.parametrize("listen,ok", [
+    ("127.0.0.1:%d", True), ("[::1]:%d", True), ("localhost:%d", True),
+    ("0.0.0.0:%d", False), ("10.1.2.3:%d", False), ("[::]:%d", False)])
+def test_check_insecure_http_same_rule_as_start(tmp_path, listen, ok):
+    addr = listen % free_port()
+    p = subprocess.run([COFFER_BIN, "server", "--check", "--insecure-http",
+                        "--listen", addr], capture_output=True, text=True,
+                       timeout=60, env=sanitizer_env(),
+                       stdin=subprocess.DEVNULL)
+    if ok:
+        assert p.returncode == 0, p.stderr
+        return
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert "loopback" in p.stderr
+    # The real start says the same, before it makes anything.
+    data = tmp_path / "data"
+    p = subprocess.run([COFFER_BIN, "server", "--insecure-http", "--listen",
+                        addr, "--data", str(data)], capture_output=True,
+                       text=True, timeout=60, env=sanitizer_env(),
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert "loopback" in p.stderr
+    assert not data.exists()
 
 
 # ---- an upload is bound to the namespace it began in ----
