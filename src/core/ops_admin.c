@@ -42,11 +42,15 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 		(void)json_array_append_new(bs, json_pack("{s:s,s:s?}", "role",
 		    r->bindings[i].role, "ns",
 		    r->bindings[i].ns[0] != '\0' ? r->bindings[i].ns : NULL));
-	j = json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:o,s:b}", "principal",
+	/* whoami describes the credential, so it needs no scope action;
+	 * it shows the scope, which narrows the bindings listed. */
+	j = json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:o,s:o,s:b}", "principal",
 	    r->principal.name, "kind", r->principal.kind, "token_id",
 	    r->token_id, "bindings", bs, "authn", r->authn, "mfa", r->mfa,
 	    "mfa_age", r->mfa_age >= 0 ? json_integer(r->mfa_age) :
-	    json_null(), "has_password", r->principal.has_password);
+	    json_null(), "scope", r->scope[0] != '\0' ?
+	    json_loads(r->scope, 0, NULL) : json_null(), "has_password",
+	    r->principal.has_password);
 	if (j == NULL)
 		return nomem(err);
 	*out = j;

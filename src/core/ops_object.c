@@ -4,9 +4,10 @@
  * Upload order (crash safety and "no unaudited access"):
  *   authorize -> stream body through SHA-256 and the sealer into a
  *   temporary blob -> check size and digest -> authenticate and authorize
- *   again (the state may have changed meanwhile) -> commit the blob (durable,
- *   not yet referenced) -> append the audit record -> insert the version
- *   row (the version becomes visible) -> respond.
+ *   again (the state may have changed meanwhile; the namespace must still
+ *   be the one it began in, by identity, not by name) -> commit the blob
+ *   (durable, not yet referenced) -> append the audit record -> insert
+ *   the version row (the version becomes visible) -> respond.
  * A crash before the row is inserted leaves at most an unreferenced blob of
  * ciphertext; nothing half-written is ever visible. */
 #include <stdio.h>
@@ -83,6 +84,54 @@ ns_missing(struct cf_core *c, struct cf_req *r, const char *ns,
 	r->errcode = "no_such_namespace";
 	(void)cf_error_set(err, CF_E_NOTFOUND, "no namespace \"%s\"", ns);
 	return true;
+}
+
+/* The namespace of an upload was deleted, and one of the same name
+ * created, while the body streamed in: refused (the new namespace may
+ * have other owners, sensitivity or bindings than the one authorized). */
+static cf_err
+ns_replaced(struct cf_req *r, const char *ns, struct cf_error *err)
+{
+	cf_error_clear(err);
+	r->allowed = false;
+	r->errcode = "namespace_changed";
+	cf_strlcpy(r->reasons, "namespace replaced during the upload",
+	    sizeof(r->reasons));
+	return cf_error_set(err, CF_E_CONFLICT, "namespace \"%s\" was "
+	    "deleted and re-created during the upload; nothing was stored",
+	    ns);
+}
+
+/* A value that may become an HTTP response header field: RFC 9110 5.5
+ * allows visible characters, space, tab and bytes >= 0x80 (UTF-8 is
+ * checked separately). */
+static bool
+field_value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* SEC: the content type and every metadata name and value are sent back
+ * as response headers on download: control bytes (CR, LF, ESC, ...) are
+ * refused here, whichever front end the upload came through. */
+static cf_err
+meta_fields_ok(json_t *mj, struct cf_error *err)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(mj, k, v) {
+		if (!json_is_string(v))
+			return cf_error_set(err, CF_E_INPUT,
+			    "user metadata values must be strings");
+		if (!field_value_ok(k) || !field_value_ok(json_string_value(v)))
+			return cf_error_set(err, CF_E_INPUT,
+			    "user metadata holds a control character");
+	}
+	return CF_OK;
 }
 
 static json_t *
@@ -258,6 +307,8 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	p->c = c;
 	p->r = r;
 	p->content_length = content_length;
+	/* SEC: the upload belongs to this namespace, not to its name. */
+	p->v.ns_id = nsr.id;
 	if (expected_sha256 != NULL &&
 	    (rc = cf_core_put_expect(p, expected_sha256, err)) != CF_OK)
 		goto out;
@@ -266,6 +317,11 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (strlen(content_type) >= sizeof(p->v.content_type) ||
 	    !cf_utf8_valid(content_type, strlen(content_type))) {
 		rc = cf_error_set(err, CF_E_INPUT, "Content-Type too long");
+		goto out;
+	}
+	if (!field_value_ok(content_type)) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "Content-Type holds a control character");
 		goto out;
 	}
 	if (meta_json != NULL && *meta_json != '\0') {
@@ -281,6 +337,8 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 			    "user metadata must be a JSON object");
 			goto out;
 		}
+		if ((rc = meta_fields_ok(mj, err)) != CF_OK)
+			goto out;
 		cf_strlcpy(p->v.user_meta, meta_json, sizeof(p->v.user_meta));
 	}
 	cf_strlcpy(p->v.ns, ns, sizeof(p->v.ns));
@@ -389,6 +447,8 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 		    err);
 	if (rc == CF_OK)
 		rc = ns_must_exist(c, r, p->v.ns, &nsr, err);
+	if (rc == CF_OK && nsr.id != p->v.ns_id)
+		rc = ns_replaced(r, p->v.ns, err);
 	if (rc != CF_OK)
 		goto out;
 	cf_hex_encode(digest, sizeof(digest), p->v.sha256);
@@ -407,6 +467,9 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	rc = cf_meta_version_put(c->meta, &p->v, err);
 	if (rc != CF_OK) {
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
+		/* Replaced between the check above and the insert. */
+		if (rc == CF_E_CONFLICT)
+			rc = ns_replaced(r, p->v.ns, err);
 		/* The record above said 201; say what really happened. */
 		r->audited = false;
 		goto out;

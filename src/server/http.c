@@ -62,6 +62,19 @@
 #define LOG_MSG_LEN	(2 * CF_ERROR_MSG_LEN)
 /* A JSON response body (an audit read of 10000 records is a few MB). */
 #define JSON_OUT_MAX	(256u << 20)
+/* GnuTLS priorities: TLS 1.3 and 1.2 only; SEC: AEAD ciphers only (no
+ * CBC with its SHA-1/SHA-2 MACs and their padding-oracle history), and no
+ * static RSA key exchange (no forward secrecy).  Every current client
+ * (curl, Python, browsers, the AWS SDKs) speaks ECDHE with AES-GCM. */
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
+	"-MAC-ALL:+AEAD:-RSA:%SERVER_PRECEDENCE"
+/* Query arguments per request (the API uses at most four).  Each costs
+ * libmicrohttpd a record in the connection's pool, so a request line of
+ * a few thousand "a&" would exhaust CONN_MEM before the handler runs, and
+ * the connection would hang without an answer: refused with a JSON 414
+ * instead (see uri_log). */
+#define ARGS_MAX	64
 
 
 struct cf_http {
@@ -110,6 +123,8 @@ struct conn {
 	bool		 started;	/* the handler has seen it */
 	bool		 responded;
 	bool		 failed;	/* refused; the body is discarded */
+	bool		 close;		/* answer with Connection: close */
+	bool		 too_many_args;	/* over ARGS_MAX (see uri_log) */
 	int		 pend_status;	/* answer once the body has ended */
 	char		 pend_code[32];
 	char		 pend_msg[CF_ERROR_MSG_LEN];
@@ -176,9 +191,11 @@ add_common_headers(struct conn *c, struct MHD_Response *resp)
 	if (!c->h->cfg->insecure_http)
 		(void)MHD_add_response_header(resp,
 		    "Strict-Transport-Security", "max-age=31536000");
-	/* Shutting down: the client should not send another request on
-	 * this connection. */
-	if (atomic_load_explicit(&c->h->stopping, memory_order_relaxed))
+	/* Shutting down, or a request whose framing we refused: the client
+	 * should not send another request on this connection (and
+	 * libmicrohttpd then reads none). */
+	if (c->close ||
+	    atomic_load_explicit(&c->h->stopping, memory_order_relaxed))
 		(void)MHD_add_response_header(resp, "Connection", "close");
 }
 
@@ -453,9 +470,15 @@ respond_error(struct MHD_Connection *mc, struct conn *c, int status,
     const char *code, const char *msg)
 {
 	json_t	*j;
+	char	 safe[2 * CF_ERROR_MSG_LEN];
 
+	/* SEC: messages quote names, keys and resources from the request
+	 * (and cf_error_set may cut one inside a character); jansson
+	 * refuses a string that is not UTF-8, and a refusal must still be
+	 * answered. */
+	(void)cf_http_text_safe(msg, safe, sizeof(safe));
 	j = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message",
-	    msg, "request_id", c->req.request_id);
+	    safe, "request_id", c->req.request_id);
 	if (j == NULL)
 		return MHD_NO;
 	return respond(mc, c, status, j, code, 0);
@@ -668,6 +691,17 @@ small_body(struct cf_get *g, uint64_t first, size_t len,
 	return CF_OK;
 }
 
+/* Bytes that may go into a response header field (RFC 9110 5.5): uploads
+ * refuse anything else, so this only guards against older data. */
+static bool
+field_value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static enum MHD_Result
 serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 {
@@ -747,7 +781,9 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 		return MHD_NO;
 	}
 headers:
-	(void)MHD_add_response_header(resp, "Content-Type", v->content_type);
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    field_value_ok(v->content_type) ? v->content_type :
+	    "application/octet-stream");
 	(void)snprintf(hv, sizeof(hv), "\"%s\"", v->sha256);
 	(void)MHD_add_response_header(resp, "ETag", hv);
 	(void)MHD_add_response_header(resp, "X-Coffer-SHA256", v->sha256);
@@ -772,7 +808,8 @@ headers:
 		json_object_foreach(m, k, val) {
 			(void)snprintf(name, sizeof(name), "X-Coffer-Meta-%s",
 			    k);
-			if (json_is_string(val))
+			if (json_is_string(val) && field_value_ok(name) &&
+			    field_value_ok(json_string_value(val)))
 				(void)MHD_add_response_header(resp, name,
 				    json_string_value(val));
 		}
@@ -1333,7 +1370,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			if (rc == CF_OK)
 				return respond(mc, c, 201, out, "ok",
 				    c->bytes_in);
-			return respond_cf_error(mc, c, rc, &err, NULL, NULL);
+			return respond_cf_error(mc, c, rc, &err, NULL,
+			    c->req.errcode);
 		}
 		break;
 	case R_VERSIONS:
@@ -1664,11 +1702,23 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 {
 	struct conn	*c;
 
-	(void)uri;
 	c = conn_new(cls, mc);
 	if (c != NULL) {
 		cf_core_reject(c->h->core, &c->req, "unknown",
 		    "refused by the HTTP layer");
+	}
+	/* SEC: libmicrohttpd parses the query right after this call, one
+	 * pool record per argument; too many would exhaust the pool and
+	 * leave the connection hanging unanswered.  The query is cut here,
+	 * in libmicrohttpd's own (writable) request-line buffer, so it
+	 * parses none, and the handler answers 414.  Without a context the
+	 * request cannot be answered anyway. */
+	if (cf_http_query_args(uri) > ARGS_MAX) {
+		char *q = strchr((char *)(uintptr_t)uri, '?');
+
+		q[1] = '\0';
+		if (c != NULL)
+			c->too_many_args = true;
 	}
 	return c;
 }
@@ -1683,6 +1733,49 @@ add_field_size(void *cls, enum MHD_ValueKind kind, const char *key,
 	/* "key: value\r\n" */
 	*n += strlen(key) + (value != NULL ? strlen(value) : 0) + 4;
 	return MHD_YES;
+}
+
+static enum MHD_Result
+add_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	cf_http_framing_add(cls, key, value);
+	return MHD_YES;
+}
+
+/* Refuse what must not be served from the request line and headers
+ * alone: too many query arguments, ambiguous framing.  Returns 0, or the
+ * status it answered with (*ret set). */
+static int
+refuse_head(struct MHD_Connection *mc, struct conn *c, const char *version,
+    enum MHD_Result *ret)
+{
+	struct cf_http_framing	 f;
+	const char		*code, *msg;
+	int			 st;
+
+	if (c->too_many_args) {
+		cf_core_reject(c->h->core, &c->req, "unknown",
+		    "too many query arguments");
+		c->failed = true;
+		*ret = respond_error(mc, c, 414, "too_many_arguments",
+		    "more than 64 query arguments");
+		return 414;
+	}
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, add_framing, &f);
+	st = cf_http_framing_verdict(&f, strcmp(version, "HTTP/1.0") == 0,
+	    &code, &msg);
+	if (st == 0)
+		return 0;
+	/* SEC: the body's end is unknown: nothing after this head may be
+	 * read as another request. */
+	cf_core_reject(c->h->core, &c->req, "unknown", "ambiguous framing");
+	c->failed = true;
+	c->close = true;
+	*ret = respond_error(mc, c, st, code, msg);
+	return st;
 }
 
 /* The request's header block, about as received. */
@@ -1706,8 +1799,8 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	struct cf_error	 err;
 	const char	*bearer;
 	bool		 present;
+	enum MHD_Result	 ret;
 
-	(void)version;
 	if (c != NULL && c->slow_dead)
 		return MHD_NO;
 	if (c != NULL && c->stash != NULL) {
@@ -1741,6 +1834,8 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			return respond_error(mc, c, 503, "unavailable",
 			    "authentication unavailable");
 		}
+		if (refuse_head(mc, c, version, &ret) != 0)
+			return ret;
 		if (head_size(mc, url) > HDR_MAX) {
 			cf_core_reject(h->core, &c->req, "unknown",
 			    "request headers too large");
@@ -1947,6 +2042,32 @@ parse_listen(const char *listen, struct sockaddr_storage *ss,
 	return CF_OK;
 }
 
+/* The listening address, with the rule on plain HTTP. */
+static cf_err
+listen_addr(const struct cf_config *cfg, struct sockaddr_storage *ss,
+    struct cf_error *err)
+{
+	bool	loopback = false;
+	cf_err	rc;
+
+	rc = parse_listen(cfg->listen, ss, &loopback, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: plain HTTP only where nobody else can listen in. */
+	if (cfg->insecure_http && !loopback)
+		return cf_error_set(err, CF_E_INPUT,
+		    "--insecure-http is allowed only on a loopback address");
+	return CF_OK;
+}
+
+cf_err
+cf_http_check_listen(const struct cf_config *cfg, struct cf_error *err)
+{
+	struct sockaddr_storage	ss;
+
+	return listen_addr(cfg, &ss, err);
+}
+
 /* Stop the slow threads and the audit notifier: no call into h after. */
 static void
 async_end(struct cf_http *h)
@@ -1975,16 +2096,12 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 {
 	struct cf_http		*h;
 	struct sockaddr_storage	 ss;
-	bool			 loopback = false;
 	unsigned int		 flags;
 	cf_err			 rc;
 
-	rc = parse_listen(cfg->listen, &ss, &loopback, err);
+	rc = listen_addr(cfg, &ss, err);
 	if (rc != CF_OK)
 		return rc;
-	if (cfg->insecure_http && !loopback)
-		return cf_error_set(err, CF_E_INPUT,
-		    "--insecure-http is allowed only on a loopback address");
 	h = cf_calloc(1, sizeof(*h));
 	if (h == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
@@ -2060,8 +2177,7 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		if (!cfg->insecure_http) {
 			OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, cert_pem);
 			OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, key_pem);
-			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:"
-			    "+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE");
+			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, TLS_PRIORITIES);
 		}
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT

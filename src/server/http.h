@@ -11,6 +11,13 @@
 
 struct cf_http;
 
+/* The listener settings cf_http_start would refuse: cfg->listen must be
+ * a numeric ADDR:PORT (or localhost:PORT), and cfg->insecure_http is
+ * allowed only on a loopback address.  `coffer server --check` and the
+ * real start apply this one rule.  CF_E_INPUT with the reason. */
+cf_err	cf_http_check_listen(const struct cf_config *cfg,
+	    struct cf_error *err);
+
 /* cert_pem/key_pem: NULL with cfg->insecure_http.  They are copied by
  * libmicrohttpd's TLS setup; the caller wipes its copies. */
 cf_err	cf_http_start(struct cf_core *core, const struct cf_config *cfg,

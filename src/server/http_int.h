@@ -3,6 +3,7 @@
 #ifndef CF_SERVER_HTTP_INT_H
 #define CF_SERVER_HTTP_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,42 @@ int	cf_http_parse_range(const char *h, uint64_t size, uint64_t *first,
  * that it is rejected as a name rather than silently truncating one.
  * Returns the new length. */
 size_t	cf_http_unescape(char *s);
+
+/* The number of query arguments in a raw request URI (the '&'-separated
+ * parts after the first '?'); 0 without a query. */
+size_t	cf_http_query_args(const char *uri);
+
+/* Copy in to out (outsz bytes, NUL-terminated) as valid UTF-8 for a JSON
+ * string: every byte that does not start a valid sequence becomes U+FFFD,
+ * and a copy that does not fit is cut between characters.  Returns the
+ * length written. */
+size_t	cf_http_text_safe(const char *in, char *out, size_t outsz);
+
+/* Message framing (RFC 9112 6.1, 6.3): the request's header fields, fed
+ * one by one to cf_http_framing_add (f zeroed first), then judged by
+ * cf_http_framing_verdict.  SEC: a request that a proxy in front of us
+ * could frame differently (Content-Length and Transfer-Encoding together,
+ * Content-Length values that differ, a coding after chunked, whitespace
+ * or other non-token bytes in a field name) is refused, so nobody can
+ * smuggle a second request inside its body. */
+struct cf_http_framing {
+	unsigned	ncl;		/* Content-Length values seen */
+	unsigned	nte;		/* transfer codings seen */
+	char		cl[24];		/* the first Content-Length */
+	bool		cl_bad;		/* not a number, or values differ */
+	bool		te_chunked;
+	bool		te_after_chunked;	/* or an empty field */
+	bool		te_other;	/* a coding other than chunked */
+	bool		bad_name;
+};
+void	cf_http_framing_add(struct cf_http_framing *f, const char *name,
+	    const char *value);
+/* 0 if the framing is unambiguous; else the HTTP status to refuse with
+ * (400, or 501 for a coding we do not implement), *code the API error
+ * code and *msg a fixed message.  http10: the request is HTTP/1.0, which
+ * has no Transfer-Encoding. */
+int	cf_http_framing_verdict(const struct cf_http_framing *f, bool http10,
+	    const char **code, const char **msg);
 
 /* A body that ends with its own digest (`X-Coffer-SHA256: trailing`): the
  * last CF_HTTP_TRAIL_LEN bytes are the hex SHA-256 of everything before

@@ -2,6 +2,7 @@
  * Range headers, URL unescaping, bodies ending with their digest; see
  * http_int.h. */
 #include <string.h>
+#include <strings.h>
 
 #include "base/mem.h"
 #include "base/str.h"
@@ -180,6 +181,20 @@ cf_http_parse_range(const char *h, uint64_t size, uint64_t *first,
 	return 1;
 }
 
+/* The value of one hex digit, or -1 (only 0-9, a-f, A-F: a range test
+ * such as "c <= 'F'" would let ':' through '@' count as digits). */
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 /* URL unescaping that never produces NUL (a %00 becomes an invalid UTF-8
  * byte, so names containing it are rejected instead of truncated). */
 size_t
@@ -190,11 +205,9 @@ cf_http_unescape(char *s)
 
 	while (*r != '\0') {
 		if (*r == '%' && r[1] != '\0' && r[2] != '\0') {
-			hi = r[1] >= 'a' ? r[1] - 'a' + 10 :
-			    r[1] >= 'A' ? r[1] - 'A' + 10 : r[1] - '0';
-			lo = r[2] >= 'a' ? r[2] - 'a' + 10 :
-			    r[2] >= 'A' ? r[2] - 'A' + 10 : r[2] - '0';
-			if (hi >= 0 && hi < 16 && lo >= 0 && lo < 16) {
+			hi = hexval(r[1]);
+			lo = hexval(r[2]);
+			if (hi >= 0 && lo >= 0) {
 				int v = hi * 16 + lo;
 				*w++ = v == 0 ? (char)0xff : (char)v;
 				r += 3;
@@ -205,6 +218,205 @@ cf_http_unescape(char *s)
 	}
 	*w = '\0';
 	return (size_t)(w - s);
+}
+
+size_t
+cf_http_query_args(const char *uri)
+{
+	const char	*q = strchr(uri, '?');
+	size_t		 n;
+
+	if (q == NULL || q[1] == '\0')
+		return 0;
+	for (n = 1, q++; *q != '\0'; q++)
+		if (*q == '&')
+			n++;
+	return n;
+}
+
+/* The length of the UTF-8 sequence at p (at most avail bytes), or 0 if
+ * it is not a valid one. */
+static size_t
+utf8_seq(const char *p, size_t avail)
+{
+	unsigned char	c = (unsigned char)p[0];
+	size_t		n;
+
+	if (c < 0x80)
+		n = 1;
+	else if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > avail || !cf_utf8_valid(p, n))
+		return 0;
+	return n;
+}
+
+size_t
+cf_http_text_safe(const char *in, char *out, size_t outsz)
+{
+	static const char	repl[] = "\xef\xbf\xbd";	/* U+FFFD */
+	size_t			i = 0, o = 0, len, n;
+
+	if (outsz == 0)
+		return 0;
+	len = strlen(in);
+	while (i < len) {
+		n = utf8_seq(in + i, len - i);
+		if (n == 0) {
+			if (o + sizeof(repl) - 1 >= outsz)
+				break;
+			memcpy(out + o, repl, sizeof(repl) - 1);
+			o += sizeof(repl) - 1;
+			i++;
+			continue;
+		}
+		/* Whole characters only: a cut never makes a new invalid
+		 * sequence. */
+		if (o + n >= outsz)
+			break;
+		memcpy(out + o, in + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* RFC 9110 5.6.2 token characters: a field name is one token. */
+static bool
+tchar(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Optional whitespace (RFC 9110 5.6.3). */
+static bool
+ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The next element of a comma-separated list starting at *p: its start
+ * and length, OWS trimmed; *p moves past it.  False at the end. */
+static bool
+list_next(const char **p, const char **elem, size_t *len)
+{
+	const char	*s = *p, *e;
+
+	while (ows(*s) || *s == ',')
+		s++;
+	if (*s == '\0')
+		return false;
+	e = s;
+	while (*e != '\0' && *e != ',')
+		e++;
+	*p = e;
+	while (e > s && ows(e[-1]))
+		e--;
+	*elem = s;
+	*len = (size_t)(e - s);
+	return true;
+}
+
+void
+cf_http_framing_add(struct cf_http_framing *f, const char *name,
+    const char *value)
+{
+	const char	*p, *el;
+	size_t		 i, n;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (!tchar((unsigned char)name[i]))
+			f->bad_name = true;
+	if (i == 0)
+		f->bad_name = true;
+	if (value == NULL)
+		value = "";
+	if (strcasecmp(name, "Content-Length") == 0) {
+		p = value;
+		if (!list_next(&p, &el, &n)) {
+			f->cl_bad = true;
+			return;
+		}
+		/* Every value of every Content-Length field must be the
+		 * same number (RFC 9112 6.3 item 5). */
+		do {
+			if (n == 0 || n >= sizeof(f->cl) ||
+			    strspn(el, "0123456789") < n) {
+				f->cl_bad = true;
+				break;
+			}
+			if (f->ncl == 0) {
+				memcpy(f->cl, el, n);
+				f->cl[n] = '\0';
+			} else if (strlen(f->cl) != n ||
+			    memcmp(f->cl, el, n) != 0)
+				f->cl_bad = true;
+			f->ncl++;
+		} while (list_next(&p, &el, &n));
+		return;
+	}
+	if (strcasecmp(name, "Transfer-Encoding") != 0)
+		return;
+	/* The codings of every Transfer-Encoding field, in order: only
+	 * "chunked", and last. */
+	for (p = value; list_next(&p, &el, &n);) {
+		if (f->te_chunked)
+			f->te_after_chunked = true;
+		if (n == 7 && strncasecmp(el, "chunked", 7) == 0)
+			f->te_chunked = true;
+		else
+			f->te_other = true;
+		f->nte++;
+	}
+	if (f->nte == 0)
+		f->te_after_chunked = true;	/* an empty field */
+}
+
+int
+cf_http_framing_verdict(const struct cf_http_framing *f, bool http10,
+    const char **code, const char **msg)
+{
+	*code = "bad_framing";
+	if (f->bad_name) {
+		*msg = "a header field name is not a token (whitespace before "
+		    "the colon?)";
+		return 400;
+	}
+	if (f->cl_bad) {
+		*msg = "Content-Length must be one number (repeated fields "
+		    "must agree)";
+		return 400;
+	}
+	if (f->nte == 0 && !f->te_after_chunked)
+		return 0;
+	if (f->ncl > 0) {
+		*msg = "Content-Length and Transfer-Encoding together";
+		return 400;
+	}
+	if (http10) {
+		*msg = "Transfer-Encoding in an HTTP/1.0 request";
+		return 400;
+	}
+	if (!f->te_chunked || f->te_after_chunked) {
+		*msg = "Transfer-Encoding must end with chunked";
+		return 400;
+	}
+	if (f->te_other || f->nte > 1) {
+		*code = "unsupported_transfer_coding";
+		*msg = "only Transfer-Encoding: chunked is supported";
+		return 501;
+	}
+	return 0;
 }
 
 

@@ -292,7 +292,8 @@ cf_server_main(int argc, char **argv)
 		/* The identity settings are the core's to judge: password
 		 * hashing, OIDC issuers, oidc_config_file, JWKS files. */
 		core_config_of(&cfg, &ccfg);
-		if (cf_crypto_init(&err) != CF_OK ||
+		if (cf_http_check_listen(&cfg, &err) != CF_OK ||
+		    cf_crypto_init(&err) != CF_OK ||
 		    cf_core_check_identity(&ccfg, &err) != CF_OK) {
 			(void)fprintf(stderr, "coffer server: %s\n", err.msg);
 			return 2;
@@ -317,6 +318,12 @@ cf_server_main(int argc, char **argv)
 	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 
+	/* A listener that cannot start is refused before anything is made
+	 * (the same rule as --check). */
+	if (cf_http_check_listen(&cfg, &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer server: %s\n", err.msg);
+		return 2;
+	}
 	if (mkdir(cfg.data_dir, 0700) != 0 && errno != EEXIST) {
 		(void)fprintf(stderr, "coffer server: mkdir %s: %s\n",
 		    cfg.data_dir, strerror(errno));

@@ -43,6 +43,9 @@
 struct cf_meta;
 
 struct cf_ns_rec {
+	int64_t	id;		/* set by the store (ignored on create): a
+				 * namespace deleted and re-created under
+				 * the same name gets a new one */
 	char	name[CF_NS_NAME_MAX];
 	char	env[CF_ENV_MAX];
 	char	sensitivity[CF_SENS_MAX];	/* "" on create: "internal" */
@@ -53,6 +56,9 @@ struct cf_ns_rec {
 struct cf_version_rec {
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	char		ns[CF_NS_NAME_MAX];
+	/* On put: 0, or the id of the namespace (cf_ns_rec.id) the version
+	 * must go into; if ns now names another one, CF_E_CONFLICT. */
+	int64_t		ns_id;
 	char		key[CF_OBJKEY_MAX];
 	int64_t		seq;		/* assigned by the store;
 					 * orders versions */
@@ -153,7 +159,8 @@ cf_err	cf_meta_ns_delete(struct cf_meta *m, const char *name,
 /* --- object versions --- */
 /* Insert a version (or delete marker); v->seq is ignored and assigned.
  * CF_E_NOTFOUND if the namespace does not exist, CF_E_CONFLICT on a
- * duplicate version id. */
+ * duplicate version id or when v->ns_id is set and the namespace named
+ * v->ns is no longer that one (checked in the insert's transaction). */
 cf_err	cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
 	    struct cf_error *err);
 /* version_id NULL: the latest version of (ns, key), which may be a delete

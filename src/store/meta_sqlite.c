@@ -190,11 +190,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
 	    " created_us, sensitivity) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity"
-	    " FROM namespaces WHERE name = ?1",
+	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity,"
+	    " id FROM namespaces WHERE name = ?1",
 	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
-	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity"
-	    " FROM namespaces ORDER BY name",
+	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity,"
+	    " id FROM namespaces ORDER BY name",
 	[ST_NS_SET_SENS] = "UPDATE namespaces SET sensitivity = ?2"
 	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
@@ -837,6 +837,7 @@ read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
 	if (rc == CF_OK)
 		rc = col_str(st, 4, ns->sensitivity, sizeof(ns->sensitivity),
 		    err);
+	ns->id = sqlite3_column_int64(st, 5);
 	return rc;
 }
 
@@ -1480,6 +1481,13 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
 	rc = ns_id_of(c, v->ns, &ns_id, err);
 	if (rc != CF_OK)
 		goto out;
+	/* SEC: an upload is bound to the namespace it began in, not to its
+	 * name: one deleted and re-created meanwhile does not receive it. */
+	if (v->ns_id != 0 && v->ns_id != ns_id) {
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: namespace replaced");
+		goto out;
+	}
 
 	rc = conn_stmt(c, ST_V_INSERT, &st, err);
 	if (rc != CF_OK)

@@ -268,3 +268,49 @@ def test_expiry_warning_for_configured_certificate(tmp_path, days_left,
     if days_left > 0:
         assert "days_left=%d" % (days_left - 1) in lines[0] or \
             "days_left=%d" % days_left in lines[0]
+
+
+# ---- cipher suites ----
+
+def _s_client(server, *args):
+    return subprocess.run(
+        ["openssl", "s_client", "-connect", "127.0.0.1:%d" % server.port,
+         "-servername", "localhost", "-CAfile", server.ca] + list(args),
+        capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL)
+
+
+def _negotiated(p):
+    m = re.search(r"Cipher is (\S+)", p.stdout)
+    return m.group(1) if m else None
+
+
+@pytest.mark.parametrize("suite", [
+    "ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA",
+    "ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
+    "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES256-SHA384",
+    "AES128-SHA", "AES256-SHA", "AES128-SHA256", "AES128-GCM-SHA256"])
+def test_tls12_refuses_cbc_and_static_rsa(server, suite):
+    """TLS 1.2 offers AEAD suites with forward secrecy only: no CBC
+    (SHA-1 or SHA-2 MACs), no static RSA key exchange."""
+    p = _s_client(server, "-tls1_2", "-cipher", suite)
+    assert p.returncode != 0 and _negotiated(p) in (None, "(NONE)"), \
+        (suite, p.stdout[-800:])
+
+
+@pytest.mark.parametrize("suite", [
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"])
+def test_tls12_accepts_aead(server, suite):
+    p = _s_client(server, "-tls1_2", "-cipher", suite)
+    assert p.returncode == 0, p.stderr[-800:]
+    assert _negotiated(p) in suite.split(":"), p.stdout[-800:]
+
+
+def test_tls13_and_no_older(server):
+    p = _s_client(server, "-tls1_3")
+    assert p.returncode == 0 and _negotiated(p).startswith("TLS_"), \
+        p.stdout[-800:]
+    p = _s_client(server, "-tls1_1")
+    assert p.returncode != 0

@@ -291,6 +291,166 @@ test_unescape(void **state)
 	assert_string_equal(s, "%zz%4");
 }
 
+/* Only 0-9, a-f and A-F are hex digits: the bytes between '9' and 'A'
+ * (":;<=>?@") and after 'F'/'f' are not. */
+static void
+test_unescape_hex_digits_only(void **state)
+{
+	static const char *const kept[] = { "%3:", "%:3", "%3;", "%3<",
+	    "%3=", "%3>", "%3?", "%3@", "%@1", "%3G", "%3g", "%g3", "%3`",
+	    "%3/", "%/3", "%3 " };
+	char	s[16];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		cf_strlcpy(s, kept[i], sizeof(s));
+		assert_int_equal(cf_http_unescape(s), strlen(kept[i]));
+		assert_string_equal(s, kept[i]);
+	}
+	cf_strlcpy(s, "%3a%3A%fF%09", sizeof(s));
+	assert_int_equal(cf_http_unescape(s), 4);
+	assert_int_equal((unsigned char)s[0], ':');
+	assert_int_equal((unsigned char)s[1], ':');
+	assert_int_equal((unsigned char)s[2], 0xff);
+	assert_int_equal((unsigned char)s[3], '\t');
+}
+
+static void
+test_query_args(void **state)
+{
+	(void)state;
+	assert_int_equal(cf_http_query_args("/v1/health"), 0);
+	assert_int_equal(cf_http_query_args("/v1/health?"), 0);
+	assert_int_equal(cf_http_query_args("/v1/x?a=1"), 1);
+	assert_int_equal(cf_http_query_args("/v1/x?a=1&b&&c=?&"), 5);
+}
+
+static void
+test_text_safe(void **state)
+{
+	char	out[16];
+
+	(void)state;
+	assert_int_equal(cf_http_text_safe("plain", out, sizeof(out)), 5);
+	assert_string_equal(out, "plain");
+	/* Invalid bytes become U+FFFD; valid characters stay. */
+	cf_http_text_safe("a\xff\xc3\xa9\xc3(", out, sizeof(out));
+	assert_string_equal(out, "a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd(");
+	assert_true(cf_utf8_valid(out, strlen(out)));
+	/* Overlong, surrogate, beyond U+10FFFF: invalid. */
+	cf_http_text_safe("\xc0\xaf", out, sizeof(out));
+	assert_string_equal(out, "\xef\xbf\xbd\xef\xbf\xbd");
+	cf_http_text_safe("\xed\xa0\x80", out, sizeof(out));
+	assert_true(cf_utf8_valid(out, strlen(out)));
+	cf_http_text_safe("\xf4\x90\x80\x80", out, sizeof(out));
+	assert_true(cf_utf8_valid(out, strlen(out)));
+	/* A cut falls between characters: "\xe2\x82\xac" is 3 bytes. */
+	cf_http_text_safe("abcdefghijklm\xe2\x82\xac", out, sizeof(out));
+	assert_string_equal(out, "abcdefghijklm");
+	cf_http_text_safe("abcdefghijkl\xe2\x82\xac", out, sizeof(out));
+	assert_string_equal(out, "abcdefghijkl\xe2\x82\xac");
+	cf_http_text_safe("abcdefghijklmn\xff", out, sizeof(out));
+	assert_string_equal(out, "abcdefghijklmn");
+	assert_int_equal(cf_http_text_safe("x", out, 1), 0);
+	assert_string_equal(out, "");
+}
+
+struct field {
+	const char	*name;
+	const char	*value;
+};
+
+static int
+framing_of(const struct field *fs, bool http10, const char **code)
+{
+	struct cf_http_framing	 f;
+	const char		*msg = NULL;
+	int			 st;
+
+	memset(&f, 0, sizeof(f));
+	for (; fs->name != NULL; fs++)
+		cf_http_framing_add(&f, fs->name, fs->value);
+	*code = NULL;
+	st = cf_http_framing_verdict(&f, http10, code, &msg);
+	if (st != 0) {
+		assert_non_null(*code);
+		assert_non_null(msg);
+	}
+	return st;
+}
+
+static void
+test_framing(void **state)
+{
+	static const struct field ok1[] = { { "Content-Length", "5" },
+	    { "Host", "x" }, { NULL, NULL } };
+	static const struct field ok2[] = { { "Transfer-Encoding", "chunked" },
+	    { NULL, NULL } };
+	static const struct field ok3[] = { { "content-length", "5" },
+	    { "Content-Length", " 5 " }, { NULL, NULL } };
+	static const struct field ok4[] = { { "transfer-encoding", "Chunked" },
+	    { "X-Coffer-Meta-a", "b" }, { NULL, NULL } };
+	static const struct field both[] = { { "Content-Length", "5" },
+	    { "Transfer-Encoding", "chunked" }, { NULL, NULL } };
+	static const struct field both2[] = { { "Transfer-Encoding",
+	    "chunked" }, { "Content-Length", "0" }, { NULL, NULL } };
+	static const struct field twocl[] = { { "Content-Length", "2" },
+	    { "Content-Length", "41" }, { NULL, NULL } };
+	static const struct field cllist[] = { { "Content-Length", "2, 41" },
+	    { NULL, NULL } };
+	static const struct field clbad[] = { { "Content-Length", "-1" },
+	    { NULL, NULL } };
+	static const struct field clempty[] = { { "Content-Length", "" },
+	    { NULL, NULL } };
+	static const struct field clhuge[] = { { "Content-Length",
+	    "123456789012345678901234567890" }, { NULL, NULL } };
+	static const struct field sp[] = { { "Content-Length ", "41" },
+	    { "Content-Length", "2" }, { NULL, NULL } };
+	static const struct field tab[] = { { "Transfer-Encoding\t",
+	    "chunked" }, { NULL, NULL } };
+	static const struct field inner[] = { { "X Y", "1" },
+	    { NULL, NULL } };
+	static const struct field empty[] = { { "", "1" }, { NULL, NULL } };
+	static const struct field gz[] = { { "Transfer-Encoding",
+	    "gzip, chunked" }, { NULL, NULL } };
+	static const struct field twote[] = { { "Transfer-Encoding",
+	    "chunked" }, { "Transfer-Encoding", "chunked" }, { NULL, NULL } };
+	static const struct field last[] = { { "Transfer-Encoding",
+	    "chunked, gzip" }, { NULL, NULL } };
+	static const struct field only[] = { { "Transfer-Encoding", "gzip" },
+	    { NULL, NULL } };
+	static const struct field teempty[] = { { "Transfer-Encoding", " " },
+	    { NULL, NULL } };
+	const char	*code;
+
+	(void)state;
+	assert_int_equal(framing_of(ok1, false, &code), 0);
+	assert_int_equal(framing_of(ok1, true, &code), 0);
+	assert_int_equal(framing_of(ok2, false, &code), 0);
+	assert_int_equal(framing_of(ok3, false, &code), 0);
+	assert_int_equal(framing_of(ok4, false, &code), 0);
+	assert_int_equal(framing_of(ok2, true, &code), 400);
+	assert_int_equal(framing_of(both, false, &code), 400);
+	assert_string_equal(code, "bad_framing");
+	assert_int_equal(framing_of(both2, false, &code), 400);
+	assert_int_equal(framing_of(twocl, false, &code), 400);
+	assert_int_equal(framing_of(cllist, false, &code), 400);
+	assert_int_equal(framing_of(clbad, false, &code), 400);
+	assert_int_equal(framing_of(clempty, false, &code), 400);
+	assert_int_equal(framing_of(clhuge, false, &code), 400);
+	assert_int_equal(framing_of(sp, false, &code), 400);
+	assert_int_equal(framing_of(tab, false, &code), 400);
+	assert_int_equal(framing_of(inner, false, &code), 400);
+	assert_int_equal(framing_of(empty, false, &code), 400);
+	assert_int_equal(framing_of(last, false, &code), 400);
+	assert_int_equal(framing_of(only, false, &code), 400);
+	assert_int_equal(framing_of(teempty, false, &code), 400);
+	assert_int_equal(framing_of(gz, false, &code), 501);
+	assert_string_equal(code, "unsupported_transfer_coding");
+	assert_int_equal(framing_of(twote, false, &code), 400);
+}
+
 /* ---- configuration ---- */
 
 static void
@@ -465,6 +625,10 @@ main(void)
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_unescape),
+		cmocka_unit_test(test_unescape_hex_digits_only),
+		cmocka_unit_test(test_query_args),
+		cmocka_unit_test(test_text_safe),
+		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_config_tls_names),
 		cmocka_unit_test(test_config_cert_names),
 		cmocka_unit_test(test_config_comments),

@@ -427,8 +427,9 @@ test_store_meta_ns_delete(void **state)
 {
 	struct cf_meta		*m;
 	struct cf_principal_rec	 pr;
-	struct cf_version_rec	 a1, a2, b1;
+	struct cf_version_rec	 a1, a2, b1, stale;
 	struct cf_version_rec	 got;
+	struct cf_ns_rec	 old_ns, new_ns;
 	struct blobids		 ids;
 	struct blist		 bl;
 	struct cf_error		 e = { 0 };
@@ -448,7 +449,13 @@ test_store_meta_ns_delete(void **state)
 	assert_int_equal(cf_meta_binding_add(m, pr.id, "reader", "keep",
 	    NULL), CF_OK);
 
+	assert_int_equal(cf_meta_ns_get(m, "gone", &old_ns, NULL), CF_OK);
+	assert_true(old_ns.id > 0);
 	a1 = *put_version(m, "gone", "a", false);
+	/* Bound to the namespace's identity: still the same one. */
+	mk_version(&stale, "gone", "a", false);
+	stale.ns_id = old_ns.id;
+	assert_int_equal(cf_meta_version_put(m, &stale, NULL), CF_OK);
 	a2 = *put_version(m, "gone", "a", false);
 	b1 = *put_version(m, "gone", "b", false);
 	(void)put_version(m, "keep", "a", false);
@@ -467,7 +474,8 @@ test_store_meta_ns_delete(void **state)
 	/* Only old versions and markers remain: deleted, blobs reported. */
 	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids,
 	    NULL), CF_OK);
-	assert_int_equal(ids.n, 3);
+	assert_int_equal(ids.n, 4);
+	assert_true(has_id(&ids, stale.blob_id));
 	assert_true(has_id(&ids, a1.blob_id));
 	assert_true(has_id(&ids, a2.blob_id));
 	assert_true(has_id(&ids, b1.blob_id));
@@ -483,8 +491,15 @@ test_store_meta_ns_delete(void **state)
 	assert_int_equal(cf_meta_ns_delete(m, "gone", NULL, NULL, NULL),
 	    CF_E_NOTFOUND);
 
-	/* The name can be reused and starts empty. */
+	/* The name can be reused and starts empty, as another namespace: a
+	 * version bound to the old one is refused and leaves nothing. */
 	mk_ns(m, "gone");
+	assert_int_equal(cf_meta_ns_get(m, "gone", &new_ns, NULL), CF_OK);
+	assert_true(new_ns.id != old_ns.id);
+	mk_version(&stale, "gone", "a", false);
+	stale.ns_id = old_ns.id;
+	cf_error_clear(&e);
+	assert_int_equal(cf_meta_version_put(m, &stale, &e), CF_E_CONFLICT);
 	assert_int_equal(cf_meta_object_list(m, "gone", "", "", "", 100,
 	    NULL, NULL, NULL, &trunc, next, NULL), CF_OK);
 	assert_int_equal(cf_meta_version_get(m, "gone", "a", NULL, &got,
