@@ -689,6 +689,32 @@ token_list_cb(void *arg, const struct cf_token_rec *t, struct cf_error *err)
 	return CF_OK;
 }
 
+/* The caller itself, or a service account it owns: the principals whose
+ * tokens it may create, list and revoke without admin.  *p gets the
+ * record.  A lookup error is returned (fail closed); not found is false. */
+static cf_err
+own_principal(struct cf_core *c, const struct cf_req *r, int64_t pid,
+    const char *name, struct cf_principal_rec *p, bool *own,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	*own = false;
+	if (name != NULL)
+		rc = cf_meta_principal_get(c->meta, name, p, err);
+	else
+		rc = cf_meta_principal_get_id(c->meta, pid, p, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		return CF_OK;
+	}
+	if (rc != CF_OK)
+		return rc;
+	*own = p->id == r->principal.id || (strcmp(p->kind, "service") == 0 &&
+	    p->owner_id == r->principal.id);
+	return CF_OK;
+}
+
 cf_err
 cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
     json_t **out, struct cf_error *err)
@@ -696,6 +722,7 @@ cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
 	struct token_list_ctx	x;
 	struct cf_principal_rec	p;
 	int64_t			pid = -1;
+	bool			own = false;
 	cf_err			rc;
 
 	r->action = "token:list";
@@ -715,15 +742,26 @@ cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
 			pid = p.id;
 		}
 	} else {
-		/* Everyone may list their own tokens. */
+		/* Everyone may list their own tokens and those of the
+		 * service accounts they own (they can mint them, so they
+		 * must be able to see and revoke them). */
+		pid = r->principal.id;
 		if (principal != NULL &&
-		    strcmp(principal, r->principal.name) != 0)
-			return core_authorize(c, r, "token:list", NULL,
-			    "tokens", err);
+		    strcmp(principal, r->principal.name) != 0) {
+			rc = own_principal(c, r, 0, principal, &p, &own, err);
+			if (rc != CF_OK)
+				return rc;
+			/* SEC: others learn nothing about who exists. */
+			if (!own)
+				return core_authorize(c, r, "token:list", NULL,
+				    "tokens", err);
+			pid = p.id;
+		}
 		rc = core_authorize_self(c, r, "token:list", "tokens", err);
 		if (rc != CF_OK)
 			return rc;
-		pid = r->principal.id;
+		if (pid != r->principal.id)
+			cf_strlcpy(r->reasons, "owner", sizeof(r->reasons));
 	}
 	x.c = c;
 	x.arr = json_array();
@@ -743,8 +781,10 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
     json_t **out, struct cf_error *err)
 {
 	struct cf_token_rec	t;
+	struct cf_principal_rec	p;
 	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
+	bool			own = false;
 	cf_err			rc;
 
 	(void)snprintf(res, sizeof(res), "token/%s", id);
@@ -762,7 +802,16 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 	}
 	if (rc != CF_OK)
 		return rc;
-	if (t.principal_id == r->principal.id) {
+	rc = own_principal(c, r, t.principal_id, NULL, &p, &own, err);
+	if (rc != CF_OK)
+		return rc;
+	if (own && !core_has_role(r, "admin", NULL)) {
+		rc = core_authorize_self(c, r, "token:revoke", res, err);
+		if (rc != CF_OK)
+			return rc;
+		if (t.principal_id != r->principal.id)
+			cf_strlcpy(r->reasons, "owner", sizeof(r->reasons));
+	} else if (t.principal_id == r->principal.id) {
 		rc = core_authorize_self(c, r, "token:revoke", res, err);
 		if (rc != CF_OK)
 			return rc;

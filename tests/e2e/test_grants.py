@@ -237,3 +237,41 @@ def test_step_up_replaces_the_session(server, uniq):
     assert server.get("/v1/whoami", token=old).status_code == 401
     r = server.get("/v1/whoami", token=new)
     assert r.status_code == 200 and r.json()["mfa"] is True
+
+
+def test_owner_lists_and_revokes_service_account_tokens(server, uniq):
+    """The owner of a service account can mint its tokens, so it can also
+    list and revoke them; nobody else but an admin can."""
+    owner, other, svc = uniq("own"), uniq("oth"), uniq("svc")
+    for u in (owner, other):
+        r = server.post("/v1/users", {"name": u, "password": PW})
+        assert r.status_code == 201, r.text
+    r = server.post("/v1/principals", {"name": svc, "kind": "service",
+                                       "owner": owner})
+    assert r.status_code == 201, r.text
+    r = server.post("/v1/login", {"user": owner, "password": PW}, token=None)
+    otok = r.json()["token"]
+    r = server.post("/v1/tokens", {"principal": svc, "expires_in": 3600},
+                    token=otok)
+    assert r.status_code == 201, r.text
+    tid = r.json()["id"]
+    r = server.get("/v1/tokens", params={"principal": svc}, token=otok)
+    assert r.status_code == 200, r.text
+    assert [t["id"] for t in r.json()["tokens"]] == [tid]
+    assert last_record(server, "token:list")["reasons"] == "owner"
+    # Another user: 403, and no hint whether the account exists.
+    r = server.post("/v1/login", {"user": other, "password": PW}, token=None)
+    xtok = r.json()["token"]
+    r = server.get("/v1/tokens", params={"principal": svc}, token=xtok)
+    assert r.status_code == 403, r.text
+    r = server.get("/v1/tokens", params={"principal": uniq("none")},
+                   token=xtok)
+    assert r.status_code == 403, r.text
+    r = server.req("DELETE", "/v1/tokens/" + tid, token=xtok)
+    assert r.status_code == 403, r.text
+    # The owner revokes it.
+    r = server.req("DELETE", "/v1/tokens/" + tid, token=otok)
+    assert r.status_code == 200, r.text
+    assert last_record(server, "token:revoke")["reasons"] == "owner"
+    r = server.get("/v1/tokens", params={"principal": svc}, token=otok)
+    assert r.json()["tokens"][0]["revoked"]
