@@ -168,6 +168,57 @@ def test_api_audit_tail_and_after(server, env):
     assert [x["seq"] for x in r.json()["records"]] == [4, 5]
 
 
+def test_api_audit_tail_beyond_a_page(server, env):
+    # More records than the default page of 100 and than the tail asked.
+    while server.audit_count() < 230:
+        server.get("/v1/health", token=None)
+    for n in (150, 10000):
+        r = server.get("/v1/audit", params={"tail": n})
+        assert r.status_code == 200, r.text
+        recs = r.json()["records"]
+        on_disk = server.audit_records()
+        # The read's own record comes after the records it returns.
+        last = recs[-1]["seq"]
+        want = [x["seq"] for x in on_disk if x["seq"] <= last][-n:]
+        assert [x["seq"] for x in recs] == want, (n, recs[0]["seq"])
+        assert r.json()["next_after"] == last
+
+
+@pytest.mark.parametrize("params", [
+    {"tail": 0}, {"tail": 10001}, {"tail": "x"}, {"tail": 5, "after": 3},
+    {"tail": 5, "limit": 3}])
+def test_api_audit_bad_tail_is_400(server, env, params):
+    before = server.audit_count()
+    r = server.get("/v1/audit", params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "bad_request"
+    assert "tail" in r.json()["error"]["message"]
+    rec = server.audit_records()[before]
+    assert rec["action"] == "audit:read" and rec["status"] == 400
+
+
+def test_cli_audit_tail_pages_beyond_the_api_maximum(server, env, cli):
+    while server.audit_count() < 10050:
+        # Cheap records: unauthenticated health checks, in bulk.
+        import concurrent.futures
+        import requests
+
+        def burst(_):
+            with requests.Session() as sess:
+                for _i in range(200):
+                    sess.get(server.url + "/v1/health", verify=server.ca,
+                             timeout=30)
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            list(ex.map(burst, range(4)))
+    p = cli("audit", "tail", "-n", "10020", "--json")
+    assert p.returncode == EXIT_OK, p.stderr
+    seqs = [json.loads(l)["seq"] for l in p.stdout.splitlines()]
+    assert len(seqs) == 10020
+    assert seqs == list(range(seqs[0], seqs[0] + 10020))
+    p = cli("audit", "tail", "-n", "1000001")
+    assert p.returncode != EXIT_OK and "1000000" in p.stderr, p.stderr
+
+
 def test_api_audit_forbidden_for_non_admin(server, env):
     r = server.get("/v1/audit", params={"tail": 5}, token=env["reader"])
     assert r.status_code == 403

@@ -380,6 +380,36 @@ test_audit_read(void **state)
 	cf_key_free(k);
 }
 
+/* tail = N returns the last N records whatever the limit (the limit is
+ * for after=), here more than the HTTP layer's default page of 100. */
+static void
+test_audit_read_tail_ignores_limit(void **state)
+{
+	struct cf_key	*k = test_key(1);
+	struct collect	 c;
+	char		 dir[256];
+
+	(void)state;
+	tmpdir(dir, sizeof(dir));
+	make_log(dir, k, 216);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cf_audit_read(dir, 0, 100, 150, collect_cb, &c,
+	    NULL), CF_OK);
+	assert_int_equal(c.n, 150);
+	assert_int_equal(c.seqs[0], 67);
+	assert_int_equal(json_integer_value(json_object_get(c.last, "seq")),
+	    216);
+	json_decref(c.last);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cf_audit_read(dir, 0, 100, 10000, collect_cb, &c,
+	    NULL), CF_OK);
+	assert_int_equal(c.n, 216);
+	assert_int_equal(c.seqs[0], 1);
+	json_decref(c.last);
+	rmtree(dir);
+	cf_key_free(k);
+}
+
 static cf_err
 stop_cb(void *arg, json_t *rec, struct cf_error *err)
 {
@@ -1495,6 +1525,7 @@ main(void)
 		cmocka_unit_test(test_audit_read),
 		cmocka_unit_test(test_audit_read_large),
 		cmocka_unit_test(test_audit_read_stop),
+		cmocka_unit_test(test_audit_read_tail_ignores_limit),
 		cmocka_unit_test(test_audit_tamper_edit),
 		cmocka_unit_test(test_audit_tamper_delete_reorder_dup),
 		cmocka_unit_test(test_audit_tamper_insert_forged),
