@@ -387,6 +387,24 @@ def test_verify_detects_deleted_checkpoint(stopped_log, cli, tmp_path):
     assert verify(cli, d).returncode != 0
 
 
+def test_verify_detects_tail_cut_after_a_crash(make_server, cli, tmp_path):
+    # Killed right after acknowledged requests (no clean close, no final
+    # checkpoint), then the last record cut off: the checkpoint already
+    # names it, so verify fails.
+    s = make_server()
+    for _i in range(20):
+        assert s.get("/v1/whoami").status_code == 200
+    s.kill()
+    d = copy_data(s.data, tmp_path / "d")
+    assert verify(cli, d).returncode == 0
+    lines = lines_of(d)
+    last = json.loads(lines[-1])["seq"]
+    write_lines(d, lines[:-1])
+    p = verify(cli, d)
+    assert p.returncode != 0, p.stdout
+    assert re.search(r"\b%d\b" % last, p.stdout + p.stderr), p.stdout
+
+
 def test_verify_with_wrong_master_key_fails(stopped_log, cli, tmp_path):
     d = copy_data(stopped_log.data, tmp_path / "d")
     other = copy_data(stopped_log.data, tmp_path / "o")
@@ -485,19 +503,30 @@ def test_change_is_undone_when_its_record_cannot_be_written(make_server,
     after a restart, none of them happened."""
     import time
 
+    import resource
+    import signal
+
     s = make_server()
     s.mkns("keep")
     s.mkns("gone")
     s.principal("mallory")
-    # A directory where the checkpoint's temporary file goes: the next
-    # checkpoint (100 ms after new records) fails, and the log is
-    # broken for good (fail closed).
-    tmp = os.path.join(s.data, "audit", "checkpoint.tmp")
-    os.mkdir(tmp)
-    deadline = time.monotonic() + 15
+    s.stop()
+    # The log cannot grow past a file size limit just above the biggest
+    # file (RLIMIT_FSIZE, SIGXFSZ ignored: writes past it fail): the
+    # log breaks once health checks have filled it up, and stays broken
+    # (the retries fail the same way).
+    biggest = max(os.path.getsize(os.path.join(d, f))
+                  for d, _, fs in os.walk(s.data) for f in fs)
+    limit = biggest + 16 * 1024
+
+    def limits():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    s.preexec = limits
+    s.start()
+    deadline = time.monotonic() + 60
     while s.get("/v1/health", token=None).status_code != 503:
         assert time.monotonic() < deadline, "the log did not break"
-        time.sleep(0.05)
     changes = [
         ("POST", "/v1/bindings",
          {"principal": "mallory", "role": "owner", "ns": "keep"}),
@@ -513,7 +542,7 @@ def test_change_is_undone_when_its_record_cannot_be_written(make_server,
         assert r.status_code == 503, (method, path, r.text)
         assert r.json()["error"]["code"] == "unavailable"
     s.stop()
-    os.rmdir(tmp)
+    s.preexec = None
     s.start()
     assert s.get("/v1/ns/made-while-broken").status_code == 404
     assert s.get("/v1/ns/gone").status_code == 200
