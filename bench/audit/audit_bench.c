@@ -2,11 +2,10 @@
  * under group commit, with 1, 8 and 32 appending threads (or the counts
  * given), against the cost of one durable append (1 thread).
  *
- * Usage: audit_bench [-d DIR] [-s SECONDS] [-i CKPT_MS] [THREADS...]
+ * Usage: audit_bench [-d DIR] [-s SECONDS] [-c DELAY_US] [-f N] [THREADS...]
  *   -d  where to create the scratch logs (default $TMPDIR or /tmp; must be
  *       a real disk: fdatasync on tmpfs costs nothing)
  *   -s  seconds per run (default 3)
- *   -i  checkpoint interval in ms (default 100; 0: after every commit)
  *   -c  commit delay in us (default AUDIT_COMMIT_DELAY_US; 0: none)
  *   -f  group commits in flight (default AUDIT_FLUSHERS; 1..8)
  * Build: sh bench/audit/build.sh [BUILD_DIR]  (see docs/internals/AUDIT.md)
@@ -97,7 +96,7 @@ rmlog(const char *dir)
 
 static int
 run(const char *base, const struct cf_key *k, unsigned nthr, double secs,
-    uint64_t ckpt_ms, uint64_t delay_us, unsigned nfl)
+    uint64_t delay_us, unsigned nfl)
 {
 	struct worker		 w[MAX_THREADS];
 	pthread_t		 th[MAX_THREADS];
@@ -119,7 +118,6 @@ run(const char *base, const struct cf_key *k, unsigned nthr, double secs,
 		fprintf(stderr, "open: %s\n", e.msg);
 		return 1;
 	}
-	cf_audit_set_ckpt_interval(a, ckpt_ms);
 	cf_audit_set_commit_delay(a, delay_us);
 	cf_audit_set_flushers(a, nfl);
 	memset(w, 0, sizeof(w));
@@ -156,9 +154,9 @@ run(const char *base, const struct cf_key *k, unsigned nthr, double secs,
 		free(w[i].lat);
 	}
 	qsort(all, nlat, sizeof(all[0]), cmp_u64);
-	printf("threads %3u  fl %u  ckpt %3" PRIu64 " ms  delay %3" PRIu64 " us  "
+	printf("threads %3u  fl %u  delay %3" PRIu64 " us  "
 	    "appends/s %7.0f  p50 %7.1f us  p99 %8.1f us  batch %5.1f  "
-	    "commits/s %5.0f  ckpts %" PRIu64 "\n", nthr, nfl, ckpt_ms, delay_us,
+	    "commits/s %5.0f  ckpts %" PRIu64 "\n", nthr, nfl, delay_us,
 	    (double)total / ((double)(t1 - t0) / 1e9),
 	    (double)all[nlat / 2] / 1e3, (double)all[nlat * 99 / 100] / 1e3,
 	    st.commits > 0 ? (double)st.appends / (double)st.commits : 0.0,
@@ -182,7 +180,7 @@ main(int argc, char **argv)
 	unsigned		 thr[32], nt = 0, i;
 	const char		*base = getenv("TMPDIR");
 	double			 secs = 3;
-	uint64_t		 ckpt_ms = AUDIT_CKPT_INTERVAL_MS, v;
+	uint64_t		 v;
 	uint64_t		 delay_us = AUDIT_COMMIT_DELAY_US;
 	uint64_t		 nfl = AUDIT_FLUSHERS;
 	uint8_t			 kb[CF_KEY_LEN];
@@ -191,7 +189,7 @@ main(int argc, char **argv)
 
 	if (base == NULL)
 		base = "/tmp";
-	while ((c = getopt(argc, argv, "d:s:i:c:f:")) != -1) {
+	while ((c = getopt(argc, argv, "d:s:c:f:")) != -1) {
 		switch (c) {
 		case 'd':
 			base = optarg;
@@ -200,11 +198,6 @@ main(int argc, char **argv)
 			if (cf_parse_u64(optarg, 1, 600, &v, NULL) != CF_OK)
 				goto usage;
 			secs = (double)v;
-			break;
-		case 'i':
-			if (cf_parse_u64(optarg, 0, 60000, &ckpt_ms, NULL) !=
-			    CF_OK)
-				goto usage;
 			break;
 		case 'f':
 			if (cf_parse_u64(optarg, 1, AUDIT_FLUSHERS_MAX, &nfl,
@@ -234,13 +227,13 @@ main(int argc, char **argv)
 	    cf_key_from_bytes(kb, &k, NULL) != CF_OK)
 		return 1;
 	for (i = 0; i < nt; i++)
-		if (run(base, k, thr[i], secs, ckpt_ms, delay_us,
+		if (run(base, k, thr[i], secs, delay_us,
 		    (unsigned)nfl) != 0)
 			return 1;
 	cf_key_free(k);
 	return 0;
 usage:
 	fprintf(stderr, "usage: audit_bench [-d DIR] [-s SECONDS] "
-	    "[-i CKPT_MS] [-c DELAY_US] [-f N] [THREADS...]\n");
+	    "[-c DELAY_US] [-f N] [THREADS...]\n");
 	return 2;
 }

@@ -19,11 +19,12 @@
  * and all of them would queue again on the mutex (on a virtual machine a
  * context switch costs several microseconds).
  *
- * The checkpoint is rewritten by its own thread (tmp + fdatasync + rename
- * + fsync of the directory), off the append path, once the durable tail
- * has moved: after ckpt_interval, or sooner once AUDIT_CKPT_RECORDS more
- * records are durable.  See docs/internals/AUDIT.md
- * for the exact guarantee. */
+ * The checkpoint is part of every group commit: once the batch is
+ * durable in the log, the leader overwrites the checkpoint in place (one
+ * 512-byte pwrite + fdatasync) to name the batch's last record, and only
+ * then are its appenders released.  So every acknowledged record is
+ * covered, and cutting any of them off the log is detected.  See
+ * docs/internals/AUDIT.md for the exact guarantee. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -65,14 +66,15 @@ struct flusher {
 struct cf_audit {
 	int			 dirfd;		/* DIR/audit */
 	int			 fd;		/* audit.log: O_APPEND, flock */
+	int			 ckfd;		/* checkpoint, O_RDWR */
 	struct audit_keys	 keys;
 
 	pthread_mutex_t		 mu;
 	pthread_mutex_t		 wmu;		/* orders write(2)s: mu, wmu */
 	pthread_cond_t		 commit_cv;	/* a group commit ended */
-	pthread_cond_t		 ckpt_cv;	/* wakes the checkpointer */
 	pthread_cond_t		 arrive_cv;	/* a record was queued */
 	pthread_cond_t		 flush_cv;	/* wakes the notifier */
+	pthread_mutex_t		 ckmu;		/* orders checkpoint writes */
 	int			 sync_init;	/* how many of the 6 exist */
 
 	/* All below under mu. */
@@ -98,8 +100,6 @@ struct cf_audit {
 	_Atomic uint32_t	 slot[AUDIT_SLOTS];	/* futex words */
 	char			 broken_msg[CF_ERROR_MSG_LEN];
 
-	pthread_t		 thr;
-	bool			 thr_started;
 	/* Notifier (cf_audit_set_notify); the fields under mu. */
 	cf_audit_notify_fn	 notify;
 	void			*notify_arg;
@@ -108,13 +108,12 @@ struct cf_audit {
 	bool			 notify_stop;
 	uint64_t		 notified;
 	bool			 notified_broken;
-	bool			 stop;
-	bool			 ckpt_force;	/* skip the interval once */
-	uint64_t		 ckpt_seq;	/* named by the checkpoint */
-	uint64_t		 ckpt_interval_ns;
-	uint64_t		 ckpt_last_ns;
+	uint64_t		 ckpt_seq;	/* named by it; under ckmu */
 
 	enum audit_fail		 fail;		/* test hook */
+	bool			 hold;		/* test hook: commits wait */
+	cf_audit_clock_fn	 clock;		/* monotonic, ns */
+	void			*clock_arg;
 	struct audit_stats	 stats;
 };
 
@@ -293,6 +292,13 @@ out:
 	return rc;
 }
 
+static uint64_t
+mono_clock(void *arg)
+{
+	(void)arg;
+	return cf_mono_ns();
+}
+
 static void
 deadline(uint64_t ns, struct timespec *ts)
 {
@@ -300,90 +306,81 @@ deadline(uint64_t ns, struct timespec *ts)
 	ts->tv_nsec = (long)(ns % 1000000000u);
 }
 
-static void *
-ckpt_main(void *arg)
+/* Overwrite the checkpoint in place to name record seq (mac): one
+ * AUDIT_CKPT_SLOT write at offset 0, padded with NULs, then fdatasync.
+ * SEC: called only once the log is durable up to seq, so the checkpoint
+ * never names a record the log may lack after a crash.  The write fits
+ * in one aligned sector, which disks write whole: a crash leaves the old
+ * or the new checkpoint (docs/internals/AUDIT.md).  Checkpoints only move
+ * forward: a commit that finishes after a later one writes nothing. */
+static cf_err
+ckpt_put(struct cf_audit *a, uint64_t seq, const uint8_t mac[CF_MAC_LEN],
+    bool fail, struct cf_error *err)
 {
-	struct cf_audit	*a = arg;
-	struct cf_error	 e;
-	struct timespec	 ts;
-	uint8_t		 mac[CF_MAC_LEN];
-	uint64_t	 seq, due, now;
-	bool		 fail;
-	cf_err		 rc;
+	struct cf_buf		b;
+	struct audit_ckpt	c;
+	ssize_t			w;
+	cf_err			rc = CF_OK;
 
-	(void)pthread_mutex_lock(&a->mu);
-	while (!a->stop) {
-		if (a->broken || a->durable_seq <= a->ckpt_seq) {
-			(void)pthread_cond_wait(&a->ckpt_cv, &a->mu);
-			continue;
-		}
-		now = cf_mono_ns();
-		due = a->ckpt_last_ns + a->ckpt_interval_ns;
-		if (now < due && !a->ckpt_force &&
-		    a->durable_seq - a->ckpt_seq < AUDIT_CKPT_RECORDS) {
-			deadline(due, &ts);
-			(void)pthread_cond_timedwait(&a->ckpt_cv, &a->mu, &ts);
-			continue;
-		}
-		a->ckpt_force = false;
-		seq = a->durable_seq;
-		memcpy(mac, a->durable_mac, CF_MAC_LEN);
-		fail = a->fail == AUDIT_FAIL_CKPT;
-		if (fail)
-			a->fail = AUDIT_FAIL_NONE;
-		(void)pthread_mutex_unlock(&a->mu);
-
-		cf_error_clear(&e);
-		rc = ckpt_write(a->dirfd, a->keys.ckpt, seq, mac, fail, &e);
-
-		(void)pthread_mutex_lock(&a->mu);
-		a->ckpt_last_ns = cf_mono_ns();
-		if (rc == CF_OK) {
-			a->ckpt_seq = seq;
-			a->stats.ckpts++;
-		} else
-			/* SEC: without checkpoints truncation goes unseen:
-			 * fail closed like a failed log write. */
-			set_broken(a, e.msg);
-		(void)pthread_cond_broadcast(&a->commit_cv);
+	cf_buf_init(&b, AUDIT_CKPT_SLOT);
+	(void)pthread_mutex_lock(&a->ckmu);
+	if (seq <= a->ckpt_seq)
+		goto out;
+	c.seq = seq;
+	memcpy(c.mac, mac, CF_MAC_LEN);
+	c.time_us = cf_now_us();
+	rc = cf_audit_ckpt_format(a->keys.ckpt, &c, &b, err);
+	if (rc != CF_OK)
+		goto out;
+	while (b.len < AUDIT_CKPT_SLOT) {
+		rc = cf_buf_append(&b, "", 1, err);
+		if (rc != CF_OK)
+			goto out;
 	}
-	(void)pthread_mutex_unlock(&a->mu);
-	return NULL;
+	if (fail) {
+		errno = EIO;
+		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
+		goto out;
+	}
+	do
+		w = pwrite(a->ckfd, b.data, b.len, 0);
+	while (w == -1 && errno == EINTR);
+	if (w != (ssize_t)b.len) {
+		if (w >= 0)
+			errno = EIO;
+		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
+		goto out;
+	}
+	if (fdatasync(a->ckfd) == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "fdatasync checkpoint");
+		goto out;
+	}
+	a->ckpt_seq = seq;
+	a->stats.ckpts++;
+out:
+	(void)pthread_mutex_unlock(&a->ckmu);
+	cf_buf_free(&b);
+	return rc;
 }
 
 static void
 audit_free(struct cf_audit *a)
 {
-	struct cf_error	e;
 	unsigned	i;
 
 	if (a == NULL)
 		return;
 	cf_audit_stop_notify(a);
-	if (a->thr_started) {
-		(void)pthread_mutex_lock(&a->mu);
-		a->stop = true;
-		(void)pthread_cond_signal(&a->ckpt_cv);
-		(void)pthread_mutex_unlock(&a->mu);
-		(void)pthread_join(a->thr, NULL);
-		/* Leave a checkpoint naming the last record, so a cleanly
-		 * closed log is covered to its end. */
-		cf_error_clear(&e);
-		if (!a->broken && a->durable_seq > a->ckpt_seq &&
-		    ckpt_write(a->dirfd, a->keys.ckpt, a->durable_seq,
-		    a->durable_mac, false, &e) != CF_OK)
-			log_warnx("audit: final checkpoint: %s", e.msg);
-	}
+	if (a->sync_init >= 6)
+		(void)pthread_mutex_destroy(&a->ckmu);
+	if (a->sync_init >= 5)
+		(void)pthread_cond_destroy(&a->flush_cv);
 	if (a->sync_init >= 4)
-		(void)pthread_cond_destroy(&a->arrive_cv);
+		(void)pthread_mutex_destroy(&a->wmu);
 	if (a->sync_init >= 3)
-		(void)pthread_cond_destroy(&a->ckpt_cv);
+		(void)pthread_cond_destroy(&a->arrive_cv);
 	if (a->sync_init >= 2)
 		(void)pthread_cond_destroy(&a->commit_cv);
-	if (a->sync_init >= 6)
-		(void)pthread_cond_destroy(&a->flush_cv);
-	if (a->sync_init >= 5)
-		(void)pthread_mutex_destroy(&a->wmu);
 	if (a->sync_init >= 1)
 		(void)pthread_mutex_destroy(&a->mu);
 	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
@@ -391,6 +388,8 @@ audit_free(struct cf_audit *a)
 			(void)close(a->fl[i].fd);
 		cf_buf_free(&a->fl[i].buf);
 	}
+	if (a->ckfd != -1)
+		(void)close(a->ckfd);
 	if (a->fd != -1)
 		(void)close(a->fd);		/* releases the flock */
 	if (a->dirfd != -1)
@@ -647,8 +646,24 @@ open_files(struct cf_audit *a, struct cf_error *err)
 		if (rc != CF_OK)
 			goto out;
 	}
+	a->ckfd = openat(a->dirfd, AUDIT_CKPT,
+	    O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (a->ckfd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "open %s", AUDIT_CKPT);
+		goto out;
+	}
 	a->ckpt_seq = c.seq;
-	a->ckpt_last_ns = cf_mono_ns();		/* just checked */
+	/* A log left by an older writer (whose checkpoint lagged) or just
+	 * extended by drop_torn: cover it to its end now. */
+	if (a->last_seq > c.seq) {
+		if (fdatasync(a->fd) == -1) {
+			rc = cf_error_sys(err, CF_E_IO, "fdatasync audit.log");
+			goto out;
+		}
+		rc = ckpt_put(a, a->last_seq, a->last_mac, false, err);
+		if (rc != CF_OK)
+			goto out;
+	}
 	a->durable_seq = a->last_seq;
 	memcpy(a->durable_mac, a->last_mac, CF_MAC_LEN);
 out:
@@ -692,24 +707,20 @@ start_sync(struct cf_audit *a, struct cf_error *err)
 	if (pthread_condattr_init(&ca) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_condattr_init");
 	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	e = pthread_cond_init(&a->ckpt_cv, &ca);
-	if (e == 0) {
-		a->sync_init = 3;
-		e = pthread_cond_init(&a->arrive_cv, &ca);
-	}
+	e = pthread_cond_init(&a->arrive_cv, &ca);
 	(void)pthread_condattr_destroy(&ca);
 	if (e != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
-	a->sync_init = 4;
+	a->sync_init = 3;
 	if (pthread_mutex_init(&a->wmu, NULL) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_mutex_init");
-	a->sync_init = 5;
+	a->sync_init = 4;
 	if (pthread_cond_init(&a->flush_cv, NULL) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
+	a->sync_init = 5;
+	if (pthread_mutex_init(&a->ckmu, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "pthread_mutex_init");
 	a->sync_init = 6;
-	if (pthread_create(&a->thr, NULL, ckpt_main, a) != 0)
-		return cf_error_set(err, CF_E_NOMEM, "pthread_create");
-	a->thr_started = true;
 	return CF_OK;
 }
 
@@ -728,6 +739,7 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	a->dirfd = -1;
 	a->fd = -1;
+	a->ckfd = -1;
 	cf_buf_init(&a->pending, PENDING_MAX);
 	cf_buf_init(&a->scratch, AUDIT_LINE_MAX);
 	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
@@ -735,9 +747,12 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 		cf_buf_init(&a->fl[i].buf, PENDING_MAX);
 	}
 	a->nfl = AUDIT_FLUSHERS;
-	a->ckpt_interval_ns = AUDIT_CKPT_INTERVAL_MS * 1000000ull;
 	a->delay_ns = AUDIT_COMMIT_DELAY_US * 1000ull;
+	a->clock = mono_clock;
 	rc = cf_audit_keys_derive(mac_key, &a->keys, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = start_sync(a, err);
 	if (rc != CF_OK)
 		goto out;
 	rc = open_dir(dir, &a->dirfd, err);
@@ -747,9 +762,6 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	if (rc != CF_OK)
 		goto out;
 	rc = open_flushers(a, err);
-	if (rc != CF_OK)
-		goto out;
-	rc = start_sync(a, err);
 	if (rc != CF_OK)
 		goto out;
 	*out = a;
@@ -771,7 +783,7 @@ static void
 gather(struct cf_audit *a)
 {
 	struct timespec	ts;
-	uint64_t	max;
+	uint64_t	max, end, now;
 
 	max = a->delay_ns;
 	if (max > a->last_commit_ns / 2)
@@ -782,11 +794,16 @@ gather(struct cf_audit *a)
 	 * the deadline (waking the leader at every arrival cost a context
 	 * switch per record). */
 	a->gather_want = a->last_batch;
-	deadline(cf_mono_ns() + max, &ts);
-	while (!a->broken && a->last_seq - a->taken_seq < a->gather_want)
-		if (pthread_cond_timedwait(&a->arrive_cv, &a->mu, &ts) ==
-		    ETIMEDOUT)
+	end = a->clock(a->clock_arg) + max;
+	while (!a->broken && a->last_seq - a->taken_seq < a->gather_want) {
+		/* The injected clock says when the deadline has passed; the
+		 * sleep until it is in real time. */
+		now = a->clock(a->clock_arg);
+		if (now >= end)
 			break;
+		deadline(cf_mono_ns() + (end - now), &ts);
+		(void)pthread_cond_timedwait(&a->arrive_cv, &a->mu, &ts);
+	}
 }
 
 /* Format, seal and queue rec.  On success the mutex is held and *my is
@@ -880,16 +897,13 @@ lead(struct cf_audit *a)
 		a->lead_batch = 0;	/* asked and answered */
 	memcpy(bmac, a->last_mac, CF_MAC_LEN);
 	fail = a->fail;
-	if (fail != AUDIT_FAIL_CKPT)
-		a->fail = AUDIT_FAIL_NONE;
-	else
-		fail = AUDIT_FAIL_NONE;
+	a->fail = AUDIT_FAIL_NONE;
 	/* Batches reach the file in the order they were taken: wmu is taken
 	 * before mu is dropped. */
 	(void)pthread_mutex_lock(&a->wmu);
 	(void)pthread_mutex_unlock(&a->mu);
 
-	t0 = cf_mono_ns();
+	t0 = a->clock(a->clock_arg);
 	cf_error_clear(&e);
 	rc = write_all(f->fd, f->buf.data, f->buf.len, fail, &e);
 	(void)pthread_mutex_unlock(&a->wmu);
@@ -897,12 +911,16 @@ lead(struct cf_audit *a)
 	 * batches of earlier leaders included. */
 	if (rc == CF_OK)
 		rc = sync_log(f->fd, fail, &e);
+	/* SEC: the checkpoint names the batch before anyone is told it is
+	 * durable: an acknowledged record cannot be cut off unseen. */
+	if (rc == CF_OK)
+		rc = ckpt_put(a, bseq, bmac, fail == AUDIT_FAIL_CKPT, &e);
 
 	(void)pthread_mutex_lock(&a->mu);
 	cf_buf_reset(&f->buf);
 	f->busy = false;
 	a->busy--;
-	a->last_commit_ns = cf_mono_ns() - t0;
+	a->last_commit_ns = a->clock(a->clock_arg) - t0;
 	a->last_batch = bseq - (a->durable_seq < bseq ? a->durable_seq : bseq);
 	a->stats.commits++;
 	if (rc != CF_OK)
@@ -911,7 +929,6 @@ lead(struct cf_audit *a)
 		a->stats.appends += bseq - a->durable_seq;
 		memcpy(a->durable_mac, bmac, CF_MAC_LEN);
 		a->durable_seq = bseq;
-		(void)pthread_cond_signal(&a->ckpt_cv);
 		/* Batches up to b are durable: wake their waiters (at most
 		 * AUDIT_SLOTS slots cover them all). */
 		for (nb = 0; a->done_batch < b && nb < AUDIT_SLOTS; nb++)
@@ -942,6 +959,10 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 		return rc;
 	/* SEC: do not return before the record is durable. */
 	while (a->durable_seq < my && !a->broken) {
+		if (a->hold) {
+			(void)pthread_cond_wait(&a->commit_cv, &a->mu);
+			continue;
+		}
 		if (my <= a->taken_seq || a->gathering || a->busy >= a->nfl) {
 			(void)pthread_mutex_unlock(&a->mu);
 			slot_wait(a, batch, my);
@@ -1018,7 +1039,7 @@ notify_main(void *arg)
 			a->notified_broken = b;
 			continue;
 		}
-		if (!a->broken && a->last_seq > a->taken_seq &&
+		if (!a->broken && !a->hold && a->last_seq > a->taken_seq &&
 		    !a->gathering && a->busy < a->nfl) {
 			lead(a);
 			continue;
@@ -1081,11 +1102,32 @@ cf_audit_test_fail(struct cf_audit *a, enum audit_fail what)
 }
 
 void
-cf_audit_set_ckpt_interval(struct cf_audit *a, uint64_t ms)
+cf_audit_set_clock(struct cf_audit *a, cf_audit_clock_fn fn, void *arg)
 {
 	(void)pthread_mutex_lock(&a->mu);
-	a->ckpt_interval_ns = ms * 1000000ull;
-	(void)pthread_cond_signal(&a->ckpt_cv);
+	a->clock = fn != NULL ? fn : mono_clock;
+	a->clock_arg = arg;
+	(void)pthread_mutex_unlock(&a->mu);
+}
+
+void
+cf_audit_test_hold(struct cf_audit *a, bool hold)
+{
+	(void)pthread_mutex_lock(&a->mu);
+	a->hold = hold;
+	if (!hold) {
+		(void)pthread_cond_broadcast(&a->commit_cv);
+		(void)pthread_cond_signal(&a->flush_cv);
+	}
+	(void)pthread_mutex_unlock(&a->mu);
+}
+
+void
+cf_audit_test_queue(struct cf_audit *a, uint64_t *pending, bool *gathering)
+{
+	(void)pthread_mutex_lock(&a->mu);
+	*pending = a->last_seq - a->taken_seq;
+	*gathering = a->gathering;
 	(void)pthread_mutex_unlock(&a->mu);
 }
 
@@ -1103,24 +1145,6 @@ cf_audit_set_commit_delay(struct cf_audit *a, uint64_t us)
 	(void)pthread_mutex_lock(&a->mu);
 	a->delay_ns = us * 1000ull;
 	(void)pthread_mutex_unlock(&a->mu);
-}
-
-cf_err
-cf_audit_sync_ckpt(struct cf_audit *a, struct cf_error *err)
-{
-	cf_err	rc = CF_OK;
-
-	(void)pthread_mutex_lock(&a->mu);
-	while (!a->broken && a->ckpt_seq < a->durable_seq) {
-		a->ckpt_force = true;
-		(void)pthread_cond_signal(&a->ckpt_cv);
-		(void)pthread_cond_wait(&a->commit_cv, &a->mu);
-	}
-	if (a->broken)
-		rc = cf_error_set(err, CF_E_IO, "audit log broken: %s",
-		    a->broken_msg);
-	(void)pthread_mutex_unlock(&a->mu);
-	return rc;
 }
 
 void

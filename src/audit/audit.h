@@ -87,7 +87,11 @@ int	cf_audit_state(struct cf_audit *a, uint64_t seq);
  * limit), as parsed JSON objects (the lines as written; MACs are not
  * checked here).  rec is borrowed for the call (json_incref to keep it).
  * cb returns non-OK to stop; that code is returned.  With tail != 0, the
- * last `tail` records instead.  Neither mode reads the whole file. */
+ * last `tail` records instead (after_seq and limit are then ignored).
+ * Neither mode reads the whole file. */
+/* The most records one read returns through the API (GET /v1/audit
+ * limit= and tail=); `coffer audit tail` pages beyond it. */
+#define CF_AUDIT_PAGE_MAX	10000
 typedef cf_err (*cf_audit_cb)(void *arg, json_t *rec, struct cf_error *err);
 cf_err	cf_audit_read(const char *dir, uint64_t after_seq, size_t limit,
 	    size_t tail, cf_audit_cb cb, void *arg, struct cf_error *err);

@@ -27,6 +27,9 @@
  * every field escaped as \uXXXX); readers refuse lines above this. */
 #define AUDIT_LINE_MAX		(128 * 1024)
 #define AUDIT_CKPT_MAX		1024
+/* The checkpoint as rewritten in place: its line, then NULs up to one
+ * sector (the line is at most ~220 bytes). */
+#define AUDIT_CKPT_SLOT		512
 #define AUDIT_MAC_HEX		(2 * CF_MAC_LEN)
 
 /* HKDF labels: the record key and the checkpoint key are derived from the
@@ -34,11 +37,6 @@
 #define AUDIT_LABEL_REC		"coffer audit record v1"
 #define AUDIT_LABEL_CKPT	"coffer audit checkpoint v1"
 
-/* The checkpoint is rewritten once the durable tail has moved and either
- * this much time has passed since the last rewrite or this many records
- * are not yet covered. */
-#define AUDIT_CKPT_INTERVAL_MS	100
-#define AUDIT_CKPT_RECORDS	1000
 /* Group commits in flight at once (each one write + fdatasync), and the
  * most cf_audit_set_flushers accepts.  More than one was measured not to
  * pay on this machine (smaller batches, more syncs; AUDIT.md), so all
@@ -105,7 +103,8 @@ struct audit_ckpt {
 	int64_t		time_us;
 };
 
-/* Format / parse-and-authenticate a checkpoint file's content. */
+/* Format / parse-and-authenticate a checkpoint file's content (NULs
+ * after its newline, the in-place padding, are ignored). */
 cf_err	cf_audit_ckpt_format(const struct cf_key *ckpt_key,
 	    const struct audit_ckpt *c, struct cf_buf *b, struct cf_error *err);
 cf_err	cf_audit_ckpt_parse(const struct cf_key *ckpt_key, const void *p,
@@ -161,15 +160,27 @@ enum audit_fail {
 	AUDIT_FAIL_WRITE,	/* the next write(2) fails with ENOSPC */
 	AUDIT_FAIL_SHORT,	/* writes half the batch, then ENOSPC */
 	AUDIT_FAIL_SYNC,	/* the next fdatasync(2) fails with EIO */
-	AUDIT_FAIL_CKPT		/* the next checkpoint rewrite fails */
+	AUDIT_FAIL_CKPT		/* the next commit's checkpoint write fails */
 };
 
 /* Test hook: make the next log write / sync / checkpoint fail. */
 void	cf_audit_test_fail(struct cf_audit *a, enum audit_fail what);
 
-/* Minimum time between checkpoint rewrites (0: after every group commit,
- * still off the append path).  Call before appending. */
-void	cf_audit_set_ckpt_interval(struct cf_audit *a, uint64_t ms);
+/* The monotonic clock (nanoseconds) of the commit delay, the commit
+ * timing and the retry of a full disk; NULL: the real one (cf_mono_ns).
+ * Tests inject one so that nothing they check depends on wall time.
+ * fn is called with the log's mutex held: it must not call back. */
+typedef uint64_t	(*cf_audit_clock_fn)(void *arg);
+void	cf_audit_set_clock(struct cf_audit *a, cf_audit_clock_fn fn,
+	    void *arg);
+
+/* Test hook: while held, no group commit starts (records queue up);
+ * releasing lets the next leader take them all as one batch. */
+void	cf_audit_test_hold(struct cf_audit *a, bool hold);
+/* Records sealed and not yet taken by a leader, and whether a leader is
+ * gathering (waiting for more, the commit delay). */
+void	cf_audit_test_queue(struct cf_audit *a, uint64_t *pending,
+	    bool *gathering);
 
 /* How many group commits may be in flight at once (1..4). */
 void	cf_audit_set_flushers(struct cf_audit *a, unsigned n);
@@ -177,13 +188,10 @@ void	cf_audit_set_flushers(struct cf_audit *a, unsigned n);
 /* Longest time a commit leader waits for more records (0: never). */
 void	cf_audit_set_commit_delay(struct cf_audit *a, uint64_t us);
 
-/* Wait until the checkpoint names the last durable record (tests). */
-cf_err	cf_audit_sync_ckpt(struct cf_audit *a, struct cf_error *err);
-
 struct audit_stats {
 	uint64_t	appends;	/* records made durable */
 	uint64_t	commits;	/* write + fdatasync rounds */
-	uint64_t	ckpts;		/* checkpoint rewrites */
+	uint64_t	ckpts;		/* checkpoint writes */
 };
 void	cf_audit_get_stats(struct cf_audit *a, struct audit_stats *st);
 

@@ -170,8 +170,9 @@ cf_audit_read(const char *dir, uint64_t after_seq, size_t limit,
 		if (rc != CF_OK)
 			break;
 		count++;
-		if ((limit > 0 && count >= limit) || (tail > 0 &&
-		    count >= tail))
+		/* tail counts by itself: limit pages after= reads only. */
+		if ((tail == 0 && limit > 0 && count >= limit) ||
+		    (tail > 0 && count >= tail))
 			break;
 	}
 out:

@@ -223,7 +223,13 @@ cf_audit_ckpt_parse(const struct cf_key *ckpt_key, const void *p, size_t len,
 	bool			 ok = false;
 	cf_err			 rc;
 
-	if (len == 0 || len > AUDIT_CKPT_MAX || s[len - 1] != '\n')
+	if (len > AUDIT_CKPT_MAX)
+		return cf_error_set(err, CF_E_INTEGRITY,
+		    "checkpoint: malformed");
+	/* The padding of an in-place write (AUDIT_CKPT_SLOT). */
+	while (len > 0 && s[len - 1] == '\0')
+		len--;
+	if (len == 0 || s[len - 1] != '\n')
 		return cf_error_set(err, CF_E_INTEGRITY,
 		    "checkpoint: malformed");
 	len--;

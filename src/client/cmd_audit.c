@@ -18,15 +18,17 @@
 #define CF_LABEL_AUDIT	"coffer audit mac v1"
 #endif
 
-#define TAIL_MAX	10000
+/* -n: beyond one API page (CF_AUDIT_PAGE_MAX) the records are fetched
+ * in pages with after=; this bounds how long that may take. */
+#define TAIL_MAX	1000000
 
 static const char audit_usage[] =
     "usage: coffer audit tail [-n N] [--json]\n"
     "       coffer audit verify --data DIR [--json]\n"
     "\n"
-    "tail    print the last N (default 20, at most 10000) audit records from\n"
-    "        the server, one line each (--json: the records as JSON lines).\n"
-    "        Needs the admin role.\n"
+    "tail    print the last N (default 20, at most 1000000) audit records\n"
+    "        from the server, oldest first, one line each (--json: the\n"
+    "        records as JSON lines).  Needs the admin role.\n"
     "verify  check the hash chain and checkpoint of the audit log in the\n"
     "        data directory DIR, offline (no server needed; the server may\n"
     "        be running).  Reads the master key from DIR/master.key or\n"
@@ -71,6 +73,63 @@ print_record(const json_t *r)
 	    "status")), result, res, reas[0] != '\0' ? "  by " : "", reas);
 }
 
+static void
+print_records(json_t *v, bool json, uint64_t upto, uint64_t *last)
+{
+	json_t	*r;
+	size_t	 i;
+	int64_t	 seq;
+
+	json_array_foreach(json_object_get(v, "records"), i, r) {
+		seq = json_integer_value(json_object_get(r, "seq"));
+		if (seq <= 0 || (upto > 0 && (uint64_t)seq > upto))
+			break;
+		*last = (uint64_t)seq;
+		if (json)
+			cf_cli_print_json(r);
+		else
+			print_record(r);
+	}
+}
+
+/* More than one page: find the last record now, then read forward from
+ * N records before it, a page at a time, up to it (records appended
+ * meanwhile are not part of "the last N"). */
+static cf_err
+tail_paged(struct cf_cli_sess *s, uint64_t n, bool json,
+    struct cf_error *err)
+{
+	json_t		*v = NULL, *r;
+	char		 path[96];
+	uint64_t	 end, from, last;
+	cf_err		 rc;
+
+	rc = cf_http_json(s->h, "GET", "/v1/audit?tail=1", NULL, &v, err);
+	if (rc != CF_OK)
+		return rc;
+	r = json_array_get(json_object_get(v, "records"), 0);
+	end = r != NULL ? (uint64_t)json_integer_value(json_object_get(r,
+	    "seq")) : 0;
+	json_decref(v);
+	from = end > n ? end - n : 0;
+	while (from < end) {
+		(void)snprintf(path, sizeof(path),
+		    "/v1/audit?after=%llu&limit=%d", (unsigned long long)from,
+		    CF_AUDIT_PAGE_MAX);
+		v = NULL;
+		rc = cf_http_json(s->h, "GET", path, NULL, &v, err);
+		if (rc != CF_OK)
+			return rc;
+		last = from;
+		print_records(v, json, end, &last);
+		json_decref(v);
+		if (last == from)
+			break;		/* nothing more (log rotated?) */
+		from = last;
+	}
+	return CF_OK;
+}
+
 static int
 audit_tail(int argc, char **argv)
 {
@@ -82,10 +141,9 @@ audit_tail(int argc, char **argv)
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
-	uint64_t		 n = 20;
+	uint64_t		 n = 20, last = 0;
 	char			**ops, path[64];
-	json_t			*v = NULL, *r;
-	size_t			 i;
+	json_t			*v = NULL;
 	int			 nops, ex;
 	cf_err			 rc;
 
@@ -96,15 +154,12 @@ audit_tail(int argc, char **argv)
 	(void)snprintf(path, sizeof(path), "/v1/audit?tail=%llu",
 	    (unsigned long long)n);
 	rc = cf_cli_sess_open(&o, true, &s, &err);
-	if (rc == CF_OK)
+	if (rc == CF_OK && n > CF_AUDIT_PAGE_MAX)
+		rc = tail_paged(&s, n, o.json, &err);
+	else if (rc == CF_OK) {
 		rc = cf_http_json(s.h, "GET", path, NULL, &v, &err);
-	if (rc == CF_OK) {
-		json_array_foreach(json_object_get(v, "records"), i, r) {
-			if (o.json)
-				cf_cli_print_json(r);
-			else
-				print_record(r);
-		}
+		if (rc == CF_OK)
+			print_records(v, o.json, 0, &last);
 	}
 	ex = cf_cli_finish(&s, rc, &err);
 	json_decref(v);

@@ -1528,22 +1528,25 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		u1 = 0;
 		u2 = 100;
 		i1 = 0;
+		/* tail=N is the last N records, exactly: it takes neither a
+		 * start (after) nor a page size (limit). */
 		if ((arg(mc, "after") != NULL && cf_parse_u64(arg(mc, "after"),
 		    0, INT64_MAX, &u1, &err) != CF_OK) ||
 		    (arg(mc, "limit") != NULL && cf_parse_u64(arg(mc, "limit"),
-		    1, 10000, &u2, &err) != CF_OK) ||
-		    (arg(mc, "tail") != NULL && cf_parse_u64(arg(mc, "tail"),
-		    1, 10000, (uint64_t *)&i1, &err) != CF_OK)) {
+		    1, CF_AUDIT_PAGE_MAX, &u2, &err) != CF_OK) ||
+		    (arg(mc, "tail") != NULL && (cf_parse_u64(arg(mc, "tail"),
+		    1, CF_AUDIT_PAGE_MAX, (uint64_t *)&i1, &err) != CF_OK ||
+		    arg(mc, "after") != NULL || arg(mc, "limit") != NULL))) {
 			cf_core_reject(core, r, "audit:read", "bad query");
 			return respond_error(mc, c,
 			    r->authenticated ? 400 : 401,
 			    r->authenticated ? "bad_request" :
 			    "unauthenticated",
-			    "after, limit (1-10000) and tail (1-10000) must be "
-			    "numbers");
+			    "use after (a number) with limit (1-10000), or "
+			    "tail (1-10000) alone");
 		}
-		rc = cf_core_audit_read(core, r, u1, (size_t)u2, (size_t)i1,
-		    &out, &err);
+		rc = cf_core_audit_read(core, r, u1, i1 > 0 ? 0 : (size_t)u2,
+		    (size_t)i1, &out, &err);
 		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
 	case R_UNKNOWN:
 		/* SEC: unknown routes are denied and audited; unauthenticated

@@ -168,6 +168,57 @@ def test_api_audit_tail_and_after(server, env):
     assert [x["seq"] for x in r.json()["records"]] == [4, 5]
 
 
+def test_api_audit_tail_beyond_a_page(server, env):
+    # More records than the default page of 100 and than the tail asked.
+    while server.audit_count() < 230:
+        server.get("/v1/health", token=None)
+    for n in (150, 10000):
+        r = server.get("/v1/audit", params={"tail": n})
+        assert r.status_code == 200, r.text
+        recs = r.json()["records"]
+        on_disk = server.audit_records()
+        # The read's own record comes after the records it returns.
+        last = recs[-1]["seq"]
+        want = [x["seq"] for x in on_disk if x["seq"] <= last][-n:]
+        assert [x["seq"] for x in recs] == want, (n, recs[0]["seq"])
+        assert r.json()["next_after"] == last
+
+
+@pytest.mark.parametrize("params", [
+    {"tail": 0}, {"tail": 10001}, {"tail": "x"}, {"tail": 5, "after": 3},
+    {"tail": 5, "limit": 3}])
+def test_api_audit_bad_tail_is_400(server, env, params):
+    before = server.audit_count()
+    r = server.get("/v1/audit", params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "bad_request"
+    assert "tail" in r.json()["error"]["message"]
+    rec = server.audit_records()[before]
+    assert rec["action"] == "audit:read" and rec["status"] == 400
+
+
+def test_cli_audit_tail_pages_beyond_the_api_maximum(server, env, cli):
+    while server.audit_count() < 10050:
+        # Cheap records: unauthenticated health checks, in bulk.
+        import concurrent.futures
+        import requests
+
+        def burst(_):
+            with requests.Session() as sess:
+                for _i in range(200):
+                    sess.get(server.url + "/v1/health", verify=server.ca,
+                             timeout=30)
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            list(ex.map(burst, range(4)))
+    p = cli("audit", "tail", "-n", "10020", "--json")
+    assert p.returncode == EXIT_OK, p.stderr
+    seqs = [json.loads(l)["seq"] for l in p.stdout.splitlines()]
+    assert len(seqs) == 10020
+    assert seqs == list(range(seqs[0], seqs[0] + 10020))
+    p = cli("audit", "tail", "-n", "1000001")
+    assert p.returncode != EXIT_OK and "1000000" in p.stderr, p.stderr
+
+
 def test_api_audit_forbidden_for_non_admin(server, env):
     r = server.get("/v1/audit", params={"tail": 5}, token=env["reader"])
     assert r.status_code == 403
@@ -336,6 +387,24 @@ def test_verify_detects_deleted_checkpoint(stopped_log, cli, tmp_path):
     assert verify(cli, d).returncode != 0
 
 
+def test_verify_detects_tail_cut_after_a_crash(make_server, cli, tmp_path):
+    # Killed right after acknowledged requests (no clean close, no final
+    # checkpoint), then the last record cut off: the checkpoint already
+    # names it, so verify fails.
+    s = make_server()
+    for _i in range(20):
+        assert s.get("/v1/whoami").status_code == 200
+    s.kill()
+    d = copy_data(s.data, tmp_path / "d")
+    assert verify(cli, d).returncode == 0
+    lines = lines_of(d)
+    last = json.loads(lines[-1])["seq"]
+    write_lines(d, lines[:-1])
+    p = verify(cli, d)
+    assert p.returncode != 0, p.stdout
+    assert re.search(r"\b%d\b" % last, p.stdout + p.stderr), p.stdout
+
+
 def test_verify_with_wrong_master_key_fails(stopped_log, cli, tmp_path):
     d = copy_data(stopped_log.data, tmp_path / "d")
     other = copy_data(stopped_log.data, tmp_path / "o")
@@ -434,19 +503,30 @@ def test_change_is_undone_when_its_record_cannot_be_written(make_server,
     after a restart, none of them happened."""
     import time
 
+    import resource
+    import signal
+
     s = make_server()
     s.mkns("keep")
     s.mkns("gone")
     s.principal("mallory")
-    # A directory where the checkpoint's temporary file goes: the next
-    # checkpoint (100 ms after new records) fails, and the log is
-    # broken for good (fail closed).
-    tmp = os.path.join(s.data, "audit", "checkpoint.tmp")
-    os.mkdir(tmp)
-    deadline = time.monotonic() + 15
+    s.stop()
+    # The log cannot grow past a file size limit just above the biggest
+    # file (RLIMIT_FSIZE, SIGXFSZ ignored: writes past it fail): the
+    # log breaks once health checks have filled it up, and stays broken
+    # (the retries fail the same way).
+    biggest = max(os.path.getsize(os.path.join(d, f))
+                  for d, _, fs in os.walk(s.data) for f in fs)
+    limit = biggest + 16 * 1024
+
+    def limits():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    s.preexec = limits
+    s.start()
+    deadline = time.monotonic() + 60
     while s.get("/v1/health", token=None).status_code != 503:
         assert time.monotonic() < deadline, "the log did not break"
-        time.sleep(0.05)
     changes = [
         ("POST", "/v1/bindings",
          {"principal": "mallory", "role": "owner", "ns": "keep"}),
@@ -462,7 +542,7 @@ def test_change_is_undone_when_its_record_cannot_be_written(make_server,
         assert r.status_code == 503, (method, path, r.text)
         assert r.json()["error"]["code"] == "unavailable"
     s.stop()
-    os.rmdir(tmp)
+    s.preexec = None
     s.start()
     assert s.get("/v1/ns/made-while-broken").status_code == 404
     assert s.get("/v1/ns/gone").status_code == 200
