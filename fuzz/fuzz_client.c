@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "client/client_int.h"
@@ -71,7 +72,7 @@ headers(const uint8_t *p, size_t n)
 		abort();
 	if (info.meta != NULL) {
 		/* `coffer head --json` prints it: it must be printable. */
-		out = json_dumps(info.meta, JSON_COMPACT);
+		out = cf_json_dumps(info.meta);
 		if (out == NULL)
 			abort();
 		free(out);

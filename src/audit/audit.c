@@ -75,6 +75,10 @@ struct cf_audit {
 	pthread_cond_t		 arrive_cv;	/* a record was queued */
 	pthread_cond_t		 flush_cv;	/* wakes the notifier */
 	pthread_mutex_t		 ckmu;		/* orders checkpoint writes */
+	/* The checkpoint's text, under ckmu: its room is taken at open, so
+	 * a commit allocates nothing for it (an allocation failure there
+	 * would break the log for good). */
+	struct cf_buf		 ckbuf;
 	int			 sync_init;	/* how many of the 6 exist */
 
 	/* All below under mu. */
@@ -317,23 +321,23 @@ static cf_err
 ckpt_put(struct cf_audit *a, uint64_t seq, const uint8_t mac[CF_MAC_LEN],
     bool fail, struct cf_error *err)
 {
-	struct cf_buf		b;
-	struct audit_ckpt	c;
-	ssize_t			w;
-	cf_err			rc = CF_OK;
+	struct cf_buf		*bp = &a->ckbuf;
+	struct audit_ckpt	 c;
+	ssize_t			 w;
+	cf_err			 rc = CF_OK;
 
-	cf_buf_init(&b, AUDIT_CKPT_SLOT);
 	(void)pthread_mutex_lock(&a->ckmu);
+	cf_buf_reset(bp);
 	if (seq <= a->ckpt_seq)
 		goto out;
 	c.seq = seq;
 	memcpy(c.mac, mac, CF_MAC_LEN);
 	c.time_us = cf_now_us();
-	rc = cf_audit_ckpt_format(a->keys.ckpt, &c, &b, err);
+	rc = cf_audit_ckpt_format(a->keys.ckpt, &c, bp, err);
 	if (rc != CF_OK)
 		goto out;
-	while (b.len < AUDIT_CKPT_SLOT) {
-		rc = cf_buf_append(&b, "", 1, err);
+	while (bp->len < AUDIT_CKPT_SLOT) {
+		rc = cf_buf_append(bp, "", 1, err);
 		if (rc != CF_OK)
 			goto out;
 	}
@@ -343,9 +347,9 @@ ckpt_put(struct cf_audit *a, uint64_t seq, const uint8_t mac[CF_MAC_LEN],
 		goto out;
 	}
 	do
-		w = pwrite(a->ckfd, b.data, b.len, 0);
+		w = pwrite(a->ckfd, bp->data, bp->len, 0);
 	while (w == -1 && errno == EINTR);
-	if (w != (ssize_t)b.len) {
+	if (w != (ssize_t)bp->len) {
 		if (w >= 0)
 			errno = EIO;
 		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
@@ -359,7 +363,6 @@ ckpt_put(struct cf_audit *a, uint64_t seq, const uint8_t mac[CF_MAC_LEN],
 	a->stats.ckpts++;
 out:
 	(void)pthread_mutex_unlock(&a->ckmu);
-	cf_buf_free(&b);
 	return rc;
 }
 
@@ -390,6 +393,7 @@ audit_free(struct cf_audit *a)
 	}
 	if (a->ckfd != -1)
 		(void)close(a->ckfd);
+	cf_buf_free(&a->ckbuf);
 	if (a->fd != -1)
 		(void)close(a->fd);		/* releases the flock */
 	if (a->dirfd != -1)
@@ -742,6 +746,15 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	a->ckfd = -1;
 	cf_buf_init(&a->pending, PENDING_MAX);
 	cf_buf_init(&a->scratch, AUDIT_LINE_MAX);
+	/* The room is taken here (grown to a slot, then emptied), since the
+	 * text is formatted into it at every commit. */
+	cf_buf_init(&a->ckbuf, AUDIT_CKPT_SLOT);
+	for (i = 0; i < AUDIT_CKPT_SLOT; i++)
+		if (cf_buf_append(&a->ckbuf, "", 1, err) != CF_OK) {
+			rc = CF_E_NOMEM;
+			goto out;
+		}
+	cf_buf_reset(&a->ckbuf);
 	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
 		a->fl[i].fd = -1;
 		cf_buf_init(&a->fl[i].buf, PENDING_MAX);

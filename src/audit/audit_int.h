@@ -75,6 +75,11 @@ size_t	cf_audit_sanitize(const char *s, size_t limit, char *out);
  * ,"sig":"..." member. */
 cf_err	cf_audit_mac_canon(const struct cf_key *k, const void *p, size_t n,
 	    uint8_t out[CF_MAC_LEN], struct cf_error *err);
+/* The same MAC of b->data[start..len): the "}" is appended to b for the
+ * one-shot HMAC, then dropped again, so nothing is allocated when b has
+ * room for one more byte (the commit path must not fail for memory). */
+cf_err	cf_audit_mac_buf(const struct cf_key *k, struct cf_buf *b,
+	    size_t start, uint8_t out[CF_MAC_LEN], struct cf_error *err);
 
 /* Append one sealed line to b: {"seq":seq,body,"prev":"hex","mac":"hex"}
  * and a newline; *mac receives the record's MAC. */

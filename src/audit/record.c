@@ -250,6 +250,20 @@ cf_audit_mac_canon(const struct cf_key *k, const void *p, size_t n,
 }
 
 cf_err
+cf_audit_mac_buf(const struct cf_key *k, struct cf_buf *b, size_t start,
+    uint8_t out[CF_MAC_LEN], struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = cf_buf_append(b, "}", 1, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_hmac_sha256(k, b->data + start, b->len - start, out, err);
+	b->len--;
+	return rc;
+}
+
+cf_err
 cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
     size_t bodylen, const uint8_t prev[CF_MAC_LEN], struct cf_buf *b,
     uint8_t mac[CF_MAC_LEN], struct cf_error *err)
@@ -265,8 +279,7 @@ cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
 	if (rc == CF_OK)
 		rc = cf_buf_printf(b, err, ",\"prev\":\"%s\"", hex);
 	if (rc == CF_OK)
-		rc = cf_audit_mac_canon(k, b->data + start, b->len - start,
-		    mac, err);
+		rc = cf_audit_mac_buf(k, b, start, mac, err);
 	if (rc != CF_OK)
 		return rc;
 	cf_hex_encode(mac, CF_MAC_LEN, hex);

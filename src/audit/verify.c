@@ -196,8 +196,7 @@ cf_audit_ckpt_format(const struct cf_key *ckpt_key,
 	    "{\"seq\":%" PRIu64 ",\"mac\":\"%s\",\"time\":\"%s\"", c->seq, hex,
 	    t);
 	if (rc == CF_OK)
-		rc = cf_audit_mac_canon(ckpt_key, b->data + start,
-		    b->len - start, sig, err);
+		rc = cf_audit_mac_buf(ckpt_key, b, start, sig, err);
 	if (rc != CF_OK)
 		return rc;
 	cf_hex_encode(sig, CF_MAC_LEN, hex);

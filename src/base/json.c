@@ -185,8 +185,55 @@ cf_json_get_bool(const json_t *obj, const char *name, bool required,
 	return CF_OK;
 }
 
+struct dump_ctx {
+	struct cf_buf	*b;
+	cf_err		 rc;		/* the first failed write's */
+};
+
+static int
+dump_out(const char *p, size_t n, void *arg)
+{
+	struct dump_ctx	*d = arg;
+
+	if (d->rc == CF_OK)
+		d->rc = cf_buf_append(d->b, p, n, NULL);
+	return d->rc == CF_OK ? 0 : -1;	/* latched: see json.h */
+}
+
+cf_err
+cf_json_dump(const json_t *v, size_t flags, struct cf_buf *b,
+    struct cf_error *err)
+{
+	struct dump_ctx	d = { b, CF_OK };
+	size_t		start = b->len;
+
+	if (json_dump_callback(v, dump_out, &d, flags) == 0 && d.rc == CF_OK)
+		return CF_OK;
+	b->len = start;
+	if (b->data != NULL)
+		b->data[start] = '\0';
+	if (d.rc == CF_E_LIMIT)
+		return cf_error_set(err, CF_E_LIMIT, "JSON text too large");
+	return cf_error_set(err, CF_E_NOMEM, "out of memory");
+}
+
+char *
+cf_json_dumps_flags(const json_t *v, size_t flags)
+{
+	struct cf_buf	b;
+
+	cf_buf_init(&b, SIZE_MAX / 2);
+	/* The append of nothing makes an empty text a buffer too. */
+	if (cf_json_dump(v, flags | JSON_ENCODE_ANY, &b, NULL) != CF_OK ||
+	    cf_buf_append(&b, "", 0, NULL) != CF_OK) {
+		cf_buf_free(&b);
+		return NULL;
+	}
+	return cf_buf_take(&b);
+}
+
 char *
 cf_json_dumps(const json_t *v)
 {
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return cf_json_dumps_flags(v, JSON_COMPACT);
 }

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "error.h"
 
 /* Parse exactly one JSON value from buf[0..len) (not NUL-terminated),
@@ -30,8 +31,21 @@ cf_err	cf_json_get_int(const json_t *obj, const char *name, bool required,
 cf_err	cf_json_get_bool(const json_t *obj, const char *name, bool required,
 	    bool *out, struct cf_error *err);
 
-/* Serialize compactly into a new string; release it with cf_json_free()
- * (which wipes it; free(3) also works but leaves the text in the heap). */
+/* Serialize v (jansson flags) onto the end of b.  CF_E_NOMEM or
+ * CF_E_LIMIT (b's maximum) when it does not fit; b is then as it was.
+ * SEC: the only way this project serializes JSON.  jansson 2.14 ignores
+ * a failed write of an object's key: json_dumps and json_dump_callback
+ * then return success with the key missing from the text (a corrupt
+ * scope or metadata, say).  Here the first failed write fails every
+ * later one and the whole call. */
+cf_err	cf_json_dump(const json_t *v, size_t flags, struct cf_buf *b,
+	    struct cf_error *err);
+
+/* Serialize v (jansson flags; JSON_ENCODE_ANY is added) into a new
+ * string, by cf_json_dump: NULL only when out of memory.  Release it with
+ * cf_json_free() (which wipes it; free(3) also works). */
+char	*cf_json_dumps_flags(const json_t *v, size_t flags);
+/* The same, compact. */
 char	*cf_json_dumps(const json_t *v);
 
 /* Make jansson allocate through cf_malloc (so cf_test_fail_alloc_after

@@ -1,24 +1,35 @@
 /* src/base/mem.c: allocation wrappers with fault injection; see mem.h. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
 
-static unsigned int fail_after;	/* 0: never fail */
+/* 0: never fail.  Atomic, so that a test may arm it for allocations made
+ * by a server's threads (one request at a time). */
+static _Atomic unsigned int fail_after;
 
 void
 cf_test_fail_alloc_after(unsigned int n)
 {
-	fail_after = n;
+	atomic_store(&fail_after, n);
+}
+
+bool
+cf_test_fail_alloc_pending(void)
+{
+	return atomic_load(&fail_after) != 0;
 }
 
 static int
 should_fail(void)
 {
-	if (fail_after == 0)
-		return 0;
-	if (--fail_after == 0)
-		return 1;
+	unsigned int	n = atomic_load(&fail_after);
+
+	while (n != 0) {
+		if (atomic_compare_exchange_weak(&fail_after, &n, n - 1))
+			return n == 1;
+	}
 	return 0;
 }
 

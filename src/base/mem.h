@@ -27,9 +27,11 @@ char	*cf_memdup_str(const void *p, size_t len);
 bool	cf_mul_ok(size_t a, size_t b, size_t *out);
 bool	cf_add_ok(size_t a, size_t b, size_t *out);
 
-/* Test hook: the n-th allocation from now fails (n >= 1); 0 disables.
- * Thread-unsafe by design: for unit tests only. */
+/* Test hook: the n-th allocation from now, by any thread, fails
+ * (n >= 1); 0 disables.  For tests only. */
 void	cf_test_fail_alloc_after(unsigned int n);
+/* True while the armed failure has not happened yet. */
+bool	cf_test_fail_alloc_pending(void);
 
 /* Wipe n bytes at p so the compiler cannot elide it (explicit_bzero). */
 void	cf_wipe(void *p, size_t n);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "client/client.h"
 #include "policy/policy.h"
@@ -253,7 +254,7 @@ cmd_eval(int argc, char **argv)
 		cf_request_free(req);
 		req = NULL;
 		out = cf_response_to_json(resp);
-		line = out != NULL ? json_dumps(out, JSON_COMPACT |
+		line = out != NULL ? cf_json_dumps_flags(out, JSON_COMPACT |
 		    JSON_ENSURE_ASCII) : NULL;
 		json_decref(out);
 		if (line == NULL) {

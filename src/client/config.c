@@ -341,7 +341,7 @@ cf_cfg_save(const struct cf_cfg *c, const char *path, struct cf_error *err)
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	text = json_dumps(root, JSON_INDENT(2));
+	text = cf_json_dumps_flags(root, JSON_INDENT(2));
 	if (text == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 		goto out;

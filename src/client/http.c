@@ -792,7 +792,7 @@ json_once(struct cf_http *h, const char *method, const char *path,
 	if (rc != CF_OK)
 		goto out;
 	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
+		text = cf_json_dumps(body);
 		if (text == NULL) {
 			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 			goto out;

@@ -479,8 +479,15 @@ cf_cli_fmt_size(uint64_t n, char *out, size_t outsz)
 void
 cf_cli_print_json(const json_t *v)
 {
-	(void)json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	*text = cf_json_dumps(v);
+
+	if (text == NULL) {
+		cf_cli_warnx("out of memory: cannot print the JSON answer");
+		return;
+	}
+	(void)fputs(text, stdout);
 	(void)fputc('\n', stdout);
+	cf_json_free(text);
 }
 
 const char *

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -500,7 +501,7 @@ scope_normalize(const struct cf_req *r, const char *scope, char **norm,
 			goto out;
 		}
 	}
-	*norm = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	*norm = cf_json_dumps_flags(j, JSON_COMPACT | JSON_SORT_KEYS);
 	if (*norm == NULL)
 		rc = nomem(err);
 	else if (strlen(*norm) >= CF_SCOPE_MAX) {

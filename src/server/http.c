@@ -282,12 +282,6 @@ json_body_free(void *cls)
 	cf_free(s);
 }
 
-static int
-json_body_out(const char *p, size_t n, void *arg)
-{
-	return cf_buf_append(arg, p, n, NULL) == CF_OK ? 0 : -1;
-}
-
 /* SEC: overwrite the strings of a response that carried secrets before it
  * is freed (jansson frees without wiping).  Only values held by this
  * reference alone: a shared one is not ours to overwrite. */
@@ -333,7 +327,7 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 	 * behind as it grows (json_dumps would leave copies in freed
 	 * memory). */
 	cf_buf_init_secret(&b, JSON_OUT_MAX);
-	if (json_dump_callback(j, json_body_out, &b, JSON_COMPACT) != 0) {
+	if (cf_json_dump(j, JSON_COMPACT, &b, NULL) != CF_OK) {
 		cf_buf_free(&b);
 		return MHD_NO;
 	}
@@ -853,6 +847,37 @@ parse_body(struct conn *c, json_t **out, struct cf_error *err)
 		    "request body must be a JSON object");
 	}
 	return rc;
+}
+
+/* SEC: the JSON text of an optional part of a request (a token's scope,
+ * an object's metadata): *out NULL when v is absent (or, with
+ * empty_absent, an empty object), the text otherwise.  A dump answers
+ * NULL on out-of-memory too, and a NULL
+ * here would mean "absent": a scope dropped is the caller's whole scope,
+ * metadata dropped is data lost.  So a failed dump is CF_E_NOMEM, never
+ * an absent part. */
+static cf_err
+dump_part(const json_t *v, size_t flags, bool empty_absent, char **out,
+    struct cf_error *err)
+{
+	*out = NULL;
+	if (v == NULL || (empty_absent && json_object_size(v) == 0))
+		return CF_OK;
+	*out = cf_json_dumps_flags(v, flags);
+	if (*out == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+/* Refuse an optional part that could not be copied (out of memory):
+ * 503, recorded as denied. */
+static enum MHD_Result
+respond_nomem(struct MHD_Connection *mc, struct conn *c, const char *action)
+{
+	cf_core_reject(c->h->core, &c->req, action, "out of memory");
+	c->failed = true;
+	return respond_error(mc, c, 503, "unavailable", "the server is out "
+	    "of memory; try again");
 }
 
 /* A JSON body that does not parse or lacks a member: the request is
@@ -1457,9 +1482,11 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			return respond_bad_body(mc, c,
 			    "token:create", rc, &err);
 		}
-		scope = json_object_get(body, "scope") != NULL ?
-		    json_dumps(json_object_get(body, "scope"), JSON_COMPACT) :
-		    NULL;
+		if (dump_part(json_object_get(body, "scope"), JSON_COMPACT,
+		    false, &scope, &err) != CF_OK) {
+			json_decref(body);
+			return respond_nomem(mc, c, "token:create");
+		}
 		rc = cf_core_token_create_scoped(core, r, s1, (uint64_t)i1, s2,
 		    scope, &out, &err);
 		free(scope);
@@ -1614,9 +1641,11 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 	if (m.obj == NULL)
 		return MHD_NO;
 	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, collect_meta, &m);
-	if (json_object_size(m.obj) > 0)
-		meta = json_dumps(m.obj, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = dump_part(m.obj, JSON_COMPACT | JSON_SORT_KEYS, true, &meta,
+	    &err);
 	json_decref(m.obj);
+	if (rc != CF_OK)
+		return respond_nomem(mc, c, "object:put");
 	cl = header(mc, "Content-Length");
 	if (cl != NULL) {
 		if (cf_parse_u64(cl, 0, INT64_MAX, &len, NULL) != CF_OK) {

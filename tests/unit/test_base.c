@@ -112,12 +112,44 @@ test_base_json_parse_every_alloc_failure(void **state)
 	assert_int_equal(nonzero, 0);
 }
 
+/* SEC: under allocation failure a dump is either the whole, exact text
+ * or an error: jansson 2.14 alone drops an object key whose write failed
+ * and reports success (the "scope" key gone from a token's scope, say). */
+static void
+test_base_json_dump_every_alloc_failure(void **state)
+{
+	const char	*want = "{\"scope\":{\"actions\":[\"object:get\"]},"
+			    "\"created_by\":\"admin\"}";
+	json_t		*j;
+	char		*out;
+	unsigned int	 n;
+	bool		 pending;
+
+	(void)state;
+	j = json_loads(want, JSON_PRESERVE_ORDER, NULL);
+	assert_non_null(j);
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		out = cf_json_dumps(j);
+		pending = cf_test_fail_alloc_pending();
+		cf_test_fail_alloc_after(0);
+		if (out != NULL)
+			assert_string_equal(out, want);
+		cf_json_free(out);
+		if (pending)
+			break;
+	}
+	assert_true(n > 1);
+	json_decref(j);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_json_free_wipes),
 		cmocka_unit_test(test_base_json_parse_every_alloc_failure),
+		cmocka_unit_test(test_base_json_dump_every_alloc_failure),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

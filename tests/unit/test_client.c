@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "client/client.h"
@@ -565,7 +566,7 @@ test_client_headers(void **state)
 	    "note")), "caf\xc3\xa9");
 	/* Not UTF-8: dropped, so `head --json` can still print the rest. */
 	assert_null(json_object_get(in.meta, "bad"));
-	out = json_dumps(in.meta, JSON_COMPACT);
+	out = cf_json_dumps(in.meta);
 	assert_non_null(out);
 	free(out);
 	/* Oversized values are cut to their field. */
