@@ -45,8 +45,6 @@ import subprocess
 import termios
 import time
 
-import pytest
-
 from conftest import (COFFER_BIN, HTTP_TIMEOUT, SANITIZER_MARKERS,
                       START_TIMEOUT, Server, Totp, sanitizer_env)
 
@@ -173,7 +171,7 @@ class Terminal:
             stderr=slave, cwd=self.cwd, env=env, start_new_session=True,
             preexec_fn=child)
         os.close(slave)
-        out, seen = "", 0
+        raw, out, seen = b"", "", 0
         deadline = time.monotonic() + CMD_TIMEOUT
         try:
             while True:
@@ -192,7 +190,8 @@ class Terminal:
                     break       # every holder of the slave side is gone
                 if not data:
                     break
-                out += data.decode(errors="replace").replace("\r\n", "\n")
+                raw += data     # decoded whole: no UTF-8 split by reads
+                out = raw.decode(errors="replace").replace("\r\n", "\n")
                 m = SECRET_RE.search(out)
                 if m and (self.totp is None or
                           self.totp.key != Totp(m.group(1)).key):
@@ -210,18 +209,6 @@ class Terminal:
         for marker in SANITIZER_MARKERS:
             assert marker not in out, "sanitizer report:\n" + out
         return rc, out
-
-    def env(self):
-        """The exported variables after the last command."""
-        env = {}
-        with open(os.path.join(self.state, "env")) as f:
-            for line in f:
-                parts = shlex.split(line)
-                if len(parts) == 2 and parts[0] == "export" \
-                        and "=" in parts[1]:
-                    k, v = parts[1].split("=", 1)
-                    env[k] = v
-        return env
 
 
 class Walkthrough:
