@@ -52,6 +52,16 @@ print_whoami(const json_t *v)
 		cf_cli_sanitize(k, s1, sizeof(s1));
 		(void)printf("token id:  %s\n", s1);
 	}
+	k = json_string_value(json_object_get(v, "authn"));
+	if (k != NULL) {
+		cf_cli_sanitize(k, s1, sizeof(s1));
+		(void)printf("authn:     %s\n", s1);
+	}
+	/* Whether this credential has proved a second factor: what the
+	 * first session of the bootstrap admin lacks until it enrolls. */
+	e = json_object_get(v, "mfa");
+	if (json_is_boolean(e))
+		(void)printf("mfa:       %s\n", json_is_true(e) ? "yes" : "no");
 	b = json_object_get(v, "bindings");
 	if (!json_is_array(b) || json_array_size(b) == 0) {
 		(void)printf("bindings:  none\n");

@@ -218,7 +218,7 @@ user_passwd(const struct cf_cli_opts *o, const struct user_ctx *c,
 	char			 pw[CF_CLI_SECRET_MAX + 1], sn[256];
 	const char		*me;
 	json_t			*who = NULL, *body = NULL, *v = NULL;
-	bool			 own;
+	bool			 own, first = false;
 	int			 ex;
 	cf_err			 rc;
 
@@ -234,8 +234,10 @@ user_passwd(const struct cf_cli_opts *o, const struct user_ctx *c,
 	if (name == NULL)
 		name = me;
 	/* A first password (the bootstrap admin's) has no current one. */
-	if (own && json_is_false(json_object_get(who, "has_password")))
+	if (own && json_is_false(json_object_get(who, "has_password"))) {
 		own = false;
+		first = true;
+	}
 	if (own) {
 		if (c->pwstdin)
 			rc = cf_cli_read_line(0, cur, sizeof(cur), &err);
@@ -268,7 +270,7 @@ user_passwd(const struct cf_cli_opts *o, const struct user_ctx *c,
 	else if (!o->quiet) {
 		cf_cli_sanitize(name, sn, sizeof(sn));
 		(void)printf("%s for %s\n", own ? "password changed" :
-		    "password reset", sn);
+		    first ? "password set" : "password reset", sn);
 	}
 out:
 	ex = cf_cli_finish(&s, rc, &err);
