@@ -39,6 +39,10 @@
  * for a step on this VM's disk). */
 #define ORPHAN_STEP	65536
 
+/* The ids of one batch, comma separated, fit in one record's resource. */
+_Static_assert(sizeof("blobs/") + CF_BLOB_SWEEP_BATCH * (CF_BLOB_ID_LEN + 1)
+    <= CF_RESOURCE_MAX, "CF_BLOB_SWEEP_BATCH too large for CF_RESOURCE_MAX");
+
 struct core_orphans {
 	pthread_t	 th;
 	pthread_mutex_t	 mu;
@@ -72,7 +76,6 @@ orphan_reclaim(void *arg, const char (*ids)[CF_BLOB_ID_LEN + 1], size_t n,
 	    sizeof(r.principal.name));
 	r.action = "blob:reclaim";
 	r.allowed = true;
-	/* CF_BLOB_SWEEP_BATCH ids fit: "blobs/" + 48 * 33 < 1200. */
 	(void)cf_strlcpy(r.resource, "blobs/", sizeof(r.resource));
 	for (i = 0; i < n; i++) {
 		if (i > 0)

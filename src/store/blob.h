@@ -65,9 +65,10 @@ cf_err	cf_blob_delete(struct cf_blobstore *bs, const char *id,
  * blob that no version references.  cf_blob_sweep finds such orphans and
  * removes them: docs/internals/STORE.md, "Orphan sweep". */
 
-#define CF_BLOB_SWEEP_BATCH	48	/* blobs per refs/reclaim call: the
+#define CF_BLOB_SWEEP_BATCH	32	/* blobs per refs/reclaim call: the
 					 * ids of one batch fit in one audit
-					 * record's resource (2048 bytes) */
+					 * record's resource (core.h,
+					 * CF_RESOURCE_MAX) */
 
 /* Which of ids[0..n-1] some version row references: ref[i] = true for
  * each that is.  SEC: any non-OK return stops the sweep, and nothing of
@@ -109,11 +110,11 @@ struct cf_blob_sweep {
 #define CF_BLOB_SHARDS		256
 
 /* Examine the committed blobs from shard sw->shard on, in batches of up
- * to CF_BLOB_SWEEP_BATCH: blobs whose commit (file ctime) is at least
- * sw->grace_s before sw->now_s go to sw->refs; those it does not mark as
- * referenced go to sw->reclaim, and then are removed (the shard
- * directory fsync'ed once per batch).  Names that are not blob ids, and
- * anything but regular files, are never touched.
+ * to CF_BLOB_SWEEP_BATCH (across shards): blobs whose commit (file
+ * ctime) is at least sw->grace_s before sw->now_s go to sw->refs; those
+ * it does not mark as referenced go to sw->reclaim, and then are removed
+ * (each shard directory touched fsync'ed once per batch).  Names that
+ * are not blob ids, and anything but regular files, are never touched.
  *
  * try_alone: first try to take the store's lock exclusively; if no other
  * store in any process has the directory open, no upload can be in

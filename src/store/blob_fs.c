@@ -882,12 +882,29 @@ cf_blob_close(struct cf_blob_reader *r)
 	cf_free(r);
 }
 
+/* fsync the shard directory of id (the removal must last, as
+ * cf_blob_delete's does). */
+static cf_err
+sync_shard(struct cf_blobstore *bs, const char *id, struct cf_error *err)
+{
+	char	shard[3];
+	int	sfd;
+	cf_err	rc;
+
+	(void)snprintf(shard, sizeof(shard), "%.2s", id);
+	sfd = openat(bs->dfd, shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (sfd == -1)
+		return cf_error_sys(err, CF_E_IO, "blob: open shard");
+	rc = sync_fd(sfd, "shard directory", err);
+	(void)close(sfd);
+	return rc;
+}
+
 cf_err
 cf_blob_delete(struct cf_blobstore *bs, const char *id, struct cf_error *err)
 {
-	char	path[RELPATH_LEN], shard[3];
-	int	sfd;
-	cf_err	rc;
+	char	path[RELPATH_LEN];
 
 	if (bs == NULL)
 		return cf_error_set(err, CF_E_INVAL, "blob: NULL store");
@@ -903,14 +920,7 @@ cf_blob_delete(struct cf_blobstore *bs, const char *id, struct cf_error *err)
 	/* Make the removal durable, as commit makes the name durable: a
 	 * blob whose metadata is gone must not come back after a crash (it
 	 * could never be read or deleted again, only take space). */
-	(void)snprintf(shard, sizeof(shard), "%.2s", id);
-	sfd = openat(bs->dfd, shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    O_NOFOLLOW);
-	if (sfd == -1)
-		return cf_error_sys(err, CF_E_IO, "blob: open shard");
-	rc = sync_fd(sfd, "shard directory", err);
-	(void)close(sfd);
-	return rc;
+	return sync_shard(bs, id, err);
 }
 
 /* --- orphan sweep --- */
@@ -923,15 +933,16 @@ struct sweep_batch {
 };
 
 /* Ask which blobs of b are referenced, record the others, then remove
- * them from the shard directory sfd and fsync it once. */
+ * them and fsync each shard directory touched once.  Ids are in shard
+ * order, so the shards touched are runs. */
 static cf_err
-sweep_batch(struct cf_blob_sweep *sw, int sfd, struct sweep_batch *b,
-    struct cf_error *err)
+sweep_batch(struct cf_blobstore *bs, struct cf_blob_sweep *sw,
+    struct sweep_batch *b, struct cf_error *err)
 {
 	char		orphans[CF_BLOB_SWEEP_BATCH][CF_BLOB_ID_LEN + 1];
+	char		path[RELPATH_LEN];
 	uint64_t	bytes = 0, gone = 0;
-	size_t		i, k = 0;
-	bool		unlinked = false;
+	size_t		i, k = 0, last = SIZE_MAX;
 	cf_err		rc, rc2 = CF_OK;
 
 	if (b->n == 0)
@@ -959,10 +970,14 @@ sweep_batch(struct cf_blob_sweep *sw, int sfd, struct sweep_batch *b,
 	for (i = 0; i < b->n; i++) {
 		if (b->ref[i])
 			continue;
-		if (unlinkat(sfd, b->ids[i], 0) == 0) {
-			unlinked = true;
+		relpath(b->ids[i], path);
+		if (unlinkat(bs->dfd, path, 0) == 0) {
 			sw->removed++;
 			gone += b->size[i];
+			if (last != SIZE_MAX && memcmp(b->ids[last],
+			    b->ids[i], 2) != 0 && rc2 == CF_OK)
+				rc2 = sync_shard(bs, b->ids[last], err);
+			last = i;
 		} else if (errno != ENOENT && rc2 == CF_OK) {
 			/* Removed by someone else (another sweep, the
 			 * namespace deletion that left it) is no error. */
@@ -971,11 +986,9 @@ sweep_batch(struct cf_blob_sweep *sw, int sfd, struct sweep_batch *b,
 		}
 	}
 	sw->bytes += gone;
-	/* The removals must last, as cf_blob_delete's do. */
-	if (unlinked)
-		rc = sync_fd(sfd, "shard directory", err);
-	if (rc == CF_OK)
-		rc = rc2;
+	if (last != SIZE_MAX && rc2 == CF_OK)
+		rc2 = sync_shard(bs, b->ids[last], err);
+	rc = rc2;
 out:
 	b->n = 0;
 	return rc;
@@ -1052,12 +1065,9 @@ sweep_shard(struct cf_blobstore *bs, struct cf_blob_sweep *sw,
 		(void)memcpy(b->ids[b->n], de->d_name, CF_BLOB_ID_LEN + 1);
 		b->size[b->n] = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 		if (++b->n == CF_BLOB_SWEEP_BATCH &&
-		    (rc = sweep_batch(sw, sfd, b, err)) != CF_OK)
+		    (rc = sweep_batch(bs, sw, b, err)) != CF_OK)
 			break;
 	}
-	if (rc == CF_OK)
-		rc = sweep_batch(sw, sfd, b, err);
-	b->n = 0;
 	(void)closedir(d);
 out:
 	(void)close(sfd);
@@ -1099,6 +1109,9 @@ cf_blob_sweep(struct cf_blobstore *bs, struct cf_blob_sweep *sw,
 		if (rc != CF_OK)
 			break;
 	}
+	/* A batch spans shards: the last one of the step is due now. */
+	if (rc == CF_OK)
+		rc = sweep_batch(bs, sw, b, err);
 out:
 	if (excl && flock(bs->lockfd, LOCK_SH) == -1 && rc == CF_OK)
 		rc = cf_error_sys(err, CF_E_IO, "blob: flock");

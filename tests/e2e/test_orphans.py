@@ -160,3 +160,38 @@ def test_orphan_options_bounds(tmp_path, opt, ok):
     assert p.returncode == (EXIT_OK if ok else EXIT_USAGE), p.stderr
     if ok:
         assert opt.replace("=", " = ") in p.stdout or opt in p.stdout
+
+
+def test_many_orphans_each_batch_recorded_in_full(store):
+    """More orphans than one batch (32), spread over many shards: one
+    record per batch, every id named in full, the counts and bytes adding
+    up."""
+    s, objs, vers = store
+    kept = set(s.blob_files())
+    s.stop()
+    made = {}
+    for i in range(70):
+        oid = os.urandom(16).hex()
+        d = os.path.join(s.blobs, oid[:2])
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        with open(os.path.join(d, oid), "wb") as f:
+            f.write(os.urandom(100 + i))
+        made[oid] = 100 + i
+    n = s.audit_count()
+    s.start()
+    assert set(s.blob_files()) == kept
+    recs = [r for r in s.audit_records()[n:]
+            if r["action"] == "blob:reclaim"]
+    # 70 orphans and the store's few live blobs: batches of 32 blobs
+    # examined, across shards.
+    assert len(recs) == 3, recs
+    named = []
+    for r in recs:
+        assert r["resource"].startswith("blobs/")
+        ids = r["resource"][len("blobs/"):].split(",")
+        assert 1 <= len(ids) <= 32
+        assert "count=%d" % len(ids) in r["reasons"]
+        assert r["bytes"] == sum(made[i] for i in ids)
+        named += ids
+    assert sorted(named) == sorted(made)
+    check_intact(s, objs, vers)
