@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,6 +187,7 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 {
 	struct cf_core	*c = NULL;
 	struct cf_key	*master = NULL, *audit_key = NULL;
+	const char	*env;
 	char		 path[4096];
 	bool		 created = false;
 	cf_err		 rc;
@@ -206,6 +208,11 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 		goto out;
 	}
 	c->cfg.data_dir = c->data_dir;
+	if (c->cfg.orphan_grace <= 0)
+		c->cfg.orphan_grace = 3600;
+	env = getenv("COFFER_TEST_CRASH");
+	if (env != NULL)
+		(void)cf_strlcpy(c->crash_point, env, sizeof(c->crash_point));
 	rc = mkdir_p0700(c->data_dir, err);
 	if (rc != CF_OK)
 		goto out;
@@ -245,6 +252,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 		bootstrap_sweep(c);
 	if (rc == CF_OK)
 		warn_modes(c->data_dir);
+	/* Before serving: orphan blobs a crash left (audited). */
+	if (rc == CF_OK)
+		rc = core_orphans_open(c, err);
 out:
 	cf_key_free(audit_key);
 	cf_key_free(master);	/* SEC: the master key is not kept */
@@ -261,6 +271,7 @@ cf_core_close(struct cf_core *c)
 {
 	if (c == NULL)
 		return;
+	core_orphans_close(c);
 	core_identity_close(c);
 	cf_audit_close(c->audit);
 	cf_blobstore_close(c->blobs);
@@ -290,6 +301,8 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->oidc_groups_claim = "groups";
 	cfg->oidc_skew = 60;
 	cfg->oidc_jwks_min_refresh = 60;
+	cfg->orphan_grace = 3600;
+	cfg->orphan_interval = 3600;
 }
 
 cf_err

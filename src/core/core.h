@@ -28,7 +28,8 @@ struct cf_core;
 
 /* Strings other than data_dir are borrowed and must outlive the core.
  * Zero values mean the defaults noted (cf_core_config_defaults fills
- * them all in), except booleans and auth_free_failures. */
+ * them all in), except booleans, auth_free_failures and
+ * orphan_interval. */
 struct cf_core_config {
 	const char	*data_dir;
 	uint64_t	 max_object_size;	/* bytes per object version */
@@ -63,6 +64,12 @@ struct cf_core_config {
 						 * for unknown kids; 60 */
 	const char	*oidc_config_file;	/* JSON array of more
 						 * issuers; NULL/"": none */
+	/* orphan blobs (core/orphans.c) */
+	int64_t		 orphan_grace;		/* seconds an upload may take
+						 * from blob commit to version
+						 * row; 0: 3600 */
+	int64_t		 orphan_interval;	/* seconds between sweeps;
+						 * 0: only at start-up */
 	/* The clock of brute-force counting, in microseconds since the
 	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
 	 * depends on how fast the machine runs. */

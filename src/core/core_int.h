@@ -20,6 +20,7 @@
 #define CF_GROUP_MAP_MAX	64
 
 struct cf_jwks;
+struct core_orphans;
 
 /* One oidc_group_roles entry: members of group get role (on ns, or
  * globally when ns is ""). */
@@ -57,6 +58,8 @@ struct cf_core {
 	struct cf_meta		*meta;
 	struct cf_blobstore	*blobs;
 	struct cf_audit		*audit;
+	struct core_orphans	*orphans;	/* the periodic sweep; NULL */
+	char			 crash_point[32];	/* COFFER_TEST_CRASH */
 };
 
 static inline int64_t
@@ -149,5 +152,20 @@ cf_err	core_identity_open(struct cf_core *c, struct cf_error *err);
 void	core_identity_close(struct cf_core *c);
 
 json_t	*core_time_json(int64_t us);
+
+/* The orphan sweep (core/orphans.c): open runs the start-up step (its
+ * failure is logged, never fatal: nothing is removed then) and starts
+ * the periodic sweep when orphan_interval > 0; close stops it. */
+cf_err	core_orphans_open(struct cf_core *c, struct cf_error *err);
+void	core_orphans_close(struct cf_core *c);
+
+/* Test hook: when the environment variable COFFER_TEST_CRASH named point
+ * at cf_core_open, _exit(CORE_CRASH_STATUS) here, as a crash (SIGKILL,
+ * power loss) would leave things.  Points: "after_blob_commit" (an
+ * upload's blob is durable, its audit record and version row are not
+ * written).  Harmless otherwise: whoever sets a server's environment
+ * can stop it anyway. */
+#define CORE_CRASH_STATUS	86
+void	core_test_crash(const struct cf_core *c, const char *point);
 
 #endif

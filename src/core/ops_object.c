@@ -9,7 +9,9 @@
  *   (durable, not yet referenced) -> append the audit record -> insert
  *   the version row (the version becomes visible) -> respond.
  * A crash before the row is inserted leaves at most an unreferenced blob of
- * ciphertext; nothing half-written is ever visible. */
+ * ciphertext; nothing half-written is ever visible.  The orphan sweep
+ * (core/orphans.c) reclaims such blobs once they are older than
+ * orphan_grace, so that window must stay short of it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -458,6 +460,7 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	p->bw = NULL;		/* freed by commit whatever the outcome */
 	if (rc != CF_OK)
 		goto out;
+	core_test_crash(c, "after_blob_commit");
 	/* SEC: audited before the version becomes visible or is reported. */
 	rc = cf_core_audit(c, r, 201, "ok", p->size, err);
 	if (rc != CF_OK) {

@@ -97,6 +97,11 @@ static const struct opt opts[] = {
 	    "least seconds between JWKS fetches for unknown kids"),
 	STR("oidc_config_file", oidc_config_file, "",
 	    "JSON file with an array of (more) OIDC issuers"),
+	U64("orphan_grace", orphan_grace, 60, 30 * 86400, "3600",
+	    "seconds before an unreferenced blob counts as an orphan (the "
+	    "longest an upload may take from blob commit to version row)"),
+	U64("orphan_interval", orphan_interval, 0, 30 * 86400, "3600",
+	    "seconds between orphan sweeps (0: only at start-up)"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

@@ -58,6 +58,8 @@ struct cf_config {
 	uint64_t	oidc_skew;		/* seconds */
 	uint64_t	oidc_jwks_min_refresh;	/* seconds */
 	char		oidc_config_file[4096];
+	uint64_t	orphan_grace;		/* seconds */
+	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

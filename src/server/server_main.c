@@ -209,6 +209,8 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->oidc_config_file = cfg->oidc_config_file;
 	ccfg->max_object_size = cfg->max_object_size;
 	ccfg->max_json_body = (size_t)cfg->max_json_body;
+	ccfg->orphan_grace = (int64_t)cfg->orphan_grace;
+	ccfg->orphan_interval = (int64_t)cfg->orphan_interval;
 }
 
 int

@@ -9,6 +9,7 @@
 #ifndef CF_STORE_BLOB_H
 #define CF_STORE_BLOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,74 @@ void	cf_blob_close(struct cf_blob_reader *r);
  * the fsync failed (after a failed fsync the name is gone, but may come
  * back after a crash). */
 cf_err	cf_blob_delete(struct cf_blobstore *bs, const char *id,
+	    struct cf_error *err);
+
+/* --- orphan sweep ---
+ * A crash between a blob's commit and its version row (or between a
+ * namespace's deletion and the removal of its blobs) leaves a committed
+ * blob that no version references.  cf_blob_sweep finds such orphans and
+ * removes them: docs/internals/STORE.md, "Orphan sweep". */
+
+#define CF_BLOB_SWEEP_BATCH	32	/* blobs per refs/reclaim call: the
+					 * ids of one batch fit in one audit
+					 * record's resource (core.h,
+					 * CF_RESOURCE_MAX) */
+
+/* Which of ids[0..n-1] some version row references: ref[i] = true for
+ * each that is.  SEC: any non-OK return stops the sweep, and nothing of
+ * the batch is removed. */
+typedef cf_err (*cf_blob_refs_fn)(void *arg,
+    const char (*ids)[CF_BLOB_ID_LEN + 1], size_t n, bool *ref,
+    struct cf_error *err);
+/* Called with the n orphans (bytes in all) about to be removed, before
+ * any of them is (the audit record).  SEC: a non-OK return stops the
+ * sweep and none of them is removed. */
+typedef cf_err (*cf_blob_reclaim_fn)(void *arg,
+    const char (*ids)[CF_BLOB_ID_LEN + 1], size_t n, uint64_t bytes,
+    struct cf_error *err);
+
+struct cf_blob_sweep {
+	/* in */
+	int64_t			 now_s;		/* the time, seconds since
+						 * the epoch (injected) */
+	int64_t			 grace_s;	/* only blobs committed at
+						 * least this long ago */
+	bool			 try_alone;	/* see cf_blob_sweep */
+	uint64_t		 max_scan;	/* stop after the shard in
+						 * which this many blobs were
+						 * examined; 0: no limit */
+	cf_blob_refs_fn		 refs;
+	cf_blob_reclaim_fn	 reclaim;
+	void			*arg;
+	/* in and out: the shard (0-255) to start at; on return the next
+	 * one to examine, CF_BLOB_SHARDS when the pass is complete. */
+	unsigned int		 shard;
+	/* out: whether this call had the store to itself (try_alone) */
+	bool			 alone;
+	/* out, added to (start them at 0) */
+	uint64_t		 scanned;	/* blobs examined */
+	uint64_t		 young;		/* skipped: inside the grace */
+	uint64_t		 removed;	/* orphans removed */
+	uint64_t		 bytes;		/* their size */
+};
+#define CF_BLOB_SHARDS		256
+
+/* Examine the committed blobs from shard sw->shard on, in batches of up
+ * to CF_BLOB_SWEEP_BATCH (across shards): blobs whose commit (file
+ * ctime) is at least sw->grace_s before sw->now_s go to sw->refs; those
+ * it does not mark as referenced go to sw->reclaim, and then are removed
+ * (each shard directory touched fsync'ed once per batch).  Names that
+ * are not blob ids, and anything but regular files, are never touched.
+ *
+ * try_alone: first try to take the store's lock exclusively; if no other
+ * store in any process has the directory open, no upload can be in
+ * flight, and the grace is not applied (sw->alone says so).  SEC: only
+ * for a store that has no writer yet (start-up, before serving): taking
+ * and giving back the lock briefly releases this store's shared lock.
+ *
+ * Returns the first error of refs, reclaim or the filesystem; the sweep
+ * stops there, and sw->shard names the shard to retry. */
+cf_err	cf_blob_sweep(struct cf_blobstore *bs, struct cf_blob_sweep *sw,
 	    struct cf_error *err);
 
 #endif

@@ -882,12 +882,29 @@ cf_blob_close(struct cf_blob_reader *r)
 	cf_free(r);
 }
 
+/* fsync the shard directory of id (the removal must last, as
+ * cf_blob_delete's does). */
+static cf_err
+sync_shard(struct cf_blobstore *bs, const char *id, struct cf_error *err)
+{
+	char	shard[3];
+	int	sfd;
+	cf_err	rc;
+
+	(void)snprintf(shard, sizeof(shard), "%.2s", id);
+	sfd = openat(bs->dfd, shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (sfd == -1)
+		return cf_error_sys(err, CF_E_IO, "blob: open shard");
+	rc = sync_fd(sfd, "shard directory", err);
+	(void)close(sfd);
+	return rc;
+}
+
 cf_err
 cf_blob_delete(struct cf_blobstore *bs, const char *id, struct cf_error *err)
 {
-	char	path[RELPATH_LEN], shard[3];
-	int	sfd;
-	cf_err	rc;
+	char	path[RELPATH_LEN];
 
 	if (bs == NULL)
 		return cf_error_set(err, CF_E_INVAL, "blob: NULL store");
@@ -903,12 +920,201 @@ cf_blob_delete(struct cf_blobstore *bs, const char *id, struct cf_error *err)
 	/* Make the removal durable, as commit makes the name durable: a
 	 * blob whose metadata is gone must not come back after a crash (it
 	 * could never be read or deleted again, only take space). */
-	(void)snprintf(shard, sizeof(shard), "%.2s", id);
-	sfd = openat(bs->dfd, shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	return sync_shard(bs, id, err);
+}
+
+/* --- orphan sweep --- */
+
+struct sweep_batch {
+	char		ids[CF_BLOB_SWEEP_BATCH][CF_BLOB_ID_LEN + 1];
+	uint64_t	size[CF_BLOB_SWEEP_BATCH];
+	bool		ref[CF_BLOB_SWEEP_BATCH];
+	size_t		n;
+};
+
+/* Ask which blobs of b are referenced, record the others, then remove
+ * them and fsync each shard directory touched once.  Ids are in shard
+ * order, so the shards touched are runs. */
+static cf_err
+sweep_batch(struct cf_blobstore *bs, struct cf_blob_sweep *sw,
+    struct sweep_batch *b, struct cf_error *err)
+{
+	char		orphans[CF_BLOB_SWEEP_BATCH][CF_BLOB_ID_LEN + 1];
+	char		path[RELPATH_LEN];
+	uint64_t	bytes = 0, gone = 0;
+	size_t		i, k = 0, last = SIZE_MAX;
+	cf_err		rc, rc2 = CF_OK;
+
+	if (b->n == 0)
+		return CF_OK;
+	for (i = 0; i < b->n; i++)
+		b->ref[i] = true;	/* SEC: unanswered means kept */
+	rc = sw->refs(sw->arg, (const char (*)[CF_BLOB_ID_LEN + 1])b->ids,
+	    b->n, b->ref, err);
+	if (rc != CF_OK)
+		goto out;
+	for (i = 0; i < b->n; i++) {
+		if (b->ref[i])
+			continue;
+		(void)memcpy(orphans[k], b->ids[i], sizeof(orphans[k]));
+		bytes += b->size[i];
+		k++;
+	}
+	if (k == 0)
+		goto out;
+	/* SEC: the record first; no record, no removal. */
+	rc = sw->reclaim(sw->arg, (const char (*)[CF_BLOB_ID_LEN + 1])orphans,
+	    k, bytes, err);
+	if (rc != CF_OK)
+		goto out;
+	for (i = 0; i < b->n; i++) {
+		if (b->ref[i])
+			continue;
+		relpath(b->ids[i], path);
+		if (unlinkat(bs->dfd, path, 0) == 0) {
+			sw->removed++;
+			gone += b->size[i];
+			if (last != SIZE_MAX && memcmp(b->ids[last],
+			    b->ids[i], 2) != 0 && rc2 == CF_OK)
+				rc2 = sync_shard(bs, b->ids[last], err);
+			last = i;
+		} else if (errno != ENOENT && rc2 == CF_OK) {
+			/* Removed by someone else (another sweep, the
+			 * namespace deletion that left it) is no error. */
+			rc2 = cf_error_sys(err, CF_E_IO, "blob: unlink %s",
+			    b->ids[i]);
+		}
+	}
+	sw->bytes += gone;
+	if (last != SIZE_MAX && rc2 == CF_OK)
+		rc2 = sync_shard(bs, b->ids[last], err);
+	rc = rc2;
+out:
+	b->n = 0;
+	return rc;
+}
+
+/* Is name a blob id that belongs in shard sh ("ab")? */
+static bool
+sweep_name_ok(const char *name, const char sh[3])
+{
+	return id_valid(name) && name[0] == sh[0] && name[1] == sh[1];
+}
+
+static cf_err
+sweep_shard(struct cf_blobstore *bs, struct cf_blob_sweep *sw,
+    unsigned int shard, bool alone, struct sweep_batch *b,
+    struct cf_error *err)
+{
+	DIR		*d = NULL;
+	struct dirent	*de;
+	struct stat	 st;
+	char		 sh[3];
+	int		 sfd = -1, dfd = -1;
+	cf_err		 rc = CF_OK;
+
+	(void)snprintf(sh, sizeof(sh), "%02x", shard);
+	sfd = openat(bs->dfd, sh, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 	    O_NOFOLLOW);
-	if (sfd == -1)
-		return cf_error_sys(err, CF_E_IO, "blob: open shard");
-	rc = sync_fd(sfd, "shard directory", err);
+	if (sfd == -1) {
+		if (errno == ENOENT)
+			return CF_OK;
+		return cf_error_sys(err, CF_E_IO, "blob: open shard %s", sh);
+	}
+	dfd = dup(sfd);
+	if (dfd == -1) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: dup");
+		goto out;
+	}
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		rc = cf_error_sys(err, CF_E_IO, "blob: opendir shard %s", sh);
+		(void)close(dfd);
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0)
+				rc = cf_error_sys(err, CF_E_IO,
+				    "blob: readdir shard %s", sh);
+			break;
+		}
+		if (!sweep_name_ok(de->d_name, sh))
+			continue;
+		if (fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno == ENOENT)
+				continue;	/* deleted meanwhile */
+			rc = cf_error_sys(err, CF_E_IO, "blob: stat %s",
+			    de->d_name);
+			break;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		sw->scanned++;
+		/* SEC: the ctime is set by the rename that commits the blob
+		 * (and is never older than its last write), so an upload
+		 * whose version row is not written yet is at most
+		 * orphan_grace old: it is never taken for an orphan. */
+		if (!alone && (int64_t)st.st_ctim.tv_sec >
+		    sw->now_s - sw->grace_s) {
+			sw->young++;
+			continue;
+		}
+		(void)memcpy(b->ids[b->n], de->d_name, CF_BLOB_ID_LEN + 1);
+		b->size[b->n] = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+		if (++b->n == CF_BLOB_SWEEP_BATCH &&
+		    (rc = sweep_batch(bs, sw, b, err)) != CF_OK)
+			break;
+	}
+	(void)closedir(d);
+out:
 	(void)close(sfd);
+	return rc;
+}
+
+cf_err
+cf_blob_sweep(struct cf_blobstore *bs, struct cf_blob_sweep *sw,
+    struct cf_error *err)
+{
+	struct sweep_batch	*b = NULL;
+	uint64_t		 start;
+	bool			 excl = false;
+	cf_err			 rc = CF_OK;
+
+	if (bs == NULL || sw == NULL || sw->refs == NULL ||
+	    sw->reclaim == NULL || sw->grace_s < 0)
+		return cf_error_set(err, CF_E_INVAL, "blob: sweep arguments");
+	b = cf_calloc(1, sizeof(*b));
+	if (b == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
+	sw->alone = false;
+	if (sw->try_alone) {
+		/* Converting the shared lock: Linux drops it before
+		 * trying, so on failure it is taken again. */
+		if (flock(bs->lockfd, LOCK_EX | LOCK_NB) == 0) {
+			excl = true;
+		} else if (flock(bs->lockfd, LOCK_SH) == -1) {
+			rc = cf_error_sys(err, CF_E_IO, "blob: flock");
+			goto out;
+		}
+	}
+	sw->alone = excl;
+	start = sw->scanned;
+	for (; sw->shard < CF_BLOB_SHARDS; sw->shard++) {
+		if (sw->max_scan != 0 && sw->scanned - start >= sw->max_scan)
+			break;
+		rc = sweep_shard(bs, sw, sw->shard, excl, b, err);
+		if (rc != CF_OK)
+			break;
+	}
+	/* A batch spans shards: the last one of the step is due now. */
+	if (rc == CF_OK)
+		rc = sweep_batch(bs, sw, b, err);
+out:
+	if (excl && flock(bs->lockfd, LOCK_SH) == -1 && rc == CF_OK)
+		rc = cf_error_sys(err, CF_E_IO, "blob: flock");
+	cf_free(b);
 	return rc;
 }

@@ -174,6 +174,15 @@ typedef cf_err (*cf_version_cb)(void *arg, const struct cf_version_rec *v,
 cf_err	cf_meta_version_list(struct cf_meta *m, const char *ns,
 	    const char *key, cf_version_cb cb, void *arg, struct cf_error *err);
 
+/* For each of ids[0..n-1] (blob ids), whether any version row
+ * references it (ref[i]), whatever its namespace and whether or not it is
+ * the latest; one read snapshot for all.  SEC: on failure every ref[i]
+ * is true, so that a caller that ignores the error still removes
+ * nothing (the orphan sweep). */
+cf_err	cf_meta_blobs_referenced(struct cf_meta *m,
+	    const char (*ids)[CF_BLOB_ID_LEN + 1], size_t n, bool *ref,
+	    struct cf_error *err);
+
 /* List live objects (latest version not a delete marker) of ns whose key
  * starts with prefix, in key byte order, after start_after (exclusive;
  * "" from the start), S3-style: with a non-empty delimiter, keys that

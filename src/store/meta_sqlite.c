@@ -150,6 +150,11 @@ static const char *const migrations[] = {
 	 * data).  Existing namespaces become "internal", the default. */
 	("ALTER TABLE namespaces ADD COLUMN sensitivity TEXT NOT NULL"
 	"  DEFAULT 'internal';"),
+	/* 3 -> 4: the orphan sweep asks, for every blob, whether a version
+	 * references it (cf_meta_blobs_referenced); delete markers have no
+	 * blob and stay out of the index. */
+	("CREATE INDEX versions_by_blob ON versions(blob_id)"
+	"  WHERE blob_id <> '';"),
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -169,7 +174,7 @@ enum {
 	ST_NS_BLOBS, ST_NS_DEL_LIVE, ST_NS_DEL_VERSIONS, ST_NS_DEL_BINDINGS,
 	ST_NS_DEL, ST_NS_SET_SENS,
 	ST_V_INSERT, ST_LIVE_UPSERT, ST_LIVE_DEL, ST_V_LATEST, ST_V_GET,
-	ST_V_LIST, ST_OBJ_LIST,
+	ST_V_LIST, ST_OBJ_LIST, ST_V_BLOB_REF,
 	ST_P_INSERT, ST_P_GET, ST_P_GET_ID, ST_P_LIST, ST_P_COUNT,
 	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_USED, ST_T_TOUCH, ST_T_REVOKE,
 	ST_T_LIST_ALL, ST_T_LIST_P, ST_T_REVOKE_SESS,
@@ -225,6 +230,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " JOIN versions v ON v.seq = l.seq"
 	    " JOIN namespaces n ON n.id = l.ns_id"
 	    " WHERE l.ns_id = ?1 AND l.key >= ?2 ORDER BY l.key",
+	/* "blob_id <> ''" lets SQLite use the partial index. */
+	[ST_V_BLOB_REF] = "SELECT 1 FROM versions"
+	    " WHERE blob_id = ?1 AND blob_id <> '' LIMIT 1",
 	[ST_P_INSERT] = "INSERT INTO principals(name, kind, created_us,"
 	    " disabled, owner_id, provisioned, mfa_required)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1607,6 +1615,60 @@ out:
 	stmt_done(st);
 	pool_put(m, c);
 	cf_free(rec);
+	return rc;
+}
+
+cf_err
+cf_meta_blobs_referenced(struct cf_meta *m,
+    const char (*ids)[CF_BLOB_ID_LEN + 1], size_t n, bool *ref,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 tx = false;
+	size_t		 i;
+	int		 src;
+	cf_err		 rc;
+
+	for (i = 0; i < n; i++)
+		ref[i] = true;		/* SEC: on any failure, all kept */
+	for (i = 0; i < n; i++) {
+		rc = check_field(ids[i], CF_BLOB_ID_LEN + 1, "blob id", err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	/* One snapshot for the batch. */
+	if ((rc = tx_begin(c, false, err)) != CF_OK)
+		goto out;
+	tx = true;
+	if ((rc = conn_stmt(c, ST_V_BLOB_REF, &st, err)) != CF_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		(void)sqlite3_reset(st);
+		if (bind_str(st, 1, ids[i]) != SQLITE_OK) {
+			rc = bind_failed(c, err);
+			goto out;
+		}
+		src = sqlite3_step(st);
+		if (src != SQLITE_ROW && src != SQLITE_DONE) {
+			rc = db_err(c->db, src, err, "blob reference");
+			goto out;
+		}
+		ref[i] = src == SQLITE_ROW;
+	}
+out:
+	stmt_done(st);
+	if (tx && rc == CF_OK)
+		rc = tx_commit(c, err);
+	else if (tx)
+		tx_rollback(c);
+	pool_put(m, c);
+	if (rc != CF_OK)
+		for (i = 0; i < n; i++)
+			ref[i] = true;
 	return rc;
 }
 

@@ -145,6 +145,20 @@ put_version(struct cf_meta *m, const char *ns, const char *key, bool marker)
 	return &v;
 }
 
+/* A version of (ns, key) whose blob is blob_id. */
+static struct cf_version_rec *
+put_version_blob(struct cf_meta *m, const char *ns, const char *key,
+    const char *blob_id)
+{
+	static struct cf_version_rec	v;
+	struct cf_error			e = { 0 };
+
+	mk_version(&v, ns, key, false);
+	(void)cf_strlcpy(v.blob_id, blob_id, sizeof(v.blob_id));
+	assert_int_equal(cf_meta_version_put(m, &v, &e), CF_OK);
+	return &v;
+}
+
 /* --- namespaces --- */
 
 struct names {
@@ -1400,7 +1414,16 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
+	sqlite3_finalize(st);
+	/* The orphan sweep's question is an index seek, not a scan (the
+	 * statement of cf_meta_blobs_referenced). */
+	assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT 1"
+	    " FROM versions WHERE blob_id = ?1 AND blob_id <> '' LIMIT 1", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(st, 3),
+	    "versions_by_blob"));
 	sqlite3_finalize(st);
 	/* A schema from a newer program is refused. */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
@@ -2494,6 +2517,320 @@ test_store_commit_guard(void **state)
 	cf_meta_close(m);
 }
 
+/* --- orphan sweep --- */
+
+struct sweep_rec {
+	struct cf_meta	*m;
+	cf_err		 refs_rc;	/* injected failure of refs */
+	cf_err		 reclaim_rc;	/* injected failure of reclaim */
+	size_t		 refs_calls, reclaim_calls;
+	size_t		 reclaimed;	/* ids passed to reclaim */
+	uint64_t	 bytes;
+	bool		 existed;	/* each reclaimed blob still existed
+					 * when reclaim was called */
+	char		 ids[128][CF_BLOB_ID_LEN + 1];
+};
+
+static cf_err
+sweep_refs(void *arg, const char (*ids)[CF_BLOB_ID_LEN + 1], size_t n,
+    bool *ref, struct cf_error *err)
+{
+	struct sweep_rec	*r = arg;
+
+	r->refs_calls++;
+	assert_true(n >= 1 && n <= CF_BLOB_SWEEP_BATCH);
+	if (r->refs_rc != CF_OK) {
+		/* As a failing store does: some answers, then the error. */
+		ref[0] = false;
+		return cf_error_set(err, r->refs_rc, "injected");
+	}
+	return cf_meta_blobs_referenced(r->m, ids, n, ref, err);
+}
+
+static cf_err
+sweep_reclaim(void *arg, const char (*ids)[CF_BLOB_ID_LEN + 1], size_t n,
+    uint64_t bytes, struct cf_error *err)
+{
+	struct sweep_rec	*r = arg;
+	struct stat		 st;
+	char			 p[400];
+	size_t			 i;
+
+	r->reclaim_calls++;
+	assert_true(n >= 1 && n <= CF_BLOB_SWEEP_BATCH);
+	if (r->reclaim_rc != CF_OK)
+		return cf_error_set(err, r->reclaim_rc, "injected");
+	for (i = 0; i < n; i++) {
+		(void)snprintf(p, sizeof(p), "%s/blobs/%.2s/%.32s", tmpdir,
+		    ids[i], ids[i]);
+		if (stat(p, &st) != 0)
+			r->existed = false;
+		assert_true(r->reclaimed < 128);
+		(void)cf_strlcpy(r->ids[r->reclaimed++], ids[i],
+		    CF_BLOB_ID_LEN + 1);
+	}
+	r->bytes += bytes;
+	return CF_OK;
+}
+
+static bool
+blob_exists(const char *id)
+{
+	struct stat	st;
+	char		p[400];
+
+	(void)snprintf(p, sizeof(p), "%s/blobs/%.2s/%.32s", tmpdir, id, id);
+	return stat(p, &st) == 0;
+}
+
+static void
+sweep_init(struct cf_blob_sweep *sw, struct sweep_rec *r, int64_t now_s,
+    int64_t grace_s)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->now_s = now_s;
+	sw->grace_s = grace_s;
+	sw->refs = sweep_refs;
+	sw->reclaim = sweep_reclaim;
+	sw->arg = r;
+	r->existed = true;
+}
+
+#define SWEEP_ORPHANS	60	/* more than one batch */
+
+static void
+test_store_blob_sweep(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_blobstore	*bs = NULL;
+	struct cf_version_rec	*v;
+	struct cf_blob_sweep	 sw;
+	struct sweep_rec	 r;
+	struct stat		 st;
+	char			 kept[4][CF_BLOB_ID_LEN + 1];
+	char			 orphan[SWEEP_ORPHANS][CF_BLOB_ID_LEN + 1];
+	char			 p[400], junk[400];
+	int64_t			 lo = INT64_MAX, hi = 0;
+	uint64_t		 orphan_bytes = 0;
+	size_t			 i, total;
+	int			 fd;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "sweep-ns");
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(write_blob(bs, 100 + i, 64, 1, kept[i], NULL),
+		    CF_OK);
+	for (i = 0; i < SWEEP_ORPHANS; i++) {
+		assert_int_equal(write_blob(bs, 10 + i, 64, 2, orphan[i],
+		    NULL), CF_OK);
+		orphan_bytes += 10 + i;
+	}
+	/* Referenced: the live version of a, an older version of a, the
+	 * version under b's delete marker, and c's version. */
+	v = put_version_blob(m, "sweep-ns", "a", kept[0]);
+	v = put_version_blob(m, "sweep-ns", "a", kept[1]);
+	v = put_version_blob(m, "sweep-ns", "b", kept[2]);
+	(void)put_version(m, "sweep-ns", "b", true);
+	v = put_version_blob(m, "sweep-ns", "c", kept[3]);
+	(void)v;
+	/* Not blobs: a stray file and a directory named like an id. */
+	(void)snprintf(junk, sizeof(junk), "%s/blobs/%.2s/notes.txt", tmpdir,
+	    orphan[0]);
+	fd = open(junk, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	(void)snprintf(p, sizeof(p), "%s/blobs/%.2s/%.2s%030d", tmpdir,
+	    orphan[1], orphan[1], 0);
+	assert_int_equal(mkdir(p, 0700), 0);
+	total = 4 + SWEEP_ORPHANS;
+	for (i = 0; i < SWEEP_ORPHANS; i++) {
+		(void)snprintf(p, sizeof(p), "%s/blobs/%.2s/%.32s", tmpdir,
+		    orphan[i], orphan[i]);
+		assert_int_equal(stat(p, &st), 0);
+		if (st.st_ctim.tv_sec < lo)
+			lo = st.st_ctim.tv_sec;
+		if (st.st_ctim.tv_sec > hi)
+			hi = st.st_ctim.tv_sec;
+	}
+
+	/* Inside the grace (the injected clock one second short of it for
+	 * the oldest blob): nothing is even asked about. */
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	sweep_init(&sw, &r, lo + 3600 - 1, 3600);
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_OK);
+	assert_int_equal(sw.shard, CF_BLOB_SHARDS);
+	assert_int_equal(sw.scanned, total);
+	assert_int_equal(sw.young, total);
+	assert_int_equal(sw.removed, 0);
+	assert_int_equal(r.refs_calls, 0);
+	assert_int_equal(count_blobs(), total + 2);
+
+	/* The metadata fails: nothing is removed, nothing recorded. */
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	r.refs_rc = CF_E_IO;
+	sweep_init(&sw, &r, hi + 3600, 3600);
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_E_IO);
+	assert_int_equal(r.refs_calls, 1);
+	assert_int_equal(r.reclaim_calls, 0);
+	assert_int_equal(sw.removed, 0);
+	assert_int_equal(count_blobs(), total + 2);
+
+	/* The audit record cannot be written: nothing is removed. */
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	r.reclaim_rc = CF_E_IO;
+	sweep_init(&sw, &r, hi + 3600, 3600);
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_E_IO);
+	assert_int_equal(r.reclaim_calls, 1);
+	assert_int_equal(sw.removed, 0);
+	assert_int_equal(count_blobs(), total + 2);
+
+	/* A bounded step: it stops after the first shard with a blob, and
+	 * the cursor says where to go on. */
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	sweep_init(&sw, &r, lo + 3600 - 1, 3600);
+	sw.max_scan = 1;
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_OK);
+	assert_true(sw.scanned >= 1 && sw.scanned < total);
+	assert_true(sw.shard < CF_BLOB_SHARDS);
+	while (sw.shard < CF_BLOB_SHARDS)
+		assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_OK);
+	assert_int_equal(sw.scanned, total);
+
+	/* Past the grace: exactly the orphans go, after their record. */
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	sweep_init(&sw, &r, hi + 3600, 3600);
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_OK);
+	assert_int_equal(sw.removed, SWEEP_ORPHANS);
+	assert_int_equal(sw.bytes, orphan_bytes);
+	assert_int_equal(r.reclaimed, SWEEP_ORPHANS);
+	assert_int_equal(r.bytes, orphan_bytes);
+	assert_true(r.existed);
+	/* 64 blobs examined, in batches of 32 across shards. */
+	assert_int_equal(r.reclaim_calls, 2);
+	for (i = 0; i < SWEEP_ORPHANS; i++)
+		assert_false(blob_exists(orphan[i]));
+	for (i = 0; i < 4; i++) {
+		assert_true(blob_exists(kept[i]));
+		check_blob(bs, kept[i], 100 + i, 1);
+	}
+	assert_int_equal(count_blobs(), 4 + 2);	/* and the two strays */
+	assert_int_equal(stat(junk, &st), 0);
+
+	/* Again: nothing left to do. */
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	sweep_init(&sw, &r, hi + 3600, 3600);
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_OK);
+	assert_int_equal(sw.removed, 0);
+	assert_int_equal(r.reclaim_calls, 0);
+	cf_blobstore_close(bs);
+	cf_meta_close(m);
+}
+
+/* try_alone: a store that nobody else has open needs no grace; with a
+ * second store open (another server), the grace applies. */
+static void
+test_store_blob_sweep_alone(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_blobstore	*bs = NULL, *bs2 = NULL;
+	struct cf_blob_writer	*w = NULL;
+	struct cf_blob_sweep	 sw;
+	struct sweep_rec	 r;
+	char			 id[CF_BLOB_ID_LEN + 1];
+	char			 id2[CF_BLOB_ID_LEN + 1];
+
+	(void)state;
+	m = meta_open();
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	assert_int_equal(write_blob(bs, 5, 5, 3, id, NULL), CF_OK);
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs2, NULL), CF_OK);
+
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	sweep_init(&sw, &r, 0, 3600);	/* every blob is "young" */
+	sw.try_alone = true;
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_OK);
+	assert_false(sw.alone);
+	assert_int_equal(sw.removed, 0);
+	assert_true(blob_exists(id));
+	/* The shared lock was given back: the other store's upload in
+	 * flight survives a third store's open. */
+	assert_int_equal(cf_blob_create(bs2, &w, NULL), CF_OK);
+	assert_int_equal(cf_blob_write(w, "y", 1, NULL), CF_OK);
+	cf_blobstore_close(bs);
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	assert_int_equal(count_tmp(), 1);
+	assert_int_equal(cf_blob_commit(w, id2, NULL), CF_OK);
+	cf_blobstore_close(bs2);
+
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	sweep_init(&sw, &r, 0, 3600);
+	sw.try_alone = true;
+	assert_int_equal(cf_blob_sweep(bs, &sw, NULL), CF_OK);
+	assert_true(sw.alone);
+	assert_int_equal(sw.removed, 2);
+	assert_false(blob_exists(id));
+	assert_false(blob_exists(id2));
+	/* Shared again: another store opens without cleaning up for us. */
+	assert_int_equal(cf_blob_create(bs, &w, NULL), CF_OK);
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs2, NULL), CF_OK);
+	assert_int_equal(count_tmp(), 1);
+	cf_blob_abort(w);
+	cf_blobstore_close(bs2);
+	cf_blobstore_close(bs);
+	cf_meta_close(m);
+}
+
+/* cf_meta_blobs_referenced answers for every row, and on failure keeps
+ * everything. */
+static void
+test_store_meta_blobs_referenced(void **state)
+{
+	struct cf_meta	*m;
+	struct cf_version_rec *v;
+	char		 ids[4][CF_BLOB_ID_LEN + 1];
+	bool		 ref[4];
+	size_t		 i;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "refs-ns");
+	v = put_version(m, "refs-ns", "k", false);
+	(void)cf_strlcpy(ids[0], v->blob_id, sizeof(ids[0]));
+	v = put_version(m, "refs-ns", "k", false);
+	(void)cf_strlcpy(ids[1], v->blob_id, sizeof(ids[1]));
+	(void)put_version(m, "refs-ns", "k", true);
+	(void)cf_strlcpy(ids[2], "ffffffffffffffffffffffffffffffff",
+	    sizeof(ids[2]));
+	(void)cf_strlcpy(ids[3], "", sizeof(ids[3]));	/* a marker's */
+	memset(ref, 0, sizeof(ref));
+	assert_int_equal(cf_meta_blobs_referenced(m,
+	    (const char (*)[CF_BLOB_ID_LEN + 1])ids, 4, ref, NULL), CF_OK);
+	assert_true(ref[0]);
+	assert_true(ref[1]);
+	assert_false(ref[2]);
+	assert_false(ref[3]);
+	/* An id without its NUL: refused, and everything counts as
+	 * referenced. */
+	memset(ids[3], 'a', sizeof(ids[3]));
+	memset(ref, 0, sizeof(ref));
+	assert_int_equal(cf_meta_blobs_referenced(m,
+	    (const char (*)[CF_BLOB_ID_LEN + 1])ids, 4, ref, NULL),
+	    CF_E_INPUT);
+	for (i = 0; i < 4; i++)
+		assert_true(ref[i]);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -2550,6 +2887,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_commit_guard,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_sweep,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_sweep_alone,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_blobs_referenced, setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)
