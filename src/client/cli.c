@@ -33,6 +33,7 @@ static const struct cmd cmds[] = {
 	{ "grant", cf_cmd_grant },
 	{ "revoke", cf_cmd_revoke },
 	{ "audit", cf_cmd_audit },
+	{ "master-key", cf_cmd_master_key },
 	{ "policy", cf_cmd_policy },
 };
 

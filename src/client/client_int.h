@@ -478,6 +478,14 @@ int	cf_cmd_token(int argc, char **argv);
 int	cf_cmd_grant(int argc, char **argv);
 int	cf_cmd_revoke(int argc, char **argv);
 int	cf_cmd_audit(int argc, char **argv);
+int	cf_cmd_master_key(int argc, char **argv);
+
+/* The master key of data directory dir for an offline tool (path gets
+ * where it is): a sealed key's passphrase comes from the file named by
+ * $COFFER_MASTER_KEY_PASSPHRASE_FILE or the terminal. */
+struct cf_key;
+cf_err	cf_cli_master_key(const char *dir, struct cf_key **out, char *path,
+	    size_t pathsz, struct cf_error *err);
 int	cf_cmd_logout(int argc, char **argv);
 int	cf_cmd_user(int argc, char **argv);
 int	cf_cmd_role(int argc, char **argv);

@@ -31,8 +31,9 @@ static const char audit_usage[] =
     "        records as JSON lines).  Needs the admin role.\n"
     "verify  check the hash chain and checkpoint of the audit log in the\n"
     "        data directory DIR, offline (no server needed; the server may\n"
-    "        be running).  Reads the master key from DIR/master.key or\n"
-    "        $COFFER_MASTER_KEY_FILE.  Prints \"OK: N records verified\" or\n"
+    "        be running).  Reads the master key from where `coffer\n"
+    "        master-key path` says (asking the passphrase of a sealed\n"
+    "        one).  Prints \"OK: N records verified\" or\n"
     "        \"FAILED at record S: reason\" (exit code 7).\n";
 
 static bool
@@ -206,6 +207,7 @@ audit_verify(int argc, char **argv)
 	const char		*dir = NULL, *why;
 	char			**ops;
 	uint64_t		 count = 0, bad = 0;
+	char			 mkpath[4096];
 	json_t			*v;
 	int			 nops, ex;
 	cf_err			 rc;
@@ -221,7 +223,8 @@ audit_verify(int argc, char **argv)
 	}
 	rc = cf_crypto_init(&err);
 	if (rc == CF_OK)
-		rc = cf_dd_master_key(dir, false, &master, NULL, &err);
+		rc = cf_cli_master_key(dir, &master, mkpath, sizeof(mkpath),
+		    &err);
 	if (rc == CF_OK)
 		rc = cf_key_derive(master, CF_LABEL_AUDIT, &mac, &err);
 	cf_key_free(master);

@@ -216,12 +216,13 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = mkdir_p0700(c->data_dir, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_dd_master_key(c->data_dir, true, &master, &created, err);
+	rc = cf_dd_master_key(c->data_dir, cfg->master_key_file, true, &master,
+	    &created, path, sizeof(path), err);
 	if (rc != CF_OK)
 		goto out;
 	if (created)
-		log_info("event=init msg=\"created master key\" dir=%s",
-		    c->data_dir);
+		log_info("event=init msg=\"created master key\" key=%s",
+		    path);
 	rc = cf_dd_path(c->data_dir, CF_DD_KEYRING, path, sizeof(path), err);
 	if (rc != CF_OK)
 		goto out;

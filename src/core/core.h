@@ -37,6 +37,8 @@ struct cf_core_config {
 	/* identity (issue 4) */
 	int64_t		 session_ttl;		/* seconds; 43200 */
 	int64_t		 bootstrap_ttl;		/* seconds; 86400 */
+	const char	*master_key_file;	/* NULL/"": the default place
+						 * (core/datadir.h) */
 	size_t		 password_min_length;	/* code points; 12 */
 	size_t		 pwhash_memory;		/* bytes; 19 MiB */
 	uint64_t	 pwhash_ops;		/* argon2 passes; 2 */

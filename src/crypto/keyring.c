@@ -24,6 +24,19 @@
 #include "crypto/keyring.h"
 
 #define MK_HEX_LEN	(2 * CF_KEY_LEN)
+/* A sealed master key file: one line,
+ *   coffer-sealed-master-key-v1 argon2id OPS MEM SALT NONCE CT
+ * CT = XChaCha20-Poly1305(key = argon2id(passphrase, SALT, OPS, MEM),
+ * NONCE, the 32-byte key, ad = the magic).  docs/internals/CRYPTO.md. */
+#define MK_SEALED_MAGIC	"coffer-sealed-master-key-v1"
+#define MK_FILE_MAX	512
+#define MK_SALT_LEN	crypto_pwhash_SALTBYTES
+#define MK_NONCE_LEN	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define MK_CT_LEN	(CF_KEY_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+/* libsodium's "interactive" argon2id costs: about 0.1 s and 64 MiB at
+ * each start and offline check. */
+#define MK_OPS		crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define MK_MEM		crypto_pwhash_MEMLIMIT_INTERACTIVE
 
 #define KR_MAGIC	"CFKR"
 #define KR_VERSION	1
@@ -85,23 +98,202 @@ cf_master_key_create(const char *path, struct cf_key **out,
 	return CF_OK;
 }
 
+/* The passphrase of a sealed master key file, set by main before the key
+ * is loaded and cleared after start-up; locked memory. */
+static char	*mk_pass;
+static size_t	 mk_passlen;
+
+cf_err
+cf_master_passphrase_set(const char *pw, size_t len, struct cf_error *err)
+{
+	cf_master_passphrase_clear();
+	if (len == 0 || len > CF_MK_PASS_MAX)
+		return cf_error_set(err, CF_E_INPUT, "the master key "
+		    "passphrase must be 1 to %d bytes", CF_MK_PASS_MAX);
+	if ((mk_pass = sodium_malloc(len + 1)) == NULL)
+		return cf_error_set(err, CF_E_NOMEM,
+		    "master key: out of locked memory");
+	memcpy(mk_pass, pw, len);
+	mk_pass[len] = '\0';
+	mk_passlen = len;
+	return CF_OK;
+}
+
+void
+cf_master_passphrase_clear(void)
+{
+	if (mk_pass != NULL)
+		sodium_free(mk_pass);	/* wipes */
+	mk_pass = NULL;
+	mk_passlen = 0;
+}
+
+/* The wrapping key of a sealed file: argon2id(passphrase, salt). */
+static cf_err
+mk_kdf(const char *pw, size_t pwlen, const uint8_t salt[MK_SALT_LEN],
+    uint64_t ops, size_t mem, uint8_t wk[CF_KEY_LEN], struct cf_error *err)
+{
+	if (crypto_pwhash(wk, CF_KEY_LEN, pw, pwlen, salt, ops, mem,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "master key: argon2id "
+		    "needs %zu bytes of memory", mem);
+	return CF_OK;
+}
+
+cf_err
+cf_master_key_write(const char *path, const struct cf_key *k,
+    struct cf_error *err)
+{
+	char	hex[MK_HEX_LEN + 2];
+	cf_err	rc;
+
+	cf_hex_encode(cf_key_bytes(k), CF_KEY_LEN, hex);
+	hex[MK_HEX_LEN] = '\n';
+	hex[MK_HEX_LEN + 1] = '\0';
+	rc = cf_file_write_atomic(path, hex, MK_HEX_LEN + 1, 0600, true, err);
+	cf_wipe(hex, sizeof(hex));
+	return rc;
+}
+
+cf_err
+cf_master_key_seal(const char *path, const struct cf_key *k, const char *pw,
+    size_t pwlen, struct cf_error *err)
+{
+	uint8_t		 salt[MK_SALT_LEN], nonce[MK_NONCE_LEN];
+	uint8_t		 ct[MK_CT_LEN], wk[CF_KEY_LEN];
+	char		 sh[2 * MK_SALT_LEN + 1], nh[2 * MK_NONCE_LEN + 1];
+	char		 ch[2 * MK_CT_LEN + 1], line[MK_FILE_MAX];
+	unsigned long long clen = 0;
+	int		 n;
+	cf_err		 rc;
+
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	if (pwlen < CF_MK_PASS_MIN || pwlen > CF_MK_PASS_MAX)
+		return cf_error_set(err, CF_E_INPUT, "the master key "
+		    "passphrase must be %d to %d bytes", CF_MK_PASS_MIN,
+		    CF_MK_PASS_MAX);
+	randombytes_buf(salt, sizeof(salt));
+	randombytes_buf(nonce, sizeof(nonce));
+	rc = mk_kdf(pw, pwlen, salt, MK_OPS, MK_MEM, wk, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &clen,
+	    cf_key_bytes(k), CF_KEY_LEN, (const uint8_t *)MK_SEALED_MAGIC,
+	    strlen(MK_SEALED_MAGIC), NULL, nonce, wk);
+	cf_hex_encode(salt, sizeof(salt), sh);
+	cf_hex_encode(nonce, sizeof(nonce), nh);
+	cf_hex_encode(ct, sizeof(ct), ch);
+	n = snprintf(line, sizeof(line), "%s argon2id %llu %zu %s %s %s\n",
+	    MK_SEALED_MAGIC, (unsigned long long)MK_OPS, (size_t)MK_MEM, sh,
+	    nh, ch);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "sealed key too long");
+		goto out;
+	}
+	rc = cf_file_write_atomic(path, line, (size_t)n, 0600, true, err);
+out:
+	cf_wipe(wk, sizeof(wk));
+	cf_wipe(line, sizeof(line));
+	return rc;
+}
+
+/* Next space-separated field of *p (NUL-terminated in place). */
+static char *
+mk_field(char **p)
+{
+	char	*f = *p, *e;
+
+	if (f == NULL || *f == '\0')
+		return NULL;
+	e = strchr(f, ' ');
+	if (e != NULL) {
+		*e = '\0';
+		*p = e + 1;
+	} else
+		*p = NULL;
+	return f;
+}
+
+/* Unseal the text of a sealed file (NUL-terminated, newline removed)
+ * into k with the passphrase set by cf_master_passphrase_set. */
+static cf_err
+mk_unseal(const char *path, char *text, struct cf_key *k,
+    struct cf_error *err)
+{
+	uint8_t		 salt[MK_SALT_LEN], nonce[MK_NONCE_LEN];
+	uint8_t		 ct[MK_CT_LEN], wk[CF_KEY_LEN];
+	char		*p = text, *f[7];
+	uint64_t	 ops, mem;
+	unsigned long long mlen = 0;
+	size_t		 i;
+	cf_err		 rc;
+
+	for (i = 0; i < 7; i++)
+		if ((f[i] = mk_field(&p)) == NULL)
+			break;
+	if (i != 7 || p != NULL || strcmp(f[0], MK_SEALED_MAGIC) != 0 ||
+	    strcmp(f[1], "argon2id") != 0 ||
+	    cf_parse_u64(f[2], 1, 16, &ops, NULL) != CF_OK ||
+	    cf_parse_u64(f[3], 8192, (uint64_t)4 << 30, &mem, NULL) != CF_OK ||
+	    cf_hex_decode(f[4], strlen(f[4]), salt, sizeof(salt), NULL) !=
+	    CF_OK || cf_hex_decode(f[5], strlen(f[5]), nonce, sizeof(nonce),
+	    NULL) != CF_OK || cf_hex_decode(f[6], strlen(f[6]), ct,
+	    sizeof(ct), NULL) != CF_OK)
+		return cf_error_set(err, CF_E_INPUT, "master key file %s: "
+		    "not a valid sealed key", path);
+	if (mk_pass == NULL)
+		return cf_error_set(err, CF_E_AUTH, "master key file %s is "
+		    "sealed with a passphrase: give it (coffer server "
+		    "--passphrase-fd N, master_key_passphrase_file, %s, or "
+		    "at the terminal)", path, CF_ENV_MK_PASS_FILE);
+	rc = mk_kdf(mk_pass, mk_passlen, salt, ops, (size_t)mem, wk, err);
+	if (rc != CF_OK)
+		goto out;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(cf_key_wbytes(k),
+	    &mlen, NULL, ct, sizeof(ct), (const uint8_t *)MK_SEALED_MAGIC,
+	    strlen(MK_SEALED_MAGIC), nonce, wk) != 0 || mlen != CF_KEY_LEN)
+		rc = cf_error_set(err, CF_E_AUTH, "master key file %s: wrong "
+		    "passphrase (or the file was altered)", path);
+out:
+	cf_wipe(wk, sizeof(wk));
+	return rc;
+}
+
+bool
+cf_master_key_sealed(const char *path)
+{
+	char	buf[sizeof(MK_SEALED_MAGIC)];
+	ssize_t	n;
+	int	fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	return n == (ssize_t)sizeof(buf) - 1 &&
+	    memcmp(buf, MK_SEALED_MAGIC, sizeof(buf) - 1) == 0;
+}
+
 cf_err
 cf_master_key_load(const char *path, struct cf_key **out,
     struct cf_error *err)
 {
 	struct stat	 st;
 	struct cf_key	*k = NULL;
-	char		*hex;
+	char		*text;
 	ssize_t		 n;
 	size_t		 len = 0;
+	bool		 sealed;
 	int		 fd;
 	cf_err		 rc;
 
 	*out = NULL;
 	if ((rc = cf_crypto_ready(err)) != CF_OK)
 		return rc;
-	/* Locked memory for the hex too: it is the key. */
-	if ((hex = sodium_malloc(MK_HEX_LEN + 3)) == NULL)
+	/* Locked memory for the text too: it is the key. */
+	if ((text = sodium_malloc(MK_FILE_MAX + 1)) == NULL)
 		return cf_error_set(err, CF_E_NOMEM,
 		    "master key: out of locked memory");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -129,8 +321,8 @@ cf_master_key_load(const char *path, struct cf_key **out,
 		goto out;
 	}
 	/* Read one byte more than the longest valid file to spot excess. */
-	while (len < MK_HEX_LEN + 2) {
-		n = read(fd, hex + len, MK_HEX_LEN + 2 - len);
+	while (len < MK_FILE_MAX) {
+		n = read(fd, text + len, MK_FILE_MAX - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -141,22 +333,28 @@ cf_master_key_load(const char *path, struct cf_key **out,
 			break;
 		len += (size_t)n;
 	}
-	if (len == MK_HEX_LEN + 1 && hex[MK_HEX_LEN] == '\n')
-		len--;
-	if (len != MK_HEX_LEN) {
+	text[len] = '\0';
+	if (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	sealed = len >= strlen(MK_SEALED_MAGIC) &&
+	    memcmp(text, MK_SEALED_MAGIC, strlen(MK_SEALED_MAGIC)) == 0;
+	if (!sealed && len != MK_HEX_LEN) {
 		rc = cf_error_set(err, CF_E_INPUT, "master key file %s: "
-		    "expected %d hex digits and an optional newline", path,
-		    MK_HEX_LEN);
+		    "expected %d hex digits and an optional newline, or a "
+		    "sealed key", path, MK_HEX_LEN);
 		goto out;
 	}
 	if ((rc = cf_key_alloc(&k, err)) != CF_OK)
 		goto out;
 	/* Decoded straight into the key's locked page. */
-	if (cf_hex_decode(hex, MK_HEX_LEN, cf_key_wbytes(k), CF_KEY_LEN,
-	    NULL) != CF_OK) {
+	if (sealed)
+		rc = mk_unseal(path, text, k, err);
+	else if (cf_hex_decode(text, MK_HEX_LEN, cf_key_wbytes(k), CF_KEY_LEN,
+	    NULL) != CF_OK)
 		rc = cf_error_set(err, CF_E_INPUT, "master key file %s: "
 		    "expected %d hex digits and an optional newline", path,
 		    MK_HEX_LEN);
+	if (rc != CF_OK) {
 		cf_key_free(k);
 		goto out;
 	}
@@ -166,7 +364,7 @@ cf_master_key_load(const char *path, struct cf_key **out,
 out:
 	if (fd >= 0)
 		(void)close(fd);
-	sodium_free(hex);
+	sodium_free(text);
 	return rc;
 }
 

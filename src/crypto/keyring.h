@@ -24,10 +24,33 @@
 cf_err	cf_master_key_create(const char *path, struct cf_key **out,
 	    struct cf_error *err);
 /* Load a master key file; refuses a file readable by group or others
- * (CF_E_INPUT, naming the mode) and anything but 64 hex digits (+ newline).
- */
+ * (CF_E_INPUT, naming the mode) and anything but 64 hex digits (+ newline)
+ * or a sealed key.  A sealed key needs the passphrase given first with
+ * cf_master_passphrase_set: without it CF_E_AUTH, and a wrong one (or an
+ * altered file) is CF_E_AUTH too. */
 cf_err	cf_master_key_load(const char *path, struct cf_key **out,
 	    struct cf_error *err);
+
+/* Passphrase-sealed master key files, the step between a plain key file
+ * and an HSM: a copy of the file is of no use without the passphrase. */
+#define CF_MK_PASS_MIN		12
+#define CF_MK_PASS_MAX		1024
+/* The environment variable the offline tools read a passphrase file
+ * from (the server also has master_key_passphrase_file). */
+#define CF_ENV_MK_PASS_FILE	"COFFER_MASTER_KEY_PASSPHRASE_FILE"
+/* True when path is a sealed key file. */
+bool	cf_master_key_sealed(const char *path);
+/* Write path (atomically, 0600, replacing it) as k sealed under pw. */
+cf_err	cf_master_key_seal(const char *path, const struct cf_key *k,
+	    const char *pw, size_t pwlen, struct cf_error *err);
+/* Write path (atomically, 0600, replacing it) as k in the clear. */
+cf_err	cf_master_key_write(const char *path, const struct cf_key *k,
+	    struct cf_error *err);
+/* Keep a copy of the passphrase (locked memory) for cf_master_key_load;
+ * _clear wipes it (main calls it once the keys are loaded). */
+cf_err	cf_master_passphrase_set(const char *pw, size_t len,
+	    struct cf_error *err);
+void	cf_master_passphrase_clear(void);
 
 struct cf_keyring;
 /* Open (or with create, create with one fresh KEK) the sealed keyring at

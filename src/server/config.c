@@ -54,6 +54,11 @@ static const struct opt opts[] = {
 	STR("log_level", log_level, "info", "error, warn, info or debug"),
 	U64("session_ttl", session_ttl, 1, 30 * 86400, "43200",
 	    "seconds a login session lasts (12 h)"),
+	STR("master_key_file", master_key_file, "", "master key file "
+	    "(default: ~/.config/coffer/keys/ID.key, outside the data "
+	    "directory; COFFER_MASTER_KEY_FILE overrides)"),
+	STR("master_key_passphrase_file", master_key_passphrase_file, "",
+	    "file holding the passphrase of a sealed master key"),
 	U64("bootstrap_ttl", bootstrap_ttl, 60, 7 * 86400, "86400",
 	    "seconds the first start's bootstrap admin session lasts (24 h)"),
 	U64("password_min_length", password_min_length, 8, 256, "12",

@@ -37,6 +37,8 @@ struct cf_config {
 	/* identity (issue 4) */
 	uint64_t	session_ttl;		/* seconds */
 	uint64_t	bootstrap_ttl;		/* seconds */
+	char		master_key_file[4096];	/* "": the default */
+	char		master_key_passphrase_file[4096];
 	uint64_t	password_min_length;
 	uint64_t	pwhash_memory;		/* bytes */
 	uint64_t	pwhash_ops;

@@ -2,10 +2,12 @@
  * TLS material, the HTTP front end, and a clean shutdown on SIGINT or
  * SIGTERM. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "core/core.h"
 #include "core/datadir.h"
 #include "crypto/crypto.h"
+#include "crypto/keyring.h"
 #include "crypto/tlscert.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -40,9 +43,12 @@ usage(FILE *f)
 	    "  --insecure-http    plain HTTP; only on a loopback address\n"
 	    "  --check            check the configuration, print it and exit\n"
 	    "  --set NAME=VALUE   set one configuration option\n"
+	    "  --passphrase-fd N  read the passphrase of a sealed master key\n"
+	    "                     from file descriptor N\n"
 	    "\n"
-	    "Environment: COFFER_MASTER_KEY_FILE names a master key file kept\n"
-	    "outside the data directory.\n");
+	    "The master key is kept outside the data directory, by default in\n"
+	    "~/.config/coffer/keys/ (master_key_file, or the environment\n"
+	    "variable COFFER_MASTER_KEY_FILE, name another file).\n");
 }
 
 #define CERT_WARN_DAYS	30	/* warn when the certificate ends sooner */
@@ -99,6 +105,118 @@ check_names(const char *cert, const char *key, const char *cert_pem,
 	return CF_OK;
 }
 
+/* Read a passphrase from fd (to a newline or the end) into buf; *len gets
+ * its length.  With echo_off, fd is a terminal: echo is turned off. */
+static cf_err
+read_passphrase(int fd, bool echo_off, char *buf, size_t bufsz,
+    size_t *len, struct cf_error *err)
+{
+	struct termios	old, quiet;
+	size_t		n = 0;
+	ssize_t		r;
+	bool		restore = false;
+	char		ch;
+
+	if (echo_off && tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	for (;;) {
+		r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || ch == '\n')
+			break;
+		if (n + 1 >= bufsz) {
+			n = bufsz;
+			break;
+		}
+		buf[n++] = ch;
+	}
+	if (restore) {
+		(void)tcsetattr(fd, TCSAFLUSH, &old);
+		(void)fputc('\n', stderr);
+	}
+	if (n >= bufsz) {
+		cf_wipe(buf, bufsz);
+		return cf_error_set(err, CF_E_LIMIT, "passphrase too long");
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	*len = n;
+	return CF_OK;
+}
+
+/* The master key: its passphrase when sealed (--passphrase-fd,
+ * master_key_passphrase_file, else the terminal), then the key itself,
+ * created on the first start outside the data directory; its place is
+ * printed once, and a key inside the data directory is warned about. */
+static cf_err
+master_key_setup(const struct cf_config *cfg, uint64_t pass_fd,
+    struct cf_error *err)
+{
+	struct cf_key	*master = NULL;
+	char		 path[4096], pw[CF_MK_PASS_MAX + 2];
+	size_t		 len = 0;
+	bool		 managed, created = false, have = false;
+	int		 fd = -1;
+	cf_err		 rc;
+
+	rc = cf_dd_master_key_path(cfg->data_dir, cfg->master_key_file, false,
+	    path, sizeof(path), &managed, err);
+	if (rc == CF_E_NOTFOUND) {	/* no DIR/id yet: a first start */
+		cf_error_clear(err);
+		rc = CF_OK;
+		path[0] = '\0';
+	}
+	if (rc != CF_OK)
+		return rc;
+	if (pass_fd != UINT64_MAX) {
+		rc = read_passphrase((int)pass_fd, false, pw, sizeof(pw),
+		    &len, err);
+		have = true;
+	} else if (cfg->master_key_passphrase_file[0] != '\0') {
+		fd = open(cfg->master_key_passphrase_file, O_RDONLY |
+		    O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return cf_error_sys(err, CF_E_IO, "open %s",
+			    cfg->master_key_passphrase_file);
+		rc = read_passphrase(fd, false, pw, sizeof(pw), &len, err);
+		(void)close(fd);
+		have = true;
+	} else if (path[0] != '\0' && cf_master_key_sealed(path) &&
+	    isatty(STDIN_FILENO) == 1) {
+		(void)fprintf(stderr, "Passphrase of the master key %s: ",
+		    path);
+		rc = read_passphrase(STDIN_FILENO, true, pw, sizeof(pw), &len,
+		    err);
+		have = true;
+	}
+	if (rc == CF_OK && have)
+		rc = cf_master_passphrase_set(pw, len, err);
+	cf_wipe(pw, sizeof(pw));
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_dd_master_key(cfg->data_dir, cfg->master_key_file, true,
+	    &master, &created, path, sizeof(path), err);
+	cf_key_free(master);
+	if (rc != CF_OK)
+		return rc;
+	if (created)
+		(void)printf("coffer: master key created at %s: keep a copy "
+		    "apart from the data directory (without it nothing in "
+		    "%s can be read)\n", path, cfg->data_dir);
+	if (cf_dd_inside(cfg->data_dir, path))
+		log_warnx("event=insecure_key_location key=%s data=%s "
+		    "msg=\"the master key is inside the data directory, so "
+		    "every copy of the directory (snapshot, backup) holds the "
+		    "key to it: move it out (docs/operations.md, The master "
+		    "key)\"", path, cfg->data_dir);
+	return CF_OK;
+}
+
 /* Self-signed certificate on first run unless one is configured; returns
  * the PEM texts (key_pem is secret: cf_tls_pem_free wipes it). */
 static cf_err
@@ -113,7 +231,7 @@ tls_material(const struct cf_config *cfg, char **cert_pem, char **key_pem,
 	struct cf_key		*master = NULL;
 	struct cf_cert_names	 names;
 	char			 cert[4096], key[4096], dir[4096];
-	char			 host[256], all[1024];
+	char			 host[256], all[1024], mkpath[4096];
 	bool			 created = false;
 	size_t			 i;
 	cf_err			 rc;
@@ -139,7 +257,8 @@ tls_material(const struct cf_config *cfg, char **cert_pem, char **key_pem,
 	host[sizeof(host) - 1] = '\0';
 	if ((rc = cf_config_cert_names(cfg, host, &names, err)) != CF_OK)
 		return rc;
-	rc = cf_dd_master_key(cfg->data_dir, true, &master, NULL, err);
+	rc = cf_dd_master_key(cfg->data_dir, cfg->master_key_file, true,
+	    &master, NULL, mkpath, sizeof(mkpath), err);
 	if (rc != CF_OK)
 		return rc;
 	rc = cf_dd_path(cfg->data_dir, CF_DD_TLS_CERT, cert, sizeof(cert), err);
@@ -186,6 +305,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->data_dir = cfg->data_dir;
 	ccfg->session_ttl = (int64_t)cfg->session_ttl;
 	ccfg->bootstrap_ttl = (int64_t)cfg->bootstrap_ttl;
+	ccfg->master_key_file = cfg->master_key_file;
 	ccfg->password_min_length = (size_t)cfg->password_min_length;
 	ccfg->pwhash_memory = (size_t)cfg->pwhash_memory;
 	ccfg->pwhash_ops = cfg->pwhash_ops;
@@ -224,6 +344,7 @@ cf_server_main(int argc, char **argv)
 	char			 bootstrap[4096];
 	char			*cert_pem = NULL, *key_pem = NULL;
 	const char		*config_file = NULL;
+	uint64_t		 pass_fd = UINT64_MAX;
 	bool			 check = false;
 	sigset_t		 set;
 	int			 i, sig, status = 1;
@@ -262,6 +383,8 @@ cf_server_main(int argc, char **argv)
 		}
 		if (strcmp(a, "--data") == 0)
 			rc = cf_config_set(&cfg, "data", v, &err);
+		else if (strcmp(a, "--passphrase-fd") == 0)
+			rc = cf_parse_u64(v, 0, 1024, &pass_fd, &err);
 		else if (strcmp(a, "--listen") == 0)
 			rc = cf_config_set(&cfg, "listen", v, &err);
 		else if (strcmp(a, "--config") == 0)
@@ -331,12 +454,16 @@ cf_server_main(int argc, char **argv)
 		    cfg.data_dir, strerror(errno));
 		return 1;
 	}
+	if (master_key_setup(&cfg, pass_fd, &err) != CF_OK)
+		goto fail;
 	if (!cfg.insecure_http &&
 	    tls_material(&cfg, &cert_pem, &key_pem, &err) != CF_OK)
 		goto fail;
 	core_config_of(&cfg, &ccfg);
 	if (cf_core_open(&ccfg, &core, bootstrap, &err) != CF_OK)
 		goto fail;
+	/* SEC: every key from the master key is derived by now. */
+	cf_master_passphrase_clear();
 	if (cf_http_start(core, &cfg, cert_pem, key_pem, &http, &err) != CF_OK)
 		goto fail;
 	/* SEC: the TLS key is inside GnuTLS now; drop our copy. */

@@ -137,6 +137,19 @@ def ver_path(ns, key):
     return "/v1/ns/%s/versions/%s" % (ns, enc_key(key))
 
 
+# Data directory id -> the master key file of the server that made it, so
+# offline tools run on a directory (or a copy of it) can be given its key.
+_KEYS = {}
+
+
+def master_key_for(data_dir):
+    try:
+        with open(os.path.join(str(data_dir), "id")) as f:
+            return _KEYS.get(f.read().strip())
+    except OSError:
+        return None
+
+
 class Server:
     """A `coffer server` process on a data directory it keeps across
     restarts."""
@@ -157,6 +170,10 @@ class Server:
         self.admin_api_token = None   # admin API token (no MFA)
         self.admin_totp = None
         self.auto_admin = True        # enroll the bootstrap admin at start
+        # The master key lives outside the data directory, by default in
+        # $XDG_CONFIG_HOME/coffer/keys: a private one per server.
+        self.env = {"XDG_CONFIG_HOME": os.path.join(self.workdir, "xdg")}
+        self.pass_fds = ()            # file descriptors the server gets
         self._session = None
         self.stdout_path = self.stderr_path = None
 
@@ -173,6 +190,25 @@ class Server:
     def url(self):
         scheme = "http" if self.insecure_http else "https"
         return "%s://127.0.0.1:%d" % (scheme, self.port)
+
+    def server_env(self):
+        """The environment the server runs in (and offline tools on its
+        data directory need)."""
+        env = sanitizer_env()
+        env.update(self.env)
+        return env
+
+    @property
+    def master_key(self):
+        """Where the server keeps its master key (coffer master-key
+        path): $XDG_CONFIG_HOME/coffer/keys/ID.key, ID from DATA/id."""
+        if os.environ.get("COFFER_MASTER_KEY_FILE"):
+            return os.environ["COFFER_MASTER_KEY_FILE"]
+        with open(os.path.join(self.data, "id")) as f:
+            ident = f.read().strip()
+        base = self.env.get("XDG_CONFIG_HOME") or os.path.join(
+            self.env.get("HOME", os.environ["HOME"]), ".config")
+        return os.path.join(base, "coffer", "keys", ident + ".key")
 
     @property
     def audit_path(self):
@@ -208,8 +244,8 @@ class Server:
                     open(self.stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(
                     self.argv(), stdout=out, stderr=err,
-                    stdin=subprocess.DEVNULL, env=sanitizer_env(),
-                    preexec_fn=self.preexec)
+                    stdin=subprocess.DEVNULL, env=self.server_env(),
+                    preexec_fn=self.preexec, pass_fds=self.pass_fds)
             if self._wait_ready():
                 break
             last = self.stderr()
@@ -219,6 +255,11 @@ class Server:
         else:
             pytest.fail("coffer server did not start:\n" + last)
         self._session = requests.Session()
+        try:
+            with open(os.path.join(self.data, "id")) as f:
+                _KEYS[f.read().strip()] = self.master_key
+        except OSError:
+            pass    # an operator-named key (COFFER_MASTER_KEY_FILE)
         if self.admin_token is None and self.auto_admin:
             self._bootstrap_admin()
         return self
@@ -493,6 +534,14 @@ class Cli:
                  text=True):
         if isinstance(input, str) and not text:
             input = input.encode()
+        args = [str(a) for a in args]
+        if "--data" in args[:-1] and not (env or {}).get(
+                "COFFER_MASTER_KEY_FILE"):
+            # An offline tool on a data directory (or a copy of one) gets
+            # its master key as an operator would tell it.
+            key = master_key_for(args[args.index("--data") + 1])
+            if key is not None:
+                env = dict(env or {}, COFFER_MASTER_KEY_FILE=key)
         p = subprocess.run(
             [COFFER_BIN] + [str(a) for a in args], input=input,
             capture_output=True, cwd=cwd, timeout=timeout, text=text,

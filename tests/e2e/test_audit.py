@@ -410,13 +410,16 @@ def test_verify_with_wrong_master_key_fails(stopped_log, cli, tmp_path):
     other = copy_data(stopped_log.data, tmp_path / "o")
     # A log re-chained under another key would need that key: a record
     # set verified with the wrong key must fail.
-    mk = os.path.join(d, "master.key")
-    with open(mk) as f:
+    with open(stopped_log.master_key) as f:
         text = f.read()
     flipped = ("1" if text[0] != "1" else "2") + text[1:]
+    mk = str(tmp_path / "flipped.key")
     with open(mk, "w") as f:
         f.write(flipped)
-    assert verify(cli, d).returncode != 0
+    os.chmod(mk, 0o600)
+    p = cli("audit", "verify", "--data", d, with_server=False,
+            env={"COFFER_MASTER_KEY_FILE": mk})
+    assert p.returncode != 0
     assert verify(cli, other).returncode == 0
 
 

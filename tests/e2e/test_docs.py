@@ -220,6 +220,9 @@ class Walkthrough:
         self.server = Server(tmp_path / "srv")
         self.server.data = self.data
         self.server.auto_admin = False      # the docs do the bootstrap
+        # The reader's HOME: the master key goes to ~/.config/coffer/keys
+        # there, where the documented `coffer audit verify` finds it.
+        self.server.env = {"HOME": self.term.home}
         self.started = False
         self.pushed = {}        # "ns/prefix" -> tree() of the pushed DIR
         self.grants = {}        # principal -> [(role, ns)]

@@ -215,11 +215,55 @@ def test_config_examples_in_man_page_pass_check(tmp_path):
 
 
 def test_data_dir_secrets_are_private(server):
-    for rel in ("master.key", "keyring", "tls/server.key",
-                "audit/audit.log", "meta.db"):
+    for rel in ("keyring", "tls/server.key", "audit/audit.log", "meta.db"):
         p = os.path.join(server.data, rel)
         assert os.stat(p).st_mode & 0o077 == 0, rel
     assert os.stat(server.data).st_mode & 0o077 == 0
+    assert os.stat(server.master_key).st_mode & 0o077 == 0
+    assert os.stat(os.path.dirname(server.master_key)).st_mode & 0o077 == 0
+
+
+def test_master_key_outside_the_data_dir_by_default(make_server):
+    """SEC: a copy of the data directory (a snapshot, a backup) holds no
+    key: the first start puts the master key in the service user's config
+    directory, says where, and the directory itself has none."""
+    s = make_server()
+    assert not os.path.exists(os.path.join(s.data, "master.key"))
+    key = s.master_key
+    assert key.startswith(s.env["XDG_CONFIG_HOME"] + "/coffer/keys/")
+    assert os.path.isfile(key)
+    assert "master key created at %s" % key in s.stdout()
+    assert "insecure_key_location" not in s.stderr()
+    # No key-looking file anywhere in the data directory.
+    with open(key) as f:
+        hexkey = f.read().strip()
+    for root, _dirs, files in os.walk(s.data):
+        for name in files:
+            try:
+                with open(os.path.join(root, name), "rb") as f:
+                    assert hexkey.encode() not in f.read(), name
+            except FileNotFoundError:
+                pass
+    # The path is printed once: not again on the next start.
+    s.restart()
+    assert "master key created" not in s.stdout()
+    p = subprocess.run([COFFER_BIN, "master-key", "path", "--data", s.data],
+                       capture_output=True, text=True, timeout=60,
+                       env=s.server_env(), stdin=subprocess.DEVNULL)
+    assert p.returncode == 0 and p.stdout.strip() == key, p
+
+
+def test_key_inside_the_data_dir_is_warned_about(make_server):
+    """A data directory from before the key moved out keeps working, with
+    a loud warning at every start."""
+    s = make_server()
+    s.mkns("legacy-ns")
+    assert s.put_obj("legacy-ns", "k", b"old layout").status_code == 201
+    s.stop()
+    os.rename(s.master_key, os.path.join(s.data, "master.key"))
+    s.start()
+    assert "event=insecure_key_location" in s.stderr()
+    assert s.get_obj("legacy-ns", "k").content == b"old layout"
 
 
 def test_wrong_master_key_refuses_to_start(make_server):
@@ -227,7 +271,7 @@ def test_wrong_master_key_refuses_to_start(make_server):
     s.mkns("mk-ns")
     assert s.put_obj("mk-ns", "k", b"sealed").status_code == 201
     s.stop()
-    mk = os.path.join(s.data, "master.key")
+    mk = s.master_key
     with open(mk) as f:
         orig = f.read()
     # Same format, other key material: the keyring cannot be unsealed.
@@ -236,7 +280,7 @@ def test_wrong_master_key_refuses_to_start(make_server):
     with open(mk, "w") as f:
         f.write(flipped)
     p = subprocess.run(s.argv(), capture_output=True, text=True,
-                       timeout=60, env=sanitizer_env(),
+                       timeout=60, env=s.server_env(),
                        stdin=subprocess.DEVNULL)
     assert p.returncode != 0
     assert "coffer: serving" not in p.stdout
@@ -253,11 +297,11 @@ def _stop_and_move_key(make_server, tmp_path, ns):
     assert s.put_obj(ns, "k", b"moved key").status_code == 201
     s.stop()
     outside = tmp_path / "master.key"
-    os.rename(os.path.join(s.data, "master.key"), outside)
+    os.rename(s.master_key, outside)
     return s, outside
 
 
-def test_master_key_file_outside_data_dir(make_server, tmp_path):
+def test_master_key_file_elsewhere(make_server, tmp_path):
     s, outside = _stop_and_move_key(make_server, tmp_path, "mkf-ns")
     os.environ["COFFER_MASTER_KEY_FILE"] = str(outside)
     try:
@@ -271,21 +315,93 @@ def test_master_key_file_outside_data_dir(make_server, tmp_path):
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
         env=dict(sanitizer_env(), COFFER_MASTER_KEY_FILE=str(outside)))
     assert p.returncode == 0, (p.stdout, p.stderr)
+    # The same with the master_key_file setting instead.
+    s.stop()
+    s.extra_args += ["--set", "master_key_file=%s" % outside]
+    s.start()
+    assert s.get_obj("mkf-ns", "k").content == b"moved key"
 
 
 def test_missing_master_key_refuses_to_start(make_server, tmp_path):
     s, outside = _stop_and_move_key(make_server, tmp_path, "mkm-ns")
     p = subprocess.run(s.argv(), capture_output=True, text=True,
-                       timeout=60, env=sanitizer_env(),
+                       timeout=60, env=s.server_env(),
                        stdin=subprocess.DEVNULL)
     assert p.returncode != 0, p.stdout
     assert "coffer: serving" not in p.stdout
+    assert "is missing but" in p.stderr
 
 
 def test_missing_master_key_not_recreated(make_server, tmp_path):
     s, outside = _stop_and_move_key(make_server, tmp_path, "mkr-ns")
+    key = s.master_key
     p = subprocess.run(s.argv(), capture_output=True, text=True,
-                       timeout=60, env=sanitizer_env(),
+                       timeout=60, env=s.server_env(),
                        stdin=subprocess.DEVNULL)
     assert p.returncode != 0
+    assert not os.path.exists(key)
     assert not os.path.exists(os.path.join(s.data, "master.key"))
+
+
+def test_sealed_master_key(make_server, tmp_path):
+    """A passphrase-sealed key: a copy of the key file alone opens
+    nothing; the server starts with the passphrase from a file
+    descriptor or master_key_passphrase_file, and refuses without it or
+    with a wrong one."""
+    s = make_server()
+    s.mkns("seal-ns")
+    assert s.put_obj("seal-ns", "k", b"under seal").status_code == 201
+    s.stop()
+    pw = "correct horse sealing wax 7"
+    mk = ["master-key", "seal", "--data", s.data, "--passphrase-stdin"]
+    p = subprocess.run([COFFER_BIN] + mk, input=pw + "\n" + pw + "\n",
+                       capture_output=True, text=True, timeout=60,
+                       env=s.server_env())
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    with open(s.master_key) as f:
+        sealed = f.read()
+    assert sealed.startswith("coffer-sealed-master-key-v1 argon2id ")
+    assert os.stat(s.master_key).st_mode & 0o077 == 0
+    # Without the passphrase (no terminal): refused, and says why.
+    p = subprocess.run(s.argv(), capture_output=True, text=True,
+                       timeout=60, env=s.server_env(),
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode != 0 and "sealed with a passphrase" in p.stderr
+    # A wrong one: refused.
+    bad = tmp_path / "bad-pass"
+    bad.write_text("not the passphrase\n")
+    p = subprocess.run(s.argv() + ["--set", "master_key_passphrase_file=%s"
+                                   % bad], capture_output=True, text=True,
+                       timeout=60, env=s.server_env(),
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode != 0 and "wrong passphrase" in p.stderr
+    # From a file descriptor: starts, and the data is there.
+    r, w = os.pipe()
+    os.write(w, (pw + "\n").encode())
+    os.close(w)
+    s.extra_args += ["--passphrase-fd", str(r)]
+    s.pass_fds = (r,)
+    s.start()
+    os.close(r)
+    assert s.get_obj("seal-ns", "k").content == b"under seal"
+    s.stop()
+    # Offline tools ask for it too (here from a file).
+    good = tmp_path / "pass"
+    good.write_text(pw + "\n")
+    p = subprocess.run([COFFER_BIN, "audit", "verify", "--data", s.data],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(s.server_env(),
+                                COFFER_MASTER_KEY_PASSPHRASE_FILE=str(good)),
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    # Unseal: the plain key is back, and the server starts without one.
+    p = subprocess.run([COFFER_BIN, "master-key", "unseal", "--data",
+                        s.data], capture_output=True, text=True,
+                       timeout=60, stdin=subprocess.DEVNULL,
+                       env=dict(s.server_env(),
+                                COFFER_MASTER_KEY_PASSPHRASE_FILE=str(good)))
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    s.extra_args = s.extra_args[:-2]
+    s.pass_fds = ()
+    s.start()
+    assert s.get_obj("seal-ns", "k").content == b"under seal"

@@ -36,6 +36,17 @@ struct fixture {
 
 static void	as(struct fixture *f, struct cf_req *r, const char *token);
 
+/* The master key goes to $XDG_CONFIG_HOME/coffer/keys (outside the data
+ * directory); for a test, somewhere under its own temporary directory. */
+static void
+xdg_in(const char *dir)
+{
+	char	x[300];
+
+	(void)snprintf(x, sizeof(x), "%s/xdg", dir);
+	assert_int_equal(setenv("XDG_CONFIG_HOME", x, 1), 0);
+}
+
 /* Read the bootstrap file into f->admin_token.  The bootstrap credential
  * is a session without MFA; these tests act as the admin after enrolling,
  * so the session gets its MFA here, in the store (the enrollment itself
@@ -83,6 +94,7 @@ setup(void **state)
 	cfg.data_dir = f->dir;
 	cfg.max_object_size = 1 << 20;
 	cfg.max_json_body = 65536;
+	xdg_in(f->dir);
 	assert_int_equal(cf_core_open(&cfg, &f->core, boot, NULL), CF_OK);
 	assert_string_not_equal(boot, "");
 	read_admin(f, boot);
@@ -425,6 +437,7 @@ test_core_audit_records_every_decision(void **state)
 	json_t		*out = NULL;
 	uint64_t	 count = 0, bad = 0;
 	json_t		*rec = NULL;
+	char		 mkpath[4096];
 	size_t		 i;
 
 	as(f, &r, NULL);
@@ -435,8 +448,8 @@ test_core_audit_records_every_decision(void **state)
 	assert_int_equal(cf_core_ns_list(f->core, &r, &out, NULL), CF_OK);
 	json_decref(out);
 	assert_int_equal(cf_core_audit(f->core, &r, 200, "ok", 0, NULL), CF_OK);
-	assert_int_equal(cf_dd_master_key(f->dir, false, &master, NULL, NULL),
-	    CF_OK);
+	assert_int_equal(cf_dd_master_key(f->dir, NULL, false, &master, NULL,
+	    mkpath, sizeof(mkpath), NULL), CF_OK);
 	assert_int_equal(cf_key_derive(master, CF_LABEL_AUDIT, &ak, NULL),
 	    CF_OK);
 	assert_int_equal(cf_audit_verify(f->dir, ak, &count, &bad, NULL),
@@ -508,6 +521,7 @@ setup_id(void **state)
 		cfg.oidc_provision = id_provision;
 	}
 	cfg.oidc_config_file = id_oidc_file;
+	xdg_in(f->dir);
 	assert_int_equal(cf_core_open(&cfg, &f->core, boot, NULL), CF_OK);
 	read_admin(f, boot);
 	*state = f;
@@ -2067,6 +2081,7 @@ test_core_oidc_config_file_refused(void **state)
 		cfg.data_dir = dir;
 		cfg.max_object_size = 1 << 20;
 		cfg.oidc_config_file = path;
+		xdg_in(dir);
 		core = NULL;
 		cf_error_clear(&e);
 		assert_int_not_equal(cf_core_open(&cfg, &core, boot, &e),

@@ -119,6 +119,8 @@ setup(void **state)
 	ccfg.data_dir = f->dir;
 	ccfg.max_object_size = 1 << 20;
 	ccfg.max_json_body = 65536;
+	(void)snprintf(boot, sizeof(boot), "%s/xdg", f->dir);
+	assert_int_equal(setenv("XDG_CONFIG_HOME", boot, 1), 0);
 	assert_int_equal(cf_core_open(&ccfg, &f->core, boot, NULL), CF_OK);
 	fp = fopen(boot, "r");
 	assert_non_null(fp);
