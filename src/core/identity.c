@@ -1702,6 +1702,34 @@ provision(struct cf_core *c, struct cf_req *r, struct cf_error *err)
 	return rc;
 }
 
+/* The audit record's authn for each way a token fails verification
+ * (docs/authentication.md, "Why a token was refused"). */
+static const char *
+jwt_fail_authn(enum cf_jwt_fail why)
+{
+	switch (why) {
+	case CF_JWT_FAIL_NONE:			break;
+	case CF_JWT_FAIL_MALFORMED:		return "oidc-malformed";
+	case CF_JWT_FAIL_TOO_LARGE:		return "oidc-too-large";
+	case CF_JWT_FAIL_BAD_ALG:		return "oidc-bad-alg";
+	case CF_JWT_FAIL_UNKNOWN_KID:		return "oidc-unknown-kid";
+	case CF_JWT_FAIL_NO_KEY:		return "oidc-no-key";
+	case CF_JWT_FAIL_JWKS_UNAVAILABLE:	return "oidc-jwks-unavailable";
+	case CF_JWT_FAIL_BAD_SIGNATURE:		return "oidc-bad-signature";
+	case CF_JWT_FAIL_WRONG_ISSUER:		return "oidc-wrong-issuer";
+	case CF_JWT_FAIL_WRONG_AUDIENCE:	return "oidc-wrong-audience";
+	case CF_JWT_FAIL_EXPIRED:		return "oidc-expired";
+	case CF_JWT_FAIL_NOT_YET_VALID:		return "oidc-not-yet-valid";
+	case CF_JWT_FAIL_TOO_OLD:		return "oidc-too-old";
+	case CF_JWT_FAIL_BAD_CLAIM:		return "oidc-bad-claim";
+	case CF_JWT_FAIL_BAD_USERNAME:		return "oidc-bad-username";
+	case CF_JWT_FAIL_TOO_MANY_GROUPS:	return "oidc-too-many-groups";
+	case CF_JWT_FAIL_ERROR:			break;
+	}
+	/* Fail closed with a name that still says "refused". */
+	return "oidc-error";
+}
+
 /* SEC: every refusal leaves r unauthenticated (the caller answers 401)
  * with the reason in r->authn and the server log, never in the answer. */
 cf_err
@@ -1713,6 +1741,7 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	struct cf_error		 e2;
 	struct cf_binding_rec	 b;
 	const struct core_issuer *is;
+	enum cf_jwt_fail	 why = CF_JWT_FAIL_ERROR;
 	char			 issbuf[512], esc[2 * CF_ERROR_MSG_LEN];
 	int64_t			 now = r->time_us / 1000000, at;
 	size_t			 i, j;
@@ -1723,18 +1752,19 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	 * issuer, so a token of issuer A signed with B's key fails. */
 	cf_error_clear(&e2);
 	rc = cf_jwt_peek_issuer(jwt, strlen(jwt), 0, issbuf, sizeof(issbuf),
-	    &e2);
+	    &why, &e2);
 	is = NULL;
 	for (i = 0; rc == CF_OK && i < c->niss; i++)
 		if (strcmp(c->iss[i].issuer, issbuf) == 0)
 			is = &c->iss[i];
 	if (is == NULL) {
-		r->authn = "oidc-unknown-issuer";
+		r->authn = rc != CF_OK ? jwt_fail_authn(why) :
+		    "oidc-unknown-issuer";
 		/* The token's text may be in the message: escaped. */
 		cf_log_escape(rc != CF_OK ? e2.msg : "iss not configured", esc,
 		    sizeof(esc));
-		log_info("event=oidc_rejected request=%s reason=issuer "
-		    "msg=\"%s\"", r->request_id, esc);
+		log_info("event=oidc_rejected request=%s reason=%s "
+		    "msg=\"%s\"", r->request_id, r->authn, esc);
 		return CF_OK;
 	}
 	memset(&rules, 0, sizeof(rules));
@@ -1744,12 +1774,13 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	rules.username_claim = is->username_claim;
 	rules.groups_claim = set(is->groups_claim) ? is->groups_claim : NULL;
 	cf_error_clear(&e2);
-	rc = cf_jwt_verify(is->jwks, jwt, strlen(jwt), &rules, now, &cl, &e2);
+	rc = cf_jwt_verify_why(is->jwks, jwt, strlen(jwt), &rules, now, &cl,
+	    &why, &e2);
 	if (rc != CF_OK) {
-		r->authn = "oidc-invalid";
+		r->authn = jwt_fail_authn(why);
 		cf_log_escape(e2.msg, esc, sizeof(esc));
 		log_info("event=oidc_rejected request=%s reason=%s msg=\"%s\"",
-		    r->request_id, cf_err_name(rc), esc);
+		    r->request_id, r->authn, esc);
 		return CF_OK;
 	}
 	if (!cf_name_principal_valid(cl.username)) {

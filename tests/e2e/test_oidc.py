@@ -453,6 +453,60 @@ def test_refusals_are_audited(idp):
     assert rec is not None
 
 
+def _flip_sig(tok):
+    h, p, s = tok.split(".")
+    sig = bytearray(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+    sig[10] ^= 1
+    return "%s.%s.%s" % (h, p, b64u(bytes(sig)))
+
+
+def _reason_token(idp, keys, reason):
+    now = int(time.time())
+    if reason == "expired":
+        return idp.token("alice", exp=now - 3600, iat=now - 7200,
+                         nbf=now - 7200)
+    if reason == "not-yet-valid":
+        return idp.token("alice", nbf=now + 3600, exp=now + 7200)
+    if reason == "wrong-audience":
+        return idp.token("alice", aud="someone-else")
+    if reason == "wrong-issuer":            # no iss at all
+        return idp.token("alice", iss=None)
+    if reason == "unknown-issuer":
+        return idp.token("alice", iss="https://evil.example.test/")
+    if reason == "unknown-kid":
+        return Key("RS256", "rsa-ghost").sign(idp.claims("alice"))
+    if reason == "bad-signature":
+        return _flip_sig(idp.token("alice"))
+    if reason == "bad-alg":
+        return forge({"alg": "HS256", "kid": "rsa-1"}, idp.claims("alice"),
+                     keys["RS256"].public_pem)
+    if reason == "malformed":
+        return b64u("not json") + "." + b64u(json.dumps(
+            idp.claims("alice"))) + "." + b64u("x")
+    if reason == "bad-claim":
+        return idp.token("alice", exp=None)
+    if reason == "bad-username":
+        return idp.token("alice", preferred_username=None)
+    raise AssertionError(reason)
+
+
+@pytest.mark.parametrize("reason", [
+    "expired", "not-yet-valid", "wrong-audience", "wrong-issuer",
+    "unknown-issuer", "unknown-kid", "bad-signature", "bad-alg",
+    "malformed", "bad-claim", "bad-username"])
+def test_refusal_reason_in_audit_record(idp, keys, reason):
+    """docs/authentication.md: the audit record of a refused token says
+    which rule failed (authn "oidc-<reason>"), while the answer stays the
+    same 401 for all of them."""
+    r = refused(idp, _reason_token(idp, keys, reason))
+    rid = r.headers["X-Request-Id"]
+    rec = idp.srv.wait_audit(lambda a: a.get("request_id") == rid)
+    assert rec is not None, rid
+    assert rec["authn"] == "oidc-" + reason, rec
+    assert rec["decision"] == "deny" and rec["status"] == 401, rec
+    assert rec.get("principal", "") == "", rec
+
+
 # ---- several issuers (oidc_config_file) ----
 
 ISSUER_B = "https://idp-b.example.test"

@@ -1714,22 +1714,34 @@ test_core_oidc_bearer(void **state)
 		    "mallory") == 0;
 	assert_false(found);
 	json_decref(out);
-	/* Bad tokens. */
+	/* Bad tokens: the record's authn says which rule failed. */
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", -120,
 	    ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-expired");
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "other", "alice", 300,
 	    ""));
 	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-wrong-audience");
 	oidc_as(f, &r, oidc_token(oidc_priv, "https://evil.example", "coffer",
 	    "alice", 300, ""));
 	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unknown-issuer");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ",\"auth_time\":99999999999"));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-not-yet-valid");
+	as(f, &r, "e30.e30.c2ln");		/* {}.{}: no iss */
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-wrong-issuer");
+	as(f, &r, "e30.bm90IGpzb24.c2ln");	/* payload "not json" */
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-malformed");
 	/* Signed by another key with the same kid. */
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS, "coffer", "alice",
 	    300, ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-bad-signature");
 	/* alg none: the header replaced, the signature kept. */
 	t = oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300, "");
 	dot = strchr(t, '.');
@@ -1741,6 +1753,7 @@ test_core_oidc_bearer(void **state)
 		    "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0", dot);
 		as(f, &r, forged);
 		assert_false(r.authenticated);
+		assert_string_equal(r.authn, "oidc-bad-alg");
 	}
 	/* A tampered payload. */
 	dot[3] = dot[3] == 'A' ? 'B' : 'A';
@@ -2005,11 +2018,11 @@ test_core_oidc_two_issuers(void **state)
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS, "coffer",
 	    "alice", 300, ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-bad-signature");
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS_B, "coffer-b", "alice",
 	    300, ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-bad-signature");
 	/* Each issuer's own audience. */
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer",
 	    "alice", 300, ""));
