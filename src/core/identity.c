@@ -1817,10 +1817,10 @@ jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 	return CF_OK;
 }
 
-/* Run a change made during authentication as its own audited action
- * (action on resource "user/NAME", status), durable before the change:
- * the request itself is decided and recorded afterwards.  fn does the
- * store call. */
+/* Run a change made during authentication (create and link a new user,
+ * or adopt one) as its own audited action (action on resource
+ * "user/NAME", status), its record durable before the change: the
+ * request itself is decided and recorded afterwards. */
 struct authn_change {
 	const char	*issuer, *subject;
 	bool		 adopt;		/* else create r->principal */
