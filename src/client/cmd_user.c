@@ -1,6 +1,7 @@
 /* src/client/cmd_user.c: local users and their passwords: `coffer user
- * create|ls|disable|enable|passwd|require-mfa|mfa-reset` and `coffer role
- * require-mfa` (docs/api.md "Users and MFA enrollment").
+ * create|ls|disable|enable|passwd|require-mfa|mfa-reset|link-oidc|
+ * unlink-oidc` and `coffer role require-mfa` (docs/api.md "Users and MFA
+ * enrollment", "OIDC single sign-on").
  *
  * SEC: passwords are read without echo from the terminal, or one line
  * each from standard input with --password-stdin; every copy (our
@@ -23,6 +24,8 @@ static const char user_usage[] =
     "       coffer user passwd [NAME] [--password-stdin]\n"
     "       coffer user require-mfa NAME [--off]\n"
     "       coffer user mfa-reset NAME\n"
+    "       coffer user link-oidc NAME --issuer ISS --subject SUB\n"
+    "       coffer user unlink-oidc NAME --issuer ISS --subject SUB\n"
     "\n"
     "create makes a local user with a password, asked twice on the terminal\n"
     "(--password-stdin: one line from standard input; --no-password: none,\n"
@@ -34,7 +37,10 @@ static const char user_usage[] =
     "authentication (--off: no longer).  mfa-reset turns off the\n"
     "multi-factor authentication of NAME (who lost the phone and the\n"
     "recovery codes) and ends NAME's sessions; NAME then logs in with the\n"
-    "password alone and enrolls again.  All but passwd of your own\n"
+    "password alone and enrolls again.  link-oidc lets the OIDC identity\n"
+    "whose tokens carry iss ISS and sub SUB sign in as NAME (it needs a\n"
+    "session with MFA); unlink-oidc removes that link.  All but passwd of\n"
+    "your own\n"
     "password need the admin role.  Common options: --json, --quiet,\n"
     "--server, --ca-cert, --insecure, --code.\n";
 
@@ -47,11 +53,15 @@ static const char role_usage[] =
 #define USER_OPT_PWSTDIN	0x201
 #define USER_OPT_NOPW		0x202
 #define USER_OPT_OFF		0x203
+#define USER_OPT_ISSUER		0x204
+#define USER_OPT_SUBJECT	0x205
 
 struct user_ctx {
-	bool	pwstdin;
-	bool	nopw;
-	bool	off;
+	bool		 pwstdin;
+	bool		 nopw;
+	bool		 off;
+	const char	*issuer;	/* borrowed from argv */
+	const char	*subject;
 };
 
 static bool
@@ -66,6 +76,10 @@ user_opt(void *arg, int ch, char *val)
 		c->nopw = true;
 	else if (ch == USER_OPT_OFF)
 		c->off = true;
+	else if (ch == USER_OPT_ISSUER)
+		c->issuer = val;
+	else if (ch == USER_OPT_SUBJECT)
+		c->subject = val;
 	else
 		return false;
 	return true;
@@ -205,6 +219,60 @@ out:
 	return ex;
 }
 
+/* link-oidc (POST, body) or unlink-oidc (DELETE, query). */
+static int
+user_oidc_link(const struct cf_cli_opts *o, const struct user_ctx *c,
+    const char *name, bool link)
+{
+	struct cf_buf	 url;
+	json_t		*body = NULL;
+	char		 msg[1400], sn[256], si[512], ss[512];
+	const char	*verb = link ? "link-oidc" : "unlink-oidc";
+	int		 ex;
+
+	cf_buf_init(&url, 8192);
+	if (c->issuer == NULL || c->subject == NULL || *c->issuer == '\0' ||
+	    *c->subject == '\0') {
+		cf_cli_errx("user %s: --issuer and --subject are required",
+		    verb);
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	if (!name_path(&url, "/v1/users/", name, "/oidc-links") ||
+	    (!link && (cf_buf_append_str(&url, "?issuer=", NULL) != CF_OK ||
+	    cf_cli_urlenc(&url, c->issuer, false, NULL) != CF_OK ||
+	    cf_buf_append_str(&url, "&subject=", NULL) != CF_OK ||
+	    cf_cli_urlenc(&url, c->subject, false, NULL) != CF_OK))) {
+		cf_cli_errx("user %s: name, issuer or subject too long", verb);
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	if (link) {
+		body = json_pack("{s:s,s:s}", "issuer", c->issuer, "subject",
+		    c->subject);
+		if (body == NULL) {
+			cf_cli_errx("user %s: issuer and subject must be "
+			    "UTF-8", verb);
+			ex = CF_EXIT_INPUT;
+			goto out;
+		}
+	}
+	cf_cli_sanitize(name, sn, sizeof(sn));
+	cf_cli_sanitize(c->issuer, si, sizeof(si));
+	cf_cli_sanitize(c->subject, ss, sizeof(ss));
+	if (link)
+		(void)snprintf(msg, sizeof(msg), "user %s: linked to OIDC "
+		    "issuer %s subject %s", sn, si, ss);
+	else
+		(void)snprintf(msg, sizeof(msg), "user %s: unlinked from "
+		    "OIDC issuer %s subject %s", sn, si, ss);
+	ex = request(o, link ? "POST" : "DELETE", url.data, body, pr_msg, msg);
+out:
+	json_decref(body);
+	cf_buf_free(&url);
+	return ex;
+}
+
 /* Own password (current + new) or an admin reset (new only): own when
  * NAME is absent or is the caller (GET /v1/whoami). */
 static int
@@ -294,6 +362,8 @@ cf_cmd_user(int argc, char **argv)
 		{ "password-stdin", no_argument, NULL, USER_OPT_PWSTDIN },
 		{ "no-password", no_argument, NULL, USER_OPT_NOPW },
 		{ "off", no_argument, NULL, USER_OPT_OFF },
+		{ "issuer", required_argument, NULL, USER_OPT_ISSUER },
+		{ "subject", required_argument, NULL, USER_OPT_SUBJECT },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
@@ -357,6 +427,13 @@ cf_cmd_user(int argc, char **argv)
 		(void)snprintf(msg, sizeof(msg), "user %s: multi-factor "
 		    "authentication reset, sessions ended", sn);
 		ex = request(&o, "POST", url.data, NULL, pr_msg, msg);
+	} else if (strcmp(sub, "link-oidc") == 0 ||
+	    strcmp(sub, "unlink-oidc") == 0) {
+		ex = cf_cli_parse(argc - 1, argv + 1, user_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, user_opt, &c, 1, 1, &o, &ops,
+		    &nops);
+		if (ex < 0)
+			ex = user_oidc_link(&o, &c, ops[0], sub[0] == 'l');
 	} else if (strcmp(sub, "require-mfa") == 0) {
 		ex = cf_cli_parse(argc - 1, argv + 1, user_usage,
 		    CF_CLI_COMMON_SHORTOPTS, lo, user_opt, &c, 1, 1, &o, &ops,

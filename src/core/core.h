@@ -326,6 +326,20 @@ cf_err	cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
  * CF_E_NOTFOUND for an unknown user; a user without MFA is no error. */
 cf_err	cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r,
 	    const char *name, json_t **out, struct cf_error *err);
+/* Admin (user:link-oidc, and the grant rule): bind the OIDC identity
+ * (issuer, subject) to user name, so that tokens of that issuer with that
+ * sub authenticate as name.  issuer must be configured.  *created
+ * (nullable): false when the link existed already.  CF_E_NOTFOUND for an
+ * unknown user, CF_E_CONFLICT (errcode already_linked) when the identity
+ * is linked to another user, CF_E_INPUT for bad text. */
+cf_err	cf_core_user_oidc_link(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *issuer, const char *subject,
+	    bool *created, json_t **out, struct cf_error *err);
+/* Admin (user:unlink-oidc): remove that link; CF_E_NOTFOUND (errcode
+ * no_such_link) when the user has no such link. */
+cf_err	cf_core_user_oidc_unlink(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *issuer, const char *subject,
+	    json_t **out, struct cf_error *err);
 cf_err	cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 	    const char *role, bool required, json_t **out,
 	    struct cf_error *err);

@@ -1026,20 +1026,41 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
 
 /* ---- users ---- */
 
+static cf_err
+link_json(void *arg, const struct cf_oidc_link_rec *l, struct cf_error *err)
+{
+	json_t	*o;
+
+	o = json_pack("{s:s,s:s}", "issuer", l->issuer, "subject",
+	    l->subject);
+	if (o == NULL || json_array_append_new(arg, o) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+/* NULL when out of memory (or the links cannot be read: fail closed
+ * rather than show a user as unlinked). */
 static json_t *
 user_json(struct cf_core *c, const struct cf_principal_rec *p)
 {
 	struct cf_mfa_rec	m;
 	bool			mfa_enabled = false;
+	json_t			*links;
 
 	if (cf_meta_mfa_get(c->meta, p->id, &m, NULL) == CF_OK)
 		mfa_enabled = m.enabled;
 	cf_wipe(&m, sizeof(m));
-	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:o}", "name", p->name,
-	    "kind", p->kind, "disabled", p->disabled, "has_password",
+	links = json_array();
+	if (links == NULL || cf_meta_oidc_link_list(c->meta, p->id, link_json,
+	    links, NULL) != CF_OK) {
+		json_decref(links);
+		return NULL;
+	}
+	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:o,s:o}", "name",
+	    p->name, "kind", p->kind, "disabled", p->disabled, "has_password",
 	    p->has_password, "mfa_enabled", mfa_enabled, "mfa_required",
-	    p->mfa_required, "provisioned", p->provisioned, "created",
-	    core_time_json(p->created_us));
+	    p->mfa_required, "provisioned", p->provisioned, "oidc_links",
+	    links, "created", core_time_json(p->created_us));
 }
 
 /* Policy check and hash of a new password for user. */
@@ -1368,6 +1389,129 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 
+/* An OIDC issuer or subject from an admin: printable UTF-8 of 1..max
+ * bytes. */
+static bool
+oidc_text_ok(const char *s, size_t max)
+{
+	size_t	n, i;
+
+	if (s == NULL)
+		return false;
+	n = strnlen(s, max + 1);
+	if (n == 0 || n > max || !cf_utf8_valid(s, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* Shared by link and unlink: authorize, check the input, load the user.
+ * SEC: a link hands the account to whoever the IdP says holds the
+ * subject, so linking is held to the grant rule like user:create. */
+static cf_err
+oidc_link_prepare(struct cf_core *c, struct cf_req *r, bool link,
+    const char *name, const char *issuer, const char *subject,
+    struct cf_principal_rec *p, struct cf_error *err)
+{
+	size_t	i;
+	bool	known = false;
+	cf_err	rc;
+
+	rc = admin_on_user(c, r, link ? "user:link-oidc" : "user:unlink-oidc",
+	    name, "oidc-links", p, err);
+	if (rc == CF_OK && link)
+		rc = core_grant_check(r, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!oidc_text_ok(issuer, CF_OIDC_ISS_MAX - 1) ||
+	    !oidc_text_ok(subject, CF_JWT_SUB_MAX)) {
+		r->allowed = false;
+		r->errcode = "bad_request";
+		cf_strlcpy(r->reasons, "bad issuer or subject",
+		    sizeof(r->reasons));
+		return cf_error_set(err, CF_E_INPUT, "issuer and subject must "
+		    "be non-empty printable text (subject at most %d bytes)",
+		    CF_JWT_SUB_MAX);
+	}
+	for (i = 0; i < c->niss; i++)
+		known = known || strcmp(c->iss[i].issuer, issuer) == 0;
+	/* Unlinking works for an issuer no longer configured (clean-up);
+	 * linking to one that is not configured is a typo. */
+	if (link && !known) {
+		r->allowed = false;
+		r->errcode = "bad_request";
+		cf_strlcpy(r->reasons, "issuer not configured",
+		    sizeof(r->reasons));
+		return cf_error_set(err, CF_E_INPUT, "issuer \"%.200s\" is not "
+		    "configured (oidc_issuer, oidc_config_file); it must match "
+		    "the tokens' iss exactly", issuer);
+	}
+	return CF_OK;
+}
+
+cf_err
+cf_core_user_oidc_link(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *issuer, const char *subject, bool *created, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	struct core_act		act;
+	bool			made = false;
+	cf_err			rc;
+
+	rc = oidc_link_prepare(c, r, true, name, issuer, subject, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	core_act_begin(&act, c, r, 201);
+	rc = cf_meta_oidc_link_add(c->meta, issuer, subject, p.id, false,
+	    core_now_us(c), &made, err);
+	rc = core_act_end(&act, rc, err);
+	if (rc == CF_E_CONFLICT) {
+		r->errcode = "already_linked";
+		return cf_error_set(err, CF_E_CONFLICT, "that issuer and "
+		    "subject are linked to another user; unlink them there "
+		    "first");
+	}
+	if (rc != CF_OK)
+		return rc;
+	log_info("event=oidc_linked principal=%s by=%s", name,
+	    r->principal.name);
+	if (created != NULL)
+		*created = made;
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_user_oidc_unlink(struct cf_core *c, struct cf_req *r,
+    const char *name, const char *issuer, const char *subject, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	struct core_act		act;
+	cf_err			rc;
+
+	rc = oidc_link_prepare(c, r, false, name, issuer, subject, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	core_act_begin(&act, c, r, 200);
+	rc = cf_meta_oidc_link_remove(c->meta, issuer, subject, p.id, err);
+	rc = core_act_end(&act, rc, err);
+	if (rc == CF_E_NOTFOUND) {
+		r->errcode = "no_such_link";
+		return cf_error_set(err, CF_E_NOTFOUND,
+		    "no such link for this user");
+	}
+	if (rc != CF_OK)
+		return rc;
+	log_info("event=oidc_unlinked principal=%s by=%s", name,
+	    r->principal.name);
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
 cf_err
 cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
     const char *role, bool required, json_t **out, struct cf_error *err)
@@ -1673,24 +1817,37 @@ jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 	return CF_OK;
 }
 
-/* Create r->principal on first use.  SEC: a change like any other, so
- * it has its own record (user:provision), durable before the principal
- * exists; the request itself is decided and recorded afterwards. */
+/* Run a change made during authentication (create and link a new user,
+ * or adopt one) as its own audited action (action on resource
+ * "user/NAME", status), its record durable before the change: the
+ * request itself is decided and recorded afterwards. */
+struct authn_change {
+	const char	*issuer, *subject;
+	bool		 adopt;		/* else create r->principal */
+};
+
 static cf_err
-provision(struct cf_core *c, struct cf_req *r, struct cf_error *err)
+authn_change(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *reasons, int status, const struct authn_change *ch,
+    struct cf_error *err)
 {
 	struct core_act	act;
 	cf_err		rc;
 
 	r->authenticated = true;
 	r->authn = "oidc";
-	r->action = "user:provision";
+	r->action = action;
 	(void)snprintf(r->resource, sizeof(r->resource), "user/%s",
 	    r->principal.name);
 	r->allowed = true;
-	cf_strlcpy(r->reasons, "oidc provision", sizeof(r->reasons));
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_principal_create(c->meta, &r->principal, err);
+	cf_strlcpy(r->reasons, reasons, sizeof(r->reasons));
+	core_act_begin(&act, c, r, status);
+	if (ch->adopt)
+		rc = cf_meta_oidc_link_add(c->meta, ch->issuer, ch->subject,
+		    r->principal.id, true, core_now_us(c), NULL, err);
+	else
+		rc = cf_meta_principal_create_linked(c->meta, &r->principal,
+		    ch->issuer, ch->subject, err);
 	rc = core_act_end(&act, rc, err);
 	r->authenticated = false;
 	r->authn = "bad-token";
@@ -1700,6 +1857,120 @@ provision(struct cf_core *c, struct cf_req *r, struct cf_error *err)
 	r->reasons[0] = '\0';
 	r->audited = false;
 	return rc;
+}
+
+/* The principal for a verified token: the one linked to (iss, sub);
+ * else, with provisioning, a new user named by the name claim, or a user
+ * provisioned before links existed (adopted once).  SEC: never any other
+ * existing principal by name: a name claim is whatever the IdP (or a
+ * user allowed to edit it there) says, so it must not reach the
+ * bootstrap admin or an account with a password or MFA.  *refusal gets
+ * the authn of a refusal (r->principal unset), or stays NULL. */
+static cf_err
+jwt_principal(struct cf_core *c, struct cf_req *r,
+    const struct core_issuer *is, const struct cf_jwt_claims *cl,
+    const char **refusal, struct cf_error *err)
+{
+	struct authn_change	 ch;
+	int64_t			 pid = 0;
+	int			 tries;
+	cf_err			 rc;
+
+	*refusal = NULL;
+	if (cl->subject[0] == '\0') {
+		*refusal = "oidc-no-subject";
+		return CF_OK;
+	}
+	ch.issuer = is->issuer;
+	ch.subject = cl->subject;
+	/* Twice at most: a concurrent first use may create the link
+	 * between our lookup and our change. */
+	for (tries = 0; tries < 2; tries++) {
+		rc = cf_meta_oidc_link_get(c->meta, is->issuer, cl->subject,
+		    &pid, err);
+		if (rc == CF_OK)
+			return cf_meta_principal_get_id(c->meta, pid,
+			    &r->principal, err);
+		if (rc != CF_E_NOTFOUND)
+			return rc;
+		cf_error_clear(err);
+		if (!is->provision) {
+			*refusal = "oidc-unlinked-subject";
+			return CF_OK;
+		}
+		if (!cf_name_principal_valid(cl->username)) {
+			*refusal = "oidc-bad-username";
+			return CF_OK;
+		}
+		rc = cf_meta_principal_get(c->meta, cl->username,
+		    &r->principal, err);
+		if (rc == CF_OK && !r->principal.oidc_adoptable) {
+			*refusal = "oidc-name-taken";
+			return CF_OK;
+		}
+		if (rc == CF_OK && r->principal.disabled) {
+			*refusal = "disabled-principal";
+			return CF_OK;
+		}
+		if (rc == CF_OK) {
+			ch.adopt = true;
+			rc = authn_change(c, r, "user:link-oidc",
+			    "oidc adopt: provisioned before links", 200, &ch,
+			    err);
+			if (rc == CF_OK)
+				log_info("event=oidc_adopted principal=%s",
+				    r->principal.name);
+		} else if (rc == CF_E_NOTFOUND) {
+			cf_error_clear(err);
+			memset(&r->principal, 0, sizeof(r->principal));
+			cf_strlcpy(r->principal.name, cl->username,
+			    sizeof(r->principal.name));
+			cf_strlcpy(r->principal.kind, "user",
+			    sizeof(r->principal.kind));
+			r->principal.provisioned = true;
+			ch.adopt = false;
+			rc = authn_change(c, r, "user:provision",
+			    "oidc provision", 201, &ch, err);
+			if (rc == CF_OK)
+				log_info("event=oidc_provisioned principal=%s",
+				    r->principal.name);
+		}
+		if (rc != CF_E_CONFLICT)
+			return rc;
+		/* Name taken (or no longer adoptable) meanwhile, or the
+		 * subject linked meanwhile: look again. */
+		cf_error_clear(err);
+	}
+	*refusal = "oidc-name-taken";
+	return CF_OK;
+}
+
+/* The audit record's authn for each way a token fails verification
+ * (docs/authentication.md, "Why a token was refused"). */
+static const char *
+jwt_fail_authn(enum cf_jwt_fail why)
+{
+	switch (why) {
+	case CF_JWT_FAIL_NONE:			break;
+	case CF_JWT_FAIL_MALFORMED:		return "oidc-malformed";
+	case CF_JWT_FAIL_TOO_LARGE:		return "oidc-too-large";
+	case CF_JWT_FAIL_BAD_ALG:		return "oidc-bad-alg";
+	case CF_JWT_FAIL_UNKNOWN_KID:		return "oidc-unknown-kid";
+	case CF_JWT_FAIL_NO_KEY:		return "oidc-no-key";
+	case CF_JWT_FAIL_JWKS_UNAVAILABLE:	return "oidc-jwks-unavailable";
+	case CF_JWT_FAIL_BAD_SIGNATURE:		return "oidc-bad-signature";
+	case CF_JWT_FAIL_WRONG_ISSUER:		return "oidc-wrong-issuer";
+	case CF_JWT_FAIL_WRONG_AUDIENCE:	return "oidc-wrong-audience";
+	case CF_JWT_FAIL_EXPIRED:		return "oidc-expired";
+	case CF_JWT_FAIL_NOT_YET_VALID:		return "oidc-not-yet-valid";
+	case CF_JWT_FAIL_TOO_OLD:		return "oidc-too-old";
+	case CF_JWT_FAIL_BAD_CLAIM:		return "oidc-bad-claim";
+	case CF_JWT_FAIL_BAD_USERNAME:		return "oidc-bad-username";
+	case CF_JWT_FAIL_TOO_MANY_GROUPS:	return "oidc-too-many-groups";
+	case CF_JWT_FAIL_ERROR:			break;
+	}
+	/* Fail closed with a name that still says "refused". */
+	return "oidc-error";
 }
 
 /* SEC: every refusal leaves r unauthenticated (the caller answers 401)
@@ -1713,7 +1984,10 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	struct cf_error		 e2;
 	struct cf_binding_rec	 b;
 	const struct core_issuer *is;
+	enum cf_jwt_fail	 why = CF_JWT_FAIL_ERROR;
+	const char		*refusal = NULL;
 	char			 issbuf[512], esc[2 * CF_ERROR_MSG_LEN];
+	char			 esc2[2 * CF_ERROR_MSG_LEN];
 	int64_t			 now = r->time_us / 1000000, at;
 	size_t			 i, j;
 	cf_err			 rc;
@@ -1723,18 +1997,19 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	 * issuer, so a token of issuer A signed with B's key fails. */
 	cf_error_clear(&e2);
 	rc = cf_jwt_peek_issuer(jwt, strlen(jwt), 0, issbuf, sizeof(issbuf),
-	    &e2);
+	    &why, &e2);
 	is = NULL;
 	for (i = 0; rc == CF_OK && i < c->niss; i++)
 		if (strcmp(c->iss[i].issuer, issbuf) == 0)
 			is = &c->iss[i];
 	if (is == NULL) {
-		r->authn = "oidc-unknown-issuer";
+		r->authn = rc != CF_OK ? jwt_fail_authn(why) :
+		    "oidc-unknown-issuer";
 		/* The token's text may be in the message: escaped. */
 		cf_log_escape(rc != CF_OK ? e2.msg : "iss not configured", esc,
 		    sizeof(esc));
-		log_info("event=oidc_rejected request=%s reason=issuer "
-		    "msg=\"%s\"", r->request_id, esc);
+		log_info("event=oidc_rejected request=%s reason=%s "
+		    "msg=\"%s\"", r->request_id, r->authn, esc);
 		return CF_OK;
 	}
 	memset(&rules, 0, sizeof(rules));
@@ -1744,47 +2019,30 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	rules.username_claim = is->username_claim;
 	rules.groups_claim = set(is->groups_claim) ? is->groups_claim : NULL;
 	cf_error_clear(&e2);
-	rc = cf_jwt_verify(is->jwks, jwt, strlen(jwt), &rules, now, &cl, &e2);
+	rc = cf_jwt_verify_why(is->jwks, jwt, strlen(jwt), &rules, now, &cl,
+	    &why, &e2);
 	if (rc != CF_OK) {
-		r->authn = "oidc-invalid";
+		r->authn = jwt_fail_authn(why);
 		cf_log_escape(e2.msg, esc, sizeof(esc));
 		log_info("event=oidc_rejected request=%s reason=%s msg=\"%s\"",
-		    r->request_id, cf_err_name(rc), esc);
+		    r->request_id, r->authn, esc);
 		return CF_OK;
 	}
-	if (!cf_name_principal_valid(cl.username)) {
-		r->authn = "oidc-bad-username";
-		log_info("event=oidc_rejected request=%s reason=username",
-		    r->request_id);
-		return CF_OK;
-	}
-	rc = cf_meta_principal_get(c->meta, cl.username, &r->principal, err);
-	if (rc == CF_E_NOTFOUND && is->provision) {
-		cf_error_clear(err);
-		memset(&r->principal, 0, sizeof(r->principal));
-		cf_strlcpy(r->principal.name, cl.username,
-		    sizeof(r->principal.name));
-		cf_strlcpy(r->principal.kind, "user",
-		    sizeof(r->principal.kind));
-		r->principal.provisioned = true;
-		rc = provision(c, r, err);
-		if (rc == CF_E_CONFLICT) {	/* a concurrent first use */
-			cf_error_clear(err);
-			rc = cf_meta_principal_get(c->meta, cl.username,
-			    &r->principal, err);
-		} else if (rc == CF_OK)
-			log_info("event=oidc_provisioned principal=%s",
-			    cl.username);
-	}
-	if (rc == CF_E_NOTFOUND) {
-		cf_error_clear(err);
-		r->authn = "oidc-unknown-user";
-		log_info("event=oidc_rejected request=%s reason=unknown_user",
-		    r->request_id);
-		return CF_OK;
-	}
+	rc = jwt_principal(c, r, is, &cl, &refusal, err);
 	if (rc != CF_OK)
 		return rc;
+	if (refusal != NULL) {
+		r->authn = refusal;
+		/* The subject is not secret, and it is what an admin needs
+		 * for `coffer user link-oidc`; both come from a verified
+		 * token but are escaped like any text. */
+		cf_log_escape(cl.subject, esc, sizeof(esc));
+		cf_log_escape(is->issuer, esc2, sizeof(esc2));
+		log_info("event=oidc_rejected request=%s reason=%s "
+		    "issuer=\"%s\" subject=\"%s\"", r->request_id, refusal,
+		    esc2, esc);
+		return CF_OK;
+	}
 	if (strcmp(r->principal.kind, "user") != 0) {
 		r->authn = "oidc-not-a-user";
 		return CF_OK;

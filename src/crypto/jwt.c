@@ -647,9 +647,9 @@ keys_find(const struct cf_jwks *ks, const char *kid, unsigned int alg,
  * it is stale or the kid is unknown (rate-limited). */
 static cf_err
 key_get(struct cf_jwks *ks, const char *kid, unsigned int alg, int64_t now,
-    jwk_t **out, struct cf_error *err)
+    jwk_t **out, enum cf_jwt_fail *why, struct cf_error *err)
 {
-	size_t	found = 0, idx = 0;
+	size_t	found = 0, idx = 0, i;
 	cf_err	rc = CF_OK;
 
 	(void)pthread_mutex_lock(&ks->mu);
@@ -657,6 +657,7 @@ key_get(struct cf_jwks *ks, const char *kid, unsigned int alg, int64_t now,
 	    now - ks->fetched_at >= ks->o.ttl) && may_fetch(ks, now))
 		(void)refresh_locked(ks, now, NULL);	/* logged */
 	if (ks->nkeys == 0) {
+		*why = CF_JWT_FAIL_JWKS_UNAVAILABLE;
 		rc = cf_error_set(err, CF_E_IO, "no JWKS keys available");
 		goto out;
 	}
@@ -666,12 +667,21 @@ key_get(struct cf_jwks *ks, const char *kid, unsigned int alg, int64_t now,
 		keys_find(ks, kid, alg, &found, &idx);
 	}
 	if (found == 0) {
+		/* A kid we hold, but for another kind of key: the alg is
+		 * what is wrong (algorithm confusion looks like this). */
+		*why = kid != NULL ? CF_JWT_FAIL_UNKNOWN_KID :
+		    CF_JWT_FAIL_NO_KEY;
+		for (i = 0; kid != NULL && i < ks->nkeys; i++)
+			if (ks->keys[i].kid != NULL &&
+			    strcmp(ks->keys[i].kid, kid) == 0)
+				*why = CF_JWT_FAIL_BAD_ALG;
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    kid != NULL ? "no key with the token's kid for its alg" :
 		    "no key for the token's alg");
 		goto out;
 	}
 	if (found > 1) {
+		*why = CF_JWT_FAIL_NO_KEY;
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "token has no kid and several keys fit");
 		goto out;
@@ -831,7 +841,7 @@ rules_check(const struct cf_jwt_rules *r, struct cf_error *err)
 
 static cf_err
 header_check(json_t *hdr, unsigned int allowed, unsigned int *alg,
-    const char **kid, struct cf_error *err)
+    const char **kid, enum cf_jwt_fail *why, struct cf_error *err)
 {
 	json_t		*v;
 	const char	*a;
@@ -840,6 +850,7 @@ header_check(json_t *hdr, unsigned int allowed, unsigned int *alg,
 	if (!json_is_string(v))
 		return cf_error_set(err, CF_E_INPUT, "JWT header has no alg");
 	a = json_string_value(v);
+	*why = CF_JWT_FAIL_BAD_ALG;
 	/* SEC: "none" in any case is refused first and unconditionally. */
 	if (strcasecmp(a, "none") == 0)
 		return cf_error_set(err, CF_E_INPUT,
@@ -856,6 +867,7 @@ header_check(json_t *hdr, unsigned int allowed, unsigned int *alg,
 	if ((*alg & allowed) == 0)
 		return cf_error_set(err, CF_E_INPUT,
 		    "JWT alg not allowed by configuration");
+	*why = CF_JWT_FAIL_MALFORMED;
 	if (json_object_get(hdr, "enc") != NULL)
 		return cf_error_set(err, CF_E_INPUT,
 		    "encrypted JWT (JWE) refused");
@@ -878,7 +890,7 @@ header_check(json_t *hdr, unsigned int allowed, unsigned int *alg,
 
 static cf_err
 sig_check(const char *token, size_t len, unsigned int alg, jwk_t *key,
-    struct cf_error *err)
+    enum cf_jwt_fail *why, struct cf_error *err)
 {
 	static const jwa_alg	map[] = { R_JWA_ALG_RS256, R_JWA_ALG_ES256,
 	    R_JWA_ALG_EDDSA };
@@ -900,9 +912,11 @@ sig_check(const char *token, size_t len, unsigned int alg, jwk_t *key,
 		goto out;
 	}
 	if (r_jws_get_alg(jws) != want) {
+		*why = CF_JWT_FAIL_BAD_ALG;
 		rc = cf_error_set(err, CF_E_INPUT, "JWT alg mismatch");
 		goto out;
 	}
+	*why = CF_JWT_FAIL_BAD_SIGNATURE;
 	r = r_jws_verify_signature(jws, key, R_FLAG_IGNORE_REMOTE);
 	if (r != RHN_OK)
 		rc = cf_error_set(err, r == RHN_ERROR_MEMORY ? CF_E_NOMEM :
@@ -942,7 +956,7 @@ aud_check(json_t *claims, const char *audience, struct cf_error *err)
 
 static cf_err
 time_check(json_t *claims, const struct cf_jwt_rules *r, int64_t now,
-    struct cf_jwt_claims *c, struct cf_error *err)
+    struct cf_jwt_claims *c, enum cf_jwt_fail *why, struct cf_error *err)
 {
 	int64_t	nbf = 0;
 	bool	has_iat, has_nbf, has_exp, has_auth;
@@ -958,16 +972,20 @@ time_check(json_t *claims, const struct cf_jwt_rules *r, int64_t now,
 		    &has_auth, err);
 	if (rc != CF_OK)
 		return rc;
+	*why = CF_JWT_FAIL_NOT_YET_VALID;
 	if (has_auth && now + r->skew < c->auth_time)
 		return cf_error_set(err, CF_E_AUTH,
 		    "JWT authenticated in the future (auth_time)");
-	if (now - r->skew >= c->exp)
+	if (now - r->skew >= c->exp) {
+		*why = CF_JWT_FAIL_EXPIRED;
 		return cf_error_set(err, CF_E_AUTH, "JWT expired");
+	}
 	if (has_nbf && now + r->skew < nbf)
 		return cf_error_set(err, CF_E_AUTH, "JWT not yet valid (nbf)");
 	if (has_iat && now + r->skew < c->iat)
 		return cf_error_set(err, CF_E_AUTH,
 		    "JWT issued in the future (iat)");
+	*why = CF_JWT_FAIL_TOO_OLD;
 	if (r->max_age > 0) {
 		if (!has_iat)
 			return cf_error_set(err, CF_E_AUTH,
@@ -1032,10 +1050,12 @@ amr_read(json_t *claims, bool *mfa, struct cf_error *err)
 	return CF_OK;
 }
 
+/* Which class a failure falls in is set before each step (w), and the
+ * steps with several classes refine it. */
 cf_err
-cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
+cf_jwt_verify_why(struct cf_jwks *ks, const char *token, size_t len,
     const struct cf_jwt_rules *rules, int64_t now, struct cf_jwt_claims *out,
-    struct cf_error *err)
+    enum cf_jwt_fail *why, struct cf_error *err)
 {
 	struct cf_jwt_claims	*c = NULL;
 	json_t			*hdr = NULL, *claims = NULL, *v;
@@ -1043,57 +1063,75 @@ cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
 	const char		*kid = NULL, *dot1, *dot2;
 	unsigned int		 alg = 0, allowed;
 	size_t			 max, i, dots = 0;
+	enum cf_jwt_fail	 w = CF_JWT_FAIL_ERROR;
 	cf_err			 rc;
 
 	rc = rules_check(rules, err);
 	if (rc != CF_OK)
-		return rc;
-	if (ks == NULL || (token == NULL && len != 0))
-		return cf_error_set(err, CF_E_INVAL, "NULL JWKS or token");
+		goto out;
+	if (ks == NULL || (token == NULL && len != 0)) {
+		rc = cf_error_set(err, CF_E_INVAL, "NULL JWKS or token");
+		goto out;
+	}
 	max = rules->max_len == 0 ? CF_JWT_MAX_DEFAULT : rules->max_len;
 	allowed = rules->algs == 0 ? CF_JWT_ALG_ALL : rules->algs;
 	/* SEC: size first, then the alphabet: nothing larger or stranger
 	 * than a compact JWS reaches a decoder. */
-	if (len > max)
-		return cf_error_set(err, CF_E_LIMIT,
+	w = CF_JWT_FAIL_TOO_LARGE;
+	if (len > max) {
+		rc = cf_error_set(err, CF_E_LIMIT,
 		    "JWT longer than %zu bytes", max);
+		goto out;
+	}
+	w = CF_JWT_FAIL_MALFORMED;
 	for (i = 0; i < len; i++) {
 		if (token[i] == '.')
 			dots++;
-		else if (!b64url_char((unsigned char)token[i]))
-			return cf_error_set(err, CF_E_INPUT,
+		else if (!b64url_char((unsigned char)token[i])) {
+			rc = cf_error_set(err, CF_E_INPUT,
 			    "JWT has a byte outside base64url");
+			goto out;
+		}
 	}
-	if (dots == 4)
-		return cf_error_set(err, CF_E_INPUT,
+	if (dots == 4) {
+		rc = cf_error_set(err, CF_E_INPUT,
 		    "encrypted JWT (JWE) refused");
-	if (dots != 2)
-		return cf_error_set(err, CF_E_INPUT,
+		goto out;
+	}
+	if (dots != 2) {
+		rc = cf_error_set(err, CF_E_INPUT,
 		    "JWT is not three base64url parts");
+		goto out;
+	}
 	dot1 = memchr(token, '.', len);
 	dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
-	if (dot1 == token || dot2 == dot1 + 1)
-		return cf_error_set(err, CF_E_INPUT, "JWT has an empty part");
+	if (dot1 == token || dot2 == dot1 + 1) {
+		rc = cf_error_set(err, CF_E_INPUT, "JWT has an empty part");
+		goto out;
+	}
 
 	rc = part_json("header", token, (size_t)(dot1 - token), max, &hdr,
 	    err);
 	if (rc != CF_OK)
 		goto out;
-	rc = header_check(hdr, allowed, &alg, &kid, err);
+	rc = header_check(hdr, allowed, &alg, &kid, &w, err);
 	if (rc != CF_OK)
 		goto out;
+	w = CF_JWT_FAIL_MALFORMED;
 	if (dot2 + 1 == token + len) {
 		rc = cf_error_set(err, CF_E_INPUT, "JWT is unsigned");
 		goto out;
 	}
-	rc = key_get(ks, kid, alg, now, &key, err);
+	rc = key_get(ks, kid, alg, now, &key, &w, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = sig_check(token, len, alg, key, err);
+	w = CF_JWT_FAIL_MALFORMED;
+	rc = sig_check(token, len, alg, key, &w, err);
 	if (rc != CF_OK)
 		goto out;
 
 	/* Authenticated from here on. */
+	w = CF_JWT_FAIL_MALFORMED;
 	rc = part_json("payload", dot1 + 1, (size_t)(dot2 - dot1 - 1), max,
 	    &claims, err);
 	if (rc != CF_OK)
@@ -1103,6 +1141,7 @@ cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
 		rc = cf_error_set(err, CF_E_NOMEM, "JWT claims");
 		goto out;
 	}
+	w = CF_JWT_FAIL_WRONG_ISSUER;
 	v = json_object_get(claims, "iss");
 	if (!json_is_string(v) || strcmp(json_string_value(v),
 	    rules->issuer) != 0 || strlen(json_string_value(v)) !=
@@ -1111,16 +1150,21 @@ cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
 		goto out;
 	}
 	rc = aud_check(claims, rules->audience, err);
+	w = rc == CF_E_AUTH ? CF_JWT_FAIL_WRONG_AUDIENCE :
+	    CF_JWT_FAIL_BAD_CLAIM;
 	if (rc != CF_OK)
 		goto out;
-	rc = time_check(claims, rules, now, c, err);
+	w = CF_JWT_FAIL_BAD_CLAIM;
+	rc = time_check(claims, rules, now, c, &w, err);
 	if (rc != CF_OK)
 		goto out;
+	w = CF_JWT_FAIL_BAD_USERNAME;
 	rc = name_copy("user name", claim_get(claims,
 	    rules->username_claim == NULL ? "sub" : rules->username_claim),
 	    c->username, CF_JWT_NAME_MAX, CF_E_AUTH, err);
 	if (rc != CF_OK)
 		goto out;
+	w = CF_JWT_FAIL_BAD_CLAIM;
 	v = json_object_get(claims, "sub");
 	if (v != NULL) {
 		rc = name_copy("sub", v, c->subject, CF_JWT_SUB_MAX,
@@ -1130,6 +1174,10 @@ cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
 	}
 	if (rules->groups_claim != NULL) {
 		rc = groups_copy(claims, rules->groups_claim, c, err);
+		v = claim_get(claims, rules->groups_claim);
+		if (rc != CF_OK && json_is_array(v) &&
+		    json_array_size(v) > CF_JWT_GROUPS_MAX)
+			w = CF_JWT_FAIL_TOO_MANY_GROUPS;
 		if (rc != CF_OK)
 			goto out;
 	}
@@ -1141,7 +1189,16 @@ cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
 	if (kid != NULL)
 		(void)cf_strlcpy(c->kid, kid, sizeof(c->kid));
 	memcpy(out, c, sizeof(*out));
+	w = CF_JWT_FAIL_NONE;
 out:
+	/* Failures that say nothing about the token. */
+	if (rc == CF_E_NOMEM || rc == CF_E_INVAL || rc == CF_E_CRYPTO ||
+	    rc == CF_E_INTERNAL)
+		w = CF_JWT_FAIL_ERROR;
+	else if (rc == CF_E_IO)
+		w = CF_JWT_FAIL_JWKS_UNAVAILABLE;
+	if (why != NULL)
+		*why = w;
 	cf_free(c);
 	r_jwk_free(key);
 	json_decref(claims);
@@ -1150,45 +1207,74 @@ out:
 }
 
 cf_err
+cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
+    const struct cf_jwt_rules *rules, int64_t now, struct cf_jwt_claims *out,
+    struct cf_error *err)
+{
+	return cf_jwt_verify_why(ks, token, len, rules, now, out, NULL, err);
+}
+
+cf_err
 cf_jwt_peek_issuer(const char *token, size_t len, size_t max_len, char *iss,
-    size_t isssz, struct cf_error *err)
+    size_t isssz, enum cf_jwt_fail *why, struct cf_error *err)
 {
 	const char	*dot1, *dot2, *v;
 	json_t		*cl = NULL;
 	size_t		 i, dots = 0, max;
+	enum cf_jwt_fail w = CF_JWT_FAIL_ERROR;
 	cf_err		 rc;
 
-	if (token == NULL || iss == NULL || isssz == 0)
-		return cf_error_set(err, CF_E_INVAL, "NULL token or buffer");
+	if (token == NULL || iss == NULL || isssz == 0) {
+		rc = cf_error_set(err, CF_E_INVAL, "NULL token or buffer");
+		goto out;
+	}
 	max = max_len == 0 ? CF_JWT_MAX_DEFAULT : max_len;
-	if (len > max)
-		return cf_error_set(err, CF_E_LIMIT,
+	w = CF_JWT_FAIL_TOO_LARGE;
+	if (len > max) {
+		rc = cf_error_set(err, CF_E_LIMIT,
 		    "JWT longer than %zu bytes", max);
+		goto out;
+	}
+	w = CF_JWT_FAIL_MALFORMED;
 	for (i = 0; i < len; i++) {
 		if (token[i] == '.')
 			dots++;
-		else if (!b64url_char((unsigned char)token[i]))
-			return cf_error_set(err, CF_E_INPUT,
+		else if (!b64url_char((unsigned char)token[i])) {
+			rc = cf_error_set(err, CF_E_INPUT,
 			    "JWT has a byte outside base64url");
+			goto out;
+		}
 	}
-	if (dots != 2)
-		return cf_error_set(err, CF_E_INPUT,
+	if (dots != 2) {
+		rc = cf_error_set(err, CF_E_INPUT,
 		    "JWT is not three base64url parts");
+		goto out;
+	}
 	dot1 = memchr(token, '.', len);
 	dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
-	if (dot1 == token || dot2 == dot1 + 1)
-		return cf_error_set(err, CF_E_INPUT, "JWT has an empty part");
+	if (dot1 == token || dot2 == dot1 + 1) {
+		rc = cf_error_set(err, CF_E_INPUT, "JWT has an empty part");
+		goto out;
+	}
 	rc = part_json("claims", dot1 + 1, (size_t)(dot2 - dot1 - 1), max, &cl,
 	    err);
 	if (rc != CF_OK)
-		return rc;
+		goto out;
+	w = CF_JWT_FAIL_WRONG_ISSUER;
 	v = json_string_value(json_object_get(cl, "iss"));
 	if (v == NULL)
 		rc = cf_error_set(err, CF_E_INPUT, "JWT has no string iss");
 	else if (strlen(v) >= isssz)
 		rc = cf_error_set(err, CF_E_LIMIT, "JWT iss too long");
-	else
+	else {
 		(void)cf_strlcpy(iss, v, isssz);
+		w = CF_JWT_FAIL_NONE;
+	}
+out:
+	if (rc == CF_E_NOMEM || rc == CF_E_INVAL)
+		w = CF_JWT_FAIL_ERROR;
+	if (why != NULL)
+		*why = w;
 	json_decref(cl);
 	return rc;
 }

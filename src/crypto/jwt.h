@@ -153,6 +153,44 @@ struct cf_jwt_claims {
 	char		kid[CF_JWT_KID_MAX + 1];	/* "" when absent */
 };
 
+/* Why a token was refused, one class per rule (see cf_jwt_verify_why).
+ * Stable: the server names them in the audit record (docs/
+ * authentication.md lists them); add values, never renumber. */
+enum cf_jwt_fail {
+	CF_JWT_FAIL_NONE = 0,		/* verified */
+	CF_JWT_FAIL_MALFORMED,		/* not a compact JWS: shape, alphabet,
+					 * base64url, JSON, header members
+					 * (crit, b64, zip, enc, kid), JWE,
+					 * no signature */
+	CF_JWT_FAIL_TOO_LARGE,		/* over the size cap */
+	CF_JWT_FAIL_BAD_ALG,		/* none, HMAC, not on the allowlist
+					 * or the rules' mask, or an alg the
+					 * key with the token's kid cannot
+					 * do */
+	CF_JWT_FAIL_UNKNOWN_KID,	/* no key has the kid (after the
+					 * allowed refresh) */
+	CF_JWT_FAIL_NO_KEY,		/* no kid, and no key or several
+					 * keys fit the alg */
+	CF_JWT_FAIL_JWKS_UNAVAILABLE,	/* no keys could be fetched */
+	CF_JWT_FAIL_BAD_SIGNATURE,
+	CF_JWT_FAIL_WRONG_ISSUER,
+	CF_JWT_FAIL_WRONG_AUDIENCE,
+	CF_JWT_FAIL_EXPIRED,		/* exp passed, beyond the skew */
+	CF_JWT_FAIL_NOT_YET_VALID,	/* nbf, iat or auth_time in the
+					 * future, beyond the skew */
+	CF_JWT_FAIL_TOO_OLD,		/* iat older than max_age, or no iat
+					 * while max_age is set */
+	CF_JWT_FAIL_BAD_CLAIM,		/* exp missing; a claim of the wrong
+					 * type or out of range (aud, dates,
+					 * sub, groups, amr) */
+	CF_JWT_FAIL_BAD_USERNAME,	/* the user name claim is missing or
+					 * not a short, printable string */
+	CF_JWT_FAIL_TOO_MANY_GROUPS,	/* over CF_JWT_GROUPS_MAX */
+	CF_JWT_FAIL_ERROR,		/* not the token's fault: memory,
+					 * crypto library, rules out of
+					 * range */
+};
+
 /* Verify token[0..len) against ks and rules at time now (seconds since the
  * epoch) and fill *out (written only on CF_OK).  May fetch the JWKS (see
  * cf_jwks_new_fetch).  Errors:
@@ -170,6 +208,14 @@ cf_err	cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
 	    struct cf_jwt_claims *out, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* cf_jwt_verify, and *why (nullable) gets the class of the refusal, or
+ * CF_JWT_FAIL_NONE on CF_OK.  Written on success and on failure. */
+cf_err	cf_jwt_verify_why(struct cf_jwks *ks, const char *token, size_t len,
+	    const struct cf_jwt_rules *rules, int64_t now,
+	    struct cf_jwt_claims *out, enum cf_jwt_fail *why,
+	    struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 /* Read the iss claim of token[0..len) WITHOUT verifying anything, only to
  * choose which configured issuer's keys and rules to verify it with; iss
  * (isssz bytes) gets it.  SEC: the result is untrusted: use it for that
@@ -177,9 +223,12 @@ cf_err	cf_jwt_verify(struct cf_jwks *ks, const char *token, size_t len,
  * (which checks iss again).  Same size cap, alphabet and shape checks as
  * cf_jwt_verify.  CF_E_LIMIT (over max_len, 0 = CF_JWT_MAX_DEFAULT, or an
  * iss longer than isssz - 1), CF_E_INPUT (malformed, no string iss),
- * CF_E_NOMEM. */
+ * CF_E_NOMEM.  *why (nullable), as for cf_jwt_verify_why: TOO_LARGE,
+ * MALFORMED, WRONG_ISSUER (no string iss, or too long), ERROR, or NONE
+ * on CF_OK. */
 cf_err	cf_jwt_peek_issuer(const char *token, size_t len, size_t max_len,
-	    char *iss, size_t isssz, struct cf_error *err)
+	    char *iss, size_t isssz, enum cf_jwt_fail *why,
+	    struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
 #endif

@@ -1139,6 +1139,64 @@ dispatch_identity(struct MHD_Connection *mc, struct conn *c,
 	    c->route == R_USERS ? "already_exists" : NULL);
 }
 
+/* POST /v1/users/{name}/oidc-links {"issuer","subject"}: link; DELETE
+ * ...?issuer=&subject=: unlink (docs/api.md, "OIDC single sign-on"). */
+static enum MHD_Result
+dispatch_oidc_links(struct MHD_Connection *mc, struct conn *c,
+    const char *method)
+{
+	struct cf_core	*core = c->h->core;
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*iss = NULL, *sub = NULL;
+	bool		 created = false;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (is(method, "DELETE")) {
+		iss = arg(mc, "issuer");
+		sub = arg(mc, "subject");
+		if (r->authenticated && (iss == NULL || sub == NULL)) {
+			cf_core_reject(core, r, "user:unlink-oidc",
+			    "invalid request");
+			return respond_error(mc, c, 400, "bad_request",
+			    "issuer and subject are required");
+		}
+		rc = cf_core_user_oidc_unlink(core, r, c->rest, iss != NULL ?
+		    iss : "", sub != NULL ? sub : "", &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_principal", NULL);
+	}
+	if (!is(method, "POST")) {
+		cf_core_reject(core, r, "unknown", "method not allowed");
+		if (!r->authenticated)
+			return respond_error(mc, c, 401, "unauthenticated",
+			    "authentication required");
+		return respond_error(mc, c, 405, "method_not_allowed",
+		    "method not allowed on this route");
+	}
+	/* Unauthenticated: refused (and audited) before the body. */
+	rc = CF_OK;
+	if (r->authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "issuer", true, &iss, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "subject", true, &sub,
+			    &err);
+	}
+	if (rc != CF_OK) {
+		json_decref(body);
+		return respond_bad_body(mc, c, "user:link-oidc", rc, &err);
+	}
+	rc = cf_core_user_oidc_link(core, r, c->rest, iss != NULL ? iss : "",
+	    sub != NULL ? sub : "", &created, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, created ? 201 : 200,
+	    "no_such_principal", "already_linked");
+}
+
 /* The server is shutting down: an identity request that has not started
  * is refused (denied, audited, 503), so that no connection stays
  * suspended for it.  Its body may hold a password: wiped. */
@@ -1549,6 +1607,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		json_decref(body);
 		return respond_result(mc, c, rc, &err, out, 201,
 		    "no_such_principal", NULL);
+	case R_USER_OIDC_LINKS:
+		return dispatch_oidc_links(mc, c, method);
 	case R_AUDIT:
 		if (!is(method, "GET"))
 			break;

@@ -54,6 +54,7 @@ resolve_identity(const char *p, char **rest, size_t *restlen)
 		{ "enable", R_USER_ENABLE },
 		{ "mfa-required", R_USER_MFA_REQUIRED },
 		{ "mfa-reset", R_USER_MFA_RESET },
+		{ "oidc-links", R_USER_OIDC_LINKS },
 	};
 	size_t	i;
 

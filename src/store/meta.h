@@ -39,6 +39,8 @@
 #define CF_PWHASH_MAX		128	/* PHC string (== CF_PWHASH_STR_MAX) */
 #define CF_AUTHKEY_MAX		128	/* "user:NAME" | "addr:IP" */
 #define CF_RECOVERY_MAX		16	/* recovery codes per principal */
+#define CF_OIDC_ISS_MAX		512	/* OIDC issuer URL + NUL */
+#define CF_OIDC_SUB_MAX		256	/* OIDC subject (<= 255) + NUL */
 
 struct cf_meta;
 
@@ -84,6 +86,9 @@ struct cf_principal_rec {
 	bool	mfa_required;		/* MFA for every action */
 	int64_t	owner_id;		/* service accounts: owning user; 0 */
 	bool	provisioned;		/* created just in time (OIDC) */
+	bool	oidc_adoptable;		/* read-only: provisioned before
+					 * OIDC links existed, not linked
+					 * yet (see cf_meta_oidc_link_add) */
 };
 
 struct cf_token_rec {
@@ -342,6 +347,44 @@ cf_err	cf_meta_authfail_clear(struct cf_meta *m, const char *key,
  * falls below lock_after (the failure taken back was what set it). */
 cf_err	cf_meta_authfail_release(struct cf_meta *m, const char *key,
 	    int64_t lock_after, struct cf_error *err);
+
+/* --- OIDC links: (issuer, subject) -> principal, unique --- */
+struct cf_oidc_link_rec {
+	char	issuer[CF_OIDC_ISS_MAX];
+	char	subject[CF_OIDC_SUB_MAX];
+	int64_t	principal_id;
+	int64_t	created_us;
+};
+/* *principal_id gets the principal (issuer, subject) is linked to;
+ * CF_E_NOTFOUND when it is linked to none. */
+cf_err	cf_meta_oidc_link_get(struct cf_meta *m, const char *issuer,
+	    const char *subject, int64_t *principal_id, struct cf_error *err);
+/* Link (issuer, subject) to principal_id, in one transaction that also
+ * clears the principal's oidc_adoptable.  Idempotent: *created (nullable)
+ * is false when this very link existed.  CF_E_CONFLICT when (issuer,
+ * subject) is linked to another principal; CF_E_NOTFOUND for an unknown
+ * principal.  adopt: link only if the principal is still adoptable
+ * (oidc_adoptable, provisioned, a user, enabled, no password, no MFA
+ * enrollment), checked in the transaction; CF_E_CONFLICT otherwise. */
+cf_err	cf_meta_oidc_link_add(struct cf_meta *m, const char *issuer,
+	    const char *subject, int64_t principal_id, bool adopt,
+	    int64_t now_us, bool *created, struct cf_error *err);
+/* Remove the link of (issuer, subject) to principal_id (and clear the
+ * principal's oidc_adoptable).  CF_E_NOTFOUND when there is no such
+ * link. */
+cf_err	cf_meta_oidc_link_remove(struct cf_meta *m, const char *issuer,
+	    const char *subject, int64_t principal_id, struct cf_error *err);
+typedef cf_err (*cf_oidc_link_cb)(void *arg, const struct cf_oidc_link_rec *l,
+    struct cf_error *err);
+/* principal_id < 0: every link. */
+cf_err	cf_meta_oidc_link_list(struct cf_meta *m, int64_t principal_id,
+	    cf_oidc_link_cb cb, void *arg, struct cf_error *err);
+/* cf_meta_principal_create and a link of (issuer, subject) to the new
+ * principal, in one transaction.  CF_E_CONFLICT when the name exists or
+ * the subject is linked already. */
+cf_err	cf_meta_principal_create_linked(struct cf_meta *m,
+	    struct cf_principal_rec *p, const char *issuer,
+	    const char *subject, struct cf_error *err);
 
 /* Per-role settings.  A role without a record is not flagged. */
 cf_err	cf_meta_role_mfa_set(struct cf_meta *m, const char *role,

@@ -155,6 +155,26 @@ static const char *const migrations[] = {
 	 * blob and stay out of the index. */
 	("CREATE INDEX versions_by_blob ON versions(blob_id)"
 	"  WHERE blob_id <> '';"),
+	/* 4 -> 5: OIDC identities bound by (issuer, subject), never by
+	 * name.  SEC: users that OIDC provisioned before links existed,
+	 * and that have since got neither a password nor MFA, are marked
+	 * adoptable: their next sign-in from a provisioning issuer links
+	 * them once (cf_meta_oidc_link_add with adopt).  No other account
+	 * can ever be taken over by a name claim. */
+	("CREATE TABLE oidc_links ("
+	"  issuer        TEXT NOT NULL,"
+	"  subject       TEXT NOT NULL,"
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  created_us    INTEGER NOT NULL,"
+	"  PRIMARY KEY (issuer, subject)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX oidc_links_by_principal ON oidc_links(principal_id);"
+	"ALTER TABLE principals ADD COLUMN oidc_adoptable INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"UPDATE principals SET oidc_adoptable = 1 WHERE provisioned = 1"
+	"  AND kind = 'user' AND password_hash = ''"
+	"  AND id NOT IN (SELECT principal_id FROM mfa);"),
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -166,7 +186,7 @@ static const char *const migrations[] = {
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
 #define PCOLS	"id, name, kind, created_us, disabled, password_hash <> ''," \
-	" mfa_required, owner_id, provisioned"
+	" mfa_required, owner_id, provisioned, oidc_adoptable"
 
 enum {
 	ST_BEGIN_W, ST_BEGIN_R, ST_COMMIT, ST_ROLLBACK,
@@ -185,6 +205,7 @@ enum {
 	ST_RC_DEL, ST_RC_ADD, ST_RC_LIST, ST_RC_USE,
 	ST_AF_GET, ST_AF_PUT, ST_AF_DEL,
 	ST_ROLE_SET, ST_ROLE_GET,
+	ST_L_GET, ST_L_INSERT, ST_L_DEL, ST_L_LIST, ST_P_ADOPT, ST_P_NOADOPT,
 	ST__COUNT
 };
 
@@ -297,6 +318,23 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " mfa_required) VALUES (?1, ?2)",
 	[ST_ROLE_GET] = "SELECT mfa_required FROM role_settings"
 	    " WHERE role = ?1",
+	[ST_L_GET] = "SELECT principal_id FROM oidc_links"
+	    " WHERE issuer = ?1 AND subject = ?2",
+	[ST_L_INSERT] = "INSERT INTO oidc_links(issuer, subject, principal_id,"
+	    " created_us) VALUES (?1, ?2, ?3, ?4)",
+	[ST_L_DEL] = "DELETE FROM oidc_links"
+	    " WHERE issuer = ?1 AND subject = ?2 AND principal_id = ?3",
+	[ST_L_LIST] = "SELECT issuer, subject, principal_id, created_us"
+	    " FROM oidc_links WHERE (?1 < 0 OR principal_id = ?1)"
+	    " ORDER BY principal_id, issuer, subject",
+	/* SEC: re-checked in the linking transaction: a password, an MFA
+	 * enrollment or a disable since the upgrade ends adoptability. */
+	[ST_P_ADOPT] = "UPDATE principals SET oidc_adoptable = 0"
+	    " WHERE id = ?1 AND oidc_adoptable = 1 AND provisioned = 1"
+	    " AND kind = 'user' AND disabled = 0 AND password_hash = ''"
+	    " AND NOT EXISTS (SELECT 1 FROM mfa WHERE principal_id = ?1)",
+	[ST_P_NOADOPT] = "UPDATE principals SET oidc_adoptable = 0"
+	    " WHERE id = ?1",
 };
 
 struct conn {
@@ -866,6 +904,7 @@ read_principal(sqlite3_stmt *st, struct cf_principal_rec *p,
 	p->mfa_required = sqlite3_column_int(st, 6) != 0;
 	p->owner_id = sqlite3_column_int64(st, 7);
 	p->provisioned = sqlite3_column_int(st, 8) != 0;
+	p->oidc_adoptable = sqlite3_column_int(st, 9) != 0;
 	return rc;
 }
 
@@ -3247,5 +3286,230 @@ cf_meta_ns_set_sensitivity(struct cf_meta *m, const char *name,
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "meta: no such namespace");
 	pool_put(m, c);
+	return rc;
+}
+
+/* --- OIDC links --- */
+
+static cf_err
+link_check(const char *issuer, const char *subject, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = check_str(issuer, CF_OIDC_ISS_MAX, "issuer", err);
+	if (rc == CF_OK)
+		rc = check_str(subject, CF_OIDC_SUB_MAX, "subject", err);
+	if (rc == CF_OK && (*issuer == '\0' || *subject == '\0'))
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "meta: empty issuer or subject");
+	return rc;
+}
+
+/* In c's transaction: who (issuer, subject) is linked to; 0 if nobody. */
+static cf_err
+link_get_on(struct conn *c, const char *issuer, const char *subject,
+    int64_t *pid, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	cf_err		 rc;
+
+	*pid = 0;
+	rc = query_row(c, ST_L_GET, &st, &found, err, "tt", issuer, subject);
+	if (rc == CF_OK && found)
+		*pid = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	return rc;
+}
+
+cf_err
+cf_meta_oidc_link_get(struct cf_meta *m, const char *issuer,
+    const char *subject, int64_t *principal_id, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 pid = 0;
+	cf_err		 rc;
+
+	rc = link_check(issuer, subject, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = link_get_on(c, issuer, subject, &pid, err);
+	pool_put(m, c);
+	if (rc == CF_OK && pid == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such link");
+	if (rc == CF_OK)
+		*principal_id = pid;
+	return rc;
+}
+
+cf_err
+cf_meta_oidc_link_add(struct cf_meta *m, const char *issuer,
+    const char *subject, int64_t principal_id, bool adopt, int64_t now_us,
+    bool *created, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 pid = 0;
+	int		 n = 0;
+	bool		 made = false;
+	cf_err		 rc;
+
+	rc = link_check(issuer, subject, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, adopt ? ST_P_ADOPT : ST_P_NOADOPT, &n, err, "i",
+		    principal_id);
+	if (rc == CF_OK && n == 0)
+		rc = adopt ? cf_error_set(err, CF_E_CONFLICT,
+		    "meta: principal is not adoptable") :
+		    cf_error_set(err, CF_E_NOTFOUND, "meta: no such principal");
+	if (rc == CF_OK)
+		rc = link_get_on(c, issuer, subject, &pid, err);
+	if (rc == CF_OK && pid != 0 && pid != principal_id)
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: subject linked to another principal");
+	if (rc == CF_OK && pid == 0) {
+		rc = exec_on(c, ST_L_INSERT, NULL, err, "ttii", issuer, subject,
+		    principal_id, now_us);
+		made = true;
+	}
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	if (rc == CF_OK && created != NULL)
+		*created = made;
+	return rc;
+}
+
+cf_err
+cf_meta_oidc_link_remove(struct cf_meta *m, const char *issuer,
+    const char *subject, int64_t principal_id, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = link_check(issuer, subject, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_L_DEL, &n, err, "tti", issuer, subject,
+		    principal_id);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such link");
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_P_NOADOPT, NULL, err, "i", principal_id);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_oidc_link_list(struct cf_meta *m, int64_t principal_id,
+    cf_oidc_link_cb cb, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_oidc_link_rec	 rec;
+	int			 src;
+	cf_err			 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_L_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, principal_id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "link list");
+			break;
+		}
+		memset(&rec, 0, sizeof(rec));
+		rc = col_str(st, 0, rec.issuer, sizeof(rec.issuer), err);
+		if (rc == CF_OK)
+			rc = col_str(st, 1, rec.subject, sizeof(rec.subject),
+			    err);
+		rec.principal_id = sqlite3_column_int64(st, 2);
+		rec.created_us = sqlite3_column_int64(st, 3);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_principal_create_linked(struct cf_meta *m, struct cf_principal_rec *p,
+    const char *issuer, const char *subject, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 now, pid = 0;
+	cf_err		 rc;
+
+	if (p == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL principal");
+	rc = link_check(issuer, subject, err);
+	if (rc == CF_OK)
+		rc = check_field(p->name, sizeof(p->name), "principal name",
+		    err);
+	if (rc == CF_OK)
+		rc = check_field(p->kind, sizeof(p->kind), "kind", err);
+	if (rc == CF_OK && p->name[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty principal");
+	if (rc != CF_OK)
+		return rc;
+	now = cf_now_us();
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_P_INSERT, NULL, err, "ttiiiii", p->name,
+		    p->kind, now, (int64_t)(p->disabled ? 1 : 0), p->owner_id,
+		    (int64_t)(p->provisioned ? 1 : 0),
+		    (int64_t)(p->mfa_required ? 1 : 0));
+	if (rc == CF_OK)
+		pid = sqlite3_last_insert_rowid(c->db);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_L_INSERT, NULL, err, "ttii", issuer, subject,
+		    pid, now);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	if (rc == CF_OK) {
+		p->id = pid;
+		p->created_us = now;
+		p->oidc_adoptable = false;
+	}
 	return rc;
 }

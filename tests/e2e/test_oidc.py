@@ -19,6 +19,7 @@ import os
 import subprocess
 import threading
 import time
+import urllib.parse
 
 import jwt
 import pytest
@@ -170,11 +171,19 @@ def start_idp(make_server, jwks, keys, tmp_path, extra=()):
     return Idp(srv, jwks, keys, file_mode)
 
 
+def link(srv, name, subject, issuer=ISSUER, token="admin"):
+    return srv.post("/v1/users/%s/oidc-links" % name,
+                    {"issuer": issuer, "subject": subject}, token=token)
+
+
 @pytest.fixture
 def idp(make_server, jwks, keys, tmp_path):
     i = start_idp(make_server, jwks, keys, tmp_path)
     for name in ("alice", "bob", "root"):
         r = i.srv.post("/v1/principals", {"name": name, "kind": "user"})
+        assert r.status_code == 201, r.text
+        # Bound by (iss, sub), never by the name claim.
+        r = link(i.srv, name, "id-" + name)
         assert r.status_code == 201, r.text
     return i
 
@@ -323,6 +332,85 @@ def test_cli_uses_oidc_token(idp, tmp_path):
     assert p.returncode == EXIT_AUTH
 
 
+# ---- identities are bound by (iss, sub) ----
+
+def test_name_claim_never_takes_over_an_account(idp):
+    """A token whose name claim is "admin" (or any existing user) is not
+    that user: without a link it is refused, whatever its groups."""
+    tok = idp.token("admin", sub="attacker", groups=["ml-admins"],
+                    amr=["mfa"])
+    r = refused(idp, tok)
+    rec = idp.srv.wait_audit(
+        lambda a: a.get("request_id") == r.headers["X-Request-Id"])
+    assert rec["authn"] == "oidc-unlinked-subject", rec
+    # alice's name with another subject: not alice.
+    refused(idp, idp.token("alice", sub="someone-else"))
+
+
+def test_provisioning_never_attaches_to_an_existing_name(
+        make_server, jwks, keys, tmp_path):
+    i = start_idp(make_server, jwks, keys, tmp_path,
+                  ["--set", "oidc_provision=yes"])
+    r = i.srv.post("/v1/users", {"name": "carol",
+                                 "password": "e2e Violet kettle 93 drums"})
+    assert r.status_code == 201, r.text
+    for name in ("admin", "carol"):
+        r = refused(i, i.token(name, sub="evil-" + name,
+                               groups=["ml-admins"], amr=["mfa"]))
+        rec = i.srv.wait_audit(
+            lambda a: a.get("request_id") == r.headers["X-Request-Id"])
+        assert rec["authn"] == "oidc-name-taken", rec
+    # A newcomer is provisioned and linked; another subject with the same
+    # name is then refused, the first one still works.
+    assert i.whoami(i.token("newbie")).status_code == 200
+    refused(i, i.token("newbie", sub="id-impostor"))
+    assert i.whoami(i.token("newbie")).json()["principal"] == "newbie"
+    users = {u["name"]: u for u in i.srv.get("/v1/users").json()["users"]}
+    assert users["newbie"]["oidc_links"] == [
+        {"issuer": ISSUER, "subject": "id-newbie"}]
+    assert users["admin"]["oidc_links"] == []
+
+
+def test_link_and_unlink(idp, tmp_path):
+    srv = idp.srv
+    assert srv.post("/v1/users", {"name": "dana"}).status_code == 201
+    # SEC: linking hands out an account: the grant rule (no API token).
+    r = link(srv, "dana", "sub-dana", token="admin-api")
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    # Not configured issuer, missing member, unknown user, no auth.
+    r = link(srv, "dana", "sub-dana", issuer=ISSUER + "/")
+    assert r.status_code == 400, r.text
+    r = srv.post("/v1/users/dana/oidc-links", {"issuer": ISSUER})
+    assert r.status_code == 400, r.text
+    assert link(srv, "nobody", "x").status_code == 404
+    assert link(srv, "dana", "x", token=None).status_code == 401
+    refused(idp, idp.token("dana-at-idp", sub="sub-dana"))
+    # The CLI links; the token (whatever its name claim) is dana.
+    c = Cli(srv, tmp_path / "home")
+    p = c("user", "link-oidc", "dana", "--issuer", ISSUER, "--subject",
+          "sub-dana")
+    assert p.returncode == EXIT_OK, p.stderr
+    r = idp.whoami(idp.token("dana-at-idp", sub="sub-dana"))
+    assert r.status_code == 200 and r.json()["principal"] == "dana"
+    # Again: no error (200); to another user: 409.
+    assert link(srv, "dana", "sub-dana").status_code == 200
+    r = link(srv, "alice", "sub-dana")
+    assert r.status_code == 409 and err_code(r) == "already_linked"
+    rec = srv.wait_audit(lambda a: a.get("action") == "user:link-oidc" and
+                         a.get("resource") == "user/dana/oidc-links" and
+                         a.get("decision") == "allow")
+    assert rec is not None
+    # Unlink (CLI), then the token is refused.
+    p = c("user", "unlink-oidc", "dana", "--issuer", ISSUER, "--subject",
+          "sub-dana")
+    assert p.returncode == EXIT_OK, p.stderr
+    refused(idp, idp.token("dana-at-idp", sub="sub-dana"))
+    r = srv.req("DELETE", "/v1/users/dana/oidc-links?issuer=%s&subject=x"
+                % urllib.parse.quote(ISSUER, safe=""))
+    assert r.status_code == 404 and err_code(r) == "no_such_link", r.text
+    assert srv.alive()
+
+
 # ---- refused ----
 
 def forge(header, payload, signing_input_key=None, sig=b""):
@@ -439,9 +527,13 @@ def test_oversized_token(idp):
 
 
 def test_username_claim_must_be_sane(idp):
-    for bad in ("", "../../etc", "a" * 5000, 42, None, ["alice"]):
+    for bad in ("", "a" * 5000, 42, None, ["alice"]):
         r = idp.whoami(idp.token("alice", preferred_username=bad))
         assert r.status_code in (400, 401), (bad, r.text)
+    # For a linked subject the name claim is display only: a strange one
+    # names nobody (it is alice's sub that decides).
+    r = idp.whoami(idp.token("alice", preferred_username="../../etc"))
+    assert r.status_code == 200 and r.json()["principal"] == "alice"
 
 
 def test_refusals_are_audited(idp):
@@ -451,6 +543,62 @@ def test_refusals_are_audited(idp):
     rec = idp.srv.wait_audit(lambda a: a.get("decision") == "deny" and
                              a.get("status") == 401)
     assert rec is not None
+
+
+def _flip_sig(tok):
+    h, p, s = tok.split(".")
+    sig = bytearray(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+    sig[10] ^= 1
+    return "%s.%s.%s" % (h, p, b64u(bytes(sig)))
+
+
+def _reason_token(idp, keys, reason):
+    now = int(time.time())
+    if reason == "expired":
+        return idp.token("alice", exp=now - 3600, iat=now - 7200,
+                         nbf=now - 7200)
+    if reason == "not-yet-valid":
+        return idp.token("alice", nbf=now + 3600, exp=now + 7200)
+    if reason == "wrong-audience":
+        return idp.token("alice", aud="someone-else")
+    if reason == "wrong-issuer":            # no iss at all
+        return idp.token("alice", iss=None)
+    if reason == "unknown-issuer":
+        return idp.token("alice", iss="https://evil.example.test/")
+    if reason == "unknown-kid":
+        return Key("RS256", "rsa-ghost").sign(idp.claims("alice"))
+    if reason == "bad-signature":
+        return _flip_sig(idp.token("alice"))
+    if reason == "bad-alg":
+        return forge({"alg": "HS256", "kid": "rsa-1"}, idp.claims("alice"),
+                     keys["RS256"].public_pem)
+    if reason == "malformed":
+        return b64u("not json") + "." + b64u(json.dumps(
+            idp.claims("alice"))) + "." + b64u("x")
+    if reason == "bad-claim":
+        return idp.token("alice", exp=None)
+    if reason == "bad-username":
+        return idp.token("alice", preferred_username=None)
+    if reason == "unlinked-subject":
+        return idp.token("mallory")
+    raise AssertionError(reason)
+
+
+@pytest.mark.parametrize("reason", [
+    "expired", "not-yet-valid", "wrong-audience", "wrong-issuer",
+    "unknown-issuer", "unknown-kid", "bad-signature", "bad-alg",
+    "malformed", "bad-claim", "bad-username", "unlinked-subject"])
+def test_refusal_reason_in_audit_record(idp, keys, reason):
+    """docs/authentication.md: the audit record of a refused token says
+    which rule failed (authn "oidc-<reason>"), while the answer stays the
+    same 401 for all of them."""
+    r = refused(idp, _reason_token(idp, keys, reason))
+    rid = r.headers["X-Request-Id"]
+    rec = idp.srv.wait_audit(lambda a: a.get("request_id") == rid)
+    assert rec is not None, rid
+    assert rec["authn"] == "oidc-" + reason, rec
+    assert rec["decision"] == "deny" and rec["status"] == 401, rec
+    assert rec.get("principal", "") == "", rec
 
 
 # ---- several issuers (oidc_config_file) ----
@@ -476,6 +624,9 @@ def test_two_issuers_via_config_file(make_server, jwks, keys, tmp_path):
                   extra=["--set", "oidc_config_file=" + conf])
     assert i.srv.post("/v1/principals", {"name": "alice", "kind": "user"}
                       ).status_code == 201
+    assert link(i.srv, "alice", "id-alice").status_code == 201
+    assert link(i.srv, "alice", "id-alice", issuer=ISSUER_B).status_code \
+        == 201
     # A: unchanged.
     assert i.whoami(i.token("alice", "ES256")).status_code == 200
     # B: its key, its audience, its provisioning and groups.

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <rhonabwy.h>
+#include <sqlite3.h>
 
 #include "audit/audit.h"
 #include "base/mem.h"
@@ -1624,19 +1625,24 @@ teardown_oidc(void **state)
 	return teardown_id(state);
 }
 
-/* A token for user signed by key (ES256), with extra claims (a JSON
- * fragment starting with ',' or ""); exp offset from now. */
+/* A token for user (sub "id-USER", or sub when not NULL) signed by key
+ * (ES256), with extra claims (a JSON fragment starting with ',' or "");
+ * exp offset from now. */
 static char *
-oidc_token(jwk_t *key, const char *iss, const char *aud, const char *user,
-    int64_t exp_in, const char *extra)
+oidc_token_full(jwk_t *key, const char *iss, const char *aud,
+    const char *user, const char *sub, int64_t exp_in, const char *extra)
 {
 	jws_t	*jws = NULL;
-	char	 claims[1024], *t, *dup;
+	char	 claims[1024], subj[256], *t, *dup;
 	int64_t	 now = cf_now_us() / 1000000;
 
+	if (sub != NULL)
+		cf_strlcpy(subj, sub, sizeof(subj));
+	else
+		(void)snprintf(subj, sizeof(subj), "id-%s", user);
 	(void)snprintf(claims, sizeof(claims), "{\"iss\":\"%s\",\"aud\":\"%s\","
-	    "\"sub\":\"id-%s\",\"preferred_username\":\"%s\",\"iat\":%lld,"
-	    "\"nbf\":%lld,\"exp\":%lld%s}", iss, aud, user, user,
+	    "\"sub\":\"%s\",\"preferred_username\":\"%s\",\"iat\":%lld,"
+	    "\"nbf\":%lld,\"exp\":%lld%s}", iss, aud, subj, user,
 	    (long long)now - 5, (long long)now - 5, (long long)(now + exp_in),
 	    extra);
 	assert_int_equal(r_jws_init(&jws), RHN_OK);
@@ -1652,12 +1658,42 @@ oidc_token(jwk_t *key, const char *iss, const char *aud, const char *user,
 	return dup;
 }
 
+static char *
+oidc_token(jwk_t *key, const char *iss, const char *aud, const char *user,
+    int64_t exp_in, const char *extra)
+{
+	return oidc_token_full(key, iss, aud, user, NULL, exp_in, extra);
+}
+
+static char *
+oidc_token_sub(jwk_t *key, const char *user, const char *sub)
+{
+	return oidc_token_full(key, OIDC_ISS, "coffer", user, sub, 300, "");
+}
+
 /* Authenticate tok and expect (not) to be authenticated as user. */
 static void
 oidc_as(struct fixture *f, struct cf_req *r, char *tok)
 {
 	as(f, r, tok);
 	free(tok);
+}
+
+/* Admin (MFA session): link (iss, sub) to user name. */
+static void
+oidc_link(struct fixture *f, const char *name, const char *iss,
+    const char *sub)
+{
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	bool		 created = false;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, name, iss, sub,
+	    &created, &out, NULL), CF_OK);
+	assert_true(created);
+	assert_string_equal(r.action, "user:link-oidc");
+	json_decref(out);
 }
 
 static void
@@ -1672,6 +1708,13 @@ test_core_oidc_bearer(void **state)
 
 	id_ns(f, "oidc-ns");
 	id_user(f, "alice", NULL, NULL, NULL);
+	/* SEC: a user of the same name is not enough: the identity must be
+	 * linked to it. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unlinked-subject");
+	oidc_link(f, "alice", OIDC_ISS, "id-alice");
 	/* Valid: authenticated as alice, interactive, no MFA, no roles. */
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
 	    ""));
@@ -1718,7 +1761,12 @@ test_core_oidc_bearer(void **state)
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "mallory",
 	    300, ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-unknown-user");
+	assert_string_equal(r.authn, "oidc-unlinked-subject");
+	/* SEC: the bootstrap admin's name in the name claim is nothing. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "admin", 300,
+	    ",\"groups\":[\"ml-admins\"],\"amr\":[\"mfa\"]"));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unlinked-subject");
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
 	found = false;
@@ -1728,22 +1776,34 @@ test_core_oidc_bearer(void **state)
 		    "mallory") == 0;
 	assert_false(found);
 	json_decref(out);
-	/* Bad tokens. */
+	/* Bad tokens: the record's authn says which rule failed. */
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", -120,
 	    ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-expired");
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "other", "alice", 300,
 	    ""));
 	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-wrong-audience");
 	oidc_as(f, &r, oidc_token(oidc_priv, "https://evil.example", "coffer",
 	    "alice", 300, ""));
 	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unknown-issuer");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
+	    ",\"auth_time\":99999999999"));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-not-yet-valid");
+	as(f, &r, "e30.e30.c2ln");		/* {}.{}: no iss */
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-wrong-issuer");
+	as(f, &r, "e30.bm90IGpzb24.c2ln");	/* payload "not json" */
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-malformed");
 	/* Signed by another key with the same kid. */
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS, "coffer", "alice",
 	    300, ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-bad-signature");
 	/* alg none: the header replaced, the signature kept. */
 	t = oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300, "");
 	dot = strchr(t, '.');
@@ -1755,16 +1815,19 @@ test_core_oidc_bearer(void **state)
 		    "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0", dot);
 		as(f, &r, forged);
 		assert_false(r.authenticated);
+		assert_string_equal(r.authn, "oidc-bad-alg");
 	}
 	/* A tampered payload. */
 	dot[3] = dot[3] == 'A' ? 'B' : 'A';
 	oidc_as(f, &r, t);
 	assert_false(r.authenticated);
-	/* A user name that is not a principal name. */
-	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "Bad Name",
-	    300, ""));
-	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-bad-username");
+	/* A linked subject: the name claim is only for display, so one
+	 * that is no principal name (an e-mail address) is no obstacle. */
+	oidc_link(f, "alice", OIDC_ISS, "id-alice@example.com");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer",
+	    "alice@example.com", 300, ""));
+	assert_true(r.authenticated);
+	assert_string_equal(r.principal.name, "alice");
 	/* A disabled user. */
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_user_disable(f->core, &r, "alice", true, &out,
@@ -1774,6 +1837,93 @@ test_core_oidc_bearer(void **state)
 	    ""));
 	assert_false(r.authenticated);
 	assert_string_equal(r.authn, "disabled-principal");
+}
+
+/* Link and unlink: the grant rule, input checks, conflicts. */
+static void
+test_core_oidc_link_admin(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	bool		 created = true;
+
+	id_user(f, "alice", NULL, NULL, NULL);
+	id_user(f, "bob", NULL, NULL, NULL);
+	/* SEC: an API token cannot hand out an account (grant rule). */
+	as(f, &r, f->admin_api);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, "alice", OIDC_ISS,
+	    "s-1", &created, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	assert_false(r.allowed);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "x", 300,
+	    ""));
+	assert_false(r.authenticated);
+	/* Unknown user, unconfigured issuer, bad subject. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, "nobody",
+	    OIDC_ISS, "s-1", &created, &out, NULL), CF_E_NOTFOUND);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, "alice",
+	    OIDC_ISS "/", "s-1", &created, &out, NULL), CF_E_INPUT);
+	assert_false(r.allowed);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, "alice", OIDC_ISS,
+	    "a\nb", &created, &out, NULL), CF_E_INPUT);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, "alice", OIDC_ISS,
+	    "", &created, &out, NULL), CF_E_INPUT);
+	/* Linked; again is no error; to another user is a conflict. */
+	oidc_link(f, "alice", OIDC_ISS, "id-x");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, "alice", OIDC_ISS,
+	    "id-x", &created, &out, NULL), CF_OK);
+	assert_false(created);
+	assert_int_equal(json_array_size(json_object_get(out, "oidc_links")),
+	    1);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_link(f->core, &r, "bob", OIDC_ISS,
+	    "id-x", &created, &out, NULL), CF_E_CONFLICT);
+	assert_string_equal(r.errcode, "already_linked");
+	/* The token of sub id-x (name claim "x") is alice. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "x", 300,
+	    ""));
+	assert_true(r.authenticated);
+	assert_string_equal(r.principal.name, "alice");
+	/* Unlink: only the user's own link; then the token is refused. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_unlink(f->core, &r, "bob", OIDC_ISS,
+	    "id-x", &out, NULL), CF_E_NOTFOUND);
+	assert_string_equal(r.errcode, "no_such_link");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_unlink(f->core, &r, "alice",
+	    OIDC_ISS, "id-x", &out, NULL), CF_OK);
+	assert_string_equal(r.action, "user:unlink-oidc");
+	assert_int_equal(json_array_size(json_object_get(out, "oidc_links")),
+	    0);
+	json_decref(out);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "x", 300,
+	    ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unlinked-subject");
+}
+
+/* Set a principal's oidc_adoptable as the 3 -> 4 migration does for a
+ * user provisioned before links existed. */
+static void
+mark_adoptable(struct fixture *f, const char *name)
+{
+	sqlite3	*db = NULL;
+	char	 path[sizeof(f->dir) + 16], sql[512];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", f->dir, CF_DD_META);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	(void)snprintf(sql, sizeof(sql), "UPDATE principals SET "
+	    "oidc_adoptable = 1, provisioned = 1 WHERE name = '%s'", name);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
 static void
@@ -1818,6 +1968,79 @@ test_core_oidc_provisioning(void **state)
 	assert_int_equal(json_array_size(json_object_get(out, "users")),
 	    nusers + 1);
 	json_decref(out);
+	/* SEC: a name claim naming an existing principal never reaches it:
+	 * not the bootstrap admin, not a user with a password, not even
+	 * another OIDC user (another subject named "newbie"). */
+	id_user(f, "carol", "Violet kettle 93 drums", NULL, NULL);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "admin", 300,
+	    ",\"groups\":[\"ml-admins\"],\"amr\":[\"mfa\"]"));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-name-taken");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "carol", 300,
+	    ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-name-taken");
+	oidc_as(f, &r, oidc_token_sub(oidc_priv, "newbie", "other-newbie"));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-name-taken");
+	/* A name that is not a principal name cannot be provisioned. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "Bad Name",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-bad-username");
+}
+
+/* Users provisioned before links existed: adopted once by name, on
+ * their next sign-in, and only while they have no password and no MFA. */
+static void
+test_core_oidc_adopt_legacy(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+
+	id_user(f, "legacy", NULL, NULL, NULL);
+	id_user(f, "legacy2", NULL, NULL, NULL);
+	id_user(f, "withpw", "Violet kettle 93 drums", NULL, NULL);
+	mark_adoptable(f, "legacy");
+	mark_adoptable(f, "legacy2");
+	mark_adoptable(f, "withpw");	/* got a password after: no */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "legacy",
+	    300, ""));
+	assert_true(r.authenticated);
+	assert_string_equal(r.principal.name, "legacy");
+	/* The adoption is its own record, before the request's. */
+	assert_true(r.principal.id > 0);
+	/* Once: the same subject again is the link; another subject with
+	 * that name is refused now. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "legacy",
+	    300, ""));
+	assert_true(r.authenticated);
+	oidc_as(f, &r, oidc_token_sub(oidc_priv, "legacy", "someone-else"));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-name-taken");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_oidc_unlink(f->core, &r, "legacy",
+	    OIDC_ISS, "id-legacy", &out, NULL), CF_OK);
+	json_decref(out);
+	/* SEC: after an unlink, no adoption by name again. */
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "legacy",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-name-taken");
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "withpw",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-name-taken");
+	/* Disabled: refused, and not adopted meanwhile. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_disable(f->core, &r, "legacy2", true,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "legacy2",
+	    300, ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "disabled-principal");
 }
 
 /* Issue 4: every action on a restricted namespace needs MFA, for every
@@ -2003,6 +2226,9 @@ test_core_oidc_two_issuers(void **state)
 	id_ns(f, "oidc-ns");
 	id_user(f, "alice", NULL, NULL, NULL);
 	assert_int_equal(f->core->niss, 2);
+	/* One user, an identity at each IdP (the same sub by chance). */
+	oidc_link(f, "alice", OIDC_ISS, "id-alice");
+	oidc_link(f, "alice", OIDC_ISS_B, "id-alice");
 	/* Each issuer with its own key and audience. */
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 300,
 	    ""));
@@ -2019,11 +2245,11 @@ test_core_oidc_two_issuers(void **state)
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS, "coffer",
 	    "alice", 300, ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-bad-signature");
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS_B, "coffer-b", "alice",
 	    300, ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-invalid");
+	assert_string_equal(r.authn, "oidc-bad-signature");
 	/* Each issuer's own audience. */
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer",
 	    "alice", 300, ""));
@@ -2037,10 +2263,15 @@ test_core_oidc_two_issuers(void **state)
 	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "yan", 300,
 	    ""));
 	assert_false(r.authenticated);
-	assert_string_equal(r.authn, "oidc-unknown-user");
+	assert_string_equal(r.authn, "oidc-unlinked-subject");
+	/* SEC: a link is per issuer: B's zed is not A's sub id-zed. */
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer-b",
 	    "zed", 300, ""));
 	assert_true(r.authenticated);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "zed", 300,
+	    ""));
+	assert_false(r.authenticated);
+	assert_string_equal(r.authn, "oidc-unlinked-subject");
 	/* A's group mapping does not apply to B's tokens. */
 	oidc_as(f, &r, oidc_token(oidc_other_priv, OIDC_ISS_B, "coffer-b",
 	    "alice", 300, ",\"groups\":[\"ml-admins\"]"));
@@ -2133,6 +2364,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_core_oidc_bearer,
 		    setup_oidc, teardown_oidc),
 		cmocka_unit_test_setup_teardown(test_core_oidc_provisioning,
+		    setup_oidc_prov, teardown_oidc),
+		cmocka_unit_test_setup_teardown(test_core_oidc_link_admin,
+		    setup_oidc, teardown_oidc),
+		cmocka_unit_test_setup_teardown(test_core_oidc_adopt_legacy,
 		    setup_oidc_prov, teardown_oidc),
 		cmocka_unit_test_setup_teardown(
 		    test_core_restricted_namespace_needs_mfa, setup_id,

@@ -1081,6 +1081,125 @@ test_jwt_alloc_failures(void **state)
 	cf_jwks_free(ks);
 }
 
+/* ---- why a token is refused ---- */
+
+/* Each refusal names its class (enum cf_jwt_fail), which the server puts
+ * into the audit record; a token refused for one reason must not be
+ * reported as another. */
+static void
+test_jwt_failure_reasons(void **state)
+{
+	struct cf_jwks		*ks = ks_main();
+	struct cf_jwt_rules	 r;
+	struct cf_jwt_claims	 c;
+	struct cf_error		 e;
+	enum cf_jwt_fail	 why;
+	const char		*base = "\"iss\":\"" ISS "\",\"aud\":\"" AUD
+	    "\",\"preferred_username\":\"alice\"";
+	char			*t, *d2, cl[1024], *big;
+	struct {
+		char		*tok;
+		enum cf_jwt_fail want;
+	} v[20];
+	size_t			 n = 0, i;
+
+	(void)state;
+	rules_init(&r);
+	(void)snprintf(cl, sizeof(cl), "{%s,\"exp\":%lld}", base, NOW - 100);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_EXPIRED;
+	(void)snprintf(cl, sizeof(cl), "{%s,\"exp\":%lld,\"nbf\":%lld}", base,
+	    NOW + 600, NOW + 300);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_NOT_YET_VALID;
+	(void)snprintf(cl, sizeof(cl), "{%s,\"exp\":%lld,\"iat\":%lld}", base,
+	    NOW + 600, NOW + 300);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_NOT_YET_VALID;
+	(void)snprintf(cl, sizeof(cl), "{\"iss\":\"" ISS "\",\"aud\":\"x\","
+	    "\"preferred_username\":\"alice\",\"exp\":%lld}", NOW + 60);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_WRONG_AUDIENCE;
+	(void)snprintf(cl, sizeof(cl), "{\"iss\":\"https://evil\",\"aud\":\""
+	    AUD "\",\"preferred_username\":\"alice\",\"exp\":%lld}", NOW + 60);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_WRONG_ISSUER;
+	v[n].tok = sign(rsa2_priv, R_JWA_ALG_RS256, "{}", std_claims());
+	v[n++].want = CF_JWT_FAIL_UNKNOWN_KID;
+	/* A known kid with an alg its key cannot do. */
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{\"kid\":\"rsa1\"}",
+	    std_claims());
+	v[n++].want = CF_JWT_FAIL_BAD_ALG;
+	v[n].tok = raw_token("{\"alg\":\"none\"}", std_claims(), "");
+	v[n++].want = CF_JWT_FAIL_BAD_ALG;
+	v[n].tok = raw_token("{\"alg\":\"HS256\",\"kid\":\"rsa1\"}",
+	    std_claims(), "AAAA");
+	v[n++].want = CF_JWT_FAIL_BAD_ALG;
+	v[n].tok = sign(rsa_priv, R_JWA_ALG_PS256, "{}", std_claims());
+	v[n++].want = CF_JWT_FAIL_BAD_ALG;
+	/* Signed by another key under the kid of a known one. */
+	t = sign(rsa2_priv, R_JWA_ALG_RS256, "{\"kid\":\"rsa1\"}",
+	    std_claims());
+	v[n].tok = t;
+	v[n++].want = CF_JWT_FAIL_BAD_SIGNATURE;
+	v[n].tok = strdup("e30.e30.c");
+	v[n++].want = CF_JWT_FAIL_MALFORMED;
+	v[n].tok = strdup("a.b");
+	v[n++].want = CF_JWT_FAIL_MALFORMED;
+	t = sign(ec_priv, R_JWA_ALG_ES256, "{}", std_claims());
+	d2 = strrchr(t, '.');
+	d2[1] = '\0';			/* signature stripped */
+	v[n].tok = t;
+	v[n++].want = CF_JWT_FAIL_MALFORMED;
+	(void)snprintf(cl, sizeof(cl), "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+	    "\",\"exp\":%lld}", NOW + 60);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_BAD_USERNAME;
+	(void)snprintf(cl, sizeof(cl), "{%s}", base);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_BAD_CLAIM;	/* no exp */
+	(void)snprintf(cl, sizeof(cl), "{%s,\"exp\":%lld,\"amr\":7}", base,
+	    NOW + 60);
+	v[n].tok = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	v[n++].want = CF_JWT_FAIL_BAD_CLAIM;
+	big = malloc(CF_JWT_MAX_DEFAULT + 2);
+	assert_non_null(big);
+	memset(big, 'A', CF_JWT_MAX_DEFAULT + 1);
+	big[CF_JWT_MAX_DEFAULT + 1] = '\0';
+	v[n].tok = big;
+	v[n++].want = CF_JWT_FAIL_TOO_LARGE;
+	assert_true(n <= sizeof(v) / sizeof(v[0]));
+	for (i = 0; i < n; i++) {
+		assert_non_null(v[i].tok);
+		why = CF_JWT_FAIL_NONE;
+		cf_error_clear(&e);
+		assert_int_not_equal(cf_jwt_verify_why(ks, v[i].tok,
+		    strlen(v[i].tok), &r, NOW, &c, &why, &e), CF_OK);
+		if (why != v[i].want)
+			fail_msg("case %zu: reason %d, want %d (%s)", i,
+			    (int)why, (int)v[i].want, e.msg);
+		free(v[i].tok);
+	}
+	/* max_age, and a valid token leaves the reason NONE. */
+	r.max_age = 600;
+	(void)snprintf(cl, sizeof(cl), "{%s,\"exp\":%lld,\"iat\":%lld}", base,
+	    NOW + 60, NOW - 1000);
+	t = sign(ec_priv, R_JWA_ALG_ES256, "{}", cl);
+	why = CF_JWT_FAIL_NONE;
+	assert_int_equal(cf_jwt_verify_why(ks, t, strlen(t), &r, NOW, &c, &why,
+	    NULL), CF_E_AUTH);
+	assert_int_equal(why, CF_JWT_FAIL_TOO_OLD);
+	free(t);
+	r.max_age = 0;
+	t = sign(ec_priv, R_JWA_ALG_ES256, "{}", std_claims());
+	why = CF_JWT_FAIL_EXPIRED;
+	assert_int_equal(cf_jwt_verify_why(ks, t, strlen(t), &r, NOW, &c, &why,
+	    NULL), CF_OK);
+	assert_int_equal(why, CF_JWT_FAIL_NONE);
+	free(t);
+	cf_jwks_free(ks);
+}
+
 int
 main(void)
 {
@@ -1101,6 +1220,7 @@ main(void)
 		cmocka_unit_test(test_jwks_file),
 		cmocka_unit_test(test_jwks_url),
 		cmocka_unit_test(test_jwt_alloc_failures),
+		cmocka_unit_test(test_jwt_failure_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1365,6 +1365,106 @@ test_store_meta_read_scope(void **state)
 
 /* --- persistence, schema, open failures --- */
 
+static int64_t
+mk_oidc_user(struct cf_meta *m, const char *name, bool provisioned)
+{
+	struct cf_principal_rec	p;
+
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, name, sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	p.provisioned = provisioned;
+	assert_int_equal(cf_meta_principal_create(m, &p, NULL), CF_OK);
+	return p.id;
+}
+
+/* Schema 3 -> 4: users OIDC provisioned before links existed are
+ * adoptable only while they have neither a password nor MFA; nobody else
+ * is.  Then links: unique per (issuer, subject), adoption once. */
+static void
+test_store_meta_migrate_oidc_links(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 p;
+	sqlite3			*db;
+	char			 path[300], sql[256];
+	int64_t			 id_new, id_pw, id_mfa, id_local, pid = 0;
+	bool			 created = false;
+
+	(void)state;
+	m = meta_open();
+	id_new = mk_oidc_user(m, "prov", true);
+	id_pw = mk_oidc_user(m, "prov-pw", true);
+	id_mfa = mk_oidc_user(m, "prov-mfa", true);
+	id_local = mk_oidc_user(m, "local", false);
+	assert_int_equal(cf_meta_password_set(m, id_pw, "$argon2id$x", 0, NULL,
+	    NULL, NULL), CF_OK);
+	cf_meta_close(m);
+	/* Back to schema 4, as an older program left it. */
+	path_in(path, sizeof(path), "meta.db");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	(void)snprintf(sql, sizeof(sql), "INSERT INTO mfa VALUES (%lld, 'k', "
+	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE oidc_links;"
+	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
+	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	m = meta_open();
+	assert_int_equal(cf_meta_principal_get_id(m, id_new, &p, NULL), CF_OK);
+	assert_true(p.oidc_adoptable);
+	assert_int_equal(cf_meta_principal_get_id(m, id_pw, &p, NULL), CF_OK);
+	assert_false(p.oidc_adoptable);
+	assert_int_equal(cf_meta_principal_get_id(m, id_mfa, &p, NULL), CF_OK);
+	assert_false(p.oidc_adoptable);
+	assert_int_equal(cf_meta_principal_get_id(m, id_local, &p, NULL),
+	    CF_OK);
+	assert_false(p.oidc_adoptable);
+	/* Adoption: only the adoptable one, and only once. */
+	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-pw", id_pw,
+	    true, 1, NULL, NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-1", id_new,
+	    true, 1, &created, NULL), CF_OK);
+	assert_true(created);
+	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-2", id_new,
+	    true, 1, NULL, NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-1", &pid,
+	    NULL), CF_OK);
+	assert_int_equal(pid, id_new);
+	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-2", &pid,
+	    NULL), CF_E_NOTFOUND);
+	/* Explicit links: unique per (issuer, subject), idempotent. */
+	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-1", id_local,
+	    false, 2, NULL, NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_oidc_link_add(m, "https://j", "s-1", id_local,
+	    false, 2, &created, NULL), CF_OK);
+	assert_true(created);
+	assert_int_equal(cf_meta_oidc_link_add(m, "https://j", "s-1", id_local,
+	    false, 2, &created, NULL), CF_OK);
+	assert_false(created);
+	assert_int_equal(cf_meta_oidc_link_add(m, "https://j", "s-9", 999999,
+	    false, 2, NULL, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_oidc_link_remove(m, "https://j", "s-1",
+	    id_new, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_oidc_link_remove(m, "https://j", "s-1",
+	    id_local, NULL), CF_OK);
+	/* Create and link in one: a taken name fails and links nothing. */
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, "local", sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	assert_int_equal(cf_meta_principal_create_linked(m, &p, "https://i",
+	    "s-3", NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-3", &pid,
+	    NULL), CF_E_NOTFOUND);
+	(void)cf_strlcpy(p.name, "fresh", sizeof(p.name));
+	assert_int_equal(cf_meta_principal_create_linked(m, &p, "https://i",
+	    "s-3", NULL), CF_OK);
+	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-3", &pid,
+	    NULL), CF_OK);
+	assert_int_equal(pid, p.id);
+	cf_meta_close(m);
+}
+
 static void
 test_store_meta_reopen(void **state)
 {
@@ -1414,7 +1514,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 4);
+	assert_int_equal(sqlite3_column_int(st, 0), 5);
 	sqlite3_finalize(st);
 	/* The orphan sweep's question is an index seek, not a scan (the
 	 * statement of cf_meta_blobs_referenced). */
@@ -2855,6 +2955,8 @@ main(void)
 		    test_store_meta_nested_callbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_read_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_migrate_oidc_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_reopen,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
