@@ -2232,6 +2232,22 @@ test_core_mfa_max_age(void **state)
 	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
 	    NULL, NULL, 10, &out, NULL), CF_OK);
 	json_decref(out);
+	/* The age is taken when the request begins: an upload that began
+	 * in time is decided again at its end on the same request time, so
+	 * a long transfer is not refused for the time it took. */
+	cf_test_clock_set(t0 + 900 * 1000000LL);
+	{
+		struct cf_put	*p = NULL;
+
+		as(f, &r, bs);
+		assert_int_equal(cf_core_put_begin(f->core, &r, "vault", "big",
+		    NULL, NULL, NULL, 3, &p, NULL), CF_OK);
+		cf_test_clock_set(t0 + 5000 * 1000000LL);
+		assert_int_equal(cf_core_put_write(p, "abc", 3, NULL), CF_OK);
+		assert_int_equal(cf_core_put_finish(p, bs, &out, NULL), CF_OK);
+		json_decref(out);
+	}
+	cf_test_clock_set(t0 + 901 * 1000000LL);
 	f->core->cfg.mfa_max_age_restricted = 2000;
 	as(f, &r, bs);
 	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
