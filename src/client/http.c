@@ -1031,14 +1031,19 @@ stepup_wanted(const struct cf_http *h, cf_err rc)
 }
 
 /* POST /v1/session/mfa with a code from --code / COFFER_MFA_CODE (once)
- * or the terminal. */
+ * or the terminal.  why: the refusal's message; the server names an
+ * mfa_max_age_* setting when the session has MFA, but too old. */
 static cf_err
-do_stepup(struct cf_http *h, struct cf_error *err)
+do_stepup(struct cf_http *h, const char *why, struct cf_error *err)
 {
-	char	 code[CF_CLI_SECRET_MAX + 1];
-	json_t	*body = NULL, *v = NULL;
-	cf_err	 rc;
+	const char	*need;
+	char		 code[CF_CLI_SECRET_MAX + 1];
+	json_t		*body = NULL, *v = NULL;
+	cf_err		 rc;
 
+	need = strstr(why, "mfa_max_age_") != NULL ? "a new multi-factor "
+	    "authentication (the session's is older than the server allows "
+	    "for it)" : "multi-factor authentication";
 	code[0] = '\0';
 	if (h->mfa_code != NULL && !h->code_used) {
 		h->code_used = true;
@@ -1049,15 +1054,15 @@ do_stepup(struct cf_http *h, struct cf_error *err)
 			goto out;
 		}
 	} else if (cf_cli_have_tty()) {
-		(void)fprintf(stderr, "coffer: this request needs "
-		    "multi-factor authentication\n");
+		(void)fprintf(stderr, "coffer: this request needs %s\n",
+		    need);
 		rc = cf_cli_prompt_secret("MFA code", code, sizeof(code), err);
 		if (rc != CF_OK)
 			goto out;
 	} else {
-		rc = cf_error_set(err, CF_E_AUTH, "this request needs "
-		    "multi-factor authentication (mfa_required): give --code "
-		    "or set %s", CF_ENV_MFA_CODE);
+		rc = cf_error_set(err, CF_E_AUTH, "this request needs %s "
+		    "(mfa_required): give --code or set %s", need,
+		    CF_ENV_MFA_CODE);
 		goto out;
 	}
 	body = json_pack("{s:s}", "code", code);
@@ -1089,7 +1094,7 @@ cf_http_json(struct cf_http *h, const char *method, const char *path,
 	cf_error_clear(&e1);
 	rc = json_once(h, method, path, body, out, &e1);
 	if (stepup_wanted(h, rc)) {
-		rc = do_stepup(h, err);
+		rc = do_stepup(h, e1.msg, err);
 		if (rc == CF_OK)
 			rc = json_once(h, method, path, body, out, err);
 		return rc;
@@ -1110,7 +1115,7 @@ cf_http_get_fd(struct cf_http *h, const char *path, int fd,
 	cf_error_clear(&e1);
 	rc = get_fd_once(h, path, fd, label, info, &e1);
 	if (stepup_wanted(h, rc)) {
-		rc = do_stepup(h, err);
+		rc = do_stepup(h, e1.msg, err);
 		if (rc == CF_OK)
 			rc = get_fd_once(h, path, fd, label, info, err);
 		return rc;
@@ -1144,7 +1149,7 @@ cf_http_put_fd(struct cf_http *h, const char *path, int fd, int64_t size,
 	 * began: not necessarily 0 (standard input partly read). */
 	replay = start != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    lseek(fd, start, SEEK_SET) == start;
-	rc = do_stepup(h, err);
+	rc = do_stepup(h, e1.msg, err);
 	if (rc != CF_OK)
 		return rc;
 	if (!replay)

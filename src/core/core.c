@@ -298,6 +298,9 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->auth_lock_seconds = 900;
 	cfg->mfa_admin_actions = true;
 	cfg->mfa_restricted_data = true;
+	cfg->mfa_max_age_admin = 900;
+	cfg->mfa_max_age_restricted = 900;
+	cfg->mfa_max_age_flagged = 43200;
 	cfg->oidc_username_claim = "preferred_username";
 	cfg->oidc_groups_claim = "groups";
 	cfg->oidc_skew = 60;

@@ -28,8 +28,8 @@ struct cf_core;
 
 /* Strings other than data_dir are borrowed and must outlive the core.
  * Zero values mean the defaults noted (cf_core_config_defaults fills
- * them all in), except booleans, auth_free_failures and
- * orphan_interval. */
+ * them all in), except booleans, auth_free_failures, orphan_interval
+ * and the mfa_max_age_* limits. */
 struct cf_core_config {
 	const char	*data_dir;
 	uint64_t	 max_object_size;	/* bytes per object version */
@@ -52,6 +52,16 @@ struct cf_core_config {
 	bool		 mfa_restricted_data;	/* MFA for every action on a
 						 * restricted namespace, for
 						 * every kind of credential */
+	/* The most seconds since the credential's MFA (a session's step-up
+	 * or login with a code, an OIDC token's auth_time or iat) that each
+	 * class of MFA requirement accepts; 0: no limit (so not defaulted
+	 * from 0, like the booleans). */
+	int64_t		 mfa_max_age_admin;	/* admin-only actions and the
+						 * grant rule; 900 */
+	int64_t		 mfa_max_age_restricted; /* restricted namespaces;
+						 * 900 */
+	int64_t		 mfa_max_age_flagged;	/* users and roles flagged
+						 * mfa_required; 43200 */
 	const char	*oidc_issuer;		/* NULL/"": OIDC off */
 	const char	*oidc_audience;
 	const char	*oidc_jwks_url;
@@ -103,7 +113,9 @@ struct cf_req {
 	const char	*authn;		/* "none", "token", "session", "oidc",
 					 * "bad-token", ... */
 	bool		 mfa;		/* MFA done for this credential */
-	int64_t		 mfa_age;	/* seconds since MFA; -1: none */
+	int64_t		 mfa_age;	/* seconds since MFA; -1: none, or
+					 * MFA of unknown age (an OIDC token
+					 * without auth_time and iat) */
 	bool		 interactive;	/* session or OIDC (not an API token) */
 	char		 scope[CF_SCOPE_MAX];	/* token scope JSON; "" */
 	struct cf_principal_rec principal;

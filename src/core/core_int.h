@@ -134,9 +134,22 @@ cf_err	core_authorize_grant(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *ns, const char *resource,
 	    struct cf_error *err) __attribute__((warn_unused_result));
 /* The grant rule alone, for an action already authorized (r->action
- * set): CF_OK when the credential carries MFA. */
-cf_err	core_grant_check(struct cf_req *r, struct cf_error *err)
-	    __attribute__((warn_unused_result));
+ * set): CF_OK when the credential carries MFA no older than
+ * mfa_max_age_admin. */
+cf_err	core_grant_check(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
+/* The classes of MFA requirement, each with its maximum MFA age
+ * (cfg.mfa_max_age_*; issue 11). */
+enum core_mfa_class {
+	CORE_MFA_ADMIN,		/* admin-only actions (mfa_admin_actions) */
+	CORE_MFA_GRANT,		/* the grant rule; the admin limit */
+	CORE_MFA_RESTRICTED,	/* restricted namespaces */
+	CORE_MFA_FLAGGED	/* users and roles flagged mfa_required */
+};
+/* Does r carry MFA young enough for class k? */
+bool	core_mfa_fresh(const struct cf_core *c, const struct cf_req *r,
+	    enum core_mfa_class k) __attribute__((warn_unused_result));
 /* Allow a self-service action (on the caller's own account): sets the
  * decision with reason "self" after checking authentication and the
  * token scope.  CF_E_AUTH / CF_E_DENIED like core_authorize. */

@@ -1334,7 +1334,7 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 	/* SEC: dropping the flag lowers what a credential needs: the grant
 	 * rule.  Setting it only raises the bar. */
 	if (rc == CF_OK && !required)
-		rc = core_grant_check(r, err);
+		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
 	core_act_begin(&act, c, r, 200);
@@ -1360,7 +1360,7 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 	/* SEC: a reset opens the account to a new authenticator: the grant
 	 * rule. */
 	if (rc == CF_OK)
-		rc = core_grant_check(r, err);
+		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (strcmp(name, r->principal.name) == 0) {
@@ -1422,7 +1422,7 @@ oidc_link_prepare(struct cf_core *c, struct cf_req *r, bool link,
 	rc = admin_on_user(c, r, link ? "user:link-oidc" : "user:unlink-oidc",
 	    name, "oidc-links", p, err);
 	if (rc == CF_OK && link)
-		rc = core_grant_check(r, err);
+		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (!oidc_text_ok(issuer, CF_OIDC_ISS_MAX - 1) ||
@@ -1523,7 +1523,7 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 	(void)snprintf(res, sizeof(res), "role/%s/mfa-required", role);
 	rc = core_authorize(c, r, "role:mfa-required", NULL, res, err);
 	if (rc == CF_OK && !required)
-		rc = core_grant_check(r, err);
+		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (!cf_name_role_valid(role)) {
@@ -1535,15 +1535,17 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 	 * without MFA, it could leave no admin able to get in (the
 	 * bootstrap admin has only an API token).  Whoever sets it must
 	 * show that MFA works for them now. */
-	if (required && strcmp(role, "admin") == 0 && !r->mfa) {
+	if (required && strcmp(role, "admin") == 0 &&
+	    !core_mfa_fresh(c, r, CORE_MFA_ADMIN)) {
 		r->allowed = false;
 		r->errcode = "bad_request";
 		cf_strlcpy(r->reasons, "admin flag needs mfa",
 		    sizeof(r->reasons));
 		return cf_error_set(err, CF_E_INPUT, "flagging the admin role "
-		    "as MFA-required needs a request made with MFA (a session "
-		    "after a code, or an OIDC token with amr mfa), so that an "
-		    "admin can still get in afterwards");
+		    "as MFA-required needs a request made with recent MFA (a "
+		    "session after a code, or an OIDC token with amr mfa, "
+		    "within mfa_max_age_admin), so that an admin can still get "
+		    "in afterwards");
 	}
 	core_act_begin(&act, c, r, 200);
 	rc = cf_meta_role_mfa_set(c->meta, role, required, err);
@@ -2074,10 +2076,11 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	r->interactive = true;
 	r->mfa = cl.mfa;
 	/* MFA happened when the user signed in (auth_time), which may be
-	 * long before this token was issued (iat). */
+	 * long before this token was issued (iat).  SEC: a token that says
+	 * neither has MFA of unknown age (-1), which no limit accepts. */
 	at = cl.auth_time != 0 ? cl.auth_time : cl.iat;
-	if (cl.mfa)
-		r->mfa_age = at != 0 && at < now ? now - at : 0;
+	if (cl.mfa && at != 0)
+		r->mfa_age = at < now ? now - at : 0;
 	r->authenticated = true;
 	return CF_OK;
 }

@@ -349,33 +349,129 @@ core_scope_has_action(const struct cf_req *r, const char *action)
 	return scope_check(r, action, false, NULL);
 }
 
+static int64_t
+mfa_limit(const struct cf_core *c, enum core_mfa_class k)
+{
+	switch (k) {
+	case CORE_MFA_ADMIN:
+	case CORE_MFA_GRANT:
+		return c->cfg.mfa_max_age_admin;
+	case CORE_MFA_RESTRICTED:
+		return c->cfg.mfa_max_age_restricted;
+	case CORE_MFA_FLAGGED:
+		return c->cfg.mfa_max_age_flagged;
+	}
+	return 1;			/* SEC: not reached; fail closed */
+}
+
+static const char *
+mfa_class_name(enum core_mfa_class k)
+{
+	switch (k) {
+	case CORE_MFA_ADMIN:
+		return "admin";
+	case CORE_MFA_GRANT:
+		return "grant";
+	case CORE_MFA_RESTRICTED:
+		return "restricted data";
+	case CORE_MFA_FLAGGED:
+		return "flagged";
+	}
+	return "?";
+}
+
+static const char *
+mfa_class_option(enum core_mfa_class k)
+{
+	switch (k) {
+	case CORE_MFA_ADMIN:
+	case CORE_MFA_GRANT:
+		return "mfa_max_age_admin";
+	case CORE_MFA_RESTRICTED:
+		return "mfa_max_age_restricted";
+	case CORE_MFA_FLAGGED:
+		return "mfa_max_age_flagged";
+	}
+	return "?";
+}
+
+/* SEC: MFA counts for a class only while it is younger than the class's
+ * limit (issue 11): a session's step-up does not vouch for the holder
+ * for the session's whole life.  An age of -1 with MFA (an OIDC token
+ * that says neither auth_time nor iat) is unknown and passes no limit. */
+bool
+core_mfa_fresh(const struct cf_core *c, const struct cf_req *r,
+    enum core_mfa_class k)
+{
+	int64_t	max = mfa_limit(c, k);
+
+	if (!r->mfa)
+		return false;
+	if (max <= 0)
+		return true;
+	return r->mfa_age >= 0 && r->mfa_age <= max;
+}
+
+/* Refuse r, which has MFA older than class k allows: the same answer as
+ * missing MFA (401 mfa_required), so that the CLI steps up the same way. */
+static cf_err
+mfa_too_old(const struct cf_core *c, struct cf_req *r, enum core_mfa_class k,
+    struct cf_error *err)
+{
+	const char	*hint;
+	char		 age[32];
+
+	r->allowed = false;
+	(void)snprintf(r->reasons, sizeof(r->reasons), "mfa too old (%s)",
+	    mfa_class_name(k));
+	r->errcode = "mfa_required";
+	if (r->mfa_age >= 0)
+		(void)snprintf(age, sizeof(age), "is %lld s old",
+		    (long long)r->mfa_age);
+	else
+		cf_strlcpy(age, "has no known age", sizeof(age));
+	hint = strcmp(r->authn, "oidc") == 0 ? "sign in again at the "
+	    "identity provider for a new token" : "step up again (POST "
+	    "/v1/session/mfa with a code)";
+	return cf_error_set(err, CF_E_AUTH, "%s needs multi-factor "
+	    "authentication at most %lld s old (%s); this credential's %s: "
+	    "%s", r->action, (long long)mfa_limit(c, k), mfa_class_option(k),
+	    age, hint);
+}
+
 /* SEC: MFA requirements, after the role decision: the user's flag, the
- * flag of the role that decided, and (for interactive credentials)
- * admin-only actions. */
+ * flag of the role that decided (class flagged), and for interactive
+ * credentials admin-only actions (class admin).  Where both apply, both
+ * limits hold. */
 static cf_err
 mfa_check(struct cf_core *c, struct cf_req *r, int rank, const char *role,
     struct cf_error *err)
 {
-	bool	need = r->principal.mfa_required, flagged = false;
+	bool	admin, flagged = r->principal.mfa_required;
 	cf_err	rc;
 
-	if (!need && r->interactive && c->cfg.mfa_admin_actions && rank >= 4)
-		need = true;
-	if (!need && role != NULL) {
+	admin = r->interactive && c->cfg.mfa_admin_actions && rank >= 4;
+	if (!flagged && role != NULL) {
 		rc = cf_meta_role_mfa_get(c->meta, role, &flagged, err);
 		if (rc != CF_OK) {
 			cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
 			return rc;
 		}
-		need = flagged;
 	}
-	if (!need || r->mfa)
+	if (!admin && !flagged)
 		return CF_OK;
-	cf_strlcpy(r->reasons, "mfa required", sizeof(r->reasons));
-	r->errcode = "mfa_required";
-	return cf_error_set(err, CF_E_AUTH, "%s needs multi-factor "
-	    "authentication (log in with a code or POST /v1/session/mfa)",
-	    r->action);
+	if (!r->mfa) {
+		cf_strlcpy(r->reasons, "mfa required", sizeof(r->reasons));
+		r->errcode = "mfa_required";
+		return cf_error_set(err, CF_E_AUTH, "%s needs multi-factor "
+		    "authentication (log in with a code or POST "
+		    "/v1/session/mfa)", r->action);
+	}
+	if (admin && !core_mfa_fresh(c, r, CORE_MFA_ADMIN))
+		return mfa_too_old(c, r, CORE_MFA_ADMIN, err);
+	if (flagged && !core_mfa_fresh(c, r, CORE_MFA_FLAGGED))
+		return mfa_too_old(c, r, CORE_MFA_FLAGGED, err);
+	return CF_OK;
 }
 
 /* SEC: the restricted-data rule (issue 4).  Every action on a namespace
@@ -394,7 +490,7 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 	cf_err			rc;
 
 	if (!c->cfg.mfa_restricted_data || data_ns == NULL ||
-	    *data_ns == '\0' || r->mfa)
+	    *data_ns == '\0' || core_mfa_fresh(c, r, CORE_MFA_RESTRICTED))
 		return CF_OK;
 	rc = cf_meta_ns_get(c->meta, data_ns, &nsr, err);
 	if (rc == CF_E_NOTFOUND) {
@@ -407,6 +503,8 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 	}
 	if (strcmp(nsr.sensitivity, "restricted") != 0)
 		return CF_OK;
+	if (r->mfa)
+		return mfa_too_old(c, r, CORE_MFA_RESTRICTED, err);
 	cf_strlcpy(r->reasons, "mfa required (restricted data)",
 	    sizeof(r->reasons));
 	r->errcode = "mfa_required";
@@ -494,14 +592,16 @@ core_authorize_grant(struct cf_core *c, struct cf_req *r, const char *action,
 	rc = core_authorize(c, r, action, ns, resource, err);
 	if (rc != CF_OK)
 		return rc;
-	return core_grant_check(r, err);
+	return core_grant_check(c, r, err);
 }
 
 cf_err
-core_grant_check(struct cf_req *r, struct cf_error *err)
+core_grant_check(struct cf_core *c, struct cf_req *r, struct cf_error *err)
 {
-	if (r->mfa)
+	if (core_mfa_fresh(c, r, CORE_MFA_GRANT))
 		return CF_OK;
+	if (r->mfa)
+		return mfa_too_old(c, r, CORE_MFA_GRANT, err);
 	r->allowed = false;
 	cf_strlcpy(r->reasons, "mfa required (grant)", sizeof(r->reasons));
 	r->errcode = "mfa_required";
@@ -519,7 +619,6 @@ cf_err
 core_authorize_self(struct cf_core *c, struct cf_req *r, const char *action,
     const char *resource, struct cf_error *err)
 {
-	(void)c;
 	r->action = action;
 	cf_strlcpy(r->resource, resource != NULL ? resource : "",
 	    sizeof(r->resource));
@@ -542,9 +641,12 @@ core_authorize_self(struct cf_core *c, struct cf_req *r, const char *action,
 	 * Otherwise whoever holds the password of a flagged user without a
 	 * second factor (after an admin's MFA reset, say) could change the
 	 * password or mint API tokens before the owner enrolls again. */
-	if (r->principal.mfa_required && !r->mfa &&
+	if (r->principal.mfa_required &&
+	    !core_mfa_fresh(c, r, CORE_MFA_FLAGGED) &&
 	    (strcmp(action, "token:create") == 0 ||
 	    strcmp(action, "user:passwd") == 0)) {
+		if (r->mfa)
+			return mfa_too_old(c, r, CORE_MFA_FLAGGED, err);
 		cf_strlcpy(r->reasons, "mfa required", sizeof(r->reasons));
 		r->errcode = "mfa_required";
 		return cf_error_set(err, CF_E_AUTH, "%s needs multi-factor "

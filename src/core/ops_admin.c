@@ -321,7 +321,7 @@ cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
 	 * one falls under the grant rule (monitor.c).  A service account
 	 * has no access until a role is bound to it, which does too. */
 	if (strcmp(kind, "user") == 0 &&
-	    (rc = core_grant_check(r, err)) != CF_OK)
+	    (rc = core_grant_check(c, r, err)) != CF_OK)
 		return rc;
 	memset(&p, 0, sizeof(p));
 	if (strcmp(kind, "service") == 0) {
@@ -570,7 +570,8 @@ self_mint_mfa(struct cf_core *c, struct cf_req *r,
 	bool	admin = false;
 	cf_err	rc;
 
-	if (!r->interactive || r->mfa || !c->cfg.mfa_admin_actions)
+	if (!r->interactive || !c->cfg.mfa_admin_actions ||
+	    core_mfa_fresh(c, r, CORE_MFA_GRANT))
 		return CF_OK;
 	/* The minted token's principal: the caller or a service account
 	 * it owns, whose own bindings count. */
@@ -580,7 +581,7 @@ self_mint_mfa(struct cf_core *c, struct cf_req *r,
 		r->allowed = false;	/* SEC: fail closed */
 		return rc;
 	}
-	return admin ? core_grant_check(r, err) : CF_OK;
+	return admin ? core_grant_check(c, r, err) : CF_OK;
 }
 
 cf_err
@@ -912,7 +913,7 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 	/* SEC: binding a role hands out access: the grant rule.  Removing
 	 * one only takes access away and stays open to API tokens. */
 	if (rc == CF_OK && add)
-		rc = core_grant_check(r, err);
+		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (!cf_name_role_valid(role)) {

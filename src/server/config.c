@@ -83,6 +83,15 @@ static const struct opt opts[] = {
 	BOOL("mfa_restricted_data", mfa_restricted_data, "yes",
 	    "every action on a restricted namespace needs MFA (API tokens "
 	    "cannot reach it)"),
+	U64("mfa_max_age_admin", mfa_max_age_admin, 0, 30 * 86400, "900",
+	    "seconds MFA counts for admin-only actions and for granting "
+	    "access (0: no limit)"),
+	U64("mfa_max_age_restricted", mfa_max_age_restricted, 0, 30 * 86400,
+	    "900", "seconds MFA counts on restricted namespaces (0: no "
+	    "limit)"),
+	U64("mfa_max_age_flagged", mfa_max_age_flagged, 0, 30 * 86400,
+	    "43200", "seconds MFA counts for users and roles flagged "
+	    "mfa_required (0: no limit)"),
 	STR("oidc_issuer", oidc_issuer, "", "OIDC issuer (iss); empty: off"),
 	STR("oidc_audience", oidc_audience, "", "required aud value"),
 	STR("oidc_jwks_url", oidc_jwks_url, "", "https:// URL of the JWKS"),

@@ -49,6 +49,9 @@ struct cf_config {
 	uint64_t	auth_addr_lock_failures;	/* 0: 5 x user's */
 	bool		mfa_admin_actions;
 	bool		mfa_restricted_data;
+	uint64_t	mfa_max_age_admin;	/* seconds; 0: no limit */
+	uint64_t	mfa_max_age_restricted;	/* seconds; 0: no limit */
+	uint64_t	mfa_max_age_flagged;	/* seconds; 0: no limit */
 	char		oidc_issuer[512];
 	char		oidc_audience[256];
 	char		oidc_jwks_url[1024];

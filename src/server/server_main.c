@@ -316,6 +316,9 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->auth_addr_lock_failures = (int64_t)cfg->auth_addr_lock_failures;
 	ccfg->mfa_admin_actions = cfg->mfa_admin_actions;
 	ccfg->mfa_restricted_data = cfg->mfa_restricted_data;
+	ccfg->mfa_max_age_admin = (int64_t)cfg->mfa_max_age_admin;
+	ccfg->mfa_max_age_restricted = (int64_t)cfg->mfa_max_age_restricted;
+	ccfg->mfa_max_age_flagged = (int64_t)cfg->mfa_max_age_flagged;
 	ccfg->oidc_issuer = cfg->oidc_issuer;
 	ccfg->oidc_audience = cfg->oidc_audience;
 	ccfg->oidc_jwks_url = cfg->oidc_jwks_url;

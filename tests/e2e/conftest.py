@@ -37,6 +37,11 @@ START_TIMEOUT = float(os.environ.get("COFFER_E2E_START_TIMEOUT", "30"))
 HTTP_TIMEOUT = float(os.environ.get("COFFER_E2E_HTTP_TIMEOUT", "120"))
 # Per-test wall-clock limit (SIGALRM): no pytest-timeout plugin needed.
 TEST_TIMEOUT = int(os.environ.get("COFFER_E2E_TEST_TIMEOUT", "240"))
+# The admin session's MFA counts for admin work for mfa_max_age_admin
+# (900 s by default), and a module's server lives longer than that on a
+# slow machine: before each test, a running server's admin steps up again
+# once its MFA is this old (seconds), so that no test sees it expire.
+ADMIN_MFA_REFRESH = 900 - TEST_TIMEOUT - 120
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:",
                      "ERROR: LeakSanitizer")
@@ -150,9 +155,23 @@ def master_key_for(data_dir):
         return None
 
 
+def mfa_too_old(r):
+    """Is r the refusal of an MFA older than its class allows?"""
+    if r.status_code != 401:
+        return False
+    try:
+        e = r.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return (e.get("code") == "mfa_required" and
+            "mfa_max_age_" in e.get("message", ""))
+
+
 class Server:
     """A `coffer server` process on a data directory it keeps across
     restarts."""
+
+    running = []    # started and not yet stopped (ADMIN_MFA_REFRESH)
 
     def __init__(self, workdir, extra_args=(), insecure_http=False,
                  listen_host="127.0.0.1"):
@@ -169,6 +188,7 @@ class Server:
         self.admin_token = None       # admin session with MFA
         self.admin_api_token = None   # admin API token (no MFA)
         self.admin_totp = None
+        self.admin_mfa_at = None      # time.monotonic() of its MFA
         self.auto_admin = True        # enroll the bootstrap admin at start
         # The master key lives outside the data directory, by default in
         # $XDG_CONFIG_HOME/coffer/keys: a private one per server.
@@ -260,6 +280,8 @@ class Server:
                 _KEYS[f.read().strip()] = self.master_key
         except OSError:
             pass    # an operator-named key (COFFER_MASTER_KEY_FILE)
+        if self not in Server.running:
+            Server.running.append(self)
         if self.admin_token is None and self.auto_admin:
             self._bootstrap_admin()
         return self
@@ -275,6 +297,7 @@ class Server:
         r = self.post("/v1/mfa/enroll", token=boot)
         assert r.status_code == 200, r.text
         self.admin_totp = Totp(r.json()["secret"])
+        self.admin_mfa_at = time.monotonic()
         r = self.post("/v1/mfa/confirm", {"code": self.admin_totp.fresh()},
                       token=boot)
         assert r.status_code == 200, r.text
@@ -285,6 +308,23 @@ class Server:
                                      "description": "e2e admin API token"})
         assert r.status_code == 201, r.text
         self.admin_api_token = r.json()["token"]
+
+    def admin_stepup(self):
+        """Step the admin session up again (POST /v1/session/mfa, as the
+        CLI does on 401 mfa_required): it is replaced by a new one."""
+        at = time.monotonic()
+        r = self.post("/v1/session/mfa", {"code": self.admin_totp.fresh()},
+                      token=self.admin_token)
+        assert r.status_code == 200, r.text
+        assert r.json()["mfa"] is True
+        self.admin_token = r.json()["token"]
+        self.admin_mfa_at = at
+
+    def admin_mfa_age(self):
+        """Seconds since the admin session's MFA (an upper bound)."""
+        if self.admin_mfa_at is None:
+            return None
+        return time.monotonic() - self.admin_mfa_at
 
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -331,6 +371,8 @@ class Server:
             return None
         if self._session is not None:
             self._session.close()
+        if self in Server.running:
+            Server.running.remove(self)
         self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout=START_TIMEOUT)
@@ -354,6 +396,8 @@ class Server:
             return
         if self._session is not None:
             self._session.close()
+        if self in Server.running:
+            Server.running.remove(self)
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
         self.proc = None
@@ -368,9 +412,13 @@ class Server:
     # ---- HTTP ----
     def req(self, method, path, token="admin", headers=None, **kw):
         """One request; token "admin" means the bootstrap admin token,
-        None means no Authorization header."""
+        None means no Authorization header.  With "admin", a refusal
+        because the admin's MFA is too old (mfa_max_age_admin) steps the
+        session up and sends the request again, as the CLI does; any
+        other token gets the refusal."""
         h = dict(headers or {})
-        if token == "admin":
+        admin = token == "admin"
+        if admin:
             token = self.admin_token
         elif token == "admin-api":
             token = self.admin_api_token
@@ -378,8 +426,15 @@ class Server:
             h["Authorization"] = "Bearer " + token
         kw.setdefault("timeout", HTTP_TIMEOUT)
         kw.setdefault("verify", self.verify)
-        return self._session.request(method, self.url + path, headers=h,
-                                     **kw)
+        r = self._session.request(method, self.url + path, headers=h, **kw)
+        if (admin and self.admin_totp is not None and
+                isinstance(kw.get("data"), (type(None), bytes, str)) and
+                mfa_too_old(r)):
+            self.admin_stepup()
+            h["Authorization"] = "Bearer " + self.admin_token
+            r = self._session.request(method, self.url + path, headers=h,
+                                      **kw)
+        return r
 
     def get(self, path, **kw):
         return self.req("GET", path, **kw)
@@ -571,6 +626,26 @@ def _per_test_timeout():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, old)
+
+
+def refresh_admins(max_age=ADMIN_MFA_REFRESH):
+    """Step up the admin session of every running server whose admin MFA
+    is older than max_age seconds."""
+    for s in list(Server.running):
+        age = s.admin_mfa_age()
+        if (s.alive() and s.admin_totp is not None and age is not None and
+                age > max_age):
+            s.admin_stepup()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_admin_mfa():
+    """Before each test, every running server whose admin MFA is getting
+    old steps its admin session up (ADMIN_MFA_REFRESH), so that a long
+    module (a slow machine, sanitizers) does not run into
+    mfa_max_age_admin in the middle of a test that copied the token."""
+    refresh_admins()
+    yield
 
 
 @pytest.fixture

@@ -1625,26 +1625,13 @@ teardown_oidc(void **state)
 	return teardown_id(state);
 }
 
-/* A token for user (sub "id-USER", or sub when not NULL) signed by key
- * (ES256), with extra claims (a JSON fragment starting with ',' or "");
- * exp offset from now. */
+/* The claims (JSON text) signed by key (ES256). */
 static char *
-oidc_token_full(jwk_t *key, const char *iss, const char *aud,
-    const char *user, const char *sub, int64_t exp_in, const char *extra)
+oidc_sign(jwk_t *key, const char *claims)
 {
 	jws_t	*jws = NULL;
-	char	 claims[1024], subj[256], *t, *dup;
-	int64_t	 now = cf_now_us() / 1000000;
+	char	*t, *dup;
 
-	if (sub != NULL)
-		cf_strlcpy(subj, sub, sizeof(subj));
-	else
-		(void)snprintf(subj, sizeof(subj), "id-%s", user);
-	(void)snprintf(claims, sizeof(claims), "{\"iss\":\"%s\",\"aud\":\"%s\","
-	    "\"sub\":\"%s\",\"preferred_username\":\"%s\",\"iat\":%lld,"
-	    "\"nbf\":%lld,\"exp\":%lld%s}", iss, aud, subj, user,
-	    (long long)now - 5, (long long)now - 5, (long long)(now + exp_in),
-	    extra);
 	assert_int_equal(r_jws_init(&jws), RHN_OK);
 	assert_int_equal(r_jws_set_alg(jws, R_JWA_ALG_ES256), RHN_OK);
 	assert_int_equal(r_jws_set_payload(jws, (const unsigned char *)claims,
@@ -1658,6 +1645,30 @@ oidc_token_full(jwk_t *key, const char *iss, const char *aud,
 	return dup;
 }
 
+/* A token for user (sub "id-USER", or sub when not NULL) signed by key
+ * (ES256), with extra claims (a JSON fragment starting with ',' or "");
+ * exp offset from now. */
+static char *
+oidc_token_full(jwk_t *key, const char *iss, const char *aud,
+    const char *user, const char *sub, int64_t exp_in, const char *extra)
+{
+	char	 claims[1024], subj[256];
+	int64_t	 now = cf_now_us() / 1000000;
+
+	if (sub != NULL)
+		cf_strlcpy(subj, sub, sizeof(subj));
+	else
+		(void)snprintf(subj, sizeof(subj), "id-%s", user);
+	(void)snprintf(claims, sizeof(claims), "{\"iss\":\"%s\",\"aud\":\"%s\","
+	    "\"sub\":\"%s\",\"preferred_username\":\"%s\",\"iat\":%lld,"
+	    "\"nbf\":%lld,\"exp\":%lld%s}", iss, aud, subj, user,
+	    (long long)now - 5, (long long)now - 5, (long long)(now + exp_in),
+	    extra);
+	return oidc_sign(key, claims);
+}
+
+/* A token for user signed by key (ES256), with extra claims (a JSON
+ * fragment starting with ',' or ""); exp offset from now. */
 static char *
 oidc_token(jwk_t *key, const char *iss, const char *aud, const char *user,
     int64_t exp_in, const char *extra)
@@ -2325,6 +2336,290 @@ test_core_oidc_config_file_refused(void **state)
 	}
 }
 
+/* ---- MFA age (issue 11) ---- */
+
+/* Record MFA at at_us for the session tok, in the store. */
+static void
+mfa_at(struct fixture *f, const char *tok, int64_t at_us)
+{
+	char	id[CF_TOKEN_ID_LEN + 1];
+
+	tok_id(f, tok, id);
+	assert_int_equal(cf_meta_token_set_mfa(f->core->meta, id, at_us,
+	    NULL), CF_OK);
+}
+
+/* Expect the last request to have been refused for MFA older than its
+ * class allows: 401 mfa_required, the class in the audit reasons, and a
+ * message that says to step up (OIDC: to sign in again). */
+static void
+assert_too_old(const struct cf_req *r, const struct cf_error *e,
+    const char *reasons)
+{
+	assert_false(r->allowed);
+	assert_non_null(r->errcode);
+	assert_string_equal(r->errcode, "mfa_required");
+	assert_string_equal(r->reasons, reasons);
+	assert_int_equal(e->code, CF_E_AUTH);
+	assert_non_null(strstr(e->msg, "old"));
+	assert_non_null(strstr(e->msg, strcmp(r->authn, "oidc") == 0 ?
+	    "sign in again" : "POST /v1/session/mfa"));
+}
+
+/* Each class of MFA requirement has its maximum age, counted from the
+ * session's step-up (or login with a code); an older MFA is refused like
+ * none, and a step-up makes it fresh.  The wall clock is frozen and moved
+ * (cf_test_clock_set): nothing sleeps. */
+static void
+test_core_mfa_max_age(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	struct cf_error	 e;
+	json_t		*out = NULL;
+	char		 rs[CF_TOKEN_STR_MAX], bs[CF_TOKEN_STR_MAX];
+	char		 old[CF_TOKEN_STR_MAX];
+	char		 rb32[CF_TOTP_B32_MAX], bb32[CF_TOTP_B32_MAX];
+	char		 code[CF_TOTP_DIGITS + 1];
+	int64_t		 s, t0;
+
+	s = safe_step();		/* the clock stands at t0 */
+	t0 = cf_now_us();
+	assert_int_equal(f->core->cfg.mfa_max_age_admin, 900);
+	assert_int_equal(f->core->cfg.mfa_max_age_restricted, 900);
+	assert_int_equal(f->core->cfg.mfa_max_age_flagged, 43200);
+	id_ns(f, "open-ns");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create_sens(f->core, &r, "vault", NULL,
+	    "restricted", &out, NULL), CF_OK);
+	json_decref(out);
+	id_user(f, "root", PW_ROOT, "admin", NULL);
+	id_user(f, "bob", PW_BOB, "writer", "vault");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "bob", "reader",
+	    "open-ns", &out, NULL), CF_OK);
+	json_decref(out);
+	assert_int_equal(id_login(f, "root", PW_ROOT, NULL, NULL, rs,
+	    sizeof(rs), &r), CF_OK);
+	id_enroll(f, rs, s - 1, rb32, sizeof(rb32), NULL);
+	assert_int_equal(id_login(f, "bob", PW_BOB, NULL, NULL, bs,
+	    sizeof(bs), &r), CF_OK);
+	id_enroll(f, bs, s, bb32, sizeof(bb32), NULL);
+	mfa_at(f, rs, t0);
+	mfa_at(f, bs, t0);
+
+	/* Admin-only actions: 900 s is still fine, 901 s is not. */
+	cf_test_clock_set(t0 + 900 * 1000000LL);
+	as(f, &r, rs);
+	assert_int_equal(r.mfa_age, 900);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+	cf_test_clock_set(t0 + 901 * 1000000LL);
+	as(f, &r, rs);
+	assert_true(r.mfa);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (admin)");
+	/* The grant rule: binding a role on a namespace (not admin-only). */
+	as(f, &r, rs);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "bob", "writer",
+	    "open-ns", &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (grant)");
+	/* Minting an admin API token for oneself would shed the limit. */
+	as(f, &r, rs);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_token_create(f->core, &r, "root", 0, "t",
+	    &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (grant)");
+	/* API tokens are not held to mfa_admin_actions: unchanged. */
+	as(f, &r, f->admin_api);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+	/* A step-up makes it fresh (and replaces the session). */
+	totp_code(rb32, cf_totp_step(t0 / 1000000 + 901), code);
+	cf_strlcpy(old, rs, sizeof(old));
+	as(f, &r, rs);
+	assert_int_equal(cf_core_session_mfa(f->core, &r, code, &out, NULL),
+	    CF_OK);
+	cf_strlcpy(rs, json_string_value(json_object_get(out, "token")),
+	    sizeof(rs));
+	json_decref(out);
+	as(f, &r, old);
+	assert_false(r.authenticated);
+	as(f, &r, rs);
+	assert_int_equal(r.mfa_age, 0);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, rs);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "bob", "writer",
+	    "open-ns", &out, NULL), CF_OK);
+	json_decref(out);
+	/* 0: no limit. */
+	f->core->cfg.mfa_max_age_admin = 0;
+	cf_test_clock_set(t0 + 5000 * 1000000LL);
+	as(f, &r, rs);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+	f->core->cfg.mfa_max_age_admin = 900;
+
+	/* Restricted data: its own limit. */
+	cf_test_clock_set(t0 + 900 * 1000000LL);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	cf_test_clock_set(t0 + 901 * 1000000LL);
+	as(f, &r, bs);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (restricted data)");
+	/* ... which does not touch other namespaces. */
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
+	    NULL, NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	/* The age is taken when the request begins: an upload that began
+	 * in time is decided again at its end on the same request time, so
+	 * a long transfer is not refused for the time it took. */
+	cf_test_clock_set(t0 + 900 * 1000000LL);
+	{
+		struct cf_put	*p = NULL;
+
+		as(f, &r, bs);
+		assert_int_equal(cf_core_put_begin(f->core, &r, "vault", "big",
+		    NULL, NULL, NULL, 3, &p, NULL), CF_OK);
+		cf_test_clock_set(t0 + 5000 * 1000000LL);
+		assert_int_equal(cf_core_put_write(p, "abc", 3, NULL), CF_OK);
+		assert_int_equal(cf_core_put_finish(p, bs, &out, NULL), CF_OK);
+		json_decref(out);
+	}
+	cf_test_clock_set(t0 + 901 * 1000000LL);
+	f->core->cfg.mfa_max_age_restricted = 2000;
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "vault", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	f->core->cfg.mfa_max_age_restricted = 900;
+
+	/* A user flagged mfa_required: mfa_max_age_flagged, for data and
+	 * for minting tokens and changing the own password. */
+	as(f, &r, f->admin_api);
+	assert_int_equal(cf_core_user_mfa_required(f->core, &r, "bob", true,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	f->core->cfg.mfa_max_age_flagged = 1000;
+	cf_test_clock_set(t0 + 1000 * 1000000LL);
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
+	    NULL, NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	cf_test_clock_set(t0 + 1001 * 1000000LL);
+	as(f, &r, bs);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
+	    NULL, NULL, 10, &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (flagged)");
+	as(f, &r, bs);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_token_create(f->core, &r, "bob", 0, "t",
+	    &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (flagged)");
+	/* A flagged role: the same limit (rs stepped up 100 s ago). */
+	as(f, &r, rs);
+	assert_int_equal(cf_core_user_mfa_required(f->core, &r, "bob", false,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, rs);
+	assert_int_equal(cf_core_role_mfa_required(f->core, &r, "reader", true,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, bs);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
+	    NULL, NULL, 10, &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (flagged)");
+	f->core->cfg.mfa_max_age_flagged = 0;
+	as(f, &r, bs);
+	assert_int_equal(cf_core_object_list(f->core, &r, "open-ns", NULL,
+	    NULL, NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+}
+
+/* OIDC: the MFA's age runs from auth_time (when the user signed in), else
+ * from iat; a token that says neither has MFA of unknown age, which no
+ * limit accepts. */
+static void
+test_core_oidc_mfa_max_age(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	struct cf_error	 e;
+	json_t		*out = NULL;
+	char		 extra[256], claims[1024];
+	int64_t		 t0, now;
+
+	(void)safe_step();
+	t0 = cf_now_us();
+	now = t0 / 1000000;
+	id_user(f, "alice", NULL, NULL, NULL);
+	oidc_link(f, "alice", OIDC_ISS, "id-alice");
+	/* auth_time 901 s ago: an hour-long token refreshed from an old
+	 * sign-in is refused for admin work ... */
+	(void)snprintf(extra, sizeof(extra), ",\"groups\":[\"ml-admins\"],"
+	    "\"amr\":[\"pwd\",\"mfa\"],\"auth_time\":%lld",
+	    (long long)now - 901);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 3600,
+	    extra));
+	assert_true(r.authenticated && r.mfa);
+	assert_int_equal(r.mfa_age, 901);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (admin)");
+	/* ... 900 s is not. */
+	(void)snprintf(extra, sizeof(extra), ",\"groups\":[\"ml-admins\"],"
+	    "\"amr\":[\"pwd\",\"mfa\"],\"auth_time\":%lld",
+	    (long long)now - 900);
+	oidc_as(f, &r, oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice", 3600,
+	    extra));
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+	/* No auth_time: from iat.  The token was issued 2000 s ago and
+	 * lives for 3 h. */
+	cf_test_clock_set(t0 - 2000 * 1000000LL);
+	(void)snprintf(extra, sizeof(extra), ",\"groups\":[\"ml-admins\"],"
+	    "\"amr\":[\"mfa\"]");
+	{
+		char	*t = oidc_token(oidc_priv, OIDC_ISS, "coffer", "alice",
+		    3 * 3600, extra);
+
+		cf_test_clock_set(t0);
+		oidc_as(f, &r, t);
+	}
+	assert_true(r.authenticated && r.mfa);
+	assert_int_equal(r.mfa_age, 2005);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (admin)");
+	/* Neither auth_time nor iat: the age is unknown. */
+	(void)snprintf(claims, sizeof(claims), "{\"iss\":\"%s\",\"aud\":"
+	    "\"coffer\",\"sub\":\"id-alice\",\"preferred_username\":\"alice\","
+	    "\"exp\":%lld,\"groups\":[\"ml-admins\"],\"amr\":[\"mfa\"]}",
+	    OIDC_ISS, (long long)now + 300);
+	oidc_as(f, &r, oidc_sign(oidc_priv, claims));
+	assert_true(r.authenticated && r.mfa);
+	assert_int_equal(r.mfa_age, -1);
+	cf_error_clear(&e);
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, &e), CF_E_AUTH);
+	assert_too_old(&r, &e, "mfa too old (admin)");
+	/* ... which only a limit of 0 lets through. */
+	f->core->cfg.mfa_max_age_admin = 0;
+	oidc_as(f, &r, oidc_sign(oidc_priv, claims));
+	assert_int_equal(cf_core_user_list(f->core, &r, &out, NULL), CF_OK);
+	json_decref(out);
+}
+
 int
 main(void)
 {
@@ -2375,6 +2670,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_core_oidc_two_issuers,
 		    setup_oidc_multi, teardown_oidc_multi),
 		cmocka_unit_test(test_core_oidc_config_file_refused),
+		cmocka_unit_test_setup_teardown(test_core_mfa_max_age,
+		    setup_id, teardown_id),
+		cmocka_unit_test_setup_teardown(test_core_oidc_mfa_max_age,
+		    setup_oidc, teardown_oidc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, oidc_group_teardown);
