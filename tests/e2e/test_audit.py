@@ -26,10 +26,23 @@ def env(server):
 
 def one_record(server, fn):
     """Run fn() -> response; exactly one new audit record must appear, and
-    it must carry the response's X-Request-Id."""
+    it must carry the response's X-Request-Id.  A download (a GET with a
+    body) also gets its completion record (object:get:end, written when
+    the response has ended), which is waited for and then set aside."""
     before = server.audit_records()
     r = fn()
     after = server.audit_records()
+    new = after[len(before):]
+    if (new and new[0]["action"] == "object:get" and
+            new[0]["status"] in (200, 206) and new[0]["bytes"] > 0):
+        rid = r.headers["X-Request-Id"]
+        server.wait_audit(lambda x: x["request_id"] == rid and
+                          x["action"] == "object:get:end")
+        after = server.audit_records()
+        assert [x["action"] for x in after[len(before):]] == [
+            "object:get", "object:get:end"], after[len(before):]
+        assert after[-1]["request_id"] == rid
+        after = after[:-1]
     assert len(after) == len(before) + 1, (
         "expected exactly one new record", after[len(before):])
     rec = after[-1]
