@@ -209,3 +209,17 @@ def test_no_completion_record_without_a_body(server):
         acts = [y["action"] for y in records_of(server,
                                                 x.headers["X-Request-Id"])]
         assert len(acts) == 1 and not acts[0].endswith(":end"), acts
+
+
+def test_completion_record_with_a_thread_per_connection(make_server):
+    # threads = 0: the completion record is appended on the connection's
+    # own thread instead of submitted; the same records result.
+    s = make_server(extra_args=("--set", "threads=0"))
+    s.mkns("dl-tpc")
+    data = os.urandom(1 << 20)
+    assert s.put_obj("dl-tpc", "k", data).status_code == 201
+    r = s.get_obj("dl-tpc", "k")
+    assert r.status_code == 200 and r.content == data
+    end = end_record(s, r.headers["X-Request-Id"])
+    assert end["result"] == "complete" and end["bytes"] == len(data)
+    assert s.stop() == 0
