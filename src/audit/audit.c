@@ -787,9 +787,9 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	a->ckfd = -1;
 	cf_buf_init(&a->pending, PENDING_MAX);
 	cf_buf_init(&a->scratch, AUDIT_LINE_MAX);
-	/* The failed batch, then what was queued behind it, then the
-	 * audit:recover record. */
-	cf_buf_init(&a->redo, 2 * PENDING_MAX + AUDIT_LINE_MAX);
+	/* A failed batch: swapped with a flusher's buffer, so the same
+	 * bound. */
+	cf_buf_init(&a->redo, PENDING_MAX);
 	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
 		a->fl[i].fd = -1;
 		cf_buf_init(&a->fl[i].buf, PENDING_MAX);
