@@ -1,5 +1,6 @@
 /* src/audit/audit.c: the audit writer: open and tail recovery, group
- * commit (leader/follower), the checkpoint thread, close.
+ * commit (leader/follower) with the checkpoint, the notifier, recovery
+ * after a full disk, close.
  *
  * Group commit: an appender seals its record under the mutex (that is
  * where seq and prev are fixed), adds it to the pending buffer, then waits
@@ -47,6 +48,9 @@
 
 /* Records queued behind a write in flight may take up this much. */
 #define PENDING_MAX	(64u * 1024 * 1024)
+/* A log whose write failed for lack of space is tried again at most this
+ * often (on the log's clock), driven by the appends that keep arriving. */
+#define RETRY_NS	1000000000ull
 
 /* One commit in flight: its own open file, so that a writeback error is
  * reported to every flusher (Linux reports it once per open file), and
@@ -55,6 +59,7 @@ struct flusher {
 	int			 fd;		/* audit.log,
 						 * O_WRONLY|O_APPEND */
 	struct cf_buf		 buf;
+	off_t			 end_off;	/* log size after buf */
 	bool			 busy;
 };
 
@@ -97,7 +102,16 @@ struct cf_audit {
 	uint64_t		 last_batch;	/* records in the last commit */
 	uint64_t		 last_commit_ns;
 	uint64_t		 delay_ns;	/* max commit delay */
-	atomic_bool		 broken;	/* SEC: sticky, fail closed */
+	atomic_bool		 broken;	/* SEC: fail closed */
+	/* Broken by a write that failed for lack of space: appends try to
+	 * recover (recover()) from retry_ns on; redo holds the batch that
+	 * failed, durable_off where the durable log ends. */
+	bool			 retryable;
+	uint64_t		 retry_ns;
+	uint64_t		 broken_gen;	/* times it broke */
+	struct cf_buf		 redo;
+	off_t			 durable_off;
+	off_t			 taken_off;	/* log size after last take */
 	uint64_t		 takes;		/* batches taken by leaders */
 	uint64_t		 done_batch;	/* batches known durable */
 	_Atomic uint64_t	 lead_batch;	/* asked to lead this batch */
@@ -111,7 +125,7 @@ struct cf_audit {
 	bool			 notify_started;
 	bool			 notify_stop;
 	uint64_t		 notified;
-	bool			 notified_broken;
+	uint64_t		 notified_gen;	/* broken_gen announced */
 	uint64_t		 ckpt_seq;	/* named by it; under ckmu */
 
 	enum audit_fail		 fail;		/* test hook */
@@ -158,25 +172,48 @@ slot_wait(struct cf_audit *a, uint64_t batch, uint64_t my)
 	}
 }
 
-/* Called with the mutex held. */
+/* A write(2) that failed for lack of space: nothing was lost that had
+ * been made durable, and the write can be tried again once there is
+ * room.  Any other failure, a failed fdatasync above all (the kernel may
+ * have dropped the dirty pages and forgotten the error), is final. */
+static bool
+space_errno(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG;
+}
+
+/* Called with the mutex held.  retryable: see recover(). */
 static void
-set_broken(struct cf_audit *a, const char *why)
+set_broken(struct cf_audit *a, const char *why, bool retryable)
 {
 	unsigned	i;
 
-	if (a->broken)
+	if (a->broken) {
+		/* A final failure wins over a retryable one. */
+		if (!retryable)
+			a->retryable = false;
 		return;
+	}
 	(void)snprintf(a->broken_msg, sizeof(a->broken_msg), "%s", why);
+	a->retryable = retryable;
+	a->retry_ns = a->clock(a->clock_arg) + RETRY_NS;
+	a->broken_gen++;
 	a->broken = true;
 	for (i = 0; i < AUDIT_SLOTS; i++)
 		slot_wake(a, i, INT_MAX);
 	/* Diagnostic only; the appenders get CF_E_IO. */
-	log_warnx("audit: log broken, refusing further appends: %s", why);
+	if (retryable)
+		log_warnx("audit: log broken, refusing appends until a retry "
+		    "succeeds: %s", why);
+	else
+		log_warnx("audit: log broken, refusing further appends until "
+		    "restarted: %s", why);
 }
 
-/* Write all of p[0..n) to the log (O_APPEND). */
+/* Write all of p[0..n) to the log (O_APPEND).  On failure *eno (if not
+ * NULL) is the errno of the failed write. */
 static cf_err
-write_all(int fd, const char *p, size_t n, enum audit_fail fail,
+write_all(int fd, const char *p, size_t n, enum audit_fail fail, int *eno,
     struct cf_error *err)
 {
 	ssize_t	w;
@@ -184,7 +221,7 @@ write_all(int fd, const char *p, size_t n, enum audit_fail fail,
 
 	if (fail == AUDIT_FAIL_WRITE) {
 		errno = ENOSPC;
-		return cf_error_sys(err, CF_E_IO, "write audit.log");
+		goto fail;
 	}
 	if (fail == AUDIT_FAIL_SHORT && n > 1)
 		n /= 2;
@@ -193,14 +230,18 @@ write_all(int fd, const char *p, size_t n, enum audit_fail fail,
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1)
-			return cf_error_sys(err, CF_E_IO, "write audit.log");
+			goto fail;
 		done += (size_t)w;
 	}
 	if (fail == AUDIT_FAIL_SHORT) {
 		errno = ENOSPC;
-		return cf_error_sys(err, CF_E_IO, "write audit.log");
+		goto fail;
 	}
 	return CF_OK;
+fail:
+	if (eno != NULL)
+		*eno = errno;
+	return cf_error_sys(err, CF_E_IO, "write audit.log");
 }
 
 static cf_err
@@ -223,7 +264,7 @@ commit(int fd, const struct cf_buf *b, enum audit_fail fail,
 {
 	cf_err	rc;
 
-	rc = write_all(fd, b->data, b->len, fail, err);
+	rc = write_all(fd, b->data, b->len, fail, NULL, err);
 	if (rc != CF_OK)
 		return rc;
 	return sync_log(fd, fail, err);
@@ -400,6 +441,7 @@ audit_free(struct cf_audit *a)
 		(void)close(a->dirfd);
 	cf_buf_free(&a->pending);
 	cf_buf_free(&a->scratch);
+	cf_buf_free(&a->redo);
 	cf_audit_keys_free(&a->keys);
 	cf_free(a);
 }
@@ -670,6 +712,9 @@ open_files(struct cf_audit *a, struct cf_error *err)
 	}
 	a->durable_seq = a->last_seq;
 	memcpy(a->durable_mac, a->last_mac, CF_MAC_LEN);
+	a->durable_off = a->taken_off = lseek(a->fd, 0, SEEK_END);
+	if (a->durable_off == -1)
+		rc = cf_error_sys(err, CF_E_IO, "seek audit.log");
 out:
 	cf_free(ck);
 	return rc;
@@ -746,6 +791,9 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	a->ckfd = -1;
 	cf_buf_init(&a->pending, PENDING_MAX);
 	cf_buf_init(&a->scratch, AUDIT_LINE_MAX);
+	/* A failed batch: swapped with a flusher's buffer, so the same
+	 * bound. */
+	cf_buf_init(&a->redo, PENDING_MAX);
 	/* The room is taken here (grown to a slot, then emptied), since the
 	 * text is formatted into it at every commit. */
 	cf_buf_init(&a->ckbuf, AUDIT_CKPT_SLOT);
@@ -819,6 +867,145 @@ gather(struct cf_audit *a)
 	}
 }
 
+/* Try again to write a log broken by a write that failed for lack of
+ * space (set_broken, retryable), at most every RETRY_NS on the log's
+ * clock.  Called by an appender with the mutex held (appends are refused
+ * while broken anyway), with no commit in flight.
+ *
+ * SEC: the log is cut back to the end of the last durable batch, whose
+ * last record must still be the one made durable (seq and MAC); then the
+ * failed batch and the records queued behind it are written again, as
+ * they were sealed (their seq and chain were fixed then: no number is
+ * reused or skipped, so cf_audit_state never calls durable a record the
+ * log lacks), followed by an audit:recover record; fdatasync, checkpoint,
+ * and only then is the log whole again.  A failed fdatasync or checkpoint
+ * write, or a log changed behind our back, makes the failure final. */
+static void
+recover(struct cf_audit *a)
+{
+	struct cf_audit_rec	 r;
+	struct cf_buf		 body;
+	struct audit_line	 l;
+	struct cf_error		 e;
+	struct stat		 st;
+	uint8_t			 mac[CF_MAC_LEN];
+	char			 why[AUDIT_FIELD_MAX];
+	uint64_t		 now, first, last;
+	enum audit_fail		 fail;
+	int			 fd = a->fl[0].fd, eno = 0;
+	bool			 final = false;
+	cf_err			 rc;
+
+	now = a->clock(a->clock_arg);
+	if (!a->broken || !a->retryable || a->busy > 0 || now < a->retry_ns)
+		return;
+	a->retry_ns = now + RETRY_NS;
+	cf_buf_init(&body, AUDIT_LINE_MAX);
+	cf_error_clear(&e);
+	fail = a->fail;
+	a->fail = AUDIT_FAIL_NONE;
+	first = a->durable_seq + 1;
+	last = a->last_seq;
+	(void)pthread_mutex_lock(&a->wmu);
+	if (fstat(a->fd, &st) == -1) {
+		rc = cf_error_sys(&e, CF_E_IO, "stat audit.log");
+		goto out;
+	}
+	final = true;
+	if (st.st_size < a->durable_off) {
+		rc = cf_error_set(&e, CF_E_INTEGRITY, "audit.log is shorter "
+		    "than its durable part (truncated?)");
+		goto out;
+	}
+	if (a->durable_seq > 0) {
+		rc = read_last(a, a->durable_off, &l, &e);
+		if (rc == CF_OK && (l.seq != a->durable_seq ||
+		    !cf_ct_equal(l.mac, a->durable_mac, CF_MAC_LEN)))
+			rc = cf_error_set(&e, CF_E_INTEGRITY, "audit.log "
+			    "record %" PRIu64 " changed while the log was "
+			    "broken", a->durable_seq);
+		if (rc != CF_OK) {
+			final = rc != CF_E_NOMEM;
+			goto out;
+		}
+	}
+	final = false;
+	memset(&r, 0, sizeof(r));
+	r.time_us = cf_now_us();
+	r.authn = "none";
+	r.source = "local";
+	r.action = "audit:recover";
+	r.resource = AUDIT_DIR "/" AUDIT_LOG;
+	r.decision = "allow";
+	(void)snprintf(why, sizeof(why), "appends resumed after a failed "
+	    "write (%s): records %" PRIu64 "-%" PRIu64 " written late, "
+	    "their requests may have been refused", a->broken_msg, first,
+	    last);
+	r.reasons = why;
+	r.result = "ok";
+	r.bytes = (uint64_t)(st.st_size - a->durable_off);	/* cut */
+	rc = cf_audit_format_body(&r, &body, &e);
+	cf_buf_reset(&a->scratch);
+	if (rc == CF_OK)
+		rc = cf_audit_seal(a->keys.rec, last + 1, body.data, body.len,
+		    a->last_mac, &a->scratch, mac, &e);
+	if (rc != CF_OK)
+		goto out;
+	if (ftruncate(a->fd, a->durable_off) == -1) {
+		rc = cf_error_sys(&e, CF_E_IO, "truncate audit.log");
+		goto out;
+	}
+	rc = write_all(fd, a->redo.data, a->redo.len, fail, &eno, &e);
+	if (rc == CF_OK)
+		rc = write_all(fd, a->pending.data, a->pending.len,
+		    AUDIT_FAIL_NONE, &eno, &e);
+	if (rc == CF_OK)
+		rc = write_all(fd, a->scratch.data, a->scratch.len,
+		    AUDIT_FAIL_NONE, &eno, &e);
+	if (rc != CF_OK) {
+		final = !space_errno(eno);
+		goto out;
+	}
+	final = true;
+	rc = sync_log(fd, fail, &e);
+	if (rc == CF_OK)
+		rc = ckpt_put(a, last + 1, mac, fail == AUDIT_FAIL_CKPT, &e);
+	if (rc != CF_OK)
+		goto out;
+	a->last_seq = last + 1;
+	memcpy(a->last_mac, mac, CF_MAC_LEN);
+	a->stats.appends += a->last_seq - a->durable_seq;
+	a->stats.commits++;
+	memcpy(a->durable_mac, mac, CF_MAC_LEN);
+	a->durable_off += (off_t)(a->redo.len + a->pending.len +
+	    a->scratch.len);
+	a->taken_off = a->durable_off;
+	a->taken_seq = a->last_seq;
+	a->durable_seq = a->last_seq;
+	a->done_batch = ++a->takes;
+	a->lead_batch = 0;
+	cf_buf_reset(&a->redo);
+	cf_buf_reset(&a->pending);
+	a->retryable = false;
+	a->broken = false;
+	log_warnx("audit: log writable again, appends resumed after record "
+	    "%" PRIu64, a->last_seq);
+	if (a->notify != NULL)
+		(void)pthread_cond_signal(&a->flush_cv);
+	(void)pthread_cond_broadcast(&a->commit_cv);
+out:
+	(void)pthread_mutex_unlock(&a->wmu);
+	if (rc != CF_OK && final) {
+		a->retryable = false;
+		(void)snprintf(a->broken_msg, sizeof(a->broken_msg), "%s",
+		    e.msg);
+		log_warnx("audit: recovery failed, refusing further appends "
+		    "until restarted: %s", e.msg);
+	} else if (rc != CF_OK)
+		log_warnx("audit: still cannot write the log: %s", e.msg);
+	cf_buf_free(&body);
+}
+
 /* Format, seal and queue rec.  On success the mutex is held and *my is
  * the record's seq, *batch the batch that will carry it. */
 static cf_err
@@ -842,6 +1029,8 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 		goto out;
 
 	(void)pthread_mutex_lock(&a->mu);
+	if (a->broken)
+		recover(a);
 	/* Bound the queue behind a slow disk: wait for the commits in
 	 * flight rather than grow without limit. */
 	while (!a->broken && a->busy > 0 &&
@@ -890,6 +1079,8 @@ lead(struct cf_audit *a)
 	uint8_t			 bmac[CF_MAC_LEN];
 	uint64_t		 bseq, t0, b, nb;
 	enum audit_fail		 fail;
+	int			 eno = 0;
+	bool			 retry;
 	cf_err			 rc;
 
 	for (f = &a->fl[0]; f->busy; f++)
@@ -904,6 +1095,8 @@ lead(struct cf_audit *a)
 	tmp = f->buf;
 	f->buf = a->pending;
 	a->pending = tmp;
+	a->taken_off += (off_t)f->buf.len;
+	f->end_off = a->taken_off;
 	bseq = a->taken_seq = a->last_seq;
 	b = ++a->takes;
 	if (a->lead_batch == b)
@@ -918,7 +1111,8 @@ lead(struct cf_audit *a)
 
 	t0 = a->clock(a->clock_arg);
 	cf_error_clear(&e);
-	rc = write_all(f->fd, f->buf.data, f->buf.len, fail, &e);
+	rc = write_all(f->fd, f->buf.data, f->buf.len, fail, &eno, &e);
+	retry = rc != CF_OK && space_errno(eno);
 	(void)pthread_mutex_unlock(&a->wmu);
 	/* fdatasync makes durable every write completed before it, the
 	 * batches of earlier leaders included. */
@@ -930,18 +1124,30 @@ lead(struct cf_audit *a)
 		rc = ckpt_put(a, bseq, bmac, fail == AUDIT_FAIL_CKPT, &e);
 
 	(void)pthread_mutex_lock(&a->mu);
+	if (rc != CF_OK) {
+		/* A write short of space can be tried again: keep the batch
+		 * (recover()).  Only with one commit in flight, so that the
+		 * batch is exactly what follows the durable end. */
+		retry = retry && a->nfl == 1 && a->busy == 1 && !a->broken &&
+		    a->redo.len == 0;
+		if (retry) {
+			tmp = a->redo;
+			a->redo = f->buf;
+			f->buf = tmp;
+		}
+		set_broken(a, e.msg, retry);
+	}
 	cf_buf_reset(&f->buf);
 	f->busy = false;
 	a->busy--;
 	a->last_commit_ns = a->clock(a->clock_arg) - t0;
 	a->last_batch = bseq - (a->durable_seq < bseq ? a->durable_seq : bseq);
 	a->stats.commits++;
-	if (rc != CF_OK)
-		set_broken(a, e.msg);
-	else if (!a->broken && bseq > a->durable_seq) {
+	if (rc == CF_OK && !a->broken && bseq > a->durable_seq) {
 		a->stats.appends += bseq - a->durable_seq;
 		memcpy(a->durable_mac, bmac, CF_MAC_LEN);
 		a->durable_seq = bseq;
+		a->durable_off = f->end_off;
 		/* Batches up to b are durable: wake their waiters (at most
 		 * AUDIT_SLOTS slots cover them all). */
 		for (nb = 0; a->done_batch < b && nb < AUDIT_SLOTS; nb++)
@@ -1036,20 +1242,24 @@ static void *
 notify_main(void *arg)
 {
 	struct cf_audit	*a = arg;
-	uint64_t	 d;
+	uint64_t	 d, g;
 	bool		 b;
 
 	(void)pthread_mutex_lock(&a->mu);
 	for (;;) {
+		/* Each break is announced (a log that recovered may
+		 * break again). */
 		if (a->durable_seq > a->notified ||
-		    (a->broken && !a->notified_broken)) {
+		    (a->broken && a->notified_gen != a->broken_gen)) {
 			d = a->durable_seq;
 			b = a->broken;
+			g = a->broken_gen;
 			(void)pthread_mutex_unlock(&a->mu);
 			a->notify(a->notify_arg, d, b);
 			(void)pthread_mutex_lock(&a->mu);
 			a->notified = d;
-			a->notified_broken = b;
+			if (b)
+				a->notified_gen = g;
 			continue;
 		}
 		if (!a->broken && !a->hold && a->last_seq > a->taken_seq &&
@@ -1096,6 +1306,7 @@ cf_audit_set_notify(struct cf_audit *a, cf_audit_notify_fn fn, void *arg,
 	a->notify = fn;
 	a->notify_arg = arg;
 	a->notified = a->durable_seq;
+	a->notified_gen = a->broken_gen;
 	(void)pthread_mutex_unlock(&a->mu);
 	if (pthread_create(&a->notify_thr, NULL, notify_main, a) != 0) {
 		a->notify = NULL;

@@ -4,15 +4,19 @@
  * HMAC-SHA256 of its predecessor ("prev") and its own MAC ("mac") over its
  * canonical bytes, keyed by a key derived from the master key, so editing,
  * deleting, inserting or reordering records breaks the chain.  A signed
- * (MAC'ed) checkpoint file, rewritten atomically after group commits (by a
- * background thread, at most every 100 ms, and on close), names the last
- * durable record, so truncating the tail is detected too.
+ * (MAC'ed) checkpoint file, rewritten in place in every group commit
+ * before its appenders are released, names the last acknowledged record,
+ * so truncating the tail is detected too.
  * Format, fsync policy and the exact guarantee: docs/internals/AUDIT.md.
  *
  * SEC: cf_audit_append() returns only once the record is durable
  * (fdatasync); concurrent appenders share one fdatasync (group commit).  If
  * the log cannot be written, every later append fails too (the log is
- * "broken") so that the server fails closed. */
+ * "broken") so that the server fails closed: until restarted after a
+ * failed fdatasync or checkpoint write; after a write that failed for
+ * lack of space (ENOSPC, EDQUOT, EFBIG), only until an append at least a
+ * second later finds room again (the failed records are then written
+ * under their own seq, followed by an "audit:recover" record). */
 #ifndef CF_AUDIT_AUDIT_H
 #define CF_AUDIT_AUDIT_H
 
@@ -59,7 +63,7 @@ cf_err	cf_audit_open(const char *dir, const struct cf_key *mac_key,
 void	cf_audit_close(struct cf_audit *a);
 
 /* Append one record and wait until it is durable.  Thread-safe; assigns
- * seq.  Fails (and keeps failing) once an I/O error has been seen. */
+ * seq.  Fails with CF_E_IO while the log is broken (see above). */
 cf_err	cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 	    uint64_t *seq, struct cf_error *err)
 	    __attribute__((warn_unused_result));

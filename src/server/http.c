@@ -143,6 +143,15 @@ struct conn {
 	struct conn		*next_job;
 	bool			 queued;	/* in the slow queue */
 	bool			 slow_dead;	/* it produced no answer */
+	/* A download whose body is being sent: completed() records how it
+	 * ended (the completion record, see dl_end).  dl_sent and
+	 * dl_failed are written by dl_read, on the connection's thread. */
+	bool			 dl;
+	bool			 dl_small;	/* from memory, no reader */
+	bool			 dl_failed;	/* stored data unreadable */
+	int			 dl_status;
+	uint64_t		 dl_len;	/* body size */
+	uint64_t		 dl_sent;	/* handed to libmicrohttpd */
 };
 
 /* Set on the slow threads: a response is stashed for the handler, which
@@ -159,6 +168,7 @@ static _Thread_local bool	slow_answered;
 
 struct dl {
 	struct cf_get	*g;
+	struct conn	*c;		/* counts dl_sent (dl_read only) */
 	uint64_t	 start;		/* first plaintext byte */
 	uint64_t	 len;
 };
@@ -266,6 +276,8 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 	ret = MHD_queue_response(mc, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	c->responded = true;
+	if (c->dl && c->dl_small && ret == MHD_YES)
+		c->dl_sent = c->dl_len;		/* handed over whole */
 	return ret;
 }
 
@@ -367,6 +379,7 @@ queue_unavailable(struct MHD_Connection *mc, struct conn *c)
 	enum MHD_Result	 ret;
 
 	c->audit_seq = 0;
+	c->dl = false;		/* no download goes out: nothing to complete */
 	e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
 	    "unavailable", "message",
 	    "audit log unavailable; request refused", "request_id",
@@ -406,6 +419,8 @@ unpark(struct MHD_Connection *mc, struct conn *c)
 	ret = MHD_queue_response(mc, (unsigned int)c->stash_status, resp);
 	MHD_destroy_response(resp);
 	c->responded = true;
+	if (c->dl && c->dl_small && ret == MHD_YES)
+		c->dl_sent = c->dl_len;		/* handed over whole */
 	return ret;
 }
 
@@ -625,8 +640,14 @@ dl_read(void *cls, uint64_t pos, char *buf, size_t max)
 	    CF_OK || got == 0) {
 		cf_log_escape(err.msg, esc, sizeof(esc));
 		log_warnx("event=download_aborted msg=\"%s\"", esc);
+		if (d->c != NULL)
+			d->c->dl_failed = true;
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
+	/* An upper bound of what reached the client: libmicrohttpd sends
+	 * what it is handed, but the connection may end before it has. */
+	if (d->c != NULL && pos + got > d->c->dl_sent)
+		d->c->dl_sent = pos + got;
 	return (ssize_t)got;
 }
 
@@ -811,10 +832,19 @@ headers:
 	}
 	add_common_headers(c, resp);
 	cf_core_get_close(small);
-	/* SEC: audited before the first byte is queued. */
+	/* SEC: audited before the first byte is queued, as sent in full;
+	 * completed() adds how the download actually ended (dl_end). */
 	if (audit_req(c, status, "ok", head ? 0 : len, &err) != CF_OK) {
 		MHD_destroy_response(resp);
 		return queue_unavailable(mc, c);
+	}
+	if (!head && len > 0) {
+		c->dl = true;
+		c->dl_small = d == NULL;
+		c->dl_status = status;
+		c->dl_len = len;
+		if (d != NULL)
+			d->c = c;
 	}
 	return queue_audited(mc, c, status, resp);
 }
@@ -1983,9 +2013,58 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	return dispatch(mc, c, method);
 }
 
+/* libmicrohttpd's reason for ending a request, for the completion record
+ * of a download. */
+static const char *
+toe_name(enum MHD_RequestTerminationCode toe)
+{
+	switch (toe) {
+	case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+		return "completed_ok";
+	case MHD_REQUEST_TERMINATED_WITH_ERROR:
+		return "with_error";
+	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+		return "timeout_reached";
+	case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+		return "daemon_shutdown";
+	case MHD_REQUEST_TERMINATED_READ_ERROR:
+		return "read_error";
+	case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+		return "client_abort";
+	}
+	return "unknown";
+}
+
+/* The completion record of a download: its first record was written (and
+ * made durable) before the first byte, saying "ok" with the full size;
+ * this one, under the same request id, says what was handed to the TLS
+ * layer when the request ended (an upper bound of what the client got)
+ * and whether the response went out whole.  Nothing waits for it: it is
+ * submitted (pool mode) and made durable with the next commit; with a
+ * thread per connection it is appended on the connection's own thread.
+ * docs/internals/AUDIT.md, "Downloads". */
+static void
+dl_end(struct conn *c, enum MHD_RequestTerminationCode toe)
+{
+	struct cf_error	 err;
+	bool		 whole;
+
+	whole = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+	    c->dl_sent == c->dl_len && !c->dl_failed;
+	c->req.action = "object:get:end";
+	(void)snprintf(c->req.reasons, sizeof(c->req.reasons), "%s%s",
+	    toe_name(toe), c->dl_failed ? ",stored_data_unreadable" : "");
+	c->req.time_us = cf_now_us();
+	cf_error_clear(&err);
+	if (audit_req(c, c->dl_status, whole ? "complete" : "incomplete",
+	    c->dl_sent, &err) != CF_OK)
+		log_warnx("event=audit_failed request=%s",
+		    c->req.request_id);
+}
+
 /* Runs when a request ends, answered or not: a client that went away in
  * the middle of an upload leaves no version and no temporary data, and
- * the attempt is still recorded. */
+ * the attempt is still recorded; so is how a download ended. */
 static void
 completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     enum MHD_RequestTerminationCode toe)
@@ -2050,7 +2129,8 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		    c->bytes_in, &err) != CF_OK)
 			log_warnx("event=audit_failed request=%s",
 			    c->req.request_id);
-	}
+	} else if (c->dl)
+		dl_end(c, toe);
 	cf_buf_free(&c->body);
 	cf_free(c->ns);
 	cf_free(c->rest);

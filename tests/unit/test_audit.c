@@ -1438,6 +1438,9 @@ test_audit_hostile_strings(void **state)
 	cf_key_free(k);
 }
 
+/* A failed fdatasync or checkpoint write leaves the log broken for good
+ * (the kernel may have dropped the data): however long one waits, every
+ * later append fails, and the log is whole once reopened. */
 static void
 fail_case(enum audit_fail what)
 {
@@ -1445,21 +1448,24 @@ fail_case(enum audit_fail what)
 	struct cf_audit		*a = NULL;
 	struct cf_audit_rec	 r;
 	struct cf_error		 e;
+	struct fake_clock	 fc = { .now = 1000000000, .step = 0 };
 	char			 dir[256];
 	uint64_t		 seq = 0;
 
 	tmpdir(dir, sizeof(dir));
 	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_clock(a, fake_now, &fc);
 	append_n(a, 3, 1);
 	cf_audit_test_fail(a, what);
 	fill_rec(&r, 7);
 	cf_error_clear(&e);
 	assert_int_equal(cf_audit_append(a, &r, &seq, &e), CF_E_IO);
 	assert_non_null(strstr(e.msg, "broken"));
-	/* Sticky: every later append fails. */
+	/* Sticky: every later append fails, a minute later too. */
 	cf_error_clear(&e);
 	assert_int_equal(cf_audit_append(a, &r, &seq, &e), CF_E_IO);
 	assert_non_null(strstr(e.msg, "broken"));
+	atomic_fetch_add(&fc.now, 60 * 1000000000ull);
 	assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_E_IO);
 	cf_audit_close(a);
 
@@ -1473,34 +1479,105 @@ fail_case(enum audit_fail what)
 	cf_key_free(k);
 }
 
+/* Record seq of the log in dir, parsed (the caller decrefs). */
+static json_t *
+log_rec(const char *dir, uint64_t seq)
+{
+	struct lines	 ls;
+	json_t		*j;
+
+	lines_load(dir, &ls);
+	assert_true(seq >= 1 && seq <= ls.n);
+	j = json_loadb(ls.l[seq - 1], ls.len[seq - 1], 0, NULL);
+	assert_non_null(j);
+	free(ls.buf);
+	return j;
+}
+
+static void
+expect_rec(const char *dir, uint64_t seq, const char *action,
+    const char *request_id)
+{
+	json_t	*j = log_rec(dir, seq);
+
+	assert_int_equal(json_integer_value(json_object_get(j, "seq")), seq);
+	assert_string_equal(json_string_value(json_object_get(j, "action")),
+	    action);
+	if (request_id != NULL)
+		assert_string_equal(json_string_value(json_object_get(j,
+		    "request_id")), request_id);
+	json_decref(j);
+}
+
+/* A write that fails for lack of space (ENOSPC, EDQUOT, EFBIG) is retried,
+ * at most once a second on the log's clock: the part written is cut off,
+ * the failed records are written again with their numbers, an
+ * audit:recover record says so, and appends go on. */
+static void
+full_disk_case(enum audit_fail what)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct cf_error		 e;
+	struct fake_clock	 fc = { .now = 1000000000, .step = 0 };
+	json_t			*j;
+	char			 dir[256];
+	uint64_t		 seq = 0;
+
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_clock(a, fake_now, &fc);
+	append_n(a, 3, 1);
+	cf_audit_test_fail(a, what);
+	fill_rec(&r, 7);
+	r.request_id = "lost-4";
+	cf_error_clear(&e);
+	assert_int_equal(cf_audit_append(a, &r, &seq, &e), CF_E_IO);
+	assert_non_null(strstr(e.msg, "broken"));
+	/* Within the second: no retry. */
+	atomic_fetch_add(&fc.now, 999999999ull);
+	r.request_id = "refused";
+	assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_E_IO);
+	/* The retry fails the same way: still broken, next try a second
+	 * later. */
+	atomic_fetch_add(&fc.now, 1);
+	cf_audit_test_fail(a, AUDIT_FAIL_SHORT);
+	assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_E_IO);
+	atomic_fetch_add(&fc.now, 500000000ull);
+	assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_E_IO);
+	/* Space again. */
+	atomic_fetch_add(&fc.now, 500000000ull);
+	r.request_id = "after";
+	cf_error_clear(&e);
+	assert_int_equal(cf_audit_append(a, &r, &seq, &e), CF_OK);
+	assert_int_equal(seq, 6);
+	append_n(a, 2, 7);
+	cf_audit_close(a);
+	expect_verify(dir, k, CF_OK, 8, 0, NULL);
+	/* Record 4 is the one that failed, never another in its place. */
+	expect_rec(dir, 4, "object:get", "lost-4");
+	expect_rec(dir, 5, "audit:recover", NULL);
+	expect_rec(dir, 6, "object:get", "after");
+	j = log_rec(dir, 5);
+	assert_non_null(strstr(json_string_value(json_object_get(j,
+	    "reasons")), "records 4-4"));
+	json_decref(j);
+	/* And it reopens as a whole chain. */
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	append_n(a, 1, 9);
+	cf_audit_close(a);
+	expect_verify(dir, k, CF_OK, 9, 0, NULL);
+	rmtree(dir);
+	cf_key_free(k);
+}
+
 static void
 test_audit_fail_write(void **state)
 {
-	struct cf_key	*k = test_key(1);
-	struct cf_audit	*a = NULL;
-	char		 dir[256];
-
 	(void)state;
-	/* Nothing written: record 4 is lost, the chain goes on at 4. */
-	tmpdir(dir, sizeof(dir));
-	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
-	append_n(a, 3, 1);
-	cf_audit_test_fail(a, AUDIT_FAIL_WRITE);
-	{
-		struct cf_audit_rec	r;
-		uint64_t		seq;
-
-		fill_rec(&r, 1);
-		assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_E_IO);
-		assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_E_IO);
-	}
-	cf_audit_close(a);
-	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
-	append_n(a, 1, 4);
-	cf_audit_close(a);
-	expect_verify(dir, k, CF_OK, 4, 0, NULL);
-	rmtree(dir);
-	cf_key_free(k);
+	/* Nothing written. */
+	full_disk_case(AUDIT_FAIL_WRITE);
 }
 
 static void
@@ -1515,9 +1592,8 @@ static void
 test_audit_fail_short_write(void **state)
 {
 	(void)state;
-	/* Half of record 4 on disk: dropped on open, which logs that as
-	 * record 4; the next append is 5. */
-	fail_case(AUDIT_FAIL_SHORT);
+	/* Half of record 4 on disk: cut off before it is written again. */
+	full_disk_case(AUDIT_FAIL_SHORT);
 }
 
 static void
@@ -1527,6 +1603,65 @@ test_audit_fail_checkpoint(void **state)
 	/* Record 4 is in the log, but not acknowledged: the checkpoint
 	 * could not name it.  Reopen continues at 5. */
 	fail_case(AUDIT_FAIL_CKPT);
+}
+
+/* Submitted records and the notifier across a recovery: a record whose
+ * state was -1 (its response refused) becomes durable under its own
+ * number, and a second break is announced again. */
+static void
+test_audit_full_disk_submit(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct note		 n = { .durable = 0 };
+	struct fake_clock	 fc = { .now = 1000000000, .step = 0 };
+	uint64_t		 s1, s2, s3;
+	char			 dir[256];
+
+	(void)state;
+	(void)pthread_mutex_init(&n.mu, NULL);
+	(void)pthread_cond_init(&n.cv, NULL);
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_clock(a, fake_now, &fc);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL), CF_OK);
+	append_n(a, 2, 1);
+	cf_audit_test_fail(a, AUDIT_FAIL_WRITE);
+	fill_rec(&r, 1);
+	r.request_id = "parked";
+	assert_int_equal(cf_audit_submit(a, &r, &s1, NULL), CF_OK);
+	note_wait(&n, s1);
+	assert_true(n.broken);
+	assert_int_equal(cf_audit_state(a, s1), -1);
+	assert_int_equal(cf_audit_submit(a, &r, &s2, NULL), CF_E_IO);
+	(void)pthread_mutex_lock(&n.mu);
+	n.broken = false;
+	(void)pthread_mutex_unlock(&n.mu);
+	atomic_fetch_add(&fc.now, 1000000000ull);
+	r.request_id = "next";
+	assert_int_equal(cf_audit_submit(a, &r, &s2, NULL), CF_OK);
+	assert_int_equal(s2, s1 + 2);
+	note_wait(&n, s2);
+	assert_false(n.broken);
+	assert_int_equal(cf_audit_state(a, s1), 1);
+	assert_int_equal(cf_audit_state(a, s2), 1);
+	/* Broken again (for good this time): announced again. */
+	cf_audit_test_fail(a, AUDIT_FAIL_SYNC);
+	assert_int_equal(cf_audit_submit(a, &r, &s3, NULL), CF_OK);
+	note_wait(&n, s3);
+	assert_true(n.broken);
+	assert_int_equal(cf_audit_state(a, s3), -1);
+	cf_audit_stop_notify(a);
+	cf_audit_close(a);
+	expect_rec(dir, s1, "object:get", "parked");
+	expect_rec(dir, s1 + 1, "audit:recover", NULL);
+	expect_rec(dir, s2, "object:get", "next");
+	expect_verify(dir, k, CF_OK, s3, 0, NULL);
+	rmtree(dir);
+	cf_key_free(k);
+	(void)pthread_cond_destroy(&n.cv);
+	(void)pthread_mutex_destroy(&n.mu);
 }
 
 static void
@@ -1728,6 +1863,7 @@ main(void)
 		cmocka_unit_test(test_audit_fail_sync),
 		cmocka_unit_test(test_audit_fail_short_write),
 		cmocka_unit_test(test_audit_fail_checkpoint),
+		cmocka_unit_test(test_audit_full_disk_submit),
 		cmocka_unit_test(test_audit_open_survives_every_alloc_failure),
 		cmocka_unit_test(test_audit_kat_writer),
 		cmocka_unit_test(test_audit_kat_cases),
