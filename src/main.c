@@ -25,6 +25,7 @@ usage(FILE *f)
 	    "  role        MFA rules for a role\n"
 	    "  mfa         enroll, confirm or disable your own MFA\n"
 	    "  audit       read and verify the audit log\n"
+	    "  master-key  where the master key is; seal it with a passphrase\n"
 	    "  policy      check and evaluate Cedar policies\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"

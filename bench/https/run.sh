@@ -226,14 +226,33 @@ NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 set -- --data "$T/coffer" --listen "127.0.0.1:$CPORT" \
     --set "tls_cert=$T/tls/cert.pem" --set "tls_key=$T/tls/key.pem"
 for kv in ${BENCH_COFFER_SET:-}; do set -- "$@" --set "$kv"; done
-"$COFFER" server "$@" >"$T/coffer.log" 2>&1 &
+# The master key goes to $XDG_CONFIG_HOME/coffer/keys: keep it in $T.
+XDG_CONFIG_HOME="$T/xdg" "$COFFER" server "$@" >"$T/coffer.log" 2>&1 &
 COFFER_PID=$!
 CURL_C="https://127.0.0.1:$CPORT"
 wait_https "$CURL_C/v1/health" || {
 	tail -n 30 "$T/coffer.log" >&2
 	die "coffer server did not start"
 }
-ADMIN=$(tr -d ' \n\r' <"$T/coffer/bootstrap-token")
+# The bootstrap credential is a session of admin that must enroll MFA
+# before it may do anything else (docs/security.md, the grant rule):
+# enroll, and confirm with a code computed here (RFC 6238); confirming
+# replaces the session by one with MFA.
+BOOT=$(tr -d ' \n\r' <"$T/coffer/bootstrap-token")
+SECRET=$($CURL -f -X POST -H "Authorization: Bearer $BOOT" \
+    "$CURL_C/v1/mfa/enroll" | sed -n 's/.*"secret" *: *"\([^"]*\)".*/\1/p')
+[ -n "$SECRET" ] || die "could not enroll the bootstrap admin in MFA"
+CODE=$(/usr/bin/python3 -c '
+import base64, hashlib, hmac, struct, sys, time
+s = sys.argv[1].upper(); k = base64.b32decode(s + "=" * (-len(s) % 8))
+m = hmac.new(k, struct.pack(">Q", int(time.time() // 30)), hashlib.sha1).digest()
+o = m[-1] & 15
+print("%06d" % ((struct.unpack(">I", m[o:o + 4])[0] & 0x7fffffff) % 1000000))
+' "$SECRET")
+ADMIN=$($CURL -f -X POST -H "Authorization: Bearer $BOOT" \
+    -H 'Content-Type: application/json' --data-binary "{\"code\":\"$CODE\"}" \
+    "$CURL_C/v1/mfa/confirm" | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
+[ -n "$ADMIN" ] || die "could not confirm the bootstrap admin's MFA"
 AUTH="Authorization: Bearer $ADMIN"
 
 # api METHOD PATH [JSON]: call the API as admin; fails on a non-2xx answer.
