@@ -574,7 +574,12 @@ self_mint_mfa(struct cf_core *c, struct cf_req *r,
 	    core_mfa_fresh(c, r, CORE_MFA_GRANT))
 		return CF_OK;
 	/* The minted token's principal: the caller or a service account
-	 * it owns, whose own bindings count. */
+	 * it owns, whose own stored bindings count; for the caller also
+	 * the roles of this request (OIDC group roles, which the new token
+	 * would not carry, are held to the same rule so the rule reads
+	 * simply: an admin without MFA mints nothing). */
+	if (p->id == r->principal.id && core_has_role(r, "admin", NULL))
+		admin = true;
 	rc = cf_meta_binding_list(c->meta, p->id, NULL, find_admin, &admin,
 	    err);
 	if (rc != CF_OK) {

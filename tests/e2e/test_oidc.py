@@ -683,3 +683,32 @@ def test_check_accepts_a_good_oidc_config_file(tmp_path):
                        text=True, timeout=60, env=sanitizer_env())
     assert p.returncode == 0, p.stderr
     assert "oidc_config_file = " + conf in p.stdout
+
+
+def test_oidc_admin_without_mfa_cannot_mint_itself_a_token(idp):
+    """The reviewed case: an admin's OIDC token with amr ["pwd"] minted a
+    non-expiring API token, which then did every admin action that
+    mfa_admin_actions withholds from the OIDC token itself.  Minting a
+    token for oneself while holding admin needs MFA (the grant rule)."""
+    tok = idp.token("root", groups=["ml-admins"], amr=["pwd"])
+    r = idp.srv.post("/v1/tokens", {"principal": "root"}, token=tok)
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    rec = idp.srv.wait_audit(lambda a: a.get("action") == "token:create"
+                             and a.get("principal") == "root")
+    assert rec is not None and rec["decision"] == "deny", rec
+    r = idp.srv.post("/v1/ns", {"name": "oidc-pwd-only"}, token=tok)
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
+    # With MFA it may.
+    tok = idp.token("root", groups=["ml-admins"], amr=["pwd", "otp"])
+    r = idp.srv.post("/v1/tokens", {"principal": "root",
+                                    "expires_in": 600}, token=tok)
+    assert r.status_code == 201, r.text
+
+
+def test_oidc_stored_admin_without_mfa_cannot_mint(idp):
+    """The same with the admin role bound to the user (not from a group):
+    the minted token would carry it."""
+    idp.srv.grant("bob", "admin")
+    tok = idp.token("bob", amr=["pwd"])
+    r = idp.srv.post("/v1/tokens", {"principal": "bob"}, token=tok)
+    assert r.status_code == 401 and err_code(r) == "mfa_required", r.text
