@@ -44,5 +44,9 @@ size_t	cf_strlcpy(char *dst, const char *src, size_t dstsize);
 size_t	cf_strlcat(char *dst, const char *src, size_t dstsize);
 
 bool	cf_str_has_prefix(const char *s, const char *prefix);
+/* True when s may be an HTTP header field value (RFC 9110 5.5): visible
+ * characters, space, tab and bytes >= 0x80 (UTF-8 is checked
+ * separately); no control byte (CR, LF, ESC, ...) and no DEL. */
+bool	cf_str_field_value_ok(const char *s);
 
 #endif

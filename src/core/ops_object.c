@@ -104,18 +104,6 @@ ns_replaced(struct cf_req *r, const char *ns, struct cf_error *err)
 	    ns);
 }
 
-/* A value that may become an HTTP response header field: RFC 9110 5.5
- * allows visible characters, space, tab and bytes >= 0x80 (UTF-8 is
- * checked separately). */
-static bool
-field_value_ok(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
-			return false;
-	return true;
-}
-
 /* SEC: the content type and every metadata name and value are sent back
  * as response headers on download: control bytes (CR, LF, ESC, ...) are
  * refused here, whichever front end the upload came through. */
@@ -129,7 +117,8 @@ meta_fields_ok(json_t *mj, struct cf_error *err)
 		if (!json_is_string(v))
 			return cf_error_set(err, CF_E_INPUT,
 			    "user metadata values must be strings");
-		if (!field_value_ok(k) || !field_value_ok(json_string_value(v)))
+		if (!cf_str_field_value_ok(k) ||
+		    !cf_str_field_value_ok(json_string_value(v)))
 			return cf_error_set(err, CF_E_INPUT,
 			    "user metadata holds a control character");
 	}
@@ -321,7 +310,7 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 		rc = cf_error_set(err, CF_E_INPUT, "Content-Type too long");
 		goto out;
 	}
-	if (!field_value_ok(content_type)) {
+	if (!cf_str_field_value_ok(content_type)) {
 		rc = cf_error_set(err, CF_E_INPUT,
 		    "Content-Type holds a control character");
 		goto out;

@@ -706,17 +706,6 @@ small_body(struct cf_get *g, uint64_t first, size_t len,
 	return CF_OK;
 }
 
-/* Bytes that may go into a response header field (RFC 9110 5.5): uploads
- * refuse anything else, so this only guards against older data. */
-static bool
-field_value_ok(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
-			return false;
-	return true;
-}
-
 static enum MHD_Result
 serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 {
@@ -797,7 +786,7 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 	}
 headers:
 	(void)MHD_add_response_header(resp, "Content-Type",
-	    field_value_ok(v->content_type) ? v->content_type :
+	    cf_str_field_value_ok(v->content_type) ? v->content_type :
 	    "application/octet-stream");
 	(void)snprintf(hv, sizeof(hv), "\"%s\"", v->sha256);
 	(void)MHD_add_response_header(resp, "ETag", hv);
@@ -823,8 +812,11 @@ headers:
 		json_object_foreach(m, k, val) {
 			(void)snprintf(name, sizeof(name), "X-Coffer-Meta-%s",
 			    k);
-			if (json_is_string(val) && field_value_ok(name) &&
-			    field_value_ok(json_string_value(val)))
+			/* Uploads refuse what cannot be a header field: this
+			 * only guards against data stored before. */
+			if (json_is_string(val) &&
+			    cf_str_field_value_ok(name) &&
+			    cf_str_field_value_ok(json_string_value(val)))
 				(void)MHD_add_response_header(resp, name,
 				    json_string_value(val));
 		}
