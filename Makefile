@@ -27,9 +27,10 @@ build-asan: deps
 # Install, build and start the server on the embedded default.
 run: build
 	@echo "coffer: starting the server on https://$(LISTEN) (data in $(DATA))"
-	@echo "coffer: in another terminal, log in with:"
+	@echo "coffer: in another terminal, log in and secure the admin account:"
 	@echo "  ./$(BUILD)/coffer login --server https://$(LISTEN) \\"
 	@echo "      --token-file $(DATA)/bootstrap-token --ca-cert $(DATA)/tls/server.crt"
+	@echo "  ./$(BUILD)/coffer user passwd && ./$(BUILD)/coffer mfa enroll"
 	./$(BUILD)/coffer server --data $(DATA) --listen $(LISTEN)
 
 # Install, build and run every test: the style check, the normal build,
