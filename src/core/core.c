@@ -156,6 +156,7 @@ bootstrap_sweep(struct cf_core *c)
 	ssize_t			n;
 	int			fd;
 	bool			live = false;
+	cf_err			rc;
 
 	if (cf_dd_path(c->data_dir, CF_DD_BOOTSTRAP, path, sizeof(path),
 	    NULL) != CF_OK)
@@ -170,9 +171,12 @@ bootstrap_sweep(struct cf_core *c)
 		buf[strcspn(buf, "\r\n")] = '\0';
 		cf_sha256(buf, strlen(buf), h);
 		memset(&tok, 0, sizeof(tok));
-		live = cf_meta_token_find(c->meta, h, &tok, NULL) == CF_OK &&
-		    tok.revoked_us == 0 && (tok.expires_us == 0 ||
-		    tok.expires_us > cf_now_us());
+		rc = cf_meta_token_find(c->meta, h, &tok, NULL);
+		/* Only a token known to be dead removes the file: a lookup
+		 * that fails keeps it (the admin's only way in). */
+		live = rc != CF_E_NOTFOUND && (rc != CF_OK ||
+		    (tok.revoked_us == 0 && (tok.expires_us == 0 ||
+		    tok.expires_us > cf_now_us())));
 		cf_wipe(&tok, sizeof(tok));
 		cf_wipe(h, sizeof(h));
 	}

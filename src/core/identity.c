@@ -939,6 +939,7 @@ session_rotate(struct cf_core *c, struct cf_req *r, int64_t now,
 	struct cf_token_rec	old, tok;
 	char			token[CF_TOKEN_STR_MAX];
 	int64_t			left;
+	bool			armed;
 	cf_err			rc;
 
 	rc = cf_meta_token_get(c->meta, r->token_id, &old, err);
@@ -946,20 +947,20 @@ session_rotate(struct cf_core *c, struct cf_req *r, int64_t now,
 		return rc;
 	left = old.expires_us > now ? (old.expires_us - now + 999999) /
 	    1000000 : 1;
-	/* The request's record may be written already (confirming an
-	 * enrollment records that change); then it covers this one. */
-	if (!r->audited) {
+	/* The old one is revoked first, in the same audited act as the
+	 * mint: if the mint fails the caller logs in again, never holds
+	 * two.  The request's record may be written already (confirming an
+	 * enrollment records that change); then it covers this too. */
+	armed = !r->audited;
+	if (armed)
 		core_act_begin(act, c, r, 200);
-		rc = core_token_mint(c, r->principal.id, "session",
-		    (uint64_t)left, old.description, now, NULL, &tok, token,
-		    err);
-		rc = core_act_end(act, rc, err);
-	} else
-		rc = core_token_mint(c, r->principal.id, "session",
-		    (uint64_t)left, old.description, now, NULL, &tok, token,
-		    err);
+	rc = cf_meta_token_revoke(c->meta, old.id, now, err);
 	if (rc == CF_OK)
-		rc = cf_meta_token_revoke(c->meta, old.id, now, err);
+		rc = core_token_mint(c, r->principal.id, "session",
+		    (uint64_t)left, old.description, now, NULL, &tok, token,
+		    err);
+	if (armed)
+		rc = core_act_end(act, rc, err);
 	if (rc == CF_OK) {
 		*tokj = json_pack("{s:s,s:s,s:o}", "token", token, "id",
 		    tok.id, "expires", core_time_json(tok.expires_us));
