@@ -276,6 +276,91 @@ test_dispatch_upload_metadata_survives_every_alloc_failure(void **state)
 	assert_true(n > 1 && n < 5000);
 }
 
+/* tmpl with its '@' replaced by n. */
+static void
+fill(char *out, size_t outsz, const char *tmpl, unsigned int n)
+{
+	const char	*at = strchr(tmpl, '@');
+
+	assert_non_null(at);
+	(void)snprintf(out, outsz, "%.*s%u%s", (int)(at - tmpl), tmpl, n,
+	    at + 1);
+}
+
+/* Every kind of request, under a failure of each of its allocations in
+ * turn: refused (or no answer), or a success whose answer is whole JSON.
+ * A unique name per attempt keeps creations from turning into conflicts
+ * (a conflict would be an answer too, but the loop should walk the
+ * success path). */
+static void
+test_dispatch_requests_survive_every_alloc_failure(void **state)
+{
+	static const struct {
+		const char	*method, *path, *body;
+	} reqs[] = {
+		{ "GET", "/v1/whoami", NULL },
+		{ "POST", "/v1/ns", "{\"name\":\"ns-@\"}" },
+		{ "GET", "/v1/ns", NULL },
+		{ "POST", "/v1/users", "{\"name\":\"u-@\","
+		    "\"password\":\"Violet kettle 93 drums\"}" },
+		{ "POST", "/v1/principals", "{\"name\":\"svc-@\","
+		    "\"kind\":\"service\",\"owner\":\"admin\"}" },
+		{ "POST", "/v1/bindings", "{\"principal\":\"reader1\","
+		    "\"role\":\"reader\",\"ns\":\"ns-@\"}" },
+		{ "GET", "/v1/tokens", NULL },
+		{ "GET", "/v1/users", NULL },
+		{ "GET", "/v1/audit?tail=5", NULL },
+		{ "POST", "/v1/login", "{\"user\":\"nobody-@\","
+		    "\"password\":\"wrong wrong wrong\"}" },
+	};
+	struct fixture	*f = *state;
+	struct reply	 rep;
+	char		 body[512];
+	json_t		*j;
+	unsigned int	 n;
+	size_t		 i;
+	long		 st;
+	bool		 pending;
+
+	assert_int_equal(request(f, "POST", "/v1/users",
+	    "{\"name\":\"reader1\"}", &rep), 201);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		for (n = 1; n < 5000; n++) {
+			if (reqs[i].body != NULL)
+				fill(body, sizeof(body), reqs[i].body, n);
+			/* The binding's namespace must exist. */
+			if (strstr(reqs[i].path, "bindings") != NULL) {
+				(void)snprintf(rep.body, sizeof(rep.body),
+				    "{\"name\":\"ns-%u\"}", n);
+				(void)request(f, "POST", "/v1/ns", rep.body,
+				    &rep);
+			}
+			cf_test_fail_alloc_after(n);
+			st = request(f, reqs[i].method, reqs[i].path,
+			    reqs[i].body != NULL ? body : NULL, &rep);
+			pending = cf_test_fail_alloc_pending();
+			cf_test_fail_alloc_after(0);
+			if (st >= 200 && st < 300) {
+				j = json_loads(rep.body, 0, NULL);
+				if (j == NULL)
+					fail_msg("%s %s, n=%u: %ld with '%s'",
+					    reqs[i].method, reqs[i].path, n, st,
+					    rep.body);
+				json_decref(j);
+			} else
+				assert_true(st == 0 || st >= 400);
+			if (pending)
+				break;
+		}
+		assert_true(n > 1 && n < 5000);
+	}
+	/* And the server still serves: no failure broke it for good (the
+	 * audit log, say). */
+	assert_int_equal(request(f, "GET", "/v1/whoami", NULL, &rep), 200);
+	assert_int_equal(request(f, "POST", "/v1/ns", "{\"name\":\"after\"}",
+	    &rep), 201);
+}
+
 int
 main(void)
 {
@@ -285,6 +370,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dispatch_upload_metadata_survives_every_alloc_failure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dispatch_requests_survive_every_alloc_failure,
 		    setup, teardown),
 	};
 
