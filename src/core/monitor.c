@@ -11,6 +11,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "core/actions.h"
 #include "core/core_int.h"
 
 void
@@ -208,43 +209,20 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 static int
 role_rank(const char *role)
 {
-	if (strcmp(role, "reader") == 0)
-		return 1;
-	if (strcmp(role, "writer") == 0)
-		return 2;
-	if (strcmp(role, "owner") == 0)
-		return 3;
-	if (strcmp(role, "admin") == 0)
-		return 4;
-	return 0;
+	return cf_role_rank(role);
 }
 
-/* The least role an action needs on its namespace; 4 (admin) for
- * everything global or unknown: default deny for anything not listed. */
+/* The least role an action needs on its namespace (the registry,
+ * core/actions.h); admin for what no role decides; above every role for
+ * an action the registry does not know: default deny. */
 static int
 action_rank(const char *action)
 {
-	static const struct {
-		const char	*action;
-		int		 rank;
-	} tab[] = {
-		{ "ns:get", 1 },
-		{ "object:get", 1 },
-		{ "object:head", 1 },
-		{ "object:list", 1 },
-		{ "object:versions", 1 },
-		{ "object:put", 2 },
-		{ "object:delete", 2 },
-		{ "binding:create", 3 },
-		{ "binding:delete", 3 },
-		{ "binding:list", 3 },
-	};
-	size_t	i;
+	const struct cf_action_def	*def = cf_action_find(action);
 
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strcmp(tab[i].action, action) == 0)
-			return tab[i].rank;
-	return 4;
+	if (def == NULL)
+		return CF_ROLE_ADMIN + 1;
+	return def->role != CF_ROLE_NONE ? def->role : CF_ROLE_ADMIN;
 }
 
 bool

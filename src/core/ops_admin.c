@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "core/actions.h"
 #include "core/core_int.h"
 
 static cf_err
@@ -425,21 +426,9 @@ static cf_err
 scope_normalize(const struct cf_req *r, const char *scope, char **norm,
     struct cf_error *err)
 {
-	static const char *const known[] = {
-		"ns:get", "ns:list", "ns:create", "ns:delete", "object:get",
-		"object:head", "object:list", "object:versions", "object:put",
-		"object:delete", "binding:create", "binding:delete",
-		"binding:list", "principal:create", "principal:list",
-		"token:create", "token:list", "token:revoke", "audit:read",
-		"user:create", "user:list", "user:passwd", "user:disable",
-		"user:mfa-required", "user:mfa-reset", "role:mfa-required",
-		"mfa:enroll",
-		"mfa:confirm", "mfa:disable", "session:logout",
-		"session:stepup",
-	};
+	const struct cf_action_def *def;
 	json_t	*j = NULL, *mine = NULL, *acts, *nss, *ma, *mn, *v;
-	size_t	 i, k;
-	bool	 ok;
+	size_t	 i;
 	cf_err	 rc = CF_OK;
 
 	*norm = NULL;
@@ -462,10 +451,8 @@ scope_normalize(const struct cf_req *r, const char *scope, char **norm,
 		goto out;
 	}
 	json_array_foreach(acts, i, v) {
-		for (ok = false, k = 0; k < sizeof(known) / sizeof(known[0]);
-		    k++)
-			ok = ok || strcmp(known[k], json_string_value(v)) == 0;
-		if (!ok) {
+		def = cf_action_find(json_string_value(v));
+		if (def == NULL || (def->flags & CF_ACT_SCOPABLE) == 0) {
 			rc = cf_error_set(err, CF_E_INPUT,
 			    "scope: unknown action \"%.64s\"",
 			    json_string_value(v));

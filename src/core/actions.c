@@ -1,0 +1,134 @@
+/* src/core/actions.c: the action registry (see actions.h).  Keep it
+ * sorted by name: cf_action_find searches it by bisection, and a unit
+ * test checks the order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/actions.h"
+
+#define SC	CF_ACT_SCOPABLE
+#define SELF	CF_ACT_SELF
+#define NS	CF_ACT_NS
+
+static const struct cf_action_def registry[] = {
+	{ "audit:read", "audit", CF_ROLE_ADMIN, SC,
+	    "read the audit log" },
+	{ "audit:recover", "audit", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "the audit log recovered after a failed write or a crash" },
+	{ "binding:create", "binding", CF_ROLE_OWNER, SC | NS,
+	    "bind a role to a principal (global: admin)" },
+	{ "binding:delete", "binding", CF_ROLE_OWNER, SC | NS,
+	    "remove a binding (global: admin)" },
+	{ "binding:list", "binding", CF_ROLE_OWNER, SC | NS,
+	    "list bindings" },
+	{ "blob:reclaim", "blob", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "the orphan sweep removed blobs no version references" },
+	{ "health", "service", CF_ROLE_NONE, CF_ACT_NOAUTH,
+	    "is the service up" },
+	{ "mfa:confirm", "user", CF_ROLE_NONE, SC | SELF,
+	    "confirm one's own MFA enrollment" },
+	{ "mfa:disable", "user", CF_ROLE_NONE, SC | SELF,
+	    "turn off one's own MFA (password and a code)" },
+	{ "mfa:enroll", "user", CF_ROLE_NONE, SC | SELF,
+	    "enroll one's own authenticator" },
+	{ "ns:create", "namespace", CF_ROLE_ADMIN, SC,
+	    "create a namespace" },
+	{ "ns:delete", "namespace", CF_ROLE_ADMIN, SC,
+	    "delete an empty namespace" },
+	{ "ns:get", "namespace", CF_ROLE_READER, SC | NS,
+	    "show a namespace" },
+	{ "ns:list", "namespace", CF_ROLE_READER, SC | NS,
+	    "list the namespaces one can read" },
+	{ "ns:set-sensitivity", "namespace", CF_ROLE_ADMIN, 0,
+	    "change a namespace's sensitivity" },
+	{ "object:delete", "object", CF_ROLE_WRITER, SC | NS,
+	    "delete an object (a delete marker)" },
+	{ "object:get", "object", CF_ROLE_READER, SC | NS,
+	    "download an object version" },
+	{ "object:get:end", "object", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "how a download ended, with the bytes sent" },
+	{ "object:head", "object", CF_ROLE_READER, SC | NS,
+	    "an object version's metadata" },
+	{ "object:list", "object", CF_ROLE_READER, SC | NS,
+	    "list the objects of a namespace" },
+	{ "object:put", "object", CF_ROLE_WRITER, SC | NS,
+	    "upload an object version" },
+	{ "object:versions", "object", CF_ROLE_READER, SC | NS,
+	    "list an object's versions" },
+	{ "principal:create", "principal", CF_ROLE_ADMIN, SC,
+	    "create a user or service account" },
+	{ "principal:list", "principal", CF_ROLE_ADMIN, SC,
+	    "list principals" },
+	{ "role:mfa-required", "role", CF_ROLE_ADMIN, SC,
+	    "flag a role as needing MFA" },
+	{ "session:login", "session", CF_ROLE_NONE, CF_ACT_NOAUTH,
+	    "log in with a password (and a code)" },
+	{ "session:logout", "session", CF_ROLE_NONE, SC | SELF,
+	    "end one's own session" },
+	{ "session:stepup", "session", CF_ROLE_NONE, SC | SELF,
+	    "prove MFA on one's own session" },
+	{ "token:create", "token", CF_ROLE_ADMIN, SC | SELF,
+	    "mint an API token (for oneself or an owned service account "
+	    "without admin)" },
+	{ "token:list", "token", CF_ROLE_ADMIN, SC | SELF,
+	    "list tokens (one's own without admin)" },
+	{ "token:revoke", "token", CF_ROLE_ADMIN, SC | SELF,
+	    "revoke a token (one's own without admin)" },
+	{ "unknown", "route", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "a request no route matched (always denied)" },
+	{ "user:create", "user", CF_ROLE_ADMIN, SC,
+	    "create a local user" },
+	{ "user:disable", "user", CF_ROLE_ADMIN, SC,
+	    "disable or enable a user" },
+	{ "user:link-oidc", "user", CF_ROLE_ADMIN, SC,
+	    "bind an OIDC identity (issuer, subject) to a user" },
+	{ "user:list", "user", CF_ROLE_ADMIN, SC,
+	    "list users" },
+	{ "user:mfa-required", "user", CF_ROLE_ADMIN, SC,
+	    "flag a user as needing MFA" },
+	{ "user:mfa-reset", "user", CF_ROLE_ADMIN, SC,
+	    "remove another user's MFA" },
+	{ "user:passwd", "user", CF_ROLE_ADMIN, SC | SELF,
+	    "set a password (one's own without admin)" },
+	{ "user:provision", "user", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "OIDC created a user on first sign-in" },
+	{ "user:unlink-oidc", "user", CF_ROLE_ADMIN, SC,
+	    "remove an OIDC identity's binding" },
+	{ "whoami", "session", CF_ROLE_NONE, SELF,
+	    "who the credential belongs to" },
+};
+
+static int
+cmp_name(const void *key, const void *ent)
+{
+	return strcmp(key, ((const struct cf_action_def *)ent)->name);
+}
+
+const struct cf_action_def *
+cf_action_find(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	return bsearch(name, registry, sizeof(registry) / sizeof(registry[0]),
+	    sizeof(registry[0]), cmp_name);
+}
+
+const struct cf_action_def *
+cf_actions(size_t *n)
+{
+	*n = sizeof(registry) / sizeof(registry[0]);
+	return registry;
+}
+
+int
+cf_role_rank(const char *role)
+{
+	static const char *const roles[] = { "reader", "writer", "owner",
+	    "admin" };
+	size_t	i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(role, roles[i]) == 0)
+			return (int)i + CF_ROLE_READER;
+	return CF_ROLE_NONE;
+}
