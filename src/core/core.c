@@ -360,12 +360,12 @@ cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
     struct cf_error *err)
 {
 	json_t	*j;
+	cf_err	 rc;
 
-	(void)c;
 	/* Health needs no authentication; it is still audited. */
-	r->action = "health";
-	r->allowed = true;
-	cf_strlcpy(r->reasons, "public", sizeof(r->reasons));
+	rc = core_authorize_open(c, r, "health", "service", true, err);
+	if (rc != CF_OK)
+		return rc;
 	j = json_pack("{s:s,s:s}", "status", "ok", "version", "0.1.0");
 	if (j == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");

@@ -153,6 +153,19 @@ bool	core_mfa_fresh(const struct cf_core *c, const struct cf_req *r,
 /* Allow a self-service action (on the caller's own account): sets the
  * decision with reason "self" after checking authentication and the
  * token scope.  CF_E_AUTH / CF_E_DENIED like core_authorize. */
+/* An action that needs no credential (the registry's CF_ACT_NOAUTH:
+ * health, login): allowed now with allow, else left to the credential
+ * check that follows (which sets r->allowed).  Any other action is
+ * CF_E_INTERNAL, denied. */
+cf_err	core_authorize_open(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *resource, bool allow,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+/* A listing filtered per namespace afterwards (ns:list): authenticated,
+ * and a scoped token's scope must name the action.  Only for the
+ * registry's per-namespace actions; others are CF_E_INTERNAL. */
+cf_err	core_authorize_listing(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *resource, struct cf_error *err)
+	    __attribute__((warn_unused_result));
 cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));

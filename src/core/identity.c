@@ -770,18 +770,20 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 	struct fail_keys	 k;
 	struct core_act		 act;
 	char			 token[CF_TOKEN_STR_MAX];
+	char			 res[CF_RESOURCE_MAX];
 	bool			 found = false, mfa = false;
 	int64_t			 now;
 	cf_err			 rc;
 
 	memset(&p, 0, sizeof(p));
-	r->action = "session:login";
-	r->allowed = false;
 	if (user != NULL && cf_name_principal_valid(user))
-		(void)snprintf(r->resource, sizeof(r->resource), "user/%s",
-		    user);
+		(void)snprintf(res, sizeof(res), "user/%s", user);
 	else
-		cf_strlcpy(r->resource, "user/?", sizeof(r->resource));
+		cf_strlcpy(res, "user/?", sizeof(res));
+	/* Needs no credential: the password (and code) decide below. */
+	rc = core_authorize_open(c, r, "session:login", res, false, err);
+	if (rc != CF_OK)
+		return rc;
 	if ((code != NULL && strnlen(code, CODE_MAX + 1) > 16) ||
 	    (recovery != NULL && strnlen(recovery, CODE_MAX + 1) > CODE_MAX))
 		return cf_error_set(err, CF_E_INPUT, "code too long");

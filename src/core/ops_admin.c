@@ -28,15 +28,11 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 {
 	json_t	*j = NULL, *bs;
 	size_t	 i;
+	cf_err	 rc;
 
-	(void)c;
-	r->action = "whoami";
-	if (!r->authenticated) {
-		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
-		return cf_error_set(err, CF_E_AUTH, "authentication required");
-	}
-	r->allowed = true;
-	cf_strlcpy(r->reasons, "self", sizeof(r->reasons));
+	rc = core_authorize_self(c, r, "whoami", "session", err);
+	if (rc != CF_OK)
+		return rc;
 	bs = json_array();
 	if (bs == NULL)
 		return nomem(err);
@@ -142,21 +138,10 @@ cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	struct ns_list_ctx	x;
 	cf_err			rc;
 
-	r->action = "ns:list";
-	cf_strlcpy(r->resource, "ns", sizeof(r->resource));
-	if (!r->authenticated) {
-		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
-		return cf_error_set(err, CF_E_AUTH, "authentication required");
-	}
-	/* SEC: a scoped token lists only if its scope has ns:list. */
-	if (!core_scope_has_action(r, "ns:list")) {
-		cf_strlcpy(r->reasons, "token scope", sizeof(r->reasons));
-		return cf_error_set(err, CF_E_DENIED,
-		    "the token's scope does not include ns:list");
-	}
 	/* Any principal may list; the listing is filtered per namespace. */
-	r->allowed = true;
-	cf_strlcpy(r->reasons, "filtered", sizeof(r->reasons));
+	rc = core_authorize_listing(c, r, "ns:list", "ns", err);
+	if (rc != CF_OK)
+		return rc;
 	x.r = r;
 	x.arr = json_array();
 	if (x.arr == NULL)
@@ -719,12 +704,8 @@ cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
 	bool			own = false;
 	cf_err			rc;
 
-	r->action = "token:list";
-	cf_strlcpy(r->resource, "tokens", sizeof(r->resource));
-	if (!r->authenticated) {
-		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
-		return cf_error_set(err, CF_E_AUTH, "authentication required");
-	}
+	if (!r->authenticated)
+		return core_authorize(c, r, "token:list", NULL, "tokens", err);
 	if (core_has_role(r, "admin", NULL)) {
 		rc = core_authorize(c, r, "token:list", NULL, "tokens", err);
 		if (rc != CF_OK)
@@ -782,12 +763,8 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 	cf_err			rc;
 
 	(void)snprintf(res, sizeof(res), "token/%s", id);
-	r->action = "token:revoke";
-	cf_strlcpy(r->resource, res, sizeof(r->resource));
-	if (!r->authenticated) {
-		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
-		return cf_error_set(err, CF_E_AUTH, "authentication required");
-	}
+	if (!r->authenticated)
+		return core_authorize(c, r, "token:revoke", NULL, res, err);
 	rc = cf_meta_token_get(c->meta, id, &t, err);
 	if (rc == CF_E_NOTFOUND && !core_has_role(r, "admin", NULL)) {
 		/* SEC: non-admins learn nothing about others' token ids. */

@@ -773,6 +773,65 @@ af_set(struct fixture *f, const char *key, int64_t count, int64_t last_us)
 		    last_us, 0, 0, &rec, NULL), CF_OK);
 }
 
+/* SEC: every decision goes through the monitor, in the way the action
+ * registry gives the action; asked another way (a bug), it is denied. */
+static void
+test_core_monitor_decides_by_the_registry(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authorize_open(f->core, &r, "ns:create", "ns/x",
+	    true, NULL), CF_E_INTERNAL);
+	assert_false(r.allowed);
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authorize_self(f->core, &r, "ns:create", "ns/x",
+	    NULL), CF_E_INTERNAL);
+	assert_false(r.allowed);
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authorize_listing(f->core, &r, "user:list",
+	    "users", NULL), CF_E_INTERNAL);
+	assert_false(r.allowed);
+	/* An action the registry does not know: no role allows it. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authorize(f->core, &r, "object:steal", NULL,
+	    "x", NULL), CF_E_DENIED);
+	assert_false(r.allowed);
+	/* The six that decided inline: health, whoami, ns:list, token:list,
+	 * token:revoke (unauthenticated), login. */
+	as(f, &r, NULL);
+	assert_int_equal(cf_core_health(f->core, &r, &out, NULL), CF_OK);
+	assert_true(r.allowed);
+	assert_string_equal(r.action, "health");
+	assert_string_equal(r.reasons, "public");
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_whoami(f->core, &r, &out, NULL), CF_OK);
+	assert_string_equal(r.reasons, "self");
+	json_decref(out);
+	as(f, &r, NULL);
+	assert_int_equal(cf_core_whoami(f->core, &r, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.action, "whoami");
+	as(f, &r, NULL);
+	assert_int_equal(cf_core_ns_list(f->core, &r, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.reasons, "unauthenticated");
+	as(f, &r, NULL);
+	assert_int_equal(cf_core_token_list(f->core, &r, NULL, &out, NULL),
+	    CF_E_AUTH);
+	assert_string_equal(r.action, "token:list");
+	as(f, &r, NULL);
+	assert_int_equal(cf_core_token_revoke(f->core, &r, "abc", &out, NULL),
+	    CF_E_AUTH);
+	assert_string_equal(r.action, "token:revoke");
+	as(f, &r, NULL);
+	assert_int_equal(cf_core_login(f->core, &r, "nobody", "x", 1, NULL,
+	    NULL, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.action, "session:login");
+	assert_false(r.allowed);
+}
+
 static void
 test_core_login_lockout(void **state)
 {
@@ -2627,6 +2686,9 @@ main(void)
 		cmocka_unit_test(test_core_names),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authn_rejects_bad_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_monitor_decides_by_the_registry, setup_id,
+		    teardown_id),
 		cmocka_unit_test_setup_teardown(test_core_roles, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_core_binding_errors,
