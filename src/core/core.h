@@ -245,8 +245,17 @@ struct cf_get;
 cf_err	cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *version_id, bool head,
 	    struct cf_get **out, struct cf_error *err);
-/* Version record of the object being read (borrowed). */
-const struct cf_version_rec *cf_core_get_version(const struct cf_get *g);
+/* What the front end needs of the version being read (borrowed): no
+ * blob id, no wrapped key, nothing of the store's record beyond this. */
+struct cf_object_view {
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	uint64_t	size;
+	char		sha256[CF_SHA256_HEX_LEN + 1];
+	char		content_type[CF_CTYPE_MAX];
+	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
+	int64_t		created_us;
+};
+const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 /* Read plaintext at pos; every byte returned has been authenticated. */
 cf_err	cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf,
 	    size_t max, size_t *got, struct cf_error *err);

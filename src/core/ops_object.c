@@ -476,7 +476,8 @@ out:
 
 struct cf_get {
 	struct cf_core		*c;
-	struct cf_version_rec	 v;
+	struct cf_version_rec	 v;		/* the store's: core only */
+	struct cf_object_view	 view;		/* what the front end sees */
 	struct cf_blob_reader	*br;
 	struct cf_opener	*op;
 };
@@ -529,6 +530,15 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		    "object \"%s\" was deleted", key);
 		goto out;
 	}
+	cf_strlcpy(g->view.version_id, g->v.version_id,
+	    sizeof(g->view.version_id));
+	g->view.size = g->v.size;
+	cf_strlcpy(g->view.sha256, g->v.sha256, sizeof(g->view.sha256));
+	cf_strlcpy(g->view.content_type, g->v.content_type,
+	    sizeof(g->view.content_type));
+	cf_strlcpy(g->view.user_meta, g->v.user_meta,
+	    sizeof(g->view.user_meta));
+	g->view.created_us = g->v.created_us;
 	if (head)
 		goto out;
 	rc = cf_keyring_unwrap(c->kr, g->v.kek_id, g->v.version_id,
@@ -545,6 +555,8 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		goto out;
 	rc = cf_opener_new(dek, g->v.version_id, strlen(g->v.version_id),
 	    g->v.size, cf_blob_size(g->br), cf_blob_pread, g->br, &g->op, err);
+	/* SEC: the wrapped data key is not needed past this point. */
+	cf_wipe(g->v.wrapped_dek, sizeof(g->v.wrapped_dek));
 out:
 	cf_key_free(dek);
 	if (rc != CF_OK) {
@@ -571,10 +583,10 @@ cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	return rc;
 }
 
-const struct cf_version_rec *
-cf_core_get_version(const struct cf_get *g)
+const struct cf_object_view *
+cf_core_get_view(const struct cf_get *g)
 {
-	return &g->v;
+	return &g->view;
 }
 
 cf_err

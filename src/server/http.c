@@ -710,7 +710,7 @@ static enum MHD_Result
 serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 {
 	struct cf_error			 err;
-	const struct cf_version_rec	*v;
+	const struct cf_object_view	*v;
 	struct MHD_Response		*resp = NULL;
 	struct cf_get			*g = NULL, *small = NULL;
 	struct dl			*d = NULL;
@@ -727,7 +727,7 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 	    head, &g, &err);
 	if (rc != CF_OK)
 		return respond_cf_error(mc, c, rc, &err, "no_such_key", NULL);
-	v = cf_core_get_version(g);
+	v = cf_core_get_view(g);
 	len = v->size;
 	rng = head ? 0 : cf_http_parse_range(header(mc, "Range"), v->size,
 	    &first, &last);

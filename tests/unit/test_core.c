@@ -403,7 +403,7 @@ test_core_put_get_roundtrip_and_digest(void **state)
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_get_open(f->core, &r, "data", "../../x", NULL,
 	    false, &g, NULL), CF_OK);
-	assert_string_equal(cf_core_get_version(g)->sha256, hex);
+	assert_string_equal(cf_core_get_view(g)->sha256, hex);
 	for (off = 0; off < len; off += got)
 		assert_int_equal(cf_core_get_read(g, off, back + off,
 		    len - off, &got, NULL), CF_OK);
