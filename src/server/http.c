@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "base/buf.h"
+#include "base/check.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -121,6 +122,7 @@ struct conn {
 	bool		 trail;		/* digest at the end of the body */
 	struct cf_http_trail hold;	/* its last bytes, held back */
 	bool		 started;	/* the handler has seen it */
+	bool		 log_refused;	/* answered 503: no record possible */
 	bool		 responded;
 	bool		 failed;	/* refused; the body is discarded */
 	bool		 close;		/* answer with Connection: close */
@@ -212,6 +214,25 @@ add_common_headers(struct conn *c, struct MHD_Response *resp)
 static enum MHD_Result	queue_unavailable(struct MHD_Connection *mc,
 			    struct conn *c);
 
+/* SEC: the reference monitor's invariants, checked where bytes leave:
+ * the request was decided (an action and a decision), its record was
+ * written (durability is the caller's check, just before), and a success
+ * answers only an allowed request.  Our own code holds these; a broken
+ * one aborts a debug build and answers 503 in a release build. */
+static bool
+monitor_held(const struct conn *c, int status)
+{
+	/* The 503 of a log that refused the record is the one answer
+	 * without one (queue_unavailable); it says nothing but that. */
+	if (c->log_refused)
+		return status == 503;
+	if (CF_NEVER(c->req.action == NULL) ||
+	    CF_NEVER(!c->req.audited) ||
+	    CF_NEVER(status >= 200 && status < 300 && !c->req.allowed))
+		return false;
+	return true;
+}
+
 /* Queue resp now, or (async) once the request's audit record is durable:
  * SEC: nothing is sent before.  Takes resp. */
 static enum MHD_Result
@@ -269,7 +290,7 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 		}
 		(void)pthread_mutex_unlock(&h->wmu);
 	}
-	if (st < 0) {
+	if (st < 0 || !monitor_held(c, status)) {
 		MHD_destroy_response(resp);
 		return queue_unavailable(mc, c);
 	}
@@ -380,6 +401,7 @@ queue_unavailable(struct MHD_Connection *mc, struct conn *c)
 
 	c->audit_seq = 0;
 	c->dl = false;		/* no download goes out: nothing to complete */
+	c->log_refused = true;	/* the one answer without a record */
 	e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
 	    "unavailable", "message",
 	    "audit log unavailable; request refused", "request_id",
@@ -412,7 +434,8 @@ unpark(struct MHD_Connection *mc, struct conn *c)
 	enum MHD_Result		 ret;
 
 	c->stash = NULL;
-	if (cf_core_audit_state(c->h->core, c->audit_seq) != 1) {
+	if (cf_core_audit_state(c->h->core, c->audit_seq) != 1 ||
+	    !monitor_held(c, c->stash_status)) {
 		MHD_destroy_response(resp);
 		return queue_unavailable(mc, c);
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/check.h"
 #include "base/json.h"
 #include "base/mem.h"
 
@@ -143,6 +144,18 @@ test_base_json_dump_every_alloc_failure(void **state)
 	json_decref(j);
 }
 
+/* A held invariant costs nothing; a broken one is reported (and aborts
+ * a debug build, which this test therefore does not try). */
+static void
+test_base_never(void **state)
+{
+	(void)state;
+	assert_false(CF_NEVER(1 + 1 == 3));
+#ifdef NDEBUG
+	assert_true(CF_NEVER(1 + 1 == 2));
+#endif
+}
+
 int
 main(void)
 {
@@ -150,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_base_json_free_wipes),
 		cmocka_unit_test(test_base_json_parse_every_alloc_failure),
 		cmocka_unit_test(test_base_json_dump_every_alloc_failure),
+		cmocka_unit_test(test_base_never),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
