@@ -604,18 +604,31 @@ not_this_way(struct cf_req *r, const char *how, struct cf_error *err)
 	    r->action, how);
 }
 
-cf_err
-core_authorize_open(struct cf_core *c, struct cf_req *r, const char *action,
-    const char *resource, bool allow, struct cf_error *err)
+/* The start of every decision: the request names its action and
+ * resource, is not allowed yet, and the registry entry of the action is
+ * returned if it has the flag the way of deciding needs (NULL: it does
+ * not, or the action is unknown). */
+static const struct cf_action_def *
+decide_begin(struct cf_req *r, const char *action, const char *resource,
+    unsigned int need)
 {
 	const struct cf_action_def	*def = cf_action_find(action);
 
-	(void)c;
 	r->action = action;
 	cf_strlcpy(r->resource, resource != NULL ? resource : "",
 	    sizeof(r->resource));
 	r->allowed = false;
-	if (def == NULL || (def->flags & CF_ACT_NOAUTH) == 0)
+	if (def == NULL || (def->flags & need) == 0)
+		return NULL;
+	return def;
+}
+
+cf_err
+core_authorize_open(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *resource, bool allow, struct cf_error *err)
+{
+	(void)c;
+	if (decide_begin(r, action, resource, CF_ACT_NOAUTH) == NULL)
 		return not_this_way(r, "credential-free", err);
 	r->allowed = allow;
 	cf_strlcpy(r->reasons, allow ? "public" : "credential check",
@@ -627,14 +640,8 @@ cf_err
 core_authorize_listing(struct cf_core *c, struct cf_req *r,
     const char *action, const char *resource, struct cf_error *err)
 {
-	const struct cf_action_def	*def = cf_action_find(action);
-
 	(void)c;
-	r->action = action;
-	cf_strlcpy(r->resource, resource != NULL ? resource : "",
-	    sizeof(r->resource));
-	r->allowed = false;
-	if (def == NULL || (def->flags & CF_ACT_NS) == 0)
+	if (decide_begin(r, action, resource, CF_ACT_NS) == NULL)
 		return not_this_way(r, "per-namespace", err);
 	if (!r->authenticated) {
 		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
@@ -655,14 +662,11 @@ cf_err
 core_authorize_self(struct cf_core *c, struct cf_req *r, const char *action,
     const char *resource, struct cf_error *err)
 {
-	const struct cf_action_def	*def = cf_action_find(action);
+	const struct cf_action_def	*def;
 
-	r->action = action;
-	cf_strlcpy(r->resource, resource != NULL ? resource : "",
-	    sizeof(r->resource));
-	r->allowed = false;
 	/* SEC: only what the registry calls a self action is decided so. */
-	if (def == NULL || (def->flags & CF_ACT_SELF) == 0)
+	def = decide_begin(r, action, resource, CF_ACT_SELF);
+	if (def == NULL)
 		return not_this_way(r, "self", err);
 	if (!r->authenticated) {
 		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
