@@ -2276,6 +2276,18 @@ async_end(struct cf_http *h)
 	(void)pthread_mutex_destroy(&h->wmu);
 }
 
+/* libmicrohttpd's accept policy: none once the server is stopping (the
+ * connection is closed at once; the kernel may have queued it). */
+static enum MHD_Result
+accept_ok(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct cf_http	*h = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return atomic_load(&h->stopping) ? MHD_NO : MHD_YES;
+}
+
 cf_err
 cf_http_start(struct cf_core *core, const struct cf_config *cfg,
     const char *cert_pem, const char *key_pem, struct cf_http **out,
@@ -2327,8 +2339,7 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	/* threads = 0: a thread per connection (each request may block on
 	 * the audit log's group commit, so every connection should be able
 	 * to wait at once); otherwise a pool of epoll threads. */
-	/* MHD_USE_ITC: MHD_quiesce_daemon needs it with internal threads
-	 * (suspend/resume implies it too). */
+	/* MHD_USE_ITC: suspend/resume needs it (and implies it). */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 	    MHD_USE_ITC | (cfg->threads == 0 ?
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL);
@@ -2368,7 +2379,7 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		}
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-		h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
+		h->d = MHD_start_daemon(flags, 0, accept_ok, h, handler, h,
 		    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	}
 	if (h->d == NULL) {
@@ -2448,14 +2459,17 @@ drain(struct cf_http *h)
 void
 cf_http_stop(struct cf_http *h)
 {
-	MHD_socket	lsock;
 	uint64_t	start;
 
 	if (h == NULL)
 		return;
-	/* No new connections: the listening socket leaves the event
-	 * threads (libmicrohttpd closes it only if not quiesced). */
-	lsock = MHD_quiesce_daemon(h->d);
+	/* No new connections: accept_ok refuses them from now on.  Not
+	 * MHD_quiesce_daemon: with epoll threads, a worker that sees the
+	 * daemon quiesced removes the listening socket from its epoll set
+	 * too, unlocked; the loser of the two removals gets ENOENT and
+	 * libmicrohttpd 0.9.75 aborts ("Failed to remove listen FD from
+	 * epoll set"): a SIGTERM right after a start died so once in CI. */
+	atomic_store(&h->stopping, true);
 	if (h->async)
 		drain(h);
 	/* Answers just queued get a moment to leave before the stop cuts
@@ -2466,8 +2480,6 @@ cf_http_stop(struct cf_http *h)
 	    (cf_mono_ns() - start) / 1000 < (uint64_t)STOP_GRACE_US)
 		(void)usleep(10000);
 	MHD_stop_daemon(h->d);
-	if (lsock != MHD_INVALID_SOCKET)
-		(void)close(lsock);
 	if (h->async)
 		async_end(h);
 	cf_free(h);
