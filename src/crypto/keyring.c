@@ -37,6 +37,9 @@
  * each start and offline check. */
 #define MK_OPS		crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define MK_MEM		crypto_pwhash_MEMLIMIT_INTERACTIVE
+/* The most a sealed file may ask argon2id for (as pwhash_memory): a
+ * tampered file cannot make a start allocate more. */
+#define MK_MEM_MAX	((uint64_t)1 << 30)
 
 #define KR_MAGIC	"CFKR"
 #define KR_VERSION	1
@@ -235,7 +238,7 @@ mk_unseal(const char *path, char *text, struct cf_key *k,
 	if (i != 7 || p != NULL || strcmp(f[0], MK_SEALED_MAGIC) != 0 ||
 	    strcmp(f[1], "argon2id") != 0 ||
 	    cf_parse_u64(f[2], 1, 16, &ops, NULL) != CF_OK ||
-	    cf_parse_u64(f[3], 8192, (uint64_t)4 << 30, &mem, NULL) != CF_OK ||
+	    cf_parse_u64(f[3], 8192, MK_MEM_MAX, &mem, NULL) != CF_OK ||
 	    cf_hex_decode(f[4], strlen(f[4]), salt, sizeof(salt), NULL) !=
 	    CF_OK || cf_hex_decode(f[5], strlen(f[5]), nonce, sizeof(nonce),
 	    NULL) != CF_OK || cf_hex_decode(f[6], strlen(f[6]), ct,

@@ -88,7 +88,10 @@ def test_session_mfa_too_old_then_cli_steps_up(make_server, tmp_path, uniq):
     refused admin work like one without MFA (401 mfa_required, audited);
     the CLI steps up on its own, retries, and saves the replacement
     session in its settings file."""
-    srv = make_server(["--set", "mfa_max_age_admin=2"])
+    # 5 s: the CLI's step-up and its retry must land within the limit of
+    # each other, on a loaded machine under ASan too (the wait below
+    # polls, so the limit only sets how long the test takes).
+    srv = make_server(["--set", "mfa_max_age_admin=5"])
     r = srv.post("/v1/users", {"name": "root", "password": PW})
     assert r.status_code == 201, r.text
     srv.grant("root", "admin")
@@ -108,7 +111,7 @@ def test_session_mfa_too_old_then_cli_steps_up(make_server, tmp_path, uniq):
     assert p.returncode == EXIT_OK, p.stderr
     old = settings_token(cli)
 
-    wait_mfa_older(srv, old, 2)
+    wait_mfa_older(srv, old, 5)
     r = srv.get("/v1/users", token=old)
     assert_too_old(r, "mfa_max_age_admin")
     assert audit_deny(srv, "user:list", "mfa too old (admin)") is not None
