@@ -267,6 +267,40 @@ out:
 	return rc;
 }
 
+/* Bench only (bench/authz): core_authz_reload with more policy sets,
+ * which feed hands to core_authz_load_part(lc, ...), until policy
+ * administration stores them. */
+cf_err
+core_authz_reload_bench(struct cf_core *c,
+    cf_err (*feed)(void *arg, void *lc, struct cf_error *err), void *arg,
+    struct cf_error *err)
+{
+	struct core_authz_snap	*s;
+	struct load_ctx		 lc;
+	cf_err			 rc;
+
+	s = cf_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	atomic_init(&s->refs, 1);
+	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1,
+	    &s->builtin, err);
+	if (rc != CF_OK)
+		goto out;
+	lc.s = s;
+	lc.cap = 0;
+	rc = core_authz_load_stored(c, &lc, err);
+	if (rc == CF_OK)
+		rc = feed(arg, &lc, err);
+	if (rc != CF_OK)
+		goto out;
+	snap_install(c, s);
+	s = NULL;
+out:
+	snap_free(s);
+	return rc;
+}
+
 cf_err
 core_authz_open(struct cf_core *c, struct cf_error *err)
 {
@@ -289,28 +323,84 @@ core_authz_close(struct cf_core *c)
 
 /*
  * Entities and context.
+ *
+ * Built as C values (cf_entities_build, cf_request_build), not as JSON
+ * text to be read back: a decision's entities cost a few hundred
+ * nanoseconds that way, where building and reading JSON took several
+ * microseconds (bench/authz).  Exactly what the JSON would say: the
+ * same entities, attributes and context (core_authz_context renders
+ * the context as JSON from the same fields).
  */
-static json_t *
-uid(const char *type, const char *id)
+#define ENTS_MAX	6	/* principal, action, group, namespace,
+				 * object, store */
+#define ATTRS_MAX	16
+#define CTX_MAX		8
+
+struct ents {
+	struct cf_entity_def	 d[ENTS_MAX];
+	size_t			 n;
+	struct cf_attr		 a[ATTRS_MAX];
+	size_t			 na;
+	struct cf_entity_ref	 p[ENTS_MAX];
+	size_t			 np;
+};
+
+static void
+attr_str(struct cf_attr *a, const char *name, const char *s)
 {
-	return json_pack("{s:s, s:s}", "type", type, "id", id);
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	a->kind = CF_ATTR_STRING;
+	a->s = s;
 }
 
-static int
-add_entity(json_t *arr, const char *type, const char *id, json_t *attrs,
-    json_t *parents)
+static void
+attr_long(struct cf_attr *a, const char *name, int kind, int64_t i)
 {
-	json_t	*e;
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	a->kind = kind;
+	a->i = i;
+}
 
-	if (attrs == NULL)
-		attrs = json_object();
-	if (parents == NULL)
-		parents = json_array();
-	e = json_pack("{s:o, s:o, s:o}", "uid", uid(type, id), "attrs",
-	    attrs, "parents", parents);
-	if (e == NULL)
-		return -1;
-	return json_array_append_new(arr, e);
+/* Room for k attributes of the next entity; NULL when full. */
+static struct cf_attr *
+attrs_next(struct ents *e, size_t k)
+{
+	struct cf_attr	*a;
+
+	if (ATTRS_MAX - e->na < k)
+		return NULL;
+	a = &e->a[e->na];
+	e->na += k;
+	return a;
+}
+
+/* An entity with attributes attrs[0..nattrs) and at most one parent
+ * (ptype NULL: none).  Strings are borrowed until the store is built. */
+static cf_err
+add_entity(struct ents *e, const char *type, const char *id,
+    const struct cf_attr *attrs, size_t nattrs, const char *ptype,
+    const char *pid, struct cf_error *err)
+{
+	struct cf_entity_def	*d;
+
+	/* SEC: the sizes are ours: running out is a bug, and fails. */
+	if (e->n == ENTS_MAX || e->np == ENTS_MAX)
+		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
+	d = &e->d[e->n++];
+	memset(d, 0, sizeof(*d));
+	d->uid.type = type;
+	d->uid.id = id;
+	d->attrs = attrs;
+	d->nattrs = nattrs;
+	if (ptype != NULL) {
+		e->p[e->np].type = ptype;
+		e->p[e->np].id = pid;
+		d->parents = &e->p[e->np++];
+		d->nparents = 1;
+	}
+	return CF_OK;
 }
 
 static int
@@ -325,16 +415,18 @@ sens_level(const char *name)
 }
 
 /* The Namespace entity of name (attributes from its record; none when
- * it does not exist: creating it, or a 404 to come). */
+ * it does not exist: creating it, or a 404 to come).  name and env are
+ * borrowed by the entity. */
 static cf_err
-add_namespace(struct cf_core *c, json_t *arr, const char *name, int *level,
-    char env[CF_ENV_MAX], struct cf_error *err)
+add_namespace(struct cf_core *c, struct ents *e, const char *name,
+    int *level, char env[CF_ENV_MAX], struct cf_error *err)
 {
 	struct cf_ns_rec	 nsr;
-	json_t			*attrs;
+	struct cf_attr		*a;
 	cf_err			 rc;
 
-	memset(&nsr, 0, sizeof(nsr));
+	nsr.env[0] = '\0';
+	nsr.sensitivity[0] = '\0';
 	rc = cf_meta_ns_get(c->meta, name, &nsr, err);
 	if (rc == CF_E_NOTFOUND)
 		cf_error_clear(err);	/* env "", internal: a 404 to come */
@@ -342,19 +434,14 @@ add_namespace(struct cf_core *c, json_t *arr, const char *name, int *level,
 		return rc;
 	*level = sens_level(nsr.sensitivity);
 	cf_strlcpy(env, nsr.env, CF_ENV_MAX);
-	attrs = json_pack("{s:s, s:s, s:I, s:s}", "name", name, "env", env,
-	    "sensitivity", (json_int_t)*level, "sensitivity_name",
-	    sens_names[*level]);
-	if (attrs == NULL || add_entity(arr, "Namespace", name, attrs,
-	    json_pack("[o]", uid("Store", "coffer"))) != 0)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	return CF_OK;
-}
-
-static json_t *
-extn(const char *fn, const char *arg)
-{
-	return json_pack("{s:{s:s, s:s}}", "__extn", "fn", fn, "arg", arg);
+	a = attrs_next(e, 4);
+	if (a == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "too many attributes");
+	attr_str(&a[0], "name", name);
+	attr_str(&a[1], "env", env);
+	attr_long(&a[2], "sensitivity", CF_ATTR_LONG, *level);
+	attr_str(&a[3], "sensitivity_name", sens_names[*level]);
+	return add_entity(e, "Namespace", name, a, 4, "Store", "coffer", err);
 }
 
 /* An address Cedar's ip() takes: the peer address without a port or
@@ -382,56 +469,148 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* The context's fields.  scope holds the parsed token scope (released
+ * by ctx_done), whose arrays the fields borrow. */
+struct ctx {
+	struct cf_attr	 a[CTX_MAX];
+	size_t		 n;
+	struct cf_attr	 scope[2];
+	json_t		*scope_json;
+	char		 ip[CF_SOURCE_MAX];
+};
+
+static void
+ctx_done(struct ctx *cx)
+{
+	json_decref(cx->scope_json);
+	cx->scope_json = NULL;
+}
+
+/* CF_E_INTERNAL when the context cannot be made (an unreadable token
+ * scope, a time datetime() cannot say). */
+static cf_err
+ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(r->time_us / 1000000);
+	json_t		*acts, *nss;
+	size_t		 ns = 0;
+
+	cx->n = 0;
+	cx->scope_json = NULL;
+	/* datetime() takes years 0000-9999 only. */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900)
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	attr_long(&cx->a[cx->n++], "time", CF_ATTR_DATETIME,
+	    (int64_t)t * 1000);
+	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, tm.tm_hour);
+	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, tm.tm_wday);
+	attr_long(&cx->a[cx->n++], "mfa", CF_ATTR_BOOL, r->mfa ? 1 : 0);
+	attr_str(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
+	    "none");
+	if (r->mfa && r->mfa_age >= 0)
+		attr_long(&cx->a[cx->n++], "mfa_age_s", CF_ATTR_LONG,
+		    r->mfa_age);
+	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
+		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
+		cx->a[cx->n++].kind = CF_ATTR_IP;
+	}
+	if (r->scope[0] == '\0')
+		return CF_OK;
+	/* A scoped token: its scope, parsed for each request (few tokens
+	 * are scoped, and the text is small). */
+	cx->scope_json = json_loads(r->scope, 0, NULL);
+	if (!json_is_object(cx->scope_json)) {
+		ctx_done(cx);	/* SEC: unreadable scope: fail */
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	}
+	acts = json_object_get(cx->scope_json, "actions");
+	nss = json_object_get(cx->scope_json, "namespaces");
+	if (json_is_array(acts)) {
+		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
+		cx->scope[ns].name = "actions";
+		cx->scope[ns].kind = CF_ATTR_JSON;
+		cx->scope[ns++].json = acts;
+	}
+	if (json_is_array(nss)) {
+		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
+		cx->scope[ns].name = "namespaces";
+		cx->scope[ns].kind = CF_ATTR_JSON;
+		cx->scope[ns++].json = nss;
+	}
+	memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
+	cx->a[cx->n].name = "token_scope";
+	cx->a[cx->n].kind = CF_ATTR_RECORD;
+	cx->a[cx->n].rec = cx->scope;
+	cx->a[cx->n++].n = ns;
+	return CF_OK;
+}
+
+/* Cedar's JSON value of fields a[0..n), as a record. */
+static json_t *
+attrs_json(const struct cf_attr *a, size_t n)
+{
+	json_t		*o, *v;
+	struct tm	 tm;
+	time_t		 t;
+	char		 ts[40];
+	size_t		 i;
+
+	o = json_object();
+	for (i = 0; o != NULL && i < n; i++) {
+		switch (a[i].kind) {
+		case CF_ATTR_STRING:
+			v = json_string(a[i].s);
+			break;
+		case CF_ATTR_LONG:
+			v = json_integer((json_int_t)a[i].i);
+			break;
+		case CF_ATTR_BOOL:
+			v = json_boolean(a[i].i != 0);
+			break;
+		case CF_ATTR_DATETIME:
+			t = (time_t)(a[i].i / 1000);
+			if (gmtime_r(&t, &tm) == NULL)
+				memset(&tm, 0, sizeof(tm));
+			(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm);
+			v = json_pack("{s:{s:s, s:s}}", "__extn", "fn",
+			    "datetime", "arg", ts);
+			break;
+		case CF_ATTR_IP:
+			v = json_pack("{s:{s:s, s:s}}", "__extn", "fn", "ip",
+			    "arg", a[i].s);
+			break;
+		case CF_ATTR_RECORD:
+			v = attrs_json(a[i].rec, a[i].n);
+			break;
+		case CF_ATTR_JSON:
+			v = json_deep_copy(a[i].json);
+			break;
+		default:
+			v = NULL;
+			break;
+		}
+		if (v == NULL || json_object_set_new(o, a[i].name, v) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
 json_t *
 core_authz_context(const struct cf_req *r)
 {
-	json_t		*ctx, *v;
-	struct tm	 tm;
-	time_t		 t = (time_t)(r->time_us / 1000000);
-	char		 ts[40], ip[CF_SOURCE_MAX];
-	int		 bad = 0;
+	struct ctx	 cx;
+	json_t		*j;
 
-	if (gmtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	ctx = json_pack("{s:o, s:I, s:I, s:b, s:s}", "time",
-	    extn("datetime", ts), "hour", (json_int_t)tm.tm_hour, "weekday",
-	    (json_int_t)tm.tm_wday, "mfa", r->mfa ? 1 : 0, "authn",
-	    r->authn != NULL ? r->authn : "none");
-	if (ctx == NULL)
+	if (ctx_build(r, &cx, NULL) != CF_OK)
 		return NULL;
-	if (r->mfa && r->mfa_age >= 0)
-		bad |= json_object_set_new(ctx, "mfa_age_s",
-		    json_integer(r->mfa_age));
-	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
-		bad |= json_object_set_new(ctx, "source_ip",
-		    extn("ip", ip));
-	if (r->scope[0] != '\0') {
-		v = json_loads(r->scope, 0, NULL);
-		if (json_is_object(v)) {
-			json_t *s = json_object();
-			json_t *a = json_object_get(v, "actions");
-			json_t *n = json_object_get(v, "namespaces");
-			if (s == NULL)
-				bad = 1;
-			else {
-				if (json_is_array(a))
-					bad |= json_object_set(s, "actions", a);
-				if (json_is_array(n))
-					bad |= json_object_set(s,
-					    "namespaces", n);
-				bad |= json_object_set_new(ctx, "token_scope",
-				    s);
-			}
-		} else
-			bad = 1;	/* SEC: unreadable scope: fail */
-		json_decref(v);
-	}
-	if (bad) {
-		json_decref(ctx);
-		return NULL;
-	}
-	return ctx;
+	j = attrs_json(cx.a, cx.n);
+	ctx_done(&cx);
+	return j;
 }
 
 /* s as an entity id: itself when it is UTF-8, else with each byte of
@@ -465,15 +644,23 @@ safe_id(const char *s, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* The strings the resource's entities borrow. */
+struct res_bufs {
+	char	nbuf[3 * CF_NS_NAME_MAX];
+	char	kbuf[3 * CF_RESOURCE_MAX];
+	char	env[CF_ENV_MAX];
+};
+
 /* The resource entity of a decision, and the entities above it. */
 static cf_err
-add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
-    const char *ns, const char *data_ns, const char *resource,
-    const char **rtype, char *rid, size_t ridsz, struct cf_error *err)
+add_resource(struct cf_core *c, struct ents *e, struct res_bufs *rb,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, const char **rtype, char *rid, size_t ridsz,
+    struct cf_error *err)
 {
 	const char	*key = NULL;
-	char		 pre[CF_NS_NAME_MAX + 16], env[CF_ENV_MAX];
-	char		 nbuf[3 * CF_NS_NAME_MAX], kbuf[3 * CF_RESOURCE_MAX];
+	struct cf_attr	*a;
+	char		 pre[CF_NS_NAME_MAX + 16];
 	size_t		 n;
 	int		 level;
 	cf_err		 rc;
@@ -486,9 +673,9 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 	n = strlen(pre);
 	if (strcmp(def->resource, "object") == 0 && resource != NULL &&
 	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
-		key = safe_id(resource + n, kbuf, sizeof(kbuf));
-	ns = safe_id(ns, nbuf, sizeof(nbuf));
-	rc = add_namespace(c, arr, ns, &level, env, err);
+		key = safe_id(resource + n, rb->kbuf, sizeof(rb->kbuf));
+	ns = safe_id(ns, rb->nbuf, sizeof(rb->nbuf));
+	rc = add_namespace(c, e, ns, &level, rb->env, err);
 	if (rc != CF_OK)
 		return rc;
 	if (key == NULL) {
@@ -497,22 +684,24 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 	} else {
 		*rtype = "Object";
 		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
-		if (add_entity(arr, "Object", rid, json_pack("{s:s, s:s, s:s, "
-		    "s:I, s:s}", "ns", ns, "key", key, "env", env,
-		    "sensitivity", (json_int_t)level, "sensitivity_name",
-		    sens_names[level]), json_pack("[o]",
-		    uid("Namespace", ns))) != 0)
-			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		a = attrs_next(e, 5);
+		if (a == NULL)
+			return cf_error_set(err, CF_E_INTERNAL,
+			    "too many attributes");
+		attr_str(&a[0], "ns", ns);
+		attr_str(&a[1], "key", key);
+		attr_str(&a[2], "env", rb->env);
+		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
+		attr_str(&a[4], "sensitivity_name", sens_names[level]);
+		rc = add_entity(e, "Object", rid, a, 5, "Namespace", ns, err);
+		if (rc != CF_OK)
+			return rc;
 	}
-	if (add_entity(arr, "Store", "coffer", NULL, NULL) != 0)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	return CF_OK;
+	return add_entity(e, "Store", "coffer", NULL, 0, NULL, NULL, err);
 store:
 	*rtype = "Store";
 	cf_strlcpy(rid, "coffer", ridsz);
-	if (add_entity(arr, "Store", "coffer", NULL, NULL) != 0)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	return CF_OK;
+	return add_entity(e, "Store", "coffer", NULL, 0, NULL, NULL, err);
 }
 
 const char *
@@ -527,46 +716,57 @@ build(struct cf_core *c, const struct cf_req *r,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	json_t		*arr, *ctx = NULL;
+	struct ents	 e;
+	struct ctx	 cx;
+	struct res_bufs	 rb;
+	struct cf_attr	*a;
 	const char	*ptype = core_principal_type(&r->principal);
+	const char	*group = core_action_group(def);
 	const char	*rtype = NULL;
 	char		 rid[CF_RESOURCE_MAX];
 	cf_err		 rc;
 
-	arr = json_array();
-	if (arr == NULL)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
-	    "name", r->principal.name, "kind", r->principal.kind), NULL) != 0 ||
-	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
-	    uid("Action", core_action_group(def)))) != 0 ||
-	    add_entity(arr, "Action", core_action_group(def), NULL,
-	    NULL) != 0) {
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = add_resource(c, arr, def, ns, data_ns, resource, &rtype, rid,
-	    sizeof(rid), err);
+	e.n = 0;
+	e.na = 0;
+	e.np = 0;
+	cx.scope_json = NULL;
+	a = attrs_next(&e, 2);
+	attr_str(&a[0], "name", r->principal.name);
+	attr_str(&a[1], "kind", r->principal.kind);
+	rc = add_entity(&e, ptype, r->principal.name, a, 2, NULL, NULL, err);
+	if (rc == CF_OK)
+		rc = add_entity(&e, "Action", def->name, NULL, 0, "Action",
+		    group, err);
+	if (rc == CF_OK)
+		rc = add_entity(&e, "Action", group, NULL, 0, NULL, NULL, err);
+	if (rc == CF_OK)
+		rc = add_resource(c, &e, &rb, def, ns, data_ns, resource,
+		    &rtype, rid, sizeof(rid), err);
+	if (rc == CF_OK)
+		rc = ctx_build(r, &cx, err);
 	if (rc != CF_OK)
 		goto out;
-	ctx = core_authz_context(r);
-	if (ctx == NULL) {
-		rc = cf_error_set(err, CF_E_INTERNAL, "request context");
-		goto out;
-	}
-	rc = cf_entities_from_json(arr, es, err);
+	rc = cf_entities_build(e.d, e.n, es, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_request_new(ptype, r->principal.name, "Action", def->name,
-	    rtype, rid, ctx, req, err);
+	rc = cf_request_build(ptype, r->principal.name, "Action", def->name,
+	    rtype, rid, cx.a, cx.n, req, err);
 	if (rc != CF_OK) {
 		cf_entities_free(*es);
 		*es = NULL;
 	}
 out:
-	json_decref(ctx);
-	json_decref(arr);
+	ctx_done(&cx);
 	return rc;
+}
+
+cf_err
+core_authz_build(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, struct cf_entities **es, struct cf_request **req,
+    struct cf_error *err)
+{
+	return build(c, r, def, ns, data_ns, resource, es, req, err);
 }
 
 /* The links of r's bindings: ids "role:R" and "role:R@NS", as the

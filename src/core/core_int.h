@@ -87,6 +87,21 @@ cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    const struct cf_action_def *def, const char *ns,
 	    const char *data_ns, const char *resource, char *role,
 	    size_t rolesz, bool *allow, struct cf_error *err);
+/* Bench only (bench/authz): as core_authz_reload, with the policy sets
+ * feed gives core_authz_load_part (lc as its arg) after the stored
+ * ones. */
+cf_err	core_authz_reload_bench(struct cf_core *c,
+	    cf_err (*feed)(void *arg, void *lc, struct cf_error *err),
+	    void *arg, struct cf_error *err);
+/* The entities and request of a decision, as core_authz_decide builds
+ * them (for bench/authz).  On success the caller frees both. */
+struct cf_entities;
+struct cf_request;
+cf_err	core_authz_build(struct cf_core *c, const struct cf_req *r,
+	    const struct cf_action_def *def, const char *ns,
+	    const char *data_ns, const char *resource,
+	    struct cf_entities **es, struct cf_request **req,
+	    struct cf_error *err);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
 /* "read", "write", "manage" or "admin". */
