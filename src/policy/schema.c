@@ -1373,6 +1373,10 @@ build(struct sparser *p)
 		s->acts[i].atype = (uint32_t)k;
 		s->nacts = i + 1;
 	}
+	/* Every common type resolves, used or not (a cycle is an error). */
+	for (i = 0; i < p->ncommons; i++)
+		if (common_type(p, (long)i, 0) == NULL)
+			return p->rc;
 	/* Entity types: attributes, tags, enums, hierarchy. */
 	rel = cf_calloc(p->nents + 1, sizeof(*rel));
 	if (rel == NULL)
