@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "client/client.h"
+#include "core/core.h"
 #include "policy/policy.h"
 
 #define POLICY_FILE_MAX	(64u * 1024 * 1024)
@@ -46,7 +48,15 @@ static const char policy_usage[] =
     "       0 when valid, 2 on usage, I/O or schema syntax errors.  With\n"
     "       --json print {\"valid\": .., \"errors\": [{\"policy\", "
     "\"line\",\n"
-    "       \"col\", \"message\"}]} instead.\n";
+    "       \"col\", \"message\"}]} instead.\n"
+    "\n"
+    "       coffer policy schema\n"
+    "       coffer policy builtin\n"
+    "\n"
+    "schema   print Coffer's Cedar schema: the entity types, context and\n"
+    "         actions the server's decisions use.\n"
+    "builtin  print the built-in role templates the server links with\n"
+    "         every binding.\n";
 
 /* Read a whole file (at most POLICY_FILE_MAX bytes) into a new buffer. */
 static cf_err
@@ -422,6 +432,24 @@ out:
 	return status;
 }
 
+static int
+cmd_schema(void)
+{
+	struct cf_buf	b;
+	struct cf_error	err;
+	int		status = CF_EXIT_OK;
+
+	cf_error_clear(&err);
+	cf_buf_init(&b, 1u << 20);
+	if (cf_core_policy_schema(&b, &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer: policy schema: %s\n", err.msg);
+		status = CF_EXIT_FAIL;
+	} else if (fwrite(b.data, 1, b.len, stdout) != b.len)
+		status = CF_EXIT_FAIL;
+	cf_buf_free(&b);
+	return status;
+}
+
 int
 cf_cmd_policy(int argc, char **argv)
 {
@@ -441,6 +469,11 @@ cf_cmd_policy(int argc, char **argv)
 		return cmd_eval(argc - 1, argv + 1);
 	if (strcmp(argv[1], "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
+	if (strcmp(argv[1], "schema") == 0 && argc == 2)
+		return cmd_schema();
+	if (strcmp(argv[1], "builtin") == 0 && argc == 2)
+		return fputs(cf_core_builtin_policies(), stdout) < 0 ?
+		    CF_EXIT_FAIL : CF_EXIT_OK;
 	(void)fprintf(stderr, "coffer: policy: unknown subcommand \"%s\"\n%s",
 	    argv[1], policy_usage);
 	return CF_EXIT_USAGE;
