@@ -75,3 +75,27 @@ def test_schema_errors_and_usage_exit_2(tmp_path):
     assert r.returncode == 2
     r, _ = run(tmp_path, SCHEMA, "")
     assert r.returncode == 0
+
+
+def test_coffer_schema_parses_and_builtin_roles_validate(tmp_path):
+    # Coffer's own schema (`coffer policy schema`) is what policies for
+    # the server are checked against; its built-in role templates must
+    # validate against it.
+    s = tmp_path / "coffer.cedarschema"
+    p = tmp_path / "builtin.cedar"
+    for cmd, path in (("schema", s), ("builtin", p)):
+        r = subprocess.run([COFFER_BIN, "policy", cmd], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        path.write_text(r.stdout)
+    r = subprocess.run([COFFER_BIN, "policy", "validate", "--schema", str(s),
+                        "--policies", str(p)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    bad = p.read_text().replace("resource is Version", "resource.nope == 1")
+    p.write_text(bad)
+    r = subprocess.run([COFFER_BIN, "policy", "validate", "--schema", str(s),
+                        "--policies", str(p)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1
+    assert "attribute `nope` not found" in r.stdout
