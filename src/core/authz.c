@@ -527,8 +527,9 @@ build(struct cf_core *c, const struct cf_req *r,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	json_t		*arr, *ctx = NULL;
+	json_t		*arr, *ctx = NULL, *parents;
 	const char	*ptype = core_principal_type(&r->principal);
+	size_t		 i;
 	const char	*rtype = NULL;
 	char		 rid[CF_RESOURCE_MAX];
 	cf_err		 rc;
@@ -536,8 +537,20 @@ build(struct cf_core *c, const struct cf_req *r,
 	arr = json_array();
 	if (arr == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if ((parents = json_array()) == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		if (json_array_append_new(parents, uid("Group",
+		    r->groups[i])) != 0) {
+			json_decref(parents);
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
 	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
-	    "name", r->principal.name, "kind", r->principal.kind), NULL) != 0 ||
+	    "name", r->principal.name, "kind", r->principal.kind),
+	    parents) != 0 ||
 	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
 	    uid("Action", core_action_group(def)))) != 0 ||
 	    add_entity(arr, "Action", core_action_group(def), NULL,

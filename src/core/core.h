@@ -95,6 +95,8 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 #define CF_SOURCE_MAX		64
 #define CF_RESOURCE_MAX		1200
 #define CF_REASONS_MAX		256
+#define CF_REQ_GROUPS_MAX	32	/* == CF_JWT_GROUPS_MAX */
+#define CF_REQ_GROUP_MAX	128	/* == CF_JWT_GROUP_MAX */
 #define CF_MAX_BINDINGS		64	/* per principal, for one request */
 /* Stored bindings per principal (binding:create refuses more): below
  * CF_MAX_BINDINGS, so that nobody can bind a principal into failing
@@ -122,6 +124,9 @@ struct cf_req {
 	char		 token_id[CF_TOKEN_ID_LEN + 1];
 	struct cf_binding_rec bindings[CF_MAX_BINDINGS];
 	size_t		 nbindings;
+	/* OIDC groups of the credential (the policies' Group parents) */
+	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
+	size_t		 ngroups;
 	/* decision, from the operation */
 	const char	*action;	/* e.g. "object:get" */
 	char		 resource[CF_RESOURCE_MAX];
