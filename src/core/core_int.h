@@ -170,6 +170,23 @@ cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* Load the custom policy sets in force from the store into the
+ * authorization engine, replacing the previous ones atomically: a
+ * request is decided either with all of the old sets or with all of the
+ * new.  On failure the previous sets stay in force (fail closed: the
+ * store holds the change, which the next successful reload or restart
+ * applies). */
+cf_err	core_authz_reload(struct cf_core *c, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+/* core_authz_reload after a change to what the sets in force are (a
+ * policy set changed, a namespace and its sets deleted), committed and
+ * recorded already: on failure it is logged, and r gets CF_E_IO with
+ * errcode "policy_reload_failed" (503) and a record of its own for the
+ * answer (core/ops_policy.c). */
+cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    struct cf_error *err);
