@@ -1,8 +1,10 @@
 /* src/client/cmd_policy.c: `coffer policy check` and `coffer policy eval`,
- * offline tools over Cedar policy files (src/policy).
+ * offline tools over Cedar policy files (src/policy), and the dispatch of
+ * the policy sets stored on the server (cmd_policy_admin.c).
  *
  *   check FILE...   report syntax errors as file:line:col: message
  *   eval            decide each request of a JSON array, one JSON line each
+ *   set, ls, show, history, rm   see cmd_policy_admin.c
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "client/client.h"
+#include "client/client_int.h"
 #include "policy/policy.h"
 
 #define POLICY_FILE_MAX	(64u * 1024 * 1024)
@@ -22,6 +25,9 @@ static const char policy_usage[] =
     "       coffer policy eval --policies FILE --entities FILE "
     "--requests FILE\n"
     "                          [--links FILE]\n"
+    "       coffer policy set|ls|show|history|rm ...   (policy sets on the "
+    "server;\n"
+    "                          coffer policy set --help)\n"
     "\n"
     "check  parse each Cedar policy file; print every syntax error as\n"
     "       FILE:LINE:COL: message and exit 1, print nothing and exit 0\n"
@@ -300,6 +306,8 @@ cf_cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "eval") == 0)
 		return cmd_eval(argc - 1, argv + 1);
+	if (cf_cmd_policy_admin_has(argv[1]))
+		return cf_cmd_policy_admin(argc, argv);
 	(void)fprintf(stderr, "coffer: policy: unknown subcommand \"%s\"\n%s",
 	    argv[1], policy_usage);
 	return CF_EXIT_USAGE;
