@@ -401,11 +401,15 @@ cf_err	cf_meta_role_mfa_get(struct cf_meta *m, const char *role,
  * counts; the caller validates names and the Cedar text. */
 #define CF_POLICY_NAME_MAX	64	/* [a-z0-9][a-z0-9_.-]{0,62} + NUL */
 #define CF_POLICY_TEXT_MAX	(1u << 20)	/* bytes of one version */
-/* Policy sets in force (latest version not a tombstone), per scope: the
- * global ones, and those of each namespace (so that the owners of
- * namespaces cannot use up the room of the admins or of each other). */
-#define CF_POLICY_SETS_MAX	1000
-#define CF_POLICY_NS_SETS_MAX	100
+/* Policy sets in force (latest version not a tombstone): at most
+ * CF_POLICY_SETS_MAX in all, of which CF_POLICY_GLOBAL_SETS_MAX are kept
+ * for the global ones (so that the owners of namespaces cannot use up the
+ * admins' room), and at most CF_POLICY_NS_SETS_MAX per namespace (nor each
+ * other's).  One decision evaluates the global sets and those of one
+ * namespace: at most 192. */
+#define CF_POLICY_SETS_MAX		1000
+#define CF_POLICY_GLOBAL_SETS_MAX	128
+#define CF_POLICY_NS_SETS_MAX		64
 
 struct cf_policy_rec {
 	char	name[CF_POLICY_NAME_MAX];
@@ -428,8 +432,7 @@ struct cf_policy_rec {
  * (the audit record's digest) is exactly the one replaced.  A tombstone
  * of a set whose latest is missing or a tombstone is CF_E_NOTFOUND.
  * CF_E_LIMIT: text over CF_POLICY_TEXT_MAX, or a new set in force beyond
- * the scope's count (CF_POLICY_SETS_MAX global, CF_POLICY_NS_SETS_MAX
- * per namespace).  CF_E_NOTFOUND: no namespace p->ns.  *out (nullable)
+ * the counts above.  CF_E_NOTFOUND: no namespace p->ns.  *out (nullable)
  * gets the stored record (version, digest, text_len). */
 cf_err	cf_meta_policy_put(struct cf_meta *m, const struct cf_policy_rec *p,
 	    const char *text, size_t len, int64_t expect,

@@ -236,7 +236,7 @@ enum {
 	ST_ROLE_SET, ST_ROLE_GET,
 	ST_L_GET, ST_L_INSERT, ST_L_DEL, ST_L_LIST, ST_P_ADOPT, ST_P_NOADOPT,
 	ST_POL_LATEST, ST_POL_GET, ST_POL_HIST, ST_POL_INSERT, ST_POL_COUNT,
-	ST_POL_LIST, ST_NS_DEL_POLICIES,
+	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS,
 	ST__COUNT
 };
 
@@ -381,6 +381,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " VALUES (?1, nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_POL_COUNT] = "SELECT count(*) FROM policies p"
 	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.deleted = 0 AND" POLLATEST,
+	[ST_POL_COUNT_NS] = "SELECT count(*) FROM policies p"
+	    " WHERE p.ns_id IS NOT NULL AND p.deleted = 0 AND" POLLATEST,
 	/* ?1 < 0: every scope; ?2: with the text. */
 	[ST_POL_LIST] = "SELECT " POLCOLS ","
 	    " CASE WHEN ?2 THEN p.text ELSE '' END" POLFROM
@@ -3724,12 +3726,26 @@ cf_meta_policy_put(struct cf_meta *m, const struct cf_policy_rec *p,
 		count = found ? sqlite3_column_int64(st, 0) : 0;
 		stmt_done(st);
 		st = NULL;
-		if (count >= (scope == 0 ? CF_POLICY_SETS_MAX :
+		if (count >= (scope == 0 ? CF_POLICY_GLOBAL_SETS_MAX :
 		    CF_POLICY_NS_SETS_MAX)) {
 			rc = cf_error_set(err, CF_E_LIMIT, "meta: %lld policy "
 			    "sets in force %s already, the most allowed",
 			    (long long)count, scope == 0 ? "globally" :
 			    "in this namespace");
+			goto out;
+		}
+	}
+	if (!p->deleted && !live && scope != 0) {
+		rc = query_row(c, ST_POL_COUNT_NS, &st, &found, err, "");
+		if (rc != CF_OK)
+			goto out;
+		count = found ? sqlite3_column_int64(st, 0) : 0;
+		stmt_done(st);
+		st = NULL;
+		if (count >= CF_POLICY_SETS_MAX - CF_POLICY_GLOBAL_SETS_MAX) {
+			rc = cf_error_set(err, CF_E_LIMIT, "meta: %lld policy "
+			    "sets of namespaces in force already, the most "
+			    "allowed", (long long)count);
 			goto out;
 		}
 	}

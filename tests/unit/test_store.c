@@ -3145,12 +3145,36 @@ test_store_meta_policy_bounds(void **state)
 	    CF_E_LIMIT);
 	/* A new version of a set in force needs no new room. */
 	assert_int_equal(pol_put(m, "p0", "ml", "// 2", 1, NULL), CF_OK);
-	/* Global sets have room of their own. */
+	/* Global sets have room of their own ("big" is one). */
+	for (i = 0; i < CF_POLICY_GLOBAL_SETS_MAX - 1; i++) {
+		(void)snprintf(name, sizeof(name), "g%d", i);
+		assert_int_equal(pol_put(m, name, "", "//", 0, NULL), CF_OK);
+	}
+	assert_int_equal(pol_put(m, "one-more", "", "//", 0, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(pol_rm(m, "g0", "", 1), CF_OK);
 	assert_int_equal(pol_put(m, "one-more", "", "//", 0, NULL), CF_OK);
 	assert_int_equal(pol_rm(m, "p1", "ml", 1), CF_OK);
 	assert_int_equal(pol_put(m, "one-more", "ml", "//", 0, NULL), CF_OK);
 	/* The removed one cannot come back while the namespace is full. */
 	assert_int_equal(pol_put(m, "p1", "ml", "//", 2, NULL), CF_E_LIMIT);
+	/* All namespaces together leave the global room alone. */
+	for (i = 0; i < (CF_POLICY_SETS_MAX - CF_POLICY_GLOBAL_SETS_MAX) /
+	    CF_POLICY_NS_SETS_MAX; i++) {
+		int	j;
+
+		(void)snprintf(name, sizeof(name), "ns-%d", i);
+		mk_ns(m, name);
+		for (j = 0; j < CF_POLICY_NS_SETS_MAX; j++) {
+			char	pn[32];
+
+			(void)snprintf(pn, sizeof(pn), "p%d", j);
+			if (pol_put(m, pn, name, "//", 0, NULL) != CF_OK)
+				break;
+		}
+	}
+	mk_ns(m, "last");
+	assert_int_equal(pol_put(m, "p", "last", "//", 0, NULL), CF_E_LIMIT);
 	cf_meta_close(m);
 }
 
