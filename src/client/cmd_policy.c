@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/json.h"
 #include "base/mem.h"
 #include "client/client.h"
 #include "client/client_int.h"
+#include "core/core.h"
 #include "policy/policy.h"
 
 #define POLICY_FILE_MAX	(64u * 1024 * 1024)
@@ -41,7 +43,15 @@ static const char policy_usage[] =
     "       \"errors\": [{\"policy\": .., \"message\": ..}]}.  "
     "--links names a\n"
     "       JSON array of template links {\"template\": .., \"id\": ..,\n"
-    "       \"principal\": {..}, \"resource\": {..}}.\n";
+    "       \"principal\": {..}, \"resource\": {..}}.\n"
+    "\n"
+    "       coffer policy schema\n"
+    "       coffer policy builtin\n"
+    "\n"
+    "schema   print Coffer's Cedar schema: the entity types, context and\n"
+    "         actions the server's decisions use.\n"
+    "builtin  print the built-in role templates the server links with\n"
+    "         every binding.\n";
 
 /* Read a whole file (at most POLICY_FILE_MAX bytes) into a new buffer. */
 static cf_err
@@ -289,6 +299,24 @@ out:
 	return status;
 }
 
+static int
+cmd_schema(void)
+{
+	struct cf_buf	b;
+	struct cf_error	err;
+	int		status = CF_EXIT_OK;
+
+	cf_error_clear(&err);
+	cf_buf_init(&b, 1u << 20);
+	if (cf_core_policy_schema(&b, &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer: policy schema: %s\n", err.msg);
+		status = CF_EXIT_FAIL;
+	} else if (fwrite(b.data, 1, b.len, stdout) != b.len)
+		status = CF_EXIT_FAIL;
+	cf_buf_free(&b);
+	return status;
+}
+
 int
 cf_cmd_policy(int argc, char **argv)
 {
@@ -306,6 +334,11 @@ cf_cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "eval") == 0)
 		return cmd_eval(argc - 1, argv + 1);
+	if (strcmp(argv[1], "schema") == 0 && argc == 2)
+		return cmd_schema();
+	if (strcmp(argv[1], "builtin") == 0 && argc == 2)
+		return fputs(cf_core_builtin_policies(), stdout) < 0 ?
+		    CF_EXIT_FAIL : CF_EXIT_OK;
 	if (cf_cmd_policy_admin_has(argv[1]))
 		return cf_cmd_policy_admin(argc, argv);
 	(void)fprintf(stderr, "coffer: policy: unknown subcommand \"%s\"\n%s",

@@ -27,6 +27,10 @@
 
 #define DIGEST_STR_LEN	(7 + CF_SHA256_HEX_LEN + 1)	/* "sha256:" hex */
 
+/* A decision evaluates the global sets and one namespace's. */
+_Static_assert(CF_POLICY_GLOBAL_SETS_MAX + CF_POLICY_NS_SETS_MAX <=
+    CORE_AUTHZ_MAX_PARTS, "more stored policy sets than a decision takes");
+
 static cf_err
 nomem(struct cf_error *err)
 {
@@ -542,13 +546,3 @@ cf_core_policy_rm(struct cf_core *c, struct cf_req *r, const char *name,
 	*out = policy_json(&rec, true);
 	return *out == NULL ? nomem(err) : CF_OK;
 }
-
-/* TEMP(authz): replaced by src/core/authz.c on merge */
-cf_err
-core_authz_reload(struct cf_core *c, struct cf_error *err)
-{
-	(void)c;
-	(void)err;
-	return CF_OK;
-}
-/* end TEMP(authz) */

@@ -145,6 +145,38 @@ cf_err	cf_policy_authorize(const struct cf_policy_set *ps,
 	    struct cf_response *resp, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* Several policy sets decided together, as one: a forbid that applies in
+ * any part denies, otherwise a permit that applies in any part allows.
+ * Each part's policy ids are reported with its prefix in front (NULL or
+ * "": none), so that parts may reuse ids.  links are templates of
+ * parts[0] linked for this decision only (the set is not changed, so
+ * threads may share it): the reference monitor links each role
+ * template with the bindings of the request's principal.  A link whose
+ * template does not exist is CF_E_NOTFOUND (and the decision deny). */
+struct cf_policy_part {
+	const struct cf_policy_set	*ps;
+	const char			*prefix;
+	unsigned int			 flags;		/* CF_POLICY_* */
+};
+
+/* SEC: a forbid of the part whose condition errors is taken to apply
+ * (it is listed as an error and as a reason): an error can never turn
+ * a deny into an allow.  Cedar itself skips such a forbid. */
+#define CF_POLICY_STRICT_FORBID	0x01
+
+struct cf_policy_link {
+	const char	*template_id;
+	const char	*id;		/* the linked policy's id */
+	const char	*principal_type, *principal_id;	/* NULL: no slot */
+	const char	*resource_type, *resource_id;	/* NULL: no slot */
+};
+
+cf_err	cf_policy_authorize_parts(const struct cf_policy_part *parts,
+	    size_t nparts, const struct cf_policy_link *links, size_t nlinks,
+	    const struct cf_entities *es, const struct cf_request *req,
+	    struct cf_response *resp, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 enum cf_decision cf_response_decision(const struct cf_response *resp);
 /* Ids of the policies that determined the decision: the forbids that
  * applied when the decision is deny, the permits that applied when it is

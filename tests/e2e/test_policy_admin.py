@@ -7,10 +7,13 @@ import json
 
 import pytest
 
-GOOD = 'permit(principal, action == Action::"object:get", resource);\n'
+# Valid sets that never apply (no such user): the module's server is
+# shared, and a set in force decides for every test after it.
+GOOD = ('permit(principal == User::"nobody-here", action =='
+        ' Action::"object:get", resource);\n')
 GOOD2 = ('@id("readers")\n'
-         'permit(principal, action in [Action::"object:get",'
-         ' Action::"object:list"], resource);\n')
+         'permit(principal == User::"nobody-here", action in'
+         ' [Action::"object:get", Action::"object:list"], resource);\n')
 
 
 def digest(text):
@@ -298,9 +301,45 @@ def test_namespace_policies_allowed_actions(server, owner, uniq):
             ' unless { principal == User::"boss" };\n')
     r = put(server, uniq("ok"), text, ns=ns, token=sess)
     assert r.status_code == 201, r.text
-    # Global sets may name any action.
-    r = put(server, uniq("g"), "permit(principal, action, resource);")
+    # Global sets may name any action (this one never applies).
+    r = put(server, uniq("g"), "forbid(principal, action, resource)"
+            " when { false };")
     assert r.status_code == 201, r.text
+
+
+def test_changes_apply_without_restart(server, owner, uniq):
+    """A stored set decides at once; a namespace's set only ever on its
+    namespace, whatever it says."""
+    ns, other, sess = owner
+    reader = uniq("rd")
+    tok = server.user(reader)
+    for n in (ns, other):
+        assert server.put_obj(n, "k", b"data").status_code == 201
+        assert server.get_obj(n, "k", token=tok).status_code == 403
+    # The owner lets reader read ns: allowed there, nowhere else, even
+    # though the policy names no namespace at all.
+    name = uniq("let")
+    text = ('permit(principal == User::"%s", action in'
+            ' [Action::"object:get", Action::"object:head"], resource);'
+            % reader)
+    r = put(server, name, text, ns=ns, token=sess)
+    assert r.status_code == 201, r.text
+    assert server.get_obj(ns, "k", token=tok).status_code == 200
+    assert server.get_obj(other, "k", token=tok).status_code == 403
+    assert server.get("/v1/policies", token=tok).json()["policies"] == []
+    # A global forbid (admin) overrides it, at once; removing it lifts it.
+    g = uniq("deny")
+    r = put(server, g, 'forbid(principal == User::"%s", action, resource);'
+            % reader)
+    assert r.status_code == 201, r.text
+    assert server.get_obj(ns, "k", token=tok).status_code == 403
+    assert server.req("DELETE", "/v1/policies/" + g).status_code == 200
+    assert server.get_obj(ns, "k", token=tok).status_code == 200
+    # The owner's removal takes the access back.
+    r = server.req("DELETE", "/v1/policies/%s?ns=%s" % (name, ns),
+                   token=sess)
+    assert r.status_code == 200, r.text
+    assert server.get_obj(ns, "k", token=tok).status_code == 403
 
 
 def test_namespace_delete_removes_its_policies(server, uniq):
@@ -322,10 +361,20 @@ def test_policies_survive_restart(fresh_server, uniq):
     name = uniq("p")
     assert put(s, name, GOOD).status_code == 201
     assert put(s, name, GOOD2).status_code == 201
+    ns = uniq("pns")
+    s.mkns(ns)
+    assert s.put_obj(ns, "k", b"x").status_code == 201
+    reader = uniq("rd")
+    tok = s.user(reader)
+    assert put(s, uniq("let"), 'permit(principal == User::"%s", action =='
+               ' Action::"object:get", resource);' % reader,
+               ns=ns).status_code == 201
     s.restart()
     r = show(s, name)
     assert r.status_code == 200 and r.json()["text"] == GOOD2
     assert r.json()["version"] == 2
+    # Loaded from the store at start.
+    assert s.get_obj(ns, "k", token=tok).status_code == 200
 
 
 def test_routes_and_methods(server, uniq):
