@@ -120,8 +120,9 @@ cf_err	core_authorize_data(struct cf_core *c, struct cf_req *r,
 	    const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
-/* Does the principal hold role (or a stronger one) on ns (global counts)? */
-bool	core_has_role(const struct cf_req *r, const char *role, const char *ns);
+/* Would the policies allow action on ns (NULL: global) for r (monitor.c)? */
+bool	core_can(struct cf_core *c, struct cf_req *r, const char *action,
+	    const char *ns);
 
 /* A state change is audited before it happens (audit, then act).
  * core_act_begin arms the store's commit guard: the allow record, with

@@ -206,12 +206,6 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	return rc;
 }
 
-static int
-role_rank(const char *role)
-{
-	return cf_role_rank(role);
-}
-
 /* The least role an action needs on its namespace (the registry,
  * core/actions.h); admin for what no role decides; above every role for
  * an action the registry does not know: default deny. */
@@ -225,24 +219,29 @@ action_rank(const char *action)
 	return def->role != CF_ROLE_NONE ? def->role : CF_ROLE_ADMIN;
 }
 
+/* A question, not a decision of the request: would the policies allow
+ * action on ns (NULL: global) for r's principal, within its token's
+ * namespaces?  Errors answer no.  r's decision is left as it was. */
 bool
-core_has_role(const struct cf_req *r, const char *role, const char *ns)
+core_can(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns)
 {
-	size_t	i;
-	int	need = role_rank(role);
+	const struct cf_action_def	*def = cf_action_find(action);
+	struct cf_error			 err;
+	char				 saved[CF_REASONS_MAX];
+	char				 role[CF_ROLE_MAX];
+	bool				 allow = false;
 
-	if (!r->authenticated || need == 0)
+	if (!r->authenticated || def == NULL ||
+	    !core_scope_allows(r, NULL, ns))
 		return false;
-	if (!core_scope_allows(r, NULL, ns))
-		return false;
-	for (i = 0; i < r->nbindings; i++) {
-		const struct cf_binding_rec *b = &r->bindings[i];
-		if (b->ns[0] != '\0' && (ns == NULL || strcmp(b->ns, ns) != 0))
-			continue;
-		if (role_rank(b->role) >= need)
-			return true;
-	}
-	return false;
+	cf_error_clear(&err);
+	cf_strlcpy(saved, r->reasons, sizeof(saved));
+	if (core_authz_decide(c, r, def, ns, NULL, NULL, role, sizeof(role),
+	    &allow, &err) != CF_OK)
+		allow = false;
+	cf_strlcpy(r->reasons, saved, sizeof(r->reasons));
+	return allow;
 }
 
 static bool

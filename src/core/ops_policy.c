@@ -373,6 +373,7 @@ cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
 }
 
 struct list_ctx {
+	struct cf_core	*c;
 	struct cf_req	*r;
 	json_t		*arr;
 	bool		 filter;
@@ -385,8 +386,8 @@ list_cb(void *arg, const struct cf_policy_rec *p, struct cf_error *err)
 
 	/* Unfiltered (one scope, authorized as a whole), or only the sets
 	 * the caller may manage. */
-	if (x->filter && !core_has_role(x->r, p->ns[0] != '\0' ? "owner" :
-	    "admin", p->ns[0] != '\0' ? p->ns : NULL))
+	if (x->filter && !core_can(x->c, x->r, "policy:get",
+	    p->ns[0] != '\0' ? p->ns : NULL))
 		return CF_OK;
 	if (json_array_append_new(x->arr, policy_json(p, false)) != 0)
 		return nomem(err);
@@ -411,6 +412,7 @@ cf_core_policy_list(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	if (rc != CF_OK)
 		return rc;
+	x.c = c;
 	x.r = r;
 	x.filter = ns == NULL;
 	x.arr = json_array();

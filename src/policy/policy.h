@@ -194,6 +194,75 @@ const char *cf_response_error_msg(const struct cf_response *resp, size_t i);
 json_t	*cf_response_to_json(const struct cf_response *resp);
 
 /*
+ * Schemas and validation.
+ */
+struct cf_schema;		/* opaque */
+struct cf_validation;		/* opaque */
+
+/* Limits on schema text. */
+#define CF_SCHEMA_MAX_SRC	(4u * 1024 * 1024)	/* bytes */
+#define CF_SCHEMA_MAX_DEPTH	64	/* type nesting (Set<..>, records) */
+#define CF_SCHEMA_MAX_TYPES	1024	/* entity types, common types */
+#define CF_SCHEMA_MAX_ACTIONS	1024
+/* Typechecking steps one cf_policy_validate may take (an expression
+ * typechecked in one request environment), so that a large schema times
+ * a large policy set cannot take unbounded time. */
+#define CF_VALIDATE_MAX_STEPS	50000000u
+
+/* Parse a schema in Cedar's human-readable schema syntax (.cedarschema)
+ * from src[0..len) and resolve every name in it.  CF_E_INPUT with
+ * "line:col: message" in err on a syntax error or an unresolvable or
+ * duplicate name; CF_E_LIMIT beyond the CF_SCHEMA_MAX_* limits.  On
+ * failure *out is untouched.  A schema is immutable once parsed and may be
+ * shared by threads. */
+cf_err	cf_schema_parse(const char *src, size_t len, struct cf_schema **out,
+	    struct cf_error *err);
+void	cf_schema_free(struct cf_schema *s);	/* NULL: no-op */
+size_t	cf_schema_entity_type_count(const struct cf_schema *s);
+size_t	cf_schema_action_count(const struct cf_schema *s);
+/* True when the schema declares the entity type name ("NS::User"). */
+bool	cf_schema_has_entity_type(const struct cf_schema *s,
+	    const char *name);
+/* True when the schema declares the action type::"id" (type is the action
+ * entity type, "Action" or "NS::Action"). */
+bool	cf_schema_has_action(const struct cf_schema *s, const char *type,
+	    const char *id);
+
+/* Results of a validation, reused from call to call. */
+cf_err	cf_validation_new(struct cf_validation **out, struct cf_error *err);
+void	cf_validation_free(struct cf_validation *v);	/* NULL: no-op */
+
+/* Validate every policy and template of ps against s as Cedar's validator
+ * does in its default strict mode (Cedar 4): each policy is typechecked in
+ * every request environment (principal type, action, resource type) of
+ * the schema, and entity types, actions and enum entities it names must be
+ * declared.  Errors are listed in out (its previous content discarded);
+ * they are not failures.  Returns CF_E_NOMEM, or CF_E_LIMIT beyond
+ * CF_VALIDATE_MAX_STEPS (out then lists what was found so far and is not
+ * valid). */
+cf_err	cf_policy_validate(const struct cf_schema *s,
+	    const struct cf_policy_set *ps, struct cf_validation *out,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
+/* True when the last validation found no error. */
+bool	cf_validation_ok(const struct cf_validation *v);
+/* Errors in policy order, each once.  Borrowed until the next
+ * cf_policy_validate on v.  Lines and columns count from 1 and locate
+ * the expression at fault (or the policy). */
+size_t	cf_validation_error_count(const struct cf_validation *v);
+const char *cf_validation_error_policy(const struct cf_validation *v,
+	    size_t i);
+unsigned int cf_validation_error_line(const struct cf_validation *v,
+	    size_t i);
+unsigned int cf_validation_error_col(const struct cf_validation *v,
+	    size_t i);
+const char *cf_validation_error_msg(const struct cf_validation *v,
+	    size_t i);
+/* {"valid":bool,"errors":[{"policy":..,"line":..,"col":..,"message":..}]}
+ * as a new reference, NULL on NOMEM. */
+json_t	*cf_validation_to_json(const struct cf_validation *v);
+
+/*
  * Inspection (inspect.c): what the policies of a set name, for callers
  * that restrict what a policy may be about.
  */
