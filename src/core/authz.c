@@ -221,16 +221,23 @@ load_part(struct load_ctx *lc, const char *name, const char *ns,
 	return CF_OK;
 }
 
-/* Stored policy sets: none yet (policy administration, issue 11 section
- * 2, adds them through core_authz_load_part). */
+static cf_err
+load_stored_cb(void *arg, const struct cf_policy_rec *p, const char *text,
+    size_t len, struct cf_error *err)
+{
+	(void)len;
+	return core_authz_load_part(arg, p->name, p->ns, p->version, text,
+	    err);
+}
+
+/* The policy sets in force in the store (policy administration,
+ * core/ops_policy.c), from one read snapshot: all or, on any failure,
+ * none (the caller keeps the previous snapshot). */
 static cf_err
 core_authz_load_stored(struct cf_core *c, struct load_ctx *lc,
     struct cf_error *err)
 {
-	(void)c;
-	(void)lc;
-	(void)err;
-	return CF_OK;
+	return cf_meta_policy_current(c->meta, load_stored_cb, lc, err);
 }
 
 cf_err

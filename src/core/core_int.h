@@ -206,6 +206,14 @@ cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* core_authz_reload after a change to what the sets in force are (a
+ * policy set changed, a namespace and its sets deleted), committed and
+ * recorded already: on failure it is logged, and r gets CF_E_IO with
+ * errcode "policy_reload_failed" (503) and a record of its own for the
+ * answer (core/ops_policy.c). */
+cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    struct cf_error *err);
