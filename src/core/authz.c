@@ -274,12 +274,71 @@ out:
 	return rc;
 }
 
+/* Coffer's schema, parsed; the built-in templates must validate
+ * against it (a build that breaks either does not start). */
+static cf_err
+schema_open(struct cf_core *c, struct cf_error *err)
+{
+	struct cf_policy_set	*ps = NULL;
+	struct cf_buf		 b;
+	cf_err			 rc;
+
+	cf_buf_init(&b, 1u << 20);
+	rc = cf_core_policy_schema(&b, err);
+	if (rc == CF_OK)
+		rc = cf_schema_parse(b.data, b.len, &c->schema, err);
+	cf_buf_free(&b);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1, &ps,
+	    err);
+	if (rc == CF_OK)
+		rc = core_authz_validate(c, ps, err);
+	cf_policy_set_free(ps);
+	if (rc != CF_OK)
+		log_warnx("event=builtin_policies_invalid msg=\"%s\"",
+		    err != NULL ? err->msg : "");
+	return rc;
+}
+
+cf_err
+core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+    struct cf_error *err)
+{
+	struct cf_validation	*v = NULL;
+	size_t			 n;
+	cf_err			 rc;
+
+	rc = cf_validation_new(&v, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_validate(c->schema, ps, v, err);
+	if (rc == CF_E_LIMIT)
+		rc = CF_E_INPUT;	/* too big to check: not accepted */
+	if (rc == CF_OK && !cf_validation_ok(v)) {
+		n = cf_validation_error_count(v);
+		rc = cf_error_set(err, CF_E_INPUT, "%u:%u: policy %s: %s%s",
+		    cf_validation_error_line(v, 0),
+		    cf_validation_error_col(v, 0),
+		    cf_validation_error_policy(v, 0),
+		    cf_validation_error_msg(v, 0), n > 1 ? " (and more "
+		    "errors: coffer policy validate lists them all)" : "");
+	}
+	cf_validation_free(v);
+	return rc;
+}
+
 cf_err
 core_authz_open(struct cf_core *c, struct cf_error *err)
 {
+	cf_err	rc;
+
 	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	c->authz_lock_init = true;
+	rc = schema_open(c, err);
+	if (rc != CF_OK)
+		return rc;
 	return core_authz_reload(c, err);
 }
 
@@ -290,6 +349,8 @@ core_authz_close(struct cf_core *c)
 		return;
 	snap_release(c->authz);
 	c->authz = NULL;
+	cf_schema_free(c->schema);
+	c->schema = NULL;
 	(void)pthread_mutex_destroy(&c->authz_lock);
 	c->authz_lock_init = false;
 }

@@ -22,6 +22,8 @@
 struct cf_jwks;
 struct core_orphans;
 struct core_authz_snap;
+struct cf_schema;
+struct cf_policy_set;
 struct cf_action_def;
 
 /* One oidc_group_roles entry: members of group get role (on ns, or
@@ -65,6 +67,7 @@ struct cf_core {
 	struct core_authz_snap	*authz;		/* policies in force */
 	pthread_mutex_t		 authz_lock;	/* guards the pointer */
 	bool			 authz_lock_init;
+	struct cf_schema	*schema;	/* Coffer's Cedar schema */
 };
 
 /* Cedar decides (authz.c). */
@@ -87,6 +90,10 @@ cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    const struct cf_action_def *def, const char *ns,
 	    const char *data_ns, const char *resource, char *role,
 	    size_t rolesz, bool *allow, struct cf_error *err);
+/* Validate ps against Coffer's schema: CF_E_INPUT with the first
+ * error as "line:col: policy ID: message" when it is not valid. */
+cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+	    struct cf_error *err);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
 /* "read", "write", "manage" or "admin". */

@@ -223,7 +223,6 @@ ops_policy_check(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct ns_check		 x;
 	cf_err			 rc;
 
-	(void)c;
 	r->errcode = "invalid_policy";
 	if (memchr(text, '\0', len) != NULL || !cf_utf8_valid(text, len)) {
 		rc = cf_error_set(err, CF_E_INPUT, "policy text must be UTF-8 "
@@ -246,6 +245,9 @@ ops_policy_check(struct cf_core *c, struct cf_req *r, const char *ns,
 		if (rc != CF_OK)
 			goto out;
 	}
+	rc = core_authz_validate(c, ps, err);
+	if (rc != CF_OK)
+		goto out;
 	r->errcode = NULL;
 out:
 	if (rc != CF_OK && rc != CF_E_INPUT)
