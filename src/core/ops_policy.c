@@ -351,10 +351,11 @@ cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
 		return *out == NULL ? nomem(err) : CF_OK;
 	}
 	note_change(r, have ? &cur : NULL, &put);
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_policy_put(c->meta, &put, text, len, have ? cur.version :
-	    0, &rec, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_policy_put(c->meta, &act.au, &put, text, len,
+		    have ? cur.version : 0, &rec, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT)
 		r->errcode = "policy_changed";
 	if (rc == CF_E_LIMIT) {
@@ -535,9 +536,11 @@ cf_core_policy_rm(struct cf_core *c, struct cf_req *r, const char *name,
 	put.created_us = core_now_us(c);
 	put.deleted = true;
 	note_change(r, &cur, &put);
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_policy_put(c->meta, &put, "", 0, cur.version, &rec, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_policy_put(c->meta, &act.au, &put, "", 0,
+		    cur.version, &rec, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT)
 		r->errcode = "policy_changed";
 	if (rc == CF_E_NOTFOUND)
