@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n >= sizeof(safe) || strlen(safe) != n ||
 	    !cf_utf8_valid(safe, n))
 		abort();
-	check_routes(url, n);
+	check_routes(url, strlen(url));
 	/* The same bytes as a User-Agent: printable UTF-8, cut to size. */
 	n = cf_http_header_text(url, safe, CF_USER_AGENT_MAX + 1);
 	if (n > CF_USER_AGENT_MAX || strlen(safe) != n ||
@@ -101,9 +101,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((unsigned char)safe[i] < 0x20 || safe[i] == 0x7f)
 			abort();
 	/* ... and as an X-Coffer-Purpose. */
-	if (cf_http_purpose_ok(url) && (n == 0 || strlen(url) >
-	    CF_PURPOSE_MAX || strspn(url, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") != strlen(url)))
+	n = strlen(url);
+	if (cf_http_purpose_ok(url) && (n == 0 || n > CF_PURPOSE_MAX ||
+	    strspn(url, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") != n))
 		abort();
 	free(url);
 	if (nul != NULL) {

@@ -42,13 +42,15 @@ captype(const char *name, size_t len)
 	return NULL;
 }
 
-/* Does path match pat?  On a match the captures go to caps[0..*ncap). */
+/* Does path match pat, both from their byte skip on (a prefix they
+ * share)?  On a match the captures go to caps[0..*ncap), their offsets
+ * from the start of path. */
 static bool
-match_one(const char *pat, const char *path, struct cf_route_cap *caps,
-    size_t *ncap)
+match_one(const char *pat, const char *path, size_t skip,
+    struct cf_route_cap *caps, size_t *ncap)
 {
 	const struct captype	*t;
-	const char		*p = pat, *s = path, *close, *end;
+	const char		*p = pat + skip, *s = path + skip, *close, *end;
 	size_t			 n = 0, len;
 
 	while (*p != '\0') {
@@ -96,13 +98,20 @@ cf_route_match(const struct cf_route *tab, size_t n, const char *method,
 	bool			 hit = false;
 
 	memset(m, 0, sizeof(*m));
+	/* Every pattern starts with "/v1/" (cf_route_pattern_ok), and
+	 * then mostly with a literal byte: most rows are ruled out by one
+	 * comparison. */
+	if (strncmp(path, "/v1/", 4) != 0)
+		return;
 	for (i = 0; i < n; i++) {
 		/* The rows of one pattern are adjacent: one walk decides
 		 * them all. */
 		if (prev == NULL || (tab[i].pattern != prev &&
 		    strcmp(tab[i].pattern, prev) != 0)) {
 			prev = tab[i].pattern;
-			hit = match_one(prev, path, caps, &ncap);
+			hit = (prev[4] == '{' || prev[4] == path[4]) &&
+			    strncmp(prev, "/v1/", 4) == 0 &&
+			    match_one(prev, path, 4, caps, &ncap);
 		}
 		if (!hit)
 			continue;
