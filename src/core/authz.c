@@ -471,6 +471,12 @@ core_authz_context(const struct cf_req *r)
 	if (r->mfa && r->mfa_age >= 0)
 		bad |= json_object_set_new(ctx, "mfa_age_s",
 		    json_integer(r->mfa_age));
+	if (r->purpose[0] != '\0')
+		bad |= json_object_set_new(ctx, "purpose",
+		    json_string(r->purpose));
+	if (r->user_agent[0] != '\0')
+		bad |= json_object_set_new(ctx, "user_agent",
+		    json_string(r->user_agent));
 	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
 		bad |= json_object_set_new(ctx, "source_ip",
 		    extn("ip", ip));

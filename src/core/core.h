@@ -93,6 +93,8 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 
 #define CF_REQ_ID_LEN		32
 #define CF_SOURCE_MAX		64
+#define CF_USER_AGENT_MAX	256	/* bytes kept of a User-Agent */
+#define CF_PURPOSE_MAX		64	/* X-Coffer-Purpose, characters */
 #define CF_RESOURCE_MAX		1200
 #define CF_REASONS_MAX		256
 #define CF_REQ_GROUPS_MAX	32	/* == CF_JWT_GROUPS_MAX */
@@ -110,6 +112,14 @@ struct cf_req {
 	char		 request_id[CF_REQ_ID_LEN + 1];
 	char		 source[CF_SOURCE_MAX];	/* socket peer address */
 	int64_t		 time_us;
+	/* The client's User-Agent, cut and made printable UTF-8 (control
+	 * characters are '?'); "" without one.  SEC: the client's claim,
+	 * for the record and for policy context, never for a decision on
+	 * its own. */
+	char		 user_agent[CF_USER_AGENT_MAX + 1];
+	/* X-Coffer-Purpose: why the caller says it asks, 1..64 of
+	 * [A-Za-z0-9_.:-] (the front end refuses anything else); "" */
+	char		 purpose[CF_PURPOSE_MAX + 1];
 	/* principal, from cf_core_authenticate */
 	bool		 authenticated;
 	const char	*authn;		/* "none", "token", "session", "oidc",

@@ -273,3 +273,32 @@ def test_custom_role(server, cli, uniq):
     r = cli("role", "rm", role)
     assert r.returncode == 0, r.stdout + r.stderr
     assert server.put_obj(ns, "b", b"1", token=tok).status_code == 403
+
+
+def test_purpose_and_user_agent(server, setup, uniq):
+    """Personal data needs a declared purpose (X-Coffer-Purpose); the
+    User-Agent is in the context too."""
+    ns, name, tok = setup
+    pname = uniq("purp")
+    text = ('@id("pii-needs-purpose")\n'
+            'forbid (principal == User::"%s", action in Action::"read",\n'
+            '  resource is Object)\n'
+            'unless { context has purpose && context.purpose == "dsar" };\n'
+            '@id("no-curl")\n'
+            'forbid (principal == User::"%s", action, resource)\n'
+            'when { context has user_agent &&\n'
+            '  context.user_agent like "evil-bot/*" };\n' % (name, name))
+    with policy(server, pname, text):
+        assert server.get_obj(ns, "m.bin", token=tok).status_code == 403
+        r = server.get_obj(ns, "m.bin", token=tok,
+                           headers={"X-Coffer-Purpose": "dsar"})
+        assert r.status_code == 200, r.text
+        r = server.get_obj(ns, "m.bin", token=tok,
+                           headers={"X-Coffer-Purpose": "marketing"})
+        assert r.status_code == 403
+        r = server.get_obj(ns, "m.bin", token=tok,
+                           headers={"X-Coffer-Purpose": "dsar",
+                                    "User-Agent": "evil-bot/1.0"})
+        assert r.status_code == 403
+        rec = last(server, "object:get", name)
+        assert rec["reasons"].endswith(":no-curl")
