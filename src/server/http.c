@@ -827,6 +827,20 @@ headers:
 		    (unsigned long long)v->size);
 		(void)MHD_add_response_header(resp, "Content-Range", hv);
 	}
+	{
+		const char *k;
+		json_t *val;
+		char name[CF_ATTR_NAME_MAX + 16];
+		/* Names are header tokens and values have no control
+		 * characters (checked when set). */
+		json_object_foreach((json_t *)(uintptr_t)v->labels, k, val) {
+			(void)snprintf(name, sizeof(name), "X-Coffer-Label-%s",
+			    k);
+			if (cf_str_field_value_ok(json_string_value(val)))
+				(void)MHD_add_response_header(resp, name,
+				    json_string_value(val));
+		}
+	}
 	if (v->user_meta[0] != '\0') {
 		json_t *m = json_loads(v->user_meta, 0, NULL);
 		const char *k;
@@ -1242,6 +1256,63 @@ dispatch_oidc_links(struct MHD_Connection *mc, struct conn *c,
 	    "no_such_principal", "already_linked");
 }
 
+/* Attributes and labels (docs/api.md, "Attributes and labels"):
+ * GET /v1/users/{name}; PUT /v1/users/{name}/attributes {name: value or
+ * null}; GET, PUT {name: value or null} and DELETE ?names=a,b of
+ * /v1/ns/{ns}/labels[/{key}]. */
+static enum MHD_Result
+dispatch_labels(struct MHD_Connection *mc, struct conn *c,
+    const char *method)
+{
+	struct cf_core	*core = c->h->core;
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*key = c->route == R_KEY_LABELS ? c->rest : NULL;
+	const char	*nf = c->route == R_KEY_LABELS ? "no_such_key" :
+			    "no_such_namespace";
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	if (c->route == R_USER_ONE && is(method, "GET")) {
+		rc = cf_core_user_get(core, r, c->rest, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_principal", NULL);
+	}
+	if (c->route != R_USER_ONE && is(method, "GET")) {
+		rc = cf_core_labels_get(core, r, c->ns, key, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200, nf, NULL);
+	}
+	if (c->route != R_USER_ONE && c->route != R_USER_ATTRS &&
+	    is(method, "DELETE")) {
+		rc = cf_core_labels_rm(core, r, c->ns, key, arg(mc, "names"),
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200, nf, NULL);
+	}
+	if (c->route == R_USER_ONE || !is(method, "PUT")) {
+		cf_core_reject(core, r, "unknown", "method not allowed");
+		if (!r->authenticated)
+			return respond_error(mc, c, 401, "unauthenticated",
+			    "authentication required");
+		return respond_error(mc, c, 405, "method_not_allowed",
+		    "method not allowed on this route");
+	}
+	/* Unauthenticated: refused (and audited) before the body. */
+	if (r->authenticated)
+		rc = parse_body(c, &body, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, c->route == R_USER_ATTRS ?
+		    "user:attr" : "label:set", rc, &err);
+	if (c->route == R_USER_ATTRS)
+		rc = cf_core_user_attrs_set(core, r, c->rest, body, &out,
+		    &err);
+	else
+		rc = cf_core_labels_set(core, r, c->ns, key, body, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200,
+	    c->route == R_USER_ATTRS ? "no_such_principal" : nf, NULL);
+}
+
 /* The server is shutting down: an identity request that has not started
  * is refused (denied, audited, 503), so that no connection stays
  * suspended for it.  Its body may hold a password: wiped. */
@@ -1369,6 +1440,9 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		if (c->h->nslow_thr > 0)
 			return slow_submit(mc, c, method);
 		return dispatch_identity(mc, c, method);
+	case R_USER_ONE: case R_USER_ATTRS: case R_NS_LABELS:
+	case R_KEY_LABELS:
+		return dispatch_labels(mc, c, method);
 	case R_HEALTH:
 		if (!is(method, "GET"))
 			break;

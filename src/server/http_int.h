@@ -17,7 +17,10 @@ enum route_id {
 	R_LOGIN, R_LOGOUT, R_SESSION_MFA, R_USERS, R_USER_PASSWORD,
 	R_USER_DISABLE, R_USER_ENABLE, R_USER_MFA_REQUIRED,
 	R_ROLE_MFA_REQUIRED, R_MFA_ENROLL, R_MFA_CONFIRM, R_MFA_DISABLE,
-	R_USER_MFA_RESET, R_USER_OIDC_LINKS
+	R_USER_MFA_RESET, R_USER_OIDC_LINKS,
+	/* attributes and labels: *rest is the user name, or the key of
+	 * R_KEY_LABELS */
+	R_USER_ONE, R_USER_ATTRS, R_NS_LABELS, R_KEY_LABELS
 };
 
 /* Resolve an (unescaped) URL path to a route.  On success *ns and *rest

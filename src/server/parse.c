@@ -55,6 +55,7 @@ resolve_identity(const char *p, char **rest, size_t *restlen)
 		{ "mfa-required", R_USER_MFA_REQUIRED },
 		{ "mfa-reset", R_USER_MFA_RESET },
 		{ "oidc-links", R_USER_OIDC_LINKS },
+		{ "attributes", R_USER_ATTRS },
 	};
 	size_t	i;
 
@@ -66,6 +67,12 @@ resolve_identity(const char *p, char **rest, size_t *restlen)
 			return user[i].id;
 	if (named(p, "roles/", "mfa-required", rest, restlen))
 		return R_ROLE_MFA_REQUIRED;
+	if (strncmp(p, "users/", 6) == 0 && p[6] != '\0' &&
+	    strchr(p + 6, '/') == NULL && strlen(p + 6) < CF_PRINCIPAL_MAX) {
+		*rest = cf_strdup(p + 6);
+		*restlen = strlen(p + 6);
+		return *rest == NULL ? R_UNKNOWN : R_USER_ONE;
+	}
 	return R_UNKNOWN;
 }
 
@@ -118,10 +125,17 @@ cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
 	p = slash + 1;
 	if (strcmp(p, "objects") == 0)
 		return R_OBJECTS;
+	if (strcmp(p, "labels") == 0)
+		return R_NS_LABELS;
 	if (strncmp(p, "objects/", 8) == 0) {
 		p += 8;
+		id = R_OBJECT;
 	} else if (strncmp(p, "versions/", 9) == 0) {
 		p += 9;
+		id = R_VERSIONS;
+	} else if (strncmp(p, "labels/", 7) == 0) {
+		p += 7;
+		id = R_KEY_LABELS;
 	} else
 		return R_UNKNOWN;
 	/* The key is the rest of the path, taken literally. */
@@ -129,7 +143,7 @@ cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
 	*rest = cf_memdup_str(p, *restlen);
 	if (*rest == NULL)
 		return R_UNKNOWN;
-	return slash[1] == 'o' ? R_OBJECT : R_VERSIONS;
+	return id;
 }
 
 /* Parse a single "bytes=" range against size.  Returns 0 with no (or an
