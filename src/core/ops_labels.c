@@ -26,7 +26,7 @@ nomem(struct cf_error *err)
 
 /* The request's changes, checked before any store call so that a bad one
  * is refused with the member that is wrong.  what: "attribute" or
- * "label"; removals_only: label:rm (names with null). */
+ * "label". */
 static cf_err
 changes_check(struct cf_req *r, const json_t *changes, const char *what,
     struct cf_error *err)
@@ -36,8 +36,8 @@ changes_check(struct cf_req *r, const json_t *changes, const char *what,
 
 	if (!json_is_object(changes) || json_object_size(changes) == 0) {
 		r->errcode = "bad_request";
-		return cf_error_set(err, CF_E_INPUT, "give at least one %s "
-		    "(a JSON object of name: value)", what);
+		return cf_error_set(err, CF_E_INPUT, "give at least one %s",
+		    what);
 	}
 	if (json_object_size(changes) > 2 * CF_ATTRS_MAX) {
 		r->errcode = "bad_request";

@@ -1272,6 +1272,8 @@ dispatch_labels(struct MHD_Connection *mc, struct conn *c,
 	const char	*nf = c->route == R_KEY_LABELS ? "no_such_key" :
 			    "no_such_namespace";
 	cf_err		 rc = CF_OK;
+	bool		 labels = c->route == R_NS_LABELS ||
+			    c->route == R_KEY_LABELS;
 
 	cf_error_clear(&err);
 	if (c->route == R_USER_ONE && is(method, "GET")) {
@@ -1279,12 +1281,11 @@ dispatch_labels(struct MHD_Connection *mc, struct conn *c,
 		return respond_result(mc, c, rc, &err, out, 200,
 		    "no_such_principal", NULL);
 	}
-	if (c->route != R_USER_ONE && is(method, "GET")) {
+	if (labels && is(method, "GET")) {
 		rc = cf_core_labels_get(core, r, c->ns, key, &out, &err);
 		return respond_result(mc, c, rc, &err, out, 200, nf, NULL);
 	}
-	if (c->route != R_USER_ONE && c->route != R_USER_ATTRS &&
-	    is(method, "DELETE")) {
+	if (labels && is(method, "DELETE")) {
 		rc = cf_core_labels_rm(core, r, c->ns, key, arg(mc, "names"),
 		    &out, &err);
 		return respond_result(mc, c, rc, &err, out, 200, nf, NULL);

@@ -81,6 +81,12 @@ def test_user_attributes_rest(server, uniq):
     # Unknown user.
     r = put(server, attrs_url(u + "-none"), {"a": "b"})
     assert r.status_code == 404 and err_code(r) == "no_such_principal"
+    # Other methods: 405, audited.
+    for m in ("GET", "DELETE", "POST"):
+        r = server.req(m, attrs_url(u))
+        assert r.status_code == 405, (m, r.text)
+    r = server.req("PUT", "/v1/users/" + u, json={"a": "b"})
+    assert r.status_code == 405, r.text
 
 
 @pytest.mark.parametrize("body,code", [
