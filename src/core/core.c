@@ -240,6 +240,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = cf_meta_open(path, &c->meta, err);
 	if (rc != CF_OK)
 		goto out;
+	rc = core_authz_open(c, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = cf_blobstore_open(c->data_dir, &c->blobs, err);
 	if (rc != CF_OK)
 		goto out;
@@ -280,6 +283,7 @@ cf_core_close(struct cf_core *c)
 	core_identity_close(c);
 	cf_audit_close(c->audit);
 	cf_blobstore_close(c->blobs);
+	core_authz_close(c);
 	cf_meta_close(c->meta);
 	cf_keyring_close(c->kr);
 	(void)pthread_mutex_destroy(&c->kr_lock);

@@ -148,6 +148,15 @@ void	cf_core_close(struct cf_core *c);
 cf_err	cf_core_check_identity(const struct cf_core_config *cfg,
 	    struct cf_error *err);
 
+/* The built-in role templates, Cedar text (`coffer policy show
+ * builtin`). */
+const char *cf_core_builtin_policies(void);
+
+struct cf_buf;
+/* Append Coffer's Cedar schema (`coffer policy schema`), generated from
+ * the action registry, to out. */
+cf_err	cf_core_policy_schema(struct cf_buf *out, struct cf_error *err);
+
 /* Fill request id, time, source. */
 void	cf_req_init(struct cf_req *r, const char *source);
 

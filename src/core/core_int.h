@@ -22,6 +22,8 @@
 
 struct cf_jwks;
 struct core_orphans;
+struct core_authz_snap;
+struct cf_action_def;
 
 /* One oidc_group_roles entry: members of group get role (on ns, or
  * globally when ns is ""). */
@@ -67,7 +69,40 @@ struct cf_core {
 	struct cf_audit		*audit;
 	struct core_orphans	*orphans;	/* the periodic sweep; NULL */
 	char			 crash_point[32];	/* COFFER_TEST_CRASH */
+	struct core_authz_snap	*authz;		/* policies in force */
+	pthread_mutex_t		 authz_lock;	/* guards the pointer */
+	bool			 authz_lock_init;
 };
+
+/* Cedar decides (authz.c). */
+#define CORE_AUTHZ_MAX_PARTS	256	/* stored policy sets in one
+					 * decision */
+cf_err	core_authz_open(struct cf_core *c, struct cf_error *err);
+void	core_authz_close(struct cf_core *c);
+/* Build the policies in force again (built-in and stored) and swap them
+ * in; decisions under way finish with the ones they started with. */
+cf_err	core_authz_reload(struct cf_core *c, struct cf_error *err);
+/* For a store iterator: one stored policy set into the set being built
+ * (arg).  ns "" or NULL: global. */
+cf_err	core_authz_load_part(void *arg, const char *name, const char *ns,
+	    int64_t version, const char *text, struct cf_error *err);
+/* Cedar's decision on def for r on the resource (see core_authorize):
+ * *allow, the reasons in r->reasons and, for an allow, the weakest
+ * built-in role among the deciding bindings in role ("" if none).  A
+ * failure (CF_E_NOMEM, an unreadable record) leaves *allow false. */
+cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
+	    const struct cf_action_def *def, const char *ns,
+	    const char *data_ns, const char *resource, char *role,
+	    size_t rolesz, bool *allow, struct cf_error *err);
+/* The request context Cedar sees (a new reference; NULL on NOMEM). */
+json_t	*core_authz_context(const struct cf_req *r);
+/* "read", "write", "manage" or "admin". */
+const char *core_action_group(const struct cf_action_def *def);
+/* The resource types of def's requests, for the schema ("Object",
+ * "Namespace, Store", ...). */
+const char *core_action_resources(const struct cf_action_def *def);
+/* "User" or "Service". */
+const char *core_principal_type(const struct cf_principal_rec *p);
 
 static inline int64_t
 core_now_us(const struct cf_core *c)
@@ -92,8 +127,9 @@ cf_err	core_authorize_data(struct cf_core *c, struct cf_req *r,
 	    const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
-/* Does the principal hold role (or a stronger one) on ns (global counts)? */
-bool	core_has_role(const struct cf_req *r, const char *role, const char *ns);
+/* Would the policies allow action on ns (NULL: global) for r (monitor.c)? */
+bool	core_can(struct cf_core *c, struct cf_req *r, const char *action,
+	    const char *ns);
 
 /* A state change is audited before it happens (audit, then act).
  * core_act_begin arms the store's commit guard: the allow record, with

@@ -1315,7 +1315,7 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc != CF_OK)
 		return rc;
 	if (self && !p.has_password && (!r->interactive ||
-	    !core_has_role(r, "admin", NULL))) {
+	    !core_can(c, r, "user:passwd", NULL))) {
 		/* SEC: an account without a password (API tokens or OIDC
 		 * only) gets its first one from an admin.  Otherwise anyone
 		 * holding one of its tokens could add a password, then MFA,

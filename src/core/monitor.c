@@ -206,12 +206,6 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	return rc;
 }
 
-static int
-role_rank(const char *role)
-{
-	return cf_role_rank(role);
-}
-
 /* The least role an action needs on its namespace (the registry,
  * core/actions.h); admin for what no role decides; above every role for
  * an action the registry does not know: default deny. */
@@ -225,54 +219,29 @@ action_rank(const char *action)
 	return def->role != CF_ROLE_NONE ? def->role : CF_ROLE_ADMIN;
 }
 
+/* A question, not a decision of the request: would the policies allow
+ * action on ns (NULL: global) for r's principal, within its token's
+ * namespaces?  Errors answer no.  r's decision is left as it was. */
 bool
-core_has_role(const struct cf_req *r, const char *role, const char *ns)
+core_can(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns)
 {
-	size_t	i;
-	int	need = role_rank(role);
+	const struct cf_action_def	*def = cf_action_find(action);
+	struct cf_error			 err;
+	char				 saved[CF_REASONS_MAX];
+	char				 role[CF_ROLE_MAX];
+	bool				 allow = false;
 
-	if (!r->authenticated || need == 0)
+	if (!r->authenticated || def == NULL ||
+	    !core_scope_allows(r, NULL, ns))
 		return false;
-	if (!core_scope_allows(r, NULL, ns))
-		return false;
-	for (i = 0; i < r->nbindings; i++) {
-		const struct cf_binding_rec *b = &r->bindings[i];
-		if (b->ns[0] != '\0' && (ns == NULL || strcmp(b->ns, ns) != 0))
-			continue;
-		if (role_rank(b->role) >= need)
-			return true;
-	}
-	return false;
-}
-
-/* Index of the weakest binding that allows rank on ns (-1: none); its
- * name goes to why, for the record. */
-static int
-find_grant(const struct cf_req *r, int rank, const char *ns, char *why,
-    size_t whysz)
-{
-	size_t	i;
-	int	best = -1, best_rank = 99;
-
-	for (i = 0; i < r->nbindings; i++) {
-		const struct cf_binding_rec *b = &r->bindings[i];
-		int rr = role_rank(b->role);
-		if (b->ns[0] != '\0' && (ns == NULL || strcmp(b->ns, ns) != 0))
-			continue;
-		/* Only admin is meaningful globally for global actions. */
-		if (rr >= rank && rr < best_rank) {
-			best = (int)i;
-			best_rank = rr;
-		}
-	}
-	if (best < 0)
-		return -1;
-	if (r->bindings[best].ns[0] == '\0')
-		(void)snprintf(why, whysz, "role:%s", r->bindings[best].role);
-	else
-		(void)snprintf(why, whysz, "role:%s@%s", r->bindings[best].role,
-		    r->bindings[best].ns);
-	return best;
+	cf_error_clear(&err);
+	cf_strlcpy(saved, r->reasons, sizeof(saved));
+	if (core_authz_decide(c, r, def, ns, NULL, NULL, role, sizeof(role),
+	    &allow, &err) != CF_OK)
+		allow = false;
+	cf_strlcpy(r->reasons, saved, sizeof(r->reasons));
+	return allow;
 }
 
 static bool
@@ -508,8 +477,11 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
     const char *ns, const char *data_ns, const char *resource,
     struct cf_error *err)
 {
-	int	rank, best;
-	cf_err	rc;
+	const struct cf_action_def	*def;
+	char				 role[CF_ROLE_MAX];
+	bool				 allow;
+	int				 rank;
+	cf_err				 rc;
 
 	r->action = action;
 	cf_strlcpy(r->resource, resource != NULL ? resource : "",
@@ -520,17 +492,29 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 		return cf_error_set(err, CF_E_AUTH,
 		    "authentication required (Authorization: Bearer <token>)");
 	}
-	rank = action_rank(action);
-	/* SEC: namespace roles only ever count for actions on that
-	 * namespace; anything global needs a global admin binding. */
-	if (ns == NULL && rank < 4)
-		rank = 4;
-	best = find_grant(r, rank, ns, r->reasons, sizeof(r->reasons));
-	if (best < 0) {
-		cf_strlcpy(r->reasons, "no matching role", sizeof(r->reasons));
+	/* SEC: an action the registry does not know is denied before any
+	 * policy sees it (no policy can allow it). */
+	def = cf_action_find(action);
+	if (def == NULL) {
+		cf_strlcpy(r->reasons, "unknown action", sizeof(r->reasons));
 		return cf_error_set(err, CF_E_DENIED,
 		    "%s is not allowed to %s %s", r->principal.name, action,
 		    r->resource);
+	}
+	/* Cedar decides: the role templates linked with the principal's
+	 * bindings, and the stored policies (authz.c). */
+	rc = core_authz_decide(c, r, def, ns, data_ns, resource, role,
+	    sizeof(role), &allow, err);
+	if (rc != CF_OK)
+		return rc;
+	if (!allow) {
+		if (strcmp(r->reasons, "no matching role") == 0)
+			return cf_error_set(err, CF_E_DENIED,
+			    "%s is not allowed to %s %s", r->principal.name,
+			    action, r->resource);
+		return cf_error_set(err, CF_E_DENIED,
+		    "%s is not allowed to %s %s (policy: %s)",
+		    r->principal.name, action, r->resource, r->reasons);
 	}
 	/* SEC: a scoped token can do only what both its scope and its
 	 * owner's roles allow. */
@@ -541,7 +525,13 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 		    "the token's scope does not allow %s %s", action,
 		    r->resource);
 	}
-	rc = mfa_check(c, r, rank, r->bindings[best].role, err);
+	/* The MFA rules hold whatever the policies say: admin-class
+	 * actions by the action's rank (global actions count as admin),
+	 * the flag of the weakest role that allowed. */
+	rank = action_rank(action);
+	if (ns == NULL && rank < CF_ROLE_ADMIN)
+		rank = CF_ROLE_ADMIN;
+	rc = mfa_check(c, r, rank, role[0] != '\0' ? role : NULL, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = restricted_check(c, r, data_ns, err);

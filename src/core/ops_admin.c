@@ -114,6 +114,7 @@ cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
 }
 
 struct ns_list_ctx {
+	struct cf_core	*c;
 	struct cf_req	*r;
 	json_t		*arr;
 };
@@ -123,8 +124,8 @@ ns_list_cb(void *arg, const struct cf_ns_rec *ns, struct cf_error *err)
 {
 	struct ns_list_ctx	*x = arg;
 
-	/* Only namespaces the caller may read are listed. */
-	if (!core_has_role(x->r, "reader", ns->name))
+	/* Only namespaces the caller may read (ns:get) are listed. */
+	if (!core_can(x->c, x->r, "ns:get", ns->name))
 		return CF_OK;
 	if (json_array_append_new(x->arr, ns_json(ns)) != 0)
 		return nomem(err);
@@ -142,6 +143,7 @@ cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	rc = core_authorize_listing(c, r, "ns:list", "ns", err);
 	if (rc != CF_OK)
 		return rc;
+	x.c = c;
 	x.r = r;
 	x.arr = json_array();
 	if (x.arr == NULL)
@@ -550,7 +552,7 @@ self_mint_mfa(struct cf_core *c, struct cf_req *r,
 	 * the roles of this request (OIDC group roles, which the new token
 	 * would not carry, are held to the same rule so the rule reads
 	 * simply: an admin without MFA mints nothing). */
-	if (p->id == r->principal.id && core_has_role(r, "admin", NULL))
+	if (p->id == r->principal.id && core_can(c, r, "token:create", NULL))
 		admin = true;
 	rc = cf_meta_binding_list(c->meta, p->id, NULL, find_admin, &admin,
 	    err);
@@ -706,7 +708,7 @@ cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
 
 	if (!r->authenticated)
 		return core_authorize(c, r, "token:list", NULL, "tokens", err);
-	if (core_has_role(r, "admin", NULL)) {
+	if (core_can(c, r, "token:list", NULL)) {
 		rc = core_authorize(c, r, "token:list", NULL, "tokens", err);
 		if (rc != CF_OK)
 			return rc;
@@ -766,7 +768,7 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 	if (!r->authenticated)
 		return core_authorize(c, r, "token:revoke", NULL, res, err);
 	rc = cf_meta_token_get(c->meta, id, &t, err);
-	if (rc == CF_E_NOTFOUND && !core_has_role(r, "admin", NULL)) {
+	if (rc == CF_E_NOTFOUND && !core_can(c, r, "token:revoke", NULL)) {
 		/* SEC: non-admins learn nothing about others' token ids. */
 		cf_error_clear(err);
 		return core_authorize(c, r, "token:revoke", NULL, res, err);
@@ -776,7 +778,7 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 	rc = own_principal(c, r, t.principal_id, NULL, &p, &own, err);
 	if (rc != CF_OK)
 		return rc;
-	if (own && !core_has_role(r, "admin", NULL)) {
+	if (own && !core_can(c, r, "token:revoke", NULL)) {
 		rc = core_authorize_self(c, r, "token:revoke", res, err);
 		if (rc != CF_OK)
 			return rc;

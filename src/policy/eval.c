@@ -916,7 +916,31 @@ struct rctx {
 	const struct cf_pol_entity	*pent, *aent, *rent;
 	const char			**permits;
 	size_t				 npermits, cappermits;
+	const char			*prefix;	/* of ids; NULL */
+	bool				 strict;	/* errored forbids
+							 * apply */
 };
+
+/* The id a response gives pol: the part's prefix, then the policy's id
+ * (copied into the response's arena only when there is a prefix). */
+static const char *
+pol_id(struct rctx *rc, struct cf_response *resp,
+    const struct cf_pol_policy *pol)
+{
+	size_t	 pl, il;
+	char	*s;
+
+	if (rc->prefix == NULL || rc->prefix[0] == '\0')
+		return pol->id;
+	pl = strlen(rc->prefix);
+	il = strlen(pol->id);
+	s = cf_pol_arena_alloc(&resp->ar, pl + il + 1);
+	if (s == NULL)
+		return NULL;
+	memcpy(s, rc->prefix, pl);
+	memcpy(s + pl, pol->id, il + 1);
+	return s;
+}
 
 static int
 push(struct cf_pol_arena *ar, const char ***v, size_t *n, size_t *cap,
@@ -943,6 +967,7 @@ eval_policy(struct rctx *rc, struct cf_response *resp,
 {
 	size_t		i;
 	bool		b = false;	/* as above */
+	const char	*id;
 	int		r;
 
 	if (!scope_match(&pol->p, rc->cx.req->principal, rc->pent) ||
@@ -968,26 +993,29 @@ eval_policy(struct rctx *rc, struct cf_response *resp,
 					    resp->nerrors * sizeof(*ne));
 				resp->errors = ne;
 			}
-			resp->errors[resp->nerrors].id = pol->id;
+			if ((id = pol_id(rc, resp, pol)) == NULL)
+				return EV_NOMEM;
+			resp->errors[resp->nerrors].id = id;
 			resp->errors[resp->nerrors++].msg = rc->cx.msg;
 			/* SEC: running out of steps is not Cedar semantics
 			 * but a limit of ours, which large entity data can
 			 * reach; a forbid that cannot be evaluated within it
 			 * is taken to apply, so the limit fails closed. */
-			if (pol->forbid && rc->cx.spent)
+			if (pol->forbid && (rc->cx.spent || rc->strict))
 				return push(&resp->ar, &resp->forbids,
-				    &resp->nforbids, &resp->capforbids,
-				    pol->id);
+				    &resp->nforbids, &resp->capforbids, id);
 			return EV_OK;
 		}
 		if (b == pol->conds[i].unless)
 			return EV_OK;
 	}
+	if ((id = pol_id(rc, resp, pol)) == NULL)
+		return EV_NOMEM;
 	if (pol->forbid)
 		return push(&resp->ar, &resp->forbids, &resp->nforbids,
-		    &resp->capforbids, pol->id);
+		    &resp->capforbids, id);
 	return push(&resp->ar, &rc->permits, &rc->npermits, &rc->cappermits,
-	    pol->id);
+	    id);
 }
 
 static const struct cf_pol_bucket *
@@ -1065,14 +1093,73 @@ cf_response_free(struct cf_response *resp)
 	cf_free(resp);
 }
 
+/* Evaluate the template t linked with the given slot values, as if it
+ * were a policy of the set. */
+static int
+eval_link(struct rctx *rc, struct cf_response *resp,
+    const struct cf_pol_policy *t, const struct cf_policy_link *l)
+{
+	struct cf_pol_policy	pol = *t;
+
+	pol.is_template = false;
+	pol.id = l->id;
+	if (t->p.slot) {
+		pol.p.slot = false;
+		pol.p.uid = cf_pol_uid_new(&resp->ar, l->principal_type,
+		    strlen(l->principal_type), l->principal_id,
+		    strlen(l->principal_id));
+		if (pol.p.uid == NULL)
+			return EV_NOMEM;
+	}
+	if (t->r.slot) {
+		pol.r.slot = false;
+		pol.r.uid = cf_pol_uid_new(&resp->ar, l->resource_type,
+		    strlen(l->resource_type), l->resource_id,
+		    strlen(l->resource_id));
+		if (pol.r.uid == NULL)
+			return EV_NOMEM;
+	}
+	return eval_policy(rc, resp, &pol);
+}
+
+/* The template named id in ps (a short scan: no shared state is
+ * touched, so threads may share ps), or NULL. */
+static const struct cf_pol_policy *
+template_of(const struct cf_policy_set *ps, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->ntmpls; i++)
+		if (strcmp(ps->tmpls[i]->id, id) == 0)
+			return ps->tmpls[i];
+	return NULL;
+}
+
 cf_err
 cf_policy_authorize(const struct cf_policy_set *ps,
     const struct cf_entities *es, const struct cf_request *req,
     struct cf_response *resp, struct cf_error *err)
 {
-	struct rctx	rc;
-	size_t		i;
-	int		r = EV_OK;
+	struct cf_policy_part	part;
+
+	part.ps = ps;
+	part.prefix = NULL;
+	part.flags = 0;
+	return cf_policy_authorize_parts(&part, ps != NULL ? 1 : 0, NULL, 0,
+	    es, req, resp, err);
+}
+
+cf_err
+cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
+    const struct cf_policy_link *links, size_t nlinks,
+    const struct cf_entities *es, const struct cf_request *req,
+    struct cf_response *resp, struct cf_error *err)
+{
+	const struct cf_pol_policy	*t;
+	const struct cf_policy_set	*ps;
+	struct rctx			 rc;
+	size_t				 i, k;
+	int				 r = EV_OK;
 
 	if (resp == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL response");
@@ -1084,8 +1171,27 @@ cf_policy_authorize(const struct cf_policy_set *ps,
 	resp->errors = NULL;
 	resp->nerrors = resp->caperrors = 0;
 	resp->steps = 0;
-	if (ps == NULL || req == NULL)
+	if (nparts == 0 || parts == NULL || req == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL argument");
+	for (k = 0; k < nparts; k++)
+		if (parts[k].ps == NULL)
+			return cf_error_set(err, CF_E_INVAL, "NULL policy set");
+	/* SEC: a link to a template that does not exist is a caller's bug:
+	 * refused, never skipped (a skipped forbid would allow). */
+	for (i = 0; i < nlinks; i++) {
+		t = template_of(parts[0].ps, links[i].template_id);
+		if (t == NULL)
+			return cf_error_set(err, CF_E_NOTFOUND,
+			    "no template \"%s\"", links[i].template_id);
+		if (links[i].id == NULL ||
+		    t->p.slot != (links[i].principal_type != NULL &&
+		    links[i].principal_id != NULL) ||
+		    t->r.slot != (links[i].resource_type != NULL &&
+		    links[i].resource_id != NULL))
+			return cf_error_set(err, CF_E_INPUT, "link %zu does "
+			    "not fill the slots of template \"%s\"", i,
+			    links[i].template_id);
+	}
 	memset(&rc, 0, sizeof(rc));
 	rc.cx.req = req;
 	rc.cx.es = es;
@@ -1094,14 +1200,25 @@ cf_policy_authorize(const struct cf_policy_set *ps,
 	rc.pent = cf_pol_entity_get(es, req->principal);
 	rc.aent = cf_pol_entity_get(es, req->action);
 	rc.rent = cf_pol_entity_get(es, req->resource);
-	for (i = 0; i < ps->nscan && r == EV_OK; i++)
-		r = eval_policy(&rc, resp, ps->pols[ps->scan[i]]);
-	if (r == EV_OK)
-		r = eval_index(&rc, resp, ps, &ps->by_principal,
-		    req->principal, rc.pent);
-	if (r == EV_OK)
-		r = eval_index(&rc, resp, ps, &ps->by_resource, req->resource,
-		    rc.rent);
+	for (k = 0; k < nparts && r == EV_OK; k++) {
+		ps = parts[k].ps;
+		rc.prefix = parts[k].prefix;
+		rc.strict = (parts[k].flags & CF_POLICY_STRICT_FORBID) != 0;
+		for (i = 0; i < ps->nscan && r == EV_OK; i++)
+			r = eval_policy(&rc, resp, ps->pols[ps->scan[i]]);
+		if (r == EV_OK)
+			r = eval_index(&rc, resp, ps, &ps->by_principal,
+			    req->principal, rc.pent);
+		if (r == EV_OK)
+			r = eval_index(&rc, resp, ps, &ps->by_resource,
+			    req->resource, rc.rent);
+	}
+	rc.prefix = NULL;
+	rc.strict = (parts[0].flags & CF_POLICY_STRICT_FORBID) != 0;
+	for (i = 0; i < nlinks && r == EV_OK; i++) {
+		t = template_of(parts[0].ps, links[i].template_id);
+		r = eval_link(&rc, resp, t, &links[i]);
+	}
 	resp->steps = CF_POLICY_MAX_STEPS - rc.cx.budget;
 	if (r != EV_OK) {
 		resp->decision = CF_DECISION_DENY;

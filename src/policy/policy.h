@@ -145,6 +145,38 @@ cf_err	cf_policy_authorize(const struct cf_policy_set *ps,
 	    struct cf_response *resp, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* Several policy sets decided together, as one: a forbid that applies in
+ * any part denies, otherwise a permit that applies in any part allows.
+ * Each part's policy ids are reported with its prefix in front (NULL or
+ * "": none), so that parts may reuse ids.  links are templates of
+ * parts[0] linked for this decision only (the set is not changed, so
+ * threads may share it): the reference monitor links each role
+ * template with the bindings of the request's principal.  A link whose
+ * template does not exist is CF_E_NOTFOUND (and the decision deny). */
+struct cf_policy_part {
+	const struct cf_policy_set	*ps;
+	const char			*prefix;
+	unsigned int			 flags;		/* CF_POLICY_* */
+};
+
+/* SEC: a forbid of the part whose condition errors is taken to apply
+ * (it is listed as an error and as a reason): an error can never turn
+ * a deny into an allow.  Cedar itself skips such a forbid. */
+#define CF_POLICY_STRICT_FORBID	0x01
+
+struct cf_policy_link {
+	const char	*template_id;
+	const char	*id;		/* the linked policy's id */
+	const char	*principal_type, *principal_id;	/* NULL: no slot */
+	const char	*resource_type, *resource_id;	/* NULL: no slot */
+};
+
+cf_err	cf_policy_authorize_parts(const struct cf_policy_part *parts,
+	    size_t nparts, const struct cf_policy_link *links, size_t nlinks,
+	    const struct cf_entities *es, const struct cf_request *req,
+	    struct cf_response *resp, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 enum cf_decision cf_response_decision(const struct cf_response *resp);
 /* Ids of the policies that determined the decision: the forbids that
  * applied when the decision is deny, the permits that applied when it is
@@ -160,5 +192,74 @@ const char *cf_response_error_msg(const struct cf_response *resp, size_t i);
 /* {"decision":"allow"|"deny","reasons":[...],"errors":[{"policy":..,
  * "message":..}]} as a new reference, NULL on NOMEM. */
 json_t	*cf_response_to_json(const struct cf_response *resp);
+
+/*
+ * Schemas and validation.
+ */
+struct cf_schema;		/* opaque */
+struct cf_validation;		/* opaque */
+
+/* Limits on schema text. */
+#define CF_SCHEMA_MAX_SRC	(4u * 1024 * 1024)	/* bytes */
+#define CF_SCHEMA_MAX_DEPTH	64	/* type nesting (Set<..>, records) */
+#define CF_SCHEMA_MAX_TYPES	1024	/* entity types, common types */
+#define CF_SCHEMA_MAX_ACTIONS	1024
+/* Typechecking steps one cf_policy_validate may take (an expression
+ * typechecked in one request environment), so that a large schema times
+ * a large policy set cannot take unbounded time. */
+#define CF_VALIDATE_MAX_STEPS	50000000u
+
+/* Parse a schema in Cedar's human-readable schema syntax (.cedarschema)
+ * from src[0..len) and resolve every name in it.  CF_E_INPUT with
+ * "line:col: message" in err on a syntax error or an unresolvable or
+ * duplicate name; CF_E_LIMIT beyond the CF_SCHEMA_MAX_* limits.  On
+ * failure *out is untouched.  A schema is immutable once parsed and may be
+ * shared by threads. */
+cf_err	cf_schema_parse(const char *src, size_t len, struct cf_schema **out,
+	    struct cf_error *err);
+void	cf_schema_free(struct cf_schema *s);	/* NULL: no-op */
+size_t	cf_schema_entity_type_count(const struct cf_schema *s);
+size_t	cf_schema_action_count(const struct cf_schema *s);
+/* True when the schema declares the entity type name ("NS::User"). */
+bool	cf_schema_has_entity_type(const struct cf_schema *s,
+	    const char *name);
+/* True when the schema declares the action type::"id" (type is the action
+ * entity type, "Action" or "NS::Action"). */
+bool	cf_schema_has_action(const struct cf_schema *s, const char *type,
+	    const char *id);
+
+/* Results of a validation, reused from call to call. */
+cf_err	cf_validation_new(struct cf_validation **out, struct cf_error *err);
+void	cf_validation_free(struct cf_validation *v);	/* NULL: no-op */
+
+/* Validate every policy and template of ps against s as Cedar's validator
+ * does in its default strict mode (Cedar 4): each policy is typechecked in
+ * every request environment (principal type, action, resource type) of
+ * the schema, and entity types, actions and enum entities it names must be
+ * declared.  Errors are listed in out (its previous content discarded);
+ * they are not failures.  Returns CF_E_NOMEM, or CF_E_LIMIT beyond
+ * CF_VALIDATE_MAX_STEPS (out then lists what was found so far and is not
+ * valid). */
+cf_err	cf_policy_validate(const struct cf_schema *s,
+	    const struct cf_policy_set *ps, struct cf_validation *out,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
+/* True when the last validation found no error. */
+bool	cf_validation_ok(const struct cf_validation *v);
+/* Errors in policy order, each once.  Borrowed until the next
+ * cf_policy_validate on v.  Lines and columns count from 1 and locate
+ * the expression at fault (or the policy). */
+size_t	cf_validation_error_count(const struct cf_validation *v);
+const char *cf_validation_error_policy(const struct cf_validation *v,
+	    size_t i);
+unsigned int cf_validation_error_line(const struct cf_validation *v,
+	    size_t i);
+unsigned int cf_validation_error_col(const struct cf_validation *v,
+	    size_t i);
+const char *cf_validation_error_msg(const struct cf_validation *v,
+	    size_t i);
+/* {"valid":bool,"errors":[{"policy":..,"line":..,"col":..,"message":..}]}
+ * as a new reference, NULL on NOMEM. */
+json_t	*cf_validation_to_json(const struct cf_validation *v);
 
 #endif

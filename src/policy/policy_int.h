@@ -290,6 +290,7 @@ struct cf_pol_expr {
 	const struct cf_pol_pat	*pat;
 	struct cf_pol_val	 lit;
 	const char		*msg;		/* X_ERROR */
+	uint32_t		 line, col;	/* where it starts */
 };
 
 /*
@@ -326,6 +327,7 @@ struct cf_pol_policy {
 	struct cf_pol_scope	 p, a, r;
 	const struct cf_pol_cond *conds;
 	size_t			 nconds;
+	uint32_t		 line, col;	/* where it starts */
 };
 
 /* A bucket of the scope index: policies whose principal (or resource)

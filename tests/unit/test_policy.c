@@ -381,6 +381,101 @@ test_policy_decision(void **state)
 	cf_policy_set_free(ps);
 }
 
+/* Several sets decided as one (the server's built-in templates, stored
+ * policy sets): ids get their part's prefix, a forbid in any part
+ * denies, links are made for one decision and leave the set as it was,
+ * and a strict part's erroring forbid denies. */
+static void
+test_policy_parts(void **state)
+{
+	static const char a[] =
+	    "@id(\"t\")\n"
+	    "permit(principal == ?principal, action, resource in ?resource);\n"
+	    "permit(principal, action == Action::\"open\", resource);\n";
+	static const char b[] =
+	    "forbid(principal, action, resource) when { context.n > 3 };\n"
+	    "forbid(principal, action, resource) when { context.nope };\n";
+	struct cf_policy_set	*pa = NULL, *pb = NULL;
+	struct cf_policy_part	 parts[2];
+	struct cf_policy_link	 link;
+	struct cf_request	*req = NULL;
+	struct cf_response	*resp = NULL;
+	json_t			*ctx;
+
+	(void)state;
+	assert_int_equal(cf_policy_set_parse(a, sizeof(a) - 1, &pa, NULL),
+	    CF_OK);
+	assert_int_equal(cf_policy_set_parse(b, sizeof(b) - 1, &pb, NULL),
+	    CF_OK);
+	assert_int_equal(cf_response_new(&resp, NULL), CF_OK);
+	memset(parts, 0, sizeof(parts));
+	parts[0].ps = pa;
+	parts[1].ps = pb;
+	parts[1].prefix = "site/v2:";
+	memset(&link, 0, sizeof(link));
+	link.template_id = "t";
+	link.id = "role:bob";
+	link.principal_type = "User";
+	link.principal_id = "bob";
+	link.resource_type = "Folder";
+	link.resource_id = "f";
+
+	/* The link allows bob; the forbid with an error is skipped. */
+	ctx = json_pack("{s:i}", "n", 1);
+	assert_int_equal(cf_request_new("User", "bob", "Action", "x", "Doc",
+	    "d1", ctx, &req, NULL), CF_OK);
+	assert_int_equal(cf_policy_authorize_parts(parts, 2, &link, 1, ents,
+	    req, resp, NULL), CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_ALLOW);
+	assert_string_equal(cf_response_reason(resp, 0), "role:bob");
+	assert_int_equal(cf_response_error_count(resp), 1);
+	assert_string_equal(cf_response_error_id(resp, 0), "site/v2:policy1");
+	/* Not linked into the set: without the link, deny. */
+	assert_int_equal(cf_policy_authorize_parts(parts, 2, NULL, 0, ents,
+	    req, resp, NULL), CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_DENY);
+	assert_int_equal(cf_response_reason_count(resp), 0);
+	/* Strict: the erroring forbid applies. */
+	parts[1].flags = CF_POLICY_STRICT_FORBID;
+	assert_int_equal(cf_policy_authorize_parts(parts, 2, &link, 1, ents,
+	    req, resp, NULL), CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_DENY);
+	assert_string_equal(cf_response_reason(resp, 0), "site/v2:policy1");
+	parts[1].flags = 0;
+	cf_request_free(req);
+	json_decref(ctx);
+
+	/* A forbid in the second part overrides the first part's permit. */
+	ctx = json_pack("{s:i}", "n", 9);
+	assert_int_equal(cf_request_new("User", "bob", "Action", "open",
+	    "Doc", "d1", ctx, &req, NULL), CF_OK);
+	json_decref(ctx);
+	assert_int_equal(cf_policy_authorize_parts(parts, 1, NULL, 0, ents,
+	    req, resp, NULL), CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_ALLOW);
+	assert_string_equal(cf_response_reason(resp, 0), "policy1");
+	assert_int_equal(cf_policy_authorize_parts(parts, 2, NULL, 0, ents,
+	    req, resp, NULL), CF_OK);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_DENY);
+	assert_string_equal(cf_response_reason(resp, 0), "site/v2:policy0");
+
+	/* Links that do not fit: refused, deny. */
+	link.template_id = "nope";
+	assert_int_equal(cf_policy_authorize_parts(parts, 2, &link, 1, ents,
+	    req, resp, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_response_decision(resp), CF_DECISION_DENY);
+	link.template_id = "t";
+	link.resource_type = NULL;
+	assert_int_equal(cf_policy_authorize_parts(parts, 2, &link, 1, ents,
+	    req, resp, NULL), CF_E_INPUT);
+	assert_int_equal(cf_policy_authorize_parts(parts, 0, NULL, 0, ents,
+	    req, resp, NULL), CF_E_INVAL);
+	cf_request_free(req);
+	cf_response_free(resp);
+	cf_policy_set_free(pa);
+	cf_policy_set_free(pb);
+}
+
 static void
 expect_parse_error(const char *src, const char *where)
 {
@@ -1001,6 +1096,7 @@ main(void)
 		cmocka_unit_test(test_policy_entities),
 		cmocka_unit_test(test_policy_extensions),
 		cmocka_unit_test(test_policy_decision),
+		cmocka_unit_test(test_policy_parts),
 		cmocka_unit_test(test_policy_parse_errors),
 		cmocka_unit_test(test_policy_deep_nesting),
 		cmocka_unit_test(test_policy_json_inputs),

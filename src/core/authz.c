@@ -1,0 +1,851 @@
+/* src/core/authz.c: Cedar decides (issue 11).
+ *
+ * The reference monitor asks the Cedar engine (src/policy) for every role
+ * decision.  What the engine sees:
+ *
+ *   policies  the built-in role templates (builtin_text below), each
+ *             binding of the request's principal linked to its role's
+ *             template for this decision only, and the policy sets
+ *             stored on the server (the global ones, and those attached
+ *             to the request's namespace), in one decision: a forbid
+ *             anywhere denies, otherwise a permit anywhere allows;
+ *   entities  the principal, the action with its group, the resource
+ *             with its namespace and the store above it, built for the
+ *             request from fresh store records;
+ *   context   address, time, MFA and credential of the request.
+ *
+ * The snapshot of parsed policies is immutable and shared by every
+ * thread: a change builds a new one and swaps it in (core_authz_reload);
+ * a decision holds a reference to the one it started with. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "core/actions.h"
+#include "core/core_int.h"
+#include "policy/policy.h"
+
+/* The built-in roles as Cedar templates.  A global binding links the
+ * "global:" template of its role (principal only), a binding on a
+ * namespace the "ns:" one (principal and the namespace).  Namespace
+ * roles count only on their namespace's data; global roles below admin
+ * only on namespace data, so every global action needs global admin. */
+static const char builtin_text[] =
+    "// Coffer's built-in roles: reader < writer < owner < admin.\n"
+    "// Each binding (coffer grant ROLE PRINCIPAL [--ns NS]) links one of\n"
+    "// these templates: global bindings the global: ones, namespace\n"
+    "// bindings the ns: ones with ?resource = Namespace::\"NS\".\n"
+    "\n"
+    "@id(\"global:reader\")\n"
+    "permit (principal == ?principal, action in Action::\"read\",\n"
+    "    resource)\n"
+    "when { resource is Namespace || resource is Object ||\n"
+    "    resource is Version };\n"
+    "\n"
+    "@id(\"global:writer\")\n"
+    "permit (principal == ?principal,\n"
+    "    action in [Action::\"read\", Action::\"write\"], resource)\n"
+    "when { resource is Namespace || resource is Object ||\n"
+    "    resource is Version };\n"
+    "\n"
+    "@id(\"global:owner\")\n"
+    "permit (principal == ?principal,\n"
+    "    action in [Action::\"read\", Action::\"write\", "
+    "Action::\"manage\"],\n"
+    "    resource)\n"
+    "when { resource is Namespace || resource is Object ||\n"
+    "    resource is Version };\n"
+    "\n"
+    "@id(\"global:admin\")\n"
+    "permit (principal == ?principal, action, resource);\n"
+    "\n"
+    "@id(\"ns:reader\")\n"
+    "permit (principal == ?principal, action in Action::\"read\",\n"
+    "    resource in ?resource);\n"
+    "\n"
+    "@id(\"ns:writer\")\n"
+    "permit (principal == ?principal,\n"
+    "    action in [Action::\"read\", Action::\"write\"],\n"
+    "    resource in ?resource);\n"
+    "\n"
+    "@id(\"ns:owner\")\n"
+    "permit (principal == ?principal,\n"
+    "    action in [Action::\"read\", Action::\"write\", "
+    "Action::\"manage\"],\n"
+    "    resource in ?resource);\n"
+    "\n"
+    "@id(\"ns:admin\")\n"
+    "permit (principal == ?principal,\n"
+    "    action in [Action::\"read\", Action::\"write\", "
+    "Action::\"manage\"],\n"
+    "    resource in ?resource);\n";
+
+const char *
+cf_core_builtin_policies(void)
+{
+	return builtin_text;
+}
+
+static const char *const sens_names[] = { "public", "internal",
+    "confidential", "restricted" };
+
+/* The group of an action: what the least role that may perform it
+ * does (read, write, manage) on a namespace, admin for the rest. */
+const char *
+core_action_group(const struct cf_action_def *def)
+{
+	if ((def->flags & CF_ACT_NS) != 0)
+		switch (def->role) {
+		case CF_ROLE_READER:
+			return "read";
+		case CF_ROLE_WRITER:
+			return "write";
+		case CF_ROLE_OWNER:
+			return "manage";
+		default:
+			break;
+		}
+	return "admin";
+}
+
+/*
+ * The snapshot.
+ */
+struct core_authz_part {
+	char			 name[CF_PRINCIPAL_MAX];
+	char			 ns[CF_NS_NAME_MAX];	/* "": global */
+	int64_t			 version;
+	char			 prefix[CF_PRINCIPAL_MAX + CF_NS_NAME_MAX +
+				     32];
+	struct cf_policy_set	*ps;
+};
+
+struct core_authz_snap {
+	atomic_int		 refs;
+	struct cf_policy_set	*builtin;
+	struct core_authz_part	*parts;
+	size_t			 nparts;
+};
+
+static void
+snap_free(struct core_authz_snap *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	cf_policy_set_free(s->builtin);
+	for (i = 0; i < s->nparts; i++)
+		cf_policy_set_free(s->parts[i].ps);
+	cf_free(s->parts);
+	cf_free(s);
+}
+
+static void
+snap_release(struct core_authz_snap *s)
+{
+	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
+		snap_free(s);
+}
+
+static struct core_authz_snap *
+snap_acquire(struct cf_core *c)
+{
+	struct core_authz_snap	*s;
+
+	(void)pthread_mutex_lock(&c->authz_lock);
+	s = c->authz;
+	if (s != NULL)
+		(void)atomic_fetch_add(&s->refs, 1);
+	(void)pthread_mutex_unlock(&c->authz_lock);
+	return s;
+}
+
+/* Install s (its reference passes to c), releasing the previous one. */
+static void
+snap_install(struct cf_core *c, struct core_authz_snap *s)
+{
+	struct core_authz_snap	*old;
+
+	(void)pthread_mutex_lock(&c->authz_lock);
+	old = c->authz;
+	c->authz = s;
+	(void)pthread_mutex_unlock(&c->authz_lock);
+	snap_release(old);
+}
+
+struct load_ctx {
+	struct core_authz_snap	*s;
+	size_t			 cap;
+};
+
+/* One stored policy set into the snapshot. */
+static cf_err
+load_part(struct load_ctx *lc, const char *name, const char *ns,
+    int64_t version, const char *text, struct cf_error *err)
+{
+	struct core_authz_part	*p, *np;
+	cf_err			 rc;
+
+	if (lc->s->nparts == lc->cap) {
+		lc->cap = lc->cap ? lc->cap * 2 : 8;
+		np = cf_realloc(lc->s->parts, lc->cap * sizeof(*np));
+		if (np == NULL)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		lc->s->parts = np;
+	}
+	p = &lc->s->parts[lc->s->nparts];
+	memset(p, 0, sizeof(*p));
+	cf_strlcpy(p->name, name, sizeof(p->name));
+	cf_strlcpy(p->ns, ns != NULL ? ns : "", sizeof(p->ns));
+	p->version = version;
+	if (p->ns[0] != '\0')
+		(void)snprintf(p->prefix, sizeof(p->prefix), "%s@%s/v%lld:",
+		    p->name, p->ns, (long long)version);
+	else
+		(void)snprintf(p->prefix, sizeof(p->prefix), "%s/v%lld:",
+		    p->name, (long long)version);
+	rc = cf_policy_set_parse(text, strlen(text), &p->ps, err);
+	if (rc != CF_OK) {
+		log_warnx("event=policy_load_failed name=%s ns=%s version=%lld",
+		    name, p->ns, (long long)version);
+		return rc;
+	}
+	lc->s->nparts++;
+	return CF_OK;
+}
+
+/* Stored policy sets: none yet (policy administration, issue 11 section
+ * 2, adds them through core_authz_load_part). */
+static cf_err
+core_authz_load_stored(struct cf_core *c, struct load_ctx *lc,
+    struct cf_error *err)
+{
+	(void)c;
+	(void)lc;
+	(void)err;
+	return CF_OK;
+}
+
+cf_err
+core_authz_load_part(void *arg, const char *name, const char *ns,
+    int64_t version, const char *text, struct cf_error *err)
+{
+	return load_part(arg, name, ns, version, text, err);
+}
+
+cf_err
+core_authz_reload(struct cf_core *c, struct cf_error *err)
+{
+	struct core_authz_snap	*s;
+	struct load_ctx		 lc;
+	cf_err			 rc;
+
+	s = cf_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	atomic_init(&s->refs, 1);
+	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1,
+	    &s->builtin, err);
+	if (rc != CF_OK)
+		goto out;
+	lc.s = s;
+	lc.cap = 0;
+	rc = core_authz_load_stored(c, &lc, err);
+	if (rc != CF_OK)
+		goto out;
+	snap_install(c, s);
+	s = NULL;
+out:
+	snap_free(s);
+	return rc;
+}
+
+cf_err
+core_authz_open(struct cf_core *c, struct cf_error *err)
+{
+	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
+		return cf_error_set(err, CF_E_INTERNAL, "mutex");
+	c->authz_lock_init = true;
+	return core_authz_reload(c, err);
+}
+
+void
+core_authz_close(struct cf_core *c)
+{
+	if (!c->authz_lock_init)
+		return;
+	snap_release(c->authz);
+	c->authz = NULL;
+	(void)pthread_mutex_destroy(&c->authz_lock);
+	c->authz_lock_init = false;
+}
+
+/*
+ * Entities and context.
+ */
+static json_t *
+uid(const char *type, const char *id)
+{
+	return json_pack("{s:s, s:s}", "type", type, "id", id);
+}
+
+static int
+add_entity(json_t *arr, const char *type, const char *id, json_t *attrs,
+    json_t *parents)
+{
+	json_t	*e;
+
+	if (attrs == NULL)
+		attrs = json_object();
+	if (parents == NULL)
+		parents = json_array();
+	e = json_pack("{s:o, s:o, s:o}", "uid", uid(type, id), "attrs",
+	    attrs, "parents", parents);
+	if (e == NULL)
+		return -1;
+	return json_array_append_new(arr, e);
+}
+
+static int
+sens_level(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(sens_names) / sizeof(sens_names[0]); i++)
+		if (strcmp(name, sens_names[i]) == 0)
+			return (int)i;
+	return 1;	/* "" and unknown: the default, internal */
+}
+
+/* The Namespace entity of name (attributes from its record; none when
+ * it does not exist: creating it, or a 404 to come). */
+static cf_err
+add_namespace(struct cf_core *c, json_t *arr, const char *name, int *level,
+    char env[CF_ENV_MAX], struct cf_error *err)
+{
+	struct cf_ns_rec	 nsr;
+	json_t			*attrs;
+	cf_err			 rc;
+
+	memset(&nsr, 0, sizeof(nsr));
+	rc = cf_meta_ns_get(c->meta, name, &nsr, err);
+	if (rc == CF_E_NOTFOUND)
+		cf_error_clear(err);	/* env "", internal: a 404 to come */
+	else if (rc != CF_OK)
+		return rc;
+	*level = sens_level(nsr.sensitivity);
+	cf_strlcpy(env, nsr.env, CF_ENV_MAX);
+	attrs = json_pack("{s:s, s:s, s:I, s:s}", "name", name, "env", env,
+	    "sensitivity", (json_int_t)*level, "sensitivity_name",
+	    sens_names[*level]);
+	if (attrs == NULL || add_entity(arr, "Namespace", name, attrs,
+	    json_pack("[o]", uid("Store", "coffer"))) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+static json_t *
+extn(const char *fn, const char *arg)
+{
+	return json_pack("{s:{s:s, s:s}}", "__extn", "fn", fn, "arg", arg);
+}
+
+/* An address Cedar's ip() takes: the peer address without a port or
+ * brackets; NULL when there is none. */
+static const char *
+peer_ip(const char *source, char *buf, size_t bufsz)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (source == NULL || *source == '\0')
+		return NULL;
+	if (*source == '[') {
+		p = strchr(source, ']');
+		if (p == NULL)
+			return NULL;
+		n = (size_t)(p - source - 1);
+		if (n + 1 > bufsz)
+			return NULL;
+		memcpy(buf, source + 1, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	cf_strlcpy(buf, source, bufsz);
+	return buf;
+}
+
+json_t *
+core_authz_context(const struct cf_req *r)
+{
+	json_t		*ctx, *v;
+	struct tm	 tm;
+	time_t		 t = (time_t)(r->time_us / 1000000);
+	char		 ts[40], ip[CF_SOURCE_MAX];
+	int		 bad = 0;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ctx = json_pack("{s:o, s:I, s:I, s:b, s:s}", "time",
+	    extn("datetime", ts), "hour", (json_int_t)tm.tm_hour, "weekday",
+	    (json_int_t)tm.tm_wday, "mfa", r->mfa ? 1 : 0, "authn",
+	    r->authn != NULL ? r->authn : "none");
+	if (ctx == NULL)
+		return NULL;
+	if (r->mfa && r->mfa_age >= 0)
+		bad |= json_object_set_new(ctx, "mfa_age_s",
+		    json_integer(r->mfa_age));
+	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
+		bad |= json_object_set_new(ctx, "source_ip",
+		    extn("ip", ip));
+	if (r->scope[0] != '\0') {
+		v = json_loads(r->scope, 0, NULL);
+		if (json_is_object(v)) {
+			json_t *s = json_object();
+			json_t *a = json_object_get(v, "actions");
+			json_t *n = json_object_get(v, "namespaces");
+			if (s == NULL)
+				bad = 1;
+			else {
+				if (json_is_array(a))
+					bad |= json_object_set(s, "actions", a);
+				if (json_is_array(n))
+					bad |= json_object_set(s,
+					    "namespaces", n);
+				bad |= json_object_set_new(ctx, "token_scope",
+				    s);
+			}
+		} else
+			bad = 1;	/* SEC: unreadable scope: fail */
+		json_decref(v);
+	}
+	if (bad) {
+		json_decref(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* s as an entity id: itself when it is UTF-8, else with each byte of
+ * an invalid sequence written %XX (JSON and Cedar take only UTF-8; such
+ * a name is refused as invalid once the decision is made). */
+static const char *
+safe_id(const char *s, char *buf, size_t bufsz)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i, o = 0, len = strlen(s), k;
+
+	if (cf_utf8_valid(s, len))
+		return s;
+	for (i = 0; i < len && o + 4 < bufsz; i++) {
+		for (k = 4; k > 0; k--)
+			if (i + k <= len && cf_utf8_valid(s + i, k))
+				break;
+		if (k > 0) {
+			if (o + k + 1 >= bufsz)
+				break;
+			memcpy(buf + o, s + i, k);
+			o += k;
+			i += k - 1;
+			continue;
+		}
+		buf[o++] = '%';
+		buf[o++] = hex[(unsigned char)s[i] >> 4];
+		buf[o++] = hex[(unsigned char)s[i] & 15];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The resource entity of a decision, and the entities above it. */
+static cf_err
+add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
+    const char *ns, const char *data_ns, const char *resource,
+    const char **rtype, char *rid, size_t ridsz, struct cf_error *err)
+{
+	const char	*key = NULL;
+	char		 pre[CF_NS_NAME_MAX + 16], env[CF_ENV_MAX];
+	char		 nbuf[3 * CF_NS_NAME_MAX], kbuf[3 * CF_RESOURCE_MAX];
+	size_t		 n;
+	int		 level;
+	cf_err		 rc;
+
+	if (ns == NULL && (data_ns == NULL || (def->flags & CF_ACT_NS) != 0))
+		goto store;
+	if (ns == NULL)
+		ns = data_ns;
+	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
+	n = strlen(pre);
+	if (strcmp(def->resource, "object") == 0 && resource != NULL &&
+	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
+		key = safe_id(resource + n, kbuf, sizeof(kbuf));
+	ns = safe_id(ns, nbuf, sizeof(nbuf));
+	rc = add_namespace(c, arr, ns, &level, env, err);
+	if (rc != CF_OK)
+		return rc;
+	if (key == NULL) {
+		*rtype = "Namespace";
+		cf_strlcpy(rid, ns, ridsz);
+	} else {
+		*rtype = "Object";
+		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
+		if (add_entity(arr, "Object", rid, json_pack("{s:s, s:s, s:s, "
+		    "s:I, s:s}", "ns", ns, "key", key, "env", env,
+		    "sensitivity", (json_int_t)level, "sensitivity_name",
+		    sens_names[level]), json_pack("[o]",
+		    uid("Namespace", ns))) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	if (add_entity(arr, "Store", "coffer", NULL, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+store:
+	*rtype = "Store";
+	cf_strlcpy(rid, "coffer", ridsz);
+	if (add_entity(arr, "Store", "coffer", NULL, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+const char *
+core_principal_type(const struct cf_principal_rec *p)
+{
+	return strcmp(p->kind, "service") == 0 ? "Service" : "User";
+}
+
+static cf_err
+build(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, struct cf_entities **es, struct cf_request **req,
+    struct cf_error *err)
+{
+	json_t		*arr, *ctx = NULL;
+	const char	*ptype = core_principal_type(&r->principal);
+	const char	*rtype = NULL;
+	char		 rid[CF_RESOURCE_MAX];
+	cf_err		 rc;
+
+	arr = json_array();
+	if (arr == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
+	    "name", r->principal.name, "kind", r->principal.kind), NULL) != 0 ||
+	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
+	    uid("Action", core_action_group(def)))) != 0 ||
+	    add_entity(arr, "Action", core_action_group(def), NULL,
+	    NULL) != 0) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = add_resource(c, arr, def, ns, data_ns, resource, &rtype, rid,
+	    sizeof(rid), err);
+	if (rc != CF_OK)
+		goto out;
+	ctx = core_authz_context(r);
+	if (ctx == NULL) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "request context");
+		goto out;
+	}
+	rc = cf_entities_from_json(arr, es, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_request_new(ptype, r->principal.name, "Action", def->name,
+	    rtype, rid, ctx, req, err);
+	if (rc != CF_OK) {
+		cf_entities_free(*es);
+		*es = NULL;
+	}
+out:
+	json_decref(ctx);
+	json_decref(arr);
+	return rc;
+}
+
+/* The links of r's bindings: ids "role:R" and "role:R@NS", as the
+ * audit log has always named the binding that decided. */
+static size_t
+make_links(const struct cf_req *r, struct cf_policy_link *links,
+    char (*ids)[CF_ROLE_MAX + CF_NS_NAME_MAX + 8],
+    char (*tmpl)[CF_ROLE_MAX + 8])
+{
+	const char	*ptype = core_principal_type(&r->principal);
+	size_t		 i, n = 0;
+
+	for (i = 0; i < r->nbindings && i < CF_MAX_BINDINGS; i++) {
+		const struct cf_binding_rec *b = &r->bindings[i];
+		if (cf_role_rank(b->role) == CF_ROLE_NONE)
+			continue;	/* not a built-in role: no template */
+		memset(&links[n], 0, sizeof(links[n]));
+		links[n].principal_type = ptype;
+		links[n].principal_id = r->principal.name;
+		if (b->ns[0] == '\0') {
+			(void)snprintf(tmpl[n], sizeof(tmpl[n]), "global:%s",
+			    b->role);
+			(void)snprintf(ids[n], sizeof(ids[n]), "role:%s",
+			    b->role);
+		} else {
+			(void)snprintf(tmpl[n], sizeof(tmpl[n]), "ns:%s",
+			    b->role);
+			(void)snprintf(ids[n], sizeof(ids[n]), "role:%s@%s",
+			    b->role, b->ns);
+			links[n].resource_type = "Namespace";
+			links[n].resource_id = b->ns;
+		}
+		links[n].template_id = tmpl[n];
+		links[n].id = ids[n];
+		n++;
+	}
+	return n;
+}
+
+/* The weakest built-in role among the decision's reasons (a reason
+ * "role:R" or "role:R@NS"), or NULL. */
+static void
+weakest_role(const struct cf_response *resp, char *role, size_t rolesz)
+{
+	size_t	i, n;
+	int	best = 99, rk;
+	char	buf[CF_ROLE_MAX];
+
+	role[0] = '\0';
+	for (i = 0; i < cf_response_reason_count(resp); i++) {
+		const char *id = cf_response_reason(resp, i);
+		if (strncmp(id, "role:", 5) != 0)
+			continue;
+		n = strcspn(id + 5, "@");
+		if (n >= sizeof(buf))
+			continue;
+		memcpy(buf, id + 5, n);
+		buf[n] = '\0';
+		rk = cf_role_rank(buf);
+		if (rk != CF_ROLE_NONE && rk < best) {
+			best = rk;
+			cf_strlcpy(role, buf, rolesz);
+		}
+	}
+}
+
+/* reasons: the determining policies, weakest built-in role first (as
+ * the record named the deciding binding before Cedar decided), then
+ * "errors=" and the policies that errored. */
+static void
+set_reasons(struct cf_req *r, const struct cf_response *resp,
+    const char *role)
+{
+	struct cf_buf	b;
+	size_t		i, n = cf_response_reason_count(resp);
+	const char	*first = NULL;
+	bool		sep = false;
+
+	cf_buf_init(&b, CF_REASONS_MAX * 4);
+	if (role[0] != '\0')
+		for (i = 0; i < n && first == NULL; i++) {
+			const char *id = cf_response_reason(resp, i);
+			size_t rl = strlen(role);
+			if (strncmp(id + 5, role, rl) == 0 &&
+			    (id[5 + rl] == '\0' || id[5 + rl] == '@'))
+				first = id;
+		}
+	if (first != NULL) {
+		(void)cf_buf_append_str(&b, first, NULL);
+		sep = true;
+	}
+	for (i = 0; i < n; i++) {
+		const char *id = cf_response_reason(resp, i);
+		if (id == first)
+			continue;
+		(void)cf_buf_printf(&b, NULL, "%s%s", sep ? "," : "", id);
+		sep = true;
+	}
+	for (i = 0; i < cf_response_error_count(resp); i++)
+		(void)cf_buf_printf(&b, NULL, "%s%s", i == 0 ? (sep ?
+		    " errors=" : "errors=") : ",",
+		    cf_response_error_id(resp, i));
+	if (b.len == 0)
+		cf_strlcpy(r->reasons, "no matching role", sizeof(r->reasons));
+	else {
+		(void)cf_buf_append(&b, "", 1, NULL);
+		cf_strlcpy(r->reasons, b.data, sizeof(r->reasons));
+	}
+	cf_buf_free(&b);
+}
+
+cf_err
+core_authz_decide(struct cf_core *c, struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, char *role, size_t rolesz, bool *allow,
+    struct cf_error *err)
+{
+	struct core_authz_snap	*s;
+	struct cf_policy_part	 parts[1 + CORE_AUTHZ_MAX_PARTS];
+	struct cf_policy_link	 links[CF_MAX_BINDINGS];
+	char			 ids[CF_MAX_BINDINGS][CF_ROLE_MAX +
+				     CF_NS_NAME_MAX + 8];
+	char			 tmpl[CF_MAX_BINDINGS][CF_ROLE_MAX + 8];
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*resp = NULL;
+	const char		*part_ns;
+	size_t			 i, np = 0, nl;
+	cf_err			 rc;
+
+	*allow = false;
+	role[0] = '\0';
+	s = snap_acquire(c);
+	if (s == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
+	rc = build(c, r, def, ns, data_ns, resource, &es, &req, err);
+	if (rc != CF_OK)
+		goto out;
+	parts[np].ps = s->builtin;
+	parts[np].prefix = NULL;
+	parts[np++].flags = CF_POLICY_STRICT_FORBID;
+	/* SEC: a policy set attached to a namespace takes part only in
+	 * decisions on that namespace. */
+	part_ns = ns != NULL ? ns : data_ns;
+	for (i = 0; i < s->nparts; i++) {
+		if (s->parts[i].ns[0] != '\0' && (part_ns == NULL ||
+		    strcmp(s->parts[i].ns, part_ns) != 0))
+			continue;
+		if (np == sizeof(parts) / sizeof(parts[0])) {
+			rc = cf_error_set(err, CF_E_LIMIT, "more than %d "
+			    "policy sets apply", CORE_AUTHZ_MAX_PARTS);
+			goto out;
+		}
+		parts[np].ps = s->parts[i].ps;
+		parts[np].prefix = s->parts[i].prefix;
+		parts[np++].flags = CF_POLICY_STRICT_FORBID;
+	}
+	nl = make_links(r, links, ids, tmpl);
+	rc = cf_response_new(&resp, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_policy_authorize_parts(parts, np, links, nl, es, req, resp,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	*allow = cf_response_decision(resp) == CF_DECISION_ALLOW;
+	if (*allow)
+		weakest_role(resp, role, rolesz);
+	set_reasons(r, resp, role);
+out:
+	if (rc != CF_OK)
+		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
+	cf_response_free(resp);
+	cf_request_free(req);
+	cf_entities_free(es);
+	snap_release(s);
+	return rc;
+}
+
+/*
+ * The schema.
+ */
+
+/* The entity types a request for def may name as its resource, as the
+ * monitor builds them (add_resource). */
+const char *
+core_action_resources(const struct cf_action_def *def)
+{
+	if (strcmp(def->resource, "object") == 0)
+		return strcmp(def->name, "object:list") == 0 ? "Namespace" :
+		    "Object";
+	if (strcmp(def->resource, "namespace") == 0)
+		return strcmp(def->name, "ns:create") == 0 ? "Store" :
+		    "Namespace";
+	if (strcmp(def->resource, "binding") == 0)
+		return "Namespace, Store";
+	return "Store";
+}
+
+static const char schema_head[] =
+    "// Coffer's Cedar schema: the entities and context the reference\n"
+    "// monitor builds for every decision, and every action it decides\n"
+    "// (generated from the action registry: `coffer policy schema`).\n"
+    "\n"
+    "// The request context.  Absent attributes: mfa_age_s without MFA\n"
+    "// (or of unknown age), source_ip when the peer has no IP address,\n"
+    "// token_scope for unscoped credentials, purpose without an\n"
+    "// X-Coffer-Purpose header.  hour (0-23) and weekday (0 = Sunday)\n"
+    "// are those of time, in UTC.\n"
+    "type Context = {\n"
+    "    authn: String,\n"
+    "    hour: Long,\n"
+    "    mfa: Bool,\n"
+    "    mfa_age_s?: Long,\n"
+    "    purpose?: String,\n"
+    "    source_ip?: ipaddr,\n"
+    "    time: datetime,\n"
+    "    token_scope?: { actions?: Set<String>, namespaces?: Set<String> },\n"
+    "    user_agent?: String,\n"
+    "    weekday: Long,\n"
+    "};\n"
+    "\n"
+    "// The one store: the resource of global actions, above every\n"
+    "// namespace.\n"
+    "entity Store;\n"
+    "// A group of users (OIDC groups).\n"
+    "entity Group;\n"
+    "// People and service accounts; tags are the attributes an admin\n"
+    "// set (coffer user set NAME --attr k=v).\n"
+    "entity User in [Group] { name: String, kind: String } tags String;\n"
+    "entity Service in [Group] { name: String, kind: String } "
+    "tags String;\n"
+    "// sensitivity: 0 public, 1 internal, 2 confidential, 3 restricted;\n"
+    "// tags are the labels (coffer label set NS k=v).\n"
+    "entity Namespace in [Store] {\n"
+    "    name: String,\n"
+    "    env: String,\n"
+    "    sensitivity: Long,\n"
+    "    sensitivity_name: String,\n"
+    "} tags String;\n"
+    "// An object (all its versions); env and sensitivity are its\n"
+    "// namespace's; tags are its labels.\n"
+    "entity Object in [Namespace] {\n"
+    "    ns: String,\n"
+    "    key: String,\n"
+    "    env: String,\n"
+    "    sensitivity: Long,\n"
+    "    sensitivity_name: String,\n"
+    "} tags String;\n"
+    "// One version of an object.\n"
+    "entity Version in [Object] {\n"
+    "    id: String,\n"
+    "    digest: String,\n"
+    "    created_by: String,\n"
+    "};\n"
+    "\n"
+    "// Action groups: what reader, writer and owner do on a namespace's\n"
+    "// data, and everything else.\n"
+    "action \"read\", \"write\", \"manage\", \"admin\";\n"
+    "\n";
+
+cf_err
+cf_core_policy_schema(struct cf_buf *out, struct cf_error *err)
+{
+	const struct cf_action_def	*defs;
+	size_t				 i, n;
+	cf_err				 rc;
+
+	rc = cf_buf_append_str(out, schema_head, err);
+	defs = cf_actions(&n);
+	for (i = 0; i < n && rc == CF_OK; i++) {
+		if ((defs[i].flags & (CF_ACT_NOAUTH | CF_ACT_RECORD)) != 0)
+			continue;	/* no principal, or no request */
+		rc = cf_buf_printf(out, err, "// %s\naction \"%s\" in [\"%s\"] "
+		    "appliesTo {\n    principal: [User, Service],\n"
+		    "    resource: [%s],\n    context: Context,\n};\n",
+		    defs[i].summary, defs[i].name,
+		    core_action_group(&defs[i]),
+		    core_action_resources(&defs[i]));
+	}
+	return rc;
+}
