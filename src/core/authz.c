@@ -484,7 +484,8 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 		ns = data_ns;
 	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
 	n = strlen(pre);
-	if (strcmp(def->resource, "object") == 0 && resource != NULL &&
+	if ((strcmp(def->resource, "object") == 0 ||
+	    strcmp(def->resource, "label") == 0) && resource != NULL &&
 	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
 		key = safe_id(resource + n, kbuf, sizeof(kbuf));
 	ns = safe_id(ns, nbuf, sizeof(nbuf));
@@ -763,6 +764,8 @@ core_action_resources(const struct cf_action_def *def)
 		    "Namespace";
 	if (strcmp(def->resource, "binding") == 0)
 		return "Namespace, Store";
+	if (strcmp(def->resource, "label") == 0)
+		return "Namespace, Object";
 	return "Store";
 }
 

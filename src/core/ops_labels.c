@@ -195,13 +195,15 @@ out:
 
 /* ---- labels ---- */
 
+/* The resource is what the labels are on (the action says what is done
+ * to it), so that policies see a Namespace or an Object with its tags. */
 static void
 label_resource(char *out, size_t outsz, const char *ns, const char *key)
 {
 	if (key[0] == '\0')
-		(void)snprintf(out, outsz, "ns/%s/labels", ns);
+		(void)snprintf(out, outsz, "ns/%s", ns);
 	else
-		(void)snprintf(out, outsz, "ns/%s/obj/%s/labels", ns, key);
+		(void)snprintf(out, outsz, "ns/%s/obj/%s", ns, key);
 }
 
 /* Validate ns and key (NULL or "": the namespace), and find the
