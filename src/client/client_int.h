@@ -498,5 +498,9 @@ bool	cf_cli_kv_change(json_t **changes, const char *arg, bool unset);
 void	cf_cli_pr_kv(const char *what, const json_t *obj);
 int	cf_cmd_role(int argc, char **argv);
 int	cf_cmd_mfa(int argc, char **argv);
+/* `coffer policy set|ls|show|history|rm` (cmd_policy_admin.c): argv[1]
+ * is the subcommand, one for which cf_cmd_policy_admin_has is true. */
+int	cf_cmd_policy_admin(int argc, char **argv);
+bool	cf_cmd_policy_admin_has(const char *sub);
 
 #endif

@@ -59,6 +59,13 @@ static const struct cf_action_def registry[] = {
 	    "upload an object version" },
 	{ "object:versions", "object", CF_ROLE_READER, SC | NS,
 	    "list an object's versions" },
+	{ "policy:get", "policy", CF_ROLE_OWNER, SC | NS,
+	    "list and show policy sets and their history (global: admin)" },
+	{ "policy:rm", "policy", CF_ROLE_OWNER, SC | NS,
+	    "take a policy set out of force (global: admin; needs MFA)" },
+	{ "policy:set", "policy", CF_ROLE_OWNER, SC | NS,
+	    "store a new version of a policy set (global: admin; needs "
+	    "MFA)" },
 	{ "principal:create", "principal", CF_ROLE_ADMIN, SC,
 	    "create a user or service account" },
 	{ "principal:list", "principal", CF_ROLE_ADMIN, SC,

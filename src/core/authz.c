@@ -221,16 +221,23 @@ load_part(struct load_ctx *lc, const char *name, const char *ns,
 	return CF_OK;
 }
 
-/* Stored policy sets: none yet (policy administration, issue 11 section
- * 2, adds them through core_authz_load_part). */
+static cf_err
+load_stored_cb(void *arg, const struct cf_policy_rec *p, const char *text,
+    size_t len, struct cf_error *err)
+{
+	(void)len;
+	return core_authz_load_part(arg, p->name, p->ns, p->version, text,
+	    err);
+}
+
+/* The policy sets in force in the store (policy administration,
+ * core/ops_policy.c), from one read snapshot: all or, on any failure,
+ * none (the caller keeps the previous snapshot). */
 static cf_err
 core_authz_load_stored(struct cf_core *c, struct load_ctx *lc,
     struct cf_error *err)
 {
-	(void)c;
-	(void)lc;
-	(void)err;
-	return CF_OK;
+	return cf_meta_policy_current(c->meta, load_stored_cb, lc, err);
 }
 
 cf_err
@@ -267,12 +274,71 @@ out:
 	return rc;
 }
 
+/* Coffer's schema, parsed; the built-in templates must validate
+ * against it (a build that breaks either does not start). */
+static cf_err
+schema_open(struct cf_core *c, struct cf_error *err)
+{
+	struct cf_policy_set	*ps = NULL;
+	struct cf_buf		 b;
+	cf_err			 rc;
+
+	cf_buf_init(&b, 1u << 20);
+	rc = cf_core_policy_schema(&b, err);
+	if (rc == CF_OK)
+		rc = cf_schema_parse(b.data, b.len, &c->schema, err);
+	cf_buf_free(&b);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1, &ps,
+	    err);
+	if (rc == CF_OK)
+		rc = core_authz_validate(c, ps, err);
+	cf_policy_set_free(ps);
+	if (rc != CF_OK)
+		log_warnx("event=builtin_policies_invalid msg=\"%s\"",
+		    err != NULL ? err->msg : "");
+	return rc;
+}
+
+cf_err
+core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+    struct cf_error *err)
+{
+	struct cf_validation	*v = NULL;
+	size_t			 n;
+	cf_err			 rc;
+
+	rc = cf_validation_new(&v, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_validate(c->schema, ps, v, err);
+	if (rc == CF_E_LIMIT)
+		rc = CF_E_INPUT;	/* too big to check: not accepted */
+	if (rc == CF_OK && !cf_validation_ok(v)) {
+		n = cf_validation_error_count(v);
+		rc = cf_error_set(err, CF_E_INPUT, "%u:%u: policy %s: %s%s",
+		    cf_validation_error_line(v, 0),
+		    cf_validation_error_col(v, 0),
+		    cf_validation_error_policy(v, 0),
+		    cf_validation_error_msg(v, 0), n > 1 ? " (and more "
+		    "errors: coffer policy validate lists them all)" : "");
+	}
+	cf_validation_free(v);
+	return rc;
+}
+
 cf_err
 core_authz_open(struct cf_core *c, struct cf_error *err)
 {
+	cf_err	rc;
+
 	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	c->authz_lock_init = true;
+	rc = schema_open(c, err);
+	if (rc != CF_OK)
+		return rc;
 	return core_authz_reload(c, err);
 }
 
@@ -283,6 +349,8 @@ core_authz_close(struct cf_core *c)
 		return;
 	snap_release(c->authz);
 	c->authz = NULL;
+	cf_schema_free(c->schema);
+	c->schema = NULL;
 	(void)pthread_mutex_destroy(&c->authz_lock);
 	c->authz_lock_init = false;
 }
@@ -528,8 +596,9 @@ build(struct cf_core *c, const struct cf_req *r,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	json_t		*arr, *ctx = NULL;
+	json_t		*arr, *ctx = NULL, *parents;
 	const char	*ptype = core_principal_type(&r->principal);
+	size_t		 i;
 	const char	*rtype = NULL;
 	char		 rid[CF_RESOURCE_MAX];
 	cf_err		 rc;
@@ -537,8 +606,20 @@ build(struct cf_core *c, const struct cf_req *r,
 	arr = json_array();
 	if (arr == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if ((parents = json_array()) == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		if (json_array_append_new(parents, uid("Group",
+		    r->groups[i])) != 0) {
+			json_decref(parents);
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
 	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
-	    "name", r->principal.name, "kind", r->principal.kind), NULL) != 0 ||
+	    "name", r->principal.name, "kind", r->principal.kind),
+	    parents) != 0 ||
 	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
 	    uid("Action", core_action_group(def)))) != 0 ||
 	    add_entity(arr, "Action", core_action_group(def), NULL,

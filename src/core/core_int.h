@@ -23,6 +23,8 @@
 struct cf_jwks;
 struct core_orphans;
 struct core_authz_snap;
+struct cf_schema;
+struct cf_policy_set;
 struct cf_action_def;
 
 /* One oidc_group_roles entry: members of group get role (on ns, or
@@ -72,6 +74,7 @@ struct cf_core {
 	struct core_authz_snap	*authz;		/* policies in force */
 	pthread_mutex_t		 authz_lock;	/* guards the pointer */
 	bool			 authz_lock_init;
+	struct cf_schema	*schema;	/* Coffer's Cedar schema */
 };
 
 /* Cedar decides (authz.c). */
@@ -94,6 +97,10 @@ cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    const struct cf_action_def *def, const char *ns,
 	    const char *data_ns, const char *resource, char *role,
 	    size_t rolesz, bool *allow, struct cf_error *err);
+/* Validate ps against Coffer's schema: CF_E_INPUT with the first
+ * error as "line:col: policy ID: message" when it is not valid. */
+cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+	    struct cf_error *err);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
 /* "read", "write", "manage" or "admin". */
@@ -213,6 +220,13 @@ cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* core_authz_reload after a change to what the sets in force are (a
+ * policy set changed, a namespace and its sets deleted), committed and
+ * recorded already: on failure it is logged, and r gets CF_E_IO with
+ * errcode "policy_reload_failed" (503) and a record of its own for the
+ * answer (core/ops_policy.c). */
+cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err) __attribute__((warn_unused_result));
 /* Make the attributes names[0..n) of r->principal (an OIDC user being
  * authenticated) what attrs (name -> string; a name absent: removed)
  * says, as its own audited change (user:oidc-attrs) when anything

@@ -1887,6 +1887,9 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 
 /* ---- OIDC ---- */
 
+_Static_assert(CF_REQ_GROUPS_MAX >= CF_JWT_GROUPS_MAX &&
+    CF_REQ_GROUP_MAX >= CF_JWT_GROUP_MAX, "a token's groups fit a request");
+
 static cf_err
 jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 {
@@ -2192,6 +2195,10 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    r, err);
 	if (rc != CF_OK)
 		return rc;
+	/* The groups are the principal's parents in policies. */
+	for (i = 0; i < cl.ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		cf_strlcpy(r->groups[i], cl.groups[i], sizeof(r->groups[i]));
+	r->ngroups = i;
 	/* Groups map to request-local bindings; nothing is stored. */
 	for (i = 0; i < cl.ngroups; i++)
 		for (j = 0; j < is->ngmap; j++) {

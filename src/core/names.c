@@ -90,3 +90,11 @@ cf_name_role_valid(const char *s)
 	    strcmp(s, "writer") == 0 || strcmp(s, "owner") == 0 ||
 	    strcmp(s, "admin") == 0);
 }
+
+bool
+cf_name_policy_valid(const char *s)
+{
+	/* The same alphabet and length as principal names. */
+	return cf_name_principal_valid(s) &&
+	    strlen(s) <= CF_POLICY_NAME_MAX - 1;
+}

@@ -252,6 +252,11 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 	 * already; deleting them is cleanup, not a correctness step. */
 	for (i = 0; i < b.n; i++)
 		(void)cf_blob_delete(c->blobs, b.ids[i], NULL);
+	/* SEC: the namespace's policy sets went with it; they must stop
+	 * deciding before a namespace of the same name can be created. */
+	rc = core_authz_reload_after(c, r, err);
+	if (rc != CF_OK)
+		goto out;
 	*out = json_pack("{s:s,s:I}", "deleted", name, "versions_destroyed",
 	    (json_int_t)b.n);
 	if (*out == NULL)

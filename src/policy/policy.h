@@ -262,4 +262,35 @@ const char *cf_validation_error_msg(const struct cf_validation *v,
  * as a new reference, NULL on NOMEM. */
 json_t	*cf_validation_to_json(const struct cf_validation *v);
 
+/*
+ * Inspection (inspect.c): what the policies of a set name, for callers
+ * that restrict what a policy may be about.
+ */
+
+/* One action a policy names.  Strings are borrowed for the call; the
+ * type and id are counted (Cedar strings may hold NUL). */
+struct cf_policy_action_ref {
+	const char	*policy_id;
+	bool		 is_template;
+	bool		 any;		/* the action scope is unconstrained:
+					 * no type or id */
+	bool		 in_scope;	/* named by the action scope (else by
+					 * a literal in a condition) */
+	const char	*type;		/* "Action", "NS::Action", ... */
+	size_t		 tlen;
+	const char	*id;
+	size_t		 ilen;
+};
+typedef cf_err (*cf_policy_action_fn)(void *arg,
+    const struct cf_policy_action_ref *ref, struct cf_error *err);
+
+/* For each policy, then each template, of ps: fn once with any set when
+ * its action scope is unconstrained, else once per action of the scope
+ * (action == A, action in A, action in [A, ...]); then once per entity
+ * literal of an action type (Action, or a type ending in ::Action)
+ * anywhere in its conditions.  A non-OK return of fn stops the walk and
+ * is returned. */
+cf_err	cf_policy_set_actions(const struct cf_policy_set *ps,
+	    cf_policy_action_fn fn, void *arg, struct cf_error *err);
+
 #endif

@@ -18,6 +18,8 @@ enum route_id {
 	R_USER_DISABLE, R_USER_ENABLE, R_USER_MFA_REQUIRED,
 	R_ROLE_MFA_REQUIRED, R_MFA_ENROLL, R_MFA_CONFIRM, R_MFA_DISABLE,
 	R_USER_MFA_RESET, R_USER_OIDC_LINKS,
+	/* custom policy sets; *rest is the set's name */
+	R_POLICIES, R_POLICY_ONE, R_POLICY_HISTORY,
 	/* attributes and labels: *rest is the user name, or the key of
 	 * R_KEY_LABELS */
 	R_USER_ONE, R_USER_ATTRS, R_NS_LABELS, R_KEY_LABELS

@@ -394,6 +394,77 @@ cf_err	cf_meta_role_mfa_set(struct cf_meta *m, const char *role,
 cf_err	cf_meta_role_mfa_get(struct cf_meta *m, const char *role,
 	    bool *required, struct cf_error *err);
 
+/* --- custom policy sets (Cedar text), versioned ---
+ * A policy set is named (name, ns): ns "" is a global set, any other a
+ * set attached to that namespace.  Every change appends a version
+ * (1, 2, ... per set; never reused); `rm` appends a tombstone version
+ * (deleted, empty text), so the history stays readable.  Deleting a
+ * namespace removes its sets with it.  The store checks sizes and
+ * counts; the caller validates names and the Cedar text. */
+#define CF_POLICY_NAME_MAX	64	/* [a-z0-9][a-z0-9_.-]{0,62} + NUL */
+#define CF_POLICY_TEXT_MAX	(1u << 20)	/* bytes of one version */
+/* Policy sets in force (latest version not a tombstone): at most
+ * CF_POLICY_SETS_MAX in all, of which CF_POLICY_GLOBAL_SETS_MAX are kept
+ * for the global ones (so that the owners of namespaces cannot use up the
+ * admins' room), and at most CF_POLICY_NS_SETS_MAX per namespace (nor each
+ * other's).  One decision evaluates the global sets and those of one
+ * namespace: at most 192. */
+#define CF_POLICY_SETS_MAX		1000
+#define CF_POLICY_GLOBAL_SETS_MAX	128
+#define CF_POLICY_NS_SETS_MAX		64
+
+struct cf_policy_rec {
+	char	name[CF_POLICY_NAME_MAX];
+	char	ns[CF_NS_NAME_MAX];		/* "" for a global set */
+	int64_t	version;			/* 1..n per (name, ns) */
+	bool	deleted;			/* an rm tombstone */
+	char	sha256[CF_SHA256_HEX_LEN + 1];	/* of the text (hex) */
+	char	created_by[CF_PRINCIPAL_MAX];
+	int64_t	created_us;
+	size_t	text_len;			/* bytes of the text */
+};
+
+/* Append a version of set (p->name, p->ns) holding text[0..len) (valid
+ * UTF-8 without NUL, checked by the caller; the store refuses a NUL),
+ * by p->created_by at p->created_us; p->deleted: append a tombstone
+ * instead (len must be 0).  The digest is computed here.
+ * SEC: optimistic: expect is the latest version the caller saw (0: the
+ * set has none), and anything else found in the write transaction is
+ * CF_E_CONFLICT, so what the caller recorded as the previous version
+ * (the audit record's digest) is exactly the one replaced.  A tombstone
+ * of a set whose latest is missing or a tombstone is CF_E_NOTFOUND.
+ * CF_E_LIMIT: text over CF_POLICY_TEXT_MAX, or a new set in force beyond
+ * the counts above.  CF_E_NOTFOUND: no namespace p->ns.  *out (nullable)
+ * gets the stored record (version, digest, text_len). */
+cf_err	cf_meta_policy_put(struct cf_meta *m, const struct cf_policy_rec *p,
+	    const char *text, size_t len, int64_t expect,
+	    struct cf_policy_rec *out, struct cf_error *err);
+/* Version `version` of (name, ns), or its latest when version is 0 (which
+ * may be a tombstone: the caller decides what that means).  text
+ * (nullable) gets a new NUL-terminated copy of the text, freed by the
+ * caller with cf_free.  CF_E_NOTFOUND when there is no such version or
+ * namespace. */
+cf_err	cf_meta_policy_get(struct cf_meta *m, const char *name, const char *ns,
+	    int64_t version, struct cf_policy_rec *out, char **text,
+	    struct cf_error *err);
+typedef cf_err (*cf_policy_cb)(void *arg, const struct cf_policy_rec *p,
+    struct cf_error *err);
+/* Every version of (name, ns), newest first, tombstones included.
+ * CF_E_NOTFOUND when the set has none. */
+cf_err	cf_meta_policy_history(struct cf_meta *m, const char *name,
+	    const char *ns, cf_policy_cb cb, void *arg, struct cf_error *err);
+/* The sets in force (latest version, not a tombstone), by namespace (""
+ * first) then name; ns NULL: every scope, else only that one ("":
+ * global). */
+cf_err	cf_meta_policy_list(struct cf_meta *m, const char *ns, cf_policy_cb cb,
+	    void *arg, struct cf_error *err);
+/* As cf_meta_policy_list over every scope, in one read transaction (one
+ * snapshot), with each set's text: what the authorization engine loads.
+ * text[0..len) is borrowed for the call (NUL-terminated). */
+typedef cf_err (*cf_policy_text_cb)(void *arg, const struct cf_policy_rec *p,
+    const char *text, size_t len, struct cf_error *err);
+cf_err	cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn,
+	    void *arg, struct cf_error *err);
 /* --- user attributes and labels ---
  * Attributes of a principal and labels of a namespace or an object key
  * are name -> value strings that policies read (Cedar tags).  Names:

@@ -35,6 +35,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "crypto/crypto.h"
 #include "store/meta.h"
 #include "store/store_int.h"
 
@@ -175,8 +176,27 @@ static const char *const migrations[] = {
 	"UPDATE principals SET oidc_adoptable = 1 WHERE provisioned = 1"
 	"  AND kind = 'user' AND password_hash = ''"
 	"  AND id NOT IN (SELECT principal_id FROM mfa);"),
+	/* ---- 5 -> 6: custom policy sets (policy:set), append-only
+	 * versions; ns_id NULL for a global set.  The unique key folds
+	 * NULL to 0 (no namespace has id 0), since UNIQUE treats NULLs as
+	 * distinct. ---- */
+	("CREATE TABLE policies ("
+	"  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name        TEXT NOT NULL,"
+	"  ns_id       INTEGER REFERENCES namespaces(id),"
+	"  version     INTEGER NOT NULL CHECK (version >= 1),"
+	"  deleted     INTEGER NOT NULL CHECK (deleted IN (0, 1)),"
+	"  text        TEXT NOT NULL,"
+	"  sha256      TEXT NOT NULL,"
+	"  created_by  TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL,"
+	"  size        INTEGER NOT NULL CHECK (size >= 0)"
+	");"
+	"CREATE UNIQUE INDEX policies_by_key"
+	"  ON policies(ifnull(ns_id, 0), name, version);"),
+	/* ---- end of 5 -> 6 ---- */
 	/* ---- begin: user attributes and labels ---- */
-	/* 5 -> 6: user attributes (name -> value) and labels on a
+	/* 6 -> 7: user attributes (name -> value) and labels on a
 	 * namespace (key '') or on an object key (not per version).  The
 	 * authorizer reads them on every request: each is one primary-key
 	 * range.  Labels go with their namespace (cascade) and with the
@@ -214,6 +234,15 @@ static const char *const migrations[] = {
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
+#define POLCOLS \
+	"p.name, ifnull(n.name, ''), p.version, p.deleted, p.sha256," \
+	" p.created_by, p.created_us, p.size"
+#define POLFROM \
+	" FROM policies p LEFT JOIN namespaces n ON n.id = p.ns_id"
+/* The latest version of p's set (a correlated subquery on the key). */
+#define POLLATEST \
+	" p.version = (SELECT max(q.version) FROM policies q" \
+	" WHERE ifnull(q.ns_id, 0) = ifnull(p.ns_id, 0) AND q.name = p.name)"
 #define PCOLS	"id, name, kind, created_us, disabled, password_hash <> ''," \
 	" mfa_required, owner_id, provisioned, oidc_adoptable"
 
@@ -235,6 +264,8 @@ enum {
 	ST_AF_GET, ST_AF_PUT, ST_AF_DEL,
 	ST_ROLE_SET, ST_ROLE_GET,
 	ST_L_GET, ST_L_INSERT, ST_L_DEL, ST_L_LIST, ST_P_ADOPT, ST_P_NOADOPT,
+	ST_POL_LATEST, ST_POL_GET, ST_POL_HIST, ST_POL_INSERT, ST_POL_COUNT,
+	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
 	ST__COUNT
@@ -366,6 +397,30 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " AND NOT EXISTS (SELECT 1 FROM mfa WHERE principal_id = ?1)",
 	[ST_P_NOADOPT] = "UPDATE principals SET oidc_adoptable = 0"
 	    " WHERE id = ?1",
+	/* Policy sets: ?1 is the scope (a namespace id, 0 global). */
+	[ST_POL_LATEST] = "SELECT " POLCOLS ", p.text" POLFROM
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.name = ?2"
+	    " ORDER BY p.version DESC LIMIT 1",
+	[ST_POL_GET] = "SELECT " POLCOLS ", p.text" POLFROM
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.name = ?2"
+	    " AND p.version = ?3",
+	[ST_POL_HIST] = "SELECT " POLCOLS POLFROM
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.name = ?2"
+	    " ORDER BY p.version DESC",
+	[ST_POL_INSERT] = "INSERT INTO policies(name, ns_id, version,"
+	    " deleted, text, sha256, created_by, created_us, size)"
+	    " VALUES (?1, nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_POL_COUNT] = "SELECT count(*) FROM policies p"
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.deleted = 0 AND" POLLATEST,
+	[ST_POL_COUNT_NS] = "SELECT count(*) FROM policies p"
+	    " WHERE p.ns_id IS NOT NULL AND p.deleted = 0 AND" POLLATEST,
+	/* ?1 < 0: every scope; ?2: with the text. */
+	[ST_POL_LIST] = "SELECT " POLCOLS ","
+	    " CASE WHEN ?2 THEN p.text ELSE '' END" POLFROM
+	    " WHERE (?1 < 0 OR ifnull(p.ns_id, 0) = ?1) AND p.deleted = 0"
+	    " AND" POLLATEST " ORDER BY ifnull(n.name, ''), p.name",
+	[ST_NS_DEL_POLICIES] = "DELETE FROM policies"
+	    " WHERE ifnull(ns_id, 0) = ?1",
 	[ST_A_GET] = "SELECT name, value FROM principal_attrs"
 	    " WHERE principal_id = ?1 ORDER BY name",
 	[ST_A_PUT] = "INSERT INTO principal_attrs(principal_id, name, value)"
@@ -1488,6 +1543,10 @@ cf_meta_ns_delete(struct cf_meta *m, const char *name, cf_blobid_cb blob_cb,
 		rc = ns_del_step(c, ST_NS_DEL_VERSIONS, ns_id, NULL, err);
 	if (rc == CF_OK)
 		rc = ns_del_step(c, ST_NS_DEL_BINDINGS, 0, name, err);
+	/* Its policy sets go with it: a namespace created later under the
+	 * same name must not inherit them. */
+	if (rc == CF_OK)
+		rc = ns_del_step(c, ST_NS_DEL_POLICIES, ns_id, NULL, err);
 	if (rc == CF_OK)
 		rc = ns_del_step(c, ST_NS_DEL, ns_id, NULL, err);
 	if (rc == CF_OK)
@@ -3571,6 +3630,411 @@ cf_meta_principal_create_linked(struct cf_meta *m, struct cf_principal_rec *p,
 		p->oidc_adoptable = false;
 	}
 	return rc;
+}
+
+/* --- custom policy sets --- */
+
+static cf_err
+check_policy_key(const char *name, const char *ns, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = check_str(name, CF_POLICY_NAME_MAX, "policy name", err);
+	if (rc == CF_OK)
+		rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK && name[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty policy name");
+	return rc;
+}
+
+/* The scope of ns inside c's transaction: 0 for global (""), else the
+ * namespace's id; CF_E_NOTFOUND for no such namespace. */
+static cf_err
+policy_scope(struct conn *c, const char *ns, int64_t *scope,
+    struct cf_error *err)
+{
+	*scope = 0;
+	if (ns[0] == '\0')
+		return CF_OK;
+	return ns_id_of(c, ns, scope, err);
+}
+
+/* Columns 0..7 (POLCOLS) of the current row. */
+static cf_err
+read_policy(sqlite3_stmt *st, struct cf_policy_rec *p, struct cf_error *err)
+{
+	sqlite3_int64	size;
+	cf_err		rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(st, 0, p->name, sizeof(p->name), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 1, p->ns, sizeof(p->ns), err);
+	p->version = sqlite3_column_int64(st, 2);
+	p->deleted = sqlite3_column_int(st, 3) != 0;
+	if (rc == CF_OK)
+		rc = col_str(st, 4, p->sha256, sizeof(p->sha256), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, p->created_by, sizeof(p->created_by),
+		    err);
+	p->created_us = sqlite3_column_int64(st, 6);
+	size = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK && (size < 0 || size > CF_POLICY_TEXT_MAX))
+		rc = cf_error_set(err, CF_E_INTEGRITY,
+		    "meta: policy text of %lld bytes", (long long)size);
+	p->text_len = (size_t)size;
+	return rc;
+}
+
+/* Column i (the text) of the current row: *p borrowed until the next
+ * step, checked against the recorded size. */
+static cf_err
+col_policy_text(sqlite3_stmt *st, int i, size_t want, const char **p,
+    struct cf_error *err)
+{
+	const unsigned char	*t;
+	int			 n;
+
+	t = sqlite3_column_text(st, i);
+	n = sqlite3_column_bytes(st, i);
+	if (t == NULL && sqlite3_errcode(sqlite3_db_handle(st)) ==
+	    SQLITE_NOMEM)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	if (n < 0 || (size_t)n != want || (n > 0 && t == NULL))
+		return cf_error_set(err, CF_E_INTEGRITY, "meta: policy text "
+		    "of %d bytes, recorded %zu", n, want);
+	*p = t != NULL ? (const char *)t : "";
+	return CF_OK;
+}
+
+cf_err
+cf_meta_policy_put(struct cf_meta *m, const struct cf_policy_rec *p,
+    const char *text, size_t len, int64_t expect, struct cf_policy_rec *out,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	uint8_t			 d[CF_SHA256_LEN];
+	int64_t			 scope = 0, latest = 0, count = 0;
+	bool			 found, live = false;
+	int			 src, b;
+	cf_err			 rc;
+
+	if (p == NULL || (text == NULL && len > 0))
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL policy");
+	rc = check_policy_key(p->name, p->ns, err);
+	if (rc == CF_OK)
+		rc = check_field(p->created_by, sizeof(p->created_by),
+		    "created_by", err);
+	if (rc != CF_OK)
+		return rc;
+	if (p->deleted && len != 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: a tombstone has no text");
+	if (len > CF_POLICY_TEXT_MAX)
+		return cf_error_set(err, CF_E_LIMIT, "meta: policy text is %zu "
+		    "bytes, limit is %u", len, CF_POLICY_TEXT_MAX);
+	if (len > 0 && memchr(text, '\0', len) != NULL)
+		return cf_error_set(err, CF_E_INPUT,
+		    "meta: policy text holds a NUL byte");
+	memset(&rec, 0, sizeof(rec));
+	(void)cf_strlcpy(rec.name, p->name, sizeof(rec.name));
+	(void)cf_strlcpy(rec.ns, p->ns, sizeof(rec.ns));
+	(void)cf_strlcpy(rec.created_by, p->created_by,
+	    sizeof(rec.created_by));
+	rec.created_us = p->created_us;
+	rec.deleted = p->deleted;
+	rec.text_len = len;
+	cf_sha256(len > 0 ? text : "", len, d);
+	cf_hex_encode(d, sizeof(d), rec.sha256);
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = policy_scope(c, p->ns, &scope, err);
+	if (rc == CF_OK)
+		rc = query_row(c, ST_POL_LATEST, &st, &found, err, "it", scope,
+		    p->name);
+	if (rc != CF_OK)
+		goto out;
+	if (found) {
+		latest = sqlite3_column_int64(st, 2);
+		live = sqlite3_column_int(st, 3) == 0;
+	}
+	stmt_done(st);
+	st = NULL;
+	/* SEC: the caller recorded the version it replaces. */
+	if (latest != expect) {
+		rc = cf_error_set(err, CF_E_CONFLICT, "meta: policy %s changed "
+		    "meanwhile (version %lld, expected %lld)", p->name,
+		    (long long)latest, (long long)expect);
+		goto out;
+	}
+	if (p->deleted && !live) {
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such policy");
+		goto out;
+	}
+	if (!p->deleted && !live) {
+		/* A set comes into force: room for it in its scope? */
+		rc = query_row(c, ST_POL_COUNT, &st, &found, err, "i", scope);
+		if (rc != CF_OK)
+			goto out;
+		count = found ? sqlite3_column_int64(st, 0) : 0;
+		stmt_done(st);
+		st = NULL;
+		if (count >= (scope == 0 ? CF_POLICY_GLOBAL_SETS_MAX :
+		    CF_POLICY_NS_SETS_MAX)) {
+			rc = cf_error_set(err, CF_E_LIMIT, "meta: %lld policy "
+			    "sets in force %s already, the most allowed",
+			    (long long)count, scope == 0 ? "globally" :
+			    "in this namespace");
+			goto out;
+		}
+	}
+	if (!p->deleted && !live && scope != 0) {
+		rc = query_row(c, ST_POL_COUNT_NS, &st, &found, err, "");
+		if (rc != CF_OK)
+			goto out;
+		count = found ? sqlite3_column_int64(st, 0) : 0;
+		stmt_done(st);
+		st = NULL;
+		if (count >= CF_POLICY_SETS_MAX - CF_POLICY_GLOBAL_SETS_MAX) {
+			rc = cf_error_set(err, CF_E_LIMIT, "meta: %lld policy "
+			    "sets of namespaces in force already, the most "
+			    "allowed", (long long)count);
+			goto out;
+		}
+	}
+	rec.version = latest + 1;
+	rc = conn_stmt(c, ST_POL_INSERT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, p->name);
+	b |= sqlite3_bind_int64(st, 2, scope);
+	b |= sqlite3_bind_int64(st, 3, rec.version);
+	b |= sqlite3_bind_int(st, 4, p->deleted ? 1 : 0);
+	b |= sqlite3_bind_text(st, 5, len > 0 ? text : "", (int)len,
+	    SQLITE_STATIC);
+	b |= bind_str(st, 6, rec.sha256);
+	b |= bind_str(st, 7, p->created_by);
+	b |= sqlite3_bind_int64(st, 8, p->created_us);
+	b |= sqlite3_bind_int64(st, 9, (sqlite3_int64)len);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "policy insert");
+		goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+	rc = tx_commit(c, err);
+out:
+	stmt_done(st);
+	if (c != NULL && rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	if (rc == CF_OK && out != NULL)
+		*out = rec;
+	return rc;
+}
+
+cf_err
+cf_meta_policy_get(struct cf_meta *m, const char *name, const char *ns,
+    int64_t version, struct cf_policy_rec *out, char **text,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	const char		*t = NULL;
+	char			*copy = NULL;
+	int64_t			 scope = 0;
+	bool			 found = false;
+	cf_err			 rc;
+
+	rc = check_policy_key(name, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	if (version < 0)
+		return cf_error_set(err, CF_E_INPUT, "meta: bad version");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, false, err);
+	if (rc == CF_OK)
+		rc = policy_scope(c, ns, &scope, err);
+	if (rc == CF_OK && version == 0)
+		rc = query_row(c, ST_POL_LATEST, &st, &found, err, "it", scope,
+		    name);
+	else if (rc == CF_OK)
+		rc = query_row(c, ST_POL_GET, &st, &found, err, "iti", scope,
+		    name, version);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such policy");
+	if (rc == CF_OK)
+		rc = read_policy(st, &rec, err);
+	if (rc == CF_OK && text != NULL) {
+		rc = col_policy_text(st, 8, rec.text_len, &t, err);
+		if (rc == CF_OK) {
+			copy = cf_memdup_str(t, rec.text_len);
+			if (copy == NULL)
+				rc = cf_error_set(err, CF_E_NOMEM,
+				    "meta: out of memory");
+		}
+	}
+	stmt_done(st);
+	if (c != NULL) {
+		if (rc == CF_OK)
+			rc = tx_commit(c, err);
+		else
+			tx_rollback(c);
+	}
+	pool_put(m, c);
+	if (rc != CF_OK) {
+		cf_free(copy);
+		return rc;
+	}
+	*out = rec;
+	if (text != NULL)
+		*text = copy;
+	return CF_OK;
+}
+
+cf_err
+cf_meta_policy_history(struct cf_meta *m, const char *name, const char *ns,
+    cf_policy_cb cb, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	int64_t			 scope = 0;
+	size_t			 n = 0;
+	bool			 found = false;
+	int			 src;
+	cf_err			 rc;
+
+	rc = check_policy_key(name, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, false, err);
+	if (rc == CF_OK)
+		rc = policy_scope(c, ns, &scope, err);
+	if (rc == CF_OK)
+		rc = query_row(c, ST_POL_HIST, &st, &found, err, "it", scope,
+		    name);
+	while (rc == CF_OK && found) {
+		rc = read_policy(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+		n++;
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW)
+			rc = db_err(c->db, src, err, "policy history");
+	}
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such policy");
+	stmt_done(st);
+	if (c != NULL) {
+		if (rc == CF_OK)
+			rc = tx_commit(c, err);
+		else
+			tx_rollback(c);
+	}
+	pool_put(m, c);
+	return rc;
+}
+
+/* The sets in force of scope ns (NULL: all), with their text when fn. */
+static cf_err
+policy_walk(struct cf_meta *m, const char *ns, cf_policy_cb cb,
+    cf_policy_text_cb fn, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	const char		*t;
+	int64_t			 scope = -1;
+	int			 src, b;
+	cf_err			 rc;
+
+	if (ns != NULL) {
+		rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, false, err);
+	if (rc == CF_OK && ns != NULL)
+		rc = policy_scope(c, ns, &scope, err);
+	if (rc == CF_OK)
+		rc = conn_stmt(c, ST_POL_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, scope);
+	b |= sqlite3_bind_int(st, 2, fn != NULL ? 1 : 0);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "policy list");
+			break;
+		}
+		rc = read_policy(st, &rec, err);
+		if (rc == CF_OK && fn != NULL) {
+			rc = col_policy_text(st, 8, rec.text_len, &t, err);
+			if (rc == CF_OK)
+				rc = fn(arg, &rec, t, rec.text_len, err);
+		} else if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	if (c != NULL) {
+		if (rc == CF_OK)
+			rc = tx_commit(c, err);
+		else
+			tx_rollback(c);
+	}
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_policy_list(struct cf_meta *m, const char *ns, cf_policy_cb cb,
+    void *arg, struct cf_error *err)
+{
+	return policy_walk(m, ns, cb, NULL, arg, err);
+}
+
+cf_err
+cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn, void *arg,
+    struct cf_error *err)
+{
+	if (fn == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL callback");
+	return policy_walk(m, NULL, NULL, fn, arg, err);
 }
 
 /* ---- begin: user attributes and labels ---- */

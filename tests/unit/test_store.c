@@ -1407,6 +1407,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE oidc_links;"
+	    "DROP TABLE policies;"
 	    "DROP TRIGGER labels_follow_versions;"
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
@@ -1516,7 +1517,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 6);
+	assert_int_equal(sqlite3_column_int(st, 0), 7);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -2942,6 +2943,281 @@ test_store_meta_blobs_referenced(void **state)
 	cf_meta_close(m);
 }
 
+/* --- custom policy sets --- */
+
+static void
+pol_rec(struct cf_policy_rec *p, const char *name, const char *ns)
+{
+	memset(p, 0, sizeof(*p));
+	(void)cf_strlcpy(p->name, name, sizeof(p->name));
+	(void)cf_strlcpy(p->ns, ns, sizeof(p->ns));
+	(void)cf_strlcpy(p->created_by, "admin", sizeof(p->created_by));
+	p->created_us = 42;
+}
+
+static cf_err
+pol_put(struct cf_meta *m, const char *name, const char *ns,
+    const char *text, int64_t expect, struct cf_policy_rec *out)
+{
+	struct cf_policy_rec	p;
+
+	pol_rec(&p, name, ns);
+	return cf_meta_policy_put(m, &p, text, strlen(text), expect, out,
+	    NULL);
+}
+
+static cf_err
+pol_rm(struct cf_meta *m, const char *name, const char *ns, int64_t expect)
+{
+	struct cf_policy_rec	p;
+
+	pol_rec(&p, name, ns);
+	p.deleted = true;
+	return cf_meta_policy_put(m, &p, "", 0, expect, NULL, NULL);
+}
+
+struct pol_seen {
+	char	 what[16][256];
+	size_t	 n;
+};
+
+static cf_err
+pol_seen_cb(void *arg, const struct cf_policy_rec *p, struct cf_error *err)
+{
+	struct pol_seen	*x = arg;
+
+	(void)err;
+	assert_true(x->n < 16);
+	(void)snprintf(x->what[x->n++], sizeof(x->what[0]), "%s@%s:%lld%s",
+	    p->name, p->ns, (long long)p->version, p->deleted ? "-" : "");
+	return CF_OK;
+}
+
+static cf_err
+pol_text_cb(void *arg, const struct cf_policy_rec *p, const char *text,
+    size_t len, struct cf_error *err)
+{
+	struct pol_seen	*x = arg;
+
+	(void)err;
+	assert_true(x->n < 16);
+	assert_int_equal(len, strlen(text));
+	assert_int_equal(len, p->text_len);
+	(void)snprintf(x->what[x->n++], sizeof(x->what[0]), "%s@%s:%lld=%s",
+	    p->name, p->ns, (long long)p->version, text);
+	return CF_OK;
+}
+
+/* Versions append, a tombstone hides a set without losing its history,
+ * stale writers conflict, and the current sets come with their text. */
+static void
+test_store_meta_policies(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_policy_rec	 r, g;
+	struct pol_seen		 seen;
+	char			*text = NULL;
+	char			 hex[CF_SHA256_HEX_LEN + 1];
+	uint8_t			 d[CF_SHA256_LEN];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	mk_ns(m, "other");
+	assert_int_equal(pol_put(m, "base", "", "permit(principal,action,"
+	    "resource);", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	cf_sha256("permit(principal,action,resource);", 34, d);
+	cf_hex_encode(d, sizeof(d), hex);
+	assert_string_equal(r.sha256, hex);
+	/* A writer that saw no version, or an old one, conflicts. */
+	assert_int_equal(pol_put(m, "base", "", "forbid(principal,action,"
+	    "resource);", 0, NULL), CF_E_CONFLICT);
+	assert_int_equal(pol_put(m, "base", "", "// v2", 1, &r), CF_OK);
+	assert_int_equal(r.version, 2);
+	assert_int_equal(pol_put(m, "base", "", "// v3", 1, NULL),
+	    CF_E_CONFLICT);
+	/* Same name in a namespace: another set. */
+	assert_int_equal(pol_put(m, "base", "ml", "// ml", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	assert_int_equal(pol_put(m, "base", "nope", "// x", 0, NULL),
+	    CF_E_NOTFOUND);
+
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 0, &g, &text,
+	    NULL), CF_OK);
+	assert_int_equal(g.version, 2);
+	assert_string_equal(text, "// v2");
+	assert_int_equal(g.text_len, 5);
+	cf_free(text);
+	text = NULL;
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 1, &g, &text,
+	    NULL), CF_OK);
+	assert_string_equal(text, "permit(principal,action,resource);");
+	assert_string_equal(g.sha256, hex);
+	assert_string_equal(g.created_by, "admin");
+	assert_int_equal(g.created_us, 42);
+	cf_free(text);
+	text = NULL;
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 3, &g, &text,
+	    NULL), CF_E_NOTFOUND);
+	assert_null(text);
+
+	/* rm: a tombstone version; twice is NOTFOUND; history keeps all. */
+	assert_int_equal(pol_rm(m, "base", "", 1), CF_E_CONFLICT);
+	assert_int_equal(pol_rm(m, "base", "", 2), CF_OK);
+	assert_int_equal(pol_rm(m, "base", "", 3), CF_E_NOTFOUND);
+	assert_int_equal(pol_rm(m, "never", "", 0), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 0, &g, NULL,
+	    NULL), CF_OK);
+	assert_true(g.deleted);
+	assert_int_equal(g.version, 3);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_history(m, "base", "", pol_seen_cb,
+	    &seen, NULL), CF_OK);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.what[0], "base@:3-");
+	assert_string_equal(seen.what[1], "base@:2");
+	assert_string_equal(seen.what[2], "base@:1");
+	assert_int_equal(cf_meta_policy_history(m, "none", "", pol_seen_cb,
+	    &seen, NULL), CF_E_NOTFOUND);
+
+	/* Set again after rm: numbering goes on. */
+	assert_int_equal(pol_put(m, "zeta", "", "// z", 0, NULL), CF_OK);
+	assert_int_equal(pol_put(m, "alpha", "other", "// a", 0, NULL),
+	    CF_OK);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_list(m, NULL, pol_seen_cb, &seen,
+	    NULL), CF_OK);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.what[0], "zeta@:1");
+	assert_string_equal(seen.what[1], "base@ml:1");
+	assert_string_equal(seen.what[2], "alpha@other:1");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_list(m, "ml", pol_seen_cb, &seen,
+	    NULL), CF_OK);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(pol_put(m, "base", "", "// v4", 3, &r), CF_OK);
+	assert_int_equal(r.version, 4);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_current(m, pol_text_cb, &seen, NULL),
+	    CF_OK);
+	assert_int_equal(seen.n, 4);
+	assert_string_equal(seen.what[0], "base@:4=// v4");
+	assert_string_equal(seen.what[1], "zeta@:1=// z");
+	assert_string_equal(seen.what[2], "base@ml:1=// ml");
+	assert_string_equal(seen.what[3], "alpha@other:1=// a");
+
+	/* Deleting a namespace takes its sets along; a namespace created
+	 * again under the name starts with none. */
+	assert_int_equal(cf_meta_ns_delete(m, "ml", NULL, NULL, NULL), CF_OK);
+	mk_ns(m, "ml");
+	assert_int_equal(cf_meta_policy_get(m, "base", "ml", 0, &g, NULL,
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(pol_put(m, "base", "ml", "// new", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	cf_meta_close(m);
+}
+
+/* Bounded: the text's size, and the sets in force per scope; a
+ * tombstone frees its slot; bad input is refused, never truncated. */
+static void
+test_store_meta_policy_bounds(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_policy_rec	 p;
+	char			*big, name[32];
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	big = malloc(CF_POLICY_TEXT_MAX + 1);
+	assert_non_null(big);
+	memset(big, ' ', CF_POLICY_TEXT_MAX + 1);
+	pol_rec(&p, "big", "");
+	assert_int_equal(cf_meta_policy_put(m, &p, big, CF_POLICY_TEXT_MAX + 1,
+	    0, NULL, NULL), CF_E_LIMIT);
+	assert_int_equal(cf_meta_policy_put(m, &p, big, CF_POLICY_TEXT_MAX,
+	    0, NULL, NULL), CF_OK);
+	free(big);
+	assert_int_equal(cf_meta_policy_put(m, &p, "a\0b", 3, 1, NULL, NULL),
+	    CF_E_INPUT);
+	pol_rec(&p, "", "");
+	assert_int_equal(cf_meta_policy_put(m, &p, "x", 1, 0, NULL, NULL),
+	    CF_E_INPUT);
+	memset(p.name, 'a', sizeof(p.name));
+	assert_int_equal(cf_meta_policy_put(m, &p, "x", 1, 0, NULL, NULL),
+	    CF_E_INPUT);
+	for (i = 0; i < CF_POLICY_NS_SETS_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "p%d", i);
+		assert_int_equal(pol_put(m, name, "ml", "//", 0, NULL), CF_OK);
+	}
+	assert_int_equal(pol_put(m, "one-more", "ml", "//", 0, NULL),
+	    CF_E_LIMIT);
+	/* A new version of a set in force needs no new room. */
+	assert_int_equal(pol_put(m, "p0", "ml", "// 2", 1, NULL), CF_OK);
+	/* Global sets have room of their own ("big" is one). */
+	for (i = 0; i < CF_POLICY_GLOBAL_SETS_MAX - 1; i++) {
+		(void)snprintf(name, sizeof(name), "g%d", i);
+		assert_int_equal(pol_put(m, name, "", "//", 0, NULL), CF_OK);
+	}
+	assert_int_equal(pol_put(m, "one-more", "", "//", 0, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(pol_rm(m, "g0", "", 1), CF_OK);
+	assert_int_equal(pol_put(m, "one-more", "", "//", 0, NULL), CF_OK);
+	assert_int_equal(pol_rm(m, "p1", "ml", 1), CF_OK);
+	assert_int_equal(pol_put(m, "one-more", "ml", "//", 0, NULL), CF_OK);
+	/* The removed one cannot come back while the namespace is full. */
+	assert_int_equal(pol_put(m, "p1", "ml", "//", 2, NULL), CF_E_LIMIT);
+	/* All namespaces together leave the global room alone. */
+	for (i = 0; i < (CF_POLICY_SETS_MAX - CF_POLICY_GLOBAL_SETS_MAX) /
+	    CF_POLICY_NS_SETS_MAX; i++) {
+		int	j;
+
+		(void)snprintf(name, sizeof(name), "ns-%d", i);
+		mk_ns(m, name);
+		for (j = 0; j < CF_POLICY_NS_SETS_MAX; j++) {
+			char	pn[32];
+
+			(void)snprintf(pn, sizeof(pn), "p%d", j);
+			if (pol_put(m, pn, name, "//", 0, NULL) != CF_OK)
+				break;
+		}
+	}
+	mk_ns(m, "last");
+	assert_int_equal(pol_put(m, "p", "last", "//", 0, NULL), CF_E_LIMIT);
+	cf_meta_close(m);
+}
+
+/* Schema 5 -> 6: a database of the previous schema gains the table, and
+ * everything in it stays. */
+static void
+test_store_meta_migrate_policies(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_ns_rec	 ns;
+	struct cf_policy_rec	 r;
+	sqlite3			*db;
+	char			 path[300];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	cf_meta_close(m);
+	path_in(path, sizeof(path), "meta.db");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE policies;"
+	    "DROP TRIGGER labels_follow_versions;"
+	    "DROP TABLE principal_attrs; DROP TABLE labels;"
+	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	m = meta_open();
+	assert_int_equal(cf_meta_ns_get(m, "ml", &ns, NULL), CF_OK);
+	assert_int_equal(pol_put(m, "p", "ml", "// p", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	cf_meta_close(m);
+}
+
 /* --- user attributes and labels --- */
 
 static json_t *
@@ -3199,6 +3475,12 @@ main(void)
 		    test_store_meta_migrate_oidc_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_reopen,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_policies,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_policy_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_migrate_policies, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_open_alloc_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
