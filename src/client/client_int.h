@@ -497,6 +497,9 @@ bool	cf_cli_kv_change(json_t **changes, const char *arg, bool unset);
 /* Print "what NAME: VALUE" lines of obj (sanitized), or "what: none". */
 void	cf_cli_pr_kv(const char *what, const json_t *obj);
 int	cf_cmd_role(int argc, char **argv);
+/* `coffer role create|ls|show|rm` (cmd_role.c): argv[1] is the
+ * subcommand. */
+int	cf_cmd_role_def(int argc, char **argv);
 int	cf_cmd_mfa(int argc, char **argv);
 /* `coffer policy set|ls|show|history|rm` (cmd_policy_admin.c): argv[1]
  * is the subcommand, one for which cf_cmd_policy_admin_has is true. */

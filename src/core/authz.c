@@ -651,10 +651,57 @@ out:
 	return rc;
 }
 
+/* The stored set that defines custom role name: "role.NAME", global. */
+static const struct core_authz_part *
+role_part(const struct core_authz_snap *s, const char *name)
+{
+	char	set[CF_PRINCIPAL_MAX];
+	size_t	i;
+
+	(void)snprintf(set, sizeof(set), "role.%s", name);
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i].ns[0] == '\0' &&
+		    strcmp(s->parts[i].name, set) == 0)
+			return &s->parts[i];
+	return NULL;
+}
+
+/* Does role have a template for a global binding (global) or for one on
+ * a namespace in s: every built-in role, and a custom role whose set
+ * is in force and has that template. */
+static bool
+snap_has_role(const struct core_authz_snap *s, const char *role,
+    bool global)
+{
+	const struct core_authz_part	*p;
+	char				 id[CF_ROLE_MAX + 8];
+
+	if (cf_role_rank(role) != CF_ROLE_NONE)
+		return true;
+	p = role_part(s, role);
+	if (p == NULL)
+		return false;
+	(void)snprintf(id, sizeof(id), "%s:%s", global ? "global" : "ns",
+	    role);
+	return cf_policy_set_has_template(p->ps, id);
+}
+
+bool
+core_authz_role_exists(struct cf_core *c, const char *role, bool global)
+{
+	struct core_authz_snap	*s = snap_acquire(c);
+	bool			 ok;
+
+	ok = s != NULL && snap_has_role(s, role, global);
+	snap_release(s);
+	return ok;
+}
+
 /* The links of r's bindings: ids "role:R" and "role:R@NS", as the
  * audit log has always named the binding that decided. */
 static size_t
-make_links(const struct cf_req *r, struct cf_policy_link *links,
+make_links(const struct core_authz_snap *s, const struct cf_req *r,
+    struct cf_policy_link *links,
     char (*ids)[CF_ROLE_MAX + CF_NS_NAME_MAX + 8],
     char (*tmpl)[CF_ROLE_MAX + 8])
 {
@@ -663,8 +710,9 @@ make_links(const struct cf_req *r, struct cf_policy_link *links,
 
 	for (i = 0; i < r->nbindings && i < CF_MAX_BINDINGS; i++) {
 		const struct cf_binding_rec *b = &r->bindings[i];
-		if (cf_role_rank(b->role) == CF_ROLE_NONE)
-			continue;	/* not a built-in role: no template */
+		/* A custom role removed since: the binding grants nothing. */
+		if (!snap_has_role(s, b->role, b->ns[0] == '\0'))
+			continue;
 		memset(&links[n], 0, sizeof(links[n]));
 		links[n].principal_type = ptype;
 		links[n].principal_id = r->principal.name;
@@ -689,7 +737,7 @@ make_links(const struct cf_req *r, struct cf_policy_link *links,
 }
 
 /* The weakest built-in role among the decision's reasons (a reason
- * "role:R" or "role:R@NS"), or NULL. */
+ * "role:R" or "role:R@NS"), else the first custom role, else "". */
 static void
 weakest_role(const struct cf_response *resp, char *role, size_t rolesz)
 {
@@ -708,7 +756,9 @@ weakest_role(const struct cf_response *resp, char *role, size_t rolesz)
 		memcpy(buf, id + 5, n);
 		buf[n] = '\0';
 		rk = cf_role_rank(buf);
-		if (rk != CF_ROLE_NONE && rk < best) {
+		if (rk == CF_ROLE_NONE)
+			rk = CF_ROLE_ADMIN + 1;	/* custom: after built-ins */
+		if (rk < best) {
 			best = rk;
 			cf_strlcpy(role, buf, rolesz);
 		}
@@ -793,20 +843,26 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	/* SEC: a policy set attached to a namespace takes part only in
 	 * decisions on that namespace. */
 	part_ns = ns != NULL ? ns : data_ns;
-	for (i = 0; i < s->nparts; i++) {
-		if (s->parts[i].ns[0] != '\0' && (part_ns == NULL ||
-		    strcmp(s->parts[i].ns, part_ns) != 0))
+	/* The global sets first, so that a link finds a global role's
+	 * template before anything a namespace's set may call the same. */
+	for (i = 0; i < 2 * s->nparts; i++) {
+		const struct core_authz_part *sp = &s->parts[i % s->nparts];
+		bool global = sp->ns[0] == '\0';
+		if (global != (i < s->nparts))
+			continue;
+		if (!global && (part_ns == NULL ||
+		    strcmp(sp->ns, part_ns) != 0))
 			continue;
 		if (np == sizeof(parts) / sizeof(parts[0])) {
 			rc = cf_error_set(err, CF_E_LIMIT, "more than %d "
 			    "policy sets apply", CORE_AUTHZ_MAX_PARTS);
 			goto out;
 		}
-		parts[np].ps = s->parts[i].ps;
-		parts[np].prefix = s->parts[i].prefix;
+		parts[np].ps = sp->ps;
+		parts[np].prefix = sp->prefix;
 		parts[np++].flags = CF_POLICY_STRICT_FORBID;
 	}
-	nl = make_links(r, links, ids, tmpl);
+	nl = make_links(s, r, links, ids, tmpl);
 	rc = cf_response_new(&resp, err);
 	if (rc != CF_OK)
 		goto out;

@@ -101,6 +101,11 @@ cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
  * error as "line:col: policy ID: message" when it is not valid. */
 cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
 	    struct cf_error *err);
+/* Can a binding name role (globally, or on a namespace): a built-in
+ * role, or a custom role whose policy set "role.NAME" is in force with
+ * its template global:NAME or ns:NAME. */
+bool	core_authz_role_exists(struct cf_core *c, const char *role,
+	    bool global);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
 /* "read", "write", "manage" or "admin". */

@@ -1611,10 +1611,12 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
-	if (!cf_name_role_valid(role)) {
+	if (!cf_name_role_valid(role) &&
+	    !core_authz_role_exists(c, role, true) &&
+	    !core_authz_role_exists(c, role, false)) {
 		r->errcode = "invalid_name";
-		return cf_error_set(err, CF_E_INPUT,
-		    "invalid role (reader, writer, owner or admin)");
+		return cf_error_set(err, CF_E_INPUT, "invalid role (reader, "
+		    "writer, owner, admin or a custom role: coffer role ls)");
 	}
 	/* SEC: flagging admin makes every admin request need MFA; made
 	 * without MFA, it could leave no admin able to get in (the

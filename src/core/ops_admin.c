@@ -892,10 +892,11 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
-	if (!cf_name_role_valid(role)) {
+	if (!cf_name_role_valid(role) &&
+	    !core_authz_role_exists(c, role, ns == NULL)) {
 		r->errcode = "invalid_name";	/* as role:mfa-required */
-		return cf_error_set(err, CF_E_INPUT,
-		    "invalid role (reader, writer, owner or admin)");
+		return cf_error_set(err, CF_E_INPUT, "invalid role (reader, "
+		    "writer, owner, admin or a custom role: coffer role ls)");
 	}
 	if (ns != NULL && strcmp(role, "admin") == 0)
 		return cf_error_set(err, CF_E_INPUT,

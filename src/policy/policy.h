@@ -71,6 +71,10 @@ void	cf_policy_set_free(struct cf_policy_set *ps);	/* NULL: no-op */
  * templates), and number of templates. */
 size_t	cf_policy_set_count(const struct cf_policy_set *ps);
 size_t	cf_policy_set_template_count(const struct cf_policy_set *ps);
+/* True when ps has a template of that id (without touching state that
+ * threads share). */
+bool	cf_policy_set_has_template(const struct cf_policy_set *ps,
+	    const char *id);
 /* Id of the i-th policy (i < cf_policy_set_count), borrowed. */
 const char *cf_policy_set_id(const struct cf_policy_set *ps, size_t i);
 
@@ -148,9 +152,10 @@ cf_err	cf_policy_authorize(const struct cf_policy_set *ps,
 /* Several policy sets decided together, as one: a forbid that applies in
  * any part denies, otherwise a permit that applies in any part allows.
  * Each part's policy ids are reported with its prefix in front (NULL or
- * "": none), so that parts may reuse ids.  links are templates of
- * parts[0] linked for this decision only (the set is not changed, so
- * threads may share it): the reference monitor links each role
+ * "": none), so that parts may reuse ids.  links are templates of the
+ * parts (of the first part that has one of that id) linked for this
+ * decision only (no set is changed, so threads may share them): the
+ * reference monitor links each role
  * template with the bindings of the request's principal.  A link whose
  * template does not exist is CF_E_NOTFOUND (and the decision deny). */
 struct cf_policy_part {
