@@ -26,6 +26,7 @@ static const struct cmd cmds[] = {
 	{ "rm", cf_cmd_rm },
 	{ "ls", cf_cmd_ls },
 	{ "versions", cf_cmd_versions },
+	{ "label", cf_cmd_label },
 	{ "push", cf_cmd_push },
 	{ "pull", cf_cmd_pull },
 	{ "principal", cf_cmd_principal },

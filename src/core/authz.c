@@ -381,6 +381,20 @@ add_entity(json_t *arr, const char *type, const char *id, json_t *attrs,
 	return json_array_append_new(arr, e);
 }
 
+/* The tags of the entity added last: labels or attributes (a JSON
+ * object name -> string; stolen). */
+static int
+add_tags(json_t *arr, json_t *tags)
+{
+	json_t	*e = json_array_get(arr, json_array_size(arr) - 1);
+
+	if (tags == NULL || e == NULL) {
+		json_decref(tags);
+		return tags == NULL ? 0 : -1;
+	}
+	return json_object_set_new(e, "tags", tags);
+}
+
 static int
 sens_level(const char *name)
 {
@@ -396,10 +410,10 @@ sens_level(const char *name)
  * it does not exist: creating it, or a 404 to come). */
 static cf_err
 add_namespace(struct cf_core *c, json_t *arr, const char *name, int *level,
-    char env[CF_ENV_MAX], struct cf_error *err)
+    char env[CF_ENV_MAX], int64_t *ns_id, struct cf_error *err)
 {
 	struct cf_ns_rec	 nsr;
-	json_t			*attrs;
+	json_t			*attrs, *tags = NULL;
 	cf_err			 rc;
 
 	memset(&nsr, 0, sizeof(nsr));
@@ -416,7 +430,13 @@ add_namespace(struct cf_core *c, json_t *arr, const char *name, int *level,
 	if (attrs == NULL || add_entity(arr, "Namespace", name, attrs,
 	    json_pack("[o]", uid("Store", "coffer"))) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	return CF_OK;
+	*ns_id = nsr.id;
+	if (nsr.id == 0)
+		return CF_OK;
+	rc = cf_meta_labels_get(c->meta, nsr.id, "", &tags, err);
+	if (rc == CF_OK && add_tags(arr, tags) != 0)
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return rc;
 }
 
 static json_t *
@@ -550,6 +570,8 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 	char		 nbuf[3 * CF_NS_NAME_MAX], kbuf[3 * CF_RESOURCE_MAX];
 	size_t		 n;
 	int		 level;
+	int64_t		 ns_id = 0;
+	json_t		*tags = NULL;
 	cf_err		 rc;
 
 	if (ns == NULL && (data_ns == NULL || (def->flags & CF_ACT_NS) != 0))
@@ -558,11 +580,12 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 		ns = data_ns;
 	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
 	n = strlen(pre);
-	if (strcmp(def->resource, "object") == 0 && resource != NULL &&
+	if ((strcmp(def->resource, "object") == 0 ||
+	    strcmp(def->resource, "label") == 0) && resource != NULL &&
 	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
 		key = safe_id(resource + n, kbuf, sizeof(kbuf));
 	ns = safe_id(ns, nbuf, sizeof(nbuf));
-	rc = add_namespace(c, arr, ns, &level, env, err);
+	rc = add_namespace(c, arr, ns, &level, env, &ns_id, err);
 	if (rc != CF_OK)
 		return rc;
 	if (key == NULL) {
@@ -577,6 +600,15 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 		    sens_names[level]), json_pack("[o]",
 		    uid("Namespace", ns))) != 0)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		if (ns_id != 0 && key == resource + n) {
+			rc = cf_meta_labels_get(c->meta, ns_id, key, &tags,
+			    err);
+			if (rc != CF_OK)
+				return rc;
+			if (add_tags(arr, tags) != 0)
+				return cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+		}
 	}
 	if (add_entity(arr, "Store", "coffer", NULL, NULL) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
@@ -601,7 +633,7 @@ build(struct cf_core *c, const struct cf_req *r,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	json_t		*arr, *ctx = NULL, *parents;
+	json_t		*arr, *ctx = NULL, *parents, *tags = NULL;
 	const char	*ptype = core_principal_type(&r->principal);
 	size_t		 i;
 	const char	*rtype = NULL;
@@ -632,6 +664,18 @@ build(struct cf_core *c, const struct cf_req *r,
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 		goto out;
 	}
+	/* The principal's attributes, as its tags (the entity added
+	 * first). */
+	if (r->principal.id != 0) {
+		rc = cf_meta_attrs_get(c->meta, r->principal.id, &tags, err);
+		if (rc != CF_OK)
+			goto out;
+		if (json_object_size(tags) > 0 && json_object_set(
+		    json_array_get(arr, 0), "tags", tags) != 0) {
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
 	rc = add_resource(c, arr, def, ns, data_ns, resource, &rtype, rid,
 	    sizeof(rid), err);
 	if (rc != CF_OK)
@@ -651,6 +695,7 @@ build(struct cf_core *c, const struct cf_req *r,
 		*es = NULL;
 	}
 out:
+	json_decref(tags);
 	json_decref(ctx);
 	json_decref(arr);
 	return rc;
@@ -906,6 +951,8 @@ core_action_resources(const struct cf_action_def *def)
 		    "Namespace";
 	if (strcmp(def->resource, "binding") == 0)
 		return "Namespace, Store";
+	if (strcmp(def->resource, "label") == 0)
+		return "Namespace, Object";
 	return "Store";
 }
 

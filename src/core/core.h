@@ -70,6 +70,7 @@ struct cf_core_config {
 	const char	*oidc_username_claim;	/* preferred_username */
 	const char	*oidc_groups_claim;	/* groups */
 	const char	*oidc_group_roles;	/* "g=role[@ns],..." */
+	const char	*oidc_claim_attrs;	/* "claim:attr,..." */
 	bool		 oidc_provision;	/* create unknown users */
 	int64_t		 oidc_skew;		/* seconds; 60 */
 	int64_t		 oidc_jwks_min_refresh;	/* seconds between fetches
@@ -278,6 +279,7 @@ struct cf_object_view {
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
 	int64_t		created_us;
+	const json_t	*labels;	/* the key's labels, name -> string */
 };
 const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 /* Read plaintext at pos; every byte returned has been authenticated. */
@@ -385,6 +387,34 @@ cf_err	cf_core_user_oidc_link(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_user_oidc_unlink(struct cf_core *c, struct cf_req *r,
 	    const char *name, const char *issuer, const char *subject,
 	    json_t **out, struct cf_error *err);
+/* Admin (user:list): one user, as in the list, with its attributes. */
+cf_err	cf_core_user_get(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
+/* Admin (user:attr, and the grant rule): apply changes (borrowed: a JSON
+ * object name -> string to set, or null to remove) to user name's
+ * attributes, all or nothing.  *out: {"name","attributes"}.  CF_E_INPUT
+ * (errcode invalid_name, invalid_value, too_many_attributes) for a bad
+ * name, value or count; CF_E_NOTFOUND for an unknown user
+ * (core/ops_labels.c). */
+cf_err	cf_core_user_attrs_set(struct cf_core *c, struct cf_req *r,
+	    const char *name, const json_t *changes, json_t **out,
+	    struct cf_error *err);
+/* Labels of namespace ns (key NULL or "") or of its object key.  set
+ * (label:set) applies changes as cf_core_user_attrs_set; rm (label:rm)
+ * removes the comma-separated names; both need owner on ns and the grant
+ * rule.  A value is set only on a live object (404 no_such_key
+ * otherwise); errcode too_many_labels past CF_ATTRS_MAX.  get: read as
+ * ns:get (the namespace's) or object:head (a key's).  *out: {"ns","key",
+ * "labels"}. */
+cf_err	cf_core_labels_set(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const json_t *changes,
+	    json_t **out, struct cf_error *err);
+cf_err	cf_core_labels_rm(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *names, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_labels_get(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, json_t **out,
+	    struct cf_error *err);
 cf_err	cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 	    const char *role, bool required, json_t **out,
 	    struct cf_error *err);

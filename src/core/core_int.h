@@ -8,6 +8,7 @@
 #include "base/timeutil.h"
 #include "core/core.h"
 #include "crypto/crypto.h"
+#include "crypto/jwt.h"
 #include "crypto/keyring.h"
 #include "store/blob.h"
 #include "store/meta.h"
@@ -48,6 +49,12 @@ struct core_issuer {
 	struct cf_jwks		*jwks;
 	struct core_group_map	 gmap[CF_GROUP_MAP_MAX];
 	size_t			 ngmap;
+	/* claim_attrs: claim (a dotted path) -> user attribute */
+	char			 attr_claim[CF_JWT_ATTRS_MAX][129];
+	char			 attr_name[CF_JWT_ATTRS_MAX][CF_ATTR_NAME_MAX];
+	const char		*attr_claim_p[CF_JWT_ATTRS_MAX];
+	const char		*attr_name_p[CF_JWT_ATTRS_MAX];
+	size_t			 nattr;
 };
 
 struct cf_core {
@@ -253,6 +260,13 @@ cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
  * answer (core/ops_policy.c). */
 cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err) __attribute__((warn_unused_result));
+/* Make the attributes names[0..n) of r->principal (an OIDC user being
+ * authenticated) what attrs (name -> string; a name absent: removed)
+ * says, as its own audited change (user:oidc-attrs) when anything
+ * differs; nothing is written otherwise (core/ops_labels.c). */
+cf_err	core_oidc_attrs_sync(struct cf_core *c, struct cf_req *r,
+	    const json_t *attrs, const char *const *names, size_t n,
+	    struct cf_error *err);
 
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,

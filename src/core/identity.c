@@ -102,6 +102,60 @@ parse_group_roles(struct core_issuer *c, const char *spec,
 	return CF_OK;
 }
 
+/* claim_attrs: "claim:attribute,..." (a claim is a dotted path). */
+static cf_err
+parse_claim_attrs(struct core_issuer *c, const char *spec,
+    struct cf_error *err)
+{
+	char	 buf[4096], *p, *next, *colon;
+	size_t	 i;
+
+	if (spec == NULL || *spec == '\0')
+		return CF_OK;
+	if (cf_strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
+		return cf_error_set(err, CF_E_INPUT,
+		    "oidc_claim_attrs too long");
+	for (p = buf; p != NULL; p = next) {
+		next = strchr(p, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			continue;
+		if (c->nattr >= CF_JWT_ATTRS_MAX)
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_claim_attrs: more than %d entries",
+			    CF_JWT_ATTRS_MAX);
+		colon = strchr(p, ':');
+		if (colon == NULL || colon == p)
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_claim_attrs: expected claim:attribute");
+		*colon = '\0';
+		if (cf_strlcpy(c->attr_claim[c->nattr], p,
+		    sizeof(c->attr_claim[0])) >= sizeof(c->attr_claim[0]) ||
+		    cf_strlcpy(c->attr_name[c->nattr], colon + 1,
+		    sizeof(c->attr_name[0])) >= sizeof(c->attr_name[0]) ||
+		    !cf_meta_attr_name_valid(c->attr_name[c->nattr]))
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_claim_attrs: bad entry for claim \"%.64s\" "
+			    "(an attribute is a-z, then up to 62 of "
+			    "a-z 0-9 _ . -)", p);
+		/* SEC: one source per attribute, or two claims would
+		 * overwrite each other on every sign-in. */
+		for (i = 0; i < c->nattr; i++)
+			if (strcmp(c->attr_name[i],
+			    c->attr_name[c->nattr]) == 0)
+				return cf_error_set(err, CF_E_INPUT,
+				    "oidc_claim_attrs: attribute %s mapped "
+				    "twice", c->attr_name[i]);
+		c->attr_claim_p[c->nattr] = c->attr_claim[c->nattr];
+		c->attr_name_p[c->nattr] = c->attr_name[c->nattr];
+		c->nattr++;
+	}
+	return CF_OK;
+}
+
 static bool
 set(const char *s)
 {
@@ -113,6 +167,7 @@ set(const char *s)
 struct issuer_spec {
 	const char	*issuer, *audience, *jwks_url, *jwks_file, *jwks_json;
 	const char	*username_claim, *groups_claim, *group_roles;
+	const char	*claim_attrs;
 	bool		 provision;
 	int64_t		 skew, min_refresh;
 };
@@ -178,6 +233,8 @@ issuer_add(struct cf_core *c, const struct issuer_spec *sp,
 	is->provision = sp->provision;
 	is->skew = sp->skew;
 	rc = parse_group_roles(is, sp->group_roles, err);
+	if (rc == CF_OK)
+		rc = parse_claim_attrs(is, sp->claim_attrs, err);
 	if (rc != CF_OK)
 		return rc;
 	cf_jwks_opts_default(&o);
@@ -210,7 +267,8 @@ issuer_from_json(struct cf_core *c, json_t *e, struct cf_error *err)
 {
 	static const char *const known[] = {
 		"issuer", "audience", "jwks_url", "jwks_file",
-		"username_claim", "groups_claim", "group_roles", "provision",
+		"username_claim", "groups_claim", "group_roles",
+		"claim_attrs", "provision",
 		"skew", "jwks_min_refresh",
 	};
 	struct issuer_spec	 sp;
@@ -246,6 +304,9 @@ issuer_from_json(struct cf_core *c, json_t *e, struct cf_error *err)
 	if (rc == CF_OK)
 		rc = cf_json_get_str(e, "groups_claim", false,
 		    &sp.groups_claim, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "claim_attrs", false, &sp.claim_attrs,
+		    err);
 	if (rc == CF_OK)
 		rc = cf_json_get_str(e, "group_roles", false, &sp.group_roles,
 		    err);
@@ -369,6 +430,7 @@ core_identity_open(struct cf_core *c, struct cf_error *err)
 			sp.username_claim = c->cfg.oidc_username_claim;
 		sp.groups_claim = c->cfg.oidc_groups_claim;
 		sp.group_roles = c->cfg.oidc_group_roles;
+		sp.claim_attrs = c->cfg.oidc_claim_attrs;
 		sp.provision = c->cfg.oidc_provision;
 		sp.skew = c->cfg.oidc_skew;
 		if (c->cfg.oidc_jwks_min_refresh > 0)
@@ -1054,22 +1116,24 @@ user_json(struct cf_core *c, const struct cf_principal_rec *p)
 {
 	struct cf_mfa_rec	m;
 	bool			mfa_enabled = false;
-	json_t			*links;
+	json_t			*links, *attrs = NULL;
 
 	if (cf_meta_mfa_get(c->meta, p->id, &m, NULL) == CF_OK)
 		mfa_enabled = m.enabled;
 	cf_wipe(&m, sizeof(m));
 	links = json_array();
 	if (links == NULL || cf_meta_oidc_link_list(c->meta, p->id, link_json,
-	    links, NULL) != CF_OK) {
+	    links, NULL) != CF_OK ||
+	    cf_meta_attrs_get(c->meta, p->id, &attrs, NULL) != CF_OK) {
 		json_decref(links);
 		return NULL;
 	}
-	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:o,s:o}", "name",
+	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:o,s:o,s:o}", "name",
 	    p->name, "kind", p->kind, "disabled", p->disabled, "has_password",
 	    p->has_password, "mfa_enabled", mfa_enabled, "mfa_required",
 	    p->mfa_required, "provisioned", p->provisioned, "oidc_links",
-	    links, "created", core_time_json(p->created_us));
+	    links, "attributes", attrs, "created",
+	    core_time_json(p->created_us));
 }
 
 /* Policy check and hash of a new password for user. */
@@ -1211,6 +1275,24 @@ admin_on_user(struct cf_core *c, struct cf_req *r, const char *action,
 	if (rc != CF_OK)
 		return rc;
 	return get_user(c, name, p, err);
+}
+
+cf_err
+cf_core_user_get(struct cf_core *c, struct cf_req *r, const char *name,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s", name);
+	rc = core_authorize(c, r, "user:list", NULL, res, err);
+	if (rc == CF_OK)
+		rc = get_user(c, name, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
 }
 
 cf_err
@@ -1979,6 +2061,54 @@ jwt_principal(struct cf_core *c, struct cf_req *r,
 	return CF_OK;
 }
 
+/* The user attributes that the issuer maps from claims (claim_attrs),
+ * stored when they differ from the token's (core_oidc_attrs_sync), so
+ * that audit, listings and every later decision see them.  A claim that
+ * is an array or object, or a string unfit to be a value, is ignored
+ * (logged): the attribute keeps what it had.  An absent (or null)
+ * claim removes the attribute. */
+static cf_err
+jwt_attrs(struct cf_core *c, struct cf_req *r, const struct core_issuer *is,
+    const struct cf_jwt_claims *cl, struct cf_error *err)
+{
+	const char	*names[CF_JWT_ATTRS_MAX], *authn = r->authn;
+	json_t		*want;
+	size_t		 i, n = 0;
+	cf_err		 rc = CF_OK;
+
+	if (is->nattr == 0)
+		return CF_OK;
+	want = json_object();
+	if (want == NULL)
+		return nomem(err);
+	for (i = 0; i < is->nattr && rc == CF_OK; i++) {
+		if (cl->attr_state[i] == CF_JWT_ATTR_SET &&
+		    !cf_meta_attr_value_valid(cl->attrs[i],
+		    strlen(cl->attrs[i])))
+			goto ignored;
+		if (cl->attr_state[i] == CF_JWT_ATTR_IGNORED)
+			goto ignored;
+		names[n++] = is->attr_name[i];
+		if (cl->attr_state[i] == CF_JWT_ATTR_SET &&
+		    json_object_set_new(want, is->attr_name[i],
+		    json_string(cl->attrs[i])) != 0)
+			rc = nomem(err);
+		continue;
+ignored:
+		log_info("event=oidc_claim_ignored request=%s principal=%s "
+		    "claim=%s attribute=%s msg=\"not a string, number or "
+		    "boolean fit to be a value\"", r->request_id,
+		    r->principal.name, is->attr_claim[i], is->attr_name[i]);
+	}
+	if (rc == CF_OK) {
+		r->authn = "oidc";
+		rc = core_oidc_attrs_sync(c, r, want, names, n, err);
+		r->authn = authn;
+	}
+	json_decref(want);
+	return rc;
+}
+
 /* The audit record's authn for each way a token fails verification
  * (docs/authentication.md, "Why a token was refused"). */
 static const char *
@@ -2052,6 +2182,8 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	rules.skew = is->skew;
 	rules.username_claim = is->username_claim;
 	rules.groups_claim = set(is->groups_claim) ? is->groups_claim : NULL;
+	rules.attr_claims = is->attr_claim_p;
+	rules.nattr_claims = is->nattr;
 	cf_error_clear(&e2);
 	rc = cf_jwt_verify_why(is->jwks, jwt, strlen(jwt), &rules, now, &cl,
 	    &why, &e2);
@@ -2108,6 +2240,9 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 			if (rc != CF_OK)
 				return rc;
 		}
+	rc = jwt_attrs(c, r, is, &cl, err);
+	if (rc != CF_OK)
+		return rc;
 	r->authn = "oidc";
 	r->interactive = true;
 	r->mfa = cl.mfa;

@@ -482,12 +482,27 @@ out:
 	return rc;
 }
 
+/* The labels of (ns, key) (in the caller's read scope, if any). */
+static cf_err
+key_labels(struct cf_core *c, const char *ns, const char *key,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+	cf_err			rc;
+
+	rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+	if (rc == CF_OK)
+		rc = cf_meta_labels_get(c->meta, nsr.id, key, out, err);
+	return rc;
+}
+
 struct cf_get {
 	struct cf_core		*c;
 	struct cf_version_rec	 v;		/* the store's: core only */
 	struct cf_object_view	 view;		/* what the front end sees */
 	struct cf_blob_reader	*br;
 	struct cf_opener	*op;
+	json_t			*labels;
 };
 
 void
@@ -495,6 +510,7 @@ cf_core_get_close(struct cf_get *g)
 {
 	if (g == NULL)
 		return;
+	json_decref(g->labels);
 	cf_opener_free(g->op);
 	cf_blob_close(g->br);
 	cf_free(g);
@@ -547,6 +563,10 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
 	    sizeof(g->view.user_meta));
 	g->view.created_us = g->v.created_us;
+	rc = key_labels(c, ns, key, &g->labels, err);
+	if (rc != CF_OK)
+		goto out;
+	g->view.labels = g->labels;
 	if (head)
 		goto out;
 	rc = cf_keyring_unwrap(c->kr, g->v.kek_id, g->v.version_id,
@@ -680,6 +700,28 @@ list_obj_cb(void *arg, const struct cf_version_rec *v, struct cf_error *err)
 	return CF_OK;
 }
 
+/* Each listed object gets its labels (one indexed read each, after the
+ * listing's statement is done). */
+static cf_err
+list_labels(struct cf_core *c, const struct cf_ns_rec *nsr, json_t *objs,
+    struct cf_error *err)
+{
+	json_t	*o, *labels;
+	size_t	 i;
+	cf_err	 rc;
+
+	json_array_foreach(objs, i, o) {
+		labels = NULL;
+		rc = cf_meta_labels_get(c->meta, nsr->id, json_string_value(
+		    json_object_get(o, "key")), &labels, err);
+		if (rc != CF_OK)
+			return rc;
+		if (json_object_set_new(o, "labels", labels) != 0)
+			return nomem(err);
+	}
+	return CF_OK;
+}
+
 static cf_err
 list_prefix_cb(void *arg, const char *prefix, struct cf_error *err)
 {
@@ -728,6 +770,8 @@ cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	rc = cf_meta_object_list(c->meta, ns, prefix, delimiter, after, limit,
 	    list_obj_cb, list_prefix_cb, &x, &truncated, next, err);
+	if (rc == CF_OK)
+		rc = list_labels(c, &nsr, x.objs, err);
 	if (rc != CF_OK)
 		goto out;
 	*out = json_pack("{s:O,s:O,s:b,s:s?}", "objects", x.objs, "prefixes",

@@ -852,6 +852,20 @@ headers:
 		    (unsigned long long)v->size);
 		(void)MHD_add_response_header(resp, "Content-Range", hv);
 	}
+	{
+		const char *k;
+		json_t *val;
+		char name[CF_ATTR_NAME_MAX + 16];
+		/* Names are header tokens and values have no control
+		 * characters (checked when set). */
+		json_object_foreach((json_t *)(uintptr_t)v->labels, k, val) {
+			(void)snprintf(name, sizeof(name), "X-Coffer-Label-%s",
+			    k);
+			if (cf_str_field_value_ok(json_string_value(val)))
+				(void)MHD_add_response_header(resp, name,
+				    json_string_value(val));
+		}
+	}
 	if (v->user_meta[0] != '\0') {
 		json_t *m = json_loads(v->user_meta, 0, NULL);
 		const char *k;
@@ -1915,6 +1929,103 @@ h_policy_put(struct MHD_Connection *mc, struct conn *c)
 	    "no_such_policy", "policy_changed");
 }
 
+/* ---- attributes and labels (docs/api.md, "Attributes and labels") ---- */
+
+/* GET /v1/users/{name} */
+static enum MHD_Result
+h_user_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_user_get(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* PUT /v1/users/{name}/attributes {name: value or null} */
+static enum MHD_Result
+h_user_attrs(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	/* Unauthenticated: refused (and audited) before the body. */
+	if (c->req.authenticated)
+		rc = parse_body(c, &body, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_user_attrs_set(c->h->core, &c->req, c->rest, body, &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* The key of a labels route: NULL for the namespace's own. */
+static const char *
+labels_key(const struct conn *c)
+{
+	return c->rest != NULL && c->rest[0] != '\0' ? c->rest : NULL;
+}
+
+static const char *
+labels_nf(const struct conn *c)
+{
+	return labels_key(c) != NULL ? "no_such_key" : "no_such_namespace";
+}
+
+/* GET /v1/ns/{ns}/labels[/{key...}] */
+static enum MHD_Result
+h_labels_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_labels_get(c->h->core, &c->req, c->ns, labels_key(c),
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, labels_nf(c), NULL);
+}
+
+/* PUT /v1/ns/{ns}/labels[/{key...}] {name: value or null} */
+static enum MHD_Result
+h_labels_set(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated)
+		rc = parse_body(c, &body, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_labels_set(c->h->core, &c->req, c->ns, labels_key(c),
+	    body, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, labels_nf(c), NULL);
+}
+
+/* DELETE /v1/ns/{ns}/labels[/{key...}]?names=a,b */
+static enum MHD_Result
+h_labels_rm(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_labels_rm(c->h->core, &c->req, c->ns, labels_key(c),
+	    arg(mc, "names"), &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, labels_nf(c), NULL);
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -1995,6 +2106,22 @@ static const struct cf_route routes[] = {
 	    h_mfa_confirm },
 	{ "POST", "/v1/mfa/disable", "mfa:disable", NULL, SLOW, NULL,
 	    h_mfa_disable },
+	{ "GET", "/v1/users/{name}", "user:list", NULL, SLOW, NULL,
+	    h_user_get },
+	{ "PUT", "/v1/users/{name}/attributes", "user:attr", NULL, SLOW, NULL,
+	    h_user_attrs },
+	{ "GET", "/v1/ns/{ns}/labels", "ns:get", NULL, 0, NULL,
+	    h_labels_get },
+	{ "PUT", "/v1/ns/{ns}/labels", "label:set", NULL, 0, NULL,
+	    h_labels_set },
+	{ "DELETE", "/v1/ns/{ns}/labels", "label:rm", NULL, 0, NULL,
+	    h_labels_rm },
+	{ "GET", "/v1/ns/{ns}/labels/{key...}", "object:head", NULL, 0, NULL,
+	    h_labels_get },
+	{ "PUT", "/v1/ns/{ns}/labels/{key...}", "label:set", NULL, 0, NULL,
+	    h_labels_set },
+	{ "DELETE", "/v1/ns/{ns}/labels/{key...}", "label:rm", NULL, 0, NULL,
+	    h_labels_rm },
 	{ "GET", "/v1/policies", "policy:get", NULL, 0, NULL, h_policy_list },
 	{ "GET", "/v1/policies/{name}", "policy:get", NULL, 0, NULL,
 	    h_policy_get },

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/error.h"
 #include "crypto/keyring.h"
 
@@ -536,5 +538,47 @@ typedef cf_err (*cf_policy_text_cb)(void *arg, const struct cf_policy_rec *p,
     const char *text, size_t len, struct cf_error *err);
 cf_err	cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn,
 	    void *arg, struct cf_error *err);
+/* --- user attributes and labels ---
+ * Attributes of a principal and labels of a namespace or an object key
+ * are name -> value strings that policies read (Cedar tags).  Names:
+ * [a-z][a-z0-9_.-]{0,62}; values: 0..256 bytes of UTF-8 without control
+ * characters (C0, DEL, C1); at most CF_ATTRS_MAX per principal and per
+ * label target.  An object key's labels belong to the key, not to a
+ * version: they survive new versions and delete markers, and go when
+ * the key's last version is removed; a namespace's labels, and its
+ * keys', go with the namespace. */
+#define CF_ATTR_NAME_MAX	64	/* 63 bytes + NUL */
+#define CF_ATTR_VALUE_MAX	257	/* 256 bytes + NUL */
+#define CF_ATTRS_MAX		64
+
+bool	cf_meta_attr_name_valid(const char *s);
+/* s[0..len): len bytes (a JSON string may hold NUL, which is refused). */
+bool	cf_meta_attr_value_valid(const char *s, size_t len);
+/* *out gets a new JSON object name -> string (empty when none), owned by
+ * the caller.  One indexed query; an unknown principal has none. */
+cf_err	cf_meta_attrs_get(struct cf_meta *m, int64_t principal_id,
+	    json_t **out, struct cf_error *err);
+/* Apply changes (borrowed; a JSON object name -> string to set, or null
+ * to remove) in one write transaction: all or nothing.  CF_E_INPUT for a
+ * bad name or value, CF_E_LIMIT when the result would hold more than
+ * CF_ATTRS_MAX (or changes has more than 2 * CF_ATTRS_MAX members),
+ * CF_E_NOTFOUND for an unknown principal.  *changed (nullable): whether
+ * anything changed (removing what is absent, or setting the same value,
+ * does not). */
+cf_err	cf_meta_attrs_set(struct cf_meta *m, const struct cf_meta_audit *au,
+	    int64_t principal_id, const json_t *changes, bool *changed,
+	    struct cf_error *err);
+/* As cf_meta_attrs_get for the labels of namespace ns_id (key "") or of
+ * its object key. */
+cf_err	cf_meta_labels_get(struct cf_meta *m, int64_t ns_id, const char *key,
+	    json_t **out, struct cf_error *err);
+/* As cf_meta_attrs_set for labels.  CF_E_NOTFOUND when the namespace is
+ * gone (ns_id names the one the caller saw, so a namespace re-created
+ * under the same name does not get them), or when a value is set on a
+ * key that is no live object (its latest version missing or a delete
+ * marker); removing is allowed on any key. */
+cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
+	    int64_t ns_id, const char *key, const json_t *changes,
+	    bool *changed, struct cf_error *err);
 
 #endif

@@ -198,6 +198,35 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX policies_by_key"
 	"  ON policies(ifnull(ns_id, 0), name, version);"),
 	/* ---- end of 5 -> 6 ---- */
+	/* ---- begin: user attributes and labels ---- */
+	/* 6 -> 7: user attributes (name -> value) and labels on a
+	 * namespace (key '') or on an object key (not per version).  The
+	 * authorizer reads them on every request: each is one primary-key
+	 * range.  Labels go with their namespace (cascade) and with the
+	 * last version of their key (trigger: whatever removes versions,
+	 * an object that is permanently gone takes its labels along; a
+	 * delete marker is a version, so it keeps them). */
+	("CREATE TABLE principal_attrs ("
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  name          TEXT NOT NULL,"
+	"  value         TEXT NOT NULL,"
+	"  PRIMARY KEY (principal_id, name)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE labels ("
+	"  ns_id  INTEGER NOT NULL REFERENCES namespaces(id)"
+	"         ON DELETE CASCADE,"
+	"  key    BLOB NOT NULL CHECK (typeof(key) = 'blob'),"
+	"  name   TEXT NOT NULL,"
+	"  value  TEXT NOT NULL,"
+	"  PRIMARY KEY (ns_id, key, name)"
+	") WITHOUT ROWID;"
+	"CREATE TRIGGER labels_follow_versions AFTER DELETE ON versions"
+	"  WHEN NOT EXISTS (SELECT 1 FROM versions"
+	"    WHERE ns_id = OLD.ns_id AND key = OLD.key)"
+	"  BEGIN DELETE FROM labels"
+	"    WHERE ns_id = OLD.ns_id AND key = OLD.key; END;"),
+	/* ---- end: user attributes and labels ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -241,6 +270,8 @@ enum {
 	ST_POL_LATEST, ST_POL_GET, ST_POL_HIST, ST_POL_INSERT, ST_POL_COUNT,
 	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS,
 	ST_P_REHASH,
+	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
+	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
 	ST__COUNT
 };
 
@@ -396,6 +427,29 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " AND" POLLATEST " ORDER BY ifnull(n.name, ''), p.name",
 	[ST_NS_DEL_POLICIES] = "DELETE FROM policies"
 	    " WHERE ifnull(ns_id, 0) = ?1",
+	[ST_A_GET] = "SELECT name, value FROM principal_attrs"
+	    " WHERE principal_id = ?1 ORDER BY name",
+	[ST_A_PUT] = "INSERT INTO principal_attrs(principal_id, name, value)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (principal_id, name)"
+	    " DO UPDATE SET value = excluded.value"
+	    " WHERE value IS NOT excluded.value",
+	[ST_A_DEL] = "DELETE FROM principal_attrs"
+	    " WHERE principal_id = ?1 AND name = ?2",
+	[ST_A_COUNT] = "SELECT count(*) FROM principal_attrs"
+	    " WHERE principal_id = ?1",
+	[ST_P_EXISTS] = "SELECT 1 FROM principals WHERE id = ?1",
+	[ST_LB_GET] = "SELECT name, value FROM labels"
+	    " WHERE ns_id = ?1 AND key = ?2 ORDER BY name",
+	[ST_LB_PUT] = "INSERT INTO labels(ns_id, key, name, value)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (ns_id, key, name)"
+	    " DO UPDATE SET value = excluded.value"
+	    " WHERE value IS NOT excluded.value",
+	[ST_LB_DEL] = "DELETE FROM labels"
+	    " WHERE ns_id = ?1 AND key = ?2 AND name = ?3",
+	[ST_LB_COUNT] = "SELECT count(*) FROM labels"
+	    " WHERE ns_id = ?1 AND key = ?2",
+	[ST_NS_EXISTS] = "SELECT 1 FROM namespaces WHERE id = ?1",
+	[ST_LIVE_GET] = "SELECT 1 FROM live WHERE ns_id = ?1 AND key = ?2",
 };
 
 struct conn {
@@ -2715,8 +2769,9 @@ out:
 
 /* --- identity (issue 4) --- */
 
-/* Bind ?1.. from fmt: 'i' int64_t, 't' C string, 'h' 32-byte blob,
- * 'w' CF_WRAPPED_DEK_LEN-byte blob. */
+/* Bind ?1.. from fmt: 'i' int64_t, 't' C string, 'k' C string as an
+ * object key (a BLOB), 'h' 32-byte blob, 'w' CF_WRAPPED_DEK_LEN-byte
+ * blob. */
 static int
 bind_fmt(sqlite3_stmt *st, const char *fmt, va_list ap)
 {
@@ -2732,6 +2787,10 @@ bind_fmt(sqlite3_stmt *st, const char *fmt, va_list ap)
 		case 't':
 			s = va_arg(ap, const char *);
 			rc |= bind_str(st, i, s);
+			break;
+		case 'k':
+			s = va_arg(ap, const char *);
+			rc |= bind_key(st, i, s, strlen(s));
 			break;
 		case 'h':
 			b = va_arg(ap, const uint8_t *);
@@ -4077,3 +4136,296 @@ cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn, void *arg,
 		return cf_error_set(err, CF_E_INVAL, "meta: NULL callback");
 	return policy_walk(m, NULL, NULL, fn, arg, err);
 }
+
+/* ---- begin: user attributes and labels ---- */
+
+bool
+cf_meta_attr_name_valid(const char *s)
+{
+	size_t	i;
+
+	if (s == NULL || s[0] < 'a' || s[0] > 'z')
+		return false;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= CF_ATTR_NAME_MAX - 1)
+			return false;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '.' || s[i] == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool
+cf_meta_attr_value_valid(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (s == NULL || len >= CF_ATTR_VALUE_MAX || !cf_utf8_valid(s, len))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char	ch = (unsigned char)s[i];
+
+		/* C0 (NUL included), DEL, and C1 (U+0080..U+009F, which
+		 * UTF-8 writes as C2 80..C2 9F). */
+		if (ch < 0x20 || ch == 0x7f)
+			return false;
+		if (ch == 0xc2 && i + 1 < len &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			return false;
+	}
+	return true;
+}
+
+/* SEC: every change names a valid attribute or label and sets a valid
+ * value (a string) or removes it (null); anything else is refused
+ * whole, so that a bad request changes nothing. */
+static cf_err
+check_changes(const json_t *changes, struct cf_error *err)
+{
+	const char	*name;
+	json_t		*v;
+
+	if (!json_is_object(changes))
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: changes must be a JSON object");
+	if (json_object_size(changes) > 2 * CF_ATTRS_MAX)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "meta: more than %d changes at once", 2 * CF_ATTRS_MAX);
+	json_object_foreach((json_t *)(uintptr_t)changes, name, v) {
+		if (!cf_meta_attr_name_valid(name))
+			return cf_error_set(err, CF_E_INPUT, "meta: invalid "
+			    "name (a-z, then up to 62 of a-z 0-9 _ . -)");
+		if (json_is_null(v))
+			continue;
+		if (!json_is_string(v) ||
+		    !cf_meta_attr_value_valid(json_string_value(v),
+		    json_string_length(v)))
+			return cf_error_set(err, CF_E_INPUT, "meta: invalid "
+			    "value for %s (a string of at most %d bytes of "
+			    "UTF-8 without control characters, or null)",
+			    name, CF_ATTR_VALUE_MAX - 1);
+	}
+	return CF_OK;
+}
+
+/* Where a set of name -> value pairs lives: a principal's attributes
+ * (key NULL) or the labels of (ns_id, key). */
+struct kv_target {
+	int64_t		 id;
+	const char	*key;
+};
+
+static cf_err
+kv_exec(struct conn *c, const struct kv_target *t, bool put,
+    const char *name, const char *value, int *changes, struct cf_error *err)
+{
+	if (t->key == NULL)
+		return put ? exec_on(c, ST_A_PUT, changes, err, "itt", t->id,
+		    name, value) : exec_on(c, ST_A_DEL, changes, err, "it",
+		    t->id, name);
+	return put ? exec_on(c, ST_LB_PUT, changes, err, "iktt", t->id,
+	    t->key, name, value) : exec_on(c, ST_LB_DEL, changes, err, "ikt",
+	    t->id, t->key, name);
+}
+
+/* CF_E_NOTFOUND unless the target exists: the principal, the
+ * namespace, and for a key that gets a value, a live object (labels are
+ * not set on what is deleted or was never there). */
+static cf_err
+kv_target_check(struct conn *c, const struct kv_target *t, bool sets,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 found = false;
+	cf_err		 rc;
+
+	if (t->key == NULL)
+		rc = query_row(c, ST_P_EXISTS, &st, &found, err, "i", t->id);
+	else
+		rc = query_row(c, ST_NS_EXISTS, &st, &found, err, "i", t->id);
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		return rc;
+	if (!found)
+		return cf_error_set(err, CF_E_NOTFOUND, "meta: no such %s",
+		    t->key == NULL ? "principal" : "namespace");
+	if (t->key == NULL || t->key[0] == '\0' || !sets)
+		return CF_OK;
+	rc = query_row(c, ST_LIVE_GET, &st, &found, err, "ik", t->id, t->key);
+	stmt_done(st);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such object");
+	return rc;
+}
+
+static cf_err
+kv_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct kv_target *t, const json_t *changes, bool *changed,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*name;
+	json_t		*v;
+	bool		 sets = false, any = false, found = false;
+	int		 n;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_changes(changes, err);
+	if (rc != CF_OK)
+		return rc;
+	json_object_foreach((json_t *)(uintptr_t)changes, name, v)
+		if (!json_is_null(v))
+			sets = true;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = kv_target_check(c, t, sets, err);
+	json_object_foreach((json_t *)(uintptr_t)changes, name, v) {
+		if (rc != CF_OK)
+			break;
+		n = 0;
+		rc = kv_exec(c, t, !json_is_null(v), name,
+		    json_is_null(v) ? NULL : json_string_value(v), &n, err);
+		if (n > 0)
+			any = true;
+	}
+	/* SEC: the bound is checked on the result, inside the
+	 * transaction, so concurrent changes cannot pass it together. */
+	if (rc == CF_OK && sets) {
+		if (t->key == NULL)
+			rc = query_row(c, ST_A_COUNT, &st, &found, err, "i",
+			    t->id);
+		else
+			rc = query_row(c, ST_LB_COUNT, &st, &found, err, "ik",
+			    t->id, t->key);
+		if (rc == CF_OK && found &&
+		    sqlite3_column_int64(st, 0) > CF_ATTRS_MAX)
+			rc = cf_error_set(err, CF_E_LIMIT, "meta: more than "
+			    "%d %s", CF_ATTRS_MAX, t->key == NULL ?
+			    "attributes" : "labels");
+		stmt_done(st);
+	}
+	if (rc == CF_OK)
+		rc = tx_commit_audited(c, au, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	else if (changed != NULL)
+		*changed = any;
+	pool_put(m, c);
+	return rc;
+}
+
+static cf_err
+kv_get(struct cf_meta *m, const struct kv_target *t, json_t **out,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	json_t		*o = NULL, *s;
+	char		 name[CF_ATTR_NAME_MAX], value[CF_ATTR_VALUE_MAX];
+	int		 src, b;
+	cf_err		 rc;
+
+	o = json_object();
+	if (o == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, t->key == NULL ? ST_A_GET : ST_LB_GET, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, t->id);
+	if (t->key != NULL)
+		b |= bind_key(st, 2, t->key, strlen(t->key));
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = col_str(st, 0, name, sizeof(name), err);
+		if (rc == CF_OK)
+			rc = col_str(st, 1, value, sizeof(value), err);
+		if (rc != CF_OK)
+			goto out;
+		s = json_string(value);
+		if (s == NULL) {
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "meta: stored value is not UTF-8");
+			goto out;
+		}
+		if (json_object_set_new(o, name, s) != 0) {
+			rc = cf_error_set(err, CF_E_NOMEM,
+			    "meta: out of memory");
+			goto out;
+		}
+	}
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "attributes");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	json_decref(o);
+	return rc;
+}
+
+cf_err
+cf_meta_attrs_get(struct cf_meta *m, int64_t principal_id, json_t **out,
+    struct cf_error *err)
+{
+	struct kv_target	t = { principal_id, NULL };
+
+	return kv_get(m, &t, out, err);
+}
+
+cf_err
+cf_meta_attrs_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t principal_id, const json_t *changes, bool *changed,
+    struct cf_error *err)
+{
+	struct kv_target	t = { principal_id, NULL };
+
+	return kv_set(m, au, &t, changes, changed, err);
+}
+
+cf_err
+cf_meta_labels_get(struct cf_meta *m, int64_t ns_id, const char *key,
+    json_t **out, struct cf_error *err)
+{
+	struct kv_target	t = { ns_id, key };
+	cf_err			rc;
+
+	rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	return kv_get(m, &t, out, err);
+}
+
+cf_err
+cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t ns_id, const char *key, const json_t *changes, bool *changed,
+    struct cf_error *err)
+{
+	struct kv_target	t = { ns_id, key };
+	cf_err			rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	return kv_set(m, au, &t, changes, changed, err);
+}
+/* ---- end: user attributes and labels ---- */

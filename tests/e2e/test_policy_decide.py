@@ -302,3 +302,39 @@ def test_purpose_and_user_agent(server, setup, uniq):
         assert r.status_code == 403
         rec = last(server, "object:get", name)
         assert rec["reasons"].endswith(":no-curl")
+
+
+def test_user_attribute_against_label(server, setup, uniq):
+    """A label on the object (a tag) against an attribute of the user (a
+    tag): only the team named by both may read."""
+    ns, name, tok = setup
+    r = server.req("PUT", "/v1/ns/%s/labels/m.bin" % ns,
+                   json={"team": "risk", "pii": "true"})
+    assert r.status_code == 200, r.text
+    pname = uniq("team")
+    text = ('@id("same-team")\n'
+            'forbid (principal, action in Action::"read", resource is Object)'
+            '\nwhen { resource.hasTag("team") }\n'
+            'unless { principal.hasTag("team") &&\n'
+            '  principal.getTag("team") == resource.getTag("team") };\n')
+    with policy(server, pname, text):
+        assert server.get_obj(ns, "m.bin", token=tok).status_code == 403
+        r = server.req("PUT", "/v1/users/%s/attributes" % name,
+                       json={"team": "risk"})
+        assert r.status_code == 200, r.text
+        assert server.get_obj(ns, "m.bin", token=tok).status_code == 200
+        r = server.req("PUT", "/v1/users/%s/attributes" % name,
+                       json={"team": "growth"})
+        assert r.status_code == 200, r.text
+        assert server.get_obj(ns, "m.bin", token=tok).status_code == 403
+        # A namespace label counts for the namespace resource.
+        r = server.req("PUT", "/v1/ns/%s/labels" % ns, json={"team": "x"})
+        assert r.status_code == 200, r.text
+    ns_text = ('@id("ns-team")\n'
+               'forbid (principal == User::"%s", action == Action::"ns:get",'
+               '\n  resource is Namespace)\n'
+               'when { resource.hasTag("team") && '
+               'resource.getTag("team") == "x" };\n' % name)
+    with policy(server, pname, ns_text):
+        assert server.get("/v1/ns/" + ns, token=tok).status_code == 403
+    assert server.get("/v1/ns/" + ns, token=tok).status_code == 200

@@ -1449,6 +1449,8 @@ test_store_meta_migrate_oidc_links(void **state)
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE oidc_links;"
 	    "DROP TABLE policies;"
+	    "DROP TRIGGER labels_follow_versions;"
+	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -1565,7 +1567,16 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 6);
+	assert_int_equal(sqlite3_column_int(st, 0), 7);
+	sqlite3_finalize(st);
+	/* The authorizer's reads of labels and attributes are primary-key
+	 * range seeks. */
+	assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT"
+	    " name, value FROM labels WHERE ns_id = ?1 AND key = ?2"
+	    " ORDER BY name", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(st, 3),
+	    "PRIMARY KEY"));
 	sqlite3_finalize(st);
 	/* The orphan sweep's question is an index seek, not a scan (the
 	 * statement of cf_meta_blobs_referenced). */
@@ -3477,6 +3488,8 @@ test_store_meta_migrate_policies(void **state)
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE policies;"
+	    "DROP TRIGGER labels_follow_versions;"
+	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -3484,6 +3497,237 @@ test_store_meta_migrate_policies(void **state)
 	assert_int_equal(pol_put(m, "p", "ml", "// p", 0, &r), CF_OK);
 	assert_int_equal(r.version, 1);
 	cf_meta_close(m);
+}
+
+/* --- user attributes and labels --- */
+
+static json_t *
+kv(const char *json)
+{
+	json_t	*j = json_loads(json, 0, NULL);
+
+	assert_non_null(j);
+	return j;
+}
+
+static void
+assert_json_eq(json_t *got, const char *want)
+{
+	json_t	*w = kv(want);
+
+	assert_true(json_equal(got, w));
+	json_decref(w);
+}
+
+static void
+test_store_meta_attrs_bounds(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a;
+	json_t			*ch, *got = NULL;
+	char			 name[80], val[300];
+	bool			 changed = false;
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "alice", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
+
+	/* Names. */
+	assert_true(cf_meta_attr_name_valid("a"));
+	assert_true(cf_meta_attr_name_valid("dept.sub_x-1"));
+	assert_false(cf_meta_attr_name_valid(""));
+	assert_false(cf_meta_attr_name_valid("1a"));
+	assert_false(cf_meta_attr_name_valid("Dept"));
+	assert_false(cf_meta_attr_name_valid("a b"));
+	memset(name, 'a', 63);
+	name[63] = '\0';
+	assert_true(cf_meta_attr_name_valid(name));
+	name[63] = 'a';
+	name[64] = '\0';
+	assert_false(cf_meta_attr_name_valid(name));
+	/* Values. */
+	assert_true(cf_meta_attr_value_valid("", 0));
+	assert_true(cf_meta_attr_value_valid("r\xc3\xa9sum\xc3\xa9", 8));
+	assert_false(cf_meta_attr_value_valid("a\tb", 3));
+	assert_false(cf_meta_attr_value_valid("a\0b", 3));
+	assert_false(cf_meta_attr_value_valid("\x7f", 1));
+	assert_false(cf_meta_attr_value_valid("\xc2\x85", 2));	/* NEL */
+	assert_false(cf_meta_attr_value_valid("\xff", 1));
+	memset(val, 'v', 256);
+	assert_true(cf_meta_attr_value_valid(val, 256));
+	assert_false(cf_meta_attr_value_valid(val, 257));
+
+	ch = kv("{\"department\":\"risk\",\"clearance\":\"3\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, &changed, NULL),
+	    CF_OK);
+	json_decref(ch);
+	assert_true(changed);
+	/* The same again changes nothing. */
+	ch = kv("{\"department\":\"risk\",\"gone\":null}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, &changed, NULL),
+	    CF_OK);
+	json_decref(ch);
+	assert_false(changed);
+	/* A bad member refuses the whole change. */
+	ch = kv("{\"department\":\"ops\",\"Bad\":\"x\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, NULL, NULL),
+	    CF_E_INPUT);
+	json_decref(ch);
+	ch = kv("{\"department\":\"ops\",\"n\":3}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, NULL, NULL),
+	    CF_E_INPUT);
+	json_decref(ch);
+	assert_int_equal(cf_meta_attrs_get(m, a.id, &got, NULL), CF_OK);
+	assert_json_eq(got, "{\"department\":\"risk\",\"clearance\":\"3\"}");
+	json_decref(got);
+	got = NULL;
+
+	/* 64 at most: 62 more fit, the 65th is refused with nothing
+	 * changed. */
+	ch = json_object();
+	for (i = 0; i < 62; i++) {
+		(void)snprintf(name, sizeof(name), "a%d", i);
+		(void)json_object_set_new(ch, name, json_string("v"));
+	}
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok,
+	    a.id, ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	ch = kv("{\"department\":\"ops\",\"one-more\":\"x\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, NULL, NULL),
+	    CF_E_LIMIT);
+	json_decref(ch);
+	/* Replacing one keeps the count. */
+	ch = kv("{\"a0\":null,\"one-more\":\"x\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok,
+	    a.id, ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	assert_int_equal(cf_meta_attrs_get(m, a.id, &got, NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 64);
+	assert_string_equal(json_string_value(json_object_get(got,
+	    "department")), "risk");
+	json_decref(got);
+	got = NULL;
+
+	/* Unknown principal. */
+	ch = kv("{\"x\":\"y\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok,
+	    a.id + 100, ch, NULL, NULL), CF_E_NOTFOUND);
+	json_decref(ch);
+	assert_int_equal(cf_meta_attrs_get(m, a.id + 100, &got, NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
+	cf_meta_close(m);
+}
+
+static void
+test_store_meta_labels_lifecycle(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_ns_rec	 ns, ns2;
+	sqlite3			*db;
+	json_t			*ch, *got = NULL;
+	char			 path[300];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml-dev");
+	assert_int_equal(cf_meta_ns_get(m, "ml-dev", &ns, NULL), CF_OK);
+
+	ch = kv("{\"pii\":\"true\"}");
+	/* On a namespace, and on a live key only. */
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "", ch, NULL, NULL), CF_OK);
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_E_NOTFOUND);
+	(void)put_version(m, "ml-dev", "model.bin", false);
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	ch = kv("{\"stage\":\"eval\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "", &got, NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\"}");
+	json_decref(got);
+	/* A new version keeps them; so does a delete marker, on which
+	 * nothing new is set but removing works. */
+	(void)put_version(m, "ml-dev", "model.bin", false);
+	(void)put_version(m, "ml-dev", "model.bin", true);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "model.bin", &got,
+	    NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\",\"stage\":\"eval\"}");
+	json_decref(got);
+	ch = kv("{\"x\":\"y\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_E_NOTFOUND);
+	json_decref(ch);
+	ch = kv("{\"stage\":null}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "model.bin", &got,
+	    NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\"}");
+	json_decref(got);
+
+	/* Every version of the key removed (as a permanent delete will):
+	 * its labels go; the namespace's stay. */
+	(void)put_version(m, "ml-dev", "other", false);
+	ch = kv("{\"keep\":\"1\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok, ns.id, "other", ch, NULL,
+	    NULL), CF_OK);
+	json_decref(ch);
+	cf_meta_close(m);
+	path_in(path, sizeof(path), "meta.db");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM versions WHERE"
+	    " key = CAST('model.bin' AS BLOB)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	m = meta_open();
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "model.bin", &got,
+	    NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "other", &got, NULL),
+	    CF_OK);
+	assert_json_eq(got, "{\"keep\":\"1\"}");
+	json_decref(got);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "", &got, NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\"}");
+	json_decref(got);
+
+	/* Deleting the namespace removes all of them; one re-created
+	 * under the name starts bare, and the old id takes nothing. */
+	(void)put_version(m, "ml-dev", "other", true);
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok,
+	    "ml-dev", NULL, NULL, NULL), CF_OK);
+	mk_ns(m, "ml-dev");
+	assert_int_equal(cf_meta_ns_get(m, "ml-dev", &ns2, NULL), CF_OK);
+	assert_true(ns2.id != ns.id);
+	assert_int_equal(cf_meta_labels_get(m, ns2.id, "", &got, NULL),
+	    CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
+	ch = kv("{\"pii\":\"true\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "", ch, NULL, NULL), CF_E_NOTFOUND);
+	json_decref(ch);
+	cf_meta_close(m);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+		    " labels", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
 }
 
 int
@@ -3560,6 +3804,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_blobs_referenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_attrs_bounds,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_labels_lifecycle, setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)
