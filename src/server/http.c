@@ -1242,6 +1242,85 @@ dispatch_oidc_links(struct MHD_Connection *mc, struct conn *c,
 	    "no_such_principal", "already_linked");
 }
 
+/* Questions about the policies (docs/api.md, "Policies"): explain,
+ * who-can, replay.  They change nothing. */
+static enum MHD_Result
+dispatch_policy_tools(struct MHD_Connection *mc, struct conn *c,
+    const char *method)
+{
+	static const struct {
+		enum route_id	 id;
+		const char	*method, *action;
+	} tab[] = {
+		{ R_POLICY_EXPLAIN, "POST", "policy:explain" },
+		{ R_POLICY_REPLAY, "POST", "policy:replay" },
+		{ R_ACCESS_WHO, "GET", "access:who" },
+	};
+	struct cf_core	*core = c->h->core;
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL, *problems = NULL, *j;
+	const char	*action = "unknown", *ns;
+	uint64_t	 limit = 0;
+	size_t		 i;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].id == c->route && is(method, tab[i].method))
+			action = tab[i].action;
+	if (strcmp(action, "unknown") == 0) {
+		cf_core_reject(core, r, "unknown", "method not allowed");
+		if (!r->authenticated)
+			return respond_error(mc, c, 401, "unauthenticated",
+			    "authentication required");
+		return respond_error(mc, c, 405, "method_not_allowed",
+		    "method not allowed on this route");
+	}
+	if (c->route == R_ACCESS_WHO) {
+		ns = arg(mc, "ns");
+		if (ns == NULL || (arg(mc, "limit") != NULL &&
+		    cf_parse_u64(arg(mc, "limit"), 1, 10000, &limit,
+		    &err) != CF_OK)) {
+			cf_core_reject(core, r, action, "bad query");
+			return respond_error(mc, c, r->authenticated ? 400 :
+			    401, r->authenticated ? "bad_request" :
+			    "unauthenticated", "ns is required; limit is a "
+			    "number from 1 to 10000");
+		}
+		rc = cf_core_access_who(core, r, ns, arg(mc, "key"),
+		    arg(mc, "action"), (size_t)limit, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_namespace", NULL);
+	}
+	if (!r->authenticated)
+		body = json_object();
+	else {
+		rc = parse_body(c, &body, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, action, rc, &err);
+	}
+	if (body == NULL)
+		return respond_nomem(mc, c, action);
+	if (c->route == R_POLICY_EXPLAIN)
+		rc = cf_core_policy_explain(core, r, body, &out, &err);
+	else
+		rc = cf_core_policy_replay(core, r, body, &out, &problems,
+		    &err);
+	json_decref(body);
+	if (problems != NULL) {
+		/* An invalid draft: a 400 that lists every problem. */
+		j = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code",
+		    "invalid_policy", "message", err.msg, "request_id",
+		    r->request_id, "problems", problems);
+		if (j == NULL)
+			return respond_nomem(mc, c, action);
+		return respond(mc, c, 400, j, "invalid_policy", 0);
+	}
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
 /* The server is shutting down: an identity request that has not started
  * is refused (denied, audited, 503), so that no connection stays
  * suspended for it.  Its body may hold a password: wiped. */
@@ -1654,6 +1733,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		    "no_such_principal", NULL);
 	case R_USER_OIDC_LINKS:
 		return dispatch_oidc_links(mc, c, method);
+	case R_POLICY_EXPLAIN: case R_POLICY_REPLAY: case R_ACCESS_WHO:
+		return dispatch_policy_tools(mc, c, method);
 	case R_AUDIT:
 		if (!is(method, "GET"))
 			break;

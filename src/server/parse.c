@@ -94,6 +94,12 @@ cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
 		return R_BINDINGS;
 	if (strcmp(p, "audit") == 0)
 		return R_AUDIT;
+	if (strcmp(p, "policies/explain") == 0)
+		return R_POLICY_EXPLAIN;
+	if (strcmp(p, "policies/replay") == 0)
+		return R_POLICY_REPLAY;
+	if (strcmp(p, "access/who") == 0)
+		return R_ACCESS_WHO;
 	id = resolve_identity(p, rest, restlen);
 	if (id != R_UNKNOWN)
 		return id;
