@@ -489,6 +489,13 @@ cf_err	cf_cli_master_key(const char *dir, struct cf_key **out, char *path,
 int	cf_cmd_logout(int argc, char **argv);
 int	cf_cmd_user(int argc, char **argv);
 int	cf_cmd_role(int argc, char **argv);
+/* `coffer role create|ls|show|rm` (cmd_role.c): argv[1] is the
+ * subcommand. */
+int	cf_cmd_role_def(int argc, char **argv);
 int	cf_cmd_mfa(int argc, char **argv);
+/* `coffer policy set|ls|show|history|rm` (cmd_policy_admin.c): argv[1]
+ * is the subcommand, one for which cf_cmd_policy_admin_has is true. */
+int	cf_cmd_policy_admin(int argc, char **argv);
+bool	cf_cmd_policy_admin_has(const char *sub);
 
 #endif

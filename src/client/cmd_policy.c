@@ -1,11 +1,13 @@
 /* src/client/cmd_policy.c: `coffer policy check`, `coffer policy eval`
  * and `coffer policy validate`, offline tools over Cedar policy files
  * (src/policy); `explain` and `replay` ask the server
- * (cmd_policy_tools.c).
+ * (cmd_policy_tools.c), and the dispatch of the policy sets stored on
+ * the server (cmd_policy_admin.c).
  *
  *   check FILE...   report syntax errors as file:line:col: message
  *   eval            decide each request of a JSON array, one JSON line each
  *   validate        typecheck policies against a Cedar schema (strict)
+ *   set, ls, show, history, rm   see cmd_policy_admin.c
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "client/client.h"
+#include "client/client_int.h"
 #include "core/core.h"
 #include "policy/policy.h"
 
@@ -29,6 +32,9 @@ static const char policy_usage[] =
     "                          [--links FILE]\n"
     "       coffer policy validate --schema FILE --policies FILE "
     "[--json]\n"
+    "       coffer policy set|ls|show|history|rm ...   (policy sets on the "
+    "server;\n"
+    "                          coffer policy set --help)\n"
     "\n"
     "check  parse each Cedar policy file; print every syntax error as\n"
     "       FILE:LINE:COL: message and exit 1, print nothing and exit 0\n"
@@ -489,6 +495,8 @@ cf_cmd_policy(int argc, char **argv)
 	if (strcmp(argv[1], "builtin") == 0 && argc == 2)
 		return fputs(cf_core_builtin_policies(), stdout) < 0 ?
 		    CF_EXIT_FAIL : CF_EXIT_OK;
+	if (cf_cmd_policy_admin_has(argv[1]))
+		return cf_cmd_policy_admin(argc, argv);
 	(void)fprintf(stderr, "coffer: policy: unknown subcommand \"%s\"\n%s",
 	    argv[1], policy_usage);
 	return CF_EXIT_USAGE;

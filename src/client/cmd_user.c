@@ -46,9 +46,12 @@ static const char user_usage[] =
 
 static const char role_usage[] =
     "usage: coffer role require-mfa ROLE [--off]\n"
+    "       coffer role create NAME --actions ACTION[,ACTION...]\n"
+    "       coffer role ls | show NAME | rm NAME\n"
     "\n"
-    "Make every action allowed through ROLE need multi-factor\n"
-    "authentication (--off: no longer).  Admin only.\n";
+    "require-mfa makes every action allowed through ROLE need\n"
+    "multi-factor authentication (--off: no longer).  create defines a\n"
+    "custom role (coffer role create --help).  Admin only.\n";
 
 #define USER_OPT_PWSTDIN	0x201
 #define USER_OPT_NOPW		0x202
@@ -476,6 +479,13 @@ cf_cmd_role(int argc, char **argv)
 	int			 nops, ex;
 
 	cf_buf_init(&url, 4096);
+	if (argc >= 2 && (strcmp(argv[1], "create") == 0 ||
+	    strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0 ||
+	    strcmp(argv[1], "show") == 0 || strcmp(argv[1], "rm") == 0 ||
+	    strcmp(argv[1], "delete") == 0)) {
+		ex = cf_cmd_role_def(argc, argv);
+		goto out;
+	}
 	if (argc < 2 || strcmp(argv[1], "require-mfa") != 0) {
 		ex = sub_usage(role_usage, argc, argv);
 		goto out;

@@ -221,16 +221,23 @@ load_part(struct load_ctx *lc, const char *name, const char *ns,
 	return CF_OK;
 }
 
-/* Stored policy sets: none yet (policy administration, issue 11 section
- * 2, adds them through core_authz_load_part). */
+static cf_err
+load_stored_cb(void *arg, const struct cf_policy_rec *p, const char *text,
+    size_t len, struct cf_error *err)
+{
+	(void)len;
+	return core_authz_load_part(arg, p->name, p->ns, p->version, text,
+	    err);
+}
+
+/* The policy sets in force in the store (policy administration,
+ * core/ops_policy.c), from one read snapshot: all or, on any failure,
+ * none (the caller keeps the previous snapshot). */
 static cf_err
 core_authz_load_stored(struct cf_core *c, struct load_ctx *lc,
     struct cf_error *err)
 {
-	(void)c;
-	(void)lc;
-	(void)err;
-	return CF_OK;
+	return cf_meta_policy_current(c->meta, load_stored_cb, lc, err);
 }
 
 cf_err
@@ -267,12 +274,71 @@ out:
 	return rc;
 }
 
+/* Coffer's schema, parsed; the built-in templates must validate
+ * against it (a build that breaks either does not start). */
+static cf_err
+schema_open(struct cf_core *c, struct cf_error *err)
+{
+	struct cf_policy_set	*ps = NULL;
+	struct cf_buf		 b;
+	cf_err			 rc;
+
+	cf_buf_init(&b, 1u << 20);
+	rc = cf_core_policy_schema(&b, err);
+	if (rc == CF_OK)
+		rc = cf_schema_parse(b.data, b.len, &c->schema, err);
+	cf_buf_free(&b);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1, &ps,
+	    err);
+	if (rc == CF_OK)
+		rc = core_authz_validate(c, ps, err);
+	cf_policy_set_free(ps);
+	if (rc != CF_OK)
+		log_warnx("event=builtin_policies_invalid msg=\"%s\"",
+		    err != NULL ? err->msg : "");
+	return rc;
+}
+
+cf_err
+core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+    struct cf_error *err)
+{
+	struct cf_validation	*v = NULL;
+	size_t			 n;
+	cf_err			 rc;
+
+	rc = cf_validation_new(&v, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_validate(c->schema, ps, v, err);
+	if (rc == CF_E_LIMIT)
+		rc = CF_E_INPUT;	/* too big to check: not accepted */
+	if (rc == CF_OK && !cf_validation_ok(v)) {
+		n = cf_validation_error_count(v);
+		rc = cf_error_set(err, CF_E_INPUT, "%u:%u: policy %s: %s%s",
+		    cf_validation_error_line(v, 0),
+		    cf_validation_error_col(v, 0),
+		    cf_validation_error_policy(v, 0),
+		    cf_validation_error_msg(v, 0), n > 1 ? " (and more "
+		    "errors: coffer policy validate lists them all)" : "");
+	}
+	cf_validation_free(v);
+	return rc;
+}
+
 cf_err
 core_authz_open(struct cf_core *c, struct cf_error *err)
 {
+	cf_err	rc;
+
 	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	c->authz_lock_init = true;
+	rc = schema_open(c, err);
+	if (rc != CF_OK)
+		return rc;
 	return core_authz_reload(c, err);
 }
 
@@ -283,6 +349,8 @@ core_authz_close(struct cf_core *c)
 		return;
 	snap_release(c->authz);
 	c->authz = NULL;
+	cf_schema_free(c->schema);
+	c->schema = NULL;
 	(void)pthread_mutex_destroy(&c->authz_lock);
 	c->authz_lock_init = false;
 }
@@ -527,8 +595,9 @@ build(struct cf_core *c, const struct cf_req *r,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	json_t		*arr, *ctx = NULL;
+	json_t		*arr, *ctx = NULL, *parents;
 	const char	*ptype = core_principal_type(&r->principal);
+	size_t		 i;
 	const char	*rtype = NULL;
 	char		 rid[CF_RESOURCE_MAX];
 	cf_err		 rc;
@@ -536,8 +605,20 @@ build(struct cf_core *c, const struct cf_req *r,
 	arr = json_array();
 	if (arr == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if ((parents = json_array()) == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		if (json_array_append_new(parents, uid("Group",
+		    r->groups[i])) != 0) {
+			json_decref(parents);
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+			goto out;
+		}
 	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
-	    "name", r->principal.name, "kind", r->principal.kind), NULL) != 0 ||
+	    "name", r->principal.name, "kind", r->principal.kind),
+	    parents) != 0 ||
 	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
 	    uid("Action", core_action_group(def)))) != 0 ||
 	    add_entity(arr, "Action", core_action_group(def), NULL,
@@ -569,10 +650,57 @@ out:
 	return rc;
 }
 
+/* The stored set that defines custom role name: "role.NAME", global. */
+static const struct core_authz_part *
+role_part(const struct core_authz_snap *s, const char *name)
+{
+	char	set[CF_PRINCIPAL_MAX];
+	size_t	i;
+
+	(void)snprintf(set, sizeof(set), "role.%s", name);
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i].ns[0] == '\0' &&
+		    strcmp(s->parts[i].name, set) == 0)
+			return &s->parts[i];
+	return NULL;
+}
+
+/* Does role have a template for a global binding (global) or for one on
+ * a namespace in s: every built-in role, and a custom role whose set
+ * is in force and has that template. */
+static bool
+snap_has_role(const struct core_authz_snap *s, const char *role,
+    bool global)
+{
+	const struct core_authz_part	*p;
+	char				 id[CF_ROLE_MAX + 8];
+
+	if (cf_role_rank(role) != CF_ROLE_NONE)
+		return true;
+	p = role_part(s, role);
+	if (p == NULL)
+		return false;
+	(void)snprintf(id, sizeof(id), "%s:%s", global ? "global" : "ns",
+	    role);
+	return cf_policy_set_has_template(p->ps, id);
+}
+
+bool
+core_authz_role_exists(struct cf_core *c, const char *role, bool global)
+{
+	struct core_authz_snap	*s = snap_acquire(c);
+	bool			 ok;
+
+	ok = s != NULL && snap_has_role(s, role, global);
+	snap_release(s);
+	return ok;
+}
+
 /* The links of r's bindings: ids "role:R" and "role:R@NS", as the
  * audit log has always named the binding that decided. */
 static size_t
-make_links(const struct cf_req *r, struct cf_policy_link *links,
+make_links(const struct core_authz_snap *s, const struct cf_req *r,
+    struct cf_policy_link *links,
     char (*ids)[CF_ROLE_MAX + CF_NS_NAME_MAX + 8],
     char (*tmpl)[CF_ROLE_MAX + 8])
 {
@@ -581,8 +709,9 @@ make_links(const struct cf_req *r, struct cf_policy_link *links,
 
 	for (i = 0; i < r->nbindings && i < CF_MAX_BINDINGS; i++) {
 		const struct cf_binding_rec *b = &r->bindings[i];
-		if (cf_role_rank(b->role) == CF_ROLE_NONE)
-			continue;	/* not a built-in role: no template */
+		/* A custom role removed since: the binding grants nothing. */
+		if (!snap_has_role(s, b->role, b->ns[0] == '\0'))
+			continue;
 		memset(&links[n], 0, sizeof(links[n]));
 		links[n].principal_type = ptype;
 		links[n].principal_id = r->principal.name;
@@ -607,7 +736,7 @@ make_links(const struct cf_req *r, struct cf_policy_link *links,
 }
 
 /* The weakest built-in role among the decision's reasons (a reason
- * "role:R" or "role:R@NS"), or NULL. */
+ * "role:R" or "role:R@NS"), else the first custom role, else "". */
 static void
 weakest_role(const struct cf_response *resp, char *role, size_t rolesz)
 {
@@ -626,7 +755,9 @@ weakest_role(const struct cf_response *resp, char *role, size_t rolesz)
 		memcpy(buf, id + 5, n);
 		buf[n] = '\0';
 		rk = cf_role_rank(buf);
-		if (rk != CF_ROLE_NONE && rk < best) {
+		if (rk == CF_ROLE_NONE)
+			rk = CF_ROLE_ADMIN + 1;	/* custom: after built-ins */
+		if (rk < best) {
 			best = rk;
 			cf_strlcpy(role, buf, rolesz);
 		}
@@ -711,20 +842,26 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	/* SEC: a policy set attached to a namespace takes part only in
 	 * decisions on that namespace. */
 	part_ns = ns != NULL ? ns : data_ns;
-	for (i = 0; i < s->nparts; i++) {
-		if (s->parts[i].ns[0] != '\0' && (part_ns == NULL ||
-		    strcmp(s->parts[i].ns, part_ns) != 0))
+	/* The global sets first, so that a link finds a global role's
+	 * template before anything a namespace's set may call the same. */
+	for (i = 0; i < 2 * s->nparts; i++) {
+		const struct core_authz_part *sp = &s->parts[i % s->nparts];
+		bool global = sp->ns[0] == '\0';
+		if (global != (i < s->nparts))
+			continue;
+		if (!global && (part_ns == NULL ||
+		    strcmp(sp->ns, part_ns) != 0))
 			continue;
 		if (np == sizeof(parts) / sizeof(parts[0])) {
 			rc = cf_error_set(err, CF_E_LIMIT, "more than %d "
 			    "policy sets apply", CORE_AUTHZ_MAX_PARTS);
 			goto out;
 		}
-		parts[np].ps = s->parts[i].ps;
-		parts[np].prefix = s->parts[i].prefix;
+		parts[np].ps = sp->ps;
+		parts[np].prefix = sp->prefix;
 		parts[np++].flags = CF_POLICY_STRICT_FORBID;
 	}
-	nl = make_links(r, links, ids, tmpl);
+	nl = make_links(s, r, links, ids, tmpl);
 	rc = cf_response_new(&resp, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1048,15 +1185,28 @@ explain_entities(struct cf_core *c, const struct cf_req *r,
     const char *resource, json_t **arr_out, const char **rtype, char *rid,
     size_t ridsz, struct cf_error *err)
 {
-	json_t		*arr;
+	json_t		*arr, *parents;
 	const char	*ptype = core_principal_type(&r->principal);
+	size_t		 i;
 	cf_err		 rc;
 
 	arr = json_array();
-	if (arr == NULL)
+	parents = json_array();
+	if (arr == NULL || parents == NULL) {
+		json_decref(arr);
+		json_decref(parents);
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < r->ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		if (json_array_append_new(parents, uid("Group",
+		    r->groups[i])) != 0) {
+			json_decref(arr);
+			json_decref(parents);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
 	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
-	    "name", r->principal.name, "kind", r->principal.kind), NULL) != 0 ||
+	    "name", r->principal.name, "kind", r->principal.kind),
+	    parents) != 0 ||
 	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
 	    uid("Action", core_action_group(def)))) != 0 ||
 	    add_entity(arr, "Action", core_action_group(def), NULL,
@@ -1110,16 +1260,19 @@ draft_replaces(const struct core_authz_draft *d,
 	return false;
 }
 
-/* Add the parts of s that take part in a decision on part_ns. */
+/* Add the global parts of s (global) or those attached to part_ns
+ * that take part in a decision on part_ns. */
 static cf_err
 add_parts(const struct core_authz_snap *s, const struct core_authz_draft *d,
-    const char *part_ns, struct cf_policy_part *parts, size_t *np,
-    size_t max, struct cf_error *err)
+    bool global, const char *part_ns, struct cf_policy_part *parts,
+    size_t *np, size_t max, struct cf_error *err)
 {
 	size_t	i;
 
 	for (i = 0; i < s->nparts; i++) {
-		if (s->parts[i].ns[0] != '\0' && (part_ns == NULL ||
+		if ((s->parts[i].ns[0] == '\0') != global)
+			continue;
+		if (!global && (part_ns == NULL ||
 		    strcmp(s->parts[i].ns, part_ns) != 0))
 			continue;
 		if (draft_replaces(d, &s->parts[i]))
@@ -1153,7 +1306,7 @@ core_authz_explain(struct cf_core *c, struct cf_req *r,
 	struct cond_ctx		 cc;
 	const char		*part_ns, *rtype = NULL;
 	char			 rid[CF_RESOURCE_MAX];
-	size_t			 i, np = 0, nl;
+	size_t			 i, k, np = 0, nl;
 	cf_err			 rc;
 
 	memset(res, 0, sizeof(*res));
@@ -1182,14 +1335,18 @@ core_authz_explain(struct cf_core *c, struct cf_req *r,
 	parts[np].prefix = NULL;
 	parts[np++].flags = CF_POLICY_STRICT_FORBID;
 	part_ns = ns != NULL ? ns : data_ns;
-	rc = add_parts(s, draft, part_ns, parts, &np,
-	    sizeof(parts) / sizeof(parts[0]), err);
-	if (rc == CF_OK && draft != NULL)
-		rc = add_parts(draft->own, NULL, part_ns, parts, &np,
+	/* As core_authz_decide: the global sets first (the draft's after
+	 * the stored ones), then the namespace's. */
+	for (i = 0; i < 2 && rc == CF_OK; i++) {
+		rc = add_parts(s, draft, i == 0, part_ns, parts, &np,
 		    sizeof(parts) / sizeof(parts[0]), err);
+		if (rc == CF_OK && draft != NULL)
+			rc = add_parts(draft->own, NULL, i == 0, part_ns,
+			    parts, &np, sizeof(parts) / sizeof(parts[0]), err);
+	}
 	if (rc != CF_OK)
 		goto out;
-	nl = make_links(r, links, ids, tmpl);
+	nl = make_links(s, r, links, ids, tmpl);
 	rc = cf_response_new(&resp, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1217,8 +1374,13 @@ core_authz_explain(struct cf_core *c, struct cf_req *r,
 	}
 	cc.prefix = NULL;
 	for (i = 0; i < nl && rc == CF_OK; i++)
-		if (cf_policy_uses_context(s->builtin, links[i].template_id))
-			rc = note_conditional(&cc, links[i].id, true, err);
+		for (k = 0; k < np && rc == CF_OK; k++)
+			if (cf_policy_uses_context(parts[k].ps,
+			    links[i].template_id)) {
+				rc = note_conditional(&cc, links[i].id, true,
+				    err);
+				break;
+			}
 	for (i = 0; i < cf_response_error_count(resp) && rc == CF_OK; i++)
 		rc = note_conditional(&cc, cf_response_error_id(resp, i),
 		    true, err);

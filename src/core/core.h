@@ -95,6 +95,8 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 #define CF_SOURCE_MAX		64
 #define CF_RESOURCE_MAX		1200
 #define CF_REASONS_MAX		256
+#define CF_REQ_GROUPS_MAX	32	/* == CF_JWT_GROUPS_MAX */
+#define CF_REQ_GROUP_MAX	128	/* == CF_JWT_GROUP_MAX */
 #define CF_MAX_BINDINGS		64	/* per principal, for one request */
 /* Stored bindings per principal (binding:create refuses more): below
  * CF_MAX_BINDINGS, so that nobody can bind a principal into failing
@@ -122,6 +124,9 @@ struct cf_req {
 	char		 token_id[CF_TOKEN_ID_LEN + 1];
 	struct cf_binding_rec bindings[CF_MAX_BINDINGS];
 	size_t		 nbindings;
+	/* OIDC groups of the credential (the policies' Group parents) */
+	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
+	size_t		 ngroups;
 	/* decision, from the operation */
 	const char	*action;	/* e.g. "object:get" */
 	char		 resource[CF_RESOURCE_MAX];
@@ -390,7 +395,7 @@ cf_err	cf_core_mfa_disable(struct cf_core *c, struct cf_req *r,
 	    const char *password, size_t pwlen, const char *code,
 	    const char *recovery, json_t **out, struct cf_error *err);
 
-/* --- questions about the policies (core/ops_policy.c; docs/policy.md,
+/* --- questions about the policies (core/ops_explain.c; docs/policy.md,
  * "Testing a change before applying it") --- */
 /* Admin (policy:explain): how the policies and the monitor's guard
  * rails would decide {principal, action, resource ("NS", "NS/KEY[@V]"
@@ -417,6 +422,37 @@ cf_err	cf_core_policy_replay(struct cf_core *c, struct cf_req *r,
 	    const json_t *body, json_t **out, json_t **problems,
 	    struct cf_error *err);
 
+/* --- custom policy sets (core/ops_policy.c; docs/policy.md, "Managing
+ * policies on the server").  ns NULL or "": a global set (admin);
+ * otherwise a set attached to namespace ns (its owner, or admin), only
+ * ever evaluated for requests on ns.  Changing one needs MFA (the grant
+ * rule).  r->errcode names the API error: invalid_name, invalid_policy
+ * (CF_E_INPUT, the message "line:col: ..." for a syntax error),
+ * no_such_policy, no_such_namespace (CF_E_NOTFOUND), policy_changed
+ * (CF_E_CONFLICT), policy_reload_failed (CF_E_IO: stored, but the
+ * running server still decides with the previous sets). --- */
+
+/* Store text[0..len) as the next version of (name, ns).  *created is
+ * false when it equals the version in force (nothing stored). */
+cf_err	cf_core_policy_set(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, const char *text, size_t len,
+	    bool *created, json_t **out, struct cf_error *err);
+/* The sets in force: of ns when ns is non-NULL ("" global), else every
+ * one the caller may manage. */
+cf_err	cf_core_policy_list(struct cf_core *c, struct cf_req *r,
+	    const char *ns, json_t **out, struct cf_error *err);
+/* One version (0: the one in force) with its text. */
+cf_err	cf_core_policy_get(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, int64_t version, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_policy_history(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, json_t **out,
+	    struct cf_error *err);
+/* Take (name, ns) out of force: a tombstone version. */
+cf_err	cf_core_policy_rm(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, json_t **out,
+	    struct cf_error *err);
+
 /* after/limit or tail as in cf_audit_read. */
 cf_err	cf_core_audit_read(struct cf_core *c, struct cf_req *r,
 	    uint64_t after, size_t limit, size_t tail, json_t **out,
@@ -434,5 +470,8 @@ bool	cf_name_env_valid(const char *s);
 /* public, internal, confidential or restricted. */
 bool	cf_name_sensitivity_valid(const char *s);
 bool	cf_name_role_valid(const char *s);
+/* Policy set names: 1..63 of [a-z0-9._-] starting with a letter or
+ * digit. */
+bool	cf_name_policy_valid(const char *s);
 
 #endif

@@ -22,6 +22,8 @@
 struct cf_jwks;
 struct core_orphans;
 struct core_authz_snap;
+struct cf_schema;
+struct cf_policy_set;
 struct cf_action_def;
 
 /* One oidc_group_roles entry: members of group get role (on ns, or
@@ -65,6 +67,7 @@ struct cf_core {
 	struct core_authz_snap	*authz;		/* policies in force */
 	pthread_mutex_t		 authz_lock;	/* guards the pointer */
 	bool			 authz_lock_init;
+	struct cf_schema	*schema;	/* Coffer's Cedar schema */
 };
 
 /* Cedar decides (authz.c). */
@@ -120,6 +123,15 @@ cf_err	core_authz_explain(struct cf_core *c, struct cf_req *r,
 	    const char *data_ns, const char *resource, const json_t *ctx,
 	    const struct core_authz_draft *draft,
 	    struct core_authz_result *res, struct cf_error *err);
+/* Validate ps against Coffer's schema: CF_E_INPUT with the first
+ * error as "line:col: policy ID: message" when it is not valid. */
+cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+	    struct cf_error *err);
+/* Can a binding name role (globally, or on a namespace): a built-in
+ * role, or a custom role whose policy set "role.NAME" is in force with
+ * its template global:NAME or ns:NAME. */
+bool	core_authz_role_exists(struct cf_core *c, const char *role,
+	    bool global);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
 /* "read", "write", "manage" or "admin". */
@@ -167,33 +179,61 @@ cf_err	core_explain_guards(struct cf_core *c, struct cf_req *r,
 bool	core_can(struct cf_core *c, struct cf_req *r, const char *action,
 	    const char *ns);
 
-/* A state change is audited before it happens (audit, then act).
- * core_act_begin arms the store's commit guard: the allow record, with
- * the answer's status, becomes durable inside the transaction that makes
- * the change, before its COMMIT; if the audit log refuses it, the change
- * is rolled back.  core_act_end, right after the store call(s), returns
- * the audit error in that case, else rc; if the change failed after its
- * record was written, it clears r->audited so that the answer gets a
- * second record saying what happened. */
+/* A state change is audited before it happens (audit, then act).  An
+ * act is the one way to get the audit obligation (au) that every
+ * changing store call takes (store/meta.h): core_act_begin makes it from
+ * the request's decision, and refuses (CF_E_INTERNAL, an unarmed au that
+ * the store refuses too) unless the request was allowed and names its
+ * action.  The act's record (the allow, with the answer's status and
+ * bytes) is written once: by the first store call of the act, inside its
+ * transaction right before COMMIT (so if the log refuses it, the change
+ * is rolled back), or earlier by core_act_record; every later store call
+ * with the same au is covered by it.  core_act_end, after the store
+ * call(s), passes rc through and marks the request audited when the
+ * record was written and rc is CF_OK; after a failure (or without the
+ * end) the answer gets a record of its own, saying what happened.
+ * Nothing of an act lives outside the caller's frame, so a return
+ * between begin and end leaves nothing behind.  Use:
+ *
+ *	rc = core_act_begin(&act, c, r, 201, err);
+ *	if (rc == CF_OK)
+ *		rc = cf_meta_x(c->meta, &act.au, ..., err);
+ *	rc = core_act_end(&act, rc);
+ */
 struct core_act {
-	struct cf_core	*c;
-	struct cf_req	*r;
-	int		 status;
-	cf_err		 rc;
-	struct cf_error	 err;
+	struct cf_meta_audit	 au;	/* what the store calls */
+	struct cf_core		*c;
+	struct cf_req		*r;
+	int			 status;
+	uint64_t		 bytes;
+	bool			 recorded;
 };
-void	core_act_begin(struct core_act *a, struct cf_core *c,
-	    struct cf_req *r, int status);
-cf_err	core_act_end(struct core_act *a, cf_err rc, struct cf_error *err)
+cf_err	core_act_begin(struct core_act *a, struct cf_core *c,
+	    struct cf_req *r, int status, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+/* Write the act's record now (bytes: the body bytes it reports), before
+ * the store call: for a change whose transaction must not wait for the
+ * audit log's fdatasync while it holds the store's write lock (object
+ * versions: concurrent uploads then share one fdatasync). */
+cf_err	core_act_record(struct core_act *a, uint64_t bytes,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+cf_err	core_act_end(struct core_act *a, cf_err rc)
 	    __attribute__((warn_unused_result));
 
-/* Make a new token for principal_id; *token (CF_TOKEN_STR_MAX) gets the
- * secret, to be shown once and wiped by the caller.  kind "api" (cft_)
- * or "session" (cfs_); scope JSON text or NULL. */
-cf_err	core_token_mint(struct cf_core *c, int64_t principal_id,
-	    const char *kind, uint64_t expires_in, const char *description,
-	    int64_t mfa_at_us, const char *scope, struct cf_token_rec *rec,
+/* Make a new token for principal_id, not stored yet: *token
+ * (CF_TOKEN_STR_MAX) gets the secret, to be shown once and wiped by the
+ * caller, rec its record.  kind "api" (cft_) or "session" (cfs_); scope
+ * JSON text or NULL. */
+cf_err	core_token_make(int64_t principal_id, const char *kind,
+	    uint64_t expires_in, const char *description, int64_t mfa_at_us,
+	    const char *scope, struct cf_token_rec *rec,
 	    char token[CF_TOKEN_STR_MAX], struct cf_error *err);
+/* core_token_make, then store it as a change of act. */
+cf_err	core_token_mint(struct cf_core *c, struct core_act *act,
+	    int64_t principal_id, const char *kind, uint64_t expires_in,
+	    const char *description, int64_t mfa_at_us, const char *scope,
+	    struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
+	    struct cf_error *err);
 
 /* Does the request's token scope (if any) allow action on ns (NULL:
  * global)?  No scope: true. */
@@ -248,6 +288,14 @@ cf_err	core_authorize_listing(struct cf_core *c, struct cf_req *r,
 cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
+
+/* core_authz_reload after a change to what the sets in force are (a
+ * policy set changed, a namespace and its sets deleted), committed and
+ * recorded already: on failure it is logged, and r gets CF_E_IO with
+ * errcode "policy_reload_failed" (503) and a record of its own for the
+ * answer (core/ops_policy.c). */
+cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err) __attribute__((warn_unused_result));
 
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,

@@ -636,7 +636,7 @@ check_password(struct cf_core *c, const struct cf_principal_rec *p,
 	if (rc == CF_OK && cf_password_needs_rehash(stored, &params)) {
 		/* Best effort: the login succeeds either way. */
 		if (cf_password_hash(pw, len, &params, fresh, NULL) == CF_OK &&
-		    cf_meta_password_set(c->meta, p->id, fresh, 0, NULL, NULL,
+		    cf_meta_password_rehash(c->meta, p->id, stored, fresh,
 		    NULL) == CF_OK)
 			log_info("event=password_rehashed principal=%s",
 			    p->name);
@@ -864,10 +864,12 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 	r->allowed = true;
 	cf_strlcpy(r->reasons, mfa ? (code != NULL ? "password+totp" :
 	    "password+recovery") : "password", sizeof(r->reasons));
-	core_act_begin(&act, c, r, 201);
-	rc = core_token_mint(c, p.id, "session", (uint64_t)c->cfg.session_ttl,
-	    "session", mfa ? now : 0, NULL, &tok, token, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = core_token_mint(c, &act, p.id, "session",
+		    (uint64_t)c->cfg.session_ttl, "session", mfa ? now : 0,
+		    NULL, &tok, token, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	throttle_ok(c, &k);
@@ -918,9 +920,11 @@ cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
 		return cf_error_set(err, CF_E_INPUT,
 		    "not a session (revoke API tokens with DELETE "
 		    "/v1/tokens/{id})");
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_token_revoke(c->meta, r->token_id, cf_now_us(), err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_token_revoke(c->meta, &act.au, r->token_id,
+		    cf_now_us(), err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s}", "revoked", r->token_id);
@@ -932,17 +936,19 @@ cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
  * revoked: a copy of the old token (taken from a file, a log, a shared
  * terminal, or the bootstrap file before the admin enrolled) never
  * gains the second factor.  The new session ends when the old one would
- * have.  The mint is the change the audit record (armed by the caller)
- * covers; the token's JSON goes to *tokj. */
+ * have.  covering: the caller's act whose record (written already)
+ * covers the rotation too (confirming an enrollment records that
+ * change), or NULL: the rotation is the request's own act.  The token's
+ * JSON goes to *tokj. */
 static cf_err
 session_rotate(struct cf_core *c, struct cf_req *r, int64_t now,
-    struct core_act *act, json_t **tokj, struct cf_error *err)
+    struct core_act *covering, json_t **tokj, struct cf_error *err)
 {
-	struct cf_token_rec	old, tok;
-	char			token[CF_TOKEN_STR_MAX];
-	int64_t			left;
-	bool			armed;
-	cf_err			rc;
+	struct cf_token_rec	 old, tok;
+	struct core_act		 own, *act = covering;
+	char			 token[CF_TOKEN_STR_MAX];
+	int64_t			 left;
+	cf_err			 rc;
 
 	rc = cf_meta_token_get(c->meta, r->token_id, &old, err);
 	if (rc != CF_OK)
@@ -951,18 +957,19 @@ session_rotate(struct cf_core *c, struct cf_req *r, int64_t now,
 	    1000000 : 1;
 	/* The old one is revoked first, in the same audited act as the
 	 * mint: if the mint fails the caller logs in again, never holds
-	 * two.  The request's record may be written already (confirming an
-	 * enrollment records that change); then it covers this too. */
-	armed = !r->audited;
-	if (armed)
-		core_act_begin(act, c, r, 200);
-	rc = cf_meta_token_revoke(c->meta, old.id, now, err);
+	 * two. */
+	if (act == NULL) {
+		act = &own;
+		rc = core_act_begin(act, c, r, 200, err);
+	}
 	if (rc == CF_OK)
-		rc = core_token_mint(c, r->principal.id, "session",
+		rc = cf_meta_token_revoke(c->meta, &act->au, old.id, now, err);
+	if (rc == CF_OK)
+		rc = core_token_mint(c, act, r->principal.id, "session",
 		    (uint64_t)left, old.description, now, NULL, &tok, token,
 		    err);
-	if (armed)
-		rc = core_act_end(act, rc, err);
+	if (act == &own)
+		rc = core_act_end(act, rc);
 	if (rc == CF_OK) {
 		*tokj = json_pack("{s:s,s:s,s:o}", "token", token, "id",
 		    tok.id, "expires", core_time_json(tok.expires_us));
@@ -981,7 +988,6 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
     json_t **out, struct cf_error *err)
 {
 	struct fail_keys	k;
-	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	json_t			*tokj = NULL;
 	int64_t			now;
@@ -1014,7 +1020,7 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
 	r->mfa = true;
 	r->mfa_age = 0;
 	cf_strlcpy(r->reasons, "self+totp", sizeof(r->reasons));
-	rc = session_rotate(c, r, now, &act, &tokj, err);
+	rc = session_rotate(c, r, now, NULL, &tokj, err);
 	if (rc != CF_OK)
 		return rc;
 	throttle_ok(c, &k);
@@ -1116,14 +1122,15 @@ cf_core_user_create(struct cf_core *c, struct cf_req *r, const char *name,
 	memset(&p, 0, sizeof(p));
 	cf_strlcpy(p.name, name, sizeof(p.name));
 	cf_strlcpy(p.kind, "user", sizeof(p.kind));
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_principal_create(c->meta, &p, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_create(c->meta, &act.au, &p, err);
 	if (rc == CF_OK && hash[0] != '\0') {
-		rc = cf_meta_password_set(c->meta, p.id, hash, 0, NULL, NULL,
-		    err);
+		rc = cf_meta_password_set(c->meta, &act.au, p.id, hash, 0, NULL,
+		    NULL, err);
 		p.has_password = true;
 	}
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_OK) {
 		*out = user_json(c, &p);
 		if (*out == NULL)
@@ -1279,15 +1286,17 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 		cf_wipe(hash, sizeof(hash));
 		return rc;
 	}
-	core_act_begin(&act, c, r, 200);
 	/* SEC: a new password ends the sessions opened with the old one
 	 * (all of them after an admin reset; the others when one changes
 	 * one's own), in the same transaction.  API tokens are not sessions
 	 * and stay. */
-	rc = cf_meta_password_set(c->meta, p.id, hash, cf_now_us(),
-	    self && is_session(r) ? r->token_id : NULL, &nrev, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_password_set(c->meta, &act.au, p.id, hash,
+		    cf_now_us(), self && is_session(r) ? r->token_id : NULL,
+		    &nrev, err);
 	cf_wipe(hash, sizeof(hash));
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	p.has_password = true;
@@ -1309,14 +1318,15 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
 	    disable ? "disable" : "enable", &p, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 200);
 	/* SEC: a disabled user's credentials are refused at once anyway
 	 * (cf_core_authenticate); revoking the sessions as well (in the
 	 * same transaction) means that enabling the user again does not
 	 * bring them back.  API tokens work again after enable. */
-	rc = cf_meta_principal_set_disabled(c->meta, p.id, disable,
-	    disable ? cf_now_us() : 0, NULL, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_set_disabled(c->meta, &act.au, p.id,
+		    disable, disable ? cf_now_us() : 0, NULL, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	p.disabled = disable;
@@ -1340,9 +1350,11 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_principal_set_mfa_required(c->meta, p.id, required, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_set_mfa_required(c->meta, &act.au,
+		    p.id, required, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	p.mfa_required = required;
@@ -1377,13 +1389,15 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 		    "MFA use mfa disable (password and a code or recovery "
 		    "code)");
 	}
-	core_act_begin(&act, c, r, 200);
 	/* SEC: a reset is for a lost or stolen second factor, so the
 	 * sessions that may have been opened with it end, as after an admin
 	 * password reset, in the same transaction (never MFA gone and the
 	 * sessions alive).  API tokens are not sessions and stay. */
-	rc = cf_meta_mfa_delete(c->meta, p.id, cf_now_us(), &nrev, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_mfa_delete(c->meta, &act.au, p.id, cf_now_us(),
+		    &nrev, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	log_info("event=mfa_reset principal=%s by=%s sessions_revoked=%zu",
@@ -1467,10 +1481,11 @@ cf_core_user_oidc_link(struct cf_core *c, struct cf_req *r, const char *name,
 	rc = oidc_link_prepare(c, r, true, name, issuer, subject, &p, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_oidc_link_add(c->meta, issuer, subject, p.id, false,
-	    core_now_us(c), &made, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_oidc_link_add(c->meta, &act.au, issuer,
+		    subject, p.id, false, core_now_us(c), &made, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT) {
 		r->errcode = "already_linked";
 		return cf_error_set(err, CF_E_CONFLICT, "that issuer and "
@@ -1499,9 +1514,11 @@ cf_core_user_oidc_unlink(struct cf_core *c, struct cf_req *r,
 	rc = oidc_link_prepare(c, r, false, name, issuer, subject, &p, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_oidc_link_remove(c->meta, issuer, subject, p.id, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_oidc_link_remove(c->meta, &act.au, issuer,
+		    subject, p.id, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_E_NOTFOUND) {
 		r->errcode = "no_such_link";
 		return cf_error_set(err, CF_E_NOTFOUND,
@@ -1529,10 +1546,12 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
-	if (!cf_name_role_valid(role)) {
+	if (!cf_name_role_valid(role) &&
+	    !core_authz_role_exists(c, role, true) &&
+	    !core_authz_role_exists(c, role, false)) {
 		r->errcode = "invalid_name";
-		return cf_error_set(err, CF_E_INPUT,
-		    "invalid role (reader, writer, owner or admin)");
+		return cf_error_set(err, CF_E_INPUT, "invalid role (reader, "
+		    "writer, owner, admin or a custom role: coffer role ls)");
 	}
 	/* SEC: flagging admin makes every admin request need MFA; made
 	 * without MFA, it could leave no admin able to get in (the
@@ -1550,9 +1569,11 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 		    "within mfa_max_age_admin), so that an admin can still get "
 		    "in afterwards");
 	}
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_role_mfa_set(c->meta, role, required, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_role_mfa_set(c->meta, &act.au, role, required,
+		    err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s,s:b}", "role", role, "mfa_required", required);
@@ -1624,11 +1645,12 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 	for (i = 0; rc == CF_OK && i < CF_RECOVERY_CODES_DEFAULT; i++)
 		rc = cf_recovery_code_new(codes[i], hashes[i], err);
 	if (rc == CF_OK) {
-		core_act_begin(&act, c, r, 200);
-		rc = cf_meta_mfa_put(c->meta, &m,
-		    (const uint8_t (*)[32])hashes, CF_RECOVERY_CODES_DEFAULT,
-		    err);
-		rc = core_act_end(&act, rc, err);
+		rc = core_act_begin(&act, c, r, 200, err);
+		if (rc == CF_OK)
+			rc = cf_meta_mfa_put(c->meta, &act.au, &m,
+			    (const uint8_t (*)[32])hashes,
+			    CF_RECOVERY_CODES_DEFAULT, err);
+		rc = core_act_end(&act, rc);
 	}
 	if (rc != CF_OK)
 		goto out;
@@ -1702,9 +1724,11 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 	}
 	if (rc == CF_OK) {
 		throttle_ok(c, &k);
-		core_act_begin(&act, c, r, 200);
-		rc = cf_meta_mfa_enable(c->meta, r->principal.id, err);
-		rc = core_act_end(&act, rc, err);
+		rc = core_act_begin(&act, c, r, 200, err);
+		if (rc == CF_OK)
+			rc = cf_meta_mfa_enable(c->meta, &act.au,
+			    r->principal.id, err);
+		rc = core_act_end(&act, rc);
 	}
 	if (rc != CF_OK)
 		return rc;
@@ -1787,10 +1811,11 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 	if (rc == CF_OK) {
 		cf_strlcpy(r->reasons, code != NULL || recovery == NULL ?
 		    "self+totp" : "self+recovery", sizeof(r->reasons));
-		core_act_begin(&act, c, r, 200);
-		rc = cf_meta_mfa_delete(c->meta, r->principal.id, 0, NULL,
-		    err);
-		rc = core_act_end(&act, rc, err);
+		rc = core_act_begin(&act, c, r, 200, err);
+		if (rc == CF_OK)
+			rc = cf_meta_mfa_delete(c->meta, &act.au,
+			    r->principal.id, 0, NULL, err);
+		rc = core_act_end(&act, rc);
 	}
 	if (rc != CF_OK) {
 		r->allowed = false;
@@ -1804,6 +1829,9 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 }
 
 /* ---- OIDC ---- */
+
+_Static_assert(CF_REQ_GROUPS_MAX >= CF_JWT_GROUPS_MAX &&
+    CF_REQ_GROUP_MAX >= CF_JWT_GROUP_MAX, "a token's groups fit a request");
 
 static cf_err
 jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
@@ -1846,14 +1874,15 @@ authn_change(struct cf_core *c, struct cf_req *r, const char *action,
 	    r->principal.name);
 	r->allowed = true;
 	cf_strlcpy(r->reasons, reasons, sizeof(r->reasons));
-	core_act_begin(&act, c, r, status);
-	if (ch->adopt)
-		rc = cf_meta_oidc_link_add(c->meta, ch->issuer, ch->subject,
-		    r->principal.id, true, core_now_us(c), NULL, err);
-	else
-		rc = cf_meta_principal_create_linked(c->meta, &r->principal,
-		    ch->issuer, ch->subject, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, status, err);
+	if (rc == CF_OK && ch->adopt)
+		rc = cf_meta_oidc_link_add(c->meta, &act.au, ch->issuer,
+		    ch->subject, r->principal.id, true, core_now_us(c), NULL,
+		    err);
+	else if (rc == CF_OK)
+		rc = cf_meta_principal_create_linked(c->meta, &act.au,
+		    &r->principal, ch->issuer, ch->subject, err);
+	rc = core_act_end(&act, rc);
 	r->authenticated = false;
 	r->authn = "bad-token";
 	r->action = "unknown";
@@ -2060,6 +2089,10 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    r, err);
 	if (rc != CF_OK)
 		return rc;
+	/* The groups are the principal's parents in policies. */
+	for (i = 0; i < cl.ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		cf_strlcpy(r->groups[i], cl.groups[i], sizeof(r->groups[i]));
+	r->ngroups = i;
 	/* Groups map to request-local bindings; nothing is stored. */
 	for (i = 0; i < cl.ngroups; i++)
 		for (j = 0; j < is->ngmap; j++) {

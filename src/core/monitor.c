@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -763,8 +764,10 @@ audit_rec_of(const struct cf_req *r, int status, const char *result,
 	rec->bytes = bytes;
 }
 
-cf_err
-cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
+/* Append r's record and wait until it is durable; r->audited is the
+ * caller's. */
+static cf_err
+audit_append(struct cf_core *c, const struct cf_req *r, int status,
     const char *result, uint64_t bytes, struct cf_error *err)
 {
 	struct cf_audit_rec	 rec;
@@ -777,49 +780,76 @@ cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
 	rec.ctx = ctx;
 	rc = cf_audit_append(c->audit, &rec, &seq, err);
 	json_decref(ctx);
-	if (rc != CF_OK) {
+	if (rc != CF_OK)
 		log_warnx("event=audit_failed request=%s", r->request_id);
-		return rc;
-	}
-	r->audited = true;
-	return CF_OK;
-}
-
-static int
-act_guard(void *arg)
-{
-	struct core_act	*a = arg;
-
-	cf_error_clear(&a->err);
-	a->rc = cf_core_audit(a->c, a->r, a->status, "ok", 0, &a->err);
-	return a->rc != CF_OK;
-}
-
-void
-core_act_begin(struct core_act *a, struct cf_core *c, struct cf_req *r,
-    int status)
-{
-	a->c = c;
-	a->r = r;
-	a->status = status;
-	a->rc = CF_OK;
-	cf_error_clear(&a->err);
-	cf_meta_guard_set(act_guard, a);
+	return rc;
 }
 
 cf_err
-core_act_end(struct core_act *a, cf_err rc, struct cf_error *err)
+cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
+    const char *result, uint64_t bytes, struct cf_error *err)
 {
-	if (!cf_meta_guard_clear())
-		return rc;	/* nothing committed: respond() audits */
-	if (a->rc != CF_OK) {
-		/* SEC: no record, no change (rolled back). */
-		if (err != NULL)
-			*err = a->err;
-		return a->rc;
-	}
-	if (rc != CF_OK)
-		a->r->audited = false;
+	cf_err	rc;
+
+	rc = audit_append(c, r, status, result, bytes, err);
+	if (rc == CF_OK)
+		r->audited = true;
+	return rc;
+}
+
+/* The act's record function (struct cf_meta_audit): the first call
+ * writes the record, every later one is covered by it.  A failed write
+ * is tried again by the next call (each store call is all or nothing). */
+static cf_err
+act_record(void *arg, struct cf_error *err)
+{
+	struct core_act	*a = arg;
+	cf_err		 rc;
+
+	if (a->recorded)
+		return CF_OK;
+	rc = audit_append(a->c, a->r, a->status, "ok", a->bytes, err);
+	if (rc == CF_OK)
+		a->recorded = true;
+	return rc;
+}
+
+cf_err
+core_act_begin(struct core_act *a, struct cf_core *c, struct cf_req *r,
+    int status, struct cf_error *err)
+{
+	memset(a, 0, sizeof(*a));
+	a->c = c;
+	a->r = r;
+	a->status = status;
+	/* SEC: an obligation only from an allowed decision that names its
+	 * action; otherwise a.au stays unarmed, which the store refuses. */
+	if (CF_NEVER(r == NULL) || CF_NEVER(!r->allowed) ||
+	    CF_NEVER(r->action == NULL))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "a change without an allowed decision");
+	a->au.record = act_record;
+	a->au.arg = a;
+	return CF_OK;
+}
+
+cf_err
+core_act_record(struct core_act *a, uint64_t bytes, struct cf_error *err)
+{
+	if (CF_NEVER(a->au.record == NULL))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "a record without an allowed decision");
+	a->bytes = bytes;
+	return act_record(a, err);
+}
+
+cf_err
+core_act_end(struct core_act *a, cf_err rc)
+{
+	/* A change that failed after its record: the answer's own record
+	 * says what happened. */
+	if (a->recorded)
+		a->r->audited = rc == CF_OK;
 	return rc;
 }
 

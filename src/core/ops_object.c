@@ -408,6 +408,7 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	struct cf_core		*c = p->c;
 	struct cf_req		*r = p->r;
 	struct cf_ns_rec	 nsr;
+	struct core_act		 act;
 	uint8_t			 digest[CF_SHA256_LEN];
 	cf_err			 rc;
 
@@ -450,20 +451,27 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	if (rc != CF_OK)
 		goto out;
 	core_test_crash(c, "after_blob_commit");
-	/* SEC: audited before the version becomes visible or is reported. */
-	rc = cf_core_audit(c, r, 201, "ok", p->size, err);
+	/* SEC: audited before the version becomes visible or is reported:
+	 * recorded before the insert's transaction begins, so that the
+	 * record's fdatasync is shared with concurrent uploads (group
+	 * commit) rather than made under the store's write lock; the insert
+	 * then finds its act recorded. */
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = core_act_record(&act, p->size, err);
 	if (rc != CF_OK) {
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
 		goto out;
 	}
-	rc = cf_meta_version_put(c->meta, &p->v, err);
+	rc = cf_meta_version_put(c->meta, &act.au, &p->v, err);
+	/* After a failure the record above said 201; the answer's own
+	 * record says what really happened. */
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK) {
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
 		/* Replaced between the check above and the insert. */
 		if (rc == CF_E_CONFLICT)
 			rc = ns_replaced(r, p->v.ns, err);
-		/* The record above said 201; say what really happened. */
-		r->audited = false;
 		goto out;
 	}
 	*out = version_json(&p->v, true);
@@ -603,6 +611,7 @@ cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, json_t **out, struct cf_error *err)
 {
 	struct cf_version_rec	*v = NULL;
+	struct core_act		 act;
 	cf_err			 rc;
 
 	rc = object_authorize(c, r, "object:delete", ns, key, err);
@@ -631,15 +640,17 @@ cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = new_version_id(v->version_id, err);
 	if (rc != CF_OK)
 		goto out;
-	/* SEC: audited before the marker becomes visible. */
-	rc = cf_core_audit(c, r, 200, "ok", 0, err);
+	/* SEC: audited before the marker becomes visible (recorded first,
+	 * as for an upload). */
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = core_act_record(&act, 0, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_meta_version_put(c->meta, v, err);
-	if (rc != CF_OK) {
-		r->audited = false;
+	rc = cf_meta_version_put(c->meta, &act.au, v, err);
+	rc = core_act_end(&act, rc);
+	if (rc != CF_OK)
 		goto out;
-	}
 	*out = json_pack("{s:s,s:s,s:s,s:b}", "ns", ns, "key", key,
 	    "version_id", v->version_id, "delete_marker", 1);
 	if (*out == NULL)

@@ -1,25 +1,35 @@
-/* src/core/ops_policy.c: questions about the policies, answered with the
- * decision code itself (authz.c): explain one decision, list who may act
- * on a resource, and replay the audit log under a draft policy set.
+/* src/core/ops_policy.c: custom policy sets stored on the server
+ * (policy:set, policy:get, policy:rm; docs/policy.md, "Managing policies
+ * on the server").
  *
- * None of them changes anything: they decide for a principal loaded from
- * the store, in a scratch request that is never audited as such (the
- * caller's own request is, as policy:explain, access:who or
- * policy:replay).  docs/policy.md, "Testing a change before applying
- * it", says what each answer covers and what it does not. */
+ * A change is authorized (admin for a global set, the namespace's owner
+ * for one attached to a namespace, and MFA either way: the grant rule),
+ * validated (ops_policy_check) before anything is stored, appended as a
+ * new version in one transaction whose audit record carries the digests
+ * of the text replaced and of the new one, and then loaded into the
+ * authorization engine (core_authz_reload) without a restart.
+ *
+ * SEC: a namespace owner's policies are only ever evaluated for
+ * requests on that namespace, and may name only that namespace's
+ * actions: an action scope left open, or an action about anything else
+ * (users, tokens, other namespaces, the policies or bindings themselves),
+ * is refused.  So no policy text lets an owner reach beyond the
+ * namespace, nor hand its administration to someone else. */
 #include <stdio.h>
 #include <string.h>
 
-#include "base/json.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
-#include "base/timeutil.h"
 #include "core/actions.h"
 #include "core/core_int.h"
+#include "policy/policy.h"
 
-#define WHO_LIMIT_MAX		10000	/* principals one who-can looks at */
-#define REPLAY_LIMIT_MAX	100000	/* records one replay looks at */
-#define REPLAY_EXAMPLES_MAX	100
+#define DIGEST_STR_LEN	(7 + CF_SHA256_HEX_LEN + 1)	/* "sha256:" hex */
+
+/* A decision evaluates the global sets and one namespace's. */
+_Static_assert(CF_POLICY_GLOBAL_SETS_MAX + CF_POLICY_NS_SETS_MAX <=
+    CORE_AUTHZ_MAX_PARTS, "more stored policy sets than a decision takes");
 
 static cf_err
 nomem(struct cf_error *err)
@@ -27,698 +37,519 @@ nomem(struct cf_error *err)
 	return cf_error_set(err, CF_E_NOMEM, "out of memory");
 }
 
-static cf_err
-add_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
+/* ns "" means global: NULL from here on. */
+static const char *
+scope_of(const char *ns)
 {
-	struct cf_req	*r = arg;
-
-	if (r->nbindings >= CF_MAX_BINDINGS)
-		return cf_error_set(err, CF_E_LIMIT,
-		    "principal has more than %d bindings", CF_MAX_BINDINGS);
-	r->bindings[r->nbindings++] = *b;
-	return CF_OK;
+	return ns != NULL && *ns != '\0' ? ns : NULL;
 }
 
-/* A scratch request for principal p, as authentication would make it
- * for a session without MFA from source at time_us (explain's default;
- * the callers change what they need). */
-static cf_err
-subject_init(struct cf_core *c, struct cf_req *sub,
-    const struct cf_principal_rec *p, const char *source, int64_t time_us,
-    struct cf_error *err)
+static void
+policy_resource(char *out, size_t outsz, const char *ns, const char *name)
 {
-	cf_req_init(sub, source);
-	sub->time_us = time_us;
-	sub->principal = *p;
-	sub->authenticated = true;
-	sub->authn = "session";
-	sub->interactive = true;
-	sub->mfa = false;
-	sub->mfa_age = -1;
-	return cf_meta_binding_list(c->meta, p->id, NULL, add_binding, sub,
-	    err);
-}
-
-/* Where a request for def on namespace nsname (NULL: none) and object
- * key (NULL: none) is decided, as the operations call the monitor: the
- * role decision's ns, the data's namespace and the resource string. */
-struct target {
-	const char	*ns, *data_ns;
-	char		 resource[CF_RESOURCE_MAX];
-};
-
-static cf_err
-target_of(const struct cf_action_def *def, const char *nsname,
-    const char *key, struct target *t, struct cf_error *err)
-{
-	memset(t, 0, sizeof(*t));
-	if ((def->flags & (CF_ACT_NOAUTH | CF_ACT_RECORD)) != 0 ||
-	    (def->role == CF_ROLE_NONE))
-		return cf_error_set(err, CF_E_INPUT, "%s is not decided by "
-		    "the policies (%s)", def->name,
-		    (def->flags & CF_ACT_NOAUTH) != 0 ? "it needs no "
-		    "credential" : (def->flags & CF_ACT_RECORD) != 0 ?
-		    "it is only ever a record" : "it is self-service");
-	if (strcmp(def->resource, "object") == 0 && nsname == NULL)
-		return cf_error_set(err, CF_E_INPUT, "%s acts on a "
-		    "namespace's objects: give the resource NS or NS/KEY",
-		    def->name);
-	if (key != NULL && strcmp(def->resource, "object") != 0)
-		return cf_error_set(err, CF_E_INPUT, "%s does not act on an "
-		    "object: give the resource NS", def->name);
-	if (nsname == NULL) {
-		cf_strlcpy(t->resource, def->resource, sizeof(t->resource));
-		return CF_OK;
-	}
-	if (key != NULL)
-		(void)snprintf(t->resource, sizeof(t->resource),
-		    "ns/%s/obj/%s", nsname, key);
+	if (ns != NULL && name != NULL)
+		(void)snprintf(out, outsz, "ns/%s/policies/%s", ns, name);
+	else if (ns != NULL)
+		(void)snprintf(out, outsz, "ns/%s/policies", ns);
+	else if (name != NULL)
+		(void)snprintf(out, outsz, "policies/%s", name);
 	else
-		(void)snprintf(t->resource, sizeof(t->resource), "ns/%s",
-		    nsname);
-	if ((def->flags & CF_ACT_NS) != 0) {
-		t->ns = nsname;
-		t->data_ns = nsname;
-	} else if (strcmp(def->name, "ns:create") != 0)
-		t->data_ns = nsname;	/* ns:delete, ns:set-sensitivity */
-	return CF_OK;
+		(void)snprintf(out, outsz, "policies");
 }
 
-/* Split "NS[/KEY[@VERSION]]" into its parts (in buf); "" or NULL: no
- * namespace.  The version names what an object:get would read: the
- * decision does not depend on it (policies see the object). */
+/* policy:get on a global set needs admin, on a namespace's its owner;
+ * policy:set and policy:rm need MFA on top (grant). */
 static cf_err
-split_resource(const char *res, char *buf, size_t bufsz, const char **ns,
-    const char **key, struct cf_error *err)
+policy_authorize(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *name, const char *ns, bool grant, struct cf_error *err)
 {
-	char	*slash, *at;
+	char	res[CF_RESOURCE_MAX];
+	cf_err	rc;
 
-	*ns = NULL;
-	*key = NULL;
-	if (res == NULL || *res == '\0')
+	policy_resource(res, sizeof(res), ns, name);
+	rc = core_authorize(c, r, action, ns, res, err);
+	/* SEC: a policy can hand out access (a permit) or take it away
+	 * from anyone (a forbid, or removing one), so changing one is
+	 * granting: no credential without a human second factor. */
+	if (rc == CF_OK && grant)
+		rc = core_grant_check(c, r, err);
+	return rc;
+}
+
+static cf_err
+check_name(struct cf_req *r, const char *name, struct cf_error *err)
+{
+	if (cf_name_policy_valid(name))
 		return CF_OK;
-	if (cf_strlcpy(buf, res, bufsz) >= bufsz)
-		return cf_error_set(err, CF_E_INPUT, "resource too long");
-	slash = strchr(buf, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		at = strrchr(slash + 1, '@');
-		if (at != NULL)
-			*at = '\0';
-		if (slash[1] == '\0' ||
-		    !cf_name_key_valid(slash + 1, strlen(slash + 1)))
-			return cf_error_set(err, CF_E_INPUT, "invalid object "
-			    "key in resource");
-		*key = slash + 1;
-	}
-	if (!cf_name_ns_valid(buf))
-		return cf_error_set(err, CF_E_INPUT, "invalid namespace in "
-		    "resource");
-	*ns = buf;
-	return CF_OK;
+	r->errcode = "invalid_name";
+	return cf_error_set(err, CF_E_INPUT, "invalid policy name (1-63 of "
+	    "a-z 0-9 . _ -, starting with a letter or digit)");
 }
 
-/* The members of an explain context that set the request itself (so
- * that the guard rails see them too); others go to Cedar as given. */
+/* The store's CF_E_NOTFOUND as the API's: the namespace or the set. */
 static cf_err
-apply_context(struct cf_req *sub, json_t *given, json_t **extra,
-    struct cf_error *err)
+not_found(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *ns, struct cf_error *err)
 {
-	const char	*k, *s;
-	json_t		*v, *ex;
-	char		*text;
-	cf_err		 rc = CF_OK;
+	struct cf_ns_rec	nsr;
 
-	ex = json_object();
-	if (ex == NULL)
-		return nomem(err);
-	json_object_foreach(given, k, v) {
-		if (strcmp(k, "mfa") == 0) {
-			if (!json_is_boolean(v))
-				rc = cf_error_set(err, CF_E_INPUT, "context: "
-				    "mfa must be true or false");
-			sub->mfa = json_is_true(v);
-			if (sub->mfa && sub->mfa_age < 0)
-				sub->mfa_age = 0;
-			if (!sub->mfa)
-				sub->mfa_age = -1;
-		} else if (strcmp(k, "mfa_age_s") == 0) {
-			if (!json_is_integer(v) || json_integer_value(v) < 0)
-				rc = cf_error_set(err, CF_E_INPUT, "context: "
-				    "mfa_age_s must be a number of seconds");
-			sub->mfa = true;
-			sub->mfa_age = json_integer_value(v);
-		} else if (strcmp(k, "source_ip") == 0) {
-			s = json_string_value(v);
-			if (s == NULL || strlen(s) >= sizeof(sub->source))
-				rc = cf_error_set(err, CF_E_INPUT, "context: "
-				    "source_ip must be an address");
-			else
-				cf_strlcpy(sub->source, s,
-				    sizeof(sub->source));
-		} else if (strcmp(k, "time") == 0) {
-			s = json_string_value(v);
-			if (s == NULL || cf_time_parse(s, &sub->time_us,
-			    NULL) != CF_OK)
-				rc = cf_error_set(err, CF_E_INPUT, "context: "
-				    "time must be RFC 3339 UTC "
-				    "(2026-01-31T09:00:00Z)");
-		} else if (strcmp(k, "authn") == 0) {
-			s = json_string_value(v);
-			if (s != NULL && strcmp(s, "session") == 0)
-				sub->authn = "session";
-			else if (s != NULL && strcmp(s, "oidc") == 0)
-				sub->authn = "oidc";
-			else if (s != NULL && strcmp(s, "token") == 0)
-				sub->authn = "token";
-			else
-				rc = cf_error_set(err, CF_E_INPUT, "context: "
-				    "authn must be session, oidc or token");
-			sub->interactive = strcmp(sub->authn, "token") != 0;
-		} else if (strcmp(k, "token_scope") == 0) {
-			text = json_is_object(v) ? cf_json_dumps(v) : NULL;
-			if (text == NULL || strlen(text) >= sizeof(sub->scope))
-				rc = cf_error_set(err, CF_E_INPUT, "context: "
-				    "token_scope must be an object "
-				    "{actions, namespaces}");
-			else
-				cf_strlcpy(sub->scope, text,
-				    sizeof(sub->scope));
-			free(text);
-		} else if (json_object_set(ex, k, v) != 0)
-			rc = nomem(err);
-		if (rc != CF_OK)
-			break;
+	cf_error_clear(err);
+	if (ns != NULL && cf_meta_ns_get(c->meta, ns, &nsr, NULL) ==
+	    CF_E_NOTFOUND) {
+		r->errcode = "no_such_namespace";
+		return cf_error_set(err, CF_E_NOTFOUND, "no namespace \"%s\"",
+		    ns);
 	}
-	/* SEC-neutral but honest: API tokens never carry MFA. */
-	if (rc == CF_OK && strcmp(sub->authn, "token") == 0 && sub->mfa)
-		rc = cf_error_set(err, CF_E_INPUT, "context: API tokens "
-		    "never carry MFA (authn token with mfa)");
-	if (rc != CF_OK) {
-		json_decref(ex);
-		return rc;
-	}
-	*extra = ex;
-	return CF_OK;
+	r->errcode = "no_such_policy";
+	if (ns != NULL)
+		return cf_error_set(err, CF_E_NOTFOUND, "no policy set \"%s\" "
+		    "in namespace \"%s\"", name, ns);
+	return cf_error_set(err, CF_E_NOTFOUND, "no global policy set "
+	    "\"%s\"", name);
+}
+
+static void
+digest_str(const struct cf_policy_rec *p, char out[DIGEST_STR_LEN])
+{
+	if (p == NULL || p->deleted)
+		cf_strlcpy(out, "none", DIGEST_STR_LEN);
+	else
+		(void)snprintf(out, DIGEST_STR_LEN, "sha256:%s", p->sha256);
 }
 
 static json_t *
-jstr_or_null(const char *s)
+policy_json(const struct cf_policy_rec *p, bool with_deleted)
 {
-	return s != NULL ? json_string(s) : json_null();
+	char	d[DIGEST_STR_LEN];
+	json_t	*j;
+
+	digest_str(p, d);
+	j = json_pack("{s:s,s:s?,s:I,s:s?,s:I,s:o,s:s}", "name", p->name,
+	    "ns", p->ns[0] != '\0' ? p->ns : NULL, "version",
+	    (json_int_t)p->version, "digest", p->deleted ? NULL : d, "size",
+	    (json_int_t)p->text_len, "created", core_time_json(p->created_us),
+	    "created_by", p->created_by);
+	if (j != NULL && with_deleted &&
+	    json_object_set_new(j, "deleted", json_boolean(p->deleted)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
-cf_err
-cf_core_policy_explain(struct cf_core *c, struct cf_req *r,
-    const json_t *body, json_t **out, struct cf_error *err)
+/* The audit record of a change says which text it replaced with which:
+ * "sha256:OLD->sha256:NEW" ("none" for no text), after the decision's
+ * reasons.  The digests are what matter, so the reasons give way when
+ * both do not fit. */
+static void
+note_change(struct cf_req *r, const struct cf_policy_rec *old,
+    const struct cf_policy_rec *new)
 {
-	const struct cf_action_def	*def;
-	struct core_authz_result	 res;
-	struct cf_principal_rec		 p;
-	struct cf_req			*sub = NULL;
-	struct target			 t;
-	json_t				*given;
-	const char			*pname, *aname, *ns, *key;
-	char				 rbuf[CF_RESOURCE_MAX];
-	json_t				*extra = NULL, *ctx = NULL;
-	json_t				*guards = NULL, *o;
-	size_t				 i;
-	bool				 scope = false, allow;
-	cf_err				 rc;
+	char	a[DIGEST_STR_LEN], b[DIGEST_STR_LEN];
+	char	change[2 * DIGEST_STR_LEN + 4], why[CF_REASONS_MAX];
+	size_t	room;
 
-	memset(&res, 0, sizeof(res));
-	rc = core_authorize(c, r, "policy:explain", NULL, "policies/explain",
-	    err);
-	if (rc != CF_OK)
-		return rc;
-	pname = json_string_value(json_object_get(body, "principal"));
-	aname = json_string_value(json_object_get(body, "action"));
-	given = json_object_get(body, "context");
-	if (pname == NULL || aname == NULL || (given != NULL &&
-	    !json_is_object(given)) || (json_object_get(body,
-	    "resource") != NULL && !json_is_string(json_object_get(body,
-	    "resource"))))
-		return cf_error_set(err, CF_E_INPUT, "give principal and "
-		    "action (strings), resource (\"NS\", \"NS/KEY\" or "
-		    "absent) and context (an object) if any");
-	def = cf_action_find(aname);
-	if (def == NULL)
-		return cf_error_set(err, CF_E_INPUT, "unknown action %s "
-		    "(coffer policy schema lists them)", aname);
-	rc = split_resource(json_string_value(json_object_get(body,
-	    "resource")), rbuf, sizeof(rbuf), &ns, &key, err);
-	if (rc == CF_OK)
-		rc = target_of(def, ns, key, &t, err);
-	if (rc != CF_OK)
-		return rc;
-	sub = cf_calloc(1, sizeof(*sub));
-	if (sub == NULL)
-		return nomem(err);
-	rc = cf_meta_scope_begin(c->meta, err);
-	if (rc != CF_OK)
-		goto out;
-	scope = true;
-	rc = cf_meta_principal_get(c->meta, pname, &p, err);
-	if (rc == CF_E_NOTFOUND)
-		r->errcode = "no_such_principal";
-	if (rc == CF_OK)
-		rc = subject_init(c, sub, &p, r->source, r->time_us, err);
-	if (rc == CF_OK && given != NULL)
-		rc = apply_context(sub, given, &extra, err);
-	if (rc != CF_OK)
-		goto out;
-	ctx = core_authz_context(sub);
-	if (ctx == NULL || (extra != NULL && json_object_update(ctx,
-	    extra) != 0)) {
-		rc = nomem(err);
-		goto out;
-	}
-	rc = core_authz_explain(c, sub, def, t.ns, t.data_ns, t.resource, ctx,
-	    NULL, &res, err);
-	if (rc == CF_OK)
-		rc = core_explain_guards(c, sub, def->name, t.ns, t.data_ns,
-		    res.allow ? res.role : NULL, &guards, err);
-	if (rc != CF_OK)
-		goto out;
-	allow = res.allow && !p.disabled;
-	for (i = 0; i < json_array_size(guards); i++)
-		if (json_is_true(json_object_get(json_array_get(guards, i),
-		    "refuses")))
-			allow = false;
-	o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:O, s:O, s:s, s:b, s:O, "
-	    "s:O, s:O, s:O}", "principal", p.name, "action", def->name,
-	    "resource", t.resource, "namespace", jstr_or_null(t.ns != NULL ?
-	    t.ns : t.data_ns), "decision", allow ? "allow" : "deny",
-	    "reasons", json_object_get(res.response, "reasons"), "errors",
-	    json_object_get(res.response, "errors"), "policy_decision",
-	    res.allow ? "allow" : "deny", "disabled", p.disabled ? 1 : 0,
-	    "guards", guards, "conditional", res.conditional, "entities",
-	    res.entities, "context", res.context);
-	if (o == NULL) {
-		rc = nomem(err);
-		goto out;
-	}
-	*out = o;
-out:
-	if (scope)
-		cf_meta_scope_end(c->meta);
-	core_authz_result_clear(&res);
-	json_decref(guards);
-	json_decref(extra);
-	json_decref(ctx);
-	cf_free(sub);
-	return rc;
+	digest_str(old, a);
+	digest_str(new, b);
+	(void)snprintf(change, sizeof(change), "%s->%s", a, b);
+	cf_strlcpy(why, r->reasons, sizeof(why));
+	room = sizeof(r->reasons) - strlen(change) - 1;
+	if (strlen(why) >= room)
+		why[room > 0 ? room - 1 : 0] = '\0';
+	(void)snprintf(r->reasons, sizeof(r->reasons), "%s%s%s", why,
+	    why[0] != '\0' ? "," : "", change);
 }
 
-/*
- * Who can.
- */
-struct who_list {
-	struct cf_principal_rec	*p;
-	size_t			 n, limit;
-	bool			 truncated;
+/* --- validation --- */
+
+struct ns_check {
+	struct cf_req	*r;
+	struct cf_error	*err;
 };
 
+/* SEC: the actions a namespace owner's policy may name: those decided
+ * on one namespace, less the administration of access itself (bindings,
+ * policies), which stays with the owner role. */
+static bool
+ns_action_allowed(const char *name)
+{
+	const struct cf_action_def	*def = cf_action_find(name);
+
+	return def != NULL && (def->flags & CF_ACT_NS) != 0 &&
+	    (def->flags & CF_ACT_RECORD) == 0 &&
+	    def->role != CF_ROLE_NONE && def->role < CF_ROLE_ADMIN &&
+	    !cf_str_has_prefix(name, "policy:") &&
+	    !cf_str_has_prefix(name, "binding:");
+}
+
 static cf_err
-collect_principal(void *arg, const struct cf_principal_rec *p,
+ns_check_action(void *arg, const struct cf_policy_action_ref *a,
     struct cf_error *err)
 {
-	struct who_list	*w = arg;
+	struct ns_check	*x = arg;
+	const char	*pid = a->policy_id;
+	char		 id[64];
 
 	(void)err;
-	if (w->n == w->limit) {
-		w->truncated = true;
+	x->r->errcode = "invalid_policy";
+	if (a->any)
+		return cf_error_set(x->err, CF_E_INPUT, "policy \"%.64s\": a "
+		    "namespace's policy must name its actions (action == "
+		    "Action::\"object:get\", action in [...]): an open action "
+		    "scope would be about every action", pid);
+	if (a->ilen >= sizeof(id) || memchr(a->id, '\0', a->ilen) != NULL) {
+		cf_strlcpy(id, "?", sizeof(id));
+	} else {
+		memcpy(id, a->id, a->ilen);
+		id[a->ilen] = '\0';
+	}
+	if (ns_action_allowed(id)) {
+		x->r->errcode = NULL;
 		return CF_OK;
 	}
-	w->p[w->n++] = *p;
-	return CF_OK;
+	return cf_error_set(x->err, CF_E_INPUT, "policy \"%.64s\" names action "
+	    "\"%s\", which a namespace's policy may not name (only its ns:get, "
+	    "ns:list and object:* actions)", pid, id);
 }
 
-/* Does def apply to a resource of type rtype ("Namespace", "Object")?
- * Object actions apply to a namespace too: decided on the namespace
- * itself, they say what holds for its objects in general. */
-static bool
-applies_to(const struct cf_action_def *def, const char *rtype)
-{
-	const char	*types = core_action_resources(def);
-
-	if ((def->flags & (CF_ACT_NOAUTH | CF_ACT_RECORD)) != 0 ||
-	    def->role == CF_ROLE_NONE)
-		return false;
-	if (strcmp(def->name, "ns:create") == 0 ||
-	    strcmp(def->name, "ns:list") == 0)
-		return false;	/* not about one existing namespace */
-	if (strcmp(rtype, "Namespace") == 0 &&
-	    strcmp(def->resource, "object") == 0)
-		return true;
-	return strstr(types, rtype) != NULL;
-}
-
+/* Is text[0..len) a policy set that may be stored for ns (NULL:
+ * global)?  Every check that a policy set must pass before it is stored
+ * goes here.  CF_E_INPUT with r->errcode "invalid_policy" otherwise. */
 static cf_err
-who_one(struct cf_core *c, struct cf_req *sub,
-    const struct cf_action_def *def, const char *ns, const char *key,
-    json_t *list, struct cf_error *err)
+ops_policy_check(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *text, size_t len, struct cf_error *err)
 {
-	struct core_authz_result	 res;
-	struct target			 t;
-	json_t				*e;
-	bool				 cond;
-	cf_err				 rc;
+	struct cf_policy_set	*ps = NULL;
+	struct ns_check		 x;
+	cf_err			 rc;
 
-	rc = target_of(def, ns, key, &t, err);
-	if (rc == CF_OK)
-		rc = core_authz_explain(c, sub, def, t.ns, t.data_ns,
-		    t.resource, NULL, NULL, &res, err);
-	if (rc != CF_OK)
-		return rc;
-	cond = json_array_size(res.conditional) > 0;
-	if (res.allow || cond) {
-		e = json_pack("{s:s, s:s, s:b, s:b, s:O, s:O}", "name",
-		    sub->principal.name, "type",
-		    core_principal_type(&sub->principal), "allowed",
-		    res.allow ? 1 : 0, "conditional", cond ? 1 : 0,
-		    "reasons", json_object_get(res.response, "reasons"),
-		    "policies", res.conditional);
-		if (e == NULL || json_array_append_new(list, e) != 0)
-			rc = nomem(err);
+	r->errcode = "invalid_policy";
+	if (memchr(text, '\0', len) != NULL || !cf_utf8_valid(text, len)) {
+		rc = cf_error_set(err, CF_E_INPUT, "policy text must be UTF-8 "
+		    "without NUL bytes");
+		goto out;
 	}
-	core_authz_result_clear(&res);
+	rc = cf_policy_set_parse(text, len, &ps, err);
+	if (rc == CF_E_INPUT || rc == CF_E_LIMIT) {
+		/* "line:col: message" (nesting too deep is a limit of
+		 * the parser, still the text's fault). */
+		rc = CF_E_INPUT;
+		goto out;
+	}
+	if (rc != CF_OK)
+		goto out;
+	if (ns != NULL) {
+		x.r = r;
+		x.err = err;
+		rc = cf_policy_set_actions(ps, ns_check_action, &x, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	rc = core_authz_validate(c, ps, err);
+	if (rc != CF_OK)
+		goto out;
+	r->errcode = NULL;
+out:
+	if (rc != CF_OK && rc != CF_E_INPUT)
+		r->errcode = NULL;
+	cf_policy_set_free(ps);
 	return rc;
+}
+
+/* --- operations --- */
+
+/* After a committed change: the engine loads the sets in force.  SEC:
+ * fail closed: a failed reload leaves the previous sets deciding (and
+ * the change stored, for the next reload or restart); the caller is
+ * told with 503, and the answer gets a record of its own (the change's
+ * record said the change was made, which it was). */
+cf_err
+core_authz_reload_after(struct cf_core *c, struct cf_req *r,
+    struct cf_error *err)
+{
+	char	esc[4 * CF_ERROR_MSG_LEN];	/* cf_log_escape: 4 per byte */
+	cf_err	rc;
+
+	rc = core_authz_reload(c, err);
+	if (rc == CF_OK)
+		return CF_OK;
+	cf_log_escape(err != NULL ? err->msg : "", esc, sizeof(esc));
+	log_warnx("event=policy_reload_failed request=%s msg=\"%s\"",
+	    r->request_id, esc);
+	cf_error_clear(err);
+	r->audited = false;
+	r->errcode = "policy_reload_failed";
+	return cf_error_set(err, CF_E_IO, "the policy change is stored, but "
+	    "loading it failed: the server decides with the previous policy "
+	    "sets until a later change or a restart loads it (see the server "
+	    "log)");
 }
 
 cf_err
-cf_core_access_who(struct cf_core *c, struct cf_req *r, const char *ns,
-    const char *key, const char *action, size_t limit, json_t **out,
-    struct cf_error *err)
+cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *ns, const char *text, size_t len, bool *created,
+    json_t **out, struct cf_error *err)
 {
-	const struct cf_action_def	*defs, *def;
-	struct who_list			 w = { NULL, 0, 0, false };
-	struct cf_ns_rec		 nsr;
-	struct cf_req			*sub = NULL;
-	const char			*rtype;
-	char				 res[CF_RESOURCE_MAX];
-	json_t				*acts = NULL, *lists = NULL;
-	json_t				*ctx = NULL, *list;
-	size_t				 i, j, n;
-	bool				 scope = false;
-	cf_err				 rc;
+	struct cf_policy_rec	 cur, rec, put;
+	struct cf_ns_rec	 nsr;
+	struct core_act		 act;
+	uint8_t			 d[CF_SHA256_LEN];
+	bool			 have = false;
+	cf_err			 rc;
 
-	rtype = key != NULL ? "Object" : "Namespace";
-	(void)snprintf(res, sizeof(res), "ns/%s/access", ns);
-	rc = core_authorize(c, r, "access:who", ns, res, err);
+	*created = false;
+	ns = scope_of(ns);
+	rc = policy_authorize(c, r, "policy:set", name, ns, true, err);
+	if (rc == CF_OK)
+		rc = check_name(r, name, err);
 	if (rc != CF_OK)
 		return rc;
-	if (!cf_name_ns_valid(ns) || (key != NULL &&
-	    !cf_name_key_valid(key, strlen(key))))
-		return cf_error_set(err, CF_E_INPUT, "invalid namespace or "
-		    "key");
-	if (action != NULL) {
-		def = cf_action_find(action);
-		if (def == NULL || !applies_to(def, rtype))
-			return cf_error_set(err, CF_E_INPUT, "%s is not an "
-			    "action the policies decide on a %s", action,
-			    key != NULL ? "object" : "namespace");
+	if (text == NULL)
+		text = "";
+	if (len > CF_POLICY_TEXT_MAX) {
+		r->errcode = "too_large";
+		return cf_error_set(err, CF_E_LIMIT, "policy text is %zu "
+		    "bytes, limit is %u", len, CF_POLICY_TEXT_MAX);
 	}
-	if (limit == 0 || limit > WHO_LIMIT_MAX)
-		limit = WHO_LIMIT_MAX;
-	w.limit = limit;
-	w.p = cf_calloc(limit, sizeof(*w.p));
-	sub = cf_calloc(1, sizeof(*sub));
-	acts = json_array();
-	lists = json_object();
-	if (w.p == NULL || sub == NULL || acts == NULL || lists == NULL) {
-		rc = nomem(err);
-		goto out;
-	}
-	rc = cf_meta_scope_begin(c->meta, err);
+	rc = ops_policy_check(c, r, ns, text, len, err);
 	if (rc != CF_OK)
-		goto out;
-	scope = true;
-	rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
-	if (rc == CF_E_NOTFOUND)
-		r->errcode = "no_such_namespace";
-	if (rc == CF_OK)
-		rc = cf_meta_principal_list(c->meta, collect_principal, &w,
-		    err);
-	if (rc != CF_OK)
-		goto out;
-	defs = cf_actions(&n);
-	for (j = 0; j < n; j++) {
-		if (action != NULL ? strcmp(defs[j].name, action) != 0 :
-		    !applies_to(&defs[j], rtype))
-			continue;
-		list = json_array();
-		if (list == NULL || json_object_set_new(lists, defs[j].name,
-		    list) != 0 || json_array_append_new(acts,
-		    json_string(defs[j].name)) != 0) {
-			rc = nomem(err);
-			goto out;
-		}
-	}
-	/* The neutral context: now, a session with MFA just done, no
-	 * address, no token scope.  Policies that read the context are
-	 * reported, not decided (see "conditional"). */
-	for (i = 0; i < w.n && rc == CF_OK; i++) {
-		if (w.p[i].disabled)
-			continue;	/* can do nothing now */
-		rc = subject_init(c, sub, &w.p[i], "", r->time_us, err);
+		return rc;
+	if (ns != NULL) {
+		rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+		if (rc == CF_E_NOTFOUND)
+			return not_found(c, r, name, ns, err);
 		if (rc != CF_OK)
-			break;
-		sub->mfa = true;
-		sub->mfa_age = 0;
-		for (j = 0; j < json_array_size(acts) && rc == CF_OK; j++) {
-			def = cf_action_find(json_string_value(
-			    json_array_get(acts, j)));
-			rc = who_one(c, sub, def, ns, key, json_object_get(
-			    lists, def->name), err);
-		}
-		if (ctx == NULL && rc == CF_OK)
-			ctx = core_authz_context(sub);
+			return rc;
 	}
+	rc = cf_meta_policy_get(c->meta, name, ns != NULL ? ns : "", 0, &cur,
+	    NULL, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = CF_OK;
+	} else if (rc == CF_OK)
+		have = true;
 	if (rc != CF_OK)
-		goto out;
-	*out = json_pack("{s:s, s:o, s:O, s:I, s:b, s:o}", "ns", ns, "key",
-	    jstr_or_null(key), "actions", lists, "examined", (json_int_t)w.n,
-	    "truncated", w.truncated ? 1 : 0, "context", ctx != NULL ? ctx :
-	    json_object());
-	ctx = NULL;
-	if (*out == NULL)
-		rc = nomem(err);
-out:
-	if (scope)
-		cf_meta_scope_end(c->meta);
-	json_decref(ctx);
-	json_decref(acts);
-	json_decref(lists);
-	cf_free(sub);
-	cf_free(w.p);
-	return rc;
+		return rc;
+
+	memset(&put, 0, sizeof(put));
+	cf_strlcpy(put.name, name, sizeof(put.name));
+	cf_strlcpy(put.ns, ns != NULL ? ns : "", sizeof(put.ns));
+	cf_strlcpy(put.created_by, r->principal.name, sizeof(put.created_by));
+	put.created_us = core_now_us(c);
+	put.text_len = len;
+	cf_sha256(text, len, d);
+	cf_hex_encode(d, sizeof(d), put.sha256);
+	if (have && !cur.deleted && strcmp(cur.sha256, put.sha256) == 0) {
+		/* The same text again: nothing to store or load. */
+		note_change(r, &cur, &cur);
+		*out = policy_json(&cur, false);
+		if (*out != NULL && json_object_set_new(*out, "unchanged",
+		    json_true()) != 0) {
+			json_decref(*out);
+			*out = NULL;
+		}
+		return *out == NULL ? nomem(err) : CF_OK;
+	}
+	note_change(r, have ? &cur : NULL, &put);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_policy_put(c->meta, &act.au, &put, text, len,
+		    have ? cur.version : 0, &rec, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_CONFLICT)
+		r->errcode = "policy_changed";
+	if (rc == CF_E_LIMIT) {
+		/* Text sizes were checked above: the count of sets. */
+		r->errcode = "too_many_policies";
+		rc = CF_E_INPUT;
+	}
+	if (rc == CF_E_NOTFOUND)
+		return not_found(c, r, name, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	*created = true;
+	rc = core_authz_reload_after(c, r, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = policy_json(&rec, false);
+	return *out == NULL ? nomem(err) : CF_OK;
 }
 
-/*
- * Replay.
- */
-struct replay {
-	struct cf_core		*c;
-	struct core_authz_draft	*draft;
-	struct cf_req		*sub;
-	int64_t			 cutoff_us;
-	size_t			 max_examples;
-	json_t			*examples, *skipped;
-	uint64_t		 examined, outside, replayed, unchanged;
-	uint64_t		 a2d, d2a, drift, first_seq;
-	int64_t			 first_us;
+struct list_ctx {
+	struct cf_core	*c;
+	struct cf_req	*r;
+	json_t		*arr;
+	bool		 filter;
 };
 
 static cf_err
-skip(struct replay *x, const char *why, struct cf_error *err)
+list_cb(void *arg, const struct cf_policy_rec *p, struct cf_error *err)
 {
-	json_t	*v = json_object_get(x->skipped, why);
+	struct list_ctx	*x = arg;
 
-	if (json_object_set_new(x->skipped, why, json_integer(v != NULL ?
-	    json_integer_value(v) + 1 : 1)) != 0)
+	/* Unfiltered (one scope, authorized as a whole), or only the sets
+	 * the caller may manage. */
+	if (x->filter && !core_can(x->c, x->r, "policy:get",
+	    p->ns[0] != '\0' ? p->ns : NULL))
+		return CF_OK;
+	if (json_array_append_new(x->arr, policy_json(p, false)) != 0)
 		return nomem(err);
 	return CF_OK;
 }
 
-static cf_err
-replay_cb(void *arg, json_t *rec, struct cf_error *err)
+cf_err
+cf_core_policy_list(struct cf_core *c, struct cf_req *r, const char *ns,
+    json_t **out, struct cf_error *err)
 {
-	struct replay			*x = arg;
-	const struct cf_action_def	*def;
-	struct core_authz_result	 cur, dr;
-	struct cf_principal_rec		 p;
-	const char			*action, *pname, *recorded, *ns, *dns;
-	json_t				*ctx, *e;
-	int64_t				 t = 0;
-	cf_err				 rc;
+	struct list_ctx	x;
+	char		res[CF_RESOURCE_MAX];
+	cf_err		rc;
 
-	x->examined++;
-	if (x->first_seq == 0) {
-		x->first_seq = (uint64_t)json_integer_value(
-		    json_object_get(rec, "seq"));
-		(void)cf_time_parse(json_string_value(json_object_get(rec,
-		    "time")) != NULL ? json_string_value(json_object_get(rec,
-		    "time")) : "", &x->first_us, NULL);
+	if (ns != NULL) {
+		ns = scope_of(ns);
+		rc = policy_authorize(c, r, "policy:get", NULL, ns, false,
+		    err);
+	} else {
+		policy_resource(res, sizeof(res), NULL, NULL);
+		rc = core_authorize_listing(c, r, "policy:get", res, err);
 	}
-	if (json_string_value(json_object_get(rec, "time")) == NULL ||
-	    cf_time_parse(json_string_value(json_object_get(rec, "time")),
-	    &t, NULL) != CF_OK || t < x->cutoff_us) {
-		x->outside++;
-		return CF_OK;
-	}
-	action = json_string_value(json_object_get(rec, "action"));
-	pname = json_string_value(json_object_get(rec, "principal"));
-	ctx = json_object_get(rec, "ctx");
-	def = cf_action_find(action);
-	if (def == NULL)
-		return skip(x, "unknown action", err);
-	if ((def->flags & (CF_ACT_NOAUTH | CF_ACT_RECORD)) != 0 ||
-	    def->role == CF_ROLE_NONE)
-		return skip(x, "not decided by the policies (credential-free, "
-		    "self-service or an event record)", err);
-	if (pname == NULL || *pname == '\0')
-		return skip(x, "unauthenticated", err);
-	if (!json_is_object(ctx))
-		return skip(x, "no decision context (decided outside the "
-		    "policies: self-service, listing, a refusal before the "
-		    "decision; or recorded by an older version)", err);
-	recorded = json_string_value(json_object_get(ctx, "decision"));
-	if (recorded == NULL || !json_is_object(json_object_get(ctx,
-	    "context")))
-		return skip(x, "decision context truncated", err);
-	rc = cf_meta_principal_get(x->c->meta, pname, &p, err);
-	if (rc == CF_E_NOTFOUND) {
-		cf_error_clear(err);
-		return skip(x, "principal no longer exists", err);
-	}
-	if (rc == CF_OK)
-		rc = subject_init(x->c, x->sub, &p, "", t, err);
 	if (rc != CF_OK)
 		return rc;
-	ns = json_string_value(json_object_get(ctx, "ns"));
-	dns = json_string_value(json_object_get(ctx, "data_ns"));
-	rc = core_authz_explain(x->c, x->sub, def, ns, dns,
-	    json_string_value(json_object_get(rec, "resource")),
-	    json_object_get(ctx, "context"), NULL, &cur, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = core_authz_explain(x->c, x->sub, def, ns, dns,
-	    json_string_value(json_object_get(rec, "resource")),
-	    json_object_get(ctx, "context"), x->draft, &dr, err);
+	x.c = c;
+	x.r = r;
+	x.filter = ns == NULL;
+	x.arr = json_array();
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_policy_list(c->meta, x.filter ? NULL : (ns != NULL ?
+	    ns : ""), list_cb, &x, err);
+	if (rc == CF_E_NOTFOUND)
+		rc = not_found(c, r, "", ns, err);
 	if (rc != CF_OK) {
-		core_authz_result_clear(&cur);
+		json_decref(x.arr);
 		return rc;
 	}
-	x->replayed++;
-	if (cur.allow != (strcmp(recorded, "allow") == 0))
-		x->drift++;
-	if (cur.allow == dr.allow)
-		x->unchanged++;
-	else {
-		if (cur.allow)
-			x->a2d++;
-		else
-			x->d2a++;
-		if (json_array_size(x->examples) < x->max_examples) {
-			e = json_pack("{s:O, s:O, s:O, s:s, s:s, s:O, s:s, "
-			    "s:s, s:s, s:O, s:O}", "seq", json_object_get(rec,
-			    "seq"), "time", json_object_get(rec, "time"),
-			    "request_id", json_object_get(rec, "request_id"),
-			    "principal", pname, "action", action, "resource",
-			    json_object_get(rec, "resource"), "recorded",
-			    recorded, "current", cur.allow ? "allow" : "deny",
-			    "draft", dr.allow ? "allow" : "deny", "reasons",
-			    json_object_get(dr.response, "reasons"), "errors",
-			    json_object_get(dr.response, "errors"));
-			if (e == NULL ||
-			    json_array_append_new(x->examples, e) != 0)
-				rc = nomem(err);
-		}
-	}
-	core_authz_result_clear(&cur);
-	core_authz_result_clear(&dr);
-	return rc;
+	*out = json_pack("{s:o}", "policies", x.arr);
+	return *out == NULL ? nomem(err) : CF_OK;
 }
 
 cf_err
-cf_core_policy_replay(struct cf_core *c, struct cf_req *r,
-    const json_t *body, json_t **out, json_t **problems,
-    struct cf_error *err)
+cf_core_policy_get(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *ns, int64_t version, json_t **out, struct cf_error *err)
 {
-	struct replay	 x;
-	json_t		*probs = NULL;
-	json_int_t	 since = 0, limit = 10000, examples = 10;
-	bool		 scope = false;
-	cf_err		 rc;
+	struct cf_policy_rec	 p;
+	char			*text = NULL;
+	json_t			*j = NULL, *t;
+	cf_err			 rc;
 
-	memset(&x, 0, sizeof(x));
-	rc = core_authorize(c, r, "policy:replay", NULL, "policies/replay",
-	    err);
+	ns = scope_of(ns);
+	rc = policy_authorize(c, r, "policy:get", name, ns, false, err);
+	if (rc == CF_OK)
+		rc = check_name(r, name, err);
 	if (rc != CF_OK)
 		return rc;
-	if (json_object_get(body, "since_s") != NULL)
-		since = json_integer_value(json_object_get(body, "since_s"));
-	if (json_object_get(body, "limit") != NULL)
-		limit = json_integer_value(json_object_get(body, "limit"));
-	if (json_object_get(body, "examples") != NULL)
-		examples = json_integer_value(json_object_get(body,
-		    "examples"));
-	if (since < 0 || since > 100LL * 366 * 86400 || limit < 1 ||
-	    limit > REPLAY_LIMIT_MAX || examples < 0 ||
-	    examples > REPLAY_EXAMPLES_MAX)
-		return cf_error_set(err, CF_E_INPUT, "since_s (seconds, 0: "
-		    "all), limit (1-%d records) and examples (0-%d) must be "
-		    "numbers in range", REPLAY_LIMIT_MAX, REPLAY_EXAMPLES_MAX);
-	rc = core_authz_draft_new(json_object_get(body, "sets"), &x.draft,
-	    &probs, err);
+	rc = cf_meta_policy_get(c->meta, name, ns != NULL ? ns : "", version,
+	    &p, &text, err);
+	/* The set in force: a removed one is gone (its history stays). */
+	if (rc == CF_OK && version == 0 && p.deleted)
+		rc = CF_E_NOTFOUND;
+	if (rc == CF_E_NOTFOUND) {
+		cf_free(text);
+		return not_found(c, r, name, ns, err);
+	}
 	if (rc != CF_OK)
 		return rc;
-	if (json_array_size(probs) > 0) {
-		r->errcode = "invalid_policy";
-		*problems = probs;
-		probs = NULL;
-		rc = cf_error_set(err, CF_E_INPUT, "the draft does not "
-		    "validate against Coffer's schema (coffer policy schema)");
-		goto out;
+	j = policy_json(&p, true);
+	t = json_stringn(text, p.text_len);
+	cf_free(text);
+	if (j == NULL || t == NULL || json_object_set_new(j, "text", t) != 0) {
+		json_decref(j);
+		return nomem(err);
 	}
-	x.c = c;
-	x.cutoff_us = since > 0 ? r->time_us - since * 1000000 : INT64_MIN;
-	x.max_examples = (size_t)examples;
-	x.examples = json_array();
-	x.skipped = json_object();
-	x.sub = cf_calloc(1, sizeof(*x.sub));
-	if (x.examples == NULL || x.skipped == NULL || x.sub == NULL) {
-		rc = nomem(err);
-		goto out;
+	*out = j;
+	return CF_OK;
+}
+
+static cf_err
+history_cb(void *arg, const struct cf_policy_rec *p, struct cf_error *err)
+{
+	if (json_array_append_new(arg, policy_json(p, true)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_policy_history(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *ns, json_t **out, struct cf_error *err)
+{
+	json_t	*arr;
+	cf_err	 rc;
+
+	ns = scope_of(ns);
+	rc = policy_authorize(c, r, "policy:get", name, ns, false, err);
+	if (rc == CF_OK)
+		rc = check_name(r, name, err);
+	if (rc != CF_OK)
+		return rc;
+	arr = json_array();
+	if (arr == NULL)
+		return nomem(err);
+	rc = cf_meta_policy_history(c->meta, name, ns != NULL ? ns : "",
+	    history_cb, arr, err);
+	if (rc == CF_E_NOTFOUND)
+		rc = not_found(c, r, name, ns, err);
+	if (rc != CF_OK) {
+		json_decref(arr);
+		return rc;
 	}
-	rc = cf_meta_scope_begin(c->meta, err);
+	*out = json_pack("{s:s,s:s?,s:o}", "name", name, "ns", ns, "versions",
+	    arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_policy_rm(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *ns, json_t **out, struct cf_error *err)
+{
+	struct cf_policy_rec	 cur, rec, put;
+	struct core_act		 act;
+	cf_err			 rc;
+
+	ns = scope_of(ns);
+	rc = policy_authorize(c, r, "policy:rm", name, ns, true, err);
+	if (rc == CF_OK)
+		rc = check_name(r, name, err);
 	if (rc != CF_OK)
-		goto out;
-	scope = true;
-	/* The last `limit` records: a bounded read whatever the log's
-	 * size (cf_audit_read's tail mode). */
-	rc = cf_audit_read(c->data_dir, 0, 0, (size_t)limit, replay_cb, &x,
-	    err);
+		return rc;
+	rc = cf_meta_policy_get(c->meta, name, ns != NULL ? ns : "", 0, &cur,
+	    NULL, err);
+	if (rc == CF_OK && cur.deleted)
+		rc = CF_E_NOTFOUND;
+	if (rc == CF_E_NOTFOUND)
+		return not_found(c, r, name, ns, err);
 	if (rc != CF_OK)
-		goto out;
-	*out = json_pack("{s:I, s:I, s:I, s:{s:I, s:I}, s:I, s:I, s:O, s:O, "
-	    "s:b}", "examined", (json_int_t)x.examined, "outside_window",
-	    (json_int_t)x.outside, "replayed", (json_int_t)x.replayed,
-	    "changed", "allow_to_deny", (json_int_t)x.a2d, "deny_to_allow",
-	    (json_int_t)x.d2a, "unchanged", (json_int_t)x.unchanged,
-	    "drift", (json_int_t)x.drift, "skipped", x.skipped, "examples",
-	    x.examples, "truncated", x.examined == (uint64_t)limit &&
-	    x.first_seq > 1 && x.first_us >= x.cutoff_us ? 1 : 0);
-	if (*out == NULL)
-		rc = nomem(err);
-out:
-	if (scope)
-		cf_meta_scope_end(c->meta);
-	json_decref(probs);
-	json_decref(x.examples);
-	json_decref(x.skipped);
-	cf_free(x.sub);
-	core_authz_draft_free(x.draft);
-	return rc;
+		return rc;
+	memset(&put, 0, sizeof(put));
+	cf_strlcpy(put.name, name, sizeof(put.name));
+	cf_strlcpy(put.ns, ns != NULL ? ns : "", sizeof(put.ns));
+	cf_strlcpy(put.created_by, r->principal.name, sizeof(put.created_by));
+	put.created_us = core_now_us(c);
+	put.deleted = true;
+	note_change(r, &cur, &put);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_policy_put(c->meta, &act.au, &put, "", 0,
+		    cur.version, &rec, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_CONFLICT)
+		r->errcode = "policy_changed";
+	if (rc == CF_E_NOTFOUND)
+		return not_found(c, r, name, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = core_authz_reload_after(c, r, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = policy_json(&rec, true);
+	return *out == NULL ? nomem(err) : CF_OK;
 }

@@ -71,6 +71,10 @@ void	cf_policy_set_free(struct cf_policy_set *ps);	/* NULL: no-op */
  * templates), and number of templates. */
 size_t	cf_policy_set_count(const struct cf_policy_set *ps);
 size_t	cf_policy_set_template_count(const struct cf_policy_set *ps);
+/* True when ps has a template of that id (without touching state that
+ * threads share). */
+bool	cf_policy_set_has_template(const struct cf_policy_set *ps,
+	    const char *id);
 /* Id of the i-th policy (i < cf_policy_set_count), borrowed. */
 const char *cf_policy_set_id(const struct cf_policy_set *ps, size_t i);
 
@@ -148,9 +152,10 @@ cf_err	cf_policy_authorize(const struct cf_policy_set *ps,
 /* Several policy sets decided together, as one: a forbid that applies in
  * any part denies, otherwise a permit that applies in any part allows.
  * Each part's policy ids are reported with its prefix in front (NULL or
- * "": none), so that parts may reuse ids.  links are templates of
- * parts[0] linked for this decision only (the set is not changed, so
- * threads may share it): the reference monitor links each role
+ * "": none), so that parts may reuse ids.  links are templates of the
+ * parts (of the first part that has one of that id) linked for this
+ * decision only (no set is changed, so threads may share them): the
+ * reference monitor links each role
  * template with the bindings of the request's principal.  A link whose
  * template does not exist is CF_E_NOTFOUND (and the decision deny). */
 struct cf_policy_part {
@@ -263,8 +268,37 @@ const char *cf_validation_error_msg(const struct cf_validation *v,
 json_t	*cf_validation_to_json(const struct cf_validation *v);
 
 /*
- * Inspection (inspect.c): read-only questions about parsed policies.
+ * Inspection (inspect.c): what the policies of a set name, for callers
+ * that restrict what a policy may be about.
  */
+
+/* One action a policy names.  Strings are borrowed for the call; the
+ * type and id are counted (Cedar strings may hold NUL). */
+struct cf_policy_action_ref {
+	const char	*policy_id;
+	bool		 is_template;
+	bool		 any;		/* the action scope is unconstrained:
+					 * no type or id */
+	bool		 in_scope;	/* named by the action scope (else by
+					 * a literal in a condition) */
+	const char	*type;		/* "Action", "NS::Action", ... */
+	size_t		 tlen;
+	const char	*id;
+	size_t		 ilen;
+};
+typedef cf_err (*cf_policy_action_fn)(void *arg,
+    const struct cf_policy_action_ref *ref, struct cf_error *err);
+
+/* For each policy, then each template, of ps: fn once with any set when
+ * its action scope is unconstrained, else once per action of the scope
+ * (action == A, action in A, action in [A, ...]); then once per entity
+ * literal of an action type (Action, or a type ending in ::Action)
+ * anywhere in its conditions.  A non-OK return of fn stops the walk and
+ * is returned. */
+cf_err	cf_policy_set_actions(const struct cf_policy_set *ps,
+	    cf_policy_action_fn fn, void *arg, struct cf_error *err);
+
+/* Context use and scope matches (inspect.c). */
 
 /* True when a condition (when/unless) of the policy or template id of
  * ps mentions `context`; false for an unknown id.  Such a policy may

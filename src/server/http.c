@@ -61,6 +61,10 @@
 /* An error message escaped for a log line (cf_log_escape: up to 4 bytes
  * per byte, truncated with "..."). */
 #define LOG_MSG_LEN	(2 * CF_ERROR_MSG_LEN)
+/* The largest body of PUT /v1/policies/{name}: a policy text of
+ * CF_POLICY_TEXT_MAX bytes grows by an escape per newline, tab and quote
+ * in JSON; twice its size is room for every ordinary text. */
+#define POLICY_BODY_MAX	(2 * (size_t)CF_POLICY_TEXT_MAX + 65536)
 /* A JSON response body (an audit read of 10000 records is a few MB). */
 #define JSON_OUT_MAX	(256u << 20)
 /* GnuTLS priorities: TLS 1.3 and 1.2 only; SEC: AEAD ciphers only (no
@@ -527,6 +531,10 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	int		 status;
 
 	code = default_code(rc, &status);
+	/* A change stored and recorded, but not yet in force. */
+	if (rc == CF_E_IO && c->req.errcode != NULL &&
+	    strcmp(c->req.errcode, "policy_reload_failed") == 0)
+		return respond_error(mc, c, 503, c->req.errcode, err->msg);
 	if (rc == CF_E_NOTFOUND && notfound_code != NULL)
 		code = notfound_code;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
@@ -884,7 +892,7 @@ parse_body(struct conn *c, json_t **out, struct cf_error *err)
 	cf_err	rc;
 
 	rc = cf_json_parse(c->body.data != NULL ? c->body.data : "",
-	    c->body.len, c->h->cfg->max_json_body, 32, out, err);
+	    c->body.len, c->body.max, 32, out, err);
 	if (rc == CF_OK && !json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -1422,6 +1430,100 @@ slow_main(void *arg)
 	return NULL;
 }
 
+/* A route that exists, with a method it does not take. */
+static enum MHD_Result
+respond_bad_method(struct MHD_Connection *mc, struct conn *c)
+{
+	cf_core_reject(c->h->core, &c->req, "unknown", "method not allowed");
+	if (!c->req.authenticated)
+		return respond_error(mc, c, 401, "unauthenticated",
+		    "authentication required");
+	return respond_error(mc, c, 405, "method_not_allowed",
+	    "method not allowed on this route");
+}
+
+/* Custom policy sets (docs/api.md, "Policies"): /v1/policies[/{name}
+ * [/history]], the scope in ?ns= (none: global), PUT's body
+ * {"text": "...", "ns": ".."}. */
+static enum MHD_Result
+dispatch_policies(struct MHD_Connection *mc, struct conn *c,
+    const char *method)
+{
+	struct cf_core	*core = c->h->core;
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*ns = arg(mc, "ns"), *text = "", *bns = NULL;
+	const char	*name = c->rest != NULL ? c->rest : "";
+	const char	*action;
+	uint64_t	 version = 0;
+	size_t		 len = 0;
+	bool		 created = false;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	if (c->route == R_POLICIES) {
+		if (!is(method, "GET"))
+			return respond_bad_method(mc, c);
+		rc = cf_core_policy_list(core, r, ns, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_namespace", NULL);
+	}
+	if (c->route == R_POLICY_HISTORY) {
+		if (!is(method, "GET"))
+			return respond_bad_method(mc, c);
+		rc = cf_core_policy_history(core, r, name, ns, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_policy", NULL);
+	}
+	if (is(method, "GET")) {
+		if (arg(mc, "version") != NULL && cf_parse_u64(arg(mc,
+		    "version"), 1, INT64_MAX, &version, &err) != CF_OK) {
+			cf_core_reject(core, r, "policy:get", "bad version");
+			return respond_error(mc, c,
+			    r->authenticated ? 400 : 401,
+			    r->authenticated ? "bad_request" :
+			    "unauthenticated", "version must be a number "
+			    "from 1 up");
+		}
+		rc = cf_core_policy_get(core, r, name, ns, (int64_t)version,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_policy", NULL);
+	}
+	if (is(method, "DELETE")) {
+		rc = cf_core_policy_rm(core, r, name, ns, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 200,
+		    "no_such_policy", "policy_changed");
+	}
+	if (!is(method, "PUT"))
+		return respond_bad_method(mc, c);
+	action = "policy:set";
+	if (r->authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = get_bytes(body, "text", true, &text, &len, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "ns", false, &bns, &err);
+		if (rc == CF_OK && bns != NULL && ns != NULL &&
+		    strcmp(bns, ns) != 0)
+			rc = cf_error_set(&err, CF_E_INPUT, "\"ns\" of the "
+			    "body and ?ns= of the URL differ");
+		if (rc != CF_OK) {
+			json_decref(body);
+			return respond_bad_body(mc, c, action, rc, &err);
+		}
+		if (bns != NULL)
+			ns = bns;
+	}
+	/* Unauthenticated: the core refuses before looking at the text. */
+	rc = cf_core_policy_set(core, r, name, ns, text, len, &created, &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, created ? 201 : 200,
+	    "no_such_policy", "policy_changed");
+}
+
 /* Answer a request whose body (if any) has fully arrived. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
@@ -1436,7 +1538,6 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 	int64_t		 i1 = 0;
 	bool		 present;
 	cf_err		 rc;
-	enum MHD_Result	 ret;
 
 	cf_error_clear(&err);
 	switch (c->route) {
@@ -1735,6 +1836,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 		return dispatch_oidc_links(mc, c, method);
 	case R_POLICY_EXPLAIN: case R_POLICY_REPLAY: case R_ACCESS_WHO:
 		return dispatch_policy_tools(mc, c, method);
+	case R_POLICIES: case R_POLICY_ONE: case R_POLICY_HISTORY:
+		return dispatch_policies(mc, c, method);
 	case R_AUDIT:
 		if (!is(method, "GET"))
 			break;
@@ -1770,13 +1873,7 @@ dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    "authentication required");
 		return respond_error(mc, c, 404, "not_found", "no such route");
 	}
-	cf_core_reject(core, r, "unknown", "method not allowed");
-	if (!r->authenticated)
-		return respond_error(mc, c, 401, "unauthenticated",
-		    "authentication required");
-	ret = respond_error(mc, c, 405, "method_not_allowed",
-	    "method not allowed on this route");
-	return ret;
+	return respond_bad_method(mc, c);
 }
 
 /* Where a trailing-digest body's released bytes go. */
@@ -2063,6 +2160,11 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		}
 		if (c->route == R_OBJECT && is(method, "PUT"))
 			return begin_put(mc, c);
+		/* A policy set's text may take CF_POLICY_TEXT_MAX bytes,
+		 * escaped in JSON (the body is still empty here). */
+		if (c->route == R_POLICY_ONE && is(method, "PUT") &&
+		    h->cfg->max_json_body < POLICY_BODY_MAX)
+			cf_buf_init_secret(&c->body, POLICY_BODY_MAX);
 		return MHD_YES;
 	}
 	if (c->responded) {

@@ -18,7 +18,9 @@ enum route_id {
 	R_USER_DISABLE, R_USER_ENABLE, R_USER_MFA_REQUIRED,
 	R_ROLE_MFA_REQUIRED, R_MFA_ENROLL, R_MFA_CONFIRM, R_MFA_DISABLE,
 	R_USER_MFA_RESET, R_USER_OIDC_LINKS,
-	R_POLICY_EXPLAIN, R_POLICY_REPLAY, R_ACCESS_WHO
+	R_POLICY_EXPLAIN, R_POLICY_REPLAY, R_ACCESS_WHO,
+	/* custom policy sets; *rest is the set's name */
+	R_POLICIES, R_POLICY_ONE, R_POLICY_HISTORY
 };
 
 /* Resolve an (unescaped) URL path to a route.  On success *ns and *rest

@@ -103,6 +103,16 @@ cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
 	id = resolve_identity(p, rest, restlen);
 	if (id != R_UNKNOWN)
 		return id;
+	if (strcmp(p, "policies") == 0)
+		return R_POLICIES;
+	if (named(p, "policies/", "history", rest, restlen))
+		return R_POLICY_HISTORY;
+	if (strncmp(p, "policies/", 9) == 0 && p[9] != '\0' &&
+	    strchr(p + 9, '/') == NULL && strlen(p + 9) < CF_POLICY_NAME_MAX) {
+		*restlen = strlen(p + 9);
+		*rest = cf_strdup(p + 9);
+		return *rest == NULL ? R_UNKNOWN : R_POLICY_ONE;
+	}
 	if (strncmp(p, "tokens/", 7) == 0 && p[7] != '\0' &&
 	    strchr(p + 7, '/') == NULL) {
 		*rest = cf_strdup(p + 7);

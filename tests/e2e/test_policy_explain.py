@@ -236,3 +236,59 @@ def test_decision_context_recorded_and_log_verifies(fresh_server,
                if x["action"] in ("health", "session:login", "whoami"))
     p = cli("audit", "verify", "--data", srv.data, with_server=False)
     assert p.returncode == 0, (p.stdout, p.stderr)
+
+
+def put_policy(srv, name, text, ns=None):
+    path = "/v1/policies/" + name + ("?ns=" + ns if ns else "")
+    r = srv.req("PUT", path, json={"text": text})
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def test_stored_policies_take_part(server, cli, uniq, tmp_path):
+    """A stored forbid determines explain's deny, takes the principal out
+    of who-can, and a draft that replaces it turns recorded denies into
+    allows; a stored policy that reads the context makes who-can's answer
+    conditional."""
+    ns = uniq("sp")
+    server.mkns(ns)
+    erin, fred = uniq("erin"), uniq("fred")
+    etok = server.user(erin, "reader", ns)
+    server.user(fred, "reader", ns)
+    assert server.put_obj(ns, "k", b"x").status_code == 201
+    put_policy(server, "no-erin",
+               'forbid (principal == User::"%s", action == '
+               'Action::"object:get", resource);\n' % erin, ns)
+    try:
+        v = explain(server, erin, "object:get", ns + "/k").json()
+        assert v["decision"] == "deny", v
+        assert v["reasons"] == ["no-erin@%s/v1:policy0" % ns], v
+        assert server.get_obj(ns, "k", token=etok).status_code == 403
+        v = server.get("/v1/access/who?ns=%s&action=object:get"
+                       % ns).json()
+        names = {e["name"] for e in v["actions"]["object:get"]}
+        assert fred in names and erin not in names
+        # A draft that replaces the stored set: the denies become allows.
+        d = write_draft(tmp_path, "no-erin",
+                        'forbid (principal, action == Action::"object:get",'
+                        ' resource) when { false };\n')
+        v = cli.json("policy", "replay", "--draft", d, "--ns", ns,
+                     "--json")
+        assert v["changed"]["deny_to_allow"] >= 1, v
+        ex = [e for e in v["examples"] if e["principal"] == erin]
+        assert ex and ex[0]["current"] == "deny" and \
+            ex[0]["draft"] == "allow"
+        # Nothing applied.
+        assert server.get_obj(ns, "k", token=etok).status_code == 403
+        # A policy that reads the context: who-can says so.
+        put_policy(server, "mfa-only",
+                   'forbid (principal, action == Action::"object:get",'
+                   ' resource) unless { context.mfa };\n', ns)
+        v = server.get("/v1/access/who?ns=%s&action=object:get"
+                       % ns).json()
+        fe = [e for e in v["actions"]["object:get"] if e["name"] == fred]
+        assert fe and fe[0]["conditional"] is True, v
+        assert "mfa-only@%s/v1:policy0" % ns in fe[0]["policies"]
+    finally:
+        for name in ("no-erin", "mfa-only"):
+            server.req("DELETE", "/v1/policies/%s?ns=%s" % (name, ns))
