@@ -32,6 +32,7 @@ static const struct cmd cmds[] = {
 	{ "principal", cf_cmd_principal },
 	{ "token", cf_cmd_token },
 	{ "grant", cf_cmd_grant },
+	{ "access", cf_cmd_access },
 	{ "revoke", cf_cmd_revoke },
 	{ "audit", cf_cmd_audit },
 	{ "master-key", cf_cmd_master_key },

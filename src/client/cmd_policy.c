@@ -1,7 +1,8 @@
 /* src/client/cmd_policy.c: `coffer policy check`, `coffer policy eval`
  * and `coffer policy validate`, offline tools over Cedar policy files
- * (src/policy), and the dispatch of the policy sets stored on the server
- * (cmd_policy_admin.c).
+ * (src/policy); `explain` and `replay` ask the server
+ * (cmd_policy_tools.c), and the dispatch of the policy sets stored on
+ * the server (cmd_policy_admin.c).
  *
  *   check FILE...   report syntax errors as file:line:col: message
  *   eval            decide each request of a JSON array, one JSON line each
@@ -62,7 +63,17 @@ static const char policy_usage[] =
     "schema   print Coffer's Cedar schema: the entity types, context and\n"
     "         actions the server's decisions use.\n"
     "builtin  print the built-in role templates the server links with\n"
-    "         every binding.\n";
+    "         every binding.\n"
+    "\n"
+    "       coffer policy explain --principal P --action A "
+    "[--resource NS[/KEY]] ...\n"
+    "       coffer policy replay --draft FILE_OR_DIR [--since DURATION] "
+    "...\n"
+    "\n"
+    "explain  how the server would decide a request (admin; see\n"
+    "         coffer policy explain --help).\n"
+    "replay   decide the audit log's requests again under a draft policy\n"
+    "         set, applying nothing (admin; coffer policy replay --help).\n";
 
 /* Read a whole file (at most POLICY_FILE_MAX bytes) into a new buffer. */
 static cf_err
@@ -475,6 +486,10 @@ cf_cmd_policy(int argc, char **argv)
 		return cmd_eval(argc - 1, argv + 1);
 	if (strcmp(argv[1], "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
+	if (strcmp(argv[1], "explain") == 0)
+		return cf_cmd_policy_explain(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return cf_cmd_policy_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "schema") == 0 && argc == 2)
 		return cmd_schema();
 	if (strcmp(argv[1], "builtin") == 0 && argc == 2)

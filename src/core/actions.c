@@ -11,6 +11,8 @@
 #define NS	CF_ACT_NS
 
 static const struct cf_action_def registry[] = {
+	{ "access:who", "namespace", CF_ROLE_OWNER, SC | NS,
+	    "list who may act on a namespace or object (owner of it)" },
 	{ "audit:read", "audit", CF_ROLE_ADMIN, SC,
 	    "read the audit log" },
 	{ "audit:recover", "audit", CF_ROLE_NONE, CF_ACT_RECORD,
@@ -59,8 +61,12 @@ static const struct cf_action_def registry[] = {
 	    "upload an object version" },
 	{ "object:versions", "object", CF_ROLE_READER, SC | NS,
 	    "list an object's versions" },
+	{ "policy:explain", "policy", CF_ROLE_ADMIN, SC,
+	    "explain how the policies would decide a request" },
 	{ "policy:get", "policy", CF_ROLE_OWNER, SC | NS,
 	    "list and show policy sets and their history (global: admin)" },
+	{ "policy:replay", "policy", CF_ROLE_ADMIN, SC,
+	    "decide recorded requests again under a draft policy set" },
 	{ "policy:rm", "policy", CF_ROLE_OWNER, SC | NS,
 	    "take a policy set out of force (global: admin; needs MFA)" },
 	{ "policy:set", "policy", CF_ROLE_OWNER, SC | NS,

@@ -627,59 +627,27 @@ core_principal_type(const struct cf_principal_rec *p)
 	return strcmp(p->kind, "service") == 0 ? "Service" : "User";
 }
 
+/* Forward: the entities of a decision as JSON (explain_entities). */
+static cf_err explain_entities(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, json_t **arr_out, const char **rtype, char *rid,
+    size_t ridsz, struct cf_error *err);
+
 static cf_err
 build(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	json_t		*arr, *ctx = NULL, *parents, *tags = NULL;
-	const char	*ptype = core_principal_type(&r->principal);
-	size_t		 i;
+	json_t		*arr = NULL, *ctx = NULL;
 	const char	*rtype = NULL;
 	char		 rid[CF_RESOURCE_MAX];
 	cf_err		 rc;
 
-	arr = json_array();
-	if (arr == NULL)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	if ((parents = json_array()) == NULL) {
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < r->ngroups && i < CF_REQ_GROUPS_MAX; i++)
-		if (json_array_append_new(parents, uid("Group",
-		    r->groups[i])) != 0) {
-			json_decref(parents);
-			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-			goto out;
-		}
-	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
-	    "name", r->principal.name, "kind", r->principal.kind),
-	    parents) != 0 ||
-	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
-	    uid("Action", core_action_group(def)))) != 0 ||
-	    add_entity(arr, "Action", core_action_group(def), NULL,
-	    NULL) != 0) {
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	/* The principal's attributes, as its tags (the entity added
-	 * first). */
-	if (r->principal.id != 0) {
-		rc = cf_meta_attrs_get(c->meta, r->principal.id, &tags, err);
-		if (rc != CF_OK)
-			goto out;
-		if (json_object_size(tags) > 0 && json_object_set(
-		    json_array_get(arr, 0), "tags", tags) != 0) {
-			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	rc = add_resource(c, arr, def, ns, data_ns, resource, &rtype, rid,
-	    sizeof(rid), err);
+	rc = explain_entities(c, r, def, ns, data_ns, resource, &arr, &rtype,
+	    rid, sizeof(rid), err);
 	if (rc != CF_OK)
-		goto out;
+		return rc;
 	ctx = core_authz_context(r);
 	if (ctx == NULL) {
 		rc = cf_error_set(err, CF_E_INTERNAL, "request context");
@@ -688,14 +656,13 @@ build(struct cf_core *c, const struct cf_req *r,
 	rc = cf_entities_from_json(arr, es, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_request_new(ptype, r->principal.name, "Action", def->name,
-	    rtype, rid, ctx, req, err);
+	rc = cf_request_new(core_principal_type(&r->principal),
+	    r->principal.name, "Action", def->name, rtype, rid, ctx, req, err);
 	if (rc != CF_OK) {
 		cf_entities_free(*es);
 		*es = NULL;
 	}
 out:
-	json_decref(tags);
 	json_decref(ctx);
 	json_decref(arr);
 	return rc;
@@ -1037,5 +1004,427 @@ cf_core_policy_schema(struct cf_buf *out, struct cf_error *err)
 		    core_action_group(&defs[i]),
 		    core_action_resources(&defs[i]));
 	}
+	return rc;
+}
+
+/*
+ * Explaining, who-can and replay: the decision above with its inputs and
+ * details, optionally under a draft of the stored policy sets.
+ */
+struct core_authz_draft {
+	struct core_authz_snap	*own;	/* the draft's sets; builtin NULL */
+};
+
+void
+core_authz_draft_free(struct core_authz_draft *d)
+{
+	if (d == NULL)
+		return;
+	snap_free(d->own);
+	cf_free(d);
+}
+
+/* Split "LINE:COL: message" (the parser's errors) into its parts. */
+static void
+split_pos(const char *msg, unsigned int *line, unsigned int *col,
+    const char **text)
+{
+	unsigned long	l = 0, k = 0;
+	const char	*p = msg;
+
+	*line = 0;
+	*col = 0;
+	*text = msg;
+	while (*p >= '0' && *p <= '9' && l < 100000000)
+		l = l * 10 + (unsigned long)(*p++ - '0');
+	if (p == msg || *p++ != ':')
+		return;
+	while (*p >= '0' && *p <= '9' && k < 100000000)
+		k = k * 10 + (unsigned long)(*p++ - '0');
+	if (*p != ':')
+		return;
+	*line = (unsigned int)l;
+	*col = (unsigned int)k;
+	p++;
+	while (*p == ' ')
+		p++;
+	*text = p;
+}
+
+static int
+add_problem(json_t *errors, const char *name, const char *ns,
+    unsigned int line, unsigned int col, const char *policy,
+    const char *msg)
+{
+	return json_array_append_new(errors, json_pack("{s:s, s:o, s:I, s:I, "
+	    "s:o, s:s}", "set", name, "ns", ns[0] != '\0' ? json_string(ns) :
+	    json_null(), "line", (json_int_t)line, "col", (json_int_t)col,
+	    "policy", policy != NULL ? json_string(policy) : json_null(),
+	    "message", msg));
+}
+
+/* Parse and validate one set of the draft; problems go to errors. */
+static cf_err
+draft_set(struct load_ctx *lc, const struct cf_schema *schema,
+    struct cf_validation *v, const char *name, const char *ns,
+    const char *text, json_t *errors, struct cf_error *err)
+{
+	struct core_authz_part	*p;
+	struct cf_error		 perr;
+	const char		*msg;
+	unsigned int		 line, col;
+	size_t			 i, before = lc->s->nparts;
+	cf_err			 rc;
+
+	cf_error_clear(&perr);
+	rc = load_part(lc, name, ns, 0, text, &perr);
+	if (rc == CF_E_INPUT || rc == CF_E_LIMIT) {
+		split_pos(perr.msg, &line, &col, &msg);
+		return add_problem(errors, name, ns != NULL ? ns : "", line,
+		    col, NULL, msg) == 0 ? CF_OK : cf_error_set(err,
+		    CF_E_NOMEM, "out of memory");
+	}
+	if (rc != CF_OK) {
+		if (err != NULL)
+			*err = perr;
+		return rc;
+	}
+	p = &lc->s->parts[before];
+	if (p->ns[0] != '\0')
+		(void)snprintf(p->prefix, sizeof(p->prefix), "%s@%s/draft:",
+		    p->name, p->ns);
+	else
+		(void)snprintf(p->prefix, sizeof(p->prefix), "%s/draft:",
+		    p->name);
+	rc = cf_policy_validate(schema, p->ps, v, err);
+	if (rc != CF_OK)
+		return rc;
+	for (i = 0; i < cf_validation_error_count(v); i++)
+		if (add_problem(errors, name, p->ns,
+		    cf_validation_error_line(v, i),
+		    cf_validation_error_col(v, i),
+		    cf_validation_error_policy(v, i),
+		    cf_validation_error_msg(v, i)) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+cf_err
+core_authz_draft_new(const json_t *sets, struct core_authz_draft **out,
+    json_t **problems, struct cf_error *err)
+{
+	struct core_authz_draft	*d = NULL;
+	struct cf_schema	*schema = NULL;
+	struct cf_validation	*v = NULL;
+	struct load_ctx		 lc;
+	struct cf_buf		 text;
+	json_t			*errors = NULL, *e;
+	const char		*name, *ns, *src;
+	size_t			 i, j;
+	cf_err			 rc;
+
+	cf_buf_init(&text, 1u << 20);
+	errors = json_array();
+	d = cf_calloc(1, sizeof(*d));
+	if (d != NULL)
+		d->own = cf_calloc(1, sizeof(*d->own));
+	if (errors == NULL || d == NULL || d->own == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	atomic_init(&d->own->refs, 1);
+	/* SEC: a draft is checked against Coffer's own schema, as a
+	 * stored policy set would be: a policy that names an unknown
+	 * action or attribute would otherwise silently never apply. */
+	rc = cf_core_policy_schema(&text, err);
+	if (rc == CF_OK)
+		rc = cf_schema_parse(text.data, text.len, &schema, err);
+	if (rc == CF_OK)
+		rc = cf_validation_new(&v, err);
+	if (rc != CF_OK)
+		goto out;
+	lc.s = d->own;
+	lc.cap = 0;
+	if (!json_is_array(sets) || json_array_size(sets) >
+	    CORE_AUTHZ_MAX_PARTS) {
+		rc = cf_error_set(err, CF_E_INPUT, "sets must be an array of "
+		    "at most %d {name, ns, text}", CORE_AUTHZ_MAX_PARTS);
+		goto out;
+	}
+	json_array_foreach(sets, i, e) {
+		name = json_string_value(json_object_get(e, "name"));
+		ns = json_string_value(json_object_get(e, "ns"));
+		src = json_string_value(json_object_get(e, "text"));
+		if (name == NULL || src == NULL || *name == '\0' ||
+		    strlen(name) >= CF_PRINCIPAL_MAX || (ns != NULL &&
+		    *ns != '\0' && !cf_name_ns_valid(ns))) {
+			rc = cf_error_set(err, CF_E_INPUT, "sets[%zu]: needs "
+			    "a name (at most %d bytes), a text and a valid ns "
+			    "or none", i, CF_PRINCIPAL_MAX - 1);
+			goto out;
+		}
+		for (j = 0; j < d->own->nparts; j++)
+			if (strcmp(d->own->parts[j].name, name) == 0 &&
+			    strcmp(d->own->parts[j].ns, ns != NULL ? ns :
+			    "") == 0) {
+				rc = cf_error_set(err, CF_E_INPUT, "set %s "
+				    "given twice", name);
+				goto out;
+			}
+		rc = draft_set(&lc, schema, v, name, ns, src, errors, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	*out = d;
+	d = NULL;
+	*problems = errors;
+	errors = NULL;
+out:
+	json_decref(errors);
+	cf_validation_free(v);
+	cf_schema_free(schema);
+	cf_buf_free(&text);
+	core_authz_draft_free(d);
+	return rc;
+}
+
+void
+core_authz_result_clear(struct core_authz_result *res)
+{
+	json_decref(res->response);
+	json_decref(res->entities);
+	json_decref(res->context);
+	json_decref(res->conditional);
+	memset(res, 0, sizeof(*res));
+}
+
+/* The entities of a decision (the principal with its groups and
+ * attributes, the action and its group, the resource and what is above
+ * it) as JSON: build() and explain use it. */
+static cf_err
+explain_entities(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, json_t **arr_out, const char **rtype, char *rid,
+    size_t ridsz, struct cf_error *err)
+{
+	json_t		*arr, *parents;
+	const char	*ptype = core_principal_type(&r->principal);
+	size_t		 i;
+	cf_err		 rc;
+
+	arr = json_array();
+	parents = json_array();
+	if (arr == NULL || parents == NULL) {
+		json_decref(arr);
+		json_decref(parents);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < r->ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		if (json_array_append_new(parents, uid("Group",
+		    r->groups[i])) != 0) {
+			json_decref(arr);
+			json_decref(parents);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
+	    "name", r->principal.name, "kind", r->principal.kind),
+	    parents) != 0 ||
+	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
+	    uid("Action", core_action_group(def)))) != 0 ||
+	    add_entity(arr, "Action", core_action_group(def), NULL,
+	    NULL) != 0) {
+		json_decref(arr);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	/* The principal's attributes, as its tags (as build()). */
+	if (r->principal.id != 0) {
+		json_t *tags = NULL;
+		rc = cf_meta_attrs_get(c->meta, r->principal.id, &tags, err);
+		if (rc == CF_OK && json_object_size(tags) > 0 &&
+		    json_object_set(json_array_get(arr, 0), "tags", tags) != 0)
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		json_decref(tags);
+		if (rc != CF_OK) {
+			json_decref(arr);
+			return rc;
+		}
+	}
+	rc = add_resource(c, arr, def, ns, data_ns, resource, rtype, rid,
+	    ridsz, err);
+	if (rc != CF_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	*arr_out = arr;
+	return CF_OK;
+}
+
+struct cond_ctx {
+	json_t		*ids;
+	const char	*prefix;
+};
+
+static cf_err
+note_conditional(void *arg, const char *id, bool uses_context,
+    struct cf_error *err)
+{
+	struct cond_ctx	*cc = arg;
+	char		 buf[512];
+
+	if (!uses_context)
+		return CF_OK;
+	(void)snprintf(buf, sizeof(buf), "%s%s", cc->prefix != NULL ?
+	    cc->prefix : "", id);
+	if (json_array_append_new(cc->ids, json_string(buf)) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+static bool
+draft_replaces(const struct core_authz_draft *d,
+    const struct core_authz_part *p)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return false;
+	for (i = 0; i < d->own->nparts; i++)
+		if (strcmp(d->own->parts[i].name, p->name) == 0 &&
+		    strcmp(d->own->parts[i].ns, p->ns) == 0)
+			return true;
+	return false;
+}
+
+/* Add the global parts of s (global) or those attached to part_ns
+ * that take part in a decision on part_ns. */
+static cf_err
+add_parts(const struct core_authz_snap *s, const struct core_authz_draft *d,
+    bool global, const char *part_ns, struct cf_policy_part *parts,
+    size_t *np, size_t max, struct cf_error *err)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nparts; i++) {
+		if ((s->parts[i].ns[0] == '\0') != global)
+			continue;
+		if (!global && (part_ns == NULL ||
+		    strcmp(s->parts[i].ns, part_ns) != 0))
+			continue;
+		if (draft_replaces(d, &s->parts[i]))
+			continue;
+		if (*np == max)
+			return cf_error_set(err, CF_E_LIMIT, "more than %d "
+			    "policy sets apply", CORE_AUTHZ_MAX_PARTS);
+		parts[*np].ps = s->parts[i].ps;
+		parts[*np].prefix = s->parts[i].prefix;
+		parts[(*np)++].flags = CF_POLICY_STRICT_FORBID;
+	}
+	return CF_OK;
+}
+
+cf_err
+core_authz_explain(struct cf_core *c, struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, const json_t *ctx,
+    const struct core_authz_draft *draft, struct core_authz_result *res,
+    struct cf_error *err)
+{
+	struct core_authz_snap	*s;
+	struct cf_policy_part	 parts[1 + 2 * CORE_AUTHZ_MAX_PARTS];
+	struct cf_policy_link	 links[CF_MAX_BINDINGS];
+	char			 ids[CF_MAX_BINDINGS][CF_ROLE_MAX +
+				     CF_NS_NAME_MAX + 8];
+	char			 tmpl[CF_MAX_BINDINGS][CF_ROLE_MAX + 8];
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*resp = NULL;
+	struct cond_ctx		 cc;
+	const char		*part_ns, *rtype = NULL;
+	char			 rid[CF_RESOURCE_MAX];
+	size_t			 i, k, np = 0, nl;
+	cf_err			 rc;
+
+	memset(res, 0, sizeof(*res));
+	s = snap_acquire(c);
+	if (s == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
+	rc = explain_entities(c, r, def, ns, data_ns, resource, &res->entities,
+	    &rtype, rid, sizeof(rid), err);
+	if (rc != CF_OK)
+		goto out;
+	res->context = ctx != NULL ? json_deep_copy(ctx) :
+	    core_authz_context(r);
+	res->conditional = json_array();
+	if (res->context == NULL || res->conditional == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = cf_entities_from_json(res->entities, &es, err);
+	if (rc == CF_OK)
+		rc = cf_request_new(core_principal_type(&r->principal),
+		    r->principal.name, "Action", def->name, rtype, rid,
+		    res->context, &req, err);
+	if (rc != CF_OK)
+		goto out;
+	parts[np].ps = s->builtin;
+	parts[np].prefix = NULL;
+	parts[np++].flags = CF_POLICY_STRICT_FORBID;
+	part_ns = ns != NULL ? ns : data_ns;
+	/* As core_authz_decide: the global sets first (the draft's after
+	 * the stored ones), then the namespace's. */
+	for (i = 0; i < 2 && rc == CF_OK; i++) {
+		rc = add_parts(s, draft, i == 0, part_ns, parts, &np,
+		    sizeof(parts) / sizeof(parts[0]), err);
+		if (rc == CF_OK && draft != NULL)
+			rc = add_parts(draft->own, NULL, i == 0, part_ns,
+			    parts, &np, sizeof(parts) / sizeof(parts[0]), err);
+	}
+	if (rc != CF_OK)
+		goto out;
+	nl = make_links(s, r, links, ids, tmpl);
+	rc = cf_response_new(&resp, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_policy_authorize_parts(parts, np, links, nl, es, req, resp,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	res->allow = cf_response_decision(resp) == CF_DECISION_ALLOW;
+	if (res->allow)
+		weakest_role(resp, res->role, sizeof(res->role));
+	res->response = cf_response_to_json(resp);
+	if (res->response == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* What could answer otherwise under another context: the policies
+	 * whose scope matches and whose conditions read the context, the
+	 * linked templates that read it, and every policy that errored
+	 * (an error may depend on the context too). */
+	cc.ids = res->conditional;
+	for (i = 0; i < np && rc == CF_OK; i++) {
+		cc.prefix = parts[i].prefix;
+		rc = cf_policy_scope_matches(parts[i].ps, es, req,
+		    note_conditional, &cc, err);
+	}
+	cc.prefix = NULL;
+	for (i = 0; i < nl && rc == CF_OK; i++)
+		for (k = 0; k < np && rc == CF_OK; k++)
+			if (cf_policy_uses_context(parts[k].ps,
+			    links[i].template_id)) {
+				rc = note_conditional(&cc, links[i].id, true,
+				    err);
+				break;
+			}
+	for (i = 0; i < cf_response_error_count(resp) && rc == CF_OK; i++)
+		rc = note_conditional(&cc, cf_response_error_id(resp, i),
+		    true, err);
+out:
+	if (rc != CF_OK)
+		core_authz_result_clear(res);
+	cf_response_free(resp);
+	cf_request_free(req);
+	cf_entities_free(es);
+	snap_release(s);
 	return rc;
 }

@@ -143,6 +143,12 @@ struct cf_req {
 	char		 resource[CF_RESOURCE_MAX];
 	bool		 allowed;
 	char		 reasons[CF_REASONS_MAX];
+	/* the last decision of the policies (core_authorize_data), recorded
+	 * with the request ("ctx") so that it can be decided again */
+	bool		 decided;
+	bool		 decided_allow;		/* Cedar's answer */
+	char		 decided_ns[CF_NS_NAME_MAX];	/* "": global */
+	char		 decided_data_ns[CF_NS_NAME_MAX];	/* "": none */
 	/* outcome */
 	const char	*errcode;	/* specific API error code, or NULL */
 	int64_t		 retry_after;	/* seconds, for a 429; 0 */
@@ -428,6 +434,33 @@ cf_err	cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_mfa_disable(struct cf_core *c, struct cf_req *r,
 	    const char *password, size_t pwlen, const char *code,
 	    const char *recovery, json_t **out, struct cf_error *err);
+
+/* --- questions about the policies (core/ops_explain.c; docs/policy.md,
+ * "Testing a change before applying it") --- */
+/* Admin (policy:explain): how the policies and the monitor's guard
+ * rails would decide {principal, action, resource ("NS", "NS/KEY[@V]"
+ * or absent), context (object, optional)} now: the decision, the
+ * determining and errored policies, the guards, the entities and the
+ * context.  CF_E_INPUT for a bad body, CF_E_NOTFOUND (errcode
+ * no_such_principal) for an unknown principal. */
+cf_err	cf_core_policy_explain(struct cf_core *c, struct cf_req *r,
+	    const json_t *body, json_t **out, struct cf_error *err);
+/* Admin or an owner of ns (access:who): the principals the policies
+ * allow to perform action (NULL: each action that applies) on ns or its
+ * object key (NULL: the namespace) now, under a neutral context; those
+ * whose answer could differ under another context are "conditional".
+ * At most limit principals are looked at (0: the most, 10000). */
+cf_err	cf_core_access_who(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *action, size_t limit,
+	    json_t **out, struct cf_error *err);
+/* Admin (policy:replay): decide the audit log's recorded decisions
+ * again under a draft {sets: [{name, ns, text}], since_s, limit,
+ * examples} and count those it would change.  A draft that does not
+ * validate: CF_E_INPUT, errcode invalid_policy, and *problems (only
+ * then) gets [{set, ns, line, col, policy, message}]. */
+cf_err	cf_core_policy_replay(struct cf_core *c, struct cf_req *r,
+	    const json_t *body, json_t **out, json_t **problems,
+	    struct cf_error *err);
 
 /* --- custom policy sets (core/ops_policy.c; docs/policy.md, "Managing
  * policies on the server").  ns NULL or "": a global set (admin);

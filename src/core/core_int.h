@@ -97,6 +97,39 @@ cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    const struct cf_action_def *def, const char *ns,
 	    const char *data_ns, const char *resource, char *role,
 	    size_t rolesz, bool *allow, struct cf_error *err);
+/* A decision explained (core_authz_explain): Cedar's answer and what
+ * it was given.  Each json_t is a new reference; clear frees them. */
+struct core_authz_result {
+	bool		 allow;		/* Cedar's decision */
+	char		 role[CF_ROLE_MAX];	/* weakest deciding role */
+	json_t		*response;	/* {decision, reasons, errors} */
+	json_t		*entities;	/* Cedar JSON entities */
+	json_t		*context;	/* Cedar JSON context */
+	json_t		*conditional;	/* ids of the policies whose scope
+					 * matches and that read the
+					 * context, or that errored */
+};
+void	core_authz_result_clear(struct core_authz_result *res);
+/* Draft policy sets: each replaces the stored set of the same name and
+ * namespace for the decisions it takes part in; the others stay. */
+struct core_authz_draft;
+/* sets: [{name, ns (null/absent: global), text}].  Each is parsed and
+ * validated against Coffer's schema; *problems gets an array of
+ * {set, ns, line, col, policy, message} (empty: valid).  CF_E_INPUT for
+ * a malformed list. */
+cf_err	core_authz_draft_new(const json_t *sets,
+	    struct core_authz_draft **out, json_t **problems,
+	    struct cf_error *err);
+void	core_authz_draft_free(struct core_authz_draft *d);
+/* core_authz_decide's decision, with its details, for principal and
+ * bindings in r: ctx the Cedar context (NULL: core_authz_context(r)),
+ * draft the policy sets to use instead of stored ones (NULL: none).
+ * Decides nothing for r: r->reasons and r->allowed are left alone. */
+cf_err	core_authz_explain(struct cf_core *c, struct cf_req *r,
+	    const struct cf_action_def *def, const char *ns,
+	    const char *data_ns, const char *resource, const json_t *ctx,
+	    const struct core_authz_draft *draft,
+	    struct core_authz_result *res, struct cf_error *err);
 /* Validate ps against Coffer's schema: CF_E_INPUT with the first
  * error as "line:col: policy ID: message" when it is not valid. */
 cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
@@ -138,6 +171,16 @@ cf_err	core_authorize_data(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *ns, const char *data_ns,
 	    const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
+
+/* The monitor's guard rails after the policies (token scope, MFA age
+ * classes, restricted data, the grant rule) for r doing action on ns /
+ * data_ns, the policies having allowed with role (NULL or "": none):
+ * *out gets [{guard, when, refuses, message}], one per rail that
+ * applies.  For explanations: r is a scratch request (its reasons are
+ * overwritten). */
+cf_err	core_explain_guards(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *ns, const char *data_ns,
+	    const char *role, json_t **out, struct cf_error *err);
 
 /* Would the policies allow action on ns (NULL: global) for r (monitor.c)? */
 bool	core_can(struct cf_core *c, struct cf_req *r, const char *action,

@@ -911,6 +911,14 @@ scope_match(const struct cf_pol_scope *sc, const struct cf_pol_uid *u,
 	}
 }
 
+/* scope_match for src/policy/inspect.c. */
+bool
+cf_pol_scope_match(const struct cf_pol_scope *sc, const struct cf_pol_uid *u,
+    const struct cf_pol_entity *ent)
+{
+	return scope_match(sc, u, ent);
+}
+
 struct rctx {
 	struct ectx			 cx;
 	const struct cf_pol_entity	*pent, *aent, *rent;

@@ -298,4 +298,24 @@ typedef cf_err (*cf_policy_action_fn)(void *arg,
 cf_err	cf_policy_set_actions(const struct cf_policy_set *ps,
 	    cf_policy_action_fn fn, void *arg, struct cf_error *err);
 
+/* Context use and scope matches (inspect.c). */
+
+/* True when a condition (when/unless) of the policy or template id of
+ * ps mentions `context`; false for an unknown id.  Such a policy may
+ * apply under one request context and not under another. */
+bool	cf_policy_uses_context(const struct cf_policy_set *ps,
+	    const char *id);
+
+/* For each policy of ps in force (static and linked, not templates)
+ * whose scope (its principal, action and resource constraints) matches
+ * req in es, call cb with the policy's id and whether its conditions
+ * mention `context`.  The scope does not depend on the context: a policy
+ * not reported can apply to req under no context at all.  cb returns
+ * non-OK to stop; that code is returned. */
+typedef cf_err (*cf_policy_match_cb)(void *arg, const char *id,
+    bool uses_context, struct cf_error *err);
+cf_err	cf_policy_scope_matches(const struct cf_policy_set *ps,
+	    const struct cf_entities *es, const struct cf_request *req,
+	    cf_policy_match_cb cb, void *arg, struct cf_error *err);
+
 #endif

@@ -385,6 +385,11 @@ const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
 bool	cf_pol_entity_in(const struct cf_pol_entity *ent,
 	    const struct cf_pol_uid *e, const struct cf_pol_uid *anc);
 
+/* Does uid u (entity ent, NULL when absent) meet scope constraint sc?
+ * The authorizer's own test (eval.c), for inspect.c. */
+bool	cf_pol_scope_match(const struct cf_pol_scope *sc,
+	    const struct cf_pol_uid *u, const struct cf_pol_entity *ent);
+
 struct cf_request {
 	struct cf_pol_arena	 ar;
 	const struct cf_pol_uid	*principal, *action, *resource;

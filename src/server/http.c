@@ -2026,6 +2026,72 @@ h_labels_rm(struct MHD_Connection *mc, struct conn *c)
 	return respond_result(mc, c, rc, &err, out, 200, labels_nf(c), NULL);
 }
 
+/* ---- questions about the policies (docs/api.md, "Policies: explain,
+ * who can, replay"); they change nothing ---- */
+
+/* GET /v1/access/who?ns=NS[&key=KEY][&action=A][&limit=N] */
+static enum MHD_Result
+h_access_who(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*ns = arg(mc, "ns");
+	uint64_t	 limit = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (ns == NULL || (arg(mc, "limit") != NULL && cf_parse_u64(arg(mc,
+	    "limit"), 1, 10000, &limit, &err) != CF_OK)) {
+		cf_core_reject(c->h->core, r, c->rt->action, "bad query");
+		return respond_error(mc, c, r->authenticated ? 400 : 401,
+		    r->authenticated ? "bad_request" : "unauthenticated",
+		    "ns is required; limit is a number from 1 to 10000");
+	}
+	rc = cf_core_access_who(c->h->core, r, ns, arg(mc, "key"),
+	    arg(mc, "action"), (size_t)limit, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
+	    NULL);
+}
+
+/* POST /v1/explain and POST /v1/replay, JSON bodies. */
+static enum MHD_Result
+h_policy_tool(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL, *problems = NULL, *j;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!r->authenticated)
+		body = json_object();
+	else {
+		rc = parse_body(c, &body, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	if (body == NULL)
+		return respond_nomem(mc, c);
+	if (strcmp(c->rt->action, "policy:explain") == 0)
+		rc = cf_core_policy_explain(c->h->core, r, body, &out, &err);
+	else
+		rc = cf_core_policy_replay(c->h->core, r, body, &out,
+		    &problems, &err);
+	json_decref(body);
+	if (problems != NULL) {
+		/* An invalid draft: a 400 that lists every problem. */
+		j = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code",
+		    "invalid_policy", "message", err.msg, "request_id",
+		    r->request_id, "problems", problems);
+		if (j == NULL)
+			return respond_nomem(mc, c);
+		return respond(mc, c, 400, j, "invalid_policy", 0);
+	}
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -2122,6 +2188,12 @@ static const struct cf_route routes[] = {
 	    h_labels_set },
 	{ "DELETE", "/v1/ns/{ns}/labels/{key...}", "label:rm", NULL, 0, NULL,
 	    h_labels_rm },
+	{ "GET", "/v1/access/who", "access:who", NULL, 0, NULL,
+	    h_access_who },
+	{ "POST", "/v1/explain", "policy:explain", NULL, 0, NULL,
+	    h_policy_tool },
+	{ "POST", "/v1/replay", "policy:replay", NULL, SLOW,
+	    begin_policy_put, h_policy_tool },
 	{ "GET", "/v1/policies", "policy:get", NULL, 0, NULL, h_policy_list },
 	{ "GET", "/v1/policies/{name}", "policy:get", NULL, 0, NULL,
 	    h_policy_get },

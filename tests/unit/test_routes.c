@@ -115,9 +115,11 @@ test_routes_rows_are_well_formed(void **state)
 			assert_non_null(a);
 			assert_int_equal(a->flags & CF_ACT_RECORD, 0);
 		}
-		/* Only a streamed body begins at the header block. */
+		/* Only a route with a body begins at the header block (a
+		 * streamed upload, or sizing a large JSON body). */
 		if (tab[i].begin != NULL)
-			assert_string_equal(tab[i].method, "PUT");
+			assert_true(strcmp(tab[i].method, "PUT") == 0 ||
+			    strcmp(tab[i].method, "POST") == 0);
 		for (j = 0; j < i; j++) {
 			if (strcmp(tab[j].pattern, tab[i].pattern) != 0)
 				continue;
