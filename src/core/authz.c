@@ -951,10 +951,14 @@ static const char schema_head[] =
     "entity Store;\n"
     "// A group of users (OIDC groups).\n"
     "entity Group;\n"
+    "// A role the principal holds: Role::\"R\" bound globally,\n"
+    "// Role::\"R@NS\" on namespace NS.\n"
+    "entity Role;\n"
     "// People and service accounts; tags are the attributes an admin\n"
     "// set (coffer user set NAME --attr k=v).\n"
-    "entity User in [Group] { name: String, kind: String } tags String;\n"
-    "entity Service in [Group] { name: String, kind: String } "
+    "entity User in [Group, Role] { name: String, kind: String } "
+    "tags String;\n"
+    "entity Service in [Group, Role] { name: String, kind: String } "
     "tags String;\n"
     "// sensitivity: 0 public, 1 internal, 2 confidential, 3 restricted;\n"
     "// tags are the labels (coffer label set NS k=v).\n"
@@ -1226,6 +1230,19 @@ explain_entities(struct cf_core *c, const struct cf_req *r,
 			json_decref(parents);
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
 		}
+	/* Its roles: Role::"R" for a global binding, Role::"R@NS" for one
+	 * on a namespace (policies may ask `principal in Role::...`). */
+	for (i = 0; i < r->nbindings && i < CF_MAX_BINDINGS; i++) {
+		char role[CF_ROLE_MAX + CF_NS_NAME_MAX + 2];
+		(void)snprintf(role, sizeof(role), "%s%s%s",
+		    r->bindings[i].role, r->bindings[i].ns[0] != '\0' ? "@" :
+		    "", r->bindings[i].ns);
+		if (json_array_append_new(parents, uid("Role", role)) != 0) {
+			json_decref(arr);
+			json_decref(parents);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+	}
 	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
 	    "name", r->principal.name, "kind", r->principal.kind),
 	    parents) != 0 ||

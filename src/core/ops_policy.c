@@ -444,6 +444,14 @@ cf_core_policy_get(struct cf_core *c, struct cf_req *r, const char *name,
 
 	ns = scope_of(ns);
 	rc = policy_authorize(c, r, "policy:get", name, ns, false, err);
+	if (rc == CF_OK && ns == NULL && strcmp(name, "builtin") == 0) {
+		/* The built-in role templates: in force in every decision,
+		 * version 0, not stored. */
+		*out = json_pack("{s:s, s:n, s:i, s:b, s:s}", "name",
+		    "builtin", "ns", "version", 0, "builtin", 1, "text",
+		    cf_core_builtin_policies());
+		return *out == NULL ? nomem(err) : CF_OK;
+	}
 	if (rc == CF_OK)
 		rc = check_name(r, name, err);
 	if (rc != CF_OK)

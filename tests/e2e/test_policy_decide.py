@@ -338,3 +338,30 @@ def test_user_attribute_against_label(server, setup, uniq):
     with policy(server, pname, ns_text):
         assert server.get("/v1/ns/" + ns, token=tok).status_code == 403
     assert server.get("/v1/ns/" + ns, token=tok).status_code == 200
+
+
+def test_role_entities(server, uniq):
+    """The principal's bindings are also its Role parents."""
+    ns = uniq("re")
+    server.mkns(ns)
+    name = uniq("wr")
+    tok = server.user(name, "writer", ns)
+    assert server.put_obj(ns, "k", b"1", token=tok).status_code == 201
+    pname = uniq("role")
+    text = ('@id("writers-never-delete")\n'
+            'forbid (principal in Role::"writer@%s",\n'
+            '  action == Action::"object:delete", resource);\n' % ns)
+    with policy(server, pname, text):
+        r = server.req("DELETE", "/v1/ns/%s/objects/k" % ns, token=tok)
+        assert r.status_code == 403, r.text
+        assert server.put_obj(ns, "k", b"2", token=tok).status_code == 201
+
+
+def test_show_builtin(server, cli):
+    r = cli("policy", "show", "builtin")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == cli("policy", "builtin").stdout
+    r = server.req("PUT", "/v1/policies/builtin",
+                   json={"text": "permit(principal, action, resource);"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_name"
