@@ -464,7 +464,8 @@ test_core_act_structural(void **state)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0) {
-		(void)core_act_begin(&act, f->core, &r, 201, NULL);
+		if (core_act_begin(&act, f->core, &r, 201, NULL) != CF_OK)
+			_exit(1);
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
