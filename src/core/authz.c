@@ -45,22 +45,19 @@ static const char builtin_text[] =
     "@id(\"global:reader\")\n"
     "permit (principal == ?principal, action in Action::\"read\",\n"
     "    resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:writer\")\n"
     "permit (principal == ?principal,\n"
     "    action in [Action::\"read\", Action::\"write\"], resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:owner\")\n"
     "permit (principal == ?principal,\n"
     "    action in [Action::\"read\", Action::\"write\", "
     "Action::\"manage\"],\n"
     "    resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:admin\")\n"
     "permit (principal == ?principal, action, resource);\n"
@@ -561,9 +558,10 @@ safe_id(const char *s, char *buf, size_t bufsz)
 
 /* The resource entity of a decision, and the entities above it. */
 static cf_err
-add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
-    const char *ns, const char *data_ns, const char *resource,
-    const char **rtype, char *rid, size_t ridsz, struct cf_error *err)
+add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, const char **rtype, char *rid, size_t ridsz,
+    struct cf_error *err)
 {
 	const char	*key = NULL;
 	char		 pre[CF_NS_NAME_MAX + 16], env[CF_ENV_MAX];
@@ -600,7 +598,21 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 		    sens_names[level]), json_pack("[o]",
 		    uid("Namespace", ns))) != 0)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
-		if (ns_id != 0 && key == resource + n) {
+		/* The version a read decides on (the operation looked it
+		 * up): resource.version. */
+		if (r->version_id[0] != '\0' && (strcmp(def->name,
+		    "object:get") == 0 || strcmp(def->name,
+		    "object:head") == 0) && json_object_set_new(
+		    json_object_get(json_array_get(arr,
+		    json_array_size(arr) - 1), "attrs"), "version",
+		    json_pack("{s:s, s:s, s:s}", "id", r->version_id,
+		    "digest", r->version_sha256, "created_by",
+		    r->version_by)) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		/* A key the store cannot hold (refused as invalid once
+		 * decided) has no labels. */
+		if (ns_id != 0 && key == resource + n &&
+		    strlen(key) < CF_OBJKEY_MAX) {
 			rc = cf_meta_labels_get(c->meta, ns_id, key, &tags,
 			    err);
 			if (rc != CF_OK)
@@ -969,20 +981,17 @@ static const char schema_head[] =
     "    sensitivity_name: String,\n"
     "} tags String;\n"
     "// An object (all its versions); env and sensitivity are its\n"
-    "// namespace's; tags are its labels.\n"
+    "// namespace's; tags are its labels.  version: the version a read\n"
+    "// (object:get, object:head) would return (digest: hex SHA-256).\n"
+    "type Version = { id: String, digest: String, created_by: String };\n"
     "entity Object in [Namespace] {\n"
     "    ns: String,\n"
     "    key: String,\n"
     "    env: String,\n"
     "    sensitivity: Long,\n"
     "    sensitivity_name: String,\n"
+    "    version?: Version,\n"
     "} tags String;\n"
-    "// One version of an object.\n"
-    "entity Version in [Object] {\n"
-    "    id: String,\n"
-    "    digest: String,\n"
-    "    created_by: String,\n"
-    "};\n"
     "\n"
     "// Action groups: what reader, writer and owner do on a namespace's\n"
     "// data, and everything else.\n"
@@ -1266,7 +1275,7 @@ explain_entities(struct cf_core *c, const struct cf_req *r,
 			return rc;
 		}
 	}
-	rc = add_resource(c, arr, def, ns, data_ns, resource, rtype, rid,
+	rc = add_resource(c, r, arr, def, ns, data_ns, resource, rtype, rid,
 	    ridsz, err);
 	if (rc != CF_OK) {
 		json_decref(arr);
