@@ -125,6 +125,7 @@ struct core_authz_part {
 
 struct core_authz_snap {
 	atomic_int		 refs;
+	int64_t			 gen;		/* the store's, when loaded */
 	struct cf_policy_set	*builtin;
 	struct core_authz_part	*parts;
 	size_t			 nparts;
@@ -149,6 +150,39 @@ snap_release(struct core_authz_snap *s)
 {
 	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
 		snap_free(s);
+}
+
+/* Another server process sharing the store may have changed the
+ * policies: at most once per CORE_AUTHZ_POLL_US (by the core's clock),
+ * one thread compares the store's generation with the one in force and
+ * loads the policies again when it moved.  A failed poll or reload
+ * keeps the policies in force (logged) and is tried again next time. */
+static void
+snap_poll(struct cf_core *c)
+{
+	struct cf_error	 err;
+	int64_t		 now = core_now_us(c), last, gen;
+	struct core_authz_snap *s;
+	bool		 stale;
+
+	last = atomic_load(&c->authz_polled_us);
+	if (now - last < CORE_AUTHZ_POLL_US && now >= last)
+		return;
+	if (!atomic_compare_exchange_strong(&c->authz_polled_us, &last, now))
+		return;		/* another thread polls */
+	cf_error_clear(&err);
+	if (cf_meta_policy_generation(c->meta, &gen, &err) != CF_OK) {
+		log_warnx("event=policy_poll_failed msg=\"%s\"", err.msg);
+		return;
+	}
+	(void)pthread_mutex_lock(&c->authz_lock);
+	s = c->authz;
+	stale = s == NULL || s->gen != gen;
+	(void)pthread_mutex_unlock(&c->authz_lock);
+	if (stale && core_authz_reload(c, &err) != CF_OK)
+		log_warnx("event=policy_reload_failed msg=\"%s\"", err.msg);
+	else if (stale)
+		log_info("event=policy_reloaded reason=store_changed");
 }
 
 static struct core_authz_snap *
@@ -259,6 +293,11 @@ core_authz_reload(struct cf_core *c, struct cf_error *err)
 	    &s->builtin, err);
 	if (rc != CF_OK)
 		goto out;
+	/* The generation first: a change made while loading makes the
+	 * next poll load again. */
+	rc = cf_meta_policy_generation(c->meta, &s->gen, err);
+	if (rc != CF_OK)
+		goto out;
 	lc.s = s;
 	lc.cap = 0;
 	rc = core_authz_load_stored(c, &lc, err);
@@ -333,6 +372,7 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	c->authz_lock_init = true;
+	atomic_init(&c->authz_polled_us, core_now_us(c));
 	rc = schema_open(c, err);
 	if (rc != CF_OK)
 		return rc;
@@ -860,6 +900,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 
 	*allow = false;
 	role[0] = '\0';
+	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
@@ -1371,6 +1412,7 @@ core_authz_explain(struct cf_core *c, struct cf_req *r,
 	cf_err			 rc;
 
 	memset(res, 0, sizeof(*res));
+	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");

@@ -74,12 +74,15 @@ struct cf_core {
 	struct core_authz_snap	*authz;		/* policies in force */
 	pthread_mutex_t		 authz_lock;	/* guards the pointer */
 	bool			 authz_lock_init;
+	_Atomic int64_t		 authz_polled_us;	/* last store poll */
 	struct cf_schema	*schema;	/* Coffer's Cedar schema */
 };
 
 /* Cedar decides (authz.c). */
 #define CORE_AUTHZ_MAX_PARTS	256	/* stored policy sets in one
 					 * decision */
+#define CORE_AUTHZ_POLL_US	1000000	/* how often a server looks for
+					 * policy changes others made */
 cf_err	core_authz_open(struct cf_core *c, struct cf_error *err);
 void	core_authz_close(struct cf_core *c);
 /* Build the policies in force again (built-in and stored) and swap them
