@@ -114,6 +114,18 @@ static const char *const sens[] = { "public", "internal", "confidential",
 static const char *const roles[] = { "reader", "reader", "reader", "writer",
     "writer", "owner", "admin" };
 
+/* The store's writes take an audit obligation (an allowed decision's
+ * record); the bench fills its own store and records nothing. */
+static cf_err
+bench_record(void *arg, struct cf_error *err)
+{
+	(void)arg;
+	(void)err;
+	return CF_OK;
+}
+
+static const struct cf_meta_audit bench_au = { bench_record, NULL };
+
 static void
 prin_name(size_t i, char *buf, size_t sz)
 {
@@ -259,6 +271,7 @@ populate(struct cf_core *c, const struct opts *o, struct tok *toks,
 	struct cf_ns_rec	nsr;
 	struct cf_principal_rec	p;
 	struct cf_token_rec	rec;
+	struct core_act		act;
 	size_t			i, j, left = o->nbind, multi, per;
 	char			ns[CF_NS_NAME_MAX], scope[256];
 	int64_t			t0 = now_ns();
@@ -270,7 +283,7 @@ populate(struct cf_core *c, const struct opts *o, struct tok *toks,
 		cf_strlcpy(nsr.sensitivity, sens[j % 8],
 		    sizeof(nsr.sensitivity));
 		cf_strlcpy(nsr.created_by, "admin", sizeof(nsr.created_by));
-		if (cf_meta_ns_create(c->meta, &nsr, &e) != CF_OK)
+		if (cf_meta_ns_create(c->meta, &bench_au, &nsr, &e) != CF_OK)
 			die("ns_create", &e);
 	}
 	for (i = 0; i < o->nprin; i++) {
@@ -278,7 +291,8 @@ populate(struct cf_core *c, const struct opts *o, struct tok *toks,
 		prin_name(i, p.name, sizeof(p.name));
 		cf_strlcpy(p.kind, i % 20 == 19 ? "service" : "user",
 		    sizeof(p.kind));
-		if (cf_meta_principal_create(c->meta, &p, &e) != CF_OK)
+		if (cf_meta_principal_create(c->meta, &bench_au, &p,
+		    &e) != CF_OK)
 			die("principal_create", &e);
 	}
 	/* Principal i has id i + 2 (admin is 1). */
@@ -291,8 +305,9 @@ populate(struct cf_core *c, const struct opts *o, struct tok *toks,
 				ns[0] = '\0';
 			else
 				ns_name(rndn(o->nns), ns, sizeof(ns));
-			if (cf_meta_binding_add(c->meta, (int64_t)i + 2,
-			    roles[rndn(7)], ns, &e) != CF_OK)
+			if (cf_meta_binding_add(c->meta, &bench_au,
+			    (int64_t)i + 2, roles[rndn(7)], ns,
+			    &e) != CF_OK)
 				die("binding_add", &e);
 		}
 		*nbound = i + 1;
@@ -314,8 +329,10 @@ populate(struct cf_core *c, const struct opts *o, struct tok *toks,
 			    "\"namespaces\":[\"%s\"]}", ns);
 			sc = scope;
 		}
-		if (core_token_mint(c, (int64_t)toks[i].pidx + 2, kind, 0,
-		    "bench", mfa, sc, &rec, toks[i].token, &e) != CF_OK)
+		memset(&act, 0, sizeof(act));
+		act.au = bench_au;	/* only the store's obligation */
+		if (core_token_mint(c, &act, (int64_t)toks[i].pidx + 2, kind,
+		    0, "bench", mfa, sc, &rec, toks[i].token, &e) != CF_OK)
 			die("token_mint", &e);
 	}
 	printf("populate_s=%.1f\n", (double)(now_ns() - t0) / 1e9);

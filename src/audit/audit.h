@@ -52,6 +52,12 @@ struct cf_audit_rec {
 	int		 status;	/* HTTP status sent */
 	const char	*result;	/* "ok" or an error code name */
 	uint64_t	 bytes;		/* body bytes in or out */
+	/* The inputs of a policy decision, enough to decide it again
+	 * (`coffer policy replay`): a JSON object written as the member
+	 * "ctx" (NULL: no member, as in records of older versions).  Its
+	 * strings must be valid UTF-8 (jansson's); an object longer than
+	 * 8 KiB is written as {"truncated":true}. */
+	const json_t	*ctx;
 };
 
 /* Open or create the log in dir (DIR/audit/: audit.log, checkpoint).

@@ -23,6 +23,7 @@
  * "..." marker included), see audit.h. */
 #define AUDIT_FIELD_MAX		1024
 #define AUDIT_RESOURCE_MAX	2048
+#define AUDIT_CTX_MAX		8192	/* bytes of the "ctx" member */
 /* The longest line the writer can produce is about 62 KiB (every byte of
  * every field escaped as \uXXXX); readers refuse lines above this. */
 #define AUDIT_LINE_MAX		(128 * 1024)

@@ -176,6 +176,31 @@ out:
 	return rc;
 }
 
+/* Append ,"ctx":<object>, escaped as the strings are; an object over
+ * AUDIT_CTX_MAX bytes becomes {"truncated":true}, so that a record never
+ * fails for its size. */
+static cf_err
+put_ctx(struct cf_buf *b, const json_t *ctx, struct cf_error *err)
+{
+	struct dump_arg	d = { b, CF_OK };
+	size_t		start;
+	cf_err		rc;
+
+	rc = cf_buf_append_str(b, ",\"ctx\":", err);
+	if (rc != CF_OK)
+		return rc;
+	start = b->len;
+	if (!json_is_object(ctx) || json_dump_callback(ctx, dump_cb, &d,
+	    JSON_ENSURE_ASCII | JSON_COMPACT) != 0 ||
+	    b->len - start > AUDIT_CTX_MAX) {
+		if (d.rc == CF_E_NOMEM)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		b->len = start;
+		rc = cf_buf_append_str(b, "{\"truncated\":true}", err);
+	}
+	return rc;
+}
+
 cf_err
 cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
     struct cf_error *err)
@@ -229,6 +254,8 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 	bytes = rec->bytes > INT64_MAX ? INT64_MAX : rec->bytes;
 	if (rc == CF_OK)
 		rc = cf_buf_printf(b, err, ",\"bytes\":%" PRIu64, bytes);
+	if (rc == CF_OK && rec->ctx != NULL)
+		rc = put_ctx(b, rec->ctx, err);
 	return rc;
 }
 

@@ -79,7 +79,7 @@ get_hex_mac(json_t *v, uint8_t out[CF_MAC_LEN])
 	    CF_OK;
 }
 
-enum ftype { T_UINT, T_INT, T_STR, T_BOOL, T_MAC };
+enum ftype { T_UINT, T_INT, T_STR, T_BOOL, T_MAC, T_OBJ };
 
 static const struct field {
 	const char	*name;
@@ -91,6 +91,17 @@ static const struct field {
 	{ "decision", T_STR }, { "reasons", T_STR }, { "status", T_INT },
 	{ "result", T_STR }, { "bytes", T_UINT }, { "prev", T_MAC },
 	{ "mac", T_MAC },
+};
+
+/* Records of decisions carry their inputs too (since the policy replay
+ * tool): the same members with "ctx" before "prev". */
+static const struct field rec_fields_ctx[] = {
+	{ "seq", T_UINT }, { "time", T_STR }, { "request_id", T_STR },
+	{ "principal", T_STR }, { "authn", T_STR }, { "mfa", T_BOOL },
+	{ "source", T_STR }, { "action", T_STR }, { "resource", T_STR },
+	{ "decision", T_STR }, { "reasons", T_STR }, { "status", T_INT },
+	{ "result", T_STR }, { "bytes", T_UINT }, { "ctx", T_OBJ },
+	{ "prev", T_MAC }, { "mac", T_MAC },
 };
 
 static bool
@@ -131,6 +142,10 @@ shape_ok(json_t *o, const struct field *f, size_t nf)
 			if (!get_hex_mac(v, m))
 				return false;
 			break;
+		case T_OBJ:
+			if (!json_is_object(v))
+				return false;
+			break;
 		}
 	}
 	return true;
@@ -167,8 +182,10 @@ cf_audit_check_line(const struct cf_key *rec_key, const char *line,
 	 * leaked key, not an edit. */
 	*why = "authentic but malformed record";
 	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (o == NULL || !shape_ok(o, rec_fields,
-	    sizeof(rec_fields) / sizeof(rec_fields[0])))
+	if (o == NULL || (!shape_ok(o, rec_fields,
+	    sizeof(rec_fields) / sizeof(rec_fields[0])) &&
+	    !shape_ok(o, rec_fields_ctx,
+	    sizeof(rec_fields_ctx) / sizeof(rec_fields_ctx[0]))))
 		goto out;
 	l.seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
 	if (l.seq == 0 || !get_hex_mac(json_object_get(o, "prev"), l.prev))

@@ -25,5 +25,10 @@ int	cf_client_main(int argc, char **argv);
 
 /* `coffer policy check|eval ...` (src/client/cmd_policy.c). */
 int	cf_cmd_policy(int argc, char **argv);
+/* cmd_policy_tools.c: `policy explain` and `policy replay` (argv[0] is
+ * the subcommand). */
+int	cf_cmd_policy_explain(int argc, char **argv);
+int	cf_cmd_policy_replay(int argc, char **argv);
+int	cf_cmd_access(int argc, char **argv);
 
 #endif

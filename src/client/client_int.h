@@ -335,6 +335,7 @@ struct cf_obj_info {
 	char	 request_id[129];
 	char	 retry_after[24];	/* Retry-After, "" if absent */
 	json_t	*meta;			/* X-Coffer-Meta-*: object or NULL */
+	json_t	*labels;		/* X-Coffer-Label-*: object or NULL */
 };
 void	cf_obj_info_clear(struct cf_obj_info *info);
 /* One response header line (untrusted: from the server) into info; a
@@ -488,7 +489,21 @@ cf_err	cf_cli_master_key(const char *dir, struct cf_key **out, char *path,
 	    size_t pathsz, struct cf_error *err);
 int	cf_cmd_logout(int argc, char **argv);
 int	cf_cmd_user(int argc, char **argv);
+int	cf_cmd_label(int argc, char **argv);
+/* K=V (or, unset, K) from the command line into *changes (a JSON object
+ * name -> value or null, created on first use); false after saying why
+ * (cmd_user.c). */
+bool	cf_cli_kv_change(json_t **changes, const char *arg, bool unset);
+/* Print "what NAME: VALUE" lines of obj (sanitized), or "what: none". */
+void	cf_cli_pr_kv(const char *what, const json_t *obj);
 int	cf_cmd_role(int argc, char **argv);
+/* `coffer role create|ls|show|rm` (cmd_role.c): argv[1] is the
+ * subcommand. */
+int	cf_cmd_role_def(int argc, char **argv);
 int	cf_cmd_mfa(int argc, char **argv);
+/* `coffer policy set|ls|show|history|rm` (cmd_policy_admin.c): argv[1]
+ * is the subcommand, one for which cf_cmd_policy_admin_has is true. */
+int	cf_cmd_policy_admin(int argc, char **argv);
+bool	cf_cmd_policy_admin_has(const char *sub);
 
 #endif

@@ -1,5 +1,5 @@
 /* src/client/cmd_access.c: identities and access: `coffer principal`,
- * `coffer token`, `coffer grant`, `coffer revoke`.
+ * `coffer token`, `coffer grant`, `coffer revoke`, `coffer access who`.
  *
  * SEC: a token secret is printed only by `token create`, once, on stdout
  * (so it can be redirected into a file); every other output omits it. */
@@ -538,4 +538,134 @@ int
 cf_cmd_revoke(int argc, char **argv)
 {
 	return binding_cmd(argc, argv, false);
+}
+
+/* ---- access who ---- */
+
+static const char access_usage[] =
+    "usage: coffer access who NS[/KEY] [--action A] [--limit N] [--json]\n"
+    "\n"
+    "The principals the server's policies allow to perform A (default:\n"
+    "every action on a namespace, or on an object with /KEY) now, decided\n"
+    "under a neutral context (a session with MFA, no address).  Those\n"
+    "marked conditional may be answered otherwise in another context (the\n"
+    "policies named read it, or errored).  Guard rails of the credential\n"
+    "(token scope, MFA age, restricted data) are not applied.  Admin, or\n"
+    "an owner of NS.\n";
+
+struct who_opts {
+	const char	*action, *limit;
+};
+
+static bool
+who_opt(void *arg, int ch, char *val)
+{
+	struct who_opts	*w = arg;
+
+	if (ch == 'a')
+		w->action = val;
+	else if (ch == 'l')
+		w->limit = val;
+	else
+		return false;
+	return true;
+}
+
+static void
+pr_who(const json_t *v, const void *arg)
+{
+	const char	*act;
+	json_t		*list, *e, *p;
+	size_t		 i, j;
+	char		 sn[256], buf[512];
+
+	(void)arg;
+	json_object_foreach(json_object_get(v, "actions"), act, list) {
+		(void)printf("%s\n", act);
+		if (json_array_size(list) == 0)
+			(void)printf("  (nobody)\n");
+		json_array_foreach(list, i, e) {
+			cf_cli_sanitize(cf_cli_jstr(e, "name", "?"), sn,
+			    sizeof(sn));
+			(void)printf("  %-24s %-8s %s", sn, cf_cli_jstr(e,
+			    "type", "?"), json_is_true(json_object_get(e,
+			    "allowed")) ? "allowed" : "denied");
+			json_array_foreach(json_object_get(e, "reasons"), j,
+			    p) {
+				cf_cli_sanitize(json_string_value(p) != NULL ?
+				    json_string_value(p) : "?", buf,
+				    sizeof(buf));
+				(void)printf("%s%s", j == 0 ? " by " : ",",
+				    buf);
+			}
+			if (json_is_true(json_object_get(e, "conditional"))) {
+				(void)printf("  conditional:");
+				json_array_foreach(json_object_get(e,
+				    "policies"), j, p) {
+					cf_cli_sanitize(json_string_value(p) !=
+					    NULL ? json_string_value(p) : "?",
+					    buf, sizeof(buf));
+					(void)printf(" %s", buf);
+				}
+			}
+			(void)printf("\n");
+		}
+	}
+	if (json_is_true(json_object_get(v, "truncated")))
+		(void)printf("(only the first %lld principals were looked "
+		    "at: --limit)\n", (long long)json_integer_value(
+		    json_object_get(v, "examined")));
+}
+
+int
+cf_cmd_access(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "action", required_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct who_opts		 w = { NULL, NULL };
+	struct cf_buf		 url;
+	const char		*slash;
+	char			**ops, ns[256];
+	int			 nops, ex;
+	size_t			 n;
+
+	if (argc < 2 || strcmp(argv[1], "who") != 0)
+		return subcommand_usage(access_usage, argc, argv);
+	cf_buf_init(&url, 8192);
+	ex = cf_cli_parse(argc - 1, argv + 1, access_usage,
+	    CF_CLI_COMMON_SHORTOPTS, lo, who_opt, &w, 1, 1, &o, &ops, &nops);
+	if (ex >= 0)
+		goto out;
+	slash = strchr(ops[0], '/');
+	n = slash != NULL ? (size_t)(slash - ops[0]) : strlen(ops[0]);
+	if (n == 0 || n >= sizeof(ns) || (slash != NULL &&
+	    slash[1] == '\0')) {
+		cf_cli_errx("access who: give NS or NS/KEY");
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	memcpy(ns, ops[0], n);
+	ns[n] = '\0';
+	if (cf_buf_append_str(&url, "/v1/access/who?ns=", NULL) != CF_OK ||
+	    cf_cli_urlenc(&url, ns, false, NULL) != CF_OK ||
+	    (slash != NULL && (cf_buf_append_str(&url, "&key=", NULL) !=
+	    CF_OK || cf_cli_urlenc(&url, slash + 1, false, NULL) != CF_OK)) ||
+	    (w.action != NULL && (cf_buf_append_str(&url, "&action=",
+	    NULL) != CF_OK || cf_cli_urlenc(&url, w.action, false,
+	    NULL) != CF_OK)) ||
+	    (w.limit != NULL && (cf_buf_append_str(&url, "&limit=", NULL) !=
+	    CF_OK || cf_cli_urlenc(&url, w.limit, false, NULL) != CF_OK))) {
+		cf_cli_errx("access who: arguments too long");
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	ex = simple_request(&o, "GET", url.data, NULL, pr_who, NULL);
+out:
+	cf_buf_free(&url);
+	return ex;
 }

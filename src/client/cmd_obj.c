@@ -278,6 +278,8 @@ info_json(const struct cf_obj_info *in, const char *ns, const char *key,
 		(void)json_object_set_new(v, "file", jstr_lossy(file));
 	if (in->meta != NULL)
 		(void)json_object_set(v, "meta", in->meta);
+	(void)json_object_set_new(v, "labels", in->labels != NULL ?
+	    json_incref(in->labels) : json_object());
 	cf_cli_print_json(v);
 	json_decref(v);
 }
@@ -370,7 +372,8 @@ static const char head_usage[] =
     "usage: coffer head NS/KEY [--version ID] [--json]\n"
     "\n"
     "Show the size, SHA-256, version, content type, time and metadata of\n"
-    "the latest version of KEY (or version ID) without downloading it.\n";
+    "the latest version of KEY (or version ID), and the labels of KEY,\n"
+    "without downloading it.\n";
 
 int
 cf_cmd_head(int argc, char **argv)
@@ -427,6 +430,10 @@ cf_cmd_head(int argc, char **argv)
 	json_object_foreach(info.meta, mk, mv) {
 		cf_cli_sanitize(json_string_value(mv), sv, sizeof(sv));
 		(void)printf("meta %s: %s\n", mk, sv);
+	}
+	json_object_foreach(info.labels, mk, mv) {
+		cf_cli_sanitize(json_string_value(mv), sv, sizeof(sv));
+		(void)printf("label %s: %s\n", mk, sv);
 	}
 out:
 	ex = cf_cli_finish(&s, rc, &err);

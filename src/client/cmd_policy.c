@@ -1,8 +1,13 @@
-/* src/client/cmd_policy.c: `coffer policy check` and `coffer policy eval`,
- * offline tools over Cedar policy files (src/policy).
+/* src/client/cmd_policy.c: `coffer policy check`, `coffer policy eval`
+ * and `coffer policy validate`, offline tools over Cedar policy files
+ * (src/policy); `explain` and `replay` ask the server
+ * (cmd_policy_tools.c), and the dispatch of the policy sets stored on
+ * the server (cmd_policy_admin.c).
  *
  *   check FILE...   report syntax errors as file:line:col: message
  *   eval            decide each request of a JSON array, one JSON line each
+ *   validate        typecheck policies against a Cedar schema (strict)
+ *   set, ls, show, history, rm   see cmd_policy_admin.c
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "client/client.h"
+#include "client/client_int.h"
 #include "core/core.h"
 #include "policy/policy.h"
 
@@ -24,6 +30,11 @@ static const char policy_usage[] =
     "       coffer policy eval --policies FILE --entities FILE "
     "--requests FILE\n"
     "                          [--links FILE]\n"
+    "       coffer policy validate --schema FILE --policies FILE "
+    "[--json]\n"
+    "       coffer policy set|ls|show|history|rm ...   (policy sets on the "
+    "server;\n"
+    "                          coffer policy set --help)\n"
     "\n"
     "check  parse each Cedar policy file; print every syntax error as\n"
     "       FILE:LINE:COL: message and exit 1, print nothing and exit 0\n"
@@ -38,6 +49,13 @@ static const char policy_usage[] =
     "--links names a\n"
     "       JSON array of template links {\"template\": .., \"id\": ..,\n"
     "       \"principal\": {..}, \"resource\": {..}}.\n"
+    "validate  check the policies against a Cedar schema (.cedarschema)\n"
+    "       as `cedar validate` does (strict mode); print each error as\n"
+    "       POLICIES:LINE:COL: policy ID: message and exit 1 if any, exit\n"
+    "       0 when valid, 2 on usage, I/O or schema syntax errors.  With\n"
+    "       --json print {\"valid\": .., \"errors\": [{\"policy\", "
+    "\"line\",\n"
+    "       \"col\", \"message\"}]} instead.\n"
     "\n"
     "       coffer policy schema\n"
     "       coffer policy builtin\n"
@@ -45,7 +63,17 @@ static const char policy_usage[] =
     "schema   print Coffer's Cedar schema: the entity types, context and\n"
     "         actions the server's decisions use.\n"
     "builtin  print the built-in role templates the server links with\n"
-    "         every binding.\n";
+    "         every binding.\n"
+    "\n"
+    "       coffer policy explain --principal P --action A "
+    "[--resource NS[/KEY]] ...\n"
+    "       coffer policy replay --draft FILE_OR_DIR [--since DURATION] "
+    "...\n"
+    "\n"
+    "explain  how the server would decide a request (admin; see\n"
+    "         coffer policy explain --help).\n"
+    "replay   decide the audit log's requests again under a draft policy\n"
+    "         set, applying nothing (admin; coffer policy replay --help).\n";
 
 /* Read a whole file (at most POLICY_FILE_MAX bytes) into a new buffer. */
 static cf_err
@@ -293,6 +321,134 @@ out:
 	return status;
 }
 
+/* A policy syntax error as a validation result: err.msg is
+ * "line:col: message". */
+static void
+print_syntax_error(const char *pfile, const struct cf_error *err,
+    bool as_json)
+{
+	unsigned int	 line = 0, col = 0;
+	const char	*msg = err->msg, *p;
+	json_t		*o;
+	char		*text;
+
+	if (sscanf(err->msg, "%u:%u:", &line, &col) == 2) {
+		p = strstr(err->msg, ": ");
+		if (p != NULL)
+			msg = p + 2;
+	}
+	if (!as_json) {
+		(void)printf("%s:%s\n", pfile, err->msg);
+		return;
+	}
+	o = json_pack("{s:b, s:[{s:n, s:I, s:I, s:s}]}", "valid", 0,
+	    "errors", "policy", "line", (json_int_t)line, "col",
+	    (json_int_t)col, "message", msg);
+	text = o != NULL ? cf_json_dumps_flags(o, JSON_COMPACT |
+	    JSON_ENSURE_ASCII) : NULL;
+	(void)printf("%s\n", text != NULL ? text : "{\"valid\":false}");
+	free(text);
+	json_decref(o);
+}
+
+static int
+cmd_validate(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "schema", required_argument, NULL, 's' },
+		{ "policies", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char		*sfile = NULL, *pfile = NULL;
+	struct cf_schema	*sch = NULL;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_validation	*v = NULL;
+	struct cf_error		 err;
+	char			*stext = NULL, *ptext = NULL, *line;
+	size_t			 slen, plen, i;
+	json_t			*out;
+	bool			 as_json = false;
+	int			 ch, status = CF_EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 's': sfile = optarg; break;
+		case 'p': pfile = optarg; break;
+		case 'j': as_json = true; break;
+		case 'h':
+			(void)fputs(policy_usage, stdout);
+			return CF_EXIT_OK;
+		default:
+			(void)fputs(policy_usage, stderr);
+			return CF_EXIT_USAGE;
+		}
+	}
+	if (sfile == NULL || pfile == NULL || optind != argc) {
+		(void)fputs(policy_usage, stderr);
+		return CF_EXIT_USAGE;
+	}
+	cf_error_clear(&err);
+	if (slurp(sfile, &stext, &slen, &err) != CF_OK ||
+	    slurp(pfile, &ptext, &plen, &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer: %s\n", err.msg);
+		goto out;
+	}
+	if (cf_schema_parse(stext, slen, &sch, &err) != CF_OK) {
+		/* No schema, nothing to validate against: not a verdict. */
+		(void)fprintf(stderr, "%s:%s\n", sfile, err.msg);
+		goto out;
+	}
+	if (cf_policy_set_parse(ptext, plen, &ps, &err) != CF_OK) {
+		if (err.code != CF_E_INPUT) {
+			(void)fprintf(stderr, "coffer: %s: %s\n", pfile,
+			    err.msg);
+			goto out;
+		}
+		print_syntax_error(pfile, &err, as_json);
+		status = CF_EXIT_FAIL;
+		goto out;
+	}
+	if (cf_validation_new(&v, &err) != CF_OK ||
+	    cf_policy_validate(sch, ps, v, &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer: %s\n", err.msg);
+		status = CF_EXIT_FAIL;
+		goto out;
+	}
+	if (as_json) {
+		out = cf_validation_to_json(v);
+		line = out != NULL ? cf_json_dumps_flags(out, JSON_COMPACT |
+		    JSON_ENSURE_ASCII) : NULL;
+		json_decref(out);
+		if (line == NULL) {
+			(void)fprintf(stderr, "coffer: out of memory\n");
+			status = CF_EXIT_FAIL;
+			goto out;
+		}
+		(void)printf("%s\n", line);
+		free(line);
+	} else
+		for (i = 0; i < cf_validation_error_count(v); i++)
+			(void)printf("%s:%u:%u: policy %s: %s\n", pfile,
+			    cf_validation_error_line(v, i),
+			    cf_validation_error_col(v, i),
+			    cf_validation_error_policy(v, i),
+			    cf_validation_error_msg(v, i));
+	status = cf_validation_ok(v) ? CF_EXIT_OK : CF_EXIT_FAIL;
+out:
+	if (fflush(stdout) != 0 && status == CF_EXIT_OK)
+		status = CF_EXIT_FAIL;
+	cf_validation_free(v);
+	cf_policy_set_free(ps);
+	cf_schema_free(sch);
+	cf_free(stext);
+	cf_free(ptext);
+	return status;
+}
+
 static int
 cmd_schema(void)
 {
@@ -328,11 +484,19 @@ cf_cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "eval") == 0)
 		return cmd_eval(argc - 1, argv + 1);
+	if (strcmp(argv[1], "validate") == 0)
+		return cmd_validate(argc - 1, argv + 1);
+	if (strcmp(argv[1], "explain") == 0)
+		return cf_cmd_policy_explain(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return cf_cmd_policy_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "schema") == 0 && argc == 2)
 		return cmd_schema();
 	if (strcmp(argv[1], "builtin") == 0 && argc == 2)
 		return fputs(cf_core_builtin_policies(), stdout) < 0 ?
 		    CF_EXIT_FAIL : CF_EXIT_OK;
+	if (cf_cmd_policy_admin_has(argv[1]))
+		return cf_cmd_policy_admin(argc, argv);
 	(void)fprintf(stderr, "coffer: policy: unknown subcommand \"%s\"\n%s",
 	    argv[1], policy_usage);
 	return CF_EXIT_USAGE;

@@ -1,7 +1,8 @@
 /* src/client/cmd_user.c: local users and their passwords: `coffer user
- * create|ls|disable|enable|passwd|require-mfa|mfa-reset|link-oidc|
- * unlink-oidc` and `coffer role require-mfa` (docs/api.md "Users and MFA
- * enrollment", "OIDC single sign-on").
+ * create|ls|show|set|disable|enable|passwd|require-mfa|mfa-reset|
+ * link-oidc|unlink-oidc` and `coffer role require-mfa` (docs/api.md
+ * "Users and MFA enrollment", "OIDC single sign-on", "Attributes and
+ * labels").
  *
  * SEC: passwords are read without echo from the terminal, or one line
  * each from standard input with --password-stdin; every copy (our
@@ -19,6 +20,8 @@
 static const char user_usage[] =
     "usage: coffer user create NAME [--password-stdin | --no-password]\n"
     "       coffer user ls\n"
+    "       coffer user show NAME\n"
+    "       coffer user set NAME [--attr K=V]... [--unset K]...\n"
     "       coffer user disable NAME\n"
     "       coffer user enable NAME\n"
     "       coffer user passwd [NAME] [--password-stdin]\n"
@@ -39,22 +42,30 @@ static const char user_usage[] =
     "recovery codes) and ends NAME's sessions; NAME then logs in with the\n"
     "password alone and enrolls again.  link-oidc lets the OIDC identity\n"
     "whose tokens carry iss ISS and sub SUB sign in as NAME (it needs a\n"
-    "session with MFA); unlink-oidc removes that link.  All but passwd of\n"
+    "session with MFA); unlink-oidc removes that link.  show prints NAME\n"
+    "with its attributes; set gives NAME the attribute K with value V\n"
+    "(--attr, repeatable) or removes it (--unset), all at once (it needs\n"
+    "a session with MFA: attributes can widen access).  All but passwd of\n"
     "your own\n"
     "password need the admin role.  Common options: --json, --quiet,\n"
     "--server, --ca-cert, --insecure, --code.\n";
 
 static const char role_usage[] =
     "usage: coffer role require-mfa ROLE [--off]\n"
+    "       coffer role create NAME --actions ACTION[,ACTION...]\n"
+    "       coffer role ls | show NAME | rm NAME\n"
     "\n"
-    "Make every action allowed through ROLE need multi-factor\n"
-    "authentication (--off: no longer).  Admin only.\n";
+    "require-mfa makes every action allowed through ROLE need\n"
+    "multi-factor authentication (--off: no longer).  create defines a\n"
+    "custom role (coffer role create --help).  Admin only.\n";
 
 #define USER_OPT_PWSTDIN	0x201
 #define USER_OPT_NOPW		0x202
 #define USER_OPT_OFF		0x203
 #define USER_OPT_ISSUER		0x204
 #define USER_OPT_SUBJECT	0x205
+#define USER_OPT_ATTR		0x206
+#define USER_OPT_UNSET		0x207
 
 struct user_ctx {
 	bool		 pwstdin;
@@ -62,7 +73,41 @@ struct user_ctx {
 	bool		 off;
 	const char	*issuer;	/* borrowed from argv */
 	const char	*subject;
+	json_t		*attrs;		/* --attr / --unset changes */
 };
+
+/* K=V (V may be empty) or, for --unset, K: into *changes (created on
+ * first use).  false: a usage error, said why. */
+bool
+cf_cli_kv_change(json_t **changes, const char *arg, bool unset)
+{
+	const char	*eq = unset ? NULL : strchr(arg, '=');
+	json_t		*v;
+	char		 name[128];
+	size_t		 n;
+
+	if (*changes == NULL)
+		*changes = json_object();
+	if (*changes == NULL)
+		return false;
+	if (!unset && (eq == NULL || eq == arg)) {
+		cf_cli_errx("\"%s\": expected NAME=VALUE", arg);
+		return false;
+	}
+	n = unset ? strlen(arg) : (size_t)(eq - arg);
+	if (n == 0 || n >= sizeof(name)) {
+		cf_cli_errx("\"%.64s\": bad name", arg);
+		return false;
+	}
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	v = unset ? json_null() : json_string(eq + 1);
+	if (v == NULL) {
+		cf_cli_errx("%s: the value must be UTF-8", name);
+		return false;
+	}
+	return json_object_set_new(*changes, name, v) == 0;
+}
 
 static bool
 user_opt(void *arg, int ch, char *val)
@@ -80,9 +125,50 @@ user_opt(void *arg, int ch, char *val)
 		c->issuer = val;
 	else if (ch == USER_OPT_SUBJECT)
 		c->subject = val;
+	else if (ch == USER_OPT_ATTR || ch == USER_OPT_UNSET)
+		return cf_cli_kv_change(&c->attrs, val, ch == USER_OPT_UNSET);
 	else
 		return false;
 	return true;
+}
+
+/* name -> value lines of an attributes or labels object. */
+void
+cf_cli_pr_kv(const char *what, const json_t *obj)
+{
+	const char	*k;
+	json_t		*v;
+	char		 sv[600];
+
+	if (json_object_size(obj) == 0)
+		(void)printf("%s: none\n", what);
+	json_object_foreach((json_t *)(uintptr_t)obj, k, v) {
+		cf_cli_sanitize(json_string_value(v), sv, sizeof(sv));
+		(void)printf("%s %s: %s\n", what, k, sv);
+	}
+}
+
+static void
+pr_user(const json_t *v, const void *arg)
+{
+	char	sn[256];
+
+	(void)arg;
+	cf_cli_sanitize(cf_cli_jstr(v, "name", "?"), sn, sizeof(sn));
+	(void)printf("name:          %s\n", sn);
+	if (json_object_get(v, "disabled") != NULL)
+		(void)printf("state:         %s\n"
+		    "password:      %s\nmfa:           %s\n"
+		    "mfa required:  %s\n",
+		    json_is_true(json_object_get(v, "disabled")) ?
+		    "disabled" : "active",
+		    json_is_true(json_object_get(v, "has_password")) ?
+		    "yes" : "no",
+		    json_is_true(json_object_get(v, "mfa_enabled")) ?
+		    "on" : "off",
+		    json_is_true(json_object_get(v, "mfa_required")) ?
+		    "yes" : "no");
+	cf_cli_pr_kv("attribute", json_object_get(v, "attributes"));
 }
 
 static int
@@ -364,6 +450,8 @@ cf_cmd_user(int argc, char **argv)
 		{ "off", no_argument, NULL, USER_OPT_OFF },
 		{ "issuer", required_argument, NULL, USER_OPT_ISSUER },
 		{ "subject", required_argument, NULL, USER_OPT_SUBJECT },
+		{ "attr", required_argument, NULL, USER_OPT_ATTR },
+		{ "unset", required_argument, NULL, USER_OPT_UNSET },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
@@ -389,6 +477,25 @@ cf_cmd_user(int argc, char **argv)
 		if (ex < 0)
 			ex = request(&o, "GET", "/v1/users", NULL, pr_users,
 			    NULL);
+	} else if (strcmp(sub, "show") == 0 || strcmp(sub, "set") == 0) {
+		ex = cf_cli_parse(argc - 1, argv + 1, user_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, user_opt, &c, 1, 1, &o, &ops,
+		    &nops);
+		if (ex >= 0)
+			goto out;
+		if (!name_path(&url, "/v1/users/", ops[0], sub[1] == 'h' ?
+		    "" : "/attributes")) {
+			cf_cli_errx("user %s: name too long", sub);
+			ex = CF_EXIT_USAGE;
+			goto out;
+		}
+		if (sub[1] == 'e' && c.attrs == NULL) {
+			cf_cli_errx("user set: give --attr K=V or --unset K");
+			ex = CF_EXIT_USAGE;
+			goto out;
+		}
+		ex = request(&o, sub[1] == 'h' ? "GET" : "PUT", url.data,
+		    c.attrs, pr_user, NULL);
 	} else if (strcmp(sub, "disable") == 0 ||
 	    strcmp(sub, "enable") == 0) {
 		ex = cf_cli_parse(argc - 1, argv + 1, user_usage,
@@ -455,6 +562,7 @@ cf_cmd_user(int argc, char **argv)
 	} else
 		ex = sub_usage(user_usage, argc, argv);
 out:
+	json_decref(c.attrs);
 	json_decref(body);
 	cf_buf_free(&url);
 	return ex;
@@ -476,6 +584,13 @@ cf_cmd_role(int argc, char **argv)
 	int			 nops, ex;
 
 	cf_buf_init(&url, 4096);
+	if (argc >= 2 && (strcmp(argv[1], "create") == 0 ||
+	    strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0 ||
+	    strcmp(argv[1], "show") == 0 || strcmp(argv[1], "rm") == 0 ||
+	    strcmp(argv[1], "delete") == 0)) {
+		ex = cf_cmd_role_def(argc, argv);
+		goto out;
+	}
 	if (argc < 2 || strcmp(argv[1], "require-mfa") != 0) {
 		ex = sub_usage(role_usage, argc, argv);
 		goto out;

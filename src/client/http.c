@@ -87,6 +87,7 @@ cf_obj_info_clear(struct cf_obj_info *info)
 	if (info == NULL)
 		return;
 	json_decref(info->meta);
+	json_decref(info->labels);
 	memset(info, 0, sizeof(*info));
 	info->size = -1;
 }
@@ -438,6 +439,19 @@ cf_cli_parse_header(struct cf_obj_info *info, const char *buf, size_t len)
 		s = json_stringn(v, vl);
 		if (info->meta != NULL && s != NULL)
 			(void)json_object_set_new(info->meta, mname, s);
+		else
+			json_decref(s);
+	} else if (nl > 15 && nl - 15 < sizeof(mname) &&
+	    strncasecmp(buf, "X-Coffer-Label-", 15) == 0) {
+		set_field(mname, sizeof(mname), buf + 15, nl - 15);
+		for (p = mname; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (info->labels == NULL)
+			info->labels = json_object();
+		s = json_stringn(v, vl);
+		if (info->labels != NULL && s != NULL)
+			(void)json_object_set_new(info->labels, mname, s);
 		else
 			json_decref(s);
 	}

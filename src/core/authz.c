@@ -45,22 +45,19 @@ static const char builtin_text[] =
     "@id(\"global:reader\")\n"
     "permit (principal == ?principal, action in Action::\"read\",\n"
     "    resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:writer\")\n"
     "permit (principal == ?principal,\n"
     "    action in [Action::\"read\", Action::\"write\"], resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:owner\")\n"
     "permit (principal == ?principal,\n"
     "    action in [Action::\"read\", Action::\"write\", "
     "Action::\"manage\"],\n"
     "    resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:admin\")\n"
     "permit (principal == ?principal, action, resource);\n"
@@ -128,6 +125,7 @@ struct core_authz_part {
 
 struct core_authz_snap {
 	atomic_int		 refs;
+	int64_t			 gen;		/* the store's, when loaded */
 	struct cf_policy_set	*builtin;
 	struct core_authz_part	*parts;
 	size_t			 nparts;
@@ -152,6 +150,39 @@ snap_release(struct core_authz_snap *s)
 {
 	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
 		snap_free(s);
+}
+
+/* Another server process sharing the store may have changed the
+ * policies: at most once per CORE_AUTHZ_POLL_US (by the core's clock),
+ * one thread compares the store's generation with the one in force and
+ * loads the policies again when it moved.  A failed poll or reload
+ * keeps the policies in force (logged) and is tried again next time. */
+static void
+snap_poll(struct cf_core *c)
+{
+	struct cf_error	 err;
+	int64_t		 now = core_now_us(c), last, gen;
+	struct core_authz_snap *s;
+	bool		 stale;
+
+	last = atomic_load(&c->authz_polled_us);
+	if (now - last < CORE_AUTHZ_POLL_US && now >= last)
+		return;
+	if (!atomic_compare_exchange_strong(&c->authz_polled_us, &last, now))
+		return;		/* another thread polls */
+	cf_error_clear(&err);
+	if (cf_meta_policy_generation(c->meta, &gen, &err) != CF_OK) {
+		log_warnx("event=policy_poll_failed msg=\"%s\"", err.msg);
+		return;
+	}
+	(void)pthread_mutex_lock(&c->authz_lock);
+	s = c->authz;
+	stale = s == NULL || s->gen != gen;
+	(void)pthread_mutex_unlock(&c->authz_lock);
+	if (stale && core_authz_reload(c, &err) != CF_OK)
+		log_warnx("event=policy_reload_failed msg=\"%s\"", err.msg);
+	else if (stale)
+		log_info("event=policy_reloaded reason=store_changed");
 }
 
 static struct core_authz_snap *
@@ -221,16 +252,23 @@ load_part(struct load_ctx *lc, const char *name, const char *ns,
 	return CF_OK;
 }
 
-/* Stored policy sets: none yet (policy administration, issue 11 section
- * 2, adds them through core_authz_load_part). */
+static cf_err
+load_stored_cb(void *arg, const struct cf_policy_rec *p, const char *text,
+    size_t len, struct cf_error *err)
+{
+	(void)len;
+	return core_authz_load_part(arg, p->name, p->ns, p->version, text,
+	    err);
+}
+
+/* The policy sets in force in the store (policy administration,
+ * core/ops_policy.c), from one read snapshot: all or, on any failure,
+ * none (the caller keeps the previous snapshot). */
 static cf_err
 core_authz_load_stored(struct cf_core *c, struct load_ctx *lc,
     struct cf_error *err)
 {
-	(void)c;
-	(void)lc;
-	(void)err;
-	return CF_OK;
+	return cf_meta_policy_current(c->meta, load_stored_cb, lc, err);
 }
 
 cf_err
@@ -255,6 +293,11 @@ core_authz_reload(struct cf_core *c, struct cf_error *err)
 	    &s->builtin, err);
 	if (rc != CF_OK)
 		goto out;
+	/* The generation first: a change made while loading makes the
+	 * next poll load again. */
+	rc = cf_meta_policy_generation(c->meta, &s->gen, err);
+	if (rc != CF_OK)
+		goto out;
 	lc.s = s;
 	lc.cap = 0;
 	rc = core_authz_load_stored(c, &lc, err);
@@ -268,8 +311,8 @@ out:
 }
 
 /* Bench only (bench/authz): core_authz_reload with more policy sets,
- * which feed hands to core_authz_load_part(lc, ...), until policy
- * administration stores them. */
+ * which feed hands to core_authz_load_part(lc, ...) after the stored
+ * ones. */
 cf_err
 core_authz_reload_bench(struct cf_core *c,
     cf_err (*feed)(void *arg, void *lc, struct cf_error *err), void *arg,
@@ -285,6 +328,8 @@ core_authz_reload_bench(struct cf_core *c,
 	atomic_init(&s->refs, 1);
 	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1,
 	    &s->builtin, err);
+	if (rc == CF_OK)
+		rc = cf_meta_policy_generation(c->meta, &s->gen, err);
 	if (rc != CF_OK)
 		goto out;
 	lc.s = s;
@@ -301,12 +346,72 @@ out:
 	return rc;
 }
 
+/* Coffer's schema, parsed; the built-in templates must validate
+ * against it (a build that breaks either does not start). */
+static cf_err
+schema_open(struct cf_core *c, struct cf_error *err)
+{
+	struct cf_policy_set	*ps = NULL;
+	struct cf_buf		 b;
+	cf_err			 rc;
+
+	cf_buf_init(&b, 1u << 20);
+	rc = cf_core_policy_schema(&b, err);
+	if (rc == CF_OK)
+		rc = cf_schema_parse(b.data, b.len, &c->schema, err);
+	cf_buf_free(&b);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1, &ps,
+	    err);
+	if (rc == CF_OK)
+		rc = core_authz_validate(c, ps, err);
+	cf_policy_set_free(ps);
+	if (rc != CF_OK)
+		log_warnx("event=builtin_policies_invalid msg=\"%s\"",
+		    err != NULL ? err->msg : "");
+	return rc;
+}
+
+cf_err
+core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+    struct cf_error *err)
+{
+	struct cf_validation	*v = NULL;
+	size_t			 n;
+	cf_err			 rc;
+
+	rc = cf_validation_new(&v, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_policy_validate(c->schema, ps, v, err);
+	if (rc == CF_E_LIMIT)
+		rc = CF_E_INPUT;	/* too big to check: not accepted */
+	if (rc == CF_OK && !cf_validation_ok(v)) {
+		n = cf_validation_error_count(v);
+		rc = cf_error_set(err, CF_E_INPUT, "%u:%u: policy %s: %s%s",
+		    cf_validation_error_line(v, 0),
+		    cf_validation_error_col(v, 0),
+		    cf_validation_error_policy(v, 0),
+		    cf_validation_error_msg(v, 0), n > 1 ? " (and more "
+		    "errors: coffer policy validate lists them all)" : "");
+	}
+	cf_validation_free(v);
+	return rc;
+}
+
 cf_err
 core_authz_open(struct cf_core *c, struct cf_error *err)
 {
+	cf_err	rc;
+
 	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	c->authz_lock_init = true;
+	atomic_init(&c->authz_polled_us, core_now_us(c));
+	rc = schema_open(c, err);
+	if (rc != CF_OK)
+		return rc;
 	return core_authz_reload(c, err);
 }
 
@@ -317,90 +422,50 @@ core_authz_close(struct cf_core *c)
 		return;
 	snap_release(c->authz);
 	c->authz = NULL;
+	cf_schema_free(c->schema);
+	c->schema = NULL;
 	(void)pthread_mutex_destroy(&c->authz_lock);
 	c->authz_lock_init = false;
 }
 
 /*
  * Entities and context.
- *
- * Built as C values (cf_entities_build, cf_request_build), not as JSON
- * text to be read back: a decision's entities cost a few hundred
- * nanoseconds that way, where building and reading JSON took several
- * microseconds (bench/authz).  Exactly what the JSON would say: the
- * same entities, attributes and context (core_authz_context renders
- * the context as JSON from the same fields).
  */
-#define ENTS_MAX	6	/* principal, action, group, namespace,
-				 * object, store */
-#define ATTRS_MAX	16
-#define CTX_MAX		8
-
-struct ents {
-	struct cf_entity_def	 d[ENTS_MAX];
-	size_t			 n;
-	struct cf_attr		 a[ATTRS_MAX];
-	size_t			 na;
-	struct cf_entity_ref	 p[ENTS_MAX];
-	size_t			 np;
-};
-
-static void
-attr_str(struct cf_attr *a, const char *name, const char *s)
+static json_t *
+uid(const char *type, const char *id)
 {
-	memset(a, 0, sizeof(*a));
-	a->name = name;
-	a->kind = CF_ATTR_STRING;
-	a->s = s;
+	return json_pack("{s:s, s:s}", "type", type, "id", id);
 }
 
-static void
-attr_long(struct cf_attr *a, const char *name, int kind, int64_t i)
+static int
+add_entity(json_t *arr, const char *type, const char *id, json_t *attrs,
+    json_t *parents)
 {
-	memset(a, 0, sizeof(*a));
-	a->name = name;
-	a->kind = kind;
-	a->i = i;
+	json_t	*e;
+
+	if (attrs == NULL)
+		attrs = json_object();
+	if (parents == NULL)
+		parents = json_array();
+	e = json_pack("{s:o, s:o, s:o}", "uid", uid(type, id), "attrs",
+	    attrs, "parents", parents);
+	if (e == NULL)
+		return -1;
+	return json_array_append_new(arr, e);
 }
 
-/* Room for k attributes of the next entity; NULL when full. */
-static struct cf_attr *
-attrs_next(struct ents *e, size_t k)
+/* The tags of the entity added last: labels or attributes (a JSON
+ * object name -> string; stolen). */
+static int
+add_tags(json_t *arr, json_t *tags)
 {
-	struct cf_attr	*a;
+	json_t	*e = json_array_get(arr, json_array_size(arr) - 1);
 
-	if (ATTRS_MAX - e->na < k)
-		return NULL;
-	a = &e->a[e->na];
-	e->na += k;
-	return a;
-}
-
-/* An entity with attributes attrs[0..nattrs) and at most one parent
- * (ptype NULL: none).  Strings are borrowed until the store is built. */
-static cf_err
-add_entity(struct ents *e, const char *type, const char *id,
-    const struct cf_attr *attrs, size_t nattrs, const char *ptype,
-    const char *pid, struct cf_error *err)
-{
-	struct cf_entity_def	*d;
-
-	/* SEC: the sizes are ours: running out is a bug, and fails. */
-	if (e->n == ENTS_MAX || e->np == ENTS_MAX)
-		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
-	d = &e->d[e->n++];
-	memset(d, 0, sizeof(*d));
-	d->uid.type = type;
-	d->uid.id = id;
-	d->attrs = attrs;
-	d->nattrs = nattrs;
-	if (ptype != NULL) {
-		e->p[e->np].type = ptype;
-		e->p[e->np].id = pid;
-		d->parents = &e->p[e->np++];
-		d->nparents = 1;
+	if (tags == NULL || e == NULL) {
+		json_decref(tags);
+		return tags == NULL ? 0 : -1;
 	}
-	return CF_OK;
+	return json_object_set_new(e, "tags", tags);
 }
 
 static int
@@ -415,18 +480,16 @@ sens_level(const char *name)
 }
 
 /* The Namespace entity of name (attributes from its record; none when
- * it does not exist: creating it, or a 404 to come).  name and env are
- * borrowed by the entity. */
+ * it does not exist: creating it, or a 404 to come). */
 static cf_err
-add_namespace(struct cf_core *c, struct ents *e, const char *name,
-    int *level, char env[CF_ENV_MAX], struct cf_error *err)
+add_namespace(struct cf_core *c, json_t *arr, const char *name, int *level,
+    char env[CF_ENV_MAX], int64_t *ns_id, struct cf_error *err)
 {
 	struct cf_ns_rec	 nsr;
-	struct cf_attr		*a;
+	json_t			*attrs, *tags = NULL;
 	cf_err			 rc;
 
-	nsr.env[0] = '\0';
-	nsr.sensitivity[0] = '\0';
+	memset(&nsr, 0, sizeof(nsr));
 	rc = cf_meta_ns_get(c->meta, name, &nsr, err);
 	if (rc == CF_E_NOTFOUND)
 		cf_error_clear(err);	/* env "", internal: a 404 to come */
@@ -434,14 +497,25 @@ add_namespace(struct cf_core *c, struct ents *e, const char *name,
 		return rc;
 	*level = sens_level(nsr.sensitivity);
 	cf_strlcpy(env, nsr.env, CF_ENV_MAX);
-	a = attrs_next(e, 4);
-	if (a == NULL)
-		return cf_error_set(err, CF_E_INTERNAL, "too many attributes");
-	attr_str(&a[0], "name", name);
-	attr_str(&a[1], "env", env);
-	attr_long(&a[2], "sensitivity", CF_ATTR_LONG, *level);
-	attr_str(&a[3], "sensitivity_name", sens_names[*level]);
-	return add_entity(e, "Namespace", name, a, 4, "Store", "coffer", err);
+	attrs = json_pack("{s:s, s:s, s:I, s:s}", "name", name, "env", env,
+	    "sensitivity", (json_int_t)*level, "sensitivity_name",
+	    sens_names[*level]);
+	if (attrs == NULL || add_entity(arr, "Namespace", name, attrs,
+	    json_pack("[o]", uid("Store", "coffer"))) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	*ns_id = nsr.id;
+	if (nsr.id == 0)
+		return CF_OK;
+	rc = cf_meta_labels_get(c->meta, nsr.id, "", &tags, err);
+	if (rc == CF_OK && add_tags(arr, tags) != 0)
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return rc;
+}
+
+static json_t *
+extn(const char *fn, const char *arg)
+{
+	return json_pack("{s:{s:s, s:s}}", "__extn", "fn", fn, "arg", arg);
 }
 
 /* An address Cedar's ip() takes: the peer address without a port or
@@ -469,148 +543,62 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 	return buf;
 }
 
-/* The context's fields.  scope holds the parsed token scope (released
- * by ctx_done), whose arrays the fields borrow. */
-struct ctx {
-	struct cf_attr	 a[CTX_MAX];
-	size_t		 n;
-	struct cf_attr	 scope[2];
-	json_t		*scope_json;
-	char		 ip[CF_SOURCE_MAX];
-};
-
-static void
-ctx_done(struct ctx *cx)
-{
-	json_decref(cx->scope_json);
-	cx->scope_json = NULL;
-}
-
-/* CF_E_INTERNAL when the context cannot be made (an unreadable token
- * scope, a time datetime() cannot say). */
-static cf_err
-ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
-{
-	struct tm	 tm;
-	time_t		 t = (time_t)(r->time_us / 1000000);
-	json_t		*acts, *nss;
-	size_t		 ns = 0;
-
-	cx->n = 0;
-	cx->scope_json = NULL;
-	/* datetime() takes years 0000-9999 only. */
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
-	    tm.tm_year > 9999 - 1900)
-		return cf_error_set(err, CF_E_INTERNAL, "request context");
-	attr_long(&cx->a[cx->n++], "time", CF_ATTR_DATETIME,
-	    (int64_t)t * 1000);
-	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, tm.tm_hour);
-	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, tm.tm_wday);
-	attr_long(&cx->a[cx->n++], "mfa", CF_ATTR_BOOL, r->mfa ? 1 : 0);
-	attr_str(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
-	    "none");
-	if (r->mfa && r->mfa_age >= 0)
-		attr_long(&cx->a[cx->n++], "mfa_age_s", CF_ATTR_LONG,
-		    r->mfa_age);
-	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
-		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
-		cx->a[cx->n++].kind = CF_ATTR_IP;
-	}
-	if (r->scope[0] == '\0')
-		return CF_OK;
-	/* A scoped token: its scope, parsed for each request (few tokens
-	 * are scoped, and the text is small). */
-	cx->scope_json = json_loads(r->scope, 0, NULL);
-	if (!json_is_object(cx->scope_json)) {
-		ctx_done(cx);	/* SEC: unreadable scope: fail */
-		return cf_error_set(err, CF_E_INTERNAL, "request context");
-	}
-	acts = json_object_get(cx->scope_json, "actions");
-	nss = json_object_get(cx->scope_json, "namespaces");
-	if (json_is_array(acts)) {
-		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
-		cx->scope[ns].name = "actions";
-		cx->scope[ns].kind = CF_ATTR_JSON;
-		cx->scope[ns++].json = acts;
-	}
-	if (json_is_array(nss)) {
-		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
-		cx->scope[ns].name = "namespaces";
-		cx->scope[ns].kind = CF_ATTR_JSON;
-		cx->scope[ns++].json = nss;
-	}
-	memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
-	cx->a[cx->n].name = "token_scope";
-	cx->a[cx->n].kind = CF_ATTR_RECORD;
-	cx->a[cx->n].rec = cx->scope;
-	cx->a[cx->n++].n = ns;
-	return CF_OK;
-}
-
-/* Cedar's JSON value of fields a[0..n), as a record. */
-static json_t *
-attrs_json(const struct cf_attr *a, size_t n)
-{
-	json_t		*o, *v;
-	struct tm	 tm;
-	time_t		 t;
-	char		 ts[40];
-	size_t		 i;
-
-	o = json_object();
-	for (i = 0; o != NULL && i < n; i++) {
-		switch (a[i].kind) {
-		case CF_ATTR_STRING:
-			v = json_string(a[i].s);
-			break;
-		case CF_ATTR_LONG:
-			v = json_integer((json_int_t)a[i].i);
-			break;
-		case CF_ATTR_BOOL:
-			v = json_boolean(a[i].i != 0);
-			break;
-		case CF_ATTR_DATETIME:
-			t = (time_t)(a[i].i / 1000);
-			if (gmtime_r(&t, &tm) == NULL)
-				memset(&tm, 0, sizeof(tm));
-			(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ",
-			    &tm);
-			v = json_pack("{s:{s:s, s:s}}", "__extn", "fn",
-			    "datetime", "arg", ts);
-			break;
-		case CF_ATTR_IP:
-			v = json_pack("{s:{s:s, s:s}}", "__extn", "fn", "ip",
-			    "arg", a[i].s);
-			break;
-		case CF_ATTR_RECORD:
-			v = attrs_json(a[i].rec, a[i].n);
-			break;
-		case CF_ATTR_JSON:
-			v = json_deep_copy(a[i].json);
-			break;
-		default:
-			v = NULL;
-			break;
-		}
-		if (v == NULL || json_object_set_new(o, a[i].name, v) != 0) {
-			json_decref(o);
-			o = NULL;
-		}
-	}
-	return o;
-}
-
 json_t *
 core_authz_context(const struct cf_req *r)
 {
-	struct ctx	 cx;
-	json_t		*j;
+	json_t		*ctx, *v;
+	struct tm	 tm;
+	time_t		 t = (time_t)(r->time_us / 1000000);
+	char		 ts[40], ip[CF_SOURCE_MAX];
+	int		 bad = 0;
 
-	if (ctx_build(r, &cx, NULL) != CF_OK)
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ctx = json_pack("{s:o, s:I, s:I, s:b, s:s}", "time",
+	    extn("datetime", ts), "hour", (json_int_t)tm.tm_hour, "weekday",
+	    (json_int_t)tm.tm_wday, "mfa", r->mfa ? 1 : 0, "authn",
+	    r->authn != NULL ? r->authn : "none");
+	if (ctx == NULL)
 		return NULL;
-	j = attrs_json(cx.a, cx.n);
-	ctx_done(&cx);
-	return j;
+	if (r->mfa && r->mfa_age >= 0)
+		bad |= json_object_set_new(ctx, "mfa_age_s",
+		    json_integer(r->mfa_age));
+	if (r->purpose[0] != '\0')
+		bad |= json_object_set_new(ctx, "purpose",
+		    json_string(r->purpose));
+	if (r->user_agent[0] != '\0')
+		bad |= json_object_set_new(ctx, "user_agent",
+		    json_string(r->user_agent));
+	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
+		bad |= json_object_set_new(ctx, "source_ip",
+		    extn("ip", ip));
+	if (r->scope[0] != '\0') {
+		v = json_loads(r->scope, 0, NULL);
+		if (json_is_object(v)) {
+			json_t *s = json_object();
+			json_t *a = json_object_get(v, "actions");
+			json_t *n = json_object_get(v, "namespaces");
+			if (s == NULL)
+				bad = 1;
+			else {
+				if (json_is_array(a))
+					bad |= json_object_set(s, "actions", a);
+				if (json_is_array(n))
+					bad |= json_object_set(s,
+					    "namespaces", n);
+				bad |= json_object_set_new(ctx, "token_scope",
+				    s);
+			}
+		} else
+			bad = 1;	/* SEC: unreadable scope: fail */
+		json_decref(v);
+	}
+	if (bad) {
+		json_decref(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 /* s as an entity id: itself when it is UTF-8, else with each byte of
@@ -644,25 +632,20 @@ safe_id(const char *s, char *buf, size_t bufsz)
 	return buf;
 }
 
-/* The strings the resource's entities borrow. */
-struct res_bufs {
-	char	nbuf[3 * CF_NS_NAME_MAX];
-	char	kbuf[3 * CF_RESOURCE_MAX];
-	char	env[CF_ENV_MAX];
-};
-
 /* The resource entity of a decision, and the entities above it. */
 static cf_err
-add_resource(struct cf_core *c, struct ents *e, struct res_bufs *rb,
+add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, const char **rtype, char *rid, size_t ridsz,
     struct cf_error *err)
 {
 	const char	*key = NULL;
-	struct cf_attr	*a;
-	char		 pre[CF_NS_NAME_MAX + 16];
+	char		 pre[CF_NS_NAME_MAX + 16], env[CF_ENV_MAX];
+	char		 nbuf[3 * CF_NS_NAME_MAX], kbuf[3 * CF_RESOURCE_MAX];
 	size_t		 n;
 	int		 level;
+	int64_t		 ns_id = 0;
+	json_t		*tags = NULL;
 	cf_err		 rc;
 
 	if (ns == NULL && (data_ns == NULL || (def->flags & CF_ACT_NS) != 0))
@@ -671,11 +654,12 @@ add_resource(struct cf_core *c, struct ents *e, struct res_bufs *rb,
 		ns = data_ns;
 	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
 	n = strlen(pre);
-	if (strcmp(def->resource, "object") == 0 && resource != NULL &&
+	if ((strcmp(def->resource, "object") == 0 ||
+	    strcmp(def->resource, "label") == 0) && resource != NULL &&
 	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
-		key = safe_id(resource + n, rb->kbuf, sizeof(rb->kbuf));
-	ns = safe_id(ns, rb->nbuf, sizeof(rb->nbuf));
-	rc = add_namespace(c, e, ns, &level, rb->env, err);
+		key = safe_id(resource + n, kbuf, sizeof(kbuf));
+	ns = safe_id(ns, nbuf, sizeof(nbuf));
+	rc = add_namespace(c, arr, ns, &level, env, &ns_id, err);
 	if (rc != CF_OK)
 		return rc;
 	if (key == NULL) {
@@ -684,24 +668,45 @@ add_resource(struct cf_core *c, struct ents *e, struct res_bufs *rb,
 	} else {
 		*rtype = "Object";
 		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
-		a = attrs_next(e, 5);
-		if (a == NULL)
-			return cf_error_set(err, CF_E_INTERNAL,
-			    "too many attributes");
-		attr_str(&a[0], "ns", ns);
-		attr_str(&a[1], "key", key);
-		attr_str(&a[2], "env", rb->env);
-		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
-		attr_str(&a[4], "sensitivity_name", sens_names[level]);
-		rc = add_entity(e, "Object", rid, a, 5, "Namespace", ns, err);
-		if (rc != CF_OK)
-			return rc;
+		if (add_entity(arr, "Object", rid, json_pack("{s:s, s:s, s:s, "
+		    "s:I, s:s}", "ns", ns, "key", key, "env", env,
+		    "sensitivity", (json_int_t)level, "sensitivity_name",
+		    sens_names[level]), json_pack("[o]",
+		    uid("Namespace", ns))) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		/* The version a read decides on (the operation looked it
+		 * up): resource.version. */
+		if (r->version_id[0] != '\0' && (strcmp(def->name,
+		    "object:get") == 0 || strcmp(def->name,
+		    "object:head") == 0) && json_object_set_new(
+		    json_object_get(json_array_get(arr,
+		    json_array_size(arr) - 1), "attrs"), "version",
+		    json_pack("{s:s, s:s, s:s}", "id", r->version_id,
+		    "digest", r->version_sha256, "created_by",
+		    r->version_by)) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		/* A key the store cannot hold (refused as invalid once
+		 * decided) has no labels. */
+		if (ns_id != 0 && key == resource + n &&
+		    strlen(key) < CF_OBJKEY_MAX) {
+			rc = cf_meta_labels_get(c->meta, ns_id, key, &tags,
+			    err);
+			if (rc != CF_OK)
+				return rc;
+			if (add_tags(arr, tags) != 0)
+				return cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+		}
 	}
-	return add_entity(e, "Store", "coffer", NULL, 0, NULL, NULL, err);
+	if (add_entity(arr, "Store", "coffer", NULL, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
 store:
 	*rtype = "Store";
 	cf_strlcpy(rid, "coffer", ridsz);
-	return add_entity(e, "Store", "coffer", NULL, 0, NULL, NULL, err);
+	if (add_entity(arr, "Store", "coffer", NULL, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
 }
 
 const char *
@@ -710,53 +715,44 @@ core_principal_type(const struct cf_principal_rec *p)
 	return strcmp(p->kind, "service") == 0 ? "Service" : "User";
 }
 
+/* Forward: the entities of a decision as JSON (explain_entities). */
+static cf_err explain_entities(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, json_t **arr_out, const char **rtype, char *rid,
+    size_t ridsz, struct cf_error *err);
+
 static cf_err
 build(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	struct ents	 e;
-	struct ctx	 cx;
-	struct res_bufs	 rb;
-	struct cf_attr	*a;
-	const char	*ptype = core_principal_type(&r->principal);
-	const char	*group = core_action_group(def);
+	json_t		*arr = NULL, *ctx = NULL;
 	const char	*rtype = NULL;
 	char		 rid[CF_RESOURCE_MAX];
 	cf_err		 rc;
 
-	e.n = 0;
-	e.na = 0;
-	e.np = 0;
-	cx.scope_json = NULL;
-	a = attrs_next(&e, 2);
-	attr_str(&a[0], "name", r->principal.name);
-	attr_str(&a[1], "kind", r->principal.kind);
-	rc = add_entity(&e, ptype, r->principal.name, a, 2, NULL, NULL, err);
-	if (rc == CF_OK)
-		rc = add_entity(&e, "Action", def->name, NULL, 0, "Action",
-		    group, err);
-	if (rc == CF_OK)
-		rc = add_entity(&e, "Action", group, NULL, 0, NULL, NULL, err);
-	if (rc == CF_OK)
-		rc = add_resource(c, &e, &rb, def, ns, data_ns, resource,
-		    &rtype, rid, sizeof(rid), err);
-	if (rc == CF_OK)
-		rc = ctx_build(r, &cx, err);
+	rc = explain_entities(c, r, def, ns, data_ns, resource, &arr, &rtype,
+	    rid, sizeof(rid), err);
+	if (rc != CF_OK)
+		return rc;
+	ctx = core_authz_context(r);
+	if (ctx == NULL) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "request context");
+		goto out;
+	}
+	rc = cf_entities_from_json(arr, es, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_entities_build(e.d, e.n, es, err);
-	if (rc != CF_OK)
-		goto out;
-	rc = cf_request_build(ptype, r->principal.name, "Action", def->name,
-	    rtype, rid, cx.a, cx.n, req, err);
+	rc = cf_request_new(core_principal_type(&r->principal),
+	    r->principal.name, "Action", def->name, rtype, rid, ctx, req, err);
 	if (rc != CF_OK) {
 		cf_entities_free(*es);
 		*es = NULL;
 	}
 out:
-	ctx_done(&cx);
+	json_decref(ctx);
+	json_decref(arr);
 	return rc;
 }
 
@@ -769,10 +765,57 @@ core_authz_build(struct cf_core *c, const struct cf_req *r,
 	return build(c, r, def, ns, data_ns, resource, es, req, err);
 }
 
+/* The stored set that defines custom role name: "role.NAME", global. */
+static const struct core_authz_part *
+role_part(const struct core_authz_snap *s, const char *name)
+{
+	char	set[CF_PRINCIPAL_MAX];
+	size_t	i;
+
+	(void)snprintf(set, sizeof(set), "role.%s", name);
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i].ns[0] == '\0' &&
+		    strcmp(s->parts[i].name, set) == 0)
+			return &s->parts[i];
+	return NULL;
+}
+
+/* Does role have a template for a global binding (global) or for one on
+ * a namespace in s: every built-in role, and a custom role whose set
+ * is in force and has that template. */
+static bool
+snap_has_role(const struct core_authz_snap *s, const char *role,
+    bool global)
+{
+	const struct core_authz_part	*p;
+	char				 id[CF_ROLE_MAX + 8];
+
+	if (cf_role_rank(role) != CF_ROLE_NONE)
+		return true;
+	p = role_part(s, role);
+	if (p == NULL)
+		return false;
+	(void)snprintf(id, sizeof(id), "%s:%s", global ? "global" : "ns",
+	    role);
+	return cf_policy_set_has_template(p->ps, id);
+}
+
+bool
+core_authz_role_exists(struct cf_core *c, const char *role, bool global)
+{
+	struct core_authz_snap	*s = snap_acquire(c);
+	bool			 ok;
+
+	ok = s != NULL && snap_has_role(s, role, global);
+	snap_release(s);
+	return ok;
+}
+
 /* The links of r's bindings: ids "role:R" and "role:R@NS", as the
  * audit log has always named the binding that decided. */
 static size_t
-make_links(const struct cf_req *r, struct cf_policy_link *links,
+make_links(const struct core_authz_snap *s, const struct cf_req *r,
+    struct cf_policy_link *links,
     char (*ids)[CF_ROLE_MAX + CF_NS_NAME_MAX + 8],
     char (*tmpl)[CF_ROLE_MAX + 8])
 {
@@ -781,8 +824,9 @@ make_links(const struct cf_req *r, struct cf_policy_link *links,
 
 	for (i = 0; i < r->nbindings && i < CF_MAX_BINDINGS; i++) {
 		const struct cf_binding_rec *b = &r->bindings[i];
-		if (cf_role_rank(b->role) == CF_ROLE_NONE)
-			continue;	/* not a built-in role: no template */
+		/* A custom role removed since: the binding grants nothing. */
+		if (!snap_has_role(s, b->role, b->ns[0] == '\0'))
+			continue;
 		memset(&links[n], 0, sizeof(links[n]));
 		links[n].principal_type = ptype;
 		links[n].principal_id = r->principal.name;
@@ -807,7 +851,7 @@ make_links(const struct cf_req *r, struct cf_policy_link *links,
 }
 
 /* The weakest built-in role among the decision's reasons (a reason
- * "role:R" or "role:R@NS"), or NULL. */
+ * "role:R" or "role:R@NS"), else the first custom role, else "". */
 static void
 weakest_role(const struct cf_response *resp, char *role, size_t rolesz)
 {
@@ -826,7 +870,9 @@ weakest_role(const struct cf_response *resp, char *role, size_t rolesz)
 		memcpy(buf, id + 5, n);
 		buf[n] = '\0';
 		rk = cf_role_rank(buf);
-		if (rk != CF_ROLE_NONE && rk < best) {
+		if (rk == CF_ROLE_NONE)
+			rk = CF_ROLE_ADMIN + 1;	/* custom: after built-ins */
+		if (rk < best) {
 			best = rk;
 			cf_strlcpy(role, buf, rolesz);
 		}
@@ -899,6 +945,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 
 	*allow = false;
 	role[0] = '\0';
+	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
@@ -911,20 +958,26 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	/* SEC: a policy set attached to a namespace takes part only in
 	 * decisions on that namespace. */
 	part_ns = ns != NULL ? ns : data_ns;
-	for (i = 0; i < s->nparts; i++) {
-		if (s->parts[i].ns[0] != '\0' && (part_ns == NULL ||
-		    strcmp(s->parts[i].ns, part_ns) != 0))
+	/* The global sets first, so that a link finds a global role's
+	 * template before anything a namespace's set may call the same. */
+	for (i = 0; i < 2 * s->nparts; i++) {
+		const struct core_authz_part *sp = &s->parts[i % s->nparts];
+		bool global = sp->ns[0] == '\0';
+		if (global != (i < s->nparts))
+			continue;
+		if (!global && (part_ns == NULL ||
+		    strcmp(sp->ns, part_ns) != 0))
 			continue;
 		if (np == sizeof(parts) / sizeof(parts[0])) {
 			rc = cf_error_set(err, CF_E_LIMIT, "more than %d "
 			    "policy sets apply", CORE_AUTHZ_MAX_PARTS);
 			goto out;
 		}
-		parts[np].ps = s->parts[i].ps;
-		parts[np].prefix = s->parts[i].prefix;
+		parts[np].ps = sp->ps;
+		parts[np].prefix = sp->prefix;
 		parts[np++].flags = CF_POLICY_STRICT_FORBID;
 	}
-	nl = make_links(r, links, ids, tmpl);
+	nl = make_links(s, r, links, ids, tmpl);
 	rc = cf_response_new(&resp, err);
 	if (rc != CF_OK)
 		goto out;
@@ -963,6 +1016,8 @@ core_action_resources(const struct cf_action_def *def)
 		    "Namespace";
 	if (strcmp(def->resource, "binding") == 0)
 		return "Namespace, Store";
+	if (strcmp(def->resource, "label") == 0)
+		return "Namespace, Object";
 	return "Store";
 }
 
@@ -994,10 +1049,14 @@ static const char schema_head[] =
     "entity Store;\n"
     "// A group of users (OIDC groups).\n"
     "entity Group;\n"
+    "// A role the principal holds: Role::\"R\" bound globally,\n"
+    "// Role::\"R@NS\" on namespace NS.\n"
+    "entity Role;\n"
     "// People and service accounts; tags are the attributes an admin\n"
     "// set (coffer user set NAME --attr k=v).\n"
-    "entity User in [Group] { name: String, kind: String } tags String;\n"
-    "entity Service in [Group] { name: String, kind: String } "
+    "entity User in [Group, Role] { name: String, kind: String } "
+    "tags String;\n"
+    "entity Service in [Group, Role] { name: String, kind: String } "
     "tags String;\n"
     "// sensitivity: 0 public, 1 internal, 2 confidential, 3 restricted;\n"
     "// tags are the labels (coffer label set NS k=v).\n"
@@ -1008,20 +1067,17 @@ static const char schema_head[] =
     "    sensitivity_name: String,\n"
     "} tags String;\n"
     "// An object (all its versions); env and sensitivity are its\n"
-    "// namespace's; tags are its labels.\n"
+    "// namespace's; tags are its labels.  version: the version a read\n"
+    "// (object:get, object:head) would return (digest: hex SHA-256).\n"
+    "type Version = { id: String, digest: String, created_by: String };\n"
     "entity Object in [Namespace] {\n"
     "    ns: String,\n"
     "    key: String,\n"
     "    env: String,\n"
     "    sensitivity: Long,\n"
     "    sensitivity_name: String,\n"
+    "    version?: Version,\n"
     "} tags String;\n"
-    "// One version of an object.\n"
-    "entity Version in [Object] {\n"
-    "    id: String,\n"
-    "    digest: String,\n"
-    "    created_by: String,\n"
-    "};\n"
     "\n"
     "// Action groups: what reader, writer and owner do on a namespace's\n"
     "// data, and everything else.\n"
@@ -1047,5 +1103,441 @@ cf_core_policy_schema(struct cf_buf *out, struct cf_error *err)
 		    core_action_group(&defs[i]),
 		    core_action_resources(&defs[i]));
 	}
+	return rc;
+}
+
+/*
+ * Explaining, who-can and replay: the decision above with its inputs and
+ * details, optionally under a draft of the stored policy sets.
+ */
+struct core_authz_draft {
+	struct core_authz_snap	*own;	/* the draft's sets; builtin NULL */
+};
+
+void
+core_authz_draft_free(struct core_authz_draft *d)
+{
+	if (d == NULL)
+		return;
+	snap_free(d->own);
+	cf_free(d);
+}
+
+/* Split "LINE:COL: message" (the parser's errors) into its parts. */
+static void
+split_pos(const char *msg, unsigned int *line, unsigned int *col,
+    const char **text)
+{
+	unsigned long	l = 0, k = 0;
+	const char	*p = msg;
+
+	*line = 0;
+	*col = 0;
+	*text = msg;
+	while (*p >= '0' && *p <= '9' && l < 100000000)
+		l = l * 10 + (unsigned long)(*p++ - '0');
+	if (p == msg || *p++ != ':')
+		return;
+	while (*p >= '0' && *p <= '9' && k < 100000000)
+		k = k * 10 + (unsigned long)(*p++ - '0');
+	if (*p != ':')
+		return;
+	*line = (unsigned int)l;
+	*col = (unsigned int)k;
+	p++;
+	while (*p == ' ')
+		p++;
+	*text = p;
+}
+
+static int
+add_problem(json_t *errors, const char *name, const char *ns,
+    unsigned int line, unsigned int col, const char *policy,
+    const char *msg)
+{
+	return json_array_append_new(errors, json_pack("{s:s, s:o, s:I, s:I, "
+	    "s:o, s:s}", "set", name, "ns", ns[0] != '\0' ? json_string(ns) :
+	    json_null(), "line", (json_int_t)line, "col", (json_int_t)col,
+	    "policy", policy != NULL ? json_string(policy) : json_null(),
+	    "message", msg));
+}
+
+/* Parse and validate one set of the draft; problems go to errors. */
+static cf_err
+draft_set(struct load_ctx *lc, const struct cf_schema *schema,
+    struct cf_validation *v, const char *name, const char *ns,
+    const char *text, json_t *errors, struct cf_error *err)
+{
+	struct core_authz_part	*p;
+	struct cf_error		 perr;
+	const char		*msg;
+	unsigned int		 line, col;
+	size_t			 i, before = lc->s->nparts;
+	cf_err			 rc;
+
+	cf_error_clear(&perr);
+	rc = load_part(lc, name, ns, 0, text, &perr);
+	if (rc == CF_E_INPUT || rc == CF_E_LIMIT) {
+		split_pos(perr.msg, &line, &col, &msg);
+		return add_problem(errors, name, ns != NULL ? ns : "", line,
+		    col, NULL, msg) == 0 ? CF_OK : cf_error_set(err,
+		    CF_E_NOMEM, "out of memory");
+	}
+	if (rc != CF_OK) {
+		if (err != NULL)
+			*err = perr;
+		return rc;
+	}
+	p = &lc->s->parts[before];
+	if (p->ns[0] != '\0')
+		(void)snprintf(p->prefix, sizeof(p->prefix), "%s@%s/draft:",
+		    p->name, p->ns);
+	else
+		(void)snprintf(p->prefix, sizeof(p->prefix), "%s/draft:",
+		    p->name);
+	rc = cf_policy_validate(schema, p->ps, v, err);
+	if (rc != CF_OK)
+		return rc;
+	for (i = 0; i < cf_validation_error_count(v); i++)
+		if (add_problem(errors, name, p->ns,
+		    cf_validation_error_line(v, i),
+		    cf_validation_error_col(v, i),
+		    cf_validation_error_policy(v, i),
+		    cf_validation_error_msg(v, i)) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+cf_err
+core_authz_draft_new(const json_t *sets, struct core_authz_draft **out,
+    json_t **problems, struct cf_error *err)
+{
+	struct core_authz_draft	*d = NULL;
+	struct cf_schema	*schema = NULL;
+	struct cf_validation	*v = NULL;
+	struct load_ctx		 lc;
+	struct cf_buf		 text;
+	json_t			*errors = NULL, *e;
+	const char		*name, *ns, *src;
+	size_t			 i, j;
+	cf_err			 rc;
+
+	cf_buf_init(&text, 1u << 20);
+	errors = json_array();
+	d = cf_calloc(1, sizeof(*d));
+	if (d != NULL)
+		d->own = cf_calloc(1, sizeof(*d->own));
+	if (errors == NULL || d == NULL || d->own == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	atomic_init(&d->own->refs, 1);
+	/* SEC: a draft is checked against Coffer's own schema, as a
+	 * stored policy set would be: a policy that names an unknown
+	 * action or attribute would otherwise silently never apply. */
+	rc = cf_core_policy_schema(&text, err);
+	if (rc == CF_OK)
+		rc = cf_schema_parse(text.data, text.len, &schema, err);
+	if (rc == CF_OK)
+		rc = cf_validation_new(&v, err);
+	if (rc != CF_OK)
+		goto out;
+	lc.s = d->own;
+	lc.cap = 0;
+	if (!json_is_array(sets) || json_array_size(sets) >
+	    CORE_AUTHZ_MAX_PARTS) {
+		rc = cf_error_set(err, CF_E_INPUT, "sets must be an array of "
+		    "at most %d {name, ns, text}", CORE_AUTHZ_MAX_PARTS);
+		goto out;
+	}
+	json_array_foreach(sets, i, e) {
+		name = json_string_value(json_object_get(e, "name"));
+		ns = json_string_value(json_object_get(e, "ns"));
+		src = json_string_value(json_object_get(e, "text"));
+		if (name == NULL || src == NULL || *name == '\0' ||
+		    strlen(name) >= CF_PRINCIPAL_MAX || (ns != NULL &&
+		    *ns != '\0' && !cf_name_ns_valid(ns))) {
+			rc = cf_error_set(err, CF_E_INPUT, "sets[%zu]: needs "
+			    "a name (at most %d bytes), a text and a valid ns "
+			    "or none", i, CF_PRINCIPAL_MAX - 1);
+			goto out;
+		}
+		for (j = 0; j < d->own->nparts; j++)
+			if (strcmp(d->own->parts[j].name, name) == 0 &&
+			    strcmp(d->own->parts[j].ns, ns != NULL ? ns :
+			    "") == 0) {
+				rc = cf_error_set(err, CF_E_INPUT, "set %s "
+				    "given twice", name);
+				goto out;
+			}
+		rc = draft_set(&lc, schema, v, name, ns, src, errors, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	*out = d;
+	d = NULL;
+	*problems = errors;
+	errors = NULL;
+out:
+	json_decref(errors);
+	cf_validation_free(v);
+	cf_schema_free(schema);
+	cf_buf_free(&text);
+	core_authz_draft_free(d);
+	return rc;
+}
+
+void
+core_authz_result_clear(struct core_authz_result *res)
+{
+	json_decref(res->response);
+	json_decref(res->entities);
+	json_decref(res->context);
+	json_decref(res->conditional);
+	memset(res, 0, sizeof(*res));
+}
+
+/* The entities of a decision (the principal with its groups and
+ * attributes, the action and its group, the resource and what is above
+ * it) as JSON: build() and explain use it. */
+static cf_err
+explain_entities(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, json_t **arr_out, const char **rtype, char *rid,
+    size_t ridsz, struct cf_error *err)
+{
+	json_t		*arr, *parents;
+	const char	*ptype = core_principal_type(&r->principal);
+	size_t		 i;
+	cf_err		 rc;
+
+	arr = json_array();
+	parents = json_array();
+	if (arr == NULL || parents == NULL) {
+		json_decref(arr);
+		json_decref(parents);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < r->ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		if (json_array_append_new(parents, uid("Group",
+		    r->groups[i])) != 0) {
+			json_decref(arr);
+			json_decref(parents);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+	/* Its roles: Role::"R" for a global binding, Role::"R@NS" for one
+	 * on a namespace (policies may ask `principal in Role::...`). */
+	for (i = 0; i < r->nbindings && i < CF_MAX_BINDINGS; i++) {
+		char role[CF_ROLE_MAX + CF_NS_NAME_MAX + 2];
+		(void)snprintf(role, sizeof(role), "%s%s%s",
+		    r->bindings[i].role, r->bindings[i].ns[0] != '\0' ? "@" :
+		    "", r->bindings[i].ns);
+		if (json_array_append_new(parents, uid("Role", role)) != 0) {
+			json_decref(arr);
+			json_decref(parents);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+	}
+	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
+	    "name", r->principal.name, "kind", r->principal.kind),
+	    parents) != 0 ||
+	    add_entity(arr, "Action", def->name, NULL, json_pack("[o]",
+	    uid("Action", core_action_group(def)))) != 0 ||
+	    add_entity(arr, "Action", core_action_group(def), NULL,
+	    NULL) != 0) {
+		json_decref(arr);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	/* The principal's attributes, as its tags (as build()). */
+	if (r->principal.id != 0) {
+		json_t *tags = NULL;
+		rc = cf_meta_attrs_get(c->meta, r->principal.id, &tags, err);
+		if (rc == CF_OK && json_object_size(tags) > 0 &&
+		    json_object_set(json_array_get(arr, 0), "tags", tags) != 0)
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		json_decref(tags);
+		if (rc != CF_OK) {
+			json_decref(arr);
+			return rc;
+		}
+	}
+	rc = add_resource(c, r, arr, def, ns, data_ns, resource, rtype, rid,
+	    ridsz, err);
+	if (rc != CF_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	*arr_out = arr;
+	return CF_OK;
+}
+
+struct cond_ctx {
+	json_t		*ids;
+	const char	*prefix;
+};
+
+static cf_err
+note_conditional(void *arg, const char *id, bool uses_context,
+    struct cf_error *err)
+{
+	struct cond_ctx	*cc = arg;
+	char		 buf[512];
+
+	if (!uses_context)
+		return CF_OK;
+	(void)snprintf(buf, sizeof(buf), "%s%s", cc->prefix != NULL ?
+	    cc->prefix : "", id);
+	if (json_array_append_new(cc->ids, json_string(buf)) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+static bool
+draft_replaces(const struct core_authz_draft *d,
+    const struct core_authz_part *p)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return false;
+	for (i = 0; i < d->own->nparts; i++)
+		if (strcmp(d->own->parts[i].name, p->name) == 0 &&
+		    strcmp(d->own->parts[i].ns, p->ns) == 0)
+			return true;
+	return false;
+}
+
+/* Add the global parts of s (global) or those attached to part_ns
+ * that take part in a decision on part_ns. */
+static cf_err
+add_parts(const struct core_authz_snap *s, const struct core_authz_draft *d,
+    bool global, const char *part_ns, struct cf_policy_part *parts,
+    size_t *np, size_t max, struct cf_error *err)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nparts; i++) {
+		if ((s->parts[i].ns[0] == '\0') != global)
+			continue;
+		if (!global && (part_ns == NULL ||
+		    strcmp(s->parts[i].ns, part_ns) != 0))
+			continue;
+		if (draft_replaces(d, &s->parts[i]))
+			continue;
+		if (*np == max)
+			return cf_error_set(err, CF_E_LIMIT, "more than %d "
+			    "policy sets apply", CORE_AUTHZ_MAX_PARTS);
+		parts[*np].ps = s->parts[i].ps;
+		parts[*np].prefix = s->parts[i].prefix;
+		parts[(*np)++].flags = CF_POLICY_STRICT_FORBID;
+	}
+	return CF_OK;
+}
+
+cf_err
+core_authz_explain(struct cf_core *c, struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, const json_t *ctx,
+    const struct core_authz_draft *draft, struct core_authz_result *res,
+    struct cf_error *err)
+{
+	struct core_authz_snap	*s;
+	struct cf_policy_part	 parts[1 + 2 * CORE_AUTHZ_MAX_PARTS];
+	struct cf_policy_link	 links[CF_MAX_BINDINGS];
+	char			 ids[CF_MAX_BINDINGS][CF_ROLE_MAX +
+				     CF_NS_NAME_MAX + 8];
+	char			 tmpl[CF_MAX_BINDINGS][CF_ROLE_MAX + 8];
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*resp = NULL;
+	struct cond_ctx		 cc;
+	const char		*part_ns, *rtype = NULL;
+	char			 rid[CF_RESOURCE_MAX];
+	size_t			 i, k, np = 0, nl;
+	cf_err			 rc;
+
+	memset(res, 0, sizeof(*res));
+	snap_poll(c);
+	s = snap_acquire(c);
+	if (s == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
+	rc = explain_entities(c, r, def, ns, data_ns, resource, &res->entities,
+	    &rtype, rid, sizeof(rid), err);
+	if (rc != CF_OK)
+		goto out;
+	res->context = ctx != NULL ? json_deep_copy(ctx) :
+	    core_authz_context(r);
+	res->conditional = json_array();
+	if (res->context == NULL || res->conditional == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = cf_entities_from_json(res->entities, &es, err);
+	if (rc == CF_OK)
+		rc = cf_request_new(core_principal_type(&r->principal),
+		    r->principal.name, "Action", def->name, rtype, rid,
+		    res->context, &req, err);
+	if (rc != CF_OK)
+		goto out;
+	parts[np].ps = s->builtin;
+	parts[np].prefix = NULL;
+	parts[np++].flags = CF_POLICY_STRICT_FORBID;
+	part_ns = ns != NULL ? ns : data_ns;
+	/* As core_authz_decide: the global sets first (the draft's after
+	 * the stored ones), then the namespace's. */
+	for (i = 0; i < 2 && rc == CF_OK; i++) {
+		rc = add_parts(s, draft, i == 0, part_ns, parts, &np,
+		    sizeof(parts) / sizeof(parts[0]), err);
+		if (rc == CF_OK && draft != NULL)
+			rc = add_parts(draft->own, NULL, i == 0, part_ns,
+			    parts, &np, sizeof(parts) / sizeof(parts[0]), err);
+	}
+	if (rc != CF_OK)
+		goto out;
+	nl = make_links(s, r, links, ids, tmpl);
+	rc = cf_response_new(&resp, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_policy_authorize_parts(parts, np, links, nl, es, req, resp,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	res->allow = cf_response_decision(resp) == CF_DECISION_ALLOW;
+	if (res->allow)
+		weakest_role(resp, res->role, sizeof(res->role));
+	res->response = cf_response_to_json(resp);
+	if (res->response == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* What could answer otherwise under another context: the policies
+	 * whose scope matches and whose conditions read the context, the
+	 * linked templates that read it, and every policy that errored
+	 * (an error may depend on the context too). */
+	cc.ids = res->conditional;
+	for (i = 0; i < np && rc == CF_OK; i++) {
+		cc.prefix = parts[i].prefix;
+		rc = cf_policy_scope_matches(parts[i].ps, es, req,
+		    note_conditional, &cc, err);
+	}
+	cc.prefix = NULL;
+	for (i = 0; i < nl && rc == CF_OK; i++)
+		for (k = 0; k < np && rc == CF_OK; k++)
+			if (cf_policy_uses_context(parts[k].ps,
+			    links[i].template_id)) {
+				rc = note_conditional(&cc, links[i].id, true,
+				    err);
+				break;
+			}
+	for (i = 0; i < cf_response_error_count(resp) && rc == CF_OK; i++)
+		rc = note_conditional(&cc, cf_response_error_id(resp, i),
+		    true, err);
+out:
+	if (rc != CF_OK)
+		core_authz_result_clear(res);
+	cf_response_free(resp);
+	cf_request_free(req);
+	cf_entities_free(es);
+	snap_release(s);
 	return rc;
 }

@@ -99,13 +99,6 @@ bootstrap(struct cf_core *c, char bootstrap_path[4096], struct cf_error *err)
 	memset(&p, 0, sizeof(p));
 	cf_strlcpy(p.name, "admin", sizeof(p.name));
 	cf_strlcpy(p.kind, "user", sizeof(p.kind));
-	p.created_us = cf_now_us();
-	rc = cf_meta_principal_create(c->meta, &p, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = cf_meta_binding_add(c->meta, p.id, "admin", "", err);
-	if (rc != CF_OK)
-		return rc;
 	/* SEC: the bootstrap credential is a session of the admin user, not
 	 * an API token: it expires (bootstrap_ttl), and like any session
 	 * without MFA it can do little but set the admin's password and
@@ -114,11 +107,26 @@ bootstrap(struct cf_core *c, char bootstrap_path[4096], struct cf_error *err)
 	 * own second factor before it can create anyone or grant anything;
 	 * a copy of the file taken later has expired or is a session that
 	 * still needs that factor. */
-	rc = core_token_mint(c, p.id, "session", (uint64_t)(c->cfg.bootstrap_ttl
-	    > 0 ? c->cfg.bootstrap_ttl : 86400), "bootstrap", 0, NULL, &tok,
-	    token, err);
+	rc = core_token_make(0, "session", (uint64_t)(c->cfg.bootstrap_ttl > 0 ?
+	    c->cfg.bootstrap_ttl : 86400), "bootstrap", 0, NULL, &tok, token,
+	    err);
 	if (rc != CF_OK)
 		return rc;
+	/* The admin, its binding and the session in one transaction, only
+	 * on a store without principals; no request, so no audit record
+	 * (store/meta.h): the log line and the file say what happened. */
+	rc = cf_meta_bootstrap(c->meta, &p, "admin", &tok, err);
+	if (rc == CF_E_CONFLICT) {
+		/* Another process bootstrapped meanwhile. */
+		cf_wipe(token, sizeof(token));
+		cf_error_clear(err);
+		return CF_OK;
+	}
+	if (rc != CF_OK) {
+		cf_wipe(token, sizeof(token));
+		return rc;
+	}
+	log_info("event=bootstrap principal=%s session=%s", p.name, tok.id);
 	rc = cf_dd_path(c->data_dir, CF_DD_BOOTSTRAP, bootstrap_path, 4096,
 	    err);
 	if (rc == CF_OK)
@@ -318,9 +326,9 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 }
 
 cf_err
-core_token_mint(struct cf_core *c, int64_t principal_id, const char *kind,
-    uint64_t expires_in, const char *description, int64_t mfa_at_us,
-    const char *scope, struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
+core_token_make(int64_t principal_id, const char *kind, uint64_t expires_in,
+    const char *description, int64_t mfa_at_us, const char *scope,
+    struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
     struct cf_error *err)
 {
 	uint8_t		 raw[CF_TOKEN_RAW_LEN], id[CF_TOKEN_ID_LEN / 2];
@@ -351,9 +359,26 @@ core_token_mint(struct cf_core *c, int64_t principal_id, const char *kind,
 	if (expires_in > 0)
 		rec->expires_us = rec->created_us +
 		    (int64_t)expires_in * 1000000;
-	rc = cf_meta_token_insert(c->meta, rec, err);
 out:
 	cf_wipe(raw, sizeof(raw));
+	if (rc != CF_OK)
+		cf_wipe(token, CF_TOKEN_STR_MAX);
+	return rc;
+}
+
+cf_err
+core_token_mint(struct cf_core *c, struct core_act *act,
+    int64_t principal_id, const char *kind, uint64_t expires_in,
+    const char *description, int64_t mfa_at_us, const char *scope,
+    struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = core_token_make(principal_id, kind, expires_in, description,
+	    mfa_at_us, scope, rec, token, err);
+	if (rc == CF_OK)
+		rc = cf_meta_token_insert(c->meta, &act->au, rec, err);
 	if (rc != CF_OK)
 		cf_wipe(token, CF_TOKEN_STR_MAX);
 	return rc;

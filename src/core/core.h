@@ -70,6 +70,7 @@ struct cf_core_config {
 	const char	*oidc_username_claim;	/* preferred_username */
 	const char	*oidc_groups_claim;	/* groups */
 	const char	*oidc_group_roles;	/* "g=role[@ns],..." */
+	const char	*oidc_claim_attrs;	/* "claim:attr,..." */
 	bool		 oidc_provision;	/* create unknown users */
 	int64_t		 oidc_skew;		/* seconds; 60 */
 	int64_t		 oidc_jwks_min_refresh;	/* seconds between fetches
@@ -93,8 +94,12 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 
 #define CF_REQ_ID_LEN		32
 #define CF_SOURCE_MAX		64
+#define CF_USER_AGENT_MAX	256	/* bytes kept of a User-Agent */
+#define CF_PURPOSE_MAX		64	/* X-Coffer-Purpose, characters */
 #define CF_RESOURCE_MAX		1200
 #define CF_REASONS_MAX		256
+#define CF_REQ_GROUPS_MAX	32	/* == CF_JWT_GROUPS_MAX */
+#define CF_REQ_GROUP_MAX	128	/* == CF_JWT_GROUP_MAX */
 #define CF_MAX_BINDINGS		64	/* per principal, for one request */
 /* Stored bindings per principal (binding:create refuses more): below
  * CF_MAX_BINDINGS, so that nobody can bind a principal into failing
@@ -108,6 +113,14 @@ struct cf_req {
 	char		 request_id[CF_REQ_ID_LEN + 1];
 	char		 source[CF_SOURCE_MAX];	/* socket peer address */
 	int64_t		 time_us;
+	/* The client's User-Agent, cut and made printable UTF-8 (control
+	 * characters are '?'); "" without one.  SEC: the client's claim,
+	 * for the record and for policy context, never for a decision on
+	 * its own. */
+	char		 user_agent[CF_USER_AGENT_MAX + 1];
+	/* X-Coffer-Purpose: why the caller says it asks, 1..64 of
+	 * [A-Za-z0-9_.:-] (the front end refuses anything else); "" */
+	char		 purpose[CF_PURPOSE_MAX + 1];
 	/* principal, from cf_core_authenticate */
 	bool		 authenticated;
 	const char	*authn;		/* "none", "token", "session", "oidc",
@@ -122,11 +135,25 @@ struct cf_req {
 	char		 token_id[CF_TOKEN_ID_LEN + 1];
 	struct cf_binding_rec bindings[CF_MAX_BINDINGS];
 	size_t		 nbindings;
+	/* the object version a read decides on (object:get, object:head):
+	 * the policies' resource.version; "" otherwise */
+	char		 version_id[CF_VERSION_ID_LEN + 1];
+	char		 version_sha256[CF_SHA256_HEX_LEN + 1];
+	char		 version_by[CF_PRINCIPAL_MAX];
+	/* OIDC groups of the credential (the policies' Group parents) */
+	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
+	size_t		 ngroups;
 	/* decision, from the operation */
 	const char	*action;	/* e.g. "object:get" */
 	char		 resource[CF_RESOURCE_MAX];
 	bool		 allowed;
 	char		 reasons[CF_REASONS_MAX];
+	/* the last decision of the policies (core_authorize_data), recorded
+	 * with the request ("ctx") so that it can be decided again */
+	bool		 decided;
+	bool		 decided_allow;		/* Cedar's answer */
+	char		 decided_ns[CF_NS_NAME_MAX];	/* "": global */
+	char		 decided_data_ns[CF_NS_NAME_MAX];	/* "": none */
 	/* outcome */
 	const char	*errcode;	/* specific API error code, or NULL */
 	int64_t		 retry_after;	/* seconds, for a 429; 0 */
@@ -263,6 +290,7 @@ struct cf_object_view {
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
 	int64_t		created_us;
+	const json_t	*labels;	/* the key's labels, name -> string */
 };
 const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 /* Read plaintext at pos; every byte returned has been authenticated. */
@@ -370,6 +398,34 @@ cf_err	cf_core_user_oidc_link(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_user_oidc_unlink(struct cf_core *c, struct cf_req *r,
 	    const char *name, const char *issuer, const char *subject,
 	    json_t **out, struct cf_error *err);
+/* Admin (user:list): one user, as in the list, with its attributes. */
+cf_err	cf_core_user_get(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
+/* Admin (user:attr, and the grant rule): apply changes (borrowed: a JSON
+ * object name -> string to set, or null to remove) to user name's
+ * attributes, all or nothing.  *out: {"name","attributes"}.  CF_E_INPUT
+ * (errcode invalid_name, invalid_value, too_many_attributes) for a bad
+ * name, value or count; CF_E_NOTFOUND for an unknown user
+ * (core/ops_labels.c). */
+cf_err	cf_core_user_attrs_set(struct cf_core *c, struct cf_req *r,
+	    const char *name, const json_t *changes, json_t **out,
+	    struct cf_error *err);
+/* Labels of namespace ns (key NULL or "") or of its object key.  set
+ * (label:set) applies changes as cf_core_user_attrs_set; rm (label:rm)
+ * removes the comma-separated names; both need owner on ns and the grant
+ * rule.  A value is set only on a live object (404 no_such_key
+ * otherwise); errcode too_many_labels past CF_ATTRS_MAX.  get: read as
+ * ns:get (the namespace's) or object:head (a key's).  *out: {"ns","key",
+ * "labels"}. */
+cf_err	cf_core_labels_set(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const json_t *changes,
+	    json_t **out, struct cf_error *err);
+cf_err	cf_core_labels_rm(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *names, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_labels_get(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, json_t **out,
+	    struct cf_error *err);
 cf_err	cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 	    const char *role, bool required, json_t **out,
 	    struct cf_error *err);
@@ -383,6 +439,64 @@ cf_err	cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_mfa_disable(struct cf_core *c, struct cf_req *r,
 	    const char *password, size_t pwlen, const char *code,
 	    const char *recovery, json_t **out, struct cf_error *err);
+
+/* --- questions about the policies (core/ops_explain.c; docs/policy.md,
+ * "Testing a change before applying it") --- */
+/* Admin (policy:explain): how the policies and the monitor's guard
+ * rails would decide {principal, action, resource ("NS", "NS/KEY[@V]"
+ * or absent), context (object, optional)} now: the decision, the
+ * determining and errored policies, the guards, the entities and the
+ * context.  CF_E_INPUT for a bad body, CF_E_NOTFOUND (errcode
+ * no_such_principal) for an unknown principal. */
+cf_err	cf_core_policy_explain(struct cf_core *c, struct cf_req *r,
+	    const json_t *body, json_t **out, struct cf_error *err);
+/* Admin or an owner of ns (access:who): the principals the policies
+ * allow to perform action (NULL: each action that applies) on ns or its
+ * object key (NULL: the namespace) now, under a neutral context; those
+ * whose answer could differ under another context are "conditional".
+ * At most limit principals are looked at (0: the most, 10000). */
+cf_err	cf_core_access_who(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *action, size_t limit,
+	    json_t **out, struct cf_error *err);
+/* Admin (policy:replay): decide the audit log's recorded decisions
+ * again under a draft {sets: [{name, ns, text}], since_s, limit,
+ * examples} and count those it would change.  A draft that does not
+ * validate: CF_E_INPUT, errcode invalid_policy, and *problems (only
+ * then) gets [{set, ns, line, col, policy, message}]. */
+cf_err	cf_core_policy_replay(struct cf_core *c, struct cf_req *r,
+	    const json_t *body, json_t **out, json_t **problems,
+	    struct cf_error *err);
+
+/* --- custom policy sets (core/ops_policy.c; docs/policy.md, "Managing
+ * policies on the server").  ns NULL or "": a global set (admin);
+ * otherwise a set attached to namespace ns (its owner, or admin), only
+ * ever evaluated for requests on ns.  Changing one needs MFA (the grant
+ * rule).  r->errcode names the API error: invalid_name, invalid_policy
+ * (CF_E_INPUT, the message "line:col: ..." for a syntax error),
+ * no_such_policy, no_such_namespace (CF_E_NOTFOUND), policy_changed
+ * (CF_E_CONFLICT), policy_reload_failed (CF_E_IO: stored, but the
+ * running server still decides with the previous sets). --- */
+
+/* Store text[0..len) as the next version of (name, ns).  *created is
+ * false when it equals the version in force (nothing stored). */
+cf_err	cf_core_policy_set(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, const char *text, size_t len,
+	    bool *created, json_t **out, struct cf_error *err);
+/* The sets in force: of ns when ns is non-NULL ("" global), else every
+ * one the caller may manage. */
+cf_err	cf_core_policy_list(struct cf_core *c, struct cf_req *r,
+	    const char *ns, json_t **out, struct cf_error *err);
+/* One version (0: the one in force) with its text. */
+cf_err	cf_core_policy_get(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, int64_t version, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_policy_history(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, json_t **out,
+	    struct cf_error *err);
+/* Take (name, ns) out of force: a tombstone version. */
+cf_err	cf_core_policy_rm(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *ns, json_t **out,
+	    struct cf_error *err);
 
 /* after/limit or tail as in cf_audit_read. */
 cf_err	cf_core_audit_read(struct cf_core *c, struct cf_req *r,
@@ -401,5 +515,8 @@ bool	cf_name_env_valid(const char *s);
 /* public, internal, confidential or restricted. */
 bool	cf_name_sensitivity_valid(const char *s);
 bool	cf_name_role_valid(const char *s);
+/* Policy set names: 1..63 of [a-z0-9._-] starting with a letter or
+ * digit. */
+bool	cf_name_policy_valid(const char *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include "base/timeutil.h"
 #include "core/core.h"
 #include "crypto/crypto.h"
+#include "crypto/jwt.h"
 #include "crypto/keyring.h"
 #include "store/blob.h"
 #include "store/meta.h"
@@ -22,6 +23,8 @@
 struct cf_jwks;
 struct core_orphans;
 struct core_authz_snap;
+struct cf_schema;
+struct cf_policy_set;
 struct cf_action_def;
 
 /* One oidc_group_roles entry: members of group get role (on ns, or
@@ -46,6 +49,12 @@ struct core_issuer {
 	struct cf_jwks		*jwks;
 	struct core_group_map	 gmap[CF_GROUP_MAP_MAX];
 	size_t			 ngmap;
+	/* claim_attrs: claim (a dotted path) -> user attribute */
+	char			 attr_claim[CF_JWT_ATTRS_MAX][129];
+	char			 attr_name[CF_JWT_ATTRS_MAX][CF_ATTR_NAME_MAX];
+	const char		*attr_claim_p[CF_JWT_ATTRS_MAX];
+	const char		*attr_name_p[CF_JWT_ATTRS_MAX];
+	size_t			 nattr;
 };
 
 struct cf_core {
@@ -65,11 +74,15 @@ struct cf_core {
 	struct core_authz_snap	*authz;		/* policies in force */
 	pthread_mutex_t		 authz_lock;	/* guards the pointer */
 	bool			 authz_lock_init;
+	_Atomic int64_t		 authz_polled_us;	/* last store poll */
+	struct cf_schema	*schema;	/* Coffer's Cedar schema */
 };
 
 /* Cedar decides (authz.c). */
 #define CORE_AUTHZ_MAX_PARTS	256	/* stored policy sets in one
 					 * decision */
+#define CORE_AUTHZ_POLL_US	1000000	/* how often a server looks for
+					 * policy changes others made */
 cf_err	core_authz_open(struct cf_core *c, struct cf_error *err);
 void	core_authz_close(struct cf_core *c);
 /* Build the policies in force again (built-in and stored) and swap them
@@ -87,6 +100,48 @@ cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    const struct cf_action_def *def, const char *ns,
 	    const char *data_ns, const char *resource, char *role,
 	    size_t rolesz, bool *allow, struct cf_error *err);
+/* A decision explained (core_authz_explain): Cedar's answer and what
+ * it was given.  Each json_t is a new reference; clear frees them. */
+struct core_authz_result {
+	bool		 allow;		/* Cedar's decision */
+	char		 role[CF_ROLE_MAX];	/* weakest deciding role */
+	json_t		*response;	/* {decision, reasons, errors} */
+	json_t		*entities;	/* Cedar JSON entities */
+	json_t		*context;	/* Cedar JSON context */
+	json_t		*conditional;	/* ids of the policies whose scope
+					 * matches and that read the
+					 * context, or that errored */
+};
+void	core_authz_result_clear(struct core_authz_result *res);
+/* Draft policy sets: each replaces the stored set of the same name and
+ * namespace for the decisions it takes part in; the others stay. */
+struct core_authz_draft;
+/* sets: [{name, ns (null/absent: global), text}].  Each is parsed and
+ * validated against Coffer's schema; *problems gets an array of
+ * {set, ns, line, col, policy, message} (empty: valid).  CF_E_INPUT for
+ * a malformed list. */
+cf_err	core_authz_draft_new(const json_t *sets,
+	    struct core_authz_draft **out, json_t **problems,
+	    struct cf_error *err);
+void	core_authz_draft_free(struct core_authz_draft *d);
+/* core_authz_decide's decision, with its details, for principal and
+ * bindings in r: ctx the Cedar context (NULL: core_authz_context(r)),
+ * draft the policy sets to use instead of stored ones (NULL: none).
+ * Decides nothing for r: r->reasons and r->allowed are left alone. */
+cf_err	core_authz_explain(struct cf_core *c, struct cf_req *r,
+	    const struct cf_action_def *def, const char *ns,
+	    const char *data_ns, const char *resource, const json_t *ctx,
+	    const struct core_authz_draft *draft,
+	    struct core_authz_result *res, struct cf_error *err);
+/* Validate ps against Coffer's schema: CF_E_INPUT with the first
+ * error as "line:col: policy ID: message" when it is not valid. */
+cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
+	    struct cf_error *err);
+/* Can a binding name role (globally, or on a namespace): a built-in
+ * role, or a custom role whose policy set "role.NAME" is in force with
+ * its template global:NAME or ns:NAME. */
+bool	core_authz_role_exists(struct cf_core *c, const char *role,
+	    bool global);
 /* Bench only (bench/authz): as core_authz_reload, with the policy sets
  * feed gives core_authz_load_part (lc as its arg) after the stored
  * ones. */
@@ -135,36 +190,75 @@ cf_err	core_authorize_data(struct cf_core *c, struct cf_req *r,
 	    const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
-/* Does the principal hold role (or a stronger one) on ns (global counts)? */
-bool	core_has_role(const struct cf_req *r, const char *role, const char *ns);
+/* The monitor's guard rails after the policies (token scope, MFA age
+ * classes, restricted data, the grant rule) for r doing action on ns /
+ * data_ns, the policies having allowed with role (NULL or "": none):
+ * *out gets [{guard, when, refuses, message}], one per rail that
+ * applies.  For explanations: r is a scratch request (its reasons are
+ * overwritten). */
+cf_err	core_explain_guards(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *ns, const char *data_ns,
+	    const char *role, json_t **out, struct cf_error *err);
 
-/* A state change is audited before it happens (audit, then act).
- * core_act_begin arms the store's commit guard: the allow record, with
- * the answer's status, becomes durable inside the transaction that makes
- * the change, before its COMMIT; if the audit log refuses it, the change
- * is rolled back.  core_act_end, right after the store call(s), returns
- * the audit error in that case, else rc; if the change failed after its
- * record was written, it clears r->audited so that the answer gets a
- * second record saying what happened. */
+/* Would the policies allow action on ns (NULL: global) for r (monitor.c)? */
+bool	core_can(struct cf_core *c, struct cf_req *r, const char *action,
+	    const char *ns);
+
+/* A state change is audited before it happens (audit, then act).  An
+ * act is the one way to get the audit obligation (au) that every
+ * changing store call takes (store/meta.h): core_act_begin makes it from
+ * the request's decision, and refuses (CF_E_INTERNAL, an unarmed au that
+ * the store refuses too) unless the request was allowed and names its
+ * action.  The act's record (the allow, with the answer's status and
+ * bytes) is written once: by the first store call of the act, inside its
+ * transaction right before COMMIT (so if the log refuses it, the change
+ * is rolled back), or earlier by core_act_record; every later store call
+ * with the same au is covered by it.  core_act_end, after the store
+ * call(s), passes rc through and marks the request audited when the
+ * record was written and rc is CF_OK; after a failure (or without the
+ * end) the answer gets a record of its own, saying what happened.
+ * Nothing of an act lives outside the caller's frame, so a return
+ * between begin and end leaves nothing behind.  Use:
+ *
+ *	rc = core_act_begin(&act, c, r, 201, err);
+ *	if (rc == CF_OK)
+ *		rc = cf_meta_x(c->meta, &act.au, ..., err);
+ *	rc = core_act_end(&act, rc);
+ */
 struct core_act {
-	struct cf_core	*c;
-	struct cf_req	*r;
-	int		 status;
-	cf_err		 rc;
-	struct cf_error	 err;
+	struct cf_meta_audit	 au;	/* what the store calls */
+	struct cf_core		*c;
+	struct cf_req		*r;
+	int			 status;
+	uint64_t		 bytes;
+	bool			 recorded;
 };
-void	core_act_begin(struct core_act *a, struct cf_core *c,
-	    struct cf_req *r, int status);
-cf_err	core_act_end(struct core_act *a, cf_err rc, struct cf_error *err)
+cf_err	core_act_begin(struct core_act *a, struct cf_core *c,
+	    struct cf_req *r, int status, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+/* Write the act's record now (bytes: the body bytes it reports), before
+ * the store call: for a change whose transaction must not wait for the
+ * audit log's fdatasync while it holds the store's write lock (object
+ * versions: concurrent uploads then share one fdatasync). */
+cf_err	core_act_record(struct core_act *a, uint64_t bytes,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+cf_err	core_act_end(struct core_act *a, cf_err rc)
 	    __attribute__((warn_unused_result));
 
-/* Make a new token for principal_id; *token (CF_TOKEN_STR_MAX) gets the
- * secret, to be shown once and wiped by the caller.  kind "api" (cft_)
- * or "session" (cfs_); scope JSON text or NULL. */
-cf_err	core_token_mint(struct cf_core *c, int64_t principal_id,
-	    const char *kind, uint64_t expires_in, const char *description,
-	    int64_t mfa_at_us, const char *scope, struct cf_token_rec *rec,
+/* Make a new token for principal_id, not stored yet: *token
+ * (CF_TOKEN_STR_MAX) gets the secret, to be shown once and wiped by the
+ * caller, rec its record.  kind "api" (cft_) or "session" (cfs_); scope
+ * JSON text or NULL. */
+cf_err	core_token_make(int64_t principal_id, const char *kind,
+	    uint64_t expires_in, const char *description, int64_t mfa_at_us,
+	    const char *scope, struct cf_token_rec *rec,
 	    char token[CF_TOKEN_STR_MAX], struct cf_error *err);
+/* core_token_make, then store it as a change of act. */
+cf_err	core_token_mint(struct cf_core *c, struct core_act *act,
+	    int64_t principal_id, const char *kind, uint64_t expires_in,
+	    const char *description, int64_t mfa_at_us, const char *scope,
+	    struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
+	    struct cf_error *err);
 
 /* Does the request's token scope (if any) allow action on ns (NULL:
  * global)?  No scope: true. */
@@ -219,6 +313,21 @@ cf_err	core_authorize_listing(struct cf_core *c, struct cf_req *r,
 cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *resource, struct cf_error *err)
 	    __attribute__((warn_unused_result));
+
+/* core_authz_reload after a change to what the sets in force are (a
+ * policy set changed, a namespace and its sets deleted), committed and
+ * recorded already: on failure it is logged, and r gets CF_E_IO with
+ * errcode "policy_reload_failed" (503) and a record of its own for the
+ * answer (core/ops_policy.c). */
+cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+/* Make the attributes names[0..n) of r->principal (an OIDC user being
+ * authenticated) what attrs (name -> string; a name absent: removed)
+ * says, as its own audited change (user:oidc-attrs) when anything
+ * differs; nothing is written otherwise (core/ops_labels.c). */
+cf_err	core_oidc_attrs_sync(struct cf_core *c, struct cf_req *r,
+	    const json_t *attrs, const char *const *names, size_t n,
+	    struct cf_error *err);
 
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,

@@ -102,6 +102,60 @@ parse_group_roles(struct core_issuer *c, const char *spec,
 	return CF_OK;
 }
 
+/* claim_attrs: "claim:attribute,..." (a claim is a dotted path). */
+static cf_err
+parse_claim_attrs(struct core_issuer *c, const char *spec,
+    struct cf_error *err)
+{
+	char	 buf[4096], *p, *next, *colon;
+	size_t	 i;
+
+	if (spec == NULL || *spec == '\0')
+		return CF_OK;
+	if (cf_strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
+		return cf_error_set(err, CF_E_INPUT,
+		    "oidc_claim_attrs too long");
+	for (p = buf; p != NULL; p = next) {
+		next = strchr(p, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			continue;
+		if (c->nattr >= CF_JWT_ATTRS_MAX)
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_claim_attrs: more than %d entries",
+			    CF_JWT_ATTRS_MAX);
+		colon = strchr(p, ':');
+		if (colon == NULL || colon == p)
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_claim_attrs: expected claim:attribute");
+		*colon = '\0';
+		if (cf_strlcpy(c->attr_claim[c->nattr], p,
+		    sizeof(c->attr_claim[0])) >= sizeof(c->attr_claim[0]) ||
+		    cf_strlcpy(c->attr_name[c->nattr], colon + 1,
+		    sizeof(c->attr_name[0])) >= sizeof(c->attr_name[0]) ||
+		    !cf_meta_attr_name_valid(c->attr_name[c->nattr]))
+			return cf_error_set(err, CF_E_INPUT,
+			    "oidc_claim_attrs: bad entry for claim \"%.64s\" "
+			    "(an attribute is a-z, then up to 62 of "
+			    "a-z 0-9 _ . -)", p);
+		/* SEC: one source per attribute, or two claims would
+		 * overwrite each other on every sign-in. */
+		for (i = 0; i < c->nattr; i++)
+			if (strcmp(c->attr_name[i],
+			    c->attr_name[c->nattr]) == 0)
+				return cf_error_set(err, CF_E_INPUT,
+				    "oidc_claim_attrs: attribute %s mapped "
+				    "twice", c->attr_name[i]);
+		c->attr_claim_p[c->nattr] = c->attr_claim[c->nattr];
+		c->attr_name_p[c->nattr] = c->attr_name[c->nattr];
+		c->nattr++;
+	}
+	return CF_OK;
+}
+
 static bool
 set(const char *s)
 {
@@ -113,6 +167,7 @@ set(const char *s)
 struct issuer_spec {
 	const char	*issuer, *audience, *jwks_url, *jwks_file, *jwks_json;
 	const char	*username_claim, *groups_claim, *group_roles;
+	const char	*claim_attrs;
 	bool		 provision;
 	int64_t		 skew, min_refresh;
 };
@@ -178,6 +233,8 @@ issuer_add(struct cf_core *c, const struct issuer_spec *sp,
 	is->provision = sp->provision;
 	is->skew = sp->skew;
 	rc = parse_group_roles(is, sp->group_roles, err);
+	if (rc == CF_OK)
+		rc = parse_claim_attrs(is, sp->claim_attrs, err);
 	if (rc != CF_OK)
 		return rc;
 	cf_jwks_opts_default(&o);
@@ -210,7 +267,8 @@ issuer_from_json(struct cf_core *c, json_t *e, struct cf_error *err)
 {
 	static const char *const known[] = {
 		"issuer", "audience", "jwks_url", "jwks_file",
-		"username_claim", "groups_claim", "group_roles", "provision",
+		"username_claim", "groups_claim", "group_roles",
+		"claim_attrs", "provision",
 		"skew", "jwks_min_refresh",
 	};
 	struct issuer_spec	 sp;
@@ -246,6 +304,9 @@ issuer_from_json(struct cf_core *c, json_t *e, struct cf_error *err)
 	if (rc == CF_OK)
 		rc = cf_json_get_str(e, "groups_claim", false,
 		    &sp.groups_claim, err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(e, "claim_attrs", false, &sp.claim_attrs,
+		    err);
 	if (rc == CF_OK)
 		rc = cf_json_get_str(e, "group_roles", false, &sp.group_roles,
 		    err);
@@ -369,6 +430,7 @@ core_identity_open(struct cf_core *c, struct cf_error *err)
 			sp.username_claim = c->cfg.oidc_username_claim;
 		sp.groups_claim = c->cfg.oidc_groups_claim;
 		sp.group_roles = c->cfg.oidc_group_roles;
+		sp.claim_attrs = c->cfg.oidc_claim_attrs;
 		sp.provision = c->cfg.oidc_provision;
 		sp.skew = c->cfg.oidc_skew;
 		if (c->cfg.oidc_jwks_min_refresh > 0)
@@ -636,7 +698,7 @@ check_password(struct cf_core *c, const struct cf_principal_rec *p,
 	if (rc == CF_OK && cf_password_needs_rehash(stored, &params)) {
 		/* Best effort: the login succeeds either way. */
 		if (cf_password_hash(pw, len, &params, fresh, NULL) == CF_OK &&
-		    cf_meta_password_set(c->meta, p->id, fresh, 0, NULL, NULL,
+		    cf_meta_password_rehash(c->meta, p->id, stored, fresh,
 		    NULL) == CF_OK)
 			log_info("event=password_rehashed principal=%s",
 			    p->name);
@@ -864,10 +926,12 @@ cf_core_login(struct cf_core *c, struct cf_req *r, const char *user,
 	r->allowed = true;
 	cf_strlcpy(r->reasons, mfa ? (code != NULL ? "password+totp" :
 	    "password+recovery") : "password", sizeof(r->reasons));
-	core_act_begin(&act, c, r, 201);
-	rc = core_token_mint(c, p.id, "session", (uint64_t)c->cfg.session_ttl,
-	    "session", mfa ? now : 0, NULL, &tok, token, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = core_token_mint(c, &act, p.id, "session",
+		    (uint64_t)c->cfg.session_ttl, "session", mfa ? now : 0,
+		    NULL, &tok, token, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	throttle_ok(c, &k);
@@ -918,9 +982,11 @@ cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
 		return cf_error_set(err, CF_E_INPUT,
 		    "not a session (revoke API tokens with DELETE "
 		    "/v1/tokens/{id})");
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_token_revoke(c->meta, r->token_id, cf_now_us(), err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_token_revoke(c->meta, &act.au, r->token_id,
+		    cf_now_us(), err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s}", "revoked", r->token_id);
@@ -932,17 +998,19 @@ cf_core_logout(struct cf_core *c, struct cf_req *r, json_t **out,
  * revoked: a copy of the old token (taken from a file, a log, a shared
  * terminal, or the bootstrap file before the admin enrolled) never
  * gains the second factor.  The new session ends when the old one would
- * have.  The mint is the change the audit record (armed by the caller)
- * covers; the token's JSON goes to *tokj. */
+ * have.  covering: the caller's act whose record (written already)
+ * covers the rotation too (confirming an enrollment records that
+ * change), or NULL: the rotation is the request's own act.  The token's
+ * JSON goes to *tokj. */
 static cf_err
 session_rotate(struct cf_core *c, struct cf_req *r, int64_t now,
-    struct core_act *act, json_t **tokj, struct cf_error *err)
+    struct core_act *covering, json_t **tokj, struct cf_error *err)
 {
-	struct cf_token_rec	old, tok;
-	char			token[CF_TOKEN_STR_MAX];
-	int64_t			left;
-	bool			armed;
-	cf_err			rc;
+	struct cf_token_rec	 old, tok;
+	struct core_act		 own, *act = covering;
+	char			 token[CF_TOKEN_STR_MAX];
+	int64_t			 left;
+	cf_err			 rc;
 
 	rc = cf_meta_token_get(c->meta, r->token_id, &old, err);
 	if (rc != CF_OK)
@@ -951,18 +1019,19 @@ session_rotate(struct cf_core *c, struct cf_req *r, int64_t now,
 	    1000000 : 1;
 	/* The old one is revoked first, in the same audited act as the
 	 * mint: if the mint fails the caller logs in again, never holds
-	 * two.  The request's record may be written already (confirming an
-	 * enrollment records that change); then it covers this too. */
-	armed = !r->audited;
-	if (armed)
-		core_act_begin(act, c, r, 200);
-	rc = cf_meta_token_revoke(c->meta, old.id, now, err);
+	 * two. */
+	if (act == NULL) {
+		act = &own;
+		rc = core_act_begin(act, c, r, 200, err);
+	}
 	if (rc == CF_OK)
-		rc = core_token_mint(c, r->principal.id, "session",
+		rc = cf_meta_token_revoke(c->meta, &act->au, old.id, now, err);
+	if (rc == CF_OK)
+		rc = core_token_mint(c, act, r->principal.id, "session",
 		    (uint64_t)left, old.description, now, NULL, &tok, token,
 		    err);
-	if (armed)
-		rc = core_act_end(act, rc, err);
+	if (act == &own)
+		rc = core_act_end(act, rc);
 	if (rc == CF_OK) {
 		*tokj = json_pack("{s:s,s:s,s:o}", "token", token, "id",
 		    tok.id, "expires", core_time_json(tok.expires_us));
@@ -981,7 +1050,6 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
     json_t **out, struct cf_error *err)
 {
 	struct fail_keys	k;
-	struct core_act		act;
 	char			res[CF_RESOURCE_MAX];
 	json_t			*tokj = NULL;
 	int64_t			now;
@@ -1014,7 +1082,7 @@ cf_core_session_mfa(struct cf_core *c, struct cf_req *r, const char *code,
 	r->mfa = true;
 	r->mfa_age = 0;
 	cf_strlcpy(r->reasons, "self+totp", sizeof(r->reasons));
-	rc = session_rotate(c, r, now, &act, &tokj, err);
+	rc = session_rotate(c, r, now, NULL, &tokj, err);
 	if (rc != CF_OK)
 		return rc;
 	throttle_ok(c, &k);
@@ -1048,22 +1116,24 @@ user_json(struct cf_core *c, const struct cf_principal_rec *p)
 {
 	struct cf_mfa_rec	m;
 	bool			mfa_enabled = false;
-	json_t			*links;
+	json_t			*links, *attrs = NULL;
 
 	if (cf_meta_mfa_get(c->meta, p->id, &m, NULL) == CF_OK)
 		mfa_enabled = m.enabled;
 	cf_wipe(&m, sizeof(m));
 	links = json_array();
 	if (links == NULL || cf_meta_oidc_link_list(c->meta, p->id, link_json,
-	    links, NULL) != CF_OK) {
+	    links, NULL) != CF_OK ||
+	    cf_meta_attrs_get(c->meta, p->id, &attrs, NULL) != CF_OK) {
 		json_decref(links);
 		return NULL;
 	}
-	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:o,s:o}", "name",
+	return json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:o,s:o,s:o}", "name",
 	    p->name, "kind", p->kind, "disabled", p->disabled, "has_password",
 	    p->has_password, "mfa_enabled", mfa_enabled, "mfa_required",
 	    p->mfa_required, "provisioned", p->provisioned, "oidc_links",
-	    links, "created", core_time_json(p->created_us));
+	    links, "attributes", attrs, "created",
+	    core_time_json(p->created_us));
 }
 
 /* Policy check and hash of a new password for user. */
@@ -1116,14 +1186,15 @@ cf_core_user_create(struct cf_core *c, struct cf_req *r, const char *name,
 	memset(&p, 0, sizeof(p));
 	cf_strlcpy(p.name, name, sizeof(p.name));
 	cf_strlcpy(p.kind, "user", sizeof(p.kind));
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_principal_create(c->meta, &p, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_create(c->meta, &act.au, &p, err);
 	if (rc == CF_OK && hash[0] != '\0') {
-		rc = cf_meta_password_set(c->meta, p.id, hash, 0, NULL, NULL,
-		    err);
+		rc = cf_meta_password_set(c->meta, &act.au, p.id, hash, 0, NULL,
+		    NULL, err);
 		p.has_password = true;
 	}
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_OK) {
 		*out = user_json(c, &p);
 		if (*out == NULL)
@@ -1207,6 +1278,24 @@ admin_on_user(struct cf_core *c, struct cf_req *r, const char *action,
 }
 
 cf_err
+cf_core_user_get(struct cf_core *c, struct cf_req *r, const char *name,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_principal_rec	p;
+	char			res[CF_RESOURCE_MAX];
+	cf_err			rc;
+
+	(void)snprintf(res, sizeof(res), "user/%s", name);
+	rc = core_authorize(c, r, "user:list", NULL, res, err);
+	if (rc == CF_OK)
+		rc = get_user(c, name, &p, err);
+	if (rc != CF_OK)
+		return rc;
+	*out = user_json(c, &p);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
 cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
     const char *password, size_t pwlen, const char *current, size_t curlen,
     json_t **out, struct cf_error *err)
@@ -1233,7 +1322,7 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc != CF_OK)
 		return rc;
 	if (self && !p.has_password && (!r->interactive ||
-	    !core_has_role(r, "admin", NULL))) {
+	    !core_can(c, r, "user:passwd", NULL))) {
 		/* SEC: an account without a password (API tokens or OIDC
 		 * only) gets its first one from an admin.  Otherwise anyone
 		 * holding one of its tokens could add a password, then MFA,
@@ -1279,15 +1368,17 @@ cf_core_user_passwd(struct cf_core *c, struct cf_req *r, const char *name,
 		cf_wipe(hash, sizeof(hash));
 		return rc;
 	}
-	core_act_begin(&act, c, r, 200);
 	/* SEC: a new password ends the sessions opened with the old one
 	 * (all of them after an admin reset; the others when one changes
 	 * one's own), in the same transaction.  API tokens are not sessions
 	 * and stay. */
-	rc = cf_meta_password_set(c->meta, p.id, hash, cf_now_us(),
-	    self && is_session(r) ? r->token_id : NULL, &nrev, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_password_set(c->meta, &act.au, p.id, hash,
+		    cf_now_us(), self && is_session(r) ? r->token_id : NULL,
+		    &nrev, err);
 	cf_wipe(hash, sizeof(hash));
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	p.has_password = true;
@@ -1309,14 +1400,15 @@ cf_core_user_disable(struct cf_core *c, struct cf_req *r, const char *name,
 	    disable ? "disable" : "enable", &p, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 200);
 	/* SEC: a disabled user's credentials are refused at once anyway
 	 * (cf_core_authenticate); revoking the sessions as well (in the
 	 * same transaction) means that enabling the user again does not
 	 * bring them back.  API tokens work again after enable. */
-	rc = cf_meta_principal_set_disabled(c->meta, p.id, disable,
-	    disable ? cf_now_us() : 0, NULL, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_set_disabled(c->meta, &act.au, p.id,
+		    disable, disable ? cf_now_us() : 0, NULL, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	p.disabled = disable;
@@ -1340,9 +1432,11 @@ cf_core_user_mfa_required(struct cf_core *c, struct cf_req *r,
 		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_principal_set_mfa_required(c->meta, p.id, required, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_set_mfa_required(c->meta, &act.au,
+		    p.id, required, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	p.mfa_required = required;
@@ -1377,13 +1471,15 @@ cf_core_user_mfa_reset(struct cf_core *c, struct cf_req *r, const char *name,
 		    "MFA use mfa disable (password and a code or recovery "
 		    "code)");
 	}
-	core_act_begin(&act, c, r, 200);
 	/* SEC: a reset is for a lost or stolen second factor, so the
 	 * sessions that may have been opened with it end, as after an admin
 	 * password reset, in the same transaction (never MFA gone and the
 	 * sessions alive).  API tokens are not sessions and stay. */
-	rc = cf_meta_mfa_delete(c->meta, p.id, cf_now_us(), &nrev, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_mfa_delete(c->meta, &act.au, p.id, cf_now_us(),
+		    &nrev, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	log_info("event=mfa_reset principal=%s by=%s sessions_revoked=%zu",
@@ -1467,10 +1563,11 @@ cf_core_user_oidc_link(struct cf_core *c, struct cf_req *r, const char *name,
 	rc = oidc_link_prepare(c, r, true, name, issuer, subject, &p, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_oidc_link_add(c->meta, issuer, subject, p.id, false,
-	    core_now_us(c), &made, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_oidc_link_add(c->meta, &act.au, issuer,
+		    subject, p.id, false, core_now_us(c), &made, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT) {
 		r->errcode = "already_linked";
 		return cf_error_set(err, CF_E_CONFLICT, "that issuer and "
@@ -1499,9 +1596,11 @@ cf_core_user_oidc_unlink(struct cf_core *c, struct cf_req *r,
 	rc = oidc_link_prepare(c, r, false, name, issuer, subject, &p, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_oidc_link_remove(c->meta, issuer, subject, p.id, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_oidc_link_remove(c->meta, &act.au, issuer,
+		    subject, p.id, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_E_NOTFOUND) {
 		r->errcode = "no_such_link";
 		return cf_error_set(err, CF_E_NOTFOUND,
@@ -1529,10 +1628,12 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
-	if (!cf_name_role_valid(role)) {
+	if (!cf_name_role_valid(role) &&
+	    !core_authz_role_exists(c, role, true) &&
+	    !core_authz_role_exists(c, role, false)) {
 		r->errcode = "invalid_name";
-		return cf_error_set(err, CF_E_INPUT,
-		    "invalid role (reader, writer, owner or admin)");
+		return cf_error_set(err, CF_E_INPUT, "invalid role (reader, "
+		    "writer, owner, admin or a custom role: coffer role ls)");
 	}
 	/* SEC: flagging admin makes every admin request need MFA; made
 	 * without MFA, it could leave no admin able to get in (the
@@ -1550,9 +1651,11 @@ cf_core_role_mfa_required(struct cf_core *c, struct cf_req *r,
 		    "within mfa_max_age_admin), so that an admin can still get "
 		    "in afterwards");
 	}
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_role_mfa_set(c->meta, role, required, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_role_mfa_set(c->meta, &act.au, role, required,
+		    err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s,s:b}", "role", role, "mfa_required", required);
@@ -1624,11 +1727,12 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 	for (i = 0; rc == CF_OK && i < CF_RECOVERY_CODES_DEFAULT; i++)
 		rc = cf_recovery_code_new(codes[i], hashes[i], err);
 	if (rc == CF_OK) {
-		core_act_begin(&act, c, r, 200);
-		rc = cf_meta_mfa_put(c->meta, &m,
-		    (const uint8_t (*)[32])hashes, CF_RECOVERY_CODES_DEFAULT,
-		    err);
-		rc = core_act_end(&act, rc, err);
+		rc = core_act_begin(&act, c, r, 200, err);
+		if (rc == CF_OK)
+			rc = cf_meta_mfa_put(c->meta, &act.au, &m,
+			    (const uint8_t (*)[32])hashes,
+			    CF_RECOVERY_CODES_DEFAULT, err);
+		rc = core_act_end(&act, rc);
 	}
 	if (rc != CF_OK)
 		goto out;
@@ -1702,9 +1806,11 @@ cf_core_mfa_confirm(struct cf_core *c, struct cf_req *r, const char *code,
 	}
 	if (rc == CF_OK) {
 		throttle_ok(c, &k);
-		core_act_begin(&act, c, r, 200);
-		rc = cf_meta_mfa_enable(c->meta, r->principal.id, err);
-		rc = core_act_end(&act, rc, err);
+		rc = core_act_begin(&act, c, r, 200, err);
+		if (rc == CF_OK)
+			rc = cf_meta_mfa_enable(c->meta, &act.au,
+			    r->principal.id, err);
+		rc = core_act_end(&act, rc);
 	}
 	if (rc != CF_OK)
 		return rc;
@@ -1787,10 +1893,11 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 	if (rc == CF_OK) {
 		cf_strlcpy(r->reasons, code != NULL || recovery == NULL ?
 		    "self+totp" : "self+recovery", sizeof(r->reasons));
-		core_act_begin(&act, c, r, 200);
-		rc = cf_meta_mfa_delete(c->meta, r->principal.id, 0, NULL,
-		    err);
-		rc = core_act_end(&act, rc, err);
+		rc = core_act_begin(&act, c, r, 200, err);
+		if (rc == CF_OK)
+			rc = cf_meta_mfa_delete(c->meta, &act.au,
+			    r->principal.id, 0, NULL, err);
+		rc = core_act_end(&act, rc);
 	}
 	if (rc != CF_OK) {
 		r->allowed = false;
@@ -1804,6 +1911,9 @@ cf_core_mfa_disable(struct cf_core *c, struct cf_req *r, const char *password,
 }
 
 /* ---- OIDC ---- */
+
+_Static_assert(CF_REQ_GROUPS_MAX >= CF_JWT_GROUPS_MAX &&
+    CF_REQ_GROUP_MAX >= CF_JWT_GROUP_MAX, "a token's groups fit a request");
 
 static cf_err
 jwt_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
@@ -1846,14 +1956,15 @@ authn_change(struct cf_core *c, struct cf_req *r, const char *action,
 	    r->principal.name);
 	r->allowed = true;
 	cf_strlcpy(r->reasons, reasons, sizeof(r->reasons));
-	core_act_begin(&act, c, r, status);
-	if (ch->adopt)
-		rc = cf_meta_oidc_link_add(c->meta, ch->issuer, ch->subject,
-		    r->principal.id, true, core_now_us(c), NULL, err);
-	else
-		rc = cf_meta_principal_create_linked(c->meta, &r->principal,
-		    ch->issuer, ch->subject, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, status, err);
+	if (rc == CF_OK && ch->adopt)
+		rc = cf_meta_oidc_link_add(c->meta, &act.au, ch->issuer,
+		    ch->subject, r->principal.id, true, core_now_us(c), NULL,
+		    err);
+	else if (rc == CF_OK)
+		rc = cf_meta_principal_create_linked(c->meta, &act.au,
+		    &r->principal, ch->issuer, ch->subject, err);
+	rc = core_act_end(&act, rc);
 	r->authenticated = false;
 	r->authn = "bad-token";
 	r->action = "unknown";
@@ -1950,6 +2061,54 @@ jwt_principal(struct cf_core *c, struct cf_req *r,
 	return CF_OK;
 }
 
+/* The user attributes that the issuer maps from claims (claim_attrs),
+ * stored when they differ from the token's (core_oidc_attrs_sync), so
+ * that audit, listings and every later decision see them.  A claim that
+ * is an array or object, or a string unfit to be a value, is ignored
+ * (logged): the attribute keeps what it had.  An absent (or null)
+ * claim removes the attribute. */
+static cf_err
+jwt_attrs(struct cf_core *c, struct cf_req *r, const struct core_issuer *is,
+    const struct cf_jwt_claims *cl, struct cf_error *err)
+{
+	const char	*names[CF_JWT_ATTRS_MAX], *authn = r->authn;
+	json_t		*want;
+	size_t		 i, n = 0;
+	cf_err		 rc = CF_OK;
+
+	if (is->nattr == 0)
+		return CF_OK;
+	want = json_object();
+	if (want == NULL)
+		return nomem(err);
+	for (i = 0; i < is->nattr && rc == CF_OK; i++) {
+		if (cl->attr_state[i] == CF_JWT_ATTR_SET &&
+		    !cf_meta_attr_value_valid(cl->attrs[i],
+		    strlen(cl->attrs[i])))
+			goto ignored;
+		if (cl->attr_state[i] == CF_JWT_ATTR_IGNORED)
+			goto ignored;
+		names[n++] = is->attr_name[i];
+		if (cl->attr_state[i] == CF_JWT_ATTR_SET &&
+		    json_object_set_new(want, is->attr_name[i],
+		    json_string(cl->attrs[i])) != 0)
+			rc = nomem(err);
+		continue;
+ignored:
+		log_info("event=oidc_claim_ignored request=%s principal=%s "
+		    "claim=%s attribute=%s msg=\"not a string, number or "
+		    "boolean fit to be a value\"", r->request_id,
+		    r->principal.name, is->attr_claim[i], is->attr_name[i]);
+	}
+	if (rc == CF_OK) {
+		r->authn = "oidc";
+		rc = core_oidc_attrs_sync(c, r, want, names, n, err);
+		r->authn = authn;
+	}
+	json_decref(want);
+	return rc;
+}
+
 /* The audit record's authn for each way a token fails verification
  * (docs/authentication.md, "Why a token was refused"). */
 static const char *
@@ -2023,6 +2182,8 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	rules.skew = is->skew;
 	rules.username_claim = is->username_claim;
 	rules.groups_claim = set(is->groups_claim) ? is->groups_claim : NULL;
+	rules.attr_claims = is->attr_claim_p;
+	rules.nattr_claims = is->nattr;
 	cf_error_clear(&e2);
 	rc = cf_jwt_verify_why(is->jwks, jwt, strlen(jwt), &rules, now, &cl,
 	    &why, &e2);
@@ -2060,6 +2221,10 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    r, err);
 	if (rc != CF_OK)
 		return rc;
+	/* The groups are the principal's parents in policies. */
+	for (i = 0; i < cl.ngroups && i < CF_REQ_GROUPS_MAX; i++)
+		cf_strlcpy(r->groups[i], cl.groups[i], sizeof(r->groups[i]));
+	r->ngroups = i;
 	/* Groups map to request-local bindings; nothing is stored. */
 	for (i = 0; i < cl.ngroups; i++)
 		for (j = 0; j < is->ngmap; j++) {
@@ -2075,6 +2240,9 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 			if (rc != CF_OK)
 				return rc;
 		}
+	rc = jwt_attrs(c, r, is, &cl, err);
+	if (rc != CF_OK)
+		return rc;
 	r->authn = "oidc";
 	r->interactive = true;
 	r->mfa = cl.mfa;

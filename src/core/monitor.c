@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -206,12 +207,6 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	return rc;
 }
 
-static int
-role_rank(const char *role)
-{
-	return cf_role_rank(role);
-}
-
 /* The least role an action needs on its namespace (the registry,
  * core/actions.h); admin for what no role decides; above every role for
  * an action the registry does not know: default deny. */
@@ -225,24 +220,29 @@ action_rank(const char *action)
 	return def->role != CF_ROLE_NONE ? def->role : CF_ROLE_ADMIN;
 }
 
+/* A question, not a decision of the request: would the policies allow
+ * action on ns (NULL: global) for r's principal, within its token's
+ * namespaces?  Errors answer no.  r's decision is left as it was. */
 bool
-core_has_role(const struct cf_req *r, const char *role, const char *ns)
+core_can(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns)
 {
-	size_t	i;
-	int	need = role_rank(role);
+	const struct cf_action_def	*def = cf_action_find(action);
+	struct cf_error			 err;
+	char				 saved[CF_REASONS_MAX];
+	char				 role[CF_ROLE_MAX];
+	bool				 allow = false;
 
-	if (!r->authenticated || need == 0)
+	if (!r->authenticated || def == NULL ||
+	    !core_scope_allows(r, NULL, ns))
 		return false;
-	if (!core_scope_allows(r, NULL, ns))
-		return false;
-	for (i = 0; i < r->nbindings; i++) {
-		const struct cf_binding_rec *b = &r->bindings[i];
-		if (b->ns[0] != '\0' && (ns == NULL || strcmp(b->ns, ns) != 0))
-			continue;
-		if (role_rank(b->role) >= need)
-			return true;
-	}
-	return false;
+	cf_error_clear(&err);
+	cf_strlcpy(saved, r->reasons, sizeof(saved));
+	if (core_authz_decide(c, r, def, ns, NULL, NULL, role, sizeof(role),
+	    &allow, &err) != CF_OK)
+		allow = false;
+	cf_strlcpy(r->reasons, saved, sizeof(r->reasons));
+	return allow;
 }
 
 static bool
@@ -488,6 +488,7 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	cf_strlcpy(r->resource, resource != NULL ? resource : "",
 	    sizeof(r->resource));
 	r->allowed = false;
+	r->decided = false;
 	if (!r->authenticated) {
 		cf_strlcpy(r->reasons, "unauthenticated", sizeof(r->reasons));
 		return cf_error_set(err, CF_E_AUTH,
@@ -508,6 +509,12 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	    sizeof(role), &allow, err);
 	if (rc != CF_OK)
 		return rc;
+	r->decided = true;
+	r->decided_allow = allow;
+	cf_strlcpy(r->decided_ns, ns != NULL ? ns : "",
+	    sizeof(r->decided_ns));
+	cf_strlcpy(r->decided_data_ns, data_ns != NULL ? data_ns : "",
+	    sizeof(r->decided_data_ns));
 	if (!allow) {
 		if (strcmp(r->reasons, "no matching role") == 0)
 			return cf_error_set(err, CF_E_DENIED,
@@ -609,6 +616,7 @@ decide_begin(struct cf_req *r, const char *action, const char *resource,
 	cf_strlcpy(r->resource, resource != NULL ? resource : "",
 	    sizeof(r->resource));
 	r->allowed = false;
+	r->decided = false;
 	if (def == NULL || (def->flags & need) == 0)
 		return NULL;
 	return def;
@@ -704,7 +712,36 @@ cf_core_reject(struct cf_core *c, struct cf_req *r, const char *action,
 	(void)c;
 	r->action = action;
 	r->allowed = false;
+	r->decided = false;
 	cf_strlcpy(r->reasons, reason, sizeof(r->reasons));
+}
+
+static json_t *
+ns_or_null(const char *ns)
+{
+	return ns[0] != '\0' ? json_string(ns) : json_null();
+}
+
+/* The "ctx" member of r's record: the inputs of its last policy
+ * decision (docs/internals/AUDIT.md); NULL when the policies did not
+ * decide, or on NOMEM (the record is then written without it). */
+static json_t *
+decision_ctx(const struct cf_req *r)
+{
+	const struct cf_action_def	*def = cf_action_find(r->action);
+	json_t				*ctx;
+
+	/* A record of an event after the request (a download's end) is
+	 * not the decision. */
+	if (!r->decided || def == NULL || (def->flags & CF_ACT_RECORD) != 0)
+		return NULL;
+	ctx = core_authz_context(r);
+	if (ctx == NULL)
+		return NULL;
+	return json_pack("{s:o, s:o, s:s, s:o}", "ns",
+	    ns_or_null(r->decided_ns), "data_ns",
+	    ns_or_null(r->decided_data_ns), "decision",
+	    r->decided_allow ? "allow" : "deny", "context", ctx);
 }
 
 static void
@@ -727,59 +764,92 @@ audit_rec_of(const struct cf_req *r, int status, const char *result,
 	rec->bytes = bytes;
 }
 
+/* Append r's record and wait until it is durable; r->audited is the
+ * caller's. */
+static cf_err
+audit_append(struct cf_core *c, const struct cf_req *r, int status,
+    const char *result, uint64_t bytes, struct cf_error *err)
+{
+	struct cf_audit_rec	 rec;
+	json_t			*ctx;
+	uint64_t		 seq;
+	cf_err			 rc;
+
+	audit_rec_of(r, status, result, bytes, &rec);
+	ctx = decision_ctx(r);
+	rec.ctx = ctx;
+	rc = cf_audit_append(c->audit, &rec, &seq, err);
+	json_decref(ctx);
+	if (rc != CF_OK)
+		log_warnx("event=audit_failed request=%s", r->request_id);
+	return rc;
+}
+
 cf_err
 cf_core_audit(struct cf_core *c, struct cf_req *r, int status,
     const char *result, uint64_t bytes, struct cf_error *err)
 {
-	struct cf_audit_rec	rec;
-	uint64_t		seq;
-	cf_err			rc;
+	cf_err	rc;
 
-	audit_rec_of(r, status, result, bytes, &rec);
-	rc = cf_audit_append(c->audit, &rec, &seq, err);
-	if (rc != CF_OK) {
-		log_warnx("event=audit_failed request=%s", r->request_id);
-		return rc;
-	}
-	r->audited = true;
-	return CF_OK;
+	rc = audit_append(c, r, status, result, bytes, err);
+	if (rc == CF_OK)
+		r->audited = true;
+	return rc;
 }
 
-static int
-act_guard(void *arg)
+/* The act's record function (struct cf_meta_audit): the first call
+ * writes the record, every later one is covered by it.  A failed write
+ * is tried again by the next call (each store call is all or nothing). */
+static cf_err
+act_record(void *arg, struct cf_error *err)
 {
 	struct core_act	*a = arg;
+	cf_err		 rc;
 
-	cf_error_clear(&a->err);
-	a->rc = cf_core_audit(a->c, a->r, a->status, "ok", 0, &a->err);
-	return a->rc != CF_OK;
-}
-
-void
-core_act_begin(struct core_act *a, struct cf_core *c, struct cf_req *r,
-    int status)
-{
-	a->c = c;
-	a->r = r;
-	a->status = status;
-	a->rc = CF_OK;
-	cf_error_clear(&a->err);
-	cf_meta_guard_set(act_guard, a);
+	if (a->recorded)
+		return CF_OK;
+	rc = audit_append(a->c, a->r, a->status, "ok", a->bytes, err);
+	if (rc == CF_OK)
+		a->recorded = true;
+	return rc;
 }
 
 cf_err
-core_act_end(struct core_act *a, cf_err rc, struct cf_error *err)
+core_act_begin(struct core_act *a, struct cf_core *c, struct cf_req *r,
+    int status, struct cf_error *err)
 {
-	if (!cf_meta_guard_clear())
-		return rc;	/* nothing committed: respond() audits */
-	if (a->rc != CF_OK) {
-		/* SEC: no record, no change (rolled back). */
-		if (err != NULL)
-			*err = a->err;
-		return a->rc;
-	}
-	if (rc != CF_OK)
-		a->r->audited = false;
+	memset(a, 0, sizeof(*a));
+	a->c = c;
+	a->r = r;
+	a->status = status;
+	/* SEC: an obligation only from an allowed decision that names its
+	 * action; otherwise a.au stays unarmed, which the store refuses. */
+	if (CF_NEVER(r == NULL) || CF_NEVER(!r->allowed) ||
+	    CF_NEVER(r->action == NULL))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "a change without an allowed decision");
+	a->au.record = act_record;
+	a->au.arg = a;
+	return CF_OK;
+}
+
+cf_err
+core_act_record(struct core_act *a, uint64_t bytes, struct cf_error *err)
+{
+	if (CF_NEVER(a->au.record == NULL))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "a record without an allowed decision");
+	a->bytes = bytes;
+	return act_record(a, err);
+}
+
+cf_err
+core_act_end(struct core_act *a, cf_err rc)
+{
+	/* A change that failed after its record: the answer's own record
+	 * says what happened. */
+	if (a->recorded)
+		a->r->audited = rc == CF_OK;
 	return rc;
 }
 
@@ -787,11 +857,15 @@ cf_err
 cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
     const char *result, uint64_t bytes, uint64_t *seq, struct cf_error *err)
 {
-	struct cf_audit_rec	rec;
-	cf_err			rc;
+	struct cf_audit_rec	 rec;
+	json_t			*ctx;
+	cf_err			 rc;
 
 	audit_rec_of(r, status, result, bytes, &rec);
+	ctx = decision_ctx(r);
+	rec.ctx = ctx;
 	rc = cf_audit_submit(c->audit, &rec, seq, err);
+	json_decref(ctx);
 	if (rc != CF_OK) {
 		log_warnx("event=audit_failed request=%s", r->request_id);
 		return rc;
@@ -828,4 +902,106 @@ core_time_json(int64_t us)
 		return json_null();
 	cf_time_format(us, ts);
 	return json_string(ts);
+}
+
+/* The actions under the grant rule (core_authorize_grant and the
+ * core_grant_check calls of their operations), with when it applies. */
+static const struct {
+	const char	*action;
+	const char	*when;
+} grant_rule[] = {
+	{ "binding:create", "always" },
+	{ "principal:create", "for a user (not a service account)" },
+	{ "role:mfa-required", "when removing the flag" },
+	{ "token:create", "for another principal" },
+	{ "user:create", "always" },
+	{ "user:link-oidc", "always" },
+	{ "user:mfa-required", "when removing the flag" },
+	{ "user:mfa-reset", "always" },
+	{ "user:passwd", "when an admin sets another user's password" },
+};
+
+static int
+add_guard(json_t *arr, const char *guard, const char *when, bool refuses,
+    const char *msg)
+{
+	return json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:s}",
+	    "guard", guard, "when", when, "refuses", refuses ? 1 : 0,
+	    "message", msg));
+}
+
+cf_err
+core_explain_guards(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns, const char *data_ns, const char *role, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_error	 e;
+	json_t		*arr;
+	size_t		 i;
+	int		 rank, bad = 0;
+	bool		 admin, flagged = r->principal.mfa_required;
+	cf_err		 rc;
+
+	arr = json_array();
+	if (arr == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if (r->scope[0] != '\0')
+		bad |= add_guard(arr, "token_scope", "the credential has a "
+		    "scope", !core_scope_allows(r, action, ns),
+		    core_scope_allows(r, action, ns) ? "within the scope" :
+		    "the token's scope does not allow this");
+	rank = action_rank(action);
+	if (ns == NULL && rank < CF_ROLE_ADMIN)
+		rank = CF_ROLE_ADMIN;
+	admin = r->interactive && c->cfg.mfa_admin_actions && rank >= 4;
+	if (!flagged && role != NULL && role[0] != '\0') {
+		rc = cf_meta_role_mfa_get(c->meta, role, &flagged, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	if (admin || flagged) {
+		cf_error_clear(&e);
+		rc = mfa_check(c, r, rank, role != NULL && role[0] != '\0' ?
+		    role : NULL, &e);
+		if (rc != CF_OK && rc != CF_E_AUTH) {
+			if (err != NULL)
+				*err = e;
+			goto out;
+		}
+		bad |= add_guard(arr, "mfa", admin ? (flagged ? "an admin "
+		    "action, and the user or role is flagged mfa_required" :
+		    "an admin action with an interactive credential") :
+		    "the user or the deciding role is flagged mfa_required",
+		    rc != CF_OK, rc != CF_OK ? e.msg : "MFA fresh enough");
+	}
+	if (c->cfg.mfa_restricted_data && data_ns != NULL &&
+	    *data_ns != '\0') {
+		cf_error_clear(&e);
+		rc = restricted_check(c, r, data_ns, &e);
+		if (rc != CF_OK && rc != CF_E_AUTH) {
+			if (err != NULL)
+				*err = e;
+			goto out;
+		}
+		bad |= add_guard(arr, "restricted_data", "the namespace is "
+		    "restricted (mfa_restricted_data)", rc != CF_OK,
+		    rc != CF_OK ? e.msg : "not restricted, or MFA fresh "
+		    "enough");
+	}
+	for (i = 0; i < sizeof(grant_rule) / sizeof(grant_rule[0]); i++) {
+		if (strcmp(grant_rule[i].action, action) != 0)
+			continue;
+		cf_error_clear(&e);
+		r->action = action;
+		rc = core_grant_check(c, r, &e);
+		bad |= add_guard(arr, "grant_rule", grant_rule[i].when,
+		    rc != CF_OK, rc != CF_OK ? e.msg : "MFA fresh enough");
+	}
+	rc = bad ? cf_error_set(err, CF_E_NOMEM, "out of memory") : CF_OK;
+out:
+	if (rc != CF_OK)
+		json_decref(arr);
+	else
+		*out = arr;
+	return rc;
 }

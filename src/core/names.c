@@ -90,3 +90,14 @@ cf_name_role_valid(const char *s)
 	    strcmp(s, "writer") == 0 || strcmp(s, "owner") == 0 ||
 	    strcmp(s, "admin") == 0);
 }
+
+bool
+cf_name_policy_valid(const char *s)
+{
+	/* The same alphabet and length as principal names.  "builtin" is
+	 * the built-in role templates (GET /v1/policies/builtin), so no
+	 * stored set may be called so. */
+	return cf_name_principal_valid(s) &&
+	    strlen(s) <= CF_POLICY_NAME_MAX - 1 &&
+	    strcmp(s, "builtin") != 0;
+}

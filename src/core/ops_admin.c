@@ -104,9 +104,10 @@ cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
 	cf_strlcpy(ns.sensitivity, sensitivity, sizeof(ns.sensitivity));
 	cf_strlcpy(ns.created_by, r->principal.name, sizeof(ns.created_by));
 	ns.created_us = cf_now_us();
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_ns_create(c->meta, &ns, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_ns_create(c->meta, &act.au, &ns, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	*out = ns_json(&ns);
@@ -114,6 +115,7 @@ cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
 }
 
 struct ns_list_ctx {
+	struct cf_core	*c;
 	struct cf_req	*r;
 	json_t		*arr;
 };
@@ -123,8 +125,8 @@ ns_list_cb(void *arg, const struct cf_ns_rec *ns, struct cf_error *err)
 {
 	struct ns_list_ctx	*x = arg;
 
-	/* Only namespaces the caller may read are listed. */
-	if (!core_has_role(x->r, "reader", ns->name))
+	/* Only namespaces the caller may read (ns:get) are listed. */
+	if (!core_can(x->c, x->r, "ns:get", ns->name))
 		return CF_OK;
 	if (json_array_append_new(x->arr, ns_json(ns)) != 0)
 		return nomem(err);
@@ -142,6 +144,7 @@ cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	rc = core_authorize_listing(c, r, "ns:list", "ns", err);
 	if (rc != CF_OK)
 		return rc;
+	x.c = c;
 	x.r = r;
 	x.arr = json_array();
 	if (x.arr == NULL)
@@ -194,9 +197,11 @@ cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
 	if (!cf_name_sensitivity_valid(sensitivity))
 		return cf_error_set(err, CF_E_INPUT, "invalid sensitivity "
 		    "(public, internal, confidential or restricted)");
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_ns_set_sensitivity(c->meta, name, sensitivity, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_ns_set_sensitivity(c->meta, &act.au, name,
+		    sensitivity, err);
+	rc = core_act_end(&act, rc);
 	if (rc == CF_OK)
 		rc = cf_meta_ns_get(c->meta, name, &ns, err);
 	if (rc != CF_OK)
@@ -241,15 +246,22 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 	rc = core_authorize_data(c, r, "ns:delete", NULL, name, res, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_ns_delete(c->meta, name, collect_blob, &b, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_ns_delete(c->meta, &act.au, name, collect_blob,
+		    &b, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
 	/* The metadata is gone, so the blobs are unreachable ciphertext
 	 * already; deleting them is cleanup, not a correctness step. */
 	for (i = 0; i < b.n; i++)
 		(void)cf_blob_delete(c->blobs, b.ids[i], NULL);
+	/* SEC: the namespace's policy sets went with it; they must stop
+	 * deciding before a namespace of the same name can be created. */
+	rc = core_authz_reload_after(c, r, err);
+	if (rc != CF_OK)
+		goto out;
 	*out = json_pack("{s:s,s:I}", "deleted", name, "versions_destroyed",
 	    (json_int_t)b.n);
 	if (*out == NULL)
@@ -330,9 +342,10 @@ cf_core_principal_create_owned(struct cf_core *c, struct cf_req *r,
 	cf_strlcpy(p.name, name, sizeof(p.name));
 	cf_strlcpy(p.kind, kind, sizeof(p.kind));
 	p.created_us = cf_now_us();
-	core_act_begin(&act, c, r, 201);
-	rc = cf_meta_principal_create(c->meta, &p, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_principal_create(c->meta, &act.au, &p, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	*out = principal_json(c, &p);
@@ -550,7 +563,7 @@ self_mint_mfa(struct cf_core *c, struct cf_req *r,
 	 * the roles of this request (OIDC group roles, which the new token
 	 * would not carry, are held to the same rule so the rule reads
 	 * simply: an admin without MFA mints nothing). */
-	if (p->id == r->principal.id && core_has_role(r, "admin", NULL))
+	if (p->id == r->principal.id && core_can(c, r, "token:create", NULL))
 		admin = true;
 	rc = cf_meta_binding_list(c->meta, p->id, NULL, find_admin, &admin,
 	    err);
@@ -622,10 +635,11 @@ cf_core_token_create_scoped(struct cf_core *c, struct cf_req *r,
 	rc = scope_normalize(r, scope, &norm, err);
 	if (rc != CF_OK)
 		return rc;
-	core_act_begin(&act, c, r, 201);
-	rc = core_token_mint(c, p.id, "api", expires_in, description, 0, norm,
-	    &tok, token, err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = core_token_mint(c, &act, p.id, "api", expires_in,
+		    description, 0, norm, &tok, token, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
 	*out = json_pack("{s:s,s:s,s:s,s:o,s:o?}", "id", tok.id, "token", token,
@@ -706,7 +720,7 @@ cf_core_token_list(struct cf_core *c, struct cf_req *r, const char *principal,
 
 	if (!r->authenticated)
 		return core_authorize(c, r, "token:list", NULL, "tokens", err);
-	if (core_has_role(r, "admin", NULL)) {
+	if (core_can(c, r, "token:list", NULL)) {
 		rc = core_authorize(c, r, "token:list", NULL, "tokens", err);
 		if (rc != CF_OK)
 			return rc;
@@ -766,7 +780,7 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 	if (!r->authenticated)
 		return core_authorize(c, r, "token:revoke", NULL, res, err);
 	rc = cf_meta_token_get(c->meta, id, &t, err);
-	if (rc == CF_E_NOTFOUND && !core_has_role(r, "admin", NULL)) {
+	if (rc == CF_E_NOTFOUND && !core_can(c, r, "token:revoke", NULL)) {
 		/* SEC: non-admins learn nothing about others' token ids. */
 		cf_error_clear(err);
 		return core_authorize(c, r, "token:revoke", NULL, res, err);
@@ -776,7 +790,7 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 	rc = own_principal(c, r, t.principal_id, NULL, &p, &own, err);
 	if (rc != CF_OK)
 		return rc;
-	if (own && !core_has_role(r, "admin", NULL)) {
+	if (own && !core_can(c, r, "token:revoke", NULL)) {
 		rc = core_authorize_self(c, r, "token:revoke", res, err);
 		if (rc != CF_OK)
 			return rc;
@@ -791,9 +805,11 @@ cf_core_token_revoke(struct cf_core *c, struct cf_req *r, const char *id,
 		if (rc != CF_OK)
 			return rc;
 	}
-	core_act_begin(&act, c, r, 200);
-	rc = cf_meta_token_revoke(c->meta, id, cf_now_us(), err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_token_revoke(c->meta, &act.au, id, cf_now_us(),
+		    err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	rc = cf_meta_token_get(c->meta, id, &t, err);
@@ -885,10 +901,11 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
-	if (!cf_name_role_valid(role)) {
+	if (!cf_name_role_valid(role) &&
+	    !core_authz_role_exists(c, role, ns == NULL)) {
 		r->errcode = "invalid_name";	/* as role:mfa-required */
-		return cf_error_set(err, CF_E_INPUT,
-		    "invalid role (reader, writer, owner or admin)");
+		return cf_error_set(err, CF_E_INPUT, "invalid role (reader, "
+		    "writer, owner, admin or a custom role: coffer role ls)");
 	}
 	if (ns != NULL && strcmp(role, "admin") == 0)
 		return cf_error_set(err, CF_E_INPUT,
@@ -908,21 +925,19 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 		if (rc != CF_OK)
 			return rc;
 	}
-	/* Before core_act_begin: a return between it and core_act_end
-	 * would leave this thread's commit guard armed with a dead act. */
 	if (add) {
 		rc = binding_room(c, r, &p, role, ns, err);
 		if (rc != CF_OK)
 			return rc;
 	}
-	core_act_begin(&act, c, r, add ? 201 : 200);
-	if (add)
-		rc = cf_meta_binding_add(c->meta, p.id, role,
+	rc = core_act_begin(&act, c, r, add ? 201 : 200, err);
+	if (rc == CF_OK && add)
+		rc = cf_meta_binding_add(c->meta, &act.au, p.id, role,
 		    ns != NULL ? ns : "", err);
-	else
-		rc = cf_meta_binding_remove(c->meta, p.id, role,
+	else if (rc == CF_OK)
+		rc = cf_meta_binding_remove(c->meta, &act.au, p.id, role,
 		    ns != NULL ? ns : "", err);
-	rc = core_act_end(&act, rc, err);
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
 	*out = json_pack("{s:s,s:s,s:s?}", "principal", p.name, "role", role,

@@ -408,6 +408,7 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	struct cf_core		*c = p->c;
 	struct cf_req		*r = p->r;
 	struct cf_ns_rec	 nsr;
+	struct core_act		 act;
 	uint8_t			 digest[CF_SHA256_LEN];
 	cf_err			 rc;
 
@@ -450,20 +451,27 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	if (rc != CF_OK)
 		goto out;
 	core_test_crash(c, "after_blob_commit");
-	/* SEC: audited before the version becomes visible or is reported. */
-	rc = cf_core_audit(c, r, 201, "ok", p->size, err);
+	/* SEC: audited before the version becomes visible or is reported:
+	 * recorded before the insert's transaction begins, so that the
+	 * record's fdatasync is shared with concurrent uploads (group
+	 * commit) rather than made under the store's write lock; the insert
+	 * then finds its act recorded. */
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = core_act_record(&act, p->size, err);
 	if (rc != CF_OK) {
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
 		goto out;
 	}
-	rc = cf_meta_version_put(c->meta, &p->v, err);
+	rc = cf_meta_version_put(c->meta, &act.au, &p->v, err);
+	/* After a failure the record above said 201; the answer's own
+	 * record says what really happened. */
+	rc = core_act_end(&act, rc);
 	if (rc != CF_OK) {
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
 		/* Replaced between the check above and the insert. */
 		if (rc == CF_E_CONFLICT)
 			rc = ns_replaced(r, p->v.ns, err);
-		/* The record above said 201; say what really happened. */
-		r->audited = false;
 		goto out;
 	}
 	*out = version_json(&p->v, true);
@@ -474,12 +482,27 @@ out:
 	return rc;
 }
 
+/* The labels of (ns, key) (in the caller's read scope, if any). */
+static cf_err
+key_labels(struct cf_core *c, const char *ns, const char *key,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+	cf_err			rc;
+
+	rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+	if (rc == CF_OK)
+		rc = cf_meta_labels_get(c->meta, nsr.id, key, out, err);
+	return rc;
+}
+
 struct cf_get {
 	struct cf_core		*c;
 	struct cf_version_rec	 v;		/* the store's: core only */
 	struct cf_object_view	 view;		/* what the front end sees */
 	struct cf_blob_reader	*br;
 	struct cf_opener	*op;
+	json_t			*labels;
 };
 
 void
@@ -487,6 +510,7 @@ cf_core_get_close(struct cf_get *g)
 {
 	if (g == NULL)
 		return;
+	json_decref(g->labels);
 	cf_opener_free(g->op);
 	cf_blob_close(g->br);
 	cf_free(g);
@@ -501,15 +525,39 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct cf_key	*dek = NULL;
 	cf_err		 rc;
 
-	rc = object_authorize(c, r, head ? "object:head" : "object:get", ns,
-	    key, err);
-	if (rc != CF_OK)
-		return rc;
 	g = cf_calloc(1, sizeof(*g));
 	if (g == NULL)
 		return nomem(err);
 	g->c = c;
+	/* The version the read would get is what the policies decide on
+	 * (resource.version); its lookup's outcome is only told after the
+	 * decision, so a refused caller learns nothing of it. */
 	rc = cf_meta_version_get(c->meta, ns, key, version_id, &g->v, err);
+	if (rc == CF_OK && !g->v.delete_marker) {
+		cf_strlcpy(r->version_id, g->v.version_id,
+		    sizeof(r->version_id));
+		cf_strlcpy(r->version_sha256, g->v.sha256,
+		    sizeof(r->version_sha256));
+		cf_strlcpy(r->version_by, g->v.created_by,
+		    sizeof(r->version_by));
+	}
+	{
+		struct cf_error	aerr;
+		cf_err		arc;
+
+		/* Decided first, whatever the lookup found. */
+		cf_error_clear(&aerr);
+		arc = object_authorize(c, r, head ? "object:head" :
+		    "object:get", ns, key, &aerr);
+		if (arc != CF_OK) {
+			if (err != NULL)
+				*err = aerr;
+			rc = arc;
+			goto out;
+		}
+	}
+	if (rc != CF_OK && rc != CF_E_NOTFOUND)
+		goto out;
 	if (rc == CF_E_NOTFOUND && ns_missing(c, r, ns, err))
 		goto out;
 	if (rc == CF_E_NOTFOUND) {
@@ -539,6 +587,10 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
 	    sizeof(g->view.user_meta));
 	g->view.created_us = g->v.created_us;
+	rc = key_labels(c, ns, key, &g->labels, err);
+	if (rc != CF_OK)
+		goto out;
+	g->view.labels = g->labels;
 	if (head)
 		goto out;
 	rc = cf_keyring_unwrap(c->kr, g->v.kek_id, g->v.version_id,
@@ -603,6 +655,7 @@ cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, json_t **out, struct cf_error *err)
 {
 	struct cf_version_rec	*v = NULL;
+	struct core_act		 act;
 	cf_err			 rc;
 
 	rc = object_authorize(c, r, "object:delete", ns, key, err);
@@ -631,15 +684,17 @@ cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = new_version_id(v->version_id, err);
 	if (rc != CF_OK)
 		goto out;
-	/* SEC: audited before the marker becomes visible. */
-	rc = cf_core_audit(c, r, 200, "ok", 0, err);
+	/* SEC: audited before the marker becomes visible (recorded first,
+	 * as for an upload). */
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = core_act_record(&act, 0, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_meta_version_put(c->meta, v, err);
-	if (rc != CF_OK) {
-		r->audited = false;
+	rc = cf_meta_version_put(c->meta, &act.au, v, err);
+	rc = core_act_end(&act, rc);
+	if (rc != CF_OK)
 		goto out;
-	}
 	*out = json_pack("{s:s,s:s,s:s,s:b}", "ns", ns, "key", key,
 	    "version_id", v->version_id, "delete_marker", 1);
 	if (*out == NULL)
@@ -666,6 +721,28 @@ list_obj_cb(void *arg, const struct cf_version_rec *v, struct cf_error *err)
 	    v->content_type);
 	if (j == NULL || json_array_append_new(x->objs, j) != 0)
 		return nomem(err);
+	return CF_OK;
+}
+
+/* Each listed object gets its labels (one indexed read each, after the
+ * listing's statement is done). */
+static cf_err
+list_labels(struct cf_core *c, const struct cf_ns_rec *nsr, json_t *objs,
+    struct cf_error *err)
+{
+	json_t	*o, *labels;
+	size_t	 i;
+	cf_err	 rc;
+
+	json_array_foreach(objs, i, o) {
+		labels = NULL;
+		rc = cf_meta_labels_get(c->meta, nsr->id, json_string_value(
+		    json_object_get(o, "key")), &labels, err);
+		if (rc != CF_OK)
+			return rc;
+		if (json_object_set_new(o, "labels", labels) != 0)
+			return nomem(err);
+	}
 	return CF_OK;
 }
 
@@ -717,6 +794,8 @@ cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	rc = cf_meta_object_list(c->meta, ns, prefix, delimiter, after, limit,
 	    list_obj_cb, list_prefix_cb, &x, &truncated, next, err);
+	if (rc == CF_OK)
+		rc = list_labels(c, &nsr, x.objs, err);
 	if (rc != CF_OK)
 		goto out;
 	*out = json_pack("{s:O,s:O,s:b,s:s?}", "objects", x.objs, "prefixes",

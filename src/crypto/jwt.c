@@ -795,6 +795,45 @@ name_copy(const char *what, json_t *v, char *dst, size_t max,
 	return CF_OK;
 }
 
+/* Claims mapped to attributes: a string as it is, a number or boolean
+ * as its JSON text; anything else (or a string unfit to be a value) is
+ * reported as ignored, never as a reason to refuse the token. */
+static void
+attrs_copy(json_t *claims, const struct cf_jwt_rules *r,
+    struct cf_jwt_claims *c)
+{
+	json_t		*v;
+	char		*txt;
+	size_t		 i, n = r->nattr_claims;
+	struct cf_error	 e;
+
+	if (n > CF_JWT_ATTRS_MAX)
+		n = CF_JWT_ATTRS_MAX;
+	for (i = 0; i < n; i++) {
+		c->attr_state[i] = CF_JWT_ATTR_ABSENT;
+		v = claim_get(claims, r->attr_claims[i]);
+		if (v == NULL || json_is_null(v))
+			continue;
+		c->attr_state[i] = CF_JWT_ATTR_IGNORED;
+		if (json_is_string(v)) {
+			if (json_string_length(v) == 0) {
+				c->attrs[i][0] = '\0';
+				c->attr_state[i] = CF_JWT_ATTR_SET;
+			} else if (name_copy("attribute", v, c->attrs[i],
+			    CF_JWT_ATTR_MAX, CF_E_INPUT, &e) == CF_OK)
+				c->attr_state[i] = CF_JWT_ATTR_SET;
+			continue;
+		}
+		if (!json_is_number(v) && !json_is_boolean(v))
+			continue;
+		txt = cf_json_dumps_flags(v, JSON_ENCODE_ANY);
+		if (txt != NULL && cf_strlcpy(c->attrs[i], txt,
+		    sizeof(c->attrs[i])) < sizeof(c->attrs[i]))
+			c->attr_state[i] = CF_JWT_ATTR_SET;
+		cf_json_free(txt);
+	}
+}
+
 /* A NumericDate: an integer or real in [0, 2^53]. */
 static cf_err
 date_get(json_t *claims, const char *name, bool required, int64_t *out,
@@ -1184,6 +1223,7 @@ cf_jwt_verify_why(struct cf_jwks *ks, const char *token, size_t len,
 	rc = amr_read(claims, &c->mfa, err);
 	if (rc != CF_OK)
 		goto out;
+	attrs_copy(claims, rules, c);
 	(void)cf_strlcpy(c->alg, alg == CF_JWT_ALG_RS256 ? "RS256" :
 	    alg == CF_JWT_ALG_ES256 ? "ES256" : "EdDSA", sizeof(c->alg));
 	if (kid != NULL)

@@ -43,6 +43,8 @@
 #define CF_JWT_GROUP_MAX	128	/* bytes per group name */
 #define CF_JWT_AUD_MAX		16	/* entries of an aud array */
 #define CF_JWT_KID_MAX		128	/* bytes of a kid */
+#define CF_JWT_ATTRS_MAX	16	/* claims read as attributes */
+#define CF_JWT_ATTR_MAX		256	/* bytes of one such value */
 
 /* Algorithm mask for cf_jwt_rules.algs. */
 #define CF_JWT_ALG_RS256	0x1u
@@ -135,6 +137,20 @@ struct cf_jwt_rules {
 	const char	*username_claim; /* NULL = "sub" */
 	const char	*groups_claim;	/* NULL = no groups */
 	size_t		 max_len;	/* token cap; 0 = CF_JWT_MAX_DEFAULT */
+	/* Claims (dotted paths) copied into cf_jwt_claims.attrs, at most
+	 * CF_JWT_ATTRS_MAX; never a reason to refuse a token. */
+	const char	*const *attr_claims;
+	size_t		 nattr_claims;
+};
+
+/* What a token says of one of cf_jwt_rules.attr_claims. */
+enum cf_jwt_attr {
+	CF_JWT_ATTR_ABSENT = 0,		/* no such claim, or null */
+	CF_JWT_ATTR_SET,		/* a string, or a number or boolean
+					 * as its JSON text */
+	CF_JWT_ATTR_IGNORED		/* an array or object, or a string
+					 * over CF_JWT_ATTR_MAX bytes or with
+					 * control characters */
 };
 
 /* What a verified token says.  Plain data, no ownership: lives on the
@@ -151,6 +167,9 @@ struct cf_jwt_claims {
 	int64_t		exp;
 	char		alg[8];		/* "RS256", "ES256" or "EdDSA" */
 	char		kid[CF_JWT_KID_MAX + 1];	/* "" when absent */
+	/* attrs[i]: what the token says of rules->attr_claims[i]. */
+	enum cf_jwt_attr attr_state[CF_JWT_ATTRS_MAX];
+	char		attrs[CF_JWT_ATTRS_MAX][CF_JWT_ATTR_MAX + 1];
 };
 
 /* Why a token was refused, one class per rule (see cf_jwt_verify_why).

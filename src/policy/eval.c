@@ -911,6 +911,14 @@ scope_match(const struct cf_pol_scope *sc, const struct cf_pol_uid *u,
 	}
 }
 
+/* scope_match for src/policy/inspect.c. */
+bool
+cf_pol_scope_match(const struct cf_pol_scope *sc, const struct cf_pol_uid *u,
+    const struct cf_pol_entity *ent)
+{
+	return scope_match(sc, u, ent);
+}
+
 struct rctx {
 	struct ectx			 cx;
 	const struct cf_pol_entity	*pent, *aent, *rent;
@@ -1135,6 +1143,26 @@ template_of(const struct cf_policy_set *ps, const char *id)
 	return NULL;
 }
 
+/* The first template named id in the parts, in order, or NULL. */
+static const struct cf_pol_policy *
+template_in(const struct cf_policy_part *parts, size_t nparts,
+    const char *id)
+{
+	const struct cf_pol_policy	*t;
+	size_t				 k;
+
+	for (k = 0; k < nparts; k++)
+		if ((t = template_of(parts[k].ps, id)) != NULL)
+			return t;
+	return NULL;
+}
+
+bool
+cf_policy_set_has_template(const struct cf_policy_set *ps, const char *id)
+{
+	return ps != NULL && id != NULL && template_of(ps, id) != NULL;
+}
+
 cf_err
 cf_policy_authorize(const struct cf_policy_set *ps,
     const struct cf_entities *es, const struct cf_request *req,
@@ -1179,7 +1207,7 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	/* SEC: a link to a template that does not exist is a caller's bug:
 	 * refused, never skipped (a skipped forbid would allow). */
 	for (i = 0; i < nlinks; i++) {
-		t = template_of(parts[0].ps, links[i].template_id);
+		t = template_in(parts, nparts, links[i].template_id);
 		if (t == NULL)
 			return cf_error_set(err, CF_E_NOTFOUND,
 			    "no template \"%s\"", links[i].template_id);
@@ -1216,7 +1244,7 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	rc.prefix = NULL;
 	rc.strict = (parts[0].flags & CF_POLICY_STRICT_FORBID) != 0;
 	for (i = 0; i < nlinks && r == EV_OK; i++) {
-		t = template_of(parts[0].ps, links[i].template_id);
+		t = template_in(parts, nparts, links[i].template_id);
 		r = eval_link(&rc, resp, t, &links[i]);
 	}
 	resp->steps = CF_POLICY_MAX_STEPS - rc.cx.budget;

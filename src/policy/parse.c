@@ -549,7 +549,29 @@ node(struct parser *p, enum cf_pol_op op)
 		return NULL;
 	}
 	e->op = (uint8_t)op;
+	e->line = p->tok.line;
+	e->col = p->tok.col;
 	return e;
+}
+
+/* Locate e where x starts (an operator node starts with its left operand,
+ * a call or an accessor with its receiver). */
+static void
+loc_from(struct cf_pol_expr *e, const struct cf_pol_expr *x)
+{
+	if (e != NULL && x != NULL) {
+		e->line = x->line;
+		e->col = x->col;
+	}
+}
+
+static void
+loc_tok(struct cf_pol_expr *e, const struct token *t)
+{
+	if (e != NULL) {
+		e->line = t->line;
+		e->col = t->col;
+	}
 }
 
 static struct cf_pol_expr *
@@ -564,6 +586,7 @@ binary(struct parser *p, enum cf_pol_op op, const struct cf_pol_expr *a,
 	if (e != NULL) {
 		e->a = a;
 		e->b = b;
+		loc_from(e, a);
 	}
 	return e;
 }
@@ -889,8 +912,22 @@ parse_record(struct parser *p, unsigned int line, unsigned int col)
 	return e;
 }
 
+static const struct cf_pol_expr *parse_primary_at(struct parser *p);
+
 static const struct cf_pol_expr *
 parse_primary(struct parser *p)
+{
+	struct token		 t = p->tok;
+	struct cf_pol_expr	*e;
+
+	e = (struct cf_pol_expr *)(uintptr_t)parse_primary_at(p);
+	if (e != NULL && t.t != T_LPAREN)
+		loc_tok(e, &t);
+	return e;
+}
+
+static const struct cf_pol_expr *
+parse_primary_at(struct parser *p)
 {
 	struct cf_pol_expr	*e = NULL;
 	struct token		 t = p->tok;
@@ -1044,6 +1081,7 @@ parse_accessors(struct parser *p, const struct cf_pol_expr *e)
 			if (expect(p, T_RBRACK, "`]`") != CF_OK)
 				return NULL;
 			m->a = e;
+			loc_from(m, e);
 			e = m;
 			continue;
 		}
@@ -1069,6 +1107,7 @@ parse_accessors(struct parser *p, const struct cf_pol_expr *e)
 			}
 			m->nlen = t.n;
 			m->a = e;
+			loc_from(m, e);
 			e = m;
 			continue;
 		}
@@ -1077,6 +1116,7 @@ parse_accessors(struct parser *p, const struct cf_pol_expr *e)
 		m = node(p, X_EXT);
 		if (m == NULL)
 			return NULL;
+		loc_from(m, e);
 		/* The receiver e is args[0] of an extension method; the
 		 * built-in methods below move it to a. */
 		if (parse_list(p, T_RPAREN, e, &m->args, &m->nargs) != CF_OK)
@@ -1200,6 +1240,7 @@ parse_unary(struct parser *p)
 		u = node(p, ops[nops] == T_NOT ? X_NOT : X_NEG);
 		if (u == NULL)
 			return NULL;
+		loc_tok(u, &t0);
 		u->a = e;
 		e = u;
 	}
@@ -1281,6 +1322,7 @@ parse_relation(struct parser *p)
 		if (n == NULL)
 			return NULL;
 		n->a = e;
+		loc_from(n, e);
 		for (;;) {
 			if (n->nkeys == cap) {
 				cap = cap ? cap * 2 : 4;
@@ -1345,6 +1387,7 @@ parse_relation(struct parser *p)
 		if (n == NULL)
 			return NULL;
 		n->a = e;
+		loc_from(n, e);
 		if (unescape(p, &p->tok, true, &n->name, &n->nlen,
 		    &n->pat) != CF_OK)
 			return NULL;
@@ -1357,6 +1400,7 @@ parse_relation(struct parser *p)
 		if (n == NULL)
 			return NULL;
 		n->a = e;
+		loc_from(n, e);
 		if (parse_path(p, &n->name, &n->nlen, &is_uid) != CF_OK)
 			return NULL;
 		if (is_uid) {
@@ -1414,6 +1458,7 @@ parse_expr(struct parser *p)
 {
 	const struct cf_pol_expr	*e = NULL;
 	struct cf_pol_expr		*n;
+	struct token			 t0 = p->tok;
 
 	if (!enter(p))
 		goto out;
@@ -1425,6 +1470,7 @@ parse_expr(struct parser *p)
 	n = node(p, X_IF);
 	if (n == NULL)
 		goto out;
+	loc_tok(n, &t0);
 	n->a = parse_expr(p);
 	if (n->a == NULL || !tok_is(&p->tok, "then")) {
 		if (p->rc == CF_OK)
@@ -1644,6 +1690,8 @@ parse_policy(struct parser *p, size_t index)
 	pol = cf_pol_arena_calloc(p->ar, 1, sizeof(*pol));
 	if (pol == NULL)
 		return nomem(p);
+	pol->line = t0.line;
+	pol->col = t0.col;
 	while (p->tok.t == T_AT) {
 		struct token	k;
 

@@ -71,6 +71,10 @@ void	cf_policy_set_free(struct cf_policy_set *ps);	/* NULL: no-op */
  * templates), and number of templates. */
 size_t	cf_policy_set_count(const struct cf_policy_set *ps);
 size_t	cf_policy_set_template_count(const struct cf_policy_set *ps);
+/* True when ps has a template of that id (without touching state that
+ * threads share). */
+bool	cf_policy_set_has_template(const struct cf_policy_set *ps,
+	    const char *id);
 /* Id of the i-th policy (i < cf_policy_set_count), borrowed. */
 const char *cf_policy_set_id(const struct cf_policy_set *ps, size_t i);
 
@@ -205,9 +209,10 @@ cf_err	cf_policy_authorize(const struct cf_policy_set *ps,
 /* Several policy sets decided together, as one: a forbid that applies in
  * any part denies, otherwise a permit that applies in any part allows.
  * Each part's policy ids are reported with its prefix in front (NULL or
- * "": none), so that parts may reuse ids.  links are templates of
- * parts[0] linked for this decision only (the set is not changed, so
- * threads may share it): the reference monitor links each role
+ * "": none), so that parts may reuse ids.  links are templates of the
+ * parts (of the first part that has one of that id) linked for this
+ * decision only (no set is changed, so threads may share them): the
+ * reference monitor links each role
  * template with the bindings of the request's principal.  A link whose
  * template does not exist is CF_E_NOTFOUND (and the decision deny). */
 struct cf_policy_part {
@@ -249,5 +254,125 @@ const char *cf_response_error_msg(const struct cf_response *resp, size_t i);
 /* {"decision":"allow"|"deny","reasons":[...],"errors":[{"policy":..,
  * "message":..}]} as a new reference, NULL on NOMEM. */
 json_t	*cf_response_to_json(const struct cf_response *resp);
+
+/*
+ * Schemas and validation.
+ */
+struct cf_schema;		/* opaque */
+struct cf_validation;		/* opaque */
+
+/* Limits on schema text. */
+#define CF_SCHEMA_MAX_SRC	(4u * 1024 * 1024)	/* bytes */
+#define CF_SCHEMA_MAX_DEPTH	64	/* type nesting (Set<..>, records) */
+#define CF_SCHEMA_MAX_TYPES	1024	/* entity types, common types */
+#define CF_SCHEMA_MAX_ACTIONS	1024
+/* Typechecking steps one cf_policy_validate may take (an expression
+ * typechecked in one request environment), so that a large schema times
+ * a large policy set cannot take unbounded time. */
+#define CF_VALIDATE_MAX_STEPS	50000000u
+
+/* Parse a schema in Cedar's human-readable schema syntax (.cedarschema)
+ * from src[0..len) and resolve every name in it.  CF_E_INPUT with
+ * "line:col: message" in err on a syntax error or an unresolvable or
+ * duplicate name; CF_E_LIMIT beyond the CF_SCHEMA_MAX_* limits.  On
+ * failure *out is untouched.  A schema is immutable once parsed and may be
+ * shared by threads. */
+cf_err	cf_schema_parse(const char *src, size_t len, struct cf_schema **out,
+	    struct cf_error *err);
+void	cf_schema_free(struct cf_schema *s);	/* NULL: no-op */
+size_t	cf_schema_entity_type_count(const struct cf_schema *s);
+size_t	cf_schema_action_count(const struct cf_schema *s);
+/* True when the schema declares the entity type name ("NS::User"). */
+bool	cf_schema_has_entity_type(const struct cf_schema *s,
+	    const char *name);
+/* True when the schema declares the action type::"id" (type is the action
+ * entity type, "Action" or "NS::Action"). */
+bool	cf_schema_has_action(const struct cf_schema *s, const char *type,
+	    const char *id);
+
+/* Results of a validation, reused from call to call. */
+cf_err	cf_validation_new(struct cf_validation **out, struct cf_error *err);
+void	cf_validation_free(struct cf_validation *v);	/* NULL: no-op */
+
+/* Validate every policy and template of ps against s as Cedar's validator
+ * does in its default strict mode (Cedar 4): each policy is typechecked in
+ * every request environment (principal type, action, resource type) of
+ * the schema, and entity types, actions and enum entities it names must be
+ * declared.  Errors are listed in out (its previous content discarded);
+ * they are not failures.  Returns CF_E_NOMEM, or CF_E_LIMIT beyond
+ * CF_VALIDATE_MAX_STEPS (out then lists what was found so far and is not
+ * valid). */
+cf_err	cf_policy_validate(const struct cf_schema *s,
+	    const struct cf_policy_set *ps, struct cf_validation *out,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
+/* True when the last validation found no error. */
+bool	cf_validation_ok(const struct cf_validation *v);
+/* Errors in policy order, each once.  Borrowed until the next
+ * cf_policy_validate on v.  Lines and columns count from 1 and locate
+ * the expression at fault (or the policy). */
+size_t	cf_validation_error_count(const struct cf_validation *v);
+const char *cf_validation_error_policy(const struct cf_validation *v,
+	    size_t i);
+unsigned int cf_validation_error_line(const struct cf_validation *v,
+	    size_t i);
+unsigned int cf_validation_error_col(const struct cf_validation *v,
+	    size_t i);
+const char *cf_validation_error_msg(const struct cf_validation *v,
+	    size_t i);
+/* {"valid":bool,"errors":[{"policy":..,"line":..,"col":..,"message":..}]}
+ * as a new reference, NULL on NOMEM. */
+json_t	*cf_validation_to_json(const struct cf_validation *v);
+
+/*
+ * Inspection (inspect.c): what the policies of a set name, for callers
+ * that restrict what a policy may be about.
+ */
+
+/* One action a policy names.  Strings are borrowed for the call; the
+ * type and id are counted (Cedar strings may hold NUL). */
+struct cf_policy_action_ref {
+	const char	*policy_id;
+	bool		 is_template;
+	bool		 any;		/* the action scope is unconstrained:
+					 * no type or id */
+	bool		 in_scope;	/* named by the action scope (else by
+					 * a literal in a condition) */
+	const char	*type;		/* "Action", "NS::Action", ... */
+	size_t		 tlen;
+	const char	*id;
+	size_t		 ilen;
+};
+typedef cf_err (*cf_policy_action_fn)(void *arg,
+    const struct cf_policy_action_ref *ref, struct cf_error *err);
+
+/* For each policy, then each template, of ps: fn once with any set when
+ * its action scope is unconstrained, else once per action of the scope
+ * (action == A, action in A, action in [A, ...]); then once per entity
+ * literal of an action type (Action, or a type ending in ::Action)
+ * anywhere in its conditions.  A non-OK return of fn stops the walk and
+ * is returned. */
+cf_err	cf_policy_set_actions(const struct cf_policy_set *ps,
+	    cf_policy_action_fn fn, void *arg, struct cf_error *err);
+
+/* Context use and scope matches (inspect.c). */
+
+/* True when a condition (when/unless) of the policy or template id of
+ * ps mentions `context`; false for an unknown id.  Such a policy may
+ * apply under one request context and not under another. */
+bool	cf_policy_uses_context(const struct cf_policy_set *ps,
+	    const char *id);
+
+/* For each policy of ps in force (static and linked, not templates)
+ * whose scope (its principal, action and resource constraints) matches
+ * req in es, call cb with the policy's id and whether its conditions
+ * mention `context`.  The scope does not depend on the context: a policy
+ * not reported can apply to req under no context at all.  cb returns
+ * non-OK to stop; that code is returned. */
+typedef cf_err (*cf_policy_match_cb)(void *arg, const char *id,
+    bool uses_context, struct cf_error *err);
+cf_err	cf_policy_scope_matches(const struct cf_policy_set *ps,
+	    const struct cf_entities *es, const struct cf_request *req,
+	    cf_policy_match_cb cb, void *arg, struct cf_error *err);
 
 #endif

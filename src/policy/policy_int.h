@@ -290,6 +290,7 @@ struct cf_pol_expr {
 	const struct cf_pol_pat	*pat;
 	struct cf_pol_val	 lit;
 	const char		*msg;		/* X_ERROR */
+	uint32_t		 line, col;	/* where it starts */
 };
 
 /*
@@ -326,6 +327,7 @@ struct cf_pol_policy {
 	struct cf_pol_scope	 p, a, r;
 	const struct cf_pol_cond *conds;
 	size_t			 nconds;
+	uint32_t		 line, col;	/* where it starts */
 };
 
 /* A bucket of the scope index: policies whose principal (or resource)
@@ -382,6 +384,11 @@ const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
  * among its ancestors. */
 bool	cf_pol_entity_in(const struct cf_pol_entity *ent,
 	    const struct cf_pol_uid *e, const struct cf_pol_uid *anc);
+
+/* Does uid u (entity ent, NULL when absent) meet scope constraint sc?
+ * The authorizer's own test (eval.c), for inspect.c. */
+bool	cf_pol_scope_match(const struct cf_pol_scope *sc,
+	    const struct cf_pol_uid *u, const struct cf_pol_entity *ent);
 
 struct cf_request {
 	struct cf_pol_arena	 ar;

@@ -103,6 +103,8 @@ static const struct opt opts[] = {
 	    "claim that lists the groups"),
 	STR("oidc_group_roles", oidc_group_roles, "",
 	    "group=role[@namespace], comma separated"),
+	STR("oidc_claim_attrs", oidc_claim_attrs, "",
+	    "claim:attribute, comma separated: user attributes from claims"),
 	BOOL("oidc_provision", oidc_provision, "no",
 	    "create unknown OIDC users on first use"),
 	U64("oidc_skew", oidc_skew, 0, 600, "60",

@@ -59,6 +59,7 @@ struct cf_config {
 	char		oidc_username_claim[64];
 	char		oidc_groups_claim[64];
 	char		oidc_group_roles[4096];
+	char		oidc_claim_attrs[4096];
 	bool		oidc_provision;
 	uint64_t	oidc_skew;		/* seconds */
 	uint64_t	oidc_jwks_min_refresh;	/* seconds */

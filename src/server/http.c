@@ -61,6 +61,10 @@
 /* An error message escaped for a log line (cf_log_escape: up to 4 bytes
  * per byte, truncated with "..."). */
 #define LOG_MSG_LEN	(2 * CF_ERROR_MSG_LEN)
+/* The largest body of PUT /v1/policies/{name}: a policy text of
+ * CF_POLICY_TEXT_MAX bytes grows by an escape per newline, tab and quote
+ * in JSON; twice its size is room for every ordinary text. */
+#define POLICY_BODY_MAX	(2 * (size_t)CF_POLICY_TEXT_MAX + 65536)
 /* A JSON response body (an audit read of 10000 records is a few MB). */
 #define JSON_OUT_MAX	(256u << 20)
 /* GnuTLS priorities: TLS 1.3 and 1.2 only; SEC: AEAD ciphers only (no
@@ -113,10 +117,11 @@ struct cf_http {
 struct conn {
 	struct cf_http	*h;
 	struct cf_req	 req;
-	enum route_id	 route;
-	char		*ns;		/* from the path */
-	char		*rest;		/* key or token id, from the path */
-	size_t		 restlen;
+	const struct cf_route *rt;	/* its row of the table, or NULL */
+	bool		 path_known;	/* NULL rt: a row has this path */
+	char		 ns[CF_NS_NAME_MAX];	/* {ns} of the path, or "" */
+	char		*rest;		/* the other capture: {key...},
+					 * {id}, {name} or {role}, or NULL */
 	struct cf_buf	 body;		/* JSON bodies */
 	struct cf_put	*put;		/* streaming upload in progress */
 	bool		 trail;		/* digest at the end of the body */
@@ -141,7 +146,6 @@ struct conn {
 	struct conn		*next_wait;
 	bool			 waiting;	/* in h->waiters */
 	/* Identity request handed to a slow thread. */
-	const char		*slow_method;
 	struct conn		*next_job;
 	bool			 queued;	/* in the slow queue */
 	bool			 slow_dead;	/* it produced no answer */
@@ -214,11 +218,28 @@ add_common_headers(struct conn *c, struct MHD_Response *resp)
 static enum MHD_Result	queue_unavailable(struct MHD_Connection *mc,
 			    struct conn *c);
 
+/* The action a request was decided under is its route's (or the one
+ * refinement its row allows), or "unknown": a refusal before the route's
+ * handler ran, or a request no row matched. */
+static bool
+route_action_held(const struct conn *c)
+{
+	const char	*a = c->req.action;
+
+	if (strcmp(a, "unknown") == 0)
+		return true;
+	if (c->rt == NULL)
+		return false;
+	return strcmp(a, c->rt->action) == 0 ||
+	    (c->rt->refine != NULL && strcmp(a, c->rt->refine) == 0);
+}
+
 /* SEC: the reference monitor's invariants, checked where bytes leave:
- * the request was decided (an action and a decision), its record was
- * written (durability is the caller's check, just before), and a success
- * answers only an allowed request.  Our own code holds these; a broken
- * one aborts a debug build and answers 503 in a release build. */
+ * the request was decided (an action and a decision) under its route's
+ * action, its record was written (durability is the caller's check,
+ * just before), and a success answers only an allowed request.  Our own
+ * code holds these; a broken one aborts a debug build and answers 503 in
+ * a release build. */
 static bool
 monitor_held(const struct conn *c, int status)
 {
@@ -227,6 +248,7 @@ monitor_held(const struct conn *c, int status)
 	if (c->log_refused)
 		return status == 503;
 	if (CF_NEVER(c->req.action == NULL) ||
+	    CF_NEVER(!route_action_held(c)) ||
 	    CF_NEVER(!c->req.audited) ||
 	    CF_NEVER(status >= 200 && status < 300 && !c->req.allowed))
 		return false;
@@ -344,8 +366,7 @@ wipe_json(json_t *j)
 static bool
 secret_reply(const struct conn *c)
 {
-	return c->route == R_LOGIN || c->route == R_TOKENS ||
-	    c->route == R_MFA_ENROLL;
+	return c->rt != NULL && (c->rt->flags & CF_ROUTE_SECRET) != 0;
 }
 
 static enum MHD_Result
@@ -527,6 +548,10 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	int		 status;
 
 	code = default_code(rc, &status);
+	/* A change stored and recorded, but not yet in force. */
+	if (rc == CF_E_IO && c->req.errcode != NULL &&
+	    strcmp(c->req.errcode, "policy_reload_failed") == 0)
+		return respond_error(mc, c, 503, c->req.errcode, err->msg);
 	if (rc == CF_E_NOTFOUND && notfound_code != NULL)
 		code = notfound_code;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
@@ -827,6 +852,20 @@ headers:
 		    (unsigned long long)v->size);
 		(void)MHD_add_response_header(resp, "Content-Range", hv);
 	}
+	{
+		const char *k;
+		json_t *val;
+		char name[CF_ATTR_NAME_MAX + 16];
+		/* Names are header tokens and values have no control
+		 * characters (checked when set). */
+		json_object_foreach((json_t *)(uintptr_t)v->labels, k, val) {
+			(void)snprintf(name, sizeof(name), "X-Coffer-Label-%s",
+			    k);
+			if (cf_str_field_value_ok(json_string_value(val)))
+				(void)MHD_add_response_header(resp, name,
+				    json_string_value(val));
+		}
+	}
 	if (v->user_meta[0] != '\0') {
 		json_t *m = json_loads(v->user_meta, 0, NULL);
 		const char *k;
@@ -884,7 +923,7 @@ parse_body(struct conn *c, json_t **out, struct cf_error *err)
 	cf_err	rc;
 
 	rc = cf_json_parse(c->body.data != NULL ? c->body.data : "",
-	    c->body.len, c->h->cfg->max_json_body, 32, out, err);
+	    c->body.len, c->body.max, 32, out, err);
 	if (rc == CF_OK && !json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -915,31 +954,14 @@ dump_part(const json_t *v, size_t flags, bool empty_absent, char **out,
 }
 
 /* Refuse an optional part that could not be copied (out of memory):
- * 503, recorded as denied. */
+ * 503, recorded as denied under the route's action. */
 static enum MHD_Result
-respond_nomem(struct MHD_Connection *mc, struct conn *c, const char *action)
+respond_nomem(struct MHD_Connection *mc, struct conn *c)
 {
-	cf_core_reject(c->h->core, &c->req, action, "out of memory");
+	cf_core_reject(c->h->core, &c->req, c->rt->action, "out of memory");
 	c->failed = true;
 	return respond_error(mc, c, 503, "unavailable", "the server is out "
 	    "of memory; try again");
-}
-
-/* A JSON body that does not parse or lacks a member: the request is
- * refused (and audited) as action without reaching the core. */
-static enum MHD_Result
-respond_bad_body(struct MHD_Connection *mc, struct conn *c,
-    const char *action, cf_err rc, const struct cf_error *err)
-{
-	cf_core_reject(c->h->core, &c->req, action, "invalid request");
-	return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
-	    rc == CF_E_LIMIT ? "too_large" : "invalid_json", err->msg);
-}
-
-static bool
-is(const char *method, const char *m)
-{
-	return strcmp(method, m) == 0;
 }
 
 /* A string member of a JSON body with its length (JSON strings may hold
@@ -982,264 +1004,1215 @@ wipe_body(struct conn *c, json_t *body)
 		cf_wipe(c->body.data, c->body.len);
 }
 
-/* The identity routes of issue 4 (docs/api.md, "Identity"). */
-static const struct {
-	enum route_id	 id;
-	const char	*action;
-	const char	*method;
-	int		 ok;
-} idtab[] = {
-	{ R_LOGIN, "session:login", "POST", 201 },
-	{ R_LOGOUT, "session:logout", "POST", 200 },
-	{ R_SESSION_MFA, "session:stepup", "POST", 200 },
-	{ R_USERS, "user:create", "POST", 201 },
-	{ R_USER_PASSWORD, "user:passwd", "POST", 200 },
-	{ R_USER_DISABLE, "user:disable", "POST", 200 },
-	{ R_USER_ENABLE, "user:disable", "POST", 200 },
-	{ R_USER_MFA_REQUIRED, "user:mfa-required", "POST", 200 },
-	{ R_USER_MFA_RESET, "user:mfa-reset", "POST", 200 },
-	{ R_ROLE_MFA_REQUIRED, "role:mfa-required", "POST", 200 },
-	{ R_MFA_ENROLL, "mfa:enroll", "POST", 200 },
-	{ R_MFA_CONFIRM, "mfa:confirm", "POST", 200 },
-	{ R_MFA_DISABLE, "mfa:disable", "POST", 200 },
-};
+/* A JSON body that does not parse or lacks a member: its secrets wiped,
+ * the request refused (and audited) as its route's action without
+ * reaching the core.  Takes body (may be NULL). */
+static enum MHD_Result
+respond_bad_body(struct MHD_Connection *mc, struct conn *c, json_t *body,
+    cf_err rc, const struct cf_error *err)
+{
+	wipe_body(c, body);
+	json_decref(body);
+	cf_core_reject(c->h->core, &c->req, c->rt->action, "invalid request");
+	return respond_error(mc, c, rc == CF_E_LIMIT ? 413 : 400,
+	    rc == CF_E_LIMIT ? "too_large" : "invalid_json", err->msg);
+}
+
+/* ---- route handlers (one per row of the table below) ---- */
 
 static enum MHD_Result
-dispatch_identity(struct MHD_Connection *mc, struct conn *c,
-    const char *method)
+h_health(struct MHD_Connection *mc, struct conn *c)
 {
-	struct cf_core	*core = c->h->core;
-	struct cf_req	*r = &c->req;
 	struct cf_error	 err;
-	json_t		*out = NULL, *body = NULL;
-	const char	*s1 = NULL, *s2 = NULL, *s3 = NULL, *action = NULL;
-	const char	*recovery = NULL;
-	size_t		 l1 = 0, l2 = 0, i;
-	bool		 b1 = false, needs_body;
-	int		 ok = 200;
+	json_t		*out = NULL;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
-	if (c->route == R_USERS && is(method, "GET")) {
-		rc = cf_core_user_list(core, r, &out, &err);
-		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
-	}
-	for (i = 0; i < sizeof(idtab) / sizeof(idtab[0]); i++)
-		if (idtab[i].id == c->route) {
-			action = idtab[i].action;
-			ok = idtab[i].ok;
-			if (!is(method, idtab[i].method)) {
-				cf_core_reject(core, r, "unknown",
-				    "method not allowed");
-				if (!r->authenticated)
-					return respond_error(mc, c, 401,
-					    "unauthenticated",
-					    "authentication required");
-				return respond_error(mc, c, 405,
-				    "method_not_allowed",
-				    "method not allowed on this route");
-			}
-		}
-	if (action == NULL) {
-		cf_core_reject(core, r, "unknown", "unknown route");
-		return respond_error(mc, c, 401, "unauthenticated",
-		    "authentication required");
-	}
-	/* Unauthenticated callers of anything but login are refused by the
-	 * operation before any body is looked at. */
-	needs_body = c->route != R_LOGOUT && c->route != R_MFA_ENROLL &&
-	    c->route != R_USER_DISABLE && c->route != R_USER_ENABLE &&
-	    c->route != R_USER_MFA_RESET &&
-	    (r->authenticated || c->route == R_LOGIN);
-	rc = CF_OK;
-	if (needs_body) {
-		rc = parse_body(c, &body, &err);
-		switch (c->route) {
-		case R_LOGIN:
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "user", true, &s1,
-				    &err);
-			if (rc == CF_OK)
-				rc = get_bytes(body, "password", true, &s2,
-				    &l2, &err);
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "code", false, &s3,
-				    &err);
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "recovery_code",
-				    false, &recovery, &err);
-			break;
-		case R_SESSION_MFA:
-		case R_MFA_CONFIRM:
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "code", true, &s3,
-				    &err);
-			break;
-		case R_MFA_DISABLE:
-			if (rc == CF_OK)
-				rc = get_bytes(body, "password", true, &s2,
-				    &l2, &err);
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "code", false, &s3,
-				    &err);
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "recovery_code",
-				    false, &recovery, &err);
-			if (rc == CF_OK && s3 == NULL && recovery == NULL)
-				rc = cf_error_set(&err, CF_E_INPUT, "\"code\" "
-				    "or \"recovery_code\" is required");
-			break;
-		case R_USERS:
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "name", true, &s1,
-				    &err);
-			if (rc == CF_OK)
-				rc = get_bytes(body, "password", false, &s2,
-				    &l2, &err);
-			break;
-		case R_USER_PASSWORD:
-			if (rc == CF_OK)
-				rc = get_bytes(body, "password", true, &s2,
-				    &l2, &err);
-			if (rc == CF_OK)
-				rc = get_bytes(body, "current_password",
-				    false, &s3, &l1, &err);
-			break;
-		case R_USER_MFA_REQUIRED:
-		case R_ROLE_MFA_REQUIRED:
-			if (rc == CF_OK)
-				rc = cf_json_get_bool(body, "required", true,
-				    &b1, &err);
-			break;
-		default:
-			break;
-		}
-		if (rc == CF_E_NOTFOUND)	/* a required member */
-			rc = CF_E_INPUT;
-		if (rc != CF_OK) {
-			wipe_body(c, body);
-			json_decref(body);
-			cf_core_reject(core, r, action, "invalid request");
-			return respond_error(mc, c, rc == CF_E_LIMIT ? 413 :
-			    400, rc == CF_E_LIMIT ? "too_large" :
-			    "invalid_json", err.msg);
-		}
-	}
-	switch (c->route) {
-	case R_LOGIN:
-		rc = cf_core_login(core, r, s1, s2, l2, s3, recovery, &out,
-		    &err);
-		break;
-	case R_LOGOUT:
-		rc = cf_core_logout(core, r, &out, &err);
-		break;
-	case R_SESSION_MFA:
-		rc = cf_core_session_mfa(core, r, s3, &out, &err);
-		break;
-	case R_USERS:
-		rc = cf_core_user_create(core, r, s1 != NULL ? s1 : "", s2, l2,
-		    &out, &err);
-		break;
-	case R_USER_PASSWORD:
-		rc = cf_core_user_passwd(core, r, c->rest, s2 != NULL ? s2 :
-		    "", l2, s3, l1, &out, &err);
-		break;
-	case R_USER_DISABLE:
-	case R_USER_ENABLE:
-		rc = cf_core_user_disable(core, r, c->rest,
-		    c->route == R_USER_DISABLE, &out, &err);
-		break;
-	case R_USER_MFA_REQUIRED:
-		rc = cf_core_user_mfa_required(core, r, c->rest, b1, &out,
-		    &err);
-		break;
-	case R_ROLE_MFA_REQUIRED:
-		rc = cf_core_role_mfa_required(core, r, c->rest, b1, &out,
-		    &err);
-		break;
-	case R_USER_MFA_RESET:
-		rc = cf_core_user_mfa_reset(core, r, c->rest, &out, &err);
-		break;
-	case R_MFA_ENROLL:
-		rc = cf_core_mfa_enroll(core, r, &out, &err);
-		break;
-	case R_MFA_CONFIRM:
-		rc = cf_core_mfa_confirm(core, r, s3, &out, &err);
-		break;
-	case R_MFA_DISABLE:
-		rc = cf_core_mfa_disable(core, r, s2 != NULL ? s2 : "", l2, s3,
-		    recovery, &out, &err);
-		break;
-	default:
-		rc = cf_error_set(&err, CF_E_INTERNAL, "unrouted");
-		break;
-	}
-	wipe_body(c, body);
-	json_decref(body);
-	if (rc == CF_E_INPUT && r->errcode == NULL && r->allowed &&
-	    (c->route == R_USERS || c->route == R_ROLE_MFA_REQUIRED))
-		r->errcode = "invalid_name";
-	return respond_result(mc, c, rc, &err, out, ok,
-	    c->route == R_ROLE_MFA_REQUIRED ? NULL : "no_such_principal",
-	    c->route == R_USERS ? "already_exists" : NULL);
+	rc = cf_core_health(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
 }
 
-/* POST /v1/users/{name}/oidc-links {"issuer","subject"}: link; DELETE
- * ...?issuer=&subject=: unlink (docs/api.md, "OIDC single sign-on"). */
 static enum MHD_Result
-dispatch_oidc_links(struct MHD_Connection *mc, struct conn *c,
-    const char *method)
+h_whoami(struct MHD_Connection *mc, struct conn *c)
 {
-	struct cf_core	*core = c->h->core;
-	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_whoami(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+static enum MHD_Result
+h_ns_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_ns_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* POST /v1/ns {"name","env","sensitivity"}.  Unauthenticated callers are
+ * refused by the operation (audited as its action) before any body is
+ * looked at; so are they on every route below that reads a body. */
+static enum MHD_Result
+h_ns_create(struct MHD_Connection *mc, struct conn *c)
+{
 	struct cf_error	 err;
 	json_t		*out = NULL, *body = NULL;
-	const char	*iss = NULL, *sub = NULL;
+	const char	*name = NULL, *env = NULL, *sens = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_ns_create(c->h->core, &c->req, "", NULL, &out,
+		    &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = parse_body(c, &body, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "name", true, &name, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "env", false, &env, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "sensitivity", false, &sens, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_ns_create_sens(c->h->core, &c->req, name, env, sens,
+	    &out, &err);
+	json_decref(body);
+	if (rc == CF_E_INPUT)
+		return respond_error(mc, c, 400, "invalid_name", err.msg);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_namespace",
+	    "already_exists");
+}
+
+static enum MHD_Result
+h_ns_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_ns_get(c->h->core, &c->req, c->ns, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
+	    "namespace_not_empty");
+}
+
+static enum MHD_Result
+h_ns_delete(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_ns_delete(c->h->core, &c->req, c->ns, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
+	    "namespace_not_empty");
+}
+
+/* PATCH /v1/ns/{ns} {"sensitivity"} */
+static enum MHD_Result
+h_ns_patch(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*sens = "";
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "sensitivity", true, &sens,
+			    &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_ns_set_sensitivity(c->h->core, &c->req, c->ns, sens,
+	    &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
+	    NULL);
+}
+
+/* GET /v1/ns/{ns}/objects?prefix&delimiter&after&limit */
+static enum MHD_Result
+h_object_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	uint64_t	 limit = 1000;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (arg(mc, "limit") != NULL &&
+	    cf_parse_u64(arg(mc, "limit"), 1, 1000, &limit, &err) != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "bad limit");
+		return respond_error(mc, c, 400, "bad_request",
+		    "limit must be a number from 1 to 1000");
+	}
+	rc = cf_core_object_list(c->h->core, &c->req, c->ns,
+	    arg(mc, "prefix"), arg(mc, "delimiter"), arg(mc, "after"),
+	    (size_t)limit, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
+	    NULL);
+}
+
+static enum MHD_Result
+h_object_get(struct MHD_Connection *mc, struct conn *c)
+{
+	return serve_get(mc, c, false);
+}
+
+static enum MHD_Result
+h_object_head(struct MHD_Connection *mc, struct conn *c)
+{
+	return serve_get(mc, c, true);
+}
+
+static enum MHD_Result
+h_object_delete(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_object_delete(c->h->core, &c->req, c->ns, c->rest, &out,
+	    &err);
+	if (rc == CF_E_INPUT)
+		return respond_error(mc, c, 400, "invalid_name", err.msg);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_key", NULL);
+}
+
+/* The end of an upload begun (and authorized) by begin_put.  A chunked
+ * body may carry its digest as a trailer (the client hashed while
+ * sending), or as its own last 64 bytes. */
+static enum MHD_Result
+h_object_put(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*digest;
+	bool		 present;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	digest = MHD_lookup_connection_value(mc, MHD_FOOTER_KIND,
+	    "X-Coffer-SHA256");
+	if (c->trail) {
+		/* The held-back end of the body. */
+		digest = cf_http_trail_digest(&c->hold);
+		if (digest == NULL)
+			digest = "short";
+	}
+	if (digest != NULL &&
+	    cf_core_put_expect(c->put, digest, &err) != CF_OK) {
+		cf_core_put_abort(c->put);
+		c->put = NULL;
+		return respond_error(mc, c, 400, "bad_request", err.msg);
+	}
+	rc = cf_core_put_finish(c->put, bearer_of(mc, &present), &out, &err);
+	c->put = NULL;
+	if (rc == CF_E_INTEGRITY)
+		return respond_error(mc, c, 400, "digest_mismatch", err.msg);
+	if (rc == CF_OK)
+		return respond(mc, c, 201, out, "ok", c->bytes_in);
+	return respond_cf_error(mc, c, rc, &err, NULL, c->req.errcode);
+}
+
+static enum MHD_Result
+h_versions(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_object_versions(c->h->core, &c->req, c->ns, c->rest,
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_key", NULL);
+}
+
+static enum MHD_Result
+h_principal_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_principal_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* POST /v1/principals {"name","kind","owner"} */
+static enum MHD_Result
+h_principal_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*name = NULL, *kind = NULL, *owner = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_principal_create(c->h->core, &c->req, "", NULL,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = parse_body(c, &body, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "name", true, &name, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "kind", false, &kind, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "owner", false, &owner, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_principal_create_owned(c->h->core, &c->req, name, kind,
+	    owner, &out, &err);
+	json_decref(body);
+	if (rc == CF_E_NOTFOUND)
+		return respond_result(mc, c, rc, &err, out, 201,
+		    "no_such_principal", NULL);
+	if (rc == CF_E_INPUT)
+		return respond_error(mc, c, 400, "invalid_name", err.msg);
+	return respond_result(mc, c, rc, &err, out, 201, NULL,
+	    "already_exists");
+}
+
+/* GET /v1/tokens[?principal=] */
+static enum MHD_Result
+h_token_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_token_list(c->h->core, &c->req, arg(mc, "principal"),
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* POST /v1/tokens {"principal","expires_in","description","scope"} */
+static enum MHD_Result
+h_token_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*principal = NULL, *desc = NULL;
+	char		*scope = NULL;
+	int64_t		 expires_in = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_token_create(c->h->core, &c->req, "", 0, NULL,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = parse_body(c, &body, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "principal", true, &principal,
+		    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(body, "expires_in", false, &expires_in,
+		    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "description", false, &desc, &err);
+	if (rc == CF_OK && json_object_get(body, "scope") != NULL &&
+	    !json_is_object(json_object_get(body, "scope")))
+		rc = cf_error_set(&err, CF_E_INPUT, "scope must be an object");
+	if (rc == CF_OK && json_object_get(body, "expires_in") != NULL &&
+	    expires_in <= 0)
+		rc = cf_error_set(&err, CF_E_INPUT,
+		    "expires_in must be a positive number of seconds "
+		    "(omit it for a token that does not expire)");
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	if (dump_part(json_object_get(body, "scope"), JSON_COMPACT, false,
+	    &scope, &err) != CF_OK) {
+		json_decref(body);
+		return respond_nomem(mc, c);
+	}
+	rc = cf_core_token_create_scoped(c->h->core, &c->req, principal,
+	    (uint64_t)expires_in, desc, scope, &out, &err);
+	free(scope);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
+	    NULL);
+}
+
+static enum MHD_Result
+h_token_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_token_revoke(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_token",
+	    NULL);
+}
+
+/* GET /v1/bindings[?principal=&ns=] */
+static enum MHD_Result
+h_binding_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_binding_list(c->h->core, &c->req, arg(mc, "principal"),
+	    arg(mc, "ns"), &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* DELETE /v1/bindings?principal=&role=[&ns=] */
+static enum MHD_Result
+h_binding_delete(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*principal = arg(mc, "principal");
+	const char	*role = arg(mc, "role");
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (principal == NULL || role == NULL) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "invalid request");
+		return respond_error(mc, c, c->req.authenticated ? 400 : 401,
+		    c->req.authenticated ? "bad_request" : "unauthenticated",
+		    "principal and role are required");
+	}
+	rc = cf_core_binding_delete(c->h->core, &c->req, principal, role,
+	    arg(mc, "ns"), &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_binding",
+	    NULL);
+}
+
+/* POST /v1/bindings {"principal","role","ns"} */
+static enum MHD_Result
+h_binding_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*principal = NULL, *role = NULL, *ns = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_binding_create(c->h->core, &c->req, "", "", NULL,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = parse_body(c, &body, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "principal", true, &principal,
+		    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "role", true, &role, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "ns", false, &ns, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_binding_create(c->h->core, &c->req, principal, role, ns,
+	    &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
+	    NULL);
+}
+
+/* GET /v1/audit?after=&limit= or ?tail= */
+static enum MHD_Result
+h_audit(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*after = arg(mc, "after"), *limit = arg(mc, "limit");
+	const char	*tail = arg(mc, "tail");
+	uint64_t	 from = 0, page = 100, last = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	/* tail=N is the last N records, exactly: it takes neither a start
+	 * (after) nor a page size (limit). */
+	if ((after != NULL && cf_parse_u64(after, 0, INT64_MAX, &from,
+	    &err) != CF_OK) ||
+	    (limit != NULL && cf_parse_u64(limit, 1, CF_AUDIT_PAGE_MAX, &page,
+	    &err) != CF_OK) ||
+	    (tail != NULL && (cf_parse_u64(tail, 1, CF_AUDIT_PAGE_MAX, &last,
+	    &err) != CF_OK || after != NULL || limit != NULL))) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "bad query");
+		return respond_error(mc, c, c->req.authenticated ? 400 : 401,
+		    c->req.authenticated ? "bad_request" : "unauthenticated",
+		    "use after (a number) with limit (1-10000), or tail "
+		    "(1-10000) alone");
+	}
+	rc = cf_core_audit_read(c->h->core, &c->req, from,
+	    last > 0 ? 0 : (size_t)page, (size_t)last, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* ---- identity routes (docs/api.md, "Identity") ----
+ * SEC: their bodies hold passwords and codes: wiped (parsed and raw)
+ * once the operation has them, and on every refusal (respond_bad_body).
+ * Unauthenticated callers of anything but login are refused by the
+ * operation before any body is looked at. */
+
+/* The end of an identity request: the body's secrets wiped, the answer
+ * with the route's success status; a missing principal is
+ * no_such_principal.  Takes body and out. */
+static enum MHD_Result
+id_done(struct MHD_Connection *mc, struct conn *c, json_t *body, cf_err rc,
+    struct cf_error *err, json_t *out, int ok)
+{
+	wipe_body(c, body);
+	json_decref(body);
+	return respond_result(mc, c, rc, err, out, ok, "no_such_principal",
+	    NULL);
+}
+
+/* POST /v1/login {"user","password","code","recovery_code"} */
+static enum MHD_Result
+h_login(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*user = NULL, *pw = NULL, *code = NULL;
+	const char	*recovery = NULL;
+	size_t		 pwlen = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = parse_body(c, &body, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "user", true, &user, &err);
+	if (rc == CF_OK)
+		rc = get_bytes(body, "password", true, &pw, &pwlen, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "code", false, &code, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "recovery_code", false, &recovery,
+		    &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_login(c->h->core, &c->req, user, pw, pwlen, code,
+	    recovery, &out, &err);
+	return id_done(mc, c, body, rc, &err, out, 201);
+}
+
+static enum MHD_Result
+h_logout(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_logout(c->h->core, &c->req, &out, &err);
+	return id_done(mc, c, NULL, rc, &err, out, 200);
+}
+
+/* POST /v1/session/mfa and /v1/mfa/confirm {"code"} */
+static enum MHD_Result
+h_code(struct MHD_Connection *mc, struct conn *c, bool confirm)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*code = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "code", true, &code, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	if (confirm)
+		rc = cf_core_mfa_confirm(c->h->core, &c->req, code, &out,
+		    &err);
+	else
+		rc = cf_core_session_mfa(c->h->core, &c->req, code, &out,
+		    &err);
+	return id_done(mc, c, body, rc, &err, out, 200);
+}
+
+static enum MHD_Result
+h_session_mfa(struct MHD_Connection *mc, struct conn *c)
+{
+	return h_code(mc, c, false);
+}
+
+static enum MHD_Result
+h_mfa_confirm(struct MHD_Connection *mc, struct conn *c)
+{
+	return h_code(mc, c, true);
+}
+
+static enum MHD_Result
+h_mfa_enroll(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_mfa_enroll(c->h->core, &c->req, &out, &err);
+	return id_done(mc, c, NULL, rc, &err, out, 200);
+}
+
+/* POST /v1/mfa/disable {"password","code" | "recovery_code"} */
+static enum MHD_Result
+h_mfa_disable(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*pw = NULL, *code = NULL, *recovery = NULL;
+	size_t		 pwlen = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = get_bytes(body, "password", true, &pw, &pwlen,
+			    &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "code", false, &code, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "recovery_code", false,
+			    &recovery, &err);
+		if (rc == CF_OK && code == NULL && recovery == NULL)
+			rc = cf_error_set(&err, CF_E_INPUT, "\"code\" or "
+			    "\"recovery_code\" is required");
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_mfa_disable(c->h->core, &c->req, pw != NULL ? pw : "",
+	    pwlen, code, recovery, &out, &err);
+	return id_done(mc, c, body, rc, &err, out, 200);
+}
+
+static enum MHD_Result
+h_user_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_user_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* POST /v1/users {"name","password"} */
+static enum MHD_Result
+h_user_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*name = NULL, *pw = NULL;
+	size_t		 pwlen = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "name", true, &name, &err);
+		if (rc == CF_OK)
+			rc = get_bytes(body, "password", false, &pw, &pwlen,
+			    &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_user_create(c->h->core, &c->req, name != NULL ? name :
+	    "", pw, pwlen, &out, &err);
+	wipe_body(c, body);
+	json_decref(body);
+	if (rc == CF_E_INPUT && c->req.errcode == NULL && c->req.allowed)
+		c->req.errcode = "invalid_name";
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
+	    "already_exists");
+}
+
+/* POST /v1/users/{name}/password {"password","current_password"} */
+static enum MHD_Result
+h_user_passwd(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*pw = NULL, *cur = NULL;
+	size_t		 pwlen = 0, curlen = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = get_bytes(body, "password", true, &pw, &pwlen,
+			    &err);
+		if (rc == CF_OK)
+			rc = get_bytes(body, "current_password", false, &cur,
+			    &curlen, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_user_passwd(c->h->core, &c->req, c->rest, pw != NULL ?
+	    pw : "", pwlen, cur, curlen, &out, &err);
+	return id_done(mc, c, body, rc, &err, out, 200);
+}
+
+static enum MHD_Result
+h_user_able(struct MHD_Connection *mc, struct conn *c, bool disable)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_user_disable(c->h->core, &c->req, c->rest, disable, &out,
+	    &err);
+	return id_done(mc, c, NULL, rc, &err, out, 200);
+}
+
+static enum MHD_Result
+h_user_disable(struct MHD_Connection *mc, struct conn *c)
+{
+	return h_user_able(mc, c, true);
+}
+
+static enum MHD_Result
+h_user_enable(struct MHD_Connection *mc, struct conn *c)
+{
+	return h_user_able(mc, c, false);
+}
+
+static enum MHD_Result
+h_user_mfa_reset(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_user_mfa_reset(c->h->core, &c->req, c->rest, &out, &err);
+	return id_done(mc, c, NULL, rc, &err, out, 200);
+}
+
+/* POST /v1/users/{name}/mfa-required and /v1/roles/{role}/mfa-required
+ * {"required"} */
+static enum MHD_Result
+h_mfa_required(struct MHD_Connection *mc, struct conn *c, bool role)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	bool		 required = false;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_bool(body, "required", true,
+			    &required, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	if (!role) {
+		rc = cf_core_user_mfa_required(c->h->core, &c->req, c->rest,
+		    required, &out, &err);
+		return id_done(mc, c, body, rc, &err, out, 200);
+	}
+	rc = cf_core_role_mfa_required(c->h->core, &c->req, c->rest, required,
+	    &out, &err);
+	wipe_body(c, body);
+	json_decref(body);
+	if (rc == CF_E_INPUT && c->req.errcode == NULL && c->req.allowed)
+		c->req.errcode = "invalid_name";
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+static enum MHD_Result
+h_user_mfa_required(struct MHD_Connection *mc, struct conn *c)
+{
+	return h_mfa_required(mc, c, false);
+}
+
+static enum MHD_Result
+h_role_mfa_required(struct MHD_Connection *mc, struct conn *c)
+{
+	return h_mfa_required(mc, c, true);
+}
+
+/* POST /v1/users/{name}/oidc-links {"issuer","subject"} */
+static enum MHD_Result
+h_oidc_link(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*iss = "", *sub = "";
 	bool		 created = false;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
-	if (is(method, "DELETE")) {
-		iss = arg(mc, "issuer");
-		sub = arg(mc, "subject");
-		if (r->authenticated && (iss == NULL || sub == NULL)) {
-			cf_core_reject(core, r, "user:unlink-oidc",
-			    "invalid request");
-			return respond_error(mc, c, 400, "bad_request",
-			    "issuer and subject are required");
-		}
-		rc = cf_core_user_oidc_unlink(core, r, c->rest, iss != NULL ?
-		    iss : "", sub != NULL ? sub : "", &out, &err);
-		return respond_result(mc, c, rc, &err, out, 200,
-		    "no_such_principal", NULL);
-	}
-	if (!is(method, "POST")) {
-		cf_core_reject(core, r, "unknown", "method not allowed");
-		if (!r->authenticated)
-			return respond_error(mc, c, 401, "unauthenticated",
-			    "authentication required");
-		return respond_error(mc, c, 405, "method_not_allowed",
-		    "method not allowed on this route");
-	}
-	/* Unauthenticated: refused (and audited) before the body. */
-	rc = CF_OK;
-	if (r->authenticated) {
+	if (c->req.authenticated) {
 		rc = parse_body(c, &body, &err);
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "issuer", true, &iss, &err);
 		if (rc == CF_OK)
 			rc = cf_json_get_str(body, "subject", true, &sub,
 			    &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
 	}
-	if (rc != CF_OK) {
-		json_decref(body);
-		return respond_bad_body(mc, c, "user:link-oidc", rc, &err);
-	}
-	rc = cf_core_user_oidc_link(core, r, c->rest, iss != NULL ? iss : "",
-	    sub != NULL ? sub : "", &created, &out, &err);
+	rc = cf_core_user_oidc_link(c->h->core, &c->req, c->rest, iss, sub,
+	    &created, &out, &err);
 	json_decref(body);
 	return respond_result(mc, c, rc, &err, out, created ? 201 : 200,
 	    "no_such_principal", "already_linked");
+}
+
+/* DELETE /v1/users/{name}/oidc-links?issuer=&subject= */
+static enum MHD_Result
+h_oidc_unlink(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*iss = arg(mc, "issuer"), *sub = arg(mc, "subject");
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated && (iss == NULL || sub == NULL)) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "invalid request");
+		return respond_error(mc, c, 400, "bad_request",
+		    "issuer and subject are required");
+	}
+	rc = cf_core_user_oidc_unlink(c->h->core, &c->req, c->rest,
+	    iss != NULL ? iss : "", sub != NULL ? sub : "", &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* ---- custom policy sets (docs/api.md, "Policies"): /v1/policies
+ * [/{name}[/history]], the scope in ?ns= (none: global), PUT's body
+ * {"text": "...", "ns": ".."} ---- */
+
+static enum MHD_Result
+h_policy_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_policy_list(c->h->core, &c->req, arg(mc, "ns"), &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
+	    NULL);
+}
+
+static enum MHD_Result
+h_policy_history(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_policy_history(c->h->core, &c->req, c->rest,
+	    arg(mc, "ns"), &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_policy",
+	    NULL);
+}
+
+static enum MHD_Result
+h_policy_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	uint64_t	 version = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (arg(mc, "version") != NULL && cf_parse_u64(arg(mc, "version"), 1,
+	    INT64_MAX, &version, &err) != CF_OK) {
+		cf_core_reject(c->h->core, r, c->rt->action, "bad version");
+		return respond_error(mc, c, r->authenticated ? 400 : 401,
+		    r->authenticated ? "bad_request" : "unauthenticated",
+		    "version must be a number from 1 up");
+	}
+	rc = cf_core_policy_get(c->h->core, r, c->rest, arg(mc, "ns"),
+	    (int64_t)version, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_policy",
+	    NULL);
+}
+
+static enum MHD_Result
+h_policy_rm(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_policy_rm(c->h->core, &c->req, c->rest, arg(mc, "ns"),
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_policy",
+	    "policy_changed");
+}
+
+/* A policy set's text may take CF_POLICY_TEXT_MAX bytes, escaped in
+ * JSON: room for it before the body arrives. */
+static enum MHD_Result
+begin_policy_put(struct MHD_Connection *mc, struct conn *c)
+{
+	(void)mc;
+	if (c->h->cfg->max_json_body < POLICY_BODY_MAX)
+		cf_buf_init_secret(&c->body, POLICY_BODY_MAX);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+h_policy_put(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*ns = arg(mc, "ns"), *text = "", *bns = NULL;
+	size_t		 len = 0;
+	bool		 created = false;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	if (r->authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = get_bytes(body, "text", true, &text, &len, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "ns", false, &bns, &err);
+		if (rc == CF_OK && bns != NULL && ns != NULL &&
+		    strcmp(bns, ns) != 0)
+			rc = cf_error_set(&err, CF_E_INPUT, "\"ns\" of the "
+			    "body and ?ns= of the URL differ");
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+		if (bns != NULL)
+			ns = bns;
+	}
+	/* Unauthenticated: the core refuses before looking at the text. */
+	rc = cf_core_policy_set(c->h->core, r, c->rest, ns, text, len,
+	    &created, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, created ? 201 : 200,
+	    "no_such_policy", "policy_changed");
+}
+
+/* ---- attributes and labels (docs/api.md, "Attributes and labels") ---- */
+
+/* GET /v1/users/{name} */
+static enum MHD_Result
+h_user_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_user_get(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* PUT /v1/users/{name}/attributes {name: value or null} */
+static enum MHD_Result
+h_user_attrs(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	/* Unauthenticated: refused (and audited) before the body. */
+	if (c->req.authenticated)
+		rc = parse_body(c, &body, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_user_attrs_set(c->h->core, &c->req, c->rest, body, &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* The key of a labels route: NULL for the namespace's own. */
+static const char *
+labels_key(const struct conn *c)
+{
+	return c->rest != NULL && c->rest[0] != '\0' ? c->rest : NULL;
+}
+
+static const char *
+labels_nf(const struct conn *c)
+{
+	return labels_key(c) != NULL ? "no_such_key" : "no_such_namespace";
+}
+
+/* GET /v1/ns/{ns}/labels[/{key...}] */
+static enum MHD_Result
+h_labels_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_labels_get(c->h->core, &c->req, c->ns, labels_key(c),
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, labels_nf(c), NULL);
+}
+
+/* PUT /v1/ns/{ns}/labels[/{key...}] {name: value or null} */
+static enum MHD_Result
+h_labels_set(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated)
+		rc = parse_body(c, &body, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_labels_set(c->h->core, &c->req, c->ns, labels_key(c),
+	    body, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, labels_nf(c), NULL);
+}
+
+/* DELETE /v1/ns/{ns}/labels[/{key...}]?names=a,b */
+static enum MHD_Result
+h_labels_rm(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_labels_rm(c->h->core, &c->req, c->ns, labels_key(c),
+	    arg(mc, "names"), &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, labels_nf(c), NULL);
+}
+
+/* ---- questions about the policies (docs/api.md, "Policies: explain,
+ * who can, replay"); they change nothing ---- */
+
+/* GET /v1/access/who?ns=NS[&key=KEY][&action=A][&limit=N] */
+static enum MHD_Result
+h_access_who(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*ns = arg(mc, "ns");
+	uint64_t	 limit = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (ns == NULL || (arg(mc, "limit") != NULL && cf_parse_u64(arg(mc,
+	    "limit"), 1, 10000, &limit, &err) != CF_OK)) {
+		cf_core_reject(c->h->core, r, c->rt->action, "bad query");
+		return respond_error(mc, c, r->authenticated ? 400 : 401,
+		    r->authenticated ? "bad_request" : "unauthenticated",
+		    "ns is required; limit is a number from 1 to 10000");
+	}
+	rc = cf_core_access_who(c->h->core, r, ns, arg(mc, "key"),
+	    arg(mc, "action"), (size_t)limit, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
+	    NULL);
+}
+
+/* POST /v1/explain and POST /v1/replay, JSON bodies. */
+static enum MHD_Result
+h_policy_tool(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL, *problems = NULL, *j;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!r->authenticated)
+		body = json_object();
+	else {
+		rc = parse_body(c, &body, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	if (body == NULL)
+		return respond_nomem(mc, c);
+	if (strcmp(c->rt->action, "policy:explain") == 0)
+		rc = cf_core_policy_explain(c->h->core, r, body, &out, &err);
+	else
+		rc = cf_core_policy_replay(c->h->core, r, body, &out,
+		    &problems, &err);
+	json_decref(body);
+	if (problems != NULL) {
+		/* An invalid draft: a 400 that lists every problem. */
+		j = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code",
+		    "invalid_policy", "message", err.msg, "request_id",
+		    r->request_id, "problems", problems);
+		if (j == NULL)
+			return respond_nomem(mc, c);
+		return respond(mc, c, 400, j, "invalid_policy", 0);
+	}
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
+
+/* ---- the route table ----
+ * One row per method and path pattern (routes.c has the pattern
+ * syntax): the action the request is decided and recorded under, the
+ * handler, and how it runs.  docs/api.md documents every row (a unit
+ * test, tests/unit/test_routes.c, checks both ways, and that every
+ * action is in the registry); docs/internals/HTTP.md describes the
+ * table.  Rows of one pattern are kept together.  A path that matches no
+ * pattern, or a method that no row of its pattern has, is denied and
+ * recorded as "unknown" (dispatch). */
+#define SLOW	CF_ROUTE_SLOW
+#define SECRET	CF_ROUTE_SECRET
+#define P_OBJ	"/v1/ns/{ns}/objects/{key...}"
+static const struct cf_route routes[] = {
+	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
+	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
+	{ "GET", "/v1/ns", "ns:list", NULL, 0, NULL, h_ns_list },
+	{ "POST", "/v1/ns", "ns:create", NULL, 0, NULL, h_ns_create },
+	{ "GET", "/v1/ns/{ns}", "ns:get", NULL, 0, NULL, h_ns_get },
+	{ "PATCH", "/v1/ns/{ns}", "ns:set-sensitivity", NULL, 0, NULL,
+	    h_ns_patch },
+	{ "DELETE", "/v1/ns/{ns}", "ns:delete", NULL, 0, NULL, h_ns_delete },
+	{ "GET", "/v1/ns/{ns}/objects", "object:list", NULL, 0, NULL,
+	    h_object_list },
+	{ "GET", P_OBJ, "object:get", NULL, 0, NULL, h_object_get },
+	{ "HEAD", P_OBJ, "object:head", NULL, 0, NULL, h_object_head },
+	/* The body streams into the core from the header block on:
+	 * begin_put authorizes before any body byte is read. */
+	{ "PUT", P_OBJ, "object:put", NULL, 0, begin_put, h_object_put },
+	{ "DELETE", P_OBJ, "object:delete", NULL, 0, NULL, h_object_delete },
+	{ "GET", "/v1/ns/{ns}/versions/{key...}", "object:versions", NULL, 0,
+	    NULL, h_versions },
+	{ "GET", "/v1/principals", "principal:list", NULL, 0, NULL,
+	    h_principal_list },
+	{ "POST", "/v1/principals", "principal:create", NULL, 0, NULL,
+	    h_principal_create },
+	{ "GET", "/v1/tokens", "token:list", NULL, 0, NULL, h_token_list },
+	{ "POST", "/v1/tokens", "token:create", NULL, SECRET, NULL,
+	    h_token_create },
+	{ "DELETE", "/v1/tokens/{id}", "token:revoke", NULL, 0, NULL,
+	    h_token_revoke },
+	{ "GET", "/v1/bindings", "binding:list", NULL, 0, NULL,
+	    h_binding_list },
+	{ "POST", "/v1/bindings", "binding:create", NULL, 0, NULL,
+	    h_binding_create },
+	{ "DELETE", "/v1/bindings", "binding:delete", NULL, 0, NULL,
+	    h_binding_delete },
+	{ "GET", "/v1/audit", "audit:read", NULL, 0, NULL, h_audit },
+	{ "POST", "/v1/login", "session:login", NULL, SLOW | SECRET, NULL,
+	    h_login },
+	{ "POST", "/v1/logout", "session:logout", NULL, SLOW, NULL,
+	    h_logout },
+	{ "POST", "/v1/session/mfa", "session:stepup", NULL, SLOW | SECRET,
+	    NULL, h_session_mfa },
+	{ "GET", "/v1/users", "user:list", NULL, SLOW, NULL, h_user_list },
+	{ "POST", "/v1/users", "user:create", NULL, SLOW, NULL,
+	    h_user_create },
+	{ "POST", "/v1/users/{name}/password", "user:passwd", NULL, SLOW,
+	    NULL, h_user_passwd },
+	{ "POST", "/v1/users/{name}/disable", "user:disable", NULL, SLOW,
+	    NULL, h_user_disable },
+	{ "POST", "/v1/users/{name}/enable", "user:disable", NULL, SLOW,
+	    NULL, h_user_enable },
+	{ "POST", "/v1/users/{name}/mfa-required", "user:mfa-required", NULL,
+	    SLOW, NULL, h_user_mfa_required },
+	{ "POST", "/v1/users/{name}/mfa-reset", "user:mfa-reset", NULL, SLOW,
+	    NULL, h_user_mfa_reset },
+	{ "POST", "/v1/users/{name}/oidc-links", "user:link-oidc", NULL, 0,
+	    NULL, h_oidc_link },
+	{ "DELETE", "/v1/users/{name}/oidc-links", "user:unlink-oidc", NULL,
+	    0, NULL, h_oidc_unlink },
+	{ "POST", "/v1/roles/{role}/mfa-required", "role:mfa-required", NULL,
+	    SLOW, NULL, h_role_mfa_required },
+	{ "POST", "/v1/mfa/enroll", "mfa:enroll", NULL, SLOW | SECRET, NULL,
+	    h_mfa_enroll },
+	{ "POST", "/v1/mfa/confirm", "mfa:confirm", NULL, SLOW | SECRET, NULL,
+	    h_mfa_confirm },
+	{ "POST", "/v1/mfa/disable", "mfa:disable", NULL, SLOW, NULL,
+	    h_mfa_disable },
+	{ "GET", "/v1/users/{name}", "user:list", NULL, SLOW, NULL,
+	    h_user_get },
+	{ "PUT", "/v1/users/{name}/attributes", "user:attr", NULL, SLOW, NULL,
+	    h_user_attrs },
+	{ "GET", "/v1/ns/{ns}/labels", "ns:get", NULL, 0, NULL,
+	    h_labels_get },
+	{ "PUT", "/v1/ns/{ns}/labels", "label:set", NULL, 0, NULL,
+	    h_labels_set },
+	{ "DELETE", "/v1/ns/{ns}/labels", "label:rm", NULL, 0, NULL,
+	    h_labels_rm },
+	{ "GET", "/v1/ns/{ns}/labels/{key...}", "object:head", NULL, 0, NULL,
+	    h_labels_get },
+	{ "PUT", "/v1/ns/{ns}/labels/{key...}", "label:set", NULL, 0, NULL,
+	    h_labels_set },
+	{ "DELETE", "/v1/ns/{ns}/labels/{key...}", "label:rm", NULL, 0, NULL,
+	    h_labels_rm },
+	{ "GET", "/v1/access/who", "access:who", NULL, 0, NULL,
+	    h_access_who },
+	{ "POST", "/v1/explain", "policy:explain", NULL, 0, NULL,
+	    h_policy_tool },
+	{ "POST", "/v1/replay", "policy:replay", NULL, SLOW,
+	    begin_policy_put, h_policy_tool },
+	{ "GET", "/v1/policies", "policy:get", NULL, 0, NULL, h_policy_list },
+	{ "GET", "/v1/policies/{name}", "policy:get", NULL, 0, NULL,
+	    h_policy_get },
+	{ "PUT", "/v1/policies/{name}", "policy:set", NULL, 0,
+	    begin_policy_put, h_policy_put },
+	{ "DELETE", "/v1/policies/{name}", "policy:rm", NULL, 0, NULL,
+	    h_policy_rm },
+	{ "GET", "/v1/policies/{name}/history", "policy:get", NULL, 0, NULL,
+	    h_policy_history },
+};
+#undef SLOW
+#undef SECRET
+#undef P_OBJ
+
+const struct cf_route *
+cf_http_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
 }
 
 /* The server is shutting down: an identity request that has not started
@@ -1248,14 +2221,9 @@ dispatch_oidc_links(struct MHD_Connection *mc, struct conn *c,
 static enum MHD_Result
 refuse_stopping(struct MHD_Connection *mc, struct conn *c)
 {
-	const char	*action = "unknown";
-	size_t		 i;
-
-	for (i = 0; i < sizeof(idtab) / sizeof(idtab[0]); i++)
-		if (idtab[i].id == c->route)
-			action = idtab[i].action;
 	wipe_body(c, NULL);
-	cf_core_reject(c->h->core, &c->req, action, "server shutting down");
+	cf_core_reject(c->h->core, &c->req, c->rt->action,
+	    "server shutting down");
 	return respond_error(mc, c, 503, "unavailable",
 	    "the server is shutting down; retry later");
 }
@@ -1263,7 +2231,7 @@ refuse_stopping(struct MHD_Connection *mc, struct conn *c)
 /* Hand an identity request to a slow thread, its connection suspended
  * (under wmu, like every suspension, so no resume can come first). */
 static enum MHD_Result
-slow_submit(struct MHD_Connection *mc, struct conn *c, const char *method)
+slow_submit(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_http	*h = c->h;
 
@@ -1273,7 +2241,6 @@ slow_submit(struct MHD_Connection *mc, struct conn *c, const char *method)
 		return refuse_stopping(mc, c);
 	}
 	c->mc = mc;
-	c->slow_method = method;
 	c->next_job = NULL;
 	c->queued = true;
 	if (h->slow_tail != NULL)
@@ -1301,7 +2268,7 @@ slow_run(struct cf_http *h, struct conn *c, bool refuse)
 	if (refuse)
 		(void)refuse_stopping(c->mc, c);
 	else
-		(void)dispatch_identity(c->mc, c, c->slow_method);
+		(void)c->rt->fn(c->mc, c);
 	(void)pthread_mutex_lock(&h->wmu);
 	/* SEC: once answered, c is not ours to touch any more. */
 	if (!slow_answered) {
@@ -1343,359 +2310,29 @@ slow_main(void *arg)
 	return NULL;
 }
 
-/* Answer a request whose body (if any) has fully arrived. */
+/* Answer a request whose body (if any) has fully arrived: its route's
+ * handler, on a slow thread if the route says so. */
 static enum MHD_Result
-dispatch(struct MHD_Connection *mc, struct conn *c, const char *method)
+dispatch(struct MHD_Connection *mc, struct conn *c)
 {
-	struct cf_core	*core = c->h->core;
 	struct cf_req	*r = &c->req;
-	struct cf_error	 err;
-	json_t		*out = NULL, *body = NULL;
-	const char	*s1 = NULL, *s2 = NULL, *s3 = NULL;
-	char		*scope = NULL;
-	uint64_t	 u1 = 0, u2 = 0;
-	int64_t		 i1 = 0;
-	bool		 present;
-	cf_err		 rc;
-	enum MHD_Result	 ret;
 
-	cf_error_clear(&err);
-	switch (c->route) {
-	case R_LOGIN: case R_LOGOUT: case R_SESSION_MFA: case R_USERS:
-	case R_USER_PASSWORD: case R_USER_DISABLE: case R_USER_ENABLE:
-	case R_USER_MFA_REQUIRED: case R_ROLE_MFA_REQUIRED:
-	case R_MFA_ENROLL: case R_MFA_CONFIRM: case R_MFA_DISABLE:
-	case R_USER_MFA_RESET:
-		if (c->h->nslow_thr > 0)
-			return slow_submit(mc, c, method);
-		return dispatch_identity(mc, c, method);
-	case R_HEALTH:
-		if (!is(method, "GET"))
-			break;
-		rc = cf_core_health(core, r, &out, &err);
-		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
-	case R_WHOAMI:
-		if (!is(method, "GET"))
-			break;
-		rc = cf_core_whoami(core, r, &out, &err);
-		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
-	case R_NS:
-		if (is(method, "GET")) {
-			rc = cf_core_ns_list(core, r, &out, &err);
-			return respond_result(mc, c, rc, &err, out, 200, NULL,
-			    NULL);
-		}
-		if (!is(method, "POST"))
-			break;
-		if (!r->authenticated) {
-			rc = cf_core_ns_create(core, r, "", NULL, &out, &err);
-			return respond_result(mc, c, rc, &err, out, 201, NULL,
-			    NULL);
-		}
-		rc = parse_body(c, &body, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "name", true, &s1, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "env", false, &s2, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "sensitivity", false, &s3,
-			    &err);
-		if (rc != CF_OK) {
-			json_decref(body);
-			return respond_bad_body(mc, c, "ns:create", rc, &err);
-		}
-		rc = cf_core_ns_create_sens(core, r, s1, s2, s3, &out, &err);
-		json_decref(body);
-		if (rc == CF_E_INPUT)
-			return respond_error(mc, c, 400, "invalid_name",
-			    err.msg);
-		return respond_result(mc, c, rc, &err, out, 201,
-		    "no_such_namespace", "already_exists");
-	case R_NS_ONE:
-		if (is(method, "PATCH")) {
-			if (!r->authenticated) {
-				rc = cf_core_ns_set_sensitivity(core, r, c->ns,
-				    "", &out, &err);
-				return respond_result(mc, c, rc, &err, out, 200,
-				    "no_such_namespace", NULL);
-			}
-			rc = parse_body(c, &body, &err);
-			if (rc == CF_OK)
-				rc = cf_json_get_str(body, "sensitivity", true,
-				    &s1, &err);
-			if (rc != CF_OK) {
-				json_decref(body);
-				return respond_bad_body(mc, c,
-				    "ns:set-sensitivity", rc, &err);
-			}
-			rc = cf_core_ns_set_sensitivity(core, r, c->ns, s1,
-			    &out, &err);
-			json_decref(body);
-			return respond_result(mc, c, rc, &err, out, 200,
-			    "no_such_namespace", NULL);
-		}
-		if (is(method, "GET"))
-			rc = cf_core_ns_get(core, r, c->ns, &out, &err);
-		else if (is(method, "DELETE"))
-			rc = cf_core_ns_delete(core, r, c->ns, &out, &err);
-		else
-			break;
-		return respond_result(mc, c, rc, &err, out, 200,
-		    "no_such_namespace", "namespace_not_empty");
-	case R_OBJECTS:
-		if (!is(method, "GET"))
-			break;
-		u1 = 1000;
-		if (arg(mc, "limit") != NULL &&
-		    cf_parse_u64(arg(mc, "limit"), 1, 1000, &u1,
-		    &err) != CF_OK) {
-			cf_core_reject(core, r, "object:list", "bad limit");
-			return respond_error(mc, c, 400, "bad_request",
-			    "limit must be a number from 1 to 1000");
-		}
-		rc = cf_core_object_list(core, r, c->ns, arg(mc, "prefix"),
-		    arg(mc, "delimiter"), arg(mc, "after"), (size_t)u1, &out,
-		    &err);
-		return respond_result(mc, c, rc, &err, out, 200,
-		    "no_such_namespace", NULL);
-	case R_OBJECT:
-		if (is(method, "GET") || is(method, "HEAD"))
-			return serve_get(mc, c, is(method, "HEAD"));
-		if (is(method, "DELETE")) {
-			rc = cf_core_object_delete(core, r, c->ns, c->rest,
-			    &out, &err);
-			if (rc == CF_E_INPUT)
-				return respond_error(mc, c, 400,
-				    "invalid_name", err.msg);
-			return respond_result(mc, c, rc, &err, out, 200,
-			    "no_such_key", NULL);
-		}
-		if (is(method, "PUT")) {
-			/* Finishing an upload begun in the first callback.
-			 * A chunked body may carry its digest as a trailer
-			 * (the client hashed while sending). */
-			s1 = MHD_lookup_connection_value(mc, MHD_FOOTER_KIND,
-			    "X-Coffer-SHA256");
-			if (c->trail) {
-				/* The held-back end of the body. */
-				s1 = cf_http_trail_digest(&c->hold);
-				if (s1 == NULL)
-					s1 = "short";
-			}
-			if (s1 != NULL &&
-			    cf_core_put_expect(c->put, s1, &err) != CF_OK) {
-				cf_core_put_abort(c->put);
-				c->put = NULL;
-				return respond_error(mc, c, 400, "bad_request",
-				    err.msg);
-			}
-			rc = cf_core_put_finish(c->put, bearer_of(mc, &present),
-			    &out, &err);
-			c->put = NULL;
-			if (rc == CF_E_INTEGRITY)
-				return respond_error(mc, c, 400,
-				    "digest_mismatch", err.msg);
-			if (rc == CF_OK)
-				return respond(mc, c, 201, out, "ok",
-				    c->bytes_in);
-			return respond_cf_error(mc, c, rc, &err, NULL,
-			    c->req.errcode);
-		}
-		break;
-	case R_VERSIONS:
-		if (!is(method, "GET"))
-			break;
-		rc = cf_core_object_versions(core, r, c->ns, c->rest, &out,
-		    &err);
-		return respond_result(mc, c, rc, &err, out, 200, "no_such_key",
-		    NULL);
-	case R_PRINCIPALS:
-		if (is(method, "GET")) {
-			rc = cf_core_principal_list(core, r, &out, &err);
-			return respond_result(mc, c, rc, &err, out, 200, NULL,
-			    NULL);
-		}
-		if (!is(method, "POST"))
-			break;
-		if (!r->authenticated) {
-			rc = cf_core_principal_create(core, r, "", NULL, &out,
-			    &err);
-			return respond_result(mc, c, rc, &err, out, 201, NULL,
-			    NULL);
-		}
-		rc = parse_body(c, &body, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "name", true, &s1, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "kind", false, &s2, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "owner", false, &s3, &err);
-		if (rc != CF_OK) {
-			json_decref(body);
-			return respond_bad_body(mc, c,
-			    "principal:create", rc, &err);
-		}
-		rc = cf_core_principal_create_owned(core, r, s1, s2, s3, &out,
-		    &err);
-		json_decref(body);
-		if (rc == CF_E_NOTFOUND)
-			return respond_result(mc, c, rc, &err, out, 201,
-			    "no_such_principal", NULL);
-		if (rc == CF_E_INPUT)
-			return respond_error(mc, c, 400, "invalid_name",
-			    err.msg);
-		return respond_result(mc, c, rc, &err, out, 201, NULL,
-		    "already_exists");
-	case R_TOKENS:
-		if (is(method, "GET")) {
-			rc = cf_core_token_list(core, r, arg(mc, "principal"),
-			    &out, &err);
-			return respond_result(mc, c, rc, &err, out, 200,
-			    "no_such_principal", NULL);
-		}
-		if (!is(method, "POST"))
-			break;
-		if (!r->authenticated) {
-			rc = cf_core_token_create(core, r, "", 0, NULL, &out,
-			    &err);
-			return respond_result(mc, c, rc, &err, out, 201, NULL,
-			    NULL);
-		}
-		rc = parse_body(c, &body, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "principal", true, &s1,
-			    &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_int(body, "expires_in", false, &i1,
-			    &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "description", false, &s2,
-			    &err);
-		if (rc == CF_OK && json_object_get(body, "scope") != NULL &&
-		    !json_is_object(json_object_get(body, "scope")))
-			rc = cf_error_set(&err, CF_E_INPUT,
-			    "scope must be an object");
-		if (rc == CF_OK &&
-		    json_object_get(body, "expires_in") != NULL && i1 <= 0)
-			rc = cf_error_set(&err, CF_E_INPUT,
-			    "expires_in must be a positive number of seconds "
-			    "(omit it for a token that does not expire)");
-		if (rc != CF_OK) {
-			json_decref(body);
-			return respond_bad_body(mc, c,
-			    "token:create", rc, &err);
-		}
-		if (dump_part(json_object_get(body, "scope"), JSON_COMPACT,
-		    false, &scope, &err) != CF_OK) {
-			json_decref(body);
-			return respond_nomem(mc, c, "token:create");
-		}
-		rc = cf_core_token_create_scoped(core, r, s1, (uint64_t)i1, s2,
-		    scope, &out, &err);
-		free(scope);
-		json_decref(body);
-		return respond_result(mc, c, rc, &err, out, 201,
-		    "no_such_principal", NULL);
-	case R_TOKEN_ONE:
-		if (!is(method, "DELETE"))
-			break;
-		rc = cf_core_token_revoke(core, r, c->rest, &out, &err);
-		return respond_result(mc, c, rc, &err, out, 200,
-		    "no_such_token", NULL);
-	case R_BINDINGS:
-		if (is(method, "GET")) {
-			rc = cf_core_binding_list(core, r, arg(mc, "principal"),
-			    arg(mc, "ns"), &out, &err);
-			return respond_result(mc, c, rc, &err, out, 200,
-			    "no_such_principal", NULL);
-		}
-		if (is(method, "DELETE")) {
-			s1 = arg(mc, "principal");
-			s2 = arg(mc, "role");
-			s3 = arg(mc, "ns");
-			if (s1 == NULL || s2 == NULL) {
-				cf_core_reject(core, r, "binding:delete",
-				    "invalid request");
-				return respond_error(mc, c,
-				    r->authenticated ? 400 : 401,
-				    r->authenticated ? "bad_request" :
-				    "unauthenticated",
-				    "principal and role are required");
-			}
-			rc = cf_core_binding_delete(core, r, s1, s2, s3, &out,
-			    &err);
-			return respond_result(mc, c, rc, &err, out, 200,
-			    "no_such_binding", NULL);
-		}
-		if (!is(method, "POST"))
-			break;
-		if (!r->authenticated) {
-			rc = cf_core_binding_create(core, r, "", "", NULL, &out,
-			    &err);
-			return respond_result(mc, c, rc, &err, out, 201, NULL,
-			    NULL);
-		}
-		rc = parse_body(c, &body, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "principal", true, &s1,
-			    &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "role", true, &s2, &err);
-		if (rc == CF_OK)
-			rc = cf_json_get_str(body, "ns", false, &s3, &err);
-		if (rc != CF_OK) {
-			json_decref(body);
-			return respond_bad_body(mc, c,
-			    "binding:create", rc, &err);
-		}
-		rc = cf_core_binding_create(core, r, s1, s2, s3, &out, &err);
-		json_decref(body);
-		return respond_result(mc, c, rc, &err, out, 201,
-		    "no_such_principal", NULL);
-	case R_USER_OIDC_LINKS:
-		return dispatch_oidc_links(mc, c, method);
-	case R_AUDIT:
-		if (!is(method, "GET"))
-			break;
-		u1 = 0;
-		u2 = 100;
-		i1 = 0;
-		/* tail=N is the last N records, exactly: it takes neither a
-		 * start (after) nor a page size (limit). */
-		if ((arg(mc, "after") != NULL && cf_parse_u64(arg(mc, "after"),
-		    0, INT64_MAX, &u1, &err) != CF_OK) ||
-		    (arg(mc, "limit") != NULL && cf_parse_u64(arg(mc, "limit"),
-		    1, CF_AUDIT_PAGE_MAX, &u2, &err) != CF_OK) ||
-		    (arg(mc, "tail") != NULL && (cf_parse_u64(arg(mc, "tail"),
-		    1, CF_AUDIT_PAGE_MAX, (uint64_t *)&i1, &err) != CF_OK ||
-		    arg(mc, "after") != NULL || arg(mc, "limit") != NULL))) {
-			cf_core_reject(core, r, "audit:read", "bad query");
-			return respond_error(mc, c,
-			    r->authenticated ? 400 : 401,
-			    r->authenticated ? "bad_request" :
-			    "unauthenticated",
-			    "use after (a number) with limit (1-10000), or "
-			    "tail (1-10000) alone");
-		}
-		rc = cf_core_audit_read(core, r, u1, i1 > 0 ? 0 : (size_t)u2,
-		    (size_t)i1, &out, &err);
-		return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
-	case R_UNKNOWN:
-		/* SEC: unknown routes are denied and audited; unauthenticated
-		 * callers do not learn which routes exist. */
-		cf_core_reject(core, r, "unknown", "unknown route");
-		if (!r->authenticated)
-			return respond_error(mc, c, 401, "unauthenticated",
-			    "authentication required");
-		return respond_error(mc, c, 404, "not_found", "no such route");
+	if (c->rt != NULL) {
+		if ((c->rt->flags & CF_ROUTE_SLOW) && c->h->nslow_thr > 0)
+			return slow_submit(mc, c);
+		return c->rt->fn(mc, c);
 	}
-	cf_core_reject(core, r, "unknown", "method not allowed");
+	/* SEC: unknown routes and methods are denied and audited;
+	 * unauthenticated callers do not learn which routes exist. */
+	cf_core_reject(c->h->core, r, "unknown", c->path_known ?
+	    "method not allowed" : "unknown route");
 	if (!r->authenticated)
 		return respond_error(mc, c, 401, "unauthenticated",
 		    "authentication required");
-	ret = respond_error(mc, c, 405, "method_not_allowed",
-	    "method not allowed on this route");
-	return ret;
+	if (c->path_known)
+		return respond_error(mc, c, 405, "method_not_allowed",
+		    "method not allowed on this route");
+	return respond_error(mc, c, 404, "not_found", "no such route");
 }
 
 /* Where a trailing-digest body's released bytes go. */
@@ -1722,7 +2359,7 @@ static enum MHD_Result
 put_refuse(struct MHD_Connection *mc, struct conn *c, const char *why,
     const char *msg)
 {
-	cf_core_reject(c->h->core, &c->req, "object:put", why);
+	cf_core_reject(c->h->core, &c->req, c->rt->action, why);
 	c->failed = true;
 	return respond_error(mc, c, 400, "bad_request", msg);
 }
@@ -1750,7 +2387,7 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 	    &err);
 	json_decref(m.obj);
 	if (rc != CF_OK)
-		return respond_nomem(mc, c, "object:put");
+		return respond_nomem(mc, c);
 	cl = header(mc, "Content-Length");
 	if (cl != NULL) {
 		if (cf_parse_u64(cl, 0, INT64_MAX, &len, NULL) != CF_OK) {
@@ -1926,17 +2563,82 @@ head_size(struct MHD_Connection *mc, const char *url)
 	return n;
 }
 
+struct purpose_scan {
+	unsigned	 n;		/* X-Coffer-Purpose fields */
+	const char	*value;		/* the first one's */
+};
+
+static enum MHD_Result
+scan_purpose(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct purpose_scan	*ps = cls;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Coffer-Purpose") == 0 && ps->n++ == 0)
+		ps->value = value;
+	return MHD_YES;
+}
+
+/* The request context the header block gives (docs/api.md,
+ * "Conventions"): the User-Agent, made printable, and X-Coffer-Purpose.
+ * False for a purpose that is not valid, given twice or empty: the
+ * caller refuses the request. */
+static bool
+req_context(struct MHD_Connection *mc, struct conn *c)
+{
+	struct purpose_scan	 ps = { 0, NULL };
+	const char		*ua = header(mc, "User-Agent");
+
+	if (ua != NULL)
+		(void)cf_http_header_text(ua, c->req.user_agent,
+		    sizeof(c->req.user_agent));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_purpose,
+	    &ps);
+	if (ps.n == 0)
+		return true;
+	if (ps.n > 1 || ps.value == NULL || !cf_http_purpose_ok(ps.value))
+		return false;
+	cf_strlcpy(c->req.purpose, ps.value, sizeof(c->req.purpose));
+	return true;
+}
+
+/* The captures of the matched route, from the path into c: {ns} into
+ * c->ns (the matcher bounded it), the other one into c->rest. */
+static cf_err
+bind_captures(struct conn *c, const char *url, const struct cf_route_match *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->ncap; i++) {
+		if (strcmp(m->cap[i].name, "ns") == 0) {
+			if (CF_NEVER(m->cap[i].len >= sizeof(c->ns)))
+				return CF_E_INTERNAL;
+			memcpy(c->ns, url + m->cap[i].off, m->cap[i].len);
+			c->ns[m->cap[i].len] = '\0';
+			continue;
+		}
+		if (CF_NEVER(c->rest != NULL))
+			return CF_E_INTERNAL;
+		c->rest = cf_memdup_str(url + m->cap[i].off, m->cap[i].len);
+		if (c->rest == NULL)
+			return CF_E_NOMEM;
+	}
+	return CF_OK;
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *mc, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct cf_http	*h = cls;
-	struct conn	*c = *con_cls;
-	struct cf_error	 err;
-	const char	*bearer;
-	bool		 present;
-	enum MHD_Result	 ret;
+	struct cf_http		*h = cls;
+	struct conn		*c = *con_cls;
+	struct cf_error		 err;
+	struct cf_route_match	 m;
+	const char		*bearer;
+	bool			 present;
+	enum MHD_Result		 ret;
 
 	if (c != NULL && c->slow_dead)
 		return MHD_NO;
@@ -1955,7 +2657,10 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		c->started = true;
 		c->req.action = "unknown";
 		c->req.reasons[0] = '\0';
-		c->route = cf_http_resolve(url, &c->ns, &c->rest, &c->restlen);
+		cf_route_match(routes, sizeof(routes) / sizeof(routes[0]),
+		    method, url, &m);
+		c->rt = m.route;
+		c->path_known = m.path_known;
 		bearer = bearer_of(mc, &present);
 		cf_error_clear(&err);
 		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
@@ -1980,8 +2685,18 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			return respond_error(mc, c, 431, "headers_too_large",
 			    "request line and headers exceed 24 KiB");
 		}
-		if (c->route == R_OBJECT && is(method, "PUT"))
-			return begin_put(mc, c);
+		if (!req_context(mc, c)) {
+			cf_core_reject(h->core, &c->req, "unknown",
+			    "bad X-Coffer-Purpose");
+			c->failed = true;
+			return respond_error(mc, c, 400, "bad_purpose",
+			    "X-Coffer-Purpose must be one field of 1 to 64 "
+			    "characters from A-Z a-z 0-9 _ . : -");
+		}
+		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
+			return respond_nomem(mc, c);
+		if (c->rt != NULL && c->rt->begin != NULL)
+			return c->rt->begin(mc, c);
 		return MHD_YES;
 	}
 	if (c->responded) {
@@ -2025,7 +2740,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	return dispatch(mc, c, method);
+	return dispatch(mc, c);
 }
 
 /* libmicrohttpd's reason for ending a request, for the completion record
@@ -2147,7 +2862,6 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	} else if (c->dl)
 		dl_end(c, toe);
 	cf_buf_free(&c->body);
-	cf_free(c->ns);
 	cf_free(c->rest);
 	cf_free(c);
 	*con_cls = NULL;

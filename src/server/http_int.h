@@ -7,24 +7,75 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/error.h"
+#include <microhttpd.h>
 
-enum route_id {
-	R_UNKNOWN = 0,
-	R_HEALTH, R_WHOAMI, R_NS, R_NS_ONE, R_OBJECTS, R_OBJECT, R_VERSIONS,
-	R_PRINCIPALS, R_TOKENS, R_TOKEN_ONE, R_BINDINGS, R_AUDIT,
-	/* identity (issue 4); *rest is the user or role name */
-	R_LOGIN, R_LOGOUT, R_SESSION_MFA, R_USERS, R_USER_PASSWORD,
-	R_USER_DISABLE, R_USER_ENABLE, R_USER_MFA_REQUIRED,
-	R_ROLE_MFA_REQUIRED, R_MFA_ENROLL, R_MFA_CONFIRM, R_MFA_DISABLE,
-	R_USER_MFA_RESET, R_USER_OIDC_LINKS
+#include "base/error.h"
+#include "core/core.h"
+
+/* The route table (one row per method and path pattern; the rows are in
+ * http.c, next to their handlers) and its matcher (routes.c).  See
+ * docs/internals/HTTP.md. */
+struct conn;				/* http.c's request state */
+
+/* A row's handler: answers the request (through respond()). */
+typedef enum MHD_Result	(*cf_route_fn)(struct MHD_Connection *mc,
+			    struct conn *c);
+
+#define CF_ROUTE_SLOW	0x01	/* run on an identity thread (password
+				 * hashing must not hold an event thread) */
+#define CF_ROUTE_SECRET	0x02	/* the answer holds secrets: wiped after */
+
+struct cf_route {
+	const char	*method;	/* "GET", "HEAD", ... exactly */
+	const char	*pattern;	/* "/v1/ns/{ns}/objects/{key...}" */
+	const char	*action;	/* the registry's name for it */
+	const char	*refine;	/* NULL, or the one other action its
+					 * handler may decide instead (by the
+					 * body or query) */
+	unsigned int	 flags;		/* CF_ROUTE_* */
+	cf_route_fn	 begin;		/* at the header block (a streamed
+					 * body), or NULL */
+	cf_route_fn	 fn;		/* once the body has arrived */
 };
 
-/* Resolve an (unescaped) URL path to a route.  On success *ns and *rest
- * (the object key or token id, *restlen bytes) may be set: the caller frees
- * them with cf_free, also when R_UNKNOWN is returned. */
-enum route_id cf_http_resolve(const char *url, char **ns, char **rest,
-	    size_t *restlen);
+/* The table; *n gets its number of rows. */
+const struct cf_route *cf_http_routes(size_t *n);
+
+#define CF_ROUTE_CAPS	2		/* captures per pattern, at most */
+struct cf_route_cap {
+	const char	*name;	/* "ns", "name", "role", "id", "key..." */
+	size_t		 off, len;	/* where in the path */
+};
+struct cf_route_match {
+	const struct cf_route	*route;	/* NULL: no row for this method */
+	bool			 path_known;	/* some row's pattern matched */
+	size_t			 ncap;
+	struct cf_route_cap	 cap[CF_ROUTE_CAPS];
+};
+
+/* Match an (unescaped) URL path and a method against tab[0..n): the
+ * first row, in table order, whose pattern matches path and whose method
+ * is method.  The table's patterns are disjoint (a unit test checks), so
+ * the order decides nothing today.  Without allocation; m is always
+ * filled (m->route NULL for no match).  A capture of type {ns}, {name}
+ * or {role} is one non-empty segment under the store's name limit, {id}
+ * one non-empty segment, {key...} the rest of the path (may be empty). */
+void	cf_route_match(const struct cf_route *tab, size_t n,
+	    const char *method, const char *path, struct cf_route_match *m);
+
+/* Is pat a well-formed pattern: "/v1/" first, every capture a known type
+ * that fills whole segments, {key...} last, at most CF_ROUTE_CAPS? */
+bool	cf_route_pattern_ok(const char *pat);
+
+/* A header value for the request context (User-Agent): copied into out
+ * (outsz bytes, NUL-terminated), valid UTF-8 (as cf_http_text_safe, cut
+ * between characters), with every control character (C0 and DEL)
+ * replaced by '?'.  Returns the length written. */
+size_t	cf_http_header_text(const char *in, char *out, size_t outsz);
+
+/* Is s a valid X-Coffer-Purpose: 1..CF_PURPOSE_MAX characters of
+ * [A-Za-z0-9_.:-]? */
+bool	cf_http_purpose_ok(const char *s);
 
 /* Parse one "bytes=" Range value against an object of size bytes.
  * 0: no usable range (serve everything), 1: [*first, *last] to serve,

@@ -1,6 +1,6 @@
-/* src/server/parse.c: request parsing of the HTTP front end: routes,
- * Range headers, URL unescaping, bodies ending with their digest; see
- * http_int.h. */
+/* src/server/parse.c: request parsing of the HTTP front end: Range
+ * headers, URL unescaping, header values for the request context, bodies
+ * ending with their digest; see http_int.h (routes: routes.c). */
 #include <string.h>
 #include <strings.h>
 
@@ -8,129 +8,6 @@
 #include "base/str.h"
 #include "store/meta.h"
 #include "server/http_int.h"
-
-/* "PREFIX/{name}/SUFFIX" with a name free of '/': the name into *rest. */
-static bool
-named(const char *p, const char *prefix, const char *suffix, char **rest,
-    size_t *restlen)
-{
-	size_t		 pl = strlen(prefix), sl = strlen(suffix), n;
-	const char	*name, *slash;
-
-	if (strncmp(p, prefix, pl) != 0)
-		return false;
-	name = p + pl;
-	slash = strchr(name, '/');
-	if (slash == NULL || slash == name || strcmp(slash + 1, suffix) != 0)
-		return false;
-	n = (size_t)(slash - name);
-	if (n >= CF_PRINCIPAL_MAX || sl == 0)
-		return false;
-	*rest = cf_strndup(name, n);
-	if (*rest == NULL)
-		return false;
-	*restlen = n;
-	return true;
-}
-
-static enum route_id
-resolve_identity(const char *p, char **rest, size_t *restlen)
-{
-	static const struct {
-		const char	*path;
-		enum route_id	 id;
-	} fixed[] = {
-		{ "login", R_LOGIN }, { "logout", R_LOGOUT },
-		{ "session/mfa", R_SESSION_MFA }, { "users", R_USERS },
-		{ "mfa/enroll", R_MFA_ENROLL },
-		{ "mfa/confirm", R_MFA_CONFIRM },
-		{ "mfa/disable", R_MFA_DISABLE },
-	};
-	static const struct {
-		const char	*suffix;
-		enum route_id	 id;
-	} user[] = {
-		{ "password", R_USER_PASSWORD }, { "disable", R_USER_DISABLE },
-		{ "enable", R_USER_ENABLE },
-		{ "mfa-required", R_USER_MFA_REQUIRED },
-		{ "mfa-reset", R_USER_MFA_RESET },
-		{ "oidc-links", R_USER_OIDC_LINKS },
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (strcmp(p, fixed[i].path) == 0)
-			return fixed[i].id;
-	for (i = 0; i < sizeof(user) / sizeof(user[0]); i++)
-		if (named(p, "users/", user[i].suffix, rest, restlen))
-			return user[i].id;
-	if (named(p, "roles/", "mfa-required", rest, restlen))
-		return R_ROLE_MFA_REQUIRED;
-	return R_UNKNOWN;
-}
-
-/* Split the path after /v1/ into the route and its parameters. */
-enum route_id
-cf_http_resolve(const char *url, char **ns, char **rest, size_t *restlen)
-{
-	const char	*p, *slash;
-	size_t		 n;
-	enum route_id	 id;
-
-	if (strncmp(url, "/v1/", 4) != 0)
-		return R_UNKNOWN;
-	p = url + 4;
-	if (strcmp(p, "health") == 0)
-		return R_HEALTH;
-	if (strcmp(p, "whoami") == 0)
-		return R_WHOAMI;
-	if (strcmp(p, "ns") == 0)
-		return R_NS;
-	if (strcmp(p, "principals") == 0)
-		return R_PRINCIPALS;
-	if (strcmp(p, "tokens") == 0)
-		return R_TOKENS;
-	if (strcmp(p, "bindings") == 0)
-		return R_BINDINGS;
-	if (strcmp(p, "audit") == 0)
-		return R_AUDIT;
-	id = resolve_identity(p, rest, restlen);
-	if (id != R_UNKNOWN)
-		return id;
-	if (strncmp(p, "tokens/", 7) == 0 && p[7] != '\0' &&
-	    strchr(p + 7, '/') == NULL) {
-		*rest = cf_strdup(p + 7);
-		*restlen = strlen(p + 7);
-		return *rest == NULL ? R_UNKNOWN : R_TOKEN_ONE;
-	}
-	if (strncmp(p, "ns/", 3) != 0)
-		return R_UNKNOWN;
-	p += 3;
-	slash = strchr(p, '/');
-	n = slash == NULL ? strlen(p) : (size_t)(slash - p);
-	if (n == 0 || n >= CF_NS_NAME_MAX)
-		return R_UNKNOWN;
-	*ns = cf_strndup(p, n);
-	if (*ns == NULL)
-		return R_UNKNOWN;
-	if (slash == NULL)
-		return R_NS_ONE;
-	p = slash + 1;
-	if (strcmp(p, "objects") == 0)
-		return R_OBJECTS;
-	if (strncmp(p, "objects/", 8) == 0) {
-		p += 8;
-	} else if (strncmp(p, "versions/", 9) == 0) {
-		p += 9;
-	} else
-		return R_UNKNOWN;
-	/* The key is the rest of the path, taken literally. */
-	*restlen = strlen(p);
-	*rest = cf_memdup_str(p, *restlen);
-	if (*rest == NULL)
-		return R_UNKNOWN;
-	return slash[1] == 'o' ? R_OBJECT : R_VERSIONS;
-}
 
 /* Parse a single "bytes=" range against size.  Returns 0 with no (or an
  * ignorable) Range header, 1 with a satisfiable range, -1 when it cannot
@@ -287,6 +164,31 @@ cf_http_text_safe(const char *in, char *out, size_t outsz)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t
+cf_http_header_text(const char *in, char *out, size_t outsz)
+{
+	size_t	n, i;
+
+	n = cf_http_text_safe(in, out, outsz);
+	/* SEC: a header value may hold HTAB and other control bytes (not
+	 * CR, LF or NUL: libmicrohttpd refuses those); whoever displays
+	 * the context later gets printable text. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = '?';
+	return n;
+}
+
+bool
+cf_http_purpose_ok(const char *s)
+{
+	size_t	n;
+
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.:-");
+	return n >= 1 && n <= CF_PURPOSE_MAX && s[n] == '\0';
 }
 
 /* RFC 9110 5.6.2 token characters: a field name is one token. */

@@ -326,6 +326,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->oidc_username_claim = cfg->oidc_username_claim;
 	ccfg->oidc_groups_claim = cfg->oidc_groups_claim;
 	ccfg->oidc_group_roles = cfg->oidc_group_roles;
+	ccfg->oidc_claim_attrs = cfg->oidc_claim_attrs;
 	ccfg->oidc_provision = cfg->oidc_provision;
 	ccfg->oidc_skew = (int64_t)cfg->oidc_skew;
 	ccfg->oidc_jwks_min_refresh = (int64_t)cfg->oidc_jwks_min_refresh;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/error.h"
 #include "crypto/keyring.h"
 
@@ -126,25 +128,54 @@ void	cf_meta_close(struct cf_meta *m);
 cf_err	cf_meta_scope_begin(struct cf_meta *m, struct cf_error *err);
 void	cf_meta_scope_end(struct cf_meta *m);
 
-/* Commit guard (this thread, one-shot): fn(arg) runs inside the next
- * write transaction this thread commits, just before its COMMIT (SQLite's
- * commit hook), with the database write lock held.  A non-zero return
- * rolls that transaction back and the store call fails.  The reference
- * monitor uses it to make a change's audit record durable before the
- * change is.  cf_meta_guard_clear disarms it and tells whether it ran. */
-typedef int (*cf_meta_guard_fn)(void *arg);
-void	cf_meta_guard_set(cf_meta_guard_fn fn, void *arg);
-bool	cf_meta_guard_clear(void);
+/* The audit obligation of a change.  Every function below that changes
+ * data or access takes one (au), and runs as one write transaction that
+ * calls au->record(au->arg, err) inside it, after the change and right
+ * before COMMIT, with the write lock held.  A non-OK return rolls the
+ * transaction back and is the call's result (err as record set it): no
+ * change is committed unless its record was made durable first ("no
+ * record, no change").  record is called at most once per store call,
+ * on the caller's thread, and never for a call that fails before its
+ * COMMIT (then nothing changed and nothing is recorded).  It may read
+ * the store (another connection: it sees the state before the change)
+ * but must not change it.
+ *
+ * SEC: a NULL au, or one whose record is NULL, fails with CF_E_INTERNAL
+ * before anything is touched.  The reference monitor builds obligations
+ * only from an allowed decision (core_act_begin, src/core/monitor.c), so
+ * a change cannot be made without one: the obligation is a value passed
+ * down, not state armed aside, and nothing of it outlives the call.
+ *
+ * A PostgreSQL store implements the same contract the same way: BEGIN
+ * (ISOLATION LEVEL as fits the call), the statements, then record(),
+ * then COMMIT, or ROLLBACK when record() or anything before it failed.
+ * The record goes to the audit log, not to the database, so it is the
+ * order that makes the guarantee: a crash between the record and COMMIT
+ * leaves the record of a change that did not happen, never a change
+ * without its record.  (A failed COMMIT is the same case: the call
+ * fails after record() succeeded, and the caller records the outcome.)
+ *
+ * A few writes are no access decision and take no obligation; each says
+ * so and why: cf_meta_token_touch, cf_meta_password_rehash,
+ * cf_meta_mfa_use_step, cf_meta_recovery_use, cf_meta_authfail_*,
+ * cf_meta_bootstrap (and the schema migrations of cf_meta_open). */
+typedef cf_err (*cf_meta_record_fn)(void *arg, struct cf_error *err);
+struct cf_meta_audit {
+	cf_meta_record_fn	 record;
+	void			*arg;
+};
 
 /* --- namespaces --- */
 /* CF_E_CONFLICT if it exists. */
-cf_err	cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
+cf_err	cf_meta_ns_create(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_ns_rec *ns,
 	    struct cf_error *err);
 cf_err	cf_meta_ns_get(struct cf_meta *m, const char *name,
 	    struct cf_ns_rec *out, struct cf_error *err);
 /* Change a namespace's sensitivity (the caller validates the level).
  * CF_E_NOTFOUND if there is no such namespace. */
-cf_err	cf_meta_ns_set_sensitivity(struct cf_meta *m, const char *name,
+cf_err	cf_meta_ns_set_sensitivity(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *name,
 	    const char *sensitivity, struct cf_error *err);
 /* Calls cb for each namespace in name order; a non-OK return from cb stops
  * the walk and is returned. */
@@ -158,7 +189,8 @@ cf_err	cf_meta_ns_list(struct cf_meta *m, cf_ns_cb cb, void *arg,
  * the blobs after the commit); its bindings are removed too. */
 typedef cf_err (*cf_blobid_cb)(void *arg, const char *blob_id,
     struct cf_error *err);
-cf_err	cf_meta_ns_delete(struct cf_meta *m, const char *name,
+cf_err	cf_meta_ns_delete(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *name,
 	    cf_blobid_cb blob_cb, void *arg, struct cf_error *err);
 
 /* --- object versions --- */
@@ -166,7 +198,8 @@ cf_err	cf_meta_ns_delete(struct cf_meta *m, const char *name,
  * CF_E_NOTFOUND if the namespace does not exist, CF_E_CONFLICT on a
  * duplicate version id or when v->ns_id is set and the namespace named
  * v->ns is no longer that one (checked in the insert's transaction). */
-cf_err	cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
+cf_err	cf_meta_version_put(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_version_rec *v,
 	    struct cf_error *err);
 /* version_id NULL: the latest version of (ns, key), which may be a delete
  * marker (the caller decides what that means).  CF_E_NOTFOUND if none. */
@@ -205,7 +238,8 @@ cf_err	cf_meta_object_list(struct cf_meta *m, const char *ns,
 
 /* --- principals --- */
 /* p->id and created are assigned; CF_E_CONFLICT if the name exists. */
-cf_err	cf_meta_principal_create(struct cf_meta *m, struct cf_principal_rec *p,
+cf_err	cf_meta_principal_create(struct cf_meta *m,
+	    const struct cf_meta_audit *au, struct cf_principal_rec *p,
 	    struct cf_error *err);
 cf_err	cf_meta_principal_get(struct cf_meta *m, const char *name,
 	    struct cf_principal_rec *out, struct cf_error *err);
@@ -218,7 +252,8 @@ cf_err	cf_meta_principal_list(struct cf_meta *m, cf_principal_cb cb,
 size_t	cf_meta_principal_count(struct cf_meta *m);
 
 /* --- API tokens (only SHA-256 hashes are stored) --- */
-cf_err	cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
+cf_err	cf_meta_token_insert(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_token_rec *t,
 	    struct cf_error *err);
 /* Look up by hash (the hash of a 256-bit random token is itself
  * unguessable, so an indexed lookup leaks nothing useful). */
@@ -228,11 +263,14 @@ cf_err	cf_meta_token_get(struct cf_meta *m, const char *id,
 	    struct cf_token_rec *out, struct cf_error *err);
 /* Record a use at now_us.  CF_E_NOTFOUND for an unknown id.  The first use
  * is always stored; after that at most one write a minute per token (each
- * costs an fsync), and the time never goes backwards. */
+ * costs an fsync), and the time never goes backwards.  No audit
+ * obligation: bookkeeping of a credential's use, decided by no one and
+ * granting nothing (the request it serves has its own record). */
 cf_err	cf_meta_token_touch(struct cf_meta *m, const char *id, int64_t now_us,
 	    struct cf_error *err);
 /* CF_E_NOTFOUND for an unknown id; revoking twice keeps the first time. */
-cf_err	cf_meta_token_revoke(struct cf_meta *m, const char *id, int64_t now_us,
+cf_err	cf_meta_token_revoke(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, int64_t now_us,
 	    struct cf_error *err);
 typedef cf_err (*cf_token_cb)(void *arg, const struct cf_token_rec *t,
     struct cf_error *err);
@@ -242,10 +280,12 @@ cf_err	cf_meta_token_list(struct cf_meta *m, int64_t principal_id,
 
 /* --- role bindings (ns "" = global) --- */
 /* Idempotent. */
-cf_err	cf_meta_binding_add(struct cf_meta *m, int64_t principal_id,
+cf_err	cf_meta_binding_add(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t principal_id,
 	    const char *role, const char *ns, struct cf_error *err);
 /* CF_E_NOTFOUND if there was no such binding. */
-cf_err	cf_meta_binding_remove(struct cf_meta *m, int64_t principal_id,
+cf_err	cf_meta_binding_remove(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t principal_id,
 	    const char *role, const char *ns, struct cf_error *err);
 typedef cf_err (*cf_binding_cb)(void *arg, const struct cf_binding_rec *b,
     struct cf_error *err);
@@ -257,28 +297,40 @@ cf_err	cf_meta_binding_list(struct cf_meta *m, int64_t principal_id,
 /* With revoke_us != 0, also revoke every session of id at revoke_us
  * (as cf_meta_token_revoke_sessions), in the same transaction; *n
  * (nullable) gets the number revoked. */
-cf_err	cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id,
+cf_err	cf_meta_principal_set_disabled(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t id,
 	    bool disabled, int64_t revoke_us, size_t *n, struct cf_error *err);
-cf_err	cf_meta_principal_set_mfa_required(struct cf_meta *m, int64_t id,
+cf_err	cf_meta_principal_set_mfa_required(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t id,
 	    bool required, struct cf_error *err);
 /* hash: a PHC string, or "" to remove the password.  With revoke_us != 0,
  * also revoke every session of id but except_id (NULL: none) at
  * revoke_us, in the same transaction; *n (nullable): the number revoked. */
-cf_err	cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
+cf_err	cf_meta_password_set(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t id, const char *hash,
 	    int64_t revoke_us, const char *except_id, size_t *n,
 	    struct cf_error *err);
+/* Replace the password hash of id by new_hash only if it is still
+ * old_hash (the same password under new parameters, after a login
+ * verified it): CF_E_CONFLICT when the password changed meanwhile, which
+ * then stays.  No audit obligation: no access changes, the same password
+ * verifies before and after (logged as event=password_rehashed). */
+cf_err	cf_meta_password_rehash(struct cf_meta *m, int64_t id,
+	    const char *old_hash, const char *new_hash, struct cf_error *err);
 /* out gets the PHC string ("" when the principal has no password).
  * SEC: the caller wipes out after use. */
 cf_err	cf_meta_password_get(struct cf_meta *m, int64_t id,
 	    char out[CF_PWHASH_MAX], struct cf_error *err);
 /* Record that a session completed MFA at mfa_at_us. */
-cf_err	cf_meta_token_set_mfa(struct cf_meta *m, const char *id,
+cf_err	cf_meta_token_set_mfa(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id,
 	    int64_t mfa_at_us, struct cf_error *err);
 
 /* Revoke every unrevoked session (kind "session", not API tokens) of
  * principal_id at now_us, except the one with id except_id (NULL: none).
  * *n (nullable) gets the number revoked. */
-cf_err	cf_meta_token_revoke_sessions(struct cf_meta *m, int64_t principal_id,
+cf_err	cf_meta_token_revoke_sessions(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t principal_id,
 	    const char *except_id, int64_t now_us, size_t *n,
 	    struct cf_error *err);
 
@@ -293,22 +345,28 @@ struct cf_mfa_rec {
 };
 /* Replace the principal's enrollment (pending, last_step -1) and its
  * recovery codes, in one transaction.  hashes: n SHA-256 digests. */
-cf_err	cf_meta_mfa_put(struct cf_meta *m, const struct cf_mfa_rec *rec,
+cf_err	cf_meta_mfa_put(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_mfa_rec *rec,
 	    const uint8_t (*hashes)[32], size_t n, struct cf_error *err);
 /* CF_E_NOTFOUND when not enrolled (pending or enabled). */
 cf_err	cf_meta_mfa_get(struct cf_meta *m, int64_t principal_id,
 	    struct cf_mfa_rec *out, struct cf_error *err);
-cf_err	cf_meta_mfa_enable(struct cf_meta *m, int64_t principal_id,
+cf_err	cf_meta_mfa_enable(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t principal_id,
 	    struct cf_error *err);
 /* Remove the enrollment and the recovery codes.  Idempotent.  With
  * revoke_us != 0, also revoke every session of the principal at revoke_us
  * (as cf_meta_token_revoke_sessions), in the same transaction; *n
  * (nullable) gets the number revoked. */
-cf_err	cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
+cf_err	cf_meta_mfa_delete(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t principal_id,
 	    int64_t revoke_us, size_t *n, struct cf_error *err);
 /* SEC: atomically record step as used: CF_E_AUTH ("code already used")
  * when a step >= step was recorded already, so a code is accepted once
- * even by concurrent requests or several server processes. */
+ * even by concurrent requests or several server processes.  Like
+ * cf_meta_recovery_use, no audit obligation: using up a one-time code
+ * is part of checking a credential, which must hold even when the
+ * request then fails; the request that presented it is recorded. */
 cf_err	cf_meta_mfa_use_step(struct cf_meta *m, int64_t principal_id,
 	    int64_t step, struct cf_error *err);
 /* The unused recovery code digests (at most max) into hashes; *n. */
@@ -320,7 +378,10 @@ cf_err	cf_meta_recovery_list(struct cf_meta *m, int64_t principal_id,
 cf_err	cf_meta_recovery_use(struct cf_meta *m, int64_t principal_id,
 	    const uint8_t hash[32], int64_t now_us, struct cf_error *err);
 
-/* Brute-force counters, keyed "user:NAME" or "addr:IP". */
+/* Brute-force counters, keyed "user:NAME" or "addr:IP".  The
+ * cf_meta_authfail_* writes take no audit obligation: throttle state is
+ * no access decision (the attempts it counts are recorded, allowed or
+ * not, by their requests). */
 struct cf_authfail_rec {
 	int64_t	count;			/* failures since the last reset */
 	int64_t	last_us;		/* time of the last failure */
@@ -366,13 +427,15 @@ cf_err	cf_meta_oidc_link_get(struct cf_meta *m, const char *issuer,
  * principal.  adopt: link only if the principal is still adoptable
  * (oidc_adoptable, provisioned, a user, enabled, no password, no MFA
  * enrollment), checked in the transaction; CF_E_CONFLICT otherwise. */
-cf_err	cf_meta_oidc_link_add(struct cf_meta *m, const char *issuer,
+cf_err	cf_meta_oidc_link_add(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *issuer,
 	    const char *subject, int64_t principal_id, bool adopt,
 	    int64_t now_us, bool *created, struct cf_error *err);
 /* Remove the link of (issuer, subject) to principal_id (and clear the
  * principal's oidc_adoptable).  CF_E_NOTFOUND when there is no such
  * link. */
-cf_err	cf_meta_oidc_link_remove(struct cf_meta *m, const char *issuer,
+cf_err	cf_meta_oidc_link_remove(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *issuer,
 	    const char *subject, int64_t principal_id, struct cf_error *err);
 typedef cf_err (*cf_oidc_link_cb)(void *arg, const struct cf_oidc_link_rec *l,
     struct cf_error *err);
@@ -383,13 +446,144 @@ cf_err	cf_meta_oidc_link_list(struct cf_meta *m, int64_t principal_id,
  * principal, in one transaction.  CF_E_CONFLICT when the name exists or
  * the subject is linked already. */
 cf_err	cf_meta_principal_create_linked(struct cf_meta *m,
+	    const struct cf_meta_audit *au,
 	    struct cf_principal_rec *p, const char *issuer,
 	    const char *subject, struct cf_error *err);
 
+/* First start: create principal p (id and created assigned), bind it to
+ * role globally and insert token tok (its principal_id set to p's id),
+ * in one transaction, only if the store has no principal at all:
+ * CF_E_CONFLICT otherwise (another process got there first), and nothing
+ * is written.  No audit obligation: there is no request and nothing to
+ * decide; the server logs event=bootstrap and whoever reads the
+ * bootstrap file claims the account (see docs/security.md). */
+cf_err	cf_meta_bootstrap(struct cf_meta *m, struct cf_principal_rec *p,
+	    const char *role, struct cf_token_rec *tok, struct cf_error *err);
+
 /* Per-role settings.  A role without a record is not flagged. */
-cf_err	cf_meta_role_mfa_set(struct cf_meta *m, const char *role,
+cf_err	cf_meta_role_mfa_set(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *role,
 	    bool required, struct cf_error *err);
 cf_err	cf_meta_role_mfa_get(struct cf_meta *m, const char *role,
 	    bool *required, struct cf_error *err);
+
+/* --- custom policy sets (Cedar text), versioned ---
+ * A policy set is named (name, ns): ns "" is a global set, any other a
+ * set attached to that namespace.  Every change appends a version
+ * (1, 2, ... per set; never reused); `rm` appends a tombstone version
+ * (deleted, empty text), so the history stays readable.  Deleting a
+ * namespace removes its sets with it.  The store checks sizes and
+ * counts; the caller validates names and the Cedar text. */
+#define CF_POLICY_NAME_MAX	64	/* [a-z0-9][a-z0-9_.-]{0,62} + NUL */
+#define CF_POLICY_TEXT_MAX	(1u << 20)	/* bytes of one version */
+/* Policy sets in force (latest version not a tombstone): at most
+ * CF_POLICY_SETS_MAX in all, of which CF_POLICY_GLOBAL_SETS_MAX are kept
+ * for the global ones (so that the owners of namespaces cannot use up the
+ * admins' room), and at most CF_POLICY_NS_SETS_MAX per namespace (nor each
+ * other's).  One decision evaluates the global sets and those of one
+ * namespace: at most 192. */
+#define CF_POLICY_SETS_MAX		1000
+#define CF_POLICY_GLOBAL_SETS_MAX	128
+#define CF_POLICY_NS_SETS_MAX		64
+
+struct cf_policy_rec {
+	char	name[CF_POLICY_NAME_MAX];
+	char	ns[CF_NS_NAME_MAX];		/* "" for a global set */
+	int64_t	version;			/* 1..n per (name, ns) */
+	bool	deleted;			/* an rm tombstone */
+	char	sha256[CF_SHA256_HEX_LEN + 1];	/* of the text (hex) */
+	char	created_by[CF_PRINCIPAL_MAX];
+	int64_t	created_us;
+	size_t	text_len;			/* bytes of the text */
+};
+
+/* Append a version of set (p->name, p->ns) holding text[0..len) (valid
+ * UTF-8 without NUL, checked by the caller; the store refuses a NUL),
+ * by p->created_by at p->created_us; p->deleted: append a tombstone
+ * instead (len must be 0).  The digest is computed here.
+ * SEC: optimistic: expect is the latest version the caller saw (0: the
+ * set has none), and anything else found in the write transaction is
+ * CF_E_CONFLICT, so what the caller recorded as the previous version
+ * (the audit record's digest) is exactly the one replaced.  A tombstone
+ * of a set whose latest is missing or a tombstone is CF_E_NOTFOUND.
+ * CF_E_LIMIT: text over CF_POLICY_TEXT_MAX, or a new set in force beyond
+ * the counts above.  CF_E_NOTFOUND: no namespace p->ns.  *out (nullable)
+ * gets the stored record (version, digest, text_len). */
+cf_err	cf_meta_policy_put(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const struct cf_policy_rec *p, const char *text, size_t len,
+	    int64_t expect, struct cf_policy_rec *out, struct cf_error *err);
+/* Version `version` of (name, ns), or its latest when version is 0 (which
+ * may be a tombstone: the caller decides what that means).  text
+ * (nullable) gets a new NUL-terminated copy of the text, freed by the
+ * caller with cf_free.  CF_E_NOTFOUND when there is no such version or
+ * namespace. */
+cf_err	cf_meta_policy_get(struct cf_meta *m, const char *name, const char *ns,
+	    int64_t version, struct cf_policy_rec *out, char **text,
+	    struct cf_error *err);
+typedef cf_err (*cf_policy_cb)(void *arg, const struct cf_policy_rec *p,
+    struct cf_error *err);
+/* Every version of (name, ns), newest first, tombstones included.
+ * CF_E_NOTFOUND when the set has none. */
+cf_err	cf_meta_policy_history(struct cf_meta *m, const char *name,
+	    const char *ns, cf_policy_cb cb, void *arg, struct cf_error *err);
+/* The sets in force (latest version, not a tombstone), by namespace (""
+ * first) then name; ns NULL: every scope, else only that one ("":
+ * global). */
+cf_err	cf_meta_policy_list(struct cf_meta *m, const char *ns, cf_policy_cb cb,
+	    void *arg, struct cf_error *err);
+/* As cf_meta_policy_list over every scope, in one read transaction (one
+ * snapshot), with each set's text: what the authorization engine loads.
+ * text[0..len) is borrowed for the call (NUL-terminated). */
+typedef cf_err (*cf_policy_text_cb)(void *arg, const struct cf_policy_rec *p,
+    const char *text, size_t len, struct cf_error *err);
+cf_err	cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn,
+	    void *arg, struct cf_error *err);
+/* A number that changes whenever a policy set version is added or a
+ * namespace's sets are removed with it: servers sharing the store poll
+ * it to load a change another one made. */
+cf_err	cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
+	    struct cf_error *err);
+/* --- user attributes and labels ---
+ * Attributes of a principal and labels of a namespace or an object key
+ * are name -> value strings that policies read (Cedar tags).  Names:
+ * [a-z][a-z0-9_.-]{0,62}; values: 0..256 bytes of UTF-8 without control
+ * characters (C0, DEL, C1); at most CF_ATTRS_MAX per principal and per
+ * label target.  An object key's labels belong to the key, not to a
+ * version: they survive new versions and delete markers, and go when
+ * the key's last version is removed; a namespace's labels, and its
+ * keys', go with the namespace. */
+#define CF_ATTR_NAME_MAX	64	/* 63 bytes + NUL */
+#define CF_ATTR_VALUE_MAX	257	/* 256 bytes + NUL */
+#define CF_ATTRS_MAX		64
+
+bool	cf_meta_attr_name_valid(const char *s);
+/* s[0..len): len bytes (a JSON string may hold NUL, which is refused). */
+bool	cf_meta_attr_value_valid(const char *s, size_t len);
+/* *out gets a new JSON object name -> string (empty when none), owned by
+ * the caller.  One indexed query; an unknown principal has none. */
+cf_err	cf_meta_attrs_get(struct cf_meta *m, int64_t principal_id,
+	    json_t **out, struct cf_error *err);
+/* Apply changes (borrowed; a JSON object name -> string to set, or null
+ * to remove) in one write transaction: all or nothing.  CF_E_INPUT for a
+ * bad name or value, CF_E_LIMIT when the result would hold more than
+ * CF_ATTRS_MAX (or changes has more than 2 * CF_ATTRS_MAX members),
+ * CF_E_NOTFOUND for an unknown principal.  *changed (nullable): whether
+ * anything changed (removing what is absent, or setting the same value,
+ * does not). */
+cf_err	cf_meta_attrs_set(struct cf_meta *m, const struct cf_meta_audit *au,
+	    int64_t principal_id, const json_t *changes, bool *changed,
+	    struct cf_error *err);
+/* As cf_meta_attrs_get for the labels of namespace ns_id (key "") or of
+ * its object key. */
+cf_err	cf_meta_labels_get(struct cf_meta *m, int64_t ns_id, const char *key,
+	    json_t **out, struct cf_error *err);
+/* As cf_meta_attrs_set for labels.  CF_E_NOTFOUND when the namespace is
+ * gone (ns_id names the one the caller saw, so a namespace re-created
+ * under the same name does not get them), or when a value is set on a
+ * key that is no live object (its latest version missing or a delete
+ * marker); removing is allowed on any key. */
+cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
+	    int64_t ns_id, const char *key, const json_t *changes,
+	    bool *changed, struct cf_error *err);
 
 #endif

@@ -13,8 +13,10 @@
  * wildcards would be wrong for arbitrary keys).  The table `live` holds
  * the latest version of each key whose latest version is not a delete
  * marker, so a listing page is an index range scan with seeks past
- * rolled-up common prefixes.  Schema, durability and the listing
- * algorithm: docs/internals/STORE.md. */
+ * rolled-up common prefixes.  Every change is one BEGIN IMMEDIATE
+ * transaction that calls its audit obligation's record function right
+ * before COMMIT (tx_commit_audited; meta.h).  Schema, durability and the
+ * listing algorithm: docs/internals/STORE.md. */
 #include <sys/stat.h>
 
 #include <stdarg.h>
@@ -30,11 +32,13 @@
 
 #include <sqlite3.h>
 
+#include "base/check.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "crypto/crypto.h"
 #include "store/meta.h"
 #include "store/store_int.h"
 
@@ -175,6 +179,54 @@ static const char *const migrations[] = {
 	"UPDATE principals SET oidc_adoptable = 1 WHERE provisioned = 1"
 	"  AND kind = 'user' AND password_hash = ''"
 	"  AND id NOT IN (SELECT principal_id FROM mfa);"),
+	/* ---- 5 -> 6: custom policy sets (policy:set), append-only
+	 * versions; ns_id NULL for a global set.  The unique key folds
+	 * NULL to 0 (no namespace has id 0), since UNIQUE treats NULLs as
+	 * distinct. ---- */
+	("CREATE TABLE policies ("
+	"  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name        TEXT NOT NULL,"
+	"  ns_id       INTEGER REFERENCES namespaces(id),"
+	"  version     INTEGER NOT NULL CHECK (version >= 1),"
+	"  deleted     INTEGER NOT NULL CHECK (deleted IN (0, 1)),"
+	"  text        TEXT NOT NULL,"
+	"  sha256      TEXT NOT NULL,"
+	"  created_by  TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL,"
+	"  size        INTEGER NOT NULL CHECK (size >= 0)"
+	");"
+	"CREATE UNIQUE INDEX policies_by_key"
+	"  ON policies(ifnull(ns_id, 0), name, version);"),
+	/* ---- end of 5 -> 6 ---- */
+	/* ---- begin: user attributes and labels ---- */
+	/* 6 -> 7: user attributes (name -> value) and labels on a
+	 * namespace (key '') or on an object key (not per version).  The
+	 * authorizer reads them on every request: each is one primary-key
+	 * range.  Labels go with their namespace (cascade) and with the
+	 * last version of their key (trigger: whatever removes versions,
+	 * an object that is permanently gone takes its labels along; a
+	 * delete marker is a version, so it keeps them). */
+	("CREATE TABLE principal_attrs ("
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  name          TEXT NOT NULL,"
+	"  value         TEXT NOT NULL,"
+	"  PRIMARY KEY (principal_id, name)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE labels ("
+	"  ns_id  INTEGER NOT NULL REFERENCES namespaces(id)"
+	"         ON DELETE CASCADE,"
+	"  key    BLOB NOT NULL CHECK (typeof(key) = 'blob'),"
+	"  name   TEXT NOT NULL,"
+	"  value  TEXT NOT NULL,"
+	"  PRIMARY KEY (ns_id, key, name)"
+	") WITHOUT ROWID;"
+	"CREATE TRIGGER labels_follow_versions AFTER DELETE ON versions"
+	"  WHEN NOT EXISTS (SELECT 1 FROM versions"
+	"    WHERE ns_id = OLD.ns_id AND key = OLD.key)"
+	"  BEGIN DELETE FROM labels"
+	"    WHERE ns_id = OLD.ns_id AND key = OLD.key; END;"),
+	/* ---- end: user attributes and labels ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -185,6 +237,15 @@ static const char *const migrations[] = {
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
+#define POLCOLS \
+	"p.name, ifnull(n.name, ''), p.version, p.deleted, p.sha256," \
+	" p.created_by, p.created_us, p.size"
+#define POLFROM \
+	" FROM policies p LEFT JOIN namespaces n ON n.id = p.ns_id"
+/* The latest version of p's set (a correlated subquery on the key). */
+#define POLLATEST \
+	" p.version = (SELECT max(q.version) FROM policies q" \
+	" WHERE ifnull(q.ns_id, 0) = ifnull(p.ns_id, 0) AND q.name = p.name)"
 #define PCOLS	"id, name, kind, created_us, disabled, password_hash <> ''," \
 	" mfa_required, owner_id, provisioned, oidc_adoptable"
 
@@ -206,6 +267,11 @@ enum {
 	ST_AF_GET, ST_AF_PUT, ST_AF_DEL,
 	ST_ROLE_SET, ST_ROLE_GET,
 	ST_L_GET, ST_L_INSERT, ST_L_DEL, ST_L_LIST, ST_P_ADOPT, ST_P_NOADOPT,
+	ST_POL_LATEST, ST_POL_GET, ST_POL_HIST, ST_POL_INSERT, ST_POL_COUNT,
+	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS, ST_POL_GEN,
+	ST_P_REHASH,
+	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
+	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
 	ST__COUNT
 };
 
@@ -292,6 +358,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_P_SET_PW] = "UPDATE principals SET password_hash = ?2"
 	    " WHERE id = ?1",
 	[ST_P_GET_PW] = "SELECT password_hash FROM principals WHERE id = ?1",
+	[ST_P_REHASH] = "UPDATE principals SET password_hash = ?3"
+	    " WHERE id = ?1 AND password_hash = ?2",
 	[ST_T_SET_MFA] = "UPDATE tokens SET mfa_at_us = ?2 WHERE id = ?1",
 	[ST_MFA_PUT] = "INSERT OR REPLACE INTO mfa(principal_id, kek_id,"
 	    " wrapped, enabled, last_step, created_us)"
@@ -335,6 +403,54 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " AND NOT EXISTS (SELECT 1 FROM mfa WHERE principal_id = ?1)",
 	[ST_P_NOADOPT] = "UPDATE principals SET oidc_adoptable = 0"
 	    " WHERE id = ?1",
+	/* Policy sets: ?1 is the scope (a namespace id, 0 global). */
+	[ST_POL_LATEST] = "SELECT " POLCOLS ", p.text" POLFROM
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.name = ?2"
+	    " ORDER BY p.version DESC LIMIT 1",
+	[ST_POL_GET] = "SELECT " POLCOLS ", p.text" POLFROM
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.name = ?2"
+	    " AND p.version = ?3",
+	[ST_POL_HIST] = "SELECT " POLCOLS POLFROM
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.name = ?2"
+	    " ORDER BY p.version DESC",
+	[ST_POL_INSERT] = "INSERT INTO policies(name, ns_id, version,"
+	    " deleted, text, sha256, created_by, created_us, size)"
+	    " VALUES (?1, nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_POL_COUNT] = "SELECT count(*) FROM policies p"
+	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.deleted = 0 AND" POLLATEST,
+	[ST_POL_GEN] = "SELECT count(*), ifnull(max(id), 0) FROM policies",
+	[ST_POL_COUNT_NS] = "SELECT count(*) FROM policies p"
+	    " WHERE p.ns_id IS NOT NULL AND p.deleted = 0 AND" POLLATEST,
+	/* ?1 < 0: every scope; ?2: with the text. */
+	[ST_POL_LIST] = "SELECT " POLCOLS ","
+	    " CASE WHEN ?2 THEN p.text ELSE '' END" POLFROM
+	    " WHERE (?1 < 0 OR ifnull(p.ns_id, 0) = ?1) AND p.deleted = 0"
+	    " AND" POLLATEST " ORDER BY ifnull(n.name, ''), p.name",
+	[ST_NS_DEL_POLICIES] = "DELETE FROM policies"
+	    " WHERE ifnull(ns_id, 0) = ?1",
+	[ST_A_GET] = "SELECT name, value FROM principal_attrs"
+	    " WHERE principal_id = ?1 ORDER BY name",
+	[ST_A_PUT] = "INSERT INTO principal_attrs(principal_id, name, value)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (principal_id, name)"
+	    " DO UPDATE SET value = excluded.value"
+	    " WHERE value IS NOT excluded.value",
+	[ST_A_DEL] = "DELETE FROM principal_attrs"
+	    " WHERE principal_id = ?1 AND name = ?2",
+	[ST_A_COUNT] = "SELECT count(*) FROM principal_attrs"
+	    " WHERE principal_id = ?1",
+	[ST_P_EXISTS] = "SELECT 1 FROM principals WHERE id = ?1",
+	[ST_LB_GET] = "SELECT name, value FROM labels"
+	    " WHERE ns_id = ?1 AND key = ?2 ORDER BY name",
+	[ST_LB_PUT] = "INSERT INTO labels(ns_id, key, name, value)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (ns_id, key, name)"
+	    " DO UPDATE SET value = excluded.value"
+	    " WHERE value IS NOT excluded.value",
+	[ST_LB_DEL] = "DELETE FROM labels"
+	    " WHERE ns_id = ?1 AND key = ?2 AND name = ?3",
+	[ST_LB_COUNT] = "SELECT count(*) FROM labels"
+	    " WHERE ns_id = ?1 AND key = ?2",
+	[ST_NS_EXISTS] = "SELECT 1 FROM namespaces WHERE id = ?1",
+	[ST_LIVE_GET] = "SELECT 1 FROM live WHERE ns_id = ?1 AND key = ?2",
 };
 
 struct conn {
@@ -422,47 +538,6 @@ conn_exec(struct conn *c, const char *sql, struct cf_error *err)
 	return CF_OK;
 }
 
-/* The commit guard (cf_meta_guard_set): armed per thread, since a
- * connection is used by one thread at a time and SQLite calls the hook in
- * the thread that commits. */
-static _Thread_local cf_meta_guard_fn	guard_fn;
-static _Thread_local void		*guard_arg;
-static _Thread_local bool		 guard_ran;
-
-void
-cf_meta_guard_set(cf_meta_guard_fn fn, void *arg)
-{
-	guard_fn = fn;
-	guard_arg = arg;
-	guard_ran = false;
-}
-
-bool
-cf_meta_guard_clear(void)
-{
-	bool	ran = guard_ran;
-
-	guard_fn = NULL;
-	guard_arg = NULL;
-	guard_ran = false;
-	return ran;
-}
-
-/* SQLite calls this before committing a transaction that wrote; non-zero
- * turns the COMMIT into a ROLLBACK (SQLITE_CONSTRAINT_COMMITHOOK). */
-static int
-commit_hook(void *unused)
-{
-	cf_meta_guard_fn	fn = guard_fn;
-
-	(void)unused;
-	if (fn == NULL)
-		return 0;
-	guard_fn = NULL;	/* one-shot, even if fn fails */
-	guard_ran = true;
-	return fn(guard_arg) != 0;
-}
-
 static cf_err
 conn_open(const char *path, struct conn **out, struct cf_error *err)
 {
@@ -488,7 +563,6 @@ conn_open(const char *path, struct conn **out, struct cf_error *err)
 	}
 	(void)sqlite3_extended_result_codes(c->db, 1);
 	(void)sqlite3_busy_timeout(c->db, BUSY_MS);
-	(void)sqlite3_commit_hook(c->db, commit_hook, NULL);
 	/* SEC: defensive mode and untrusted schema: a tampered database
 	 * file cannot make us run functions with side effects. */
 	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -705,6 +779,74 @@ tx_rollback(struct conn *c)
 	}
 	if (sqlite3_get_autocommit(c->db) == 0)
 		(void)run(c, ST_ROLLBACK, "rollback", NULL);
+}
+
+/* SEC: nothing is changed without an audit obligation (meta.h); checked
+ * first, before anything is touched. */
+static cf_err
+audit_armed(const struct cf_meta_audit *au, struct cf_error *err)
+{
+	if (au == NULL || au->record == NULL)
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "meta: a change without an audit obligation");
+	return CF_OK;
+}
+
+/* Commit c's write transaction with its record: au->record runs inside
+ * it, after the change, with the write lock held, and only its success
+ * lets the COMMIT run.  On failure the caller rolls back (tx_rollback).
+ * This is the one place a change is committed; every change goes through
+ * it. */
+static cf_err
+tx_commit_audited(struct conn *c, const struct cf_meta_audit *au,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	/* Our own invariants: an armed obligation (audit_armed ran) and an
+	 * open write transaction, so that the record is inside it. */
+	if (CF_NEVER(au == NULL || au->record == NULL) ||
+	    CF_NEVER(c->scope_tx || sqlite3_get_autocommit(c->db) != 0))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "meta: a change outside an audited transaction");
+	rc = au->record(au->arg, err);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	return rc;
+}
+
+/* Get a connection and begin an audited write transaction on it. */
+static cf_err
+wtx_begin(struct cf_meta *m, const struct cf_meta_audit *au,
+    struct conn **out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	if ((rc = audit_armed(au, err)) != CF_OK)
+		return rc;
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	if ((rc = tx_begin(c, true, err)) != CF_OK) {
+		pool_put(m, c);
+		return rc;
+	}
+	*out = c;
+	return CF_OK;
+}
+
+/* End what wtx_begin began: with rc CF_OK, record and commit; otherwise
+ * (or when that fails) roll back.  Returns the outcome. */
+static cf_err
+wtx_end(struct cf_meta *m, struct conn *c, const struct cf_meta_audit *au,
+    cf_err rc, struct cf_error *err)
+{
+	if (rc == CF_OK)
+		rc = tx_commit_audited(c, au, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	return rc;
 }
 
 cf_err
@@ -1175,14 +1317,16 @@ cf_meta_test_conn_count(struct cf_meta *m)
 /* --- namespaces --- */
 
 cf_err
-cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
-    struct cf_error *err)
+cf_meta_ns_create(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_ns_rec *ns, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
 	int		 src, b;
 	cf_err		 rc;
 
+	if ((rc = audit_armed(au, err)) != CF_OK)
+		return rc;
 	if (ns == NULL)
 		return cf_error_set(err, CF_E_INVAL, "meta: NULL namespace");
 	rc = check_field(ns->name, sizeof(ns->name), "namespace name", err);
@@ -1198,7 +1342,7 @@ cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
 		rc = cf_error_set(err, CF_E_INPUT, "meta: empty namespace");
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = conn_stmt(c, ST_NS_INSERT, &st, err);
@@ -1223,8 +1367,7 @@ cf_meta_ns_create(struct cf_meta *m, const struct cf_ns_rec *ns,
 		rc = db_err(c->db, src, err, "namespace insert");
 out:
 	stmt_done(st);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
@@ -1359,8 +1502,8 @@ ns_del_step(struct conn *c, int id, int64_t ns_id, const char *name,
 }
 
 cf_err
-cf_meta_ns_delete(struct cf_meta *m, const char *name, cf_blobid_cb blob_cb,
-    void *arg, struct cf_error *err)
+cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *name, cf_blobid_cb blob_cb, void *arg, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
@@ -1371,15 +1514,14 @@ cf_meta_ns_delete(struct cf_meta *m, const char *name, cf_blobid_cb blob_cb,
 	int		 src;
 	cf_err		 rc;
 
-	rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc != CF_OK)
-		goto out;
 	rc = ns_id_of(c, name, &ns_id, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1434,10 +1576,14 @@ cf_meta_ns_delete(struct cf_meta *m, const char *name, cf_blobid_cb blob_cb,
 		rc = ns_del_step(c, ST_NS_DEL_VERSIONS, ns_id, NULL, err);
 	if (rc == CF_OK)
 		rc = ns_del_step(c, ST_NS_DEL_BINDINGS, 0, name, err);
+	/* Its policy sets go with it: a namespace created later under the
+	 * same name must not inherit them. */
+	if (rc == CF_OK)
+		rc = ns_del_step(c, ST_NS_DEL_POLICIES, ns_id, NULL, err);
 	if (rc == CF_OK)
 		rc = ns_del_step(c, ST_NS_DEL, ns_id, NULL, err);
 	if (rc == CF_OK)
-		rc = tx_commit(c, err);
+		rc = tx_commit_audited(c, au, err);
 	if (rc != CF_OK)
 		goto out;
 	/* Committed: only now may the caller delete the blobs.  The
@@ -1506,8 +1652,8 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 }
 
 cf_err
-cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
-    struct cf_error *err)
+cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_version_rec *v, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
@@ -1516,15 +1662,14 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
 	int		 src, b;
 	cf_err		 rc;
 
-	rc = check_version(v, &klen, err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_version(v, &klen, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc != CF_OK)
-		goto out;
 	rc = ns_id_of(c, v->ns, &ns_id, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1589,15 +1734,9 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_version_rec *v,
 		rc = db_err(c->db, src, err, "version index");
 		goto out;
 	}
-	stmt_done(st);
-	st = NULL;
-	rc = tx_commit(c, err);
 out:
 	stmt_done(st);
-	if (c != NULL && rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
@@ -1974,15 +2113,17 @@ out:
 /* --- principals --- */
 
 cf_err
-cf_meta_principal_create(struct cf_meta *m, struct cf_principal_rec *p,
-    struct cf_error *err)
+cf_meta_principal_create(struct cf_meta *m, const struct cf_meta_audit *au,
+    struct cf_principal_rec *p, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
-	int64_t		 now;
+	int64_t		 now, id = 0;
 	int		 src, b;
 	cf_err		 rc;
 
+	if ((rc = audit_armed(au, err)) != CF_OK)
+		return rc;
 	if (p == NULL)
 		return cf_error_set(err, CF_E_INVAL, "meta: NULL principal");
 	rc = check_field(p->name, sizeof(p->name), "principal name", err);
@@ -1993,7 +2134,7 @@ cf_meta_principal_create(struct cf_meta *m, struct cf_principal_rec *p,
 	if (rc != CF_OK)
 		return rc;
 	now = cf_now_us();
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = conn_stmt(c, ST_P_INSERT, &st, err);
@@ -2020,11 +2161,14 @@ cf_meta_principal_create(struct cf_meta *m, struct cf_principal_rec *p,
 		rc = db_err(c->db, src, err, "principal insert");
 		goto out;
 	}
-	p->id = sqlite3_last_insert_rowid(c->db);
-	p->created_us = now;
+	id = sqlite3_last_insert_rowid(c->db);
 out:
 	stmt_done(st);
-	pool_put(m, c);
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc == CF_OK) {
+		p->id = id;
+		p->created_us = now;
+	}
 	return rc;
 }
 
@@ -2147,14 +2291,10 @@ cf_meta_principal_count(struct cf_meta *m)
 
 /* --- API tokens --- */
 
-cf_err
-cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
-    struct cf_error *err)
+static cf_err
+check_token(const struct cf_token_rec *t, struct cf_error *err)
 {
-	struct conn	*c = NULL;
-	sqlite3_stmt	*st = NULL;
-	int		 src, b;
-	cf_err		 rc;
+	cf_err	rc;
 
 	if (t == NULL)
 		return cf_error_set(err, CF_E_INVAL, "meta: NULL token");
@@ -2168,16 +2308,23 @@ cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
 		rc = check_field(t->scope, sizeof(t->scope), "scope", err);
 	if (rc == CF_OK && t->id[0] == '\0')
 		rc = cf_error_set(err, CF_E_INPUT, "meta: empty token id");
-	if (rc != CF_OK)
-		return rc;
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
+	return rc;
+}
+
+/* Insert t (checked) for principal pid, in c's transaction. */
+static cf_err
+token_insert_on(struct conn *c, const struct cf_token_rec *t, int64_t pid,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src, b;
+	cf_err		 rc;
+
 	rc = conn_stmt(c, ST_T_INSERT, &st, err);
 	if (rc != CF_OK)
-		goto out;
+		return rc;
 	b = bind_str(st, 1, t->id);
-	b |= sqlite3_bind_int64(st, 2, t->principal_id);
+	b |= sqlite3_bind_int64(st, 2, pid);
 	b |= sqlite3_bind_blob(st, 3, t->hash, (int)sizeof(t->hash),
 	    SQLITE_STATIC);
 	b |= bind_str(st, 4, t->description);
@@ -2203,8 +2350,26 @@ cf_meta_token_insert(struct cf_meta *m, const struct cf_token_rec *t,
 		rc = db_err(c->db, src, err, "token insert");
 out:
 	stmt_done(st);
-	pool_put(m, c);
 	return rc;
+}
+
+cf_err
+cf_meta_token_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_token_rec *t, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_token(t, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = token_insert_on(c, t, t->principal_id, err);
+	return wtx_end(m, c, au, rc, err);
 }
 
 /* Fetch one token by hash (hash != NULL) or id. */
@@ -2355,8 +2520,8 @@ out:
 }
 
 cf_err
-cf_meta_token_revoke(struct cf_meta *m, const char *id, int64_t now_us,
-    struct cf_error *err)
+cf_meta_token_revoke(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, int64_t now_us, struct cf_error *err)
 {
 	struct conn		*c = NULL;
 	sqlite3_stmt		*st = NULL;
@@ -2364,18 +2529,17 @@ cf_meta_token_revoke(struct cf_meta *m, const char *id, int64_t now_us,
 	int			 src;
 	cf_err			 rc;
 
-	rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
 	if (rc != CF_OK)
 		return rc;
 	if (now_us == 0)
 		return cf_error_set(err, CF_E_INVAL,
 		    "meta: revocation time 0 means not revoked");
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc != CF_OK)
-		goto out;
 	rc = token_update(c, ST_T_REVOKE, id, now_us, &changed, err);
 	if (rc != CF_OK)
 		goto out;
@@ -2396,16 +2560,10 @@ cf_meta_token_revoke(struct cf_meta *m, const char *id, int64_t now_us,
 			rc = db_err(c->db, src, err, "token revoke");
 		stmt_done(st);
 		st = NULL;
-		if (rc != CF_OK)
-			goto out;
 	}
-	rc = tx_commit(c, err);
 out:
 	stmt_done(st);
-	if (c != NULL && rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
@@ -2467,8 +2625,9 @@ check_binding(const char *role, const char *ns, struct cf_error *err)
 }
 
 cf_err
-cf_meta_binding_add(struct cf_meta *m, int64_t principal_id, const char *role,
-    const char *ns, struct cf_error *err)
+cf_meta_binding_add(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t principal_id, const char *role, const char *ns,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
@@ -2476,15 +2635,14 @@ cf_meta_binding_add(struct cf_meta *m, int64_t principal_id, const char *role,
 	int		 src, b;
 	cf_err		 rc;
 
-	rc = check_binding(role, ns, err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_binding(role, ns, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc != CF_OK)
-		goto out;
 	/* A namespace binding must name an existing namespace (deleting it
 	 * removes its bindings, in the same transaction). */
 	if (ns[0] != '\0') {
@@ -2512,30 +2670,27 @@ cf_meta_binding_add(struct cf_meta *m, int64_t principal_id, const char *role,
 		rc = db_err(c->db, src, err, "binding add");
 		goto out;
 	}
-	stmt_done(st);
-	st = NULL;
-	rc = tx_commit(c, err);
 out:
 	stmt_done(st);
-	if (c != NULL && rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
-cf_meta_binding_remove(struct cf_meta *m, int64_t principal_id,
-    const char *role, const char *ns, struct cf_error *err)
+cf_meta_binding_remove(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t principal_id, const char *role, const char *ns,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
 	int		 src, b;
 	cf_err		 rc;
 
-	rc = check_binding(role, ns, err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_binding(role, ns, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = conn_stmt(c, ST_B_REMOVE, &st, err);
@@ -2556,8 +2711,7 @@ cf_meta_binding_remove(struct cf_meta *m, int64_t principal_id,
 		    "meta: no such binding");
 out:
 	stmt_done(st);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
@@ -2616,8 +2770,9 @@ out:
 
 /* --- identity (issue 4) --- */
 
-/* Bind ?1.. from fmt: 'i' int64_t, 't' C string, 'h' 32-byte blob,
- * 'w' CF_WRAPPED_DEK_LEN-byte blob. */
+/* Bind ?1.. from fmt: 'i' int64_t, 't' C string, 'k' C string as an
+ * object key (a BLOB), 'h' 32-byte blob, 'w' CF_WRAPPED_DEK_LEN-byte
+ * blob. */
 static int
 bind_fmt(sqlite3_stmt *st, const char *fmt, va_list ap)
 {
@@ -2633,6 +2788,10 @@ bind_fmt(sqlite3_stmt *st, const char *fmt, va_list ap)
 		case 't':
 			s = va_arg(ap, const char *);
 			rc |= bind_str(st, i, s);
+			break;
+		case 'k':
+			s = va_arg(ap, const char *);
+			rc |= bind_key(st, i, s, strlen(s));
 			break;
 		case 'h':
 			b = va_arg(ap, const uint8_t *);
@@ -2653,20 +2812,17 @@ bind_fmt(sqlite3_stmt *st, const char *fmt, va_list ap)
 /* Run statement id (no result rows) on c with the bound values; *changes
  * (nullable) gets the number of rows changed. */
 static cf_err
-exec_on(struct conn *c, int id, int *changes, struct cf_error *err,
-    const char *fmt, ...)
+exec_on_v(struct conn *c, int id, int *changes, struct cf_error *err,
+    const char *fmt, va_list ap)
 {
 	sqlite3_stmt	*st = NULL;
-	va_list		 ap;
 	int		 src, b;
 	cf_err		 rc;
 
 	rc = conn_stmt(c, id, &st, err);
 	if (rc != CF_OK)
 		return rc;
-	va_start(ap, fmt);
 	b = bind_fmt(st, fmt, ap);
-	va_end(ap);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -2684,23 +2840,44 @@ out:
 	return rc;
 }
 
-/* One UPDATE by principal id and an int value; CF_E_NOTFOUND when no
- * row changed. */
 static cf_err
-update_principal(struct cf_meta *m, int id, int64_t pid, int64_t v,
-    const char *what, struct cf_error *err)
+exec_on(struct conn *c, int id, int *changes, struct cf_error *err,
+    const char *fmt, ...)
+{
+	va_list	ap;
+	cf_err	rc;
+
+	va_start(ap, fmt);
+	rc = exec_on_v(c, id, changes, err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Statement id as one audited change (wtx_begin, wtx_end).  With
+ * notfound, a statement that changes no row fails CF_E_NOTFOUND with
+ * that message, and nothing is recorded; *changes (nullable) gets the
+ * number of rows changed. */
+static cf_err
+exec_audited(struct cf_meta *m, const struct cf_meta_audit *au, int id,
+    const char *notfound, int *changes, struct cf_error *err,
+    const char *fmt, ...)
 {
 	struct conn	*c = NULL;
+	va_list		 ap;
 	int		 n = 0;
 	cf_err		 rc;
 
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = exec_on(c, id, &n, err, "ii", pid, v);
-	if (rc == CF_OK && n == 0)
-		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such %s", what);
-	pool_put(m, c);
+	va_start(ap, fmt);
+	rc = exec_on_v(c, id, &n, err, fmt, ap);
+	va_end(ap);
+	if (rc == CF_OK && n == 0 && notfound != NULL)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: %s", notfound);
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc == CF_OK && changes != NULL)
+		*changes = n;
 	return rc;
 }
 
@@ -2726,63 +2903,88 @@ revoke_sessions_on(struct conn *c, int64_t pid, int64_t revoke_us,
  * it is not NULL), then revoke_sessions_on(), in one transaction;
  * CF_E_NOTFOUND for an unknown id. */
 static cf_err
-set_then_revoke(struct cf_meta *m, int stmt, int64_t id, int64_t ival,
-    const char *sval, int64_t revoke_us, const char *except_id, size_t *n,
-    struct cf_error *err)
+set_then_revoke(struct cf_meta *m, const struct cf_meta_audit *au, int stmt,
+    int64_t id, int64_t ival, const char *sval, int64_t revoke_us,
+    const char *except_id, size_t *n, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	int		 changed = 0;
 	cf_err		 rc;
 
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc == CF_OK)
-		rc = sval != NULL ?
-		    exec_on(c, stmt, &changed, err, "it", id, sval) :
-		    exec_on(c, stmt, &changed, err, "ii", id, ival);
+	rc = sval != NULL ? exec_on(c, stmt, &changed, err, "it", id, sval) :
+	    exec_on(c, stmt, &changed, err, "ii", id, ival);
 	if (rc == CF_OK && changed == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "meta: no such principal");
 	if (rc == CF_OK)
 		rc = revoke_sessions_on(c, id, revoke_us, except_id, n, err);
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
-	if (rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
-cf_meta_principal_set_disabled(struct cf_meta *m, int64_t id, bool disabled,
+cf_meta_principal_set_disabled(struct cf_meta *m,
+    const struct cf_meta_audit *au, int64_t id, bool disabled,
     int64_t revoke_us, size_t *n, struct cf_error *err)
 {
-	return set_then_revoke(m, ST_P_SET_DISABLED, id, disabled ? 1 : 0,
+	return set_then_revoke(m, au, ST_P_SET_DISABLED, id, disabled ? 1 : 0,
 	    NULL, revoke_us, NULL, n, err);
 }
 
 cf_err
-cf_meta_principal_set_mfa_required(struct cf_meta *m, int64_t id,
-    bool required, struct cf_error *err)
+cf_meta_principal_set_mfa_required(struct cf_meta *m,
+    const struct cf_meta_audit *au, int64_t id, bool required,
+    struct cf_error *err)
 {
-	return update_principal(m, ST_P_SET_MFAREQ, id, required ? 1 : 0,
-	    "principal", err);
+	return exec_audited(m, au, ST_P_SET_MFAREQ, "no such principal",
+	    NULL, err, "ii", id, (int64_t)(required ? 1 : 0));
 }
 
 cf_err
-cf_meta_password_set(struct cf_meta *m, int64_t id, const char *hash,
-    int64_t revoke_us, const char *except_id, size_t *n,
-    struct cf_error *err)
+cf_meta_password_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t id, const char *hash, int64_t revoke_us, const char *except_id,
+    size_t *n, struct cf_error *err)
 {
 	cf_err	rc;
 
-	rc = check_str(hash, CF_PWHASH_MAX, "password hash", err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(hash, CF_PWHASH_MAX, "password hash", err);
 	if (rc != CF_OK)
 		return rc;
-	return set_then_revoke(m, ST_P_SET_PW, id, 0, hash, revoke_us,
+	return set_then_revoke(m, au, ST_P_SET_PW, id, 0, hash, revoke_us,
 	    except_id, n, err);
+}
+
+cf_err
+cf_meta_password_rehash(struct cf_meta *m, int64_t id, const char *old_hash,
+    const char *new_hash, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = check_str(old_hash, CF_PWHASH_MAX, "password hash", err);
+	if (rc == CF_OK)
+		rc = check_str(new_hash, CF_PWHASH_MAX, "password hash", err);
+	if (rc == CF_OK && (old_hash[0] == '\0' || new_hash[0] == '\0'))
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "meta: a rehash replaces a password by itself");
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: one conditional UPDATE: a password changed since old_hash
+	 * was read is never overwritten by a rehash of the old one. */
+	rc = exec_on(c, ST_P_REHASH, &n, err, "itt", id, old_hash, new_hash);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: the password changed meanwhile");
+	pool_put(m, c);
+	return rc;
 }
 
 /* Run a one-row query by int key; *found tells whether it had a row.
@@ -2845,34 +3047,31 @@ cf_meta_password_get(struct cf_meta *m, int64_t id, char out[CF_PWHASH_MAX],
 }
 
 cf_err
-cf_meta_token_set_mfa(struct cf_meta *m, const char *id, int64_t mfa_at_us,
-    struct cf_error *err)
+cf_meta_token_set_mfa(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, int64_t mfa_at_us, struct cf_error *err)
 {
-	struct conn	*c = NULL;
-	int		 n = 0;
-	cf_err		 rc;
+	cf_err	rc;
 
-	rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_TOKEN_ID_LEN + 1, "token id", err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = exec_on(c, ST_T_SET_MFA, &n, err, "ti", id, mfa_at_us);
-	if (rc == CF_OK && n == 0)
-		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such token");
-	pool_put(m, c);
-	return rc;
+	return exec_audited(m, au, ST_T_SET_MFA, "no such token", NULL, err,
+	    "ti", id, mfa_at_us);
 }
 
 cf_err
-cf_meta_mfa_put(struct cf_meta *m, const struct cf_mfa_rec *rec,
-    const uint8_t (*hashes)[32], size_t n, struct cf_error *err)
+cf_meta_mfa_put(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_mfa_rec *rec, const uint8_t (*hashes)[32], size_t n,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	size_t		 i;
 	cf_err		 rc;
 
+	if ((rc = audit_armed(au, err)) != CF_OK)
+		return rc;
 	if (rec == NULL || (n > 0 && hashes == NULL))
 		return cf_error_set(err, CF_E_INVAL, "meta: NULL argument");
 	if (n > CF_RECOVERY_MAX)
@@ -2881,25 +3080,17 @@ cf_meta_mfa_put(struct cf_meta *m, const struct cf_mfa_rec *rec,
 	rc = check_field(rec->kek_id, sizeof(rec->kek_id), "kek id", err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc == CF_OK)
-		rc = exec_on(c, ST_MFA_PUT, NULL, err, "itwi",
-		    rec->principal_id, rec->kek_id, rec->wrapped,
-		    rec->created_us);
+	rc = exec_on(c, ST_MFA_PUT, NULL, err, "itwi", rec->principal_id,
+	    rec->kek_id, rec->wrapped, rec->created_us);
 	if (rc == CF_OK)
 		rc = exec_on(c, ST_RC_DEL, NULL, err, "i", rec->principal_id);
 	for (i = 0; rc == CF_OK && i < n; i++)
 		rc = exec_on(c, ST_RC_ADD, NULL, err, "ih", rec->principal_id,
 		    hashes[i]);
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
-	if (rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
@@ -2939,70 +3130,50 @@ cf_meta_mfa_get(struct cf_meta *m, int64_t principal_id,
 }
 
 cf_err
-cf_meta_mfa_enable(struct cf_meta *m, int64_t principal_id,
-    struct cf_error *err)
+cf_meta_mfa_enable(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t principal_id, struct cf_error *err)
 {
-	struct conn	*c = NULL;
-	int		 n = 0;
-	cf_err		 rc;
-
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = exec_on(c, ST_MFA_ENABLE, &n, err, "i", principal_id);
-	if (rc == CF_OK && n == 0)
-		rc = cf_error_set(err, CF_E_NOTFOUND,
-		    "meta: no MFA enrollment");
-	pool_put(m, c);
-	return rc;
+	return exec_audited(m, au, ST_MFA_ENABLE, "no MFA enrollment", NULL,
+	    err, "i", principal_id);
 }
 
 cf_err
-cf_meta_mfa_delete(struct cf_meta *m, int64_t principal_id,
-    int64_t revoke_us, size_t *n, struct cf_error *err)
+cf_meta_mfa_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t principal_id, int64_t revoke_us, size_t *n, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	cf_err		 rc;
 
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc == CF_OK)
-		rc = exec_on(c, ST_MFA_DEL, NULL, err, "i", principal_id);
+	rc = exec_on(c, ST_MFA_DEL, NULL, err, "i", principal_id);
 	if (rc == CF_OK)
 		rc = exec_on(c, ST_RC_DEL, NULL, err, "i", principal_id);
 	if (rc == CF_OK)
 		rc = revoke_sessions_on(c, principal_id, revoke_us, NULL, n,
 		    err);
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
-	if (rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
-cf_meta_token_revoke_sessions(struct cf_meta *m, int64_t principal_id,
+cf_meta_token_revoke_sessions(struct cf_meta *m,
+    const struct cf_meta_audit *au, int64_t principal_id,
     const char *except_id, int64_t now_us, size_t *n, struct cf_error *err)
 {
-	struct conn	*c = NULL;
-	int		 changed = 0;
-	cf_err		 rc;
+	int	changed = 0;
+	cf_err	rc;
 
+	if ((rc = audit_armed(au, err)) != CF_OK)
+		return rc;
 	if (now_us == 0)
 		return cf_error_set(err, CF_E_INVAL,
 		    "meta: revocation time 0 means not revoked");
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
 	/* One UPDATE: every session of the principal is revoked at once. */
-	rc = exec_on(c, ST_T_REVOKE_SESS, &changed, err, "iit", principal_id,
-	    now_us, except_id != NULL ? except_id : "");
+	rc = exec_audited(m, au, ST_T_REVOKE_SESS, NULL, &changed, err, "iit",
+	    principal_id, now_us, except_id != NULL ? except_id : "");
 	if (rc == CF_OK && n != NULL)
 		*n = (size_t)changed;
-	pool_put(m, c);
 	return rc;
 }
 
@@ -3224,22 +3395,18 @@ cf_meta_authfail_clear(struct cf_meta *m, const char *key,
 }
 
 cf_err
-cf_meta_role_mfa_set(struct cf_meta *m, const char *role, bool required,
-    struct cf_error *err)
+cf_meta_role_mfa_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *role, bool required, struct cf_error *err)
 {
-	struct conn	*c = NULL;
-	cf_err		 rc;
+	cf_err	rc;
 
-	rc = check_str(role, CF_ROLE_MAX, "role", err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(role, CF_ROLE_MAX, "role", err);
 	if (rc != CF_OK)
 		return rc;
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = exec_on(c, ST_ROLE_SET, NULL, err, "ti", role,
+	return exec_audited(m, au, ST_ROLE_SET, NULL, NULL, err, "ti", role,
 	    (int64_t)(required ? 1 : 0));
-	pool_put(m, c);
-	return rc;
 }
 
 cf_err
@@ -3266,26 +3433,91 @@ cf_meta_role_mfa_get(struct cf_meta *m, const char *role, bool *required,
 }
 
 cf_err
-cf_meta_ns_set_sensitivity(struct cf_meta *m, const char *name,
-    const char *sensitivity, struct cf_error *err)
+cf_meta_ns_set_sensitivity(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *name, const char *sensitivity, struct cf_error *err)
 {
-	struct conn	*c = NULL;
-	int		 n = 0;
-	cf_err		 rc;
+	cf_err	rc;
 
-	rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
 	if (rc == CF_OK)
 		rc = check_str(sensitivity, CF_SENS_MAX, "sensitivity", err);
 	if (rc != CF_OK)
 		return rc;
+	return exec_audited(m, au, ST_NS_SET_SENS, "no such namespace", NULL,
+	    err, "tt", name, sensitivity);
+}
+
+/* Insert principal p (checked) created at now, in c's transaction; *id
+ * gets its id. */
+static cf_err
+principal_insert_on(struct conn *c, const struct cf_principal_rec *p,
+    int64_t now, int64_t *id, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = exec_on(c, ST_P_INSERT, NULL, err, "ttiiiii", p->name, p->kind,
+	    now, (int64_t)(p->disabled ? 1 : 0), p->owner_id,
+	    (int64_t)(p->provisioned ? 1 : 0),
+	    (int64_t)(p->mfa_required ? 1 : 0));
+	if (rc == CF_OK)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+cf_err
+cf_meta_bootstrap(struct cf_meta *m, struct cf_principal_rec *p,
+    const char *role, struct cf_token_rec *tok, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 now, pid = 0;
+	bool		 found;
+	cf_err		 rc;
+
+	if (p == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL principal");
+	rc = check_field(p->name, sizeof(p->name), "principal name", err);
+	if (rc == CF_OK)
+		rc = check_field(p->kind, sizeof(p->kind), "kind", err);
+	if (rc == CF_OK && p->name[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty principal");
+	if (rc == CF_OK)
+		rc = check_binding(role, "", err);
+	if (rc == CF_OK)
+		rc = check_token(tok, err);
+	if (rc != CF_OK)
+		return rc;
+	now = cf_now_us();
 	rc = pool_get(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = exec_on(c, ST_NS_SET_SENS, &n, err, "tt", name, sensitivity);
-	if (rc == CF_OK && n == 0)
-		rc = cf_error_set(err, CF_E_NOTFOUND,
-		    "meta: no such namespace");
+	/* SEC: the check and the inserts in one write transaction: of two
+	 * processes starting on a new store, one bootstraps. */
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = query_row(c, ST_P_COUNT, &st, &found, err, "");
+	if (rc == CF_OK && (!found || sqlite3_column_int64(st, 0) != 0))
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: the store has principals already");
+	stmt_done(st);
+	if (rc == CF_OK)
+		rc = principal_insert_on(c, p, now, &pid, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_B_ADD, NULL, err, "itt", pid, role, "");
+	if (rc == CF_OK)
+		rc = token_insert_on(c, tok, pid, err);
+	if (rc == CF_OK)
+		rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
 	pool_put(m, c);
+	if (rc == CF_OK) {
+		p->id = pid;
+		p->created_us = now;
+		tok->principal_id = pid;
+	}
 	return rc;
 }
 
@@ -3346,9 +3578,9 @@ cf_meta_oidc_link_get(struct cf_meta *m, const char *issuer,
 }
 
 cf_err
-cf_meta_oidc_link_add(struct cf_meta *m, const char *issuer,
-    const char *subject, int64_t principal_id, bool adopt, int64_t now_us,
-    bool *created, struct cf_error *err)
+cf_meta_oidc_link_add(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *issuer, const char *subject, int64_t principal_id,
+    bool adopt, int64_t now_us, bool *created, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	int64_t		 pid = 0;
@@ -3356,16 +3588,16 @@ cf_meta_oidc_link_add(struct cf_meta *m, const char *issuer,
 	bool		 made = false;
 	cf_err		 rc;
 
-	rc = link_check(issuer, subject, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = tx_begin(c, true, err);
+	rc = audit_armed(au, err);
 	if (rc == CF_OK)
-		rc = exec_on(c, adopt ? ST_P_ADOPT : ST_P_NOADOPT, &n, err, "i",
-		    principal_id);
+		rc = link_check(issuer, subject, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, adopt ? ST_P_ADOPT : ST_P_NOADOPT, &n, err, "i",
+	    principal_id);
 	if (rc == CF_OK && n == 0)
 		rc = adopt ? cf_error_set(err, CF_E_CONFLICT,
 		    "meta: principal is not adoptable") :
@@ -3380,44 +3612,36 @@ cf_meta_oidc_link_add(struct cf_meta *m, const char *issuer,
 		    principal_id, now_us);
 		made = true;
 	}
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
-	if (rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
+	rc = wtx_end(m, c, au, rc, err);
 	if (rc == CF_OK && created != NULL)
 		*created = made;
 	return rc;
 }
 
 cf_err
-cf_meta_oidc_link_remove(struct cf_meta *m, const char *issuer,
-    const char *subject, int64_t principal_id, struct cf_error *err)
+cf_meta_oidc_link_remove(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *issuer, const char *subject, int64_t principal_id,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	int		 n = 0;
 	cf_err		 rc;
 
-	rc = link_check(issuer, subject, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = pool_get(m, &c, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = tx_begin(c, true, err);
+	rc = audit_armed(au, err);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_L_DEL, &n, err, "tti", issuer, subject,
-		    principal_id);
+		rc = link_check(issuer, subject, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_L_DEL, &n, err, "tti", issuer, subject,
+	    principal_id);
 	if (rc == CF_OK && n == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such link");
 	if (rc == CF_OK)
 		rc = exec_on(c, ST_P_NOADOPT, NULL, err, "i", principal_id);
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
-	if (rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
-	return rc;
+	return wtx_end(m, c, au, rc, err);
 }
 
 cf_err
@@ -3467,13 +3691,16 @@ out:
 }
 
 cf_err
-cf_meta_principal_create_linked(struct cf_meta *m, struct cf_principal_rec *p,
+cf_meta_principal_create_linked(struct cf_meta *m,
+    const struct cf_meta_audit *au, struct cf_principal_rec *p,
     const char *issuer, const char *subject, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	int64_t		 now, pid = 0;
 	cf_err		 rc;
 
+	if ((rc = audit_armed(au, err)) != CF_OK)
+		return rc;
 	if (p == NULL)
 		return cf_error_set(err, CF_E_INVAL, "meta: NULL principal");
 	rc = link_check(issuer, subject, err);
@@ -3487,25 +3714,14 @@ cf_meta_principal_create_linked(struct cf_meta *m, struct cf_principal_rec *p,
 	if (rc != CF_OK)
 		return rc;
 	now = cf_now_us();
-	rc = pool_get(m, &c, err);
+	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = tx_begin(c, true, err);
-	if (rc == CF_OK)
-		rc = exec_on(c, ST_P_INSERT, NULL, err, "ttiiiii", p->name,
-		    p->kind, now, (int64_t)(p->disabled ? 1 : 0), p->owner_id,
-		    (int64_t)(p->provisioned ? 1 : 0),
-		    (int64_t)(p->mfa_required ? 1 : 0));
-	if (rc == CF_OK)
-		pid = sqlite3_last_insert_rowid(c->db);
+	rc = principal_insert_on(c, p, now, &pid, err);
 	if (rc == CF_OK)
 		rc = exec_on(c, ST_L_INSERT, NULL, err, "ttii", issuer, subject,
 		    pid, now);
-	if (rc == CF_OK)
-		rc = tx_commit(c, err);
-	if (rc != CF_OK)
-		tx_rollback(c);
-	pool_put(m, c);
+	rc = wtx_end(m, c, au, rc, err);
 	if (rc == CF_OK) {
 		p->id = pid;
 		p->created_us = now;
@@ -3513,3 +3729,727 @@ cf_meta_principal_create_linked(struct cf_meta *m, struct cf_principal_rec *p,
 	}
 	return rc;
 }
+
+/* --- custom policy sets --- */
+
+static cf_err
+check_policy_key(const char *name, const char *ns, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = check_str(name, CF_POLICY_NAME_MAX, "policy name", err);
+	if (rc == CF_OK)
+		rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK && name[0] == '\0')
+		rc = cf_error_set(err, CF_E_INPUT, "meta: empty policy name");
+	return rc;
+}
+
+/* The scope of ns inside c's transaction: 0 for global (""), else the
+ * namespace's id; CF_E_NOTFOUND for no such namespace. */
+static cf_err
+policy_scope(struct conn *c, const char *ns, int64_t *scope,
+    struct cf_error *err)
+{
+	*scope = 0;
+	if (ns[0] == '\0')
+		return CF_OK;
+	return ns_id_of(c, ns, scope, err);
+}
+
+/* Columns 0..7 (POLCOLS) of the current row. */
+static cf_err
+read_policy(sqlite3_stmt *st, struct cf_policy_rec *p, struct cf_error *err)
+{
+	sqlite3_int64	size;
+	cf_err		rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(st, 0, p->name, sizeof(p->name), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 1, p->ns, sizeof(p->ns), err);
+	p->version = sqlite3_column_int64(st, 2);
+	p->deleted = sqlite3_column_int(st, 3) != 0;
+	if (rc == CF_OK)
+		rc = col_str(st, 4, p->sha256, sizeof(p->sha256), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, p->created_by, sizeof(p->created_by),
+		    err);
+	p->created_us = sqlite3_column_int64(st, 6);
+	size = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK && (size < 0 || size > CF_POLICY_TEXT_MAX))
+		rc = cf_error_set(err, CF_E_INTEGRITY,
+		    "meta: policy text of %lld bytes", (long long)size);
+	p->text_len = (size_t)size;
+	return rc;
+}
+
+/* Column i (the text) of the current row: *p borrowed until the next
+ * step, checked against the recorded size. */
+static cf_err
+col_policy_text(sqlite3_stmt *st, int i, size_t want, const char **p,
+    struct cf_error *err)
+{
+	const unsigned char	*t;
+	int			 n;
+
+	t = sqlite3_column_text(st, i);
+	n = sqlite3_column_bytes(st, i);
+	if (t == NULL && sqlite3_errcode(sqlite3_db_handle(st)) ==
+	    SQLITE_NOMEM)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	if (n < 0 || (size_t)n != want || (n > 0 && t == NULL))
+		return cf_error_set(err, CF_E_INTEGRITY, "meta: policy text "
+		    "of %d bytes, recorded %zu", n, want);
+	*p = t != NULL ? (const char *)t : "";
+	return CF_OK;
+}
+
+cf_err
+cf_meta_policy_put(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_policy_rec *p, const char *text, size_t len,
+    int64_t expect, struct cf_policy_rec *out, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	uint8_t			 d[CF_SHA256_LEN];
+	int64_t			 scope = 0, latest = 0, count = 0;
+	bool			 found, live = false;
+	int			 src, b;
+	cf_err			 rc;
+
+	rc = audit_armed(au, err);
+	if (rc != CF_OK)
+		return rc;
+	if (p == NULL || (text == NULL && len > 0))
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL policy");
+	rc = check_policy_key(p->name, p->ns, err);
+	if (rc == CF_OK)
+		rc = check_field(p->created_by, sizeof(p->created_by),
+		    "created_by", err);
+	if (rc != CF_OK)
+		return rc;
+	if (p->deleted && len != 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: a tombstone has no text");
+	if (len > CF_POLICY_TEXT_MAX)
+		return cf_error_set(err, CF_E_LIMIT, "meta: policy text is %zu "
+		    "bytes, limit is %u", len, CF_POLICY_TEXT_MAX);
+	if (len > 0 && memchr(text, '\0', len) != NULL)
+		return cf_error_set(err, CF_E_INPUT,
+		    "meta: policy text holds a NUL byte");
+	memset(&rec, 0, sizeof(rec));
+	(void)cf_strlcpy(rec.name, p->name, sizeof(rec.name));
+	(void)cf_strlcpy(rec.ns, p->ns, sizeof(rec.ns));
+	(void)cf_strlcpy(rec.created_by, p->created_by,
+	    sizeof(rec.created_by));
+	rec.created_us = p->created_us;
+	rec.deleted = p->deleted;
+	rec.text_len = len;
+	cf_sha256(len > 0 ? text : "", len, d);
+	cf_hex_encode(d, sizeof(d), rec.sha256);
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = policy_scope(c, p->ns, &scope, err);
+	if (rc == CF_OK)
+		rc = query_row(c, ST_POL_LATEST, &st, &found, err, "it", scope,
+		    p->name);
+	if (rc != CF_OK)
+		goto out;
+	if (found) {
+		latest = sqlite3_column_int64(st, 2);
+		live = sqlite3_column_int(st, 3) == 0;
+	}
+	stmt_done(st);
+	st = NULL;
+	/* SEC: the caller recorded the version it replaces. */
+	if (latest != expect) {
+		rc = cf_error_set(err, CF_E_CONFLICT, "meta: policy %s changed "
+		    "meanwhile (version %lld, expected %lld)", p->name,
+		    (long long)latest, (long long)expect);
+		goto out;
+	}
+	if (p->deleted && !live) {
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such policy");
+		goto out;
+	}
+	if (!p->deleted && !live) {
+		/* A set comes into force: room for it in its scope? */
+		rc = query_row(c, ST_POL_COUNT, &st, &found, err, "i", scope);
+		if (rc != CF_OK)
+			goto out;
+		count = found ? sqlite3_column_int64(st, 0) : 0;
+		stmt_done(st);
+		st = NULL;
+		if (count >= (scope == 0 ? CF_POLICY_GLOBAL_SETS_MAX :
+		    CF_POLICY_NS_SETS_MAX)) {
+			rc = cf_error_set(err, CF_E_LIMIT, "meta: %lld policy "
+			    "sets in force %s already, the most allowed",
+			    (long long)count, scope == 0 ? "globally" :
+			    "in this namespace");
+			goto out;
+		}
+	}
+	if (!p->deleted && !live && scope != 0) {
+		rc = query_row(c, ST_POL_COUNT_NS, &st, &found, err, "");
+		if (rc != CF_OK)
+			goto out;
+		count = found ? sqlite3_column_int64(st, 0) : 0;
+		stmt_done(st);
+		st = NULL;
+		if (count >= CF_POLICY_SETS_MAX - CF_POLICY_GLOBAL_SETS_MAX) {
+			rc = cf_error_set(err, CF_E_LIMIT, "meta: %lld policy "
+			    "sets of namespaces in force already, the most "
+			    "allowed", (long long)count);
+			goto out;
+		}
+	}
+	rec.version = latest + 1;
+	rc = conn_stmt(c, ST_POL_INSERT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = bind_str(st, 1, p->name);
+	b |= sqlite3_bind_int64(st, 2, scope);
+	b |= sqlite3_bind_int64(st, 3, rec.version);
+	b |= sqlite3_bind_int(st, 4, p->deleted ? 1 : 0);
+	b |= sqlite3_bind_text(st, 5, len > 0 ? text : "", (int)len,
+	    SQLITE_STATIC);
+	b |= bind_str(st, 6, rec.sha256);
+	b |= bind_str(st, 7, p->created_by);
+	b |= sqlite3_bind_int64(st, 8, p->created_us);
+	b |= sqlite3_bind_int64(st, 9, (sqlite3_int64)len);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "policy insert");
+		goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+	rc = tx_commit_audited(c, au, err);
+out:
+	stmt_done(st);
+	if (c != NULL && rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	if (rc == CF_OK && out != NULL)
+		*out = rec;
+	return rc;
+}
+
+cf_err
+cf_meta_policy_get(struct cf_meta *m, const char *name, const char *ns,
+    int64_t version, struct cf_policy_rec *out, char **text,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	const char		*t = NULL;
+	char			*copy = NULL;
+	int64_t			 scope = 0;
+	bool			 found = false;
+	cf_err			 rc;
+
+	rc = check_policy_key(name, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	if (version < 0)
+		return cf_error_set(err, CF_E_INPUT, "meta: bad version");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, false, err);
+	if (rc == CF_OK)
+		rc = policy_scope(c, ns, &scope, err);
+	if (rc == CF_OK && version == 0)
+		rc = query_row(c, ST_POL_LATEST, &st, &found, err, "it", scope,
+		    name);
+	else if (rc == CF_OK)
+		rc = query_row(c, ST_POL_GET, &st, &found, err, "iti", scope,
+		    name, version);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such policy");
+	if (rc == CF_OK)
+		rc = read_policy(st, &rec, err);
+	if (rc == CF_OK && text != NULL) {
+		rc = col_policy_text(st, 8, rec.text_len, &t, err);
+		if (rc == CF_OK) {
+			copy = cf_memdup_str(t, rec.text_len);
+			if (copy == NULL)
+				rc = cf_error_set(err, CF_E_NOMEM,
+				    "meta: out of memory");
+		}
+	}
+	stmt_done(st);
+	if (c != NULL) {
+		if (rc == CF_OK)
+			rc = tx_commit(c, err);
+		else
+			tx_rollback(c);
+	}
+	pool_put(m, c);
+	if (rc != CF_OK) {
+		cf_free(copy);
+		return rc;
+	}
+	*out = rec;
+	if (text != NULL)
+		*text = copy;
+	return CF_OK;
+}
+
+cf_err
+cf_meta_policy_history(struct cf_meta *m, const char *name, const char *ns,
+    cf_policy_cb cb, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	int64_t			 scope = 0;
+	size_t			 n = 0;
+	bool			 found = false;
+	int			 src;
+	cf_err			 rc;
+
+	rc = check_policy_key(name, ns, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, false, err);
+	if (rc == CF_OK)
+		rc = policy_scope(c, ns, &scope, err);
+	if (rc == CF_OK)
+		rc = query_row(c, ST_POL_HIST, &st, &found, err, "it", scope,
+		    name);
+	while (rc == CF_OK && found) {
+		rc = read_policy(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+		n++;
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW)
+			rc = db_err(c->db, src, err, "policy history");
+	}
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such policy");
+	stmt_done(st);
+	if (c != NULL) {
+		if (rc == CF_OK)
+			rc = tx_commit(c, err);
+		else
+			tx_rollback(c);
+	}
+	pool_put(m, c);
+	return rc;
+}
+
+/* The sets in force of scope ns (NULL: all), with their text when fn. */
+static cf_err
+policy_walk(struct cf_meta *m, const char *ns, cf_policy_cb cb,
+    cf_policy_text_cb fn, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_policy_rec	 rec;
+	const char		*t;
+	int64_t			 scope = -1;
+	int			 src, b;
+	cf_err			 rc;
+
+	if (ns != NULL) {
+		rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, false, err);
+	if (rc == CF_OK && ns != NULL)
+		rc = policy_scope(c, ns, &scope, err);
+	if (rc == CF_OK)
+		rc = conn_stmt(c, ST_POL_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, scope);
+	b |= sqlite3_bind_int(st, 2, fn != NULL ? 1 : 0);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "policy list");
+			break;
+		}
+		rc = read_policy(st, &rec, err);
+		if (rc == CF_OK && fn != NULL) {
+			rc = col_policy_text(st, 8, rec.text_len, &t, err);
+			if (rc == CF_OK)
+				rc = fn(arg, &rec, t, rec.text_len, err);
+		} else if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	if (c != NULL) {
+		if (rc == CF_OK)
+			rc = tx_commit(c, err);
+		else
+			tx_rollback(c);
+	}
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_policy_list(struct cf_meta *m, const char *ns, cf_policy_cb cb,
+    void *arg, struct cf_error *err)
+{
+	return policy_walk(m, ns, cb, NULL, arg, err);
+}
+
+cf_err
+cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn, void *arg,
+    struct cf_error *err)
+{
+	if (fn == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL callback");
+	return policy_walk(m, NULL, NULL, fn, arg, err);
+}
+
+cf_err
+cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_POL_GEN, &st, &found, err, "");
+	/* Rows only ever come (a new id) or go (a namespace's sets with
+	 * it): the pair changes with every change. */
+	if (rc == CF_OK)
+		*gen = found ? (sqlite3_column_int64(st, 1) << 20) ^
+		    sqlite3_column_int64(st, 0) : 0;
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+/* ---- begin: user attributes and labels ---- */
+
+bool
+cf_meta_attr_name_valid(const char *s)
+{
+	size_t	i;
+
+	if (s == NULL || s[0] < 'a' || s[0] > 'z')
+		return false;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= CF_ATTR_NAME_MAX - 1)
+			return false;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '.' || s[i] == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool
+cf_meta_attr_value_valid(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (s == NULL || len >= CF_ATTR_VALUE_MAX || !cf_utf8_valid(s, len))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char	ch = (unsigned char)s[i];
+
+		/* C0 (NUL included), DEL, and C1 (U+0080..U+009F, which
+		 * UTF-8 writes as C2 80..C2 9F). */
+		if (ch < 0x20 || ch == 0x7f)
+			return false;
+		if (ch == 0xc2 && i + 1 < len &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			return false;
+	}
+	return true;
+}
+
+/* SEC: every change names a valid attribute or label and sets a valid
+ * value (a string) or removes it (null); anything else is refused
+ * whole, so that a bad request changes nothing. */
+static cf_err
+check_changes(const json_t *changes, struct cf_error *err)
+{
+	const char	*name;
+	json_t		*v;
+
+	if (!json_is_object(changes))
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: changes must be a JSON object");
+	if (json_object_size(changes) > 2 * CF_ATTRS_MAX)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "meta: more than %d changes at once", 2 * CF_ATTRS_MAX);
+	json_object_foreach((json_t *)(uintptr_t)changes, name, v) {
+		if (!cf_meta_attr_name_valid(name))
+			return cf_error_set(err, CF_E_INPUT, "meta: invalid "
+			    "name (a-z, then up to 62 of a-z 0-9 _ . -)");
+		if (json_is_null(v))
+			continue;
+		if (!json_is_string(v) ||
+		    !cf_meta_attr_value_valid(json_string_value(v),
+		    json_string_length(v)))
+			return cf_error_set(err, CF_E_INPUT, "meta: invalid "
+			    "value for %s (a string of at most %d bytes of "
+			    "UTF-8 without control characters, or null)",
+			    name, CF_ATTR_VALUE_MAX - 1);
+	}
+	return CF_OK;
+}
+
+/* Where a set of name -> value pairs lives: a principal's attributes
+ * (key NULL) or the labels of (ns_id, key). */
+struct kv_target {
+	int64_t		 id;
+	const char	*key;
+};
+
+static cf_err
+kv_exec(struct conn *c, const struct kv_target *t, bool put,
+    const char *name, const char *value, int *changes, struct cf_error *err)
+{
+	if (t->key == NULL)
+		return put ? exec_on(c, ST_A_PUT, changes, err, "itt", t->id,
+		    name, value) : exec_on(c, ST_A_DEL, changes, err, "it",
+		    t->id, name);
+	return put ? exec_on(c, ST_LB_PUT, changes, err, "iktt", t->id,
+	    t->key, name, value) : exec_on(c, ST_LB_DEL, changes, err, "ikt",
+	    t->id, t->key, name);
+}
+
+/* CF_E_NOTFOUND unless the target exists: the principal, the
+ * namespace, and for a key that gets a value, a live object (labels are
+ * not set on what is deleted or was never there). */
+static cf_err
+kv_target_check(struct conn *c, const struct kv_target *t, bool sets,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 found = false;
+	cf_err		 rc;
+
+	if (t->key == NULL)
+		rc = query_row(c, ST_P_EXISTS, &st, &found, err, "i", t->id);
+	else
+		rc = query_row(c, ST_NS_EXISTS, &st, &found, err, "i", t->id);
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		return rc;
+	if (!found)
+		return cf_error_set(err, CF_E_NOTFOUND, "meta: no such %s",
+		    t->key == NULL ? "principal" : "namespace");
+	if (t->key == NULL || t->key[0] == '\0' || !sets)
+		return CF_OK;
+	rc = query_row(c, ST_LIVE_GET, &st, &found, err, "ik", t->id, t->key);
+	stmt_done(st);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such object");
+	return rc;
+}
+
+static cf_err
+kv_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct kv_target *t, const json_t *changes, bool *changed,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*name;
+	json_t		*v;
+	bool		 sets = false, any = false, found = false;
+	int		 n;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_changes(changes, err);
+	if (rc != CF_OK)
+		return rc;
+	json_object_foreach((json_t *)(uintptr_t)changes, name, v)
+		if (!json_is_null(v))
+			sets = true;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = tx_begin(c, true, err);
+	if (rc == CF_OK)
+		rc = kv_target_check(c, t, sets, err);
+	json_object_foreach((json_t *)(uintptr_t)changes, name, v) {
+		if (rc != CF_OK)
+			break;
+		n = 0;
+		rc = kv_exec(c, t, !json_is_null(v), name,
+		    json_is_null(v) ? NULL : json_string_value(v), &n, err);
+		if (n > 0)
+			any = true;
+	}
+	/* SEC: the bound is checked on the result, inside the
+	 * transaction, so concurrent changes cannot pass it together. */
+	if (rc == CF_OK && sets) {
+		if (t->key == NULL)
+			rc = query_row(c, ST_A_COUNT, &st, &found, err, "i",
+			    t->id);
+		else
+			rc = query_row(c, ST_LB_COUNT, &st, &found, err, "ik",
+			    t->id, t->key);
+		if (rc == CF_OK && found &&
+		    sqlite3_column_int64(st, 0) > CF_ATTRS_MAX)
+			rc = cf_error_set(err, CF_E_LIMIT, "meta: more than "
+			    "%d %s", CF_ATTRS_MAX, t->key == NULL ?
+			    "attributes" : "labels");
+		stmt_done(st);
+	}
+	if (rc == CF_OK)
+		rc = tx_commit_audited(c, au, err);
+	if (rc != CF_OK)
+		tx_rollback(c);
+	else if (changed != NULL)
+		*changed = any;
+	pool_put(m, c);
+	return rc;
+}
+
+static cf_err
+kv_get(struct cf_meta *m, const struct kv_target *t, json_t **out,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	json_t		*o = NULL, *s;
+	char		 name[CF_ATTR_NAME_MAX], value[CF_ATTR_VALUE_MAX];
+	int		 src, b;
+	cf_err		 rc;
+
+	o = json_object();
+	if (o == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, t->key == NULL ? ST_A_GET : ST_LB_GET, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, t->id);
+	if (t->key != NULL)
+		b |= bind_key(st, 2, t->key, strlen(t->key));
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = col_str(st, 0, name, sizeof(name), err);
+		if (rc == CF_OK)
+			rc = col_str(st, 1, value, sizeof(value), err);
+		if (rc != CF_OK)
+			goto out;
+		s = json_string(value);
+		if (s == NULL) {
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "meta: stored value is not UTF-8");
+			goto out;
+		}
+		if (json_object_set_new(o, name, s) != 0) {
+			rc = cf_error_set(err, CF_E_NOMEM,
+			    "meta: out of memory");
+			goto out;
+		}
+	}
+	if (src != SQLITE_DONE) {
+		rc = db_err(c->db, src, err, "attributes");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	json_decref(o);
+	return rc;
+}
+
+cf_err
+cf_meta_attrs_get(struct cf_meta *m, int64_t principal_id, json_t **out,
+    struct cf_error *err)
+{
+	struct kv_target	t = { principal_id, NULL };
+
+	return kv_get(m, &t, out, err);
+}
+
+cf_err
+cf_meta_attrs_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t principal_id, const json_t *changes, bool *changed,
+    struct cf_error *err)
+{
+	struct kv_target	t = { principal_id, NULL };
+
+	return kv_set(m, au, &t, changes, changed, err);
+}
+
+cf_err
+cf_meta_labels_get(struct cf_meta *m, int64_t ns_id, const char *key,
+    json_t **out, struct cf_error *err)
+{
+	struct kv_target	t = { ns_id, key };
+	cf_err			rc;
+
+	rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	return kv_get(m, &t, out, err);
+}
+
+cf_err
+cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t ns_id, const char *key, const json_t *changes, bool *changed,
+    struct cf_error *err)
+{
+	struct kv_target	t = { ns_id, key };
+	cf_err			rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	return kv_set(m, au, &t, changes, changed, err);
+}
+/* ---- end: user attributes and labels ---- */

@@ -9,8 +9,11 @@ the registry (docs/api.md "Actions", which test_actions checks against
 src/core/actions.c).  An undocumented route is denied as `unknown`.
 """
 
+import http.client
+import json
 import os
 import re
+import ssl
 
 import pytest
 
@@ -75,10 +78,11 @@ def test_route_records_its_action(server, method, path, action):
         assert rec["action"] == action, (method, path, rec)
         if action in ("health", "session:login"):
             continue
-        if token is not None and action in ("whoami", "ns:list",
-                                             "token:list"):
+        if token is not None and (
+                action in ("whoami", "ns:list", "token:list") or
+                (method, path) == ("GET", "/v1/policies")):
             # One's own: who one is, the namespaces one can read (none),
-            # one's own tokens.
+            # one's own tokens, the policy sets one manages (none).
             assert r.status_code == 200, r.text
             continue
         # Without a role nothing but one's own account is reachable.
@@ -93,3 +97,42 @@ def test_undocumented_route_is_unknown_and_denied(server):
         assert r.status_code in (401, 404, 405), (method, path, r.text)
         rec = record_of(server, r.headers["X-Request-Id"])
         assert rec["action"] == "unknown" and rec["decision"] == "deny"
+
+
+@pytest.mark.parametrize("purpose", [
+    "", "has space", "a/b", "x" * 65, "caf\u00e9".encode().decode("latin-1"),
+])
+def test_bad_purpose_is_refused_and_recorded(server, purpose):
+    # Any caller, before routing (like 414 and 431): the header is refused
+    # with a JSON 400 and a deny record, whatever the route.
+    for path in ("/v1/whoami", "/v1/nothing-here"):
+        r = server.req("GET", path, headers={"X-Coffer-Purpose": purpose})
+        assert r.status_code == 400, (path, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "bad_purpose"
+        rec = record_of(server, r.headers["X-Request-Id"])
+        assert rec["action"] == "unknown" and rec["decision"] == "deny"
+        assert rec["status"] == 400 and rec["result"] == "bad_purpose"
+
+
+def test_purpose_twice_is_refused(server):
+    ctx = ssl.create_default_context(cafile=server.ca)
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port,
+                                       context=ctx, timeout=30)
+    conn.putrequest("GET", "/v1/whoami")
+    conn.putheader("Authorization", "Bearer " + server.admin_token)
+    conn.putheader("X-Coffer-Purpose", "a")
+    conn.putheader("X-Coffer-Purpose", "b")
+    conn.endheaders()
+    r = conn.getresponse()
+    body = json.loads(r.read())
+    conn.close()
+    assert r.status == 400 and body["error"]["code"] == "bad_purpose"
+
+
+def test_good_purpose_and_user_agent_are_accepted(server):
+    r = server.req("GET", "/v1/whoami",
+                   headers={"X-Coffer-Purpose": "incident:INC-4711_a.b-c",
+                            "User-Agent": "x\ty" + "z" * 400})
+    assert r.status_code == 200, r.text
+    rec = record_of(server, r.headers["X-Request-Id"])
+    assert rec["action"] == "whoami" and rec["decision"] == "allow"

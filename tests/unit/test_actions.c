@@ -13,7 +13,10 @@
 
 #include <cmocka.h>
 
+#include "base/buf.h"
 #include "core/actions.h"
+#include "core/core.h"
+#include "policy/policy.h"
 
 #define SRC_ROOT	CF_TEST_DATA "/../.."
 
@@ -167,6 +170,51 @@ test_actions_documented(void **state)
 	free(api);
 }
 
+/* The Cedar schema (coffer policy schema) is generated from the
+ * registry: it parses, declares every action a request can ask for in
+ * its group, and the built-in role templates validate against it. */
+static void
+test_actions_in_schema(void **state)
+{
+	const struct cf_action_def	*a;
+	struct cf_schema		*sc = NULL;
+	struct cf_policy_set		*ps = NULL;
+	struct cf_validation		*v = NULL;
+	struct cf_buf			 b;
+	struct cf_error			 err;
+	const char			*bt;
+	size_t				 n, i;
+
+	(void)state;
+	cf_error_clear(&err);
+	cf_buf_init(&b, 1u << 20);
+	assert_int_equal(cf_core_policy_schema(&b, &err), CF_OK);
+	if (cf_schema_parse(b.data, b.len, &sc, &err) != CF_OK)
+		fail_msg("coffer policy schema does not parse: %s", err.msg);
+	a = cf_actions(&n);
+	for (i = 0; i < n; i++) {
+		bool want = (a[i].flags & (CF_ACT_NOAUTH | CF_ACT_RECORD)) == 0;
+		if (cf_schema_has_action(sc, "Action", a[i].name) != want)
+			fail_msg("schema and registry disagree on %s",
+			    a[i].name);
+	}
+	for (i = 0; i < 4; i++) {
+		static const char *const g[] = { "read", "write", "manage",
+		    "admin" };
+		assert_true(cf_schema_has_action(sc, "Action", g[i]));
+	}
+	bt = cf_core_builtin_policies();
+	assert_int_equal(cf_policy_set_parse(bt, strlen(bt), &ps, NULL),
+	    CF_OK);
+	assert_int_equal(cf_validation_new(&v, NULL), CF_OK);
+	assert_int_equal(cf_policy_validate(sc, ps, v, NULL), CF_OK);
+	assert_true(cf_validation_ok(v));
+	cf_validation_free(v);
+	cf_policy_set_free(ps);
+	cf_schema_free(sc);
+	cf_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -174,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_actions_sorted_and_unique),
 		cmocka_unit_test(test_actions_code_names_only_registered_ones),
 		cmocka_unit_test(test_actions_documented),
+		cmocka_unit_test(test_actions_in_schema),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -241,6 +241,58 @@ collect_cb(void *arg, json_t *rec, struct cf_error *err)
 
 /* --- tests -------------------------------------------------------------- */
 
+/* A record may carry the inputs of its decision ("ctx", an object before
+ * "prev"); logs mixing records with and without it verify, hostile
+ * strings inside it are escaped like any field, an oversized one is
+ * replaced, and a ctx that is not an object is malformed. */
+static void
+test_audit_ctx_member(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	json_t			*ctx, *big;
+	char			 dir[256], path[4200], *log, *line;
+	size_t			 len, i;
+	uint64_t		 seq;
+	char			 pad[9000];
+
+	(void)state;
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	append_n(a, 2, 1);
+	ctx = json_pack("{s:s, s:{s:b, s:s}}", "ns", "ml", "context", "mfa",
+	    1, "ua", "x\x7f\n\xc3\xa9");
+	assert_non_null(ctx);
+	fill_rec(&r, 3);
+	r.ctx = ctx;
+	assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_OK);
+	memset(pad, 'a', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	big = json_pack("{s:s}", "pad", pad);
+	assert_non_null(big);
+	r.ctx = big;
+	assert_int_equal(cf_audit_append(a, &r, &seq, NULL), CF_OK);
+	append_n(a, 1, 5);
+	cf_audit_close(a);
+	json_decref(ctx);
+	json_decref(big);
+	expect_verify(dir, k, CF_OK, 5, 0, NULL);
+
+	(void)snprintf(path, sizeof(path), "%s/audit/audit.log", dir);
+	log = slurp(path, &len);
+	line = strstr(log, "\"ctx\":{");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"ua\":\"x\\u007F\\n\\u00E9\""));
+	assert_non_null(strstr(line, "},\"prev\":\""));
+	assert_non_null(strstr(log, "\"ctx\":{\"truncated\":true}"));
+	for (i = 0; i < len; i++)
+		assert_true(log[i] == '\n' ||
+		    (log[i] >= 0x20 && log[i] < 0x7f));
+	free(log);
+	cf_key_free(k);
+}
+
 static void
 test_audit_append_verify(void **state)
 {
@@ -1707,22 +1759,22 @@ test_audit_open_survives_every_alloc_failure(void **state)
 /* Keep in sync with RECS in tests/data/audit/gen.py. */
 static const struct cf_audit_rec kat_recs[] = {
 	{ 1795000000000000, "req-0001", "admin", "token", true, "127.0.0.1",
-	  "ns:create", "ns/ml", "allow", "role:admin", 201, "ok", 0 },
+	  "ns:create", "ns/ml", "allow", "role:admin", 201, "ok", 0, NULL },
 	{ 1795000000001500, "req-0002", "", "none", false, "10.0.0.7",
 	  "object:get", "ns/prod-fraud/obj/model.bin", "deny", "", 401,
-	  "auth", 0 },
+	  "auth", 0, NULL },
 	{ 1795000000003000, "req-0003", "", "bad-token", false, "10.0.0.7",
 	  "object:get", "ns/prod-fraud/obj/model.bin", "deny", "", 401,
-	  "auth", 0 },
+	  "auth", 0, NULL },
 	{ 1795000000004500, "req-0004", "alice", "token", true, "192.0.2.10",
 	  "object:put", "ns/ml/obj/model.bin", "allow",
-	  "role:writer,policy:pii-mfa", 201, "ok", 1048576 },
+	  "role:writer,policy:pii-mfa", 201, "ok", 1048576, NULL },
 	{ 1795000000006000, "r\"5\n", "mallory\xe2\x80\xae", "token", false,
 	  "192.0.2.66", "object:get", "ns/ml/obj/caf\xc3\xa9 \"x\"\\y\t\x7f",
-	  "deny", "policy:deny-pii", 403, "denied", 0 },
+	  "deny", "policy:deny-pii", 403, "denied", 0, NULL },
 	{ 1795000000007500, "req-0006", "bob", "token", false,
 	  "[2001:db8::1]:443", "object:get", "ns/ml/obj/model.bin", "allow",
-	  "role:reader", 200, "ok", 123456789 },
+	  "role:reader", 200, "ok", 123456789, NULL },
 };
 
 static void
@@ -1837,6 +1889,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_append_verify),
+		cmocka_unit_test(test_audit_ctx_member),
 		cmocka_unit_test(test_audit_empty_and_missing),
 		cmocka_unit_test(test_audit_reopen_continues),
 		cmocka_unit_test(test_audit_read),

@@ -1359,10 +1359,71 @@ test_policy_build_survives_every_alloc_failure(void **state)
 	cf_entities_free(es);
 }
 
+/* inspect.c: which policies mention the context, and which could apply
+ * to a request by their scope alone. */
+static const char inspect_src[] =
+    "@id(\"ctx\") permit (principal == User::\"a\", action, resource)\n"
+    "when { context.mfa };\n"
+    "@id(\"plain\") permit (principal, action, resource in "
+    "Namespace::\"ml\") when { principal.name == \"a\" };\n"
+    "@id(\"nested\") forbid (principal, action, resource)\n"
+    "unless { [1, 2].contains(if true then context.n else 3) };\n"
+    "@id(\"other\") permit (principal == User::\"b\", action, resource)\n"
+    "when { context.mfa };\n"
+    "@id(\"tmpl\") permit (principal == ?principal, action, resource)\n"
+    "when { context has purpose };\n";
+
+static cf_err
+inspect_cb(void *arg, const char *id, bool uses_context, struct cf_error *err)
+{
+	char	*seen = arg;
+	size_t	 n = strlen(seen);
+
+	(void)err;
+	(void)snprintf(seen + n, 256 - n, "%s%s:%d", n > 0 ? "," : "", id,
+	    uses_context ? 1 : 0);
+	return CF_OK;
+}
+
+static void
+test_policy_inspect(void **state)
+{
+	static const char ents_json[] = "[{\"uid\":{\"type\":\"User\","
+	    "\"id\":\"a\"},\"attrs\":{\"name\":\"a\"},\"parents\":[]},"
+	    "{\"uid\":{\"type\":\"Object\",\"id\":\"ml/k\"},\"attrs\":{},"
+	    "\"parents\":[{\"type\":\"Namespace\",\"id\":\"ml\"}]}]";
+	struct cf_policy_set	*ps = NULL;
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	char			 seen[256] = "";
+
+	(void)state;
+	assert_int_equal(cf_policy_set_parse(inspect_src,
+	    sizeof(inspect_src) - 1, &ps, NULL), CF_OK);
+	assert_true(cf_policy_uses_context(ps, "ctx"));
+	assert_false(cf_policy_uses_context(ps, "plain"));
+	assert_true(cf_policy_uses_context(ps, "nested"));
+	assert_true(cf_policy_uses_context(ps, "tmpl"));
+	assert_false(cf_policy_uses_context(ps, "nonesuch"));
+	assert_int_equal(cf_entities_parse(ents_json, sizeof(ents_json) - 1,
+	    &es, NULL), CF_OK);
+	assert_int_equal(cf_request_new("User", "a", "Action", "read",
+	    "Object", "ml/k", NULL, &req, NULL), CF_OK);
+	assert_int_equal(cf_policy_scope_matches(ps, es, req, inspect_cb,
+	    seen, NULL), CF_OK);
+	/* "other" names another principal: it cannot apply, whatever the
+	 * context; templates are not in force. */
+	assert_string_equal(seen, "ctx:1,plain:0,nested:1");
+	cf_request_free(req);
+	cf_entities_free(es);
+	cf_policy_set_free(ps);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_inspect),
 		cmocka_unit_test(test_policy_operators),
 		cmocka_unit_test(test_policy_strings_like),
 		cmocka_unit_test(test_policy_like_escapes_as_in_cedar),

@@ -37,6 +37,18 @@
 
 /* --- fixtures --- */
 
+/* The audit obligation of a change made by the test itself (a fixture,
+ * not a request): it records nothing. */
+static cf_err
+record_none(void *arg, struct cf_error *err)
+{
+	(void)arg;
+	(void)err;
+	return CF_OK;
+}
+
+static const struct cf_meta_audit	au_ok = { record_none, NULL };
+
 static char	tmpdir[256];
 
 static int
@@ -100,7 +112,7 @@ mk_ns(struct cf_meta *m, const char *name)
 	(void)cf_strlcpy(ns.env, "dev", sizeof(ns.env));
 	(void)cf_strlcpy(ns.created_by, "admin", sizeof(ns.created_by));
 	ns.created_us = 1000;
-	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_create(m, &au_ok, &ns, NULL), CF_OK);
 }
 
 static unsigned int	vid_counter;
@@ -141,7 +153,7 @@ put_version(struct cf_meta *m, const char *ns, const char *key, bool marker)
 	struct cf_error			e = { 0 };
 
 	mk_version(&v, ns, key, marker);
-	assert_int_equal(cf_meta_version_put(m, &v, &e), CF_OK);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, &e), CF_OK);
 	return &v;
 }
 
@@ -155,7 +167,7 @@ put_version_blob(struct cf_meta *m, const char *ns, const char *key,
 
 	mk_version(&v, ns, key, false);
 	(void)cf_strlcpy(v.blob_id, blob_id, sizeof(v.blob_id));
-	assert_int_equal(cf_meta_version_put(m, &v, &e), CF_OK);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, &e), CF_OK);
 	return &v;
 }
 
@@ -194,7 +206,7 @@ test_store_meta_namespaces(void **state)
 
 	memset(&ns, 0, sizeof(ns));
 	(void)cf_strlcpy(ns.name, "alpha", sizeof(ns.name));
-	assert_int_equal(cf_meta_ns_create(m, &ns, &e), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_ns_create(m, &au_ok, &ns, &e), CF_E_CONFLICT);
 
 	assert_int_equal(cf_meta_ns_get(m, "alpha", &got, NULL), CF_OK);
 	assert_string_equal(got.name, "alpha");
@@ -203,11 +215,12 @@ test_store_meta_namespaces(void **state)
 	assert_int_equal(got.created_us, 1000);
 	/* Sensitivity: "" on create stores the default, "internal". */
 	assert_string_equal(got.sensitivity, "internal");
-	assert_int_equal(cf_meta_ns_set_sensitivity(m, "alpha", "restricted",
+	assert_int_equal(cf_meta_ns_set_sensitivity(m, &au_ok, "alpha",
+	    "restricted",
 	    NULL), CF_OK);
 	assert_int_equal(cf_meta_ns_get(m, "alpha", &got, NULL), CF_OK);
 	assert_string_equal(got.sensitivity, "restricted");
-	assert_int_equal(cf_meta_ns_set_sensitivity(m, "nope", "public",
+	assert_int_equal(cf_meta_ns_set_sensitivity(m, &au_ok, "nope", "public",
 	    NULL), CF_E_NOTFOUND);
 	cf_error_clear(&e);
 	assert_int_equal(cf_meta_ns_get(m, "nope", &got, &e), CF_E_NOTFOUND);
@@ -230,11 +243,11 @@ test_store_meta_namespaces(void **state)
 	memset(&ns, 'x', sizeof(ns));
 	ns.env[0] = '\0';
 	ns.created_by[0] = '\0';
-	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_E_INPUT);
+	assert_int_equal(cf_meta_ns_create(m, &au_ok, &ns, NULL), CF_E_INPUT);
 	memset(ns.name, 0, sizeof(ns.name));
 	(void)cf_strlcpy(ns.name, "envtoolong", sizeof(ns.name));
 	memset(ns.env, 'y', sizeof(ns.env));
-	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_E_INPUT);
+	assert_int_equal(cf_meta_ns_create(m, &au_ok, &ns, NULL), CF_E_INPUT);
 	{
 		char	longname[CF_NS_NAME_MAX + 8];
 
@@ -244,7 +257,7 @@ test_store_meta_namespaces(void **state)
 		    CF_E_INPUT);
 	}
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_ns_delete(m, "nope", NULL, NULL, &e),
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "nope", NULL, NULL, &e),
 	    CF_E_NOTFOUND);
 	cf_meta_close(m);
 }
@@ -358,26 +371,32 @@ test_store_meta_versions(void **state)
 	/* Errors. */
 	mk_version(&bad, "nons", "k", false);
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_version_put(m, &bad, &e), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &bad, &e),
+	    CF_E_NOTFOUND);
 	mk_version(&bad, "ml", "k", false);
 	(void)cf_strlcpy(bad.version_id, v1.version_id,
 	    sizeof(bad.version_id));
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_version_put(m, &bad, &e), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &bad, &e),
+	    CF_E_CONFLICT);
 	assert_int_equal(cf_meta_version_get(m, "ml", "k", NULL, &got, NULL),
 	    CF_E_NOTFOUND);		/* rolled back */
 	mk_version(&bad, "ml", "k", false);
 	memset(bad.key, 'k', sizeof(bad.key));	/* 1025 bytes, no NUL */
-	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INPUT);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &bad, NULL),
+	    CF_E_INPUT);
 	mk_version(&bad, "ml", "k", false);
 	memset(bad.user_meta, '{', sizeof(bad.user_meta));
-	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INPUT);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &bad, NULL),
+	    CF_E_INPUT);
 	mk_version(&bad, "ml", "", false);
-	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INPUT);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &bad, NULL),
+	    CF_E_INPUT);
 	mk_version(&bad, "ml", "k", true);
 	(void)cf_strlcpy(bad.blob_id, "00000000000000000000000000000001",
 	    sizeof(bad.blob_id));
-	assert_int_equal(cf_meta_version_put(m, &bad, NULL), CF_E_INVAL);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &bad, NULL),
+	    CF_E_INVAL);
 
 	/* The longest key: 1024 bytes. */
 	memset(key, 'q', sizeof(key) - 1);
@@ -457,10 +476,10 @@ test_store_meta_ns_delete(void **state)
 	memset(&pr, 0, sizeof(pr));
 	(void)cf_strlcpy(pr.name, "bob", sizeof(pr.name));
 	(void)cf_strlcpy(pr.kind, "user", sizeof(pr.kind));
-	assert_int_equal(cf_meta_principal_create(m, &pr, NULL), CF_OK);
-	assert_int_equal(cf_meta_binding_add(m, pr.id, "writer", "gone",
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &pr, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, pr.id, "writer", "gone",
 	    NULL), CF_OK);
-	assert_int_equal(cf_meta_binding_add(m, pr.id, "reader", "keep",
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, pr.id, "reader", "keep",
 	    NULL), CF_OK);
 
 	assert_int_equal(cf_meta_ns_get(m, "gone", &old_ns, NULL), CF_OK);
@@ -469,24 +488,27 @@ test_store_meta_ns_delete(void **state)
 	/* Bound to the namespace's identity: still the same one. */
 	mk_version(&stale, "gone", "a", false);
 	stale.ns_id = old_ns.id;
-	assert_int_equal(cf_meta_version_put(m, &stale, NULL), CF_OK);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &stale, NULL), CF_OK);
 	a2 = *put_version(m, "gone", "a", false);
 	b1 = *put_version(m, "gone", "b", false);
 	(void)put_version(m, "keep", "a", false);
 
 	/* Live objects: refused. */
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids, &e),
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "gone", blob_collect,
+	    &ids, &e),
 	    CF_E_CONFLICT);
 	(void)put_version(m, "gone", "a", true);
 	memset(&ids, 0, sizeof(ids));
-	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids,
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "gone", blob_collect,
+	    &ids,
 	    NULL), CF_E_CONFLICT);
 	assert_int_equal(ids.n, 0);
 	(void)put_version(m, "gone", "b", true);
 
 	/* Only old versions and markers remain: deleted, blobs reported. */
-	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids,
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "gone", blob_collect,
+	    &ids,
 	    NULL), CF_OK);
 	assert_int_equal(ids.n, 4);
 	assert_true(has_id(&ids, stale.blob_id));
@@ -502,7 +524,7 @@ test_store_meta_ns_delete(void **state)
 	    NULL), CF_OK);
 	assert_int_equal(bl.n, 1);
 	assert_string_equal(bl.b[0].ns, "keep");
-	assert_int_equal(cf_meta_ns_delete(m, "gone", NULL, NULL, NULL),
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "gone", NULL, NULL, NULL),
 	    CF_E_NOTFOUND);
 
 	/* The name can be reused and starts empty, as another namespace: a
@@ -513,14 +535,16 @@ test_store_meta_ns_delete(void **state)
 	mk_version(&stale, "gone", "a", false);
 	stale.ns_id = old_ns.id;
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_version_put(m, &stale, &e), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &stale, &e),
+	    CF_E_CONFLICT);
 	assert_int_equal(cf_meta_object_list(m, "gone", "", "", "", 100,
 	    NULL, NULL, NULL, &trunc, next, NULL), CF_OK);
 	assert_int_equal(cf_meta_version_get(m, "gone", "a", NULL, &got,
 	    NULL), CF_E_NOTFOUND);
 	/* An empty namespace deletes with no blob ids. */
 	memset(&ids, 0, sizeof(ids));
-	assert_int_equal(cf_meta_ns_delete(m, "gone", blob_collect, &ids,
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "gone", blob_collect,
+	    &ids,
 	    NULL), CF_OK);
 	assert_int_equal(ids.n, 0);
 	/* The other namespace is untouched. */
@@ -561,21 +585,21 @@ test_store_meta_principals(void **state)
 	memset(&a, 0, sizeof(a));
 	(void)cf_strlcpy(a.name, "zoe", sizeof(a.name));
 	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
-	assert_int_equal(cf_meta_principal_create(m, &a, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
 	assert_true(a.id > 0);
 	assert_true(a.created_us > 0);
 	memset(&b, 0, sizeof(b));
 	(void)cf_strlcpy(b.name, "ci-bot", sizeof(b.name));
 	(void)cf_strlcpy(b.kind, "service", sizeof(b.kind));
 	b.disabled = true;
-	assert_int_equal(cf_meta_principal_create(m, &b, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &b, NULL), CF_OK);
 	assert_true(b.id != a.id);
 	assert_int_equal(cf_meta_principal_count(m), 2);
 
 	got = b;
 	got.id = 0;
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_principal_create(m, &got, &e),
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &got, &e),
 	    CF_E_CONFLICT);
 	assert_int_equal(got.id, 0);		/* untouched on failure */
 
@@ -602,7 +626,8 @@ test_store_meta_principals(void **state)
 
 	memset(&got, 'x', sizeof(got));
 	got.kind[0] = '\0';
-	assert_int_equal(cf_meta_principal_create(m, &got, NULL), CF_E_INPUT);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &got, NULL),
+	    CF_E_INPUT);
 	cf_meta_close(m);
 }
 
@@ -650,31 +675,35 @@ test_store_meta_tokens(void **state)
 	memset(&a, 0, sizeof(a));
 	(void)cf_strlcpy(a.name, "alice", sizeof(a.name));
 	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
-	assert_int_equal(cf_meta_principal_create(m, &a, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
 	b = a;
 	(void)cf_strlcpy(b.name, "bob", sizeof(b.name));
-	assert_int_equal(cf_meta_principal_create(m, &b, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &b, NULL), CF_OK);
 
 	mk_token(&t1, "00112233aabbccdd", a.id, 1);
 	mk_token(&t2, "1111111111111111", a.id, 2);
 	mk_token(&t3, "2222222222222222", b.id, 3);
-	assert_int_equal(cf_meta_token_insert(m, &t1, NULL), CF_OK);
-	assert_int_equal(cf_meta_token_insert(m, &t2, NULL), CF_OK);
-	assert_int_equal(cf_meta_token_insert(m, &t3, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &t1, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &t2, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &t3, NULL), CF_OK);
 
 	/* Duplicate id, duplicate hash, unknown principal. */
 	got = t1;
 	got.hash[0] ^= 0xff;
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_token_insert(m, &got, &e), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &got, &e),
+	    CF_E_CONFLICT);
 	got = t1;
 	(void)cf_strlcpy(got.id, "3333333333333333", sizeof(got.id));
-	assert_int_equal(cf_meta_token_insert(m, &got, NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &got, NULL),
+	    CF_E_CONFLICT);
 	mk_token(&got, "4444444444444444", 9999, 4);
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_token_insert(m, &got, &e), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &got, &e),
+	    CF_E_NOTFOUND);
 	memset(got.id, 'f', sizeof(got.id));
-	assert_int_equal(cf_meta_token_insert(m, &got, NULL), CF_E_INPUT);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &got, NULL),
+	    CF_E_INPUT);
 
 	/* Find by hash, get by id. */
 	assert_int_equal(cf_meta_token_find(m, t2.hash, &got, NULL), CF_OK);
@@ -711,12 +740,15 @@ test_store_meta_tokens(void **state)
 	    NULL), CF_E_NOTFOUND);
 
 	/* Revoke: twice keeps the first time; unknown is NOTFOUND. */
-	assert_int_equal(cf_meta_token_revoke(m, t1.id, 8000, NULL), CF_OK);
-	assert_int_equal(cf_meta_token_revoke(m, t1.id, 8500, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_revoke(m, &au_ok, t1.id, 8000, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_token_revoke(m, &au_ok, t1.id, 8500, NULL),
+	    CF_OK);
 	assert_int_equal(cf_meta_token_get(m, t1.id, &got, NULL), CF_OK);
 	assert_int_equal(got.revoked_us, 8000);
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_token_revoke(m, "ffffffffffffffff", 8000,
+	assert_int_equal(cf_meta_token_revoke(m, &au_ok, "ffffffffffffffff",
+	    8000,
 	    &e), CF_E_NOTFOUND);
 	assert_int_equal(e.code, CF_E_NOTFOUND);
 
@@ -754,28 +786,35 @@ test_store_meta_bindings(void **state)
 	memset(&a, 0, sizeof(a));
 	(void)cf_strlcpy(a.name, "alice", sizeof(a.name));
 	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
-	assert_int_equal(cf_meta_principal_create(m, &a, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
 	b = a;
 	(void)cf_strlcpy(b.name, "bob", sizeof(b.name));
-	assert_int_equal(cf_meta_principal_create(m, &b, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &b, NULL), CF_OK);
 
-	assert_int_equal(cf_meta_binding_add(m, a.id, "writer", "ml", NULL),
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "ml",
+	    NULL),
 	    CF_OK);
-	assert_int_equal(cf_meta_binding_add(m, a.id, "writer", "ml", NULL),
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "ml",
+	    NULL),
 	    CF_OK);			/* idempotent */
-	assert_int_equal(cf_meta_binding_add(m, a.id, "admin", "", NULL),
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "admin", "",
+	    NULL),
 	    CF_OK);			/* global */
-	assert_int_equal(cf_meta_binding_add(m, b.id, "reader", "ml", NULL),
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, b.id, "reader", "ml",
+	    NULL),
 	    CF_OK);
-	assert_int_equal(cf_meta_binding_add(m, b.id, "owner", "prod", NULL),
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, b.id, "owner", "prod",
+	    NULL),
 	    CF_OK);
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_binding_add(m, a.id, "reader", "nons", &e),
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "nons",
+	    &e),
 	    CF_E_NOTFOUND);
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_binding_add(m, 9999, "reader", "ml", &e),
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, 9999, "reader", "ml",
+	    &e),
 	    CF_E_NOTFOUND);
-	assert_int_equal(cf_meta_binding_add(m, a.id,
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id,
 	    "a-role-name-that-is-too-long", "ml", NULL), CF_E_INPUT);
 
 	memset(&l, 0, sizeof(l));
@@ -807,12 +846,13 @@ test_store_meta_bindings(void **state)
 	    NULL), CF_OK);
 	assert_int_equal(l.n, 2);
 
-	assert_int_equal(cf_meta_binding_remove(m, a.id, "writer", "ml",
+	assert_int_equal(cf_meta_binding_remove(m, &au_ok, a.id, "writer", "ml",
 	    NULL), CF_OK);
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_binding_remove(m, a.id, "writer", "ml", &e),
+	assert_int_equal(cf_meta_binding_remove(m, &au_ok, a.id, "writer", "ml",
+	    &e),
 	    CF_E_NOTFOUND);
-	assert_int_equal(cf_meta_binding_remove(m, a.id, "admin", "ml",
+	assert_int_equal(cf_meta_binding_remove(m, &au_ok, a.id, "admin", "ml",
 	    NULL), CF_E_NOTFOUND);
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, b_collect, &l,
@@ -1169,7 +1209,7 @@ worker_main(void *arg)
 		    sizeof(v.key));
 		(void)cf_strlcpy(v.blob_id, vid, sizeof(v.blob_id));
 		v.size = i;
-		w->rc = cf_meta_version_put(w->m, &v, &e);
+		w->rc = cf_meta_version_put(w->m, &au_ok, &v, &e);
 		if (w->rc != CF_OK)
 			break;
 		w->rc = cf_meta_version_get(w->m, "ml", v.key, vid, &got, &e);
@@ -1347,7 +1387,7 @@ test_store_meta_read_scope(void **state)
 	assert_int_equal(cf_meta_ns_get(m, "early", &got, NULL), CF_OK);
 	assert_int_equal(pthread_create(&th, NULL, scope_writer2, m), 0);
 	assert_int_equal(pthread_join(th, NULL), 0);
-	assert_int_equal(cf_meta_ns_delete(m, "late2", NULL, NULL, &e),
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "late2", NULL, NULL, &e),
 	    CF_OK);
 	assert_int_equal(cf_meta_ns_get(m, "late2", &got, NULL),
 	    CF_E_NOTFOUND);
@@ -1374,7 +1414,7 @@ mk_oidc_user(struct cf_meta *m, const char *name, bool provisioned)
 	(void)cf_strlcpy(p.name, name, sizeof(p.name));
 	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
 	p.provisioned = provisioned;
-	assert_int_equal(cf_meta_principal_create(m, &p, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &p, NULL), CF_OK);
 	return p.id;
 }
 
@@ -1397,7 +1437,8 @@ test_store_meta_migrate_oidc_links(void **state)
 	id_pw = mk_oidc_user(m, "prov-pw", true);
 	id_mfa = mk_oidc_user(m, "prov-mfa", true);
 	id_local = mk_oidc_user(m, "local", false);
-	assert_int_equal(cf_meta_password_set(m, id_pw, "$argon2id$x", 0, NULL,
+	assert_int_equal(cf_meta_password_set(m, &au_ok, id_pw, "$argon2id$x",
+	    0, NULL,
 	    NULL, NULL), CF_OK);
 	cf_meta_close(m);
 	/* Back to schema 4, as an older program left it. */
@@ -1407,6 +1448,9 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE oidc_links;"
+	    "DROP TABLE policies;"
+	    "DROP TRIGGER labels_follow_versions;"
+	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -1421,12 +1465,15 @@ test_store_meta_migrate_oidc_links(void **state)
 	    CF_OK);
 	assert_false(p.oidc_adoptable);
 	/* Adoption: only the adoptable one, and only once. */
-	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-pw", id_pw,
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://i", "s-pw",
+	    id_pw,
 	    true, 1, NULL, NULL), CF_E_CONFLICT);
-	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-1", id_new,
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://i", "s-1",
+	    id_new,
 	    true, 1, &created, NULL), CF_OK);
 	assert_true(created);
-	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-2", id_new,
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://i", "s-2",
+	    id_new,
 	    true, 1, NULL, NULL), CF_E_CONFLICT);
 	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-1", &pid,
 	    NULL), CF_OK);
@@ -1434,30 +1481,36 @@ test_store_meta_migrate_oidc_links(void **state)
 	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-2", &pid,
 	    NULL), CF_E_NOTFOUND);
 	/* Explicit links: unique per (issuer, subject), idempotent. */
-	assert_int_equal(cf_meta_oidc_link_add(m, "https://i", "s-1", id_local,
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://i", "s-1",
+	    id_local,
 	    false, 2, NULL, NULL), CF_E_CONFLICT);
-	assert_int_equal(cf_meta_oidc_link_add(m, "https://j", "s-1", id_local,
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://j", "s-1",
+	    id_local,
 	    false, 2, &created, NULL), CF_OK);
 	assert_true(created);
-	assert_int_equal(cf_meta_oidc_link_add(m, "https://j", "s-1", id_local,
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://j", "s-1",
+	    id_local,
 	    false, 2, &created, NULL), CF_OK);
 	assert_false(created);
-	assert_int_equal(cf_meta_oidc_link_add(m, "https://j", "s-9", 999999,
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://j", "s-9",
+	    999999,
 	    false, 2, NULL, NULL), CF_E_NOTFOUND);
-	assert_int_equal(cf_meta_oidc_link_remove(m, "https://j", "s-1",
+	assert_int_equal(cf_meta_oidc_link_remove(m, &au_ok, "https://j", "s-1",
 	    id_new, NULL), CF_E_NOTFOUND);
-	assert_int_equal(cf_meta_oidc_link_remove(m, "https://j", "s-1",
+	assert_int_equal(cf_meta_oidc_link_remove(m, &au_ok, "https://j", "s-1",
 	    id_local, NULL), CF_OK);
 	/* Create and link in one: a taken name fails and links nothing. */
 	memset(&p, 0, sizeof(p));
 	(void)cf_strlcpy(p.name, "local", sizeof(p.name));
 	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
-	assert_int_equal(cf_meta_principal_create_linked(m, &p, "https://i",
+	assert_int_equal(cf_meta_principal_create_linked(m, &au_ok, &p,
+	    "https://i",
 	    "s-3", NULL), CF_E_CONFLICT);
 	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-3", &pid,
 	    NULL), CF_E_NOTFOUND);
 	(void)cf_strlcpy(p.name, "fresh", sizeof(p.name));
-	assert_int_equal(cf_meta_principal_create_linked(m, &p, "https://i",
+	assert_int_equal(cf_meta_principal_create_linked(m, &au_ok, &p,
+	    "https://i",
 	    "s-3", NULL), CF_OK);
 	assert_int_equal(cf_meta_oidc_link_get(m, "https://i", "s-3", &pid,
 	    NULL), CF_OK);
@@ -1484,7 +1537,7 @@ test_store_meta_reopen(void **state)
 	memset(&p, 0, sizeof(p));
 	(void)cf_strlcpy(p.name, "alice", sizeof(p.name));
 	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
-	assert_int_equal(cf_meta_principal_create(m, &p, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &p, NULL), CF_OK);
 	cf_meta_close(m);
 
 	m = meta_open();
@@ -1514,7 +1567,16 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 5);
+	assert_int_equal(sqlite3_column_int(st, 0), 7);
+	sqlite3_finalize(st);
+	/* The authorizer's reads of labels and attributes are primary-key
+	 * range seeks. */
+	assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT"
+	    " name, value FROM labels WHERE ns_id = ?1 AND key = ?2"
+	    " ORDER BY name", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(st, 3),
+	    "PRIMARY KEY"));
 	sqlite3_finalize(st);
 	/* The orphan sweep's question is an index seek, not a scan (the
 	 * statement of cf_meta_blobs_referenced). */
@@ -1559,7 +1621,8 @@ test_store_meta_reopen(void **state)
 	{
 		struct cf_ns_rec	ns = { .name = "ml", .env = "dev" };
 
-		assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
+		assert_int_equal(cf_meta_ns_create(m, &au_ok, &ns, NULL),
+		    CF_OK);
 	}
 	(void)put_version(m, "ml", "k", false);
 	cf_meta_close(m);
@@ -2132,7 +2195,7 @@ crash_child(int fd)
 			mk_version(&v, "ml", "k", false);
 			(void)snprintf(v.version_id, sizeof(v.version_id),
 			    "%032x", i);
-			if (cf_meta_version_put(m, &v, NULL) != CF_OK)
+			if (cf_meta_version_put(m, &au_ok, &v, NULL) != CF_OK)
 				_exit(1);
 		}
 		a.seq = i;
@@ -2216,7 +2279,7 @@ mk_user(struct cf_meta *m, const char *name)
 	memset(&p, 0, sizeof(p));
 	(void)cf_strlcpy(p.name, name, sizeof(p.name));
 	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
-	assert_int_equal(cf_meta_principal_create(m, &p, NULL), CF_OK);
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &p, NULL), CF_OK);
 	return p.id;
 }
 
@@ -2234,7 +2297,8 @@ mk_mfa(struct cf_meta *m, int64_t pid, size_t ncodes)
 	rec.created_us = 1;
 	for (i = 0; i < ncodes; i++)
 		memset(h[i], (int)(i + 1), 32);
-	assert_int_equal(cf_meta_mfa_put(m, &rec, (const uint8_t (*)[32])h,
+	assert_int_equal(cf_meta_mfa_put(m, &au_ok, &rec,
+	    (const uint8_t (*)[32])h,
 	    ncodes, NULL), CF_OK);
 }
 
@@ -2339,8 +2403,10 @@ test_store_recovery_codes_single_shot(void **state)
 	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
 	    NULL), CF_OK);
 	assert_int_equal(n, 5);
-	assert_int_equal(cf_meta_mfa_delete(m, pid, 0, NULL, NULL), CF_OK);
-	assert_int_equal(cf_meta_mfa_delete(m, pid, 0, NULL, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_delete(m, &au_ok, pid, 0, NULL, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_mfa_delete(m, &au_ok, pid, 0, NULL, NULL),
+	    CF_OK);
 	assert_int_equal(cf_meta_recovery_list(m, pid, h, CF_RECOVERY_MAX, &n,
 	    NULL), CF_OK);
 	assert_int_equal(n, 0);
@@ -2365,7 +2431,7 @@ test_store_totp_last_step(void **state)
 	assert_int_equal(rec.last_step, -1);
 	assert_string_equal(rec.kek_id, "kek-1");
 	assert_int_equal(rec.wrapped[0], 0x5a);
-	assert_int_equal(cf_meta_mfa_enable(m, pid, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_enable(m, &au_ok, pid, NULL), CF_OK);
 	assert_int_equal(cf_meta_mfa_use_step(m, pid, 100, NULL), CF_OK);
 	assert_int_equal(cf_meta_mfa_use_step(m, pid, 100, NULL), CF_E_AUTH);
 	assert_int_equal(cf_meta_mfa_use_step(m, pid, 99, NULL), CF_E_AUTH);
@@ -2468,7 +2534,7 @@ mk_tok(struct cf_meta *m, int64_t pid, const char *id, const char *kind)
 	(void)cf_strlcpy(t.description, "d", sizeof(t.description));
 	(void)cf_strlcpy(t.kind, kind, sizeof(t.kind));
 	t.created_us = 1;
-	assert_int_equal(cf_meta_token_insert(m, &t, NULL), CF_OK);
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &t, NULL), CF_OK);
 }
 
 static int64_t
@@ -2496,11 +2562,13 @@ test_store_revoke_sessions(void **state)
 	mk_tok(m, a, "a000000000000003", "session");
 	mk_tok(m, a, "a000000000000004", "api");
 	mk_tok(m, b, "b000000000000001", "session");
-	assert_int_equal(cf_meta_token_revoke(m, "a000000000000003", 7, NULL),
+	assert_int_equal(cf_meta_token_revoke(m, &au_ok, "a000000000000003", 7,
+	    NULL),
 	    CF_OK);
-	assert_int_equal(cf_meta_token_revoke_sessions(m, a, NULL, 0, &n,
+	assert_int_equal(cf_meta_token_revoke_sessions(m, &au_ok, a, NULL, 0,
+	    &n,
 	    NULL), CF_E_INVAL);
-	assert_int_equal(cf_meta_token_revoke_sessions(m, a,
+	assert_int_equal(cf_meta_token_revoke_sessions(m, &au_ok, a,
 	    "a000000000000002", 50, &n, NULL), CF_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(tok_revoked(m, "a000000000000001"), 50);
@@ -2508,21 +2576,23 @@ test_store_revoke_sessions(void **state)
 	assert_int_equal(tok_revoked(m, "a000000000000003"), 7);
 	assert_int_equal(tok_revoked(m, "a000000000000004"), 0);
 	assert_int_equal(tok_revoked(m, "b000000000000001"), 0);
-	assert_int_equal(cf_meta_token_revoke_sessions(m, a, NULL, 60, &n,
+	assert_int_equal(cf_meta_token_revoke_sessions(m, &au_ok, a, NULL, 60,
+	    &n,
 	    NULL), CF_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(tok_revoked(m, "a000000000000002"), 60);
 	assert_int_equal(tok_revoked(m, "a000000000000004"), 0);
-	assert_int_equal(cf_meta_token_revoke_sessions(m, a, NULL, 70, NULL,
+	assert_int_equal(cf_meta_token_revoke_sessions(m, &au_ok, a, NULL, 70,
+	    NULL,
 	    NULL), CF_OK);
 	assert_int_equal(tok_revoked(m, "a000000000000001"), 50);
 	/* An MFA reset revokes the sessions in its own transaction: bob's
 	 * session goes, his API token stays; without revoke_us none goes. */
 	mk_tok(m, b, "b000000000000002", "api");
-	assert_int_equal(cf_meta_mfa_delete(m, b, 0, &n, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_delete(m, &au_ok, b, 0, &n, NULL), CF_OK);
 	assert_int_equal(tok_revoked(m, "b000000000000001"), 0);
 	n = 99;
-	assert_int_equal(cf_meta_mfa_delete(m, b, 80, &n, NULL), CF_OK);
+	assert_int_equal(cf_meta_mfa_delete(m, &au_ok, b, 80, &n, NULL), CF_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(tok_revoked(m, "b000000000000001"), 80);
 	assert_int_equal(tok_revoked(m, "b000000000000002"), 0);
@@ -2530,90 +2600,312 @@ test_store_revoke_sessions(void **state)
 	 * disabling; an unknown principal changes nothing at all. */
 	mk_tok(m, a, "a000000000000005", "session");
 	mk_tok(m, a, "a000000000000006", "session");
-	assert_int_equal(cf_meta_password_set(m, a, "$argon2id$x", 90,
+	assert_int_equal(cf_meta_password_set(m, &au_ok, a, "$argon2id$x", 90,
 	    "a000000000000006", &n, NULL), CF_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(tok_revoked(m, "a000000000000005"), 90);
 	assert_int_equal(tok_revoked(m, "a000000000000006"), 0);
-	assert_int_equal(cf_meta_principal_set_disabled(m, a, true, 95, &n,
+	assert_int_equal(cf_meta_principal_set_disabled(m, &au_ok, a, true, 95,
+	    &n,
 	    NULL), CF_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(tok_revoked(m, "a000000000000006"), 95);
 	assert_int_equal(tok_revoked(m, "a000000000000004"), 0);
-	assert_int_equal(cf_meta_password_set(m, 999, "$argon2id$x", 99, NULL,
+	assert_int_equal(cf_meta_password_set(m, &au_ok, 999, "$argon2id$x", 99,
+	    NULL,
 	    &n, NULL), CF_E_NOTFOUND);
-	assert_int_equal(cf_meta_principal_set_disabled(m, 999, true, 99, &n,
+	assert_int_equal(cf_meta_principal_set_disabled(m, &au_ok, 999, true,
+	    99, &n,
 	    NULL), CF_E_NOTFOUND);
 	cf_meta_close(m);
 }
 
-/* The commit guard runs once, inside the next write transaction, and a
- * refusal rolls that transaction back. */
-static int	guard_calls;
-
-static int
-guard_refuse(void *arg)
+/* FNV-1a over every row of every table of the database at path: equal
+ * fingerprints, same contents. */
+static uint64_t
+db_fingerprint(const char *path)
 {
-	(void)arg;
-	guard_calls++;
-	return 1;
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*tl = NULL, *st = NULL;
+	char		 sql[256];
+	uint64_t	 h = 1469598103934665603ULL;
+	const uint8_t	*p;
+	int		 i, j, n;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master"
+	    " WHERE type = 'table' ORDER BY name", -1, &tl, NULL), SQLITE_OK);
+	while (sqlite3_step(tl) == SQLITE_ROW) {
+		(void)snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"",
+		    (const char *)sqlite3_column_text(tl, 0));
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+		    SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (i = 0; i < sqlite3_column_count(st); i++) {
+				p = sqlite3_column_blob(st, i);
+				n = sqlite3_column_bytes(st, i);
+				for (j = 0; j < n; j++)
+					h = (h ^ p[j]) * 1099511628211ULL;
+				h = (h ^ 0xff) * 1099511628211ULL;
+			}
+		}
+		(void)sqlite3_finalize(st);
+	}
+	(void)sqlite3_finalize(tl);
+	(void)sqlite3_close(db);
+	return h;
 }
 
-static int
-guard_accept(void *arg)
+/* Every change the store offers, made with obligation au (which the
+ * caller expects to be refused): each must fail with want. */
+static void
+every_change(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t pid, cf_err want)
 {
-	struct cf_meta		*m = arg;
+	struct cf_ns_rec		ns;
+	struct cf_version_rec		v;
+	struct cf_principal_rec		p;
+	struct cf_token_rec		t;
+	struct cf_mfa_rec		mr;
+	uint8_t				hashes[1][32];
+
+	memset(&ns, 0, sizeof(ns));
+	(void)cf_strlcpy(ns.name, "unaudited", sizeof(ns.name));
+	(void)cf_strlcpy(ns.env, "dev", sizeof(ns.env));
+	assert_int_equal(cf_meta_ns_create(m, au, &ns, NULL), want);
+	assert_int_equal(cf_meta_ns_set_sensitivity(m, au, "guarded",
+	    "public", NULL), want);
+	assert_int_equal(cf_meta_ns_delete(m, au, "empty", NULL, NULL, NULL),
+	    want);
+	mk_version(&v, "guarded", "k2", false);
+	assert_int_equal(cf_meta_version_put(m, au, &v, NULL), want);
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, "mallory", sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	assert_int_equal(cf_meta_principal_create(m, au, &p, NULL), want);
+	(void)cf_strlcpy(p.name, "mallory2", sizeof(p.name));
+	assert_int_equal(cf_meta_principal_create_linked(m, au, &p,
+	    "https://idp", "sub-2", NULL), want);
+	memset(&t, 0, sizeof(t));
+	(void)cf_strlcpy(t.id, "b000000000000001", sizeof(t.id));
+	t.hash[0] = 1;
+	t.principal_id = pid;
+	assert_int_equal(cf_meta_token_insert(m, au, &t, NULL), want);
+	assert_int_equal(cf_meta_token_revoke(m, au, "a000000000000001", 5,
+	    NULL), want);
+	assert_int_equal(cf_meta_token_revoke_sessions(m, au, pid, NULL, 5,
+	    NULL, NULL), want);
+	assert_int_equal(cf_meta_token_set_mfa(m, au, "a000000000000001", 5,
+	    NULL), want);
+	assert_int_equal(cf_meta_binding_add(m, au, pid, "admin", "", NULL),
+	    want);
+	assert_int_equal(cf_meta_binding_remove(m, au, pid, "reader",
+	    "guarded", NULL), want);
+	assert_int_equal(cf_meta_principal_set_disabled(m, au, pid, true, 5,
+	    NULL, NULL), want);
+	assert_int_equal(cf_meta_principal_set_mfa_required(m, au, pid, true,
+	    NULL), want);
+	assert_int_equal(cf_meta_password_set(m, au, pid, "$argon2id$y", 5,
+	    NULL, NULL, NULL), want);
+	memset(&mr, 0, sizeof(mr));
+	mr.principal_id = pid;
+	memset(hashes, 7, sizeof(hashes));
+	assert_int_equal(cf_meta_mfa_put(m, au, &mr,
+	    (const uint8_t (*)[32])hashes, 1, NULL), want);
+	assert_int_equal(cf_meta_mfa_enable(m, au, pid, NULL), want);
+	assert_int_equal(cf_meta_mfa_delete(m, au, pid, 5, NULL, NULL), want);
+	assert_int_equal(cf_meta_oidc_link_add(m, au, "https://idp", "sub-3",
+	    pid, false, 5, NULL, NULL), want);
+	assert_int_equal(cf_meta_oidc_link_remove(m, au, "https://idp",
+	    "sub-1", pid, NULL), want);
+	assert_int_equal(cf_meta_role_mfa_set(m, au, "admin", true, NULL),
+	    want);
+	{
+		struct cf_policy_rec	pr;
+
+		memset(&pr, 0, sizeof(pr));
+		(void)cf_strlcpy(pr.name, "sneaky", sizeof(pr.name));
+		(void)cf_strlcpy(pr.created_by, "mallory",
+		    sizeof(pr.created_by));
+		assert_int_equal(cf_meta_policy_put(m, au, &pr, "x", 1, 0,
+		    NULL, NULL), want);
+	}
+}
+
+/* SEC: a change without an audit obligation (none, or one without a
+ * record function) is refused, CF_E_INTERNAL, and changes nothing. */
+static void
+test_store_needs_obligation(void **state)
+{
+	static const struct cf_meta_audit	unarmed = { NULL, NULL };
+	struct cf_meta				*m;
+	struct cf_principal_rec			 p;
+	struct cf_token_rec			 t;
+	struct cf_mfa_rec			 mr;
+	uint8_t					 hashes[1][32];
+	char					 path[300];
+	uint64_t				 before;
+
+	(void)state;
+	m = meta_open();
+	path_in(path, sizeof(path), "meta.db");
+	/* A state in which each change below would succeed. */
+	mk_ns(m, "guarded");
+	mk_ns(m, "empty");
+	(void)put_version(m, "guarded", "k1", false);
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, "alice", sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &p, NULL),
+	    CF_OK);
+	memset(&t, 0, sizeof(t));
+	(void)cf_strlcpy(t.id, "a000000000000001", sizeof(t.id));
+	(void)cf_strlcpy(t.kind, "session", sizeof(t.kind));
+	t.principal_id = p.id;
+	assert_int_equal(cf_meta_token_insert(m, &au_ok, &t, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, p.id, "reader",
+	    "guarded", NULL), CF_OK);
+	memset(&mr, 0, sizeof(mr));
+	mr.principal_id = p.id;
+	memset(hashes, 3, sizeof(hashes));
+	assert_int_equal(cf_meta_mfa_put(m, &au_ok, &mr,
+	    (const uint8_t (*)[32])hashes, 1, NULL), CF_OK);
+	assert_int_equal(cf_meta_oidc_link_add(m, &au_ok, "https://idp",
+	    "sub-1", p.id, false, 5, NULL, NULL), CF_OK);
+
+	before = db_fingerprint(path);
+	every_change(m, NULL, p.id, CF_E_INTERNAL);
+	every_change(m, &unarmed, p.id, CF_E_INTERNAL);
+	assert_true(db_fingerprint(path) == before);
+	/* The same calls with an obligation do change it. */
+	every_change(m, &au_ok, p.id, CF_OK);
+	assert_true(db_fingerprint(path) != before);
+	cf_meta_close(m);
+}
+
+/* The record function runs inside the change's transaction, right
+ * before COMMIT, once per call; its refusal rolls the change back and
+ * is the call's result; a call that fails before COMMIT never runs it. */
+struct rec_probe {
+	struct cf_meta	*m;
+	const char	*ns;		/* must not be visible yet */
+	cf_err		 answer;
+	int		 calls;
+};
+
+static cf_err
+rec_probe(void *arg, struct cf_error *err)
+{
+	struct rec_probe	*pr = arg;
 	struct cf_ns_rec	 ns;
 
-	guard_calls++;
+	pr->calls++;
 	/* Before COMMIT: another connection does not see the change. */
-	assert_int_equal(cf_meta_ns_get(m, "guarded-ok", &ns, NULL),
+	assert_int_equal(cf_meta_ns_get(pr->m, pr->ns, &ns, NULL),
 	    CF_E_NOTFOUND);
-	return 0;
+	if (pr->answer != CF_OK)
+		return cf_error_set(err, pr->answer, "audit log refused");
+	return CF_OK;
 }
 
 static void
-test_store_commit_guard(void **state)
+test_store_audited_commit(void **state)
 {
 	struct cf_meta		*m;
 	struct cf_ns_rec	 ns;
 	struct cf_error		 e = { 0 };
+	struct rec_probe	 pr;
+	struct cf_meta_audit	 au = { rec_probe, &pr };
 
 	(void)state;
 	m = meta_open();
 	memset(&ns, 0, sizeof(ns));
 	(void)cf_strlcpy(ns.env, "dev", sizeof(ns.env));
 	(void)cf_strlcpy(ns.created_by, "admin", sizeof(ns.created_by));
+	memset(&pr, 0, sizeof(pr));
+	pr.m = m;
 
-	/* Refused: the store call fails and nothing is written. */
-	guard_calls = 0;
-	(void)cf_strlcpy(ns.name, "guarded-no", sizeof(ns.name));
-	cf_meta_guard_set(guard_refuse, NULL);
-	assert_int_not_equal(cf_meta_ns_create(m, &ns, &e), CF_OK);
-	assert_true(cf_meta_guard_clear());
-	assert_int_equal(guard_calls, 1);
-	assert_int_equal(cf_meta_ns_get(m, "guarded-no", &ns, NULL),
-	    CF_E_NOTFOUND);
+	/* Refused: the store call fails with the record's error and
+	 * nothing is written. */
+	pr.ns = "audited-no";
+	pr.answer = CF_E_IO;
+	(void)cf_strlcpy(ns.name, pr.ns, sizeof(ns.name));
+	assert_int_equal(cf_meta_ns_create(m, &au, &ns, &e), CF_E_IO);
+	assert_string_equal(e.msg, "audit log refused");
+	assert_int_equal(pr.calls, 1);
+	assert_int_equal(cf_meta_ns_get(m, pr.ns, &ns, NULL), CF_E_NOTFOUND);
 
-	/* Accepted: runs before the commit, once. */
-	guard_calls = 0;
-	(void)cf_strlcpy(ns.name, "guarded-ok", sizeof(ns.name));
-	cf_meta_guard_set(guard_accept, m);
-	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
-	(void)cf_strlcpy(ns.name, "guarded-2", sizeof(ns.name));
-	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
-	assert_true(cf_meta_guard_clear());
-	assert_int_equal(guard_calls, 1);
-	assert_int_equal(cf_meta_ns_get(m, "guarded-ok", &ns, NULL), CF_OK);
+	/* Accepted: runs before the commit, once per call. */
+	pr.calls = 0;
+	pr.ns = "audited-ok";
+	pr.answer = CF_OK;
+	(void)cf_strlcpy(ns.name, pr.ns, sizeof(ns.name));
+	assert_int_equal(cf_meta_ns_create(m, &au, &ns, NULL), CF_OK);
+	assert_int_equal(pr.calls, 1);
+	assert_int_equal(cf_meta_ns_get(m, pr.ns, &ns, NULL), CF_OK);
 
-	/* Reads do not fire it; clear disarms and reports "not run". */
-	guard_calls = 0;
-	cf_meta_guard_set(guard_refuse, NULL);
-	assert_int_equal(cf_meta_ns_get(m, "guarded-2", &ns, NULL), CF_OK);
-	assert_false(cf_meta_guard_clear());
-	(void)cf_strlcpy(ns.name, "guarded-3", sizeof(ns.name));
-	assert_int_equal(cf_meta_ns_create(m, &ns, NULL), CF_OK);
-	assert_int_equal(guard_calls, 0);
+	/* A call that fails before COMMIT (the namespace exists) records
+	 * nothing. */
+	pr.calls = 0;
+	pr.ns = "not-there";
+	assert_int_equal(cf_meta_ns_create(m, &au, &ns, NULL), CF_E_CONFLICT);
+	assert_int_equal(pr.calls, 0);
+
+	/* A refusal in a multi-statement change undoes all of it. */
+	pr.calls = 0;
+	pr.answer = CF_E_IO;
+	assert_int_equal(cf_meta_ns_delete(m, &au, "audited-ok", NULL, NULL,
+	    NULL), CF_E_IO);
+	assert_int_equal(pr.calls, 1);
+	assert_int_equal(cf_meta_ns_get(m, "audited-ok", &ns, NULL), CF_OK);
+	cf_meta_close(m);
+}
+
+/* The named writes that take no obligation: a rehash replaces only the
+ * hash it was computed from; bootstrap only on an empty store. */
+static void
+test_store_unaudited_writes(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 p, q;
+	struct cf_token_rec	 t;
+	char			 h[CF_PWHASH_MAX];
+
+	(void)state;
+	m = meta_open();
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, "admin", sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	memset(&t, 0, sizeof(t));
+	(void)cf_strlcpy(t.id, "c000000000000001", sizeof(t.id));
+	(void)cf_strlcpy(t.kind, "session", sizeof(t.kind));
+	assert_int_equal(cf_meta_bootstrap(m, &p, "admin", &t, NULL), CF_OK);
+	assert_true(p.id > 0);
+	assert_int_equal(t.principal_id, p.id);
+	assert_int_equal(cf_meta_principal_count(m), 1);
+	assert_int_equal(cf_meta_token_get(m, t.id, &t, NULL), CF_OK);
+	assert_int_equal(t.principal_id, p.id);
+	/* A second bootstrap (another process) changes nothing. */
+	q = p;
+	(void)cf_strlcpy(q.name, "admin2", sizeof(q.name));
+	(void)cf_strlcpy(t.id, "c000000000000002", sizeof(t.id));
+	assert_int_equal(cf_meta_bootstrap(m, &q, "admin", &t, NULL),
+	    CF_E_CONFLICT);
+	assert_int_equal(cf_meta_principal_count(m), 1);
+	assert_int_equal(cf_meta_token_get(m, t.id, &t, NULL), CF_E_NOTFOUND);
+
+	assert_int_equal(cf_meta_password_set(m, &au_ok, p.id, "$argon2id$old",
+	    0, NULL, NULL, NULL), CF_OK);
+	assert_int_equal(cf_meta_password_rehash(m, p.id, "$argon2id$old",
+	    "$argon2id$new", NULL), CF_OK);
+	assert_int_equal(cf_meta_password_get(m, p.id, h, NULL), CF_OK);
+	assert_string_equal(h, "$argon2id$new");
+	/* SEC: changed meanwhile: the rehash of the old one loses. */
+	assert_int_equal(cf_meta_password_rehash(m, p.id, "$argon2id$old",
+	    "$argon2id$stale", NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_password_get(m, p.id, h, NULL), CF_OK);
+	assert_string_equal(h, "$argon2id$new");
 	cf_meta_close(m);
 }
 
@@ -2931,6 +3223,513 @@ test_store_meta_blobs_referenced(void **state)
 	cf_meta_close(m);
 }
 
+/* --- custom policy sets --- */
+
+static void
+pol_rec(struct cf_policy_rec *p, const char *name, const char *ns)
+{
+	memset(p, 0, sizeof(*p));
+	(void)cf_strlcpy(p->name, name, sizeof(p->name));
+	(void)cf_strlcpy(p->ns, ns, sizeof(p->ns));
+	(void)cf_strlcpy(p->created_by, "admin", sizeof(p->created_by));
+	p->created_us = 42;
+}
+
+static cf_err
+pol_put(struct cf_meta *m, const char *name, const char *ns,
+    const char *text, int64_t expect, struct cf_policy_rec *out)
+{
+	struct cf_policy_rec	p;
+
+	pol_rec(&p, name, ns);
+	return cf_meta_policy_put(m, &au_ok, &p, text, strlen(text), expect,
+	    out, NULL);
+}
+
+static cf_err
+pol_rm(struct cf_meta *m, const char *name, const char *ns, int64_t expect)
+{
+	struct cf_policy_rec	p;
+
+	pol_rec(&p, name, ns);
+	p.deleted = true;
+	return cf_meta_policy_put(m, &au_ok, &p, "", 0, expect, NULL, NULL);
+}
+
+struct pol_seen {
+	char	 what[16][256];
+	size_t	 n;
+};
+
+static cf_err
+pol_seen_cb(void *arg, const struct cf_policy_rec *p, struct cf_error *err)
+{
+	struct pol_seen	*x = arg;
+
+	(void)err;
+	assert_true(x->n < 16);
+	(void)snprintf(x->what[x->n++], sizeof(x->what[0]), "%s@%s:%lld%s",
+	    p->name, p->ns, (long long)p->version, p->deleted ? "-" : "");
+	return CF_OK;
+}
+
+static cf_err
+pol_text_cb(void *arg, const struct cf_policy_rec *p, const char *text,
+    size_t len, struct cf_error *err)
+{
+	struct pol_seen	*x = arg;
+
+	(void)err;
+	assert_true(x->n < 16);
+	assert_int_equal(len, strlen(text));
+	assert_int_equal(len, p->text_len);
+	(void)snprintf(x->what[x->n++], sizeof(x->what[0]), "%s@%s:%lld=%s",
+	    p->name, p->ns, (long long)p->version, text);
+	return CF_OK;
+}
+
+/* Versions append, a tombstone hides a set without losing its history,
+ * stale writers conflict, and the current sets come with their text. */
+static void
+test_store_meta_policies(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_policy_rec	 r, g;
+	struct pol_seen		 seen;
+	char			*text = NULL;
+	char			 hex[CF_SHA256_HEX_LEN + 1];
+	uint8_t			 d[CF_SHA256_LEN];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	mk_ns(m, "other");
+	assert_int_equal(pol_put(m, "base", "", "permit(principal,action,"
+	    "resource);", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	cf_sha256("permit(principal,action,resource);", 34, d);
+	cf_hex_encode(d, sizeof(d), hex);
+	assert_string_equal(r.sha256, hex);
+	/* A writer that saw no version, or an old one, conflicts. */
+	assert_int_equal(pol_put(m, "base", "", "forbid(principal,action,"
+	    "resource);", 0, NULL), CF_E_CONFLICT);
+	assert_int_equal(pol_put(m, "base", "", "// v2", 1, &r), CF_OK);
+	assert_int_equal(r.version, 2);
+	assert_int_equal(pol_put(m, "base", "", "// v3", 1, NULL),
+	    CF_E_CONFLICT);
+	/* Same name in a namespace: another set. */
+	assert_int_equal(pol_put(m, "base", "ml", "// ml", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	assert_int_equal(pol_put(m, "base", "nope", "// x", 0, NULL),
+	    CF_E_NOTFOUND);
+
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 0, &g, &text,
+	    NULL), CF_OK);
+	assert_int_equal(g.version, 2);
+	assert_string_equal(text, "// v2");
+	assert_int_equal(g.text_len, 5);
+	cf_free(text);
+	text = NULL;
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 1, &g, &text,
+	    NULL), CF_OK);
+	assert_string_equal(text, "permit(principal,action,resource);");
+	assert_string_equal(g.sha256, hex);
+	assert_string_equal(g.created_by, "admin");
+	assert_int_equal(g.created_us, 42);
+	cf_free(text);
+	text = NULL;
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 3, &g, &text,
+	    NULL), CF_E_NOTFOUND);
+	assert_null(text);
+
+	/* rm: a tombstone version; twice is NOTFOUND; history keeps all. */
+	assert_int_equal(pol_rm(m, "base", "", 1), CF_E_CONFLICT);
+	assert_int_equal(pol_rm(m, "base", "", 2), CF_OK);
+	assert_int_equal(pol_rm(m, "base", "", 3), CF_E_NOTFOUND);
+	assert_int_equal(pol_rm(m, "never", "", 0), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_policy_get(m, "base", "", 0, &g, NULL,
+	    NULL), CF_OK);
+	assert_true(g.deleted);
+	assert_int_equal(g.version, 3);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_history(m, "base", "", pol_seen_cb,
+	    &seen, NULL), CF_OK);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.what[0], "base@:3-");
+	assert_string_equal(seen.what[1], "base@:2");
+	assert_string_equal(seen.what[2], "base@:1");
+	assert_int_equal(cf_meta_policy_history(m, "none", "", pol_seen_cb,
+	    &seen, NULL), CF_E_NOTFOUND);
+
+	/* Set again after rm: numbering goes on. */
+	assert_int_equal(pol_put(m, "zeta", "", "// z", 0, NULL), CF_OK);
+	assert_int_equal(pol_put(m, "alpha", "other", "// a", 0, NULL),
+	    CF_OK);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_list(m, NULL, pol_seen_cb, &seen,
+	    NULL), CF_OK);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.what[0], "zeta@:1");
+	assert_string_equal(seen.what[1], "base@ml:1");
+	assert_string_equal(seen.what[2], "alpha@other:1");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_list(m, "ml", pol_seen_cb, &seen,
+	    NULL), CF_OK);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(pol_put(m, "base", "", "// v4", 3, &r), CF_OK);
+	assert_int_equal(r.version, 4);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cf_meta_policy_current(m, pol_text_cb, &seen, NULL),
+	    CF_OK);
+	assert_int_equal(seen.n, 4);
+	assert_string_equal(seen.what[0], "base@:4=// v4");
+	assert_string_equal(seen.what[1], "zeta@:1=// z");
+	assert_string_equal(seen.what[2], "base@ml:1=// ml");
+	assert_string_equal(seen.what[3], "alpha@other:1=// a");
+
+	/* Deleting a namespace takes its sets along; a namespace created
+	 * again under the name starts with none. */
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "ml", NULL, NULL, NULL),
+	    CF_OK);
+	mk_ns(m, "ml");
+	assert_int_equal(cf_meta_policy_get(m, "base", "ml", 0, &g, NULL,
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(pol_put(m, "base", "ml", "// new", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	cf_meta_close(m);
+}
+
+/* Bounded: the text's size, and the sets in force per scope; a
+ * tombstone frees its slot; bad input is refused, never truncated. */
+static void
+test_store_meta_policy_bounds(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_policy_rec	 p;
+	char			*big, name[32];
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	big = malloc(CF_POLICY_TEXT_MAX + 1);
+	assert_non_null(big);
+	memset(big, ' ', CF_POLICY_TEXT_MAX + 1);
+	pol_rec(&p, "big", "");
+	assert_int_equal(cf_meta_policy_put(m, &au_ok, &p, big,
+	    CF_POLICY_TEXT_MAX + 1, 0, NULL, NULL), CF_E_LIMIT);
+	assert_int_equal(cf_meta_policy_put(m, &au_ok, &p, big,
+	    CF_POLICY_TEXT_MAX, 0, NULL, NULL), CF_OK);
+	free(big);
+	assert_int_equal(cf_meta_policy_put(m, &au_ok, &p, "a\0b", 3, 1, NULL,
+	    NULL), CF_E_INPUT);
+	pol_rec(&p, "", "");
+	assert_int_equal(cf_meta_policy_put(m, &au_ok, &p, "x", 1, 0, NULL,
+	    NULL), CF_E_INPUT);
+	memset(p.name, 'a', sizeof(p.name));
+	assert_int_equal(cf_meta_policy_put(m, &au_ok, &p, "x", 1, 0, NULL,
+	    NULL), CF_E_INPUT);
+	for (i = 0; i < CF_POLICY_NS_SETS_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "p%d", i);
+		assert_int_equal(pol_put(m, name, "ml", "//", 0, NULL), CF_OK);
+	}
+	assert_int_equal(pol_put(m, "one-more", "ml", "//", 0, NULL),
+	    CF_E_LIMIT);
+	/* A new version of a set in force needs no new room. */
+	assert_int_equal(pol_put(m, "p0", "ml", "// 2", 1, NULL), CF_OK);
+	/* Global sets have room of their own ("big" is one). */
+	for (i = 0; i < CF_POLICY_GLOBAL_SETS_MAX - 1; i++) {
+		(void)snprintf(name, sizeof(name), "g%d", i);
+		assert_int_equal(pol_put(m, name, "", "//", 0, NULL), CF_OK);
+	}
+	assert_int_equal(pol_put(m, "one-more", "", "//", 0, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(pol_rm(m, "g0", "", 1), CF_OK);
+	assert_int_equal(pol_put(m, "one-more", "", "//", 0, NULL), CF_OK);
+	assert_int_equal(pol_rm(m, "p1", "ml", 1), CF_OK);
+	assert_int_equal(pol_put(m, "one-more", "ml", "//", 0, NULL), CF_OK);
+	/* The removed one cannot come back while the namespace is full. */
+	assert_int_equal(pol_put(m, "p1", "ml", "//", 2, NULL), CF_E_LIMIT);
+	/* All namespaces together leave the global room alone. */
+	for (i = 0; i < (CF_POLICY_SETS_MAX - CF_POLICY_GLOBAL_SETS_MAX) /
+	    CF_POLICY_NS_SETS_MAX; i++) {
+		int	j;
+
+		(void)snprintf(name, sizeof(name), "ns-%d", i);
+		mk_ns(m, name);
+		for (j = 0; j < CF_POLICY_NS_SETS_MAX; j++) {
+			char	pn[32];
+
+			(void)snprintf(pn, sizeof(pn), "p%d", j);
+			if (pol_put(m, pn, name, "//", 0, NULL) != CF_OK)
+				break;
+		}
+	}
+	mk_ns(m, "last");
+	assert_int_equal(pol_put(m, "p", "last", "//", 0, NULL), CF_E_LIMIT);
+	cf_meta_close(m);
+}
+
+/* Schema 5 -> 6: a database of the previous schema gains the table, and
+ * everything in it stays. */
+static void
+test_store_meta_migrate_policies(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_ns_rec	 ns;
+	struct cf_policy_rec	 r;
+	sqlite3			*db;
+	char			 path[300];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	cf_meta_close(m);
+	path_in(path, sizeof(path), "meta.db");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE policies;"
+	    "DROP TRIGGER labels_follow_versions;"
+	    "DROP TABLE principal_attrs; DROP TABLE labels;"
+	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	m = meta_open();
+	assert_int_equal(cf_meta_ns_get(m, "ml", &ns, NULL), CF_OK);
+	assert_int_equal(pol_put(m, "p", "ml", "// p", 0, &r), CF_OK);
+	assert_int_equal(r.version, 1);
+	cf_meta_close(m);
+}
+
+/* --- user attributes and labels --- */
+
+static json_t *
+kv(const char *json)
+{
+	json_t	*j = json_loads(json, 0, NULL);
+
+	assert_non_null(j);
+	return j;
+}
+
+static void
+assert_json_eq(json_t *got, const char *want)
+{
+	json_t	*w = kv(want);
+
+	assert_true(json_equal(got, w));
+	json_decref(w);
+}
+
+static void
+test_store_meta_attrs_bounds(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a;
+	json_t			*ch, *got = NULL;
+	char			 name[80], val[300];
+	bool			 changed = false;
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "alice", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
+
+	/* Names. */
+	assert_true(cf_meta_attr_name_valid("a"));
+	assert_true(cf_meta_attr_name_valid("dept.sub_x-1"));
+	assert_false(cf_meta_attr_name_valid(""));
+	assert_false(cf_meta_attr_name_valid("1a"));
+	assert_false(cf_meta_attr_name_valid("Dept"));
+	assert_false(cf_meta_attr_name_valid("a b"));
+	memset(name, 'a', 63);
+	name[63] = '\0';
+	assert_true(cf_meta_attr_name_valid(name));
+	name[63] = 'a';
+	name[64] = '\0';
+	assert_false(cf_meta_attr_name_valid(name));
+	/* Values. */
+	assert_true(cf_meta_attr_value_valid("", 0));
+	assert_true(cf_meta_attr_value_valid("r\xc3\xa9sum\xc3\xa9", 8));
+	assert_false(cf_meta_attr_value_valid("a\tb", 3));
+	assert_false(cf_meta_attr_value_valid("a\0b", 3));
+	assert_false(cf_meta_attr_value_valid("\x7f", 1));
+	assert_false(cf_meta_attr_value_valid("\xc2\x85", 2));	/* NEL */
+	assert_false(cf_meta_attr_value_valid("\xff", 1));
+	memset(val, 'v', 256);
+	assert_true(cf_meta_attr_value_valid(val, 256));
+	assert_false(cf_meta_attr_value_valid(val, 257));
+
+	ch = kv("{\"department\":\"risk\",\"clearance\":\"3\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, &changed, NULL),
+	    CF_OK);
+	json_decref(ch);
+	assert_true(changed);
+	/* The same again changes nothing. */
+	ch = kv("{\"department\":\"risk\",\"gone\":null}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, &changed, NULL),
+	    CF_OK);
+	json_decref(ch);
+	assert_false(changed);
+	/* A bad member refuses the whole change. */
+	ch = kv("{\"department\":\"ops\",\"Bad\":\"x\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, NULL, NULL),
+	    CF_E_INPUT);
+	json_decref(ch);
+	ch = kv("{\"department\":\"ops\",\"n\":3}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, NULL, NULL),
+	    CF_E_INPUT);
+	json_decref(ch);
+	assert_int_equal(cf_meta_attrs_get(m, a.id, &got, NULL), CF_OK);
+	assert_json_eq(got, "{\"department\":\"risk\",\"clearance\":\"3\"}");
+	json_decref(got);
+	got = NULL;
+
+	/* 64 at most: 62 more fit, the 65th is refused with nothing
+	 * changed. */
+	ch = json_object();
+	for (i = 0; i < 62; i++) {
+		(void)snprintf(name, sizeof(name), "a%d", i);
+		(void)json_object_set_new(ch, name, json_string("v"));
+	}
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok,
+	    a.id, ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	ch = kv("{\"department\":\"ops\",\"one-more\":\"x\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok, a.id, ch, NULL, NULL),
+	    CF_E_LIMIT);
+	json_decref(ch);
+	/* Replacing one keeps the count. */
+	ch = kv("{\"a0\":null,\"one-more\":\"x\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok,
+	    a.id, ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	assert_int_equal(cf_meta_attrs_get(m, a.id, &got, NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 64);
+	assert_string_equal(json_string_value(json_object_get(got,
+	    "department")), "risk");
+	json_decref(got);
+	got = NULL;
+
+	/* Unknown principal. */
+	ch = kv("{\"x\":\"y\"}");
+	assert_int_equal(cf_meta_attrs_set(m, &au_ok,
+	    a.id + 100, ch, NULL, NULL), CF_E_NOTFOUND);
+	json_decref(ch);
+	assert_int_equal(cf_meta_attrs_get(m, a.id + 100, &got, NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
+	cf_meta_close(m);
+}
+
+static void
+test_store_meta_labels_lifecycle(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_ns_rec	 ns, ns2;
+	sqlite3			*db;
+	json_t			*ch, *got = NULL;
+	char			 path[300];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml-dev");
+	assert_int_equal(cf_meta_ns_get(m, "ml-dev", &ns, NULL), CF_OK);
+
+	ch = kv("{\"pii\":\"true\"}");
+	/* On a namespace, and on a live key only. */
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "", ch, NULL, NULL), CF_OK);
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_E_NOTFOUND);
+	(void)put_version(m, "ml-dev", "model.bin", false);
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	ch = kv("{\"stage\":\"eval\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "", &got, NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\"}");
+	json_decref(got);
+	/* A new version keeps them; so does a delete marker, on which
+	 * nothing new is set but removing works. */
+	(void)put_version(m, "ml-dev", "model.bin", false);
+	(void)put_version(m, "ml-dev", "model.bin", true);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "model.bin", &got,
+	    NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\",\"stage\":\"eval\"}");
+	json_decref(got);
+	ch = kv("{\"x\":\"y\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_E_NOTFOUND);
+	json_decref(ch);
+	ch = kv("{\"stage\":null}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "model.bin", ch, NULL, NULL), CF_OK);
+	json_decref(ch);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "model.bin", &got,
+	    NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\"}");
+	json_decref(got);
+
+	/* Every version of the key removed (as a permanent delete will):
+	 * its labels go; the namespace's stay. */
+	(void)put_version(m, "ml-dev", "other", false);
+	ch = kv("{\"keep\":\"1\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok, ns.id, "other", ch, NULL,
+	    NULL), CF_OK);
+	json_decref(ch);
+	cf_meta_close(m);
+	path_in(path, sizeof(path), "meta.db");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM versions WHERE"
+	    " key = CAST('model.bin' AS BLOB)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	m = meta_open();
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "model.bin", &got,
+	    NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "other", &got, NULL),
+	    CF_OK);
+	assert_json_eq(got, "{\"keep\":\"1\"}");
+	json_decref(got);
+	assert_int_equal(cf_meta_labels_get(m, ns.id, "", &got, NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\"}");
+	json_decref(got);
+
+	/* Deleting the namespace removes all of them; one re-created
+	 * under the name starts bare, and the old id takes nothing. */
+	(void)put_version(m, "ml-dev", "other", true);
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok,
+	    "ml-dev", NULL, NULL, NULL), CF_OK);
+	mk_ns(m, "ml-dev");
+	assert_int_equal(cf_meta_ns_get(m, "ml-dev", &ns2, NULL), CF_OK);
+	assert_true(ns2.id != ns.id);
+	assert_int_equal(cf_meta_labels_get(m, ns2.id, "", &got, NULL),
+	    CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
+	ch = kv("{\"pii\":\"true\"}");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok,
+	    ns.id, "", ch, NULL, NULL), CF_E_NOTFOUND);
+	json_decref(ch);
+	cf_meta_close(m);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+		    " labels", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -2959,6 +3758,12 @@ main(void)
 		    test_store_meta_migrate_oidc_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_reopen,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_policies,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_policy_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_migrate_policies, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_open_alloc_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
@@ -2987,7 +3792,11 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_revoke_sessions,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_guard,
+		cmocka_unit_test_setup_teardown(test_store_needs_obligation,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_audited_commit,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_unaudited_writes,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_sweep,
 		    setup, teardown),
@@ -2995,6 +3804,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_blobs_referenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_attrs_bounds,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_labels_lifecycle, setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)
