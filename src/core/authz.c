@@ -581,9 +581,13 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 		ns = data_ns;
 	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
 	n = strlen(pre);
+	/* An object action is on the object of its key ("" too: refused
+	 * once decided), a listing on the namespace, whatever its prefix,
+	 * as the schema says (core_action_resources). */
 	if ((strcmp(def->resource, "object") == 0 ||
 	    strcmp(def->resource, "label") == 0) && resource != NULL &&
-	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
+	    strncmp(resource, pre, n) == 0 &&
+	    strcmp(def->name, "object:list") != 0)
 		key = safe_id(resource + n, kbuf, sizeof(kbuf));
 	ns = safe_id(ns, nbuf, sizeof(nbuf));
 	rc = add_namespace(c, arr, ns, &level, env, &ns_id, err);
@@ -601,7 +605,7 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 		    sens_names[level]), json_pack("[o]",
 		    uid("Namespace", ns))) != 0)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
-		if (ns_id != 0 && key == resource + n) {
+		if (ns_id != 0 && key == resource + n && key[0] != '\0') {
 			rc = cf_meta_labels_get(c->meta, ns_id, key, &tags,
 			    err);
 			if (rc != CF_OK)

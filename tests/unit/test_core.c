@@ -2821,7 +2821,11 @@ test_core_entities_conform_to_the_schema(void **state)
 	} cases[] = {
 		{ "object:get", "conf", NULL, "ns/conf/obj/k", "Object" },
 		{ "object:put", "conf", NULL, "ns/conf/obj/new", "Object" },
+		/* An empty key (refused once decided) is still an object. */
+		{ "object:put", "conf", NULL, "ns/conf/obj/", "Object" },
 		{ "object:list", "conf", NULL, "ns/conf", "Namespace" },
+		{ "object:list", "conf", NULL, "ns/conf/obj/", "Namespace" },
+		{ "object:list", "conf", NULL, "ns/conf/obj/d/", "Namespace" },
 		{ "label:set", "conf", NULL, "ns/conf/obj/k", "Object" },
 		{ "label:set", "conf", NULL, "ns/conf", "Namespace" },
 		{ "ns:get", "conf", NULL, "ns/conf", "Namespace" },
@@ -2842,7 +2846,7 @@ test_core_entities_conform_to_the_schema(void **state)
 	struct cf_req			 r;
 	struct cf_error			 err;
 	json_t				*out = NULL, *ch;
-	size_t				 i;
+	size_t				 i, k;
 	char				 tok[128];
 
 	as(f, &r, f->admin_token);
@@ -2877,6 +2881,15 @@ test_core_entities_conform_to_the_schema(void **state)
 		assert_int_equal(core_authz_explain(f->core, &r, def,
 		    cases[i].ns, cases[i].data_ns, cases[i].resource, NULL,
 		    NULL, &res, &err), CF_OK);
+		/* The builder's resource is of the type given. */
+		for (k = 0; k < json_array_size(res.entities); k++)
+			if (strcmp(json_string_value(json_object_get(
+			    json_object_get(json_array_get(res.entities, k),
+			    "uid"), "type")), cases[i].rtype) == 0)
+				break;
+		if (k == json_array_size(res.entities))
+			fail_msg("%s on %s: no %s entity", cases[i].action,
+			    cases[i].resource, cases[i].rtype);
 		if (core_authz_check_entities(f->core, res.entities,
 		    core_principal_type(&r.principal), def->name,
 		    cases[i].rtype, res.context, &err) != CF_OK)
