@@ -46,22 +46,19 @@ static const char builtin_text[] =
     "@id(\"global:reader\")\n"
     "permit (principal == ?principal, action in Action::\"read\",\n"
     "    resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:writer\")\n"
     "permit (principal == ?principal,\n"
     "    action in [Action::\"read\", Action::\"write\"], resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:owner\")\n"
     "permit (principal == ?principal,\n"
     "    action in [Action::\"read\", Action::\"write\", "
     "Action::\"manage\"],\n"
     "    resource)\n"
-    "when { resource is Namespace || resource is Object ||\n"
-    "    resource is Version };\n"
+    "when { resource is Namespace || resource is Object };\n"
     "\n"
     "@id(\"global:admin\")\n"
     "permit (principal == ?principal, action, resource);\n"
@@ -129,6 +126,7 @@ struct core_authz_part {
 
 struct core_authz_snap {
 	atomic_int		 refs;
+	int64_t			 gen;		/* the store's, when loaded */
 	struct cf_policy_set	*builtin;
 	struct core_authz_part	*parts;
 	size_t			 nparts;
@@ -153,6 +151,39 @@ snap_release(struct core_authz_snap *s)
 {
 	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
 		snap_free(s);
+}
+
+/* Another server process sharing the store may have changed the
+ * policies: at most once per CORE_AUTHZ_POLL_US (by the core's clock),
+ * one thread compares the store's generation with the one in force and
+ * loads the policies again when it moved.  A failed poll or reload
+ * keeps the policies in force (logged) and is tried again next time. */
+static void
+snap_poll(struct cf_core *c)
+{
+	struct cf_error	 err;
+	int64_t		 now = core_now_us(c), last, gen;
+	struct core_authz_snap *s;
+	bool		 stale;
+
+	last = atomic_load(&c->authz_polled_us);
+	if (now - last < CORE_AUTHZ_POLL_US && now >= last)
+		return;
+	if (!atomic_compare_exchange_strong(&c->authz_polled_us, &last, now))
+		return;		/* another thread polls */
+	cf_error_clear(&err);
+	if (cf_meta_policy_generation(c->meta, &gen, &err) != CF_OK) {
+		log_warnx("event=policy_poll_failed msg=\"%s\"", err.msg);
+		return;
+	}
+	(void)pthread_mutex_lock(&c->authz_lock);
+	s = c->authz;
+	stale = s == NULL || s->gen != gen;
+	(void)pthread_mutex_unlock(&c->authz_lock);
+	if (stale && core_authz_reload(c, &err) != CF_OK)
+		log_warnx("event=policy_reload_failed msg=\"%s\"", err.msg);
+	else if (stale)
+		log_info("event=policy_reloaded reason=store_changed");
 }
 
 static struct core_authz_snap *
@@ -263,9 +294,50 @@ core_authz_reload(struct cf_core *c, struct cf_error *err)
 	    &s->builtin, err);
 	if (rc != CF_OK)
 		goto out;
+	/* The generation first: a change made while loading makes the
+	 * next poll load again. */
+	rc = cf_meta_policy_generation(c->meta, &s->gen, err);
+	if (rc != CF_OK)
+		goto out;
 	lc.s = s;
 	lc.cap = 0;
 	rc = core_authz_load_stored(c, &lc, err);
+	if (rc != CF_OK)
+		goto out;
+	snap_install(c, s);
+	s = NULL;
+out:
+	snap_free(s);
+	return rc;
+}
+
+/* Bench only (bench/authz): core_authz_reload with more policy sets,
+ * which feed hands to core_authz_load_part(lc, ...) after the stored
+ * ones. */
+cf_err
+core_authz_reload_bench(struct cf_core *c,
+    cf_err (*feed)(void *arg, void *lc, struct cf_error *err), void *arg,
+    struct cf_error *err)
+{
+	struct core_authz_snap	*s;
+	struct load_ctx		 lc;
+	cf_err			 rc;
+
+	s = cf_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	atomic_init(&s->refs, 1);
+	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1,
+	    &s->builtin, err);
+	if (rc == CF_OK)
+		rc = cf_meta_policy_generation(c->meta, &s->gen, err);
+	if (rc != CF_OK)
+		goto out;
+	lc.s = s;
+	lc.cap = 0;
+	rc = core_authz_load_stored(c, &lc, err);
+	if (rc == CF_OK)
+		rc = feed(arg, &lc, err);
 	if (rc != CF_OK)
 		goto out;
 	snap_install(c, s);
@@ -337,6 +409,7 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	c->authz_lock_init = true;
+	atomic_init(&c->authz_polled_us, core_now_us(c));
 	rc = schema_open(c, err);
 	if (rc != CF_OK)
 		return rc;
@@ -562,9 +635,10 @@ safe_id(const char *s, char *buf, size_t bufsz)
 
 /* The resource entity of a decision, and the entities above it. */
 static cf_err
-add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
-    const char *ns, const char *data_ns, const char *resource,
-    const char **rtype, char *rid, size_t ridsz, struct cf_error *err)
+add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, const char **rtype, char *rid, size_t ridsz,
+    struct cf_error *err)
 {
 	const char	*key = NULL;
 	char		 pre[CF_NS_NAME_MAX + 16], env[CF_ENV_MAX];
@@ -605,7 +679,22 @@ add_resource(struct cf_core *c, json_t *arr, const struct cf_action_def *def,
 		    sens_names[level]), json_pack("[o]",
 		    uid("Namespace", ns))) != 0)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
-		if (ns_id != 0 && key == resource + n && key[0] != '\0') {
+		/* The version a read decides on (the operation looked it
+		 * up): resource.version. */
+		if (r->version_id[0] != '\0' && (strcmp(def->name,
+		    "object:get") == 0 || strcmp(def->name,
+		    "object:head") == 0) && json_object_set_new(
+		    json_object_get(json_array_get(arr,
+		    json_array_size(arr) - 1), "attrs"), "version",
+		    json_pack("{s:s, s:s, s:s}", "id", r->version_id,
+		    "digest", r->version_sha256, "created_by",
+		    r->version_by)) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		/* A key the store cannot hold (refused as invalid once
+		 * decided; "" too, which names the namespace's own labels in
+		 * the store) has no labels. */
+		if (ns_id != 0 && key == resource + n && key[0] != '\0' &&
+		    strlen(key) < CF_OBJKEY_MAX) {
 			rc = cf_meta_labels_get(c->meta, ns_id, key, &tags,
 			    err);
 			if (rc != CF_OK)
@@ -749,6 +838,15 @@ out:
 	json_decref(ctx);
 	json_decref(arr);
 	return rc;
+}
+
+cf_err
+core_authz_build(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, struct cf_entities **es, struct cf_request **req,
+    struct cf_error *err)
+{
+	return build(c, r, def, ns, data_ns, resource, es, req, err);
 }
 
 /* The stored set that defines custom role name: "role.NAME", global. */
@@ -931,6 +1029,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 
 	*allow = false;
 	role[0] = '\0';
+	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
@@ -1039,10 +1138,14 @@ static const char schema_head[] =
     "entity Store;\n"
     "// A group of users (OIDC groups).\n"
     "entity Group;\n"
+    "// A role the principal holds: Role::\"R\" bound globally,\n"
+    "// Role::\"R@NS\" on namespace NS.\n"
+    "entity Role;\n"
     "// People and service accounts; tags are the attributes an admin\n"
     "// set (coffer user set NAME --attr k=v).\n"
-    "entity User in [Group] { name: String, kind: String } tags String;\n"
-    "entity Service in [Group] { name: String, kind: String } "
+    "entity User in [Group, Role] { name: String, kind: String } "
+    "tags String;\n"
+    "entity Service in [Group, Role] { name: String, kind: String } "
     "tags String;\n"
     "// sensitivity: 0 public, 1 internal, 2 confidential, 3 restricted;\n"
     "// tags are the labels (coffer label set NS k=v).\n"
@@ -1053,20 +1156,17 @@ static const char schema_head[] =
     "    sensitivity_name: String,\n"
     "} tags String;\n"
     "// An object (all its versions); env and sensitivity are its\n"
-    "// namespace's; tags are its labels.\n"
+    "// namespace's; tags are its labels.  version: the version a read\n"
+    "// (object:get, object:head) would return (digest: hex SHA-256).\n"
+    "type Version = { id: String, digest: String, created_by: String };\n"
     "entity Object in [Namespace] {\n"
     "    ns: String,\n"
     "    key: String,\n"
     "    env: String,\n"
     "    sensitivity: Long,\n"
     "    sensitivity_name: String,\n"
+    "    version?: Version,\n"
     "} tags String;\n"
-    "// One version of an object.\n"
-    "entity Version in [Object] {\n"
-    "    id: String,\n"
-    "    digest: String,\n"
-    "    created_by: String,\n"
-    "};\n"
     "\n"
     "// Action groups: what reader, writer and owner do on a namespace's\n"
     "// data, and everything else.\n"
@@ -1314,6 +1414,19 @@ explain_entities(struct cf_core *c, const struct cf_req *r,
 			json_decref(parents);
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
 		}
+	/* Its roles: Role::"R" for a global binding, Role::"R@NS" for one
+	 * on a namespace (policies may ask `principal in Role::...`). */
+	for (i = 0; i < r->nbindings && i < CF_MAX_BINDINGS; i++) {
+		char role[CF_ROLE_MAX + CF_NS_NAME_MAX + 2];
+		(void)snprintf(role, sizeof(role), "%s%s%s",
+		    r->bindings[i].role, r->bindings[i].ns[0] != '\0' ? "@" :
+		    "", r->bindings[i].ns);
+		if (json_array_append_new(parents, uid("Role", role)) != 0) {
+			json_decref(arr);
+			json_decref(parents);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+	}
 	if (add_entity(arr, ptype, r->principal.name, json_pack("{s:s, s:s}",
 	    "name", r->principal.name, "kind", r->principal.kind),
 	    parents) != 0 ||
@@ -1337,7 +1450,7 @@ explain_entities(struct cf_core *c, const struct cf_req *r,
 			return rc;
 		}
 	}
-	rc = add_resource(c, arr, def, ns, data_ns, resource, rtype, rid,
+	rc = add_resource(c, r, arr, def, ns, data_ns, resource, rtype, rid,
 	    ridsz, err);
 	if (rc != CF_OK) {
 		json_decref(arr);
@@ -1433,6 +1546,7 @@ core_authz_explain(struct cf_core *c, struct cf_req *r,
 	cf_err			 rc;
 
 	memset(res, 0, sizeof(*res));
+	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");

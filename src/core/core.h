@@ -135,6 +135,11 @@ struct cf_req {
 	char		 token_id[CF_TOKEN_ID_LEN + 1];
 	struct cf_binding_rec bindings[CF_MAX_BINDINGS];
 	size_t		 nbindings;
+	/* the object version a read decides on (object:get, object:head):
+	 * the policies' resource.version; "" otherwise */
+	char		 version_id[CF_VERSION_ID_LEN + 1];
+	char		 version_sha256[CF_SHA256_HEX_LEN + 1];
+	char		 version_by[CF_PRINCIPAL_MAX];
 	/* OIDC groups of the credential (the policies' Group parents) */
 	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
 	size_t		 ngroups;

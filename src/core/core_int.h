@@ -75,6 +75,7 @@ struct cf_core {
 	struct core_authz_snap	*authz;		/* policies in force */
 	pthread_mutex_t		 authz_lock;	/* guards the pointer */
 	bool			 authz_lock_init;
+	_Atomic int64_t		 authz_polled_us;	/* last store poll */
 	struct cf_schema	*schema;	/* Coffer's Cedar schema */
 	/* Decisions whose entities were checked against schema (debug
 	 * builds only: core_authz_check_entities), for the tests. */
@@ -84,6 +85,8 @@ struct cf_core {
 /* Cedar decides (authz.c). */
 #define CORE_AUTHZ_MAX_PARTS	256	/* stored policy sets in one
 					 * decision */
+#define CORE_AUTHZ_POLL_US	1000000	/* how often a server looks for
+					 * policy changes others made */
 cf_err	core_authz_open(struct cf_core *c, struct cf_error *err);
 void	core_authz_close(struct cf_core *c);
 /* Build the policies in force again (built-in and stored) and swap them
@@ -154,6 +157,21 @@ cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
  * its template global:NAME or ns:NAME. */
 bool	core_authz_role_exists(struct cf_core *c, const char *role,
 	    bool global);
+/* Bench only (bench/authz): as core_authz_reload, with the policy sets
+ * feed gives core_authz_load_part (lc as its arg) after the stored
+ * ones. */
+cf_err	core_authz_reload_bench(struct cf_core *c,
+	    cf_err (*feed)(void *arg, void *lc, struct cf_error *err),
+	    void *arg, struct cf_error *err);
+/* The entities and request of a decision, as core_authz_decide builds
+ * them (for bench/authz).  On success the caller frees both. */
+struct cf_entities;
+struct cf_request;
+cf_err	core_authz_build(struct cf_core *c, const struct cf_req *r,
+	    const struct cf_action_def *def, const char *ns,
+	    const char *data_ns, const char *resource,
+	    struct cf_entities **es, struct cf_request **req,
+	    struct cf_error *err);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
 /* "read", "write", "manage" or "admin". */

@@ -94,10 +94,10 @@ cf_name_role_valid(const char *s)
 bool
 cf_name_policy_valid(const char *s)
 {
-	/* The same alphabet and length as principal names.  "explain"
-	 * and "replay" are routes under /v1/policies/ (the policy tools),
-	 * so no set may be called so. */
+	/* The same alphabet and length as principal names.  "builtin" is
+	 * the built-in role templates (GET /v1/policies/builtin), so no
+	 * stored set may be called so. */
 	return cf_name_principal_valid(s) &&
 	    strlen(s) <= CF_POLICY_NAME_MAX - 1 &&
-	    strcmp(s, "explain") != 0 && strcmp(s, "replay") != 0;
+	    strcmp(s, "builtin") != 0;
 }

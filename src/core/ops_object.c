@@ -525,15 +525,39 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct cf_key	*dek = NULL;
 	cf_err		 rc;
 
-	rc = object_authorize(c, r, head ? "object:head" : "object:get", ns,
-	    key, err);
-	if (rc != CF_OK)
-		return rc;
 	g = cf_calloc(1, sizeof(*g));
 	if (g == NULL)
 		return nomem(err);
 	g->c = c;
+	/* The version the read would get is what the policies decide on
+	 * (resource.version); its lookup's outcome is only told after the
+	 * decision, so a refused caller learns nothing of it. */
 	rc = cf_meta_version_get(c->meta, ns, key, version_id, &g->v, err);
+	if (rc == CF_OK && !g->v.delete_marker) {
+		cf_strlcpy(r->version_id, g->v.version_id,
+		    sizeof(r->version_id));
+		cf_strlcpy(r->version_sha256, g->v.sha256,
+		    sizeof(r->version_sha256));
+		cf_strlcpy(r->version_by, g->v.created_by,
+		    sizeof(r->version_by));
+	}
+	{
+		struct cf_error	aerr;
+		cf_err		arc;
+
+		/* Decided first, whatever the lookup found. */
+		cf_error_clear(&aerr);
+		arc = object_authorize(c, r, head ? "object:head" :
+		    "object:get", ns, key, &aerr);
+		if (arc != CF_OK) {
+			if (err != NULL)
+				*err = aerr;
+			rc = arc;
+			goto out;
+		}
+	}
+	if (rc != CF_OK && rc != CF_E_NOTFOUND)
+		goto out;
 	if (rc == CF_E_NOTFOUND && ns_missing(c, r, ns, err))
 		goto out;
 	if (rc == CF_E_NOTFOUND) {

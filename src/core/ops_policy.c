@@ -147,7 +147,7 @@ note_change(struct cf_req *r, const struct cf_policy_rec *old,
 {
 	char	a[DIGEST_STR_LEN], b[DIGEST_STR_LEN];
 	char	change[2 * DIGEST_STR_LEN + 4], why[CF_REASONS_MAX];
-	size_t	room;
+	size_t	room, n;
 
 	digest_str(old, a);
 	digest_str(new, b);
@@ -156,8 +156,12 @@ note_change(struct cf_req *r, const struct cf_policy_rec *old,
 	room = sizeof(r->reasons) - strlen(change) - 1;
 	if (strlen(why) >= room)
 		why[room > 0 ? room - 1 : 0] = '\0';
-	(void)snprintf(r->reasons, sizeof(r->reasons), "%s%s%s", why,
-	    why[0] != '\0' ? "," : "", change);
+	/* why, ",", change: fits by the cut above. */
+	n = strlen(why);
+	memcpy(r->reasons, why, n);
+	if (n > 0)
+		r->reasons[n++] = ',';
+	cf_strlcpy(r->reasons + n, change, sizeof(r->reasons) - n);
 }
 
 /* --- validation --- */
@@ -444,6 +448,14 @@ cf_core_policy_get(struct cf_core *c, struct cf_req *r, const char *name,
 
 	ns = scope_of(ns);
 	rc = policy_authorize(c, r, "policy:get", name, ns, false, err);
+	if (rc == CF_OK && ns == NULL && strcmp(name, "builtin") == 0) {
+		/* The built-in role templates: in force in every decision,
+		 * version 0, not stored. */
+		*out = json_pack("{s:s, s:n, s:i, s:b, s:s}", "name",
+		    "builtin", "ns", "version", 0, "builtin", 1, "text",
+		    cf_core_builtin_policies());
+		return *out == NULL ? nomem(err) : CF_OK;
+	}
 	if (rc == CF_OK)
 		rc = check_name(r, name, err);
 	if (rc != CF_OK)

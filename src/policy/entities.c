@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "policy_int.h"
 
 static int
@@ -387,6 +388,205 @@ cf_entities_memory(const struct cf_entities *es)
 }
 
 /*
+ * Entities and requests from C values.  Each step mirrors the JSON
+ * reader's (json_record, cf_pol_json_value, cf_pol_json_uid), so that
+ * both make the same store from the same data.
+ */
+static cf_err
+def_uid(struct cf_pol_arena *a, const struct cf_entity_ref *r,
+    const char *what, const struct cf_pol_uid **out, struct cf_error *err)
+{
+	size_t	tlen, ilen;
+
+	if (r->type == NULL || r->id == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL %s", what);
+	tlen = strlen(r->type);
+	ilen = strlen(r->id);
+	/* JSON strings are UTF-8: so must these be. */
+	if (!cf_utf8_valid(r->type, tlen) || !cf_utf8_valid(r->id, ilen))
+		return cf_error_set(err, CF_E_INPUT, "%s: not UTF-8", what);
+	if (!cf_pol_valid_type(r->type, tlen))
+		return cf_error_set(err, CF_E_INPUT,
+		    "%s: invalid entity type name", what);
+	*out = cf_pol_uid_new(a, r->type, tlen, r->id, ilen);
+	if (*out == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	return CF_OK;
+}
+
+static cf_err	attrs_record(struct cf_pol_arena *a, const struct cf_attr *at,
+		    size_t n, int depth, const struct cf_pol_rec **out,
+		    struct cf_error *err);
+
+static cf_err
+attr_value(struct cf_pol_arena *a, const struct cf_attr *at,
+    struct cf_pol_val *out, int depth, struct cf_error *err)
+{
+	size_t	n;
+
+	if (depth > CF_POLICY_MAX_JSON_DEPTH)
+		return cf_error_set(err, CF_E_LIMIT, "value nested too deeply");
+	memset(out, 0, sizeof(*out));
+	switch (at->kind) {
+	case CF_ATTR_STRING:
+	case CF_ATTR_IP:
+		if (at->s == NULL)
+			return cf_error_set(err, CF_E_INVAL, "NULL string");
+		n = strlen(at->s);
+		if (!cf_utf8_valid(at->s, n))
+			return cf_error_set(err, CF_E_INPUT,
+			    "string is not UTF-8");
+		if (at->kind == CF_ATTR_IP) {
+			if (cf_pol_parse_ip(at->s, n, out) != 0)
+				return cf_error_set(err, CF_E_INPUT,
+				    "extension function ip: invalid IP "
+				    "address");
+			return CF_OK;
+		}
+		out->kind = PV_STR;
+		out->u.s.n = n;
+		out->u.s.p = cf_pol_arena_strdup(a, at->s, n);
+		if (out->u.s.p == NULL)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		return CF_OK;
+	case CF_ATTR_LONG:
+		out->kind = PV_LONG;
+		out->u.i = at->i;
+		return CF_OK;
+	case CF_ATTR_BOOL:
+		out->kind = PV_BOOL;
+		out->u.b = at->i != 0;
+		return CF_OK;
+	case CF_ATTR_DATETIME:
+		out->kind = PV_DATETIME;
+		out->u.i = at->i;
+		return CF_OK;
+	case CF_ATTR_RECORD:
+		out->kind = PV_RECORD;
+		return attrs_record(a, at->rec, at->n, depth, &out->u.rec,
+		    err);
+	case CF_ATTR_JSON:
+		if (at->json == NULL)
+			return cf_error_set(err, CF_E_INVAL, "NULL value");
+		return cf_pol_json_value(a, at->json, out, depth, err);
+	default:
+		return cf_error_set(err, CF_E_INVAL, "unknown value kind %d",
+		    at->kind);
+	}
+}
+
+/* The record of fields at[0..n) (at may be NULL when n is 0). */
+static cf_err
+attrs_record(struct cf_pol_arena *a, const struct cf_attr *at, size_t n,
+    int depth, const struct cf_pol_rec **out, struct cf_error *err)
+{
+	struct cf_pol_rec	*rec;
+	size_t			 i, kn;
+	cf_err			 rc;
+
+	if (depth > CF_POLICY_MAX_JSON_DEPTH)
+		return cf_error_set(err, CF_E_LIMIT, "value nested too deeply");
+	if (n > 0 && at == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL fields");
+	rec = cf_pol_arena_calloc(a, 1, sizeof(*rec) + n * sizeof(rec->f[0]));
+	if (rec == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (at[i].name == NULL)
+			return cf_error_set(err, CF_E_INVAL, "NULL field name");
+		kn = strlen(at[i].name);
+		if (!cf_utf8_valid(at[i].name, kn))
+			return cf_error_set(err, CF_E_INPUT,
+			    "field name is not UTF-8");
+		rec->f[i].kn = kn;
+		rec->f[i].k = cf_pol_arena_strdup(a, at[i].name, kn);
+		if (rec->f[i].k == NULL)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		rc = attr_value(a, &at[i], &rec->f[i].v, depth + 1, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	rec->n = n;
+	if (!cf_pol_rec_sort(rec))
+		return cf_error_set(err, CF_E_INPUT, "duplicate key in record");
+	*out = rec;
+	return CF_OK;
+}
+
+static cf_err
+entity_from_def(struct cf_entities *es, const struct cf_entity_def *d,
+    struct cf_pol_entity *ent, struct cf_error *err)
+{
+	size_t	i;
+	cf_err	rc;
+
+	rc = def_uid(&es->ar, &d->uid, "uid", &ent->uid, err);
+	if (rc != CF_OK)
+		return rc;
+	/* json_record's depth: the attributes are a value at depth 1. */
+	rc = attrs_record(&es->ar, d->attrs, d->nattrs, 1, &ent->attrs, err);
+	if (rc != CF_OK)
+		return rc;
+	if (d->nparents > 0 && d->parents == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL parents");
+	ent->nparents = d->nparents;
+	ent->parents = cf_pol_arena_calloc(&es->ar, ent->nparents,
+	    sizeof(*ent->parents));
+	if (ent->parents == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	for (i = 0; i < ent->nparents; i++) {
+		rc = def_uid(&es->ar, &d->parents[i], "parent",
+		    &ent->parents[i], err);
+		if (rc != CF_OK)
+			return rc;
+		if (is_action(ent->uid) && !is_action(ent->parents[i]))
+			return cf_error_set(err, CF_E_INPUT, "an action has a "
+			    "non-action parent");
+	}
+	return CF_OK;
+}
+
+cf_err
+cf_entities_build(const struct cf_entity_def *defs, size_t n,
+    struct cf_entities **out, struct cf_error *err)
+{
+	struct cf_entities	*es;
+	size_t			 i;
+	cf_err			 rc;
+
+	if (n > 0 && defs == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL entities");
+	if (n >= UINT32_MAX / 2)
+		return cf_error_set(err, CF_E_LIMIT, "too many entities");
+	es = cf_calloc(1, sizeof(*es));
+	if (es == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	cf_pol_arena_init(&es->ar);
+	es->ents = cf_calloc(n ? n : 1, sizeof(*es->ents));
+	if (es->ents == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		rc = entity_from_def(es, &defs[i], &es->ents[i], err);
+		if (rc != CF_OK)
+			goto out;
+		es->n = i + 1;
+	}
+	rc = table_build(es, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = close_hierarchy(es, err);
+out:
+	if (rc != CF_OK) {
+		cf_entities_free(es);
+		return rc;
+	}
+	*out = es;
+	return CF_OK;
+}
+
+/*
  * Requests.
  */
 static cf_err
@@ -460,6 +660,39 @@ cf_request_new(const char *principal_type, const char *principal_id,
 		    &req->resource, err);
 	if (rc == CF_OK)
 		rc = request_context(req, context, err);
+	if (rc != CF_OK) {
+		cf_request_free(req);
+		return rc;
+	}
+	*out = req;
+	return CF_OK;
+}
+
+cf_err
+cf_request_build(const char *principal_type, const char *principal_id,
+    const char *action_type, const char *action_id, const char *resource_type,
+    const char *resource_id, const struct cf_attr *ctx, size_t n,
+    struct cf_request **out, struct cf_error *err)
+{
+	struct cf_request	*req = NULL;
+	cf_err			 rc;
+
+	rc = request_alloc(&req, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = mkuid(req, principal_type, principal_id, "principal",
+	    &req->principal, err);
+	if (rc == CF_OK)
+		rc = mkuid(req, action_type, action_id, "action", &req->action,
+		    err);
+	if (rc == CF_OK)
+		rc = mkuid(req, resource_type, resource_id, "resource",
+		    &req->resource, err);
+	if (rc == CF_OK && n > 0) {
+		req->context.kind = PV_RECORD;
+		rc = attrs_record(&req->ar, ctx, n, 1, &req->context.u.rec,
+		    err);
+	}
 	if (rc != CF_OK) {
 		cf_request_free(req);
 		return rc;

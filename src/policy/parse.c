@@ -89,8 +89,10 @@ is_reserved(const char *p, size_t n)
 {
 	size_t	i;
 
+	/* The first byte first: most names start like no reserved word. */
 	for (i = 0; reserved[i] != NULL; i++)
-		if (strlen(reserved[i]) == n && memcmp(reserved[i], p, n) == 0)
+		if (n > 0 && reserved[i][0] == p[0] &&
+		    strlen(reserved[i]) == n && memcmp(reserved[i], p, n) == 0)
 			return true;
 	return false;
 }

@@ -110,6 +110,63 @@ size_t	cf_entities_count(const struct cf_entities *es);
 size_t	cf_entities_memory(const struct cf_entities *es);
 
 /*
+ * Entities and requests from C values, without JSON: for a program that
+ * builds them for every decision (the reference monitor).  What they
+ * accept and build is exactly what the JSON functions make of the same
+ * data: the same validation, the same errors (CF_E_INPUT: an invalid
+ * type name, a string or id that is not UTF-8, a duplicate entity or
+ * attribute, an action with a non-action parent, a cyclic hierarchy, a
+ * malformed IP address; CF_E_LIMIT: nesting deeper than
+ * CF_POLICY_MAX_JSON_DEPTH).  Everything is copied: the arguments are
+ * borrowed for the call.
+ */
+enum cf_attr_kind {
+	CF_ATTR_STRING = 1,	/* s (UTF-8, NUL-terminated) */
+	CF_ATTR_LONG,		/* i */
+	CF_ATTR_BOOL,		/* i: 0 false, anything else true */
+	CF_ATTR_DATETIME,	/* i: milliseconds since the epoch, as
+				 * datetime("...") */
+	CF_ATTR_IP,		/* s: an address or a prefix, as ip("...") */
+	CF_ATTR_RECORD,		/* rec[0..n): the fields of a record */
+	CF_ATTR_JSON		/* json: a value in Cedar's JSON format */
+};
+
+struct cf_attr {
+	const char		*name;
+	int			 kind;		/* enum cf_attr_kind */
+	const char		*s;
+	int64_t			 i;
+	const struct cf_attr	*rec;
+	size_t			 n;
+	const json_t		*json;
+};
+
+struct cf_entity_ref {
+	const char	*type;
+	const char	*id;
+};
+
+/* One entity: uid, attributes (a record, possibly empty), parents. */
+struct cf_entity_def {
+	struct cf_entity_ref		 uid;
+	const struct cf_attr		*attrs;
+	size_t				 nattrs;
+	const struct cf_entity_ref	*parents;
+	size_t				 nparents;
+};
+
+/* As cf_entities_from_json of the same entities (no tags). */
+cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
+	    struct cf_entities **out, struct cf_error *err);
+/* As cf_request_new, with the context a record of the n fields ctx
+ * (n 0: {}). */
+cf_err	cf_request_build(const char *principal_type,
+	    const char *principal_id, const char *action_type,
+	    const char *action_id, const char *resource_type,
+	    const char *resource_id, const struct cf_attr *ctx, size_t n,
+	    struct cf_request **out, struct cf_error *err);
+
+/*
  * Requests.
  */
 

@@ -155,14 +155,26 @@ cf_pol_uid_new(struct cf_pol_arena *a, const char *type, size_t tlen,
 {
 	struct cf_pol_uid	*u;
 	char			*t, *i;
+	size_t			 sz;
 
 	if (tlen > UINT32_MAX || ilen > UINT32_MAX)
 		return NULL;
-	u = cf_pol_arena_alloc(a, sizeof(*u));
-	t = cf_pol_arena_strdup(a, type, tlen);
-	i = cf_pol_arena_strdup(a, id, ilen);
-	if (u == NULL || t == NULL || i == NULL)
+	/* One allocation: the uid, then its type and id, each with a NUL
+	 * (entities are built for every decision). */
+	if (!cf_add_ok(sizeof(*u), tlen, &sz) || !cf_add_ok(sz, ilen, &sz) ||
+	    !cf_add_ok(sz, 2, &sz))
 		return NULL;
+	u = cf_pol_arena_alloc(a, sz);
+	if (u == NULL)
+		return NULL;
+	t = (char *)(u + 1);
+	i = t + tlen + 1;
+	if (tlen > 0)
+		memcpy(t, type, tlen);
+	t[tlen] = '\0';
+	if (ilen > 0)
+		memcpy(i, id, ilen);
+	i[ilen] = '\0';
 	u->type = t;
 	u->id = i;
 	u->tlen = (uint32_t)tlen;
@@ -250,10 +262,22 @@ field_cmp(const void *x, const void *y)
 bool
 cf_pol_rec_sort(struct cf_pol_rec *r)
 {
-	size_t	i;
+	struct cf_pol_field	tmp;
+	size_t			i, j;
 
-	if (r->n > 1)
+	/* Records of a few fields (the entities and context a program
+	 * builds for each decision) are sorted in place: qsort's set-up
+	 * cost more than the sort. */
+	if (r->n > 16)
 		qsort(r->f, r->n, sizeof(r->f[0]), field_cmp);
+	else
+		for (i = 1; i < r->n; i++) {
+			tmp = r->f[i];
+			for (j = i; j > 0 && field_cmp(&r->f[j - 1], &tmp) > 0;
+			    j--)
+				r->f[j] = r->f[j - 1];
+			r->f[j] = tmp;
+		}
 	for (i = 1; i < r->n; i++)
 		if (field_cmp(&r->f[i - 1], &r->f[i]) == 0)
 			return false;

@@ -538,6 +538,11 @@ typedef cf_err (*cf_policy_text_cb)(void *arg, const struct cf_policy_rec *p,
     const char *text, size_t len, struct cf_error *err);
 cf_err	cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn,
 	    void *arg, struct cf_error *err);
+/* A number that changes whenever a policy set version is added or a
+ * namespace's sets are removed with it: servers sharing the store poll
+ * it to load a change another one made. */
+cf_err	cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
+	    struct cf_error *err);
 /* --- user attributes and labels ---
  * Attributes of a principal and labels of a namespace or an object key
  * are name -> value strings that policies read (Cedar tags).  Names:

@@ -268,7 +268,7 @@ enum {
 	ST_ROLE_SET, ST_ROLE_GET,
 	ST_L_GET, ST_L_INSERT, ST_L_DEL, ST_L_LIST, ST_P_ADOPT, ST_P_NOADOPT,
 	ST_POL_LATEST, ST_POL_GET, ST_POL_HIST, ST_POL_INSERT, ST_POL_COUNT,
-	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS,
+	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS, ST_POL_GEN,
 	ST_P_REHASH,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
@@ -418,6 +418,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " VALUES (?1, nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_POL_COUNT] = "SELECT count(*) FROM policies p"
 	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.deleted = 0 AND" POLLATEST,
+	[ST_POL_GEN] = "SELECT count(*), ifnull(max(id), 0) FROM policies",
 	[ST_POL_COUNT_NS] = "SELECT count(*) FROM policies p"
 	    " WHERE p.ns_id IS NOT NULL AND p.deleted = 0 AND" POLLATEST,
 	/* ?1 < 0: every scope; ?2: with the text. */
@@ -4135,6 +4136,29 @@ cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn, void *arg,
 	if (fn == NULL)
 		return cf_error_set(err, CF_E_INVAL, "meta: NULL callback");
 	return policy_walk(m, NULL, NULL, fn, arg, err);
+}
+
+cf_err
+cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	cf_err		 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_POL_GEN, &st, &found, err, "");
+	/* Rows only ever come (a new id) or go (a namespace's sets with
+	 * it): the pair changes with every change. */
+	if (rc == CF_OK)
+		*gen = found ? (sqlite3_column_int64(st, 1) << 20) ^
+		    sqlite3_column_int64(st, 0) : 0;
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
 }
 
 /* ---- begin: user attributes and labels ---- */

@@ -92,7 +92,7 @@ def test_coffer_schema_parses_and_builtin_roles_validate(tmp_path):
                         "--policies", str(p)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
-    bad = p.read_text().replace("resource is Version", "resource.nope == 1")
+    bad = p.read_text().replace("resource is Object", "resource.nope == 1")
     p.write_text(bad)
     r = subprocess.run([COFFER_BIN, "policy", "validate", "--schema", str(s),
                         "--policies", str(p)], capture_output=True,

@@ -466,7 +466,8 @@ test_core_act_structural(void **state)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0) {
-		(void)core_act_begin(&act, f->core, &r, 201, NULL);
+		if (core_act_begin(&act, f->core, &r, 201, NULL) != CF_OK)
+			_exit(1);
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -658,6 +659,56 @@ setup_id(void **state)
 	read_admin(f, boot);
 	*state = f;
 	return 0;
+}
+
+/* Another server process sharing the store changes the policies: this
+ * one loads them within CORE_AUTHZ_POLL_US of its own clock, and not
+ * before (issue 11: applied without restart, on every process). */
+static void
+test_core_policy_poll(void **state)
+{
+	struct fixture		*f = *state;
+	struct cf_policy_rec	 p;
+	struct cf_meta		*other = NULL;
+	struct cf_req		 r;
+	json_t			*out = NULL;
+	char			 tok[128], path[4096];
+	static const char	 text[] = "@id(\"no-rita\")\n"
+	    "forbid (principal == User::\"rita\", action, resource);\n";
+
+	id_clock_now = cf_now_us() + 10 * CORE_AUTHZ_POLL_US;
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "ml-dev", "dev", &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	make_user(f, "rita", "reader", "ml-dev", tok, sizeof(tok));
+	as(f, &r, tok);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+
+	/* The other process: the same store, its own handle. */
+	assert_int_equal(cf_dd_path(f->dir, CF_DD_META, path, sizeof(path),
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_open(path, &other, NULL), CF_OK);
+	memset(&p, 0, sizeof(p));
+	cf_strlcpy(p.name, "ext", sizeof(p.name));
+	cf_strlcpy(p.created_by, "admin", sizeof(p.created_by));
+	assert_int_equal(cf_meta_policy_put(other, &au_ok, &p, text,
+	    strlen(text), 0, NULL, NULL), CF_OK);
+
+	/* Not yet: the last poll is less than the interval ago. */
+	as(f, &r, tok);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_OK);
+	json_decref(out);
+	/* An interval later: loaded, and the forbid decides. */
+	id_clock_now += CORE_AUTHZ_POLL_US;
+	as(f, &r, tok);
+	assert_int_equal(cf_core_object_list(f->core, &r, "ml-dev", NULL, NULL,
+	    NULL, 10, &out, NULL), CF_E_DENIED);
+	assert_string_equal(r.reasons, "ext/v1:no-rita");
+	cf_meta_close(other);
 }
 
 static int
@@ -2969,6 +3020,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_names),
+		cmocka_unit_test_setup_teardown(test_core_policy_poll,
+		    setup_id, teardown_id),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authn_rejects_bad_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -1086,6 +1086,279 @@ test_policy_authorize_survives_every_alloc_failure(void **state)
 	cf_policy_set_free(ps);
 }
 
+/*
+ * Entities and requests from C values: the same store as the JSON of the
+ * same data.
+ */
+static const char build_json[] =
+    "["
+    "{\"uid\":{\"type\":\"User\",\"id\":\"alice\"},"
+    " \"attrs\":{\"name\":\"Al\xc3\xaf" "ce\",\"age\":30,\"mfa\":true,"
+    "  \"off\":false,"
+    "  \"addr\":{\"__extn\":{\"fn\":\"ip\",\"arg\":\"10.1.0.0/16\"}},"
+    "  \"at\":{\"__extn\":{\"fn\":\"datetime\","
+    "   \"arg\":\"2026-03-01T12:30:00Z\"}},"
+    "  \"rec\":{\"b\":{\"c\":-7},\"a\":\"x\"},"
+    "  \"roles\":[\"admin\",1,[true]]},"
+    " \"parents\":[{\"type\":\"Group\",\"id\":\"eng\"},"
+    "  {\"type\":\"Org\",\"id\":\"dangling\"}]},"
+    "{\"uid\":{\"type\":\"Group\",\"id\":\"eng\"},\"attrs\":{},"
+    " \"parents\":[{\"type\":\"Group\",\"id\":\"all\"}]},"
+    "{\"uid\":{\"type\":\"Group\",\"id\":\"all\"},\"attrs\":{},"
+    " \"parents\":[]},"
+    "{\"uid\":{\"type\":\"Action\",\"id\":\"object:get\"},\"attrs\":{},"
+    " \"parents\":[{\"type\":\"Action\",\"id\":\"read\"}]},"
+    "{\"uid\":{\"type\":\"NS::Doc\",\"id\":\"\"},\"attrs\":{},"
+    " \"parents\":[]}"
+    "]";
+
+struct build_fixture {
+	struct cf_attr		 rec_b[1], rec[2], alice[8];
+	struct cf_entity_ref	 alice_p[2], eng_p[1], get_p[1];
+	struct cf_entity_def	 defs[5];
+	json_t			*roles;
+};
+
+/* build_json as C values. */
+static void
+build_defs(struct build_fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->rec_b[0] = (struct cf_attr){ .name = "c", .kind = CF_ATTR_LONG,
+	    .i = -7 };
+	f->rec[0] = (struct cf_attr){ .name = "b", .kind = CF_ATTR_RECORD,
+	    .rec = f->rec_b, .n = 1 };
+	f->rec[1] = (struct cf_attr){ .name = "a", .kind = CF_ATTR_STRING,
+	    .s = "x" };
+	f->roles = json_pack("[s,i,[b]]", "admin", 1, 1);
+	assert_non_null(f->roles);
+	f->alice[0] = (struct cf_attr){ .name = "name",
+	    .kind = CF_ATTR_STRING, .s = "Al\xc3\xaf" "ce" };
+	f->alice[1] = (struct cf_attr){ .name = "age", .kind = CF_ATTR_LONG,
+	    .i = 30 };
+	f->alice[2] = (struct cf_attr){ .name = "mfa", .kind = CF_ATTR_BOOL,
+	    .i = 5 };
+	f->alice[3] = (struct cf_attr){ .name = "off", .kind = CF_ATTR_BOOL,
+	    .i = 0 };
+	f->alice[4] = (struct cf_attr){ .name = "addr", .kind = CF_ATTR_IP,
+	    .s = "10.1.0.0/16" };
+	f->alice[5] = (struct cf_attr){ .name = "at",
+	    .kind = CF_ATTR_DATETIME, .i = 1772368200000LL };
+	f->alice[6] = (struct cf_attr){ .name = "rec", .kind = CF_ATTR_RECORD,
+	    .rec = f->rec, .n = 2 };
+	f->alice[7] = (struct cf_attr){ .name = "roles", .kind = CF_ATTR_JSON,
+	    .json = f->roles };
+	f->alice_p[0] = (struct cf_entity_ref){ "Group", "eng" };
+	f->alice_p[1] = (struct cf_entity_ref){ "Org", "dangling" };
+	f->eng_p[0] = (struct cf_entity_ref){ "Group", "all" };
+	f->get_p[0] = (struct cf_entity_ref){ "Action", "read" };
+	f->defs[0] = (struct cf_entity_def){ { "User", "alice" }, f->alice, 8,
+	    f->alice_p, 2 };
+	f->defs[1] = (struct cf_entity_def){ { "Group", "eng" }, NULL, 0,
+	    f->eng_p, 1 };
+	f->defs[2] = (struct cf_entity_def){ { "Group", "all" }, NULL, 0,
+	    NULL, 0 };
+	f->defs[3] = (struct cf_entity_def){ { "Action", "object:get" }, NULL,
+	    0, f->get_p, 1 };
+	f->defs[4] = (struct cf_entity_def){ { "NS::Doc", "" }, NULL, 0, NULL,
+	    0 };
+}
+
+static void
+assert_same_store(const struct cf_entities *x, const struct cf_entities *y)
+{
+	const struct cf_pol_entity	*a, *b;
+	struct cf_pol_val		 va, vb;
+	size_t				 i, k;
+
+	assert_int_equal(cf_entities_count(x), cf_entities_count(y));
+	for (i = 0; i < x->n; i++) {
+		a = &x->ents[i];
+		b = cf_pol_entity_get(y, a->uid);
+		assert_non_null(b);
+		assert_non_null(a->attrs);
+		assert_non_null(b->attrs);
+		va.kind = vb.kind = PV_RECORD;
+		va.u.rec = a->attrs;
+		vb.u.rec = b->attrs;
+		assert_true(cf_pol_val_eq(&va, &vb));
+		assert_true((a->tags == NULL) == (b->tags == NULL));
+		assert_int_equal(a->nparents, b->nparents);
+		for (k = 0; k < a->nparents; k++)
+			assert_true(cf_pol_uid_eq(a->parents[k],
+			    b->parents[k]));
+		assert_int_equal(a->nanc, b->nanc);
+		for (k = 0; k < a->nanc; k++)
+			assert_true(cf_pol_entity_in(b, b->uid, a->anc[k]));
+	}
+}
+
+static void
+test_policy_build_matches_json(void **state)
+{
+	struct build_fixture	 f;
+	struct cf_entities	*ej = NULL, *eb = NULL;
+	struct cf_request	*rj = NULL, *rb = NULL;
+	struct cf_attr		 scope[1], ctx[4];
+	json_t			*jctx;
+
+	(void)state;
+	build_defs(&f);
+	assert_int_equal(cf_entities_parse(build_json, sizeof(build_json) - 1,
+	    &ej, NULL), CF_OK);
+	assert_int_equal(cf_entities_build(f.defs, 5, &eb, NULL), CF_OK);
+	assert_same_store(ej, eb);
+	assert_same_store(eb, ej);
+
+	/* The context: each kind, a nested record, and {} when empty. */
+	scope[0] = (struct cf_attr){ .name = "actions", .kind = CF_ATTR_JSON,
+	    .json = f.roles };
+	ctx[0] = (struct cf_attr){ .name = "time", .kind = CF_ATTR_DATETIME,
+	    .i = 1772368200000LL };
+	ctx[1] = (struct cf_attr){ .name = "src", .kind = CF_ATTR_IP,
+	    .s = "::1" };
+	ctx[2] = (struct cf_attr){ .name = "scope", .kind = CF_ATTR_RECORD,
+	    .rec = scope, .n = 1 };
+	ctx[3] = (struct cf_attr){ .name = "mfa", .kind = CF_ATTR_BOOL };
+	jctx = json_pack("{s:{s:{s:s,s:s}}, s:{s:{s:s,s:s}}, s:{s:O}, s:b}",
+	    "time", "__extn", "fn", "datetime", "arg", "2026-03-01T12:30:00Z",
+	    "src", "__extn", "fn", "ip", "arg", "::1", "scope", "actions",
+	    f.roles, "mfa", 0);
+	assert_non_null(jctx);
+	assert_int_equal(cf_request_new("User", "alice", "Action",
+	    "object:get", "NS::Doc", "", jctx, &rj, NULL), CF_OK);
+	assert_int_equal(cf_request_build("User", "alice", "Action",
+	    "object:get", "NS::Doc", "", ctx, 4, &rb, NULL), CF_OK);
+	assert_true(cf_pol_uid_eq(rj->principal, rb->principal));
+	assert_true(cf_pol_uid_eq(rj->action, rb->action));
+	assert_true(cf_pol_uid_eq(rj->resource, rb->resource));
+	assert_true(cf_pol_val_eq(&rj->context, &rb->context));
+	cf_request_free(rb);
+	rb = NULL;
+	assert_int_equal(cf_request_build("User", "alice", "Action",
+	    "object:get", "NS::Doc", "", NULL, 0, &rb, NULL), CF_OK);
+	assert_int_equal(rb->context.kind, PV_RECORD);
+	assert_int_equal(rb->context.u.rec->n, 0);
+
+	json_decref(jctx);
+	json_decref(f.roles);
+	cf_request_free(rj);
+	cf_request_free(rb);
+	cf_entities_free(ej);
+	cf_entities_free(eb);
+}
+
+/* What the JSON reader refuses, the builder refuses, with the same
+ * code; *out is untouched. */
+static void
+test_policy_build_rejects(void **state)
+{
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_entity_ref	 p[1];
+	struct cf_entity_def	 d[2];
+	struct cf_attr		 a[2], deep[200];
+	struct cf_error		 err;
+	size_t			 i;
+
+	(void)state;
+	memset(d, 0, sizeof(d));
+	d[0].uid = (struct cf_entity_ref){ "User", "a" };
+	d[1].uid = (struct cf_entity_ref){ "User", "a" };
+	assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_E_INPUT);
+	assert_null(es);
+	d[1].uid = (struct cf_entity_ref){ "Bad Type", "b" };
+	assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_E_INPUT);
+	d[1].uid = (struct cf_entity_ref){ "if", "b" };
+	assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_E_INPUT);
+	d[1].uid = (struct cf_entity_ref){ "User", "\xff" };
+	assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_E_INPUT);
+	/* An action under a non-action. */
+	p[0] = (struct cf_entity_ref){ "Group", "g" };
+	d[1] = (struct cf_entity_def){ { "Action", "x" }, NULL, 0, p, 1 };
+	assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_E_INPUT);
+	/* A cycle. */
+	p[0] = (struct cf_entity_ref){ "User", "b" };
+	d[0].parents = p;
+	d[0].nparents = 1;
+	d[1] = (struct cf_entity_def){ { "User", "b" }, NULL, 0,
+	    &d[0].uid, 1 };
+	cf_error_clear(&err);
+	assert_int_equal(cf_entities_build(d, 2, &es, &err), CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "cycle"));
+	/* Attributes: a duplicate, a string that is not UTF-8, a bad IP. */
+	memset(d, 0, sizeof(d));
+	d[0].uid = (struct cf_entity_ref){ "User", "a" };
+	d[0].attrs = a;
+	d[0].nattrs = 2;
+	a[0] = (struct cf_attr){ .name = "k", .kind = CF_ATTR_LONG };
+	a[1] = (struct cf_attr){ .name = "k", .kind = CF_ATTR_STRING,
+	    .s = "v" };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INPUT);
+	a[1] = (struct cf_attr){ .name = "s", .kind = CF_ATTR_STRING,
+	    .s = "\xc3(" };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INPUT);
+	a[1] = (struct cf_attr){ .name = "\xc0", .kind = CF_ATTR_LONG };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INPUT);
+	a[1] = (struct cf_attr){ .name = "ip", .kind = CF_ATTR_IP,
+	    .s = "10.1.2" };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INPUT);
+	a[1] = (struct cf_attr){ .name = "x", .kind = 99 };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INVAL);
+	assert_null(es);
+	/* Nesting deeper than JSON values may be. */
+	for (i = 0; i < 200; i++)
+		deep[i] = (struct cf_attr){ .name = "d",
+		    .kind = i + 1 < 200 ? CF_ATTR_RECORD : CF_ATTR_LONG,
+		    .rec = i + 1 < 200 ? &deep[i + 1] : NULL,
+		    .n = i + 1 < 200 ? 1 : 0 };
+	assert_int_equal(cf_request_build("User", "a", "Action", "r", "Doc",
+	    "d", deep, 1, &req, NULL), CF_E_LIMIT);
+	assert_null(req);
+	a[1] = (struct cf_attr){ .name = "k", .kind = CF_ATTR_BOOL };
+	assert_int_equal(cf_request_build("User", "a", "Action", "r", "Doc",
+	    "d", a, 2, &req, NULL), CF_E_INPUT);
+	assert_int_equal(cf_request_build("Bad Type", "a", "Action", "r",
+	    "Doc", "d", NULL, 0, &req, NULL), CF_E_INPUT);
+	assert_null(req);
+}
+
+static void
+test_policy_build_survives_every_alloc_failure(void **state)
+{
+	struct build_fixture	 f;
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	unsigned int		 n;
+	cf_err			 rc;
+
+	(void)state;
+	build_defs(&f);
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_entities_build(f.defs, 5, &es, NULL);
+		if (rc == CF_OK) {
+			rc = cf_request_build("User", "alice", "Action",
+			    "object:get", "NS::Doc", "", f.alice, 8, &req,
+			    NULL);
+			if (rc != CF_OK) {
+				cf_entities_free(es);
+				es = NULL;
+			}
+		}
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(es);
+		assert_null(req);
+	}
+	assert_int_equal(cf_entities_count(es), 5);
+	json_decref(f.roles);
+	cf_request_free(req);
+	cf_entities_free(es);
+}
+
 /* inspect.c: which policies mention the context, and which could apply
  * to a request by their scope alone. */
 static const char inspect_src[] =
@@ -1170,6 +1443,10 @@ main(void)
 		    test_policy_entities_survive_every_alloc_failure),
 		cmocka_unit_test(
 		    test_policy_authorize_survives_every_alloc_failure),
+		cmocka_unit_test(test_policy_build_matches_json),
+		cmocka_unit_test(test_policy_build_rejects),
+		cmocka_unit_test(
+		    test_policy_build_survives_every_alloc_failure),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
