@@ -106,8 +106,10 @@ def test_one_address_cannot_take_every_connection(make_server, threads,
     assert wait_until(lambda: health_from(s, "127.0.0.1") == 200, SLACK)
 
 
-def test_trickled_head_is_cut_at_its_deadline(make_server):
-    s = make_server(["--set", "request_head_timeout=2"])
+@pytest.mark.parametrize("threads", ["0", "16"])
+def test_trickled_head_is_cut_at_its_deadline(make_server, threads):
+    s = make_server(["--set", "request_head_timeout=2",
+                     "--set", "threads=" + threads])
     before = s.audit_count()
     raw = socket.create_connection(("127.0.0.1", s.port), 30)
     tls = tls_ctx(s).wrap_socket(raw, server_hostname="127.0.0.1")
