@@ -721,8 +721,496 @@ static cf_err explain_entities(struct cf_core *c, const struct cf_req *r,
     const char *resource, json_t **arr_out, const char **rtype, char *rid,
     size_t ridsz, struct cf_error *err);
 
+/*
+ * The decision's entities and context as C values (cf_entities_build,
+ * cf_request_build), not as JSON built and read back: what decides
+ * every request.  Exactly the entities and context explain_entities and
+ * core_authz_context say as JSON (explain shows those): the same
+ * entities, attributes, parents and tags, and the same failures
+ * (tests/unit/test_authz_build.c compares both for many requests).
+ */
+#define ENTS_MAX	6	/* principal, action, group, namespace,
+				 * object, store */
+#define ATTRS_MAX	16
+#define CTX_MAX		12
+#define PARENTS_MAX	(CF_REQ_GROUPS_MAX + CF_MAX_BINDINGS + 4)
+#define TAGS_PRINCIPAL	0
+#define TAGS_NS		1
+#define TAGS_OBJECT	2
+
+struct ents {
+	struct cf_entity_def	 d[ENTS_MAX];
+	size_t			 n;
+	struct cf_attr		 a[ATTRS_MAX];
+	size_t			 na;
+	struct cf_entity_ref	 p[PARENTS_MAX];
+	size_t			 np;
+	struct cf_attr		 version[3];
+	/* Tags: the store's JSON objects (owned), their members as
+	 * values (allocated). */
+	json_t			*tagj[3];
+	struct cf_attr		*tags[3];
+	char			 roles[CF_MAX_BINDINGS][CF_ROLE_MAX +
+				     CF_NS_NAME_MAX + 2];
+	char			 nbuf[3 * CF_NS_NAME_MAX];
+	char			 kbuf[3 * CF_RESOURCE_MAX];
+	char			 env[CF_ENV_MAX];
+};
+
+static void
+ents_init(struct ents *e)
+{
+	size_t	i;
+
+	e->n = 0;
+	e->na = 0;
+	e->np = 0;
+	for (i = 0; i < 3; i++) {
+		e->tagj[i] = NULL;
+		e->tags[i] = NULL;
+	}
+}
+
+static void
+ents_done(struct ents *e)
+{
+	size_t	i;
+
+	for (i = 0; i < 3; i++) {
+		json_decref(e->tagj[i]);
+		e->tagj[i] = NULL;
+		cf_free(e->tags[i]);
+		e->tags[i] = NULL;
+	}
+}
+
+static void
+attr_str(struct cf_attr *a, const char *name, const char *s)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	a->kind = CF_ATTR_STRING;
+	a->s = s;
+}
+
+static void
+attr_long(struct cf_attr *a, const char *name, int kind, int64_t i)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	a->kind = kind;
+	a->i = i;
+}
+
+/* Room for k attributes of the next entity; NULL when full. */
+static struct cf_attr *
+attrs_next(struct ents *e, size_t k)
+{
+	struct cf_attr	*a;
+
+	if (ATTRS_MAX - e->na < k)
+		return NULL;
+	a = &e->a[e->na];
+	e->na += k;
+	return a;
+}
+
+/* Room for k parents of the next entity; NULL when full. */
+static struct cf_entity_ref *
+parents_next(struct ents *e, size_t k)
+{
+	struct cf_entity_ref	*p;
+
+	if (PARENTS_MAX - e->np < k)
+		return NULL;
+	p = &e->p[e->np];
+	e->np += k;
+	return p;
+}
+
+/* An entity with attributes attrs[0..nattrs) and at most one parent
+ * (ptype NULL: none).  Strings are borrowed until the store is built. */
+static struct cf_entity_def *
+ent_add(struct ents *e, const char *type, const char *id,
+    const struct cf_attr *attrs, size_t nattrs, const char *ptype,
+    const char *pid)
+{
+	struct cf_entity_def	*d;
+	struct cf_entity_ref	*p = NULL;
+
+	/* SEC: the sizes are ours: running out is a bug, and fails. */
+	if (e->n == ENTS_MAX)
+		return NULL;
+	if (ptype != NULL) {
+		p = parents_next(e, 1);
+		if (p == NULL)
+			return NULL;
+		p->type = ptype;
+		p->id = pid;
+	}
+	d = &e->d[e->n++];
+	memset(d, 0, sizeof(*d));
+	d->uid.type = type;
+	d->uid.id = id;
+	d->attrs = attrs;
+	d->nattrs = nattrs;
+	d->parents = p;
+	d->nparents = p != NULL ? 1 : 0;
+	return d;
+}
+
+static const struct cf_attr no_tags[1];
+
+/* The tags of d from the store's JSON object j (taken): each member as
+ * Cedar reads it from JSON.  present: tags even when j is empty (as
+ * explain_entities sets "tags": {}). */
+static cf_err
+ent_tags(struct ents *e, int slot, struct cf_entity_def *d, json_t *j,
+    bool present, struct cf_error *err)
+{
+	struct cf_attr	*t;
+	const char	*k;
+	json_t		*v;
+	size_t		 i = 0, n;
+
+	e->tagj[slot] = j;
+	n = json_object_size(j);
+	if (n == 0) {
+		/* No members: an empty record when present. */
+		d->tags = present ? no_tags : NULL;
+		d->ntags = 0;
+		return CF_OK;
+	}
+	t = cf_calloc(n, sizeof(*t));
+	if (t == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	e->tags[slot] = t;
+	json_object_foreach(j, k, v) {
+		t[i].name = k;
+		t[i].kind = CF_ATTR_JSON;
+		t[i++].json = v;
+	}
+	d->tags = t;
+	d->ntags = i;
+	return CF_OK;
+}
+
+/* The resource's entities (add_resource's, as C values).  *nsr gets
+ * the namespace record read (id 0 and *nsname NULL when none was). */
+static cf_err
+c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, bool tags, const char **rtype, char *rid,
+    size_t ridsz, struct cf_ns_rec *nsr, const char **nsname,
+    struct cf_error *err)
+{
+	struct cf_entity_def	*d;
+	struct cf_attr		*a;
+	const char		*key = NULL;
+	char			 pre[CF_NS_NAME_MAX + 16];
+	json_t			*j = NULL;
+	size_t			 n, na;
+	int			 level;
+	cf_err			 rc;
+
+	if (ns == NULL && (data_ns == NULL || (def->flags & CF_ACT_NS) != 0))
+		goto store;
+	if (ns == NULL)
+		ns = data_ns;
+	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
+	n = strlen(pre);
+	if ((strcmp(def->resource, "object") == 0 ||
+	    strcmp(def->resource, "label") == 0) && resource != NULL &&
+	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
+		key = safe_id(resource + n, e->kbuf, sizeof(e->kbuf));
+	ns = safe_id(ns, e->nbuf, sizeof(e->nbuf));
+	/* The namespace (as add_namespace). */
+	nsr->id = 0;
+	nsr->env[0] = '\0';
+	nsr->sensitivity[0] = '\0';
+	rc = cf_meta_ns_get(c->meta, ns, nsr, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);	/* env "", internal: a 404 to come */
+		nsr->id = 0;
+		nsr->env[0] = '\0';
+		nsr->sensitivity[0] = '\0';
+	} else if (rc != CF_OK)
+		return rc;
+	*nsname = ns;
+	level = sens_level(nsr->sensitivity);
+	cf_strlcpy(e->env, nsr->env, sizeof(e->env));
+	a = attrs_next(e, 4);
+	d = a != NULL ? ent_add(e, "Namespace", ns, a, 4, "Store", "coffer") :
+	    NULL;
+	if (d == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
+	attr_str(&a[0], "name", ns);
+	attr_str(&a[1], "env", e->env);
+	attr_long(&a[2], "sensitivity", CF_ATTR_LONG, level);
+	attr_str(&a[3], "sensitivity_name", sens_names[level]);
+	if (tags && nsr->id != 0) {
+		rc = cf_meta_labels_get(c->meta, nsr->id, "", &j, err);
+		if (rc == CF_OK)
+			rc = ent_tags(e, TAGS_NS, d, j, true, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	if (key == NULL) {
+		*rtype = "Namespace";
+		cf_strlcpy(rid, ns, ridsz);
+	} else {
+		*rtype = "Object";
+		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
+		a = attrs_next(e, 6);
+		d = a != NULL ? ent_add(e, "Object", rid, a, 5, "Namespace",
+		    ns) : NULL;
+		if (d == NULL)
+			return cf_error_set(err, CF_E_INTERNAL,
+			    "too many entities");
+		attr_str(&a[0], "ns", ns);
+		attr_str(&a[1], "key", key);
+		attr_str(&a[2], "env", e->env);
+		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
+		attr_str(&a[4], "sensitivity_name", sens_names[level]);
+		na = 5;
+		/* The version a read decides on: resource.version. */
+		if (r->version_id[0] != '\0' && (strcmp(def->name,
+		    "object:get") == 0 || strcmp(def->name,
+		    "object:head") == 0)) {
+			attr_str(&e->version[0], "id", r->version_id);
+			attr_str(&e->version[1], "digest",
+			    r->version_sha256);
+			attr_str(&e->version[2], "created_by", r->version_by);
+			memset(&a[na], 0, sizeof(a[na]));
+			a[na].name = "version";
+			a[na].kind = CF_ATTR_RECORD;
+			a[na].rec = e->version;
+			a[na++].n = 3;
+		}
+		d->nattrs = na;
+		/* A key the store cannot hold has no labels. */
+		if (tags && nsr->id != 0 && key == resource + n &&
+		    strlen(key) < CF_OBJKEY_MAX) {
+			j = NULL;
+			rc = cf_meta_labels_get(c->meta, nsr->id, key, &j,
+			    err);
+			if (rc == CF_OK)
+				rc = ent_tags(e, TAGS_OBJECT, d, j, true, err);
+			if (rc != CF_OK)
+				return rc;
+		}
+	}
+	if (ent_add(e, "Store", "coffer", NULL, 0, NULL, NULL) == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
+	return CF_OK;
+store:
+	*rtype = "Store";
+	cf_strlcpy(rid, "coffer", ridsz);
+	if (ent_add(e, "Store", "coffer", NULL, 0, NULL, NULL) == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
+	return CF_OK;
+}
+
+/* The context's fields (core_authz_context's).  scope holds the parsed
+ * token scope (released by ctx_done), whose arrays the fields borrow. */
+struct ctx {
+	struct cf_attr	 a[CTX_MAX];
+	size_t		 n;
+	struct cf_attr	 scope[2];
+	json_t		*scope_json;
+	char		 ip[CF_SOURCE_MAX];
+};
+
+static void
+ctx_done(struct ctx *cx)
+{
+	json_decref(cx->scope_json);
+	cx->scope_json = NULL;
+}
+
+/* CF_E_INTERNAL "request context" where core_authz_context fails (an
+ * unreadable token scope, a string that is not UTF-8), so that a
+ * request fails the same way either way. */
+static cf_err
+ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(r->time_us / 1000000);
+	json_t		*acts, *nss;
+	size_t		 ns = 0;
+
+	cx->n = 0;
+	cx->scope_json = NULL;
+	/* datetime() takes years 0000-9999 only (the JSON's text would
+	 * not parse either). */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900)
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	attr_long(&cx->a[cx->n++], "time", CF_ATTR_DATETIME,
+	    (int64_t)t * 1000);
+	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, tm.tm_hour);
+	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, tm.tm_wday);
+	attr_long(&cx->a[cx->n++], "mfa", CF_ATTR_BOOL, r->mfa ? 1 : 0);
+	attr_str(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
+	    "none");
+	if (r->mfa && r->mfa_age >= 0)
+		attr_long(&cx->a[cx->n++], "mfa_age_s", CF_ATTR_LONG,
+		    r->mfa_age);
+	if (r->purpose[0] != '\0')
+		attr_str(&cx->a[cx->n++], "purpose", r->purpose);
+	if (r->user_agent[0] != '\0')
+		attr_str(&cx->a[cx->n++], "user_agent", r->user_agent);
+	if (!cf_utf8_valid(cx->a[4].s, strlen(cx->a[4].s)) ||
+	    !cf_utf8_valid(r->purpose, strlen(r->purpose)) ||
+	    !cf_utf8_valid(r->user_agent, strlen(r->user_agent)))
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
+		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
+		cx->a[cx->n++].kind = CF_ATTR_IP;
+	}
+	if (r->scope[0] == '\0')
+		return CF_OK;
+	/* A scoped token: its scope, parsed for each request (few tokens
+	 * are scoped, and the text is small). */
+	cx->scope_json = json_loads(r->scope, 0, NULL);
+	if (!json_is_object(cx->scope_json)) {
+		ctx_done(cx);	/* SEC: unreadable scope: fail */
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	}
+	acts = json_object_get(cx->scope_json, "actions");
+	nss = json_object_get(cx->scope_json, "namespaces");
+	if (json_is_array(acts)) {
+		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
+		cx->scope[ns].name = "actions";
+		cx->scope[ns].kind = CF_ATTR_JSON;
+		cx->scope[ns++].json = acts;
+	}
+	if (json_is_array(nss)) {
+		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
+		cx->scope[ns].name = "namespaces";
+		cx->scope[ns].kind = CF_ATTR_JSON;
+		cx->scope[ns++].json = nss;
+	}
+	memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
+	cx->a[cx->n].name = "token_scope";
+	cx->a[cx->n].kind = CF_ATTR_RECORD;
+	cx->a[cx->n].rec = cx->scope;
+	cx->a[cx->n++].n = ns;
+	return CF_OK;
+}
+
+/* What a decision read of the store, for the checks after it. */
+struct authz_seen {
+	struct cf_ns_rec	 nsr;
+	const char		*ns;	/* the name read; NULL: none */
+	char			 nsbuf[CF_NS_NAME_MAX];
+};
+
+/* The entities and request of a decision.  tags: read the principal's
+ * attributes and the labels (false only when no policy in force can
+ * read a tag).  seen (nullable) gets the namespace record read. */
 static cf_err
 build(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, bool tags, struct cf_entities **es,
+    struct cf_request **req, struct authz_seen *seen, struct cf_error *err)
+{
+	struct ents		 e;
+	struct ctx		 cx;
+	struct cf_ns_rec	 nsr;
+	struct cf_entity_def	*d;
+	struct cf_entity_ref	*p;
+	struct cf_attr		*a;
+	const char		*ptype = core_principal_type(&r->principal);
+	const char		*group = core_action_group(def);
+	const char		*rtype = NULL, *nsname = NULL;
+	char			 rid[CF_RESOURCE_MAX];
+	json_t			*j = NULL;
+	size_t			 i, ng, nb;
+	cf_err			 rc;
+
+	ents_init(&e);
+	cx.scope_json = NULL;
+	if (seen != NULL)
+		seen->ns = NULL;
+	/* The principal, in its groups and roles (Role::"R", "R@NS"). */
+	ng = r->ngroups < CF_REQ_GROUPS_MAX ? r->ngroups : CF_REQ_GROUPS_MAX;
+	nb = r->nbindings < CF_MAX_BINDINGS ? r->nbindings : CF_MAX_BINDINGS;
+	a = attrs_next(&e, 2);
+	d = ent_add(&e, ptype, r->principal.name, a, 2, NULL, NULL);
+	p = parents_next(&e, ng + nb);
+	if (a == NULL || d == NULL || p == NULL) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "too many entities");
+		goto out;
+	}
+	attr_str(&a[0], "name", r->principal.name);
+	attr_str(&a[1], "kind", r->principal.kind);
+	for (i = 0; i < ng; i++) {
+		p[i].type = "Group";
+		p[i].id = r->groups[i];
+	}
+	for (i = 0; i < nb; i++) {
+		(void)snprintf(e.roles[i], sizeof(e.roles[i]), "%s%s%s",
+		    r->bindings[i].role, r->bindings[i].ns[0] != '\0' ? "@" :
+		    "", r->bindings[i].ns);
+		p[ng + i].type = "Role";
+		p[ng + i].id = e.roles[i];
+	}
+	d->parents = p;
+	d->nparents = ng + nb;
+	/* Its attributes, as its tags. */
+	if (tags && r->principal.id != 0) {
+		rc = cf_meta_attrs_get(c->meta, r->principal.id, &j, err);
+		if (rc == CF_OK)
+			rc = ent_tags(&e, TAGS_PRINCIPAL, d, j, false, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	if (ent_add(&e, "Action", def->name, NULL, 0, "Action",
+	    group) == NULL || ent_add(&e, "Action", group, NULL, 0, NULL,
+	    NULL) == NULL) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "too many entities");
+		goto out;
+	}
+	rc = c_resource(c, r, &e, def, ns, data_ns, resource, tags, &rtype,
+	    rid, sizeof(rid), &nsr, &nsname, err);
+	if (rc == CF_OK)
+		rc = ctx_build(r, &cx, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_entities_build(e.d, e.n, es, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_request_build(ptype, r->principal.name, "Action", def->name,
+	    rtype, rid, cx.a, cx.n, req, err);
+	if (rc != CF_OK) {
+		cf_entities_free(*es);
+		*es = NULL;
+		goto out;
+	}
+	if (seen != NULL && nsname != NULL) {
+		seen->nsr = nsr;
+		cf_strlcpy(seen->nsbuf, nsname, sizeof(seen->nsbuf));
+		seen->ns = seen->nsbuf;
+	}
+out:
+	ctx_done(&cx);
+	ents_done(&e);
+	return rc;
+}
+
+cf_err
+core_authz_build(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, struct cf_entities **es, struct cf_request **req,
+    struct cf_error *err)
+{
+	return build(c, r, def, ns, data_ns, resource, true, es, req, NULL,
+	    err);
+}
+
+cf_err
+core_authz_build_json(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
@@ -754,15 +1242,6 @@ out:
 	json_decref(ctx);
 	json_decref(arr);
 	return rc;
-}
-
-cf_err
-core_authz_build(struct cf_core *c, const struct cf_req *r,
-    const struct cf_action_def *def, const char *ns, const char *data_ns,
-    const char *resource, struct cf_entities **es, struct cf_request **req,
-    struct cf_error *err)
-{
-	return build(c, r, def, ns, data_ns, resource, es, req, err);
 }
 
 /* The stored set that defines custom role name: "role.NAME", global. */
@@ -949,7 +1428,8 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
-	rc = build(c, r, def, ns, data_ns, resource, &es, &req, err);
+	rc = build(c, r, def, ns, data_ns, resource, true, &es, &req, NULL,
+	    err);
 	if (rc != CF_OK)
 		goto out;
 	parts[np].ps = s->builtin;
@@ -1299,7 +1779,7 @@ core_authz_result_clear(struct core_authz_result *res)
 
 /* The entities of a decision (the principal with its groups and
  * attributes, the action and its group, the resource and what is above
- * it) as JSON: build() and explain use it. */
+ * it) as JSON, for explain: build() makes the same as C values. */
 static cf_err
 explain_entities(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
@@ -1348,7 +1828,7 @@ explain_entities(struct cf_core *c, const struct cf_req *r,
 		json_decref(arr);
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	}
-	/* The principal's attributes, as its tags (as build()). */
+	/* The principal's attributes, as its tags. */
 	if (r->principal.id != 0) {
 		json_t *tags = NULL;
 		rc = cf_meta_attrs_get(c->meta, r->principal.id, &tags, err);

@@ -157,6 +157,13 @@ cf_err	core_authz_build(struct cf_core *c, const struct cf_req *r,
 	    const char *data_ns, const char *resource,
 	    struct cf_entities **es, struct cf_request **req,
 	    struct cf_error *err);
+/* As core_authz_build, the entities and context built as JSON and read
+ * back (explain's way), for tests that compare both. */
+cf_err	core_authz_build_json(struct cf_core *c, const struct cf_req *r,
+	    const struct cf_action_def *def, const char *ns,
+	    const char *data_ns, const char *resource,
+	    struct cf_entities **es, struct cf_request **req,
+	    struct cf_error *err);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
 /* "read", "write", "manage" or "admin". */
