@@ -129,6 +129,9 @@ struct core_authz_snap {
 	struct cf_policy_set	*builtin;
 	struct core_authz_part	*parts;
 	size_t			 nparts;
+	/* Some set in force reads tags (hasTag, getTag): only then do
+	 * decisions read the principal's attributes and the labels. */
+	bool			 uses_tags;
 };
 
 static void
@@ -248,6 +251,8 @@ load_part(struct load_ctx *lc, const char *name, const char *ns,
 		    name, p->ns, (long long)version);
 		return rc;
 	}
+	if (cf_policy_set_uses_tags(p->ps))
+		lc->s->uses_tags = true;
 	lc->s->nparts++;
 	return CF_OK;
 }
@@ -1099,13 +1104,6 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	return CF_OK;
 }
 
-/* What a decision read of the store, for the checks after it. */
-struct authz_seen {
-	struct cf_ns_rec	 nsr;
-	const char		*ns;	/* the name read; NULL: none */
-	char			 nsbuf[CF_NS_NAME_MAX];
-};
-
 /* The entities and request of a decision.  tags: read the principal's
  * attributes and the labels (false only when no policy in force can
  * read a tag).  seen (nullable) gets the namespace record read. */
@@ -1113,7 +1111,8 @@ static cf_err
 build(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, bool tags, struct cf_entities **es,
-    struct cf_request **req, struct authz_seen *seen, struct cf_error *err)
+    struct cf_request **req, struct core_authz_seen *seen,
+    struct cf_error *err)
 {
 	struct ents		 e;
 	struct ctx		 cx;
@@ -1132,7 +1131,7 @@ build(struct cf_core *c, const struct cf_req *r,
 	ents_init(&e);
 	cx.scope_json = NULL;
 	if (seen != NULL)
-		seen->ns = NULL;
+		seen->ns_read = false;
 	/* The principal, in its groups and roles (Role::"R", "R@NS"). */
 	ng = r->ngroups < CF_REQ_GROUPS_MAX ? r->ngroups : CF_REQ_GROUPS_MAX;
 	nb = r->nbindings < CF_MAX_BINDINGS ? r->nbindings : CF_MAX_BINDINGS;
@@ -1188,10 +1187,12 @@ build(struct cf_core *c, const struct cf_req *r,
 		*es = NULL;
 		goto out;
 	}
-	if (seen != NULL && nsname != NULL) {
+	if (seen != NULL && nsname != NULL &&
+	    strlen(nsname) < sizeof(seen->ns)) {
+		seen->ns_read = true;
+		seen->ns_found = nsr.id != 0;
 		seen->nsr = nsr;
-		cf_strlcpy(seen->nsbuf, nsname, sizeof(seen->nsbuf));
-		seen->ns = seen->nsbuf;
+		cf_strlcpy(seen->ns, nsname, sizeof(seen->ns));
 	}
 out:
 	ctx_done(&cx);
@@ -1205,8 +1206,16 @@ core_authz_build(struct cf_core *c, const struct cf_req *r,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
 {
-	return build(c, r, def, ns, data_ns, resource, true, es, req, NULL,
-	    err);
+	struct core_authz_snap	*s;
+	cf_err			 rc;
+
+	s = snap_acquire(c);
+	if (s == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
+	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags, es, req,
+	    NULL, err);
+	snap_release(s);
+	return rc;
 }
 
 cf_err
@@ -1407,7 +1416,7 @@ cf_err
 core_authz_decide(struct cf_core *c, struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, char *role, size_t rolesz, bool *allow,
-    struct cf_error *err)
+    struct core_authz_seen *seen, struct cf_error *err)
 {
 	struct core_authz_snap	*s;
 	struct cf_policy_part	 parts[1 + CORE_AUTHZ_MAX_PARTS];
@@ -1428,8 +1437,10 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
-	rc = build(c, r, def, ns, data_ns, resource, true, &es, &req, NULL,
-	    err);
+	/* Tags only when a set in force can read one: the same decision
+	 * (a set that calls neither hasTag nor getTag cannot tell). */
+	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags, &es, &req,
+	    seen, err);
 	if (rc != CF_OK)
 		goto out;
 	parts[np].ps = s->builtin;

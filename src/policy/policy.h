@@ -378,6 +378,11 @@ cf_err	cf_policy_set_actions(const struct cf_policy_set *ps,
 bool	cf_policy_uses_context(const struct cf_policy_set *ps,
 	    const char *id);
 
+/* True when a condition of a policy or template of ps calls hasTag or
+ * getTag (the only ways to read an entity's tags): a caller may leave
+ * out the tags of the entities it builds for a set that reads none. */
+bool	cf_policy_set_uses_tags(const struct cf_policy_set *ps);
+
 /* For each policy of ps in force (static and linked, not templates)
  * whose scope (its principal, action and resource constraints) matches
  * req in es, call cb with the policy's id and whether its conditions

@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -615,10 +616,31 @@ out:
 }
 
 /* The cached prepared statement id of c, reset and unbound. */
+/* Statements run, by kind (unit tests count a decision's reads). */
+static _Atomic unsigned long	stmt_runs[ST__COUNT];
+
+unsigned long
+cf_meta_test_reads(const char *what)
+{
+	if (strcmp(what, "ns") == 0)
+		return atomic_load(&stmt_runs[ST_NS_GET]);
+	if (strcmp(what, "attrs") == 0)
+		return atomic_load(&stmt_runs[ST_A_GET]);
+	if (strcmp(what, "labels") == 0)
+		return atomic_load(&stmt_runs[ST_LB_GET]);
+	if (strcmp(what, "role") == 0)
+		return atomic_load(&stmt_runs[ST_ROLE_GET]);
+	if (strcmp(what, "bindings") == 0)
+		return atomic_load(&stmt_runs[ST_B_LIST_P]);
+	return 0;
+}
+
 static cf_err
 conn_stmt(struct conn *c, int id, sqlite3_stmt **out, struct cf_error *err)
 {
 	int	src;
+
+	atomic_fetch_add_explicit(&stmt_runs[id], 1, memory_order_relaxed);
 
 	if (c->st[id] == NULL) {
 		src = sqlite3_prepare_v3(c->db, stmt_sql[id], -1,

@@ -31,6 +31,7 @@
 #include "crypto/crypto.h"
 #include "crypto/totp.h"
 #include "policy/policy.h"
+#include "store/store_int.h"
 
 /* The audit obligation of a change made by the test itself (a fixture,
  * not a request): it records nothing. */
@@ -2995,9 +2996,18 @@ test_core_authz_build_matches_json(void **state)
 	const struct cf_action_def *def;
 	struct cf_entities	*es = NULL;
 	struct cf_request	*req = NULL;
+	static const char	 tagset[] = "permit (principal, action, "
+	    "resource) when { principal.hasTag(\"x\") && "
+	    "principal.getTag(\"x\") == \"y\" };\n";
+	bool			 created = false;
 
 	assert_int_equal(cf_policy_set_parse(probe_text,
 	    sizeof(probe_text) - 1, &ps, NULL), CF_OK);
+	/* A stored set that reads tags, so that decisions build them. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "tags", "", tagset,
+	    sizeof(tagset) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_ns_create_sens(f->core, &r, "data", "prod",
 	    "confidential", &out, NULL), CF_OK);
@@ -3119,6 +3129,84 @@ test_core_authz_build_matches_json(void **state)
 	cf_policy_set_free(ps);
 }
 
+/* What one decision reads of the store: the namespace record once (the
+ * restricted-data check reuses the decision's), the principal's
+ * attributes and the labels only while a policy set in force reads
+ * tags; and a set that does always sees them. */
+static void
+test_core_decision_reads(void **state)
+{
+	static const char tagpol[] =
+	    "@id(\"pii\") forbid (principal, action, resource) when "
+	    "{ resource.hasTag(\"pii\") && resource.getTag(\"pii\") == "
+	    "\"yes\" && principal.hasTag(\"team\") };\n";
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL, *ch;
+	char		 alice[128];
+	unsigned long	 ns0, at0, lb0;
+	bool		 created = false;
+
+	f->core->cfg.mfa_restricted_data = true;
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "data", NULL, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	put_bytes(f, f->admin_token, "data", "k1", "x", 1, NULL, CF_OK);
+	ch = json_pack("{s:s}", "pii", "yes");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "data", "k1", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	make_user(f, "alice", "reader", "data", alice, sizeof(alice));
+	ch = json_pack("{s:s}", "team", "blue");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+
+	/* An API token (no MFA), so the restricted-data check runs. */
+	as(f, &r, alice);
+	ns0 = cf_meta_test_reads("ns");
+	at0 = cf_meta_test_reads("attrs");
+	lb0 = cf_meta_test_reads("labels");
+	assert_int_equal(core_authorize(f->core, &r, "object:get", "data",
+	    "ns/data/obj/k1", NULL), CF_OK);
+	assert_int_equal(cf_meta_test_reads("ns") - ns0, 1);
+	assert_int_equal(cf_meta_test_reads("attrs") - at0, 0);
+	assert_int_equal(cf_meta_test_reads("labels") - lb0, 0);
+
+	/* A set that reads tags: they are read, and decide. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "pii", "", tagpol,
+	    sizeof(tagpol) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+	assert_true(created);
+	as(f, &r, alice);
+	ns0 = cf_meta_test_reads("ns");
+	at0 = cf_meta_test_reads("attrs");
+	lb0 = cf_meta_test_reads("labels");
+	assert_int_equal(core_authorize(f->core, &r, "object:get", "data",
+	    "ns/data/obj/k1", NULL), CF_E_DENIED);
+	assert_int_equal(cf_meta_test_reads("ns") - ns0, 1);
+	assert_int_equal(cf_meta_test_reads("attrs") - at0, 1);
+	assert_int_equal(cf_meta_test_reads("labels") - lb0, 2);
+	assert_non_null(strstr(r.reasons, "pii"));
+
+	/* Taken out of force: no tag reads again. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_rm(f->core, &r, "pii", "", &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	lb0 = cf_meta_test_reads("labels");
+	assert_int_equal(core_authorize(f->core, &r, "object:get", "data",
+	    "ns/data/obj/k1", NULL), CF_OK);
+	assert_int_equal(cf_meta_test_reads("labels") - lb0, 0);
+}
+
 int
 main(void)
 {
@@ -3135,6 +3223,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authz_build_matches_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_decision_reads,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_binding_errors,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
