@@ -3207,6 +3207,60 @@ test_core_decision_reads(void **state)
 	assert_int_equal(cf_meta_test_reads("labels") - lb0, 0);
 }
 
+/* A set attached to a namespace takes part in decisions on it only,
+ * wherever it sits among the stored sets. */
+static void
+test_core_ns_sets_apply_to_their_namespace(void **state)
+{
+	static const char deny[] = "forbid (principal, action == "
+	    "Action::\"object:list\", resource);\n";
+	static const char note[] = "permit (principal, action == "
+	    "Action::\"object:list\", resource) when { false };\n";
+	static const char *const nss[] = { "ns-c", "ns-b", "ns-a", "ns-d" };
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	bool		 created;
+	char		 name[32];
+	size_t		 i;
+
+	for (i = 0; i < 4; i++) {
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_ns_create(f->core, &r, nss[i], NULL,
+		    &out, NULL), CF_OK);
+		json_decref(out);
+	}
+	/* Sets on ns-c, ns-b (the forbid, between others), ns-a; none on
+	 * ns-d; one global. */
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(name, sizeof(name), "set-%zu", i);
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_policy_set(f->core, &r, name, nss[i],
+		    i == 1 ? deny : note, i == 1 ? sizeof(deny) - 1 :
+		    sizeof(note) - 1, &created, &out, NULL), CF_OK);
+		json_decref(out);
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_policy_set(f->core, &r, "extra",
+		    nss[i], note, sizeof(note) - 1, &created, &out, NULL),
+		    CF_OK);
+		json_decref(out);
+	}
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "g", "", note,
+	    sizeof(note) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+	for (i = 0; i < 4; i++) {
+		as(f, &r, f->admin_token);
+		assert_int_equal(core_authorize(f->core, &r, "object:list",
+		    nss[i], NULL, NULL), i == 1 ? CF_E_DENIED : CF_OK);
+		if (i == 1)
+			assert_non_null(strstr(r.reasons, "set-1@ns-b/"));
+	}
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "ns-x",
+	    NULL, NULL), CF_OK);
+}
+
 int
 main(void)
 {
@@ -3225,6 +3279,9 @@ main(void)
 		    test_core_authz_build_matches_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_decision_reads,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_ns_sets_apply_to_their_namespace, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_core_binding_errors,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
