@@ -222,9 +222,12 @@ wait_https "$NURL/files/small.bin" || {
 }
 NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 
-# Coffer: default configuration except the shared certificate.
+# Coffer: default configuration except the shared certificate, and the
+# per-address connection limit (64 by default): every load generator
+# here connects from 127.0.0.1, so it gets all of max_connections.
 set -- --data "$T/coffer" --listen "127.0.0.1:$CPORT" \
-    --set "tls_cert=$T/tls/cert.pem" --set "tls_key=$T/tls/key.pem"
+    --set "tls_cert=$T/tls/cert.pem" --set "tls_key=$T/tls/key.pem" \
+    --set "max_connections_per_ip=65536"
 for kv in ${BENCH_COFFER_SET:-}; do set -- "$@" --set "$kv"; done
 # The master key goes to $XDG_CONFIG_HOME/coffer/keys: keep it in $T.
 XDG_CONFIG_HOME="$T/xdg" "$COFFER" server "$@" >"$T/coffer.log" 2>&1 &

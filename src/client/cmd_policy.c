@@ -6,7 +6,8 @@
  *
  *   check FILE...   report syntax errors as file:line:col: message
  *   eval            decide each request of a JSON array, one JSON line each
- *   validate        typecheck policies against a Cedar schema (strict)
+ *   validate        typecheck policies against a Cedar schema (strict), or
+ *                   check entities and requests against one
  *   set, ls, show, history, rm   see cmd_policy_admin.c
  */
 #include <getopt.h>
@@ -32,6 +33,9 @@ static const char policy_usage[] =
     "                          [--links FILE]\n"
     "       coffer policy validate --schema FILE --policies FILE "
     "[--json]\n"
+    "       coffer policy validate --schema FILE [--entities FILE] "
+    "[--request FILE]\n"
+    "                              [--json]\n"
     "       coffer policy set|ls|show|history|rm ...   (policy sets on the "
     "server;\n"
     "                          coffer policy set --help)\n"
@@ -56,6 +60,14 @@ static const char policy_usage[] =
     "       --json print {\"valid\": .., \"errors\": [{\"policy\", "
     "\"line\",\n"
     "       \"col\", \"message\"}]} instead.\n"
+    "       With --entities and/or --request instead of --policies: check\n"
+    "       the entities (Cedar's JSON entity format) and the request(s)\n"
+    "       (a JSON object or array of them, as eval takes) against the\n"
+    "       schema as Cedar does when given one; print each violation as\n"
+    "       FILE: ENTITY: PATH: message (--json: {\"valid\": ..,\n"
+    "       \"errors\": [{\"file\", \"entity\", \"path\", "
+    "\"message\"}]}), exit\n"
+    "       as above.\n"
     "\n"
     "       coffer policy schema\n"
     "       coffer policy builtin\n"
@@ -351,17 +363,184 @@ print_syntax_error(const char *pfile, const struct cf_error *err,
 	json_decref(o);
 }
 
+/* Violations of one check into out (JSON) or stdout (text); label is
+ * the entity name to use instead of "request" (NULL: keep). */
+static int
+print_violations(const struct cf_entity_check *ec, const char *file,
+    const char *label, json_t *out)
+{
+	const char	*ent, *path;
+	size_t		 i;
+	json_t		*e;
+
+	for (i = 0; i < cf_entity_check_error_count(ec); i++) {
+		ent = cf_entity_check_error_entity(ec, i);
+		path = cf_entity_check_error_path(ec, i);
+		if (label != NULL && strcmp(ent, "request") == 0)
+			ent = label;
+		if (out == NULL) {
+			(void)printf("%s: %s: %s%s%s\n", file, ent, path,
+			    path[0] != '\0' ? ": " : "",
+			    cf_entity_check_error_msg(ec, i));
+			continue;
+		}
+		e = json_pack("{s:s, s:s, s:s, s:s}", "file", file, "entity",
+		    ent, "path", path, "message",
+		    cf_entity_check_error_msg(ec, i));
+		if (e == NULL || json_array_append_new(out, e) != 0)
+			return -1;
+	}
+	if (cf_entity_check_dropped(ec) > 0 && out == NULL)
+		(void)printf("%s: (%zu more violations)\n", file,
+		    cf_entity_check_dropped(ec));
+	return 0;
+}
+
+/* One problem that is not a schema violation (unreadable JSON, what the
+ * schema-less loader refuses) as a violation of the file. */
+static int
+print_problem(const char *file, const char *msg, json_t *out)
+{
+	if (out == NULL) {
+		(void)printf("%s: %s\n", file, msg);
+		return 0;
+	}
+	return json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}",
+	    "file", file, "entity", "", "path", "", "message", msg));
+}
+
+/* validate --entities/--request: exit 0 valid, 1 violations (or JSON
+ * that does not parse), 2 unreadable files or schema. */
+static int
+validate_entities(const char *sfile, const char *efile, const char *rfile,
+    bool as_json)
+{
+	struct cf_schema	*sch = NULL;
+	struct cf_entity_check	*ec = NULL;
+	struct cf_entities	*es = NULL;
+	struct cf_error		 err;
+	char			*stext = NULL, *etext = NULL, *rtext = NULL;
+	char			*line = NULL, label[48];
+	size_t			 slen, elen = 0, rlen = 0, i, n;
+	json_t			*ej = NULL, *rj = NULL, *errs = NULL, *o;
+	bool			 valid = true;
+	int			 status = CF_EXIT_USAGE;
+
+	cf_error_clear(&err);
+	if (slurp(sfile, &stext, &slen, &err) != CF_OK ||
+	    (efile != NULL && slurp(efile, &etext, &elen, &err) != CF_OK) ||
+	    (rfile != NULL && slurp(rfile, &rtext, &rlen, &err) != CF_OK)) {
+		(void)fprintf(stderr, "coffer: %s\n", err.msg);
+		goto out;
+	}
+	if (cf_schema_parse(stext, slen, &sch, &err) != CF_OK) {
+		(void)fprintf(stderr, "%s:%s\n", sfile, err.msg);
+		goto out;
+	}
+	status = CF_EXIT_FAIL;
+	if (as_json && (errs = json_array()) == NULL)
+		goto nomem;
+	if (cf_entity_check_new(&ec, &err) != CF_OK)
+		goto nomem;
+	if (efile != NULL) {
+		cf_error_clear(&err);
+		if (cf_policy_json_parse(etext, elen, &ej, &err) != CF_OK) {
+			if (err.code == CF_E_NOMEM)
+				goto nomem;
+			valid = false;
+			if (print_problem(efile, err.msg, errs) != 0)
+				goto nomem;
+		} else {
+			if (cf_schema_check_entities(sch, ej, ec, &err) !=
+			    CF_OK)
+				goto nomem;
+			valid = cf_entity_check_ok(ec);
+			if (print_violations(ec, efile, NULL, errs) != 0)
+				goto nomem;
+			/* What the engine's own loader refuses too (a
+			 * hierarchy cycle): the entities would not load. */
+			cf_error_clear(&err);
+			if (valid && cf_entities_from_json(ej, &es, &err) !=
+			    CF_OK) {
+				if (err.code == CF_E_NOMEM)
+					goto nomem;
+				valid = false;
+				if (print_problem(efile, err.msg, errs) != 0)
+					goto nomem;
+			}
+		}
+	}
+	if (rfile != NULL) {
+		cf_error_clear(&err);
+		if (cf_policy_json_parse(rtext, rlen, &rj, &err) != CF_OK) {
+			if (err.code == CF_E_NOMEM)
+				goto nomem;
+			valid = false;
+			if (print_problem(rfile, err.msg, errs) != 0)
+				goto nomem;
+		} else {
+			n = json_is_array(rj) ? json_array_size(rj) : 1;
+			for (i = 0; i < n; i++) {
+				cf_entity_check_clear(ec);
+				if (cf_schema_check_request_json(sch,
+				    json_is_array(rj) ? json_array_get(rj, i) :
+				    rj, ec, &err) != CF_OK)
+					goto nomem;
+				(void)snprintf(label, sizeof(label),
+				    "request[%zu]", i);
+				if (!cf_entity_check_ok(ec))
+					valid = false;
+				if (print_violations(ec, rfile,
+				    json_is_array(rj) ? label : NULL, errs) !=
+				    0)
+					goto nomem;
+			}
+		}
+	}
+	if (as_json) {
+		o = json_pack("{s:b, s:O}", "valid", valid, "errors", errs);
+		line = o != NULL ? cf_json_dumps_flags(o, JSON_COMPACT |
+		    JSON_ENSURE_ASCII) : NULL;
+		json_decref(o);
+		if (line == NULL)
+			goto nomem;
+		(void)printf("%s\n", line);
+	}
+	status = valid ? CF_EXIT_OK : CF_EXIT_FAIL;
+	goto out;
+nomem:
+	(void)fprintf(stderr, "coffer: out of memory\n");
+	status = CF_EXIT_FAIL;
+out:
+	if (fflush(stdout) != 0 && status == CF_EXIT_OK)
+		status = CF_EXIT_FAIL;
+	free(line);
+	json_decref(errs);
+	json_decref(ej);
+	json_decref(rj);
+	cf_entities_free(es);
+	cf_entity_check_free(ec);
+	cf_schema_free(sch);
+	cf_free(stext);
+	cf_free(etext);
+	cf_free(rtext);
+	return status;
+}
+
 static int
 cmd_validate(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "schema", required_argument, NULL, 's' },
 		{ "policies", required_argument, NULL, 'p' },
+		{ "entities", required_argument, NULL, 'e' },
+		{ "request", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char		*sfile = NULL, *pfile = NULL;
+	const char		*sfile = NULL, *pfile = NULL, *efile = NULL;
+	const char		*rfile = NULL;
 	struct cf_schema	*sch = NULL;
 	struct cf_policy_set	*ps = NULL;
 	struct cf_validation	*v = NULL;
@@ -378,6 +557,8 @@ cmd_validate(int argc, char **argv)
 		switch (ch) {
 		case 's': sfile = optarg; break;
 		case 'p': pfile = optarg; break;
+		case 'e': efile = optarg; break;
+		case 'r': rfile = optarg; break;
 		case 'j': as_json = true; break;
 		case 'h':
 			(void)fputs(policy_usage, stdout);
@@ -387,10 +568,14 @@ cmd_validate(int argc, char **argv)
 			return CF_EXIT_USAGE;
 		}
 	}
-	if (sfile == NULL || pfile == NULL || optind != argc) {
+	/* Policies, or entities and requests: one verdict each. */
+	if (sfile == NULL || optind != argc || (pfile == NULL) ==
+	    (efile == NULL && rfile == NULL)) {
 		(void)fputs(policy_usage, stderr);
 		return CF_EXIT_USAGE;
 	}
+	if (pfile == NULL)
+		return validate_entities(sfile, efile, rfile, as_json);
 	cf_error_clear(&err);
 	if (slurp(sfile, &stext, &slen, &err) != CF_OK ||
 	    slurp(pfile, &ptext, &plen, &err) != CF_OK) {

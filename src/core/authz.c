@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/check.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -727,9 +728,13 @@ add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
 		ns = data_ns;
 	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
 	n = strlen(pre);
+	/* An object action is on the object of its key ("" too: refused
+	 * once decided), a listing on the namespace, whatever its prefix,
+	 * as the schema says (core_action_resources). */
 	if ((strcmp(def->resource, "object") == 0 ||
 	    strcmp(def->resource, "label") == 0) && resource != NULL &&
-	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
+	    strncmp(resource, pre, n) == 0 &&
+	    strcmp(def->name, "object:list") != 0)
 		key = safe_id(resource + n, kbuf, sizeof(kbuf));
 	ns = safe_id(ns, nbuf, sizeof(nbuf));
 	rc = add_namespace(c, arr, ns, &level, env, &ns_id, err);
@@ -759,8 +764,9 @@ add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
 		    r->version_by)) != 0)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
 		/* A key the store cannot hold (refused as invalid once
-		 * decided) has no labels. */
-		if (ns_id != 0 && key == resource + n &&
+		 * decided; "" too, which names the namespace's own labels in
+		 * the store) has no labels. */
+		if (ns_id != 0 && key == resource + n && key[0] != '\0' &&
 		    strlen(key) < CF_OBJKEY_MAX) {
 			rc = cf_meta_labels_get(c->meta, ns_id, key, &tags,
 			    err);
@@ -787,6 +793,79 @@ core_principal_type(const struct cf_principal_rec *p)
 {
 	return strcmp(p->kind, "service") == 0 ? "Service" : "User";
 }
+
+cf_err
+core_authz_check_entities(struct cf_core *c, const json_t *entities,
+    const char *ptype, const char *action, const char *rtype,
+    const json_t *ctx, struct cf_error *err)
+{
+	struct cf_entity_check		*ec = NULL;
+	struct cf_entity_check_request	 rq;
+	const char			*path;
+	size_t				 n;
+	cf_err				 rc;
+
+	atomic_fetch_add(&c->entity_checks, 1);
+	memset(&rq, 0, sizeof(rq));
+	rq.principal_type = ptype;
+	rq.action_type = "Action";
+	rq.action_id = action;
+	rq.resource_type = rtype;
+	rq.context = ctx;
+	rc = cf_entity_check_new(&ec, err);
+	if (rc == CF_OK)
+		rc = cf_schema_check_entities(c->schema, entities, ec, err);
+	if (rc == CF_OK && rtype != NULL)
+		rc = cf_schema_check_request(c->schema, &rq, ec, err);
+	if (rc == CF_OK && !cf_entity_check_ok(ec)) {
+		n = cf_entity_check_error_count(ec) +
+		    cf_entity_check_dropped(ec);
+		path = cf_entity_check_error_path(ec, 0);
+		rc = cf_error_set(err, CF_E_INPUT, "%s: %s%s%s (%zu "
+		    "violation%s of coffer policy schema)",
+		    cf_entity_check_error_entity(ec, 0), path,
+		    path[0] != '\0' ? ": " : "",
+		    cf_entity_check_error_msg(ec, 0), n, n == 1 ? "" : "s");
+	}
+	cf_entity_check_free(ec);
+	return rc;
+}
+
+#ifndef NDEBUG
+/* SEC: the entities and context the monitor builds must be what Coffer's
+ * schema, the one every stored policy is validated against, says they
+ * are; otherwise a validated policy may read an attribute that is not
+ * there (an error, so its permit does not apply, its forbid does) and
+ * mean something else than its author checked.  The check is a second
+ * pass over the entities on every decision, so only debug builds (the
+ * sanitizer build the whole test suite runs in) make it: a broken
+ * invariant there aborts (CF_NEVER); were it ever to return, the
+ * decision fails closed.  Release builds do not compile it (a unit
+ * test counts the checks: none there). */
+static cf_err
+self_check(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const json_t *entities,
+    const char *rtype, const json_t *ctx, const char *where,
+    struct cf_error *err)
+{
+	struct cf_error	e;
+	cf_err		rc;
+
+	cf_error_clear(&e);
+	rc = core_authz_check_entities(c, entities,
+	    core_principal_type(&r->principal), def->name, rtype, ctx, &e);
+	if (rc == CF_E_INPUT) {
+		log_warnx("event=authz_entities_off_schema in=%s action=%s "
+		    "msg=\"%s\"", where, def->name, e.msg);
+		if (CF_NEVER(rc == CF_E_INPUT))
+			return cf_error_set(err, CF_E_INTERNAL, "the entities "
+			    "of the decision do not conform to the schema");
+	}
+	if (rc != CF_OK)
+		return cf_error_set(err, rc, "%s", e.msg);
+	return CF_OK;
+}
+#endif
 
 /* Forward: the entities of a decision as JSON (explain_entities). */
 static cf_err explain_entities(struct cf_core *c, const struct cf_req *r,
@@ -992,9 +1071,12 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 		ns = data_ns;
 	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
 	n = strlen(pre);
+	/* As add_resource: an object action is on the object of its key
+	 * ("" too), a listing on the namespace. */
 	if ((strcmp(def->resource, "object") == 0 ||
 	    strcmp(def->resource, "label") == 0) && resource != NULL &&
-	    strncmp(resource, pre, n) == 0 && resource[n] != '\0')
+	    strncmp(resource, pre, n) == 0 &&
+	    strcmp(def->name, "object:list") != 0)
 		key = safe_id(resource + n, e->kbuf, sizeof(e->kbuf));
 	ns = safe_id(ns, e->nbuf, sizeof(e->nbuf));
 	/* The namespace (as add_namespace). */
@@ -1061,9 +1143,10 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 			a[na++].n = 3;
 		}
 		d->nattrs = na;
-		/* A key the store cannot hold has no labels. */
+		/* A key the store cannot hold has no labels ("" names the
+		 * namespace's own). */
 		if (tags && nsr->id != 0 && key == resource + n &&
-		    strlen(key) < CF_OBJKEY_MAX) {
+		    key[0] != '\0' && strlen(key) < CF_OBJKEY_MAX) {
 			j = NULL;
 			rc = cf_meta_labels_get(c->meta, nsr->id, key, &j,
 			    err);
@@ -1172,6 +1255,112 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	return CF_OK;
 }
 
+#ifndef NDEBUG
+/* Cedar's JSON value of fields a[0..n), as a record (debug builds: the
+ * schema check of what build() made). */
+static json_t *
+attrs_json(const struct cf_attr *a, size_t n)
+{
+	json_t		*o, *v;
+	struct tm	 tm;
+	time_t		 t;
+	char		 ts[40];
+	size_t		 i;
+
+	o = json_object();
+	for (i = 0; o != NULL && i < n; i++) {
+		switch (a[i].kind) {
+		case CF_ATTR_STRING:
+			v = json_string(a[i].s);
+			break;
+		case CF_ATTR_LONG:
+			v = json_integer((json_int_t)a[i].i);
+			break;
+		case CF_ATTR_BOOL:
+			v = json_boolean(a[i].i != 0);
+			break;
+		case CF_ATTR_DATETIME:
+			t = (time_t)(a[i].i / 1000);
+			if (gmtime_r(&t, &tm) == NULL)
+				memset(&tm, 0, sizeof(tm));
+			(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm);
+			v = extn("datetime", ts);
+			break;
+		case CF_ATTR_IP:
+			v = extn("ip", a[i].s);
+			break;
+		case CF_ATTR_RECORD:
+			v = attrs_json(a[i].rec, a[i].n);
+			break;
+		case CF_ATTR_JSON:
+			v = json_deep_copy(a[i].json);
+			break;
+		default:
+			v = NULL;
+			break;
+		}
+		if (v == NULL || json_object_set_new(o, a[i].name, v) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+/* The entities e holds, in Cedar's JSON entity format. */
+static json_t *
+ents_json(const struct ents *e)
+{
+	const struct cf_entity_def	*d;
+	json_t				*arr, *ps, *o;
+	size_t				 i, k;
+	int				 bad = 0;
+
+	arr = json_array();
+	for (i = 0; arr != NULL && i < e->n && !bad; i++) {
+		d = &e->d[i];
+		ps = json_array();
+		for (k = 0; ps != NULL && k < d->nparents && !bad; k++)
+			bad |= json_array_append_new(ps,
+			    uid(d->parents[k].type, d->parents[k].id));
+		o = json_pack("{s:o, s:o, s:o}", "uid", uid(d->uid.type,
+		    d->uid.id), "attrs", attrs_json(d->attrs, d->nattrs),
+		    "parents", ps);
+		if (o != NULL && (d->tags != NULL || d->ntags > 0))
+			bad |= json_object_set_new(o, "tags",
+			    attrs_json(d->tags, d->ntags));
+		bad |= json_array_append_new(arr, o);
+	}
+	if (bad) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* SEC: self_check of what build() made (the entities and context as
+ * C values), through their JSON. */
+static cf_err
+self_check_built(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const struct ents *e,
+    const struct ctx *cx, const char *rtype, struct cf_error *err)
+{
+	json_t	*arr, *ctx;
+	cf_err	 rc;
+
+	arr = ents_json(e);
+	ctx = attrs_json(cx->a, cx->n);
+	if (arr == NULL || ctx == NULL)
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+	else
+		rc = self_check(c, r, def, arr, rtype, ctx, "decide", err);
+	json_decref(arr);
+	json_decref(ctx);
+	return rc;
+}
+#endif
+
 /* The entities and request of a decision.  tags: read the principal's
  * attributes and the labels (false only when no policy in force can
  * read a tag).  seen (nullable) gets the namespace record read. */
@@ -1243,6 +1432,10 @@ build(struct cf_core *c, const struct cf_req *r,
 	    rid, sizeof(rid), &nsr, &nsname, err);
 	if (rc == CF_OK)
 		rc = ctx_build(r, &cx, err);
+#ifndef NDEBUG
+	if (rc == CF_OK)
+		rc = self_check_built(c, r, def, &e, &cx, rtype, err);
+#endif
 	if (rc != CF_OK)
 		goto out;
 	rc = cf_entities_build(e.d, e.n, es, err);
@@ -1562,7 +1755,12 @@ out:
  */
 
 /* The entity types a request for def may name as its resource, as the
- * monitor builds them (add_resource). */
+ * monitor builds them (add_resource): the Store for a decision on no
+ * namespace, the Namespace for one on a namespace, the Object for one
+ * on an object's key.  Any action whose role counts on one namespace
+ * (CF_ACT_NS) may be asked on a namespace or on none (a binding, a
+ * policy set: global or attached to a namespace).  Debug builds check
+ * every decision against this (self_check). */
 const char *
 core_action_resources(const struct cf_action_def *def)
 {
@@ -1572,10 +1770,10 @@ core_action_resources(const struct cf_action_def *def)
 	if (strcmp(def->resource, "namespace") == 0)
 		return strcmp(def->name, "ns:create") == 0 ? "Store" :
 		    "Namespace";
-	if (strcmp(def->resource, "binding") == 0)
-		return "Namespace, Store";
 	if (strcmp(def->resource, "label") == 0)
 		return "Namespace, Object";
+	if ((def->flags & CF_ACT_NS) != 0)
+		return "Namespace, Store";	/* binding:*, policy:* */
 	return "Store";
 }
 
@@ -2030,6 +2228,16 @@ core_authz_explain(struct cf_core *c, struct cf_req *r,
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 		goto out;
 	}
+#ifndef NDEBUG
+	/* The entities only: the request is the caller's question (explain
+	 * may ask about an object action on a whole namespace, a resource
+	 * type the schema does not give it) and so is the context (explain
+	 * takes it from the request, replay from the audit log). */
+	rc = self_check(c, r, def, res->entities, NULL, NULL, "explain",
+	    err);
+	if (rc != CF_OK)
+		goto out;
+#endif
 	rc = cf_entities_from_json(res->entities, &es, err);
 	if (rc == CF_OK)
 		rc = cf_request_new(core_principal_type(&r->principal),

@@ -3,6 +3,7 @@
 #define CF_CORE_CORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "audit/audit.h"
 #include "base/timeutil.h"
@@ -76,6 +77,9 @@ struct cf_core {
 	bool			 authz_lock_init;
 	_Atomic int64_t		 authz_polled_us;	/* last store poll */
 	struct cf_schema	*schema;	/* Coffer's Cedar schema */
+	/* Decisions whose entities were checked against schema (debug
+	 * builds only: core_authz_check_entities), for the tests. */
+	atomic_ullong		 entity_checks;
 };
 
 /* Cedar decides (authz.c). */
@@ -142,6 +146,17 @@ cf_err	core_authz_explain(struct cf_core *c, struct cf_req *r,
 	    const char *data_ns, const char *resource, const json_t *ctx,
 	    const struct core_authz_draft *draft,
 	    struct core_authz_result *res, struct cf_error *err);
+/* Check entities (Cedar JSON, as explain_entities builds them) and the
+ * request (principal type, action name, resource type, NULL: the request
+ * is not checked; ctx the Cedar context, NULL: not checked) against
+ * Coffer's schema.  CF_E_INPUT with
+ * the first violation, "ENTITY: PATH: message (N violations)", when the
+ * schema rejects them; CF_E_NOMEM.  Decisions and explanations call it
+ * in debug builds only (build(), core_authz_explain); it counts each
+ * call in c->entity_checks. */
+cf_err	core_authz_check_entities(struct cf_core *c, const json_t *entities,
+	    const char *ptype, const char *action, const char *rtype,
+	    const json_t *ctx, struct cf_error *err);
 /* Validate ps against Coffer's schema: CF_E_INPUT with the first
  * error as "line:col: policy ID: message" when it is not valid. */
 cf_err	core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,

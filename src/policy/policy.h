@@ -395,4 +395,84 @@ cf_err	cf_policy_scope_matches(const struct cf_policy_set *ps,
 	    const struct cf_entities *es, const struct cf_request *req,
 	    cf_policy_match_cb cb, void *arg, struct cf_error *err);
 
+/*
+ * Entity and request validation (entcheck.c): do entities and a request
+ * conform to a schema, as Cedar checks them when it is given one?
+ */
+struct cf_entity_check;		/* opaque: the violations found */
+
+/* Violations kept by one result; more are only counted. */
+#define CF_ENTCHECK_MAX_ERRORS	1000
+
+cf_err	cf_entity_check_new(struct cf_entity_check **out,
+	    struct cf_error *err);
+void	cf_entity_check_free(struct cf_entity_check *ec);	/* NULL ok */
+/* Forget the violations found so far (the checks below add to them). */
+void	cf_entity_check_clear(struct cf_entity_check *ec);
+
+/* Check a JSON entity array (Cedar's format, as cf_entities_parse takes,
+ * borrowed) against s, adding a violation to out for each: an entity
+ * whose type is not declared (or whose id is not one of an enum type's),
+ * a required attribute missing, an attribute not declared, a value not of
+ * its declared type (records recursively, sets, entity references of the
+ * declared type, extension values {"__extn": {"fn", "arg"}} that are valid
+ * and of the declared extension type), a parent of a type the schema does
+ * not let the entity be in, tags on a type without tags or not of the
+ * declared tag type, an entity listed twice, an action that is not
+ * declared, has attributes or tags, or whose ancestors differ from the
+ * schema's.  Malformed entries (no uid, attrs not an object ...) are
+ * violations too; hierarchy cycles are left to cf_entities_parse.
+ * Violations are not failures: returns CF_E_NOMEM, or CF_E_INVAL for
+ * NULL arguments. */
+cf_err	cf_schema_check_entities(const struct cf_schema *s,
+	    const json_t *entities, struct cf_entity_check *out,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
+/* A request to check: types and ids are NUL-terminated; the ids may be
+ * NULL (not checked: they matter only for enum types); context NULL is
+ * not checked (give an empty object for Cedar's default, {}). */
+struct cf_entity_check_request {
+	const char	*principal_type, *principal_id;
+	const char	*action_type, *action_id;	/* "Action", "read" */
+	const char	*resource_type, *resource_id;
+	const json_t	*context;
+};
+
+/* Check a request against s, adding to out: the action is not declared,
+ * the principal or resource type is not declared or not in the action's
+ * appliesTo (an action without appliesTo applies to nothing), an enum
+ * id is not declared, the context does not have the action's context
+ * type.  Returns as cf_schema_check_entities. */
+cf_err	cf_schema_check_request(const struct cf_schema *s,
+	    const struct cf_entity_check_request *rq,
+	    struct cf_entity_check *out, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+/* The same for a request in JSON (borrowed): {"principal": {"type",
+ * "id"}, "action": {..}, "resource": {..}, "context": {..}} as
+ * cf_request_from_json takes it (no context: {}); a malformed one is a
+ * violation. */
+cf_err	cf_schema_check_request_json(const struct cf_schema *s,
+	    const json_t *req, struct cf_entity_check *out,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+
+/* True when no violation was found. */
+bool	cf_entity_check_ok(const struct cf_entity_check *ec);
+/* Violations in the order found, borrowed until the next check or
+ * clear on ec: the entity (Type::"id" printable with \xHH escapes,
+ * "entities[N]" for an entry without a readable uid, "request"), the
+ * path of the value at fault in it ("attrs.address.city", "tags.env",
+ * "parents[0]", "context.mfa"; "" for the entity itself) and a message. */
+size_t	cf_entity_check_error_count(const struct cf_entity_check *ec);
+const char *cf_entity_check_error_entity(const struct cf_entity_check *ec,
+	    size_t i);
+const char *cf_entity_check_error_path(const struct cf_entity_check *ec,
+	    size_t i);
+const char *cf_entity_check_error_msg(const struct cf_entity_check *ec,
+	    size_t i);
+/* Violations found beyond CF_ENTCHECK_MAX_ERRORS, not kept. */
+size_t	cf_entity_check_dropped(const struct cf_entity_check *ec);
+/* {"valid": bool, "errors": [{"entity", "path", "message"}],
+ * "more_errors": N} as a new reference, NULL on NOMEM. */
+json_t	*cf_entity_check_to_json(const struct cf_entity_check *ec);
+
 #endif

@@ -32,7 +32,9 @@ struct cf_config {
 	uint64_t	max_json_body;
 	uint64_t	threads;
 	uint64_t	max_connections;
-	uint64_t	connection_timeout;	/* seconds */
+	uint64_t	max_connections_per_ip;
+	uint64_t	connection_timeout;	/* seconds, idle */
+	uint64_t	request_head_timeout;	/* seconds, whole head */
 	char		log_level[16];
 	/* identity (issue 4) */
 	uint64_t	session_ttl;		/* seconds */

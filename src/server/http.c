@@ -80,6 +80,12 @@
  * the connection would hang without an answer: refused with a JSON 414
  * instead (see uri_log). */
 #define ARGS_MAX	64
+/* Connection governance (docs/operations.md): a connection's deadline
+ * once the reaper has cut it, how often the reaper looks, and the least
+ * time between two log lines about refused or cut connections. */
+#define HEAD_CUT	UINT64_MAX
+#define REAP_TICK_NS	(200 * 1000000ULL)
+#define GOV_LOG_NS	(10 * 1000000000ULL)
 
 
 struct cf_http {
@@ -112,6 +118,34 @@ struct cf_http {
 	pthread_cond_t		 durable_cv;
 	bool			 durable_cv_ok;
 	atomic_uint		 nreq;		/* requests in progress */
+	/* Connection governance: every open connection (struct sock), for
+	 * the reaper thread, which cuts those whose request head is not in
+	 * by its deadline.  List and reap_stop under smu. */
+	pthread_mutex_t		 smu;
+	pthread_cond_t		 reap_cv;	/* CLOCK_MONOTONIC */
+	pthread_t		 reaper;
+	bool			 reaper_ok;
+	bool			 reap_stop;
+	struct sock		*socks;
+	unsigned		 nsocks;
+	uint64_t		 head_ns;	/* request_head_timeout */
+	uint64_t		 idle_ns;	/* connection_timeout */
+	atomic_uint_fast64_t	 refused;	/* for the reaper to log */
+};
+
+/* One TCP connection (libmicrohttpd's socket context), from accept to
+ * close.  deadline (cf_mono_ns): when the head of its current request
+ * must be in; 0 while none is awaited (a request is being served, or its
+ * body read); HEAD_CUT once the reaper has cut the connection.  The
+ * first request's head is due request_head_timeout after the accept (TLS
+ * handshake included); a later one's request line connection_timeout
+ * after the previous request ended, and its headers request_head_timeout
+ * after its request line. */
+struct sock {
+	struct sock		*prev, *next;	/* h->socks, under smu */
+	int			 fd;
+	_Atomic uint64_t	 deadline;
+	atomic_bool		 served;	/* a request of it has ended */
 };
 
 struct conn {
@@ -2467,6 +2501,228 @@ conn_new(struct cf_http *h, struct MHD_Connection *mc)
 	return c;
 }
 
+/* ---- connection governance ---- */
+
+static struct sock *
+sock_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Set s's head deadline to d (0: none) unless the reaper has cut s;
+ * false if it has. */
+static bool
+sock_deadline(struct sock *s, uint64_t d)
+{
+	uint64_t	cur;
+
+	cur = atomic_load(&s->deadline);
+	do {
+		if (cur == HEAD_CUT)
+			return false;
+	} while (!atomic_compare_exchange_weak(&s->deadline, &cur, d));
+	return true;
+}
+
+static bool
+sock_cut(struct sock *s)
+{
+	return s != NULL && atomic_load(&s->deadline) == HEAD_CUT;
+}
+
+/* The head of mc's request is in: no deadline until the next one.  False
+ * if the reaper has cut the connection, or it has no sock. */
+static bool
+sock_deadline_clear(struct MHD_Connection *mc)
+{
+	struct sock	*s = sock_of(mc);
+
+	return s != NULL && sock_deadline(s, 0);
+}
+
+/* libmicrohttpd's connection start and close: the reaper's list.  Close
+ * comes before libmicrohttpd closes the descriptor, so the reaper never
+ * shuts down a descriptor that has been reused. */
+static void
+notify_conn(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct cf_http			*h = cls;
+	struct sock			*s = *socket_context;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (s == NULL)
+			return;
+		(void)pthread_mutex_lock(&h->smu);
+		if (s->prev != NULL)
+			s->prev->next = s->next;
+		else
+			h->socks = s->next;
+		if (s->next != NULL)
+			s->next->prev = s->prev;
+		h->nsocks--;
+		(void)pthread_mutex_unlock(&h->smu);
+		cf_free(s);
+		*socket_context = NULL;
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_STARTED || s != NULL)
+		return;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL) {
+		/* The handler refuses a connection without its sock. */
+		log_warnx("event=connection_dropped msg=\"no descriptor\"");
+		return;
+	}
+	s = cf_calloc(1, sizeof(*s));
+	if (s == NULL) {
+		/* SEC: fail closed: a connection the reaper cannot see could
+		 * hold its head open for ever. */
+		log_warnx("event=connection_dropped msg=\"out of memory\"");
+		(void)shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	s->fd = ci->connect_fd;
+	atomic_init(&s->deadline, cf_mono_ns() + h->head_ns);
+	atomic_init(&s->served, false);
+	(void)pthread_mutex_lock(&h->smu);
+	s->next = h->socks;
+	if (s->next != NULL)
+		s->next->prev = s;
+	h->socks = s;
+	h->nsocks++;
+	(void)pthread_mutex_unlock(&h->smu);
+	*socket_context = s;
+}
+
+/* At most one log line per GOV_LOG_NS for a kind of event: n of them
+ * since the last line, which was at *at (0: none yet). */
+static bool
+gov_log_due(uint64_t n, uint64_t now, uint64_t *at)
+{
+	if (n == 0 || (*at != 0 && now - *at < GOV_LOG_NS))
+		return false;
+	*at = now;
+	return true;
+}
+
+/* The reaper: every REAP_TICK_NS, cut the connections whose request head
+ * is overdue.  shutdown() rather than close(): libmicrohttpd owns the
+ * descriptor; it sees the end of the stream on its own thread and closes
+ * the connection there (completed() records a request whose line had
+ * come).  No answer can be sent: libmicrohttpd hands a request to the
+ * handler, the only place a response can be queued, once its head is
+ * complete.  Also logs the connections libmicrohttpd refused over its
+ * limits (mhd_log counts them). */
+static void *
+reaper_main(void *arg)
+{
+	struct cf_http	*h = arg;
+	struct sock	*s;
+	struct timespec	 ts;
+	uint64_t	 now, d, cut = 0, refused = 0, cut_at = 0, ref_at = 0;
+	unsigned	 open;
+
+	(void)pthread_mutex_lock(&h->smu);
+	while (!h->reap_stop) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)REAP_TICK_NS;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&h->reap_cv, &h->smu, &ts);
+		if (h->reap_stop)
+			break;
+		now = cf_mono_ns();
+		for (s = h->socks; s != NULL; s = s->next) {
+			d = atomic_load(&s->deadline);
+			if (d == 0 || d == HEAD_CUT || now < d)
+				continue;
+			/* SEC: lost to a handler that just took the head:
+			 * that request is served. */
+			if (!atomic_compare_exchange_strong(&s->deadline, &d,
+			    HEAD_CUT))
+				continue;
+			(void)shutdown(s->fd, SHUT_RDWR);
+			cut++;
+		}
+		open = h->nsocks;
+		(void)pthread_mutex_unlock(&h->smu);
+		refused += atomic_exchange(&h->refused, 0);
+		if (gov_log_due(cut, now, &cut_at)) {
+			log_warnx("event=request_head_timeout count=%llu "
+			    "msg=\"request head not in within "
+			    "request_head_timeout: connection closed\"",
+			    (unsigned long long)cut);
+			cut = 0;
+		}
+		if (gov_log_due(refused, now, &ref_at)) {
+			log_warnx("event=connection_refused count=%llu "
+			    "open=%u msg=\"over max_connections_per_ip or "
+			    "max_connections: closed before TLS and HTTP, not "
+			    "audited\"", (unsigned long long)refused, open);
+			refused = 0;
+		}
+		(void)pthread_mutex_lock(&h->smu);
+	}
+	(void)pthread_mutex_unlock(&h->smu);
+	return NULL;
+}
+
+static cf_err
+gov_start(struct cf_http *h, struct cf_error *err)
+{
+	pthread_condattr_t	ca;
+	bool			ok;
+
+	h->head_ns = h->cfg->request_head_timeout * 1000000000ULL;
+	h->idle_ns = h->cfg->connection_timeout * 1000000000ULL;
+	atomic_init(&h->refused, 0);
+	if (pthread_mutex_init(&h->smu, NULL) != 0)
+		return cf_error_set(err, CF_E_NOMEM, "mutex init");
+	ok = pthread_condattr_init(&ca) == 0;
+	if (ok) {
+		ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+		    pthread_cond_init(&h->reap_cv, &ca) == 0;
+		(void)pthread_condattr_destroy(&ca);
+	}
+	if (!ok) {
+		(void)pthread_mutex_destroy(&h->smu);
+		return cf_error_set(err, CF_E_NOMEM, "cond init");
+	}
+	/* SEC: fail closed: without the reaper nothing cuts a trickled
+	 * request head. */
+	if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+		(void)pthread_cond_destroy(&h->reap_cv);
+		(void)pthread_mutex_destroy(&h->smu);
+		return cf_error_set(err, CF_E_NOMEM, "cannot start the "
+		    "connection reaper thread");
+	}
+	h->reaper_ok = true;
+	return CF_OK;
+}
+
+/* After the daemon has stopped (no connection left). */
+static void
+gov_end(struct cf_http *h)
+{
+	if (!h->reaper_ok)
+		return;
+	(void)pthread_mutex_lock(&h->smu);
+	h->reap_stop = true;
+	(void)pthread_cond_signal(&h->reap_cv);
+	(void)pthread_mutex_unlock(&h->smu);
+	(void)pthread_join(h->reaper, NULL);
+	(void)pthread_cond_destroy(&h->reap_cv);
+	(void)pthread_mutex_destroy(&h->smu);
+	h->reaper_ok = false;
+}
+
 /* Called by libmicrohttpd as soon as a request line has arrived, before
  * the headers: the request context exists from here on, so a request that
  * libmicrohttpd itself refuses (headers over the limit, ...) still reaches
@@ -2474,9 +2730,16 @@ conn_new(struct cf_http *h, struct MHD_Connection *mc)
 static void *
 uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 {
+	struct cf_http	*h = cls;
 	struct conn	*c;
+	struct sock	*s;
 
-	c = conn_new(cls, mc);
+	/* A later request of a kept-alive connection: its headers are due
+	 * request_head_timeout from now (the first's since the accept). */
+	s = sock_of(mc);
+	if (s != NULL && atomic_load(&s->served))
+		(void)sock_deadline(s, cf_mono_ns() + h->head_ns);
+	c = conn_new(h, mc);
 	if (c != NULL) {
 		cf_core_reject(c->h->core, &c->req, "unknown",
 		    "refused by the HTTP layer");
@@ -2654,6 +2917,11 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		if (c == NULL && (c = conn_new(h, mc)) == NULL)
 			return MHD_NO;
 		*con_cls = c;
+		/* SEC: the head is in: no deadline until the next request.
+		 * One the reaper has cut is not served (completed() records
+		 * it); nor is one it cannot see. */
+		if (!sock_deadline_clear(mc))
+			return MHD_NO;
 		c->started = true;
 		c->req.action = "unknown";
 		c->req.reasons[0] = '\0';
@@ -2802,8 +3070,20 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	struct cf_http	*h = cls;
 	struct conn	*c = *con_cls;
 	struct cf_error	 err;
+	struct sock	*s;
+	const char	*result;
+	int		 status;
+	bool		 cut;
 
-	(void)mc;
+	s = sock_of(mc);
+	cut = sock_cut(s);
+	if (s != NULL && !cut) {
+		/* The next request line is due within connection_timeout (an
+		 * idle connection is closed then anyway): a kept-alive
+		 * connection cannot trickle it for ever. */
+		atomic_store(&s->served, true);
+		(void)sock_deadline(s, cf_mono_ns() + h->idle_ns);
+	}
 	if (c == NULL)
 		return;
 	if (c->waiting) {
@@ -2851,12 +3131,20 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		 * before this returns, so an event thread does not wait
 		 * (audit_req submits in pool mode; the notifier still
 		 * commits it, before the log closes at the latest). */
-		cf_error_clear(&err);
-		if (audit_req(c, c->pend_status,
-		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
+		status = c->pend_status;
+		result = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
 		    !c->started ? "refused_by_http_layer" :
-		    c->pend_status != 0 ? c->pend_code : "client_aborted",
-		    c->bytes_in, &err) != CF_OK)
+		    c->pend_status != 0 ? c->pend_code : "client_aborted";
+		if (!c->started && cut) {
+			/* Its line came, its headers not by the deadline:
+			 * cut by the reaper, without an answer. */
+			cf_core_reject(h->core, &c->req, "unknown",
+			    "request head not in by its deadline");
+			status = 408;
+			result = "request_head_timeout";
+		}
+		cf_error_clear(&err);
+		if (audit_req(c, status, result, c->bytes_in, &err) != CF_OK)
 			log_warnx("event=audit_failed request=%s",
 			    c->req.request_id);
 	} else if (c->dl)
@@ -2885,7 +3173,12 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	char	msg[512], esc[2 * sizeof(msg)];
 	size_t	n;
 
-	(void)cls;
+	/* A connection over max_connections_per_ip or max_connections,
+	 * closed by libmicrohttpd before our accept policy sees it: counted
+	 * for the reaper's rate-limited log line (libmicrohttpd 0.9.75's
+	 * wording; tests/e2e/test_slowloris.py notices if it changes). */
+	if (strstr(fmt, "reached connection limit") != NULL)
+		atomic_fetch_add(&((struct cf_http *)cls)->refused, 1);
 	if (cf_log_level_current < CF_LOG_DEBUG)
 		return;
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -3063,6 +3356,13 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		flags |= MHD_USE_TLS;
 	if (h->async)
 		flags |= MHD_ALLOW_SUSPEND_RESUME;
+	rc = gov_start(h, err);
+	if (rc != CF_OK) {
+		if (h->async)
+			async_end(h);
+		cf_free(h);
+		return rc;
+	}
 	/* One option list for both listeners; the pool size only with a
 	 * pool, the TLS material only with TLS. */
 	{
@@ -3079,6 +3379,10 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		if (cfg->threads > 0)
 			OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
 		OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+		/* SEC: one address cannot take every connection. */
+		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    cfg->max_connections_per_ip, NULL);
+		OPT(MHD_OPTION_NOTIFY_CONNECTION, notify_conn, h);
 		OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
 		    NULL);
 		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEM, NULL);
@@ -3099,6 +3403,7 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	if (h->d == NULL) {
 		rc = cf_error_sys(err, CF_E_IO, "cannot listen on %s",
 		    cfg->listen);
+		gov_end(h);
 		if (h->async)
 			async_end(h);
 		cf_free(h);
@@ -3194,6 +3499,7 @@ cf_http_stop(struct cf_http *h)
 	    (cf_mono_ns() - start) / 1000 < (uint64_t)STOP_GRACE_US)
 		(void)usleep(10000);
 	MHD_stop_daemon(h->d);
+	gov_end(h);
 	if (h->async)
 		async_end(h);
 	cf_free(h);

@@ -11,6 +11,9 @@ would change, leaving the policies in force as they were.
 
 import json
 import os
+import subprocess
+
+from conftest import COFFER_BIN
 
 PW = "correct horse battery staple"
 
@@ -292,3 +295,68 @@ def test_stored_policies_take_part(server, cli, uniq, tmp_path):
     finally:
         for name in ("no-erin", "mfa-only"):
             server.req("DELETE", "/v1/policies/%s?ns=%s" % (name, ns))
+
+
+def test_explained_entities_conform_to_the_schema(server, cli, uniq,
+                                                  tmp_path):
+    # What the server builds for a decision (explain --json shows it) is
+    # what its own schema says: `coffer policy validate --entities` on
+    # it, against `coffer policy schema`, finds nothing, for a namespace,
+    # an object with labels, a user with attributes, and a policy set
+    # attached to a namespace.
+    ns = uniq("conf")
+    server.mkns(ns, env="prod")
+    assert server.put_obj(ns, "dir/model.bin", b"w").status_code == 201
+    assert cli("label", "set", ns, "pii=true").returncode == 0
+    assert cli("label", "set", ns + "/dir/model.bin",
+               "stage=eval").returncode == 0
+    eve = uniq("eve")
+    server.user(eve, "reader", ns)
+    assert cli("user", "set", eve, "--attr", "team=risk").returncode == 0
+    cases = [("object:get", ns + "/dir/model.bin", "Object",
+              ns + "/dir/model.bin"),
+             ("object:list", ns, "Namespace", ns),
+             ("label:set", ns + "/dir/model.bin", "Object",
+              ns + "/dir/model.bin"),
+             ("ns:get", ns, "Namespace", ns),
+             ("policy:set", ns, "Namespace", ns),
+             ("binding:create", None, "Store", "coffer"),
+             ("user:create", None, "Store", "coffer")]
+    for action, resource, rtype, rid in cases:
+        args = ["policy", "explain", "--principal", eve, "--action",
+                action, "--json"]
+        if resource is not None:
+            args += ["--resource", resource]
+        v = cli.json(*args)
+        uids = {(e["uid"]["type"], e["uid"]["id"]) for e in v["entities"]}
+        assert (rtype, rid) in uids, (action, uids)
+        if action == "object:get":
+            obj = [e for e in v["entities"] if e["uid"]["type"] == "Object"]
+            assert obj[0]["tags"] == {"stage": "eval"}
+            user = [e for e in v["entities"] if e["uid"]["type"] == "User"]
+            assert user[0]["tags"] == {"team": "risk"}
+        ents = tmp_path / "entities.json"
+        req = tmp_path / "request.json"
+        ents.write_text(json.dumps(v["entities"]))
+        req.write_text(json.dumps({
+            "principal": {"type": "User", "id": eve},
+            "action": {"type": "Action", "id": action},
+            "resource": {"type": rtype, "id": rid},
+            "context": v["context"]}))
+        p = subprocess.run(
+            ["bash", "-c", '"$0" policy validate --schema <("$0" policy '
+             'schema) --entities "$1" --request "$2"', COFFER_BIN,
+             str(ents), str(req)], capture_output=True, text=True,
+            timeout=60)
+        assert p.returncode == 0, (action, p.stdout, p.stderr)
+    # And the check is not vacuous: an attribute the server never sets.
+    bad = json.loads(ents.read_text())
+    bad[0]["attrs"]["clearance"] = 3
+    ents.write_text(json.dumps(bad))
+    p = subprocess.run(
+        ["bash", "-c", '"$0" policy validate --schema <("$0" policy '
+         'schema) --entities "$1"', COFFER_BIN, str(ents)],
+        capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert 'User::"%s": attrs.clearance: attribute not declared' % eve \
+        in p.stdout

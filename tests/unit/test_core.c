@@ -3090,6 +3090,15 @@ test_core_authz_build_matches_json(void **state)
 	assert_null(strstr(got, "obj_tag,"));
 	both_ways(f, ps, &r, "object:get", "data", "data",
 	    "ns/data/obj/\xff\xfe", got, sizeof(got));
+	/* The empty key: an object without labels; a listing with a
+	 * key-like resource: the namespace. */
+	both_ways(f, ps, &r, "object:get", "data", "data", "ns/data/obj/",
+	    got, sizeof(got));
+	assert_null(strstr(got, "obj_tag,"));
+	assert_non_null(strstr(got, ",version,"));	/* an Object */
+	both_ways(f, ps, &r, "object:list", "data", "data",
+	    "ns/data/obj/k1", got, sizeof(got));
+	assert_null(strstr(got, "version,"));
 	r.mfa = true;
 	r.mfa_age = 42;
 	r.authn = "session";
@@ -3261,6 +3270,160 @@ test_core_ns_sets_apply_to_their_namespace(void **state)
 	    NULL, NULL), CF_OK);
 }
 
+/* The entities the monitor builds for each kind of decision conform to
+ * Coffer's own schema (`coffer policy schema`), and so does the
+ * request: the types it names are in the action's appliesTo. */
+static void
+test_core_entities_conform_to_the_schema(void **state)
+{
+	static const struct {
+		const char	*action, *ns, *data_ns, *resource, *rtype;
+	} cases[] = {
+		{ "object:get", "conf", NULL, "ns/conf/obj/k", "Object" },
+		{ "object:put", "conf", NULL, "ns/conf/obj/new", "Object" },
+		/* An empty key (refused once decided) is still an object. */
+		{ "object:put", "conf", NULL, "ns/conf/obj/", "Object" },
+		{ "object:list", "conf", NULL, "ns/conf", "Namespace" },
+		{ "object:list", "conf", NULL, "ns/conf/obj/", "Namespace" },
+		{ "object:list", "conf", NULL, "ns/conf/obj/d/", "Namespace" },
+		{ "label:set", "conf", NULL, "ns/conf/obj/k", "Object" },
+		{ "label:set", "conf", NULL, "ns/conf", "Namespace" },
+		{ "ns:get", "conf", NULL, "ns/conf", "Namespace" },
+		{ "ns:create", NULL, NULL, "ns/other", "Store" },
+		{ "ns:delete", NULL, "conf", "ns/conf", "Namespace" },
+		{ "binding:create", "conf", NULL, "ns/conf", "Namespace" },
+		{ "binding:create", NULL, NULL, "bindings", "Store" },
+		/* A policy set attached to a namespace is decided on it. */
+		{ "policy:set", "conf", NULL, "policies/p", "Namespace" },
+		{ "policy:set", NULL, NULL, "policies/p", "Store" },
+		{ "policy:get", "conf", NULL, "policies/p", "Namespace" },
+		{ "access:who", "conf", NULL, "ns/conf", "Namespace" },
+		{ "user:create", NULL, NULL, "users/x", "Store" },
+	};
+	struct fixture			*f = *state;
+	struct core_authz_result	 res;
+	const struct cf_action_def	*def;
+	struct cf_req			 r;
+	struct cf_error			 err;
+	json_t				*out = NULL, *ch;
+	size_t				 i, k;
+	char				 tok[128];
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "conf", "prod", &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	make_user(f, "eve", "reader", "conf", tok, sizeof(tok));
+	put_bytes(f, f->admin_api, "conf", "k", "x", 1, NULL, CF_OK);
+	ch = json_pack("{s:s}", "team", "ml");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "eve", ch, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "conf", NULL, ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "conf", "k", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	/* eve, with OIDC groups (the Group parents of the User). */
+	as(f, &r, tok);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	cf_strlcpy(r.groups[1], "ml team", sizeof(r.groups[1]));
+	r.ngroups = 2;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		def = cf_action_find(cases[i].action);
+		assert_non_null(def);
+		cf_error_clear(&err);
+		assert_int_equal(core_authz_explain(f->core, &r, def,
+		    cases[i].ns, cases[i].data_ns, cases[i].resource, NULL,
+		    NULL, &res, &err), CF_OK);
+		/* The builder's resource is of the type given. */
+		for (k = 0; k < json_array_size(res.entities); k++)
+			if (strcmp(json_string_value(json_object_get(
+			    json_object_get(json_array_get(res.entities, k),
+			    "uid"), "type")), cases[i].rtype) == 0)
+				break;
+		if (k == json_array_size(res.entities))
+			fail_msg("%s on %s: no %s entity", cases[i].action,
+			    cases[i].resource, cases[i].rtype);
+		if (core_authz_check_entities(f->core, res.entities,
+		    core_principal_type(&r.principal), def->name,
+		    cases[i].rtype, res.context, &err) != CF_OK)
+			fail_msg("%s on %s: %s", cases[i].action,
+			    cases[i].resource, err.msg);
+		core_authz_result_clear(&res);
+	}
+	/* The check finds what is off: an attribute gone, a stray tag. */
+	as(f, &r, tok);
+	def = cf_action_find("object:get");
+	assert_int_equal(core_authz_explain(f->core, &r, def, "conf", NULL,
+	    "ns/conf/obj/k", NULL, NULL, &res, NULL), CF_OK);
+	assert_int_equal(json_object_del(json_object_get(json_array_get(
+	    res.entities, 0), "attrs"), "kind"), 0);
+	cf_error_clear(&err);
+	assert_int_equal(core_authz_check_entities(f->core, res.entities,
+	    "User", "object:get", "Namespace", res.context, &err),
+	    CF_E_INPUT);
+	assert_non_null(strstr(err.msg, "User::\"eve\": attrs.kind: required "
+	    "attribute kind is missing (2 violations"));
+	core_authz_result_clear(&res);
+}
+
+/* Decisions check their entities against the schema in debug builds
+ * only (the sanitizer build the suite runs in), and a decision whose
+ * entities the schema rejects fails closed there (CF_NEVER aborts). */
+static void
+test_core_decisions_check_entities_in_debug_builds(void **state)
+{
+	static const char strict[] = "entity Store;\n"
+	    "entity Group;\n"
+	    "entity User in [Group] { name: String, kind: String,\n"
+	    "    clearance: Long };\n"
+	    "entity Service;\nentity Namespace in [Store];\n"
+	    "action \"ns:create\" appliesTo { principal: User,\n"
+	    "    resource: Store };\n";
+	struct fixture		*f = *state;
+	struct cf_schema	*orig, *bad = NULL;
+	struct cf_req		 r;
+	unsigned long long	 before;
+	pid_t			 pid;
+	int			 status;
+
+	before = atomic_load(&f->core->entity_checks);
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authorize(f->core, &r, "ns:create", NULL,
+	    "ns/dbg", NULL), CF_OK);
+#ifdef NDEBUG
+	/* SEC-neutral cost: release builds never run the check. */
+	assert_int_equal(atomic_load(&f->core->entity_checks), before);
+#else
+	assert_true(atomic_load(&f->core->entity_checks) > before);
+#endif
+	assert_int_equal(cf_schema_parse(strict, sizeof(strict) - 1, &bad,
+	    NULL), CF_OK);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		orig = f->core->schema;
+		f->core->schema = bad;
+		as(f, &r, f->admin_token);
+		/* Release: decided as ever.  Debug: aborts. */
+		_exit(core_authorize(f->core, &r, "ns:create", NULL, "ns/dbg",
+		    NULL) == CF_OK && orig != NULL ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+#ifdef NDEBUG
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#else
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#endif
+	cf_schema_free(bad);
+}
+
 int
 main(void)
 {
@@ -3286,6 +3449,11 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_put_get_roundtrip_and_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_entities_conform_to_the_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_decisions_check_entities_in_debug_builds, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_audit_records_every_decision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_act_structural,

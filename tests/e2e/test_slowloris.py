@@ -1,0 +1,213 @@
+"""tests/e2e/test_slowloris.py: connection governance (issue 15).
+
+One address cannot take every connection (max_connections_per_ip), and a
+request head that trickles in is cut at its deadline
+(request_head_timeout), however often it sends a byte.  Nothing here
+compares durations: the deadline is made small and the tests only assert
+that the trickled request is never served, waiting far longer than the
+deadline before calling that a failure (docs/operations.md,
+"Connection governance").  The second address is 127.0.0.2: Linux routes
+all of 127/8 to the loopback interface.
+"""
+
+import http.client
+import select
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from conftest import COFFER_BIN, sanitizer_env
+
+# How long past the deadline a trickled or silent connection may stay
+# open before the test calls it a failure (a loaded or sanitizer host).
+SLACK = 25
+PER_IP = 8
+IDLE = 20
+
+
+def tls_ctx(server):
+    return ssl.create_default_context(cafile=server.ca)
+
+
+def health_from(server, source, timeout=30):
+    """GET /v1/health from source address; the status, or None if the
+    connection was refused or closed."""
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1", server.port, timeout=timeout,
+        source_address=(source, 0), context=tls_ctx(server))
+    try:
+        conn.request("GET", "/v1/health")
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def is_closed(sock):
+    """Has the server closed sock (without the caller reading data)?"""
+    r, _, _ = select.select([sock], [], [], 0)
+    if not r:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def wait_until(pred, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        if pred():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("threads,max_conn", [("0", 16), ("4", 1024)])
+def test_one_address_cannot_take_every_connection(make_server, threads,
+                                                  max_conn):
+    # threads=0 (a thread per connection) with max_connections 16: the
+    # 20 idle connections from 127.0.0.1 would take all of them without
+    # the per-address limit.
+    s = make_server(["--set", "threads=" + threads,
+                     "--set", "max_connections=%d" % max_conn,
+                     "--set", "max_connections_per_ip=%d" % PER_IP,
+                     "--set", "request_head_timeout=600"])
+    idle = []
+    try:
+        for _ in range(IDLE):
+            idle.append(socket.create_connection(("127.0.0.1", s.port),
+                                                 30))
+        # The server accepts at most PER_IP of them (the harness's own
+        # keep-alive connection may hold one more slot) and closes the
+        # others at once, before any byte of TLS or HTTP.
+        assert wait_until(
+            lambda: sum(is_closed(c) for c in idle) >= IDLE - PER_IP,
+            SLACK), "per-address limit not applied"
+        # Another address is still served, more than once.
+        for _ in range(3):
+            assert health_from(s, "127.0.0.2") == 200
+        # The refusals are in the diagnostic log (rate-limited); they
+        # never reach HTTP, so they have no audit record.
+        assert wait_until(
+            lambda: "event=connection_refused" in s.stderr(), SLACK), \
+            s.stderr()[-2000:]
+    finally:
+        for c in idle:
+            c.close()
+    # Once they are gone, 127.0.0.1 is served again.
+    assert wait_until(lambda: health_from(s, "127.0.0.1") == 200, SLACK)
+
+
+@pytest.mark.parametrize("threads", ["0", "16"])
+def test_trickled_head_is_cut_at_its_deadline(make_server, threads):
+    s = make_server(["--set", "request_head_timeout=2",
+                     "--set", "threads=" + threads])
+    before = s.audit_count()
+    raw = socket.create_connection(("127.0.0.1", s.port), 30)
+    tls = tls_ctx(s).wrap_socket(raw, server_hostname="127.0.0.1")
+    got = b""
+    closed = False
+    normal = []
+    try:
+        tls.sendall(b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        end = time.monotonic() + 2 + SLACK
+        # One header line every 0.2 s: the connection is never idle.
+        while time.monotonic() < end and not closed:
+            r, _, _ = select.select([tls], [], [], 0.2)
+            if r:
+                try:
+                    chunk = tls.recv(65536)
+                except OSError:
+                    chunk = b""
+                got += chunk
+                closed = chunk == b""
+                continue
+            try:
+                tls.sendall(b"X-Trickle: a\r\n")
+            except OSError:
+                closed = True
+            if len(normal) < 3:
+                # A normal client is served meanwhile.
+                normal.append(health_from(s, "127.0.0.1"))
+        if not closed:
+            # Never cut: end the head and see whether it gets served.
+            try:
+                tls.sendall(b"\r\n")
+                tls.settimeout(10)
+                while b"\r\n\r\n" not in got:
+                    chunk = tls.recv(65536)
+                    if chunk == b"":
+                        break
+                    got += chunk
+            except OSError:
+                pass
+    finally:
+        tls.close()
+    assert not got.startswith(b"HTTP/1.1 200"), got[:200]
+    assert closed or got.startswith(b"HTTP/1.1 408"), got[:200]
+    assert 200 in normal, normal
+    # Its request line had arrived: the attempt is recorded.
+    rec = s.wait_audit(lambda r: r["seq"] > before and r["status"] == 408)
+    assert rec is not None, s.audit_records()[before:]
+    assert rec["action"] == "unknown" and rec["decision"] == "deny", rec
+    assert rec["result"] == "request_head_timeout", rec
+    assert "event=request_head_timeout" in s.stderr()
+
+
+def test_silent_connection_is_cut_at_its_deadline(make_server):
+    # No TLS handshake, no byte at all: closed at request_head_timeout
+    # rather than after connection_timeout (120 s).
+    s = make_server(["--set", "request_head_timeout=1"])
+    before = s.audit_count()
+    c = socket.create_connection(("127.0.0.1", s.port), 30)
+    try:
+        assert wait_until(lambda: is_closed(c), 1 + SLACK)
+    finally:
+        c.close()
+    # Nothing reached HTTP: no record.
+    assert [r for r in s.audit_records()[before:]
+            if r["action"] == "unknown"] == []
+
+
+def test_keep_alive_connection_is_not_cut_between_requests(make_server):
+    # The head deadline is for a request's head, not for the idle time
+    # between requests of a kept-alive connection (that is
+    # connection_timeout's): a connection waits past the head deadline
+    # and is still served.
+    s = make_server(["--set", "request_head_timeout=1"])
+    conn = http.client.HTTPSConnection("127.0.0.1", s.port, timeout=30,
+                                       context=tls_ctx(s))
+    try:
+        conn.request("GET", "/v1/health")
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200
+        # Wait until a connection opened now would have been cut.
+        probe = socket.create_connection(("127.0.0.1", s.port), 30)
+        try:
+            assert wait_until(lambda: is_closed(probe), 1 + SLACK)
+        finally:
+            probe.close()
+        conn.request("GET", "/v1/health")
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200
+    finally:
+        conn.close()
+
+
+def test_config_bounds(tmp_path):
+    for bad in ("max_connections_per_ip=0", "request_head_timeout=0"):
+        p = subprocess.run([COFFER_BIN, "server", "--check", "--data",
+                            str(tmp_path / "d"), "--set", bad],
+                           capture_output=True, text=True,
+                           env=sanitizer_env())
+        assert p.returncode != 0, (bad, p.stdout, p.stderr)
