@@ -17,6 +17,7 @@
  * The snapshot of parsed policies is immutable and shared by every
  * thread: a change builds a new one and swaps it in (core_authz_reload);
  * a decision holds a reference to the one it started with. */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -599,6 +600,7 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 {
 	const char	*p;
 	size_t		 n;
+	unsigned char	 a[16];
 
 	if (source == NULL || *source == '\0')
 		return NULL;
@@ -611,9 +613,12 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 			return NULL;
 		memcpy(buf, source + 1, n);
 		buf[n] = '\0';
-		return buf;
-	}
-	cf_strlcpy(buf, source, bufsz);
+	} else
+		cf_strlcpy(buf, source, bufsz);
+	/* Only an address Cedar's ip() takes: anything else (a socket that
+	 * is not IP) leaves source_ip out of the context. */
+	if (inet_pton(AF_INET, buf, a) != 1 && inet_pton(AF_INET6, buf, a) != 1)
+		return NULL;
 	return buf;
 }
 

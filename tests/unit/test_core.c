@@ -2991,7 +2991,7 @@ test_core_authz_build_matches_json(void **state)
 	struct fixture		*f = *state;
 	struct cf_policy_set	*ps = NULL;
 	struct cf_req		 r, ra;
-	json_t			*out = NULL, *ch;
+	json_t			*out = NULL, *ch, *ctx;
 	char			 alice[128], got[2048];
 	const struct cf_action_def *def;
 	struct cf_entities	*es = NULL;
@@ -3128,13 +3128,22 @@ test_core_authz_build_matches_json(void **state)
 	assert_int_equal(core_authz_build_json(f->core, &r, def, "data",
 	    "data", "ns/data/obj/k1", &es, &req, NULL), CF_E_INTERNAL);
 	r.scope[0] = '\0';
+	/* A peer that is no IP address: no source_ip, either way. */
 	cf_strlcpy(r.source, "not-an-ip", sizeof(r.source));
 	assert_int_equal(core_authz_build(f->core, &r, def, "data", "data",
-	    "ns/data/obj/k1", &es, &req, NULL), CF_E_INPUT);
+	    "ns/data/obj/k1", &es, &req, NULL), CF_OK);
+	cf_entities_free(es);
+	cf_request_free(req);
+	es = NULL;
+	req = NULL;
 	assert_int_equal(core_authz_build_json(f->core, &r, def, "data",
-	    "data", "ns/data/obj/k1", &es, &req, NULL), CF_E_INPUT);
-	assert_null(es);
-	assert_null(req);
+	    "data", "ns/data/obj/k1", &es, &req, NULL), CF_OK);
+	cf_entities_free(es);
+	cf_request_free(req);
+	ctx = core_authz_context(&r);
+	assert_non_null(ctx);
+	assert_null(json_object_get(ctx, "source_ip"));
+	json_decref(ctx);
 	cf_policy_set_free(ps);
 }
 
