@@ -470,7 +470,7 @@ round_run(struct cf_core *c, const struct tok *toks,
 			die("scope", &e);
 		t0 = now_ns();
 		rc = core_authz_decide(c, &r, def, s->ns, s->ns, s->res, role,
-		    sizeof(role), &allow, &e);
+		    sizeof(role), &allow, NULL, &e);
 		t[1][i] = (uint32_t)(now_ns() - t0);
 		cf_meta_scope_end(c->meta);
 		if (rc != CF_OK)

@@ -130,6 +130,15 @@ struct core_authz_snap {
 	struct cf_policy_set	*builtin;
 	struct core_authz_part	*parts;
 	size_t			 nparts;
+	/* Some set in force reads tags (hasTag, getTag): only then do
+	 * decisions read the principal's attributes and the labels. */
+	bool			 uses_tags;
+	/* The parts in decision order (snap_index): the global ones, then
+	 * those attached to a namespace sorted by namespace, each group in
+	 * load order, so that a decision finds its namespace's sets by
+	 * binary search instead of comparing every set's namespace. */
+	const struct core_authz_part **order;
+	size_t			 nglobal;
 };
 
 static void
@@ -143,6 +152,7 @@ snap_free(struct core_authz_snap *s)
 	for (i = 0; i < s->nparts; i++)
 		cf_policy_set_free(s->parts[i].ps);
 	cf_free(s->parts);
+	cf_free(s->order);
 	cf_free(s);
 }
 
@@ -199,6 +209,63 @@ snap_acquire(struct cf_core *c)
 	return s;
 }
 
+/* By namespace, then load order (parts is one array: address order). */
+static int
+part_cmp(const void *x, const void *y)
+{
+	const struct core_authz_part *a = *(const struct core_authz_part *
+	    const *)x;
+	const struct core_authz_part *b = *(const struct core_authz_part *
+	    const *)y;
+	int	d;
+
+	d = strcmp(a->ns, b->ns);
+	if (d != 0)
+		return d;
+	return a < b ? -1 : a > b;
+}
+
+/* Build s->order (see struct core_authz_snap). */
+static cf_err
+snap_index(struct core_authz_snap *s, struct cf_error *err)
+{
+	size_t	i, n = 0;
+
+	s->order = cf_calloc(s->nparts ? s->nparts : 1, sizeof(*s->order));
+	if (s->order == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i].ns[0] == '\0')
+			s->order[n++] = &s->parts[i];
+	s->nglobal = n;
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i].ns[0] != '\0')
+			s->order[n++] = &s->parts[i];
+	qsort(s->order + s->nglobal, n - s->nglobal, sizeof(*s->order),
+	    part_cmp);
+	return CF_OK;
+}
+
+/* The range [*lo, *hi) of s->order attached to namespace ns. */
+static void
+snap_ns_range(const struct core_authz_snap *s, const char *ns, size_t *lo,
+    size_t *hi)
+{
+	size_t	l = s->nglobal, h = s->nparts, m;
+
+	while (l < h) {		/* the first not below ns */
+		m = l + (h - l) / 2;
+		if (strcmp(s->order[m]->ns, ns) < 0)
+			l = m + 1;
+		else
+			h = m;
+	}
+	*lo = l;
+	for (h = l; h < s->nparts && strcmp(s->order[h]->ns, ns) == 0; h++)
+		;
+	*hi = h;
+}
+
 /* Install s (its reference passes to c), releasing the previous one. */
 static void
 snap_install(struct cf_core *c, struct core_authz_snap *s)
@@ -249,6 +316,8 @@ load_part(struct load_ctx *lc, const char *name, const char *ns,
 		    name, p->ns, (long long)version);
 		return rc;
 	}
+	if (cf_policy_set_uses_tags(p->ps))
+		lc->s->uses_tags = true;
 	lc->s->nparts++;
 	return CF_OK;
 }
@@ -302,6 +371,8 @@ core_authz_reload(struct cf_core *c, struct cf_error *err)
 	lc.s = s;
 	lc.cap = 0;
 	rc = core_authz_load_stored(c, &lc, err);
+	if (rc == CF_OK)
+		rc = snap_index(s, err);
 	if (rc != CF_OK)
 		goto out;
 	snap_install(c, s);
@@ -338,6 +409,8 @@ core_authz_reload_bench(struct cf_core *c,
 	rc = core_authz_load_stored(c, &lc, err);
 	if (rc == CF_OK)
 		rc = feed(arg, &lc, err);
+	if (rc == CF_OK)
+		rc = snap_index(s, err);
 	if (rc != CF_OK)
 		goto out;
 	snap_install(c, s);
@@ -800,8 +873,614 @@ static cf_err explain_entities(struct cf_core *c, const struct cf_req *r,
     const char *resource, json_t **arr_out, const char **rtype, char *rid,
     size_t ridsz, struct cf_error *err);
 
+/*
+ * The decision's entities and context as C values (cf_entities_build,
+ * cf_request_build), not as JSON built and read back: what decides
+ * every request.  Exactly the entities and context explain_entities and
+ * core_authz_context say as JSON (explain shows those): the same
+ * entities, attributes, parents and tags, and the same failures
+ * (tests/unit/test_authz_build.c compares both for many requests).
+ */
+#define ENTS_MAX	6	/* principal, action, group, namespace,
+				 * object, store */
+#define ATTRS_MAX	16
+#define CTX_MAX		12
+#define PARENTS_MAX	(CF_REQ_GROUPS_MAX + CF_MAX_BINDINGS + 4)
+#define TAGS_PRINCIPAL	0
+#define TAGS_NS		1
+#define TAGS_OBJECT	2
+
+struct ents {
+	struct cf_entity_def	 d[ENTS_MAX];
+	size_t			 n;
+	struct cf_attr		 a[ATTRS_MAX];
+	size_t			 na;
+	struct cf_entity_ref	 p[PARENTS_MAX];
+	size_t			 np;
+	struct cf_attr		 version[3];
+	/* Tags: the store's JSON objects (owned), their members as
+	 * values (allocated). */
+	json_t			*tagj[3];
+	struct cf_attr		*tags[3];
+	char			 roles[CF_MAX_BINDINGS][CF_ROLE_MAX +
+				     CF_NS_NAME_MAX + 2];
+	char			 nbuf[3 * CF_NS_NAME_MAX];
+	char			 kbuf[3 * CF_RESOURCE_MAX];
+	char			 env[CF_ENV_MAX];
+};
+
+static void
+ents_init(struct ents *e)
+{
+	size_t	i;
+
+	e->n = 0;
+	e->na = 0;
+	e->np = 0;
+	for (i = 0; i < 3; i++) {
+		e->tagj[i] = NULL;
+		e->tags[i] = NULL;
+	}
+}
+
+static void
+ents_done(struct ents *e)
+{
+	size_t	i;
+
+	for (i = 0; i < 3; i++) {
+		json_decref(e->tagj[i]);
+		e->tagj[i] = NULL;
+		cf_free(e->tags[i]);
+		e->tags[i] = NULL;
+	}
+}
+
+static void
+attr_str(struct cf_attr *a, const char *name, const char *s)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	a->kind = CF_ATTR_STRING;
+	a->s = s;
+}
+
+static void
+attr_long(struct cf_attr *a, const char *name, int kind, int64_t i)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	a->kind = kind;
+	a->i = i;
+}
+
+/* Room for k attributes of the next entity; NULL when full. */
+static struct cf_attr *
+attrs_next(struct ents *e, size_t k)
+{
+	struct cf_attr	*a;
+
+	if (ATTRS_MAX - e->na < k)
+		return NULL;
+	a = &e->a[e->na];
+	e->na += k;
+	return a;
+}
+
+/* Room for k parents of the next entity; NULL when full. */
+static struct cf_entity_ref *
+parents_next(struct ents *e, size_t k)
+{
+	struct cf_entity_ref	*p;
+
+	if (PARENTS_MAX - e->np < k)
+		return NULL;
+	p = &e->p[e->np];
+	e->np += k;
+	return p;
+}
+
+/* An entity with attributes attrs[0..nattrs) and at most one parent
+ * (ptype NULL: none).  Strings are borrowed until the store is built. */
+static struct cf_entity_def *
+ent_add(struct ents *e, const char *type, const char *id,
+    const struct cf_attr *attrs, size_t nattrs, const char *ptype,
+    const char *pid)
+{
+	struct cf_entity_def	*d;
+	struct cf_entity_ref	*p = NULL;
+
+	/* SEC: the sizes are ours: running out is a bug, and fails. */
+	if (e->n == ENTS_MAX)
+		return NULL;
+	if (ptype != NULL) {
+		p = parents_next(e, 1);
+		if (p == NULL)
+			return NULL;
+		p->type = ptype;
+		p->id = pid;
+	}
+	d = &e->d[e->n++];
+	memset(d, 0, sizeof(*d));
+	d->uid.type = type;
+	d->uid.id = id;
+	d->attrs = attrs;
+	d->nattrs = nattrs;
+	d->parents = p;
+	d->nparents = p != NULL ? 1 : 0;
+	return d;
+}
+
+static const struct cf_attr no_tags[1];
+
+/* The tags of d from the store's JSON object j (taken): each member as
+ * Cedar reads it from JSON.  present: tags even when j is empty (as
+ * explain_entities sets "tags": {}). */
+static cf_err
+ent_tags(struct ents *e, int slot, struct cf_entity_def *d, json_t *j,
+    bool present, struct cf_error *err)
+{
+	struct cf_attr	*t;
+	const char	*k;
+	json_t		*v;
+	size_t		 i = 0, n;
+
+	e->tagj[slot] = j;
+	n = json_object_size(j);
+	if (n == 0) {
+		/* No members: an empty record when present. */
+		d->tags = present ? no_tags : NULL;
+		d->ntags = 0;
+		return CF_OK;
+	}
+	t = cf_calloc(n, sizeof(*t));
+	if (t == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	e->tags[slot] = t;
+	json_object_foreach(j, k, v) {
+		t[i].name = k;
+		t[i].kind = CF_ATTR_JSON;
+		t[i++].json = v;
+	}
+	d->tags = t;
+	d->ntags = i;
+	return CF_OK;
+}
+
+/* The resource's entities (add_resource's, as C values).  *nsr gets
+ * the namespace record read (id 0 and *nsname NULL when none was). */
+static cf_err
+c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, bool tags, const char **rtype, char *rid,
+    size_t ridsz, struct cf_ns_rec *nsr, const char **nsname,
+    struct cf_error *err)
+{
+	struct cf_entity_def	*d;
+	struct cf_attr		*a;
+	const char		*key = NULL;
+	char			 pre[CF_NS_NAME_MAX + 16];
+	json_t			*j = NULL;
+	size_t			 n, na;
+	int			 level;
+	cf_err			 rc;
+
+	if (ns == NULL && (data_ns == NULL || (def->flags & CF_ACT_NS) != 0))
+		goto store;
+	if (ns == NULL)
+		ns = data_ns;
+	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
+	n = strlen(pre);
+	/* As add_resource: an object action is on the object of its key
+	 * ("" too), a listing on the namespace. */
+	if ((strcmp(def->resource, "object") == 0 ||
+	    strcmp(def->resource, "label") == 0) && resource != NULL &&
+	    strncmp(resource, pre, n) == 0 &&
+	    strcmp(def->name, "object:list") != 0)
+		key = safe_id(resource + n, e->kbuf, sizeof(e->kbuf));
+	ns = safe_id(ns, e->nbuf, sizeof(e->nbuf));
+	/* The namespace (as add_namespace). */
+	nsr->id = 0;
+	nsr->env[0] = '\0';
+	nsr->sensitivity[0] = '\0';
+	rc = cf_meta_ns_get(c->meta, ns, nsr, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);	/* env "", internal: a 404 to come */
+		nsr->id = 0;
+		nsr->env[0] = '\0';
+		nsr->sensitivity[0] = '\0';
+	} else if (rc != CF_OK)
+		return rc;
+	*nsname = ns;
+	level = sens_level(nsr->sensitivity);
+	cf_strlcpy(e->env, nsr->env, sizeof(e->env));
+	a = attrs_next(e, 4);
+	d = a != NULL ? ent_add(e, "Namespace", ns, a, 4, "Store", "coffer") :
+	    NULL;
+	if (d == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
+	attr_str(&a[0], "name", ns);
+	attr_str(&a[1], "env", e->env);
+	attr_long(&a[2], "sensitivity", CF_ATTR_LONG, level);
+	attr_str(&a[3], "sensitivity_name", sens_names[level]);
+	if (tags && nsr->id != 0) {
+		rc = cf_meta_labels_get(c->meta, nsr->id, "", &j, err);
+		if (rc == CF_OK)
+			rc = ent_tags(e, TAGS_NS, d, j, true, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	if (key == NULL) {
+		*rtype = "Namespace";
+		cf_strlcpy(rid, ns, ridsz);
+	} else {
+		*rtype = "Object";
+		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
+		a = attrs_next(e, 6);
+		d = a != NULL ? ent_add(e, "Object", rid, a, 5, "Namespace",
+		    ns) : NULL;
+		if (d == NULL)
+			return cf_error_set(err, CF_E_INTERNAL,
+			    "too many entities");
+		attr_str(&a[0], "ns", ns);
+		attr_str(&a[1], "key", key);
+		attr_str(&a[2], "env", e->env);
+		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
+		attr_str(&a[4], "sensitivity_name", sens_names[level]);
+		na = 5;
+		/* The version a read decides on: resource.version. */
+		if (r->version_id[0] != '\0' && (strcmp(def->name,
+		    "object:get") == 0 || strcmp(def->name,
+		    "object:head") == 0)) {
+			attr_str(&e->version[0], "id", r->version_id);
+			attr_str(&e->version[1], "digest",
+			    r->version_sha256);
+			attr_str(&e->version[2], "created_by", r->version_by);
+			memset(&a[na], 0, sizeof(a[na]));
+			a[na].name = "version";
+			a[na].kind = CF_ATTR_RECORD;
+			a[na].rec = e->version;
+			a[na++].n = 3;
+		}
+		d->nattrs = na;
+		/* A key the store cannot hold has no labels ("" names the
+		 * namespace's own). */
+		if (tags && nsr->id != 0 && key == resource + n &&
+		    key[0] != '\0' && strlen(key) < CF_OBJKEY_MAX) {
+			j = NULL;
+			rc = cf_meta_labels_get(c->meta, nsr->id, key, &j,
+			    err);
+			if (rc == CF_OK)
+				rc = ent_tags(e, TAGS_OBJECT, d, j, true, err);
+			if (rc != CF_OK)
+				return rc;
+		}
+	}
+	if (ent_add(e, "Store", "coffer", NULL, 0, NULL, NULL) == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
+	return CF_OK;
+store:
+	*rtype = "Store";
+	cf_strlcpy(rid, "coffer", ridsz);
+	if (ent_add(e, "Store", "coffer", NULL, 0, NULL, NULL) == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
+	return CF_OK;
+}
+
+/* The context's fields (core_authz_context's).  scope holds the parsed
+ * token scope (released by ctx_done), whose arrays the fields borrow. */
+struct ctx {
+	struct cf_attr	 a[CTX_MAX];
+	size_t		 n;
+	struct cf_attr	 scope[2];
+	json_t		*scope_json;
+	char		 ip[CF_SOURCE_MAX];
+};
+
+static void
+ctx_done(struct ctx *cx)
+{
+	json_decref(cx->scope_json);
+	cx->scope_json = NULL;
+}
+
+/* CF_E_INTERNAL "request context" where core_authz_context fails (an
+ * unreadable token scope, a string that is not UTF-8), so that a
+ * request fails the same way either way. */
+static cf_err
+ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(r->time_us / 1000000);
+	json_t		*acts, *nss;
+	size_t		 ns = 0;
+
+	cx->n = 0;
+	cx->scope_json = NULL;
+	/* datetime() takes years 0000-9999 only (the JSON's text would
+	 * not parse either). */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900)
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	attr_long(&cx->a[cx->n++], "time", CF_ATTR_DATETIME,
+	    (int64_t)t * 1000);
+	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, tm.tm_hour);
+	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, tm.tm_wday);
+	attr_long(&cx->a[cx->n++], "mfa", CF_ATTR_BOOL, r->mfa ? 1 : 0);
+	attr_str(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
+	    "none");
+	if (r->mfa && r->mfa_age >= 0)
+		attr_long(&cx->a[cx->n++], "mfa_age_s", CF_ATTR_LONG,
+		    r->mfa_age);
+	if (r->purpose[0] != '\0')
+		attr_str(&cx->a[cx->n++], "purpose", r->purpose);
+	if (r->user_agent[0] != '\0')
+		attr_str(&cx->a[cx->n++], "user_agent", r->user_agent);
+	if (!cf_utf8_valid(cx->a[4].s, strlen(cx->a[4].s)) ||
+	    !cf_utf8_valid(r->purpose, strlen(r->purpose)) ||
+	    !cf_utf8_valid(r->user_agent, strlen(r->user_agent)))
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
+		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
+		cx->a[cx->n++].kind = CF_ATTR_IP;
+	}
+	if (r->scope[0] == '\0')
+		return CF_OK;
+	/* A scoped token: its scope, parsed for each request (few tokens
+	 * are scoped, and the text is small). */
+	cx->scope_json = json_loads(r->scope, 0, NULL);
+	if (!json_is_object(cx->scope_json)) {
+		ctx_done(cx);	/* SEC: unreadable scope: fail */
+		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	}
+	acts = json_object_get(cx->scope_json, "actions");
+	nss = json_object_get(cx->scope_json, "namespaces");
+	if (json_is_array(acts)) {
+		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
+		cx->scope[ns].name = "actions";
+		cx->scope[ns].kind = CF_ATTR_JSON;
+		cx->scope[ns++].json = acts;
+	}
+	if (json_is_array(nss)) {
+		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
+		cx->scope[ns].name = "namespaces";
+		cx->scope[ns].kind = CF_ATTR_JSON;
+		cx->scope[ns++].json = nss;
+	}
+	memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
+	cx->a[cx->n].name = "token_scope";
+	cx->a[cx->n].kind = CF_ATTR_RECORD;
+	cx->a[cx->n].rec = cx->scope;
+	cx->a[cx->n++].n = ns;
+	return CF_OK;
+}
+
+#ifndef NDEBUG
+/* Cedar's JSON value of fields a[0..n), as a record (debug builds: the
+ * schema check of what build() made). */
+static json_t *
+attrs_json(const struct cf_attr *a, size_t n)
+{
+	json_t		*o, *v;
+	struct tm	 tm;
+	time_t		 t;
+	char		 ts[40];
+	size_t		 i;
+
+	o = json_object();
+	for (i = 0; o != NULL && i < n; i++) {
+		switch (a[i].kind) {
+		case CF_ATTR_STRING:
+			v = json_string(a[i].s);
+			break;
+		case CF_ATTR_LONG:
+			v = json_integer((json_int_t)a[i].i);
+			break;
+		case CF_ATTR_BOOL:
+			v = json_boolean(a[i].i != 0);
+			break;
+		case CF_ATTR_DATETIME:
+			t = (time_t)(a[i].i / 1000);
+			if (gmtime_r(&t, &tm) == NULL)
+				memset(&tm, 0, sizeof(tm));
+			(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm);
+			v = extn("datetime", ts);
+			break;
+		case CF_ATTR_IP:
+			v = extn("ip", a[i].s);
+			break;
+		case CF_ATTR_RECORD:
+			v = attrs_json(a[i].rec, a[i].n);
+			break;
+		case CF_ATTR_JSON:
+			v = json_deep_copy(a[i].json);
+			break;
+		default:
+			v = NULL;
+			break;
+		}
+		if (v == NULL || json_object_set_new(o, a[i].name, v) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+/* The entities e holds, in Cedar's JSON entity format. */
+static json_t *
+ents_json(const struct ents *e)
+{
+	const struct cf_entity_def	*d;
+	json_t				*arr, *ps, *o;
+	size_t				 i, k;
+	int				 bad = 0;
+
+	arr = json_array();
+	for (i = 0; arr != NULL && i < e->n && !bad; i++) {
+		d = &e->d[i];
+		ps = json_array();
+		for (k = 0; ps != NULL && k < d->nparents && !bad; k++)
+			bad |= json_array_append_new(ps,
+			    uid(d->parents[k].type, d->parents[k].id));
+		o = json_pack("{s:o, s:o, s:o}", "uid", uid(d->uid.type,
+		    d->uid.id), "attrs", attrs_json(d->attrs, d->nattrs),
+		    "parents", ps);
+		if (o != NULL && (d->tags != NULL || d->ntags > 0))
+			bad |= json_object_set_new(o, "tags",
+			    attrs_json(d->tags, d->ntags));
+		bad |= json_array_append_new(arr, o);
+	}
+	if (bad) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* SEC: self_check of what build() made (the entities and context as
+ * C values), through their JSON. */
+static cf_err
+self_check_built(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const struct ents *e,
+    const struct ctx *cx, const char *rtype, struct cf_error *err)
+{
+	json_t	*arr, *ctx;
+	cf_err	 rc;
+
+	arr = ents_json(e);
+	ctx = attrs_json(cx->a, cx->n);
+	if (arr == NULL || ctx == NULL)
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+	else
+		rc = self_check(c, r, def, arr, rtype, ctx, "decide", err);
+	json_decref(arr);
+	json_decref(ctx);
+	return rc;
+}
+#endif
+
+/* The entities and request of a decision.  tags: read the principal's
+ * attributes and the labels (false only when no policy in force can
+ * read a tag).  seen (nullable) gets the namespace record read. */
 static cf_err
 build(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, bool tags, struct cf_entities **es,
+    struct cf_request **req, struct core_authz_seen *seen,
+    struct cf_error *err)
+{
+	struct ents		 e;
+	struct ctx		 cx;
+	struct cf_ns_rec	 nsr;
+	struct cf_entity_def	*d;
+	struct cf_entity_ref	*p;
+	struct cf_attr		*a;
+	const char		*ptype = core_principal_type(&r->principal);
+	const char		*group = core_action_group(def);
+	const char		*rtype = NULL, *nsname = NULL;
+	char			 rid[CF_RESOURCE_MAX];
+	json_t			*j = NULL;
+	size_t			 i, ng, nb;
+	cf_err			 rc;
+
+	ents_init(&e);
+	cx.scope_json = NULL;
+	if (seen != NULL)
+		seen->ns_read = false;
+	/* The principal, in its groups and roles (Role::"R", "R@NS"). */
+	ng = r->ngroups < CF_REQ_GROUPS_MAX ? r->ngroups : CF_REQ_GROUPS_MAX;
+	nb = r->nbindings < CF_MAX_BINDINGS ? r->nbindings : CF_MAX_BINDINGS;
+	a = attrs_next(&e, 2);
+	d = ent_add(&e, ptype, r->principal.name, a, 2, NULL, NULL);
+	p = parents_next(&e, ng + nb);
+	if (a == NULL || d == NULL || p == NULL) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "too many entities");
+		goto out;
+	}
+	attr_str(&a[0], "name", r->principal.name);
+	attr_str(&a[1], "kind", r->principal.kind);
+	for (i = 0; i < ng; i++) {
+		p[i].type = "Group";
+		p[i].id = r->groups[i];
+	}
+	for (i = 0; i < nb; i++) {
+		(void)snprintf(e.roles[i], sizeof(e.roles[i]), "%s%s%s",
+		    r->bindings[i].role, r->bindings[i].ns[0] != '\0' ? "@" :
+		    "", r->bindings[i].ns);
+		p[ng + i].type = "Role";
+		p[ng + i].id = e.roles[i];
+	}
+	d->parents = p;
+	d->nparents = ng + nb;
+	/* Its attributes, as its tags. */
+	if (tags && r->principal.id != 0) {
+		rc = cf_meta_attrs_get(c->meta, r->principal.id, &j, err);
+		if (rc == CF_OK)
+			rc = ent_tags(&e, TAGS_PRINCIPAL, d, j, false, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	if (ent_add(&e, "Action", def->name, NULL, 0, "Action",
+	    group) == NULL || ent_add(&e, "Action", group, NULL, 0, NULL,
+	    NULL) == NULL) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "too many entities");
+		goto out;
+	}
+	rc = c_resource(c, r, &e, def, ns, data_ns, resource, tags, &rtype,
+	    rid, sizeof(rid), &nsr, &nsname, err);
+	if (rc == CF_OK)
+		rc = ctx_build(r, &cx, err);
+#ifndef NDEBUG
+	if (rc == CF_OK)
+		rc = self_check_built(c, r, def, &e, &cx, rtype, err);
+#endif
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_entities_build(e.d, e.n, es, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_request_build(ptype, r->principal.name, "Action", def->name,
+	    rtype, rid, cx.a, cx.n, req, err);
+	if (rc != CF_OK) {
+		cf_entities_free(*es);
+		*es = NULL;
+		goto out;
+	}
+	if (seen != NULL && nsname != NULL &&
+	    strlen(nsname) < sizeof(seen->ns)) {
+		seen->ns_read = true;
+		seen->ns_found = nsr.id != 0;
+		seen->nsr = nsr;
+		cf_strlcpy(seen->ns, nsname, sizeof(seen->ns));
+	}
+out:
+	ctx_done(&cx);
+	ents_done(&e);
+	return rc;
+}
+
+cf_err
+core_authz_build(struct cf_core *c, const struct cf_req *r,
+    const struct cf_action_def *def, const char *ns, const char *data_ns,
+    const char *resource, struct cf_entities **es, struct cf_request **req,
+    struct cf_error *err)
+{
+	struct core_authz_snap	*s;
+	cf_err			 rc;
+
+	s = snap_acquire(c);
+	if (s == NULL)
+		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
+	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags, es, req,
+	    NULL, err);
+	snap_release(s);
+	return rc;
+}
+
+cf_err
+core_authz_build_json(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, struct cf_entities **es, struct cf_request **req,
     struct cf_error *err)
@@ -820,11 +1499,6 @@ build(struct cf_core *c, const struct cf_req *r,
 		rc = cf_error_set(err, CF_E_INTERNAL, "request context");
 		goto out;
 	}
-#ifndef NDEBUG
-	rc = self_check(c, r, def, arr, rtype, ctx, "decide", err);
-	if (rc != CF_OK)
-		goto out;
-#endif
 	rc = cf_entities_from_json(arr, es, err);
 	if (rc != CF_OK)
 		goto out;
@@ -838,15 +1512,6 @@ out:
 	json_decref(ctx);
 	json_decref(arr);
 	return rc;
-}
-
-cf_err
-core_authz_build(struct cf_core *c, const struct cf_req *r,
-    const struct cf_action_def *def, const char *ns, const char *data_ns,
-    const char *resource, struct cf_entities **es, struct cf_request **req,
-    struct cf_error *err)
-{
-	return build(c, r, def, ns, data_ns, resource, es, req, err);
 }
 
 /* The stored set that defines custom role name: "role.NAME", global. */
@@ -1012,7 +1677,7 @@ cf_err
 core_authz_decide(struct cf_core *c, struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
     const char *resource, char *role, size_t rolesz, bool *allow,
-    struct cf_error *err)
+    struct core_authz_seen *seen, struct cf_error *err)
 {
 	struct core_authz_snap	*s;
 	struct cf_policy_part	 parts[1 + CORE_AUTHZ_MAX_PARTS];
@@ -1024,7 +1689,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	struct cf_request	*req = NULL;
 	struct cf_response	*resp = NULL;
 	const char		*part_ns;
-	size_t			 i, np = 0, nl;
+	size_t			 i, np = 0, nl, lo, hi;
 	cf_err			 rc;
 
 	*allow = false;
@@ -1033,7 +1698,10 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
-	rc = build(c, r, def, ns, data_ns, resource, &es, &req, err);
+	/* Tags only when a set in force can read one: the same decision
+	 * (a set that calls neither hasTag nor getTag cannot tell). */
+	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags, &es, &req,
+	    seen, err);
 	if (rc != CF_OK)
 		goto out;
 	parts[np].ps = s->builtin;
@@ -1043,15 +1711,14 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	 * decisions on that namespace. */
 	part_ns = ns != NULL ? ns : data_ns;
 	/* The global sets first, so that a link finds a global role's
-	 * template before anything a namespace's set may call the same. */
-	for (i = 0; i < 2 * s->nparts; i++) {
-		const struct core_authz_part *sp = &s->parts[i % s->nparts];
-		bool global = sp->ns[0] == '\0';
-		if (global != (i < s->nparts))
-			continue;
-		if (!global && (part_ns == NULL ||
-		    strcmp(sp->ns, part_ns) != 0))
-			continue;
+	 * template before anything a namespace's set may call the same;
+	 * each group in load order. */
+	lo = hi = s->nglobal;
+	if (part_ns != NULL && *part_ns != '\0')
+		snap_ns_range(s, part_ns, &lo, &hi);
+	for (i = 0; i < s->nglobal + (hi - lo); i++) {
+		const struct core_authz_part *sp = s->order[i < s->nglobal ?
+		    i : lo + (i - s->nglobal)];
 		if (np == sizeof(parts) / sizeof(parts[0])) {
 			rc = cf_error_set(err, CF_E_LIMIT, "more than %d "
 			    "policy sets apply", CORE_AUTHZ_MAX_PARTS);
@@ -1388,7 +2055,7 @@ core_authz_result_clear(struct core_authz_result *res)
 
 /* The entities of a decision (the principal with its groups and
  * attributes, the action and its group, the resource and what is above
- * it) as JSON: build() and explain use it. */
+ * it) as JSON, for explain: build() makes the same as C values. */
 static cf_err
 explain_entities(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
@@ -1437,7 +2104,7 @@ explain_entities(struct cf_core *c, const struct cf_req *r,
 		json_decref(arr);
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	}
-	/* The principal's attributes, as its tags (as build()). */
+	/* The principal's attributes, as its tags. */
 	if (r->principal.id != 0) {
 		json_t *tags = NULL;
 		rc = cf_meta_attrs_get(c->meta, r->principal.id, &tags, err);

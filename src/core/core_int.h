@@ -100,10 +100,19 @@ cf_err	core_authz_load_part(void *arg, const char *name, const char *ns,
  * *allow, the reasons in r->reasons and, for an allow, the weakest
  * built-in role among the deciding bindings in role ("" if none).  A
  * failure (CF_E_NOMEM, an unreadable record) leaves *allow false. */
+struct core_authz_seen {
+	bool			 ns_read;	/* nsr and ns are set */
+	bool			 ns_found;	/* else: no such namespace */
+	char			 ns[CF_NS_NAME_MAX];	/* the name read */
+	struct cf_ns_rec	 nsr;
+};
+/* seen (nullable) gets what the decision read of the store, in the
+ * request's read scope, for the checks after it (restricted_check). */
 cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    const struct cf_action_def *def, const char *ns,
 	    const char *data_ns, const char *resource, char *role,
-	    size_t rolesz, bool *allow, struct cf_error *err);
+	    size_t rolesz, bool *allow, struct core_authz_seen *seen,
+	    struct cf_error *err);
 /* A decision explained (core_authz_explain): Cedar's answer and what
  * it was given.  Each json_t is a new reference; clear frees them. */
 struct core_authz_result {
@@ -168,6 +177,13 @@ cf_err	core_authz_reload_bench(struct cf_core *c,
 struct cf_entities;
 struct cf_request;
 cf_err	core_authz_build(struct cf_core *c, const struct cf_req *r,
+	    const struct cf_action_def *def, const char *ns,
+	    const char *data_ns, const char *resource,
+	    struct cf_entities **es, struct cf_request **req,
+	    struct cf_error *err);
+/* As core_authz_build, the entities and context built as JSON and read
+ * back (explain's way), for tests that compare both. */
+cf_err	core_authz_build_json(struct cf_core *c, const struct cf_req *r,
 	    const struct cf_action_def *def, const char *ns,
 	    const char *data_ns, const char *resource,
 	    struct cf_entities **es, struct cf_request **req,

@@ -239,7 +239,7 @@ core_can(struct cf_core *c, struct cf_req *r, const char *action,
 	cf_error_clear(&err);
 	cf_strlcpy(saved, r->reasons, sizeof(saved));
 	if (core_authz_decide(c, r, def, ns, NULL, NULL, role, sizeof(role),
-	    &allow, &err) != CF_OK)
+	    &allow, NULL, &err) != CF_OK)
 		allow = false;
 	cf_strlcpy(r->reasons, saved, sizeof(r->reasons));
 	return allow;
@@ -432,7 +432,7 @@ mfa_check(struct cf_core *c, struct cf_req *r, int rank, const char *role,
  * error fails closed. */
 static cf_err
 restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
-    struct cf_error *err)
+    const struct core_authz_seen *seen, struct cf_error *err)
 {
 	struct cf_ns_rec	nsr;
 	cf_err			rc;
@@ -440,7 +440,12 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 	if (!c->cfg.mfa_restricted_data || data_ns == NULL ||
 	    *data_ns == '\0' || core_mfa_fresh(c, r, CORE_MFA_RESTRICTED))
 		return CF_OK;
-	rc = cf_meta_ns_get(c->meta, data_ns, &nsr, err);
+	/* The record the decision read (same read scope), else a read. */
+	if (seen != NULL && seen->ns_read && strcmp(seen->ns, data_ns) == 0) {
+		nsr = seen->nsr;
+		rc = seen->ns_found ? CF_OK : CF_E_NOTFOUND;
+	} else
+		rc = cf_meta_ns_get(c->meta, data_ns, &nsr, err);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		return CF_OK;
@@ -479,6 +484,7 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
     struct cf_error *err)
 {
 	const struct cf_action_def	*def;
+	struct core_authz_seen		 seen;
 	char				 role[CF_ROLE_MAX];
 	bool				 allow;
 	int				 rank;
@@ -506,7 +512,7 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	/* Cedar decides: the role templates linked with the principal's
 	 * bindings, and the stored policies (authz.c). */
 	rc = core_authz_decide(c, r, def, ns, data_ns, resource, role,
-	    sizeof(role), &allow, err);
+	    sizeof(role), &allow, &seen, err);
 	if (rc != CF_OK)
 		return rc;
 	r->decided = true;
@@ -542,7 +548,7 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	rc = mfa_check(c, r, rank, role[0] != '\0' ? role : NULL, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = restricted_check(c, r, data_ns, err);
+	rc = restricted_check(c, r, data_ns, &seen, err);
 	if (rc != CF_OK)
 		return rc;
 	r->allowed = true;
@@ -977,7 +983,7 @@ core_explain_guards(struct cf_core *c, struct cf_req *r, const char *action,
 	if (c->cfg.mfa_restricted_data && data_ns != NULL &&
 	    *data_ns != '\0') {
 		cf_error_clear(&e);
-		rc = restricted_check(c, r, data_ns, &e);
+		rc = restricted_check(c, r, data_ns, NULL, &e);
 		if (rc != CF_OK && rc != CF_E_AUTH) {
 			if (err != NULL)
 				*err = e;

@@ -527,6 +527,12 @@ entity_from_def(struct cf_entities *es, const struct cf_entity_def *d,
 	rc = attrs_record(&es->ar, d->attrs, d->nattrs, 1, &ent->attrs, err);
 	if (rc != CF_OK)
 		return rc;
+	if (d->tags != NULL || d->ntags > 0) {
+		rc = attrs_record(&es->ar, d->tags, d->ntags, 1, &ent->tags,
+		    err);
+		if (rc != CF_OK)
+			return rc;
+	}
 	if (d->nparents > 0 && d->parents == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL parents");
 	ent->nparents = d->nparents;
@@ -584,6 +590,68 @@ out:
 	}
 	*out = es;
 	return CF_OK;
+}
+
+static bool
+rec_equal(const struct cf_pol_rec *x, const struct cf_pol_rec *y)
+{
+	struct cf_pol_val	a, b;
+
+	if (x == NULL || y == NULL)
+		return (x == NULL || x->n == 0) && (y == NULL || y->n == 0);
+	a.kind = b.kind = PV_RECORD;
+	a.u.rec = x;
+	b.u.rec = y;
+	return cf_pol_val_eq(&a, &b);
+}
+
+/* Is every entity of x in y, the same? */
+static bool
+entities_within(const struct cf_entities *x, const struct cf_entities *y)
+{
+	const struct cf_pol_entity	*a, *b;
+	size_t				 i, k, j;
+
+	for (i = 0; i < x->n; i++) {
+		a = &x->ents[i];
+		b = cf_pol_entity_get(y, a->uid);
+		if (b == NULL || !rec_equal(a->attrs, b->attrs) ||
+		    !rec_equal(a->tags, b->tags) ||
+		    a->nparents != b->nparents || a->nanc != b->nanc)
+			return false;
+		for (k = 0; k < a->nparents; k++) {
+			for (j = 0; j < b->nparents; j++)
+				if (cf_pol_uid_eq(a->parents[k],
+				    b->parents[j]))
+					break;
+			if (j == b->nparents)
+				return false;
+		}
+		for (k = 0; k < a->nanc; k++)
+			if (!cf_pol_entity_in(b, b->uid, a->anc[k]))
+				return false;
+	}
+	return true;
+}
+
+bool
+cf_entities_equal(const struct cf_entities *a, const struct cf_entities *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->n == b->n && entities_within(a, b) &&
+	    entities_within(b, a);
+}
+
+bool
+cf_request_equal(const struct cf_request *a, const struct cf_request *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return cf_pol_uid_eq(a->principal, b->principal) &&
+	    cf_pol_uid_eq(a->action, b->action) &&
+	    cf_pol_uid_eq(a->resource, b->resource) &&
+	    cf_pol_val_eq(&a->context, &b->context);
 }
 
 /*

@@ -176,6 +176,52 @@ cf_policy_uses_context(const struct cf_policy_set *ps, const char *id)
 	return false;
 }
 
+/* Does e call hasTag or getTag? */
+static bool
+expr_uses_tags(const struct cf_pol_expr *e)
+{
+	size_t	i;
+
+	if (e == NULL)
+		return false;
+	if (e->op == X_HAS_TAG || e->op == X_GET_TAG)
+		return true;
+	if (expr_uses_tags(e->a) || expr_uses_tags(e->b) ||
+	    expr_uses_tags(e->c))
+		return true;
+	for (i = 0; i < e->nargs; i++)
+		if (expr_uses_tags(e->args[i]))
+			return true;
+	return false;
+}
+
+static bool
+pol_uses_tags(const struct cf_pol_policy *pol)
+{
+	size_t	i;
+
+	for (i = 0; i < pol->nconds; i++)
+		if (expr_uses_tags(pol->conds[i].e))
+			return true;
+	return false;
+}
+
+bool
+cf_policy_set_uses_tags(const struct cf_policy_set *ps)
+{
+	size_t	i;
+
+	if (ps == NULL)
+		return false;
+	for (i = 0; i < ps->npols; i++)
+		if (pol_uses_tags(ps->pols[i]))
+			return true;
+	for (i = 0; i < ps->ntmpls; i++)
+		if (pol_uses_tags(ps->tmpls[i]))
+			return true;
+	return false;
+}
+
 cf_err
 cf_policy_scope_matches(const struct cf_policy_set *ps,
     const struct cf_entities *es, const struct cf_request *req,

@@ -146,18 +146,33 @@ struct cf_entity_ref {
 	const char	*id;
 };
 
-/* One entity: uid, attributes (a record, possibly empty), parents. */
+/* One entity: uid, attributes (a record, possibly empty), parents, and
+ * tags (Cedar's "tags" member, a record read by hasTag/getTag): present
+ * when tags is not NULL or ntags > 0, as "tags": {} is present in JSON
+ * (no tags and empty tags decide alike). */
 struct cf_entity_def {
 	struct cf_entity_ref		 uid;
 	const struct cf_attr		*attrs;
 	size_t				 nattrs;
 	const struct cf_entity_ref	*parents;
 	size_t				 nparents;
+	const struct cf_attr		*tags;
+	size_t				 ntags;
 };
 
-/* As cf_entities_from_json of the same entities (no tags). */
+/* As cf_entities_from_json of the same entities. */
 cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
+/* True when a and b hold the same entities: the same uids, attributes
+ * and tags (Cedar equality; absent tags equal empty ones), parents and
+ * ancestors, whatever their order.  For tests and for checking that two
+ * ways of building a store agree. */
+bool	cf_entities_equal(const struct cf_entities *a,
+	    const struct cf_entities *b);
+/* True when a and b name the same principal, action and resource and
+ * have equal contexts. */
+bool	cf_request_equal(const struct cf_request *a,
+	    const struct cf_request *b);
 /* As cf_request_new, with the context a record of the n fields ctx
  * (n 0: {}). */
 cf_err	cf_request_build(const char *principal_type,
@@ -362,6 +377,11 @@ cf_err	cf_policy_set_actions(const struct cf_policy_set *ps,
  * apply under one request context and not under another. */
 bool	cf_policy_uses_context(const struct cf_policy_set *ps,
 	    const char *id);
+
+/* True when a condition of a policy or template of ps calls hasTag or
+ * getTag (the only ways to read an entity's tags): a caller may leave
+ * out the tags of the entities it builds for a set that reads none. */
+bool	cf_policy_set_uses_tags(const struct cf_policy_set *ps);
 
 /* For each policy of ps in force (static and linked, not templates)
  * whose scope (its principal, action and resource constraints) matches

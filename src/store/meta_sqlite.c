@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -259,7 +260,8 @@ enum {
 	ST_P_INSERT, ST_P_GET, ST_P_GET_ID, ST_P_LIST, ST_P_COUNT,
 	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_USED, ST_T_TOUCH, ST_T_REVOKE,
 	ST_T_LIST_ALL, ST_T_LIST_P, ST_T_REVOKE_SESS,
-	ST_B_ADD, ST_B_REMOVE, ST_B_LIST,
+	ST_B_ADD, ST_B_REMOVE, ST_B_LIST, ST_B_LIST_P, ST_B_LIST_NS,
+	ST_B_LIST_P_NS,
 	ST_P_SET_DISABLED, ST_P_SET_MFAREQ, ST_P_SET_PW, ST_P_GET_PW,
 	ST_T_SET_MFA,
 	ST_MFA_PUT, ST_MFA_GET, ST_MFA_ENABLE, ST_MFA_DEL, ST_MFA_STEP,
@@ -346,11 +348,25 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[ST_B_REMOVE] = "DELETE FROM bindings"
 	    " WHERE principal_id = ?1 AND role = ?2 AND ns = ?3",
+	/* One statement per case, so that each is an index search (an
+	 * "?1 < 0 OR" in one statement made every authentication scan the
+	 * whole table): all, by principal (the primary key), by namespace
+	 * (bindings_by_ns), by both. */
 	[ST_B_LIST] = "SELECT b.principal_id, p.name, b.role, b.ns"
 	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
-	    " WHERE (?1 < 0 OR b.principal_id = ?1)"
-	    " AND (?2 IS NULL OR b.ns = ?2)"
 	    " ORDER BY p.name, b.ns, b.role",
+	[ST_B_LIST_P] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
+	    " WHERE b.principal_id = ?1"
+	    " ORDER BY b.ns, b.role",
+	[ST_B_LIST_NS] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
+	    " WHERE b.ns = ?2"
+	    " ORDER BY p.name, b.role",
+	[ST_B_LIST_P_NS] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
+	    " WHERE b.principal_id = ?1 AND b.ns = ?2"
+	    " ORDER BY b.role",
 	[ST_P_SET_DISABLED] = "UPDATE principals SET disabled = ?2"
 	    " WHERE id = ?1",
 	[ST_P_SET_MFAREQ] = "UPDATE principals SET mfa_required = ?2"
@@ -600,10 +616,31 @@ out:
 }
 
 /* The cached prepared statement id of c, reset and unbound. */
+/* Statements run, by kind (unit tests count a decision's reads). */
+static _Atomic unsigned long	stmt_runs[ST__COUNT];
+
+unsigned long
+cf_meta_test_reads(const char *what)
+{
+	if (strcmp(what, "ns") == 0)
+		return atomic_load(&stmt_runs[ST_NS_GET]);
+	if (strcmp(what, "attrs") == 0)
+		return atomic_load(&stmt_runs[ST_A_GET]);
+	if (strcmp(what, "labels") == 0)
+		return atomic_load(&stmt_runs[ST_LB_GET]);
+	if (strcmp(what, "role") == 0)
+		return atomic_load(&stmt_runs[ST_ROLE_GET]);
+	if (strcmp(what, "bindings") == 0)
+		return atomic_load(&stmt_runs[ST_B_LIST_P]);
+	return 0;
+}
+
 static cf_err
 conn_stmt(struct conn *c, int id, sqlite3_stmt **out, struct cf_error *err)
 {
 	int	src;
+
+	atomic_fetch_add_explicit(&stmt_runs[id], 1, memory_order_relaxed);
 
 	if (c->st[id] == NULL) {
 		src = sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
@@ -2714,6 +2751,21 @@ out:
 	return wtx_end(m, c, au, rc, err);
 }
 
+/* The statement of cf_meta_binding_list's case. */
+static int
+binding_list_stmt(int64_t principal_id, const char *ns)
+{
+	if (principal_id >= 0)
+		return ns != NULL ? ST_B_LIST_P_NS : ST_B_LIST_P;
+	return ns != NULL ? ST_B_LIST_NS : ST_B_LIST;
+}
+
+const char *
+cf_meta_test_binding_list_sql(int64_t principal_id, const char *ns)
+{
+	return stmt_sql[binding_list_stmt(principal_id, ns)];
+}
+
 cf_err
 cf_meta_binding_list(struct cf_meta *m, int64_t principal_id, const char *ns,
     cf_binding_cb cb, void *arg, struct cf_error *err)
@@ -2732,10 +2784,12 @@ cf_meta_binding_list(struct cf_meta *m, int64_t principal_id, const char *ns,
 	rc = pool_get(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = conn_stmt(c, ST_B_LIST, &st, err);
+	rc = conn_stmt(c, binding_list_stmt(principal_id, ns), &st, err);
 	if (rc != CF_OK)
 		goto out;
-	b = sqlite3_bind_int64(st, 1, principal_id < 0 ? -1 : principal_id);
+	b = SQLITE_OK;
+	if (principal_id >= 0)
+		b |= sqlite3_bind_int64(st, 1, principal_id);
 	if (ns != NULL)
 		b |= bind_str(st, 2, ns);
 	if (b != SQLITE_OK) {

@@ -40,5 +40,13 @@ size_t	cf_blob_buffer_size(void);
 
 /* Number of SQLite connections the pool has open. */
 size_t	cf_meta_test_conn_count(struct cf_meta *m);
+/* Statements of a kind run so far, process-wide: "ns" (namespace
+ * records), "attrs", "labels", "role" (role settings), "bindings" (of
+ * one principal). */
+unsigned long cf_meta_test_reads(const char *what);
+/* The SQL cf_meta_binding_list runs for these arguments (for query-plan
+ * checks). */
+const char *cf_meta_test_binding_list_sql(int64_t principal_id,
+	    const char *ns);
 
 #endif

@@ -159,7 +159,10 @@ def test_trickled_head_is_cut_at_its_deadline(make_server, threads):
     assert rec is not None, s.audit_records()[before:]
     assert rec["action"] == "unknown" and rec["decision"] == "deny", rec
     assert rec["result"] == "request_head_timeout", rec
-    assert "event=request_head_timeout" in s.stderr()
+    # The log line may follow the record: wait for it (bounded).
+    assert wait_until(
+        lambda: "event=request_head_timeout" in s.stderr(), SLACK), \
+        s.stderr()[-2000:]
 
 
 def test_silent_connection_is_cut_at_its_deadline(make_server):

@@ -31,6 +31,7 @@
 #include "crypto/crypto.h"
 #include "crypto/totp.h"
 #include "policy/policy.h"
+#include "store/store_int.h"
 
 /* The audit obligation of a change made by the test itself (a fixture,
  * not a request): it records nothing. */
@@ -2861,6 +2862,414 @@ test_core_oidc_mfa_max_age(void **state)
 	json_decref(out);
 }
 
+/*
+ * The monitor builds each decision's entities and context as C values;
+ * explain builds them as JSON.  Both must be the same entities and the
+ * same request, and decide alike under policies that read every
+ * attribute, tag, parent and context field.
+ */
+static const char probe_text[] =
+    "@id(\"name\") permit (principal, action, resource) when "
+    "{ principal.name == \"alice\" };\n"
+    "@id(\"kind\") permit (principal, action, resource) when "
+    "{ principal.kind == \"user\" };\n"
+    "@id(\"ptag\") permit (principal, action, resource) when "
+    "{ principal.hasTag(\"team\") && principal.getTag(\"team\") == "
+    "\"blue\" };\n"
+    "@id(\"ptagerr\") forbid (principal, action, resource) when "
+    "{ principal.getTag(\"absent\") == \"x\" };\n"
+    "@id(\"group\") permit (principal in Group::\"eng\", action, "
+    "resource);\n"
+    "@id(\"role_ns\") permit (principal in Role::\"writer@data\", action, "
+    "resource);\n"
+    "@id(\"role_g\") permit (principal in Role::\"reader\", action, "
+    "resource);\n"
+    "@id(\"act\") permit (principal, action in Action::\"read\", "
+    "resource);\n"
+    "@id(\"act_w\") permit (principal, action in Action::\"write\", "
+    "resource);\n"
+    "@id(\"ns\") permit (principal, action, resource is Namespace) when "
+    "{ resource.name == \"data\" && resource.env == \"prod\" && "
+    "resource.sensitivity == 2 && resource.sensitivity_name == "
+    "\"confidential\" };\n"
+    "@id(\"ns_tag\") permit (principal, action, resource) when "
+    "{ Namespace::\"data\".hasTag(\"tier\") && "
+    "Namespace::\"data\".getTag(\"tier\") == \"gold\" };\n"
+    "@id(\"ns_404\") permit (principal, action, resource is Namespace) "
+    "when { resource.env == \"\" && resource.sensitivity == 1 };\n"
+    "@id(\"obj\") permit (principal, action, resource is Object) when "
+    "{ resource.ns == \"data\" && resource.key == \"k1\" && "
+    "resource.env == \"prod\" && resource.sensitivity == 2 && "
+    "resource.sensitivity_name == \"confidential\" };\n"
+    "@id(\"obj_tag\") permit (principal, action, resource is Object) "
+    "when { resource.hasTag(\"pii\") && resource.getTag(\"pii\") == "
+    "\"yes\" };\n"
+    "@id(\"obj_in\") permit (principal, action, resource in "
+    "Namespace::\"data\");\n"
+    "@id(\"store\") permit (principal, action, resource in "
+    "Store::\"coffer\");\n"
+    "@id(\"version\") permit (principal, action, resource is Object) when "
+    "{ resource has version && resource.version.id == \"v0001\" && "
+    "resource.version.digest == \"ab12\" && "
+    "resource.version.created_by == \"admin\" };\n"
+    "@id(\"noversion\") permit (principal, action, resource is Object) "
+    "when { !(resource has version) };\n"
+    "@id(\"mfa\") permit (principal, action, resource) when "
+    "{ context.mfa };\n"
+    "@id(\"mfa_age\") permit (principal, action, resource) when "
+    "{ context has mfa_age_s && context.mfa_age_s == 42 };\n"
+    "@id(\"authn\") permit (principal, action, resource) when "
+    "{ context.authn == \"session\" };\n"
+    "@id(\"time\") permit (principal, action, resource) when "
+    "{ context.time == datetime(\"2026-03-01T12:30:05Z\") && "
+    "context.hour == 12 && context.weekday == 0 };\n"
+    "@id(\"purpose\") permit (principal, action, resource) when "
+    "{ context has purpose && context.purpose == \"audit\" };\n"
+    "@id(\"ua\") permit (principal, action, resource) when "
+    "{ context has user_agent && context.user_agent like \"curl/*\" };\n"
+    "@id(\"ip\") permit (principal, action, resource) when "
+    "{ context has source_ip && "
+    "context.source_ip.isInRange(ip(\"10.0.0.0/8\")) };\n"
+    "@id(\"scope\") permit (principal, action, resource) when "
+    "{ context has token_scope && context.token_scope has actions && "
+    "context.token_scope.actions.contains(\"object:get\") && "
+    "context.token_scope.namespaces.contains(\"data\") };\n";
+
+/* The ids of the policies that apply, then those that errored. */
+static void
+probe(const struct cf_policy_set *ps, const struct cf_entities *es,
+    const struct cf_request *req, char *out, size_t outsz)
+{
+	struct cf_response	*resp = NULL;
+	size_t			 i, o = 0;
+
+	assert_int_equal(cf_response_new(&resp, NULL), CF_OK);
+	assert_int_equal(cf_policy_authorize(ps, es, req, resp, NULL), CF_OK);
+	out[0] = '\0';
+	for (i = 0; i < cf_response_reason_count(resp); i++)
+		o += (size_t)snprintf(out + o, outsz - o, "%s,",
+		    cf_response_reason(resp, i));
+	o += (size_t)snprintf(out + o, outsz - o, "errors:");
+	for (i = 0; i < cf_response_error_count(resp); i++)
+		o += (size_t)snprintf(out + o, outsz - o, "%s,",
+		    cf_response_error_id(resp, i));
+	assert_true(o < outsz);
+	cf_response_free(resp);
+}
+
+/* Build r's decision both ways; they must agree.  *probed: what the
+ * probe policies say (forbids deny: those first when any applies). */
+static void
+both_ways(struct fixture *f, const struct cf_policy_set *ps,
+    const struct cf_req *r, const char *action, const char *ns,
+    const char *data_ns, const char *resource, char *probed, size_t sz)
+{
+	const struct cf_action_def	*def = cf_action_find(action);
+	struct cf_entities		*ec = NULL, *ej = NULL;
+	struct cf_request		*rc = NULL, *rj = NULL;
+	char				 pj[2048];
+
+	assert_non_null(def);
+	assert_int_equal(core_authz_build(f->core, r, def, ns, data_ns,
+	    resource, &ec, &rc, NULL), CF_OK);
+	assert_int_equal(core_authz_build_json(f->core, r, def, ns, data_ns,
+	    resource, &ej, &rj, NULL), CF_OK);
+	assert_true(cf_entities_equal(ec, ej));
+	assert_true(cf_request_equal(rc, rj));
+	probe(ps, ec, rc, probed, sz);
+	probe(ps, ej, rj, pj, sizeof(pj));
+	assert_string_equal(probed, pj);
+	cf_entities_free(ec);
+	cf_entities_free(ej);
+	cf_request_free(rc);
+	cf_request_free(rj);
+}
+
+static void
+test_core_authz_build_matches_json(void **state)
+{
+	struct fixture		*f = *state;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_req		 r, ra;
+	json_t			*out = NULL, *ch;
+	char			 alice[128], got[2048];
+	const struct cf_action_def *def;
+	struct cf_entities	*es = NULL;
+	struct cf_request	*req = NULL;
+	static const char	 tagset[] = "permit (principal, action, "
+	    "resource) when { principal.hasTag(\"x\") && "
+	    "principal.getTag(\"x\") == \"y\" };\n";
+	bool			 created = false;
+
+	assert_int_equal(cf_policy_set_parse(probe_text,
+	    sizeof(probe_text) - 1, &ps, NULL), CF_OK);
+	/* A stored set that reads tags, so that decisions build them. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "tags", "", tagset,
+	    sizeof(tagset) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create_sens(f->core, &r, "data", "prod",
+	    "confidential", &out, NULL), CF_OK);
+	json_decref(out);
+	put_bytes(f, f->admin_token, "data", "k1", "x", 1, NULL, CF_OK);
+	ch = json_pack("{s:s}", "tier", "gold");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "data", NULL, ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	ch = json_pack("{s:s, s:s}", "pii", "yes", "owner", "ops");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "data", "k1", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	make_user(f, "alice", "writer", "data", alice, sizeof(alice));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "alice",
+	    "reader", NULL, &out, NULL), CF_OK);
+	json_decref(out);
+	ch = json_pack("{s:s, s:s}", "team", "blue", "level", "3");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+
+	/* The admin (a session with MFA) on the namespace, on the store, on
+	 * a namespace that does not exist. */
+	as(f, &ra, f->admin_token);
+	ra.time_us = 1772368205000000LL;	/* Sunday 2026-03-01 12:30:05 */
+	both_ways(f, ps, &ra, "ns:get", "data", "data", NULL, got,
+	    sizeof(got));
+	assert_non_null(strstr(got, "ns,"));
+	assert_non_null(strstr(got, "ns_tag,"));
+	assert_non_null(strstr(got, "time,"));
+	assert_non_null(strstr(got, "authn,"));
+	assert_null(strstr(got, "obj,"));
+	both_ways(f, ps, &ra, "ns:create", NULL, NULL, "ns/new", got,
+	    sizeof(got));
+	assert_non_null(strstr(got, "store,"));
+	both_ways(f, ps, &ra, "ns:get", "nope", "nope", NULL, got,
+	    sizeof(got));
+	assert_non_null(strstr(got, "ns_404,"));
+	assert_null(strstr(got, "ns_tag,"));
+
+	/* Alice: attributes, groups, two bindings; an object with labels
+	 * and the version a read returns; purpose, user agent, an address;
+	 * then MFA of a known age; then a scoped token. */
+	as(f, &r, alice);
+	r.time_us = ra.time_us;
+	assert_int_equal(r.nbindings, 2);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	cf_strlcpy(r.groups[1], "ops", sizeof(r.groups[1]));
+	r.ngroups = 2;
+	cf_strlcpy(r.version_id, "v0001", sizeof(r.version_id));
+	cf_strlcpy(r.version_sha256, "ab12", sizeof(r.version_sha256));
+	cf_strlcpy(r.version_by, "admin", sizeof(r.version_by));
+	cf_strlcpy(r.purpose, "audit", sizeof(r.purpose));
+	cf_strlcpy(r.user_agent, "curl/8.5", sizeof(r.user_agent));
+	cf_strlcpy(r.source, "10.1.2.3", sizeof(r.source));
+	both_ways(f, ps, &r, "object:get", "data", "data", "ns/data/obj/k1",
+	    got, sizeof(got));
+	assert_string_equal(got, "name,kind,ptag,act,ns_tag,obj,obj_tag,"
+	    "version,time,purpose,ua,ip,group,role_ns,role_g,store,obj_in,"
+	    "errors:ptagerr,");
+	/* No version on a write; labels on label:set's key too. */
+	both_ways(f, ps, &r, "object:put", "data", "data", "ns/data/obj/k1",
+	    got, sizeof(got));
+	assert_non_null(strstr(got, "noversion,"));
+	assert_non_null(strstr(got, "act_w,"));
+	both_ways(f, ps, &r, "label:set", "data", "data", "ns/data/obj/k1",
+	    got, sizeof(got));
+	assert_non_null(strstr(got, "obj_tag,"));
+	/* A key that has no labels, a key that is not UTF-8. */
+	both_ways(f, ps, &r, "object:get", "data", "data", "ns/data/obj/k2",
+	    got, sizeof(got));
+	assert_null(strstr(got, "obj_tag,"));
+	both_ways(f, ps, &r, "object:get", "data", "data",
+	    "ns/data/obj/\xff\xfe", got, sizeof(got));
+	/* The empty key: an object without labels; a listing with a
+	 * key-like resource: the namespace. */
+	both_ways(f, ps, &r, "object:get", "data", "data", "ns/data/obj/",
+	    got, sizeof(got));
+	assert_null(strstr(got, "obj_tag,"));
+	assert_non_null(strstr(got, ",version,"));	/* an Object */
+	both_ways(f, ps, &r, "object:list", "data", "data",
+	    "ns/data/obj/k1", got, sizeof(got));
+	assert_null(strstr(got, "version,"));
+	r.mfa = true;
+	r.mfa_age = 42;
+	r.authn = "session";
+	cf_strlcpy(r.source, "[::1]:443", sizeof(r.source));
+	r.purpose[0] = '\0';
+	r.user_agent[0] = '\0';
+	both_ways(f, ps, &r, "object:head", "data", "data", "ns/data/obj/k1",
+	    got, sizeof(got));
+	assert_non_null(strstr(got, "mfa,mfa_age,authn,"));
+	assert_null(strstr(got, "purpose,"));
+	assert_null(strstr(got, "ip,"));
+	cf_strlcpy(r.scope, "{\"actions\":[\"object:get\"],"
+	    "\"namespaces\":[\"data\"]}", sizeof(r.scope));
+	both_ways(f, ps, &r, "object:list", "data", "data", NULL, got,
+	    sizeof(got));
+	assert_non_null(strstr(got, "scope,"));
+	cf_strlcpy(r.scope, "{\"namespaces\":[\"data\"]}", sizeof(r.scope));
+	both_ways(f, ps, &r, "object:list", "data", "data", NULL, got,
+	    sizeof(got));
+	assert_null(strstr(got, "scope,"));
+
+	/* SEC: what one way cannot build, the other cannot either. */
+	def = cf_action_find("object:get");
+	cf_strlcpy(r.scope, "not json", sizeof(r.scope));
+	assert_int_equal(core_authz_build(f->core, &r, def, "data", "data",
+	    "ns/data/obj/k1", &es, &req, NULL), CF_E_INTERNAL);
+	assert_int_equal(core_authz_build_json(f->core, &r, def, "data",
+	    "data", "ns/data/obj/k1", &es, &req, NULL), CF_E_INTERNAL);
+	r.scope[0] = '\0';
+	cf_strlcpy(r.source, "not-an-ip", sizeof(r.source));
+	assert_int_equal(core_authz_build(f->core, &r, def, "data", "data",
+	    "ns/data/obj/k1", &es, &req, NULL), CF_E_INPUT);
+	assert_int_equal(core_authz_build_json(f->core, &r, def, "data",
+	    "data", "ns/data/obj/k1", &es, &req, NULL), CF_E_INPUT);
+	assert_null(es);
+	assert_null(req);
+	cf_policy_set_free(ps);
+}
+
+/* What one decision reads of the store: the namespace record once (the
+ * restricted-data check reuses the decision's), the principal's
+ * attributes and the labels only while a policy set in force reads
+ * tags; and a set that does always sees them. */
+static void
+test_core_decision_reads(void **state)
+{
+	static const char tagpol[] =
+	    "@id(\"pii\") forbid (principal, action, resource) when "
+	    "{ resource.hasTag(\"pii\") && resource.getTag(\"pii\") == "
+	    "\"yes\" && principal.hasTag(\"team\") };\n";
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL, *ch;
+	char		 alice[128];
+	unsigned long	 ns0, at0, lb0;
+	bool		 created = false;
+
+	f->core->cfg.mfa_restricted_data = true;
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "data", NULL, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	put_bytes(f, f->admin_token, "data", "k1", "x", 1, NULL, CF_OK);
+	ch = json_pack("{s:s}", "pii", "yes");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "data", "k1", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	make_user(f, "alice", "reader", "data", alice, sizeof(alice));
+	ch = json_pack("{s:s}", "team", "blue");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+
+	/* An API token (no MFA), so the restricted-data check runs. */
+	as(f, &r, alice);
+	ns0 = cf_meta_test_reads("ns");
+	at0 = cf_meta_test_reads("attrs");
+	lb0 = cf_meta_test_reads("labels");
+	assert_int_equal(core_authorize(f->core, &r, "object:get", "data",
+	    "ns/data/obj/k1", NULL), CF_OK);
+	assert_int_equal(cf_meta_test_reads("ns") - ns0, 1);
+	assert_int_equal(cf_meta_test_reads("attrs") - at0, 0);
+	assert_int_equal(cf_meta_test_reads("labels") - lb0, 0);
+
+	/* A set that reads tags: they are read, and decide. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "pii", "", tagpol,
+	    sizeof(tagpol) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+	assert_true(created);
+	as(f, &r, alice);
+	ns0 = cf_meta_test_reads("ns");
+	at0 = cf_meta_test_reads("attrs");
+	lb0 = cf_meta_test_reads("labels");
+	assert_int_equal(core_authorize(f->core, &r, "object:get", "data",
+	    "ns/data/obj/k1", NULL), CF_E_DENIED);
+	assert_int_equal(cf_meta_test_reads("ns") - ns0, 1);
+	assert_int_equal(cf_meta_test_reads("attrs") - at0, 1);
+	assert_int_equal(cf_meta_test_reads("labels") - lb0, 2);
+	assert_non_null(strstr(r.reasons, "pii"));
+
+	/* Taken out of force: no tag reads again. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_rm(f->core, &r, "pii", "", &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	lb0 = cf_meta_test_reads("labels");
+	assert_int_equal(core_authorize(f->core, &r, "object:get", "data",
+	    "ns/data/obj/k1", NULL), CF_OK);
+	assert_int_equal(cf_meta_test_reads("labels") - lb0, 0);
+}
+
+/* A set attached to a namespace takes part in decisions on it only,
+ * wherever it sits among the stored sets. */
+static void
+test_core_ns_sets_apply_to_their_namespace(void **state)
+{
+	static const char deny[] = "forbid (principal, action == "
+	    "Action::\"object:list\", resource);\n";
+	static const char note[] = "permit (principal, action == "
+	    "Action::\"object:list\", resource) when { false };\n";
+	static const char *const nss[] = { "ns-c", "ns-b", "ns-a", "ns-d" };
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	bool		 created;
+	char		 name[32];
+	size_t		 i;
+
+	for (i = 0; i < 4; i++) {
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_ns_create(f->core, &r, nss[i], NULL,
+		    &out, NULL), CF_OK);
+		json_decref(out);
+	}
+	/* Sets on ns-c, ns-b (the forbid, between others), ns-a; none on
+	 * ns-d; one global. */
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(name, sizeof(name), "set-%zu", i);
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_policy_set(f->core, &r, name, nss[i],
+		    i == 1 ? deny : note, i == 1 ? sizeof(deny) - 1 :
+		    sizeof(note) - 1, &created, &out, NULL), CF_OK);
+		json_decref(out);
+		as(f, &r, f->admin_token);
+		assert_int_equal(cf_core_policy_set(f->core, &r, "extra",
+		    nss[i], note, sizeof(note) - 1, &created, &out, NULL),
+		    CF_OK);
+		json_decref(out);
+	}
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "g", "", note,
+	    sizeof(note) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+	for (i = 0; i < 4; i++) {
+		as(f, &r, f->admin_token);
+		assert_int_equal(core_authorize(f->core, &r, "object:list",
+		    nss[i], NULL, NULL), i == 1 ? CF_E_DENIED : CF_OK);
+		if (i == 1)
+			assert_non_null(strstr(r.reasons, "set-1@ns-b/"));
+	}
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "ns-x",
+	    NULL, NULL), CF_OK);
+}
+
 /* The entities the monitor builds for each kind of decision conform to
  * Coffer's own schema (`coffer policy schema`), and so does the
  * request: the types it names are in the action's appliesTo. */
@@ -3028,6 +3437,13 @@ main(void)
 		    test_core_monitor_decides_by_the_registry, setup_id,
 		    teardown_id),
 		cmocka_unit_test_setup_teardown(test_core_roles, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_authz_build_matches_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_decision_reads,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_ns_sets_apply_to_their_namespace, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_core_binding_errors,
 		    setup, teardown),

@@ -1101,9 +1101,11 @@ static const char build_json[] =
     "  \"rec\":{\"b\":{\"c\":-7},\"a\":\"x\"},"
     "  \"roles\":[\"admin\",1,[true]]},"
     " \"parents\":[{\"type\":\"Group\",\"id\":\"eng\"},"
-    "  {\"type\":\"Org\",\"id\":\"dangling\"}]},"
+    "  {\"type\":\"Org\",\"id\":\"dangling\"}],"
+    " \"tags\":{\"team\":\"blue\",\"level\":\"3\",\"n\":7}},"
     "{\"uid\":{\"type\":\"Group\",\"id\":\"eng\"},\"attrs\":{},"
-    " \"parents\":[{\"type\":\"Group\",\"id\":\"all\"}]},"
+    " \"parents\":[{\"type\":\"Group\",\"id\":\"all\"}],"
+    " \"tags\":{}},"
     "{\"uid\":{\"type\":\"Group\",\"id\":\"all\"},\"attrs\":{},"
     " \"parents\":[]},"
     "{\"uid\":{\"type\":\"Action\",\"id\":\"object:get\"},\"attrs\":{},"
@@ -1113,7 +1115,7 @@ static const char build_json[] =
     "]";
 
 struct build_fixture {
-	struct cf_attr		 rec_b[1], rec[2], alice[8];
+	struct cf_attr		 rec_b[1], rec[2], alice[8], tags[3];
 	struct cf_entity_ref	 alice_p[2], eng_p[1], get_p[1];
 	struct cf_entity_def	 defs[5];
 	json_t			*roles;
@@ -1152,16 +1154,22 @@ build_defs(struct build_fixture *f)
 	f->alice_p[1] = (struct cf_entity_ref){ "Org", "dangling" };
 	f->eng_p[0] = (struct cf_entity_ref){ "Group", "all" };
 	f->get_p[0] = (struct cf_entity_ref){ "Action", "read" };
-	f->defs[0] = (struct cf_entity_def){ { "User", "alice" }, f->alice, 8,
-	    f->alice_p, 2 };
-	f->defs[1] = (struct cf_entity_def){ { "Group", "eng" }, NULL, 0,
-	    f->eng_p, 1 };
-	f->defs[2] = (struct cf_entity_def){ { "Group", "all" }, NULL, 0,
-	    NULL, 0 };
-	f->defs[3] = (struct cf_entity_def){ { "Action", "object:get" }, NULL,
-	    0, f->get_p, 1 };
-	f->defs[4] = (struct cf_entity_def){ { "NS::Doc", "" }, NULL, 0, NULL,
-	    0 };
+	f->tags[0] = (struct cf_attr){ .name = "team", .kind = CF_ATTR_STRING,
+	    .s = "blue" };
+	f->tags[1] = (struct cf_attr){ .name = "level",
+	    .kind = CF_ATTR_STRING, .s = "3" };
+	f->tags[2] = (struct cf_attr){ .name = "n", .kind = CF_ATTR_LONG,
+	    .i = 7 };
+	f->defs[0] = (struct cf_entity_def){ .uid = { "User", "alice" },
+	    .attrs = f->alice, .nattrs = 8, .parents = f->alice_p,
+	    .nparents = 2, .tags = f->tags, .ntags = 3 };
+	/* Present and empty ("tags": {}). */
+	f->defs[1] = (struct cf_entity_def){ .uid = { "Group", "eng" },
+	    .parents = f->eng_p, .nparents = 1, .tags = f->tags };
+	f->defs[2] = (struct cf_entity_def){ .uid = { "Group", "all" } };
+	f->defs[3] = (struct cf_entity_def){ .uid = { "Action",
+	    "object:get" }, .parents = f->get_p, .nparents = 1 };
+	f->defs[4] = (struct cf_entity_def){ .uid = { "NS::Doc", "" } };
 }
 
 static void
@@ -1183,6 +1191,11 @@ assert_same_store(const struct cf_entities *x, const struct cf_entities *y)
 		vb.u.rec = b->attrs;
 		assert_true(cf_pol_val_eq(&va, &vb));
 		assert_true((a->tags == NULL) == (b->tags == NULL));
+		if (a->tags != NULL) {
+			va.u.rec = a->tags;
+			vb.u.rec = b->tags;
+			assert_true(cf_pol_val_eq(&va, &vb));
+		}
 		assert_int_equal(a->nparents, b->nparents);
 		for (k = 0; k < a->nparents; k++)
 			assert_true(cf_pol_uid_eq(a->parents[k],
@@ -1209,6 +1222,10 @@ test_policy_build_matches_json(void **state)
 	assert_int_equal(cf_entities_build(f.defs, 5, &eb, NULL), CF_OK);
 	assert_same_store(ej, eb);
 	assert_same_store(eb, ej);
+	assert_true(cf_entities_equal(ej, eb));
+	assert_true(cf_entities_equal(eb, ej));
+	assert_true(cf_entities_equal(eb, eb));
+	assert_false(cf_entities_equal(eb, NULL));
 
 	/* The context: each kind, a nested record, and {} when empty. */
 	scope[0] = (struct cf_attr){ .name = "actions", .kind = CF_ATTR_JSON,
@@ -1233,6 +1250,7 @@ test_policy_build_matches_json(void **state)
 	assert_true(cf_pol_uid_eq(rj->action, rb->action));
 	assert_true(cf_pol_uid_eq(rj->resource, rb->resource));
 	assert_true(cf_pol_val_eq(&rj->context, &rb->context));
+	assert_true(cf_request_equal(rj, rb));
 	cf_request_free(rb);
 	rb = NULL;
 	assert_int_equal(cf_request_build("User", "alice", "Action",
@@ -1246,6 +1264,98 @@ test_policy_build_matches_json(void **state)
 	cf_request_free(rb);
 	cf_entities_free(ej);
 	cf_entities_free(eb);
+}
+
+/* Tags built from C values answer hasTag and getTag as JSON ones do;
+ * stores or requests that differ anywhere are not equal. */
+static void
+test_policy_build_tags(void **state)
+{
+	static const char pol[] =
+	    "@id(\"team\") permit (principal, action, resource) when "
+	    "{ principal.hasTag(\"team\") && principal.getTag(\"team\") "
+	    "== \"blue\" };\n"
+	    "@id(\"n\") permit (principal, action, resource) when "
+	    "{ principal.getTag(\"n\") == 7 };\n"
+	    "@id(\"none\") permit (principal, action, resource) when "
+	    "{ principal.hasTag(\"nope\") };\n"
+	    "@id(\"grp\") permit (principal, action, resource) when "
+	    "{ Group::\"eng\".hasTag(\"team\") };\n"
+	    "@id(\"grperr\") permit (principal, action, resource) when "
+	    "{ Group::\"all\".getTag(\"team\") == \"x\" };\n";
+	struct build_fixture	 f;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_entities	*ej = NULL, *eb = NULL, *e2 = NULL;
+	struct cf_request	*req = NULL, *r2 = NULL;
+	struct cf_response	*rj = NULL, *rb = NULL;
+	size_t			 i;
+
+	(void)state;
+	build_defs(&f);
+	assert_int_equal(cf_policy_set_parse(pol, sizeof(pol) - 1, &ps, NULL),
+	    CF_OK);
+	assert_int_equal(cf_entities_parse(build_json, sizeof(build_json) - 1,
+	    &ej, NULL), CF_OK);
+	assert_int_equal(cf_entities_build(f.defs, 5, &eb, NULL), CF_OK);
+	assert_int_equal(cf_request_build("User", "alice", "Action",
+	    "object:get", "NS::Doc", "", NULL, 0, &req, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&rj, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&rb, NULL), CF_OK);
+	assert_int_equal(cf_policy_authorize(ps, ej, req, rj, NULL), CF_OK);
+	assert_int_equal(cf_policy_authorize(ps, eb, req, rb, NULL), CF_OK);
+	assert_int_equal(cf_response_reason_count(rb), 2);
+	assert_string_equal(cf_response_reason(rb, 0), "team");
+	assert_string_equal(cf_response_reason(rb, 1), "n");
+	assert_int_equal(cf_response_error_count(rb), 1);
+	assert_string_equal(cf_response_error_id(rb, 0), "grperr");
+	assert_int_equal(cf_response_reason_count(rj), 2);
+	for (i = 0; i < 2; i++)
+		assert_string_equal(cf_response_reason(rj, i),
+		    cf_response_reason(rb, i));
+	assert_int_equal(cf_response_error_count(rj), 1);
+
+	/* One tag value differs: not equal. */
+	f.tags[0].s = "red";
+	assert_int_equal(cf_entities_build(f.defs, 5, &e2, NULL), CF_OK);
+	assert_false(cf_entities_equal(eb, e2));
+	cf_entities_free(e2);
+	e2 = NULL;
+	f.tags[0].s = "blue";
+	/* A tag less: not equal; no tags at all equals empty tags. */
+	f.defs[0].ntags = 2;
+	assert_int_equal(cf_entities_build(f.defs, 5, &e2, NULL), CF_OK);
+	assert_false(cf_entities_equal(eb, e2));
+	cf_entities_free(e2);
+	e2 = NULL;
+	f.defs[0].ntags = 3;
+	f.defs[1].tags = NULL;
+	assert_int_equal(cf_entities_build(f.defs, 5, &e2, NULL), CF_OK);
+	assert_true(cf_entities_equal(eb, e2));
+	cf_entities_free(e2);
+	e2 = NULL;
+	/* A parent less, an attribute changed: not equal. */
+	f.defs[0].nparents = 1;
+	assert_int_equal(cf_entities_build(f.defs, 5, &e2, NULL), CF_OK);
+	assert_false(cf_entities_equal(eb, e2));
+	cf_entities_free(e2);
+	e2 = NULL;
+	f.defs[0].nparents = 2;
+	f.alice[1].i = 31;
+	assert_int_equal(cf_entities_build(f.defs, 5, &e2, NULL), CF_OK);
+	assert_false(cf_entities_equal(eb, e2));
+	assert_int_equal(cf_request_build("User", "alice", "Action",
+	    "object:get", "NS::Doc", "", f.tags, 1, &r2, NULL), CF_OK);
+	assert_false(cf_request_equal(req, r2));
+
+	json_decref(f.roles);
+	cf_response_free(rj);
+	cf_response_free(rb);
+	cf_request_free(req);
+	cf_request_free(r2);
+	cf_entities_free(ej);
+	cf_entities_free(eb);
+	cf_entities_free(e2);
+	cf_policy_set_free(ps);
 }
 
 /* What the JSON reader refuses, the builder refuses, with the same
@@ -1275,14 +1385,15 @@ test_policy_build_rejects(void **state)
 	assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_E_INPUT);
 	/* An action under a non-action. */
 	p[0] = (struct cf_entity_ref){ "Group", "g" };
-	d[1] = (struct cf_entity_def){ { "Action", "x" }, NULL, 0, p, 1 };
+	d[1] = (struct cf_entity_def){ .uid = { "Action", "x" }, .parents = p,
+	    .nparents = 1 };
 	assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_E_INPUT);
 	/* A cycle. */
 	p[0] = (struct cf_entity_ref){ "User", "b" };
 	d[0].parents = p;
 	d[0].nparents = 1;
-	d[1] = (struct cf_entity_def){ { "User", "b" }, NULL, 0,
-	    &d[0].uid, 1 };
+	d[1] = (struct cf_entity_def){ .uid = { "User", "b" },
+	    .parents = &d[0].uid, .nparents = 1 };
 	cf_error_clear(&err);
 	assert_int_equal(cf_entities_build(d, 2, &es, &err), CF_E_INPUT);
 	assert_non_null(strstr(err.msg, "cycle"));
@@ -1305,6 +1416,17 @@ test_policy_build_rejects(void **state)
 	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INPUT);
 	a[1] = (struct cf_attr){ .name = "x", .kind = 99 };
 	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INVAL);
+	assert_null(es);
+	/* Tags: a duplicate, a value that is not UTF-8. */
+	d[0].nattrs = 0;
+	d[0].tags = a;
+	d[0].ntags = 2;
+	a[1] = (struct cf_attr){ .name = "k", .kind = CF_ATTR_STRING,
+	    .s = "v" };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INPUT);
+	a[1] = (struct cf_attr){ .name = "t", .kind = CF_ATTR_STRING,
+	    .s = "\xc3(" };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_E_INPUT);
 	assert_null(es);
 	/* Nesting deeper than JSON values may be. */
 	for (i = 0; i < 200; i++)
@@ -1444,6 +1566,7 @@ main(void)
 		cmocka_unit_test(
 		    test_policy_authorize_survives_every_alloc_failure),
 		cmocka_unit_test(test_policy_build_matches_json),
+		cmocka_unit_test(test_policy_build_tags),
 		cmocka_unit_test(test_policy_build_rejects),
 		cmocka_unit_test(
 		    test_policy_build_survives_every_alloc_failure),

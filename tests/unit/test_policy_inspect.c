@@ -5,6 +5,7 @@
  * unconstrained action scope as such. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,11 +93,45 @@ test_policy_inspect_actions(void **state)
 	    CF_E_INVAL);
 }
 
+static bool
+uses_tags(const char *src)
+{
+	struct cf_policy_set	*ps = NULL;
+	bool			 r;
+
+	assert_int_equal(cf_policy_set_parse(src, strlen(src), &ps, NULL),
+	    CF_OK);
+	r = cf_policy_set_uses_tags(ps);
+	cf_policy_set_free(ps);
+	return r;
+}
+
+/* Any call of hasTag or getTag, however deep and in a template too;
+ * an attribute or a context field named like one is no tag read. */
+static void
+test_policy_inspect_uses_tags(void **state)
+{
+	(void)state;
+	assert_false(cf_policy_set_uses_tags(NULL));
+	assert_false(uses_tags(""));
+	assert_false(uses_tags("permit (principal, action, resource) when "
+	    "{ principal.tags == \"x\" && context has getTag && "
+	    "resource.hasTag_ == 1 };"));
+	assert_true(uses_tags("permit (principal, action, resource);\n"
+	    "forbid (principal, action, resource) unless { if true then "
+	    "[1, {a: resource.getTag(\"k\")}].contains(2) else false };"));
+	assert_true(uses_tags("permit (principal == ?principal, action, "
+	    "resource) when { principal.hasTag(\"team\") };"));
+	assert_true(uses_tags("permit (principal, action, resource) when "
+	    "{ !Namespace::\"a\".hasTag(\"t\") };"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_inspect_actions),
+		cmocka_unit_test(test_policy_inspect_uses_tags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1578,6 +1578,42 @@ test_store_meta_reopen(void **state)
 	assert_non_null(strstr((const char *)sqlite3_column_text(st, 3),
 	    "PRIMARY KEY"));
 	sqlite3_finalize(st);
+	/* Listing bindings by principal (every authentication), by
+	 * namespace or by both searches an index: no scan of bindings, no
+	 * sort of the whole table. */
+	{
+		static const struct {
+			int64_t		 pid;
+			const char	*ns;
+			const char	*index;
+		} bl[] = {
+			{ 7, NULL, "PRIMARY KEY" },
+			{ 7, "data", "" },	/* either index */
+			{ -1, "data", "bindings_by_ns" },
+		};
+		char	q[1024];
+		size_t	k;
+		bool	search;
+
+		for (k = 0; k < sizeof(bl) / sizeof(bl[0]); k++) {
+			(void)snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s",
+			    cf_meta_test_binding_list_sql(bl[k].pid,
+			    bl[k].ns));
+			assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st,
+			    NULL), SQLITE_OK);
+			search = false;
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				const char *d = (const char *)
+				    sqlite3_column_text(st, 3);
+				assert_null(strstr(d, "SCAN b"));
+				if (strstr(d, "SEARCH b") != NULL &&
+				    strstr(d, bl[k].index) != NULL)
+					search = true;
+			}
+			sqlite3_finalize(st);
+			assert_true(search);
+		}
+	}
 	/* The orphan sweep's question is an index seek, not a scan (the
 	 * statement of cf_meta_blobs_referenced). */
 	assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT 1"
