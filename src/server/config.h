@@ -35,6 +35,10 @@ struct cf_config {
 	uint64_t	max_connections_per_ip;
 	uint64_t	connection_timeout;	/* seconds, idle */
 	uint64_t	request_head_timeout;	/* seconds, whole head */
+	uint64_t	max_uploads_per_principal;
+	uint64_t	max_downloads_per_principal;
+	uint64_t	min_upload_rate;	/* bytes/s; 0: none */
+	uint64_t	upload_stall_timeout;	/* seconds, its window */
 	char		log_level[16];
 	/* identity (issue 4) */
 	uint64_t	session_ttl;		/* seconds */

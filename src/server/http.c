@@ -86,6 +86,22 @@
 #define HEAD_CUT	UINT64_MAX
 #define REAP_TICK_NS	(200 * 1000000ULL)
 #define GOV_LOG_NS	(10 * 1000000000ULL)
+/* Transfer governance: a request body's state once the reaper has cut it
+ * for min_upload_rate, the buckets of the per-principal transfer counts,
+ * and the Retry-After of a transfer refused over its limit (a guess: the
+ * client cannot know when one of its transfers ends). */
+#define BODY_CUT	UINT64_MAX
+#define XFER_BUCKETS	64
+#define XFER_RETRY_S	5
+
+enum xfer_kind { XFER_NONE, XFER_UP, XFER_DOWN };
+
+/* The transfers in progress of one principal; freed when it has none. */
+struct xfer {
+	struct xfer	*next;
+	int64_t		 principal;
+	unsigned	 n[3];		/* by enum xfer_kind */
+};
 
 
 struct cf_http {
@@ -131,6 +147,14 @@ struct cf_http {
 	uint64_t		 head_ns;	/* request_head_timeout */
 	uint64_t		 idle_ns;	/* connection_timeout */
 	atomic_uint_fast64_t	 refused;	/* for the reaper to log */
+	/* Request bodies: the least bytes in a window of stall_ns
+	 * (min_upload_rate x upload_stall_timeout; 0: no minimum). */
+	uint64_t		 stall_ns;
+	uint64_t		 stall_min;
+	/* Transfers in progress per principal, under xmu. */
+	pthread_mutex_t		 xmu;
+	bool			 xmu_ok;
+	struct xfer		*xfers[XFER_BUCKETS];
 };
 
 /* One TCP connection (libmicrohttpd's socket context), from accept to
@@ -146,6 +170,14 @@ struct sock {
 	int			 fd;
 	_Atomic uint64_t	 deadline;
 	atomic_bool		 served;	/* a request of it has ended */
+	/* The body of its current request: body_gen is a number of the
+	 * request while its body is read (0: none), BODY_CUT once the
+	 * reaper has cut it for min_upload_rate; body_bytes counts what
+	 * arrived.  win_*: the reaper's alone, its current window. */
+	_Atomic uint64_t	 body_gen;
+	_Atomic uint64_t	 body_bytes;
+	uint64_t		 next_gen;	/* the handler's */
+	uint64_t		 win_gen, win_start, win_bytes;
 };
 
 struct conn {
@@ -171,6 +203,9 @@ struct conn {
 	char		 pend_msg[CF_ERROR_MSG_LEN];
 	uint64_t	 bytes_in;
 	uint64_t	 drained;	/* bytes discarded after a refusal */
+	struct sock	*sock;		/* its connection's, or NULL */
+	enum xfer_kind	 xfer;		/* the transfer slot it holds */
+	int64_t		 xfer_principal;
 	char		 content_range[64];	/* for a 416 answer */
 	/* Async audit: the response parked until the record is durable. */
 	uint64_t		 audit_seq;	/* 0: none submitted */
@@ -617,6 +652,125 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	    err->msg[0] != '\0' ? err->msg : code);
 }
 
+/* ---- transfer governance ---- */
+
+static struct xfer **
+xfer_slot(struct cf_http *h, int64_t principal)
+{
+	struct xfer	**pp;
+
+	pp = &h->xfers[(uint64_t)principal % XFER_BUCKETS];
+	while (*pp != NULL && (*pp)->principal != principal)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Take a slot of kind k (an upload or a download) for c's principal
+ * before its transfer begins.  False if refused: *ret is the answer, a
+ * recorded 429 too_many_transfers over max_uploads_per_principal or
+ * max_downloads_per_principal (500 out of memory: SEC: fail closed).
+ * A request without a principal takes none: the operation refuses it.
+ * The slot is c's until completed() releases it, however the request
+ * ends. */
+static bool
+xfer_take(struct MHD_Connection *mc, struct conn *c, enum xfer_kind k,
+    enum MHD_Result *ret)
+{
+	struct cf_http	*h = c->h;
+	struct xfer	**pp, *x;
+	uint64_t	 max;
+	char		 why[128];
+	const char	*name;
+	bool		 ok = true, nomem = false;
+
+	if (!c->req.authenticated || c->xfer != XFER_NONE)
+		return true;
+	max = k == XFER_UP ? h->cfg->max_uploads_per_principal :
+	    h->cfg->max_downloads_per_principal;
+	(void)pthread_mutex_lock(&h->xmu);
+	pp = xfer_slot(h, c->req.principal.id);
+	x = *pp;
+	if (x == NULL) {
+		x = cf_calloc(1, sizeof(*x));
+		if (x == NULL)
+			nomem = true;
+		else {
+			x->principal = c->req.principal.id;
+			*pp = x;
+		}
+	}
+	if (x != NULL && x->n[k] >= max)
+		ok = false;
+	else if (x != NULL) {
+		x->n[k]++;
+		c->xfer = k;
+		c->xfer_principal = x->principal;
+	}
+	(void)pthread_mutex_unlock(&h->xmu);
+	if (nomem) {
+		cf_core_reject(h->core, &c->req, c->rt->action,
+		    "out of memory");
+		c->failed = true;
+		*ret = respond_error(mc, c, 500, "internal", "out of memory");
+		return false;
+	}
+	if (ok)
+		return true;
+	name = k == XFER_UP ? "max_uploads_per_principal" :
+	    "max_downloads_per_principal";
+	(void)snprintf(why, sizeof(why), "%s (%llu) reached", name,
+	    (unsigned long long)max);
+	cf_core_reject(h->core, &c->req, c->rt->action, why);
+	c->req.retry_after = XFER_RETRY_S;
+	c->failed = true;
+	(void)snprintf(why, sizeof(why), "too many %s in progress for this "
+	    "principal (%s %llu); retry later", k == XFER_UP ? "uploads" :
+	    "downloads", name, (unsigned long long)max);
+	*ret = respond_error(mc, c, 429, "too_many_transfers", why);
+	return false;
+}
+
+static void
+xfer_release(struct conn *c)
+{
+	struct cf_http	*h = c->h;
+	struct xfer	**pp, *x;
+
+	if (c->xfer == XFER_NONE)
+		return;
+	(void)pthread_mutex_lock(&h->xmu);
+	pp = xfer_slot(h, c->xfer_principal);
+	x = *pp;
+	if (!CF_NEVER(x == NULL) && !CF_NEVER(x->n[c->xfer] == 0)) {
+		x->n[c->xfer]--;
+		if (x->n[XFER_UP] == 0 && x->n[XFER_DOWN] == 0) {
+			/* Its memory goes back: the table holds only the
+			 * principals with a transfer in progress. */
+			*pp = x->next;
+			cf_free(x);
+		}
+	}
+	(void)pthread_mutex_unlock(&h->xmu);
+	c->xfer = XFER_NONE;
+}
+
+static void
+xfer_end(struct cf_http *h)
+{
+	struct xfer	*x, *next;
+	size_t		 i;
+
+	if (!h->xmu_ok)
+		return;
+	for (i = 0; i < XFER_BUCKETS; i++)
+		for (x = h->xfers[i]; x != NULL; x = next) {
+			next = x->next;
+			cf_free(x);
+		}
+	(void)pthread_mutex_destroy(&h->xmu);
+	h->xmu_ok = false;
+}
+
 /* ---- request parsing ---- */
 
 static const char *
@@ -800,10 +954,15 @@ serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 	char				 hv[128], tbuf[64];
 	const char			*version = arg(mc, "version");
 	int				 rng, status = 200;
+	enum MHD_Result			 ret;
 	struct tm			 tm;
 	time_t				 t;
 	cf_err				 rc;
 
+	/* SEC: before any byte is read: a principal's downloads in progress
+	 * are bounded (a HEAD sends no body and takes no slot). */
+	if (!head && !xfer_take(mc, c, XFER_DOWN, &ret))
+		return ret;
 	cf_error_clear(&err);
 	rc = cf_core_get_open(c->h->core, &c->req, c->ns, c->rest, version,
 	    head, &g, &err);
@@ -2409,6 +2568,7 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 	char		*meta = NULL;
 	uint64_t	 len;
 	int64_t		 content_length = -1;
+	enum MHD_Result	 ret;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
@@ -2452,6 +2612,11 @@ begin_put(struct MHD_Connection *mc, struct conn *c)
 		return put_refuse(mc, c, "bad metadata header",
 		    "X-Coffer-Meta-* headers must be UTF-8 with names under "
 		    "128 bytes");
+	}
+	/* SEC: a principal's uploads in progress are bounded. */
+	if (!xfer_take(mc, c, XFER_UP, &ret)) {
+		free(meta);
+		return ret;
 	}
 	rc = cf_core_put_begin(c->h->core, &c->req, c->ns, c->rest,
 	    header(mc, "Content-Type"), sha, meta, content_length, &c->put,
@@ -2543,6 +2708,90 @@ sock_deadline_clear(struct MHD_Connection *mc)
 	return s != NULL && sock_deadline(s, 0);
 }
 
+/* The body of c's request starts to be read: from now on it must bring
+ * min_upload_rate (the reaper measures). */
+static void
+sock_body_begin(struct conn *c)
+{
+	struct sock	*s = c->sock;
+	uint64_t	 cur;
+
+	if (s == NULL || c->h->stall_min == 0)
+		return;
+	if (++s->next_gen == BODY_CUT)
+		s->next_gen = 1;
+	atomic_store(&s->body_bytes, 0);
+	cur = atomic_load(&s->body_gen);
+	do {
+		if (cur == BODY_CUT)
+			return;
+	} while (!atomic_compare_exchange_weak(&s->body_gen, &cur,
+	    s->next_gen));
+}
+
+static void
+sock_body_feed(struct conn *c, size_t n)
+{
+	if (c->sock != NULL)
+		atomic_fetch_add(&c->sock->body_bytes, n);
+}
+
+/* The body of c's request has ended: false if the reaper has cut it. */
+static bool
+sock_body_end(struct conn *c)
+{
+	struct sock	*s = c->sock;
+	uint64_t	 cur;
+
+	if (s == NULL)
+		return true;
+	cur = atomic_load(&s->body_gen);
+	do {
+		if (cur == BODY_CUT)
+			return false;
+	} while (!atomic_compare_exchange_weak(&s->body_gen, &cur, 0));
+	return true;
+}
+
+static bool
+sock_body_cut(const struct sock *s)
+{
+	return s != NULL && atomic_load(&s->body_gen) == BODY_CUT;
+}
+
+/* The reaper's look at s's request body (under smu): false if it brought
+ * fewer than stall_min bytes in its last window of stall_ns, and the
+ * reaper has cut it. */
+static bool
+body_check(struct cf_http *h, struct sock *s, uint64_t now)
+{
+	uint64_t	g, b;
+
+	g = atomic_load(&s->body_gen);
+	if (g == 0 || g == BODY_CUT) {
+		s->win_gen = 0;
+		return true;
+	}
+	b = atomic_load(&s->body_bytes);
+	if (g != s->win_gen) {
+		/* A new body: its first window starts now. */
+		s->win_gen = g;
+		s->win_start = now;
+		s->win_bytes = b;
+		return true;
+	}
+	if (now - s->win_start < h->stall_ns)
+		return true;
+	if (b - s->win_bytes >= h->stall_min) {
+		s->win_start = now;
+		s->win_bytes = b;
+		return true;
+	}
+	/* SEC: lost to a handler that just saw the body end: that request
+	 * is served. */
+	return !atomic_compare_exchange_strong(&s->body_gen, &g, BODY_CUT);
+}
+
 /* libmicrohttpd's connection start and close: the reaper's list.  Close
  * comes before libmicrohttpd closes the descriptor, so the reaper never
  * shuts down a descriptor that has been reused. */
@@ -2625,6 +2874,7 @@ reaper_main(void *arg)
 	struct sock	*s;
 	struct timespec	 ts;
 	uint64_t	 now, d, cut = 0, refused = 0, cut_at = 0, ref_at = 0;
+	uint64_t	 stalled = 0, st_at = 0;
 	unsigned	 open;
 
 	(void)pthread_mutex_lock(&h->smu);
@@ -2640,6 +2890,13 @@ reaper_main(void *arg)
 			break;
 		now = cf_mono_ns();
 		for (s = h->socks; s != NULL; s = s->next) {
+			if (h->stall_min != 0 && !body_check(h, s, now)) {
+				/* completed() records it (upload_stalled) and
+				 * aborts an upload: nothing is stored. */
+				(void)shutdown(s->fd, SHUT_RDWR);
+				stalled++;
+				continue;
+			}
 			d = atomic_load(&s->deadline);
 			if (d == 0 || d == HEAD_CUT || now < d)
 				continue;
@@ -2660,6 +2917,13 @@ reaper_main(void *arg)
 			    "request_head_timeout: connection closed\"",
 			    (unsigned long long)cut);
 			cut = 0;
+		}
+		if (gov_log_due(stalled, now, &st_at)) {
+			log_warnx("event=upload_stalled count=%llu "
+			    "msg=\"request body slower than min_upload_rate "
+			    "over upload_stall_timeout: connection closed\"",
+			    (unsigned long long)stalled);
+			stalled = 0;
 		}
 		if (gov_log_due(refused, now, &ref_at)) {
 			log_warnx("event=connection_refused count=%llu "
@@ -2682,9 +2946,18 @@ gov_start(struct cf_http *h, struct cf_error *err)
 
 	h->head_ns = h->cfg->request_head_timeout * 1000000000ULL;
 	h->idle_ns = h->cfg->connection_timeout * 1000000000ULL;
+	/* Bounded by the config table: no overflow. */
+	h->stall_ns = h->cfg->upload_stall_timeout * 1000000000ULL;
+	h->stall_min = h->cfg->min_upload_rate *
+	    h->cfg->upload_stall_timeout;
 	atomic_init(&h->refused, 0);
-	if (pthread_mutex_init(&h->smu, NULL) != 0)
+	if (pthread_mutex_init(&h->xmu, NULL) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "mutex init");
+	h->xmu_ok = true;
+	if (pthread_mutex_init(&h->smu, NULL) != 0) {
+		xfer_end(h);
+		return cf_error_set(err, CF_E_NOMEM, "mutex init");
+	}
 	ok = pthread_condattr_init(&ca) == 0;
 	if (ok) {
 		ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
@@ -2693,6 +2966,7 @@ gov_start(struct cf_http *h, struct cf_error *err)
 	}
 	if (!ok) {
 		(void)pthread_mutex_destroy(&h->smu);
+		xfer_end(h);
 		return cf_error_set(err, CF_E_NOMEM, "cond init");
 	}
 	/* SEC: fail closed: without the reaper nothing cuts a trickled
@@ -2700,6 +2974,7 @@ gov_start(struct cf_http *h, struct cf_error *err)
 	if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
 		(void)pthread_cond_destroy(&h->reap_cv);
 		(void)pthread_mutex_destroy(&h->smu);
+		xfer_end(h);
 		return cf_error_set(err, CF_E_NOMEM, "cannot start the "
 		    "connection reaper thread");
 	}
@@ -2721,6 +2996,7 @@ gov_end(struct cf_http *h)
 	(void)pthread_cond_destroy(&h->reap_cv);
 	(void)pthread_mutex_destroy(&h->smu);
 	h->reaper_ok = false;
+	xfer_end(h);
 }
 
 /* Called by libmicrohttpd as soon as a request line has arrived, before
@@ -2922,6 +3198,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		 * it); nor is one it cannot see. */
 		if (!sock_deadline_clear(mc))
 			return MHD_NO;
+		c->sock = sock_of(mc);
 		c->started = true;
 		c->req.action = "unknown";
 		c->req.reasons[0] = '\0';
@@ -2963,10 +3240,19 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		}
 		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
 			return respond_nomem(mc, c);
+		ret = MHD_YES;
 		if (c->rt != NULL && c->rt->begin != NULL)
-			return c->rt->begin(mc, c);
-		return MHD_YES;
+			ret = c->rt->begin(mc, c);
+		/* SEC: a body that follows must come at min_upload_rate
+		 * (one answered already is only drained). */
+		if (ret == MHD_YES && !c->responded)
+			sock_body_begin(c);
+		return ret;
 	}
+	if (*upload_data_size > 0)
+		sock_body_feed(c, *upload_data_size);
+	else if (!sock_body_end(c))
+		return MHD_NO;	/* cut: completed() records it */
 	if (c->responded) {
 		/* Answered in the first call: drop whatever body follows,
 		 * up to DRAIN_MAX like a refusal's. */
@@ -3123,9 +3409,11 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		c->stash = NULL;
 	}
 	if (c->put != NULL) {
+		/* Nothing stored: no version, the temporary blob removed. */
 		cf_core_put_abort(c->put);
 		c->put = NULL;
 	}
+	xfer_release(c);
 	if (!c->req.audited) {
 		/* Nothing more is sent: the record need not be durable
 		 * before this returns, so an event thread does not wait
@@ -3142,6 +3430,11 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			    "request head not in by its deadline");
 			status = 408;
 			result = "request_head_timeout";
+		} else if (c->started && sock_body_cut(s)) {
+			/* Its body came slower than min_upload_rate: cut by
+			 * the reaper, without an answer. */
+			status = 408;
+			result = "upload_stalled";
 		}
 		cf_error_clear(&err);
 		if (audit_req(c, status, result, c->bytes_in, &err) != CF_OK)
@@ -3149,6 +3442,8 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			    c->req.request_id);
 	} else if (c->dl)
 		dl_end(c, toe);
+	/* Answered before its body ended: no longer measured. */
+	(void)sock_body_end(c);
 	cf_buf_free(&c->body);
 	cf_free(c->rest);
 	cf_free(c);
