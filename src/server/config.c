@@ -56,9 +56,9 @@ static const struct opt opts[] = {
 	U64("request_head_timeout", request_head_timeout, 1, 86400, "10",
 	    "seconds to receive a whole request head (line and headers)"),
 	U64("max_uploads_per_principal", max_uploads_per_principal, 1,
-	    65536, "8", "concurrent uploads of one principal"),
+	    65536, "64", "concurrent uploads of one principal"),
 	U64("max_downloads_per_principal", max_downloads_per_principal, 1,
-	    65536, "32", "concurrent downloads of one principal"),
+	    65536, "128", "concurrent downloads of one principal"),
 	U64("min_upload_rate", min_upload_rate, 0, 1ULL << 40, "1024",
 	    "bytes/s a request body must average over upload_stall_timeout "
 	    "(0: no minimum)"),
