@@ -349,45 +349,10 @@ core_authz_load_part(void *arg, const char *name, const char *ns,
 	return load_part(arg, name, ns, version, text, err);
 }
 
-cf_err
-core_authz_reload(struct cf_core *c, struct cf_error *err)
-{
-	struct core_authz_snap	*s;
-	struct load_ctx		 lc;
-	cf_err			 rc;
-
-	s = cf_calloc(1, sizeof(*s));
-	if (s == NULL)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	atomic_init(&s->refs, 1);
-	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1,
-	    &s->builtin, err);
-	if (rc != CF_OK)
-		goto out;
-	/* The generation first: a change made while loading makes the
-	 * next poll load again. */
-	rc = cf_meta_policy_generation(c->meta, &s->gen, err);
-	if (rc != CF_OK)
-		goto out;
-	lc.s = s;
-	lc.cap = 0;
-	rc = core_authz_load_stored(c, &lc, err);
-	if (rc == CF_OK)
-		rc = snap_index(s, err);
-	if (rc != CF_OK)
-		goto out;
-	snap_install(c, s);
-	s = NULL;
-out:
-	snap_free(s);
-	return rc;
-}
-
-/* Bench only (bench/authz): core_authz_reload with more policy sets,
- * which feed hands to core_authz_load_part(lc, ...) after the stored
- * ones. */
-cf_err
-core_authz_reload_bench(struct cf_core *c,
+/* Build the policies in force (built-in, stored, and what feed adds
+ * through core_authz_load_part, when not NULL) and swap them in. */
+static cf_err
+reload_with(struct cf_core *c,
     cf_err (*feed)(void *arg, void *lc, struct cf_error *err), void *arg,
     struct cf_error *err)
 {
@@ -401,6 +366,8 @@ core_authz_reload_bench(struct cf_core *c,
 	atomic_init(&s->refs, 1);
 	rc = cf_policy_set_parse(builtin_text, sizeof(builtin_text) - 1,
 	    &s->builtin, err);
+	/* The generation first: a change made while loading makes the
+	 * next poll load again. */
 	if (rc == CF_OK)
 		rc = cf_meta_policy_generation(c->meta, &s->gen, err);
 	if (rc != CF_OK)
@@ -408,7 +375,7 @@ core_authz_reload_bench(struct cf_core *c,
 	lc.s = s;
 	lc.cap = 0;
 	rc = core_authz_load_stored(c, &lc, err);
-	if (rc == CF_OK)
+	if (rc == CF_OK && feed != NULL)
 		rc = feed(arg, &lc, err);
 	if (rc == CF_OK)
 		rc = snap_index(s, err);
@@ -419,6 +386,25 @@ core_authz_reload_bench(struct cf_core *c,
 out:
 	snap_free(s);
 	return rc;
+}
+
+cf_err
+core_authz_reload(struct cf_core *c, struct cf_error *err)
+{
+	return reload_with(c, NULL, NULL, err);
+}
+
+/* Bench only (bench/authz): core_authz_reload with more policy sets,
+ * which feed hands to core_authz_load_part(lc, ...) after the stored
+ * ones. */
+cf_err
+core_authz_reload_bench(struct cf_core *c,
+    cf_err (*feed)(void *arg, void *lc, struct cf_error *err), void *arg,
+    struct cf_error *err)
+{
+	if (feed == NULL)
+		return cf_error_set(err, CF_E_INVAL, "no feed");
+	return reload_with(c, feed, arg, err);
 }
 
 /* Coffer's schema, parsed; the built-in templates must validate
