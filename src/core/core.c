@@ -225,6 +225,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	env = getenv("COFFER_TEST_CRASH");
 	if (env != NULL)
 		(void)cf_strlcpy(c->crash_point, env, sizeof(c->crash_point));
+	rc = core_net_open(c, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = mkdir_p0700(c->data_dir, err);
 	if (rc != CF_OK)
 		goto out;
@@ -295,6 +298,7 @@ cf_core_close(struct cf_core *c)
 	cf_meta_close(c->meta);
 	cf_keyring_close(c->kr);
 	(void)pthread_mutex_destroy(&c->kr_lock);
+	core_net_close(c);
 	cf_free(c);
 }
 

@@ -83,6 +83,12 @@ struct cf_core_config {
 						 * row; 0: 3600 */
 	int64_t		 orphan_interval;	/* seconds between sweeps;
 						 * 0: only at start-up */
+	/* Network isolation (core/network.c): the client networks allowed
+	 * to reach a namespace of each environment, "CIDR, CIDR, ...";
+	 * NULL/"": any. */
+	const char	*env_allow_dev;
+	const char	*env_allow_staging;
+	const char	*env_allow_prod;
 	/* The clock of brute-force counting, in microseconds since the
 	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
 	 * depends on how fast the machine runs. */
@@ -111,7 +117,12 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 struct cf_req {
 	/* context, from the front end */
 	char		 request_id[CF_REQ_ID_LEN + 1];
-	char		 source[CF_SOURCE_MAX];	/* socket peer address */
+	/* The client's address: the socket peer's, or the one trusted
+	 * proxies forwarded ("unknown" when they could not say); the front
+	 * end sets it before cf_core_authenticate.  peer: the socket
+	 * peer's, always. */
+	char		 source[CF_SOURCE_MAX];
+	char		 peer[CF_SOURCE_MAX];
 	int64_t		 time_us;
 	/* The client's User-Agent, cut and made printable UTF-8 (control
 	 * characters are '?'); "" without one.  SEC: the client's claim,
@@ -183,8 +194,23 @@ struct cf_buf;
  * the action registry, to out. */
 cf_err	cf_core_policy_schema(struct cf_buf *out, struct cf_error *err);
 
-/* Fill request id, time, source. */
+/* Fill request id, time, source (and peer: the same). */
 void	cf_req_init(struct cf_req *r, const char *source);
+
+/* Network isolation, before authentication (core/network.c): may r's
+ * client (r->source) reach namespace ns for action?  CF_OK when ns is of
+ * an environment without an allow list, or the address is in its list.
+ * A namespace that does not exist is treated as one of every environment
+ * that has a list, so that a refusal does not tell a network outside
+ * them which names exist.  Otherwise CF_E_DENIED with the decision set
+ * (r->action, reasons "network not allowed (env E)", errcode
+ * "network_refused"): the caller audits and answers 403.  No store read
+ * when no list is configured. */
+cf_err	cf_core_net_check(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *ns, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+/* Validate an env.<env>.allow value (for the configuration parser). */
+cf_err	cf_core_net_list_check(const char *value, struct cf_error *err);
 
 /* Authenticate a bearer token (NULL: none).  Never fails the request by
  * itself: on a bad token r->authenticated stays false and r->authn says

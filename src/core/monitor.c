@@ -25,6 +25,7 @@ cf_req_init(struct cf_req *r, const char *source)
 		memset(id, 0, sizeof(id));
 	cf_hex_encode(id, sizeof(id), r->request_id);
 	cf_strlcpy(r->source, source != NULL ? source : "", sizeof(r->source));
+	cf_strlcpy(r->peer, r->source, sizeof(r->peer));
 	r->time_us = cf_now_us();
 	r->authn = "none";
 	r->action = "unknown";
@@ -471,6 +472,32 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 	    "or POST /v1/session/mfa)", data_ns, r->action);
 }
 
+/* The network rule for namespace ns (NULL or "": none), with the record
+ * the decision read when it is ns's. */
+static cf_err
+net_check(struct cf_core *c, struct cf_req *r, const char *ns,
+    const struct core_authz_seen *seen, struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+	cf_err			rc;
+
+	if (!c->net_any || ns == NULL || *ns == '\0')
+		return CF_OK;
+	if (seen->ns_read && strcmp(seen->ns, ns) == 0)
+		return core_net_ns_check(c, r, ns, seen->ns_found ? &seen->nsr :
+		    NULL, err);
+	rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		return core_net_ns_check(c, r, ns, NULL, err);
+	}
+	if (rc != CF_OK) {
+		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
+		return rc;
+	}
+	return core_net_ns_check(c, r, ns, &nsr, err);
+}
+
 cf_err
 core_authorize(struct cf_core *c, struct cf_req *r, const char *action,
     const char *ns, const char *resource, struct cf_error *err)
@@ -549,6 +576,14 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	if (rc != CF_OK)
 		return rc;
 	rc = restricted_check(c, r, data_ns, &seen, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: network isolation holds in every decision on a namespace,
+	 * whichever way the request named it (core/network.c). */
+	rc = net_check(c, r, ns, &seen, err);
+	if (rc == CF_OK && data_ns != NULL && (ns == NULL ||
+	    strcmp(ns, data_ns) != 0))
+		rc = net_check(c, r, data_ns, &seen, err);
 	if (rc != CF_OK)
 		return rc;
 	r->allowed = true;
@@ -744,10 +779,18 @@ decision_ctx(const struct cf_req *r)
 	ctx = core_authz_context(r);
 	if (ctx == NULL)
 		return NULL;
-	return json_pack("{s:o, s:o, s:s, s:o}", "ns",
+	ctx = json_pack("{s:o, s:o, s:s, s:o}", "ns",
 	    ns_or_null(r->decided_ns), "data_ns",
 	    ns_or_null(r->decided_data_ns), "decision",
 	    r->decided_allow ? "allow" : "deny", "context", ctx);
+	/* A client a trusted proxy forwarded: the proxy (the record's
+	 * source is the client). */
+	if (ctx != NULL && strcmp(r->peer, r->source) != 0 &&
+	    json_object_set_new(ctx, "peer", json_string(r->peer)) != 0) {
+		json_decref(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 static void

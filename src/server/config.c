@@ -7,6 +7,7 @@
 
 #include "base/mem.h"
 #include "base/str.h"
+#include "core/core.h"
 #include "server/config.h"
 
 enum opt_type { OPT_STR, OPT_U64, OPT_BOOL };
@@ -131,6 +132,18 @@ static const struct opt opts[] = {
 	    "longest an upload may take from blob commit to version row)"),
 	U64("orphan_interval", orphan_interval, 0, 30 * 86400, "3600",
 	    "seconds between orphan sweeps (0: only at start-up)"),
+	STR("env.dev.allow", env_dev_allow, "", "client networks that may "
+	    "reach dev namespaces, CIDR, CIDR, ... (empty: any)"),
+	STR("env.staging.allow", env_staging_allow, "", "client networks "
+	    "that may reach staging namespaces (empty: any)"),
+	STR("env.prod.allow", env_prod_allow, "", "client networks that may "
+	    "reach prod namespaces (empty: any)"),
+	STR("trusted_proxies", trusted_proxies, "", "proxies (CIDR, ...) "
+	    "whose forwarded_header names the client (empty: none; the "
+	    "socket address is the client)"),
+	STR("forwarded_header", forwarded_header, "x-forwarded-for",
+	    "the header trusted_proxies set: x-forwarded-for or forwarded "
+	    "(RFC 7239); the other is ignored"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around
@@ -227,6 +240,21 @@ cf_config_set(struct cf_config *cfg, const char *name, const char *value,
 		if (strcmp(name, "tls_names") == 0 &&
 		    (rc = check_names(value, err)) != CF_OK)
 			return rc;
+		if (strcmp(name, "trusted_proxies") == 0 ||
+		    strncmp(name, "env.", 4) == 0) {
+			struct cf_error e2;
+
+			cf_error_clear(&e2);
+			rc = cf_core_net_list_check(value, &e2);
+			if (rc != CF_OK)
+				return cf_error_set(err, rc, "%s: %s", name,
+				    e2.msg);
+		}
+		if (strcmp(name, "forwarded_header") == 0 &&
+		    strcmp(value, "x-forwarded-for") != 0 &&
+		    strcmp(value, "forwarded") != 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "forwarded_header: x-forwarded-for or forwarded");
 		cf_strlcpy(base + o->off, value, o->size);
 		return CF_OK;
 	case OPT_U64:

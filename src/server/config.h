@@ -72,6 +72,13 @@ struct cf_config {
 	char		oidc_config_file[4096];
 	uint64_t	orphan_grace;		/* seconds */
 	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
+	/* network isolation (core/network.c, server/forwarded.c) */
+	char		env_dev_allow[4096];	/* "CIDR, ..."; "": any */
+	char		env_staging_allow[4096];
+	char		env_prod_allow[4096];
+	char		trusted_proxies[4096];	/* "": none */
+	char		forwarded_header[32];	/* x-forwarded-for or
+						 * forwarded */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

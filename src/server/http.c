@@ -6,8 +6,11 @@
  * goes through respond(), which records the request in the audit log
  * first and refuses to answer (503) if that fails.
  *
- * SEC: the client address used for the record and for policy is the
- * socket's peer address; forwarded-for headers are never trusted. */
+ * SEC: the client address used for the record, for network isolation and
+ * for policy is the socket's peer address, unless that peer is one of
+ * trusted_proxies: then the address it forwarded (client_address;
+ * docs/security.md, "Trusted proxies").  Forwarding headers from anyone
+ * else are ignored. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,6 +32,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/netaddr.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "server/http.h"
@@ -155,6 +159,10 @@ struct cf_http {
 	pthread_mutex_t		 xmu;
 	bool			 xmu_ok;
 	struct xfer		*xfers[XFER_BUCKETS];
+	/* trusted_proxies, and whether they speak RFC 7239 Forwarded (else
+	 * X-Forwarded-For). */
+	struct cf_cidr_list	 trusted;
+	bool			 fwd_rfc7239;
 };
 
 /* One TCP connection (libmicrohttpd's socket context), from accept to
@@ -623,6 +631,9 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 		return respond_error(mc, c, 503, c->req.errcode, err->msg);
 	if (rc == CF_E_NOTFOUND && notfound_code != NULL)
 		code = notfound_code;
+	if (rc == CF_E_DENIED && c->req.errcode != NULL &&
+	    strcmp(c->req.errcode, "network_refused") == 0)
+		code = c->req.errcode;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
 		code = conflict_code;
 	/* The operation's specific code (no_such_key, mfa_required,
@@ -3142,6 +3153,109 @@ req_context(struct MHD_Connection *mc, struct conn *c)
 	return true;
 }
 
+/* Every field of one header, joined by ", " (RFC 9110 5.3). */
+struct hdr_join {
+	const char	*name;
+	char		 buf[CF_FORWARDED_MAX + 1];
+	size_t		 len;
+	bool		 any, over;
+};
+
+static enum MHD_Result
+join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hdr_join	*j = cls;
+	size_t		 n;
+
+	(void)kind;
+	if (strcasecmp(key, j->name) != 0 || value == NULL)
+		return MHD_YES;
+	n = strlen(value);
+	if (j->len + n + (j->any ? 2 : 0) >= sizeof(j->buf)) {
+		j->over = true;
+		return MHD_NO;
+	}
+	if (j->any) {
+		memcpy(j->buf + j->len, ", ", 2);
+		j->len += 2;
+	}
+	memcpy(j->buf + j->len, value, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+	j->any = true;
+	return MHD_YES;
+}
+
+/* SEC: the client is the socket peer, unless the peer is one of
+ * trusted_proxies: then it is who the configured header says (the
+ * rightmost hop that is not one of them).  A malformed header from a
+ * trusted proxy is refused (400), never guessed at.  False: answered. */
+static bool
+client_address(struct MHD_Connection *mc, struct conn *c,
+    enum MHD_Result *ret)
+{
+	struct hdr_join	 j;
+	struct cf_error	 err;
+	struct cf_ip	 peer;
+	char		 addr[CF_IP_TEXT_MAX];
+	cf_err		 rc;
+
+	if (c->h->trusted.n == 0 || !cf_ip_parse(c->req.peer,
+	    strlen(c->req.peer), &peer) ||
+	    !cf_cidr_list_match(&c->h->trusted, &peer))
+		return true;
+	memset(&j, 0, sizeof(j));
+	j.name = c->h->fwd_rfc7239 ? "Forwarded" : "X-Forwarded-For";
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, join_header,
+	    &j);
+	cf_error_clear(&err);
+	if (j.over)
+		rc = cf_error_set(&err, CF_E_LIMIT, "%s is longer than %d "
+		    "bytes", j.name, CF_FORWARDED_MAX);
+	else
+		rc = cf_http_forwarded_client(j.any ? j.buf : NULL,
+		    c->h->fwd_rfc7239, &c->h->trusted, addr, sizeof(addr),
+		    &err);
+	if (rc != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, "unknown",
+		    "bad forwarding header");
+		c->failed = true;
+		*ret = respond_error(mc, c, 400, "bad_forwarded", err.msg);
+		return false;
+	}
+	if (addr[0] != '\0')
+		cf_strlcpy(c->req.source, addr, sizeof(c->req.source));
+	return true;
+}
+
+/* SEC: network isolation, before authentication: a request addressed to
+ * a namespace whose environment does not admit the client's network is
+ * refused (403, audited) without looking at its credential.  False:
+ * answered. */
+static bool
+network_allowed(struct MHD_Connection *mc, struct conn *c,
+    enum MHD_Result *ret)
+{
+	struct cf_error	err;
+	cf_err		rc;
+
+	if (c->rt == NULL || c->ns[0] == '\0')
+		return true;
+	cf_error_clear(&err);
+	rc = cf_core_net_check(c->h->core, &c->req, c->rt->action, c->ns,
+	    &err);
+	if (rc == CF_OK)
+		return true;
+	c->failed = true;
+	if (rc == CF_E_DENIED)
+		*ret = respond_error(mc, c, 403, "network_refused", err.msg);
+	else
+		*ret = respond_error(mc, c, 503, "unavailable",
+		    "network check unavailable");
+	return false;
+}
+
 /* The captures of the matched route, from the path into c: {ns} into
  * c->ns (the matcher bounded it), the other one into c->rest. */
 static cf_err
@@ -3206,6 +3320,12 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		    method, url, &m);
 		c->rt = m.route;
 		c->path_known = m.path_known;
+		if (!client_address(mc, c, &ret))
+			return ret;
+		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
+			return respond_nomem(mc, c);
+		if (!network_allowed(mc, c, &ret))
+			return ret;
 		bearer = bearer_of(mc, &present);
 		cf_error_clear(&err);
 		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
@@ -3238,8 +3358,6 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			    "X-Coffer-Purpose must be one field of 1 to 64 "
 			    "characters from A-Z a-z 0-9 _ . : -");
 		}
-		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
-			return respond_nomem(mc, c);
 		ret = MHD_YES;
 		if (c->rt != NULL && c->rt->begin != NULL)
 			ret = c->rt->begin(mc, c);
@@ -3608,6 +3726,12 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	h->core = core;
 	h->cfg = cfg;
+	h->fwd_rfc7239 = strcmp(cfg->forwarded_header, "forwarded") == 0;
+	rc = cf_cidr_list_parse(cfg->trusted_proxies, &h->trusted, err);
+	if (rc != CF_OK) {
+		cf_free(h);
+		return rc;
+	}
 	/* A pool of event threads must not block on the audit log: its
 	 * responses wait suspended for the notifier (audit_durable). */
 	h->async = cfg->threads > 0;
