@@ -28,6 +28,7 @@ usage(FILE *f)
 	    "  audit       read and verify the audit log\n"
 	    "  master-key  where the master key is; seal it with a passphrase\n"
 	    "  policy      check and evaluate Cedar policies\n"
+	    "  breakglass  temporary owner access in an emergency (audited)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");

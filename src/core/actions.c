@@ -25,6 +25,13 @@ static const struct cf_action_def registry[] = {
 	    "list bindings" },
 	{ "blob:reclaim", "blob", CF_ROLE_NONE, CF_ACT_RECORD,
 	    "the orphan sweep removed blobs no version references" },
+	{ "breakglass:list", "breakglass", CF_ROLE_ADMIN, SC | SELF,
+	    "list break-glass grants (one's own without admin)" },
+	{ "breakglass:open", "namespace", CF_ROLE_ADMIN, SC | NS,
+	    "take temporary owner access to a namespace in an emergency "
+	    "(MFA within 5 minutes; a policy may allow it to others)" },
+	{ "breakglass:revoke", "breakglass", CF_ROLE_ADMIN, SC | SELF,
+	    "end a break-glass grant early (one's own without admin)" },
 	{ "health", "service", CF_ROLE_NONE, CF_ACT_NOAUTH,
 	    "is the service up" },
 	{ "label:rm", "label", CF_ROLE_OWNER, SC | NS,

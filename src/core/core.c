@@ -222,6 +222,8 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	c->cfg.data_dir = c->data_dir;
 	if (c->cfg.orphan_grace <= 0)
 		c->cfg.orphan_grace = 3600;
+	if (c->cfg.breakglass_max <= 0)
+		c->cfg.breakglass_max = 14400;
 	env = getenv("COFFER_TEST_CRASH");
 	if (env != NULL)
 		(void)cf_strlcpy(c->crash_point, env, sizeof(c->crash_point));
@@ -327,6 +329,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->oidc_jwks_min_refresh = 60;
 	cfg->orphan_grace = 3600;
 	cfg->orphan_interval = 3600;
+	cfg->breakglass_max = 14400;
 }
 
 cf_err

@@ -89,6 +89,9 @@ struct cf_core_config {
 	const char	*env_allow_dev;
 	const char	*env_allow_staging;
 	const char	*env_allow_prod;
+	/* Break-glass (core/ops_breakglass.c): the longest grant, in
+	 * seconds; 14400 (4 h). */
+	int64_t		 breakglass_max;
 	/* The clock of brute-force counting, in microseconds since the
 	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
 	 * depends on how fast the machine runs. */
@@ -107,6 +110,8 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 #define CF_REQ_GROUPS_MAX	32	/* == CF_JWT_GROUPS_MAX */
 #define CF_REQ_GROUP_MAX	128	/* == CF_JWT_GROUP_MAX */
 #define CF_MAX_BINDINGS		64	/* per principal, for one request */
+#define CF_REQ_BG_MAX		8	/* break-glass grants counted per
+					 * request (the newest) */
 /* Stored bindings per principal (binding:create refuses more): below
  * CF_MAX_BINDINGS, so that nobody can bind a principal into failing
  * authentication, and OIDC group roles have room. */
@@ -154,6 +159,17 @@ struct cf_req {
 	/* OIDC groups of the credential (the policies' Group parents) */
 	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
 	size_t		 ngroups;
+	/* Break-glass grants of the principal in force when it was
+	 * authenticated (each adds an owner binding on its namespace), and
+	 * the one this request was decided under ("": none; its record
+	 * says so).  bg_reason, bg_expires_us: of a grant being opened,
+	 * for its record. */
+	char		 bg_id[CF_REQ_BG_MAX][CF_BG_ID_LEN + 1];
+	char		 bg_ns[CF_REQ_BG_MAX][CF_NS_NAME_MAX];
+	size_t		 nbg;
+	char		 bg_used[CF_BG_ID_LEN + 1];
+	const char	*bg_reason;
+	int64_t		 bg_expires_us;
 	/* decision, from the operation */
 	const char	*action;	/* e.g. "object:get" */
 	char		 resource[CF_RESOURCE_MAX];
@@ -523,6 +539,28 @@ cf_err	cf_core_policy_history(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_policy_rm(struct cf_core *c, struct cf_req *r,
 	    const char *name, const char *ns, json_t **out,
 	    struct cf_error *err);
+
+/* --- break-glass (core/ops_breakglass.c; docs/security.md,
+ * "Break-glass") --- */
+/* breakglass:open on ns: r's principal gets owner on ns for secs seconds
+ * (1 .. breakglass_max), for reason (1..512 bytes of printable UTF-8).
+ * Needs MFA no older than CF_BREAKGLASS_MFA_AGE (401 mfa_required), and
+ * the policies' permission (admin; a policy may allow others).  *out:
+ * the grant.  CF_E_INPUT (errcode bad_request) for a bad reason or
+ * duration, CF_E_NOTFOUND for no such namespace. */
+#define CF_BREAKGLASS_MFA_AGE	300
+cf_err	cf_core_breakglass_open(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *reason, int64_t secs, json_t **out,
+	    struct cf_error *err);
+/* breakglass:list: every grant (admin) or one's own; all: expired and
+ * revoked ones too. */
+cf_err	cf_core_breakglass_list(struct cf_core *c, struct cf_req *r, bool all,
+	    json_t **out, struct cf_error *err);
+/* breakglass:revoke: end grant id (one's own, or any as admin).
+ * CF_E_NOTFOUND for an unknown id (or another's, to a non-admin),
+ * CF_E_CONFLICT when revoked already. */
+cf_err	cf_core_breakglass_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
 
 /* after/limit or tail as in cf_audit_read. */
 cf_err	cf_core_audit_read(struct cf_core *c, struct cf_req *r,

@@ -159,6 +159,40 @@ looks_like_jwt(const char *s)
 	return dots == 2 && run > 0;
 }
 
+/* One break-glass grant in force: an owner binding on its namespace
+ * for this request, and its id for the record. */
+static cf_err
+add_grant(void *arg, const struct cf_breakglass_rec *b, struct cf_error *err)
+{
+	struct cf_req		*r = arg;
+	struct cf_binding_rec	*bd;
+
+	if (r->nbg >= CF_REQ_BG_MAX)
+		return CF_OK;		/* the newest count */
+	if (r->nbindings >= CF_MAX_BINDINGS)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "principal has more than %d bindings", CF_MAX_BINDINGS);
+	bd = &r->bindings[r->nbindings++];
+	memset(bd, 0, sizeof(*bd));
+	bd->principal_id = r->principal.id;
+	cf_strlcpy(bd->principal, r->principal.name, sizeof(bd->principal));
+	cf_strlcpy(bd->role, "owner", sizeof(bd->role));
+	cf_strlcpy(bd->ns, b->ns, sizeof(bd->ns));
+	cf_strlcpy(r->bg_id[r->nbg], b->id, sizeof(r->bg_id[0]));
+	cf_strlcpy(r->bg_ns[r->nbg], b->ns, sizeof(r->bg_ns[0]));
+	r->nbg++;
+	return CF_OK;
+}
+
+/* SEC: a grant counts while it is neither revoked nor expired by the
+ * core's clock (injectable: tests expire grants without waiting). */
+static cf_err
+load_grants(struct cf_core *c, struct cf_req *r, struct cf_error *err)
+{
+	return cf_meta_breakglass_list(c->meta, r->principal.id,
+	    core_now_us(c), add_grant, r, err);
+}
+
 cf_err
 cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
     struct cf_error *err)
@@ -173,6 +207,8 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	r->interactive = false;
 	r->scope[0] = '\0';
 	r->token_id[0] = '\0';
+	r->nbg = 0;
+	r->bg_used[0] = '\0';
 	if (bearer == NULL) {
 		r->authn = "none";
 		return CF_OK;
@@ -195,7 +231,10 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 			    r->token_id);
 	} else if (c->niss > 0 && looks_like_jwt(bearer))
 		rc = core_authn_jwt(c, r, bearer, err);
+	if (rc == CF_OK && r->authenticated)
+		rc = load_grants(c, r, err);
 	if (rc != CF_OK || !r->authenticated) {
+		r->nbg = 0;
 		r->authenticated = false;
 		r->nbindings = 0;
 		r->mfa = false;
@@ -472,6 +511,23 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 	    "or POST /v1/session/mfa)", data_ns, r->action);
 }
 
+/* An allowed request on a namespace the principal holds a break-glass
+ * grant on is made under it: its record names the grant, whether or not
+ * another role would have allowed it too (the grant was in force). */
+static void
+mark_breakglass(struct cf_req *r, const char *ns, const char *data_ns)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nbg; i++)
+		if ((ns != NULL && strcmp(r->bg_ns[i], ns) == 0) ||
+		    (data_ns != NULL && strcmp(r->bg_ns[i], data_ns) == 0)) {
+			cf_strlcpy(r->bg_used, r->bg_id[i],
+			    sizeof(r->bg_used));
+			return;
+		}
+}
+
 /* The network rule for namespace ns (NULL or "": none), with the record
  * the decision read when it is ns's. */
 static cf_err
@@ -586,6 +642,7 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 		rc = net_check(c, r, data_ns, &seen, err);
 	if (rc != CF_OK)
 		return rc;
+	mark_breakglass(r, ns, data_ns);
 	r->allowed = true;
 	return CF_OK;
 }
@@ -771,6 +828,7 @@ decision_ctx(const struct cf_req *r)
 {
 	const struct cf_action_def	*def = cf_action_find(r->action);
 	json_t				*ctx;
+	int				 bad = 0;
 
 	/* A record of an event after the request (a download's end) is
 	 * not the decision. */
@@ -783,10 +841,21 @@ decision_ctx(const struct cf_req *r)
 	    ns_or_null(r->decided_ns), "data_ns",
 	    ns_or_null(r->decided_data_ns), "decision",
 	    r->decided_allow ? "allow" : "deny", "context", ctx);
+	if (ctx == NULL)
+		return NULL;
 	/* A client a trusted proxy forwarded: the proxy (the record's
 	 * source is the client). */
-	if (ctx != NULL && strcmp(r->peer, r->source) != 0 &&
-	    json_object_set_new(ctx, "peer", json_string(r->peer)) != 0) {
+	if (strcmp(r->peer, r->source) != 0)
+		bad |= json_object_set_new(ctx, "peer", json_string(r->peer));
+	/* Under a break-glass grant: which (docs/security.md). */
+	if (r->bg_used[0] != '\0')
+		bad |= json_object_set_new(ctx, "breakglass",
+		    json_string(r->bg_used));
+	if (r->bg_reason != NULL)
+		bad |= json_object_set_new(ctx, "breakglass_open",
+		    json_pack("{s:s, s:o}", "reason", r->bg_reason,
+		    "expires", core_time_json(r->bg_expires_us)));
+	if (bad) {
 		json_decref(ctx);
 		return NULL;
 	}

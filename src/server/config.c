@@ -141,6 +141,8 @@ static const struct opt opts[] = {
 	STR("trusted_proxies", trusted_proxies, "", "proxies (CIDR, ...) "
 	    "whose forwarded_header names the client (empty: none; the "
 	    "socket address is the client)"),
+	U64("breakglass_max", breakglass_max, 60, 7 * 86400, "14400",
+	    "longest break-glass grant in seconds (4 h)"),
 	STR("forwarded_header", forwarded_header, "x-forwarded-for",
 	    "the header trusted_proxies set: x-forwarded-for or forwarded "
 	    "(RFC 7239); the other is ignored"),

@@ -79,6 +79,7 @@ struct cf_config {
 	char		trusted_proxies[4096];	/* "": none */
 	char		forwarded_header[32];	/* x-forwarded-for or
 						 * forwarded */
+	uint64_t	breakglass_max;		/* seconds */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

@@ -2310,6 +2310,65 @@ static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 #define SLOW	CF_ROUTE_SLOW
 #define SECRET	CF_ROUTE_SECRET
 #define P_OBJ	"/v1/ns/{ns}/objects/{key...}"
+/* POST /v1/ns/{ns}/breakglass {"reason", "seconds"} */
+static enum MHD_Result
+h_breakglass_open(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*reason = "";
+	int64_t		 secs = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "reason", true, &reason,
+			    &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "seconds", true, &secs,
+			    &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_breakglass_open(c->h->core, &c->req, c->ns, reason, secs,
+	    &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_namespace",
+	    NULL);
+}
+
+/* GET /v1/breakglass[?all=1] */
+static enum MHD_Result
+h_breakglass_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*all = arg(mc, "all");
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_breakglass_list(c->h->core, &c->req, all != NULL &&
+	    strcmp(all, "0") != 0, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* DELETE /v1/breakglass/{id} */
+static enum MHD_Result
+h_breakglass_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_breakglass_revoke(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_grant",
+	    "already_revoked");
+}
+
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
@@ -2407,6 +2466,12 @@ static const struct cf_route routes[] = {
 	    h_policy_rm },
 	{ "GET", "/v1/policies/{name}/history", "policy:get", NULL, 0, NULL,
 	    h_policy_history },
+	{ "POST", "/v1/ns/{ns}/breakglass", "breakglass:open", NULL, 0, NULL,
+	    h_breakglass_open },
+	{ "GET", "/v1/breakglass", "breakglass:list", NULL, 0, NULL,
+	    h_breakglass_list },
+	{ "DELETE", "/v1/breakglass/{id}", "breakglass:revoke", NULL, 0, NULL,
+	    h_breakglass_revoke },
 };
 #undef SLOW
 #undef SECRET

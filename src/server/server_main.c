@@ -338,6 +338,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->env_allow_dev = cfg->env_dev_allow;
 	ccfg->env_allow_staging = cfg->env_staging_allow;
 	ccfg->env_allow_prod = cfg->env_prod_allow;
+	ccfg->breakglass_max = (int64_t)cfg->breakglass_max;
 }
 
 int

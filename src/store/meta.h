@@ -586,4 +586,42 @@ cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	    int64_t ns_id, const char *key, const json_t *changes,
 	    bool *changed, struct cf_error *err);
 
+/* ---- begin: break-glass grants ---- */
+/* A break-glass grant (core/ops_breakglass.c): principal_id holds owner
+ * on namespace ns from created_us until expires_us, unless revoked. */
+#define CF_BG_ID_LEN		16	/* hex of 8 random bytes */
+#define CF_BG_REASON_MAX	513	/* 512 bytes of UTF-8 + NUL */
+struct cf_breakglass_rec {
+	char	id[CF_BG_ID_LEN + 1];
+	int64_t	principal_id;
+	char	principal[CF_PRINCIPAL_MAX];	/* set by the store */
+	char	ns[CF_NS_NAME_MAX];
+	char	reason[CF_BG_REASON_MAX];
+	int64_t	created_us;
+	int64_t	expires_us;
+	int64_t	revoked_us;			/* 0: not revoked */
+	char	revoked_by[CF_PRINCIPAL_MAX];	/* "" */
+};
+/* Store a new grant (revocation fields ignored).  CF_E_NOTFOUND when
+ * the namespace or the principal does not exist. */
+cf_err	cf_meta_breakglass_insert(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_breakglass_rec *b,
+	    struct cf_error *err);
+cf_err	cf_meta_breakglass_get(struct cf_meta *m, const char *id,
+	    struct cf_breakglass_rec *out, struct cf_error *err);
+typedef cf_err (*cf_breakglass_cb)(void *arg,
+    const struct cf_breakglass_rec *b, struct cf_error *err);
+/* Grants newest first: of principal_id (< 0: every principal); with
+ * active_at_us != 0, only those neither revoked nor expired then (one
+ * indexed range per principal: the monitor asks on every request). */
+cf_err	cf_meta_breakglass_list(struct cf_meta *m, int64_t principal_id,
+	    int64_t active_at_us, cf_breakglass_cb cb, void *arg,
+	    struct cf_error *err);
+/* Revoke grant id at at_us by principal by.  CF_E_NOTFOUND for an
+ * unknown id, CF_E_CONFLICT when it was revoked already. */
+cf_err	cf_meta_breakglass_revoke(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, const char *by,
+	    int64_t at_us, struct cf_error *err);
+/* ---- end: break-glass grants ---- */
+
 #endif

@@ -228,6 +228,25 @@ static const char *const migrations[] = {
 	"  BEGIN DELETE FROM labels"
 	"    WHERE ns_id = OLD.ns_id AND key = OLD.key; END;"),
 	/* ---- end: user attributes and labels ---- */
+	/* ---- begin: break-glass grants ---- */
+	/* 7 -> 8: break-glass grants (temporary owner on one namespace).
+	 * The monitor asks for a principal's active ones on every request:
+	 * one range of breakglass_active. */
+	("CREATE TABLE breakglass ("
+	"  id            TEXT PRIMARY KEY,"
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  ns_id         INTEGER NOT NULL REFERENCES namespaces(id)"
+	"                ON DELETE CASCADE,"
+	"  reason        TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  expires_us    INTEGER NOT NULL,"
+	"  revoked_us    INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_by    TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX breakglass_active"
+	"  ON breakglass(principal_id, revoked_us, expires_us);"),
+	/* ---- end: break-glass grants ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -274,10 +293,28 @@ enum {
 	ST_P_REHASH,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
+	ST_BG_INSERT, ST_BG_GET, ST_BG_LIST, ST_BG_ACTIVE, ST_BG_REVOKE,
 	ST__COUNT
 };
 
+#define BGCOLS \
+	"b.id, b.principal_id, p.name, n.name, b.reason, b.created_us," \
+	" b.expires_us, b.revoked_us, b.revoked_by FROM breakglass b" \
+	" JOIN principals p ON p.id = b.principal_id" \
+	" JOIN namespaces n ON n.id = b.ns_id"
+
 static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BG_INSERT] = "INSERT INTO breakglass(id, principal_id, ns_id,"
+	    " reason, created_us, expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_BG_GET] = "SELECT " BGCOLS " WHERE b.id = ?1",
+	[ST_BG_LIST] = "SELECT " BGCOLS " WHERE (?1 < 0 OR b.principal_id = ?1)"
+	    " AND (?2 = 0 OR (b.revoked_us = 0 AND b.expires_us > ?2))"
+	    " ORDER BY b.created_us DESC, b.id",
+	[ST_BG_ACTIVE] = "SELECT " BGCOLS " WHERE b.principal_id = ?1"
+	    " AND b.revoked_us = 0 AND b.expires_us > ?2"
+	    " ORDER BY b.created_us DESC, b.id",
+	[ST_BG_REVOKE] = "UPDATE breakglass SET revoked_us = ?2,"
+	    " revoked_by = ?3 WHERE id = ?1 AND revoked_us = 0",
 	[ST_BEGIN_W] = "BEGIN IMMEDIATE",
 	[ST_BEGIN_R] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
@@ -4507,3 +4544,184 @@ cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	return kv_set(m, au, &t, changes, changed, err);
 }
 /* ---- end: user attributes and labels ---- */
+
+/* ---- begin: break-glass grants ---- */
+
+static cf_err
+read_breakglass(sqlite3_stmt *st, struct cf_breakglass_rec *b,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(b, 0, sizeof(*b));
+	rc = col_str(st, 0, b->id, sizeof(b->id), err);
+	b->principal_id = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, b->principal, sizeof(b->principal), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 3, b->ns, sizeof(b->ns), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, b->reason, sizeof(b->reason), err);
+	b->created_us = sqlite3_column_int64(st, 5);
+	b->expires_us = sqlite3_column_int64(st, 6);
+	b->revoked_us = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK)
+		rc = col_str(st, 8, b->revoked_by, sizeof(b->revoked_by), err);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_breakglass_rec *b, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 ns_id = 0;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(b->id, sizeof(b->id), "break-glass id", err);
+	if (rc == CF_OK)
+		rc = check_str(b->ns, sizeof(b->ns), "namespace name", err);
+	if (rc == CF_OK)
+		rc = check_str(b->reason, sizeof(b->reason), "reason", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = ns_id_of(c, b->ns, &ns_id, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_BG_INSERT, NULL, err, "tiitii", b->id,
+		    b->principal_id, ns_id, b->reason, b->created_us,
+		    b->expires_us);
+	return wtx_end(m, c, au, rc, err);
+}
+
+/* Grant id, read on c (in its transaction, if any). */
+static cf_err
+bg_get_on(struct conn *c, const char *id, struct cf_breakglass_rec *out,
+    struct cf_error *err)
+{
+	sqlite3_stmt			*st = NULL;
+	struct cf_breakglass_rec	 rec;
+	int				 src;
+	cf_err				 rc;
+
+	rc = conn_stmt(c, ST_BG_GET, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such break-glass grant");
+	else if (src != SQLITE_ROW)
+		rc = db_err(c->db, src, err, "break-glass get");
+	else {
+		rc = read_breakglass(st, &rec, err);
+		if (rc == CF_OK)
+			*out = rec;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_get(struct cf_meta *m, const char *id,
+    struct cf_breakglass_rec *out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_BG_ID_LEN + 1, "break-glass id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = bg_get_on(c, id, out, err);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_list(struct cf_meta *m, int64_t principal_id,
+    int64_t active_at_us, cf_breakglass_cb cb, void *arg,
+    struct cf_error *err)
+{
+	struct conn			*c = NULL;
+	sqlite3_stmt			*st = NULL;
+	struct cf_breakglass_rec	 rec;
+	int				 src;
+	cf_err				 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, principal_id >= 0 && active_at_us != 0 ?
+	    ST_BG_ACTIVE : ST_BG_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, principal_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, active_at_us) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "break-glass list");
+			break;
+		}
+		rc = read_breakglass(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_revoke(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, const char *by, int64_t at_us, struct cf_error *err)
+{
+	struct cf_breakglass_rec	rec;
+	struct conn			*c = NULL;
+	int				 n = 0;
+	cf_err				 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_BG_ID_LEN + 1, "break-glass id", err);
+	if (rc == CF_OK)
+		rc = check_str(by, CF_PRINCIPAL_MAX, "principal name", err);
+	if (rc != CF_OK)
+		return rc;
+	if (at_us == 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: revocation time 0 means not revoked");
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_BG_REVOKE, &n, err, "tit", id, at_us, by);
+	if (rc == CF_OK && n == 0) {
+		/* Unknown, or revoked already: say which. */
+		rc = bg_get_on(c, id, &rec, err);
+		if (rc == CF_OK)
+			rc = cf_error_set(err, CF_E_CONFLICT,
+			    "meta: break-glass grant revoked already");
+	}
+	return wtx_end(m, c, au, rc, err);
+}
+/* ---- end: break-glass grants ---- */

@@ -97,7 +97,8 @@ meta_open(void)
 	char		 p[300];
 
 	path_in(p, sizeof(p), "meta.db");
-	assert_int_equal(cf_meta_open(p, &m, &e), CF_OK);
+	if (cf_meta_open(p, &m, &e) != CF_OK)
+		fail_msg("%s", e.msg);
 	assert_non_null(m);
 	return m;
 }
@@ -1447,7 +1448,8 @@ test_store_meta_migrate_oidc_links(void **state)
 	(void)snprintf(sql, sizeof(sql), "INSERT INTO mfa VALUES (%lld, 'k', "
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE oidc_links;"
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE breakglass;"
+	    "DROP TABLE oidc_links;"
 	    "DROP TABLE policies;"
 	    "DROP TRIGGER labels_follow_versions;"
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
@@ -1567,7 +1569,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 7);
+	assert_int_equal(sqlite3_column_int(st, 0), 8);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3523,7 +3525,8 @@ test_store_meta_migrate_policies(void **state)
 	cf_meta_close(m);
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE policies;"
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE breakglass;"
+	    "DROP TABLE policies;"
 	    "DROP TRIGGER labels_follow_versions;"
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
