@@ -79,6 +79,16 @@ static const struct cf_action_def registry[] = {
 	{ "policy:set", "policy", CF_ROLE_OWNER, SC | NS,
 	    "store a new version of a policy set (global: admin; needs "
 	    "MFA)" },
+	{ "promotion:approve", "namespace", CF_ROLE_OWNER, SC | NS,
+	    "approve a promotion into a namespace (not one's own; MFA for "
+	    "prod)" },
+	{ "promotion:list", "namespace", CF_ROLE_READER, SC | NS,
+	    "list and show promotion requests (those one may see)" },
+	{ "promotion:reject", "namespace", CF_ROLE_OWNER, SC | NS,
+	    "reject a promotion into a namespace" },
+	{ "promotion:request", "object", CF_ROLE_WRITER, SC | NS,
+	    "ask to promote an object version into a namespace of another "
+	    "environment" },
 	{ "principal:create", "principal", CF_ROLE_ADMIN, SC,
 	    "create a user or service account" },
 	{ "principal:list", "principal", CF_ROLE_ADMIN, SC,

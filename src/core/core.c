@@ -224,6 +224,8 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 		c->cfg.orphan_grace = 3600;
 	if (c->cfg.breakglass_max <= 0)
 		c->cfg.breakglass_max = 14400;
+	if (c->cfg.promotion_ttl <= 0)
+		c->cfg.promotion_ttl = 604800;
 	env = getenv("COFFER_TEST_CRASH");
 	if (env != NULL)
 		(void)cf_strlcpy(c->crash_point, env, sizeof(c->crash_point));
@@ -330,6 +332,9 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->orphan_grace = 3600;
 	cfg->orphan_interval = 3600;
 	cfg->breakglass_max = 14400;
+	cfg->promotion_approvals_staging = 1;
+	cfg->promotion_approvals_prod = 2;
+	cfg->promotion_ttl = 604800;
 }
 
 cf_err

@@ -92,6 +92,14 @@ struct cf_core_config {
 	/* Break-glass (core/ops_breakglass.c): the longest grant, in
 	 * seconds; 14400 (4 h). */
 	int64_t		 breakglass_max;
+	/* Promotion (core/ops_promotion.c): the distinct approvals a
+	 * promotion into each environment needs (cf_core_config_defaults:
+	 * dev 0, staging 1, prod 2; taken as given, 0 included), and how
+	 * long a request stays open (seconds; 0: 604800, 7 days). */
+	int64_t		 promotion_approvals_dev;
+	int64_t		 promotion_approvals_staging;
+	int64_t		 promotion_approvals_prod;
+	int64_t		 promotion_ttl;
 	/* The clock of brute-force counting, in microseconds since the
 	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
 	 * depends on how fast the machine runs. */
@@ -170,6 +178,10 @@ struct cf_req {
 	char		 bg_used[CF_BG_ID_LEN + 1];
 	const char	*bg_reason;
 	int64_t		 bg_expires_us;
+	/* An operation's own facts for its record (ctx.op: a promotion's
+	 * id, target, new version), borrowed while the record is written;
+	 * NULL. */
+	const json_t	*op;
 	/* decision, from the operation */
 	const char	*action;	/* e.g. "object:get" */
 	char		 resource[CF_RESOURCE_MAX];
@@ -560,6 +572,28 @@ cf_err	cf_core_breakglass_list(struct cf_core *c, struct cf_req *r, bool all,
  * CF_E_NOTFOUND for an unknown id (or another's, to a non-admin),
  * CF_E_CONFLICT when revoked already. */
 cf_err	cf_core_breakglass_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+
+/* --- promotion (core/ops_promotion.c; docs/api.md, "Promotion") --- */
+/* promotion:request on src_ns/key (writer there): a request to bring
+ * version src_version (NULL or "": the latest) into dst_ns, a namespace
+ * of another environment.  Completes at once when dst_ns's environment
+ * needs no approval.  errcode: same_environment (CF_E_INPUT),
+ * no_such_namespace, no_such_key, no_such_version (CF_E_NOTFOUND). */
+cf_err	cf_core_promote(struct cf_core *c, struct cf_req *r,
+	    const char *src_ns, const char *key, const char *src_version,
+	    const char *dst_ns, const char *reason, json_t **out,
+	    struct cf_error *err);
+/* promotion:approve on the request's target (owner; MFA for prod).
+ * errcode: own_request (CF_E_DENIED), already_approved, not_open,
+ * expired, source_gone (CF_E_CONFLICT), no_such_promotion. */
+cf_err	cf_core_promotion_approve(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+cf_err	cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* id NULL: the requests the caller may see (its own, and those on
+ * namespaces it may read), newest first; else that one. */
+cf_err	cf_core_promotion_list(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
 
 /* after/limit or tail as in cf_audit_read. */

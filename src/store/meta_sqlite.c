@@ -247,13 +247,44 @@ static const char *const migrations[] = {
 	"CREATE INDEX breakglass_active"
 	"  ON breakglass(principal_id, revoked_us, expires_us);"),
 	/* ---- end: break-glass grants ---- */
+	/* ---- begin: promotions ---- */
+	/* 8 -> 9: promotion requests and their approvals; a version may
+	 * share the blob of the version it was promoted from (sealed_as:
+	 * the version id its chunks were sealed under; '': its own). */
+	("ALTER TABLE versions ADD COLUMN sealed_as TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE promotions ("
+	"  id           TEXT PRIMARY KEY,"
+	"  src_ns       TEXT NOT NULL,"
+	"  src_key      BLOB NOT NULL CHECK (typeof(src_key) = 'blob'),"
+	"  src_version  TEXT NOT NULL,"
+	"  dst_ns_id    INTEGER NOT NULL REFERENCES namespaces(id)"
+	"               ON DELETE CASCADE,"
+	"  requester    TEXT NOT NULL,"
+	"  reason       TEXT NOT NULL,"
+	"  required     INTEGER NOT NULL CHECK (required >= 0),"
+	"  state        TEXT NOT NULL,"
+	"  created_us   INTEGER NOT NULL,"
+	"  expires_us   INTEGER NOT NULL,"
+	"  closed_us    INTEGER NOT NULL DEFAULT 0,"
+	"  closed_by    TEXT NOT NULL DEFAULT '',"
+	"  dst_version  TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX promotions_by_created ON promotions(created_us);"
+	"CREATE TABLE promotion_approvals ("
+	"  promotion_id  TEXT NOT NULL REFERENCES promotions(id)"
+	"                ON DELETE CASCADE,"
+	"  principal     TEXT NOT NULL,"
+	"  at_us         INTEGER NOT NULL,"
+	"  PRIMARY KEY (promotion_id, principal)"
+	") WITHOUT ROWID;"),
+	/* ---- end: promotions ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
-	" v.created_us, v.kek_id, v.wrapped_dek"
+	" v.created_us, v.kek_id, v.wrapped_dek, v.sealed_as"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
@@ -294,6 +325,8 @@ enum {
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
 	ST_BG_INSERT, ST_BG_GET, ST_BG_LIST, ST_BG_ACTIVE, ST_BG_REVOKE,
+	ST_V_SEALED, ST_PR_INSERT, ST_PR_GET, ST_PR_LIST, ST_PR_APPROVERS,
+	ST_PR_APPROVE, ST_PR_COUNT, ST_PR_DONE, ST_PR_CLOSE,
 	ST__COUNT
 };
 
@@ -303,7 +336,32 @@ enum {
 	" JOIN principals p ON p.id = b.principal_id" \
 	" JOIN namespaces n ON n.id = b.ns_id"
 
+#define PRCOLS \
+	"p.id, p.src_ns, p.src_key, p.src_version, n.name, p.requester," \
+	" p.reason, p.required, p.state, p.created_us, p.expires_us," \
+	" p.closed_us, p.closed_by, p.dst_version FROM promotions p" \
+	" JOIN namespaces n ON n.id = p.dst_ns_id"
+
 static const char *const stmt_sql[ST__COUNT] = {
+	[ST_V_SEALED] = "UPDATE versions SET sealed_as = ?2 WHERE seq = ?1",
+	[ST_PR_INSERT] = "INSERT INTO promotions(id, src_ns, src_key,"
+	    " src_version, dst_ns_id, requester, reason, required, state,"
+	    " created_us, expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " 'open', ?9, ?10)",
+	[ST_PR_GET] = "SELECT " PRCOLS " WHERE p.id = ?1",
+	[ST_PR_LIST] = "SELECT " PRCOLS " ORDER BY p.created_us DESC, p.id"
+	    " LIMIT ?1",
+	[ST_PR_APPROVERS] = "SELECT principal FROM promotion_approvals"
+	    " WHERE promotion_id = ?1 ORDER BY at_us, principal",
+	[ST_PR_APPROVE] = "INSERT INTO promotion_approvals(promotion_id,"
+	    " principal, at_us) VALUES (?1, ?2, ?3)",
+	[ST_PR_COUNT] = "SELECT count(*) FROM promotion_approvals"
+	    " WHERE promotion_id = ?1",
+	[ST_PR_DONE] = "UPDATE promotions SET state = 'completed',"
+	    " closed_us = ?2, closed_by = ?3, dst_version = ?4"
+	    " WHERE id = ?1 AND state = 'open'",
+	[ST_PR_CLOSE] = "UPDATE promotions SET state = ?2, closed_us = ?3,"
+	    " closed_by = ?4 WHERE id = ?1 AND state = 'open'",
 	[ST_BG_INSERT] = "INSERT INTO breakglass(id, principal_id, ns_id,"
 	    " reason, created_us, expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_BG_GET] = "SELECT " BGCOLS " WHERE b.id = ?1",
@@ -1080,6 +1138,8 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_bytes(st, 13, v->wrapped_dek, sizeof(v->wrapped_dek),
 		    err);
+	if (rc == CF_OK)
+		rc = col_str(st, 14, v->sealed_as, sizeof(v->sealed_as), err);
 	return rc;
 }
 
@@ -1548,6 +1608,41 @@ idlist_add(struct idlist *l, const char *id, struct cf_error *err)
 	return CF_OK;
 }
 
+/* Remove from l the blob ids a version still references (read in c's
+ * transaction, after the deletions). */
+static cf_err
+drop_referenced(struct conn *c, struct idlist *l, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	size_t		 i, k = 0;
+	int		 src;
+	cf_err		 rc = CF_OK;
+
+	for (i = 0; i < l->n && rc == CF_OK; i++) {
+		rc = conn_stmt(c, ST_V_BLOB_REF, &st, err);
+		if (rc != CF_OK)
+			break;
+		if (bind_str(st, 1, l->ids[i]) != SQLITE_OK) {
+			rc = bind_failed(c, err);
+			break;
+		}
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE) {
+			if (k != i)
+				memcpy(l->ids[k], l->ids[i],
+				    sizeof(l->ids[k]));
+			k++;
+		} else if (src != SQLITE_ROW)
+			rc = db_err(c->db, src, err, "blob reference");
+		stmt_done(st);
+		st = NULL;
+	}
+	stmt_done(st);
+	if (rc == CF_OK)
+		l->n = k;
+	return rc;
+}
+
 /* Run one of the ST_NS_DEL_* statements with a single bound value. */
 static cf_err
 ns_del_step(struct conn *c, int id, int64_t ns_id, const char *name,
@@ -1656,6 +1751,10 @@ cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = ns_del_step(c, ST_NS_DEL_POLICIES, ns_id, NULL, err);
 	if (rc == CF_OK)
 		rc = ns_del_step(c, ST_NS_DEL, ns_id, NULL, err);
+	/* SEC: a blob may be shared with a version of another namespace (a
+	 * promotion): only those no version references any more go. */
+	if (rc == CF_OK)
+		rc = drop_referenced(c, &ids, err);
 	if (rc == CF_OK)
 		rc = tx_commit_audited(c, au, err);
 	if (rc != CF_OK)
@@ -1711,6 +1810,9 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 		    "created_by", err);
 	if (rc == CF_OK)
 		rc = check_field(v->kek_id, sizeof(v->kek_id), "kek id", err);
+	if (rc == CF_OK)
+		rc = check_field(v->sealed_as, sizeof(v->sealed_as),
+		    "sealed_as", err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -1725,15 +1827,17 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	return CF_OK;
 }
 
+static cf_err	version_put_on(struct conn *c, const struct cf_version_rec *v,
+		    size_t klen, struct cf_error *err);
+static cf_err	exec_on(struct conn *c, int id, int *changes,
+		    struct cf_error *err, const char *fmt, ...);
+
 cf_err
 cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
     const struct cf_version_rec *v, struct cf_error *err)
 {
 	struct conn	*c = NULL;
-	sqlite3_stmt	*st = NULL;
-	int64_t		 ns_id = 0, seq;
 	size_t		 klen = 0;
-	int		 src, b;
 	cf_err		 rc;
 
 	rc = audit_armed(au, err);
@@ -1744,6 +1848,21 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
+	rc = version_put_on(c, v, klen, err);
+	return wtx_end(m, c, au, rc, err);
+}
+
+/* Insert version v (klen: its key's length) in c's write transaction and
+ * make it the latest of its key. */
+static cf_err
+version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 ns_id = 0, seq;
+	int		 src, b;
+	cf_err		 rc;
+
 	rc = ns_id_of(c, v->ns, &ns_id, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1789,6 +1908,12 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	seq = sqlite3_last_insert_rowid(c->db);
 	stmt_done(st);
 	st = NULL;
+	if (v->sealed_as[0] != '\0') {
+		rc = exec_on(c, ST_V_SEALED, NULL, err, "it", seq,
+		    v->sealed_as);
+		if (rc != CF_OK)
+			goto out;
+	}
 
 	/* The new version has the largest seq, so it is the latest. */
 	rc = conn_stmt(c, v->delete_marker ? ST_LIVE_DEL : ST_LIVE_UPSERT,
@@ -1810,7 +1935,7 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	}
 out:
 	stmt_done(st);
-	return wtx_end(m, c, au, rc, err);
+	return rc;
 }
 
 cf_err
@@ -4725,3 +4850,339 @@ cf_meta_breakglass_revoke(struct cf_meta *m, const struct cf_meta_audit *au,
 	return wtx_end(m, c, au, rc, err);
 }
 /* ---- end: break-glass grants ---- */
+
+/* ---- begin: promotions ---- */
+
+static cf_err
+read_promotion(sqlite3_stmt *st, struct cf_promotion_rec *p,
+    struct cf_error *err)
+{
+	const void	*k;
+	int		 kn;
+	cf_err		 rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(st, 0, p->id, sizeof(p->id), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 1, p->src_ns, sizeof(p->src_ns), err);
+	if (rc == CF_OK) {
+		k = sqlite3_column_blob(st, 2);
+		kn = sqlite3_column_bytes(st, 2);
+		if (kn < 0 || (size_t)kn >= sizeof(p->src_key))
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "meta: stored key too long");
+		else if (kn > 0)
+			memcpy(p->src_key, k, (size_t)kn);
+	}
+	if (rc == CF_OK)
+		rc = col_str(st, 3, p->src_version, sizeof(p->src_version),
+		    err);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, p->dst_ns, sizeof(p->dst_ns), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, p->requester, sizeof(p->requester), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 6, p->reason, sizeof(p->reason), err);
+	p->required = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK)
+		rc = col_str(st, 8, p->state, sizeof(p->state), err);
+	p->created_us = sqlite3_column_int64(st, 9);
+	p->expires_us = sqlite3_column_int64(st, 10);
+	p->closed_us = sqlite3_column_int64(st, 11);
+	if (rc == CF_OK)
+		rc = col_str(st, 12, p->closed_by, sizeof(p->closed_by), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 13, p->dst_version, sizeof(p->dst_version),
+		    err);
+	return rc;
+}
+
+/* Request id with its approvers, read on c. */
+static cf_err
+promotion_get_on(struct conn *c, const char *id, struct cf_promotion_rec *out,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, ST_PR_GET, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such promotion");
+	else if (src != SQLITE_ROW)
+		rc = db_err(c->db, src, err, "promotion get");
+	else
+		rc = read_promotion(st, out, err);
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_PR_APPROVERS, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW &&
+	    out->napprovals < CF_PROMO_APPROVERS_MAX) {
+		rc = col_str(st, 0, out->approvers[out->napprovals],
+		    sizeof(out->approvers[0]), err);
+		if (rc != CF_OK)
+			goto out;
+		out->napprovals++;
+	}
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = db_err(c->db, src, err, "promotion approvers");
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* In c's transaction: version v into the target, request id completed
+ * with it by principal at at_us. */
+static cf_err
+promotion_complete_on(struct conn *c, const char *id,
+    const struct cf_version_rec *v, const char *principal, int64_t at_us,
+    struct cf_error *err)
+{
+	size_t	klen = 0;
+	int	n = 0;
+	cf_err	rc;
+
+	rc = check_version(v, &klen, err);
+	if (rc == CF_OK)
+		rc = version_put_on(c, v, klen, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_PR_DONE, &n, err, "titt", id, at_us,
+		    principal, v->version_id);
+	if (rc == CF_OK && n != 1)
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: promotion is not open");
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_promotion_rec *p, const struct cf_version_rec *v,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 ns_id = 0;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(p->id, sizeof(p->id), "promotion id", err);
+	if (rc == CF_OK)
+		rc = check_str(p->reason, sizeof(p->reason), "reason", err);
+	if (rc == CF_OK)
+		rc = check_str(p->src_key, sizeof(p->src_key), "key", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = ns_id_of(c, p->dst_ns, &ns_id, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_PR_INSERT, NULL, err, "ttktittiii",
+		    p->id, p->src_ns, p->src_key, p->src_version, ns_id,
+		    p->requester, p->reason, p->required, p->created_us,
+		    p->expires_us);
+	if (rc == CF_OK && v != NULL)
+		rc = promotion_complete_on(c, p->id, v, p->requester,
+		    p->created_us, err);
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_promotion_get(struct cf_meta *m, const char *id,
+    struct cf_promotion_rec *out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_PROMO_ID_LEN + 1, "promotion id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = promotion_get_on(c, id, out, err);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_list(struct cf_meta *m, size_t limit, cf_promotion_cb cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_promotion_rec	*rec = NULL;
+	int			 src;
+	cf_err			 rc;
+
+	rec = cf_malloc(sizeof(*rec));
+	if (rec == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_PR_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)limit) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "promotion list");
+			break;
+		}
+		rc = read_promotion(st, rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	if (c != NULL)
+		pool_put(m, c);
+	cf_free(rec);
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_approve(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, const char *principal, int64_t at_us,
+    const struct cf_version_rec *v, bool *done, struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	int64_t			 n = 0;
+	int			 src;
+	cf_err			 rc;
+
+	*done = false;
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_PROMO_ID_LEN + 1, "promotion id", err);
+	if (rc == CF_OK)
+		rc = check_str(principal, CF_PRINCIPAL_MAX, "principal", err);
+	if (rc != CF_OK)
+		return rc;
+	p = cf_malloc(sizeof(*p));
+	if (p == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK) {
+		cf_free(p);
+		return rc;
+	}
+	rc = promotion_get_on(c, id, p, err);
+	if (rc != CF_OK)
+		goto out;
+	if (strcmp(p->state, "open") != 0 || p->expires_us <= at_us) {
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: promotion is not open");
+		goto out;
+	}
+	rc = conn_stmt(c, ST_PR_APPROVE, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK ||
+	    bind_str(st, 2, principal) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, at_us) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    src == SQLITE_CONSTRAINT_UNIQUE)
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: approved already");
+	else if (src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "promotion approve");
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_PR_COUNT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "promotion count");
+		goto out;
+	}
+	n = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	st = NULL;
+	if (n >= p->required) {
+		rc = promotion_complete_on(c, id, v, principal, at_us, err);
+		if (rc == CF_OK)
+			*done = true;
+	}
+out:
+	stmt_done(st);
+	cf_free(p);
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc != CF_OK)
+		*done = false;
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_close(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, const char *state, const char *principal, int64_t at_us,
+    struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct conn		*c = NULL;
+	int			 n = 0;
+	cf_err			 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_PROMO_ID_LEN + 1, "promotion id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_PR_CLOSE, &n, err, "ttit", id, state, at_us,
+	    principal);
+	if (rc == CF_OK && n == 0) {
+		p = cf_malloc(sizeof(*p));
+		if (p == NULL)
+			rc = cf_error_set(err, CF_E_NOMEM,
+			    "meta: out of memory");
+		else
+			rc = promotion_get_on(c, id, p, err);
+		if (rc == CF_OK)
+			rc = cf_error_set(err, CF_E_CONFLICT,
+			    "meta: promotion is not open");
+	}
+	cf_free(p);
+	return wtx_end(m, c, au, rc, err);
+}
+/* ---- end: promotions ---- */
