@@ -31,6 +31,8 @@ static const struct cf_action_def registry[] = {
 	    "remove labels of a namespace or an object (grant rule)" },
 	{ "label:set", "label", CF_ROLE_OWNER, SC | NS,
 	    "set labels on a namespace or an object (grant rule)" },
+	{ "metrics:read", "service", CF_ROLE_ADMIN, SC,
+	    "read the server's metrics (Prometheus text)" },
 	{ "mfa:confirm", "user", CF_ROLE_NONE, SC | SELF,
 	    "confirm one's own MFA enrollment" },
 	{ "mfa:disable", "user", CF_ROLE_NONE, SC | SELF,

@@ -1691,10 +1691,12 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	struct cf_response	*resp = NULL;
 	const char		*part_ns;
 	size_t			 i, np = 0, nl, lo, hi;
+	uint64_t		 t0;
 	cf_err			 rc;
 
 	*allow = false;
 	role[0] = '\0';
+	t0 = core_mono_ns();
 	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
@@ -1737,6 +1739,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    err);
 	if (rc != CF_OK)
 		goto out;
+	core_metrics_authz(c, core_mono_ns() - t0);
 	*allow = cf_response_decision(resp) == CF_DECISION_ALLOW;
 	if (*allow)
 		weakest_role(resp, role, rolesz);

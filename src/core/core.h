@@ -224,6 +224,16 @@ void	cf_core_reject(struct cf_core *c, struct cf_req *r, const char *action,
  * CF_E_DENIED (403), CF_E_INPUT (400), CF_E_NOTFOUND (404),
  * CF_E_CONFLICT (409), CF_E_LIMIT (413), others (5xx). --- */
 
+/* GET /v1/metrics: what the front end knows and the core does not. */
+struct cf_metrics_extra {
+	uint64_t	connections;	/* open client connections */
+	uint64_t	transfers;	/* uploads + downloads in progress */
+};
+/* The metrics in Prometheus' text format 0.0.4 into out (action
+ * metrics:read: admin, or a token scoped to it). */
+cf_err	cf_core_metrics(struct cf_core *c, struct cf_req *r,
+	    const struct cf_metrics_extra *x, struct cf_buf *out,
+	    struct cf_error *err);
 cf_err	cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
 cf_err	cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,

@@ -347,6 +347,7 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	    p->v.kek_id, p->v.wrapped_dek, err);
 	if (rc != CF_OK)
 		goto out;
+	core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
 	rc = cf_sha256_new(&p->sha, err);
 	if (rc != CF_OK)
 		goto out;
@@ -379,6 +380,7 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 		    "object exceeds the limit of %llu bytes",
 		    (unsigned long long)p->c->cfg.max_object_size);
 	p->size += len;
+	core_metrics_bytes_in(p->c, len);
 	if (!p->staged && (p->size <= PUT_STAGE || !put_stage_start(p)))
 		return put_process(p, data, len, err);
 	while (len > 0) {
@@ -597,6 +599,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    strlen(g->v.version_id), g->v.wrapped_dek, &dek, err);
 	if (rc != CF_OK)
 		goto out;
+	core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
 	rc = cf_blob_open(c->blobs, g->v.blob_id, &g->br, err);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);

@@ -155,6 +155,7 @@ struct cf_http {
 	pthread_mutex_t		 xmu;
 	bool			 xmu_ok;
 	struct xfer		*xfers[XFER_BUCKETS];
+	uint64_t		 nxfers;	/* all of them (metrics) */
 };
 
 /* One TCP connection (libmicrohttpd's socket context), from accept to
@@ -703,6 +704,7 @@ xfer_take(struct MHD_Connection *mc, struct conn *c, enum xfer_kind k,
 		ok = false;
 	else if (x != NULL) {
 		x->n[k]++;
+		h->nxfers++;
 		c->xfer = k;
 		c->xfer_principal = x->principal;
 	}
@@ -743,6 +745,7 @@ xfer_release(struct conn *c)
 	x = *pp;
 	if (!CF_NEVER(x == NULL) && !CF_NEVER(x->n[c->xfer] == 0)) {
 		x->n[c->xfer]--;
+		h->nxfers--;
 		if (x->n[XFER_UP] == 0 && x->n[XFER_DOWN] == 0) {
 			/* Its memory goes back: the table holds only the
 			 * principals with a transfer in progress. */
@@ -1223,6 +1226,48 @@ h_health(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	rc = cf_core_health(c->h->core, &c->req, &out, &err);
 	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* GET /v1/metrics: Prometheus' text format (docs/monitoring.md). */
+static enum MHD_Result
+h_metrics(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_http			*h = c->h;
+	struct cf_metrics_extra		 x;
+	const union MHD_DaemonInfo	*di;
+	struct MHD_Response		*resp;
+	struct cf_error			 err;
+	struct cf_buf			 b;
+	cf_err				 rc;
+
+	cf_error_clear(&err);
+	cf_buf_init(&b, 4u << 20);	/* 4 MiB: far more than all series */
+	memset(&x, 0, sizeof(x));
+	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (di != NULL)
+		x.connections = di->num_connections;
+	(void)pthread_mutex_lock(&h->xmu);
+	x.transfers = h->nxfers;
+	(void)pthread_mutex_unlock(&h->xmu);
+	rc = cf_core_metrics(h->core, &c->req, &x, &b, &err);
+	if (rc != CF_OK) {
+		cf_buf_free(&b);
+		return respond_result(mc, c, rc, &err, NULL, 200, NULL, NULL);
+	}
+	cf_error_clear(&err);
+	if (audit_req(c, 200, "ok", b.len, &err) != CF_OK) {
+		cf_buf_free(&b);
+		return queue_unavailable(mc, c);
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_buf_free(&b);
+	if (resp == NULL)
+		return queue_unavailable(mc, c);
+	add_common_headers(c, resp);
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	return queue_audited(mc, c, 200, resp);
 }
 
 static enum MHD_Result
@@ -2302,6 +2347,7 @@ static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
+	{ "GET", "/v1/metrics", "metrics:read", NULL, 0, NULL, h_metrics },
 	{ "GET", "/v1/ns", "ns:list", NULL, 0, NULL, h_ns_list },
 	{ "POST", "/v1/ns", "ns:create", NULL, 0, NULL, h_ns_create },
 	{ "GET", "/v1/ns/{ns}", "ns:get", NULL, 0, NULL, h_ns_get },
