@@ -10,6 +10,7 @@
  * socket's peer address; forwarded-for headers are never trusted. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -211,6 +212,8 @@ struct conn {
 	uint64_t		 audit_seq;	/* 0: none submitted */
 	struct MHD_Response	*stash;
 	int			 stash_status;
+	int			 resp_status;	/* the answer queued */
+	bool			 left_waiting;	/* the client left first */
 	struct MHD_Connection	*mc;
 	struct conn		*next_wait;
 	bool			 waiting;	/* in h->waiters */
@@ -334,6 +337,7 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 	enum MHD_Result	 ret;
 	int		 st = 1;
 
+	c->resp_status = status;
 	if (on_slow_thread) {
 		/* The connection is suspended already: stash the response;
 		 * resume now if its record is durable (or the log broke:
@@ -516,7 +520,31 @@ audit_req(struct conn *c, int status, const char *result, uint64_t bytes,
 	    bytes, &c->audit_seq, err);
 }
 
-/* Resumed: the parked response goes out if its record is durable. */
+/* The client closed its side of the connection (or it broke): nothing
+ * it could still read.  A suspended connection is not polled, so
+ * libmicrohttpd learns of it only by writing, and a first write to a
+ * peer that has just closed succeeds: the answer would count as sent.
+ * SEC: a client that only half-closes (shutdown(SHUT_WR)) and waits for
+ * its answer is taken as gone too (nginx's "client closed request");
+ * HTTP clients do not do that. */
+static bool
+peer_gone(const struct conn *c)
+{
+	struct pollfd	pfd;
+
+	if (c->sock == NULL || c->sock->fd < 0)
+		return false;
+	pfd.fd = c->sock->fd;
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1)
+		return false;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Resumed: the parked response goes out if its record is durable and
+ * its client is still there (else completed() records that it left:
+ * req_end, or a download's completion record). */
 static enum MHD_Result
 unpark(struct MHD_Connection *mc, struct conn *c)
 {
@@ -524,6 +552,11 @@ unpark(struct MHD_Connection *mc, struct conn *c)
 	enum MHD_Result		 ret;
 
 	c->stash = NULL;
+	if (peer_gone(c)) {
+		MHD_destroy_response(resp);
+		c->left_waiting = true;
+		return MHD_NO;
+	}
 	if (cf_core_audit_state(c->h->core, c->audit_seq) != 1 ||
 	    !monitor_held(c, c->stash_status)) {
 		MHD_destroy_response(resp);
@@ -3319,6 +3352,13 @@ toe_name(enum MHD_RequestTerminationCode toe)
 	return "unknown";
 }
 
+/* Why a request ended, for a completion record. */
+static const char *
+end_reason(const struct conn *c, enum MHD_RequestTerminationCode toe)
+{
+	return c->left_waiting ? "client_left_while_waiting" : toe_name(toe);
+}
+
 /* The completion record of a download: its first record was written (and
  * made durable) before the first byte, saying "ok" with the full size;
  * this one, under the same request id, says what was handed to the TLS
@@ -3337,11 +3377,40 @@ dl_end(struct conn *c, enum MHD_RequestTerminationCode toe)
 	    c->dl_sent == c->dl_len && !c->dl_failed;
 	c->req.action = "object:get:end";
 	(void)snprintf(c->req.reasons, sizeof(c->req.reasons), "%s%s",
-	    toe_name(toe), c->dl_failed ? ",stored_data_unreadable" : "");
+	    end_reason(c, toe), c->dl_failed ? ",stored_data_unreadable" :
+	    "");
 	c->req.time_us = cf_now_us();
 	cf_error_clear(&err);
 	if (audit_req(c, c->dl_status, whole ? "complete" : "incomplete",
 	    c->dl_sent, &err) != CF_OK)
+		log_warnx("event=audit_failed request=%s",
+		    c->req.request_id);
+}
+
+/* The completion record of any other request whose record was written
+ * but whose answer did not go out whole: its client left while it
+ * waited (suspended, for its record's durability or an identity thread),
+ * the connection broke while the answer was sent, or the server stopped
+ * first.  The first record stays what was decided and done (a change it
+ * records was made); this one, under the same request id, says the
+ * client may not know.  Submitted like a download's (dl_end), never
+ * awaited.  docs/internals/AUDIT.md, "Completion records". */
+static void
+req_end(struct conn *c, enum MHD_RequestTerminationCode toe)
+{
+	struct cf_error	 err;
+	const char	*result;
+
+	result = c->left_waiting ? "client_aborted" :
+	    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "server_shutdown" :
+	    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" :
+	    "client_aborted";
+	c->req.action = "request:end";
+	(void)snprintf(c->req.reasons, sizeof(c->req.reasons), "%s",
+	    end_reason(c, toe));
+	c->req.time_us = cf_now_us();
+	cf_error_clear(&err);
+	if (audit_req(c, c->resp_status, result, 0, &err) != CF_OK)
 		log_warnx("event=audit_failed request=%s",
 		    c->req.request_id);
 }
@@ -3422,7 +3491,9 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		status = c->pend_status;
 		result = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
 		    !c->started ? "refused_by_http_layer" :
-		    c->pend_status != 0 ? c->pend_code : "client_aborted";
+		    c->pend_status != 0 ? c->pend_code :
+		    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ?
+		    "server_shutdown" : "client_aborted";
 		if (!c->started && cut) {
 			/* Its line came, its headers not by the deadline:
 			 * cut by the reaper, without an answer. */
@@ -3442,6 +3513,9 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			    c->req.request_id);
 	} else if (c->dl)
 		dl_end(c, toe);
+	else if (!c->log_refused && (c->left_waiting ||
+	    toe != MHD_REQUEST_TERMINATED_COMPLETED_OK))
+		req_end(c, toe);
 	/* Answered before its body ended: no longer measured. */
 	(void)sock_body_end(c);
 	cf_buf_free(&c->body);
