@@ -53,9 +53,9 @@
 /* Shutdown: how long to wait for suspended requests to be answered (an
  * identity request in SQLite's 10 s busy wait, a response waiting for its
  * audit record) before giving up on a clean stop (docs/operations.md),
- * and how long answered requests get to leave afterwards. */
+ * and how often to log what is still in progress.  Requests in progress
+ * get shutdown_drain_timeout (config) to finish. */
 #define STOP_MAX_US	(60 * 1000000LL)
-#define STOP_GRACE_US	(2 * 1000000LL)
 #define STOP_LOG_US	(5 * 1000000LL)
 /* Exit status when the stop cannot be clean (cf_http_stop). */
 #define STOP_STUCK_EXIT	3
@@ -3844,6 +3844,45 @@ drain(struct cf_http *h)
 	(void)pthread_mutex_unlock(&h->wmu);
 }
 
+/* Let the requests in progress finish, up to shutdown_drain_timeout
+ * after the signal (start): uploads still arriving, downloads still
+ * leaving, answers waiting for their record (those wait on their event
+ * thread now: drain() has set closing).  No new connection is accepted,
+ * and every answer carries Connection: close, so a kept-alive client
+ * makes at most one more request.  Whatever is left is cut by the
+ * daemon's stop: completed() records each (server_shutdown; an upload
+ * leaves nothing stored). */
+static void
+drain_requests(struct cf_http *h, uint64_t start)
+{
+	uint64_t	limit, now, logged;
+	unsigned	n;
+
+	limit = h->cfg->shutdown_drain_timeout * 1000000000ULL;
+	logged = 0;
+	for (;;) {
+		n = atomic_load(&h->nreq);
+		now = cf_mono_ns();
+		if (n == 0)
+			return;
+		if (now - start >= limit) {
+			log_warnx("event=shutdown_drain_timeout in_flight=%u "
+			    "msg=\"requests still in progress after "
+			    "shutdown_drain_timeout (%llus): cut, and "
+			    "recorded as server_shutdown\"", n,
+			    (unsigned long long)
+			    h->cfg->shutdown_drain_timeout);
+			return;
+		}
+		if (logged == 0 || (now - logged) / 1000 >=
+		    (uint64_t)STOP_LOG_US) {
+			log_info("event=shutdown_drain in_flight=%u", n);
+			logged = now;
+		}
+		(void)usleep(10000);
+	}
+}
+
 void
 cf_http_stop(struct cf_http *h)
 {
@@ -3851,6 +3890,7 @@ cf_http_stop(struct cf_http *h)
 
 	if (h == NULL)
 		return;
+	start = cf_mono_ns();
 	/* No new connections: accept_ok refuses them from now on.  Not
 	 * MHD_quiesce_daemon: with epoll threads, a worker that sees the
 	 * daemon quiesced removes the listening socket from its epoll set
@@ -3860,13 +3900,7 @@ cf_http_stop(struct cf_http *h)
 	atomic_store(&h->stopping, true);
 	if (h->async)
 		drain(h);
-	/* Answers just queued get a moment to leave before the stop cuts
-	 * their connections (a long download is cut: its record says
-	 * so). */
-	start = cf_mono_ns();
-	while (atomic_load(&h->nreq) > 0 &&
-	    (cf_mono_ns() - start) / 1000 < (uint64_t)STOP_GRACE_US)
-		(void)usleep(10000);
+	drain_requests(h, start);
 	MHD_stop_daemon(h->d);
 	gov_end(h);
 	if (h->async)
