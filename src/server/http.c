@@ -208,6 +208,7 @@ struct conn {
 	enum xfer_kind	 xfer;		/* the transfer slot it holds */
 	int64_t		 xfer_principal;
 	char		 content_range[64];	/* for a 416 answer */
+	char		 allow[CF_ROUTE_ALLOW_LEN];	/* for a 405 answer */
 	/* Async audit: the response parked until the record is durable. */
 	uint64_t		 audit_seq;	/* 0: none submitted */
 	struct MHD_Response	*stash;
@@ -476,6 +477,8 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 	if (c->content_range[0] != '\0')
 		(void)MHD_add_response_header(resp, "Content-Range",
 		    c->content_range);
+	if (status == 405 && c->allow[0] != '\0')
+		(void)MHD_add_response_header(resp, "Allow", c->allow);
 	if (status == 429 && c->req.retry_after > 0) {
 		char ra[24];
 		(void)snprintf(ra, sizeof(ra), "%lld",
@@ -3239,6 +3242,10 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		    method, url, &m);
 		c->rt = m.route;
 		c->path_known = m.path_known;
+		/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
+		if (c->rt == NULL && c->path_known)
+			(void)cf_route_allow(routes, sizeof(routes) /
+			    sizeof(routes[0]), url, c->allow);
 		bearer = bearer_of(mc, &present);
 		cf_error_clear(&err);
 		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
