@@ -180,13 +180,8 @@ typedef uint64_t	(*cf_audit_clock_fn)(void *arg);
 void	cf_audit_set_clock(struct cf_audit *a, cf_audit_clock_fn fn,
 	    void *arg);
 
-/* Test hook: while held, no group commit starts (records queue up);
- * releasing lets the next leader take them all as one batch. */
-void	cf_audit_test_hold(struct cf_audit *a, bool hold);
-/* Records sealed and not yet taken by a leader, and whether a leader is
- * gathering (waiting for more, the commit delay). */
-void	cf_audit_test_queue(struct cf_audit *a, uint64_t *pending,
-	    bool *gathering);
+/* cf_audit_test_hold and cf_audit_test_queue are in audit.h (the
+ * server's test hook uses them too). */
 
 /* How many group commits may be in flight at once (1..4). */
 void	cf_audit_set_flushers(struct cf_audit *a, unsigned n);

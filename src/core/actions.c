@@ -78,6 +78,8 @@ static const struct cf_action_def registry[] = {
 	    "create a user or service account" },
 	{ "principal:list", "principal", CF_ROLE_ADMIN, SC,
 	    "list principals" },
+	{ "request:end", "route", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "a request whose answer did not reach its client" },
 	{ "role:mfa-required", "role", CF_ROLE_ADMIN, SC,
 	    "flag a role as needing MFA" },
 	{ "session:login", "session", CF_ROLE_NONE, CF_ACT_NOAUTH,

@@ -212,6 +212,10 @@ int	cf_core_audit_state(struct cf_core *c, uint64_t seq);
 cf_err	cf_core_audit_notify(struct cf_core *c, cf_audit_notify_fn fn,
 	    void *arg, struct cf_error *err);
 void	cf_core_audit_notify_stop(struct cf_core *c);
+/* Test hook (the server's COFFER_TEST_AUDIT_HOLD): hold or release the
+ * audit log's group commits; *pending gets the records waiting. */
+void	cf_core_test_audit_hold(struct cf_core *c, bool hold,
+	    uint64_t *pending);
 
 /* Deny a request that names no operation (unknown route, bad method, a
  * request refused before it could name its resource).  Sets the decision;

@@ -891,6 +891,15 @@ cf_core_audit_state(struct cf_core *c, uint64_t seq)
 }
 
 void
+cf_core_test_audit_hold(struct cf_core *c, bool hold, uint64_t *pending)
+{
+	bool	gathering;
+
+	cf_audit_test_hold(c->audit, hold);
+	cf_audit_test_queue(c->audit, pending, &gathering);
+}
+
+void
 cf_core_audit_notify_stop(struct cf_core *c)
 {
 	cf_audit_stop_notify(c->audit);

@@ -64,6 +64,8 @@ static const struct opt opts[] = {
 	    "(0: no minimum)"),
 	U64("upload_stall_timeout", upload_stall_timeout, 1, 86400, "30",
 	    "seconds over which min_upload_rate is measured"),
+	U64("shutdown_drain_timeout", shutdown_drain_timeout, 0, 86400, "30",
+	    "seconds requests in progress get to finish after SIGTERM"),
 	STR("log_level", log_level, "info", "error, warn, info or debug"),
 	U64("session_ttl", session_ttl, 1, 30 * 86400, "43200",
 	    "seconds a login session lasts (12 h)"),

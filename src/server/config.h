@@ -39,6 +39,7 @@ struct cf_config {
 	uint64_t	max_downloads_per_principal;
 	uint64_t	min_upload_rate;	/* bytes/s; 0: none */
 	uint64_t	upload_stall_timeout;	/* seconds, its window */
+	uint64_t	shutdown_drain_timeout;	/* seconds after SIGTERM */
 	char		log_level[16];
 	/* identity (issue 4) */
 	uint64_t	session_ttl;		/* seconds */

@@ -10,6 +10,7 @@
  * socket's peer address; forwarded-for headers are never trusted. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,9 +53,9 @@
 /* Shutdown: how long to wait for suspended requests to be answered (an
  * identity request in SQLite's 10 s busy wait, a response waiting for its
  * audit record) before giving up on a clean stop (docs/operations.md),
- * and how long answered requests get to leave afterwards. */
+ * and how often to log what is still in progress.  Requests in progress
+ * get shutdown_drain_timeout (config) to finish. */
 #define STOP_MAX_US	(60 * 1000000LL)
-#define STOP_GRACE_US	(2 * 1000000LL)
 #define STOP_LOG_US	(5 * 1000000LL)
 /* Exit status when the stop cannot be clean (cf_http_stop). */
 #define STOP_STUCK_EXIT	3
@@ -208,10 +209,13 @@ struct conn {
 	enum xfer_kind	 xfer;		/* the transfer slot it holds */
 	int64_t		 xfer_principal;
 	char		 content_range[64];	/* for a 416 answer */
+	char		 allow[CF_ROUTE_ALLOW_LEN];	/* for a 405 answer */
 	/* Async audit: the response parked until the record is durable. */
 	uint64_t		 audit_seq;	/* 0: none submitted */
 	struct MHD_Response	*stash;
 	int			 stash_status;
+	int			 resp_status;	/* the answer queued */
+	bool			 left_waiting;	/* the client left first */
 	struct MHD_Connection	*mc;
 	struct conn		*next_wait;
 	bool			 waiting;	/* in h->waiters */
@@ -335,6 +339,7 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 	enum MHD_Result	 ret;
 	int		 st = 1;
 
+	c->resp_status = status;
 	if (on_slow_thread) {
 		/* The connection is suspended already: stash the response;
 		 * resume now if its record is durable (or the log broke:
@@ -473,6 +478,8 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 	if (c->content_range[0] != '\0')
 		(void)MHD_add_response_header(resp, "Content-Range",
 		    c->content_range);
+	if (status == 405 && c->allow[0] != '\0')
+		(void)MHD_add_response_header(resp, "Allow", c->allow);
 	if (status == 429 && c->req.retry_after > 0) {
 		char ra[24];
 		(void)snprintf(ra, sizeof(ra), "%lld",
@@ -517,7 +524,31 @@ audit_req(struct conn *c, int status, const char *result, uint64_t bytes,
 	    bytes, &c->audit_seq, err);
 }
 
-/* Resumed: the parked response goes out if its record is durable. */
+/* The client closed its side of the connection (or it broke): nothing
+ * it could still read.  A suspended connection is not polled, so
+ * libmicrohttpd learns of it only by writing, and a first write to a
+ * peer that has just closed succeeds: the answer would count as sent.
+ * SEC: a client that only half-closes (shutdown(SHUT_WR)) and waits for
+ * its answer is taken as gone too (nginx's "client closed request");
+ * HTTP clients do not do that. */
+static bool
+peer_gone(const struct conn *c)
+{
+	struct pollfd	pfd;
+
+	if (c->sock == NULL || c->sock->fd < 0)
+		return false;
+	pfd.fd = c->sock->fd;
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1)
+		return false;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Resumed: the parked response goes out if its record is durable and
+ * its client is still there (else completed() records that it left:
+ * req_end, or a download's completion record). */
 static enum MHD_Result
 unpark(struct MHD_Connection *mc, struct conn *c)
 {
@@ -525,6 +556,11 @@ unpark(struct MHD_Connection *mc, struct conn *c)
 	enum MHD_Result		 ret;
 
 	c->stash = NULL;
+	if (peer_gone(c)) {
+		MHD_destroy_response(resp);
+		c->left_waiting = true;
+		return MHD_NO;
+	}
 	if (cf_core_audit_state(c->h->core, c->audit_seq) != 1 ||
 	    !monitor_held(c, c->stash_status)) {
 		MHD_destroy_response(resp);
@@ -3252,6 +3288,10 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		    method, url, &m);
 		c->rt = m.route;
 		c->path_known = m.path_known;
+		/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
+		if (c->rt == NULL && c->path_known)
+			(void)cf_route_allow(routes, sizeof(routes) /
+			    sizeof(routes[0]), url, c->allow);
 		bearer = bearer_of(mc, &present);
 		cf_error_clear(&err);
 		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
@@ -3365,6 +3405,13 @@ toe_name(enum MHD_RequestTerminationCode toe)
 	return "unknown";
 }
 
+/* Why a request ended, for a completion record. */
+static const char *
+end_reason(const struct conn *c, enum MHD_RequestTerminationCode toe)
+{
+	return c->left_waiting ? "client_left_while_waiting" : toe_name(toe);
+}
+
 /* The completion record of a download: its first record was written (and
  * made durable) before the first byte, saying "ok" with the full size;
  * this one, under the same request id, says what was handed to the TLS
@@ -3383,11 +3430,40 @@ dl_end(struct conn *c, enum MHD_RequestTerminationCode toe)
 	    c->dl_sent == c->dl_len && !c->dl_failed;
 	c->req.action = "object:get:end";
 	(void)snprintf(c->req.reasons, sizeof(c->req.reasons), "%s%s",
-	    toe_name(toe), c->dl_failed ? ",stored_data_unreadable" : "");
+	    end_reason(c, toe), c->dl_failed ? ",stored_data_unreadable" :
+	    "");
 	c->req.time_us = cf_now_us();
 	cf_error_clear(&err);
 	if (audit_req(c, c->dl_status, whole ? "complete" : "incomplete",
 	    c->dl_sent, &err) != CF_OK)
+		log_warnx("event=audit_failed request=%s",
+		    c->req.request_id);
+}
+
+/* The completion record of any other request whose record was written
+ * but whose answer did not go out whole: its client left while it
+ * waited (suspended, for its record's durability or an identity thread),
+ * the connection broke while the answer was sent, or the server stopped
+ * first.  The first record stays what was decided and done (a change it
+ * records was made); this one, under the same request id, says the
+ * client may not know.  Submitted like a download's (dl_end), never
+ * awaited.  docs/internals/AUDIT.md, "Completion records". */
+static void
+req_end(struct conn *c, enum MHD_RequestTerminationCode toe)
+{
+	struct cf_error	 err;
+	const char	*result;
+
+	result = c->left_waiting ? "client_aborted" :
+	    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "server_shutdown" :
+	    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" :
+	    "client_aborted";
+	c->req.action = "request:end";
+	(void)snprintf(c->req.reasons, sizeof(c->req.reasons), "%s",
+	    end_reason(c, toe));
+	c->req.time_us = cf_now_us();
+	cf_error_clear(&err);
+	if (audit_req(c, c->resp_status, result, 0, &err) != CF_OK)
 		log_warnx("event=audit_failed request=%s",
 		    c->req.request_id);
 }
@@ -3468,7 +3544,9 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		status = c->pend_status;
 		result = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
 		    !c->started ? "refused_by_http_layer" :
-		    c->pend_status != 0 ? c->pend_code : "client_aborted";
+		    c->pend_status != 0 ? c->pend_code :
+		    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ?
+		    "server_shutdown" : "client_aborted";
 		if (!c->started && cut) {
 			/* Its line came, its headers not by the deadline:
 			 * cut by the reaper, without an answer. */
@@ -3488,6 +3566,9 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			    c->req.request_id);
 	} else if (c->dl)
 		dl_end(c, toe);
+	else if (!c->log_refused && (c->left_waiting ||
+	    toe != MHD_REQUEST_TERMINATED_COMPLETED_OK))
+		req_end(c, toe);
 	/* Answered before its body ended: no longer measured. */
 	(void)sock_body_end(c);
 	cf_buf_free(&c->body);
@@ -3816,6 +3897,45 @@ drain(struct cf_http *h)
 	(void)pthread_mutex_unlock(&h->wmu);
 }
 
+/* Let the requests in progress finish, up to shutdown_drain_timeout
+ * after the signal (start): uploads still arriving, downloads still
+ * leaving, answers waiting for their record (those wait on their event
+ * thread now: drain() has set closing).  No new connection is accepted,
+ * and every answer carries Connection: close, so a kept-alive client
+ * makes at most one more request.  Whatever is left is cut by the
+ * daemon's stop: completed() records each (server_shutdown; an upload
+ * leaves nothing stored). */
+static void
+drain_requests(struct cf_http *h, uint64_t start)
+{
+	uint64_t	limit, now, logged;
+	unsigned	n;
+
+	limit = h->cfg->shutdown_drain_timeout * 1000000000ULL;
+	logged = 0;
+	for (;;) {
+		n = atomic_load(&h->nreq);
+		now = cf_mono_ns();
+		if (n == 0)
+			return;
+		if (now - start >= limit) {
+			log_warnx("event=shutdown_drain_timeout in_flight=%u "
+			    "msg=\"requests still in progress after "
+			    "shutdown_drain_timeout (%llus): cut, and "
+			    "recorded as server_shutdown\"", n,
+			    (unsigned long long)
+			    h->cfg->shutdown_drain_timeout);
+			return;
+		}
+		if (logged == 0 || (now - logged) / 1000 >=
+		    (uint64_t)STOP_LOG_US) {
+			log_info("event=shutdown_drain in_flight=%u", n);
+			logged = now;
+		}
+		(void)usleep(10000);
+	}
+}
+
 void
 cf_http_stop(struct cf_http *h)
 {
@@ -3823,6 +3943,7 @@ cf_http_stop(struct cf_http *h)
 
 	if (h == NULL)
 		return;
+	start = cf_mono_ns();
 	/* No new connections: accept_ok refuses them from now on.  Not
 	 * MHD_quiesce_daemon: with epoll threads, a worker that sees the
 	 * daemon quiesced removes the listening socket from its epoll set
@@ -3832,13 +3953,7 @@ cf_http_stop(struct cf_http *h)
 	atomic_store(&h->stopping, true);
 	if (h->async)
 		drain(h);
-	/* Answers just queued get a moment to leave before the stop cuts
-	 * their connections (a long download is cut: its record says
-	 * so). */
-	start = cf_mono_ns();
-	while (atomic_load(&h->nreq) > 0 &&
-	    (cf_mono_ns() - start) / 1000 < (uint64_t)STOP_GRACE_US)
-		(void)usleep(10000);
+	drain_requests(h, start);
 	MHD_stop_daemon(h->d);
 	gov_end(h);
 	if (h->async)

@@ -63,6 +63,14 @@ struct cf_route_match {
 void	cf_route_match(const struct cf_route *tab, size_t n,
 	    const char *method, const char *path, struct cf_route_match *m);
 
+/* The methods of the rows of tab[0..n) whose pattern matches path, in
+ * table order, each once, joined by ", " (an Allow header's value) into
+ * out; "" when none.  Returns how many.  CF_ROUTE_ALLOW_LEN holds every
+ * method the table may use. */
+#define CF_ROUTE_ALLOW_LEN	64
+size_t	cf_route_allow(const struct cf_route *tab, size_t n, const char *path,
+	    char out[CF_ROUTE_ALLOW_LEN]);
+
 /* Is pat a well-formed pattern: "/v1/" first, every capture a known type
  * that fills whole segments, {key...} last, at most CF_ROUTE_CAPS? */
 bool	cf_route_pattern_ok(const char *pat);
