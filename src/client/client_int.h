@@ -484,6 +484,25 @@ cf_err	cf_cli_get_to_file(struct cf_http *h, const char *ns,
 
 /* ---- commands ---- */
 
+/* ---- artifacts (cmd_art.c) ---- */
+/* "NS/NAME[@SEL]" (a trailing '/' of NAME dropped): *sel NULL without
+ * '@'.  Each out string is the caller's (cf_free). */
+cf_err	cf_cli_art_ref(const char *arg, char **ns, char **name, char **sel,
+	    struct cf_error *err);
+/* /v1/ns/NS/WHAT/NAME, then ?q1=v1 and &q2=v2 for each non-empty v. */
+cf_err	cf_cli_art_path(struct cf_buf *b, const char *ns, const char *what,
+	    const char *name, const char *q1, const char *v1, const char *q2,
+	    const char *v2, struct cf_error *err);
+/* Print the versions of artifact (ns, name); *fallback true (and CF_OK)
+ * when there is no such artifact (the caller lists object versions). */
+cf_err	cf_cli_art_versions(struct cf_cli_sess *s,
+	    const struct cf_cli_opts *o, const char *ns, const char *name,
+	    struct cf_error *err, bool *fallback);
+int	cf_cmd_meta(int argc, char **argv);
+int	cf_cmd_stage(int argc, char **argv);
+int	cf_cmd_lineage(int argc, char **argv);
+int	cf_cmd_classify(int argc, char **argv);
+
 int	cf_cmd_login(int argc, char **argv);
 int	cf_cmd_whoami(int argc, char **argv);
 int	cf_cmd_ns(int argc, char **argv);

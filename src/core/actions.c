@@ -13,6 +13,19 @@
 static const struct cf_action_def registry[] = {
 	{ "access:who", "namespace", CF_ROLE_OWNER, SC | NS,
 	    "list who may act on a namespace or object (owner of it)" },
+	{ "artifact:get", "object", CF_ROLE_READER, SC | NS,
+	    "read an artifact version: its record and manifest (pull)" },
+	{ "artifact:lineage", "object", CF_ROLE_READER, SC | NS,
+	    "show the lineage graph of an artifact version" },
+	{ "artifact:meta-set", "object", CF_ROLE_WRITER, SC | NS,
+	    "change an artifact version's user metadata" },
+	{ "artifact:push", "object", CF_ROLE_WRITER, SC | NS,
+	    "commit an artifact version (a manifest of object versions)" },
+	{ "artifact:set-sensitivity", "object", CF_ROLE_WRITER, SC | NS,
+	    "raise an artifact version's sensitivity (lowering: admin with "
+	    "MFA)" },
+	{ "artifact:versions", "object", CF_ROLE_READER, SC | NS,
+	    "list an artifact's versions and its stages with their history" },
 	{ "audit:read", "audit", CF_ROLE_ADMIN, SC,
 	    "read the audit log" },
 	{ "audit:recover", "audit", CF_ROLE_NONE, CF_ACT_RECORD,
@@ -119,6 +132,9 @@ static const struct cf_action_def registry[] = {
 	    "OIDC created a user on first sign-in" },
 	{ "user:unlink-oidc", "user", CF_ROLE_ADMIN, SC,
 	    "remove an OIDC identity's binding" },
+	{ "version:set-stage", "object", CF_ROLE_WRITER, SC | NS,
+	    "point a stage (alias) of an artifact at one of its versions, or "
+	    "remove it" },
 	{ "whoami", "session", CF_ROLE_NONE, SELF,
 	    "who the credential belongs to" },
 };

@@ -106,6 +106,18 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
  * authentication, and OIDC group roles have room. */
 #define CF_BINDINGS_STORED_MAX	48
 
+/* The artifact version an artifact action decides on (the policies'
+ * resource.artifact), and the stage a version:set-stage moves
+ * (context.stage); unset otherwise. */
+struct cf_req_art {
+	bool		set;		/* a version was found */
+	int64_t		number;
+	char		kind[CF_ART_KIND_MAX];
+	char		sensitivity[CF_SENS_MAX];
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		stage[CF_STAGE_MAX];	/* "": none */
+};
+
 /* The request as the reference monitor sees it: (principal, action,
  * resource, context).  Initialized by the front end, completed by core. */
 struct cf_req {
@@ -140,6 +152,7 @@ struct cf_req {
 	char		 version_id[CF_VERSION_ID_LEN + 1];
 	char		 version_sha256[CF_SHA256_HEX_LEN + 1];
 	char		 version_by[CF_PRINCIPAL_MAX];
+	struct cf_req_art art;
 	/* OIDC groups of the credential (the policies' Group parents) */
 	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
 	size_t		 ngroups;
@@ -532,5 +545,56 @@ bool	cf_name_role_valid(const char *s);
 /* Policy set names: 1..63 of [a-z0-9._-] starting with a letter or
  * digit. */
 bool	cf_name_policy_valid(const char *s);
+
+/* --- artifacts (core/ops_artifact.c; docs/artifacts.md).  name: an
+ * artifact name (cf_art_name_valid); sel: "" / NULL (the latest),
+ * "latest", a number, a 32-hex version id or a stage; as_of: RFC 3339
+ * (NULL: none; not with sel).  r->errcode names the API error:
+ * invalid_name, invalid_kind, invalid_metadata, metadata_too_large,
+ * invalid_manifest, invalid_source, sensitivity_too_low,
+ * reason_required (CF_E_INPUT); no_such_namespace, no_such_artifact,
+ * no_such_version (CF_E_NOTFOUND). --- */
+bool	cf_art_name_valid(const char *s);
+bool	cf_art_kind_valid(const char *s);
+bool	cf_art_stage_valid(const char *s);
+/* artifact:push: body {"files":[{path, version_id, sha256, size}],
+ * "kind", "meta", "derived_from":["NS/NAME@V"], "sensitivity"}. */
+cf_err	cf_core_art_push(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *name, const json_t *body, json_t **out,
+	    struct cf_error *err);
+/* artifact:get: the version with its "manifest". */
+cf_err	cf_core_art_get(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *name, const char *sel, const char *as_of, json_t **out,
+	    struct cf_error *err);
+/* artifact:versions: every version, newest first, and the stages. */
+cf_err	cf_core_art_versions(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, json_t **out,
+	    struct cf_error *err);
+/* artifact:versions: the stages and their history. */
+cf_err	cf_core_art_stages(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, json_t **out,
+	    struct cf_error *err);
+/* artifact:meta-set: changes as for labels (name: string or null). */
+cf_err	cf_core_art_meta_set(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *sel,
+	    const json_t *changes, json_t **out, struct cf_error *err);
+/* artifact:set-sensitivity: raising needs the action; lowering needs a
+ * global admin with fresh MFA and a reason; never below the
+ * namespace's. */
+cf_err	cf_core_art_set_sensitivity(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *sel,
+	    const char *level, const char *reason, json_t **out,
+	    struct cf_error *err);
+/* version:set-stage: point stage at the version sel names; sel NULL:
+ * remove the stage. */
+cf_err	cf_core_art_stage_set(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *stage,
+	    const char *sel, json_t **out, struct cf_error *err);
+/* artifact:lineage: direction "up", "down" or "both" (NULL); max_depth
+ * 0: the most (64). */
+cf_err	cf_core_art_lineage(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *sel,
+	    const char *direction, int max_depth, json_t **out,
+	    struct cf_error *err);
 
 #endif

@@ -2366,6 +2366,225 @@ h_policy_tool(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* ---- artifacts (docs/artifacts.md; core/ops_artifact.c) ---- */
+
+/* The largest manifest body: about 80,000 files of ordinary paths. */
+#define ART_BODY_MAX	((size_t)16 << 20)
+
+static enum MHD_Result
+begin_art_push(struct MHD_Connection *mc, struct conn *c)
+{
+	(void)mc;
+	if (c->h->cfg->max_json_body < ART_BODY_MAX)
+		cf_buf_init_secret(&c->body, ART_BODY_MAX);
+	return MHD_YES;
+}
+
+/* The JSON body of an artifact request ({} unauthenticated: the core
+ * answers 401 first); NULL after answering. */
+static json_t *
+art_body(struct MHD_Connection *mc, struct conn *c, enum MHD_Result *res)
+{
+	struct cf_error	 err;
+	json_t		*body = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated)
+		body = json_object();
+	else {
+		rc = parse_body(c, &body, &err);
+		if (rc != CF_OK) {
+			*res = respond_bad_body(mc, c, body, rc, &err);
+			return NULL;
+		}
+	}
+	if (body == NULL)
+		*res = respond_nomem(mc, c);
+	return body;
+}
+
+/* POST /v1/ns/{ns}/artifacts/{name} {files, kind, meta, derived_from,
+ * sensitivity} */
+static enum MHD_Result
+h_art_push(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	rc = cf_core_art_push(c->h->core, &c->req, c->ns, c->rest, body, &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_artifact",
+	    c->req.errcode);
+}
+
+/* GET /v1/ns/{ns}/artifacts/{name}[?version=V|as_of=T] */
+static enum MHD_Result
+h_art_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_get(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), arg(mc, "as_of"), &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* PATCH /v1/ns/{ns}/artifacts/{name}?version=V {name: value or null} */
+static enum MHD_Result
+h_art_meta(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	rc = cf_core_art_meta_set(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), body, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+static enum MHD_Result
+h_art_versions(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_versions(c->h->core, &c->req, c->ns, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* PUT /v1/ns/{ns}/artifact-sensitivity/{name}?version=V {sensitivity,
+ * reason} */
+static enum MHD_Result
+h_art_sens(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body;
+	const char	*level = NULL, *reason = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	if (cf_json_get_str(body, "sensitivity", false, &level, &err) !=
+	    CF_OK || cf_json_get_str(body, "reason", false, &reason, &err) !=
+	    CF_OK)
+		return respond_bad_body(mc, c, body, CF_E_INPUT, &err);
+	rc = cf_core_art_set_sensitivity(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), level, reason, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+static enum MHD_Result
+h_art_stages(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_stages(c->h->core, &c->req, c->ns, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* PUT /v1/ns/{ns}/stages/{name} {stage, version} */
+static enum MHD_Result
+h_art_stage_set(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body, *jv;
+	const char	*stage = "", *ver = NULL;
+	char		 num[32];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	jv = json_object_get(body, "version");
+	if (json_is_integer(jv)) {
+		(void)snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(jv));
+		ver = num;
+	} else
+		ver = json_string_value(jv);
+	if (cf_json_get_str(body, "stage", c->req.authenticated, &stage,
+	    &err) != CF_OK || (c->req.authenticated && (ver == NULL ||
+	    *ver == '\0'))) {
+		(void)cf_error_set(&err, CF_E_INPUT, "body needs \"stage\" "
+		    "and \"version\"");
+		return respond_bad_body(mc, c, body, CF_E_INPUT, &err);
+	}
+	rc = cf_core_art_stage_set(c->h->core, &c->req, c->ns, c->rest, stage,
+	    ver != NULL ? ver : "", &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* DELETE /v1/ns/{ns}/stages/{name}?stage=S */
+static enum MHD_Result
+h_art_stage_rm(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*stage = arg(mc, "stage");
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_stage_set(c->h->core, &c->req, c->ns, c->rest,
+	    stage != NULL ? stage : "", NULL, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* GET /v1/ns/{ns}/lineage/{name}?version=V&direction=up|down|both&depth=N */
+static enum MHD_Result
+h_art_lineage(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	uint64_t	 depth = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (arg(mc, "depth") != NULL &&
+	    cf_parse_u64(arg(mc, "depth"), 1, 64, &depth, &err) != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "bad depth");
+		return respond_error(mc, c, 400, "bad_request",
+		    "depth must be a number from 1 to 64");
+	}
+	rc = cf_core_art_lineage(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), arg(mc, "direction"), (int)depth, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -2478,6 +2697,25 @@ static const struct cf_route routes[] = {
 	    h_policy_rm },
 	{ "GET", "/v1/policies/{name}/history", "policy:get", NULL, 0, NULL,
 	    h_policy_history },
+	/* ---- artifacts ---- */
+	{ "GET", "/v1/ns/{ns}/artifacts/{key...}", "artifact:get", NULL, 0,
+	    NULL, h_art_get },
+	{ "POST", "/v1/ns/{ns}/artifacts/{key...}", "artifact:push", NULL, 0,
+	    begin_art_push, h_art_push },
+	{ "PATCH", "/v1/ns/{ns}/artifacts/{key...}", "artifact:meta-set",
+	    NULL, 0, NULL, h_art_meta },
+	{ "GET", "/v1/ns/{ns}/artifact-versions/{key...}",
+	    "artifact:versions", NULL, 0, NULL, h_art_versions },
+	{ "PUT", "/v1/ns/{ns}/artifact-sensitivity/{key...}",
+	    "artifact:set-sensitivity", NULL, 0, NULL, h_art_sens },
+	{ "GET", "/v1/ns/{ns}/stages/{key...}", "artifact:versions", NULL, 0,
+	    NULL, h_art_stages },
+	{ "PUT", "/v1/ns/{ns}/stages/{key...}", "version:set-stage", NULL, 0,
+	    NULL, h_art_stage_set },
+	{ "DELETE", "/v1/ns/{ns}/stages/{key...}", "version:set-stage", NULL,
+	    0, NULL, h_art_stage_rm },
+	{ "GET", "/v1/ns/{ns}/lineage/{key...}", "artifact:lineage", NULL, 0,
+	    NULL, h_art_lineage },
 };
 #undef SLOW
 #undef SECRET

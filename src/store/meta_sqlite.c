@@ -41,6 +41,7 @@
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
 #include "store/meta.h"
+#include "store/meta_int.h"
 #include "store/store_int.h"
 
 #define POOL_MAX	64		/* connections kept (more only if
@@ -249,6 +250,86 @@ static const char *const migrations[] = {
 	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
 	"CREATE TRIGGER dgen_role_del AFTER DELETE ON role_settings"
 	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"),
+	/* ---- begin: artifacts (meta_artifact.c) ---- */
+	/* 8 -> 9: artifacts: a named set of object versions per namespace,
+	 * versioned as a whole.  An artifact version is immutable but for
+	 * its user metadata and sensitivity; its files (the manifest) and
+	 * lineage never change.  Lineage names its sources by artifact id
+	 * without a foreign key: a source deleted with its namespace
+	 * leaves the link, shown as gone.  Stages point at one version
+	 * each; every move is kept in stage_history. */
+	("CREATE TABLE artifacts ("
+	"  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  ns_id       INTEGER NOT NULL REFERENCES namespaces(id)"
+	"              ON DELETE CASCADE,"
+	"  name        TEXT NOT NULL,"
+	"  created_by  TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL,"
+	"  UNIQUE (ns_id, name)"
+	");"
+	"CREATE TABLE artifact_versions ("
+	"  artifact_id   INTEGER NOT NULL REFERENCES artifacts(id)"
+	"                ON DELETE CASCADE,"
+	"  number        INTEGER NOT NULL CHECK (number >= 1),"
+	"  version_id    TEXT NOT NULL UNIQUE,"
+	"  kind          TEXT NOT NULL,"
+	"  digest        TEXT NOT NULL,"
+	"  size          INTEGER NOT NULL CHECK (size >= 0),"
+	"  files         INTEGER NOT NULL CHECK (files >= 0),"
+	"  meta          TEXT NOT NULL,"
+	"  sensitivity   TEXT NOT NULL,"
+	"  declassified  TEXT NOT NULL DEFAULT '',"
+	"  created_by    TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  PRIMARY KEY (artifact_id, number)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX artifact_versions_by_time"
+	"  ON artifact_versions(artifact_id, created_us);"
+	"CREATE TABLE artifact_files ("
+	"  artifact_id  INTEGER NOT NULL,"
+	"  number       INTEGER NOT NULL,"
+	"  path         BLOB NOT NULL,"
+	"  version_id   TEXT NOT NULL,"
+	"  sha256       TEXT NOT NULL,"
+	"  size         INTEGER NOT NULL CHECK (size >= 0),"
+	"  PRIMARY KEY (artifact_id, number, path),"
+	"  FOREIGN KEY (artifact_id, number)"
+	"    REFERENCES artifact_versions(artifact_id, number)"
+	"    ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE TABLE artifact_lineage ("
+	"  artifact_id      INTEGER NOT NULL,"
+	"  number           INTEGER NOT NULL,"
+	"  src_artifact_id  INTEGER NOT NULL,"
+	"  src_number       INTEGER NOT NULL,"
+	"  PRIMARY KEY (artifact_id, number, src_artifact_id, src_number),"
+	"  FOREIGN KEY (artifact_id, number)"
+	"    REFERENCES artifact_versions(artifact_id, number)"
+	"    ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE INDEX artifact_lineage_by_src"
+	"  ON artifact_lineage(src_artifact_id, src_number);"
+	"CREATE TABLE artifact_stages ("
+	"  artifact_id  INTEGER NOT NULL REFERENCES artifacts(id)"
+	"               ON DELETE CASCADE,"
+	"  stage        TEXT NOT NULL,"
+	"  number       INTEGER NOT NULL,"
+	"  set_by       TEXT NOT NULL,"
+	"  set_us       INTEGER NOT NULL,"
+	"  PRIMARY KEY (artifact_id, stage)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE artifact_stage_history ("
+	"  seq          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  artifact_id  INTEGER NOT NULL REFERENCES artifacts(id)"
+	"               ON DELETE CASCADE,"
+	"  stage        TEXT NOT NULL,"
+	"  number       INTEGER NOT NULL,"
+	"  set_by       TEXT NOT NULL,"
+	"  set_us       INTEGER NOT NULL"
+	");"
+	"CREATE INDEX artifact_stage_history_by_artifact"
+	"  ON artifact_stage_history(artifact_id, seq);"),
+	/* ---- end: artifacts ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -4810,3 +4891,66 @@ cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	return kv_set(m, au, &t, changes, changed, err);
 }
 /* ---- end: user attributes and labels ---- */
+
+/* ---- begin: for meta_artifact.c (meta_int.h) ---- */
+
+struct sqlite3 *
+meta_int_db(struct conn *c)
+{
+	return c->db;
+}
+
+cf_err
+meta_int_db_err(struct conn *c, int src, struct cf_error *err,
+    const char *what)
+{
+	return db_err(c->db, src, err, what);
+}
+
+cf_err
+meta_int_wtx_begin(struct cf_meta *m, const struct cf_meta_audit *au,
+    struct conn **out, struct cf_error *err)
+{
+	return wtx_begin(m, au, out, err);
+}
+
+cf_err
+meta_int_wtx_end(struct cf_meta *m, struct conn *c,
+    const struct cf_meta_audit *au, cf_err rc, struct cf_error *err)
+{
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+meta_int_rtx_begin(struct cf_meta *m, struct conn **out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	if ((rc = tx_begin(c, false, err)) != CF_OK) {
+		pool_put(m, c);
+		return rc;
+	}
+	*out = c;
+	return CF_OK;
+}
+
+void
+meta_int_rtx_end(struct cf_meta *m, struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (tx_commit(c, NULL) != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+}
+
+cf_err
+meta_int_col_str(sqlite3_stmt *st, int i, char *dst, size_t cap,
+    struct cf_error *err)
+{
+	return col_str(st, i, dst, cap, err);
+}
+/* ---- end: for meta_artifact.c ---- */

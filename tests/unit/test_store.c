@@ -1453,7 +1453,11 @@ test_store_meta_migrate_oidc_links(void **state)
 	(void)snprintf(sql, sizeof(sql), "INSERT INTO mfa VALUES (%lld, 'k', "
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE oidc_links;"
+	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
+	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
+	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
+	    "DROP TABLE oidc_links;"
 	    "DROP TABLE policies;"
 	    "DROP TRIGGER labels_follow_versions;" DGEN_DROP
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
@@ -1573,7 +1577,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 8);
+	assert_int_equal(sqlite3_column_int(st, 0), 9);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3529,7 +3533,11 @@ test_store_meta_migrate_policies(void **state)
 	cf_meta_close(m);
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE policies;"
+	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
+	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
+	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
+	    "DROP TABLE policies;"
 	    "DROP TRIGGER labels_follow_versions;" DGEN_DROP
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
