@@ -2285,6 +2285,81 @@ h_policy_tool(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* GET /v1/s3-keys[?principal=] */
+static enum MHD_Result
+h_s3key_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_s3key_list(c->h->core, &c->req, arg(mc, "principal"),
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* POST /v1/s3-keys {"principal","expires_in","description"}: the answer
+ * adds "endpoint" (s3_endpoint) when one is configured. */
+static enum MHD_Result
+h_s3key_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*principal = NULL, *desc = NULL;
+	int64_t		 expires_in = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_s3key_create(c->h->core, &c->req, NULL, 0, NULL,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = c->body.len > 0 ? parse_body(c, &body, &err) : CF_OK;
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_str(body, "principal", false, &principal,
+		    &err);
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_int(body, "expires_in", false, &expires_in,
+		    &err);
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_str(body, "description", false, &desc, &err);
+	if (rc == CF_OK && body != NULL &&
+	    json_object_get(body, "expires_in") != NULL && expires_in <= 0)
+		rc = cf_error_set(&err, CF_E_INPUT,
+		    "expires_in must be a positive number of seconds "
+		    "(omit it for a key that does not expire)");
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_s3key_create(c->h->core, &c->req, principal,
+	    (uint64_t)expires_in, desc, &out, &err);
+	json_decref(body);
+	if (rc == CF_OK && c->h->cfg->s3_endpoint[0] != '\0' &&
+	    json_object_set_new(out, "endpoint",
+	    json_string(c->h->cfg->s3_endpoint)) != 0) {
+		wipe_json(out);
+		json_decref(out);
+		return respond_nomem(mc, c);
+	}
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
+	    NULL);
+}
+
+static enum MHD_Result
+h_s3key_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_s3key_revoke(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_s3_key",
+	    NULL);
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -2396,6 +2471,11 @@ static const struct cf_route routes[] = {
 	    h_policy_rm },
 	{ "GET", "/v1/policies/{name}/history", "policy:get", NULL, 0, NULL,
 	    h_policy_history },
+	{ "GET", "/v1/s3-keys", "s3key:list", NULL, 0, NULL, h_s3key_list },
+	{ "POST", "/v1/s3-keys", "s3key:create", NULL, SECRET, NULL,
+	    h_s3key_create },
+	{ "DELETE", "/v1/s3-keys/{id}", "s3key:revoke", NULL, 0, NULL,
+	    h_s3key_revoke },
 };
 #undef SLOW
 #undef SECRET

@@ -1452,6 +1452,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TRIGGER labels_follow_versions;"
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
+	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1567,7 +1568,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 7);
+	assert_int_equal(sqlite3_column_int(st, 0), 8);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3526,6 +3527,7 @@ test_store_meta_migrate_policies(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE policies;"
 	    "DROP TRIGGER labels_follow_versions;"
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
+	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
