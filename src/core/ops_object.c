@@ -140,6 +140,12 @@ version_json(const struct cf_version_rec *v, bool latest)
 	    v->content_type, "created", core_time_json(v->created_us),
 	    "created_by", v->created_by, "delete_marker", v->delete_marker,
 	    "latest", latest, "meta", meta);
+	/* The MD5 of the plaintext, when it was computed (S3 uploads). */
+	if (j != NULL && v->md5[0] != '\0' &&
+	    json_object_set_new(j, "md5", json_string(v->md5)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	return j;
 }
 
@@ -755,10 +761,10 @@ list_obj_cb(void *arg, const struct cf_version_rec *v, struct cf_error *err)
 	struct list_ctx	*x = arg;
 	json_t		*j;
 
-	j = json_pack("{s:s,s:s,s:I,s:s,s:o,s:s}", "key", v->key, "version_id",
-	    v->version_id, "size", (json_int_t)v->size, "sha256", v->sha256,
-	    "created", core_time_json(v->created_us), "content_type",
-	    v->content_type);
+	j = json_pack("{s:s,s:s,s:I,s:s,s:o,s:s,s:s}", "key", v->key,
+	    "version_id", v->version_id, "size", (json_int_t)v->size, "sha256",
+	    v->sha256, "created", core_time_json(v->created_us),
+	    "content_type", v->content_type, "md5", v->md5);
 	if (j == NULL || json_array_append_new(x->objs, j) != 0)
 		return nomem(err);
 	return CF_OK;
