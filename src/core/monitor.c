@@ -412,7 +412,7 @@ mfa_check(struct cf_core *c, struct cf_req *r, int rank, const char *role,
 
 	admin = r->interactive && c->cfg.mfa_admin_actions && rank >= 4;
 	if (!flagged && role != NULL) {
-		rc = cf_meta_role_mfa_get(c->meta, role, &flagged, err);
+		rc = cf_meta_role_mfa_cached(c->meta, role, &flagged, err);
 		if (rc != CF_OK) {
 			cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
 			return rc;
@@ -457,7 +457,7 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 		nsr = seen->nsr;
 		rc = seen->ns_found ? CF_OK : CF_E_NOTFOUND;
 	} else
-		rc = cf_meta_ns_get(c->meta, data_ns, &nsr, err);
+		rc = cf_meta_ns_get_cached(c->meta, data_ns, &nsr, err);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		return CF_OK;
@@ -973,7 +973,7 @@ core_explain_guards(struct cf_core *c, struct cf_req *r, const char *action,
 		rank = CF_ROLE_ADMIN;
 	admin = r->interactive && c->cfg.mfa_admin_actions && rank >= 4;
 	if (!flagged && role != NULL && role[0] != '\0') {
-		rc = cf_meta_role_mfa_get(c->meta, role, &flagged, err);
+		rc = cf_meta_role_mfa_cached(c->meta, role, &flagged, err);
 		if (rc != CF_OK)
 			goto out;
 	}

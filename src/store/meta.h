@@ -545,6 +545,21 @@ cf_err	cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn,
  * it to load a change another one made. */
 cf_err	cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
 	    struct cf_error *err);
+/* The decision cache: what every decision reads of the store and rarely
+ * changes, kept in memory.  cf_meta_ns_get_cached is cf_meta_ns_get and
+ * cf_meta_role_mfa_cached cf_meta_role_mfa_get, from memory while no
+ * namespace or role setting has changed since the entry was read: a
+ * change committed through this store ends every entry before it
+ * returns; a change another process makes, at the next
+ * cf_meta_cache_poll (which the caller runs on a clock).  They read
+ * outside the caller's read scope (their own snapshot, never older
+ * than the entry's generation), so use them only where a newer record
+ * than the scope's is as good (the authorizer). */
+cf_err	cf_meta_ns_get_cached(struct cf_meta *m, const char *name,
+	    struct cf_ns_rec *out, struct cf_error *err);
+cf_err	cf_meta_role_mfa_cached(struct cf_meta *m, const char *role,
+	    bool *required, struct cf_error *err);
+cf_err	cf_meta_cache_poll(struct cf_meta *m, struct cf_error *err);
 /* --- user attributes and labels ---
  * Attributes of a principal and labels of a namespace or an object key
  * are name -> value strings that policies read (Cedar tags).  Names:

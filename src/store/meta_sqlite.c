@@ -228,8 +228,29 @@ static const char *const migrations[] = {
 	"  BEGIN DELETE FROM labels"
 	"    WHERE ns_id = OLD.ns_id AND key = OLD.key; END;"),
 	/* ---- end: user attributes and labels ---- */
+	/* 7 -> 8: the generation of what decisions read from the store and
+	 * a process may cache (namespace records, role settings): bumped by
+	 * triggers on every change, whoever makes it, so that a server
+	 * process sees another's changes (cf_meta_cache_poll). */
+	("CREATE TABLE decision_gen ("
+	"  id   INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  gen  INTEGER NOT NULL"
+	");"
+	"INSERT INTO decision_gen(id, gen) VALUES (1, 0);"
+	"CREATE TRIGGER dgen_ns_ins AFTER INSERT ON namespaces"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_ns_upd AFTER UPDATE ON namespaces"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_ns_del AFTER DELETE ON namespaces"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_role_ins AFTER INSERT ON role_settings"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_role_upd AFTER UPDATE ON role_settings"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_role_del AFTER DELETE ON role_settings"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"),
 	/* ---- begin: S3 access keys ---- */
-	/* 7 -> 8: S3 access keys (SigV4 needs the secret itself, so it is
+	/* 8 -> 9: S3 access keys (SigV4 needs the secret itself, so it is
 	 * stored sealed by the keyring, never hashed: docs/internals/
 	 * CRYPTO.md) and the MD5 of each version's plaintext (the S3 ETag;
 	 * '' for versions uploaded without it). */
@@ -292,7 +313,7 @@ enum {
 	ST_ROLE_SET, ST_ROLE_GET,
 	ST_L_GET, ST_L_INSERT, ST_L_DEL, ST_L_LIST, ST_P_ADOPT, ST_P_NOADOPT,
 	ST_POL_LATEST, ST_POL_GET, ST_POL_HIST, ST_POL_INSERT, ST_POL_COUNT,
-	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS, ST_POL_GEN,
+	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS, ST_POL_GEN, ST_DGEN,
 	ST_P_REHASH,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
@@ -459,6 +480,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_POL_COUNT] = "SELECT count(*) FROM policies p"
 	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.deleted = 0 AND" POLLATEST,
 	[ST_POL_GEN] = "SELECT count(*), ifnull(max(id), 0) FROM policies",
+	[ST_DGEN] = "SELECT gen FROM decision_gen WHERE id = 1",
 	[ST_POL_COUNT_NS] = "SELECT count(*) FROM policies p"
 	    " WHERE p.ns_id IS NOT NULL AND p.deleted = 0 AND" POLLATEST,
 	/* ?1 < 0: every scope; ?2: with the text. */
@@ -512,6 +534,23 @@ struct conn {
 	bool		 inuse;		/* handed out by pool_get */
 	bool		 scope_tx;	/* the scope's BEGIN is open */
 	unsigned	 nest;		/* tx_begin(read) inside it */
+	bool		 dtouch;	/* changed decision_gen (dgen_hook) */
+};
+
+/* The decision cache (cf_meta_ns_get_cached, cf_meta_role_mfa_cached):
+ * an entry holds what one read found, stamped with the generation it
+ * was read under; it serves only while the generation is unchanged. */
+#define DC_SLOTS	4096		/* hash chains */
+#define DC_MAX		65536		/* entries; then it starts over */
+
+struct dc_ent {
+	struct dc_ent	*next;
+	uint64_t	 gen;
+	bool		 found;
+	char		 key[CF_NS_NAME_MAX + 2];	/* 'n' or 'r', then
+							 * the name */
+	struct cf_ns_rec ns;
+	bool		 mfa;
 };
 
 struct cf_meta {
@@ -520,7 +559,17 @@ struct cf_meta {
 	pthread_cond_t	 cv;
 	struct conn	*idle;		/* free list */
 	size_t		 nopen;		/* idle + in use */
+	/* The decision cache: dgen moves with every change of a namespace
+	 * or a role setting committed through this process (dgen_hook,
+	 * pool_put) or, polled, through another (cf_meta_cache_poll). */
+	_Atomic uint64_t dgen;
+	int64_t		 dgen_stored;	/* decision_gen.gen last polled */
+	pthread_mutex_t	 dc_mu;
+	struct dc_ent	*dc[DC_SLOTS];
+	size_t		 dc_count;
 };
+
+static void	dc_clear_locked(struct cf_meta *m);
 
 /* Map an SQLite result code to a cf_err and record what failed. */
 static cf_err
@@ -588,6 +637,23 @@ conn_exec(struct conn *c, const char *sql, struct cf_error *err)
 	return CF_OK;
 }
 
+/* SQLite's update hook: a write that changed the decision generation
+ * (the triggers of migration 7 -> 8 update its row with every change of
+ * a namespace or a role setting; the hook sees rows that triggers
+ * write, and decision_gen is a rowid table). */
+static void
+dgen_hook(void *arg, int op, const char *db, const char *table,
+    sqlite3_int64 rowid)
+{
+	struct conn	*c = arg;
+
+	(void)op;
+	(void)db;
+	(void)rowid;
+	if (strcmp(table, "decision_gen") == 0)
+		c->dtouch = true;
+}
+
 static cf_err
 conn_open(const char *path, struct conn **out, struct cf_error *err)
 {
@@ -613,6 +679,7 @@ conn_open(const char *path, struct conn **out, struct cf_error *err)
 	}
 	(void)sqlite3_extended_result_codes(c->db, 1);
 	(void)sqlite3_busy_timeout(c->db, BUSY_MS);
+	(void)sqlite3_update_hook(c->db, dgen_hook, c);
 	/* SEC: defensive mode and untrusted schema: a tampered database
 	 * file cannot make us run functions with side effects. */
 	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -716,7 +783,8 @@ static _Thread_local struct cf_meta	*pinned_m;
 static _Thread_local unsigned int	 scope_depth;
 
 static cf_err
-pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
+pool_get_any(struct cf_meta *m, bool scope, struct conn **out,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	cf_err		 rc;
@@ -724,7 +792,7 @@ pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 	/* In a read scope the pinned connection serves every call that
 	 * does not nest inside another (a callback of a running query gets
 	 * a connection of its own, as outside a scope). */
-	if (pinned != NULL && pinned_m == m && !pinned->inuse) {
+	if (scope && pinned != NULL && pinned_m == m && !pinned->inuse) {
 		pinned->inuse = true;
 		held++;
 		*out = pinned;
@@ -758,11 +826,23 @@ pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 	return CF_OK;
 }
 
+static cf_err
+pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
+{
+	return pool_get_any(m, true, out, err);
+}
+
 static void
 pool_put(struct cf_meta *m, struct conn *c)
 {
 	if (c == NULL)
 		return;
+	/* SEC: a change of what decisions cache, committed (or rolled
+	 * back: harmless) on c, ends every entry read before it. */
+	if (c->dtouch) {
+		c->dtouch = false;
+		(void)atomic_fetch_add(&m->dgen, 1);
+	}
 	if (c == pinned) {
 		/* Stays pinned (and in its read transaction) for the
 		 * rest of the scope. */
@@ -1301,7 +1381,7 @@ cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 {
 	struct cf_meta	*m = NULL;
 	struct conn	*c = NULL;
-	bool		 mu = false, cv = false;
+	bool		 mu = false, cv = false, dcmu = false;
 	cf_err		 rc;
 
 	if (path == NULL || out == NULL)
@@ -1330,6 +1410,11 @@ cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 		goto out;
 	}
 	cv = true;
+	if (pthread_mutex_init(&m->dc_mu, NULL) != 0) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "meta: mutex init");
+		goto out;
+	}
+	dcmu = true;
 	rc = precreate(path, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1347,6 +1432,8 @@ cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 out:
 	conn_close(c);
 	if (m != NULL) {
+		if (dcmu)
+			(void)pthread_mutex_destroy(&m->dc_mu);
 		if (cv)
 			(void)pthread_cond_destroy(&m->cv);
 		if (mu)
@@ -1370,6 +1457,8 @@ cf_meta_close(struct cf_meta *m)
 		m->idle = c->next;
 		conn_close(c);
 	}
+	dc_clear_locked(m);
+	(void)pthread_mutex_destroy(&m->dc_mu);
 	(void)pthread_cond_destroy(&m->cv);
 	(void)pthread_mutex_destroy(&m->mu);
 	cf_free(m->path);
@@ -4252,6 +4341,220 @@ cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
 	stmt_done(st);
 	pool_put(m, c);
 	return rc;
+}
+
+/* --- the decision cache --- */
+
+static size_t
+dc_slot(const char *key)
+{
+	uint64_t	h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ull;
+	return (size_t)(h % DC_SLOTS);
+}
+
+/* The entry of key under generation gen: *hit, and a copy in *out. */
+static void
+dc_get(struct cf_meta *m, const char *key, uint64_t gen, struct dc_ent *out,
+    bool *hit)
+{
+	struct dc_ent	*e;
+
+	*hit = false;
+	(void)pthread_mutex_lock(&m->dc_mu);
+	for (e = m->dc[dc_slot(key)]; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0) {
+			if (e->gen == gen) {
+				*out = *e;
+				*hit = true;
+			}
+			break;
+		}
+	(void)pthread_mutex_unlock(&m->dc_mu);
+}
+
+static void
+dc_clear_locked(struct cf_meta *m)
+{
+	struct dc_ent	*e;
+	size_t		 i;
+
+	for (i = 0; i < DC_SLOTS; i++)
+		while ((e = m->dc[i]) != NULL) {
+			m->dc[i] = e->next;
+			cf_free(e);
+		}
+	m->dc_count = 0;
+}
+
+/* Keep what a read under generation v->gen found (best effort: out of
+ * memory only costs the next read). */
+static void
+dc_put(struct cf_meta *m, const struct dc_ent *v)
+{
+	struct dc_ent	*e;
+	size_t		 slot = dc_slot(v->key);
+
+	(void)pthread_mutex_lock(&m->dc_mu);
+	for (e = m->dc[slot]; e != NULL; e = e->next)
+		if (strcmp(e->key, v->key) == 0)
+			break;
+	if (e == NULL) {
+		if (m->dc_count >= DC_MAX)
+			dc_clear_locked(m);
+		e = cf_calloc(1, sizeof(*e));
+		if (e == NULL)
+			goto out;
+		e->next = m->dc[slot];
+		m->dc[slot] = e;
+		m->dc_count++;
+	}
+	/* An older read does not replace a newer one. */
+	if (e->gen <= v->gen) {
+		struct dc_ent *next = e->next;
+
+		*e = *v;
+		e->next = next;
+	}
+out:
+	(void)pthread_mutex_unlock(&m->dc_mu);
+}
+
+cf_err
+cf_meta_ns_get_cached(struct cf_meta *m, const char *name,
+    struct cf_ns_rec *out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	struct dc_ent	 v;
+	uint64_t	 gen;
+	bool		 hit;
+	int		 src;
+	cf_err		 rc;
+
+	rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
+	if (rc != CF_OK)
+		return rc;
+	memset(&v, 0, sizeof(v));
+	v.key[0] = 'n';
+	cf_strlcpy(v.key + 1, name, sizeof(v.key) - 1);
+	/* SEC: the generation before the read: a change committed after
+	 * this point moves it, so what the read finds is never kept past a
+	 * change it may predate. */
+	gen = atomic_load(&m->dgen);
+	dc_get(m, v.key, gen, &v, &hit);
+	if (hit)
+		goto found;
+	/* Not in the caller's read scope, whose snapshot may be older than
+	 * gen: a statement of its own, whose snapshot is not. */
+	rc = pool_get_any(m, false, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_NS_GET, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, name) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		rc = read_ns(st, &v.ns, err);
+		v.found = true;
+	} else if (src == SQLITE_DONE)
+		v.found = false;
+	else
+		rc = db_err(c->db, src, err, "namespace get");
+	if (rc != CF_OK)
+		goto out;
+	v.gen = gen;
+	dc_put(m, &v);
+found:
+	if (!v.found)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such namespace");
+	else
+		*out = v.ns;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_role_mfa_cached(struct cf_meta *m, const char *role, bool *required,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	struct dc_ent	 v;
+	uint64_t	 gen;
+	bool		 hit, found;
+	cf_err		 rc;
+
+	rc = check_str(role, CF_ROLE_MAX, "role", err);
+	if (rc != CF_OK)
+		return rc;
+	memset(&v, 0, sizeof(v));
+	v.key[0] = 'r';
+	cf_strlcpy(v.key + 1, role, sizeof(v.key) - 1);
+	gen = atomic_load(&m->dgen);	/* SEC: before the read */
+	dc_get(m, v.key, gen, &v, &hit);
+	if (hit) {
+		*required = v.mfa;
+		return CF_OK;
+	}
+	rc = pool_get_any(m, false, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_ROLE_GET, &st, &found, err, "t", role);
+	if (rc == CF_OK) {
+		v.found = found;
+		v.mfa = found && sqlite3_column_int(st, 0) != 0;
+		v.gen = gen;
+		dc_put(m, &v);
+		*required = v.mfa;
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_cache_poll(struct cf_meta *m, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	int64_t		 g;
+	cf_err		 rc;
+
+	rc = pool_get_any(m, false, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_DGEN, &st, &found, err, "");
+	if (rc == CF_OK) {
+		g = found ? sqlite3_column_int64(st, 0) : -1;
+		/* Another process's change (or this one's, seen again):
+		 * every entry read before now ends. */
+		(void)pthread_mutex_lock(&m->dc_mu);
+		if (g != m->dgen_stored) {
+			m->dgen_stored = g;
+			(void)atomic_fetch_add(&m->dgen, 1);
+		}
+		(void)pthread_mutex_unlock(&m->dc_mu);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+uint64_t
+cf_meta_test_cache_gen(struct cf_meta *m)
+{
+	return atomic_load(&m->dgen);
 }
 
 /* ---- begin: user attributes and labels ---- */
