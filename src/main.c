@@ -30,6 +30,7 @@ usage(FILE *f)
 	    "  audit       read and verify the audit log\n"
 	    "  master-key  where the master key is; seal it with a passphrase\n"
 	    "  policy      check and evaluate Cedar policies\n"
+	    "  s3          S3 access keys for S3 clients (docs/s3.md)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");

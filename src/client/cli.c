@@ -37,6 +37,7 @@ static const struct cmd cmds[] = {
 	{ "audit", cf_cmd_audit },
 	{ "master-key", cf_cmd_master_key },
 	{ "policy", cf_cmd_policy },
+	{ "s3", cf_cmd_s3 },
 	{ "meta", cf_cmd_meta },
 	{ "stage", cf_cmd_stage },
 	{ "lineage", cf_cmd_lineage },

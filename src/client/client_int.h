@@ -516,6 +516,7 @@ int	cf_cmd_push(int argc, char **argv);
 int	cf_cmd_pull(int argc, char **argv);
 int	cf_cmd_principal(int argc, char **argv);
 int	cf_cmd_token(int argc, char **argv);
+int	cf_cmd_s3(int argc, char **argv);
 int	cf_cmd_grant(int argc, char **argv);
 int	cf_cmd_revoke(int argc, char **argv);
 int	cf_cmd_audit(int argc, char **argv);

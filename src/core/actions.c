@@ -95,6 +95,13 @@ static const struct cf_action_def registry[] = {
 	    "a request whose answer did not reach its client" },
 	{ "role:mfa-required", "role", CF_ROLE_ADMIN, SC,
 	    "flag a role as needing MFA" },
+	{ "s3key:create", "s3key", CF_ROLE_ADMIN, SC | SELF,
+	    "create an S3 access key (for oneself or an owned service "
+	    "account without admin)" },
+	{ "s3key:list", "s3key", CF_ROLE_ADMIN, SC | SELF,
+	    "list S3 access keys (one's own without admin)" },
+	{ "s3key:revoke", "s3key", CF_ROLE_ADMIN, SC | SELF,
+	    "revoke an S3 access key (one's own without admin)" },
 	{ "session:login", "session", CF_ROLE_NONE, CF_ACT_NOAUTH,
 	    "log in with a password (and a code)" },
 	{ "session:logout", "session", CF_ROLE_NONE, SC | SELF,

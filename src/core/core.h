@@ -171,6 +171,9 @@ struct cf_req {
 	const char	*errcode;	/* specific API error code, or NULL */
 	int64_t		 retry_after;	/* seconds, for a 429; 0 */
 	bool		 audited;
+	/* S3 (cf_core_s3_authenticate): the access key id; "" otherwise.
+	 * (The S3 request id, x-amz-request-id, is request_id.) */
+	char		 s3_key_id[CF_S3_KEY_ID_LEN + 1];
 };
 
 /* Open the data directory, initializing an empty one (master key unless
@@ -292,6 +295,12 @@ cf_err	cf_core_put_expect(struct cf_put *p, const char *hex,
 	    struct cf_error *err);
 cf_err	cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 	    struct cf_error *err);
+/* Before the first write: also compute the MD5 of the body (stored with
+ * the version: the S3 ETag); expect (16 bytes, nullable) the MD5 it must
+ * have (Content-MD5): otherwise finish fails CF_E_INTEGRITY, errcode
+ * "bad_digest", and nothing is stored. */
+cf_err	cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
+	    struct cf_error *err);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -314,6 +323,7 @@ struct cf_object_view {
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	uint64_t	size;
 	char		sha256[CF_SHA256_HEX_LEN + 1];
+	char		md5[33];	/* hex; "" when not computed */
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
 	int64_t		created_us;
@@ -595,6 +605,61 @@ cf_err	cf_core_art_stage_set(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_art_lineage(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *name, const char *sel,
 	    const char *direction, int max_depth, json_t **out,
+	    struct cf_error *err);
+
+/* --- S3 (core/ops_s3.c; docs/s3.md) --- */
+
+/* Access keys of principal (NULL: the caller), as tokens: oneself and
+ * owned service accounts without admin, others with admin and MFA (the
+ * grant rule).  expires_in: seconds, 0 for none.  *out of create:
+ * {access_key_id, secret_access_key, principal, expires, description}:
+ * the secret is shown this once. */
+cf_err	cf_core_s3key_create(struct cf_core *c, struct cf_req *r,
+	    const char *principal, uint64_t expires_in,
+	    const char *description, json_t **out, struct cf_error *err);
+cf_err	cf_core_s3key_list(struct cf_core *c, struct cf_req *r,
+	    const char *principal, json_t **out, struct cf_error *err);
+cf_err	cf_core_s3key_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+
+/* A SigV4-signed request as the front end parsed it (server/sigv4.h
+ * builds string_to_sign from the canonical request).  All borrowed. */
+struct cf_s3_auth {
+	const char	*key_id;	/* the credential's access key id */
+	const char	*date;		/* its scope date, YYYYMMDD */
+	const char	*region;
+	const char	*service;	/* "s3" */
+	const char	*string_to_sign;
+	const char	*signature;	/* 64 hex digits */
+	int64_t		 signed_at;	/* X-Amz-Date, seconds since 1970 */
+	int64_t		 expires;	/* presigned: X-Amz-Expires; -1:
+					 * the Authorization header */
+};
+enum cf_s3_authn {
+	CF_S3_AUTHN_OK,
+	CF_S3_AUTHN_UNKNOWN_KEY,	/* InvalidAccessKeyId */
+	CF_S3_AUTHN_INACTIVE,		/* revoked, expired, principal or
+					 * owner disabled: InvalidAccessKeyId */
+	CF_S3_AUTHN_BAD_SIGNATURE,	/* SignatureDoesNotMatch */
+	CF_S3_AUTHN_SKEWED,		/* RequestTimeTooSkewed */
+	CF_S3_AUTHN_EXPIRED		/* a presigned URL past its time */
+};
+#define CF_S3_SKEW_S		900	/* clock skew allowed, seconds */
+#define CF_S3_PRESIGN_MAX_S	604800	/* X-Amz-Expires at most (7 days) */
+/* Verify a's signature with the key's secret (constant time) and, if it
+ * holds and the key, its principal and the time are all good, make r
+ * authenticated as the key's principal (authn "s3-sigv4" or
+ * "s3-presigned").  *res says what failed (r->authn too); CF_OK with
+ * *res != CF_S3_AUTHN_OK is a refusal, another return a failure to
+ * decide (fail closed).  The time is the core's clock (clock_us). */
+cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
+	    const struct cf_s3_auth *a, enum cf_s3_authn *res,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+/* The SigV4 signing key for (secret, date, region, service): HMAC chain
+ * of AWS's "Signature Version 4" (exposed for the unit tests, which use
+ * AWS's documented example). */
+cf_err	cf_s3_signing_key(const char *secret, size_t slen, const char *date,
+	    const char *region, const char *service, uint8_t out[32],
 	    struct cf_error *err);
 
 #endif

@@ -385,6 +385,23 @@ cf_err	core_oidc_attrs_sync(struct cf_core *c, struct cf_req *r,
 	    const json_t *attrs, const char *const *names, size_t n,
 	    struct cf_error *err);
 
+/* The principal pid of a credential being authenticated (in the
+ * caller's read scope): into r->principal with its bindings, *ok true;
+ * *ok false (r->authn says why) when it, or the owner of a service
+ * account, is disabled.  A lookup failure is returned (fail closed). */
+cf_err	core_authn_principal(struct cf_core *c, struct cf_req *r, int64_t pid,
+	    bool *ok, struct cf_error *err);
+/* Authenticate r again by its S3 access key (r->s3_key_id), at the end
+ * of a streamed upload: the key, its principal and bindings as they are
+ * now (core/ops_s3.c).  The signature was checked at the start. */
+cf_err	core_s3_reauth(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err);
+/* ops_admin.c's rules for minting credentials, shared with S3 keys. */
+cf_err	core_mint_limit(struct cf_core *c, struct cf_req *r,
+	    uint64_t expires_in, struct cf_error *err);
+cf_err	core_self_mint_mfa(struct cf_core *c, struct cf_req *r,
+	    const struct cf_principal_rec *p, struct cf_error *err);
+
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    struct cf_error *err);

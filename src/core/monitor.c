@@ -42,6 +42,45 @@ add_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 	return CF_OK;
 }
 
+cf_err
+core_authn_principal(struct cf_core *c, struct cf_req *r, int64_t pid,
+    bool *ok, struct cf_error *err)
+{
+	struct cf_principal_rec	owner;
+	cf_err			rc;
+
+	*ok = false;
+	rc = cf_meta_principal_get_id(c->meta, pid, &r->principal, err);
+	if (rc != CF_OK)
+		return rc;
+	if (r->principal.disabled) {
+		r->authn = "disabled-principal";
+		return CF_OK;
+	}
+	/* A service account works only while its owner does. */
+	if (strcmp(r->principal.kind, "service") == 0 &&
+	    r->principal.owner_id != 0) {
+		rc = cf_meta_principal_get_id(c->meta, r->principal.owner_id,
+		    &owner, err);
+		if (rc == CF_E_NOTFOUND) {
+			cf_error_clear(err);
+			rc = CF_OK;
+			owner.disabled = true;
+		}
+		if (rc != CF_OK)
+			return rc;
+		if (owner.disabled) {
+			r->authn = "disabled-owner";
+			return CF_OK;
+		}
+	}
+	r->nbindings = 0;
+	rc = cf_meta_binding_list(c->meta, pid, NULL, add_binding, r, err);
+	if (rc == CF_OK)
+		*ok = true;
+	return rc;
+}
+
 /* An API or session token (cft_ / cfs_).  Runs in a read scope; sets
  * *touch when the token's last-used time is due for an update, which the
  * caller makes after the scope (a write there would end the snapshot). */
@@ -50,10 +89,9 @@ authn_token(struct cf_core *c, struct cf_req *r, const char *bearer,
     bool *touch, struct cf_error *err)
 {
 	struct cf_token_rec	tok;
-	struct cf_principal_rec	owner;
 	uint8_t			h[CF_SHA256_LEN];
 	size_t			n;
-	bool			session;
+	bool			session, ok = false;
 	cf_err			rc = CF_OK;
 
 	memset(&tok, 0, sizeof(tok));
@@ -86,34 +124,8 @@ authn_token(struct cf_core *c, struct cf_req *r, const char *bearer,
 		r->authn = "expired-token";
 		goto out;
 	}
-	rc = cf_meta_principal_get_id(c->meta, tok.principal_id, &r->principal,
-	    err);
-	if (rc != CF_OK)
-		goto out;
-	if (r->principal.disabled) {
-		r->authn = "disabled-principal";
-		goto out;
-	}
-	/* A service account works only while its owner does. */
-	if (strcmp(r->principal.kind, "service") == 0 &&
-	    r->principal.owner_id != 0) {
-		rc = cf_meta_principal_get_id(c->meta, r->principal.owner_id,
-		    &owner, err);
-		if (rc == CF_E_NOTFOUND) {
-			cf_error_clear(err);
-			rc = CF_OK;
-			owner.disabled = true;
-		}
-		if (rc != CF_OK)
-			goto out;
-		if (owner.disabled) {
-			r->authn = "disabled-owner";
-			goto out;
-		}
-	}
-	rc = cf_meta_binding_list(c->meta, tok.principal_id, NULL, add_binding,
-	    r, err);
-	if (rc != CF_OK)
+	rc = core_authn_principal(c, r, tok.principal_id, &ok, err);
+	if (rc != CF_OK || !ok)
 		goto out;
 	cf_strlcpy(r->token_id, tok.id, sizeof(r->token_id));
 	cf_strlcpy(r->scope, tok.scope, sizeof(r->scope));

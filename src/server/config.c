@@ -133,6 +133,10 @@ static const struct opt opts[] = {
 	    "longest an upload may take from blob commit to version row)"),
 	U64("orphan_interval", orphan_interval, 0, 30 * 86400, "3600",
 	    "seconds between orphan sweeps (0: only at start-up)"),
+	STR("s3_region", s3_region, "us-east-1", "the region S3 clients "
+	    "sign requests for (SigV4)"),
+	STR("s3_endpoint", s3_endpoint, "", "the S3 endpoint URL "
+	    "`coffer s3 key create` reports (default: the CLI's server URL)"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

@@ -73,6 +73,9 @@ struct cf_config {
 	char		oidc_config_file[4096];
 	uint64_t	orphan_grace;		/* seconds */
 	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
+	char		s3_region[32];		/* SigV4 region */
+	char		s3_endpoint[512];	/* the S3 URL given to clients;
+						 * "": none */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

@@ -232,6 +232,13 @@ struct conn {
 	int			 dl_status;
 	uint64_t		 dl_len;	/* body size */
 	uint64_t		 dl_sent;	/* handed to libmicrohttpd */
+	bool			 dl_pend;	/* from cf_http_object_body */
+	/* An S3 request (a path outside /v1/; server/s3.c): its state, the
+	 * raw request URI (SigV4 signs it as sent) and the action its
+	 * operation was decided under. */
+	struct cf_s3		*s3;
+	char			*raw_uri;
+	const char		*s3_action;
 };
 
 /* Set on the slow threads: a response is stashed for the handler, which
@@ -302,6 +309,8 @@ route_action_held(const struct conn *c)
 
 	if (strcmp(a, "unknown") == 0)
 		return true;
+	if (c->s3 != NULL)
+		return c->s3_action != NULL && strcmp(a, c->s3_action) == 0;
 	if (c->rt == NULL)
 		return false;
 	return strcmp(a, c->rt->action) == 0 ||
@@ -2585,6 +2594,81 @@ h_art_lineage(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* GET /v1/s3-keys[?principal=] */
+static enum MHD_Result
+h_s3key_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_s3key_list(c->h->core, &c->req, arg(mc, "principal"),
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* POST /v1/s3-keys {"principal","expires_in","description"}: the answer
+ * adds "endpoint" (s3_endpoint) when one is configured. */
+static enum MHD_Result
+h_s3key_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*principal = NULL, *desc = NULL;
+	int64_t		 expires_in = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_s3key_create(c->h->core, &c->req, NULL, 0, NULL,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = c->body.len > 0 ? parse_body(c, &body, &err) : CF_OK;
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_str(body, "principal", false, &principal,
+		    &err);
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_int(body, "expires_in", false, &expires_in,
+		    &err);
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_str(body, "description", false, &desc, &err);
+	if (rc == CF_OK && body != NULL &&
+	    json_object_get(body, "expires_in") != NULL && expires_in <= 0)
+		rc = cf_error_set(&err, CF_E_INPUT,
+		    "expires_in must be a positive number of seconds "
+		    "(omit it for a key that does not expire)");
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_s3key_create(c->h->core, &c->req, principal,
+	    (uint64_t)expires_in, desc, &out, &err);
+	json_decref(body);
+	if (rc == CF_OK && c->h->cfg->s3_endpoint[0] != '\0' &&
+	    json_object_set_new(out, "endpoint",
+	    json_string(c->h->cfg->s3_endpoint)) != 0) {
+		wipe_json(out);
+		json_decref(out);
+		return respond_nomem(mc, c);
+	}
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
+	    NULL);
+}
+
+static enum MHD_Result
+h_s3key_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_s3key_revoke(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_s3_key",
+	    NULL);
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -2716,6 +2800,11 @@ static const struct cf_route routes[] = {
 	    0, NULL, h_art_stage_rm },
 	{ "GET", "/v1/ns/{ns}/lineage/{key...}", "artifact:lineage", NULL, 0,
 	    NULL, h_art_lineage },
+	{ "GET", "/v1/s3-keys", "s3key:list", NULL, 0, NULL, h_s3key_list },
+	{ "POST", "/v1/s3-keys", "s3key:create", NULL, SECRET, NULL,
+	    h_s3key_create },
+	{ "DELETE", "/v1/s3-keys/{id}", "s3key:revoke", NULL, 0, NULL,
+	    h_s3key_revoke },
 };
 #undef SLOW
 #undef SECRET
@@ -2830,6 +2919,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_req	*r = &c->req;
 
+	if (c->s3 != NULL)
+		return cf_s3_end(mc, c);
 	if (c->rt != NULL) {
 		if ((c->rt->flags & CF_ROUTE_SLOW) && c->h->nslow_thr > 0)
 			return slow_submit(mc, c);
@@ -3339,6 +3430,9 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 	if (c != NULL) {
 		cf_core_reject(c->h->core, &c->req, "unknown",
 		    "refused by the HTTP layer");
+		/* SigV4 signs the URI as sent; libmicrohttpd decodes it. */
+		if (cf_s3_path(uri))
+			c->raw_uri = cf_memdup_str(uri, strlen(uri));
 	}
 	/* SEC: libmicrohttpd parses the query right after this call, one
 	 * pool record per argument; too many would exhaust the pool and
@@ -3565,7 +3659,9 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
 			return respond_nomem(mc, c);
 		ret = MHD_YES;
-		if (c->rt != NULL && c->rt->begin != NULL)
+		if (cf_s3_path(url))
+			ret = cf_s3_begin(mc, c, method);
+		else if (c->rt != NULL && c->rt->begin != NULL)
 			ret = c->rt->begin(mc, c);
 		/* SEC: a body that follows must come at min_upload_rate
 		 * (one answered already is only drained). */
@@ -3585,6 +3681,9 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		return c->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
 	}
 	if (c->failed) {
+		if (*upload_data_size == 0 && c->s3 != NULL)
+			return cf_s3_refuse(mc, c, c->pend_status,
+			    c->pend_code, c->pend_msg);
 		if (*upload_data_size == 0)
 			return respond_error(mc, c, c->pend_status,
 			    c->pend_code, c->pend_msg);
@@ -3811,6 +3910,8 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	(void)sock_body_end(c);
 	cf_buf_free(&c->body);
 	cf_free(c->rest);
+	cf_s3_free(c->s3);
+	cf_free(c->raw_uri);
 	cf_free(c);
 	*con_cls = NULL;
 	atomic_fetch_sub_explicit(&h->nreq, 1, memory_order_relaxed);
@@ -4197,4 +4298,141 @@ cf_http_stop(struct cf_http *h)
 	if (h->async)
 		async_end(h);
 	cf_free(h);
+}
+
+/* ---- services for the S3 front end (server/s3.c) ---- */
+
+struct cf_req *
+cf_http_req(struct conn *c)
+{
+	return &c->req;
+}
+
+struct cf_core *
+cf_http_core(struct conn *c)
+{
+	return c->h->core;
+}
+
+const char *
+cf_http_s3_region(const struct conn *c)
+{
+	return c->h->cfg->s3_region;
+}
+
+const char *
+cf_http_raw_uri(const struct conn *c)
+{
+	return c->raw_uri;
+}
+
+struct cf_s3 **
+cf_http_s3(struct conn *c)
+{
+	return &c->s3;
+}
+
+void
+cf_http_set_action(struct conn *c, const char *action)
+{
+	c->s3_action = action;
+}
+
+void
+cf_http_set_put(struct conn *c, struct cf_put *p)
+{
+	c->put = p;
+}
+
+struct cf_put *
+cf_http_take_put(struct conn *c)
+{
+	struct cf_put	*p = c->put;
+
+	c->put = NULL;
+	return p;
+}
+
+const struct cf_buf *
+cf_http_body(const struct conn *c)
+{
+	return &c->body;
+}
+
+uint64_t
+cf_http_bytes_in(const struct conn *c)
+{
+	return c->bytes_in;
+}
+
+void
+cf_http_set_failed(struct conn *c)
+{
+	c->failed = true;
+}
+
+bool
+cf_http_xfer(struct MHD_Connection *mc, struct conn *c, bool up,
+    enum MHD_Result *ret)
+{
+	return xfer_take(mc, c, up ? XFER_UP : XFER_DOWN, ret);
+}
+
+cf_err
+cf_http_object_body(struct conn *c, struct cf_get *g, uint64_t first,
+    uint64_t len, struct MHD_Response **out, struct cf_error *err)
+{
+	struct dl	*d;
+	cf_err		 rc;
+
+	if (len > 0 && len <= SMALL_BODY) {
+		rc = small_body(g, first, (size_t)len, out, err);
+		cf_core_get_close(g);
+		if (rc != CF_OK)
+			return rc;
+		c->dl_small = true;
+	} else {
+		d = cf_calloc(1, sizeof(*d));
+		if (d == NULL) {
+			cf_core_get_close(g);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+		d->g = g;
+		d->start = first;
+		d->len = len;
+		d->c = c;
+		*out = MHD_create_response_from_callback(len,
+		    len < DL_BLOCK ? (size_t)len + 1 : DL_BLOCK, dl_read, d,
+		    dl_free);
+		if (*out == NULL) {
+			dl_free(d);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+		c->dl_small = false;
+	}
+	c->dl_pend = len > 0;
+	c->dl_len = len;
+	return CF_OK;
+}
+
+enum MHD_Result
+cf_http_send(struct MHD_Connection *mc, struct conn *c, int status,
+    struct MHD_Response *resp, const char *result, uint64_t bytes)
+{
+	struct cf_error	err;
+
+	add_common_headers(c, resp);
+	cf_error_clear(&err);
+	if (!c->req.audited &&
+	    audit_req(c, status, result, bytes, &err) != CF_OK) {
+		MHD_destroy_response(resp);
+		c->dl_pend = false;
+		return queue_unavailable(mc, c);
+	}
+	if (c->dl_pend) {
+		c->dl = true;
+		c->dl_status = status;
+		c->dl_pend = false;
+	}
+	return queue_audited(mc, c, status, resp);
 }

@@ -76,6 +76,8 @@ struct cf_version_rec {
 	int64_t		created_us;
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
+	char		md5[33];	/* hex MD5 of the plaintext (the S3
+					 * ETag); "" when not computed */
 };
 
 struct cf_principal_rec {
@@ -705,5 +707,39 @@ cf_err	cf_meta_art_stages(struct cf_meta *m, int64_t artifact_id,
 cf_err	cf_meta_art_links(struct cf_meta *m, int64_t artifact_id,
 	    int64_t number, bool up, cf_art_cb cb, void *arg, size_t *gone,
 	    struct cf_error *err);
+
+/* --- S3 access keys.  SigV4 signs with the secret itself, so it is kept
+ * sealed by the keyring (kek_id, wrapped; the wrap binds the key id and
+ * principal as associated data), never in the clear. --- */
+#define CF_S3_KEY_ID_LEN	20	/* "CFAK" + 16 of [A-Z2-7] */
+struct cf_s3key_rec {
+	char	id[CF_S3_KEY_ID_LEN + 1];	/* the access key id */
+	int64_t	principal_id;
+	char	kek_id[CF_KEK_ID_MAX];
+	uint8_t	wrapped[CF_WRAPPED_DEK_LEN];
+	char	description[CF_DESC_MAX];
+	int64_t	created_us;
+	int64_t	expires_us;		/* 0: never */
+	int64_t	revoked_us;		/* 0: not revoked */
+};
+/* CF_E_CONFLICT if the id exists, CF_E_NOTFOUND for an unknown
+ * principal. */
+cf_err	cf_meta_s3key_insert(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_s3key_rec *k,
+	    struct cf_error *err);
+/* CF_E_NOTFOUND for an unknown id. */
+cf_err	cf_meta_s3key_get(struct cf_meta *m, const char *id,
+	    struct cf_s3key_rec *out, struct cf_error *err);
+/* Revoke at now_us (a key revoked already keeps its time).
+ * CF_E_NOTFOUND for an unknown id. */
+cf_err	cf_meta_s3key_revoke(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, int64_t now_us,
+	    struct cf_error *err);
+typedef cf_err (*cf_s3key_cb)(void *arg, const struct cf_s3key_rec *k,
+    struct cf_error *err);
+/* principal_id < 0: every key.  The wrapped secrets are passed to cb
+ * too (it must not show them). */
+cf_err	cf_meta_s3key_list(struct cf_meta *m, int64_t principal_id,
+	    cf_s3key_cb cb, void *arg, struct cf_error *err);
 
 #endif

@@ -330,16 +330,38 @@ static const char *const migrations[] = {
 	"CREATE INDEX artifact_stage_history_by_artifact"
 	"  ON artifact_stage_history(artifact_id, seq);"),
 	/* ---- end: artifacts ---- */
+	/* ---- begin: S3 access keys ---- */
+	/* 9 -> 10: S3 access keys (SigV4 needs the secret itself, so it is
+	 * stored sealed by the keyring, never hashed: docs/internals/
+	 * CRYPTO.md) and the MD5 of each version's plaintext (the S3 ETag;
+	 * '' for versions uploaded without it). */
+	("CREATE TABLE s3_keys ("
+	"  id            TEXT PRIMARY KEY,"
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  kek_id        TEXT NOT NULL,"
+	"  wrapped       BLOB NOT NULL,"
+	"  description   TEXT NOT NULL DEFAULT '',"
+	"  created_us    INTEGER NOT NULL,"
+	"  expires_us    INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_us    INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX s3_keys_principal ON s3_keys(principal_id);"
+	"ALTER TABLE versions ADD COLUMN md5 TEXT NOT NULL DEFAULT '';"),
+	/* ---- end: S3 access keys ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
-	" v.created_us, v.kek_id, v.wrapped_dek"
+	" v.created_us, v.kek_id, v.wrapped_dek, v.md5"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
+#define S3KCOLS \
+	"id, principal_id, kek_id, wrapped, description, created_us," \
+	" expires_us, revoked_us"
 #define POLCOLS \
 	"p.name, ifnull(n.name, ''), p.version, p.deleted, p.sha256," \
 	" p.created_by, p.created_us, p.size"
@@ -376,6 +398,8 @@ enum {
 	ST_P_REHASH,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
+	ST_S3K_INSERT, ST_S3K_GET, ST_S3K_REVOKE, ST_S3K_LIST_ALL,
+	ST_S3K_LIST_P,
 	ST__COUNT
 };
 
@@ -402,8 +426,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_DEL] = "DELETE FROM namespaces WHERE id = ?1",
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
-	    " created_by, created_us, kek_id, wrapped_dek) VALUES (?1, ?2, ?3,"
-	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	    " created_by, created_us, kek_id, wrapped_dek, md5) VALUES (?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -570,6 +594,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE ns_id = ?1 AND key = ?2",
 	[ST_NS_EXISTS] = "SELECT 1 FROM namespaces WHERE id = ?1",
 	[ST_LIVE_GET] = "SELECT 1 FROM live WHERE ns_id = ?1 AND key = ?2",
+	[ST_S3K_INSERT] = "INSERT INTO s3_keys(id, principal_id, kek_id,"
+	    " wrapped, description, created_us, expires_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_S3K_GET] = "SELECT " S3KCOLS " FROM s3_keys WHERE id = ?1",
+	[ST_S3K_REVOKE] = "UPDATE s3_keys SET revoked_us = ?2"
+	    " WHERE id = ?1 AND revoked_us = 0",
+	[ST_S3K_LIST_ALL] = "SELECT " S3KCOLS " FROM s3_keys ORDER BY"
+	    " created_us, id",
+	[ST_S3K_LIST_P] = "SELECT " S3KCOLS " FROM s3_keys"
+	    " WHERE principal_id = ?1 ORDER BY created_us, id",
 };
 
 struct conn {
@@ -1204,6 +1238,8 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_bytes(st, 13, v->wrapped_dek, sizeof(v->wrapped_dek),
 		    err);
+	if (rc == CF_OK)
+		rc = col_str(st, 14, v->md5, sizeof(v->md5), err);
 	return rc;
 }
 
@@ -1844,6 +1880,8 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 		    "created_by", err);
 	if (rc == CF_OK)
 		rc = check_field(v->kek_id, sizeof(v->kek_id), "kek id", err);
+	if (rc == CF_OK)
+		rc = check_field(v->md5, sizeof(v->md5), "md5", err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -1905,6 +1943,7 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	b |= bind_str(st, 12, v->kek_id);
 	b |= sqlite3_bind_blob(st, 13, v->wrapped_dek,
 	    (int)sizeof(v->wrapped_dek), SQLITE_STATIC);
+	b |= bind_str(st, 14, v->md5);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -4954,3 +4993,151 @@ meta_int_col_str(sqlite3_stmt *st, int i, char *dst, size_t cap,
 	return col_str(st, i, dst, cap, err);
 }
 /* ---- end: for meta_artifact.c ---- */
+
+/* --- S3 access keys --- */
+
+static cf_err
+read_s3key(sqlite3_stmt *st, struct cf_s3key_rec *k, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(k, 0, sizeof(*k));
+	rc = col_str(st, 0, k->id, sizeof(k->id), err);
+	k->principal_id = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, k->kek_id, sizeof(k->kek_id), err);
+	if (rc == CF_OK)
+		rc = col_bytes(st, 3, k->wrapped, sizeof(k->wrapped), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, k->description, sizeof(k->description),
+		    err);
+	k->created_us = sqlite3_column_int64(st, 5);
+	k->expires_us = sqlite3_column_int64(st, 6);
+	k->revoked_us = sqlite3_column_int64(st, 7);
+	return rc;
+}
+
+cf_err
+cf_meta_s3key_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_s3key_rec *k, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK && k == NULL)
+		rc = cf_error_set(err, CF_E_INVAL, "meta: NULL key");
+	if (rc == CF_OK)
+		rc = check_str(k->id, sizeof(k->id), "s3 key id", err);
+	if (rc == CF_OK)
+		rc = check_field(k->kek_id, sizeof(k->kek_id), "kek id", err);
+	if (rc == CF_OK)
+		rc = check_field(k->description, sizeof(k->description),
+		    "description", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_S3K_INSERT, NULL, err, "titwtii", k->id,
+	    k->principal_id, k->kek_id, k->wrapped, k->description,
+	    k->created_us, k->expires_us);
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_s3key_get(struct cf_meta *m, const char *id, struct cf_s3key_rec *out,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_s3key_rec	 rec;
+	bool			 found;
+	cf_err			 rc;
+
+	rc = check_str(id, CF_S3_KEY_ID_LEN + 1, "s3 key id", err);
+	if (rc != CF_OK)
+		return rc;
+	memset(&rec, 0, sizeof(rec));
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_S3K_GET, &st, &found, err, "t", id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such S3 key");
+	if (rc == CF_OK)
+		rc = read_s3key(st, &rec, err);
+	if (rc == CF_OK)
+		*out = rec;
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&rec, sizeof(rec));
+	return rc;
+}
+
+cf_err
+cf_meta_s3key_revoke(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, int64_t now_us, struct cf_error *err)
+{
+	struct cf_s3key_rec	k;
+	cf_err			rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_S3_KEY_ID_LEN + 1, "s3 key id", err);
+	if (rc != CF_OK)
+		return rc;
+	if (now_us == 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: revocation time 0 means not revoked");
+	rc = cf_meta_s3key_get(m, id, &k, err);
+	cf_wipe(&k, sizeof(k));
+	if (rc != CF_OK)
+		return rc;
+	/* Revoked already: no change (the first time stays). */
+	return exec_audited(m, au, ST_S3K_REVOKE, NULL, NULL, err, "ti", id,
+	    now_us);
+}
+
+cf_err
+cf_meta_s3key_list(struct cf_meta *m, int64_t principal_id, cf_s3key_cb cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_s3key_rec	 rec;
+	int			 src;
+	cf_err			 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, principal_id < 0 ? ST_S3K_LIST_ALL : ST_S3K_LIST_P,
+	    &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (principal_id >= 0 &&
+	    sqlite3_bind_int64(st, 1, principal_id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "s3 key list");
+			break;
+		}
+		rc = read_s3key(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&rec, sizeof(rec));
+	return rc;
+}
