@@ -1108,7 +1108,7 @@ cf_core_art_set_sensitivity(struct cf_core *c, struct cf_req *r,
 	if (want < cur) {
 		/* SEC: lowering is a declassification: a global admin's,
 		 * with fresh MFA, and a reason kept with the version. */
-		if (!core_can(c, r, "ns:set-sensitivity", NULL)) {
+		if (!core_can(c, r, "ns:set-sensitivity", ns)) {
 			r->allowed = false;
 			cf_strlcpy(r->reasons, "lowering needs admin",
 			    sizeof(r->reasons));
