@@ -38,6 +38,11 @@ static const struct cmd cmds[] = {
 	{ "master-key", cf_cmd_master_key },
 	{ "policy", cf_cmd_policy },
 	{ "breakglass", cf_cmd_breakglass },
+	{ "s3", cf_cmd_s3 },
+	{ "meta", cf_cmd_meta },
+	{ "stage", cf_cmd_stage },
+	{ "lineage", cf_cmd_lineage },
+	{ "classify", cf_cmd_classify },
 };
 
 int

@@ -65,6 +65,8 @@ static const struct opt opts[] = {
 	    "(0: no minimum)"),
 	U64("upload_stall_timeout", upload_stall_timeout, 1, 86400, "30",
 	    "seconds over which min_upload_rate is measured"),
+	U64("shutdown_drain_timeout", shutdown_drain_timeout, 0, 86400, "30",
+	    "seconds requests in progress get to finish after SIGTERM"),
 	STR("log_level", log_level, "info", "error, warn, info or debug"),
 	U64("session_ttl", session_ttl, 1, 30 * 86400, "43200",
 	    "seconds a login session lasts (12 h)"),
@@ -146,6 +148,10 @@ static const struct opt opts[] = {
 	STR("forwarded_header", forwarded_header, "x-forwarded-for",
 	    "the header trusted_proxies set: x-forwarded-for or forwarded "
 	    "(RFC 7239); the other is ignored"),
+	STR("s3_region", s3_region, "us-east-1", "the region S3 clients "
+	    "sign requests for (SigV4)"),
+	STR("s3_endpoint", s3_endpoint, "", "the S3 endpoint URL "
+	    "`coffer s3 key create` reports (default: the CLI's server URL)"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

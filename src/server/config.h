@@ -39,6 +39,7 @@ struct cf_config {
 	uint64_t	max_downloads_per_principal;
 	uint64_t	min_upload_rate;	/* bytes/s; 0: none */
 	uint64_t	upload_stall_timeout;	/* seconds, its window */
+	uint64_t	shutdown_drain_timeout;	/* seconds after SIGTERM */
 	char		log_level[16];
 	/* identity (issue 4) */
 	uint64_t	session_ttl;		/* seconds */
@@ -80,6 +81,9 @@ struct cf_config {
 	char		forwarded_header[32];	/* x-forwarded-for or
 						 * forwarded */
 	uint64_t	breakglass_max;		/* seconds */
+	char		s3_region[32];		/* SigV4 region */
+	char		s3_endpoint[512];	/* the S3 URL given to clients;
+						 * "": none */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);
