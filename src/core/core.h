@@ -137,6 +137,19 @@ struct cf_req_art {
 	char		stage[CF_STAGE_MAX];	/* "": none */
 };
 
+/* What an operation tells the policies about itself (context.op):
+ * "" members are left out.  name: "promotion" (promotion:request,
+ * :approve, :reject), "stage" (version:set-stage); "": no op. */
+struct cf_req_op {
+	char		name[16];
+	char		id[24];			/* a promotion's id */
+	char		src_ns[CF_NS_NAME_MAX];
+	char		src_env[CF_ENV_MAX];
+	char		dst_ns[CF_NS_NAME_MAX];
+	char		dst_env[CF_ENV_MAX];
+	char		stage[CF_STAGE_MAX];
+};
+
 /* The request as the reference monitor sees it: (principal, action,
  * resource, context).  Initialized by the front end, completed by core. */
 struct cf_req {
@@ -191,10 +204,9 @@ struct cf_req {
 	char		 bg_used[CF_BG_ID_LEN + 1];
 	const char	*bg_reason;
 	int64_t		 bg_expires_us;
-	/* An operation's own facts for its record (ctx.op: a promotion's
-	 * id, target, new version), borrowed while the record is written;
-	 * NULL. */
-	const json_t	*op;
+	/* An operation's own facts, seen by the policies as context.op and
+	 * recorded with the decision (docs/policy.md, "Context"). */
+	struct cf_req_op op;
 	/* decision, from the operation */
 	const char	*action;	/* e.g. "object:get" */
 	char		 resource[CF_RESOURCE_MAX];

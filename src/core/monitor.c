@@ -863,9 +863,6 @@ decision_ctx(const struct cf_req *r)
 	if (r->bg_used[0] != '\0')
 		bad |= json_object_set_new(ctx, "breakglass",
 		    json_string(r->bg_used));
-	if (r->op != NULL)
-		bad |= json_object_set_new(ctx, "op",
-		    json_deep_copy(r->op));
 	if (r->bg_reason != NULL)
 		bad |= json_object_set_new(ctx, "breakglass_open",
 		    json_pack("{s:s, s:o}", "reason", r->bg_reason,

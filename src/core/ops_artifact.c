@@ -1166,6 +1166,12 @@ cf_core_art_stage_set(struct cf_core *c, struct cf_req *r, const char *ns,
 	v = cf_calloc(1, sizeof(*v));
 	if (v == NULL)
 		return nomem(err);
+	/* context.op.stage: the policies may guard a stage by its name. */
+	memset(&r->op, 0, sizeof(r->op));
+	if (stage != NULL && cf_art_stage_valid(stage)) {
+		cf_strlcpy(r->op.name, "stage", sizeof(r->op.name));
+		cf_strlcpy(r->op.stage, stage, sizeof(r->op.stage));
+	}
 	rc = art_open(c, r, "version:set-stage", ns, name,
 	    remove ? stage : sel, NULL, stage, v, &nsr, err);
 	if (rc != CF_OK)
