@@ -31,6 +31,8 @@ usage(FILE *f)
 	    "  master-key  where the master key is; seal it with a passphrase\n"
 	    "  policy      check and evaluate Cedar policies\n"
 	    "  breakglass  temporary owner access in an emergency (audited)\n"
+	    "  promote     promote an artifact version to another environment\n"
+	    "  promotion   list, approve and reject promotion requests\n"
 	    "  s3          S3 access keys for S3 clients (docs/s3.md)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"

@@ -38,6 +38,8 @@ static const struct cmd cmds[] = {
 	{ "master-key", cf_cmd_master_key },
 	{ "policy", cf_cmd_policy },
 	{ "breakglass", cf_cmd_breakglass },
+	{ "promote", cf_cmd_promote },
+	{ "promotion", cf_cmd_promotion },
 	{ "s3", cf_cmd_s3 },
 	{ "meta", cf_cmd_meta },
 	{ "stage", cf_cmd_stage },

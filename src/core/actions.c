@@ -106,7 +106,7 @@ static const struct cf_action_def registry[] = {
 	{ "promotion:reject", "namespace", CF_ROLE_OWNER, SC | NS,
 	    "reject a promotion into a namespace" },
 	{ "promotion:request", "object", CF_ROLE_WRITER, SC | NS,
-	    "ask to promote an object version into a namespace of another "
+	    "ask to promote an artifact version into a namespace of another "
 	    "environment" },
 	{ "request:end", "route", CF_ROLE_NONE, CF_ACT_RECORD,
 	    "a request whose answer did not reach its client" },

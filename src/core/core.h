@@ -92,7 +92,7 @@ struct cf_core_config {
 	/* Break-glass (core/ops_breakglass.c): the longest grant, in
 	 * seconds; 14400 (4 h). */
 	int64_t		 breakglass_max;
-	/* Promotion (core/ops_promotion.c): the distinct approvals a
+	/* Promotion (core/ops_artifact.c): the distinct approvals a
 	 * promotion into each environment needs (cf_core_config_defaults:
 	 * dev 0, staging 1, prod 2; taken as given, 0 included), and how
 	 * long a request stays open (seconds; 0: 604800, 7 days). */
@@ -623,24 +623,26 @@ cf_err	cf_core_breakglass_list(struct cf_core *c, struct cf_req *r, bool all,
 cf_err	cf_core_breakglass_revoke(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
 
-/* --- promotion (core/ops_promotion.c; docs/api.md, "Promotion") --- */
-/* promotion:request on src_ns/key (writer there): a request to bring
- * version src_version (NULL or "": the latest) into dst_ns, a namespace
- * of another environment.  Completes at once when dst_ns's environment
- * needs no approval.  errcode: same_environment (CF_E_INPUT),
- * no_such_namespace, no_such_key, no_such_version (CF_E_NOTFOUND). */
+/* --- promotion (core/ops_artifact.c; docs/api.md, "Promotion") --- */
+/* promotion:request on src_ns/name (writer there): a request to bring
+ * artifact version sel (as for pull; "": the latest) into dst_ns, a
+ * namespace of another environment.  Completes at once when dst_ns's
+ * environment needs no approval.  errcode: same_environment,
+ * bad_request (CF_E_INPUT), no_such_namespace, no_such_artifact,
+ * no_such_version (CF_E_NOTFOUND). */
 cf_err	cf_core_promote(struct cf_core *c, struct cf_req *r,
-	    const char *src_ns, const char *key, const char *src_version,
+	    const char *src_ns, const char *name, const char *sel,
 	    const char *dst_ns, const char *reason, json_t **out,
 	    struct cf_error *err);
-/* promotion:approve on the request's target (owner; MFA for prod).
- * errcode: own_request (CF_E_DENIED), already_approved, not_open,
- * expired, source_gone (CF_E_CONFLICT), no_such_promotion. */
+/* promotion:approve on the request's target namespace (owner; MFA for
+ * prod).  errcode: own_request (CF_E_DENIED), already_approved,
+ * not_open, expired, source_gone (CF_E_CONFLICT), no_such_promotion. */
 cf_err	cf_core_promotion_approve(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
+/* promotion:reject on the target; the requester may withdraw its own. */
 cf_err	cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
-/* id NULL: the requests the caller may see (its own, and those on
+/* id NULL: the requests the caller may see (its own, and those into
  * namespaces it may read), newest first; else that one. */
 cf_err	cf_core_promotion_list(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);

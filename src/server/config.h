@@ -81,6 +81,10 @@ struct cf_config {
 	char		forwarded_header[32];	/* x-forwarded-for or
 						 * forwarded */
 	uint64_t	breakglass_max;		/* seconds */
+	uint64_t	promotion_approvals_dev;	/* approvers needed */
+	uint64_t	promotion_approvals_staging;
+	uint64_t	promotion_approvals_prod;
+	uint64_t	promotion_ttl;		/* seconds */
 	char		s3_region[32];		/* SigV4 region */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;
 						 * "": none */

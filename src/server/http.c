@@ -677,11 +677,16 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 		return respond_error(mc, c, 503, c->req.errcode, err->msg);
 	if (rc == CF_E_NOTFOUND && notfound_code != NULL)
 		code = notfound_code;
+	/* SEC: a refusal says why only where that tells nothing (the
+	 * network, or a rule applied after the policies allowed). */
 	if (rc == CF_E_DENIED && c->req.errcode != NULL &&
-	    strcmp(c->req.errcode, "network_refused") == 0)
+	    (strcmp(c->req.errcode, "network_refused") == 0 ||
+	    strcmp(c->req.errcode, "own_request") == 0))
 		code = c->req.errcode;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
 		code = conflict_code;
+	else if (rc == CF_E_CONFLICT && c->req.errcode != NULL)
+		code = c->req.errcode;
 	/* The operation's specific code (no_such_key, mfa_required,
 	 * weak_password, locked, ...). */
 	if (c->req.errcode != NULL && (rc == CF_E_NOTFOUND || rc == CF_E_AUTH ||
@@ -2753,6 +2758,83 @@ h_breakglass_revoke(struct MHD_Connection *mc, struct conn *c)
 	    "already_revoked");
 }
 
+/* POST /v1/ns/{ns}/promotions/{name} {"to","version","reason"} */
+static enum MHD_Result
+h_promote(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body, *jv;
+	const char	*to = "", *ver = NULL, *reason = "";
+	char		 num[32];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	jv = json_object_get(body, "version");
+	if (json_is_integer(jv)) {
+		(void)snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(jv));
+		ver = num;
+	} else
+		ver = json_string_value(jv);
+	rc = cf_json_get_str(body, "to", c->req.authenticated, &to, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "reason", false, &reason, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_promote(c->h->core, &c->req, c->ns, c->rest,
+	    ver != NULL ? ver : "", to, reason != NULL ? reason : "", &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_artifact",
+	    NULL);
+}
+
+/* GET /v1/promotions, GET /v1/promotions/{id} */
+static enum MHD_Result
+h_promotion_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_promotion_list(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_promotion",
+	    NULL);
+}
+
+/* POST /v1/promotions/{id}/approve, POST /v1/promotions/{id}/reject */
+static enum MHD_Result
+h_promotion_approve(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_promotion_approve(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_promotion",
+	    NULL);
+}
+
+static enum MHD_Result
+h_promotion_reject(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_promotion_reject(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_promotion",
+	    NULL);
+}
+
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
@@ -2881,6 +2963,18 @@ static const struct cf_route routes[] = {
 	    h_breakglass_list },
 	{ "DELETE", "/v1/breakglass/{id}", "breakglass:revoke", NULL, 0, NULL,
 	    h_breakglass_revoke },
+	/* Into an environment that needs no approval, the requester must
+	 * be one who may approve there (decided first). */
+	{ "POST", "/v1/ns/{ns}/promotions/{key...}", "promotion:request",
+	    "promotion:approve", 0, NULL, h_promote },
+	{ "GET", "/v1/promotions", "promotion:list", NULL, 0, NULL,
+	    h_promotion_list },
+	{ "GET", "/v1/promotions/{id}", "promotion:list", NULL, 0, NULL,
+	    h_promotion_list },
+	{ "POST", "/v1/promotions/{id}/approve", "promotion:approve", NULL, 0,
+	    NULL, h_promotion_approve },
+	{ "POST", "/v1/promotions/{id}/reject", "promotion:reject", NULL, 0,
+	    NULL, h_promotion_reject },
 };
 #undef SLOW
 #undef SECRET

@@ -369,26 +369,28 @@ static const char *const migrations[] = {
 	"  ON breakglass(principal_id, revoked_us, expires_us);"),
 	/* ---- end: break-glass grants ---- */
 	/* ---- begin: promotions ---- */
-	/* 11 -> 12: promotion requests and their approvals; a version may
+	/* 11 -> 12: promotion requests of artifact versions and their
+	 * approvals; an object version may
 	 * share the blob of the version it was promoted from (sealed_as:
 	 * the version id its chunks were sealed under; '': its own). */
 	("ALTER TABLE versions ADD COLUMN sealed_as TEXT NOT NULL DEFAULT '';"
 	"CREATE TABLE promotions ("
-	"  id           TEXT PRIMARY KEY,"
-	"  src_ns       TEXT NOT NULL,"
-	"  src_key      BLOB NOT NULL CHECK (typeof(src_key) = 'blob'),"
-	"  src_version  TEXT NOT NULL,"
-	"  dst_ns_id    INTEGER NOT NULL REFERENCES namespaces(id)"
-	"               ON DELETE CASCADE,"
-	"  requester    TEXT NOT NULL,"
-	"  reason       TEXT NOT NULL,"
-	"  required     INTEGER NOT NULL CHECK (required >= 0),"
-	"  state        TEXT NOT NULL,"
-	"  created_us   INTEGER NOT NULL,"
-	"  expires_us   INTEGER NOT NULL,"
-	"  closed_us    INTEGER NOT NULL DEFAULT 0,"
-	"  closed_by    TEXT NOT NULL DEFAULT '',"
-	"  dst_version  TEXT NOT NULL DEFAULT ''"
+	"  id               TEXT PRIMARY KEY,"
+	"  src_ns           TEXT NOT NULL,"
+	"  src_name         TEXT NOT NULL,"
+	"  src_artifact_id  INTEGER NOT NULL,"
+	"  src_number       INTEGER NOT NULL,"
+	"  dst_ns_id        INTEGER NOT NULL REFERENCES namespaces(id)"
+	"                   ON DELETE CASCADE,"
+	"  requester        TEXT NOT NULL,"
+	"  reason           TEXT NOT NULL,"
+	"  required         INTEGER NOT NULL CHECK (required >= 0),"
+	"  state            TEXT NOT NULL,"
+	"  created_us       INTEGER NOT NULL,"
+	"  expires_us       INTEGER NOT NULL,"
+	"  closed_us        INTEGER NOT NULL DEFAULT 0,"
+	"  closed_by        TEXT NOT NULL DEFAULT '',"
+	"  dst_number       INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX promotions_by_created ON promotions(created_us);"
 	"CREATE TABLE promotion_approvals ("
@@ -463,16 +465,17 @@ enum {
 	" JOIN namespaces n ON n.id = b.ns_id"
 
 #define PRCOLS \
-	"p.id, p.src_ns, p.src_key, p.src_version, n.name, p.requester," \
-	" p.reason, p.required, p.state, p.created_us, p.expires_us," \
-	" p.closed_us, p.closed_by, p.dst_version FROM promotions p" \
+	"p.id, p.src_ns, p.src_name, p.src_artifact_id, p.src_number," \
+	" n.name, p.requester, p.reason, p.required, p.state, p.created_us," \
+	" p.expires_us, p.closed_us, p.closed_by, p.dst_number" \
+	" FROM promotions p" \
 	" JOIN namespaces n ON n.id = p.dst_ns_id"
 
 static const char *const stmt_sql[ST__COUNT] = {
-	[ST_PR_INSERT] = "INSERT INTO promotions(id, src_ns, src_key,"
-	    " src_version, dst_ns_id, requester, reason, required, state,"
-	    " created_us, expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	    " 'open', ?9, ?10)",
+	[ST_PR_INSERT] = "INSERT INTO promotions(id, src_ns, src_name,"
+	    " src_artifact_id, src_number, dst_ns_id, requester, reason,"
+	    " required, state, created_us, expires_us) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10, ?11)",
 	[ST_PR_GET] = "SELECT " PRCOLS " WHERE p.id = ?1",
 	[ST_PR_LIST] = "SELECT " PRCOLS " ORDER BY p.created_us DESC, p.id"
 	    " LIMIT ?1",
@@ -483,7 +486,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PR_COUNT] = "SELECT count(*) FROM promotion_approvals"
 	    " WHERE promotion_id = ?1",
 	[ST_PR_DONE] = "UPDATE promotions SET state = 'completed',"
-	    " closed_us = ?2, closed_by = ?3, dst_version = ?4"
+	    " closed_us = ?2, closed_by = ?3, dst_number = ?4"
 	    " WHERE id = ?1 AND state = 'open'",
 	[ST_PR_CLOSE] = "UPDATE promotions SET state = ?2, closed_us = ?3,"
 	    " closed_by = ?4 WHERE id = ?1 AND state = 'open'",
@@ -5486,43 +5489,31 @@ static cf_err
 read_promotion(sqlite3_stmt *st, struct cf_promotion_rec *p,
     struct cf_error *err)
 {
-	const void	*k;
-	int		 kn;
-	cf_err		 rc;
+	cf_err	rc;
 
 	memset(p, 0, sizeof(*p));
 	rc = col_str(st, 0, p->id, sizeof(p->id), err);
 	if (rc == CF_OK)
 		rc = col_str(st, 1, p->src_ns, sizeof(p->src_ns), err);
-	if (rc == CF_OK) {
-		k = sqlite3_column_blob(st, 2);
-		kn = sqlite3_column_bytes(st, 2);
-		if (kn < 0 || (size_t)kn >= sizeof(p->src_key))
-			rc = cf_error_set(err, CF_E_INTEGRITY,
-			    "meta: stored key too long");
-		else if (kn > 0)
-			memcpy(p->src_key, k, (size_t)kn);
-	}
 	if (rc == CF_OK)
-		rc = col_str(st, 3, p->src_version, sizeof(p->src_version),
-		    err);
+		rc = col_str(st, 2, p->src_name, sizeof(p->src_name), err);
+	p->src_artifact_id = sqlite3_column_int64(st, 3);
+	p->src_number = sqlite3_column_int64(st, 4);
 	if (rc == CF_OK)
-		rc = col_str(st, 4, p->dst_ns, sizeof(p->dst_ns), err);
+		rc = col_str(st, 5, p->dst_ns, sizeof(p->dst_ns), err);
 	if (rc == CF_OK)
-		rc = col_str(st, 5, p->requester, sizeof(p->requester), err);
+		rc = col_str(st, 6, p->requester, sizeof(p->requester), err);
 	if (rc == CF_OK)
-		rc = col_str(st, 6, p->reason, sizeof(p->reason), err);
-	p->required = sqlite3_column_int64(st, 7);
+		rc = col_str(st, 7, p->reason, sizeof(p->reason), err);
+	p->required = sqlite3_column_int64(st, 8);
 	if (rc == CF_OK)
-		rc = col_str(st, 8, p->state, sizeof(p->state), err);
-	p->created_us = sqlite3_column_int64(st, 9);
-	p->expires_us = sqlite3_column_int64(st, 10);
-	p->closed_us = sqlite3_column_int64(st, 11);
+		rc = col_str(st, 9, p->state, sizeof(p->state), err);
+	p->created_us = sqlite3_column_int64(st, 10);
+	p->expires_us = sqlite3_column_int64(st, 11);
+	p->closed_us = sqlite3_column_int64(st, 12);
 	if (rc == CF_OK)
-		rc = col_str(st, 12, p->closed_by, sizeof(p->closed_by), err);
-	if (rc == CF_OK)
-		rc = col_str(st, 13, p->dst_version, sizeof(p->dst_version),
-		    err);
+		rc = col_str(st, 13, p->closed_by, sizeof(p->closed_by), err);
+	p->dst_number = sqlite3_column_int64(st, 14);
 	return rc;
 }
 
@@ -5576,23 +5567,34 @@ out:
 	return rc;
 }
 
-/* In c's transaction: version v into the target, request id completed
- * with it by principal at at_us. */
+/* In c's transaction: nv into the target, request p completed with it
+ * by principal at at_us. */
 static cf_err
-promotion_complete_on(struct conn *c, const char *id,
-    const struct cf_version_rec *v, const char *principal, int64_t at_us,
+promotion_complete_on(struct conn *c, const struct cf_promotion_rec *p,
+    struct cf_promotion_new *nv, const char *principal, int64_t at_us,
     struct cf_error *err)
 {
-	size_t	klen = 0;
+	int64_t	src[1][2];
+	size_t	klen = 0, i;
 	int	n = 0;
-	cf_err	rc;
+	cf_err	rc = CF_OK;
 
-	rc = check_version(v, &klen, err);
+	if (nv == NULL || nv->art == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: no promotion "
+		    "payload");
+	for (i = 0; i < nv->nobjs && rc == CF_OK; i++) {
+		rc = check_version(&nv->objs[i], &klen, err);
+		if (rc == CF_OK)
+			rc = version_put_on(c, &nv->objs[i], klen, err);
+	}
+	src[0][0] = p->src_artifact_id;
+	src[0][1] = p->src_number;
 	if (rc == CF_OK)
-		rc = version_put_on(c, v, klen, err);
+		rc = meta_int_art_push_on(c, nv->art, nv->files, nv->nfiles,
+		    (const int64_t (*)[2])src, 1, err);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_PR_DONE, &n, err, "titt", id, at_us,
-		    principal, v->version_id);
+		rc = exec_on(c, ST_PR_DONE, &n, err, "titi", p->id, at_us,
+		    principal, nv->art->number);
 	if (rc == CF_OK && n != 1)
 		rc = cf_error_set(err, CF_E_CONFLICT,
 		    "meta: promotion is not open");
@@ -5601,7 +5603,7 @@ promotion_complete_on(struct conn *c, const char *id,
 
 cf_err
 cf_meta_promotion_insert(struct cf_meta *m, const struct cf_meta_audit *au,
-    const struct cf_promotion_rec *p, const struct cf_version_rec *v,
+    const struct cf_promotion_rec *p, struct cf_promotion_new *nv,
     struct cf_error *err)
 {
 	struct conn	*c = NULL;
@@ -5614,7 +5616,7 @@ cf_meta_promotion_insert(struct cf_meta *m, const struct cf_meta_audit *au,
 	if (rc == CF_OK)
 		rc = check_str(p->reason, sizeof(p->reason), "reason", err);
 	if (rc == CF_OK)
-		rc = check_str(p->src_key, sizeof(p->src_key), "key", err);
+		rc = check_str(p->src_name, sizeof(p->src_name), "name", err);
 	if (rc != CF_OK)
 		return rc;
 	rc = wtx_begin(m, au, &c, err);
@@ -5622,12 +5624,12 @@ cf_meta_promotion_insert(struct cf_meta *m, const struct cf_meta_audit *au,
 		return rc;
 	rc = ns_id_of(c, p->dst_ns, &ns_id, err);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_PR_INSERT, NULL, err, "ttktittiii",
-		    p->id, p->src_ns, p->src_key, p->src_version, ns_id,
-		    p->requester, p->reason, p->required, p->created_us,
-		    p->expires_us);
-	if (rc == CF_OK && v != NULL)
-		rc = promotion_complete_on(c, p->id, v, p->requester,
+		rc = exec_on(c, ST_PR_INSERT, NULL, err, "tttiiittiii",
+		    p->id, p->src_ns, p->src_name, p->src_artifact_id,
+		    p->src_number, ns_id, p->requester, p->reason, p->required,
+		    p->created_us, p->expires_us);
+	if (rc == CF_OK && nv != NULL)
+		rc = promotion_complete_on(c, p, nv, p->requester,
 		    p->created_us, err);
 	return wtx_end(m, c, au, rc, err);
 }
@@ -5698,7 +5700,7 @@ out:
 cf_err
 cf_meta_promotion_approve(struct cf_meta *m, const struct cf_meta_audit *au,
     const char *id, const char *principal, int64_t at_us,
-    const struct cf_version_rec *v, bool *done, struct cf_error *err)
+    struct cf_promotion_new *nv, bool *done, struct cf_error *err)
 {
 	struct cf_promotion_rec	*p = NULL;
 	struct conn		*c = NULL;
@@ -5767,7 +5769,7 @@ cf_meta_promotion_approve(struct cf_meta *m, const struct cf_meta_audit *au,
 	stmt_done(st);
 	st = NULL;
 	if (n >= p->required) {
-		rc = promotion_complete_on(c, id, v, principal, at_us, err);
+		rc = promotion_complete_on(c, p, nv, principal, at_us, err);
 		if (rc == CF_OK)
 			*done = true;
 	}
