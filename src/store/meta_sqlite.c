@@ -349,8 +349,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX s3_keys_principal ON s3_keys(principal_id);"
 	"ALTER TABLE versions ADD COLUMN md5 TEXT NOT NULL DEFAULT '';"),
 	/* ---- end: S3 access keys ---- */
+	/* 10 -> 11: which artifact versions name an object version (a read
+	 * of an artifact's file is decided with the artifact's attributes:
+	 * cf_meta_art_of_version). */
+	("CREATE INDEX artifact_files_by_version"
+	"  ON artifact_files(version_id);"),
 	/* ---- begin: break-glass grants ---- */
-	/* 10 -> 11: break-glass grants (temporary owner on one namespace).
+	/* 11 -> 12: break-glass grants (temporary owner on one namespace).
 	 * The monitor asks for a principal's active ones on every request:
 	 * one range of breakglass_active. */
 	("CREATE TABLE breakglass ("
@@ -369,10 +374,10 @@ static const char *const migrations[] = {
 	"  ON breakglass(principal_id, revoked_us, expires_us);"),
 	/* ---- end: break-glass grants ---- */
 	/* ---- begin: promotions ---- */
-	/* 11 -> 12: promotion requests of artifact versions and their
-	 * approvals; an object version may
-	 * share the blob of the version it was promoted from (sealed_as:
-	 * the version id its chunks were sealed under; '': its own). */
+	/* 12 -> 13: promotion requests of artifact versions and their
+	 * approvals; an object version may share the blob of the version
+	 * it was promoted from (sealed_as: the version id its chunks were
+	 * sealed under; '': its own). */
 	("ALTER TABLE versions ADD COLUMN sealed_as TEXT NOT NULL DEFAULT '';"
 	"CREATE TABLE promotions ("
 	"  id               TEXT PRIMARY KEY,"
