@@ -671,9 +671,6 @@ core_authz_context(const struct cf_req *r)
 	if (r->user_agent[0] != '\0')
 		bad |= json_object_set_new(ctx, "user_agent",
 		    json_string(r->user_agent));
-	if (r->art.stage[0] != '\0')
-		bad |= json_object_set_new(ctx, "stage",
-		    json_string(r->art.stage));
 	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
 		bad |= json_object_set_new(ctx, "source_ip",
 		    extn("ip", ip));
@@ -1340,8 +1337,6 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 		attr_str(&cx->a[cx->n++], "purpose", r->purpose);
 	if (r->user_agent[0] != '\0')
 		attr_str(&cx->a[cx->n++], "user_agent", r->user_agent);
-	if (r->art.stage[0] != '\0')
-		attr_str(&cx->a[cx->n++], "stage", r->art.stage);
 	if (!cf_utf8_valid(cx->a[4].s, strlen(cx->a[4].s)) ||
 	    !cf_utf8_valid(r->purpose, strlen(r->purpose)) ||
 	    !cf_utf8_valid(r->user_agent, strlen(r->user_agent)))
@@ -1926,11 +1921,10 @@ static const char schema_head[] =
     "// The request context.  Absent attributes: mfa_age_s without MFA\n"
     "// (or of unknown age), source_ip when the peer has no IP address,\n"
     "// token_scope for unscoped credentials, purpose without an\n"
-    "// X-Coffer-Purpose header, stage but for version:set-stage (the\n"
-    "// stage it moves), op for requests of no operation that tells\n"
-    "// one (a promotion's source and target, a stage move's stage:\n"
-    "// docs/policy.md).  hour (0-23) and weekday (0 = Sunday) are\n"
-    "// those of time, in UTC.\n"
+    "// X-Coffer-Purpose header, op when the operation tells nothing of\n"
+    "// itself (a promotion tells its source and target, a stage move\n"
+    "// its stage: docs/policy.md).  hour (0-23) and weekday (0 = Sunday)\n"
+    "// are those of time, in UTC.\n"
     "type Context = {\n"
     "    authn: String,\n"
     "    hour: Long,\n"
@@ -1941,7 +1935,6 @@ static const char schema_head[] =
     "           target_env?: String, stage?: String },\n"
     "    purpose?: String,\n"
     "    source_ip?: ipaddr,\n"
-    "    stage?: String,\n"
     "    time: datetime,\n"
     "    token_scope?: { actions?: Set<String>, namespaces?: Set<String> },\n"
     "    user_agent?: String,\n"

@@ -126,8 +126,7 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 #define CF_BINDINGS_STORED_MAX	48
 
 /* The artifact version an artifact action decides on (the policies'
- * resource.artifact), and the stage a version:set-stage moves
- * (context.stage); unset otherwise.  A read of an object version that
+ * resource.artifact); unset otherwise.  A read of an object version that
  * is a file of artifact versions (object:get, object:head) decides on
  * those, folded into one (cf_meta_art_of_version). */
 struct cf_req_art {
@@ -136,7 +135,6 @@ struct cf_req_art {
 	char		kind[CF_ART_KIND_MAX];
 	char		sensitivity[CF_SENS_MAX];
 	char		version_id[CF_VERSION_ID_LEN + 1];
-	char		stage[CF_STAGE_MAX];	/* "": none */
 	/* The stages pointing at the version (resource.artifact.stages),
 	 * space-separated (cf_meta_art_version_stages). */
 	char		stages[CF_ART_STAGES_TEXT];

@@ -185,7 +185,7 @@ art_resource(char *out, size_t outsz, const char *ns, const char *name)
  * request (the decision may depend on them). */
 static cf_err
 req_art_set(struct cf_core *c, struct cf_req *r, const struct cf_art_rec *v,
-    const char *stage, struct cf_error *err)
+    struct cf_error *err)
 {
 	cf_err	rc = CF_OK;
 
@@ -201,8 +201,6 @@ req_art_set(struct cf_core *c, struct cf_req *r, const struct cf_art_rec *v,
 		cf_strlcpy(r->art.version_id, v->version_id,
 		    sizeof(r->art.version_id));
 	}
-	if (stage != NULL)
-		cf_strlcpy(r->art.stage, stage, sizeof(r->art.stage));
 	return rc;
 }
 
@@ -319,7 +317,7 @@ can_read(struct cf_core *c, struct cf_req *r, const struct cf_art_rec *v)
 		return false;
 	cf_strlcpy(saved, r->reasons, sizeof(saved));
 	art_resource(res, sizeof(res), v->ns, v->name);
-	if (req_art_set(c, r, v, NULL, &err) != CF_OK) {
+	if (req_art_set(c, r, v, &err) != CF_OK) {
 		r->art = saved_art;
 		cf_strlcpy(r->reasons, saved, sizeof(r->reasons));
 		return false;
@@ -431,9 +429,9 @@ art_open(struct cf_core *c, struct cf_req *r, const char *action,
 	/* An error reading the stages fails the request after the
 	 * decision, as a lookup error does. */
 	if (rc == CF_OK)
-		rc = req_art_set(c, r, v, stage, err);
+		rc = req_art_set(c, r, v, err);
 	else
-		(void)req_art_set(c, r, NULL, stage, NULL);
+		(void)req_art_set(c, r, NULL, NULL);
 	arc = art_authorize(c, r, action, ns, name, &aerr);
 	if (arc != CF_OK) {
 		if (err != NULL)
