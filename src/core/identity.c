@@ -720,7 +720,7 @@ mfa_key(struct cf_core *c, const struct cf_mfa_rec *m, struct cf_key **key,
 
 	(void)snprintf(ad, sizeof(ad), "mfa:%lld", (long long)m->principal_id);
 	(void)pthread_mutex_lock(&c->kr_lock);
-	rc = cf_keyring_unwrap(c->kr, m->kek_id, ad, strlen(ad), m->wrapped,
+	rc = cf_keyprov_unwrap(c->kp, m->kek_id, ad, strlen(ad), m->wrapped,
 	    key, err);
 	(void)pthread_mutex_unlock(&c->kr_lock);
 	return rc;
@@ -1714,7 +1714,7 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 		goto out;
 	(void)snprintf(ad, sizeof(ad), "mfa:%lld", (long long)m.principal_id);
 	(void)pthread_mutex_lock(&c->kr_lock);
-	rc = cf_keyring_wrap(c->kr, key, ad, strlen(ad), m.kek_id, m.wrapped,
+	rc = cf_keyprov_wrap(c->kp, key, ad, strlen(ad), m.kek_id, m.wrapped,
 	    err);
 	(void)pthread_mutex_unlock(&c->kr_lock);
 	if (rc != CF_OK)

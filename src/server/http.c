@@ -261,6 +261,8 @@ default_code(cf_err rc, int *status)
 	case CF_E_CONFLICT:	*status = 409; return "already_exists";
 	case CF_E_LIMIT:	*status = 413; return "too_large";
 	case CF_E_INTEGRITY:	*status = 500; return "integrity_error";
+	case CF_E_UNAVAILABLE:	*status = 503;
+		return "key_provider_unavailable";
 	default:		*status = 500; return "internal";
 	}
 }
@@ -2299,6 +2301,46 @@ static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 #define SLOW	CF_ROUTE_SLOW
 #define SECRET	CF_ROUTE_SECRET
 #define P_OBJ	"/v1/ns/{ns}/objects/{key...}"
+/* GET /v1/keys */
+static enum MHD_Result
+h_key_status(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_key_status(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* POST /v1/keys: rotate */
+static enum MHD_Result
+h_key_rotate(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_key_rotate(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* DELETE /v1/keys/{id} */
+static enum MHD_Result
+h_key_retire(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_key_retire(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_kek",
+	    c->req.errcode != NULL ? c->req.errcode : "conflict");
+}
+
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
@@ -2396,6 +2438,11 @@ static const struct cf_route routes[] = {
 	    h_policy_rm },
 	{ "GET", "/v1/policies/{name}/history", "policy:get", NULL, 0, NULL,
 	    h_policy_history },
+	{ "GET", "/v1/keys", "key:status", NULL, 0, NULL, h_key_status },
+	{ "POST", "/v1/keys", "key:rotate", NULL, 0, NULL,
+	    h_key_rotate },
+	{ "DELETE", "/v1/keys/{id}", "key:retire", NULL, 0, NULL,
+	    h_key_retire },
 };
 #undef SLOW
 #undef SECRET

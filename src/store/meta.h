@@ -586,4 +586,37 @@ cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	    int64_t ns_id, const char *key, const json_t *changes,
 	    bool *changed, struct cf_error *err);
 
+/* --- wrapped keys by KEK (key rotation, core/keys.c) --- */
+struct cf_meta_kek_count {
+	char		kek_id[CF_KEK_ID_MAX];
+	uint64_t	versions;	/* object versions (not markers) */
+	uint64_t	mfa;		/* TOTP secrets */
+};
+/* How many wrapped keys each KEK id in use has; at most max ids. */
+cf_err	cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
+	    size_t max, size_t *n, struct cf_error *err);
+/* One wrapped key: an object version's DEK (ad: version_id) or, with
+ * mfa, a principal's TOTP key (ad: "mfa:<principal_id>"). */
+struct cf_meta_wrapped {
+	bool		mfa;
+	int64_t		seq;		/* the cursor: version seq or
+					 * principal id */
+	int64_t		principal_id;
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		kek_id[CF_KEK_ID_MAX];
+	uint8_t		wrapped[CF_WRAPPED_DEK_LEN];
+};
+/* Up to max wrapped keys (versions, or with mfa the TOTP keys) whose KEK
+ * is not kek_id, after cursor after (a seq or principal id), in order. */
+cf_err	cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
+	    bool mfa, int64_t after, struct cf_meta_wrapped *out, size_t max,
+	    size_t *n, struct cf_error *err);
+/* Replace old[i]'s wrapped key by new[i]'s (kek_id, wrapped), each only
+ * if the row still holds old[i]'s (compare and set), in one audited
+ * transaction; *done gets the rows changed. */
+cf_err	cf_meta_wrapped_replace(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_meta_wrapped *old,
+	    const struct cf_meta_wrapped *new, size_t n, size_t *done,
+	    struct cf_error *err);
+
 #endif

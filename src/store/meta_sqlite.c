@@ -274,10 +274,29 @@ enum {
 	ST_P_REHASH,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
+	ST_KEK_COUNT_V, ST_KEK_COUNT_M, ST_KEK_NOT_V, ST_KEK_NOT_M,
+	ST_KEK_SET_V, ST_KEK_SET_M,
 	ST__COUNT
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
+	/* Wrapped keys by KEK (key rotation): delete markers wrap no key. */
+	[ST_KEK_COUNT_V] = "SELECT kek_id, count(*) FROM versions"
+	    " WHERE delete_marker = 0 GROUP BY kek_id ORDER BY kek_id",
+	[ST_KEK_COUNT_M] = "SELECT kek_id, count(*) FROM mfa GROUP BY kek_id"
+	    " ORDER BY kek_id",
+	/* By seq from a cursor: a pass reads the table once, O(n). */
+	[ST_KEK_NOT_V] = "SELECT seq, version_id, kek_id, wrapped_dek"
+	    " FROM versions WHERE seq > ?1 AND delete_marker = 0"
+	    " AND kek_id <> ?2 ORDER BY seq LIMIT ?3",
+	[ST_KEK_NOT_M] = "SELECT principal_id, kek_id, wrapped FROM mfa"
+	    " WHERE principal_id > ?1 AND kek_id <> ?2 ORDER BY principal_id"
+	    " LIMIT ?3",
+	/* Compare and set: a row changed meanwhile is left alone. */
+	[ST_KEK_SET_V] = "UPDATE versions SET kek_id = ?3, wrapped_dek = ?4"
+	    " WHERE version_id = ?1 AND kek_id = ?2 AND wrapped_dek = ?5",
+	[ST_KEK_SET_M] = "UPDATE mfa SET kek_id = ?3, wrapped = ?4"
+	    " WHERE principal_id = ?1 AND kek_id = ?2 AND wrapped = ?5",
 	[ST_BEGIN_W] = "BEGIN IMMEDIATE",
 	[ST_BEGIN_R] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
@@ -4507,3 +4526,169 @@ cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	return kv_set(m, au, &t, changes, changed, err);
 }
 /* ---- end: user attributes and labels ---- */
+
+/* --- wrapped keys by KEK (key rotation) --- */
+
+cf_err
+cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
+    size_t max, size_t *n, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	char		 id[CF_KEK_ID_MAX];
+	size_t		 i, k = 0;
+	int		 q, src;
+	bool		 tx = false;
+	cf_err		 rc;
+
+	*n = 0;
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	if ((rc = tx_begin(c, false, err)) != CF_OK)
+		goto out;
+	tx = true;
+	for (q = 0; q < 2 && rc == CF_OK; q++) {
+		rc = conn_stmt(c, q == 0 ? ST_KEK_COUNT_V : ST_KEK_COUNT_M,
+		    &st, err);
+		while (rc == CF_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+			rc = col_str(st, 0, id, sizeof(id), err);
+			if (rc != CF_OK)
+				break;
+			for (i = 0; i < k; i++)
+				if (strcmp(out[i].kek_id, id) == 0)
+					break;
+			if (i == k) {
+				if (k == max) {
+					rc = cf_error_set(err, CF_E_LIMIT,
+					    "meta: more than %zu KEKs in use",
+					    max);
+					break;
+				}
+				memset(&out[k], 0, sizeof(out[k]));
+				(void)cf_strlcpy(out[k].kek_id, id,
+				    sizeof(out[k].kek_id));
+				k++;
+			}
+			if (q == 0)
+				out[i].versions = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+			else
+				out[i].mfa = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+		}
+		if (rc == CF_OK && src != SQLITE_DONE)
+			rc = db_err(c->db, src, err, "kek counts");
+		stmt_done(st);
+		st = NULL;
+	}
+out:
+	stmt_done(st);
+	if (tx && rc == CF_OK)
+		rc = tx_commit(c, err);
+	else if (tx)
+		tx_rollback(c);
+	pool_put(m, c);
+	if (rc == CF_OK)
+		*n = k;
+	return rc;
+}
+
+cf_err
+cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
+    bool mfa, int64_t after, struct cf_meta_wrapped *out, size_t max,
+    size_t *n, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	size_t		 k = 0;
+	int		 src = SQLITE_DONE, b;
+	cf_err		 rc;
+
+	*n = 0;
+	if ((rc = check_str(kek_id, CF_KEK_ID_MAX, "kek id", err)) != CF_OK)
+		return rc;
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	rc = conn_stmt(c, mfa ? ST_KEK_NOT_M : ST_KEK_NOT_V, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, after);
+	b |= bind_str(st, 2, kek_id);
+	b |= sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	while (k < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cf_meta_wrapped	*w = &out[k];
+
+		memset(w, 0, sizeof(*w));
+		w->mfa = mfa;
+		w->seq = sqlite3_column_int64(st, 0);
+		if (mfa) {
+			w->principal_id = w->seq;
+			rc = col_str(st, 1, w->kek_id, sizeof(w->kek_id), err);
+			if (rc == CF_OK)
+				rc = col_bytes(st, 2, w->wrapped,
+				    sizeof(w->wrapped), err);
+		} else {
+			rc = col_str(st, 1, w->version_id,
+			    sizeof(w->version_id), err);
+			if (rc == CF_OK)
+				rc = col_str(st, 2, w->kek_id,
+				    sizeof(w->kek_id), err);
+			if (rc == CF_OK)
+				rc = col_bytes(st, 3, w->wrapped,
+				    sizeof(w->wrapped), err);
+		}
+		if (rc != CF_OK)
+			goto out;
+		k++;
+	}
+	if (k < max && src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "wrapped keys");
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	if (rc == CF_OK)
+		*n = k;
+	return rc;
+}
+
+cf_err
+cf_meta_wrapped_replace(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_meta_wrapped *old, const struct cf_meta_wrapped *new,
+    size_t n, size_t *done, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	size_t		 i;
+	int		 ch, total = 0;
+	cf_err		 rc;
+
+	*done = 0;
+	for (i = 0; i < n; i++) {
+		if (old[i].mfa != new[i].mfa ||
+		    check_field(new[i].kek_id, sizeof(new[i].kek_id),
+		    "kek id", err) != CF_OK)
+			return cf_error_set(err, CF_E_INVAL, "meta: bad "
+			    "rewrap batch");
+	}
+	if ((rc = wtx_begin(m, au, &c, err)) != CF_OK)
+		return rc;
+	for (i = 0; i < n && rc == CF_OK; i++) {
+		ch = 0;
+		if (old[i].mfa)
+			rc = exec_on(c, ST_KEK_SET_M, &ch, err, "ittww",
+			    old[i].principal_id, old[i].kek_id,
+			    new[i].kek_id, new[i].wrapped, old[i].wrapped);
+		else
+			rc = exec_on(c, ST_KEK_SET_V, &ch, err, "tttww",
+			    old[i].version_id, old[i].kek_id,
+			    new[i].kek_id, new[i].wrapped, old[i].wrapped);
+		total += ch;
+	}
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc == CF_OK)
+		*done = (size_t)total;
+	return rc;
+}
