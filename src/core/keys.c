@@ -132,6 +132,7 @@ struct core_keys {
 	char		 last_error[CF_ERROR_MSG_LEN];
 	size_t		 batch;		/* REWRAP_BATCH; tests: smaller */
 	bool		 paused;	/* COFFER_TEST_REWRAP=off */
+	int64_t		 rotated_us;	/* last rotation here, core clock */
 };
 
 /* A request of the system itself (no caller): for the records of the
@@ -252,18 +253,25 @@ rotation_due(struct cf_core *c)
 	struct cf_error		 e;
 	size_t			 n = 0, i;
 	bool			 due = false;
-	int64_t			 now_s;
+	int64_t			 now_s, last_s;
 
 	if (c->cfg.key_rotate_days <= 0)
 		return false;
+	(void)pthread_mutex_lock(&c->keys->mu);
+	last_s = c->keys->rotated_us / 1000000;
+	(void)pthread_mutex_unlock(&c->keys->mu);
 	if ((ks = cf_reallocarray(NULL, KEYS_KEKS_MAX, sizeof(*ks))) == NULL)
 		return false;
 	cf_error_clear(&e);
 	now_s = core_now_us(c) / 1000000;
+	/* The active KEK's age: from its creation, or from the last
+	 * rotation this process made by the same clock as now_s. */
 	if (cf_keyprov_list(c->kp, ks, KEYS_KEKS_MAX, &n, &e) == CF_OK)
 		for (i = 0; i < n; i++)
 			if (ks[i].active && ks[i].created > 0 &&
 			    now_s - (int64_t)ks[i].created >=
+			    c->cfg.key_rotate_days * 86400 &&
+			    now_s - last_s >=
 			    c->cfg.key_rotate_days * 86400)
 				due = true;
 	cf_free(ks);
@@ -290,6 +298,7 @@ rotate_now(struct cf_core *c, struct cf_req *r, char id[CF_KEK_ID_MAX],
 	log_info("event=key_rotated active=%s by=%s", id, r->principal.name);
 	if (c->keys != NULL) {
 		(void)pthread_mutex_lock(&c->keys->mu);
+		c->keys->rotated_us = core_now_us(c);
 		c->keys->wake = true;
 		(void)pthread_cond_signal(&c->keys->cv);
 		(void)pthread_mutex_unlock(&c->keys->mu);

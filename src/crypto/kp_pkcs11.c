@@ -82,6 +82,7 @@ struct p11 {
 	struct cf_keyring	*legacy;	/* "kek-N"; NULL */
 	char			*legacy_path;
 	atomic_bool		 lost;		/* cf_keyprov_test_lose */
+	char			*lost_file;	/* COFFER_TEST_HSM_LOST_FILE */
 };
 
 /* Is rv the token or its session gone (so: unavailable, retry later)? */
@@ -97,14 +98,29 @@ rv_gone(CK_RV rv)
 	case CKR_SESSION_CLOSED:
 	case CKR_USER_NOT_LOGGED_IN:
 	case CKR_CRYPTOKI_NOT_INITIALIZED:
-	case CKR_GENERAL_ERROR:
-	case CKR_FUNCTION_FAILED:
-	case CKR_DEVICE_MEMORY:
 	case CKR_SLOT_ID_INVALID:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* rv of a failed call on session i: CKR_GENERAL_ERROR and
+ * CKR_FUNCTION_FAILED say nothing (SoftHSM2 answers a GCM tag mismatch
+ * with CKR_GENERAL_ERROR), so the session is asked whether the token is
+ * still there: if it is, the call itself failed (for a decryption, the
+ * tag); if not, CKR_DEVICE_REMOVED. */
+static CK_RV
+rv_probe(struct p11 *p, size_t i, CK_RV rv, bool decrypt)
+{
+	CK_SESSION_INFO	si;
+
+	if (rv != CKR_GENERAL_ERROR && rv != CKR_FUNCTION_FAILED &&
+	    rv != CKR_DEVICE_MEMORY)
+		return rv;
+	if (p->f->C_GetSessionInfo(p->sess[i], &si) != CKR_OK)
+		return CKR_DEVICE_REMOVED;
+	return decrypt ? CKR_ENCRYPTED_DATA_INVALID : rv;
 }
 
 static cf_err
@@ -174,7 +190,10 @@ sess_get(struct p11 *p, size_t *ix, struct cf_error *err)
 	size_t	i;
 	CK_RV	rv;
 
-	if (atomic_load(&p->lost))
+	/* Tests: the token is "unplugged" while the file exists (the e2e
+	 * tests cannot pull SoftHSM2 out of a running server). */
+	if (atomic_load(&p->lost) ||
+	    (p->lost_file != NULL && access(p->lost_file, F_OK) == 0))
 		return lost_err(err);
 	(void)pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -400,6 +419,7 @@ p11_close(void *impl)
 		sodium_free(p->pin);	/* wipes */
 	cf_keyring_close(p->legacy);
 	cf_free(p->legacy_path);
+	cf_free(p->lost_file);
 	cf_free(p->keks);
 	(void)pthread_rwlock_destroy(&p->klock);
 	(void)pthread_cond_destroy(&p->cv);
@@ -444,7 +464,7 @@ p11_wrap(void *impl, const struct cf_key *dek, const void *ad, size_t adlen,
 {
 	struct p11	*p = impl;
 	struct p11_kek	 k;
-	uint8_t		*wad = NULL;
+	uint8_t		*wad = NULL, wb[CF_WRAPPED_DEK_LEN];
 	size_t		 wadlen = 0, ix;
 	CK_GCM_PARAMS	 gp;
 	CK_MECHANISM	 m;
@@ -459,12 +479,12 @@ p11_wrap(void *impl, const struct cf_key *dek, const void *ad, size_t adlen,
 	if ((rc = cf_dek_wrap_ad(k.id, ad, adlen, &wad, &wadlen, err)) !=
 	    CF_OK)
 		return rc;
-	if ((rc = cf_random(wrapped, WRAP_NONCE_LEN, err)) != CF_OK)
+	if ((rc = cf_random(wb, WRAP_NONCE_LEN, err)) != CF_OK)
 		goto out;
 	if ((rc = sess_get(p, &ix, err)) != CF_OK)
 		goto out;
 	memset(&gp, 0, sizeof(gp));
-	gp.pIv = wrapped;
+	gp.pIv = wb;
 	gp.ulIvLen = WRAP_NONCE_LEN;
 	gp.ulIvBits = WRAP_NONCE_LEN * 8;
 	gp.pAAD = wad;
@@ -477,15 +497,20 @@ p11_wrap(void *impl, const struct cf_key *dek, const void *ad, size_t adlen,
 	if (rv == CKR_OK)
 		rv = p->f->C_Encrypt(p->sess[ix],
 		    (CK_BYTE_PTR)(uintptr_t)cf_key_bytes(dek), CF_KEY_LEN,
-		    wrapped + WRAP_NONCE_LEN, &outlen);
+		    wb + WRAP_NONCE_LEN, &outlen);
+	if (rv != CKR_OK)
+		rv = rv_probe(p, ix, rv, false);
 	sess_put(p, ix, rv);
 	if (rv != CKR_OK)
 		rc = p11_fail(err, rv, "wrap (C_Encrypt AES-GCM)");
 	else if (outlen != CF_KEY_LEN + WRAP_TAG_LEN)
 		rc = cf_error_set(err, CF_E_CRYPTO, "key provider pkcs11: "
 		    "wrap gave %lu bytes", (unsigned long)outlen);
-	else
+	else {
+		/* Out-params only on success. */
+		memcpy(wrapped, wb, sizeof(wb));
 		(void)cf_strlcpy(kek_id, k.id, CF_KEK_ID_MAX);
+	}
 out:
 	cf_free(wad);
 	return rc;
@@ -541,6 +566,8 @@ p11_unwrap(void *impl, const char *kek_id, const void *ad, size_t adlen,
 		rv = p->f->C_Decrypt(p->sess[ix],
 		    (CK_BYTE_PTR)(uintptr_t)(wrapped + WRAP_NONCE_LEN),
 		    CF_KEY_LEN + WRAP_TAG_LEN, pt, &outlen);
+	if (rv != CKR_OK)
+		rv = rv_probe(p, ix, rv, true);
 	sess_put(p, ix, rv);
 	if (rv == CKR_OK && outlen == CF_KEY_LEN)
 		memcpy(cf_key_wbytes(d), pt, CF_KEY_LEN);
@@ -819,6 +846,12 @@ cf_keyprov_pkcs11_open(const struct cf_keyprov_pkcs11_cfg *cfg, bool create,
 	}
 	if ((p->pin = sodium_malloc(cfg->pinlen + 1)) == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "out of locked memory");
+		goto out;
+	}
+	if (getenv("COFFER_TEST_HSM_LOST_FILE") != NULL &&
+	    (p->lost_file = cf_strdup(getenv("COFFER_TEST_HSM_LOST_FILE"))) ==
+	    NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	memcpy(p->pin, cfg->pin, cfg->pinlen);

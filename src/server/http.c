@@ -642,6 +642,12 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 		cf_log_escape(err->msg, esc, sizeof(esc));
 		log_warnx("event=request_failed request=%s error=%s msg=\"%s\"",
 		    c->req.request_id, cf_err_name(rc), esc);
+		/* The client may retry later: say why, in a fixed text (the
+		 * log has the token's own answer). */
+		if (rc == CF_E_UNAVAILABLE)
+			return respond_error(mc, c, status, code, "the key "
+			    "provider (HSM) is not reachable: requests that "
+			    "need a data key are refused until it is back");
 		return respond_error(mc, c, status, code,
 		    "internal error (see the server log for request id)");
 	}

@@ -281,3 +281,33 @@ def test_rewrap_crash_resumes(make_server, monkeypatch):
         assert s.get_obj(NS, "k%d" % i).content == b"v%d" % i
     rw = [x for x in s.audit_records() if x.get("action") == "key:rewrap"]
     assert len(rw) >= 4
+
+
+@needs_softhsm
+def test_hsm_lost_while_running(make_server, tmp_path):
+    """The token goes away under a running server: uploads and downloads
+    fail closed (503 key_provider_unavailable), each answer audited; when
+    it is back, both work again without a restart."""
+    lost = str(tmp_path / "unplugged")
+    s = hsm_server(make_server, tmp_path,
+                   {"COFFER_TEST_HSM_LOST_FILE": lost})
+    s.mkns(NS)
+    assert s.put_obj(NS, "a", b"before").status_code == 201
+    open(lost, "w").close()
+    r = s.put_obj(NS, "b", b"during")
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "key_provider_unavailable"
+    assert "not reachable" in r.json()["error"]["message"]
+    r = s.get_obj(NS, "a")
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "key_provider_unavailable"
+    assert status(s)["reachable"] is False
+    recs = [x for x in s.audit_records()
+            if x.get("action") in ("object:put", "object:get") and
+            x.get("status") == 503]
+    assert len(recs) == 2, recs
+    assert "event=key_provider_unavailable" in s.stderr()
+    os.unlink(lost)
+    assert s.get_obj(NS, "a").content == b"before"
+    assert s.put_obj(NS, "b", b"after").status_code == 201
+    assert status(s)["reachable"] is True
