@@ -19,7 +19,9 @@ usage(FILE *f)
 	    "  whoami      show who the saved credentials belong to\n"
 	    "  ns          create, list and remove namespaces\n"
 	    "  put get head rm ls versions   single objects\n"
-	    "  push pull   whole directories\n"
+	    "  push pull   artifacts: a folder as one numbered version\n"
+	    "  meta stage lineage classify   artifact metadata, stages,\n"
+	    "              lineage and sensitivity (docs/artifacts.md)\n"
 	    "  label       labels of namespaces and objects, for policies\n"
 	    "  principal token grant revoke  identities and access\n"
 	    "  user        local users: passwords, attributes, MFA rules\n"
@@ -29,6 +31,7 @@ usage(FILE *f)
 	    "  master-key  where the master key is; seal it with a passphrase\n"
 	    "  key         KEKs: status, rotate, retire; init-hsm (PKCS#11)\n"
 	    "  policy      check and evaluate Cedar policies\n"
+	    "  s3          S3 access keys for S3 clients (docs/s3.md)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");

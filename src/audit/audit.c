@@ -1143,6 +1143,12 @@ lead(struct cf_audit *a)
 	a->last_commit_ns = a->clock(a->clock_arg) - t0;
 	a->last_batch = bseq - (a->durable_seq < bseq ? a->durable_seq : bseq);
 	a->stats.commits++;
+	a->stats.commit_ns += a->last_commit_ns;
+	a->stats.commit_b[audit_le_idx(a->last_commit_ns)]++;
+	for (nb = 0; nb < AUDIT_NBATCH &&
+	    (double)a->last_batch > audit_batch_le[nb]; nb++)
+		;
+	a->stats.batch_b[nb]++;
 	if (rc == CF_OK && !a->broken && bseq > a->durable_seq) {
 		a->stats.appends += bseq - a->durable_seq;
 		memcpy(a->durable_mac, bmac, CF_MAC_LEN);

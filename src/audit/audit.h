@@ -93,6 +93,14 @@ cf_err	cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
 	    __attribute__((warn_unused_result));
 int	cf_audit_state(struct cf_audit *a, uint64_t seq);
 
+/* Test hooks.  While held, no group commit starts (records queue up;
+ * appenders wait); releasing lets the next leader take them all as one
+ * batch.  test_queue: records sealed and not yet taken by a leader, and
+ * whether a leader is gathering (waiting for more, the commit delay). */
+void	cf_audit_test_hold(struct cf_audit *a, bool hold);
+void	cf_audit_test_queue(struct cf_audit *a, uint64_t *pending,
+	    bool *gathering);
+
 /* Read records with seq > after_seq, oldest first, at most limit (0: no
  * limit), as parsed JSON objects (the lines as written; MACs are not
  * checked here).  rec is borrowed for the call (json_incref to keep it).

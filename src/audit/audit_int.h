@@ -180,13 +180,8 @@ typedef uint64_t	(*cf_audit_clock_fn)(void *arg);
 void	cf_audit_set_clock(struct cf_audit *a, cf_audit_clock_fn fn,
 	    void *arg);
 
-/* Test hook: while held, no group commit starts (records queue up);
- * releasing lets the next leader take them all as one batch. */
-void	cf_audit_test_hold(struct cf_audit *a, bool hold);
-/* Records sealed and not yet taken by a leader, and whether a leader is
- * gathering (waiting for more, the commit delay). */
-void	cf_audit_test_queue(struct cf_audit *a, uint64_t *pending,
-	    bool *gathering);
+/* cf_audit_test_hold and cf_audit_test_queue are in audit.h (the
+ * server's test hook uses them too). */
 
 /* How many group commits may be in flight at once (1..4). */
 void	cf_audit_set_flushers(struct cf_audit *a, unsigned n);
@@ -194,10 +189,34 @@ void	cf_audit_set_flushers(struct cf_audit *a, unsigned n);
 /* Longest time a commit leader waits for more records (0: never). */
 void	cf_audit_set_commit_delay(struct cf_audit *a, uint64_t us);
 
+/* Histogram buckets of the statistics (upper bounds; one more bucket
+ * above the last): a commit's duration in seconds, and its records. */
+static const double audit_le[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+#define AUDIT_NLE	(sizeof(audit_le) / sizeof(audit_le[0]))
+static const double audit_batch_le[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256,
+	512, 1024 };
+#define AUDIT_NBATCH	(sizeof(audit_batch_le) / sizeof(audit_batch_le[0]))
+
+/* The bucket of a duration of ns nanoseconds. */
+static inline size_t
+audit_le_idx(uint64_t ns)
+{
+	double	s = (double)ns / 1e9;
+	size_t	i;
+
+	for (i = 0; i < AUDIT_NLE && s > audit_le[i]; i++)
+		;
+	return i;
+}
+
 struct audit_stats {
 	uint64_t	appends;	/* records made durable */
 	uint64_t	commits;	/* write + fdatasync rounds */
 	uint64_t	ckpts;		/* checkpoint writes */
+	uint64_t	commit_ns;	/* sum of the commits' durations */
+	uint64_t	commit_b[AUDIT_NLE + 1];	/* by duration */
+	uint64_t	batch_b[AUDIT_NBATCH + 1];	/* by records */
 };
 void	cf_audit_get_stats(struct cf_audit *a, struct audit_stats *st);
 

@@ -38,6 +38,11 @@ static const struct cmd cmds[] = {
 	{ "master-key", cf_cmd_master_key },
 	{ "key", cf_cmd_key },
 	{ "policy", cf_cmd_policy },
+	{ "s3", cf_cmd_s3 },
+	{ "meta", cf_cmd_meta },
+	{ "stage", cf_cmd_stage },
+	{ "lineage", cf_cmd_lineage },
+	{ "classify", cf_cmd_classify },
 };
 
 int

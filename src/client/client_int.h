@@ -34,6 +34,7 @@
 #define CF_ENV_TOKEN		"COFFER_TOKEN"
 #define CF_ENV_CA_CERT		"COFFER_CA_CERT"
 #define CF_ENV_MFA_CODE		"COFFER_MFA_CODE"	/* step-up code */
+#define CF_ENV_RETRIES		"COFFER_RETRIES"	/* 429 retries */
 
 #define CF_CLI_PATH_MAX		4096
 #define CF_CLI_TOKEN_MAX	8192	/* longest token (OIDC JWTs) */
@@ -113,6 +114,26 @@ void	cf_cli_warnx(const char *fmt, ...)
  * shell sees the usual death by signal). */
 void	cf_cli_signals_install(void);
 int	cf_cli_interrupted(void);	/* the signal number, or 0 */
+
+/* Answers 429 with a Retry-After are sent again after that many seconds
+ * (docs/cli.md, "Busy servers"): at most CF_CLI_RETRIES_DEFAULT times, or
+ * COFFER_RETRIES (0 .. CF_CLI_RETRIES_MAX), and only when Retry-After is
+ * a number of seconds up to CF_CLI_RETRY_AFTER_MAX; never for a locked
+ * account (errcode "locked": waiting does not help).  done: retries made
+ * so far.  True, with *secs, when the request should be sent again. */
+#define CF_CLI_RETRIES_DEFAULT	3
+#define CF_CLI_RETRIES_MAX	10
+#define CF_CLI_RETRY_AFTER_MAX	60
+bool	cf_cli_retry_wanted(long status, const char *errcode,
+	    const char *retry_after, unsigned done, unsigned max,
+	    unsigned *secs);
+/* The retries allowed (COFFER_RETRIES, else the default; a bad value is
+ * the default). */
+unsigned cf_cli_retries(void);
+/* Tests: replace the wait between retries (NULL: sleep, interruptible by
+ * SIGINT/SIGTERM). */
+typedef void	(*cf_cli_sleep_fn)(unsigned secs);
+void	cf_cli_set_retry_sleep(cf_cli_sleep_fn fn);
 void	cf_cli_reraise(void);		/* no-op when not interrupted */
 
 /* Exit code for a local (non-HTTP) error code. */
@@ -463,6 +484,25 @@ cf_err	cf_cli_get_to_file(struct cf_http *h, const char *ns,
 
 /* ---- commands ---- */
 
+/* ---- artifacts (cmd_art.c) ---- */
+/* "NS/NAME[@SEL]" (a trailing '/' of NAME dropped): *sel NULL without
+ * '@'.  Each out string is the caller's (cf_free). */
+cf_err	cf_cli_art_ref(const char *arg, char **ns, char **name, char **sel,
+	    struct cf_error *err);
+/* /v1/ns/NS/WHAT/NAME, then ?q1=v1 and &q2=v2 for each non-empty v. */
+cf_err	cf_cli_art_path(struct cf_buf *b, const char *ns, const char *what,
+	    const char *name, const char *q1, const char *v1, const char *q2,
+	    const char *v2, struct cf_error *err);
+/* Print the versions of artifact (ns, name); *fallback true (and CF_OK)
+ * when there is no such artifact (the caller lists object versions). */
+cf_err	cf_cli_art_versions(struct cf_cli_sess *s,
+	    const struct cf_cli_opts *o, const char *ns, const char *name,
+	    struct cf_error *err, bool *fallback);
+int	cf_cmd_meta(int argc, char **argv);
+int	cf_cmd_stage(int argc, char **argv);
+int	cf_cmd_lineage(int argc, char **argv);
+int	cf_cmd_classify(int argc, char **argv);
+
 int	cf_cmd_login(int argc, char **argv);
 int	cf_cmd_whoami(int argc, char **argv);
 int	cf_cmd_ns(int argc, char **argv);
@@ -476,6 +516,7 @@ int	cf_cmd_push(int argc, char **argv);
 int	cf_cmd_pull(int argc, char **argv);
 int	cf_cmd_principal(int argc, char **argv);
 int	cf_cmd_token(int argc, char **argv);
+int	cf_cmd_s3(int argc, char **argv);
 int	cf_cmd_grant(int argc, char **argv);
 int	cf_cmd_revoke(int argc, char **argv);
 int	cf_cmd_audit(int argc, char **argv);

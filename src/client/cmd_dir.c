@@ -23,6 +23,7 @@
 
 #include "base/mem.h"
 #include "base/str.h"
+#include "crypto/crypto.h"
 #include "client/client.h"
 #include "client/client_int.h"
 
@@ -51,13 +52,17 @@ dir_prefix(const char *p, char **out, struct cf_error *err)
 /* ---- push ---- */
 
 static const char push_usage[] =
-    "usage: coffer push NS/PREFIX DIR [--one-pass] [--json] [--quiet]\n"
+    "usage: coffer push NS/NAME DIR [--kind KIND] [--meta NAME=VALUE]...\n"
+    "           [--derived-from NS/NAME@VERSION]... [--sensitivity LEVEL]\n"
+    "           [--one-pass] [--json] [--quiet]\n"
     "\n"
-    "Upload every regular file below DIR to NS as PREFIX/relative/path\n"
-    "(a model folder, say).  Symlinks and special files are skipped with a\n"
-    "warning.  Each file's SHA-256 is sent with it and checked by the\n"
-    "server, as for coffer put (--one-pass: accepted, no effect).  Stops at\n"
-    "the first failure.\n";
+    "Push DIR as the next version of artifact NAME: upload every regular\n"
+    "file below DIR to NS as NAME/relative/path (a file whose latest\n"
+    "version there has the same SHA-256 is not uploaded again), then commit\n"
+    "the manifest as one version.  Until then no version exists, so a push\n"
+    "that stops half-way leaves none; running it again completes it.\n"
+    "KIND: model, dataset, features, evaluation, hyperparameters, code,\n"
+    "other.  Symlinks and special files are skipped with a warning.\n";
 
 struct push_ctx {
 	struct cf_http		*h;
@@ -67,9 +72,17 @@ struct push_ctx {
 	const char		*root;
 	json_t			*done;		/* version records (--json) */
 	json_t			*skipped;
+	json_t			*manifest;	/* [{path, version_id, ...}] */
+	json_t			*meta;		/* --meta */
+	json_t			*derived;	/* --derived-from */
+	const char		*kind;
+	const char		*sens;
 	bool			 one_pass;
+	bool			 bad_opt;
 	uint64_t		 files;
 	uint64_t		 bytes;
+	uint64_t		 uploads;	/* files sent (not reused) */
+	uint64_t		 stop_after;	/* test hook; 0: none */
 };
 
 static int
@@ -145,17 +158,54 @@ out:
 	return rc;
 }
 
+/* The SHA-256 (hex) of fd's contents; fd is rewound. */
+static cf_err
+hash_fd(int fd, const char *label, char hex[CF_SHA256_LEN * 2 + 1],
+    uint64_t *size, struct cf_error *err)
+{
+	struct cf_sha256	*h = NULL;
+	uint8_t			 d[CF_SHA256_LEN], buf[65536];
+	ssize_t			 n;
+	cf_err			 rc;
+
+	*size = 0;
+	rc = cf_sha256_new(&h, err);
+	if (rc != CF_OK)
+		return rc;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cf_sha256_free(h);
+			return cf_error_sys(err, CF_E_IO, "cannot read %s",
+			    label);
+		}
+		cf_sha256_update(h, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	cf_sha256_final(h, d);
+	cf_sha256_free(h);
+	cf_hex_encode(d, sizeof(d), hex);
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		return cf_error_sys(err, CF_E_IO, "cannot rewind %s", label);
+	return CF_OK;
+}
+
 static cf_err
 push_file(struct push_ctx *c, int dfd, const char *name, const char *rel,
     struct cf_error *err)
 {
-	struct cf_buf	 key;
-	json_t		*v = NULL;
-	char		 sz[32];
-	int		 fd = -1;
-	cf_err		 rc;
+	struct cf_buf		 key, url;
+	struct cf_obj_info	 info;
+	json_t			*v = NULL, *m;
+	char			 sz[32], hex[CF_SHA256_LEN * 2 + 1];
+	uint64_t		 size;
+	bool			 reused = false;
+	int			 fd = -1;
+	cf_err			 rc;
 
 	cf_buf_init(&key, CF_CLI_PATH_MAX * 2);
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 8);
 	rc = cf_buf_printf(&key, err, "%s%s", c->prefix, rel);
 	if (rc != CF_OK)
 		goto out;
@@ -167,10 +217,50 @@ push_file(struct push_ctx *c, int dfd, const char *name, const char *rel,
 		    rel);
 		goto out;
 	}
-	rc = cf_cli_put_fd(c->h, c->ns, key.data, fd, rel, NULL, NULL,
-	    c->one_pass, &v, err);
+	/* A retry of a push that stopped: a file already there (its
+	 * latest version has this content) is not sent again. */
+	rc = hash_fd(fd, rel, hex, &size, err);
+	if (rc == CF_OK)
+		rc = cf_cli_obj_path(&url, c->ns, "objects", key.data, err);
 	if (rc != CF_OK)
 		goto out;
+	memset(&info, 0, sizeof(info));
+	cf_obj_info_clear(&info);
+	if (cf_http_head(c->h, url.data, &info, err) == CF_OK &&
+	    info.status == 200 && strcmp(info.sha256, hex) == 0 &&
+	    info.size >= 0 && (uint64_t)info.size == size &&
+	    strlen(info.version_id) == 32) {
+		v = json_pack("{s:s, s:s, s:s, s:I}", "key", key.data,
+		    "version_id", info.version_id, "sha256", hex, "size",
+		    (json_int_t)size);
+		reused = v != NULL;
+	}
+	cf_obj_info_clear(&info);
+	cf_error_clear(err);
+	if (!reused) {
+		if (c->stop_after > 0 && c->uploads >= c->stop_after) {
+			rc = cf_error_set(err, CF_E_IO, "push stopped after "
+			    "%llu uploads (COFFER_TEST_PUSH_STOP_AFTER)",
+			    (unsigned long long)c->uploads);
+			goto out;
+		}
+		rc = cf_cli_put_fd(c->h, c->ns, key.data, fd, rel, NULL, NULL,
+		    c->one_pass, &v, err);
+		if (rc != CF_OK)
+			goto out;
+		c->uploads++;
+	}
+	if (v == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	m = json_pack("{s:s, s:O, s:O, s:O}", "path", rel, "version_id",
+	    json_object_get(v, "version_id"), "sha256", json_object_get(v,
+	    "sha256"), "size", json_object_get(v, "size"));
+	if (m == NULL || json_array_append_new(c->manifest, m) != 0) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
 	c->files++;
 	c->bytes += (uint64_t)json_integer_value(json_object_get(v, "size"));
 	if (c->o->json) {
@@ -181,14 +271,15 @@ push_file(struct push_ctx *c, int dfd, const char *name, const char *rel,
 	} else if (!c->o->quiet) {
 		cf_cli_fmt_size((uint64_t)json_integer_value(json_object_get(v,
 		    "size")), sz, sizeof(sz));
-		(void)printf("uploaded %s -> %s/%s (%s)\n", rel, c->ns,
-		    key.data, sz);
+		(void)printf("%s %s -> %s/%s (%s)\n", reused ? "unchanged" :
+		    "uploaded", rel, c->ns, key.data, sz);
 	}
 out:
 	if (fd != -1)
 		(void)close(fd);
 	json_decref(v);
 	cf_buf_free(&key);
+	cf_buf_free(&url);
 	return rc;
 }
 
@@ -262,13 +353,64 @@ out:
 static bool
 push_opt(void *arg, int ch, char *val)
 {
-	bool	*one_pass = arg;
+	struct push_ctx	*c = arg;
+	char		*eq;
 
-	(void)val;
-	if (ch != '1')
+	switch (ch) {
+	case '1':
+		c->one_pass = true;
+		return true;
+	case 'k':
+		c->kind = val;
+		return true;
+	case 'S':
+		c->sens = val;
+		return true;
+	case 'm':
+		eq = strchr(val, '=');
+		if (eq == NULL) {
+			cf_cli_errx("--meta %s: expected NAME=VALUE", val);
+			c->bad_opt = true;
+			return true;
+		}
+		*eq = '\0';
+		if (json_object_set_new(c->meta, val, json_string(eq + 1)) !=
+		    0)
+			c->bad_opt = true;
+		return true;
+	case 'd':
+		if (json_array_append_new(c->derived, json_string(val)) != 0)
+			c->bad_opt = true;
+		return true;
+	default:
 		return false;
-	*one_pass = true;
-	return true;
+	}
+}
+
+/* Commit the manifest: the artifact version. */
+static cf_err
+push_commit(struct push_ctx *c, const char *name, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_buf	 url;
+	json_t		*body;
+	cf_err		 rc;
+
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
+	body = json_pack("{s:O, s:O, s:O, s:s*, s:s*}", "files", c->manifest,
+	    "meta", c->meta, "derived_from", c->derived, "kind", c->kind,
+	    "sensitivity", c->sens);
+	if (body == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = cf_cli_obj_path(&url, c->ns, "artifacts", name, err);
+	if (rc == CF_OK)
+		rc = cf_http_json(c->h, "POST", url.data, body, out, err);
+out:
+	json_decref(body);
+	cf_buf_free(&url);
+	return rc;
 }
 
 int
@@ -277,6 +419,10 @@ cf_cmd_push(int argc, char **argv)
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
 		{ "one-pass", no_argument, NULL, '1' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "meta", required_argument, NULL, 'm' },
+		{ "derived-from", required_argument, NULL, 'd' },
+		{ "sensitivity", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
@@ -284,23 +430,45 @@ cf_cmd_push(int argc, char **argv)
 	struct cf_cli_sess	 s = { 0 };
 	struct push_ctx		 c;
 	char			**ops, *ns = NULL, *p0 = NULL, *prefix = NULL;
+	char			*sel = NULL;
+	const char		*stop;
 	char			 sz[32];
-	json_t			*v;
+	json_t			*v, *art = NULL;
+	uint64_t		 n;
 	int			 nops, ex, dfd = -1;
 	cf_err			 rc;
 
 	memset(&c, 0, sizeof(c));
-	ex = cf_cli_parse(argc, argv, push_usage, CF_CLI_COMMON_SHORTOPTS, lo,
-	    push_opt, &c.one_pass, 2, 2, &o, &ops, &nops);
-	if (ex >= 0)
-		return ex;
+	c.meta = json_object();
+	c.derived = json_array();
+	c.manifest = json_array();
 	c.done = json_array();
 	c.skipped = json_array();
-	if (c.done == NULL || c.skipped == NULL) {
+	ex = cf_cli_parse(argc, argv, push_usage, CF_CLI_COMMON_SHORTOPTS, lo,
+	    push_opt, &c, 2, 2, &o, &ops, &nops);
+	if (ex < 0 && c.bad_opt)
+		ex = CF_EXIT_USAGE;
+	if (ex >= 0) {
+		json_decref(c.meta);
+		json_decref(c.derived);
+		json_decref(c.manifest);
+		json_decref(c.done);
+		json_decref(c.skipped);
+		return ex;
+	}
+	if (c.done == NULL || c.skipped == NULL || c.meta == NULL ||
+	    c.derived == NULL || c.manifest == NULL) {
 		rc = cf_error_set(&err, CF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = cf_cli_split_nskey(ops[0], false, &ns, &p0, &err);
+	stop = getenv("COFFER_TEST_PUSH_STOP_AFTER");
+	if (stop != NULL && cf_parse_u64(stop, 1, UINT32_MAX, &n, NULL) ==
+	    CF_OK)
+		c.stop_after = n;
+	rc = cf_cli_art_ref(ops[0], &ns, &p0, &sel, &err);
+	if (rc == CF_OK && sel != NULL)
+		rc = cf_error_set(&err, CF_E_INPUT, "push makes the next "
+		    "version: NS/NAME without @VERSION");
 	if (rc == CF_OK)
 		rc = dir_prefix(p0, &prefix, &err);
 	if (rc != CF_OK)
@@ -320,19 +488,23 @@ cf_cmd_push(int argc, char **argv)
 	c.prefix = prefix;
 	c.root = ops[1];
 	rc = push_dir(&c, dfd, "", 0, &err);
+	if (rc == CF_OK)
+		rc = push_commit(&c, p0, &art, &err);
 	if (rc != CF_OK)
 		goto out;
 	if (o.json) {
-		v = json_pack("{s:I, s:I, s:O, s:O}", "files",
-		    (json_int_t)c.files, "bytes", (json_int_t)c.bytes,
+		v = json_pack("{s:I, s:O, s:O}", "bytes", (json_int_t)c.bytes,
 		    "uploaded", c.done, "skipped", c.skipped);
-		if (v != NULL)
+		if (v != NULL && json_object_update_missing(v, art) == 0)
 			cf_cli_print_json(v);
 		json_decref(v);
 	} else if (!o.quiet) {
 		cf_cli_fmt_size(c.bytes, sz, sizeof(sz));
-		(void)printf("pushed %llu files (%s) to %s/%s\n",
-		    (unsigned long long)c.files, sz, ns, prefix);
+		(void)printf("pushed %s/%s@%lld: %llu files (%s), kind %s, "
+		    "digest %s\n", ns, p0, (long long)json_integer_value(
+		    json_object_get(art, "version")),
+		    (unsigned long long)c.files, sz, cf_cli_jstr(art, "kind",
+		    "?"), cf_cli_jstr(art, "digest", "?"));
 	}
 out:
 	ex = cf_cli_finish(&s, rc, &err);
@@ -340,8 +512,13 @@ out:
 		(void)close(dfd);
 	json_decref(c.done);
 	json_decref(c.skipped);
+	json_decref(c.meta);
+	json_decref(c.derived);
+	json_decref(c.manifest);
+	json_decref(art);
 	cf_free(ns);
 	cf_free(p0);
+	cf_free(sel);
 	cf_free(prefix);
 	cf_cli_sess_close(&s);
 	return ex;
@@ -350,13 +527,99 @@ out:
 /* ---- pull ---- */
 
 static const char pull_usage[] =
-    "usage: coffer pull NS/PREFIX DIR [--json] [--quiet]\n"
+    "usage: coffer pull NS/NAME[@VERSION|@STAGE] DIR [--as-of TIME]\n"
+    "           [--json] [--quiet]\n"
     "\n"
-    "Download every object under PREFIX to DIR/relative/path (DIR is created\n"
-    "if missing), verifying each file's SHA-256.  Keys whose relative path\n"
-    "is not a plain relative path (\"..\" or empty components, a leading\n"
-    "'/') are refused and never written; the others are downloaded and the\n"
-    "exit code is then 10.  Stops at the first transfer failure.\n";
+    "Download a version of artifact NAME (the latest, number VERSION, the\n"
+    "one a stage names, or the latest at TIME, RFC 3339 UTC) into DIR,\n"
+    "verifying each file's SHA-256 against the manifest.  When there is no\n"
+    "artifact NAME, every object under the prefix NAME/ is downloaded\n"
+    "instead.  Keys whose relative path is not a plain relative path\n"
+    "(\"..\" or empty components, a leading '/') are refused and never\n"
+    "written; the others are downloaded and the exit code is then 10.\n"
+    "Stops at the first transfer failure.\n";
+
+static cf_err	open_parent(int rootfd, const char *rel, const char *root,
+		    int *out, const char **base, struct cf_error *err);
+
+/* Pull the artifact version art (its manifest) into rootfd. */
+static cf_err
+pull_artifact(struct cf_http *h, const struct cf_cli_opts *o, const char *ns,
+    const json_t *art, int rootfd, const char *root, json_t *done,
+    json_t *refused, uint64_t *files, uint64_t *bytes, struct cf_error *err)
+{
+	struct cf_obj_info	 info;
+	struct cf_buf		 key;
+	const char		*rel, *base = NULL, *name, *sha;
+	char			 sk[1100], sz[32];
+	json_t			*e, *v;
+	size_t			 i;
+	int			 dfd = -1;
+	cf_err			 rc = CF_OK;
+
+	cf_buf_init(&key, CF_CLI_PATH_MAX * 2);
+	memset(&info, 0, sizeof(info));
+	cf_obj_info_clear(&info);
+	name = cf_cli_jstr(art, "name", "");
+	json_array_foreach(json_object_get(art, "manifest"), i, e) {
+		rel = cf_cli_jstr(e, "path", "");
+		sha = cf_cli_jstr(e, "sha256", "");
+		if (!cf_cli_relpath_safe(rel)) {
+			/* SEC: never write outside DIR. */
+			cf_cli_sanitize(rel, sk, sizeof(sk));
+			cf_cli_errx("pull: refusing path \"%s\": not a plain "
+			    "relative path below %s", sk, root);
+			(void)json_array_append_new(refused, json_string(rel));
+			continue;
+		}
+		cf_buf_reset(&key);
+		rc = cf_buf_printf(&key, err, "%s/%s", name, rel);
+		if (rc == CF_OK)
+			rc = open_parent(rootfd, rel, root, &dfd, &base, err);
+		if (rc != CF_OK)
+			goto out;
+		/* The version the manifest names, whatever came later. */
+		rc = cf_cli_get_to_file(h, ns, key.data, cf_cli_jstr(e,
+		    "version_id", NULL), dfd, base, rel, &info, err);
+		(void)close(dfd);
+		dfd = -1;
+		if (rc != CF_OK)
+			goto out;
+		/* SEC: the manifest's digest, not only the one the object
+		 * download came with. */
+		if (strcmp(info.sha256, sha) != 0) {
+			(void)unlinkat(rootfd, rel, 0);
+			rc = cf_error_set(err, CF_E_INTEGRITY, "%s: SHA-256 "
+			    "differs from the manifest's", rel);
+			goto out;
+		}
+		(*files)++;
+		*bytes += info.size > 0 ? (uint64_t)info.size : 0;
+		if (o->json) {
+			v = json_pack("{s:s, s:s, s:s, s:I, s:s}", "key",
+			    key.data, "file", rel, "version_id",
+			    info.version_id, "size", (json_int_t)info.size,
+			    "sha256", info.sha256);
+			if (v == NULL || json_array_append_new(done, v) != 0) {
+				rc = cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+				goto out;
+			}
+		} else if (!o->quiet) {
+			cf_cli_sanitize(rel, sk, sizeof(sk));
+			cf_cli_fmt_size((uint64_t)info.size, sz, sizeof(sz));
+			(void)printf("downloaded %s/%s (%s, sha256 verified)\n",
+			    root, sk, sz);
+		}
+		cf_obj_info_clear(&info);
+	}
+out:
+	if (dfd != -1)
+		(void)close(dfd);
+	cf_obj_info_clear(&info);
+	cf_buf_free(&key);
+	return rc;
+}
 
 static cf_err
 collect_cb(void *arg, const json_t *obj, const char *prefix,
@@ -442,17 +705,33 @@ mkdir_p(const char *dir, struct cf_error *err)
 	return CF_OK;
 }
 
+static bool
+pull_opt(void *arg, int ch, char *val)
+{
+	const char	**as_of = arg;
+
+	if (ch != 'A')
+		return false;
+	*as_of = val;
+	return true;
+}
+
 int
 cf_cmd_pull(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
+		{ "as-of", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
 	struct cf_obj_info	 info;
+	struct cf_buf		 url;
+	const char		*as_of = NULL;
+	char			*sel = NULL;
+	json_t			*art = NULL;
 	char			**ops, *ns = NULL, *p0 = NULL, *prefix = NULL;
 	char			 sk[1100], sz[32];
 	const char		*key, *rel, *base = NULL, *vid;
@@ -465,8 +744,9 @@ cf_cmd_pull(int argc, char **argv)
 
 	memset(&info, 0, sizeof(info));
 	cf_obj_info_clear(&info);
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
 	ex = cf_cli_parse(argc, argv, pull_usage, CF_CLI_COMMON_SHORTOPTS, lo,
-	    NULL, NULL, 2, 2, &o, &ops, &nops);
+	    pull_opt, &as_of, 2, 2, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
 	list = json_array();
@@ -478,9 +758,64 @@ cf_cmd_pull(int argc, char **argv)
 	}
 	rc = cf_cli_split_nskey(ops[0], false, &ns, &p0, &err);
 	if (rc == CF_OK)
-		rc = dir_prefix(p0, &prefix, &err);
-	if (rc == CF_OK)
 		rc = cf_cli_sess_open(&o, true, &s, &err);
+	/* An artifact version, if NAME is an artifact. */
+	if (rc == CF_OK && *p0 != '\0') {
+		cf_free(ns);
+		cf_free(p0);
+		ns = p0 = NULL;
+		rc = cf_cli_art_ref(ops[0], &ns, &p0, &sel, &err);
+		if (rc == CF_OK)
+			rc = cf_cli_art_path(&url, ns, "artifacts", p0,
+			    "version", sel, "as_of", as_of, &err);
+		if (rc == CF_OK)
+			rc = cf_http_json(s.h, "GET", url.data, NULL, &art,
+			    &err);
+		if (rc != CF_OK && sel == NULL && as_of == NULL &&
+		    (strcmp(cf_http_error_code(s.h), "no_such_artifact") ==
+		    0 || strcmp(cf_http_error_code(s.h), "invalid_name") ==
+		    0)) {
+			/* No such artifact: the objects under NAME/. */
+			cf_error_clear(&err);
+			cf_free(ns);
+			cf_free(p0);
+			ns = p0 = NULL;
+			rc = cf_cli_split_nskey(ops[0], false, &ns, &p0, &err);
+		}
+	} else if (rc == CF_OK && (as_of != NULL))
+		rc = cf_error_set(&err, CF_E_INPUT, "--as-of needs NS/NAME");
+	if (rc == CF_OK && art != NULL) {
+		rc = mkdir_p(ops[1], &err);
+		if (rc == CF_OK) {
+			rootfd = open(ops[1], O_RDONLY | O_DIRECTORY |
+			    O_CLOEXEC);
+			if (rootfd == -1)
+				rc = cf_error_sys(&err, errno == ENOENT ||
+				    errno == ENOTDIR ? CF_E_NOTFOUND : CF_E_IO,
+				    "cannot open directory %s", ops[1]);
+		}
+		if (rc == CF_OK)
+			rc = pull_artifact(s.h, &o, ns, art, rootfd, ops[1],
+			    done, refused, &files, &bytes, &err);
+		if (rc == CF_OK && !o.json && !o.quiet) {
+			cf_cli_fmt_size(bytes, sz, sizeof(sz));
+			(void)printf("pulled %s/%s@%lld: %llu files (%s) into "
+			    "%s\n", ns, p0, (long long)json_integer_value(
+			    json_object_get(art, "version")),
+			    (unsigned long long)files, sz, ops[1]);
+		} else if (rc == CF_OK) {
+			v = json_pack("{s:I, s:I, s:O, s:O, s:O}", "files",
+			    (json_int_t)files, "bytes", (json_int_t)bytes,
+			    "downloaded", done, "refused", refused, "artifact",
+			    art);
+			if (v != NULL && o.json)
+				cf_cli_print_json(v);
+			json_decref(v);
+		}
+		goto out;
+	}
+	if (rc == CF_OK)
+		rc = dir_prefix(p0, &prefix, &err);
 	if (rc == CF_OK)
 		rc = cf_cli_list(s.h, ns, prefix, true, collect_cb, list, &err);
 	if (rc == CF_OK)
@@ -561,9 +896,12 @@ out:
 	json_decref(list);
 	json_decref(done);
 	json_decref(refused);
+	json_decref(art);
 	cf_free(ns);
 	cf_free(p0);
+	cf_free(sel);
 	cf_free(prefix);
+	cf_buf_free(&url);
 	cf_cli_sess_close(&s);
 	return ex;
 }

@@ -715,17 +715,34 @@ done:
 /* ---- versions ---- */
 
 static const char versions_usage[] =
-    "usage: coffer versions NS/KEY [--json]\n"
+    "usage: coffer versions NS/NAME [--object] [--json]\n"
     "\n"
-    "List every version of KEY, newest first, including delete markers.\n";
+    "List the versions of artifact NAME (number, time, creator, kind,\n"
+    "sensitivity, size, digest, stages), newest first; with --object, or\n"
+    "when there is no artifact of that name, every version of object KEY,\n"
+    "delete markers included.\n";
+
+static bool
+versions_opt(void *arg, int ch, char *val)
+{
+	bool	*object_only = arg;
+
+	(void)val;
+	if (ch != 'O')
+		return false;
+	*object_only = true;
+	return true;
+}
 
 int
 cf_cmd_versions(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
+		{ "object", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
+	bool			 object_only = false, fallback = false;
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
@@ -740,12 +757,19 @@ cf_cmd_versions(int argc, char **argv)
 
 	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
 	ex = cf_cli_parse(argc, argv, versions_usage, CF_CLI_COMMON_SHORTOPTS,
-	    lo, NULL, NULL, 1, 1, &o, &ops, &nops);
+	    lo, versions_opt, &object_only, 1, 1, &o, &ops, &nops);
 	if (ex >= 0)
 		goto done;
 	rc = cf_cli_split_nskey(ops[0], true, &ns, &key, &err);
 	if (rc == CF_OK)
 		rc = cf_cli_sess_open(&o, true, &s, &err);
+	/* An artifact's versions; an object's when there is no artifact
+	 * of that name (or with --object). */
+	if (rc == CF_OK && !object_only) {
+		rc = cf_cli_art_versions(&s, &o, ns, key, &err, &fallback);
+		if (rc != CF_OK || !fallback)
+			goto out;
+	}
 	if (rc == CF_OK)
 		rc = cf_cli_obj_path(&url, ns, "versions", key, &err);
 	if (rc == CF_OK)

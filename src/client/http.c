@@ -13,10 +13,12 @@
  * travel with them).  The token lives only in h->auth and curl's copies of
  * the header list; both of ours are wiped.  Nothing here logs headers. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -1098,15 +1100,91 @@ out:
 	return rc;
 }
 
+/* ---- busy servers: 429 with Retry-After ---- */
+
+bool
+cf_cli_retry_wanted(long status, const char *errcode,
+    const char *retry_after, unsigned done, unsigned max, unsigned *secs)
+{
+	uint64_t	v;
+
+	if (status != 429 || done >= max || retry_after == NULL ||
+	    retry_after[0] == '\0' || strcmp(errcode, "locked") == 0)
+		return false;
+	/* delta-seconds only; an HTTP-date is not waited for. */
+	if (cf_parse_u64(retry_after, 0, CF_CLI_RETRY_AFTER_MAX, &v, NULL) !=
+	    CF_OK)
+		return false;
+	*secs = (unsigned)v;
+	return true;
+}
+
+unsigned
+cf_cli_retries(void)
+{
+	const char	*env = getenv(CF_ENV_RETRIES);
+	uint64_t	 v;
+
+	if (env == NULL || cf_parse_u64(env, 0, CF_CLI_RETRIES_MAX, &v,
+	    NULL) != CF_OK)
+		return CF_CLI_RETRIES_DEFAULT;
+	return (unsigned)v;
+}
+
+static void
+sleep_interruptible(unsigned secs)
+{
+	struct timespec	ts = { 0, 100000000L };	/* 0.1 s */
+	unsigned	i;
+
+	for (i = 0; i < secs * 10 && cf_cli_interrupted() == 0; i++)
+		(void)nanosleep(&ts, NULL);
+}
+
+static cf_cli_sleep_fn	retry_sleep = sleep_interruptible;
+
+void
+cf_cli_set_retry_sleep(cf_cli_sleep_fn fn)
+{
+	retry_sleep = fn != NULL ? fn : sleep_interruptible;
+}
+
+/* The last request was refused with 429: should it be sent again (done
+ * retries made)?  *secs: how long to wait first. */
+static bool
+retry_due(const struct cf_http *h, cf_err rc, unsigned done, unsigned *secs)
+{
+	return rc != CF_OK && cf_cli_interrupted() == 0 &&
+	    cf_cli_retry_wanted(h->status, h->errcode, h->info != NULL ?
+	    h->info->retry_after : NULL, done, cf_cli_retries(), secs);
+}
+
+/* Say so, and wait. */
+static void
+retry_wait(const struct cf_http *h, unsigned secs, unsigned done)
+{
+	(void)fprintf(stderr, "coffer: the server is busy (HTTP 429 %s): "
+	    "retrying in %u s (retry %u of %u)\n", h->errcode[0] != '\0' ?
+	    h->errcode : "too_many_requests", secs, done + 1,
+	    cf_cli_retries());
+	retry_sleep(secs);
+}
+
 cf_err
 cf_http_json(struct cf_http *h, const char *method, const char *path,
     const json_t *body, json_t **out, struct cf_error *err)
 {
 	struct cf_error	e1;
+	unsigned	tries, secs;
 	cf_err		rc;
 
-	cf_error_clear(&e1);
-	rc = json_once(h, method, path, body, out, &e1);
+	for (tries = 0;; tries++) {
+		cf_error_clear(&e1);
+		rc = json_once(h, method, path, body, out, &e1);
+		if (!retry_due(h, rc, tries, &secs))
+			break;
+		retry_wait(h, secs, tries);
+	}
 	if (stepup_wanted(h, rc)) {
 		rc = do_stepup(h, e1.msg, err);
 		if (rc == CF_OK)
@@ -1123,11 +1201,17 @@ cf_http_get_fd(struct cf_http *h, const char *path, int fd,
     const char *label, struct cf_obj_info *info, struct cf_error *err)
 {
 	struct cf_error	e1;
+	unsigned	tries, secs;
 	cf_err		rc;
 
 	/* Nothing reaches fd unless the status is 2xx: a retry is safe. */
-	cf_error_clear(&e1);
-	rc = get_fd_once(h, path, fd, label, info, &e1);
+	for (tries = 0;; tries++) {
+		cf_error_clear(&e1);
+		rc = get_fd_once(h, path, fd, label, info, &e1);
+		if (!retry_due(h, rc, tries, &secs))
+			break;
+		retry_wait(h, secs, tries);
+	}
 	if (stepup_wanted(h, rc)) {
 		rc = do_stepup(h, e1.msg, err);
 		if (rc == CF_OK)
@@ -1148,12 +1232,22 @@ cf_http_put_fd(struct cf_http *h, const char *path, int fd, int64_t size,
 	struct stat	st;
 	off_t		start;
 	bool		replay;
+	unsigned	tries, secs;
 	cf_err		rc;
 
-	cf_error_clear(&e1);
 	start = lseek(fd, 0, SEEK_CUR);		/* -1 for a pipe */
-	rc = put_fd_once(h, path, fd, size, sha256_hex, ctype, meta, label,
-	    out, &e1);
+	replay = start != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	for (tries = 0;; tries++) {
+		cf_error_clear(&e1);
+		rc = put_fd_once(h, path, fd, size, sha256_hex, ctype, meta,
+		    label, out, &e1);
+		/* Data from a pipe cannot be sent again. */
+		if (!replay || !retry_due(h, rc, tries, &secs))
+			break;
+		retry_wait(h, secs, tries);
+		if (lseek(fd, start, SEEK_SET) != start)
+			break;
+	}
 	if (!stepup_wanted(h, rc)) {
 		if (rc != CF_OK)
 			(void)cf_error_set(err, rc, "%s", e1.msg);

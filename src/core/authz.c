@@ -183,6 +183,11 @@ snap_poll(struct cf_core *c)
 	if (!atomic_compare_exchange_strong(&c->authz_polled_us, &last, now))
 		return;		/* another thread polls */
 	cf_error_clear(&err);
+	/* The decision cache follows the same clock. */
+	if (cf_meta_cache_poll(c->meta, &err) != CF_OK) {
+		log_warnx("event=cache_poll_failed msg=\"%s\"", err.msg);
+		cf_error_clear(&err);
+	}
 	if (cf_meta_policy_generation(c->meta, &gen, &err) != CF_OK) {
 		log_warnx("event=policy_poll_failed msg=\"%s\"", err.msg);
 		return;
@@ -1074,7 +1079,12 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 	nsr->id = 0;
 	nsr->env[0] = '\0';
 	nsr->sensitivity[0] = '\0';
-	rc = cf_meta_ns_get(c->meta, ns, nsr, err);
+	/* From the decision cache, unless labels are to be read: those
+	 * come from the request's read scope, and so does then the record
+	 * whose id finds them (a namespace re-created since the scope began
+	 * would otherwise lend its new id to the old labels' lookup). */
+	rc = tags ? cf_meta_ns_get(c->meta, ns, nsr, err) :
+	    cf_meta_ns_get_cached(c->meta, ns, nsr, err);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);	/* env "", internal: a 404 to come */
 		nsr->id = 0;
@@ -1681,10 +1691,12 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	struct cf_response	*resp = NULL;
 	const char		*part_ns;
 	size_t			 i, np = 0, nl, lo, hi;
+	uint64_t		 t0;
 	cf_err			 rc;
 
 	*allow = false;
 	role[0] = '\0';
+	t0 = core_mono_ns();
 	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
@@ -1727,6 +1739,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	    err);
 	if (rc != CF_OK)
 		goto out;
+	core_metrics_authz(c, core_mono_ns() - t0);
 	*allow = cf_response_decision(resp) == CF_DECISION_ALLOW;
 	if (*allow)
 		weakest_role(resp, role, rolesz);

@@ -250,6 +250,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = cf_meta_open(path, &c->meta, err);
 	if (rc != CF_OK)
 		goto out;
+	rc = core_metrics_open(c, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = core_authz_open(c, err);
 	if (rc != CF_OK)
 		goto out;
@@ -300,6 +303,7 @@ cf_core_close(struct cf_core *c)
 	cf_audit_close(c->audit);
 	cf_blobstore_close(c->blobs);
 	core_authz_close(c);
+	core_metrics_close(c);
 	cf_meta_close(c->meta);
 	cf_keyprov_close(c->kp);
 	(void)pthread_mutex_destroy(&c->kr_lock);
@@ -391,6 +395,19 @@ core_token_mint(struct cf_core *c, struct core_act *act,
 	if (rc != CF_OK)
 		cf_wipe(token, CF_TOKEN_STR_MAX);
 	return rc;
+}
+
+cf_err
+cf_core_metrics(struct cf_core *c, struct cf_req *r,
+    const struct cf_metrics_extra *x, struct cf_buf *out,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = core_authorize(c, r, "metrics:read", NULL, "metrics", err);
+	if (rc != CF_OK)
+		return rc;
+	return core_metrics_render(c, x, out, err);
 }
 
 cf_err

@@ -117,6 +117,18 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
  * authentication, and OIDC group roles have room. */
 #define CF_BINDINGS_STORED_MAX	48
 
+/* The artifact version an artifact action decides on (the policies'
+ * resource.artifact), and the stage a version:set-stage moves
+ * (context.stage); unset otherwise. */
+struct cf_req_art {
+	bool		set;		/* a version was found */
+	int64_t		number;
+	char		kind[CF_ART_KIND_MAX];
+	char		sensitivity[CF_SENS_MAX];
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		stage[CF_STAGE_MAX];	/* "": none */
+};
+
 /* The request as the reference monitor sees it: (principal, action,
  * resource, context).  Initialized by the front end, completed by core. */
 struct cf_req {
@@ -151,6 +163,7 @@ struct cf_req {
 	char		 version_id[CF_VERSION_ID_LEN + 1];
 	char		 version_sha256[CF_SHA256_HEX_LEN + 1];
 	char		 version_by[CF_PRINCIPAL_MAX];
+	struct cf_req_art art;
 	/* OIDC groups of the credential (the policies' Group parents) */
 	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
 	size_t		 ngroups;
@@ -169,6 +182,9 @@ struct cf_req {
 	const char	*errcode;	/* specific API error code, or NULL */
 	int64_t		 retry_after;	/* seconds, for a 429; 0 */
 	bool		 audited;
+	/* S3 (cf_core_s3_authenticate): the access key id; "" otherwise.
+	 * (The S3 request id, x-amz-request-id, is request_id.) */
+	char		 s3_key_id[CF_S3_KEY_ID_LEN + 1];
 };
 
 /* Open the data directory, initializing an empty one (master key unless
@@ -223,6 +239,10 @@ int	cf_core_audit_state(struct cf_core *c, uint64_t seq);
 cf_err	cf_core_audit_notify(struct cf_core *c, cf_audit_notify_fn fn,
 	    void *arg, struct cf_error *err);
 void	cf_core_audit_notify_stop(struct cf_core *c);
+/* Test hook (the server's COFFER_TEST_AUDIT_HOLD): hold or release the
+ * audit log's group commits; *pending gets the records waiting. */
+void	cf_core_test_audit_hold(struct cf_core *c, bool hold,
+	    uint64_t *pending);
 
 /* Deny a request that names no operation (unknown route, bad method, a
  * request refused before it could name its resource).  Sets the decision;
@@ -235,6 +255,16 @@ void	cf_core_reject(struct cf_core *c, struct cf_req *r, const char *action,
  * CF_E_DENIED (403), CF_E_INPUT (400), CF_E_NOTFOUND (404),
  * CF_E_CONFLICT (409), CF_E_LIMIT (413), others (5xx). --- */
 
+/* GET /v1/metrics: what the front end knows and the core does not. */
+struct cf_metrics_extra {
+	uint64_t	connections;	/* open client connections */
+	uint64_t	transfers;	/* uploads + downloads in progress */
+};
+/* The metrics in Prometheus' text format 0.0.4 into out (action
+ * metrics:read: admin, or a token scoped to it). */
+cf_err	cf_core_metrics(struct cf_core *c, struct cf_req *r,
+	    const struct cf_metrics_extra *x, struct cf_buf *out,
+	    struct cf_error *err);
 cf_err	cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
 cf_err	cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
@@ -276,6 +306,12 @@ cf_err	cf_core_put_expect(struct cf_put *p, const char *hex,
 	    struct cf_error *err);
 cf_err	cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 	    struct cf_error *err);
+/* Before the first write: also compute the MD5 of the body (stored with
+ * the version: the S3 ETag); expect (16 bytes, nullable) the MD5 it must
+ * have (Content-MD5): otherwise finish fails CF_E_INTEGRITY, errcode
+ * "bad_digest", and nothing is stored. */
+cf_err	cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
+	    struct cf_error *err);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -298,6 +334,7 @@ struct cf_object_view {
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	uint64_t	size;
 	char		sha256[CF_SHA256_HEX_LEN + 1];
+	char		md5[33];	/* hex; "" when not computed */
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
 	int64_t		created_us;
@@ -553,5 +590,111 @@ bool	cf_name_role_valid(const char *s);
 /* Policy set names: 1..63 of [a-z0-9._-] starting with a letter or
  * digit. */
 bool	cf_name_policy_valid(const char *s);
+
+/* --- artifacts (core/ops_artifact.c; docs/artifacts.md).  name: an
+ * artifact name (cf_art_name_valid); sel: "" / NULL (the latest),
+ * "latest", a number, a 32-hex version id or a stage; as_of: RFC 3339
+ * (NULL: none; not with sel).  r->errcode names the API error:
+ * invalid_name, invalid_kind, invalid_metadata, metadata_too_large,
+ * invalid_manifest, invalid_source, sensitivity_too_low,
+ * reason_required (CF_E_INPUT); no_such_namespace, no_such_artifact,
+ * no_such_version (CF_E_NOTFOUND). --- */
+bool	cf_art_name_valid(const char *s);
+bool	cf_art_kind_valid(const char *s);
+bool	cf_art_stage_valid(const char *s);
+/* artifact:push: body {"files":[{path, version_id, sha256, size}],
+ * "kind", "meta", "derived_from":["NS/NAME@V"], "sensitivity"}. */
+cf_err	cf_core_art_push(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *name, const json_t *body, json_t **out,
+	    struct cf_error *err);
+/* artifact:get: the version with its "manifest". */
+cf_err	cf_core_art_get(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *name, const char *sel, const char *as_of, json_t **out,
+	    struct cf_error *err);
+/* artifact:versions: every version, newest first, and the stages. */
+cf_err	cf_core_art_versions(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, json_t **out,
+	    struct cf_error *err);
+/* artifact:versions: the stages and their history. */
+cf_err	cf_core_art_stages(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, json_t **out,
+	    struct cf_error *err);
+/* artifact:meta-set: changes as for labels (name: string or null). */
+cf_err	cf_core_art_meta_set(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *sel,
+	    const json_t *changes, json_t **out, struct cf_error *err);
+/* artifact:set-sensitivity: raising needs the action; lowering needs a
+ * global admin with fresh MFA and a reason; never below the
+ * namespace's. */
+cf_err	cf_core_art_set_sensitivity(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *sel,
+	    const char *level, const char *reason, json_t **out,
+	    struct cf_error *err);
+/* version:set-stage: point stage at the version sel names; sel NULL:
+ * remove the stage. */
+cf_err	cf_core_art_stage_set(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *stage,
+	    const char *sel, json_t **out, struct cf_error *err);
+/* artifact:lineage: direction "up", "down" or "both" (NULL); max_depth
+ * 0: the most (64). */
+cf_err	cf_core_art_lineage(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *sel,
+	    const char *direction, int max_depth, json_t **out,
+	    struct cf_error *err);
+
+/* --- S3 (core/ops_s3.c; docs/s3.md) --- */
+
+/* Access keys of principal (NULL: the caller), as tokens: oneself and
+ * owned service accounts without admin, others with admin and MFA (the
+ * grant rule).  expires_in: seconds, 0 for none.  *out of create:
+ * {access_key_id, secret_access_key, principal, expires, description}:
+ * the secret is shown this once. */
+cf_err	cf_core_s3key_create(struct cf_core *c, struct cf_req *r,
+	    const char *principal, uint64_t expires_in,
+	    const char *description, json_t **out, struct cf_error *err);
+cf_err	cf_core_s3key_list(struct cf_core *c, struct cf_req *r,
+	    const char *principal, json_t **out, struct cf_error *err);
+cf_err	cf_core_s3key_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+
+/* A SigV4-signed request as the front end parsed it (server/sigv4.h
+ * builds string_to_sign from the canonical request).  All borrowed. */
+struct cf_s3_auth {
+	const char	*key_id;	/* the credential's access key id */
+	const char	*date;		/* its scope date, YYYYMMDD */
+	const char	*region;
+	const char	*service;	/* "s3" */
+	const char	*string_to_sign;
+	const char	*signature;	/* 64 hex digits */
+	int64_t		 signed_at;	/* X-Amz-Date, seconds since 1970 */
+	int64_t		 expires;	/* presigned: X-Amz-Expires; -1:
+					 * the Authorization header */
+};
+enum cf_s3_authn {
+	CF_S3_AUTHN_OK,
+	CF_S3_AUTHN_UNKNOWN_KEY,	/* InvalidAccessKeyId */
+	CF_S3_AUTHN_INACTIVE,		/* revoked, expired, principal or
+					 * owner disabled: InvalidAccessKeyId */
+	CF_S3_AUTHN_BAD_SIGNATURE,	/* SignatureDoesNotMatch */
+	CF_S3_AUTHN_SKEWED,		/* RequestTimeTooSkewed */
+	CF_S3_AUTHN_EXPIRED		/* a presigned URL past its time */
+};
+#define CF_S3_SKEW_S		900	/* clock skew allowed, seconds */
+#define CF_S3_PRESIGN_MAX_S	604800	/* X-Amz-Expires at most (7 days) */
+/* Verify a's signature with the key's secret (constant time) and, if it
+ * holds and the key, its principal and the time are all good, make r
+ * authenticated as the key's principal (authn "s3-sigv4" or
+ * "s3-presigned").  *res says what failed (r->authn too); CF_OK with
+ * *res != CF_S3_AUTHN_OK is a refusal, another return a failure to
+ * decide (fail closed).  The time is the core's clock (clock_us). */
+cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
+	    const struct cf_s3_auth *a, enum cf_s3_authn *res,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+/* The SigV4 signing key for (secret, date, region, service): HMAC chain
+ * of AWS's "Signature Version 4" (exposed for the unit tests, which use
+ * AWS's documented example). */
+cf_err	cf_s3_signing_key(const char *secret, size_t slen, const char *date,
+	    const char *region, const char *service, uint8_t out[32],
+	    struct cf_error *err);
 
 #endif

@@ -85,7 +85,32 @@ struct cf_core {
 	/* Decisions whose entities were checked against schema (debug
 	 * builds only: core_authz_check_entities), for the tests. */
 	atomic_ullong		 entity_checks;
+	struct core_metrics	*metrics;	/* GET /metrics (metrics.c) */
 };
+
+/* Metrics (metrics.c): counted where the monitor is; rendered for GET
+ * /metrics.  Every function is safe with metrics not open (no-op). */
+enum core_metric_key_op {
+	CORE_METRIC_KEY_WRAP,		/* a data key wrapped (a put) */
+	CORE_METRIC_KEY_UNWRAP,		/* a data key unwrapped (a read) */
+	CORE_METRIC_KEY_NOPS
+};
+cf_err	core_metrics_open(struct cf_core *c, struct cf_error *err);
+void	core_metrics_close(struct cf_core *c);
+/* One audit record of r (action, decision, status, response bytes,
+ * latency from r->time_us by the core's clock). */
+void	core_metrics_record(struct cf_core *c, const struct cf_req *r,
+	    int status, uint64_t bytes);
+void	core_metrics_bytes_in(struct cf_core *c, uint64_t n);
+void	core_metrics_authz(struct cf_core *c, uint64_t ns);
+void	core_metrics_login_failed(struct cf_core *c, bool locked);
+void	core_metrics_key_op(struct cf_core *c, enum core_metric_key_op op);
+cf_err	core_metrics_render(struct cf_core *c,
+	    const struct cf_metrics_extra *x, struct cf_buf *o,
+	    struct cf_error *err);
+/* CLOCK_MONOTONIC in ns: durations that are reported, never decided on
+ * (decisions take the core's clock). */
+uint64_t core_mono_ns(void);
 
 /* The key provider (keys.c). */
 bool	core_keys_pkcs11(const struct cf_core_config *cfg);
@@ -378,6 +403,23 @@ cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
 cf_err	core_oidc_attrs_sync(struct cf_core *c, struct cf_req *r,
 	    const json_t *attrs, const char *const *names, size_t n,
 	    struct cf_error *err);
+
+/* The principal pid of a credential being authenticated (in the
+ * caller's read scope): into r->principal with its bindings, *ok true;
+ * *ok false (r->authn says why) when it, or the owner of a service
+ * account, is disabled.  A lookup failure is returned (fail closed). */
+cf_err	core_authn_principal(struct cf_core *c, struct cf_req *r, int64_t pid,
+	    bool *ok, struct cf_error *err);
+/* Authenticate r again by its S3 access key (r->s3_key_id), at the end
+ * of a streamed upload: the key, its principal and bindings as they are
+ * now (core/ops_s3.c).  The signature was checked at the start. */
+cf_err	core_s3_reauth(struct cf_core *c, struct cf_req *r,
+	    struct cf_error *err);
+/* ops_admin.c's rules for minting credentials, shared with S3 keys. */
+cf_err	core_mint_limit(struct cf_core *c, struct cf_req *r,
+	    uint64_t expires_in, struct cf_error *err);
+cf_err	core_self_mint_mfa(struct cf_core *c, struct cf_req *r,
+	    const struct cf_principal_rec *p, struct cf_error *err);
 
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,

@@ -644,6 +644,7 @@ throttle_fail(struct cf_core *c, struct cf_req *r, struct fail_keys *k,
 {
 	const char	*keys[2] = { k->user, k->addr };
 	size_t		 i;
+	bool		 locked = false;
 
 	cf_strlcpy(r->reasons, why, sizeof(r->reasons));
 	for (i = 0; k->reserved && i < 2; i++) {
@@ -654,7 +655,9 @@ throttle_fail(struct cf_core *c, struct cf_req *r, struct fail_keys *k,
 		    (long long)c->cfg.auth_lock_seconds);
 		(void)cf_strlcat(r->reasons, i == 0 ? "; locked user" :
 		    "; locked address", sizeof(r->reasons));
+		locked = true;
 	}
+	core_metrics_login_failed(c, locked);
 	k->reserved = false;
 	log_info("event=auth_failed request=%s key=%s source=%s reason=%s",
 	    r->request_id, k->user, r->source, why);

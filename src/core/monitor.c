@@ -42,6 +42,45 @@ add_binding(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 	return CF_OK;
 }
 
+cf_err
+core_authn_principal(struct cf_core *c, struct cf_req *r, int64_t pid,
+    bool *ok, struct cf_error *err)
+{
+	struct cf_principal_rec	owner;
+	cf_err			rc;
+
+	*ok = false;
+	rc = cf_meta_principal_get_id(c->meta, pid, &r->principal, err);
+	if (rc != CF_OK)
+		return rc;
+	if (r->principal.disabled) {
+		r->authn = "disabled-principal";
+		return CF_OK;
+	}
+	/* A service account works only while its owner does. */
+	if (strcmp(r->principal.kind, "service") == 0 &&
+	    r->principal.owner_id != 0) {
+		rc = cf_meta_principal_get_id(c->meta, r->principal.owner_id,
+		    &owner, err);
+		if (rc == CF_E_NOTFOUND) {
+			cf_error_clear(err);
+			rc = CF_OK;
+			owner.disabled = true;
+		}
+		if (rc != CF_OK)
+			return rc;
+		if (owner.disabled) {
+			r->authn = "disabled-owner";
+			return CF_OK;
+		}
+	}
+	r->nbindings = 0;
+	rc = cf_meta_binding_list(c->meta, pid, NULL, add_binding, r, err);
+	if (rc == CF_OK)
+		*ok = true;
+	return rc;
+}
+
 /* An API or session token (cft_ / cfs_).  Runs in a read scope; sets
  * *touch when the token's last-used time is due for an update, which the
  * caller makes after the scope (a write there would end the snapshot). */
@@ -50,10 +89,9 @@ authn_token(struct cf_core *c, struct cf_req *r, const char *bearer,
     bool *touch, struct cf_error *err)
 {
 	struct cf_token_rec	tok;
-	struct cf_principal_rec	owner;
 	uint8_t			h[CF_SHA256_LEN];
 	size_t			n;
-	bool			session;
+	bool			session, ok = false;
 	cf_err			rc = CF_OK;
 
 	memset(&tok, 0, sizeof(tok));
@@ -86,34 +124,8 @@ authn_token(struct cf_core *c, struct cf_req *r, const char *bearer,
 		r->authn = "expired-token";
 		goto out;
 	}
-	rc = cf_meta_principal_get_id(c->meta, tok.principal_id, &r->principal,
-	    err);
-	if (rc != CF_OK)
-		goto out;
-	if (r->principal.disabled) {
-		r->authn = "disabled-principal";
-		goto out;
-	}
-	/* A service account works only while its owner does. */
-	if (strcmp(r->principal.kind, "service") == 0 &&
-	    r->principal.owner_id != 0) {
-		rc = cf_meta_principal_get_id(c->meta, r->principal.owner_id,
-		    &owner, err);
-		if (rc == CF_E_NOTFOUND) {
-			cf_error_clear(err);
-			rc = CF_OK;
-			owner.disabled = true;
-		}
-		if (rc != CF_OK)
-			goto out;
-		if (owner.disabled) {
-			r->authn = "disabled-owner";
-			goto out;
-		}
-	}
-	rc = cf_meta_binding_list(c->meta, tok.principal_id, NULL, add_binding,
-	    r, err);
-	if (rc != CF_OK)
+	rc = core_authn_principal(c, r, tok.principal_id, &ok, err);
+	if (rc != CF_OK || !ok)
 		goto out;
 	cf_strlcpy(r->token_id, tok.id, sizeof(r->token_id));
 	cf_strlcpy(r->scope, tok.scope, sizeof(r->scope));
@@ -400,7 +412,7 @@ mfa_check(struct cf_core *c, struct cf_req *r, int rank, const char *role,
 
 	admin = r->interactive && c->cfg.mfa_admin_actions && rank >= 4;
 	if (!flagged && role != NULL) {
-		rc = cf_meta_role_mfa_get(c->meta, role, &flagged, err);
+		rc = cf_meta_role_mfa_cached(c->meta, role, &flagged, err);
 		if (rc != CF_OK) {
 			cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
 			return rc;
@@ -445,7 +457,7 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 		nsr = seen->nsr;
 		rc = seen->ns_found ? CF_OK : CF_E_NOTFOUND;
 	} else
-		rc = cf_meta_ns_get(c->meta, data_ns, &nsr, err);
+		rc = cf_meta_ns_get_cached(c->meta, data_ns, &nsr, err);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		return CF_OK;
@@ -785,6 +797,8 @@ audit_append(struct cf_core *c, const struct cf_req *r, int status,
 	ctx = decision_ctx(r);
 	rec.ctx = ctx;
 	rc = cf_audit_append(c->audit, &rec, &seq, err);
+	if (rc == CF_OK)
+		core_metrics_record(c, r, status, bytes);
 	json_decref(ctx);
 	if (rc != CF_OK)
 		log_warnx("event=audit_failed request=%s", r->request_id);
@@ -872,6 +886,8 @@ cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
 	rec.ctx = ctx;
 	rc = cf_audit_submit(c->audit, &rec, seq, err);
 	json_decref(ctx);
+	if (rc == CF_OK)
+		core_metrics_record(c, r, status, bytes);
 	if (rc != CF_OK) {
 		log_warnx("event=audit_failed request=%s", r->request_id);
 		return rc;
@@ -884,6 +900,15 @@ int
 cf_core_audit_state(struct cf_core *c, uint64_t seq)
 {
 	return cf_audit_state(c->audit, seq);
+}
+
+void
+cf_core_test_audit_hold(struct cf_core *c, bool hold, uint64_t *pending)
+{
+	bool	gathering;
+
+	cf_audit_test_hold(c->audit, hold);
+	cf_audit_test_queue(c->audit, pending, &gathering);
 }
 
 void
@@ -961,7 +986,7 @@ core_explain_guards(struct cf_core *c, struct cf_req *r, const char *action,
 		rank = CF_ROLE_ADMIN;
 	admin = r->interactive && c->cfg.mfa_admin_actions && rank >= 4;
 	if (!flagged && role != NULL && role[0] != '\0') {
-		rc = cf_meta_role_mfa_get(c->meta, role, &flagged, err);
+		rc = cf_meta_role_mfa_cached(c->meta, role, &flagged, err);
 		if (rc != CF_OK)
 			goto out;
 	}

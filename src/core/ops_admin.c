@@ -1054,3 +1054,17 @@ cf_core_audit_read(struct cf_core *c, struct cf_req *r, uint64_t after,
 	    (json_int_t)x.last);
 	return *out == NULL ? nomem(err) : CF_OK;
 }
+
+cf_err
+core_mint_limit(struct cf_core *c, struct cf_req *r, uint64_t expires_in,
+    struct cf_error *err)
+{
+	return mint_limit(c, r, expires_in, err);
+}
+
+cf_err
+core_self_mint_mfa(struct cf_core *c, struct cf_req *r,
+    const struct cf_principal_rec *p, struct cf_error *err)
+{
+	return self_mint_mfa(c, r, p, err);
+}

@@ -150,6 +150,12 @@ version_json(const struct cf_version_rec *v, bool latest)
 	    v->content_type, "created", core_time_json(v->created_us),
 	    "created_by", v->created_by, "delete_marker", v->delete_marker,
 	    "latest", latest, "meta", meta);
+	/* The MD5 of the plaintext, when it was computed (S3 uploads). */
+	if (j != NULL && v->md5[0] != '\0' &&
+	    json_object_set_new(j, "md5", json_string(v->md5)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	return j;
 }
 
@@ -172,9 +178,12 @@ struct cf_put {
 	struct cf_blob_writer	*bw;
 	struct cf_sealer	*sealer;
 	struct cf_sha256	*sha;
+	struct cf_md5		*md5;		/* S3: the ETag; NULL */
 	struct cf_key		*dek;
 	uint8_t			 expect[CF_SHA256_LEN];
 	bool			 have_expect;
+	uint8_t			 md5_expect[CF_MD5_LEN]; /* Content-MD5 */
+	bool			 have_md5_expect;
 	uint64_t		 size;
 	int64_t			 content_length;
 	/* A large body is hashed and encrypted on a worker thread while
@@ -198,6 +207,8 @@ put_process(void *arg, const uint8_t *data, size_t n, struct cf_error *err)
 	struct cf_put	*p = arg;
 
 	cf_sha256_update(p->sha, data, n);
+	if (p->md5 != NULL)
+		cf_md5_update(p->md5, data, n);
 	return cf_sealer_write(p->sealer, data, n, err);
 }
 
@@ -264,6 +275,24 @@ cf_core_put_expect(struct cf_put *p, const char *hex, struct cf_error *err)
 	return CF_OK;
 }
 
+cf_err
+cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
+    struct cf_error *err)
+{
+	cf_err	rc = CF_OK;
+
+	if (p->size > 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "MD5 asked for after the body began");
+	if (p->md5 == NULL)
+		rc = cf_md5_new(&p->md5, err);
+	if (rc == CF_OK && expect != NULL) {
+		memcpy(p->md5_expect, expect, CF_MD5_LEN);
+		p->have_md5_expect = true;
+	}
+	return rc;
+}
+
 void
 cf_core_put_abort(struct cf_put *p)
 {
@@ -274,6 +303,7 @@ cf_core_put_abort(struct cf_put *p)
 	cf_blob_abort(p->bw);
 	cf_sealer_free(p->sealer);
 	cf_sha256_free(p->sha);
+	cf_md5_free(p->md5);
 	cf_key_free(p->dek);
 	cf_wipe(p, sizeof(*p));
 	cf_free(p);
@@ -361,6 +391,7 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 		key_unavailable(r, err);
 	if (rc != CF_OK)
 		goto out;
+	core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
 	rc = cf_sha256_new(&p->sha, err);
 	if (rc != CF_OK)
 		goto out;
@@ -393,6 +424,7 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 		    "object exceeds the limit of %llu bytes",
 		    (unsigned long long)p->c->cfg.max_object_size);
 	p->size += len;
+	core_metrics_bytes_in(p->c, len);
 	if (!p->staged && (p->size <= PUT_STAGE || !put_stage_start(p)))
 		return put_process(p, data, len, err);
 	while (len > 0) {
@@ -442,6 +474,7 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	struct cf_ns_rec	 nsr;
 	struct core_act		 act;
 	uint8_t			 digest[CF_SHA256_LEN];
+	uint8_t			 md5[CF_MD5_LEN];
 	cf_err			 rc;
 
 	if ((rc = put_stage_end(p, true, err)) != CF_OK)
@@ -461,11 +494,25 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 		    "body does not match X-Coffer-SHA256; nothing was stored");
 		goto out;
 	}
+	if (p->md5 != NULL) {
+		cf_md5_final(p->md5, md5);
+		if (p->have_md5_expect &&
+		    !cf_ct_equal(md5, p->md5_expect, sizeof(md5))) {
+			r->errcode = "bad_digest";
+			rc = cf_error_set(err, CF_E_INTEGRITY, "body does not "
+			    "match Content-MD5; nothing was stored");
+			goto out;
+		}
+		cf_hex_encode(md5, sizeof(md5), p->v.md5);
+	}
 	/* SEC: decided again at the end, on the state of now: a binding
 	 * removed, a user disabled, a token revoked or the namespace
 	 * replaced (say, by a restricted one) while the body streamed in
 	 * keeps the version out. */
-	rc = cf_core_authenticate(c, r, bearer, err);
+	if (bearer == NULL && r->s3_key_id[0] != '\0')
+		rc = core_s3_reauth(c, r, err);
+	else
+		rc = cf_core_authenticate(c, r, bearer, err);
 	if (rc == CF_OK)
 		rc = object_authorize(c, r, "object:put", p->v.ns, p->v.key,
 		    err);
@@ -623,6 +670,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    sizeof(g->view.version_id));
 	g->view.size = g->v.size;
 	cf_strlcpy(g->view.sha256, g->v.sha256, sizeof(g->view.sha256));
+	cf_strlcpy(g->view.md5, g->v.md5, sizeof(g->view.md5));
 	cf_strlcpy(g->view.content_type, g->v.content_type,
 	    sizeof(g->view.content_type));
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
@@ -642,6 +690,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		key_unavailable(r, err);
 	if (rc != CF_OK)
 		goto out;
+	core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
 	rc = cf_blob_open(c->blobs, g->v.blob_id, &g->br, err);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
@@ -760,10 +809,10 @@ list_obj_cb(void *arg, const struct cf_version_rec *v, struct cf_error *err)
 	struct list_ctx	*x = arg;
 	json_t		*j;
 
-	j = json_pack("{s:s,s:s,s:I,s:s,s:o,s:s}", "key", v->key, "version_id",
-	    v->version_id, "size", (json_int_t)v->size, "sha256", v->sha256,
-	    "created", core_time_json(v->created_us), "content_type",
-	    v->content_type);
+	j = json_pack("{s:s,s:s,s:I,s:s,s:o,s:s,s:s}", "key", v->key,
+	    "version_id", v->version_id, "size", (json_int_t)v->size, "sha256",
+	    v->sha256, "created", core_time_json(v->created_us),
+	    "content_type", v->content_type, "md5", v->md5);
 	if (j == NULL || json_array_append_new(x->objs, j) != 0)
 		return nomem(err);
 	return CF_OK;

@@ -80,6 +80,11 @@ struct cf_hmac {
 	int		 done;
 };
 
+struct cf_md5 {
+	gnutls_hash_hd_t h;
+	int		 done;
+};
+
 static pthread_once_t	init_once = PTHREAD_ONCE_INIT;
 static cf_err		init_rc = CF_E_INTERNAL;
 static char		init_msg[128];
@@ -388,7 +393,73 @@ cf_sha256_free(struct cf_sha256 *h)
 	cf_free(h);
 }
 
+/* --- MD5 (S3 ETags) --- */
+
+cf_err
+cf_md5_new(struct cf_md5 **out, struct cf_error *err)
+{
+	struct cf_md5	*h;
+	cf_err		 rc;
+	int		 grc;
+
+	*out = NULL;
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	if ((h = cf_calloc(1, sizeof(*h))) == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "md5: out of memory");
+	if ((grc = gnutls_hash_init(&h->h, GNUTLS_DIG_MD5)) < 0) {
+		cf_free(h);
+		return cf_gnutls_fail(err, grc, "md5 init");
+	}
+	*out = h;
+	return CF_OK;
+}
+
+void
+cf_md5_update(struct cf_md5 *h, const void *p, size_t len)
+{
+	if (h->done)
+		fatalx("crypto: md5 update after final");
+	if (len > 0)
+		must(gnutls_hash(h->h, p, len), "md5 update");
+}
+
+void
+cf_md5_final(struct cf_md5 *h, uint8_t out[CF_MD5_LEN])
+{
+	if (h->done)
+		fatalx("crypto: md5 final twice");
+	gnutls_hash_output(h->h, out);
+	h->done = 1;
+}
+
+void
+cf_md5_free(struct cf_md5 *h)
+{
+	if (h == NULL)
+		return;
+	gnutls_hash_deinit(h->h, NULL);
+	cf_free(h);
+}
+
 /* --- HMAC-SHA256 --- */
+
+cf_err
+cf_hmac_sha256_raw(const void *key, size_t klen, const void *p, size_t len,
+    uint8_t out[CF_MAC_LEN], struct cf_error *err)
+{
+	static const uint8_t	empty[1];
+	cf_err			rc;
+	int			grc;
+
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	grc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, klen > 0 ? key : empty,
+	    klen, len > 0 ? p : empty, len, out);
+	if (grc < 0)
+		return cf_gnutls_fail(err, grc, "hmac");
+	return CF_OK;
+}
 
 cf_err
 cf_hmac_sha256(const struct cf_key *k, const void *p, size_t len,

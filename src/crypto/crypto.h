@@ -72,6 +72,20 @@ void	cf_hmac_update(struct cf_hmac *h, const void *p, size_t len);
 void	cf_hmac_final(struct cf_hmac *h, uint8_t out[CF_MAC_LEN]);
 void	cf_hmac_free(struct cf_hmac *h);
 
+/* HMAC-SHA256 with a key of any length (SigV4 chains HMACs whose keys are
+ * the secret text and then earlier outputs).  key is borrowed. */
+cf_err	cf_hmac_sha256_raw(const void *key, size_t klen, const void *p,
+	    size_t len, uint8_t out[CF_MAC_LEN], struct cf_error *err);
+
+/* Streaming MD5, for S3 ETags and Content-MD5 only (a checksum clients
+ * compare, never a security decision). */
+#define CF_MD5_LEN	16
+struct cf_md5;
+cf_err	cf_md5_new(struct cf_md5 **out, struct cf_error *err);
+void	cf_md5_update(struct cf_md5 *h, const void *p, size_t len);
+void	cf_md5_final(struct cf_md5 *h, uint8_t out[CF_MD5_LEN]);
+void	cf_md5_free(struct cf_md5 *h);
+
 /* SEC: constant-time equality of two n-byte buffers (gnutls_memcmp). */
 bool	cf_ct_equal(const void *a, const void *b, size_t n)
 	    __attribute__((warn_unused_result));

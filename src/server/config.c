@@ -64,6 +64,8 @@ static const struct opt opts[] = {
 	    "(0: no minimum)"),
 	U64("upload_stall_timeout", upload_stall_timeout, 1, 86400, "30",
 	    "seconds over which min_upload_rate is measured"),
+	U64("shutdown_drain_timeout", shutdown_drain_timeout, 0, 86400, "30",
+	    "seconds requests in progress get to finish after SIGTERM"),
 	STR("log_level", log_level, "info", "error, warn, info or debug"),
 	U64("session_ttl", session_ttl, 1, 30 * 86400, "43200",
 	    "seconds a login session lasts (12 h)"),
@@ -131,6 +133,10 @@ static const struct opt opts[] = {
 	    "longest an upload may take from blob commit to version row)"),
 	U64("orphan_interval", orphan_interval, 0, 30 * 86400, "3600",
 	    "seconds between orphan sweeps (0: only at start-up)"),
+	STR("s3_region", s3_region, "us-east-1", "the region S3 clients "
+	    "sign requests for (SigV4)"),
+	STR("s3_endpoint", s3_endpoint, "", "the S3 endpoint URL "
+	    "`coffer s3 key create` reports (default: the CLI's server URL)"),
 	STR("key_provider", key_provider, "file", "where the KEKs live: "
 	    "file (the keyring sealed by the master key) or pkcs11 (an HSM)"),
 	STR("pkcs11_module", pkcs11_module, "", "path of the PKCS#11 module "

@@ -39,6 +39,7 @@ struct cf_config {
 	uint64_t	max_downloads_per_principal;
 	uint64_t	min_upload_rate;	/* bytes/s; 0: none */
 	uint64_t	upload_stall_timeout;	/* seconds, its window */
+	uint64_t	shutdown_drain_timeout;	/* seconds after SIGTERM */
 	char		log_level[16];
 	/* identity (issue 4) */
 	uint64_t	session_ttl;		/* seconds */
@@ -72,6 +73,9 @@ struct cf_config {
 	char		oidc_config_file[4096];
 	uint64_t	orphan_grace;		/* seconds */
 	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
+	char		s3_region[32];		/* SigV4 region */
+	char		s3_endpoint[512];	/* the S3 URL given to clients;
+						 * "": none */
 	/* key providers (crypto/keyprov.h) */
 	char		key_provider[16];	/* "file" or "pkcs11" */
 	char		pkcs11_module[4096];

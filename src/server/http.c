@@ -10,6 +10,7 @@
  * socket's peer address; forwarded-for headers are never trusted. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,9 +53,9 @@
 /* Shutdown: how long to wait for suspended requests to be answered (an
  * identity request in SQLite's 10 s busy wait, a response waiting for its
  * audit record) before giving up on a clean stop (docs/operations.md),
- * and how long answered requests get to leave afterwards. */
+ * and how often to log what is still in progress.  Requests in progress
+ * get shutdown_drain_timeout (config) to finish. */
 #define STOP_MAX_US	(60 * 1000000LL)
-#define STOP_GRACE_US	(2 * 1000000LL)
 #define STOP_LOG_US	(5 * 1000000LL)
 /* Exit status when the stop cannot be clean (cf_http_stop). */
 #define STOP_STUCK_EXIT	3
@@ -155,6 +156,7 @@ struct cf_http {
 	pthread_mutex_t		 xmu;
 	bool			 xmu_ok;
 	struct xfer		*xfers[XFER_BUCKETS];
+	uint64_t		 nxfers;	/* all of them (metrics) */
 };
 
 /* One TCP connection (libmicrohttpd's socket context), from accept to
@@ -207,10 +209,13 @@ struct conn {
 	enum xfer_kind	 xfer;		/* the transfer slot it holds */
 	int64_t		 xfer_principal;
 	char		 content_range[64];	/* for a 416 answer */
+	char		 allow[CF_ROUTE_ALLOW_LEN];	/* for a 405 answer */
 	/* Async audit: the response parked until the record is durable. */
 	uint64_t		 audit_seq;	/* 0: none submitted */
 	struct MHD_Response	*stash;
 	int			 stash_status;
+	int			 resp_status;	/* the answer queued */
+	bool			 left_waiting;	/* the client left first */
 	struct MHD_Connection	*mc;
 	struct conn		*next_wait;
 	bool			 waiting;	/* in h->waiters */
@@ -227,6 +232,13 @@ struct conn {
 	int			 dl_status;
 	uint64_t		 dl_len;	/* body size */
 	uint64_t		 dl_sent;	/* handed to libmicrohttpd */
+	bool			 dl_pend;	/* from cf_http_object_body */
+	/* An S3 request (a path outside /v1/; server/s3.c): its state, the
+	 * raw request URI (SigV4 signs it as sent) and the action its
+	 * operation was decided under. */
+	struct cf_s3		*s3;
+	char			*raw_uri;
+	const char		*s3_action;
 };
 
 /* Set on the slow threads: a response is stashed for the handler, which
@@ -299,6 +311,8 @@ route_action_held(const struct conn *c)
 
 	if (strcmp(a, "unknown") == 0)
 		return true;
+	if (c->s3 != NULL)
+		return c->s3_action != NULL && strcmp(a, c->s3_action) == 0;
 	if (c->rt == NULL)
 		return false;
 	return strcmp(a, c->rt->action) == 0 ||
@@ -336,6 +350,7 @@ queue_audited(struct MHD_Connection *mc, struct conn *c, int status,
 	enum MHD_Result	 ret;
 	int		 st = 1;
 
+	c->resp_status = status;
 	if (on_slow_thread) {
 		/* The connection is suspended already: stash the response;
 		 * resume now if its record is durable (or the log broke:
@@ -474,6 +489,8 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 	if (c->content_range[0] != '\0')
 		(void)MHD_add_response_header(resp, "Content-Range",
 		    c->content_range);
+	if (status == 405 && c->allow[0] != '\0')
+		(void)MHD_add_response_header(resp, "Allow", c->allow);
 	if (status == 429 && c->req.retry_after > 0) {
 		char ra[24];
 		(void)snprintf(ra, sizeof(ra), "%lld",
@@ -518,7 +535,31 @@ audit_req(struct conn *c, int status, const char *result, uint64_t bytes,
 	    bytes, &c->audit_seq, err);
 }
 
-/* Resumed: the parked response goes out if its record is durable. */
+/* The client closed its side of the connection (or it broke): nothing
+ * it could still read.  A suspended connection is not polled, so
+ * libmicrohttpd learns of it only by writing, and a first write to a
+ * peer that has just closed succeeds: the answer would count as sent.
+ * SEC: a client that only half-closes (shutdown(SHUT_WR)) and waits for
+ * its answer is taken as gone too (nginx's "client closed request");
+ * HTTP clients do not do that. */
+static bool
+peer_gone(const struct conn *c)
+{
+	struct pollfd	pfd;
+
+	if (c->sock == NULL || c->sock->fd < 0)
+		return false;
+	pfd.fd = c->sock->fd;
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1)
+		return false;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Resumed: the parked response goes out if its record is durable and
+ * its client is still there (else completed() records that it left:
+ * req_end, or a download's completion record). */
 static enum MHD_Result
 unpark(struct MHD_Connection *mc, struct conn *c)
 {
@@ -526,6 +567,11 @@ unpark(struct MHD_Connection *mc, struct conn *c)
 	enum MHD_Result		 ret;
 
 	c->stash = NULL;
+	if (peer_gone(c)) {
+		MHD_destroy_response(resp);
+		c->left_waiting = true;
+		return MHD_NO;
+	}
 	if (cf_core_audit_state(c->h->core, c->audit_seq) != 1 ||
 	    !monitor_held(c, c->stash_status)) {
 		MHD_destroy_response(resp);
@@ -711,6 +757,7 @@ xfer_take(struct MHD_Connection *mc, struct conn *c, enum xfer_kind k,
 		ok = false;
 	else if (x != NULL) {
 		x->n[k]++;
+		h->nxfers++;
 		c->xfer = k;
 		c->xfer_principal = x->principal;
 	}
@@ -751,6 +798,7 @@ xfer_release(struct conn *c)
 	x = *pp;
 	if (!CF_NEVER(x == NULL) && !CF_NEVER(x->n[c->xfer] == 0)) {
 		x->n[c->xfer]--;
+		h->nxfers--;
 		if (x->n[XFER_UP] == 0 && x->n[XFER_DOWN] == 0) {
 			/* Its memory goes back: the table holds only the
 			 * principals with a transfer in progress. */
@@ -1231,6 +1279,48 @@ h_health(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	rc = cf_core_health(c->h->core, &c->req, &out, &err);
 	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* GET /v1/metrics: Prometheus' text format (docs/monitoring.md). */
+static enum MHD_Result
+h_metrics(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_http			*h = c->h;
+	struct cf_metrics_extra		 x;
+	const union MHD_DaemonInfo	*di;
+	struct MHD_Response		*resp;
+	struct cf_error			 err;
+	struct cf_buf			 b;
+	cf_err				 rc;
+
+	cf_error_clear(&err);
+	cf_buf_init(&b, 4u << 20);	/* 4 MiB: far more than all series */
+	memset(&x, 0, sizeof(x));
+	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (di != NULL)
+		x.connections = di->num_connections;
+	(void)pthread_mutex_lock(&h->xmu);
+	x.transfers = h->nxfers;
+	(void)pthread_mutex_unlock(&h->xmu);
+	rc = cf_core_metrics(h->core, &c->req, &x, &b, &err);
+	if (rc != CF_OK) {
+		cf_buf_free(&b);
+		return respond_result(mc, c, rc, &err, NULL, 200, NULL, NULL);
+	}
+	cf_error_clear(&err);
+	if (audit_req(c, 200, "ok", b.len, &err) != CF_OK) {
+		cf_buf_free(&b);
+		return queue_unavailable(mc, c);
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_buf_free(&b);
+	if (resp == NULL)
+		return queue_unavailable(mc, c);
+	add_common_headers(c, resp);
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	return queue_audited(mc, c, 200, resp);
 }
 
 static enum MHD_Result
@@ -2293,6 +2383,300 @@ h_policy_tool(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* ---- artifacts (docs/artifacts.md; core/ops_artifact.c) ---- */
+
+/* The largest manifest body: about 80,000 files of ordinary paths. */
+#define ART_BODY_MAX	((size_t)16 << 20)
+
+static enum MHD_Result
+begin_art_push(struct MHD_Connection *mc, struct conn *c)
+{
+	(void)mc;
+	if (c->h->cfg->max_json_body < ART_BODY_MAX)
+		cf_buf_init_secret(&c->body, ART_BODY_MAX);
+	return MHD_YES;
+}
+
+/* The JSON body of an artifact request ({} unauthenticated: the core
+ * answers 401 first); NULL after answering. */
+static json_t *
+art_body(struct MHD_Connection *mc, struct conn *c, enum MHD_Result *res)
+{
+	struct cf_error	 err;
+	json_t		*body = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated)
+		body = json_object();
+	else {
+		rc = parse_body(c, &body, &err);
+		if (rc != CF_OK) {
+			*res = respond_bad_body(mc, c, body, rc, &err);
+			return NULL;
+		}
+	}
+	if (body == NULL)
+		*res = respond_nomem(mc, c);
+	return body;
+}
+
+/* POST /v1/ns/{ns}/artifacts/{name} {files, kind, meta, derived_from,
+ * sensitivity} */
+static enum MHD_Result
+h_art_push(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	rc = cf_core_art_push(c->h->core, &c->req, c->ns, c->rest, body, &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_artifact",
+	    c->req.errcode);
+}
+
+/* GET /v1/ns/{ns}/artifacts/{name}[?version=V|as_of=T] */
+static enum MHD_Result
+h_art_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_get(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), arg(mc, "as_of"), &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* PATCH /v1/ns/{ns}/artifacts/{name}?version=V {name: value or null} */
+static enum MHD_Result
+h_art_meta(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	rc = cf_core_art_meta_set(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), body, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+static enum MHD_Result
+h_art_versions(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_versions(c->h->core, &c->req, c->ns, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* PUT /v1/ns/{ns}/artifact-sensitivity/{name}?version=V {sensitivity,
+ * reason} */
+static enum MHD_Result
+h_art_sens(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body;
+	const char	*level = NULL, *reason = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	if (cf_json_get_str(body, "sensitivity", false, &level, &err) !=
+	    CF_OK || cf_json_get_str(body, "reason", false, &reason, &err) !=
+	    CF_OK)
+		return respond_bad_body(mc, c, body, CF_E_INPUT, &err);
+	rc = cf_core_art_set_sensitivity(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), level, reason, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+static enum MHD_Result
+h_art_stages(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_stages(c->h->core, &c->req, c->ns, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* PUT /v1/ns/{ns}/stages/{name} {stage, version} */
+static enum MHD_Result
+h_art_stage_set(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body, *jv;
+	const char	*stage = "", *ver = NULL;
+	char		 num[32];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	jv = json_object_get(body, "version");
+	if (json_is_integer(jv)) {
+		(void)snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(jv));
+		ver = num;
+	} else
+		ver = json_string_value(jv);
+	if (cf_json_get_str(body, "stage", c->req.authenticated, &stage,
+	    &err) != CF_OK || (c->req.authenticated && (ver == NULL ||
+	    *ver == '\0'))) {
+		(void)cf_error_set(&err, CF_E_INPUT, "body needs \"stage\" "
+		    "and \"version\"");
+		return respond_bad_body(mc, c, body, CF_E_INPUT, &err);
+	}
+	rc = cf_core_art_stage_set(c->h->core, &c->req, c->ns, c->rest, stage,
+	    ver != NULL ? ver : "", &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* DELETE /v1/ns/{ns}/stages/{name}?stage=S */
+static enum MHD_Result
+h_art_stage_rm(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*stage = arg(mc, "stage");
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_art_stage_set(c->h->core, &c->req, c->ns, c->rest,
+	    stage != NULL ? stage : "", NULL, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* GET /v1/ns/{ns}/lineage/{name}?version=V&direction=up|down|both&depth=N */
+static enum MHD_Result
+h_art_lineage(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	uint64_t	 depth = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (arg(mc, "depth") != NULL &&
+	    cf_parse_u64(arg(mc, "depth"), 1, 64, &depth, &err) != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "bad depth");
+		return respond_error(mc, c, 400, "bad_request",
+		    "depth must be a number from 1 to 64");
+	}
+	rc = cf_core_art_lineage(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), arg(mc, "direction"), (int)depth, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_artifact",
+	    NULL);
+}
+
+/* GET /v1/s3-keys[?principal=] */
+static enum MHD_Result
+h_s3key_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_s3key_list(c->h->core, &c->req, arg(mc, "principal"),
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* POST /v1/s3-keys {"principal","expires_in","description"}: the answer
+ * adds "endpoint" (s3_endpoint) when one is configured. */
+static enum MHD_Result
+h_s3key_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*principal = NULL, *desc = NULL;
+	int64_t		 expires_in = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_s3key_create(c->h->core, &c->req, NULL, 0, NULL,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = c->body.len > 0 ? parse_body(c, &body, &err) : CF_OK;
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_str(body, "principal", false, &principal,
+		    &err);
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_int(body, "expires_in", false, &expires_in,
+		    &err);
+	if (rc == CF_OK && body != NULL)
+		rc = cf_json_get_str(body, "description", false, &desc, &err);
+	if (rc == CF_OK && body != NULL &&
+	    json_object_get(body, "expires_in") != NULL && expires_in <= 0)
+		rc = cf_error_set(&err, CF_E_INPUT,
+		    "expires_in must be a positive number of seconds "
+		    "(omit it for a key that does not expire)");
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_s3key_create(c->h->core, &c->req, principal,
+	    (uint64_t)expires_in, desc, &out, &err);
+	json_decref(body);
+	if (rc == CF_OK && c->h->cfg->s3_endpoint[0] != '\0' &&
+	    json_object_set_new(out, "endpoint",
+	    json_string(c->h->cfg->s3_endpoint)) != 0) {
+		wipe_json(out);
+		json_decref(out);
+		return respond_nomem(mc, c);
+	}
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
+	    NULL);
+}
+
+static enum MHD_Result
+h_s3key_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_s3key_revoke(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_s3_key",
+	    NULL);
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -2350,6 +2734,7 @@ h_key_retire(struct MHD_Connection *mc, struct conn *c)
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
+	{ "GET", "/v1/metrics", "metrics:read", NULL, 0, NULL, h_metrics },
 	{ "GET", "/v1/ns", "ns:list", NULL, 0, NULL, h_ns_list },
 	{ "POST", "/v1/ns", "ns:create", NULL, 0, NULL, h_ns_create },
 	{ "GET", "/v1/ns/{ns}", "ns:get", NULL, 0, NULL, h_ns_get },
@@ -2444,6 +2829,30 @@ static const struct cf_route routes[] = {
 	    h_policy_rm },
 	{ "GET", "/v1/policies/{name}/history", "policy:get", NULL, 0, NULL,
 	    h_policy_history },
+	/* ---- artifacts ---- */
+	{ "GET", "/v1/ns/{ns}/artifacts/{key...}", "artifact:get", NULL, 0,
+	    NULL, h_art_get },
+	{ "POST", "/v1/ns/{ns}/artifacts/{key...}", "artifact:push", NULL, 0,
+	    begin_art_push, h_art_push },
+	{ "PATCH", "/v1/ns/{ns}/artifacts/{key...}", "artifact:meta-set",
+	    NULL, 0, NULL, h_art_meta },
+	{ "GET", "/v1/ns/{ns}/artifact-versions/{key...}",
+	    "artifact:versions", NULL, 0, NULL, h_art_versions },
+	{ "PUT", "/v1/ns/{ns}/artifact-sensitivity/{key...}",
+	    "artifact:set-sensitivity", NULL, 0, NULL, h_art_sens },
+	{ "GET", "/v1/ns/{ns}/stages/{key...}", "artifact:versions", NULL, 0,
+	    NULL, h_art_stages },
+	{ "PUT", "/v1/ns/{ns}/stages/{key...}", "version:set-stage", NULL, 0,
+	    NULL, h_art_stage_set },
+	{ "DELETE", "/v1/ns/{ns}/stages/{key...}", "version:set-stage", NULL,
+	    0, NULL, h_art_stage_rm },
+	{ "GET", "/v1/ns/{ns}/lineage/{key...}", "artifact:lineage", NULL, 0,
+	    NULL, h_art_lineage },
+	{ "GET", "/v1/s3-keys", "s3key:list", NULL, 0, NULL, h_s3key_list },
+	{ "POST", "/v1/s3-keys", "s3key:create", NULL, SECRET, NULL,
+	    h_s3key_create },
+	{ "DELETE", "/v1/s3-keys/{id}", "s3key:revoke", NULL, 0, NULL,
+	    h_s3key_revoke },
 	{ "GET", "/v1/keys", "key:status", NULL, 0, NULL, h_key_status },
 	{ "POST", "/v1/keys", "key:rotate", NULL, 0, NULL,
 	    h_key_rotate },
@@ -2563,6 +2972,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_req	*r = &c->req;
 
+	if (c->s3 != NULL)
+		return cf_s3_end(mc, c);
 	if (c->rt != NULL) {
 		if ((c->rt->flags & CF_ROUTE_SLOW) && c->h->nslow_thr > 0)
 			return slow_submit(mc, c);
@@ -3072,6 +3483,9 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 	if (c != NULL) {
 		cf_core_reject(c->h->core, &c->req, "unknown",
 		    "refused by the HTTP layer");
+		/* SigV4 signs the URI as sent; libmicrohttpd decodes it. */
+		if (cf_s3_path(uri))
+			c->raw_uri = cf_memdup_str(uri, strlen(uri));
 	}
 	/* SEC: libmicrohttpd parses the query right after this call, one
 	 * pool record per argument; too many would exhaust the pool and
@@ -3259,6 +3673,10 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		    method, url, &m);
 		c->rt = m.route;
 		c->path_known = m.path_known;
+		/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
+		if (c->rt == NULL && c->path_known)
+			(void)cf_route_allow(routes, sizeof(routes) /
+			    sizeof(routes[0]), url, c->allow);
 		bearer = bearer_of(mc, &present);
 		cf_error_clear(&err);
 		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
@@ -3294,7 +3712,9 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
 			return respond_nomem(mc, c);
 		ret = MHD_YES;
-		if (c->rt != NULL && c->rt->begin != NULL)
+		if (cf_s3_path(url))
+			ret = cf_s3_begin(mc, c, method);
+		else if (c->rt != NULL && c->rt->begin != NULL)
 			ret = c->rt->begin(mc, c);
 		/* SEC: a body that follows must come at min_upload_rate
 		 * (one answered already is only drained). */
@@ -3314,6 +3734,9 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		return c->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
 	}
 	if (c->failed) {
+		if (*upload_data_size == 0 && c->s3 != NULL)
+			return cf_s3_refuse(mc, c, c->pend_status,
+			    c->pend_code, c->pend_msg);
 		if (*upload_data_size == 0)
 			return respond_error(mc, c, c->pend_status,
 			    c->pend_code, c->pend_msg);
@@ -3372,6 +3795,13 @@ toe_name(enum MHD_RequestTerminationCode toe)
 	return "unknown";
 }
 
+/* Why a request ended, for a completion record. */
+static const char *
+end_reason(const struct conn *c, enum MHD_RequestTerminationCode toe)
+{
+	return c->left_waiting ? "client_left_while_waiting" : toe_name(toe);
+}
+
 /* The completion record of a download: its first record was written (and
  * made durable) before the first byte, saying "ok" with the full size;
  * this one, under the same request id, says what was handed to the TLS
@@ -3390,11 +3820,40 @@ dl_end(struct conn *c, enum MHD_RequestTerminationCode toe)
 	    c->dl_sent == c->dl_len && !c->dl_failed;
 	c->req.action = "object:get:end";
 	(void)snprintf(c->req.reasons, sizeof(c->req.reasons), "%s%s",
-	    toe_name(toe), c->dl_failed ? ",stored_data_unreadable" : "");
+	    end_reason(c, toe), c->dl_failed ? ",stored_data_unreadable" :
+	    "");
 	c->req.time_us = cf_now_us();
 	cf_error_clear(&err);
 	if (audit_req(c, c->dl_status, whole ? "complete" : "incomplete",
 	    c->dl_sent, &err) != CF_OK)
+		log_warnx("event=audit_failed request=%s",
+		    c->req.request_id);
+}
+
+/* The completion record of any other request whose record was written
+ * but whose answer did not go out whole: its client left while it
+ * waited (suspended, for its record's durability or an identity thread),
+ * the connection broke while the answer was sent, or the server stopped
+ * first.  The first record stays what was decided and done (a change it
+ * records was made); this one, under the same request id, says the
+ * client may not know.  Submitted like a download's (dl_end), never
+ * awaited.  docs/internals/AUDIT.md, "Completion records". */
+static void
+req_end(struct conn *c, enum MHD_RequestTerminationCode toe)
+{
+	struct cf_error	 err;
+	const char	*result;
+
+	result = c->left_waiting ? "client_aborted" :
+	    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "server_shutdown" :
+	    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" :
+	    "client_aborted";
+	c->req.action = "request:end";
+	(void)snprintf(c->req.reasons, sizeof(c->req.reasons), "%s",
+	    end_reason(c, toe));
+	c->req.time_us = cf_now_us();
+	cf_error_clear(&err);
+	if (audit_req(c, c->resp_status, result, 0, &err) != CF_OK)
 		log_warnx("event=audit_failed request=%s",
 		    c->req.request_id);
 }
@@ -3475,7 +3934,9 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		status = c->pend_status;
 		result = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" :
 		    !c->started ? "refused_by_http_layer" :
-		    c->pend_status != 0 ? c->pend_code : "client_aborted";
+		    c->pend_status != 0 ? c->pend_code :
+		    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ?
+		    "server_shutdown" : "client_aborted";
 		if (!c->started && cut) {
 			/* Its line came, its headers not by the deadline:
 			 * cut by the reaper, without an answer. */
@@ -3495,10 +3956,15 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			    c->req.request_id);
 	} else if (c->dl)
 		dl_end(c, toe);
+	else if (!c->log_refused && (c->left_waiting ||
+	    toe != MHD_REQUEST_TERMINATED_COMPLETED_OK))
+		req_end(c, toe);
 	/* Answered before its body ended: no longer measured. */
 	(void)sock_body_end(c);
 	cf_buf_free(&c->body);
 	cf_free(c->rest);
+	cf_s3_free(c->s3);
+	cf_free(c->raw_uri);
 	cf_free(c);
 	*con_cls = NULL;
 	atomic_fetch_sub_explicit(&h->nreq, 1, memory_order_relaxed);
@@ -3823,6 +4289,45 @@ drain(struct cf_http *h)
 	(void)pthread_mutex_unlock(&h->wmu);
 }
 
+/* Let the requests in progress finish, up to shutdown_drain_timeout
+ * after the signal (start): uploads still arriving, downloads still
+ * leaving, answers waiting for their record (those wait on their event
+ * thread now: drain() has set closing).  No new connection is accepted,
+ * and every answer carries Connection: close, so a kept-alive client
+ * makes at most one more request.  Whatever is left is cut by the
+ * daemon's stop: completed() records each (server_shutdown; an upload
+ * leaves nothing stored). */
+static void
+drain_requests(struct cf_http *h, uint64_t start)
+{
+	uint64_t	limit, now, logged;
+	unsigned	n;
+
+	limit = h->cfg->shutdown_drain_timeout * 1000000000ULL;
+	logged = 0;
+	for (;;) {
+		n = atomic_load(&h->nreq);
+		now = cf_mono_ns();
+		if (n == 0)
+			return;
+		if (now - start >= limit) {
+			log_warnx("event=shutdown_drain_timeout in_flight=%u "
+			    "msg=\"requests still in progress after "
+			    "shutdown_drain_timeout (%llus): cut, and "
+			    "recorded as server_shutdown\"", n,
+			    (unsigned long long)
+			    h->cfg->shutdown_drain_timeout);
+			return;
+		}
+		if (logged == 0 || (now - logged) / 1000 >=
+		    (uint64_t)STOP_LOG_US) {
+			log_info("event=shutdown_drain in_flight=%u", n);
+			logged = now;
+		}
+		(void)usleep(10000);
+	}
+}
+
 void
 cf_http_stop(struct cf_http *h)
 {
@@ -3830,6 +4335,7 @@ cf_http_stop(struct cf_http *h)
 
 	if (h == NULL)
 		return;
+	start = cf_mono_ns();
 	/* No new connections: accept_ok refuses them from now on.  Not
 	 * MHD_quiesce_daemon: with epoll threads, a worker that sees the
 	 * daemon quiesced removes the listening socket from its epoll set
@@ -3839,16 +4345,147 @@ cf_http_stop(struct cf_http *h)
 	atomic_store(&h->stopping, true);
 	if (h->async)
 		drain(h);
-	/* Answers just queued get a moment to leave before the stop cuts
-	 * their connections (a long download is cut: its record says
-	 * so). */
-	start = cf_mono_ns();
-	while (atomic_load(&h->nreq) > 0 &&
-	    (cf_mono_ns() - start) / 1000 < (uint64_t)STOP_GRACE_US)
-		(void)usleep(10000);
+	drain_requests(h, start);
 	MHD_stop_daemon(h->d);
 	gov_end(h);
 	if (h->async)
 		async_end(h);
 	cf_free(h);
+}
+
+/* ---- services for the S3 front end (server/s3.c) ---- */
+
+struct cf_req *
+cf_http_req(struct conn *c)
+{
+	return &c->req;
+}
+
+struct cf_core *
+cf_http_core(struct conn *c)
+{
+	return c->h->core;
+}
+
+const char *
+cf_http_s3_region(const struct conn *c)
+{
+	return c->h->cfg->s3_region;
+}
+
+const char *
+cf_http_raw_uri(const struct conn *c)
+{
+	return c->raw_uri;
+}
+
+struct cf_s3 **
+cf_http_s3(struct conn *c)
+{
+	return &c->s3;
+}
+
+void
+cf_http_set_action(struct conn *c, const char *action)
+{
+	c->s3_action = action;
+}
+
+void
+cf_http_set_put(struct conn *c, struct cf_put *p)
+{
+	c->put = p;
+}
+
+struct cf_put *
+cf_http_take_put(struct conn *c)
+{
+	struct cf_put	*p = c->put;
+
+	c->put = NULL;
+	return p;
+}
+
+const struct cf_buf *
+cf_http_body(const struct conn *c)
+{
+	return &c->body;
+}
+
+uint64_t
+cf_http_bytes_in(const struct conn *c)
+{
+	return c->bytes_in;
+}
+
+void
+cf_http_set_failed(struct conn *c)
+{
+	c->failed = true;
+}
+
+bool
+cf_http_xfer(struct MHD_Connection *mc, struct conn *c, bool up,
+    enum MHD_Result *ret)
+{
+	return xfer_take(mc, c, up ? XFER_UP : XFER_DOWN, ret);
+}
+
+cf_err
+cf_http_object_body(struct conn *c, struct cf_get *g, uint64_t first,
+    uint64_t len, struct MHD_Response **out, struct cf_error *err)
+{
+	struct dl	*d;
+	cf_err		 rc;
+
+	if (len > 0 && len <= SMALL_BODY) {
+		rc = small_body(g, first, (size_t)len, out, err);
+		cf_core_get_close(g);
+		if (rc != CF_OK)
+			return rc;
+		c->dl_small = true;
+	} else {
+		d = cf_calloc(1, sizeof(*d));
+		if (d == NULL) {
+			cf_core_get_close(g);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+		d->g = g;
+		d->start = first;
+		d->len = len;
+		d->c = c;
+		*out = MHD_create_response_from_callback(len,
+		    len < DL_BLOCK ? (size_t)len + 1 : DL_BLOCK, dl_read, d,
+		    dl_free);
+		if (*out == NULL) {
+			dl_free(d);
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		}
+		c->dl_small = false;
+	}
+	c->dl_pend = len > 0;
+	c->dl_len = len;
+	return CF_OK;
+}
+
+enum MHD_Result
+cf_http_send(struct MHD_Connection *mc, struct conn *c, int status,
+    struct MHD_Response *resp, const char *result, uint64_t bytes)
+{
+	struct cf_error	err;
+
+	add_common_headers(c, resp);
+	cf_error_clear(&err);
+	if (!c->req.audited &&
+	    audit_req(c, status, result, bytes, &err) != CF_OK) {
+		MHD_destroy_response(resp);
+		c->dl_pend = false;
+		return queue_unavailable(mc, c);
+	}
+	if (c->dl_pend) {
+		c->dl = true;
+		c->dl_status = status;
+		c->dl_pend = false;
+	}
+	return queue_audited(mc, c, status, resp);
 }

@@ -63,6 +63,14 @@ struct cf_route_match {
 void	cf_route_match(const struct cf_route *tab, size_t n,
 	    const char *method, const char *path, struct cf_route_match *m);
 
+/* The methods of the rows of tab[0..n) whose pattern matches path, in
+ * table order, each once, joined by ", " (an Allow header's value) into
+ * out; "" when none.  Returns how many.  CF_ROUTE_ALLOW_LEN holds every
+ * method the table may use. */
+#define CF_ROUTE_ALLOW_LEN	64
+size_t	cf_route_allow(const struct cf_route *tab, size_t n, const char *path,
+	    char out[CF_ROUTE_ALLOW_LEN]);
+
 /* Is pat a well-formed pattern: "/v1/" first, every capture a known type
  * that fills whole segments, {key...} last, at most CF_ROUTE_CAPS? */
 bool	cf_route_pattern_ok(const char *pat);
@@ -150,5 +158,53 @@ cf_err	cf_http_trail_feed(struct cf_http_trail *t, const char *data,
 /* At the end of the body: the digest (NUL-terminated, not validated), or
  * NULL if fewer than CF_HTTP_TRAIL_LEN bytes arrived in all. */
 const char *cf_http_trail_digest(struct cf_http_trail *t);
+
+/* ---- the S3 front end (s3.c) and what http.c does for it ---- */
+struct cf_s3;			/* s3.c's state of one request */
+struct cf_buf;
+struct cf_put;
+struct cf_get;
+
+/* Is this request path (or raw URI) an S3 one: not /v1 or under it. */
+bool	cf_s3_path(const char *url);
+/* The head of an S3 request is in: authenticate (SigV4), decide the
+ * operation and, for an upload, start it; or answer at once. */
+enum MHD_Result	cf_s3_begin(struct MHD_Connection *mc, struct conn *c,
+		    const char *method);
+/* Its body (if any) has arrived: finish the operation and answer. */
+enum MHD_Result	cf_s3_end(struct MHD_Connection *mc, struct conn *c);
+/* Answer a refusal made while the body arrived, in S3's XML. */
+enum MHD_Result	cf_s3_refuse(struct MHD_Connection *mc, struct conn *c,
+		    int status, const char *code, const char *msg);
+void	cf_s3_free(struct cf_s3 *s);
+
+struct cf_req	*cf_http_req(struct conn *c);
+struct cf_core	*cf_http_core(struct conn *c);
+const char	*cf_http_s3_region(const struct conn *c);
+const char	*cf_http_raw_uri(const struct conn *c);	/* NULL: none */
+struct cf_s3	**cf_http_s3(struct conn *c);
+/* The action the request is decided under (route_action_held). */
+void		 cf_http_set_action(struct conn *c, const char *action);
+/* The upload the body streams into (http.c feeds it), and take it back
+ * at the end. */
+void		 cf_http_set_put(struct conn *c, struct cf_put *p);
+struct cf_put	*cf_http_take_put(struct conn *c);
+const struct cf_buf *cf_http_body(const struct conn *c);
+uint64_t	 cf_http_bytes_in(const struct conn *c);
+/* The body that follows is discarded (an answer is pending). */
+void		 cf_http_set_failed(struct conn *c);
+/* A transfer slot (max_*_per_principal); false: *ret answered. */
+bool		 cf_http_xfer(struct MHD_Connection *mc, struct conn *c,
+		    bool up, enum MHD_Result *ret);
+/* The response body of g's bytes [first, first + len), from memory or
+ * streamed (takes g); the download's end is recorded (dl_end). */
+cf_err		 cf_http_object_body(struct conn *c, struct cf_get *g,
+		    uint64_t first, uint64_t len, struct MHD_Response **out,
+		    struct cf_error *err);
+/* SEC: the one way out for S3: audit (unless done), then queue resp
+ * (takes it) once the record is durable. */
+enum MHD_Result	cf_http_send(struct MHD_Connection *mc, struct conn *c,
+		    int status, struct MHD_Response *resp, const char *result,
+		    uint64_t bytes);
 
 #endif

@@ -10,6 +10,7 @@
  * The path is the one libmicrohttpd hands us, already percent-decoded by
  * cf_http_unescape (a malformed escape stays literal, %00 becomes 0xff),
  * so "%2F" in a name has become a '/' that ends its segment. */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/meta.h"
@@ -123,6 +124,48 @@ cf_route_match(const struct cf_route *tab, size_t n, const char *method,
 		memcpy(m->cap, caps, sizeof(caps));
 		return;
 	}
+}
+
+/* Is method in the ", "-joined list? */
+static bool
+allow_has(const char *list, const char *method)
+{
+	size_t	len = strlen(method);
+	const char *p = list;
+
+	while ((p = strstr(p, method)) != NULL) {
+		if ((p == list || p[-1] == ' ') &&
+		    (p[len] == '\0' || p[len] == ','))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+size_t
+cf_route_allow(const struct cf_route *tab, size_t n, const char *path,
+    char out[CF_ROUTE_ALLOW_LEN])
+{
+	struct cf_route_match	m;
+	size_t			i, k = 0, len;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (allow_has(out, tab[i].method))
+			continue;
+		/* The first row of this method for path: it is tab[i]'s
+		 * method that is allowed if any row of it matches. */
+		cf_route_match(tab, n, tab[i].method, path, &m);
+		if (m.route == NULL)
+			continue;
+		len = strlen(out);
+		if (len + strlen(tab[i].method) + 3 > CF_ROUTE_ALLOW_LEN)
+			break;		/* a method list this long: a bug */
+		(void)snprintf(out + len, CF_ROUTE_ALLOW_LEN - len, "%s%s",
+		    len > 0 ? ", " : "", tab[i].method);
+		k++;
+	}
+	return k;
 }
 
 bool

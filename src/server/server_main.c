@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -464,7 +465,7 @@ cf_server_main(int argc, char **argv)
 	char			 bootstrap[4096];
 	char			*cert_pem = NULL, *key_pem = NULL;
 	uint64_t		 pass_fd = UINT64_MAX;
-	bool			 check = false;
+	bool			 check = false, test_hold = false;
 	sigset_t		 set;
 	int			 i, sig, status = 1;
 
@@ -500,6 +501,15 @@ cf_server_main(int argc, char **argv)
 	(void)sigaddset(&set, SIGINT);
 	(void)sigaddset(&set, SIGTERM);
 	(void)sigaddset(&set, SIGHUP);
+	/* Test hook: with COFFER_TEST_AUDIT_HOLD set, SIGUSR1 holds the
+	 * audit log's group commits (requests wait for durability as long
+	 * as a slow disk would make them) and SIGUSR2 releases them; each
+	 * logs event=test_audit_hold with the records waiting. */
+	test_hold = getenv("COFFER_TEST_AUDIT_HOLD") != NULL;
+	if (test_hold) {
+		(void)sigaddset(&set, SIGUSR1);
+		(void)sigaddset(&set, SIGUSR2);
+	}
 	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 
@@ -545,6 +555,14 @@ cf_server_main(int argc, char **argv)
 			continue;
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
+		if (test_hold && (sig == SIGUSR1 || sig == SIGUSR2)) {
+			uint64_t pending = 0;
+
+			cf_core_test_audit_hold(core, sig == SIGUSR1,
+			    &pending);
+			log_warnx("event=test_audit_hold hold=%d pending=%llu",
+			    sig == SIGUSR1, (unsigned long long)pending);
+		}
 	}
 	log_info("event=shutdown signal=%d", sig);
 	status = 0;

@@ -76,6 +76,8 @@ struct cf_version_rec {
 	int64_t		created_us;
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
+	char		md5[33];	/* hex MD5 of the plaintext (the S3
+					 * ETag); "" when not computed */
 };
 
 struct cf_principal_rec {
@@ -543,6 +545,21 @@ cf_err	cf_meta_policy_current(struct cf_meta *m, cf_policy_text_cb fn,
  * it to load a change another one made. */
 cf_err	cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
 	    struct cf_error *err);
+/* The decision cache: what every decision reads of the store and rarely
+ * changes, kept in memory.  cf_meta_ns_get_cached is cf_meta_ns_get and
+ * cf_meta_role_mfa_cached cf_meta_role_mfa_get, from memory while no
+ * namespace or role setting has changed since the entry was read: a
+ * change committed through this store ends every entry before it
+ * returns; a change another process makes, at the next
+ * cf_meta_cache_poll (which the caller runs on a clock).  They read
+ * outside the caller's read scope (their own snapshot, never older
+ * than the entry's generation), so use them only where a newer record
+ * than the scope's is as good (the authorizer). */
+cf_err	cf_meta_ns_get_cached(struct cf_meta *m, const char *name,
+	    struct cf_ns_rec *out, struct cf_error *err);
+cf_err	cf_meta_role_mfa_cached(struct cf_meta *m, const char *role,
+	    bool *required, struct cf_error *err);
+cf_err	cf_meta_cache_poll(struct cf_meta *m, struct cf_error *err);
 /* --- user attributes and labels ---
  * Attributes of a principal and labels of a namespace or an object key
  * are name -> value strings that policies read (Cedar tags).  Names:
@@ -585,6 +602,145 @@ cf_err	cf_meta_labels_get(struct cf_meta *m, int64_t ns_id, const char *key,
 cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	    int64_t ns_id, const char *key, const json_t *changes,
 	    bool *changed, struct cf_error *err);
+
+
+/* --- artifacts (meta_artifact.c; docs/artifacts.md) ---
+ * An artifact is a name in a namespace whose versions, numbered 1, 2,
+ * 3 ... per artifact, are immutable manifests of object versions of the
+ * same namespace stored under the keys NAME/PATH.  The caller validates
+ * names, kinds, stage names and metadata (core/ops_artifact.c); the store
+ * checks sizes and, inside the commit's transaction, that every file of
+ * a manifest is an object version it can name. */
+#define CF_ART_NAME_MAX		256	/* 255 bytes + NUL */
+#define CF_ART_KIND_MAX		16
+#define CF_ART_META_MAX		4096	/* JSON object text + NUL */
+#define CF_ART_REASON_MAX	257	/* 256 bytes + NUL */
+#define CF_STAGE_MAX		33	/* 32 bytes + NUL */
+
+struct cf_art_rec {
+	int64_t		artifact_id;	/* assigned by the store */
+	int64_t		ns_id;
+	char		ns[CF_NS_NAME_MAX];
+	char		name[CF_ART_NAME_MAX];
+	int64_t		number;		/* assigned by the store */
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		kind[CF_ART_KIND_MAX];
+	char		digest[CF_SHA256_HEX_LEN + 1];
+	uint64_t	size;		/* sum of the files' sizes */
+	uint64_t	files;
+	char		meta[CF_ART_META_MAX];	/* JSON object text */
+	char		sensitivity[CF_SENS_MAX];
+	char		declassified[CF_ART_REASON_MAX];	/* "" */
+	char		created_by[CF_PRINCIPAL_MAX];
+	int64_t		created_us;
+};
+
+/* One file of a manifest: path below the artifact, the object version
+ * (of key NAME/path) that holds it, its SHA-256 and size. */
+struct cf_art_file {
+	const char	*path;
+	const char	*version_id;
+	const char	*sha256;
+	uint64_t	 size;
+};
+
+/* Which version: by number (> 0), long version id, stage, or the latest
+ * created at or before as_of_us (> 0); all unset: the latest. */
+struct cf_art_sel {
+	int64_t		 number;
+	const char	*version_id;
+	const char	*stage;
+	int64_t		 as_of_us;
+};
+
+/* Commit version v (its number and artifact_id are assigned; the
+ * artifact is created with its first version) with files[0..nfiles)
+ * and the sources src[0..nsrc) (artifact id, number), in one write
+ * transaction.  CF_E_INPUT (message names the file) when a file is not
+ * an object version (not a delete marker) of v->ns_id at key NAME/path
+ * with that SHA-256 and size; CF_E_NOTFOUND when a source version does
+ * not exist;
+ * CF_E_CONFLICT when v->ns no longer names v->ns_id. */
+cf_err	cf_meta_art_push(struct cf_meta *m, const struct cf_meta_audit *au,
+	    struct cf_art_rec *v, const struct cf_art_file *files,
+	    size_t nfiles, const int64_t (*src)[2], size_t nsrc,
+	    struct cf_error *err);
+/* CF_E_NOTFOUND when there is no such artifact or version. */
+cf_err	cf_meta_art_get(struct cf_meta *m, const char *ns, const char *name,
+	    const struct cf_art_sel *sel, struct cf_art_rec *out,
+	    struct cf_error *err);
+/* A version by artifact id and number. */
+cf_err	cf_meta_art_get_id(struct cf_meta *m, int64_t artifact_id,
+	    int64_t number, struct cf_art_rec *out, struct cf_error *err);
+/* *out: [{path, version_id, sha256, size}] in path byte order. */
+cf_err	cf_meta_art_files(struct cf_meta *m, int64_t artifact_id,
+	    int64_t number, json_t **out, struct cf_error *err);
+typedef cf_err (*cf_art_cb)(void *arg, const struct cf_art_rec *v,
+    struct cf_error *err);
+/* Every version of (ns, name), newest first; CF_E_NOTFOUND when the
+ * artifact does not exist. */
+cf_err	cf_meta_art_list(struct cf_meta *m, const char *ns, const char *name,
+	    cf_art_cb cb, void *arg, struct cf_error *err);
+/* Replace a version's user metadata (JSON object text). */
+cf_err	cf_meta_art_meta_set(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t artifact_id,
+	    int64_t number, const char *meta, struct cf_error *err);
+/* Set a version's sensitivity and declassification reason ("" none). */
+cf_err	cf_meta_art_sens_set(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t artifact_id,
+	    int64_t number, const char *sensitivity, const char *reason,
+	    struct cf_error *err);
+/* Point stage at version number (0: remove the stage), recorded in the
+ * stage's history.  CF_E_NOTFOUND when the version (or, to remove, the
+ * stage) does not exist. */
+cf_err	cf_meta_art_stage_set(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t artifact_id,
+	    const char *stage, int64_t number, const char *by, int64_t at_us,
+	    struct cf_error *err);
+/* *current: {stage: number}; *history (nullable): [{stage, number (0:
+ * removed), by, at_us}] oldest first. */
+cf_err	cf_meta_art_stages(struct cf_meta *m, int64_t artifact_id,
+	    json_t **current, json_t **history, struct cf_error *err);
+/* The direct lineage of a version: up, its sources; else the versions
+ * derived from it.  cb gets each that exists; *gone (nullable) the
+ * number of sources that no longer do. */
+cf_err	cf_meta_art_links(struct cf_meta *m, int64_t artifact_id,
+	    int64_t number, bool up, cf_art_cb cb, void *arg, size_t *gone,
+	    struct cf_error *err);
+
+/* --- S3 access keys.  SigV4 signs with the secret itself, so it is kept
+ * sealed by the keyring (kek_id, wrapped; the wrap binds the key id and
+ * principal as associated data), never in the clear. --- */
+#define CF_S3_KEY_ID_LEN	20	/* "CFAK" + 16 of [A-Z2-7] */
+struct cf_s3key_rec {
+	char	id[CF_S3_KEY_ID_LEN + 1];	/* the access key id */
+	int64_t	principal_id;
+	char	kek_id[CF_KEK_ID_MAX];
+	uint8_t	wrapped[CF_WRAPPED_DEK_LEN];
+	char	description[CF_DESC_MAX];
+	int64_t	created_us;
+	int64_t	expires_us;		/* 0: never */
+	int64_t	revoked_us;		/* 0: not revoked */
+};
+/* CF_E_CONFLICT if the id exists, CF_E_NOTFOUND for an unknown
+ * principal. */
+cf_err	cf_meta_s3key_insert(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_s3key_rec *k,
+	    struct cf_error *err);
+/* CF_E_NOTFOUND for an unknown id. */
+cf_err	cf_meta_s3key_get(struct cf_meta *m, const char *id,
+	    struct cf_s3key_rec *out, struct cf_error *err);
+/* Revoke at now_us (a key revoked already keeps its time).
+ * CF_E_NOTFOUND for an unknown id. */
+cf_err	cf_meta_s3key_revoke(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, int64_t now_us,
+	    struct cf_error *err);
+typedef cf_err (*cf_s3key_cb)(void *arg, const struct cf_s3key_rec *k,
+    struct cf_error *err);
+/* principal_id < 0: every key.  The wrapped secrets are passed to cb
+ * too (it must not show them). */
+cf_err	cf_meta_s3key_list(struct cf_meta *m, int64_t principal_id,
+	    cf_s3key_cb cb, void *arg, struct cf_error *err);
 
 /* --- wrapped keys by KEK (key rotation, core/keys.c) --- */
 struct cf_meta_kek_count {

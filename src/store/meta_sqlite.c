@@ -41,6 +41,7 @@
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
 #include "store/meta.h"
+#include "store/meta_int.h"
 #include "store/store_int.h"
 
 #define POOL_MAX	64		/* connections kept (more only if
@@ -228,16 +229,139 @@ static const char *const migrations[] = {
 	"  BEGIN DELETE FROM labels"
 	"    WHERE ns_id = OLD.ns_id AND key = OLD.key; END;"),
 	/* ---- end: user attributes and labels ---- */
+	/* 7 -> 8: the generation of what decisions read from the store and
+	 * a process may cache (namespace records, role settings): bumped by
+	 * triggers on every change, whoever makes it, so that a server
+	 * process sees another's changes (cf_meta_cache_poll). */
+	("CREATE TABLE decision_gen ("
+	"  id   INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  gen  INTEGER NOT NULL"
+	");"
+	"INSERT INTO decision_gen(id, gen) VALUES (1, 0);"
+	"CREATE TRIGGER dgen_ns_ins AFTER INSERT ON namespaces"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_ns_upd AFTER UPDATE ON namespaces"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_ns_del AFTER DELETE ON namespaces"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_role_ins AFTER INSERT ON role_settings"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_role_upd AFTER UPDATE ON role_settings"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"
+	"CREATE TRIGGER dgen_role_del AFTER DELETE ON role_settings"
+	"  BEGIN UPDATE decision_gen SET gen = gen + 1; END;"),
+	/* ---- begin: artifacts (meta_artifact.c) ---- */
+	/* 8 -> 9: artifacts: a named set of object versions per namespace,
+	 * versioned as a whole.  An artifact version is immutable but for
+	 * its user metadata and sensitivity; its files (the manifest) and
+	 * lineage never change.  Lineage names its sources by artifact id
+	 * without a foreign key: a source deleted with its namespace
+	 * leaves the link, shown as gone.  Stages point at one version
+	 * each; every move is kept in stage_history. */
+	("CREATE TABLE artifacts ("
+	"  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  ns_id       INTEGER NOT NULL REFERENCES namespaces(id)"
+	"              ON DELETE CASCADE,"
+	"  name        TEXT NOT NULL,"
+	"  created_by  TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL,"
+	"  UNIQUE (ns_id, name)"
+	");"
+	"CREATE TABLE artifact_versions ("
+	"  artifact_id   INTEGER NOT NULL REFERENCES artifacts(id)"
+	"                ON DELETE CASCADE,"
+	"  number        INTEGER NOT NULL CHECK (number >= 1),"
+	"  version_id    TEXT NOT NULL UNIQUE,"
+	"  kind          TEXT NOT NULL,"
+	"  digest        TEXT NOT NULL,"
+	"  size          INTEGER NOT NULL CHECK (size >= 0),"
+	"  files         INTEGER NOT NULL CHECK (files >= 0),"
+	"  meta          TEXT NOT NULL,"
+	"  sensitivity   TEXT NOT NULL,"
+	"  declassified  TEXT NOT NULL DEFAULT '',"
+	"  created_by    TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  PRIMARY KEY (artifact_id, number)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX artifact_versions_by_time"
+	"  ON artifact_versions(artifact_id, created_us);"
+	"CREATE TABLE artifact_files ("
+	"  artifact_id  INTEGER NOT NULL,"
+	"  number       INTEGER NOT NULL,"
+	"  path         BLOB NOT NULL,"
+	"  version_id   TEXT NOT NULL,"
+	"  sha256       TEXT NOT NULL,"
+	"  size         INTEGER NOT NULL CHECK (size >= 0),"
+	"  PRIMARY KEY (artifact_id, number, path),"
+	"  FOREIGN KEY (artifact_id, number)"
+	"    REFERENCES artifact_versions(artifact_id, number)"
+	"    ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE TABLE artifact_lineage ("
+	"  artifact_id      INTEGER NOT NULL,"
+	"  number           INTEGER NOT NULL,"
+	"  src_artifact_id  INTEGER NOT NULL,"
+	"  src_number       INTEGER NOT NULL,"
+	"  PRIMARY KEY (artifact_id, number, src_artifact_id, src_number),"
+	"  FOREIGN KEY (artifact_id, number)"
+	"    REFERENCES artifact_versions(artifact_id, number)"
+	"    ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE INDEX artifact_lineage_by_src"
+	"  ON artifact_lineage(src_artifact_id, src_number);"
+	"CREATE TABLE artifact_stages ("
+	"  artifact_id  INTEGER NOT NULL REFERENCES artifacts(id)"
+	"               ON DELETE CASCADE,"
+	"  stage        TEXT NOT NULL,"
+	"  number       INTEGER NOT NULL,"
+	"  set_by       TEXT NOT NULL,"
+	"  set_us       INTEGER NOT NULL,"
+	"  PRIMARY KEY (artifact_id, stage)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE artifact_stage_history ("
+	"  seq          INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  artifact_id  INTEGER NOT NULL REFERENCES artifacts(id)"
+	"               ON DELETE CASCADE,"
+	"  stage        TEXT NOT NULL,"
+	"  number       INTEGER NOT NULL,"
+	"  set_by       TEXT NOT NULL,"
+	"  set_us       INTEGER NOT NULL"
+	");"
+	"CREATE INDEX artifact_stage_history_by_artifact"
+	"  ON artifact_stage_history(artifact_id, seq);"),
+	/* ---- end: artifacts ---- */
+	/* ---- begin: S3 access keys ---- */
+	/* 9 -> 10: S3 access keys (SigV4 needs the secret itself, so it is
+	 * stored sealed by the keyring, never hashed: docs/internals/
+	 * CRYPTO.md) and the MD5 of each version's plaintext (the S3 ETag;
+	 * '' for versions uploaded without it). */
+	("CREATE TABLE s3_keys ("
+	"  id            TEXT PRIMARY KEY,"
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  kek_id        TEXT NOT NULL,"
+	"  wrapped       BLOB NOT NULL,"
+	"  description   TEXT NOT NULL DEFAULT '',"
+	"  created_us    INTEGER NOT NULL,"
+	"  expires_us    INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_us    INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX s3_keys_principal ON s3_keys(principal_id);"
+	"ALTER TABLE versions ADD COLUMN md5 TEXT NOT NULL DEFAULT '';"),
+	/* ---- end: S3 access keys ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
-	" v.created_us, v.kek_id, v.wrapped_dek"
+	" v.created_us, v.kek_id, v.wrapped_dek, v.md5"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
+#define S3KCOLS \
+	"id, principal_id, kek_id, wrapped, description, created_us," \
+	" expires_us, revoked_us"
 #define POLCOLS \
 	"p.name, ifnull(n.name, ''), p.version, p.deleted, p.sha256," \
 	" p.created_by, p.created_us, p.size"
@@ -270,10 +394,12 @@ enum {
 	ST_ROLE_SET, ST_ROLE_GET,
 	ST_L_GET, ST_L_INSERT, ST_L_DEL, ST_L_LIST, ST_P_ADOPT, ST_P_NOADOPT,
 	ST_POL_LATEST, ST_POL_GET, ST_POL_HIST, ST_POL_INSERT, ST_POL_COUNT,
-	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS, ST_POL_GEN,
+	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS, ST_POL_GEN, ST_DGEN,
 	ST_P_REHASH,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
+	ST_S3K_INSERT, ST_S3K_GET, ST_S3K_REVOKE, ST_S3K_LIST_ALL,
+	ST_S3K_LIST_P,
 	ST_KEK_COUNT_V, ST_KEK_COUNT_M, ST_KEK_NOT_V, ST_KEK_NOT_M,
 	ST_KEK_SET_V, ST_KEK_SET_M,
 	ST__COUNT
@@ -319,8 +445,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_DEL] = "DELETE FROM namespaces WHERE id = ?1",
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
-	    " created_by, created_us, kek_id, wrapped_dek) VALUES (?1, ?2, ?3,"
-	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	    " created_by, created_us, kek_id, wrapped_dek, md5) VALUES (?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -454,6 +580,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_POL_COUNT] = "SELECT count(*) FROM policies p"
 	    " WHERE ifnull(p.ns_id, 0) = ?1 AND p.deleted = 0 AND" POLLATEST,
 	[ST_POL_GEN] = "SELECT count(*), ifnull(max(id), 0) FROM policies",
+	[ST_DGEN] = "SELECT gen FROM decision_gen WHERE id = 1",
 	[ST_POL_COUNT_NS] = "SELECT count(*) FROM policies p"
 	    " WHERE p.ns_id IS NOT NULL AND p.deleted = 0 AND" POLLATEST,
 	/* ?1 < 0: every scope; ?2: with the text. */
@@ -486,6 +613,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE ns_id = ?1 AND key = ?2",
 	[ST_NS_EXISTS] = "SELECT 1 FROM namespaces WHERE id = ?1",
 	[ST_LIVE_GET] = "SELECT 1 FROM live WHERE ns_id = ?1 AND key = ?2",
+	[ST_S3K_INSERT] = "INSERT INTO s3_keys(id, principal_id, kek_id,"
+	    " wrapped, description, created_us, expires_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_S3K_GET] = "SELECT " S3KCOLS " FROM s3_keys WHERE id = ?1",
+	[ST_S3K_REVOKE] = "UPDATE s3_keys SET revoked_us = ?2"
+	    " WHERE id = ?1 AND revoked_us = 0",
+	[ST_S3K_LIST_ALL] = "SELECT " S3KCOLS " FROM s3_keys ORDER BY"
+	    " created_us, id",
+	[ST_S3K_LIST_P] = "SELECT " S3KCOLS " FROM s3_keys"
+	    " WHERE principal_id = ?1 ORDER BY created_us, id",
 };
 
 struct conn {
@@ -497,6 +634,23 @@ struct conn {
 	bool		 inuse;		/* handed out by pool_get */
 	bool		 scope_tx;	/* the scope's BEGIN is open */
 	unsigned	 nest;		/* tx_begin(read) inside it */
+	bool		 dtouch;	/* changed decision_gen (dgen_hook) */
+};
+
+/* The decision cache (cf_meta_ns_get_cached, cf_meta_role_mfa_cached):
+ * an entry holds what one read found, stamped with the generation it
+ * was read under; it serves only while the generation is unchanged. */
+#define DC_SLOTS	4096		/* hash chains */
+#define DC_MAX		65536		/* entries; then it starts over */
+
+struct dc_ent {
+	struct dc_ent	*next;
+	uint64_t	 gen;
+	bool		 found;
+	char		 key[CF_NS_NAME_MAX + 2];	/* 'n' or 'r', then
+							 * the name */
+	struct cf_ns_rec ns;
+	bool		 mfa;
 };
 
 struct cf_meta {
@@ -505,7 +659,17 @@ struct cf_meta {
 	pthread_cond_t	 cv;
 	struct conn	*idle;		/* free list */
 	size_t		 nopen;		/* idle + in use */
+	/* The decision cache: dgen moves with every change of a namespace
+	 * or a role setting committed through this process (dgen_hook,
+	 * pool_put) or, polled, through another (cf_meta_cache_poll). */
+	_Atomic uint64_t dgen;
+	int64_t		 dgen_stored;	/* decision_gen.gen last polled */
+	pthread_mutex_t	 dc_mu;
+	struct dc_ent	*dc[DC_SLOTS];
+	size_t		 dc_count;
 };
+
+static void	dc_clear_locked(struct cf_meta *m);
 
 /* Map an SQLite result code to a cf_err and record what failed. */
 static cf_err
@@ -573,6 +737,23 @@ conn_exec(struct conn *c, const char *sql, struct cf_error *err)
 	return CF_OK;
 }
 
+/* SQLite's update hook: a write that changed the decision generation
+ * (the triggers of migration 7 -> 8 update its row with every change of
+ * a namespace or a role setting; the hook sees rows that triggers
+ * write, and decision_gen is a rowid table). */
+static void
+dgen_hook(void *arg, int op, const char *db, const char *table,
+    sqlite3_int64 rowid)
+{
+	struct conn	*c = arg;
+
+	(void)op;
+	(void)db;
+	(void)rowid;
+	if (strcmp(table, "decision_gen") == 0)
+		c->dtouch = true;
+}
+
 static cf_err
 conn_open(const char *path, struct conn **out, struct cf_error *err)
 {
@@ -598,6 +779,7 @@ conn_open(const char *path, struct conn **out, struct cf_error *err)
 	}
 	(void)sqlite3_extended_result_codes(c->db, 1);
 	(void)sqlite3_busy_timeout(c->db, BUSY_MS);
+	(void)sqlite3_update_hook(c->db, dgen_hook, c);
 	/* SEC: defensive mode and untrusted schema: a tampered database
 	 * file cannot make us run functions with side effects. */
 	(void)sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -701,7 +883,8 @@ static _Thread_local struct cf_meta	*pinned_m;
 static _Thread_local unsigned int	 scope_depth;
 
 static cf_err
-pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
+pool_get_any(struct cf_meta *m, bool scope, struct conn **out,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	cf_err		 rc;
@@ -709,7 +892,7 @@ pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 	/* In a read scope the pinned connection serves every call that
 	 * does not nest inside another (a callback of a running query gets
 	 * a connection of its own, as outside a scope). */
-	if (pinned != NULL && pinned_m == m && !pinned->inuse) {
+	if (scope && pinned != NULL && pinned_m == m && !pinned->inuse) {
 		pinned->inuse = true;
 		held++;
 		*out = pinned;
@@ -743,11 +926,23 @@ pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
 	return CF_OK;
 }
 
+static cf_err
+pool_get(struct cf_meta *m, struct conn **out, struct cf_error *err)
+{
+	return pool_get_any(m, true, out, err);
+}
+
 static void
 pool_put(struct cf_meta *m, struct conn *c)
 {
 	if (c == NULL)
 		return;
+	/* SEC: a change of what decisions cache, committed (or rolled
+	 * back: harmless) on c, ends every entry read before it. */
+	if (c->dtouch) {
+		c->dtouch = false;
+		(void)atomic_fetch_add(&m->dgen, 1);
+	}
 	if (c == pinned) {
 		/* Stays pinned (and in its read transaction) for the
 		 * rest of the scope. */
@@ -1062,6 +1257,8 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_bytes(st, 13, v->wrapped_dek, sizeof(v->wrapped_dek),
 		    err);
+	if (rc == CF_OK)
+		rc = col_str(st, 14, v->md5, sizeof(v->md5), err);
 	return rc;
 }
 
@@ -1284,7 +1481,7 @@ cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 {
 	struct cf_meta	*m = NULL;
 	struct conn	*c = NULL;
-	bool		 mu = false, cv = false;
+	bool		 mu = false, cv = false, dcmu = false;
 	cf_err		 rc;
 
 	if (path == NULL || out == NULL)
@@ -1313,6 +1510,11 @@ cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 		goto out;
 	}
 	cv = true;
+	if (pthread_mutex_init(&m->dc_mu, NULL) != 0) {
+		rc = cf_error_set(err, CF_E_INTERNAL, "meta: mutex init");
+		goto out;
+	}
+	dcmu = true;
 	rc = precreate(path, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1330,6 +1532,8 @@ cf_meta_open(const char *path, struct cf_meta **out, struct cf_error *err)
 out:
 	conn_close(c);
 	if (m != NULL) {
+		if (dcmu)
+			(void)pthread_mutex_destroy(&m->dc_mu);
 		if (cv)
 			(void)pthread_cond_destroy(&m->cv);
 		if (mu)
@@ -1353,6 +1557,8 @@ cf_meta_close(struct cf_meta *m)
 		m->idle = c->next;
 		conn_close(c);
 	}
+	dc_clear_locked(m);
+	(void)pthread_mutex_destroy(&m->dc_mu);
 	(void)pthread_cond_destroy(&m->cv);
 	(void)pthread_mutex_destroy(&m->mu);
 	cf_free(m->path);
@@ -1693,6 +1899,8 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 		    "created_by", err);
 	if (rc == CF_OK)
 		rc = check_field(v->kek_id, sizeof(v->kek_id), "kek id", err);
+	if (rc == CF_OK)
+		rc = check_field(v->md5, sizeof(v->md5), "md5", err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -1754,6 +1962,7 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	b |= bind_str(st, 12, v->kek_id);
 	b |= sqlite3_bind_blob(st, 13, v->wrapped_dek,
 	    (int)sizeof(v->wrapped_dek), SQLITE_STATIC);
+	b |= bind_str(st, 14, v->md5);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -4234,6 +4443,220 @@ cf_meta_policy_generation(struct cf_meta *m, int64_t *gen,
 	return rc;
 }
 
+/* --- the decision cache --- */
+
+static size_t
+dc_slot(const char *key)
+{
+	uint64_t	h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ull;
+	return (size_t)(h % DC_SLOTS);
+}
+
+/* The entry of key under generation gen: *hit, and a copy in *out. */
+static void
+dc_get(struct cf_meta *m, const char *key, uint64_t gen, struct dc_ent *out,
+    bool *hit)
+{
+	struct dc_ent	*e;
+
+	*hit = false;
+	(void)pthread_mutex_lock(&m->dc_mu);
+	for (e = m->dc[dc_slot(key)]; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0) {
+			if (e->gen == gen) {
+				*out = *e;
+				*hit = true;
+			}
+			break;
+		}
+	(void)pthread_mutex_unlock(&m->dc_mu);
+}
+
+static void
+dc_clear_locked(struct cf_meta *m)
+{
+	struct dc_ent	*e;
+	size_t		 i;
+
+	for (i = 0; i < DC_SLOTS; i++)
+		while ((e = m->dc[i]) != NULL) {
+			m->dc[i] = e->next;
+			cf_free(e);
+		}
+	m->dc_count = 0;
+}
+
+/* Keep what a read under generation v->gen found (best effort: out of
+ * memory only costs the next read). */
+static void
+dc_put(struct cf_meta *m, const struct dc_ent *v)
+{
+	struct dc_ent	*e;
+	size_t		 slot = dc_slot(v->key);
+
+	(void)pthread_mutex_lock(&m->dc_mu);
+	for (e = m->dc[slot]; e != NULL; e = e->next)
+		if (strcmp(e->key, v->key) == 0)
+			break;
+	if (e == NULL) {
+		if (m->dc_count >= DC_MAX)
+			dc_clear_locked(m);
+		e = cf_calloc(1, sizeof(*e));
+		if (e == NULL)
+			goto out;
+		e->next = m->dc[slot];
+		m->dc[slot] = e;
+		m->dc_count++;
+	}
+	/* An older read does not replace a newer one. */
+	if (e->gen <= v->gen) {
+		struct dc_ent *next = e->next;
+
+		*e = *v;
+		e->next = next;
+	}
+out:
+	(void)pthread_mutex_unlock(&m->dc_mu);
+}
+
+cf_err
+cf_meta_ns_get_cached(struct cf_meta *m, const char *name,
+    struct cf_ns_rec *out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	struct dc_ent	 v;
+	uint64_t	 gen;
+	bool		 hit;
+	int		 src;
+	cf_err		 rc;
+
+	rc = check_str(name, CF_NS_NAME_MAX, "namespace name", err);
+	if (rc != CF_OK)
+		return rc;
+	memset(&v, 0, sizeof(v));
+	v.key[0] = 'n';
+	cf_strlcpy(v.key + 1, name, sizeof(v.key) - 1);
+	/* SEC: the generation before the read: a change committed after
+	 * this point moves it, so what the read finds is never kept past a
+	 * change it may predate. */
+	gen = atomic_load(&m->dgen);
+	dc_get(m, v.key, gen, &v, &hit);
+	if (hit)
+		goto found;
+	/* Not in the caller's read scope, whose snapshot may be older than
+	 * gen: a statement of its own, whose snapshot is not. */
+	rc = pool_get_any(m, false, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_NS_GET, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, name) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		rc = read_ns(st, &v.ns, err);
+		v.found = true;
+	} else if (src == SQLITE_DONE)
+		v.found = false;
+	else
+		rc = db_err(c->db, src, err, "namespace get");
+	if (rc != CF_OK)
+		goto out;
+	v.gen = gen;
+	dc_put(m, &v);
+found:
+	if (!v.found)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such namespace");
+	else
+		*out = v.ns;
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_role_mfa_cached(struct cf_meta *m, const char *role, bool *required,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	struct dc_ent	 v;
+	uint64_t	 gen;
+	bool		 hit, found;
+	cf_err		 rc;
+
+	rc = check_str(role, CF_ROLE_MAX, "role", err);
+	if (rc != CF_OK)
+		return rc;
+	memset(&v, 0, sizeof(v));
+	v.key[0] = 'r';
+	cf_strlcpy(v.key + 1, role, sizeof(v.key) - 1);
+	gen = atomic_load(&m->dgen);	/* SEC: before the read */
+	dc_get(m, v.key, gen, &v, &hit);
+	if (hit) {
+		*required = v.mfa;
+		return CF_OK;
+	}
+	rc = pool_get_any(m, false, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_ROLE_GET, &st, &found, err, "t", role);
+	if (rc == CF_OK) {
+		v.found = found;
+		v.mfa = found && sqlite3_column_int(st, 0) != 0;
+		v.gen = gen;
+		dc_put(m, &v);
+		*required = v.mfa;
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_cache_poll(struct cf_meta *m, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found;
+	int64_t		 g;
+	cf_err		 rc;
+
+	rc = pool_get_any(m, false, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_DGEN, &st, &found, err, "");
+	if (rc == CF_OK) {
+		g = found ? sqlite3_column_int64(st, 0) : -1;
+		/* Another process's change (or this one's, seen again):
+		 * every entry read before now ends. */
+		(void)pthread_mutex_lock(&m->dc_mu);
+		if (g != m->dgen_stored) {
+			m->dgen_stored = g;
+			(void)atomic_fetch_add(&m->dgen, 1);
+		}
+		(void)pthread_mutex_unlock(&m->dc_mu);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+uint64_t
+cf_meta_test_cache_gen(struct cf_meta *m)
+{
+	return atomic_load(&m->dgen);
+}
+
 /* ---- begin: user attributes and labels ---- */
 
 bool
@@ -4526,6 +4949,217 @@ cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	return kv_set(m, au, &t, changes, changed, err);
 }
 /* ---- end: user attributes and labels ---- */
+
+/* ---- begin: for meta_artifact.c (meta_int.h) ---- */
+
+struct sqlite3 *
+meta_int_db(struct conn *c)
+{
+	return c->db;
+}
+
+cf_err
+meta_int_db_err(struct conn *c, int src, struct cf_error *err,
+    const char *what)
+{
+	return db_err(c->db, src, err, what);
+}
+
+cf_err
+meta_int_wtx_begin(struct cf_meta *m, const struct cf_meta_audit *au,
+    struct conn **out, struct cf_error *err)
+{
+	return wtx_begin(m, au, out, err);
+}
+
+cf_err
+meta_int_wtx_end(struct cf_meta *m, struct conn *c,
+    const struct cf_meta_audit *au, cf_err rc, struct cf_error *err)
+{
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+meta_int_rtx_begin(struct cf_meta *m, struct conn **out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	if ((rc = tx_begin(c, false, err)) != CF_OK) {
+		pool_put(m, c);
+		return rc;
+	}
+	*out = c;
+	return CF_OK;
+}
+
+void
+meta_int_rtx_end(struct cf_meta *m, struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (tx_commit(c, NULL) != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+}
+
+cf_err
+meta_int_col_str(sqlite3_stmt *st, int i, char *dst, size_t cap,
+    struct cf_error *err)
+{
+	return col_str(st, i, dst, cap, err);
+}
+/* ---- end: for meta_artifact.c ---- */
+
+/* --- S3 access keys --- */
+
+static cf_err
+read_s3key(sqlite3_stmt *st, struct cf_s3key_rec *k, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(k, 0, sizeof(*k));
+	rc = col_str(st, 0, k->id, sizeof(k->id), err);
+	k->principal_id = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, k->kek_id, sizeof(k->kek_id), err);
+	if (rc == CF_OK)
+		rc = col_bytes(st, 3, k->wrapped, sizeof(k->wrapped), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, k->description, sizeof(k->description),
+		    err);
+	k->created_us = sqlite3_column_int64(st, 5);
+	k->expires_us = sqlite3_column_int64(st, 6);
+	k->revoked_us = sqlite3_column_int64(st, 7);
+	return rc;
+}
+
+cf_err
+cf_meta_s3key_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_s3key_rec *k, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK && k == NULL)
+		rc = cf_error_set(err, CF_E_INVAL, "meta: NULL key");
+	if (rc == CF_OK)
+		rc = check_str(k->id, sizeof(k->id), "s3 key id", err);
+	if (rc == CF_OK)
+		rc = check_field(k->kek_id, sizeof(k->kek_id), "kek id", err);
+	if (rc == CF_OK)
+		rc = check_field(k->description, sizeof(k->description),
+		    "description", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_S3K_INSERT, NULL, err, "titwtii", k->id,
+	    k->principal_id, k->kek_id, k->wrapped, k->description,
+	    k->created_us, k->expires_us);
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_s3key_get(struct cf_meta *m, const char *id, struct cf_s3key_rec *out,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_s3key_rec	 rec;
+	bool			 found;
+	cf_err			 rc;
+
+	rc = check_str(id, CF_S3_KEY_ID_LEN + 1, "s3 key id", err);
+	if (rc != CF_OK)
+		return rc;
+	memset(&rec, 0, sizeof(rec));
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_S3K_GET, &st, &found, err, "t", id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such S3 key");
+	if (rc == CF_OK)
+		rc = read_s3key(st, &rec, err);
+	if (rc == CF_OK)
+		*out = rec;
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&rec, sizeof(rec));
+	return rc;
+}
+
+cf_err
+cf_meta_s3key_revoke(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, int64_t now_us, struct cf_error *err)
+{
+	struct cf_s3key_rec	k;
+	cf_err			rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_S3_KEY_ID_LEN + 1, "s3 key id", err);
+	if (rc != CF_OK)
+		return rc;
+	if (now_us == 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: revocation time 0 means not revoked");
+	rc = cf_meta_s3key_get(m, id, &k, err);
+	cf_wipe(&k, sizeof(k));
+	if (rc != CF_OK)
+		return rc;
+	/* Revoked already: no change (the first time stays). */
+	return exec_audited(m, au, ST_S3K_REVOKE, NULL, NULL, err, "ti", id,
+	    now_us);
+}
+
+cf_err
+cf_meta_s3key_list(struct cf_meta *m, int64_t principal_id, cf_s3key_cb cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_s3key_rec	 rec;
+	int			 src;
+	cf_err			 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, principal_id < 0 ? ST_S3K_LIST_ALL : ST_S3K_LIST_P,
+	    &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (principal_id >= 0 &&
+	    sqlite3_bind_int64(st, 1, principal_id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "s3 key list");
+			break;
+		}
+		rc = read_s3key(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&rec, sizeof(rec));
+	return rc;
+}
 
 /* --- wrapped keys by KEK (key rotation) --- */
 

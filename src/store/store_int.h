@@ -44,6 +44,8 @@ size_t	cf_meta_test_conn_count(struct cf_meta *m);
  * records), "attrs", "labels", "role" (role settings), "bindings" (of
  * one principal). */
 unsigned long cf_meta_test_reads(const char *what);
+/* The decision cache's generation (tests: a change moves it). */
+uint64_t cf_meta_test_cache_gen(struct cf_meta *m);
 /* The SQL cf_meta_binding_list runs for these arguments (for query-plan
  * checks). */
 const char *cf_meta_test_binding_list_sql(int64_t principal_id,

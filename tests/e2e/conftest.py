@@ -43,8 +43,10 @@ TEST_TIMEOUT = int(os.environ.get("COFFER_E2E_TEST_TIMEOUT", "240"))
 # once its MFA is this old (seconds), so that no test sees it expire.
 ADMIN_MFA_REFRESH = 900 - TEST_TIMEOUT - 120
 
+# A broken invariant (CF_NEVER, src/base/check.h) aborts a Debug build
+# but only logs in a Release one: the marker makes both fail the test.
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:",
-                     "ERROR: LeakSanitizer")
+                     "ERROR: LeakSanitizer", "event=invariant_broken")
 
 # Exit codes of the CLI (src/client/client.h, docs/cli.md).
 EXIT_OK = 0

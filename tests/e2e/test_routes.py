@@ -99,6 +99,25 @@ def test_undocumented_route_is_unknown_and_denied(server):
         assert rec["action"] == "unknown" and rec["decision"] == "deny"
 
 
+def test_405_lists_the_route_methods_in_allow(server):
+    """RFC 9110: a 405 says which methods the path has (the route
+    table's), and is still recorded; a 401 or 404 has no Allow."""
+    r = server.req("PATCH", "/v1/tokens")
+    assert r.status_code == 405, r.text
+    assert r.json()["error"]["code"] == "method_not_allowed"
+    assert sorted(r.headers["Allow"].split(", ")) == ["GET", "POST"]
+    rec = record_of(server, r.headers["X-Request-Id"])
+    assert rec["action"] == "unknown" and rec["status"] == 405
+    r = server.req("POST", "/v1/ns/x/objects/some/key")
+    assert r.status_code == 405, r.text
+    assert sorted(r.headers["Allow"].split(", ")) == [
+        "DELETE", "GET", "HEAD", "PUT"]
+    r = server.req("GET", "/v1/nothing-here")
+    assert r.status_code == 404 and "Allow" not in r.headers
+    r = server.req("PATCH", "/v1/tokens", token=None)
+    assert r.status_code == 401 and "Allow" not in r.headers
+
+
 @pytest.mark.parametrize("purpose", [
     "", "has space", "a/b", "x" * 65, "caf\u00e9".encode().decode("latin-1"),
 ])

@@ -745,6 +745,9 @@ test_client_fmt(void **state)
 struct fake {
 	int		 stepped;		/* POST /v1/session/mfa ok */
 	int		 stepups;		/* step-up requests seen */
+	int		 limited;		/* /v1/limited requests */
+	int		 busy_left;		/* 429s before "busy" is 201 */
+	int		 busy_seen;		/* PUTs of "busy" seen */
 	int		 lfd;
 	int		 port;
 	pthread_t	 thr;
@@ -912,7 +915,21 @@ fake_answer(struct fake *f, int fd)
 			    "\"message\":\"multi-factor authentication "
 			    "required\"}}";
 		}
+	} else if (strstr(req, " /v1/locked ") != NULL) {
+		status = "429 Too Many Requests";
+		extra = "Retry-After: 7\r\n";
+		body = "{\"error\":{\"code\":\"locked\","
+		    "\"message\":\"locked\"}}";
+	} else if (strstr(req, " /v1/ns/t/objects/busy ") != NULL &&
+	    strncmp(req, "PUT ", 4) == 0 && f->busy_seen++ >= 0 &&
+	    f->busy_left > 0) {
+		f->busy_left--;
+		status = "429 Too Many Requests";
+		extra = "Retry-After: 2\r\n";
+		body = "{\"error\":{\"code\":\"too_many_transfers\","
+		    "\"message\":\"busy\"}}";
 	} else if (strstr(req, " /v1/limited ") != NULL) {
+		f->limited++;
 		status = "429 Too Many Requests";
 		extra = "Retry-After: 7\r\n";
 		body = "{\"error\":{\"code\":\"too_many_attempts\","
@@ -1640,6 +1657,44 @@ test_client_json_wipe(void **state)
 	json_decref(v);
 }
 
+static unsigned	slept;		/* seconds the retries "waited" */
+
+static void
+count_sleep(unsigned secs)
+{
+	slept += secs;
+}
+
+/* Busy servers: cf_cli_retry_wanted's rules. */
+static void
+test_client_retry_rules(void **state)
+{
+	unsigned	secs = 99;
+
+	(void)state;
+	assert_true(cf_cli_retry_wanted(429, "too_many_transfers", "5", 0, 3,
+	    &secs));
+	assert_int_equal(secs, 5);
+	assert_true(cf_cli_retry_wanted(429, "", "0", 2, 3, &secs));
+	assert_int_equal(secs, 0);
+	assert_false(cf_cli_retry_wanted(429, "x", "5", 3, 3, &secs));
+	assert_false(cf_cli_retry_wanted(503, "x", "5", 0, 3, &secs));
+	assert_false(cf_cli_retry_wanted(429, "x", "", 0, 3, &secs));
+	assert_false(cf_cli_retry_wanted(429, "x", NULL, 0, 3, &secs));
+	assert_false(cf_cli_retry_wanted(429, "locked", "5", 0, 3, &secs));
+	assert_false(cf_cli_retry_wanted(429, "x", "61", 0, 3, &secs));
+	assert_false(cf_cli_retry_wanted(429, "x",
+	    "Wed, 21 Oct 2015 07:28:00 GMT", 0, 3, &secs));
+	assert_false(cf_cli_retry_wanted(429, "x", "-1", 0, 3, &secs));
+	unsetenv(CF_ENV_RETRIES);
+	assert_int_equal(cf_cli_retries(), CF_CLI_RETRIES_DEFAULT);
+	(void)setenv(CF_ENV_RETRIES, "5", 1);
+	assert_int_equal(cf_cli_retries(), 5);
+	(void)setenv(CF_ENV_RETRIES, "11", 1);
+	assert_int_equal(cf_cli_retries(), CF_CLI_RETRIES_DEFAULT);
+	unsetenv(CF_ENV_RETRIES);
+}
+
 /* Step-up: 401 mfa_required -> POST /v1/session/mfa with the code from
  * --code, then the request is retried once; a code is used only once, and
  * without a code (and no terminal) the error names the way out. */
@@ -1713,12 +1768,52 @@ test_client_stepup(void **state)
 		assert_int_equal(f.stepups, 2);
 	}
 
-	/* 429: exit code 11 and the delay in the message. */
+	/* 429: sent again after Retry-After (the wait injected), at most
+	 * CF_CLI_RETRIES_DEFAULT times; then exit code 11 and the delay in
+	 * the message. */
+	cf_cli_set_retry_sleep(count_sleep);
+	slept = 0;
+	unsetenv(CF_ENV_RETRIES);
 	cf_error_clear(&err);
 	rc = cf_http_json(h, "POST", "/v1/limited", NULL, &v, &err);
 	assert_int_not_equal(rc, CF_OK);
 	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_LIMITED);
 	assert_non_null(strstr(err.msg, "retry after 7 s"));
+	assert_int_equal(f.limited, 1 + CF_CLI_RETRIES_DEFAULT);
+	assert_int_equal(slept, 7 * CF_CLI_RETRIES_DEFAULT);
+	/* COFFER_RETRIES=0: no retry; a locked account: never retried. */
+	(void)setenv(CF_ENV_RETRIES, "0", 1);
+	rc = cf_http_json(h, "POST", "/v1/limited", NULL, &v, NULL);
+	assert_int_equal(f.limited, 2 + CF_CLI_RETRIES_DEFAULT);
+	unsetenv(CF_ENV_RETRIES);
+	slept = 0;
+	rc = cf_http_json(h, "POST", "/v1/locked", NULL, &v, NULL);
+	assert_int_equal(cf_http_exit(h, rc), CF_EXIT_LIMITED);
+	assert_int_equal(slept, 0);
+	/* An upload refused twice, then taken: the file is sent again
+	 * whole each time. */
+	{
+		char	 path[] = "/tmp/cf-test-retry-XXXXXX";
+		int	 fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "hello", 5), 5);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		f.busy_left = 2;
+		f.busy_seen = 0;
+		rc = cf_http_put_fd(h, "/v1/ns/t/objects/busy", fd, 5, NULL,
+		    NULL, NULL, "busy", &v, NULL);
+		assert_int_equal(rc, CF_OK);
+		assert_int_equal(f.busy_seen, 3);
+		/* The file and its trailing digest (64 hex digits). */
+		assert_int_equal(f.last_body, 5 + 64);
+		assert_int_equal(slept, 4);
+		json_decref(v);
+		v = NULL;
+		(void)close(fd);
+		(void)unlink(path);
+	}
+	cf_cli_set_retry_sleep(NULL);
 
 	/* A handle without a token never steps up. */
 	assert_int_equal(cf_http_set_token(h, NULL, NULL), CF_OK);
@@ -1767,6 +1862,7 @@ main(void)
 		cmocka_unit_test(test_client_read_line),
 		cmocka_unit_test(test_client_json_wipe),
 		cmocka_unit_test(test_client_stepup),
+		cmocka_unit_test(test_client_retry_rules),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

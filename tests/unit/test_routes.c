@@ -429,6 +429,51 @@ test_routes_matcher_rules(void **state)
 	assert_true(cf_route_pattern_ok("/v1/{ns}/{name}"));
 }
 
+/* A 405's Allow: the methods of every row whose pattern takes the path,
+ * each once, in table order; none for a path no row takes. */
+static void
+test_routes_allow(void **state)
+{
+	static const struct cf_route	tab[] = {
+		{ "GET", "/v1/a/{name}", "ns:get", NULL, 0, NULL, NULL },
+		{ "GET", "/v1/a/special", "ns:list", NULL, 0, NULL, NULL },
+		{ "POST", "/v1/a/special", "ns:create", NULL, 0, NULL, NULL },
+		{ "DELETE", "/v1/a/{name}", "ns:delete", NULL, 0, NULL, NULL },
+	};
+	const struct cf_route	*rt;
+	char			 out[CF_ROUTE_ALLOW_LEN];
+	size_t			 n, i;
+	bool			 get = false, head = false, put = false;
+	bool			 del = false;
+
+	(void)state;
+	assert_int_equal(cf_route_allow(tab, 4, "/v1/a/special", out), 3);
+	assert_string_equal(out, "GET, POST, DELETE");
+	assert_int_equal(cf_route_allow(tab, 4, "/v1/a/x", out), 2);
+	assert_string_equal(out, "GET, DELETE");
+	assert_int_equal(cf_route_allow(tab, 4, "/v1/b", out), 0);
+	assert_string_equal(out, "");
+	/* The real table: an object's path, and a namespace's. */
+	rt = cf_http_routes(&n);
+	assert_true(cf_route_allow(rt, n, "/v1/ns/x/objects/k/y", out) > 0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(rt[i].pattern, "/v1/ns/{ns}/objects/{key...}") != 0)
+			continue;
+		get |= strcmp(rt[i].method, "GET") == 0;
+		head |= strcmp(rt[i].method, "HEAD") == 0;
+		put |= strcmp(rt[i].method, "PUT") == 0;
+		del |= strcmp(rt[i].method, "DELETE") == 0;
+	}
+	assert_true(get && head && put && del);
+	assert_non_null(strstr(out, "GET"));
+	assert_non_null(strstr(out, "HEAD"));
+	assert_non_null(strstr(out, "PUT"));
+	assert_non_null(strstr(out, "DELETE"));
+	assert_null(strstr(out, "POST"));
+	assert_true(cf_route_allow(rt, n, "/v1/ns/x", out) >= 3);
+	assert_null(strstr(out, "PUT"));
+}
+
 int
 main(void)
 {
@@ -438,6 +483,7 @@ main(void)
 		cmocka_unit_test(test_routes_match_docs),
 		cmocka_unit_test(test_routes_captures),
 		cmocka_unit_test(test_routes_matcher_rules),
+		cmocka_unit_test(test_routes_allow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

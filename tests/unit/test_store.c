@@ -89,6 +89,12 @@ path_in(char *out, size_t outsz, const char *name)
 	(void)snprintf(out, outsz, "%s/%s", tmpdir, name);
 }
 
+/* Takes a database back from schema 8 to 7 (the decision generation). */
+#define DGEN_DROP "DROP TRIGGER dgen_ns_ins; DROP TRIGGER dgen_ns_upd;" \
+	" DROP TRIGGER dgen_ns_del; DROP TRIGGER dgen_role_ins;" \
+	" DROP TRIGGER dgen_role_upd; DROP TRIGGER dgen_role_del;" \
+	" DROP TABLE decision_gen;"
+
 static struct cf_meta *
 meta_open(void)
 {
@@ -1447,11 +1453,16 @@ test_store_meta_migrate_oidc_links(void **state)
 	(void)snprintf(sql, sizeof(sql), "INSERT INTO mfa VALUES (%lld, 'k', "
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE oidc_links;"
+	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
+	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
+	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
+	    "DROP TABLE oidc_links;"
 	    "DROP TABLE policies;"
-	    "DROP TRIGGER labels_follow_versions;"
+	    "DROP TRIGGER labels_follow_versions;" DGEN_DROP
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
+	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1567,7 +1578,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 7);
+	assert_int_equal(sqlite3_column_int(st, 0), 10);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3523,9 +3534,14 @@ test_store_meta_migrate_policies(void **state)
 	cf_meta_close(m);
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE policies;"
-	    "DROP TRIGGER labels_follow_versions;"
+	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
+	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
+	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
+	    "DROP TABLE policies;"
+	    "DROP TRIGGER labels_follow_versions;" DGEN_DROP
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
+	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -3656,6 +3672,80 @@ test_store_meta_attrs_bounds(void **state)
 	assert_int_equal(cf_meta_attrs_get(m, a.id + 100, &got, NULL), CF_OK);
 	assert_int_equal(json_object_size(got), 0);
 	json_decref(got);
+	cf_meta_close(m);
+}
+
+/* The decision cache: served from memory while nothing it holds changed;
+ * a change through the same store ends it at once, a change through
+ * another (another server process) at the next poll. */
+static void
+test_store_meta_decision_cache(void **state)
+{
+	struct cf_meta		*m, *other = NULL;
+	struct cf_ns_rec	 r;
+	char			 p[300];
+	unsigned long		 n0;
+	bool			 mfa = true;
+
+	(void)state;
+	m = meta_open();
+	path_in(p, sizeof(p), "meta.db");
+	assert_int_equal(cf_meta_open(p, &other, NULL), CF_OK);
+	/* A missing namespace is remembered as missing, until created. */
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL),
+	    CF_E_NOTFOUND);
+	mk_ns(m, "ds");
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL), CF_OK);
+	assert_string_equal(r.sensitivity, "internal");
+	n0 = cf_meta_test_reads("ns");
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL), CF_OK);
+	assert_int_equal(cf_meta_test_reads("ns") - n0, 0);	/* memory */
+	/* A change through this store: seen by the next read. */
+	assert_int_equal(cf_meta_ns_set_sensitivity(m, &au_ok, "ds",
+	    "restricted", NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL), CF_OK);
+	assert_string_equal(r.sensitivity, "restricted");
+	assert_int_equal(cf_meta_role_mfa_cached(m, "writer", &mfa, NULL),
+	    CF_OK);
+	assert_false(mfa);
+	assert_int_equal(cf_meta_role_mfa_set(m, &au_ok, "writer", true,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_role_mfa_cached(m, "writer", &mfa, NULL),
+	    CF_OK);
+	assert_true(mfa);
+	/* A change through another store: the poll sees it. */
+	assert_int_equal(cf_meta_cache_poll(m, NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL), CF_OK);
+	assert_int_equal(cf_meta_role_mfa_cached(m, "writer", &mfa, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_ns_set_sensitivity(other, &au_ok, "ds",
+	    "public", NULL), CF_OK);
+	assert_int_equal(cf_meta_role_mfa_set(other, &au_ok, "writer", false,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL), CF_OK);
+	assert_string_equal(r.sensitivity, "restricted");	/* not yet */
+	assert_int_equal(cf_meta_role_mfa_cached(m, "writer", &mfa, NULL),
+	    CF_OK);
+	assert_true(mfa);					/* not yet */
+	assert_int_equal(cf_meta_cache_poll(m, NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL), CF_OK);
+	assert_string_equal(r.sensitivity, "public");
+	assert_int_equal(cf_meta_role_mfa_cached(m, "writer", &mfa, NULL),
+	    CF_OK);
+	assert_false(mfa);
+	/* A poll with nothing changed keeps the entries. */
+	assert_int_equal(cf_meta_cache_poll(m, NULL), CF_OK);
+	n0 = cf_meta_test_reads("ns");
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL), CF_OK);
+	assert_int_equal(cf_meta_test_reads("ns") - n0, 0);
+	/* Deleted through the other store: gone after the poll. */
+	assert_int_equal(cf_meta_ns_delete(other, &au_ok, "ds", NULL, NULL,
+	    NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_cache_poll(m, NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get_cached(m, "ds", &r, NULL),
+	    CF_E_NOTFOUND);
+	cf_meta_close(other);
 	cf_meta_close(m);
 }
 
@@ -3844,6 +3934,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_labels_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_decision_cache, setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)

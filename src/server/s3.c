@@ -1,0 +1,1264 @@
+/* src/server/s3.c: the S3-compatible front end (docs/s3.md).
+ *
+ * Path-style requests (/BUCKET/KEY) on the REST listener: every path
+ * outside /v1 is S3.  This file parses S3 requests and writes S3's XML;
+ * it decides nothing itself.  Authentication is the reference monitor's
+ * (cf_core_s3_authenticate, given the string to sign that sigv4.c
+ * builds), every operation is a cf_core_* operation authorized under its
+ * registry action (a bucket is a namespace, an object an object), and
+ * every answer leaves through cf_http_send, audited first, with the
+ * request id as x-amz-request-id.
+ *
+ * SEC: fail closed: an operation this file does not implement is
+ * refused (501 NotImplemented) and recorded, never approximated. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "server/http_int.h"
+#include "server/sigv4.h"
+
+#define S3_NS		"http://s3.amazonaws.com/doc/2006-03-01/"
+#define S3_XML_MAX	(64u << 20)
+#define S3_HDRS_MAX	128
+#define S3_KEY_MAX	4096
+
+enum s3_op {
+	OP_NONE, OP_LIST_BUCKETS, OP_CREATE_BUCKET, OP_HEAD_BUCKET,
+	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
+	OP_GET, OP_HEAD, OP_PUT, OP_DELETE
+};
+
+struct cf_s3 {
+	enum s3_op		 op;
+	bool			 head;		/* HEAD: errors without body */
+	char			 bucket[64];
+	char			*key;		/* decoded; "" for none */
+	struct cf_sigv4_query	 q;
+};
+
+/* Sub-resources of S3 that select an operation this file does not
+ * implement on the URL it would otherwise serve. */
+static const char *const subresources[] = {
+	"accelerate", "acl", "analytics", "attributes", "cors", "delete",
+	"encryption", "intelligent-tiering", "inventory", "legal-hold",
+	"lifecycle", "logging", "metrics", "notification", "object-lock",
+	"ownershipControls", "partNumber", "policy", "policyStatus",
+	"publicAccessBlock", "replication", "requestPayment", "restore",
+	"retention", "select", "tagging", "torrent", "uploadId", "uploads",
+	"versioning", "versions", "website",
+};
+
+bool
+cf_s3_path(const char *url)
+{
+	if (url == NULL)
+		return false;
+	return !(strncmp(url, "/v1", 3) == 0 && (url[3] == '\0' ||
+	    url[3] == '/' || url[3] == '?'));
+}
+
+void
+cf_s3_free(struct cf_s3 *s)
+{
+	if (s == NULL)
+		return;
+	cf_sigv4_query_free(&s->q);
+	cf_free(s->key);
+	cf_free(s);
+}
+
+/* ---- XML ---- */
+
+static cf_err
+xml_text(struct cf_buf *b, const char *s, struct cf_error *err)
+{
+	char	safe[2 * S3_KEY_MAX];
+	cf_err	rc = CF_OK;
+	size_t	i, run = 0;
+
+	(void)cf_http_text_safe(s != NULL ? s : "", safe, sizeof(safe));
+	for (i = 0; safe[i] != '\0' && rc == CF_OK; i++) {
+		const char *e = NULL;
+
+		switch (safe[i]) {
+		case '&': e = "&amp;"; break;
+		case '<': e = "&lt;"; break;
+		case '>': e = "&gt;"; break;
+		case '"': e = "&quot;"; break;
+		case '\'': e = "&apos;"; break;
+		default:
+			if ((unsigned char)safe[i] < 0x20)
+				e = "&#xFFFD;";
+			break;
+		}
+		if (e == NULL) {
+			run++;
+			continue;
+		}
+		if (run > 0)
+			rc = cf_buf_append(b, safe + i - run, run, err);
+		run = 0;
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(b, e, err);
+	}
+	if (rc == CF_OK && run > 0)
+		rc = cf_buf_append(b, safe + i - run, run, err);
+	return rc;
+}
+
+/* <name>text</name>, the text URL-encoded when url. */
+static cf_err
+xml_el(struct cf_buf *b, const char *name, const char *text, bool url,
+    struct cf_error *err)
+{
+	struct cf_buf	enc;
+	cf_err		rc;
+
+	rc = cf_buf_printf(b, err, "<%s>", name);
+	if (rc == CF_OK && url) {
+		cf_buf_init(&enc, 4 * S3_KEY_MAX);
+		rc = cf_sigv4_uri_encode(&enc, text, strlen(text), true, err);
+		if (rc == CF_OK)
+			rc = xml_text(b, enc.data != NULL ? enc.data : "", err);
+		cf_buf_free(&enc);
+	} else if (rc == CF_OK)
+		rc = xml_text(b, text, err);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, err, "</%s>", name);
+	return rc;
+}
+
+/* RFC 3339 with microseconds -> S3's milliseconds. */
+static void
+iso_ms(const char *t, char out[32])
+{
+	if (t == NULL || strlen(t) < 23) {
+		cf_strlcpy(out, "1970-01-01T00:00:00.000Z", 32);
+		return;
+	}
+	memcpy(out, t, 23);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
+static void
+http_date(int64_t us, char out[64])
+{
+	struct tm	tm;
+	time_t		t = (time_t)(us / 1000000);
+
+	(void)gmtime_r(&t, &tm);
+	(void)strftime(out, 64, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* ---- answers ---- */
+
+static enum MHD_Result
+s3_send(struct MHD_Connection *mc, struct conn *c, int status,
+    struct cf_buf *body, struct MHD_Response *resp, const char *result)
+{
+	struct cf_req	*r = cf_http_req(c);
+
+	if (resp == NULL) {
+		resp = MHD_create_response_from_buffer(body != NULL ?
+		    body->len : 0, body != NULL && body->data != NULL ?
+		    body->data : (void *)(uintptr_t)"",
+		    MHD_RESPMEM_MUST_COPY);
+		if (resp == NULL)
+			return MHD_NO;
+		if (body != NULL && body->len > 0)
+			(void)MHD_add_response_header(resp, "Content-Type",
+			    "application/xml");
+	}
+	(void)MHD_add_response_header(resp, "x-amz-request-id",
+	    r->request_id);
+	(void)MHD_add_response_header(resp, "x-amz-id-2", r->request_id);
+	(void)MHD_add_response_header(resp, "Server", "Coffer");
+	return cf_http_send(mc, c, status, resp, result, 0);
+}
+
+/* An S3 error: <Error> with Code, Message, Resource, RequestId (and
+ * extra, XML, e.g. <Region>); no body for HEAD. */
+static enum MHD_Result
+s3_error_x(struct MHD_Connection *mc, struct conn *c, int status,
+    const char *code, const char *msg, const char *extra)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_buf	 b;
+	char		 res[S3_KEY_MAX + 80];
+	enum MHD_Result	 ret;
+	cf_err		 rc;
+
+	cf_buf_init(&b, 2 * S3_KEY_MAX + 4096);
+	(void)snprintf(res, sizeof(res), "/%s%s%s", s != NULL ? s->bucket :
+	    "", s != NULL && s->key != NULL && s->key[0] != '\0' ? "/" : "",
+	    s != NULL && s->key != NULL ? s->key : "");
+	rc = cf_buf_append_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "\n<Error>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Code", code, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Message", msg, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Resource", res, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "RequestId", r->request_id, false, NULL);
+	if (rc == CF_OK && extra != NULL)
+		rc = cf_buf_append_str(&b, extra, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Error>", NULL);
+	if (rc != CF_OK) {
+		cf_buf_free(&b);
+		return MHD_NO;
+	}
+	if (s != NULL && s->head)
+		b.len = 0;
+	ret = s3_send(mc, c, status, &b, NULL, code);
+	cf_buf_free(&b);
+	return ret;
+}
+
+static enum MHD_Result
+s3_error(struct MHD_Connection *mc, struct conn *c, int status,
+    const char *code, const char *msg)
+{
+	return s3_error_x(mc, c, status, code, msg, NULL);
+}
+
+/* Deny and record a request refused before any operation (no action),
+ * then answer. */
+static enum MHD_Result
+s3_refuse(struct MHD_Connection *mc, struct conn *c, const char *why,
+    int status, const char *code, const char *msg)
+{
+	cf_core_reject(cf_http_core(c), cf_http_req(c), "unknown", why);
+	cf_http_set_failed(c);
+	return s3_error(mc, c, status, code, msg);
+}
+
+enum MHD_Result
+cf_s3_refuse(struct MHD_Connection *mc, struct conn *c, int status,
+    const char *code, const char *msg)
+{
+	if (status == 413 || strcmp(code, "too_large") == 0)
+		return s3_error(mc, c, 400, "EntityTooLarge", msg);
+	return s3_error(mc, c, status >= 500 ? 500 : 400, status >= 500 ?
+	    "InternalError" : "InvalidRequest", msg);
+}
+
+/* A core error as S3's. */
+static enum MHD_Result
+s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
+    const struct cf_error *err)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	const char	*ec = r->errcode != NULL ? r->errcode : "";
+	const char	*msg = err->msg[0] != '\0' ? err->msg : "error";
+
+	switch (rc) {
+	case CF_E_AUTH:
+	case CF_E_DENIED:
+		return s3_error(mc, c, 403, "AccessDenied", msg);
+	case CF_E_NOTFOUND:
+		if (strcmp(ec, "no_such_namespace") == 0 ||
+		    s->key[0] == '\0')
+			return s3_error(mc, c, 404, "NoSuchBucket", msg);
+		if (strcmp(ec, "no_such_version") == 0)
+			return s3_error(mc, c, 404, "NoSuchVersion", msg);
+		return s3_error(mc, c, 404, "NoSuchKey", msg);
+	case CF_E_CONFLICT:
+		if (s->op == OP_CREATE_BUCKET)
+			return s3_error(mc, c, 409, "BucketAlreadyOwnedByYou",
+			    msg);
+		if (s->op == OP_DELETE_BUCKET)
+			return s3_error(mc, c, 409, "BucketNotEmpty", msg);
+		return s3_error(mc, c, 409, "OperationAborted", msg);
+	case CF_E_INPUT:
+		if (strstr(msg, "namespace name") != NULL)
+			return s3_error(mc, c, 400, "InvalidBucketName", msg);
+		return s3_error(mc, c, 400, "InvalidArgument", msg);
+	case CF_E_LIMIT:
+		return s3_error(mc, c, 400, "EntityTooLarge", msg);
+	case CF_E_INTEGRITY:
+		if (strcmp(ec, "bad_digest") == 0)
+			return s3_error(mc, c, 400, "BadDigest", msg);
+		if (s->op == OP_PUT)
+			return s3_error(mc, c, 400,
+			    "XAmzContentSHA256Mismatch", msg);
+		break;
+	default:
+		break;
+	}
+	log_warnx("event=request_failed request=%s error=%s", r->request_id,
+	    cf_err_name(rc));
+	return s3_error(mc, c, 500, "InternalError",
+	    "internal error (see the server log for the request id)");
+}
+
+/* ---- authentication ---- */
+
+struct hdr_list {
+	struct cf_sigv4_header	h[S3_HDRS_MAX];
+	size_t			n;
+	bool			over;
+};
+
+static enum MHD_Result
+collect_hdr(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hdr_list	*l = cls;
+
+	(void)kind;
+	if (l->n >= S3_HDRS_MAX) {
+		l->over = true;
+		return MHD_NO;
+	}
+	l->h[l->n].name = key;
+	l->h[l->n].value = value;
+	l->n++;
+	return MHD_YES;
+}
+
+/* SigV4, header or presigned; CF_OK with r authenticated, or an answer
+ * already made (*ret, *answered). */
+static enum MHD_Result
+s3_authenticate(struct MHD_Connection *mc, struct conn *c, const char *method,
+    const char *raw_path, bool *answered)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	struct cf_sigv4_auth	 a;
+	struct cf_s3_auth	 ca;
+	struct cf_error		 err;
+	struct hdr_list		 hl;
+	struct cf_buf		 cr, sts;
+	enum cf_s3_authn	 res;
+	const char		*auth, *payload, *region;
+	char			 extra[128];
+	bool			 presigned = false;
+	int64_t			 when = 0;
+	enum MHD_Result		 ret = MHD_YES;
+	cf_err			 rc;
+
+	*answered = true;
+	cf_error_clear(&err);
+	region = cf_http_s3_region(c);
+	auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+	    "Authorization");
+	if ((auth != NULL && strncmp(auth, "AWS ", 4) == 0) ||
+	    (auth == NULL && cf_sigv4_query_has(&s->q, "AWSAccessKeyId")))
+		return s3_refuse(mc, c, "S3 signature version 2", 400,
+		    "InvalidRequest", "the authorization mechanism you have "
+		    "provided is not supported: please use AWS4-HMAC-SHA256 "
+		    "(signature version 4)");
+	if (auth != NULL)
+		rc = cf_sigv4_parse_header(auth, &a, &err);
+	else {
+		rc = cf_sigv4_parse_query(&s->q, &a, &presigned, &err);
+		if (rc == CF_OK && !presigned)
+			return s3_refuse(mc, c, "anonymous S3 request", 403,
+			    "AccessDenied", "anonymous requests are refused: "
+			    "sign them with an S3 access key");
+	}
+	if (rc != CF_OK)
+		return s3_refuse(mc, c, "malformed S3 authorization", 400,
+		    "AuthorizationHeaderMalformed", err.msg);
+	if (strcmp(a.region, region) != 0) {
+		(void)snprintf(extra, sizeof(extra), "<Region>%s</Region>",
+		    region);
+		cf_core_reject(cf_http_core(c), r, "unknown",
+		    "S3 request signed for another region");
+		cf_http_set_failed(c);
+		return s3_error_x(mc, c, 400, "AuthorizationHeaderMalformed",
+		    "the authorization header is malformed; the region is "
+		    "wrong", extra);
+	}
+	if (strcmp(a.service, "s3") != 0)
+		return s3_refuse(mc, c, "S3 request signed for another "
+		    "service", 400, "AuthorizationHeaderMalformed",
+		    "the credential's service must be s3");
+	if (!presigned) {
+		const char *d = MHD_lookup_connection_value(mc,
+		    MHD_HEADER_KIND, "x-amz-date");
+
+		if (d == NULL || strlen(d) >= sizeof(a.amz_date))
+			return s3_refuse(mc, c, "no x-amz-date", 403,
+			    "AccessDenied", "SigV4 needs an X-Amz-Date "
+			    "header");
+		cf_strlcpy(a.amz_date, d, sizeof(a.amz_date));
+		payload = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+		    "x-amz-content-sha256");
+		if (payload == NULL)
+			return s3_refuse(mc, c, "no x-amz-content-sha256", 400,
+			    "InvalidRequest", "missing required header for "
+			    "this request: x-amz-content-sha256");
+	} else {
+		payload = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+		    "x-amz-content-sha256");
+		if (payload == NULL)
+			payload = "UNSIGNED-PAYLOAD";
+	}
+	if (cf_sigv4_parse_date(a.amz_date, &when, &err) != CF_OK ||
+	    strncmp(a.amz_date, a.date, 8) != 0)
+		return s3_refuse(mc, c, "bad x-amz-date", 403, "AccessDenied",
+		    "X-Amz-Date is malformed or does not match the "
+		    "credential's date");
+	memset(&hl, 0, sizeof(hl));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, collect_hdr, &hl);
+	if (hl.over)
+		return s3_refuse(mc, c, "too many headers", 400,
+		    "InvalidRequest", "too many header fields");
+	cf_buf_init(&cr, 64 * 1024);
+	cf_buf_init(&sts, 4096);
+	rc = cf_sigv4_canonical(method, raw_path, &s->q, hl.h, hl.n, &a,
+	    payload, &cr, &err);
+	if (rc == CF_OK)
+		rc = cf_sigv4_string_to_sign(&a, cr.data, cr.len, &sts, &err);
+	if (rc != CF_OK) {
+		ret = s3_refuse(mc, c, "S3 request not canonicalisable", 403,
+		    rc == CF_E_NOMEM ? "InternalError" :
+		    "SignatureDoesNotMatch", err.msg);
+		goto out;
+	}
+	memset(&ca, 0, sizeof(ca));
+	ca.key_id = a.key_id;
+	ca.date = a.date;
+	ca.region = a.region;
+	ca.service = a.service;
+	ca.string_to_sign = sts.data;
+	ca.signature = a.signature;
+	ca.signed_at = when;
+	ca.expires = presigned ? a.expires : -1;
+	rc = cf_core_s3_authenticate(cf_http_core(c), r, &ca, &res, &err);
+	if (rc != CF_OK) {
+		ret = s3_refuse(mc, c, "S3 authentication error", 503,
+		    "ServiceUnavailable", "authentication unavailable");
+		goto out;
+	}
+	switch (res) {
+	case CF_S3_AUTHN_OK:
+		*answered = false;
+		break;
+	case CF_S3_AUTHN_UNKNOWN_KEY:
+	case CF_S3_AUTHN_INACTIVE:
+		ret = s3_refuse(mc, c, r->authn, 403, "InvalidAccessKeyId",
+		    "the access key id does not exist, or is not active");
+		break;
+	case CF_S3_AUTHN_BAD_SIGNATURE:
+		ret = s3_refuse(mc, c, r->authn, 403, "SignatureDoesNotMatch",
+		    "the request signature we calculated does not match the "
+		    "signature you provided");
+		break;
+	case CF_S3_AUTHN_SKEWED:
+		ret = s3_refuse(mc, c, r->authn, 403, "RequestTimeTooSkewed",
+		    "the difference between the request time and the "
+		    "server's time is too large");
+		break;
+	case CF_S3_AUTHN_EXPIRED:
+		ret = s3_refuse(mc, c, r->authn, 403, "AccessDenied",
+		    "request has expired");
+		break;
+	}
+out:
+	cf_buf_free(&cr);
+	cf_buf_free(&sts);
+	return ret;
+}
+
+/* ---- operations ---- */
+
+static bool
+has_subresource(const struct cf_s3 *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++)
+		if (cf_sigv4_query_has(&s->q, subresources[i]))
+			return true;
+	return false;
+}
+
+/* The operation of (method, bucket, key, query), and its action. */
+static enum s3_op
+classify(const struct cf_s3 *s, const char *method, const char **action)
+{
+	bool	bucket = s->bucket[0] != '\0', key = s->key[0] != '\0';
+
+	*action = NULL;
+	if (!bucket) {
+		if (strcmp(method, "GET") == 0 && s->q.n == 0) {
+			*action = "ns:list";
+			return OP_LIST_BUCKETS;
+		}
+		return OP_NONE;
+	}
+	if (!key) {
+		if (strcmp(method, "GET") == 0 &&
+		    cf_sigv4_query_has(&s->q, "location")) {
+			*action = "ns:get";
+			return OP_BUCKET_LOCATION;
+		}
+		if (has_subresource(s))
+			return OP_NONE;
+		if (strcmp(method, "PUT") == 0) {
+			*action = "ns:create";
+			return OP_CREATE_BUCKET;
+		}
+		if (strcmp(method, "HEAD") == 0) {
+			*action = "ns:get";
+			return OP_HEAD_BUCKET;
+		}
+		if (strcmp(method, "DELETE") == 0) {
+			*action = "ns:delete";
+			return OP_DELETE_BUCKET;
+		}
+		if (strcmp(method, "GET") == 0) {
+			*action = "object:list";
+			return cf_sigv4_query_has(&s->q, "list-type") ?
+			    OP_LIST_V2 : OP_LIST_V1;
+		}
+		return OP_NONE;
+	}
+	if (has_subresource(s))
+		return OP_NONE;
+	if (strcmp(method, "GET") == 0) {
+		*action = "object:get";
+		return OP_GET;
+	}
+	if (strcmp(method, "HEAD") == 0) {
+		*action = "object:head";
+		return OP_HEAD;
+	}
+	if (strcmp(method, "PUT") == 0) {
+		*action = "object:put";
+		return OP_PUT;
+	}
+	if (strcmp(method, "DELETE") == 0 &&
+	    !cf_sigv4_query_has(&s->q, "versionId")) {
+		*action = "object:delete";
+		return OP_DELETE;
+	}
+	return OP_NONE;
+}
+
+static const char *
+str_or(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static const char *
+hdr(struct MHD_Connection *mc, const char *name)
+{
+	return MHD_lookup_connection_value(mc, MHD_HEADER_KIND, name);
+}
+
+/* Standard base64 (Content-MD5) of exactly 16 bytes. */
+static bool
+md5_b64(const char *v, uint8_t out[16])
+{
+	char	tmp[32];
+	size_t	i, n = 0, got = 0;
+
+	for (i = 0; v[i] != '\0' && v[i] != '='; i++) {
+		if (n + 1 >= sizeof(tmp))
+			return false;
+		tmp[n++] = v[i] == '+' ? '-' : v[i] == '/' ? '_' : v[i];
+	}
+	tmp[n] = '\0';
+	return cf_b64url_decode(tmp, n, out, 16, &got, NULL) == CF_OK &&
+	    got == 16;
+}
+
+struct meta_scan {
+	json_t	*obj;
+	bool	 bad;
+};
+
+static enum MHD_Result
+scan_meta(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct meta_scan	*m = cls;
+	char			 name[128];
+	size_t			 i, n;
+
+	(void)kind;
+	if (strncasecmp(key, "x-amz-meta-", 11) != 0)
+		return MHD_YES;
+	n = strlen(key + 11);
+	if (n == 0 || n >= sizeof(name) || value == NULL ||
+	    !cf_utf8_valid(value, strlen(value))) {
+		m->bad = true;
+		return MHD_NO;
+	}
+	for (i = 0; i <= n; i++) {
+		char ch = key[11 + i];
+
+		name[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	}
+	if (json_object_set_new(m->obj, name, json_string(value)) != 0)
+		m->bad = true;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+put_begin(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct meta_scan m = { NULL, false };
+	struct cf_put	*put = NULL;
+	const char	*sha, *cl, *md5h, *acl, *ce;
+	char		*meta = NULL;
+	uint8_t		 md5[16];
+	uint64_t	 len;
+	int64_t		 clen = -1;
+	enum MHD_Result	 ret;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	sha = hdr(mc, "x-amz-content-sha256");
+	ce = hdr(mc, "Content-Encoding");
+	if (hdr(mc, "x-amz-copy-source") != NULL)
+		return s3_refuse(mc, c, "CopyObject not implemented", 501,
+		    "NotImplemented", "CopyObject is not implemented yet");
+	if ((sha != NULL && strncmp(sha, "STREAMING-", 10) == 0) ||
+	    (ce != NULL && strstr(ce, "aws-chunked") != NULL))
+		return s3_refuse(mc, c, "aws-chunked not implemented", 501,
+		    "NotImplemented", "aws-chunked bodies are not "
+		    "implemented yet");
+	acl = hdr(mc, "x-amz-acl");
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return s3_refuse(mc, c, "canned ACL other than private", 403,
+		    "AccessDenied", "Coffer has no public objects: only the "
+		    "private canned ACL is accepted");
+	if (sha != NULL && strcmp(sha, "UNSIGNED-PAYLOAD") == 0)
+		sha = NULL;
+	if (sha != NULL && strlen(sha) != 64)
+		return s3_refuse(mc, c, "bad x-amz-content-sha256", 400,
+		    "InvalidArgument", "x-amz-content-sha256 must be "
+		    "UNSIGNED-PAYLOAD or 64 hex digits");
+	md5h = hdr(mc, "Content-MD5");
+	if (md5h != NULL && !md5_b64(md5h, md5))
+		return s3_refuse(mc, c, "bad Content-MD5", 400, "InvalidDigest",
+		    "Content-MD5 must be the base64 of 16 bytes");
+	cl = hdr(mc, "Content-Length");
+	if (cl == NULL)
+		return s3_refuse(mc, c, "no Content-Length", 411,
+		    "MissingContentLength", "you must provide the "
+		    "Content-Length HTTP header");
+	if (cf_parse_u64(cl, 0, INT64_MAX, &len, NULL) != CF_OK)
+		return s3_refuse(mc, c, "bad Content-Length", 400,
+		    "InvalidArgument", "bad Content-Length");
+	clen = (int64_t)len;
+	m.obj = json_object();
+	if (m.obj == NULL)
+		return MHD_NO;
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_meta, &m);
+	if (!m.bad && json_object_size(m.obj) > 0) {
+		struct cf_buf mb;
+
+		cf_buf_init(&mb, 64 * 1024);
+		if (cf_json_dump(m.obj, JSON_COMPACT | JSON_SORT_KEYS, &mb,
+		    NULL) != CF_OK || (meta = cf_buf_take(&mb)) == NULL)
+			m.bad = true;
+		cf_buf_free(&mb);
+	}
+	json_decref(m.obj);
+	if (m.bad) {
+		cf_free(meta);
+		return s3_refuse(mc, c, "bad x-amz-meta header", 400,
+		    "InvalidArgument", "x-amz-meta-* headers must be UTF-8 "
+		    "with names under 128 bytes");
+	}
+	if (!cf_http_xfer(mc, c, true, &ret)) {
+		cf_free(meta);
+		return ret;
+	}
+	rc = cf_core_put_begin(cf_http_core(c), r, s->bucket, s->key,
+	    hdr(mc, "Content-Type"), sha, meta, clen, &put, &err);
+	cf_free(meta);
+	if (rc == CF_OK)
+		rc = cf_core_put_md5(put, md5h != NULL ? md5 : NULL, &err);
+	if (rc != CF_OK) {
+		cf_core_put_abort(put);
+		cf_http_set_failed(c);
+		return s3_core_error(mc, c, rc, &err);
+	}
+	cf_http_set_put(c, put);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+put_end(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_put	*put = cf_http_take_put(c);
+	struct cf_error	 err;
+	struct MHD_Response *resp;
+	json_t		*out = NULL;
+	char		 etag[40];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (put == NULL)
+		return s3_error(mc, c, 500, "InternalError", "no upload");
+	rc = cf_core_put_finish(put, NULL, &out, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	(void)MHD_add_response_header(resp, "ETag", etag);
+	if (json_is_string(json_object_get(out, "version_id")))
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    json_string_value(json_object_get(out, "version_id")));
+	json_decref(out);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+static cf_err
+xml_begin(struct cf_buf *b, const char *root, struct cf_error *err)
+{
+	return cf_buf_printf(b, err, "<?xml version=\"1.0\" encoding=\"UTF-8\""
+	    "?>\n<%s xmlns=\"" S3_NS "\">", root);
+}
+
+static enum MHD_Result
+send_xml(struct MHD_Connection *mc, struct conn *c, int status,
+    struct cf_buf *b, cf_err rc)
+{
+	enum MHD_Result	ret;
+
+	if (rc != CF_OK) {
+		cf_buf_free(b);
+		return s3_error(mc, c, 500, "InternalError", "out of memory");
+	}
+	ret = s3_send(mc, c, status, b, NULL, "ok");
+	cf_buf_free(b);
+	return ret;
+}
+
+static enum MHD_Result
+op_list_buckets(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct cf_buf	 b;
+	json_t		*out = NULL, *e;
+	char		 t[32];
+	size_t		 i;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_ns_list(cf_http_core(c), r, &out, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = xml_begin(&b, "ListAllMyBucketsResult", NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "<Owner>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ID", r->principal.name, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "DisplayName", r->principal.name, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Owner><Buckets>", NULL);
+	json_array_foreach(json_object_get(out, "namespaces"), i, e) {
+		iso_ms(json_string_value(json_object_get(e, "created")), t);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<Bucket>", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Name", str_or(json_string_value(
+			    json_object_get(e, "name"))), false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "CreationDate", t, false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</Bucket>", NULL);
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b,
+		    "</Buckets></ListAllMyBucketsResult>", NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+static enum MHD_Result
+op_bucket(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct cf_buf	 b;
+	struct MHD_Response *resp;
+	json_t		*out = NULL;
+	char		 loc[80];
+	int		 status = 200;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	switch (s->op) {
+	case OP_CREATE_BUCKET:
+		rc = cf_core_ns_create(cf_http_core(c), r, s->bucket, NULL,
+		    &out, &err);
+		break;
+	case OP_DELETE_BUCKET:
+		rc = cf_core_ns_delete(cf_http_core(c), r, s->bucket, &out,
+		    &err);
+		status = 204;
+		break;
+	default:
+		rc = cf_core_ns_get(cf_http_core(c), r, s->bucket, &out, &err);
+		break;
+	}
+	json_decref(out);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	if (s->op == OP_BUCKET_LOCATION) {
+		cf_buf_init(&b, 4096);
+		rc = cf_buf_printf(&b, NULL, "<?xml version=\"1.0\" encoding="
+		    "\"UTF-8\"?>\n<LocationConstraint xmlns=\"" S3_NS "\">");
+		if (rc == CF_OK && strcmp(cf_http_s3_region(c),
+		    "us-east-1") != 0)
+			rc = xml_text(&b, cf_http_s3_region(c), NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</LocationConstraint>",
+			    NULL);
+		return send_xml(mc, c, 200, &b, rc);
+	}
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	if (s->op == OP_CREATE_BUCKET) {
+		(void)snprintf(loc, sizeof(loc), "/%s", s->bucket);
+		(void)MHD_add_response_header(resp, "Location", loc);
+	}
+	/* s3fs builds its client for the region this names. */
+	(void)MHD_add_response_header(resp, "x-amz-bucket-region",
+	    cf_http_s3_region(c));
+	return s3_send(mc, c, status, NULL, resp, "ok");
+}
+
+static enum MHD_Result
+op_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct cf_buf	 b;
+	json_t		*out = NULL, *e;
+	const char	*prefix, *delim, *mk, *tok, *sa, *marker, *next;
+	const char	*et, *md5;
+	char		 after[S3_KEY_MAX], t[32], num[32], etag[80];
+	char		 tokbuf[2 * S3_KEY_MAX];
+	uint64_t	 maxkeys = 1000;
+	size_t		 i, n, count = 0;
+	bool		 v2 = s->op == OP_LIST_V2, url, trunc;
+	cf_err		 rc = CF_OK;
+
+	cf_error_clear(&err);
+	prefix = cf_sigv4_query_get(&s->q, "prefix");
+	delim = cf_sigv4_query_get(&s->q, "delimiter");
+	if (delim != NULL && delim[0] == '\0')
+		delim = NULL;		/* rclone: an empty one is none */
+	et = cf_sigv4_query_get(&s->q, "encoding-type");
+	if (et != NULL && strcmp(et, "url") != 0)
+		return s3_error(mc, c, 400, "InvalidArgument",
+		    "encoding-type must be url");
+	url = et != NULL;
+	mk = cf_sigv4_query_get(&s->q, "max-keys");
+	if (mk != NULL && cf_parse_u64(mk, 0, INT32_MAX, &maxkeys, NULL) !=
+	    CF_OK)
+		return s3_error(mc, c, 400, "InvalidArgument",
+		    "max-keys must be a number");
+	if (maxkeys > 1000)
+		maxkeys = 1000;
+	tok = v2 ? cf_sigv4_query_get(&s->q, "continuation-token") : NULL;
+	sa = v2 ? cf_sigv4_query_get(&s->q, "start-after") : NULL;
+	marker = v2 ? NULL : cf_sigv4_query_get(&s->q, "marker");
+	after[0] = '\0';
+	if (tok != NULL) {
+		if (cf_b64url_decode(tok, strlen(tok), after,
+		    sizeof(after) - 1, &n, NULL) != CF_OK)
+			return s3_error(mc, c, 400, "InvalidArgument",
+			    "the continuation token is not valid");
+		after[n] = '\0';
+	} else if (sa != NULL)
+		cf_strlcpy(after, sa, sizeof(after));
+	else if (marker != NULL)
+		cf_strlcpy(after, marker, sizeof(after));
+	rc = cf_core_object_list(cf_http_core(c), r, s->bucket, prefix, delim,
+	    after, maxkeys == 0 ? 1 : (size_t)maxkeys, &out, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	trunc = maxkeys > 0 && json_is_true(json_object_get(out, "truncated"));
+	next = json_string_value(json_object_get(out, "next"));
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = xml_begin(&b, "ListBucketResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Name", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Prefix", str_or(prefix), url, NULL);
+	if (rc == CF_OK && delim != NULL)
+		rc = xml_el(&b, "Delimiter", delim, url, NULL);
+	(void)snprintf(num, sizeof(num), "%llu", (unsigned long long)maxkeys);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "MaxKeys", num, false, NULL);
+	if (rc == CF_OK && url)
+		rc = xml_el(&b, "EncodingType", "url", false, NULL);
+	if (rc == CF_OK && !v2)
+		rc = xml_el(&b, "Marker", str_or(marker), url, NULL);
+	if (rc == CF_OK && tok != NULL)
+		rc = xml_el(&b, "ContinuationToken", tok, false, NULL);
+	if (rc == CF_OK && sa != NULL)
+		rc = xml_el(&b, "StartAfter", sa, url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "IsTruncated", trunc ? "true" : "false", false,
+		    NULL);
+	if (rc == CF_OK && trunc && next != NULL) {
+		if (v2) {
+			cf_b64url_encode(next, strlen(next), tokbuf);
+			rc = xml_el(&b, "NextContinuationToken", tokbuf, false,
+			    NULL);
+		} else
+			rc = xml_el(&b, "NextMarker", next, url, NULL);
+	}
+	json_array_foreach(json_object_get(out, "objects"), i, e) {
+		if (maxkeys == 0 || rc != CF_OK)
+			break;
+		count++;
+		md5 = json_string_value(json_object_get(e, "md5"));
+		(void)snprintf(etag, sizeof(etag), "\"%s\"", md5 != NULL &&
+		    md5[0] != '\0' ? md5 : str_or(json_string_value(
+		    json_object_get(e, "sha256"))));
+		iso_ms(json_string_value(json_object_get(e, "created")), t);
+		(void)snprintf(num, sizeof(num), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "size")));
+		rc = cf_buf_append_str(&b, "<Contents>", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Key", str_or(json_string_value(
+			    json_object_get(e, "key"))), url, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "LastModified", t, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "ETag", etag, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Size", num, false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<StorageClass>STANDARD"
+			    "</StorageClass></Contents>", NULL);
+	}
+	json_array_foreach(json_object_get(out, "prefixes"), i, e) {
+		if (maxkeys == 0 || rc != CF_OK)
+			break;
+		count++;
+		rc = cf_buf_append_str(&b, "<CommonPrefixes>", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Prefix", str_or(json_string_value(e)),
+			    url, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</CommonPrefixes>", NULL);
+	}
+	(void)snprintf(num, sizeof(num), "%zu", count);
+	if (rc == CF_OK && v2)
+		rc = xml_el(&b, "KeyCount", num, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</ListBucketResult>", NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* If-Match / If-None-Match against etag (quoted); 0: go on. */
+static int
+preconditions(struct MHD_Connection *mc, const char *etag)
+{
+	const char	*im = hdr(mc, "If-Match"), *inm = hdr(mc,
+			    "If-None-Match");
+
+	if (im != NULL && strcmp(im, "*") != 0 && strstr(im, etag) == NULL)
+		return 412;
+	if (inm != NULL && (strcmp(inm, "*") == 0 ||
+	    strstr(inm, etag) != NULL))
+		return 304;
+	return 0;
+}
+
+static ssize_t
+no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static enum MHD_Result
+op_get(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3			*s = *cf_http_s3(c);
+	struct cf_req			*r = cf_http_req(c);
+	struct cf_error			 err;
+	struct cf_object_view		 vv;
+	const struct cf_object_view	*v = &vv;
+	struct MHD_Response		*resp = NULL;
+	struct cf_get			*g = NULL;
+	uint64_t			 first = 0, last = 0, len;
+	char				 etag[80], hv[160], name[160];
+	int				 rng, status = 200, pre;
+	enum MHD_Result			 ret;
+	json_t				*m, *val;
+	const char			*k;
+	cf_err				 rc;
+
+	if (!s->head && !cf_http_xfer(mc, c, false, &ret))
+		return ret;
+	cf_error_clear(&err);
+	rc = cf_core_get_open(cf_http_core(c), r, s->bucket, s->key,
+	    cf_sigv4_query_get(&s->q, "versionId"), s->head, &g, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	/* A copy: g goes with the response body (or is closed). */
+	vv = *cf_core_get_view(g);
+	vv.labels = NULL;
+	(void)snprintf(etag, sizeof(etag), "\"%.64s\"", v->md5[0] != '\0' ?
+	    v->md5 : v->sha256);
+	pre = preconditions(mc, etag);
+	if (pre == 412) {
+		cf_core_get_close(g);
+		return s3_error(mc, c, 412, "PreconditionFailed",
+		    "at least one of the preconditions you specified did not "
+		    "hold");
+	}
+	len = v->size;
+	rng = s->head || pre != 0 ? 0 : cf_http_parse_range(hdr(mc, "Range"),
+	    v->size, &first, &last);
+	if (rng < 0) {
+		cf_core_get_close(g);
+		return s3_error(mc, c, 416, "InvalidRange",
+		    "the requested range is not satisfiable");
+	}
+	if (rng > 0) {
+		status = 206;
+		len = last - first + 1;
+	}
+	if (pre == 304) {
+		status = 304;
+		len = 0;
+	}
+	if (s->head || len == 0) {
+		/* HEAD: the headers of the whole object, no body (for a
+		 * HEAD libmicrohttpd sends the size given, never calling
+		 * the reader). */
+		cf_core_get_close(g);
+		g = NULL;
+		resp = s->head ? MHD_create_response_from_callback(v->size, 1,
+		    no_body, NULL, NULL) : MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			return MHD_NO;
+	} else {
+		rc = cf_http_object_body(c, g, first, len, &resp, &err);
+		if (rc != CF_OK)
+			return s3_core_error(mc, c, rc, &err);
+	}
+	(void)MHD_add_response_header(resp, "ETag", etag);
+	if (status != 304) {
+		(void)MHD_add_response_header(resp, "Content-Type",
+		    cf_str_field_value_ok(v->content_type) ? v->content_type :
+		    "application/octet-stream");
+	}
+	(void)MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	(void)MHD_add_response_header(resp, "x-amz-version-id", v->version_id);
+	http_date(v->created_us, hv);
+	(void)MHD_add_response_header(resp, "Last-Modified", hv);
+	if (status == 206) {
+		(void)snprintf(hv, sizeof(hv), "bytes %llu-%llu/%llu",
+		    (unsigned long long)first, (unsigned long long)last,
+		    (unsigned long long)v->size);
+		(void)MHD_add_response_header(resp, "Content-Range", hv);
+	}
+	m = v->user_meta[0] != '\0' ? json_loads(v->user_meta, 0, NULL) :
+	    NULL;
+	json_object_foreach(m, k, val) {
+		(void)snprintf(name, sizeof(name), "x-amz-meta-%s", k);
+		if (json_is_string(val) && cf_str_field_value_ok(name) &&
+		    cf_str_field_value_ok(json_string_value(val)))
+			(void)MHD_add_response_header(resp, name,
+			    json_string_value(val));
+	}
+	json_decref(m);
+	/* The view is g's: g is closed by the response now (or above). */
+	return s3_send(mc, c, status, NULL, resp, "ok");
+}
+
+static enum MHD_Result
+op_delete(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct MHD_Response *resp;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_object_delete(cf_http_core(c), r, s->bucket, s->key,
+	    &out, &err);
+	/* S3 answers 204 for a key that does not exist. */
+	if (rc == CF_E_NOTFOUND && r->allowed && (r->errcode == NULL ||
+	    strcmp(r->errcode, "no_such_namespace") != 0))
+		rc = CF_OK;
+	if (rc != CF_OK) {
+		json_decref(out);
+		return s3_core_error(mc, c, rc, &err);
+	}
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	if (json_is_string(json_object_get(out, "version_id"))) {
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    json_string_value(json_object_get(out, "version_id")));
+		(void)MHD_add_response_header(resp, "x-amz-delete-marker",
+		    "true");
+	}
+	json_decref(out);
+	return s3_send(mc, c, 204, NULL, resp, "ok");
+}
+
+/* ---- entry points ---- */
+
+enum MHD_Result
+cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
+{
+	struct cf_s3	*s;
+	const char	*raw = cf_http_raw_uri(c), *qm, *p, *slash;
+	char		*path = NULL;
+	size_t		 plen, n;
+	const char	*action;
+	bool		 answered;
+	enum MHD_Result	 ret;
+	struct cf_error	 err;
+
+	cf_error_clear(&err);
+	s = cf_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return MHD_NO;
+	*cf_http_s3(c) = s;
+	s->head = strcmp(method, "HEAD") == 0;
+	s->key = cf_calloc(1, 1);
+	if (s->key == NULL || raw == NULL)
+		return s3_refuse(mc, c, "out of memory", 500, "InternalError",
+		    "out of memory");
+	qm = strchr(raw, '?');
+	plen = qm != NULL ? (size_t)(qm - raw) : strlen(raw);
+	if (cf_sigv4_query_parse(qm != NULL ? qm + 1 : "", &s->q, &err) !=
+	    CF_OK)
+		return s3_refuse(mc, c, "bad S3 query", 400, "InvalidArgument",
+		    err.msg);
+	path = cf_malloc(plen + 1);
+	if (path == NULL)
+		return s3_refuse(mc, c, "out of memory", 500, "InternalError",
+		    "out of memory");
+	memcpy(path, raw, plen);
+	path[plen] = '\0';
+	/* /BUCKET[/KEY]: the bucket is one segment, the key the rest. */
+	p = path[0] == '/' ? path + 1 : path;
+	slash = strchr(p, '/');
+	n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+	if (n >= sizeof(s->bucket) || cf_sigv4_decode(p, n, s->bucket,
+	    sizeof(s->bucket), NULL, NULL) != CF_OK) {
+		cf_free(path);
+		return s3_refuse(mc, c, "bad S3 bucket", 400,
+		    "InvalidBucketName", "the bucket name is not valid");
+	}
+	if (slash != NULL && slash[1] != '\0') {
+		cf_free(s->key);
+		s->key = cf_malloc(strlen(slash + 1) + 1);
+		if (s->key == NULL || cf_sigv4_decode(slash + 1,
+		    strlen(slash + 1), s->key, strlen(slash + 1) + 1, NULL,
+		    NULL) != CF_OK) {
+			cf_free(path);
+			if (s->key == NULL)
+				s->key = cf_calloc(1, 1);
+			return s3_refuse(mc, c, "bad S3 key", 400,
+			    "InvalidArgument", "the object key is not valid");
+		}
+	}
+	ret = s3_authenticate(mc, c, method, path, &answered);
+	cf_free(path);
+	if (answered)
+		return ret;
+	s->op = classify(s, method, &action);
+	if (s->op == OP_NONE)
+		return s3_refuse(mc, c, "S3 operation not implemented", 501,
+		    "NotImplemented", "a header or query you provided "
+		    "requests functionality that is not implemented");
+	cf_http_set_action(c, action);
+	if (s->op == OP_PUT)
+		return put_begin(mc, c);
+	if (s->op == OP_CREATE_BUCKET) {
+		const char *acl = hdr(mc, "x-amz-acl");
+
+		if (acl != NULL && strcmp(acl, "private") != 0)
+			return s3_refuse(mc, c, "canned ACL other than "
+			    "private", 403, "AccessDenied", "Coffer has no "
+			    "public buckets: only the private canned ACL is "
+			    "accepted");
+	}
+	return MHD_YES;
+}
+
+enum MHD_Result
+cf_s3_end(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+
+	switch (s->op) {
+	case OP_LIST_BUCKETS:
+		return op_list_buckets(mc, c);
+	case OP_CREATE_BUCKET:
+	case OP_HEAD_BUCKET:
+	case OP_DELETE_BUCKET:
+	case OP_BUCKET_LOCATION:
+		return op_bucket(mc, c);
+	case OP_LIST_V1:
+	case OP_LIST_V2:
+		return op_list(mc, c);
+	case OP_GET:
+	case OP_HEAD:
+		return op_get(mc, c);
+	case OP_PUT:
+		return put_end(mc, c);
+	case OP_DELETE:
+		return op_delete(mc, c);
+	case OP_NONE:
+		break;
+	}
+	return s3_refuse(mc, c, "S3 operation not implemented", 501,
+	    "NotImplemented", "not implemented");
+}

@@ -1,0 +1,35 @@
+/* src/store/meta_int.h: what meta_sqlite.c shares with the other SQLite
+ * parts of the metadata store (meta_artifact.c).  Store-internal: no
+ * other module includes it.
+ *
+ * A connection comes from the pool inside a transaction: a write one
+ * (meta_int_wtx_begin; the change then commits with its audit record in
+ * meta_int_wtx_end, or rolls back) or a read one (meta_int_rtx_begin,
+ * joining the thread's read scope if one is open). */
+#ifndef CF_STORE_META_INT_H
+#define CF_STORE_META_INT_H
+
+#include <sqlite3.h>
+
+#include "store/meta.h"
+
+struct conn;
+
+sqlite3	*meta_int_db(struct conn *c);
+cf_err	 meta_int_db_err(struct conn *c, int src, struct cf_error *err,
+	    const char *what);
+cf_err	 meta_int_wtx_begin(struct cf_meta *m, const struct cf_meta_audit *au,
+	    struct conn **out, struct cf_error *err);
+/* With rc CF_OK: record and commit; else roll back.  Returns the
+ * outcome and gives the connection back. */
+cf_err	 meta_int_wtx_end(struct cf_meta *m, struct conn *c,
+	    const struct cf_meta_audit *au, cf_err rc, struct cf_error *err);
+cf_err	 meta_int_rtx_begin(struct cf_meta *m, struct conn **out,
+	    struct cf_error *err);
+void	 meta_int_rtx_end(struct cf_meta *m, struct conn *c);
+/* A TEXT or BLOB column into dst[cap] (CF_E_INTEGRITY if it does not
+ * fit or holds NUL). */
+cf_err	 meta_int_col_str(sqlite3_stmt *st, int i, char *dst, size_t cap,
+	    struct cf_error *err);
+
+#endif
