@@ -123,6 +123,8 @@ cf_err	core_keys_open(const struct cf_core_config *cfg, const char *data_dir,
 /* The rewrap's state (start: before serving; run: its thread;
  * close: stops and joins it). */
 cf_err	core_keys_start(struct cf_core *c, struct cf_error *err);
+/* The associated data an S3 secret is wrapped with (ops_s3.c). */
+void	core_s3key_ad(const char *id, int64_t pid, char *out, size_t outsz);
 cf_err	core_keys_run(struct cf_core *c, struct cf_error *err);
 void	core_keys_close(struct cf_core *c);
 

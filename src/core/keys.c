@@ -165,7 +165,10 @@ rewrap_batch(struct cf_core *c, struct cf_meta_wrapped *b,
 	*done = 0;
 	for (i = 0; i < n && rc == CF_OK; i++) {
 		nb[i] = b[i];
-		if (b[i].mfa)
+		if (b[i].kind == CF_WRAPPED_S3KEY)
+			core_s3key_ad(b[i].s3_key_id, b[i].principal_id, ad,
+			    sizeof(ad));
+		else if (b[i].kind == CF_WRAPPED_MFA)
 			(void)snprintf(ad, sizeof(ad), "mfa:%lld",
 			    (long long)b[i].principal_id);
 		else
@@ -178,7 +181,8 @@ rewrap_batch(struct cf_core *c, struct cf_meta_wrapped *b,
 	cf_keyprov_active_id(c->kp, active);
 	system_req(&r, "key:rewrap", "keys");
 	(void)snprintf(r.reasons, sizeof(r.reasons), "rewrap,to=%s,count=%zu,"
-	    "kind=%s", active, n, n > 0 && b[0].mfa ? "mfa" : "versions");
+	    "kind=%s", active, n, n == 0 ? "-" : b[0].kind == CF_WRAPPED_MFA ?
+	    "mfa" : b[0].kind == CF_WRAPPED_S3KEY ? "s3_keys" : "versions");
 	rc = core_act_begin(&act, c, &r, 0, err);
 	if (rc == CF_OK)
 		rc = cf_meta_wrapped_replace(c->meta, &act.au, b, nb, n, done,
@@ -211,11 +215,12 @@ rewrap_pass(struct cf_core *c, struct cf_error *err)
 		goto out;
 	}
 	cf_keyprov_active_id(c->kp, active);
-	for (kind = 0; kind < 2 && rc == CF_OK; kind++) {
+	for (kind = 0; kind < CF_WRAPPED_NKINDS && rc == CF_OK; kind++) {
 		cursor = 0;
 		for (;;) {
 			rc = cf_meta_wrapped_not_under(c->meta, active,
-			    kind == 1, cursor, b, k->batch, &n, err);
+			    (enum cf_meta_wrapped_kind)kind, cursor, b,
+			    k->batch, &n, err);
 			if (rc != CF_OK || n == 0)
 				break;
 			cursor = b[n - 1].seq;
@@ -475,7 +480,7 @@ cf_core_key_status(struct cf_core *c, struct cf_req *r, json_t **out,
 	json_t				*o = NULL, *arr, *ke;
 	char				 active[CF_KEK_ID_MAX];
 	size_t				 nk = 0, nc = 0, i, j;
-	uint64_t			 pending = 0, total = 0, v, m;
+	uint64_t			 pending = 0, total = 0, v, m, s3;
 	bool				 reachable;
 	cf_err				 rc;
 
@@ -505,25 +510,28 @@ cf_core_key_status(struct cf_core *c, struct cf_req *r, json_t **out,
 		goto out;
 	}
 	for (i = 0; i < nk; i++) {
-		v = m = 0;
+		v = m = s3 = 0;
 		for (j = 0; j < nc; j++)
 			if (strcmp(cn[j].kek_id, ks[i].id) == 0) {
 				v = cn[j].versions;
 				m = cn[j].mfa;
+				s3 = cn[j].s3_keys;
 			}
-		ke = json_pack("{s:s,s:I,s:b,s:s,s:I,s:I}", "id", ks[i].id,
-		    "created", (json_int_t)ks[i].created, "active",
+		ke = json_pack("{s:s,s:I,s:b,s:s,s:I,s:I,s:I}", "id",
+		    ks[i].id, "created", (json_int_t)ks[i].created, "active",
 		    ks[i].active, "where", ks[i].where, "versions",
-		    (json_int_t)v, "mfa_secrets", (json_int_t)m);
+		    (json_int_t)v, "mfa_secrets", (json_int_t)m, "s3_keys",
+		    (json_int_t)s3);
 		if (ke == NULL || json_array_append_new(arr, ke) != 0) {
 			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 			goto out;
 		}
 	}
 	for (j = 0; j < nc; j++) {
-		total += cn[j].versions + cn[j].mfa;
+		total += cn[j].versions + cn[j].mfa + cn[j].s3_keys;
 		if (strcmp(cn[j].kek_id, active) != 0)
-			pending += cn[j].versions + cn[j].mfa;
+			pending += cn[j].versions + cn[j].mfa +
+			    cn[j].s3_keys;
 	}
 	(void)pthread_mutex_lock(&c->keys->mu);
 	ke = json_pack("{s:I,s:I,s:b,s:I,s:s}", "pending",
@@ -560,7 +568,7 @@ cf_core_key_retire(struct cf_core *c, struct cf_req *r, const char *id,
 	char				 res[CF_RESOURCE_MAX];
 	char				 active[CF_KEK_ID_MAX];
 	size_t				 nc = 0, j;
-	uint64_t			 v = 0, m = 0;
+	uint64_t			 v = 0, m = 0, s3 = 0;
 	bool				 locked = false;
 	cf_err				 rc;
 
@@ -595,13 +603,15 @@ cf_core_key_retire(struct cf_core *c, struct cf_req *r, const char *id,
 		if (strcmp(cn[j].kek_id, id) == 0) {
 			v = cn[j].versions;
 			m = cn[j].mfa;
+			s3 = cn[j].s3_keys;
 		}
-	if (v + m > 0) {
+	if (v + m + s3 > 0) {
 		r->errcode = "rewrap_incomplete";
 		rc = cf_error_set(err, CF_E_CONFLICT, "KEK %s still wraps %llu "
-		    "object version keys and %llu MFA secrets: retire it once "
-		    "the rewrap is complete (coffer key status)", id,
-		    (unsigned long long)v, (unsigned long long)m);
+		    "object version keys, %llu MFA secrets and %llu S3 "
+		    "secrets: retire it once the rewrap is complete (coffer "
+		    "key status)", id, (unsigned long long)v,
+		    (unsigned long long)m, (unsigned long long)s3);
 		goto out;
 	}
 	rc = core_act_begin(&act, c, r, 200, err);

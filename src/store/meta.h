@@ -747,26 +747,34 @@ struct cf_meta_kek_count {
 	char		kek_id[CF_KEK_ID_MAX];
 	uint64_t	versions;	/* object versions (not markers) */
 	uint64_t	mfa;		/* TOTP secrets */
+	uint64_t	s3_keys;	/* S3 access key secrets */
 };
 /* How many wrapped keys each KEK id in use has; at most max ids. */
 cf_err	cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
 	    size_t max, size_t *n, struct cf_error *err);
-/* One wrapped key: an object version's DEK (ad: version_id) or, with
- * mfa, a principal's TOTP key (ad: "mfa:<principal_id>"). */
+/* What a wrapped key seals, and so its associated data. */
+enum cf_meta_wrapped_kind {
+	CF_WRAPPED_VERSION,	/* an object version's DEK (ad: version_id) */
+	CF_WRAPPED_MFA,		/* a TOTP key (ad: "mfa:<principal_id>") */
+	CF_WRAPPED_S3KEY,	/* an S3 secret (ad: "s3key:<id>:<pid>") */
+	CF_WRAPPED_NKINDS
+};
 struct cf_meta_wrapped {
-	bool		mfa;
-	int64_t		seq;		/* the cursor: version seq or
-					 * principal id */
-	int64_t		principal_id;
+	enum cf_meta_wrapped_kind kind;
+	int64_t		seq;		/* the cursor: version seq,
+					 * principal id or s3_keys rowid */
+	int64_t		principal_id;	/* MFA, S3 key */
 	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		s3_key_id[CF_S3_KEY_ID_LEN + 1];
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped[CF_WRAPPED_DEK_LEN];
 };
-/* Up to max wrapped keys (versions, or with mfa the TOTP keys) whose KEK
- * is not kek_id, after cursor after (a seq or principal id), in order. */
+/* Up to max wrapped keys of kind whose KEK is not kek_id, after cursor
+ * after (a seq, principal id or rowid), in cursor order. */
 cf_err	cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
-	    bool mfa, int64_t after, struct cf_meta_wrapped *out, size_t max,
-	    size_t *n, struct cf_error *err);
+	    enum cf_meta_wrapped_kind kind, int64_t after,
+	    struct cf_meta_wrapped *out, size_t max, size_t *n,
+	    struct cf_error *err);
 /* Replace old[i]'s wrapped key by new[i]'s (kek_id, wrapped), each only
  * if the row still holds old[i]'s (compare and set), in one audited
  * transaction; *done gets the rows changed. */

@@ -401,7 +401,7 @@ enum {
 	ST_S3K_INSERT, ST_S3K_GET, ST_S3K_REVOKE, ST_S3K_LIST_ALL,
 	ST_S3K_LIST_P,
 	ST_KEK_COUNT_V, ST_KEK_COUNT_M, ST_KEK_NOT_V, ST_KEK_NOT_M,
-	ST_KEK_SET_V, ST_KEK_SET_M,
+	ST_KEK_SET_V, ST_KEK_SET_M, ST_KEK_COUNT_S, ST_KEK_NOT_S, ST_KEK_SET_S,
 	ST__COUNT
 };
 
@@ -423,6 +423,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE version_id = ?1 AND kek_id = ?2 AND wrapped_dek = ?5",
 	[ST_KEK_SET_M] = "UPDATE mfa SET kek_id = ?3, wrapped = ?4"
 	    " WHERE principal_id = ?1 AND kek_id = ?2 AND wrapped = ?5",
+	/* S3 secrets, revoked ones too (a retired KEK must not leave a row
+	 * that no longer unwraps); the cursor is the rowid. */
+	[ST_KEK_COUNT_S] = "SELECT kek_id, count(*) FROM s3_keys"
+	    " GROUP BY kek_id ORDER BY kek_id",
+	[ST_KEK_NOT_S] = "SELECT rowid, id, principal_id, kek_id, wrapped"
+	    " FROM s3_keys WHERE rowid > ?1 AND kek_id <> ?2 ORDER BY rowid"
+	    " LIMIT ?3",
+	[ST_KEK_SET_S] = "UPDATE s3_keys SET kek_id = ?3, wrapped = ?4"
+	    " WHERE id = ?1 AND kek_id = ?2 AND wrapped = ?5",
 	[ST_BEGIN_W] = "BEGIN IMMEDIATE",
 	[ST_BEGIN_R] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
@@ -5181,9 +5190,9 @@ cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
 	if ((rc = tx_begin(c, false, err)) != CF_OK)
 		goto out;
 	tx = true;
-	for (q = 0; q < 2 && rc == CF_OK; q++) {
-		rc = conn_stmt(c, q == 0 ? ST_KEK_COUNT_V : ST_KEK_COUNT_M,
-		    &st, err);
+	for (q = 0; q < 3 && rc == CF_OK; q++) {
+		rc = conn_stmt(c, q == 0 ? ST_KEK_COUNT_V : q == 1 ?
+		    ST_KEK_COUNT_M : ST_KEK_COUNT_S, &st, err);
 		while (rc == CF_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
 			rc = col_str(st, 0, id, sizeof(id), err);
 			if (rc != CF_OK)
@@ -5206,8 +5215,11 @@ cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
 			if (q == 0)
 				out[i].versions = (uint64_t)
 				    sqlite3_column_int64(st, 1);
-			else
+			else if (q == 1)
 				out[i].mfa = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+			else
+				out[i].s3_keys = (uint64_t)
 				    sqlite3_column_int64(st, 1);
 		}
 		if (rc == CF_OK && src != SQLITE_DONE)
@@ -5229,8 +5241,9 @@ out:
 
 cf_err
 cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
-    bool mfa, int64_t after, struct cf_meta_wrapped *out, size_t max,
-    size_t *n, struct cf_error *err)
+    enum cf_meta_wrapped_kind kind, int64_t after,
+    struct cf_meta_wrapped *out, size_t max, size_t *n,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
@@ -5241,9 +5254,12 @@ cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
 	*n = 0;
 	if ((rc = check_str(kek_id, CF_KEK_ID_MAX, "kek id", err)) != CF_OK)
 		return rc;
+	if (kind >= CF_WRAPPED_NKINDS)
+		return cf_error_set(err, CF_E_INVAL, "meta: bad wrapped kind");
 	if ((rc = pool_get(m, &c, err)) != CF_OK)
 		return rc;
-	rc = conn_stmt(c, mfa ? ST_KEK_NOT_M : ST_KEK_NOT_V, &st, err);
+	rc = conn_stmt(c, kind == CF_WRAPPED_MFA ? ST_KEK_NOT_M :
+	    kind == CF_WRAPPED_S3KEY ? ST_KEK_NOT_S : ST_KEK_NOT_V, &st, err);
 	if (rc != CF_OK)
 		goto out;
 	b = sqlite3_bind_int64(st, 1, after);
@@ -5257,9 +5273,19 @@ cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
 		struct cf_meta_wrapped	*w = &out[k];
 
 		memset(w, 0, sizeof(*w));
-		w->mfa = mfa;
+		w->kind = kind;
 		w->seq = sqlite3_column_int64(st, 0);
-		if (mfa) {
+		if (kind == CF_WRAPPED_S3KEY) {
+			rc = col_str(st, 1, w->s3_key_id,
+			    sizeof(w->s3_key_id), err);
+			w->principal_id = sqlite3_column_int64(st, 2);
+			if (rc == CF_OK)
+				rc = col_str(st, 3, w->kek_id,
+				    sizeof(w->kek_id), err);
+			if (rc == CF_OK)
+				rc = col_bytes(st, 4, w->wrapped,
+				    sizeof(w->wrapped), err);
+		} else if (kind == CF_WRAPPED_MFA) {
 			w->principal_id = w->seq;
 			rc = col_str(st, 1, w->kek_id, sizeof(w->kek_id), err);
 			if (rc == CF_OK)
@@ -5301,7 +5327,8 @@ cf_meta_wrapped_replace(struct cf_meta *m, const struct cf_meta_audit *au,
 
 	*done = 0;
 	for (i = 0; i < n; i++) {
-		if (old[i].mfa != new[i].mfa ||
+		if (old[i].kind != new[i].kind ||
+		    old[i].kind >= CF_WRAPPED_NKINDS ||
 		    check_field(new[i].kek_id, sizeof(new[i].kek_id),
 		    "kek id", err) != CF_OK)
 			return cf_error_set(err, CF_E_INVAL, "meta: bad "
@@ -5311,7 +5338,11 @@ cf_meta_wrapped_replace(struct cf_meta *m, const struct cf_meta_audit *au,
 		return rc;
 	for (i = 0; i < n && rc == CF_OK; i++) {
 		ch = 0;
-		if (old[i].mfa)
+		if (old[i].kind == CF_WRAPPED_S3KEY)
+			rc = exec_on(c, ST_KEK_SET_S, &ch, err, "tttww",
+			    old[i].s3_key_id, old[i].kek_id,
+			    new[i].kek_id, new[i].wrapped, old[i].wrapped);
+		else if (old[i].kind == CF_WRAPPED_MFA)
 			rc = exec_on(c, ST_KEK_SET_M, &ch, err, "ittww",
 			    old[i].principal_id, old[i].kek_id,
 			    new[i].kek_id, new[i].wrapped, old[i].wrapped);

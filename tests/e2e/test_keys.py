@@ -241,7 +241,7 @@ def test_retire_refused_until_rewrap_completes(make_server, monkeypatch):
     assert r.status_code == 409, r.text
     assert r.json()["error"]["code"] == "rewrap_incomplete"
     msg = r.json()["error"]["message"]
-    assert "5 object version keys and 1 MFA secrets" in msg, msg
+    assert "5 object version keys, 1 MFA secrets" in msg, msg
     r = s.req("DELETE", "/v1/keys/kek-2")
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "kek_active"
@@ -311,3 +311,29 @@ def test_hsm_lost_while_running(make_server, tmp_path):
     assert s.get_obj(NS, "a").content == b"before"
     assert s.put_obj(NS, "b", b"after").status_code == 201
     assert status(s)["reachable"] is True
+
+
+def test_s3_keys_rewrapped_before_retire(make_server):
+    """S3 access keys are sealed by the key provider too: the rewrap
+    moves them, key status counts them, and retiring the old KEK leaves
+    them working."""
+    boto3 = pytest.importorskip("boto3")
+    from botocore.config import Config
+    s = make_server()
+    s.mkns(NS)
+    r = s.post("/v1/s3-keys", {})
+    assert r.status_code == 201, r.text
+    k = r.json()
+    assert s.post("/v1/keys").json()["active"] == "kek-2"
+    st = wait_rewrapped(s)
+    assert {x["id"]: x.get("s3_keys") for x in st["keks"]}["kek-2"] == 1
+    assert s.req("DELETE", "/v1/keys/kek-1").status_code == 200
+    c = boto3.client(
+        "s3", endpoint_url=s.url, aws_access_key_id=k["access_key_id"],
+        aws_secret_access_key=k["secret_access_key"],
+        region_name="us-east-1", verify=s.ca,
+        config=Config(s3={"addressing_style": "path"},
+                      signature_version="s3v4",
+                      retries={"max_attempts": 1}))
+    c.put_object(Bucket=NS, Key="s3obj", Body=b"hello")
+    assert c.get_object(Bucket=NS, Key="s3obj")["Body"].read() == b"hello"
