@@ -132,6 +132,7 @@ struct core_keys {
 	char		 last_error[CF_ERROR_MSG_LEN];
 	size_t		 batch;		/* REWRAP_BATCH; tests: smaller */
 	bool		 paused;	/* COFFER_TEST_REWRAP=off */
+	uint64_t	 pause_after;	/* COFFER_TEST_REWRAP_PAUSE_AFTER */
 	int64_t		 rotated_us;	/* last rotation here, core clock */
 };
 
@@ -205,6 +206,7 @@ rewrap_pass(struct cf_core *c, struct cf_error *err)
 	char			 active[CF_KEK_ID_MAX];
 	int64_t			 cursor;
 	size_t			 n, done;
+	uint64_t		 batches = 0;
 	int			 kind;
 	cf_err			 rc = CF_OK;
 
@@ -234,6 +236,16 @@ rewrap_pass(struct cf_core *c, struct cf_error *err)
 			    done);
 			core_test_crash(c, "rewrap_batch");
 			(void)pthread_mutex_lock(&k->mu);
+			if (++batches == k->pause_after) {
+				/* Test hook: hold the pass half done, so that
+				 * a test can kill the server mid-rewrap. */
+				log_warnx("event=test_rewrap_paused "
+				    "batches=%llu msg=\"COFFER_TEST_REWRAP_"
+				    "PAUSE_AFTER\"",
+				    (unsigned long long)batches);
+				while (!k->stop)
+					(void)pthread_cond_wait(&k->cv, &k->mu);
+			}
 			if (k->stop) {
 				(void)pthread_mutex_unlock(&k->mu);
 				goto out;
@@ -398,6 +410,11 @@ core_keys_start(struct cf_core *c, struct cf_error *err)
 	/* Tests: a rotation whose rewrap has not run (retire refused). */
 	env = getenv("COFFER_TEST_REWRAP");
 	k->paused = env != NULL && strcmp(env, "off") == 0;
+	/* Tests: hold the rewrap after that many batches until shutdown. */
+	env = getenv("COFFER_TEST_REWRAP_PAUSE_AFTER");
+	if (env != NULL && cf_parse_u64(env, 1, UINT32_MAX, &v, NULL) ==
+	    CF_OK)
+		k->pause_after = v;
 	if (pthread_mutex_init(&k->mu, NULL) != 0) {
 		cf_free(k);
 		return cf_error_set(err, CF_E_INTERNAL, "mutex init");

@@ -337,3 +337,64 @@ def test_s3_keys_rewrapped_before_retire(make_server):
                       retries={"max_attempts": 1}))
     c.put_object(Bucket=NS, Key="s3obj", Body=b"hello")
     assert c.get_object(Bucket=NS, Key="s3obj")["Body"].read() == b"hello"
+
+
+@needs_softhsm
+def test_hsm_token_absent_refuses_start(make_server, tmp_path):
+    """A server whose token is not there (another label, or the token
+    removed after init-hsm) does not start, and says which token."""
+    s = hsm_server(make_server, tmp_path)
+    s.mkns(NS)
+    assert s.put_obj(NS, "a", b"x").status_code == 201
+    s.stop()
+    # The token's files gone, as an unplugged HSM.
+    shutil.rmtree(str(tmp_path / "hsm" / "tokens"))
+    os.makedirs(str(tmp_path / "hsm" / "tokens"))
+    s.port = free_port()
+    e = dict(os.environ, **s.env)
+    r = subprocess.run(s.argv(), env=e, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0
+    assert 'no token' in r.stderr and '"coffer"' in r.stderr, r.stderr
+    assert "pkcs11" in r.stderr
+
+
+def wait_stderr(s, needle, timeout=60):
+    deadline = time.monotonic() + timeout
+    while needle not in s.stderr():
+        assert s.proc.poll() is None, s.stderr()[-2000:]
+        assert time.monotonic() < deadline, s.stderr()[-2000:]
+        time.sleep(0.02)
+
+
+@needs_softhsm
+def test_hsm_sigkill_mid_rewrap_resumes(make_server, tmp_path):
+    """SIGKILL while the rewrap is half done (the test hook holds it
+    after two batches of three): the restarted server finishes it, no
+    version is lost or half-moved, and only then retire succeeds."""
+    s = hsm_server(make_server, tmp_path, {
+        "COFFER_TEST_REWRAP_BATCH": "3",
+        "COFFER_TEST_REWRAP_PAUSE_AFTER": "2"})
+    s.mkns(NS)
+    data = {"k%d" % i: os.urandom(1000 + i) for i in range(12)}
+    for k, v in data.items():
+        assert s.put_obj(NS, k, v).status_code == 201
+    assert s.post("/v1/keys").json()["active"] == "hsm-2"
+    wait_stderr(s, "event=test_rewrap_paused")
+    st = status(s)
+    assert counts(st) == {"hsm-1": 6, "hsm-2": 6}, st
+    assert st["rewrap"]["running"] is True
+    r = s.req("DELETE", "/v1/keys/hsm-1")
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "rewrap_incomplete"
+    s.kill()
+    del s.env["COFFER_TEST_REWRAP_PAUSE_AFTER"]
+    s.start()
+    st = wait_rewrapped(s)
+    assert counts(st).get("hsm-1", 0) == 0 and counts(st)["hsm-2"] == 12
+    for k, v in data.items():
+        assert s.get_obj(NS, k).content == v
+    assert s.req("DELETE", "/v1/keys/hsm-1").status_code == 200
+    assert [k["id"] for k in status(s)["keks"]] == ["hsm-2"]
+    for k, v in data.items():
+        assert s.get_obj(NS, k).content == v
