@@ -16,8 +16,9 @@ static const char key_usage[] =
     "       coffer key retire KEK_ID\n"
     "       coffer key init-hsm [--config FILE] [--set NAME=VALUE]...\n"
     "\n"
-    "status    the key provider, every KEK with the object versions and\n"
-    "          MFA secrets wrapped under it, and the rewrap's progress\n"
+    "status    the key provider, every KEK with the object versions, MFA\n"
+    "          secrets and S3 keys wrapped under it, and the rewrap's\n"
+    "          progress\n"
     "rotate    make a new active KEK: new versions use it at once, and\n"
     "          the server rewraps every DEK under it in the background\n"
     "          (no blob is re-encrypted)\n"
@@ -42,16 +43,18 @@ print_status(const json_t *v)
 	    " (NOT REACHABLE)" : "");
 	(void)printf("active    %s\n", json_string_value(json_object_get(v,
 	    "active")));
-	(void)printf("%-12s %-8s %-7s %10s %6s\n", "KEK", "WHERE", "ACTIVE",
-	    "VERSIONS", "MFA");
+	(void)printf("%-12s %-8s %-7s %10s %6s %8s\n", "KEK", "WHERE",
+	    "ACTIVE", "VERSIONS", "MFA", "S3_KEYS");
 	json_array_foreach(keks, i, k) {
-		(void)printf("%-12s %-8s %-7s %10lld %6lld\n",
+		(void)printf("%-12s %-8s %-7s %10lld %6lld %8lld\n",
 		    json_string_value(json_object_get(k, "id")),
 		    json_string_value(json_object_get(k, "where")),
 		    json_is_true(json_object_get(k, "active")) ? "yes" : "",
 		    (long long)json_integer_value(json_object_get(k,
 		    "versions")), (long long)json_integer_value(
-		    json_object_get(k, "mfa_secrets")));
+		    json_object_get(k, "mfa_secrets")),
+		    (long long)json_integer_value(json_object_get(k,
+		    "s3_keys")));
 	}
 	rw = json_object_get(v, "rewrap");
 	(void)printf("rewrap    %lld of %lld wrapped keys still to move%s\n",
