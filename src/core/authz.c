@@ -640,6 +640,9 @@ core_authz_context(const struct cf_req *r)
 	if (r->user_agent[0] != '\0')
 		bad |= json_object_set_new(ctx, "user_agent",
 		    json_string(r->user_agent));
+	if (r->art.stage[0] != '\0')
+		bad |= json_object_set_new(ctx, "stage",
+		    json_string(r->art.stage));
 	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
 		bad |= json_object_set_new(ctx, "source_ip",
 		    extn("ip", ip));
@@ -702,6 +705,42 @@ safe_id(const char *s, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* The artifact's stages (space-separated, cf_req_art) as a JSON array:
+ * Cedar's JSON form of a Set<String>. */
+static json_t *
+stages_json(const char *text)
+{
+	json_t		*a = json_array();
+	const char	*p = text, *q;
+
+	while (a != NULL && *p != '\0') {
+		q = strchr(p, ' ');
+		if (q == NULL)
+			q = p + strlen(p);
+		if (json_array_append_new(a, json_stringn(p, (size_t)(q -
+		    p))) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+		p = *q == ' ' ? q + 1 : q;
+	}
+	return a;
+}
+
+/* The sensitivity level a decision on an Object sees: its namespace's,
+ * or for an artifact's version (r->art), the higher of that and the
+ * version's own. */
+static int
+object_level(const struct cf_req *r, int ns_level)
+{
+	int	a;
+
+	if (!r->art.set)
+		return ns_level;
+	a = sens_level(r->art.sensitivity);
+	return a > ns_level ? a : ns_level;
+}
+
 /* The resource entity of a decision, and the entities above it. */
 static cf_err
 add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
@@ -742,11 +781,22 @@ add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
 	} else {
 		*rtype = "Object";
 		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
+		level = object_level(r, level);
 		if (add_entity(arr, "Object", rid, json_pack("{s:s, s:s, s:s, "
 		    "s:I, s:s}", "ns", ns, "key", key, "env", env,
 		    "sensitivity", (json_int_t)level, "sensitivity_name",
 		    sens_names[level]), json_pack("[o]",
 		    uid("Namespace", ns))) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		/* The artifact version it decides on: resource.artifact. */
+		if (r->art.set && json_object_set_new(json_object_get(
+		    json_array_get(arr, json_array_size(arr) - 1), "attrs"),
+		    "artifact", json_pack("{s:I, s:s, s:I, s:s, s:s, s:o}",
+		    "number", (json_int_t)r->art.number, "kind", r->art.kind,
+		    "sensitivity", (json_int_t)sens_level(r->art.sensitivity),
+		    "sensitivity_name", sens_names[sens_level(
+		    r->art.sensitivity)], "version_id", r->art.version_id,
+		    "stages", stages_json(r->art.stages))) != 0)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
 		/* The version a read decides on (the operation looked it
 		 * up): resource.version. */
@@ -880,7 +930,7 @@ static cf_err explain_entities(struct cf_core *c, const struct cf_req *r,
 #define ENTS_MAX	6	/* principal, action, group, namespace,
 				 * object, store */
 #define ATTRS_MAX	16
-#define CTX_MAX		12
+#define CTX_MAX		16
 #define PARENTS_MAX	(CF_REQ_GROUPS_MAX + CF_MAX_BINDINGS + 4)
 #define TAGS_PRINCIPAL	0
 #define TAGS_NS		1
@@ -894,6 +944,8 @@ struct ents {
 	struct cf_entity_ref	 p[PARENTS_MAX];
 	size_t			 np;
 	struct cf_attr		 version[3];
+	struct cf_attr		 artifact[6];	/* resource.artifact */
+	json_t			*stagej;	/* its stages (owned) */
 	/* Tags: the store's JSON objects (owned), their members as
 	 * values (allocated). */
 	json_t			*tagj[3];
@@ -913,6 +965,7 @@ ents_init(struct ents *e)
 	e->n = 0;
 	e->na = 0;
 	e->np = 0;
+	e->stagej = NULL;
 	for (i = 0; i < 3; i++) {
 		e->tagj[i] = NULL;
 		e->tags[i] = NULL;
@@ -924,6 +977,8 @@ ents_done(struct ents *e)
 {
 	size_t	i;
 
+	json_decref(e->stagej);
+	e->stagej = NULL;
 	for (i = 0; i < 3; i++) {
 		json_decref(e->tagj[i]);
 		e->tagj[i] = NULL;
@@ -1117,18 +1172,46 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 	} else {
 		*rtype = "Object";
 		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
-		a = attrs_next(e, 6);
+		a = attrs_next(e, 7);
 		d = a != NULL ? ent_add(e, "Object", rid, a, 5, "Namespace",
 		    ns) : NULL;
 		if (d == NULL)
 			return cf_error_set(err, CF_E_INTERNAL,
 			    "too many entities");
+		level = object_level(r, level);
 		attr_str(&a[0], "ns", ns);
 		attr_str(&a[1], "key", key);
 		attr_str(&a[2], "env", e->env);
 		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
 		attr_str(&a[4], "sensitivity_name", sens_names[level]);
 		na = 5;
+		/* The artifact version it decides on: resource.artifact. */
+		if (r->art.set) {
+			int	al = sens_level(r->art.sensitivity);
+
+			e->stagej = stages_json(r->art.stages);
+			if (e->stagej == NULL)
+				return cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+			attr_long(&e->artifact[0], "number", CF_ATTR_LONG,
+			    r->art.number);
+			attr_str(&e->artifact[1], "kind", r->art.kind);
+			attr_long(&e->artifact[2], "sensitivity",
+			    CF_ATTR_LONG, al);
+			attr_str(&e->artifact[3], "sensitivity_name",
+			    sens_names[al]);
+			attr_str(&e->artifact[4], "version_id",
+			    r->art.version_id);
+			memset(&e->artifact[5], 0, sizeof(e->artifact[5]));
+			e->artifact[5].name = "stages";
+			e->artifact[5].kind = CF_ATTR_JSON;
+			e->artifact[5].json = e->stagej;
+			memset(&a[na], 0, sizeof(a[na]));
+			a[na].name = "artifact";
+			a[na].kind = CF_ATTR_RECORD;
+			a[na].rec = e->artifact;
+			a[na++].n = 6;
+		}
 		/* The version a read decides on: resource.version. */
 		if (r->version_id[0] != '\0' && (strcmp(def->name,
 		    "object:get") == 0 || strcmp(def->name,
@@ -1217,6 +1300,8 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 		attr_str(&cx->a[cx->n++], "purpose", r->purpose);
 	if (r->user_agent[0] != '\0')
 		attr_str(&cx->a[cx->n++], "user_agent", r->user_agent);
+	if (r->art.stage[0] != '\0')
+		attr_str(&cx->a[cx->n++], "stage", r->art.stage);
 	if (!cf_utf8_valid(cx->a[4].s, strlen(cx->a[4].s)) ||
 	    !cf_utf8_valid(r->purpose, strlen(r->purpose)) ||
 	    !cf_utf8_valid(r->user_agent, strlen(r->user_agent)))
@@ -1789,8 +1874,9 @@ static const char schema_head[] =
     "// The request context.  Absent attributes: mfa_age_s without MFA\n"
     "// (or of unknown age), source_ip when the peer has no IP address,\n"
     "// token_scope for unscoped credentials, purpose without an\n"
-    "// X-Coffer-Purpose header.  hour (0-23) and weekday (0 = Sunday)\n"
-    "// are those of time, in UTC.\n"
+    "// X-Coffer-Purpose header, stage but for version:set-stage (the\n"
+    "// stage it moves).  hour (0-23) and weekday (0 = Sunday) are those\n"
+    "// of time, in UTC.\n"
     "type Context = {\n"
     "    authn: String,\n"
     "    hour: Long,\n"
@@ -1798,6 +1884,7 @@ static const char schema_head[] =
     "    mfa_age_s?: Long,\n"
     "    purpose?: String,\n"
     "    source_ip?: ipaddr,\n"
+    "    stage?: String,\n"
     "    time: datetime,\n"
     "    token_scope?: { actions?: Set<String>, namespaces?: Set<String> },\n"
     "    user_agent?: String,\n"
@@ -1829,7 +1916,20 @@ static const char schema_head[] =
     "// An object (all its versions); env and sensitivity are its\n"
     "// namespace's; tags are its labels.  version: the version a read\n"
     "// (object:get, object:head) would return (digest: hex SHA-256).\n"
+    "// artifact: the artifact version an artifact action decides on,\n"
+    "// or for a read of an object version that is a file of artifact\n"
+    "// versions, those folded: the newest's number, kind and id, the\n"
+    "// highest sensitivity, the stages pointing at any; sensitivity is\n"
+    "// then the higher of the namespace's and the artifact's.\n"
     "type Version = { id: String, digest: String, created_by: String };\n"
+    "type Artifact = {\n"
+    "    number: Long,\n"
+    "    kind: String,\n"
+    "    sensitivity: Long,\n"
+    "    sensitivity_name: String,\n"
+    "    version_id: String,\n"
+    "    stages: Set<String>,\n"
+    "};\n"
     "entity Object in [Namespace] {\n"
     "    ns: String,\n"
     "    key: String,\n"
@@ -1837,6 +1937,7 @@ static const char schema_head[] =
     "    sensitivity: Long,\n"
     "    sensitivity_name: String,\n"
     "    version?: Version,\n"
+    "    artifact?: Artifact,\n"
     "} tags String;\n"
     "\n"
     "// Action groups: what reader, writer and owner do on a namespace's\n"

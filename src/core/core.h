@@ -119,7 +119,9 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 
 /* The artifact version an artifact action decides on (the policies'
  * resource.artifact), and the stage a version:set-stage moves
- * (context.stage); unset otherwise. */
+ * (context.stage); unset otherwise.  A read of an object version that
+ * is a file of artifact versions (object:get, object:head) decides on
+ * those, folded into one (cf_meta_art_of_version). */
 struct cf_req_art {
 	bool		set;		/* a version was found */
 	int64_t		number;
@@ -127,6 +129,9 @@ struct cf_req_art {
 	char		sensitivity[CF_SENS_MAX];
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	char		stage[CF_STAGE_MAX];	/* "": none */
+	/* The stages pointing at the version (resource.artifact.stages),
+	 * space-separated (cf_meta_art_version_stages). */
+	char		stages[CF_ART_STAGES_TEXT];
 };
 
 /* The request as the reference monitor sees it: (principal, action,

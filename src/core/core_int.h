@@ -360,6 +360,13 @@ cf_err	core_authorize_grant(struct cf_core *c, struct cf_req *r,
 cf_err	core_grant_check(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err) __attribute__((warn_unused_result));
 
+/* r->art for a read of object version version_id: the artifact
+ * versions it is a file of, folded (cf_meta_art_of_version); unset when
+ * it is a file of none (ops_artifact.c). */
+cf_err	core_art_of_object(struct cf_core *c, struct cf_req *r,
+	    const char *version_id, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 /* The classes of MFA requirement, each with its maximum MFA age
  * (cfg.mfa_max_age_*; issue 11). */
 enum core_mfa_class {

@@ -447,6 +447,7 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
     const struct core_authz_seen *seen, struct cf_error *err)
 {
 	struct cf_ns_rec	nsr;
+	char			what[CF_NS_NAME_MAX + 32];
 	cf_err			rc;
 
 	if (!c->cfg.mfa_restricted_data || data_ns == NULL ||
@@ -466,21 +467,29 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
 		return rc;
 	}
-	if (strcmp(nsr.sensitivity, "restricted") != 0)
+	/* An artifact's version (or a file of one) may be restricted in a
+	 * namespace that is not. */
+	if (strcmp(nsr.sensitivity, "restricted") != 0 && !(r->art.set &&
+	    strcmp(r->art.sensitivity, "restricted") == 0))
 		return CF_OK;
 	if (r->mfa)
 		return mfa_too_old(c, r, CORE_MFA_RESTRICTED, err);
 	cf_strlcpy(r->reasons, "mfa required (restricted data)",
 	    sizeof(r->reasons));
 	r->errcode = "mfa_required";
+	if (strcmp(nsr.sensitivity, "restricted") == 0)
+		(void)snprintf(what, sizeof(what), "namespace %s", data_ns);
+	else
+		(void)snprintf(what, sizeof(what), "artifact version %s",
+		    r->art.version_id);
 	if (!r->interactive)
-		return cf_error_set(err, CF_E_AUTH, "namespace %s holds "
-		    "restricted data: %s needs multi-factor authentication, "
-		    "which API tokens cannot carry (use a session with MFA or "
-		    "an OIDC token)", data_ns, r->action);
-	return cf_error_set(err, CF_E_AUTH, "namespace %s holds restricted "
-	    "data: %s needs multi-factor authentication (log in with a code "
-	    "or POST /v1/session/mfa)", data_ns, r->action);
+		return cf_error_set(err, CF_E_AUTH, "%s holds restricted "
+		    "data: %s needs multi-factor authentication, which API "
+		    "tokens cannot carry (use a session with MFA or an OIDC "
+		    "token)", what, r->action);
+	return cf_error_set(err, CF_E_AUTH, "%s holds restricted data: %s "
+	    "needs multi-factor authentication (log in with a code or POST "
+	    "/v1/session/mfa)", what, r->action);
 }
 
 cf_err

@@ -179,12 +179,19 @@ art_resource(char *out, size_t outsz, const char *ns, const char *name)
 	(void)snprintf(out, outsz, "ns/%s/obj/%s", ns, name);
 }
 
-/* The artifact attributes of a decision (resource.artifact). */
-static void
-req_art_set(struct cf_req *r, const struct cf_art_rec *v, const char *stage)
+/* The artifact attributes of a decision (resource.artifact).  The
+ * stages pointing at v are read here; an error reading them fails the
+ * request (the decision may depend on them). */
+static cf_err
+req_art_set(struct cf_core *c, struct cf_req *r, const struct cf_art_rec *v,
+    const char *stage, struct cf_error *err)
 {
+	cf_err	rc = CF_OK;
+
 	memset(&r->art, 0, sizeof(r->art));
 	if (v != NULL) {
+		rc = cf_meta_art_version_stages(c->meta, v->artifact_id,
+		    v->number, r->art.stages, err);
 		r->art.set = true;
 		r->art.number = v->number;
 		cf_strlcpy(r->art.kind, v->kind, sizeof(r->art.kind));
@@ -195,6 +202,38 @@ req_art_set(struct cf_req *r, const struct cf_art_rec *v, const char *stage)
 	}
 	if (stage != NULL)
 		cf_strlcpy(r->art.stage, stage, sizeof(r->art.stage));
+	return rc;
+}
+
+cf_err
+core_art_of_object(struct cf_core *c, struct cf_req *r,
+    const char *version_id, struct cf_error *err)
+{
+	struct cf_art_rec	*v;
+	cf_err			 rc;
+
+	memset(&r->art, 0, sizeof(r->art));
+	v = cf_calloc(1, sizeof(*v));
+	if (v == NULL)
+		return nomem(err);
+	rc = cf_meta_art_of_version(c->meta, version_id, v, r->art.stages,
+	    err);
+	if (rc == CF_OK) {
+		r->art.set = true;
+		r->art.number = v->number;
+		cf_strlcpy(r->art.kind, v->kind, sizeof(r->art.kind));
+		cf_strlcpy(r->art.sensitivity, v->sensitivity,
+		    sizeof(r->art.sensitivity));
+		cf_strlcpy(r->art.version_id, v->version_id,
+		    sizeof(r->art.version_id));
+	} else
+		memset(&r->art, 0, sizeof(r->art));
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = CF_OK;
+	}
+	cf_free(v);
+	return rc;
 }
 
 /* The effective sensitivity of v: never below its namespace's. */
@@ -279,7 +318,11 @@ can_read(struct cf_core *c, struct cf_req *r, const struct cf_art_rec *v)
 		return false;
 	cf_strlcpy(saved, r->reasons, sizeof(saved));
 	art_resource(res, sizeof(res), v->ns, v->name);
-	req_art_set(r, v, NULL);
+	if (req_art_set(c, r, v, NULL, &err) != CF_OK) {
+		r->art = saved_art;
+		cf_strlcpy(r->reasons, saved, sizeof(r->reasons));
+		return false;
+	}
 	if (core_authz_decide(c, r, def, v->ns, NULL, res, role, sizeof(role),
 	    &allow, NULL, &err) != CF_OK)
 		allow = false;
@@ -383,8 +426,13 @@ art_open(struct cf_core *c, struct cf_req *r, const char *action,
 	rc = CF_E_NOTFOUND;
 	if (src == CF_OK && cf_name_ns_valid(ns) && cf_art_name_valid(name))
 		rc = cf_meta_art_get(c->meta, ns, name, &sel, v, NULL);
-	req_art_set(r, rc == CF_OK ? v : NULL, stage);
 	cf_error_clear(&aerr);
+	/* An error reading the stages fails the request after the
+	 * decision, as a lookup error does. */
+	if (rc == CF_OK)
+		rc = req_art_set(c, r, v, stage, err);
+	else
+		(void)req_art_set(c, r, NULL, stage, NULL);
 	arc = art_authorize(c, r, action, ns, name, &aerr);
 	if (arc != CF_OK) {
 		if (err != NULL)
@@ -1182,6 +1230,10 @@ cf_core_art_stage_set(struct cf_core *c, struct cf_req *r, const char *ns,
 		    stage, remove ? 0 : v->number, r->principal.name,
 		    cf_now_us(), err);
 	rc = core_act_end(&act, rc);
+	if (rc == CF_E_LIMIT) {
+		r->errcode = "too_many_stages";
+		rc = CF_E_INPUT;
+	}
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		r->errcode = "no_such_version";

@@ -628,6 +628,10 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		    sizeof(r->version_sha256));
 		cf_strlcpy(r->version_by, g->v.created_by,
 		    sizeof(r->version_by));
+		/* A file of artifact versions is read as theirs
+		 * (resource.artifact); an error reading that fails the
+		 * request after the decision, as the lookup's would. */
+		rc = core_art_of_object(c, r, g->v.version_id, err);
 	}
 	{
 		struct cf_error	aerr;

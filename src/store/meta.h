@@ -616,6 +616,10 @@ cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 #define CF_ART_META_MAX		4096	/* JSON object text + NUL */
 #define CF_ART_REASON_MAX	257	/* 256 bytes + NUL */
 #define CF_STAGE_MAX		33	/* 32 bytes + NUL */
+/* Stages per artifact, and their names as one text: space-separated,
+ * in byte order (stage names hold no space). */
+#define CF_ART_STAGES_MAX	16
+#define CF_ART_STAGES_TEXT	(CF_ART_STAGES_MAX * CF_STAGE_MAX)
 
 struct cf_art_rec {
 	int64_t		artifact_id;	/* assigned by the store */
@@ -698,9 +702,23 @@ cf_err	cf_meta_art_stage_set(struct cf_meta *m,
 	    const char *stage, int64_t number, const char *by, int64_t at_us,
 	    struct cf_error *err);
 /* *current: {stage: number}; *history (nullable): [{stage, number (0:
- * removed), by, at_us}] oldest first. */
+ * removed), by, at_us}] oldest first.  A new stage beyond
+ * CF_ART_STAGES_MAX on one artifact is CF_E_LIMIT. */
 cf_err	cf_meta_art_stages(struct cf_meta *m, int64_t artifact_id,
 	    json_t **current, json_t **history, struct cf_error *err);
+/* The stages that point at version number, as CF_ART_STAGES_TEXT. */
+cf_err	cf_meta_art_version_stages(struct cf_meta *m, int64_t artifact_id,
+	    int64_t number, char stages[CF_ART_STAGES_TEXT],
+	    struct cf_error *err);
+/* The artifact versions whose manifests name object version version_id,
+ * folded into one (what a read of that object version reads): the
+ * newest one's record in *out, but the highest sensitivity of them all
+ * in out->sensitivity, and in stages the stages that point at any of
+ * them.  CF_E_NOTFOUND when it is a file of none; CF_E_LIMIT when more
+ * stages than CF_ART_STAGES_MAX point at them. */
+cf_err	cf_meta_art_of_version(struct cf_meta *m, const char *version_id,
+	    struct cf_art_rec *out, char stages[CF_ART_STAGES_TEXT],
+	    struct cf_error *err);
 /* The direct lineage of a version: up, its sources; else the versions
  * derived from it.  cb gets each that exists; *gone (nullable) the
  * number of sources that no longer do. */

@@ -349,6 +349,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX s3_keys_principal ON s3_keys(principal_id);"
 	"ALTER TABLE versions ADD COLUMN md5 TEXT NOT NULL DEFAULT '';"),
 	/* ---- end: S3 access keys ---- */
+	/* 10 -> 11: which artifact versions name an object version (a read
+	 * of an artifact's file is decided with the artifact's attributes:
+	 * cf_meta_art_of_version). */
+	("CREATE INDEX artifact_files_by_version"
+	"  ON artifact_files(version_id);"),
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
