@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 B=${1:-build}
 status=0
 sh bench/https/run.sh "$B" || status=1
-for d in policy authz crypto password store audit; do
+for d in policy authz crypto password store audit keys; do
 	if [ -f "bench/$d/run.sh" ]; then
 		echo
 		echo "== bench/$d =="

@@ -29,6 +29,7 @@ usage(FILE *f)
 	    "  mfa         enroll, confirm or disable your own MFA\n"
 	    "  audit       read and verify the audit log\n"
 	    "  master-key  where the master key is; seal it with a passphrase\n"
+	    "  key         KEKs: status, rotate, retire; init-hsm (PKCS#11)\n"
 	    "  policy      check and evaluate Cedar policies\n"
 	    "  breakglass  temporary owner access in an emergency (audited)\n"
 	    "  promote     promote an artifact version to another environment\n"
@@ -60,5 +61,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "server") == 0)
 		return cf_server_main(argc - 1, argv + 1);
+	/* Offline, on the server's configuration: the token's first KEK. */
+	if (strcmp(argv[1], "key") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "init-hsm") == 0)
+		return cf_server_key_main(argc - 2, argv + 2);
 	return cf_client_main(argc - 1, argv + 1);
 }

@@ -90,6 +90,7 @@ cf_err_name(cf_err code)
 	case CF_E_INTEGRITY:	return "integrity";
 	case CF_E_CONFLICT:	return "conflict";
 	case CF_E_CRYPTO:	return "crypto";
+	case CF_E_UNAVAILABLE:	return "unavailable";
 	}
 	return "unknown";
 }

@@ -25,7 +25,8 @@ typedef enum {
 	CF_E_INTERNAL = 9,	/* invariant broken; should not happen */
 	CF_E_INTEGRITY = 10,	/* authentication tag / MAC / digest mismatch */
 	CF_E_CONFLICT = 11,	/* exists already, not empty, wrong state */
-	CF_E_CRYPTO = 12	/* crypto library failure */
+	CF_E_CRYPTO = 12,	/* crypto library failure */
+	CF_E_UNAVAILABLE = 13	/* a needed service (the HSM) is not there */
 } cf_err;
 
 #define CF_ERROR_MSG_LEN 256

@@ -36,6 +36,7 @@ static const struct cmd cmds[] = {
 	{ "revoke", cf_cmd_revoke },
 	{ "audit", cf_cmd_audit },
 	{ "master-key", cf_cmd_master_key },
+	{ "key", cf_cmd_key },
 	{ "policy", cf_cmd_policy },
 	{ "breakglass", cf_cmd_breakglass },
 	{ "promote", cf_cmd_promote },

@@ -213,6 +213,11 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 		cf_free(c);
 		return cf_error_set(err, CF_E_INTERNAL, "mutex init");
 	}
+	if (pthread_rwlock_init(&c->kek_lock, NULL) != 0) {
+		(void)pthread_mutex_destroy(&c->kr_lock);
+		cf_free(c);
+		return cf_error_set(err, CF_E_INTERNAL, "rwlock init");
+	}
 	if (cf_strlcpy(c->data_dir, cfg->data_dir, sizeof(c->data_dir)) >=
 	    sizeof(c->data_dir) - 64) {
 		rc = cf_error_set(err, CF_E_LIMIT,
@@ -242,13 +247,10 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	if (created)
 		log_info("event=init msg=\"created master key\" key=%s",
 		    path);
-	rc = cf_dd_path(c->data_dir, CF_DD_KEYRING, path, sizeof(path), err);
+	rc = core_keys_open(&c->cfg, c->data_dir, master, true, &c->kp, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_keyring_open(path, master, access(path, F_OK) != 0, &c->kr,
-	    err);
-	if (rc != CF_OK)
-		goto out;
+	log_info("event=key_provider provider=%s", cf_keyprov_name(c->kp));
 	rc = cf_dd_path(c->data_dir, CF_DD_META, path, sizeof(path), err);
 	if (rc != CF_OK)
 		goto out;
@@ -281,6 +283,11 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	/* Before serving: orphan blobs a crash left (audited). */
 	if (rc == CF_OK)
 		rc = core_orphans_open(c, err);
+	/* A rewrap a crash or a restart interrupted goes on at once. */
+	if (rc == CF_OK)
+		rc = core_keys_start(c, err);
+	if (rc == CF_OK && !c->cfg.keys_no_thread)
+		rc = core_keys_run(c, err);
 out:
 	cf_key_free(audit_key);
 	cf_key_free(master);	/* SEC: the master key is not kept */
@@ -297,6 +304,7 @@ cf_core_close(struct cf_core *c)
 {
 	if (c == NULL)
 		return;
+	core_keys_close(c);
 	core_orphans_close(c);
 	core_identity_close(c);
 	cf_audit_close(c->audit);
@@ -304,8 +312,9 @@ cf_core_close(struct cf_core *c)
 	core_authz_close(c);
 	core_metrics_close(c);
 	cf_meta_close(c->meta);
-	cf_keyring_close(c->kr);
+	cf_keyprov_close(c->kp);
 	(void)pthread_mutex_destroy(&c->kr_lock);
+	(void)pthread_rwlock_destroy(&c->kek_lock);
 	core_net_close(c);
 	cf_free(c);
 }

@@ -83,6 +83,17 @@ struct cf_core_config {
 						 * row; 0: 3600 */
 	int64_t		 orphan_interval;	/* seconds between sweeps;
 						 * 0: only at start-up */
+	/* key providers (crypto/keyprov.h, docs/keys.md) */
+	const char	*key_provider;		/* "file" (NULL, "") or
+						 * "pkcs11" */
+	const char	*pkcs11_module;
+	const char	*pkcs11_token_label;
+	const char	*pkcs11_pin_file;	/* "": COFFER_PKCS11_PIN */
+	int64_t		 key_rotate_days;	/* 0: no scheduled rotation */
+	bool		 key_init;		/* pkcs11: make hsm-1 in an
+						 * empty token (key init-hsm) */
+	bool		 keys_no_thread;	/* no background rewrap (tests
+						 * call cf_core_keys_tick) */
 	/* Network isolation (core/network.c): the client networks allowed
 	 * to reach a namespace of each environment, "CIDR, CIDR, ...";
 	 * NULL/"": any. */
@@ -649,6 +660,30 @@ cf_err	cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
  * namespaces it may read), newest first; else that one. */
 cf_err	cf_core_promotion_list(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
+
+/* --- keys (core/keys.c; docs/keys.md) --- */
+/* Admin with MFA (key:rotate): a new active KEK; the rewrap of every
+ * wrapped key under older KEKs starts in the background. */
+cf_err	cf_core_key_rotate(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* Admin (key:status): the provider, KEKs with their wrapped-key counts,
+ * the rewrap's progress. */
+cf_err	cf_core_key_status(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* Admin with MFA (key:retire): destroy KEK id.  CF_E_CONFLICT (errcode
+ * rewrap_incomplete) while anything is wrapped under it, (kek_active)
+ * for the active one; CF_E_NOTFOUND (no_such_kek). */
+cf_err	cf_core_key_retire(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* Offline (`coffer key init-hsm`): open the PKCS#11 provider cfg
+ * names with key_init, making hsm-1 in a token without one; id gets the
+ * active KEK's id. */
+cf_err	cf_core_key_init(const struct cf_core_config *cfg, char *id,
+	    size_t idsz, struct cf_error *err);
+/* One look at the schedule (key_rotate_days, by the core's clock) and
+ * one rewrap pass, now, on the caller's thread (the background thread
+ * calls it; tests call it with an injected clock). */
+cf_err	cf_core_keys_tick(struct cf_core *c, struct cf_error *err);
 
 /* after/limit or tail as in cf_audit_read. */
 cf_err	cf_core_audit_read(struct cf_core *c, struct cf_req *r,

@@ -10,7 +10,7 @@
 #include "core/core.h"
 #include "crypto/crypto.h"
 #include "crypto/jwt.h"
-#include "crypto/keyring.h"
+#include "crypto/keyprov.h"
 #include "store/blob.h"
 #include "store/meta.h"
 
@@ -23,6 +23,7 @@
 
 struct cf_jwks;
 struct core_orphans;
+struct core_keys;
 struct core_authz_snap;
 struct cf_schema;
 struct cf_policy_set;
@@ -64,7 +65,11 @@ struct cf_core {
 	size_t			 niss;		/* 0: OIDC off */
 	bool			 check_only;	/* cf_core_check_identity */
 	char			 data_dir[4096];
-	struct cf_keyring	*kr;
+	struct cf_keyprov	*kp;		/* the key provider */
+	struct core_keys	*keys;		/* rewrap state (keys.c) */
+	/* Read: an upload from its last look at the active KEK to its
+	 * commit; write: retiring a KEK (keys.c). */
+	pthread_rwlock_t	 kek_lock;
 	pthread_mutex_t		 kr_lock;	/* serializes MFA secret
 						 * (un)wrapping */
 	struct cf_meta		*meta;
@@ -110,6 +115,22 @@ cf_err	core_metrics_render(struct cf_core *c,
 /* CLOCK_MONOTONIC in ns: durations that are reported, never decided on
  * (decisions take the core's clock). */
 uint64_t core_mono_ns(void);
+
+/* The key provider (keys.c). */
+bool	core_keys_pkcs11(const struct cf_core_config *cfg);
+/* Open the provider cfg names over data_dir's keyring (created with
+ * create if missing: the file provider).  master is borrowed. */
+cf_err	core_keys_open(const struct cf_core_config *cfg, const char *data_dir,
+	    const struct cf_key *master, bool create, struct cf_keyprov **out,
+	    struct cf_error *err);
+
+/* The rewrap's state (start: before serving; run: its thread;
+ * close: stops and joins it). */
+cf_err	core_keys_start(struct cf_core *c, struct cf_error *err);
+/* The associated data an S3 secret is wrapped with (ops_s3.c). */
+void	core_s3key_ad(const char *id, int64_t pid, char *out, size_t outsz);
+cf_err	core_keys_run(struct cf_core *c, struct cf_error *err);
+void	core_keys_close(struct cf_core *c);
 
 /* Cedar decides (authz.c). */
 #define CORE_AUTHZ_MAX_PARTS	256	/* stored policy sets in one

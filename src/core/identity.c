@@ -723,7 +723,7 @@ mfa_key(struct cf_core *c, const struct cf_mfa_rec *m, struct cf_key **key,
 
 	(void)snprintf(ad, sizeof(ad), "mfa:%lld", (long long)m->principal_id);
 	(void)pthread_mutex_lock(&c->kr_lock);
-	rc = cf_keyring_unwrap(c->kr, m->kek_id, ad, strlen(ad), m->wrapped,
+	rc = cf_keyprov_unwrap(c->kp, m->kek_id, ad, strlen(ad), m->wrapped,
 	    key, err);
 	(void)pthread_mutex_unlock(&c->kr_lock);
 	return rc;
@@ -1682,6 +1682,7 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 	struct core_act		 act;
 	json_t			*arr = NULL;
 	size_t			 i;
+	bool			 kek_held = false;
 	cf_err			 rc;
 
 	memset(codes, 0, sizeof(codes));
@@ -1716,8 +1717,12 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 	if (rc != CF_OK)
 		goto out;
 	(void)snprintf(ad, sizeof(ad), "mfa:%lld", (long long)m.principal_id);
+	/* SEC: from the wrap to the row, no KEK may be retired (keys.c,
+	 * cf_core_key_retire counts rows under the write side). */
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
+	kek_held = true;
 	(void)pthread_mutex_lock(&c->kr_lock);
-	rc = cf_keyring_wrap(c->kr, key, ad, strlen(ad), m.kek_id, m.wrapped,
+	rc = cf_keyprov_wrap(c->kp, key, ad, strlen(ad), m.kek_id, m.wrapped,
 	    err);
 	(void)pthread_mutex_unlock(&c->kr_lock);
 	if (rc != CF_OK)
@@ -1737,6 +1742,8 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 			    CF_RECOVERY_CODES_DEFAULT, err);
 		rc = core_act_end(&act, rc);
 	}
+	(void)pthread_rwlock_unlock(&c->kek_lock);
+	kek_held = false;
 	if (rc != CF_OK)
 		goto out;
 	arr = json_array();
@@ -1755,6 +1762,8 @@ cf_core_mfa_enroll(struct cf_core *c, struct cf_req *r, json_t **out,
 	if (*out == NULL)
 		rc = nomem(err);
 out:
+	if (kek_held)
+		(void)pthread_rwlock_unlock(&c->kek_lock);
 	cf_key_free(key);
 	cf_wipe(codes, sizeof(codes));
 	cf_wipe(hashes, sizeof(hashes));

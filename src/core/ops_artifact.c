@@ -1575,7 +1575,7 @@ promo_file(struct cf_core *c, const struct cf_promotion_rec *p,
 	rc = cf_meta_version_get(c->meta, p->src_ns, key, vid, o, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = cf_keyring_unwrap(c->kr, o->kek_id, o->version_id,
+	rc = cf_keyprov_unwrap(c->kp, o->kek_id, o->version_id,
 	    strlen(o->version_id), o->wrapped_dek, &dek, err);
 	if (rc != CF_OK)
 		return rc;
@@ -1586,7 +1586,7 @@ promo_file(struct cf_core *c, const struct cf_promotion_rec *p,
 		cf_strlcpy(o->sealed_as, o->version_id, sizeof(o->sealed_as));
 	rc = new_id(o->version_id, err);
 	if (rc == CF_OK)
-		rc = cf_keyring_wrap(c->kr, dek, o->version_id,
+		rc = cf_keyprov_wrap(c->kp, dek, o->version_id,
 		    CF_VERSION_ID_LEN, o->kek_id, o->wrapped_dek, err);
 	cf_key_free(dek);
 	if (rc != CF_OK)
@@ -1774,13 +1774,20 @@ cf_core_promote(struct cf_core *c, struct cf_req *r, const char *src_ns,
 	p->required = approvals_for(c, dnr.env);
 	p->created_us = core_now_us(c);
 	p->expires_us = p->created_us + c->cfg.promotion_ttl * 1000000;
+	/* SEC: the new versions' data keys are wrapped under the KEK
+	 * active now and committed before any rotation can retire it
+	 * (kek_lock, as an upload holds it: ops_object.c). */
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
 	if (p->required == 0 &&
-	    (rc = promo_prepare(c, r, p, &dnr, &pn, err)) != CF_OK)
+	    (rc = promo_prepare(c, r, p, &dnr, &pn, err)) != CF_OK) {
+		(void)pthread_rwlock_unlock(&c->kek_lock);
 		goto out;
+	}
 	rc = core_act_begin(&act, c, r, 201, err);
 	if (rc == CF_OK)
 		rc = cf_meta_promotion_insert(c->meta, &act.au, p,
 		    p->required == 0 ? &pn.nv : NULL, err);
+	(void)pthread_rwlock_unlock(&c->kek_lock);
 	rc = core_act_end(&act, rc);
 	if (rc == CF_E_NOTFOUND)
 		r->errcode = "no_such_namespace";
@@ -1881,14 +1888,19 @@ cf_core_promotion_approve(struct cf_core *c, struct cf_req *r,
 		goto out;
 	}
 	rc = art_ns(c, r, p->dst_ns, &dnr, err);
-	if (rc == CF_OK)
-		rc = promo_prepare(c, r, p, &dnr, &pn, err);
 	if (rc != CF_OK)
 		goto out;
+	(void)pthread_rwlock_rdlock(&c->kek_lock);	/* as above */
+	rc = promo_prepare(c, r, p, &dnr, &pn, err);
+	if (rc != CF_OK) {
+		(void)pthread_rwlock_unlock(&c->kek_lock);
+		goto out;
+	}
 	rc = core_act_begin(&act, c, r, 200, err);
 	if (rc == CF_OK)
 		rc = cf_meta_promotion_approve(c->meta, &act.au, p->id,
 		    r->principal.name, core_now_us(c), &pn.nv, &done, err);
+	(void)pthread_rwlock_unlock(&c->kek_lock);
 	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT && r->errcode == NULL)
 		r->errcode = "not_open";

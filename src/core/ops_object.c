@@ -29,6 +29,16 @@ nomem(struct cf_error *err)
 	return cf_error_set(err, CF_E_NOMEM, "out of memory");
 }
 
+/* The key provider could not be reached: say so in the log (the
+ * answer, a 503, is audited by the front end). */
+static void
+key_unavailable(struct cf_req *r, const struct cf_error *err)
+{
+	r->errcode = "key_provider_unavailable";
+	log_warnx("event=key_provider_unavailable action=%s msg=\"%s\"",
+	    r->action != NULL ? r->action : "-", err != NULL ? err->msg : "");
+}
+
 static void
 obj_resource(char *out, size_t outsz, const char *ns, const char *key)
 {
@@ -372,9 +382,13 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = cf_key_new_random(&p->dek, err);
 	if (rc != CF_OK)
 		goto out;
-	/* The keyring is thread-safe (a read-write lock inside). */
-	rc = cf_keyring_wrap(c->kr, p->dek, p->v.version_id, CF_VERSION_ID_LEN,
+	/* SEC: wrapped before any byte is taken, so that an unreachable
+	 * key provider refuses the upload at once (fail closed, 503
+	 * key_provider_unavailable, audited by the answer). */
+	rc = cf_keyprov_wrap(c->kp, p->dek, p->v.version_id, CF_VERSION_ID_LEN,
 	    p->v.kek_id, p->v.wrapped_dek, err);
+	if (rc == CF_E_UNAVAILABLE)
+		key_unavailable(r, err);
 	if (rc != CF_OK)
 		goto out;
 	core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
@@ -431,6 +445,24 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 		p->fill = 0;
 	}
 	return CF_OK;
+}
+
+/* Wrap p's DEK again if a rotation made another KEK active since
+ * put_begin (caller holds kek_lock's read side). */
+static cf_err
+put_wrap_active(struct cf_core *c, struct cf_put *p, struct cf_error *err)
+{
+	char	active[CF_KEK_ID_MAX];
+	cf_err	rc;
+
+	cf_keyprov_active_id(c->kp, active);
+	if (strcmp(active, p->v.kek_id) == 0)
+		return CF_OK;
+	rc = cf_keyprov_wrap(c->kp, p->dek, p->v.version_id,
+	    CF_VERSION_ID_LEN, p->v.kek_id, p->v.wrapped_dek, err);
+	if (rc == CF_E_UNAVAILABLE)
+		key_unavailable(p->r, err);
+	return rc;
 }
 
 cf_err
@@ -503,14 +535,23 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 	 * record's fdatasync is shared with concurrent uploads (group
 	 * commit) rather than made under the store's write lock; the insert
 	 * then finds its act recorded. */
-	rc = core_act_begin(&act, c, r, 201, err);
+	/* SEC: the version commits wrapped under the KEK active now, not
+	 * the one of put_begin (a rotation while the body streamed in):
+	 * held until the insert, so that no KEK can be retired between
+	 * this look and the row (keys.c, cf_core_key_retire). */
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
+	rc = put_wrap_active(c, p, err);
+	if (rc == CF_OK)
+		rc = core_act_begin(&act, c, r, 201, err);
 	if (rc == CF_OK)
 		rc = core_act_record(&act, p->size, err);
 	if (rc != CF_OK) {
+		(void)pthread_rwlock_unlock(&c->kek_lock);
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
 		goto out;
 	}
 	rc = cf_meta_version_put(c->meta, &act.au, &p->v, err);
+	(void)pthread_rwlock_unlock(&c->kek_lock);
 	/* After a failure the record above said 201; the answer's own
 	 * record says what really happened. */
 	rc = core_act_end(&act, rc);
@@ -646,8 +687,12 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	g->view.labels = g->labels;
 	if (head)
 		goto out;
-	rc = cf_keyring_unwrap(c->kr, g->v.kek_id, g->v.version_id,
+	/* One unwrap per version read, never per chunk: the opener keeps
+	 * the DEK for the whole download. */
+	rc = cf_keyprov_unwrap(c->kp, g->v.kek_id, g->v.version_id,
 	    strlen(g->v.version_id), g->v.wrapped_dek, &dek, err);
+	if (rc == CF_E_UNAVAILABLE)
+		key_unavailable(r, err);
 	if (rc != CF_OK)
 		goto out;
 	core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);

@@ -33,8 +33,8 @@ nomem(struct cf_error *err)
 	return cf_error_set(err, CF_E_NOMEM, "out of memory");
 }
 
-static void
-s3key_ad(const char *id, int64_t pid, char *out, size_t outsz)
+void
+core_s3key_ad(const char *id, int64_t pid, char *out, size_t outsz)
 {
 	(void)snprintf(out, outsz, "s3key:%s:%lld", id, (long long)pid);
 }
@@ -81,9 +81,9 @@ s3key_unwrap(struct cf_core *c, const struct cf_s3key_rec *rec,
 	char	ad[64];
 	cf_err	rc;
 
-	s3key_ad(rec->id, rec->principal_id, ad, sizeof(ad));
+	core_s3key_ad(rec->id, rec->principal_id, ad, sizeof(ad));
 	(void)pthread_mutex_lock(&c->kr_lock);
-	rc = cf_keyring_unwrap(c->kr, rec->kek_id, ad, strlen(ad),
+	rc = cf_keyprov_unwrap(c->kp, rec->kek_id, ad, strlen(ad),
 	    rec->wrapped, key, err);
 	(void)pthread_mutex_unlock(&c->kr_lock);
 	return rc;
@@ -287,7 +287,7 @@ cf_core_s3key_create(struct cf_core *c, struct cf_req *r,
 	struct core_act		 act;
 	char			 res[CF_RESOURCE_MAX], ad[64];
 	char			 secret[S3_SECRET_LEN + 1];
-	bool			 self_mint = false;
+	bool			 self_mint = false, kek_held = false;
 	cf_err			 rc;
 
 	memset(&rec, 0, sizeof(rec));
@@ -337,9 +337,12 @@ cf_core_s3key_create(struct cf_core *c, struct cf_req *r,
 		rc = cf_key_new_random(&key, err);
 	if (rc != CF_OK)
 		goto out;
-	s3key_ad(rec.id, rec.principal_id, ad, sizeof(ad));
+	core_s3key_ad(rec.id, rec.principal_id, ad, sizeof(ad));
+	/* SEC: from the wrap to the row, no KEK may be retired (keys.c). */
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
+	kek_held = true;
 	(void)pthread_mutex_lock(&c->kr_lock);
-	rc = cf_keyring_wrap(c->kr, key, ad, strlen(ad), rec.kek_id,
+	rc = cf_keyprov_wrap(c->kp, key, ad, strlen(ad), rec.kek_id,
 	    rec.wrapped, err);
 	(void)pthread_mutex_unlock(&c->kr_lock);
 	if (rc != CF_OK)
@@ -349,6 +352,8 @@ cf_core_s3key_create(struct cf_core *c, struct cf_req *r,
 	if (rc == CF_OK)
 		rc = cf_meta_s3key_insert(c->meta, &act.au, &rec, err);
 	rc = core_act_end(&act, rc);
+	(void)pthread_rwlock_unlock(&c->kek_lock);
+	kek_held = false;
 	if (rc != CF_OK)
 		goto out;
 	*out = json_pack("{s:s,s:s,s:s,s:o,s:s}", "access_key_id", rec.id,
@@ -357,6 +362,8 @@ cf_core_s3key_create(struct cf_core *c, struct cf_req *r,
 	if (*out == NULL)
 		rc = nomem(err);
 out:
+	if (kek_held)
+		(void)pthread_rwlock_unlock(&c->kek_lock);
 	cf_key_free(key);
 	cf_wipe(secret, sizeof(secret));
 	cf_wipe(&rec, sizeof(rec));

@@ -60,4 +60,9 @@ cf_err	cf_file_read(const char *path, size_t max, char **out, size_t *len,
 	    struct cf_error *err);
 void	cf_file_free_secret(char *p, size_t len);
 
+/* The associated data of a wrapped DEK: "coffer dek v1" 0 kek_id 0 ad;
+ * *out (cf_malloc) for cf_free.  Shared by every key provider. */
+cf_err	cf_dek_wrap_ad(const char *kek_id, const void *ad, size_t adlen,
+	    uint8_t **out, size_t *outlen, struct cf_error *err);
+
 #endif

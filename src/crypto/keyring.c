@@ -739,8 +739,8 @@ fail:
 }
 
 /* ad of a wrapped DEK: label, 0, kek id, 0, caller ad. */
-static cf_err
-wrap_ad(const char *kek_id, const void *ad, size_t adlen, uint8_t **out,
+cf_err
+cf_dek_wrap_ad(const char *kek_id, const void *ad, size_t adlen, uint8_t **out,
     size_t *outlen, struct cf_error *err)
 {
 	size_t	ll = sizeof(WRAP_LABEL), il = strlen(kek_id) + 1, len;
@@ -775,7 +775,8 @@ cf_keyring_wrap(struct cf_keyring *kr, const struct cf_key *dek,
 		return cf_error_set(err, CF_E_INVAL, "wrap: bad arguments");
 	(void)pthread_rwlock_rdlock(&kr->lock);
 	e = kr->keks[kr->active];
-	if ((rc = wrap_ad(e->id, ad, adlen, &wad, &wadlen, err)) != CF_OK)
+	rc = cf_dek_wrap_ad(e->id, ad, adlen, &wad, &wadlen, err);
+	if (rc != CF_OK)
 		goto out;
 	if ((rc = cf_random(wrapped, WRAP_NONCE_LEN, err)) != CF_OK)
 		goto out;
@@ -837,7 +838,8 @@ cf_keyring_unwrap(struct cf_keyring *kr, const char *kek_id, const void *ad,
 		    "in the keyring", esc);
 		goto out;
 	}
-	if ((rc = wrap_ad(e->id, ad, adlen, &wad, &wadlen, err)) != CF_OK)
+	rc = cf_dek_wrap_ad(e->id, ad, adlen, &wad, &wadlen, err);
+	if (rc != CF_OK)
 		goto out;
 	if ((rc = cf_key_alloc(&d, err)) != CF_OK)
 		goto out;
@@ -921,4 +923,110 @@ cf_keyring_active_id(const struct cf_keyring *kr)
 	id = kr->keks[kr->active]->id;	/* entries never move: stable */
 	(void)pthread_rwlock_unlock(lk);
 	return id;
+}
+
+/* Find id's index; -1 if none. */
+static ssize_t
+kek_index(const struct cf_keyring *kr, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < kr->n; i++)
+		if (strcmp(kr->keks[i]->id, id) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+cf_err
+cf_keyring_retire(struct cf_keyring *kr, const char *id,
+    struct cf_error *err)
+{
+	struct kek	*gone;
+	ssize_t		 ix;
+	size_t		 i, old_active;
+	cf_err		 rc;
+
+	(void)pthread_rwlock_wrlock(&kr->lock);
+	ix = kek_index(kr, id);
+	if (ix < 0) {
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no KEK %s in the "
+		    "keyring", cf_str_has_prefix(id, "kek-") ? id : "(that)");
+		goto out;
+	}
+	if ((size_t)ix == kr->active) {
+		rc = cf_error_set(err, CF_E_CONFLICT, "KEK %s is the active "
+		    "one: rotate first", id);
+		goto out;
+	}
+	gone = kr->keks[ix];
+	old_active = kr->active;
+	for (i = (size_t)ix; i + 1 < kr->n; i++)
+		kr->keks[i] = kr->keks[i + 1];
+	kr->n--;
+	if (kr->active > (size_t)ix)
+		kr->active--;
+	if ((rc = keyring_store(kr, true, err)) != CF_OK) {
+		/* Memory stays what the disk says. */
+		for (i = kr->n; i > (size_t)ix; i--)
+			kr->keks[i] = kr->keks[i - 1];
+		kr->keks[ix] = gone;
+		kr->n++;
+		kr->active = old_active;
+		goto out;
+	}
+	/* SEC: the KEK's bytes are wiped (sodium_free) here; the old
+	 * keyring's file is replaced by rename, but copies in backups stay
+	 * (docs/keys.md, "What to back up"). */
+	kek_free(gone);
+out:
+	(void)pthread_rwlock_unlock(&kr->lock);
+	return rc;
+}
+
+cf_err
+cf_keyring_each(struct cf_keyring *kr, cf_keyring_each_fn fn, void *arg,
+    struct cf_error *err)
+{
+	size_t	i;
+	cf_err	rc = CF_OK;
+
+	(void)pthread_rwlock_rdlock(&kr->lock);
+	for (i = 0; i < kr->n && rc == CF_OK; i++)
+		rc = fn(arg, kr->keks[i]->id, kr->keks[i]->created,
+		    i == kr->active, err);
+	(void)pthread_rwlock_unlock(&kr->lock);
+	return rc;
+}
+
+bool
+cf_keyring_has(struct cf_keyring *kr, const char *id)
+{
+	bool	has;
+
+	(void)pthread_rwlock_rdlock(&kr->lock);
+	has = kek_index(kr, id) >= 0;
+	(void)pthread_rwlock_unlock(&kr->lock);
+	return has;
+}
+
+cf_err
+cf_keyring_reseal(struct cf_keyring *kr, const struct cf_key *master,
+    struct cf_error *err)
+{
+	struct cf_key	*seal = NULL, *old;
+	cf_err		 rc;
+
+	if ((rc = cf_key_derive(master, CF_LABEL_KEYRING, &seal, err)) !=
+	    CF_OK)
+		return rc;
+	(void)pthread_rwlock_wrlock(&kr->lock);
+	old = kr->seal;
+	kr->seal = seal;
+	if ((rc = keyring_store(kr, true, err)) != CF_OK) {
+		kr->seal = old;
+		old = seal;
+	}
+	(void)pthread_rwlock_unlock(&kr->lock);
+	cf_key_free(old);
+	return rc;
 }

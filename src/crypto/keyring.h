@@ -76,5 +76,21 @@ cf_err	cf_keyring_unwrap(struct cf_keyring *kr, const char *kek_id,
 cf_err	cf_keyring_rotate(struct cf_keyring *kr, struct cf_error *err);
 /* Id of the active KEK (borrowed until the next rotate). */
 const char *cf_keyring_active_id(const struct cf_keyring *kr);
+/* Remove KEK id (not the active one: CF_E_CONFLICT; unknown:
+ * CF_E_NOTFOUND) and persist; its bytes are wiped.  Whatever is still
+ * wrapped under it can no longer be unwrapped: the caller checks. */
+cf_err	cf_keyring_retire(struct cf_keyring *kr, const char *id,
+	    struct cf_error *err);
+/* Call fn for every KEK in order (under the read lock: fn must not call
+ * back into the keyring); stops at the first error. */
+typedef cf_err (*cf_keyring_each_fn)(void *arg, const char *id,
+    uint64_t created, bool active, struct cf_error *err);
+cf_err	cf_keyring_each(struct cf_keyring *kr, cf_keyring_each_fn fn,
+	    void *arg, struct cf_error *err);
+bool	cf_keyring_has(struct cf_keyring *kr, const char *id);
+/* Seal the keyring under a new master key (the KEKs stay) and persist;
+ * on failure the file and memory keep the old seal. */
+cf_err	cf_keyring_reseal(struct cf_keyring *kr, const struct cf_key *master,
+	    struct cf_error *err);
 
 #endif

@@ -160,6 +160,17 @@ static const struct opt opts[] = {
 	    "sign requests for (SigV4)"),
 	STR("s3_endpoint", s3_endpoint, "", "the S3 endpoint URL "
 	    "`coffer s3 key create` reports (default: the CLI's server URL)"),
+	STR("key_provider", key_provider, "file", "where the KEKs live: "
+	    "file (the keyring sealed by the master key) or pkcs11 (an HSM)"),
+	STR("pkcs11_module", pkcs11_module, "", "path of the PKCS#11 module "
+	    "(key_provider pkcs11), e.g. /usr/lib/softhsm/libsofthsm2.so"),
+	STR("pkcs11_token_label", pkcs11_token_label, "", "label of the "
+	    "token holding the KEKs (key_provider pkcs11)"),
+	STR("pkcs11_pin_file", pkcs11_pin_file, "", "file holding the "
+	    "token's user PIN (mode 0600; else COFFER_PKCS11_PIN)"),
+	U64("key_rotate_days", key_rotate_days, 0, 36500, "0",
+	    "days after which a new KEK is made and the DEKs rewrapped "
+	    "under it (0: only coffer key rotate)"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around
@@ -253,6 +264,10 @@ cf_config_set(struct cf_config *cfg, const char *name, const char *value,
 		    strcmp(value, "info") != 0 && strcmp(value, "debug") != 0)
 			return cf_error_set(err, CF_E_INPUT,
 			    "log_level: error, warn, info or debug");
+		if (strcmp(name, "key_provider") == 0 &&
+		    strcmp(value, "file") != 0 && strcmp(value, "pkcs11") != 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "key_provider: file or pkcs11");
 		if (strcmp(name, "tls_names") == 0 &&
 		    (rc = check_names(value, err)) != CF_OK)
 			return rc;

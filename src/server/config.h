@@ -88,6 +88,12 @@ struct cf_config {
 	char		s3_region[32];		/* SigV4 region */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;
 						 * "": none */
+	/* key providers (crypto/keyprov.h) */
+	char		key_provider[16];	/* "file" or "pkcs11" */
+	char		pkcs11_module[4096];
+	char		pkcs11_token_label[33];
+	char		pkcs11_pin_file[4096];
+	uint64_t	key_rotate_days;	/* 0: no scheduled rotation */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

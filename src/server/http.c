@@ -281,6 +281,8 @@ default_code(cf_err rc, int *status)
 	case CF_E_CONFLICT:	*status = 409; return "already_exists";
 	case CF_E_LIMIT:	*status = 413; return "too_large";
 	case CF_E_INTEGRITY:	*status = 500; return "integrity_error";
+	case CF_E_UNAVAILABLE:	*status = 503;
+		return "key_provider_unavailable";
 	default:		*status = 500; return "internal";
 	}
 }
@@ -702,6 +704,12 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 		cf_log_escape(err->msg, esc, sizeof(esc));
 		log_warnx("event=request_failed request=%s error=%s msg=\"%s\"",
 		    c->req.request_id, cf_err_name(rc), esc);
+		/* The client may retry later: say why, in a fixed text (the
+		 * log has the token's own answer). */
+		if (rc == CF_E_UNAVAILABLE)
+			return respond_error(mc, c, status, code, "the key "
+			    "provider (HSM) is not reachable: requests that "
+			    "need a data key are refused until it is back");
 		return respond_error(mc, c, status, code,
 		    "internal error (see the server log for request id)");
 	}
@@ -2835,6 +2843,46 @@ h_promotion_reject(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* GET /v1/keys */
+static enum MHD_Result
+h_key_status(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_key_status(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* POST /v1/keys: rotate */
+static enum MHD_Result
+h_key_rotate(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_key_rotate(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* DELETE /v1/keys/{id} */
+static enum MHD_Result
+h_key_retire(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_key_retire(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_kek",
+	    c->req.errcode != NULL ? c->req.errcode : "conflict");
+}
+
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
@@ -2975,6 +3023,11 @@ static const struct cf_route routes[] = {
 	    NULL, h_promotion_approve },
 	{ "POST", "/v1/promotions/{id}/reject", "promotion:reject", NULL, 0,
 	    NULL, h_promotion_reject },
+	{ "GET", "/v1/keys", "key:status", NULL, 0, NULL, h_key_status },
+	{ "POST", "/v1/keys", "key:rotate", NULL, 0, NULL,
+	    h_key_rotate },
+	{ "DELETE", "/v1/keys/{id}", "key:retire", NULL, 0, NULL,
+	    h_key_retire },
 };
 #undef SLOW
 #undef SECRET

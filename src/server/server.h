@@ -4,5 +4,8 @@
 
 /* Run `coffer server ...` (argv[0] is "server"); returns an exit code. */
 int	cf_server_main(int argc, char **argv);
+/* `coffer key init-hsm`: make the first KEK in the configured PKCS#11
+ * token (argv[0] is the subcommand). */
+int	cf_server_key_main(int argc, char **argv);
 
 #endif

@@ -345,6 +345,122 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	    (int64_t)cfg->promotion_approvals_staging;
 	ccfg->promotion_approvals_prod = (int64_t)cfg->promotion_approvals_prod;
 	ccfg->promotion_ttl = (int64_t)cfg->promotion_ttl;
+	ccfg->key_provider = cfg->key_provider;
+	ccfg->pkcs11_module = cfg->pkcs11_module;
+	ccfg->pkcs11_token_label = cfg->pkcs11_token_label;
+	ccfg->pkcs11_pin_file = cfg->pkcs11_pin_file;
+	ccfg->key_rotate_days = (int64_t)cfg->key_rotate_days;
+}
+
+/* The options of `coffer server` (and of the offline `coffer key`
+ * commands, prog names which) into cfg: the config file first, so that
+ * command-line options override it.  -1 to go on, else the exit
+ * status. */
+static int
+server_args(int argc, char **argv, const char *prog, struct cf_config *cfg,
+    bool *check, uint64_t *pass_fd)
+{
+	struct cf_error	 err;
+	const char	*config_file = NULL;
+	char		*eq;
+	int		 i;
+
+	cf_error_clear(&err);
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_file = argv[i + 1];
+	if (config_file != NULL &&
+	    cf_config_load(cfg, config_file, &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer %s: %s\n", prog, err.msg);
+		return 2;
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		cf_err rc = CF_OK;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--check") == 0) {
+			*check = true;
+			continue;
+		} else if (strcmp(a, "--insecure-http") == 0) {
+			cfg->insecure_http = true;
+			continue;
+		}
+		if (v == NULL) {
+			(void)fprintf(stderr, "coffer %s: %s needs a value "
+			    "(try --help)\n", prog, a);
+			return 2;
+		}
+		if (strcmp(a, "--data") == 0)
+			rc = cf_config_set(cfg, "data", v, &err);
+		else if (strcmp(a, "--passphrase-fd") == 0)
+			rc = cf_parse_u64(v, 0, 1024, pass_fd, &err);
+		else if (strcmp(a, "--listen") == 0)
+			rc = cf_config_set(cfg, "listen", v, &err);
+		else if (strcmp(a, "--config") == 0)
+			rc = CF_OK;
+		else if (strcmp(a, "--set") == 0) {
+			/* Only the name is copied: a value may be long
+			 * (tls_names, paths). */
+			char	opt[256];
+			eq = strchr(v, '=');
+			if (eq == NULL || (size_t)(eq - v) >= sizeof(opt)) {
+				(void)fprintf(stderr, "coffer %s: --set "
+				    "needs NAME=VALUE\n", prog);
+				return 2;
+			}
+			memcpy(opt, v, (size_t)(eq - v));
+			opt[eq - v] = '\0';
+			rc = cf_config_set(cfg, opt, eq + 1, &err);
+		} else {
+			(void)fprintf(stderr, "coffer %s: unknown option "
+			    "%s (try --help)\n", prog, a);
+			return 2;
+		}
+		if (rc != CF_OK) {
+			(void)fprintf(stderr, "coffer %s: %s\n", prog,
+			    err.msg);
+			return 2;
+		}
+		i++;
+	}
+	return -1;
+}
+
+int
+cf_server_key_main(int argc, char **argv)
+{
+	struct cf_config	 cfg;
+	struct cf_core_config	 ccfg;
+	struct cf_error		 err;
+	char			 id[64];
+	uint64_t		 pass_fd = UINT64_MAX;
+	bool			 check = false;
+	int			 i;
+
+	cf_error_clear(&err);
+	cf_config_defaults(&cfg);
+	if (argc < 1 || strcmp(argv[0], "init-hsm") != 0) {
+		(void)fprintf(stderr, "usage: coffer key init-hsm [--config "
+		    "FILE] [--set NAME=VALUE]...\n");
+		return 2;
+	}
+	i = server_args(argc, argv, "key init-hsm", &cfg, &check, &pass_fd);
+	if (i >= 0)
+		return i;
+	core_config_of(&cfg, &ccfg);
+	ccfg.key_init = true;
+	if (cf_crypto_init(&err) != CF_OK ||
+	    cf_core_key_init(&ccfg, id, sizeof(id), &err) != CF_OK) {
+		(void)fprintf(stderr, "coffer key init-hsm: %s\n", err.msg);
+		return 1;
+	}
+	(void)printf("token \"%s\": active KEK %s (AES-256, sensitive, not "
+	    "extractable)\n", cfg.pkcs11_token_label, id);
+	return 0;
 }
 
 int
@@ -357,76 +473,16 @@ cf_server_main(int argc, char **argv)
 	struct cf_error		 err;
 	char			 bootstrap[4096];
 	char			*cert_pem = NULL, *key_pem = NULL;
-	const char		*config_file = NULL;
 	uint64_t		 pass_fd = UINT64_MAX;
 	bool			 check = false, test_hold = false;
 	sigset_t		 set;
 	int			 i, sig, status = 1;
-	char			*eq;
 
 	cf_error_clear(&err);
 	cf_config_defaults(&cfg);
-	/* The config file first, so command-line options override it. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config_file = argv[i + 1];
-	if (config_file != NULL &&
-	    cf_config_load(&cfg, config_file, &err) != CF_OK) {
-		(void)fprintf(stderr, "coffer server: %s\n", err.msg);
-		return 2;
-	}
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		cf_err rc = CF_OK;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(a, "--check") == 0) {
-			check = true;
-			continue;
-		} else if (strcmp(a, "--insecure-http") == 0) {
-			cfg.insecure_http = true;
-			continue;
-		}
-		if (v == NULL) {
-			(void)fprintf(stderr, "coffer server: %s needs a value "
-			    "(try --help)\n", a);
-			return 2;
-		}
-		if (strcmp(a, "--data") == 0)
-			rc = cf_config_set(&cfg, "data", v, &err);
-		else if (strcmp(a, "--passphrase-fd") == 0)
-			rc = cf_parse_u64(v, 0, 1024, &pass_fd, &err);
-		else if (strcmp(a, "--listen") == 0)
-			rc = cf_config_set(&cfg, "listen", v, &err);
-		else if (strcmp(a, "--config") == 0)
-			rc = CF_OK;
-		else if (strcmp(a, "--set") == 0) {
-			/* Only the name is copied: a value may be long
-			 * (tls_names, paths). */
-			char	opt[256];
-			eq = strchr(v, '=');
-			if (eq == NULL || (size_t)(eq - v) >= sizeof(opt)) {
-				(void)fprintf(stderr, "coffer server: --set "
-				    "needs NAME=VALUE\n");
-				return 2;
-			}
-			memcpy(opt, v, (size_t)(eq - v));
-			opt[eq - v] = '\0';
-			rc = cf_config_set(&cfg, opt, eq + 1, &err);
-		} else {
-			(void)fprintf(stderr, "coffer server: unknown option "
-			    "%s (try --help)\n", a);
-			return 2;
-		}
-		if (rc != CF_OK) {
-			(void)fprintf(stderr, "coffer server: %s\n", err.msg);
-			return 2;
-		}
-		i++;
-	}
+	i = server_args(argc, argv, "server", &cfg, &check, &pass_fd);
+	if (i >= 0)
+		return i;
 	if (check) {
 		/* The identity settings are the core's to judge: password
 		 * hashing, OIDC issuers, oidc_config_file, JWKS files. */

@@ -874,4 +874,45 @@ cf_err	cf_meta_promotion_close(struct cf_meta *m,
 	    const char *principal, int64_t at_us, struct cf_error *err);
 /* ---- end: promotions ---- */
 
+/* --- wrapped keys by KEK (key rotation, core/keys.c) --- */
+struct cf_meta_kek_count {
+	char		kek_id[CF_KEK_ID_MAX];
+	uint64_t	versions;	/* object versions (not markers) */
+	uint64_t	mfa;		/* TOTP secrets */
+	uint64_t	s3_keys;	/* S3 access key secrets */
+};
+/* How many wrapped keys each KEK id in use has; at most max ids. */
+cf_err	cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
+	    size_t max, size_t *n, struct cf_error *err);
+/* What a wrapped key seals, and so its associated data. */
+enum cf_meta_wrapped_kind {
+	CF_WRAPPED_VERSION,	/* an object version's DEK (ad: version_id) */
+	CF_WRAPPED_MFA,		/* a TOTP key (ad: "mfa:<principal_id>") */
+	CF_WRAPPED_S3KEY,	/* an S3 secret (ad: "s3key:<id>:<pid>") */
+	CF_WRAPPED_NKINDS
+};
+struct cf_meta_wrapped {
+	enum cf_meta_wrapped_kind kind;
+	int64_t		seq;		/* the cursor: version seq,
+					 * principal id or s3_keys rowid */
+	int64_t		principal_id;	/* MFA, S3 key */
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		s3_key_id[CF_S3_KEY_ID_LEN + 1];
+	char		kek_id[CF_KEK_ID_MAX];
+	uint8_t		wrapped[CF_WRAPPED_DEK_LEN];
+};
+/* Up to max wrapped keys of kind whose KEK is not kek_id, after cursor
+ * after (a seq, principal id or rowid), in cursor order. */
+cf_err	cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
+	    enum cf_meta_wrapped_kind kind, int64_t after,
+	    struct cf_meta_wrapped *out, size_t max, size_t *n,
+	    struct cf_error *err);
+/* Replace old[i]'s wrapped key by new[i]'s (kek_id, wrapped), each only
+ * if the row still holds old[i]'s (compare and set), in one audited
+ * transaction; *done gets the rows changed. */
+cf_err	cf_meta_wrapped_replace(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_meta_wrapped *old,
+	    const struct cf_meta_wrapped *new, size_t n, size_t *done,
+	    struct cf_error *err);
+
 #endif

@@ -460,6 +460,8 @@ enum {
 	ST_BG_INSERT, ST_BG_GET, ST_BG_LIST, ST_BG_ACTIVE, ST_BG_REVOKE,
 	ST_PR_INSERT, ST_PR_GET, ST_PR_LIST, ST_PR_APPROVERS,
 	ST_PR_APPROVE, ST_PR_COUNT, ST_PR_DONE, ST_PR_CLOSE,
+	ST_KEK_COUNT_V, ST_KEK_COUNT_M, ST_KEK_NOT_V, ST_KEK_NOT_M,
+	ST_KEK_SET_V, ST_KEK_SET_M, ST_KEK_COUNT_S, ST_KEK_NOT_S, ST_KEK_SET_S,
 	ST__COUNT
 };
 
@@ -477,6 +479,32 @@ enum {
 	" JOIN namespaces n ON n.id = p.dst_ns_id"
 
 static const char *const stmt_sql[ST__COUNT] = {
+	/* Wrapped keys by KEK (key rotation): delete markers wrap no key. */
+	[ST_KEK_COUNT_V] = "SELECT kek_id, count(*) FROM versions"
+	    " WHERE delete_marker = 0 GROUP BY kek_id ORDER BY kek_id",
+	[ST_KEK_COUNT_M] = "SELECT kek_id, count(*) FROM mfa GROUP BY kek_id"
+	    " ORDER BY kek_id",
+	/* By seq from a cursor: a pass reads the table once, O(n). */
+	[ST_KEK_NOT_V] = "SELECT seq, version_id, kek_id, wrapped_dek"
+	    " FROM versions WHERE seq > ?1 AND delete_marker = 0"
+	    " AND kek_id <> ?2 ORDER BY seq LIMIT ?3",
+	[ST_KEK_NOT_M] = "SELECT principal_id, kek_id, wrapped FROM mfa"
+	    " WHERE principal_id > ?1 AND kek_id <> ?2 ORDER BY principal_id"
+	    " LIMIT ?3",
+	/* Compare and set: a row changed meanwhile is left alone. */
+	[ST_KEK_SET_V] = "UPDATE versions SET kek_id = ?3, wrapped_dek = ?4"
+	    " WHERE version_id = ?1 AND kek_id = ?2 AND wrapped_dek = ?5",
+	[ST_KEK_SET_M] = "UPDATE mfa SET kek_id = ?3, wrapped = ?4"
+	    " WHERE principal_id = ?1 AND kek_id = ?2 AND wrapped = ?5",
+	/* S3 secrets, revoked ones too (a retired KEK must not leave a row
+	 * that no longer unwraps); the cursor is the rowid. */
+	[ST_KEK_COUNT_S] = "SELECT kek_id, count(*) FROM s3_keys"
+	    " GROUP BY kek_id ORDER BY kek_id",
+	[ST_KEK_NOT_S] = "SELECT rowid, id, principal_id, kek_id, wrapped"
+	    " FROM s3_keys WHERE rowid > ?1 AND kek_id <> ?2 ORDER BY rowid"
+	    " LIMIT ?3",
+	[ST_KEK_SET_S] = "UPDATE s3_keys SET kek_id = ?3, wrapped = ?4"
+	    " WHERE id = ?1 AND kek_id = ?2 AND wrapped = ?5",
 	[ST_PR_INSERT] = "INSERT INTO promotions(id, src_ns, src_name,"
 	    " src_artifact_id, src_number, dst_ns_id, requester, reason,"
 	    " required, state, created_us, expires_us) VALUES (?1, ?2, ?3,"
@@ -5822,3 +5850,191 @@ cf_meta_promotion_close(struct cf_meta *m, const struct cf_meta_audit *au,
 	return wtx_end(m, c, au, rc, err);
 }
 /* ---- end: promotions ---- */
+
+/* --- wrapped keys by KEK (key rotation) --- */
+
+cf_err
+cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
+    size_t max, size_t *n, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	char		 id[CF_KEK_ID_MAX];
+	size_t		 i, k = 0;
+	int		 q, src;
+	bool		 tx = false;
+	cf_err		 rc;
+
+	*n = 0;
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	if ((rc = tx_begin(c, false, err)) != CF_OK)
+		goto out;
+	tx = true;
+	for (q = 0; q < 3 && rc == CF_OK; q++) {
+		rc = conn_stmt(c, q == 0 ? ST_KEK_COUNT_V : q == 1 ?
+		    ST_KEK_COUNT_M : ST_KEK_COUNT_S, &st, err);
+		while (rc == CF_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+			rc = col_str(st, 0, id, sizeof(id), err);
+			if (rc != CF_OK)
+				break;
+			for (i = 0; i < k; i++)
+				if (strcmp(out[i].kek_id, id) == 0)
+					break;
+			if (i == k) {
+				if (k == max) {
+					rc = cf_error_set(err, CF_E_LIMIT,
+					    "meta: more than %zu KEKs in use",
+					    max);
+					break;
+				}
+				memset(&out[k], 0, sizeof(out[k]));
+				(void)cf_strlcpy(out[k].kek_id, id,
+				    sizeof(out[k].kek_id));
+				k++;
+			}
+			if (q == 0)
+				out[i].versions = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+			else if (q == 1)
+				out[i].mfa = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+			else
+				out[i].s3_keys = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+		}
+		if (rc == CF_OK && src != SQLITE_DONE)
+			rc = db_err(c->db, src, err, "kek counts");
+		stmt_done(st);
+		st = NULL;
+	}
+out:
+	stmt_done(st);
+	if (tx && rc == CF_OK)
+		rc = tx_commit(c, err);
+	else if (tx)
+		tx_rollback(c);
+	pool_put(m, c);
+	if (rc == CF_OK)
+		*n = k;
+	return rc;
+}
+
+cf_err
+cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
+    enum cf_meta_wrapped_kind kind, int64_t after,
+    struct cf_meta_wrapped *out, size_t max, size_t *n,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	size_t		 k = 0;
+	int		 src = SQLITE_DONE, b;
+	cf_err		 rc;
+
+	*n = 0;
+	if ((rc = check_str(kek_id, CF_KEK_ID_MAX, "kek id", err)) != CF_OK)
+		return rc;
+	if (kind >= CF_WRAPPED_NKINDS)
+		return cf_error_set(err, CF_E_INVAL, "meta: bad wrapped kind");
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	rc = conn_stmt(c, kind == CF_WRAPPED_MFA ? ST_KEK_NOT_M :
+	    kind == CF_WRAPPED_S3KEY ? ST_KEK_NOT_S : ST_KEK_NOT_V, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	b = sqlite3_bind_int64(st, 1, after);
+	b |= bind_str(st, 2, kek_id);
+	b |= sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	if (b != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	while (k < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cf_meta_wrapped	*w = &out[k];
+
+		memset(w, 0, sizeof(*w));
+		w->kind = kind;
+		w->seq = sqlite3_column_int64(st, 0);
+		if (kind == CF_WRAPPED_S3KEY) {
+			rc = col_str(st, 1, w->s3_key_id,
+			    sizeof(w->s3_key_id), err);
+			w->principal_id = sqlite3_column_int64(st, 2);
+			if (rc == CF_OK)
+				rc = col_str(st, 3, w->kek_id,
+				    sizeof(w->kek_id), err);
+			if (rc == CF_OK)
+				rc = col_bytes(st, 4, w->wrapped,
+				    sizeof(w->wrapped), err);
+		} else if (kind == CF_WRAPPED_MFA) {
+			w->principal_id = w->seq;
+			rc = col_str(st, 1, w->kek_id, sizeof(w->kek_id), err);
+			if (rc == CF_OK)
+				rc = col_bytes(st, 2, w->wrapped,
+				    sizeof(w->wrapped), err);
+		} else {
+			rc = col_str(st, 1, w->version_id,
+			    sizeof(w->version_id), err);
+			if (rc == CF_OK)
+				rc = col_str(st, 2, w->kek_id,
+				    sizeof(w->kek_id), err);
+			if (rc == CF_OK)
+				rc = col_bytes(st, 3, w->wrapped,
+				    sizeof(w->wrapped), err);
+		}
+		if (rc != CF_OK)
+			goto out;
+		k++;
+	}
+	if (k < max && src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "wrapped keys");
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	if (rc == CF_OK)
+		*n = k;
+	return rc;
+}
+
+cf_err
+cf_meta_wrapped_replace(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_meta_wrapped *old, const struct cf_meta_wrapped *new,
+    size_t n, size_t *done, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	size_t		 i;
+	int		 ch, total = 0;
+	cf_err		 rc;
+
+	*done = 0;
+	for (i = 0; i < n; i++) {
+		if (old[i].kind != new[i].kind ||
+		    old[i].kind >= CF_WRAPPED_NKINDS ||
+		    check_field(new[i].kek_id, sizeof(new[i].kek_id),
+		    "kek id", err) != CF_OK)
+			return cf_error_set(err, CF_E_INVAL, "meta: bad "
+			    "rewrap batch");
+	}
+	if ((rc = wtx_begin(m, au, &c, err)) != CF_OK)
+		return rc;
+	for (i = 0; i < n && rc == CF_OK; i++) {
+		ch = 0;
+		if (old[i].kind == CF_WRAPPED_S3KEY)
+			rc = exec_on(c, ST_KEK_SET_S, &ch, err, "tttww",
+			    old[i].s3_key_id, old[i].kek_id,
+			    new[i].kek_id, new[i].wrapped, old[i].wrapped);
+		else if (old[i].kind == CF_WRAPPED_MFA)
+			rc = exec_on(c, ST_KEK_SET_M, &ch, err, "ittww",
+			    old[i].principal_id, old[i].kek_id,
+			    new[i].kek_id, new[i].wrapped, old[i].wrapped);
+		else
+			rc = exec_on(c, ST_KEK_SET_V, &ch, err, "tttww",
+			    old[i].version_id, old[i].kek_id,
+			    new[i].kek_id, new[i].wrapped, old[i].wrapped);
+		total += ch;
+	}
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc == CF_OK)
+		*done = (size_t)total;
+	return rc;
+}

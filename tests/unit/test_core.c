@@ -627,6 +627,7 @@ id_clock(void)
 	return id_clock_now != 0 ? id_clock_now : cf_now_us();
 }
 static char	*id_oidc_file;		/* oidc_config_file; NULL: none */
+static bool	 id_keys_sched;		/* key_rotate_days 30, no thread */
 
 static int
 setup_id(void **state)
@@ -655,6 +656,10 @@ setup_id(void **state)
 		cfg.oidc_provision = id_provision;
 	}
 	cfg.oidc_config_file = id_oidc_file;
+	if (id_keys_sched) {
+		cfg.key_rotate_days = 30;
+		cfg.keys_no_thread = true;
+	}
 	xdg_in(f->dir);
 	assert_int_equal(cf_core_open(&cfg, &f->core, boot, NULL), CF_OK);
 	read_admin(f, boot);
@@ -3557,6 +3562,77 @@ test_core_breakglass(void **state)
 	id_clock_now = 0;
 }
 
+static int
+setup_keys(void **state)
+{
+	id_keys_sched = true;
+	id_clock_now = 0;
+	return setup_id(state);
+}
+
+static int
+teardown_keys(void **state)
+{
+	id_keys_sched = false;
+	id_clock_now = 0;
+	return teardown_id(state);
+}
+
+/* The key status's active KEK and pending rewrap count. */
+static void
+key_state(struct fixture *f, char *active, size_t n, json_int_t *pending)
+{
+	struct cf_req	 r;
+	json_t		*out = NULL;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_key_status(f->core, &r, &out, NULL), CF_OK);
+	cf_strlcpy(active, json_string_value(json_object_get(out, "active")),
+	    n);
+	*pending = json_integer_value(json_object_get(json_object_get(out,
+	    "rewrap"), "pending"));
+	json_decref(out);
+}
+
+/* key_rotate_days by the core's clock: nothing before the day, then one
+ * rotation (audited as the system's) and the rewrap of everything, in
+ * one tick; no sleep, no thread. */
+static void
+test_core_keys_scheduled_rotation(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL;
+	char		 active[CF_KEK_ID_MAX];
+	json_int_t	 pending = -1;
+	int64_t		 day = 86400LL * 1000000;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "keys-ns", "dev", &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	put_bytes(f, f->admin_token, "keys-ns", "a", "hello", 5, NULL, CF_OK);
+	id_clock_now = cf_now_us() + 29 * day;
+	assert_int_equal(cf_core_keys_tick(f->core, NULL), CF_OK);
+	key_state(f, active, sizeof(active), &pending);
+	assert_string_equal(active, "kek-1");
+	assert_int_equal(pending, 0);
+	id_clock_now = cf_now_us() + 31 * day;
+	assert_int_equal(cf_core_keys_tick(f->core, NULL), CF_OK);
+	key_state(f, active, sizeof(active), &pending);
+	assert_string_equal(active, "kek-2");
+	assert_int_equal(pending, 0);
+	/* The new KEK is young by the same clock: no second rotation. */
+	assert_int_equal(cf_core_keys_tick(f->core, NULL), CF_OK);
+	key_state(f, active, sizeof(active), &pending);
+	assert_string_equal(active, "kek-2");
+	/* Retiring the old one is allowed now that nothing uses it. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_key_retire(f->core, &r, "kek-1", &out, NULL),
+	    CF_OK);
+	json_decref(out);
+}
+
 int
 main(void)
 {
@@ -3564,6 +3640,9 @@ main(void)
 		cmocka_unit_test(test_core_names),
 		cmocka_unit_test_setup_teardown(test_core_policy_poll,
 		    setup_id, teardown_id),
+		cmocka_unit_test_setup_teardown(
+		    test_core_keys_scheduled_rotation, setup_keys,
+		    teardown_keys),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authn_rejects_bad_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(

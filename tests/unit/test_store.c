@@ -3863,6 +3863,70 @@ test_store_meta_labels_lifecycle(void **state)
 	sqlite3_close(db);
 }
 
+/* Wrapped keys by KEK: MFA and S3 secrets are counted and listed by
+ * kind, and a replace is compare and set (a row changed meanwhile is
+ * left alone). */
+static void
+test_store_meta_wrapped_kinds(void **state)
+{
+	struct cf_meta			*m;
+	struct cf_meta_kek_count	 cn[4];
+	struct cf_meta_wrapped		 w[4], nw[4];
+	struct cf_s3key_rec		 k;
+	size_t				 n = 0, done = 9;
+	int64_t				 pid;
+
+	(void)state;
+	m = meta_open();
+	pid = mk_user(m, "alice");
+	mk_mfa(m, pid, 1);
+	memset(&k, 0, sizeof(k));
+	(void)cf_strlcpy(k.id, "CFAKAAAAAAAAAAAAAAAA", sizeof(k.id));
+	k.principal_id = pid;
+	(void)cf_strlcpy(k.kek_id, "kek-1", sizeof(k.kek_id));
+	memset(k.wrapped, 0x33, sizeof(k.wrapped));
+	k.created_us = 1;
+	assert_int_equal(cf_meta_s3key_insert(m, &au_ok, &k, NULL), CF_OK);
+	assert_int_equal(cf_meta_kek_counts(m, cn, 4, &n, NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(cn[0].kek_id, "kek-1");
+	assert_int_equal(cn[0].versions, 0);
+	assert_int_equal(cn[0].mfa, 1);
+	assert_int_equal(cn[0].s3_keys, 1);
+	assert_int_equal(cf_meta_wrapped_not_under(m, "kek-2",
+	    CF_WRAPPED_S3KEY, 0, w, 4, &n, NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(w[0].kind, CF_WRAPPED_S3KEY);
+	assert_string_equal(w[0].s3_key_id, k.id);
+	assert_int_equal(w[0].principal_id, pid);
+	nw[0] = w[0];
+	(void)cf_strlcpy(nw[0].kek_id, "kek-2", sizeof(nw[0].kek_id));
+	memset(nw[0].wrapped, 0x44, sizeof(nw[0].wrapped));
+	assert_int_equal(cf_meta_wrapped_replace(m, &au_ok, w, nw, 1, &done,
+	    NULL), CF_OK);
+	assert_int_equal(done, 1);
+	/* Again from the stale read: nothing changes. */
+	assert_int_equal(cf_meta_wrapped_replace(m, &au_ok, w, nw, 1, &done,
+	    NULL), CF_OK);
+	assert_int_equal(done, 0);
+	assert_int_equal(cf_meta_wrapped_not_under(m, "kek-2",
+	    CF_WRAPPED_S3KEY, 0, w, 4, &n, NULL), CF_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cf_meta_s3key_get(m, k.id, &k, NULL), CF_OK);
+	assert_string_equal(k.kek_id, "kek-2");
+	assert_int_equal(k.wrapped[0], 0x44);
+	assert_int_equal(cf_meta_wrapped_not_under(m, "kek-2",
+	    CF_WRAPPED_MFA, 0, w, 4, &n, NULL), CF_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(w[0].principal_id, pid);
+	/* Kinds do not mix in one batch. */
+	nw[0] = w[0];
+	nw[0].kind = CF_WRAPPED_S3KEY;
+	assert_int_equal(cf_meta_wrapped_replace(m, &au_ok, w, nw, 1, &done,
+	    NULL), CF_E_INVAL);
+	cf_meta_close(m);
+}
+
 /* An artifact version of ns/name whose one file "w" is object version
  * fv (of key name/w); sensitivity sens.  Returns its number. */
 static int64_t
@@ -4054,6 +4118,8 @@ main(void)
 		    test_store_meta_labels_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_decision_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_wrapped_kinds, setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)
