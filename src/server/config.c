@@ -137,6 +137,8 @@ static const struct opt opts[] = {
 	    "sign requests for (SigV4)"),
 	STR("s3_endpoint", s3_endpoint, "", "the S3 endpoint URL "
 	    "`coffer s3 key create` reports (default: the CLI's server URL)"),
+	STR("alert_rules_file", alert_rules_file, "", "alert rules and "
+	    "sinks (docs/monitoring.md, \"Alerts\"); empty: no alerts"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

@@ -76,6 +76,7 @@ struct cf_config {
 	char		s3_region[32];		/* SigV4 region */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;
 						 * "": none */
+	char		alert_rules_file[4096];	/* "": no alerts */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

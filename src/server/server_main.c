@@ -336,6 +336,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->max_json_body = (size_t)cfg->max_json_body;
 	ccfg->orphan_grace = (int64_t)cfg->orphan_grace;
 	ccfg->orphan_interval = (int64_t)cfg->orphan_interval;
+	ccfg->alert_rules_file = cfg->alert_rules_file;
 }
 
 int
@@ -424,7 +425,8 @@ cf_server_main(int argc, char **argv)
 		core_config_of(&cfg, &ccfg);
 		if (cf_http_check_listen(&cfg, &err) != CF_OK ||
 		    cf_crypto_init(&err) != CF_OK ||
-		    cf_core_check_identity(&ccfg, &err) != CF_OK) {
+		    cf_core_check_identity(&ccfg, &err) != CF_OK ||
+		    cf_core_check_alerts(&ccfg, &err) != CF_OK) {
 			(void)fprintf(stderr, "coffer server: %s\n", err.msg);
 			return 2;
 		}
