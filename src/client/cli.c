@@ -46,6 +46,7 @@ static const struct cmd cmds[] = {
 	{ "stage", cf_cmd_stage },
 	{ "lineage", cf_cmd_lineage },
 	{ "classify", cf_cmd_classify },
+	{ "alert", cf_cmd_alert },
 };
 
 int

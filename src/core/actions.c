@@ -13,6 +13,12 @@
 static const struct cf_action_def registry[] = {
 	{ "access:who", "namespace", CF_ROLE_OWNER, SC | NS,
 	    "list who may act on a namespace or object (owner of it)" },
+	{ "alert:fired", "alert", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "an alert rule fired (its record, principal system)" },
+	{ "alert:list", "alert", CF_ROLE_ADMIN, SC,
+	    "list the alert rules and sinks with their counts" },
+	{ "alert:test", "alert", CF_ROLE_ADMIN, SC,
+	    "send a test alert through a rule's sinks" },
 	{ "artifact:get", "object", CF_ROLE_READER, SC | NS,
 	    "read an artifact version: its record and manifest (pull)" },
 	{ "artifact:lineage", "object", CF_ROLE_READER, SC | NS,

@@ -272,6 +272,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = cf_audit_open(c->data_dir, audit_key, &c->audit, err);
 	if (rc != CF_OK)
 		goto out;
+	rc = core_alerts_open(c, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = core_identity_open(c, err);
 	if (rc != CF_OK)
 		goto out;
@@ -306,6 +309,7 @@ cf_core_close(struct cf_core *c)
 		return;
 	core_keys_close(c);
 	core_orphans_close(c);
+	core_alerts_close(c);
 	core_identity_close(c);
 	cf_audit_close(c->audit);
 	cf_blobstore_close(c->blobs);

@@ -115,6 +115,8 @@ struct cf_core_config {
 	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
 	 * depends on how fast the machine runs. */
 	int64_t		(*clock_us)(void);
+	/* Alert rules (core/alert.h, docs/monitoring.md); NULL/"": none. */
+	const char	*alert_rules_file;
 };
 
 /* Fill every field with its default (data_dir NULL). */
@@ -323,6 +325,23 @@ void	cf_core_reject(struct cf_core *c, struct cf_req *r, const char *action,
  * owned by the caller (json_decref).  Errors: CF_E_AUTH (401),
  * CF_E_DENIED (403), CF_E_INPUT (400), CF_E_NOTFOUND (404),
  * CF_E_CONFLICT (409), CF_E_LIMIT (413), others (5xx). --- */
+
+/* Alerts (core/ops_alert.c; docs/monitoring.md, "Alerts").  list
+ * (alert:list, admin): {rules: [{name, severity, sinks, condition,
+ * fired, last_fired, last_trigger}], sinks: [{name, type, url, queued,
+ * sent, failed_attempts, gave_up, dropped, last_ok, last_error}],
+ * dropped, rules_file}.  test (alert:test, admin): the request's record
+ * first, then one attempt through each sink of rule name, no retries:
+ * {alert, id, ok, sinks: [{sink, type, ok, error}]}; CF_E_NOTFOUND
+ * (errcode no_such_alert) for an unknown rule. */
+cf_err	cf_core_alert_list(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_alert_test(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
+/* Parse cfg's alert rules file, reading its secret files, without
+ * opening anything (`server --check`). */
+cf_err	cf_core_check_alerts(const struct cf_core_config *cfg,
+	    struct cf_error *err);
 
 /* GET /v1/metrics: what the front end knows and the core does not. */
 struct cf_metrics_extra {

@@ -90,7 +90,21 @@ struct cf_core {
 	 * builds only: core_authz_check_entities), for the tests. */
 	atomic_ullong		 entity_checks;
 	struct core_metrics	*metrics;	/* GET /metrics (metrics.c) */
+	struct core_alerts	*alerts;	/* ops_alert.c */
 };
+
+/* Alerts (ops_alert.c): open loads cfg.alert_rules_file (if any) and
+ * starts the alert and sink threads; close stops them (alerts waiting
+ * still get their audit records), before the audit log closes.  record
+ * is called with every audit record the monitor writes; it never
+ * blocks on a sink.  render appends the alert series to GET
+ * /metrics. */
+struct core_alerts;
+cf_err	core_alerts_open(struct cf_core *c, struct cf_error *err);
+void	core_alerts_close(struct cf_core *c);
+void	core_alerts_record(struct cf_core *c, const struct cf_audit_rec *rec);
+cf_err	core_alerts_render(struct cf_core *c, struct cf_buf *o,
+	    struct cf_error *err);
 
 /* Metrics (metrics.c): counted where the monitor is; rendered for GET
  * /metrics.  Every function is safe with metrics not open (no-op). */

@@ -371,5 +371,7 @@ core_metrics_render(struct cf_core *c, const struct cf_metrics_extra *x,
 		    "process_start_time_seconds %" PRId64 "\n",
 		    x->connections, x->transfers, rss_bytes(),
 		    m->start_us / 1000000);
+	if (rc == CF_OK)
+		rc = core_alerts_render(c, o, err);
 	return rc;
 }

@@ -918,8 +918,10 @@ audit_append(struct cf_core *c, const struct cf_req *r, int status,
 	ctx = decision_ctx(r);
 	rec.ctx = ctx;
 	rc = cf_audit_append(c->audit, &rec, &seq, err);
-	if (rc == CF_OK)
+	if (rc == CF_OK) {
 		core_metrics_record(c, r, status, bytes);
+		core_alerts_record(c, &rec);
+	}
 	json_decref(ctx);
 	if (rc != CF_OK)
 		log_warnx("event=audit_failed request=%s", r->request_id);
@@ -1007,8 +1009,10 @@ cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
 	rec.ctx = ctx;
 	rc = cf_audit_submit(c->audit, &rec, seq, err);
 	json_decref(ctx);
-	if (rc == CF_OK)
+	if (rc == CF_OK) {
 		core_metrics_record(c, r, status, bytes);
+		core_alerts_record(c, &rec);
+	}
 	if (rc != CF_OK) {
 		log_warnx("event=audit_failed request=%s", r->request_id);
 		return rc;

@@ -171,6 +171,8 @@ static const struct opt opts[] = {
 	U64("key_rotate_days", key_rotate_days, 0, 36500, "0",
 	    "days after which a new KEK is made and the DEKs rewrapped "
 	    "under it (0: only coffer key rotate)"),
+	STR("alert_rules_file", alert_rules_file, "", "alert rules and "
+	    "sinks (docs/monitoring.md, \"Alerts\"); empty: no alerts"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

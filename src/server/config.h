@@ -94,6 +94,7 @@ struct cf_config {
 	char		pkcs11_token_label[33];
 	char		pkcs11_pin_file[4096];
 	uint64_t	key_rotate_days;	/* 0: no scheduled rotation */
+	char		alert_rules_file[4096];	/* "": no alerts */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

@@ -2693,6 +2693,35 @@ h_s3key_revoke(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* GET /v1/alerts: the rules and sinks with their counts. */
+static enum MHD_Result
+h_alert_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_alert_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* POST /v1/alerts/{name}/test: one test alert through the rule's sinks;
+ * 200 with "ok": false when a sink failed (the answer says which). */
+static enum MHD_Result
+h_alert_test(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_alert_test(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_alert",
+	    NULL);
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -3028,6 +3057,12 @@ static const struct cf_route routes[] = {
 	    h_key_rotate },
 	{ "DELETE", "/v1/keys/{id}", "key:retire", NULL, 0, NULL,
 	    h_key_retire },
+	/* ---- alerts ---- */
+	{ "GET", "/v1/alerts", "alert:list", NULL, 0, NULL, h_alert_list },
+	/* A test waits for its sinks (a webhook's timeout): not on an
+	 * event thread. */
+	{ "POST", "/v1/alerts/{name}/test", "alert:test", NULL, SLOW, NULL,
+	    h_alert_test },
 };
 #undef SLOW
 #undef SECRET

@@ -350,6 +350,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->pkcs11_token_label = cfg->pkcs11_token_label;
 	ccfg->pkcs11_pin_file = cfg->pkcs11_pin_file;
 	ccfg->key_rotate_days = (int64_t)cfg->key_rotate_days;
+	ccfg->alert_rules_file = cfg->alert_rules_file;
 }
 
 /* The options of `coffer server` (and of the offline `coffer key`
@@ -489,7 +490,8 @@ cf_server_main(int argc, char **argv)
 		core_config_of(&cfg, &ccfg);
 		if (cf_http_check_listen(&cfg, &err) != CF_OK ||
 		    cf_crypto_init(&err) != CF_OK ||
-		    cf_core_check_identity(&ccfg, &err) != CF_OK) {
+		    cf_core_check_identity(&ccfg, &err) != CF_OK ||
+		    cf_core_check_alerts(&ccfg, &err) != CF_OK) {
 			(void)fprintf(stderr, "coffer server: %s\n", err.msg);
 			return 2;
 		}
