@@ -42,6 +42,7 @@ static const struct cmd cmds[] = {
 	{ "stage", cf_cmd_stage },
 	{ "lineage", cf_cmd_lineage },
 	{ "classify", cf_cmd_classify },
+	{ "share", cf_cmd_share },
 };
 
 int

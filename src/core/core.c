@@ -327,6 +327,13 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->oidc_jwks_min_refresh = 60;
 	cfg->orphan_grace = 3600;
 	cfg->orphan_interval = 3600;
+	cfg->share_default_lifetime = 86400;
+	cfg->share_max_lifetime[0] = 30 * 86400;
+	cfg->share_max_lifetime[1] = 7 * 86400;
+	cfg->share_max_lifetime[2] = 86400;
+	cfg->share_max_lifetime[3] = 86400;
+	cfg->share_guess_limit = 20;
+	cfg->share_guess_lock_seconds = 900;
 }
 
 cf_err

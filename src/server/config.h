@@ -73,6 +73,15 @@ struct cf_config {
 	char		oidc_config_file[4096];
 	uint64_t	orphan_grace;		/* seconds */
 	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
+	/* share links (docs/sharing.md) */
+	uint64_t	share_default_lifetime;
+	uint64_t	share_max_lifetime_public;
+	uint64_t	share_max_lifetime_internal;
+	uint64_t	share_max_lifetime_confidential;
+	uint64_t	share_max_lifetime_restricted;
+	uint64_t	share_guess_limit;
+	uint64_t	share_guess_lock_seconds;
+	char		share_url_base[512];
 	char		s3_region[32];		/* SigV4 region */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;
 						 * "": none */

@@ -349,6 +349,30 @@ static const char *const migrations[] = {
 	"CREATE INDEX s3_keys_principal ON s3_keys(principal_id);"
 	"ALTER TABLE versions ADD COLUMN md5 TEXT NOT NULL DEFAULT '';"),
 	/* ---- end: S3 access keys ---- */
+	/* ---- begin: share links ---- */
+	/* 10 -> 11: share links (meta_share.c): the SHA-256 of each link's
+	 * token, never the token; the object version it names; its limits
+	 * and how often it was used. */
+	("CREATE TABLE shares ("
+	"  id            TEXT PRIMARY KEY,"
+	"  hash          BLOB NOT NULL UNIQUE,"
+	"  ns            TEXT NOT NULL,"
+	"  key           TEXT NOT NULL,"
+	"  version_id    TEXT NOT NULL,"
+	"  creator_id    INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  sensitivity   TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  expires_us    INTEGER NOT NULL,"
+	"  max_downloads INTEGER NOT NULL DEFAULT 0,"
+	"  downloads     INTEGER NOT NULL DEFAULT 0,"
+	"  allow_cidr    TEXT NOT NULL DEFAULT '',"
+	"  pwhash        TEXT NOT NULL DEFAULT '',"
+	"  recipient     TEXT NOT NULL DEFAULT '',"
+	"  revoked_us    INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX shares_creator ON shares(creator_id, created_us);"),
+	/* ---- end: share links ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
