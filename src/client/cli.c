@@ -47,6 +47,7 @@ static const struct cmd cmds[] = {
 	{ "lineage", cf_cmd_lineage },
 	{ "classify", cf_cmd_classify },
 	{ "alert", cf_cmd_alert },
+	{ "share", cf_cmd_share },
 };
 
 int

@@ -502,6 +502,7 @@ int	cf_cmd_meta(int argc, char **argv);
 int	cf_cmd_stage(int argc, char **argv);
 int	cf_cmd_lineage(int argc, char **argv);
 int	cf_cmd_classify(int argc, char **argv);
+int	cf_cmd_share(int argc, char **argv);
 
 int	cf_cmd_login(int argc, char **argv);
 int	cf_cmd_whoami(int argc, char **argv);

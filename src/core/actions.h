@@ -30,6 +30,10 @@
 #define CF_ACT_RECORD	0x08	/* only ever a record: no request asks for
 				 * it (a completion, a sweep, a recovery) */
 #define CF_ACT_NS	0x10	/* its role counts on one namespace */
+#define CF_ACT_SHARE	0x20	/* in the action group "share", which no
+				 * role template grants: the built-in
+				 * policy share-default and stored
+				 * policies decide it */
 
 struct cf_action_def {
 	const char	*name;

@@ -83,7 +83,15 @@ static const char builtin_text[] =
     "permit (principal == ?principal,\n"
     "    action in [Action::\"read\", Action::\"write\", "
     "Action::\"manage\"],\n"
-    "    resource in ?resource);\n";
+    "    resource in ?resource);\n"
+    "\n"
+    "// Sharing (coffer share create: object:share) is in no role.  Whoever\n"
+    "// may read an object may share it, unless it is restricted or\n"
+    "// carries a pii label; a stored policy may permit more, and a forbid\n"
+    "// anywhere stops it.\n"
+    "@id(\"share-default\")\n"
+    "permit (principal, action == Action::\"object:share\", resource)\n"
+    "when { resource.sensitivity < 3 && !resource.hasTag(\"pii\") };\n";
 
 const char *
 cf_core_builtin_policies(void)
@@ -99,6 +107,8 @@ static const char *const sens_names[] = { "public", "internal",
 const char *
 core_action_group(const struct cf_action_def *def)
 {
+	if ((def->flags & CF_ACT_SHARE) != 0)
+		return "share";
 	if ((def->flags & CF_ACT_NS) != 0)
 		switch (def->role) {
 		case CF_ROLE_READER:
@@ -1606,7 +1616,8 @@ core_authz_build(struct cf_core *c, const struct cf_req *r,
 	s = snap_acquire(c);
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
-	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags, es, req,
+	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags ||
+	    (def->flags & CF_ACT_SHARE) != 0, es, req,
 	    NULL, err);
 	snap_release(s);
 	return rc;
@@ -1834,8 +1845,10 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
 	/* Tags only when a set in force can read one: the same decision
-	 * (a set that calls neither hasTag nor getTag cannot tell). */
-	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags, &es, &req,
+	 * (a set that calls neither hasTag nor getTag cannot tell).  The
+	 * built-in share-default reads the pii label of a share. */
+	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags ||
+	    (def->flags & CF_ACT_SHARE) != 0, &es, &req,
 	    seen, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1991,8 +2004,9 @@ static const char schema_head[] =
     "} tags String;\n"
     "\n"
     "// Action groups: what reader, writer and owner do on a namespace's\n"
-    "// data, and everything else.\n"
-    "action \"read\", \"write\", \"manage\", \"admin\";\n"
+    "// data, everything else, and sharing (object:share: decided by\n"
+    "// the built-in policy share-default and stored policies).\n"
+    "action \"read\", \"write\", \"manage\", \"admin\", \"share\";\n"
     "\n";
 
 cf_err

@@ -352,6 +352,13 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->promotion_approvals_staging = 1;
 	cfg->promotion_approvals_prod = 2;
 	cfg->promotion_ttl = 604800;
+	cfg->share_default_lifetime = 86400;
+	cfg->share_max_lifetime[0] = 30 * 86400;
+	cfg->share_max_lifetime[1] = 7 * 86400;
+	cfg->share_max_lifetime[2] = 86400;
+	cfg->share_max_lifetime[3] = 86400;
+	cfg->share_guess_limit = 20;
+	cfg->share_guess_lock_seconds = 900;
 }
 
 cf_err

@@ -117,6 +117,16 @@ struct cf_core_config {
 	int64_t		(*clock_us)(void);
 	/* Alert rules (core/alert.h, docs/monitoring.md); NULL/"": none. */
 	const char	*alert_rules_file;
+	/* share links (core/ops_share.c; docs/sharing.md) */
+	int64_t		 share_default_lifetime;	/* seconds; 86400 */
+	/* The longest life of a link by its data's sensitivity (public,
+	 * internal, confidential, restricted), seconds; 30 d, 7 d, 1 d,
+	 * 1 d. */
+	int64_t		 share_max_lifetime[4];
+	int64_t		 share_guess_limit;	/* failed lookups per
+						 * address; 20 */
+	int64_t		 share_guess_lock_seconds;	/* 900 */
+	const char	*share_url_base;	/* NULL/"": none */
 };
 
 /* Fill every field with its default (data_dir NULL). */
@@ -427,6 +437,7 @@ struct cf_object_view {
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
 	int64_t		created_us;
 	const json_t	*labels;	/* the key's labels, name -> string */
+	const char	*key;		/* the object's key */
 };
 const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 /* Read plaintext at pos; every byte returned has been authenticated. */
@@ -830,5 +841,45 @@ cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
 cf_err	cf_s3_signing_key(const char *secret, size_t slen, const char *date,
 	    const char *region, const char *service, uint8_t out[32],
 	    struct cf_error *err);
+
+/* --- share links (core/ops_share.c; docs/sharing.md).  r->errcode
+ * names the API error: invalid_name, invalid_cidr, invalid_password,
+ * invalid_recipient, lifetime_too_long (CF_E_INPUT); no_such_namespace,
+ * no_such_key, no_such_version, no_such_link (CF_E_NOTFOUND). --- */
+struct cf_share_params {
+	const char	*ns;
+	const char	*key;
+	const char	*version_id;	/* NULL: the latest version */
+	uint64_t	 expires_in;	/* seconds; 0: share_default_lifetime */
+	int64_t		 max_downloads;	/* 0: no limit */
+	const char	*allow_ip;	/* address or prefix; NULL: any */
+	const char	*password;	/* NULL: none (borrowed, not kept) */
+	size_t		 pwlen;
+	const char	*recipient;	/* a note for the record; NULL */
+};
+/* object:share (and object:get) of the version: a new link whose token
+ * is in *out ("token", "path", and "url" with share_url_base) this once;
+ * only its hash is kept. */
+cf_err	cf_core_share_create(struct cf_core *c, struct cf_req *r,
+	    const struct cf_share_params *p, json_t **out,
+	    struct cf_error *err);
+/* share:list: one's own links, or (admin) every link. */
+cf_err	cf_core_share_list(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* share:revoke: one's own link, or (admin) any. */
+cf_err	cf_core_share_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* share:download, for anyone holding the link (no credential): the link
+ * is checked (lifetime, downloads left, address, password), its creator's
+ * read of the version decided again now, the download counted and
+ * recorded (r->audited: the front end records nothing more unless its
+ * answer then fails), and *out opened for reading.  password NULL: none
+ * given.  r->errcode: no_such_link (CF_E_NOTFOUND), link_expired,
+ * link_used_up, link_revoked (CF_E_DENIED, answered 410),
+ * address_not_allowed (CF_E_DENIED), password_required, wrong_password
+ * (CF_E_AUTH), too_many_attempts (CF_E_LIMIT, r->retry_after). */
+cf_err	cf_core_share_open(struct cf_core *c, struct cf_req *r,
+	    const char *token, const char *password, size_t pwlen,
+	    struct cf_get **out, struct cf_error *err);
 
 #endif

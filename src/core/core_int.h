@@ -458,6 +458,19 @@ cf_err	core_mint_limit(struct cf_core *c, struct cf_req *r,
 cf_err	core_self_mint_mfa(struct cf_core *c, struct cf_req *r,
 	    const struct cf_principal_rec *p, struct cf_error *err);
 
+/* The password hashing costs of the configuration (core/identity.c). */
+struct cf_pwhash_params;
+void	core_pw_params(const struct cf_core *c, struct cf_pwhash_params *p);
+/* The brute-force key of a source address: "addr:IP", an IPv6 address
+ * by its /64 (core/identity.c). */
+void	core_addr_key(const char *source, char *out, size_t outsz);
+/* Open version_id (NULL: the latest) of ns/key for reading, for a
+ * request the caller has decided and allowed already (a share link);
+ * as cf_core_get_open otherwise (core/ops_object.c). */
+cf_err	core_get_open_decided(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *version_id,
+	    struct cf_get **out, struct cf_error *err);
+
 /* Authenticate a JWT bearer (core/identity.c). */
 cf_err	core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	    struct cf_error *err);

@@ -2267,3 +2267,15 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	r->authenticated = true;
 	return CF_OK;
 }
+
+void
+core_pw_params(const struct cf_core *c, struct cf_pwhash_params *p)
+{
+	pw_params(c, p);
+}
+
+void
+core_addr_key(const char *source, char *out, size_t outsz)
+{
+	addr_key(source, out, outsz);
+}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -604,10 +605,12 @@ cf_core_get_close(struct cf_get *g)
 	cf_free(g);
 }
 
+/* decided: the caller has decided the request already (a share link,
+ * core/ops_share.c): no object:get decision here. */
 static cf_err
 get_open(struct cf_core *c, struct cf_req *r, const char *ns,
-    const char *key, const char *version_id, bool head, struct cf_get **out,
-    struct cf_error *err)
+    const char *key, const char *version_id, bool head, bool decided,
+    struct cf_get **out, struct cf_error *err)
 {
 	struct cf_get	*g = NULL;
 	struct cf_key	*dek = NULL;
@@ -634,7 +637,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		 * request after the decision, as the lookup's would. */
 		rc = core_art_of_object(c, r, g->v.version_id, err);
 	}
-	{
+	if (!decided) {
 		struct cf_error	aerr;
 		cf_err		arc;
 
@@ -681,6 +684,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
 	    sizeof(g->view.user_meta));
 	g->view.created_us = g->v.created_us;
+	g->view.key = g->v.key;
 	rc = key_labels(c, ns, key, &g->labels, err);
 	if (rc != CF_OK)
 		goto out;
@@ -735,9 +739,20 @@ cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	 * one read transaction instead of one per query. */
 	if ((rc = cf_meta_scope_begin(c->meta, err)) != CF_OK)
 		return rc;
-	rc = get_open(c, r, ns, key, version_id, head, out, err);
+	rc = get_open(c, r, ns, key, version_id, head, false, out, err);
 	cf_meta_scope_end(c->meta);
 	return rc;
+}
+
+cf_err
+core_get_open_decided(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, struct cf_get **out,
+    struct cf_error *err)
+{
+	if (CF_NEVER(!r->allowed))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "a read without an allowed decision");
+	return get_open(c, r, ns, key, version_id, false, true, out, err);
 }
 
 const struct cf_object_view *

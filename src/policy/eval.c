@@ -536,6 +536,20 @@ ip_in_range(const struct cf_pol_val *a, const struct cf_pol_val *b)
 }
 
 int
+cf_policy_ip_in_range(const char *addr, const char *range)
+{
+	struct cf_pol_val	a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (addr == NULL || range == NULL ||
+	    cf_pol_parse_ip(addr, strlen(addr), &a) != 0 ||
+	    cf_pol_parse_ip(range, strlen(range), &b) != 0)
+		return -1;
+	return ip_in_range(&a, &b) ? 1 : 0;
+}
+
+int
 cf_pol_ext_arity(int fn)
 {
 	switch (fn) {

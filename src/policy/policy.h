@@ -475,4 +475,10 @@ size_t	cf_entity_check_dropped(const struct cf_entity_check *ec);
  * "more_errors": N} as a new reference, NULL on NOMEM. */
 json_t	*cf_entity_check_to_json(const struct cf_entity_check *ec);
 
+/* Cedar's ip() and isInRange() for the rest of Coffer (the address
+ * binding of share links): 1 when addr (an address, or a prefix) lies in
+ * range (an address or a prefix, "10.0.0.0/8", "2001:db8::/32"), 0 when
+ * it does not, -1 when either is not what Cedar's ip() accepts. */
+int	cf_policy_ip_in_range(const char *addr, const char *range);
+
 #endif

@@ -173,6 +173,29 @@ static const struct opt opts[] = {
 	    "under it (0: only coffer key rotate)"),
 	STR("alert_rules_file", alert_rules_file, "", "alert rules and "
 	    "sinks (docs/monitoring.md, \"Alerts\"); empty: no alerts"),
+	U64("share_default_lifetime", share_default_lifetime, 60,
+	    365 * 86400, "86400", "seconds a share link lives without "
+	    "--expires-in (cut to the maximum of its data's sensitivity)"),
+	U64("share_max_lifetime_public", share_max_lifetime_public, 60,
+	    365 * 86400, "2592000", "longest life of a share link of public "
+	    "data, seconds"),
+	U64("share_max_lifetime_internal", share_max_lifetime_internal, 60,
+	    365 * 86400, "604800", "longest life of a share link of internal "
+	    "data, seconds"),
+	U64("share_max_lifetime_confidential", share_max_lifetime_confidential,
+	    60, 365 * 86400, "86400", "longest life of a share link of "
+	    "confidential data, seconds"),
+	U64("share_max_lifetime_restricted", share_max_lifetime_restricted,
+	    60, 365 * 86400, "86400", "longest life of a share link of "
+	    "restricted data (which a policy must allow sharing), seconds"),
+	U64("share_guess_limit", share_guess_limit, 1, 100000, "20",
+	    "failed share link lookups and wrong link passwords from one "
+	    "address (or on one link) before they are refused"),
+	U64("share_guess_lock_seconds", share_guess_lock_seconds, 1,
+	    30 * 86400, "900", "seconds the share link lookups of such an "
+	    "address (or link) stay refused"),
+	STR("share_url_base", share_url_base, "", "the https://HOST:PORT "
+	    "share links are made with (default: the CLI's server URL)"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

@@ -85,6 +85,15 @@ struct cf_config {
 	uint64_t	promotion_approvals_staging;
 	uint64_t	promotion_approvals_prod;
 	uint64_t	promotion_ttl;		/* seconds */
+	/* share links (docs/sharing.md) */
+	uint64_t	share_default_lifetime;
+	uint64_t	share_max_lifetime_public;
+	uint64_t	share_max_lifetime_internal;
+	uint64_t	share_max_lifetime_confidential;
+	uint64_t	share_max_lifetime_restricted;
+	uint64_t	share_guess_limit;
+	uint64_t	share_guess_lock_seconds;
+	char		share_url_base[512];
 	char		s3_region[32];		/* SigV4 region */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;
 						 * "": none */

@@ -2722,6 +2722,321 @@ h_alert_test(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* ---- share links (docs/sharing.md) ---- */
+
+/* POST /v1/shares {"ns","key","version","expires_in","max_downloads",
+ * "allow_ip","password","recipient"} */
+static enum MHD_Result
+h_share_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_share_params	 p;
+	struct cf_error		 err;
+	json_t			*out = NULL, *body = NULL;
+	int64_t			 expires_in = 0, maxdl = 0;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	memset(&p, 0, sizeof(p));
+	if (!c->req.authenticated) {
+		p.ns = "";
+		p.key = "";
+		rc = cf_core_share_create(c->h->core, &c->req, &p, &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = parse_body(c, &body, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "ns", true, &p.ns, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "key", true, &p.key, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "version", false, &p.version_id,
+		    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(body, "expires_in", false, &expires_in,
+		    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(body, "max_downloads", false, &maxdl,
+		    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "allow_ip", false, &p.allow_ip,
+		    &err);
+	if (rc == CF_OK)
+		rc = get_bytes(body, "password", false, &p.password, &p.pwlen,
+		    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "recipient", false, &p.recipient,
+		    &err);
+	if (rc == CF_OK && (expires_in < 0 || maxdl < 0))
+		rc = cf_error_set(&err, CF_E_INPUT, "expires_in and "
+		    "max_downloads must not be negative");
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	p.expires_in = (uint64_t)expires_in;
+	p.max_downloads = maxdl;
+	rc = cf_core_share_create(c->h->core, &c->req, &p, &out, &err);
+	wipe_body(c, body);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_key", NULL);
+}
+
+static enum MHD_Result
+h_share_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_share_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+static enum MHD_Result
+h_share_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_share_revoke(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_link",
+	    NULL);
+}
+
+/* Does the client ask for a web page (a browser following the link)? */
+static bool
+wants_html(struct MHD_Connection *mc)
+{
+	const char	*a = header(mc, "Accept");
+
+	return a != NULL && strstr(a, "text/html") != NULL;
+}
+
+/* A share link's password page.  SEC: no script, no cookie, nothing of
+ * the request echoed; the form posts to the link itself (no action), so
+ * there is no state a cross-site request could ride on (the POST only
+ * downloads, and needs the token and the password); the page cannot be
+ * framed, and sends no Referer with the token in it. */
+static enum MHD_Result
+respond_password_page(struct MHD_Connection *mc, struct conn *c, int status,
+    bool wrong)
+{
+	static const char head[] =
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"referrer\" content=\"no-referrer\">"
+	    "<title>Coffer: password needed</title></head>\n<body>"
+	    "<h1>This link needs a password</h1>\n";
+	static const char tail[] =
+	    "<form method=\"post\"><label>Password "
+	    "<input type=\"password\" name=\"password\" autofocus required>"
+	    "</label> <button type=\"submit\">Download</button></form>\n"
+	    "</body></html>\n";
+	struct MHD_Response	*resp;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+
+	cf_error_clear(&err);
+	cf_buf_init(&b, 4096);
+	if (cf_buf_append_str(&b, head, NULL) != CF_OK ||
+	    (wrong && cf_buf_append_str(&b, "<p>Wrong password.</p>\n",
+	    NULL) != CF_OK) || cf_buf_append_str(&b, tail, NULL) != CF_OK) {
+		cf_buf_free(&b);
+		return MHD_NO;
+	}
+	if (!c->req.audited && audit_req(c, status, c->req.errcode,
+	    0, &err) != CF_OK) {
+		cf_buf_free(&b);
+		return queue_unavailable(mc, c);
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_buf_free(&b);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    "text/html; charset=utf-8");
+	(void)MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+	(void)MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	(void)MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	add_common_headers(c, resp);
+	return queue_audited(mc, c, status, resp);
+}
+
+/* The file name a browser saves a shared object as: the key's last part,
+ * if it is plain (letters, digits, ". _ -"), else "download". */
+static void
+share_filename(const char *key, char *out, size_t outsz)
+{
+	const char	*base = strrchr(key, '/');
+	size_t		 i;
+
+	base = base != NULL ? base + 1 : key;
+	cf_strlcpy(out, "download", outsz);
+	if (*base == '\0' || *base == '.' || strlen(base) >= outsz)
+		return;
+	for (i = 0; base[i] != '\0'; i++)
+		if (!((base[i] >= 'a' && base[i] <= 'z') ||
+		    (base[i] >= 'A' && base[i] <= 'Z') ||
+		    (base[i] >= '0' && base[i] <= '9') || base[i] == '.' ||
+		    base[i] == '_' || base[i] == '-'))
+			return;
+	cf_strlcpy(out, base, outsz);
+}
+
+/* A download through a share link (GET, or POST with its password). */
+static enum MHD_Result
+serve_share(struct MHD_Connection *mc, struct conn *c, const char *pw,
+    size_t pwlen)
+{
+	const struct cf_object_view	*v;
+	struct MHD_Response		*resp = NULL;
+	struct cf_get			*g = NULL;
+	struct cf_error			 err;
+	struct dl			*d;
+	const char			*code;
+	char				 hv[192], name[128];
+	char				 sha[CF_SHA256_HEX_LEN + 1];
+	uint64_t			 size;
+	int				 status;
+	enum MHD_Result			 ret;
+	cf_err				 rc;
+
+	if (!xfer_take(mc, c, XFER_DOWN, &ret))
+		return ret;
+	cf_error_clear(&err);
+	rc = cf_core_share_open(c->h->core, &c->req, c->rest, pw, pwlen, &g,
+	    &err);
+	if (rc != CF_OK) {
+		code = c->req.errcode != NULL ? c->req.errcode : "internal";
+		if ((strcmp(code, "password_required") == 0 ||
+		    strcmp(code, "wrong_password") == 0) && wants_html(mc))
+			return respond_password_page(mc, c, 401,
+			    strcmp(code, "wrong_password") == 0);
+		if (strcmp(code, "link_expired") == 0 ||
+		    strcmp(code, "link_used_up") == 0 ||
+		    strcmp(code, "link_revoked") == 0)
+			return respond_error(mc, c, 410, code, err.msg);
+		if (strcmp(code, "too_many_attempts") == 0)
+			return respond_error(mc, c, 429, code, err.msg);
+		if (rc == CF_E_DENIED && c->req.errcode != NULL)
+			return respond_error(mc, c, 403, code, err.msg);
+		return respond_cf_error(mc, c, rc, &err, "no_such_link", NULL);
+	}
+	/* Recorded (and counted) by the core already. */
+	v = cf_core_get_view(g);
+	status = 200;
+	share_filename(v->key != NULL ? v->key : "", name, sizeof(name));
+	(void)snprintf(sha, sizeof(sha), "%s", v->sha256);
+	size = v->size;
+	v = NULL;
+	if (size <= SMALL_BODY) {
+		rc = size > 0 ? small_body(g, 0, (size_t)size, &resp,
+		    &err) : CF_OK;
+		if (rc == CF_OK && size == 0)
+			resp = MHD_create_response_from_buffer(0, NULL,
+			    MHD_RESPMEM_PERSISTENT);
+		cf_core_get_close(g);
+		if (rc != CF_OK || resp == NULL) {
+			/* The answer is no longer the one recorded. */
+			c->req.audited = false;
+			c->req.allowed = false;
+			return respond_cf_error(mc, c, rc != CF_OK ? rc :
+			    CF_E_NOMEM, &err, NULL, NULL);
+		}
+		d = NULL;
+	} else {
+		d = cf_calloc(1, sizeof(*d));
+		if (d == NULL) {
+			cf_core_get_close(g);
+			c->req.audited = false;
+			c->req.allowed = false;
+			return respond_error(mc, c, 500, "internal",
+			    "out of memory");
+		}
+		d->g = g;
+		d->len = size;
+		resp = MHD_create_response_from_callback(size, DL_BLOCK,
+		    dl_read, d, dl_free);
+		if (resp == NULL) {
+			dl_free(d);
+			return MHD_NO;
+		}
+		d->c = c;
+	}
+	/* (A small body's g is closed: its view went with it.) */
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    "application/octet-stream");
+	(void)MHD_add_response_header(resp, "X-Coffer-SHA256", sha);
+	(void)MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	(void)MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	(void)snprintf(hv, sizeof(hv), "attachment; filename=\"%s\"", name);
+	(void)MHD_add_response_header(resp, "Content-Disposition", hv);
+	add_common_headers(c, resp);
+	if (size > 0) {
+		c->dl = true;
+		c->dl_small = d == NULL;
+		c->dl_status = status;
+		c->dl_len = size;
+	}
+	return queue_audited(mc, c, status, resp);
+}
+
+static enum MHD_Result
+h_share_get(struct MHD_Connection *mc, struct conn *c)
+{
+	return serve_share(mc, c, NULL, 0);
+}
+
+/* The longest link password (crypto/password.h's CF_PASSWORD_MAX). */
+#define SHARE_PW_MAX	1024
+
+/* POST /v1/share/{id}: the password, as a form field (the page's) or
+ * {"password"}. */
+static enum MHD_Result
+h_share_post(struct MHD_Connection *mc, struct conn *c)
+{
+	const char	*ct = header(mc, "Content-Type");
+	struct cf_error	 err;
+	json_t		*body = NULL;
+	const char	*jpw = NULL;
+	char		 pw[SHARE_PW_MAX + 1];
+	size_t		 pwlen = 0;
+	enum MHD_Result	 ret;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = get_bytes(body, "password", true, &jpw, &pwlen,
+			    &err);
+		if (rc == CF_OK && pwlen > SHARE_PW_MAX)
+			rc = cf_error_set(&err, CF_E_INPUT, "password too "
+			    "long");
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+		memcpy(pw, jpw, pwlen);
+		pw[pwlen] = '\0';
+		wipe_body(c, body);
+		json_decref(body);
+	} else {
+		rc = cf_http_form_value(c->body.data != NULL ? c->body.data :
+		    "", c->body.len, "password", pw, sizeof(pw), &pwlen);
+		wipe_body(c, NULL);
+		if (rc != CF_OK) {
+			cf_core_reject(c->h->core, &c->req, c->rt->action,
+			    "invalid request");
+			return respond_error(mc, c, 400, "invalid_form",
+			    "the body must be a form with a password field");
+		}
+	}
+	ret = serve_share(mc, c, pw, pwlen);
+	cf_wipe(pw, sizeof(pw));
+	return ret;
+}
+
 static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 
 /* ---- the route table ----
@@ -3063,6 +3378,18 @@ static const struct cf_route routes[] = {
 	 * event thread. */
 	{ "POST", "/v1/alerts/{name}/test", "alert:test", NULL, SLOW, NULL,
 	    h_alert_test },
+	/* ---- share links ---- */
+	{ "GET", "/v1/shares", "share:list", NULL, 0, NULL, h_share_list },
+	/* SLOW: a link password is hashed. */
+	{ "POST", "/v1/shares", "object:share", NULL, SLOW | SECRET, NULL,
+	    h_share_create },
+	{ "DELETE", "/v1/shares/{id}", "share:revoke", NULL, 0, NULL,
+	    h_share_revoke },
+	/* No credential: the token in the path is the capability. */
+	{ "GET", "/v1/share/{id}", "share:download", NULL, 0, NULL,
+	    h_share_get },
+	{ "POST", "/v1/share/{id}", "share:download", NULL, SLOW, NULL,
+	    h_share_post },
 };
 #undef SLOW
 #undef SECRET

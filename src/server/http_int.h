@@ -119,6 +119,14 @@ int	cf_http_parse_range(const char *h, uint64_t size, uint64_t *first,
  * Returns the new length. */
 size_t	cf_http_unescape(char *s);
 
+/* The value of the first field name of an application/x-www-form-
+ * urlencoded body[0..len) ('+' a space, %XX decoded) into out (outsz
+ * bytes, NUL-terminated), its length in *outlen.  CF_E_NOTFOUND without
+ * such a field; CF_E_INPUT for a bad escape, a NUL (as %00 or a byte) or
+ * a value that does not fit (out is wiped then). */
+cf_err	cf_http_form_value(const char *body, size_t len, const char *name,
+	    char *out, size_t outsz, size_t *outlen);
+
 /* The number of query arguments in a raw request URI (the '&'-separated
  * parts after the first '?'); 0 without a query. */
 size_t	cf_http_query_args(const char *uri);

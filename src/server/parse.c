@@ -98,6 +98,55 @@ cf_http_unescape(char *s)
 	return (size_t)(w - s);
 }
 
+cf_err
+cf_http_form_value(const char *body, size_t len, const char *name,
+    char *out, size_t outsz, size_t *outlen)
+{
+	const char	*p = body, *end = body + len, *amp, *eq;
+	size_t		 nlen = strlen(name), w;
+	int		 hi, lo;
+
+	while (p < end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq != NULL && (size_t)(eq - p) == nlen &&
+		    memcmp(p, name, nlen) == 0)
+			break;
+		p = amp + 1;
+	}
+	if (p >= end)
+		return CF_E_NOTFOUND;
+	for (p = eq + 1, w = 0; p < amp; p++) {
+		char ch = *p;
+
+		if (ch == '+')
+			ch = ' ';
+		else if (ch == '%') {
+			if (amp - p < 3)
+				goto bad;
+			hi = hexval(p[1]);
+			lo = hexval(p[2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto bad;
+			ch = (char)(hi * 16 + lo);
+			p += 2;
+		} else if (ch == '\0')
+			goto bad;
+		if (w + 1 >= outsz)
+			goto bad;
+		out[w++] = ch;
+	}
+	out[w] = '\0';
+	*outlen = w;
+	return CF_OK;
+bad:
+	/* SEC: the value may be a password: nothing of it is left. */
+	cf_wipe(out, outsz);
+	return CF_E_INPUT;
+}
+
 size_t
 cf_http_query_args(const char *uri)
 {

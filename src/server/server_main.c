@@ -299,6 +299,36 @@ out:
 }
 
 /* The core's settings from the server's. */
+/* Test hook: with COFFER_TEST_CLOCK_FILE set, the core's clock (link
+ * lifetimes, brute-force counting, decisions' time) runs ahead of the
+ * real one by the whole seconds that file holds ("0" or missing: none),
+ * read at every call, so that an end-to-end test moves a running
+ * server's time without waiting.  Harmless otherwise: whoever sets a
+ * server's environment controls it anyway. */
+static const char	*test_clock_file;
+
+static int64_t
+test_clock_us(void)
+{
+	char	buf[32];
+	int64_t	off = 0;
+	size_t	n;
+	FILE	*fp;
+
+	fp = fopen(test_clock_file, "r");
+	if (fp != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		(void)fclose(fp);
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+			n--;
+		buf[n] = '\0';
+		if (cf_parse_i64(buf, 0, 100LL * 365 * 86400, &off, NULL) !=
+		    CF_OK)
+			off = 0;
+	}
+	return cf_now_us() + off * 1000000;
+}
+
 static void
 core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 {
@@ -351,6 +381,21 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->pkcs11_pin_file = cfg->pkcs11_pin_file;
 	ccfg->key_rotate_days = (int64_t)cfg->key_rotate_days;
 	ccfg->alert_rules_file = cfg->alert_rules_file;
+	ccfg->share_default_lifetime = (int64_t)cfg->share_default_lifetime;
+	ccfg->share_max_lifetime[0] = (int64_t)cfg->share_max_lifetime_public;
+	ccfg->share_max_lifetime[1] =
+	    (int64_t)cfg->share_max_lifetime_internal;
+	ccfg->share_max_lifetime[2] =
+	    (int64_t)cfg->share_max_lifetime_confidential;
+	ccfg->share_max_lifetime[3] =
+	    (int64_t)cfg->share_max_lifetime_restricted;
+	ccfg->share_guess_limit = (int64_t)cfg->share_guess_limit;
+	ccfg->share_guess_lock_seconds =
+	    (int64_t)cfg->share_guess_lock_seconds;
+	ccfg->share_url_base = cfg->share_url_base;
+	test_clock_file = getenv("COFFER_TEST_CLOCK_FILE");
+	if (test_clock_file != NULL && test_clock_file[0] != '\0')
+		ccfg->clock_us = test_clock_us;
 }
 
 /* The options of `coffer server` (and of the offline `coffer key`

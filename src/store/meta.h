@@ -873,6 +873,57 @@ cf_err	cf_meta_promotion_close(struct cf_meta *m,
 	    const struct cf_meta_audit *au, const char *id, const char *state,
 	    const char *principal, int64_t at_us, struct cf_error *err);
 /* ---- end: promotions ---- */
+/* --- share links (core/ops_share.c; docs/sharing.md).  Only the SHA-256
+ * of a link's token is kept; a link names one object version and is
+ * decided again, as its creator's access, at every download. --- */
+#define CF_SHARE_ID_LEN		16	/* hex of 8 random bytes */
+#define CF_SHARE_CIDR_MAX	64	/* "" or an address/prefix */
+#define CF_SHARE_RECIPIENT_MAX	128
+#define CF_PWHASH_MAX_SHARE	128	/* == CF_PWHASH_STR_MAX */
+struct cf_share_rec {
+	char	id[CF_SHARE_ID_LEN + 1];	/* public id, for ls/revoke */
+	uint8_t	hash[32];		/* SHA-256 of the whole token */
+	char	ns[CF_NS_NAME_MAX];
+	char	key[CF_OBJKEY_MAX];
+	char	version_id[CF_VERSION_ID_LEN + 1];
+	int64_t	creator_id;
+	char	creator[CF_PRINCIPAL_MAX];	/* read only: its name */
+	char	sensitivity[CF_SENS_MAX];	/* at creation */
+	int64_t	created_us;
+	int64_t	expires_us;		/* always set */
+	int64_t	max_downloads;		/* 0: no limit */
+	int64_t	downloads;
+	char	allow_cidr[CF_SHARE_CIDR_MAX];	/* "": any address */
+	char	pwhash[CF_PWHASH_MAX_SHARE];	/* "": no password */
+	char	recipient[CF_SHARE_RECIPIENT_MAX];
+	int64_t	revoked_us;		/* 0: not revoked */
+};
+/* CF_E_CONFLICT if the id or hash exists. */
+cf_err	cf_meta_share_insert(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_share_rec *s,
+	    struct cf_error *err);
+/* By hash (hash != NULL) or id; CF_E_NOTFOUND when there is none. */
+cf_err	cf_meta_share_find(struct cf_meta *m, const uint8_t hash[32],
+	    struct cf_share_rec *out, struct cf_error *err);
+cf_err	cf_meta_share_get(struct cf_meta *m, const char *id,
+	    struct cf_share_rec *out, struct cf_error *err);
+/* Revoke at now_us (a link revoked already keeps its time).
+ * CF_E_NOTFOUND for an unknown id. */
+cf_err	cf_meta_share_revoke(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, int64_t now_us,
+	    struct cf_error *err);
+/* SEC: count one download, atomically: only while the link is not
+ * revoked, not expired at now_us and has downloads left (one statement,
+ * so two parallel downloads of a one-use link cannot both pass).
+ * CF_E_LIMIT when it has none left (or was revoked or expired
+ * meanwhile). */
+cf_err	cf_meta_share_use(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const char *id, int64_t now_us, struct cf_error *err);
+typedef cf_err (*cf_share_cb)(void *arg, const struct cf_share_rec *s,
+    struct cf_error *err);
+/* creator_id < 0: every link; newest first. */
+cf_err	cf_meta_share_list(struct cf_meta *m, int64_t creator_id,
+	    cf_share_cb cb, void *arg, struct cf_error *err);
 
 /* --- wrapped keys by KEK (key rotation, core/keys.c) --- */
 struct cf_meta_kek_count {

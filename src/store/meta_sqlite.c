@@ -406,6 +406,30 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (promotion_id, principal)"
 	") WITHOUT ROWID;"),
 	/* ---- end: promotions ---- */
+	/* ---- begin: share links ---- */
+	/* 13 -> 14: share links (meta_share.c): the SHA-256 of each link's
+	 * token, never the token; the object version it names; its limits
+	 * and how often it was used. */
+	("CREATE TABLE shares ("
+	"  id            TEXT PRIMARY KEY,"
+	"  hash          BLOB NOT NULL UNIQUE,"
+	"  ns            TEXT NOT NULL,"
+	"  key           TEXT NOT NULL,"
+	"  version_id    TEXT NOT NULL,"
+	"  creator_id    INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  sensitivity   TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  expires_us    INTEGER NOT NULL,"
+	"  max_downloads INTEGER NOT NULL DEFAULT 0,"
+	"  downloads     INTEGER NOT NULL DEFAULT 0,"
+	"  allow_cidr    TEXT NOT NULL DEFAULT '',"
+	"  pwhash        TEXT NOT NULL DEFAULT '',"
+	"  recipient     TEXT NOT NULL DEFAULT '',"
+	"  revoked_us    INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX shares_creator ON shares(creator_id, created_us);"),
+	/* ---- end: share links ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 

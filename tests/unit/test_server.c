@@ -354,6 +354,34 @@ test_purpose(void **state)
 		assert_false(cf_http_purpose_ok(bad[i]));
 }
 
+/* A share link's password form: the field's value, decoded; a bad
+ * escape, a NUL or a value too long refused (and wiped). */
+static void
+test_form_value(void **state)
+{
+	static const char body[] = "a=1&password=p%40ss+w%2Bd&x=";
+	char	out[16];
+	size_t	n = 0;
+
+	(void)state;
+	assert_int_equal(cf_http_form_value(body, strlen(body), "password",
+	    out, sizeof(out), &n), CF_OK);
+	assert_string_equal(out, "p@ss w+d");
+	assert_int_equal(n, 8);
+	assert_int_equal(cf_http_form_value(body, strlen(body), "x", out,
+	    sizeof(out), &n), CF_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cf_http_form_value(body, strlen(body), "pass", out,
+	    sizeof(out), &n), CF_E_NOTFOUND);
+	assert_int_equal(cf_http_form_value("password=%00", 12, "password",
+	    out, sizeof(out), &n), CF_E_INPUT);
+	assert_int_equal(cf_http_form_value("password=%4", 11, "password",
+	    out, sizeof(out), &n), CF_E_INPUT);
+	assert_int_equal(cf_http_form_value("password=0123456789abcdefg", 26,
+	    "password", out, sizeof(out), &n), CF_E_INPUT);
+	assert_int_equal(out[0], 0);
+}
+
 static void
 test_unescape(void **state)
 {
@@ -763,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_header_text),
 		cmocka_unit_test(test_purpose),
+		cmocka_unit_test(test_form_value),
 		cmocka_unit_test(test_unescape),
 		cmocka_unit_test(test_unescape_hex_digits_only),
 		cmocka_unit_test(test_query_args),

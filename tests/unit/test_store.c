@@ -1466,6 +1466,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TRIGGER labels_follow_versions;" DGEN_DROP
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
+	    "DROP TABLE shares;"
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -1582,7 +1583,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 13);
+	assert_int_equal(sqlite3_column_int(st, 0), 14);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3548,6 +3549,7 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TABLE policies;"
 	    "DROP TRIGGER labels_follow_versions;" DGEN_DROP
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
+	    "DROP TABLE shares;"
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -4036,6 +4038,74 @@ test_store_meta_art_of_version(void **state)
 	cf_meta_close(m);
 }
 
+/* Share links: found by their token's hash only; a one-use link counts
+ * its download once (the second is refused), and no download counts on
+ * a revoked or expired link. */
+static void
+test_store_meta_share_links(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 p;
+	struct cf_share_rec	 s, got;
+	uint8_t			 other[32];
+
+	(void)state;
+	m = meta_open();
+	memset(&p, 0, sizeof(p));
+	(void)cf_strlcpy(p.name, "ann", sizeof(p.name));
+	(void)cf_strlcpy(p.kind, "user", sizeof(p.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &p, NULL), CF_OK);
+	memset(&s, 0, sizeof(s));
+	(void)cf_strlcpy(s.id, "00112233445566aa", sizeof(s.id));
+	memset(s.hash, 0x5a, sizeof(s.hash));
+	(void)cf_strlcpy(s.ns, "ml", sizeof(s.ns));
+	(void)cf_strlcpy(s.key, "a/b.bin", sizeof(s.key));
+	(void)cf_strlcpy(s.version_id, "0123456789abcdef0123456789abcdef",
+	    sizeof(s.version_id));
+	(void)cf_strlcpy(s.sensitivity, "internal", sizeof(s.sensitivity));
+	s.creator_id = p.id;
+	s.created_us = 1000;
+	s.expires_us = 5000;
+	s.max_downloads = 1;
+	assert_int_equal(cf_meta_share_insert(m, NULL, &s, NULL),
+	    CF_E_INTERNAL);
+	assert_int_equal(cf_meta_share_insert(m, &au_ok, &s, NULL), CF_OK);
+	assert_int_equal(cf_meta_share_insert(m, &au_ok, &s, NULL),
+	    CF_E_CONFLICT);
+	memset(other, 0x5b, sizeof(other));
+	assert_int_equal(cf_meta_share_find(m, other, &got, NULL),
+	    CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_share_find(m, s.hash, &got, NULL), CF_OK);
+	assert_string_equal(got.id, s.id);
+	assert_string_equal(got.creator, "ann");
+	assert_int_equal(got.downloads, 0);
+	/* Expired at 5000: no download counts. */
+	assert_int_equal(cf_meta_share_use(m, &au_ok, s.id, 5000, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(cf_meta_share_use(m, &au_ok, s.id, 4000, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_share_use(m, &au_ok, s.id, 4000, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(cf_meta_share_get(m, s.id, &got, NULL), CF_OK);
+	assert_int_equal(got.downloads, 1);
+	/* Revoked: kept with its time, and no download counts. */
+	(void)cf_strlcpy(s.id, "00112233445566bb", sizeof(s.id));
+	memset(s.hash, 0x6a, sizeof(s.hash));
+	s.max_downloads = 0;
+	assert_int_equal(cf_meta_share_insert(m, &au_ok, &s, NULL), CF_OK);
+	assert_int_equal(cf_meta_share_revoke(m, &au_ok, s.id, 2000, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_share_revoke(m, &au_ok, s.id, 3000, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_share_get(m, s.id, &got, NULL), CF_OK);
+	assert_int_equal(got.revoked_us, 2000);
+	assert_int_equal(cf_meta_share_use(m, &au_ok, s.id, 2500, NULL),
+	    CF_E_LIMIT);
+	assert_int_equal(cf_meta_share_revoke(m, &au_ok, "nope", 3000, NULL),
+	    CF_E_NOTFOUND);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -4120,6 +4190,8 @@ main(void)
 		    test_store_meta_decision_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_wrapped_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_share_links,
+		    setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)
