@@ -542,6 +542,28 @@ out:
 	return rc;
 }
 
+/* The network rule of the link's namespace for the holder's address
+ * (the record keeps the link's resource); a store error fails closed. */
+static cf_err
+link_net_check(struct cf_core *c, struct cf_req *r,
+    const struct cf_share_rec *s, struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+	cf_err			rc;
+
+	rc = cf_meta_ns_get(c->meta, s->ns, &nsr, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		return core_net_ns_check(c, r, s->ns, NULL, err);
+	}
+	if (rc != CF_OK) {
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
+		return rc;
+	}
+	return core_net_ns_check(c, r, s->ns, &nsr, err);
+}
+
 /* The checks of a found link, in the order a holder can do something
  * about them. */
 static cf_err
@@ -567,6 +589,11 @@ link_check(struct cf_core *c, struct cf_req *r, const struct cf_share_rec *s,
 		return dl_refuse(r, CF_E_DENIED, "address_not_allowed",
 		    "address not allowed", err, "this link may not be used "
 		    "from this address");
+	/* SEC: a link is no way around env.<env>.allow: the holder's
+	 * address must be one the link's namespace may be reached from. */
+	rc = link_net_check(c, r, s, err);
+	if (rc != CF_OK)
+		return rc;
 	if (s->pwhash[0] != '\0') {
 		(void)snprintf(lkey, sizeof(lkey), "share:%s", s->id);
 		rc = guess_locked(c, r, lkey, now, &locked, err);

@@ -306,3 +306,34 @@ def test_guessed_tokens_rate_limited_and_audited(tmp_path_factory, uniq):
         assert fetch(s, good).status_code == 200
     finally:
         s.stop()
+
+
+def test_network_isolation_holds_for_links(tmp_path_factory, uniq):
+    """A link to a namespace of an environment with an allow list is
+    downloaded only from that list's networks: a link is no way around
+    env.<env>.allow (the client's address as the trusted proxy names
+    it)."""
+    s = make(tmp_path_factory, ["--set", "env.prod.allow=10.0.0.0/8",
+                                "--set", "trusted_proxies=127.0.0.1/32"])
+    try:
+        inside = {"X-Forwarded-For": "10.1.2.3"}
+        ns = uniq("shp")
+        r = s.post("/v1/ns", {"name": ns, "env": "prod"}, headers=inside)
+        assert r.status_code == 201, r.text
+        r = s.req("PUT", obj_path(ns, "m.bin"), data=b"prod bytes",
+                  headers=inside)
+        assert r.status_code == 201, r.text
+        r = s.post("/v1/shares", {"ns": ns, "key": "m.bin"},
+                   headers=inside)
+        assert r.status_code == 201, r.text
+        path, link = r.json()["path"], r.json()["id"]
+        r = fetch(s, path, headers=inside)
+        assert r.status_code == 200 and r.content == b"prod bytes"
+        r = fetch(s, path, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "network_refused"
+        recs = share_records(s, link)
+        assert recs[-1]["decision"] == "deny"
+        assert recs[-1]["source"] == "203.0.113.9"
+    finally:
+        s.stop()
