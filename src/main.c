@@ -28,6 +28,7 @@ usage(FILE *f)
 	    "  role        MFA rules for a role\n"
 	    "  mfa         enroll, confirm or disable your own MFA\n"
 	    "  audit       read and verify the audit log\n"
+	    "  posture     check the deployment against best practice\n"
 	    "  master-key  where the master key is; seal it with a passphrase\n"
 	    "  policy      check and evaluate Cedar policies\n"
 	    "  s3          S3 access keys for S3 clients (docs/s3.md)\n"

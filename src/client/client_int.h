@@ -520,6 +520,7 @@ int	cf_cmd_s3(int argc, char **argv);
 int	cf_cmd_grant(int argc, char **argv);
 int	cf_cmd_revoke(int argc, char **argv);
 int	cf_cmd_audit(int argc, char **argv);
+int	cf_cmd_posture(int argc, char **argv);
 int	cf_cmd_master_key(int argc, char **argv);
 
 /* The master key of data directory dir for an offline tool (path gets
