@@ -613,6 +613,35 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 	return buf;
 }
 
+#define OP_MAX		7
+
+/* context.op's members of r (name first), into a[0..OP_MAX); their
+ * number. */
+static size_t
+op_attrs(const struct cf_req *r, struct cf_attr *a)
+{
+	const struct cf_req_op	*o = &r->op;
+	const char		*f[OP_MAX][2] = {
+		{ "name", o->name }, { "id", o->id },
+		{ "source_ns", o->src_ns }, { "source_env", o->src_env },
+		{ "target_ns", o->dst_ns }, { "target_env", o->dst_env },
+		{ "stage", o->stage },
+	};
+	size_t			 i, n = 0;
+
+	if (o->name[0] == '\0')
+		return 0;
+	for (i = 0; i < OP_MAX; i++) {
+		if (f[i][1][0] == '\0')
+			continue;
+		memset(&a[n], 0, sizeof(a[n]));
+		a[n].name = f[i][0];
+		a[n].kind = CF_ATTR_STRING;
+		a[n++].s = f[i][1];
+	}
+	return n;
+}
+
 json_t *
 core_authz_context(const struct cf_req *r)
 {
@@ -620,6 +649,8 @@ core_authz_context(const struct cf_req *r)
 	struct tm	 tm;
 	time_t		 t = (time_t)(r->time_us / 1000000);
 	char		 ts[40], ip[CF_SOURCE_MAX];
+	struct cf_attr	 op[OP_MAX];
+	size_t		 n_op, i;
 	int		 bad = 0;
 
 	if (gmtime_r(&t, &tm) == NULL)
@@ -640,12 +671,17 @@ core_authz_context(const struct cf_req *r)
 	if (r->user_agent[0] != '\0')
 		bad |= json_object_set_new(ctx, "user_agent",
 		    json_string(r->user_agent));
-	if (r->art.stage[0] != '\0')
-		bad |= json_object_set_new(ctx, "stage",
-		    json_string(r->art.stage));
 	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
 		bad |= json_object_set_new(ctx, "source_ip",
 		    extn("ip", ip));
+	n_op = op_attrs(r, op);
+	if (n_op > 0) {
+		v = json_object();
+		for (i = 0; v != NULL && i < n_op; i++)
+			bad |= json_object_set_new(v, op[i].name,
+			    json_string(op[i].s));
+		bad |= v == NULL || json_object_set_new(ctx, "op", v) != 0;
+	}
 	if (r->scope[0] != '\0') {
 		v = json_loads(r->scope, 0, NULL);
 		if (json_is_object(v)) {
@@ -1256,6 +1292,7 @@ store:
 struct ctx {
 	struct cf_attr	 a[CTX_MAX];
 	size_t		 n;
+	struct cf_attr	 op[OP_MAX];
 	struct cf_attr	 scope[2];
 	json_t		*scope_json;
 	char		 ip[CF_SOURCE_MAX];
@@ -1277,7 +1314,7 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	struct tm	 tm;
 	time_t		 t = (time_t)(r->time_us / 1000000);
 	json_t		*acts, *nss;
-	size_t		 ns = 0;
+	size_t		 ns = 0, n_op, i;
 
 	cx->n = 0;
 	cx->scope_json = NULL;
@@ -1300,8 +1337,6 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 		attr_str(&cx->a[cx->n++], "purpose", r->purpose);
 	if (r->user_agent[0] != '\0')
 		attr_str(&cx->a[cx->n++], "user_agent", r->user_agent);
-	if (r->art.stage[0] != '\0')
-		attr_str(&cx->a[cx->n++], "stage", r->art.stage);
 	if (!cf_utf8_valid(cx->a[4].s, strlen(cx->a[4].s)) ||
 	    !cf_utf8_valid(r->purpose, strlen(r->purpose)) ||
 	    !cf_utf8_valid(r->user_agent, strlen(r->user_agent)))
@@ -1309,6 +1344,18 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
 		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
 		cx->a[cx->n++].kind = CF_ATTR_IP;
+	}
+	n_op = op_attrs(r, cx->op);
+	if (n_op > 0) {
+		for (i = 0; i < n_op; i++)
+			if (!cf_utf8_valid(cx->op[i].s, strlen(cx->op[i].s)))
+				return cf_error_set(err, CF_E_INTERNAL,
+				    "request context");
+		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
+		cx->a[cx->n].name = "op";
+		cx->a[cx->n].kind = CF_ATTR_RECORD;
+		cx->a[cx->n].rec = cx->op;
+		cx->a[cx->n++].n = n_op;
 	}
 	if (r->scope[0] == '\0')
 		return CF_OK;
@@ -1874,17 +1921,20 @@ static const char schema_head[] =
     "// The request context.  Absent attributes: mfa_age_s without MFA\n"
     "// (or of unknown age), source_ip when the peer has no IP address,\n"
     "// token_scope for unscoped credentials, purpose without an\n"
-    "// X-Coffer-Purpose header, stage but for version:set-stage (the\n"
-    "// stage it moves).  hour (0-23) and weekday (0 = Sunday) are those\n"
-    "// of time, in UTC.\n"
+    "// X-Coffer-Purpose header, op when the operation tells nothing of\n"
+    "// itself (a promotion tells its source and target, a stage move\n"
+    "// its stage: docs/policy.md).  hour (0-23) and weekday (0 = Sunday)\n"
+    "// are those of time, in UTC.\n"
     "type Context = {\n"
     "    authn: String,\n"
     "    hour: Long,\n"
     "    mfa: Bool,\n"
     "    mfa_age_s?: Long,\n"
+    "    op?: { name: String, id?: String, source_ns?: String,\n"
+    "           source_env?: String, target_ns?: String,\n"
+    "           target_env?: String, stage?: String },\n"
     "    purpose?: String,\n"
     "    source_ip?: ipaddr,\n"
-    "    stage?: String,\n"
     "    time: datetime,\n"
     "    token_scope?: { actions?: Set<String>, namespaces?: Set<String> },\n"
     "    user_agent?: String,\n"

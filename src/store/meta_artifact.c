@@ -324,6 +324,21 @@ out:
 }
 
 cf_err
+meta_int_art_push_on(struct conn *c, struct cf_art_rec *v,
+    const struct cf_art_file *files, size_t nfiles, const int64_t (*src)[2],
+    size_t nsrc, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = too_long(v->name, sizeof(v->name), "artifact name", err);
+	if (rc == CF_OK)
+		rc = too_long(v->meta, sizeof(v->meta), "metadata", err);
+	if (rc == CF_OK)
+		rc = push_on(c, v, files, nfiles, src, nsrc, err);
+	return rc;
+}
+
+cf_err
 cf_meta_art_push(struct cf_meta *m, const struct cf_meta_audit *au,
     struct cf_art_rec *v, const struct cf_art_file *files, size_t nfiles,
     const int64_t (*src)[2], size_t nsrc, struct cf_error *err)

@@ -1,7 +1,7 @@
 """Cedar policies decide on the artifact model (docs/artifacts.md
 "Policies on artifacts"): resource.artifact (number, kind, sensitivity,
 version id, stages) on artifact actions and on reads of an artifact's
-files, context.stage on version:set-stage, and an artifact version's own
+files, context.op.stage on version:set-stage, and an artifact version's own
 sensitivity raising the Object's.  Through the real server and CLI."""
 import contextlib
 import json
@@ -112,13 +112,14 @@ def test_consumers_read_only_production(server, cli, ns, tmp_path):
 
 
 def test_only_some_move_production(server, cli, ns, tmp_path):
-    """context.stage: a writer may move staging but not production."""
+    """context.op.stage: a writer may move staging but not production."""
     tok = server.user("trainer", "writer", NS)
     push(cli, tmp_path, "ranker", b"r1", "--kind", "model")
     text = ('@id("release-managers")\n'
             'forbid (principal == User::"trainer",\n'
             '        action == Action::"version:set-stage", resource)\n'
-            'when { context has stage && context.stage == "production" };\n')
+            'when { context has op && context.op has stage &&\n'
+            '       context.op.stage == "production" };\n')
     with policy(server, "release", text, ns=NS):
         ok(cli("stage", "set", NS + "/ranker@1", "staging", token=tok))
         p = cli("stage", "set", NS + "/ranker@1", "production", token=tok)
@@ -202,4 +203,4 @@ def test_schema_declares_the_artifact(cli):
     text = ok(cli("policy", "schema")).stdout
     assert "artifact?: Artifact" in text
     assert "stages: Set<String>" in text
-    assert "stage?: String" in text
+    assert "stage?: String" in text    # context.op.stage

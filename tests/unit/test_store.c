@@ -103,7 +103,8 @@ meta_open(void)
 	char		 p[300];
 
 	path_in(p, sizeof(p), "meta.db");
-	assert_int_equal(cf_meta_open(p, &m, &e), CF_OK);
+	if (cf_meta_open(p, &m, &e) != CF_OK)
+		fail_msg("%s", e.msg);
 	assert_non_null(m);
 	return m;
 }
@@ -1454,6 +1455,9 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE promotion_approvals; DROP TABLE promotions;"
+	    "ALTER TABLE versions DROP COLUMN sealed_as;"
+	    "DROP TABLE breakglass;"
 	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
 	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
 	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
@@ -1578,7 +1582,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 11);
+	assert_int_equal(sqlite3_column_int(st, 0), 13);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3535,6 +3539,9 @@ test_store_meta_migrate_policies(void **state)
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE promotion_approvals; DROP TABLE promotions;"
+	    "ALTER TABLE versions DROP COLUMN sealed_as;"
+	    "DROP TABLE breakglass;"
 	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
 	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
 	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
