@@ -28,6 +28,7 @@ usage(FILE *f)
 	    "  role        MFA rules for a role\n"
 	    "  mfa         enroll, confirm or disable your own MFA\n"
 	    "  audit       read and verify the audit log\n"
+	    "  posture     check the deployment against best practice\n"
 	    "  master-key  where the master key is; seal it with a passphrase\n"
 	    "  key         KEKs: status, rotate, retire; init-hsm (PKCS#11)\n"
 	    "  policy      check and evaluate Cedar policies\n"
@@ -35,6 +36,8 @@ usage(FILE *f)
 	    "  promote     promote an artifact version to another environment\n"
 	    "  promotion   list, approve and reject promotion requests\n"
 	    "  s3          S3 access keys for S3 clients (docs/s3.md)\n"
+	    "  share       time-limited download links (docs/sharing.md)\n"
+	    "  alert       the server's alert rules: list, test\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");

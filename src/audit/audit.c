@@ -446,6 +446,34 @@ audit_free(struct cf_audit *a)
 	cf_free(a);
 }
 
+cf_err
+cf_audit_verify_live(struct cf_audit *a, const char *dir,
+    struct cf_audit_status *st, struct cf_error *err)
+{
+	struct audit_ckpt	ck;
+	uint64_t		count = 0, bad = 0;
+	cf_err			rc;
+
+	if (a == NULL || dir == NULL || st == NULL)
+		return cf_error_set(err, CF_E_INVAL, "audit: bad args");
+	memset(st, 0, sizeof(*st));
+	memset(&ck, 0, sizeof(ck));
+	/* Before the files: the checkpoint read after it names at least
+	 * this record, unless it was put back from an older copy. */
+	st->durable_seq = atomic_load(&a->durable_seq);
+	st->broken = atomic_load(&a->broken);
+	rc = cf_audit_verify_keys(dir, NULL, &a->keys, &count, &bad, &ck,
+	    err);
+	if (rc == CF_E_INTEGRITY)
+		st->bad_seq = bad;
+	if (rc != CF_OK)
+		return rc;
+	st->records = count;
+	st->ckpt_seq = ck.seq;
+	st->ckpt_time_us = ck.time_us;
+	return CF_OK;
+}
+
 void
 cf_audit_close(struct cf_audit *a)
 {

@@ -126,4 +126,23 @@ cf_err	cf_audit_verify(const char *dir, const struct cf_key *mac_key,
 	    uint64_t *count, uint64_t *bad_seq, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* The same check of the log a running writer a keeps in dir, with its
+ * keys (the master key is not needed), and what the writer knows: for
+ * the posture check.  CF_OK with *st filled when the chain and the
+ * checkpoint verify; CF_E_INTEGRITY (st->bad_seq, err->msg as above)
+ * when they do not; other codes when the files cannot be read.  Reads
+ * the whole log, as `coffer audit verify` does. */
+struct cf_audit_status {
+	uint64_t	records;	/* records verified */
+	uint64_t	bad_seq;	/* CF_E_INTEGRITY: the first bad one */
+	uint64_t	durable_seq;	/* the writer's last durable record,
+					 * read before the files */
+	uint64_t	ckpt_seq;	/* the checkpoint on disk */
+	int64_t		ckpt_time_us;	/* its time; 0: none */
+	bool		broken;		/* the writer refuses appends */
+};
+cf_err	cf_audit_verify_live(struct cf_audit *a, const char *dir,
+	    struct cf_audit_status *st, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 #endif

@@ -125,6 +125,14 @@ cf_err	cf_audit_verify_buf(const struct cf_key *mac_key, const void *log,
 	    uint64_t *bad_seq, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* cf_audit_verify with the derived keys (keys, borrowed) or, when keys
+ * is NULL, keys derived from mac_key; ck_out (nullable) gets the
+ * checkpoint the verification was checked against (on success). */
+cf_err	cf_audit_verify_keys(const char *dir, const struct cf_key *mac_key,
+	    const struct audit_keys *keys, uint64_t *count, uint64_t *bad_seq,
+	    struct audit_ckpt *ck_out, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 /* --- tail.c: reading files ------------------------------------------- */
 
 /* A buffered reader of the lines of fd from offset off. */

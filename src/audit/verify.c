@@ -281,6 +281,7 @@ out:
 /* The verifier: fed one line at a time, oldest first. */
 struct vstate {
 	struct audit_keys	keys;
+	bool			borrowed;	/* keys are the caller's */
 	uint64_t		n;		/* records accepted */
 	uint8_t			last[CF_MAC_LEN];
 	bool			have_ckpt;	/* present and authentic */
@@ -289,16 +290,24 @@ struct vstate {
 	struct cf_error		ck_err;		/* why it is not */
 };
 
+/* keys (nullable): the record and checkpoint keys, borrowed; otherwise
+ * they are derived from mac_key. */
 static cf_err
-vstate_init(struct vstate *v, const struct cf_key *mac_key, const void *ckpt,
-    size_t ckptlen, struct cf_error *err)
+vstate_init(struct vstate *v, const struct cf_key *mac_key,
+    const struct audit_keys *keys, const void *ckpt, size_t ckptlen,
+    struct cf_error *err)
 {
 	cf_err	rc;
 
 	memset(v, 0, sizeof(*v));
-	rc = cf_audit_keys_derive(mac_key, &v->keys, err);
-	if (rc != CF_OK)
-		return rc;
+	if (keys != NULL) {
+		v->keys = *keys;
+		v->borrowed = true;
+	} else {
+		rc = cf_audit_keys_derive(mac_key, &v->keys, err);
+		if (rc != CF_OK)
+			return rc;
+	}
 	if (ckpt == NULL) {
 		v->ck_missing = true;
 		(void)cf_error_set(&v->ck_err, CF_E_INTEGRITY,
@@ -310,7 +319,8 @@ vstate_init(struct vstate *v, const struct cf_key *mac_key, const void *ckpt,
 	if (rc == CF_OK)
 		v->have_ckpt = true;
 	else if (rc != CF_E_INTEGRITY) {
-		cf_audit_keys_free(&v->keys);
+		if (!v->borrowed)
+			cf_audit_keys_free(&v->keys);
 		return cf_error_set(err, rc, "%s", v->ck_err.msg);
 	}
 	return CF_OK;
@@ -384,7 +394,8 @@ vstate_finish(struct vstate *v, uint64_t *count, uint64_t *bad_seq,
 static void
 vstate_free(struct vstate *v)
 {
-	cf_audit_keys_free(&v->keys);
+	if (!v->borrowed)
+		cf_audit_keys_free(&v->keys);
 }
 
 cf_err
@@ -397,7 +408,7 @@ cf_audit_verify_buf(const struct cf_key *mac_key, const void *log,
 	uint64_t	 bad = 0;
 	cf_err		 rc;
 
-	rc = vstate_init(&v, mac_key, ckpt, ckptlen, err);
+	rc = vstate_init(&v, mac_key, NULL, ckpt, ckptlen, err);
 	if (rc != CF_OK)
 		goto out;
 	while (p < end) {
@@ -430,6 +441,17 @@ cf_err
 cf_audit_verify(const char *dir, const struct cf_key *mac_key,
     uint64_t *count, uint64_t *bad_seq, struct cf_error *err)
 {
+	if (mac_key == NULL)
+		return cf_error_set(err, CF_E_INVAL, "audit verify: bad args");
+	return cf_audit_verify_keys(dir, mac_key, NULL, count, bad_seq, NULL,
+	    err);
+}
+
+cf_err
+cf_audit_verify_keys(const char *dir, const struct cf_key *mac_key,
+    const struct audit_keys *keys, uint64_t *count, uint64_t *bad_seq,
+    struct audit_ckpt *ck_out, struct cf_error *err)
+{
 	struct vstate	 v;
 	struct audit_lr	 lr;
 	struct cf_error	 lerr;
@@ -443,7 +465,7 @@ cf_audit_verify(const char *dir, const struct cf_key *mac_key,
 	cf_err		 rc;
 
 	memset(&lr, 0, sizeof(lr));
-	if (dir == NULL || mac_key == NULL || count == NULL)
+	if (dir == NULL || (mac_key == NULL && keys == NULL) || count == NULL)
 		return cf_error_set(err, CF_E_INVAL, "audit verify: bad args");
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, AUDIT_DIR) >=
 	    sizeof(path))
@@ -466,7 +488,7 @@ cf_audit_verify(const char *dir, const struct cf_key *mac_key,
 		    CF_E_IO, "open %s/%s", path, AUDIT_LOG);
 		goto out;
 	}
-	rc = vstate_init(&v, mac_key, ck, cklen, err);
+	rc = vstate_init(&v, mac_key, keys, ck, cklen, err);
 	if (rc != CF_OK)
 		goto out;
 	vinit = true;
@@ -494,6 +516,8 @@ cf_audit_verify(const char *dir, const struct cf_key *mac_key,
 			goto out;
 	}
 	rc = vstate_finish(&v, count, &bad, err);
+	if (rc == CF_OK && ck_out != NULL)
+		*ck_out = v.ck;		/* zeros for an empty log */
 out:
 	if (rc == CF_E_INTEGRITY && bad_seq != NULL)
 		*bad_seq = bad;

@@ -237,3 +237,9 @@ cf_json_dumps(const json_t *v)
 {
 	return cf_json_dumps_flags(v, JSON_COMPACT);
 }
+
+const char *
+cf_json_lib_version(void)
+{
+	return jansson_version_str();
+}

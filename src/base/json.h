@@ -58,6 +58,9 @@ char	*cf_json_dumps(const json_t *v);
  * correctly, only without the guarantee).  Process-wide, not
  * thread-safe with concurrent jansson use. */
 void	cf_json_alloc_install(void);
+/* The version of the jansson the process runs with (jansson_version_str):
+ * for the posture check's minimum versions. */
+const char *cf_json_lib_version(void);
 
 /* Wipe and free a block from jansson (json_dumps text, or any block it
  * allocated); NULL is a no-op.  The size wiped is malloc_usable_size(3),

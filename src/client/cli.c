@@ -35,6 +35,7 @@ static const struct cmd cmds[] = {
 	{ "access", cf_cmd_access },
 	{ "revoke", cf_cmd_revoke },
 	{ "audit", cf_cmd_audit },
+	{ "posture", cf_cmd_posture },
 	{ "master-key", cf_cmd_master_key },
 	{ "key", cf_cmd_key },
 	{ "policy", cf_cmd_policy },

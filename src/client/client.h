@@ -19,6 +19,7 @@
 #define CF_EXIT_SERVER		9	/* server error (5xx) */
 #define CF_EXIT_INPUT		10	/* rejected input (400, 413, ...) */
 #define CF_EXIT_LIMITED		11	/* too many attempts / locked (429) */
+#define CF_EXIT_FINDINGS	12	/* posture: critical or high findings */
 
 /* Dispatch argv[0] (a subcommand name) to its implementation. */
 int	cf_client_main(int argc, char **argv);

@@ -525,6 +525,7 @@ int	cf_cmd_alert(int argc, char **argv);
 int	cf_cmd_grant(int argc, char **argv);
 int	cf_cmd_revoke(int argc, char **argv);
 int	cf_cmd_audit(int argc, char **argv);
+int	cf_cmd_posture(int argc, char **argv);
 int	cf_cmd_master_key(int argc, char **argv);
 int	cf_cmd_key(int argc, char **argv);
 

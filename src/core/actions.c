@@ -111,6 +111,8 @@ static const struct cf_action_def registry[] = {
 	{ "policy:set", "policy", CF_ROLE_OWNER, SC | NS,
 	    "store a new version of a policy set (global: admin; needs "
 	    "MFA)" },
+	{ "posture:read", "service", CF_ROLE_ADMIN, SC,
+	    "check the deployment against best practice (coffer posture)" },
 	{ "principal:create", "principal", CF_ROLE_ADMIN, SC,
 	    "create a user or service account" },
 	{ "principal:list", "principal", CF_ROLE_ADMIN, SC,

@@ -363,6 +363,29 @@ struct cf_metrics_extra {
 cf_err	cf_core_metrics(struct cf_core *c, struct cf_req *r,
 	    const struct cf_metrics_extra *x, struct cf_buf *out,
 	    struct cf_error *err);
+/* GET /v1/posture: the deployment facts the front end owns (all
+ * borrowed for the call). */
+struct cf_posture_facts {
+	bool		 tls;		/* false: plain HTTP (insecure_http) */
+	const char	*cert_pem;	/* the certificate served; NULL: none */
+	const char	*cert_path;	/* where it was read from */
+	bool		 cert_own;	/* the data directory's self-signed */
+	const char	*tls_priorities;	/* GnuTLS priority string */
+	const char	*listen;	/* ADDR:PORT */
+	const char	*http_lib_version;	/* libmicrohttpd's */
+	int64_t		 unused_days;	/* a token unused this long is
+					 * reported; 0: 90 */
+};
+#define CF_POSTURE_UNUSED_DAYS	90
+/* Admin (posture:read): check the deployment against best practice
+ * (docs/posture.md).  *out: {"findings":[{id, severity, title, detail,
+ * fix, doc}] (highest severity first), "summary":{"critical":N, ...},
+ * "checks":[{"check", "result", "detail"}], "checked_at"}.  A check that
+ * cannot run is reported in checks (result "error") and as the finding
+ * check-failed, never silently passed. */
+cf_err	cf_core_posture(struct cf_core *c, struct cf_req *r,
+	    const struct cf_posture_facts *facts, json_t **out,
+	    struct cf_error *err);
 cf_err	cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
 cf_err	cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,

@@ -423,6 +423,12 @@ cf_err	core_authorize_self(struct cf_core *c, struct cf_req *r,
  * answer (core/ops_policy.c). */
 cf_err	core_authz_reload_after(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err) __attribute__((warn_unused_result));
+/* The checks a policy set must pass to be stored for ns (NULL or "":
+ * global), run again on text[0..len) (the posture check: a stored set
+ * that no longer validates against the schema).  CF_E_INPUT with the
+ * first problem ("line:col: ..."); other codes: no verdict. */
+cf_err	core_policy_recheck(struct cf_core *c, const char *ns,
+	    const char *text, size_t len, struct cf_error *err);
 /* Make the attributes names[0..n) of r->principal (an OIDC user being
  * authenticated) what attrs (name -> string; a name absent: removed)
  * says, as its own audited change (user:oidc-attrs) when anything

@@ -167,7 +167,7 @@ note_change(struct cf_req *r, const struct cf_policy_rec *old,
 /* --- validation --- */
 
 struct ns_check {
-	struct cf_req	*r;
+	const char	**errcode;
 	struct cf_error	*err;
 };
 
@@ -195,7 +195,7 @@ ns_check_action(void *arg, const struct cf_policy_action_ref *a,
 	char		 id[64];
 
 	(void)err;
-	x->r->errcode = "invalid_policy";
+	*x->errcode = "invalid_policy";
 	if (a->any)
 		return cf_error_set(x->err, CF_E_INPUT, "policy \"%.64s\": a "
 		    "namespace's policy must name its actions (action == "
@@ -208,7 +208,7 @@ ns_check_action(void *arg, const struct cf_policy_action_ref *a,
 		id[a->ilen] = '\0';
 	}
 	if (ns_action_allowed(id)) {
-		x->r->errcode = NULL;
+		*x->errcode = NULL;
 		return CF_OK;
 	}
 	return cf_error_set(x->err, CF_E_INPUT, "policy \"%.64s\" names action "
@@ -218,16 +218,17 @@ ns_check_action(void *arg, const struct cf_policy_action_ref *a,
 
 /* Is text[0..len) a policy set that may be stored for ns (NULL:
  * global)?  Every check that a policy set must pass before it is stored
- * goes here.  CF_E_INPUT with r->errcode "invalid_policy" otherwise. */
+ * goes here (the posture check runs it again on the stored sets).
+ * CF_E_INPUT with *errcode "invalid_policy" otherwise. */
 static cf_err
-ops_policy_check(struct cf_core *c, struct cf_req *r, const char *ns,
+ops_policy_check(struct cf_core *c, const char **errcode, const char *ns,
     const char *text, size_t len, struct cf_error *err)
 {
 	struct cf_policy_set	*ps = NULL;
 	struct ns_check		 x;
 	cf_err			 rc;
 
-	r->errcode = "invalid_policy";
+	*errcode = "invalid_policy";
 	if (memchr(text, '\0', len) != NULL || !cf_utf8_valid(text, len)) {
 		rc = cf_error_set(err, CF_E_INPUT, "policy text must be UTF-8 "
 		    "without NUL bytes");
@@ -243,7 +244,7 @@ ops_policy_check(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (rc != CF_OK)
 		goto out;
 	if (ns != NULL) {
-		x.r = r;
+		x.errcode = errcode;
 		x.err = err;
 		rc = cf_policy_set_actions(ps, ns_check_action, &x, err);
 		if (rc != CF_OK)
@@ -252,12 +253,22 @@ ops_policy_check(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = core_authz_validate(c, ps, err);
 	if (rc != CF_OK)
 		goto out;
-	r->errcode = NULL;
+	*errcode = NULL;
 out:
 	if (rc != CF_OK && rc != CF_E_INPUT)
-		r->errcode = NULL;
+		*errcode = NULL;
 	cf_policy_set_free(ps);
 	return rc;
+}
+
+cf_err
+core_policy_recheck(struct cf_core *c, const char *ns, const char *text,
+    size_t len, struct cf_error *err)
+{
+	const char	*errcode = NULL;
+
+	return ops_policy_check(c, &errcode, ns != NULL && ns[0] != '\0' ?
+	    ns : NULL, text, len, err);
 }
 
 /* --- operations --- */
@@ -315,7 +326,7 @@ cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
 		return cf_error_set(err, CF_E_LIMIT, "policy text is %zu "
 		    "bytes, limit is %u", len, CF_POLICY_TEXT_MAX);
 	}
-	rc = ops_policy_check(c, r, ns, text, len, err);
+	rc = ops_policy_check(c, &r->errcode, ns, text, len, err);
 	if (rc != CF_OK)
 		return rc;
 	if (ns != NULL) {

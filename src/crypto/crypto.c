@@ -131,6 +131,20 @@ cf_crypto_init(struct cf_error *err)
 	return cf_crypto_ready(err);
 }
 
+const char *
+cf_crypto_gnutls_version(void)
+{
+	const char	*v = gnutls_check_version(NULL);
+
+	return v != NULL ? v : "";
+}
+
+const char *
+cf_crypto_sodium_version(void)
+{
+	return sodium_version_string();
+}
+
 void
 cf_crypto_harden_process(void)
 {

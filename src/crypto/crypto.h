@@ -39,6 +39,12 @@ cf_err	cf_crypto_init(struct cf_error *err);
  * Best effort: a failure is logged as a warning. */
 void	cf_crypto_harden_process(void);
 
+/* The versions of the GnuTLS and libsodium the process runs with (their
+ * runtime version functions, not the headers built against), static
+ * strings: for the posture check's minimum versions. */
+const char *cf_crypto_gnutls_version(void);
+const char *cf_crypto_sodium_version(void);
+
 /* Fill buf with len bytes from the system CSPRNG (GnuTLS, key level). */
 cf_err	cf_random(void *buf, size_t len, struct cf_error *err);
 

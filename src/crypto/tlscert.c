@@ -8,6 +8,7 @@
  * is not what protects it. */
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -566,5 +567,97 @@ cf_tls_cert_expiration(const char *cert_pem, time_t *out,
 		return cf_error_set(err, CF_E_INPUT,
 		    "tls: the certificate has no usable expiration time");
 	*out = t;
+	return CF_OK;
+}
+
+cf_err
+cf_tls_cert_info(const char *cert_pem, struct cf_tls_cert_info *out,
+    struct cf_error *err)
+{
+	struct cf_tls_cert_info	 ci;
+	gnutls_x509_crt_t	 crt = NULL;
+	const char		*name;
+	unsigned int		 bits = 0;
+	int			 pk, sig;
+	cf_err			 rc;
+
+	if (cert_pem == NULL || out == NULL)
+		return cf_error_set(err, CF_E_INVAL, "tls: bad arguments");
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	if ((rc = first_cert(cert_pem, strlen(cert_pem), &crt, err)) != CF_OK)
+		return rc;
+	memset(&ci, 0, sizeof(ci));
+	ci.not_before = gnutls_x509_crt_get_activation_time(crt);
+	ci.not_after = gnutls_x509_crt_get_expiration_time(crt);
+	if (ci.not_before == (time_t)-1 || ci.not_after == (time_t)-1) {
+		rc = cf_error_set(err, CF_E_INPUT,
+		    "tls: the certificate has no usable validity dates");
+		goto out;
+	}
+	/* Self-issued: what a client has to be given as its own CA. */
+	ci.self_signed = gnutls_x509_crt_check_issuer(crt, crt) == 1;
+	pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+	name = pk >= 0 ? gnutls_pk_get_name((gnutls_pk_algorithm_t)pk) : NULL;
+	(void)cf_strlcpy(ci.key_alg, name != NULL ? name : "unknown",
+	    sizeof(ci.key_alg));
+	ci.key_bits = bits;
+	sig = gnutls_x509_crt_get_signature_algorithm(crt);
+	name = sig >= 0 ? gnutls_sign_get_name((gnutls_sign_algorithm_t)sig) :
+	    NULL;
+	(void)cf_strlcpy(ci.sig_alg, name != NULL ? name : "unknown",
+	    sizeof(ci.sig_alg));
+	ci.sig_weak = sig < 0 ||
+	    gnutls_sign_is_secure2((gnutls_sign_algorithm_t)sig, 0) == 0;
+	*out = ci;
+	rc = CF_OK;
+out:
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+cf_err
+cf_tls_priority_weak(const char *prio, bool *weak, char *names,
+    size_t namesz, struct cf_error *err)
+{
+	gnutls_priority_t	 p = NULL;
+	const unsigned int	*list = NULL;
+	const char		*errpos = NULL, *name;
+	size_t			 used = 0;
+	int			 n, i, grc;
+	cf_err			 rc;
+
+	if (prio == NULL || weak == NULL || names == NULL || namesz == 0)
+		return cf_error_set(err, CF_E_INVAL, "tls: bad arguments");
+	if ((rc = cf_crypto_ready(err)) != CF_OK)
+		return rc;
+	grc = gnutls_priority_init(&p, prio, &errpos);
+	if (grc < 0)
+		return cf_error_set(err, CF_E_INPUT, "tls: priority string "
+		    "refused: %s", gnutls_strerror(grc));
+	*weak = false;
+	names[0] = '\0';
+	n = gnutls_priority_protocol_list(p, &list);
+	for (i = 0; i < n && list != NULL; i++) {
+		switch (list[i]) {
+		case GNUTLS_SSL3:
+		case GNUTLS_TLS1_0:
+		case GNUTLS_TLS1_1:
+		case GNUTLS_DTLS0_9:
+		case GNUTLS_DTLS1_0:
+			break;
+		default:
+			continue;
+		}
+		*weak = true;
+		name = gnutls_protocol_get_name(
+		    (gnutls_protocol_t)list[i]);
+		if (name == NULL)
+			name = "?";
+		if (used < namesz)
+			used += (size_t)snprintf(names + used, namesz - used,
+			    "%s%s", used > 0 ? "," : "", name);
+	}
+	gnutls_priority_deinit(p);
 	return CF_OK;
 }

@@ -68,4 +68,29 @@ cf_err	cf_tls_cert_missing_names(const char *cert_pem,
 cf_err	cf_tls_cert_expiration(const char *cert_pem, time_t *out,
 	    struct cf_error *err);
 
+/* What a posture check looks at in the first certificate of cert_pem. */
+struct cf_tls_cert_info {
+	time_t		not_before;
+	time_t		not_after;
+	bool		self_signed;	/* issuer == subject and its own
+					 * signature verifies */
+	char		key_alg[16];	/* "RSA", "EC", "EdDSA (Ed25519)",
+					 * ... (GnuTLS' name) */
+	unsigned int	key_bits;	/* modulus or curve size */
+	char		sig_alg[32];	/* "RSA-SHA256", "ECDSA-SHA256", ... */
+	bool		sig_weak;	/* MD5 or SHA-1 signature (GnuTLS
+					 * considers the algorithm
+					 * insecure) */
+};
+/* Fill *out from the first certificate of cert_pem.  CF_E_INPUT if there
+ * is none or its dates are unusable. */
+cf_err	cf_tls_cert_info(const char *cert_pem, struct cf_tls_cert_info *out,
+	    struct cf_error *err);
+/* Does the GnuTLS priority string prio enable a protocol version older
+ * than TLS 1.2 (SSL 3.0, TLS 1.0, TLS 1.1, DTLS 1.0)?  *names gets the
+ * weak ones, comma-separated ("" when none).  CF_E_INPUT if GnuTLS
+ * refuses the string. */
+cf_err	cf_tls_priority_weak(const char *prio, bool *weak, char *names,
+	    size_t namesz, struct cf_error *err);
+
 #endif

@@ -36,6 +36,7 @@
 #include "base/netaddr.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "core/datadir.h"
 #include "server/http.h"
 #include "server/http_int.h"
 
@@ -165,6 +166,9 @@ struct cf_http {
 	struct cf_cidr_list	 trusted;
 	bool			 fwd_rfc7239;
 	uint64_t		 nxfers;	/* all of them (metrics) */
+	/* The certificate served (public), for the posture check; NULL
+	 * with insecure_http. */
+	char			*cert_pem;
 };
 
 /* One TCP connection (libmicrohttpd's socket context), from accept to
@@ -1337,6 +1341,47 @@ h_metrics(struct MHD_Connection *mc, struct conn *c)
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "text/plain; version=0.0.4; charset=utf-8");
 	return queue_audited(mc, c, 200, resp);
+}
+
+/* GET /v1/posture[?unused_days=N]: the deployment checked against best
+ * practice (docs/posture.md); the facts only the front end knows are
+ * handed to the core, which does every check on the store. */
+static enum MHD_Result
+h_posture(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_posture_facts	 f;
+	struct cf_error		 err;
+	json_t			*out = NULL;
+	const char		*days = arg(mc, "unused_days");
+	char			 cert[4096];
+	uint64_t		 n = 0;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (days != NULL && cf_parse_u64(days, 1, 3650, &n, &err) != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "bad query");
+		return respond_error(mc, c, c->req.authenticated ? 400 : 401,
+		    c->req.authenticated ? "bad_request" : "unauthenticated",
+		    "unused_days must be a number of days, 1-3650");
+	}
+	memset(&f, 0, sizeof(f));
+	f.tls = !c->h->cfg->insecure_http;
+	f.cert_pem = c->h->cert_pem;
+	f.cert_own = c->h->cfg->tls_cert[0] == '\0';
+	if (f.cert_own) {
+		if (cf_dd_path(c->h->cfg->data_dir, CF_DD_TLS_CERT, cert,
+		    sizeof(cert), NULL) != CF_OK)
+			(void)cf_strlcpy(cert, CF_DD_TLS_CERT, sizeof(cert));
+	} else
+		(void)cf_strlcpy(cert, c->h->cfg->tls_cert, sizeof(cert));
+	f.cert_path = cert;
+	f.tls_priorities = TLS_PRIORITIES;
+	f.listen = c->h->cfg->listen;
+	f.http_lib_version = MHD_get_version();
+	f.unused_days = (int64_t)n;
+	rc = cf_core_posture(c->h->core, &c->req, &f, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
 }
 
 static enum MHD_Result
@@ -3390,6 +3435,7 @@ static const struct cf_route routes[] = {
 	    h_share_get },
 	{ "POST", "/v1/share/{id}", "share:download", NULL, SLOW, NULL,
 	    h_share_post },
+	{ "GET", "/v1/posture", "posture:read", NULL, 0, NULL, h_posture },
 };
 #undef SLOW
 #undef SECRET
@@ -4868,6 +4914,10 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		cf_free(h);
 		return rc;
 	}
+	/* Without the copy the posture check says it could not look at
+	 * the certificate (its tls check fails), nothing worse. */
+	if (cert_pem != NULL && !cfg->insecure_http)
+		h->cert_pem = cf_strdup(cert_pem);
 	*out = h;
 	return CF_OK;
 }
@@ -4995,6 +5045,7 @@ cf_http_stop(struct cf_http *h)
 	gov_end(h);
 	if (h->async)
 		async_end(h);
+	cf_free(h->cert_pem);
 	cf_free(h);
 }
 

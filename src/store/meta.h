@@ -126,6 +126,9 @@ struct cf_binding_rec {
 cf_err	cf_meta_open(const char *path, struct cf_meta **out,
 	    struct cf_error *err);
 void	cf_meta_close(struct cf_meta *m);
+/* The version of the database engine the process runs with (SQLite's
+ * sqlite3_libversion), a static string: for the posture check. */
+const char *cf_meta_engine_version(void);
 
 /* Read scope: until cf_meta_scope_end, this thread's calls on m share one
  * connection and one read transaction (one snapshot, and one WAL read

@@ -1682,6 +1682,12 @@ out:
 	return rc;
 }
 
+const char *
+cf_meta_engine_version(void)
+{
+	return sqlite3_libversion();
+}
+
 void
 cf_meta_close(struct cf_meta *m)
 {
