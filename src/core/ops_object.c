@@ -283,6 +283,17 @@ cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
 	return rc;
 }
 
+cf_err
+cf_core_put_encoding(struct cf_put *p, const char *enc, struct cf_error *err)
+{
+	if (strlen(enc) >= sizeof(p->v.content_encoding) ||
+	    !cf_utf8_valid(enc, strlen(enc)) || !cf_str_field_value_ok(enc))
+		return cf_error_set(err, CF_E_INPUT, "Content-Encoding too "
+		    "long or not a clean header value");
+	cf_strlcpy(p->v.content_encoding, enc, sizeof(p->v.content_encoding));
+	return CF_OK;
+}
+
 void
 cf_core_put_abort(struct cf_put *p)
 {
@@ -630,6 +641,8 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	g->view.size = g->v.size;
 	cf_strlcpy(g->view.sha256, g->v.sha256, sizeof(g->view.sha256));
 	cf_strlcpy(g->view.md5, g->v.md5, sizeof(g->view.md5));
+	cf_strlcpy(g->view.content_encoding, g->v.content_encoding,
+	    sizeof(g->view.content_encoding));
 	cf_strlcpy(g->view.content_type, g->v.content_type,
 	    sizeof(g->view.content_type));
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,

@@ -76,8 +76,11 @@ struct cf_version_rec {
 	int64_t		created_us;
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
-	char		md5[33];	/* hex MD5 of the plaintext (the S3
-					 * ETag); "" when not computed */
+	char		md5[48];	/* the S3 ETag: hex MD5 of the
+					 * plaintext, or of a multipart
+					 * upload's part MD5s + "-N"; ""
+					 * when not computed */
+	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
 };
 
 struct cf_principal_rec {

@@ -349,13 +349,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX s3_keys_principal ON s3_keys(principal_id);"
 	"ALTER TABLE versions ADD COLUMN md5 TEXT NOT NULL DEFAULT '';"),
 	/* ---- end: S3 access keys ---- */
+	/* ---- begin: S3 bodies and multipart uploads ---- */
+	/* 10 -> 11: each version's Content-Encoding as the client gave it
+	 * (stored and echoed, never applied; '' for none). */
+	"ALTER TABLE versions ADD COLUMN content_encoding TEXT NOT NULL"
+	"  DEFAULT '';",
+	/* ---- end: S3 bodies and multipart uploads ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
-	" v.created_us, v.kek_id, v.wrapped_dek, v.md5"
+	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.content_encoding"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
@@ -426,8 +432,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_DEL] = "DELETE FROM namespaces WHERE id = ?1",
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
-	    " created_by, created_us, kek_id, wrapped_dek, md5) VALUES (?1,"
-	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	    " created_by, created_us, kek_id, wrapped_dek, md5,"
+	    " content_encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -1240,6 +1247,9 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 		    err);
 	if (rc == CF_OK)
 		rc = col_str(st, 14, v->md5, sizeof(v->md5), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 15, v->content_encoding,
+		    sizeof(v->content_encoding), err);
 	return rc;
 }
 
@@ -1882,6 +1892,9 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 		rc = check_field(v->kek_id, sizeof(v->kek_id), "kek id", err);
 	if (rc == CF_OK)
 		rc = check_field(v->md5, sizeof(v->md5), "md5", err);
+	if (rc == CF_OK)
+		rc = check_field(v->content_encoding,
+		    sizeof(v->content_encoding), "content encoding", err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -1944,6 +1957,7 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	b |= sqlite3_bind_blob(st, 13, v->wrapped_dek,
 	    (int)sizeof(v->wrapped_dek), SQLITE_STATIC);
 	b |= bind_str(st, 14, v->md5);
+	b |= bind_str(st, 15, v->content_encoding);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;

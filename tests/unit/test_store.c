@@ -1463,6 +1463,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
+	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1578,7 +1579,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 10);
+	assert_int_equal(sqlite3_column_int(st, 0), 11);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3542,6 +3543,7 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TRIGGER labels_follow_versions;" DGEN_DROP
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
+	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
