@@ -83,6 +83,9 @@ struct cf_core_config {
 						 * row; 0: 3600 */
 	int64_t		 orphan_interval;	/* seconds between sweeps;
 						 * 0: only at start-up */
+	/* S3 multipart uploads older than this many seconds are gone
+	 * (0: 7 days) */
+	int64_t		 s3_multipart_expiry;
 	/* The clock of brute-force counting, in microseconds since the
 	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
 	 * depends on how fast the machine runs. */
@@ -664,6 +667,50 @@ enum cf_s3_authn {
 cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
 	    const struct cf_s3_auth *a, enum cf_s3_authn *res,
 	    struct cf_error *err) __attribute__((warn_unused_result));
+/* S3 multipart uploads (core/ops_multipart.c).  Every step is an
+ * object:put of the key (ListMultipartUploads: object:list of the
+ * namespace); the upload id, 128 random bits, names the upload.  Parts
+ * are streamed uploads like any (cf_core_put_write/finish), encrypted
+ * each under a data key of its own; completing copies them, in order,
+ * through the ordinary upload path into one version whose ETag is the
+ * MD5 of the parts' MD5s and "-N".  Uploads older than
+ * s3_multipart_expiry are invisible and removed on the next multipart
+ * request (the core's clock).  r->errcode on a refusal: no_such_upload,
+ * invalid_part, invalid_part_order, entity_too_small, too_many_parts. */
+#define CF_MP_PARTS_MAX	10000
+#define CF_MP_PART_MIN	(5u << 20)	/* bytes; not for the last part */
+/* *out: {"upload_id"}. */
+cf_err	cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *content_type,
+	    const char *content_encoding, const char *meta_json, json_t **out,
+	    struct cf_error *err);
+/* Begin part number (1..CF_MP_PARTS_MAX) of upload_id; finish gives
+ * {"md5", "part_number", "size"}. */
+cf_err	cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *upload_id,
+	    int64_t number, int64_t content_length, struct cf_put **out,
+	    struct cf_error *err);
+struct cf_mp_want {
+	int64_t	number;
+	char	etag[48];	/* as the client sent it, quotes removed */
+};
+/* want[0..n): the parts, ascending; *out as an upload's finish gives. */
+cf_err	cf_core_mp_complete(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *upload_id,
+	    const struct cf_mp_want *want, size_t n, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_mp_abort(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *upload_id, json_t **out,
+	    struct cf_error *err);
+/* {"parts": [{"number", "md5", "size", "created"}], "created_by"}. */
+cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *upload_id, json_t **out,
+	    struct cf_error *err);
+/* {"uploads": [{"key", "upload_id", "created", "created_by"}]}. */
+cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *prefix, json_t **out,
+	    struct cf_error *err);
+
 /* The chunk signatures of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]
  * body: each is the HMAC, under the request's signing key, of
  * "AWS4-HMAC-SHA256-PAYLOAD" (or "-TRAILER"), the request time, the

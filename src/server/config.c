@@ -137,6 +137,9 @@ static const struct opt opts[] = {
 	    "sign requests for (SigV4)"),
 	STR("s3_endpoint", s3_endpoint, "", "the S3 endpoint URL "
 	    "`coffer s3 key create` reports (default: the CLI's server URL)"),
+	U64("s3_multipart_expiry", s3_multipart_expiry, 3600, 365 * 86400,
+	    "604800", "seconds after which an S3 multipart upload that was "
+	    "neither completed nor aborted is removed"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

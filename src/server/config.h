@@ -74,6 +74,7 @@ struct cf_config {
 	uint64_t	orphan_grace;		/* seconds */
 	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
 	char		s3_region[32];		/* SigV4 region */
+	uint64_t	s3_multipart_expiry;	/* seconds */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;
 						 * "": none */
 };

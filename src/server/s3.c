@@ -28,6 +28,7 @@
 #include "crypto/checksum.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
+#include "server/s3xml.h"
 #include "server/sigv4.h"
 
 #define S3_NS		"http://s3.amazonaws.com/doc/2006-03-01/"
@@ -38,7 +39,8 @@
 enum s3_op {
 	OP_NONE, OP_LIST_BUCKETS, OP_CREATE_BUCKET, OP_HEAD_BUCKET,
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
-	OP_GET, OP_HEAD, OP_PUT, OP_DELETE
+	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
+	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST
 };
 
 struct cf_s3 {
@@ -302,6 +304,8 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 404, "NoSuchBucket", msg);
 		if (strcmp(ec, "no_such_version") == 0)
 			return s3_error(mc, c, 404, "NoSuchVersion", msg);
+		if (strcmp(ec, "no_such_upload") == 0)
+			return s3_error(mc, c, 404, "NoSuchUpload", msg);
 		return s3_error(mc, c, 404, "NoSuchKey", msg);
 	case CF_E_CONFLICT:
 		if (s->op == OP_CREATE_BUCKET)
@@ -311,6 +315,14 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 409, "BucketNotEmpty", msg);
 		return s3_error(mc, c, 409, "OperationAborted", msg);
 	case CF_E_INPUT:
+		if (strcmp(ec, "invalid_part") == 0)
+			return s3_error(mc, c, 400, "InvalidPart", msg);
+		if (strcmp(ec, "invalid_part_order") == 0)
+			return s3_error(mc, c, 400, "InvalidPartOrder", msg);
+		if (strcmp(ec, "entity_too_small") == 0)
+			return s3_error(mc, c, 400, "EntityTooSmall", msg);
+		if (strcmp(ec, "malformed_xml") == 0)
+			return s3_error(mc, c, 400, "MalformedXML", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -319,7 +331,7 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	case CF_E_INTEGRITY:
 		if (strcmp(ec, "bad_digest") == 0)
 			return s3_error(mc, c, 400, "BadDigest", msg);
-		if (s->op == OP_PUT)
+		if (s->op == OP_PUT || s->op == OP_MP_PART)
 			return s3_error(mc, c, 400,
 			    "XAmzContentSHA256Mismatch", msg);
 		break;
@@ -519,6 +531,23 @@ has_subresource(const struct cf_s3 *s)
 	return false;
 }
 
+/* Does the query name multipart sub-resources (uploads, uploadId,
+ * partNumber) and no other? */
+static bool
+mp_only(const struct cf_s3 *s)
+{
+	bool	mp;
+
+	mp = cf_sigv4_query_has(&s->q, "uploads") ||
+	    cf_sigv4_query_has(&s->q, "uploadId");
+	if (!mp)
+		return false;
+	/* Another sub-resource alongside: not one of ours. */
+	return !(cf_sigv4_query_has(&s->q, "acl") ||
+	    cf_sigv4_query_has(&s->q, "tagging") ||
+	    cf_sigv4_query_has(&s->q, "versionId"));
+}
+
 /* The operation of (method, bucket, key, query), and its action. */
 static enum s3_op
 classify(const struct cf_s3 *s, const char *method, const char **action)
@@ -539,6 +568,11 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "ns:get";
 			return OP_BUCKET_LOCATION;
 		}
+		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
+		    cf_sigv4_query_has(&s->q, "uploads")) {
+			*action = "object:list";
+			return OP_MP_LIST;
+		}
 		if (has_subresource(s))
 			return OP_NONE;
 		if (strcmp(method, "PUT") == 0) {
@@ -558,6 +592,28 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			return cf_sigv4_query_has(&s->q, "list-type") ?
 			    OP_LIST_V2 : OP_LIST_V1;
 		}
+		return OP_NONE;
+	}
+	if (mp_only(s)) {
+		*action = "object:put";
+		if (strcmp(method, "POST") == 0 &&
+		    cf_sigv4_query_has(&s->q, "uploads") &&
+		    !cf_sigv4_query_has(&s->q, "uploadId"))
+			return OP_MP_CREATE;
+		if (!cf_sigv4_query_has(&s->q, "uploadId") ||
+		    cf_sigv4_query_has(&s->q, "uploads"))
+			return OP_NONE;
+		if (strcmp(method, "PUT") == 0 &&
+		    cf_sigv4_query_has(&s->q, "partNumber"))
+			return OP_MP_PART;
+		if (cf_sigv4_query_has(&s->q, "partNumber"))
+			return OP_NONE;
+		if (strcmp(method, "POST") == 0)
+			return OP_MP_COMPLETE;
+		if (strcmp(method, "DELETE") == 0)
+			return OP_MP_ABORT;
+		if (strcmp(method, "GET") == 0)
+			return OP_MP_PARTS;
 		return OP_NONE;
 	}
 	if (has_subresource(s))
@@ -953,8 +1009,28 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 		cf_free(meta);
 		return ret;
 	}
-	rc = cf_core_put_begin(cf_http_core(c), r, s->bucket, s->key,
-	    hdr(mc, "Content-Type"), sha, meta, clen, &put, &err);
+	if (s->op == OP_MP_PART) {
+		uint64_t pn = 0;
+
+		cf_free(meta);
+		meta = NULL;
+		if (cf_parse_u64(str_or(cf_sigv4_query_get(&s->q,
+		    "partNumber")), 1, CF_MP_PARTS_MAX, &pn, NULL) != CF_OK) {
+			cf_core_reject(cf_http_core(c), r, "object:put",
+			    "bad part number");
+			cf_http_set_failed(c);
+			return s3_error(mc, c, 400, "InvalidArgument",
+			    "partNumber must be 1 to 10000");
+		}
+		rc = cf_core_mp_part_begin(cf_http_core(c), r, s->bucket,
+		    s->key, cf_sigv4_query_get(&s->q, "uploadId"),
+		    (int64_t)pn, clen, &put, &err);
+		if (rc == CF_OK && sha != NULL)
+			rc = cf_core_put_expect(put, sha, &err);
+		enc[0] = '\0';
+	} else
+		rc = cf_core_put_begin(cf_http_core(c), r, s->bucket, s->key,
+		    hdr(mc, "Content-Type"), sha, meta, clen, &put, &err);
 	cf_free(meta);
 	if (rc == CF_OK)
 		rc = cf_core_put_md5(put, md5h != NULL ? md5 : NULL, &err);
@@ -1019,6 +1095,230 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		    json_string_value(json_object_get(out, "version_id")));
 	json_decref(out);
 	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+static cf_err	xml_begin(struct cf_buf *b, const char *root,
+		    struct cf_error *err);
+static enum MHD_Result	send_xml(struct MHD_Connection *mc, struct conn *c,
+			    int status, struct cf_buf *b, cf_err rc);
+
+/* POST /B/K?uploads: CreateMultipartUpload. */
+static enum MHD_Result
+op_mp_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct meta_scan m = { NULL, false };
+	struct cf_buf	 b, mb;
+	json_t		*out = NULL;
+	const char	*ce = hdr(mc, "Content-Encoding"), *acl;
+	char		*meta = NULL, enc[CF_CTYPE_MAX];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	acl = hdr(mc, "x-amz-acl");
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return s3_refuse(mc, c, "canned ACL other than private", 403,
+		    "AccessDenied", "Coffer has no public objects: only the "
+		    "private canned ACL is accepted");
+	(void)strip_aws_chunked(ce != NULL ? ce : "", enc, sizeof(enc));
+	m.obj = json_object();
+	if (m.obj == NULL)
+		return MHD_NO;
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_meta, &m);
+	if (!m.bad && json_object_size(m.obj) > 0) {
+		cf_buf_init(&mb, 64 * 1024);
+		if (cf_json_dump(m.obj, JSON_COMPACT | JSON_SORT_KEYS, &mb,
+		    NULL) != CF_OK || (meta = cf_buf_take(&mb)) == NULL)
+			m.bad = true;
+		cf_buf_free(&mb);
+	}
+	json_decref(m.obj);
+	if (m.bad) {
+		cf_free(meta);
+		return s3_refuse(mc, c, "bad x-amz-meta header", 400,
+		    "InvalidArgument", "x-amz-meta-* headers must be UTF-8 "
+		    "with names under 128 bytes");
+	}
+	rc = cf_core_mp_create(cf_http_core(c), r, s->bucket, s->key,
+	    hdr(mc, "Content-Type"), enc, meta, &out, &err);
+	cf_free(meta);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_buf_init(&b, 64 * 1024);
+	rc = xml_begin(&b, "InitiateMultipartUploadResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Key", s->key, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "UploadId", str_or(json_string_value(
+		    json_object_get(out, "upload_id"))), false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</InitiateMultipartUploadResult>",
+		    NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* POST /B/K?uploadId=U: CompleteMultipartUpload. */
+static enum MHD_Result
+op_mp_complete(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct cf_mp_want	*want = NULL;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	json_t			*out = NULL;
+	char			 etag[64];
+	size_t			 n = 0;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	rc = cf_s3xml_complete(body->data, body->len, CF_MP_PARTS_MAX + 1,
+	    &want, &n, &err);
+	if (rc == CF_OK && n > CF_MP_PARTS_MAX)
+		rc = CF_E_LIMIT;
+	if (rc != CF_OK) {
+		cf_free(want);
+		cf_core_reject(cf_http_core(c), r, "object:put",
+		    "bad CompleteMultipartUpload body");
+		if (rc == CF_E_LIMIT)
+			return s3_error(mc, c, 400, "InvalidArgument",
+			    "an upload has at most 10000 parts");
+		return s3_error(mc, c, 400, "MalformedXML", err.msg);
+	}
+	rc = cf_core_mp_complete(cf_http_core(c), r, s->bucket, s->key,
+	    cf_sigv4_query_get(&s->q, "uploadId"), want, n, &out, &err);
+	cf_free(want);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	cf_buf_init(&b, 64 * 1024);
+	rc = xml_begin(&b, "CompleteMultipartUploadResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Location", s->key, true, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Key", s->key, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</CompleteMultipartUploadResult>",
+		    NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* DELETE /B/K?uploadId=U, GET /B/K?uploadId=U, GET /B?uploads. */
+static enum MHD_Result
+op_mp_other(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct cf_buf	 b;
+	struct MHD_Response *resp;
+	json_t		*out = NULL, *e;
+	const char	*id = cf_sigv4_query_get(&s->q, "uploadId");
+	char		 t[32], num[32], etag[64];
+	size_t		 i;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (s->op == OP_MP_ABORT) {
+		rc = cf_core_mp_abort(cf_http_core(c), r, s->bucket, s->key,
+		    id, &out, &err);
+		json_decref(out);
+		if (rc != CF_OK)
+			return s3_core_error(mc, c, rc, &err);
+		resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			return MHD_NO;
+		return s3_send(mc, c, 204, NULL, resp, "ok");
+	}
+	if (s->op == OP_MP_PARTS)
+		rc = cf_core_mp_parts(cf_http_core(c), r, s->bucket, s->key,
+		    id, &out, &err);
+	else
+		rc = cf_core_mp_uploads(cf_http_core(c), r, s->bucket,
+		    cf_sigv4_query_get(&s->q, "prefix"), &out, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_buf_init(&b, S3_XML_MAX);
+	if (s->op == OP_MP_PARTS) {
+		rc = xml_begin(&b, "ListPartsResult", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Key", s->key, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "UploadId", str_or(id), false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<IsTruncated>false"
+			    "</IsTruncated><MaxParts>10000</MaxParts>", NULL);
+		json_array_foreach(json_object_get(out, "parts"), i, e) {
+			iso_ms(json_string_value(json_object_get(e,
+			    "created")), t);
+			(void)snprintf(num, sizeof(num), "%lld", (long long)
+			    json_integer_value(json_object_get(e, "number")));
+			(void)snprintf(etag, sizeof(etag), "\"%s\"", str_or(
+			    json_string_value(json_object_get(e, "md5"))));
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "<Part>", NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "PartNumber", num, false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "LastModified", t, false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "ETag", etag, false, NULL);
+			(void)snprintf(num, sizeof(num), "%lld", (long long)
+			    json_integer_value(json_object_get(e, "size")));
+			if (rc == CF_OK)
+				rc = xml_el(&b, "Size", num, false, NULL);
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "</Part>", NULL);
+		}
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</ListPartsResult>", NULL);
+	} else {
+		rc = xml_begin(&b, "ListMultipartUploadsResult", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<IsTruncated>false"
+			    "</IsTruncated><MaxUploads>1000</MaxUploads>",
+			    NULL);
+		json_array_foreach(json_object_get(out, "uploads"), i, e) {
+			iso_ms(json_string_value(json_object_get(e,
+			    "created")), t);
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "<Upload>", NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "Key", str_or(
+				    json_string_value(json_object_get(e,
+				    "key"))), false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "UploadId", str_or(
+				    json_string_value(json_object_get(e,
+				    "upload_id"))), false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "Initiated", t, false, NULL);
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "</Upload>", NULL);
+		}
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b,
+			    "</ListMultipartUploadsResult>", NULL);
+	}
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
 }
 
 static cf_err
@@ -1508,8 +1808,14 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		    "NotImplemented", "a header or query you provided "
 		    "requests functionality that is not implemented");
 	cf_http_set_action(c, action);
-	if (s->op == OP_PUT)
+	if (s->op == OP_PUT || s->op == OP_MP_PART) {
+		if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") !=
+		    NULL)
+			return s3_refuse(mc, c, "UploadPartCopy not "
+			    "implemented", 501, "NotImplemented",
+			    "UploadPartCopy is not implemented yet");
 		return put_begin(mc, c);
+	}
 	if (s->op == OP_CREATE_BUCKET) {
 		const char *acl = hdr(mc, "x-amz-acl");
 
@@ -1542,7 +1848,16 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 	case OP_HEAD:
 		return op_get(mc, c);
 	case OP_PUT:
+	case OP_MP_PART:
 		return put_end(mc, c);
+	case OP_MP_CREATE:
+		return op_mp_create(mc, c);
+	case OP_MP_COMPLETE:
+		return op_mp_complete(mc, c);
+	case OP_MP_ABORT:
+	case OP_MP_PARTS:
+	case OP_MP_LIST:
+		return op_mp_other(mc, c);
 	case OP_DELETE:
 		return op_delete(mc, c);
 	case OP_NONE:

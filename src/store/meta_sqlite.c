@@ -354,10 +354,41 @@ static const char *const migrations[] = {
 	 * (stored and echoed, never applied; '' for none). */
 	"ALTER TABLE versions ADD COLUMN content_encoding TEXT NOT NULL"
 	"  DEFAULT '';",
+	/* 11 -> 12: multipart uploads in progress and their parts. */
+	("CREATE TABLE mp_uploads ("
+	"  id                TEXT PRIMARY KEY,"
+	"  ns_id             INTEGER NOT NULL REFERENCES namespaces(id)"
+	"                    ON DELETE CASCADE,"
+	"  key               TEXT NOT NULL,"
+	"  content_type      TEXT NOT NULL,"
+	"  content_encoding  TEXT NOT NULL,"
+	"  user_meta         TEXT NOT NULL,"
+	"  created_by        TEXT NOT NULL,"
+	"  created_us        INTEGER NOT NULL"
+	");"
+	"CREATE INDEX mp_uploads_by_ns ON mp_uploads(ns_id, key, created_us);"
+	"CREATE INDEX mp_uploads_by_time ON mp_uploads(created_us);"
+	"CREATE TABLE mp_parts ("
+	"  upload_id    TEXT NOT NULL REFERENCES mp_uploads(id)"
+	"               ON DELETE CASCADE,"
+	"  number       INTEGER NOT NULL,"
+	"  part_id      TEXT NOT NULL,"
+	"  blob_id      TEXT NOT NULL,"
+	"  size         INTEGER NOT NULL,"
+	"  md5          TEXT NOT NULL,"
+	"  kek_id       TEXT NOT NULL,"
+	"  wrapped_dek  BLOB NOT NULL,"
+	"  created_us   INTEGER NOT NULL,"
+	"  PRIMARY KEY (upload_id, number)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX mp_parts_by_blob ON mp_parts(blob_id);"),
 	/* ---- end: S3 bodies and multipart uploads ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+#define MPCOLS \
+	"id, ns_id, key, content_type, content_encoding, user_meta," \
+	" created_by, created_us"
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
@@ -406,6 +437,8 @@ enum {
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
 	ST_S3K_INSERT, ST_S3K_GET, ST_S3K_REVOKE, ST_S3K_LIST_ALL,
 	ST_S3K_LIST_P,
+	ST_MP_INSERT, ST_MP_GET, ST_MP_DEL, ST_MP_PART_OLD, ST_MP_PART_PUT,
+	ST_MP_PARTS, ST_MP_LIST_NS, ST_MP_LIST_OLD,
 	ST__COUNT
 };
 
@@ -454,7 +487,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE l.ns_id = ?1 AND l.key >= ?2 ORDER BY l.key",
 	/* "blob_id <> ''" lets SQLite use the partial index. */
 	[ST_V_BLOB_REF] = "SELECT 1 FROM versions"
-	    " WHERE blob_id = ?1 AND blob_id <> '' LIMIT 1",
+	    " WHERE blob_id = ?1 AND blob_id <> ''"
+	    " UNION ALL SELECT 1 FROM mp_parts WHERE blob_id = ?1 LIMIT 1",
 	[ST_P_INSERT] = "INSERT INTO principals(name, kind, created_us,"
 	    " disabled, owner_id, provisioned, mfa_required)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -601,6 +635,24 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE ns_id = ?1 AND key = ?2",
 	[ST_NS_EXISTS] = "SELECT 1 FROM namespaces WHERE id = ?1",
 	[ST_LIVE_GET] = "SELECT 1 FROM live WHERE ns_id = ?1 AND key = ?2",
+	[ST_MP_INSERT] = "INSERT INTO mp_uploads(id, ns_id, key, content_type,"
+	    " content_encoding, user_meta, created_by, created_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_MP_GET] = "SELECT " MPCOLS " FROM mp_uploads WHERE id = ?1",
+	[ST_MP_DEL] = "DELETE FROM mp_uploads WHERE id = ?1",
+	[ST_MP_PART_OLD] = "SELECT blob_id FROM mp_parts"
+	    " WHERE upload_id = ?1 AND number = ?2",
+	[ST_MP_PART_PUT] = "INSERT OR REPLACE INTO mp_parts(upload_id, number,"
+	    " part_id, blob_id, size, md5, kek_id, wrapped_dek, created_us)"
+	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+	    " WHERE EXISTS (SELECT 1 FROM mp_uploads WHERE id = ?1)",
+	[ST_MP_PARTS] = "SELECT upload_id, number, part_id, blob_id, size, md5,"
+	    " kek_id, wrapped_dek, created_us FROM mp_parts"
+	    " WHERE upload_id = ?1 ORDER BY number",
+	[ST_MP_LIST_NS] = "SELECT " MPCOLS " FROM mp_uploads WHERE ns_id = ?1"
+	    " ORDER BY key, created_us",
+	[ST_MP_LIST_OLD] = "SELECT " MPCOLS " FROM mp_uploads"
+	    " WHERE created_us < ?1 ORDER BY created_us",
 	[ST_S3K_INSERT] = "INSERT INTO s3_keys(id, principal_id, kek_id,"
 	    " wrapped, description, created_us, expires_us)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1207,6 +1259,9 @@ col_bytes(sqlite3_stmt *st, int i, uint8_t *dst, size_t len,
 		memcpy(dst, p, len);
 	return CF_OK;
 }
+
+static cf_err	exec_on(struct conn *c, int id, int *changes,
+		    struct cf_error *err, const char *fmt, ...);
 
 static cf_err
 read_version(sqlite3_stmt *st, struct cf_version_rec *v,
@@ -1937,6 +1992,18 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = cf_error_set(err, CF_E_CONFLICT,
 		    "meta: namespace replaced");
 		goto out;
+	}
+	/* A completed multipart upload: gone with its parts, or (aborted
+	 * meanwhile) no version. */
+	if (v->mp_upload[0] != '\0') {
+		int n = 0;
+
+		rc = exec_on(c, ST_MP_DEL, &n, err, "t", v->mp_upload);
+		if (rc == CF_OK && n == 0)
+			rc = cf_error_set(err, CF_E_NOTFOUND,
+			    "meta: no such upload");
+		if (rc != CF_OK)
+			goto out;
 	}
 
 	rc = conn_stmt(c, ST_V_INSERT, &st, err);
@@ -5154,4 +5221,266 @@ out:
 	pool_put(m, c);
 	cf_wipe(&rec, sizeof(rec));
 	return rc;
+}
+
+/* --- S3 multipart uploads --- */
+
+static cf_err
+read_mp(sqlite3_stmt *st, struct cf_mp_upload_rec *u, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(u, 0, sizeof(*u));
+	rc = col_str(st, 0, u->id, sizeof(u->id), err);
+	u->ns_id = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, u->key, sizeof(u->key), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 3, u->content_type, sizeof(u->content_type),
+		    err);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, u->content_encoding,
+		    sizeof(u->content_encoding), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, u->user_meta, sizeof(u->user_meta), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 6, u->created_by, sizeof(u->created_by), err);
+	u->created_us = sqlite3_column_int64(st, 7);
+	return rc;
+}
+
+static cf_err
+read_part(sqlite3_stmt *st, struct cf_mp_part_rec *p, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(st, 0, p->upload_id, sizeof(p->upload_id), err);
+	p->number = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, p->part_id, sizeof(p->part_id), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 3, p->blob_id, sizeof(p->blob_id), err);
+	if (sqlite3_column_int64(st, 4) < 0 && rc == CF_OK)
+		rc = cf_error_set(err, CF_E_INPUT, "meta: negative part size");
+	p->size = (uint64_t)sqlite3_column_int64(st, 4);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, p->md5, sizeof(p->md5), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 6, p->kek_id, sizeof(p->kek_id), err);
+	if (rc == CF_OK)
+		rc = col_bytes(st, 7, p->wrapped_dek, sizeof(p->wrapped_dek),
+		    err);
+	p->created_us = sqlite3_column_int64(st, 8);
+	return rc;
+}
+
+cf_err
+cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_mp_upload_rec *u, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(u->id, sizeof(u->id), "upload id", err);
+	if (rc == CF_OK)
+		rc = check_field(u->key, sizeof(u->key), "key", err);
+	if (rc == CF_OK)
+		rc = check_field(u->content_type, sizeof(u->content_type),
+		    "content type", err);
+	if (rc == CF_OK)
+		rc = check_field(u->content_encoding,
+		    sizeof(u->content_encoding), "content encoding", err);
+	if (rc == CF_OK)
+		rc = check_field(u->user_meta, sizeof(u->user_meta),
+		    "user metadata", err);
+	if (rc == CF_OK)
+		rc = check_field(u->created_by, sizeof(u->created_by),
+		    "created_by", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_MP_INSERT, NULL, err, "tittttti", u->id, u->ns_id,
+	    u->key, u->content_type, u->content_encoding, u->user_meta,
+	    u->created_by, u->created_us);
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_mp_get(struct cf_meta *m, const char *id, struct cf_mp_upload_rec *out,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_mp_upload_rec	*u;
+	bool			 found;
+	cf_err			 rc;
+
+	rc = check_str(id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	u = cf_malloc(sizeof(*u));
+	if (u == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK) {
+		cf_free(u);
+		return rc;
+	}
+	rc = query_row(c, ST_MP_GET, &st, &found, err, "t", id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such upload");
+	if (rc == CF_OK)
+		rc = read_mp(st, u, err);
+	if (rc == CF_OK)
+		*out = *u;
+	stmt_done(st);
+	pool_put(m, c);
+	cf_free(u);
+	return rc;
+}
+
+cf_err
+cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_mp_part_rec *p, char old_blob[CF_BLOB_ID_LEN + 1],
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found = false;
+	int		 n = 0;
+	cf_err		 rc;
+
+	old_blob[0] = '\0';
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(p->upload_id, sizeof(p->upload_id), "upload id",
+		    err);
+	if (rc == CF_OK)
+		rc = check_str(p->blob_id, sizeof(p->blob_id), "blob id", err);
+	if (rc == CF_OK)
+		rc = check_field(p->md5, sizeof(p->md5), "md5", err);
+	if (rc == CF_OK)
+		rc = check_field(p->kek_id, sizeof(p->kek_id), "kek id", err);
+	if (rc == CF_OK && p->size > INT64_MAX)
+		rc = cf_error_set(err, CF_E_INPUT, "meta: part too large");
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_MP_PART_OLD, &st, &found, err, "ti",
+	    p->upload_id, p->number);
+	if (rc == CF_OK && found)
+		rc = col_str(st, 0, old_blob, CF_BLOB_ID_LEN + 1, err);
+	stmt_done(st);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwi",
+		    p->upload_id, p->number, p->part_id, p->blob_id,
+		    (int64_t)p->size, p->md5, p->kek_id, p->wrapped_dek,
+		    p->created_us);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such upload");
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc != CF_OK)
+		old_blob[0] = '\0';
+	return rc;
+}
+
+cf_err
+cf_meta_mp_parts(struct cf_meta *m, const char *upload_id, cf_mp_part_cb cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_mp_part_rec	 p;
+	int			 src;
+	cf_err			 rc;
+
+	rc = check_str(upload_id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_MP_PARTS, &st, err);
+	if (rc == CF_OK && bind_str(st, 1, upload_id) != SQLITE_OK)
+		rc = bind_failed(c, err);
+	while (rc == CF_OK) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "part list");
+			break;
+		}
+		rc = read_part(st, &p, err);
+		if (rc == CF_OK)
+			rc = cb(arg, &p, err);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&p, sizeof(p));
+	return rc;
+}
+
+cf_err
+cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
+    cf_mp_upload_cb cb, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_mp_upload_rec	*u;
+	int			 src;
+	cf_err			 rc;
+
+	u = cf_malloc(sizeof(*u));
+	if (u == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK) {
+		cf_free(u);
+		return rc;
+	}
+	rc = conn_stmt(c, ns_id >= 0 ? ST_MP_LIST_NS : ST_MP_LIST_OLD, &st,
+	    err);
+	if (rc == CF_OK && sqlite3_bind_int64(st, 1, ns_id >= 0 ? ns_id :
+	    before_us) != SQLITE_OK)
+		rc = bind_failed(c, err);
+	while (rc == CF_OK) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "upload list");
+			break;
+		}
+		rc = read_mp(st, u, err);
+		if (rc == CF_OK)
+			rc = cb(arg, u, err);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	cf_free(u);
+	return rc;
+}
+
+cf_err
+cf_meta_mp_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	/* The parts go with it (ON DELETE CASCADE). */
+	return exec_audited(m, au, ST_MP_DEL, "no such upload", NULL,
+	    err, "t", id);
 }

@@ -1464,6 +1464,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "ALTER TABLE principals DROP COLUMN oidc_adoptable;"
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
+	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1579,7 +1580,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 11);
+	assert_int_equal(sqlite3_column_int(st, 0), 12);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3544,6 +3545,7 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TABLE principal_attrs; DROP TABLE labels;"
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
+	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
