@@ -613,6 +613,35 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 	return buf;
 }
 
+#define OP_MAX		7
+
+/* context.op's members of r (name first), into a[0..OP_MAX); their
+ * number. */
+static size_t
+op_attrs(const struct cf_req *r, struct cf_attr *a)
+{
+	const struct cf_req_op	*o = &r->op;
+	const char		*f[OP_MAX][2] = {
+		{ "name", o->name }, { "id", o->id },
+		{ "source_ns", o->src_ns }, { "source_env", o->src_env },
+		{ "target_ns", o->dst_ns }, { "target_env", o->dst_env },
+		{ "stage", o->stage },
+	};
+	size_t			 i, n = 0;
+
+	if (o->name[0] == '\0')
+		return 0;
+	for (i = 0; i < OP_MAX; i++) {
+		if (f[i][1][0] == '\0')
+			continue;
+		memset(&a[n], 0, sizeof(a[n]));
+		a[n].name = f[i][0];
+		a[n].kind = CF_ATTR_STRING;
+		a[n++].s = f[i][1];
+	}
+	return n;
+}
+
 json_t *
 core_authz_context(const struct cf_req *r)
 {
@@ -620,6 +649,8 @@ core_authz_context(const struct cf_req *r)
 	struct tm	 tm;
 	time_t		 t = (time_t)(r->time_us / 1000000);
 	char		 ts[40], ip[CF_SOURCE_MAX];
+	struct cf_attr	 op[OP_MAX];
+	size_t		 n_op, i;
 	int		 bad = 0;
 
 	if (gmtime_r(&t, &tm) == NULL)
@@ -643,6 +674,14 @@ core_authz_context(const struct cf_req *r)
 	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
 		bad |= json_object_set_new(ctx, "source_ip",
 		    extn("ip", ip));
+	n_op = op_attrs(r, op);
+	if (n_op > 0) {
+		v = json_object();
+		for (i = 0; v != NULL && i < n_op; i++)
+			bad |= json_object_set_new(v, op[i].name,
+			    json_string(op[i].s));
+		bad |= v == NULL || json_object_set_new(ctx, "op", v) != 0;
+	}
 	if (r->scope[0] != '\0') {
 		v = json_loads(r->scope, 0, NULL);
 		if (json_is_object(v)) {
@@ -702,6 +741,42 @@ safe_id(const char *s, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* The artifact's stages (space-separated, cf_req_art) as a JSON array:
+ * Cedar's JSON form of a Set<String>. */
+static json_t *
+stages_json(const char *text)
+{
+	json_t		*a = json_array();
+	const char	*p = text, *q;
+
+	while (a != NULL && *p != '\0') {
+		q = strchr(p, ' ');
+		if (q == NULL)
+			q = p + strlen(p);
+		if (json_array_append_new(a, json_stringn(p, (size_t)(q -
+		    p))) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+		p = *q == ' ' ? q + 1 : q;
+	}
+	return a;
+}
+
+/* The sensitivity level a decision on an Object sees: its namespace's,
+ * or for an artifact's version (r->art), the higher of that and the
+ * version's own. */
+static int
+object_level(const struct cf_req *r, int ns_level)
+{
+	int	a;
+
+	if (!r->art.set)
+		return ns_level;
+	a = sens_level(r->art.sensitivity);
+	return a > ns_level ? a : ns_level;
+}
+
 /* The resource entity of a decision, and the entities above it. */
 static cf_err
 add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
@@ -742,11 +817,22 @@ add_resource(struct cf_core *c, const struct cf_req *r, json_t *arr,
 	} else {
 		*rtype = "Object";
 		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
+		level = object_level(r, level);
 		if (add_entity(arr, "Object", rid, json_pack("{s:s, s:s, s:s, "
 		    "s:I, s:s}", "ns", ns, "key", key, "env", env,
 		    "sensitivity", (json_int_t)level, "sensitivity_name",
 		    sens_names[level]), json_pack("[o]",
 		    uid("Namespace", ns))) != 0)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		/* The artifact version it decides on: resource.artifact. */
+		if (r->art.set && json_object_set_new(json_object_get(
+		    json_array_get(arr, json_array_size(arr) - 1), "attrs"),
+		    "artifact", json_pack("{s:I, s:s, s:I, s:s, s:s, s:o}",
+		    "number", (json_int_t)r->art.number, "kind", r->art.kind,
+		    "sensitivity", (json_int_t)sens_level(r->art.sensitivity),
+		    "sensitivity_name", sens_names[sens_level(
+		    r->art.sensitivity)], "version_id", r->art.version_id,
+		    "stages", stages_json(r->art.stages))) != 0)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
 		/* The version a read decides on (the operation looked it
 		 * up): resource.version. */
@@ -880,7 +966,7 @@ static cf_err explain_entities(struct cf_core *c, const struct cf_req *r,
 #define ENTS_MAX	6	/* principal, action, group, namespace,
 				 * object, store */
 #define ATTRS_MAX	16
-#define CTX_MAX		12
+#define CTX_MAX		16
 #define PARENTS_MAX	(CF_REQ_GROUPS_MAX + CF_MAX_BINDINGS + 4)
 #define TAGS_PRINCIPAL	0
 #define TAGS_NS		1
@@ -894,6 +980,8 @@ struct ents {
 	struct cf_entity_ref	 p[PARENTS_MAX];
 	size_t			 np;
 	struct cf_attr		 version[3];
+	struct cf_attr		 artifact[6];	/* resource.artifact */
+	json_t			*stagej;	/* its stages (owned) */
 	/* Tags: the store's JSON objects (owned), their members as
 	 * values (allocated). */
 	json_t			*tagj[3];
@@ -913,6 +1001,7 @@ ents_init(struct ents *e)
 	e->n = 0;
 	e->na = 0;
 	e->np = 0;
+	e->stagej = NULL;
 	for (i = 0; i < 3; i++) {
 		e->tagj[i] = NULL;
 		e->tags[i] = NULL;
@@ -924,6 +1013,8 @@ ents_done(struct ents *e)
 {
 	size_t	i;
 
+	json_decref(e->stagej);
+	e->stagej = NULL;
 	for (i = 0; i < 3; i++) {
 		json_decref(e->tagj[i]);
 		e->tagj[i] = NULL;
@@ -1117,18 +1208,46 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 	} else {
 		*rtype = "Object";
 		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
-		a = attrs_next(e, 6);
+		a = attrs_next(e, 7);
 		d = a != NULL ? ent_add(e, "Object", rid, a, 5, "Namespace",
 		    ns) : NULL;
 		if (d == NULL)
 			return cf_error_set(err, CF_E_INTERNAL,
 			    "too many entities");
+		level = object_level(r, level);
 		attr_str(&a[0], "ns", ns);
 		attr_str(&a[1], "key", key);
 		attr_str(&a[2], "env", e->env);
 		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
 		attr_str(&a[4], "sensitivity_name", sens_names[level]);
 		na = 5;
+		/* The artifact version it decides on: resource.artifact. */
+		if (r->art.set) {
+			int	al = sens_level(r->art.sensitivity);
+
+			e->stagej = stages_json(r->art.stages);
+			if (e->stagej == NULL)
+				return cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+			attr_long(&e->artifact[0], "number", CF_ATTR_LONG,
+			    r->art.number);
+			attr_str(&e->artifact[1], "kind", r->art.kind);
+			attr_long(&e->artifact[2], "sensitivity",
+			    CF_ATTR_LONG, al);
+			attr_str(&e->artifact[3], "sensitivity_name",
+			    sens_names[al]);
+			attr_str(&e->artifact[4], "version_id",
+			    r->art.version_id);
+			memset(&e->artifact[5], 0, sizeof(e->artifact[5]));
+			e->artifact[5].name = "stages";
+			e->artifact[5].kind = CF_ATTR_JSON;
+			e->artifact[5].json = e->stagej;
+			memset(&a[na], 0, sizeof(a[na]));
+			a[na].name = "artifact";
+			a[na].kind = CF_ATTR_RECORD;
+			a[na].rec = e->artifact;
+			a[na++].n = 6;
+		}
 		/* The version a read decides on: resource.version. */
 		if (r->version_id[0] != '\0' && (strcmp(def->name,
 		    "object:get") == 0 || strcmp(def->name,
@@ -1173,6 +1292,7 @@ store:
 struct ctx {
 	struct cf_attr	 a[CTX_MAX];
 	size_t		 n;
+	struct cf_attr	 op[OP_MAX];
 	struct cf_attr	 scope[2];
 	json_t		*scope_json;
 	char		 ip[CF_SOURCE_MAX];
@@ -1194,7 +1314,7 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	struct tm	 tm;
 	time_t		 t = (time_t)(r->time_us / 1000000);
 	json_t		*acts, *nss;
-	size_t		 ns = 0;
+	size_t		 ns = 0, n_op, i;
 
 	cx->n = 0;
 	cx->scope_json = NULL;
@@ -1224,6 +1344,18 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
 		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
 		cx->a[cx->n++].kind = CF_ATTR_IP;
+	}
+	n_op = op_attrs(r, cx->op);
+	if (n_op > 0) {
+		for (i = 0; i < n_op; i++)
+			if (!cf_utf8_valid(cx->op[i].s, strlen(cx->op[i].s)))
+				return cf_error_set(err, CF_E_INTERNAL,
+				    "request context");
+		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
+		cx->a[cx->n].name = "op";
+		cx->a[cx->n].kind = CF_ATTR_RECORD;
+		cx->a[cx->n].rec = cx->op;
+		cx->a[cx->n++].n = n_op;
 	}
 	if (r->scope[0] == '\0')
 		return CF_OK;
@@ -1789,13 +1921,18 @@ static const char schema_head[] =
     "// The request context.  Absent attributes: mfa_age_s without MFA\n"
     "// (or of unknown age), source_ip when the peer has no IP address,\n"
     "// token_scope for unscoped credentials, purpose without an\n"
-    "// X-Coffer-Purpose header.  hour (0-23) and weekday (0 = Sunday)\n"
+    "// X-Coffer-Purpose header, op when the operation tells nothing of\n"
+    "// itself (a promotion tells its source and target, a stage move\n"
+    "// its stage: docs/policy.md).  hour (0-23) and weekday (0 = Sunday)\n"
     "// are those of time, in UTC.\n"
     "type Context = {\n"
     "    authn: String,\n"
     "    hour: Long,\n"
     "    mfa: Bool,\n"
     "    mfa_age_s?: Long,\n"
+    "    op?: { name: String, id?: String, source_ns?: String,\n"
+    "           source_env?: String, target_ns?: String,\n"
+    "           target_env?: String, stage?: String },\n"
     "    purpose?: String,\n"
     "    source_ip?: ipaddr,\n"
     "    time: datetime,\n"
@@ -1829,7 +1966,20 @@ static const char schema_head[] =
     "// An object (all its versions); env and sensitivity are its\n"
     "// namespace's; tags are its labels.  version: the version a read\n"
     "// (object:get, object:head) would return (digest: hex SHA-256).\n"
+    "// artifact: the artifact version an artifact action decides on,\n"
+    "// or for a read of an object version that is a file of artifact\n"
+    "// versions, those folded: the newest's number, kind and id, the\n"
+    "// highest sensitivity, the stages pointing at any; sensitivity is\n"
+    "// then the higher of the namespace's and the artifact's.\n"
     "type Version = { id: String, digest: String, created_by: String };\n"
+    "type Artifact = {\n"
+    "    number: Long,\n"
+    "    kind: String,\n"
+    "    sensitivity: Long,\n"
+    "    sensitivity_name: String,\n"
+    "    version_id: String,\n"
+    "    stages: Set<String>,\n"
+    "};\n"
     "entity Object in [Namespace] {\n"
     "    ns: String,\n"
     "    key: String,\n"
@@ -1837,6 +1987,7 @@ static const char schema_head[] =
     "    sensitivity: Long,\n"
     "    sensitivity_name: String,\n"
     "    version?: Version,\n"
+    "    artifact?: Artifact,\n"
     "} tags String;\n"
     "\n"
     "// Action groups: what reader, writer and owner do on a namespace's\n"

@@ -222,9 +222,16 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	c->cfg.data_dir = c->data_dir;
 	if (c->cfg.orphan_grace <= 0)
 		c->cfg.orphan_grace = 3600;
+	if (c->cfg.breakglass_max <= 0)
+		c->cfg.breakglass_max = 14400;
+	if (c->cfg.promotion_ttl <= 0)
+		c->cfg.promotion_ttl = 604800;
 	env = getenv("COFFER_TEST_CRASH");
 	if (env != NULL)
 		(void)cf_strlcpy(c->crash_point, env, sizeof(c->crash_point));
+	rc = core_net_open(c, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = mkdir_p0700(c->data_dir, err);
 	if (rc != CF_OK)
 		goto out;
@@ -299,6 +306,7 @@ cf_core_close(struct cf_core *c)
 	cf_meta_close(c->meta);
 	cf_keyring_close(c->kr);
 	(void)pthread_mutex_destroy(&c->kr_lock);
+	core_net_close(c);
 	cf_free(c);
 }
 
@@ -327,6 +335,10 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->oidc_jwks_min_refresh = 60;
 	cfg->orphan_grace = 3600;
 	cfg->orphan_interval = 3600;
+	cfg->breakglass_max = 14400;
+	cfg->promotion_approvals_staging = 1;
+	cfg->promotion_approvals_prod = 2;
+	cfg->promotion_ttl = 604800;
 }
 
 cf_err

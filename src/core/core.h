@@ -83,6 +83,23 @@ struct cf_core_config {
 						 * row; 0: 3600 */
 	int64_t		 orphan_interval;	/* seconds between sweeps;
 						 * 0: only at start-up */
+	/* Network isolation (core/network.c): the client networks allowed
+	 * to reach a namespace of each environment, "CIDR, CIDR, ...";
+	 * NULL/"": any. */
+	const char	*env_allow_dev;
+	const char	*env_allow_staging;
+	const char	*env_allow_prod;
+	/* Break-glass (core/ops_breakglass.c): the longest grant, in
+	 * seconds; 14400 (4 h). */
+	int64_t		 breakglass_max;
+	/* Promotion (core/ops_artifact.c): the distinct approvals a
+	 * promotion into each environment needs (cf_core_config_defaults:
+	 * dev 0, staging 1, prod 2; taken as given, 0 included), and how
+	 * long a request stays open (seconds; 0: 604800, 7 days). */
+	int64_t		 promotion_approvals_dev;
+	int64_t		 promotion_approvals_staging;
+	int64_t		 promotion_approvals_prod;
+	int64_t		 promotion_ttl;
 	/* S3 multipart uploads older than this many seconds are gone
 	 * (0: 7 days) */
 	int64_t		 s3_multipart_expiry;
@@ -104,21 +121,39 @@ void	cf_core_config_defaults(struct cf_core_config *cfg);
 #define CF_REQ_GROUPS_MAX	32	/* == CF_JWT_GROUPS_MAX */
 #define CF_REQ_GROUP_MAX	128	/* == CF_JWT_GROUP_MAX */
 #define CF_MAX_BINDINGS		64	/* per principal, for one request */
+#define CF_REQ_BG_MAX		8	/* break-glass grants counted per
+					 * request (the newest) */
 /* Stored bindings per principal (binding:create refuses more): below
  * CF_MAX_BINDINGS, so that nobody can bind a principal into failing
  * authentication, and OIDC group roles have room. */
 #define CF_BINDINGS_STORED_MAX	48
 
 /* The artifact version an artifact action decides on (the policies'
- * resource.artifact), and the stage a version:set-stage moves
- * (context.stage); unset otherwise. */
+ * resource.artifact); unset otherwise.  A read of an object version that
+ * is a file of artifact versions (object:get, object:head) decides on
+ * those, folded into one (cf_meta_art_of_version). */
 struct cf_req_art {
 	bool		set;		/* a version was found */
 	int64_t		number;
 	char		kind[CF_ART_KIND_MAX];
 	char		sensitivity[CF_SENS_MAX];
 	char		version_id[CF_VERSION_ID_LEN + 1];
-	char		stage[CF_STAGE_MAX];	/* "": none */
+	/* The stages pointing at the version (resource.artifact.stages),
+	 * space-separated (cf_meta_art_version_stages). */
+	char		stages[CF_ART_STAGES_TEXT];
+};
+
+/* What an operation tells the policies about itself (context.op):
+ * "" members are left out.  name: "promotion" (promotion:request,
+ * :approve, :reject), "stage" (version:set-stage); "": no op. */
+struct cf_req_op {
+	char		name[16];
+	char		id[24];			/* a promotion's id */
+	char		src_ns[CF_NS_NAME_MAX];
+	char		src_env[CF_ENV_MAX];
+	char		dst_ns[CF_NS_NAME_MAX];
+	char		dst_env[CF_ENV_MAX];
+	char		stage[CF_STAGE_MAX];
 };
 
 /* The request as the reference monitor sees it: (principal, action,
@@ -126,7 +161,12 @@ struct cf_req_art {
 struct cf_req {
 	/* context, from the front end */
 	char		 request_id[CF_REQ_ID_LEN + 1];
-	char		 source[CF_SOURCE_MAX];	/* socket peer address */
+	/* The client's address: the socket peer's, or the one trusted
+	 * proxies forwarded ("unknown" when they could not say); the front
+	 * end sets it before cf_core_authenticate.  peer: the socket
+	 * peer's, always. */
+	char		 source[CF_SOURCE_MAX];
+	char		 peer[CF_SOURCE_MAX];
 	int64_t		 time_us;
 	/* The client's User-Agent, cut and made printable UTF-8 (control
 	 * characters are '?'); "" without one.  SEC: the client's claim,
@@ -159,6 +199,20 @@ struct cf_req {
 	/* OIDC groups of the credential (the policies' Group parents) */
 	char		 groups[CF_REQ_GROUPS_MAX][CF_REQ_GROUP_MAX + 1];
 	size_t		 ngroups;
+	/* Break-glass grants of the principal in force when it was
+	 * authenticated (each adds an owner binding on its namespace), and
+	 * the one this request was decided under ("": none; its record
+	 * says so).  bg_reason, bg_expires_us: of a grant being opened,
+	 * for its record. */
+	char		 bg_id[CF_REQ_BG_MAX][CF_BG_ID_LEN + 1];
+	char		 bg_ns[CF_REQ_BG_MAX][CF_NS_NAME_MAX];
+	size_t		 nbg;
+	char		 bg_used[CF_BG_ID_LEN + 1];
+	const char	*bg_reason;
+	int64_t		 bg_expires_us;
+	/* An operation's own facts, seen by the policies as context.op and
+	 * recorded with the decision (docs/policy.md, "Context"). */
+	struct cf_req_op op;
 	/* decision, from the operation */
 	const char	*action;	/* e.g. "object:get" */
 	char		 resource[CF_RESOURCE_MAX];
@@ -202,8 +256,23 @@ struct cf_buf;
  * the action registry, to out. */
 cf_err	cf_core_policy_schema(struct cf_buf *out, struct cf_error *err);
 
-/* Fill request id, time, source. */
+/* Fill request id, time, source (and peer: the same). */
 void	cf_req_init(struct cf_req *r, const char *source);
+
+/* Network isolation, before authentication (core/network.c): may r's
+ * client (r->source) reach namespace ns for action?  CF_OK when ns is of
+ * an environment without an allow list, or the address is in its list.
+ * A namespace that does not exist is treated as one of every environment
+ * that has a list, so that a refusal does not tell a network outside
+ * them which names exist.  Otherwise CF_E_DENIED with the decision set
+ * (r->action, reasons "network not allowed (env E)", errcode
+ * "network_refused"): the caller audits and answers 403.  No store read
+ * when no list is configured. */
+cf_err	cf_core_net_check(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *ns, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+/* Validate an env.<env>.allow value (for the configuration parser). */
+cf_err	cf_core_net_list_check(const char *value, struct cf_error *err);
 
 /* Authenticate a bearer token (NULL: none).  Never fails the request by
  * itself: on a bad token r->authenticated stays false and r->authn says
@@ -542,6 +611,52 @@ cf_err	cf_core_policy_history(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_policy_rm(struct cf_core *c, struct cf_req *r,
 	    const char *name, const char *ns, json_t **out,
 	    struct cf_error *err);
+
+/* --- break-glass (core/ops_breakglass.c; docs/security.md,
+ * "Break-glass") --- */
+/* breakglass:open on ns: r's principal gets owner on ns for secs seconds
+ * (1 .. breakglass_max), for reason (1..512 bytes of printable UTF-8).
+ * Needs MFA no older than CF_BREAKGLASS_MFA_AGE (401 mfa_required), and
+ * the policies' permission (admin; a policy may allow others).  *out:
+ * the grant.  CF_E_INPUT (errcode bad_request) for a bad reason or
+ * duration, CF_E_NOTFOUND for no such namespace. */
+#define CF_BREAKGLASS_MFA_AGE	300
+cf_err	cf_core_breakglass_open(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *reason, int64_t secs, json_t **out,
+	    struct cf_error *err);
+/* breakglass:list: every grant (admin) or one's own; all: expired and
+ * revoked ones too. */
+cf_err	cf_core_breakglass_list(struct cf_core *c, struct cf_req *r, bool all,
+	    json_t **out, struct cf_error *err);
+/* breakglass:revoke: end grant id (one's own, or any as admin).
+ * CF_E_NOTFOUND for an unknown id (or another's, to a non-admin),
+ * CF_E_CONFLICT when revoked already. */
+cf_err	cf_core_breakglass_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+
+/* --- promotion (core/ops_artifact.c; docs/api.md, "Promotion") --- */
+/* promotion:request on src_ns/name (writer there): a request to bring
+ * artifact version sel (as for pull; "": the latest) into dst_ns, a
+ * namespace of another environment.  Completes at once when dst_ns's
+ * environment needs no approval.  errcode: same_environment,
+ * bad_request (CF_E_INPUT), no_such_namespace, no_such_artifact,
+ * no_such_version (CF_E_NOTFOUND). */
+cf_err	cf_core_promote(struct cf_core *c, struct cf_req *r,
+	    const char *src_ns, const char *name, const char *sel,
+	    const char *dst_ns, const char *reason, json_t **out,
+	    struct cf_error *err);
+/* promotion:approve on the request's target namespace (owner; MFA for
+ * prod).  errcode: own_request (CF_E_DENIED), already_approved,
+ * not_open, expired, source_gone (CF_E_CONFLICT), no_such_promotion. */
+cf_err	cf_core_promotion_approve(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* promotion:reject on the target; the requester may withdraw its own. */
+cf_err	cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* id NULL: the requests the caller may see (its own, and those into
+ * namespaces it may read), newest first; else that one. */
+cf_err	cf_core_promotion_list(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
 
 /* after/limit or tail as in cf_audit_read. */
 cf_err	cf_core_audit_read(struct cf_core *c, struct cf_req *r,

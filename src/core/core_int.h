@@ -77,6 +77,10 @@ struct cf_core {
 	bool			 authz_lock_init;
 	_Atomic int64_t		 authz_polled_us;	/* last store poll */
 	struct cf_schema	*schema;	/* Coffer's Cedar schema */
+	/* Network isolation: the allow list of each environment (NULL:
+	 * any), by core_env_index; any: some list is set. */
+	struct cf_cidr_list	*env_allow[3];
+	bool			 net_any;
 	/* Decisions whose entities were checked against schema (debug
 	 * builds only: core_authz_check_entities), for the tests. */
 	atomic_ullong		 entity_checks;
@@ -339,6 +343,13 @@ cf_err	core_authorize_grant(struct cf_core *c, struct cf_req *r,
 cf_err	core_grant_check(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err) __attribute__((warn_unused_result));
 
+/* r->art for a read of object version version_id: the artifact
+ * versions it is a file of, folded (cf_meta_art_of_version); unset when
+ * it is a file of none (ops_artifact.c). */
+cf_err	core_art_of_object(struct cf_core *c, struct cf_req *r,
+	    const char *version_id, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 /* The classes of MFA requirement, each with its maximum MFA age
  * (cfg.mfa_max_age_*; issue 11). */
 enum core_mfa_class {
@@ -385,6 +396,16 @@ cf_err	core_oidc_attrs_sync(struct cf_core *c, struct cf_req *r,
 	    const json_t *attrs, const char *const *names, size_t n,
 	    struct cf_error *err);
 
+/* Network isolation (core/network.c).  open parses the env.*.allow
+ * lists of c->cfg; close frees them. */
+cf_err	core_net_open(struct cf_core *c, struct cf_error *err);
+void	core_net_close(struct cf_core *c);
+/* After authentication: the same rule as cf_core_net_check for
+ * namespace ns, whose record is nsr (NULL: no such namespace).
+ * CF_E_DENIED with the reasons set when r's client may not reach it. */
+cf_err	core_net_ns_check(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const struct cf_ns_rec *nsr, struct cf_error *err)
+	    __attribute__((warn_unused_result));
 /* The principal pid of a credential being authenticated (in the
  * caller's read scope): into r->principal with its bindings, *ok true;
  * *ok false (r->authn says why) when it, or the owner of a service

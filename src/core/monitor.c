@@ -25,6 +25,7 @@ cf_req_init(struct cf_req *r, const char *source)
 		memset(id, 0, sizeof(id));
 	cf_hex_encode(id, sizeof(id), r->request_id);
 	cf_strlcpy(r->source, source != NULL ? source : "", sizeof(r->source));
+	cf_strlcpy(r->peer, r->source, sizeof(r->peer));
 	r->time_us = cf_now_us();
 	r->authn = "none";
 	r->action = "unknown";
@@ -170,6 +171,40 @@ looks_like_jwt(const char *s)
 	return dots == 2 && run > 0;
 }
 
+/* One break-glass grant in force: an owner binding on its namespace
+ * for this request, and its id for the record. */
+static cf_err
+add_grant(void *arg, const struct cf_breakglass_rec *b, struct cf_error *err)
+{
+	struct cf_req		*r = arg;
+	struct cf_binding_rec	*bd;
+
+	if (r->nbg >= CF_REQ_BG_MAX)
+		return CF_OK;		/* the newest count */
+	if (r->nbindings >= CF_MAX_BINDINGS)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "principal has more than %d bindings", CF_MAX_BINDINGS);
+	bd = &r->bindings[r->nbindings++];
+	memset(bd, 0, sizeof(*bd));
+	bd->principal_id = r->principal.id;
+	cf_strlcpy(bd->principal, r->principal.name, sizeof(bd->principal));
+	cf_strlcpy(bd->role, "owner", sizeof(bd->role));
+	cf_strlcpy(bd->ns, b->ns, sizeof(bd->ns));
+	cf_strlcpy(r->bg_id[r->nbg], b->id, sizeof(r->bg_id[0]));
+	cf_strlcpy(r->bg_ns[r->nbg], b->ns, sizeof(r->bg_ns[0]));
+	r->nbg++;
+	return CF_OK;
+}
+
+/* SEC: a grant counts while it is neither revoked nor expired by the
+ * core's clock (injectable: tests expire grants without waiting). */
+static cf_err
+load_grants(struct cf_core *c, struct cf_req *r, struct cf_error *err)
+{
+	return cf_meta_breakglass_list(c->meta, r->principal.id,
+	    core_now_us(c), add_grant, r, err);
+}
+
 cf_err
 cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
     struct cf_error *err)
@@ -184,6 +219,8 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	r->interactive = false;
 	r->scope[0] = '\0';
 	r->token_id[0] = '\0';
+	r->nbg = 0;
+	r->bg_used[0] = '\0';
 	if (bearer == NULL) {
 		r->authn = "none";
 		return CF_OK;
@@ -206,7 +243,10 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 			    r->token_id);
 	} else if (c->niss > 0 && looks_like_jwt(bearer))
 		rc = core_authn_jwt(c, r, bearer, err);
+	if (rc == CF_OK && r->authenticated)
+		rc = load_grants(c, r, err);
 	if (rc != CF_OK || !r->authenticated) {
+		r->nbg = 0;
 		r->authenticated = false;
 		r->nbindings = 0;
 		r->mfa = false;
@@ -447,6 +487,7 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
     const struct core_authz_seen *seen, struct cf_error *err)
 {
 	struct cf_ns_rec	nsr;
+	char			what[CF_NS_NAME_MAX + 32];
 	cf_err			rc;
 
 	if (!c->cfg.mfa_restricted_data || data_ns == NULL ||
@@ -466,21 +507,72 @@ restricted_check(struct cf_core *c, struct cf_req *r, const char *data_ns,
 		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
 		return rc;
 	}
-	if (strcmp(nsr.sensitivity, "restricted") != 0)
+	/* An artifact's version (or a file of one) may be restricted in a
+	 * namespace that is not. */
+	if (strcmp(nsr.sensitivity, "restricted") != 0 && !(r->art.set &&
+	    strcmp(r->art.sensitivity, "restricted") == 0))
 		return CF_OK;
 	if (r->mfa)
 		return mfa_too_old(c, r, CORE_MFA_RESTRICTED, err);
 	cf_strlcpy(r->reasons, "mfa required (restricted data)",
 	    sizeof(r->reasons));
 	r->errcode = "mfa_required";
+	if (strcmp(nsr.sensitivity, "restricted") == 0)
+		(void)snprintf(what, sizeof(what), "namespace %s", data_ns);
+	else
+		(void)snprintf(what, sizeof(what), "artifact version %s",
+		    r->art.version_id);
 	if (!r->interactive)
-		return cf_error_set(err, CF_E_AUTH, "namespace %s holds "
-		    "restricted data: %s needs multi-factor authentication, "
-		    "which API tokens cannot carry (use a session with MFA or "
-		    "an OIDC token)", data_ns, r->action);
-	return cf_error_set(err, CF_E_AUTH, "namespace %s holds restricted "
-	    "data: %s needs multi-factor authentication (log in with a code "
-	    "or POST /v1/session/mfa)", data_ns, r->action);
+		return cf_error_set(err, CF_E_AUTH, "%s holds restricted "
+		    "data: %s needs multi-factor authentication, which API "
+		    "tokens cannot carry (use a session with MFA or an OIDC "
+		    "token)", what, r->action);
+	return cf_error_set(err, CF_E_AUTH, "%s holds restricted data: %s "
+	    "needs multi-factor authentication (log in with a code or POST "
+	    "/v1/session/mfa)", what, r->action);
+}
+
+/* An allowed request on a namespace the principal holds a break-glass
+ * grant on is made under it: its record names the grant, whether or not
+ * another role would have allowed it too (the grant was in force). */
+static void
+mark_breakglass(struct cf_req *r, const char *ns, const char *data_ns)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nbg; i++)
+		if ((ns != NULL && strcmp(r->bg_ns[i], ns) == 0) ||
+		    (data_ns != NULL && strcmp(r->bg_ns[i], data_ns) == 0)) {
+			cf_strlcpy(r->bg_used, r->bg_id[i],
+			    sizeof(r->bg_used));
+			return;
+		}
+}
+
+/* The network rule for namespace ns (NULL or "": none), with the record
+ * the decision read when it is ns's. */
+static cf_err
+net_check(struct cf_core *c, struct cf_req *r, const char *ns,
+    const struct core_authz_seen *seen, struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+	cf_err			rc;
+
+	if (!c->net_any || ns == NULL || *ns == '\0')
+		return CF_OK;
+	if (seen->ns_read && strcmp(seen->ns, ns) == 0)
+		return core_net_ns_check(c, r, ns, seen->ns_found ? &seen->nsr :
+		    NULL, err);
+	rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		return core_net_ns_check(c, r, ns, NULL, err);
+	}
+	if (rc != CF_OK) {
+		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
+		return rc;
+	}
+	return core_net_ns_check(c, r, ns, &nsr, err);
 }
 
 cf_err
@@ -563,6 +655,15 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	rc = restricted_check(c, r, data_ns, &seen, err);
 	if (rc != CF_OK)
 		return rc;
+	/* SEC: network isolation holds in every decision on a namespace,
+	 * whichever way the request named it (core/network.c). */
+	rc = net_check(c, r, ns, &seen, err);
+	if (rc == CF_OK && data_ns != NULL && (ns == NULL ||
+	    strcmp(ns, data_ns) != 0))
+		rc = net_check(c, r, data_ns, &seen, err);
+	if (rc != CF_OK)
+		return rc;
+	mark_breakglass(r, ns, data_ns);
 	r->allowed = true;
 	return CF_OK;
 }
@@ -748,6 +849,7 @@ decision_ctx(const struct cf_req *r)
 {
 	const struct cf_action_def	*def = cf_action_find(r->action);
 	json_t				*ctx;
+	int				 bad = 0;
 
 	/* A record of an event after the request (a download's end) is
 	 * not the decision. */
@@ -756,10 +858,29 @@ decision_ctx(const struct cf_req *r)
 	ctx = core_authz_context(r);
 	if (ctx == NULL)
 		return NULL;
-	return json_pack("{s:o, s:o, s:s, s:o}", "ns",
+	ctx = json_pack("{s:o, s:o, s:s, s:o}", "ns",
 	    ns_or_null(r->decided_ns), "data_ns",
 	    ns_or_null(r->decided_data_ns), "decision",
 	    r->decided_allow ? "allow" : "deny", "context", ctx);
+	if (ctx == NULL)
+		return NULL;
+	/* A client a trusted proxy forwarded: the proxy (the record's
+	 * source is the client). */
+	if (strcmp(r->peer, r->source) != 0)
+		bad |= json_object_set_new(ctx, "peer", json_string(r->peer));
+	/* Under a break-glass grant: which (docs/security.md). */
+	if (r->bg_used[0] != '\0')
+		bad |= json_object_set_new(ctx, "breakglass",
+		    json_string(r->bg_used));
+	if (r->bg_reason != NULL)
+		bad |= json_object_set_new(ctx, "breakglass_open",
+		    json_pack("{s:s, s:o}", "reason", r->bg_reason,
+		    "expires", core_time_json(r->bg_expires_us)));
+	if (bad) {
+		json_decref(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 static void

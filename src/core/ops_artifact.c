@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -179,12 +180,19 @@ art_resource(char *out, size_t outsz, const char *ns, const char *name)
 	(void)snprintf(out, outsz, "ns/%s/obj/%s", ns, name);
 }
 
-/* The artifact attributes of a decision (resource.artifact). */
-static void
-req_art_set(struct cf_req *r, const struct cf_art_rec *v, const char *stage)
+/* The artifact attributes of a decision (resource.artifact).  The
+ * stages pointing at v are read here; an error reading them fails the
+ * request (the decision may depend on them). */
+static cf_err
+req_art_set(struct cf_core *c, struct cf_req *r, const struct cf_art_rec *v,
+    struct cf_error *err)
 {
+	cf_err	rc = CF_OK;
+
 	memset(&r->art, 0, sizeof(r->art));
 	if (v != NULL) {
+		rc = cf_meta_art_version_stages(c->meta, v->artifact_id,
+		    v->number, r->art.stages, err);
 		r->art.set = true;
 		r->art.number = v->number;
 		cf_strlcpy(r->art.kind, v->kind, sizeof(r->art.kind));
@@ -193,8 +201,38 @@ req_art_set(struct cf_req *r, const struct cf_art_rec *v, const char *stage)
 		cf_strlcpy(r->art.version_id, v->version_id,
 		    sizeof(r->art.version_id));
 	}
-	if (stage != NULL)
-		cf_strlcpy(r->art.stage, stage, sizeof(r->art.stage));
+	return rc;
+}
+
+cf_err
+core_art_of_object(struct cf_core *c, struct cf_req *r,
+    const char *version_id, struct cf_error *err)
+{
+	struct cf_art_rec	*v;
+	cf_err			 rc;
+
+	memset(&r->art, 0, sizeof(r->art));
+	v = cf_calloc(1, sizeof(*v));
+	if (v == NULL)
+		return nomem(err);
+	rc = cf_meta_art_of_version(c->meta, version_id, v, r->art.stages,
+	    err);
+	if (rc == CF_OK) {
+		r->art.set = true;
+		r->art.number = v->number;
+		cf_strlcpy(r->art.kind, v->kind, sizeof(r->art.kind));
+		cf_strlcpy(r->art.sensitivity, v->sensitivity,
+		    sizeof(r->art.sensitivity));
+		cf_strlcpy(r->art.version_id, v->version_id,
+		    sizeof(r->art.version_id));
+	} else
+		memset(&r->art, 0, sizeof(r->art));
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = CF_OK;
+	}
+	cf_free(v);
+	return rc;
 }
 
 /* The effective sensitivity of v: never below its namespace's. */
@@ -279,7 +317,11 @@ can_read(struct cf_core *c, struct cf_req *r, const struct cf_art_rec *v)
 		return false;
 	cf_strlcpy(saved, r->reasons, sizeof(saved));
 	art_resource(res, sizeof(res), v->ns, v->name);
-	req_art_set(r, v, NULL);
+	if (req_art_set(c, r, v, &err) != CF_OK) {
+		r->art = saved_art;
+		cf_strlcpy(r->reasons, saved, sizeof(r->reasons));
+		return false;
+	}
 	if (core_authz_decide(c, r, def, v->ns, NULL, res, role, sizeof(role),
 	    &allow, NULL, &err) != CF_OK)
 		allow = false;
@@ -383,8 +425,13 @@ art_open(struct cf_core *c, struct cf_req *r, const char *action,
 	rc = CF_E_NOTFOUND;
 	if (src == CF_OK && cf_name_ns_valid(ns) && cf_art_name_valid(name))
 		rc = cf_meta_art_get(c->meta, ns, name, &sel, v, NULL);
-	req_art_set(r, rc == CF_OK ? v : NULL, stage);
 	cf_error_clear(&aerr);
+	/* An error reading the stages fails the request after the
+	 * decision, as a lookup error does. */
+	if (rc == CF_OK)
+		rc = req_art_set(c, r, v, err);
+	else
+		(void)req_art_set(c, r, NULL, NULL);
 	arc = art_authorize(c, r, action, ns, name, &aerr);
 	if (arc != CF_OK) {
 		if (err != NULL)
@@ -1166,6 +1213,12 @@ cf_core_art_stage_set(struct cf_core *c, struct cf_req *r, const char *ns,
 	v = cf_calloc(1, sizeof(*v));
 	if (v == NULL)
 		return nomem(err);
+	/* context.op.stage: the policies may guard a stage by its name. */
+	memset(&r->op, 0, sizeof(r->op));
+	if (stage != NULL && cf_art_stage_valid(stage)) {
+		cf_strlcpy(r->op.name, "stage", sizeof(r->op.name));
+		cf_strlcpy(r->op.stage, stage, sizeof(r->op.stage));
+	}
 	rc = art_open(c, r, "version:set-stage", ns, name,
 	    remove ? stage : sel, NULL, stage, v, &nsr, err);
 	if (rc != CF_OK)
@@ -1182,6 +1235,10 @@ cf_core_art_stage_set(struct cf_core *c, struct cf_req *r, const char *ns,
 		    stage, remove ? 0 : v->number, r->principal.name,
 		    cf_now_us(), err);
 	rc = core_act_end(&act, rc);
+	if (rc == CF_E_LIMIT) {
+		r->errcode = "too_many_stages";
+		rc = CF_E_INPUT;
+	}
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		r->errcode = "no_such_version";
@@ -1368,3 +1425,577 @@ out:
 	cf_free(v);
 	return rc;
 }
+
+/* ---- begin: promotion ----
+ *
+ * A promotion brings an artifact version into a namespace of another
+ * environment, once enough distinct principals other than the requester
+ * approve (promotion_approvals_<env> of the target's environment).  On
+ * completion the target gets, in one transaction with the request's
+ * completion and its audit record, an object version per file that
+ * shares the source's encrypted blob (its data key rewrapped under the
+ * new version id; the chunks stay sealed under the id they were written
+ * with: sealed_as), and an artifact version with the same manifest
+ * digest, kind and metadata, derived from the source (lineage). */
+
+static int64_t
+approvals_for(const struct cf_core *c, const char *env)
+{
+	if (strcmp(env, "prod") == 0)
+		return c->cfg.promotion_approvals_prod;
+	if (strcmp(env, "staging") == 0)
+		return c->cfg.promotion_approvals_staging;
+	return c->cfg.promotion_approvals_dev;
+}
+
+/* context.op of a promotion; the environments of the namespaces that
+ * exist. */
+static void
+promo_op(struct cf_core *c, struct cf_req *r, const char *id,
+    const char *src_ns, const char *dst_ns)
+{
+	struct cf_ns_rec	nsr;
+
+	memset(&r->op, 0, sizeof(r->op));
+	cf_strlcpy(r->op.name, "promotion", sizeof(r->op.name));
+	if (id != NULL)
+		cf_strlcpy(r->op.id, id, sizeof(r->op.id));
+	if (src_ns != NULL && cf_name_ns_valid(src_ns)) {
+		cf_strlcpy(r->op.src_ns, src_ns, sizeof(r->op.src_ns));
+		if (cf_meta_ns_get(c->meta, src_ns, &nsr, NULL) == CF_OK)
+			cf_strlcpy(r->op.src_env, nsr.env,
+			    sizeof(r->op.src_env));
+	}
+	if (dst_ns != NULL && cf_name_ns_valid(dst_ns)) {
+		cf_strlcpy(r->op.dst_ns, dst_ns, sizeof(r->op.dst_ns));
+		if (cf_meta_ns_get(c->meta, dst_ns, &nsr, NULL) == CF_OK)
+			cf_strlcpy(r->op.dst_env, nsr.env,
+			    sizeof(r->op.dst_env));
+	}
+}
+
+static json_t *
+promo_json(const struct cf_promotion_rec *p, int64_t now_us)
+{
+	json_t		*a, *j;
+	const char	*state = p->state;
+	size_t		 i;
+
+	if (strcmp(state, "open") == 0 && p->expires_us <= now_us)
+		state = "expired";
+	a = json_array();
+	for (i = 0; a != NULL && i < p->napprovals; i++)
+		if (json_array_append_new(a, json_string(p->approvers[i])) !=
+		    0) {
+			json_decref(a);
+			return NULL;
+		}
+	if (a == NULL)
+		return NULL;
+	j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:o, s:s, "
+	    "s:o, s:o, s:o, s:s, s:o}", "id", p->id, "ns", p->src_ns, "name",
+	    p->src_name, "version", (json_int_t)p->src_number, "to",
+	    p->dst_ns, "requester", p->requester, "reason", p->reason,
+	    "required", (json_int_t)p->required, "approvals", a, "state",
+	    state, "created", core_time_json(p->created_us), "expires",
+	    core_time_json(p->expires_us), "closed",
+	    core_time_json(p->closed_us), "closed_by", p->closed_by,
+	    "target_version", p->dst_number > 0 ?
+	    json_integer((json_int_t)p->dst_number) : json_null());
+	return j;
+}
+
+/* A reason: up to 512 bytes of UTF-8 without control characters. */
+static bool
+promo_reason_ok(const char *s)
+{
+	size_t	n, i;
+
+	n = strnlen(s, CF_PROMO_REASON_MAX);
+	if (n >= CF_PROMO_REASON_MAX || !cf_utf8_valid(s, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* What completing p writes into the target dnr. */
+struct promo_new {
+	struct cf_promotion_new	 nv;
+	struct cf_version_rec	*objs;
+	struct cf_art_file	*files;
+	struct cf_art_rec	 art;
+	json_t			*manifest;
+};
+
+static void
+promo_new_free(struct promo_new *pn)
+{
+	if (pn->objs != NULL)
+		cf_wipe(pn->objs, pn->nv.nobjs * sizeof(pn->objs[0]));
+	cf_free(pn->objs);
+	cf_free(pn->files);
+	json_decref(pn->manifest);
+	memset(pn, 0, sizeof(*pn));
+}
+
+static cf_err
+new_id(char out[CF_VERSION_ID_LEN + 1], struct cf_error *err)
+{
+	uint8_t	raw[CF_VERSION_ID_LEN / 2];
+	cf_err	rc;
+
+	rc = cf_random(raw, sizeof(raw), err);
+	if (rc == CF_OK)
+		cf_hex_encode(raw, sizeof(raw), out);
+	return rc;
+}
+
+/* One file of the manifest into the target: the source's object version
+ * with a new id whose data key is rewrapped under it. */
+static cf_err
+promo_file(struct cf_core *c, const struct cf_promotion_rec *p,
+    const struct cf_ns_rec *dnr, const json_t *f, struct cf_version_rec *o,
+    struct cf_art_file *af, int64_t now_us, struct cf_error *err)
+{
+	struct cf_key	*dek = NULL;
+	const char	*path = json_string_value(json_object_get(f, "path"));
+	const char	*vid = json_string_value(json_object_get(f,
+	    "version_id"));
+	char		 key[CF_OBJKEY_MAX];
+	cf_err		 rc;
+	int		 n;
+
+	if (path == NULL || vid == NULL)
+		return cf_error_set(err, CF_E_INTEGRITY, "manifest entry");
+	n = snprintf(key, sizeof(key), "%s/%s", p->src_name, path);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return cf_error_set(err, CF_E_INTEGRITY, "manifest key");
+	rc = cf_meta_version_get(c->meta, p->src_ns, key, vid, o, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = cf_keyring_unwrap(c->kr, o->kek_id, o->version_id,
+	    strlen(o->version_id), o->wrapped_dek, &dek, err);
+	if (rc != CF_OK)
+		return rc;
+	core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
+	/* SEC: the chunks keep the id they were sealed under (the first
+	 * version of the chain); the data key is bound to the new id. */
+	if (o->sealed_as[0] == '\0')
+		cf_strlcpy(o->sealed_as, o->version_id, sizeof(o->sealed_as));
+	rc = new_id(o->version_id, err);
+	if (rc == CF_OK)
+		rc = cf_keyring_wrap(c->kr, dek, o->version_id,
+		    CF_VERSION_ID_LEN, o->kek_id, o->wrapped_dek, err);
+	cf_key_free(dek);
+	if (rc != CF_OK)
+		return rc;
+	core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
+	cf_strlcpy(o->ns, dnr->name, sizeof(o->ns));
+	o->ns_id = dnr->id;
+	o->seq = 0;
+	cf_strlcpy(o->created_by, p->requester, sizeof(o->created_by));
+	o->created_us = now_us;
+	af->path = path;
+	af->version_id = o->version_id;
+	af->sha256 = o->sha256;
+	af->size = o->size;
+	return CF_OK;
+}
+
+/* Prepare the completion of p into dnr.  CF_E_NOTFOUND (errcode
+ * source_gone) when the source version or one of its files is gone. */
+static cf_err
+promo_prepare(struct cf_core *c, struct cf_req *r,
+    const struct cf_promotion_rec *p, const struct cf_ns_rec *dnr,
+    struct promo_new *pn, struct cf_error *err)
+{
+	struct cf_ns_rec	snr;
+	const json_t		*f;
+	int64_t			now = core_now_us(c);
+	size_t			n, i;
+	int			lvl;
+	cf_err			rc;
+
+	memset(pn, 0, sizeof(*pn));
+	rc = cf_meta_art_get_id(c->meta, p->src_artifact_id, p->src_number,
+	    &pn->art, err);
+	if (rc == CF_OK)
+		rc = cf_meta_art_files(c->meta, p->src_artifact_id,
+		    p->src_number, &pn->manifest, err);
+	if (rc != CF_OK)
+		goto out;
+	n = json_array_size(pn->manifest);
+	pn->objs = cf_calloc(n > 0 ? n : 1, sizeof(*pn->objs));
+	pn->files = cf_calloc(n > 0 ? n : 1, sizeof(*pn->files));
+	if (pn->objs == NULL || pn->files == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	pn->nv.nobjs = n;
+	json_array_foreach(pn->manifest, i, f) {
+		rc = promo_file(c, p, dnr, f, &pn->objs[i], &pn->files[i], now,
+		    err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	/* The same version, now also the target's: same digest, kind and
+	 * metadata; sensitivity never below either namespace's. */
+	lvl = level_of(pn->art.sensitivity);
+	if (cf_meta_ns_get(c->meta, p->src_ns, &snr, NULL) == CF_OK &&
+	    eff_level(&pn->art, &snr) > lvl)
+		lvl = eff_level(&pn->art, &snr);
+	if (level_of(dnr->sensitivity) > lvl)
+		lvl = level_of(dnr->sensitivity);
+	cf_strlcpy(pn->art.sensitivity, levels[lvl],
+	    sizeof(pn->art.sensitivity));
+	pn->art.ns_id = dnr->id;
+	cf_strlcpy(pn->art.ns, dnr->name, sizeof(pn->art.ns));
+	pn->art.artifact_id = 0;
+	pn->art.number = 0;
+	cf_strlcpy(pn->art.created_by, p->requester,
+	    sizeof(pn->art.created_by));
+	pn->art.created_us = now;
+	rc = new_id(pn->art.version_id, err);
+	pn->nv.objs = pn->objs;
+	pn->nv.art = &pn->art;
+	pn->nv.files = pn->files;
+	pn->nv.nfiles = n;
+out:
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->errcode = "source_gone";
+		rc = cf_error_set(err, CF_E_CONFLICT, "the source version "
+		    "%s/%s@%lld no longer exists", p->src_ns, p->src_name,
+		    (long long)p->src_number);
+	}
+	if (rc != CF_OK)
+		promo_new_free(pn);
+	return rc;
+}
+
+/* The request as stored now, as JSON. */
+static cf_err
+promo_answer(struct cf_core *c, const char *id, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_promotion_rec	*p;
+	cf_err			 rc;
+
+	p = cf_calloc(1, sizeof(*p));
+	if (p == NULL)
+		return nomem(err);
+	rc = cf_meta_promotion_get(c->meta, id, p, err);
+	if (rc == CF_OK) {
+		*out = promo_json(p, core_now_us(c));
+		if (*out == NULL)
+			rc = nomem(err);
+	}
+	cf_free(p);
+	return rc;
+}
+
+cf_err
+cf_core_promote(struct cf_core *c, struct cf_req *r, const char *src_ns,
+    const char *name, const char *sel, const char *dst_ns,
+    const char *reason, json_t **out, struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct cf_art_rec	*v = NULL;
+	struct cf_ns_rec	 snr, dnr;
+	struct promo_new	 pn;
+	struct core_act		 act;
+	char			 res[CF_RESOURCE_MAX];
+	uint8_t			 raw[CF_PROMO_ID_LEN / 2];
+	bool			 have_dst;
+	cf_err			 rc;
+
+	memset(&pn, 0, sizeof(pn));
+	if (reason == NULL)
+		reason = "";
+	promo_op(c, r, NULL, src_ns, dst_ns);
+	have_dst = cf_name_ns_valid(dst_ns) &&
+	    cf_meta_ns_get(c->meta, dst_ns, &dnr, NULL) == CF_OK;
+	/* SEC: where no approval is needed, the requester completes the
+	 * promotion alone, so it must be one who may approve it. */
+	if (have_dst && approvals_for(c, dnr.env) == 0) {
+		(void)snprintf(res, sizeof(res), "ns/%s", dst_ns);
+		rc = core_authorize(c, r, "promotion:approve", dst_ns, res,
+		    err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	v = cf_calloc(1, sizeof(*v));
+	p = cf_calloc(1, sizeof(*p));
+	if (v == NULL || p == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	rc = art_open(c, r, "promotion:request", src_ns, name, sel, NULL,
+	    NULL, v, &snr, err);
+	if (rc != CF_OK)
+		goto out;
+	if (!promo_reason_ok(reason)) {
+		r->errcode = "bad_request";
+		rc = cf_error_set(err, CF_E_INPUT, "reason: at most %d bytes "
+		    "of text without control characters",
+		    CF_PROMO_REASON_MAX - 1);
+		goto out;
+	}
+	if (!cf_name_ns_valid(dst_ns)) {
+		r->errcode = "invalid_name";
+		rc = cf_error_set(err, CF_E_INPUT, "invalid target namespace");
+		goto out;
+	}
+	rc = art_ns(c, r, dst_ns, &dnr, err);
+	if (rc != CF_OK)
+		goto out;
+	if (strcmp(snr.env, dnr.env) == 0) {
+		r->errcode = "same_environment";
+		rc = cf_error_set(err, CF_E_INPUT, "\"%s\" and \"%s\" are both "
+		    "%s namespaces: a promotion goes to another environment "
+		    "(use coffer cp within one)", src_ns, dst_ns,
+		    dnr.env[0] != '\0' ? dnr.env : "unset-environment");
+		goto out;
+	}
+	if ((rc = cf_random(raw, sizeof(raw), err)) != CF_OK)
+		goto out;
+	cf_hex_encode(raw, sizeof(raw), p->id);
+	cf_strlcpy(r->op.id, p->id, sizeof(r->op.id));
+	cf_strlcpy(p->src_ns, src_ns, sizeof(p->src_ns));
+	cf_strlcpy(p->src_name, name, sizeof(p->src_name));
+	p->src_artifact_id = v->artifact_id;
+	p->src_number = v->number;
+	cf_strlcpy(p->dst_ns, dst_ns, sizeof(p->dst_ns));
+	cf_strlcpy(p->requester, r->principal.name, sizeof(p->requester));
+	cf_strlcpy(p->reason, reason, sizeof(p->reason));
+	cf_strlcpy(p->state, "open", sizeof(p->state));
+	p->required = approvals_for(c, dnr.env);
+	p->created_us = core_now_us(c);
+	p->expires_us = p->created_us + c->cfg.promotion_ttl * 1000000;
+	if (p->required == 0 &&
+	    (rc = promo_prepare(c, r, p, &dnr, &pn, err)) != CF_OK)
+		goto out;
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_promotion_insert(c->meta, &act.au, p,
+		    p->required == 0 ? &pn.nv : NULL, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_NOTFOUND)
+		r->errcode = "no_such_namespace";
+	if (rc == CF_OK)
+		rc = promo_answer(c, p->id, out, err);
+out:
+	promo_new_free(&pn);
+	cf_free(p);
+	cf_free(v);
+	return rc;
+}
+
+/* Request id for a decision on its target: its record into *p and
+ * r->op set; an unknown id is decided as action on the store (admins
+ * learn it does not exist, others are refused). */
+static cf_err
+promo_open(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *id, struct cf_promotion_rec *p, struct cf_error *err)
+{
+	char	res[CF_RESOURCE_MAX];
+	cf_err	rc;
+
+	rc = CF_E_NOTFOUND;
+	if (id != NULL && strlen(id) == CF_PROMO_ID_LEN)
+		rc = cf_meta_promotion_get(c->meta, id, p, NULL);
+	if (rc != CF_OK && rc != CF_E_NOTFOUND)
+		return cf_error_set(err, rc, "promotion lookup failed");
+	if (rc == CF_E_NOTFOUND) {
+		promo_op(c, r, NULL, NULL, NULL);
+		rc = core_authorize(c, r, action, NULL, "promotions", err);
+		if (rc != CF_OK)
+			return rc;
+		r->errcode = "no_such_promotion";
+		return cf_error_set(err, CF_E_NOTFOUND, "no such promotion");
+	}
+	promo_op(c, r, p->id, p->src_ns, p->dst_ns);
+	(void)snprintf(res, sizeof(res), "ns/%s", p->dst_ns);
+	return core_authorize(c, r, action, p->dst_ns, res, err);
+}
+
+cf_err
+cf_core_promotion_approve(struct cf_core *c, struct cf_req *r,
+    const char *id, json_t **out, struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct cf_ns_rec	 dnr;
+	struct promo_new	 pn;
+	struct core_act		 act;
+	bool			 done = false;
+	size_t			 i;
+	cf_err			 rc;
+
+	memset(&pn, 0, sizeof(pn));
+	p = cf_calloc(1, sizeof(*p));
+	if (p == NULL)
+		return nomem(err);
+	rc = promo_open(c, r, "promotion:approve", id, p, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: approving is the control; it is not the requester's. */
+	if (strcmp(p->requester, r->principal.name) == 0) {
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "own promotion", sizeof(r->reasons));
+		r->errcode = "own_request";
+		rc = cf_error_set(err, CF_E_DENIED, "one may not approve "
+		    "one's own promotion");
+		goto out;
+	}
+	if (strcmp(r->op.dst_env, "prod") == 0 &&
+	    !core_mfa_fresh(c, r, CORE_MFA_ADMIN)) {
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "mfa required (promotion to prod)",
+		    sizeof(r->reasons));
+		r->errcode = "mfa_required";
+		rc = cf_error_set(err, CF_E_AUTH, "approving a promotion into "
+		    "prod needs multi-factor authentication (step up: coffer "
+		    "login --mfa)");
+		goto out;
+	}
+	for (i = 0; i < p->napprovals; i++)
+		if (strcmp(p->approvers[i], r->principal.name) == 0)
+			break;
+	if (i < p->napprovals) {
+		r->errcode = "already_approved";
+		rc = cf_error_set(err, CF_E_CONFLICT, "you approved this "
+		    "promotion already");
+		goto out;
+	}
+	if (strcmp(p->state, "open") != 0) {
+		r->errcode = "not_open";
+		rc = cf_error_set(err, CF_E_CONFLICT, "the promotion is %s",
+		    p->state);
+		goto out;
+	}
+	if (p->expires_us <= core_now_us(c)) {
+		r->errcode = "expired";
+		rc = cf_error_set(err, CF_E_CONFLICT, "the promotion expired");
+		goto out;
+	}
+	rc = art_ns(c, r, p->dst_ns, &dnr, err);
+	if (rc == CF_OK)
+		rc = promo_prepare(c, r, p, &dnr, &pn, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_promotion_approve(c->meta, &act.au, p->id,
+		    r->principal.name, core_now_us(c), &pn.nv, &done, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_CONFLICT && r->errcode == NULL)
+		r->errcode = "not_open";
+	if (rc == CF_OK) {
+		log_info("event=promotion_%s id=%s by=%s", done ?
+		    "completed" : "approved", p->id, r->principal.name);
+		rc = promo_answer(c, p->id, out, err);
+	}
+out:
+	promo_new_free(&pn);
+	cf_free(p);
+	return rc;
+}
+
+cf_err
+cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
+    const char *id, json_t **out, struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct core_act		 act;
+	cf_err			 rc;
+
+	p = cf_calloc(1, sizeof(*p));
+	if (p == NULL)
+		return nomem(err);
+	rc = promo_open(c, r, "promotion:reject", id, p, err);
+	if (rc != CF_OK)
+		goto out;
+	if (strcmp(p->state, "open") != 0) {
+		r->errcode = "not_open";
+		rc = cf_error_set(err, CF_E_CONFLICT, "the promotion is %s",
+		    p->state);
+		goto out;
+	}
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_promotion_close(c->meta, &act.au, p->id,
+		    "rejected", r->principal.name, core_now_us(c), err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_CONFLICT)
+		r->errcode = "not_open";
+	if (rc == CF_OK)
+		rc = promo_answer(c, p->id, out, err);
+out:
+	cf_free(p);
+	return rc;
+}
+
+struct promo_list {
+	struct cf_core	*c;
+	struct cf_req	*r;
+	json_t		*arr;
+	int64_t		 now;
+};
+
+static cf_err
+promo_list_cb(void *arg, const struct cf_promotion_rec *p,
+    struct cf_error *err)
+{
+	struct promo_list	*x = arg;
+
+	/* One's own requests, and those into namespaces one may list
+	 * promotions of. */
+	if (strcmp(p->requester, x->r->principal.name) != 0 &&
+	    !core_can(x->c, x->r, "promotion:list", p->dst_ns))
+		return CF_OK;
+	if (json_array_append_new(x->arr, promo_json(p, x->now)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_promotion_list(struct cf_core *c, struct cf_req *r, const char *id,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct promo_list	 x;
+	cf_err			 rc;
+
+	if (id != NULL) {
+		p = cf_calloc(1, sizeof(*p));
+		if (p == NULL)
+			return nomem(err);
+		rc = promo_open(c, r, "promotion:list", id, p, err);
+		if (rc == CF_OK) {
+			*out = promo_json(p, core_now_us(c));
+			if (*out == NULL)
+				rc = nomem(err);
+		}
+		cf_free(p);
+		return rc;
+	}
+	rc = core_authorize_listing(c, r, "promotion:list", "promotions", err);
+	if (rc != CF_OK)
+		return rc;
+	x.c = c;
+	x.r = r;
+	x.now = core_now_us(c);
+	x.arr = json_array();
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_promotion_list(c->meta, 1000, promo_list_cb, &x, err);
+	if (rc != CF_OK) {
+		json_decref(x.arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "promotions", x.arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+/* ---- end: promotion ---- */

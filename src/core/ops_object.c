@@ -670,6 +670,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 {
 	struct cf_get	*g = NULL;
 	struct cf_key	*dek = NULL;
+	const char	*sealed;
 	cf_err		 rc;
 
 	g = cf_calloc(1, sizeof(*g));
@@ -687,6 +688,10 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		    sizeof(r->version_sha256));
 		cf_strlcpy(r->version_by, g->v.created_by,
 		    sizeof(r->version_by));
+		/* A file of artifact versions is read as theirs
+		 * (resource.artifact); an error reading that fails the
+		 * request after the decision, as the lookup's would. */
+		rc = core_art_of_object(c, r, g->v.version_id, err);
 	}
 	{
 		struct cf_error	aerr;
@@ -756,8 +761,14 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_opener_new(dek, g->v.version_id, strlen(g->v.version_id),
-	    g->v.size, cf_blob_size(g->br), cf_blob_pread, g->br, &g->op, err);
+	/* SEC: the chunks' associated data is the version id they were
+	 * sealed under: the version's own, or for a promoted version its
+	 * source's, whose blob it shares (its data key is wrapped under its
+	 * own id all the same, so the pair cannot be moved to another
+	 * version; docs/internals/CRYPTO.md). */
+	sealed = g->v.sealed_as[0] != '\0' ? g->v.sealed_as : g->v.version_id;
+	rc = cf_opener_new(dek, sealed, strlen(sealed), g->v.size,
+	    cf_blob_size(g->br), cf_blob_pread, g->br, &g->op, err);
 	/* SEC: the wrapped data key is not needed past this point. */
 	cf_wipe(g->v.wrapped_dek, sizeof(g->v.wrapped_dek));
 out:

@@ -7,6 +7,7 @@
 
 #include "base/mem.h"
 #include "base/str.h"
+#include "core/core.h"
 #include "server/config.h"
 
 enum opt_type { OPT_STR, OPT_U64, OPT_BOOL };
@@ -133,6 +134,28 @@ static const struct opt opts[] = {
 	    "longest an upload may take from blob commit to version row)"),
 	U64("orphan_interval", orphan_interval, 0, 30 * 86400, "3600",
 	    "seconds between orphan sweeps (0: only at start-up)"),
+	STR("env.dev.allow", env_dev_allow, "", "client networks that may "
+	    "reach dev namespaces, CIDR, CIDR, ... (empty: any)"),
+	STR("env.staging.allow", env_staging_allow, "", "client networks "
+	    "that may reach staging namespaces (empty: any)"),
+	STR("env.prod.allow", env_prod_allow, "", "client networks that may "
+	    "reach prod namespaces (empty: any)"),
+	STR("trusted_proxies", trusted_proxies, "", "proxies (CIDR, ...) "
+	    "whose forwarded_header names the client (empty: none; the "
+	    "socket address is the client)"),
+	U64("breakglass_max", breakglass_max, 60, 7 * 86400, "14400",
+	    "longest break-glass grant in seconds (4 h)"),
+	U64("promotion_approvals_dev", promotion_approvals_dev, 0, 16, "0",
+	    "distinct approvers a promotion into a dev namespace needs"),
+	U64("promotion_approvals_staging", promotion_approvals_staging, 0, 16,
+	    "1", "distinct approvers a promotion into staging needs"),
+	U64("promotion_approvals_prod", promotion_approvals_prod, 0, 16, "2",
+	    "distinct approvers a promotion into prod needs"),
+	U64("promotion_ttl", promotion_ttl, 60, 90 * 86400, "604800",
+	    "seconds a promotion request stays open (7 days)"),
+	STR("forwarded_header", forwarded_header, "x-forwarded-for",
+	    "the header trusted_proxies set: x-forwarded-for or forwarded "
+	    "(RFC 7239); the other is ignored"),
 	STR("s3_region", s3_region, "us-east-1", "the region S3 clients "
 	    "sign requests for (SigV4)"),
 	STR("s3_endpoint", s3_endpoint, "", "the S3 endpoint URL "
@@ -236,6 +259,21 @@ cf_config_set(struct cf_config *cfg, const char *name, const char *value,
 		if (strcmp(name, "tls_names") == 0 &&
 		    (rc = check_names(value, err)) != CF_OK)
 			return rc;
+		if (strcmp(name, "trusted_proxies") == 0 ||
+		    strncmp(name, "env.", 4) == 0) {
+			struct cf_error e2;
+
+			cf_error_clear(&e2);
+			rc = cf_core_net_list_check(value, &e2);
+			if (rc != CF_OK)
+				return cf_error_set(err, rc, "%s: %s", name,
+				    e2.msg);
+		}
+		if (strcmp(name, "forwarded_header") == 0 &&
+		    strcmp(value, "x-forwarded-for") != 0 &&
+		    strcmp(value, "forwarded") != 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "forwarded_header: x-forwarded-for or forwarded");
 		cf_strlcpy(base + o->off, value, o->size);
 		return CF_OK;
 	case OPT_U64:

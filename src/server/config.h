@@ -73,6 +73,18 @@ struct cf_config {
 	char		oidc_config_file[4096];
 	uint64_t	orphan_grace;		/* seconds */
 	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
+	/* network isolation (core/network.c, server/forwarded.c) */
+	char		env_dev_allow[4096];	/* "CIDR, ..."; "": any */
+	char		env_staging_allow[4096];
+	char		env_prod_allow[4096];
+	char		trusted_proxies[4096];	/* "": none */
+	char		forwarded_header[32];	/* x-forwarded-for or
+						 * forwarded */
+	uint64_t	breakglass_max;		/* seconds */
+	uint64_t	promotion_approvals_dev;	/* approvers needed */
+	uint64_t	promotion_approvals_staging;
+	uint64_t	promotion_approvals_prod;
+	uint64_t	promotion_ttl;		/* seconds */
 	char		s3_region[32];		/* SigV4 region */
 	uint64_t	s3_multipart_expiry;	/* seconds */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;

@@ -6,8 +6,11 @@
  * goes through respond(), which records the request in the audit log
  * first and refuses to answer (503) if that fails.
  *
- * SEC: the client address used for the record and for policy is the
- * socket's peer address; forwarded-for headers are never trusted. */
+ * SEC: the client address used for the record, for network isolation and
+ * for policy is the socket's peer address, unless that peer is one of
+ * trusted_proxies: then the address it forwarded (client_address;
+ * docs/security.md, "Trusted proxies").  Forwarding headers from anyone
+ * else are ignored. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -30,6 +33,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/netaddr.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "server/http.h"
@@ -156,6 +160,10 @@ struct cf_http {
 	pthread_mutex_t		 xmu;
 	bool			 xmu_ok;
 	struct xfer		*xfers[XFER_BUCKETS];
+	/* trusted_proxies, and whether they speak RFC 7239 Forwarded (else
+	 * X-Forwarded-For). */
+	struct cf_cidr_list	 trusted;
+	bool			 fwd_rfc7239;
 	uint64_t		 nxfers;	/* all of them (metrics) */
 };
 
@@ -669,8 +677,16 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 		return respond_error(mc, c, 503, c->req.errcode, err->msg);
 	if (rc == CF_E_NOTFOUND && notfound_code != NULL)
 		code = notfound_code;
+	/* SEC: a refusal says why only where that tells nothing (the
+	 * network, or a rule applied after the policies allowed). */
+	if (rc == CF_E_DENIED && c->req.errcode != NULL &&
+	    (strcmp(c->req.errcode, "network_refused") == 0 ||
+	    strcmp(c->req.errcode, "own_request") == 0))
+		code = c->req.errcode;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
 		code = conflict_code;
+	else if (rc == CF_E_CONFLICT && c->req.errcode != NULL)
+		code = c->req.errcode;
 	/* The operation's specific code (no_such_key, mfa_required,
 	 * weak_password, locked, ...). */
 	if (c->req.errcode != NULL && (rc == CF_E_NOTFOUND || rc == CF_E_AUTH ||
@@ -2683,6 +2699,142 @@ static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
 #define SLOW	CF_ROUTE_SLOW
 #define SECRET	CF_ROUTE_SECRET
 #define P_OBJ	"/v1/ns/{ns}/objects/{key...}"
+/* POST /v1/ns/{ns}/breakglass {"reason", "seconds"} */
+static enum MHD_Result
+h_breakglass_open(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*reason = "";
+	int64_t		 secs = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "reason", true, &reason,
+			    &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "seconds", true, &secs,
+			    &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_breakglass_open(c->h->core, &c->req, c->ns, reason, secs,
+	    &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_namespace",
+	    NULL);
+}
+
+/* GET /v1/breakglass[?all=1] */
+static enum MHD_Result
+h_breakglass_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*all = arg(mc, "all");
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_breakglass_list(c->h->core, &c->req, all != NULL &&
+	    strcmp(all, "0") != 0, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* DELETE /v1/breakglass/{id} */
+static enum MHD_Result
+h_breakglass_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_breakglass_revoke(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_grant",
+	    "already_revoked");
+}
+
+/* POST /v1/ns/{ns}/promotions/{name} {"to","version","reason"} */
+static enum MHD_Result
+h_promote(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body, *jv;
+	const char	*to = "", *ver = NULL, *reason = "";
+	char		 num[32];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	jv = json_object_get(body, "version");
+	if (json_is_integer(jv)) {
+		(void)snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(jv));
+		ver = num;
+	} else
+		ver = json_string_value(jv);
+	rc = cf_json_get_str(body, "to", c->req.authenticated, &to, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "reason", false, &reason, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_promote(c->h->core, &c->req, c->ns, c->rest,
+	    ver != NULL ? ver : "", to, reason != NULL ? reason : "", &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_artifact",
+	    NULL);
+}
+
+/* GET /v1/promotions, GET /v1/promotions/{id} */
+static enum MHD_Result
+h_promotion_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_promotion_list(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_promotion",
+	    NULL);
+}
+
+/* POST /v1/promotions/{id}/approve, POST /v1/promotions/{id}/reject */
+static enum MHD_Result
+h_promotion_approve(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_promotion_approve(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_promotion",
+	    NULL);
+}
+
+static enum MHD_Result
+h_promotion_reject(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_promotion_reject(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_promotion",
+	    NULL);
+}
+
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
@@ -2805,6 +2957,24 @@ static const struct cf_route routes[] = {
 	    h_s3key_create },
 	{ "DELETE", "/v1/s3-keys/{id}", "s3key:revoke", NULL, 0, NULL,
 	    h_s3key_revoke },
+	{ "POST", "/v1/ns/{ns}/breakglass", "breakglass:open", NULL, 0, NULL,
+	    h_breakglass_open },
+	{ "GET", "/v1/breakglass", "breakglass:list", NULL, 0, NULL,
+	    h_breakglass_list },
+	{ "DELETE", "/v1/breakglass/{id}", "breakglass:revoke", NULL, 0, NULL,
+	    h_breakglass_revoke },
+	/* Into an environment that needs no approval, the requester must
+	 * be one who may approve there (decided first). */
+	{ "POST", "/v1/ns/{ns}/promotions/{key...}", "promotion:request",
+	    "promotion:approve", 0, NULL, h_promote },
+	{ "GET", "/v1/promotions", "promotion:list", NULL, 0, NULL,
+	    h_promotion_list },
+	{ "GET", "/v1/promotions/{id}", "promotion:list", NULL, 0, NULL,
+	    h_promotion_list },
+	{ "POST", "/v1/promotions/{id}/approve", "promotion:approve", NULL, 0,
+	    NULL, h_promotion_approve },
+	{ "POST", "/v1/promotions/{id}/reject", "promotion:reject", NULL, 0,
+	    NULL, h_promotion_reject },
 };
 #undef SLOW
 #undef SECRET
@@ -3558,6 +3728,109 @@ req_context(struct MHD_Connection *mc, struct conn *c)
 	return true;
 }
 
+/* Every field of one header, joined by ", " (RFC 9110 5.3). */
+struct hdr_join {
+	const char	*name;
+	char		 buf[CF_FORWARDED_MAX + 1];
+	size_t		 len;
+	bool		 any, over;
+};
+
+static enum MHD_Result
+join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hdr_join	*j = cls;
+	size_t		 n;
+
+	(void)kind;
+	if (strcasecmp(key, j->name) != 0 || value == NULL)
+		return MHD_YES;
+	n = strlen(value);
+	if (j->len + n + (j->any ? 2 : 0) >= sizeof(j->buf)) {
+		j->over = true;
+		return MHD_NO;
+	}
+	if (j->any) {
+		memcpy(j->buf + j->len, ", ", 2);
+		j->len += 2;
+	}
+	memcpy(j->buf + j->len, value, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+	j->any = true;
+	return MHD_YES;
+}
+
+/* SEC: the client is the socket peer, unless the peer is one of
+ * trusted_proxies: then it is who the configured header says (the
+ * rightmost hop that is not one of them).  A malformed header from a
+ * trusted proxy is refused (400), never guessed at.  False: answered. */
+static bool
+client_address(struct MHD_Connection *mc, struct conn *c,
+    enum MHD_Result *ret)
+{
+	struct hdr_join	 j;
+	struct cf_error	 err;
+	struct cf_ip	 peer;
+	char		 addr[CF_IP_TEXT_MAX];
+	cf_err		 rc;
+
+	if (c->h->trusted.n == 0 || !cf_ip_parse(c->req.peer,
+	    strlen(c->req.peer), &peer) ||
+	    !cf_cidr_list_match(&c->h->trusted, &peer))
+		return true;
+	memset(&j, 0, sizeof(j));
+	j.name = c->h->fwd_rfc7239 ? "Forwarded" : "X-Forwarded-For";
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, join_header,
+	    &j);
+	cf_error_clear(&err);
+	if (j.over)
+		rc = cf_error_set(&err, CF_E_LIMIT, "%s is longer than %d "
+		    "bytes", j.name, CF_FORWARDED_MAX);
+	else
+		rc = cf_http_forwarded_client(j.any ? j.buf : NULL,
+		    c->h->fwd_rfc7239, &c->h->trusted, addr, sizeof(addr),
+		    &err);
+	if (rc != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, "unknown",
+		    "bad forwarding header");
+		c->failed = true;
+		*ret = respond_error(mc, c, 400, "bad_forwarded", err.msg);
+		return false;
+	}
+	if (addr[0] != '\0')
+		cf_strlcpy(c->req.source, addr, sizeof(c->req.source));
+	return true;
+}
+
+/* SEC: network isolation, before authentication: a request addressed to
+ * a namespace whose environment does not admit the client's network is
+ * refused (403, audited) without looking at its credential.  False:
+ * answered. */
+static bool
+network_allowed(struct MHD_Connection *mc, struct conn *c,
+    enum MHD_Result *ret)
+{
+	struct cf_error	err;
+	cf_err		rc;
+
+	if (c->rt == NULL || c->ns[0] == '\0')
+		return true;
+	cf_error_clear(&err);
+	rc = cf_core_net_check(c->h->core, &c->req, c->rt->action, c->ns,
+	    &err);
+	if (rc == CF_OK)
+		return true;
+	c->failed = true;
+	if (rc == CF_E_DENIED)
+		*ret = respond_error(mc, c, 403, "network_refused", err.msg);
+	else
+		*ret = respond_error(mc, c, 503, "unavailable",
+		    "network check unavailable");
+	return false;
+}
+
 /* The captures of the matched route, from the path into c: {ns} into
  * c->ns (the matcher bounded it), the other one into c->rest. */
 static cf_err
@@ -3622,6 +3895,12 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		    method, url, &m);
 		c->rt = m.route;
 		c->path_known = m.path_known;
+		if (!client_address(mc, c, &ret))
+			return ret;
+		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
+			return respond_nomem(mc, c);
+		if (!network_allowed(mc, c, &ret))
+			return ret;
 		/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
 		if (c->rt == NULL && c->path_known)
 			(void)cf_route_allow(routes, sizeof(routes) /
@@ -3658,8 +3937,6 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			    "X-Coffer-Purpose must be one field of 1 to 64 "
 			    "characters from A-Z a-z 0-9 _ . : -");
 		}
-		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
-			return respond_nomem(mc, c);
 		ret = MHD_YES;
 		if (cf_s3_path(url))
 			ret = cf_s3_begin(mc, c, method);
@@ -4076,6 +4353,12 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	h->core = core;
 	h->cfg = cfg;
+	h->fwd_rfc7239 = strcmp(cfg->forwarded_header, "forwarded") == 0;
+	rc = cf_cidr_list_parse(cfg->trusted_proxies, &h->trusted, err);
+	if (rc != CF_OK) {
+		cf_free(h);
+		return rc;
+	}
 	/* A pool of event threads must not block on the audit log: its
 	 * responses wait suspended for the notifier (audit_durable). */
 	h->async = cfg->threads > 0;

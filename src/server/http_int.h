@@ -81,6 +81,29 @@ bool	cf_route_pattern_ok(const char *pat);
  * replaced by '?'.  Returns the length written. */
 size_t	cf_http_header_text(const char *in, char *out, size_t outsz);
 
+/* The client address behind trusted proxies (forwarded.c;
+ * docs/security.md, "Trusted proxies").  Only for a request whose socket
+ * peer is in trusted: the caller checks that first.  hdr: the configured
+ * header's value, every field of it joined by ", " (NULL or "": none);
+ * forwarded: RFC 7239 Forwarded (its for= parameters) rather than
+ * X-Forwarded-For.  The hops are walked from the right (the nearest
+ * proxy appends last): each address in trusted is a proxy of ours and is
+ * skipped; the first one that is not is the client.  When every hop is
+ * trusted, the leftmost is the client.  A hop that names no address
+ * (Forwarded's "unknown", an obfuscated node, an element without for=,
+ * an X-Forwarded-For entry that is not an address) ends the walk: the
+ * client is out = "unknown", which no network rule matches.  out holds
+ * CF_IP_TEXT_MAX bytes; "" when hdr has no hop (use the peer).
+ * CF_E_INPUT for a malformed header, CF_E_LIMIT past
+ * CF_FORWARDED_HOPS_MAX hops or CF_FORWARDED_MAX bytes: the request is
+ * refused, never guessed. */
+#define CF_FORWARDED_MAX	4096
+#define CF_FORWARDED_HOPS_MAX	32
+struct cf_cidr_list;
+cf_err	cf_http_forwarded_client(const char *hdr, bool forwarded,
+	    const struct cf_cidr_list *trusted, char *out, size_t outsz,
+	    struct cf_error *err);
+
 /* Is s a valid X-Coffer-Purpose: 1..CF_PURPOSE_MAX characters of
  * [A-Za-z0-9_.:-]? */
 bool	cf_http_purpose_ok(const char *s);

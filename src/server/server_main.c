@@ -337,6 +337,15 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->orphan_grace = (int64_t)cfg->orphan_grace;
 	ccfg->s3_multipart_expiry = (int64_t)cfg->s3_multipart_expiry;
 	ccfg->orphan_interval = (int64_t)cfg->orphan_interval;
+	ccfg->env_allow_dev = cfg->env_dev_allow;
+	ccfg->env_allow_staging = cfg->env_staging_allow;
+	ccfg->env_allow_prod = cfg->env_prod_allow;
+	ccfg->breakglass_max = (int64_t)cfg->breakglass_max;
+	ccfg->promotion_approvals_dev = (int64_t)cfg->promotion_approvals_dev;
+	ccfg->promotion_approvals_staging =
+	    (int64_t)cfg->promotion_approvals_staging;
+	ccfg->promotion_approvals_prod = (int64_t)cfg->promotion_approvals_prod;
+	ccfg->promotion_ttl = (int64_t)cfg->promotion_ttl;
 }
 
 int

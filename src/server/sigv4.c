@@ -440,7 +440,7 @@ cf_sigv4_canonical(const char *method, const char *raw_path,
 {
 	char		 path[4096], name[128], prev[128];
 	const char	*p, *semi;
-	size_t		 plen, i, len, found, nnames = 0;
+	size_t		 plen = 0, i, len, found, nnames = 0;
 	bool		 host = false;
 	cf_err		 rc;
 

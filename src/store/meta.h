@@ -76,6 +76,11 @@ struct cf_version_rec {
 	int64_t		created_us;
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
+	/* The version id the blob's chunks were sealed under (their
+	 * associated data), when not this version's own: a promoted
+	 * version shares its source's blob (docs/internals/CRYPTO.md).
+	 * "": its own. */
+	char		sealed_as[CF_VERSION_ID_LEN + 1];
 	char		md5[48];	/* the S3 ETag: hex MD5 of the
 					 * plaintext, or of a multipart
 					 * upload's part MD5s + "-N"; ""
@@ -609,6 +614,44 @@ cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	    int64_t ns_id, const char *key, const json_t *changes,
 	    bool *changed, struct cf_error *err);
 
+/* ---- begin: break-glass grants ---- */
+/* A break-glass grant (core/ops_breakglass.c): principal_id holds owner
+ * on namespace ns from created_us until expires_us, unless revoked. */
+#define CF_BG_ID_LEN		16	/* hex of 8 random bytes */
+#define CF_BG_REASON_MAX	513	/* 512 bytes of UTF-8 + NUL */
+struct cf_breakglass_rec {
+	char	id[CF_BG_ID_LEN + 1];
+	int64_t	principal_id;
+	char	principal[CF_PRINCIPAL_MAX];	/* set by the store */
+	char	ns[CF_NS_NAME_MAX];
+	char	reason[CF_BG_REASON_MAX];
+	int64_t	created_us;
+	int64_t	expires_us;
+	int64_t	revoked_us;			/* 0: not revoked */
+	char	revoked_by[CF_PRINCIPAL_MAX];	/* "" */
+};
+/* Store a new grant (revocation fields ignored).  CF_E_NOTFOUND when
+ * the namespace or the principal does not exist. */
+cf_err	cf_meta_breakglass_insert(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_breakglass_rec *b,
+	    struct cf_error *err);
+cf_err	cf_meta_breakglass_get(struct cf_meta *m, const char *id,
+	    struct cf_breakglass_rec *out, struct cf_error *err);
+typedef cf_err (*cf_breakglass_cb)(void *arg,
+    const struct cf_breakglass_rec *b, struct cf_error *err);
+/* Grants newest first: of principal_id (< 0: every principal); with
+ * active_at_us != 0, only those neither revoked nor expired then (one
+ * indexed range per principal: the monitor asks on every request). */
+cf_err	cf_meta_breakglass_list(struct cf_meta *m, int64_t principal_id,
+	    int64_t active_at_us, cf_breakglass_cb cb, void *arg,
+	    struct cf_error *err);
+/* Revoke grant id at at_us by principal by.  CF_E_NOTFOUND for an
+ * unknown id, CF_E_CONFLICT when it was revoked already. */
+cf_err	cf_meta_breakglass_revoke(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, const char *by,
+	    int64_t at_us, struct cf_error *err);
+/* ---- end: break-glass grants ---- */
+
 
 /* --- artifacts (meta_artifact.c; docs/artifacts.md) ---
  * An artifact is a name in a namespace whose versions, numbered 1, 2,
@@ -622,6 +665,10 @@ cf_err	cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
 #define CF_ART_META_MAX		4096	/* JSON object text + NUL */
 #define CF_ART_REASON_MAX	257	/* 256 bytes + NUL */
 #define CF_STAGE_MAX		33	/* 32 bytes + NUL */
+/* Stages per artifact, and their names as one text: space-separated,
+ * in byte order (stage names hold no space). */
+#define CF_ART_STAGES_MAX	16
+#define CF_ART_STAGES_TEXT	(CF_ART_STAGES_MAX * CF_STAGE_MAX)
 
 struct cf_art_rec {
 	int64_t		artifact_id;	/* assigned by the store */
@@ -704,9 +751,23 @@ cf_err	cf_meta_art_stage_set(struct cf_meta *m,
 	    const char *stage, int64_t number, const char *by, int64_t at_us,
 	    struct cf_error *err);
 /* *current: {stage: number}; *history (nullable): [{stage, number (0:
- * removed), by, at_us}] oldest first. */
+ * removed), by, at_us}] oldest first.  A new stage beyond
+ * CF_ART_STAGES_MAX on one artifact is CF_E_LIMIT. */
 cf_err	cf_meta_art_stages(struct cf_meta *m, int64_t artifact_id,
 	    json_t **current, json_t **history, struct cf_error *err);
+/* The stages that point at version number, as CF_ART_STAGES_TEXT. */
+cf_err	cf_meta_art_version_stages(struct cf_meta *m, int64_t artifact_id,
+	    int64_t number, char stages[CF_ART_STAGES_TEXT],
+	    struct cf_error *err);
+/* The artifact versions whose manifests name object version version_id,
+ * folded into one (what a read of that object version reads): the
+ * newest one's record in *out, but the highest sensitivity of them all
+ * in out->sensitivity, and in stages the stages that point at any of
+ * them.  CF_E_NOTFOUND when it is a file of none; CF_E_LIMIT when more
+ * stages than CF_ART_STAGES_MAX point at them. */
+cf_err	cf_meta_art_of_version(struct cf_meta *m, const char *version_id,
+	    struct cf_art_rec *out, char stages[CF_ART_STAGES_TEXT],
+	    struct cf_error *err);
 /* The direct lineage of a version: up, its sources; else the versions
  * derived from it.  cb gets each that exists; *gone (nullable) the
  * number of sources that no longer do. */
@@ -748,6 +809,76 @@ typedef cf_err (*cf_s3key_cb)(void *arg, const struct cf_s3key_rec *k,
 cf_err	cf_meta_s3key_list(struct cf_meta *m, int64_t principal_id,
 	    cf_s3key_cb cb, void *arg, struct cf_error *err);
 
+/* ---- begin: promotions ---- */
+/* A promotion request (core/ops_artifact.c, "Promotion"): artifact
+ * version src_ns/src_name@src_number into namespace dst_ns, once
+ * `required` distinct principals other than the requester approve. */
+#define CF_PROMO_ID_LEN		16	/* hex of 8 random bytes */
+#define CF_PROMO_REASON_MAX	513
+#define CF_PROMO_APPROVERS_MAX	16
+#define CF_PROMO_STATE_MAX	16	/* open | completed | rejected */
+struct cf_promotion_rec {
+	char	id[CF_PROMO_ID_LEN + 1];
+	char	src_ns[CF_NS_NAME_MAX];
+	char	src_name[CF_ART_NAME_MAX];
+	int64_t	src_artifact_id;
+	int64_t	src_number;
+	char	dst_ns[CF_NS_NAME_MAX];
+	char	requester[CF_PRINCIPAL_MAX];
+	char	reason[CF_PROMO_REASON_MAX];
+	int64_t	required;
+	char	state[CF_PROMO_STATE_MAX];
+	int64_t	created_us;
+	int64_t	expires_us;
+	int64_t	closed_us;			/* 0: open */
+	char	closed_by[CF_PRINCIPAL_MAX];
+	int64_t	dst_number;			/* 0 until completed */
+	size_t	napprovals;			/* read by get only */
+	char	approvers[CF_PROMO_APPROVERS_MAX][CF_PRINCIPAL_MAX];
+};
+/* What completing a promotion writes, in one transaction: the object
+ * versions objs[0..nobjs) in the target (sharing their sources' blobs:
+ * sealed_as), then artifact version art (its number assigned) with
+ * files[0..nfiles) naming them, derived from the source version. */
+struct cf_promotion_new {
+	const struct cf_version_rec	*objs;
+	size_t				 nobjs;
+	struct cf_art_rec		*art;
+	const struct cf_art_file	*files;
+	size_t				 nfiles;
+};
+/* Store a new request (state "open").  With nv non-NULL (no approval
+ * needed), nv is written and the request completed with it, in the same
+ * transaction.  CF_E_NOTFOUND: no such target namespace. */
+cf_err	cf_meta_promotion_insert(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const struct cf_promotion_rec *p,
+	    struct cf_promotion_new *nv, struct cf_error *err);
+/* The request with its approvers. */
+cf_err	cf_meta_promotion_get(struct cf_meta *m, const char *id,
+	    struct cf_promotion_rec *out, struct cf_error *err);
+typedef cf_err (*cf_promotion_cb)(void *arg,
+    const struct cf_promotion_rec *p, struct cf_error *err);
+/* Requests newest first, at most limit (approvers not read). */
+cf_err	cf_meta_promotion_list(struct cf_meta *m, size_t limit,
+	    cf_promotion_cb cb, void *arg, struct cf_error *err);
+/* One transaction: principal approves request id at at_us; when the
+ * approvals then number at least its required count, nv is written and
+ * the request completed with it (*done true).  CF_E_CONFLICT when the
+ * request is not open or has expired by at_us, or principal approved it
+ * already; CF_E_NOTFOUND for an unknown id (or a source version gone).
+ * SEC: the count and the completion are decided inside the write
+ * transaction, so concurrent approvals complete a request exactly once,
+ * and a crash leaves it either open or completed with its version. */
+cf_err	cf_meta_promotion_approve(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id,
+	    const char *principal, int64_t at_us, struct cf_promotion_new *nv,
+	    bool *done, struct cf_error *err);
+/* Close open request id as state ("rejected") by principal at at_us.
+ * CF_E_CONFLICT when it is not open; CF_E_NOTFOUND. */
+cf_err	cf_meta_promotion_close(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, const char *state,
+	    const char *principal, int64_t at_us, struct cf_error *err);
+/* ---- end: promotions ---- */
 /* --- S3 multipart uploads: an upload in progress and its parts, each
  * part an encrypted blob of its own (wrapped DEK, the part id as the
  * associated data), invisible to object reads and listings; completing

@@ -324,6 +324,21 @@ out:
 }
 
 cf_err
+meta_int_art_push_on(struct conn *c, struct cf_art_rec *v,
+    const struct cf_art_file *files, size_t nfiles, const int64_t (*src)[2],
+    size_t nsrc, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = too_long(v->name, sizeof(v->name), "artifact name", err);
+	if (rc == CF_OK)
+		rc = too_long(v->meta, sizeof(v->meta), "metadata", err);
+	if (rc == CF_OK)
+		rc = push_on(c, v, files, nfiles, src, nsrc, err);
+	return rc;
+}
+
+cf_err
 cf_meta_art_push(struct cf_meta *m, const struct cf_meta_audit *au,
     struct cf_art_rec *v, const struct cf_art_file *files, size_t nfiles,
     const int64_t (*src)[2], size_t nsrc, struct cf_error *err)
@@ -629,6 +644,39 @@ cf_meta_art_sens_set(struct cf_meta *m, const struct cf_meta_audit *au,
 	    sensitivity, reason, err);
 }
 
+/* CF_E_LIMIT when stage is new and the artifact has all the stages it
+ * may have. */
+static cf_err
+stage_room(struct conn *c, int64_t artifact_id, const char *stage,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	cf_err		 rc;
+
+	rc = prep(c, "SELECT count(*), sum(stage = ?2) FROM artifact_stages"
+	    " WHERE artifact_id = ?1", &st, err);
+	if (rc != CF_OK)
+		return rc;
+	if (sqlite3_bind_int64(st, 1, artifact_id) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = meta_int_db_err(c, SQLITE_ERROR, err, "bind");
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = meta_int_db_err(c, src, err, "stage count");
+		goto out;
+	}
+	if (sqlite3_column_int64(st, 1) == 0 &&
+	    sqlite3_column_int64(st, 0) >= CF_ART_STAGES_MAX)
+		rc = cf_error_set(err, CF_E_LIMIT, "an artifact has at most "
+		    "%d stages", CF_ART_STAGES_MAX);
+out:
+	(void)sqlite3_finalize(st);
+	return rc;
+}
+
 static cf_err
 stage_on(struct conn *c, int64_t artifact_id, const char *stage,
     int64_t number, const char *by, int64_t at_us, struct cf_error *err)
@@ -637,6 +685,11 @@ stage_on(struct conn *c, int64_t artifact_id, const char *stage,
 	int		 b;
 	cf_err		 rc;
 
+	if (number > 0) {
+		rc = stage_room(c, artifact_id, stage, err);
+		if (rc != CF_OK)
+			return rc;
+	}
 	if (number > 0)
 		rc = prep(c, "INSERT INTO artifact_stages(artifact_id, stage,"
 		    " number, set_by, set_us) SELECT ?1, ?2, ?3, ?4, ?5"
@@ -791,6 +844,128 @@ out:
 	meta_int_rtx_end(m, c);
 	json_decref(cur);
 	json_decref(hist);
+	return rc;
+}
+
+/* Append the stage names st yields (column 0) to stages, space-
+ * separated; CF_E_LIMIT past CF_ART_STAGES_MAX. */
+static cf_err
+stage_names(struct conn *c, sqlite3_stmt *st, char stages[CF_ART_STAGES_TEXT],
+    struct cf_error *err)
+{
+	char	name[CF_STAGE_MAX];
+	size_t	n = 0, len = 0, k;
+	int	src;
+	cf_err	rc;
+
+	stages[0] = '\0';
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (++n > CF_ART_STAGES_MAX)
+			return cf_error_set(err, CF_E_LIMIT, "more than %d "
+			    "stages point at the version", CF_ART_STAGES_MAX);
+		rc = meta_int_col_str(st, 0, name, sizeof(name), err);
+		if (rc != CF_OK)
+			return rc;
+		k = strlen(name);
+		if (len + k + 2 > CF_ART_STAGES_TEXT)
+			return cf_error_set(err, CF_E_LIMIT, "stage names "
+			    "too long");
+		if (len > 0)
+			stages[len++] = ' ';
+		memcpy(stages + len, name, k + 1);
+		len += k;
+	}
+	if (src != SQLITE_DONE)
+		return meta_int_db_err(c, src, err, "stages");
+	return CF_OK;
+}
+
+cf_err
+cf_meta_art_version_stages(struct cf_meta *m, int64_t artifact_id,
+    int64_t number, char stages[CF_ART_STAGES_TEXT], struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	cf_err		 rc;
+
+	stages[0] = '\0';
+	rc = meta_int_rtx_begin(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = prep(c, "SELECT stage FROM artifact_stages WHERE"
+	    " artifact_id = ?1 AND number = ?2 ORDER BY stage", &st, err);
+	if (rc == CF_OK) {
+		(void)sqlite3_bind_int64(st, 1, artifact_id);
+		(void)sqlite3_bind_int64(st, 2, number);
+		rc = stage_names(c, st, stages, err);
+	}
+	(void)sqlite3_finalize(st);
+	meta_int_rtx_end(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_art_of_version(struct cf_meta *m, const char *version_id,
+    struct cf_art_rec *out, char stages[CF_ART_STAGES_TEXT],
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	cf_err		 rc;
+
+	stages[0] = '\0';
+	rc = too_long(version_id, CF_VERSION_ID_LEN + 1, "version id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = meta_int_rtx_begin(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	/* The newest version naming it... */
+	rc = prep(c, "SELECT " ACOLS AFROM " JOIN artifact_files f"
+	    " ON f.artifact_id = v.artifact_id AND f.number = v.number"
+	    " WHERE f.version_id = ?1"
+	    " ORDER BY v.created_us DESC, v.number DESC LIMIT 1", &st, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)sqlite3_bind_text(st, 1, version_id, -1, SQLITE_STATIC);
+	if ((rc = one_art(c, st, out, err)) != CF_OK)
+		goto out;
+	(void)sqlite3_finalize(st);
+	st = NULL;
+	/* ...the highest sensitivity of any... */
+	rc = prep(c, "SELECT v.sensitivity FROM artifact_files f"
+	    " JOIN artifact_versions v ON v.artifact_id = f.artifact_id"
+	    " AND v.number = f.number WHERE f.version_id = ?1"
+	    " ORDER BY CASE v.sensitivity WHEN 'restricted' THEN 3"
+	    " WHEN 'confidential' THEN 2 WHEN 'internal' THEN 1 ELSE 0 END"
+	    " DESC LIMIT 1", &st, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)sqlite3_bind_text(st, 1, version_id, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = meta_int_db_err(c, src, err, "artifact sensitivity");
+		goto out;
+	}
+	rc = meta_int_col_str(st, 0, out->sensitivity,
+	    sizeof(out->sensitivity), err);
+	if (rc != CF_OK)
+		goto out;
+	(void)sqlite3_finalize(st);
+	st = NULL;
+	/* ...and the stages of all. */
+	rc = prep(c, "SELECT DISTINCT s.stage FROM artifact_files f"
+	    " JOIN artifact_stages s ON s.artifact_id = f.artifact_id"
+	    " AND s.number = f.number WHERE f.version_id = ?1"
+	    " ORDER BY s.stage", &st, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)sqlite3_bind_text(st, 1, version_id, -1, SQLITE_STATIC);
+	rc = stage_names(c, st, stages, err);
+out:
+	(void)sqlite3_finalize(st);
+	meta_int_rtx_end(m, c);
 	return rc;
 }
 

@@ -32,4 +32,9 @@ void	 meta_int_rtx_end(struct cf_meta *m, struct conn *c);
 cf_err	 meta_int_col_str(sqlite3_stmt *st, int i, char *dst, size_t cap,
 	    struct cf_error *err);
 
+/* meta_artifact.c's commit of an artifact version, in c's write
+ * transaction (cf_meta_art_push without the transaction). */
+cf_err	 meta_int_art_push_on(struct conn *c, struct cf_art_rec *v,
+	    const struct cf_art_file *files, size_t nfiles,
+	    const int64_t (*src)[2], size_t nsrc, struct cf_error *err);
 #endif

@@ -349,12 +349,69 @@ static const char *const migrations[] = {
 	"CREATE INDEX s3_keys_principal ON s3_keys(principal_id);"
 	"ALTER TABLE versions ADD COLUMN md5 TEXT NOT NULL DEFAULT '';"),
 	/* ---- end: S3 access keys ---- */
+	/* 10 -> 11: which artifact versions name an object version (a read
+	 * of an artifact's file is decided with the artifact's attributes:
+	 * cf_meta_art_of_version). */
+	("CREATE INDEX artifact_files_by_version"
+	"  ON artifact_files(version_id);"),
+	/* ---- begin: break-glass grants ---- */
+	/* 11 -> 12: break-glass grants (temporary owner on one namespace).
+	 * The monitor asks for a principal's active ones on every request:
+	 * one range of breakglass_active. */
+	("CREATE TABLE breakglass ("
+	"  id            TEXT PRIMARY KEY,"
+	"  principal_id  INTEGER NOT NULL REFERENCES principals(id)"
+	"                ON DELETE CASCADE,"
+	"  ns_id         INTEGER NOT NULL REFERENCES namespaces(id)"
+	"                ON DELETE CASCADE,"
+	"  reason        TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  expires_us    INTEGER NOT NULL,"
+	"  revoked_us    INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_by    TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX breakglass_active"
+	"  ON breakglass(principal_id, revoked_us, expires_us);"),
+	/* ---- end: break-glass grants ---- */
+	/* ---- begin: promotions ---- */
+	/* 12 -> 13: promotion requests of artifact versions and their
+	 * approvals; an object version may share the blob of the version
+	 * it was promoted from (sealed_as: the version id its chunks were
+	 * sealed under; '': its own). */
+	("ALTER TABLE versions ADD COLUMN sealed_as TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE promotions ("
+	"  id               TEXT PRIMARY KEY,"
+	"  src_ns           TEXT NOT NULL,"
+	"  src_name         TEXT NOT NULL,"
+	"  src_artifact_id  INTEGER NOT NULL,"
+	"  src_number       INTEGER NOT NULL,"
+	"  dst_ns_id        INTEGER NOT NULL REFERENCES namespaces(id)"
+	"                   ON DELETE CASCADE,"
+	"  requester        TEXT NOT NULL,"
+	"  reason           TEXT NOT NULL,"
+	"  required         INTEGER NOT NULL CHECK (required >= 0),"
+	"  state            TEXT NOT NULL,"
+	"  created_us       INTEGER NOT NULL,"
+	"  expires_us       INTEGER NOT NULL,"
+	"  closed_us        INTEGER NOT NULL DEFAULT 0,"
+	"  closed_by        TEXT NOT NULL DEFAULT '',"
+	"  dst_number       INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX promotions_by_created ON promotions(created_us);"
+	"CREATE TABLE promotion_approvals ("
+	"  promotion_id  TEXT NOT NULL REFERENCES promotions(id)"
+	"                ON DELETE CASCADE,"
+	"  principal     TEXT NOT NULL,"
+	"  at_us         INTEGER NOT NULL,"
+	"  PRIMARY KEY (promotion_id, principal)"
+	") WITHOUT ROWID;"),
+	/* ---- end: promotions ---- */
 	/* ---- begin: S3 bodies and multipart uploads ---- */
-	/* 10 -> 11: each version's Content-Encoding as the client gave it
+	/* 13 -> 14: each version's Content-Encoding as the client gave it
 	 * (stored and echoed, never applied; '' for none). */
 	"ALTER TABLE versions ADD COLUMN content_encoding TEXT NOT NULL"
 	"  DEFAULT '';",
-	/* 11 -> 12: multipart uploads in progress and their parts. */
+	/* 14 -> 15: multipart uploads in progress and their parts. */
 	("CREATE TABLE mp_uploads ("
 	"  id                TEXT PRIMARY KEY,"
 	"  ns_id             INTEGER NOT NULL REFERENCES namespaces(id)"
@@ -392,7 +449,8 @@ static const char *const migrations[] = {
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
-	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.content_encoding"
+	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
+	" v.content_encoding"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
@@ -437,12 +495,57 @@ enum {
 	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
 	ST_S3K_INSERT, ST_S3K_GET, ST_S3K_REVOKE, ST_S3K_LIST_ALL,
 	ST_S3K_LIST_P,
+	ST_BG_INSERT, ST_BG_GET, ST_BG_LIST, ST_BG_ACTIVE, ST_BG_REVOKE,
+	ST_PR_INSERT, ST_PR_GET, ST_PR_LIST, ST_PR_APPROVERS,
+	ST_PR_APPROVE, ST_PR_COUNT, ST_PR_DONE, ST_PR_CLOSE,
 	ST_MP_INSERT, ST_MP_GET, ST_MP_DEL, ST_MP_PART_OLD, ST_MP_PART_PUT,
 	ST_MP_PARTS, ST_MP_LIST_NS, ST_MP_LIST_OLD,
 	ST__COUNT
 };
 
+#define BGCOLS \
+	"b.id, b.principal_id, p.name, n.name, b.reason, b.created_us," \
+	" b.expires_us, b.revoked_us, b.revoked_by FROM breakglass b" \
+	" JOIN principals p ON p.id = b.principal_id" \
+	" JOIN namespaces n ON n.id = b.ns_id"
+
+#define PRCOLS \
+	"p.id, p.src_ns, p.src_name, p.src_artifact_id, p.src_number," \
+	" n.name, p.requester, p.reason, p.required, p.state, p.created_us," \
+	" p.expires_us, p.closed_us, p.closed_by, p.dst_number" \
+	" FROM promotions p" \
+	" JOIN namespaces n ON n.id = p.dst_ns_id"
+
 static const char *const stmt_sql[ST__COUNT] = {
+	[ST_PR_INSERT] = "INSERT INTO promotions(id, src_ns, src_name,"
+	    " src_artifact_id, src_number, dst_ns_id, requester, reason,"
+	    " required, state, created_us, expires_us) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10, ?11)",
+	[ST_PR_GET] = "SELECT " PRCOLS " WHERE p.id = ?1",
+	[ST_PR_LIST] = "SELECT " PRCOLS " ORDER BY p.created_us DESC, p.id"
+	    " LIMIT ?1",
+	[ST_PR_APPROVERS] = "SELECT principal FROM promotion_approvals"
+	    " WHERE promotion_id = ?1 ORDER BY at_us, principal",
+	[ST_PR_APPROVE] = "INSERT INTO promotion_approvals(promotion_id,"
+	    " principal, at_us) VALUES (?1, ?2, ?3)",
+	[ST_PR_COUNT] = "SELECT count(*) FROM promotion_approvals"
+	    " WHERE promotion_id = ?1",
+	[ST_PR_DONE] = "UPDATE promotions SET state = 'completed',"
+	    " closed_us = ?2, closed_by = ?3, dst_number = ?4"
+	    " WHERE id = ?1 AND state = 'open'",
+	[ST_PR_CLOSE] = "UPDATE promotions SET state = ?2, closed_us = ?3,"
+	    " closed_by = ?4 WHERE id = ?1 AND state = 'open'",
+	[ST_BG_INSERT] = "INSERT INTO breakglass(id, principal_id, ns_id,"
+	    " reason, created_us, expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_BG_GET] = "SELECT " BGCOLS " WHERE b.id = ?1",
+	[ST_BG_LIST] = "SELECT " BGCOLS " WHERE (?1 < 0 OR b.principal_id = ?1)"
+	    " AND (?2 = 0 OR (b.revoked_us = 0 AND b.expires_us > ?2))"
+	    " ORDER BY b.created_us DESC, b.id",
+	[ST_BG_ACTIVE] = "SELECT " BGCOLS " WHERE b.principal_id = ?1"
+	    " AND b.revoked_us = 0 AND b.expires_us > ?2"
+	    " ORDER BY b.created_us DESC, b.id",
+	[ST_BG_REVOKE] = "UPDATE breakglass SET revoked_us = ?2,"
+	    " revoked_by = ?3 WHERE id = ?1 AND revoked_us = 0",
 	[ST_BEGIN_W] = "BEGIN IMMEDIATE",
 	[ST_BEGIN_R] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
@@ -465,9 +568,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_DEL] = "DELETE FROM namespaces WHERE id = ?1",
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
-	    " created_by, created_us, kek_id, wrapped_dek, md5,"
+	    " created_by, created_us, kek_id, wrapped_dek, md5, sealed_as,"
 	    " content_encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?15)",
+	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -1303,7 +1406,9 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_str(st, 14, v->md5, sizeof(v->md5), err);
 	if (rc == CF_OK)
-		rc = col_str(st, 15, v->content_encoding,
+		rc = col_str(st, 15, v->sealed_as, sizeof(v->sealed_as), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 16, v->content_encoding,
 		    sizeof(v->content_encoding), err);
 	return rc;
 }
@@ -1782,6 +1887,41 @@ idlist_add(struct idlist *l, const char *id, struct cf_error *err)
 	return CF_OK;
 }
 
+/* Remove from l the blob ids a version still references (read in c's
+ * transaction, after the deletions). */
+static cf_err
+drop_referenced(struct conn *c, struct idlist *l, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	size_t		 i, k = 0;
+	int		 src;
+	cf_err		 rc = CF_OK;
+
+	for (i = 0; i < l->n && rc == CF_OK; i++) {
+		rc = conn_stmt(c, ST_V_BLOB_REF, &st, err);
+		if (rc != CF_OK)
+			break;
+		if (bind_str(st, 1, l->ids[i]) != SQLITE_OK) {
+			rc = bind_failed(c, err);
+			break;
+		}
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE) {
+			if (k != i)
+				memcpy(l->ids[k], l->ids[i],
+				    sizeof(l->ids[k]));
+			k++;
+		} else if (src != SQLITE_ROW)
+			rc = db_err(c->db, src, err, "blob reference");
+		stmt_done(st);
+		st = NULL;
+	}
+	stmt_done(st);
+	if (rc == CF_OK)
+		l->n = k;
+	return rc;
+}
+
 /* Run one of the ST_NS_DEL_* statements with a single bound value. */
 static cf_err
 ns_del_step(struct conn *c, int id, int64_t ns_id, const char *name,
@@ -1890,6 +2030,10 @@ cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = ns_del_step(c, ST_NS_DEL_POLICIES, ns_id, NULL, err);
 	if (rc == CF_OK)
 		rc = ns_del_step(c, ST_NS_DEL, ns_id, NULL, err);
+	/* SEC: a blob may be shared with a version of another namespace (a
+	 * promotion): only those no version references any more go. */
+	if (rc == CF_OK)
+		rc = drop_referenced(c, &ids, err);
 	if (rc == CF_OK)
 		rc = tx_commit_audited(c, au, err);
 	if (rc != CF_OK)
@@ -1948,6 +2092,9 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	if (rc == CF_OK)
 		rc = check_field(v->md5, sizeof(v->md5), "md5", err);
 	if (rc == CF_OK)
+		rc = check_field(v->sealed_as, sizeof(v->sealed_as),
+		    "sealed_as", err);
+	if (rc == CF_OK)
 		rc = check_field(v->content_encoding,
 		    sizeof(v->content_encoding), "content encoding", err);
 	if (rc != CF_OK)
@@ -1964,15 +2111,17 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	return CF_OK;
 }
 
+static cf_err	version_put_on(struct conn *c, const struct cf_version_rec *v,
+		    size_t klen, struct cf_error *err);
+static cf_err	exec_on(struct conn *c, int id, int *changes,
+		    struct cf_error *err, const char *fmt, ...);
+
 cf_err
 cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
     const struct cf_version_rec *v, struct cf_error *err)
 {
 	struct conn	*c = NULL;
-	sqlite3_stmt	*st = NULL;
-	int64_t		 ns_id = 0, seq;
 	size_t		 klen = 0;
-	int		 src, b;
 	cf_err		 rc;
 
 	rc = audit_armed(au, err);
@@ -1983,6 +2132,21 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
+	rc = version_put_on(c, v, klen, err);
+	return wtx_end(m, c, au, rc, err);
+}
+
+/* Insert version v (klen: its key's length) in c's write transaction and
+ * make it the latest of its key. */
+static cf_err
+version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 ns_id = 0, seq;
+	int		 src, b;
+	cf_err		 rc;
+
 	rc = ns_id_of(c, v->ns, &ns_id, err);
 	if (rc != CF_OK)
 		goto out;
@@ -2024,7 +2188,8 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	b |= sqlite3_bind_blob(st, 13, v->wrapped_dek,
 	    (int)sizeof(v->wrapped_dek), SQLITE_STATIC);
 	b |= bind_str(st, 14, v->md5);
-	b |= bind_str(st, 15, v->content_encoding);
+	b |= bind_str(st, 15, v->sealed_as);
+	b |= bind_str(st, 16, v->content_encoding);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -2063,7 +2228,7 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	}
 out:
 	stmt_done(st);
-	return wtx_end(m, c, au, rc, err);
+	return rc;
 }
 
 cf_err
@@ -5222,6 +5387,522 @@ out:
 	cf_wipe(&rec, sizeof(rec));
 	return rc;
 }
+
+/* ---- begin: break-glass grants ---- */
+
+static cf_err
+read_breakglass(sqlite3_stmt *st, struct cf_breakglass_rec *b,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(b, 0, sizeof(*b));
+	rc = col_str(st, 0, b->id, sizeof(b->id), err);
+	b->principal_id = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, b->principal, sizeof(b->principal), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 3, b->ns, sizeof(b->ns), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, b->reason, sizeof(b->reason), err);
+	b->created_us = sqlite3_column_int64(st, 5);
+	b->expires_us = sqlite3_column_int64(st, 6);
+	b->revoked_us = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK)
+		rc = col_str(st, 8, b->revoked_by, sizeof(b->revoked_by), err);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_breakglass_rec *b, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 ns_id = 0;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(b->id, sizeof(b->id), "break-glass id", err);
+	if (rc == CF_OK)
+		rc = check_str(b->ns, sizeof(b->ns), "namespace name", err);
+	if (rc == CF_OK)
+		rc = check_str(b->reason, sizeof(b->reason), "reason", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = ns_id_of(c, b->ns, &ns_id, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_BG_INSERT, NULL, err, "tiitii", b->id,
+		    b->principal_id, ns_id, b->reason, b->created_us,
+		    b->expires_us);
+	return wtx_end(m, c, au, rc, err);
+}
+
+/* Grant id, read on c (in its transaction, if any). */
+static cf_err
+bg_get_on(struct conn *c, const char *id, struct cf_breakglass_rec *out,
+    struct cf_error *err)
+{
+	sqlite3_stmt			*st = NULL;
+	struct cf_breakglass_rec	 rec;
+	int				 src;
+	cf_err				 rc;
+
+	rc = conn_stmt(c, ST_BG_GET, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such break-glass grant");
+	else if (src != SQLITE_ROW)
+		rc = db_err(c->db, src, err, "break-glass get");
+	else {
+		rc = read_breakglass(st, &rec, err);
+		if (rc == CF_OK)
+			*out = rec;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_get(struct cf_meta *m, const char *id,
+    struct cf_breakglass_rec *out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_BG_ID_LEN + 1, "break-glass id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = bg_get_on(c, id, out, err);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_list(struct cf_meta *m, int64_t principal_id,
+    int64_t active_at_us, cf_breakglass_cb cb, void *arg,
+    struct cf_error *err)
+{
+	struct conn			*c = NULL;
+	sqlite3_stmt			*st = NULL;
+	struct cf_breakglass_rec	 rec;
+	int				 src;
+	cf_err				 rc;
+
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, principal_id >= 0 && active_at_us != 0 ?
+	    ST_BG_ACTIVE : ST_BG_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, principal_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, active_at_us) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "break-glass list");
+			break;
+		}
+		rc = read_breakglass(st, &rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, &rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_breakglass_revoke(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, const char *by, int64_t at_us, struct cf_error *err)
+{
+	struct cf_breakglass_rec	rec;
+	struct conn			*c = NULL;
+	int				 n = 0;
+	cf_err				 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_BG_ID_LEN + 1, "break-glass id", err);
+	if (rc == CF_OK)
+		rc = check_str(by, CF_PRINCIPAL_MAX, "principal name", err);
+	if (rc != CF_OK)
+		return rc;
+	if (at_us == 0)
+		return cf_error_set(err, CF_E_INVAL,
+		    "meta: revocation time 0 means not revoked");
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_BG_REVOKE, &n, err, "tit", id, at_us, by);
+	if (rc == CF_OK && n == 0) {
+		/* Unknown, or revoked already: say which. */
+		rc = bg_get_on(c, id, &rec, err);
+		if (rc == CF_OK)
+			rc = cf_error_set(err, CF_E_CONFLICT,
+			    "meta: break-glass grant revoked already");
+	}
+	return wtx_end(m, c, au, rc, err);
+}
+/* ---- end: break-glass grants ---- */
+
+/* ---- begin: promotions ---- */
+
+static cf_err
+read_promotion(sqlite3_stmt *st, struct cf_promotion_rec *p,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(st, 0, p->id, sizeof(p->id), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 1, p->src_ns, sizeof(p->src_ns), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, p->src_name, sizeof(p->src_name), err);
+	p->src_artifact_id = sqlite3_column_int64(st, 3);
+	p->src_number = sqlite3_column_int64(st, 4);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, p->dst_ns, sizeof(p->dst_ns), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 6, p->requester, sizeof(p->requester), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 7, p->reason, sizeof(p->reason), err);
+	p->required = sqlite3_column_int64(st, 8);
+	if (rc == CF_OK)
+		rc = col_str(st, 9, p->state, sizeof(p->state), err);
+	p->created_us = sqlite3_column_int64(st, 10);
+	p->expires_us = sqlite3_column_int64(st, 11);
+	p->closed_us = sqlite3_column_int64(st, 12);
+	if (rc == CF_OK)
+		rc = col_str(st, 13, p->closed_by, sizeof(p->closed_by), err);
+	p->dst_number = sqlite3_column_int64(st, 14);
+	return rc;
+}
+
+/* Request id with its approvers, read on c. */
+static cf_err
+promotion_get_on(struct conn *c, const char *id, struct cf_promotion_rec *out,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, ST_PR_GET, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such promotion");
+	else if (src != SQLITE_ROW)
+		rc = db_err(c->db, src, err, "promotion get");
+	else
+		rc = read_promotion(st, out, err);
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_PR_APPROVERS, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW &&
+	    out->napprovals < CF_PROMO_APPROVERS_MAX) {
+		rc = col_str(st, 0, out->approvers[out->napprovals],
+		    sizeof(out->approvers[0]), err);
+		if (rc != CF_OK)
+			goto out;
+		out->napprovals++;
+	}
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = db_err(c->db, src, err, "promotion approvers");
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* In c's transaction: nv into the target, request p completed with it
+ * by principal at at_us. */
+static cf_err
+promotion_complete_on(struct conn *c, const struct cf_promotion_rec *p,
+    struct cf_promotion_new *nv, const char *principal, int64_t at_us,
+    struct cf_error *err)
+{
+	int64_t	src[1][2];
+	size_t	klen = 0, i;
+	int	n = 0;
+	cf_err	rc = CF_OK;
+
+	if (nv == NULL || nv->art == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: no promotion "
+		    "payload");
+	for (i = 0; i < nv->nobjs && rc == CF_OK; i++) {
+		rc = check_version(&nv->objs[i], &klen, err);
+		if (rc == CF_OK)
+			rc = version_put_on(c, &nv->objs[i], klen, err);
+	}
+	src[0][0] = p->src_artifact_id;
+	src[0][1] = p->src_number;
+	if (rc == CF_OK)
+		rc = meta_int_art_push_on(c, nv->art, nv->files, nv->nfiles,
+		    (const int64_t (*)[2])src, 1, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_PR_DONE, &n, err, "titi", p->id, at_us,
+		    principal, nv->art->number);
+	if (rc == CF_OK && n != 1)
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: promotion is not open");
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_promotion_rec *p, struct cf_promotion_new *nv,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 ns_id = 0;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(p->id, sizeof(p->id), "promotion id", err);
+	if (rc == CF_OK)
+		rc = check_str(p->reason, sizeof(p->reason), "reason", err);
+	if (rc == CF_OK)
+		rc = check_str(p->src_name, sizeof(p->src_name), "name", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = ns_id_of(c, p->dst_ns, &ns_id, err);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_PR_INSERT, NULL, err, "tttiiittiii",
+		    p->id, p->src_ns, p->src_name, p->src_artifact_id,
+		    p->src_number, ns_id, p->requester, p->reason, p->required,
+		    p->created_us, p->expires_us);
+	if (rc == CF_OK && nv != NULL)
+		rc = promotion_complete_on(c, p, nv, p->requester,
+		    p->created_us, err);
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_promotion_get(struct cf_meta *m, const char *id,
+    struct cf_promotion_rec *out, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_PROMO_ID_LEN + 1, "promotion id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = promotion_get_on(c, id, out, err);
+	pool_put(m, c);
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_list(struct cf_meta *m, size_t limit, cf_promotion_cb cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_promotion_rec	*rec = NULL;
+	int			 src;
+	cf_err			 rc;
+
+	rec = cf_malloc(sizeof(*rec));
+	if (rec == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_PR_LIST, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)limit) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "promotion list");
+			break;
+		}
+		rc = read_promotion(st, rec, err);
+		if (rc == CF_OK && cb != NULL)
+			rc = cb(arg, rec, err);
+		if (rc != CF_OK)
+			break;
+	}
+out:
+	stmt_done(st);
+	if (c != NULL)
+		pool_put(m, c);
+	cf_free(rec);
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_approve(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, const char *principal, int64_t at_us,
+    struct cf_promotion_new *nv, bool *done, struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	int64_t			 n = 0;
+	int			 src;
+	cf_err			 rc;
+
+	*done = false;
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_PROMO_ID_LEN + 1, "promotion id", err);
+	if (rc == CF_OK)
+		rc = check_str(principal, CF_PRINCIPAL_MAX, "principal", err);
+	if (rc != CF_OK)
+		return rc;
+	p = cf_malloc(sizeof(*p));
+	if (p == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK) {
+		cf_free(p);
+		return rc;
+	}
+	rc = promotion_get_on(c, id, p, err);
+	if (rc != CF_OK)
+		goto out;
+	if (strcmp(p->state, "open") != 0 || p->expires_us <= at_us) {
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: promotion is not open");
+		goto out;
+	}
+	rc = conn_stmt(c, ST_PR_APPROVE, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK ||
+	    bind_str(st, 2, principal) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, at_us) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    src == SQLITE_CONSTRAINT_UNIQUE)
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: approved already");
+	else if (src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "promotion approve");
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		goto out;
+	rc = conn_stmt(c, ST_PR_COUNT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	if (bind_str(st, 1, id) != SQLITE_OK) {
+		rc = bind_failed(c, err);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = db_err(c->db, src, err, "promotion count");
+		goto out;
+	}
+	n = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	st = NULL;
+	if (n >= p->required) {
+		rc = promotion_complete_on(c, p, nv, principal, at_us, err);
+		if (rc == CF_OK)
+			*done = true;
+	}
+out:
+	stmt_done(st);
+	cf_free(p);
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc != CF_OK)
+		*done = false;
+	return rc;
+}
+
+cf_err
+cf_meta_promotion_close(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, const char *state, const char *principal, int64_t at_us,
+    struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct conn		*c = NULL;
+	int			 n = 0;
+	cf_err			 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_PROMO_ID_LEN + 1, "promotion id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_PR_CLOSE, &n, err, "ttit", id, state, at_us,
+	    principal);
+	if (rc == CF_OK && n == 0) {
+		p = cf_malloc(sizeof(*p));
+		if (p == NULL)
+			rc = cf_error_set(err, CF_E_NOMEM,
+			    "meta: out of memory");
+		else
+			rc = promotion_get_on(c, id, p, err);
+		if (rc == CF_OK)
+			rc = cf_error_set(err, CF_E_CONFLICT,
+			    "meta: promotion is not open");
+	}
+	cf_free(p);
+	return wtx_end(m, c, au, rc, err);
+}
+/* ---- end: promotions ---- */
 
 /* --- S3 multipart uploads --- */
 

@@ -274,6 +274,15 @@ def test_stages(server, cli, ns, tmp_path):
     recs = [r for r in server.audit_records()
             if r.get("action") == "version:set-stage"]
     assert recs
+    # The policies see the stage as context.op.stage, and so does the
+    # record of the decision.
+    assert all(r["ctx"]["context"]["op"] == {"name": "stage",
+                                             "stage": "production"}
+               for r in recs if r.get("status") == 200
+               and r["ctx"]["context"].get("op", {}).get("stage") ==
+               "production")
+    assert any(r["ctx"]["context"].get("op", {}).get("stage") == "staging"
+               for r in recs)
 
 
 # ---- sensitivity and lineage ----

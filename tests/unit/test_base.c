@@ -9,12 +9,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "base/check.h"
 #include "base/json.h"
 #include "base/mem.h"
+#include "base/netaddr.h"
 
 #define SECRET	"pw-7f3a9c1e-do-not-keep"
 
@@ -156,6 +159,83 @@ test_base_never(void **state)
 #endif
 }
 
+static bool
+in_list(const struct cf_cidr_list *l, const char *a)
+{
+	struct cf_ip	ip;
+
+	assert_true(cf_ip_parse(a, strlen(a), &ip));
+	return cf_cidr_list_match(l, &ip);
+}
+
+static void
+test_base_cidr_list(void **state)
+{
+	struct cf_cidr_list	l;
+	static const char *const bad[] = { "10.0.0.1/8", "10.0.0.0/33",
+	    "10.0.0.0/", "example.com", "10.0.0.0/8,", ",", "1.2.3.4 5",
+	    "::1/129", "10.0.0.0/08x", "1.2.3.4%eth0" };
+	size_t			i;
+	struct cf_ip		ip;
+
+	(void)state;
+	assert_int_equal(cf_cidr_list_parse(" 10.0.0.0/8 ,192.168.1.0/24, "
+	    "2001:db8::/32, 127.0.0.1, ::ffff:172.16.0.0/108", &l, NULL),
+	    CF_OK);
+	assert_int_equal(l.n, 5);
+	assert_true(in_list(&l, "10.255.0.1"));
+	assert_true(in_list(&l, "192.168.1.77"));
+	assert_false(in_list(&l, "192.168.2.1"));
+	assert_true(in_list(&l, "2001:db8:1::5"));
+	assert_false(in_list(&l, "2001:db9::5"));
+	assert_true(in_list(&l, "127.0.0.1"));
+	assert_false(in_list(&l, "127.0.0.2"));
+	/* Mapped addresses are IPv4, on both sides. */
+	assert_true(in_list(&l, "::ffff:10.1.1.1"));
+	assert_true(in_list(&l, "172.16.9.9"));
+	assert_false(in_list(&l, "172.32.0.1"));
+	assert_int_equal(cf_cidr_list_parse("", &l, NULL), CF_OK);
+	assert_int_equal(l.n, 0);
+	assert_false(in_list(&l, "10.0.0.1"));
+	assert_int_equal(cf_cidr_list_parse("0.0.0.0/0", &l, NULL), CF_OK);
+	assert_true(in_list(&l, "8.8.8.8"));
+	assert_false(in_list(&l, "::1"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(cf_cidr_list_parse(bad[i], &l, NULL),
+		    CF_OK);
+	assert_false(cf_ip_parse("1.2.3.4\0", 8, &ip));
+	assert_false(cf_ip_parse("", 0, &ip));
+}
+
+static void
+test_base_cidr_list_limits(void **state)
+{
+	struct cf_cidr_list	l;
+	char			buf[CF_CIDR_TEXT_MAX + 16];
+	size_t			i, n = 0;
+	unsigned		k;
+
+	(void)state;
+	buf[0] = '\0';
+	for (k = 0; k <= CF_CIDR_LIST_MAX; k++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "%s10.%u.0.0/16", k > 0 ? "," : "", k);
+	assert_int_equal(cf_cidr_list_parse(buf, &l, NULL), CF_E_LIMIT);
+	memset(buf, ' ', sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	assert_int_equal(cf_cidr_list_parse(buf, &l, NULL), CF_E_LIMIT);
+	for (i = 1;; i++) {
+		cf_err rc;
+
+		cf_test_fail_alloc_after(i);
+		rc = cf_cidr_list_parse("10.0.0.0/8", &l, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+	}
+}
+
 int
 main(void)
 {
@@ -164,6 +244,8 @@ main(void)
 		cmocka_unit_test(test_base_json_parse_every_alloc_failure),
 		cmocka_unit_test(test_base_json_dump_every_alloc_failure),
 		cmocka_unit_test(test_base_never),
+		cmocka_unit_test(test_base_cidr_list),
+		cmocka_unit_test(test_base_cidr_list_limits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -3449,6 +3449,114 @@ test_core_decisions_check_entities_in_debug_builds(void **state)
 	cf_schema_free(bad);
 }
 
+/* Break-glass: a grant gives owner on its namespace while in force by the
+ * core's clock (injected: expired without waiting), marks the requests
+ * made under it, needs fresh MFA to open, and can be revoked. */
+static void
+test_core_breakglass(void **state)
+{
+	struct fixture			*f = *state;
+	struct cf_breakglass_rec	 b;
+	struct cf_req			 r;
+	json_t				*out = NULL;
+	char				 tok[128], id[CF_BG_ID_LEN + 1];
+	int64_t				 t0 = cf_now_us();
+
+	id_clock_now = t0;
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "bg-prod", "prod",
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	make_user(f, "oncall", NULL, NULL, tok, sizeof(tok));
+	/* Without a grant: no access. */
+	put_bytes(f, tok, "bg-prod", "k", "x", 1, NULL, CF_E_DENIED);
+	/* Not allowed to open one (only admin is, by default). */
+	as(f, &r, tok);
+	r.mfa = true;
+	r.mfa_age = 1;
+	assert_int_equal(cf_core_breakglass_open(f->core, &r, "bg-prod",
+	    "incident", 600, &out, NULL), CF_E_DENIED);
+	/* The admin needs MFA at most 5 minutes old, a reason, a bounded
+	 * duration. */
+	as(f, &r, f->admin_token);
+	r.mfa_age = CF_BREAKGLASS_MFA_AGE + 1;
+	assert_int_equal(cf_core_breakglass_open(f->core, &r, "bg-prod",
+	    "incident", 600, &out, NULL), CF_E_AUTH);
+	assert_string_equal(r.errcode, "mfa_required");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_breakglass_open(f->core, &r, "bg-prod", "",
+	    600, &out, NULL), CF_E_INPUT);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_breakglass_open(f->core, &r, "bg-prod",
+	    "incident", 14401, &out, NULL), CF_E_INPUT);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_breakglass_open(f->core, &r, "bg-nosuch",
+	    "incident", 60, &out, NULL), CF_E_NOTFOUND);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_breakglass_open(f->core, &r, "bg-prod",
+	    "incident", 60, &out, NULL), CF_OK);
+	assert_true(r.audited);
+	assert_string_equal(json_string_value(json_object_get(out, "state")),
+	    "active");
+	json_decref(out);
+	/* A grant for oncall (as a policy allowing it would make one). */
+	memset(&b, 0, sizeof(b));
+	cf_strlcpy(b.id, "00112233aabbccdd", sizeof(b.id));
+	as(f, &r, tok);
+	b.principal_id = r.principal.id;
+	cf_strlcpy(b.ns, "bg-prod", sizeof(b.ns));
+	cf_strlcpy(b.reason, "INC-1", sizeof(b.reason));
+	b.created_us = t0;
+	b.expires_us = t0 + 600 * 1000000LL;
+	assert_int_equal(cf_meta_breakglass_insert(f->core->meta, &au_ok, &b,
+	    NULL), CF_OK);
+	cf_strlcpy(id, b.id, sizeof(id));
+	put_bytes(f, tok, "bg-prod", "k", "x", 1, NULL, CF_OK);
+	as(f, &r, tok);
+	assert_int_equal(r.nbg, 1);
+	assert_int_equal(cf_core_object_versions(f->core, &r, "bg-prod", "k",
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	assert_string_equal(r.bg_used, id);
+	/* One second before the end: still in force; at the end: gone. */
+	id_clock_now = b.expires_us - 1000000;
+	put_bytes(f, tok, "bg-prod", "k", "y", 1, NULL, CF_OK);
+	id_clock_now = b.expires_us;
+	put_bytes(f, tok, "bg-prod", "k", "z", 1, NULL, CF_E_DENIED);
+	as(f, &r, tok);
+	assert_int_equal(r.nbg, 0);
+	/* Listing: one's own, all of them with all. */
+	as(f, &r, tok);
+	assert_int_equal(cf_core_breakglass_list(f->core, &r, false, &out,
+	    NULL), CF_OK);
+	assert_int_equal(json_array_size(json_object_get(out, "grants")), 0);
+	json_decref(out);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_breakglass_list(f->core, &r, true, &out,
+	    NULL), CF_OK);
+	assert_int_equal(json_array_size(json_object_get(out, "grants")), 1);
+	json_decref(out);
+	/* Revocation ends one early; twice is a conflict. */
+	id_clock_now = t0;
+	put_bytes(f, tok, "bg-prod", "k", "w", 1, NULL, CF_OK);
+	as(f, &r, tok);
+	assert_int_equal(cf_core_breakglass_revoke(f->core, &r, id, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	put_bytes(f, tok, "bg-prod", "k", "v", 1, NULL, CF_E_DENIED);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_breakglass_revoke(f->core, &r, id, &out,
+	    NULL), CF_E_CONFLICT);
+	/* Another's or an unknown id: refused to a non-admin alike. */
+	as(f, &r, tok);
+	assert_int_equal(cf_core_breakglass_revoke(f->core, &r,
+	    "ffffffffffffffff", &out, NULL), CF_E_DENIED);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_breakglass_revoke(f->core, &r,
+	    "ffffffffffffffff", &out, NULL), CF_E_NOTFOUND);
+	id_clock_now = 0;
+}
+
 int
 main(void)
 {
@@ -3522,6 +3630,8 @@ main(void)
 		    setup_id, teardown_id),
 		cmocka_unit_test_setup_teardown(test_core_oidc_mfa_max_age,
 		    setup_oidc, teardown_oidc),
+		cmocka_unit_test_setup_teardown(test_core_breakglass,
+		    setup_id, teardown_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, oidc_group_teardown);

@@ -17,6 +17,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/netaddr.h"
 #include "base/str.h"
 #include "server/config.h"
 #include "server/http_int.h"
@@ -696,6 +697,61 @@ test_config_comments(void **state)
 	assert_string_equal(err.msg, "threads: expected a number in [0, 1024]");
 }
 
+/* The client behind trusted proxies: the rightmost hop not ours. */
+static void
+test_forwarded_client(void **state)
+{
+	static const struct {
+		const char	*hdr;
+		bool		 rfc;
+		cf_err		 rc;
+		const char	*client;
+	} cases[] = {
+		{ "10.1.2.3", false, CF_OK, "10.1.2.3" },
+		{ "203.0.113.9, 10.1.2.3", false, CF_OK, "10.1.2.3" },
+		{ "10.1.2.3, 127.0.0.5", false, CF_OK, "10.1.2.3" },
+		{ "127.0.0.9, 127.0.0.5", false, CF_OK, "127.0.0.9" },
+		{ "10.1.2.3:8080, [2001:db8::1]:99", false, CF_OK,
+		    "2001:db8::1" },
+		{ "10.1.2.3, unknown", false, CF_OK, "unknown" },
+		{ "unknown, 127.0.0.1", false, CF_OK, "unknown" },
+		{ ", ,", false, CF_OK, "" },
+		{ "", false, CF_OK, "" },
+		{ "for=10.1.2.3", true, CF_OK, "10.1.2.3" },
+		{ "For=\"10.1.2.3:80\";proto=https, for=127.0.0.1", true,
+		    CF_OK, "10.1.2.3" },
+		{ "for=\"[::1]\", for=10.0.0.7", true, CF_OK, "10.0.0.7" },
+		{ "for=unknown", true, CF_OK, "unknown" },
+		{ "by=1.2.3.4", true, CF_OK, "unknown" },
+		{ "for", true, CF_E_INPUT, NULL },
+		{ "for=\"1.2.3.4", true, CF_E_INPUT, NULL },
+		{ "for=1.2.3.4;for=1.2.3.5", true, CF_E_INPUT, NULL },
+		{ "for=1.2.3.4 x", true, CF_E_INPUT, NULL },
+		{ "=1.2.3.4", true, CF_E_INPUT, NULL },
+	};
+	struct cf_cidr_list	trusted;
+	char			out[CF_IP_TEXT_MAX], many[400];
+	size_t			i, n = 0;
+
+	(void)state;
+	assert_int_equal(cf_cidr_list_parse("127.0.0.0/8", &trusted, NULL),
+	    CF_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(cf_http_forwarded_client(cases[i].hdr,
+		    cases[i].rfc, &trusted, out, sizeof(out), NULL),
+		    cases[i].rc);
+		if (cases[i].client != NULL)
+			assert_string_equal(out, cases[i].client);
+	}
+	assert_int_equal(cf_http_forwarded_client(NULL, false, &trusted, out,
+	    sizeof(out), NULL), CF_OK);
+	assert_string_equal(out, "");
+	for (i = 0; i <= CF_FORWARDED_HOPS_MAX; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "1.2.3.4,");
+	assert_int_equal(cf_http_forwarded_client(many, false, &trusted, out,
+	    sizeof(out), NULL), CF_E_LIMIT);
+}
+
 int
 main(void)
 {
@@ -715,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_config_tls_names),
 		cmocka_unit_test(test_config_cert_names),
 		cmocka_unit_test(test_config_comments),
+		cmocka_unit_test(test_forwarded_client),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

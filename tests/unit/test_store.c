@@ -103,7 +103,8 @@ meta_open(void)
 	char		 p[300];
 
 	path_in(p, sizeof(p), "meta.db");
-	assert_int_equal(cf_meta_open(p, &m, &e), CF_OK);
+	if (cf_meta_open(p, &m, &e) != CF_OK)
+		fail_msg("%s", e.msg);
 	assert_non_null(m);
 	return m;
 }
@@ -1454,6 +1455,9 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE promotion_approvals; DROP TABLE promotions;"
+	    "ALTER TABLE versions DROP COLUMN sealed_as;"
+	    "DROP TABLE breakglass;"
 	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
 	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
 	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
@@ -1580,7 +1584,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 12);
+	assert_int_equal(sqlite3_column_int(st, 0), 15);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3537,6 +3541,9 @@ test_store_meta_migrate_policies(void **state)
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE promotion_approvals; DROP TABLE promotions;"
+	    "ALTER TABLE versions DROP COLUMN sealed_as;"
+	    "DROP TABLE breakglass;"
 	    "DROP TABLE artifact_stage_history; DROP TABLE artifact_stages;"
 	    "DROP TABLE artifact_lineage; DROP TABLE artifact_files;"
 	    "DROP TABLE artifact_versions; DROP TABLE artifacts;"
@@ -3860,6 +3867,115 @@ test_store_meta_labels_lifecycle(void **state)
 	sqlite3_close(db);
 }
 
+/* An artifact version of ns/name whose one file "w" is object version
+ * fv (of key name/w); sensitivity sens.  Returns its number. */
+static int64_t
+art_push1(struct cf_meta *m, const char *ns, const char *name,
+    const struct cf_version_rec *fv, const char *sens, unsigned int n)
+{
+	struct cf_art_rec	v;
+	struct cf_art_file	f;
+	struct cf_ns_rec	nsr;
+
+	assert_int_equal(cf_meta_ns_get(m, ns, &nsr, NULL), CF_OK);
+	memset(&v, 0, sizeof(v));
+	v.ns_id = nsr.id;
+	(void)cf_strlcpy(v.ns, ns, sizeof(v.ns));
+	(void)cf_strlcpy(v.name, name, sizeof(v.name));
+	(void)snprintf(v.version_id, sizeof(v.version_id), "%032x",
+	    0x70000000u + n);
+	(void)cf_strlcpy(v.kind, "model", sizeof(v.kind));
+	memset(v.digest, 'd', CF_SHA256_HEX_LEN);
+	v.size = fv->size;
+	v.files = 1;
+	(void)cf_strlcpy(v.meta, "{}", sizeof(v.meta));
+	(void)cf_strlcpy(v.sensitivity, sens, sizeof(v.sensitivity));
+	(void)cf_strlcpy(v.created_by, "alice", sizeof(v.created_by));
+	v.created_us = 5000 + n;
+	f.path = "w";
+	f.version_id = fv->version_id;
+	f.sha256 = fv->sha256;
+	f.size = fv->size;
+	assert_int_equal(cf_meta_art_push(m, &au_ok, &v, &f, 1, NULL, 0,
+	    NULL), CF_OK);
+	return v.number;
+}
+
+/* What a read of an artifact's file is decided on: the artifact
+ * versions naming that object version, folded (newest record, highest
+ * sensitivity, every stage); and the stage limit per artifact. */
+static void
+test_store_meta_art_of_version(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_version_rec	 f1, f2, plain;
+	struct cf_art_rec	 a;
+	struct cf_art_sel	 sel;
+	struct cf_error		 e = { 0 };
+	char			 st[CF_ART_STAGES_TEXT], name[CF_STAGE_MAX];
+	int64_t			 n1, n2, n3;
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	f1 = *put_version(m, "ml", "net/w", false);
+	f2 = *put_version(m, "ml", "net/w", false);
+	plain = *put_version(m, "ml", "loose.bin", false);
+	n1 = art_push1(m, "ml", "net", &f1, "internal", 1);
+	/* v2 reuses v1's file; v3 has a new one. */
+	n2 = art_push1(m, "ml", "net", &f1, "restricted", 2);
+	n3 = art_push1(m, "ml", "net", &f2, "public", 3);
+	assert_int_equal(n1, 1);
+	assert_int_equal(n3, 3);
+	memset(&sel, 0, sizeof(sel));
+	sel.number = n2;
+	assert_int_equal(cf_meta_art_get(m, "ml", "net", &sel, &a, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_art_stage_set(m, &au_ok, a.artifact_id,
+	    "staging", n1, "alice", 1, NULL), CF_OK);
+	assert_int_equal(cf_meta_art_stage_set(m, &au_ok, a.artifact_id,
+	    "production", n2, "alice", 2, NULL), CF_OK);
+	assert_int_equal(cf_meta_art_stage_set(m, &au_ok, a.artifact_id,
+	    "canary", n3, "alice", 3, NULL), CF_OK);
+	assert_int_equal(cf_meta_art_of_version(m, f1.version_id, &a, st,
+	    &e), CF_OK);
+	assert_int_equal(a.number, n2);
+	assert_string_equal(a.sensitivity, "restricted");
+	assert_string_equal(st, "production staging");
+	assert_int_equal(cf_meta_art_of_version(m, f2.version_id, &a, st,
+	    &e), CF_OK);
+	assert_int_equal(a.number, n3);
+	assert_string_equal(a.sensitivity, "public");
+	assert_string_equal(st, "canary");
+	assert_int_equal(cf_meta_art_of_version(m, plain.version_id, &a, st,
+	    NULL), CF_E_NOTFOUND);
+	assert_string_equal(st, "");
+	assert_int_equal(cf_meta_art_version_stages(m, a.artifact_id, n2, st,
+	    NULL), CF_OK);
+	assert_string_equal(st, "production");
+	assert_int_equal(cf_meta_art_version_stages(m, a.artifact_id, n3 + 9,
+	    st, NULL), CF_OK);
+	assert_string_equal(st, "");
+	/* At most CF_ART_STAGES_MAX stages; moving one is no new one. */
+	for (i = 3; i < CF_ART_STAGES_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "s%d", i);
+		assert_int_equal(cf_meta_art_stage_set(m, &au_ok,
+		    a.artifact_id, name, n1, "alice", 4, NULL), CF_OK);
+	}
+	assert_int_equal(cf_meta_art_stage_set(m, &au_ok, a.artifact_id,
+	    "one-more", n1, "alice", 5, &e), CF_E_LIMIT);
+	assert_int_equal(cf_meta_art_stage_set(m, &au_ok, a.artifact_id,
+	    "canary", n1, "alice", 6, NULL), CF_OK);
+	assert_int_equal(cf_meta_art_version_stages(m, a.artifact_id, n3, st,
+	    NULL), CF_OK);
+	assert_string_equal(st, "");
+	assert_int_equal(cf_meta_art_of_version(m, f1.version_id, &a, st,
+	    NULL), CF_OK);
+	assert_int_equal((int)strlen(st) > 0, 1);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -3934,6 +4050,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_blobs_referenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_art_of_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_attrs_bounds,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
