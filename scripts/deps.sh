@@ -8,6 +8,7 @@ PKGS="build-essential cmake pkg-config git
 libmicrohttpd-dev libgnutls28-dev gnutls-bin libjansson-dev
 libsqlite3-dev sqlite3 libcurl4-gnutls-dev libsodium-dev
 liboath-dev librhonabwy-dev libexpat1-dev libcmocka-dev libqrencode-dev
+zlib1g-dev
 clang libclang-rt-14-dev llvm
 python3 python3-pytest python3-requests python3-boto3 python3-cryptography
 python3-jwt python3-prometheus-client prometheus awscli

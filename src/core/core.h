@@ -111,6 +111,9 @@ struct cf_core_config {
 	int64_t		 promotion_approvals_staging;
 	int64_t		 promotion_approvals_prod;
 	int64_t		 promotion_ttl;
+	/* S3 multipart uploads older than this many seconds are gone
+	 * (0: 7 days) */
+	int64_t		 s3_multipart_expiry;
 	/* The clock of brute-force counting, in microseconds since the
 	 * epoch; NULL: cf_now_us.  Tests inject one, so that no test
 	 * depends on how fast the machine runs. */
@@ -433,6 +436,10 @@ cf_err	cf_core_put_write(struct cf_put *p, const void *data, size_t len,
  * "bad_digest", and nothing is stored. */
 cf_err	cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
 	    struct cf_error *err);
+/* The Content-Encoding to store with the version (echoed, never
+ * applied); CF_E_INPUT if too long or not a clean header value. */
+cf_err	cf_core_put_encoding(struct cf_put *p, const char *enc,
+	    struct cf_error *err);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -455,7 +462,8 @@ struct cf_object_view {
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	uint64_t	size;
 	char		sha256[CF_SHA256_HEX_LEN + 1];
-	char		md5[33];	/* hex; "" when not computed */
+	char		md5[48];	/* the S3 ETag; "" when not computed */
+	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
 	int64_t		created_us;
@@ -837,6 +845,10 @@ struct cf_s3_auth {
 	int64_t		 signed_at;	/* X-Amz-Date, seconds since 1970 */
 	int64_t		 expires;	/* presigned: X-Amz-Expires; -1:
 					 * the Authorization header */
+	const char	*amz_date;	/* X-Amz-Date as sent (chain) */
+	/* Non-NULL: on success, *chain gets the verifier of the body's
+	 * chunk signatures (cf_s3_chain_next), seeded with signature. */
+	struct cf_s3_chain **chain;
 };
 enum cf_s3_authn {
 	CF_S3_AUTHN_OK,
@@ -858,6 +870,69 @@ enum cf_s3_authn {
 cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
 	    const struct cf_s3_auth *a, enum cf_s3_authn *res,
 	    struct cf_error *err) __attribute__((warn_unused_result));
+/* S3 multipart uploads (core/ops_multipart.c).  Every step is an
+ * object:put of the key (ListMultipartUploads: object:list of the
+ * namespace); the upload id, 128 random bits, names the upload.  Parts
+ * are streamed uploads like any (cf_core_put_write/finish), encrypted
+ * each under a data key of its own; completing copies them, in order,
+ * through the ordinary upload path into one version whose ETag is the
+ * MD5 of the parts' MD5s and "-N".  Uploads older than
+ * s3_multipart_expiry are invisible and removed on the next multipart
+ * request (the core's clock).  r->errcode on a refusal: no_such_upload,
+ * invalid_part, invalid_part_order, entity_too_small, too_many_parts. */
+#define CF_MP_PARTS_MAX	10000
+#define CF_MP_PART_MIN	(5u << 20)	/* bytes; not for the last part */
+/* *out: {"upload_id"}. */
+cf_err	cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *content_type,
+	    const char *content_encoding, const char *meta_json, json_t **out,
+	    struct cf_error *err);
+/* Begin part number (1..CF_MP_PARTS_MAX) of upload_id; finish gives
+ * {"md5", "part_number", "size"}. */
+cf_err	cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *upload_id,
+	    int64_t number, int64_t content_length, struct cf_put **out,
+	    struct cf_error *err);
+struct cf_mp_want {
+	int64_t	number;
+	char	etag[48];	/* as the client sent it, quotes removed */
+};
+/* want[0..n): the parts, ascending; *out as an upload's finish gives. */
+cf_err	cf_core_mp_complete(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *upload_id,
+	    const struct cf_mp_want *want, size_t n, json_t **out,
+	    struct cf_error *err);
+cf_err	cf_core_mp_abort(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *upload_id, json_t **out,
+	    struct cf_error *err);
+/* {"parts": [{"number", "md5", "size", "created"}], "created_by"}. */
+cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *upload_id, json_t **out,
+	    struct cf_error *err);
+/* {"uploads": [{"key", "upload_id", "created", "created_by"}]}. */
+cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *prefix, json_t **out,
+	    struct cf_error *err);
+
+/* The chunk signatures of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]
+ * body: each is the HMAC, under the request's signing key, of
+ * "AWS4-HMAC-SHA256-PAYLOAD" (or "-TRAILER"), the request time, the
+ * scope, the previous signature (the request's own first) and the hash
+ * of its chunk (after the hash of "" for a chunk).  The signing key
+ * stays inside (locked memory, wiped by free). */
+struct cf_s3_chain;
+/* Is sig (64 hex) the next signature?  If so it becomes the previous
+ * one.  SEC: constant-time comparison. */
+bool	cf_s3_chain_next(struct cf_s3_chain *ch, bool trailer,
+	    const uint8_t hash[32], const char *sig)
+	    __attribute__((warn_unused_result));
+void	cf_s3_chain_free(struct cf_s3_chain *ch);	/* NULL: no-op */
+/* A chain for a's request (a->amz_date, date, region, service and
+ * signature, its seed) under signing key skey (copied): made by
+ * cf_core_s3_authenticate; exposed for the unit tests. */
+cf_err	cf_s3_chain_new(const struct cf_s3_auth *a, const uint8_t skey[32],
+	    struct cf_s3_chain **out, struct cf_error *err);
+
 /* The SigV4 signing key for (secret, date, region, service): HMAC chain
  * of AWS's "Signature Version 4" (exposed for the unit tests, which use
  * AWS's documented example). */

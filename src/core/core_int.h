@@ -456,6 +456,28 @@ cf_err	core_authn_principal(struct cf_core *c, struct cf_req *r, int64_t pid,
 /* Authenticate r again by its S3 access key (r->s3_key_id), at the end
  * of a streamed upload: the key, its principal and bindings as they are
  * now (core/ops_s3.c).  The signature was checked at the start. */
+/* ---- S3 multipart (ops_multipart.c) on the upload path (ops_object.c) */
+struct cf_mp_part_rec;
+/* object_authorize / ns_must_exist of ops_object.c. */
+cf_err	core_object_authorize(struct cf_core *c, struct cf_req *r,
+	    const char *action, const char *ns, const char *key,
+	    struct cf_error *err);
+cf_err	core_ns_must_exist(struct cf_core *c, struct cf_req *r,
+	    const char *ns, struct cf_ns_rec *out, struct cf_error *err);
+/* cf_core_put_begin after its decision: into namespace ns_id. */
+cf_err	core_put_new(struct cf_core *c, struct cf_req *r, int64_t ns_id,
+	    const char *ns, const char *key, const char *content_type,
+	    const char *expected_sha256, const char *meta_json,
+	    int64_t content_length, struct cf_put **out, struct cf_error *err);
+/* The upload is part->number of part->upload_id (takes part): its
+ * finish stores a part row, not a version. */
+void	core_put_set_part(struct cf_put *p, struct cf_mp_part_rec *part);
+/* The upload completes multipart upload `upload` with ETag etag. */
+void	core_put_set_etag(struct cf_put *p, const char *etag,
+	    const char *upload);
+/* A part's plaintext for reading (cf_core_get_read), authenticated. */
+cf_err	core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
+	    struct cf_get **out, struct cf_error *err);
 cf_err	core_s3_reauth(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err);
 /* ops_admin.c's rules for minting credentials, shared with S3 keys. */

@@ -307,8 +307,17 @@ rotate_now(struct cf_core *c, struct cf_req *r, char id[CF_KEK_ID_MAX],
 	rc = core_act_begin(&act, c, r, 200, err);
 	if (rc == CF_OK)
 		rc = core_act_record(&act, 0, err);
-	if (rc == CF_OK)
+	/* SEC: the write side of kek_lock, so that every key wrapped under
+	 * the old KEK (an upload between its wrap and its row holds the
+	 * read side) is committed before the KEK changes: the rewrap pass
+	 * that follows then finds them all.  Without it a row committed
+	 * after the pass had gone by stayed under the old KEK until the
+	 * next pass, an hour later. */
+	if (rc == CF_OK) {
+		(void)pthread_rwlock_wrlock(&c->kek_lock);
 		rc = cf_keyprov_rotate(c->kp, id, err);
+		(void)pthread_rwlock_unlock(&c->kek_lock);
+	}
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
@@ -585,7 +594,7 @@ cf_core_key_retire(struct cf_core *c, struct cf_req *r, const char *id,
 	char				 res[CF_RESOURCE_MAX];
 	char				 active[CF_KEK_ID_MAX];
 	size_t				 nc = 0, j;
-	uint64_t			 v = 0, m = 0, s3 = 0;
+	uint64_t			 v = 0, m = 0, s3 = 0, parts = 0;
 	bool				 locked = false;
 	cf_err				 rc;
 
@@ -621,7 +630,18 @@ cf_core_key_retire(struct cf_core *c, struct cf_req *r, const char *id,
 			v = cn[j].versions;
 			m = cn[j].mfa;
 			s3 = cn[j].s3_keys;
+			parts = cn[j].mp_parts;
 		}
+	/* Parts of multipart uploads in progress are not rewrapped: they
+	 * live days at most (s3_multipart_expiry). */
+	if (v + m + s3 == 0 && parts > 0) {
+		r->errcode = "rewrap_incomplete";
+		rc = cf_error_set(err, CF_E_CONFLICT, "KEK %s still wraps the "
+		    "keys of %llu parts of S3 multipart uploads in progress: "
+		    "retire it once they are completed, aborted or expired "
+		    "(s3_multipart_expiry)", id, (unsigned long long)parts);
+		goto out;
+	}
 	if (v + m + s3 > 0) {
 		r->errcode = "rewrap_incomplete";
 		rc = cf_error_set(err, CF_E_CONFLICT, "KEK %s still wraps %llu "

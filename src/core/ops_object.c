@@ -196,7 +196,14 @@ struct cf_put {
 	uint8_t			*stage[2];
 	int			 cur;
 	size_t			 fill;
+	/* S3 multipart: the part this upload is (else a version), and the
+	 * ETag a completed upload gets instead of its MD5. */
+	struct cf_mp_part_rec	*part;
+	char			 etag[48];
 };
+
+static cf_err	part_put(struct cf_put *p, struct core_act *act,
+		    struct cf_error *err);
 
 /* Above this much body the upload is staged (see struct cf_put). */
 #define PUT_STAGE	(2u << 20)
@@ -294,6 +301,17 @@ cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
 	return rc;
 }
 
+cf_err
+cf_core_put_encoding(struct cf_put *p, const char *enc, struct cf_error *err)
+{
+	if (strlen(enc) >= sizeof(p->v.content_encoding) ||
+	    !cf_utf8_valid(enc, strlen(enc)) || !cf_str_field_value_ok(enc))
+		return cf_error_set(err, CF_E_INPUT, "Content-Encoding too "
+		    "long or not a clean header value");
+	cf_strlcpy(p->v.content_encoding, enc, sizeof(p->v.content_encoding));
+	return CF_OK;
+}
+
 void
 cf_core_put_abort(struct cf_put *p)
 {
@@ -306,6 +324,9 @@ cf_core_put_abort(struct cf_put *p)
 	cf_sha256_free(p->sha);
 	cf_md5_free(p->md5);
 	cf_key_free(p->dek);
+	if (p->part != NULL)
+		cf_wipe(p->part, sizeof(*p->part));
+	cf_free(p->part);
 	cf_wipe(p, sizeof(*p));
 	cf_free(p);
 }
@@ -316,9 +337,7 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *meta_json, int64_t content_length, struct cf_put **out,
     struct cf_error *err)
 {
-	struct cf_put		*p = NULL;
 	struct cf_ns_rec	 nsr;
-	json_t			*mj = NULL;
 	cf_err			 rc;
 
 	rc = object_authorize(c, r, "object:put", ns, key, err);
@@ -333,6 +352,26 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = ns_must_exist(c, r, ns, &nsr, err);
 	if (rc != CF_OK)
 		return rc;
+	return core_put_new(c, r, nsr.id, ns, key, content_type,
+	    expected_sha256, meta_json, content_length, out, err);
+}
+
+cf_err
+core_put_new(struct cf_core *c, struct cf_req *r, int64_t ns_id,
+    const char *ns, const char *key, const char *content_type,
+    const char *expected_sha256, const char *meta_json,
+    int64_t content_length, struct cf_put **out, struct cf_error *err)
+{
+	struct cf_put	*p = NULL;
+	json_t		*mj = NULL;
+	cf_err		 rc;
+
+	if (content_length >= 0 &&
+	    (uint64_t)content_length > c->cfg.max_object_size)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "object of %lld bytes exceeds the limit of %llu",
+		    (long long)content_length,
+		    (unsigned long long)c->cfg.max_object_size);
 	p = cf_calloc(1, sizeof(*p));
 	if (p == NULL)
 		return nomem(err);
@@ -340,7 +379,7 @@ cf_core_put_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	p->r = r;
 	p->content_length = content_length;
 	/* SEC: the upload belongs to this namespace, not to its name. */
-	p->v.ns_id = nsr.id;
+	p->v.ns_id = ns_id;
 	if (expected_sha256 != NULL &&
 	    (rc = cf_core_put_expect(p, expected_sha256, err)) != CF_OK)
 		goto out;
@@ -506,6 +545,8 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 		}
 		cf_hex_encode(md5, sizeof(md5), p->v.md5);
 	}
+	if (p->etag[0] != '\0')
+		cf_strlcpy(p->v.md5, p->etag, sizeof(p->v.md5));
 	/* SEC: decided again at the end, on the state of now: a binding
 	 * removed, a user disabled, a token revoked or the namespace
 	 * replaced (say, by a restricted one) while the body streamed in
@@ -551,7 +592,10 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 		(void)cf_blob_delete(c->blobs, p->v.blob_id, NULL);
 		goto out;
 	}
-	rc = cf_meta_version_put(c->meta, &act.au, &p->v, err);
+	if (p->part != NULL)
+		rc = part_put(p, &act, err);
+	else
+		rc = cf_meta_version_put(c->meta, &act.au, &p->v, err);
 	(void)pthread_rwlock_unlock(&c->kek_lock);
 	/* After a failure the record above said 201; the answer's own
 	 * record says what really happened. */
@@ -563,13 +607,69 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 			rc = ns_replaced(r, p->v.ns, err);
 		goto out;
 	}
-	*out = version_json(&p->v, true);
+	if (p->part != NULL) {
+		if (p->part->blob_id[0] != '\0')
+			(void)cf_blob_delete(c->blobs, p->part->blob_id, NULL);
+		*out = json_pack("{s:s,s:I,s:I}", "md5", p->v.md5,
+		    "part_number", (json_int_t)p->part->number, "size",
+		    (json_int_t)p->v.size);
+	} else
+		*out = version_json(&p->v, true);
 	if (*out == NULL)
 		rc = nomem(err);
 out:
 	cf_core_put_abort(p);
 	return rc;
 }
+
+/* A part's row (the blob is committed): p->part->blob_id then names the
+ * blob of the part it replaced, or "". */
+static cf_err
+part_put(struct cf_put *p, struct core_act *act, struct cf_error *err)
+{
+	struct cf_mp_part_rec	*pr = p->part;
+	char			 old[CF_BLOB_ID_LEN + 1];
+	cf_err			 rc;
+
+	cf_strlcpy(pr->part_id, p->v.version_id, sizeof(pr->part_id));
+	cf_strlcpy(pr->blob_id, p->v.blob_id, sizeof(pr->blob_id));
+	pr->size = p->v.size;
+	cf_strlcpy(pr->md5, p->v.md5, sizeof(pr->md5));
+	cf_strlcpy(pr->kek_id, p->v.kek_id, sizeof(pr->kek_id));
+	memcpy(pr->wrapped_dek, p->v.wrapped_dek, sizeof(pr->wrapped_dek));
+	pr->created_us = p->v.created_us;
+	rc = cf_meta_mp_part_put(p->c->meta, &act->au, pr, old, err);
+	cf_strlcpy(pr->blob_id, old, sizeof(pr->blob_id));
+	return rc;
+}
+
+void
+core_put_set_part(struct cf_put *p, struct cf_mp_part_rec *part)
+{
+	p->part = part;
+}
+
+void
+core_put_set_etag(struct cf_put *p, const char *etag, const char *upload)
+{
+	cf_strlcpy(p->etag, etag, sizeof(p->etag));
+	cf_strlcpy(p->v.mp_upload, upload, sizeof(p->v.mp_upload));
+}
+
+cf_err
+core_object_authorize(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns, const char *key, struct cf_error *err)
+{
+	return object_authorize(c, r, action, ns, key, err);
+}
+
+cf_err
+core_ns_must_exist(struct cf_core *c, struct cf_req *r, const char *ns,
+    struct cf_ns_rec *out, struct cf_error *err)
+{
+	return ns_must_exist(c, r, ns, out, err);
+}
+
 
 /* The labels of (ns, key) (in the caller's read scope, if any). */
 static cf_err
@@ -679,6 +779,8 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	g->view.size = g->v.size;
 	cf_strlcpy(g->view.sha256, g->v.sha256, sizeof(g->view.sha256));
 	cf_strlcpy(g->view.md5, g->v.md5, sizeof(g->view.md5));
+	cf_strlcpy(g->view.content_encoding, g->v.content_encoding,
+	    sizeof(g->view.content_encoding));
 	cf_strlcpy(g->view.content_type, g->v.content_type,
 	    sizeof(g->view.content_type));
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
@@ -977,4 +1079,41 @@ cf_core_object_versions(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	*out = json_pack("{s:o}", "versions", x.arr);
 	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
+    struct cf_get **out, struct cf_error *err)
+{
+	struct cf_get	*g = NULL;
+	struct cf_key	*dek = NULL;
+	cf_err		 rc;
+
+	g = cf_calloc(1, sizeof(*g));
+	if (g == NULL)
+		return nomem(err);
+	g->c = c;
+	g->view.size = pr->size;
+	rc = cf_keyprov_unwrap(c->kp, pr->kek_id, pr->part_id,
+	    strlen(pr->part_id), pr->wrapped_dek, &dek, err);
+	if (rc == CF_OK)
+		core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
+	if (rc == CF_OK)
+		rc = cf_blob_open(c->blobs, pr->blob_id, &g->br, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = cf_error_set(err, CF_E_INTEGRITY, "stored data of part "
+		    "%lld is missing", (long long)pr->number);
+	}
+	if (rc == CF_OK)
+		rc = cf_opener_new(dek, pr->part_id, strlen(pr->part_id),
+		    pr->size, cf_blob_size(g->br), cf_blob_pread, g->br,
+		    &g->op, err);
+	cf_key_free(dek);
+	if (rc != CF_OK) {
+		cf_core_get_close(g);
+		return rc;
+	}
+	*out = g;
+	return CF_OK;
 }

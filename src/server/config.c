@@ -196,6 +196,9 @@ static const struct opt opts[] = {
 	    "address (or link) stay refused"),
 	STR("share_url_base", share_url_base, "", "the https://HOST:PORT "
 	    "share links are made with (default: the CLI's server URL)"),
+	U64("s3_multipart_expiry", s3_multipart_expiry, 3600, 365 * 86400,
+	    "604800", "seconds after which an S3 multipart upload that was "
+	    "neither completed nor aborted is removed"),
 };
 
 /* Split a tls_names value at commas into names[0..*n-1] (blanks around

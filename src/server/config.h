@@ -95,6 +95,7 @@ struct cf_config {
 	uint64_t	share_guess_lock_seconds;
 	char		share_url_base[512];
 	char		s3_region[32];		/* SigV4 region */
+	uint64_t	s3_multipart_expiry;	/* seconds */
 	char		s3_endpoint[512];	/* the S3 URL given to clients;
 						 * "": none */
 	/* key providers (crypto/keyprov.h) */

@@ -3583,6 +3583,8 @@ put_out(void *arg, const char *p, size_t n, struct cf_error *err)
 static cf_err
 put_feed(struct conn *c, const char *data, size_t len, struct cf_error *err)
 {
+	if (c->s3 != NULL)
+		return cf_s3_feed(c->s3, c->put, data, len, err);
 	if (!c->trail)
 		return cf_core_put_write(c->put, data, len, err);
 	return cf_http_trail_feed(&c->hold, data, len, put_out, c->put, err);

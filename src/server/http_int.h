@@ -208,6 +208,11 @@ enum MHD_Result	cf_s3_end(struct MHD_Connection *mc, struct conn *c);
 enum MHD_Result	cf_s3_refuse(struct MHD_Connection *mc, struct conn *c,
 		    int status, const char *code, const char *msg);
 void	cf_s3_free(struct cf_s3 *s);
+/* The next bytes of an S3 upload's body, for put: decoded (aws-chunked)
+ * and checksummed as the request says, then written.  A failure names
+ * its S3 answer, which cf_s3_refuse then gives. */
+cf_err	cf_s3_feed(struct cf_s3 *s, struct cf_put *put, const char *data,
+	    size_t len, struct cf_error *err);
 
 struct cf_req	*cf_http_req(struct conn *c);
 struct cf_core	*cf_http_core(struct conn *c);

@@ -25,7 +25,10 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "crypto/checksum.h"
+#include "server/awschunked.h"
 #include "server/http_int.h"
+#include "server/s3xml.h"
 #include "server/sigv4.h"
 
 #define S3_NS		"http://s3.amazonaws.com/doc/2006-03-01/"
@@ -36,7 +39,8 @@
 enum s3_op {
 	OP_NONE, OP_LIST_BUCKETS, OP_CREATE_BUCKET, OP_HEAD_BUCKET,
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
-	OP_GET, OP_HEAD, OP_PUT, OP_DELETE
+	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
+	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST
 };
 
 struct cf_s3 {
@@ -45,6 +49,21 @@ struct cf_s3 {
 	char			 bucket[64];
 	char			*key;		/* decoded; "" for none */
 	struct cf_sigv4_query	 q;
+	/* An upload's body: aws-chunked (streaming), its chunk signature
+	 * chain (signed modes), the checksum the client gave (header or
+	 * trailer) and the one computed over the decoded data. */
+	bool			 streaming;
+	struct cf_awsc		 dec;
+	struct cf_s3_chain	*chain;
+	uint64_t		 decoded_len;	/* x-amz-decoded-... */
+	struct cf_cksum		*ck;
+	enum cf_cksum_alg	 ck_alg;
+	/* The checksum given in a header; "": in the trailer. */
+	char			 ck_want[CF_AWSC_TRAILER_MAX + 1];
+	struct cf_put		*put;		/* during cf_s3_feed */
+	/* Why the body was refused: the S3 answer cf_s3_refuse gives. */
+	int			 fail_status;
+	const char		*fail_code;
 };
 
 /* Sub-resources of S3 that select an operation this file does not
@@ -74,6 +93,9 @@ cf_s3_free(struct cf_s3 *s)
 	if (s == NULL)
 		return;
 	cf_sigv4_query_free(&s->q);
+	cf_awsc_free(&s->dec);
+	cf_s3_chain_free(s->chain);
+	cf_cksum_free(s->ck);
 	cf_free(s->key);
 	cf_free(s);
 }
@@ -252,6 +274,10 @@ enum MHD_Result
 cf_s3_refuse(struct MHD_Connection *mc, struct conn *c, int status,
     const char *code, const char *msg)
 {
+	struct cf_s3	*s = *cf_http_s3(c);
+
+	if (s != NULL && s->fail_code != NULL)
+		return s3_error(mc, c, s->fail_status, s->fail_code, msg);
 	if (status == 413 || strcmp(code, "too_large") == 0)
 		return s3_error(mc, c, 400, "EntityTooLarge", msg);
 	return s3_error(mc, c, status >= 500 ? 500 : 400, status >= 500 ?
@@ -278,6 +304,8 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 404, "NoSuchBucket", msg);
 		if (strcmp(ec, "no_such_version") == 0)
 			return s3_error(mc, c, 404, "NoSuchVersion", msg);
+		if (strcmp(ec, "no_such_upload") == 0)
+			return s3_error(mc, c, 404, "NoSuchUpload", msg);
 		return s3_error(mc, c, 404, "NoSuchKey", msg);
 	case CF_E_CONFLICT:
 		if (s->op == OP_CREATE_BUCKET)
@@ -287,6 +315,14 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 409, "BucketNotEmpty", msg);
 		return s3_error(mc, c, 409, "OperationAborted", msg);
 	case CF_E_INPUT:
+		if (strcmp(ec, "invalid_part") == 0)
+			return s3_error(mc, c, 400, "InvalidPart", msg);
+		if (strcmp(ec, "invalid_part_order") == 0)
+			return s3_error(mc, c, 400, "InvalidPartOrder", msg);
+		if (strcmp(ec, "entity_too_small") == 0)
+			return s3_error(mc, c, 400, "EntityTooSmall", msg);
+		if (strcmp(ec, "malformed_xml") == 0)
+			return s3_error(mc, c, 400, "MalformedXML", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -295,7 +331,7 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	case CF_E_INTEGRITY:
 		if (strcmp(ec, "bad_digest") == 0)
 			return s3_error(mc, c, 400, "BadDigest", msg);
-		if (s->op == OP_PUT)
+		if (s->op == OP_PUT || s->op == OP_MP_PART)
 			return s3_error(mc, c, 400,
 			    "XAmzContentSHA256Mismatch", msg);
 		break;
@@ -443,6 +479,9 @@ s3_authenticate(struct MHD_Connection *mc, struct conn *c, const char *method,
 	ca.signature = a.signature;
 	ca.signed_at = when;
 	ca.expires = presigned ? a.expires : -1;
+	ca.amz_date = a.amz_date;
+	if (strncmp(payload, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34) == 0)
+		ca.chain = &s->chain;
 	rc = cf_core_s3_authenticate(cf_http_core(c), r, &ca, &res, &err);
 	if (rc != CF_OK) {
 		ret = s3_refuse(mc, c, "S3 authentication error", 503,
@@ -492,6 +531,23 @@ has_subresource(const struct cf_s3 *s)
 	return false;
 }
 
+/* Does the query name multipart sub-resources (uploads, uploadId,
+ * partNumber) and no other? */
+static bool
+mp_only(const struct cf_s3 *s)
+{
+	bool	mp;
+
+	mp = cf_sigv4_query_has(&s->q, "uploads") ||
+	    cf_sigv4_query_has(&s->q, "uploadId");
+	if (!mp)
+		return false;
+	/* Another sub-resource alongside: not one of ours. */
+	return !(cf_sigv4_query_has(&s->q, "acl") ||
+	    cf_sigv4_query_has(&s->q, "tagging") ||
+	    cf_sigv4_query_has(&s->q, "versionId"));
+}
+
 /* The operation of (method, bucket, key, query), and its action. */
 static enum s3_op
 classify(const struct cf_s3 *s, const char *method, const char **action)
@@ -512,6 +568,11 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "ns:get";
 			return OP_BUCKET_LOCATION;
 		}
+		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
+		    cf_sigv4_query_has(&s->q, "uploads")) {
+			*action = "object:list";
+			return OP_MP_LIST;
+		}
 		if (has_subresource(s))
 			return OP_NONE;
 		if (strcmp(method, "PUT") == 0) {
@@ -531,6 +592,28 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			return cf_sigv4_query_has(&s->q, "list-type") ?
 			    OP_LIST_V2 : OP_LIST_V1;
 		}
+		return OP_NONE;
+	}
+	if (mp_only(s)) {
+		*action = "object:put";
+		if (strcmp(method, "POST") == 0 &&
+		    cf_sigv4_query_has(&s->q, "uploads") &&
+		    !cf_sigv4_query_has(&s->q, "uploadId"))
+			return OP_MP_CREATE;
+		if (!cf_sigv4_query_has(&s->q, "uploadId") ||
+		    cf_sigv4_query_has(&s->q, "uploads"))
+			return OP_NONE;
+		if (strcmp(method, "PUT") == 0 &&
+		    cf_sigv4_query_has(&s->q, "partNumber"))
+			return OP_MP_PART;
+		if (cf_sigv4_query_has(&s->q, "partNumber"))
+			return OP_NONE;
+		if (strcmp(method, "POST") == 0)
+			return OP_MP_COMPLETE;
+		if (strcmp(method, "DELETE") == 0)
+			return OP_MP_ABORT;
+		if (strcmp(method, "GET") == 0)
+			return OP_MP_PARTS;
 		return OP_NONE;
 	}
 	if (has_subresource(s))
@@ -567,21 +650,225 @@ hdr(struct MHD_Connection *mc, const char *name)
 	return MHD_lookup_connection_value(mc, MHD_HEADER_KIND, name);
 }
 
-/* Standard base64 (Content-MD5) of exactly 16 bytes. */
+/* Standard base64 (Content-MD5, x-amz-checksum-*) of exactly n bytes
+ * (at most 64). */
+static bool
+b64_std(const char *v, uint8_t *out, size_t n)
+{
+	char	tmp[96];
+	size_t	i, k = 0, got = 0;
+
+	for (i = 0; v[i] != '\0' && v[i] != '='; i++) {
+		if (k + 1 >= sizeof(tmp))
+			return false;
+		if (v[i] == '-' || v[i] == '_')
+			return false;
+		tmp[k++] = v[i] == '+' ? '-' : v[i] == '/' ? '_' : v[i];
+	}
+	tmp[k] = '\0';
+	return cf_b64url_decode(tmp, k, out, n, &got, NULL) == CF_OK &&
+	    got == n;
+}
+
 static bool
 md5_b64(const char *v, uint8_t out[16])
 {
-	char	tmp[32];
-	size_t	i, n = 0, got = 0;
+	return b64_std(v, out, 16);
+}
 
-	for (i = 0; v[i] != '\0' && v[i] != '='; i++) {
-		if (n + 1 >= sizeof(tmp))
-			return false;
-		tmp[n++] = v[i] == '+' ? '-' : v[i] == '/' ? '_' : v[i];
+/* Standard base64 (padded) of p[0..n) into out (at least 4 * (n + 2) / 3
+ * + 1 bytes). */
+static void
+b64_std_encode(const uint8_t *p, size_t n, char *out)
+{
+	size_t	len, i;
+
+	cf_b64url_encode(p, n, out);
+	len = strlen(out);
+	for (i = 0; i < len; i++)
+		out[i] = out[i] == '-' ? '+' : out[i] == '_' ? '/' : out[i];
+	while (len % 4 != 0)
+		out[len++] = '=';
+	out[len] = '\0';
+}
+
+/* Record why an upload's body is refused (cf_s3_refuse answers it). */
+static cf_err
+body_fail(struct cf_s3 *s, int status, const char *code, cf_err rc)
+{
+	if (s->fail_code == NULL) {
+		s->fail_status = status;
+		s->fail_code = code;
 	}
-	tmp[n] = '\0';
-	return cf_b64url_decode(tmp, n, out, 16, &got, NULL) == CF_OK &&
-	    got == 16;
+	return rc;
+}
+
+/* Decoded body bytes: checksummed, then to the upload. */
+static cf_err
+body_sink(void *arg, const uint8_t *p, size_t n, struct cf_error *err)
+{
+	struct cf_s3	*s = arg;
+
+	if (s->streaming && n > s->decoded_len - s->dec.decoded)
+		return body_fail(s, 400, "IncompleteBody", cf_error_set(err,
+		    CF_E_INPUT, "the body is longer than "
+		    "x-amz-decoded-content-length"));
+	if (s->ck != NULL)
+		cf_cksum_update(s->ck, p, n);
+	return cf_core_put_write(s->put, p, n, err);
+}
+
+static bool
+chunk_sig(void *arg, bool trailer, const uint8_t hash[32], const char *sig)
+{
+	struct cf_s3	*s = arg;
+
+	return s->chain != NULL && cf_s3_chain_next(s->chain, trailer, hash,
+	    sig);
+}
+
+cf_err
+cf_s3_feed(struct cf_s3 *s, struct cf_put *put, const char *data, size_t len,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	s->put = put;
+	if (!s->streaming)
+		return body_sink(s, (const uint8_t *)data, len, err);
+	rc = cf_awsc_feed(&s->dec, (const uint8_t *)data, len, err);
+	if (rc == CF_OK)
+		return CF_OK;
+	switch (s->dec.why) {
+	case CF_AWSC_SIGNATURE:
+		return body_fail(s, 403, "SignatureDoesNotMatch", rc);
+	case CF_AWSC_FRAMING:
+	case CF_AWSC_INCOMPLETE:
+		return body_fail(s, 400, "IncompleteBody", rc);
+	default:
+		return rc;
+	}
+}
+
+/* The checksum the request asks for: one x-amz-checksum-ALG header, or
+ * the trailer x-amz-trailer names.  NULL, or why it is refused. */
+struct ck_scan {
+	struct cf_s3	*s;
+	int		 n;
+};
+
+static enum MHD_Result
+scan_ck(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct ck_scan		*x = cls;
+	enum cf_cksum_alg	 alg;
+
+	(void)kind;
+	if (strncasecmp(key, "x-amz-checksum-", 15) != 0)
+		return MHD_YES;
+	alg = cf_cksum_alg_of(key + 15);
+	if (alg == CF_CKSUM_NONE)
+		return MHD_YES;		/* -mode, -algorithm, -type */
+	x->n++;
+	x->s->ck_alg = alg;
+	cf_strlcpy(x->s->ck_want, value != NULL ? value : "",
+	    sizeof(x->s->ck_want));
+	return MHD_YES;
+}
+
+static const char *
+checksum_setup(struct MHD_Connection *mc, struct cf_s3 *s,
+    const char *trailer)
+{
+	struct ck_scan		 x = { s, 0 };
+	const char		*sdk;
+	uint8_t			 tmp[CF_CKSUM_MAX];
+	enum cf_cksum_alg	 talg = CF_CKSUM_NONE;
+
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_ck, &x);
+	if (x.n > 1)
+		return "give at most one x-amz-checksum-* header";
+	if (x.n == 1 && !b64_std(s->ck_want, tmp, cf_cksum_len(s->ck_alg)))
+		return "the x-amz-checksum-* header's value is invalid";
+	if (trailer != NULL) {
+		if (strncasecmp(trailer, "x-amz-checksum-", 15) == 0)
+			talg = cf_cksum_alg_of(trailer + 15);
+		if (talg == CF_CKSUM_NONE)
+			return "x-amz-trailer must name an x-amz-checksum-* "
+			    "trailer Coffer knows";
+		if (x.n > 0)
+			return "a checksum in a header and in a trailer";
+		s->ck_alg = talg;
+		s->ck_want[0] = '\0';
+	}
+	sdk = hdr(mc, "x-amz-sdk-checksum-algorithm");
+	if (sdk != NULL && s->ck_alg != CF_CKSUM_NONE &&
+	    cf_cksum_alg_of(sdk) != s->ck_alg)
+		return "x-amz-sdk-checksum-algorithm names another checksum";
+	if (s->ck_alg != CF_CKSUM_NONE &&
+	    cf_cksum_new(s->ck_alg, &s->ck, NULL) != CF_OK)
+		return "out of memory";
+	return NULL;
+}
+
+/* The checksum given (header or trailer) against the one computed; NULL
+ * or the refusal's message. */
+static const char *
+checksum_check(struct cf_s3 *s, char *b64, size_t b64sz)
+{
+	uint8_t		 got[CF_CKSUM_MAX], want[CF_CKSUM_MAX];
+	const char	*v;
+	size_t		 n = cf_cksum_len(s->ck_alg);
+
+	b64[0] = '\0';
+	if (s->ck == NULL)
+		return NULL;
+	cf_cksum_final(s->ck, got);
+	if (b64sz >= 4 * (CF_CKSUM_MAX + 2) / 3 + 1)
+		b64_std_encode(got, n, b64);
+	v = s->ck_want[0] != '\0' ? s->ck_want :
+	    s->streaming ? cf_awsc_trailer_value(&s->dec) : NULL;
+	if (v == NULL || !b64_std(v, want, n))
+		return "the checksum trailer is missing or invalid";
+	if (!cf_ct_equal(got, want, n))
+		return "the checksum you specified did not match the "
+		    "calculated checksum; nothing was stored";
+	return NULL;
+}
+
+/* Content-Encoding without its aws-chunked token (which is framing, not
+ * a property of the object): "gzip,aws-chunked" -> "gzip".  Was there
+ * one? */
+static bool
+strip_aws_chunked(const char *ce, char *out, size_t outsz)
+{
+	const char	*p = ce, *e;
+	size_t		 n, len = 0;
+	bool		 found = false;
+
+	out[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		e = p;
+		while (*e != '\0' && *e != ',')
+			e++;
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 11 && strncasecmp(p, "aws-chunked", 11) == 0)
+			found = true;
+		else if (n > 0 && len + n + 2 < outsz) {
+			if (len > 0)
+				out[len++] = ',';
+			memcpy(out + len, p, n);
+			len += n;
+			out[len] = '\0';
+		}
+		p = e;
+	}
+	return found;
 }
 
 struct meta_scan {
@@ -624,8 +911,10 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 	struct cf_error	 err;
 	struct meta_scan m = { NULL, false };
 	struct cf_put	*put = NULL;
-	const char	*sha, *cl, *md5h, *acl, *ce;
+	enum cf_awsc_mode mode = CF_AWSC_UNSIGNED_TRAILER;
+	const char	*sha, *cl, *md5h, *acl, *ce, *trailer, *why;
 	char		*meta = NULL;
+	char		 enc[CF_CTYPE_MAX];
 	uint8_t		 md5[16];
 	uint64_t	 len;
 	int64_t		 clen = -1;
@@ -635,14 +924,23 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	sha = hdr(mc, "x-amz-content-sha256");
 	ce = hdr(mc, "Content-Encoding");
+	trailer = hdr(mc, "x-amz-trailer");
 	if (hdr(mc, "x-amz-copy-source") != NULL)
 		return s3_refuse(mc, c, "CopyObject not implemented", 501,
 		    "NotImplemented", "CopyObject is not implemented yet");
-	if ((sha != NULL && strncmp(sha, "STREAMING-", 10) == 0) ||
-	    (ce != NULL && strstr(ce, "aws-chunked") != NULL))
-		return s3_refuse(mc, c, "aws-chunked not implemented", 501,
-		    "NotImplemented", "aws-chunked bodies are not "
-		    "implemented yet");
+	if (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0) {
+		if (!cf_awsc_mode_of(sha, &mode))
+			return s3_refuse(mc, c, "unknown streaming payload",
+			    400, "InvalidArgument", "x-amz-content-sha256 "
+			    "names a streaming payload Coffer does not know");
+		s->streaming = true;
+		sha = NULL;
+	}
+	if (strip_aws_chunked(ce != NULL ? ce : "", enc, sizeof(enc)) &&
+	    !s->streaming)
+		return s3_refuse(mc, c, "aws-chunked without streaming", 400,
+		    "InvalidArgument", "Content-Encoding aws-chunked needs a "
+		    "STREAMING-* x-amz-content-sha256");
 	acl = hdr(mc, "x-amz-acl");
 	if (acl != NULL && strcmp(acl, "private") != 0)
 		return s3_refuse(mc, c, "canned ACL other than private", 403,
@@ -653,20 +951,40 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 	if (sha != NULL && strlen(sha) != 64)
 		return s3_refuse(mc, c, "bad x-amz-content-sha256", 400,
 		    "InvalidArgument", "x-amz-content-sha256 must be "
-		    "UNSIGNED-PAYLOAD or 64 hex digits");
+		    "UNSIGNED-PAYLOAD, STREAMING-* or 64 hex digits");
 	md5h = hdr(mc, "Content-MD5");
 	if (md5h != NULL && !md5_b64(md5h, md5))
 		return s3_refuse(mc, c, "bad Content-MD5", 400, "InvalidDigest",
 		    "Content-MD5 must be the base64 of 16 bytes");
-	cl = hdr(mc, "Content-Length");
+	why = checksum_setup(mc, s, s->streaming && mode !=
+	    CF_AWSC_SIGNED ? trailer : NULL);
+	if (why == NULL && !s->streaming && trailer != NULL)
+		why = "x-amz-trailer needs a STREAMING-*-TRAILER payload";
+	if (why != NULL)
+		return s3_refuse(mc, c, "bad checksum request", 400,
+		    "InvalidRequest", why);
+	cl = s->streaming ? hdr(mc, "x-amz-decoded-content-length") :
+	    hdr(mc, "Content-Length");
 	if (cl == NULL)
 		return s3_refuse(mc, c, "no Content-Length", 411,
-		    "MissingContentLength", "you must provide the "
-		    "Content-Length HTTP header");
+		    "MissingContentLength", s->streaming ? "you must provide "
+		    "x-amz-decoded-content-length with an aws-chunked body" :
+		    "you must provide the Content-Length HTTP header");
 	if (cf_parse_u64(cl, 0, INT64_MAX, &len, NULL) != CF_OK)
 		return s3_refuse(mc, c, "bad Content-Length", 400,
-		    "InvalidArgument", "bad Content-Length");
+		    "InvalidArgument", "bad Content-Length or "
+		    "x-amz-decoded-content-length");
 	clen = (int64_t)len;
+	s->decoded_len = len;
+	if (s->streaming && cf_awsc_init(&s->dec, mode, mode !=
+	    CF_AWSC_SIGNED ? trailer : NULL, body_sink, s, chunk_sig, s,
+	    &err) != CF_OK)
+		return s3_refuse(mc, c, "bad aws-chunked request", 400,
+		    "InvalidRequest", err.msg);
+	if (s->streaming && mode != CF_AWSC_UNSIGNED_TRAILER &&
+	    s->chain == NULL)
+		return s3_refuse(mc, c, "signed chunks without a chain", 400,
+		    "InvalidRequest", "signed chunks need a signed request");
 	m.obj = json_object();
 	if (m.obj == NULL)
 		return MHD_NO;
@@ -691,11 +1009,33 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 		cf_free(meta);
 		return ret;
 	}
-	rc = cf_core_put_begin(cf_http_core(c), r, s->bucket, s->key,
-	    hdr(mc, "Content-Type"), sha, meta, clen, &put, &err);
+	if (s->op == OP_MP_PART) {
+		uint64_t pn = 0;
+
+		cf_free(meta);
+		meta = NULL;
+		if (cf_parse_u64(str_or(cf_sigv4_query_get(&s->q,
+		    "partNumber")), 1, CF_MP_PARTS_MAX, &pn, NULL) != CF_OK) {
+			cf_core_reject(cf_http_core(c), r, "object:put",
+			    "bad part number");
+			cf_http_set_failed(c);
+			return s3_error(mc, c, 400, "InvalidArgument",
+			    "partNumber must be 1 to 10000");
+		}
+		rc = cf_core_mp_part_begin(cf_http_core(c), r, s->bucket,
+		    s->key, cf_sigv4_query_get(&s->q, "uploadId"),
+		    (int64_t)pn, clen, &put, &err);
+		if (rc == CF_OK && sha != NULL)
+			rc = cf_core_put_expect(put, sha, &err);
+		enc[0] = '\0';
+	} else
+		rc = cf_core_put_begin(cf_http_core(c), r, s->bucket, s->key,
+		    hdr(mc, "Content-Type"), sha, meta, clen, &put, &err);
 	cf_free(meta);
 	if (rc == CF_OK)
 		rc = cf_core_put_md5(put, md5h != NULL ? md5 : NULL, &err);
+	if (rc == CF_OK && enc[0] != '\0')
+		rc = cf_core_put_encoding(put, enc, &err);
 	if (rc != CF_OK) {
 		cf_core_put_abort(put);
 		cf_http_set_failed(c);
@@ -708,16 +1048,31 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 static enum MHD_Result
 put_end(struct MHD_Connection *mc, struct conn *c)
 {
+	struct cf_s3	*s = *cf_http_s3(c);
 	struct cf_put	*put = cf_http_take_put(c);
 	struct cf_error	 err;
 	struct MHD_Response *resp;
 	json_t		*out = NULL;
-	char		 etag[40];
+	const char	*why;
+	char		 etag[64], ck[64], name[40];
 	cf_err		 rc;
 
 	cf_error_clear(&err);
 	if (put == NULL)
 		return s3_error(mc, c, 500, "InternalError", "no upload");
+	if (s->streaming && (cf_awsc_finish(&s->dec, &err) != CF_OK ||
+	    s->dec.decoded != s->decoded_len)) {
+		cf_core_put_abort(put);
+		return s3_error(mc, c, 400, "IncompleteBody", err.msg[0] !=
+		    '\0' ? err.msg : "the body is shorter than "
+		    "x-amz-decoded-content-length; nothing was stored");
+	}
+	why = checksum_check(s, ck, sizeof(ck));
+	if (why != NULL) {
+		cf_core_put_abort(put);
+		return s3_error(mc, c, 400, strstr(why, "missing") != NULL ?
+		    "InvalidRequest" : "BadDigest", why);
+	}
 	rc = cf_core_put_finish(put, NULL, &out, &err);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
@@ -730,11 +1085,240 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 	(void)snprintf(etag, sizeof(etag), "\"%s\"",
 	    str_or(json_string_value(json_object_get(out, "md5"))));
 	(void)MHD_add_response_header(resp, "ETag", etag);
+	if (ck[0] != '\0') {
+		(void)snprintf(name, sizeof(name), "x-amz-checksum-%s",
+		    cf_cksum_name(s->ck_alg));
+		(void)MHD_add_response_header(resp, name, ck);
+	}
 	if (json_is_string(json_object_get(out, "version_id")))
 		(void)MHD_add_response_header(resp, "x-amz-version-id",
 		    json_string_value(json_object_get(out, "version_id")));
 	json_decref(out);
 	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+static cf_err	xml_begin(struct cf_buf *b, const char *root,
+		    struct cf_error *err);
+static enum MHD_Result	send_xml(struct MHD_Connection *mc, struct conn *c,
+			    int status, struct cf_buf *b, cf_err rc);
+
+/* POST /B/K?uploads: CreateMultipartUpload. */
+static enum MHD_Result
+op_mp_create(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct meta_scan m = { NULL, false };
+	struct cf_buf	 b, mb;
+	json_t		*out = NULL;
+	const char	*ce = hdr(mc, "Content-Encoding"), *acl;
+	char		*meta = NULL, enc[CF_CTYPE_MAX];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	acl = hdr(mc, "x-amz-acl");
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return s3_refuse(mc, c, "canned ACL other than private", 403,
+		    "AccessDenied", "Coffer has no public objects: only the "
+		    "private canned ACL is accepted");
+	(void)strip_aws_chunked(ce != NULL ? ce : "", enc, sizeof(enc));
+	m.obj = json_object();
+	if (m.obj == NULL)
+		return MHD_NO;
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_meta, &m);
+	if (!m.bad && json_object_size(m.obj) > 0) {
+		cf_buf_init(&mb, 64 * 1024);
+		if (cf_json_dump(m.obj, JSON_COMPACT | JSON_SORT_KEYS, &mb,
+		    NULL) != CF_OK || (meta = cf_buf_take(&mb)) == NULL)
+			m.bad = true;
+		cf_buf_free(&mb);
+	}
+	json_decref(m.obj);
+	if (m.bad) {
+		cf_free(meta);
+		return s3_refuse(mc, c, "bad x-amz-meta header", 400,
+		    "InvalidArgument", "x-amz-meta-* headers must be UTF-8 "
+		    "with names under 128 bytes");
+	}
+	rc = cf_core_mp_create(cf_http_core(c), r, s->bucket, s->key,
+	    hdr(mc, "Content-Type"), enc, meta, &out, &err);
+	cf_free(meta);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_buf_init(&b, 64 * 1024);
+	rc = xml_begin(&b, "InitiateMultipartUploadResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Key", s->key, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "UploadId", str_or(json_string_value(
+		    json_object_get(out, "upload_id"))), false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</InitiateMultipartUploadResult>",
+		    NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* POST /B/K?uploadId=U: CompleteMultipartUpload. */
+static enum MHD_Result
+op_mp_complete(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct cf_mp_want	*want = NULL;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	json_t			*out = NULL;
+	char			 etag[64];
+	size_t			 n = 0;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	rc = cf_s3xml_complete(body->data, body->len, CF_MP_PARTS_MAX + 1,
+	    &want, &n, &err);
+	if (rc == CF_OK && n > CF_MP_PARTS_MAX)
+		rc = CF_E_LIMIT;
+	if (rc != CF_OK) {
+		cf_free(want);
+		cf_core_reject(cf_http_core(c), r, "object:put",
+		    "bad CompleteMultipartUpload body");
+		if (rc == CF_E_LIMIT)
+			return s3_error(mc, c, 400, "InvalidArgument",
+			    "an upload has at most 10000 parts");
+		return s3_error(mc, c, 400, "MalformedXML", err.msg);
+	}
+	rc = cf_core_mp_complete(cf_http_core(c), r, s->bucket, s->key,
+	    cf_sigv4_query_get(&s->q, "uploadId"), want, n, &out, &err);
+	cf_free(want);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	cf_buf_init(&b, 64 * 1024);
+	rc = xml_begin(&b, "CompleteMultipartUploadResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Location", s->key, true, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Key", s->key, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</CompleteMultipartUploadResult>",
+		    NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* DELETE /B/K?uploadId=U, GET /B/K?uploadId=U, GET /B?uploads. */
+static enum MHD_Result
+op_mp_other(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct cf_buf	 b;
+	struct MHD_Response *resp;
+	json_t		*out = NULL, *e;
+	const char	*id = cf_sigv4_query_get(&s->q, "uploadId");
+	char		 t[32], num[32], etag[64];
+	size_t		 i;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (s->op == OP_MP_ABORT) {
+		rc = cf_core_mp_abort(cf_http_core(c), r, s->bucket, s->key,
+		    id, &out, &err);
+		json_decref(out);
+		if (rc != CF_OK)
+			return s3_core_error(mc, c, rc, &err);
+		resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			return MHD_NO;
+		return s3_send(mc, c, 204, NULL, resp, "ok");
+	}
+	if (s->op == OP_MP_PARTS)
+		rc = cf_core_mp_parts(cf_http_core(c), r, s->bucket, s->key,
+		    id, &out, &err);
+	else
+		rc = cf_core_mp_uploads(cf_http_core(c), r, s->bucket,
+		    cf_sigv4_query_get(&s->q, "prefix"), &out, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_buf_init(&b, S3_XML_MAX);
+	if (s->op == OP_MP_PARTS) {
+		rc = xml_begin(&b, "ListPartsResult", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Key", s->key, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "UploadId", str_or(id), false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<IsTruncated>false"
+			    "</IsTruncated><MaxParts>10000</MaxParts>", NULL);
+		json_array_foreach(json_object_get(out, "parts"), i, e) {
+			iso_ms(json_string_value(json_object_get(e,
+			    "created")), t);
+			(void)snprintf(num, sizeof(num), "%lld", (long long)
+			    json_integer_value(json_object_get(e, "number")));
+			(void)snprintf(etag, sizeof(etag), "\"%s\"", str_or(
+			    json_string_value(json_object_get(e, "md5"))));
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "<Part>", NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "PartNumber", num, false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "LastModified", t, false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "ETag", etag, false, NULL);
+			(void)snprintf(num, sizeof(num), "%lld", (long long)
+			    json_integer_value(json_object_get(e, "size")));
+			if (rc == CF_OK)
+				rc = xml_el(&b, "Size", num, false, NULL);
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "</Part>", NULL);
+		}
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</ListPartsResult>", NULL);
+	} else {
+		rc = xml_begin(&b, "ListMultipartUploadsResult", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<IsTruncated>false"
+			    "</IsTruncated><MaxUploads>1000</MaxUploads>",
+			    NULL);
+		json_array_foreach(json_object_get(out, "uploads"), i, e) {
+			iso_ms(json_string_value(json_object_get(e,
+			    "created")), t);
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "<Upload>", NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "Key", str_or(
+				    json_string_value(json_object_get(e,
+				    "key"))), false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "UploadId", str_or(
+				    json_string_value(json_object_get(e,
+				    "upload_id"))), false, NULL);
+			if (rc == CF_OK)
+				rc = xml_el(&b, "Initiated", t, false, NULL);
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&b, "</Upload>", NULL);
+		}
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b,
+			    "</ListMultipartUploadsResult>", NULL);
+	}
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
 }
 
 static cf_err
@@ -1088,6 +1672,11 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 		(void)MHD_add_response_header(resp, "Content-Type",
 		    cf_str_field_value_ok(v->content_type) ? v->content_type :
 		    "application/octet-stream");
+		/* Stored and echoed, never applied (MLflow's .gz). */
+		if (v->content_encoding[0] != '\0' &&
+		    cf_str_field_value_ok(v->content_encoding))
+			(void)MHD_add_response_header(resp,
+			    "Content-Encoding", v->content_encoding);
 	}
 	(void)MHD_add_response_header(resp, "Accept-Ranges", "bytes");
 	(void)MHD_add_response_header(resp, "x-amz-version-id", v->version_id);
@@ -1219,8 +1808,14 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		    "NotImplemented", "a header or query you provided "
 		    "requests functionality that is not implemented");
 	cf_http_set_action(c, action);
-	if (s->op == OP_PUT)
+	if (s->op == OP_PUT || s->op == OP_MP_PART) {
+		if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") !=
+		    NULL)
+			return s3_refuse(mc, c, "UploadPartCopy not "
+			    "implemented", 501, "NotImplemented",
+			    "UploadPartCopy is not implemented yet");
 		return put_begin(mc, c);
+	}
 	if (s->op == OP_CREATE_BUCKET) {
 		const char *acl = hdr(mc, "x-amz-acl");
 
@@ -1253,7 +1848,16 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 	case OP_HEAD:
 		return op_get(mc, c);
 	case OP_PUT:
+	case OP_MP_PART:
 		return put_end(mc, c);
+	case OP_MP_CREATE:
+		return op_mp_create(mc, c);
+	case OP_MP_COMPLETE:
+		return op_mp_complete(mc, c);
+	case OP_MP_ABORT:
+	case OP_MP_PARTS:
+	case OP_MP_LIST:
+		return op_mp_other(mc, c);
 	case OP_DELETE:
 		return op_delete(mc, c);
 	case OP_NONE:

@@ -81,8 +81,14 @@ struct cf_version_rec {
 	 * version shares its source's blob (docs/internals/CRYPTO.md).
 	 * "": its own. */
 	char		sealed_as[CF_VERSION_ID_LEN + 1];
-	char		md5[33];	/* hex MD5 of the plaintext (the S3
-					 * ETag); "" when not computed */
+	char		md5[48];	/* the S3 ETag: hex MD5 of the
+					 * plaintext, or of a multipart
+					 * upload's part MD5s + "-N"; ""
+					 * when not computed */
+	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
+	/* On put: "" or the multipart upload this version completes: its
+	 * rows go in the same transaction. */
+	char		mp_upload[CF_VERSION_ID_LEN + 1];
 };
 
 struct cf_principal_rec {
@@ -934,6 +940,10 @@ struct cf_meta_kek_count {
 	uint64_t	versions;	/* object versions (not markers) */
 	uint64_t	mfa;		/* TOTP secrets */
 	uint64_t	s3_keys;	/* S3 access key secrets */
+	uint64_t	mp_parts;	/* parts of S3 multipart uploads in
+					 * progress (not rewrapped: a KEK
+					 * they use is retired once they are
+					 * completed, aborted or expired) */
 };
 /* How many wrapped keys each KEK id in use has; at most max ids. */
 cf_err	cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
@@ -968,5 +978,57 @@ cf_err	cf_meta_wrapped_replace(struct cf_meta *m,
 	    const struct cf_meta_audit *au, const struct cf_meta_wrapped *old,
 	    const struct cf_meta_wrapped *new, size_t n, size_t *done,
 	    struct cf_error *err);
+/* --- S3 multipart uploads: an upload in progress and its parts, each
+ * part an encrypted blob of its own (wrapped DEK, the part id as the
+ * associated data), invisible to object reads and listings; completing
+ * one inserts a version (cf_version_rec.mp_upload) and removes these rows
+ * in one transaction.  Part blobs count as referenced for the orphan
+ * sweep. --- */
+struct cf_mp_upload_rec {
+	char	id[CF_VERSION_ID_LEN + 1];
+	int64_t	ns_id;
+	char	key[CF_OBJKEY_MAX];
+	char	content_type[CF_CTYPE_MAX];
+	char	content_encoding[CF_CTYPE_MAX];
+	char	user_meta[CF_USERMETA_MAX];
+	char	created_by[CF_PRINCIPAL_MAX];
+	int64_t	created_us;
+};
+struct cf_mp_part_rec {
+	char		upload_id[CF_VERSION_ID_LEN + 1];
+	int64_t		number;			/* 1..10000 */
+	char		part_id[CF_VERSION_ID_LEN + 1];	/* the AD */
+	char		blob_id[CF_BLOB_ID_LEN + 1];
+	uint64_t	size;
+	char		md5[33];
+	char		kek_id[CF_KEK_ID_MAX];
+	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
+	int64_t		created_us;
+};
+cf_err	cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const struct cf_mp_upload_rec *u, struct cf_error *err);
+/* CF_E_NOTFOUND for none. */
+cf_err	cf_meta_mp_get(struct cf_meta *m, const char *id,
+	    struct cf_mp_upload_rec *out, struct cf_error *err);
+/* Insert or replace part (upload_id, number); old_blob gets the blob of
+ * the part replaced, or "".  CF_E_NOTFOUND if the upload is gone. */
+cf_err	cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const struct cf_mp_part_rec *p, char old_blob[CF_BLOB_ID_LEN + 1],
+	    struct cf_error *err);
+typedef cf_err	(*cf_mp_part_cb)(void *arg, const struct cf_mp_part_rec *p,
+	    struct cf_error *err);
+/* The parts of an upload by number. */
+cf_err	cf_meta_mp_parts(struct cf_meta *m, const char *upload_id,
+	    cf_mp_part_cb cb, void *arg, struct cf_error *err);
+typedef cf_err	(*cf_mp_upload_cb)(void *arg,
+	    const struct cf_mp_upload_rec *u, struct cf_error *err);
+/* The uploads of namespace ns_id by key then time (ns_id < 0: of every
+ * namespace, created before before_us). */
+cf_err	cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
+	    cf_mp_upload_cb cb, void *arg, struct cf_error *err);
+/* Remove an upload and its part rows (the caller removes the blobs);
+ * CF_E_NOTFOUND for none. */
+cf_err	cf_meta_mp_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const char *id, struct cf_error *err);
 
 #endif

@@ -430,13 +430,51 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX shares_creator ON shares(creator_id, created_us);"),
 	/* ---- end: share links ---- */
+	/* ---- begin: S3 bodies and multipart uploads ---- */
+	/* 14 -> 15: each version's Content-Encoding as the client gave it
+	 * (stored and echoed, never applied; '' for none). */
+	"ALTER TABLE versions ADD COLUMN content_encoding TEXT NOT NULL"
+	"  DEFAULT '';",
+	/* 15 -> 16: multipart uploads in progress and their parts. */
+	("CREATE TABLE mp_uploads ("
+	"  id                TEXT PRIMARY KEY,"
+	"  ns_id             INTEGER NOT NULL REFERENCES namespaces(id)"
+	"                    ON DELETE CASCADE,"
+	"  key               TEXT NOT NULL,"
+	"  content_type      TEXT NOT NULL,"
+	"  content_encoding  TEXT NOT NULL,"
+	"  user_meta         TEXT NOT NULL,"
+	"  created_by        TEXT NOT NULL,"
+	"  created_us        INTEGER NOT NULL"
+	");"
+	"CREATE INDEX mp_uploads_by_ns ON mp_uploads(ns_id, key, created_us);"
+	"CREATE INDEX mp_uploads_by_time ON mp_uploads(created_us);"
+	"CREATE TABLE mp_parts ("
+	"  upload_id    TEXT NOT NULL REFERENCES mp_uploads(id)"
+	"               ON DELETE CASCADE,"
+	"  number       INTEGER NOT NULL,"
+	"  part_id      TEXT NOT NULL,"
+	"  blob_id      TEXT NOT NULL,"
+	"  size         INTEGER NOT NULL,"
+	"  md5          TEXT NOT NULL,"
+	"  kek_id       TEXT NOT NULL,"
+	"  wrapped_dek  BLOB NOT NULL,"
+	"  created_us   INTEGER NOT NULL,"
+	"  PRIMARY KEY (upload_id, number)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX mp_parts_by_blob ON mp_parts(blob_id);"),
+	/* ---- end: S3 bodies and multipart uploads ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+#define MPCOLS \
+	"id, ns_id, key, content_type, content_encoding, user_meta," \
+	" created_by, created_us"
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
-	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as"
+	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
+	" v.content_encoding"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
@@ -484,8 +522,11 @@ enum {
 	ST_BG_INSERT, ST_BG_GET, ST_BG_LIST, ST_BG_ACTIVE, ST_BG_REVOKE,
 	ST_PR_INSERT, ST_PR_GET, ST_PR_LIST, ST_PR_APPROVERS,
 	ST_PR_APPROVE, ST_PR_COUNT, ST_PR_DONE, ST_PR_CLOSE,
+	ST_MP_INSERT, ST_MP_GET, ST_MP_DEL, ST_MP_PART_OLD, ST_MP_PART_PUT,
+	ST_MP_PARTS, ST_MP_LIST_NS, ST_MP_LIST_OLD,
 	ST_KEK_COUNT_V, ST_KEK_COUNT_M, ST_KEK_NOT_V, ST_KEK_NOT_M,
 	ST_KEK_SET_V, ST_KEK_SET_M, ST_KEK_COUNT_S, ST_KEK_NOT_S, ST_KEK_SET_S,
+	ST_KEK_COUNT_P,
 	ST__COUNT
 };
 
@@ -523,6 +564,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* S3 secrets, revoked ones too (a retired KEK must not leave a row
 	 * that no longer unwraps); the cursor is the rowid. */
 	[ST_KEK_COUNT_S] = "SELECT kek_id, count(*) FROM s3_keys"
+	    " GROUP BY kek_id ORDER BY kek_id",
+	[ST_KEK_COUNT_P] = "SELECT kek_id, count(*) FROM mp_parts"
 	    " GROUP BY kek_id ORDER BY kek_id",
 	[ST_KEK_NOT_S] = "SELECT rowid, id, principal_id, kek_id, wrapped"
 	    " FROM s3_keys WHERE rowid > ?1 AND kek_id <> ?2 ORDER BY rowid"
@@ -580,9 +623,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_DEL] = "DELETE FROM namespaces WHERE id = ?1",
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
-	    " created_by, created_us, kek_id, wrapped_dek, md5, sealed_as)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15)",
+	    " created_by, created_us, kek_id, wrapped_dek, md5, sealed_as,"
+	    " content_encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -602,7 +645,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE l.ns_id = ?1 AND l.key >= ?2 ORDER BY l.key",
 	/* "blob_id <> ''" lets SQLite use the partial index. */
 	[ST_V_BLOB_REF] = "SELECT 1 FROM versions"
-	    " WHERE blob_id = ?1 AND blob_id <> '' LIMIT 1",
+	    " WHERE blob_id = ?1 AND blob_id <> ''"
+	    " UNION ALL SELECT 1 FROM mp_parts WHERE blob_id = ?1 LIMIT 1",
 	[ST_P_INSERT] = "INSERT INTO principals(name, kind, created_us,"
 	    " disabled, owner_id, provisioned, mfa_required)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -749,6 +793,24 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE ns_id = ?1 AND key = ?2",
 	[ST_NS_EXISTS] = "SELECT 1 FROM namespaces WHERE id = ?1",
 	[ST_LIVE_GET] = "SELECT 1 FROM live WHERE ns_id = ?1 AND key = ?2",
+	[ST_MP_INSERT] = "INSERT INTO mp_uploads(id, ns_id, key, content_type,"
+	    " content_encoding, user_meta, created_by, created_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_MP_GET] = "SELECT " MPCOLS " FROM mp_uploads WHERE id = ?1",
+	[ST_MP_DEL] = "DELETE FROM mp_uploads WHERE id = ?1",
+	[ST_MP_PART_OLD] = "SELECT blob_id FROM mp_parts"
+	    " WHERE upload_id = ?1 AND number = ?2",
+	[ST_MP_PART_PUT] = "INSERT OR REPLACE INTO mp_parts(upload_id, number,"
+	    " part_id, blob_id, size, md5, kek_id, wrapped_dek, created_us)"
+	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+	    " WHERE EXISTS (SELECT 1 FROM mp_uploads WHERE id = ?1)",
+	[ST_MP_PARTS] = "SELECT upload_id, number, part_id, blob_id, size, md5,"
+	    " kek_id, wrapped_dek, created_us FROM mp_parts"
+	    " WHERE upload_id = ?1 ORDER BY number",
+	[ST_MP_LIST_NS] = "SELECT " MPCOLS " FROM mp_uploads WHERE ns_id = ?1"
+	    " ORDER BY key, created_us",
+	[ST_MP_LIST_OLD] = "SELECT " MPCOLS " FROM mp_uploads"
+	    " WHERE created_us < ?1 ORDER BY created_us",
 	[ST_S3K_INSERT] = "INSERT INTO s3_keys(id, principal_id, kek_id,"
 	    " wrapped, description, created_us, expires_us)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1356,6 +1418,9 @@ col_bytes(sqlite3_stmt *st, int i, uint8_t *dst, size_t len,
 	return CF_OK;
 }
 
+static cf_err	exec_on(struct conn *c, int id, int *changes,
+		    struct cf_error *err, const char *fmt, ...);
+
 static cf_err
 read_version(sqlite3_stmt *st, struct cf_version_rec *v,
     struct cf_error *err)
@@ -1397,6 +1462,9 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 		rc = col_str(st, 14, v->md5, sizeof(v->md5), err);
 	if (rc == CF_OK)
 		rc = col_str(st, 15, v->sealed_as, sizeof(v->sealed_as), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 16, v->content_encoding,
+		    sizeof(v->content_encoding), err);
 	return rc;
 }
 
@@ -2087,6 +2155,9 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	if (rc == CF_OK)
 		rc = check_field(v->sealed_as, sizeof(v->sealed_as),
 		    "sealed_as", err);
+	if (rc == CF_OK)
+		rc = check_field(v->content_encoding,
+		    sizeof(v->content_encoding), "content encoding", err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -2147,6 +2218,18 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 		    "meta: namespace replaced");
 		goto out;
 	}
+	/* A completed multipart upload: gone with its parts, or (aborted
+	 * meanwhile) no version. */
+	if (v->mp_upload[0] != '\0') {
+		int n = 0;
+
+		rc = exec_on(c, ST_MP_DEL, &n, err, "t", v->mp_upload);
+		if (rc == CF_OK && n == 0)
+			rc = cf_error_set(err, CF_E_NOTFOUND,
+			    "meta: no such upload");
+		if (rc != CF_OK)
+			goto out;
+	}
 
 	rc = conn_stmt(c, ST_V_INSERT, &st, err);
 	if (rc != CF_OK)
@@ -2167,6 +2250,7 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	    (int)sizeof(v->wrapped_dek), SQLITE_STATIC);
 	b |= bind_str(st, 14, v->md5);
 	b |= bind_str(st, 15, v->sealed_as);
+	b |= bind_str(st, 16, v->content_encoding);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -5881,6 +5965,268 @@ cf_meta_promotion_close(struct cf_meta *m, const struct cf_meta_audit *au,
 }
 /* ---- end: promotions ---- */
 
+/* --- S3 multipart uploads --- */
+
+static cf_err
+read_mp(sqlite3_stmt *st, struct cf_mp_upload_rec *u, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(u, 0, sizeof(*u));
+	rc = col_str(st, 0, u->id, sizeof(u->id), err);
+	u->ns_id = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, u->key, sizeof(u->key), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 3, u->content_type, sizeof(u->content_type),
+		    err);
+	if (rc == CF_OK)
+		rc = col_str(st, 4, u->content_encoding,
+		    sizeof(u->content_encoding), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, u->user_meta, sizeof(u->user_meta), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 6, u->created_by, sizeof(u->created_by), err);
+	u->created_us = sqlite3_column_int64(st, 7);
+	return rc;
+}
+
+static cf_err
+read_part(sqlite3_stmt *st, struct cf_mp_part_rec *p, struct cf_error *err)
+{
+	cf_err	rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = col_str(st, 0, p->upload_id, sizeof(p->upload_id), err);
+	p->number = sqlite3_column_int64(st, 1);
+	if (rc == CF_OK)
+		rc = col_str(st, 2, p->part_id, sizeof(p->part_id), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 3, p->blob_id, sizeof(p->blob_id), err);
+	if (sqlite3_column_int64(st, 4) < 0 && rc == CF_OK)
+		rc = cf_error_set(err, CF_E_INPUT, "meta: negative part size");
+	p->size = (uint64_t)sqlite3_column_int64(st, 4);
+	if (rc == CF_OK)
+		rc = col_str(st, 5, p->md5, sizeof(p->md5), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 6, p->kek_id, sizeof(p->kek_id), err);
+	if (rc == CF_OK)
+		rc = col_bytes(st, 7, p->wrapped_dek, sizeof(p->wrapped_dek),
+		    err);
+	p->created_us = sqlite3_column_int64(st, 8);
+	return rc;
+}
+
+cf_err
+cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_mp_upload_rec *u, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(u->id, sizeof(u->id), "upload id", err);
+	if (rc == CF_OK)
+		rc = check_field(u->key, sizeof(u->key), "key", err);
+	if (rc == CF_OK)
+		rc = check_field(u->content_type, sizeof(u->content_type),
+		    "content type", err);
+	if (rc == CF_OK)
+		rc = check_field(u->content_encoding,
+		    sizeof(u->content_encoding), "content encoding", err);
+	if (rc == CF_OK)
+		rc = check_field(u->user_meta, sizeof(u->user_meta),
+		    "user metadata", err);
+	if (rc == CF_OK)
+		rc = check_field(u->created_by, sizeof(u->created_by),
+		    "created_by", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = exec_on(c, ST_MP_INSERT, NULL, err, "tittttti", u->id, u->ns_id,
+	    u->key, u->content_type, u->content_encoding, u->user_meta,
+	    u->created_by, u->created_us);
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_mp_get(struct cf_meta *m, const char *id, struct cf_mp_upload_rec *out,
+    struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_mp_upload_rec	*u;
+	bool			 found;
+	cf_err			 rc;
+
+	rc = check_str(id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	u = cf_malloc(sizeof(*u));
+	if (u == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK) {
+		cf_free(u);
+		return rc;
+	}
+	rc = query_row(c, ST_MP_GET, &st, &found, err, "t", id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such upload");
+	if (rc == CF_OK)
+		rc = read_mp(st, u, err);
+	if (rc == CF_OK)
+		*out = *u;
+	stmt_done(st);
+	pool_put(m, c);
+	cf_free(u);
+	return rc;
+}
+
+cf_err
+cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
+    const struct cf_mp_part_rec *p, char old_blob[CF_BLOB_ID_LEN + 1],
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	bool		 found = false;
+	int		 n = 0;
+	cf_err		 rc;
+
+	old_blob[0] = '\0';
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(p->upload_id, sizeof(p->upload_id), "upload id",
+		    err);
+	if (rc == CF_OK)
+		rc = check_str(p->blob_id, sizeof(p->blob_id), "blob id", err);
+	if (rc == CF_OK)
+		rc = check_field(p->md5, sizeof(p->md5), "md5", err);
+	if (rc == CF_OK)
+		rc = check_field(p->kek_id, sizeof(p->kek_id), "kek id", err);
+	if (rc == CF_OK && p->size > INT64_MAX)
+		rc = cf_error_set(err, CF_E_INPUT, "meta: part too large");
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_MP_PART_OLD, &st, &found, err, "ti",
+	    p->upload_id, p->number);
+	if (rc == CF_OK && found)
+		rc = col_str(st, 0, old_blob, CF_BLOB_ID_LEN + 1, err);
+	stmt_done(st);
+	if (rc == CF_OK)
+		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwi",
+		    p->upload_id, p->number, p->part_id, p->blob_id,
+		    (int64_t)p->size, p->md5, p->kek_id, p->wrapped_dek,
+		    p->created_us);
+	if (rc == CF_OK && n == 0)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such upload");
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc != CF_OK)
+		old_blob[0] = '\0';
+	return rc;
+}
+
+cf_err
+cf_meta_mp_parts(struct cf_meta *m, const char *upload_id, cf_mp_part_cb cb,
+    void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_mp_part_rec	 p;
+	int			 src;
+	cf_err			 rc;
+
+	rc = check_str(upload_id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_MP_PARTS, &st, err);
+	if (rc == CF_OK && bind_str(st, 1, upload_id) != SQLITE_OK)
+		rc = bind_failed(c, err);
+	while (rc == CF_OK) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "part list");
+			break;
+		}
+		rc = read_part(st, &p, err);
+		if (rc == CF_OK)
+			rc = cb(arg, &p, err);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	cf_wipe(&p, sizeof(p));
+	return rc;
+}
+
+cf_err
+cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
+    cf_mp_upload_cb cb, void *arg, struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_mp_upload_rec	*u;
+	int			 src;
+	cf_err			 rc;
+
+	u = cf_malloc(sizeof(*u));
+	if (u == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK) {
+		cf_free(u);
+		return rc;
+	}
+	rc = conn_stmt(c, ns_id >= 0 ? ST_MP_LIST_NS : ST_MP_LIST_OLD, &st,
+	    err);
+	if (rc == CF_OK && sqlite3_bind_int64(st, 1, ns_id >= 0 ? ns_id :
+	    before_us) != SQLITE_OK)
+		rc = bind_failed(c, err);
+	while (rc == CF_OK) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "upload list");
+			break;
+		}
+		rc = read_mp(st, u, err);
+		if (rc == CF_OK)
+			rc = cb(arg, u, err);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	cf_free(u);
+	return rc;
+}
+
+cf_err
+cf_meta_mp_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *id, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	/* The parts go with it (ON DELETE CASCADE). */
+	return exec_audited(m, au, ST_MP_DEL, "no such upload", NULL,
+	    err, "t", id);
+}
+
 /* --- wrapped keys by KEK (key rotation) --- */
 
 cf_err
@@ -5901,9 +6247,10 @@ cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
 	if ((rc = tx_begin(c, false, err)) != CF_OK)
 		goto out;
 	tx = true;
-	for (q = 0; q < 3 && rc == CF_OK; q++) {
+	for (q = 0; q < 4 && rc == CF_OK; q++) {
 		rc = conn_stmt(c, q == 0 ? ST_KEK_COUNT_V : q == 1 ?
-		    ST_KEK_COUNT_M : ST_KEK_COUNT_S, &st, err);
+		    ST_KEK_COUNT_M : q == 2 ? ST_KEK_COUNT_S : ST_KEK_COUNT_P,
+		    &st, err);
 		while (rc == CF_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
 			rc = col_str(st, 0, id, sizeof(id), err);
 			if (rc != CF_OK)
@@ -5929,8 +6276,11 @@ cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
 			else if (q == 1)
 				out[i].mfa = (uint64_t)
 				    sqlite3_column_int64(st, 1);
-			else
+			else if (q == 2)
 				out[i].s3_keys = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+			else
+				out[i].mp_parts = (uint64_t)
 				    sqlite3_column_int64(st, 1);
 		}
 		if (rc == CF_OK && src != SQLITE_DONE)

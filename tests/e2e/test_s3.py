@@ -328,7 +328,7 @@ def test_s3_requests_are_audited(server, s3):
 # ---- awscli ----
 
 # Debian's awscli (2.9): what scripts/deps.sh installs.  A newer one from
-# pip sends aws-chunked bodies, which are not implemented yet.
+# pip sends aws-chunked bodies (tests/e2e/test_s3_chunked.py covers those).
 AWS = "/usr/bin/aws" if os.access("/usr/bin/aws", os.X_OK) else None
 
 

@@ -1,0 +1,528 @@
+/* src/core/ops_multipart.c: S3 multipart uploads (core.h, "S3 multipart
+ * uploads"; docs/s3.md).
+ *
+ * An upload in progress is a row and its parts, each part an encrypted
+ * blob of its own streamed in through the ordinary upload path
+ * (ops_object.c: authorize, seal under a fresh data key, re-authorize,
+ * commit, audit, then the row).  None of it is an object: reads and
+ * listings never see it.  Completing reads the parts back (each chunk
+ * authenticated) and streams them, in the order the client names, into
+ * one ordinary upload; the version row and the removal of the upload's
+ * rows are one transaction, and the part blobs go afterwards (a crash in
+ * between leaves orphans for the sweep, never a visible half).
+ *
+ * SEC: every step is decided on the key (object:put) like a PutObject;
+ * the upload must belong to the namespace (by identity) and the key the
+ * request names, so an upload id is no capability beyond them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/timeutil.h"
+#include "core/core_int.h"
+
+static cf_err
+nomem(struct cf_error *err)
+{
+	return cf_error_set(err, CF_E_NOMEM, "out of memory");
+}
+
+static int64_t
+expiry_us(const struct cf_core *c)
+{
+	int64_t	s = c->cfg.s3_multipart_expiry > 0 ?
+	    c->cfg.s3_multipart_expiry : 7 * 86400;
+
+	return s * 1000000;
+}
+
+static cf_err
+expire_cb(void *arg, const struct cf_mp_upload_rec *u, struct cf_error *err)
+{
+	struct cf_core		*c = arg;
+	struct cf_req		 r;
+	struct core_act		 act;
+	cf_err			 rc;
+
+	cf_req_init(&r, "local");
+	r.authenticated = true;
+	r.authn = "internal";
+	(void)cf_strlcpy(r.principal.name, "system", sizeof(r.principal.name));
+	r.action = "blob:reclaim";
+	r.allowed = true;
+	(void)snprintf(r.resource, sizeof(r.resource), "s3-upload/%s", u->id);
+	(void)cf_strlcpy(r.reasons, "s3-multipart-expiry", sizeof(r.reasons));
+	rc = core_act_begin(&act, c, &r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_mp_delete(c->meta, &act.au, u->id, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = CF_OK;
+	}
+	return rc;
+}
+
+/* Remove uploads past s3_multipart_expiry (their part blobs become
+ * orphans, reclaimed by the sweep).  Best effort: a failure is logged,
+ * and such uploads stay invisible anyway. */
+static void
+mp_expire(struct cf_core *c)
+{
+	struct cf_error	err;
+
+	cf_error_clear(&err);
+	if (cf_meta_mp_list(c->meta, -1, core_now_us(c) - expiry_us(c),
+	    expire_cb, c, &err) != CF_OK)
+		log_warnx("event=s3_multipart_expiry_failed");
+}
+
+static cf_err
+no_such_upload(struct cf_req *r, const char *id, struct cf_error *err)
+{
+	cf_error_clear(err);
+	r->errcode = "no_such_upload";
+	return cf_error_set(err, CF_E_NOTFOUND, "no upload \"%s\" of this key "
+	    "(aborted, completed, expired or never begun)", id);
+}
+
+/* Decide action on ns/key, then find upload id of that namespace and key
+ * (and not expired). */
+static cf_err
+mp_find(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *ns, const char *key, const char *id,
+    struct cf_mp_upload_rec *u, struct cf_ns_rec *nsr, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = core_object_authorize(c, r, action, ns, key, err);
+	if (rc == CF_OK)
+		rc = core_ns_must_exist(c, r, ns, nsr, err);
+	if (rc != CF_OK)
+		return rc;
+	mp_expire(c);
+	if (id == NULL || strlen(id) != CF_VERSION_ID_LEN)
+		return no_such_upload(r, id != NULL ? id : "", err);
+	rc = cf_meta_mp_get(c->meta, id, u, err);
+	if (rc == CF_E_NOTFOUND || (rc == CF_OK && (u->ns_id != nsr->id ||
+	    strcmp(u->key, key) != 0 ||
+	    u->created_us < core_now_us(c) - expiry_us(c))))
+		return no_such_upload(r, id, err);
+	return rc;
+}
+
+cf_err
+cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *content_type, const char *content_encoding,
+    const char *meta_json, json_t **out, struct cf_error *err)
+{
+	struct cf_mp_upload_rec	*u = NULL;
+	struct cf_ns_rec	 nsr;
+	struct cf_put		*probe = NULL;
+	struct core_act		 act;
+	uint8_t			 raw[CF_VERSION_ID_LEN / 2];
+	cf_err			 rc;
+
+	rc = core_object_authorize(c, r, "object:put", ns, key, err);
+	if (rc == CF_OK)
+		rc = core_ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		return rc;
+	mp_expire(c);
+	/* The type, metadata and encoding checked as an upload's are. */
+	rc = core_put_new(c, r, nsr.id, ns, key, content_type, NULL,
+	    meta_json, 0, &probe, err);
+	if (rc == CF_OK && content_encoding != NULL)
+		rc = cf_core_put_encoding(probe, content_encoding, err);
+	cf_core_put_abort(probe);
+	if (rc != CF_OK)
+		return rc;
+	u = cf_calloc(1, sizeof(*u));
+	if (u == NULL)
+		return nomem(err);
+	rc = cf_random(raw, sizeof(raw), err);
+	if (rc != CF_OK)
+		goto out;
+	cf_hex_encode(raw, sizeof(raw), u->id);
+	u->ns_id = nsr.id;
+	cf_strlcpy(u->key, key, sizeof(u->key));
+	cf_strlcpy(u->content_type, content_type != NULL &&
+	    content_type[0] != '\0' ? content_type :
+	    "application/octet-stream", sizeof(u->content_type));
+	cf_strlcpy(u->content_encoding, content_encoding != NULL ?
+	    content_encoding : "", sizeof(u->content_encoding));
+	cf_strlcpy(u->user_meta, meta_json != NULL ? meta_json : "",
+	    sizeof(u->user_meta));
+	cf_strlcpy(u->created_by, r->principal.name, sizeof(u->created_by));
+	u->created_us = core_now_us(c);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_mp_create(c->meta, &act.au, u, err);
+	rc = core_act_end(&act, rc);
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:s}", "upload_id", u->id);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_free(u);
+	return rc;
+}
+
+cf_err
+cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *upload_id, int64_t number,
+    int64_t content_length, struct cf_put **out, struct cf_error *err)
+{
+	struct cf_mp_upload_rec	*u;
+	struct cf_mp_part_rec	*part = NULL;
+	struct cf_ns_rec	 nsr;
+	struct cf_put		*p = NULL;
+	cf_err			 rc;
+
+	u = cf_calloc(1, sizeof(*u));
+	if (u == NULL)
+		return nomem(err);
+	rc = mp_find(c, r, "object:put", ns, key, upload_id, u, &nsr, err);
+	if (rc == CF_OK && (number < 1 || number > CF_MP_PARTS_MAX)) {
+		r->errcode = "invalid_argument";
+		rc = cf_error_set(err, CF_E_INPUT, "part number must be 1 to "
+		    "%d", CF_MP_PARTS_MAX);
+	}
+	if (rc == CF_OK && (part = cf_calloc(1, sizeof(*part))) == NULL)
+		rc = nomem(err);
+	if (rc == CF_OK)
+		rc = core_put_new(c, r, nsr.id, ns, key, NULL, NULL, NULL,
+		    content_length, &p, err);
+	if (rc == CF_OK)
+		rc = cf_core_put_md5(p, NULL, err);
+	if (rc != CF_OK) {
+		cf_core_put_abort(p);
+		cf_free(part);
+		cf_free(u);
+		return rc;
+	}
+	cf_strlcpy(part->upload_id, u->id, sizeof(part->upload_id));
+	part->number = number;
+	core_put_set_part(p, part);
+	cf_free(u);
+	*out = p;
+	return CF_OK;
+}
+
+struct parts_ctx {
+	struct cf_mp_part_rec	*v;
+	size_t			 n, cap;
+};
+
+static cf_err
+parts_cb(void *arg, const struct cf_mp_part_rec *p, struct cf_error *err)
+{
+	struct parts_ctx	*x = arg;
+	struct cf_mp_part_rec	*nv;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap == 0 ? 16 : 2 * x->cap;
+
+		if (cap > CF_MP_PARTS_MAX)
+			cap = CF_MP_PARTS_MAX;
+		if (x->n >= cap)
+			return cf_error_set(err, CF_E_INTERNAL, "too many "
+			    "parts stored");
+		nv = cf_reallocarray(x->v, cap, sizeof(*nv));
+		if (nv == NULL)
+			return nomem(err);
+		x->v = nv;
+		x->cap = cap;
+	}
+	x->v[x->n++] = *p;
+	return CF_OK;
+}
+
+static void
+parts_free(struct parts_ctx *x)
+{
+	if (x->v != NULL)
+		cf_wipe(x->v, x->cap * sizeof(*x->v));
+	cf_free(x->v);
+	x->v = NULL;
+}
+
+static const struct cf_mp_part_rec *
+part_of(const struct parts_ctx *x, int64_t number)
+{
+	size_t	lo = 0, hi = x->n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (x->v[mid].number == number)
+			return &x->v[mid];
+		if (x->v[mid].number < number)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static cf_err
+refuse(struct cf_req *r, const char *code, struct cf_error *err,
+    const char *msg)
+{
+	r->errcode = code;
+	return cf_error_set(err, CF_E_INPUT, "%s", msg);
+}
+
+cf_err
+cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *upload_id, const struct cf_mp_want *want,
+    size_t n, json_t **out, struct cf_error *err)
+{
+	struct cf_mp_upload_rec		*u;
+	struct cf_ns_rec		 nsr;
+	struct parts_ctx		 x = { NULL, 0, 0 };
+	const struct cf_mp_part_rec	*pr;
+	struct cf_md5			*md5 = NULL;
+	struct cf_put			*p = NULL;
+	struct cf_get			*g = NULL;
+	uint8_t				 d[CF_MD5_LEN], *buf = NULL;
+	char				 etag[48];
+	uint64_t			 total = 0, pos;
+	size_t				 i, got;
+	cf_err				 rc;
+
+	u = cf_calloc(1, sizeof(*u));
+	if (u == NULL)
+		return nomem(err);
+	rc = mp_find(c, r, "object:put", ns, key, upload_id, u, &nsr, err);
+	if (rc != CF_OK)
+		goto out;
+	if (n == 0) {
+		rc = refuse(r, "malformed_xml", err, "the upload names no "
+		    "part");
+		goto out;
+	}
+	if (n > CF_MP_PARTS_MAX) {
+		rc = refuse(r, "too_many_parts", err, "more than 10000 parts");
+		goto out;
+	}
+	rc = cf_meta_mp_parts(c->meta, u->id, parts_cb, &x, err);
+	if (rc != CF_OK)
+		goto out;
+	for (i = 1; i < n; i++)
+		if (want[i].number <= want[i - 1].number) {
+			rc = refuse(r, "invalid_part_order", err, "the parts "
+			    "must be listed in ascending order");
+			goto out;
+		}
+	rc = cf_md5_new(&md5, err);
+	for (i = 0; rc == CF_OK && i < n; i++) {
+		pr = part_of(&x, want[i].number);
+		if (pr == NULL || strcmp(pr->md5, want[i].etag) != 0) {
+			rc = refuse(r, "invalid_part", err, "a part was not "
+			    "uploaded, or its ETag does not match");
+			break;
+		}
+		if (i + 1 < n && pr->size < CF_MP_PART_MIN) {
+			rc = refuse(r, "entity_too_small", err, "a part other "
+			    "than the last is smaller than 5 MiB");
+			break;
+		}
+		if (cf_hex_decode(pr->md5, strlen(pr->md5), d, sizeof(d),
+		    NULL) != CF_OK) {
+			rc = cf_error_set(err, CF_E_INTEGRITY, "a stored part "
+			    "MD5 is malformed");
+			break;
+		}
+		cf_md5_update(md5, d, sizeof(d));
+		total += pr->size;
+	}
+	if (rc != CF_OK)
+		goto out;
+	cf_md5_final(md5, d);
+	cf_hex_encode(d, sizeof(d), etag);
+	(void)snprintf(etag + 32, sizeof(etag) - 32, "-%zu", n);
+	rc = core_put_new(c, r, nsr.id, ns, key, u->content_type, NULL,
+	    u->user_meta[0] != '\0' ? u->user_meta : NULL, (int64_t)total,
+	    &p, err);
+	if (rc == CF_OK && u->content_encoding[0] != '\0')
+		rc = cf_core_put_encoding(p, u->content_encoding, err);
+	if (rc == CF_OK)
+		rc = cf_core_put_md5(p, NULL, err);
+	if (rc == CF_OK && (buf = cf_malloc(1u << 20)) == NULL)
+		rc = nomem(err);
+	if (rc != CF_OK)
+		goto out;
+	core_put_set_etag(p, etag, u->id);
+	/* The parts' plaintext, authenticated chunk by chunk, in order. */
+	for (i = 0; rc == CF_OK && i < n; i++) {
+		pr = part_of(&x, want[i].number);
+		rc = core_part_open(c, pr, &g, err);
+		for (pos = 0; rc == CF_OK && pos < pr->size; pos += got) {
+			rc = cf_core_get_read(g, pos, buf, 1u << 20, &got,
+			    err);
+			if (rc == CF_OK && got == 0)
+				rc = cf_error_set(err, CF_E_INTEGRITY,
+				    "part %lld ends early",
+				    (long long)pr->number);
+			if (rc == CF_OK)
+				rc = cf_core_put_write(p, buf, got, err);
+		}
+		cf_core_get_close(g);
+		g = NULL;
+	}
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_core_put_finish(p, NULL, out, err);
+	p = NULL;
+	if (rc == CF_E_NOTFOUND && r->errcode == NULL)
+		rc = no_such_upload(r, u->id, err);
+	if (rc != CF_OK)
+		goto out;
+	/* The version holds the bytes now: the parts' blobs go. */
+	for (i = 0; i < x.n; i++)
+		(void)cf_blob_delete(c->blobs, x.v[i].blob_id, NULL);
+out:
+	cf_core_put_abort(p);
+	if (buf != NULL) {
+		cf_wipe(buf, 1u << 20);
+		cf_free(buf);
+	}
+	cf_md5_free(md5);
+	parts_free(&x);
+	cf_free(u);
+	return rc;
+}
+
+cf_err
+cf_core_mp_abort(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *upload_id, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_mp_upload_rec	*u;
+	struct cf_ns_rec	 nsr;
+	struct parts_ctx	 x = { NULL, 0, 0 };
+	struct core_act		 act;
+	size_t			 i;
+	cf_err			 rc;
+
+	u = cf_calloc(1, sizeof(*u));
+	if (u == NULL)
+		return nomem(err);
+	rc = mp_find(c, r, "object:put", ns, key, upload_id, u, &nsr, err);
+	if (rc == CF_OK)
+		rc = cf_meta_mp_parts(c->meta, u->id, parts_cb, &x, err);
+	if (rc == CF_OK)
+		rc = core_act_begin(&act, c, r, 204, err);
+	if (rc == CF_OK) {
+		rc = cf_meta_mp_delete(c->meta, &act.au, u->id, err);
+		rc = core_act_end(&act, rc);
+		if (rc == CF_E_NOTFOUND)
+			rc = no_such_upload(r, u->id, err);
+	}
+	/* SEC: the parts' ciphertext goes with the upload (a crash here
+	 * leaves orphans, reclaimed by the sweep). */
+	for (i = 0; rc == CF_OK && i < x.n; i++)
+		(void)cf_blob_delete(c->blobs, x.v[i].blob_id, NULL);
+	if (rc == CF_OK && (*out = json_object()) == NULL)
+		rc = nomem(err);
+	parts_free(&x);
+	cf_free(u);
+	return rc;
+}
+
+cf_err
+cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *upload_id, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_mp_upload_rec	*u;
+	struct cf_ns_rec	 nsr;
+	struct parts_ctx	 x = { NULL, 0, 0 };
+	json_t			*arr = NULL, *e;
+	size_t			 i;
+	cf_err			 rc;
+
+	u = cf_calloc(1, sizeof(*u));
+	if (u == NULL)
+		return nomem(err);
+	rc = mp_find(c, r, "object:put", ns, key, upload_id, u, &nsr, err);
+	if (rc == CF_OK)
+		rc = cf_meta_mp_parts(c->meta, u->id, parts_cb, &x, err);
+	if (rc == CF_OK && (arr = json_array()) == NULL)
+		rc = nomem(err);
+	for (i = 0; rc == CF_OK && i < x.n; i++) {
+		e = json_pack("{s:I,s:s,s:I,s:o}", "number",
+		    (json_int_t)x.v[i].number, "md5", x.v[i].md5, "size",
+		    (json_int_t)x.v[i].size, "created",
+		    core_time_json(x.v[i].created_us));
+		if (e == NULL || json_array_append_new(arr, e) != 0)
+			rc = nomem(err);
+	}
+	if (rc == CF_OK) {
+		*out = json_pack("{s:O,s:s}", "parts", arr, "created_by",
+		    u->created_by);
+		if (*out == NULL)
+			rc = nomem(err);
+	}
+	json_decref(arr);
+	parts_free(&x);
+	cf_free(u);
+	return rc;
+}
+
+struct ups_ctx {
+	struct cf_core	*c;
+	json_t		*arr;
+	const char	*prefix;
+	int64_t		 cut;
+};
+
+static cf_err
+ups_cb(void *arg, const struct cf_mp_upload_rec *u, struct cf_error *err)
+{
+	struct ups_ctx	*x = arg;
+	json_t		*e;
+
+	if (u->created_us < x->cut || (x->prefix != NULL &&
+	    strncmp(u->key, x->prefix, strlen(x->prefix)) != 0))
+		return CF_OK;
+	if (json_array_size(x->arr) >= 1000)
+		return CF_OK;
+	e = json_pack("{s:s,s:s,s:o,s:s}", "key", u->key, "upload_id", u->id,
+	    "created", core_time_json(u->created_us), "created_by",
+	    u->created_by);
+	if (e == NULL || json_array_append_new(x->arr, e) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_mp_uploads(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *prefix, json_t **out, struct cf_error *err)
+{
+	struct cf_ns_rec	nsr;
+	struct ups_ctx		x;
+	cf_err			rc;
+
+	rc = core_object_authorize(c, r, "object:list", ns, NULL, err);
+	if (rc == CF_OK)
+		rc = core_ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		return rc;
+	mp_expire(c);
+	x.c = c;
+	x.prefix = prefix;
+	x.cut = core_now_us(c) - expiry_us(c);
+	x.arr = json_array();
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_mp_list(c->meta, nsr.id, 0, ups_cb, &x, err);
+	if (rc == CF_OK && (*out = json_pack("{s:O}", "uploads", x.arr)) ==
+	    NULL)
+		rc = nomem(err);
+	json_decref(x.arr);
+	return rc;
+}
