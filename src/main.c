@@ -20,6 +20,7 @@ usage(FILE *f)
 	    "  ns          create, list and remove namespaces\n"
 	    "  put get head rm ls versions   single objects\n"
 	    "  push pull   artifacts: a folder as one numbered version\n"
+	    "  cp          copy an artifact version server-side\n"
 	    "  meta stage lineage classify   artifact metadata, stages,\n"
 	    "              lineage and sensitivity (docs/artifacts.md)\n"
 	    "  label       labels of namespaces and objects, for policies\n"

@@ -42,6 +42,7 @@ static const struct cmd cmds[] = {
 	{ "breakglass", cf_cmd_breakglass },
 	{ "promote", cf_cmd_promote },
 	{ "promotion", cf_cmd_promotion },
+	{ "cp", cf_cmd_cp },
 	{ "s3", cf_cmd_s3 },
 	{ "meta", cf_cmd_meta },
 	{ "stage", cf_cmd_stage },

@@ -520,6 +520,7 @@ int	cf_cmd_token(int argc, char **argv);
 int	cf_cmd_breakglass(int argc, char **argv);
 int	cf_cmd_promote(int argc, char **argv);
 int	cf_cmd_promotion(int argc, char **argv);
+int	cf_cmd_cp(int argc, char **argv);
 int	cf_cmd_s3(int argc, char **argv);
 int	cf_cmd_alert(int argc, char **argv);
 int	cf_cmd_grant(int argc, char **argv);

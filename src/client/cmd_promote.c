@@ -1,6 +1,7 @@
 /* src/client/cmd_promote.c: `coffer promote` and `coffer promotion`:
- * open, list, show, approve and reject promotion requests (docs/cli.md;
- * docs/artifacts.md, "Promotion"). */
+ * open, list, show, approve, reject and withdraw promotion requests;
+ * `coffer cp`: a server-side copy of an artifact version (docs/cli.md;
+ * docs/artifacts.md, "Promotion", "Copy"). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -200,6 +201,88 @@ cf_cmd_promotion(int argc, char **argv)
 	ex = cf_cli_finish(&s, rc, &err);
 out:
 	json_decref(v);
+	cf_buf_free(&url);
+	cf_cli_sess_close(&s);
+	return ex;
+}
+
+static const char cp_usage[] =
+    "usage: coffer cp SRC_NS/NAME[@VERSION] DST_NS/NAME [--json]\n"
+    "\n"
+    "Copy an artifact version (the latest without @VERSION; a number, a\n"
+    "stage or a long id) into DST_NS/NAME on the server, without download:\n"
+    "a new version there with the same digest, kind and metadata, derived\n"
+    "from the source.  Needs read access to the source and artifact:copy\n"
+    "on the target; into a prod namespace only where a policy permits it\n"
+    "(otherwise use coffer promote).\n";
+
+int
+cf_cmd_cp(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct cf_cli_sess	 s = { 0 };
+	struct cf_buf		 url;
+	char			**ops, *ns = NULL, *name = NULL, *sel = NULL;
+	char			*dns = NULL, *dname = NULL, *dsel = NULL;
+	char			 a[128], b[300], k[32];
+	json_t			*body = NULL, *v = NULL;
+	int			 nops, ex;
+	cf_err			 rc;
+
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
+	ex = cf_cli_parse(argc, argv, cp_usage, CF_CLI_COMMON_SHORTOPTS, lo,
+	    NULL, NULL, 2, 2, &o, &ops, &nops);
+	if (ex >= 0)
+		goto done;
+	rc = cf_cli_art_ref(ops[0], &ns, &name, &sel, &err);
+	if (rc == CF_OK)
+		rc = cf_cli_art_ref(ops[1], &dns, &dname, &dsel, &err);
+	if (rc == CF_OK && dsel != NULL)
+		rc = cf_error_set(&err, CF_E_INPUT, "cp: the target is "
+		    "DST_NS/NAME (a new version is made there)");
+	if (rc == CF_OK) {
+		body = json_pack("{s:s, s:s}", "from_ns", ns, "from", name);
+		if (body != NULL && sel != NULL && *sel != '\0' &&
+		    json_object_set_new(body, "version", json_string(sel)) !=
+		    0) {
+			json_decref(body);
+			body = NULL;
+		}
+		if (body == NULL)
+			rc = cf_error_set(&err, CF_E_INPUT, "cp: names must "
+			    "be UTF-8 text");
+	}
+	if (rc == CF_OK)
+		rc = cf_cli_obj_path(&url, dns, "artifact-copies", dname, &err);
+	if (rc == CF_OK)
+		rc = cf_cli_sess_open(&o, true, &s, &err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s.h, "POST", url.data, body, &v, &err);
+	if (rc == CF_OK && o.json)
+		cf_cli_print_json(v);
+	else if (rc == CF_OK && !o.quiet) {
+		cf_cli_sanitize(cf_cli_jstr(v, "ns", ""), a, sizeof(a));
+		cf_cli_sanitize(cf_cli_jstr(v, "name", ""), b, sizeof(b));
+		cf_cli_sanitize(cf_cli_jstr(v, "kind", ""), k, sizeof(k));
+		(void)printf("%s/%s@%lld  %s  digest %s\n", a, b,
+		    (long long)json_integer_value(json_object_get(v,
+		    "version")), k, cf_cli_jstr(v, "digest", "?"));
+	}
+	ex = cf_cli_finish(&s, rc, &err);
+done:
+	json_decref(body);
+	json_decref(v);
+	cf_free(ns);
+	cf_free(name);
+	cf_free(sel);
+	cf_free(dns);
+	cf_free(dname);
+	cf_free(dsel);
 	cf_buf_free(&url);
 	cf_cli_sess_close(&s);
 	return ex;

@@ -19,6 +19,9 @@ static const struct cf_action_def registry[] = {
 	    "list the alert rules and sinks with their counts" },
 	{ "alert:test", "alert", CF_ROLE_ADMIN, SC,
 	    "send a test alert through a rule's sinks" },
+	{ "artifact:copy", "object", CF_ROLE_WRITER, SC | NS,
+	    "copy an artifact version into this namespace, server-side "
+	    "(prod: only where a policy permits)" },
 	{ "artifact:get", "object", CF_ROLE_READER, SC | NS,
 	    "read an artifact version: its record and manifest (pull)" },
 	{ "artifact:lineage", "object", CF_ROLE_READER, SC | NS,

@@ -168,7 +168,8 @@ struct cf_req_art {
 
 /* What an operation tells the policies about itself (context.op):
  * "" members are left out.  name: "promotion" (promotion:request,
- * :approve, :reject), "stage" (version:set-stage); "": no op. */
+ * :approve, :reject, :withdraw), "copy" (artifact:copy), "stage"
+ * (version:set-stage); "": no op. */
 struct cf_req_op {
 	char		name[16];
 	char		id[24];			/* a promotion's id */
@@ -721,6 +722,17 @@ cf_err	cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
  * namespaces it may read), newest first; else that one. */
 cf_err	cf_core_promotion_list(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
+
+/* artifact:get on src_ns/name@sel (as for pull), then artifact:copy on
+ * dst_ns/dst_name: a new version of dst_name sharing the source's blobs
+ * (same digest, kind, metadata; derived from the source).  Into a prod
+ * namespace only where a stored policy permits artifact:copy (errcode
+ * promotion_required, CF_E_DENIED).  errcode also: no_such_namespace,
+ * no_such_artifact, no_such_version, source_gone, invalid_name. */
+cf_err	cf_core_art_copy(struct cf_core *c, struct cf_req *r,
+	    const char *src_ns, const char *name, const char *sel,
+	    const char *dst_ns, const char *dst_name, json_t **out,
+	    struct cf_error *err);
 
 /* --- keys (core/keys.c; docs/keys.md) --- */
 /* Admin with MFA (key:rotate): a new active KEK; the rewrap of every

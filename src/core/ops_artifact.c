@@ -1448,16 +1448,16 @@ approvals_for(const struct cf_core *c, const char *env)
 	return c->cfg.promotion_approvals_dev;
 }
 
-/* context.op of a promotion; the environments of the namespaces that
- * exist. */
+/* context.op of a promotion or copy (name); the environments of the
+ * namespaces that exist. */
 static void
-promo_op(struct cf_core *c, struct cf_req *r, const char *id,
-    const char *src_ns, const char *dst_ns)
+share_op(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *id, const char *src_ns, const char *dst_ns)
 {
 	struct cf_ns_rec	nsr;
 
 	memset(&r->op, 0, sizeof(r->op));
-	cf_strlcpy(r->op.name, "promotion", sizeof(r->op.name));
+	cf_strlcpy(r->op.name, name, sizeof(r->op.name));
 	if (id != NULL)
 		cf_strlcpy(r->op.id, id, sizeof(r->op.id));
 	if (src_ns != NULL && cf_name_ns_valid(src_ns)) {
@@ -1472,6 +1472,13 @@ promo_op(struct cf_core *c, struct cf_req *r, const char *id,
 			cf_strlcpy(r->op.dst_env, nsr.env,
 			    sizeof(r->op.dst_env));
 	}
+}
+
+static void
+promo_op(struct cf_core *c, struct cf_req *r, const char *id,
+    const char *src_ns, const char *dst_ns)
+{
+	share_op(c, r, "promotion", id, src_ns, dst_ns);
 }
 
 static json_t *
@@ -1552,12 +1559,33 @@ new_id(char out[CF_VERSION_ID_LEN + 1], struct cf_error *err)
 	return rc;
 }
 
+/* Where a shared copy of an artifact version comes from and goes: the
+ * source version (ns, name, artifact id, number), the target namespace
+ * dnr and artifact name, and who creates it.  Promotion and copy. */
+struct share_ref {
+	const char		*src_ns;
+	const char		*src_name;
+	int64_t			 src_aid;
+	int64_t			 src_number;
+	const struct cf_ns_rec	*dnr;
+	const char		*dst_name;
+	const char		*creator;
+};
+
+/* Test hook: a crash with the shared version written but not committed
+ * (COFFER_TEST_CRASH=art_share_written). */
+static void
+share_crash_hook(void *arg)
+{
+	core_test_crash(arg, "art_share_written");
+}
+
 /* One file of the manifest into the target: the source's object version
  * with a new id whose data key is rewrapped under it. */
 static cf_err
-promo_file(struct cf_core *c, const struct cf_promotion_rec *p,
-    const struct cf_ns_rec *dnr, const json_t *f, struct cf_version_rec *o,
-    struct cf_art_file *af, int64_t now_us, struct cf_error *err)
+share_file(struct cf_core *c, const struct share_ref *sr, const json_t *f,
+    struct cf_version_rec *o, struct cf_art_file *af, int64_t now_us,
+    struct cf_error *err)
 {
 	struct cf_key	*dek = NULL;
 	const char	*path = json_string_value(json_object_get(f, "path"));
@@ -1569,12 +1597,16 @@ promo_file(struct cf_core *c, const struct cf_promotion_rec *p,
 
 	if (path == NULL || vid == NULL)
 		return cf_error_set(err, CF_E_INTEGRITY, "manifest entry");
-	n = snprintf(key, sizeof(key), "%s/%s", p->src_name, path);
+	n = snprintf(key, sizeof(key), "%s/%s", sr->src_name, path);
 	if (n < 0 || (size_t)n >= sizeof(key))
 		return cf_error_set(err, CF_E_INTEGRITY, "manifest key");
-	rc = cf_meta_version_get(c->meta, p->src_ns, key, vid, o, err);
+	rc = cf_meta_version_get(c->meta, sr->src_ns, key, vid, o, err);
 	if (rc != CF_OK)
 		return rc;
+	n = snprintf(o->key, sizeof(o->key), "%s/%s", sr->dst_name, path);
+	if (n < 0 || (size_t)n >= sizeof(o->key))
+		return cf_error_set(err, CF_E_INPUT, "\"%s/%.64s\" is too "
+		    "long a key", sr->dst_name, path);
 	rc = cf_keyprov_unwrap(c->kp, o->kek_id, o->version_id,
 	    strlen(o->version_id), o->wrapped_dek, &dek, err);
 	if (rc != CF_OK)
@@ -1592,10 +1624,10 @@ promo_file(struct cf_core *c, const struct cf_promotion_rec *p,
 	if (rc != CF_OK)
 		return rc;
 	core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
-	cf_strlcpy(o->ns, dnr->name, sizeof(o->ns));
-	o->ns_id = dnr->id;
+	cf_strlcpy(o->ns, sr->dnr->name, sizeof(o->ns));
+	o->ns_id = sr->dnr->id;
 	o->seq = 0;
-	cf_strlcpy(o->created_by, p->requester, sizeof(o->created_by));
+	cf_strlcpy(o->created_by, sr->creator, sizeof(o->created_by));
 	o->created_us = now_us;
 	af->path = path;
 	af->version_id = o->version_id;
@@ -1604,11 +1636,14 @@ promo_file(struct cf_core *c, const struct cf_promotion_rec *p,
 	return CF_OK;
 }
 
-/* Prepare the completion of p into dnr.  CF_E_NOTFOUND (errcode
- * source_gone) when the source version or one of its files is gone. */
+/* Prepare a shared copy of sr's source version into its target: object
+ * versions sharing the source's blobs, an artifact version with the
+ * same digest, kind and metadata, its sensitivity never below either
+ * namespace's.  CF_E_CONFLICT (errcode source_gone) when the source
+ * version or one of its files is gone.  The caller holds kek_lock
+ * (read) until the commit. */
 static cf_err
-promo_prepare(struct cf_core *c, struct cf_req *r,
-    const struct cf_promotion_rec *p, const struct cf_ns_rec *dnr,
+share_prepare(struct cf_core *c, struct cf_req *r, const struct share_ref *sr,
     struct promo_new *pn, struct cf_error *err)
 {
 	struct cf_ns_rec	snr;
@@ -1619,11 +1654,11 @@ promo_prepare(struct cf_core *c, struct cf_req *r,
 	cf_err			rc;
 
 	memset(pn, 0, sizeof(*pn));
-	rc = cf_meta_art_get_id(c->meta, p->src_artifact_id, p->src_number,
+	rc = cf_meta_art_get_id(c->meta, sr->src_aid, sr->src_number,
 	    &pn->art, err);
 	if (rc == CF_OK)
-		rc = cf_meta_art_files(c->meta, p->src_artifact_id,
-		    p->src_number, &pn->manifest, err);
+		rc = cf_meta_art_files(c->meta, sr->src_aid, sr->src_number,
+		    &pn->manifest, err);
 	if (rc != CF_OK)
 		goto out;
 	n = json_array_size(pn->manifest);
@@ -1635,26 +1670,25 @@ promo_prepare(struct cf_core *c, struct cf_req *r,
 	}
 	pn->nv.nobjs = n;
 	json_array_foreach(pn->manifest, i, f) {
-		rc = promo_file(c, p, dnr, f, &pn->objs[i], &pn->files[i], now,
+		rc = share_file(c, sr, f, &pn->objs[i], &pn->files[i], now,
 		    err);
 		if (rc != CF_OK)
 			goto out;
 	}
-	/* The same version, now also the target's: same digest, kind and
-	 * metadata; sensitivity never below either namespace's. */
 	lvl = level_of(pn->art.sensitivity);
-	if (cf_meta_ns_get(c->meta, p->src_ns, &snr, NULL) == CF_OK &&
+	if (cf_meta_ns_get(c->meta, sr->src_ns, &snr, NULL) == CF_OK &&
 	    eff_level(&pn->art, &snr) > lvl)
 		lvl = eff_level(&pn->art, &snr);
-	if (level_of(dnr->sensitivity) > lvl)
-		lvl = level_of(dnr->sensitivity);
+	if (level_of(sr->dnr->sensitivity) > lvl)
+		lvl = level_of(sr->dnr->sensitivity);
 	cf_strlcpy(pn->art.sensitivity, levels[lvl],
 	    sizeof(pn->art.sensitivity));
-	pn->art.ns_id = dnr->id;
-	cf_strlcpy(pn->art.ns, dnr->name, sizeof(pn->art.ns));
+	pn->art.ns_id = sr->dnr->id;
+	cf_strlcpy(pn->art.ns, sr->dnr->name, sizeof(pn->art.ns));
+	cf_strlcpy(pn->art.name, sr->dst_name, sizeof(pn->art.name));
 	pn->art.artifact_id = 0;
 	pn->art.number = 0;
-	cf_strlcpy(pn->art.created_by, p->requester,
+	cf_strlcpy(pn->art.created_by, sr->creator,
 	    sizeof(pn->art.created_by));
 	pn->art.created_us = now;
 	rc = new_id(pn->art.version_id, err);
@@ -1662,17 +1696,37 @@ promo_prepare(struct cf_core *c, struct cf_req *r,
 	pn->nv.art = &pn->art;
 	pn->nv.files = pn->files;
 	pn->nv.nfiles = n;
+	pn->nv.hook = share_crash_hook;
+	pn->nv.hook_arg = c;
 out:
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		r->errcode = "source_gone";
 		rc = cf_error_set(err, CF_E_CONFLICT, "the source version "
-		    "%s/%s@%lld no longer exists", p->src_ns, p->src_name,
-		    (long long)p->src_number);
+		    "%s/%s@%lld no longer exists", sr->src_ns, sr->src_name,
+		    (long long)sr->src_number);
 	}
 	if (rc != CF_OK)
 		promo_new_free(pn);
 	return rc;
+}
+
+/* Prepare the completion of p into dnr (share_prepare). */
+static cf_err
+promo_prepare(struct cf_core *c, struct cf_req *r,
+    const struct cf_promotion_rec *p, const struct cf_ns_rec *dnr,
+    struct promo_new *pn, struct cf_error *err)
+{
+	struct share_ref	sr;
+
+	sr.src_ns = p->src_ns;
+	sr.src_name = p->src_name;
+	sr.src_aid = p->src_artifact_id;
+	sr.src_number = p->src_number;
+	sr.dnr = dnr;
+	sr.dst_name = p->src_name;
+	sr.creator = p->requester;
+	return share_prepare(c, r, &sr, pn, err);
 }
 
 /* The request as stored now, as JSON. */
@@ -2011,3 +2065,122 @@ cf_core_promotion_list(struct cf_core *c, struct cf_req *r, const char *id,
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 /* ---- end: promotion ---- */
+
+/* ---- begin: copy ----
+ *
+ * A server-side copy of an artifact version into a namespace (of any
+ * environment but prod, unless a stored policy permits): the same
+ * blob-sharing as a promotion's completion (share_prepare), at once. */
+
+/* SEC: did a stored policy (reasons "NAME/vN:ID"), not only a built-in
+ * role template ("role:R[@NS]") or built-in policy, allow r? */
+static bool
+stored_policy_allowed(const struct cf_req *r)
+{
+	const char	*p = r->reasons, *end, *e;
+	size_t		 n;
+
+	end = strstr(p, " errors=");
+	if (end == NULL)
+		end = p + strlen(p);
+	while (p < end) {
+		n = strcspn(p, ",");
+		if (p + n > end)
+			n = (size_t)(end - p);
+		e = memchr(p, '/', n);
+		if (strncmp(p, "role:", 5) != 0 && e != NULL &&
+		    e + 2 <= p + n && e[1] == 'v')
+			return true;
+		p += n;
+		if (*p == ',')
+			p++;
+		else
+			break;
+	}
+	return false;
+}
+
+cf_err
+cf_core_art_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
+    const char *name, const char *sel, const char *dst_ns,
+    const char *dst_name, json_t **out, struct cf_error *err)
+{
+	struct cf_art_rec	*v = NULL;
+	struct cf_ns_rec	 snr, dnr;
+	struct share_ref	 sr;
+	struct promo_new	 pn;
+	struct core_act		 act;
+	cf_err			 rc;
+
+	memset(&pn, 0, sizeof(pn));
+	share_op(c, r, "copy", NULL, src_ns, dst_ns);
+	v = cf_calloc(1, sizeof(*v));
+	if (v == NULL)
+		return nomem(err);
+	/* The source: read access to the version, decided with its
+	 * attributes. */
+	rc = art_open(c, r, "artifact:get", src_ns, name, sel, NULL, NULL, v,
+	    &snr, err);
+	if (rc != CF_OK)
+		goto out;
+	/* The target: artifact:copy there (this request's record). */
+	rc = art_authorize(c, r, "artifact:copy", dst_ns, dst_name, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = art_ns(c, r, dst_ns, &dnr, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: a copy is no way around promotion: into prod, only where a
+	 * stored policy permits artifact:copy (roles alone do not). */
+	if (strcmp(dnr.env, "prod") == 0 && !stored_policy_allowed(r)) {
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "prod target: no policy permits "
+		    "artifact:copy", sizeof(r->reasons));
+		r->errcode = "promotion_required";
+		rc = cf_error_set(err, CF_E_DENIED, "\"%s\" is a prod "
+		    "namespace: copying into it needs a policy that permits "
+		    "artifact:copy there (use coffer promote)", dst_ns);
+		goto out;
+	}
+	sr.src_ns = v->ns;
+	sr.src_name = v->name;
+	sr.src_aid = v->artifact_id;
+	sr.src_number = v->number;
+	sr.dnr = &dnr;
+	sr.dst_name = dst_name;
+	sr.creator = r->principal.name;
+	/* SEC: as a promotion's completion (kek_lock until the commit). */
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
+	rc = share_prepare(c, r, &sr, &pn, err);
+	if (rc != CF_OK) {
+		(void)pthread_rwlock_unlock(&c->kek_lock);
+		goto out;
+	}
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = cf_meta_art_copy(c->meta, &act.au, &pn.nv, v->artifact_id,
+		    v->number, err);
+	(void)pthread_rwlock_unlock(&c->kek_lock);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->errcode = "source_gone";
+		rc = cf_error_set(err, CF_E_CONFLICT, "the source version "
+		    "was removed during the copy");
+	} else if (rc == CF_E_CONFLICT && r->errcode == NULL) {
+		cf_error_clear(err);
+		r->errcode = "namespace_changed";
+		rc = cf_error_set(err, CF_E_CONFLICT, "namespace \"%s\" was "
+		    "replaced during the copy", dst_ns);
+	}
+	if (rc != CF_OK)
+		goto out;
+	*out = art_json(&pn.art, &dnr);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	promo_new_free(&pn);
+	cf_free(v);
+	return rc;
+}
+/* ---- end: copy ---- */

@@ -687,7 +687,8 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	 * network, or a rule applied after the policies allowed). */
 	if (rc == CF_E_DENIED && c->req.errcode != NULL &&
 	    (strcmp(c->req.errcode, "network_refused") == 0 ||
-	    strcmp(c->req.errcode, "own_request") == 0))
+	    strcmp(c->req.errcode, "own_request") == 0 ||
+	    strcmp(c->req.errcode, "promotion_required") == 0))
 		code = c->req.errcode;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
 		code = conflict_code;
@@ -3189,6 +3190,43 @@ h_promote(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* POST /v1/ns/{ns}/artifact-copies/{name} {"from_ns","from","version"}:
+ * copy artifact version from_ns/from@version into ns/name. */
+static enum MHD_Result
+h_art_copy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 res = MHD_NO;
+	json_t		*out = NULL, *body, *jv;
+	const char	*from_ns = "", *from = "", *ver = NULL;
+	char		 num[32];
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((body = art_body(mc, c, &res)) == NULL)
+		return res;
+	jv = json_object_get(body, "version");
+	if (json_is_integer(jv)) {
+		(void)snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(jv));
+		ver = num;
+	} else
+		ver = json_string_value(jv);
+	rc = cf_json_get_str(body, "from_ns", c->req.authenticated, &from_ns,
+	    &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "from", false, &from, &err);
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_art_copy(c->h->core, &c->req, from_ns != NULL ? from_ns :
+	    "", from != NULL && *from != '\0' ? from : c->rest,
+	    ver != NULL ? ver : "",
+	    c->ns, c->rest, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_artifact",
+	    NULL);
+}
+
 /* GET /v1/promotions, GET /v1/promotions/{id} */
 static enum MHD_Result
 h_promotion_list(struct MHD_Connection *mc, struct conn *c)
@@ -3404,6 +3442,8 @@ static const struct cf_route routes[] = {
 	 * be one who may approve there (decided first). */
 	{ "POST", "/v1/ns/{ns}/promotions/{key...}", "promotion:request",
 	    "promotion:approve", 0, NULL, h_promote },
+	{ "POST", "/v1/ns/{ns}/artifact-copies/{key...}", "artifact:copy",
+	    "artifact:get", 0, NULL, h_art_copy },
 	{ "GET", "/v1/promotions", "promotion:list", NULL, 0, NULL,
 	    h_promotion_list },
 	{ "GET", "/v1/promotions/{id}", "promotion:list", NULL, 0, NULL,

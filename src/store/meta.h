@@ -839,17 +839,29 @@ struct cf_promotion_rec {
 	size_t	napprovals;			/* read by get only */
 	char	approvers[CF_PROMO_APPROVERS_MAX][CF_PRINCIPAL_MAX];
 };
-/* What completing a promotion writes, in one transaction: the object
- * versions objs[0..nobjs) in the target (sharing their sources' blobs:
- * sealed_as), then artifact version art (its number assigned) with
- * files[0..nfiles) naming them, derived from the source version. */
+/* What completing a promotion (or a copy: cf_meta_art_copy) writes, in
+ * one transaction: the object versions objs[0..nobjs) in the target
+ * (sharing their sources' blobs: sealed_as), then artifact version art
+ * (its number assigned) with files[0..nfiles) naming them, derived from
+ * the source version.  hook (nullable) is called with hook_arg inside
+ * the transaction once all of it is written, before the commit (the
+ * core's crash test point "art_share_written"). */
 struct cf_promotion_new {
 	const struct cf_version_rec	*objs;
 	size_t				 nobjs;
 	struct cf_art_rec		*art;
 	const struct cf_art_file	*files;
 	size_t				 nfiles;
+	void				(*hook)(void *);
+	void				*hook_arg;
 };
+/* Server-side copy: nv into its target namespace, derived from artifact
+ * version (src_aid, src_number), in one write transaction with au's
+ * record.  CF_E_NOTFOUND when the source version is gone;
+ * CF_E_CONFLICT when the target namespace was replaced (ns_id). */
+cf_err	cf_meta_art_copy(struct cf_meta *m, const struct cf_meta_audit *au,
+	    struct cf_promotion_new *nv, int64_t src_aid, int64_t src_number,
+	    struct cf_error *err);
 /* Store a new request (state "open").  With nv non-NULL (no approval
  * needed), nv is written and the request completed with it, in the same
  * transaction.  CF_E_NOTFOUND: no such target namespace. */

@@ -5714,6 +5714,36 @@ out:
 	return rc;
 }
 
+/* In c's transaction: nv (object versions sharing their sources' blobs,
+ * then the artifact version) into the target, derived from artifact
+ * version (src_aid, src_number); then nv->hook, if any.  Promotion and
+ * copy both write with this. */
+static cf_err
+art_share_on(struct conn *c, struct cf_promotion_new *nv, int64_t src_aid,
+    int64_t src_number, struct cf_error *err)
+{
+	int64_t	src[1][2];
+	size_t	klen = 0, i;
+	cf_err	rc = CF_OK;
+
+	if (nv == NULL || nv->art == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: no artifact "
+		    "payload");
+	for (i = 0; i < nv->nobjs && rc == CF_OK; i++) {
+		rc = check_version(&nv->objs[i], &klen, err);
+		if (rc == CF_OK)
+			rc = version_put_on(c, &nv->objs[i], klen, err);
+	}
+	src[0][0] = src_aid;
+	src[0][1] = src_number;
+	if (rc == CF_OK)
+		rc = meta_int_art_push_on(c, nv->art, nv->files, nv->nfiles,
+		    (const int64_t (*)[2])src, 1, err);
+	if (rc == CF_OK && nv->hook != NULL)
+		nv->hook(nv->hook_arg);
+	return rc;
+}
+
 /* In c's transaction: nv into the target, request p completed with it
  * by principal at at_us. */
 static cf_err
@@ -5721,24 +5751,10 @@ promotion_complete_on(struct conn *c, const struct cf_promotion_rec *p,
     struct cf_promotion_new *nv, const char *principal, int64_t at_us,
     struct cf_error *err)
 {
-	int64_t	src[1][2];
-	size_t	klen = 0, i;
 	int	n = 0;
-	cf_err	rc = CF_OK;
+	cf_err	rc;
 
-	if (nv == NULL || nv->art == NULL)
-		return cf_error_set(err, CF_E_INVAL, "meta: no promotion "
-		    "payload");
-	for (i = 0; i < nv->nobjs && rc == CF_OK; i++) {
-		rc = check_version(&nv->objs[i], &klen, err);
-		if (rc == CF_OK)
-			rc = version_put_on(c, &nv->objs[i], klen, err);
-	}
-	src[0][0] = p->src_artifact_id;
-	src[0][1] = p->src_number;
-	if (rc == CF_OK)
-		rc = meta_int_art_push_on(c, nv->art, nv->files, nv->nfiles,
-		    (const int64_t (*)[2])src, 1, err);
+	rc = art_share_on(c, nv, p->src_artifact_id, p->src_number, err);
 	if (rc == CF_OK)
 		rc = exec_on(c, ST_PR_DONE, &n, err, "titi", p->id, at_us,
 		    principal, nv->art->number);
@@ -5778,6 +5794,24 @@ cf_meta_promotion_insert(struct cf_meta *m, const struct cf_meta_audit *au,
 	if (rc == CF_OK && nv != NULL)
 		rc = promotion_complete_on(c, p, nv, p->requester,
 		    p->created_us, err);
+	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_art_copy(struct cf_meta *m, const struct cf_meta_audit *au,
+    struct cf_promotion_new *nv, int64_t src_aid, int64_t src_number,
+    struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = art_share_on(c, nv, src_aid, src_number, err);
 	return wtx_end(m, c, au, rc, err);
 }
 
