@@ -31,10 +31,12 @@ static const char promotion_usage[] =
     "       coffer promotion show ID [--json]\n"
     "       coffer promotion approve ID [--json]\n"
     "       coffer promotion reject ID [--json]\n"
+    "       coffer promotion withdraw ID [--json]\n"
     "\n"
-    "ls       your requests and those into namespaces you may see\n"
-    "approve  approve a request (not your own; MFA for prod)\n"
-    "reject   reject an open request\n";
+    "ls        your requests and those into namespaces you may see\n"
+    "approve   approve a request (not your own; MFA for prod)\n"
+    "reject    reject an open request\n"
+    "withdraw  withdraw your own open request\n";
 
 struct pr_opts {
 	const char	*to;
@@ -171,7 +173,8 @@ cf_cmd_promotion(int argc, char **argv)
 	ls = strcmp(ops[0], "ls") == 0 || strcmp(ops[0], "list") == 0;
 	if (!(ls && nops == 1) && !(nops == 2 &&
 	    (strcmp(ops[0], "show") == 0 || strcmp(ops[0], "approve") == 0 ||
-	    strcmp(ops[0], "reject") == 0))) {
+	    strcmp(ops[0], "reject") == 0 ||
+	    strcmp(ops[0], "withdraw") == 0))) {
 		(void)fputs(promotion_usage, stderr);
 		ex = CF_EXIT_USAGE;
 		goto out;
@@ -183,8 +186,9 @@ cf_cmd_promotion(int argc, char **argv)
 			rc = cf_cli_urlenc(&url, ops[1], false, &err);
 		if (rc == CF_OK && strcmp(ops[0], "show") != 0) {
 			method = "POST";
-			rc = cf_buf_append_str(&url, ops[0][0] == 'a' ?
-			    "/approve" : "/reject", &err);
+			rc = cf_buf_append_str(&url, "/", &err);
+			if (rc == CF_OK)
+				rc = cf_buf_append_str(&url, ops[0], &err);
 		}
 	}
 	if (rc == CF_OK)

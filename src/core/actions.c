@@ -130,6 +130,8 @@ static const struct cf_action_def registry[] = {
 	{ "promotion:request", "object", CF_ROLE_WRITER, SC | NS,
 	    "ask to promote an artifact version into a namespace of another "
 	    "environment" },
+	{ "promotion:withdraw", "object", CF_ROLE_WRITER, SC | NS,
+	    "withdraw one's own open promotion request" },
 	{ "request:end", "route", CF_ROLE_NONE, CF_ACT_RECORD,
 	    "a request whose answer did not reach its client" },
 	{ "role:mfa-required", "role", CF_ROLE_ADMIN, SC,

@@ -715,8 +715,13 @@ cf_err	cf_core_promote(struct cf_core *c, struct cf_req *r,
  * not_open, expired, source_gone (CF_E_CONFLICT), no_such_promotion. */
 cf_err	cf_core_promotion_approve(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
-/* promotion:reject on the target; the requester may withdraw its own. */
+/* promotion:reject on the target.  errcode not_open (CF_E_CONFLICT). */
 cf_err	cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* promotion:withdraw on the source artifact, by the requester only
+ * (errcode not_requester, CF_E_DENIED): state "withdrawn".  errcode
+ * not_open (CF_E_CONFLICT), no_such_promotion. */
+cf_err	cf_core_promotion_withdraw(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
 /* id NULL: the requests the caller may see (its own, and those into
  * namespaces it may read), newest first; else that one. */

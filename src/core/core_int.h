@@ -518,7 +518,9 @@ void	core_orphans_close(struct cf_core *c);
  * at cf_core_open, _exit(CORE_CRASH_STATUS) here, as a crash (SIGKILL,
  * power loss) would leave things.  Points: "after_blob_commit" (an
  * upload's blob is durable, its audit record and version row are not
- * written).  Harmless otherwise: whoever sets a server's environment
+ * written), "rewrap_batch", "art_share_written" (a promotion's
+ * completion or a copy: its rows are written in the open transaction,
+ * not committed).  Harmless otherwise: whoever sets a server's environment
  * can stop it anyway. */
 #define CORE_CRASH_STATUS	86
 void	core_test_crash(const struct cf_core *c, const char *point);

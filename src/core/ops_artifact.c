@@ -1878,6 +1878,12 @@ promo_open(struct cf_core *c, struct cf_req *r, const char *action,
 		return cf_error_set(err, CF_E_NOTFOUND, "no such promotion");
 	}
 	promo_op(c, r, p->id, p->src_ns, p->dst_ns);
+	/* promotion:withdraw is the requester's, on the source artifact;
+	 * the others are decided on the target. */
+	if (strcmp(action, "promotion:withdraw") == 0) {
+		art_resource(res, sizeof(res), p->src_ns, p->src_name);
+		return core_authorize(c, r, action, p->src_ns, res, err);
+	}
 	(void)snprintf(res, sizeof(res), "ns/%s", p->dst_ns);
 	return core_authorize(c, r, action, p->dst_ns, res, err);
 }
@@ -1993,6 +1999,50 @@ cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
 	if (rc == CF_OK)
 		rc = cf_meta_promotion_close(c->meta, &act.au, p->id,
 		    "rejected", r->principal.name, core_now_us(c), err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_CONFLICT)
+		r->errcode = "not_open";
+	if (rc == CF_OK)
+		rc = promo_answer(c, p->id, out, err);
+out:
+	cf_free(p);
+	return rc;
+}
+
+cf_err
+cf_core_promotion_withdraw(struct cf_core *c, struct cf_req *r,
+    const char *id, json_t **out, struct cf_error *err)
+{
+	struct cf_promotion_rec	*p = NULL;
+	struct core_act		 act;
+	cf_err			 rc;
+
+	p = cf_calloc(1, sizeof(*p));
+	if (p == NULL)
+		return nomem(err);
+	rc = promo_open(c, r, "promotion:withdraw", id, p, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: only the requester withdraws (the target's owners reject). */
+	if (strcmp(p->requester, r->principal.name) != 0) {
+		r->allowed = false;
+		cf_strlcpy(r->reasons, "not the requester", sizeof(r->reasons));
+		r->errcode = "not_requester";
+		rc = cf_error_set(err, CF_E_DENIED, "only the requester may "
+		    "withdraw a promotion request (the target's owners may "
+		    "reject it)");
+		goto out;
+	}
+	if (strcmp(p->state, "open") != 0) {
+		r->errcode = "not_open";
+		rc = cf_error_set(err, CF_E_CONFLICT, "the promotion is %s",
+		    p->state);
+		goto out;
+	}
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_promotion_close(c->meta, &act.au, p->id,
+		    "withdrawn", r->principal.name, core_now_us(c), err);
 	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT)
 		r->errcode = "not_open";

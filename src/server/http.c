@@ -688,7 +688,8 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	if (rc == CF_E_DENIED && c->req.errcode != NULL &&
 	    (strcmp(c->req.errcode, "network_refused") == 0 ||
 	    strcmp(c->req.errcode, "own_request") == 0 ||
-	    strcmp(c->req.errcode, "promotion_required") == 0))
+	    strcmp(c->req.errcode, "promotion_required") == 0 ||
+	    strcmp(c->req.errcode, "not_requester") == 0))
 		code = c->req.errcode;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
 		code = conflict_code;
@@ -3270,6 +3271,20 @@ h_promotion_reject(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+static enum MHD_Result
+h_promotion_withdraw(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_promotion_withdraw(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_promotion",
+	    NULL);
+}
+
 /* GET /v1/keys */
 static enum MHD_Result
 h_key_status(struct MHD_Connection *mc, struct conn *c)
@@ -3452,6 +3467,8 @@ static const struct cf_route routes[] = {
 	    NULL, h_promotion_approve },
 	{ "POST", "/v1/promotions/{id}/reject", "promotion:reject", NULL, 0,
 	    NULL, h_promotion_reject },
+	{ "POST", "/v1/promotions/{id}/withdraw", "promotion:withdraw", NULL,
+	    0, NULL, h_promotion_withdraw },
 	{ "GET", "/v1/keys", "key:status", NULL, 0, NULL, h_key_status },
 	{ "POST", "/v1/keys", "key:rotate", NULL, 0, NULL,
 	    h_key_rotate },

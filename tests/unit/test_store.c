@@ -4110,6 +4110,273 @@ test_store_meta_share_links(void **state)
 	cf_meta_close(m);
 }
 
+/* --- promotions and copies (cf_meta_promotion_*, cf_meta_art_copy) --- */
+
+/* What completing src_ns/name@number into dst writes: one object
+ * version sharing fv's blob (a new id, sealed_as fv's), one artifact
+ * version naming it. */
+struct promo_payload {
+	struct cf_version_rec	obj;
+	struct cf_art_rec	art;
+	struct cf_art_file	file;
+	struct cf_promotion_new	nv;
+};
+
+static int	hook_calls;
+
+static void
+count_hook(void *arg)
+{
+	(void)arg;
+	hook_calls++;
+}
+
+static void
+promo_payload(struct cf_meta *m, struct promo_payload *pp,
+    const struct cf_version_rec *fv, const char *dst, unsigned int n)
+{
+	struct cf_ns_rec	dnr;
+
+	assert_int_equal(cf_meta_ns_get(m, dst, &dnr, NULL), CF_OK);
+	memset(pp, 0, sizeof(*pp));
+	pp->obj = *fv;
+	(void)snprintf(pp->obj.version_id, sizeof(pp->obj.version_id),
+	    "%032x", 0x71000000u + n);
+	(void)cf_strlcpy(pp->obj.sealed_as, fv->version_id,
+	    sizeof(pp->obj.sealed_as));
+	(void)cf_strlcpy(pp->obj.ns, dst, sizeof(pp->obj.ns));
+	pp->obj.ns_id = dnr.id;
+	pp->obj.seq = 0;
+	pp->art.ns_id = dnr.id;
+	(void)cf_strlcpy(pp->art.ns, dst, sizeof(pp->art.ns));
+	(void)cf_strlcpy(pp->art.name, "net", sizeof(pp->art.name));
+	(void)snprintf(pp->art.version_id, sizeof(pp->art.version_id),
+	    "%032x", 0x72000000u + n);
+	(void)cf_strlcpy(pp->art.kind, "model", sizeof(pp->art.kind));
+	memset(pp->art.digest, 'd', CF_SHA256_HEX_LEN);
+	pp->art.size = fv->size;
+	pp->art.files = 1;
+	(void)cf_strlcpy(pp->art.meta, "{}", sizeof(pp->art.meta));
+	(void)cf_strlcpy(pp->art.sensitivity, "internal",
+	    sizeof(pp->art.sensitivity));
+	(void)cf_strlcpy(pp->art.created_by, "alice",
+	    sizeof(pp->art.created_by));
+	pp->art.created_us = 9000 + n;
+	pp->file.path = "w";
+	pp->file.version_id = pp->obj.version_id;
+	pp->file.sha256 = pp->obj.sha256;
+	pp->file.size = pp->obj.size;
+	pp->nv.objs = &pp->obj;
+	pp->nv.nobjs = 1;
+	pp->nv.art = &pp->art;
+	pp->nv.files = &pp->file;
+	pp->nv.nfiles = 1;
+	pp->nv.hook = count_hook;
+}
+
+static void
+promo_rec(struct cf_promotion_rec *p, const char *id, int64_t aid,
+    int64_t number, const char *dst, int64_t required)
+{
+	memset(p, 0, sizeof(*p));
+	(void)cf_strlcpy(p->id, id, sizeof(p->id));
+	(void)cf_strlcpy(p->src_ns, "ml", sizeof(p->src_ns));
+	(void)cf_strlcpy(p->src_name, "net", sizeof(p->src_name));
+	p->src_artifact_id = aid;
+	p->src_number = number;
+	(void)cf_strlcpy(p->dst_ns, dst, sizeof(p->dst_ns));
+	(void)cf_strlcpy(p->requester, "alice", sizeof(p->requester));
+	(void)cf_strlcpy(p->reason, "CHG-1", sizeof(p->reason));
+	(void)cf_strlcpy(p->state, "open", sizeof(p->state));
+	p->required = required;
+	p->created_us = 1000;
+	p->expires_us = 100000;
+}
+
+static cf_err
+count_art(void *arg, const struct cf_promotion_rec *p, struct cf_error *err)
+{
+	(void)p;
+	(void)err;
+	(*(int *)arg)++;
+	return CF_OK;
+}
+
+static cf_err
+link_cb(void *arg, const struct cf_art_rec *v, struct cf_error *err)
+{
+	(void)err;
+	*(struct cf_art_rec *)arg = *v;
+	return CF_OK;
+}
+
+/* Requests: insert, get, list, approvals by distinct principals, the
+ * completion exactly once with its payload, rejection, expiry, a source
+ * gone (nothing written, not even the approval); and a copy. */
+static void
+test_store_meta_promotions(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_version_rec	 f1, got;
+	struct cf_promotion_rec	 p, q;
+	struct promo_payload	 pp;
+	struct cf_art_rec	 a, src;
+	struct cf_art_sel	 sel;
+	struct cf_art_rec	 lk;
+	bool			 done = true;
+	size_t			 gone = 0;
+	int			 n = 0;
+	int64_t			 n1;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	mk_ns(m, "prod");
+	f1 = *put_version(m, "ml", "net/w", false);
+	n1 = art_push1(m, "ml", "net", &f1, "internal", 1);
+	memset(&sel, 0, sizeof(sel));
+	assert_int_equal(cf_meta_art_get(m, "ml", "net", &sel, &src, NULL),
+	    CF_OK);
+
+	/* Insert: an unknown target is NOTFOUND; a good one is open. */
+	promo_rec(&p, "00000000000000a1", src.artifact_id, n1, "nosuch", 2);
+	assert_int_equal(cf_meta_promotion_insert(m, &au_ok, &p, NULL, NULL),
+	    CF_E_NOTFOUND);
+	promo_rec(&p, "00000000000000a1", src.artifact_id, n1, "prod", 2);
+	assert_int_equal(cf_meta_promotion_insert(m, &au_ok, &p, NULL, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_promotion_insert(m, &au_ok, &p, NULL, NULL),
+	    CF_E_CONFLICT);
+	assert_int_equal(cf_meta_promotion_get(m, p.id, &q, NULL), CF_OK);
+	assert_string_equal(q.state, "open");
+	assert_string_equal(q.dst_ns, "prod");
+	assert_string_equal(q.reason, "CHG-1");
+	assert_int_equal(q.required, 2);
+	assert_int_equal(q.napprovals, 0);
+	assert_int_equal(q.dst_number, 0);
+	assert_int_equal(cf_meta_promotion_get(m, "00000000000000ff", &q,
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_promotion_list(m, 10, count_art, &n, NULL),
+	    CF_OK);
+	assert_int_equal(n, 1);
+
+	/* First approval: counted, not done; the same principal again:
+	 * CONFLICT, not counted. */
+	promo_payload(m, &pp, &f1, "prod", 1);
+	hook_calls = 0;
+	assert_int_equal(cf_meta_promotion_approve(m, &au_ok, p.id, "bob",
+	    2000, &pp.nv, &done, NULL), CF_OK);
+	assert_false(done);
+	assert_int_equal(hook_calls, 0);
+	assert_int_equal(cf_meta_promotion_approve(m, &au_ok, p.id, "bob",
+	    2001, &pp.nv, &done, NULL), CF_E_CONFLICT);
+	assert_false(done);
+	assert_int_equal(cf_meta_promotion_get(m, p.id, &q, NULL), CF_OK);
+	assert_int_equal(q.napprovals, 1);
+	assert_string_equal(q.approvers[0], "bob");
+	assert_int_equal(cf_meta_art_get(m, "prod", "net", &sel, &a, NULL),
+	    CF_E_NOTFOUND);
+
+	/* Second: completes with the payload, in the same transaction. */
+	assert_int_equal(cf_meta_promotion_approve(m, &au_ok, p.id, "carol",
+	    3000, &pp.nv, &done, NULL), CF_OK);
+	assert_true(done);
+	assert_int_equal(hook_calls, 1);
+	assert_int_equal(cf_meta_promotion_get(m, p.id, &q, NULL), CF_OK);
+	assert_string_equal(q.state, "completed");
+	assert_string_equal(q.closed_by, "carol");
+	assert_int_equal(q.closed_us, 3000);
+	assert_int_equal(q.dst_number, 1);
+	assert_int_equal(q.napprovals, 2);
+	assert_int_equal(cf_meta_art_get(m, "prod", "net", &sel, &a, NULL),
+	    CF_OK);
+	assert_int_equal(a.number, 1);
+	assert_string_equal(a.digest, src.digest);
+	assert_int_equal(cf_meta_version_get(m, "prod", "net/w",
+	    pp.obj.version_id, &got, NULL), CF_OK);
+	assert_string_equal(got.blob_id, f1.blob_id);
+	assert_string_equal(got.sealed_as, f1.version_id);
+	memset(&lk, 0, sizeof(lk));
+	assert_int_equal(cf_meta_art_links(m, a.artifact_id, a.number, true,
+	    link_cb, &lk, &gone, NULL), CF_OK);
+	assert_int_equal(lk.artifact_id, src.artifact_id);
+	assert_int_equal(lk.number, n1);
+	/* Closed: no more approvals, no rejection. */
+	assert_int_equal(cf_meta_promotion_approve(m, &au_ok, p.id, "dave",
+	    4000, &pp.nv, &done, NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_promotion_close(m, &au_ok, p.id, "rejected",
+	    "dave", 4000, NULL), CF_E_CONFLICT);
+
+	/* Rejection. */
+	promo_rec(&p, "00000000000000a2", src.artifact_id, n1, "prod", 1);
+	assert_int_equal(cf_meta_promotion_insert(m, &au_ok, &p, NULL, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_promotion_close(m, &au_ok, p.id, "rejected",
+	    "dave", 5000, NULL), CF_OK);
+	assert_int_equal(cf_meta_promotion_close(m, &au_ok, p.id, "rejected",
+	    "dave", 5001, NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_promotion_close(m, &au_ok, "00000000000000fe",
+	    "rejected", "dave", 5001, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_promotion_get(m, p.id, &q, NULL), CF_OK);
+	assert_string_equal(q.state, "rejected");
+	assert_string_equal(q.closed_by, "dave");
+
+	/* Expiry: decided against at_us inside the transaction. */
+	promo_rec(&p, "00000000000000a3", src.artifact_id, n1, "prod", 1);
+	assert_int_equal(cf_meta_promotion_insert(m, &au_ok, &p, NULL, NULL),
+	    CF_OK);
+	promo_payload(m, &pp, &f1, "prod", 3);
+	assert_int_equal(cf_meta_promotion_approve(m, &au_ok, p.id, "bob",
+	    p.expires_us, &pp.nv, &done, NULL), CF_E_CONFLICT);
+	assert_false(done);
+	assert_int_equal(cf_meta_promotion_get(m, p.id, &q, NULL), CF_OK);
+	assert_int_equal(q.napprovals, 0);
+
+	/* A source gone: NOTFOUND and nothing written, the approval
+	 * included. */
+	promo_rec(&p, "00000000000000a4", src.artifact_id, 99, "prod", 1);
+	assert_int_equal(cf_meta_promotion_insert(m, &au_ok, &p, NULL, NULL),
+	    CF_OK);
+	promo_payload(m, &pp, &f1, "prod", 4);
+	assert_int_equal(cf_meta_promotion_approve(m, &au_ok, p.id, "bob",
+	    2000, &pp.nv, &done, NULL), CF_E_NOTFOUND);
+	assert_false(done);
+	assert_int_equal(cf_meta_promotion_get(m, p.id, &q, NULL), CF_OK);
+	assert_string_equal(q.state, "open");
+	assert_int_equal(q.napprovals, 0);
+	assert_int_equal(cf_meta_version_get(m, "prod", "net/w",
+	    pp.obj.version_id, &got, NULL), CF_E_NOTFOUND);
+
+	/* Insert with a payload (no approval needed): completed at once. */
+	promo_rec(&p, "00000000000000a5", src.artifact_id, n1, "prod", 0);
+	promo_payload(m, &pp, &f1, "prod", 5);
+	assert_int_equal(cf_meta_promotion_insert(m, &au_ok, &p, &pp.nv,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_promotion_get(m, p.id, &q, NULL), CF_OK);
+	assert_string_equal(q.state, "completed");
+	assert_int_equal(q.dst_number, 2);
+
+	/* A copy: the same payload, no request. */
+	promo_payload(m, &pp, &f1, "prod", 6);
+	hook_calls = 0;
+	assert_int_equal(cf_meta_art_copy(m, &au_ok, &pp.nv, src.artifact_id,
+	    n1, NULL), CF_OK);
+	assert_int_equal(hook_calls, 1);
+	assert_int_equal(pp.art.number, 3);
+	promo_payload(m, &pp, &f1, "prod", 7);
+	assert_int_equal(cf_meta_art_copy(m, &au_ok, &pp.nv, src.artifact_id,
+	    99, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_version_get(m, "prod", "net/w",
+	    pp.obj.version_id, &got, NULL), CF_E_NOTFOUND);
+	/* A target namespace replaced (another id): CONFLICT. */
+	promo_payload(m, &pp, &f1, "prod", 8);
+	pp.art.ns_id += 1000;
+	pp.obj.ns_id = 0;
+	assert_int_equal(cf_meta_art_copy(m, &au_ok, &pp.nv, src.artifact_id,
+	    n1, NULL), CF_E_CONFLICT);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -4195,6 +4462,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_wrapped_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_share_links,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_promotions,
 		    setup, teardown),
 	};
 
