@@ -3633,6 +3633,97 @@ test_core_keys_scheduled_rotation(void **state)
 	json_decref(out);
 }
 
+/* Promotion and copy through the core: a request, its withdrawal by the
+ * requester only, completion by another principal; a copy sharing the
+ * source's files, refused into prod where no stored policy permits it,
+ * refused on the source to one who may not read it. */
+static void
+test_core_promotion_and_copy(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL, *body;
+	char		 wr[128], ow[128], id[64];
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "pc-dev", "dev", &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "pc-stg", "staging",
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "pc-prod", "prod",
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	f->core->cfg.promotion_approvals_staging = 1;	/* as by default */
+	make_user(f, "pc-writer", "writer", "pc-dev", wr, sizeof(wr));
+	make_user(f, "pc-owner", "owner", "pc-stg", ow, sizeof(ow));
+	body = json_pack("{s:[], s:s}", "files", "kind", "model");
+	assert_non_null(body);
+	as(f, &r, wr);
+	assert_int_equal(cf_core_art_push(f->core, &r, "pc-dev", "m", body,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(body);
+
+	/* Requested by the writer; the owner may not withdraw it. */
+	as(f, &r, wr);
+	assert_int_equal(cf_core_promote(f->core, &r, "pc-dev", "m", "1",
+	    "pc-stg", "", &out, NULL), CF_OK);
+	cf_strlcpy(id, json_string_value(json_object_get(out, "id")),
+	    sizeof(id));
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_promotion_withdraw(f->core, &r, id, &out,
+	    NULL), CF_E_DENIED);
+	assert_string_equal(r.errcode, "not_requester");
+	as(f, &r, wr);
+	assert_int_equal(cf_core_promotion_withdraw(f->core, &r, id, &out,
+	    NULL), CF_OK);
+	assert_string_equal(json_string_value(json_object_get(out, "state")),
+	    "withdrawn");
+	json_decref(out);
+	as(f, &r, ow);
+	assert_int_equal(cf_core_promotion_approve(f->core, &r, id, &out,
+	    NULL), CF_E_CONFLICT);
+	/* A new one completes with the owner's approval. */
+	as(f, &r, wr);
+	assert_int_equal(cf_core_promote(f->core, &r, "pc-dev", "m", "1",
+	    "pc-stg", "", &out, NULL), CF_OK);
+	cf_strlcpy(id, json_string_value(json_object_get(out, "id")),
+	    sizeof(id));
+	json_decref(out);
+	as(f, &r, ow);
+	assert_int_equal(cf_core_promotion_approve(f->core, &r, id, &out,
+	    NULL), CF_OK);
+	assert_string_equal(json_string_value(json_object_get(out, "state")),
+	    "completed");
+	json_decref(out);
+
+	/* Copies. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_art_copy(f->core, &r, "pc-dev", "m", "",
+	    "pc-prod", "m", &out, NULL), CF_E_DENIED);
+	assert_string_equal(r.errcode, "promotion_required");
+	as(f, &r, ow);
+	assert_int_equal(cf_core_art_copy(f->core, &r, "pc-dev", "m", "",
+	    "pc-stg", "m2", &out, NULL), CF_E_DENIED);
+	assert_string_equal(r.action, "artifact:get");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_art_copy(f->core, &r, "pc-dev", "m", "1",
+	    "pc-stg", "m2", &out, NULL), CF_OK);
+	assert_string_equal(json_string_value(json_object_get(out, "name")),
+	    "m2");
+	assert_int_equal(json_integer_value(json_object_get(out, "version")),
+	    1);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_art_copy(f->core, &r, "pc-dev", "m", "7",
+	    "pc-stg", "m2", &out, NULL), CF_E_NOTFOUND);
+}
+
 int
 main(void)
 {
@@ -3711,6 +3802,8 @@ main(void)
 		    setup_oidc, teardown_oidc),
 		cmocka_unit_test_setup_teardown(test_core_breakglass,
 		    setup_id, teardown_id),
+		cmocka_unit_test_setup_teardown(test_core_promotion_and_copy,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, oidc_group_teardown);
