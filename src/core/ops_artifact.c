@@ -1975,9 +1975,11 @@ out:
 	return rc;
 }
 
-cf_err
-cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
-    const char *id, json_t **out, struct cf_error *err)
+/* Close request id as state by r: "rejected" (promotion:reject, on the
+ * target) or "withdrawn" (promotion:withdraw, the requester only). */
+static cf_err
+promo_close(struct cf_core *c, struct cf_req *r, const char *action,
+    const char *state, const char *id, json_t **out, struct cf_error *err)
 {
 	struct cf_promotion_rec	*p = NULL;
 	struct core_act		 act;
@@ -1986,45 +1988,12 @@ cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
 	p = cf_calloc(1, sizeof(*p));
 	if (p == NULL)
 		return nomem(err);
-	rc = promo_open(c, r, "promotion:reject", id, p, err);
-	if (rc != CF_OK)
-		goto out;
-	if (strcmp(p->state, "open") != 0) {
-		r->errcode = "not_open";
-		rc = cf_error_set(err, CF_E_CONFLICT, "the promotion is %s",
-		    p->state);
-		goto out;
-	}
-	rc = core_act_begin(&act, c, r, 200, err);
-	if (rc == CF_OK)
-		rc = cf_meta_promotion_close(c->meta, &act.au, p->id,
-		    "rejected", r->principal.name, core_now_us(c), err);
-	rc = core_act_end(&act, rc);
-	if (rc == CF_E_CONFLICT)
-		r->errcode = "not_open";
-	if (rc == CF_OK)
-		rc = promo_answer(c, p->id, out, err);
-out:
-	cf_free(p);
-	return rc;
-}
-
-cf_err
-cf_core_promotion_withdraw(struct cf_core *c, struct cf_req *r,
-    const char *id, json_t **out, struct cf_error *err)
-{
-	struct cf_promotion_rec	*p = NULL;
-	struct core_act		 act;
-	cf_err			 rc;
-
-	p = cf_calloc(1, sizeof(*p));
-	if (p == NULL)
-		return nomem(err);
-	rc = promo_open(c, r, "promotion:withdraw", id, p, err);
+	rc = promo_open(c, r, action, id, p, err);
 	if (rc != CF_OK)
 		goto out;
 	/* SEC: only the requester withdraws (the target's owners reject). */
-	if (strcmp(p->requester, r->principal.name) != 0) {
+	if (strcmp(state, "withdrawn") == 0 &&
+	    strcmp(p->requester, r->principal.name) != 0) {
 		r->allowed = false;
 		cf_strlcpy(r->reasons, "not the requester", sizeof(r->reasons));
 		r->errcode = "not_requester";
@@ -2041,8 +2010,8 @@ cf_core_promotion_withdraw(struct cf_core *c, struct cf_req *r,
 	}
 	rc = core_act_begin(&act, c, r, 200, err);
 	if (rc == CF_OK)
-		rc = cf_meta_promotion_close(c->meta, &act.au, p->id,
-		    "withdrawn", r->principal.name, core_now_us(c), err);
+		rc = cf_meta_promotion_close(c->meta, &act.au, p->id, state,
+		    r->principal.name, core_now_us(c), err);
 	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT)
 		r->errcode = "not_open";
@@ -2051,6 +2020,21 @@ cf_core_promotion_withdraw(struct cf_core *c, struct cf_req *r,
 out:
 	cf_free(p);
 	return rc;
+}
+
+cf_err
+cf_core_promotion_reject(struct cf_core *c, struct cf_req *r,
+    const char *id, json_t **out, struct cf_error *err)
+{
+	return promo_close(c, r, "promotion:reject", "rejected", id, out, err);
+}
+
+cf_err
+cf_core_promotion_withdraw(struct cf_core *c, struct cf_req *r,
+    const char *id, json_t **out, struct cf_error *err)
+{
+	return promo_close(c, r, "promotion:withdraw", "withdrawn", id, out,
+	    err);
 }
 
 struct promo_list {
