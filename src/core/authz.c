@@ -623,7 +623,7 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 	return buf;
 }
 
-#define OP_MAX		7
+#define OP_MAX		8
 
 /* context.op's members of r (name first), into a[0..OP_MAX); their
  * number. */
@@ -635,7 +635,7 @@ op_attrs(const struct cf_req *r, struct cf_attr *a)
 		{ "name", o->name }, { "id", o->id },
 		{ "source_ns", o->src_ns }, { "source_env", o->src_env },
 		{ "target_ns", o->dst_ns }, { "target_env", o->dst_env },
-		{ "stage", o->stage },
+		{ "stage", o->stage }, { "source", o->source },
 	};
 	size_t			 i, n = 0;
 
@@ -1945,7 +1945,8 @@ static const char schema_head[] =
     "    mfa_age_s?: Long,\n"
     "    op?: { name: String, id?: String, source_ns?: String,\n"
     "           source_env?: String, target_ns?: String,\n"
-    "           target_env?: String, stage?: String },\n"
+    "           target_env?: String, stage?: String,\n"
+    "           source?: String },\n"
     "    purpose?: String,\n"
     "    source_ip?: ipaddr,\n"
     "    time: datetime,\n"

@@ -178,6 +178,9 @@ struct cf_req_op {
 	char		dst_ns[CF_NS_NAME_MAX];
 	char		dst_env[CF_ENV_MAX];
 	char		stage[CF_STAGE_MAX];
+	/* "NAME@N": the source artifact version of a copy or promotion,
+	 * once known (the decisions on the target see it). */
+	char		source[CF_ART_NAME_MAX + 24];
 };
 
 /* The request as the reference monitor sees it: (principal, action,

@@ -1817,6 +1817,8 @@ cf_core_promote(struct cf_core *c, struct cf_req *r, const char *src_ns,
 		goto out;
 	cf_hex_encode(raw, sizeof(raw), p->id);
 	cf_strlcpy(r->op.id, p->id, sizeof(r->op.id));
+	(void)snprintf(r->op.source, sizeof(r->op.source), "%s@%lld", name,
+	    (long long)v->number);
 	cf_strlcpy(p->src_ns, src_ns, sizeof(p->src_ns));
 	cf_strlcpy(p->src_name, name, sizeof(p->src_name));
 	p->src_artifact_id = v->artifact_id;
@@ -1878,6 +1880,8 @@ promo_open(struct cf_core *c, struct cf_req *r, const char *action,
 		return cf_error_set(err, CF_E_NOTFOUND, "no such promotion");
 	}
 	promo_op(c, r, p->id, p->src_ns, p->dst_ns);
+	(void)snprintf(r->op.source, sizeof(r->op.source), "%s@%lld",
+	    p->src_name, (long long)p->src_number);
 	/* promotion:withdraw is the requester's, on the source artifact;
 	 * the others are decided on the target. */
 	if (strcmp(action, "promotion:withdraw") == 0) {
@@ -2157,6 +2161,8 @@ cf_core_art_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
 	    &snr, err);
 	if (rc != CF_OK)
 		goto out;
+	(void)snprintf(r->op.source, sizeof(r->op.source), "%s@%lld",
+	    v->name, (long long)v->number);
 	/* The target: artifact:copy there (this request's record). */
 	rc = art_authorize(c, r, "artifact:copy", dst_ns, dst_name, err);
 	if (rc != CF_OK)

@@ -56,7 +56,8 @@ def test_cp_shares_blobs_and_links_lineage(server, cli, uniq, tmp_path):
     assert len(rec) == 2, rec
     op = rec[0]["ctx"]["context"]["op"]
     assert op == {"name": "copy", "source_ns": a, "source_env": "dev",
-                  "target_ns": b, "target_env": "staging"}, op
+                  "target_ns": b, "target_env": "staging",
+                  "source": "model@1"}, op
 
 
 def test_cp_refusals(server, cli, uniq, tmp_path):

@@ -146,7 +146,7 @@ def test_promotion_to_prod(server, cli, uniq, tmp_path):
     op = recs[-1]["ctx"]["context"]["op"]
     assert op == {"name": "promotion", "id": pid, "source_ns": dev,
                   "source_env": "dev", "target_ns": prod,
-                  "target_env": "prod"}, op
+                  "target_env": "prod", "source": "churn@1"}, op
 
 
 
