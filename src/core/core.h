@@ -980,4 +980,37 @@ cf_err	cf_core_share_open(struct cf_core *c, struct cf_req *r,
 	    const char *token, const char *password, size_t pwlen,
 	    struct cf_get **out, struct cf_error *err);
 
+/* --- privacy (core/ops_privacy.c; docs/privacy.md).  r->errcode on a
+ * refusal: held and retention (CF_E_CONFLICT), no_such_hold,
+ * no_such_namespace, no_such_key (CF_E_NOTFOUND), already_erased
+ * (CF_E_CONFLICT), mfa_required. --- */
+/* Admin with MFA (hold:set): hold ns, or key of ns and everything under
+ * key/ (key NULL or ""), for reason (1-512 bytes). */
+cf_err	cf_core_hold_set(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *reason, json_t **out,
+	    struct cf_error *err);
+/* Admin with MFA (hold:rm). */
+cf_err	cf_core_hold_rm(struct cf_core *c, struct cf_req *r, const char *id,
+	    json_t **out, struct cf_error *err);
+/* Admin (hold:list): {holds: [...]}. */
+cf_err	cf_core_hold_list(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* Admin with MFA (ns:set-retention): days 0..CF_RETAIN_DAYS_MAX. */
+cf_err	cf_core_ns_set_retention(struct cf_core *c, struct cf_req *r,
+	    const char *ns, int64_t days, json_t **out, struct cf_error *err);
+/* privacy:erase (admin with MFA, or a policy; the grant rule always):
+ * crypto-shred key of ns (version_id NULL: every version; for an
+ * artifact, artnum 0: every version), with derived the versions
+ * downstream in lineage.  dry_run: only the list.  *out: {erasure_id,
+ * versions: [...], certificate} (or {dry_run, versions}). */
+cf_err	cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *version_id, int64_t artnum,
+	    const char *reason, bool derived, bool dry_run, json_t **out,
+	    struct cf_error *err);
+/* privacy:key (any principal): {alg, public_key} of the certificates. */
+cf_err	cf_core_erasure_key(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* The certificate's signed-bytes context (sign.h cf_sign_doc). */
+#define CF_ERASURE_CERT_CONTEXT	"coffer erasure certificate v1"
+
 #endif

@@ -1067,7 +1067,11 @@ static const struct {
 	const char	*when;
 } grant_rule[] = {
 	{ "binding:create", "always" },
+	{ "hold:rm", "always" },
+	{ "hold:set", "always" },
+	{ "ns:set-retention", "always" },
 	{ "principal:create", "for a user (not a service account)" },
+	{ "privacy:erase", "always" },
 	{ "role:mfa-required", "when removing the flag" },
 	{ "token:create", "for another principal" },
 	{ "user:create", "always" },

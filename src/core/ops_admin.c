@@ -58,9 +58,10 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 static json_t *
 ns_json(const struct cf_ns_rec *ns)
 {
-	return json_pack("{s:s,s:s,s:s,s:o,s:s}", "name", ns->name, "env",
+	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "name", ns->name, "env",
 	    ns->env, "sensitivity", ns->sensitivity, "created",
-	    core_time_json(ns->created_us), "created_by", ns->created_by);
+	    core_time_json(ns->created_us), "created_by", ns->created_by,
+	    "retain_days", (json_int_t)ns->retain_days);
 }
 
 cf_err
@@ -244,6 +245,11 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 
 	ns_resource(res, sizeof(res), name);
 	rc = core_authorize_data(c, r, "ns:delete", NULL, name, res, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: a hold anywhere in it, or a version inside the retention
+	 * period, stops the delete whoever asks. */
+	rc = core_privacy_guard(c, r, name, NULL, 0, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = core_act_begin(&act, c, r, 200, err);

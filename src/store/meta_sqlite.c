@@ -464,6 +464,44 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX mp_parts_by_blob ON mp_parts(blob_id);"),
 	/* ---- end: S3 bodies and multipart uploads ---- */
+	/* ---- begin: privacy ---- */
+	/* 16 -> 17: retention per namespace (days, 0: none), legal holds
+	 * (on a namespace, key '', or a key and everything under KEY/),
+	 * and erasures: one tombstone per crypto-shredded version (who,
+	 * when, why, digests) and the signed certificate of each erasure
+	 * (meta_privacy.c). */
+	("ALTER TABLE namespaces ADD COLUMN retain_days INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"CREATE TABLE holds ("
+	"  id          TEXT PRIMARY KEY,"
+	"  ns          TEXT NOT NULL,"
+	"  key         TEXT NOT NULL,"
+	"  reason      TEXT NOT NULL,"
+	"  created_by  TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL"
+	");"
+	"CREATE INDEX holds_by_ns ON holds(ns, key);"
+	"CREATE TABLE erasures ("
+	"  version_id  TEXT PRIMARY KEY,"
+	"  erasure_id  TEXT NOT NULL,"
+	"  ns          TEXT NOT NULL,"
+	"  key         TEXT NOT NULL,"
+	"  sha256      TEXT NOT NULL,"
+	"  size        INTEGER NOT NULL,"
+	"  blob_id     TEXT NOT NULL,"
+	"  why         TEXT NOT NULL,"
+	"  erased_by   TEXT NOT NULL,"
+	"  erased_us   INTEGER NOT NULL,"
+	"  reason      TEXT NOT NULL,"
+	"  request_id  TEXT NOT NULL"
+	");"
+	"CREATE INDEX erasures_by_id ON erasures(erasure_id);"
+	"CREATE TABLE erasure_certs ("
+	"  id          TEXT PRIMARY KEY,"
+	"  cert        TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL"
+	");"),
+	/* ---- end: privacy ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -544,15 +582,18 @@ enum {
 	" JOIN namespaces n ON n.id = p.dst_ns_id"
 
 static const char *const stmt_sql[ST__COUNT] = {
-	/* Wrapped keys by KEK (key rotation): delete markers wrap no key. */
+	/* Wrapped keys by KEK (key rotation): delete markers wrap no key,
+	 * nor do erased versions (kek_id CF_KEK_ERASED). */
 	[ST_KEK_COUNT_V] = "SELECT kek_id, count(*) FROM versions"
-	    " WHERE delete_marker = 0 GROUP BY kek_id ORDER BY kek_id",
+	    " WHERE delete_marker = 0 AND kek_id <> '" CF_KEK_ERASED "'"
+	    " GROUP BY kek_id ORDER BY kek_id",
 	[ST_KEK_COUNT_M] = "SELECT kek_id, count(*) FROM mfa GROUP BY kek_id"
 	    " ORDER BY kek_id",
 	/* By seq from a cursor: a pass reads the table once, O(n). */
 	[ST_KEK_NOT_V] = "SELECT seq, version_id, kek_id, wrapped_dek"
 	    " FROM versions WHERE seq > ?1 AND delete_marker = 0"
-	    " AND kek_id <> ?2 ORDER BY seq LIMIT ?3",
+	    " AND kek_id <> ?2 AND kek_id <> '" CF_KEK_ERASED "'"
+	    " ORDER BY seq LIMIT ?3",
 	[ST_KEK_NOT_M] = "SELECT principal_id, kek_id, wrapped FROM mfa"
 	    " WHERE principal_id > ?1 AND kek_id <> ?2 ORDER BY principal_id"
 	    " LIMIT ?3",
@@ -608,10 +649,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
 	    " created_us, sensitivity) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id FROM namespaces WHERE name = ?1",
+	    " id, retain_days FROM namespaces WHERE name = ?1",
 	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
 	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id FROM namespaces ORDER BY name",
+	    " id, retain_days FROM namespaces ORDER BY name",
 	[ST_NS_SET_SENS] = "UPDATE namespaces SET sensitivity = ?2"
 	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
@@ -1485,6 +1526,7 @@ read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
 		rc = col_str(st, 4, ns->sensitivity, sizeof(ns->sensitivity),
 		    err);
 	ns->id = sqlite3_column_int64(st, 5);
+	ns->retain_days = sqlite3_column_int64(st, 6);
 	return rc;
 }
 

@@ -1470,6 +1470,9 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
+	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
+	    "DROP TABLE holds;"
+	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1585,7 +1588,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 16);
+	assert_int_equal(sqlite3_column_int(st, 0), 17);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3555,6 +3558,9 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
+	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
+	    "DROP TABLE holds;"
+	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
