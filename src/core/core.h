@@ -1010,7 +1010,5 @@ cf_err	cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 /* privacy:key (any principal): {alg, public_key} of the certificates. */
 cf_err	cf_core_erasure_key(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
-/* The certificate's signed-bytes context (sign.h cf_sign_doc). */
-#define CF_ERASURE_CERT_CONTEXT	"coffer erasure certificate v1"
 
 #endif

@@ -16,6 +16,8 @@
 
 #define CF_SIGN_PK_LEN	32
 #define CF_SIGN_SIG_LEN	64
+/* The context of erasure certificates (cf_sign_doc; docs/privacy.md). */
+#define CF_ERASURE_CERT_CONTEXT	"coffer erasure certificate v1"
 
 struct cf_key;
 

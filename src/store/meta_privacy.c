@@ -182,7 +182,7 @@ cf_meta_hold_insert(struct cf_meta *m, const struct cf_meta_audit *au,
 	if (rc != CF_OK)
 		return rc;
 	rc = prep(c, &st, err, "INSERT INTO holds (" HCOLS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tttttti", h->id, h->ns,
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "ttttti", h->id, h->ns,
 	    h->key, h->reason, h->created_by, h->created_us);
 	if (rc == CF_OK &&
 	    sqlite3_step(st) == SQLITE_CONSTRAINT)
