@@ -4613,6 +4613,12 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		(void)pthread_mutex_unlock(&h->wmu);
 	}
 	if (c->stash != NULL) {
+		/* Its answer was parked for its record and never went out:
+		 * the client left while it waited, whichever way
+		 * libmicrohttpd noticed (a read error on resume, or
+		 * unpark's look). */
+		if (toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+			c->left_waiting = true;
 		MHD_destroy_response(c->stash);
 		c->stash = NULL;
 	}
