@@ -326,7 +326,8 @@ chk_admins(struct posture *x, char *detail, size_t dsz, struct cf_error *err)
 	w = cf_calloc(1, sizeof(*w));
 	if (w == NULL)
 		return nomem(err);
-	rc = cf_meta_binding_list(x->c->meta, -1, NULL, admin_cb, w, err);
+	rc = cf_meta_binding_list(x->c->meta, -1, NULL,
+	    CF_META_BINDINGS_ALL, admin_cb, w, err);
 	for (i = 0; rc == CF_OK && i < w->n; i++) {
 		rc = cf_meta_principal_get_id(x->c->meta, w->ids[i], &p, err);
 		if (rc == CF_E_NOTFOUND) {
