@@ -40,6 +40,9 @@ static const struct cf_action_def registry[] = {
 	    "bind a role to a principal (global: admin)" },
 	{ "binding:delete", "binding", CF_ROLE_OWNER, SC | NS,
 	    "remove a binding (global: admin)" },
+	{ "binding:expire", "binding", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "an expiring binding reached its expiry and was removed (its "
+	    "record, principal system)" },
 	{ "binding:list", "binding", CF_ROLE_OWNER, SC | NS,
 	    "list bindings" },
 	{ "blob:reclaim", "blob", CF_ROLE_NONE, CF_ACT_RECORD,

@@ -506,6 +506,15 @@ cf_err	cf_core_token_revoke(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_binding_create(struct cf_core *c, struct cf_req *r,
 	    const char *principal, const char *role, const char *ns,
 	    json_t **out, struct cf_error *err);
+/* The same binding, expiring expires_in seconds (1 to
+ * CF_BINDING_EXPIRES_MAX; 0: never) after the request's time: from then
+ * on it grants nothing, and the sweep deletes it with a binding:expire
+ * record (docs/reviews.md). */
+#define CF_BINDING_EXPIRES_MAX	(10 * 366 * 86400)
+cf_err	cf_core_binding_create_expiring(struct cf_core *c,
+	    struct cf_req *r, const char *principal, const char *role,
+	    const char *ns, uint64_t expires_in, json_t **out,
+	    struct cf_error *err);
 cf_err	cf_core_binding_delete(struct cf_core *c, struct cf_req *r,
 	    const char *principal, const char *role, const char *ns,
 	    json_t **out, struct cf_error *err);

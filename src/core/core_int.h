@@ -536,4 +536,9 @@ void	core_orphans_close(struct cf_core *c);
 #define CORE_CRASH_STATUS	86
 void	core_test_crash(const struct cf_core *c, const char *point);
 
+/* Delete the bindings expired by the core's clock, each with its
+ * binding:expire record (principal system).  Enforcement never waits for
+ * it: the decisions skip expired bindings themselves. */
+cf_err	core_bindings_sweep(struct cf_core *c, struct cf_error *err);
+
 #endif

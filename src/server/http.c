@@ -1781,13 +1781,14 @@ h_binding_delete(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
-/* POST /v1/bindings {"principal","role","ns"} */
+/* POST /v1/bindings {"principal","role","ns","expires_in"} */
 static enum MHD_Result
 h_binding_create(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_error	 err;
 	json_t		*out = NULL, *body = NULL;
 	const char	*principal = NULL, *role = NULL, *ns = NULL;
+	int64_t		 expires_in = 0;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
@@ -1804,10 +1805,18 @@ h_binding_create(struct MHD_Connection *mc, struct conn *c)
 		rc = cf_json_get_str(body, "role", true, &role, &err);
 	if (rc == CF_OK)
 		rc = cf_json_get_str(body, "ns", false, &ns, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(body, "expires_in", false, &expires_in,
+		    &err);
+	if (rc == CF_OK && json_object_get(body, "expires_in") != NULL &&
+	    (expires_in <= 0 || expires_in > CF_BINDING_EXPIRES_MAX))
+		rc = cf_error_set(&err, CF_E_INPUT,
+		    "expires_in must be 1 to %d seconds (omit it for a "
+		    "binding that does not expire)", CF_BINDING_EXPIRES_MAX);
 	if (rc != CF_OK)
 		return respond_bad_body(mc, c, body, rc, &err);
-	rc = cf_core_binding_create(c->h->core, &c->req, principal, role, ns,
-	    &out, &err);
+	rc = cf_core_binding_create_expiring(c->h->core, &c->req, principal,
+	    role, ns, (uint64_t)expires_in, &out, &err);
 	json_decref(body);
 	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
 	    NULL);
@@ -4746,6 +4755,12 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		(void)pthread_mutex_unlock(&h->wmu);
 	}
 	if (c->stash != NULL) {
+		/* Its answer was parked for its record and never went out:
+		 * the client left while it waited, whichever way
+		 * libmicrohttpd noticed (a read error on resume, or
+		 * unpark's look). */
+		if (toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+			c->left_waiting = true;
 		MHD_destroy_response(c->stash);
 		c->stash = NULL;
 	}

@@ -127,6 +127,7 @@ struct cf_binding_rec {
 	char	principal[CF_PRINCIPAL_MAX];
 	char	role[CF_ROLE_MAX];	/* reader | writer | owner | admin */
 	char	ns[CF_NS_NAME_MAX];	/* "" for a global binding */
+	int64_t	expires_us;		/* 0: never */
 };
 
 /* Open or create the store at path (SQLite file; -wal/-shm beside it),
@@ -297,19 +298,33 @@ cf_err	cf_meta_token_list(struct cf_meta *m, int64_t principal_id,
 	    cf_token_cb cb, void *arg, struct cf_error *err);
 
 /* --- role bindings (ns "" = global) --- */
-/* Idempotent. */
+/* Idempotent; granting again sets the binding's expiry to expires_us
+ * (0: none). */
 cf_err	cf_meta_binding_add(struct cf_meta *m,
 	    const struct cf_meta_audit *au, int64_t principal_id,
-	    const char *role, const char *ns, struct cf_error *err);
+	    const char *role, const char *ns, int64_t expires_us,
+	    struct cf_error *err);
 /* CF_E_NOTFOUND if there was no such binding. */
 cf_err	cf_meta_binding_remove(struct cf_meta *m,
 	    const struct cf_meta_audit *au, int64_t principal_id,
 	    const char *role, const char *ns, struct cf_error *err);
+/* Remove the binding only if it has expired at now_us (> 0): the sweep's
+ * deletion, which a grant made since cannot lose.  CF_E_NOTFOUND if there
+ * is no such expired binding. */
+cf_err	cf_meta_binding_remove_expired(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t principal_id,
+	    const char *role, const char *ns, int64_t now_us,
+	    struct cf_error *err);
 typedef cf_err (*cf_binding_cb)(void *arg, const struct cf_binding_rec *b,
     struct cf_error *err);
-/* principal_id < 0: all bindings; ns NULL: any namespace. */
+/* principal_id < 0: all bindings; ns NULL: any namespace.  live_at_us >= 0:
+ * only the bindings that grant at that time (not expired by then; every
+ * decision passes its own time); CF_META_BINDINGS_ALL: expired ones too
+ * (listings). */
+#define CF_META_BINDINGS_ALL	((int64_t)-1)
 cf_err	cf_meta_binding_list(struct cf_meta *m, int64_t principal_id,
-	    const char *ns, cf_binding_cb cb, void *arg, struct cf_error *err);
+	    const char *ns, int64_t live_at_us, cf_binding_cb cb, void *arg,
+	    struct cf_error *err);
 
 /* --- identity (issue 4) --- */
 /* With revoke_us != 0, also revoke every session of id at revoke_us
