@@ -15,7 +15,10 @@
  *                               hops up (the API's depth limit)
  *
  * usage: art_bench [-n objects] [-a artifact_versions] [-q picks] [DIR]
- * (DIR default /dev/shm; the database is removed at the end). */
+ * (DIR default /dev/shm; the database is removed at the end), or
+ *        art_bench -f META_DB [-n objects] [-a artifact_versions]
+ * to fill a stopped server's metadata database (namespace "bench") and
+ * keep it, for cli_bench.py. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +127,7 @@ main(int argc, char **argv)
 	struct cf_art_sel	 sel;
 	char			 dir[256], path[300], key[CF_OBJKEY_MAX];
 	char			 name[64], next[CF_OBJKEY_MAX];
-	const char		*base = "/dev/shm";
+	const char		*base = "/dev/shm", *fill = NULL;
 	uint64_t		 n = 1000000, na = 100000, q = 1000, i, j, k;
 	uint64_t		 t0, t, tot, worst, id = 0, arts, dirs;
 	int64_t			 src[1][2], aid;
@@ -133,14 +136,18 @@ main(int argc, char **argv)
 	bool			 trunc;
 	int			 ch;
 
-	while ((ch = getopt(argc, argv, "n:a:q:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:a:q:f:")) != -1) {
+		if (ch == 'f') {
+			fill = optarg;
+			continue;
+		}
 		if ((ch == 'n' && cf_parse_u64(optarg, 1000, 100000000, &n,
 		    NULL) == CF_OK) || (ch == 'a' && cf_parse_u64(optarg,
 		    PER_ART, 10000000, &na, NULL) == CF_OK) || (ch == 'q' &&
 		    cf_parse_u64(optarg, 1, 1000000, &q, NULL) == CF_OK))
 			continue;
 		fprintf(stderr, "usage: art_bench [-n objects] "
-		    "[-a artifact_versions] [-q picks] [DIR]\n");
+		    "[-a artifact_versions] [-q picks] [-f META_DB | DIR]\n");
 		return 2;
 	}
 	if (optind < argc)
@@ -151,9 +158,12 @@ main(int argc, char **argv)
 	arts = na / PER_ART;
 	dirs = (n - na) / 1000 > 0 ? (n - na) / 1000 : 1;
 	(void)snprintf(dir, sizeof(dir), "%s/cf-art-bench-XXXXXX", base);
-	if (mkdtemp(dir) == NULL)
+	if (fill != NULL)
+		(void)cf_strlcpy(path, fill, sizeof(path));
+	else if (mkdtemp(dir) == NULL)
 		return 1;
-	(void)snprintf(path, sizeof(path), "%s/meta.db", dir);
+	else
+		(void)snprintf(path, sizeof(path), "%s/meta.db", dir);
 	if (cf_meta_open(path, &m, &err) != CF_OK)
 		goto fail;
 	memset(&ns, 0, sizeof(ns));
@@ -217,6 +227,11 @@ main(int argc, char **argv)
 	    "(%llu artifacts) in one namespace, filled in %.1f s (in %s)\n",
 	    (unsigned long long)n, (unsigned long long)na,
 	    (unsigned long long)arts, (double)t / 1e9, base);
+
+	if (fill != NULL) {
+		cf_meta_close(m);
+		return 0;
+	}
 
 	/* coffer ls NS/dNNN/: a page of 100 (a fixed page, so that the
 	 * work does not grow with what a prefix holds). */

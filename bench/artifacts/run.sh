@@ -6,7 +6,8 @@
 # BUILD_DIR (default build) must be a configured CMake build of this tree;
 # the bench program is linked against its store and base libraries.  The
 # database lives in /dev/shm (tmpfs: the fill is one fsync'ed transaction
-# per write, as the server makes them) and is removed at the end.
+# per write, as the server makes them) and is removed at the end.  The
+# same queries end to end through a server and the CLI: cli_bench.py.
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
