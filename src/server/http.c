@@ -5110,6 +5110,13 @@ cf_http_body(const struct conn *c)
 	return &c->body;
 }
 
+void
+cf_http_body_max(struct conn *c, size_t max)
+{
+	if (c->h->cfg->max_json_body < max)
+		cf_buf_init_secret(&c->body, max);
+}
+
 uint64_t
 cf_http_bytes_in(const struct conn *c)
 {

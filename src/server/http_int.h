@@ -226,6 +226,9 @@ void		 cf_http_set_action(struct conn *c, const char *action);
 void		 cf_http_set_put(struct conn *c, struct cf_put *p);
 struct cf_put	*cf_http_take_put(struct conn *c);
 const struct cf_buf *cf_http_body(const struct conn *c);
+/* Room for a body of up to max bytes (an XML request body), when
+ * max_json_body allows less; before the body arrives. */
+void		 cf_http_body_max(struct conn *c, size_t max);
 uint64_t	 cf_http_bytes_in(const struct conn *c);
 /* The body that follows is discarded (an answer is pending). */
 void		 cf_http_set_failed(struct conn *c);

@@ -26,6 +26,7 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "crypto/checksum.h"
+#include "crypto/crypto.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
 #include "server/s3xml.h"
@@ -40,7 +41,8 @@ enum s3_op {
 	OP_NONE, OP_LIST_BUCKETS, OP_CREATE_BUCKET, OP_HEAD_BUCKET,
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
-	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST
+	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
+	OP_DELETE_MANY
 };
 
 struct cf_s3 {
@@ -573,6 +575,12 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "object:list";
 			return OP_MP_LIST;
 		}
+		/* DeleteObjects: each key is decided on its own. */
+		if (strcmp(method, "POST") == 0 && s->q.n == 1 &&
+		    cf_sigv4_query_has(&s->q, "delete")) {
+			*action = "object:delete";
+			return OP_DELETE_MANY;
+		}
 		if (has_subresource(s))
 			return OP_NONE;
 		if (strcmp(method, "PUT") == 0) {
@@ -1102,6 +1110,288 @@ static cf_err	xml_begin(struct cf_buf *b, const char *root,
 static enum MHD_Result	send_xml(struct MHD_Connection *mc, struct conn *c,
 			    int status, struct cf_buf *b, cf_err rc);
 
+/* SEC: a request body read whole (an XML body) against what the
+ * request says of it: x-amz-content-sha256 (signed: a body swapped
+ * under a valid signature is refused), Content-MD5, an
+ * x-amz-checksum-* header.  false: refused, recorded under action and
+ * answered (*ret). */
+static bool
+body_check(struct MHD_Connection *mc, struct conn *c, const char *action,
+    enum MHD_Result *ret)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	const uint8_t		*p = (const uint8_t *)(body->data != NULL ?
+				    body->data : "");
+	const char		*sha = hdr(mc, "x-amz-content-sha256");
+	const char		*md5h = hdr(mc, "Content-MD5"), *why = NULL;
+	const char		*code = "BadDigest";
+	struct cf_md5		*h = NULL;
+	uint8_t			 want[32], got[32];
+	char			 hex[65], ck[64];
+	int			 status = 400;
+
+	if (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0) {
+		code = "InvalidRequest";
+		why = "this operation takes no aws-chunked body";
+	} else if (sha != NULL && strcmp(sha, "UNSIGNED-PAYLOAD") != 0) {
+		cf_sha256(p, body->len, got);
+		cf_hex_encode(got, 32, hex);
+		if (strlen(sha) != 64 || strcasecmp(sha, hex) != 0) {
+			code = "XAmzContentSHA256Mismatch";
+			why = "the body's SHA-256 is not x-amz-content-sha256";
+		}
+	}
+	if (why == NULL && md5h != NULL) {
+		if (!md5_b64(md5h, want)) {
+			code = "InvalidDigest";
+			why = "Content-MD5 must be the base64 of 16 bytes";
+		} else if (cf_md5_new(&h, NULL) != CF_OK) {
+			status = 500;
+			code = "InternalError";
+			why = "out of memory";
+		} else {
+			cf_md5_update(h, p, body->len);
+			cf_md5_final(h, got);
+			cf_md5_free(h);
+			if (!cf_ct_equal(got, want, CF_MD5_LEN))
+				why = "the Content-MD5 you specified did not "
+				    "match what was received";
+		}
+	}
+	if (why == NULL) {
+		why = checksum_setup(mc, s, NULL);
+		if (why != NULL)
+			code = "InvalidRequest";
+	}
+	if (why == NULL && s->ck != NULL) {
+		cf_cksum_update(s->ck, p, body->len);
+		why = checksum_check(s, ck, sizeof(ck));
+	}
+	if (why == NULL)
+		return true;
+	cf_core_reject(cf_http_core(c), cf_http_req(c), action, why);
+	*ret = s3_error(mc, c, status, code, why);
+	return false;
+}
+
+/* A refused or failed key of DeleteObjects: its S3 code and status. */
+static const char *
+key_error(cf_err rc, const char *ec, int *status)
+{
+	*status = 400;
+	switch (rc) {
+	case CF_E_AUTH:
+	case CF_E_DENIED:
+		*status = 403;
+		return "AccessDenied";
+	case CF_E_NOTFOUND:
+		*status = 404;
+		return ec != NULL && strcmp(ec, "no_such_namespace") == 0 ?
+		    "NoSuchBucket" : "NoSuchKey";
+	case CF_E_INPUT:
+		return "InvalidArgument";
+	case CF_E_CONFLICT:
+		*status = 409;
+		return "OperationAborted";
+	default:
+		*status = 500;
+		return "InternalError";
+	}
+}
+
+/* One key of DeleteObjects, decided and recorded as its own request
+ * (sub, a copy of the request's credential and id).  Appends its
+ * <Deleted> or <Error> to b.  CF_OK, or the audit failure that stops
+ * the batch. */
+struct key_outcome {
+	bool		 ok;
+	int		 status;
+	const char	*code;
+	char		 msg[256];
+};
+
+static cf_err
+delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
+    bool quiet, struct cf_buf *b, struct key_outcome *ko)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_core	*core = cf_http_core(c);
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*code = NULL, *vid = NULL;
+	const char	*msg;
+	int		 status = 200;
+	cf_err		 rc, brc = CF_OK;
+
+	*sub = *cf_http_req(c);
+	sub->audited = false;
+	sub->errcode = NULL;
+	sub->allowed = false;
+	sub->action = NULL;
+	sub->resource[0] = '\0';
+	cf_error_clear(&err);
+	if (o->version_id[0] != '\0') {
+		/* SEC: refused (a version is never removed through S3),
+		 * and recorded like any refusal. */
+		cf_core_reject(core, sub, "object:delete", "DeleteObjects "
+		    "with a VersionId");
+		(void)snprintf(sub->resource, sizeof(sub->resource),
+		    "ns/%s/obj/%s", s->bucket, o->key);
+		rc = CF_E_INPUT;
+		code = "NotImplemented";
+		status = 501;
+		cf_strlcpy(err.msg, "deleting a version is not implemented",
+		    sizeof(err.msg));
+	} else
+		rc = cf_core_object_delete(core, sub, s->bucket, o->key, &out,
+		    &err);
+	/* As DeleteObject: a key that is not there is deleted. */
+	if (rc == CF_E_NOTFOUND && sub->allowed && (sub->errcode == NULL ||
+	    strcmp(sub->errcode, "no_such_namespace") != 0))
+		rc = CF_OK;
+	if (rc == CF_OK)
+		vid = json_string_value(json_object_get(out, "version_id"));
+	else if (code == NULL)
+		code = key_error(rc, sub->errcode, &status);
+	if (!sub->audited) {
+		struct cf_error aerr;
+
+		cf_error_clear(&aerr);
+		brc = cf_core_audit(core, sub, status, code != NULL ? code :
+		    "ok", 0, &aerr);
+	}
+	ko->ok = rc == CF_OK;
+	ko->status = status;
+	ko->code = code;
+	cf_strlcpy(ko->msg, status == 500 ? "internal error (see the server "
+	    "log for the request id)" : err.msg[0] != '\0' ? err.msg :
+	    code != NULL ? code : "", sizeof(ko->msg));
+	if (brc == CF_OK && rc == CF_OK && !quiet) {
+		brc = cf_buf_append_str(b, "<Deleted>", NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Key", o->key, false, NULL);
+		if (brc == CF_OK && vid != NULL)
+			brc = cf_buf_append_str(b, "<DeleteMarker>true"
+			    "</DeleteMarker>", NULL);
+		if (brc == CF_OK && vid != NULL)
+			brc = xml_el(b, "DeleteMarkerVersionId", vid, false,
+			    NULL);
+		if (brc == CF_OK)
+			brc = cf_buf_append_str(b, "</Deleted>", NULL);
+	} else if (brc == CF_OK && rc != CF_OK) {
+		msg = ko->msg;
+		if (status == 500)
+			log_warnx("event=request_failed request=%s "
+			    "key_error=%s", sub->request_id, cf_err_name(rc));
+		brc = cf_buf_append_str(b, "<Error>", NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Key", o->key, false, NULL);
+		if (brc == CF_OK && o->version_id[0] != '\0')
+			brc = xml_el(b, "VersionId", o->version_id, false,
+			    NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Code", code, false, NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Message", msg, false, NULL);
+		if (brc == CF_OK)
+			brc = cf_buf_append_str(b, "</Error>", NULL);
+	}
+	json_decref(out);
+	return brc;
+}
+
+/* POST /B?delete: DeleteObjects.  SEC: no decision for the batch as a
+ * whole: each key is an object:delete decided, carried out and recorded
+ * on its own (all records with the request's id), as if it were sent
+ * alone.  The answer lists each key's outcome, and stands on the
+ * decision of the first key done (the monitor's rule: a success
+ * answers an allowed request); when no key was done, the first key's
+ * refusal is the answer (403 AccessDenied, 404 NoSuchBucket, ...). */
+static enum MHD_Result
+op_delete_many(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct cf_s3xml_delete	 d;
+	struct cf_req		*sub = NULL, *first = NULL;
+	struct key_outcome	 ko, kfail;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	enum MHD_Result		 ret;
+	bool			 have_ok = false, have_fail = false;
+	size_t			 i;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	memset(&d, 0, sizeof(d));
+	memset(&kfail, 0, sizeof(kfail));
+	if (!body_check(mc, c, "object:delete", &ret))
+		return ret;
+	rc = cf_s3xml_delete(body->data, body->len, 1000, &d, &err);
+	if (rc != CF_OK) {
+		cf_core_reject(cf_http_core(c), r, "object:delete",
+		    "bad DeleteObjects body");
+		return s3_error(mc, c, rc == CF_E_NOMEM ? 500 : 400,
+		    rc == CF_E_NOMEM ? "InternalError" : "MalformedXML",
+		    rc == CF_E_LIMIT ? "a DeleteObjects request names at "
+		    "most 1000 keys" : err.msg);
+	}
+	sub = cf_malloc(sizeof(*sub));
+	first = cf_malloc(sizeof(*first));
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = sub == NULL || first == NULL ? CF_E_NOMEM : xml_begin(&b,
+	    "DeleteResult", NULL);
+	for (i = 0; i < d.n && rc == CF_OK; i++) {
+		rc = delete_one(c, sub, &d.objs[i], d.quiet, &b, &ko);
+		if (rc != CF_OK)
+			break;
+		if (ko.ok && !have_ok) {
+			*first = *sub;
+			have_ok = true;
+		} else if (!ko.ok && !have_fail && !have_ok) {
+			/* Kept while no key is done: the answer then. */
+			*first = *sub;
+			kfail = ko;
+			have_fail = true;
+		}
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</DeleteResult>", NULL);
+	cf_free(sub);
+	cf_s3xml_delete_free(&d);
+	if (rc == CF_OK && (have_ok || have_fail)) {
+		/* Every key has its record: the answer is the first done
+		 * key's (or first refused key's), recorded already. */
+		r->action = first->action;
+		r->allowed = first->allowed;
+		r->decided = first->decided;
+		r->decided_allow = first->decided_allow;
+		r->errcode = first->errcode;
+		cf_strlcpy(r->resource, first->resource, sizeof(r->resource));
+		cf_strlcpy(r->reasons, first->reasons, sizeof(r->reasons));
+		r->audited = true;
+	}
+	cf_free(first);
+	if (rc == CF_E_NOMEM && !have_ok && !have_fail)
+		cf_core_reject(cf_http_core(c), r, "object:delete",
+		    "out of memory");
+	if (rc != CF_OK && rc != CF_E_NOMEM) {
+		/* The audit log refused a key's record: stop there. */
+		cf_buf_free(&b);
+		cf_core_reject(cf_http_core(c), r, "object:delete",
+		    "audit log unavailable");
+		return s3_error(mc, c, 503, "ServiceUnavailable",
+		    "the audit log is unavailable; keys after the first "
+		    "failure were not touched");
+	}
+	if (rc == CF_OK && !have_ok) {
+		cf_buf_free(&b);
+		return s3_error(mc, c, kfail.status, kfail.code, kfail.msg);
+	}
+	return send_xml(mc, c, 200, &b, rc);
+}
+
 /* POST /B/K?uploads: CreateMultipartUpload. */
 static enum MHD_Result
 op_mp_create(struct MHD_Connection *mc, struct conn *c)
@@ -1175,9 +1465,12 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 	json_t			*out = NULL;
 	char			 etag[64];
 	size_t			 n = 0;
+	enum MHD_Result		 ret;
 	cf_err			 rc;
 
 	cf_error_clear(&err);
+	if (!body_check(mc, c, "object:put", &ret))
+		return ret;
 	rc = cf_s3xml_complete(body->data, body->len, CF_MP_PARTS_MAX + 1,
 	    &want, &n, &err);
 	if (rc == CF_OK && n > CF_MP_PARTS_MAX)
@@ -1816,6 +2109,8 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    "UploadPartCopy is not implemented yet");
 		return put_begin(mc, c);
 	}
+	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE)
+		cf_http_body_max(c, CF_S3XML_MAX);
 	if (s->op == OP_CREATE_BUCKET) {
 		const char *acl = hdr(mc, "x-amz-acl");
 
@@ -1860,6 +2155,8 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_mp_other(mc, c);
 	case OP_DELETE:
 		return op_delete(mc, c);
+	case OP_DELETE_MANY:
+		return op_delete_many(mc, c);
 	case OP_NONE:
 		break;
 	}

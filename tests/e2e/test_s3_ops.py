@@ -1,0 +1,228 @@
+"""S3 operations on many keys and versions (docs/s3.md): DeleteObjects
+(boto3, and hand-signed with Content-MD5, x-amz-checksum-*, or neither;
+each key decided and recorded as object:delete), ListObjectVersions
+(versions and delete markers) and CopyObject (both sides decided,
+server-side, metadata directive)."""
+
+import base64
+import hashlib
+import os
+import zlib
+
+import pytest
+import requests
+
+boto3 = pytest.importorskip("boto3")
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+from test_s3_chunked import Signer  # noqa: E402
+
+BUCKET = "s3-ops"
+
+
+@pytest.fixture(scope="module")
+def key(server):
+    r = server.post("/v1/s3-keys", {}, token="admin")
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def mk(server, key):
+    return boto3.client(
+        "s3", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=key["access_key_id"],
+        aws_secret_access_key=key["secret_access_key"], verify=server.ca,
+        config=Config(s3={"addressing_style": "path"},
+                      signature_version="s3v4",
+                      retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="module")
+def s3(server, key):
+    c = mk(server, key)
+    c.create_bucket(Bucket=BUCKET)
+    return c
+
+
+@pytest.fixture(scope="module")
+def signer(server, key):
+    return Signer(server, key)
+
+
+def code_of(exc):
+    return exc.value.response["Error"]["Code"]
+
+
+def keys(s3, prefix):
+    r = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return sorted(o["Key"] for o in r.get("Contents", []))
+
+
+def delete_body(names, quiet=False):
+    objs = "".join("<Object><Key>%s</Key></Object>" % n for n in names)
+    q = "<Quiet>true</Quiet>" if quiet else ""
+    return ('<?xml version="1.0" encoding="UTF-8"?><Delete xmlns='
+            '"http://s3.amazonaws.com/doc/2006-03-01/">%s%s</Delete>'
+            % (q, objs)).encode()
+
+
+def post_delete(server, signer, body, headers=None, payload=None,
+                bucket=BUCKET):
+    path = "/%s" % bucket
+    h = dict(headers or {})
+    signer.sign("POST", path, h, payload or
+                hashlib.sha256(body).hexdigest(), query="delete=")
+    return requests.post(server.url + path + "?delete", headers=h,
+                         data=body, verify=server.ca, timeout=60)
+
+
+# ---- DeleteObjects ----
+
+def test_delete_objects_boto3_with_content_md5(server, s3):
+    for i in range(5):
+        s3.put_object(Bucket=BUCKET, Key="dm/%d" % i, Body=b"x%d" % i)
+    r = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [
+        {"Key": "dm/0"}, {"Key": "dm/1"}, {"Key": "dm/missing"}]})
+    got = sorted(d["Key"] for d in r["Deleted"])
+    # A missing key is reported as deleted, as S3 does.
+    assert got == ["dm/0", "dm/1", "dm/missing"]
+    assert not r.get("Errors")
+    assert [d for d in r["Deleted"] if d["Key"] == "dm/0"][0][
+        "DeleteMarker"] is True
+    assert keys(s3, "dm/") == ["dm/2", "dm/3", "dm/4"]
+    rid = r["ResponseMetadata"]["RequestId"]
+    recs = [x for x in server.audit_records()
+            if x.get("request_id") == rid]
+    acts = sorted(x["resource"] for x in recs
+                  if x.get("action") == "object:delete")
+    assert acts == ["ns/s3-ops/obj/dm/0", "ns/s3-ops/obj/dm/1",
+                    "ns/s3-ops/obj/dm/missing"]
+    assert all(x["decision"] == "allow" for x in recs)
+
+
+def test_delete_objects_quiet(server, s3):
+    s3.put_object(Bucket=BUCKET, Key="dq/a", Body=b"a")
+    r = s3.delete_objects(Bucket=BUCKET, Delete={
+        "Objects": [{"Key": "dq/a"}], "Quiet": True})
+    assert not r.get("Deleted") and not r.get("Errors")
+    assert keys(s3, "dq/") == []
+
+
+@pytest.mark.parametrize("how", ["crc32", "neither", "unsigned-md5"])
+def test_delete_objects_modern_and_bare_forms(server, s3, signer, how):
+    names = ["df-%s/%d" % (how, i) for i in range(3)]
+    for n in names:
+        s3.put_object(Bucket=BUCKET, Key=n, Body=b"v")
+    body = delete_body(names)
+    h, payload = {}, None
+    if how == "crc32":
+        # Current boto3: no Content-MD5, only a CRC32.
+        h["x-amz-sdk-checksum-algorithm"] = "CRC32"
+        h["x-amz-checksum-crc32"] = base64.b64encode(
+            zlib.crc32(body).to_bytes(4, "big")).decode()
+    elif how == "unsigned-md5":
+        h["Content-MD5"] = base64.b64encode(
+            hashlib.md5(body).digest()).decode()
+        payload = "UNSIGNED-PAYLOAD"
+    r = post_delete(server, signer, body, h, payload)
+    assert r.status_code == 200, r.text
+    assert r.text.count("<Deleted>") == 3
+    assert keys(s3, "df-%s/" % how) == []
+
+
+@pytest.mark.parametrize("how", ["md5", "crc32", "sha256"])
+def test_delete_objects_bad_digest_deletes_nothing(server, s3, signer, how):
+    names = ["dbad-%s/a" % how, "dbad-%s/b" % how]
+    for n in names:
+        s3.put_object(Bucket=BUCKET, Key=n, Body=b"v")
+    body = delete_body(names)
+    other = delete_body(names[:1])
+    h, payload = {}, None
+    if how == "md5":
+        h["Content-MD5"] = base64.b64encode(
+            hashlib.md5(other).digest()).decode()
+    elif how == "crc32":
+        h["x-amz-checksum-crc32"] = base64.b64encode(
+            zlib.crc32(other).to_bytes(4, "big")).decode()
+    else:
+        payload = hashlib.sha256(other).hexdigest()
+    r = post_delete(server, signer, body, h, payload)
+    assert r.status_code == 400, r.text
+    assert ("<Code>BadDigest</Code>" in r.text or
+            "<Code>XAmzContentSHA256Mismatch</Code>" in r.text)
+    assert keys(s3, "dbad-%s/" % how) == names
+
+
+def test_delete_objects_all_denied_is_access_denied(server, s3):
+    s3.put_object(Bucket=BUCKET, Key="dp/a", Body=b"a")
+    server.principal("s3del-rdr")
+    server.grant("s3del-rdr", "reader", BUCKET)
+    r = server.post("/v1/s3-keys", {"principal": "s3del-rdr"},
+                    token="admin")
+    assert r.status_code == 201, r.text
+    rc = mk(server, r.json())
+    with pytest.raises(ClientError) as e:
+        rc.delete_objects(Bucket=BUCKET, Delete={"Objects": [
+            {"Key": "dp/a"}, {"Key": "dp/b"}]})
+    assert code_of(e) == "AccessDenied"
+    assert keys(s3, "dp/") == ["dp/a"]
+    rid = e.value.response["ResponseMetadata"]["RequestId"]
+    recs = [x for x in server.audit_records()
+            if x.get("request_id") == rid and
+            x.get("action") == "object:delete"]
+    # Each key decided and recorded on its own.
+    assert sorted(x["resource"] for x in recs) == [
+        "ns/s3-ops/obj/dp/a", "ns/s3-ops/obj/dp/b"]
+    assert all(x["decision"] == "deny" and
+               x["principal"] == "s3del-rdr" for x in recs)
+
+
+def test_delete_objects_per_key_errors(server, s3):
+    s3.put_object(Bucket=BUCKET, Key="dv/a", Body=b"a")
+    s3.put_object(Bucket=BUCKET, Key="dv/b", Body=b"b")
+    vid = s3.head_object(Bucket=BUCKET, Key="dv/b")["VersionId"]
+    out = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [
+        {"Key": "dv/a"}, {"Key": "dv/b", "VersionId": vid}]})
+    assert [d["Key"] for d in out["Deleted"]] == ["dv/a"]
+    assert out["Errors"][0]["Key"] == "dv/b"
+    assert out["Errors"][0]["Code"] == "NotImplemented"
+    # A version is never removed through S3.
+    assert keys(s3, "dv/") == ["dv/b"]
+
+
+def test_delete_objects_no_such_bucket(server, s3):
+    with pytest.raises(ClientError) as e:
+        s3.delete_objects(Bucket="s3-ops-none", Delete={"Objects": [
+            {"Key": "a"}]})
+    assert code_of(e) == "NoSuchBucket"
+
+
+@pytest.mark.parametrize("body", [
+    b"<Delete><Object><Key>a</Key></Object>",
+    b"<Nope/>",
+    b"<Delete></Delete>",
+    b'<!DOCTYPE d [<!ENTITY x "y">]><Delete><Object><Key>&x;</Key>'
+    b"</Object></Delete>",
+])
+def test_delete_objects_garbled_xml(server, s3, signer, body):
+    r = post_delete(server, signer, body)
+    assert r.status_code == 400, r.text
+    assert "<Code>MalformedXML</Code>" in r.text
+
+
+def test_delete_objects_over_1000_keys(server, s3, signer):
+    body = delete_body(["k%d" % i for i in range(1001)])
+    r = post_delete(server, signer, body)
+    assert r.status_code == 400, r.text
+    assert "<Code>MalformedXML</Code>" in r.text
+
+
+def test_delete_objects_1000_long_keys(server, s3):
+    # 1000 keys of 200 bytes: a body well above max_json_body.
+    names = ["dl/%04d-%s" % (i, "k" * 192) for i in range(1000)]
+    s3.put_object(Bucket=BUCKET, Key=names[7], Body=b"x")
+    r = s3.delete_objects(Bucket=BUCKET, Delete={
+        "Objects": [{"Key": n} for n in names], "Quiet": True})
+    assert not r.get("Errors")
+    assert keys(s3, "dl/") == []
