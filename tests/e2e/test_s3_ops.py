@@ -226,3 +226,29 @@ def test_delete_objects_1000_long_keys(server, s3):
         "Objects": [{"Key": n} for n in names], "Quiet": True})
     assert not r.get("Errors")
     assert keys(s3, "dl/") == []
+
+
+def test_complete_body_checked_against_its_signed_digest(server, s3, signer):
+    up = s3.create_multipart_upload(Bucket=BUCKET, Key="cm/k")["UploadId"]
+    etag = s3.upload_part(Bucket=BUCKET, Key="cm/k", UploadId=up,
+                          PartNumber=1, Body=b"part")["ETag"]
+    body = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+            "<ETag>%s</ETag></Part></CompleteMultipartUpload>" % etag
+            ).encode()
+    path = "/%s/cm/k" % BUCKET
+    h = {}
+    # Signed for another body: a body swapped under a valid signature.
+    signer.sign("POST", path, h, hashlib.sha256(b"other").hexdigest(),
+                query="uploadId=%s" % up)
+    r = requests.post(server.url + path + "?uploadId=" + up, headers=h,
+                      data=body, verify=server.ca, timeout=60)
+    assert r.status_code == 400, r.text
+    assert "<Code>XAmzContentSHA256Mismatch</Code>" in r.text
+    assert keys(s3, "cm/") == []
+    h = {}
+    signer.sign("POST", path, h, hashlib.sha256(body).hexdigest(),
+                query="uploadId=%s" % up)
+    r = requests.post(server.url + path + "?uploadId=" + up, headers=h,
+                      data=body, verify=server.ca, timeout=60)
+    assert r.status_code == 200, r.text
+    assert keys(s3, "cm/") == ["cm/k"]
