@@ -485,6 +485,16 @@ cf_err	cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err	cf_core_object_versions(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, json_t **out,
 	    struct cf_error *err);
+/* S3 ListObjectVersions (object:versions on the namespace): the
+ * versions and delete markers of ns's keys under prefix
+ * (cf_meta_version_scan), at most limit (1-1000) entries.  *out:
+ * {"versions": [version...], "prefixes": [...], "truncated",
+ * "next_key", "next_version_id"}.  A version id marker that is not a
+ * version of the key marker is CF_E_INPUT ("bad_version_marker"). */
+cf_err	cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *prefix, const char *delimiter,
+	    const char *key_marker, const char *vid_marker, size_t limit,
+	    json_t **out, struct cf_error *err);
 
 cf_err	cf_core_principal_create(struct cf_core *c, struct cf_req *r,
 	    const char *name, const char *kind, json_t **out,

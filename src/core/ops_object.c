@@ -1081,6 +1081,95 @@ cf_core_object_versions(struct cf_core *c, struct cf_req *r, const char *ns,
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 
+struct vscan_ctx {
+	json_t	*vers;
+	json_t	*prefixes;
+};
+
+static cf_err
+vscan_cb(void *arg, const struct cf_version_rec *v, bool latest,
+    struct cf_error *err)
+{
+	struct vscan_ctx	*x = arg;
+	json_t			*j;
+
+	j = version_json(v, latest);
+	if (j == NULL || json_array_append_new(x->vers, j) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+static cf_err
+vscan_prefix_cb(void *arg, const char *prefix, struct cf_error *err)
+{
+	struct vscan_ctx	*x = arg;
+
+	if (json_array_append_new(x->prefixes, json_string(prefix)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
+    const char *ns, const char *prefix, const char *delimiter,
+    const char *key_marker, const char *vid_marker, size_t limit,
+    json_t **out, struct cf_error *err)
+{
+	struct vscan_ctx	 x = { NULL, NULL };
+	struct cf_ns_rec	 nsr;
+	char			*next = NULL, nvid[CF_VERSION_ID_LEN + 1];
+	bool			 truncated = false;
+	cf_err			 rc;
+
+	rc = object_authorize(c, r, "object:versions", ns, NULL, err);
+	if (rc != CF_OK)
+		return rc;
+	if ((prefix != NULL && strlen(prefix) >= CF_OBJKEY_MAX) ||
+	    (key_marker != NULL && strlen(key_marker) >= CF_OBJKEY_MAX) ||
+	    (vid_marker != NULL && strlen(vid_marker) > CF_VERSION_ID_LEN) ||
+	    (delimiter != NULL && strlen(delimiter) > 16))
+		return cf_error_set(err, CF_E_INPUT, "prefix, marker or "
+		    "delimiter too long");
+	if (vid_marker != NULL && vid_marker[0] != '\0' &&
+	    (key_marker == NULL || key_marker[0] == '\0'))
+		return cf_error_set(err, CF_E_INPUT, "a version id marker "
+		    "needs a key marker");
+	if (limit == 0 || limit > 1000)
+		return cf_error_set(err, CF_E_INPUT, "limit must be 1-1000");
+	rc = ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		return rc;
+	next = cf_calloc(1, CF_OBJKEY_MAX);
+	x.vers = json_array();
+	x.prefixes = json_array();
+	if (next == NULL || x.vers == NULL || x.prefixes == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	rc = cf_meta_version_scan(c->meta, ns, prefix, delimiter, key_marker,
+	    vid_marker, limit, vscan_cb, vscan_prefix_cb, &x, &truncated, next,
+	    nvid, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->errcode = "bad_version_marker";
+		rc = cf_error_set(err, CF_E_INPUT, "the version id marker is "
+		    "not a version of the key marker");
+	}
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:O,s:O,s:b,s:s?,s:s?}", "versions", x.vers,
+	    "prefixes", x.prefixes, "truncated", truncated, "next_key",
+	    truncated ? next : NULL, "next_version_id", truncated &&
+	    nvid[0] != '\0' ? nvid : NULL);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	json_decref(x.vers);
+	json_decref(x.prefixes);
+	cf_free(next);
+	return rc;
+}
+
 cf_err
 core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
     struct cf_get **out, struct cf_error *err)

@@ -42,7 +42,7 @@ enum s3_op {
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
-	OP_DELETE_MANY
+	OP_DELETE_MANY, OP_LIST_VERSIONS
 };
 
 struct cf_s3 {
@@ -574,6 +574,13 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 		    cf_sigv4_query_has(&s->q, "uploads")) {
 			*action = "object:list";
 			return OP_MP_LIST;
+		}
+		if (strcmp(method, "GET") == 0 &&
+		    cf_sigv4_query_has(&s->q, "versions") &&
+		    !cf_sigv4_query_has(&s->q, "uploads") &&
+		    !cf_sigv4_query_has(&s->q, "location")) {
+			*action = "object:versions";
+			return OP_LIST_VERSIONS;
 		}
 		/* DeleteObjects: each key is decided on its own. */
 		if (strcmp(method, "POST") == 0 && s->q.n == 1 &&
@@ -1866,6 +1873,146 @@ op_list(struct MHD_Connection *mc, struct conn *c)
 	return send_xml(mc, c, 200, &b, rc);
 }
 
+/* One <Version> or <DeleteMarker> of ListObjectVersions. */
+static cf_err
+version_el(struct cf_buf *b, json_t *e, bool url)
+{
+	bool		 dm = json_is_true(json_object_get(e, "delete_marker"));
+	const char	*md5 = json_string_value(json_object_get(e, "md5"));
+	const char	*by = str_or(json_string_value(json_object_get(e,
+			    "created_by")));
+	char		 t[32], num[32], etag[80];
+	cf_err		 rc;
+
+	iso_ms(json_string_value(json_object_get(e, "created")), t);
+	rc = cf_buf_append_str(b, dm ? "<DeleteMarker>" : "<Version>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "Key", str_or(json_string_value(
+		    json_object_get(e, "key"))), url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "VersionId", str_or(json_string_value(
+		    json_object_get(e, "version_id"))), false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "IsLatest", json_is_true(json_object_get(e,
+		    "latest")) ? "true" : "false", false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "LastModified", t, false, NULL);
+	if (rc == CF_OK && !dm) {
+		(void)snprintf(etag, sizeof(etag), "\"%s\"", md5 != NULL &&
+		    md5[0] != '\0' ? md5 : str_or(json_string_value(
+		    json_object_get(e, "sha256"))));
+		(void)snprintf(num, sizeof(num), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "size")));
+		rc = xml_el(b, "ETag", etag, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(b, "Size", num, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(b, "StorageClass", "STANDARD", false,
+			    NULL);
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, "<Owner>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "ID", by, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "DisplayName", by, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, dm ? "</Owner></DeleteMarker>" :
+		    "</Owner></Version>", NULL);
+	return rc;
+}
+
+/* GET /B?versions: ListObjectVersions.  Coffer's versions are S3's:
+ * every version and delete marker, newest first per key. */
+static enum MHD_Result
+op_list_versions(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct cf_buf	 b;
+	json_t		*out = NULL, *e;
+	const char	*prefix, *delim, *mk, *km, *vm, *et, *nk, *nv;
+	char		 num[32];
+	uint64_t	 maxkeys = 1000;
+	size_t		 i;
+	bool		 url, trunc;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	prefix = cf_sigv4_query_get(&s->q, "prefix");
+	delim = cf_sigv4_query_get(&s->q, "delimiter");
+	if (delim != NULL && delim[0] == '\0')
+		delim = NULL;
+	km = cf_sigv4_query_get(&s->q, "key-marker");
+	vm = cf_sigv4_query_get(&s->q, "version-id-marker");
+	if (vm != NULL && (vm[0] == '\0' || strcmp(vm, "null") == 0))
+		vm = NULL;
+	et = cf_sigv4_query_get(&s->q, "encoding-type");
+	if (et != NULL && strcmp(et, "url") != 0)
+		return s3_error(mc, c, 400, "InvalidArgument",
+		    "encoding-type must be url");
+	url = et != NULL;
+	mk = cf_sigv4_query_get(&s->q, "max-keys");
+	if (mk != NULL && cf_parse_u64(mk, 0, INT32_MAX, &maxkeys, NULL) !=
+	    CF_OK)
+		return s3_error(mc, c, 400, "InvalidArgument",
+		    "max-keys must be a number");
+	if (maxkeys > 1000)
+		maxkeys = 1000;
+	rc = cf_core_object_versions_scan(cf_http_core(c), r, s->bucket,
+	    prefix, delim, km, vm, maxkeys == 0 ? 1 : (size_t)maxkeys, &out,
+	    &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	trunc = maxkeys > 0 && json_is_true(json_object_get(out, "truncated"));
+	nk = json_string_value(json_object_get(out, "next_key"));
+	nv = json_string_value(json_object_get(out, "next_version_id"));
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = xml_begin(&b, "ListVersionsResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Name", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Prefix", str_or(prefix), url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "KeyMarker", str_or(km), url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "VersionIdMarker", str_or(vm), false, NULL);
+	if (rc == CF_OK && trunc && nk != NULL)
+		rc = xml_el(&b, "NextKeyMarker", nk, url, NULL);
+	if (rc == CF_OK && trunc && nv != NULL)
+		rc = xml_el(&b, "NextVersionIdMarker", nv, false, NULL);
+	(void)snprintf(num, sizeof(num), "%llu", (unsigned long long)maxkeys);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "MaxKeys", num, false, NULL);
+	if (rc == CF_OK && delim != NULL)
+		rc = xml_el(&b, "Delimiter", delim, url, NULL);
+	if (rc == CF_OK && url)
+		rc = xml_el(&b, "EncodingType", "url", false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "IsTruncated", trunc ? "true" : "false", false,
+		    NULL);
+	json_array_foreach(json_object_get(out, "versions"), i, e) {
+		if (maxkeys == 0 || rc != CF_OK)
+			break;
+		rc = version_el(&b, e, url);
+	}
+	json_array_foreach(json_object_get(out, "prefixes"), i, e) {
+		if (maxkeys == 0 || rc != CF_OK)
+			break;
+		rc = cf_buf_append_str(&b, "<CommonPrefixes>", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Prefix", str_or(json_string_value(e)),
+			    url, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</CommonPrefixes>", NULL);
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</ListVersionsResult>", NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
 /* If-Match / If-None-Match against etag (quoted); 0: go on. */
 static int
 preconditions(struct MHD_Connection *mc, const char *etag)
@@ -2157,6 +2304,8 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_delete(mc, c);
 	case OP_DELETE_MANY:
 		return op_delete_many(mc, c);
+	case OP_LIST_VERSIONS:
+		return op_list_versions(mc, c);
 	case OP_NONE:
 		break;
 	}

@@ -252,3 +252,68 @@ def test_complete_body_checked_against_its_signed_digest(server, s3, signer):
                       data=body, verify=server.ca, timeout=60)
     assert r.status_code == 200, r.text
     assert keys(s3, "cm/") == ["cm/k"]
+
+
+# ---- ListObjectVersions ----
+
+def test_list_object_versions_with_delete_markers(server, s3):
+    ids = []
+    for body in (b"one", b"two"):
+        ids.append(s3.put_object(Bucket=BUCKET, Key="lv/a",
+                                 Body=body)["VersionId"])
+    s3.put_object(Bucket=BUCKET, Key="lv/b", Body=b"b")
+    s3.put_object(Bucket=BUCKET, Key="lv/d/x", Body=b"x")
+    dm = s3.delete_object(Bucket=BUCKET, Key="lv/b")["VersionId"]
+    r = s3.list_object_versions(Bucket=BUCKET, Prefix="lv/")
+    vers = [(v["Key"], v["VersionId"], v["IsLatest"])
+            for v in r["Versions"]]
+    assert vers[:2] == [("lv/a", ids[1], True), ("lv/a", ids[0], False)]
+    assert ("lv/b", True) not in [(k, l) for k, _, l in vers]
+    assert [v["Key"] for v in r["Versions"]] == [
+        "lv/a", "lv/a", "lv/b", "lv/d/x"]
+    assert r["Versions"][0]["ETag"] == '"%s"' % hashlib.md5(
+        b"two").hexdigest()
+    assert r["Versions"][0]["Size"] == 3
+    assert [(m["Key"], m["VersionId"], m["IsLatest"])
+            for m in r["DeleteMarkers"]] == [("lv/b", dm, True)]
+    assert r["IsTruncated"] is False
+    # With a delimiter: lv/d/ is one common prefix.
+    r = s3.list_object_versions(Bucket=BUCKET, Prefix="lv/",
+                                Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["lv/d/"]
+    assert "lv/d/x" not in [v["Key"] for v in r["Versions"]]
+
+
+def test_list_object_versions_pages(server, s3):
+    want = []
+    for k in ("pg/a", "pg/b"):
+        for i in range(3):
+            v = s3.put_object(Bucket=BUCKET, Key=k, Body=b"%d" % i)
+            want.insert(len(want) - i, (k, v["VersionId"]))
+    s3.put_object(Bucket=BUCKET, Key="pg/c/d", Body=b"z")
+    for size in (1, 2, 4):
+        got, prefixes, kw = [], [], {}
+        for _ in range(20):
+            r = s3.list_object_versions(Bucket=BUCKET, Prefix="pg/",
+                                        Delimiter="/", MaxKeys=size, **kw)
+            got += [(v["Key"], v["VersionId"])
+                    for v in r.get("Versions", [])]
+            prefixes += [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+            if not r["IsTruncated"]:
+                break
+            kw = {"KeyMarker": r["NextKeyMarker"]}
+            if r.get("NextVersionIdMarker"):
+                kw["VersionIdMarker"] = r["NextVersionIdMarker"]
+        assert got == want, size
+        assert prefixes == ["pg/c/"], size
+
+
+def test_list_object_versions_bad_marker_and_reader(server, s3):
+    s3.put_object(Bucket=BUCKET, Key="bm/a", Body=b"a")
+    with pytest.raises(ClientError) as e:
+        s3.list_object_versions(Bucket=BUCKET, KeyMarker="bm/a",
+                                VersionIdMarker="0" * 32)
+    assert code_of(e) == "InvalidArgument"
+    with pytest.raises(ClientError) as e:
+        s3.list_object_versions(Bucket="s3-ops-none")
+    assert code_of(e) == "NoSuchBucket"
