@@ -710,7 +710,7 @@ cf_core_get_close(struct cf_get *g)
 static cf_err
 get_open(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *version_id, bool head, bool decided,
-    struct cf_get **out, struct cf_error *err)
+    const char *action, struct cf_get **out, struct cf_error *err)
 {
 	struct cf_get	*g = NULL;
 	struct cf_key	*dek = NULL;
@@ -743,8 +743,8 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 
 		/* Decided first, whatever the lookup found. */
 		cf_error_clear(&aerr);
-		arc = object_authorize(c, r, head ? "object:head" :
-		    "object:get", ns, key, &aerr);
+		arc = object_authorize(c, r, action != NULL ? action :
+		    head ? "object:head" : "object:get", ns, key, &aerr);
 		if (arc != CF_OK) {
 			if (err != NULL)
 				*err = aerr;
@@ -841,7 +841,7 @@ cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	 * one read transaction instead of one per query. */
 	if ((rc = cf_meta_scope_begin(c->meta, err)) != CF_OK)
 		return rc;
-	rc = get_open(c, r, ns, key, version_id, head, false, out, err);
+	rc = get_open(c, r, ns, key, version_id, head, false, NULL, out, err);
 	cf_meta_scope_end(c->meta);
 	return rc;
 }
@@ -854,7 +854,8 @@ core_get_open_decided(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (CF_NEVER(!r->allowed))
 		return cf_error_set(err, CF_E_INTERNAL,
 		    "a read without an allowed decision");
-	return get_open(c, r, ns, key, version_id, false, true, out, err);
+	return get_open(c, r, ns, key, version_id, false, true, NULL, out,
+	    err);
 }
 
 const struct cf_object_view *
@@ -1079,6 +1080,161 @@ cf_core_object_versions(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	*out = json_pack("{s:o}", "versions", x.arr);
 	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* The metadata a copy gets instead of its source's (S3's REPLACE),
+ * checked as an upload's. */
+static cf_err
+copy_meta(struct cf_version_rec *v, const struct cf_copy_meta *m,
+    struct cf_error *err)
+{
+	const char	*ct = m->content_type, *enc = m->content_encoding;
+	json_t		*mj = NULL;
+	cf_err		 rc = CF_OK;
+
+	if (ct == NULL || *ct == '\0')
+		ct = "application/octet-stream";
+	if (enc == NULL)
+		enc = "";
+	if (strlen(ct) >= sizeof(v->content_type) ||
+	    !cf_utf8_valid(ct, strlen(ct)) || !cf_str_field_value_ok(ct))
+		return cf_error_set(err, CF_E_INPUT, "Content-Type too long "
+		    "or not a clean header value");
+	if (strlen(enc) >= sizeof(v->content_encoding) ||
+	    !cf_utf8_valid(enc, strlen(enc)) || !cf_str_field_value_ok(enc))
+		return cf_error_set(err, CF_E_INPUT, "Content-Encoding too "
+		    "long or not a clean header value");
+	v->user_meta[0] = '\0';
+	if (m->user_meta != NULL && *m->user_meta != '\0') {
+		if (strlen(m->user_meta) >= sizeof(v->user_meta))
+			return cf_error_set(err, CF_E_INPUT, "user metadata "
+			    "exceeds %zu bytes", sizeof(v->user_meta) - 1);
+		mj = json_loads(m->user_meta, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(mj))
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "user metadata must be a JSON object");
+		if (rc == CF_OK)
+			rc = meta_fields_ok(mj, err);
+		json_decref(mj);
+		if (rc != CF_OK)
+			return rc;
+		cf_strlcpy(v->user_meta, m->user_meta, sizeof(v->user_meta));
+	}
+	cf_strlcpy(v->content_type, ct, sizeof(v->content_type));
+	cf_strlcpy(v->content_encoding, enc, sizeof(v->content_encoding));
+	return CF_OK;
+}
+
+cf_err
+cf_core_object_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
+    const char *src_key, const char *src_vid, const char *ns, const char *key,
+    const struct cf_copy_meta *replace, json_t **out, struct cf_error *err)
+{
+	struct cf_req		*sub = NULL;
+	struct cf_get		*g = NULL;
+	struct cf_version_rec	*v = NULL;
+	struct cf_key		*dek = NULL;
+	struct cf_ns_rec	 nsr;
+	struct core_act		 act;
+	bool			 locked = false;
+	cf_err			 rc;
+
+	sub = cf_malloc(sizeof(*sub));
+	v = cf_calloc(1, sizeof(*v));
+	if (sub == NULL || v == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	/* SEC: the source is read: an object:get of that version, decided
+	 * and recorded on its own (with the request's id) before anything
+	 * else; the target is the request's own decision (object:put). */
+	*sub = *r;
+	sub->audited = false;
+	sub->allowed = false;
+	sub->action = NULL;
+	sub->errcode = NULL;
+	sub->resource[0] = '\0';
+	rc = cf_meta_scope_begin(c->meta, err);
+	if (rc == CF_OK) {
+		rc = get_open(c, sub, src_ns, src_key, src_vid, true, false,
+		    "object:get", &g, err);
+		cf_meta_scope_end(c->meta);
+	}
+	if (rc == CF_OK)
+		rc = cf_core_audit(c, sub, 200, "ok", 0, err);
+	if (rc != CF_OK) {
+		/* The source's refusal (or failure) is the answer. */
+		*r = *sub;
+		goto out;
+	}
+	rc = object_authorize(c, r, "object:put", ns, key, err);
+	if (rc != CF_OK)
+		goto out;
+	if (g->v.size > c->cfg.max_object_size) {
+		rc = cf_error_set(err, CF_E_LIMIT, "object of %llu bytes "
+		    "exceeds the limit of %llu", (unsigned long long)g->v.size,
+		    (unsigned long long)c->cfg.max_object_size);
+		goto out;
+	}
+	rc = ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		goto out;
+	*v = g->v;
+	if (replace != NULL && (rc = copy_meta(v, replace, err)) != CF_OK)
+		goto out;
+	cf_strlcpy(v->ns, ns, sizeof(v->ns));
+	cf_strlcpy(v->key, key, sizeof(v->key));
+	v->ns_id = nsr.id;
+	v->seq = 0;
+	cf_strlcpy(v->created_by, r->principal.name, sizeof(v->created_by));
+	v->created_us = cf_now_us();
+	/* SEC: server-side and without a second copy of the data: the
+	 * copy shares the source's encrypted blob, whose chunks stay
+	 * sealed under the id they were written for (sealed_as), while its
+	 * data key is rewrapped under the copy's own id, as a promotion's
+	 * (docs/internals/CRYPTO.md).  Under kek_lock's read side, so that
+	 * no KEK is retired between the wrap and the row. */
+	if (v->sealed_as[0] == '\0')
+		cf_strlcpy(v->sealed_as, g->v.version_id, sizeof(v->sealed_as));
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
+	locked = true;
+	rc = cf_keyprov_unwrap(c->kp, g->v.kek_id, g->v.version_id,
+	    strlen(g->v.version_id), g->v.wrapped_dek, &dek, err);
+	if (rc == CF_OK) {
+		core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
+		rc = new_version_id(v->version_id, err);
+	}
+	if (rc == CF_OK)
+		rc = cf_keyprov_wrap(c->kp, dek, v->version_id,
+		    CF_VERSION_ID_LEN, v->kek_id, v->wrapped_dek, err);
+	if (rc == CF_E_UNAVAILABLE)
+		key_unavailable(r, err);
+	if (rc != CF_OK)
+		goto out;
+	core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_version_put(c->meta, &act.au, v, err);
+	rc = core_act_end(&act, rc);
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:s}", "ns", ns, "key",
+	    key, "version_id", v->version_id, "source_version_id",
+	    g->v.version_id, "created", core_time_json(v->created_us), "size",
+	    (json_int_t)v->size, "md5", v->md5[0] != '\0' ? v->md5 :
+	    v->sha256);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	if (locked)
+		(void)pthread_rwlock_unlock(&c->kek_lock);
+	cf_key_free(dek);
+	if (v != NULL)
+		cf_wipe(v, sizeof(*v));
+	cf_free(v);
+	cf_core_get_close(g);
+	cf_free(sub);
+	return rc;
 }
 
 struct vscan_ctx {

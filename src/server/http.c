@@ -251,6 +251,8 @@ struct conn {
 	struct cf_s3		*s3;
 	char			*raw_uri;
 	const char		*s3_action;
+	const char		*s3_refine;	/* or this (CopyObject's
+						 * source read) */
 };
 
 /* Set on the slow threads: a response is stashed for the handler, which
@@ -324,7 +326,9 @@ route_action_held(const struct conn *c)
 	if (strcmp(a, "unknown") == 0)
 		return true;
 	if (c->s3 != NULL)
-		return c->s3_action != NULL && strcmp(a, c->s3_action) == 0;
+		return (c->s3_action != NULL && strcmp(a, c->s3_action) ==
+		    0) || (c->s3_refine != NULL && strcmp(a, c->s3_refine) ==
+		    0);
 	if (c->rt == NULL)
 		return false;
 	return strcmp(a, c->rt->action) == 0 ||
@@ -5087,6 +5091,12 @@ void
 cf_http_set_action(struct conn *c, const char *action)
 {
 	c->s3_action = action;
+}
+
+void
+cf_http_set_refine(struct conn *c, const char *action)
+{
+	c->s3_refine = action;
 }
 
 void

@@ -221,6 +221,9 @@ const char	*cf_http_raw_uri(const struct conn *c);	/* NULL: none */
 struct cf_s3	**cf_http_s3(struct conn *c);
 /* The action the request is decided under (route_action_held). */
 void		 cf_http_set_action(struct conn *c, const char *action);
+/* A second action the request may end up decided under (CopyObject:
+ * object:get of its source, when that is refused). */
+void		 cf_http_set_refine(struct conn *c, const char *action);
 /* The upload the body streams into (http.c feeds it), and take it back
  * at the end. */
 void		 cf_http_set_put(struct conn *c, struct cf_put *p);

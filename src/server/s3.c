@@ -42,7 +42,7 @@ enum s3_op {
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
-	OP_DELETE_MANY, OP_LIST_VERSIONS
+	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY
 };
 
 struct cf_s3 {
@@ -940,9 +940,6 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 	sha = hdr(mc, "x-amz-content-sha256");
 	ce = hdr(mc, "Content-Encoding");
 	trailer = hdr(mc, "x-amz-trailer");
-	if (hdr(mc, "x-amz-copy-source") != NULL)
-		return s3_refuse(mc, c, "CopyObject not implemented", 501,
-		    "NotImplemented", "CopyObject is not implemented yet");
 	if (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0) {
 		if (!cf_awsc_mode_of(sha, &mode))
 			return s3_refuse(mc, c, "unknown streaming payload",
@@ -2013,6 +2010,166 @@ op_list_versions(struct MHD_Connection *mc, struct conn *c)
 	return send_xml(mc, c, 200, &b, rc);
 }
 
+/* x-amz-copy-source: "[/]BUCKET/KEY[?versionId=V]", percent-encoded.
+ * false: not valid. */
+static bool
+copy_source(const char *v, char bucket[64], char **key, char vid[64])
+{
+	const char	*q, *sl, *p = v;
+	size_t		 n;
+
+	*key = NULL;
+	vid[0] = '\0';
+	if (p[0] == '/')
+		p++;
+	q = strstr(p, "?versionId=");
+	n = q != NULL ? (size_t)(q - p) : strlen(p);
+	if (q != NULL && (strlen(q + 11) == 0 || strlen(q + 11) >= 64 ||
+	    cf_sigv4_decode(q + 11, strlen(q + 11), vid, 64, NULL, NULL) !=
+	    CF_OK))
+		return false;
+	sl = memchr(p, '/', n);
+	if (sl == NULL || sl == p || sl + 1 == p + n ||
+	    (size_t)(sl - p) >= 64 || cf_sigv4_decode(p, (size_t)(sl - p),
+	    bucket, 64, NULL, NULL) != CF_OK)
+		return false;
+	n -= (size_t)(sl + 1 - p);
+	*key = cf_malloc(n + 1);
+	if (*key == NULL)
+		return false;
+	if (cf_sigv4_decode(sl + 1, n, *key, n + 1, NULL, NULL) != CF_OK) {
+		CF_FREE(*key);
+		return false;
+	}
+	return true;
+}
+
+/* The x-amz-meta-* headers as a JSON object text (*meta, NULL: none);
+ * false: not acceptable. */
+static bool
+meta_of(struct MHD_Connection *mc, char **meta)
+{
+	struct meta_scan m = { NULL, false };
+	struct cf_buf	 mb;
+
+	*meta = NULL;
+	m.obj = json_object();
+	if (m.obj == NULL)
+		return false;
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_meta, &m);
+	if (!m.bad && json_object_size(m.obj) > 0) {
+		cf_buf_init(&mb, 64 * 1024);
+		if (cf_json_dump(m.obj, JSON_COMPACT | JSON_SORT_KEYS, &mb,
+		    NULL) != CF_OK || (*meta = cf_buf_take(&mb)) == NULL)
+			m.bad = true;
+		cf_buf_free(&mb);
+	}
+	json_decref(m.obj);
+	if (m.bad)
+		CF_FREE(*meta);
+	return !m.bad;
+}
+
+/* PUT /B/K with x-amz-copy-source: CopyObject, server-side. */
+static enum MHD_Result
+op_copy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	struct cf_copy_meta	 cm;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	json_t			*out = NULL;
+	const char		*dir = hdr(mc, "x-amz-metadata-directive");
+	const char		*acl = hdr(mc, "x-amz-acl");
+	const char		*ce = hdr(mc, "Content-Encoding");
+	char			 sb[64], vid[64], t[32], etag[80];
+	char			 enc[CF_CTYPE_MAX];
+	char			*skey = NULL, *meta = NULL;
+	bool			 replace;
+	enum MHD_Result		 ret;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (!body_check(mc, c, "object:put", &ret))
+		return ret;
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return s3_refuse(mc, c, "canned ACL other than private", 403,
+		    "AccessDenied", "Coffer has no public objects: only the "
+		    "private canned ACL is accepted");
+	if (hdr(mc, "x-amz-copy-source-if-match") != NULL ||
+	    hdr(mc, "x-amz-copy-source-if-none-match") != NULL ||
+	    hdr(mc, "x-amz-copy-source-if-modified-since") != NULL ||
+	    hdr(mc, "x-amz-copy-source-if-unmodified-since") != NULL ||
+	    hdr(mc, "x-amz-copy-source-range") != NULL)
+		return s3_refuse(mc, c, "conditional CopyObject", 501,
+		    "NotImplemented", "x-amz-copy-source-if-* and -range are "
+		    "not implemented");
+	if (dir != NULL && strcmp(dir, "COPY") != 0 &&
+	    strcmp(dir, "REPLACE") != 0)
+		return s3_refuse(mc, c, "bad metadata directive", 400,
+		    "InvalidArgument", "x-amz-metadata-directive must be COPY "
+		    "or REPLACE");
+	replace = dir != NULL && strcmp(dir, "REPLACE") == 0;
+	if (!copy_source(hdr(mc, "x-amz-copy-source"), sb, &skey, vid))
+		return s3_refuse(mc, c, "bad x-amz-copy-source", 400,
+		    "InvalidArgument", "x-amz-copy-source must be "
+		    "BUCKET/KEY[?versionId=ID], percent-encoded");
+	if (!replace && vid[0] == '\0' && strcmp(sb, s->bucket) == 0 &&
+	    strcmp(skey, s->key) == 0) {
+		cf_free(skey);
+		return s3_refuse(mc, c, "copy onto itself", 400,
+		    "InvalidRequest", "this copy request is illegal because "
+		    "it is trying to copy an object to itself without "
+		    "changing the object's metadata");
+	}
+	if (replace && !meta_of(mc, &meta)) {
+		cf_free(skey);
+		return s3_refuse(mc, c, "bad x-amz-meta header", 400,
+		    "InvalidArgument", "x-amz-meta-* headers must be UTF-8 "
+		    "with names under 128 bytes");
+	}
+	(void)strip_aws_chunked(ce != NULL ? ce : "", enc, sizeof(enc));
+	memset(&cm, 0, sizeof(cm));
+	cm.content_type = hdr(mc, "Content-Type");
+	cm.content_encoding = enc;
+	cm.user_meta = meta;
+	rc = cf_core_object_copy(cf_http_core(c), r, sb, skey,
+	    vid[0] != '\0' ? vid : NULL, s->bucket, s->key, replace ? &cm :
+	    NULL, &out, &err);
+	cf_free(skey);
+	cf_free(meta);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	iso_ms(json_string_value(json_object_get(out, "created")), t);
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "CopyObjectResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "LastModified", t, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</CopyObjectResult>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	(void)MHD_add_response_header(resp, "x-amz-version-id",
+	    str_or(json_string_value(json_object_get(out, "version_id"))));
+	(void)MHD_add_response_header(resp, "x-amz-copy-source-version-id",
+	    str_or(json_string_value(json_object_get(out,
+	    "source_version_id"))));
+	json_decref(out);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
 /* If-Match / If-None-Match against etag (quoted); 0: go on. */
 static int
 preconditions(struct MHD_Connection *mc, const char *etag)
@@ -2248,6 +2405,13 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		    "NotImplemented", "a header or query you provided "
 		    "requests functionality that is not implemented");
 	cf_http_set_action(c, action);
+	if (s->op == OP_PUT && hdr(mc, "x-amz-copy-source") != NULL) {
+		/* CopyObject: object:put of the target, object:get of the
+		 * source (when that is refused, the answer's decision). */
+		s->op = OP_COPY;
+		cf_http_set_refine(c, "object:get");
+		return MHD_YES;
+	}
 	if (s->op == OP_PUT || s->op == OP_MP_PART) {
 		if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") !=
 		    NULL)
@@ -2306,6 +2470,8 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_delete_many(mc, c);
 	case OP_LIST_VERSIONS:
 		return op_list_versions(mc, c);
+	case OP_COPY:
+		return op_copy(mc, c);
 	case OP_NONE:
 		break;
 	}

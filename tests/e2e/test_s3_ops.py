@@ -317,3 +317,115 @@ def test_list_object_versions_bad_marker_and_reader(server, s3):
     with pytest.raises(ClientError) as e:
         s3.list_object_versions(Bucket="s3-ops-none")
     assert code_of(e) == "NoSuchBucket"
+
+
+# ---- CopyObject ----
+
+def blob_count(server):
+    n = 0
+    for root, _, files in os.walk(os.path.join(server.data, "blobs")):
+        n += len(files)
+    return n
+
+
+def test_copy_object_server_side_both_sides_decided(server, s3):
+    data = os.urandom(300 * 1024)
+    src = s3.put_object(Bucket=BUCKET, Key="cp/src", Body=data,
+                        ContentType="application/x-src",
+                        Metadata={"a": "1"})
+    s3.create_bucket(Bucket="s3-ops-dst")
+    before = blob_count(server)
+    assert before > 0
+    r = s3.copy_object(Bucket="s3-ops-dst", Key="c/dst",
+                       CopySource={"Bucket": BUCKET, "Key": "cp/src"})
+    assert r["CopyObjectResult"]["ETag"] == src["ETag"]
+    assert r["CopySourceVersionId"] == src["VersionId"]
+    assert r["VersionId"] and r["VersionId"] != src["VersionId"]
+    # Server-side and without a second copy of the ciphertext.
+    assert blob_count(server) == before
+    got = s3.get_object(Bucket="s3-ops-dst", Key="c/dst")
+    assert got["Body"].read() == data
+    assert got["ContentType"] == "application/x-src"
+    assert got["Metadata"] == {"a": "1"}
+    rid = r["ResponseMetadata"]["RequestId"]
+    recs = [x for x in server.audit_records() if x.get("request_id") == rid]
+    assert sorted((x["action"], x["resource"], x["decision"])
+                  for x in recs) == [
+        ("object:get", "ns/s3-ops/obj/cp/src", "allow"),
+        ("object:put", "ns/s3-ops-dst/obj/c/dst", "allow")]
+
+
+def test_copy_object_replace_metadata_and_version(server, s3):
+    v1 = s3.put_object(Bucket=BUCKET, Key="cp/v", Body=b"first")
+    s3.put_object(Bucket=BUCKET, Key="cp/v", Body=b"second")
+    r = s3.copy_object(Bucket=BUCKET, Key="cp/v-old",
+                       CopySource={"Bucket": BUCKET, "Key": "cp/v",
+                                   "VersionId": v1["VersionId"]},
+                       MetadataDirective="REPLACE",
+                       ContentType="text/plain", Metadata={"b": "2"})
+    assert r["CopySourceVersionId"] == v1["VersionId"]
+    got = s3.get_object(Bucket=BUCKET, Key="cp/v-old")
+    assert got["Body"].read() == b"first"
+    assert got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"b": "2"}
+    # Onto itself with REPLACE: a new version with new metadata.
+    s3.copy_object(Bucket=BUCKET, Key="cp/v", CopySource="%s/cp/v" % BUCKET,
+                   MetadataDirective="REPLACE", Metadata={"c": "3"})
+    got = s3.get_object(Bucket=BUCKET, Key="cp/v")
+    assert got["Body"].read() == b"second"
+    assert got["Metadata"] == {"c": "3"}
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=BUCKET, Key="cp/v",
+                       CopySource="%s/cp/v" % BUCKET)
+    assert code_of(e) == "InvalidRequest"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=BUCKET, Key="cp/x",
+                       CopySource="%s/cp/missing" % BUCKET)
+    assert code_of(e) == "NoSuchKey"
+
+
+def test_copy_object_source_or_target_denied(server, s3):
+    s3.create_bucket(Bucket="s3-ops-priv")
+    s3.put_object(Bucket="s3-ops-priv", Key="secret", Body=b"secret")
+    s3.create_bucket(Bucket="s3-ops-ro")
+    s3.put_object(Bucket="s3-ops-ro", Key="pub", Body=b"pub")
+    server.principal("s3cp")
+    server.grant("s3cp", "writer", BUCKET)
+    server.grant("s3cp", "reader", "s3-ops-ro")
+    r = server.post("/v1/s3-keys", {"principal": "s3cp"}, token="admin")
+    assert r.status_code == 201, r.text
+    w = mk(server, r.json())
+    # No read on the source: refused, nothing written.
+    with pytest.raises(ClientError) as e:
+        w.copy_object(Bucket=BUCKET, Key="cpd/stolen",
+                      CopySource={"Bucket": "s3-ops-priv", "Key": "secret"})
+    assert code_of(e) == "AccessDenied"
+    rid = e.value.response["ResponseMetadata"]["RequestId"]
+    recs = [x for x in server.audit_records() if x.get("request_id") == rid]
+    assert [(x["action"], x["decision"]) for x in recs] == [
+        ("object:get", "deny")]
+    # Read on the source but no put on the target: refused too.
+    with pytest.raises(ClientError) as e:
+        w.copy_object(Bucket="s3-ops-ro", Key="evil",
+                      CopySource={"Bucket": BUCKET, "Key": "cp/src"})
+    assert code_of(e) == "AccessDenied"
+    rid = e.value.response["ResponseMetadata"]["RequestId"]
+    recs = [x for x in server.audit_records() if x.get("request_id") == rid]
+    assert sorted((x["action"], x["decision"]) for x in recs) == [
+        ("object:get", "allow"), ("object:put", "deny")]
+    assert keys(s3, "cpd/") == []
+    assert [o["Key"] for o in s3.list_objects_v2(
+        Bucket="s3-ops-ro")["Contents"]] == ["pub"]
+
+
+def test_copy_outlives_its_source_bucket(server, s3):
+    s3.create_bucket(Bucket="s3-ops-gone")
+    data = os.urandom(70 * 1024)
+    s3.put_object(Bucket="s3-ops-gone", Key="f", Body=data)
+    s3.copy_object(Bucket=BUCKET, Key="cpg/f",
+                   CopySource={"Bucket": "s3-ops-gone", "Key": "f"})
+    s3.delete_object(Bucket="s3-ops-gone", Key="f")
+    s3.delete_bucket(Bucket="s3-ops-gone")
+    # The shared blob is still referenced: the copy reads back.
+    got = s3.get_object(Bucket=BUCKET, Key="cpg/f")["Body"].read()
+    assert got == data
