@@ -42,7 +42,7 @@ enum s3_op {
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
-	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY
+	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY, OP_GET_VERSIONING
 };
 
 struct cf_s3 {
@@ -569,6 +569,12 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 		    cf_sigv4_query_has(&s->q, "location")) {
 			*action = "ns:get";
 			return OP_BUCKET_LOCATION;
+		}
+		/* Coffer keeps every version: S3's view is Enabled. */
+		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
+		    cf_sigv4_query_has(&s->q, "versioning")) {
+			*action = "ns:get";
+			return OP_GET_VERSIONING;
 		}
 		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
 		    cf_sigv4_query_has(&s->q, "uploads")) {
@@ -1715,6 +1721,14 @@ op_bucket(struct MHD_Connection *mc, struct conn *c)
 	json_decref(out);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
+	if (s->op == OP_GET_VERSIONING) {
+		cf_buf_init(&b, 4096);
+		rc = xml_begin(&b, "VersioningConfiguration", NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<Status>Enabled</Status>"
+			    "</VersioningConfiguration>", NULL);
+		return send_xml(mc, c, 200, &b, rc);
+	}
 	if (s->op == OP_BUCKET_LOCATION) {
 		cf_buf_init(&b, 4096);
 		rc = cf_buf_printf(&b, NULL, "<?xml version=\"1.0\" encoding="
@@ -2446,6 +2460,7 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 	case OP_HEAD_BUCKET:
 	case OP_DELETE_BUCKET:
 	case OP_BUCKET_LOCATION:
+	case OP_GET_VERSIONING:
 		return op_bucket(mc, c);
 	case OP_LIST_V1:
 	case OP_LIST_V2:

@@ -429,3 +429,19 @@ def test_copy_outlives_its_source_bucket(server, s3):
     # The shared blob is still referenced: the copy reads back.
     got = s3.get_object(Bucket=BUCKET, Key="cpg/f")["Body"].read()
     assert got == data
+
+
+# ---- versioning ----
+
+def test_bucket_versioning_is_enabled(server, s3):
+    # Coffer keeps every version: S3's view of every bucket is Enabled
+    # (version ids, overwrites keep history, deletes leave markers).
+    r = s3.get_bucket_versioning(Bucket=BUCKET)
+    assert r["Status"] == "Enabled"
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_versioning(Bucket="s3-ops-none")
+    assert code_of(e) == "NoSuchBucket"
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={
+            "Status": "Suspended"})
+    assert code_of(e) == "NotImplemented"
