@@ -38,6 +38,9 @@ usage(FILE *f)
 	    "  s3          S3 access keys for S3 clients (docs/s3.md)\n"
 	    "  share       time-limited download links (docs/sharing.md)\n"
 	    "  alert       the server's alert rules: list, test\n"
+	    "  hold        legal holds that stop deletes and erasure\n"
+	    "  erase       crypto-shred data, with a signed certificate;\n"
+	    "              erase verify checks one (docs/privacy.md)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");

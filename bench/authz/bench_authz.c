@@ -307,7 +307,7 @@ populate(struct cf_core *c, const struct opts *o, struct tok *toks,
 				ns_name(rndn(o->nns), ns, sizeof(ns));
 			if (cf_meta_binding_add(c->meta, &bench_au,
 			    (int64_t)i + 2, roles[rndn(7)], ns,
-			    &e) != CF_OK)
+			    0, &e) != CF_OK)
 				die("binding_add", &e);
 		}
 		*nbound = i + 1;

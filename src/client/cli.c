@@ -49,6 +49,8 @@ static const struct cmd cmds[] = {
 	{ "classify", cf_cmd_classify },
 	{ "alert", cf_cmd_alert },
 	{ "share", cf_cmd_share },
+	{ "hold", cf_cmd_hold },
+	{ "erase", cf_cmd_erase },
 };
 
 int

@@ -429,22 +429,38 @@ out:
 /* ---- grant / revoke ---- */
 
 static const char grant_usage[] =
-    "usage: coffer grant ROLE PRINCIPAL [--ns NS] [--json]\n"
+    "usage: coffer grant ROLE PRINCIPAL [--ns NS] [--expires-in DUR] "
+    "[--json]\n"
+    "       coffer grant ls [--principal P] [--ns NS] [--json]\n"
     "       coffer revoke ROLE PRINCIPAL [--ns NS] [--json]\n"
     "\n"
     "Bind (grant) or unbind (revoke) ROLE (reader, writer, owner, admin) to\n"
     "PRINCIPAL on namespace NS, or globally without --ns.  Global bindings\n"
     "and admin need the admin role; an owner of NS may manage roles up to\n"
-    "owner on NS.\n";
+    "owner on NS.  --expires-in (e.g. 12h, 30d): the binding grants\n"
+    "nothing from then on and is removed with a binding:expire record;\n"
+    "granting again sets the new expiry (or none).  grant ls lists the\n"
+    "bindings with their expiry.\n";
+
+struct grant_opts {
+	const char	*ns;
+	const char	*expires;
+	const char	*principal;
+};
 
 static bool
 ns_opt(void *arg, int ch, char *val)
 {
-	const char	**ns = arg;
+	struct grant_opts	*g = arg;
 
-	if (ch != 'n')
+	if (ch == 'n')
+		g->ns = val;
+	else if (ch == 'E')
+		g->expires = val;
+	else if (ch == 'P')
+		g->principal = val;
+	else
 		return false;
-	*ns = val;
 	return true;
 }
 
@@ -459,19 +475,51 @@ static void
 pr_binding(const json_t *v, const void *arg)
 {
 	const struct binding_msg	*m = arg;
-	char				 sr[64], sp[256], sn[128];
+	char				 sr[64], sp[256], sn[128], x[24];
+	char				 until[40];
 
-	(void)v;
+	until[0] = '\0';
+	if (json_is_string(json_object_get(v, "expires"))) {
+		cf_cli_fmt_time(cf_cli_jstr(v, "expires", "-"), x, sizeof(x));
+		(void)snprintf(until, sizeof(until), " until %s", x);
+	}
 	cf_cli_sanitize(m->role, sr, sizeof(sr));
 	cf_cli_sanitize(m->principal, sp, sizeof(sp));
 	if (m->ns != NULL) {
 		cf_cli_sanitize(m->ns, sn, sizeof(sn));
-		(void)printf("%s %s %s %s on namespace %s\n", m->verb, sr,
-		    strcmp(m->verb, "granted") == 0 ? "to" : "from", sp, sn);
+		(void)printf("%s %s %s %s on namespace %s%s\n", m->verb, sr,
+		    strcmp(m->verb, "granted") == 0 ? "to" : "from", sp, sn,
+		    until);
 	} else
-		(void)printf("%s %s %s %s globally\n", m->verb, sr,
-		    strcmp(m->verb, "granted") == 0 ? "to" : "from", sp);
+		(void)printf("%s %s %s %s globally%s\n", m->verb, sr,
+		    strcmp(m->verb, "granted") == 0 ? "to" : "from", sp,
+		    until);
 }
+
+static void
+pr_bindings(const json_t *v, const void *arg)
+{
+	json_t	*e;
+	size_t	 i;
+	char	 sp[128], sr[64], sn[128], x[24];
+
+	(void)arg;
+	(void)printf("%-24s %-12s %-24s %-19s %s\n", "PRINCIPAL", "ROLE",
+	    "NAMESPACE", "EXPIRES", "STATE");
+	json_array_foreach(json_object_get(v, "bindings"), i, e) {
+		cf_cli_sanitize(cf_cli_jstr(e, "principal", "?"), sp,
+		    sizeof(sp));
+		cf_cli_sanitize(cf_cli_jstr(e, "role", "?"), sr, sizeof(sr));
+		cf_cli_sanitize(cf_cli_jstr(e, "ns", "*"), sn, sizeof(sn));
+		cf_cli_fmt_time(cf_cli_jstr(e, "expires", "never"), x,
+		    sizeof(x));
+		(void)printf("%-24s %-12s %-24s %-19s %s\n", sp, sr, sn, x,
+		    json_is_true(json_object_get(e, "expired")) ? "expired" :
+		    "active");
+	}
+}
+
+#define BINDING_EXPIRES_MAX	(10ull * 366 * 86400)
 
 static int
 binding_cmd(int argc, char **argv, bool grant)
@@ -479,21 +527,56 @@ binding_cmd(int argc, char **argv, bool grant)
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
 		{ "ns", required_argument, NULL, 'n' },
+		{ "expires-in", required_argument, NULL, 'E' },
+		{ "principal", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
 	struct binding_msg	 m;
+	struct grant_opts	 g = { 0 };
 	struct cf_buf		 url;
-	const char		*ns = NULL;
+	const char		*ns;
 	char			**ops;
 	json_t			*body = NULL;
+	uint64_t		 secs;
+	bool			 ls;
 	int			 nops, ex;
 
 	cf_buf_init(&url, 8192);
-	ex = cf_cli_parse(argc, argv, grant_usage, CF_CLI_COMMON_SHORTOPTS,
-	    lo, ns_opt, &ns, 2, 2, &o, &ops, &nops);
+	ls = grant && argc >= 2 && strcmp(argv[1], "ls") == 0;
+	ex = cf_cli_parse(argc - (ls ? 1 : 0), argv + (ls ? 1 : 0),
+	    grant_usage, CF_CLI_COMMON_SHORTOPTS, lo, ns_opt, &g, ls ? 0 : 2,
+	    ls ? 0 : 2, &o, &ops, &nops);
 	if (ex >= 0)
 		goto out;
+	ns = g.ns;
+	if ((!grant || ls) && g.expires != NULL) {
+		cf_cli_errx("--expires-in is for granting a role");
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	if (!ls && g.principal != NULL) {
+		cf_cli_errx("--principal is for grant ls");
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	if (ls) {
+		if (cf_buf_append_str(&url, "/v1/bindings?", NULL) != CF_OK ||
+		    (g.principal != NULL && (cf_buf_append_str(&url,
+		    "principal=", NULL) != CF_OK || cf_cli_urlenc(&url,
+		    g.principal, false, NULL) != CF_OK ||
+		    cf_buf_append_str(&url, "&", NULL) != CF_OK)) ||
+		    (ns != NULL && (cf_buf_append_str(&url, "ns=", NULL) !=
+		    CF_OK || cf_cli_urlenc(&url, ns, false, NULL) != CF_OK))) {
+			cf_cli_errx("grant ls: arguments too long");
+			ex = CF_EXIT_USAGE;
+			goto out;
+		}
+		ex = simple_request(&o, "GET", url.data, NULL, pr_bindings,
+		    NULL);
+		goto out;
+	}
 	m.verb = grant ? "granted" : "revoked";
 	m.role = ops[0];
 	m.principal = ops[1];
@@ -506,6 +589,17 @@ binding_cmd(int argc, char **argv, bool grant)
 			cf_cli_errx("grant: arguments are not valid UTF-8");
 			ex = CF_EXIT_INPUT;
 			goto out;
+		}
+		if (g.expires != NULL) {
+			if (cf_parse_duration(g.expires, BINDING_EXPIRES_MAX,
+			    &secs, &err) != CF_OK || secs == 0) {
+				cf_cli_errx("grant: --expires-in %s: use e.g. "
+				    "12h, 30d", g.expires);
+				ex = CF_EXIT_USAGE;
+				goto out;
+			}
+			(void)json_object_set_new(body, "expires_in",
+			    json_integer((json_int_t)secs));
 		}
 		ex = simple_request(&o, "POST", "/v1/bindings", body,
 		    pr_binding, &m);

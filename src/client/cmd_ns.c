@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "client/client.h"
 #include "client/client_int.h"
 
@@ -13,18 +14,21 @@ static const char ns_usage[] =
     "[--json]\n"
     "       coffer ns ls [--json]\n"
     "       coffer ns set NAME --sensitivity LEVEL [--json]\n"
+    "       coffer ns set NAME --retain-days N [--json]\n"
     "       coffer ns rm NAME [--json]\n"
     "\n"
     "Manage namespaces (containers of objects, like S3 buckets).  Names are\n"
     "3-63 characters of a-z, 0-9, '-' and '.'.  `rm` works only on a\n"
     "namespace without live objects; it destroys its old versions.  `set`\n"
-    "changes a namespace's sensitivity (admins only).\n"
+    "changes a namespace's sensitivity, or its retention: versions younger\n"
+    "than N days cannot be deleted or erased (0: none; admin with MFA).\n"
     "Every action on a restricted namespace needs MFA (a session with a\n"
     "code); API tokens cannot reach restricted data at all.\n";
 
 struct ns_create_opts {
 	const char	*env;
 	const char	*sens;
+	const char	*retain;
 };
 
 static bool
@@ -42,6 +46,10 @@ env_opt(void *arg, int ch, char *val)
 			return false;
 		}
 		no->sens = val;
+		return true;
+	}
+	if (ch == 'R') {
+		no->retain = val;
 		return true;
 	}
 	if (ch != 'e')
@@ -67,7 +75,7 @@ ns_create(int argc, char **argv)
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
-	struct ns_create_opts	 no = { NULL, NULL };
+	struct ns_create_opts	 no = { NULL, NULL, NULL };
 	char			**ops, sn[128];
 	json_t			*body = NULL, *v = NULL;
 	int			 nops, ex;
@@ -177,15 +185,17 @@ ns_set(int argc, char **argv)
 	static const struct option lo[] = {
 		CF_CLI_COMMON_LONGOPTS,
 		{ "sensitivity", required_argument, NULL, 's' },
+		{ "retain-days", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
-	struct ns_create_opts	 no = { NULL, NULL };
+	struct ns_create_opts	 no = { NULL, NULL, NULL };
 	struct cf_buf		 url;
 	char			**ops, sn[128];
 	json_t			*body = NULL, *v = NULL;
+	int64_t			 days = 0;
 	int			 nops, ex;
 	cf_err			 rc;
 
@@ -193,12 +203,19 @@ ns_set(int argc, char **argv)
 	    lo, env_opt, &no, 1, 1, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
-	if (no.sens == NULL) {
-		cf_cli_errx("ns set: --sensitivity is required");
+	if ((no.sens == NULL) == (no.retain == NULL)) {
+		cf_cli_errx("ns set: one of --sensitivity or --retain-days is "
+		    "required");
+		return CF_EXIT_USAGE;
+	}
+	if (no.retain != NULL && cf_parse_i64(no.retain, 0, 36500, &days,
+	    NULL) != CF_OK) {
+		cf_cli_errx("ns set: --retain-days must be 0-36500");
 		return CF_EXIT_USAGE;
 	}
 	rc = ns_url(&url, ops[0], &err);
-	body = json_pack("{s:s}", "sensitivity", no.sens);
+	body = no.sens != NULL ? json_pack("{s:s}", "sensitivity", no.sens) :
+	    json_pack("{s:I}", "retain_days", (json_int_t)days);
 	if (rc == CF_OK && body == NULL)
 		rc = cf_error_set(&err, CF_E_NOMEM, "out of memory");
 	if (rc == CF_OK)
@@ -211,8 +228,12 @@ ns_set(int argc, char **argv)
 		else if (!o.quiet) {
 			cf_cli_sanitize(cf_cli_jstr(v, "name", ops[0]), sn,
 			    sizeof(sn));
-			(void)printf("namespace %s is now %s\n", sn,
-			    cf_cli_jstr(v, "sensitivity", no.sens));
+			if (no.sens != NULL)
+				(void)printf("namespace %s is now %s\n", sn,
+				    cf_cli_jstr(v, "sensitivity", no.sens));
+			else
+				(void)printf("namespace %s keeps versions %lld "
+				    "days\n", sn, (long long)days);
 		}
 	}
 	ex = cf_cli_finish(&s, rc, &err);

@@ -40,6 +40,9 @@ static const struct cf_action_def registry[] = {
 	    "bind a role to a principal (global: admin)" },
 	{ "binding:delete", "binding", CF_ROLE_OWNER, SC | NS,
 	    "remove a binding (global: admin)" },
+	{ "binding:expire", "binding", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "an expiring binding reached its expiry and was removed (its "
+	    "record, principal system)" },
 	{ "binding:list", "binding", CF_ROLE_OWNER, SC | NS,
 	    "list bindings" },
 	{ "blob:reclaim", "blob", CF_ROLE_NONE, CF_ACT_RECORD,
@@ -53,6 +56,13 @@ static const struct cf_action_def registry[] = {
 	    "end a break-glass grant early (one's own without admin)" },
 	{ "health", "service", CF_ROLE_NONE, CF_ACT_NOAUTH,
 	    "is the service up" },
+	{ "hold:list", "hold", CF_ROLE_ADMIN, SC,
+	    "list legal holds" },
+	{ "hold:rm", "hold", CF_ROLE_ADMIN, SC,
+	    "remove a legal hold (needs MFA)" },
+	{ "hold:set", "hold", CF_ROLE_ADMIN, SC,
+	    "put a namespace or an object under legal hold: nothing under "
+	    "it can be deleted or erased (needs MFA)" },
 	{ "key:retire", "key", CF_ROLE_ADMIN, SC,
 	    "destroy a KEK once nothing is wrapped under it (needs MFA)" },
 	{ "key:rewrap", "key", CF_ROLE_NONE, CF_ACT_RECORD,
@@ -82,6 +92,9 @@ static const struct cf_action_def registry[] = {
 	    "show a namespace" },
 	{ "ns:list", "namespace", CF_ROLE_READER, SC | NS,
 	    "list the namespaces one can read" },
+	{ "ns:set-retention", "namespace", CF_ROLE_ADMIN, SC,
+	    "set how many days a namespace keeps versions before they may "
+	    "be deleted or erased (needs MFA)" },
 	{ "ns:set-sensitivity", "namespace", CF_ROLE_ADMIN, 0,
 	    "change a namespace's sensitivity" },
 	{ "object:delete", "object", CF_ROLE_WRITER, SC | NS,
@@ -117,6 +130,12 @@ static const struct cf_action_def registry[] = {
 	    "create a user or service account" },
 	{ "principal:list", "principal", CF_ROLE_ADMIN, SC,
 	    "list principals" },
+	{ "privacy:erase", "object", CF_ROLE_ADMIN, SC | NS,
+	    "crypto-shred object versions (and those derived from them) "
+	    "with a signed certificate (needs MFA; a policy may allow it to "
+	    "others)" },
+	{ "privacy:key", "service", CF_ROLE_NONE, SELF,
+	    "the public key that checks erasure certificates" },
 	{ "promotion:approve", "namespace", CF_ROLE_OWNER, SC | NS,
 	    "approve a promotion into a namespace (not one's own; MFA for "
 	    "prod)" },

@@ -1916,8 +1916,12 @@ core_action_resources(const struct cf_action_def *def)
 	if (strcmp(def->resource, "object") == 0)
 		return strcmp(def->name, "object:list") == 0 ? "Namespace" :
 		    "Object";
+	/* A namespace action whose role counts on one namespace is asked
+	 * on none too when it names none (a global listing, an unknown
+	 * promotion: c_resource decides those on the store). */
 	if (strcmp(def->resource, "namespace") == 0)
 		return strcmp(def->name, "ns:create") == 0 ? "Store" :
+		    (def->flags & CF_ACT_NS) != 0 ? "Namespace, Store" :
 		    "Namespace";
 	if (strcmp(def->resource, "label") == 0)
 		return "Namespace, Object";

@@ -272,6 +272,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = cf_audit_open(c->data_dir, audit_key, &c->audit, err);
 	if (rc != CF_OK)
 		goto out;
+	rc = cf_key_derive(master, CF_LABEL_ERASURE, &c->erase_seed, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = core_alerts_open(c, err);
 	if (rc != CF_OK)
 		goto out;
@@ -317,6 +320,7 @@ cf_core_close(struct cf_core *c)
 	core_metrics_close(c);
 	cf_meta_close(c->meta);
 	cf_keyprov_close(c->kp);
+	cf_key_free(c->erase_seed);
 	(void)pthread_mutex_destroy(&c->kr_lock);
 	(void)pthread_rwlock_destroy(&c->kek_lock);
 	core_net_close(c);

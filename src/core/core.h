@@ -534,6 +534,15 @@ cf_err	cf_core_token_revoke(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_binding_create(struct cf_core *c, struct cf_req *r,
 	    const char *principal, const char *role, const char *ns,
 	    json_t **out, struct cf_error *err);
+/* The same binding, expiring expires_in seconds (1 to
+ * CF_BINDING_EXPIRES_MAX; 0: never) after the request's time: from then
+ * on it grants nothing, and the sweep deletes it with a binding:expire
+ * record (docs/reviews.md). */
+#define CF_BINDING_EXPIRES_MAX	(10 * 366 * 86400)
+cf_err	cf_core_binding_create_expiring(struct cf_core *c,
+	    struct cf_req *r, const char *principal, const char *role,
+	    const char *ns, uint64_t expires_in, json_t **out,
+	    struct cf_error *err);
 cf_err	cf_core_binding_delete(struct cf_core *c, struct cf_req *r,
 	    const char *principal, const char *role, const char *ns,
 	    json_t **out, struct cf_error *err);
@@ -1007,5 +1016,36 @@ cf_err	cf_core_share_revoke(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_share_open(struct cf_core *c, struct cf_req *r,
 	    const char *token, const char *password, size_t pwlen,
 	    struct cf_get **out, struct cf_error *err);
+
+/* --- privacy (core/ops_privacy.c; docs/privacy.md).  r->errcode on a
+ * refusal: held and retention (CF_E_CONFLICT), no_such_hold,
+ * no_such_namespace, no_such_key (CF_E_NOTFOUND), already_erased
+ * (CF_E_CONFLICT), mfa_required. --- */
+/* Admin with MFA (hold:set): hold ns, or key of ns and everything under
+ * key/ (key NULL or ""), for reason (1-512 bytes). */
+cf_err	cf_core_hold_set(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *reason, json_t **out,
+	    struct cf_error *err);
+/* Admin with MFA (hold:rm). */
+cf_err	cf_core_hold_rm(struct cf_core *c, struct cf_req *r, const char *id,
+	    json_t **out, struct cf_error *err);
+/* Admin (hold:list): {holds: [...]}. */
+cf_err	cf_core_hold_list(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* Admin with MFA (ns:set-retention): days 0..CF_RETAIN_DAYS_MAX. */
+cf_err	cf_core_ns_set_retention(struct cf_core *c, struct cf_req *r,
+	    const char *ns, int64_t days, json_t **out, struct cf_error *err);
+/* privacy:erase (admin with MFA, or a policy; the grant rule always):
+ * crypto-shred key of ns (version_id NULL: every version; for an
+ * artifact, artnum 0: every version), with derived the versions
+ * downstream in lineage.  dry_run: only the list.  *out: {erasure_id,
+ * versions: [...], certificate} (or {dry_run, versions}). */
+cf_err	cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *version_id, int64_t artnum,
+	    const char *reason, bool derived, bool dry_run, json_t **out,
+	    struct cf_error *err);
+/* privacy:key (any principal): {alg, public_key} of the certificates. */
+cf_err	cf_core_erasure_key(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
 
 #endif

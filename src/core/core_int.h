@@ -91,6 +91,10 @@ struct cf_core {
 	atomic_ullong		 entity_checks;
 	struct core_metrics	*metrics;	/* GET /metrics (metrics.c) */
 	struct core_alerts	*alerts;	/* ops_alert.c */
+	/* The Ed25519 seed of erasure certificates: HKDF(master,
+	 * CF_LABEL_ERASURE), so it lasts as long as the master key
+	 * (ops_privacy.c). */
+	struct cf_key		*erase_seed;
 };
 
 /* Alerts (ops_alert.c): open loads cfg.alert_rules_file (if any) and
@@ -294,6 +298,15 @@ cf_err	core_authorize_data(struct cf_core *c, struct cf_req *r,
 cf_err	core_explain_guards(struct cf_core *c, struct cf_req *r,
 	    const char *action, const char *ns, const char *data_ns,
 	    const char *role, json_t **out, struct cf_error *err);
+
+/* Legal holds and retention (ops_privacy.c): may the version of
+ * (ns, key) created at created_us (0: no version to check) go, by a
+ * delete or an erasure?  key NULL: the whole namespace (every hold in
+ * it, its youngest version).  CF_E_CONFLICT with r->errcode "held" or
+ * "retention", r->allowed false and the reason recorded, when not. */
+cf_err	core_privacy_guard(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, int64_t created_us,
+	    struct cf_error *err);
 
 /* Would the policies allow action on ns (NULL: global) for r (monitor.c)? */
 bool	core_can(struct cf_core *c, struct cf_req *r, const char *action,
@@ -522,5 +535,10 @@ void	core_orphans_close(struct cf_core *c);
  * can stop it anyway. */
 #define CORE_CRASH_STATUS	86
 void	core_test_crash(const struct cf_core *c, const char *point);
+
+/* Delete the bindings expired by the core's clock, each with its
+ * binding:expire record (principal system).  Enforcement never waits for
+ * it: the decisions skip expired bindings themselves. */
+cf_err	core_bindings_sweep(struct cf_core *c, struct cf_error *err);
 
 #endif

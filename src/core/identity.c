@@ -2229,8 +2229,8 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 		r->authn = "disabled-principal";
 		return CF_OK;
 	}
-	rc = cf_meta_binding_list(c->meta, r->principal.id, NULL, jwt_binding,
-	    r, err);
+	rc = cf_meta_binding_list(c->meta, r->principal.id, NULL,
+	    core_now_us(c), jwt_binding, r, err);
 	if (rc != CF_OK)
 		return rc;
 	/* The groups are the principal's parents in policies. */

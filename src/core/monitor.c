@@ -76,7 +76,8 @@ core_authn_principal(struct cf_core *c, struct cf_req *r, int64_t pid,
 		}
 	}
 	r->nbindings = 0;
-	rc = cf_meta_binding_list(c->meta, pid, NULL, add_binding, r, err);
+	rc = cf_meta_binding_list(c->meta, pid, NULL, core_now_us(c),
+	    add_binding, r, err);
 	if (rc == CF_OK)
 		*ok = true;
 	return rc;
@@ -1067,7 +1068,11 @@ static const struct {
 	const char	*when;
 } grant_rule[] = {
 	{ "binding:create", "always" },
+	{ "hold:rm", "always" },
+	{ "hold:set", "always" },
+	{ "ns:set-retention", "always" },
 	{ "principal:create", "for a user (not a service account)" },
+	{ "privacy:erase", "always" },
 	{ "role:mfa-required", "when removing the flag" },
 	{ "token:create", "for another principal" },
 	{ "user:create", "always" },

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -58,9 +59,10 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 static json_t *
 ns_json(const struct cf_ns_rec *ns)
 {
-	return json_pack("{s:s,s:s,s:s,s:o,s:s}", "name", ns->name, "env",
+	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "name", ns->name, "env",
 	    ns->env, "sensitivity", ns->sensitivity, "created",
-	    core_time_json(ns->created_us), "created_by", ns->created_by);
+	    core_time_json(ns->created_us), "created_by", ns->created_by,
+	    "retain_days", (json_int_t)ns->retain_days);
 }
 
 cf_err
@@ -244,6 +246,11 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 
 	ns_resource(res, sizeof(res), name);
 	rc = core_authorize_data(c, r, "ns:delete", NULL, name, res, err);
+	if (rc != CF_OK)
+		return rc;
+	/* SEC: a hold anywhere in it, or a version inside the retention
+	 * period, stops the delete whoever asks. */
+	rc = core_privacy_guard(c, r, name, NULL, 0, err);
 	if (rc != CF_OK)
 		return rc;
 	rc = core_act_begin(&act, c, r, 200, err);
@@ -565,8 +572,9 @@ self_mint_mfa(struct cf_core *c, struct cf_req *r,
 	 * simply: an admin without MFA mints nothing). */
 	if (p->id == r->principal.id && core_can(c, r, "token:create", NULL))
 		admin = true;
-	rc = cf_meta_binding_list(c->meta, p->id, NULL, find_admin, &admin,
-	    err);
+	/* Expired admin bindings too: the stricter answer. */
+	rc = cf_meta_binding_list(c->meta, p->id, NULL, CF_META_BINDINGS_ALL,
+	    find_admin, &admin, err);
 	if (rc != CF_OK) {
 		r->allowed = false;	/* SEC: fail closed */
 		return rc;
@@ -871,8 +879,8 @@ binding_room(struct cf_core *c, struct cf_req *r,
 	struct binding_count	x = { role, ns != NULL ? ns : "", 0, false };
 	cf_err			rc;
 
-	rc = cf_meta_binding_list(c->meta, p->id, NULL, count_binding, &x,
-	    err);
+	rc = cf_meta_binding_list(c->meta, p->id, NULL, CF_META_BINDINGS_ALL,
+	    count_binding, &x, err);
 	if (rc != CF_OK || x.exists || x.n < CF_BINDINGS_STORED_MAX)
 		return rc;
 	r->errcode = "too_many_bindings";
@@ -883,12 +891,14 @@ binding_room(struct cf_core *c, struct cf_req *r,
 
 static cf_err
 binding_change(struct cf_core *c, struct cf_req *r, bool add,
-    const char *principal, const char *role, const char *ns, json_t **out,
-    struct cf_error *err)
+    const char *principal, const char *role, const char *ns,
+    uint64_t expires_in, json_t **out, struct cf_error *err)
 {
 	struct cf_principal_rec	p;
 	struct cf_ns_rec	nsr;
 	struct core_act		act;
+	int64_t			expires_us = 0;
+	size_t			n;
 	cf_err			rc;
 
 	if (ns != NULL && *ns == '\0')
@@ -930,18 +940,28 @@ binding_change(struct cf_core *c, struct cf_req *r, bool add,
 		if (rc != CF_OK)
 			return rc;
 	}
+	/* The expiry counts by the core's clock, the one that enforces
+	 * it. */
+	if (add && expires_in != 0) {
+		expires_us = core_now_us(c) + (int64_t)expires_in * 1000000;
+		/* The record says for how long (from its own time). */
+		n = strlen(r->reasons);
+		(void)snprintf(r->reasons + n, sizeof(r->reasons) - n,
+		    "%sexpires_in=%llu", n > 0 ? "," : "",
+		    (unsigned long long)expires_in);
+	}
 	rc = core_act_begin(&act, c, r, add ? 201 : 200, err);
 	if (rc == CF_OK && add)
 		rc = cf_meta_binding_add(c->meta, &act.au, p.id, role,
-		    ns != NULL ? ns : "", err);
+		    ns != NULL ? ns : "", expires_us, err);
 	else if (rc == CF_OK)
 		rc = cf_meta_binding_remove(c->meta, &act.au, p.id, role,
 		    ns != NULL ? ns : "", err);
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		return rc;
-	*out = json_pack("{s:s,s:s,s:s?}", "principal", p.name, "role", role,
-	    "ns", ns);
+	*out = json_pack("{s:s,s:s,s:s?,s:o}", "principal", p.name, "role",
+	    role, "ns", ns, "expires", core_time_json(expires_us));
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 
@@ -950,7 +970,19 @@ cf_core_binding_create(struct cf_core *c, struct cf_req *r,
     const char *principal, const char *role, const char *ns, json_t **out,
     struct cf_error *err)
 {
-	return binding_change(c, r, true, principal, role, ns, out, err);
+	return binding_change(c, r, true, principal, role, ns, 0, out, err);
+}
+
+cf_err
+cf_core_binding_create_expiring(struct cf_core *c, struct cf_req *r,
+    const char *principal, const char *role, const char *ns,
+    uint64_t expires_in, json_t **out, struct cf_error *err)
+{
+	if (expires_in > CF_BINDING_EXPIRES_MAX)
+		return cf_error_set(err, CF_E_INPUT, "expires_in is at most "
+		    "%d seconds (10 years)", CF_BINDING_EXPIRES_MAX);
+	return binding_change(c, r, true, principal, role, ns, expires_in,
+	    out, err);
 }
 
 cf_err
@@ -958,20 +990,110 @@ cf_core_binding_delete(struct cf_core *c, struct cf_req *r,
     const char *principal, const char *role, const char *ns, json_t **out,
     struct cf_error *err)
 {
-	return binding_change(c, r, false, principal, role, ns, out, err);
+	return binding_change(c, r, false, principal, role, ns, 0, out, err);
 }
+
+struct binding_list_ctx {
+	json_t	*arr;
+	int64_t	 now_us;
+};
 
 static cf_err
 binding_list_cb(void *arg, const struct cf_binding_rec *b,
     struct cf_error *err)
 {
-	json_t	*j;
+	struct binding_list_ctx	*x = arg;
+	json_t			*j;
 
-	j = json_pack("{s:s,s:s,s:s?}", "principal", b->principal, "role",
-	    b->role, "ns", b->ns[0] != '\0' ? b->ns : NULL);
-	if (j == NULL || json_array_append_new(arg, j) != 0)
+	j = json_pack("{s:s,s:s,s:s?,s:o,s:b}", "principal", b->principal,
+	    "role", b->role, "ns", b->ns[0] != '\0' ? b->ns : NULL,
+	    "expires", core_time_json(b->expires_us), "expired",
+	    b->expires_us != 0 && b->expires_us <= x->now_us);
+	if (j == NULL || json_array_append_new(x->arr, j) != 0)
 		return nomem(err);
 	return CF_OK;
+}
+
+/* The sweep's record and deletion of one expired binding (system's act,
+ * as the orphan sweep's); CF_E_NOTFOUND, silently, if it went already or
+ * was granted again. */
+static cf_err
+binding_expire_one(struct cf_core *c, const struct cf_binding_rec *b,
+    int64_t now_us, struct cf_error *err)
+{
+	struct cf_req	r;
+	struct core_act	act;
+	cf_err		rc;
+
+	cf_req_init(&r, "local");
+	r.time_us = now_us;
+	r.authenticated = true;
+	r.authn = "internal";
+	(void)cf_strlcpy(r.principal.name, "system",
+	    sizeof(r.principal.name));
+	r.action = "binding:expire";
+	r.allowed = true;
+	if (b->ns[0] != '\0')
+		(void)snprintf(r.resource, sizeof(r.resource),
+		    "ns/%s/bindings/%s/%s", b->ns, b->principal, b->role);
+	else
+		(void)snprintf(r.resource, sizeof(r.resource),
+		    "bindings/%s/%s", b->principal, b->role);
+	(void)snprintf(r.reasons, sizeof(r.reasons), "expired,role:%s@%s",
+	    b->role, b->ns[0] != '\0' ? b->ns : "*");
+	rc = core_act_begin(&act, c, &r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_binding_remove_expired(c->meta, &act.au,
+		    b->principal_id, b->role, b->ns, now_us, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = CF_OK;
+	}
+	return rc;
+}
+
+#define SWEEP_BATCH	256	/* expired bindings one sweep removes */
+
+struct expired_ctx {
+	struct cf_binding_rec	*v;
+	size_t			 n;
+	int64_t			 now_us;
+};
+
+static cf_err
+expired_cb(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
+{
+	struct expired_ctx	*x = arg;
+
+	(void)err;
+	if (b->expires_us == 0 || b->expires_us > x->now_us ||
+	    x->n >= SWEEP_BATCH)
+		return CF_OK;
+	x->v[x->n++] = *b;
+	return CF_OK;
+}
+
+cf_err
+core_bindings_sweep(struct cf_core *c, struct cf_error *err)
+{
+	struct expired_ctx	x;
+	size_t			i;
+	cf_err			rc;
+
+	memset(&x, 0, sizeof(x));
+	x.now_us = core_now_us(c);
+	x.v = cf_calloc(SWEEP_BATCH, sizeof(*x.v));
+	if (x.v == NULL)
+		return nomem(err);
+	rc = cf_meta_binding_list(c->meta, -1, NULL, CF_META_BINDINGS_ALL,
+	    expired_cb, &x, err);
+	for (i = 0; rc == CF_OK && i < x.n; i++)
+		rc = binding_expire_one(c, &x.v[i], x.now_us, err);
+	if (x.n > 0)
+		log_info("event=bindings_expired count=%zu", i);
+	cf_free(x.v);
+	return rc;
 }
 
 cf_err
@@ -980,7 +1102,7 @@ cf_core_binding_list(struct cf_core *c, struct cf_req *r,
     struct cf_error *err)
 {
 	struct cf_principal_rec	p;
-	json_t			*arr;
+	struct binding_list_ctx	x;
 	int64_t			 pid = -1;
 	char			 res[CF_RESOURCE_MAX];
 	cf_err			 rc;
@@ -1000,15 +1122,24 @@ cf_core_binding_list(struct cf_core *c, struct cf_req *r,
 			return rc;
 		pid = p.id;
 	}
-	arr = json_array();
-	if (arr == NULL)
+	/* Expired bindings leave with their record before they are listed
+	 * (a failed sweep only delays that: they grant nothing anyway). */
+	if (core_bindings_sweep(c, err) != CF_OK) {
+		log_warnx("event=binding_sweep_failed msg=\"%s\"",
+		    err != NULL ? err->msg : "");
+		cf_error_clear(err);
+	}
+	x.now_us = core_now_us(c);
+	x.arr = json_array();
+	if (x.arr == NULL)
 		return nomem(err);
-	rc = cf_meta_binding_list(c->meta, pid, ns, binding_list_cb, arr, err);
+	rc = cf_meta_binding_list(c->meta, pid, ns, CF_META_BINDINGS_ALL,
+	    binding_list_cb, &x, err);
 	if (rc != CF_OK) {
-		json_decref(arr);
+		json_decref(x.arr);
 		return rc;
 	}
-	*out = json_pack("{s:o}", "bindings", arr);
+	*out = json_pack("{s:o}", "bindings", x.arr);
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 

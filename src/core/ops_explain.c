@@ -55,8 +55,9 @@ subject_init(struct cf_core *c, struct cf_req *sub,
 	sub->interactive = true;
 	sub->mfa = false;
 	sub->mfa_age = -1;
-	return cf_meta_binding_list(c->meta, p->id, NULL, add_binding, sub,
-	    err);
+	/* The bindings as they stand: those in force by the core's clock. */
+	return cf_meta_binding_list(c->meta, p->id, NULL, core_now_us(c),
+	    add_binding, sub, err);
 }
 
 /* Where a request for def on namespace nsname (NULL: none) and object

@@ -694,6 +694,24 @@ struct cf_get {
 	json_t			*labels;
 };
 
+/* The answer to a read of an erased version: its tombstone. */
+static cf_err
+erased(struct cf_core *c, struct cf_req *r, const struct cf_version_rec *v,
+    struct cf_error *err)
+{
+	struct cf_erasure_rec	e;
+	char			ts[CF_TIME_STR_LEN];
+
+	r->errcode = "erased";
+	if (cf_meta_erasure_get(c->meta, v->version_id, &e, NULL) != CF_OK)
+		return cf_error_set(err, CF_E_NOTFOUND, "version %s of \"%s\" "
+		    "was erased", v->version_id, v->key);
+	cf_time_format(e.at_us, ts);
+	return cf_error_set(err, CF_E_NOTFOUND, "version %s of \"%s\" was "
+	    "erased (%s) at %s by %s, request %s: %s", v->version_id, v->key,
+	    e.id, ts, e.by, e.request_id, e.reason);
+}
+
 void
 cf_core_get_close(struct cf_get *g)
 {
@@ -772,6 +790,10 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		r->errcode = "no_such_key";
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "object \"%s\" was deleted", key);
+		goto out;
+	}
+	if (strcmp(g->v.kek_id, CF_KEK_ERASED) == 0) {
+		rc = erased(c, r, &g->v, err);
 		goto out;
 	}
 	cf_strlcpy(g->view.version_id, g->v.version_id,
@@ -896,6 +918,10 @@ cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "no object \"%s\" in namespace \"%s\"", key, ns);
 	}
+	/* SEC: a legal hold or the namespace's retention period stops the
+	 * delete whoever asks (the current version's age counts). */
+	if (rc == CF_OK)
+		rc = core_privacy_guard(c, r, ns, key, v->created_us, err);
 	if (rc != CF_OK)
 		goto out;
 	memset(v, 0, sizeof(*v));

@@ -326,7 +326,8 @@ chk_admins(struct posture *x, char *detail, size_t dsz, struct cf_error *err)
 	w = cf_calloc(1, sizeof(*w));
 	if (w == NULL)
 		return nomem(err);
-	rc = cf_meta_binding_list(x->c->meta, -1, NULL, admin_cb, w, err);
+	rc = cf_meta_binding_list(x->c->meta, -1, NULL,
+	    CF_META_BINDINGS_ALL, admin_cb, w, err);
 	for (i = 0; rc == CF_OK && i < w->n; i++) {
 		rc = cf_meta_principal_get_id(x->c->meta, w->ids[i], &p, err);
 		if (rc == CF_E_NOTFOUND) {
@@ -618,6 +619,46 @@ chk_libs(struct posture *x, char *detail, size_t dsz, struct cf_error *err)
 
 /* --- settings --- */
 
+extern char	**environ;
+
+/* SEC: the test suite's hooks (COFFER_TEST_*: a clock to move, crash
+ * points, a paused rewrap) are read from the server's environment in
+ * every build; one left set in production moves expiries or stops the
+ * server.  Names only: values are not shown. */
+static cf_err
+chk_test_hooks(struct posture *x, struct cf_error *err)
+{
+	static const char	 pre[] = "COFFER_TEST_";
+	char			 names[512];
+	const char		*eq;
+	size_t			 i, n = 0, len = 0, k;
+
+	names[0] = '\0';
+	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
+		if (strncmp(environ[i], pre, sizeof(pre) - 1) != 0)
+			continue;
+		eq = strchr(environ[i], '=');
+		k = eq != NULL ? (size_t)(eq - environ[i]) :
+		    strlen(environ[i]);
+		if (len + k + 3 < sizeof(names)) {
+			if (len > 0) {
+				names[len++] = ',';
+				names[len++] = ' ';
+			}
+			memcpy(names + len, environ[i], k);
+			len += k;
+			names[len] = '\0';
+		}
+		n++;
+	}
+	if (n == 0)
+		return CF_OK;
+	return cf_posture_add(x->findings, "test-hooks-set", CF_SEV_CRITICAL,
+	    "Test hooks are set in the server's environment",
+	    "Remove every COFFER_TEST_* variable from the server's "
+	    "environment and restart it.", err, "%zu set: %s", n, names);
+}
+
 static cf_err
 chk_settings(struct posture *x, char *detail, size_t dsz,
     struct cf_error *err)
@@ -639,6 +680,8 @@ chk_settings(struct posture *x, char *detail, size_t dsz,
 		    "Set mfa_restricted_data = yes.", err,
 		    "mfa_restricted_data is off: restricted namespaces are "
 		    "reached with a password or an API token alone");
+	if (rc == CF_OK)
+		rc = chk_test_hooks(x, err);
 	return rc;
 }
 

@@ -144,6 +144,13 @@ orphan_main(void *arg)
 			break;
 		(void)pthread_mutex_unlock(&o->mu);
 		cf_error_clear(&e);
+		/* Expired bindings ride on the same timer, once a pass (and
+		 * at every listing of bindings). */
+		if (o->shard == 0 && core_bindings_sweep(c, &e) != CF_OK) {
+			log_warnx("event=binding_sweep_failed msg=\"%s\"",
+			    e.msg);
+			cf_error_clear(&e);
+		}
 		if (orphan_step(c, false, &o->shard, &e) != CF_OK) {
 			/* Kept: retried at the next interval. */
 			log_warnx("event=orphan_sweep_failed msg=\"%s\" "

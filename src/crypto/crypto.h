@@ -23,6 +23,9 @@
 #define CF_LABEL_KEYRING "coffer keyring v1"	/* seals the keyring file */
 #define CF_LABEL_AUDIT	"coffer audit mac v1"	/* audit log HMAC key */
 #define CF_LABEL_TLS	"coffer tls key v1"	/* TLS key PKCS#8 password */
+#define CF_LABEL_ERASURE "coffer erasure sign v1"	/* Ed25519 seed of
+							 * erasure
+							 * certificates */
 
 struct cf_key;		/* opaque: 32 secret bytes in locked memory */
 struct cf_sha256;	/* opaque streaming SHA-256 */

@@ -697,11 +697,21 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 		code = conflict_code;
 	else if (rc == CF_E_CONFLICT && c->req.errcode != NULL)
 		code = c->req.errcode;
+	/* A legal hold or retention refuses whatever the operation, and
+	 * says which. */
+	if (rc == CF_E_CONFLICT && c->req.errcode != NULL &&
+	    (strcmp(c->req.errcode, "held") == 0 ||
+	    strcmp(c->req.errcode, "retention") == 0 ||
+	    strcmp(c->req.errcode, "already_erased") == 0))
+		code = c->req.errcode;
 	/* The operation's specific code (no_such_key, mfa_required,
 	 * weak_password, locked, ...). */
 	if (c->req.errcode != NULL && (rc == CF_E_NOTFOUND || rc == CF_E_AUTH ||
 	    rc == CF_E_LIMIT || rc == CF_E_INPUT))
 		code = c->req.errcode;
+	/* Crypto-shredded: gone for good, with its tombstone. */
+	if (rc == CF_E_NOTFOUND && strcmp(code, "erased") == 0)
+		status = 410;
 	if (rc == CF_E_LIMIT && c->req.errcode != NULL &&
 	    (strcmp(code, "too_many_attempts") == 0 ||
 	    strcmp(code, "locked") == 0))
@@ -1473,26 +1483,39 @@ h_ns_delete(struct MHD_Connection *mc, struct conn *c)
 	    "namespace_not_empty");
 }
 
-/* PATCH /v1/ns/{ns} {"sensitivity"} */
+/* PATCH /v1/ns/{ns} {"sensitivity"} or {"retain_days"} (the refinement
+ * ns:set-retention): one change per request. */
 static enum MHD_Result
 h_ns_patch(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_error	 err;
 	json_t		*out = NULL, *body = NULL;
 	const char	*sens = "";
+	int64_t		 days = -1;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
 	if (c->req.authenticated) {
 		rc = parse_body(c, &body, &err);
 		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "retain_days", false, &days,
+			    &err);
+		if (rc == CF_OK && days >= 0 &&
+		    json_object_get(body, "sensitivity") != NULL)
+			rc = cf_error_set(&err, CF_E_INPUT, "one change per "
+			    "request: sensitivity or retain_days");
+		if (rc == CF_OK && days < 0)
 			rc = cf_json_get_str(body, "sensitivity", true, &sens,
 			    &err);
 		if (rc != CF_OK)
 			return respond_bad_body(mc, c, body, rc, &err);
 	}
-	rc = cf_core_ns_set_sensitivity(c->h->core, &c->req, c->ns, sens,
-	    &out, &err);
+	if (days >= 0)
+		rc = cf_core_ns_set_retention(c->h->core, &c->req, c->ns,
+		    days, &out, &err);
+	else
+		rc = cf_core_ns_set_sensitivity(c->h->core, &c->req, c->ns,
+		    sens, &out, &err);
 	json_decref(body);
 	return respond_result(mc, c, rc, &err, out, 200, "no_such_namespace",
 	    NULL);
@@ -1762,13 +1785,14 @@ h_binding_delete(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
-/* POST /v1/bindings {"principal","role","ns"} */
+/* POST /v1/bindings {"principal","role","ns","expires_in"} */
 static enum MHD_Result
 h_binding_create(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_error	 err;
 	json_t		*out = NULL, *body = NULL;
 	const char	*principal = NULL, *role = NULL, *ns = NULL;
+	int64_t		 expires_in = 0;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
@@ -1785,10 +1809,18 @@ h_binding_create(struct MHD_Connection *mc, struct conn *c)
 		rc = cf_json_get_str(body, "role", true, &role, &err);
 	if (rc == CF_OK)
 		rc = cf_json_get_str(body, "ns", false, &ns, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(body, "expires_in", false, &expires_in,
+		    &err);
+	if (rc == CF_OK && json_object_get(body, "expires_in") != NULL &&
+	    (expires_in <= 0 || expires_in > CF_BINDING_EXPIRES_MAX))
+		rc = cf_error_set(&err, CF_E_INPUT,
+		    "expires_in must be 1 to %d seconds (omit it for a "
+		    "binding that does not expire)", CF_BINDING_EXPIRES_MAX);
 	if (rc != CF_OK)
 		return respond_bad_body(mc, c, body, rc, &err);
-	rc = cf_core_binding_create(c->h->core, &c->req, principal, role, ns,
-	    &out, &err);
+	rc = cf_core_binding_create_expiring(c->h->core, &c->req, principal,
+	    role, ns, (uint64_t)expires_in, &out, &err);
 	json_decref(body);
 	return respond_result(mc, c, rc, &err, out, 201, "no_such_principal",
 	    NULL);
@@ -3276,6 +3308,117 @@ h_key_retire(struct MHD_Connection *mc, struct conn *c)
 	    c->req.errcode != NULL ? c->req.errcode : "conflict");
 }
 
+/* GET /v1/holds */
+static enum MHD_Result
+h_hold_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_hold_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* POST /v1/holds {"ns", "key"?, "reason"} */
+static enum MHD_Result
+h_hold_set(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*ns = "", *key = NULL, *reason = "";
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "ns", true, &ns, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "key", false, &key, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "reason", true, &reason,
+			    &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_hold_set(c->h->core, &c->req, ns, key, reason, &out,
+	    &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_namespace",
+	    NULL);
+}
+
+/* DELETE /v1/holds/{id} */
+static enum MHD_Result
+h_hold_rm(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_hold_rm(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_hold",
+	    NULL);
+}
+
+/* POST /v1/ns/{ns}/erase/{key...} {"reason", "version"?,
+ * "artifact_version"?, "with_derived"?, "dry_run"?} */
+static enum MHD_Result
+h_erase(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*reason = "", *version = NULL;
+	int64_t		 artnum = 0;
+	bool		 derived = false, dry = false;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "reason", false, &reason,
+			    &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "version", false, &version,
+			    &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "artifact_version", false,
+			    &artnum, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_bool(body, "with_derived", false,
+			    &derived, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_bool(body, "dry_run", false, &dry,
+			    &err);
+		if (rc == CF_OK && artnum < 0)
+			rc = cf_error_set(&err, CF_E_INPUT,
+			    "artifact_version must be positive");
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_erase(c->h->core, &c->req, c->ns, c->rest, version,
+	    artnum, reason, derived, dry, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_key", NULL);
+}
+
+/* GET /v1/erasure-key */
+static enum MHD_Result
+h_erasure_key(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_erasure_key(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
 static const struct cf_route routes[] = {
 	{ "GET", "/v1/health", "health", NULL, 0, NULL, h_health },
 	{ "GET", "/v1/whoami", "whoami", NULL, 0, NULL, h_whoami },
@@ -3283,8 +3426,8 @@ static const struct cf_route routes[] = {
 	{ "GET", "/v1/ns", "ns:list", NULL, 0, NULL, h_ns_list },
 	{ "POST", "/v1/ns", "ns:create", NULL, 0, NULL, h_ns_create },
 	{ "GET", "/v1/ns/{ns}", "ns:get", NULL, 0, NULL, h_ns_get },
-	{ "PATCH", "/v1/ns/{ns}", "ns:set-sensitivity", NULL, 0, NULL,
-	    h_ns_patch },
+	{ "PATCH", "/v1/ns/{ns}", "ns:set-sensitivity", "ns:set-retention",
+	    0, NULL, h_ns_patch },
 	{ "DELETE", "/v1/ns/{ns}", "ns:delete", NULL, 0, NULL, h_ns_delete },
 	{ "GET", "/v1/ns/{ns}/objects", "object:list", NULL, 0, NULL,
 	    h_object_list },
@@ -3440,6 +3583,14 @@ static const struct cf_route routes[] = {
 	{ "POST", "/v1/share/{id}", "share:download", NULL, SLOW, NULL,
 	    h_share_post },
 	{ "GET", "/v1/posture", "posture:read", NULL, 0, NULL, h_posture },
+	/* ---- privacy: holds, erasure ---- */
+	{ "GET", "/v1/holds", "hold:list", NULL, 0, NULL, h_hold_list },
+	{ "POST", "/v1/holds", "hold:set", NULL, 0, NULL, h_hold_set },
+	{ "DELETE", "/v1/holds/{id}", "hold:rm", NULL, 0, NULL, h_hold_rm },
+	{ "POST", "/v1/ns/{ns}/erase/{key...}", "privacy:erase", NULL, 0,
+	    NULL, h_erase },
+	{ "GET", "/v1/erasure-key", "privacy:key", NULL, 0, NULL,
+	    h_erasure_key },
 };
 #undef SLOW
 #undef SECRET
@@ -4608,6 +4759,12 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		(void)pthread_mutex_unlock(&h->wmu);
 	}
 	if (c->stash != NULL) {
+		/* Its answer was parked for its record and never went out:
+		 * the client left while it waited, whichever way
+		 * libmicrohttpd noticed (a read error on resume, or
+		 * unpark's look). */
+		if (toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+			c->left_waiting = true;
 		MHD_destroy_response(c->stash);
 		c->stash = NULL;
 	}

@@ -308,8 +308,14 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 404, "NoSuchVersion", msg);
 		if (strcmp(ec, "no_such_upload") == 0)
 			return s3_error(mc, c, 404, "NoSuchUpload", msg);
+		if (strcmp(ec, "erased") == 0)
+			return s3_error(mc, c, 410, "ObjectErased", msg);
 		return s3_error(mc, c, 404, "NoSuchKey", msg);
 	case CF_E_CONFLICT:
+		if (strcmp(ec, "held") == 0 || strcmp(ec, "retention") == 0)
+			return s3_error(mc, c, 409, strcmp(ec, "held") == 0 ?
+			    "ObjectUnderLegalHold" : "ObjectUnderRetention",
+			    msg);
 		if (s->op == OP_CREATE_BUCKET)
 			return s3_error(mc, c, 409, "BucketAlreadyOwnedByYou",
 			    msg);

@@ -55,6 +55,8 @@ struct cf_ns_rec {
 	char	sensitivity[CF_SENS_MAX];	/* "" on create: "internal" */
 	char	created_by[CF_PRINCIPAL_MAX];
 	int64_t	created_us;
+	int64_t	retain_days;	/* versions younger cannot be deleted or
+				 * erased; 0: none */
 };
 
 struct cf_version_rec {
@@ -125,6 +127,7 @@ struct cf_binding_rec {
 	char	principal[CF_PRINCIPAL_MAX];
 	char	role[CF_ROLE_MAX];	/* reader | writer | owner | admin */
 	char	ns[CF_NS_NAME_MAX];	/* "" for a global binding */
+	int64_t	expires_us;		/* 0: never */
 };
 
 /* Open or create the store at path (SQLite file; -wal/-shm beside it),
@@ -314,19 +317,33 @@ cf_err	cf_meta_token_list(struct cf_meta *m, int64_t principal_id,
 	    cf_token_cb cb, void *arg, struct cf_error *err);
 
 /* --- role bindings (ns "" = global) --- */
-/* Idempotent. */
+/* Idempotent; granting again sets the binding's expiry to expires_us
+ * (0: none). */
 cf_err	cf_meta_binding_add(struct cf_meta *m,
 	    const struct cf_meta_audit *au, int64_t principal_id,
-	    const char *role, const char *ns, struct cf_error *err);
+	    const char *role, const char *ns, int64_t expires_us,
+	    struct cf_error *err);
 /* CF_E_NOTFOUND if there was no such binding. */
 cf_err	cf_meta_binding_remove(struct cf_meta *m,
 	    const struct cf_meta_audit *au, int64_t principal_id,
 	    const char *role, const char *ns, struct cf_error *err);
+/* Remove the binding only if it has expired at now_us (> 0): the sweep's
+ * deletion, which a grant made since cannot lose.  CF_E_NOTFOUND if there
+ * is no such expired binding. */
+cf_err	cf_meta_binding_remove_expired(struct cf_meta *m,
+	    const struct cf_meta_audit *au, int64_t principal_id,
+	    const char *role, const char *ns, int64_t now_us,
+	    struct cf_error *err);
 typedef cf_err (*cf_binding_cb)(void *arg, const struct cf_binding_rec *b,
     struct cf_error *err);
-/* principal_id < 0: all bindings; ns NULL: any namespace. */
+/* principal_id < 0: all bindings; ns NULL: any namespace.  live_at_us >= 0:
+ * only the bindings that grant at that time (not expired by then; every
+ * decision passes its own time); CF_META_BINDINGS_ALL: expired ones too
+ * (listings). */
+#define CF_META_BINDINGS_ALL	((int64_t)-1)
 cf_err	cf_meta_binding_list(struct cf_meta *m, int64_t principal_id,
-	    const char *ns, cf_binding_cb cb, void *arg, struct cf_error *err);
+	    const char *ns, int64_t live_at_us, cf_binding_cb cb, void *arg,
+	    struct cf_error *err);
 
 /* --- identity (issue 4) --- */
 /* With revoke_us != 0, also revoke every session of id at revoke_us
@@ -1049,5 +1066,94 @@ cf_err	cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
  * CF_E_NOTFOUND for none. */
 cf_err	cf_meta_mp_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 	    const char *id, struct cf_error *err);
+
+/* --- privacy (meta_privacy.c): retention, legal holds, erasures.
+ * An erased version keeps its row (a tombstone): kek_id becomes
+ * CF_KEK_ERASED, its wrapped data key zeros, its user metadata and blob
+ * id empty, and a row of table erasures says who, when, why and which
+ * digest; the caller then deletes the blob (or the orphan sweep does,
+ * after a crash). --- */
+#define CF_KEK_ERASED		"erased"
+#define CF_HOLD_ID_LEN		19	/* "hold-" + 14 hex */
+#define CF_ERASURE_ID_LEN	22	/* "erasure-" + 14 hex */
+#define CF_PRIV_REASON_MAX	513	/* 512 bytes + NUL */
+#define CF_RETAIN_DAYS_MAX	36500
+
+/* Set ns's retention in days (0: none); CF_E_NOTFOUND for none. */
+cf_err	cf_meta_ns_set_retention(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *ns, int64_t days,
+	    struct cf_error *err);
+
+/* The creation time of the youngest version (not a delete marker, not
+ * erased) in ns; 0 when none. */
+cf_err	cf_meta_ns_youngest(struct cf_meta *m, const char *ns, int64_t *us,
+	    struct cf_error *err);
+
+struct cf_hold_rec {
+	char	id[CF_HOLD_ID_LEN + 1];
+	char	ns[CF_NS_NAME_MAX];
+	char	key[CF_OBJKEY_MAX];	/* "": the whole namespace */
+	char	reason[CF_PRIV_REASON_MAX];
+	char	created_by[CF_PRINCIPAL_MAX];
+	int64_t	created_us;
+};
+/* CF_E_CONFLICT if the id exists. */
+cf_err	cf_meta_hold_insert(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const struct cf_hold_rec *h, struct cf_error *err);
+/* CF_E_NOTFOUND for an unknown id; *out (nullable) gets the hold. */
+cf_err	cf_meta_hold_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const char *id, struct cf_hold_rec *out, struct cf_error *err);
+typedef cf_err	(*cf_hold_cb)(void *arg, const struct cf_hold_rec *h,
+	    struct cf_error *err);
+/* Every hold by namespace, key, id. */
+cf_err	cf_meta_hold_list(struct cf_meta *m, cf_hold_cb cb, void *arg,
+	    struct cf_error *err);
+/* The oldest hold that covers key of ns: one on the namespace, on the
+ * key, or on a prefix P of it with key = P/...; key NULL: any hold in
+ * ns at all.  *found false (and *out untouched) when none does. */
+cf_err	cf_meta_hold_find(struct cf_meta *m, const char *ns, const char *key,
+	    struct cf_hold_rec *out, bool *found, struct cf_error *err);
+
+/* One version an erasure names: why is "named", "derived" (downstream
+ * in artifact lineage) or "copy" (shares the blob: a promotion). */
+struct cf_erase_item {
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		ns[CF_NS_NAME_MAX];
+	char		key[CF_OBJKEY_MAX];
+	char		sha256[CF_SHA256_HEX_LEN + 1];
+	uint64_t	size;
+	char		blob_id[CF_BLOB_ID_LEN + 1];
+	int64_t		created_us;
+	char		why[8];
+};
+/* The versions an erasure of (ns, key[@version]) reaches, not erased
+ * already: the object's versions (or the one version); else, when key
+ * names an artifact, the files of its version number artnum (0: of
+ * every version); with derived, the files of every artifact version
+ * downstream of those in lineage; always every version sharing a blob
+ * with one of them.  *items (cf_free) gets at most max; CF_E_LIMIT past
+ * it; CF_E_NOTFOUND when the key names nothing. */
+cf_err	cf_meta_erase_plan(struct cf_meta *m, const char *ns, const char *key,
+	    const char *version_id, int64_t artnum, bool derived, size_t max,
+	    struct cf_erase_item **items, size_t *n, struct cf_error *err);
+/* Erase items[0..n) in one transaction (see above), recorded as
+ * erasure id by, at, reason, request_id, with its certificate cert.
+ * CF_E_CONFLICT (nothing changed) if one was erased meanwhile. */
+struct cf_erasure_rec {
+	char	id[CF_ERASURE_ID_LEN + 1];
+	char	by[CF_PRINCIPAL_MAX];
+	int64_t	at_us;
+	char	reason[CF_PRIV_REASON_MAX];
+	char	request_id[64];
+};
+cf_err	cf_meta_erase_apply(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const struct cf_erasure_rec *e, const struct cf_erase_item *items,
+	    size_t n, const char *cert, struct cf_error *err);
+/* The tombstone of an erased version: CF_E_NOTFOUND if not erased. */
+cf_err	cf_meta_erasure_get(struct cf_meta *m, const char *version_id,
+	    struct cf_erasure_rec *out, struct cf_error *err);
+/* An erasure's certificate (*out: cf_free). */
+cf_err	cf_meta_erasure_cert(struct cf_meta *m, const char *id, char **out,
+	    struct cf_error *err);
 
 #endif

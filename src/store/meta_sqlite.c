@@ -464,6 +464,51 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX mp_parts_by_blob ON mp_parts(blob_id);"),
 	/* ---- end: S3 bodies and multipart uploads ---- */
+	/* ---- begin: access reviews ---- */
+	/* 16 -> 17: a binding's expiry (0: none); an expired binding grants
+	 * nothing (the readers filter by the decision's time) until the
+	 * sweep deletes it with its record. */
+	"ALTER TABLE bindings ADD COLUMN expires_us INTEGER NOT NULL"
+	"  DEFAULT 0;",
+	/* ---- end: access reviews ---- */
+	/* ---- begin: privacy ---- */
+	/* 17 -> 18: retention per namespace (days, 0: none), legal holds
+	 * (on a namespace, key '', or a key and everything under KEY/),
+	 * and erasures: one tombstone per crypto-shredded version (who,
+	 * when, why, digests) and the signed certificate of each erasure
+	 * (meta_privacy.c). */
+	("ALTER TABLE namespaces ADD COLUMN retain_days INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"CREATE TABLE holds ("
+	"  id          TEXT PRIMARY KEY,"
+	"  ns          TEXT NOT NULL,"
+	"  key         TEXT NOT NULL,"
+	"  reason      TEXT NOT NULL,"
+	"  created_by  TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL"
+	");"
+	"CREATE INDEX holds_by_ns ON holds(ns, key);"
+	"CREATE TABLE erasures ("
+	"  version_id  TEXT PRIMARY KEY,"
+	"  erasure_id  TEXT NOT NULL,"
+	"  ns          TEXT NOT NULL,"
+	"  key         TEXT NOT NULL,"
+	"  sha256      TEXT NOT NULL,"
+	"  size        INTEGER NOT NULL,"
+	"  blob_id     TEXT NOT NULL,"
+	"  why         TEXT NOT NULL,"
+	"  erased_by   TEXT NOT NULL,"
+	"  erased_us   INTEGER NOT NULL,"
+	"  reason      TEXT NOT NULL,"
+	"  request_id  TEXT NOT NULL"
+	");"
+	"CREATE INDEX erasures_by_id ON erasures(erasure_id);"
+	"CREATE TABLE erasure_certs ("
+	"  id          TEXT PRIMARY KEY,"
+	"  cert        TEXT NOT NULL,"
+	"  created_us  INTEGER NOT NULL"
+	");"),
+	/* ---- end: privacy ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -475,6 +520,8 @@ static const char *const migrations[] = {
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
 	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
 	" v.content_encoding"
+#define BCOLS \
+	"b.principal_id, p.name, b.role, b.ns, b.expires_us"
 #define TCOLS \
 	"id, principal_id, hash, description, created_us, expires_us," \
 	" revoked_us, last_used_us, kind, mfa_at_us, scope"
@@ -503,8 +550,8 @@ enum {
 	ST_P_INSERT, ST_P_GET, ST_P_GET_ID, ST_P_LIST, ST_P_COUNT,
 	ST_T_INSERT, ST_T_FIND, ST_T_GET, ST_T_USED, ST_T_TOUCH, ST_T_REVOKE,
 	ST_T_LIST_ALL, ST_T_LIST_P, ST_T_REVOKE_SESS,
-	ST_B_ADD, ST_B_REMOVE, ST_B_LIST, ST_B_LIST_P, ST_B_LIST_NS,
-	ST_B_LIST_P_NS,
+	ST_B_ADD, ST_B_REMOVE, ST_B_REMOVE_EXPIRED, ST_B_LIST, ST_B_LIST_P,
+	ST_B_LIST_NS, ST_B_LIST_P_NS,
 	ST_P_SET_DISABLED, ST_P_SET_MFAREQ, ST_P_SET_PW, ST_P_GET_PW,
 	ST_T_SET_MFA,
 	ST_MFA_PUT, ST_MFA_GET, ST_MFA_ENABLE, ST_MFA_DEL, ST_MFA_STEP,
@@ -545,15 +592,18 @@ enum {
 	" JOIN namespaces n ON n.id = p.dst_ns_id"
 
 static const char *const stmt_sql[ST__COUNT] = {
-	/* Wrapped keys by KEK (key rotation): delete markers wrap no key. */
+	/* Wrapped keys by KEK (key rotation): delete markers wrap no key,
+	 * nor do erased versions (kek_id CF_KEK_ERASED). */
 	[ST_KEK_COUNT_V] = "SELECT kek_id, count(*) FROM versions"
-	    " WHERE delete_marker = 0 GROUP BY kek_id ORDER BY kek_id",
+	    " WHERE delete_marker = 0 AND kek_id <> '" CF_KEK_ERASED "'"
+	    " GROUP BY kek_id ORDER BY kek_id",
 	[ST_KEK_COUNT_M] = "SELECT kek_id, count(*) FROM mfa GROUP BY kek_id"
 	    " ORDER BY kek_id",
 	/* By seq from a cursor: a pass reads the table once, O(n). */
 	[ST_KEK_NOT_V] = "SELECT seq, version_id, kek_id, wrapped_dek"
 	    " FROM versions WHERE seq > ?1 AND delete_marker = 0"
-	    " AND kek_id <> ?2 ORDER BY seq LIMIT ?3",
+	    " AND kek_id <> ?2 AND kek_id <> '" CF_KEK_ERASED "'"
+	    " ORDER BY seq LIMIT ?3",
 	[ST_KEK_NOT_M] = "SELECT principal_id, kek_id, wrapped FROM mfa"
 	    " WHERE principal_id > ?1 AND kek_id <> ?2 ORDER BY principal_id"
 	    " LIMIT ?3",
@@ -609,10 +659,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
 	    " created_us, sensitivity) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id FROM namespaces WHERE name = ?1",
+	    " id, retain_days FROM namespaces WHERE name = ?1",
 	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
 	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id FROM namespaces ORDER BY name",
+	    " id, retain_days FROM namespaces ORDER BY name",
 	[ST_NS_SET_SENS] = "UPDATE namespaces SET sensitivity = ?2"
 	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
@@ -675,26 +725,31 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " AND id <> ?3",
 	[ST_T_LIST_P] = "SELECT " TCOLS " FROM tokens"
 	    " WHERE principal_id = ?1 ORDER BY id",
-	[ST_B_ADD] = "INSERT INTO bindings(principal_id, role, ns)"
-	    " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	/* Granting again sets the expiry the grant names (none: none). */
+	[ST_B_ADD] = "INSERT INTO bindings(principal_id, role, ns, expires_us)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
+	    " SET expires_us = excluded.expires_us",
+	[ST_B_REMOVE_EXPIRED] = "DELETE FROM bindings"
+	    " WHERE principal_id = ?1 AND role = ?2 AND ns = ?3"
+	    " AND expires_us <> 0 AND expires_us <= ?4",
 	[ST_B_REMOVE] = "DELETE FROM bindings"
 	    " WHERE principal_id = ?1 AND role = ?2 AND ns = ?3",
 	/* One statement per case, so that each is an index search (an
 	 * "?1 < 0 OR" in one statement made every authentication scan the
 	 * whole table): all, by principal (the primary key), by namespace
 	 * (bindings_by_ns), by both. */
-	[ST_B_LIST] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	[ST_B_LIST] = "SELECT " BCOLS
 	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
 	    " ORDER BY p.name, b.ns, b.role",
-	[ST_B_LIST_P] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	[ST_B_LIST_P] = "SELECT " BCOLS
 	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
 	    " WHERE b.principal_id = ?1"
 	    " ORDER BY b.ns, b.role",
-	[ST_B_LIST_NS] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	[ST_B_LIST_NS] = "SELECT " BCOLS
 	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
 	    " WHERE b.ns = ?2"
 	    " ORDER BY p.name, b.role",
-	[ST_B_LIST_P_NS] = "SELECT b.principal_id, p.name, b.role, b.ns"
+	[ST_B_LIST_P_NS] = "SELECT " BCOLS
 	    " FROM bindings b JOIN principals p ON p.id = b.principal_id"
 	    " WHERE b.principal_id = ?1 AND b.ns = ?2"
 	    " ORDER BY b.role",
@@ -1491,6 +1546,7 @@ read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
 		rc = col_str(st, 4, ns->sensitivity, sizeof(ns->sensitivity),
 		    err);
 	ns->id = sqlite3_column_int64(st, 5);
+	ns->retain_days = sqlite3_column_int64(st, 6);
 	return rc;
 }
 
@@ -3419,7 +3475,7 @@ check_binding(const char *role, const char *ns, struct cf_error *err)
 cf_err
 cf_meta_binding_add(struct cf_meta *m, const struct cf_meta_audit *au,
     int64_t principal_id, const char *role, const char *ns,
-    struct cf_error *err)
+    int64_t expires_us, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
@@ -3448,6 +3504,7 @@ cf_meta_binding_add(struct cf_meta *m, const struct cf_meta_audit *au,
 	b = sqlite3_bind_int64(st, 1, principal_id);
 	b |= bind_str(st, 2, role);
 	b |= bind_str(st, 3, ns);
+	b |= sqlite3_bind_int64(st, 4, expires_us);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -3467,10 +3524,10 @@ out:
 	return wtx_end(m, c, au, rc, err);
 }
 
-cf_err
-cf_meta_binding_remove(struct cf_meta *m, const struct cf_meta_audit *au,
+static cf_err
+binding_remove(struct cf_meta *m, const struct cf_meta_audit *au,
     int64_t principal_id, const char *role, const char *ns,
-    struct cf_error *err)
+    int64_t expired_at_us, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
@@ -3485,12 +3542,15 @@ cf_meta_binding_remove(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = conn_stmt(c, ST_B_REMOVE, &st, err);
+	rc = conn_stmt(c, expired_at_us != 0 ? ST_B_REMOVE_EXPIRED :
+	    ST_B_REMOVE, &st, err);
 	if (rc != CF_OK)
 		goto out;
 	b = sqlite3_bind_int64(st, 1, principal_id);
 	b |= bind_str(st, 2, role);
 	b |= bind_str(st, 3, ns);
+	if (expired_at_us != 0)
+		b |= sqlite3_bind_int64(st, 4, expired_at_us);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -3504,6 +3564,24 @@ cf_meta_binding_remove(struct cf_meta *m, const struct cf_meta_audit *au,
 out:
 	stmt_done(st);
 	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_binding_remove(struct cf_meta *m, const struct cf_meta_audit *au,
+    int64_t principal_id, const char *role, const char *ns,
+    struct cf_error *err)
+{
+	return binding_remove(m, au, principal_id, role, ns, 0, err);
+}
+
+cf_err
+cf_meta_binding_remove_expired(struct cf_meta *m,
+    const struct cf_meta_audit *au, int64_t principal_id, const char *role,
+    const char *ns, int64_t now_us, struct cf_error *err)
+{
+	if (now_us <= 0)
+		return cf_error_set(err, CF_E_INVAL, "meta: no expiry time");
+	return binding_remove(m, au, principal_id, role, ns, now_us, err);
 }
 
 /* The statement of cf_meta_binding_list's case. */
@@ -3523,7 +3601,7 @@ cf_meta_test_binding_list_sql(int64_t principal_id, const char *ns)
 
 cf_err
 cf_meta_binding_list(struct cf_meta *m, int64_t principal_id, const char *ns,
-    cf_binding_cb cb, void *arg, struct cf_error *err)
+    int64_t live_at_us, cf_binding_cb cb, void *arg, struct cf_error *err)
 {
 	struct conn		*c = NULL;
 	sqlite3_stmt		*st = NULL;
@@ -3566,6 +3644,12 @@ cf_meta_binding_list(struct cf_meta *m, int64_t principal_id, const char *ns,
 			rc = col_str(st, 2, rec.role, sizeof(rec.role), err);
 		if (rc == CF_OK)
 			rc = col_str(st, 3, rec.ns, sizeof(rec.ns), err);
+		rec.expires_us = sqlite3_column_int64(st, 4);
+		/* SEC: an expired binding grants nothing from its expiry on,
+		 * whether or not the sweep has deleted it yet. */
+		if (rc == CF_OK && live_at_us >= 0 && rec.expires_us != 0 &&
+		    rec.expires_us <= live_at_us)
+			continue;
 		if (rc == CF_OK && cb != NULL)
 			rc = cb(arg, &rec, err);
 		if (rc != CF_OK)
@@ -4314,7 +4398,8 @@ cf_meta_bootstrap(struct cf_meta *m, struct cf_principal_rec *p,
 	if (rc == CF_OK)
 		rc = principal_insert_on(c, p, now, &pid, err);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_B_ADD, NULL, err, "itt", pid, role, "");
+		rc = exec_on(c, ST_B_ADD, NULL, err, "itti", pid, role, "",
+		    (int64_t)0);
 	if (rc == CF_OK)
 		rc = token_insert_on(c, tok, pid, err);
 	if (rc == CF_OK)

@@ -94,6 +94,9 @@ def test_weak_deployment_every_check_fires(tmp_path):
     key_in_data = os.path.join(s.data, "master.key")
     s.extra_args = ["--set", "tls_cert=" + cp, "--set", "tls_key=" + kp,
                     "--set", "master_key_file=" + key_in_data]
+    # A test hook left in the environment (read by nothing: the check
+    # looks at the names).
+    s.env["COFFER_TEST_POSTURE_PROBE"] = "secret-value"
     s.auto_admin = False
     try:
         s.start()
@@ -122,6 +125,9 @@ def test_weak_deployment_every_check_fires(tmp_path):
         _check_shape(ans)
         got = _by_id(ans)
 
+        assert got["test-hooks-set"]["severity"] == "critical"
+        assert "COFFER_TEST_POSTURE_PROBE" in got["test-hooks-set"]["detail"]
+        assert "secret-value" not in json.dumps(ans)
         assert got["master-key-in-data-dir"]["severity"] == "critical"
         assert "master.key" in got["master-key-in-data-dir"]["detail"]
         assert got["tls-cert-expiring"]["severity"] == "high"

@@ -485,9 +485,9 @@ test_store_meta_ns_delete(void **state)
 	(void)cf_strlcpy(pr.kind, "user", sizeof(pr.kind));
 	assert_int_equal(cf_meta_principal_create(m, &au_ok, &pr, NULL), CF_OK);
 	assert_int_equal(cf_meta_binding_add(m, &au_ok, pr.id, "writer", "gone",
-	    NULL), CF_OK);
+	    0, NULL), CF_OK);
 	assert_int_equal(cf_meta_binding_add(m, &au_ok, pr.id, "reader", "keep",
-	    NULL), CF_OK);
+	    0, NULL), CF_OK);
 
 	assert_int_equal(cf_meta_ns_get(m, "gone", &old_ns, NULL), CF_OK);
 	assert_true(old_ns.id > 0);
@@ -527,8 +527,8 @@ test_store_meta_ns_delete(void **state)
 	assert_int_equal(cf_meta_version_get(m, "gone", "a", a1.version_id,
 	    &got, NULL), CF_E_NOTFOUND);
 	memset(&bl, 0, sizeof(bl));
-	assert_int_equal(cf_meta_binding_list(m, pr.id, NULL, b_collect, &bl,
-	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_list(m, pr.id, NULL,
+	    CF_META_BINDINGS_ALL, b_collect, &bl, NULL), CF_OK);
 	assert_int_equal(bl.n, 1);
 	assert_string_equal(bl.b[0].ns, "keep");
 	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "gone", NULL, NULL, NULL),
@@ -778,6 +778,62 @@ test_store_meta_tokens(void **state)
 	cf_meta_close(m);
 }
 
+/* An expiring binding: the decisions' listing (live_at_us) skips it from
+ * its expiry on; only an expired binding is removed by the sweep's call,
+ * and granting again sets the new expiry. */
+static void
+test_store_meta_binding_expiry(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a;
+	struct blist		 l;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "ml");
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "alice", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "ml",
+	    5000, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "ml",
+	    0, NULL), CF_OK);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 4999, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.b[0].expires_us, 5000);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 5000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.b[0].role, "writer");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL,
+	    CF_META_BINDINGS_ALL, b_collect, &l, NULL), CF_OK);
+	assert_int_equal(l.n, 2);
+	/* Not expired yet, or never expiring: not the sweep's. */
+	assert_int_equal(cf_meta_binding_remove_expired(m, &au_ok, a.id,
+	    "reader", "ml", 4999, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_binding_remove_expired(m, &au_ok, a.id,
+	    "writer", "ml", 9999, NULL), CF_E_NOTFOUND);
+	/* Granted again without expiry: the grant holds. */
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "ml",
+	    0, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_remove_expired(m, &au_ok, a.id,
+	    "reader", "ml", 9999, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "ml",
+	    5000, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_remove_expired(m, &au_ok, a.id,
+	    "reader", "ml", 5000, NULL), CF_OK);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL,
+	    CF_META_BINDINGS_ALL, b_collect, &l, NULL), CF_OK);
+	assert_int_equal(l.n, 1);
+	cf_meta_close(m);
+}
+
 static void
 test_store_meta_bindings(void **state)
 {
@@ -798,35 +854,35 @@ test_store_meta_bindings(void **state)
 	(void)cf_strlcpy(b.name, "bob", sizeof(b.name));
 	assert_int_equal(cf_meta_principal_create(m, &au_ok, &b, NULL), CF_OK);
 
-	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "ml",
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "ml", 0,
 	    NULL),
 	    CF_OK);
-	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "ml",
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "ml", 0,
 	    NULL),
 	    CF_OK);			/* idempotent */
-	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "admin", "",
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "admin", "", 0,
 	    NULL),
 	    CF_OK);			/* global */
-	assert_int_equal(cf_meta_binding_add(m, &au_ok, b.id, "reader", "ml",
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, b.id, "reader", "ml", 0,
 	    NULL),
 	    CF_OK);
 	assert_int_equal(cf_meta_binding_add(m, &au_ok, b.id, "owner", "prod",
-	    NULL),
+	    0, NULL),
 	    CF_OK);
 	cf_error_clear(&e);
 	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "nons",
-	    &e),
+	    0, &e),
 	    CF_E_NOTFOUND);
 	cf_error_clear(&e);
-	assert_int_equal(cf_meta_binding_add(m, &au_ok, 9999, "reader", "ml",
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, 9999, "reader", "ml", 0,
 	    &e),
 	    CF_E_NOTFOUND);
 	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id,
-	    "a-role-name-that-is-too-long", "ml", NULL), CF_E_INPUT);
+	    "a-role-name-that-is-too-long", "ml", 0, NULL), CF_E_INPUT);
 
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(cf_meta_binding_list(m, -1, NULL, b_collect, &l,
-	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_list(m, -1, NULL,
+	    CF_META_BINDINGS_ALL, b_collect, &l, NULL), CF_OK);
 	assert_int_equal(l.n, 4);
 	/* Ordered by principal name, namespace, role. */
 	assert_string_equal(l.b[0].principal, "alice");
@@ -840,17 +896,17 @@ test_store_meta_bindings(void **state)
 	assert_string_equal(l.b[3].ns, "prod");
 
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(cf_meta_binding_list(m, -1, "ml", b_collect, &l,
-	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_list(m, -1, "ml",
+	    CF_META_BINDINGS_ALL, b_collect, &l, NULL), CF_OK);
 	assert_int_equal(l.n, 2);
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(cf_meta_binding_list(m, a.id, "", b_collect, &l,
-	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_list(m, a.id, "",
+	    CF_META_BINDINGS_ALL, b_collect, &l, NULL), CF_OK);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.b[0].role, "admin");
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(cf_meta_binding_list(m, b.id, NULL, b_collect, &l,
-	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_list(m, b.id, NULL,
+	    CF_META_BINDINGS_ALL, b_collect, &l, NULL), CF_OK);
 	assert_int_equal(l.n, 2);
 
 	assert_int_equal(cf_meta_binding_remove(m, &au_ok, a.id, "writer", "ml",
@@ -862,8 +918,8 @@ test_store_meta_bindings(void **state)
 	assert_int_equal(cf_meta_binding_remove(m, &au_ok, a.id, "admin", "ml",
 	    NULL), CF_E_NOTFOUND);
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, b_collect, &l,
-	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL,
+	    CF_META_BINDINGS_ALL, b_collect, &l, NULL), CF_OK);
 	assert_int_equal(l.n, 1);
 	cf_meta_close(m);
 }
@@ -1470,6 +1526,10 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
+	    "ALTER TABLE bindings DROP COLUMN expires_us;"
+	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
+	    "DROP TABLE holds;"
+	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1585,7 +1645,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 16);
+	assert_int_equal(sqlite3_column_int(st, 0), 18);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -2752,7 +2812,7 @@ every_change(struct cf_meta *m, const struct cf_meta_audit *au,
 	    NULL, NULL), want);
 	assert_int_equal(cf_meta_token_set_mfa(m, au, "a000000000000001", 5,
 	    NULL), want);
-	assert_int_equal(cf_meta_binding_add(m, au, pid, "admin", "", NULL),
+	assert_int_equal(cf_meta_binding_add(m, au, pid, "admin", "", 0, NULL),
 	    want);
 	assert_int_equal(cf_meta_binding_remove(m, au, pid, "reader",
 	    "guarded", NULL), want);
@@ -2819,7 +2879,7 @@ test_store_needs_obligation(void **state)
 	t.principal_id = p.id;
 	assert_int_equal(cf_meta_token_insert(m, &au_ok, &t, NULL), CF_OK);
 	assert_int_equal(cf_meta_binding_add(m, &au_ok, p.id, "reader",
-	    "guarded", NULL), CF_OK);
+	    "guarded", 0, NULL), CF_OK);
 	memset(&mr, 0, sizeof(mr));
 	mr.principal_id = p.id;
 	memset(hashes, 3, sizeof(hashes));
@@ -3555,6 +3615,10 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TABLE s3_keys; ALTER TABLE versions DROP COLUMN md5;"
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
+	    "ALTER TABLE bindings DROP COLUMN expires_us;"
+	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
+	    "DROP TABLE holds;"
+	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -4126,6 +4190,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_bindings,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_binding_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_list_reference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_concurrency,
