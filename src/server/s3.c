@@ -42,7 +42,7 @@ enum s3_op {
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
-	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY, OP_GET_VERSIONING
+	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY
 };
 
 struct cf_s3 {
@@ -576,12 +576,10 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "ns:get";
 			return OP_BUCKET_LOCATION;
 		}
-		/* Coffer keeps every version: S3's view is Enabled. */
-		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
-		    cf_sigv4_query_has(&s->q, "versioning")) {
-			*action = "ns:get";
-			return OP_GET_VERSIONING;
-		}
+		/* GetBucketVersioning is not served (501): "Enabled", true
+		 * of Coffer's history, makes clients (rclone purge) delete
+		 * old versions, which S3 never may here; the unversioned
+		 * view (null version ids) is not built yet. */
 		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
 		    cf_sigv4_query_has(&s->q, "uploads")) {
 			*action = "object:list";
@@ -1727,14 +1725,6 @@ op_bucket(struct MHD_Connection *mc, struct conn *c)
 	json_decref(out);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
-	if (s->op == OP_GET_VERSIONING) {
-		cf_buf_init(&b, 4096);
-		rc = xml_begin(&b, "VersioningConfiguration", NULL);
-		if (rc == CF_OK)
-			rc = cf_buf_append_str(&b, "<Status>Enabled</Status>"
-			    "</VersioningConfiguration>", NULL);
-		return send_xml(mc, c, 200, &b, rc);
-	}
 	if (s->op == OP_BUCKET_LOCATION) {
 		cf_buf_init(&b, 4096);
 		rc = cf_buf_printf(&b, NULL, "<?xml version=\"1.0\" encoding="
@@ -2466,7 +2456,6 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 	case OP_HEAD_BUCKET:
 	case OP_DELETE_BUCKET:
 	case OP_BUCKET_LOCATION:
-	case OP_GET_VERSIONING:
 		return op_bucket(mc, c);
 	case OP_LIST_V1:
 	case OP_LIST_V2:

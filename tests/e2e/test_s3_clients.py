@@ -63,7 +63,8 @@ def copied_server_side(server, src, dst):
 def run(argv, timeout=300, env=None):
     p = subprocess.run(argv, capture_output=True, text=True,
                        timeout=timeout, env=env)
-    assert p.returncode == 0, (argv, p.stdout[-2000:], p.stderr[-3000:])
+    assert p.returncode == 0, (argv[-2:], p.stdout[-2000:],
+                               p.stderr[:3000])
     return p.stdout
 
 

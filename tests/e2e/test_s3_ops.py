@@ -433,15 +433,14 @@ def test_copy_outlives_its_source_bucket(server, s3):
 
 # ---- versioning ----
 
-def test_bucket_versioning_is_enabled(server, s3):
-    # Coffer keeps every version: S3's view of every bucket is Enabled
-    # (version ids, overwrites keep history, deletes leave markers).
-    r = s3.get_bucket_versioning(Bucket=BUCKET)
-    assert r["Status"] == "Enabled"
-    with pytest.raises(ClientError) as e:
-        s3.get_bucket_versioning(Bucket="s3-ops-none")
-    assert code_of(e) == "NoSuchBucket"
-    with pytest.raises(ClientError) as e:
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={
-            "Status": "Suspended"})
-    assert code_of(e) == "NotImplemented"
+def test_bucket_versioning_not_served_yet(server, s3):
+    # "Enabled" (true of Coffer's history) makes rclone's purge delete
+    # old versions, which S3 may never do here; until the unversioned
+    # view exists both answer 501 (docs/s3.md, "Versioning").
+    for call in (lambda: s3.get_bucket_versioning(Bucket=BUCKET),
+                 lambda: s3.put_bucket_versioning(
+                     Bucket=BUCKET,
+                     VersioningConfiguration={"Status": "Suspended"})):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code_of(e) == "NotImplemented"
