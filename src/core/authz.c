@@ -657,7 +657,8 @@ core_authz_context(const struct cf_req *r)
 {
 	json_t		*ctx, *v;
 	struct tm	 tm;
-	time_t		 t = (time_t)(r->time_us / 1000000);
+	time_t		 t = (time_t)((r->ctx_time_us != 0 ? r->ctx_time_us :
+			     r->time_us) / 1000000);
 	char		 ts[40], ip[CF_SOURCE_MAX];
 	struct cf_attr	 op[OP_MAX];
 	size_t		 n_op, i;
@@ -1322,7 +1323,8 @@ static cf_err
 ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 {
 	struct tm	 tm;
-	time_t		 t = (time_t)(r->time_us / 1000000);
+	time_t		 t = (time_t)((r->ctx_time_us != 0 ? r->ctx_time_us :
+			     r->time_us) / 1000000);
 	json_t		*acts, *nss;
 	size_t		 ns = 0, n_op, i;
 
@@ -1840,6 +1842,8 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	*allow = false;
 	role[0] = '\0';
 	t0 = core_mono_ns();
+	if (c->cfg.clock_us != NULL)
+		r->ctx_time_us = core_now_us(c);
 	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)

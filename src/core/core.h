@@ -191,6 +191,11 @@ struct cf_req {
 	char		 source[CF_SOURCE_MAX];
 	char		 peer[CF_SOURCE_MAX];
 	int64_t		 time_us;
+	/* The policies' context.time (and hour, weekday), set by the core
+	 * when its clock is injected (cf_core_config.clock_us: tests), so
+	 * that time-bounded policies follow the same clock as every
+	 * expiry; 0: time_us. */
+	int64_t		 ctx_time_us;
 	/* The client's User-Agent, cut and made printable UTF-8 (control
 	 * characters are '?'); "" without one.  SEC: the client's claim,
 	 * for the record and for policy context, never for a decision on

@@ -248,7 +248,11 @@ cf_core_ns_set_retention(struct cf_core *c, struct cf_req *r, const char *ns,
 
 	(void)snprintf(res, sizeof(res), "ns/%s", ns);
 	/* SEC: the grant rule: shortening retention lets data go. */
-	rc = core_authorize_grant(c, r, "ns:set-retention", NULL, res, err);
+	/* Decided on the namespace (its env, sensitivity, labels) by a
+	 * global role, as ns:set-sensitivity is. */
+	rc = core_authorize_data(c, r, "ns:set-retention", NULL, ns, res, err);
+	if (rc == CF_OK)
+		rc = core_grant_check(c, r, err);
 	if (rc != CF_OK)
 		return rc;
 	if (days < 0 || days > CF_RETAIN_DAYS_MAX)

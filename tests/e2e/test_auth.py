@@ -209,8 +209,8 @@ def test_owner_grants_on_own_namespace_only(server, world):
     assert r.status_code == 201, r.text
     r = server.get("/v1/bindings", params={"ns": "auth-one"}, token=t)
     assert r.status_code == 200
-    assert {"principal": "granted", "role": "reader", "ns": "auth-one"} in \
-        r.json()["bindings"]
+    assert {"principal": "granted", "role": "reader", "ns": "auth-one",
+            "expires": None, "expired": False} in r.json()["bindings"]
     # Not admin, not global, not on another namespace.
     assert_403(server.post("/v1/bindings", {"principal": "granted",
                                             "role": "admin"}, token=t))

@@ -418,3 +418,39 @@ def test_policy_doc_examples_validate(cli, tmp_path):
         r = cli("policy", "validate", "--schema", str(schema),
                 "--policies", str(f))
         assert r.returncode == 0, (b, r.stdout, r.stderr)
+
+
+def test_context_time_follows_the_servers_clock(tmp_path, uniq):
+    """context.time is the core's clock, the one every expiry follows
+    (links, break-glass, grants): a time-bounded permit ends when that
+    clock passes its bound, so a test can move it."""
+    import datetime as dt
+    import os
+
+    from conftest import Server
+    s = Server(tmp_path / "srv")
+    clock = os.path.join(s.workdir, "clock")
+    with open(clock, "w") as f:
+        f.write("0\n")
+    s.env["COFFER_TEST_CLOCK_FILE"] = clock
+    s.start()
+    try:
+        ns = uniq("tc")
+        s.mkns(ns)
+        assert s.put_obj(ns, "m.bin", b"w").status_code == 201
+        name = uniq("tcu")
+        s.principal(name)
+        tok = s.token(name)["token"]
+        until = (dt.datetime.now(dt.timezone.utc) +
+                 dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = ('@id("for-a-week")\n'
+                'permit (principal == User::"%s",\n'
+                '        action == Action::"object:get", resource)\n'
+                'when { context.time < datetime("%s") };\n' % (name, until))
+        put_policy(s, uniq("week"), text, ns=ns)
+        assert s.get_obj(ns, "m.bin", token=tok).status_code == 200
+        with open(clock, "w") as f:
+            f.write("%d\n" % (8 * 86400))
+        assert s.get_obj(ns, "m.bin", token=tok).status_code == 403
+    finally:
+        s.stop()
