@@ -1,8 +1,9 @@
 /* cf-link: cf_server cf_core cf_policy cf_audit cf_store cf_crypto cf_base
- * fuzz/fuzz_s3xml.c: S3's CompleteMultipartUpload body parser
- * (server/s3xml.c, expat) on arbitrary bytes.  Oracles: at most the
- * parts asked for; every part has a number in range and a non-empty,
- * NUL-terminated ETag without its quotes. */
+ * fuzz/fuzz_s3xml.c: S3's CompleteMultipartUpload and DeleteObjects
+ * body parsers (server/s3xml.c, expat) on arbitrary bytes.  Oracles: at
+ * most the parts (objects) asked for; every part has a number in range
+ * and a non-empty, NUL-terminated ETag without its quotes; every object
+ * a key of 1 to 1024 bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,19 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cf_mp_want	*w = NULL;
+	struct cf_s3xml_delete	 d;
 	size_t			 n = 0, i;
 
+	if (cf_s3xml_delete((const char *)data, size, 64, &d, NULL) ==
+	    CF_OK) {
+		if (d.n == 0 || d.n > 64)
+			abort();
+		for (i = 0; i < d.n; i++)
+			if (d.objs[i].key == NULL || d.objs[i].key[0] ==
+			    '\0' || strlen(d.objs[i].key) > 1024)
+				abort();
+		cf_s3xml_delete_free(&d);
+	}
 	if (cf_s3xml_complete((const char *)data, size, 64, &w, &n, NULL) !=
 	    CF_OK)
 		return 0;

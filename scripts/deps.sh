@@ -11,7 +11,7 @@ liboath-dev librhonabwy-dev libexpat1-dev libcmocka-dev libqrencode-dev
 zlib1g-dev
 clang libclang-rt-14-dev llvm
 python3 python3-pytest python3-requests python3-boto3 python3-cryptography
-python3-jwt python3-prometheus-client prometheus awscli
+python3-jwt python3-prometheus-client prometheus awscli s3cmd rclone
 libp11-kit-dev softhsm2
 curl openssl nginx-light wrk procps"
 

@@ -9,6 +9,7 @@
 #define SC	CF_ACT_SCOPABLE
 #define SELF	CF_ACT_SELF
 #define NS	CF_ACT_NS
+#define ST	CF_ACT_STORE
 
 static const struct cf_action_def registry[] = {
 	{ "access:who", "namespace", CF_ROLE_OWNER, SC | NS,
@@ -139,17 +140,17 @@ static const struct cf_action_def registry[] = {
 	    "others)" },
 	{ "privacy:key", "service", CF_ROLE_NONE, SELF,
 	    "the public key that checks erasure certificates" },
-	{ "promotion:approve", "namespace", CF_ROLE_OWNER, SC | NS,
+	{ "promotion:approve", "namespace", CF_ROLE_OWNER, SC | NS | ST,
 	    "approve a promotion into a namespace (not one's own; MFA for "
 	    "prod)" },
-	{ "promotion:list", "namespace", CF_ROLE_READER, SC | NS,
+	{ "promotion:list", "namespace", CF_ROLE_READER, SC | NS | ST,
 	    "list and show promotion requests (those one may see)" },
-	{ "promotion:reject", "namespace", CF_ROLE_OWNER, SC | NS,
+	{ "promotion:reject", "namespace", CF_ROLE_OWNER, SC | NS | ST,
 	    "reject a promotion into a namespace" },
 	{ "promotion:request", "object", CF_ROLE_WRITER, SC | NS,
 	    "ask to promote an artifact version into a namespace of another "
 	    "environment" },
-	{ "promotion:withdraw", "object", CF_ROLE_WRITER, SC | NS,
+	{ "promotion:withdraw", "object", CF_ROLE_WRITER, SC | NS | ST,
 	    "withdraw one's own open promotion request" },
 	{ "request:end", "route", CF_ROLE_NONE, CF_ACT_RECORD,
 	    "a request whose answer did not reach its client" },

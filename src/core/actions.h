@@ -34,6 +34,10 @@
 				 * role template grants: the built-in
 				 * policy share-default and stored
 				 * policies decide it */
+#define CF_ACT_STORE	0x40	/* a namespace or object action also asked
+				 * on the store, when it names none (a
+				 * global listing, an id that does not
+				 * exist): its schema says Store too */
 
 struct cf_action_def {
 	const char	*name;

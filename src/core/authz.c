@@ -1917,15 +1917,16 @@ out:
 const char *
 core_action_resources(const struct cf_action_def *def)
 {
+	/* CF_ACT_STORE: asked on the store too when it names no namespace
+	 * (a global listing, an unknown promotion: c_resource decides
+	 * those on the store). */
 	if (strcmp(def->resource, "object") == 0)
 		return strcmp(def->name, "object:list") == 0 ? "Namespace" :
+		    (def->flags & CF_ACT_STORE) != 0 ? "Object, Store" :
 		    "Object";
-	/* A namespace action whose role counts on one namespace is asked
-	 * on none too when it names none (a global listing, an unknown
-	 * promotion: c_resource decides those on the store). */
 	if (strcmp(def->resource, "namespace") == 0)
 		return strcmp(def->name, "ns:create") == 0 ? "Store" :
-		    (def->flags & CF_ACT_NS) != 0 ? "Namespace, Store" :
+		    (def->flags & CF_ACT_STORE) != 0 ? "Namespace, Store" :
 		    "Namespace";
 	if (strcmp(def->resource, "label") == 0)
 		return "Namespace, Object";

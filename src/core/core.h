@@ -494,6 +494,34 @@ cf_err	cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err	cf_core_object_versions(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, json_t **out,
 	    struct cf_error *err);
+/* S3 CopyObject: a new version of (ns, key) with the bytes of version
+ * src_vid (NULL: the latest) of (src_ns, src_key), server-side.  Two
+ * decisions: object:get of the source, recorded on its own with r's
+ * request id (when it fails, r takes its decision and the answer is
+ * its refusal), then object:put of the target, r's.  The copy shares
+ * the source's encrypted blob under a data key rewrapped for its own
+ * version id.  replace: the metadata the copy gets instead of the
+ * source's (NULL: copied).  *out: {"version_id", "source_version_id",
+ * "created", "size", "md5"} (md5: the source's ETag). */
+struct cf_copy_meta {
+	const char	*content_type;		/* NULL: octet-stream */
+	const char	*content_encoding;	/* NULL: none */
+	const char	*user_meta;		/* JSON object text; NULL */
+};
+cf_err	cf_core_object_copy(struct cf_core *c, struct cf_req *r,
+	    const char *src_ns, const char *src_key, const char *src_vid,
+	    const char *ns, const char *key, const struct cf_copy_meta *replace,
+	    json_t **out, struct cf_error *err);
+/* S3 ListObjectVersions (object:versions on the namespace): the
+ * versions and delete markers of ns's keys under prefix
+ * (cf_meta_version_scan), at most limit (1-1000) entries.  *out:
+ * {"versions": [version...], "prefixes": [...], "truncated",
+ * "next_key", "next_version_id"}.  A version id marker that is not a
+ * version of the key marker is CF_E_INPUT ("bad_version_marker"). */
+cf_err	cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *prefix, const char *delimiter,
+	    const char *key_marker, const char *vid_marker, size_t limit,
+	    json_t **out, struct cf_error *err);
 
 cf_err	cf_core_principal_create(struct cf_core *c, struct cf_req *r,
 	    const char *name, const char *kind, json_t **out,

@@ -391,6 +391,19 @@ cf_err	core_authorize_grant(struct cf_core *c, struct cf_req *r,
 cf_err	core_grant_check(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err) __attribute__((warn_unused_result));
 
+/* A fresh random version id (32 hex digits). */
+cf_err	core_new_version_id(char id[CF_VERSION_ID_LEN + 1],
+	    struct cf_error *err) __attribute__((warn_unused_result));
+/* The data key of src rebound to dst, a version that shares src's blob
+ * (a promotion, an artifact copy, an S3 CopyObject): unwrapped under
+ * src's id, dst gets a new id and the key wrapped under it by the active
+ * KEK, and in sealed_as the id the blob's chunks were sealed under (src's
+ * own, or src's sealed_as).  src may be dst.  The caller holds kek_lock's
+ * read side until dst's row is written (docs/internals/CRYPTO.md). */
+cf_err	core_dek_rebind(struct cf_core *c, const struct cf_version_rec *src,
+	    struct cf_version_rec *dst, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
 /* r->art for a read of object version version_id: the artifact
  * versions it is a file of, folded (cf_meta_art_of_version); unset when
  * it is a file of none (ops_artifact.c). */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -1547,18 +1548,6 @@ promo_new_free(struct promo_new *pn)
 	memset(pn, 0, sizeof(*pn));
 }
 
-static cf_err
-new_id(char out[CF_VERSION_ID_LEN + 1], struct cf_error *err)
-{
-	uint8_t	raw[CF_VERSION_ID_LEN / 2];
-	cf_err	rc;
-
-	rc = cf_random(raw, sizeof(raw), err);
-	if (rc == CF_OK)
-		cf_hex_encode(raw, sizeof(raw), out);
-	return rc;
-}
-
 /* Where a shared copy of an artifact version comes from and goes: the
  * source version (ns, name, artifact id, number), the target namespace
  * dnr and artifact name, and who creates it.  Promotion and copy. */
@@ -1587,7 +1576,6 @@ share_file(struct cf_core *c, const struct share_ref *sr, const json_t *f,
     struct cf_version_rec *o, struct cf_art_file *af, int64_t now_us,
     struct cf_error *err)
 {
-	struct cf_key	*dek = NULL;
 	const char	*path = json_string_value(json_object_get(f, "path"));
 	const char	*vid = json_string_value(json_object_get(f,
 	    "version_id"));
@@ -1607,23 +1595,9 @@ share_file(struct cf_core *c, const struct share_ref *sr, const json_t *f,
 	if (n < 0 || (size_t)n >= sizeof(o->key))
 		return cf_error_set(err, CF_E_INPUT, "\"%s/%.64s\" is too "
 		    "long a key", sr->dst_name, path);
-	rc = cf_keyprov_unwrap(c->kp, o->kek_id, o->version_id,
-	    strlen(o->version_id), o->wrapped_dek, &dek, err);
+	rc = core_dek_rebind(c, o, o, err);
 	if (rc != CF_OK)
 		return rc;
-	core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
-	/* SEC: the chunks keep the id they were sealed under (the first
-	 * version of the chain); the data key is bound to the new id. */
-	if (o->sealed_as[0] == '\0')
-		cf_strlcpy(o->sealed_as, o->version_id, sizeof(o->sealed_as));
-	rc = new_id(o->version_id, err);
-	if (rc == CF_OK)
-		rc = cf_keyprov_wrap(c->kp, dek, o->version_id,
-		    CF_VERSION_ID_LEN, o->kek_id, o->wrapped_dek, err);
-	cf_key_free(dek);
-	if (rc != CF_OK)
-		return rc;
-	core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
 	cf_strlcpy(o->ns, sr->dnr->name, sizeof(o->ns));
 	o->ns_id = sr->dnr->id;
 	o->seq = 0;
@@ -1691,7 +1665,7 @@ share_prepare(struct cf_core *c, struct cf_req *r, const struct share_ref *sr,
 	cf_strlcpy(pn->art.created_by, sr->creator,
 	    sizeof(pn->art.created_by));
 	pn->art.created_us = now;
-	rc = new_id(pn->art.version_id, err);
+	rc = core_new_version_id(pn->art.version_id, err);
 	pn->nv.objs = pn->objs;
 	pn->nv.art = &pn->art;
 	pn->nv.files = pn->files;
@@ -2155,6 +2129,16 @@ cf_core_art_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
 	v = cf_calloc(1, sizeof(*v));
 	if (v == NULL)
 		return nomem(err);
+	/* Without a principal nothing is looked up: refused, and recorded,
+	 * as this request's own action. */
+	if (!r->authenticated) {
+		rc = art_authorize(c, r, "artifact:copy", dst_ns, dst_name,
+		    err);
+		if (CF_NEVER(rc == CF_OK))
+			rc = cf_error_set(err, CF_E_INTERNAL, "unauthenticated "
+			    "copy allowed");
+		goto out;
+	}
 	/* The source: read access to the version, decided with its
 	 * attributes. */
 	rc = art_open(c, r, "artifact:get", src_ns, name, sel, NULL, NULL, v,

@@ -163,12 +163,47 @@ version_json(const struct cf_version_rec *v, bool latest)
 static cf_err
 new_version_id(char id[CF_VERSION_ID_LEN + 1], struct cf_error *err)
 {
+	return core_new_version_id(id, err);
+}
+
+cf_err
+core_new_version_id(char id[CF_VERSION_ID_LEN + 1], struct cf_error *err)
+{
 	uint8_t	raw[CF_VERSION_ID_LEN / 2];
 	cf_err	rc;
 
 	rc = cf_random(raw, sizeof(raw), err);
 	if (rc == CF_OK)
 		cf_hex_encode(raw, sizeof(raw), id);
+	return rc;
+}
+
+cf_err
+core_dek_rebind(struct cf_core *c, const struct cf_version_rec *src,
+    struct cf_version_rec *dst, struct cf_error *err)
+{
+	struct cf_key	*dek = NULL;
+	char		 sealed[CF_VERSION_ID_LEN + 1];
+	cf_err		 rc;
+
+	/* src may be dst: what is read of it is read first. */
+	cf_strlcpy(sealed, src->sealed_as[0] != '\0' ? src->sealed_as :
+	    src->version_id, sizeof(sealed));
+	rc = cf_keyprov_unwrap(c->kp, src->kek_id, src->version_id,
+	    strlen(src->version_id), src->wrapped_dek, &dek, err);
+	if (rc != CF_OK)
+		return rc;
+	core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
+	/* SEC: the chunks keep the id they were sealed under (the first
+	 * version of the chain); the data key is bound to the new id. */
+	cf_strlcpy(dst->sealed_as, sealed, sizeof(dst->sealed_as));
+	rc = core_new_version_id(dst->version_id, err);
+	if (rc == CF_OK)
+		rc = cf_keyprov_wrap(c->kp, dek, dst->version_id,
+		    CF_VERSION_ID_LEN, dst->kek_id, dst->wrapped_dek, err);
+	cf_key_free(dek);
+	if (rc == CF_OK)
+		core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
 	return rc;
 }
 
@@ -728,7 +763,7 @@ cf_core_get_close(struct cf_get *g)
 static cf_err
 get_open(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *version_id, bool head, bool decided,
-    struct cf_get **out, struct cf_error *err)
+    const char *action, struct cf_get **out, struct cf_error *err)
 {
 	struct cf_get	*g = NULL;
 	struct cf_key	*dek = NULL;
@@ -761,8 +796,8 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 
 		/* Decided first, whatever the lookup found. */
 		cf_error_clear(&aerr);
-		arc = object_authorize(c, r, head ? "object:head" :
-		    "object:get", ns, key, &aerr);
+		arc = object_authorize(c, r, action != NULL ? action :
+		    head ? "object:head" : "object:get", ns, key, &aerr);
 		if (arc != CF_OK) {
 			if (err != NULL)
 				*err = aerr;
@@ -863,7 +898,7 @@ cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	 * one read transaction instead of one per query. */
 	if ((rc = cf_meta_scope_begin(c->meta, err)) != CF_OK)
 		return rc;
-	rc = get_open(c, r, ns, key, version_id, head, false, out, err);
+	rc = get_open(c, r, ns, key, version_id, head, false, NULL, out, err);
 	cf_meta_scope_end(c->meta);
 	return rc;
 }
@@ -876,7 +911,8 @@ core_get_open_decided(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (CF_NEVER(!r->allowed))
 		return cf_error_set(err, CF_E_INTERNAL,
 		    "a read without an allowed decision");
-	return get_open(c, r, ns, key, version_id, false, true, out, err);
+	return get_open(c, r, ns, key, version_id, false, true, NULL, out,
+	    err);
 }
 
 const struct cf_object_view *
@@ -1105,6 +1141,239 @@ cf_core_object_versions(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	*out = json_pack("{s:o}", "versions", x.arr);
 	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* The metadata a copy gets instead of its source's (S3's REPLACE),
+ * checked as an upload's. */
+static cf_err
+copy_meta(struct cf_version_rec *v, const struct cf_copy_meta *m,
+    struct cf_error *err)
+{
+	const char	*ct = m->content_type, *enc = m->content_encoding;
+	json_t		*mj = NULL;
+	cf_err		 rc = CF_OK;
+
+	if (ct == NULL || *ct == '\0')
+		ct = "application/octet-stream";
+	if (enc == NULL)
+		enc = "";
+	if (strlen(ct) >= sizeof(v->content_type) ||
+	    !cf_utf8_valid(ct, strlen(ct)) || !cf_str_field_value_ok(ct))
+		return cf_error_set(err, CF_E_INPUT, "Content-Type too long "
+		    "or not a clean header value");
+	if (strlen(enc) >= sizeof(v->content_encoding) ||
+	    !cf_utf8_valid(enc, strlen(enc)) || !cf_str_field_value_ok(enc))
+		return cf_error_set(err, CF_E_INPUT, "Content-Encoding too "
+		    "long or not a clean header value");
+	v->user_meta[0] = '\0';
+	if (m->user_meta != NULL && *m->user_meta != '\0') {
+		if (strlen(m->user_meta) >= sizeof(v->user_meta))
+			return cf_error_set(err, CF_E_INPUT, "user metadata "
+			    "exceeds %zu bytes", sizeof(v->user_meta) - 1);
+		mj = json_loads(m->user_meta, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(mj))
+			rc = cf_error_set(err, CF_E_INPUT,
+			    "user metadata must be a JSON object");
+		if (rc == CF_OK)
+			rc = meta_fields_ok(mj, err);
+		json_decref(mj);
+		if (rc != CF_OK)
+			return rc;
+		cf_strlcpy(v->user_meta, m->user_meta, sizeof(v->user_meta));
+	}
+	cf_strlcpy(v->content_type, ct, sizeof(v->content_type));
+	cf_strlcpy(v->content_encoding, enc, sizeof(v->content_encoding));
+	return CF_OK;
+}
+
+cf_err
+cf_core_object_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
+    const char *src_key, const char *src_vid, const char *ns, const char *key,
+    const struct cf_copy_meta *replace, json_t **out, struct cf_error *err)
+{
+	struct cf_req		*sub = NULL;
+	struct cf_get		*g = NULL;
+	struct cf_version_rec	*v = NULL;
+	struct cf_key		*dek = NULL;
+	struct cf_ns_rec	 nsr;
+	struct core_act		 act;
+	bool			 locked = false;
+	cf_err			 rc;
+
+	sub = cf_malloc(sizeof(*sub));
+	v = cf_calloc(1, sizeof(*v));
+	if (sub == NULL || v == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	/* SEC: the source is read: an object:get of that version, decided
+	 * and recorded on its own (with the request's id) before anything
+	 * else; the target is the request's own decision (object:put). */
+	*sub = *r;
+	sub->audited = false;
+	sub->allowed = false;
+	sub->action = NULL;
+	sub->errcode = NULL;
+	sub->resource[0] = '\0';
+	rc = cf_meta_scope_begin(c->meta, err);
+	if (rc == CF_OK) {
+		rc = get_open(c, sub, src_ns, src_key, src_vid, true, false,
+		    "object:get", &g, err);
+		cf_meta_scope_end(c->meta);
+	}
+	if (rc == CF_OK)
+		rc = cf_core_audit(c, sub, 200, "ok", 0, err);
+	if (rc != CF_OK) {
+		/* The source's refusal (or failure) is the answer. */
+		*r = *sub;
+		goto out;
+	}
+	rc = object_authorize(c, r, "object:put", ns, key, err);
+	if (rc != CF_OK)
+		goto out;
+	if (g->v.size > c->cfg.max_object_size) {
+		rc = cf_error_set(err, CF_E_LIMIT, "object of %llu bytes "
+		    "exceeds the limit of %llu", (unsigned long long)g->v.size,
+		    (unsigned long long)c->cfg.max_object_size);
+		goto out;
+	}
+	rc = ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		goto out;
+	*v = g->v;
+	if (replace != NULL && (rc = copy_meta(v, replace, err)) != CF_OK)
+		goto out;
+	cf_strlcpy(v->ns, ns, sizeof(v->ns));
+	cf_strlcpy(v->key, key, sizeof(v->key));
+	v->ns_id = nsr.id;
+	v->seq = 0;
+	cf_strlcpy(v->created_by, r->principal.name, sizeof(v->created_by));
+	v->created_us = cf_now_us();
+	/* SEC: server-side and without a second copy of the data: the
+	 * copy shares the source's encrypted blob, whose chunks stay
+	 * sealed under the id they were written for (sealed_as), while its
+	 * data key is rewrapped under the copy's own id, as a promotion's
+	 * (docs/internals/CRYPTO.md).  Under kek_lock's read side, so that
+	 * no KEK is retired between the wrap and the row. */
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
+	locked = true;
+	rc = core_dek_rebind(c, &g->v, v, err);
+	if (rc == CF_E_UNAVAILABLE)
+		key_unavailable(r, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = core_act_begin(&act, c, r, 200, err);
+	if (rc == CF_OK)
+		rc = cf_meta_version_put(c->meta, &act.au, v, err);
+	rc = core_act_end(&act, rc);
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:s}", "ns", ns, "key",
+	    key, "version_id", v->version_id, "source_version_id",
+	    g->v.version_id, "created", core_time_json(v->created_us), "size",
+	    (json_int_t)v->size, "md5", v->md5[0] != '\0' ? v->md5 :
+	    v->sha256);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	if (locked)
+		(void)pthread_rwlock_unlock(&c->kek_lock);
+	cf_key_free(dek);
+	if (v != NULL)
+		cf_wipe(v, sizeof(*v));
+	cf_free(v);
+	cf_core_get_close(g);
+	cf_free(sub);
+	return rc;
+}
+
+struct vscan_ctx {
+	json_t	*vers;
+	json_t	*prefixes;
+};
+
+static cf_err
+vscan_cb(void *arg, const struct cf_version_rec *v, bool latest,
+    struct cf_error *err)
+{
+	struct vscan_ctx	*x = arg;
+	json_t			*j;
+
+	j = version_json(v, latest);
+	if (j == NULL || json_array_append_new(x->vers, j) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+static cf_err
+vscan_prefix_cb(void *arg, const char *prefix, struct cf_error *err)
+{
+	struct vscan_ctx	*x = arg;
+
+	if (json_array_append_new(x->prefixes, json_string(prefix)) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
+    const char *ns, const char *prefix, const char *delimiter,
+    const char *key_marker, const char *vid_marker, size_t limit,
+    json_t **out, struct cf_error *err)
+{
+	struct vscan_ctx	 x = { NULL, NULL };
+	struct cf_ns_rec	 nsr;
+	char			*next = NULL, nvid[CF_VERSION_ID_LEN + 1];
+	bool			 truncated = false;
+	cf_err			 rc;
+
+	rc = object_authorize(c, r, "object:versions", ns, NULL, err);
+	if (rc != CF_OK)
+		return rc;
+	if ((prefix != NULL && strlen(prefix) >= CF_OBJKEY_MAX) ||
+	    (key_marker != NULL && strlen(key_marker) >= CF_OBJKEY_MAX) ||
+	    (vid_marker != NULL && strlen(vid_marker) > CF_VERSION_ID_LEN) ||
+	    (delimiter != NULL && strlen(delimiter) > 16))
+		return cf_error_set(err, CF_E_INPUT, "prefix, marker or "
+		    "delimiter too long");
+	if (vid_marker != NULL && vid_marker[0] != '\0' &&
+	    (key_marker == NULL || key_marker[0] == '\0'))
+		return cf_error_set(err, CF_E_INPUT, "a version id marker "
+		    "needs a key marker");
+	if (limit == 0 || limit > 1000)
+		return cf_error_set(err, CF_E_INPUT, "limit must be 1-1000");
+	rc = ns_must_exist(c, r, ns, &nsr, err);
+	if (rc != CF_OK)
+		return rc;
+	next = cf_calloc(1, CF_OBJKEY_MAX);
+	x.vers = json_array();
+	x.prefixes = json_array();
+	if (next == NULL || x.vers == NULL || x.prefixes == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	rc = cf_meta_version_scan(c->meta, ns, prefix, delimiter, key_marker,
+	    vid_marker, limit, vscan_cb, vscan_prefix_cb, &x, &truncated, next,
+	    nvid, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->errcode = "bad_version_marker";
+		rc = cf_error_set(err, CF_E_INPUT, "the version id marker is "
+		    "not a version of the key marker");
+	}
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:O,s:O,s:b,s:s?,s:s?}", "versions", x.vers,
+	    "prefixes", x.prefixes, "truncated", truncated, "next_key",
+	    truncated ? next : NULL, "next_version_id", truncated &&
+	    nvid[0] != '\0' ? nvid : NULL);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	json_decref(x.vers);
+	json_decref(x.prefixes);
+	cf_free(next);
+	return rc;
 }
 
 cf_err

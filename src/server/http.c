@@ -251,6 +251,8 @@ struct conn {
 	struct cf_s3		*s3;
 	char			*raw_uri;
 	const char		*s3_action;
+	const char		*s3_refine;	/* or this (CopyObject's
+						 * source read) */
 };
 
 /* Set on the slow threads: a response is stashed for the handler, which
@@ -324,7 +326,9 @@ route_action_held(const struct conn *c)
 	if (strcmp(a, "unknown") == 0)
 		return true;
 	if (c->s3 != NULL)
-		return c->s3_action != NULL && strcmp(a, c->s3_action) == 0;
+		return (c->s3_action != NULL && strcmp(a, c->s3_action) ==
+		    0) || (c->s3_refine != NULL && strcmp(a, c->s3_refine) ==
+		    0);
 	if (c->rt == NULL)
 		return false;
 	return strcmp(a, c->rt->action) == 0 ||
@@ -5304,6 +5308,12 @@ cf_http_set_action(struct conn *c, const char *action)
 }
 
 void
+cf_http_set_refine(struct conn *c, const char *action)
+{
+	c->s3_refine = action;
+}
+
+void
 cf_http_set_put(struct conn *c, struct cf_put *p)
 {
 	c->put = p;
@@ -5322,6 +5332,13 @@ const struct cf_buf *
 cf_http_body(const struct conn *c)
 {
 	return &c->body;
+}
+
+void
+cf_http_body_max(struct conn *c, size_t max)
+{
+	if (c->h->cfg->max_json_body < max)
+		cf_buf_init_secret(&c->body, max);
 }
 
 uint64_t

@@ -221,11 +221,17 @@ const char	*cf_http_raw_uri(const struct conn *c);	/* NULL: none */
 struct cf_s3	**cf_http_s3(struct conn *c);
 /* The action the request is decided under (route_action_held). */
 void		 cf_http_set_action(struct conn *c, const char *action);
+/* A second action the request may end up decided under (CopyObject:
+ * object:get of its source, when that is refused). */
+void		 cf_http_set_refine(struct conn *c, const char *action);
 /* The upload the body streams into (http.c feeds it), and take it back
  * at the end. */
 void		 cf_http_set_put(struct conn *c, struct cf_put *p);
 struct cf_put	*cf_http_take_put(struct conn *c);
 const struct cf_buf *cf_http_body(const struct conn *c);
+/* Room for a body of up to max bytes (an XML request body), when
+ * max_json_body allows less; before the body arrives. */
+void		 cf_http_body_max(struct conn *c, size_t max);
 uint64_t	 cf_http_bytes_in(const struct conn *c);
 /* The body that follows is discarded (an answer is pending). */
 void		 cf_http_set_failed(struct conn *c);

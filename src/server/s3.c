@@ -26,6 +26,7 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "crypto/checksum.h"
+#include "crypto/crypto.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
 #include "server/s3xml.h"
@@ -40,7 +41,8 @@ enum s3_op {
 	OP_NONE, OP_LIST_BUCKETS, OP_CREATE_BUCKET, OP_HEAD_BUCKET,
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
-	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST
+	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
+	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY
 };
 
 struct cf_s3 {
@@ -574,10 +576,27 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "ns:get";
 			return OP_BUCKET_LOCATION;
 		}
+		/* GetBucketVersioning is not served (501): "Enabled", true
+		 * of Coffer's history, makes clients (rclone purge) delete
+		 * old versions, which S3 never may here; the unversioned
+		 * view (null version ids) is not built yet. */
 		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
 		    cf_sigv4_query_has(&s->q, "uploads")) {
 			*action = "object:list";
 			return OP_MP_LIST;
+		}
+		if (strcmp(method, "GET") == 0 &&
+		    cf_sigv4_query_has(&s->q, "versions") &&
+		    !cf_sigv4_query_has(&s->q, "uploads") &&
+		    !cf_sigv4_query_has(&s->q, "location")) {
+			*action = "object:versions";
+			return OP_LIST_VERSIONS;
+		}
+		/* DeleteObjects: each key is decided on its own. */
+		if (strcmp(method, "POST") == 0 && s->q.n == 1 &&
+		    cf_sigv4_query_has(&s->q, "delete")) {
+			*action = "object:delete";
+			return OP_DELETE_MANY;
 		}
 		if (has_subresource(s))
 			return OP_NONE;
@@ -931,9 +950,6 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 	sha = hdr(mc, "x-amz-content-sha256");
 	ce = hdr(mc, "Content-Encoding");
 	trailer = hdr(mc, "x-amz-trailer");
-	if (hdr(mc, "x-amz-copy-source") != NULL)
-		return s3_refuse(mc, c, "CopyObject not implemented", 501,
-		    "NotImplemented", "CopyObject is not implemented yet");
 	if (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0) {
 		if (!cf_awsc_mode_of(sha, &mode))
 			return s3_refuse(mc, c, "unknown streaming payload",
@@ -1108,6 +1124,288 @@ static cf_err	xml_begin(struct cf_buf *b, const char *root,
 static enum MHD_Result	send_xml(struct MHD_Connection *mc, struct conn *c,
 			    int status, struct cf_buf *b, cf_err rc);
 
+/* SEC: a request body read whole (an XML body) against what the
+ * request says of it: x-amz-content-sha256 (signed: a body swapped
+ * under a valid signature is refused), Content-MD5, an
+ * x-amz-checksum-* header.  false: refused, recorded under action and
+ * answered (*ret). */
+static bool
+body_check(struct MHD_Connection *mc, struct conn *c, const char *action,
+    enum MHD_Result *ret)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	const uint8_t		*p = (const uint8_t *)(body->data != NULL ?
+				    body->data : "");
+	const char		*sha = hdr(mc, "x-amz-content-sha256");
+	const char		*md5h = hdr(mc, "Content-MD5"), *why = NULL;
+	const char		*code = "BadDigest";
+	struct cf_md5		*h = NULL;
+	uint8_t			 want[32], got[32];
+	char			 hex[65], ck[64];
+	int			 status = 400;
+
+	if (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0) {
+		code = "InvalidRequest";
+		why = "this operation takes no aws-chunked body";
+	} else if (sha != NULL && strcmp(sha, "UNSIGNED-PAYLOAD") != 0) {
+		cf_sha256(p, body->len, got);
+		cf_hex_encode(got, 32, hex);
+		if (strlen(sha) != 64 || strcasecmp(sha, hex) != 0) {
+			code = "XAmzContentSHA256Mismatch";
+			why = "the body's SHA-256 is not x-amz-content-sha256";
+		}
+	}
+	if (why == NULL && md5h != NULL) {
+		if (!md5_b64(md5h, want)) {
+			code = "InvalidDigest";
+			why = "Content-MD5 must be the base64 of 16 bytes";
+		} else if (cf_md5_new(&h, NULL) != CF_OK) {
+			status = 500;
+			code = "InternalError";
+			why = "out of memory";
+		} else {
+			cf_md5_update(h, p, body->len);
+			cf_md5_final(h, got);
+			cf_md5_free(h);
+			if (!cf_ct_equal(got, want, CF_MD5_LEN))
+				why = "the Content-MD5 you specified did not "
+				    "match what was received";
+		}
+	}
+	if (why == NULL) {
+		why = checksum_setup(mc, s, NULL);
+		if (why != NULL)
+			code = "InvalidRequest";
+	}
+	if (why == NULL && s->ck != NULL) {
+		cf_cksum_update(s->ck, p, body->len);
+		why = checksum_check(s, ck, sizeof(ck));
+	}
+	if (why == NULL)
+		return true;
+	cf_core_reject(cf_http_core(c), cf_http_req(c), action, why);
+	*ret = s3_error(mc, c, status, code, why);
+	return false;
+}
+
+/* A refused or failed key of DeleteObjects: its S3 code and status. */
+static const char *
+key_error(cf_err rc, const char *ec, int *status)
+{
+	*status = 400;
+	switch (rc) {
+	case CF_E_AUTH:
+	case CF_E_DENIED:
+		*status = 403;
+		return "AccessDenied";
+	case CF_E_NOTFOUND:
+		*status = 404;
+		return ec != NULL && strcmp(ec, "no_such_namespace") == 0 ?
+		    "NoSuchBucket" : "NoSuchKey";
+	case CF_E_INPUT:
+		return "InvalidArgument";
+	case CF_E_CONFLICT:
+		*status = 409;
+		return "OperationAborted";
+	default:
+		*status = 500;
+		return "InternalError";
+	}
+}
+
+/* One key of DeleteObjects, decided and recorded as its own request
+ * (sub, a copy of the request's credential and id).  Appends its
+ * <Deleted> or <Error> to b.  CF_OK, or the audit failure that stops
+ * the batch. */
+struct key_outcome {
+	bool		 ok;
+	int		 status;
+	const char	*code;
+	char		 msg[256];
+};
+
+static cf_err
+delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
+    bool quiet, struct cf_buf *b, struct key_outcome *ko)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_core	*core = cf_http_core(c);
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*code = NULL, *vid = NULL;
+	const char	*msg;
+	int		 status = 200;
+	cf_err		 rc, brc = CF_OK;
+
+	*sub = *cf_http_req(c);
+	sub->audited = false;
+	sub->errcode = NULL;
+	sub->allowed = false;
+	sub->action = NULL;
+	sub->resource[0] = '\0';
+	cf_error_clear(&err);
+	if (o->version_id[0] != '\0') {
+		/* SEC: refused (a version is never removed through S3),
+		 * and recorded like any refusal. */
+		cf_core_reject(core, sub, "object:delete", "DeleteObjects "
+		    "with a VersionId");
+		(void)snprintf(sub->resource, sizeof(sub->resource),
+		    "ns/%s/obj/%s", s->bucket, o->key);
+		rc = CF_E_INPUT;
+		code = "NotImplemented";
+		status = 501;
+		cf_strlcpy(err.msg, "deleting a version is not implemented",
+		    sizeof(err.msg));
+	} else
+		rc = cf_core_object_delete(core, sub, s->bucket, o->key, &out,
+		    &err);
+	/* As DeleteObject: a key that is not there is deleted. */
+	if (rc == CF_E_NOTFOUND && sub->allowed && (sub->errcode == NULL ||
+	    strcmp(sub->errcode, "no_such_namespace") != 0))
+		rc = CF_OK;
+	if (rc == CF_OK)
+		vid = json_string_value(json_object_get(out, "version_id"));
+	else if (code == NULL)
+		code = key_error(rc, sub->errcode, &status);
+	if (!sub->audited) {
+		struct cf_error aerr;
+
+		cf_error_clear(&aerr);
+		brc = cf_core_audit(core, sub, status, code != NULL ? code :
+		    "ok", 0, &aerr);
+	}
+	ko->ok = rc == CF_OK;
+	ko->status = status;
+	ko->code = code;
+	cf_strlcpy(ko->msg, status == 500 ? "internal error (see the server "
+	    "log for the request id)" : err.msg[0] != '\0' ? err.msg :
+	    code != NULL ? code : "", sizeof(ko->msg));
+	if (brc == CF_OK && rc == CF_OK && !quiet) {
+		brc = cf_buf_append_str(b, "<Deleted>", NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Key", o->key, false, NULL);
+		if (brc == CF_OK && vid != NULL)
+			brc = cf_buf_append_str(b, "<DeleteMarker>true"
+			    "</DeleteMarker>", NULL);
+		if (brc == CF_OK && vid != NULL)
+			brc = xml_el(b, "DeleteMarkerVersionId", vid, false,
+			    NULL);
+		if (brc == CF_OK)
+			brc = cf_buf_append_str(b, "</Deleted>", NULL);
+	} else if (brc == CF_OK && rc != CF_OK) {
+		msg = ko->msg;
+		if (status == 500)
+			log_warnx("event=request_failed request=%s "
+			    "key_error=%s", sub->request_id, cf_err_name(rc));
+		brc = cf_buf_append_str(b, "<Error>", NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Key", o->key, false, NULL);
+		if (brc == CF_OK && o->version_id[0] != '\0')
+			brc = xml_el(b, "VersionId", o->version_id, false,
+			    NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Code", code, false, NULL);
+		if (brc == CF_OK)
+			brc = xml_el(b, "Message", msg, false, NULL);
+		if (brc == CF_OK)
+			brc = cf_buf_append_str(b, "</Error>", NULL);
+	}
+	json_decref(out);
+	return brc;
+}
+
+/* POST /B?delete: DeleteObjects.  SEC: no decision for the batch as a
+ * whole: each key is an object:delete decided, carried out and recorded
+ * on its own (all records with the request's id), as if it were sent
+ * alone.  The answer lists each key's outcome, and stands on the
+ * decision of the first key done (the monitor's rule: a success
+ * answers an allowed request); when no key was done, the first key's
+ * refusal is the answer (403 AccessDenied, 404 NoSuchBucket, ...). */
+static enum MHD_Result
+op_delete_many(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct cf_s3xml_delete	 d;
+	struct cf_req		*sub = NULL, *first = NULL;
+	struct key_outcome	 ko, kfail;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	enum MHD_Result		 ret;
+	bool			 have_ok = false, have_fail = false;
+	size_t			 i;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	memset(&d, 0, sizeof(d));
+	memset(&kfail, 0, sizeof(kfail));
+	if (!body_check(mc, c, "object:delete", &ret))
+		return ret;
+	rc = cf_s3xml_delete(body->data, body->len, 1000, &d, &err);
+	if (rc != CF_OK) {
+		cf_core_reject(cf_http_core(c), r, "object:delete",
+		    "bad DeleteObjects body");
+		return s3_error(mc, c, rc == CF_E_NOMEM ? 500 : 400,
+		    rc == CF_E_NOMEM ? "InternalError" : "MalformedXML",
+		    rc == CF_E_LIMIT ? "a DeleteObjects request names at "
+		    "most 1000 keys" : err.msg);
+	}
+	sub = cf_malloc(sizeof(*sub));
+	first = cf_malloc(sizeof(*first));
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = sub == NULL || first == NULL ? CF_E_NOMEM : xml_begin(&b,
+	    "DeleteResult", NULL);
+	for (i = 0; i < d.n && rc == CF_OK; i++) {
+		rc = delete_one(c, sub, &d.objs[i], d.quiet, &b, &ko);
+		if (rc != CF_OK)
+			break;
+		if (ko.ok && !have_ok) {
+			*first = *sub;
+			have_ok = true;
+		} else if (!ko.ok && !have_fail && !have_ok) {
+			/* Kept while no key is done: the answer then. */
+			*first = *sub;
+			kfail = ko;
+			have_fail = true;
+		}
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</DeleteResult>", NULL);
+	cf_free(sub);
+	cf_s3xml_delete_free(&d);
+	if (rc == CF_OK && (have_ok || have_fail)) {
+		/* Every key has its record: the answer is the first done
+		 * key's (or first refused key's), recorded already. */
+		r->action = first->action;
+		r->allowed = first->allowed;
+		r->decided = first->decided;
+		r->decided_allow = first->decided_allow;
+		r->errcode = first->errcode;
+		cf_strlcpy(r->resource, first->resource, sizeof(r->resource));
+		cf_strlcpy(r->reasons, first->reasons, sizeof(r->reasons));
+		r->audited = true;
+	}
+	cf_free(first);
+	if (rc == CF_E_NOMEM && !have_ok && !have_fail)
+		cf_core_reject(cf_http_core(c), r, "object:delete",
+		    "out of memory");
+	if (rc != CF_OK && rc != CF_E_NOMEM) {
+		/* The audit log refused a key's record: stop there. */
+		cf_buf_free(&b);
+		cf_core_reject(cf_http_core(c), r, "object:delete",
+		    "audit log unavailable");
+		return s3_error(mc, c, 503, "ServiceUnavailable",
+		    "the audit log is unavailable; keys after the first "
+		    "failure were not touched");
+	}
+	if (rc == CF_OK && !have_ok) {
+		cf_buf_free(&b);
+		return s3_error(mc, c, kfail.status, kfail.code, kfail.msg);
+	}
+	return send_xml(mc, c, 200, &b, rc);
+}
+
 /* POST /B/K?uploads: CreateMultipartUpload. */
 static enum MHD_Result
 op_mp_create(struct MHD_Connection *mc, struct conn *c)
@@ -1181,9 +1479,12 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 	json_t			*out = NULL;
 	char			 etag[64];
 	size_t			 n = 0;
+	enum MHD_Result		 ret;
 	cf_err			 rc;
 
 	cf_error_clear(&err);
+	if (!body_check(mc, c, "object:put", &ret))
+		return ret;
 	rc = cf_s3xml_complete(body->data, body->len, CF_MP_PARTS_MAX + 1,
 	    &want, &n, &err);
 	if (rc == CF_OK && n > CF_MP_PARTS_MAX)
@@ -1579,6 +1880,306 @@ op_list(struct MHD_Connection *mc, struct conn *c)
 	return send_xml(mc, c, 200, &b, rc);
 }
 
+/* One <Version> or <DeleteMarker> of ListObjectVersions. */
+static cf_err
+version_el(struct cf_buf *b, json_t *e, bool url)
+{
+	bool		 dm = json_is_true(json_object_get(e, "delete_marker"));
+	const char	*md5 = json_string_value(json_object_get(e, "md5"));
+	const char	*by = str_or(json_string_value(json_object_get(e,
+			    "created_by")));
+	char		 t[32], num[32], etag[80];
+	cf_err		 rc;
+
+	iso_ms(json_string_value(json_object_get(e, "created")), t);
+	rc = cf_buf_append_str(b, dm ? "<DeleteMarker>" : "<Version>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "Key", str_or(json_string_value(
+		    json_object_get(e, "key"))), url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "VersionId", str_or(json_string_value(
+		    json_object_get(e, "version_id"))), false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "IsLatest", json_is_true(json_object_get(e,
+		    "latest")) ? "true" : "false", false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "LastModified", t, false, NULL);
+	if (rc == CF_OK && !dm) {
+		(void)snprintf(etag, sizeof(etag), "\"%s\"", md5 != NULL &&
+		    md5[0] != '\0' ? md5 : str_or(json_string_value(
+		    json_object_get(e, "sha256"))));
+		(void)snprintf(num, sizeof(num), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "size")));
+		rc = xml_el(b, "ETag", etag, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(b, "Size", num, false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(b, "StorageClass", "STANDARD", false,
+			    NULL);
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, "<Owner>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "ID", by, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(b, "DisplayName", by, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, dm ? "</Owner></DeleteMarker>" :
+		    "</Owner></Version>", NULL);
+	return rc;
+}
+
+/* GET /B?versions: ListObjectVersions.  Coffer's versions are S3's:
+ * every version and delete marker, newest first per key. */
+static enum MHD_Result
+op_list_versions(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct cf_buf	 b;
+	json_t		*out = NULL, *e;
+	const char	*prefix, *delim, *mk, *km, *vm, *et, *nk, *nv;
+	char		 num[32];
+	uint64_t	 maxkeys = 1000;
+	size_t		 i;
+	bool		 url, trunc;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	prefix = cf_sigv4_query_get(&s->q, "prefix");
+	delim = cf_sigv4_query_get(&s->q, "delimiter");
+	if (delim != NULL && delim[0] == '\0')
+		delim = NULL;
+	km = cf_sigv4_query_get(&s->q, "key-marker");
+	vm = cf_sigv4_query_get(&s->q, "version-id-marker");
+	if (vm != NULL && (vm[0] == '\0' || strcmp(vm, "null") == 0))
+		vm = NULL;
+	et = cf_sigv4_query_get(&s->q, "encoding-type");
+	if (et != NULL && strcmp(et, "url") != 0)
+		return s3_error(mc, c, 400, "InvalidArgument",
+		    "encoding-type must be url");
+	url = et != NULL;
+	mk = cf_sigv4_query_get(&s->q, "max-keys");
+	if (mk != NULL && cf_parse_u64(mk, 0, INT32_MAX, &maxkeys, NULL) !=
+	    CF_OK)
+		return s3_error(mc, c, 400, "InvalidArgument",
+		    "max-keys must be a number");
+	if (maxkeys > 1000)
+		maxkeys = 1000;
+	rc = cf_core_object_versions_scan(cf_http_core(c), r, s->bucket,
+	    prefix, delim, km, vm, maxkeys == 0 ? 1 : (size_t)maxkeys, &out,
+	    &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	trunc = maxkeys > 0 && json_is_true(json_object_get(out, "truncated"));
+	nk = json_string_value(json_object_get(out, "next_key"));
+	nv = json_string_value(json_object_get(out, "next_version_id"));
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = xml_begin(&b, "ListVersionsResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Name", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Prefix", str_or(prefix), url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "KeyMarker", str_or(km), url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "VersionIdMarker", str_or(vm), false, NULL);
+	if (rc == CF_OK && trunc && nk != NULL)
+		rc = xml_el(&b, "NextKeyMarker", nk, url, NULL);
+	if (rc == CF_OK && trunc && nv != NULL)
+		rc = xml_el(&b, "NextVersionIdMarker", nv, false, NULL);
+	(void)snprintf(num, sizeof(num), "%llu", (unsigned long long)maxkeys);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "MaxKeys", num, false, NULL);
+	if (rc == CF_OK && delim != NULL)
+		rc = xml_el(&b, "Delimiter", delim, url, NULL);
+	if (rc == CF_OK && url)
+		rc = xml_el(&b, "EncodingType", "url", false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "IsTruncated", trunc ? "true" : "false", false,
+		    NULL);
+	json_array_foreach(json_object_get(out, "versions"), i, e) {
+		if (maxkeys == 0 || rc != CF_OK)
+			break;
+		rc = version_el(&b, e, url);
+	}
+	json_array_foreach(json_object_get(out, "prefixes"), i, e) {
+		if (maxkeys == 0 || rc != CF_OK)
+			break;
+		rc = cf_buf_append_str(&b, "<CommonPrefixes>", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Prefix", str_or(json_string_value(e)),
+			    url, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</CommonPrefixes>", NULL);
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</ListVersionsResult>", NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* x-amz-copy-source: "[/]BUCKET/KEY[?versionId=V]", percent-encoded.
+ * false: not valid. */
+static bool
+copy_source(const char *v, char bucket[64], char **key, char vid[64])
+{
+	const char	*q, *sl, *p = v;
+	size_t		 n;
+
+	*key = NULL;
+	vid[0] = '\0';
+	if (p[0] == '/')
+		p++;
+	q = strstr(p, "?versionId=");
+	n = q != NULL ? (size_t)(q - p) : strlen(p);
+	if (q != NULL && (strlen(q + 11) == 0 || strlen(q + 11) >= 64 ||
+	    cf_sigv4_decode(q + 11, strlen(q + 11), vid, 64, NULL, NULL) !=
+	    CF_OK))
+		return false;
+	sl = memchr(p, '/', n);
+	if (sl == NULL || sl == p || sl + 1 == p + n ||
+	    (size_t)(sl - p) >= 64 || cf_sigv4_decode(p, (size_t)(sl - p),
+	    bucket, 64, NULL, NULL) != CF_OK)
+		return false;
+	n -= (size_t)(sl + 1 - p);
+	*key = cf_malloc(n + 1);
+	if (*key == NULL)
+		return false;
+	if (cf_sigv4_decode(sl + 1, n, *key, n + 1, NULL, NULL) != CF_OK) {
+		CF_FREE(*key);
+		return false;
+	}
+	return true;
+}
+
+/* The x-amz-meta-* headers as a JSON object text (*meta, NULL: none);
+ * false: not acceptable. */
+static bool
+meta_of(struct MHD_Connection *mc, char **meta)
+{
+	struct meta_scan m = { NULL, false };
+	struct cf_buf	 mb;
+
+	*meta = NULL;
+	m.obj = json_object();
+	if (m.obj == NULL)
+		return false;
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_meta, &m);
+	if (!m.bad && json_object_size(m.obj) > 0) {
+		cf_buf_init(&mb, 64 * 1024);
+		if (cf_json_dump(m.obj, JSON_COMPACT | JSON_SORT_KEYS, &mb,
+		    NULL) != CF_OK || (*meta = cf_buf_take(&mb)) == NULL)
+			m.bad = true;
+		cf_buf_free(&mb);
+	}
+	json_decref(m.obj);
+	if (m.bad)
+		CF_FREE(*meta);
+	return !m.bad;
+}
+
+/* PUT /B/K with x-amz-copy-source: CopyObject, server-side. */
+static enum MHD_Result
+op_copy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	struct cf_copy_meta	 cm;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	json_t			*out = NULL;
+	const char		*dir = hdr(mc, "x-amz-metadata-directive");
+	const char		*acl = hdr(mc, "x-amz-acl");
+	const char		*ce = hdr(mc, "Content-Encoding");
+	char			 sb[64], vid[64], t[32], etag[80];
+	char			 enc[CF_CTYPE_MAX];
+	char			*skey = NULL, *meta = NULL;
+	bool			 replace;
+	enum MHD_Result		 ret;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (!body_check(mc, c, "object:put", &ret))
+		return ret;
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return s3_refuse(mc, c, "canned ACL other than private", 403,
+		    "AccessDenied", "Coffer has no public objects: only the "
+		    "private canned ACL is accepted");
+	if (hdr(mc, "x-amz-copy-source-if-match") != NULL ||
+	    hdr(mc, "x-amz-copy-source-if-none-match") != NULL ||
+	    hdr(mc, "x-amz-copy-source-if-modified-since") != NULL ||
+	    hdr(mc, "x-amz-copy-source-if-unmodified-since") != NULL ||
+	    hdr(mc, "x-amz-copy-source-range") != NULL)
+		return s3_refuse(mc, c, "conditional CopyObject", 501,
+		    "NotImplemented", "x-amz-copy-source-if-* and -range are "
+		    "not implemented");
+	if (dir != NULL && strcmp(dir, "COPY") != 0 &&
+	    strcmp(dir, "REPLACE") != 0)
+		return s3_refuse(mc, c, "bad metadata directive", 400,
+		    "InvalidArgument", "x-amz-metadata-directive must be COPY "
+		    "or REPLACE");
+	replace = dir != NULL && strcmp(dir, "REPLACE") == 0;
+	if (!copy_source(hdr(mc, "x-amz-copy-source"), sb, &skey, vid))
+		return s3_refuse(mc, c, "bad x-amz-copy-source", 400,
+		    "InvalidArgument", "x-amz-copy-source must be "
+		    "BUCKET/KEY[?versionId=ID], percent-encoded");
+	if (!replace && vid[0] == '\0' && strcmp(sb, s->bucket) == 0 &&
+	    strcmp(skey, s->key) == 0) {
+		cf_free(skey);
+		return s3_refuse(mc, c, "copy onto itself", 400,
+		    "InvalidRequest", "this copy request is illegal because "
+		    "it is trying to copy an object to itself without "
+		    "changing the object's metadata");
+	}
+	if (replace && !meta_of(mc, &meta)) {
+		cf_free(skey);
+		return s3_refuse(mc, c, "bad x-amz-meta header", 400,
+		    "InvalidArgument", "x-amz-meta-* headers must be UTF-8 "
+		    "with names under 128 bytes");
+	}
+	(void)strip_aws_chunked(ce != NULL ? ce : "", enc, sizeof(enc));
+	memset(&cm, 0, sizeof(cm));
+	cm.content_type = hdr(mc, "Content-Type");
+	cm.content_encoding = enc;
+	cm.user_meta = meta;
+	rc = cf_core_object_copy(cf_http_core(c), r, sb, skey,
+	    vid[0] != '\0' ? vid : NULL, s->bucket, s->key, replace ? &cm :
+	    NULL, &out, &err);
+	cf_free(skey);
+	cf_free(meta);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	iso_ms(json_string_value(json_object_get(out, "created")), t);
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "CopyObjectResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "LastModified", t, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</CopyObjectResult>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	(void)MHD_add_response_header(resp, "x-amz-version-id",
+	    str_or(json_string_value(json_object_get(out, "version_id"))));
+	(void)MHD_add_response_header(resp, "x-amz-copy-source-version-id",
+	    str_or(json_string_value(json_object_get(out,
+	    "source_version_id"))));
+	json_decref(out);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
 /* If-Match / If-None-Match against etag (quoted); 0: go on. */
 static int
 preconditions(struct MHD_Connection *mc, const char *etag)
@@ -1814,6 +2415,13 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		    "NotImplemented", "a header or query you provided "
 		    "requests functionality that is not implemented");
 	cf_http_set_action(c, action);
+	if (s->op == OP_PUT && hdr(mc, "x-amz-copy-source") != NULL) {
+		/* CopyObject: object:put of the target, object:get of the
+		 * source (when that is refused, the answer's decision). */
+		s->op = OP_COPY;
+		cf_http_set_refine(c, "object:get");
+		return MHD_YES;
+	}
 	if (s->op == OP_PUT || s->op == OP_MP_PART) {
 		if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") !=
 		    NULL)
@@ -1822,6 +2430,8 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    "UploadPartCopy is not implemented yet");
 		return put_begin(mc, c);
 	}
+	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE)
+		cf_http_body_max(c, CF_S3XML_MAX);
 	if (s->op == OP_CREATE_BUCKET) {
 		const char *acl = hdr(mc, "x-amz-acl");
 
@@ -1866,6 +2476,12 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_mp_other(mc, c);
 	case OP_DELETE:
 		return op_delete(mc, c);
+	case OP_DELETE_MANY:
+		return op_delete_many(mc, c);
+	case OP_LIST_VERSIONS:
+		return op_list_versions(mc, c);
+	case OP_COPY:
+		return op_copy(mc, c);
 	case OP_NONE:
 		break;
 	}

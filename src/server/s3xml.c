@@ -16,14 +16,22 @@
 
 #define DEPTH_MAX	16
 #define TEXT_MAX	256
+#define KEYTEXT_MAX	1024	/* an object key: 1024 bytes of UTF-8 */
 
 struct cx {
 	XML_Parser		 p;
+	bool			 del;		/* a Delete body */
 	int			 depth;
 	int			 where;		/* 0 root, 1 part, 2 field */
-	int			 field;		/* 1 number, 2 etag */
-	char			 text[TEXT_MAX + 1];
+	int			 field;		/* 1 number, 2 etag; Delete:
+						 * 3 key, 4 version, 5 quiet */
+	char			 text[KEYTEXT_MAX + 1];
 	size_t			 ntext;
+	size_t			 tmax;		/* of the field being read */
+	/* Delete: the objects so far, the one being read, Quiet. */
+	struct cf_s3xml_obj	*objs;
+	struct cf_s3xml_obj	 obj;
+	bool			 have_key, have_vid, quiet, have_quiet;
 	bool			 have_num, have_etag;
 	struct cf_mp_want	 cur;
 	struct cf_mp_want	*v;
@@ -31,6 +39,8 @@ struct cx {
 	cf_err			 rc;
 	const char		*why;
 };
+
+static void	trim(char *s);
 
 /* The local name of an element ("ns:Part" -> "Part"). */
 static const char *
@@ -51,6 +61,116 @@ stop(struct cx *x, cf_err rc, const char *why)
 	(void)XML_StopParser(x->p, XML_FALSE);
 }
 
+/* ---- Delete (DeleteObjects) ---- */
+
+static void
+del_start(struct cx *x, const char *l)
+{
+	if (x->where == 2)
+		return stop(x, CF_E_INPUT, "an element inside a field");
+	if (x->depth == 1) {
+		if (strcmp(l, "Delete") != 0)
+			stop(x, CF_E_INPUT, "the root must be Delete");
+		return;
+	}
+	if (x->depth == 2 && strcmp(l, "Object") == 0) {
+		x->where = 1;
+		x->have_key = x->have_vid = false;
+		memset(&x->obj, 0, sizeof(x->obj));
+		return;
+	}
+	if (x->depth == 2 && strcmp(l, "Quiet") == 0) {
+		if (x->have_quiet)
+			return stop(x, CF_E_INPUT, "more than one Quiet");
+		x->where = 2;
+		x->field = 5;
+		x->ntext = 0;
+		x->tmax = 16;
+		return;
+	}
+	if (x->depth == 3 && x->where == 1) {
+		x->field = strcmp(l, "Key") == 0 ? 3 :
+		    strcmp(l, "VersionId") == 0 ? 4 : 0;
+		x->ntext = 0;
+		x->tmax = x->field == 3 ? KEYTEXT_MAX : TEXT_MAX;
+		if (x->field != 0)
+			x->where = 2;
+	}
+}
+
+/* The end of a Key, VersionId or Quiet. */
+static void
+del_field_end(struct cx *x)
+{
+	x->text[x->ntext] = '\0';
+	if (x->field == 5) {
+		trim(x->text);
+		if (strcmp(x->text, "true") != 0 &&
+		    strcmp(x->text, "false") != 0)
+			return stop(x, CF_E_INPUT, "Quiet must be true or "
+			    "false");
+		x->quiet = strcmp(x->text, "true") == 0;
+		x->have_quiet = true;
+		return;
+	}
+	if (x->field == 4) {
+		trim(x->text);
+		if (x->have_vid || strlen(x->text) >= sizeof(x->obj.version_id))
+			return stop(x, CF_E_INPUT, "bad VersionId");
+		cf_strlcpy(x->obj.version_id, x->text,
+		    sizeof(x->obj.version_id));
+		x->have_vid = true;
+		return;
+	}
+	/* SEC: a key is taken as is (blanks are part of it); its NUL
+	 * would cut it, so it is refused. */
+	if (x->have_key || x->ntext == 0 ||
+	    memchr(x->text, '\0', x->ntext) != NULL)
+		return stop(x, CF_E_INPUT, "bad Key");
+	x->obj.key = cf_malloc(x->ntext + 1);
+	if (x->obj.key == NULL)
+		return stop(x, CF_E_NOMEM, "out of memory");
+	memcpy(x->obj.key, x->text, x->ntext + 1);
+	x->have_key = true;
+}
+
+static void
+del_end(struct cx *x)
+{
+	struct cf_s3xml_obj	*nv;
+	size_t			 cap;
+
+	if (x->where == 2 && ((x->depth == 3 && x->field != 5) ||
+	    (x->depth == 2 && x->field == 5))) {
+		del_field_end(x);
+		x->where = x->field == 5 ? 0 : 1;
+		return;
+	}
+	if (x->depth != 2 || x->where != 1)
+		return;
+	x->where = 0;
+	if (!x->have_key) {
+		CF_FREE(x->obj.key);
+		return stop(x, CF_E_INPUT, "an Object needs a Key");
+	}
+	if (x->n >= x->max) {
+		CF_FREE(x->obj.key);
+		return stop(x, CF_E_LIMIT, "too many objects");
+	}
+	if (x->n == x->cap) {
+		cap = x->cap == 0 ? 16 : 2 * x->cap;
+		nv = cf_reallocarray(x->objs, cap, sizeof(*nv));
+		if (nv == NULL) {
+			CF_FREE(x->obj.key);
+			return stop(x, CF_E_NOMEM, "out of memory");
+		}
+		x->objs = nv;
+		x->cap = cap;
+	}
+	x->objs[x->n++] = x->obj;
+	memset(&x->obj, 0, sizeof(x->obj));
+}
+
 static void XMLCALL
 on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
@@ -60,6 +180,8 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	(void)attrs;
 	if (++x->depth > DEPTH_MAX)
 		return stop(x, CF_E_INPUT, "XML nested too deeply");
+	if (x->del)
+		return del_start(x, l);
 	if (x->depth == 1) {
 		if (strcmp(l, "CompleteMultipartUpload") != 0)
 			stop(x, CF_E_INPUT, "the root must be "
@@ -76,6 +198,7 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 		x->field = strcmp(l, "PartNumber") == 0 ? 1 :
 		    strcmp(l, "ETag") == 0 ? 2 : 0;
 		x->ntext = 0;
+		x->tmax = TEXT_MAX;
 		if (x->field != 0)
 			x->where = 2;
 	}
@@ -88,7 +211,7 @@ on_text(void *ud, const XML_Char *s, int len)
 
 	if (x->where != 2 || len <= 0)
 		return;
-	if (x->ntext + (size_t)len > TEXT_MAX)
+	if (x->ntext + (size_t)len > x->tmax)
 		return stop(x, CF_E_INPUT, "XML text too long");
 	memcpy(x->text + x->ntext, s, (size_t)len);
 	x->ntext += (size_t)len;
@@ -144,6 +267,11 @@ on_end(void *ud, const XML_Char *name)
 	size_t			 cap;
 
 	(void)name;
+	if (x->del) {
+		del_end(x);
+		x->depth--;
+		return;
+	}
 	if (x->depth == 3 && x->where == 2) {
 		field_end(x);
 		x->where = 1;
@@ -194,6 +322,36 @@ on_entity(void *ud, const XML_Char *name, int is_param,
 	stop(ud, CF_E_INPUT, "entity declarations are not accepted");
 }
 
+/* Parse xml[0..len) with x's handlers; x->rc and x->why say how it
+ * went. */
+static cf_err
+run(struct cx *x, const char *xml, size_t len, struct cf_error *err)
+{
+	if (len > CF_S3XML_MAX || len > INT32_MAX)
+		return cf_error_set(err, CF_E_LIMIT, "XML body too large");
+	x->p = XML_ParserCreate("UTF-8");
+	if (x->p == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	XML_SetUserData(x->p, x);
+	XML_SetElementHandler(x->p, on_start, on_end);
+	XML_SetCharacterDataHandler(x->p, on_text);
+	XML_SetStartDoctypeDeclHandler(x->p, on_doctype);
+	XML_SetEntityDeclHandler(x->p, on_entity);
+	if (XML_Parse(x->p, xml != NULL ? xml : "", (int)len, XML_TRUE) ==
+	    XML_STATUS_ERROR && x->rc == CF_OK) {
+		x->rc = CF_E_INPUT;
+		x->why = XML_ErrorString(XML_GetErrorCode(x->p));
+	}
+	XML_ParserFree(x->p);
+	x->p = NULL;
+	if (x->rc == CF_OK && x->depth != 0)
+		x->rc = CF_E_INPUT;
+	if (x->rc != CF_OK)
+		return cf_error_set(err, x->rc, "XML: %s", x->why != NULL ?
+		    x->why : "malformed");
+	return CF_OK;
+}
+
 cf_err
 cf_s3xml_complete(const char *xml, size_t len, size_t max,
     struct cf_mp_want **out, size_t *n, struct cf_error *err)
@@ -203,31 +361,52 @@ cf_s3xml_complete(const char *xml, size_t len, size_t max,
 
 	memset(&x, 0, sizeof(x));
 	x.max = max;
-	if (len > CF_S3XML_MAX || len > INT32_MAX)
-		return cf_error_set(err, CF_E_LIMIT, "XML body too large");
-	x.p = XML_ParserCreate("UTF-8");
-	if (x.p == NULL)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	XML_SetUserData(x.p, &x);
-	XML_SetElementHandler(x.p, on_start, on_end);
-	XML_SetCharacterDataHandler(x.p, on_text);
-	XML_SetStartDoctypeDeclHandler(x.p, on_doctype);
-	XML_SetEntityDeclHandler(x.p, on_entity);
-	if (XML_Parse(x.p, xml != NULL ? xml : "", (int)len, XML_TRUE) ==
-	    XML_STATUS_ERROR && x.rc == CF_OK) {
-		x.rc = CF_E_INPUT;
-		x.why = XML_ErrorString(XML_GetErrorCode(x.p));
-	}
-	XML_ParserFree(x.p);
-	rc = x.rc;
-	if (rc == CF_OK && x.depth != 0)
-		rc = CF_E_INPUT;
+	rc = run(&x, xml, len, err);
 	if (rc != CF_OK) {
 		cf_free(x.v);
-		return cf_error_set(err, rc, "XML: %s", x.why != NULL ? x.why :
-		    "malformed");
+		return rc;
 	}
 	*out = x.v;
 	*n = x.n;
+	return CF_OK;
+}
+
+void
+cf_s3xml_delete_free(struct cf_s3xml_delete *d)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->n; i++)
+		cf_free(d->objs[i].key);
+	cf_free(d->objs);
+	memset(d, 0, sizeof(*d));
+}
+
+cf_err
+cf_s3xml_delete(const char *xml, size_t len, size_t max,
+    struct cf_s3xml_delete *out, struct cf_error *err)
+{
+	struct cf_s3xml_delete	d;
+	struct cx		x;
+	cf_err			rc;
+
+	memset(&x, 0, sizeof(x));
+	x.del = true;
+	x.max = max;
+	rc = run(&x, xml, len, err);
+	if (rc == CF_OK && x.n == 0)
+		rc = cf_error_set(err, CF_E_INPUT, "XML: a Delete needs at "
+		    "least one Object");
+	d.objs = x.objs;
+	d.n = x.n;
+	d.quiet = x.quiet;
+	cf_free(x.obj.key);
+	if (rc != CF_OK) {
+		cf_s3xml_delete_free(&d);
+		return rc;
+	}
+	*out = d;
 	return CF_OK;
 }

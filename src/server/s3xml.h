@@ -4,6 +4,7 @@
 #ifndef CF_SERVER_S3XML_H
 #define CF_SERVER_S3XML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/error.h"
@@ -19,5 +20,23 @@
  * anything malformed (err says what). */
 cf_err	cf_s3xml_complete(const char *xml, size_t len, size_t max,
 	    struct cf_mp_want **out, size_t *n, struct cf_error *err);
+
+/* A DeleteObjects body: <Delete> (namespace or not) holding <Object>
+ * elements of <Key> (taken as is, blanks included: 1 to 1024 bytes) and
+ * an optional <VersionId>, and an optional <Quiet>true|false</Quiet>.
+ * At least one and at most max objects (else CF_E_LIMIT); CF_E_INPUT
+ * for anything malformed.  *out is freed with cf_s3xml_delete_free. */
+struct cf_s3xml_obj {
+	char	*key;
+	char	 version_id[64];	/* "": none */
+};
+struct cf_s3xml_delete {
+	struct cf_s3xml_obj	*objs;
+	size_t			 n;
+	bool			 quiet;
+};
+cf_err	cf_s3xml_delete(const char *xml, size_t len, size_t max,
+	    struct cf_s3xml_delete *out, struct cf_error *err);
+void	cf_s3xml_delete_free(struct cf_s3xml_delete *d);
 
 #endif

@@ -255,6 +255,25 @@ cf_err	cf_meta_object_list(struct cf_meta *m, const char *ns,
 	    void *arg, bool *truncated, char next_after[CF_OBJKEY_MAX],
 	    struct cf_error *err);
 
+/* S3 ListObjectVersions: every version and delete marker of ns's keys
+ * that start with prefix, keys in byte order, each key's versions newest
+ * first (latest: the key's newest); with a non-empty delimiter, keys that
+ * contain it after the prefix are rolled into common prefixes
+ * (prefix_cb, once) as in cf_meta_object_list.  The page starts after
+ * key_marker ("" from the start) or, with vid_marker (a version of
+ * key_marker, else CF_E_NOTFOUND), at key_marker's versions older than
+ * it; it holds at most max_items (>= 1) entries.  *truncated tells
+ * whether more follow; next_key and next_vid ("" after a common prefix)
+ * are then the markers of the next page. */
+typedef cf_err (*cf_version_scan_cb)(void *arg,
+    const struct cf_version_rec *v, bool latest, struct cf_error *err);
+cf_err	cf_meta_version_scan(struct cf_meta *m, const char *ns,
+	    const char *prefix, const char *delimiter, const char *key_marker,
+	    const char *vid_marker, size_t max_items, cf_version_scan_cb cb,
+	    cf_prefix_cb prefix_cb, void *arg, bool *truncated,
+	    char next_key[CF_OBJKEY_MAX],
+	    char next_vid[CF_VERSION_ID_LEN + 1], struct cf_error *err);
+
 /* --- principals --- */
 /* p->id and created are assigned; CF_E_CONFLICT if the name exists. */
 cf_err	cf_meta_principal_create(struct cf_meta *m,

@@ -574,6 +574,7 @@ enum {
 	ST_KEK_COUNT_V, ST_KEK_COUNT_M, ST_KEK_NOT_V, ST_KEK_NOT_M,
 	ST_KEK_SET_V, ST_KEK_SET_M, ST_KEK_COUNT_S, ST_KEK_NOT_S, ST_KEK_SET_S,
 	ST_KEK_COUNT_P,
+	ST_KEY_NEXT, ST_V_LIST_ID,
 	ST__COUNT
 };
 
@@ -689,6 +690,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_V_LIST] = "SELECT " VCOLS " FROM namespaces n"
 	    " JOIN versions v ON v.ns_id = n.id"
 	    " WHERE n.name = ?1 AND v.key = ?2 ORDER BY v.seq DESC",
+	[ST_KEY_NEXT] = "SELECT key FROM versions"
+	    " WHERE ns_id = ?1 AND key >= ?2 ORDER BY key LIMIT 1",
+	[ST_V_LIST_ID] = "SELECT " VCOLS " FROM versions v"
+	    " JOIN namespaces n ON n.id = v.ns_id"
+	    " WHERE v.ns_id = ?1 AND v.key = ?2 ORDER BY v.seq DESC",
 	[ST_OBJ_LIST] = "SELECT " VCOLS " FROM live l"
 	    " JOIN versions v ON v.seq = l.seq"
 	    " JOIN namespaces n ON n.id = l.ns_id"
@@ -2716,6 +2722,239 @@ out:
 	pool_put(m, c);
 	cf_free(rec);
 	cf_free(last);
+	return rc;
+}
+
+/* The versions of key (ns_id) newest first, from after the version
+ * vmark ("" : from the newest), to cb while *count < max; *more when
+ * one is left over, *last_vid the last one given.  CF_E_NOTFOUND when
+ * vmark is not a version of key. */
+static cf_err
+scan_key(struct conn *c, int64_t ns_id, const uint8_t *key, size_t klen,
+    const char *vmark, size_t max, size_t *count, bool *more,
+    char last_vid[CF_VERSION_ID_LEN + 1], struct cf_version_rec *rec,
+    cf_version_scan_cb cb, void *arg, struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 skipping = vmark[0] != '\0', latest = true;
+	int		 src, b;
+	cf_err		 rc;
+
+	rc = conn_stmt(c, ST_V_LIST_ID, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	b = sqlite3_bind_int64(st, 1, ns_id);
+	b |= bind_key(st, 2, key, klen);
+	if (b != SQLITE_OK) {
+		stmt_done(st);
+		return bind_failed(c, err);
+	}
+	for (;;) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "version scan");
+			break;
+		}
+		rc = read_version(st, rec, err);
+		if (rc != CF_OK)
+			break;
+		if (skipping) {
+			if (strcmp(rec->version_id, vmark) == 0)
+				skipping = false;
+			latest = false;
+			continue;
+		}
+		if (*count == max) {
+			*more = true;
+			break;
+		}
+		rc = cb(arg, rec, latest, err);
+		if (rc != CF_OK)
+			break;
+		latest = false;
+		(*count)++;
+		(void)cf_strlcpy(last_vid, rec->version_id,
+		    CF_VERSION_ID_LEN + 1);
+	}
+	stmt_done(st);
+	if (rc == CF_OK && skipping)
+		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: the version id "
+		    "marker is not a version of the key marker");
+	return rc;
+}
+
+/* S3 ListObjectVersions: keys by seeks (each a distinct key of
+ * versions), each key's versions in one indexed read; common prefixes
+ * skipped by seeking past them, as cf_meta_object_list does. */
+cf_err
+cf_meta_version_scan(struct cf_meta *m, const char *ns, const char *prefix,
+    const char *delimiter, const char *key_marker, const char *vid_marker,
+    size_t max_items, cf_version_scan_cb cb, cf_prefix_cb prefix_cb,
+    void *arg, bool *truncated, char next_key[CF_OBJKEY_MAX],
+    char next_vid[CF_VERSION_ID_LEN + 1], struct cf_error *err)
+{
+	struct conn		*c = NULL;
+	sqlite3_stmt		*st = NULL;
+	struct cf_version_rec	*rec = NULL;
+	uint8_t			 lower[CF_OBJKEY_MAX + 1];
+	uint8_t			*key = NULL;
+	char			*last = NULL, lvid[CF_VERSION_ID_LEN + 1];
+	const uint8_t		*k, *d;
+	const char		*vmark;
+	size_t			 plen, dlen, kmlen, lowlen, klen, cplen;
+	size_t			 count = 0, before;
+	int64_t			 ns_id = 0;
+	bool			 more = false, first = true;
+	int			 src, b;
+	cf_err			 rc;
+
+	if (prefix == NULL)
+		prefix = "";
+	if (delimiter == NULL)
+		delimiter = "";
+	if (key_marker == NULL)
+		key_marker = "";
+	if (vid_marker == NULL)
+		vid_marker = "";
+	rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK)
+		rc = check_str(prefix, CF_OBJKEY_MAX, "prefix", err);
+	if (rc == CF_OK)
+		rc = check_str(delimiter, CF_OBJKEY_MAX, "delimiter", err);
+	if (rc == CF_OK)
+		rc = check_str(key_marker, CF_OBJKEY_MAX, "key marker", err);
+	if (rc == CF_OK)
+		rc = check_str(vid_marker, CF_VERSION_ID_LEN + 1,
+		    "version id marker", err);
+	if (rc != CF_OK)
+		return rc;
+	if (truncated == NULL || next_key == NULL || next_vid == NULL ||
+	    cb == NULL)
+		return cf_error_set(err, CF_E_INVAL, "meta: NULL argument");
+	plen = strlen(prefix);
+	dlen = strlen(delimiter);
+	kmlen = strlen(key_marker);
+	lvid[0] = '\0';
+	rec = cf_malloc(sizeof(*rec));
+	last = cf_malloc(CF_OBJKEY_MAX);
+	key = cf_malloc(CF_OBJKEY_MAX);
+	if (rec == NULL || last == NULL || key == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "meta: out of memory");
+		goto out;
+	}
+	last[0] = '\0';
+	/* lower: key_marker itself with a version marker (its older
+	 * versions come first), else just after it; at least prefix. */
+	memcpy(lower, key_marker, kmlen);
+	lowlen = kmlen;
+	if (vid_marker[0] == '\0' && kmlen > 0)
+		lower[lowlen++] = '\0';
+	if (kmlen == 0 || bytes_cmp(lower, lowlen, prefix, plen) < 0) {
+		memcpy(lower, prefix, plen);
+		lowlen = plen;
+	}
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = tx_begin(c, false, err);
+	if (rc == CF_OK)
+		rc = ns_id_of(c, ns, &ns_id, err);
+	if (rc == CF_OK)
+		rc = conn_stmt(c, ST_KEY_NEXT, &st, err);
+	if (rc != CF_OK)
+		goto out;
+	while (!more && count <= max_items) {
+		(void)sqlite3_reset(st);
+		b = sqlite3_bind_int64(st, 1, ns_id);
+		b |= bind_key(st, 2, lower, lowlen);
+		if (b != SQLITE_OK) {
+			rc = bind_failed(c, err);
+			goto out;
+		}
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			break;
+		if (src != SQLITE_ROW) {
+			rc = db_err(c->db, src, err, "key scan");
+			goto out;
+		}
+		k = sqlite3_column_blob(st, 0);
+		klen = (size_t)sqlite3_column_bytes(st, 0);
+		if (k == NULL)
+			klen = 0;
+		/* SEC: a tampered database must not overflow key[]. */
+		if (klen > KEY_MAX) {
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "meta: stored key of %zu bytes", klen);
+			goto out;
+		}
+		if (klen > 0)
+			memcpy(key, k, klen);
+		(void)sqlite3_reset(st);
+		if (klen < plen || memcmp(key, prefix, plen) != 0)
+			break;			/* past the prefix range */
+		d = dlen > 0 ? memmem(key + plen, klen - plen, delimiter,
+		    dlen) : NULL;
+		if (d == NULL) {
+			vmark = first && klen == kmlen && memcmp(key,
+			    key_marker, klen) == 0 ? vid_marker : "";
+			first = false;
+			before = count;
+			rc = scan_key(c, ns_id, key, klen, vmark, max_items,
+			    &count, &more, lvid, rec, cb, arg, err);
+			if (rc != CF_OK)
+				goto out;
+			/* The markers: this key and its last version given,
+			 * unless the page ended before any of them. */
+			if (count > before || !more) {
+				memcpy(last, key, klen);
+				last[klen] = '\0';
+			}
+			memcpy(lower, key, klen);
+			lower[klen] = '\0';
+			lowlen = klen + 1;
+			continue;
+		}
+		first = false;
+		cplen = (size_t)(d - key) + dlen;
+		if (bytes_cmp(key, cplen, key_marker, kmlen) > 0) {
+			if (count == max_items) {
+				more = true;
+				break;
+			}
+			memcpy(last, key, cplen);
+			last[cplen] = '\0';
+			lvid[0] = '\0';
+			if (prefix_cb != NULL) {
+				rc = prefix_cb(arg, last, err);
+				if (rc != CF_OK)
+					goto out;
+			}
+			count++;
+		}
+		memcpy(lower, key, cplen);
+		lowlen = cplen;
+		if (!successor(lower, &lowlen))
+			break;
+	}
+	stmt_done(st);
+	st = NULL;
+	rc = tx_commit(c, err);
+	if (rc != CF_OK)
+		goto out;
+	*truncated = more;
+	(void)cf_strlcpy(next_key, more ? last : "", CF_OBJKEY_MAX);
+	(void)cf_strlcpy(next_vid, more ? lvid : "", CF_VERSION_ID_LEN + 1);
+out:
+	stmt_done(st);
+	if (c != NULL && rc != CF_OK)
+		tx_rollback(c);
+	pool_put(m, c);
+	cf_free(rec);
+	cf_free(last);
+	cf_free(key);
 	return rc;
 }
 
