@@ -12,6 +12,7 @@ DATA/meta.db from outside: the login's write then busy-waits (10 s).
 """
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -207,6 +208,24 @@ def open_upload(srv, ns, key, total, first):
     return s, data
 
 
+def wait_transfers(srv, n, timeout=START_TIMEOUT):
+    """Wait until the server has n uploads or downloads in progress (its
+    metrics say so): a request whose head it has not read yet is not in
+    flight, and a SIGTERM then has nothing to drain."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(srv.url + "/v1/metrics", verify=srv.verify,
+                         timeout=HTTP_TIMEOUT,
+                         headers={"Authorization": "Bearer " +
+                                  srv.admin_token})
+        assert r.status_code == 200, r.text
+        m = re.search(r"(?m)^coffer_transfers_active (\d+)", r.text)
+        if m and int(m.group(1)) >= n:
+            return
+        assert time.monotonic() < deadline, r.text[-400:]
+        time.sleep(0.02)
+
+
 def wait_log(srv, needle, timeout=START_TIMEOUT):
     deadline = time.monotonic() + timeout
     while needle not in srv.stderr():
@@ -247,6 +266,7 @@ def test_sigterm_drains_uploads_in_flight(make_server, tmp_path):
              for i in range(3)]
     leaving = [open_upload(srv, "drain", "leaving/%d" % i, total, 1 << 20)
                for i in range(2)]
+    wait_transfers(srv, 5)
     stop = threading.Event()
     outs = [[] for _ in range(4)]
     ths = [threading.Thread(target=uploader, daemon=True,
@@ -316,6 +336,7 @@ def test_sigterm_cuts_uploads_at_the_drain_deadline(make_server, tmp_path):
     srv = make_server(extra_args=("--set", "shutdown_drain_timeout=1"))
     srv.mkns("cut")
     s, _ = open_upload(srv, "cut", "stalled", 2 << 20, 1 << 20)
+    wait_transfers(srv, 1)
     srv._session.close()
     srv.proc.terminate()
     rc = wait_exit(srv, START_TIMEOUT + 60)
