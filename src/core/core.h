@@ -682,6 +682,15 @@ cf_err	cf_core_policy_explain(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_access_who(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, const char *action, size_t limit,
 	    json_t **out, struct cf_error *err);
+/* Admin (access:stale): the live bindings whose principal made no allowed
+ * request through them, and the live API tokens not used, in the
+ * unused_s seconds (1 to CF_STALE_PERIOD_MAX) that end at the core's
+ * clock.  *out: {unused_for, since, until, bindings:[{principal, role,
+ * ns, last_used}], tokens:[{id, principal, description, created,
+ * expires, last_used}], scanned, complete} (docs/reviews.md). */
+#define CF_STALE_PERIOD_MAX	(10ull * 366 * 86400)
+cf_err	cf_core_access_stale(struct cf_core *c, struct cf_req *r,
+	    uint64_t unused_s, json_t **out, struct cf_error *err);
 /* Admin (policy:replay): decide the audit log's recorded decisions
  * again under a draft {sets: [{name, ns, text}], since_s, limit,
  * examples} and count those it would change.  A draft that does not

@@ -2444,6 +2444,29 @@ h_access_who(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* GET /v1/access/stale[?unused_for=SECONDS] (default 90 days) */
+static enum MHD_Result
+h_access_stale(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*v = arg(mc, "unused_for");
+	uint64_t	 secs = 90ull * 86400;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (v != NULL && cf_parse_u64(v, 1, CF_STALE_PERIOD_MAX, &secs,
+	    &err) != CF_OK) {
+		cf_core_reject(c->h->core, r, c->rt->action, "bad query");
+		return respond_error(mc, c, r->authenticated ? 400 : 401,
+		    r->authenticated ? "bad_request" : "unauthenticated",
+		    "unused_for is a number of seconds, 1 to 10 years");
+	}
+	rc = cf_core_access_stale(c->h->core, r, secs, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
 /* POST /v1/explain and POST /v1/replay, JSON bodies. */
 static enum MHD_Result
 h_policy_tool(struct MHD_Connection *mc, struct conn *c)
@@ -3557,6 +3580,8 @@ static const struct cf_route routes[] = {
 	    h_labels_rm },
 	{ "GET", "/v1/access/who", "access:who", NULL, 0, NULL,
 	    h_access_who },
+	{ "GET", "/v1/access/stale", "access:stale", NULL, 0, NULL,
+	    h_access_stale },
 	{ "POST", "/v1/explain", "policy:explain", NULL, 0, NULL,
 	    h_policy_tool },
 	{ "POST", "/v1/replay", "policy:replay", NULL, SLOW,

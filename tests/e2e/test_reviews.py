@@ -117,3 +117,102 @@ def test_bad_expiry_refused_and_audited(srv, uniq, bad):
     new = srv.audit_records()[n:]
     assert any(x.get("action") == "binding:create" and
                x.get("result") != "ok" for x in new), new
+
+
+# ---- stale access (coffer access stale) ----
+
+def stale_of(cli, *args, **kw):
+    return cli.json("access", "stale", "--json", *args, **kw)
+
+
+def binds(out, ns):
+    return {(b["principal"], b["role"]) for b in out["bindings"]
+            if b["ns"] == ns}
+
+
+def test_access_stale_lists_unused_grants_and_tokens(srv, uniq, tmp_path):
+    ns, key = setup_obj(srv, uniq)
+    used, idle = uniq("used"), uniq("idle")
+    tok = srv.user(used, "reader", ns)
+    srv.user(idle, "reader", ns)
+    never = uniq("never")
+    srv.principal(never)
+    t_never = srv.token(never, description="migration")
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    cli = Cli(srv, tmp_path / "home")
+    out = stale_of(cli, "--unused-for", "90d")
+    assert out["complete"] is True and out["unused_for"] == 90 * 86400
+    got = binds(out, ns)
+    assert (idle, "reader") in got
+    assert (used, "reader") not in got
+    e = [b for b in out["bindings"] if b["principal"] == idle][0]
+    assert e["last_used"] is None
+    ids = {t["id"]: t for t in out["tokens"]}
+    assert t_never["id"] in ids
+    assert ids[t_never["id"]]["last_used"] is None
+    assert ids[t_never["id"]]["principal"] == never
+    assert not any(t["principal"] == used for t in out["tokens"])
+    # Human output names them too.
+    p = cli("access", "stale", "--unused-for", "90d")
+    assert p.returncode == 0, p.stderr
+    assert idle in p.stdout and t_never["id"] in p.stdout
+    # The period ends at the server's clock: 100 days on, the use is
+    # old, and it is listed with when it was.
+    try:
+        set_clock(srv, 100 * 86400)
+        out = stale_of(cli, "--unused-for", "90d",
+                       token=srv.admin_api_token)
+        got = binds(out, ns)
+        assert (used, "reader") in got and (idle, "reader") in got
+        e = [b for b in out["bindings"] if b["principal"] == used][0]
+        assert e["last_used"] is not None
+        assert any(t["principal"] == used for t in out["tokens"])
+    finally:
+        set_clock(srv, 0)
+
+
+def test_access_stale_global_binding_and_denied_use(srv, uniq):
+    ns, key = setup_obj(srv, uniq)
+    g = uniq("g")
+    tok = srv.user(g, "reader")              # global reader
+    other = uniq("o")
+    srv.mkns(other)
+    out = srv.get("/v1/access/stale").json()
+    assert (g, "reader") in {(b["principal"], b["role"])
+                             for b in out["bindings"] if b["ns"] is None}
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    out = srv.get("/v1/access/stale?unused_for=3600").json()
+    assert g not in [b["principal"] for b in out["bindings"]]
+    # A refused request is no use of a grant.
+    d = uniq("d")
+    dt = srv.user(d, "reader", other)
+    assert srv.get_obj(ns, key, token=dt).status_code == 403
+    out = srv.get("/v1/access/stale?unused_for=3600").json()
+    assert (d, "reader") in {(b["principal"], b["role"])
+                             for b in out["bindings"]}
+
+
+@pytest.mark.parametrize("q", ["0", "-1", "90d", "x",
+                               str(10 * 366 * 86400 + 1)])
+def test_access_stale_bad_period_refused_and_audited(srv, q):
+    n = srv.audit_count()
+    r = srv.get("/v1/access/stale?unused_for=" + q)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]
+    assert any(x.get("action") == "access:stale" and
+               x.get("result") != "ok" for x in srv.audit_records()[n:])
+
+
+def test_access_stale_admin_only(srv, uniq):
+    ns = uniq("rv")
+    srv.mkns(ns)
+    u = uniq("own")
+    tok = srv.user(u, "owner", ns)
+    n = srv.audit_count()
+    r = srv.get("/v1/access/stale", token=tok)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]
+    assert any(x.get("action") == "access:stale" and
+               x.get("decision") == "deny"
+               for x in srv.audit_records()[n:])
+    assert srv.get("/v1/access/stale", token=None).status_code == 401
