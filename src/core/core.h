@@ -1038,6 +1038,20 @@ cf_err	cf_core_share_list(struct cf_core *c, struct cf_req *r, json_t **out,
 /* share:revoke: one's own link, or (admin) any. */
 cf_err	cf_core_share_revoke(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
+/* object:share (and object:get) of the latest version of ns/key, to the
+ * principal `to` for for_s seconds (1 to a link's maximum lifetime for
+ * the data): a policy set share-grant.<id> of ns permitting object:get
+ * and object:head on that object to `to` until then (docs/sharing.md).
+ * *out {id, ns, key, to, expires, creator, created}. */
+cf_err	cf_core_share_grant(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *to, uint64_t for_s,
+	    json_t **out, struct cf_error *err);
+/* share:list: one's own grants, or (admin) every grant: {grants:[..]}. */
+cf_err	cf_core_share_grant_list(struct cf_core *c, struct cf_req *r,
+	    json_t **out, struct cf_error *err);
+/* share:revoke: one's own grant, or (admin) any: its set removed. */
+cf_err	cf_core_share_grant_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
 /* share:download, for anyone holding the link (no credential): the link
  * is checked (lifetime, downloads left, address, password), its creator's
  * read of the version decided again now, the download counted and

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from conftest import Cli, Server
+from conftest import Cli, Server, obj_path
 
 
 def make(tmp_path_factory, extra=()):
@@ -216,3 +216,82 @@ def test_access_stale_admin_only(srv, uniq):
                x.get("decision") == "deny"
                for x in srv.audit_records()[n:])
     assert srv.get("/v1/access/stale", token=None).status_code == 401
+
+
+# ---- share to a named principal (coffer share grant) ----
+
+def test_share_grant_until_the_clock_passes(srv, uniq, tmp_path):
+    ns, key = setup_obj(srv, uniq)
+    srv.put_obj(ns, "other.bin", b"not shared\n")
+    bob = uniq("bob")
+    tok = srv.user(bob)
+    assert srv.get_obj(ns, key, token=tok).status_code == 403
+    cli = Cli(srv, tmp_path / "home")
+    g = cli.json("share", "grant", "%s/%s" % (ns, key), "--to", bob,
+                 "--for", "7d", "--json")
+    gid = g["id"]
+    assert gid.startswith("share-grant.") and g["to"] == bob
+    assert g["ns"] == ns and g["key"] == key and g["expires"]
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    assert srv.req("HEAD", obj_path(ns, key), token=tok).status_code == 200
+    # That one object only, and only reading.
+    assert srv.get_obj(ns, "other.bin", token=tok).status_code == 403
+    assert srv.put_obj(ns, key, b"x", token=tok).status_code == 403
+    # A stored policy of the namespace, listed as a share grant.
+    pol = srv.get("/v1/policies/%s?ns=%s" % (gid, ns))
+    assert pol.status_code == 200, pol.text
+    ls = cli.json("share", "grant", "ls", "--json")["grants"]
+    assert [x["to"] for x in ls if x["id"] == gid] == [bob]
+    rec = [x for x in records(srv, "object:share")
+           if x["resource"].startswith("share-grant/")]
+    assert rec and "to:" + bob in rec[-1]["reasons"]
+    reads = [x for x in records(srv, "object:get")
+             if x["principal"] == bob and x["decision"] == "allow"]
+    assert reads and gid in reads[-1]["reasons"]
+    try:
+        set_clock(srv, 7 * 86400 - 60)
+        assert srv.get_obj(ns, key, token=tok).status_code == 200
+        set_clock(srv, 7 * 86400 + 60)
+        assert srv.get_obj(ns, key, token=tok).status_code == 403
+    finally:
+        set_clock(srv, 0)
+
+
+def test_share_grant_revoke_and_refusals(srv, uniq, tmp_path):
+    ns, key = setup_obj(srv, uniq)
+    bob, rd = uniq("bob"), uniq("rd")
+    tok = srv.user(bob)
+    rtok = srv.user(rd, "reader", ns)
+    cli = Cli(srv, tmp_path / "home")
+    g = cli.json("share", "grant", "%s/%s" % (ns, key), "--to", bob,
+                 "--for", "1d", "--json")
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    p = cli("share", "revoke", g["id"])
+    assert p.returncode == 0, p.stderr
+    assert srv.get_obj(ns, key, token=tok).status_code == 403
+    assert g["id"] not in [x["id"] for x in cli.json(
+        "share", "grant", "ls", "--json")["grants"]]
+    # The creator must be allowed to read: bob may not share it.
+    r = srv.post("/v1/share-grants", {"ns": ns, "key": key, "to": rd,
+                                      "for": 3600}, token=tok)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]
+    # Bad input: unknown principal, missing object, bad lifetime.
+    for body, st in (({"to": uniq("nobody"), "for": 60}, 404),
+                     ({"to": bob, "for": 0}, 400),
+                     ({"to": bob, "for": 400 * 86400}, 400),
+                     ({"to": bob, "key": "nope.bin", "for": 60}, 404)):
+        b = dict({"ns": ns, "key": key}, **body)
+        n = srv.audit_count()
+        r = srv.post("/v1/share-grants", b)
+        assert r.status_code == st, (b, r.text)
+        assert r.json()["error"]
+        assert any(x.get("action") == "object:share" and
+                   x.get("result") != "ok"
+                   for x in srv.audit_records()[n:])
+    # The name is reserved: a policy set cannot pose as a share grant.
+    r = srv.req("PUT", "/v1/policies/share-grant.x",
+                json={"ns": ns, "text": 'permit (principal, action == '
+                      'Action::"object:get", resource);'})
+    assert r.status_code == 400, r.text
+    del rtok
