@@ -295,3 +295,24 @@ def test_share_grant_revoke_and_refusals(srv, uniq, tmp_path):
                       'Action::"object:get", resource);'})
     assert r.status_code == 400, r.text
     del rtok
+
+
+def test_share_grant_key_with_quotes_and_backslashes(srv, uniq):
+    # The key goes into a Cedar string literal: escaped, never code.
+    ns, key = setup_obj(srv, uniq, key='q"uo\\te") || true; //.bin')
+    srv.put_obj(ns, "other.bin", b"x\n")
+    bob = uniq("bob")
+    tok = srv.user(bob)
+    r = srv.post("/v1/share-grants", {"ns": ns, "key": key, "to": bob,
+                                      "for": 3600})
+    assert r.status_code == 201, r.text
+    assert r.json()["key"] == key
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    assert srv.get_obj(ns, "other.bin", token=tok).status_code == 403
+    # A control character cannot be written into one: refused.
+    k2 = "line\nbreak.bin"
+    assert srv.put_obj(ns, k2, b"y\n").status_code == 201
+    r = srv.post("/v1/share-grants", {"ns": ns, "key": k2, "to": bob,
+                                      "for": 3600})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]
