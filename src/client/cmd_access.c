@@ -638,8 +638,14 @@ cf_cmd_revoke(int argc, char **argv)
 
 static const char access_usage[] =
     "usage: coffer access who NS[/KEY] [--action A] [--limit N] [--json]\n"
+    "       coffer access stale [--unused-for DUR] [--json]\n"
     "\n"
-    "The principals the server's policies allow to perform A (default:\n"
+    "stale: the bindings nobody used and the API tokens not used in the\n"
+    "last DUR (default 90d; e.g. 30d, 12h) by the server's clock, from\n"
+    "the audit log and the tokens' last use.  Admin.\n"
+    "\n"
+    "who: "
+    "the principals the server's policies allow to perform A (default:\n"
     "every action on a namespace, or on an object with /KEY) now, decided\n"
     "under a neutral context (a session with MFA, no address).  Those\n"
     "marked conditional may be answered otherwise in another context (the\n"
@@ -711,6 +717,90 @@ pr_who(const json_t *v, const void *arg)
 		    json_object_get(v, "examined")));
 }
 
+static void
+pr_stale(const json_t *v, const void *arg)
+{
+	json_t	*e;
+	size_t	 i;
+	char	 sn[256], ns[256], rl[64], ds[256], when[24];
+
+	(void)arg;
+	(void)printf("unused since %s:\n", cf_cli_jstr(v, "since", "?"));
+	(void)printf("bindings\n");
+	if (json_array_size(json_object_get(v, "bindings")) == 0)
+		(void)printf("  (none)\n");
+	json_array_foreach(json_object_get(v, "bindings"), i, e) {
+		cf_cli_sanitize(cf_cli_jstr(e, "principal", "?"), sn,
+		    sizeof(sn));
+		cf_cli_sanitize(cf_cli_jstr(e, "role", "?"), rl, sizeof(rl));
+		cf_cli_sanitize(cf_cli_jstr(e, "ns", "(global)"), ns,
+		    sizeof(ns));
+		cf_cli_fmt_time(cf_cli_jstr(e, "last_used", "never"), when,
+		    sizeof(when));
+		(void)printf("  %-24s %-8s %-24s last used %s\n", sn, rl, ns,
+		    when);
+	}
+	(void)printf("tokens\n");
+	if (json_array_size(json_object_get(v, "tokens")) == 0)
+		(void)printf("  (none)\n");
+	json_array_foreach(json_object_get(v, "tokens"), i, e) {
+		cf_cli_sanitize(cf_cli_jstr(e, "principal", "?"), sn,
+		    sizeof(sn));
+		cf_cli_sanitize(cf_cli_jstr(e, "description", ""), ds,
+		    sizeof(ds));
+		cf_cli_fmt_time(cf_cli_jstr(e, "last_used", "never"), when,
+		    sizeof(when));
+		(void)printf("  %-16s %-24s last used %-19s %s\n",
+		    cf_cli_jstr(e, "id", "?"), sn, when, ds);
+	}
+	if (!json_is_true(json_object_get(v, "complete")))
+		(void)printf("note: the audit records read (the last %lld) do "
+		    "not reach back to the period's start; a use before "
+		    "them is not seen\n", (long long)json_integer_value(
+		    json_object_get(v, "scanned")));
+}
+
+static bool
+stale_opt(void *arg, int ch, char *val)
+{
+	const char	**u = arg;
+
+	if (ch != 'u')
+		return false;
+	*u = val;
+	return true;
+}
+
+static int
+access_stale(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "unused-for", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	const char		*unused = "90d";
+	char			**ops, url[96];
+	uint64_t		 secs = 0;
+	int			 nops, ex;
+
+	ex = cf_cli_parse(argc, argv, access_usage, CF_CLI_COMMON_SHORTOPTS,
+	    lo, stale_opt, &unused, 0, 0, &o, &ops, &nops);
+	if (ex >= 0)
+		return ex;
+	if (cf_parse_duration(unused, BINDING_EXPIRES_MAX, &secs, &err) !=
+	    CF_OK || secs == 0) {
+		cf_cli_errx("access stale: --unused-for %s: use e.g. 90d, 12h",
+		    unused);
+		return CF_EXIT_USAGE;
+	}
+	(void)snprintf(url, sizeof(url), "/v1/access/stale?unused_for=%llu",
+	    (unsigned long long)secs);
+	return simple_request(&o, "GET", url, NULL, pr_stale, NULL);
+}
+
 int
 cf_cmd_access(int argc, char **argv)
 {
@@ -728,6 +818,8 @@ cf_cmd_access(int argc, char **argv)
 	int			 nops, ex;
 	size_t			 n;
 
+	if (argc >= 2 && strcmp(argv[1], "stale") == 0)
+		return access_stale(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "who") != 0)
 		return subcommand_usage(access_usage, argc, argv);
 	cf_buf_init(&url, 8192);

@@ -23,6 +23,13 @@ static const char share_usage[] =
     "                           [--recipient NAME] [--json]\n"
     "       coffer share ls [--json]\n"
     "       coffer share revoke ID [--json]\n"
+    "       coffer share grant NS/KEY --to PRINCIPAL --for DURATION [--json]\n"
+    "       coffer share grant ls [--json]\n"
+    "\n"
+    "grant lets one named principal read (get, head) the object for\n"
+    "DURATION (e.g. 7d; at most a link's maximum for the data), as a\n"
+    "stored policy share-grant.ID of the namespace; share revoke ID ends\n"
+    "it early, grant ls lists your grants (admins: all).\n"
     "\n"
     "create prints an HTTPS link to one version of an object (the latest,\n"
     "or VERSION) that anyone holding it can download without an account,\n"
@@ -38,6 +45,8 @@ struct share_ctx {
 	const char	*maxdl;
 	const char	*allow_ip;
 	const char	*recipient;
+	const char	*to;
+	const char	*dur;
 	bool		 password;
 	bool		 pwstdin;
 };
@@ -65,6 +74,12 @@ share_opt(void *arg, int ch, char *val)
 		break;
 	case 'P':
 		c->pwstdin = true;
+		break;
+	case 't':
+		c->to = val;
+		break;
+	case 'f':
+		c->dur = val;
 		break;
 	default:
 		return false;
@@ -160,7 +175,8 @@ share_request(const struct cf_cli_opts *o, const char *method,
 		else if (!o->quiet) {
 			cf_cli_sanitize(cf_cli_jstr(v, "id", "?"), sid,
 			    sizeof(sid));
-			(void)printf("revoked share link %s\n", sid);
+			(void)printf("revoked share %s %s\n", strncmp(sid,
+			    "share-grant.", 12) == 0 ? "grant" : "link", sid);
 		}
 	}
 	ex = cf_cli_finish(&s, rc, &err);
@@ -255,6 +271,112 @@ out:
 	return ex;
 }
 
+static void
+pr_grant(const json_t *e)
+{
+	char	sid[80], sto[128], sc[128], sx[24], sn[1200];
+
+	cf_cli_sanitize(cf_cli_jstr(e, "id", "?"), sid, sizeof(sid));
+	cf_cli_sanitize(cf_cli_jstr(e, "to", "?"), sto, sizeof(sto));
+	cf_cli_sanitize(cf_cli_jstr(e, "creator", "?"), sc, sizeof(sc));
+	cf_cli_fmt_time(cf_cli_jstr(e, "expires", "-"), sx, sizeof(sx));
+	(void)snprintf(sn, sizeof(sn), "%s/%s", cf_cli_jstr(e, "ns", "?"),
+	    cf_cli_jstr(e, "key", "?"));
+	cf_cli_sanitize(sn, sn, sizeof(sn));
+	(void)printf("%-28s %-16s %-19s %-16s %s\n", sid, sto, sx, sc, sn);
+}
+
+static int
+grant_request(const struct cf_cli_opts *o, const char *method,
+    const char *path, const json_t *body)
+{
+	struct cf_error		 err = { 0 };
+	struct cf_cli_sess	 s = { 0 };
+	json_t			*v = NULL, *e;
+	size_t			 i;
+	char			 sid[80];
+	int			 ex;
+	cf_err			 rc;
+
+	rc = cf_cli_sess_open(o, true, &s, &err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s.h, method, path, body, &v, &err);
+	if (rc == CF_OK) {
+		if (o->json)
+			cf_cli_print_json(v);
+		else if (strcmp(method, "GET") == 0) {
+			(void)printf("%-28s %-16s %-19s %-16s %s\n", "ID", "TO",
+			    "EXPIRES", "CREATOR", "OBJECT");
+			json_array_foreach(json_object_get(v, "grants"), i, e)
+				pr_grant(e);
+		} else if (strcmp(method, "POST") == 0)
+			pr_grant(v);
+		else if (!o->quiet) {
+			cf_cli_sanitize(cf_cli_jstr(v, "id", "?"), sid,
+			    sizeof(sid));
+			(void)printf("revoked share grant %s\n", sid);
+		}
+	}
+	ex = cf_cli_finish(&s, rc, &err);
+	json_decref(v);
+	cf_cli_sess_close(&s);
+	return ex;
+}
+
+static int
+share_grant(int argc, char **argv, const struct option *lo)
+{
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct share_ctx	 c = { 0 };
+	json_t			*body = NULL;
+	char			**ops, *ns = NULL, *key = NULL;
+	uint64_t		 secs = 0;
+	int			 nops, ex;
+
+	if (argc >= 2 && (strcmp(argv[1], "ls") == 0 ||
+	    strcmp(argv[1], "list") == 0)) {
+		ex = cf_cli_parse(argc - 1, argv + 1, share_usage,
+		    CF_CLI_COMMON_SHORTOPTS, lo, NULL, NULL, 0, 0, &o, &ops,
+		    &nops);
+		if (ex < 0)
+			ex = grant_request(&o, "GET", "/v1/share-grants", NULL);
+		return ex;
+	}
+	ex = cf_cli_parse(argc, argv, share_usage, CF_CLI_COMMON_SHORTOPTS,
+	    lo, share_opt, &c, 1, 1, &o, &ops, &nops);
+	if (ex >= 0)
+		goto out;
+	ex = CF_EXIT_USAGE;
+	if (c.to == NULL || c.dur == NULL) {
+		cf_cli_errx("share grant: --to PRINCIPAL and --for DURATION "
+		    "are required");
+		goto out;
+	}
+	if (cf_parse_duration(c.dur, SHARE_EXPIRES_MAX, &secs, &err) !=
+	    CF_OK || secs == 0) {
+		cf_cli_errx("share grant: --for %s: use e.g. 12h, 7d", c.dur);
+		goto out;
+	}
+	if (cf_cli_split_nskey(ops[0], true, &ns, &key, &err) != CF_OK) {
+		cf_cli_errx("share grant: %s", err.msg);
+		goto out;
+	}
+	body = json_pack("{s:s, s:s, s:s, s:I}", "ns", ns, "key", key, "to",
+	    c.to, "for", (json_int_t)secs);
+	if (body == NULL) {
+		cf_cli_errx("share grant: names must be UTF-8");
+		ex = CF_EXIT_INPUT;
+		goto out;
+	}
+	ex = grant_request(&o, "POST", "/v1/share-grants", body);
+out:
+	json_decref(body);
+	cf_free(ns);
+	cf_free(key);
+	return ex;
+}
+
 int
 cf_cmd_share(int argc, char **argv)
 {
@@ -266,6 +388,8 @@ cf_cmd_share(int argc, char **argv)
 		{ "recipient", required_argument, NULL, 'r' },
 		{ "password", no_argument, NULL, 'p' },
 		{ "password-stdin", no_argument, NULL, 'P' },
+		{ "to", required_argument, NULL, 't' },
+		{ "for", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
@@ -277,6 +401,8 @@ cf_cmd_share(int argc, char **argv)
 	cf_buf_init(&url, 4096);
 	if (strcmp(sub, "create") == 0)
 		ex = share_create(argc - 1, argv + 1, lo);
+	else if (strcmp(sub, "grant") == 0)
+		ex = share_grant(argc - 1, argv + 1, lo);
 	else if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0) {
 		ex = cf_cli_parse(argc - 1, argv + 1, share_usage,
 		    CF_CLI_COMMON_SHORTOPTS, lo, NULL, NULL, 0, 0, &o, &ops,
@@ -290,7 +416,10 @@ cf_cmd_share(int argc, char **argv)
 		    &nops);
 		if (ex >= 0)
 			goto out;
-		if (cf_buf_append_str(&url, "/v1/shares/", NULL) != CF_OK ||
+		/* A share grant's id names its policy set. */
+		if (cf_buf_append_str(&url, strncmp(ops[0], "share-grant.",
+		    12) == 0 ? "/v1/share-grants/" : "/v1/shares/", NULL) !=
+		    CF_OK ||
 		    cf_cli_urlenc(&url, ops[0], false, NULL) != CF_OK) {
 			cf_cli_errx("share revoke: id too long");
 			ex = CF_EXIT_USAGE;

@@ -12,6 +12,8 @@
 #define ST	CF_ACT_STORE
 
 static const struct cf_action_def registry[] = {
+	{ "access:stale", "binding", CF_ROLE_ADMIN, SC,
+	    "list bindings and API tokens unused for a period" },
 	{ "access:who", "namespace", CF_ROLE_OWNER, SC | NS,
 	    "list who may act on a namespace or object (owner of it)" },
 	{ "alert:fired", "alert", CF_ROLE_NONE, CF_ACT_RECORD,

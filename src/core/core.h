@@ -682,6 +682,15 @@ cf_err	cf_core_policy_explain(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_access_who(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, const char *action, size_t limit,
 	    json_t **out, struct cf_error *err);
+/* Admin (access:stale): the live bindings whose principal made no allowed
+ * request through them, and the live API tokens not used, in the
+ * unused_s seconds (1 to CF_STALE_PERIOD_MAX) that end at the core's
+ * clock.  *out: {unused_for, since, until, bindings:[{principal, role,
+ * ns, last_used}], tokens:[{id, principal, description, created,
+ * expires, last_used}], scanned, complete} (docs/reviews.md). */
+#define CF_STALE_PERIOD_MAX	(10ull * 366 * 86400)
+cf_err	cf_core_access_stale(struct cf_core *c, struct cf_req *r,
+	    uint64_t unused_s, json_t **out, struct cf_error *err);
 /* Admin (policy:replay): decide the audit log's recorded decisions
  * again under a draft {sets: [{name, ns, text}], since_s, limit,
  * examples} and count those it would change.  A draft that does not
@@ -1028,6 +1037,20 @@ cf_err	cf_core_share_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
 /* share:revoke: one's own link, or (admin) any. */
 cf_err	cf_core_share_revoke(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* object:share (and object:get) of the latest version of ns/key, to the
+ * principal `to` for for_s seconds (1 to a link's maximum lifetime for
+ * the data): a policy set share-grant.<id> of ns permitting object:get
+ * and object:head on that object to `to` until then (docs/sharing.md).
+ * *out {id, ns, key, to, expires, creator, created}. */
+cf_err	cf_core_share_grant(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *to, uint64_t for_s,
+	    json_t **out, struct cf_error *err);
+/* share:list: one's own grants, or (admin) every grant: {grants:[..]}. */
+cf_err	cf_core_share_grant_list(struct cf_core *c, struct cf_req *r,
+	    json_t **out, struct cf_error *err);
+/* share:revoke: one's own grant, or (admin) any: its set removed. */
+cf_err	cf_core_share_grant_revoke(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
 /* share:download, for anyone holding the link (no credential): the link
  * is checked (lifetime, downloads left, address, password), its creator's

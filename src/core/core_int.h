@@ -533,6 +533,12 @@ cf_err	core_identity_open(struct cf_core *c, struct cf_error *err);
 void	core_identity_close(struct cf_core *c);
 
 json_t	*core_time_json(int64_t us);
+/* Share grants (ops_share.c) are policy sets named PREFIX<hex id>; the
+ * name is reserved (ops_policy.c refuses it for policy:set). */
+#define CORE_SHARE_GRANT_PREFIX	"share-grant."
+cf_err	core_policy_put_internal(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *text, int status,
+	    struct cf_policy_rec *out, struct cf_error *err);
 
 /* The orphan sweep (core/orphans.c): open runs the start-up step (its
  * failure is logged, never fatal: nothing is removed then) and starts

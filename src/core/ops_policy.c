@@ -317,6 +317,15 @@ cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
 	rc = policy_authorize(c, r, "policy:set", name, ns, true, err);
 	if (rc == CF_OK)
 		rc = check_name(r, name, err);
+	/* SEC: the share grants' names (ops_share.c) are reserved, so that
+	 * no set written here is listed or revoked as one (policy get and
+	 * rm still reach them: they are the namespace's sets). */
+	if (rc == CF_OK && cf_str_has_prefix(name, CORE_SHARE_GRANT_PREFIX)) {
+		r->errcode = "invalid_name";
+		rc = cf_error_set(err, CF_E_INPUT, "policy names starting "
+		    "with \"" CORE_SHARE_GRANT_PREFIX "\" are coffer share "
+		    "grant's");
+	}
 	if (rc != CF_OK)
 		return rc;
 	if (text == NULL)
@@ -575,4 +584,54 @@ cf_core_policy_rm(struct cf_core *c, struct cf_req *r, const char *name,
 		return rc;
 	*out = policy_json(&rec, true);
 	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+/* A set made by the server itself for an authorized request (a share
+ * grant, ops_share.c): checked as any namespace's set, stored (or, with
+ * text NULL, removed: its tombstone) as a new version under r's audit
+ * record, then loaded.  The caller authorized r and set its resource and
+ * reasons. */
+cf_err
+core_policy_put_internal(struct cf_core *c, struct cf_req *r,
+    const char *ns, const char *name, const char *text, int status,
+    struct cf_policy_rec *out, struct cf_error *err)
+{
+	struct cf_policy_rec	 cur, put;
+	struct core_act		 act;
+	bool			 have = false;
+	size_t			 len = text != NULL ? strlen(text) : 0;
+	cf_err			 rc;
+
+	if (text != NULL) {
+		rc = ops_policy_check(c, &r->errcode, ns, text, len, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	rc = cf_meta_policy_get(c->meta, name, ns, 0, &cur, NULL, err);
+	if (rc == CF_E_NOTFOUND && text != NULL) {
+		cf_error_clear(err);
+		rc = CF_OK;
+	} else if (rc == CF_OK)
+		have = true;
+	if (rc != CF_OK)
+		return rc;
+	memset(&put, 0, sizeof(put));
+	cf_strlcpy(put.name, name, sizeof(put.name));
+	cf_strlcpy(put.ns, ns, sizeof(put.ns));
+	cf_strlcpy(put.created_by, r->principal.name, sizeof(put.created_by));
+	put.created_us = core_now_us(c);
+	put.deleted = text == NULL;
+	put.text_len = len;
+	rc = core_act_begin(&act, c, r, status, err);
+	if (rc == CF_OK)
+		rc = cf_meta_policy_put(c->meta, &act.au, &put, text != NULL ?
+		    text : "", len, have ? cur.version : 0, out, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_LIMIT) {
+		r->errcode = "too_many_policies";
+		rc = CF_E_INPUT;
+	}
+	if (rc != CF_OK)
+		return rc;
+	return core_authz_reload_after(c, r, err);
 }

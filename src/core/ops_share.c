@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -727,5 +728,337 @@ out:
 		cf_wipe(s, sizeof(*s));
 	cf_free(s);
 	cf_wipe(h, sizeof(h));
+	return rc;
+}
+
+/* ---- share grants: one object, one named principal, for a while
+ * (docs/sharing.md, "Share to a principal").  A grant is a policy set of
+ * the object's namespace, named share-grant.<id>, whose one permit
+ * allows object:get and object:head on that object to that principal
+ * while context.time is before its end; its first line, a comment,
+ * carries what the listing shows.  The name is reserved (ops_policy.c),
+ * so no other set poses as a grant. ---- */
+
+#define GRANT_ID_BYTES	8
+
+/* s as the inside of a Cedar string literal; CF_E_INPUT for a control
+ * character. */
+static cf_err
+cedar_str(struct cf_buf *b, const char *s, struct cf_error *err)
+{
+	cf_err	rc = CF_OK;
+
+	for (; *s != '\0' && rc == CF_OK; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return cf_error_set(err, CF_E_INPUT, "a control "
+			    "character in a name");
+		if (*s == '"' || *s == '\\')
+			rc = cf_buf_append(b, "\\", 1, err);
+		if (rc == CF_OK)
+			rc = cf_buf_append(b, s, 1, err);
+	}
+	return rc;
+}
+
+static cf_err
+grant_text(struct cf_buf *b, const struct cf_principal_rec *to,
+    const char *ns, const char *key, const char *name, const char *until,
+    const char *creator, struct cf_error *err)
+{
+	json_t	*meta;
+	char	*m = NULL;
+	cf_err	 rc;
+
+	meta = json_pack("{s:s, s:s, s:s, s:s}", "to", to->name, "key", key,
+	    "expires", until, "creator", creator);
+	if (meta != NULL)
+		m = cf_json_dumps(meta);
+	json_decref(meta);
+	if (m == NULL)
+		return nomem(err);
+	rc = cf_buf_printf(b, err, "// share-grant %s\n@id(\"%s\")\n"
+	    "permit (principal == %s::\"", m, name, core_principal_type(to));
+	cf_json_free(m);
+	if (rc == CF_OK)
+		rc = cedar_str(b, to->name, err);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, err, "\",\n  action in [Action::"
+		    "\"object:get\", Action::\"object:head\"],\n"
+		    "  resource == Object::\"");
+	if (rc == CF_OK)
+		rc = cedar_str(b, ns, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "/", 1, err);
+	if (rc == CF_OK)
+		rc = cedar_str(b, key, err);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, err, "\")\nwhen { context.time < "
+		    "datetime(\"%s\") };\n", until);
+	return rc;
+}
+
+/* The listing's view of a grant's text (NULL if it is not one). */
+static json_t *
+grant_json(const struct cf_policy_rec *p, const char *text)
+{
+	json_t	*meta, *j = NULL;
+	size_t	 pl = strlen("// share-grant ");
+
+	if (strncmp(text, "// share-grant ", pl) != 0)
+		return NULL;
+	meta = json_loadb(text + pl, strcspn(text + pl, "\n"), 0, NULL);
+	if (meta != NULL)
+		j = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:o}", "id",
+		    p->name, "ns", p->ns, "key", json_object_get(meta, "key"),
+		    "to", json_object_get(meta, "to"), "expires",
+		    json_object_get(meta, "expires"), "creator",
+		    json_object_get(meta, "creator"), "created",
+		    core_time_json(p->created_us));
+	json_decref(meta);
+	return j;
+}
+
+cf_err
+cf_core_share_grant(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *to, uint64_t for_s, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_principal_rec	*p = NULL;
+	struct cf_version_rec	*v = NULL;
+	struct cf_policy_rec	 rec;
+	struct cf_ns_rec	 nsr;
+	struct cf_share_params	 sp;
+	struct cf_buf		 text;
+	char			 res[CF_RESOURCE_MAX], reasons[CF_REASONS_MAX];
+	char			 name[CF_POLICY_NAME_MAX];
+	char			 until[CF_TIME_STR_LEN];
+	uint8_t			 idb[GRANT_ID_BYTES];
+	int64_t			 life = 0, now = core_now_us(c);
+	cf_err			 rc, vrc = CF_E_NOTFOUND;
+
+	cf_buf_init(&text, 8192);
+	obj_res(res, sizeof(res), ns, key);
+	p = cf_calloc(1, sizeof(*p));
+	v = cf_calloc(1, sizeof(*v));
+	if (p == NULL || v == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	if (r->authenticated)
+		vrc = cf_meta_version_get(c->meta, ns, key, NULL, v, NULL);
+	if (vrc == CF_OK && !v->delete_marker) {
+		cf_strlcpy(r->version_id, v->version_id, sizeof(r->version_id));
+		cf_strlcpy(r->version_sha256, v->sha256,
+		    sizeof(r->version_sha256));
+		cf_strlcpy(r->version_by, v->created_by,
+		    sizeof(r->version_by));
+	}
+	/* SEC: as for a link: the creator must be allowed to read the
+	 * object, then to share it. */
+	rc = core_authorize(c, r, "object:get", ns, res, err);
+	if (rc != CF_OK) {
+		join3(reasons, sizeof(reasons), "read: ", r->reasons, "");
+		cf_strlcpy(r->reasons, reasons, sizeof(r->reasons));
+		r->action = "object:share";
+		r->decided = false;
+		goto out;
+	}
+	rc = core_authorize(c, r, "object:share", ns, res, err);
+	if (rc != CF_OK)
+		goto out;
+	if (!cf_name_ns_valid(ns) || !cf_name_key_valid(key, strlen(key))) {
+		r->errcode = "invalid_name";
+		rc = cf_error_set(err, CF_E_INPUT, "invalid namespace or key");
+		goto out;
+	}
+	rc = cf_meta_ns_get(c->meta, ns, &nsr, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		r->errcode = "no_such_namespace";
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no namespace \"%s\"",
+		    ns);
+	}
+	if (rc != CF_OK)
+		goto out;
+	if (vrc != CF_OK || v->delete_marker) {
+		r->errcode = "no_such_key";
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no object \"%s\"", key);
+		goto out;
+	}
+	rc = cf_meta_principal_get(c->meta, to, p, err);
+	if (rc == CF_E_NOTFOUND || rc == CF_E_INPUT) {
+		cf_error_clear(err);
+		r->errcode = "no_such_principal";
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no principal \"%s\"",
+		    to);
+	}
+	if (rc != CF_OK)
+		goto out;
+	/* The lifetime: 1 s to a link's maximum for the data's level. */
+	memset(&sp, 0, sizeof(sp));
+	sp.expires_in = for_s;
+	if (for_s == 0) {
+		r->errcode = "invalid_lifetime";
+		rc = cf_error_set(err, CF_E_INPUT, "for: a number of seconds, "
+		    "at least 1");
+		goto out;
+	}
+	rc = params_check(c, r, &sp, level_of(nsr.sensitivity), &life, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = cf_random(idb, sizeof(idb), err);
+	if (rc != CF_OK)
+		goto out;
+	(void)cf_strlcpy(name, CORE_SHARE_GRANT_PREFIX, sizeof(name));
+	cf_hex_encode(idb, sizeof(idb), name + strlen(name));
+	/* Cedar's datetime to the second: the end rounded down. */
+	cf_time_format(now + life * 1000000, until);
+	until[19] = 'Z';
+	until[20] = '\0';
+	rc = grant_text(&text, p, ns, key, name, until, r->principal.name,
+	    err);
+	if (rc != CF_OK) {
+		if (rc == CF_E_INPUT)
+			r->errcode = "invalid_name";
+		goto out;
+	}
+	join3(r->resource, sizeof(r->resource), "share-grant/",
+	    name + strlen(CORE_SHARE_GRANT_PREFIX), "/");
+	(void)cf_strlcat(r->resource, res, sizeof(r->resource));
+	join3(reasons, sizeof(reasons), r->reasons, ",to:", p->name);
+	(void)cf_strlcat(reasons, ",until:", sizeof(reasons));
+	(void)cf_strlcat(reasons, until, sizeof(reasons));
+	cf_strlcpy(r->reasons, reasons, sizeof(r->reasons));
+	rc = core_policy_put_internal(c, r, ns, name, text.data, 201, &rec,
+	    err);
+	if (rc != CF_OK)
+		goto out;
+	*out = grant_json(&rec, text.data);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_buf_free(&text);
+	cf_free(p);
+	cf_free(v);
+	return rc;
+}
+
+struct grant_walk {
+	json_t		*arr;
+	const char	*creator;	/* NULL: every grant */
+	const char	*id;		/* revoke: the one looked for */
+	char		*id_creator;	/* revoke: its creator (owned) */
+	char		 ns[CF_NS_NAME_MAX];
+	bool		 found;
+};
+
+static cf_err
+grant_cb(void *arg, const struct cf_policy_rec *p, const char *text,
+    size_t len, struct cf_error *err)
+{
+	struct grant_walk	*x = arg;
+	json_t			*j;
+	const char		*cr;
+
+	(void)len;
+	if (!cf_str_has_prefix(p->name, CORE_SHARE_GRANT_PREFIX))
+		return CF_OK;
+	j = grant_json(p, text);
+	if (j == NULL)
+		return CF_OK;
+	cr = json_string_value(json_object_get(j, "creator"));
+	if (x->id != NULL) {
+		if (strcmp(p->name, x->id) == 0) {
+			x->found = true;
+			cf_strlcpy(x->ns, p->ns, sizeof(x->ns));
+			cf_free(x->id_creator);
+			x->id_creator = cr != NULL ? cf_strdup(cr) : NULL;
+		}
+		json_decref(j);
+		return CF_OK;
+	}
+	if (x->creator != NULL && (cr == NULL || strcmp(cr, x->creator) != 0)) {
+		json_decref(j);
+		return CF_OK;
+	}
+	if (json_array_append_new(x->arr, j) != 0)
+		return nomem(err);
+	return CF_OK;
+}
+
+cf_err
+cf_core_share_grant_list(struct cf_core *c, struct cf_req *r, json_t **out,
+    struct cf_error *err)
+{
+	struct grant_walk	x;
+	cf_err			rc;
+
+	memset(&x, 0, sizeof(x));
+	if (!r->authenticated)
+		return core_authorize(c, r, "share:list", NULL, "share-grants",
+		    err);
+	if (core_can(c, r, "share:list", NULL))
+		rc = core_authorize(c, r, "share:list", NULL, "share-grants",
+		    err);
+	else {
+		/* Everyone may list the grants they made. */
+		x.creator = r->principal.name;
+		rc = core_authorize_self(c, r, "share:list", "share-grants",
+		    err);
+	}
+	if (rc != CF_OK)
+		return rc;
+	x.arr = json_array();
+	if (x.arr == NULL)
+		return nomem(err);
+	rc = cf_meta_policy_current(c->meta, grant_cb, &x, err);
+	if (rc != CF_OK) {
+		json_decref(x.arr);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "grants", x.arr);
+	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_share_grant_revoke(struct cf_core *c, struct cf_req *r,
+    const char *id, json_t **out, struct cf_error *err)
+{
+	struct grant_walk	x;
+	struct cf_policy_rec	rec;
+	char			res[CF_RESOURCE_MAX];
+	bool			own;
+	cf_err			rc;
+
+	memset(&x, 0, sizeof(x));
+	(void)snprintf(res, sizeof(res), "share-grant/%s", id);
+	if (!r->authenticated)
+		return core_authorize(c, r, "share:revoke", NULL, res, err);
+	x.id = id;
+	rc = cf_meta_policy_current(c->meta, grant_cb, &x, err);
+	if (rc != CF_OK)
+		goto out;
+	own = x.found && x.id_creator != NULL &&
+	    strcmp(x.id_creator, r->principal.name) == 0;
+	if (own)
+		rc = core_authorize_self(c, r, "share:revoke", res, err);
+	else
+		rc = core_authorize(c, r, "share:revoke", NULL, res, err);
+	if (rc != CF_OK)
+		goto out;
+	if (!x.found) {
+		r->errcode = "no_such_grant";
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no share grant %s", id);
+		goto out;
+	}
+	rc = core_policy_put_internal(c, r, x.ns, id, NULL, 200, &rec, err);
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:s, s:s, s:b}", "id", id, "ns", x.ns, "revoked",
+	    1);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_free(x.id_creator);
 	return rc;
 }

@@ -2444,6 +2444,29 @@ h_access_who(struct MHD_Connection *mc, struct conn *c)
 	    NULL);
 }
 
+/* GET /v1/access/stale[?unused_for=SECONDS] (default 90 days) */
+static enum MHD_Result
+h_access_stale(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*v = arg(mc, "unused_for");
+	uint64_t	 secs = 90ull * 86400;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (v != NULL && cf_parse_u64(v, 1, CF_STALE_PERIOD_MAX, &secs,
+	    &err) != CF_OK) {
+		cf_core_reject(c->h->core, r, c->rt->action, "bad query");
+		return respond_error(mc, c, r->authenticated ? 400 : 401,
+		    r->authenticated ? "bad_request" : "unauthenticated",
+		    "unused_for is a number of seconds, 1 to 10 years");
+	}
+	rc = cf_core_access_stale(c->h->core, r, secs, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
 /* POST /v1/explain and POST /v1/replay, JSON bodies. */
 static enum MHD_Result
 h_policy_tool(struct MHD_Connection *mc, struct conn *c)
@@ -2884,6 +2907,68 @@ h_share_revoke(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	rc = cf_core_share_revoke(c->h->core, &c->req, c->rest, &out, &err);
 	return respond_result(mc, c, rc, &err, out, 200, "no_such_link",
+	    NULL);
+}
+
+/* POST /v1/share-grants {ns, key, to, for}: a share to a principal. */
+static enum MHD_Result
+h_share_grant(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*ns = "", *key = "", *to = "";
+	int64_t		 secs = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (!c->req.authenticated) {
+		rc = cf_core_share_grant(c->h->core, &c->req, ns, key, to, 0,
+		    &out, &err);
+		return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+	}
+	rc = parse_body(c, &body, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "ns", true, &ns, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "key", true, &key, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_str(body, "to", true, &to, &err);
+	if (rc == CF_OK)
+		rc = cf_json_get_int(body, "for", true, &secs, &err);
+	if (rc == CF_OK && secs <= 0)
+		rc = cf_error_set(&err, CF_E_INPUT, "for must be a positive "
+		    "number of seconds");
+	if (rc != CF_OK)
+		return respond_bad_body(mc, c, body, rc, &err);
+	rc = cf_core_share_grant(c->h->core, &c->req, ns, key, to,
+	    (uint64_t)secs, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, "no_such_key", NULL);
+}
+
+static enum MHD_Result
+h_share_grant_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_share_grant_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+static enum MHD_Result
+h_share_grant_revoke(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_share_grant_revoke(c->h->core, &c->req, c->rest, &out,
+	    &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_grant",
 	    NULL);
 }
 
@@ -3557,6 +3642,8 @@ static const struct cf_route routes[] = {
 	    h_labels_rm },
 	{ "GET", "/v1/access/who", "access:who", NULL, 0, NULL,
 	    h_access_who },
+	{ "GET", "/v1/access/stale", "access:stale", NULL, 0, NULL,
+	    h_access_stale },
 	{ "POST", "/v1/explain", "policy:explain", NULL, 0, NULL,
 	    h_policy_tool },
 	{ "POST", "/v1/replay", "policy:replay", NULL, SLOW,
@@ -3639,6 +3726,13 @@ static const struct cf_route routes[] = {
 	    h_share_get },
 	{ "POST", "/v1/share/{id}", "share:download", NULL, SLOW, NULL,
 	    h_share_post },
+	/* share grants: stored policies (core/ops_share.c) */
+	{ "GET", "/v1/share-grants", "share:list", NULL, 0, NULL,
+	    h_share_grant_list },
+	{ "POST", "/v1/share-grants", "object:share", NULL, 0, NULL,
+	    h_share_grant },
+	{ "DELETE", "/v1/share-grants/{id}", "share:revoke", NULL, 0, NULL,
+	    h_share_grant_revoke },
 	{ "GET", "/v1/posture", "posture:read", NULL, 0, NULL, h_posture },
 	/* ---- privacy: holds, erasure ---- */
 	{ "GET", "/v1/holds", "hold:list", NULL, 0, NULL, h_hold_list },

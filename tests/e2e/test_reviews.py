@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from conftest import Cli, Server
+from conftest import Cli, Server, obj_path
 
 
 def make(tmp_path_factory, extra=()):
@@ -117,3 +117,202 @@ def test_bad_expiry_refused_and_audited(srv, uniq, bad):
     new = srv.audit_records()[n:]
     assert any(x.get("action") == "binding:create" and
                x.get("result") != "ok" for x in new), new
+
+
+# ---- stale access (coffer access stale) ----
+
+def stale_of(cli, *args, **kw):
+    return cli.json("access", "stale", "--json", *args, **kw)
+
+
+def binds(out, ns):
+    return {(b["principal"], b["role"]) for b in out["bindings"]
+            if b["ns"] == ns}
+
+
+def test_access_stale_lists_unused_grants_and_tokens(srv, uniq, tmp_path):
+    ns, key = setup_obj(srv, uniq)
+    used, idle = uniq("used"), uniq("idle")
+    tok = srv.user(used, "reader", ns)
+    srv.user(idle, "reader", ns)
+    never = uniq("never")
+    srv.principal(never)
+    t_never = srv.token(never, description="migration")
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    cli = Cli(srv, tmp_path / "home")
+    out = stale_of(cli, "--unused-for", "90d")
+    assert out["complete"] is True and out["unused_for"] == 90 * 86400
+    got = binds(out, ns)
+    assert (idle, "reader") in got
+    assert (used, "reader") not in got
+    e = [b for b in out["bindings"] if b["principal"] == idle][0]
+    assert e["last_used"] is None
+    ids = {t["id"]: t for t in out["tokens"]}
+    assert t_never["id"] in ids
+    assert ids[t_never["id"]]["last_used"] is None
+    assert ids[t_never["id"]]["principal"] == never
+    assert not any(t["principal"] == used for t in out["tokens"])
+    # Human output names them too.
+    p = cli("access", "stale", "--unused-for", "90d")
+    assert p.returncode == 0, p.stderr
+    assert idle in p.stdout and t_never["id"] in p.stdout
+    # The period ends at the server's clock: 100 days on, the use is
+    # old, and it is listed with when it was.
+    try:
+        set_clock(srv, 100 * 86400)
+        out = stale_of(cli, "--unused-for", "90d",
+                       token=srv.admin_api_token)
+        got = binds(out, ns)
+        assert (used, "reader") in got and (idle, "reader") in got
+        e = [b for b in out["bindings"] if b["principal"] == used][0]
+        assert e["last_used"] is not None
+        assert any(t["principal"] == used for t in out["tokens"])
+    finally:
+        set_clock(srv, 0)
+
+
+def test_access_stale_global_binding_and_denied_use(srv, uniq):
+    ns, key = setup_obj(srv, uniq)
+    g = uniq("g")
+    tok = srv.user(g, "reader")              # global reader
+    other = uniq("o")
+    srv.mkns(other)
+    out = srv.get("/v1/access/stale").json()
+    assert (g, "reader") in {(b["principal"], b["role"])
+                             for b in out["bindings"] if b["ns"] is None}
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    out = srv.get("/v1/access/stale?unused_for=3600").json()
+    assert g not in [b["principal"] for b in out["bindings"]]
+    # A refused request is no use of a grant.
+    d = uniq("d")
+    dt = srv.user(d, "reader", other)
+    assert srv.get_obj(ns, key, token=dt).status_code == 403
+    out = srv.get("/v1/access/stale?unused_for=3600").json()
+    assert (d, "reader") in {(b["principal"], b["role"])
+                             for b in out["bindings"]}
+
+
+@pytest.mark.parametrize("q", ["0", "-1", "90d", "x",
+                               str(10 * 366 * 86400 + 1)])
+def test_access_stale_bad_period_refused_and_audited(srv, q):
+    n = srv.audit_count()
+    r = srv.get("/v1/access/stale?unused_for=" + q)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]
+    assert any(x.get("action") == "access:stale" and
+               x.get("result") != "ok" for x in srv.audit_records()[n:])
+
+
+def test_access_stale_admin_only(srv, uniq):
+    ns = uniq("rv")
+    srv.mkns(ns)
+    u = uniq("own")
+    tok = srv.user(u, "owner", ns)
+    n = srv.audit_count()
+    r = srv.get("/v1/access/stale", token=tok)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]
+    assert any(x.get("action") == "access:stale" and
+               x.get("decision") == "deny"
+               for x in srv.audit_records()[n:])
+    assert srv.get("/v1/access/stale", token=None).status_code == 401
+
+
+# ---- share to a named principal (coffer share grant) ----
+
+def test_share_grant_until_the_clock_passes(srv, uniq, tmp_path):
+    ns, key = setup_obj(srv, uniq)
+    srv.put_obj(ns, "other.bin", b"not shared\n")
+    bob = uniq("bob")
+    tok = srv.user(bob)
+    assert srv.get_obj(ns, key, token=tok).status_code == 403
+    cli = Cli(srv, tmp_path / "home")
+    g = cli.json("share", "grant", "%s/%s" % (ns, key), "--to", bob,
+                 "--for", "7d", "--json")
+    gid = g["id"]
+    assert gid.startswith("share-grant.") and g["to"] == bob
+    assert g["ns"] == ns and g["key"] == key and g["expires"]
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    assert srv.req("HEAD", obj_path(ns, key), token=tok).status_code == 200
+    # That one object only, and only reading.
+    assert srv.get_obj(ns, "other.bin", token=tok).status_code == 403
+    assert srv.put_obj(ns, key, b"x", token=tok).status_code == 403
+    # A stored policy of the namespace, listed as a share grant.
+    pol = srv.get("/v1/policies/%s?ns=%s" % (gid, ns))
+    assert pol.status_code == 200, pol.text
+    ls = cli.json("share", "grant", "ls", "--json")["grants"]
+    assert [x["to"] for x in ls if x["id"] == gid] == [bob]
+    rec = [x for x in records(srv, "object:share")
+           if x["resource"].startswith("share-grant/")]
+    assert rec and "to:" + bob in rec[-1]["reasons"]
+    reads = [x for x in records(srv, "object:get")
+             if x["principal"] == bob and x["decision"] == "allow"]
+    assert reads and gid in reads[-1]["reasons"]
+    try:
+        set_clock(srv, 7 * 86400 - 60)
+        assert srv.get_obj(ns, key, token=tok).status_code == 200
+        set_clock(srv, 7 * 86400 + 60)
+        assert srv.get_obj(ns, key, token=tok).status_code == 403
+    finally:
+        set_clock(srv, 0)
+
+
+def test_share_grant_revoke_and_refusals(srv, uniq, tmp_path):
+    ns, key = setup_obj(srv, uniq)
+    bob, rd = uniq("bob"), uniq("rd")
+    tok = srv.user(bob)
+    rtok = srv.user(rd, "reader", ns)
+    cli = Cli(srv, tmp_path / "home")
+    g = cli.json("share", "grant", "%s/%s" % (ns, key), "--to", bob,
+                 "--for", "1d", "--json")
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    p = cli("share", "revoke", g["id"])
+    assert p.returncode == 0, p.stderr
+    assert srv.get_obj(ns, key, token=tok).status_code == 403
+    assert g["id"] not in [x["id"] for x in cli.json(
+        "share", "grant", "ls", "--json")["grants"]]
+    # The creator must be allowed to read: bob may not share it.
+    r = srv.post("/v1/share-grants", {"ns": ns, "key": key, "to": rd,
+                                      "for": 3600}, token=tok)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]
+    # Bad input: unknown principal, missing object, bad lifetime.
+    for body, st in (({"to": uniq("nobody"), "for": 60}, 404),
+                     ({"to": bob, "for": 0}, 400),
+                     ({"to": bob, "for": 400 * 86400}, 400),
+                     ({"to": bob, "key": "nope.bin", "for": 60}, 404)):
+        b = dict({"ns": ns, "key": key}, **body)
+        n = srv.audit_count()
+        r = srv.post("/v1/share-grants", b)
+        assert r.status_code == st, (b, r.text)
+        assert r.json()["error"]
+        assert any(x.get("action") == "object:share" and
+                   x.get("result") != "ok"
+                   for x in srv.audit_records()[n:])
+    # The name is reserved: a policy set cannot pose as a share grant.
+    r = srv.req("PUT", "/v1/policies/share-grant.x",
+                json={"ns": ns, "text": 'permit (principal, action == '
+                      'Action::"object:get", resource);'})
+    assert r.status_code == 400, r.text
+    del rtok
+
+
+def test_share_grant_key_with_quotes_and_backslashes(srv, uniq):
+    # The key goes into a Cedar string literal: escaped, never code.
+    ns, key = setup_obj(srv, uniq, key='q"uo\\te") || true; //.bin')
+    srv.put_obj(ns, "other.bin", b"x\n")
+    bob = uniq("bob")
+    tok = srv.user(bob)
+    r = srv.post("/v1/share-grants", {"ns": ns, "key": key, "to": bob,
+                                      "for": 3600})
+    assert r.status_code == 201, r.text
+    assert r.json()["key"] == key
+    assert srv.get_obj(ns, key, token=tok).status_code == 200
+    assert srv.get_obj(ns, "other.bin", token=tok).status_code == 403
+    # A control character cannot be written into one: refused.
+    k2 = "line\nbreak.bin"
+    assert srv.put_obj(ns, k2, b"y\n").status_code == 201
+    r = srv.post("/v1/share-grants", {"ns": ns, "key": k2, "to": bob,
+                                      "for": 3600})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]
