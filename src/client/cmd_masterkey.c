@@ -203,3 +203,52 @@ cf_cmd_master_key(int argc, char **argv)
 	(void)fputs(mk_usage, stderr);
 	return CF_EXIT_USAGE;
 }
+
+static const char rm_usage[] =
+    "usage: coffer key rotate-master --data DIR\n"
+    "\n"
+    "Offline, with the server stopped: replace the master key of DIR by a\n"
+    "new one.  The keyring and the self-signed TLS key are sealed again\n"
+    "under it; the audit MAC key and the erasure signing key are carried\n"
+    "over (DIR/keys.carry), so the audit log and erasure certificates\n"
+    "still verify.  A sealed master key must be unsealed first.  See\n"
+    "docs/keys.md, \"Master key rotation\".\n";
+
+int
+cf_cmd_key_rotate_master(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "data", required_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct mk_args		 a = { NULL, false };
+	struct cf_error		 err = { 0 };
+	const char		*who;
+	char			**ops;
+	int			 nops, ex;
+	cf_err			 rc;
+
+	ex = cf_cli_parse(argc, argv, rm_usage, CF_CLI_COMMON_SHORTOPTS "D:",
+	    lo, mk_opt, &a, 0, 0, &o, &ops, &nops);
+	if (ex >= 0)
+		return ex;
+	if (a.dir == NULL) {
+		cf_cli_errx("key rotate-master: --data DIR is required");
+		(void)fputs(rm_usage, stderr);
+		return CF_EXIT_USAGE;
+	}
+	who = getenv("USER");
+	rc = cf_crypto_init(&err);
+	if (rc == CF_OK)
+		rc = cf_dd_master_rotate(a.dir, NULL, who != NULL && *who !=
+		    '\0' ? who : "local", &err);
+	if (rc != CF_OK) {
+		cf_cli_errx("key rotate-master: %s", err.msg);
+		return cf_cli_exit_for_err(rc);
+	}
+	(void)printf("master key of %s rotated: the old key file no longer "
+	    "opens the keyring\n", a.dir);
+	return CF_EXIT_OK;
+}
