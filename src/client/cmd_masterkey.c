@@ -61,10 +61,11 @@ mk_opt(void *arg, int ch, char *val)
 /* The passphrase of a sealed key: the file named by the environment,
  * else the terminal. */
 static cf_err
-ask_passphrase(const char *path, struct cf_error *err)
+read_passphrase(const char *path, char *pw, size_t pwsz,
+    struct cf_error *err)
 {
 	const char	*file = getenv(CF_ENV_MK_PASS_FILE);
-	char		 pw[CF_MK_PASS_MAX + 2], prompt[4200];
+	char		 prompt[4200];
 	int		 fd;
 	cf_err		 rc;
 
@@ -72,15 +73,25 @@ ask_passphrase(const char *path, struct cf_error *err)
 		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			return cf_error_sys(err, CF_E_IO, "open %s", file);
-		rc = cf_cli_read_line(fd, pw, sizeof(pw), err);
+		rc = cf_cli_read_line(fd, pw, pwsz, err);
 		(void)close(fd);
 	} else {
 		(void)snprintf(prompt, sizeof(prompt), "Passphrase of the "
 		    "master key %s", path);
-		rc = cf_cli_prompt_secret(prompt, pw, sizeof(pw), err);
+		rc = cf_cli_prompt_secret(prompt, pw, pwsz, err);
 	}
 	if (rc == CF_OK)
 		rc = cf_master_passphrase_set(pw, strlen(pw), err);
+	return rc;
+}
+
+static cf_err
+ask_passphrase(const char *path, struct cf_error *err)
+{
+	char	pw[CF_MK_PASS_MAX + 2];
+	cf_err	rc;
+
+	rc = read_passphrase(path, pw, sizeof(pw), err);
 	cf_wipe(pw, sizeof(pw));
 	return rc;
 }
@@ -211,8 +222,10 @@ static const char rm_usage[] =
     "new one.  The keyring and the self-signed TLS key are sealed again\n"
     "under it; the audit MAC key and the erasure signing key are carried\n"
     "over (DIR/keys.carry), so the audit log and erasure certificates\n"
-    "still verify.  A sealed master key must be unsealed first.  See\n"
-    "docs/keys.md, \"Master key rotation\".\n";
+    "still verify.  A sealed master key's passphrase is asked (or read\n"
+    "from $" CF_ENV_MK_PASS_FILE ")\n"
+    "and seals the new key too.  See docs/keys.md, \"Master key\n"
+    "rotation\".\n";
 
 int
 cf_cmd_key_rotate_master(int argc, char **argv)
@@ -227,6 +240,8 @@ cf_cmd_key_rotate_master(int argc, char **argv)
 	struct cf_error		 err = { 0 };
 	const char		*who;
 	char			**ops;
+	char			 path[4096], pw[CF_MK_PASS_MAX + 2];
+	bool			 managed, sealed = false;
 	int			 nops, ex;
 	cf_err			 rc;
 
@@ -240,10 +255,20 @@ cf_cmd_key_rotate_master(int argc, char **argv)
 		return CF_EXIT_USAGE;
 	}
 	who = getenv("USER");
+	pw[0] = '\0';
 	rc = cf_crypto_init(&err);
 	if (rc == CF_OK)
-		rc = cf_dd_master_rotate(a.dir, NULL, who != NULL && *who !=
-		    '\0' ? who : "local", &err);
+		rc = cf_dd_master_key_path(a.dir, NULL, false, path,
+		    sizeof(path), &managed, &err);
+	if (rc == CF_OK && cf_master_key_sealed(path)) {
+		rc = read_passphrase(path, pw, sizeof(pw), &err);
+		sealed = true;
+	}
+	if (rc == CF_OK)
+		rc = cf_dd_master_rotate(a.dir, NULL, sealed ? pw : NULL,
+		    who != NULL && *who != '\0' ? who : "local", &err);
+	cf_wipe(pw, sizeof(pw));
+	cf_master_passphrase_clear();
 	if (rc != CF_OK) {
 		cf_cli_errx("key rotate-master: %s", err.msg);
 		return cf_cli_exit_for_err(rc);

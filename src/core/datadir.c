@@ -336,7 +336,7 @@ rot_crash(const char *point)
 }
 
 cf_err
-cf_dd_master_rotate(const char *dir, const char *keyfile,
+cf_dd_master_rotate(const char *dir, const char *keyfile, const char *pw,
     const char *principal, struct cf_error *err)
 {
 	struct cf_key	*old = NULL, *nw = NULL, *audit = NULL, *erase = NULL;
@@ -354,10 +354,9 @@ cf_dd_master_rotate(const char *dir, const char *keyfile,
 	    &managed, err);
 	if (rc != CF_OK)
 		return rc;
-	if (cf_master_key_sealed(kpath))
-		return cf_error_set(err, CF_E_CONFLICT, "%s is sealed with a "
-		    "passphrase: unseal it (coffer master-key unseal), rotate, "
-		    "and seal the new key again", kpath);
+	if (cf_master_key_sealed(kpath) && pw == NULL)
+		return cf_error_set(err, CF_E_AUTH, "%s is sealed with a "
+		    "passphrase: give it", kpath);
 	rc = cf_dd_master_key(dir, keyfile, false, &old, NULL, kpath,
 	    sizeof(kpath), err);
 	if (rc == CF_OK)
@@ -379,8 +378,13 @@ cf_dd_master_rotate(const char *dir, const char *keyfile,
 		goto out;
 	/* 1. The new master key beside the old one: while it is there the
 	 * rotation is not committed, and recovery rolls it back. */
-	if ((rc = rot_path(kpath, NULL, nk, sizeof(nk), err)) != CF_OK ||
-	    (rc = cf_master_key_write(nk, nw, err)) != CF_OK)
+	if ((rc = rot_path(kpath, NULL, nk, sizeof(nk), err)) != CF_OK)
+		goto out;
+	/* SEC: a sealed key's successor is sealed with the same
+	 * passphrase: the new key is never on disk in the clear. */
+	rc = cf_master_key_sealed(kpath) ? cf_master_key_seal(nk, nw, pw,
+	    strlen(pw), err) : cf_master_key_write(nk, nw, err);
+	if (rc != CF_OK)
 		goto out;
 	/* 2. Everything under the new key, as *.new. */
 	if ((rc = rot_path(dir, CF_DD_CARRY, dst, sizeof(dst), err)) !=

@@ -74,10 +74,12 @@ cf_err	cf_dd_derived_keys(const char *dir, const struct cf_key *master,
  * MAC key and erasure seed carried over (DIR/keys.carry).  New files are
  * written as *.new beside their targets (the master key's first); the
  * rename of the master key file is the commit point.  Refused
- * (CF_E_CONFLICT) while the server runs or for a sealed master key.
- * Audited (principal: who ran it). */
+ * (CF_E_CONFLICT) while the server runs.  A sealed master key needs its
+ * passphrase set (cf_master_passphrase_set) and given as pw: the new key
+ * is sealed with it too (without: CF_E_AUTH).  Audited (principal: who
+ * ran it). */
 cf_err	cf_dd_master_rotate(const char *dir, const char *keyfile,
-	    const char *principal, struct cf_error *err);
+	    const char *pw, const char *principal, struct cf_error *err);
 
 /* Finish (commit done: keypath.new gone) or roll back (keypath.new still
  * there) a master key rotation a crash interrupted.  cf_dd_master_key

@@ -154,3 +154,57 @@ def test_rotate_master_crash_after_commit(make_server, cli, tmp_path):
         assert not os.path.exists(os.path.join(s.data, n)), n
     assert verify(cli, s).returncode == 0
     assert server_fails_with_key(s, old).returncode != 0
+
+
+def test_rotate_master_sealed(make_server, tmp_path):
+    """A passphrase-sealed master key: rotate-master asks the passphrase
+    and seals the new key with it (never in the clear on disk); without
+    it, refused and nothing changes."""
+    s = make_server()
+    populate(s)
+    s.stop()
+    pw = "correct horse sealing wax 7"
+    p = subprocess.run([COFFER_BIN, "master-key", "seal", "--data", s.data,
+                        "--passphrase-stdin"], input=pw + "\n" + pw + "\n",
+                       capture_output=True, text=True, timeout=60,
+                       env=s.server_env())
+    assert p.returncode == 0, p.stderr
+    before = read(s.master_key)
+    rm = [COFFER_BIN, "key", "rotate-master", "--data", s.data]
+    p = subprocess.run(rm, capture_output=True, text=True, timeout=60,
+                       env=s.server_env(), stdin=subprocess.DEVNULL)
+    assert p.returncode != 0
+    assert "Passphrase of the master key" in p.stderr
+    assert read(s.master_key) == before
+    good = tmp_path / "pass"
+    good.write_text(pw + "\n")
+    env = dict(s.server_env(), COFFER_MASTER_KEY_PASSPHRASE_FILE=str(good))
+    p = subprocess.run(rm, capture_output=True, text=True, timeout=60,
+                       env=env, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    after = read(s.master_key)
+    assert after != before
+    assert after.startswith(b"coffer-sealed-master-key-v1 argon2id ")
+    p = subprocess.run([COFFER_BIN, "audit", "verify", "--data", s.data],
+                       capture_output=True, text=True, timeout=60, env=env,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stdout + p.stderr
+    s.extra_args += ["--set", "master_key_passphrase_file=%s" % good]
+    s.start()
+    check_objects(s)
+
+
+def test_erasure_key_survives_rotation(make_server, cli):
+    """The erasure signing key is carried over: the public key that
+    verifies earlier certificates is the same after a rotation."""
+    s = make_server()
+    cli.server = s
+    r = s.get("/v1/erasure-key")
+    assert r.status_code == 200, r.text
+    before = r.json()
+    s.stop()
+    assert rotate(cli, s).returncode == 0
+    s.start()
+    r = s.get("/v1/erasure-key")
+    assert r.status_code == 200, r.text
+    assert r.json() == before
