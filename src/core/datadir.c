@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -283,15 +284,57 @@ rot_finish(const char *dir, bool forward, struct cf_error *err)
 	return CF_OK;
 }
 
+static cf_err	rot_recover_locked(const char *dir, const char *nk,
+		    struct cf_error *err);
+
+/* Whether a rotation may be running now: some process (a rotate-master,
+ * or a server) holds the audit log's lock.  *fd keeps the lock taken
+ * here (-1: none) until the caller closes it. */
+static bool
+rot_busy(const char *dir, int *fd)
+{
+	struct cf_error	e = { 0 };
+	char		path[4096];
+
+	*fd = -1;
+	if (cf_dd_path(dir, CF_DD_AUDIT "/audit.log", path, sizeof(path),
+	    &e) != CF_OK)
+		return false;
+	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return false;
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return false;
+	(void)close(*fd);
+	*fd = -1;
+	return true;
+}
+
 cf_err
 cf_dd_rotate_recover(const char *dir, const char *keypath,
     struct cf_error *err)
 {
 	char	nk[4096];
+	int	lockfd;
 	cf_err	rc;
 
 	if ((rc = rot_path(keypath, NULL, nk, sizeof(nk), err)) != CF_OK)
 		return rc;
+	/* SEC: the .new files of a rotation that is running now (it holds
+	 * the audit log's lock) are not a crash's: leave them. */
+	if (rot_busy(dir, &lockfd))
+		return CF_OK;
+	rc = rot_recover_locked(dir, nk, err);
+	if (lockfd >= 0)
+		(void)close(lockfd);	/* releases the flock */
+	return rc;
+}
+
+static cf_err
+rot_recover_locked(const char *dir, const char *nk, struct cf_error *err)
+{
+	cf_err	rc;
+
 	if (access(nk, F_OK) == 0) {
 		/* Not committed: the old master key still rules. */
 		if ((rc = rot_finish(dir, false, err)) != CF_OK)
@@ -430,10 +473,10 @@ cf_dd_master_rotate(const char *dir, const char *keyfile, const char *pw,
 	rec.result = "ok";
 	rc = cf_audit_append(au, &rec, &seq, err);
 out:
+	cf_audit_close(au);	/* its lock first: recovery takes it */
 	if (rc != CF_OK && nk[0] != '\0' && access(nk, F_OK) == 0)
 		/* Not committed: undo now rather than at the next start. */
 		(void)cf_dd_rotate_recover(dir, kpath, &aerr);
-	cf_audit_close(au);
 	cf_key_free(old);
 	cf_key_free(nw);
 	cf_key_free(audit);

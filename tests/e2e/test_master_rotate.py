@@ -208,3 +208,24 @@ def test_erasure_key_survives_rotation(make_server, cli):
     r = s.get("/v1/erasure-key")
     assert r.status_code == 200, r.text
     assert r.json() == before
+
+
+def test_recovery_leaves_a_running_rotation_alone(make_server, cli):
+    """The .new files of a rotation that holds the audit log's lock (one
+    running now) are not a crash's: an offline command on the directory
+    leaves them; once the lock is free, the next open rolls back."""
+    import fcntl
+    s = make_server()
+    populate(s)
+    cli.server = s
+    s.stop()
+    p = rotate(cli, s, crash="rotate_master_prepared")
+    assert p.returncode == CRASH_STATUS, p.stderr
+    with open(s.audit_path, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert verify(cli, s).returncode == 0
+        assert os.path.exists(s.master_key + ".new")
+        assert os.path.exists(os.path.join(s.data, "keyring.new"))
+    assert verify(cli, s).returncode == 0
+    assert not os.path.exists(s.master_key + ".new")
+    assert not os.path.exists(os.path.join(s.data, "keyring.new"))
