@@ -12,12 +12,6 @@
 #include "core/datadir.h"
 #include "crypto/crypto.h"
 
-/* The audit MAC key's HKDF label is owned by src/crypto; this is only a
- * fallback while that definition is being added. */
-#ifndef CF_LABEL_AUDIT
-#define CF_LABEL_AUDIT	"coffer audit mac v1"
-#endif
-
 /* -n: beyond one API page (CF_AUDIT_PAGE_MAX) the records are fetched
  * in pages with after=; this bounds how long that may take. */
 #define TAIL_MAX	1000000
@@ -203,7 +197,7 @@ audit_verify(int argc, char **argv)
 	};
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
-	struct cf_key		*master = NULL, *mac = NULL;
+	struct cf_key		*master = NULL, *mac = NULL, *erase = NULL;
 	const char		*dir = NULL, *why;
 	char			**ops;
 	uint64_t		 count = 0, bad = 0;
@@ -226,7 +220,8 @@ audit_verify(int argc, char **argv)
 		rc = cf_cli_master_key(dir, &master, mkpath, sizeof(mkpath),
 		    &err);
 	if (rc == CF_OK)
-		rc = cf_key_derive(master, CF_LABEL_AUDIT, &mac, &err);
+		rc = cf_dd_derived_keys(dir, master, &mac, &erase, &err);
+	cf_key_free(erase);
 	cf_key_free(master);
 	master = NULL;
 	if (rc != CF_OK) {

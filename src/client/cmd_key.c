@@ -15,6 +15,7 @@ static const char key_usage[] =
     "       coffer key rotate\n"
     "       coffer key retire KEK_ID\n"
     "       coffer key init-hsm [--config FILE] [--set NAME=VALUE]...\n"
+    "       coffer key rotate-master --data DIR\n"
     "\n"
     "status    the key provider, every KEK with the object versions, MFA\n"
     "          secrets and S3 keys wrapped under it, and the rewrap's\n"
@@ -27,6 +28,9 @@ static const char key_usage[] =
     "init-hsm  offline: generate the first KEK in the PKCS#11 token the\n"
     "          server configuration names (key_provider pkcs11; PIN from\n"
     "          pkcs11_pin_file or COFFER_PKCS11_PIN)\n"
+    "rotate-master  offline, server stopped: a new master key; the\n"
+    "          keyring and the self-signed TLS key are sealed again under\n"
+    "          it, the audit MAC key and erasure signing key carried over\n"
     "\n"
     "status needs admin; rotate and retire need admin and a session with\n"
     "MFA.  Common options: --json, --quiet, --server, --ca-cert,\n"
@@ -85,6 +89,8 @@ cf_cmd_key(int argc, char **argv)
 
 	cf_buf_init(&url, CF_CLI_PATH_MAX);
 	sub = argc >= 2 ? argv[1] : "";
+	if (strcmp(sub, "rotate-master") == 0)
+		return cf_cmd_key_rotate_master(argc - 1, argv + 1);
 	if (strcmp(sub, "status") != 0 && strcmp(sub, "rotate") != 0 &&
 	    strcmp(sub, "retire") != 0) {
 		if (argc >= 2 && (strcmp(sub, "--help") == 0 ||

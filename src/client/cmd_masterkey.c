@@ -61,10 +61,11 @@ mk_opt(void *arg, int ch, char *val)
 /* The passphrase of a sealed key: the file named by the environment,
  * else the terminal. */
 static cf_err
-ask_passphrase(const char *path, struct cf_error *err)
+read_passphrase(const char *path, char *pw, size_t pwsz,
+    struct cf_error *err)
 {
 	const char	*file = getenv(CF_ENV_MK_PASS_FILE);
-	char		 pw[CF_MK_PASS_MAX + 2], prompt[4200];
+	char		 prompt[4200];
 	int		 fd;
 	cf_err		 rc;
 
@@ -72,15 +73,25 @@ ask_passphrase(const char *path, struct cf_error *err)
 		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			return cf_error_sys(err, CF_E_IO, "open %s", file);
-		rc = cf_cli_read_line(fd, pw, sizeof(pw), err);
+		rc = cf_cli_read_line(fd, pw, pwsz, err);
 		(void)close(fd);
 	} else {
 		(void)snprintf(prompt, sizeof(prompt), "Passphrase of the "
 		    "master key %s", path);
-		rc = cf_cli_prompt_secret(prompt, pw, sizeof(pw), err);
+		rc = cf_cli_prompt_secret(prompt, pw, pwsz, err);
 	}
 	if (rc == CF_OK)
 		rc = cf_master_passphrase_set(pw, strlen(pw), err);
+	return rc;
+}
+
+static cf_err
+ask_passphrase(const char *path, struct cf_error *err)
+{
+	char	pw[CF_MK_PASS_MAX + 2];
+	cf_err	rc;
+
+	rc = read_passphrase(path, pw, sizeof(pw), err);
 	cf_wipe(pw, sizeof(pw));
 	return rc;
 }
@@ -202,4 +213,67 @@ cf_cmd_master_key(int argc, char **argv)
 	cf_cli_errx("master-key: unknown subcommand \"%s\"", sub);
 	(void)fputs(mk_usage, stderr);
 	return CF_EXIT_USAGE;
+}
+
+static const char rm_usage[] =
+    "usage: coffer key rotate-master --data DIR\n"
+    "\n"
+    "Offline, with the server stopped: replace the master key of DIR by a\n"
+    "new one.  The keyring and the self-signed TLS key are sealed again\n"
+    "under it; the audit MAC key and the erasure signing key are carried\n"
+    "over (DIR/keys.carry), so the audit log and erasure certificates\n"
+    "still verify.  A sealed master key's passphrase is asked (or read\n"
+    "from $" CF_ENV_MK_PASS_FILE ")\n"
+    "and seals the new key too.  See docs/keys.md, \"Master key\n"
+    "rotation\".\n";
+
+int
+cf_cmd_key_rotate_master(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "data", required_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct mk_args		 a = { NULL, false };
+	struct cf_error		 err = { 0 };
+	const char		*who;
+	char			**ops;
+	char			 path[4096], pw[CF_MK_PASS_MAX + 2];
+	bool			 managed, sealed = false;
+	int			 nops, ex;
+	cf_err			 rc;
+
+	ex = cf_cli_parse(argc, argv, rm_usage, CF_CLI_COMMON_SHORTOPTS "D:",
+	    lo, mk_opt, &a, 0, 0, &o, &ops, &nops);
+	if (ex >= 0)
+		return ex;
+	if (a.dir == NULL) {
+		cf_cli_errx("key rotate-master: --data DIR is required");
+		(void)fputs(rm_usage, stderr);
+		return CF_EXIT_USAGE;
+	}
+	who = getenv("USER");
+	pw[0] = '\0';
+	rc = cf_crypto_init(&err);
+	if (rc == CF_OK)
+		rc = cf_dd_master_key_path(a.dir, NULL, false, path,
+		    sizeof(path), &managed, &err);
+	if (rc == CF_OK && cf_master_key_sealed(path)) {
+		rc = read_passphrase(path, pw, sizeof(pw), &err);
+		sealed = true;
+	}
+	if (rc == CF_OK)
+		rc = cf_dd_master_rotate(a.dir, NULL, sealed ? pw : NULL,
+		    who != NULL && *who != '\0' ? who : "local", &err);
+	cf_wipe(pw, sizeof(pw));
+	cf_master_passphrase_clear();
+	if (rc != CF_OK) {
+		cf_cli_errx("key rotate-master: %s", err.msg);
+		return cf_cli_exit_for_err(rc);
+	}
+	(void)printf("master key of %s rotated: the old key file no longer "
+	    "opens the keyring\n", a.dir);
+	return CF_EXIT_OK;
 }

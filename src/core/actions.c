@@ -76,6 +76,9 @@ static const struct cf_action_def registry[] = {
 	{ "key:rotate", "key", CF_ROLE_ADMIN, SC,
 	    "make a new active KEK and rewrap every DEK under it (needs "
 	    "MFA)" },
+	{ "key:rotate-master", "key", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "the master key was replaced offline (coffer key "
+	    "rotate-master)" },
 	{ "key:status", "key", CF_ROLE_ADMIN, SC,
 	    "show the key provider, KEKs and rewrap progress" },
 	{ "label:rm", "label", CF_ROLE_OWNER, SC | NS,

@@ -266,13 +266,12 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = cf_blobstore_open(c->data_dir, &c->blobs, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_key_derive(master, CF_LABEL_AUDIT, &audit_key, err);
+	/* Derived from the master key, or carried over its rotations. */
+	rc = cf_dd_derived_keys(c->data_dir, master, &audit_key,
+	    &c->erase_seed, err);
 	if (rc != CF_OK)
 		goto out;
 	rc = cf_audit_open(c->data_dir, audit_key, &c->audit, err);
-	if (rc != CF_OK)
-		goto out;
-	rc = cf_key_derive(master, CF_LABEL_ERASURE, &c->erase_seed, err);
 	if (rc != CF_OK)
 		goto out;
 	rc = core_alerts_open(c, err);

@@ -11,6 +11,8 @@
  *   DIR/audit/            hash-chained audit log and checkpoint
  *   DIR/tls/server.crt    self-signed certificate (unless configured)
  *   DIR/tls/server.key    its key, encrypted PKCS#8
+ *   DIR/keys.carry        the audit MAC key and erasure seed carried over
+ *                         master key rotations (cf_dd_derived_keys)
  *   DIR/bootstrap-token   first admin session, 0600, removed when spent
  */
 #ifndef CF_CORE_DATADIR_H
@@ -30,6 +32,7 @@
 #define CF_DD_TLS_KEY		"tls/server.key"
 #define CF_DD_BOOTSTRAP		"bootstrap-token"
 #define CF_DD_ID		"id"
+#define CF_DD_CARRY		"keys.carry"
 #define CF_DD_ID_LEN		32
 #define CF_ENV_MASTER_KEY_FILE	"COFFER_MASTER_KEY_FILE"
 
@@ -58,5 +61,30 @@ cf_err	cf_dd_master_key(const char *dir, const char *keyfile, bool create,
 
 /* True when path is dir or inside it (both resolved). */
 bool	cf_dd_inside(const char *dir, const char *path);
+
+/* The audit MAC key and the erasure signing seed of dir: from
+ * DIR/keys.carry (sealed under master) once the master key was rotated,
+ * else HKDF(master, CF_LABEL_AUDIT / CF_LABEL_ERASURE). */
+cf_err	cf_dd_derived_keys(const char *dir, const struct cf_key *master,
+	    struct cf_key **audit, struct cf_key **erase,
+	    struct cf_error *err);
+
+/* `coffer key rotate-master` (offline; docs/keys.md): a new master key;
+ * the keyring and the self-signed TLS key re-sealed under it, the audit
+ * MAC key and erasure seed carried over (DIR/keys.carry).  New files are
+ * written as *.new beside their targets (the master key's first); the
+ * rename of the master key file is the commit point.  Refused
+ * (CF_E_CONFLICT) while the server runs.  A sealed master key needs its
+ * passphrase set (cf_master_passphrase_set) and given as pw: the new key
+ * is sealed with it too (without: CF_E_AUTH).  Audited (principal: who
+ * ran it). */
+cf_err	cf_dd_master_rotate(const char *dir, const char *keyfile,
+	    const char *pw, const char *principal, struct cf_error *err);
+
+/* Finish (commit done: keypath.new gone) or roll back (keypath.new still
+ * there) a master key rotation a crash interrupted.  cf_dd_master_key
+ * calls it before loading the key. */
+cf_err	cf_dd_rotate_recover(const char *dir, const char *keypath,
+	    struct cf_error *err);
 
 #endif

@@ -23,6 +23,7 @@
 #define CF_LABEL_KEYRING "coffer keyring v1"	/* seals the keyring file */
 #define CF_LABEL_AUDIT	"coffer audit mac v1"	/* audit log HMAC key */
 #define CF_LABEL_TLS	"coffer tls key v1"	/* TLS key PKCS#8 password */
+#define CF_LABEL_CARRY	"coffer carried keys v1"	/* DIR/keys.carry */
 #define CF_LABEL_ERASURE "coffer erasure sign v1"	/* Ed25519 seed of
 							 * erasure
 							 * certificates */

@@ -1030,3 +1030,121 @@ cf_keyring_reseal(struct cf_keyring *kr, const struct cf_key *master,
 	cf_key_free(old);
 	return rc;
 }
+
+cf_err
+cf_keyring_reseal_file(const char *path, const char *out_path,
+    const struct cf_key *old, const struct cf_key *nw, struct cf_error *err)
+{
+	struct cf_keyring	*kr = NULL;
+	char			*p;
+	cf_err			 rc;
+
+	if ((rc = cf_keyring_open(path, old, false, &kr, err)) != CF_OK)
+		return rc;
+	if ((p = cf_strdup(out_path)) == NULL) {
+		cf_keyring_close(kr);
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
+	cf_free(kr->path);
+	kr->path = p;
+	rc = cf_keyring_reseal(kr, nw, err);
+	cf_keyring_close(kr);
+	return rc;
+}
+
+/* --- carried keys (master key rotation) --- */
+
+#define CARRY_MAGIC	"coffer-carry-v1"
+#define CARRY_PT_LEN	(2 * CF_KEY_LEN)
+#define CARRY_NONCE_LEN	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define CARRY_CT_LEN	(CARRY_PT_LEN + \
+	crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define CARRY_FILE_MAX	512
+
+cf_err
+cf_carry_write(const char *path, const struct cf_key *master,
+    const struct cf_key *audit, const struct cf_key *erase,
+    struct cf_error *err)
+{
+	struct cf_key		*k = NULL;
+	uint8_t			 pt[CARRY_PT_LEN], nonce[CARRY_NONCE_LEN];
+	uint8_t			 ct[CARRY_CT_LEN];
+	char			 nh[2 * CARRY_NONCE_LEN + 1];
+	char			 ch[2 * CARRY_CT_LEN + 1], line[CARRY_FILE_MAX];
+	unsigned long long	 clen = 0;
+	int			 n;
+	cf_err			 rc;
+
+	if ((rc = cf_key_derive(master, CF_LABEL_CARRY, &k, err)) != CF_OK)
+		return rc;
+	memcpy(pt, cf_key_bytes(audit), CF_KEY_LEN);
+	memcpy(pt + CF_KEY_LEN, cf_key_bytes(erase), CF_KEY_LEN);
+	randombytes_buf(nonce, sizeof(nonce));
+	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &clen, pt,
+	    sizeof(pt), (const uint8_t *)CARRY_MAGIC, strlen(CARRY_MAGIC),
+	    NULL, nonce, cf_key_bytes(k));
+	cf_hex_encode(nonce, sizeof(nonce), nh);
+	cf_hex_encode(ct, sizeof(ct), ch);
+	n = snprintf(line, sizeof(line), "%s %s %s\n", CARRY_MAGIC, nh, ch);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		rc = cf_error_set(err, CF_E_INTERNAL, "carry file too long");
+	else
+		rc = cf_file_write_atomic(path, line, (size_t)n, 0600, true,
+		    err);
+	cf_wipe(pt, sizeof(pt));
+	cf_key_free(k);
+	return rc;
+}
+
+cf_err
+cf_carry_read(const char *path, const struct cf_key *master,
+    struct cf_key **audit, struct cf_key **erase, struct cf_error *err)
+{
+	struct cf_key		*k = NULL;
+	uint8_t			 pt[CARRY_PT_LEN], nonce[CARRY_NONCE_LEN];
+	uint8_t			 ct[CARRY_CT_LEN];
+	char			*text = NULL, *p, *f[3];
+	unsigned long long	 mlen = 0;
+	size_t			 len = 0, i;
+	cf_err			 rc;
+
+	*audit = *erase = NULL;
+	if ((rc = cf_file_read(path, CARRY_FILE_MAX, &text, &len, err)) !=
+	    CF_OK)
+		return rc;
+	if (len > 0 && text[len - 1] == '\n')
+		text[len - 1] = '\0';
+	p = text;
+	for (i = 0; i < 3; i++)
+		if ((f[i] = mk_field(&p)) == NULL)
+			break;
+	if (i != 3 || p != NULL || strcmp(f[0], CARRY_MAGIC) != 0 ||
+	    cf_hex_decode(f[1], strlen(f[1]), nonce, sizeof(nonce), NULL) !=
+	    CF_OK || cf_hex_decode(f[2], strlen(f[2]), ct, sizeof(ct),
+	    NULL) != CF_OK) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "%s: not a carried "
+		    "keys file", path);
+		goto out;
+	}
+	if ((rc = cf_key_derive(master, CF_LABEL_CARRY, &k, err)) != CF_OK)
+		goto out;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, ct,
+	    sizeof(ct), (const uint8_t *)CARRY_MAGIC, strlen(CARRY_MAGIC),
+	    nonce, cf_key_bytes(k)) != 0 || mlen != CARRY_PT_LEN) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "%s: cannot open "
+		    "(wrong master key or tampered file)", path);
+		goto out;
+	}
+	rc = cf_key_from_bytes(pt, audit, err);
+	if (rc == CF_OK)
+		rc = cf_key_from_bytes(pt + CF_KEY_LEN, erase, err);
+	if (rc != CF_OK) {
+		cf_key_free(*audit);
+		*audit = NULL;
+	}
+out:
+	cf_wipe(pt, sizeof(pt));
+	cf_key_free(k);
+	cf_file_free_secret(text, len);
+	return rc;
+}

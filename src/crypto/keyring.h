@@ -93,4 +93,23 @@ bool	cf_keyring_has(struct cf_keyring *kr, const char *id);
 cf_err	cf_keyring_reseal(struct cf_keyring *kr, const struct cf_key *master,
 	    struct cf_error *err);
 
+/* Master key rotation: open the keyring at path under old and write it
+ * to out_path sealed under nw (path itself is not changed). */
+cf_err	cf_keyring_reseal_file(const char *path, const char *out_path,
+	    const struct cf_key *old, const struct cf_key *nw,
+	    struct cf_error *err);
+
+/* The carried keys file (DIR/keys.carry, docs/keys.md "Master key
+ * rotation"): the audit MAC key and the erasure signing seed of the first
+ * master key, sealed (XChaCha20-Poly1305) under HKDF(master,
+ * CF_LABEL_CARRY), so that they outlive a master key rotation.  read:
+ * CF_E_NOTFOUND if absent, CF_E_INTEGRITY for a wrong master key or a
+ * tampered file. */
+cf_err	cf_carry_write(const char *path, const struct cf_key *master,
+	    const struct cf_key *audit, const struct cf_key *erase,
+	    struct cf_error *err);
+cf_err	cf_carry_read(const char *path, const struct cf_key *master,
+	    struct cf_key **audit, struct cf_key **erase,
+	    struct cf_error *err);
+
 #endif

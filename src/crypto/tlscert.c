@@ -661,3 +661,49 @@ cf_tls_priority_weak(const char *prio, bool *weak, char *names,
 	gnutls_priority_deinit(p);
 	return CF_OK;
 }
+
+cf_err
+cf_tls_key_reseal(const char *cert_path, const char *key_path,
+    const struct cf_key *old, const struct cf_key *nw, const char *out_path,
+    struct cf_error *err)
+{
+	gnutls_x509_privkey_t	 key = NULL;
+	gnutls_datum_t		 d, kpem = { NULL, 0 };
+	char			*cert = NULL, *plain = NULL;
+	char			 pw[PW_LEN + 1];
+	int			 grc;
+	cf_err			 rc;
+
+	pw[0] = '\0';
+	rc = cf_tls_load_pem(cert_path, key_path, old, &cert, &plain, err);
+	if (rc != CF_OK)
+		return rc;
+	if ((grc = gnutls_x509_privkey_init(&key)) < 0) {
+		rc = cf_gnutls_fail(err, grc, "tls: key init");
+		goto out;
+	}
+	d = cf_datum(plain, strlen(plain));
+	grc = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL,
+	    GNUTLS_PKCS_PLAIN);
+	if (grc < 0) {
+		rc = cf_gnutls_fail(err, grc, "tls: import key");
+		goto out;
+	}
+	if ((rc = key_password(nw, pw, err)) != CF_OK)
+		goto out;
+	grc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, pw,
+	    GNUTLS_PKCS_PBES2_AES_256, &kpem);
+	if (grc < 0) {
+		rc = cf_gnutls_fail(err, grc, "tls: export encrypted key");
+		goto out;
+	}
+	rc = cf_file_write_atomic(out_path, kpem.data, kpem.size, 0600, true,
+	    err);
+out:
+	cf_wipe(pw, sizeof(pw));
+	gnutls_free(kpem.data);
+	gnutls_x509_privkey_deinit(key);
+	cf_tls_pem_free(plain);
+	cf_free(cert);
+	return rc;
+}

@@ -54,6 +54,13 @@ cf_err	cf_tls_load_pem(const char *cert_path, const char *key_path,
 	    struct cf_error *err);
 void	cf_tls_pem_free(char *pem);
 
+/* Master key rotation: write out_path (atomically, 0600) as the
+ * encrypted key of key_path (made by cf_tls_selfsigned_create under old)
+ * encrypted again under nw.  The key pair itself does not change. */
+cf_err	cf_tls_key_reseal(const char *cert_path, const char *key_path,
+	    const struct cf_key *old, const struct cf_key *nw,
+	    const char *out_path, struct cf_error *err);
+
 /* Which of names (NULL-terminated, may be NULL) the subjectAltName of the
  * first certificate in cert_pem lacks, compared as cf_tls_name_equal
  * does.  On success *nmissing counts them and missing (capacity
