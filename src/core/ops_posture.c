@@ -156,7 +156,7 @@ chk_master_key(struct posture *x, char *detail, size_t dsz,
 	if (rc != CF_OK)
 		return rc;
 	sealed = cf_master_key_sealed(path);
-	(void)snprintf(detail, dsz, "%s%s%s", path, managed ?
+	(void)snprintf(detail, dsz, "%.400s%s%s", path, managed ?
 	    " (COFFER_MASTER_KEY_FILE)" : "", sealed ? ", sealed" : "");
 	return cf_posture_check_master_key(x->c->data_dir, path, sealed,
 	    x->findings, err);
