@@ -181,6 +181,8 @@ struct cf_req_op {
 	/* "NAME@N": the source artifact version of a copy or promotion,
 	 * once known (the decisions on the target see it). */
 	char		source[CF_ART_NAME_MAX + 24];
+	/* Why, as the caller said (a declassification's reason). */
+	char		reason[CF_ART_REASON_MAX];
 };
 
 /* The request as the reference monitor sees it: (principal, action,

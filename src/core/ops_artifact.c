@@ -1180,6 +1180,12 @@ cf_core_art_set_sensitivity(struct cf_core *c, struct cf_req *r,
 			goto out;
 		if (want >= fl.level)
 			reason = v->declassified;	/* not below sources */
+		/* The reason goes into the decision's record too
+		 * (context.op.reason), not only onto the version. */
+		memset(&r->op, 0, sizeof(r->op));
+		cf_strlcpy(r->op.name, "declassify", sizeof(r->op.name));
+		cf_strlcpy(r->op.reason, *reason != '\0' ? reason :
+		    v->declassified, sizeof(r->op.reason));
 	} else
 		reason = v->declassified;
 	cf_strlcpy(v->sensitivity, level, sizeof(v->sensitivity));

@@ -338,6 +338,12 @@ def test_lineage_and_sensitivity(server, cli, ns, tmp_path):
     assert r.status_code == 200, r.text
     assert r.json()["sensitivity"] == "confidential"
     assert r.json()["declassified"] == "aggregate metrics only"
+    # The reason is in the decision's record, not only on the version.
+    rid = r.headers["X-Request-Id"]
+    rec = server.wait_audit(lambda a: a.get("request_id") == rid)
+    assert rec["action"] == "artifact:set-sensitivity"
+    assert rec["ctx"]["context"]["op"] == {
+        "name": "declassify", "reason": "aggregate metrics only"}, rec
     v = cli.json("versions", NS + "/fraud-eval", "--json")["versions"][0]
     assert v["sensitivity"] == "confidential"
 
