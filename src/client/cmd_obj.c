@@ -373,7 +373,58 @@ static const char head_usage[] =
     "\n"
     "Show the size, SHA-256, version, content type, time and metadata of\n"
     "the latest version of KEY (or version ID), and the labels of KEY,\n"
-    "without downloading it.\n";
+    "without downloading it.  When KEY is no object but an artifact's\n"
+    "name, show its latest version: number, kind, digest, size, files,\n"
+    "sensitivity and metadata.\n";
+
+/* KEY is no object: its latest artifact version, if it names one
+ * (printed; CF_E_NOTFOUND when it does not). */
+static cf_err
+head_artifact(struct cf_cli_sess *s, const struct cf_cli_opts *o,
+    const char *ns, const char *name, struct cf_error *err)
+{
+	struct cf_buf	 url;
+	json_t		*v = NULL, *mv;
+	const char	*mk;
+	char		 sv[512], date[24];
+	cf_err		 rc;
+
+	cf_buf_init(&url, CF_CLI_PATH_MAX * 4);
+	rc = cf_cli_obj_path(&url, ns, "artifacts", name, err);
+	if (rc == CF_OK)
+		rc = cf_http_json(s->h, "GET", url.data, NULL, &v, err);
+	if (rc != CF_OK)
+		goto out;
+	if (o->json) {
+		(void)json_object_del(v, "manifest");
+		cf_cli_print_json(v);
+		goto out;
+	}
+	cf_cli_sanitize(name, sv, sizeof(sv));
+	(void)printf("artifact:      %s/%s@%lld\n", ns, sv,
+	    (long long)json_integer_value(json_object_get(v, "version")));
+	(void)printf("version:       %s\n", cf_cli_jstr(v, "version_id",
+	    "-"));
+	(void)printf("kind:          %s\n", cf_cli_jstr(v, "kind", "-"));
+	(void)printf("digest:        %s\n", cf_cli_jstr(v, "digest", "-"));
+	(void)printf("size:          %lld\n",
+	    (long long)json_integer_value(json_object_get(v, "size")));
+	(void)printf("files:         %lld\n",
+	    (long long)json_integer_value(json_object_get(v, "files")));
+	(void)printf("sensitivity:   %s\n", cf_cli_jstr(v, "sensitivity",
+	    "-"));
+	cf_cli_fmt_time(cf_cli_jstr(v, "created", "-"), date, sizeof(date));
+	cf_cli_sanitize(cf_cli_jstr(v, "created_by", "-"), sv, sizeof(sv));
+	(void)printf("created:       %s by %s\n", date, sv);
+	json_object_foreach(json_object_get(v, "meta"), mk, mv) {
+		cf_cli_sanitize(json_string_value(mv), sv, sizeof(sv));
+		(void)printf("meta %s: %s\n", mk, sv);
+	}
+out:
+	json_decref(v);
+	cf_buf_free(&url);
+	return rc;
+}
 
 int
 cf_cmd_head(int argc, char **argv)
@@ -414,6 +465,17 @@ cf_cmd_head(int argc, char **argv)
 	}
 	if (rc == CF_OK)
 		rc = cf_http_head(s.h, url.data, &info, &err);
+	if (rc == CF_E_NOTFOUND && vid == NULL) {
+		struct cf_error	aerr = { 0 };
+
+		/* No object: perhaps an artifact of that name.  If not,
+		 * the object's 404 is the answer. */
+		if (head_artifact(&s, &o, ns, key, &aerr) == CF_OK) {
+			cf_error_clear(&err);
+			rc = CF_OK;
+		}
+		goto out;
+	}
 	if (rc != CF_OK)
 		goto out;
 	if (o.json) {

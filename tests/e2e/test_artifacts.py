@@ -121,6 +121,26 @@ def test_push_pull_versions(server, cli, ns, tmp_path):
                for r in server.audit_records())
 
 
+def test_head_shows_the_artifact(server, cli, ns, tmp_path):
+    """`coffer head NS/NAME` of an artifact (no object of that key) shows
+    its latest version: kind, digest, metadata, sensitivity."""
+    src = tmp_path / "h"
+    files = make_tree(src, {"w.bin": b"weights", "cfg.json": b"{}"})
+    ok(cli("push", NS + "/headed", src, "--kind", "dataset", "--meta",
+           "owner=ml-team"))
+    p = ok(cli("head", NS + "/headed"))
+    assert "artifact:      %s/headed@1" % NS in p.stdout
+    assert "kind:          dataset" in p.stdout
+    assert "digest:        " + manifest_digest(files) in p.stdout
+    assert "meta owner: ml-team" in p.stdout
+    j = json.loads(ok(cli("head", NS + "/headed", "--json")).stdout)
+    assert j["kind"] == "dataset" and j["version"] == 1
+    assert j["meta"] == {"owner": "ml-team"} and "manifest" not in j
+    # Neither an object nor an artifact: the object's 404.
+    p = cli("head", NS + "/nothing-here")
+    assert p.returncode == EXIT_NOTFOUND, p.stderr
+
+
 def test_pull_as_of(server, cli, ns, tmp_path):
     src = tmp_path / "d"
     make_tree(src, {"a.csv": b"1\n"})
