@@ -31,5 +31,6 @@ int	cf_cmd_policy(int argc, char **argv);
 int	cf_cmd_policy_explain(int argc, char **argv);
 int	cf_cmd_policy_replay(int argc, char **argv);
 int	cf_cmd_access(int argc, char **argv);
+int	cf_cmd_review(int argc, char **argv);
 
 #endif

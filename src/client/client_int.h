@@ -559,4 +559,14 @@ int	cf_cmd_mfa(int argc, char **argv);
 int	cf_cmd_policy_admin(int argc, char **argv);
 bool	cf_cmd_policy_admin_has(const char *sub);
 
+/* Check a signed JSON document in file ({MEMBER: payload, signature:
+ * {value}}) against key (hex), key_file, else the server's erasure key
+ * (GET /v1/erasure-key), as signed under context (cmd_privacy.c).  On
+ * success *doc gets the whole document; CF_E_INTEGRITY when it does not
+ * verify. */
+cf_err	cf_cli_verify_signed(const struct cf_cli_opts *o,
+	    struct cf_cli_sess *s, const char *key, const char *key_file,
+	    const char *file, const char *context, const char *member,
+	    json_t **doc, struct cf_error *err);
+
 #endif

@@ -639,6 +639,11 @@ cf_cmd_revoke(int argc, char **argv)
 static const char access_usage[] =
     "usage: coffer access who NS[/KEY] [--action A] [--limit N] [--json]\n"
     "       coffer access stale [--unused-for DUR] [--json]\n"
+    "       coffer access suggest [--principal P] [--since DUR] [--json]\n"
+    "\n"
+    "suggest: for each binding, the actions it was used for since DUR\n"
+    "ago (default 90d) and the narrowest role that would have allowed\n"
+    "all of them (or a custom role to create).  Admin.\n"
     "\n"
     "stale: the bindings nobody used and the API tokens not used in the\n"
     "last DUR (default 90d; e.g. 30d, 12h) by the server's clock, from\n"
@@ -801,6 +806,129 @@ access_stale(int argc, char **argv)
 	return simple_request(&o, "GET", url, NULL, pr_stale, NULL);
 }
 
+static void
+pr_suggest(const json_t *v, const void *arg)
+{
+	const json_t	*sg, *pr;
+	json_t		*e, *a;
+	size_t		 i, j;
+	char		 sn[256], ns[256], rl[64], buf[1024], when[24];
+
+	(void)arg;
+	(void)printf("uses since %s:\n", cf_cli_jstr(v, "since", "?"));
+	json_array_foreach(json_object_get(v, "bindings"), i, e) {
+		sg = json_object_get(e, "suggestion");
+		pr = json_object_get(e, "proposed");
+		cf_cli_sanitize(cf_cli_jstr(e, "principal", "?"), sn,
+		    sizeof(sn));
+		cf_cli_sanitize(cf_cli_jstr(e, "role", "?"), rl, sizeof(rl));
+		cf_cli_sanitize(cf_cli_jstr(e, "ns", "(global)"), ns,
+		    sizeof(ns));
+		cf_cli_fmt_time(cf_cli_jstr(e, "last_used", "never"), when,
+		    sizeof(when));
+		(void)printf("%s  %s on %s: %lld uses, last %s\n", sn, rl, ns,
+		    (long long)json_integer_value(json_object_get(e, "uses")),
+		    when);
+		(void)printf("  used:");
+		json_array_foreach(json_object_get(e, "used"), j, a)
+			(void)printf(" %s", json_string_value(a) != NULL ?
+			    json_string_value(a) : "?");
+		(void)printf("%s\n", json_array_size(json_object_get(e,
+		    "used")) == 0 ? " nothing" : "");
+		cf_cli_sanitize(cf_cli_jstr(sg, "command", ""), buf,
+		    sizeof(buf));
+		if (strcmp(cf_cli_jstr(sg, "kind", ""), "keep") == 0)
+			(void)printf("  keep: nothing narrower allows all of "
+			    "it\n");
+		else if (strcmp(cf_cli_jstr(sg, "kind", ""), "revoke") == 0)
+			(void)printf("  unused: %s\n", buf);
+		else
+			(void)printf("  narrower: %s (%lld actions instead of "
+			    "%lld): %s\n", cf_cli_jstr(sg, "role", "?"),
+			    (long long)json_integer_value(json_object_get(sg,
+			    "role_actions")), (long long)json_integer_value(
+			    json_object_get(sg, "held_actions")), buf);
+		if (json_is_object(pr)) {
+			cf_cli_sanitize(cf_cli_jstr(pr, "command", ""), buf,
+			    sizeof(buf));
+			(void)printf("  exactly what was used: %s\n", buf);
+		}
+	}
+	if (!json_is_true(json_object_get(v, "complete")))
+		(void)printf("note: the audit records read (the last %lld) do "
+		    "not reach back to the period's start; a use before "
+		    "them is not seen, so a suggestion may be too narrow\n",
+		    (long long)json_integer_value(json_object_get(v,
+		    "scanned")));
+}
+
+struct suggest_opts {
+	const char	*principal, *since;
+};
+
+static bool
+suggest_opt(void *arg, int ch, char *val)
+{
+	struct suggest_opts	*g = arg;
+
+	if (ch == 'p')
+		g->principal = val;
+	else if (ch == 's')
+		g->since = val;
+	else
+		return false;
+	return true;
+}
+
+static int
+access_suggest(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CF_CLI_COMMON_LONGOPTS,
+		{ "principal", required_argument, NULL, 'p' },
+		{ "since", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cf_cli_opts	 o = { 0 };
+	struct cf_error		 err = { 0 };
+	struct suggest_opts	 g = { NULL, "90d" };
+	struct cf_buf		 url;
+	char			**ops, num[32];
+	uint64_t		 secs = 0;
+	int			 nops, ex;
+	cf_err			 rc;
+
+	cf_buf_init(&url, 4096);
+	ex = cf_cli_parse(argc, argv, access_usage, CF_CLI_COMMON_SHORTOPTS,
+	    lo, suggest_opt, &g, 0, 0, &o, &ops, &nops);
+	if (ex >= 0)
+		goto out;
+	if (cf_parse_duration(g.since, BINDING_EXPIRES_MAX, &secs, &err) !=
+	    CF_OK || secs == 0) {
+		cf_cli_errx("access suggest: --since %s: use e.g. 90d, 12h",
+		    g.since);
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	(void)snprintf(num, sizeof(num), "%llu", (unsigned long long)secs);
+	rc = cf_buf_append_str(&url, "/v1/access/suggest?since=", &err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&url, num, &err);
+	if (rc == CF_OK && g.principal != NULL)
+		rc = cf_buf_append_str(&url, "&principal=", &err);
+	if (rc == CF_OK && g.principal != NULL)
+		rc = cf_cli_urlenc(&url, g.principal, false, &err);
+	if (rc != CF_OK) {
+		cf_cli_errx("access suggest: %s", err.msg);
+		ex = CF_EXIT_USAGE;
+		goto out;
+	}
+	ex = simple_request(&o, "GET", url.data, NULL, pr_suggest, NULL);
+out:
+	cf_buf_free(&url);
+	return ex;
+}
+
 int
 cf_cmd_access(int argc, char **argv)
 {
@@ -820,6 +948,8 @@ cf_cmd_access(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "stale") == 0)
 		return access_stale(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "suggest") == 0)
+		return access_suggest(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "who") != 0)
 		return subcommand_usage(access_usage, argc, argv);
 	cf_buf_init(&url, 8192);

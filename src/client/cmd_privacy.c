@@ -224,18 +224,19 @@ slurp(const char *path, char **out, struct cf_error *err)
 	    CF_OK;
 }
 
-/* The public key to check with: --key, --key-file, else the server's. */
+/* The public key to check with: key (hex), key_file, else the
+ * server's. */
 static cf_err
-verify_key(const struct cf_cli_opts *o, struct cf_cli_sess *s,
-    const struct popts *p, uint8_t pk[CF_SIGN_PK_LEN], struct cf_error *err)
+key_of(const struct cf_cli_opts *o, struct cf_cli_sess *s, const char *key,
+    const char *key_file, uint8_t pk[CF_SIGN_PK_LEN], struct cf_error *err)
 {
 	json_t		*v = NULL;
 	char		*txt = NULL, *e;
-	const char	*hex = p->key;
+	const char	*hex = key;
 	cf_err		 rc = CF_OK;
 
-	if (hex == NULL && p->key_file != NULL) {
-		rc = slurp(p->key_file, &txt, err);
+	if (hex == NULL && key_file != NULL) {
+		rc = slurp(key_file, &txt, err);
 		if (rc != CF_OK)
 			return rc;
 		for (e = txt + strlen(txt); e > txt && (e[-1] == '\n' ||
@@ -256,6 +257,55 @@ verify_key(const struct cf_cli_opts *o, struct cf_cli_sess *s,
 	json_decref(v);
 	cf_free(txt);
 	return rc;
+}
+
+static cf_err
+verify_key(const struct cf_cli_opts *o, struct cf_cli_sess *s,
+    const struct popts *p, uint8_t pk[CF_SIGN_PK_LEN], struct cf_error *err)
+{
+	return key_of(o, s, p->key, p->key_file, pk, err);
+}
+
+cf_err
+cf_cli_verify_signed(const struct cf_cli_opts *o, struct cf_cli_sess *s,
+    const char *key, const char *key_file, const char *file,
+    const char *context, const char *member, json_t **doc,
+    struct cf_error *err)
+{
+	uint8_t		 pk[CF_SIGN_PK_LEN], sig[CF_SIGN_SIG_LEN];
+	char		*txt = NULL;
+	const char	*sh;
+	json_t		*d = NULL, *payload;
+	cf_err		 rc;
+
+	rc = slurp(file, &txt, err);
+	if (rc == CF_OK)
+		rc = cf_json_parse(txt, strlen(txt), CERT_MAX, 64, &d, err);
+	if (rc == CF_OK)
+		rc = key_of(o, s, key, key_file, pk, err);
+	payload = d != NULL ? json_object_get(d, member) : NULL;
+	sh = cf_cli_jstr(json_object_get(d, "signature"), "value", "");
+	if (rc == CF_OK && (!json_is_object(payload) ||
+	    strlen(sh) != CF_SIGN_SIG_LEN * 2 ||
+	    cf_hex_decode(sh, strlen(sh), sig, sizeof(sig), NULL) != CF_OK))
+		rc = cf_error_set(err, CF_E_INPUT, "%s is not a signed %s "
+		    "document", file, member);
+	/* SEC: only the key given (or fetched), never the one the file
+	 * names, decides. */
+	if (rc == CF_OK)
+		rc = cf_sign_doc_verify(pk, context, payload, sig, err);
+	if (rc == CF_E_INTEGRITY) {
+		cf_error_clear(err);
+		rc = cf_error_set(err, CF_E_INTEGRITY, "%s does NOT verify: "
+		    "it was altered or signed by another key", file);
+	}
+	cf_free(txt);
+	if (rc != CF_OK) {
+		json_decref(d);
+		return rc;
+	}
+	*doc = d;
+	return CF_OK;
 }
 
 static int

@@ -14,6 +14,9 @@
 static const struct cf_action_def registry[] = {
 	{ "access:stale", "binding", CF_ROLE_ADMIN, SC,
 	    "list bindings and API tokens unused for a period" },
+	{ "access:suggest", "binding", CF_ROLE_ADMIN, SC,
+	    "suggest for each binding the narrowest role that would have "
+	    "allowed what it was used for" },
 	{ "access:who", "namespace", CF_ROLE_OWNER, SC | NS,
 	    "list who may act on a namespace or object (owner of it)" },
 	{ "alert:fired", "alert", CF_ROLE_NONE, CF_ACT_RECORD,
@@ -159,6 +162,23 @@ static const struct cf_action_def registry[] = {
 	    "withdraw one's own open promotion request" },
 	{ "request:end", "route", CF_ROLE_NONE, CF_ACT_RECORD,
 	    "a request whose answer did not reach its client" },
+	{ "review:decide", "review", CF_ROLE_ADMIN, SC | SELF,
+	    "keep or revoke an item of an access review (its reviewer "
+	    "without admin; never one's own access)" },
+	{ "review:list", "review", CF_ROLE_ADMIN, SC | SELF,
+	    "list access review campaigns (those one reviews without "
+	    "admin)" },
+	{ "review:report", "review", CF_ROLE_ADMIN, SC | SELF,
+	    "the signed report of an access review (its reviewer without "
+	    "admin)" },
+	{ "review:show", "review", CF_ROLE_ADMIN, SC | SELF,
+	    "show an access review and its items (its reviewer without "
+	    "admin)" },
+	{ "review:start", "review", CF_ROLE_ADMIN, SC,
+	    "start an access review of a namespace or of everything" },
+	{ "review:sweep", "review", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "an access review item closed or escalated by its campaign "
+	    "(grant gone, due date passed; its record, principal system)" },
 	{ "role:mfa-required", "role", CF_ROLE_ADMIN, SC,
 	    "flag a role as needing MFA" },
 	{ "s3key:create", "s3key", CF_ROLE_ADMIN, SC | SELF,

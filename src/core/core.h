@@ -693,6 +693,47 @@ cf_err	cf_core_access_who(struct cf_core *c, struct cf_req *r,
 #define CF_STALE_PERIOD_MAX	(10ull * 366 * 86400)
 cf_err	cf_core_access_stale(struct cf_core *c, struct cf_req *r,
 	    uint64_t unused_s, json_t **out, struct cf_error *err);
+/* Admin (access:suggest): for each binding in force (of principal; NULL:
+ * every one), the actions it was used for in the since_s seconds (1 to
+ * CF_STALE_PERIOD_MAX) that end at the core's clock and the narrowest
+ * role that would have allowed all of them (core/suggest.h).  *out:
+ * {since_s, since, until, bindings:[{principal, role, ns, expires, uses,
+ * last_used, used, suggestion:{kind, role, held_actions, role_actions,
+ * command}, proposed}], scanned, complete} (docs/reviews.md).
+ * CF_E_NOTFOUND (errcode no_such_principal) for an unknown principal. */
+cf_err	cf_core_access_suggest(struct cf_core *c, struct cf_req *r,
+	    const char *principal, uint64_t since_s, json_t **out,
+	    struct cf_error *err);
+/* --- access review campaigns (core/ops_review.c; docs/reviews.md).
+ * r->errcode names the API error: bad_request (CF_E_INPUT),
+ * no_such_namespace, no_such_principal, no_such_review, no_such_item
+ * (CF_E_NOTFOUND), own_access, not_reviewer (CF_E_DENIED), item_closed
+ * (CF_E_CONFLICT). --- */
+#define CF_REVIEW_DUE_MAX	(366 * 86400)	/* seconds */
+/* review:start (admin): a campaign over ns (NULL: every namespace),
+ * reviewed by reviewer (NULL: the caller), due due_s seconds from now
+ * (1 to CF_REVIEW_DUE_MAX) by the core's clock; on_timeout "revoke" or
+ * "escalate" (NULL).  *out: the campaign with its number of items. */
+cf_err	cf_core_review_start(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *reviewer, int64_t due_s,
+	    const char *on_timeout, json_t **out, struct cf_error *err);
+/* review:list: every campaign (admin), or those one reviews. */
+cf_err	cf_core_review_list(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+/* review:show: the campaign, its items and their counts (admin, or a
+ * reviewer of it). */
+cf_err	cf_core_review_show(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
+/* review:decide: keep or revoke item n (its reviewer, or an admin; never
+ * the item's own principal).  revoke deletes the binding, or takes the
+ * policy set out of force, with the item's closing.  *out: the item. */
+cf_err	cf_core_review_decide(struct cf_core *c, struct cf_req *r,
+	    const char *id, int64_t n, const char *decision, const char *note,
+	    json_t **out, struct cf_error *err);
+/* review:report: {report, signature: {alg, public_key, value}}, the
+ * report signed as cf_sign_doc with CF_REVIEW_REPORT_CONTEXT. */
+cf_err	cf_core_review_report(struct cf_core *c, struct cf_req *r,
+	    const char *id, json_t **out, struct cf_error *err);
 /* Admin (policy:replay): decide the audit log's recorded decisions
  * again under a draft {sets: [{name, ns, text}], since_s, limit,
  * examples} and count those it would change.  A draft that does not

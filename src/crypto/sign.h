@@ -18,6 +18,9 @@
 #define CF_SIGN_SIG_LEN	64
 /* The context of erasure certificates (cf_sign_doc; docs/privacy.md). */
 #define CF_ERASURE_CERT_CONTEXT	"coffer erasure certificate v1"
+/* The context of access review reports (core/ops_review.c): signed with
+ * the same key, never valid as the other kind of document. */
+#define CF_REVIEW_REPORT_CONTEXT	"coffer access review report v1"
 
 struct cf_key;
 

@@ -693,7 +693,9 @@ respond_cf_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	    (strcmp(c->req.errcode, "network_refused") == 0 ||
 	    strcmp(c->req.errcode, "own_request") == 0 ||
 	    strcmp(c->req.errcode, "promotion_required") == 0 ||
-	    strcmp(c->req.errcode, "not_requester") == 0))
+	    strcmp(c->req.errcode, "not_requester") == 0 ||
+	    strcmp(c->req.errcode, "own_access") == 0 ||
+	    strcmp(c->req.errcode, "not_reviewer") == 0))
 		code = c->req.errcode;
 	if (rc == CF_E_CONFLICT && conflict_code != NULL)
 		code = conflict_code;
@@ -2467,6 +2469,143 @@ h_access_stale(struct MHD_Connection *mc, struct conn *c)
 	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
 }
 
+/* GET /v1/access/suggest[?principal=P][&since=SECONDS] (default 90
+ * days) */
+static enum MHD_Result
+h_access_suggest(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*v = arg(mc, "since");
+	uint64_t	 secs = 90ull * 86400;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (v != NULL && cf_parse_u64(v, 1, CF_STALE_PERIOD_MAX, &secs,
+	    &err) != CF_OK) {
+		cf_core_reject(c->h->core, r, c->rt->action, "bad query");
+		return respond_error(mc, c, r->authenticated ? 400 : 401,
+		    r->authenticated ? "bad_request" : "unauthenticated",
+		    "since is a number of seconds, 1 to 10 years");
+	}
+	rc = cf_core_access_suggest(c->h->core, r, arg(mc, "principal"), secs,
+	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_principal",
+	    NULL);
+}
+
+/* ---- access review campaigns (docs/reviews.md; core/ops_review.c) ---- */
+
+/* POST /v1/reviews {"ns" | "all":true, "reviewer", "due_s",
+ * "on_timeout"} */
+static enum MHD_Result
+h_review_start(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*ns = NULL, *reviewer = NULL, *ot = NULL;
+	int64_t		 due = 30 * 86400;
+	bool		 all = false;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "ns", false, &ns, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "reviewer", false,
+			    &reviewer, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "on_timeout", false, &ot,
+			    &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "due_s", false, &due, &err);
+		all = json_is_true(json_object_get(body, "all"));
+		if (rc == CF_OK && (ns != NULL) == all)
+			rc = cf_error_set(&err, CF_E_INPUT, "give either ns "
+			    "or \"all\": true");
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_review_start(c->h->core, &c->req, ns, reviewer, due, ot,
+	    &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, NULL, NULL);
+}
+
+/* GET /v1/reviews */
+static enum MHD_Result
+h_review_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_review_list(c->h->core, &c->req, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
+/* GET /v1/reviews/{id} */
+static enum MHD_Result
+h_review_show(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_review_show(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_review",
+	    NULL);
+}
+
+/* POST /v1/reviews/{id}/decisions {"item", "decision", "note"} */
+static enum MHD_Result
+h_review_decide(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*decision = NULL, *note = NULL;
+	int64_t		 item = 0;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "item", true, &item, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "decision", true,
+			    &decision, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "note", false, &note, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_review_decide(c->h->core, &c->req, c->rest, item,
+	    decision, note, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_review",
+	    NULL);
+}
+
+/* GET /v1/reviews/{id}/report */
+static enum MHD_Result
+h_review_report(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_review_report(c->h->core, &c->req, c->rest, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_review",
+	    NULL);
+}
+
 /* POST /v1/explain and POST /v1/replay, JSON bodies. */
 static enum MHD_Result
 h_policy_tool(struct MHD_Connection *mc, struct conn *c)
@@ -3742,6 +3881,21 @@ static const struct cf_route routes[] = {
 	    NULL, h_erase },
 	{ "GET", "/v1/erasure-key", "privacy:key", NULL, 0, NULL,
 	    h_erasure_key },
+	/* ---- access reviews (core/ops_review.c, ops_suggest.c) ---- */
+	{ "GET", "/v1/access/suggest", "access:suggest", NULL, 0, NULL,
+	    h_access_suggest },
+	/* SLOW: a start decides every namespace action for every
+	 * principal in scope. */
+	{ "POST", "/v1/reviews", "review:start", NULL, SLOW, NULL,
+	    h_review_start },
+	{ "GET", "/v1/reviews", "review:list", NULL, 0, NULL,
+	    h_review_list },
+	{ "GET", "/v1/reviews/{id}", "review:show", NULL, 0, NULL,
+	    h_review_show },
+	{ "POST", "/v1/reviews/{id}/decisions", "review:decide", NULL, 0,
+	    NULL, h_review_decide },
+	{ "GET", "/v1/reviews/{id}/report", "review:report", NULL, 0, NULL,
+	    h_review_report },
 };
 #undef SLOW
 #undef SECRET

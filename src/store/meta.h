@@ -1168,4 +1168,84 @@ cf_err	cf_meta_erasure_get(struct cf_meta *m, const char *version_id,
 cf_err	cf_meta_erasure_cert(struct cf_meta *m, const char *id, char **out,
 	    struct cf_error *err);
 
+/* --- access review campaigns (meta_review.c; core/ops_review.c;
+ * docs/reviews.md).  A campaign is a snapshot of the grants in its scope
+ * taken at its start, one item per (principal, grant); items are closed
+ * by a reviewer's decision, or by the campaign's own sweep (the grant is
+ * gone, or the due date passed). --- */
+#define CF_REVIEW_ID_LEN	24	/* "rv-" + 20 hex digits */
+#define CF_REVIEW_NOTE_MAX	513	/* bytes of a decision's note + NUL */
+#define CF_REVIEW_DETAIL_MAX	16384	/* bytes of an item's snapshot */
+#define CF_REVIEW_ITEMS_MAX	10000	/* items of one campaign */
+struct cf_review_rec {
+	char	id[CF_REVIEW_ID_LEN + 1];
+	char	ns[CF_NS_NAME_MAX];		/* "": every namespace */
+	char	creator[CF_PRINCIPAL_MAX];
+	char	reviewer[CF_PRINCIPAL_MAX];
+	char	on_timeout[16];			/* "revoke" | "escalate" */
+	int64_t	created_us;
+	int64_t	due_us;
+	int64_t	timed_out_us;			/* 0: not yet */
+};
+struct cf_review_item {
+	char	review_id[CF_REVIEW_ID_LEN + 1];
+	int64_t	n;				/* 1.. in the campaign */
+	char	principal[CF_PRINCIPAL_MAX];
+	char	kind[16];			/* "binding" | "policy" */
+	/* binding: its role and namespace ("" global); policy: the set's
+	 * name and namespace ("" global) */
+	char	name[CF_POLICY_NAME_MAX];
+	char	ns[CF_NS_NAME_MAX];
+	int64_t	expires_us;			/* the binding's at the start */
+	int64_t	last_used_us;			/* 0: no use seen */
+	char	reviewer[CF_PRINCIPAL_MAX];	/* "": any admin but the
+						 * principal */
+	/* "open", "kept", "revoked", "gone" */
+	char	state[16];
+	bool	escalated;
+	char	decided_by[CF_PRINCIPAL_MAX];
+	int64_t	decided_us;
+	char	note[CF_REVIEW_NOTE_MAX];
+	char	outcome[256];			/* why it closed as it did */
+	char	detail[CF_REVIEW_DETAIL_MAX];	/* JSON object: actions,
+						 * namespaces, ... */
+};
+/* The campaign and its items[0..n), in one transaction. */
+cf_err	cf_meta_review_create(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const struct cf_review_rec *rv, const struct cf_review_item *items,
+	    size_t n, struct cf_error *err);
+/* CF_E_NOTFOUND if there is no such campaign. */
+cf_err	cf_meta_review_get(struct cf_meta *m, const char *id,
+	    struct cf_review_rec *out, struct cf_error *err);
+typedef cf_err (*cf_review_cb)(void *arg, const struct cf_review_rec *rv,
+    struct cf_error *err);
+/* Every campaign, newest first. */
+cf_err	cf_meta_review_list(struct cf_meta *m, cf_review_cb cb, void *arg,
+	    struct cf_error *err);
+typedef cf_err (*cf_review_item_cb)(void *arg,
+    const struct cf_review_item *it, struct cf_error *err);
+/* The items of campaign id, by number. */
+cf_err	cf_meta_review_items(struct cf_meta *m, const char *id,
+	    cf_review_item_cb cb, void *arg, struct cf_error *err);
+cf_err	cf_meta_review_item_get(struct cf_meta *m, const char *id, int64_t n,
+	    struct cf_review_item *out, struct cf_error *err);
+/* Close open item (id, n) as state, by, at, with note and outcome; with
+ * principal_id > 0 also delete the binding (principal_id, its name as
+ * role, its ns), in the same transaction.  CF_E_CONFLICT (nothing
+ * changed) if the item is not open; CF_E_NOTFOUND (nothing changed) if
+ * the binding to delete is gone. */
+cf_err	cf_meta_review_item_close(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, int64_t n,
+	    const char *state, const char *by, int64_t at_us, const char *note,
+	    const char *outcome, int64_t principal_id, struct cf_error *err);
+/* Give open item (id, n) to reviewer and flag it escalated.
+ * CF_E_CONFLICT if the item is not open. */
+cf_err	cf_meta_review_item_escalate(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, int64_t n,
+	    const char *reviewer, struct cf_error *err);
+/* Mark the campaign's due date handled at at_us. */
+cf_err	cf_meta_review_timed_out(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *id, int64_t at_us,
+	    struct cf_error *err);
+
 #endif

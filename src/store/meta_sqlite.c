@@ -509,6 +509,41 @@ static const char *const migrations[] = {
 	"  created_us  INTEGER NOT NULL"
 	");"),
 	/* ---- end: privacy ---- */
+	/* ---- begin: access review campaigns ---- */
+	/* 18 -> 19: access review campaigns (meta_review.c): each a
+	 * snapshot of the grants in its scope at its start, one item per
+	 * (principal, grant), with the reviewer's decision. */
+	("CREATE TABLE reviews ("
+	"  id            TEXT PRIMARY KEY,"
+	"  ns            TEXT NOT NULL,"
+	"  creator       TEXT NOT NULL,"
+	"  reviewer      TEXT NOT NULL,"
+	"  on_timeout    TEXT NOT NULL,"
+	"  created_us    INTEGER NOT NULL,"
+	"  due_us        INTEGER NOT NULL,"
+	"  timed_out_us  INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE review_items ("
+	"  review_id     TEXT NOT NULL REFERENCES reviews(id)"
+	"                ON DELETE CASCADE,"
+	"  n             INTEGER NOT NULL,"
+	"  principal     TEXT NOT NULL,"
+	"  kind          TEXT NOT NULL,"
+	"  name          TEXT NOT NULL,"
+	"  ns            TEXT NOT NULL,"
+	"  expires_us    INTEGER NOT NULL,"
+	"  last_used_us  INTEGER NOT NULL,"
+	"  reviewer      TEXT NOT NULL,"
+	"  state         TEXT NOT NULL,"
+	"  escalated     INTEGER NOT NULL DEFAULT 0,"
+	"  decided_by    TEXT NOT NULL DEFAULT '',"
+	"  decided_us    INTEGER NOT NULL DEFAULT 0,"
+	"  note          TEXT NOT NULL DEFAULT '',"
+	"  outcome       TEXT NOT NULL DEFAULT '',"
+	"  detail        TEXT NOT NULL,"
+	"  PRIMARY KEY (review_id, n)"
+	") WITHOUT ROWID;"),
+	/* ---- end: access review campaigns ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -1527,6 +1527,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
 	    "ALTER TABLE bindings DROP COLUMN expires_us;"
+	    "DROP TABLE review_items; DROP TABLE reviews;"
 	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
@@ -1645,7 +1646,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 18);
+	assert_int_equal(sqlite3_column_int(st, 0), 19);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3616,6 +3617,7 @@ test_store_meta_migrate_policies(void **state)
 	    "ALTER TABLE versions DROP COLUMN content_encoding;"
 	    "DROP TABLE mp_parts; DROP TABLE mp_uploads;"
 	    "ALTER TABLE bindings DROP COLUMN expires_us;"
+	    "DROP TABLE review_items; DROP TABLE reviews;"
 	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
