@@ -614,7 +614,9 @@ cf_core_review_start(struct cf_core *c, struct cf_req *r, const char *ns,
 		    "from now", CF_REVIEW_DUE_MAX);
 	}
 	if (on_timeout == NULL)
-		on_timeout = "escalate";
+		on_timeout = c->cfg.review_on_timeout != NULL &&
+		    c->cfg.review_on_timeout[0] != '\0' ?
+		    c->cfg.review_on_timeout : "escalate";
 	if (strcmp(on_timeout, "revoke") != 0 &&
 	    strcmp(on_timeout, "escalate") != 0) {
 		r->errcode = "bad_request";

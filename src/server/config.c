@@ -171,6 +171,9 @@ static const struct opt opts[] = {
 	U64("key_rotate_days", key_rotate_days, 0, 36500, "0",
 	    "days after which a new KEK is made and the DEKs rewrapped "
 	    "under it (0: only coffer key rotate)"),
+	STR("review_on_timeout", review_on_timeout, "escalate", "what "
+	    "happens at an access review's due date to items nobody decided, "
+	    "when the campaign does not say: escalate or revoke"),
 	STR("alert_rules_file", alert_rules_file, "", "alert rules and "
 	    "sinks (docs/monitoring.md, \"Alerts\"); empty: no alerts"),
 	U64("share_default_lifetime", share_default_lifetime, 60,
@@ -292,6 +295,11 @@ cf_config_set(struct cf_config *cfg, const char *name, const char *value,
 		    strcmp(value, "info") != 0 && strcmp(value, "debug") != 0)
 			return cf_error_set(err, CF_E_INPUT,
 			    "log_level: error, warn, info or debug");
+		if (strcmp(name, "review_on_timeout") == 0 &&
+		    strcmp(value, "escalate") != 0 &&
+		    strcmp(value, "revoke") != 0)
+			return cf_error_set(err, CF_E_INPUT,
+			    "review_on_timeout: escalate or revoke");
 		if (strcmp(name, "key_provider") == 0 &&
 		    strcmp(value, "file") != 0 && strcmp(value, "pkcs11") != 0)
 			return cf_error_set(err, CF_E_INPUT,

@@ -105,6 +105,7 @@ struct cf_config {
 	char		pkcs11_pin_file[4096];
 	uint64_t	key_rotate_days;	/* 0: no scheduled rotation */
 	char		alert_rules_file[4096];	/* "": no alerts */
+	char		review_on_timeout[16];	/* "escalate" or "revoke" */
 };
 
 void	cf_config_defaults(struct cf_config *cfg);

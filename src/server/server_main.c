@@ -377,6 +377,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->promotion_approvals_prod = (int64_t)cfg->promotion_approvals_prod;
 	ccfg->promotion_ttl = (int64_t)cfg->promotion_ttl;
 	ccfg->key_provider = cfg->key_provider;
+	ccfg->review_on_timeout = cfg->review_on_timeout;
 	ccfg->pkcs11_module = cfg->pkcs11_module;
 	ccfg->pkcs11_token_label = cfg->pkcs11_token_label;
 	ccfg->pkcs11_pin_file = cfg->pkcs11_pin_file;

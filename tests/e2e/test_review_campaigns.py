@@ -13,9 +13,9 @@ import pytest
 from conftest import Cli
 
 
-def make(tmp_path_factory):
+def make(tmp_path_factory, extra=()):
     from conftest import Server
-    s = Server(tmp_path_factory.mktemp("srv"))
+    s = Server(tmp_path_factory.mktemp("srv"), extra_args=list(extra))
     s.clock = os.path.join(s.workdir, "clock")
     with open(s.clock, "w") as f:
         f.write("0\n")
@@ -391,3 +391,22 @@ def test_suggest_admin_who_only_read_gets_reader(srv, uniq, tmp_path):
     # Not for a non-admin.
     assert srv.get("/v1/access/suggest",
                    token=srv.user(uniq("vi"))).status_code == 403
+
+
+def test_config_sets_the_default_on_timeout(tmp_path_factory, uniq):
+    s = make(tmp_path_factory, ["--set", "review_on_timeout=revoke"])
+    try:
+        ns = setup_ns(s, uniq)
+        oz = uniq("oz")
+        otok = s.user(oz, "reader", ns)
+        st = start(s, {"ns": ns, "due_s": 60})
+        assert st["on_timeout"] == "revoke"
+        # The campaign's own choice wins over the server's.
+        assert start(s, {"ns": ns, "on_timeout": "escalate"})[
+            "on_timeout"] == "escalate"
+        set_clock(s, 120)
+        it = item_of(show(s, st["id"]), oz)
+        assert it["state"] == "revoked"
+        assert s.get_obj(ns, "m/a.bin", token=otok).status_code == 403
+    finally:
+        s.stop()
