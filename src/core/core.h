@@ -717,7 +717,8 @@ cf_err	cf_core_access_suggest(struct cf_core *c, struct cf_req *r,
 /* review:start (admin): a campaign over ns (NULL: every namespace),
  * reviewed by reviewer (NULL: the caller), due due_s seconds from now
  * (1 to CF_REVIEW_DUE_MAX) by the core's clock; on_timeout "revoke" or
- * "escalate" (NULL: cfg.review_on_timeout).  *out: the campaign with its number of items. */
+ * "escalate" (NULL: cfg.review_on_timeout).  *out: the campaign with
+ * its number of items. */
 cf_err	cf_core_review_start(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *reviewer, int64_t due_s,
 	    const char *on_timeout, json_t **out, struct cf_error *err);
