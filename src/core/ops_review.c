@@ -1238,11 +1238,42 @@ list_cb(void *arg, const struct cf_review_rec *rv, struct cf_error *err)
 	return CF_OK;
 }
 
+/* The campaigns past their due date whose sweep has not run: swept
+ * before the listing, so that it shows them as they are. */
+struct due_ctx {
+	int64_t	 now;
+	char	(*ids)[CF_REVIEW_ID_LEN + 1];
+	size_t	 n, cap;
+};
+
+static cf_err
+due_cb(void *arg, const struct cf_review_rec *rv, struct cf_error *err)
+{
+	struct due_ctx	*d = arg;
+	void		*nv;
+	size_t		 ncap;
+
+	if (rv->timed_out_us != 0 || rv->due_us > d->now)
+		return CF_OK;
+	if (d->n == d->cap) {
+		ncap = d->cap == 0 ? 8 : d->cap * 2;
+		nv = cf_reallocarray(d->ids, ncap, sizeof(*d->ids));
+		if (nv == NULL)
+			return nomem(err);
+		d->ids = nv;
+		d->cap = ncap;
+	}
+	cf_strlcpy(d->ids[d->n++], rv->id, sizeof(d->ids[0]));
+	return CF_OK;
+}
+
 cf_err
 cf_core_review_list(struct cf_core *c, struct cf_req *r, json_t **out,
     struct cf_error *err)
 {
 	struct list_ctx	x;
+	struct due_ctx	d;
+	size_t		i;
 	cf_err		rc;
 
 	memset(&x, 0, sizeof(x));
@@ -1252,6 +1283,14 @@ cf_core_review_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	} else
 		rc = core_authorize(c, r, "review:list", NULL, "reviews",
 		    err);
+	if (rc != CF_OK)
+		return rc;
+	memset(&d, 0, sizeof(d));
+	d.now = core_now_us(c);
+	rc = cf_meta_review_list(c->meta, due_cb, &d, err);
+	for (i = 0; rc == CF_OK && i < d.n; i++)
+		sweep_logged(c, d.ids[i]);
+	cf_free(d.ids);
 	if (rc != CF_OK)
 		return rc;
 	x.c = c;

@@ -173,6 +173,9 @@ def test_due_date_revokes_unanswered(srv, uniq):
         assert item_of(show(srv, rid), fay)["state"] == "open"
         assert srv.get_obj(ns, "m/a.bin", token=ftok).status_code == 200
         set_clock(srv, 3610)
+        # Listing is an access too: the due date is handled first.
+        ls = srv.get("/v1/reviews", token="admin-api").json()["reviews"]
+        assert [x for x in ls if x["id"] == rid][0]["due_passed"] is True
         it = item_of(show(srv, rid), fay)
         assert it["state"] == "revoked" and it["decided_by"] == "system"
         assert "due date" in it["outcome"]
