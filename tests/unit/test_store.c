@@ -2848,6 +2848,99 @@ every_change(struct cf_meta *m, const struct cf_meta_audit *au,
 	}
 }
 
+/* Access review campaigns (meta_review.c): a revocation closes the item
+ * and deletes the binding in one transaction, or does neither. */
+static void
+test_store_meta_review_revoke_atomic(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 pr;
+	struct cf_review_rec	 rv, got;
+	struct cf_review_item	*it;
+	struct blist		 bl;
+	struct cf_error		 e = { 0 };
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "rvns");
+	memset(&pr, 0, sizeof(pr));
+	(void)cf_strlcpy(pr.name, "dana", sizeof(pr.name));
+	(void)cf_strlcpy(pr.kind, "user", sizeof(pr.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &pr, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, pr.id, "reader", "rvns",
+	    0, NULL), CF_OK);
+	memset(&rv, 0, sizeof(rv));
+	(void)cf_strlcpy(rv.id, "rv-00000000000000000001", sizeof(rv.id));
+	(void)cf_strlcpy(rv.ns, "rvns", sizeof(rv.ns));
+	(void)cf_strlcpy(rv.creator, "admin", sizeof(rv.creator));
+	(void)cf_strlcpy(rv.reviewer, "rita", sizeof(rv.reviewer));
+	(void)cf_strlcpy(rv.on_timeout, "escalate", sizeof(rv.on_timeout));
+	rv.created_us = 1;
+	rv.due_us = 2;
+	it = calloc(2, sizeof(*it));
+	assert_non_null(it);
+	for (i = 0; i < 2; i++) {
+		it[i].n = i + 1;
+		(void)cf_strlcpy(it[i].principal, "dana",
+		    sizeof(it[i].principal));
+		(void)cf_strlcpy(it[i].kind, "binding", sizeof(it[i].kind));
+		(void)cf_strlcpy(it[i].name, i == 0 ? "reader" : "writer",
+		    sizeof(it[i].name));
+		(void)cf_strlcpy(it[i].ns, "rvns", sizeof(it[i].ns));
+		(void)cf_strlcpy(it[i].reviewer, "rita",
+		    sizeof(it[i].reviewer));
+		(void)cf_strlcpy(it[i].detail, "{}", sizeof(it[i].detail));
+	}
+	assert_int_equal(cf_meta_review_create(m, &au_ok, &rv, it, 2, &e),
+	    CF_OK);
+	assert_int_equal(cf_meta_review_get(m, rv.id, &got, NULL), CF_OK);
+	assert_string_equal(got.reviewer, "rita");
+	assert_int_equal(got.timed_out_us, 0);
+	/* SEC: no change without an audit obligation. */
+	assert_int_equal(cf_meta_review_item_close(m, NULL, rv.id, 1,
+	    "revoked", "rita", 5, "", "", pr.id, NULL), CF_E_INTERNAL);
+	assert_int_equal(cf_meta_review_item_escalate(m, NULL, rv.id, 1,
+	    "admin", NULL), CF_E_INTERNAL);
+	assert_int_equal(cf_meta_review_timed_out(m, NULL, rv.id, 3, NULL),
+	    CF_E_INTERNAL);
+	/* Revoke item 1: the binding goes with it. */
+	assert_int_equal(cf_meta_review_item_close(m, &au_ok, rv.id, 1,
+	    "revoked", "rita", 5, "gone", "revoked by the reviewer", pr.id,
+	    NULL), CF_OK);
+	memset(&bl, 0, sizeof(bl));
+	assert_int_equal(cf_meta_binding_list(m, pr.id, NULL,
+	    CF_META_BINDINGS_ALL, b_collect, &bl, NULL), CF_OK);
+	assert_int_equal(bl.n, 0);
+	assert_int_equal(cf_meta_review_item_get(m, rv.id, 1, &it[0], NULL),
+	    CF_OK);
+	assert_string_equal(it[0].state, "revoked");
+	assert_string_equal(it[0].decided_by, "rita");
+	/* Closed: decided once. */
+	assert_int_equal(cf_meta_review_item_close(m, &au_ok, rv.id, 1,
+	    "kept", "rita", 6, "", "", 0, NULL), CF_E_CONFLICT);
+	/* Item 2's binding does not exist: nothing changes. */
+	assert_int_equal(cf_meta_review_item_close(m, &au_ok, rv.id, 2,
+	    "revoked", "rita", 5, "", "", pr.id, NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_review_item_get(m, rv.id, 2, &it[1], NULL),
+	    CF_OK);
+	assert_string_equal(it[1].state, "open");
+	assert_int_equal(cf_meta_review_item_escalate(m, &au_ok, rv.id, 2,
+	    "admin", NULL), CF_OK);
+	assert_int_equal(cf_meta_review_item_get(m, rv.id, 2, &it[1], NULL),
+	    CF_OK);
+	assert_true(it[1].escalated);
+	assert_string_equal(it[1].reviewer, "admin");
+	assert_int_equal(cf_meta_review_timed_out(m, &au_ok, rv.id, 3, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_review_timed_out(m, &au_ok, rv.id, 4, NULL),
+	    CF_E_CONFLICT);
+	assert_int_equal(cf_meta_review_get(m, "rv-nope", &got, NULL),
+	    CF_E_NOTFOUND);
+	free(it);
+	cf_meta_close(m);
+}
+
 /* SEC: a change without an audit obligation (none, or one without a
  * record function) is refused, CF_E_INTERNAL, and changes nothing. */
 static void
@@ -4533,6 +4626,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_promotions,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_meta_review_revoke_atomic, setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)
