@@ -848,6 +848,12 @@ pr_suggest(const json_t *v, const void *arg)
 			    (long long)json_integer_value(json_object_get(sg,
 			    "role_actions")), (long long)json_integer_value(
 			    json_object_get(sg, "held_actions")), buf);
+		if (json_is_object(json_object_get(e, "per_namespace"))) {
+			cf_cli_sanitize(cf_cli_jstr(json_object_get(e,
+			    "per_namespace"), "command", ""), buf,
+			    sizeof(buf));
+			(void)printf("  only where used: %s\n", buf);
+		}
 		if (json_is_object(pr)) {
 			cf_cli_sanitize(cf_cli_jstr(pr, "command", ""), buf,
 			    sizeof(buf));

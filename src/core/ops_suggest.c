@@ -27,6 +27,8 @@
 #define SUGGEST_SCAN_MAX	100000	/* audit records read, at most */
 #define SUGGEST_BINDINGS_MAX	100000
 #define SUGGEST_ROLES_MAX	128	/* custom roles looked at */
+#define SUGGEST_PER_NS_MAX	10	/* namespaces a global binding may be
+					 * split into, at most */
 
 struct sg_binding {
 	struct cf_binding_rec	 b;
@@ -35,6 +37,7 @@ struct sg_binding {
 	size_t			 nused;
 	uint64_t		 uses;
 	int64_t			 last_us;
+	json_t			*by_ns;		/* ns ("": none) -> {action} */
 };
 
 /* A custom role's actions, for global and for namespace bindings. */
@@ -105,20 +108,33 @@ binding_cb(void *arg, const struct cf_binding_rec *b, struct cf_error *err)
 }
 
 /* The action of a used record, once per binding: the registry's name
- * (a pointer that lives as long as the program). */
-static void
-add_use(struct sg_binding *e, const struct cf_action_def *def, int64_t t)
+ * (a pointer that lives as long as the program); and where (ns, "" for
+ * an action about no namespace). */
+static cf_err
+add_use(struct sg_binding *e, const struct cf_action_def *def, int64_t t,
+    const char *ns, struct cf_error *err)
 {
-	size_t	i;
+	json_t	*acts;
+	size_t	 i;
 
 	e->uses++;
 	if (t > e->last_us)
 		e->last_us = t;
+	if (e->by_ns == NULL && (e->by_ns = json_object()) == NULL)
+		return nomem(err);
+	acts = json_object_get(e->by_ns, ns);
+	if (acts == NULL && (json_object_set_new(e->by_ns, ns,
+	    json_object()) != 0 || (acts = json_object_get(e->by_ns,
+	    ns)) == NULL))
+		return nomem(err);
+	if (json_object_set_new(acts, def->name, json_true()) != 0)
+		return nomem(err);
 	for (i = 0; i < e->nused; i++)
 		if (e->used[i] == def->name)
-			return;
+			return CF_OK;
 	if (e->nused < CF_SUGGEST_ACTIONS_MAX)
 		e->used[e->nused++] = def->name;
+	return CF_OK;
 }
 
 static cf_err
@@ -128,10 +144,12 @@ record_cb(void *arg, json_t *rec, struct cf_error *err)
 	const struct cf_action_def	*def;
 	struct sg_binding		 key, *hit;
 	const char			*pname, *dec, *reasons, *ts, *p, *q;
+	const char			*ns;
+	json_t				*ctx;
 	int64_t				 t = 0;
 	size_t				 len;
+	cf_err				 rc;
 
-	(void)err;
 	x->scanned++;
 	ts = json_string_value(json_object_get(rec, "time"));
 	if (ts == NULL || cf_time_parse(ts, &t, NULL) != CF_OK)
@@ -156,6 +174,13 @@ record_cb(void *arg, json_t *rec, struct cf_error *err)
 	    cf_strlcpy(key.b.principal,
 	    pname, sizeof(key.b.principal)) >= sizeof(key.b.principal))
 		return CF_OK;
+	/* Where: the data's namespace, else the role decision's. */
+	ctx = json_object_get(rec, "ctx");
+	ns = json_string_value(json_object_get(ctx, "data_ns"));
+	if (ns == NULL)
+		ns = json_string_value(json_object_get(ctx, "ns"));
+	if (ns == NULL)
+		ns = "";
 	for (p = reasons; *p != '\0'; p = *q == ',' ? q + 1 : q) {
 		q = strchr(p, ',');
 		if (q == NULL)
@@ -167,8 +192,9 @@ record_cb(void *arg, json_t *rec, struct cf_error *err)
 		memcpy(key.id, p, len);
 		key.id[len] = '\0';
 		hit = bsearch(&key, x->v, x->n, sizeof(*x->v), sb_cmp);
-		if (hit != NULL)
-			add_use(hit, def, t);
+		if (hit != NULL && (rc = add_use(hit, def, t, ns, err)) !=
+		    CF_OK)
+			return rc;
 	}
 	return CF_OK;
 }
@@ -326,6 +352,104 @@ strs_json(const char *const *v, size_t n)
 static const char *const kind_names[] = { "keep", "builtin", "custom",
     "revoke" };
 
+/* {ns: [action, ...]} of a binding's uses ("" for actions about no
+ * namespace); a new reference, NULL on NOMEM. */
+static json_t *
+by_ns_json(json_t *by_ns)
+{
+	json_t		*o = json_object(), *acts, *v, *a;
+	const char	*ns, *act;
+
+	if (o == NULL)
+		return NULL;
+	json_object_foreach(by_ns, ns, acts) {
+		a = json_array();
+		if (a == NULL || json_object_set_new(o, ns, a) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_foreach(acts, act, v) {
+			(void)v;
+			if (json_array_append_new(a, json_string(act)) != 0) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+	}
+	return o;
+}
+
+/* A global binding used only on a few namespaces, for actions about a
+ * namespace: the narrowest role that allows those uses as bindings on
+ * just those namespaces ({role, namespaces, command}; *out NULL when
+ * there is none).  The same check as cf_suggest's: every use, with the
+ * namespace binding's rules. */
+static cf_err
+per_ns(struct sg *x, struct sg_binding *e, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_suggest_role	 cr[SUGGEST_ROLES_MAX];
+	struct cf_suggest_in	 in;
+	struct cf_suggest_out	*o = NULL;
+	struct cf_buf		 cmd;
+	const char		*ns;
+	json_t			*v, *names = NULL;
+	size_t			 i;
+	cf_err			 rc = CF_OK;
+
+	*out = NULL;
+	if (e->by_ns == NULL || json_object_size(e->by_ns) == 0 ||
+	    json_object_size(e->by_ns) > SUGGEST_PER_NS_MAX ||
+	    json_object_get(e->by_ns, "") != NULL)
+		return CF_OK;
+	o = cf_calloc(1, sizeof(*o));
+	names = json_array();
+	cf_buf_init(&cmd, 8192);
+	if (o == NULL || names == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	for (i = 0; i < x->nroles; i++) {
+		cr[i].name = x->roles[i].name;
+		cr[i].actions = x->roles[i].n;
+		cr[i].nactions = x->roles[i].nn;
+	}
+	memset(&in, 0, sizeof(in));
+	in.held = e->b.role;
+	in.global = false;
+	in.used = e->used;
+	in.nused = e->nused;
+	in.custom = cr;
+	in.ncustom = x->nroles;
+	rc = cf_suggest(&in, o, err);
+	if (rc != CF_OK || o->role[0] == '\0')
+		goto out;
+	json_object_foreach(e->by_ns, ns, v) {
+		(void)v;
+		if (json_array_append_new(names, json_string(ns)) != 0) {
+			rc = nomem(err);
+			goto out;
+		}
+		rc = cf_buf_printf(&cmd, err, "coffer grant %s %s --ns %s && ",
+		    o->role, e->b.principal, ns);
+		if (rc != CF_OK)
+			goto out;
+	}
+	rc = cf_buf_printf(&cmd, err, "coffer revoke %s %s", e->b.role,
+	    e->b.principal);
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:s, s:O, s:s}", "role", o->role, "namespaces",
+	    names, "command", BUFSTR(&cmd));
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	json_decref(names);
+	cf_buf_free(&cmd);
+	cf_free(o);
+	return rc;
+}
+
 /* The suggestion for binding e as JSON (a new reference). */
 static cf_err
 one(struct sg *x, struct sg_binding *e, json_t **out, struct cf_error *err)
@@ -336,7 +460,7 @@ one(struct sg *x, struct sg_binding *e, json_t **out, struct cf_error *err)
 	struct cf_buf		 cmd, acts;
 	const bool		 global = e->b.ns[0] == '\0';
 	char			 where[CF_NS_NAME_MAX + 8] = "";
-	json_t			*prop = json_null();
+	json_t			*prop = json_null(), *pns = NULL;
 	size_t			 i;
 	cf_err			 rc;
 
@@ -376,6 +500,10 @@ one(struct sg *x, struct sg_binding *e, json_t **out, struct cf_error *err)
 		    o->proposed[i]);
 	if (rc != CF_OK)
 		goto out;
+	if (global && rc == CF_OK)
+		rc = per_ns(x, e, &pns, err);
+	if (rc != CF_OK)
+		goto out;
 	if (o->nproposed > 0)
 		prop = json_pack("{s:s, s:o, s:s+++}", "name",
 		    o->proposed_name, "actions", strs_json(o->proposed,
@@ -392,10 +520,19 @@ one(struct sg *x, struct sg_binding *e, json_t **out, struct cf_error *err)
 	    (json_int_t)o->role_actions, "command", cmd.len > 0 ?
 	    BUFSTR(&cmd) : NULL, "proposed", prop);
 	prop = NULL;
+	if (*out != NULL && (json_object_set_new(*out, "by_ns",
+	    by_ns_json(e->by_ns)) != 0 ||
+	    json_object_set_new(*out, "per_namespace", pns != NULL ? pns :
+	    json_null()) != 0)) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	pns = NULL;
 	if (*out == NULL)
 		rc = nomem(err);
 out:
 	json_decref(prop);
+	json_decref(pns);
 	cf_buf_free(&cmd);
 	cf_buf_free(&acts);
 	cf_free(o);
@@ -472,6 +609,8 @@ out:
 	if (scope)
 		cf_meta_scope_end(c->meta);
 	json_decref(arr);
+	for (i = 0; i < x.n; i++)
+		json_decref(x.v[i].by_ns);
 	cf_free(x.roles);
 	cf_free(x.v);
 	return rc;

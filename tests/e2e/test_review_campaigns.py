@@ -374,6 +374,14 @@ def test_suggest_admin_who_only_read_gets_reader(srv, uniq, tmp_path):
                              "admin %s" % (sam, sam))
     assert b["proposed"]["actions"] == ["object:get", "object:list"]
     assert b["proposed"]["command"].startswith("coffer role create lp-")
+    # Where: per namespace; a global binding used on one namespace only
+    # could be a binding on it.
+    assert b["by_ns"] == {ns: ["object:get", "object:list"]}
+    assert b["per_namespace"]["role"] == "reader"
+    assert b["per_namespace"]["namespaces"] == [ns]
+    assert b["per_namespace"]["command"] == (
+        "coffer grant reader %s --ns %s && coffer revoke admin %s" %
+        (sam, ns, sam))
     p = cli("access", "suggest", "--principal", sam)
     assert p.returncode == 0 and "narrower: reader" in p.stdout
     # An unused binding: revoke.
