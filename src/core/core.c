@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "base/timeutil.h"
 #include "core/core_int.h"
 #include "core/datadir.h"
@@ -231,7 +232,7 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 		c->cfg.breakglass_max = 14400;
 	if (c->cfg.promotion_ttl <= 0)
 		c->cfg.promotion_ttl = 604800;
-	env = getenv("COFFER_TEST_CRASH");
+	env = cf_test_hook("COFFER_TEST_CRASH");
 	if (env != NULL)
 		(void)cf_strlcpy(c->crash_point, env, sizeof(c->crash_point));
 	rc = core_net_open(c, err);
