@@ -263,6 +263,13 @@ put_stage_start(struct cf_put *p)
 	if (p->wk_failed)
 		return false;
 	p->wk_failed = true;
+	/* Staging is a speed-up: past the request memory budget the
+	 * upload runs on the connection's thread, unstaged. */
+	if (!cf_core_mem_reserve(p->c, 2 * PUT_STAGE)) {
+		(void)atomic_fetch_add_explicit(&p->c->mem_unstaged, 1,
+		    memory_order_relaxed);
+		return false;
+	}
 	p->stage[0] = cf_malloc(PUT_STAGE);
 	p->stage[1] = cf_malloc(PUT_STAGE);
 	if (p->stage[0] == NULL || p->stage[1] == NULL ||
@@ -270,6 +277,7 @@ put_stage_start(struct cf_put *p)
 		cf_free(p->stage[0]);
 		cf_free(p->stage[1]);
 		p->stage[0] = p->stage[1] = NULL;
+		cf_core_mem_release(p->c, 2 * PUT_STAGE);
 		return false;
 	}
 	p->staged = true;
@@ -298,6 +306,7 @@ put_stage_end(struct cf_put *p, bool flush, struct cf_error *err)
 	cf_free(p->stage[1]);
 	p->stage[0] = p->stage[1] = NULL;
 	p->staged = false;
+	cf_core_mem_release(p->c, 2 * PUT_STAGE);
 	return rc;
 }
 
