@@ -94,6 +94,7 @@ struct cf_core {
 	atomic_ullong		 mem_used;
 	atomic_ullong		 mem_refused;
 	atomic_ullong		 mem_unstaged;
+	atomic_ullong		 dl_ahead;	/* downloads read ahead */
 	struct core_metrics	*metrics;	/* GET /metrics (metrics.c) */
 	struct core_alerts	*alerts;	/* ops_alert.c */
 	/* The Ed25519 seed of erasure certificates: HKDF(master,

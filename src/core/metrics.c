@@ -388,10 +388,15 @@ core_metrics_render(struct cf_core *c, const struct cf_metrics_extra *x,
 		    "# HELP coffer_uploads_unstaged_total Large uploads run "
 		    "without staging for the request memory budget.\n"
 		    "# TYPE coffer_uploads_unstaged_total counter\n"
-		    "coffer_uploads_unstaged_total %llu\n",
+		    "coffer_uploads_unstaged_total %llu\n"
+		    "# HELP coffer_downloads_read_ahead_total Downloads "
+		    "decrypted one block ahead on a second thread.\n"
+		    "# TYPE coffer_downloads_read_ahead_total counter\n"
+		    "coffer_downloads_read_ahead_total %llu\n",
 		    atomic_load(&c->mem_used), c->cfg.request_memory_budget,
 		    atomic_load(&c->mem_refused),
-		    atomic_load(&c->mem_unstaged));
+		    atomic_load(&c->mem_unstaged),
+		    atomic_load(&c->dl_ahead));
 	if (rc == CF_OK)
 		rc = core_alerts_render(c, o, err);
 	return rc;
