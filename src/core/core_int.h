@@ -95,6 +95,7 @@ struct cf_core {
 	 * CF_LABEL_ERASURE), so it lasts as long as the master key
 	 * (ops_privacy.c). */
 	struct cf_key		*erase_seed;
+	struct core_purge	*purge;		/* the purge job; NULL */
 };
 
 /* Alerts (ops_alert.c): open loads cfg.alert_rules_file (if any) and
@@ -556,6 +557,10 @@ void	core_orphans_close(struct cf_core *c);
  * can stop it anyway. */
 #define CORE_CRASH_STATUS	86
 void	core_test_crash(const struct cf_core *c, const char *point);
+/* The purge job (ops_purge.c): open runs one pass before serving and
+ * starts the periodic one when purge_interval > 0; close stops it. */
+cf_err	core_purge_open(struct cf_core *c, struct cf_error *err);
+void	core_purge_close(struct cf_core *c);
 
 /* Delete the bindings expired by the core's clock, each with its
  * binding:expire record (principal system).  Enforcement never waits for
