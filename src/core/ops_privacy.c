@@ -331,6 +331,26 @@ certificate(struct cf_core *c, const struct cf_erasure_rec *e,
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 
+/* The erasure's audit obligation, with the test crash point between
+ * the durable record and the commit (COFFER_TEST_CRASH=erase_recorded):
+ * a crash there must leave nothing erased. */
+struct erase_au {
+	const struct cf_meta_audit	*inner;
+	struct cf_core			*c;
+};
+
+static cf_err
+erase_record(void *arg, struct cf_error *err)
+{
+	struct erase_au	*x = arg;
+	cf_err		 rc;
+
+	rc = x->inner->record(x->inner->arg, err);
+	if (rc == CF_OK)
+		core_test_crash(x->c, "erase_recorded");
+	return rc;
+}
+
 cf_err
 cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *version_id, int64_t artnum,
@@ -340,6 +360,8 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct cf_erase_item	*it = NULL;
 	struct cf_erasure_rec	 e;
 	struct core_act		 act;
+	struct erase_au		 xau;
+	struct cf_meta_audit	 au;
 	json_t			*cert = NULL;
 	char			 res[CF_RESOURCE_MAX], target[1200];
 	char			*certtext = NULL;
@@ -407,12 +429,17 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 		goto out;
 	}
 	rc = core_act_begin(&act, c, r, 200, err);
+	xau.inner = &act.au;
+	xau.c = c;
+	au.record = erase_record;
+	au.arg = &xau;
 	if (rc == CF_OK)
-		rc = cf_meta_erase_apply(c->meta, &act.au, &e, it, n, certtext,
+		rc = cf_meta_erase_apply(c->meta, &au, &e, it, n, certtext,
 		    err);
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
+	core_test_crash(c, "erase_committed");
 	/* The keys are gone; the blobs go now (or, after a crash, with
 	 * the orphan sweep: no version names them any more). */
 	for (i = 0; i < n; i++) {
@@ -420,6 +447,7 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 			continue;
 		if (cf_blob_delete(c->blobs, it[i].blob_id, NULL) != CF_OK)
 			gone++;
+		core_test_crash(c, "erase_blob_deleted");
 	}
 	if (gone > 0)
 		log_warnx("event=erase_blob_left erasure=%s blobs=%zu", e.id,

@@ -8,6 +8,7 @@ versions keep their files; every purged version has its own audit record
 
 import json
 import os
+import subprocess
 
 from conftest import Cli, obj_path
 
@@ -164,3 +165,33 @@ def test_purge_job_runs_on_its_interval(make_server, uniq):
                         timeout=30) is not None
     set_clock(s, 0)
     assert get_version(s, ns, "k", v1).status_code == 410
+
+
+def test_purge_crash_after_commit(make_server, uniq):
+    """A crash between a purged version's commit and its blob's deletion
+    (COFFER_TEST_CRASH=purge_committed): purged whole, the blob goes with
+    the orphan sweep, the rest with the next pass."""
+    s = clocked(make_server)
+    ns = uniq("purcr")
+    s.mkns(ns)
+    v1 = put(s, ns, "k", b"a")
+    v2 = put(s, ns, "k", b"b")
+    put(s, ns, "k", b"c")
+    r = s.req("PATCH", "/v1/ns/" + ns, json={"purge_after_days": 1})
+    assert r.status_code == 200, r.text
+    before = set(s.blob_files())
+    s.stop()
+    set_clock(s, 2 * DAY)
+    # The start-up pass crashes before the server serves.
+    env = s.server_env()
+    env["COFFER_TEST_CRASH"] = "purge_committed"
+    p = subprocess.run(s.argv(), env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60)
+    assert p.returncode == 86, p.stderr[-2000:]
+    assert b"event=test_crash point=purge_committed" in p.stderr
+    s.start()
+    set_clock(s, 0)
+    for vid in (v1, v2):
+        assert get_version(s, ns, "k", vid).status_code == 410
+    assert len(before - set(s.blob_files())) == 2
+    assert len(purged(s)) == 2
