@@ -341,6 +341,9 @@ struct core_act {
 	int			 status;
 	uint64_t		 bytes;
 	bool			 recorded;
+	/* Test: the crash point (core_test_crash) right after the record
+	 * is durable, before the store commits; NULL: none. */
+	const char		*crash_recorded;
 };
 cf_err	core_act_begin(struct core_act *a, struct cf_core *c,
 	    struct cf_req *r, int status, struct cf_error *err)

@@ -331,26 +331,6 @@ certificate(struct cf_core *c, const struct cf_erasure_rec *e,
 	return *out == NULL ? nomem(err) : CF_OK;
 }
 
-/* The erasure's audit obligation, with the test crash point between
- * the durable record and the commit (COFFER_TEST_CRASH=erase_recorded):
- * a crash there must leave nothing erased. */
-struct erase_au {
-	const struct cf_meta_audit	*inner;
-	struct cf_core			*c;
-};
-
-static cf_err
-erase_record(void *arg, struct cf_error *err)
-{
-	struct erase_au	*x = arg;
-	cf_err		 rc;
-
-	rc = x->inner->record(x->inner->arg, err);
-	if (rc == CF_OK)
-		core_test_crash(x->c, "erase_recorded");
-	return rc;
-}
-
 cf_err
 cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *version_id, int64_t artnum,
@@ -360,8 +340,6 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct cf_erase_item	*it = NULL;
 	struct cf_erasure_rec	 e;
 	struct core_act		 act;
-	struct erase_au		 xau;
-	struct cf_meta_audit	 au;
 	json_t			*cert = NULL;
 	char			 res[CF_RESOURCE_MAX], target[1200];
 	char			*certtext = NULL;
@@ -429,12 +407,11 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 		goto out;
 	}
 	rc = core_act_begin(&act, c, r, 200, err);
-	xau.inner = &act.au;
-	xau.c = c;
-	au.record = erase_record;
-	au.arg = &xau;
+	/* Test: a crash between the durable record and the commit must
+	 * leave nothing erased. */
+	act.crash_recorded = "erase_recorded";
 	if (rc == CF_OK)
-		rc = cf_meta_erase_apply(c->meta, &au, &e, it, n, certtext,
+		rc = cf_meta_erase_apply(c->meta, &act.au, &e, it, n, certtext,
 		    err);
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
