@@ -36,6 +36,7 @@
 #define REPORT_RECORDS_MAX	1000000
 #define REPORT_DEFAULT_DAYS	30
 #define NO_PURPOSE	"(none)"	/* not a valid X-Coffer-Purpose */
+#define CUT_PURPOSE	"(not recorded)"	/* a context over 8 KiB */
 
 static cf_err
 nomem(struct cf_error *err)
@@ -505,9 +506,12 @@ count_access(struct report *x, size_t i, json_t *rec, const char *who,
 	t = json_string_value(json_object_get(rec, "time"));
 	/* The declared purpose is in the decision's context (every data
 	 * access is a policy decision: docs/internals/AUDIT.md). */
-	ctx = json_object_get(json_object_get(rec, "ctx"), "context");
-	purpose = json_string_value(json_object_get(ctx, "purpose"));
-	if (purpose == NULL || purpose[0] == '\0')
+	ctx = json_object_get(rec, "ctx");
+	purpose = json_string_value(json_object_get(json_object_get(ctx,
+	    "context"), "purpose"));
+	if (json_is_true(json_object_get(ctx, "truncated")))
+		purpose = CUT_PURPOSE;
+	else if (purpose == NULL || purpose[0] == '\0')
 		purpose = NO_PURPOSE;
 	purposes = json_object_get(e, "purposes");
 	if (json_object_set_new(e, "count", json_integer(n + 1)) != 0 ||
