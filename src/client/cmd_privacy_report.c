@@ -111,7 +111,7 @@ print_item(const json_t *it)
 			    sizeof(s1));
 			cf_cli_sanitize(cf_cli_jstr(n, "name", ""), who,
 			    sizeof(who));
-			(void)printf("%s %s/%s@%lld", j == 0 ? " -> " : ",",
+			(void)printf("%s %s/%s@%lld", j == 0 ? " ->" : ",",
 			    s1, who, (long long)json_integer_value(
 			    json_object_get(n, "number")));
 		}
