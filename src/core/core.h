@@ -133,6 +133,9 @@ struct cf_core_config {
 						 * address; 20 */
 	int64_t		 share_guess_lock_seconds;	/* 900 */
 	const char	*share_url_base;	/* NULL/"": none */
+	/* The purge job (core/ops_purge.c): seconds between passes; 0:
+	 * only at start-up. */
+	int64_t		 purge_interval;
 };
 
 /* Fill every field with its default (data_dir NULL). */
@@ -1109,6 +1112,33 @@ cf_err	cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	    struct cf_error *err);
 /* privacy:key (any principal): {alg, public_key} of the certificates. */
 cf_err	cf_core_erasure_key(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+
+/* --- the purge job and the privacy report (core/ops_purge.c;
+ * docs/privacy.md) --- */
+/* Admin with MFA (ns:set-retention, as retain_days): purge non-current
+ * versions of ns older than days (0: never), 0..CF_PURGE_DAYS_MAX. */
+cf_err	cf_core_ns_set_purge(struct cf_core *c, struct cf_req *r,
+	    const char *ns, int64_t days, json_t **out, struct cf_error *err);
+/* One pass of the purge job now (the server runs it at start-up and
+ * every purge_interval seconds); *purged (nullable) gets how many
+ * versions it purged. */
+cf_err	cf_core_purge_run(struct cf_core *c, uint64_t *purged,
+	    struct cf_error *err);
+/* Admin (privacy:report): personal data in ns (NULL: all) with its
+ * lineage, retention, holds and the accesses the audit log records
+ * from since_us to until_us (the last `records` records read at most),
+ * at most limit rows.  since/until: "YYYY-MM-DD" or RFC 3339 (NULL:
+ * 30 days ago, now).  r->errcode bad_request on bad arguments. */
+struct cf_privacy_report_args {
+	const char	*ns;
+	const char	*since;
+	const char	*until;
+	uint64_t	 limit;		/* 0: 1000 */
+	uint64_t	 records;	/* 0: 100000 */
+};
+cf_err	cf_core_privacy_report(struct cf_core *c, struct cf_req *r,
+	    const struct cf_privacy_report_args *a, json_t **out,
 	    struct cf_error *err);
 
 #endif

@@ -101,6 +101,7 @@ struct cf_core {
 	 * CF_LABEL_ERASURE), so it lasts as long as the master key
 	 * (ops_privacy.c). */
 	struct cf_key		*erase_seed;
+	struct core_purge	*purge;		/* the purge job; NULL */
 };
 
 /* Alerts (ops_alert.c): open loads cfg.alert_rules_file (if any) and
@@ -346,6 +347,9 @@ struct core_act {
 	int			 status;
 	uint64_t		 bytes;
 	bool			 recorded;
+	/* Test: the crash point (core_test_crash) right after the record
+	 * is durable, before the store commits; NULL: none. */
+	const char		*crash_recorded;
 };
 cf_err	core_act_begin(struct core_act *a, struct cf_core *c,
 	    struct cf_req *r, int status, struct cf_error *err)
@@ -562,6 +566,10 @@ void	core_orphans_close(struct cf_core *c);
  * can stop it anyway. */
 #define CORE_CRASH_STATUS	86
 void	core_test_crash(const struct cf_core *c, const char *point);
+/* The purge job (ops_purge.c): open runs one pass before serving and
+ * starts the periodic one when purge_interval > 0; close stops it. */
+cf_err	core_purge_open(struct cf_core *c, struct cf_error *err);
+void	core_purge_close(struct cf_core *c);
 
 /* Delete the bindings expired by the core's clock, each with its
  * binding:expire record (principal system).  Enforcement never waits for
