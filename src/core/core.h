@@ -986,6 +986,33 @@ cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *prefix, json_t **out,
 	    struct cf_error *err);
+/* UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
+ * ns/key taken from bytes [first, last] (all when !ranged) of a version
+ * of another object, server-side.  Two decisions, as CopyObject's: the
+ * source is read (object:get, decided and recorded on its own with the
+ * request's id, first), then the part is an upload like any
+ * (object:put, cf_core_mp_part_begin; decrypted and sealed again under
+ * a data key of its own).  When the source is refused, missing, out of
+ * range (r->errcode "invalid_range") or fails a condition
+ * ("precondition_failed", CF_E_INPUT) that decision is r's: the
+ * request's record.  if_match / if_none_match: NULL, "*" or a list of
+ * ETags (quoted or not) compared with the source's.  *out: {"md5",
+ * "part_number", "size", "source_version_id", "created"}. */
+struct cf_copy_src {
+	const char	*ns;
+	const char	*key;
+	const char	*version_id;	/* NULL: the latest */
+	bool		 ranged;
+	uint64_t	 first, last;	/* inclusive, when ranged */
+	const char	*if_match;
+	const char	*if_none_match;
+	int64_t		 if_modified_since_us;	/* -1: none */
+	int64_t		 if_unmodified_since_us;	/* -1: none */
+};
+cf_err	cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
+	    const struct cf_copy_src *src, const char *ns, const char *key,
+	    const char *upload_id, int64_t number, json_t **out,
+	    struct cf_error *err);
 
 /* The chunk signatures of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]
  * body: each is the HMAC, under the request's signing key, of
