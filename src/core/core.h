@@ -451,6 +451,13 @@ cf_err	cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
  * applied); CF_E_INPUT if too long or not a clean header value. */
 cf_err	cf_core_put_encoding(struct cf_put *p, const char *enc,
 	    struct cf_error *err);
+/* The checksum of the plaintext the front end verified (an S3
+ * x-amz-checksum-ALG), kept with the version as "ALG:BASE64" and
+ * returned on request (cf_object_view.checksum).  Call only once it
+ * was compared with the body's; CF_E_INPUT for an unknown algorithm
+ * or a value that is not standard base64. */
+cf_err	cf_core_put_checksum(struct cf_put *p, const char *alg,
+	    const char *b64, struct cf_error *err);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -477,6 +484,8 @@ struct cf_object_view {
 	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
+	/* "ALG:BASE64" as verified on upload (cf_core_put_checksum); "" */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	int64_t		created_us;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */

@@ -1110,6 +1110,14 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		return s3_error(mc, c, 400, strstr(why, "missing") != NULL ?
 		    "InvalidRequest" : "BadDigest", why);
 	}
+	/* Verified: kept with the version, for x-amz-checksum-mode (not
+	 * for a part: no composite checksum is kept). */
+	if (ck[0] != '\0' && s->op == OP_PUT &&
+	    (rc = cf_core_put_checksum(put, cf_cksum_name(s->ck_alg), ck,
+	    &err)) != CF_OK) {
+		cf_core_put_abort(put);
+		return s3_core_error(mc, c, rc, &err);
+	}
 	rc = cf_core_put_finish(put, NULL, &out, &err);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
@@ -2344,6 +2352,29 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* x-amz-checksum-mode: ENABLED on a GET or HEAD of the whole object
+ * (not a range, not a 304): the checksum the upload carried, as S3
+ * gives it.  None was kept for a multipart or REST upload. */
+static void
+checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
+    const struct cf_object_view *v, int status)
+{
+	const char	*mode = hdr(mc, "x-amz-checksum-mode");
+	const char	*colon = strchr(v->checksum, ':');
+	char		 name[48];
+
+	if (status != 200 || mode == NULL || strcasecmp(mode, "ENABLED") !=
+	    0 || colon == NULL || (size_t)(colon - v->checksum) > 16)
+		return;
+	(void)snprintf(name, sizeof(name), "x-amz-checksum-%.*s",
+	    (int)(colon - v->checksum), v->checksum);
+	if (!cf_str_field_value_ok(colon + 1))
+		return;
+	(void)MHD_add_response_header(resp, name, colon + 1);
+	(void)MHD_add_response_header(resp, "x-amz-checksum-type",
+	    "FULL_OBJECT");
+}
+
 static enum MHD_Result
 op_get(struct MHD_Connection *mc, struct conn *c)
 {
@@ -2444,6 +2475,7 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 			    json_string_value(val));
 	}
 	json_decref(m);
+	checksum_headers(mc, resp, v, status);
 	/* The view is g's: g is closed by the response now (or above). */
 	return s3_send(mc, c, status, NULL, resp, "ok");
 }
