@@ -67,7 +67,7 @@ fixed(const char **p, size_t n, int *out)
 bool
 cf_s3_http_date_parse(const char *v, int64_t *us)
 {
-	struct tm	 tm;
+	struct tm	 tm, chk;
 	const char	*p = v;
 	size_t		 i;
 	time_t		 t;
@@ -100,8 +100,11 @@ cf_s3_http_date_parse(const char *v, int64_t *us)
 	    tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
 		return false;
 	tm.tm_year -= 1900;
+	chk = tm;
 	t = timegm(&tm);
-	if (t == (time_t)-1)
+	/* No 31 February: timegm moves such a day into the next month. */
+	if (t == (time_t)-1 || tm.tm_mday != chk.tm_mday ||
+	    tm.tm_mon != chk.tm_mon || tm.tm_year != chk.tm_year)
 		return false;
 	*us = (int64_t)t * 1000000;
 	return true;

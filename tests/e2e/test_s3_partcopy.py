@@ -6,6 +6,7 @@ boto3's upload_part_copy, awscli's bucket-to-bucket `cp` of a large
 object, source versions, ranges out of bounds, copy-source conditions,
 and a reader refused on the source."""
 
+import datetime
 import hashlib
 import os
 import subprocess
@@ -192,9 +193,49 @@ def test_upload_part_copy_source_conditions(server, s3):
                                 PartNumber=3, CopySource=src, **kw)
         assert code_of(e) == "PreconditionFailed", kw
         assert status_of(e) == 412
+    past = datetime.datetime(2001, 1, 1, tzinfo=datetime.timezone.utc)
+    future = datetime.datetime(2999, 1, 1, tzinfo=datetime.timezone.utc)
+    for kw in ({"CopySourceIfUnmodifiedSince": past},
+               {"CopySourceIfModifiedSince": future},
+               # A failing If-None-Match fails whatever the date says.
+               {"CopySourceIfNoneMatch": put["ETag"],
+                "CopySourceIfModifiedSince": past}):
+        with pytest.raises(ClientError) as e:
+            s3.upload_part_copy(Bucket=DST, Key="cond", UploadId=uid,
+                                PartNumber=3, CopySource=src, **kw)
+        assert code_of(e) == "PreconditionFailed", kw
     assert [p["PartNumber"] for p in s3.list_parts(
         Bucket=DST, Key="cond", UploadId=uid)["Parts"]] == [1, 2]
+    # A holding If-Match overrides a failing If-Unmodified-Since (S3).
+    for n, kw in ((3, {"CopySourceIfModifiedSince": past}),
+                  (4, {"CopySourceIfUnmodifiedSince": future}),
+                  (5, {"CopySourceIfMatch": put["ETag"],
+                       "CopySourceIfUnmodifiedSince": past})):
+        s3.upload_part_copy(Bucket=DST, Key="cond", UploadId=uid,
+                            PartNumber=n, CopySource=src, **kw)
+    assert [p["PartNumber"] for p in s3.list_parts(
+        Bucket=DST, Key="cond", UploadId=uid)["Parts"]] == [1, 2, 3, 4, 5]
     s3.abort_multipart_upload(Bucket=DST, Key="cond", UploadId=uid)
+
+
+def test_upload_part_copy_bad_date_refused(server, s3, key):
+    from test_s3_chunked import Signer
+    import requests
+    s3.put_object(Bucket=SRC, Key="d", Body=b"d")
+    uid = s3.create_multipart_upload(Bucket=DST, Key="d")["UploadId"]
+    path = "/%s/d" % DST
+    q = "partNumber=1&uploadId=" + uid
+    h = {"x-amz-copy-source": "%s/d" % SRC,
+         "x-amz-copy-source-if-modified-since": "yesterday"}
+    Signer(server, key).sign("PUT", path, h,
+                             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4"
+                             "649b934ca495991b7852b855", query=q)
+    r = requests.put(server.url + path + "?" + q, headers=h, data=b"",
+                     verify=server.ca, timeout=60)
+    assert r.status_code == 400, r.text
+    assert "<Code>InvalidArgument</Code>" in r.text
+    assert s3.list_parts(Bucket=DST, Key="d", UploadId=uid).get(
+        "Parts", []) == []
 
 
 def test_upload_part_copy_reader_refused_on_either_side(server, s3):

@@ -797,7 +797,7 @@ test_s3_copy_headers(void **state)
 	    "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
 	    "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 25:49:37 GMT",
 	    "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
-	    "1994-11-06T08:49:37Z" };
+	    "1994-11-06T08:49:37Z", "Sat, 31 Feb 2024 08:49:37 GMT" };
 
 	(void)state;
 	assert_true(cf_s3_copy_range_parse("bytes=0-0", &a, &b));
