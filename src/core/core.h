@@ -467,6 +467,13 @@ cf_err	cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
  * applied); CF_E_INPUT if too long or not a clean header value. */
 cf_err	cf_core_put_encoding(struct cf_put *p, const char *enc,
 	    struct cf_error *err);
+/* The checksum of the plaintext the front end verified (an S3
+ * x-amz-checksum-ALG), kept with the version as "ALG:BASE64" and
+ * returned on request (cf_object_view.checksum).  Call only once it
+ * was compared with the body's; CF_E_INPUT for an unknown algorithm
+ * or a value that is not standard base64. */
+cf_err	cf_core_put_checksum(struct cf_put *p, const char *alg,
+	    const char *b64, struct cf_error *err);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -493,6 +500,8 @@ struct cf_object_view {
 	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
+	/* "ALG:BASE64" as verified on upload (cf_core_put_checksum); "" */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	int64_t		created_us;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
@@ -1001,6 +1010,33 @@ cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 /* {"uploads": [{"key", "upload_id", "created", "created_by"}]}. */
 cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *prefix, json_t **out,
+	    struct cf_error *err);
+/* UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
+ * ns/key taken from bytes [first, last] (all when !ranged) of a version
+ * of another object, server-side.  Two decisions, as CopyObject's: the
+ * source is read (object:get, decided and recorded on its own with the
+ * request's id, first), then the part is an upload like any
+ * (object:put, cf_core_mp_part_begin; decrypted and sealed again under
+ * a data key of its own).  When the source is refused, missing, out of
+ * range (r->errcode "invalid_range") or fails a condition
+ * ("precondition_failed", CF_E_INPUT) that decision is r's: the
+ * request's record.  if_match / if_none_match: NULL, "*" or a list of
+ * ETags (quoted or not) compared with the source's.  *out: {"md5",
+ * "part_number", "size", "source_version_id", "created"}. */
+struct cf_copy_src {
+	const char	*ns;
+	const char	*key;
+	const char	*version_id;	/* NULL: the latest */
+	bool		 ranged;
+	uint64_t	 first, last;	/* inclusive, when ranged */
+	const char	*if_match;
+	const char	*if_none_match;
+	int64_t		 if_modified_since_us;	/* -1: none */
+	int64_t		 if_unmodified_since_us;	/* -1: none */
+};
+cf_err	cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
+	    const struct cf_copy_src *src, const char *ns, const char *key,
+	    const char *upload_id, int64_t number, json_t **out,
 	    struct cf_error *err);
 
 /* The chunk signatures of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]

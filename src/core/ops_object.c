@@ -356,6 +356,34 @@ cf_core_put_encoding(struct cf_put *p, const char *enc, struct cf_error *err)
 	return CF_OK;
 }
 
+cf_err
+cf_core_put_checksum(struct cf_put *p, const char *alg, const char *b64,
+    struct cf_error *err)
+{
+	static const char *const algs[] = { "crc32", "crc32c", "crc64nvme",
+	    "sha1", "sha256" };
+	size_t	i, n = strlen(b64);
+	bool	known = false;
+
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(alg, algs[i]) == 0)
+			known = true;
+	/* SEC: sent back as a header value: base64 characters only. */
+	for (i = 0; i < n; i++)
+		if (!((b64[i] >= 'A' && b64[i] <= 'Z') || (b64[i] >= 'a' &&
+		    b64[i] <= 'z') || (b64[i] >= '0' && b64[i] <= '9') ||
+		    b64[i] == '+' || b64[i] == '/' || b64[i] == '='))
+			known = false;
+	if (!known || n == 0 || strlen(alg) + 1 + n >= sizeof(p->v.checksum))
+		return cf_error_set(err, CF_E_INPUT, "unknown checksum "
+		    "algorithm or malformed checksum");
+	i = strlen(alg);
+	memcpy(p->v.checksum, alg, i);
+	p->v.checksum[i] = ':';
+	memcpy(p->v.checksum + i + 1, b64, n + 1);
+	return CF_OK;
+}
+
 void
 cf_core_put_abort(struct cf_put *p)
 {
@@ -924,6 +952,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    sizeof(g->view.content_type));
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
 	    sizeof(g->view.user_meta));
+	cf_strlcpy(g->view.checksum, g->v.checksum, sizeof(g->view.checksum));
 	g->view.created_us = g->v.created_us;
 	g->view.key = g->v.key;
 	rc = key_labels(c, ns, key, &g->labels, err);

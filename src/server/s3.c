@@ -29,6 +29,7 @@
 #include "crypto/crypto.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
+#include "server/s3copy.h"
 #include "server/s3xml.h"
 #include "server/sigv4.h"
 
@@ -42,7 +43,8 @@ enum s3_op {
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
-	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY
+	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY, OP_PART_COPY,
+	OP_GET_TAGGING
 };
 
 struct cf_s3 {
@@ -331,6 +333,10 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 400, "EntityTooSmall", msg);
 		if (strcmp(ec, "malformed_xml") == 0)
 			return s3_error(mc, c, 400, "MalformedXML", msg);
+		if (strcmp(ec, "invalid_range") == 0)
+			return s3_error(mc, c, 416, "InvalidRange", msg);
+		if (strcmp(ec, "precondition_failed") == 0)
+			return s3_error(mc, c, 412, "PreconditionFailed", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -640,6 +646,15 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 		if (strcmp(method, "GET") == 0)
 			return OP_MP_PARTS;
 		return OP_NONE;
+	}
+	/* GetObjectTagging (awscli's bucket-to-bucket multipart cp asks):
+	 * Coffer objects carry no S3 tags (PutObjectTagging is refused),
+	 * so the answer is the empty set, read as object metadata. */
+	if (strcmp(method, "GET") == 0 &&
+	    cf_sigv4_query_has(&s->q, "tagging") && s->q.n ==
+	    (cf_sigv4_query_has(&s->q, "versionId") ? 2u : 1u)) {
+		*action = "object:head";
+		return OP_GET_TAGGING;
 	}
 	if (has_subresource(s))
 		return OP_NONE;
@@ -1094,6 +1109,14 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		cf_core_put_abort(put);
 		return s3_error(mc, c, 400, strstr(why, "missing") != NULL ?
 		    "InvalidRequest" : "BadDigest", why);
+	}
+	/* Verified: kept with the version, for x-amz-checksum-mode (not
+	 * for a part: no composite checksum is kept). */
+	if (ck[0] != '\0' && s->op == OP_PUT &&
+	    (rc = cf_core_put_checksum(put, cf_cksum_name(s->ck_alg), ck,
+	    &err)) != CF_OK) {
+		cf_core_put_abort(put);
+		return s3_core_error(mc, c, rc, &err);
 	}
 	rc = cf_core_put_finish(put, NULL, &out, &err);
 	if (rc != CF_OK)
@@ -2180,6 +2203,130 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
+/* A copy-source date condition: *us -1 when absent; false: given but
+ * not an HTTP date. */
+static bool
+copy_date(struct MHD_Connection *mc, const char *name, int64_t *us)
+{
+	const char	*v = hdr(mc, name);
+
+	*us = -1;
+	return v == NULL || cf_s3_http_date_parse(v, us);
+}
+
+/* PUT /B/K?partNumber=N&uploadId=U with x-amz-copy-source:
+ * UploadPartCopy, server-side (core/ops_partcopy.c). */
+static enum MHD_Result
+op_part_copy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	struct cf_copy_src	 src;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	json_t			*out = NULL;
+	const char		*rng = hdr(mc, "x-amz-copy-source-range");
+	char			 sb[64], vid[64], t[32], etag[80];
+	char			*skey = NULL;
+	uint64_t		 pn = 0;
+	enum MHD_Result		 ret;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (!body_check(mc, c, "object:put", &ret))
+		return ret;
+	memset(&src, 0, sizeof(src));
+	if (cf_parse_u64(str_or(cf_sigv4_query_get(&s->q, "partNumber")), 1,
+	    CF_MP_PARTS_MAX, &pn, NULL) != CF_OK)
+		return s3_refuse(mc, c, "bad part number", 400,
+		    "InvalidArgument", "partNumber must be 1 to 10000");
+	if (rng != NULL && !cf_s3_copy_range_parse(rng, &src.first,
+	    &src.last))
+		return s3_refuse(mc, c, "bad x-amz-copy-source-range", 400,
+		    "InvalidArgument", "x-amz-copy-source-range must be "
+		    "bytes=FIRST-LAST with FIRST <= LAST");
+	if (!copy_date(mc, "x-amz-copy-source-if-modified-since",
+	    &src.if_modified_since_us) || !copy_date(mc,
+	    "x-amz-copy-source-if-unmodified-since",
+	    &src.if_unmodified_since_us))
+		return s3_refuse(mc, c, "bad copy-source date", 400,
+		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
+		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
+	if (!copy_source(hdr(mc, "x-amz-copy-source"), sb, &skey, vid))
+		return s3_refuse(mc, c, "bad x-amz-copy-source", 400,
+		    "InvalidArgument", "x-amz-copy-source must be "
+		    "BUCKET/KEY[?versionId=ID], percent-encoded");
+	src.ns = sb;
+	src.key = skey;
+	src.version_id = vid[0] != '\0' ? vid : NULL;
+	src.ranged = rng != NULL;
+	src.if_match = hdr(mc, "x-amz-copy-source-if-match");
+	src.if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
+	rc = cf_core_mp_part_copy(cf_http_core(c), r, &src, s->bucket, s->key,
+	    cf_sigv4_query_get(&s->q, "uploadId"), (int64_t)pn, &out, &err);
+	cf_free(skey);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	iso_ms(json_string_value(json_object_get(out, "created")), t);
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "CopyPartResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "LastModified", t, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</CopyPartResult>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	(void)MHD_add_response_header(resp, "x-amz-copy-source-version-id",
+	    str_or(json_string_value(json_object_get(out,
+	    "source_version_id"))));
+	json_decref(out);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+/* GET /B/K?tagging: the empty TagSet of an object that exists. */
+static enum MHD_Result
+op_get_tagging(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	struct cf_get		*g = NULL;
+	char			 vid[CF_VERSION_ID_LEN + 1];
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_get_open(cf_http_core(c), cf_http_req(c), s->bucket,
+	    s->key, cf_sigv4_query_get(&s->q, "versionId"), true, &g, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_strlcpy(vid, cf_core_get_view(g)->version_id, sizeof(vid));
+	cf_core_get_close(g);
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "Tagging", NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "<TagSet></TagSet></Tagging>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
 /* If-Match / If-None-Match against etag (quoted); 0: go on. */
 static int
 preconditions(struct MHD_Connection *mc, const char *etag)
@@ -2203,6 +2350,29 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)buf;
 	(void)max;
 	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* x-amz-checksum-mode: ENABLED on a GET or HEAD of the whole object
+ * (not a range, not a 304): the checksum the upload carried, as S3
+ * gives it.  None was kept for a multipart or REST upload. */
+static void
+checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
+    const struct cf_object_view *v, int status)
+{
+	const char	*mode = hdr(mc, "x-amz-checksum-mode");
+	const char	*colon = strchr(v->checksum, ':');
+	char		 name[48];
+
+	if (status != 200 || mode == NULL || strcasecmp(mode, "ENABLED") !=
+	    0 || colon == NULL || (size_t)(colon - v->checksum) > 16)
+		return;
+	(void)snprintf(name, sizeof(name), "x-amz-checksum-%.*s",
+	    (int)(colon - v->checksum), v->checksum);
+	if (!cf_str_field_value_ok(colon + 1))
+		return;
+	(void)MHD_add_response_header(resp, name, colon + 1);
+	(void)MHD_add_response_header(resp, "x-amz-checksum-type",
+	    "FULL_OBJECT");
 }
 
 static enum MHD_Result
@@ -2305,6 +2475,7 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 			    json_string_value(val));
 	}
 	json_decref(m);
+	checksum_headers(mc, resp, v, status);
 	/* The view is g's: g is closed by the response now (or above). */
 	return s3_send(mc, c, status, NULL, resp, "ok");
 }
@@ -2422,14 +2593,14 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		cf_http_set_refine(c, "object:get");
 		return MHD_YES;
 	}
-	if (s->op == OP_PUT || s->op == OP_MP_PART) {
-		if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") !=
-		    NULL)
-			return s3_refuse(mc, c, "UploadPartCopy not "
-			    "implemented", 501, "NotImplemented",
-			    "UploadPartCopy is not implemented yet");
-		return put_begin(mc, c);
+	if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") != NULL) {
+		/* UploadPartCopy: decided as CopyObject is, both sides. */
+		s->op = OP_PART_COPY;
+		cf_http_set_refine(c, "object:get");
+		return MHD_YES;
 	}
+	if (s->op == OP_PUT || s->op == OP_MP_PART)
+		return put_begin(mc, c);
 	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE)
 		cf_http_body_max(c, CF_S3XML_MAX);
 	if (s->op == OP_CREATE_BUCKET) {
@@ -2482,6 +2653,10 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_list_versions(mc, c);
 	case OP_COPY:
 		return op_copy(mc, c);
+	case OP_PART_COPY:
+		return op_part_copy(mc, c);
+	case OP_GET_TAGGING:
+		return op_get_tagging(mc, c);
 	case OP_NONE:
 		break;
 	}

@@ -32,6 +32,7 @@
 #define CF_BLOB_ID_LEN		32	/* hex of 16 random bytes */
 #define CF_SHA256_HEX_LEN	64
 #define CF_CTYPE_MAX		128
+#define CF_CHECKSUM_TEXT_MAX	80	/* "crc64nvme:" + base64 of 32 bytes */
 #define CF_USERMETA_MAX		2048	/* JSON object text */
 #define CF_PRINCIPAL_MAX	64
 #define CF_ROLE_MAX		16
@@ -90,6 +91,10 @@ struct cf_version_rec {
 					 * upload's part MD5s + "-N"; ""
 					 * when not computed */
 	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
+	/* The S3 checksum its upload carried and the server verified over
+	 * the plaintext, "ALG:BASE64" (ALG as in x-amz-checksum-ALG:
+	 * crc32, crc32c, crc64nvme, sha1, sha256); "" when none. */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	/* On put: "" or the multipart upload this version completes: its
 	 * rows go in the same transaction. */
 	char		mp_upload[CF_VERSION_ID_LEN + 1];

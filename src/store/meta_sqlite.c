@@ -516,6 +516,11 @@ static const char *const migrations[] = {
 	("ALTER TABLE namespaces ADD COLUMN purge_days INTEGER NOT NULL"
 	"  DEFAULT 0;"),
 	/* ---- end: purge ---- */
+	/* ---- begin: S3 checksums ---- */
+	/* 19 -> 20: the x-amz-checksum-* an upload carried, as verified
+	 * ("ALG:BASE64"; '' for none), returned on a GET that asks. */
+	"ALTER TABLE versions ADD COLUMN checksum TEXT NOT NULL DEFAULT '';",
+	/* ---- end: S3 checksums ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -526,7 +531,7 @@ static const char *const migrations[] = {
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
 	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
-	" v.content_encoding"
+	" v.content_encoding, v.checksum"
 #define BCOLS \
 	"b.principal_id, p.name, b.role, b.ns, b.expires_us"
 #define TCOLS \
@@ -682,8 +687,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
 	    " created_by, created_us, kek_id, wrapped_dek, md5, sealed_as,"
-	    " content_encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	    " content_encoding, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -1533,6 +1538,8 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_str(st, 16, v->content_encoding,
 		    sizeof(v->content_encoding), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 17, v->checksum, sizeof(v->checksum), err);
 	return rc;
 }
 
@@ -2228,6 +2235,9 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	if (rc == CF_OK)
 		rc = check_field(v->content_encoding,
 		    sizeof(v->content_encoding), "content encoding", err);
+	if (rc == CF_OK)
+		rc = check_field(v->checksum, sizeof(v->checksum), "checksum",
+		    err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -2321,6 +2331,7 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	b |= bind_str(st, 14, v->md5);
 	b |= bind_str(st, 15, v->sealed_as);
 	b |= bind_str(st, 16, v->content_encoding);
+	b |= bind_str(st, 17, v->checksum);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;

@@ -1531,6 +1531,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "ALTER TABLE namespaces DROP COLUMN purge_days;"
+	    "ALTER TABLE versions DROP COLUMN checksum;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1646,7 +1647,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 19);
+	assert_int_equal(sqlite3_column_int(st, 0), 20);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3621,6 +3622,7 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "ALTER TABLE namespaces DROP COLUMN purge_days;"
+	    "ALTER TABLE versions DROP COLUMN checksum;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
