@@ -183,6 +183,8 @@ struct cf_req_op {
 	char		source[CF_ART_NAME_MAX + 24];
 	/* Why, as the caller said (a declassification's reason). */
 	char		reason[CF_ART_REASON_MAX];
+	/* The prefix a listing asks for (S3's s3:prefix). */
+	char		prefix[CF_OBJKEY_MAX];
 };
 
 /* The request as the reference monitor sees it: (principal, action,

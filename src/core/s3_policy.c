@@ -423,49 +423,119 @@ cedar_datetime(const char *s, char out[40])
 	return true;
 }
 
-/* One "Operator": {"key": values} of Condition, appended to st->cond. */
+/* The condition operators that map, the one key each takes, and the
+ * clause around the values' disjunction.  A negated operator is true
+ * when its key is absent, as on AWS. */
+enum opkind { K_IP, K_DATE, K_BOOL, K_STR };
+
+static const struct {
+	const char	*op;
+	enum opkind	 kind;
+	const char	*key;
+	const char	*open, *close;
+	const char	*rel;		/* dates: the comparison; strings:
+					 * == or like */
+} cond_ops[] = {
+	{ "IpAddress", K_IP, "aws:SourceIp",
+	    "context has source_ip && (", ")", NULL },
+	{ "NotIpAddress", K_IP, "aws:SourceIp",
+	    "!(context has source_ip && (", "))", NULL },
+	{ "DateLessThan", K_DATE, "aws:CurrentTime", "", "", "<" },
+	{ "DateLessThanEquals", K_DATE, "aws:CurrentTime", "", "", "<=" },
+	{ "DateGreaterThan", K_DATE, "aws:CurrentTime", "", "", ">" },
+	{ "DateGreaterThanEquals", K_DATE, "aws:CurrentTime", "", "", ">=" },
+	{ "Bool", K_BOOL, "aws:SecureTransport", "", "", NULL },
+	{ "StringEquals", K_STR, "s3:prefix",
+	    "context has op && context.op has prefix && (", ")", "==" },
+	{ "StringLike", K_STR, "s3:prefix",
+	    "context has op && context.op has prefix && (", ")", "like" },
+	{ "StringNotEquals", K_STR, "s3:prefix",
+	    "!(context has op && context.op has prefix && (", "))", "==" },
+	{ "StringNotLike", K_STR, "s3:prefix",
+	    "!(context has op && context.op has prefix && (", "))", "like" },
+};
+
+/* One value of a condition, as a Cedar expression onto b. */
+static cf_err
+cond_value(struct cf_buf *b, size_t k, const char *where, const char *key,
+    const char *s, struct cf_error *err)
+{
+	struct cf_cidr_list	cl;
+	char			ip[CF_IP_TEXT_MAX], dt[40];
+	cf_err			rc;
+
+	switch (cond_ops[k].kind) {
+	case K_IP:
+		if (strchr(s, ',') != NULL || cf_cidr_list_parse(s, &cl,
+		    NULL) != CF_OK || cl.n != 1)
+			return cf_error_set(err, CF_E_INPUT, "%s.%s: \"%.64s\" "
+			    "is not an address or CIDR network", where, key,
+			    s);
+		cf_ip_format(&cl.e[0].ip, ip);
+		return cf_buf_printf(b, err, "context.source_ip.isInRange("
+		    "ip(\"%s/%u\"))", ip, cl.e[0].bits);
+	case K_DATE:
+		if (!cedar_datetime(s, dt))
+			return cf_error_set(err, CF_E_INPUT, "%s.%s: \"%.64s\" "
+			    "is not a date (YYYY-MM-DDThh:mm:ssZ)", where, key,
+			    s);
+		return cf_buf_printf(b, err, "context.time %s datetime(\"%s\")",
+		    cond_ops[k].rel, dt);
+	case K_BOOL:
+		/* SEC: every request here came over TLS: true always
+		 * holds, false never. */
+		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+			return cf_error_set(err, CF_E_INPUT, "%s.%s: must be "
+			    "true or false", where, key);
+		return cf_buf_append_str(b, s, err);
+	case K_STR:
+		if (strcmp(cond_ops[k].rel, "like") == 0 &&
+		    strchr(s, '?') != NULL)
+			return cf_error_set(err, CF_E_INPUT, "%s.%s: \"%.64s\": "
+			    "'?' wildcards are not supported (only '*')",
+			    where, key, s);
+		rc = cf_buf_printf(b, err, "context.op.prefix %s \"",
+		    cond_ops[k].rel);
+		if (rc == CF_OK)
+			rc = cedar_str(b, s, err);
+		if (rc == CF_OK)
+			rc = cf_buf_append(b, "\"", 1, err);
+		return rc;
+	}
+	return cf_error_set(err, CF_E_INTERNAL, "condition kind");
+}
+
+/* One "Operator": {"key": values} of Condition, appended to st->cond:
+ * one when-clause per key, its values or'ed. */
 static cf_err
 do_cond_op(struct stmt *st, const char *op, json_t *body,
     struct cf_error *err)
 {
-	struct cf_cidr_list	 cl;
-	struct cf_buf		*b = &st->cond;
-	const char		*key, *s;
-	char			 where[128], ip[CF_IP_TEXT_MAX], dt[40];
-	json_t			*val, *l = NULL, *e;
-	size_t			 i;
-	bool			 ipop, neg, date;
-	cf_err			 rc = CF_OK;
+	struct cf_buf	*b = &st->cond;
+	const char	*key;
+	char		 where[128];
+	json_t		*val, *l = NULL, *e;
+	size_t		 i, k;
+	cf_err		 rc = CF_OK;
 
-	ipop = strcmp(op, "IpAddress") == 0 ||
-	    strcmp(op, "NotIpAddress") == 0;
-	neg = strcmp(op, "NotIpAddress") == 0;
-	date = strncmp(op, "Date", 4) == 0;
-	if (!ipop && !date && strcmp(op, "Bool") != 0)
-		return cf_error_set(err, CF_E_INPUT, "%s.Condition.%.40s: "
-		    "unknown or unsupported condition operator", st->where,
-		    op);
-	if (date && strcmp(op, "DateLessThan") != 0 &&
-	    strcmp(op, "DateLessThanEquals") != 0 &&
-	    strcmp(op, "DateGreaterThan") != 0 &&
-	    strcmp(op, "DateGreaterThanEquals") != 0)
+	for (k = 0; k < sizeof(cond_ops) / sizeof(cond_ops[0]); k++)
+		if (strcmp(op, cond_ops[k].op) == 0)
+			break;
+	if (k == sizeof(cond_ops) / sizeof(cond_ops[0]))
 		return cf_error_set(err, CF_E_INPUT, "%s.Condition.%.40s: "
 		    "unknown or unsupported condition operator", st->where,
 		    op);
 	if (!json_is_object(body) || json_object_size(body) == 0)
 		return cf_error_set(err, CF_E_INPUT, "%s.Condition.%.40s: must "
 		    "be an object of condition keys", st->where, op);
+	(void)snprintf(where, sizeof(where), "%s.Condition.%s", st->where,
+	    op);
 	json_object_foreach(body, key, val) {
-		(void)snprintf(where, sizeof(where), "%s.Condition.%s",
-		    st->where, op);
-		if ((ipop && strcasecmp(key, "aws:SourceIp") != 0) ||
-		    (date && strcasecmp(key, "aws:CurrentTime") != 0) ||
-		    (!ipop && !date && strcasecmp(key,
-		    "aws:SecureTransport") != 0))
-			return cf_error_set(err, CF_E_INPUT,
-			    "%s.%.40s: unknown "
-			    "or unsupported condition key for %s", where, key,
-			    op);
+		/* Condition keys are case-insensitive on AWS. */
+		if (strcasecmp(key, cond_ops[k].key) != 0)
+			return cf_error_set(err, CF_E_INPUT, "%s.%.40s: unknown "
+			    "or unsupported condition key for %s (it takes "
+			    "%s)", where, key, op, cond_ops[k].key);
 		if (json_is_boolean(val)) {
 			l = json_pack("[s]", json_is_true(val) ? "true" :
 			    "false");
@@ -476,60 +546,18 @@ do_cond_op(struct stmt *st, const char *op, json_t *body,
 			if (rc != CF_OK)
 				return rc;
 		}
-		rc = cf_buf_append_str(b, ipop && neg ?
-		    "\nwhen { !(context has source_ip && (" : ipop ?
-		    "\nwhen { context has source_ip && (" : "\nwhen { ", err);
+		rc = cf_buf_printf(b, err, "\nwhen { %s", cond_ops[k].open);
 		json_array_foreach(l, i, e) {
-			s = json_string_value(e);
 			if (rc == CF_OK && i > 0)
 				rc = cf_buf_append_str(b, " || ", err);
+			if (rc == CF_OK)
+				rc = cond_value(b, k, where, key,
+				    json_string_value(e), err);
 			if (rc != CF_OK)
 				break;
-			if (ipop) {
-				if (strchr(s, ',') != NULL ||
-				    cf_cidr_list_parse(s, &cl, NULL) != CF_OK ||
-				    cl.n != 1) {
-					rc = cf_error_set(err, CF_E_INPUT,
-					    "%s.%s: \"%.64s\" is not an "
-					    "address "
-					    "or CIDR network", where, key, s);
-					break;
-				}
-				cf_ip_format(&cl.e[0].ip, ip);
-				rc = cf_buf_printf(b, err, "context.source_ip."
-				    "isInRange(ip(\"%s/%u\"))", ip,
-				    cl.e[0].bits);
-			} else if (date) {
-				if (!cedar_datetime(s, dt)) {
-					rc = cf_error_set(err, CF_E_INPUT,
-					    "%s.%s: \"%.64s\" is not a date "
-					    "(YYYY-MM-DDThh:mm:ssZ)", where,
-					    key, s);
-					break;
-				}
-				rc = cf_buf_printf(b, err, "context.time %s "
-				    "datetime(\"%s\")",
-				    strcmp(op, "DateLessThan") == 0 ? "<" :
-				    strcmp(op, "DateLessThanEquals") == 0 ?
-				    "<=" : strcmp(op, "DateGreaterThan") == 0 ?
-				    ">" : ">=", dt);
-			} else {
-				/* SEC: every request here came over TLS: true
-				 * always holds, false never. */
-				if (strcmp(s, "true") != 0 &&
-				    strcmp(s, "false") != 0) {
-					rc = cf_error_set(err, CF_E_INPUT,
-					    "%s.%s: must be true or false",
-					    where, key);
-					break;
-				}
-				rc = cf_buf_append_str(b, strcmp(s, "true") ==
-				    0 ? "true" : "false", err);
-			}
 		}
 		if (rc == CF_OK)
-			rc = cf_buf_append_str(b, ipop && neg ? ")) }" :
-			    ipop ? ") }" : " }", err);
+			rc = cf_buf_printf(b, err, "%s }", cond_ops[k].close);
 		json_decref(l);
 		l = NULL;
 		if (rc != CF_OK)

@@ -253,6 +253,38 @@ def test_date_conditions(server, w):
     assert code_of(e) == "AccessDenied"
 
 
+def test_prefix_conditions_on_listings(server, w):
+    # A Deny on what a listing asks for (s3:prefix: context.op.prefix).
+    w.owner.put_bucket_policy(Bucket=w.bucket, Policy=doc(stmt(
+        "Deny", {"AWS": "bp-reader"},
+        ["s3:ListBucket", "s3:ListBucketVersions"], "arn:aws:s3:::bp-data",
+        condition={"StringLike": {"s3:prefix": "secret*"}})))
+    with pytest.raises(ClientError) as e:
+        w.reader.list_objects_v2(Bucket=w.bucket, Prefix="secret/")
+    assert code_of(e) == "AccessDenied"
+    rid = e.value.response["ResponseMetadata"]["RequestId"]
+    rec = last(server, lambda r: r.get("request_id") == rid)
+    assert rec["action"] == "object:list" and rec["decision"] == "deny"
+    assert rec["ctx"]["context"]["op"] == {"name": "list",
+                                           "prefix": "secret/"}
+    with pytest.raises(ClientError) as e:
+        w.reader.list_object_versions(Bucket=w.bucket, Prefix="secret/a")
+    assert code_of(e) == "AccessDenied"
+    got = w.reader.list_objects_v2(Bucket=w.bucket, Prefix="public/")
+    assert [o["Key"] for o in got["Contents"]] == ["public/b.txt"]
+    # An Allow of one prefix only (StringEquals), through the MFA path.
+    set_with_mfa(server, w.bucket, doc(stmt(
+        "Allow", {"AWS": "bp-guest"}, "s3:ListBucket",
+        "arn:aws:s3:::bp-data",
+        condition={"StringEquals": {"s3:prefix": "public/"}})))
+    got = w.guest.list_objects_v2(Bucket=w.bucket, Prefix="public/")
+    assert [o["Key"] for o in got["Contents"]] == ["public/b.txt"]
+    for prefix in ("", "secret/", "public"):
+        with pytest.raises(ClientError) as e:
+            w.guest.list_objects_v2(Bucket=w.bucket, Prefix=prefix)
+        assert code_of(e) == "AccessDenied", prefix
+
+
 R = "arn:aws:s3:::bp-data/*"
 UNMAPPABLE = [
     ({"Effect": "Deny", "NotPrincipal": {"AWS": "bp-guest"},

@@ -168,6 +168,32 @@ test_s3_policy_conditions(void **state)
 }
 
 static void
+test_s3_policy_prefix_conditions(void **state)
+{
+	struct cf_s3_policy	*p;
+	const char		*t;
+
+	(void)state;
+	p = compile_ok("{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":"
+	    "\"*\",\"Action\":[\"s3:ListBucket\",\"s3:ListBucketVersions\"],"
+	    "\"Resource\":\"arn:aws:s3:::data\",\"Condition\":{\"StringLike\":"
+	    "{\"s3:prefix\":[\"secret/*\",\"x\\\"y\"]}}},{\"Effect\":\"Allow\","
+	    "\"Principal\":{\"AWS\":\"bob\"},\"Action\":\"s3:ListBucket\","
+	    "\"Resource\":\"arn:aws:s3:::data\",\"Condition\":{"
+	    "\"StringEquals\":{\"S3:Prefix\":\"home/bob/\"},"
+	    "\"StringNotLike\":{\"s3:prefix\":\"home/bob/private*\"}}}]}");
+	t = cf_s3_policy_cedar(p);
+	assert_non_null(strstr(t, "when { context has op && context.op has "
+	    "prefix && (context.op.prefix like \"secret/*\" || "
+	    "context.op.prefix like \"x\\\"y\") }"));
+	assert_non_null(strstr(t, "context.op.prefix == \"home/bob/\""));
+	assert_non_null(strstr(t, "when { !(context has op && context.op has "
+	    "prefix && (context.op.prefix like \"home/bob/private*\")) }"));
+	assert_valid(p);
+	cf_s3_policy_free(p);
+}
+
+static void
 test_s3_policy_escapes(void **state)
 {
 	struct cf_s3_policy	*p;
@@ -209,8 +235,8 @@ test_s3_policy_refusals(void **state)
 	    CF_E_INPUT, "Statement[0].Action");
 	refused("{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
 	    "\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::data/*\","
-	    "\"Condition\":{\"StringNotEquals\":{\"s3:prefix\":\"a\"}}}]}",
-	    CF_E_INPUT, "Statement[0].Condition.StringNotEquals");
+	    "\"Condition\":{\"NumericLessThan\":{\"s3:max-keys\":\"1\"}}}]}",
+	    CF_E_INPUT, "Statement[0].Condition.NumericLessThan");
 	refused("{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
 	    "\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::data/*\","
 	    "\"Condition\":{\"IpAddress\":{\"aws:UserAgent\":\"x\"}}}]}",
@@ -343,6 +369,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_s3_policy_deny_prefix),
 		cmocka_unit_test(test_s3_policy_conditions),
+		cmocka_unit_test(test_s3_policy_prefix_conditions),
 		cmocka_unit_test(test_s3_policy_escapes),
 		cmocka_unit_test(test_s3_policy_refusals),
 		cmocka_unit_test(test_s3_policy_bounded),
