@@ -491,7 +491,8 @@ cond_value(struct cf_buf *b, size_t k, const char *where, const char *key,
 	case K_STR:
 		if (strcmp(cond_ops[k].rel, "like") == 0 &&
 		    strchr(s, '?') != NULL)
-			return cf_error_set(err, CF_E_INPUT, "%s.%s: \"%.64s\": "
+			return cf_error_set(err, CF_E_INPUT,
+			    "%s.%s: \"%.64s\": "
 			    "'?' wildcards are not supported (only '*')",
 			    where, key, s);
 		rc = cf_buf_printf(b, err, "context.op.prefix %s \"",
@@ -533,7 +534,8 @@ do_cond_op(struct stmt *st, const char *op, json_t *body,
 	json_object_foreach(body, key, val) {
 		/* Condition keys are case-insensitive on AWS. */
 		if (strcasecmp(key, cond_ops[k].key) != 0)
-			return cf_error_set(err, CF_E_INPUT, "%s.%.40s: unknown "
+			return cf_error_set(err, CF_E_INPUT,
+			    "%s.%.40s: unknown "
 			    "or unsupported condition key for %s (it takes "
 			    "%s)", where, key, op, cond_ops[k].key);
 		if (json_is_boolean(val)) {
