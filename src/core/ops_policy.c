@@ -621,6 +621,15 @@ core_policy_put_internal(struct cf_core *c, struct cf_req *r,
     const char *ns, const char *name, const char *text, int status,
     struct cf_policy_rec *out, struct cf_error *err)
 {
+	return core_policy_put_internal_at(c, r, ns, name, text, status, -1,
+	    out, err);
+}
+
+cf_err
+core_policy_put_internal_at(struct cf_core *c, struct cf_req *r,
+    const char *ns, const char *name, const char *text, int status,
+    int64_t expect, struct cf_policy_rec *out, struct cf_error *err)
+{
 	struct cf_policy_rec	 cur, put;
 	struct core_act		 act;
 	bool			 have = false;
@@ -640,6 +649,13 @@ core_policy_put_internal(struct cf_core *c, struct cf_req *r,
 		have = true;
 	if (rc != CF_OK)
 		return rc;
+	/* The caller decided on version expect: another change since then
+	 * is a conflict, not something to overwrite unseen. */
+	if (expect >= 0 && (have ? cur.version : 0) != expect) {
+		r->errcode = "policy_changed";
+		return cf_error_set(err, CF_E_CONFLICT, "the policy set "
+		    "changed meanwhile: read it again and retry");
+	}
 	memset(&put, 0, sizeof(put));
 	cf_strlcpy(put.name, name, sizeof(put.name));
 	cf_strlcpy(put.ns, ns, sizeof(put.ns));

@@ -73,7 +73,7 @@ core_s3_policy_compile(struct cf_core *c, struct cf_req *r, const char *ns,
  * change to it, so the caller treats it as widening. */
 static cf_err
 current(struct cf_core *c, const char *ns, struct cf_s3_policy **old,
-    bool *opaque, struct cf_error *err)
+    bool *opaque, int64_t *version, struct cf_error *err)
 {
 	struct cf_policy_rec	 rec;
 	struct cf_error		 e2;
@@ -82,8 +82,11 @@ current(struct cf_core *c, const char *ns, struct cf_s3_policy **old,
 
 	*old = NULL;
 	*opaque = false;
+	*version = 0;
 	rc = cf_meta_policy_get(c->meta, CF_S3_POLICY_NAME, ns, 0, &rec,
 	    &text, err);
+	if (rc == CF_OK)
+		*version = rec.version;
 	if (rc == CF_E_NOTFOUND || (rc == CF_OK && rec.deleted)) {
 		cf_error_clear(err);
 		rc = CF_OK;
@@ -140,6 +143,7 @@ cf_core_s3_policy_put(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct cf_ns_rec	 nsr;
 	char			 res[CF_RESOURCE_MAX];
 	bool			 opaque;
+	int64_t			 ver = 0;
 	cf_err			 rc;
 
 	res_of(res, sizeof(res), ns);
@@ -149,12 +153,14 @@ cf_core_s3_policy_put(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (rc == CF_OK)
 		rc = core_s3_policy_compile(c, r, ns, json, len, &new, err);
 	if (rc == CF_OK)
-		rc = current(c, ns, &old, &opaque, err);
+		rc = current(c, ns, &old, &opaque, &ver, err);
 	if (rc == CF_OK)
 		rc = grant_unless_narrowing(c, r, old, opaque, new, err);
+	/* SEC: stored only over the version the narrowing was judged
+	 * against. */
 	if (rc == CF_OK)
-		rc = core_policy_put_internal(c, r, ns, CF_S3_POLICY_NAME,
-		    cf_s3_policy_cedar(new), 204, &rec, err);
+		rc = core_policy_put_internal_at(c, r, ns, CF_S3_POLICY_NAME,
+		    cf_s3_policy_cedar(new), 204, ver, &rec, err);
 	cf_s3_policy_free(new);
 	cf_s3_policy_free(old);
 	return rc;
@@ -206,6 +212,7 @@ cf_core_s3_policy_delete(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct cf_ns_rec	 nsr;
 	char			 res[CF_RESOURCE_MAX];
 	bool			 opaque = false;
+	int64_t			 ver = 0;
 	cf_err			 rc;
 
 	res_of(res, sizeof(res), ns);
@@ -213,15 +220,15 @@ cf_core_s3_policy_delete(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (rc == CF_OK)
 		rc = bucket_exists(c, r, ns, &nsr, err);
 	if (rc == CF_OK)
-		rc = current(c, ns, &old, &opaque, err);
+		rc = current(c, ns, &old, &opaque, &ver, err);
 	/* None in force: nothing to do, and 204 as on AWS. */
 	if (rc == CF_OK && old == NULL && !opaque)
 		return CF_OK;
 	if (rc == CF_OK)
 		rc = grant_unless_narrowing(c, r, old, opaque, NULL, err);
 	if (rc == CF_OK)
-		rc = core_policy_put_internal(c, r, ns, CF_S3_POLICY_NAME,
-		    NULL, 204, &rec, err);
+		rc = core_policy_put_internal_at(c, r, ns, CF_S3_POLICY_NAME,
+		    NULL, 204, ver, &rec, err);
 	cf_s3_policy_free(old);
 	return rc;
 }
