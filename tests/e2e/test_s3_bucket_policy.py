@@ -498,3 +498,27 @@ def test_anonymous_policy_and_acl_requests_are_refused(server, w):
     rec = last(server, lambda r: r.get("authn") in (None, "none") and
                r["decision"] == "deny")
     assert rec is not None
+
+
+def test_policy_api_compiles_the_reserved_name(server, w, cli, tmp_path):
+    # Through the policy API too, what does not map is refused, named,
+    # recorded, and nothing is stored.
+    bad = doc({"Effect": "Deny", "Principal": "*", "NotAction": "s3:*",
+               "Resource": R})
+    r = server.req("PUT", "/v1/policies/" + NAME,
+                   json={"ns": w.bucket, "text": bad})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "malformed_policy"
+    assert "Statement[0].NotAction" in r.json()["error"]["message"]
+    rec = last(server, lambda x: x["action"] == "policy:set")
+    assert rec["status"] == 400
+    assert server.get("/v1/policies/%s?ns=%s" % (NAME, w.bucket)
+                      ).status_code == 404
+    f = tmp_path / "bad.json"
+    f.write_text(bad)
+    p = cli("policy", "set", NAME, "--ns", w.bucket, "--file", f)
+    assert p.returncode != 0 and "NotAction" in p.stderr
+    # A bucket policy is a namespace's: never global.
+    r = server.req("PUT", "/v1/policies/" + NAME,
+                   json={"text": doc(DENY_SECRET)})
+    assert r.status_code == 400, r.text
