@@ -189,6 +189,8 @@ struct cf_req_op {
 	char		source[CF_ART_NAME_MAX + 24];
 	/* Why, as the caller said (a declassification's reason). */
 	char		reason[CF_ART_REASON_MAX];
+	/* The prefix a listing asks for (S3's s3:prefix). */
+	char		prefix[CF_OBJKEY_MAX];
 };
 
 /* The request as the reference monitor sees it: (principal, action,
@@ -930,6 +932,29 @@ cf_err	cf_core_s3key_list(struct cf_core *c, struct cf_req *r,
 	    const char *principal, json_t **out, struct cf_error *err);
 cf_err	cf_core_s3key_revoke(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
+
+/* Bucket policies (core/ops_s3_policy.c; docs/s3.md, "Bucket
+ * policies"): the IAM JSON json[0..len) compiled into namespace ns's
+ * policy set "s3-bucket-policy" (policy:set of ns; MFA unless the
+ * change only takes access away), its JSON (policy:get; *json is the
+ * caller's, cf_free), its removal (policy:rm; none in force: CF_OK).
+ * r->errcode: malformed_policy (CF_E_INPUT, the message names the
+ * element), no_such_namespace, no_such_bucket_policy (CF_E_NOTFOUND),
+ * mfa_required (CF_E_AUTH), and those of cf_core_policy_set. */
+cf_err	cf_core_s3_policy_put(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *json, size_t len,
+	    struct cf_error *err);
+cf_err	cf_core_s3_policy_get(struct cf_core *c, struct cf_req *r,
+	    const char *ns, char **json, struct cf_error *err);
+cf_err	cf_core_s3_policy_delete(struct cf_core *c, struct cf_req *r,
+	    const char *ns, struct cf_error *err);
+/* The owner of a bucket (its creator), for S3's owner-only ACLs: of the
+ * bucket (key NULL or ""; ns:get, or policy:get with put) or of an
+ * object version (version_id NULL: the latest; object:head, or
+ * object:put with put), which must exist. */
+cf_err	cf_core_s3_acl(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *version_id, bool put,
+	    char owner[CF_PRINCIPAL_MAX], struct cf_error *err);
 
 /* A SigV4-signed request as the front end parsed it (server/sigv4.h
  * builds string_to_sign from the canonical request).  All borrowed. */

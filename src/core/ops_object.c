@@ -46,6 +46,21 @@ obj_resource(char *out, size_t outsz, const char *ns, const char *key)
 	(void)snprintf(out, outsz, "ns/%s/obj/%s", ns, key);
 }
 
+/* context.op of a listing: {name: "list", prefix}, so that a policy can
+ * guard what a listing asks for (S3's s3:prefix, docs/s3.md).  A prefix
+ * that could not be in the context (too long, not UTF-8) is left out:
+ * the listing then refuses it right after the decision, so nothing is
+ * listed under a decision that did not see it. */
+static void
+list_op(struct cf_req *r, const char *prefix)
+{
+	memset(&r->op, 0, sizeof(r->op));
+	cf_strlcpy(r->op.name, "list", sizeof(r->op.name));
+	if (prefix != NULL && strlen(prefix) < sizeof(r->op.prefix) &&
+	    cf_utf8_valid(prefix, strlen(prefix)))
+		cf_strlcpy(r->op.prefix, prefix, sizeof(r->op.prefix));
+}
+
 /* Validate ns and key, then authorize action on them. */
 static cf_err
 object_authorize(struct cf_core *c, struct cf_req *r, const char *action,
@@ -1195,11 +1210,14 @@ cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 	bool			 truncated = false;
 	cf_err			 rc;
 
+	list_op(r, prefix);
 	rc = object_authorize(c, r, "object:list", ns, NULL, err);
 	if (rc != CF_OK)
 		return rc;
 	if (prefix == NULL)
 		prefix = "";
+	if (!cf_utf8_valid(prefix, strlen(prefix)))
+		return cf_error_set(err, CF_E_INPUT, "prefix is not UTF-8");
 	if (delimiter == NULL)
 		delimiter = "";
 	if (after == NULL)
@@ -1471,9 +1489,12 @@ cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
 	bool			 truncated = false;
 	cf_err			 rc;
 
+	list_op(r, prefix);
 	rc = object_authorize(c, r, "object:versions", ns, NULL, err);
 	if (rc != CF_OK)
 		return rc;
+	if (prefix != NULL && !cf_utf8_valid(prefix, strlen(prefix)))
+		return cf_error_set(err, CF_E_INPUT, "prefix is not UTF-8");
 	if ((prefix != NULL && strlen(prefix) >= CF_OBJKEY_MAX) ||
 	    (key_marker != NULL && strlen(key_marker) >= CF_OBJKEY_MAX) ||
 	    (vid_marker != NULL && strlen(vid_marker) > CF_VERSION_ID_LEN) ||

@@ -29,6 +29,7 @@
 #include "crypto/crypto.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
+#include "server/s3acl.h"
 #include "server/s3copy.h"
 #include "server/s3xml.h"
 #include "server/sigv4.h"
@@ -44,7 +45,10 @@ enum s3_op {
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
 	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY, OP_PART_COPY,
-	OP_GET_TAGGING
+	OP_GET_TAGGING,
+	/* Bucket policies and ACL answers (op_policy, op_acl). */
+	OP_POLICY_GET, OP_POLICY_PUT, OP_POLICY_DELETE, OP_ACL_GET,
+	OP_ACL_PUT
 };
 
 struct cf_s3 {
@@ -303,6 +307,8 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	case CF_E_DENIED:
 		return s3_error(mc, c, 403, "AccessDenied", msg);
 	case CF_E_NOTFOUND:
+		if (strcmp(ec, "no_such_bucket_policy") == 0)
+			return s3_error(mc, c, 404, "NoSuchBucketPolicy", msg);
 		if (strcmp(ec, "no_such_namespace") == 0 ||
 		    s->key[0] == '\0')
 			return s3_error(mc, c, 404, "NoSuchBucket", msg);
@@ -337,6 +343,10 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 416, "InvalidRange", msg);
 		if (strcmp(ec, "precondition_failed") == 0)
 			return s3_error(mc, c, 412, "PreconditionFailed", msg);
+		if (strcmp(ec, "malformed_policy") == 0)
+			return s3_error(mc, c, 400, "MalformedPolicy", msg);
+		if (strcmp(ec, "malformed_acl") == 0)
+			return s3_error(mc, c, 400, "MalformedACLError", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -562,6 +572,41 @@ mp_only(const struct cf_s3 *s)
 	    cf_sigv4_query_has(&s->q, "versionId"));
 }
 
+/* ?policy of a bucket: policy administration of its namespace. */
+static enum s3_op
+policy_op(const char *method, const char **action)
+{
+	if (strcmp(method, "GET") == 0) {
+		*action = "policy:get";
+		return OP_POLICY_GET;
+	}
+	if (strcmp(method, "PUT") == 0) {
+		*action = "policy:set";
+		return OP_POLICY_PUT;
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		*action = "policy:rm";
+		return OP_POLICY_DELETE;
+	}
+	return OP_NONE;
+}
+
+/* ?acl of a bucket or an object: the owner-only ACL, read or restated
+ * (cf_core_s3_acl says by whom). */
+static enum s3_op
+acl_op(const char *method, bool object, const char **action)
+{
+	if (strcmp(method, "GET") == 0) {
+		*action = object ? "object:head" : "ns:get";
+		return OP_ACL_GET;
+	}
+	if (strcmp(method, "PUT") == 0) {
+		*action = object ? "object:put" : "policy:get";
+		return OP_ACL_PUT;
+	}
+	return OP_NONE;
+}
+
 /* The operation of (method, bucket, key, query), and its action. */
 static enum s3_op
 classify(const struct cf_s3 *s, const char *method, const char **action)
@@ -604,6 +649,10 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "object:delete";
 			return OP_DELETE_MANY;
 		}
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "policy"))
+			return policy_op(method, action);
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "acl"))
+			return acl_op(method, false, action);
 		if (has_subresource(s))
 			return OP_NONE;
 		if (strcmp(method, "PUT") == 0) {
@@ -656,6 +705,9 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 		*action = "object:head";
 		return OP_GET_TAGGING;
 	}
+	if (cf_sigv4_query_has(&s->q, "acl") && (s->q.n == 1 ||
+	    (s->q.n == 2 && cf_sigv4_query_has(&s->q, "versionId"))))
+		return acl_op(method, true, action);
 	if (has_subresource(s))
 		return OP_NONE;
 	if (strcmp(method, "GET") == 0) {
@@ -2517,6 +2569,164 @@ op_delete(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 204, NULL, resp, "ok");
 }
 
+/* ---- bucket policies and ACLs (docs/s3.md, "Bucket policies") ---- */
+
+static enum MHD_Result
+op_policy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct MHD_Response	*resp;
+	struct cf_error		 err;
+	enum MHD_Result		 ret;
+	char			*json = NULL;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	switch (s->op) {
+	case OP_POLICY_PUT:
+		if (!body_check(mc, c, "policy:set", &ret))
+			return ret;
+		rc = cf_core_s3_policy_put(cf_http_core(c), r, s->bucket,
+		    body->data != NULL ? body->data : "", body->len, &err);
+		break;
+	case OP_POLICY_DELETE:
+		rc = cf_core_s3_policy_delete(cf_http_core(c), r, s->bucket,
+		    &err);
+		break;
+	default:
+		rc = cf_core_s3_policy_get(cf_http_core(c), r, s->bucket,
+		    &json, &err);
+		break;
+	}
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	if (json == NULL) {
+		resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+		return resp == NULL ? MHD_NO : s3_send(mc, c, 204, NULL, resp,
+		    "ok");
+	}
+	resp = MHD_create_response_from_buffer(strlen(json), json,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_free(json);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    "application/json");
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+/* The request asks for an ACL other than the owner-only one in its
+ * headers (a canned ACL other than private, an x-amz-grant-*). */
+static enum MHD_Result
+scan_grant(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	bool	*other = cls;
+
+	(void)kind;
+	(void)value;
+	if (strncasecmp(key, "x-amz-grant-", 12) == 0)
+		*other = true;
+	return MHD_YES;
+}
+
+static const char *
+acl_headers_refused(struct MHD_Connection *mc)
+{
+	const char	*acl = hdr(mc, "x-amz-acl");
+	bool		 grant = false;
+
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return "only the private canned ACL is accepted: Coffer has "
+		    "no public buckets or objects";
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_grant,
+	    &grant);
+	if (grant)
+		return "x-amz-grant-* headers are refused: the owner's "
+		    "FULL_CONTROL is the only ACL";
+	return NULL;
+}
+
+static enum MHD_Result
+op_acl(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	const char		*vid = cf_sigv4_query_get(&s->q, "versionId");
+	const char		*action = s->key[0] != '\0' ? (s->op ==
+				    OP_ACL_PUT ? "object:put" : "object:head") :
+				    (s->op == OP_ACL_PUT ? "policy:get" :
+				    "ns:get");
+	char			 owner[CF_PRINCIPAL_MAX];
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	enum MHD_Result		 ret;
+	bool			 only = true;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (s->op == OP_ACL_PUT && !body_check(mc, c, action, &ret))
+		return ret;
+	rc = cf_core_s3_acl(cf_http_core(c), r, s->bucket, s->key, vid,
+	    s->op == OP_ACL_PUT, owner, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	if (s->op == OP_ACL_PUT && body->len > 0) {
+		rc = cf_s3acl_owner_only(body->data, body->len, owner, &only,
+		    &err);
+		if (rc == CF_E_NOMEM)
+			return s3_error(mc, c, 500, "InternalError",
+			    "out of memory");
+		if (rc != CF_OK) {
+			/* SEC: the decision allowed the request; its answer
+			 * is the refusal, and the record says so. */
+			cf_core_reject(cf_http_core(c), r, action,
+			    "malformed ACL");
+			return s3_error(mc, c, 400, "MalformedACLError",
+			    err.msg);
+		}
+	}
+	if (!only) {
+		cf_core_reject(cf_http_core(c), r, action, "ACL other than "
+		    "the owner's");
+		return s3_error(mc, c, 403, "AccessDenied", "Coffer has no "
+		    "ACLs beyond the owner's FULL_CONTROL: only a private, "
+		    "owner-only ACL is accepted");
+	}
+	if (s->op == OP_ACL_PUT) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+
+		return resp == NULL ? MHD_NO : s3_send(mc, c, 200, NULL, resp,
+		    "ok");
+	}
+	cf_buf_init(&b, 4096 + 4 * CF_PRINCIPAL_MAX);
+	rc = xml_begin(&b, "AccessControlPolicy", NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "<Owner>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ID", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "DisplayName", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Owner><AccessControlList><Grant>"
+		    "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-"
+		    "instance\" xsi:type=\"CanonicalUser\">", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ID", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "DisplayName", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Grantee><Permission>FULL_CONTROL"
+		    "</Permission></Grant></AccessControlList>"
+		    "</AccessControlPolicy>", NULL);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
 /* ---- entry points ---- */
 
 enum MHD_Result
@@ -2603,6 +2813,16 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		return put_begin(mc, c);
 	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE)
 		cf_http_body_max(c, CF_S3XML_MAX);
+	if (s->op == OP_ACL_PUT) {
+		const char *why = acl_headers_refused(mc);
+
+		if (why != NULL) {
+			cf_core_reject(cf_http_core(c), cf_http_req(c), action,
+			    "ACL other than the owner's");
+			cf_http_set_failed(c);
+			return s3_error(mc, c, 403, "AccessDenied", why);
+		}
+	}
 	if (s->op == OP_CREATE_BUCKET) {
 		const char *acl = hdr(mc, "x-amz-acl");
 
@@ -2657,6 +2877,13 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_part_copy(mc, c);
 	case OP_GET_TAGGING:
 		return op_get_tagging(mc, c);
+	case OP_POLICY_GET:
+	case OP_POLICY_PUT:
+	case OP_POLICY_DELETE:
+		return op_policy(mc, c);
+	case OP_ACL_GET:
+	case OP_ACL_PUT:
+		return op_acl(mc, c);
 	case OP_NONE:
 		break;
 	}
