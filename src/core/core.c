@@ -292,6 +292,10 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	/* Before serving: orphan blobs a crash left (audited). */
 	if (rc == CF_OK)
 		rc = core_orphans_open(c, err);
+	/* Before serving too: expired versions the purge rule reaches
+	 * (audited, one record each). */
+	if (rc == CF_OK)
+		rc = core_purge_open(c, err);
 	/* A rewrap a crash or a restart interrupted goes on at once. */
 	if (rc == CF_OK)
 		rc = core_keys_start(c, err);
@@ -314,6 +318,7 @@ cf_core_close(struct cf_core *c)
 	if (c == NULL)
 		return;
 	core_keys_close(c);
+	core_purge_close(c);
 	core_orphans_close(c);
 	core_alerts_close(c);
 	core_identity_close(c);
@@ -356,6 +361,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->oidc_jwks_min_refresh = 60;
 	cfg->orphan_grace = 3600;
 	cfg->orphan_interval = 3600;
+	cfg->purge_interval = 3600;
 	cfg->breakglass_max = 14400;
 	cfg->promotion_approvals_staging = 1;
 	cfg->promotion_approvals_prod = 2;

@@ -133,6 +133,9 @@ struct cf_core_config {
 						 * address; 20 */
 	int64_t		 share_guess_lock_seconds;	/* 900 */
 	const char	*share_url_base;	/* NULL/"": none */
+	/* The purge job (core/ops_purge.c): seconds between passes; 0:
+	 * only at start-up. */
+	int64_t		 purge_interval;
 	/* Access reviews (core/ops_review.c): what a campaign that does not
 	 * say does at its due date, "escalate" or "revoke"; NULL/"":
 	 * escalate. */
@@ -190,6 +193,8 @@ struct cf_req_op {
 	char		source[CF_ART_NAME_MAX + 24];
 	/* Why, as the caller said (a declassification's reason). */
 	char		reason[CF_ART_REASON_MAX];
+	/* The prefix a listing asks for (S3's s3:prefix). */
+	char		prefix[CF_OBJKEY_MAX];
 };
 
 /* The request as the reference monitor sees it: (principal, action,
@@ -468,6 +473,13 @@ cf_err	cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
  * applied); CF_E_INPUT if too long or not a clean header value. */
 cf_err	cf_core_put_encoding(struct cf_put *p, const char *enc,
 	    struct cf_error *err);
+/* The checksum of the plaintext the front end verified (an S3
+ * x-amz-checksum-ALG), kept with the version as "ALG:BASE64" and
+ * returned on request (cf_object_view.checksum).  Call only once it
+ * was compared with the body's; CF_E_INPUT for an unknown algorithm
+ * or a value that is not standard base64. */
+cf_err	cf_core_put_checksum(struct cf_put *p, const char *alg,
+	    const char *b64, struct cf_error *err);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -494,6 +506,8 @@ struct cf_object_view {
 	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
+	/* "ALG:BASE64" as verified on upload (cf_core_put_checksum); "" */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	int64_t		created_us;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
@@ -965,6 +979,29 @@ cf_err	cf_core_s3key_list(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_s3key_revoke(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
 
+/* Bucket policies (core/ops_s3_policy.c; docs/s3.md, "Bucket
+ * policies"): the IAM JSON json[0..len) compiled into namespace ns's
+ * policy set "s3-bucket-policy" (policy:set of ns; MFA unless the
+ * change only takes access away), its JSON (policy:get; *json is the
+ * caller's, cf_free), its removal (policy:rm; none in force: CF_OK).
+ * r->errcode: malformed_policy (CF_E_INPUT, the message names the
+ * element), no_such_namespace, no_such_bucket_policy (CF_E_NOTFOUND),
+ * mfa_required (CF_E_AUTH), and those of cf_core_policy_set. */
+cf_err	cf_core_s3_policy_put(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *json, size_t len,
+	    struct cf_error *err);
+cf_err	cf_core_s3_policy_get(struct cf_core *c, struct cf_req *r,
+	    const char *ns, char **json, struct cf_error *err);
+cf_err	cf_core_s3_policy_delete(struct cf_core *c, struct cf_req *r,
+	    const char *ns, struct cf_error *err);
+/* The owner of a bucket (its creator), for S3's owner-only ACLs: of the
+ * bucket (key NULL or ""; ns:get, or policy:get with put) or of an
+ * object version (version_id NULL: the latest; object:head, or
+ * object:put with put), which must exist. */
+cf_err	cf_core_s3_acl(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *version_id, bool put,
+	    char owner[CF_PRINCIPAL_MAX], struct cf_error *err);
+
 /* A SigV4-signed request as the front end parsed it (server/sigv4.h
  * builds string_to_sign from the canonical request).  All borrowed. */
 struct cf_s3_auth {
@@ -1044,6 +1081,33 @@ cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 /* {"uploads": [{"key", "upload_id", "created", "created_by"}]}. */
 cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *prefix, json_t **out,
+	    struct cf_error *err);
+/* UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
+ * ns/key taken from bytes [first, last] (all when !ranged) of a version
+ * of another object, server-side.  Two decisions, as CopyObject's: the
+ * source is read (object:get, decided and recorded on its own with the
+ * request's id, first), then the part is an upload like any
+ * (object:put, cf_core_mp_part_begin; decrypted and sealed again under
+ * a data key of its own).  When the source is refused, missing, out of
+ * range (r->errcode "invalid_range") or fails a condition
+ * ("precondition_failed", CF_E_INPUT) that decision is r's: the
+ * request's record.  if_match / if_none_match: NULL, "*" or a list of
+ * ETags (quoted or not) compared with the source's.  *out: {"md5",
+ * "part_number", "size", "source_version_id", "created"}. */
+struct cf_copy_src {
+	const char	*ns;
+	const char	*key;
+	const char	*version_id;	/* NULL: the latest */
+	bool		 ranged;
+	uint64_t	 first, last;	/* inclusive, when ranged */
+	const char	*if_match;
+	const char	*if_none_match;
+	int64_t		 if_modified_since_us;	/* -1: none */
+	int64_t		 if_unmodified_since_us;	/* -1: none */
+};
+cf_err	cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
+	    const struct cf_copy_src *src, const char *ns, const char *key,
+	    const char *upload_id, int64_t number, json_t **out,
 	    struct cf_error *err);
 
 /* The chunk signatures of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]
@@ -1155,6 +1219,33 @@ cf_err	cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	    struct cf_error *err);
 /* privacy:key (any principal): {alg, public_key} of the certificates. */
 cf_err	cf_core_erasure_key(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+
+/* --- the purge job and the privacy report (core/ops_purge.c;
+ * docs/privacy.md) --- */
+/* Admin with MFA (ns:set-retention, as retain_days): purge non-current
+ * versions of ns older than days (0: never), 0..CF_PURGE_DAYS_MAX. */
+cf_err	cf_core_ns_set_purge(struct cf_core *c, struct cf_req *r,
+	    const char *ns, int64_t days, json_t **out, struct cf_error *err);
+/* One pass of the purge job now (the server runs it at start-up and
+ * every purge_interval seconds); *purged (nullable) gets how many
+ * versions it purged. */
+cf_err	cf_core_purge_run(struct cf_core *c, uint64_t *purged,
+	    struct cf_error *err);
+/* Admin (privacy:report): personal data in ns (NULL: all) with its
+ * lineage, retention, holds and the accesses the audit log records
+ * from since_us to until_us (the last `records` records read at most),
+ * at most limit rows.  since/until: "YYYY-MM-DD" or RFC 3339 (NULL:
+ * 30 days ago, now).  r->errcode bad_request on bad arguments. */
+struct cf_privacy_report_args {
+	const char	*ns;
+	const char	*since;
+	const char	*until;
+	uint64_t	 limit;		/* 0: 1000 */
+	uint64_t	 records;	/* 0: 100000 */
+};
+cf_err	cf_core_privacy_report(struct cf_core *c, struct cf_req *r,
+	    const struct cf_privacy_report_args *a, json_t **out,
 	    struct cf_error *err);
 
 #endif

@@ -101,6 +101,7 @@ struct cf_core {
 	 * CF_LABEL_ERASURE), so it lasts as long as the master key
 	 * (ops_privacy.c). */
 	struct cf_key		*erase_seed;
+	struct core_purge	*purge;		/* the purge job; NULL */
 };
 
 /* Alerts (ops_alert.c): open loads cfg.alert_rules_file (if any) and
@@ -346,6 +347,9 @@ struct core_act {
 	int			 status;
 	uint64_t		 bytes;
 	bool			 recorded;
+	/* Test: the crash point (core_test_crash) right after the record
+	 * is durable, before the store commits; NULL: none. */
+	const char		*crash_recorded;
 };
 cf_err	core_act_begin(struct core_act *a, struct cf_core *c,
 	    struct cf_req *r, int status, struct cf_error *err)
@@ -545,6 +549,18 @@ json_t	*core_time_json(int64_t us);
 cf_err	core_policy_put_internal(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *name, const char *text, int status,
 	    struct cf_policy_rec *out, struct cf_error *err);
+/* The same, when the version in force (0: none) is still expect (-1:
+ * whatever it is); else CF_E_CONFLICT, r->errcode "policy_changed". */
+cf_err	core_policy_put_internal_at(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *text, int status,
+	    int64_t expect, struct cf_policy_rec *out, struct cf_error *err);
+/* The bucket policy json[0..len) of namespace ns (NULL: refused, a
+ * bucket policy is a namespace's) compiled (ops_s3_policy.c); CF_E_INPUT
+ * with r->errcode "malformed_policy" for what does not map. */
+struct cf_s3_policy;
+cf_err	core_s3_policy_compile(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *json, size_t len,
+	    struct cf_s3_policy **out, struct cf_error *err);
 
 /* The orphan sweep (core/orphans.c): open runs the start-up step (its
  * failure is logged, never fatal: nothing is removed then) and starts
@@ -562,6 +578,10 @@ void	core_orphans_close(struct cf_core *c);
  * can stop it anyway. */
 #define CORE_CRASH_STATUS	86
 void	core_test_crash(const struct cf_core *c, const char *point);
+/* The purge job (ops_purge.c): open runs one pass before serving and
+ * starts the periodic one when purge_interval > 0; close stops it. */
+cf_err	core_purge_open(struct cf_core *c, struct cf_error *err);
+void	core_purge_close(struct cf_core *c);
 
 /* Delete the bindings expired by the core's clock, each with its
  * binding:expire record (principal system).  Enforcement never waits for

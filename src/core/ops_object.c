@@ -46,6 +46,21 @@ obj_resource(char *out, size_t outsz, const char *ns, const char *key)
 	(void)snprintf(out, outsz, "ns/%s/obj/%s", ns, key);
 }
 
+/* context.op of a listing: {name: "list", prefix}, so that a policy can
+ * guard what a listing asks for (S3's s3:prefix, docs/s3.md).  A prefix
+ * that could not be in the context (too long, not UTF-8) is left out:
+ * the listing then refuses it right after the decision, so nothing is
+ * listed under a decision that did not see it. */
+static void
+list_op(struct cf_req *r, const char *prefix)
+{
+	memset(&r->op, 0, sizeof(r->op));
+	cf_strlcpy(r->op.name, "list", sizeof(r->op.name));
+	if (prefix != NULL && strlen(prefix) < sizeof(r->op.prefix) &&
+	    cf_utf8_valid(prefix, strlen(prefix)))
+		cf_strlcpy(r->op.prefix, prefix, sizeof(r->op.prefix));
+}
+
 /* Validate ns and key, then authorize action on them. */
 static cf_err
 object_authorize(struct cf_core *c, struct cf_req *r, const char *action,
@@ -353,6 +368,34 @@ cf_core_put_encoding(struct cf_put *p, const char *enc, struct cf_error *err)
 		return cf_error_set(err, CF_E_INPUT, "Content-Encoding too "
 		    "long or not a clean header value");
 	cf_strlcpy(p->v.content_encoding, enc, sizeof(p->v.content_encoding));
+	return CF_OK;
+}
+
+cf_err
+cf_core_put_checksum(struct cf_put *p, const char *alg, const char *b64,
+    struct cf_error *err)
+{
+	static const char *const algs[] = { "crc32", "crc32c", "crc64nvme",
+	    "sha1", "sha256" };
+	size_t	i, n = strlen(b64);
+	bool	known = false;
+
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(alg, algs[i]) == 0)
+			known = true;
+	/* SEC: sent back as a header value: base64 characters only. */
+	for (i = 0; i < n; i++)
+		if (!((b64[i] >= 'A' && b64[i] <= 'Z') || (b64[i] >= 'a' &&
+		    b64[i] <= 'z') || (b64[i] >= '0' && b64[i] <= '9') ||
+		    b64[i] == '+' || b64[i] == '/' || b64[i] == '='))
+			known = false;
+	if (!known || n == 0 || strlen(alg) + 1 + n >= sizeof(p->v.checksum))
+		return cf_error_set(err, CF_E_INPUT, "unknown checksum "
+		    "algorithm or malformed checksum");
+	i = strlen(alg);
+	memcpy(p->v.checksum, alg, i);
+	p->v.checksum[i] = ':';
+	memcpy(p->v.checksum + i + 1, b64, n + 1);
 	return CF_OK;
 }
 
@@ -924,6 +967,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    sizeof(g->view.content_type));
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
 	    sizeof(g->view.user_meta));
+	cf_strlcpy(g->view.checksum, g->v.checksum, sizeof(g->view.checksum));
 	g->view.created_us = g->v.created_us;
 	g->view.key = g->v.key;
 	rc = key_labels(c, ns, key, &g->labels, err);
@@ -1166,11 +1210,14 @@ cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 	bool			 truncated = false;
 	cf_err			 rc;
 
+	list_op(r, prefix);
 	rc = object_authorize(c, r, "object:list", ns, NULL, err);
 	if (rc != CF_OK)
 		return rc;
 	if (prefix == NULL)
 		prefix = "";
+	if (!cf_utf8_valid(prefix, strlen(prefix)))
+		return cf_error_set(err, CF_E_INPUT, "prefix is not UTF-8");
 	if (delimiter == NULL)
 		delimiter = "";
 	if (after == NULL)
@@ -1442,9 +1489,12 @@ cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
 	bool			 truncated = false;
 	cf_err			 rc;
 
+	list_op(r, prefix);
 	rc = object_authorize(c, r, "object:versions", ns, NULL, err);
 	if (rc != CF_OK)
 		return rc;
+	if (prefix != NULL && !cf_utf8_valid(prefix, strlen(prefix)))
+		return cf_error_set(err, CF_E_INPUT, "prefix is not UTF-8");
 	if ((prefix != NULL && strlen(prefix) >= CF_OBJKEY_MAX) ||
 	    (key_marker != NULL && strlen(key_marker) >= CF_OBJKEY_MAX) ||
 	    (vid_marker != NULL && strlen(vid_marker) > CF_VERSION_ID_LEN) ||

@@ -137,6 +137,9 @@ static const struct opt opts[] = {
 	    "longest an upload may take from blob commit to version row)"),
 	U64("orphan_interval", orphan_interval, 0, 30 * 86400, "3600",
 	    "seconds between orphan sweeps (0: only at start-up)"),
+	U64("purge_interval", purge_interval, 0, 30 * 86400, "3600",
+	    "seconds between passes of the purge job (namespaces with "
+	    "purge_after_days; 0: only at start-up)"),
 	STR("env.dev.allow", env_dev_allow, "", "client networks that may "
 	    "reach dev namespaces, CIDR, CIDR, ... (empty: any)"),
 	STR("env.staging.allow", env_staging_allow, "", "client networks "

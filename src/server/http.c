@@ -1489,15 +1489,16 @@ h_ns_delete(struct MHD_Connection *mc, struct conn *c)
 	    "namespace_not_empty");
 }
 
-/* PATCH /v1/ns/{ns} {"sensitivity"} or {"retain_days"} (the refinement
- * ns:set-retention): one change per request. */
+/* PATCH /v1/ns/{ns} {"sensitivity"}, {"retain_days"} or
+ * {"purge_after_days"} (the last two: the refinement ns:set-retention):
+ * one change per request. */
 static enum MHD_Result
 h_ns_patch(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_error	 err;
 	json_t		*out = NULL, *body = NULL;
 	const char	*sens = "";
-	int64_t		 days = -1;
+	int64_t		 days = -1, purge = -1;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
@@ -1506,17 +1507,28 @@ h_ns_patch(struct MHD_Connection *mc, struct conn *c)
 		if (rc == CF_OK)
 			rc = cf_json_get_int(body, "retain_days", false, &days,
 			    &err);
-		if (rc == CF_OK && days >= 0 &&
-		    json_object_get(body, "sensitivity") != NULL)
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "purge_after_days", false,
+			    &purge, &err);
+		if (rc == CF_OK && (json_object_get(body, "sensitivity") !=
+		    NULL) + (json_object_get(body, "retain_days") != NULL) +
+		    (json_object_get(body, "purge_after_days") != NULL) > 1)
 			rc = cf_error_set(&err, CF_E_INPUT, "one change per "
-			    "request: sensitivity or retain_days");
-		if (rc == CF_OK && days < 0)
+			    "request: sensitivity, retain_days or "
+			    "purge_after_days");
+		if (rc == CF_OK && (days < -1 || purge < -1))
+			rc = cf_error_set(&err, CF_E_INPUT, "retain_days and "
+			    "purge_after_days are 0 or more days");
+		if (rc == CF_OK && days < 0 && purge < 0)
 			rc = cf_json_get_str(body, "sensitivity", true, &sens,
 			    &err);
 		if (rc != CF_OK)
 			return respond_bad_body(mc, c, body, rc, &err);
 	}
-	if (days >= 0)
+	if (purge >= 0)
+		rc = cf_core_ns_set_purge(c->h->core, &c->req, c->ns, purge,
+		    &out, &err);
+	else if (days >= 0)
 		rc = cf_core_ns_set_retention(c->h->core, &c->req, c->ns,
 		    days, &out, &err);
 	else
@@ -3685,6 +3697,35 @@ h_erase(struct MHD_Connection *mc, struct conn *c)
 	return respond_result(mc, c, rc, &err, out, 200, "no_such_key", NULL);
 }
 
+/* GET /v1/privacy/report?ns&since&until&limit&records */
+static enum MHD_Result
+h_privacy_report(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_privacy_report_args	 a;
+	struct cf_error			 err;
+	json_t				*out = NULL;
+	cf_err				 rc = CF_OK;
+
+	cf_error_clear(&err);
+	memset(&a, 0, sizeof(a));
+	a.ns = arg(mc, "ns");
+	a.since = arg(mc, "since");
+	a.until = arg(mc, "until");
+	if (arg(mc, "limit") != NULL)
+		rc = cf_parse_u64(arg(mc, "limit"), 1, 10000, &a.limit, &err);
+	if (rc == CF_OK && arg(mc, "records") != NULL)
+		rc = cf_parse_u64(arg(mc, "records"), 1, 1000000, &a.records,
+		    &err);
+	if (rc != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "bad limit");
+		return respond_error(mc, c, 400, "bad_request",
+		    "limit is 1-10000 rows, records 1-1000000 audit records");
+	}
+	rc = cf_core_privacy_report(c->h->core, &c->req, &a, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
 /* GET /v1/erasure-key */
 static enum MHD_Result
 h_erasure_key(struct MHD_Connection *mc, struct conn *c)
@@ -3883,6 +3924,8 @@ static const struct cf_route routes[] = {
 	    NULL, h_erase },
 	{ "GET", "/v1/erasure-key", "privacy:key", NULL, 0, NULL,
 	    h_erasure_key },
+	{ "GET", "/v1/privacy/report", "privacy:report", NULL, 0, NULL,
+	    h_privacy_report },
 	/* ---- access reviews (core/ops_review.c, ops_suggest.c) ---- */
 	{ "GET", "/v1/access/suggest", "access:suggest", NULL, 0, NULL,
 	    h_access_suggest },

@@ -29,6 +29,8 @@
 #include "crypto/crypto.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
+#include "server/s3acl.h"
+#include "server/s3copy.h"
 #include "server/s3xml.h"
 #include "server/sigv4.h"
 
@@ -42,7 +44,11 @@ enum s3_op {
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
-	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY
+	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY, OP_PART_COPY,
+	OP_GET_TAGGING,
+	/* Bucket policies and ACL answers (op_policy, op_acl). */
+	OP_POLICY_GET, OP_POLICY_PUT, OP_POLICY_DELETE, OP_ACL_GET,
+	OP_ACL_PUT
 };
 
 struct cf_s3 {
@@ -301,6 +307,8 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	case CF_E_DENIED:
 		return s3_error(mc, c, 403, "AccessDenied", msg);
 	case CF_E_NOTFOUND:
+		if (strcmp(ec, "no_such_bucket_policy") == 0)
+			return s3_error(mc, c, 404, "NoSuchBucketPolicy", msg);
 		if (strcmp(ec, "no_such_namespace") == 0 ||
 		    s->key[0] == '\0')
 			return s3_error(mc, c, 404, "NoSuchBucket", msg);
@@ -331,6 +339,14 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 400, "EntityTooSmall", msg);
 		if (strcmp(ec, "malformed_xml") == 0)
 			return s3_error(mc, c, 400, "MalformedXML", msg);
+		if (strcmp(ec, "invalid_range") == 0)
+			return s3_error(mc, c, 416, "InvalidRange", msg);
+		if (strcmp(ec, "precondition_failed") == 0)
+			return s3_error(mc, c, 412, "PreconditionFailed", msg);
+		if (strcmp(ec, "malformed_policy") == 0)
+			return s3_error(mc, c, 400, "MalformedPolicy", msg);
+		if (strcmp(ec, "malformed_acl") == 0)
+			return s3_error(mc, c, 400, "MalformedACLError", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -556,6 +572,41 @@ mp_only(const struct cf_s3 *s)
 	    cf_sigv4_query_has(&s->q, "versionId"));
 }
 
+/* ?policy of a bucket: policy administration of its namespace. */
+static enum s3_op
+policy_op(const char *method, const char **action)
+{
+	if (strcmp(method, "GET") == 0) {
+		*action = "policy:get";
+		return OP_POLICY_GET;
+	}
+	if (strcmp(method, "PUT") == 0) {
+		*action = "policy:set";
+		return OP_POLICY_PUT;
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		*action = "policy:rm";
+		return OP_POLICY_DELETE;
+	}
+	return OP_NONE;
+}
+
+/* ?acl of a bucket or an object: the owner-only ACL, read or restated
+ * (cf_core_s3_acl says by whom). */
+static enum s3_op
+acl_op(const char *method, bool object, const char **action)
+{
+	if (strcmp(method, "GET") == 0) {
+		*action = object ? "object:head" : "ns:get";
+		return OP_ACL_GET;
+	}
+	if (strcmp(method, "PUT") == 0) {
+		*action = object ? "object:put" : "policy:get";
+		return OP_ACL_PUT;
+	}
+	return OP_NONE;
+}
+
 /* The operation of (method, bucket, key, query), and its action. */
 static enum s3_op
 classify(const struct cf_s3 *s, const char *method, const char **action)
@@ -598,6 +649,10 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "object:delete";
 			return OP_DELETE_MANY;
 		}
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "policy"))
+			return policy_op(method, action);
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "acl"))
+			return acl_op(method, false, action);
 		if (has_subresource(s))
 			return OP_NONE;
 		if (strcmp(method, "PUT") == 0) {
@@ -641,6 +696,18 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			return OP_MP_PARTS;
 		return OP_NONE;
 	}
+	/* GetObjectTagging (awscli's bucket-to-bucket multipart cp asks):
+	 * Coffer objects carry no S3 tags (PutObjectTagging is refused),
+	 * so the answer is the empty set, read as object metadata. */
+	if (strcmp(method, "GET") == 0 &&
+	    cf_sigv4_query_has(&s->q, "tagging") && s->q.n ==
+	    (cf_sigv4_query_has(&s->q, "versionId") ? 2u : 1u)) {
+		*action = "object:head";
+		return OP_GET_TAGGING;
+	}
+	if (cf_sigv4_query_has(&s->q, "acl") && (s->q.n == 1 ||
+	    (s->q.n == 2 && cf_sigv4_query_has(&s->q, "versionId"))))
+		return acl_op(method, true, action);
 	if (has_subresource(s))
 		return OP_NONE;
 	if (strcmp(method, "GET") == 0) {
@@ -1094,6 +1161,14 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		cf_core_put_abort(put);
 		return s3_error(mc, c, 400, strstr(why, "missing") != NULL ?
 		    "InvalidRequest" : "BadDigest", why);
+	}
+	/* Verified: kept with the version, for x-amz-checksum-mode (not
+	 * for a part: no composite checksum is kept). */
+	if (ck[0] != '\0' && s->op == OP_PUT &&
+	    (rc = cf_core_put_checksum(put, cf_cksum_name(s->ck_alg), ck,
+	    &err)) != CF_OK) {
+		cf_core_put_abort(put);
+		return s3_core_error(mc, c, rc, &err);
 	}
 	rc = cf_core_put_finish(put, NULL, &out, &err);
 	if (rc != CF_OK)
@@ -2180,6 +2255,130 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
+/* A copy-source date condition: *us -1 when absent; false: given but
+ * not an HTTP date. */
+static bool
+copy_date(struct MHD_Connection *mc, const char *name, int64_t *us)
+{
+	const char	*v = hdr(mc, name);
+
+	*us = -1;
+	return v == NULL || cf_s3_http_date_parse(v, us);
+}
+
+/* PUT /B/K?partNumber=N&uploadId=U with x-amz-copy-source:
+ * UploadPartCopy, server-side (core/ops_partcopy.c). */
+static enum MHD_Result
+op_part_copy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	struct cf_copy_src	 src;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	json_t			*out = NULL;
+	const char		*rng = hdr(mc, "x-amz-copy-source-range");
+	char			 sb[64], vid[64], t[32], etag[80];
+	char			*skey = NULL;
+	uint64_t		 pn = 0;
+	enum MHD_Result		 ret;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (!body_check(mc, c, "object:put", &ret))
+		return ret;
+	memset(&src, 0, sizeof(src));
+	if (cf_parse_u64(str_or(cf_sigv4_query_get(&s->q, "partNumber")), 1,
+	    CF_MP_PARTS_MAX, &pn, NULL) != CF_OK)
+		return s3_refuse(mc, c, "bad part number", 400,
+		    "InvalidArgument", "partNumber must be 1 to 10000");
+	if (rng != NULL && !cf_s3_copy_range_parse(rng, &src.first,
+	    &src.last))
+		return s3_refuse(mc, c, "bad x-amz-copy-source-range", 400,
+		    "InvalidArgument", "x-amz-copy-source-range must be "
+		    "bytes=FIRST-LAST with FIRST <= LAST");
+	if (!copy_date(mc, "x-amz-copy-source-if-modified-since",
+	    &src.if_modified_since_us) || !copy_date(mc,
+	    "x-amz-copy-source-if-unmodified-since",
+	    &src.if_unmodified_since_us))
+		return s3_refuse(mc, c, "bad copy-source date", 400,
+		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
+		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
+	if (!copy_source(hdr(mc, "x-amz-copy-source"), sb, &skey, vid))
+		return s3_refuse(mc, c, "bad x-amz-copy-source", 400,
+		    "InvalidArgument", "x-amz-copy-source must be "
+		    "BUCKET/KEY[?versionId=ID], percent-encoded");
+	src.ns = sb;
+	src.key = skey;
+	src.version_id = vid[0] != '\0' ? vid : NULL;
+	src.ranged = rng != NULL;
+	src.if_match = hdr(mc, "x-amz-copy-source-if-match");
+	src.if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
+	rc = cf_core_mp_part_copy(cf_http_core(c), r, &src, s->bucket, s->key,
+	    cf_sigv4_query_get(&s->q, "uploadId"), (int64_t)pn, &out, &err);
+	cf_free(skey);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	iso_ms(json_string_value(json_object_get(out, "created")), t);
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "CopyPartResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "LastModified", t, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</CopyPartResult>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	(void)MHD_add_response_header(resp, "x-amz-copy-source-version-id",
+	    str_or(json_string_value(json_object_get(out,
+	    "source_version_id"))));
+	json_decref(out);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+/* GET /B/K?tagging: the empty TagSet of an object that exists. */
+static enum MHD_Result
+op_get_tagging(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	struct cf_get		*g = NULL;
+	char			 vid[CF_VERSION_ID_LEN + 1];
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_get_open(cf_http_core(c), cf_http_req(c), s->bucket,
+	    s->key, cf_sigv4_query_get(&s->q, "versionId"), true, &g, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_strlcpy(vid, cf_core_get_view(g)->version_id, sizeof(vid));
+	cf_core_get_close(g);
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "Tagging", NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "<TagSet></TagSet></Tagging>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
 /* If-Match / If-None-Match against etag (quoted); 0: go on. */
 static int
 preconditions(struct MHD_Connection *mc, const char *etag)
@@ -2203,6 +2402,29 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)buf;
 	(void)max;
 	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* x-amz-checksum-mode: ENABLED on a GET or HEAD of the whole object
+ * (not a range, not a 304): the checksum the upload carried, as S3
+ * gives it.  None was kept for a multipart or REST upload. */
+static void
+checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
+    const struct cf_object_view *v, int status)
+{
+	const char	*mode = hdr(mc, "x-amz-checksum-mode");
+	const char	*colon = strchr(v->checksum, ':');
+	char		 name[48];
+
+	if (status != 200 || mode == NULL || strcasecmp(mode, "ENABLED") !=
+	    0 || colon == NULL || (size_t)(colon - v->checksum) > 16)
+		return;
+	(void)snprintf(name, sizeof(name), "x-amz-checksum-%.*s",
+	    (int)(colon - v->checksum), v->checksum);
+	if (!cf_str_field_value_ok(colon + 1))
+		return;
+	(void)MHD_add_response_header(resp, name, colon + 1);
+	(void)MHD_add_response_header(resp, "x-amz-checksum-type",
+	    "FULL_OBJECT");
 }
 
 static enum MHD_Result
@@ -2305,6 +2527,7 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 			    json_string_value(val));
 	}
 	json_decref(m);
+	checksum_headers(mc, resp, v, status);
 	/* The view is g's: g is closed by the response now (or above). */
 	return s3_send(mc, c, status, NULL, resp, "ok");
 }
@@ -2344,6 +2567,164 @@ op_delete(struct MHD_Connection *mc, struct conn *c)
 	}
 	json_decref(out);
 	return s3_send(mc, c, 204, NULL, resp, "ok");
+}
+
+/* ---- bucket policies and ACLs (docs/s3.md, "Bucket policies") ---- */
+
+static enum MHD_Result
+op_policy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct MHD_Response	*resp;
+	struct cf_error		 err;
+	enum MHD_Result		 ret;
+	char			*json = NULL;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	switch (s->op) {
+	case OP_POLICY_PUT:
+		if (!body_check(mc, c, "policy:set", &ret))
+			return ret;
+		rc = cf_core_s3_policy_put(cf_http_core(c), r, s->bucket,
+		    body->data != NULL ? body->data : "", body->len, &err);
+		break;
+	case OP_POLICY_DELETE:
+		rc = cf_core_s3_policy_delete(cf_http_core(c), r, s->bucket,
+		    &err);
+		break;
+	default:
+		rc = cf_core_s3_policy_get(cf_http_core(c), r, s->bucket,
+		    &json, &err);
+		break;
+	}
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	if (json == NULL) {
+		resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+		return resp == NULL ? MHD_NO : s3_send(mc, c, 204, NULL, resp,
+		    "ok");
+	}
+	resp = MHD_create_response_from_buffer(strlen(json), json,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_free(json);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    "application/json");
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+/* The request asks for an ACL other than the owner-only one in its
+ * headers (a canned ACL other than private, an x-amz-grant-*). */
+static enum MHD_Result
+scan_grant(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	bool	*other = cls;
+
+	(void)kind;
+	(void)value;
+	if (strncasecmp(key, "x-amz-grant-", 12) == 0)
+		*other = true;
+	return MHD_YES;
+}
+
+static const char *
+acl_headers_refused(struct MHD_Connection *mc)
+{
+	const char	*acl = hdr(mc, "x-amz-acl");
+	bool		 grant = false;
+
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return "only the private canned ACL is accepted: Coffer has "
+		    "no public buckets or objects";
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_grant,
+	    &grant);
+	if (grant)
+		return "x-amz-grant-* headers are refused: the owner's "
+		    "FULL_CONTROL is the only ACL";
+	return NULL;
+}
+
+static enum MHD_Result
+op_acl(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	const char		*vid = cf_sigv4_query_get(&s->q, "versionId");
+	const char		*action = s->key[0] != '\0' ? (s->op ==
+				    OP_ACL_PUT ? "object:put" : "object:head") :
+				    (s->op == OP_ACL_PUT ? "policy:get" :
+				    "ns:get");
+	char			 owner[CF_PRINCIPAL_MAX];
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	enum MHD_Result		 ret;
+	bool			 only = true;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (s->op == OP_ACL_PUT && !body_check(mc, c, action, &ret))
+		return ret;
+	rc = cf_core_s3_acl(cf_http_core(c), r, s->bucket, s->key, vid,
+	    s->op == OP_ACL_PUT, owner, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	if (s->op == OP_ACL_PUT && body->len > 0) {
+		rc = cf_s3acl_owner_only(body->data, body->len, owner, &only,
+		    &err);
+		if (rc == CF_E_NOMEM)
+			return s3_error(mc, c, 500, "InternalError",
+			    "out of memory");
+		if (rc != CF_OK) {
+			/* SEC: the decision allowed the request; its answer
+			 * is the refusal, and the record says so. */
+			cf_core_reject(cf_http_core(c), r, action,
+			    "malformed ACL");
+			return s3_error(mc, c, 400, "MalformedACLError",
+			    err.msg);
+		}
+	}
+	if (!only) {
+		cf_core_reject(cf_http_core(c), r, action, "ACL other than "
+		    "the owner's");
+		return s3_error(mc, c, 403, "AccessDenied", "Coffer has no "
+		    "ACLs beyond the owner's FULL_CONTROL: only a private, "
+		    "owner-only ACL is accepted");
+	}
+	if (s->op == OP_ACL_PUT) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+
+		return resp == NULL ? MHD_NO : s3_send(mc, c, 200, NULL, resp,
+		    "ok");
+	}
+	cf_buf_init(&b, 4096 + 4 * CF_PRINCIPAL_MAX);
+	rc = xml_begin(&b, "AccessControlPolicy", NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "<Owner>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ID", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "DisplayName", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Owner><AccessControlList><Grant>"
+		    "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-"
+		    "instance\" xsi:type=\"CanonicalUser\">", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ID", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "DisplayName", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Grantee><Permission>FULL_CONTROL"
+		    "</Permission></Grant></AccessControlList>"
+		    "</AccessControlPolicy>", NULL);
+	return send_xml(mc, c, 200, &b, rc);
 }
 
 /* ---- entry points ---- */
@@ -2422,16 +2803,26 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		cf_http_set_refine(c, "object:get");
 		return MHD_YES;
 	}
-	if (s->op == OP_PUT || s->op == OP_MP_PART) {
-		if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") !=
-		    NULL)
-			return s3_refuse(mc, c, "UploadPartCopy not "
-			    "implemented", 501, "NotImplemented",
-			    "UploadPartCopy is not implemented yet");
-		return put_begin(mc, c);
+	if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") != NULL) {
+		/* UploadPartCopy: decided as CopyObject is, both sides. */
+		s->op = OP_PART_COPY;
+		cf_http_set_refine(c, "object:get");
+		return MHD_YES;
 	}
+	if (s->op == OP_PUT || s->op == OP_MP_PART)
+		return put_begin(mc, c);
 	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE)
 		cf_http_body_max(c, CF_S3XML_MAX);
+	if (s->op == OP_ACL_PUT) {
+		const char *why = acl_headers_refused(mc);
+
+		if (why != NULL) {
+			cf_core_reject(cf_http_core(c), cf_http_req(c), action,
+			    "ACL other than the owner's");
+			cf_http_set_failed(c);
+			return s3_error(mc, c, 403, "AccessDenied", why);
+		}
+	}
 	if (s->op == OP_CREATE_BUCKET) {
 		const char *acl = hdr(mc, "x-amz-acl");
 
@@ -2482,6 +2873,17 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_list_versions(mc, c);
 	case OP_COPY:
 		return op_copy(mc, c);
+	case OP_PART_COPY:
+		return op_part_copy(mc, c);
+	case OP_GET_TAGGING:
+		return op_get_tagging(mc, c);
+	case OP_POLICY_GET:
+	case OP_POLICY_PUT:
+	case OP_POLICY_DELETE:
+		return op_policy(mc, c);
+	case OP_ACL_GET:
+	case OP_ACL_PUT:
+		return op_acl(mc, c);
 	case OP_NONE:
 		break;
 	}

@@ -509,8 +509,20 @@ static const char *const migrations[] = {
 	"  created_us  INTEGER NOT NULL"
 	");"),
 	/* ---- end: privacy ---- */
+	/* ---- begin: purge ---- */
+	/* 18 -> 19: the purge job (meta_purge.c): non-current versions of a
+	 * namespace older than purge_days (0: never) are crypto-shredded
+	 * by the server. */
+	("ALTER TABLE namespaces ADD COLUMN purge_days INTEGER NOT NULL"
+	"  DEFAULT 0;"),
+	/* ---- end: purge ---- */
+	/* ---- begin: S3 checksums ---- */
+	/* 19 -> 20: the x-amz-checksum-* an upload carried, as verified
+	 * ("ALG:BASE64"; '' for none), returned on a GET that asks. */
+	"ALTER TABLE versions ADD COLUMN checksum TEXT NOT NULL DEFAULT '';",
+	/* ---- end: S3 checksums ---- */
 	/* ---- begin: access review campaigns ---- */
-	/* 18 -> 19: access review campaigns (meta_review.c): each a
+	/* 20 -> 21: access review campaigns (meta_review.c): each a
 	 * snapshot of the grants in its scope at its start, one item per
 	 * (principal, grant), with the reviewer's decision. */
 	("CREATE TABLE reviews ("
@@ -554,7 +566,7 @@ static const char *const migrations[] = {
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
 	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
-	" v.content_encoding"
+	" v.content_encoding, v.checksum"
 #define BCOLS \
 	"b.principal_id, p.name, b.role, b.ns, b.expires_us"
 #define TCOLS \
@@ -694,10 +706,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
 	    " created_us, sensitivity) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id, retain_days FROM namespaces WHERE name = ?1",
+	    " id, retain_days, purge_days FROM namespaces WHERE name = ?1",
 	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
 	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id, retain_days FROM namespaces ORDER BY name",
+	    " id, retain_days, purge_days FROM namespaces ORDER BY name",
 	[ST_NS_SET_SENS] = "UPDATE namespaces SET sensitivity = ?2"
 	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
@@ -710,8 +722,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
 	    " created_by, created_us, kek_id, wrapped_dek, md5, sealed_as,"
-	    " content_encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	    " content_encoding, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -1561,6 +1573,8 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_str(st, 16, v->content_encoding,
 		    sizeof(v->content_encoding), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 17, v->checksum, sizeof(v->checksum), err);
 	return rc;
 }
 
@@ -1582,6 +1596,7 @@ read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
 		    err);
 	ns->id = sqlite3_column_int64(st, 5);
 	ns->retain_days = sqlite3_column_int64(st, 6);
+	ns->purge_days = sqlite3_column_int64(st, 7);
 	return rc;
 }
 
@@ -2255,6 +2270,9 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	if (rc == CF_OK)
 		rc = check_field(v->content_encoding,
 		    sizeof(v->content_encoding), "content encoding", err);
+	if (rc == CF_OK)
+		rc = check_field(v->checksum, sizeof(v->checksum), "checksum",
+		    err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -2348,6 +2366,7 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	b |= bind_str(st, 14, v->md5);
 	b |= bind_str(st, 15, v->sealed_as);
 	b |= bind_str(st, 16, v->content_encoding);
+	b |= bind_str(st, 17, v->checksum);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;

@@ -174,7 +174,7 @@ def test_s3_bad_content_md5_stores_nothing(server, s3):
 def test_s3_unimplemented_is_501_in_xml(server, s3):
     s3.create_bucket(Bucket="s3-nyi")
     with pytest.raises(ClientError) as e:
-        s3.get_bucket_policy(Bucket="s3-nyi")
+        s3.get_bucket_website(Bucket="s3-nyi")
     assert code_of(e) == "NotImplemented"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 
