@@ -98,10 +98,12 @@ struct cf_version_rec {
 	char		mp_upload[CF_VERSION_ID_LEN + 1];
 	/* Its place in S3's view, set by the store (ignored on put):
 	 * s3_null 0: S3 sees its version id; 1 or 2: it is the "null"
-	 * version, written while the namespace was unversioned (1) or
-	 * suspended (2).  s3_hidden: no longer in S3's view (replaced by a
-	 * newer null version, or deleted through S3 by versionId=null);
-	 * the version itself is unchanged and still Coffer's. */
+	 * version (written while the namespace was unversioned or
+	 * suspended) of a namespace that is unversioned (1: S3 answers no
+	 * version id for it) or has been versioned since (2: S3 says
+	 * "null").  s3_hidden: no longer in S3's view (replaced by a newer
+	 * null version, or deleted through S3 by versionId=null); the
+	 * version itself is unchanged and still Coffer's. */
 	int		s3_null;
 	bool		s3_hidden;
 };

@@ -536,7 +536,7 @@ static const char *const migrations[] = {
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
 	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
-	" v.content_encoding, v.s3_null, v.s3_hidden"
+	" v.content_encoding, v.s3_null, v.s3_hidden, n.versioning"
 #define BCOLS \
 	"b.principal_id, p.name, b.role, b.ns, b.expires_us"
 #define TCOLS \
@@ -1550,7 +1550,13 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_str(st, 16, v->content_encoding,
 		    sizeof(v->content_encoding), err);
-	v->s3_null = sqlite3_column_int(st, 17);
+	/* A null version reads as 1 while its namespace is unversioned
+	 * (S3 then answers no version id for it), else 2 (S3 says
+	 * "null"). */
+	v->s3_null = sqlite3_column_int(st, 17) == 0 ? 0 :
+	    sqlite3_column_text(st, 19) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 19),
+	    "unversioned") == 0 ? 1 : 2;
 	v->s3_hidden = sqlite3_column_int(st, 18) != 0;
 	return rc;
 }

@@ -171,8 +171,9 @@ def test_enable_then_suspend_as_on_aws(server, s3):
     assert len({v1, v2}) == 2 and "null" not in (v1, v2)
     vers, _ = s3_versions(s3, b)
     assert vers == [("k", v2, True), ("k", v1, False), ("k", "null", False)]
-    assert s3.get_object(Bucket=b, Key="k", VersionId="null")[
-        "Body"].read() == b"n0"
+    got = s3.get_object(Bucket=b, Key="k", VersionId="null")
+    # Versioned now: S3 names the null version "null" in its answers.
+    assert got["VersionId"] == "null" and got["Body"].read() == b"n0"
     # Suspended: new puts are the null version, replacing the old null
     # one in S3's view; the real versions stay listed.
     s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={
@@ -375,3 +376,49 @@ def test_null_delete_respects_legal_hold(server, s3):
         s3.delete_object(Bucket="v-held", Key="k")
     assert code_of(e) == "ObjectUnderLegalHold"
     assert s3_versions(s3, "v-held")[0] == [("k", "null", True)]
+
+
+def test_a_policy_governs_put_bucket_versioning(server, s3):
+    s3.create_bucket(Bucket="v-pol")
+    # An owner of the bucket may set its state (the role floor) ...
+    server.principal("v-owner")
+    server.grant("v-owner", "owner", "v-pol")
+    r = server.post("/v1/s3-keys", {"principal": "v-owner"}, token="admin")
+    assert r.status_code == 201, r.text
+    own = mk(server, r.json())
+    own.put_bucket_versioning(Bucket="v-pol", VersioningConfiguration={
+        "Status": "Enabled"})
+    # ... unless a stored policy forbids it: decided by Cedar, recorded.
+    text = ('@id("freeze-versioning")\nforbid (principal, action == '
+            'Action::"ns:set-versioning", resource);\n')
+    r = server.req("PUT", "/v1/policies/v-freeze", json={"text": text})
+    assert r.status_code in (200, 201), r.text
+    try:
+        with pytest.raises(ClientError) as e:
+            own.put_bucket_versioning(Bucket="v-pol",
+                                      VersioningConfiguration={
+                                          "Status": "Suspended"})
+        assert code_of(e) == "AccessDenied"
+        recs = records(server, e.value.response["ResponseMetadata"][
+            "RequestId"])
+        assert [(x["action"], x["decision"]) for x in recs] == [
+            ("ns:set-versioning", "deny")]
+        assert "freeze-versioning" in recs[0]["reasons"]
+    finally:
+        r = server.req("DELETE", "/v1/policies/v-freeze")
+        assert r.status_code == 200, r.text
+    assert own.get_bucket_versioning(Bucket="v-pol")["Status"] == "Enabled"
+
+
+def test_copy_source_version_null(server, s3):
+    s3.create_bucket(Bucket="v-copy")
+    s3.put_object(Bucket="v-copy", Key="src", Body=b"old")
+    s3.put_bucket_versioning(Bucket="v-copy", VersioningConfiguration={
+        "Status": "Enabled"})
+    s3.put_object(Bucket="v-copy", Key="src", Body=b"new")
+    r = s3.copy_object(Bucket="v-copy", Key="dst", CopySource={
+        "Bucket": "v-copy", "Key": "src", "VersionId": "null"})
+    assert r["CopySourceVersionId"] == "null"
+    assert len(r["VersionId"]) == 32
+    assert s3.get_object(Bucket="v-copy", Key="dst")["Body"].read() == \
+        b"old"
