@@ -430,16 +430,17 @@ cf_err	cf_core_s3_bucket_create(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_ns_set_versioning(struct cf_core *c, struct cf_req *r,
 	    const char *name, const char *state, json_t **out,
 	    struct cf_error *err);
-/* S3 DeleteObject?versionId=null (object:delete of the key): the key's
- * null version leaves S3's view, its row stays; when it was the current
- * version the key reads as deleted (a marker S3 does not list).  Holds
- * and retention refuse it as a delete (CF_E_CONFLICT, "held" or
- * "retention").  No null version: CF_E_NOTFOUND, errcode
- * "no_such_version".  *out: {"version_id":"null", "removed_from_view",
- * "delete_marker", "s3_null", "marker_version_id"?}. */
-cf_err	cf_core_object_null_delete(struct cf_core *c, struct cf_req *r,
-	    const char *ns, const char *key, json_t **out,
-	    struct cf_error *err);
+/* S3 DeleteObject?versionId=V (object:delete of the key): version V
+ * ("null": the key's null version) leaves S3's view, its row stays;
+ * when it was the current version the key reads as deleted (a marker
+ * S3 does not list).  Holds and retention refuse it as a delete
+ * (CF_E_CONFLICT, "held" or "retention").  No such version in S3's
+ * view: CF_E_NOTFOUND, errcode "no_such_version".  *out:
+ * {"version_id", "removed_from_view", "delete_marker", "s3_null",
+ * "marker_version_id"?}. */
+cf_err	cf_core_object_version_s3_delete(struct cf_core *c,
+	    struct cf_req *r, const char *ns, const char *key,
+	    const char *vid, json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
 	    json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_delete(struct cf_core *c, struct cf_req *r,
@@ -500,6 +501,7 @@ struct cf_object_view {
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
 	int64_t		created_us;
 	int		s3_null;	/* cf_version_rec's: S3's view */
+	bool		s3_hidden;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
 };

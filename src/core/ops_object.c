@@ -846,6 +846,7 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    sizeof(g->view.user_meta));
 	g->view.created_us = g->v.created_us;
 	g->view.s3_null = g->v.s3_null;
+	g->view.s3_hidden = g->v.s3_hidden;
 	g->view.key = g->v.key;
 	rc = key_labels(c, ns, key, &g->labels, err);
 	if (rc != CF_OK)
@@ -1447,13 +1448,14 @@ core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
 	return CF_OK;
 }
 
-/* S3's DeleteObject?versionId=null: the key's null version leaves S3's
- * view; nothing is removed (cf_meta_version_null_delete).  Decided as
- * object:delete of the key, and guarded by holds and retention like a
- * delete: S3 clients mean to delete it. */
+/* S3's DeleteObject?versionId=V: version V (or the key's null version)
+ * leaves S3's view; nothing is removed (cf_meta_version_s3_delete).
+ * Decided as object:delete of the key, and guarded by holds and
+ * retention like a delete: S3 clients mean to delete it. */
 cf_err
-cf_core_object_null_delete(struct cf_core *c, struct cf_req *r,
-    const char *ns, const char *key, json_t **out, struct cf_error *err)
+cf_core_object_version_s3_delete(struct cf_core *c, struct cf_req *r,
+    const char *ns, const char *key, const char *vid, json_t **out,
+    struct cf_error *err)
 {
 	struct cf_version_rec	*v = NULL, *mk = NULL;
 	struct core_act		 act;
@@ -1463,20 +1465,23 @@ cf_core_object_null_delete(struct cf_core *c, struct cf_req *r,
 	rc = object_authorize(c, r, "object:delete", ns, key, err);
 	if (rc != CF_OK)
 		return rc;
+	if (vid == NULL || vid[0] == '\0' || strlen(vid) > CF_VERSION_ID_LEN)
+		return cf_error_set(err, CF_E_INPUT, "invalid version id");
 	v = cf_calloc(1, sizeof(*v));
 	mk = cf_calloc(1, sizeof(*mk));
 	if (v == NULL || mk == NULL) {
 		rc = nomem(err);
 		goto out;
 	}
-	rc = cf_meta_version_get(c->meta, ns, key, "null", v, err);
+	rc = cf_meta_version_get(c->meta, ns, key, vid, v, err);
 	if (rc == CF_E_NOTFOUND && ns_missing(c, r, ns, err))
 		goto out;
-	if (rc == CF_E_NOTFOUND) {
+	/* Out of S3's view already: as gone as S3 can tell. */
+	if (rc == CF_E_NOTFOUND || (rc == CF_OK && v->s3_hidden)) {
 		cf_error_clear(err);
 		r->errcode = "no_such_version";
-		rc = cf_error_set(err, CF_E_NOTFOUND, "no null version of "
-		    "\"%s\"", key);
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no version %s of "
+		    "\"%s\" in S3's view", vid, key);
 	}
 	if (rc == CF_OK)
 		rc = core_privacy_guard(c, r, ns, key, v->created_us, err);
@@ -1492,7 +1497,7 @@ cf_core_object_null_delete(struct cf_core *c, struct cf_req *r,
 		goto out;
 	rc = core_act_begin(&act, c, r, 204, err);
 	if (rc == CF_OK)
-		rc = cf_meta_version_null_delete(c->meta, &act.au, ns, key,
+		rc = cf_meta_version_s3_delete(c->meta, &act.au, ns, key,
 		    v->version_id, mk, &marked, err);
 	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT) {
@@ -1502,9 +1507,9 @@ cf_core_object_null_delete(struct cf_core *c, struct cf_req *r,
 	if (rc != CF_OK)
 		goto out;
 	*out = json_pack("{s:s,s:s,s:s,s:s,s:b,s:i,s:s?}", "ns", ns, "key",
-	    key, "version_id", "null", "removed_from_view", v->version_id,
-	    "delete_marker", v->delete_marker, "s3_null", v->s3_null,
-	    "marker_version_id", marked ? mk->version_id : NULL);
+	    key, "version_id", v->version_id, "removed_from_view",
+	    v->version_id, "delete_marker", v->delete_marker, "s3_null",
+	    v->s3_null, "marker_version_id", marked ? mk->version_id : NULL);
 	if (*out == NULL)
 		rc = nomem(err);
 out:

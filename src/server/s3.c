@@ -44,7 +44,7 @@ enum s3_op {
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
 	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY,
-	OP_VERSIONING_GET, OP_VERSIONING_PUT, OP_DELETE_NULL
+	OP_VERSIONING_GET, OP_VERSIONING_PUT, OP_DELETE_VERSION
 };
 
 struct cf_s3 {
@@ -670,13 +670,11 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 		*action = "object:delete";
 		return OP_DELETE;
 	}
-	/* The null version leaves S3's view (its row stays); a version
-	 * with a real id is never removed through S3 (501). */
+	/* A version leaves S3's view; its row stays (op_delete_version). */
 	if (strcmp(method, "DELETE") == 0 && s->q.n == 1 &&
-	    cf_sigv4_query_get(&s->q, "versionId") != NULL &&
-	    strcmp(cf_sigv4_query_get(&s->q, "versionId"), "null") == 0) {
+	    cf_sigv4_query_has(&s->q, "versionId")) {
 		*action = "object:delete";
-		return OP_DELETE_NULL;
+		return OP_DELETE_VERSION;
 	}
 	return OP_NONE;
 }
@@ -1266,26 +1264,15 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 	sub->action = NULL;
 	sub->resource[0] = '\0';
 	cf_error_clear(&err);
-	if (strcmp(o->version_id, "null") == 0) {
-		/* The null version leaves S3's view (op_delete_null). */
-		rc = cf_core_object_null_delete(core, sub, s->bucket, o->key,
-		    &out, &err);
+	if (o->version_id[0] != '\0') {
+		/* SEC: the version leaves S3's view, nothing is removed
+		 * (op_delete_version). */
+		rc = cf_core_object_version_s3_delete(core, sub, s->bucket,
+		    o->key, o->version_id, &out, &err);
 		if (rc == CF_E_NOTFOUND && sub->allowed &&
 		    sub->errcode != NULL &&
 		    strcmp(sub->errcode, "no_such_version") == 0)
 			rc = CF_OK;
-	} else if (o->version_id[0] != '\0') {
-		/* SEC: refused (a version is never removed through S3),
-		 * and recorded like any refusal. */
-		cf_core_reject(core, sub, "object:delete", "DeleteObjects "
-		    "with a VersionId");
-		(void)snprintf(sub->resource, sizeof(sub->resource),
-		    "ns/%s/obj/%s", s->bucket, o->key);
-		rc = CF_E_INPUT;
-		code = "NotImplemented";
-		status = 501;
-		cf_strlcpy(err.msg, "deleting a version is not implemented",
-		    sizeof(err.msg));
 	} else
 		rc = cf_core_object_delete(core, sub, s->bucket, o->key, &out,
 		    &err);
@@ -2277,6 +2264,12 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 	/* A copy: g goes with the response body (or is closed). */
 	vv = *cf_core_get_view(g);
 	vv.labels = NULL;
+	/* A version out of S3's view is Coffer's history, not S3's. */
+	if (vv.s3_hidden) {
+		cf_core_get_close(g);
+		return s3_error(mc, c, 404, "NoSuchVersion", "the specified "
+		    "version does not exist (in S3's view)");
+	}
 	(void)snprintf(etag, sizeof(etag), "\"%.64s\"", v->md5[0] != '\0' ?
 	    v->md5 : v->sha256);
 	pre = preconditions(mc, etag);
@@ -2396,10 +2389,11 @@ op_delete(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 204, NULL, resp, "ok");
 }
 
-/* DELETE /B/K?versionId=null: the null version leaves S3's view; its
- * row, and the key's history, stay (cf_core_object_null_delete). */
+/* DELETE /B/K?versionId=V: the version (V null: the null version)
+ * leaves S3's view; its row, and the key's history, stay
+ * (cf_core_object_version_s3_delete). */
 static enum MHD_Result
-op_delete_null(struct MHD_Connection *mc, struct conn *c)
+op_delete_version(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_s3	*s = *cf_http_s3(c);
 	struct cf_req	*r = cf_http_req(c);
@@ -2409,8 +2403,8 @@ op_delete_null(struct MHD_Connection *mc, struct conn *c)
 	cf_err		 rc;
 
 	cf_error_clear(&err);
-	rc = cf_core_object_null_delete(cf_http_core(c), r, s->bucket, s->key,
-	    &out, &err);
+	rc = cf_core_object_version_s3_delete(cf_http_core(c), r, s->bucket,
+	    s->key, cf_sigv4_query_get(&s->q, "versionId"), &out, &err);
 	/* As S3: deleting a version that is not there is done. */
 	if (rc == CF_E_NOTFOUND && r->allowed && r->errcode != NULL &&
 	    strcmp(r->errcode, "no_such_version") == 0)
@@ -2425,7 +2419,12 @@ op_delete_null(struct MHD_Connection *mc, struct conn *c)
 		json_decref(out);
 		return MHD_NO;
 	}
-	(void)MHD_add_response_header(resp, "x-amz-version-id", "null");
+	/* S3's id of the version (none when there was none to remove). */
+	if (out != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    cf_s3v_id((int)json_integer_value(json_object_get(out,
+		    "s3_null")), str_or(json_string_value(json_object_get(
+		    out, "version_id")))));
 	if (json_is_true(json_object_get(out, "delete_marker")))
 		(void)MHD_add_response_header(resp, "x-amz-delete-marker",
 		    "true");
@@ -2641,8 +2640,8 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 	case OP_VERSIONING_GET:
 	case OP_VERSIONING_PUT:
 		return op_versioning(mc, c);
-	case OP_DELETE_NULL:
-		return op_delete_null(mc, c);
+	case OP_DELETE_VERSION:
+		return op_delete_version(mc, c);
 	case OP_NONE:
 		break;
 	}

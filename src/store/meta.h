@@ -102,7 +102,7 @@ struct cf_version_rec {
 	 * suspended) of a namespace that is unversioned (1: S3 answers no
 	 * version id for it) or has been versioned since (2: S3 says
 	 * "null").  s3_hidden: no longer in S3's view (replaced by a newer
-	 * null version, or deleted through S3 by versionId=null); the
+	 * null version, or deleted through S3 by its versionId); the
 	 * version itself is unchanged and still Coffer's. */
 	int		s3_null;
 	bool		s3_hidden;
@@ -301,15 +301,14 @@ cf_err	cf_meta_version_scan(struct cf_meta *m, const char *ns,
 cf_err	cf_meta_ns_set_versioning(struct cf_meta *m,
 	    const struct cf_meta_audit *au, const char *name,
 	    const char *state, struct cf_error *err);
-/* S3's DeleteObject?versionId=null: version vid, the null version of
- * (ns, key) in S3's view, leaves that view (s3_hidden); no row is
- * removed.  When it is the key's latest version and not a delete
- * marker, marker (a delete marker record, as for cf_meta_version_put)
- * is inserted too, itself outside S3's view, so that the key reads as
- * deleted everywhere; *marked tells whether it was.  CF_E_CONFLICT
- * when vid is no longer the key's null version in S3's view (a put
- * raced).  One transaction. */
-cf_err	cf_meta_version_null_delete(struct cf_meta *m,
+/* S3's DeleteObject?versionId=V: version vid of (ns, key), in S3's
+ * view, leaves that view (s3_hidden); no row is removed.  When it is
+ * the key's latest version and not a delete marker, marker (a delete
+ * marker record, as for cf_meta_version_put) is inserted too, itself
+ * outside S3's view, so that the key reads as deleted everywhere;
+ * *marked tells whether it was.  CF_E_CONFLICT when vid is not (or no
+ * longer) a version of the key in S3's view.  One transaction. */
+cf_err	cf_meta_version_s3_delete(struct cf_meta *m,
 	    const struct cf_meta_audit *au, const char *ns, const char *key,
 	    const char *vid, struct cf_version_rec *marker, bool *marked,
 	    struct cf_error *err);

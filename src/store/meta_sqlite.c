@@ -516,7 +516,7 @@ static const char *const migrations[] = {
 	 * S3's view: s3_null 1 (written while unversioned) or 2 (while
 	 * suspended) is the "null" version; s3_hidden 1 when it left S3's
 	 * view (replaced by a newer null version, or deleted through S3
-	 * by versionId=null).  History is untouched: every row stays
+	 * by its versionId).  History is untouched: every row stays
 	 * (meta_versioning.c, docs/s3.md). */
 	("ALTER TABLE namespaces ADD COLUMN versioning TEXT NOT NULL"
 	"  DEFAULT 'enabled' CHECK (versioning IN ('unversioned',"
@@ -2339,7 +2339,7 @@ query_int(struct conn *c, int64_t *out, struct cf_error *err,
 }
 
 cf_err
-cf_meta_version_null_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+cf_meta_version_s3_delete(struct cf_meta *m, const struct cf_meta_audit *au,
     const char *ns, const char *key, const char *vid,
     struct cf_version_rec *marker, bool *marked, struct cf_error *err)
 {
@@ -2371,18 +2371,17 @@ cf_meta_version_null_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 	if (rc != CF_OK)
 		return rc;
 	rc = ns_id_of(c, ns, &ns_id, err);
-	/* SEC: only the key's null version in S3's view, as the caller
-	 * decided on it; a put since then is a conflict, not a hide of
+	/* SEC: only the version the caller decided on, of this key and
+	 * still in S3's view; anything else is a conflict, not a hide of
 	 * another version. */
 	if (rc == CF_OK)
 		rc = query_int(c, &seq, err, "SELECT seq FROM versions"
 		    " WHERE ns_id = ?1 AND key = ?2 AND version_id = ?3"
-		    " AND s3_null > 0 AND s3_hidden = 0", "ikt", ns_id, key,
-		    vid);
+		    " AND s3_hidden = 0", "ikt", ns_id, key, vid);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		rc = cf_error_set(err, CF_E_CONFLICT,
-		    "meta: the null version changed");
+		    "meta: the version left S3's view already");
 	}
 	if (rc == CF_OK)
 		rc = query_int(c, &latest, err, "SELECT max(seq) FROM versions"

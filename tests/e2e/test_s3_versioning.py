@@ -352,15 +352,83 @@ def test_mfa_delete_refused_clearly(server, key, s3):
     assert s3.get_bucket_versioning(Bucket="v-mfa")["Status"] == "Enabled"
 
 
-def test_real_version_id_never_deleted_through_s3(server, s3):
+def test_real_version_leaves_view_history_stays(server, s3):
     s3.create_bucket(Bucket="v-keep")
     s3.put_bucket_versioning(Bucket="v-keep", VersioningConfiguration={
         "Status": "Enabled"})
-    vid = s3.put_object(Bucket="v-keep", Key="k", Body=b"k")["VersionId"]
+    v1 = s3.put_object(Bucket="v-keep", Key="k", Body=b"1")["VersionId"]
+    v2 = s3.put_object(Bucket="v-keep", Key="k", Body=b"2")["VersionId"]
+    # An old version: out of S3's view, the current one untouched.
+    d = s3.delete_object(Bucket="v-keep", Key="k", VersionId=v1)
+    assert d["VersionId"] == v1 and "DeleteMarker" not in d
+    assert s3_versions(s3, "v-keep") == ([("k", v2, True)], [])
     with pytest.raises(ClientError) as e:
-        s3.delete_object(Bucket="v-keep", Key="k", VersionId=vid)
-    assert code_of(e) == "NotImplemented"
-    assert s3.get_object(Bucket="v-keep", Key="k")["Body"].read() == b"k"
+        s3.get_object(Bucket="v-keep", Key="k", VersionId=v1)
+    assert code_of(e) == "NoSuchVersion"
+    assert s3.get_object(Bucket="v-keep", Key="k")["Body"].read() == b"2"
+    # The current one: the key reads as deleted, no version resurrected.
+    s3.delete_object(Bucket="v-keep", Key="k", VersionId=v2)
+    assert s3_versions(s3, "v-keep") == ([], [])
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="v-keep", Key="k")
+    assert code_of(e) == "NoSuchKey"
+    # Again, or a version that never was: done, as S3 answers.
+    s3.delete_object(Bucket="v-keep", Key="k", VersionId=v2)
+    s3.delete_object(Bucket="v-keep", Key="k", VersionId="0" * 32)
+    # History: both versions (and the marker) through REST, readable.
+    rv = rest_versions(server, "v-keep", "k")
+    assert [v["version_id"] for v in rv if not v["delete_marker"]] == [
+        v2, v1]
+    r = server.req("GET", "/v1/ns/v-keep/objects/k?version=%s" % v1)
+    assert r.status_code == 200 and r.content == b"1"
+
+
+RCLONE = "/usr/bin/rclone" if os.access("/usr/bin/rclone", os.X_OK) else None
+
+
+def rclone_cfg(server, key, tmp_path):
+    cfg = tmp_path / "rclone.conf"
+    cfg.write_text(
+        "[coffer]\ntype = s3\nprovider = Other\n"
+        "access_key_id = %s\nsecret_access_key = %s\n"
+        "endpoint = %s\nregion = us-east-1\nforce_path_style = true\n"
+        % (key["access_key_id"], key["secret_access_key"], server.url))
+    # rclone 1.60 cannot combine --ca-cert with AWS_CA_BUNDLE.
+    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+
+    def rclone(*args):
+        return subprocess.run(
+            [RCLONE, "--config", str(cfg), "--ca-cert", server.ca,
+             "--retries", "1", "--low-level-retries", "1"] + list(args),
+            env=env, capture_output=True, text=True, timeout=120)
+    return rclone
+
+
+@pytest.mark.skipif(RCLONE is None, reason="rclone not installed "
+                    "(scripts/deps.sh)")
+def test_rclone_on_rest_namespace_keeps_history(server, key, tmp_path):
+    # A namespace made by REST reports Enabled: rclone sees versions
+    # and deletes them by id; each only leaves S3's view.
+    rclone = rclone_cfg(server, key, tmp_path)
+    server.mkns("v-rc")
+    for body in (b"1", b"2"):
+        assert server.put_obj("v-rc", "d/k", body).status_code == 201
+    assert server.put_obj("v-rc", "d/j", b"j").status_code == 201
+    p = rclone("delete", "coffer:v-rc/d")
+    assert p.returncode == 0, p.stderr
+    assert rclone("ls", "coffer:v-rc").stdout.strip() == ""
+    assert len(rest_versions(server, "v-rc", "d/k")) == 3
+    # A legal hold: rclone purge fails, and nothing is erased.
+    assert server.put_obj("v-rc", "h/k", b"held").status_code == 201
+    r = server.post("/v1/holds", {"ns": "v-rc", "key": "h",
+                                  "reason": "audit"})
+    assert r.status_code in (200, 201), r.text
+    p = rclone("purge", "coffer:v-rc")
+    assert p.returncode != 0
+    assert "v-rc" in rclone("lsd", "coffer:").stdout
+    got = server.req("GET", "/v1/ns/v-rc/objects/h/k")
+    assert got.status_code == 200 and got.content == b"held"
+    assert len(rest_versions(server, "v-rc", "d/k")) == 3
 
 
 def test_null_delete_respects_legal_hold(server, s3):

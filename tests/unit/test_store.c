@@ -4580,15 +4580,15 @@ test_store_meta_s3_view(void **state)
 	 * S3 does not list, every row still there. */
 	memset(&mk, 0, sizeof(mk));
 	mk_version(&mk, "s3-ns", "k", true);
-	assert_int_equal(cf_meta_version_null_delete(m, &au_ok, "s3-ns", "k",
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_ok, "s3-ns", "k",
 	    v2.version_id, &mk, &marked, NULL), CF_E_CONFLICT);
 	assert_false(marked);
-	assert_int_equal(cf_meta_version_null_delete(m, &au_off, "s3-ns", "k",
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_off, "s3-ns", "k",
 	    v4.version_id, &mk, &marked, NULL), CF_E_IO);
 	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", "null", &got,
 	    NULL), CF_OK);
 	assert_string_equal(got.version_id, v4.version_id);
-	assert_int_equal(cf_meta_version_null_delete(m, &au_ok, "s3-ns", "k",
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_ok, "s3-ns", "k",
 	    v4.version_id, &mk, &marked, NULL), CF_OK);
 	assert_true(marked);
 	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", NULL, &got,
@@ -4601,6 +4601,17 @@ test_store_meta_s3_view(void **state)
 	assert_int_equal(x.n, 1);
 	assert_string_equal(x.ids[0], v3.version_id);
 	assert_false(x.latest[0]);
+	/* A real version leaves the view the same way, without a marker
+	 * when it is not the latest. */
+	mk_version(&mk, "s3-ns", "k", true);
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_ok, "s3-ns", "k",
+	    v3.version_id, &mk, &marked, NULL), CF_OK);
+	assert_false(marked);
+	s3scan(m, "s3-ns", &x);
+	assert_int_equal(x.n, 0);
+	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", v3.version_id,
+	    &got, NULL), CF_OK);
+	assert_true(got.s3_hidden);
 	count_versions = 0;
 	assert_int_equal(cf_meta_version_list(m, "s3-ns", "k", count_cb, NULL,
 	    NULL), CF_OK);
