@@ -429,6 +429,17 @@ def test_rclone_on_rest_namespace_keeps_history(server, key, tmp_path):
     got = server.req("GET", "/v1/ns/v-rc/objects/h/k")
     assert got.status_code == 200 and got.content == b"held"
     assert len(rest_versions(server, "v-rc", "d/k")) == 3
+    # Without the hold, rclone purge goes through (ending with
+    # DeleteBucket, ns:delete); the audit log keeps every put.
+    hid = r.json()["id"]
+    assert server.req("DELETE", "/v1/holds/" + hid).status_code == 200
+    p = rclone("purge", "coffer:v-rc")
+    assert p.returncode == 0, p.stderr
+    assert "v-rc" not in rclone("lsd", "coffer:").stdout
+    puts = [x for x in server.audit_records()
+            if x.get("action") == "object:put" and
+            x.get("resource", "").startswith("ns/v-rc/obj/")]
+    assert len(puts) == 4
 
 
 def test_null_delete_respects_legal_hold(server, s3):
