@@ -437,6 +437,28 @@ cf_err	cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err);
 cf_err	cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
+/* S3 CreateBucket: as cf_core_ns_create (env dev, sensitivity
+ * internal), the namespace starting unversioned for S3 (docs/s3.md). */
+cf_err	cf_core_s3_bucket_create(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
+/* S3 PutBucketVersioning (ns:set-versioning): state "enabled" or
+ * "suspended" (CF_E_INPUT otherwise: nothing goes back to
+ * unversioned).  *out: {"name", "versioning"}.  A view of S3's: no
+ * version is changed or removed. */
+cf_err	cf_core_ns_set_versioning(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *state, json_t **out,
+	    struct cf_error *err);
+/* S3 DeleteObject?versionId=V (object:delete of the key): version V
+ * ("null": the key's null version) leaves S3's view, its row stays;
+ * when it was the current version the key reads as deleted (a marker
+ * S3 does not list).  Holds and retention refuse it as a delete
+ * (CF_E_CONFLICT, "held" or "retention").  No such version in S3's
+ * view: CF_E_NOTFOUND, errcode "no_such_version".  *out:
+ * {"version_id", "removed_from_view", "delete_marker", "s3_null",
+ * "marker_version_id"?}. */
+cf_err	cf_core_object_version_s3_delete(struct cf_core *c,
+	    struct cf_req *r, const char *ns, const char *key,
+	    const char *vid, json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
 	    json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_delete(struct cf_core *c, struct cf_req *r,
@@ -505,6 +527,8 @@ struct cf_object_view {
 	/* "ALG:BASE64" as verified on upload (cf_core_put_checksum); "" */
 	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	int64_t		created_us;
+	int		s3_null;	/* cf_version_rec's: S3's view */
+	bool		s3_hidden;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
 };
