@@ -42,6 +42,8 @@ usage(FILE *f)
 	    "  hold        legal holds that stop deletes and erasure\n"
 	    "  erase       crypto-shred data, with a signed certificate;\n"
 	    "              erase verify checks one (docs/privacy.md)\n"
+	    "  backup      a consistent backup of metadata and sealed keys\n"
+	    "              (docs/operations.md)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");
