@@ -52,6 +52,7 @@ static const struct cmd cmds[] = {
 	{ "share", cf_cmd_share },
 	{ "hold", cf_cmd_hold },
 	{ "erase", cf_cmd_erase },
+	{ "anomalies", cf_cmd_anomalies },
 };
 
 int
