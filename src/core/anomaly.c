@@ -10,7 +10,7 @@
  * Memory: about 4.5 KiB per profile, so 10000 profiles take 45 MiB.
  *
  * Habits (networks, namespaces, hours) count only once a profile has
- * min_events events, so a new principal's first days raise nothing but
+ * min_events allowed events, so a new principal's first days raise nothing but
  * the absolute floors (bulk, enumeration).  Networks and namespaces are
  * learned from allowed records only: a request refused because it came
  * from a new network does not make that network known. */
@@ -59,6 +59,8 @@ struct prof {
 	uint64_t	 h;
 	char		 key[CF_ANOM_KEY_MAX];
 	uint64_t	 events;
+	uint64_t	 allowed;	/* of them allowed: what networks
+					 * and namespaces are learned from */
 	int64_t		 first_us, last_us;
 	struct day	 days[CF_ANOM_DAYS];
 	int64_t		 hour_abs;	/* hours since the epoch */
@@ -673,7 +675,8 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 	today = t / DAY_US;
 	hour_abs = t / HOUR_US;
 	hour = (int)(hour_abs % 24);
-	learned = p->events >= a->cfg.min_events;
+	/* A principal only ever refused has no habits to break. */
+	learned = p->allowed >= a->cfg.min_events;
 	cred = cred_of(ev);
 	denial = is_denial(ev->status);
 	baseline(p, today, &b);
@@ -756,6 +759,7 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 			d->peak_objs = p->hour_objs;
 	}
 	if (ev->allowed) {
+		p->allowed++;
 		net_touch(p, &ni, t);
 		if (*ns != '\0')
 			(void)feat_touch(p->nss, &p->nnss, nsh, t);
@@ -863,7 +867,7 @@ cf_anom_risk(struct cf_anom *a, const struct cf_anom_event *ev,
 			if (p->events > 0 && ev->time_us - p->last_us >=
 			    a->cfg.dormant_s * US)
 				m |= 1u << CF_ANOM_DORMANT;
-			if (p->events >= a->cfg.min_events &&
+			if (p->allowed >= a->cfg.min_events &&
 			    net_find(p, ni.h, ev->time_us) == NULL)
 				m |= 1u << CF_ANOM_NEW_NETWORK;
 			if (travel(p, ev, &ni, cred_of(ev),
