@@ -393,25 +393,32 @@ struct base {
 	uint32_t	hour_days[24];	/* days active in each hour */
 };
 
+/* Read only when a rule needs it (most records need none): *have
+ * says whether b holds it already.  Today's slot is not read, so this
+ * may come before or after today's record is learned. */
 static void
-baseline(const struct prof *p, int64_t today, struct base *b)
+baseline(const struct prof *p, int64_t today, bool hours, struct base *b,
+    bool *have)
 {
 	const struct day	*d;
 	uint64_t		 bytes = 0, peak = 0;
 	size_t			 i, h;
 
+	if (*have)
+		return;
+	*have = true;
 	memset(b, 0, sizeof(*b));
 	for (i = 0; i < CF_ANOM_DAYS; i++) {
 		d = &p->days[i];
 		if (d->day < 0 || d->day >= today ||
-		    d->day < today - CF_ANOM_DAYS || d->events == 0)
+		    d->day <= today - CF_ANOM_DAYS || d->events == 0)
 			continue;
 		b->active_days++;
 		b->events += d->events;
 		b->denials += d->denials;
 		bytes += d->bytes;
 		peak += d->peak_objs;
-		for (h = 0; h < 24; h++)
+		for (h = 0; hours && h < 24; h++)
 			if ((d->hours >> h & 1) != 0)
 				b->hour_days[h]++;
 	}
@@ -663,6 +670,7 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 	int			 hour;
 	size_t			 nout = 0, i;
 	bool			 authn, learned, seen_ns, denial;
+	bool			 have_b = false;
 
 	if (skipped(ev) || t < 0)
 		return 0;
@@ -679,7 +687,6 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 	learned = p->allowed >= a->cfg.min_events;
 	cred = cred_of(ev);
 	denial = is_denial(ev->status);
-	baseline(p, today, &b);
 
 	/* ---- before learning: what the profile did not know ---- */
 	if (authn && p->events > 0 && t - p->last_us >= a->cfg.dormant_s *
@@ -707,7 +714,12 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 		(void)raise_flag(a, p, ev, CF_ANOM_TWO_NETWORKS, out, max,
 		    &nout, "credential_network", bt, ot);
 	}
-	if (authn && learned && ev->restricted && !usual_hour(&b, hour)) {
+	if (authn && learned && ev->restricted)
+		baseline(p, today, true, &b, &have_b);
+	/* A week of history at least: hours learned from two or three
+	 * days are not habits yet. */
+	if (authn && learned && ev->restricted && b.active_days >= 4 &&
+	    !usual_hour(&b, hour)) {
 		hours_text(&b, bt, sizeof(bt));
 		(void)snprintf(ot, sizeof(ot), "hour %02d UTC (restricted "
 		    "data in %.40s)", hour, ns);
@@ -770,6 +782,7 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 
 	/* ---- after learning: counts that crossed a line ---- */
 	if (is_download(ev)) {
+		baseline(p, today, false, &b, &have_b);
 		thr = (uint64_t)(b.bytes_day * (double)a->cfg.bulk_factor);
 		if (thr < a->cfg.bulk_min_bytes)
 			thr = a->cfg.bulk_min_bytes;
@@ -805,6 +818,7 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 		}
 		p->deny_n++;
 		if (p->deny_n == a->cfg.enum_denials) {
+			baseline(p, today, false, &b, &have_b);
 			(void)snprintf(bt, sizeof(bt), "%llu of %llu requests "
 			    "refused or not found in %llu days",
 			    (unsigned long long)b.denials,
