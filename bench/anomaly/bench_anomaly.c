@@ -28,7 +28,7 @@
  * one of its records; a flag on a normal record is a false positive.
  * Prints per attack kind the recall and the flags that caught it, per
  * flag kind the precision, false positives per day (after the learning
- * week), and ns per record (risk + observe). */
+ * week), and the CPU time per record (risk + observe). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,8 +287,8 @@ gen_attacks(int per_kind)
 				break;
 			case A_BROWSE:
 				for (m = 0; m < 12; m++) {
-					int ns = (people[i].nss[0] + 7 + m * 3) %
-					    NS_COUNT;
+					int ns = (people[i].nss[0] + 7 +
+					    m * 3) % NS_COUNT;
 					add(t + m * 4 * MINUTE, i,
 					    people[i].home | 9, 1, ns,
 					    m % 4 == 0 ? 200 : 403, 0, id, 0);
@@ -319,12 +319,14 @@ cmp_rec(const void *a, const void *b)
 	return x->t < y->t ? -1 : x->t > y->t;
 }
 
+/* CPU time of the process: on a shared, loaded machine wall time
+ * measures the neighbours. */
 static int64_t
-mono_ns(void)
+cpu_ns(void)
 {
 	struct timespec	ts;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -339,6 +341,8 @@ main(int argc, char **argv)
 	uint64_t		 fp_kind[CF_ANOM_NKINDS] = { 0 };
 	uint64_t		 tp_kind[CF_ANOM_NKINDS] = { 0 };
 	uint64_t		 fp_late = 0, inst[A_NKINDS] = { 0 };
+	uint64_t		 tail_kind[CF_ANOM_NKINDS] = { 0 };
+	int64_t			*last_attack;
 	uint64_t		 det[A_NKINDS] = { 0 };
 	uint32_t		 kinds;
 	char			 src[20], tok[40], nsb[16];
@@ -355,7 +359,10 @@ main(int argc, char **argv)
 			per_kind = (int)strtol(optarg, NULL, 10);
 			break;
 		case 's':
-			rng = strtoull(optarg, NULL, 10) | 1;
+			rng = strtoull(optarg, NULL, 10) *
+			    0x9E3779B97F4A7C15ULL + 88172645463325252ULL;
+			if (rng == 0)
+				rng = 1;
 			break;
 		default:
 			(void)fprintf(stderr, "usage: bench_anomaly [-p "
@@ -375,7 +382,10 @@ main(int argc, char **argv)
 	cf_anom_config_defaults(&cfg);
 	if (cf_anom_new(&cfg, &a, NULL) != CF_OK)
 		return 1;
-	t0 = mono_ns();
+	last_attack = calloc((size_t)npeople, sizeof(*last_attack));
+	if (last_attack == NULL)
+		return 1;
+	t0 = cpu_ns();
 	for (i = 0; i < nrecs; i++) {
 		struct rec *r = &recs[i];
 
@@ -397,8 +407,19 @@ main(int argc, char **argv)
 		ev.restricted = r->restricted && r->action != 4;
 		sum += cf_anom_risk(a, &ev, &kinds);
 		n = cf_anom_observe(a, &ev, fl, CF_ANOM_NKINDS);
+		if (r->attack != 0 && r->who >= 0)
+			last_attack[r->who] = r->t;
 		for (f = 0; f < n; f++) {
 			k = (int)fl[f].kind;
+			/* The victim's own records within two hours after an
+			 * attack on its account: the attack's wake (a sliding
+			 * hour still full of it), neither hit nor false. */
+			if (r->attack == 0 && r->who >= 0 &&
+			    last_attack[r->who] != 0 &&
+			    r->t - last_attack[r->who] < 2 * HOUR) {
+				tail_kind[k]++;
+				continue;
+			}
 			if (r->attack != 0) {
 				tp_kind[k]++;
 				caught[r->attack] = 1;
@@ -410,7 +431,7 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	t1 = mono_ns();
+	t1 = cpu_ns();
 	for (id = 1; id <= nattacks; id++) {
 		inst[attack_kind[id]]++;
 		det[attack_kind[id]] += (uint64_t)caught[id];
@@ -434,13 +455,14 @@ main(int argc, char **argv)
 				    (enum cf_anom_kind)q));
 		(void)printf(" |\n");
 	}
-	(void)printf("\n| flag | on attacks | on normal traffic | precision "
-	    "|\n| --- | --- | --- | --- |\n");
+	(void)printf("\n| flag | on attacks | on normal traffic | in an "
+	    "attack's wake | precision |\n| --- | --- | --- | --- | --- |\n");
 	for (k = 0; k < CF_ANOM_NKINDS; k++)
-		(void)printf("| %s | %llu | %llu | %s%.2f |\n",
+		(void)printf("| %s | %llu | %llu | %llu | %s%.2f |\n",
 		    cf_anom_kind_name((enum cf_anom_kind)k),
 		    (unsigned long long)tp_kind[k],
 		    (unsigned long long)fp_kind[k],
+		    (unsigned long long)tail_kind[k],
 		    tp_kind[k] + fp_kind[k] == 0 ? "n/a " : "",
 		    tp_kind[k] + fp_kind[k] == 0 ? 0.0 : (double)tp_kind[k] /
 		    (double)(tp_kind[k] + fp_kind[k]));
@@ -458,10 +480,12 @@ main(int argc, char **argv)
 		    tp + fp ? (double)tp / (double)(tp + fp) : 0.0,
 		    (double)fp_late / (DAYS - LEARN_DAYS), npeople);
 	}
-	(void)printf("cost: %.0f ns per record (risk + observe), %zu "
-	    "records\n", (double)(t1 - t0) / (double)nrecs, nrecs);
+	(void)printf("cost: %.0f ns CPU per record (risk + observe, and "
+	    "formatting the record), %zu records\n",
+	    (double)(t1 - t0) / (double)nrecs, nrecs);
 	cf_anom_free(a);
 	free(recs);
 	free(people);
+	free(last_attack);
 	return 0;
 }

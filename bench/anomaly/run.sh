@@ -74,7 +74,7 @@ for s in $SEEDS; do
 	    >>"$SAMPLES/ns-per-record"
 done
 echo
-echo "detector cost per record (risk + observe), median of seeds:" \
+echo "detector CPU per record (risk + observe), median of seeds:" \
     "$(med ns-per-record) ns ($(spread ns-per-record))"
 
 # ---- 2. small GETs through a real server, detector on and off ----

@@ -65,6 +65,8 @@ struct prof {
 	struct day	 days[CF_ANOM_DAYS];
 	int64_t		 hour_abs;	/* hours since the epoch */
 	uint64_t	 hour_objs;
+	uint64_t	 prev_hour_objs;	/* of hour_abs - 1 */
+	uint64_t	 win_objs;	/* the last 60 minutes, estimated */
 	int64_t		 deny_start_us;
 	uint64_t	 deny_n;
 	int64_t		 nsnew_hour;
@@ -761,14 +763,23 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 		d->denials++;
 	if (is_download(ev)) {
 		if (p->hour_abs != hour_abs) {
+			p->prev_hour_objs = p->hour_abs == hour_abs - 1 ?
+			    p->hour_objs : 0;
 			p->hour_abs = hour_abs;
 			p->hour_objs = 0;
 		}
 		p->hour_objs++;
+		/* A sliding hour, not the clock's: this hour's count and the
+		 * part of the last one still inside the 60 minutes (taken as
+		 * spread evenly), so a burst across the hour's turn counts
+		 * whole. */
+		p->win_objs = p->hour_objs + (uint64_t)((double)
+		    p->prev_hour_objs * (1.0 - (double)(t % HOUR_US) /
+		    (double)HOUR_US));
 		d->objs++;
 		d->bytes += ev->bytes;
-		if (p->hour_objs > d->peak_objs)
-			d->peak_objs = p->hour_objs;
+		if (p->win_objs > d->peak_objs)
+			d->peak_objs = p->win_objs;
 	}
 	if (ev->allowed) {
 		p->allowed++;
@@ -799,13 +810,13 @@ cf_anom_observe(struct cf_anom *a, const struct cf_anom_event *ev,
 		thr = (uint64_t)(b.peak_objs * (double)a->cfg.bulk_factor);
 		if (thr < a->cfg.bulk_min_objects)
 			thr = a->cfg.bulk_min_objects;
-		if (p->hour_objs == thr + 1) {
+		if (p->win_objs > thr) {
 			(void)snprintf(bt, sizeof(bt), "%.1f objects in the "
 			    "busiest hour (mean of %llu days); threshold %llu",
 			    b.peak_objs, (unsigned long long)b.active_days,
 			    (unsigned long long)thr);
-			(void)snprintf(ot, sizeof(ot), "%llu objects this "
-			    "hour", (unsigned long long)p->hour_objs);
+			(void)snprintf(ot, sizeof(ot), "%llu objects in the "
+			    "last hour", (unsigned long long)p->win_objs);
 			(void)raise_flag(a, p, ev, CF_ANOM_BULK, out, max,
 			    &nout, "objects_per_hour", bt, ot);
 		}

@@ -137,7 +137,7 @@ def test_bulk_download(srv, acli, uniq):
         assert srv.get_obj(ns, "f5", token=tok).status_code == 200
         f = one(flags(acli, name), "bulk_download")
         assert f["feature"] == "objects_per_hour"
-        assert f["observed"] == "6 objects this hour"
+        assert f["observed"] == "6 objects in the last hour"
         assert "threshold 5" in f["baseline"]
         # Once per hour, not once per object.
         assert srv.get_obj(ns, "f6", token=tok).status_code == 200

@@ -162,7 +162,7 @@ test_anomaly_bulk_download(void **state)
 			assert_int_equal(f[0].kind, CF_ANOM_BULK);
 			assert_string_equal(f[0].feature, "objects_per_hour");
 			assert_string_equal(f[0].observed,
-			    "31 objects this hour");
+			    "31 objects in the last hour");
 			assert_non_null(strstr(f[0].baseline,
 			    "3.0 objects in the busiest hour"));
 		}
