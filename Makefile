@@ -17,12 +17,16 @@ all: build
 deps:
 	sh scripts/deps.sh
 
+# The two test builds honour the e2e suite's COFFER_TEST_* hooks
+# (-DCF_TEST_HOOKS=ON); the Release build, the one `make run` serves, does
+# not (src/base/testhook.h).
 build: deps
-	cmake -S . -B $(BUILD) -DCF_WERROR=ON >/dev/null
+	cmake -S . -B $(BUILD) -DCF_WERROR=ON -DCF_TEST_HOOKS=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCF_WERROR=ON -DCF_SANITIZE=ON \
+	    -DCF_TEST_HOOKS=ON \
 	    -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
@@ -34,20 +38,22 @@ build-release: deps
 	    -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(REL_BUILD) -j $(JOBS)
 
-# Install, build and start the server on the embedded default.
-run: build
+# Install, build and start the server on the embedded default: the
+# Release build, without test hooks.
+run: build-release
 	@echo "coffer: starting the server on https://$(LISTEN) (data in $(DATA))"
 	@echo "coffer: in another terminal, log in and secure the admin account:"
-	@echo "  ./$(BUILD)/coffer login --server https://$(LISTEN) \\"
+	@echo "  ./$(REL_BUILD)/coffer login --server https://$(LISTEN) \\"
 	@echo "      --token-file $(DATA)/bootstrap-token --ca-cert $(DATA)/tls/server.crt"
-	@echo "  ./$(BUILD)/coffer user passwd && ./$(BUILD)/coffer mfa enroll"
-	./$(BUILD)/coffer server --data $(DATA) --listen $(LISTEN)
+	@echo "  ./$(REL_BUILD)/coffer user passwd && ./$(REL_BUILD)/coffer mfa enroll"
+	./$(REL_BUILD)/coffer server --data $(DATA) --listen $(LISTEN)
 
 # Install, build and run every test: the style check, the normal build,
 # the Release compile, then the whole suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer.
 test: check-style build build-release build-asan
-	scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+	COFFER_RELEASE_BIN=$(CURDIR)/$(REL_BUILD)/coffer \
+	    scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
 
 test-fast: check-style build
 	scripts/run-tests.sh $(BUILD)

@@ -13,7 +13,9 @@
 # an obligation passed to the store call, store/meta.h, never state armed
 # aside for whichever commit comes next); in src/, struct cf_meta_audit
 # named only by the store, src/core/core_int.h and src/core/monitor.c (an
-# obligation is made from a decision by core_act_begin, nowhere else).
+# obligation is made from a decision by core_act_begin, nowhere else); no
+# getenv() of a COFFER_TEST_ hook outside src/base/testhook.c (test hooks
+# are compiled out of non-test builds).
 # Not checkable here, so left to review:
 # declarations aligned on tab stops, return types on their own line, plain
 # memcmp on secrets.  clang-format cannot express the KNF declaration
@@ -49,6 +51,11 @@ for my $f (@ARGV) {
 		report($f, $n, "longer than 80 columns ($w)") if $w > 80;
 		report($f, $n, "trailing white space") if $l =~ /[ \t]+$/;
 		report($f, $n, "indented with spaces") if $l =~ /^(?: {8}| +\t)/;
+		# A test hook only through cf_test_hook(): compiled out of
+		# every build but the test builds (base/testhook.h).
+		report($f, $n, "getenv of a test hook: use cf_test_hook()")
+		    if $f ne "src/base/testhook.c" &&
+		    $l =~ /getenv\s*\(\s*"COFFER_TEST_/;
 	}
 	# Blank out comments and literals, keeping the line structure, then
 	# look for // comments and banned calls in what is left (code).

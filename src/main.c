@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/testhook.h"
 #include "client/client.h"
 #include "server/server.h"
 
@@ -64,7 +65,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		(void)printf("coffer 0.1.0\n");
+		/* A test build says so: its COFFER_TEST_* hooks are live. */
+		(void)printf("coffer 0.1.0%s\n", cf_test_hooks_built() ?
+		    " (test build: COFFER_TEST_* hooks compiled in)" : "");
 		return 0;
 	}
 	if (strcmp(argv[1], "server") == 0)

@@ -23,6 +23,7 @@
 
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "crypto/crypto.h"
 #include "client/client.h"
 #include "client/client_int.h"
@@ -461,7 +462,7 @@ cf_cmd_push(int argc, char **argv)
 		rc = cf_error_set(&err, CF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	stop = getenv("COFFER_TEST_PUSH_STOP_AFTER");
+	stop = cf_test_hook("COFFER_TEST_PUSH_STOP_AFTER");
 	if (stop != NULL && cf_parse_u64(stop, 1, UINT32_MAX, &n, NULL) ==
 	    CF_OK)
 		c.stop_after = n;

@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "base/timeutil.h"
 #include "core/core_int.h"
 #include "core/datadir.h"
@@ -227,11 +229,13 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	c->cfg.data_dir = c->data_dir;
 	if (c->cfg.orphan_grace <= 0)
 		c->cfg.orphan_grace = 3600;
+	if (c->cfg.request_memory_budget == 0)
+		c->cfg.request_memory_budget = 256u << 20;
 	if (c->cfg.breakglass_max <= 0)
 		c->cfg.breakglass_max = 14400;
 	if (c->cfg.promotion_ttl <= 0)
 		c->cfg.promotion_ttl = 604800;
-	env = getenv("COFFER_TEST_CRASH");
+	env = cf_test_hook("COFFER_TEST_CRASH");
 	if (env != NULL)
 		(void)cf_strlcpy(c->crash_point, env, sizeof(c->crash_point));
 	rc = core_net_open(c, err);
@@ -336,6 +340,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_object_size = 1ULL << 40;
 	cfg->max_json_body = 65536;
+	cfg->request_memory_budget = 256u << 20;
 	cfg->session_ttl = 43200;
 	cfg->bootstrap_ttl = 86400;
 	cfg->password_min_length = 12;
@@ -458,4 +463,40 @@ cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	*out = j;
 	return CF_OK;
+}
+
+/* SEC: the budget bounds what request bodies and upload staging hold
+ * together, whatever the connection limits: a reservation that would go
+ * over it fails at once (compare-and-swap, no waiting). */
+bool
+cf_core_mem_reserve(struct cf_core *c, uint64_t n)
+{
+	unsigned long long	cur, want;
+
+	cur = atomic_load_explicit(&c->mem_used, memory_order_relaxed);
+	do {
+		if (n > c->cfg.request_memory_budget ||
+		    cur > c->cfg.request_memory_budget - n)
+			return false;
+		want = cur + n;
+	} while (!atomic_compare_exchange_weak_explicit(&c->mem_used, &cur,
+	    want, memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+void
+cf_core_mem_release(struct cf_core *c, uint64_t n)
+{
+	unsigned long long	old;
+
+	old = atomic_fetch_sub_explicit(&c->mem_used, n,
+	    memory_order_relaxed);
+	(void)CF_NEVER(old < n);
+}
+
+void
+cf_core_mem_refused(struct cf_core *c)
+{
+	(void)atomic_fetch_add_explicit(&c->mem_refused, 1,
+	    memory_order_relaxed);
 }

@@ -34,6 +34,9 @@ struct cf_core_config {
 	const char	*data_dir;
 	uint64_t	 max_object_size;	/* bytes per object version */
 	size_t		 max_json_body;		/* bytes per JSON request */
+	/* Bytes of request buffers (bodies being read, upload staging)
+	 * all requests together may hold; 268435456 (256 MiB). */
+	uint64_t	 request_memory_budget;
 	/* identity (issue 4) */
 	int64_t		 session_ttl;		/* seconds; 43200 */
 	int64_t		 bootstrap_ttl;		/* seconds; 86400 */
@@ -388,6 +391,16 @@ cf_err	cf_core_alert_test(struct cf_core *c, struct cf_req *r,
  * opening anything (`server --check`). */
 cf_err	cf_core_check_alerts(const struct cf_core_config *cfg,
 	    struct cf_error *err);
+
+/* The global memory budget of request buffers (request_memory_budget):
+ * reserve n bytes before holding them, release them when done.  False
+ * (nothing reserved) when the budget cannot take n more: the caller
+ * refuses the request (503 server_busy, Retry-After) or does without
+ * (an upload runs unstaged).  Lock-free; never blocks. */
+bool	cf_core_mem_reserve(struct cf_core *c, uint64_t n);
+void	cf_core_mem_release(struct cf_core *c, uint64_t n);
+/* Count a request refused for the budget (metrics). */
+void	cf_core_mem_refused(struct cf_core *c);
 
 /* GET /v1/metrics: what the front end knows and the core does not. */
 struct cf_metrics_extra {

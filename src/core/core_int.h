@@ -89,6 +89,12 @@ struct cf_core {
 	/* Decisions whose entities were checked against schema (debug
 	 * builds only: core_authz_check_entities), for the tests. */
 	atomic_ullong		 entity_checks;
+	/* The global memory budget of request buffers (cf_core_mem_*):
+	 * bytes held, refusals, uploads that ran unstaged for it. */
+	atomic_ullong		 mem_used;
+	atomic_ullong		 mem_refused;
+	atomic_ullong		 mem_unstaged;
+	atomic_ullong		 dl_ahead;	/* downloads read ahead */
 	struct core_metrics	*metrics;	/* GET /metrics (metrics.c) */
 	struct core_alerts	*alerts;	/* ops_alert.c */
 	struct core_anom	*anom;		/* ops_anomaly.c; NULL: off */

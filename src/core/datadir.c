@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/str.h"
+#include "base/testhook.h"
 #include "core/datadir.h"
 #include "audit/audit.h"
 #include "crypto/keyring.h"
@@ -372,7 +373,7 @@ cf_dd_derived_keys(const char *dir, const struct cf_key *master,
 static void
 rot_crash(const char *point)
 {
-	const char	*env = getenv("COFFER_TEST_CRASH");
+	const char	*env = cf_test_hook("COFFER_TEST_CRASH");
 
 	if (env != NULL && strcmp(env, point) == 0)
 		_exit(86);	/* CORE_CRASH_STATUS */

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "core/core_int.h"
 #include "core/datadir.h"
 
@@ -412,15 +413,15 @@ core_keys_start(struct cf_core *c, struct cf_error *err)
 	if ((k = cf_calloc(1, sizeof(*k))) == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	k->batch = REWRAP_BATCH;
-	env = getenv("COFFER_TEST_REWRAP_BATCH");
+	env = cf_test_hook("COFFER_TEST_REWRAP_BATCH");
 	if (env != NULL && cf_parse_u64(env, 1, REWRAP_BATCH, &v, NULL) ==
 	    CF_OK)
 		k->batch = (size_t)v;
 	/* Tests: a rotation whose rewrap has not run (retire refused). */
-	env = getenv("COFFER_TEST_REWRAP");
+	env = cf_test_hook("COFFER_TEST_REWRAP");
 	k->paused = env != NULL && strcmp(env, "off") == 0;
 	/* Tests: hold the rewrap after that many batches until shutdown. */
-	env = getenv("COFFER_TEST_REWRAP_PAUSE_AFTER");
+	env = cf_test_hook("COFFER_TEST_REWRAP_PAUSE_AFTER");
 	if (env != NULL && cf_parse_u64(env, 1, UINT32_MAX, &v, NULL) ==
 	    CF_OK)
 		k->pause_after = v;

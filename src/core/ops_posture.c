@@ -17,6 +17,7 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "core/core_int.h"
 #include "core/datadir.h"
 #include "core/posture.h"
@@ -622,9 +623,10 @@ chk_libs(struct posture *x, char *detail, size_t dsz, struct cf_error *err)
 extern char	**environ;
 
 /* SEC: the test suite's hooks (COFFER_TEST_*: a clock to move, crash
- * points, a paused rewrap) are read from the server's environment in
- * every build; one left set in production moves expiries or stops the
- * server.  Names only: values are not shown. */
+ * points, a paused rewrap) are read from the server's environment in a
+ * build made with -DCF_TEST_HOOKS=ON (base/testhook.h); one left set in
+ * such a server moves expiries or stops it.  Other builds ignore them, so
+ * there is nothing to find.  Names only: values are not shown. */
 static cf_err
 chk_test_hooks(struct posture *x, struct cf_error *err)
 {
@@ -634,6 +636,8 @@ chk_test_hooks(struct posture *x, struct cf_error *err)
 	size_t			 i, n = 0, len = 0, k;
 
 	names[0] = '\0';
+	if (!cf_test_hooks_built())
+		return CF_OK;
 	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
 		if (strncmp(environ[i], pre, sizeof(pre) - 1) != 0)
 			continue;

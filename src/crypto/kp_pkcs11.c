@@ -44,6 +44,7 @@
 
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "crypto/internal.h"
 #include "crypto/keyprov_int.h"
 
@@ -820,6 +821,7 @@ cf_keyprov_pkcs11_open(const struct cf_keyprov_pkcs11_cfg *cfg, bool create,
 	struct p11		*p = NULL;
 	struct p11_kek		 k;
 	struct stat		 st;
+	const char		*lost;
 	size_t			 ix;
 	cf_err			 rc = CF_OK;
 	CK_RV			 rv;
@@ -848,9 +850,8 @@ cf_keyprov_pkcs11_open(const struct cf_keyprov_pkcs11_cfg *cfg, bool create,
 		rc = cf_error_set(err, CF_E_NOMEM, "out of locked memory");
 		goto out;
 	}
-	if (getenv("COFFER_TEST_HSM_LOST_FILE") != NULL &&
-	    (p->lost_file = cf_strdup(getenv("COFFER_TEST_HSM_LOST_FILE"))) ==
-	    NULL) {
+	lost = cf_test_hook("COFFER_TEST_HSM_LOST_FILE");
+	if (lost != NULL && (p->lost_file = cf_strdup(lost)) == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 		goto out;
 	}

@@ -30,6 +30,7 @@ struct cf_config {
 	bool		insecure_http;		/* loopback only */
 	uint64_t	max_object_size;
 	uint64_t	max_json_body;
+	uint64_t	request_memory_budget;
 	uint64_t	threads;
 	uint64_t	max_connections;
 	uint64_t	max_connections_per_ip;

@@ -203,6 +203,8 @@ struct conn {
 	char		*rest;		/* the other capture: {key...},
 					 * {id}, {name} or {role}, or NULL */
 	struct cf_buf	 body;		/* JSON bodies */
+	uint64_t	 mem;		/* of the request memory budget,
+					 * held for body (body_reserve) */
 	struct cf_put	*put;		/* streaming upload in progress */
 	bool		 trail;		/* digest at the end of the body */
 	struct cf_http_trail hold;	/* its last bytes, held back */
@@ -507,7 +509,7 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 		    c->content_range);
 	if (status == 405 && c->allow[0] != '\0')
 		(void)MHD_add_response_header(resp, "Allow", c->allow);
-	if (status == 429 && c->req.retry_after > 0) {
+	if ((status == 429 || status == 503) && c->req.retry_after > 0) {
 		char ra[24];
 		(void)snprintf(ra, sizeof(ra), "%lld",
 		    (long long)c->req.retry_after);
@@ -4027,6 +4029,24 @@ pend_error(struct conn *c, int status, const char *code, const char *msg)
 	cf_strlcpy(c->pend_msg, msg, sizeof(c->pend_msg));
 }
 
+/* Hold enough of the request memory budget for body to grow by add
+ * bytes, in 16 KiB steps; false when the budget cannot take it. */
+#define BODY_MEM_STEP	(16u * 1024)
+static bool
+body_reserve(struct conn *c, size_t add)
+{
+	uint64_t	need = (uint64_t)c->body.len + add, grow;
+
+	if (need <= c->mem)
+		return true;
+	grow = (need - c->mem + BODY_MEM_STEP - 1) / BODY_MEM_STEP *
+	    BODY_MEM_STEP;
+	if (!cf_core_mem_reserve(c->h->core, grow))
+		return false;
+	c->mem += grow;
+	return true;
+}
+
 static struct conn *
 conn_new(struct cf_http *h, struct MHD_Connection *mc)
 {
@@ -4781,6 +4801,20 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 				return MHD_YES;
 			}
 			c->bytes_in += *upload_data_size;
+		} else if (*upload_data_size <= c->body.max - c->body.len &&
+		    !body_reserve(c, *upload_data_size)) {
+			/* SEC: past the global memory budget, a body is
+			 * refused, not buffered: 503 with Retry-After. */
+			cf_core_mem_refused(h->core);
+			cf_core_reject(h->core, &c->req, "unknown",
+			    "request memory budget");
+			*upload_data_size = 0;
+			c->req.retry_after = 1;
+			pend_error(c, 503, c->s3 != NULL ? "SlowDown" :
+			    "server_busy", "the server is holding as much "
+			    "request data as request_memory_budget allows; "
+			    "retry shortly");
+			return MHD_YES;
 		} else if (cf_buf_append(&c->body, upload_data,
 		    *upload_data_size, &err) != CF_OK) {
 			cf_core_reject(h->core, &c->req, "unknown",
@@ -4991,6 +5025,8 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	/* Answered before its body ended: no longer measured. */
 	(void)sock_body_end(c);
 	cf_buf_free(&c->body);
+	if (c->mem > 0)
+		cf_core_mem_release(h->core, c->mem);
 	cf_free(c->rest);
 	cf_s3_free(c->s3);
 	cf_free(c->raw_uri);

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "base/timeutil.h"
 #include "core/core.h"
 #include "core/datadir.h"
@@ -303,8 +304,8 @@ out:
  * lifetimes, brute-force counting, decisions' time) runs ahead of the
  * real one by the whole seconds that file holds ("0" or missing: none),
  * read at every call, so that an end-to-end test moves a running
- * server's time without waiting.  Harmless otherwise: whoever sets a
- * server's environment controls it anyway. */
+ * server's time without waiting.  Only in a test build (base/testhook.h):
+ * elsewhere cf_test_hook() is NULL and the real clock runs. */
 static const char	*test_clock_file;
 
 static int64_t
@@ -364,6 +365,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->oidc_config_file = cfg->oidc_config_file;
 	ccfg->max_object_size = cfg->max_object_size;
 	ccfg->max_json_body = (size_t)cfg->max_json_body;
+	ccfg->request_memory_budget = cfg->request_memory_budget;
 	ccfg->orphan_grace = (int64_t)cfg->orphan_grace;
 	ccfg->s3_multipart_expiry = (int64_t)cfg->s3_multipart_expiry;
 	ccfg->orphan_interval = (int64_t)cfg->orphan_interval;
@@ -404,7 +406,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->anomaly_enum_denials = (int64_t)cfg->anomaly_enum_denials;
 	ccfg->anomaly_dormant_days = (int64_t)cfg->anomaly_dormant_days;
 	ccfg->anomaly_rebuild_records = (int64_t)cfg->anomaly_rebuild_records;
-	test_clock_file = getenv("COFFER_TEST_CLOCK_FILE");
+	test_clock_file = cf_test_hook("COFFER_TEST_CLOCK_FILE");
 	if (test_clock_file != NULL && test_clock_file[0] != '\0')
 		ccfg->clock_us = test_clock_us;
 }
@@ -572,7 +574,7 @@ cf_server_main(int argc, char **argv)
 	 * audit log's group commits (requests wait for durability as long
 	 * as a slow disk would make them) and SIGUSR2 releases them; each
 	 * logs event=test_audit_hold with the records waiting. */
-	test_hold = getenv("COFFER_TEST_AUDIT_HOLD") != NULL;
+	test_hold = cf_test_hook("COFFER_TEST_AUDIT_HOLD") != NULL;
 	if (test_hold) {
 		(void)sigaddset(&set, SIGUSR1);
 		(void)sigaddset(&set, SIGUSR2);
@@ -596,6 +598,11 @@ cf_server_main(int argc, char **argv)
 	if (!cfg.insecure_http &&
 	    tls_material(&cfg, &cert_pem, &key_pem, &err) != CF_OK)
 		goto fail;
+	/* SEC: a test build in production would be a mistake: say so. */
+	if (cf_test_hooks_built())
+		log_warnx("event=test_build msg=\"this build honours the "
+		    "test suite's COFFER_TEST_* hooks: do not run it in "
+		    "production (build without -DCF_TEST_HOOKS)\"");
 	core_config_of(&cfg, &ccfg);
 	if (cf_core_open(&ccfg, &core, bootstrap, &err) != CF_OK)
 		goto fail;

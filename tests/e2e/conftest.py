@@ -169,6 +169,29 @@ def mfa_too_old(r):
             "mfa_max_age_" in e.get("message", ""))
 
 
+_TEST_BUILD = []
+
+
+def is_test_build(binary):
+    """Whether binary honours the COFFER_TEST_* hooks (a build made with
+    -DCF_TEST_HOOKS=ON says so in --version)."""
+    p = subprocess.run([binary, "--version"], capture_output=True,
+                       text=True, timeout=30, env=sanitizer_env())
+    return p.returncode == 0 and "test build" in p.stdout
+
+
+def require_test_build():
+    """The suite drives servers through test hooks (a clock file, crash
+    points): a binary without them would fail tests for the wrong
+    reason, so say what is wrong once, up front."""
+    if not _TEST_BUILD:
+        _TEST_BUILD.append(is_test_build(COFFER_BIN))
+    if not _TEST_BUILD[0]:
+        pytest.fail("%s is not a test build: configure it with "
+                    "-DCF_TEST_HOOKS=ON (make build and make build-asan "
+                    "do)" % COFFER_BIN)
+
+
 class Server:
     """A `coffer server` process on a data directory it keeps across
     restarts."""
@@ -184,6 +207,7 @@ class Server:
         self.insecure_http = insecure_http
         self.listen_host = listen_host
         self.proc = None
+        self.bin = COFFER_BIN   # the coffer binary this server runs
         self.preexec = None     # run in the child before exec (limits)
         self.port = None
         self.starts = 0
@@ -242,7 +266,7 @@ class Server:
 
     # ---- process control ----
     def argv(self):
-        args = [COFFER_BIN, "server", "--data", self.data, "--listen",
+        args = [self.bin, "server", "--data", self.data, "--listen",
                 "%s:%d" % (self.listen_host, self.port)]
         if self.insecure_http:
             args.append("--insecure-http")
@@ -250,9 +274,11 @@ class Server:
 
     def start(self):
         assert self.proc is None
-        if not os.access(COFFER_BIN, os.X_OK):
+        if not os.access(self.bin, os.X_OK):
             pytest.fail("coffer binary not found at %s (set COFFER_BIN)"
-                        % COFFER_BIN)
+                        % self.bin)
+        if self.bin == COFFER_BIN:
+            require_test_build()
         last = ""
         for _attempt in range(3):
             if self.port is None or _attempt > 0:

@@ -23,8 +23,9 @@ The only liberties taken with the docs:
   is replaced by that port's URL.  A second `make run` fails the test (the
   server is running already: the docs must not start it twice).
 - `make test` is skipped (it runs this very suite).
-- `./build/coffer` and `$PWD/build/coffer` are the binary under test
-  (TMP/build/coffer is a symbolic link to $COFFER_BIN).
+- `./build/coffer` and `./build-release/coffer` (the Makefile's REL_BUILD,
+  which `make run` serves) are the binary under test (symbolic links in
+  TMP to $COFFER_BIN).
 - `coffer audit verify` is run after stopping the server with SIGINT (the
   Ctrl-C the docs ask for); a later command that needs the server fails.
 - A code prompt gets a TOTP code (RFC 6238) computed from the secret that
@@ -116,9 +117,10 @@ class Terminal:
     def __init__(self, tmp_path):
         self.cwd = str(tmp_path / "term")
         self.state = str(tmp_path / "shell-state")
-        os.makedirs(os.path.join(self.cwd, "build"))
-        os.symlink(os.path.abspath(COFFER_BIN),
-                   os.path.join(self.cwd, "build", "coffer"))
+        for d in ("build", makefile_var("REL_BUILD")):
+            os.makedirs(os.path.join(self.cwd, d))
+            os.symlink(os.path.abspath(COFFER_BIN),
+                       os.path.join(self.cwd, d, "coffer"))
         os.makedirs(self.state)
         # A reader's login shell: a private HOME (no XDG_CONFIG_HOME, so
         # the config is ~/.config/coffer/config.json as the docs say) and
