@@ -40,6 +40,7 @@ usage(FILE *f)
 	    "  s3          S3 access keys for S3 clients (docs/s3.md)\n"
 	    "  share       time-limited download links (docs/sharing.md)\n"
 	    "  alert       the server's alert rules: list, test\n"
+	    "  anomalies   what the anomaly detector flagged, explained\n"
 	    "  hold        legal holds that stop deletes and erasure\n"
 	    "  erase       crypto-shred data, with a signed certificate;\n"
 	    "              erase verify checks one (docs/privacy.md)\n"

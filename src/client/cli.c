@@ -54,6 +54,7 @@ static const struct cmd cmds[] = {
 	{ "erase", cf_cmd_erase },
 	{ "privacy", cf_cmd_privacy },
 	{ "backup", cf_cmd_backup },
+	{ "anomalies", cf_cmd_anomalies },
 };
 
 int

@@ -535,6 +535,7 @@ int	cf_cmd_grant(int argc, char **argv);
 int	cf_cmd_revoke(int argc, char **argv);
 int	cf_cmd_audit(int argc, char **argv);
 int	cf_cmd_posture(int argc, char **argv);
+int	cf_cmd_anomalies(int argc, char **argv);
 int	cf_cmd_master_key(int argc, char **argv);
 /* `coffer key rotate-master --data DIR` (offline; cmd_masterkey.c). */
 int	cf_cmd_key_rotate_master(int argc, char **argv);

@@ -22,6 +22,11 @@ static const struct cf_action_def registry[] = {
 	    "list the alert rules and sinks with their counts" },
 	{ "alert:test", "alert", CF_ROLE_ADMIN, SC,
 	    "send a test alert through a rule's sinks" },
+	{ "anomaly:flag", "anomaly", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "the anomaly detector raised a flag (its record, principal "
+	    "system)" },
+	{ "anomaly:list", "anomaly", CF_ROLE_ADMIN, SC,
+	    "list the anomaly flags raised (coffer anomalies)" },
 	{ "artifact:copy", "object", CF_ROLE_WRITER, SC | NS,
 	    "copy an artifact version into this namespace, server-side "
 	    "(prod: only where a policy permits)" },

@@ -138,6 +138,19 @@ struct cf_core_config {
 	/* The purge job (core/ops_purge.c): seconds between passes; 0:
 	 * only at start-up. */
 	int64_t		 purge_interval;
+	/* Anomaly detection (core/anomaly.h, docs/monitoring.md): on by
+	 * cf_core_config_defaults; the numbers are the detector's (0: its
+	 * default). */
+	bool		 anomaly_detection;
+	int64_t		 anomaly_max_principals;
+	int64_t		 anomaly_min_events;
+	int64_t		 anomaly_bulk_factor;
+	int64_t		 anomaly_bulk_min_bytes;
+	int64_t		 anomaly_bulk_min_objects;
+	int64_t		 anomaly_enum_denials;
+	int64_t		 anomaly_dormant_days;
+	/* records of the audit log learned at start-up (0: none) */
+	int64_t		 anomaly_rebuild_records;
 };
 
 /* Fill every field with its default (data_dir NULL). */
@@ -268,6 +281,15 @@ struct cf_req {
 	bool		 decided_allow;		/* Cedar's answer */
 	char		 decided_ns[CF_NS_NAME_MAX];	/* "": global */
 	char		 decided_data_ns[CF_NS_NAME_MAX];	/* "": none */
+	/* Anomaly detection (core/anomaly.h): the risk the policies see as
+	 * context.risk, set before each decision while the detector runs
+	 * (risk_set false: absent); risk_flags has bit 1 << kind for each
+	 * flag counted.  data_restricted: the last decision was on
+	 * restricted data (a namespace or an artifact version). */
+	bool		 risk_set;
+	int		 risk_score;
+	uint32_t	 risk_flags;
+	bool		 data_restricted;
 	/* outcome */
 	const char	*errcode;	/* specific API error code, or NULL */
 	int64_t		 retry_after;	/* seconds, for a 429; 0 */
@@ -746,6 +768,16 @@ cf_err	cf_core_access_who(struct cf_core *c, struct cf_req *r,
 #define CF_STALE_PERIOD_MAX	(10ull * 366 * 86400)
 cf_err	cf_core_access_stale(struct cf_core *c, struct cf_req *r,
 	    uint64_t unused_s, json_t **out, struct cf_error *err);
+/* Admin (anomaly:list): the anomaly flags raised in the since_s seconds
+ * (1 to CF_ANOM_SINCE_MAX) that end at the core's clock, of principal
+ * (NULL or "": everyone's), newest first, at most limit (1 to 10000).
+ * *out: {enabled, since, until, anomalies: [{kind, score, principal,
+ * time, source, trigger, feature, baseline, observed, explanation}],
+ * profiles, evicted, dropped} (docs/monitoring.md). */
+#define CF_ANOM_SINCE_MAX	(10ull * 366 * 86400)
+cf_err	cf_core_anomalies(struct cf_core *c, struct cf_req *r,
+	    uint64_t since_s, const char *principal, size_t limit,
+	    json_t **out, struct cf_error *err);
 /* Admin (policy:replay): decide the audit log's recorded decisions
  * again under a draft {sets: [{name, ns, text}], since_s, limit,
  * examples} and count those it would change.  A draft that does not
