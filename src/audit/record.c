@@ -201,7 +201,9 @@ cf_audit_json_str(struct cf_buf *b, const char *s, size_t n,
 	 * allocated, which cost most of a record's formatting. */
 	out[o++] = '"';
 	while (i < n) {
-		if (o + 12 > sizeof(out)) {
+		/* Room for the longest escape (a surrogate pair, 12 bytes)
+		 * and the closing quote after the last one. */
+		if (o + 12 + 1 > sizeof(out)) {
 			if ((rc = cf_buf_append(b, out, o, err)) != CF_OK)
 				return rc;
 			o = 0;

@@ -25,6 +25,11 @@ static const struct cf_action_def registry[] = {
 	    "list the alert rules and sinks with their counts" },
 	{ "alert:test", "alert", CF_ROLE_ADMIN, SC,
 	    "send a test alert through a rule's sinks" },
+	{ "anomaly:flag", "anomaly", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "the anomaly detector raised a flag (its record, principal "
+	    "system)" },
+	{ "anomaly:list", "anomaly", CF_ROLE_ADMIN, SC,
+	    "list the anomaly flags raised (coffer anomalies)" },
 	{ "artifact:copy", "object", CF_ROLE_WRITER, SC | NS,
 	    "copy an artifact version into this namespace, server-side "
 	    "(prod: only where a policy permits)" },
@@ -109,6 +114,9 @@ static const struct cf_action_def registry[] = {
 	    "be deleted or erased (needs MFA)" },
 	{ "ns:set-sensitivity", "namespace", CF_ROLE_ADMIN, 0,
 	    "change a namespace's sensitivity" },
+	{ "ns:set-versioning", "namespace", CF_ROLE_OWNER, SC | NS,
+	    "set how S3 clients see a namespace's versions (S3 "
+	    "PutBucketVersioning: Enabled or Suspended; no version changes)" },
 	{ "object:delete", "object", CF_ROLE_WRITER, SC | NS,
 	    "delete an object (a delete marker)" },
 	{ "object:get", "object", CF_ROLE_READER, SC | NS,
@@ -206,6 +214,9 @@ static const struct cf_action_def registry[] = {
 	    "list share links (one's own without admin)" },
 	{ "share:revoke", "share", CF_ROLE_ADMIN, SC | SELF,
 	    "revoke a share link (one's own without admin)" },
+	{ "store:backup", "store", CF_ROLE_ADMIN, SC,
+	    "write a consistent backup of the metadata and sealed keys into "
+	    "backup_dir (needs MFA)" },
 	{ "token:create", "token", CF_ROLE_ADMIN, SC | SELF,
 	    "mint an API token (for oneself or an owned service account "
 	    "without admin)" },

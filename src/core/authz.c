@@ -30,6 +30,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "core/actions.h"
+#include "core/anomaly.h"
 #include "core/core_int.h"
 #include "policy/policy.h"
 
@@ -653,6 +654,24 @@ op_attrs(const struct cf_req *r, struct cf_attr *a)
 	return n;
 }
 
+/* context.risk.flags: the names of r's risk flags (a new reference;
+ * NULL on NOMEM). */
+static json_t *
+risk_flags_json(const struct cf_req *r)
+{
+	json_t	*a = json_array();
+	int	 k;
+
+	for (k = 0; a != NULL && k < CF_ANOM_NKINDS; k++)
+		if ((r->risk_flags >> k & 1) != 0 &&
+		    json_array_append_new(a, json_string(cf_anom_kind_name(
+		    (enum cf_anom_kind)k))) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 json_t *
 core_authz_context(const struct cf_req *r)
 {
@@ -686,6 +705,12 @@ core_authz_context(const struct cf_req *r)
 	if (peer_ip(r->source, ip, sizeof(ip)) != NULL)
 		bad |= json_object_set_new(ctx, "source_ip",
 		    extn("ip", ip));
+	if (r->risk_set) {
+		v = risk_flags_json(r);
+		bad |= v == NULL || json_object_set_new(ctx, "risk",
+		    json_pack("{s:I, s:o}", "score", (json_int_t)r->risk_score,
+		    "flags", v)) != 0;
+	}
 	n_op = op_attrs(r, op);
 	if (n_op > 0) {
 		v = json_object();
@@ -1307,6 +1332,8 @@ struct ctx {
 	struct cf_attr	 op[OP_MAX];
 	struct cf_attr	 scope[2];
 	json_t		*scope_json;
+	struct cf_attr	 risk[2];
+	json_t		*risk_json;	/* risk.flags */
 	char		 ip[CF_SOURCE_MAX];
 };
 
@@ -1315,6 +1342,8 @@ ctx_done(struct ctx *cx)
 {
 	json_decref(cx->scope_json);
 	cx->scope_json = NULL;
+	json_decref(cx->risk_json);
+	cx->risk_json = NULL;
 }
 
 /* CF_E_INTERNAL "request context" where core_authz_context fails (an
@@ -1331,6 +1360,7 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 
 	cx->n = 0;
 	cx->scope_json = NULL;
+	cx->risk_json = NULL;
 	/* datetime() takes years 0000-9999 only (the JSON's text would
 	 * not parse either). */
 	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
@@ -1357,6 +1387,22 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
 		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
 		cx->a[cx->n++].kind = CF_ATTR_IP;
+	}
+	if (r->risk_set) {
+		cx->risk_json = risk_flags_json(r);
+		if (cx->risk_json == NULL)
+			return cf_error_set(err, CF_E_INTERNAL,
+			    "request context");
+		attr_long(&cx->risk[0], "score", CF_ATTR_LONG, r->risk_score);
+		memset(&cx->risk[1], 0, sizeof(cx->risk[1]));
+		cx->risk[1].name = "flags";
+		cx->risk[1].kind = CF_ATTR_JSON;
+		cx->risk[1].json = cx->risk_json;
+		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
+		cx->a[cx->n].name = "risk";
+		cx->a[cx->n].kind = CF_ATTR_RECORD;
+		cx->a[cx->n].rec = cx->risk;
+		cx->a[cx->n++].n = 2;
 	}
 	n_op = op_attrs(r, cx->op);
 	if (n_op > 0) {
@@ -1533,6 +1579,7 @@ build(struct cf_core *c, const struct cf_req *r,
 
 	ents_init(&e);
 	cx.scope_json = NULL;
+	cx.risk_json = NULL;
 	if (seen != NULL)
 		seen->ns_read = false;
 	/* The principal, in its groups and roles (Role::"R", "R@NS"). */
@@ -1845,6 +1892,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	t0 = core_mono_ns();
 	if (c->cfg.clock_us != NULL)
 		r->ctx_time_us = core_now_us(c);
+	core_anom_risk(c, r);
 	snap_poll(c);
 	s = snap_acquire(c);
 	if (s == NULL)
@@ -1946,8 +1994,10 @@ static const char schema_head[] =
     "// token_scope for unscoped credentials, purpose without an\n"
     "// X-Coffer-Purpose header, op when the operation tells nothing of\n"
     "// itself (a promotion tells its source and target, a stage move\n"
-    "// its stage, a listing its prefix: docs/policy.md).  hour (0-23)\n"
-    "// and weekday (0 = Sunday) are those of time, in UTC.\n"
+    "// its stage, a listing its prefix: docs/policy.md), risk when\n"
+    "// anomaly detection is off (its score is 0-100, its flags the\n"
+    "// anomaly kinds counted: docs/monitoring.md).  hour (0-23) and\n"
+    "// weekday (0 = Sunday) are those of time, in UTC.\n"
     "type Context = {\n"
     "    authn: String,\n"
     "    hour: Long,\n"
@@ -1958,6 +2008,7 @@ static const char schema_head[] =
     "           target_env?: String, stage?: String,\n"
     "           source?: String, reason?: String, prefix?: String },\n"
     "    purpose?: String,\n"
+    "    risk?: { score: Long, flags: Set<String> },\n"
     "    source_ip?: ipaddr,\n"
     "    time: datetime,\n"
     "    token_scope?: { actions?: Set<String>, namespaces?: Set<String> },\n"

@@ -281,6 +281,9 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = core_alerts_open(c, err);
 	if (rc != CF_OK)
 		goto out;
+	rc = core_anom_open(c, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = core_identity_open(c, err);
 	if (rc != CF_OK)
 		goto out;
@@ -320,6 +323,7 @@ cf_core_close(struct cf_core *c)
 	core_keys_close(c);
 	core_purge_close(c);
 	core_orphans_close(c);
+	core_anom_close(c);
 	core_alerts_close(c);
 	core_identity_close(c);
 	cf_audit_close(c->audit);
@@ -351,6 +355,8 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->auth_lock_failures = 10;
 	cfg->auth_lock_seconds = 900;
 	cfg->mfa_admin_actions = true;
+	cfg->anomaly_detection = true;
+	cfg->anomaly_rebuild_records = 1000000;
 	cfg->mfa_restricted_data = true;
 	cfg->mfa_max_age_admin = 900;
 	cfg->mfa_max_age_restricted = 900;

@@ -93,6 +93,8 @@ struct cf_core_config {
 	const char	*pkcs11_token_label;
 	const char	*pkcs11_pin_file;	/* "": COFFER_PKCS11_PIN */
 	int64_t		 key_rotate_days;	/* 0: no scheduled rotation */
+	const char	*backup_dir;		/* where store:backup writes
+						 * (NULL/"": backups off) */
 	bool		 key_init;		/* pkcs11: make hsm-1 in an
 						 * empty token (key init-hsm) */
 	bool		 keys_no_thread;	/* no background rewrap (tests
@@ -136,6 +138,19 @@ struct cf_core_config {
 	/* The purge job (core/ops_purge.c): seconds between passes; 0:
 	 * only at start-up. */
 	int64_t		 purge_interval;
+	/* Anomaly detection (core/anomaly.h, docs/monitoring.md): on by
+	 * cf_core_config_defaults; the numbers are the detector's (0: its
+	 * default). */
+	bool		 anomaly_detection;
+	int64_t		 anomaly_max_principals;
+	int64_t		 anomaly_min_events;
+	int64_t		 anomaly_bulk_factor;
+	int64_t		 anomaly_bulk_min_bytes;
+	int64_t		 anomaly_bulk_min_objects;
+	int64_t		 anomaly_enum_denials;
+	int64_t		 anomaly_dormant_days;
+	/* records of the audit log learned at start-up (0: none) */
+	int64_t		 anomaly_rebuild_records;
 	/* Access reviews (core/ops_review.c): what a campaign that does not
 	 * say does at its due date, "escalate" or "revoke"; NULL/"":
 	 * escalate. */
@@ -270,6 +285,15 @@ struct cf_req {
 	bool		 decided_allow;		/* Cedar's answer */
 	char		 decided_ns[CF_NS_NAME_MAX];	/* "": global */
 	char		 decided_data_ns[CF_NS_NAME_MAX];	/* "": none */
+	/* Anomaly detection (core/anomaly.h): the risk the policies see as
+	 * context.risk, set before each decision while the detector runs
+	 * (risk_set false: absent); risk_flags has bit 1 << kind for each
+	 * flag counted.  data_restricted: the last decision was on
+	 * restricted data (a namespace or an artifact version). */
+	bool		 risk_set;
+	int		 risk_score;
+	uint32_t	 risk_flags;
+	bool		 data_restricted;
 	/* outcome */
 	const char	*errcode;	/* specific API error code, or NULL */
 	int64_t		 retry_after;	/* seconds, for a 429; 0 */
@@ -441,6 +465,28 @@ cf_err	cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err);
 cf_err	cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
+/* S3 CreateBucket: as cf_core_ns_create (env dev, sensitivity
+ * internal), the namespace starting unversioned for S3 (docs/s3.md). */
+cf_err	cf_core_s3_bucket_create(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
+/* S3 PutBucketVersioning (ns:set-versioning): state "enabled" or
+ * "suspended" (CF_E_INPUT otherwise: nothing goes back to
+ * unversioned).  *out: {"name", "versioning"}.  A view of S3's: no
+ * version is changed or removed. */
+cf_err	cf_core_ns_set_versioning(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *state, json_t **out,
+	    struct cf_error *err);
+/* S3 DeleteObject?versionId=V (object:delete of the key): version V
+ * ("null": the key's null version) leaves S3's view, its row stays;
+ * when it was the current version the key reads as deleted (a marker
+ * S3 does not list).  Holds and retention refuse it as a delete
+ * (CF_E_CONFLICT, "held" or "retention").  No such version in S3's
+ * view: CF_E_NOTFOUND, errcode "no_such_version".  *out:
+ * {"version_id", "removed_from_view", "delete_marker", "s3_null",
+ * "marker_version_id"?}. */
+cf_err	cf_core_object_version_s3_delete(struct cf_core *c,
+	    struct cf_req *r, const char *ns, const char *key,
+	    const char *vid, json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
 	    json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_delete(struct cf_core *c, struct cf_req *r,
@@ -509,6 +555,8 @@ struct cf_object_view {
 	/* "ALG:BASE64" as verified on upload (cf_core_put_checksum); "" */
 	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	int64_t		created_us;
+	int		s3_null;	/* cf_version_rec's: S3's view */
+	bool		s3_hidden;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
 };
@@ -724,6 +772,16 @@ cf_err	cf_core_access_who(struct cf_core *c, struct cf_req *r,
 #define CF_STALE_PERIOD_MAX	(10ull * 366 * 86400)
 cf_err	cf_core_access_stale(struct cf_core *c, struct cf_req *r,
 	    uint64_t unused_s, json_t **out, struct cf_error *err);
+/* Admin (anomaly:list): the anomaly flags raised in the since_s seconds
+ * (1 to CF_ANOM_SINCE_MAX) that end at the core's clock, of principal
+ * (NULL or "": everyone's), newest first, at most limit (1 to 10000).
+ * *out: {enabled, since, until, anomalies: [{kind, score, principal,
+ * time, source, trigger, feature, baseline, observed, explanation}],
+ * profiles, evicted, dropped} (docs/monitoring.md). */
+#define CF_ANOM_SINCE_MAX	(10ull * 366 * 86400)
+cf_err	cf_core_anomalies(struct cf_core *c, struct cf_req *r,
+	    uint64_t since_s, const char *principal, size_t limit,
+	    json_t **out, struct cf_error *err);
 /* Admin (access:suggest): for each binding in force (of principal; NULL:
  * every one), the actions it was used for in the since_s seconds (1 to
  * CF_STALE_PERIOD_MAX) that end at the core's clock and the narrowest
@@ -1246,6 +1304,33 @@ struct cf_privacy_report_args {
 };
 cf_err	cf_core_privacy_report(struct cf_core *c, struct cf_req *r,
 	    const struct cf_privacy_report_args *a, json_t **out,
+	    struct cf_error *err);
+
+/* store:backup (admin with MFA): a consistent copy of the metadata
+ * (SQLite online backup), the sealed keyring, keys.carry, id and tls/
+ * into the new directory dest (a name in cfg.backup_dir, or an absolute
+ * path directly in it), with backup.json written last; never a
+ * plaintext key, never the master key, not the blobs.  CF_E_CONFLICT
+ * when backups are off (errcode backup_disabled) or dest exists
+ * (backup_exists); CF_E_INPUT for another dest.  *out: {dir,
+ * created_us, created_at, files}. */
+cf_err	cf_core_backup(struct cf_core *c, struct cf_req *r, const char *dest,
+	    json_t **out, struct cf_error *err);
+
+/* `coffer erase --replay-on DIR --from SRC` (offline, no server on DIR):
+ * every erasure SRC's metadata records (SRC: the live data directory,
+ * or a newer backup of it) whose versions still have their data keys in
+ * the restored data directory DIR is applied there as the live server
+ * applied it: wrapped keys zeroed, user metadata and blob ids cleared,
+ * the same tombstones and certificate; every blob those erasures named
+ * is deleted from DIR/blobs if present.  One audit record per erasure
+ * in DIR's audit log (principal who, action privacy:erase, reasons
+ * replay).  master: DIR's master key (borrowed; it gives the audit MAC
+ * key).  *out: {restored, from, erasures, versions, blobs_deleted,
+ * already}. */
+struct cf_key;
+cf_err	cf_core_erase_replay(const char *dir, const char *src,
+	    const struct cf_key *master, const char *who, json_t **out,
 	    struct cf_error *err);
 
 #endif

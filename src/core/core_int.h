@@ -97,6 +97,7 @@ struct cf_core {
 	atomic_ullong		 dl_ahead;	/* downloads read ahead */
 	struct core_metrics	*metrics;	/* GET /metrics (metrics.c) */
 	struct core_alerts	*alerts;	/* ops_alert.c */
+	struct core_anom	*anom;		/* ops_anomaly.c; NULL: off */
 	/* The Ed25519 seed of erasure certificates: HKDF(master,
 	 * CF_LABEL_ERASURE), so it lasts as long as the master key
 	 * (ops_privacy.c). */
@@ -116,6 +117,25 @@ void	core_alerts_close(struct cf_core *c);
 void	core_alerts_record(struct cf_core *c, const struct cf_audit_rec *rec);
 cf_err	core_alerts_render(struct cf_core *c, struct cf_buf *o,
 	    struct cf_error *err);
+
+/* Anomaly detection (ops_anomaly.c; core/anomaly.h): open learns the
+ * audit log's last records and starts the flag thread (nothing when
+ * cfg.anomaly_detection is off); close stops it (the flags waiting get
+ * their records), before the audit log closes.  record observes every
+ * audit record the monitor writes (r is the request it is of); risk
+ * sets r->risk_* for the decision about to be taken (context.risk).
+ * Neither blocks on I/O. */
+struct core_anom;
+cf_err	core_anom_open(struct cf_core *c, struct cf_error *err);
+void	core_anom_close(struct cf_core *c);
+void	core_anom_record(struct cf_core *c, const struct cf_req *r,
+	    const struct cf_audit_rec *rec);
+void	core_anom_risk(struct cf_core *c, struct cf_req *r);
+/* Append r's record (status 0, result ok) with ctx {name: v} instead
+ * of a decision's: the record of an event the core raised itself (an
+ * anomaly flag).  The alert rules see it; r->audited on success. */
+cf_err	core_audit_extra(struct cf_core *c, struct cf_req *r,
+	    const char *name, const json_t *v, struct cf_error *err);
 
 /* Metrics (metrics.c): counted where the monitor is; rendered for GET
  * /metrics.  Every function is safe with metrics not open (no-op). */
@@ -362,6 +382,21 @@ cf_err	core_act_record(struct core_act *a, uint64_t bytes,
 	    struct cf_error *err) __attribute__((warn_unused_result));
 cf_err	core_act_end(struct core_act *a, cf_err rc)
 	    __attribute__((warn_unused_result));
+
+/* An offline change: a command run on a data directory with no server
+ * (`coffer erase --replay-on`), whose authority is access to the
+ * directory and its master key, not a decision.  Its obligation appends
+ * *rec (borrowed until the store call returns) to the directory's audit
+ * log audit, once, inside the store's transaction; as with an act, no
+ * record, no change. */
+struct core_offline_act {
+	struct cf_meta_audit	 au;	/* what the store calls */
+	struct cf_audit		*audit;
+	const struct cf_audit_rec *rec;
+	bool			 recorded;
+};
+void	core_offline_act_begin(struct core_offline_act *a,
+	    struct cf_audit *audit, const struct cf_audit_rec *rec);
 
 /* Make a new token for principal_id, not stored yet: *token
  * (CF_TOKEN_STR_MAX) gets the secret, to be shown once and wiped by the

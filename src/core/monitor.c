@@ -622,6 +622,11 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 		return rc;
 	r->decided = true;
 	r->decided_allow = allow;
+	/* For the anomaly detector (off-hours access to restricted
+	 * data): what the decision read, no lookup of its own. */
+	r->data_restricted = (seen.ns_read && seen.ns_found &&
+	    strcmp(seen.nsr.sensitivity, "restricted") == 0) ||
+	    (r->art.set && strcmp(r->art.sensitivity, "restricted") == 0);
 	cf_strlcpy(r->decided_ns, ns != NULL ? ns : "",
 	    sizeof(r->decided_ns));
 	cf_strlcpy(r->decided_data_ns, data_ns != NULL ? data_ns : "",
@@ -922,10 +927,36 @@ audit_append(struct cf_core *c, const struct cf_req *r, int status,
 	if (rc == CF_OK) {
 		core_metrics_record(c, r, status, bytes);
 		core_alerts_record(c, &rec);
+		core_anom_record(c, r, &rec);
 	}
 	json_decref(ctx);
 	if (rc != CF_OK)
 		log_warnx("event=audit_failed request=%s", r->request_id);
+	return rc;
+}
+
+cf_err
+core_audit_extra(struct cf_core *c, struct cf_req *r, const char *name,
+    const json_t *v, struct cf_error *err)
+{
+	struct cf_audit_rec	 rec;
+	json_t			*ctx;
+	uint64_t		 seq;
+	cf_err			 rc;
+
+	audit_rec_of(r, 0, "ok", 0, &rec);
+	ctx = json_pack("{s:O}", name, v);
+	if (ctx == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	rec.ctx = ctx;
+	rc = cf_audit_append(c->audit, &rec, &seq, err);
+	if (rc == CF_OK) {
+		core_metrics_record(c, r, 0, 0);
+		core_alerts_record(c, &rec);
+		r->audited = true;
+	} else
+		log_warnx("event=audit_failed request=%s", r->request_id);
+	json_decref(ctx);
 	return rc;
 }
 
@@ -979,6 +1010,35 @@ core_act_begin(struct core_act *a, struct cf_core *c, struct cf_req *r,
 	return CF_OK;
 }
 
+static cf_err
+offline_record(void *arg, struct cf_error *err)
+{
+	struct core_offline_act	*a = arg;
+	uint64_t		 seq;
+	cf_err			 rc;
+
+	if (a->recorded)
+		return CF_OK;
+	rc = cf_audit_append(a->audit, a->rec, &seq, err);
+	if (rc == CF_OK)
+		a->recorded = true;
+	return rc;
+}
+
+void
+core_offline_act_begin(struct core_offline_act *a, struct cf_audit *audit,
+    const struct cf_audit_rec *rec)
+{
+	memset(a, 0, sizeof(*a));
+	a->audit = audit;
+	a->rec = rec;
+	/* SEC: armed only with a log to write to and a record to write. */
+	if (CF_NEVER(audit == NULL) || CF_NEVER(rec == NULL))
+		return;
+	a->au.record = offline_record;
+	a->au.arg = a;
+}
+
 cf_err
 core_act_record(struct core_act *a, uint64_t bytes, struct cf_error *err)
 {
@@ -1015,6 +1075,7 @@ cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
 	if (rc == CF_OK) {
 		core_metrics_record(c, r, status, bytes);
 		core_alerts_record(c, &rec);
+		core_anom_record(c, r, &rec);
 	}
 	if (rc != CF_OK) {
 		log_warnx("event=audit_failed request=%s", r->request_id);

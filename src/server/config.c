@@ -177,6 +177,9 @@ static const struct opt opts[] = {
 	U64("key_rotate_days", key_rotate_days, 0, 36500, "0",
 	    "days after which a new KEK is made and the DEKs rewrapped "
 	    "under it (0: only coffer key rotate)"),
+	STR("backup_dir", backup_dir, "", "the directory coffer backup "
+	    "writes into (one new directory per backup; outside the data "
+	    "directory); empty: backups off"),
 	STR("review_on_timeout", review_on_timeout, "escalate", "what "
 	    "happens at an access review's due date to items nobody decided, "
 	    "when the campaign does not say: escalate or revoke"),
@@ -205,6 +208,32 @@ static const struct opt opts[] = {
 	    "address (or link) stay refused"),
 	STR("share_url_base", share_url_base, "", "the https://HOST:PORT "
 	    "share links are made with (default: the CLI's server URL)"),
+	BOOL("anomaly_detection", anomaly_detection, "yes", "learn "
+	    "per-principal baselines from the audit log, flag anomalies and "
+	    "give policies context.risk (docs/monitoring.md)"),
+	U64("anomaly_max_principals", anomaly_max_principals, 16, 1000000,
+	    "10000", "profiles (principals and addresses) the anomaly "
+	    "detector keeps, about 4.5 KiB each"),
+	U64("anomaly_min_events", anomaly_min_events, 1, 1000000, "50",
+	    "records of a principal before its usual networks, hours and "
+	    "namespaces count"),
+	U64("anomaly_bulk_factor", anomaly_bulk_factor, 2, 1000, "10",
+	    "downloads this many times a principal's baseline are bulk"),
+	U64("anomaly_bulk_min_bytes", anomaly_bulk_min_bytes, 1,
+	    1ULL << 50, "1073741824", "bytes downloaded in a day below which "
+	    "nothing is bulk"),
+	U64("anomaly_bulk_min_objects", anomaly_bulk_min_objects, 1,
+	    100000000, "500", "objects downloaded in an hour below which "
+	    "nothing is bulk"),
+	U64("anomaly_enum_denials", anomaly_enum_denials, 2, 1000000, "20",
+	    "401/403/404 answers to one principal or address within 5 "
+	    "minutes that are enumeration"),
+	U64("anomaly_dormant_days", anomaly_dormant_days, 1, 3650, "30",
+	    "days without activity after which a principal's next request "
+	    "is a dormant account waking up"),
+	U64("anomaly_rebuild_records", anomaly_rebuild_records, 0,
+	    100000000, "1000000", "records at the end of the audit log the "
+	    "detector learns at start-up"),
 	U64("s3_multipart_expiry", s3_multipart_expiry, 3600, 365 * 86400,
 	    "604800", "seconds after which an S3 multipart upload that was "
 	    "neither completed nor aborted is removed"),

@@ -106,7 +106,18 @@ struct cf_config {
 	char		pkcs11_token_label[33];
 	char		pkcs11_pin_file[4096];
 	uint64_t	key_rotate_days;	/* 0: no scheduled rotation */
+	char		backup_dir[4096];	/* "": backups off */
 	char		alert_rules_file[4096];	/* "": no alerts */
+	/* anomaly detection (docs/monitoring.md) */
+	bool		anomaly_detection;
+	uint64_t	anomaly_max_principals;
+	uint64_t	anomaly_min_events;
+	uint64_t	anomaly_bulk_factor;
+	uint64_t	anomaly_bulk_min_bytes;
+	uint64_t	anomaly_bulk_min_objects;
+	uint64_t	anomaly_enum_denials;
+	uint64_t	anomaly_dormant_days;
+	uint64_t	anomaly_rebuild_records;
 	char		review_on_timeout[16];	/* "escalate" or "revoke" */
 };
 

@@ -2965,6 +2965,33 @@ h_alert_list(struct MHD_Connection *mc, struct conn *c)
 	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
 }
 
+/* GET /v1/anomalies[?since=SECONDS][&principal=P][&limit=N]: the
+ * anomaly flags (default: the last 7 days, 100). */
+static enum MHD_Result
+h_anomalies(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_req	*r = &c->req;
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	const char	*v = arg(mc, "since"), *l = arg(mc, "limit");
+	uint64_t	 since = 7ull * 86400, limit = 100;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if ((v != NULL && cf_parse_u64(v, 1, CF_ANOM_SINCE_MAX, &since,
+	    &err) != CF_OK) || (l != NULL && cf_parse_u64(l, 1, 10000,
+	    &limit, &err) != CF_OK)) {
+		cf_core_reject(c->h->core, r, c->rt->action, "bad query");
+		return respond_error(mc, c, r->authenticated ? 400 : 401,
+		    r->authenticated ? "bad_request" : "unauthenticated",
+		    "since is a number of seconds, 1 to 10 years; limit 1 to "
+		    "10000");
+	}
+	rc = cf_core_anomalies(c->h->core, r, since, arg(mc, "principal"),
+	    (size_t)limit, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
 /* POST /v1/alerts/{name}/test: one test alert through the rule's sinks;
  * 200 with "ok": false when a sink failed (the answer says which). */
 static enum MHD_Result
@@ -3599,6 +3626,29 @@ h_key_retire(struct MHD_Connection *mc, struct conn *c)
 	    c->req.errcode != NULL ? c->req.errcode : "conflict");
 }
 
+/* POST /v1/backup {"dest": NAME or PATH} */
+static enum MHD_Result
+h_backup(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*dest = "";
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "dest", true, &dest, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_backup(c->h->core, &c->req, dest, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, NULL,
+	    c->req.errcode != NULL ? c->req.errcode : "conflict");
+}
+
 /* GET /v1/holds */
 static enum MHD_Result
 h_hold_list(struct MHD_Connection *mc, struct conn *c)
@@ -3926,6 +3976,12 @@ static const struct cf_route routes[] = {
 	    h_erasure_key },
 	{ "GET", "/v1/privacy/report", "privacy:report", NULL, 0, NULL,
 	    h_privacy_report },
+	/* ---- backups ---- */
+	/* SLOW: copies the whole metadata database. */
+	{ "POST", "/v1/backup", "store:backup", NULL, SLOW, NULL, h_backup },
+	/* ---- anomaly detection ---- */
+	{ "GET", "/v1/anomalies", "anomaly:list", NULL, 0, NULL,
+	    h_anomalies },
 	/* ---- access reviews (core/ops_review.c, ops_suggest.c) ---- */
 	{ "GET", "/v1/access/suggest", "access:suggest", NULL, 0, NULL,
 	    h_access_suggest },

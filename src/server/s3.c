@@ -29,6 +29,7 @@
 #include "crypto/crypto.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
+#include "server/s3_versioning.h"
 #include "server/s3acl.h"
 #include "server/s3copy.h"
 #include "server/s3xml.h"
@@ -48,7 +49,8 @@ enum s3_op {
 	OP_GET_TAGGING,
 	/* Bucket policies and ACL answers (op_policy, op_acl). */
 	OP_POLICY_GET, OP_POLICY_PUT, OP_POLICY_DELETE, OP_ACL_GET,
-	OP_ACL_PUT
+	OP_ACL_PUT,
+	OP_VERSIONING_GET, OP_VERSIONING_PUT, OP_DELETE_VERSION
 };
 
 struct cf_s3 {
@@ -627,10 +629,18 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "ns:get";
 			return OP_BUCKET_LOCATION;
 		}
-		/* GetBucketVersioning is not served (501): "Enabled", true
-		 * of Coffer's history, makes clients (rclone purge) delete
-		 * old versions, which S3 never may here; the unversioned
-		 * view (null version ids) is not built yet. */
+		/* Get/PutBucketVersioning: S3's view of the namespace's
+		 * versions (s3_versioning.c); history is never changed. */
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "versioning") &&
+		    strcmp(method, "GET") == 0) {
+			*action = "ns:get";
+			return OP_VERSIONING_GET;
+		}
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "versioning") &&
+		    strcmp(method, "PUT") == 0) {
+			*action = "ns:set-versioning";
+			return OP_VERSIONING_PUT;
+		}
 		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
 		    cf_sigv4_query_has(&s->q, "uploads")) {
 			*action = "object:list";
@@ -726,6 +736,12 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 	    !cf_sigv4_query_has(&s->q, "versionId")) {
 		*action = "object:delete";
 		return OP_DELETE;
+	}
+	/* A version leaves S3's view; its row stays (op_delete_version). */
+	if (strcmp(method, "DELETE") == 0 && s->q.n == 1 &&
+	    cf_sigv4_query_has(&s->q, "versionId")) {
+		*action = "object:delete";
+		return OP_DELETE_VERSION;
 	}
 	return OP_NONE;
 }
@@ -1142,7 +1158,7 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 	struct cf_error	 err;
 	struct MHD_Response *resp;
 	json_t		*out = NULL;
-	const char	*why;
+	const char	*why, *vid;
 	char		 etag[64], ck[64], name[40];
 	cf_err		 rc;
 
@@ -1187,9 +1203,11 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		    cf_cksum_name(s->ck_alg));
 		(void)MHD_add_response_header(resp, name, ck);
 	}
-	if (json_is_string(json_object_get(out, "version_id")))
-		(void)MHD_add_response_header(resp, "x-amz-version-id",
-		    json_string_value(json_object_get(out, "version_id")));
+	vid = cf_s3v_header((int)json_integer_value(json_object_get(out,
+	    "s3_null")), json_string_value(json_object_get(out,
+	    "version_id")));
+	if (vid != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
 	json_decref(out);
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
@@ -1310,6 +1328,7 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 	json_t		*out = NULL;
 	const char	*code = NULL, *vid = NULL;
 	const char	*msg;
+	bool		 dm = false;
 	int		 status = 200;
 	cf_err		 rc, brc = CF_OK;
 
@@ -1321,17 +1340,14 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 	sub->resource[0] = '\0';
 	cf_error_clear(&err);
 	if (o->version_id[0] != '\0') {
-		/* SEC: refused (a version is never removed through S3),
-		 * and recorded like any refusal. */
-		cf_core_reject(core, sub, "object:delete", "DeleteObjects "
-		    "with a VersionId");
-		(void)snprintf(sub->resource, sizeof(sub->resource),
-		    "ns/%s/obj/%s", s->bucket, o->key);
-		rc = CF_E_INPUT;
-		code = "NotImplemented";
-		status = 501;
-		cf_strlcpy(err.msg, "deleting a version is not implemented",
-		    sizeof(err.msg));
+		/* SEC: the version leaves S3's view, nothing is removed
+		 * (op_delete_version). */
+		rc = cf_core_object_version_s3_delete(core, sub, s->bucket,
+		    o->key, o->version_id, &out, &err);
+		if (rc == CF_E_NOTFOUND && sub->allowed &&
+		    sub->errcode != NULL &&
+		    strcmp(sub->errcode, "no_such_version") == 0)
+			rc = CF_OK;
 	} else
 		rc = cf_core_object_delete(core, sub, s->bucket, o->key, &out,
 		    &err);
@@ -1339,8 +1355,12 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 	if (rc == CF_E_NOTFOUND && sub->allowed && (sub->errcode == NULL ||
 	    strcmp(sub->errcode, "no_such_namespace") != 0))
 		rc = CF_OK;
-	if (rc == CF_OK)
-		vid = json_string_value(json_object_get(out, "version_id"));
+	if (rc == CF_OK && o->version_id[0] == '\0')
+		vid = cf_s3v_id((int)json_integer_value(json_object_get(
+		    out, "s3_null")), json_string_value(json_object_get(out,
+		    "version_id")));
+	else if (rc == CF_OK)
+		dm = json_is_true(json_object_get(out, "delete_marker"));
 	else if (code == NULL)
 		code = key_error(rc, sub->errcode, &status);
 	if (!sub->audited) {
@@ -1360,7 +1380,10 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 		brc = cf_buf_append_str(b, "<Deleted>", NULL);
 		if (brc == CF_OK)
 			brc = xml_el(b, "Key", o->key, false, NULL);
-		if (brc == CF_OK && vid != NULL)
+		if (brc == CF_OK && o->version_id[0] != '\0')
+			brc = xml_el(b, "VersionId", o->version_id, false,
+			    NULL);
+		if (brc == CF_OK && (vid != NULL || dm))
 			brc = cf_buf_append_str(b, "<DeleteMarker>true"
 			    "</DeleteMarker>", NULL);
 		if (brc == CF_OK && vid != NULL)
@@ -1785,7 +1808,7 @@ op_bucket(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	switch (s->op) {
 	case OP_CREATE_BUCKET:
-		rc = cf_core_ns_create(cf_http_core(c), r, s->bucket, NULL,
+		rc = cf_core_s3_bucket_create(cf_http_core(c), r, s->bucket,
 		    &out, &err);
 		break;
 	case OP_DELETE_BUCKET:
@@ -1972,8 +1995,10 @@ version_el(struct cf_buf *b, json_t *e, bool url)
 		rc = xml_el(b, "Key", str_or(json_string_value(
 		    json_object_get(e, "key"))), url, NULL);
 	if (rc == CF_OK)
-		rc = xml_el(b, "VersionId", str_or(json_string_value(
-		    json_object_get(e, "version_id"))), false, NULL);
+		rc = xml_el(b, "VersionId", str_or(cf_s3v_id((int)
+		    json_integer_value(json_object_get(e, "s3_null")),
+		    json_string_value(json_object_get(e, "version_id")))),
+		    false, NULL);
 	if (rc == CF_OK)
 		rc = xml_el(b, "IsLatest", json_is_true(json_object_get(e,
 		    "latest")) ? "true" : "false", false, NULL);
@@ -2028,7 +2053,7 @@ op_list_versions(struct MHD_Connection *mc, struct conn *c)
 		delim = NULL;
 	km = cf_sigv4_query_get(&s->q, "key-marker");
 	vm = cf_sigv4_query_get(&s->q, "version-id-marker");
-	if (vm != NULL && (vm[0] == '\0' || strcmp(vm, "null") == 0))
+	if (vm != NULL && vm[0] == '\0')
 		vm = NULL;
 	et = cf_sigv4_query_get(&s->q, "encoding-type");
 	if (et != NULL && strcmp(et, "url") != 0)
@@ -2168,7 +2193,7 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	json_t			*out = NULL;
 	const char		*dir = hdr(mc, "x-amz-metadata-directive");
 	const char		*acl = hdr(mc, "x-amz-acl");
-	const char		*ce = hdr(mc, "Content-Encoding");
+	const char		*ce = hdr(mc, "Content-Encoding"), *vh;
 	char			 sb[64], vid[64], t[32], etag[80];
 	char			 enc[CF_CTYPE_MAX];
 	char			*skey = NULL, *meta = NULL;
@@ -2246,11 +2271,17 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 		return MHD_NO;
 	}
 	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
-	(void)MHD_add_response_header(resp, "x-amz-version-id",
-	    str_or(json_string_value(json_object_get(out, "version_id"))));
-	(void)MHD_add_response_header(resp, "x-amz-copy-source-version-id",
-	    str_or(json_string_value(json_object_get(out,
-	    "source_version_id"))));
+	vh = cf_s3v_header((int)json_integer_value(json_object_get(out,
+	    "s3_null")), json_string_value(json_object_get(out,
+	    "version_id")));
+	if (vh != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id", vh);
+	vh = cf_s3v_header((int)json_integer_value(json_object_get(out,
+	    "source_s3_null")), json_string_value(json_object_get(out,
+	    "source_version_id")));
+	if (vh != NULL)
+		(void)MHD_add_response_header(resp,
+		    "x-amz-copy-source-version-id", vh);
 	json_decref(out);
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
@@ -2455,6 +2486,12 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 	/* A copy: g goes with the response body (or is closed). */
 	vv = *cf_core_get_view(g);
 	vv.labels = NULL;
+	/* A version out of S3's view is Coffer's history, not S3's. */
+	if (vv.s3_hidden) {
+		cf_core_get_close(g);
+		return s3_error(mc, c, 404, "NoSuchVersion", "the specified "
+		    "version does not exist (in S3's view)");
+	}
 	(void)snprintf(etag, sizeof(etag), "\"%.64s\"", v->md5[0] != '\0' ?
 	    v->md5 : v->sha256);
 	pre = preconditions(mc, etag);
@@ -2508,7 +2545,9 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 			    "Content-Encoding", v->content_encoding);
 	}
 	(void)MHD_add_response_header(resp, "Accept-Ranges", "bytes");
-	(void)MHD_add_response_header(resp, "x-amz-version-id", v->version_id);
+	if (cf_s3v_header(v->s3_null, v->version_id) != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    cf_s3v_header(v->s3_null, v->version_id));
 	http_date(v->created_us, hv);
 	(void)MHD_add_response_header(resp, "Last-Modified", hv);
 	if (status == 206) {
@@ -2540,6 +2579,7 @@ op_delete(struct MHD_Connection *mc, struct conn *c)
 	struct cf_error	 err;
 	struct MHD_Response *resp;
 	json_t		*out = NULL;
+	const char	*vid;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
@@ -2559,9 +2599,12 @@ op_delete(struct MHD_Connection *mc, struct conn *c)
 		json_decref(out);
 		return MHD_NO;
 	}
-	if (json_is_string(json_object_get(out, "version_id"))) {
-		(void)MHD_add_response_header(resp, "x-amz-version-id",
-		    json_string_value(json_object_get(out, "version_id")));
+	/* A delete marker, "null" unless the bucket is versioned. */
+	vid = cf_s3v_id((int)json_integer_value(json_object_get(out,
+	    "s3_null")), json_string_value(json_object_get(out,
+	    "version_id")));
+	if (vid != NULL) {
+		(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
 		(void)MHD_add_response_header(resp, "x-amz-delete-marker",
 		    "true");
 	}
@@ -2727,6 +2770,117 @@ op_acl(struct MHD_Connection *mc, struct conn *c)
 	return send_xml(mc, c, 200, &b, rc);
 }
 
+/* DELETE /B/K?versionId=V: the version (V null: the null version)
+ * leaves S3's view; its row, and the key's history, stay
+ * (cf_core_object_version_s3_delete). */
+static enum MHD_Result
+op_delete_version(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct MHD_Response *resp;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_object_version_s3_delete(cf_http_core(c), r, s->bucket,
+	    s->key, cf_sigv4_query_get(&s->q, "versionId"), &out, &err);
+	/* As S3: deleting a version that is not there is done. */
+	if (rc == CF_E_NOTFOUND && r->allowed && r->errcode != NULL &&
+	    strcmp(r->errcode, "no_such_version") == 0)
+		rc = CF_OK;
+	if (rc != CF_OK) {
+		json_decref(out);
+		return s3_core_error(mc, c, rc, &err);
+	}
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	/* S3's id of the version (none when there was none to remove). */
+	if (out != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    cf_s3v_id((int)json_integer_value(json_object_get(out,
+		    "s3_null")), str_or(json_string_value(json_object_get(
+		    out, "version_id")))));
+	if (json_is_true(json_object_get(out, "delete_marker")))
+		(void)MHD_add_response_header(resp, "x-amz-delete-marker",
+		    "true");
+	json_decref(out);
+	return s3_send(mc, c, 204, NULL, resp, "ok");
+}
+
+/* GET /B?versioning, PUT /B?versioning: S3's versioning state of the
+ * namespace.  PUT's body is checked (body_check), parsed with expat,
+ * then decided (ns:set-versioning) and recorded; every refusal is
+ * recorded under that action. */
+static enum MHD_Result
+op_versioning(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct cf_s3v_conf	 conf;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	json_t			*out = NULL;
+	const char		*why = NULL;
+	enum MHD_Result		 ret;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (s->op == OP_VERSIONING_GET) {
+		rc = cf_core_ns_get(cf_http_core(c), r, s->bucket, &out, &err);
+		if (rc != CF_OK)
+			return s3_core_error(mc, c, rc, &err);
+		cf_buf_init(&b, 4096);
+		rc = cf_s3v_answer(&b, json_string_value(json_object_get(out,
+		    "versioning")), NULL);
+		json_decref(out);
+		return send_xml(mc, c, 200, &b, rc);
+	}
+	if (!body_check(mc, c, "ns:set-versioning", &ret))
+		return ret;
+	rc = cf_s3v_parse(body->data, body->len, &conf, &why, &err);
+	if (rc == CF_OK && conf.status[0] == '\0') {
+		rc = CF_E_INPUT;
+		why = "IllegalVersioningConfigurationException";
+		cf_strlcpy(err.msg, "give a Status (Enabled or Suspended)",
+		    sizeof(err.msg));
+	}
+	if (rc != CF_OK) {
+		cf_core_reject(cf_http_core(c), r, "ns:set-versioning",
+		    "bad PutBucketVersioning body");
+		return s3_error(mc, c, rc == CF_E_NOMEM ? 500 : 400,
+		    rc == CF_E_NOMEM ? "InternalError" : why, err.msg);
+	}
+	/* SEC: MFA Delete guards deleting versions, which S3 never may
+	 * here: refused rather than pretended. */
+	if (strcmp(conf.mfa_delete, "Enabled") == 0) {
+		cf_core_reject(cf_http_core(c), r, "ns:set-versioning",
+		    "MFA Delete asked");
+		return s3_error(mc, c, 501, "NotImplemented", "MfaDelete "
+		    "Enabled is not supported: no version is ever deleted "
+		    "through S3 in Coffer (history is immutable), so there "
+		    "is nothing for MFA Delete to guard; send MfaDelete "
+		    "Disabled or leave it out");
+	}
+	rc = cf_core_ns_set_versioning(cf_http_core(c), r, s->bucket,
+	    conf.status, &out, &err);
+	json_decref(out);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
 /* ---- entry points ---- */
 
 enum MHD_Result
@@ -2811,7 +2965,8 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 	}
 	if (s->op == OP_PUT || s->op == OP_MP_PART)
 		return put_begin(mc, c);
-	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE)
+	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE ||
+	    s->op == OP_VERSIONING_PUT)
 		cf_http_body_max(c, CF_S3XML_MAX);
 	if (s->op == OP_ACL_PUT) {
 		const char *why = acl_headers_refused(mc);
@@ -2884,6 +3039,11 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 	case OP_ACL_GET:
 	case OP_ACL_PUT:
 		return op_acl(mc, c);
+	case OP_VERSIONING_GET:
+	case OP_VERSIONING_PUT:
+		return op_versioning(mc, c);
+	case OP_DELETE_VERSION:
+		return op_delete_version(mc, c);
 	case OP_NONE:
 		break;
 	}

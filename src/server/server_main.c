@@ -385,6 +385,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->pkcs11_token_label = cfg->pkcs11_token_label;
 	ccfg->pkcs11_pin_file = cfg->pkcs11_pin_file;
 	ccfg->key_rotate_days = (int64_t)cfg->key_rotate_days;
+	ccfg->backup_dir = cfg->backup_dir;
 	ccfg->alert_rules_file = cfg->alert_rules_file;
 	ccfg->share_default_lifetime = (int64_t)cfg->share_default_lifetime;
 	ccfg->share_max_lifetime[0] = (int64_t)cfg->share_max_lifetime_public;
@@ -398,6 +399,16 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->share_guess_lock_seconds =
 	    (int64_t)cfg->share_guess_lock_seconds;
 	ccfg->share_url_base = cfg->share_url_base;
+	ccfg->anomaly_detection = cfg->anomaly_detection;
+	ccfg->anomaly_max_principals = (int64_t)cfg->anomaly_max_principals;
+	ccfg->anomaly_min_events = (int64_t)cfg->anomaly_min_events;
+	ccfg->anomaly_bulk_factor = (int64_t)cfg->anomaly_bulk_factor;
+	ccfg->anomaly_bulk_min_bytes = (int64_t)cfg->anomaly_bulk_min_bytes;
+	ccfg->anomaly_bulk_min_objects =
+	    (int64_t)cfg->anomaly_bulk_min_objects;
+	ccfg->anomaly_enum_denials = (int64_t)cfg->anomaly_enum_denials;
+	ccfg->anomaly_dormant_days = (int64_t)cfg->anomaly_dormant_days;
+	ccfg->anomaly_rebuild_records = (int64_t)cfg->anomaly_rebuild_records;
 	test_clock_file = cf_test_hook("COFFER_TEST_CLOCK_FILE");
 	if (test_clock_file != NULL && test_clock_file[0] != '\0')
 		ccfg->clock_us = test_clock_us;

@@ -1,6 +1,6 @@
 /* src/store/meta_review.c: access review campaigns in the SQLite
  * metadata store (meta.h, "access review campaigns"; the tables are
- * migration 20 -> 21 of meta_sqlite.c).
+ * migration 21 -> 22 of meta_sqlite.c).
  *
  * Statements are prepared per call, as in meta_privacy.c: nothing here
  * is on a request's hot path. */

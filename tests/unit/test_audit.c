@@ -1380,7 +1380,7 @@ utf8_put(unsigned cp, unsigned char *o)
 static void
 test_audit_json_str_is_janssons(void **state)
 {
-	unsigned char	 in[600];
+	unsigned char	 in[1024];
 	uint32_t	 r[200];
 	struct cf_buf	 got, want, fix;
 	json_t		*js;
@@ -1438,6 +1438,33 @@ test_audit_json_str_is_janssons(void **state)
 		assert_memory_equal(got.data, fix.data, got.len);
 		for (j = 0; j < got.len; j++)
 			assert_true(got.data[j] >= 0x20 && got.data[j] < 0x7f);
+	}
+	/* Every alignment of escapes against the escaper's 512-byte
+	 * staging buffer (a closing quote once went one past its end,
+	 * which the sanitizer build caught): p ASCII bytes, then 12-byte
+	 * surrogate pairs and 6-byte escapes. */
+	for (round = 0; round < 600; round++) {
+		n = 0;
+		for (i = 0; i < (size_t)round; i++)
+			in[n++] = 'a';
+		for (i = 0; i < 40 && n + 4 < sizeof(in); i++)
+			n += utf8_put(i % 2 ? 0x1f600 : 0x7f, in + n);
+		cf_buf_reset(&got);
+		cf_buf_reset(&want);
+		cf_buf_reset(&fix);
+		assert_int_equal(cf_audit_json_str(&got, (const char *)in, n,
+		    NULL), CF_OK);
+		js = json_stringn((const char *)in, n);
+		assert_non_null(js);
+		assert_int_equal(cf_json_dump(js, JSON_ENCODE_ANY |
+		    JSON_ENSURE_ASCII | JSON_COMPACT, &want, NULL), CF_OK);
+		json_decref(js);
+		for (j = 0; j < want.len; j++)
+			assert_int_equal(want.data[j] == 0x7f ?
+			    cf_buf_append(&fix, "\\u007F", 6, NULL) :
+			    cf_buf_append(&fix, want.data + j, 1, NULL), CF_OK);
+		assert_int_equal(got.len, fix.len);
+		assert_memory_equal(got.data, fix.data, got.len);
 	}
 	cf_buf_free(&got);
 	cf_buf_free(&want);

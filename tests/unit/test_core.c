@@ -26,6 +26,7 @@
 #include "base/timeutil.h"
 #include "core/core.h"
 #include "core/actions.h"
+#include "core/anomaly.h"
 #include "core/core_int.h"
 #include "core/datadir.h"
 #include "crypto/crypto.h"
@@ -3038,6 +3039,49 @@ both_ways(struct fixture *f, const struct cf_policy_set *ps,
 	cf_request_free(rj);
 }
 
+/* context.risk, when the detector set it: the same both ways, and as
+ * the schema has it ({score, flags}); absent otherwise. */
+static void
+test_core_authz_context_risk(void **state)
+{
+	struct fixture		*f = *state;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_req		 r;
+	json_t			*ctx, *risk, *ents;
+	char			 got[2048];
+
+	assert_int_equal(cf_policy_set_parse(probe_text,
+	    sizeof(probe_text) - 1, &ps, NULL), CF_OK);
+	as(f, &r, f->admin_token);
+	r.risk_set = true;
+	r.risk_score = 100;
+	r.risk_flags = 1u << CF_ANOM_NEW_NETWORK |
+	    1u << CF_ANOM_TWO_NETWORKS;
+	both_ways(f, ps, &r, "ns:create", NULL, NULL, "ns/new", got,
+	    sizeof(got));
+	ctx = core_authz_context(&r);
+	assert_non_null(ctx);
+	risk = json_object_get(ctx, "risk");
+	assert_int_equal(json_integer_value(json_object_get(risk, "score")),
+	    100);
+	assert_int_equal(json_array_size(json_object_get(risk, "flags")), 2);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(risk, "flags"), 0)), "new_network");
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(risk, "flags"), 1)), "token_two_networks");
+	/* As the schema says (the debug builds check every decision so). */
+	ents = json_array();
+	assert_int_equal(core_authz_check_entities(f->core, ents, "User",
+	    "ns:create", "Store", ctx, NULL), CF_OK);
+	json_decref(ents);
+	json_decref(ctx);
+	r.risk_set = false;
+	ctx = core_authz_context(&r);
+	assert_null(json_object_get(ctx, "risk"));
+	json_decref(ctx);
+	cf_policy_set_free(ps);
+}
+
 static void
 test_core_authz_build_matches_json(void **state)
 {
@@ -3791,6 +3835,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authz_build_matches_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_authz_context_risk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_decision_reads,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
