@@ -481,6 +481,10 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 {
 	cf_err	rc;
 
+	(void)cf_actions(&c->nact_base);
+	c->act_base = cf_calloc(c->nact_base, sizeof(*c->act_base));
+	if (c->act_base == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	c->authz_lock_init = true;
@@ -494,6 +498,12 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 void
 core_authz_close(struct cf_core *c)
 {
+	size_t	i;
+
+	for (i = 0; c->act_base != NULL && i < c->nact_base; i++)
+		cf_entities_free(atomic_load(&c->act_base[i]));
+	cf_free(c->act_base);
+	c->act_base = NULL;
 	if (!c->authz_lock_init)
 		return;
 	snap_release(c->authz);
@@ -1507,6 +1517,79 @@ self_check_built(struct cf_core *c, const struct cf_req *r,
 }
 #endif
 
+/* The entities every decision on def has, whatever else the request
+ * holds: the action in its group, the group, the store, exactly as
+ * build() adds them (ent_add).  Built once per action, on first use,
+ * and shared read-only by every decision as the layer below its own
+ * entities (cf_entities_build_on), so that a decision builds and
+ * validates only the principal and the resource.  They depend on the
+ * action registry alone, never on the store, so no store generation
+ * invalidates them.  NULL (the caller builds them with the rest) for a
+ * def that is not a registry entry, or on NOMEM. */
+static const struct cf_entities *
+action_base(struct cf_core *c, const struct cf_action_def *def)
+{
+	const struct cf_action_def	*reg;
+	struct cf_entity_def		 d[3];
+	struct cf_entity_ref		 p;
+	struct cf_entities		*es, *cur = NULL;
+	size_t				 n, i;
+
+	reg = cf_actions(&n);
+	if (c->act_base == NULL || n != c->nact_base ||
+	    (uintptr_t)def < (uintptr_t)reg ||
+	    (uintptr_t)def >= (uintptr_t)(reg + n))
+		return NULL;
+	i = (size_t)(def - reg);
+	es = atomic_load_explicit(&c->act_base[i], memory_order_acquire);
+	if (es != NULL)
+		return es;
+	memset(d, 0, sizeof(d));
+	p.type = "Action";
+	p.id = core_action_group(def);
+	d[0].uid.type = "Action";
+	d[0].uid.id = def->name;
+	d[0].parents = &p;
+	d[0].nparents = 1;
+	d[1].uid = p;
+	d[2].uid.type = "Store";
+	d[2].uid.id = "coffer";
+	if (cf_entities_build(d, 3, &es, NULL) != CF_OK)
+		return NULL;
+	/* Two threads may build it at once: the first one's stays. */
+	if (!atomic_compare_exchange_strong_explicit(&c->act_base[i], &cur,
+	    es, memory_order_acq_rel, memory_order_acquire)) {
+		cf_entities_free(es);
+		es = cur;
+	}
+	return es;
+}
+
+/* The store of e's entities: those of action_base(def) shared, the
+ * rest built; all of them built when there is no base. */
+static cf_err
+build_entities(struct cf_core *c, const struct cf_action_def *def,
+    const struct ents *e, struct cf_entities **es, struct cf_error *err)
+{
+	const struct cf_entities	*base = action_base(c, def);
+	struct cf_entity_def		 own[ENTS_MAX];
+	size_t				 i, n = 0;
+
+	if (base == NULL)
+		return cf_entities_build(e->d, e->n, es, err);
+	/* build() adds the action and its group second and third, the
+	 * store once (c_resource); anything else, and the base is not
+	 * used. */
+	for (i = 0; i < e->n; i++)
+		if (i != 1 && i != 2 &&
+		    strcmp(e->d[i].uid.type, "Store") != 0)
+			own[n++] = e->d[i];
+	if (e->n < 3 || n + 3 != e->n ||
+	    strcmp(e->d[1].uid.id, def->name) != 0)
+		return cf_entities_build(e->d, e->n, es, err);
+	return cf_entities_build_on(base, own, n, es, err);
+}
+
 /* The entities and request of a decision.  tags: read the principal's
  * attributes and the labels (false only when no policy in force can
  * read a tag).  seen (nullable) gets the namespace record read. */
@@ -1584,7 +1667,7 @@ build(struct cf_core *c, const struct cf_req *r,
 #endif
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_entities_build(e.d, e.n, es, err);
+	rc = build_entities(c, def, &e, es, err);
 	if (rc != CF_OK)
 		goto out;
 	rc = cf_request_build(ptype, r->principal.name, "Action", def->name,

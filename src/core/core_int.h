@@ -82,6 +82,12 @@ struct cf_core {
 	bool			 authz_lock_init;
 	_Atomic int64_t		 authz_polled_us;	/* last store poll */
 	struct cf_schema	*schema;	/* Coffer's Cedar schema */
+	/* The entities every decision on an action has (the action, its
+	 * group, the store), one store per registry entry, built on first
+	 * use and shared by all decisions as the layer below theirs
+	 * (authz.c, action_base); freed by core_authz_close. */
+	struct cf_entities *_Atomic *act_base;
+	size_t			 nact_base;
 	/* Network isolation: the allow list of each environment (NULL:
 	 * any), by core_env_index; any: some list is set. */
 	struct cf_cidr_list	*env_allow[3];

@@ -163,6 +163,19 @@ struct cf_entity_def {
 /* As cf_entities_from_json of the same entities. */
 cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
+/* As cf_entities_build of base's entities and defs together, without
+ * copying base: the new store is a layer over base (borrowed: it must
+ * outlive the store, and may be shared by any number of layers and
+ * threads at once; it may not have a base itself).  For a program that
+ * decides many requests with some entities in common (the actions):
+ * those are built once.  Decisions, cf_entities_count and
+ * cf_entities_equal see one store.  An entity in both is a duplicate
+ * (CF_E_INPUT); CF_E_INVAL when an entity of base has an ancestor that
+ * defs defines (base's hierarchy was closed without it).  Costs a
+ * lookup per ancestor of base's entities: keep base small. */
+cf_err	cf_entities_build_on(const struct cf_entities *base,
+	    const struct cf_entity_def *defs, size_t n,
+	    struct cf_entities **out, struct cf_error *err);
 /* True when a and b hold the same entities: the same uids, attributes
  * and tags (Cedar equality; absent tags equal empty ones), parents and
  * ancestors, whatever their order.  For tests and for checking that two
