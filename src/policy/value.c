@@ -256,6 +256,11 @@ field_cmp(const void *x, const void *y)
 {
 	const struct cf_pol_field	*a = x, *b = y;
 
+	/* Most keys differ in their first byte: decided without memcmp
+	 * (cf_pol_key_cmp's order: bytewise, unsigned). */
+	if (a->kn > 0 && b->kn > 0 && a->k[0] != b->k[0])
+		return (unsigned char)a->k[0] < (unsigned char)b->k[0] ?
+		    -1 : 1;
 	return cf_pol_key_cmp(a->k, a->kn, b->k, b->kn);
 }
 
