@@ -713,6 +713,12 @@ cf_entities_build(const struct cf_entity_def *defs, size_t n,
 	return cf_entities_build_on(NULL, defs, n, out, err);
 }
 
+const struct cf_entities *
+cf_entities_base(const struct cf_entities *es)
+{
+	return es != NULL ? es->base : NULL;
+}
+
 static bool
 rec_equal(const struct cf_pol_rec *x, const struct cf_pol_rec *y)
 {

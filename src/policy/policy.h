@@ -176,6 +176,8 @@ cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
 cf_err	cf_entities_build_on(const struct cf_entities *base,
 	    const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
+/* The store es was built on (borrowed), or NULL. */
+const struct cf_entities *cf_entities_base(const struct cf_entities *es);
 /* True when a and b hold the same entities: the same uids, attributes
  * and tags (Cedar equality; absent tags equal empty ones), parents and
  * ancestors, whatever their order.  For tests and for checking that two
