@@ -25,6 +25,7 @@ struct cf_jwks;
 struct core_orphans;
 struct core_keys;
 struct core_authz_snap;
+struct core_authz_scratch;
 struct cf_schema;
 struct cf_policy_set;
 struct cf_action_def;
@@ -88,6 +89,11 @@ struct cf_core {
 	 * (authz.c, action_base); freed by core_authz_close. */
 	struct cf_entities *_Atomic *act_base;
 	size_t			 nact_base;
+	/* Stores, requests and responses of decisions, reused (authz.c,
+	 * scratch_get): a free list under its lock. */
+	pthread_mutex_t		 scratch_lock;
+	struct core_authz_scratch *scratch;
+	size_t			 nscratch;
 	/* Network isolation: the allow list of each environment (NULL:
 	 * any), by core_env_index; any: some list is set. */
 	struct cf_cidr_list	*env_allow[3];

@@ -658,12 +658,24 @@ entity_from_def(struct cf_entities *es, const struct cf_entity_def *d,
 	return CF_OK;
 }
 
-cf_err
-cf_entities_build_on(const struct cf_entities *base,
-    const struct cf_entity_def *defs, size_t n, struct cf_entities **out,
-    struct cf_error *err)
+/* Empty es, keeping its arena's last chunk. */
+static void
+entities_empty(struct cf_entities *es)
 {
-	struct cf_entities	*es;
+	cf_pol_arena_reset(&es->ar);
+	es->base = NULL;
+	es->ents = NULL;
+	es->n = 0;
+	es->table = NULL;
+	es->tcap = 0;
+	es->probes = 0;
+}
+
+/* Build defs into es (empty, its arena ready) over base. */
+static cf_err
+build_into(struct cf_entities *es, const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_error *err)
+{
 	struct types_seen	 ts;
 	size_t			 i;
 	cf_err			 rc;
@@ -675,21 +687,15 @@ cf_entities_build_on(const struct cf_entities *base,
 		    "base");
 	if (n >= UINT32_MAX / 2)
 		return cf_error_set(err, CF_E_LIMIT, "too many entities");
-	es = cf_calloc(1, sizeof(*es));
-	if (es == NULL)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
-	cf_pol_arena_init(&es->ar);
 	es->base = base;
 	ts.n = 0;
 	es->ents = cf_pol_arena_calloc(&es->ar, n ? n : 1, sizeof(*es->ents));
-	if (es->ents == NULL) {
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-		goto out;
-	}
+	if (es->ents == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		rc = entity_from_def(es, &defs[i], &ts, &es->ents[i], err);
 		if (rc != CF_OK)
-			goto out;
+			return rc;
 		es->n = i + 1;
 	}
 	rc = table_build(es, err);
@@ -697,13 +703,43 @@ cf_entities_build_on(const struct cf_entities *base,
 		rc = base_check(es, err);
 	if (rc == CF_OK)
 		rc = close_hierarchy(es, err);
-out:
+	return rc;
+}
+
+cf_err
+cf_entities_build_on(const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_entities **out,
+    struct cf_error *err)
+{
+	struct cf_entities	*es;
+	cf_err			 rc;
+
+	es = cf_calloc(1, sizeof(*es));
+	if (es == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	cf_pol_arena_init(&es->ar);
+	rc = build_into(es, base, defs, n, err);
 	if (rc != CF_OK) {
 		cf_entities_free(es);
 		return rc;
 	}
 	*out = es;
 	return CF_OK;
+}
+
+cf_err
+cf_entities_rebuild_on(struct cf_entities *es, const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_error *err)
+{
+	cf_err	rc;
+
+	if (es == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL store");
+	entities_empty(es);
+	rc = build_into(es, base, defs, n, err);
+	if (rc != CF_OK)
+		entities_empty(es);
+	return rc;
 }
 
 cf_err
@@ -902,6 +938,40 @@ cf_request_build(const char *principal_type, const char *principal_id,
 	}
 	*out = req;
 	return CF_OK;
+}
+
+cf_err
+cf_request_rebuild(struct cf_request *req, const char *principal_type,
+    const char *principal_id, const char *action_type, const char *action_id,
+    const char *resource_type, const char *resource_id,
+    const struct cf_attr *ctx, size_t n, struct cf_error *err)
+{
+	struct cf_pol_rec	*empty;
+	cf_err			 rc;
+
+	if (req == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL request");
+	cf_pol_arena_reset(&req->ar);
+	req->principal = req->action = req->resource = NULL;
+	empty = cf_pol_arena_calloc(&req->ar, 1, sizeof(*empty));
+	if (empty == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	req->context.kind = PV_RECORD;
+	req->context.u.rec = empty;
+	rc = mkuid(req, principal_type, principal_id, "principal",
+	    &req->principal, err);
+	if (rc == CF_OK)
+		rc = mkuid(req, action_type, action_id, "action", &req->action,
+		    err);
+	if (rc == CF_OK)
+		rc = mkuid(req, resource_type, resource_id, "resource",
+		    &req->resource, err);
+	if (rc == CF_OK && n > 0)
+		rc = attrs_record(&req->ar, ctx, n, 1, &req->context.u.rec,
+		    err);
+	if (rc != CF_OK)
+		req->principal = req->action = req->resource = NULL;
+	return rc;
 }
 
 cf_err

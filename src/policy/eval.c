@@ -1226,7 +1226,10 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	resp->errors = NULL;
 	resp->nerrors = resp->caperrors = 0;
 	resp->steps = 0;
-	if (nparts == 0 || parts == NULL || req == NULL)
+	/* SEC: a request whose rebuild failed holds no uids: refused. */
+	if (nparts == 0 || parts == NULL || req == NULL ||
+	    req->principal == NULL || req->action == NULL ||
+	    req->resource == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL argument");
 	for (k = 0; k < nparts; k++)
 		if (parts[k].ps == NULL)

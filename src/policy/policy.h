@@ -176,6 +176,13 @@ cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
 cf_err	cf_entities_build_on(const struct cf_entities *base,
 	    const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
+/* As cf_entities_build_on, into es, whose previous entities are
+ * discarded and whose memory is kept: for a program that builds a store
+ * per decision, one store per thread reused (nothing else may use es
+ * meanwhile).  On failure es holds no entity (and no base). */
+cf_err	cf_entities_rebuild_on(struct cf_entities *es,
+	    const struct cf_entities *base, const struct cf_entity_def *defs,
+	    size_t n, struct cf_error *err);
 /* The store es was built on (borrowed), or NULL. */
 const struct cf_entities *cf_entities_base(const struct cf_entities *es);
 /* True when a and b hold the same entities: the same uids, attributes
@@ -195,6 +202,15 @@ cf_err	cf_request_build(const char *principal_type,
 	    const char *action_id, const char *resource_type,
 	    const char *resource_id, const struct cf_attr *ctx, size_t n,
 	    struct cf_request **out, struct cf_error *err);
+
+/* As cf_request_build, into req, whose previous request is discarded
+ * and whose memory is kept.  On failure req holds no request: it may
+ * not be decided on until rebuilt. */
+cf_err	cf_request_rebuild(struct cf_request *req,
+	    const char *principal_type, const char *principal_id,
+	    const char *action_type, const char *action_id,
+	    const char *resource_type, const char *resource_id,
+	    const struct cf_attr *ctx, size_t n, struct cf_error *err);
 
 /*
  * Requests.

@@ -1515,8 +1515,9 @@ test_policy_build_layered(void **state)
 	struct cf_entity_def	 bdefs[7], all[16], layer[9];
 	struct cf_attr		 uattr[1], oattr[1];
 	struct cf_entities	*base = NULL, *flat = NULL, *lay = NULL;
+	struct cf_entities	*reuse = NULL;
 	struct cf_policy_set	*ps = NULL;
-	struct cf_request	*req = NULL;
+	struct cf_request	*req = NULL, *rreq = NULL;
 	struct cf_response	*r1 = NULL, *r2 = NULL;
 	struct cf_error		 err;
 	char			 gname[4][8], nsname[2][8], oid[16];
@@ -1601,6 +1602,31 @@ test_policy_build_layered(void **state)
 		for (i = 0; i < cf_response_reason_count(r1); i++)
 			assert_string_equal(cf_response_reason(r1, i),
 			    cf_response_reason(r2, i));
+		/* The same into a store and a request reused from the
+		 * rounds before (cf_entities_rebuild_on,
+		 * cf_request_rebuild). */
+		if (reuse == NULL)
+			assert_int_equal(cf_entities_build_on(base, NULL, 0,
+			    &reuse, NULL), CF_OK);
+		if (rreq == NULL)
+			assert_int_equal(cf_request_build("User", "x",
+			    "Action", "get", "Store", "coffer", NULL, 0, &rreq,
+			    NULL), CF_OK);
+		assert_int_equal(cf_entities_rebuild_on(reuse, base, layer, nl,
+		    NULL), CF_OK);
+		assert_int_equal(cf_request_rebuild(rreq, "User", "u",
+		    "Action", acts[(x >> 36) % 4], k == 0 ? "Object" : k == 1 ?
+		    "Namespace" : "Store", k == 0 ? oid : k == 1 ? nsname[0] :
+		    "coffer", NULL, 0, NULL), CF_OK);
+		assert_true(cf_entities_equal(flat, reuse));
+		assert_true(cf_request_equal(req, rreq));
+		assert_int_equal(cf_policy_authorize(ps, reuse, rreq, r2,
+		    NULL), CF_OK);
+		assert_int_equal(cf_response_reason_count(r1),
+		    cf_response_reason_count(r2));
+		for (i = 0; i < cf_response_reason_count(r1); i++)
+			assert_string_equal(cf_response_reason(r1, i),
+			    cf_response_reason(r2, i));
 		if (cf_response_decision(r1) == CF_DECISION_ALLOW)
 			allow++;
 		cf_request_free(req);
@@ -1612,6 +1638,21 @@ test_policy_build_layered(void **state)
 	}
 	/* The corpus decides both ways. */
 	assert_true(allow > 100 && allow < 1900);
+	/* A rebuild that fails leaves nothing behind: no entity, no base;
+	 * a request whose rebuild failed cannot be decided on. */
+	layer[0] = (struct cf_entity_def){ .uid = { "User", "u" } };
+	layer[1] = (struct cf_entity_def){ .uid = { "User", "u" } };
+	assert_int_equal(cf_entities_rebuild_on(reuse, base, layer, 2, NULL),
+	    CF_E_INPUT);
+	assert_int_equal(cf_entities_count(reuse), 0);
+	assert_null(cf_entities_base(reuse));
+	assert_int_equal(cf_request_rebuild(rreq, "Bad Type", "u", "Action",
+	    "get", "Store", "coffer", NULL, 0, NULL), CF_E_INPUT);
+	assert_int_equal(cf_policy_authorize(ps, reuse, rreq, r2, NULL),
+	    CF_E_INVAL);
+	assert_int_equal(cf_response_decision(r2), CF_DECISION_DENY);
+	cf_entities_free(reuse);
+	cf_request_free(rreq);
 
 	/* An entity in both layers is a duplicate, as in one store. */
 	layer[0] = (struct cf_entity_def){ .uid = { "Store", "coffer" } };
