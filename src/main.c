@@ -43,6 +43,8 @@ usage(FILE *f)
 	    "  hold        legal holds that stop deletes and erasure\n"
 	    "  erase       crypto-shred data, with a signed certificate;\n"
 	    "              erase verify checks one (docs/privacy.md)\n"
+	    "  privacy     privacy report: personal data, its lineage,\n"
+	    "              retention, holds and accesses by purpose\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");

@@ -70,6 +70,11 @@ cf_err	cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
  * well-formed UTF-8 to out (capacity >= limit) and returns the length.
  * limit must be >= 4. */
 size_t	cf_audit_sanitize(const char *s, size_t limit, char *out);
+/* Append s[0..n) (well-formed UTF-8 without NUL, as cf_audit_sanitize
+ * makes it) as a JSON string, escaped exactly as jansson's json_dumps
+ * with JSON_ENSURE_ASCII does, and DEL as \u007F. */
+cf_err	cf_audit_json_str(struct cf_buf *b, const char *s, size_t n,
+	    struct cf_error *err);
 
 /* MAC of a record or checkpoint: HMAC-SHA256(k, p[0..n) || "}"), where
  * p[0..n) is the line up to (excluding) its final ,"mac":"..." or

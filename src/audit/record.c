@@ -1,5 +1,6 @@
 /* src/audit/record.c: the audit record format on the write side: UTF-8
- * repair, truncation, JSON escaping (jansson), the MAC rule and sealing.
+ * repair, truncation, JSON escaping (jansson's, see cf_audit_json_str),
+ * the MAC rule and sealing.
  * The format is specified in docs/internals/AUDIT.md. */
 #include <inttypes.h>
 #include <string.h>
@@ -142,37 +143,143 @@ dump_cb(const char *p, size_t n, void *arg)
 	return d->rc == CF_OK ? 0 : -1;
 }
 
+/* "\uXXXX" for the UTF-16 unit u, as jansson writes it (upper case). */
+static size_t
+esc_u(unsigned u, char *o)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+
+	o[0] = '\\';
+	o[1] = 'u';
+	o[2] = hex[(u >> 12) & 0xf];
+	o[3] = hex[(u >> 8) & 0xf];
+	o[4] = hex[(u >> 4) & 0xf];
+	o[5] = hex[u & 0xf];
+	return 6;
+}
+
+/* JSON's two-character escape of the ASCII c, or NUL for none. */
+static char
+short_escape(unsigned c)
+{
+	switch (c) {
+	case '"':
+		return '"';
+	case '\\':
+		return '\\';
+	case '\b':
+		return 'b';
+	case '\f':
+		return 'f';
+	case '\n':
+		return 'n';
+	case '\r':
+		return 'r';
+	case '\t':
+		return 't';
+	default:
+		return '\0';
+	}
+}
+
+cf_err
+cf_audit_json_str(struct cf_buf *b, const char *s, size_t n,
+    struct cf_error *err)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 out[512];
+	size_t			 i = 0, o = 0, len;
+	unsigned		 c, cp;
+	char			 e;
+	cf_err			 rc;
+
+	/* SEC: the escaping of jansson's json_dumps with JSON_ENSURE_ASCII
+	 * (plus DEL, which jansson leaves raw), byte for byte (the unit test
+	 * compares the two on random input), so every line stays printable
+	 * ASCII: no bidi override or terminal escape survives into a
+	 * viewer.  By hand only because jansson can only escape a json_t it
+	 * allocated, which cost most of a record's formatting. */
+	out[o++] = '"';
+	while (i < n) {
+		if (o + 12 > sizeof(out)) {
+			if ((rc = cf_buf_append(b, out, o, err)) != CF_OK)
+				return rc;
+			o = 0;
+		}
+		c = p[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			i++;
+			if ((e = short_escape(c)) != '\0') {
+				out[o++] = '\\';
+				out[o++] = e;
+			} else {
+				o += esc_u(c, out + o);
+			}
+			continue;
+		}
+		/* Well-formed UTF-8 (the caller sanitized it): decode. */
+		len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (c < 0xc2 || c > 0xf4 || i + len > n)
+			return cf_error_set(err, CF_E_INTERNAL,
+			    "audit: unsanitized field");
+		if (len == 2)
+			cp = (c & 0x1fu) << 6 | (p[i + 1] & 0x3fu);
+		else if (len == 3)
+			cp = (c & 0x0fu) << 12 | (p[i + 1] & 0x3fu) << 6 |
+			    (p[i + 2] & 0x3fu);
+		else
+			cp = (c & 0x07u) << 18 | (p[i + 1] & 0x3fu) << 12 |
+			    (p[i + 2] & 0x3fu) << 6 | (p[i + 3] & 0x3fu);
+		i += len;
+		if (cp < 0x10000) {
+			o += esc_u(cp, out + o);
+		} else {
+			cp -= 0x10000;
+			o += esc_u(0xd800 | (cp >> 10), out + o);
+			o += esc_u(0xdc00 | (cp & 0x3ff), out + o);
+		}
+	}
+	out[o++] = '"';
+	return cf_buf_append(b, out, o, err);
+}
+
+/* Decimal v, appended. */
+static cf_err
+put_u64(struct cf_buf *b, uint64_t v, struct cf_error *err)
+{
+	char	d[24];
+	size_t	o = sizeof(d);
+
+	do {
+		d[--o] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return cf_buf_append(b, d + o, sizeof(d) - o, err);
+}
+
 /* Append "name":<escaped value>. */
 static cf_err
 put_str(struct cf_buf *b, const char *name, const char *s, size_t limit,
     struct cf_error *err)
 {
-	char		 tmp[AUDIT_RESOURCE_MAX];
-	struct dump_arg	 d = { b, CF_OK };
-	json_t		*js = NULL;
-	size_t		 n;
-	cf_err		 rc;
+	char	tmp[AUDIT_RESOURCE_MAX];
+	size_t	n;
+	cf_err	rc;
 
 	n = cf_audit_sanitize(s == NULL ? "" : s, limit, tmp);
-	rc = cf_buf_printf(b, err, "\"%s\":", name);
-	if (rc != CF_OK)
-		goto out;
-	/* Valid UTF-8 now, without NUL: the _nocheck variant is safe. */
-	js = json_stringn_nocheck(tmp, n);
-	if (js == NULL) {
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	/* SEC: JSON_ENSURE_ASCII keeps every line printable ASCII, so no
-	 * bidi override or terminal escape survives into a viewer. */
-	if (json_dump_callback(js, dump_cb, &d,
-	    JSON_ENCODE_ANY | JSON_ENSURE_ASCII | JSON_COMPACT) != 0) {
-		rc = cf_error_set(err, d.rc != CF_OK ? d.rc : CF_E_NOMEM,
-		    "audit: cannot encode field %s", name);
-		goto out;
-	}
-out:
-	json_decref(js);
+	rc = cf_buf_append(b, "\"", 1, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, name, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "\":", 2, err);
+	/* Valid UTF-8 now, without NUL. */
+	if (rc == CF_OK)
+		rc = cf_audit_json_str(b, tmp, n, err);
 	return rc;
 }
 
@@ -210,7 +317,11 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 	cf_err		rc;
 
 	cf_time_format(rec->time_us, t);
-	rc = cf_buf_printf(b, err, "\"time\":\"%s\",", t);
+	rc = cf_buf_append(b, "\"time\":\"", 8, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, t, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "\",", 2, err);
 	if (rc == CF_OK)
 		rc = put_str(b, "request_id", rec->request_id,
 		    AUDIT_FIELD_MAX, err);
@@ -224,8 +335,8 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 	if (rc == CF_OK)
 		rc = put_str(b, "authn", rec->authn, AUDIT_FIELD_MAX, err);
 	if (rc == CF_OK)
-		rc = cf_buf_printf(b, err, ",\"mfa\":%s,",
-		    rec->mfa ? "true" : "false");
+		rc = cf_buf_append_str(b, rec->mfa ? ",\"mfa\":true," :
+		    ",\"mfa\":false,", err);
 	if (rc == CF_OK)
 		rc = put_str(b, "source", rec->source, AUDIT_FIELD_MAX, err);
 	if (rc == CF_OK)
@@ -247,13 +358,22 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 	if (rc == CF_OK)
 		rc = put_str(b, "reasons", rec->reasons, AUDIT_FIELD_MAX, err);
 	if (rc == CF_OK)
-		rc = cf_buf_printf(b, err, ",\"status\":%d,", rec->status);
+		rc = cf_buf_append(b, ",\"status\":", 10, err);
+	if (rc == CF_OK && rec->status < 0)
+		rc = cf_buf_append(b, "-", 1, err);
+	if (rc == CF_OK)
+		rc = put_u64(b, rec->status < 0 ? -(uint64_t)rec->status :
+		    (uint64_t)rec->status, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, ",", 1, err);
 	if (rc == CF_OK)
 		rc = put_str(b, "result", rec->result, AUDIT_FIELD_MAX, err);
 	/* JSON readers (jansson included) stop at INT64_MAX. */
 	bytes = rec->bytes > INT64_MAX ? INT64_MAX : rec->bytes;
 	if (rc == CF_OK)
-		rc = cf_buf_printf(b, err, ",\"bytes\":%" PRIu64, bytes);
+		rc = cf_buf_append(b, ",\"bytes\":", 9, err);
+	if (rc == CF_OK)
+		rc = put_u64(b, bytes, err);
 	if (rc == CF_OK && rec->ctx != NULL)
 		rc = put_ctx(b, rec->ctx, err);
 	return rc;
@@ -300,15 +420,28 @@ cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
 	cf_err	rc;
 
 	cf_hex_encode(prev, CF_MAC_LEN, hex);
-	rc = cf_buf_printf(b, err, "{\"seq\":%" PRIu64 ",", seq);
+	rc = cf_buf_append(b, "{\"seq\":", 7, err);
+	if (rc == CF_OK)
+		rc = put_u64(b, seq, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, ",", 1, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, body, bodylen, err);
 	if (rc == CF_OK)
-		rc = cf_buf_printf(b, err, ",\"prev\":\"%s\"", hex);
+		rc = cf_buf_append(b, ",\"prev\":\"", 9, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, hex, AUDIT_MAC_HEX, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "\"", 1, err);
 	if (rc == CF_OK)
 		rc = cf_audit_mac_buf(k, b, start, mac, err);
 	if (rc != CF_OK)
 		return rc;
 	cf_hex_encode(mac, CF_MAC_LEN, hex);
-	return cf_buf_printf(b, err, ",\"mac\":\"%s\"}\n", hex);
+	rc = cf_buf_append(b, ",\"mac\":\"", 8, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, hex, AUDIT_MAC_HEX, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "\"}\n", 3, err);
+	return rc;
 }

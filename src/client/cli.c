@@ -52,6 +52,7 @@ static const struct cmd cmds[] = {
 	{ "share", cf_cmd_share },
 	{ "hold", cf_cmd_hold },
 	{ "erase", cf_cmd_erase },
+	{ "privacy", cf_cmd_privacy },
 };
 
 int

@@ -505,6 +505,7 @@ int	cf_cmd_classify(int argc, char **argv);
 int	cf_cmd_share(int argc, char **argv);
 int	cf_cmd_hold(int argc, char **argv);
 int	cf_cmd_erase(int argc, char **argv);
+int	cf_cmd_privacy(int argc, char **argv);
 
 int	cf_cmd_login(int argc, char **argv);
 int	cf_cmd_whoami(int argc, char **argv);

@@ -15,13 +15,17 @@ static const char ns_usage[] =
     "       coffer ns ls [--json]\n"
     "       coffer ns set NAME --sensitivity LEVEL [--json]\n"
     "       coffer ns set NAME --retain-days N [--json]\n"
+    "       coffer ns set NAME --purge-after-days N [--json]\n"
     "       coffer ns rm NAME [--json]\n"
     "\n"
     "Manage namespaces (containers of objects, like S3 buckets).  Names are\n"
     "3-63 characters of a-z, 0-9, '-' and '.'.  `rm` works only on a\n"
     "namespace without live objects; it destroys its old versions.  `set`\n"
     "changes a namespace's sensitivity, or its retention: versions younger\n"
-    "than N days cannot be deleted or erased (0: none; admin with MFA).\n"
+    "than N days cannot be deleted or erased (0: none; admin with MFA),\n"
+    "or its purge period: the server crypto-shreds non-current versions\n"
+    "older than N days (and than the retention; not under a hold; 0:\n"
+    "never; admin with MFA).\n"
     "Every action on a restricted namespace needs MFA (a session with a\n"
     "code); API tokens cannot reach restricted data at all.\n";
 
@@ -29,6 +33,7 @@ struct ns_create_opts {
 	const char	*env;
 	const char	*sens;
 	const char	*retain;
+	const char	*purge;
 };
 
 static bool
@@ -50,6 +55,10 @@ env_opt(void *arg, int ch, char *val)
 	}
 	if (ch == 'R') {
 		no->retain = val;
+		return true;
+	}
+	if (ch == 'P') {
+		no->purge = val;
 		return true;
 	}
 	if (ch != 'e')
@@ -75,7 +84,7 @@ ns_create(int argc, char **argv)
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
-	struct ns_create_opts	 no = { NULL, NULL, NULL };
+	struct ns_create_opts	 no = { NULL, NULL, NULL, NULL };
 	char			**ops, sn[128];
 	json_t			*body = NULL, *v = NULL;
 	int			 nops, ex;
@@ -186,12 +195,13 @@ ns_set(int argc, char **argv)
 		CF_CLI_COMMON_LONGOPTS,
 		{ "sensitivity", required_argument, NULL, 's' },
 		{ "retain-days", required_argument, NULL, 'R' },
+		{ "purge-after-days", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cf_cli_opts	 o = { 0 };
 	struct cf_error		 err = { 0 };
 	struct cf_cli_sess	 s = { 0 };
-	struct ns_create_opts	 no = { NULL, NULL, NULL };
+	struct ns_create_opts	 no = { NULL, NULL, NULL, NULL };
 	struct cf_buf		 url;
 	char			**ops, sn[128];
 	json_t			*body = NULL, *v = NULL;
@@ -203,19 +213,23 @@ ns_set(int argc, char **argv)
 	    lo, env_opt, &no, 1, 1, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
-	if ((no.sens == NULL) == (no.retain == NULL)) {
-		cf_cli_errx("ns set: one of --sensitivity or --retain-days is "
-		    "required");
+	if ((no.sens != NULL) + (no.retain != NULL) + (no.purge != NULL) !=
+	    1) {
+		cf_cli_errx("ns set: one of --sensitivity, --retain-days or "
+		    "--purge-after-days is required");
 		return CF_EXIT_USAGE;
 	}
-	if (no.retain != NULL && cf_parse_i64(no.retain, 0, 36500, &days,
-	    NULL) != CF_OK) {
-		cf_cli_errx("ns set: --retain-days must be 0-36500");
+	if ((no.retain != NULL || no.purge != NULL) &&
+	    cf_parse_i64(no.retain != NULL ? no.retain : no.purge, 0, 36500,
+	    &days, NULL) != CF_OK) {
+		cf_cli_errx("ns set: --%s must be 0-36500", no.retain != NULL ?
+		    "retain-days" : "purge-after-days");
 		return CF_EXIT_USAGE;
 	}
 	rc = ns_url(&url, ops[0], &err);
 	body = no.sens != NULL ? json_pack("{s:s}", "sensitivity", no.sens) :
-	    json_pack("{s:I}", "retain_days", (json_int_t)days);
+	    json_pack("{s:I}", no.retain != NULL ? "retain_days" :
+	    "purge_after_days", (json_int_t)days);
 	if (rc == CF_OK && body == NULL)
 		rc = cf_error_set(&err, CF_E_NOMEM, "out of memory");
 	if (rc == CF_OK)
@@ -231,9 +245,15 @@ ns_set(int argc, char **argv)
 			if (no.sens != NULL)
 				(void)printf("namespace %s is now %s\n", sn,
 				    cf_cli_jstr(v, "sensitivity", no.sens));
-			else
+			else if (no.retain != NULL)
 				(void)printf("namespace %s keeps versions %lld "
 				    "days\n", sn, (long long)days);
+			else if (days == 0)
+				(void)printf("namespace %s: no purge\n", sn);
+			else
+				(void)printf("namespace %s: non-current "
+				    "versions are purged after %lld days\n",
+				    sn, (long long)days);
 		}
 	}
 	ex = cf_cli_finish(&s, rc, &err);

@@ -145,6 +145,12 @@ static const struct cf_action_def registry[] = {
 	    "others)" },
 	{ "privacy:key", "service", CF_ROLE_NONE, SELF,
 	    "the public key that checks erasure certificates" },
+	{ "privacy:purge", "object", CF_ROLE_NONE, CF_ACT_RECORD,
+	    "the purge job crypto-shredded an expired non-current version "
+	    "(its record, principal system)" },
+	{ "privacy:report", "audit", CF_ROLE_ADMIN, SC,
+	    "report personal data (pii=true): lineage, retention, holds and "
+	    "who accessed it for which declared purpose" },
 	{ "promotion:approve", "namespace", CF_ROLE_OWNER, SC | NS | ST,
 	    "approve a promotion into a namespace (not one's own; MFA for "
 	    "prod)" },

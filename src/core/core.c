@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -228,6 +229,8 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	c->cfg.data_dir = c->data_dir;
 	if (c->cfg.orphan_grace <= 0)
 		c->cfg.orphan_grace = 3600;
+	if (c->cfg.request_memory_budget == 0)
+		c->cfg.request_memory_budget = 256u << 20;
 	if (c->cfg.breakglass_max <= 0)
 		c->cfg.breakglass_max = 14400;
 	if (c->cfg.promotion_ttl <= 0)
@@ -289,6 +292,10 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	/* Before serving: orphan blobs a crash left (audited). */
 	if (rc == CF_OK)
 		rc = core_orphans_open(c, err);
+	/* Before serving too: expired versions the purge rule reaches
+	 * (audited, one record each). */
+	if (rc == CF_OK)
+		rc = core_purge_open(c, err);
 	/* A rewrap a crash or a restart interrupted goes on at once. */
 	if (rc == CF_OK)
 		rc = core_keys_start(c, err);
@@ -311,6 +318,7 @@ cf_core_close(struct cf_core *c)
 	if (c == NULL)
 		return;
 	core_keys_close(c);
+	core_purge_close(c);
 	core_orphans_close(c);
 	core_alerts_close(c);
 	core_identity_close(c);
@@ -333,6 +341,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_object_size = 1ULL << 40;
 	cfg->max_json_body = 65536;
+	cfg->request_memory_budget = 256u << 20;
 	cfg->session_ttl = 43200;
 	cfg->bootstrap_ttl = 86400;
 	cfg->password_min_length = 12;
@@ -352,6 +361,7 @@ cf_core_config_defaults(struct cf_core_config *cfg)
 	cfg->oidc_jwks_min_refresh = 60;
 	cfg->orphan_grace = 3600;
 	cfg->orphan_interval = 3600;
+	cfg->purge_interval = 3600;
 	cfg->breakglass_max = 14400;
 	cfg->promotion_approvals_staging = 1;
 	cfg->promotion_approvals_prod = 2;
@@ -453,4 +463,40 @@ cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	*out = j;
 	return CF_OK;
+}
+
+/* SEC: the budget bounds what request bodies and upload staging hold
+ * together, whatever the connection limits: a reservation that would go
+ * over it fails at once (compare-and-swap, no waiting). */
+bool
+cf_core_mem_reserve(struct cf_core *c, uint64_t n)
+{
+	unsigned long long	cur, want;
+
+	cur = atomic_load_explicit(&c->mem_used, memory_order_relaxed);
+	do {
+		if (n > c->cfg.request_memory_budget ||
+		    cur > c->cfg.request_memory_budget - n)
+			return false;
+		want = cur + n;
+	} while (!atomic_compare_exchange_weak_explicit(&c->mem_used, &cur,
+	    want, memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+void
+cf_core_mem_release(struct cf_core *c, uint64_t n)
+{
+	unsigned long long	old;
+
+	old = atomic_fetch_sub_explicit(&c->mem_used, n,
+	    memory_order_relaxed);
+	(void)CF_NEVER(old < n);
+}
+
+void
+cf_core_mem_refused(struct cf_core *c)
+{
+	(void)atomic_fetch_add_explicit(&c->mem_refused, 1,
+	    memory_order_relaxed);
 }

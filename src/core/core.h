@@ -34,6 +34,9 @@ struct cf_core_config {
 	const char	*data_dir;
 	uint64_t	 max_object_size;	/* bytes per object version */
 	size_t		 max_json_body;		/* bytes per JSON request */
+	/* Bytes of request buffers (bodies being read, upload staging)
+	 * all requests together may hold; 268435456 (256 MiB). */
+	uint64_t	 request_memory_budget;
 	/* identity (issue 4) */
 	int64_t		 session_ttl;		/* seconds; 43200 */
 	int64_t		 bootstrap_ttl;		/* seconds; 86400 */
@@ -130,6 +133,9 @@ struct cf_core_config {
 						 * address; 20 */
 	int64_t		 share_guess_lock_seconds;	/* 900 */
 	const char	*share_url_base;	/* NULL/"": none */
+	/* The purge job (core/ops_purge.c): seconds between passes; 0:
+	 * only at start-up. */
+	int64_t		 purge_interval;
 };
 
 /* Fill every field with its default (data_dir NULL). */
@@ -366,6 +372,16 @@ cf_err	cf_core_alert_test(struct cf_core *c, struct cf_req *r,
  * opening anything (`server --check`). */
 cf_err	cf_core_check_alerts(const struct cf_core_config *cfg,
 	    struct cf_error *err);
+
+/* The global memory budget of request buffers (request_memory_budget):
+ * reserve n bytes before holding them, release them when done.  False
+ * (nothing reserved) when the budget cannot take n more: the caller
+ * refuses the request (503 server_busy, Retry-After) or does without
+ * (an upload runs unstaged).  Lock-free; never blocks. */
+bool	cf_core_mem_reserve(struct cf_core *c, uint64_t n);
+void	cf_core_mem_release(struct cf_core *c, uint64_t n);
+/* Count a request refused for the budget (metrics). */
+void	cf_core_mem_refused(struct cf_core *c);
 
 /* GET /v1/metrics: what the front end knows and the core does not. */
 struct cf_metrics_extra {
@@ -1096,6 +1112,33 @@ cf_err	cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	    struct cf_error *err);
 /* privacy:key (any principal): {alg, public_key} of the certificates. */
 cf_err	cf_core_erasure_key(struct cf_core *c, struct cf_req *r, json_t **out,
+	    struct cf_error *err);
+
+/* --- the purge job and the privacy report (core/ops_purge.c;
+ * docs/privacy.md) --- */
+/* Admin with MFA (ns:set-retention, as retain_days): purge non-current
+ * versions of ns older than days (0: never), 0..CF_PURGE_DAYS_MAX. */
+cf_err	cf_core_ns_set_purge(struct cf_core *c, struct cf_req *r,
+	    const char *ns, int64_t days, json_t **out, struct cf_error *err);
+/* One pass of the purge job now (the server runs it at start-up and
+ * every purge_interval seconds); *purged (nullable) gets how many
+ * versions it purged. */
+cf_err	cf_core_purge_run(struct cf_core *c, uint64_t *purged,
+	    struct cf_error *err);
+/* Admin (privacy:report): personal data in ns (NULL: all) with its
+ * lineage, retention, holds and the accesses the audit log records
+ * from since_us to until_us (the last `records` records read at most),
+ * at most limit rows.  since/until: "YYYY-MM-DD" or RFC 3339 (NULL:
+ * 30 days ago, now).  r->errcode bad_request on bad arguments. */
+struct cf_privacy_report_args {
+	const char	*ns;
+	const char	*since;
+	const char	*until;
+	uint64_t	 limit;		/* 0: 1000 */
+	uint64_t	 records;	/* 0: 100000 */
+};
+cf_err	cf_core_privacy_report(struct cf_core *c, struct cf_req *r,
+	    const struct cf_privacy_report_args *a, json_t **out,
 	    struct cf_error *err);
 
 #endif

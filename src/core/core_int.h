@@ -101,12 +101,19 @@ struct cf_core {
 	/* Decisions whose entities were checked against schema (debug
 	 * builds only: core_authz_check_entities), for the tests. */
 	atomic_ullong		 entity_checks;
+	/* The global memory budget of request buffers (cf_core_mem_*):
+	 * bytes held, refusals, uploads that ran unstaged for it. */
+	atomic_ullong		 mem_used;
+	atomic_ullong		 mem_refused;
+	atomic_ullong		 mem_unstaged;
+	atomic_ullong		 dl_ahead;	/* downloads read ahead */
 	struct core_metrics	*metrics;	/* GET /metrics (metrics.c) */
 	struct core_alerts	*alerts;	/* ops_alert.c */
 	/* The Ed25519 seed of erasure certificates: HKDF(master,
 	 * CF_LABEL_ERASURE), so it lasts as long as the master key
 	 * (ops_privacy.c). */
 	struct cf_key		*erase_seed;
+	struct core_purge	*purge;		/* the purge job; NULL */
 };
 
 /* Alerts (ops_alert.c): open loads cfg.alert_rules_file (if any) and
@@ -352,6 +359,9 @@ struct core_act {
 	int			 status;
 	uint64_t		 bytes;
 	bool			 recorded;
+	/* Test: the crash point (core_test_crash) right after the record
+	 * is durable, before the store commits; NULL: none. */
+	const char		*crash_recorded;
 };
 cf_err	core_act_begin(struct core_act *a, struct cf_core *c,
 	    struct cf_req *r, int status, struct cf_error *err)
@@ -568,6 +578,10 @@ void	core_orphans_close(struct cf_core *c);
  * can stop it anyway. */
 #define CORE_CRASH_STATUS	86
 void	core_test_crash(const struct cf_core *c, const char *point);
+/* The purge job (ops_purge.c): open runs one pass before serving and
+ * starts the periodic one when purge_interval > 0; close stops it. */
+cf_err	core_purge_open(struct cf_core *c, struct cf_error *err);
+void	core_purge_close(struct cf_core *c);
 
 /* Delete the bindings expired by the core's clock, each with its
  * binding:expire record (principal system).  Enforcement never waits for

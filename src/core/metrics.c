@@ -372,6 +372,32 @@ core_metrics_render(struct cf_core *c, const struct cf_metrics_extra *x,
 		    x->connections, x->transfers, rss_bytes(),
 		    m->start_us / 1000000);
 	if (rc == CF_OK)
+		rc = cf_buf_printf(o, err,
+		    "# HELP coffer_request_memory_bytes Request buffers held "
+		    "(bodies being read, upload staging).\n"
+		    "# TYPE coffer_request_memory_bytes gauge\n"
+		    "coffer_request_memory_bytes %llu\n"
+		    "# HELP coffer_request_memory_budget_bytes "
+		    "request_memory_budget.\n"
+		    "# TYPE coffer_request_memory_budget_bytes gauge\n"
+		    "coffer_request_memory_budget_bytes %" PRIu64 "\n"
+		    "# HELP coffer_request_memory_refusals_total Requests "
+		    "refused (503) for the request memory budget.\n"
+		    "# TYPE coffer_request_memory_refusals_total counter\n"
+		    "coffer_request_memory_refusals_total %llu\n"
+		    "# HELP coffer_uploads_unstaged_total Large uploads run "
+		    "without staging for the request memory budget.\n"
+		    "# TYPE coffer_uploads_unstaged_total counter\n"
+		    "coffer_uploads_unstaged_total %llu\n"
+		    "# HELP coffer_downloads_read_ahead_total Downloads "
+		    "decrypted one block ahead on a second thread.\n"
+		    "# TYPE coffer_downloads_read_ahead_total counter\n"
+		    "coffer_downloads_read_ahead_total %llu\n",
+		    atomic_load(&c->mem_used), c->cfg.request_memory_budget,
+		    atomic_load(&c->mem_refused),
+		    atomic_load(&c->mem_unstaged),
+		    atomic_load(&c->dl_ahead));
+	if (rc == CF_OK)
 		rc = core_alerts_render(c, o, err);
 	return rc;
 }

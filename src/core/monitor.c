@@ -955,6 +955,8 @@ act_record(void *arg, struct cf_error *err)
 	rc = audit_append(a->c, a->r, a->status, "ok", a->bytes, err);
 	if (rc == CF_OK)
 		a->recorded = true;
+	if (rc == CF_OK && a->crash_recorded != NULL)
+		core_test_crash(a->c, a->crash_recorded);
 	return rc;
 }
 

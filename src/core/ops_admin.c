@@ -59,10 +59,11 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 static json_t *
 ns_json(const struct cf_ns_rec *ns)
 {
-	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "name", ns->name, "env",
-	    ns->env, "sensitivity", ns->sensitivity, "created",
+	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:I,s:I}", "name", ns->name,
+	    "env", ns->env, "sensitivity", ns->sensitivity, "created",
 	    core_time_json(ns->created_us), "created_by", ns->created_by,
-	    "retain_days", (json_int_t)ns->retain_days);
+	    "retain_days", (json_int_t)ns->retain_days, "purge_after_days",
+	    (json_int_t)ns->purge_days);
 }
 
 cf_err

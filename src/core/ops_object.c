@@ -263,6 +263,13 @@ put_stage_start(struct cf_put *p)
 	if (p->wk_failed)
 		return false;
 	p->wk_failed = true;
+	/* Staging is a speed-up: past the request memory budget the
+	 * upload runs on the connection's thread, unstaged. */
+	if (!cf_core_mem_reserve(p->c, 2 * PUT_STAGE)) {
+		(void)atomic_fetch_add_explicit(&p->c->mem_unstaged, 1,
+		    memory_order_relaxed);
+		return false;
+	}
 	p->stage[0] = cf_malloc(PUT_STAGE);
 	p->stage[1] = cf_malloc(PUT_STAGE);
 	if (p->stage[0] == NULL || p->stage[1] == NULL ||
@@ -270,6 +277,7 @@ put_stage_start(struct cf_put *p)
 		cf_free(p->stage[0]);
 		cf_free(p->stage[1]);
 		p->stage[0] = p->stage[1] = NULL;
+		cf_core_mem_release(p->c, 2 * PUT_STAGE);
 		return false;
 	}
 	p->staged = true;
@@ -298,6 +306,7 @@ put_stage_end(struct cf_put *p, bool flush, struct cf_error *err)
 	cf_free(p->stage[1]);
 	p->stage[0] = p->stage[1] = NULL;
 	p->staged = false;
+	cf_core_mem_release(p->c, 2 * PUT_STAGE);
 	return rc;
 }
 
@@ -727,7 +736,79 @@ struct cf_get {
 	struct cf_blob_reader	*br;
 	struct cf_opener	*op;
 	json_t			*labels;
+	/* Read-ahead (a large download read in order): while the front
+	 * end sends one block, a worker thread reads and decrypts the
+	 * next into ra (plaintext, wiped on close), so that decryption
+	 * and TLS run on two cores.  ra_pos/ra_got: the block it holds
+	 * (ra_got 0: none); next: where the last read ended. */
+	struct cf_worker	*wk;
+	uint8_t			*ra;
+	size_t			 ra_cap, ra_want, ra_got;
+	uint64_t		 ra_pos, next;
+	unsigned		 seq_reads;	/* reads in a row, in order */
+	bool			 ra_off;	/* never again for this get */
+	cf_err			 ra_rc;
 };
+
+/* The worker's job: read ra_want bytes at ra_pos into ra. */
+static cf_err
+get_ahead(void *arg, const uint8_t *p, size_t n, struct cf_error *err)
+{
+	struct cf_get	*g = arg;
+
+	(void)p;
+	(void)n;
+	g->ra_got = 0;
+	g->ra_rc = cf_opener_read(g->op, g->ra_pos, g->ra, g->ra_want,
+	    &g->ra_got, err);
+	return g->ra_rc;
+}
+
+/* End the read-ahead for good (its block, if any, is dropped). */
+static void
+get_ahead_stop(struct cf_get *g)
+{
+	g->ra_off = true;
+	if (g->wk != NULL) {
+		cf_worker_stop(g->wk);
+		g->wk = NULL;
+	}
+	if (g->ra != NULL) {
+		cf_wipe(g->ra, g->ra_cap);
+		cf_free(g->ra);
+		g->ra = NULL;
+		cf_core_mem_release(g->c, g->ra_cap);
+	}
+	g->ra_got = 0;
+}
+
+/* The read-ahead starts at the third read in a row that begins where
+ * the last ended, for blocks of at least GET_AHEAD_MIN: a large
+ * download, not a few ranges.  Its buffer comes from the request memory
+ * budget; without it (or a thread) the download goes on unpipelined. */
+#define GET_AHEAD_MIN	(64u * 1024)
+#define GET_AHEAD_MAX	(1u << 20)
+static bool
+get_ahead_start(struct cf_get *g, size_t max)
+{
+	if (g->ra_off || max < GET_AHEAD_MIN || max > GET_AHEAD_MAX)
+		return false;
+	if (g->wk != NULL)
+		return max <= g->ra_cap;
+	if (!cf_core_mem_reserve(g->c, max)) {
+		g->ra_off = true;
+		return false;
+	}
+	g->ra_cap = max;
+	if ((g->ra = cf_malloc(max)) == NULL ||
+	    cf_worker_start(get_ahead, g, &g->wk, NULL) != CF_OK) {
+		get_ahead_stop(g);
+		return false;
+	}
+	(void)atomic_fetch_add_explicit(&g->c->dl_ahead, 1,
+	    memory_order_relaxed);
+	return true;
+}
 
 /* The answer to a read of an erased version: its tombstone. */
 static cf_err
@@ -752,6 +833,7 @@ cf_core_get_close(struct cf_get *g)
 {
 	if (g == NULL)
 		return;
+	get_ahead_stop(g);
 	json_decref(g->labels);
 	cf_opener_free(g->op);
 	cf_blob_close(g->br);
@@ -925,9 +1007,42 @@ cf_err
 cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf, size_t max,
     size_t *got, struct cf_error *err)
 {
+	uint64_t	size = g->view.size;
+	cf_err		rc;
+
 	if (g->op == NULL)
 		return cf_error_set(err, CF_E_INVAL, "opened for HEAD only");
-	return cf_opener_read(g->op, pos, buf, max, got, err);
+	*got = 0;
+	if (g->wk != NULL) {
+		/* The job in flight is done before anything else reads. */
+		if (cf_worker_wait(g->wk, NULL) != CF_OK || g->ra_rc != CF_OK)
+			get_ahead_stop(g);	/* read it here: same error */
+		else if (g->ra_got > 0 && g->ra_pos == pos &&
+		    g->ra_got <= max) {
+			memcpy(buf, g->ra, g->ra_got);
+			*got = g->ra_got;
+		}
+		g->ra_got = 0;
+	}
+	if (*got == 0) {
+		rc = cf_opener_read(g->op, pos, buf, max, got, err);
+		if (rc != CF_OK)
+			return rc;
+	}
+	g->seq_reads = pos == g->next ? g->seq_reads + 1 : 0;
+	g->next = pos + *got;
+	/* SEC: the block read ahead is authenticated plaintext like any
+	 * other (cf_opener_read checks each chunk's tag first); it stays in
+	 * this get and is wiped when the get closes. */
+	if (g->seq_reads >= 2 && g->next < size && *got == max &&
+	    get_ahead_start(g, max)) {
+		g->ra_pos = g->next;
+		g->ra_want = size - g->next < max ? (size_t)(size - g->next) :
+		    max;
+		if (cf_worker_submit(g->wk, g->ra, g->ra_want, NULL) != CF_OK)
+			get_ahead_stop(g);
+	}
+	return CF_OK;
 }
 
 cf_err

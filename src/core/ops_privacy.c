@@ -407,12 +407,16 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 		goto out;
 	}
 	rc = core_act_begin(&act, c, r, 200, err);
+	/* Test: a crash between the durable record and the commit must
+	 * leave nothing erased. */
+	act.crash_recorded = "erase_recorded";
 	if (rc == CF_OK)
 		rc = cf_meta_erase_apply(c->meta, &act.au, &e, it, n, certtext,
 		    err);
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
+	core_test_crash(c, "erase_committed");
 	/* The keys are gone; the blobs go now (or, after a crash, with
 	 * the orphan sweep: no version names them any more). */
 	for (i = 0; i < n; i++) {
@@ -420,6 +424,7 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 			continue;
 		if (cf_blob_delete(c->blobs, it[i].blob_id, NULL) != CF_OK)
 			gone++;
+		core_test_crash(c, "erase_blob_deleted");
 	}
 	if (gone > 0)
 		log_warnx("event=erase_blob_left erasure=%s blobs=%zu", e.id,

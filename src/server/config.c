@@ -46,6 +46,9 @@ static const struct opt opts[] = {
 	    "1099511627776", "bytes per object version (1 TiB)"),
 	U64("max_json_body", max_json_body, 256, 16 << 20, "65536",
 	    "bytes per JSON request body"),
+	U64("request_memory_budget", request_memory_budget, 65536,
+	    1ULL << 40, "268435456",
+	    "bytes of request buffers all requests may hold together"),
 	U64("threads", threads, 0, 1024, "16",
 	    "event threads (0: one thread per connection)"),
 	U64("max_connections", max_connections, 1, 65536, "1024",
@@ -134,6 +137,9 @@ static const struct opt opts[] = {
 	    "longest an upload may take from blob commit to version row)"),
 	U64("orphan_interval", orphan_interval, 0, 30 * 86400, "3600",
 	    "seconds between orphan sweeps (0: only at start-up)"),
+	U64("purge_interval", purge_interval, 0, 30 * 86400, "3600",
+	    "seconds between passes of the purge job (namespaces with "
+	    "purge_after_days; 0: only at start-up)"),
 	STR("env.dev.allow", env_dev_allow, "", "client networks that may "
 	    "reach dev namespaces, CIDR, CIDR, ... (empty: any)"),
 	STR("env.staging.allow", env_staging_allow, "", "client networks "

@@ -30,6 +30,7 @@ struct cf_config {
 	bool		insecure_http;		/* loopback only */
 	uint64_t	max_object_size;
 	uint64_t	max_json_body;
+	uint64_t	request_memory_budget;
 	uint64_t	threads;
 	uint64_t	max_connections;
 	uint64_t	max_connections_per_ip;
@@ -73,6 +74,7 @@ struct cf_config {
 	char		oidc_config_file[4096];
 	uint64_t	orphan_grace;		/* seconds */
 	uint64_t	orphan_interval;	/* seconds; 0: start-up only */
+	uint64_t	purge_interval;		/* seconds; 0: start-up only */
 	/* network isolation (core/network.c, server/forwarded.c) */
 	char		env_dev_allow[4096];	/* "CIDR, ..."; "": any */
 	char		env_staging_allow[4096];

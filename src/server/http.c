@@ -203,6 +203,8 @@ struct conn {
 	char		*rest;		/* the other capture: {key...},
 					 * {id}, {name} or {role}, or NULL */
 	struct cf_buf	 body;		/* JSON bodies */
+	uint64_t	 mem;		/* of the request memory budget,
+					 * held for body (body_reserve) */
 	struct cf_put	*put;		/* streaming upload in progress */
 	bool		 trail;		/* digest at the end of the body */
 	struct cf_http_trail hold;	/* its last bytes, held back */
@@ -507,7 +509,7 @@ queue_json(struct MHD_Connection *mc, struct conn *c, int status, json_t *j)
 		    c->content_range);
 	if (status == 405 && c->allow[0] != '\0')
 		(void)MHD_add_response_header(resp, "Allow", c->allow);
-	if (status == 429 && c->req.retry_after > 0) {
+	if ((status == 429 || status == 503) && c->req.retry_after > 0) {
 		char ra[24];
 		(void)snprintf(ra, sizeof(ra), "%lld",
 		    (long long)c->req.retry_after);
@@ -1485,15 +1487,16 @@ h_ns_delete(struct MHD_Connection *mc, struct conn *c)
 	    "namespace_not_empty");
 }
 
-/* PATCH /v1/ns/{ns} {"sensitivity"} or {"retain_days"} (the refinement
- * ns:set-retention): one change per request. */
+/* PATCH /v1/ns/{ns} {"sensitivity"}, {"retain_days"} or
+ * {"purge_after_days"} (the last two: the refinement ns:set-retention):
+ * one change per request. */
 static enum MHD_Result
 h_ns_patch(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_error	 err;
 	json_t		*out = NULL, *body = NULL;
 	const char	*sens = "";
-	int64_t		 days = -1;
+	int64_t		 days = -1, purge = -1;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
@@ -1502,17 +1505,28 @@ h_ns_patch(struct MHD_Connection *mc, struct conn *c)
 		if (rc == CF_OK)
 			rc = cf_json_get_int(body, "retain_days", false, &days,
 			    &err);
-		if (rc == CF_OK && days >= 0 &&
-		    json_object_get(body, "sensitivity") != NULL)
+		if (rc == CF_OK)
+			rc = cf_json_get_int(body, "purge_after_days", false,
+			    &purge, &err);
+		if (rc == CF_OK && (json_object_get(body, "sensitivity") !=
+		    NULL) + (json_object_get(body, "retain_days") != NULL) +
+		    (json_object_get(body, "purge_after_days") != NULL) > 1)
 			rc = cf_error_set(&err, CF_E_INPUT, "one change per "
-			    "request: sensitivity or retain_days");
-		if (rc == CF_OK && days < 0)
+			    "request: sensitivity, retain_days or "
+			    "purge_after_days");
+		if (rc == CF_OK && (days < -1 || purge < -1))
+			rc = cf_error_set(&err, CF_E_INPUT, "retain_days and "
+			    "purge_after_days are 0 or more days");
+		if (rc == CF_OK && days < 0 && purge < 0)
 			rc = cf_json_get_str(body, "sensitivity", true, &sens,
 			    &err);
 		if (rc != CF_OK)
 			return respond_bad_body(mc, c, body, rc, &err);
 	}
-	if (days >= 0)
+	if (purge >= 0)
+		rc = cf_core_ns_set_purge(c->h->core, &c->req, c->ns, purge,
+		    &out, &err);
+	else if (days >= 0)
 		rc = cf_core_ns_set_retention(c->h->core, &c->req, c->ns,
 		    days, &out, &err);
 	else
@@ -3544,6 +3558,35 @@ h_erase(struct MHD_Connection *mc, struct conn *c)
 	return respond_result(mc, c, rc, &err, out, 200, "no_such_key", NULL);
 }
 
+/* GET /v1/privacy/report?ns&since&until&limit&records */
+static enum MHD_Result
+h_privacy_report(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_privacy_report_args	 a;
+	struct cf_error			 err;
+	json_t				*out = NULL;
+	cf_err				 rc = CF_OK;
+
+	cf_error_clear(&err);
+	memset(&a, 0, sizeof(a));
+	a.ns = arg(mc, "ns");
+	a.since = arg(mc, "since");
+	a.until = arg(mc, "until");
+	if (arg(mc, "limit") != NULL)
+		rc = cf_parse_u64(arg(mc, "limit"), 1, 10000, &a.limit, &err);
+	if (rc == CF_OK && arg(mc, "records") != NULL)
+		rc = cf_parse_u64(arg(mc, "records"), 1, 1000000, &a.records,
+		    &err);
+	if (rc != CF_OK) {
+		cf_core_reject(c->h->core, &c->req, c->rt->action,
+		    "bad limit");
+		return respond_error(mc, c, 400, "bad_request",
+		    "limit is 1-10000 rows, records 1-1000000 audit records");
+	}
+	rc = cf_core_privacy_report(c->h->core, &c->req, &a, &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, NULL, NULL);
+}
+
 /* GET /v1/erasure-key */
 static enum MHD_Result
 h_erasure_key(struct MHD_Connection *mc, struct conn *c)
@@ -3742,6 +3785,8 @@ static const struct cf_route routes[] = {
 	    NULL, h_erase },
 	{ "GET", "/v1/erasure-key", "privacy:key", NULL, 0, NULL,
 	    h_erasure_key },
+	{ "GET", "/v1/privacy/report", "privacy:report", NULL, 0, NULL,
+	    h_privacy_report },
 };
 #undef SLOW
 #undef SECRET
@@ -3995,6 +4040,24 @@ pend_error(struct conn *c, int status, const char *code, const char *msg)
 	c->pend_status = status;
 	cf_strlcpy(c->pend_code, code, sizeof(c->pend_code));
 	cf_strlcpy(c->pend_msg, msg, sizeof(c->pend_msg));
+}
+
+/* Hold enough of the request memory budget for body to grow by add
+ * bytes, in 16 KiB steps; false when the budget cannot take it. */
+#define BODY_MEM_STEP	(16u * 1024)
+static bool
+body_reserve(struct conn *c, size_t add)
+{
+	uint64_t	need = (uint64_t)c->body.len + add, grow;
+
+	if (need <= c->mem)
+		return true;
+	grow = (need - c->mem + BODY_MEM_STEP - 1) / BODY_MEM_STEP *
+	    BODY_MEM_STEP;
+	if (!cf_core_mem_reserve(c->h->core, grow))
+		return false;
+	c->mem += grow;
+	return true;
 }
 
 static struct conn *
@@ -4751,6 +4814,20 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 				return MHD_YES;
 			}
 			c->bytes_in += *upload_data_size;
+		} else if (*upload_data_size <= c->body.max - c->body.len &&
+		    !body_reserve(c, *upload_data_size)) {
+			/* SEC: past the global memory budget, a body is
+			 * refused, not buffered: 503 with Retry-After. */
+			cf_core_mem_refused(h->core);
+			cf_core_reject(h->core, &c->req, "unknown",
+			    "request memory budget");
+			*upload_data_size = 0;
+			c->req.retry_after = 1;
+			pend_error(c, 503, c->s3 != NULL ? "SlowDown" :
+			    "server_busy", "the server is holding as much "
+			    "request data as request_memory_budget allows; "
+			    "retry shortly");
+			return MHD_YES;
 		} else if (cf_buf_append(&c->body, upload_data,
 		    *upload_data_size, &err) != CF_OK) {
 			cf_core_reject(h->core, &c->req, "unknown",
@@ -4961,6 +5038,8 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	/* Answered before its body ended: no longer measured. */
 	(void)sock_body_end(c);
 	cf_buf_free(&c->body);
+	if (c->mem > 0)
+		cf_core_mem_release(h->core, c->mem);
 	cf_free(c->rest);
 	cf_s3_free(c->s3);
 	cf_free(c->raw_uri);

@@ -365,9 +365,11 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->oidc_config_file = cfg->oidc_config_file;
 	ccfg->max_object_size = cfg->max_object_size;
 	ccfg->max_json_body = (size_t)cfg->max_json_body;
+	ccfg->request_memory_budget = cfg->request_memory_budget;
 	ccfg->orphan_grace = (int64_t)cfg->orphan_grace;
 	ccfg->s3_multipart_expiry = (int64_t)cfg->s3_multipart_expiry;
 	ccfg->orphan_interval = (int64_t)cfg->orphan_interval;
+	ccfg->purge_interval = (int64_t)cfg->purge_interval;
 	ccfg->env_allow_dev = cfg->env_dev_allow;
 	ccfg->env_allow_staging = cfg->env_staging_allow;
 	ccfg->env_allow_prod = cfg->env_prod_allow;

@@ -57,6 +57,8 @@ struct cf_ns_rec {
 	int64_t	created_us;
 	int64_t	retain_days;	/* versions younger cannot be deleted or
 				 * erased; 0: none */
+	int64_t	purge_days;	/* non-current versions older are purged
+				 * (meta_purge.c); 0: never */
 };
 
 struct cf_version_rec {
@@ -1167,5 +1169,71 @@ cf_err	cf_meta_erasure_get(struct cf_meta *m, const char *version_id,
 /* An erasure's certificate (*out: cf_free). */
 cf_err	cf_meta_erasure_cert(struct cf_meta *m, const char *id, char **out,
 	    struct cf_error *err);
+
+/* --- the purge job and the privacy report (meta_purge.c) --- */
+#define CF_PURGE_DAYS_MAX	36500
+
+/* Set ns's purge period in days (0: never); CF_E_NOTFOUND for none. */
+cf_err	cf_meta_ns_set_purge(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *ns, int64_t days,
+	    struct cf_error *err);
+
+/* A version the purge rule reaches at now_us: not a delete marker, not
+ * erased, not the latest version of its key, in a namespace with
+ * purge_days > 0, older than both purge_days and retain_days, under no
+ * legal hold (as cf_meta_hold_find), and not a file of an artifact's
+ * latest version or of a version a stage points at. */
+struct cf_purge_item {
+	int64_t		seq;
+	char		version_id[CF_VERSION_ID_LEN + 1];
+	char		ns[CF_NS_NAME_MAX];
+	char		key[CF_OBJKEY_MAX];
+	char		sha256[CF_SHA256_HEX_LEN + 1];
+	uint64_t	size;
+	char		blob_id[CF_BLOB_ID_LEN + 1];
+	int64_t		created_us;
+	int64_t		purge_days;
+};
+/* The versions the rule reaches at now_us with seq > after_seq, by seq,
+ * into items[0..max); *n gets their number (< max: no more). */
+cf_err	cf_meta_purge_candidates(struct cf_meta *m, int64_t now_us,
+	    int64_t after_seq, struct cf_purge_item *items, size_t max,
+	    size_t *n, struct cf_error *err);
+/* Purge it (as an erasure: the wrapped key zeroed, kek_id
+ * CF_KEK_ERASED, user metadata and blob id cleared, a tombstone with
+ * why "purge" recorded as e), if the rule still reaches it at now_us,
+ * checked inside the write transaction: CF_E_CONFLICT (nothing
+ * changed, nothing recorded) when it no longer does (a hold set, a
+ * stage moved, retention raised meanwhile). */
+cf_err	cf_meta_purge_apply(struct cf_meta *m, const struct cf_meta_audit *au,
+	    const struct cf_erasure_rec *e, int64_t now_us,
+	    const struct cf_purge_item *it, struct cf_error *err);
+
+/* One row of the privacy report: personal data by its pii=true label
+ * (kind "namespace": on the namespace, name ""; "object": on a key) or
+ * by an artifact version's metadata (kind "artifact", number > 0;
+ * inherited: a direct source is pii=true too, so lineage made it so).
+ * sources and derived: JSON arrays of {ns, name, number} (ns and name
+ * null for a source that is gone), the direct lineage of an artifact
+ * version, at most CF_PII_LINEAGE_MAX each (NULL for other kinds). */
+#define CF_PII_LINEAGE_MAX	50
+struct cf_pii_row {
+	const char	*kind;
+	const char	*ns;
+	const char	*name;
+	int64_t		 number;
+	bool		 inherited;
+	const char	*sources;
+	const char	*derived;
+	int64_t		 retain_days;
+	int64_t		 purge_days;
+};
+typedef cf_err	(*cf_pii_cb)(void *arg, const struct cf_pii_row *row,
+	    struct cf_error *err);
+/* The rows in ns (NULL: every namespace) by ns, kind, name, number, at
+ * most max (the row is borrowed for the call); *truncated when there
+ * are more. */
+cf_err	cf_meta_pii_rows(struct cf_meta *m, const char *ns, size_t max,
+	    cf_pii_cb cb, void *arg, bool *truncated, struct cf_error *err);
 
 #endif

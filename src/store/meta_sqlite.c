@@ -509,6 +509,13 @@ static const char *const migrations[] = {
 	"  created_us  INTEGER NOT NULL"
 	");"),
 	/* ---- end: privacy ---- */
+	/* ---- begin: purge ---- */
+	/* 18 -> 19: the purge job (meta_purge.c): non-current versions of a
+	 * namespace older than purge_days (0: never) are crypto-shredded
+	 * by the server. */
+	("ALTER TABLE namespaces ADD COLUMN purge_days INTEGER NOT NULL"
+	"  DEFAULT 0;"),
+	/* ---- end: purge ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -659,10 +666,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
 	    " created_us, sensitivity) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id, retain_days FROM namespaces WHERE name = ?1",
+	    " id, retain_days, purge_days FROM namespaces WHERE name = ?1",
 	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
 	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id, retain_days FROM namespaces ORDER BY name",
+	    " id, retain_days, purge_days FROM namespaces ORDER BY name",
 	[ST_NS_SET_SENS] = "UPDATE namespaces SET sensitivity = ?2"
 	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
@@ -1547,6 +1554,7 @@ read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
 		    err);
 	ns->id = sqlite3_column_int64(st, 5);
 	ns->retain_days = sqlite3_column_int64(st, 6);
+	ns->purge_days = sqlite3_column_int64(st, 7);
 	return rc;
 }
 

@@ -24,6 +24,7 @@
 #include "audit/audit.h"
 #include "audit/audit_int.h"
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "crypto/crypto.h"
@@ -1346,6 +1347,103 @@ test_audit_stop_notify_drains(void **state)
 	(void)pthread_mutex_destroy(&n.mu);
 }
 
+/* UTF-8 of the code point cp into o; its length. */
+static size_t
+utf8_put(unsigned cp, unsigned char *o)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* The record's string escaping is jansson's (JSON_ENSURE_ASCII, DEL as
+ * \u007F), byte for byte, on random well-formed UTF-8 of every class:
+ * printable ASCII, quotes and backslashes, control bytes, DEL, two-,
+ * three- and four-byte sequences. */
+static void
+test_audit_json_str_is_janssons(void **state)
+{
+	unsigned char	 in[600];
+	uint32_t	 r[200];
+	struct cf_buf	 got, want, fix;
+	json_t		*js;
+	size_t		 n, i, k, j;
+	unsigned	 cp, cls;
+	int		 round;
+
+	(void)state;
+	cf_buf_init(&got, 1 << 16);
+	cf_buf_init(&want, 1 << 16);
+	cf_buf_init(&fix, 1 << 16);
+	for (round = 0; round < 2000; round++) {
+		assert_int_equal(cf_random(r, sizeof(r), NULL), CF_OK);
+		n = 0;
+		k = r[0] % 150;
+		for (i = 1; i <= k; i++) {
+			cls = r[i] % 8;
+			cp = r[i] >> 8;
+			if (cls == 0)
+				cp = 0x20 + cp % 0x5f;
+			else if (cls == 1)
+				cp = "\"\\/"[cp % 3];
+			else if (cls == 2)
+				cp = 1 + cp % 0x1f;
+			else if (cls == 3)
+				cp = 0x7f;
+			else if (cls == 4)
+				cp = 0x80 + cp % 0x780;
+			else if (cls == 5) {
+				cp = 0x800 + cp % 0xf800;
+				if (cp >= 0xd800 && cp < 0xe000)
+					cp -= 0x800;	/* no surrogates */
+			} else if (cls == 6)
+				cp = 0x10000 + cp % 0x100000;
+			else
+				cp = 0x202e;		/* a bidi override */
+			n += utf8_put(cp, in + n);
+		}
+		cf_buf_reset(&got);
+		cf_buf_reset(&want);
+		assert_int_equal(cf_audit_json_str(&got, (const char *)in, n,
+		    NULL), CF_OK);
+		js = json_stringn((const char *)in, n);
+		assert_non_null(js);
+		assert_int_equal(cf_json_dump(js, JSON_ENCODE_ANY |
+		    JSON_ENSURE_ASCII | JSON_COMPACT, &want, NULL), CF_OK);
+		json_decref(js);
+		/* jansson leaves DEL raw; the log escapes it. */
+		cf_buf_reset(&fix);
+		for (j = 0; j < want.len; j++)
+			assert_int_equal(want.data[j] == 0x7f ?
+			    cf_buf_append(&fix, "\\u007F", 6, NULL) :
+			    cf_buf_append(&fix, want.data + j, 1, NULL), CF_OK);
+		assert_int_equal(got.len, fix.len);
+		assert_memory_equal(got.data, fix.data, got.len);
+		for (j = 0; j < got.len; j++)
+			assert_true(got.data[j] >= 0x20 && got.data[j] < 0x7f);
+	}
+	cf_buf_free(&got);
+	cf_buf_free(&want);
+	cf_buf_free(&fix);
+}
+
 static void
 test_audit_sanitize(void **state)
 {
@@ -1911,6 +2009,7 @@ main(void)
 		cmocka_unit_test(test_audit_submit_notify),
 		cmocka_unit_test(test_audit_stop_notify_drains),
 		cmocka_unit_test(test_audit_sanitize),
+		cmocka_unit_test(test_audit_json_str_is_janssons),
 		cmocka_unit_test(test_audit_hostile_strings),
 		cmocka_unit_test(test_audit_fail_write),
 		cmocka_unit_test(test_audit_fail_sync),

@@ -1530,6 +1530,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
+	    "ALTER TABLE namespaces DROP COLUMN purge_days;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1645,7 +1646,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 18);
+	assert_int_equal(sqlite3_column_int(st, 0), 19);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3619,6 +3620,7 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TABLE erasure_certs; DROP TABLE erasures;"
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
+	    "ALTER TABLE namespaces DROP COLUMN purge_days;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -4441,6 +4443,218 @@ test_store_meta_promotions(void **state)
 	cf_meta_close(m);
 }
 
+/* The purge rule: non-current, older than purge_days and retain_days,
+ * under no hold, not a protected artifact file; checked again when one
+ * is purged. */
+static size_t
+purge_ids(struct cf_meta *m, int64_t now, char ids[8][CF_VERSION_ID_LEN + 1])
+{
+	struct cf_purge_item	it[8];
+	size_t			n = 99, i;
+
+	assert_int_equal(cf_meta_purge_candidates(m, now, 0, it, 8, &n, NULL),
+	    CF_OK);
+	for (i = 0; i < n; i++)
+		(void)cf_strlcpy(ids[i], it[i].version_id, sizeof(ids[i]));
+	return n;
+}
+
+static void
+test_store_meta_purge_rule(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_version_rec	 v1, v2, v3, o1, a1, a2;
+	struct cf_purge_item	 it[8];
+	struct cf_erasure_rec	 e, got;
+	struct cf_hold_rec	 h;
+	struct cf_ns_rec	 nsr;
+	char			 ids[8][CF_VERSION_ID_LEN + 1];
+	int64_t			 day = 86400LL * 1000000, n1;
+	size_t			 n;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "pg");
+	mk_ns(m, "other");
+	v1 = *put_version(m, "pg", "k", false);
+	v2 = *put_version(m, "pg", "k", false);
+	v3 = *put_version(m, "pg", "k", false);
+	o1 = *put_version(m, "other", "k", false);
+	(void)put_version(m, "other", "k", false);
+	/* No purge period: nothing. */
+	assert_int_equal(purge_ids(m, 10 * day, ids), 0);
+	assert_int_equal(cf_meta_ns_set_purge(m, &au_ok, "pg", 1, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_ns_set_purge(m, &au_ok, "nope", 1, NULL),
+	    CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_ns_get(m, "pg", &nsr, NULL), CF_OK);
+	assert_int_equal(nsr.purge_days, 1);
+	/* Too young, then the two non-current ones (never the current). */
+	assert_int_equal(purge_ids(m, day / 2, ids), 0);
+	assert_int_equal(purge_ids(m, 2 * day, ids), 2);
+	assert_string_equal(ids[0], v1.version_id);
+	assert_string_equal(ids[1], v2.version_id);
+	/* Retention wins. */
+	assert_int_equal(cf_meta_ns_set_retention(m, &au_ok, "pg", 3, NULL),
+	    CF_OK);
+	assert_int_equal(purge_ids(m, 2 * day, ids), 0);
+	assert_int_equal(purge_ids(m, 4 * day, ids), 2);
+	/* A hold on the key (and one on a mere prefix text: no effect). */
+	memset(&h, 0, sizeof(h));
+	(void)cf_strlcpy(h.id, "hold-00000000000001", sizeof(h.id));
+	(void)cf_strlcpy(h.ns, "pg", sizeof(h.ns));
+	(void)cf_strlcpy(h.key, "k", sizeof(h.key));
+	(void)cf_strlcpy(h.reason, "case", sizeof(h.reason));
+	(void)cf_strlcpy(h.created_by, "admin", sizeof(h.created_by));
+	assert_int_equal(cf_meta_hold_insert(m, &au_ok, &h, NULL), CF_OK);
+	assert_int_equal(purge_ids(m, 4 * day, ids), 0);
+	/* Candidates read before a hold: the apply refuses them. */
+	assert_int_equal(cf_meta_hold_delete(m, &au_ok, h.id, NULL, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_purge_candidates(m, 4 * day, 0, it, 8, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(cf_meta_hold_insert(m, &au_ok, &h, NULL), CF_OK);
+	memset(&e, 0, sizeof(e));
+	(void)cf_strlcpy(e.id, "purge-00000000000001", sizeof(e.id));
+	(void)cf_strlcpy(e.by, "system", sizeof(e.by));
+	e.at_us = 4 * day;
+	(void)cf_strlcpy(e.reason, "purge", sizeof(e.reason));
+	(void)cf_strlcpy(e.request_id, "req-1", sizeof(e.request_id));
+	assert_int_equal(cf_meta_purge_apply(m, &au_ok, &e, 4 * day, &it[0],
+	    NULL), CF_E_CONFLICT);
+	assert_int_equal(cf_meta_erasure_get(m, v1.version_id, &got, NULL),
+	    CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_hold_delete(m, &au_ok, h.id, NULL, NULL),
+	    CF_OK);
+	/* Purged: a tombstone, and never a candidate again. */
+	assert_int_equal(cf_meta_purge_apply(m, &au_ok, &e, 4 * day, &it[0],
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_erasure_get(m, v1.version_id, &got, NULL),
+	    CF_OK);
+	assert_string_equal(got.id, e.id);
+	assert_int_equal(purge_ids(m, 4 * day, ids), 1);
+	assert_string_equal(ids[0], v2.version_id);
+	assert_int_equal(cf_meta_purge_apply(m, &au_ok, &e, 4 * day, &it[0],
+	    NULL), CF_E_CONFLICT);
+	/* Artifact files: the latest version's and a staged one's are
+	 * kept, an older unstaged one's goes. */
+	a1 = *put_version(m, "pg", "m/w", false);
+	n1 = art_push1(m, "pg", "m", &a1, "internal", 1);
+	a2 = *put_version(m, "pg", "m/w", false);
+	(void)art_push1(m, "pg", "m", &a2, "internal", 2);
+	(void)put_version(m, "pg", "m/w", false);
+	n = purge_ids(m, 400 * day, ids);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], v2.version_id);
+	assert_string_equal(ids[1], a1.version_id);
+	assert_int_equal(cf_meta_art_stage_set(m, &au_ok, 1, "prod", n1,
+	    "alice", 7000, NULL), CF_OK);
+	assert_int_equal(purge_ids(m, 400 * day, ids), 1);
+	(void)v3;
+	(void)o1;
+	cf_meta_close(m);
+}
+
+static cf_err
+pii_collect(void *arg, const struct cf_pii_row *row, struct cf_error *err)
+{
+	char	*out = arg;
+	char	 line[256];
+
+	(void)err;
+	(void)snprintf(line, sizeof(line), "%s %s/%s@%lld%s %s %s;",
+	    row->kind, row->ns, row->name, (long long)row->number,
+	    row->inherited ? "+" : "", row->sources != NULL ? row->sources :
+	    "-", row->derived != NULL ? row->derived : "-");
+	(void)cf_strlcat(out, line, 4096);
+	return CF_OK;
+}
+
+/* The privacy report's rows: labels on a namespace and a key, artifact
+ * versions pii=true by metadata or inherited, with direct lineage. */
+static void
+test_store_meta_pii_rows(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_version_rec	 f;
+	struct cf_art_rec	 v;
+	struct cf_art_file	 af;
+	struct cf_ns_rec	 a, b;
+	json_t			*ch;
+	char			 out[4096];
+	int64_t			 src[1][2];
+	bool			 trunc = true, changed;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "pa");
+	mk_ns(m, "pb");
+	assert_int_equal(cf_meta_ns_get(m, "pa", &a, NULL), CF_OK);
+	assert_int_equal(cf_meta_ns_get(m, "pb", &b, NULL), CF_OK);
+	(void)put_version(m, "pa", "crm.csv", false);
+	ch = json_pack("{s:s}", "pii", "true");
+	assert_int_equal(cf_meta_labels_set(m, &au_ok, a.id, "crm.csv", ch,
+	    &changed, NULL), CF_OK);
+	assert_int_equal(cf_meta_labels_set(m, &au_ok, b.id, "", ch, &changed,
+	    NULL), CF_OK);
+	json_decref(ch);
+	/* pa/data@1 pii=true; pb/model@1 derived from it (inherited). */
+	f = *put_version(m, "pa", "data/x", false);
+	memset(&v, 0, sizeof(v));
+	v.ns_id = a.id;
+	(void)cf_strlcpy(v.ns, "pa", sizeof(v.ns));
+	(void)cf_strlcpy(v.name, "data", sizeof(v.name));
+	(void)cf_strlcpy(v.version_id, "71000000000000000000000000000001",
+	    sizeof(v.version_id));
+	(void)cf_strlcpy(v.kind, "dataset", sizeof(v.kind));
+	memset(v.digest, 'd', CF_SHA256_HEX_LEN);
+	v.size = f.size;
+	v.files = 1;
+	(void)cf_strlcpy(v.meta, "{\"pii\":\"true\"}", sizeof(v.meta));
+	(void)cf_strlcpy(v.sensitivity, "internal", sizeof(v.sensitivity));
+	(void)cf_strlcpy(v.created_by, "alice", sizeof(v.created_by));
+	af.path = "x";
+	af.version_id = f.version_id;
+	af.sha256 = f.sha256;
+	af.size = f.size;
+	assert_int_equal(cf_meta_art_push(m, &au_ok, &v, &af, 1, NULL, 0,
+	    NULL), CF_OK);
+	src[0][0] = v.artifact_id;
+	src[0][1] = v.number;
+	f = *put_version(m, "pb", "model/w", false);
+	v.ns_id = b.id;
+	(void)cf_strlcpy(v.ns, "pb", sizeof(v.ns));
+	(void)cf_strlcpy(v.name, "model", sizeof(v.name));
+	(void)cf_strlcpy(v.version_id, "71000000000000000000000000000002",
+	    sizeof(v.version_id));
+	af.path = "w";
+	af.version_id = f.version_id;
+	af.sha256 = f.sha256;
+	af.size = f.size;
+	assert_int_equal(cf_meta_art_push(m, &au_ok, &v, &af, 1,
+	    (const int64_t (*)[2])src, 1, NULL), CF_OK);
+	out[0] = '\0';
+	assert_int_equal(cf_meta_pii_rows(m, NULL, 10, pii_collect, out,
+	    &trunc, NULL), CF_OK);
+	assert_false(trunc);
+	assert_string_equal(out,
+	    "artifact pa/data@1 [] [{\"ns\":\"pb\",\"name\":\"model\","
+	    "\"number\":1}];"
+	    "object pa/crm.csv@0 - -;"
+	    "artifact pb/model@1+ [{\"ns\":\"pa\",\"name\":\"data\","
+	    "\"number\":1}] [];"
+	    "namespace pb/@0 - -;");
+	/* One namespace; a cap marks the cut. */
+	out[0] = '\0';
+	assert_int_equal(cf_meta_pii_rows(m, "pb", 1, pii_collect, out,
+	    &trunc, NULL), CF_OK);
+	assert_true(trunc);
+	assert_string_equal(out, "artifact pb/model@1+ [{\"ns\":\"pa\","
+	    "\"name\":\"data\",\"number\":1}] [];");
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -4530,6 +4744,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_meta_share_links,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_promotions,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_purge_rule,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_pii_rows,
 		    setup, teardown),
 	};
 
