@@ -1,14 +1,16 @@
 /* cf-link: cf_server cf_core cf_policy cf_audit cf_store cf_crypto cf_base
- * fuzz/fuzz_s3xml.c: S3's CompleteMultipartUpload and DeleteObjects
- * body parsers (server/s3xml.c, expat) on arbitrary bytes.  Oracles: at
- * most the parts (objects) asked for; every part has a number in range
- * and a non-empty, NUL-terminated ETag without its quotes; every object
- * a key of 1 to 1024 bytes. */
+ * fuzz/fuzz_s3xml.c: S3's CompleteMultipartUpload, DeleteObjects and
+ * PutBucketVersioning body parsers (server/s3xml.c, s3_versioning.c,
+ * expat) on arbitrary bytes.  Oracles: at most the parts (objects)
+ * asked for; every part has a number in range and a non-empty,
+ * NUL-terminated ETag without its quotes; every object a key of 1 to
+ * 1024 bytes; a versioning status is "", "enabled" or "suspended". */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "server/s3_versioning.h"
 #include "server/s3xml.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,7 +20,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cf_mp_want	*w = NULL;
 	struct cf_s3xml_delete	 d;
+	struct cf_s3v_conf	 vc;
+	const char		*why = NULL;
 	size_t			 n = 0, i;
+
+	if (cf_s3v_parse((const char *)data, size, &vc, &why, NULL) ==
+	    CF_OK && strcmp(vc.status, "") != 0 &&
+	    strcmp(vc.status, "enabled") != 0 &&
+	    strcmp(vc.status, "suspended") != 0)
+		abort();
+	if (why == NULL)
+		abort();
 
 	if (cf_s3xml_delete((const char *)data, size, 64, &d, NULL) ==
 	    CF_OK) {

@@ -23,6 +23,18 @@ for p in $PKGS; do
 	fi
 done
 
+# node and npm: the AWS SDK for JavaScript v3 from npm is one of the S3
+# clients of the e2e suite (tests/e2e/test_s3_sdkjs.py runs `npm ci` of
+# tests/e2e/js into the build tree); Debian 12's nodejs 18 and npm 9 are
+# enough.  Checked by command, not by package: a NodeSource nodejs also
+# provides npm (and conflicts with Debian's), and either will do.
+if ! command -v node >/dev/null 2>&1; then
+	missing="$missing nodejs"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
+
 if [ -z "$missing" ]; then
 	exit 0
 fi

@@ -106,6 +106,9 @@ static const struct cf_action_def registry[] = {
 	    "be deleted or erased (needs MFA)" },
 	{ "ns:set-sensitivity", "namespace", CF_ROLE_ADMIN, 0,
 	    "change a namespace's sensitivity" },
+	{ "ns:set-versioning", "namespace", CF_ROLE_OWNER, SC | NS,
+	    "set how S3 clients see a namespace's versions (S3 "
+	    "PutBucketVersioning: Enabled or Suspended; no version changes)" },
 	{ "object:delete", "object", CF_ROLE_WRITER, SC | NS,
 	    "delete an object (a delete marker)" },
 	{ "object:get", "object", CF_ROLE_READER, SC | NS,

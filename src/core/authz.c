@@ -664,7 +664,7 @@ peer_ip(const char *source, char *buf, size_t bufsz)
 	return buf;
 }
 
-#define OP_MAX		9
+#define OP_MAX		10
 
 /* context.op's members of r (name first), into a[0..OP_MAX); their
  * number. */
@@ -677,7 +677,7 @@ op_attrs(const struct cf_req *r, struct cf_attr *a)
 		{ "source_ns", o->src_ns }, { "source_env", o->src_env },
 		{ "target_ns", o->dst_ns }, { "target_env", o->dst_env },
 		{ "stage", o->stage }, { "source", o->source },
-		{ "reason", o->reason },
+		{ "reason", o->reason }, { "prefix", o->prefix },
 	};
 	size_t			 i, n = 0;
 
@@ -2173,8 +2173,8 @@ static const char schema_head[] =
     "// token_scope for unscoped credentials, purpose without an\n"
     "// X-Coffer-Purpose header, op when the operation tells nothing of\n"
     "// itself (a promotion tells its source and target, a stage move\n"
-    "// its stage: docs/policy.md).  hour (0-23) and weekday (0 = Sunday)\n"
-    "// are those of time, in UTC.\n"
+    "// its stage, a listing its prefix: docs/policy.md).  hour (0-23)\n"
+    "// and weekday (0 = Sunday) are those of time, in UTC.\n"
     "type Context = {\n"
     "    authn: String,\n"
     "    hour: Long,\n"
@@ -2183,7 +2183,7 @@ static const char schema_head[] =
     "    op?: { name: String, id?: String, source_ns?: String,\n"
     "           source_env?: String, target_ns?: String,\n"
     "           target_env?: String, stage?: String,\n"
-    "           source?: String, reason?: String },\n"
+    "           source?: String, reason?: String, prefix?: String },\n"
     "    purpose?: String,\n"
     "    source_ip?: ipaddr,\n"
     "    time: datetime,\n"

@@ -189,6 +189,8 @@ struct cf_req_op {
 	char		source[CF_ART_NAME_MAX + 24];
 	/* Why, as the caller said (a declassification's reason). */
 	char		reason[CF_ART_REASON_MAX];
+	/* The prefix a listing asks for (S3's s3:prefix). */
+	char		prefix[CF_OBJKEY_MAX];
 };
 
 /* The request as the reference monitor sees it: (principal, action,
@@ -435,6 +437,28 @@ cf_err	cf_core_ns_set_sensitivity(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err);
 cf_err	cf_core_ns_list(struct cf_core *c, struct cf_req *r, json_t **out,
 	    struct cf_error *err);
+/* S3 CreateBucket: as cf_core_ns_create (env dev, sensitivity
+ * internal), the namespace starting unversioned for S3 (docs/s3.md). */
+cf_err	cf_core_s3_bucket_create(struct cf_core *c, struct cf_req *r,
+	    const char *name, json_t **out, struct cf_error *err);
+/* S3 PutBucketVersioning (ns:set-versioning): state "enabled" or
+ * "suspended" (CF_E_INPUT otherwise: nothing goes back to
+ * unversioned).  *out: {"name", "versioning"}.  A view of S3's: no
+ * version is changed or removed. */
+cf_err	cf_core_ns_set_versioning(struct cf_core *c, struct cf_req *r,
+	    const char *name, const char *state, json_t **out,
+	    struct cf_error *err);
+/* S3 DeleteObject?versionId=V (object:delete of the key): version V
+ * ("null": the key's null version) leaves S3's view, its row stays;
+ * when it was the current version the key reads as deleted (a marker
+ * S3 does not list).  Holds and retention refuse it as a delete
+ * (CF_E_CONFLICT, "held" or "retention").  No such version in S3's
+ * view: CF_E_NOTFOUND, errcode "no_such_version".  *out:
+ * {"version_id", "removed_from_view", "delete_marker", "s3_null",
+ * "marker_version_id"?}. */
+cf_err	cf_core_object_version_s3_delete(struct cf_core *c,
+	    struct cf_req *r, const char *ns, const char *key,
+	    const char *vid, json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_get(struct cf_core *c, struct cf_req *r, const char *name,
 	    json_t **out, struct cf_error *err);
 cf_err	cf_core_ns_delete(struct cf_core *c, struct cf_req *r,
@@ -467,6 +491,13 @@ cf_err	cf_core_put_md5(struct cf_put *p, const uint8_t *expect,
  * applied); CF_E_INPUT if too long or not a clean header value. */
 cf_err	cf_core_put_encoding(struct cf_put *p, const char *enc,
 	    struct cf_error *err);
+/* The checksum of the plaintext the front end verified (an S3
+ * x-amz-checksum-ALG), kept with the version as "ALG:BASE64" and
+ * returned on request (cf_object_view.checksum).  Call only once it
+ * was compared with the body's; CF_E_INPUT for an unknown algorithm
+ * or a value that is not standard base64. */
+cf_err	cf_core_put_checksum(struct cf_put *p, const char *alg,
+	    const char *b64, struct cf_error *err);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -493,7 +524,11 @@ struct cf_object_view {
 	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
 	char		content_type[CF_CTYPE_MAX];
 	char		user_meta[CF_USERMETA_MAX];	/* JSON object or "" */
+	/* "ALG:BASE64" as verified on upload (cf_core_put_checksum); "" */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	int64_t		created_us;
+	int		s3_null;	/* cf_version_rec's: S3's view */
+	bool		s3_hidden;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
 };
@@ -922,6 +957,29 @@ cf_err	cf_core_s3key_list(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_s3key_revoke(struct cf_core *c, struct cf_req *r,
 	    const char *id, json_t **out, struct cf_error *err);
 
+/* Bucket policies (core/ops_s3_policy.c; docs/s3.md, "Bucket
+ * policies"): the IAM JSON json[0..len) compiled into namespace ns's
+ * policy set "s3-bucket-policy" (policy:set of ns; MFA unless the
+ * change only takes access away), its JSON (policy:get; *json is the
+ * caller's, cf_free), its removal (policy:rm; none in force: CF_OK).
+ * r->errcode: malformed_policy (CF_E_INPUT, the message names the
+ * element), no_such_namespace, no_such_bucket_policy (CF_E_NOTFOUND),
+ * mfa_required (CF_E_AUTH), and those of cf_core_policy_set. */
+cf_err	cf_core_s3_policy_put(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *json, size_t len,
+	    struct cf_error *err);
+cf_err	cf_core_s3_policy_get(struct cf_core *c, struct cf_req *r,
+	    const char *ns, char **json, struct cf_error *err);
+cf_err	cf_core_s3_policy_delete(struct cf_core *c, struct cf_req *r,
+	    const char *ns, struct cf_error *err);
+/* The owner of a bucket (its creator), for S3's owner-only ACLs: of the
+ * bucket (key NULL or ""; ns:get, or policy:get with put) or of an
+ * object version (version_id NULL: the latest; object:head, or
+ * object:put with put), which must exist. */
+cf_err	cf_core_s3_acl(struct cf_core *c, struct cf_req *r, const char *ns,
+	    const char *key, const char *version_id, bool put,
+	    char owner[CF_PRINCIPAL_MAX], struct cf_error *err);
+
 /* A SigV4-signed request as the front end parsed it (server/sigv4.h
  * builds string_to_sign from the canonical request).  All borrowed. */
 struct cf_s3_auth {
@@ -1001,6 +1059,33 @@ cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 /* {"uploads": [{"key", "upload_id", "created", "created_by"}]}. */
 cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *prefix, json_t **out,
+	    struct cf_error *err);
+/* UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
+ * ns/key taken from bytes [first, last] (all when !ranged) of a version
+ * of another object, server-side.  Two decisions, as CopyObject's: the
+ * source is read (object:get, decided and recorded on its own with the
+ * request's id, first), then the part is an upload like any
+ * (object:put, cf_core_mp_part_begin; decrypted and sealed again under
+ * a data key of its own).  When the source is refused, missing, out of
+ * range (r->errcode "invalid_range") or fails a condition
+ * ("precondition_failed", CF_E_INPUT) that decision is r's: the
+ * request's record.  if_match / if_none_match: NULL, "*" or a list of
+ * ETags (quoted or not) compared with the source's.  *out: {"md5",
+ * "part_number", "size", "source_version_id", "created"}. */
+struct cf_copy_src {
+	const char	*ns;
+	const char	*key;
+	const char	*version_id;	/* NULL: the latest */
+	bool		 ranged;
+	uint64_t	 first, last;	/* inclusive, when ranged */
+	const char	*if_match;
+	const char	*if_none_match;
+	int64_t		 if_modified_since_us;	/* -1: none */
+	int64_t		 if_unmodified_since_us;	/* -1: none */
+};
+cf_err	cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
+	    const struct cf_copy_src *src, const char *ns, const char *key,
+	    const char *upload_id, int64_t number, json_t **out,
 	    struct cf_error *err);
 
 /* The chunk signatures of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]

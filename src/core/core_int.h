@@ -561,6 +561,18 @@ json_t	*core_time_json(int64_t us);
 cf_err	core_policy_put_internal(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *name, const char *text, int status,
 	    struct cf_policy_rec *out, struct cf_error *err);
+/* The same, when the version in force (0: none) is still expect (-1:
+ * whatever it is); else CF_E_CONFLICT, r->errcode "policy_changed". */
+cf_err	core_policy_put_internal_at(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *name, const char *text, int status,
+	    int64_t expect, struct cf_policy_rec *out, struct cf_error *err);
+/* The bucket policy json[0..len) of namespace ns (NULL: refused, a
+ * bucket policy is a namespace's) compiled (ops_s3_policy.c); CF_E_INPUT
+ * with r->errcode "malformed_policy" for what does not map. */
+struct cf_s3_policy;
+cf_err	core_s3_policy_compile(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *json, size_t len,
+	    struct cf_s3_policy **out, struct cf_error *err);
 
 /* The orphan sweep (core/orphans.c): open runs the start-up step (its
  * failure is logged, never fatal: nothing is removed then) and starts

@@ -59,11 +59,12 @@ cf_core_whoami(struct cf_core *c, struct cf_req *r, json_t **out,
 static json_t *
 ns_json(const struct cf_ns_rec *ns)
 {
-	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:I,s:I}", "name", ns->name,
-	    "env", ns->env, "sensitivity", ns->sensitivity, "created",
-	    core_time_json(ns->created_us), "created_by", ns->created_by,
-	    "retain_days", (json_int_t)ns->retain_days, "purge_after_days",
-	    (json_int_t)ns->purge_days);
+	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:I,s:I,s:s}", "name",
+	    ns->name, "env", ns->env, "sensitivity", ns->sensitivity,
+	    "created", core_time_json(ns->created_us), "created_by",
+	    ns->created_by, "retain_days", (json_int_t)ns->retain_days,
+	    "purge_after_days", (json_int_t)ns->purge_days, "versioning",
+	    ns->versioning[0] != '\0' ? ns->versioning : "enabled");
 }
 
 cf_err
@@ -73,10 +74,31 @@ cf_core_ns_create(struct cf_core *c, struct cf_req *r, const char *name,
 	return cf_core_ns_create_sens(c, r, name, env, NULL, out, err);
 }
 
+static cf_err	ns_create(struct cf_core *c, struct cf_req *r,
+		    const char *name, const char *env, const char *sensitivity,
+		    const char *versioning, json_t **out,
+		    struct cf_error *err);
+
 cf_err
 cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
     const char *env, const char *sensitivity, json_t **out,
     struct cf_error *err)
+{
+	return ns_create(c, r, name, env, sensitivity, "enabled", out, err);
+}
+
+cf_err
+cf_core_s3_bucket_create(struct cf_core *c, struct cf_req *r,
+    const char *name, json_t **out, struct cf_error *err)
+{
+	/* S3: a bucket starts unversioned (docs/s3.md, "Versioning"). */
+	return ns_create(c, r, name, NULL, NULL, "unversioned", out, err);
+}
+
+static cf_err
+ns_create(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *env, const char *sensitivity, const char *versioning,
+    json_t **out, struct cf_error *err)
 {
 	struct cf_ns_rec	ns;
 	struct core_act		act;
@@ -105,6 +127,7 @@ cf_core_ns_create_sens(struct cf_core *c, struct cf_req *r, const char *name,
 	cf_strlcpy(ns.name, name, sizeof(ns.name));
 	cf_strlcpy(ns.env, env, sizeof(ns.env));
 	cf_strlcpy(ns.sensitivity, sensitivity, sizeof(ns.sensitivity));
+	cf_strlcpy(ns.versioning, versioning, sizeof(ns.versioning));
 	cf_strlcpy(ns.created_by, r->principal.name, sizeof(ns.created_by));
 	ns.created_us = cf_now_us();
 	rc = core_act_begin(&act, c, r, 201, err);

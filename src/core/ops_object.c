@@ -46,6 +46,21 @@ obj_resource(char *out, size_t outsz, const char *ns, const char *key)
 	(void)snprintf(out, outsz, "ns/%s/obj/%s", ns, key);
 }
 
+/* context.op of a listing: {name: "list", prefix}, so that a policy can
+ * guard what a listing asks for (S3's s3:prefix, docs/s3.md).  A prefix
+ * that could not be in the context (too long, not UTF-8) is left out:
+ * the listing then refuses it right after the decision, so nothing is
+ * listed under a decision that did not see it. */
+static void
+list_op(struct cf_req *r, const char *prefix)
+{
+	memset(&r->op, 0, sizeof(r->op));
+	cf_strlcpy(r->op.name, "list", sizeof(r->op.name));
+	if (prefix != NULL && strlen(prefix) < sizeof(r->op.prefix) &&
+	    cf_utf8_valid(prefix, strlen(prefix)))
+		cf_strlcpy(r->op.prefix, prefix, sizeof(r->op.prefix));
+}
+
 /* Validate ns and key, then authorize action on them. */
 static cf_err
 object_authorize(struct cf_core *c, struct cf_req *r, const char *action,
@@ -145,12 +160,14 @@ version_json(const struct cf_version_rec *v, bool latest)
 		meta = json_loads(v->user_meta, 0, NULL);
 	if (meta == NULL)
 		meta = json_object();
-	j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:o,s:s,s:b,s:b,s:o}", "ns",
-	    v->ns, "key", v->key, "version_id", v->version_id, "size",
-	    (json_int_t)v->size, "sha256", v->sha256, "content_type",
+	/* s3_null, s3_hidden: its place in S3's view (docs/s3.md). */
+	j = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:o,s:s,s:b,s:b,s:o,s:i,"
+	    "s:b}", "ns", v->ns, "key", v->key, "version_id", v->version_id,
+	    "size", (json_int_t)v->size, "sha256", v->sha256, "content_type",
 	    v->content_type, "created", core_time_json(v->created_us),
 	    "created_by", v->created_by, "delete_marker", v->delete_marker,
-	    "latest", latest, "meta", meta);
+	    "latest", latest, "meta", meta, "s3_null", v->s3_null,
+	    "s3_hidden", v->s3_hidden);
 	/* The MD5 of the plaintext, when it was computed (S3 uploads). */
 	if (j != NULL && v->md5[0] != '\0' &&
 	    json_object_set_new(j, "md5", json_string(v->md5)) != 0) {
@@ -353,6 +370,34 @@ cf_core_put_encoding(struct cf_put *p, const char *enc, struct cf_error *err)
 		return cf_error_set(err, CF_E_INPUT, "Content-Encoding too "
 		    "long or not a clean header value");
 	cf_strlcpy(p->v.content_encoding, enc, sizeof(p->v.content_encoding));
+	return CF_OK;
+}
+
+cf_err
+cf_core_put_checksum(struct cf_put *p, const char *alg, const char *b64,
+    struct cf_error *err)
+{
+	static const char *const algs[] = { "crc32", "crc32c", "crc64nvme",
+	    "sha1", "sha256" };
+	size_t	i, n = strlen(b64);
+	bool	known = false;
+
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(alg, algs[i]) == 0)
+			known = true;
+	/* SEC: sent back as a header value: base64 characters only. */
+	for (i = 0; i < n; i++)
+		if (!((b64[i] >= 'A' && b64[i] <= 'Z') || (b64[i] >= 'a' &&
+		    b64[i] <= 'z') || (b64[i] >= '0' && b64[i] <= '9') ||
+		    b64[i] == '+' || b64[i] == '/' || b64[i] == '='))
+			known = false;
+	if (!known || n == 0 || strlen(alg) + 1 + n >= sizeof(p->v.checksum))
+		return cf_error_set(err, CF_E_INPUT, "unknown checksum "
+		    "algorithm or malformed checksum");
+	i = strlen(alg);
+	memcpy(p->v.checksum, alg, i);
+	p->v.checksum[i] = ':';
+	memcpy(p->v.checksum + i + 1, b64, n + 1);
 	return CF_OK;
 }
 
@@ -924,7 +969,10 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    sizeof(g->view.content_type));
 	cf_strlcpy(g->view.user_meta, g->v.user_meta,
 	    sizeof(g->view.user_meta));
+	cf_strlcpy(g->view.checksum, g->v.checksum, sizeof(g->view.checksum));
 	g->view.created_us = g->v.created_us;
+	g->view.s3_null = g->v.s3_null;
+	g->view.s3_hidden = g->v.s3_hidden;
 	g->view.key = g->v.key;
 	rc = key_labels(c, ns, key, &g->labels, err);
 	if (rc != CF_OK)
@@ -1094,8 +1142,9 @@ cf_core_object_delete(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
-	*out = json_pack("{s:s,s:s,s:s,s:b}", "ns", ns, "key", key,
-	    "version_id", v->version_id, "delete_marker", 1);
+	*out = json_pack("{s:s,s:s,s:s,s:b,s:i}", "ns", ns, "key", key,
+	    "version_id", v->version_id, "delete_marker", 1, "s3_null",
+	    v->s3_null);
 	if (*out == NULL)
 		rc = nomem(err);
 out:
@@ -1166,11 +1215,14 @@ cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 	bool			 truncated = false;
 	cf_err			 rc;
 
+	list_op(r, prefix);
 	rc = object_authorize(c, r, "object:list", ns, NULL, err);
 	if (rc != CF_OK)
 		return rc;
 	if (prefix == NULL)
 		prefix = "";
+	if (!cf_utf8_valid(prefix, strlen(prefix)))
+		return cf_error_set(err, CF_E_INPUT, "prefix is not UTF-8");
 	if (delimiter == NULL)
 		delimiter = "";
 	if (after == NULL)
@@ -1383,11 +1435,12 @@ cf_core_object_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
-	*out = json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:s}", "ns", ns, "key",
-	    key, "version_id", v->version_id, "source_version_id",
+	*out = json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:s,s:i,s:i}", "ns", ns,
+	    "key", key, "version_id", v->version_id, "source_version_id",
 	    g->v.version_id, "created", core_time_json(v->created_us), "size",
 	    (json_int_t)v->size, "md5", v->md5[0] != '\0' ? v->md5 :
-	    v->sha256);
+	    v->sha256, "s3_null", v->s3_null, "source_s3_null",
+	    g->v.s3_null);
 	if (*out == NULL)
 		rc = nomem(err);
 out:
@@ -1405,6 +1458,8 @@ out:
 struct vscan_ctx {
 	json_t	*vers;
 	json_t	*prefixes;
+	char	 last_vid[CF_VERSION_ID_LEN + 1];
+	bool	 last_null;
 };
 
 static cf_err
@@ -1417,6 +1472,8 @@ vscan_cb(void *arg, const struct cf_version_rec *v, bool latest,
 	j = version_json(v, latest);
 	if (j == NULL || json_array_append_new(x->vers, j) != 0)
 		return nomem(err);
+	cf_strlcpy(x->last_vid, v->version_id, sizeof(x->last_vid));
+	x->last_null = v->s3_null != 0;
 	return CF_OK;
 }
 
@@ -1436,15 +1493,20 @@ cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
     const char *key_marker, const char *vid_marker, size_t limit,
     json_t **out, struct cf_error *err)
 {
-	struct vscan_ctx	 x = { NULL, NULL };
+	struct vscan_ctx	 x;
 	struct cf_ns_rec	 nsr;
+	struct cf_version_rec	*nullv = NULL;
 	char			*next = NULL, nvid[CF_VERSION_ID_LEN + 1];
 	bool			 truncated = false;
 	cf_err			 rc;
 
+	memset(&x, 0, sizeof(x));
+	list_op(r, prefix);
 	rc = object_authorize(c, r, "object:versions", ns, NULL, err);
 	if (rc != CF_OK)
 		return rc;
+	if (prefix != NULL && !cf_utf8_valid(prefix, strlen(prefix)))
+		return cf_error_set(err, CF_E_INPUT, "prefix is not UTF-8");
 	if ((prefix != NULL && strlen(prefix) >= CF_OBJKEY_MAX) ||
 	    (key_marker != NULL && strlen(key_marker) >= CF_OBJKEY_MAX) ||
 	    (vid_marker != NULL && strlen(vid_marker) > CF_VERSION_ID_LEN) ||
@@ -1467,9 +1529,31 @@ cf_core_object_versions_scan(struct cf_core *c, struct cf_req *r,
 		rc = nomem(err);
 		goto out;
 	}
+	/* S3's "null" marker: the key marker's null version, by its id
+	 * (none: from the key marker's first version, as before). */
+	if (vid_marker != NULL && strcmp(vid_marker, "null") == 0) {
+		nullv = cf_calloc(1, sizeof(*nullv));
+		if (nullv == NULL) {
+			rc = nomem(err);
+			goto out;
+		}
+		rc = cf_meta_version_get(c->meta, ns, key_marker, "null",
+		    nullv, err);
+		if (rc == CF_E_NOTFOUND) {
+			cf_error_clear(err);
+			rc = CF_OK;
+			vid_marker = NULL;
+		} else if (rc == CF_OK)
+			vid_marker = nullv->version_id;
+		else
+			goto out;
+	}
 	rc = cf_meta_version_scan(c->meta, ns, prefix, delimiter, key_marker,
 	    vid_marker, limit, vscan_cb, vscan_prefix_cb, &x, &truncated, next,
 	    nvid, err);
+	/* The next page's marker is S3's id of the last version given. */
+	if (rc == CF_OK && x.last_null && strcmp(nvid, x.last_vid) == 0)
+		cf_strlcpy(nvid, "null", sizeof(nvid));
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		r->errcode = "bad_version_marker";
@@ -1488,6 +1572,7 @@ out:
 	json_decref(x.vers);
 	json_decref(x.prefixes);
 	cf_free(next);
+	cf_free(nullv);
 	return rc;
 }
 
@@ -1526,4 +1611,74 @@ core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
 	}
 	*out = g;
 	return CF_OK;
+}
+
+/* S3's DeleteObject?versionId=V: version V (or the key's null version)
+ * leaves S3's view; nothing is removed (cf_meta_version_s3_delete).
+ * Decided as object:delete of the key, and guarded by holds and
+ * retention like a delete: S3 clients mean to delete it. */
+cf_err
+cf_core_object_version_s3_delete(struct cf_core *c, struct cf_req *r,
+    const char *ns, const char *key, const char *vid, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_version_rec	*v = NULL, *mk = NULL;
+	struct core_act		 act;
+	bool			 marked = false;
+	cf_err			 rc;
+
+	rc = object_authorize(c, r, "object:delete", ns, key, err);
+	if (rc != CF_OK)
+		return rc;
+	if (vid == NULL || vid[0] == '\0' || strlen(vid) > CF_VERSION_ID_LEN)
+		return cf_error_set(err, CF_E_INPUT, "invalid version id");
+	v = cf_calloc(1, sizeof(*v));
+	mk = cf_calloc(1, sizeof(*mk));
+	if (v == NULL || mk == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	rc = cf_meta_version_get(c->meta, ns, key, vid, v, err);
+	if (rc == CF_E_NOTFOUND && ns_missing(c, r, ns, err))
+		goto out;
+	/* Out of S3's view already: as gone as S3 can tell. */
+	if (rc == CF_E_NOTFOUND || (rc == CF_OK && v->s3_hidden)) {
+		cf_error_clear(err);
+		r->errcode = "no_such_version";
+		rc = cf_error_set(err, CF_E_NOTFOUND, "no version %s of "
+		    "\"%s\" in S3's view", vid, key);
+	}
+	if (rc == CF_OK)
+		rc = core_privacy_guard(c, r, ns, key, v->created_us, err);
+	if (rc != CF_OK)
+		goto out;
+	cf_strlcpy(mk->ns, ns, sizeof(mk->ns));
+	cf_strlcpy(mk->key, key, sizeof(mk->key));
+	mk->delete_marker = true;
+	cf_strlcpy(mk->created_by, r->principal.name, sizeof(mk->created_by));
+	mk->created_us = cf_now_us();
+	rc = new_version_id(mk->version_id, err);
+	if (rc != CF_OK)
+		goto out;
+	rc = core_act_begin(&act, c, r, 204, err);
+	if (rc == CF_OK)
+		rc = cf_meta_version_s3_delete(c->meta, &act.au, ns, key,
+		    v->version_id, mk, &marked, err);
+	rc = core_act_end(&act, rc);
+	if (rc == CF_E_CONFLICT) {
+		r->errcode = "conflict";
+		goto out;
+	}
+	if (rc != CF_OK)
+		goto out;
+	*out = json_pack("{s:s,s:s,s:s,s:s,s:b,s:i,s:s?}", "ns", ns, "key",
+	    key, "version_id", v->version_id, "removed_from_view",
+	    v->version_id, "delete_marker", v->delete_marker, "s3_null",
+	    v->s3_null, "marker_version_id", marked ? mk->version_id : NULL);
+	if (*out == NULL)
+		rc = nomem(err);
+out:
+	cf_free(v);
+	cf_free(mk);
+	return rc;
 }

@@ -23,6 +23,7 @@
 #include "base/str.h"
 #include "core/actions.h"
 #include "core/core_int.h"
+#include "core/s3_policy.h"
 #include "policy/policy.h"
 
 #define DIGEST_STR_LEN	(7 + CF_SHA256_HEX_LEN + 1)	/* "sha256:" hex */
@@ -300,10 +301,10 @@ core_authz_reload_after(struct cf_core *c, struct cf_req *r,
 	    "log)");
 }
 
-cf_err
-cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
-    const char *ns, const char *text, size_t len, bool *created,
-    json_t **out, struct cf_error *err)
+static cf_err
+policy_set(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *ns, const char *text, size_t len, struct cf_s3_policy **s3p,
+    bool *created, json_t **out, struct cf_error *err)
 {
 	struct cf_policy_rec	 cur, rec, put;
 	struct cf_ns_rec	 nsr;
@@ -325,6 +326,17 @@ cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
 		rc = cf_error_set(err, CF_E_INPUT, "policy names starting "
 		    "with \"" CORE_SHARE_GRANT_PREFIX "\" are coffer share "
 		    "grant's");
+	}
+	/* The bucket policy's name is reserved too: its text is IAM JSON,
+	 * compiled as PutBucketPolicy compiles it (ops_s3_policy.c), so
+	 * that GetBucketPolicy always finds its JSON line.  This is the
+	 * way, with MFA, to a bucket policy that grants. */
+	if (rc == CF_OK && strcmp(name, CF_S3_POLICY_NAME) == 0) {
+		rc = core_s3_policy_compile(c, r, ns, text, len, s3p, err);
+		if (rc == CF_OK) {
+			text = cf_s3_policy_cedar(*s3p);
+			len = strlen(text);
+		}
 	}
 	if (rc != CF_OK)
 		return rc;
@@ -397,6 +409,19 @@ cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
 		return rc;
 	*out = policy_json(&rec, false);
 	return *out == NULL ? nomem(err) : CF_OK;
+}
+
+cf_err
+cf_core_policy_set(struct cf_core *c, struct cf_req *r, const char *name,
+    const char *ns, const char *text, size_t len, bool *created,
+    json_t **out, struct cf_error *err)
+{
+	struct cf_s3_policy	*s3p = NULL;
+	cf_err			 rc;
+
+	rc = policy_set(c, r, name, ns, text, len, &s3p, created, out, err);
+	cf_s3_policy_free(s3p);
+	return rc;
 }
 
 struct list_ctx {
@@ -596,6 +621,15 @@ core_policy_put_internal(struct cf_core *c, struct cf_req *r,
     const char *ns, const char *name, const char *text, int status,
     struct cf_policy_rec *out, struct cf_error *err)
 {
+	return core_policy_put_internal_at(c, r, ns, name, text, status, -1,
+	    out, err);
+}
+
+cf_err
+core_policy_put_internal_at(struct cf_core *c, struct cf_req *r,
+    const char *ns, const char *name, const char *text, int status,
+    int64_t expect, struct cf_policy_rec *out, struct cf_error *err)
+{
 	struct cf_policy_rec	 cur, put;
 	struct core_act		 act;
 	bool			 have = false;
@@ -615,6 +649,13 @@ core_policy_put_internal(struct cf_core *c, struct cf_req *r,
 		have = true;
 	if (rc != CF_OK)
 		return rc;
+	/* The caller decided on version expect: another change since then
+	 * is a conflict, not something to overwrite unseen. */
+	if (expect >= 0 && (have ? cur.version : 0) != expect) {
+		r->errcode = "policy_changed";
+		return cf_error_set(err, CF_E_CONFLICT, "the policy set "
+		    "changed meanwhile: read it again and retry");
+	}
 	memset(&put, 0, sizeof(put));
 	cf_strlcpy(put.name, name, sizeof(put.name));
 	cf_strlcpy(put.ns, ns, sizeof(put.ns));

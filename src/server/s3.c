@@ -29,6 +29,9 @@
 #include "crypto/crypto.h"
 #include "server/awschunked.h"
 #include "server/http_int.h"
+#include "server/s3_versioning.h"
+#include "server/s3acl.h"
+#include "server/s3copy.h"
 #include "server/s3xml.h"
 #include "server/sigv4.h"
 
@@ -42,7 +45,12 @@ enum s3_op {
 	OP_DELETE_BUCKET, OP_BUCKET_LOCATION, OP_LIST_V1, OP_LIST_V2,
 	OP_GET, OP_HEAD, OP_PUT, OP_DELETE, OP_MP_CREATE, OP_MP_PART,
 	OP_MP_COMPLETE, OP_MP_ABORT, OP_MP_PARTS, OP_MP_LIST,
-	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY
+	OP_DELETE_MANY, OP_LIST_VERSIONS, OP_COPY, OP_PART_COPY,
+	OP_GET_TAGGING,
+	/* Bucket policies and ACL answers (op_policy, op_acl). */
+	OP_POLICY_GET, OP_POLICY_PUT, OP_POLICY_DELETE, OP_ACL_GET,
+	OP_ACL_PUT,
+	OP_VERSIONING_GET, OP_VERSIONING_PUT, OP_DELETE_VERSION
 };
 
 struct cf_s3 {
@@ -301,6 +309,8 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 	case CF_E_DENIED:
 		return s3_error(mc, c, 403, "AccessDenied", msg);
 	case CF_E_NOTFOUND:
+		if (strcmp(ec, "no_such_bucket_policy") == 0)
+			return s3_error(mc, c, 404, "NoSuchBucketPolicy", msg);
 		if (strcmp(ec, "no_such_namespace") == 0 ||
 		    s->key[0] == '\0')
 			return s3_error(mc, c, 404, "NoSuchBucket", msg);
@@ -331,6 +341,14 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 400, "EntityTooSmall", msg);
 		if (strcmp(ec, "malformed_xml") == 0)
 			return s3_error(mc, c, 400, "MalformedXML", msg);
+		if (strcmp(ec, "invalid_range") == 0)
+			return s3_error(mc, c, 416, "InvalidRange", msg);
+		if (strcmp(ec, "precondition_failed") == 0)
+			return s3_error(mc, c, 412, "PreconditionFailed", msg);
+		if (strcmp(ec, "malformed_policy") == 0)
+			return s3_error(mc, c, 400, "MalformedPolicy", msg);
+		if (strcmp(ec, "malformed_acl") == 0)
+			return s3_error(mc, c, 400, "MalformedACLError", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -556,6 +574,41 @@ mp_only(const struct cf_s3 *s)
 	    cf_sigv4_query_has(&s->q, "versionId"));
 }
 
+/* ?policy of a bucket: policy administration of its namespace. */
+static enum s3_op
+policy_op(const char *method, const char **action)
+{
+	if (strcmp(method, "GET") == 0) {
+		*action = "policy:get";
+		return OP_POLICY_GET;
+	}
+	if (strcmp(method, "PUT") == 0) {
+		*action = "policy:set";
+		return OP_POLICY_PUT;
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		*action = "policy:rm";
+		return OP_POLICY_DELETE;
+	}
+	return OP_NONE;
+}
+
+/* ?acl of a bucket or an object: the owner-only ACL, read or restated
+ * (cf_core_s3_acl says by whom). */
+static enum s3_op
+acl_op(const char *method, bool object, const char **action)
+{
+	if (strcmp(method, "GET") == 0) {
+		*action = object ? "object:head" : "ns:get";
+		return OP_ACL_GET;
+	}
+	if (strcmp(method, "PUT") == 0) {
+		*action = object ? "object:put" : "policy:get";
+		return OP_ACL_PUT;
+	}
+	return OP_NONE;
+}
+
 /* The operation of (method, bucket, key, query), and its action. */
 static enum s3_op
 classify(const struct cf_s3 *s, const char *method, const char **action)
@@ -576,10 +629,18 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "ns:get";
 			return OP_BUCKET_LOCATION;
 		}
-		/* GetBucketVersioning is not served (501): "Enabled", true
-		 * of Coffer's history, makes clients (rclone purge) delete
-		 * old versions, which S3 never may here; the unversioned
-		 * view (null version ids) is not built yet. */
+		/* Get/PutBucketVersioning: S3's view of the namespace's
+		 * versions (s3_versioning.c); history is never changed. */
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "versioning") &&
+		    strcmp(method, "GET") == 0) {
+			*action = "ns:get";
+			return OP_VERSIONING_GET;
+		}
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "versioning") &&
+		    strcmp(method, "PUT") == 0) {
+			*action = "ns:set-versioning";
+			return OP_VERSIONING_PUT;
+		}
 		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
 		    cf_sigv4_query_has(&s->q, "uploads")) {
 			*action = "object:list";
@@ -598,6 +659,10 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "object:delete";
 			return OP_DELETE_MANY;
 		}
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "policy"))
+			return policy_op(method, action);
+		if (s->q.n == 1 && cf_sigv4_query_has(&s->q, "acl"))
+			return acl_op(method, false, action);
 		if (has_subresource(s))
 			return OP_NONE;
 		if (strcmp(method, "PUT") == 0) {
@@ -641,6 +706,18 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			return OP_MP_PARTS;
 		return OP_NONE;
 	}
+	/* GetObjectTagging (awscli's bucket-to-bucket multipart cp asks):
+	 * Coffer objects carry no S3 tags (PutObjectTagging is refused),
+	 * so the answer is the empty set, read as object metadata. */
+	if (strcmp(method, "GET") == 0 &&
+	    cf_sigv4_query_has(&s->q, "tagging") && s->q.n ==
+	    (cf_sigv4_query_has(&s->q, "versionId") ? 2u : 1u)) {
+		*action = "object:head";
+		return OP_GET_TAGGING;
+	}
+	if (cf_sigv4_query_has(&s->q, "acl") && (s->q.n == 1 ||
+	    (s->q.n == 2 && cf_sigv4_query_has(&s->q, "versionId"))))
+		return acl_op(method, true, action);
 	if (has_subresource(s))
 		return OP_NONE;
 	if (strcmp(method, "GET") == 0) {
@@ -659,6 +736,12 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 	    !cf_sigv4_query_has(&s->q, "versionId")) {
 		*action = "object:delete";
 		return OP_DELETE;
+	}
+	/* A version leaves S3's view; its row stays (op_delete_version). */
+	if (strcmp(method, "DELETE") == 0 && s->q.n == 1 &&
+	    cf_sigv4_query_has(&s->q, "versionId")) {
+		*action = "object:delete";
+		return OP_DELETE_VERSION;
 	}
 	return OP_NONE;
 }
@@ -1075,7 +1158,7 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 	struct cf_error	 err;
 	struct MHD_Response *resp;
 	json_t		*out = NULL;
-	const char	*why;
+	const char	*why, *vid;
 	char		 etag[64], ck[64], name[40];
 	cf_err		 rc;
 
@@ -1095,6 +1178,14 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		return s3_error(mc, c, 400, strstr(why, "missing") != NULL ?
 		    "InvalidRequest" : "BadDigest", why);
 	}
+	/* Verified: kept with the version, for x-amz-checksum-mode (not
+	 * for a part: no composite checksum is kept). */
+	if (ck[0] != '\0' && s->op == OP_PUT &&
+	    (rc = cf_core_put_checksum(put, cf_cksum_name(s->ck_alg), ck,
+	    &err)) != CF_OK) {
+		cf_core_put_abort(put);
+		return s3_core_error(mc, c, rc, &err);
+	}
 	rc = cf_core_put_finish(put, NULL, &out, &err);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
@@ -1112,9 +1203,11 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		    cf_cksum_name(s->ck_alg));
 		(void)MHD_add_response_header(resp, name, ck);
 	}
-	if (json_is_string(json_object_get(out, "version_id")))
-		(void)MHD_add_response_header(resp, "x-amz-version-id",
-		    json_string_value(json_object_get(out, "version_id")));
+	vid = cf_s3v_header((int)json_integer_value(json_object_get(out,
+	    "s3_null")), json_string_value(json_object_get(out,
+	    "version_id")));
+	if (vid != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
 	json_decref(out);
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
@@ -1235,6 +1328,7 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 	json_t		*out = NULL;
 	const char	*code = NULL, *vid = NULL;
 	const char	*msg;
+	bool		 dm = false;
 	int		 status = 200;
 	cf_err		 rc, brc = CF_OK;
 
@@ -1246,17 +1340,14 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 	sub->resource[0] = '\0';
 	cf_error_clear(&err);
 	if (o->version_id[0] != '\0') {
-		/* SEC: refused (a version is never removed through S3),
-		 * and recorded like any refusal. */
-		cf_core_reject(core, sub, "object:delete", "DeleteObjects "
-		    "with a VersionId");
-		(void)snprintf(sub->resource, sizeof(sub->resource),
-		    "ns/%s/obj/%s", s->bucket, o->key);
-		rc = CF_E_INPUT;
-		code = "NotImplemented";
-		status = 501;
-		cf_strlcpy(err.msg, "deleting a version is not implemented",
-		    sizeof(err.msg));
+		/* SEC: the version leaves S3's view, nothing is removed
+		 * (op_delete_version). */
+		rc = cf_core_object_version_s3_delete(core, sub, s->bucket,
+		    o->key, o->version_id, &out, &err);
+		if (rc == CF_E_NOTFOUND && sub->allowed &&
+		    sub->errcode != NULL &&
+		    strcmp(sub->errcode, "no_such_version") == 0)
+			rc = CF_OK;
 	} else
 		rc = cf_core_object_delete(core, sub, s->bucket, o->key, &out,
 		    &err);
@@ -1264,8 +1355,12 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 	if (rc == CF_E_NOTFOUND && sub->allowed && (sub->errcode == NULL ||
 	    strcmp(sub->errcode, "no_such_namespace") != 0))
 		rc = CF_OK;
-	if (rc == CF_OK)
-		vid = json_string_value(json_object_get(out, "version_id"));
+	if (rc == CF_OK && o->version_id[0] == '\0')
+		vid = cf_s3v_id((int)json_integer_value(json_object_get(
+		    out, "s3_null")), json_string_value(json_object_get(out,
+		    "version_id")));
+	else if (rc == CF_OK)
+		dm = json_is_true(json_object_get(out, "delete_marker"));
 	else if (code == NULL)
 		code = key_error(rc, sub->errcode, &status);
 	if (!sub->audited) {
@@ -1285,7 +1380,10 @@ delete_one(struct conn *c, struct cf_req *sub, const struct cf_s3xml_obj *o,
 		brc = cf_buf_append_str(b, "<Deleted>", NULL);
 		if (brc == CF_OK)
 			brc = xml_el(b, "Key", o->key, false, NULL);
-		if (brc == CF_OK && vid != NULL)
+		if (brc == CF_OK && o->version_id[0] != '\0')
+			brc = xml_el(b, "VersionId", o->version_id, false,
+			    NULL);
+		if (brc == CF_OK && (vid != NULL || dm))
 			brc = cf_buf_append_str(b, "<DeleteMarker>true"
 			    "</DeleteMarker>", NULL);
 		if (brc == CF_OK && vid != NULL)
@@ -1710,7 +1808,7 @@ op_bucket(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	switch (s->op) {
 	case OP_CREATE_BUCKET:
-		rc = cf_core_ns_create(cf_http_core(c), r, s->bucket, NULL,
+		rc = cf_core_s3_bucket_create(cf_http_core(c), r, s->bucket,
 		    &out, &err);
 		break;
 	case OP_DELETE_BUCKET:
@@ -1897,8 +1995,10 @@ version_el(struct cf_buf *b, json_t *e, bool url)
 		rc = xml_el(b, "Key", str_or(json_string_value(
 		    json_object_get(e, "key"))), url, NULL);
 	if (rc == CF_OK)
-		rc = xml_el(b, "VersionId", str_or(json_string_value(
-		    json_object_get(e, "version_id"))), false, NULL);
+		rc = xml_el(b, "VersionId", str_or(cf_s3v_id((int)
+		    json_integer_value(json_object_get(e, "s3_null")),
+		    json_string_value(json_object_get(e, "version_id")))),
+		    false, NULL);
 	if (rc == CF_OK)
 		rc = xml_el(b, "IsLatest", json_is_true(json_object_get(e,
 		    "latest")) ? "true" : "false", false, NULL);
@@ -1953,7 +2053,7 @@ op_list_versions(struct MHD_Connection *mc, struct conn *c)
 		delim = NULL;
 	km = cf_sigv4_query_get(&s->q, "key-marker");
 	vm = cf_sigv4_query_get(&s->q, "version-id-marker");
-	if (vm != NULL && (vm[0] == '\0' || strcmp(vm, "null") == 0))
+	if (vm != NULL && vm[0] == '\0')
 		vm = NULL;
 	et = cf_sigv4_query_get(&s->q, "encoding-type");
 	if (et != NULL && strcmp(et, "url") != 0)
@@ -2093,7 +2193,7 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	json_t			*out = NULL;
 	const char		*dir = hdr(mc, "x-amz-metadata-directive");
 	const char		*acl = hdr(mc, "x-amz-acl");
-	const char		*ce = hdr(mc, "Content-Encoding");
+	const char		*ce = hdr(mc, "Content-Encoding"), *vh;
 	char			 sb[64], vid[64], t[32], etag[80];
 	char			 enc[CF_CTYPE_MAX];
 	char			*skey = NULL, *meta = NULL;
@@ -2171,12 +2271,142 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 		return MHD_NO;
 	}
 	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
-	(void)MHD_add_response_header(resp, "x-amz-version-id",
-	    str_or(json_string_value(json_object_get(out, "version_id"))));
+	vh = cf_s3v_header((int)json_integer_value(json_object_get(out,
+	    "s3_null")), json_string_value(json_object_get(out,
+	    "version_id")));
+	if (vh != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id", vh);
+	vh = cf_s3v_header((int)json_integer_value(json_object_get(out,
+	    "source_s3_null")), json_string_value(json_object_get(out,
+	    "source_version_id")));
+	if (vh != NULL)
+		(void)MHD_add_response_header(resp,
+		    "x-amz-copy-source-version-id", vh);
+	json_decref(out);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+/* A copy-source date condition: *us -1 when absent; false: given but
+ * not an HTTP date. */
+static bool
+copy_date(struct MHD_Connection *mc, const char *name, int64_t *us)
+{
+	const char	*v = hdr(mc, name);
+
+	*us = -1;
+	return v == NULL || cf_s3_http_date_parse(v, us);
+}
+
+/* PUT /B/K?partNumber=N&uploadId=U with x-amz-copy-source:
+ * UploadPartCopy, server-side (core/ops_partcopy.c). */
+static enum MHD_Result
+op_part_copy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	struct cf_copy_src	 src;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	json_t			*out = NULL;
+	const char		*rng = hdr(mc, "x-amz-copy-source-range");
+	char			 sb[64], vid[64], t[32], etag[80];
+	char			*skey = NULL;
+	uint64_t		 pn = 0;
+	enum MHD_Result		 ret;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (!body_check(mc, c, "object:put", &ret))
+		return ret;
+	memset(&src, 0, sizeof(src));
+	if (cf_parse_u64(str_or(cf_sigv4_query_get(&s->q, "partNumber")), 1,
+	    CF_MP_PARTS_MAX, &pn, NULL) != CF_OK)
+		return s3_refuse(mc, c, "bad part number", 400,
+		    "InvalidArgument", "partNumber must be 1 to 10000");
+	if (rng != NULL && !cf_s3_copy_range_parse(rng, &src.first,
+	    &src.last))
+		return s3_refuse(mc, c, "bad x-amz-copy-source-range", 400,
+		    "InvalidArgument", "x-amz-copy-source-range must be "
+		    "bytes=FIRST-LAST with FIRST <= LAST");
+	if (!copy_date(mc, "x-amz-copy-source-if-modified-since",
+	    &src.if_modified_since_us) || !copy_date(mc,
+	    "x-amz-copy-source-if-unmodified-since",
+	    &src.if_unmodified_since_us))
+		return s3_refuse(mc, c, "bad copy-source date", 400,
+		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
+		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
+	if (!copy_source(hdr(mc, "x-amz-copy-source"), sb, &skey, vid))
+		return s3_refuse(mc, c, "bad x-amz-copy-source", 400,
+		    "InvalidArgument", "x-amz-copy-source must be "
+		    "BUCKET/KEY[?versionId=ID], percent-encoded");
+	src.ns = sb;
+	src.key = skey;
+	src.version_id = vid[0] != '\0' ? vid : NULL;
+	src.ranged = rng != NULL;
+	src.if_match = hdr(mc, "x-amz-copy-source-if-match");
+	src.if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
+	rc = cf_core_mp_part_copy(cf_http_core(c), r, &src, s->bucket, s->key,
+	    cf_sigv4_query_get(&s->q, "uploadId"), (int64_t)pn, &out, &err);
+	cf_free(skey);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	iso_ms(json_string_value(json_object_get(out, "created")), t);
+	(void)snprintf(etag, sizeof(etag), "\"%s\"",
+	    str_or(json_string_value(json_object_get(out, "md5"))));
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "CopyPartResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "LastModified", t, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</CopyPartResult>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
 	(void)MHD_add_response_header(resp, "x-amz-copy-source-version-id",
 	    str_or(json_string_value(json_object_get(out,
 	    "source_version_id"))));
 	json_decref(out);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+/* GET /B/K?tagging: the empty TagSet of an object that exists. */
+static enum MHD_Result
+op_get_tagging(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	struct cf_get		*g = NULL;
+	char			 vid[CF_VERSION_ID_LEN + 1];
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_get_open(cf_http_core(c), cf_http_req(c), s->bucket,
+	    s->key, cf_sigv4_query_get(&s->q, "versionId"), true, &g, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	cf_strlcpy(vid, cf_core_get_view(g)->version_id, sizeof(vid));
+	cf_core_get_close(g);
+	cf_buf_init(&b, 4096);
+	rc = xml_begin(&b, "Tagging", NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "<TagSet></TagSet></Tagging>", NULL);
+	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY) : NULL;
+	cf_buf_free(&b);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
@@ -2203,6 +2433,29 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)buf;
 	(void)max;
 	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* x-amz-checksum-mode: ENABLED on a GET or HEAD of the whole object
+ * (not a range, not a 304): the checksum the upload carried, as S3
+ * gives it.  None was kept for a multipart or REST upload. */
+static void
+checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
+    const struct cf_object_view *v, int status)
+{
+	const char	*mode = hdr(mc, "x-amz-checksum-mode");
+	const char	*colon = strchr(v->checksum, ':');
+	char		 name[48];
+
+	if (status != 200 || mode == NULL || strcasecmp(mode, "ENABLED") !=
+	    0 || colon == NULL || (size_t)(colon - v->checksum) > 16)
+		return;
+	(void)snprintf(name, sizeof(name), "x-amz-checksum-%.*s",
+	    (int)(colon - v->checksum), v->checksum);
+	if (!cf_str_field_value_ok(colon + 1))
+		return;
+	(void)MHD_add_response_header(resp, name, colon + 1);
+	(void)MHD_add_response_header(resp, "x-amz-checksum-type",
+	    "FULL_OBJECT");
 }
 
 static enum MHD_Result
@@ -2233,6 +2486,12 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 	/* A copy: g goes with the response body (or is closed). */
 	vv = *cf_core_get_view(g);
 	vv.labels = NULL;
+	/* A version out of S3's view is Coffer's history, not S3's. */
+	if (vv.s3_hidden) {
+		cf_core_get_close(g);
+		return s3_error(mc, c, 404, "NoSuchVersion", "the specified "
+		    "version does not exist (in S3's view)");
+	}
 	(void)snprintf(etag, sizeof(etag), "\"%.64s\"", v->md5[0] != '\0' ?
 	    v->md5 : v->sha256);
 	pre = preconditions(mc, etag);
@@ -2286,7 +2545,9 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 			    "Content-Encoding", v->content_encoding);
 	}
 	(void)MHD_add_response_header(resp, "Accept-Ranges", "bytes");
-	(void)MHD_add_response_header(resp, "x-amz-version-id", v->version_id);
+	if (cf_s3v_header(v->s3_null, v->version_id) != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    cf_s3v_header(v->s3_null, v->version_id));
 	http_date(v->created_us, hv);
 	(void)MHD_add_response_header(resp, "Last-Modified", hv);
 	if (status == 206) {
@@ -2305,6 +2566,7 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 			    json_string_value(val));
 	}
 	json_decref(m);
+	checksum_headers(mc, resp, v, status);
 	/* The view is g's: g is closed by the response now (or above). */
 	return s3_send(mc, c, status, NULL, resp, "ok");
 }
@@ -2317,6 +2579,7 @@ op_delete(struct MHD_Connection *mc, struct conn *c)
 	struct cf_error	 err;
 	struct MHD_Response *resp;
 	json_t		*out = NULL;
+	const char	*vid;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
@@ -2336,14 +2599,286 @@ op_delete(struct MHD_Connection *mc, struct conn *c)
 		json_decref(out);
 		return MHD_NO;
 	}
-	if (json_is_string(json_object_get(out, "version_id"))) {
-		(void)MHD_add_response_header(resp, "x-amz-version-id",
-		    json_string_value(json_object_get(out, "version_id")));
+	/* A delete marker, "null" unless the bucket is versioned. */
+	vid = cf_s3v_id((int)json_integer_value(json_object_get(out,
+	    "s3_null")), json_string_value(json_object_get(out,
+	    "version_id")));
+	if (vid != NULL) {
+		(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
 		(void)MHD_add_response_header(resp, "x-amz-delete-marker",
 		    "true");
 	}
 	json_decref(out);
 	return s3_send(mc, c, 204, NULL, resp, "ok");
+}
+
+/* ---- bucket policies and ACLs (docs/s3.md, "Bucket policies") ---- */
+
+static enum MHD_Result
+op_policy(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct MHD_Response	*resp;
+	struct cf_error		 err;
+	enum MHD_Result		 ret;
+	char			*json = NULL;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	switch (s->op) {
+	case OP_POLICY_PUT:
+		if (!body_check(mc, c, "policy:set", &ret))
+			return ret;
+		rc = cf_core_s3_policy_put(cf_http_core(c), r, s->bucket,
+		    body->data != NULL ? body->data : "", body->len, &err);
+		break;
+	case OP_POLICY_DELETE:
+		rc = cf_core_s3_policy_delete(cf_http_core(c), r, s->bucket,
+		    &err);
+		break;
+	default:
+		rc = cf_core_s3_policy_get(cf_http_core(c), r, s->bucket,
+		    &json, &err);
+		break;
+	}
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	if (json == NULL) {
+		resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+		return resp == NULL ? MHD_NO : s3_send(mc, c, 204, NULL, resp,
+		    "ok");
+	}
+	resp = MHD_create_response_from_buffer(strlen(json), json,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_free(json);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type",
+	    "application/json");
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
+/* The request asks for an ACL other than the owner-only one in its
+ * headers (a canned ACL other than private, an x-amz-grant-*). */
+static enum MHD_Result
+scan_grant(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	bool	*other = cls;
+
+	(void)kind;
+	(void)value;
+	if (strncasecmp(key, "x-amz-grant-", 12) == 0)
+		*other = true;
+	return MHD_YES;
+}
+
+static const char *
+acl_headers_refused(struct MHD_Connection *mc)
+{
+	const char	*acl = hdr(mc, "x-amz-acl");
+	bool		 grant = false;
+
+	if (acl != NULL && strcmp(acl, "private") != 0)
+		return "only the private canned ACL is accepted: Coffer has "
+		    "no public buckets or objects";
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, scan_grant,
+	    &grant);
+	if (grant)
+		return "x-amz-grant-* headers are refused: the owner's "
+		    "FULL_CONTROL is the only ACL";
+	return NULL;
+}
+
+static enum MHD_Result
+op_acl(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	const char		*vid = cf_sigv4_query_get(&s->q, "versionId");
+	const char		*action = s->key[0] != '\0' ? (s->op ==
+				    OP_ACL_PUT ? "object:put" : "object:head") :
+				    (s->op == OP_ACL_PUT ? "policy:get" :
+				    "ns:get");
+	char			 owner[CF_PRINCIPAL_MAX];
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	enum MHD_Result		 ret;
+	bool			 only = true;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (s->op == OP_ACL_PUT && !body_check(mc, c, action, &ret))
+		return ret;
+	rc = cf_core_s3_acl(cf_http_core(c), r, s->bucket, s->key, vid,
+	    s->op == OP_ACL_PUT, owner, &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	if (s->op == OP_ACL_PUT && body->len > 0) {
+		rc = cf_s3acl_owner_only(body->data, body->len, owner, &only,
+		    &err);
+		if (rc == CF_E_NOMEM)
+			return s3_error(mc, c, 500, "InternalError",
+			    "out of memory");
+		if (rc != CF_OK) {
+			/* SEC: the decision allowed the request; its answer
+			 * is the refusal, and the record says so. */
+			cf_core_reject(cf_http_core(c), r, action,
+			    "malformed ACL");
+			return s3_error(mc, c, 400, "MalformedACLError",
+			    err.msg);
+		}
+	}
+	if (!only) {
+		cf_core_reject(cf_http_core(c), r, action, "ACL other than "
+		    "the owner's");
+		return s3_error(mc, c, 403, "AccessDenied", "Coffer has no "
+		    "ACLs beyond the owner's FULL_CONTROL: only a private, "
+		    "owner-only ACL is accepted");
+	}
+	if (s->op == OP_ACL_PUT) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+
+		return resp == NULL ? MHD_NO : s3_send(mc, c, 200, NULL, resp,
+		    "ok");
+	}
+	cf_buf_init(&b, 4096 + 4 * CF_PRINCIPAL_MAX);
+	rc = xml_begin(&b, "AccessControlPolicy", NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "<Owner>", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ID", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "DisplayName", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Owner><AccessControlList><Grant>"
+		    "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-"
+		    "instance\" xsi:type=\"CanonicalUser\">", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "ID", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "DisplayName", owner, false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</Grantee><Permission>FULL_CONTROL"
+		    "</Permission></Grant></AccessControlList>"
+		    "</AccessControlPolicy>", NULL);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* DELETE /B/K?versionId=V: the version (V null: the null version)
+ * leaves S3's view; its row, and the key's history, stay
+ * (cf_core_object_version_s3_delete). */
+static enum MHD_Result
+op_delete_version(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct MHD_Response *resp;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_object_version_s3_delete(cf_http_core(c), r, s->bucket,
+	    s->key, cf_sigv4_query_get(&s->q, "versionId"), &out, &err);
+	/* As S3: deleting a version that is not there is done. */
+	if (rc == CF_E_NOTFOUND && r->allowed && r->errcode != NULL &&
+	    strcmp(r->errcode, "no_such_version") == 0)
+		rc = CF_OK;
+	if (rc != CF_OK) {
+		json_decref(out);
+		return s3_core_error(mc, c, rc, &err);
+	}
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	/* S3's id of the version (none when there was none to remove). */
+	if (out != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    cf_s3v_id((int)json_integer_value(json_object_get(out,
+		    "s3_null")), str_or(json_string_value(json_object_get(
+		    out, "version_id")))));
+	if (json_is_true(json_object_get(out, "delete_marker")))
+		(void)MHD_add_response_header(resp, "x-amz-delete-marker",
+		    "true");
+	json_decref(out);
+	return s3_send(mc, c, 204, NULL, resp, "ok");
+}
+
+/* GET /B?versioning, PUT /B?versioning: S3's versioning state of the
+ * namespace.  PUT's body is checked (body_check), parsed with expat,
+ * then decided (ns:set-versioning) and recorded; every refusal is
+ * recorded under that action. */
+static enum MHD_Result
+op_versioning(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	const struct cf_buf	*body = cf_http_body(c);
+	struct cf_s3v_conf	 conf;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	struct MHD_Response	*resp;
+	json_t			*out = NULL;
+	const char		*why = NULL;
+	enum MHD_Result		 ret;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	if (s->op == OP_VERSIONING_GET) {
+		rc = cf_core_ns_get(cf_http_core(c), r, s->bucket, &out, &err);
+		if (rc != CF_OK)
+			return s3_core_error(mc, c, rc, &err);
+		cf_buf_init(&b, 4096);
+		rc = cf_s3v_answer(&b, json_string_value(json_object_get(out,
+		    "versioning")), NULL);
+		json_decref(out);
+		return send_xml(mc, c, 200, &b, rc);
+	}
+	if (!body_check(mc, c, "ns:set-versioning", &ret))
+		return ret;
+	rc = cf_s3v_parse(body->data, body->len, &conf, &why, &err);
+	if (rc == CF_OK && conf.status[0] == '\0') {
+		rc = CF_E_INPUT;
+		why = "IllegalVersioningConfigurationException";
+		cf_strlcpy(err.msg, "give a Status (Enabled or Suspended)",
+		    sizeof(err.msg));
+	}
+	if (rc != CF_OK) {
+		cf_core_reject(cf_http_core(c), r, "ns:set-versioning",
+		    "bad PutBucketVersioning body");
+		return s3_error(mc, c, rc == CF_E_NOMEM ? 500 : 400,
+		    rc == CF_E_NOMEM ? "InternalError" : why, err.msg);
+	}
+	/* SEC: MFA Delete guards deleting versions, which S3 never may
+	 * here: refused rather than pretended. */
+	if (strcmp(conf.mfa_delete, "Enabled") == 0) {
+		cf_core_reject(cf_http_core(c), r, "ns:set-versioning",
+		    "MFA Delete asked");
+		return s3_error(mc, c, 501, "NotImplemented", "MfaDelete "
+		    "Enabled is not supported: no version is ever deleted "
+		    "through S3 in Coffer (history is immutable), so there "
+		    "is nothing for MFA Delete to guard; send MfaDelete "
+		    "Disabled or leave it out");
+	}
+	rc = cf_core_ns_set_versioning(cf_http_core(c), r, s->bucket,
+	    conf.status, &out, &err);
+	json_decref(out);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
 /* ---- entry points ---- */
@@ -2422,16 +2957,27 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 		cf_http_set_refine(c, "object:get");
 		return MHD_YES;
 	}
-	if (s->op == OP_PUT || s->op == OP_MP_PART) {
-		if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") !=
-		    NULL)
-			return s3_refuse(mc, c, "UploadPartCopy not "
-			    "implemented", 501, "NotImplemented",
-			    "UploadPartCopy is not implemented yet");
-		return put_begin(mc, c);
+	if (s->op == OP_MP_PART && hdr(mc, "x-amz-copy-source") != NULL) {
+		/* UploadPartCopy: decided as CopyObject is, both sides. */
+		s->op = OP_PART_COPY;
+		cf_http_set_refine(c, "object:get");
+		return MHD_YES;
 	}
-	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE)
+	if (s->op == OP_PUT || s->op == OP_MP_PART)
+		return put_begin(mc, c);
+	if (s->op == OP_DELETE_MANY || s->op == OP_MP_COMPLETE ||
+	    s->op == OP_VERSIONING_PUT)
 		cf_http_body_max(c, CF_S3XML_MAX);
+	if (s->op == OP_ACL_PUT) {
+		const char *why = acl_headers_refused(mc);
+
+		if (why != NULL) {
+			cf_core_reject(cf_http_core(c), cf_http_req(c), action,
+			    "ACL other than the owner's");
+			cf_http_set_failed(c);
+			return s3_error(mc, c, 403, "AccessDenied", why);
+		}
+	}
 	if (s->op == OP_CREATE_BUCKET) {
 		const char *acl = hdr(mc, "x-amz-acl");
 
@@ -2482,6 +3028,22 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_list_versions(mc, c);
 	case OP_COPY:
 		return op_copy(mc, c);
+	case OP_PART_COPY:
+		return op_part_copy(mc, c);
+	case OP_GET_TAGGING:
+		return op_get_tagging(mc, c);
+	case OP_POLICY_GET:
+	case OP_POLICY_PUT:
+	case OP_POLICY_DELETE:
+		return op_policy(mc, c);
+	case OP_ACL_GET:
+	case OP_ACL_PUT:
+		return op_acl(mc, c);
+	case OP_VERSIONING_GET:
+	case OP_VERSIONING_PUT:
+		return op_versioning(mc, c);
+	case OP_DELETE_VERSION:
+		return op_delete_version(mc, c);
 	case OP_NONE:
 		break;
 	}

@@ -32,6 +32,7 @@
 #define CF_BLOB_ID_LEN		32	/* hex of 16 random bytes */
 #define CF_SHA256_HEX_LEN	64
 #define CF_CTYPE_MAX		128
+#define CF_CHECKSUM_TEXT_MAX	80	/* "crc64nvme:" + base64 of 32 bytes */
 #define CF_USERMETA_MAX		2048	/* JSON object text */
 #define CF_PRINCIPAL_MAX	64
 #define CF_ROLE_MAX		16
@@ -43,6 +44,8 @@
 #define CF_RECOVERY_MAX		16	/* recovery codes per principal */
 #define CF_OIDC_ISS_MAX		512	/* OIDC issuer URL + NUL */
 #define CF_OIDC_SUB_MAX		256	/* OIDC subject (<= 255) + NUL */
+#define CF_VERSIONING_MAX	16	/* "unversioned" | "enabled" |
+					 * "suspended" */
 
 struct cf_meta;
 
@@ -59,6 +62,9 @@ struct cf_ns_rec {
 				 * erased; 0: none */
 	int64_t	purge_days;	/* non-current versions older are purged
 				 * (meta_purge.c); 0: never */
+	/* S3's versioning state: "unversioned", "enabled" or "suspended"
+	 * ("" on create: "enabled"); docs/s3.md. */
+	char	versioning[CF_VERSIONING_MAX];
 };
 
 struct cf_version_rec {
@@ -90,9 +96,23 @@ struct cf_version_rec {
 					 * upload's part MD5s + "-N"; ""
 					 * when not computed */
 	char		content_encoding[CF_CTYPE_MAX];	/* as given; "" */
+	/* The S3 checksum its upload carried and the server verified over
+	 * the plaintext, "ALG:BASE64" (ALG as in x-amz-checksum-ALG:
+	 * crc32, crc32c, crc64nvme, sha1, sha256); "" when none. */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 	/* On put: "" or the multipart upload this version completes: its
 	 * rows go in the same transaction. */
 	char		mp_upload[CF_VERSION_ID_LEN + 1];
+	/* Its place in S3's view, set by the store (ignored on put):
+	 * s3_null 0: S3 sees its version id; 1 or 2: it is the "null"
+	 * version (written while the namespace was unversioned or
+	 * suspended) of a namespace that is unversioned (1: S3 answers no
+	 * version id for it) or has been versioned since (2: S3 says
+	 * "null").  s3_hidden: no longer in S3's view (replaced by a newer
+	 * null version, or deleted through S3 by its versionId); the
+	 * version itself is unchanged and still Coffer's. */
+	int		s3_null;
+	bool		s3_hidden;
 };
 
 struct cf_principal_rec {
@@ -218,12 +238,16 @@ cf_err	cf_meta_ns_delete(struct cf_meta *m,
 /* Insert a version (or delete marker); v->seq is ignored and assigned.
  * CF_E_NOTFOUND if the namespace does not exist, CF_E_CONFLICT on a
  * duplicate version id or when v->ns_id is set and the namespace named
- * v->ns is no longer that one (checked in the insert's transaction). */
+ * v->ns is no longer that one (checked in the insert's transaction).
+ * On success v->s3_null tells the version's place in S3's view (from
+ * the namespace's versioning state at the insert). */
 cf_err	cf_meta_version_put(struct cf_meta *m,
-	    const struct cf_meta_audit *au, const struct cf_version_rec *v,
+	    const struct cf_meta_audit *au, struct cf_version_rec *v,
 	    struct cf_error *err);
 /* version_id NULL: the latest version of (ns, key), which may be a delete
- * marker (the caller decides what that means).  CF_E_NOTFOUND if none. */
+ * marker (the caller decides what that means); "null": S3's null version
+ * of the key (the newest s3_null one still in S3's view).
+ * CF_E_NOTFOUND if none. */
 cf_err	cf_meta_version_get(struct cf_meta *m, const char *ns, const char *key,
 	    const char *version_id, struct cf_version_rec *out,
 	    struct cf_error *err);
@@ -257,7 +281,8 @@ cf_err	cf_meta_object_list(struct cf_meta *m, const char *ns,
 	    void *arg, bool *truncated, char next_after[CF_OBJKEY_MAX],
 	    struct cf_error *err);
 
-/* S3 ListObjectVersions: every version and delete marker of ns's keys
+/* S3 ListObjectVersions: every version and delete marker in S3's view
+ * (not s3_hidden) of ns's keys
  * that start with prefix, keys in byte order, each key's versions newest
  * first (latest: the key's newest); with a non-empty delimiter, keys that
  * contain it after the prefix are rolled into common prefixes
@@ -275,6 +300,25 @@ cf_err	cf_meta_version_scan(struct cf_meta *m, const char *ns,
 	    cf_prefix_cb prefix_cb, void *arg, bool *truncated,
 	    char next_key[CF_OBJKEY_MAX],
 	    char next_vid[CF_VERSION_ID_LEN + 1], struct cf_error *err);
+
+/* --- S3 versioning (meta_versioning.c) --- */
+/* Set a namespace's versioning state: "enabled" or "suspended" (never
+ * back to "unversioned": CF_E_INPUT).  CF_E_NOTFOUND if there is no
+ * such namespace. */
+cf_err	cf_meta_ns_set_versioning(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *name,
+	    const char *state, struct cf_error *err);
+/* S3's DeleteObject?versionId=V: version vid of (ns, key), in S3's
+ * view, leaves that view (s3_hidden); no row is removed.  When it is
+ * the key's latest version and not a delete marker, marker (a delete
+ * marker record, as for cf_meta_version_put) is inserted too, itself
+ * outside S3's view, so that the key reads as deleted everywhere;
+ * *marked tells whether it was.  CF_E_CONFLICT when vid is not (or no
+ * longer) a version of the key in S3's view.  One transaction. */
+cf_err	cf_meta_version_s3_delete(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *ns, const char *key,
+	    const char *vid, struct cf_version_rec *marker, bool *marked,
+	    struct cf_error *err);
 
 /* --- principals --- */
 /* p->id and created are assigned; CF_E_CONFLICT if the name exists. */

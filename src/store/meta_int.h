@@ -37,4 +37,13 @@ cf_err	 meta_int_col_str(sqlite3_stmt *st, int i, char *dst, size_t cap,
 cf_err	 meta_int_art_push_on(struct conn *c, struct cf_art_rec *v,
 	    const struct cf_art_file *files, size_t nfiles,
 	    const int64_t (*src)[2], size_t nsrc, struct cf_error *err);
+
+/* meta_versioning.c: in c's write transaction, right after version seq
+ * of (ns_id, key) was inserted: its place in S3's view.  When the
+ * namespace is not 'enabled' the version is the null one (s3_null 1:
+ * unversioned, 2: suspended) and the null version before it leaves
+ * S3's view (s3_hidden); its row stays.  *kind (nullable): 0, 1 or 2. */
+cf_err	 meta_int_s3_view_on(struct conn *c, int64_t ns_id,
+	    const uint8_t *key, size_t klen, int64_t seq, int *kind,
+	    struct cf_error *err);
 #endif

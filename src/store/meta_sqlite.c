@@ -516,6 +516,28 @@ static const char *const migrations[] = {
 	("ALTER TABLE namespaces ADD COLUMN purge_days INTEGER NOT NULL"
 	"  DEFAULT 0;"),
 	/* ---- end: purge ---- */
+	/* ---- begin: S3 checksums ---- */
+	/* 19 -> 20: the x-amz-checksum-* an upload carried, as verified
+	 * ("ALG:BASE64"; '' for none), returned on a GET that asks. */
+	"ALTER TABLE versions ADD COLUMN checksum TEXT NOT NULL DEFAULT '';",
+	/* ---- end: S3 checksums ---- */
+	/* ---- begin: S3 versioning ---- */
+	/* 20 -> 21: S3's versioning state per namespace ('unversioned',
+	 * 'enabled', 'suspended'; existing namespaces showed their real
+	 * version ids, so they are 'enabled'), and each version's place in
+	 * S3's view: s3_null 1 (written while unversioned) or 2 (while
+	 * suspended) is the "null" version; s3_hidden 1 when it left S3's
+	 * view (replaced by a newer null version, or deleted through S3
+	 * by its versionId).  History is untouched: every row stays
+	 * (meta_versioning.c, docs/s3.md). */
+	("ALTER TABLE namespaces ADD COLUMN versioning TEXT NOT NULL"
+	"  DEFAULT 'enabled' CHECK (versioning IN ('unversioned',"
+	"  'enabled', 'suspended'));"
+	"ALTER TABLE versions ADD COLUMN s3_null INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (s3_null IN (0, 1, 2));"
+	"ALTER TABLE versions ADD COLUMN s3_hidden INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (s3_hidden IN (0, 1));"),
+	/* ---- end: S3 versioning ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -526,7 +548,8 @@ static const char *const migrations[] = {
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
 	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
-	" v.content_encoding"
+	" v.content_encoding, v.checksum, v.s3_null, v.s3_hidden," \
+	" n.versioning"
 #define BCOLS \
 	"b.principal_id, p.name, b.role, b.ns, b.expires_us"
 #define TCOLS \
@@ -582,6 +605,7 @@ enum {
 	ST_KEK_SET_V, ST_KEK_SET_M, ST_KEK_COUNT_S, ST_KEK_NOT_S, ST_KEK_SET_S,
 	ST_KEK_COUNT_P,
 	ST_KEY_NEXT, ST_V_LIST_ID,
+	ST_V_NULL,
 	ST__COUNT
 };
 
@@ -664,12 +688,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_NS_INSERT] = "INSERT INTO namespaces(name, env, created_by,"
-	    " created_us, sensitivity) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    " created_us, sensitivity, versioning)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_NS_GET] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id, retain_days, purge_days FROM namespaces WHERE name = ?1",
+	    " id, retain_days, purge_days, versioning FROM namespaces"
+	    " WHERE name = ?1",
 	[ST_NS_ID] = "SELECT id FROM namespaces WHERE name = ?1",
 	[ST_NS_LIST] = "SELECT name, env, created_by, created_us, sensitivity,"
-	    " id, retain_days, purge_days FROM namespaces ORDER BY name",
+	    " id, retain_days, purge_days, versioning FROM namespaces"
+	    " ORDER BY name",
 	[ST_NS_SET_SENS] = "UPDATE namespaces SET sensitivity = ?2"
 	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
@@ -682,8 +709,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
 	    " created_by, created_us, kek_id, wrapped_dek, md5, sealed_as,"
-	    " content_encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	    " content_encoding, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -699,6 +726,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE n.name = ?1 AND v.key = ?2 ORDER BY v.seq DESC",
 	[ST_KEY_NEXT] = "SELECT key FROM versions"
 	    " WHERE ns_id = ?1 AND key >= ?2 ORDER BY key LIMIT 1",
+	/* S3's null version of a key: the newest one in S3's view. */
+	[ST_V_NULL] = "SELECT " VCOLS " FROM namespaces n"
+	    " JOIN versions v ON v.ns_id = n.id"
+	    " WHERE n.name = ?1 AND v.key = ?2 AND v.s3_null > 0"
+	    " AND v.s3_hidden = 0 ORDER BY v.seq DESC LIMIT 1",
 	[ST_V_LIST_ID] = "SELECT " VCOLS " FROM versions v"
 	    " JOIN namespaces n ON n.id = v.ns_id"
 	    " WHERE v.ns_id = ?1 AND v.key = ?2 ORDER BY v.seq DESC",
@@ -1533,6 +1565,16 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	if (rc == CF_OK)
 		rc = col_str(st, 16, v->content_encoding,
 		    sizeof(v->content_encoding), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 17, v->checksum, sizeof(v->checksum), err);
+	/* A null version reads as 1 while its namespace is unversioned
+	 * (S3 then answers no version id for it), else 2 (S3 says
+	 * "null"). */
+	v->s3_null = sqlite3_column_int(st, 18) == 0 ? 0 :
+	    sqlite3_column_text(st, 20) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 20),
+	    "unversioned") == 0 ? 1 : 2;
+	v->s3_hidden = sqlite3_column_int(st, 19) != 0;
 	return rc;
 }
 
@@ -1555,6 +1597,9 @@ read_ns(sqlite3_stmt *st, struct cf_ns_rec *ns, struct cf_error *err)
 	ns->id = sqlite3_column_int64(st, 5);
 	ns->retain_days = sqlite3_column_int64(st, 6);
 	ns->purge_days = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK)
+		rc = col_str(st, 8, ns->versioning, sizeof(ns->versioning),
+		    err);
 	return rc;
 }
 
@@ -1882,6 +1927,9 @@ cf_meta_ns_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	if (rc == CF_OK)
 		rc = check_field(ns->sensitivity, sizeof(ns->sensitivity),
 		    "sensitivity", err);
+	if (rc == CF_OK)
+		rc = check_field(ns->versioning, sizeof(ns->versioning),
+		    "versioning", err);
 	if (rc == CF_OK && ns->name[0] == '\0')
 		rc = cf_error_set(err, CF_E_INPUT, "meta: empty namespace");
 	if (rc != CF_OK)
@@ -1898,6 +1946,8 @@ cf_meta_ns_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	b |= sqlite3_bind_int64(st, 4, ns->created_us);
 	b |= bind_str(st, 5, ns->sensitivity[0] != '\0' ? ns->sensitivity :
 	    "internal");
+	b |= bind_str(st, 6, ns->versioning[0] != '\0' ? ns->versioning :
+	    "enabled");
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -2228,6 +2278,9 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	if (rc == CF_OK)
 		rc = check_field(v->content_encoding,
 		    sizeof(v->content_encoding), "content encoding", err);
+	if (rc == CF_OK)
+		rc = check_field(v->checksum, sizeof(v->checksum), "checksum",
+		    err);
 	if (rc != CF_OK)
 		return rc;
 	if (v->version_id[0] == '\0' || v->key[0] == '\0')
@@ -2243,16 +2296,20 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 }
 
 static cf_err	version_put_on(struct conn *c, const struct cf_version_rec *v,
-		    size_t klen, struct cf_error *err);
+		    size_t klen, int *s3_null, struct cf_error *err);
 static cf_err	exec_on(struct conn *c, int id, int *changes,
 		    struct cf_error *err, const char *fmt, ...);
+static int	bind_fmt(sqlite3_stmt *st, const char *fmt, va_list ap);
+static cf_err	exec_sql(struct conn *c, int *changes, struct cf_error *err,
+		    const char *sql, const char *fmt, ...);
 
 cf_err
 cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
-    const struct cf_version_rec *v, struct cf_error *err)
+    struct cf_version_rec *v, struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	size_t		 klen = 0;
+	int		 s3_null = 0;
 	cf_err		 rc;
 
 	rc = audit_armed(au, err);
@@ -2263,15 +2320,156 @@ cf_meta_version_put(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = version_put_on(c, v, klen, err);
-	return wtx_end(m, c, au, rc, err);
+	rc = version_put_on(c, v, klen, &s3_null, err);
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc == CF_OK)
+		v->s3_null = s3_null;
+	return rc;
+}
+
+/* One integer of the single-row query sql on c (binds: 't' text, 'k' key
+ * blob, 'i' int64); CF_E_NOTFOUND when it has no row. */
+static cf_err
+query_int(struct conn *c, int64_t *out, struct cf_error *err,
+    const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*st = NULL;
+	va_list		 ap;
+	int		 src, b;
+	cf_err		 rc = CF_OK;
+
+	src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return db_err(c->db, src, err, "prepare");
+	va_start(ap, fmt);
+	b = bind_fmt(st, fmt, ap);
+	va_end(ap);
+	if (b != SQLITE_OK)
+		rc = bind_failed(c, err);
+	else {
+		src = sqlite3_step(st);
+		if (src == SQLITE_ROW)
+			*out = sqlite3_column_int64(st, 0);
+		else if (src == SQLITE_DONE)
+			rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no row");
+		else
+			rc = db_err(c->db, src, err, "query");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+cf_err
+cf_meta_version_s3_delete(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *ns, const char *key, const char *vid,
+    struct cf_version_rec *marker, bool *marked, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	int64_t		 ns_id = 0, seq = 0, latest = 0, dm = 0, mseq = 0;
+	size_t		 klen = 0;
+	int		 n = 0;
+	cf_err		 rc;
+
+	rc = audit_armed(au, err);
+	if (rc == CF_OK)
+		rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK)
+		rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc == CF_OK)
+		rc = check_str(vid, CF_VERSION_ID_LEN + 1, "version id", err);
+	if (rc == CF_OK && (marker == NULL || marked == NULL))
+		rc = cf_error_set(err, CF_E_INVAL, "meta: NULL argument");
+	if (rc == CF_OK)
+		rc = check_version(marker, &klen, err);
+	if (rc == CF_OK && (!marker->delete_marker ||
+	    strcmp(marker->ns, ns) != 0 || strcmp(marker->key, key) != 0))
+		rc = cf_error_set(err, CF_E_INVAL,
+		    "meta: not a delete marker of the key");
+	if (rc != CF_OK)
+		return rc;
+	*marked = false;
+	rc = wtx_begin(m, au, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = ns_id_of(c, ns, &ns_id, err);
+	/* SEC: only the version the caller decided on, of this key and
+	 * still in S3's view; anything else is a conflict, not a hide of
+	 * another version. */
+	if (rc == CF_OK)
+		rc = query_int(c, &seq, err, "SELECT seq FROM versions"
+		    " WHERE ns_id = ?1 AND key = ?2 AND version_id = ?3"
+		    " AND s3_hidden = 0", "ikt", ns_id, key, vid);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		rc = cf_error_set(err, CF_E_CONFLICT,
+		    "meta: the version left S3's view already");
+	}
+	if (rc == CF_OK)
+		rc = query_int(c, &latest, err, "SELECT max(seq) FROM versions"
+		    " WHERE ns_id = ?1 AND key = ?2", "ik", ns_id, key);
+	if (rc == CF_OK)
+		rc = query_int(c, &dm, err, "SELECT delete_marker FROM versions"
+		    " WHERE seq = ?1", "i", seq);
+	if (rc == CF_OK) {
+		rc = exec_sql(c, &n, err, "UPDATE versions SET s3_hidden = 1"
+		    " WHERE seq = ?1", "i", seq);
+	}
+	if (rc == CF_OK && seq == latest && dm == 0) {
+		/* The key's current version leaves S3's view: the key
+		 * reads as deleted (no older version becomes current), by
+		 * a marker S3 does not list. */
+		rc = version_put_on(c, marker, klen, NULL, err);
+		if (rc == CF_OK)
+			rc = query_int(c, &mseq, err, "SELECT seq FROM versions"
+			    " WHERE version_id = ?1", "t", marker->version_id);
+		if (rc == CF_OK)
+			rc = exec_sql(c, &n, err, "UPDATE versions"
+			    " SET s3_hidden = 1 WHERE seq = ?1", "i", mseq);
+		if (rc == CF_OK)
+			*marked = true;
+	}
+	rc = wtx_end(m, c, au, rc, err);
+	if (rc != CF_OK)
+		*marked = false;
+	return rc;
+}
+
+/* Run sql (prepared per call; no result rows) on c; *changes gets the
+ * rows changed. */
+static cf_err
+exec_sql(struct conn *c, int *changes, struct cf_error *err, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*st = NULL;
+	va_list		 ap;
+	int		 src, b;
+	cf_err		 rc = CF_OK;
+
+	src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (src != SQLITE_OK)
+		return db_err(c->db, src, err, "prepare");
+	va_start(ap, fmt);
+	b = bind_fmt(st, fmt, ap);
+	va_end(ap);
+	if (b != SQLITE_OK)
+		rc = bind_failed(c, err);
+	else {
+		src = sqlite3_step(st);
+		if (src != SQLITE_DONE)
+			rc = db_err(c->db, src, err, "update");
+		else
+			*changes = sqlite3_changes(c->db);
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* Insert version v (klen: its key's length) in c's write transaction and
- * make it the latest of its key. */
+ * make it the latest of its key; *s3_null (nullable) gets its place in
+ * S3's view (meta_int_s3_view_on). */
 static cf_err
 version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
-    struct cf_error *err)
+    int *s3_null, struct cf_error *err)
 {
 	sqlite3_stmt	*st = NULL;
 	int64_t		 ns_id = 0, seq;
@@ -2321,6 +2519,7 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	b |= bind_str(st, 14, v->md5);
 	b |= bind_str(st, 15, v->sealed_as);
 	b |= bind_str(st, 16, v->content_encoding);
+	b |= bind_str(st, 17, v->checksum);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -2357,6 +2556,13 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 		rc = db_err(c->db, src, err, "version index");
 		goto out;
 	}
+	stmt_done(st);
+	st = NULL;
+	/* In the same transaction as the insert, so the namespace's state
+	 * and the null version it replaces are read under the write
+	 * lock. */
+	rc = meta_int_s3_view_on(c, ns_id, (const uint8_t *)v->key, klen,
+	    seq, s3_null, err);
 out:
 	stmt_done(st);
 	return rc;
@@ -2369,6 +2575,7 @@ cf_meta_version_get(struct cf_meta *m, const char *ns, const char *key,
 	struct conn		*c = NULL;
 	sqlite3_stmt		*st = NULL;
 	struct cf_version_rec	*rec = NULL;
+	bool			 null;
 	int			 src, b;
 	cf_err			 rc;
 
@@ -2388,13 +2595,14 @@ cf_meta_version_get(struct cf_meta *m, const char *ns, const char *key,
 		goto out;
 	/* SEC: a version id is looked up only within (ns, key), so an id
 	 * from another namespace never resolves here. */
-	rc = conn_stmt(c, version_id == NULL ? ST_V_LATEST : ST_V_GET, &st,
-	    err);
+	null = version_id != NULL && strcmp(version_id, "null") == 0;
+	rc = conn_stmt(c, version_id == NULL ? ST_V_LATEST : null ? ST_V_NULL :
+	    ST_V_GET, &st, err);
 	if (rc != CF_OK)
 		goto out;
 	b = bind_str(st, 1, ns);
 	b |= bind_key(st, 2, key, strlen(key));
-	if (version_id != NULL)
+	if (version_id != NULL && !null)
 		b |= bind_str(st, 3, version_id);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
@@ -2771,6 +2979,12 @@ scan_key(struct conn *c, int64_t ns_id, const uint8_t *key, size_t klen,
 		if (skipping) {
 			if (strcmp(rec->version_id, vmark) == 0)
 				skipping = false;
+			latest = false;
+			continue;
+		}
+		/* Not in S3's view: a replaced or S3-deleted null version.
+		 * Its row is history all the same. */
+		if (rec->s3_hidden) {
 			latest = false;
 			continue;
 		}
@@ -6064,7 +6278,8 @@ art_share_on(struct conn *c, struct cf_promotion_new *nv, int64_t src_aid,
 	for (i = 0; i < nv->nobjs && rc == CF_OK; i++) {
 		rc = check_version(&nv->objs[i], &klen, err);
 		if (rc == CF_OK)
-			rc = version_put_on(c, &nv->objs[i], klen, err);
+			rc = version_put_on(c, &nv->objs[i], klen, NULL,
+			    err);
 	}
 	src[0][0] = src_aid;
 	src[0][1] = src_number;

@@ -504,6 +504,54 @@ put_bytes(struct fixture *f, const char *token, const char *ns,
 	json_decref(out);
 }
 
+/* An S3 checksum is kept with the version only in its clean form: a
+ * known algorithm and base64 (it goes back out as a header value). */
+static void
+test_core_put_checksum_kept_and_checked(void **state)
+{
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	struct cf_put	*p = NULL;
+	struct cf_get	*g = NULL;
+	json_t		*out = NULL;
+	size_t		 i;
+	static const char *const bad[][2] = { { "md5", "AAAAAA==" },
+	    { "CRC32", "AAAAAA==" }, { "crc32", "" }, { "crc32", "AA\r\nX" },
+	    { "crc32", "AA AA" }, { "", "AAAAAA==" },
+	    { "sha256", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } };
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "cksum", NULL, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_put_begin(f->core, &r, "cksum", "k", NULL,
+	    NULL, NULL, 5, &p, NULL), CF_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cf_core_put_checksum(p, bad[i][0], bad[i][1],
+		    NULL), CF_E_INPUT);
+	assert_int_equal(cf_core_put_checksum(p, "crc64nvme", "AbC+/123AA==",
+	    NULL), CF_OK);
+	assert_int_equal(cf_core_put_write(p, "hello", 5, NULL), CF_OK);
+	assert_int_equal(cf_core_put_finish(p, f->admin_token, &out, NULL),
+	    CF_OK);
+	json_decref(out);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_get_open(f->core, &r, "cksum", "k", NULL, true,
+	    &g, NULL), CF_OK);
+	assert_string_equal(cf_core_get_view(g)->checksum,
+	    "crc64nvme:AbC+/123AA==");
+	cf_core_get_close(g);
+	/* None given: none kept. */
+	put_bytes(f, f->admin_token, "cksum", "k", "plain", 5, NULL, CF_OK);
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_get_open(f->core, &r, "cksum", "k", NULL, true,
+	    &g, NULL), CF_OK);
+	assert_string_equal(cf_core_get_view(g)->checksum, "");
+	cf_core_get_close(g);
+}
+
 static void
 test_core_put_get_roundtrip_and_digest(void **state)
 {
@@ -3795,6 +3843,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_put_get_roundtrip_and_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_put_checksum_kept_and_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_entities_conform_to_the_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(

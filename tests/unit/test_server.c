@@ -21,6 +21,7 @@
 #include "base/str.h"
 #include "server/config.h"
 #include "server/http_int.h"
+#include "server/s3copy.h"
 
 /* ---- trailing digest ---- */
 
@@ -780,6 +781,41 @@ test_forwarded_client(void **state)
 	    sizeof(out), NULL), CF_E_LIMIT);
 }
 
+/* UploadPartCopy's headers are strict: what does not parse is refused,
+ * never read as "the whole object" or "no condition". */
+static void
+test_s3_copy_headers(void **state)
+{
+	uint64_t	a = 7, b = 7;
+	int64_t		us = 0;
+	size_t		i;
+	static const char *const bad[] = { NULL, "", "bytes=", "bytes=1",
+	    "bytes=1-", "bytes=-5", "bytes=5-3", "bytes=0-1,3-4",
+	    "items=0-1", "bytes= 0-1", "bytes=0-1 ", "bytes=a-b",
+	    "bytes=99999999999999999999-1", "bytes=+1-2" };
+	static const char *const bad_dates[] = { NULL, "",
+	    "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
+	    "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 25:49:37 GMT",
+	    "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+	    "1994-11-06T08:49:37Z", "Sat, 31 Feb 2024 08:49:37 GMT" };
+
+	(void)state;
+	assert_true(cf_s3_copy_range_parse("bytes=0-0", &a, &b));
+	assert_true(a == 0 && b == 0);
+	assert_true(cf_s3_copy_range_parse("bytes=5242880-10485759", &a, &b));
+	assert_true(a == 5242880 && b == 10485759);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = b = 7;
+		assert_false(cf_s3_copy_range_parse(bad[i], &a, &b));
+		assert_true(a == 7 && b == 7);	/* untouched */
+	}
+	assert_true(cf_s3_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT",
+	    &us));
+	assert_true(us == 784111777LL * 1000000);
+	for (i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++)
+		assert_false(cf_s3_http_date_parse(bad_dates[i], &us));
+}
+
 int
 main(void)
 {
@@ -801,6 +837,7 @@ main(void)
 		cmocka_unit_test(test_config_cert_names),
 		cmocka_unit_test(test_config_comments),
 		cmocka_unit_test(test_forwarded_client),
+		cmocka_unit_test(test_s3_copy_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

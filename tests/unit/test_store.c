@@ -1531,6 +1531,10 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "ALTER TABLE namespaces DROP COLUMN purge_days;"
+	    "ALTER TABLE versions DROP COLUMN checksum;"
+	    "ALTER TABLE namespaces DROP COLUMN versioning;"
+	    "ALTER TABLE versions DROP COLUMN s3_null;"
+	    "ALTER TABLE versions DROP COLUMN s3_hidden;"
 	    "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -1646,7 +1650,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 19);
+	assert_int_equal(sqlite3_column_int(st, 0), 21);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3621,6 +3625,10 @@ test_store_meta_migrate_policies(void **state)
 	    "DROP TABLE holds;"
 	    "ALTER TABLE namespaces DROP COLUMN retain_days;"
 	    "ALTER TABLE namespaces DROP COLUMN purge_days;"
+	    "ALTER TABLE versions DROP COLUMN checksum;"
+	    "ALTER TABLE namespaces DROP COLUMN versioning;"
+	    "ALTER TABLE versions DROP COLUMN s3_null;"
+	    "ALTER TABLE versions DROP COLUMN s3_hidden;"
 	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	m = meta_open();
@@ -4655,6 +4663,178 @@ test_store_meta_pii_rows(void **state)
 	cf_meta_close(m);
 }
 
+/* --- S3 versioning: the view over an immutable history --- */
+
+/* An audit log that refuses: nothing may change. */
+static cf_err
+record_refuse(void *arg, struct cf_error *err)
+{
+	(void)arg;
+	return cf_error_set(err, CF_E_IO, "audit log refuses");
+}
+
+static const struct cf_meta_audit	au_off = { record_refuse, NULL };
+
+struct s3scan {
+	char	ids[8][CF_VERSION_ID_LEN + 1];
+	int	null[8];
+	bool	latest[8];
+	size_t	n;
+};
+
+static cf_err
+s3scan_cb(void *arg, const struct cf_version_rec *v, bool latest,
+    struct cf_error *err)
+{
+	struct s3scan	*x = arg;
+
+	(void)err;
+	assert_true(x->n < 8);
+	(void)cf_strlcpy(x->ids[x->n], v->version_id, sizeof(x->ids[0]));
+	x->null[x->n] = v->s3_null;
+	x->latest[x->n] = latest;
+	x->n++;
+	return CF_OK;
+}
+
+static void
+s3scan(struct cf_meta *m, const char *ns, struct s3scan *x)
+{
+	char	nk[CF_OBJKEY_MAX], nv[CF_VERSION_ID_LEN + 1];
+	bool	trunc = true;
+
+	memset(x, 0, sizeof(*x));
+	assert_int_equal(cf_meta_version_scan(m, ns, "", "", "", "", 100,
+	    s3scan_cb, NULL, x, &trunc, nk, nv, NULL), CF_OK);
+	assert_false(trunc);
+}
+
+static size_t	count_versions;
+
+static cf_err
+count_cb(void *arg, const struct cf_version_rec *v, struct cf_error *err)
+{
+	(void)arg;
+	(void)v;
+	(void)err;
+	count_versions++;
+	return CF_OK;
+}
+
+static void
+test_store_meta_s3_view(void **state)
+{
+	struct cf_meta		*m = meta_open();
+	struct cf_ns_rec	 ns;
+	struct cf_version_rec	 got, mk, v1, v2, v3, v4;
+	struct cf_error		 e = { 0 };
+	struct s3scan		 x;
+	bool			 marked = false;
+
+	(void)state;
+	/* A namespace made without a state is enabled: real ids. */
+	mk_ns(m, "rest-ns");
+	assert_int_equal(cf_meta_ns_get(m, "rest-ns", &ns, NULL), CF_OK);
+	assert_string_equal(ns.versioning, "enabled");
+	assert_int_equal(put_version(m, "rest-ns", "k", false)->s3_null, 0);
+	memset(&ns, 0, sizeof(ns));
+	(void)cf_strlcpy(ns.name, "s3-ns", sizeof(ns.name));
+	(void)cf_strlcpy(ns.env, "dev", sizeof(ns.env));
+	(void)cf_strlcpy(ns.created_by, "admin", sizeof(ns.created_by));
+	(void)cf_strlcpy(ns.versioning, "unversioned", sizeof(ns.versioning));
+	assert_int_equal(cf_meta_ns_create(m, &au_ok, &ns, NULL), CF_OK);
+
+	/* Unversioned: each put is the null version and replaces the one
+	 * before in S3's view; both stay. */
+	v1 = *put_version(m, "s3-ns", "k", false);
+	v2 = *put_version(m, "s3-ns", "k", false);
+	assert_int_equal(v1.s3_null, 1);
+	assert_int_equal(v2.s3_null, 1);
+	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", "null", &got,
+	    NULL), CF_OK);
+	assert_string_equal(got.version_id, v2.version_id);
+	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", v1.version_id,
+	    &got, NULL), CF_OK);
+	assert_true(got.s3_hidden);
+	s3scan(m, "s3-ns", &x);
+	assert_int_equal(x.n, 1);
+	assert_string_equal(x.ids[0], v2.version_id);
+	assert_true(x.latest[0]);
+
+	/* Never back to unversioned; enabled: real ids again. */
+	assert_int_equal(cf_meta_ns_set_versioning(m, &au_ok, "s3-ns",
+	    "unversioned", &e), CF_E_INPUT);
+	assert_int_equal(cf_meta_ns_set_versioning(m, &au_ok, "nope-ns",
+	    "enabled", NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_meta_ns_set_versioning(m, &au_off, "s3-ns",
+	    "enabled", NULL), CF_E_IO);
+	assert_int_equal(cf_meta_ns_get(m, "s3-ns", &ns, NULL), CF_OK);
+	assert_string_equal(ns.versioning, "unversioned");
+	assert_int_equal(cf_meta_ns_set_versioning(m, &au_ok, "s3-ns",
+	    "enabled", NULL), CF_OK);
+	v3 = *put_version(m, "s3-ns", "k", false);
+	assert_int_equal(v3.s3_null, 0);
+	s3scan(m, "s3-ns", &x);
+	assert_int_equal(x.n, 2);
+	assert_string_equal(x.ids[0], v3.version_id);
+	assert_string_equal(x.ids[1], v2.version_id);
+	/* Still the null version; S3 now names it "null" in answers. */
+	assert_int_equal(x.null[1], 2);
+
+	/* Suspended: a new null version replaces the old null one, the
+	 * real version stays listed. */
+	assert_int_equal(cf_meta_ns_set_versioning(m, &au_ok, "s3-ns",
+	    "suspended", NULL), CF_OK);
+	v4 = *put_version(m, "s3-ns", "k", false);
+	assert_int_equal(v4.s3_null, 2);
+	s3scan(m, "s3-ns", &x);
+	assert_int_equal(x.n, 2);
+	assert_string_equal(x.ids[0], v4.version_id);
+	assert_string_equal(x.ids[1], v3.version_id);
+
+	/* Deleting the null version through S3: out of the view, a marker
+	 * S3 does not list, every row still there. */
+	memset(&mk, 0, sizeof(mk));
+	mk_version(&mk, "s3-ns", "k", true);
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_ok, "s3-ns", "k",
+	    v2.version_id, &mk, &marked, NULL), CF_E_CONFLICT);
+	assert_false(marked);
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_off, "s3-ns", "k",
+	    v4.version_id, &mk, &marked, NULL), CF_E_IO);
+	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", "null", &got,
+	    NULL), CF_OK);
+	assert_string_equal(got.version_id, v4.version_id);
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_ok, "s3-ns", "k",
+	    v4.version_id, &mk, &marked, NULL), CF_OK);
+	assert_true(marked);
+	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", NULL, &got,
+	    NULL), CF_OK);
+	assert_true(got.delete_marker);
+	assert_true(got.s3_hidden);
+	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", "null", &got,
+	    NULL), CF_E_NOTFOUND);
+	s3scan(m, "s3-ns", &x);
+	assert_int_equal(x.n, 1);
+	assert_string_equal(x.ids[0], v3.version_id);
+	assert_false(x.latest[0]);
+	/* A real version leaves the view the same way, without a marker
+	 * when it is not the latest. */
+	mk_version(&mk, "s3-ns", "k", true);
+	assert_int_equal(cf_meta_version_s3_delete(m, &au_ok, "s3-ns", "k",
+	    v3.version_id, &mk, &marked, NULL), CF_OK);
+	assert_false(marked);
+	s3scan(m, "s3-ns", &x);
+	assert_int_equal(x.n, 0);
+	assert_int_equal(cf_meta_version_get(m, "s3-ns", "k", v3.version_id,
+	    &got, NULL), CF_OK);
+	assert_true(got.s3_hidden);
+	count_versions = 0;
+	assert_int_equal(cf_meta_version_list(m, "s3-ns", "k", count_cb, NULL,
+	    NULL), CF_OK);
+	assert_int_equal(count_versions, 5);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -4748,6 +4928,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_meta_purge_rule,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_pii_rows,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_s3_view,
 		    setup, teardown),
 	};
 

@@ -1,0 +1,52 @@
+/* cf-link: cf_server cf_core cf_policy cf_audit cf_store cf_crypto cf_base
+ * fuzz/fuzz_s3copy.c: UploadPartCopy's header parsers (server/s3copy.c:
+ * x-amz-copy-source-range, the copy-source HTTP dates) on arbitrary
+ * bytes.  Oracles: a range is FIRST <= LAST and parses again from its
+ * canonical form to the same pair; a date is whole seconds, after 1970,
+ * and prints back (RFC 9110 form) to a date that parses to itself. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/mem.h"
+#include "server/s3copy.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char		*s, again[64];
+	uint64_t	 a, b, a2, b2;
+	int64_t		 us, us2;
+	struct tm	 tm;
+	time_t		 t;
+
+	s = cf_malloc(size + 1);
+	if (s == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (cf_s3_copy_range_parse(s, &a, &b)) {
+		if (a > b)
+			abort();
+		(void)snprintf(again, sizeof(again), "bytes=%llu-%llu",
+		    (unsigned long long)a, (unsigned long long)b);
+		if (!cf_s3_copy_range_parse(again, &a2, &b2) || a2 != a ||
+		    b2 != b)
+			abort();
+	}
+	if (cf_s3_http_date_parse(s, &us)) {
+		if (us < 0 || us % 1000000 != 0)
+			abort();
+		t = (time_t)(us / 1000000);
+		if (gmtime_r(&t, &tm) == NULL || strftime(again,
+		    sizeof(again), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0 ||
+		    !cf_s3_http_date_parse(again, &us2) || us2 != us)
+			abort();
+	}
+	cf_free(s);
+	return 0;
+}

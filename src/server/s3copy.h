@@ -1,0 +1,19 @@
+/* src/server/s3copy.h: the copy-source headers of S3's UploadPartCopy
+ * (x-amz-copy-source-range, x-amz-copy-source-if-*-since).  Pure:
+ * unit-tested in tests/unit/test_server.c. */
+#ifndef CF_SERVER_S3COPY_H
+#define CF_SERVER_S3COPY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* x-amz-copy-source-range: exactly "bytes=FIRST-LAST", decimal, FIRST
+ * <= LAST (S3 takes no suffix or open range, no list).  false: not of
+ * that form.  Whether the range fits the source is the core's check. */
+bool	cf_s3_copy_range_parse(const char *v, uint64_t *first,
+	    uint64_t *last);
+/* An HTTP date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT")
+ * as microseconds since the epoch.  false: not such a date. */
+bool	cf_s3_http_date_parse(const char *v, int64_t *us);
+
+#endif
