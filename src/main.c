@@ -45,6 +45,8 @@ usage(FILE *f)
 	    "              erase verify checks one (docs/privacy.md)\n"
 	    "  privacy     privacy report: personal data, its lineage,\n"
 	    "              retention, holds and accesses by purpose\n"
+	    "  backup      a consistent backup of metadata and sealed keys\n"
+	    "              (docs/operations.md)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");

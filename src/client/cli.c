@@ -53,6 +53,7 @@ static const struct cmd cmds[] = {
 	{ "hold", cf_cmd_hold },
 	{ "erase", cf_cmd_erase },
 	{ "privacy", cf_cmd_privacy },
+	{ "backup", cf_cmd_backup },
 };
 
 int

@@ -506,6 +506,11 @@ int	cf_cmd_share(int argc, char **argv);
 int	cf_cmd_hold(int argc, char **argv);
 int	cf_cmd_erase(int argc, char **argv);
 int	cf_cmd_privacy(int argc, char **argv);
+/* `coffer backup DEST` (cmd_backup.c). */
+int	cf_cmd_backup(int argc, char **argv);
+/* `coffer erase --replay-on DIR --from SRC` (offline; cmd_backup.c). */
+int	cf_cli_erase_replay(const struct cf_cli_opts *o, const char *dir,
+	    const char *from);
 
 int	cf_cmd_login(int argc, char **argv);
 int	cf_cmd_whoami(int argc, char **argv);

@@ -28,19 +28,26 @@ static const char erase_usage[] =
     "                    [--dry-run] [--cert-out FILE] [--json]\n"
     "       coffer erase key [--json]\n"
     "       coffer erase verify CERT_FILE [--key HEX | --key-file FILE]\n"
+    "       coffer erase --replay-on RESTORED_DIR --from DATA_DIR [--json]\n"
     "\n"
     "erase crypto-shreds the versions of an object (or VERSION), or the\n"
     "files of an artifact (VERSION: its number), and with --with-derived\n"
     "every version downstream in lineage; --dry-run lists them.  The\n"
     "server signs a certificate (written to --cert-out, else printed).\n"
     "key prints the public key that checks certificates; verify checks\n"
-    "one offline against it (--key, --key-file, else the server's).\n";
+    "one offline against it (--key, --key-file, else the server's).\n"
+    "--replay-on (offline, no server on RESTORED_DIR) applies to a\n"
+    "restored backup every erasure DATA_DIR (the live data directory, or\n"
+    "a newer backup) records, so the restore cannot bring erased data\n"
+    "back (docs/privacy.md, \"Backups\").\n";
 
 struct popts {
 	const char	*reason;
 	const char	*cert_out;
 	const char	*key;
 	const char	*key_file;
+	const char	*replay_on;
+	const char	*from;
 	bool		 derived;
 	bool		 dry;
 };
@@ -63,6 +70,12 @@ popt(void *arg, int ch, char *val)
 	case 'K':
 		p->key_file = val;
 		return true;
+	case 'R':
+		p->replay_on = val;
+		return true;
+	case 'F':
+		p->from = val;
+		return true;
 	case 'd':
 		p->derived = true;
 		return true;
@@ -81,6 +94,8 @@ static const struct option plo[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "key-file", required_argument, NULL, 'K' },
 	{ "with-derived", no_argument, NULL, 'd' },
+	{ "replay-on", required_argument, NULL, 'R' },
+	{ "from", required_argument, NULL, 'F' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -349,10 +364,16 @@ cf_cmd_erase(int argc, char **argv)
 	cf_err			 rc;
 
 	cf_buf_init(&url, 8192);
-	ex = cf_cli_parse(argc, argv, erase_usage, PSHORT, plo, popt, &p, 1,
+	ex = cf_cli_parse(argc, argv, erase_usage, PSHORT, plo, popt, &p, 0,
 	    2, &o, &ops, &nops);
 	if (ex >= 0)
 		return ex;
+	if (p.replay_on != NULL && nops == 0)
+		return cf_cli_erase_replay(&o, p.replay_on, p.from);
+	if (nops == 0 || p.replay_on != NULL || p.from != NULL) {
+		(void)fputs(erase_usage, stderr);
+		return CF_EXIT_USAGE;
+	}
 	if (strcmp(ops[0], "verify") == 0 && nops == 2)
 		return erase_verify(&o, &p, ops[1]);
 	if (strcmp(ops[0], "key") == 0 && nops == 1) {

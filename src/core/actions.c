@@ -189,6 +189,9 @@ static const struct cf_action_def registry[] = {
 	    "list share links (one's own without admin)" },
 	{ "share:revoke", "share", CF_ROLE_ADMIN, SC | SELF,
 	    "revoke a share link (one's own without admin)" },
+	{ "store:backup", "store", CF_ROLE_ADMIN, SC,
+	    "write a consistent backup of the metadata and sealed keys into "
+	    "backup_dir (needs MFA)" },
 	{ "token:create", "token", CF_ROLE_ADMIN, SC | SELF,
 	    "mint an API token (for oneself or an owned service account "
 	    "without admin)" },

@@ -93,6 +93,8 @@ struct cf_core_config {
 	const char	*pkcs11_token_label;
 	const char	*pkcs11_pin_file;	/* "": COFFER_PKCS11_PIN */
 	int64_t		 key_rotate_days;	/* 0: no scheduled rotation */
+	const char	*backup_dir;		/* where store:backup writes
+						 * (NULL/"": backups off) */
 	bool		 key_init;		/* pkcs11: make hsm-1 in an
 						 * empty token (key init-hsm) */
 	bool		 keys_no_thread;	/* no background rewrap (tests
@@ -1224,6 +1226,33 @@ struct cf_privacy_report_args {
 };
 cf_err	cf_core_privacy_report(struct cf_core *c, struct cf_req *r,
 	    const struct cf_privacy_report_args *a, json_t **out,
+	    struct cf_error *err);
+
+/* store:backup (admin with MFA): a consistent copy of the metadata
+ * (SQLite online backup), the sealed keyring, keys.carry, id and tls/
+ * into the new directory dest (a name in cfg.backup_dir, or an absolute
+ * path directly in it), with backup.json written last; never a
+ * plaintext key, never the master key, not the blobs.  CF_E_CONFLICT
+ * when backups are off (errcode backup_disabled) or dest exists
+ * (backup_exists); CF_E_INPUT for another dest.  *out: {dir,
+ * created_us, created_at, files}. */
+cf_err	cf_core_backup(struct cf_core *c, struct cf_req *r, const char *dest,
+	    json_t **out, struct cf_error *err);
+
+/* `coffer erase --replay-on DIR --from SRC` (offline, no server on DIR):
+ * every erasure SRC's metadata records (SRC: the live data directory,
+ * or a newer backup of it) whose versions still have their data keys in
+ * the restored data directory DIR is applied there as the live server
+ * applied it: wrapped keys zeroed, user metadata and blob ids cleared,
+ * the same tombstones and certificate; every blob those erasures named
+ * is deleted from DIR/blobs if present.  One audit record per erasure
+ * in DIR's audit log (principal who, action privacy:erase, reasons
+ * replay).  master: DIR's master key (borrowed; it gives the audit MAC
+ * key).  *out: {restored, from, erasures, versions, blobs_deleted,
+ * already}. */
+struct cf_key;
+cf_err	cf_core_erase_replay(const char *dir, const char *src,
+	    const struct cf_key *master, const char *who, json_t **out,
 	    struct cf_error *err);
 
 #endif

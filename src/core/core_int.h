@@ -375,6 +375,21 @@ cf_err	core_act_record(struct core_act *a, uint64_t bytes,
 cf_err	core_act_end(struct core_act *a, cf_err rc)
 	    __attribute__((warn_unused_result));
 
+/* An offline change: a command run on a data directory with no server
+ * (`coffer erase --replay-on`), whose authority is access to the
+ * directory and its master key, not a decision.  Its obligation appends
+ * *rec (borrowed until the store call returns) to the directory's audit
+ * log audit, once, inside the store's transaction; as with an act, no
+ * record, no change. */
+struct core_offline_act {
+	struct cf_meta_audit	 au;	/* what the store calls */
+	struct cf_audit		*audit;
+	const struct cf_audit_rec *rec;
+	bool			 recorded;
+};
+void	core_offline_act_begin(struct core_offline_act *a,
+	    struct cf_audit *audit, const struct cf_audit_rec *rec);
+
 /* Make a new token for principal_id, not stored yet: *token
  * (CF_TOKEN_STR_MAX) gets the secret, to be shown once and wiped by the
  * caller, rec its record.  kind "api" (cft_) or "session" (cfs_); scope

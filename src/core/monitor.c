@@ -979,6 +979,35 @@ core_act_begin(struct core_act *a, struct cf_core *c, struct cf_req *r,
 	return CF_OK;
 }
 
+static cf_err
+offline_record(void *arg, struct cf_error *err)
+{
+	struct core_offline_act	*a = arg;
+	uint64_t		 seq;
+	cf_err			 rc;
+
+	if (a->recorded)
+		return CF_OK;
+	rc = cf_audit_append(a->audit, a->rec, &seq, err);
+	if (rc == CF_OK)
+		a->recorded = true;
+	return rc;
+}
+
+void
+core_offline_act_begin(struct core_offline_act *a, struct cf_audit *audit,
+    const struct cf_audit_rec *rec)
+{
+	memset(a, 0, sizeof(*a));
+	a->audit = audit;
+	a->rec = rec;
+	/* SEC: armed only with a log to write to and a record to write. */
+	if (CF_NEVER(audit == NULL) || CF_NEVER(rec == NULL))
+		return;
+	a->au.record = offline_record;
+	a->au.arg = a;
+}
+
 cf_err
 core_act_record(struct core_act *a, uint64_t bytes, struct cf_error *err)
 {

@@ -177,6 +177,9 @@ static const struct opt opts[] = {
 	U64("key_rotate_days", key_rotate_days, 0, 36500, "0",
 	    "days after which a new KEK is made and the DEKs rewrapped "
 	    "under it (0: only coffer key rotate)"),
+	STR("backup_dir", backup_dir, "", "the directory coffer backup "
+	    "writes into (one new directory per backup; outside the data "
+	    "directory); empty: backups off"),
 	STR("alert_rules_file", alert_rules_file, "", "alert rules and "
 	    "sinks (docs/monitoring.md, \"Alerts\"); empty: no alerts"),
 	U64("share_default_lifetime", share_default_lifetime, 60,

@@ -106,6 +106,7 @@ struct cf_config {
 	char		pkcs11_token_label[33];
 	char		pkcs11_pin_file[4096];
 	uint64_t	key_rotate_days;	/* 0: no scheduled rotation */
+	char		backup_dir[4096];	/* "": backups off */
 	char		alert_rules_file[4096];	/* "": no alerts */
 };
 

@@ -3460,6 +3460,29 @@ h_key_retire(struct MHD_Connection *mc, struct conn *c)
 	    c->req.errcode != NULL ? c->req.errcode : "conflict");
 }
 
+/* POST /v1/backup {"dest": NAME or PATH} */
+static enum MHD_Result
+h_backup(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL, *body = NULL;
+	const char	*dest = "";
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	if (c->req.authenticated) {
+		rc = parse_body(c, &body, &err);
+		if (rc == CF_OK)
+			rc = cf_json_get_str(body, "dest", true, &dest, &err);
+		if (rc != CF_OK)
+			return respond_bad_body(mc, c, body, rc, &err);
+	}
+	rc = cf_core_backup(c->h->core, &c->req, dest, &out, &err);
+	json_decref(body);
+	return respond_result(mc, c, rc, &err, out, 201, NULL,
+	    c->req.errcode != NULL ? c->req.errcode : "conflict");
+}
+
 /* GET /v1/holds */
 static enum MHD_Result
 h_hold_list(struct MHD_Connection *mc, struct conn *c)
@@ -3787,6 +3810,9 @@ static const struct cf_route routes[] = {
 	    h_erasure_key },
 	{ "GET", "/v1/privacy/report", "privacy:report", NULL, 0, NULL,
 	    h_privacy_report },
+	/* ---- backups ---- */
+	/* SLOW: copies the whole metadata database. */
+	{ "POST", "/v1/backup", "store:backup", NULL, SLOW, NULL, h_backup },
 };
 #undef SLOW
 #undef SECRET

@@ -384,6 +384,7 @@ core_config_of(const struct cf_config *cfg, struct cf_core_config *ccfg)
 	ccfg->pkcs11_token_label = cfg->pkcs11_token_label;
 	ccfg->pkcs11_pin_file = cfg->pkcs11_pin_file;
 	ccfg->key_rotate_days = (int64_t)cfg->key_rotate_days;
+	ccfg->backup_dir = cfg->backup_dir;
 	ccfg->alert_rules_file = cfg->alert_rules_file;
 	ccfg->share_default_lifetime = (int64_t)cfg->share_default_lifetime;
 	ccfg->share_max_lifetime[0] = (int64_t)cfg->share_max_lifetime_public;

@@ -1279,5 +1279,31 @@ typedef cf_err	(*cf_pii_cb)(void *arg, const struct cf_pii_row *row,
  * are more. */
 cf_err	cf_meta_pii_rows(struct cf_meta *m, const char *ns, size_t max,
 	    cf_pii_cb cb, void *arg, bool *truncated, struct cf_error *err);
+/* --- backups (meta_backup.c) --- */
+/* A consistent copy of the whole database into path, a new file made
+ * mode 0600 (CF_E_CONFLICT if it exists), with SQLite's online backup
+ * API from one read snapshot: writers are not blocked (WAL).  The copy
+ * is fsync'ed (its directory is the caller's); on failure it is
+ * removed. */
+cf_err	cf_meta_backup(struct cf_meta *m, const char *path,
+	    struct cf_error *err);
+/* One erased version, as its erasure recorded it (blob_id: the blob it
+ * had). */
+struct cf_erasure_row {
+	struct cf_erasure_rec	rec;
+	struct cf_erase_item	item;
+};
+typedef cf_err	(*cf_erasure_row_cb)(void *arg,
+	    const struct cf_erasure_row *row, struct cf_error *err);
+/* Every erased version, by erasure time, erasure id, version id; a
+ * non-OK return from cb stops the walk and is returned. */
+cf_err	cf_meta_erasure_list(struct cf_meta *m, cf_erasure_row_cb cb,
+	    void *arg, struct cf_error *err);
+#define CF_META_KEY_ABSENT	0	/* no such version */
+#define CF_META_KEY_HELD	1	/* the version has its wrapped key */
+#define CF_META_KEY_ERASED	2	/* crypto-shredded */
+/* The state of version_id's data key into *state (CF_META_KEY_*). */
+cf_err	cf_meta_version_keystate(struct cf_meta *m, const char *version_id,
+	    int *state, struct cf_error *err);
 
 #endif

@@ -36,6 +36,9 @@ def s3(server, key):
                       signature_version="s3v4",
                       retries={"max_attempts": 1}))
     c.create_bucket(Bucket=BUCKET)
+    # Real version ids (a bucket made through S3 starts unversioned).
+    c.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={
+        "Status": "Enabled"})
     return c
 
 

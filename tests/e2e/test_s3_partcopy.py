@@ -43,8 +43,12 @@ def mk(server, key):
 @pytest.fixture(scope="module")
 def s3(server, key):
     c = mk(server, key)
-    c.create_bucket(Bucket=SRC)
-    c.create_bucket(Bucket=DST)
+    # A bucket made through S3 starts unversioned (null version ids);
+    # these tests read real version ids, so theirs are versioned.
+    for b in (SRC, DST):
+        c.create_bucket(Bucket=b)
+        c.put_bucket_versioning(Bucket=b, VersioningConfiguration={
+            "Status": "Enabled"})
     return c
 
 

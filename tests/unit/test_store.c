@@ -4835,6 +4835,97 @@ test_store_meta_s3_view(void **state)
 	cf_meta_close(m);
 }
 
+/* --- backups (meta_backup.c) --- */
+
+struct erow_list {
+	struct cf_erasure_row	rows[8];
+	size_t			n;
+};
+
+static cf_err
+erow_collect(void *arg, const struct cf_erasure_row *row,
+    struct cf_error *err)
+{
+	struct erow_list	*l = arg;
+
+	(void)err;
+	assert_true(l->n < 8);
+	l->rows[l->n++] = *row;
+	return CF_OK;
+}
+
+static void
+test_store_meta_backup(void **state)
+{
+	struct cf_meta		*m, *copy = NULL;
+	struct cf_version_rec	 got, *v;
+	struct cf_erase_item	 it;
+	struct cf_erasure_rec	 e;
+	struct erow_list	 l;
+	struct cf_error		 err = { 0 };
+	struct stat		 sb;
+	char			 p[300], vid[CF_VERSION_ID_LEN + 1];
+	char			 kept[CF_VERSION_ID_LEN + 1];
+	int			 ks = -1;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "bk");
+	v = put_version(m, "bk", "a", false);
+	(void)cf_strlcpy(vid, v->version_id, sizeof(vid));
+	v = put_version(m, "bk", "b", false);
+	(void)cf_strlcpy(kept, v->version_id, sizeof(kept));
+	path_in(p, sizeof(p), "copy.db");
+	assert_int_equal(cf_meta_backup(m, p, &err), CF_OK);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	/* Never over an existing file. */
+	assert_int_equal(cf_meta_backup(m, p, NULL), CF_E_CONFLICT);
+	/* Erase a in the original, after the copy. */
+	memset(&it, 0, sizeof(it));
+	(void)cf_strlcpy(it.version_id, vid, sizeof(it.version_id));
+	(void)cf_strlcpy(it.ns, "bk", sizeof(it.ns));
+	(void)cf_strlcpy(it.key, "a", sizeof(it.key));
+	memset(it.sha256, 'a', CF_SHA256_HEX_LEN);
+	(void)cf_strlcpy(it.blob_id, "b1", sizeof(it.blob_id));
+	(void)cf_strlcpy(it.why, "named", sizeof(it.why));
+	memset(&e, 0, sizeof(e));
+	(void)cf_strlcpy(e.id, "erasure-00000000000001", sizeof(e.id));
+	(void)cf_strlcpy(e.by, "admin", sizeof(e.by));
+	e.at_us = 5;
+	(void)cf_strlcpy(e.reason, "art. 17", sizeof(e.reason));
+	(void)cf_strlcpy(e.request_id, "r1", sizeof(e.request_id));
+	assert_int_equal(cf_meta_erase_apply(m, &au_ok, &e, &it, 1, "{}",
+	    &err), CF_OK);
+	assert_int_equal(cf_meta_version_keystate(m, vid, &ks, &err), CF_OK);
+	assert_int_equal(ks, CF_META_KEY_ERASED);
+	assert_int_equal(cf_meta_version_keystate(m, "nope", &ks, &err),
+	    CF_OK);
+	assert_int_equal(ks, CF_META_KEY_ABSENT);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_erasure_list(m, erow_collect, &l, &err),
+	    CF_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.rows[0].rec.id, e.id);
+	assert_string_equal(l.rows[0].item.version_id, vid);
+	assert_string_equal(l.rows[0].item.blob_id, "b1");
+	assert_string_equal(l.rows[0].rec.reason, "art. 17");
+	/* The copy is the snapshot before the erasure: a's key is held. */
+	assert_int_equal(cf_meta_open(p, &copy, &err), CF_OK);
+	assert_int_equal(cf_meta_version_keystate(copy, vid, &ks, &err),
+	    CF_OK);
+	assert_int_equal(ks, CF_META_KEY_HELD);
+	assert_int_equal(cf_meta_version_get(copy, "bk", "b", kept, &got,
+	    &err), CF_OK);
+	assert_string_equal(got.kek_id, "kek-1");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_erasure_list(copy, erow_collect, &l, &err),
+	    CF_OK);
+	assert_int_equal(l.n, 0);
+	cf_meta_close(copy);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -4930,6 +5021,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_meta_pii_rows,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_s3_view,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_backup,
 		    setup, teardown),
 	};
 
