@@ -103,6 +103,29 @@ cf_core_builtin_policies(void)
 static const char *const sens_names[] = { "public", "internal",
     "confidential", "restricted" };
 
+/* a, b and c concatenated into buf (sz > 0), truncated as snprintf's
+ * "%s%s%s" would: the decision path joins names for every request,
+ * and snprintf cost about 800 instructions a call there (bench/README.md,
+ * bench/authz). */
+static void
+join3(char *buf, size_t sz, const char *a, const char *b, const char *c)
+{
+	const char	*part[3];
+	size_t		 i, k, n = 0;
+
+	part[0] = a;
+	part[1] = b;
+	part[2] = c;
+	for (i = 0; i < 3; i++) {
+		k = strlen(part[i]);
+		if (k > sz - 1 - n)
+			k = sz - 1 - n;
+		memcpy(buf + n, part[i], k);
+		n += k;
+	}
+	buf[n] = '\0';
+}
+
 /* The group of an action: what the least role that may perform it
  * does (read, write, manage) on a namespace, admin for the rest. */
 const char *
@@ -482,8 +505,16 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 {
 	cf_err	rc;
 
-	if (pthread_mutex_init(&c->authz_lock, NULL) != 0)
+	(void)cf_actions(&c->nact_base);
+	c->act_base = cf_calloc(c->nact_base, sizeof(*c->act_base));
+	if (c->act_base == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if (pthread_mutex_init(&c->scratch_lock, NULL) != 0)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
+	if (pthread_mutex_init(&c->authz_lock, NULL) != 0) {
+		(void)pthread_mutex_destroy(&c->scratch_lock);
+		return cf_error_set(err, CF_E_INTERNAL, "mutex");
+	}
 	c->authz_lock_init = true;
 	atomic_init(&c->authz_polled_us, core_now_us(c));
 	rc = schema_open(c, err);
@@ -492,11 +523,21 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 	return core_authz_reload(c, err);
 }
 
+static void	scratch_drain(struct cf_core *c);
+
 void
 core_authz_close(struct cf_core *c)
 {
+	size_t	i;
+
+	for (i = 0; c->act_base != NULL && i < c->nact_base; i++)
+		cf_entities_free(atomic_load(&c->act_base[i]));
+	cf_free(c->act_base);
+	c->act_base = NULL;
 	if (!c->authz_lock_init)
 		return;
+	scratch_drain(c);
+	(void)pthread_mutex_destroy(&c->scratch_lock);
 	snap_release(c->authz);
 	c->authz = NULL;
 	cf_schema_free(c->schema);
@@ -1193,7 +1234,7 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 		goto store;
 	if (ns == NULL)
 		ns = data_ns;
-	(void)snprintf(pre, sizeof(pre), "ns/%s/obj/", ns);
+	join3(pre, sizeof(pre), "ns/", ns, "/obj/");
 	n = strlen(pre);
 	/* As add_resource: an object action is on the object of its key
 	 * ("" too), a listing on the namespace. */
@@ -1244,7 +1285,7 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 		cf_strlcpy(rid, ns, ridsz);
 	} else {
 		*rtype = "Object";
-		(void)snprintf(rid, ridsz, "%s/%s", ns, key);
+		join3(rid, ridsz, ns, "/", key);
 		a = attrs_next(e, 7);
 		d = a != NULL ? ent_add(e, "Object", rid, a, 5, "Namespace",
 		    ns) : NULL;
@@ -1553,15 +1594,190 @@ self_check_built(struct cf_core *c, const struct cf_req *r,
 }
 #endif
 
+/* The entities every decision on def has, whatever else the request
+ * holds: the action in its group, the group, the store, exactly as
+ * build() adds them (ent_add).  Built once per action, on first use,
+ * and shared read-only by every decision as the layer below its own
+ * entities (cf_entities_build_on), so that a decision builds and
+ * validates only the principal and the resource.  They depend on the
+ * action registry alone, never on the store, so no store generation
+ * invalidates them.  NULL (the caller builds them with the rest) for a
+ * def that is not a registry entry, or on NOMEM. */
+static const struct cf_entities *
+action_base(struct cf_core *c, const struct cf_action_def *def)
+{
+	const struct cf_action_def	*reg;
+	struct cf_entity_def		 d[3];
+	struct cf_entity_ref		 p;
+	struct cf_entities		*es, *cur = NULL;
+	size_t				 n, i;
+
+	reg = cf_actions(&n);
+	if (c->act_base == NULL || n != c->nact_base ||
+	    (uintptr_t)def < (uintptr_t)reg ||
+	    (uintptr_t)def >= (uintptr_t)(reg + n))
+		return NULL;
+	i = (size_t)(def - reg);
+	es = atomic_load_explicit(&c->act_base[i], memory_order_acquire);
+	if (es != NULL)
+		return es;
+	memset(d, 0, sizeof(d));
+	p.type = "Action";
+	p.id = core_action_group(def);
+	d[0].uid.type = "Action";
+	d[0].uid.id = def->name;
+	d[0].parents = &p;
+	d[0].nparents = 1;
+	d[1].uid = p;
+	d[2].uid.type = "Store";
+	d[2].uid.id = "coffer";
+	if (cf_entities_build(d, 3, &es, NULL) != CF_OK)
+		return NULL;
+	/* Two threads may build it at once: the first one's stays. */
+	if (!atomic_compare_exchange_strong_explicit(&c->act_base[i], &cur,
+	    es, memory_order_acq_rel, memory_order_acquire)) {
+		cf_entities_free(es);
+		es = cur;
+	}
+	return es;
+}
+
+/* The store of e's entities: those of action_base(def) shared, the
+ * rest built; all of them built when there is no base. */
+static cf_err
+build_entities(struct cf_core *c, const struct cf_action_def *def,
+    const struct ents *e, struct cf_entities *reuse, struct cf_entities **es,
+    struct cf_error *err)
+{
+	const struct cf_entities	*base = action_base(c, def);
+	const struct cf_entity_def	*d = e->d;
+	struct cf_entity_def		 own[ENTS_MAX];
+	size_t				 i, n = 0;
+	cf_err				 rc;
+
+	if (base != NULL) {
+		/* build() adds the action and its group second and third,
+		 * the store once (c_resource); anything else, and the base
+		 * is not used. */
+		for (i = 0; i < e->n; i++)
+			if (i != 1 && i != 2 &&
+			    strcmp(e->d[i].uid.type, "Store") != 0)
+				own[n++] = e->d[i];
+		if (e->n < 3 || n + 3 != e->n ||
+		    strcmp(e->d[1].uid.id, def->name) != 0)
+			base = NULL;
+		else
+			d = own;
+	}
+	if (base == NULL)
+		n = e->n;
+	if (reuse == NULL)
+		return cf_entities_build_on(base, d, n, es, err);
+	rc = cf_entities_rebuild_on(reuse, base, d, n, err);
+	if (rc == CF_OK)
+		*es = reuse;
+	return rc;
+}
+
+/*
+ * Reused stores: a decision's entities, request and response are built
+ * into objects taken from a pool and returned after the decision, so
+ * that a decision allocates nothing for them once the pool is warm (an
+ * arena's chunk each, and the objects themselves: about 2,000
+ * instructions a decision, bench/authz).  A pool, not thread-local
+ * storage, so that everything is freed with the core.
+ */
+#define SCRATCH_MAX	64	/* kept; more are freed when returned */
+#define SCRATCH_BYTES	(64u * 1024)	/* a store that grew beyond */
+
+struct core_authz_scratch {
+	struct core_authz_scratch	*next;
+	struct cf_entities		*es;	/* NULL until first built */
+	struct cf_request		*req;	/* NULL until first built */
+	struct cf_response		*resp;
+};
+
+static void
+scratch_free(struct core_authz_scratch *sc)
+{
+	if (sc == NULL)
+		return;
+	cf_entities_free(sc->es);
+	cf_request_free(sc->req);
+	cf_response_free(sc->resp);
+	cf_free(sc);
+}
+
+/* A scratch for one decision, or NULL on NOMEM. */
+static struct core_authz_scratch *
+scratch_get(struct cf_core *c)
+{
+	struct core_authz_scratch	*sc;
+
+	(void)pthread_mutex_lock(&c->scratch_lock);
+	sc = c->scratch;
+	if (sc != NULL) {
+		c->scratch = sc->next;
+		c->nscratch--;
+	}
+	(void)pthread_mutex_unlock(&c->scratch_lock);
+	if (sc != NULL)
+		return sc;
+	sc = cf_calloc(1, sizeof(*sc));
+	if (sc == NULL)
+		return NULL;
+	if (cf_response_new(&sc->resp, NULL) != CF_OK) {
+		cf_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static void
+scratch_put(struct cf_core *c, struct core_authz_scratch *sc)
+{
+	if (sc == NULL)
+		return;
+	/* A store grown large (labels, attributes) is not kept: its
+	 * arena would keep its last, large chunk. */
+	if (sc->es != NULL && cf_entities_memory(sc->es) > SCRATCH_BYTES) {
+		scratch_free(sc);
+		return;
+	}
+	(void)pthread_mutex_lock(&c->scratch_lock);
+	if (c->nscratch < SCRATCH_MAX) {
+		sc->next = c->scratch;
+		c->scratch = sc;
+		c->nscratch++;
+		sc = NULL;
+	}
+	(void)pthread_mutex_unlock(&c->scratch_lock);
+	scratch_free(sc);
+}
+
+/* Free the pool (the core closes: no decision runs). */
+static void
+scratch_drain(struct cf_core *c)
+{
+	struct core_authz_scratch	*next;
+
+	while (c->scratch != NULL) {
+		next = c->scratch->next;
+		scratch_free(c->scratch);
+		c->scratch = next;
+	}
+	c->nscratch = 0;
+}
+
 /* The entities and request of a decision.  tags: read the principal's
  * attributes and the labels (false only when no policy in force can
  * read a tag).  seen (nullable) gets the namespace record read. */
 static cf_err
 build(struct cf_core *c, const struct cf_req *r,
     const struct cf_action_def *def, const char *ns, const char *data_ns,
-    const char *resource, bool tags, struct cf_entities **es,
-    struct cf_request **req, struct core_authz_seen *seen,
-    struct cf_error *err)
+    const char *resource, bool tags, struct core_authz_scratch *sc,
+    struct cf_entities **es, struct cf_request **req,
+    struct core_authz_seen *seen, struct cf_error *err)
 {
 	struct ents		 e;
 	struct ctx		 cx;
@@ -1599,9 +1815,8 @@ build(struct cf_core *c, const struct cf_req *r,
 		p[i].id = r->groups[i];
 	}
 	for (i = 0; i < nb; i++) {
-		(void)snprintf(e.roles[i], sizeof(e.roles[i]), "%s%s%s",
-		    r->bindings[i].role, r->bindings[i].ns[0] != '\0' ? "@" :
-		    "", r->bindings[i].ns);
+		join3(e.roles[i], sizeof(e.roles[i]), r->bindings[i].role,
+		    r->bindings[i].ns[0] != '\0' ? "@" : "", r->bindings[i].ns);
 		p[ng + i].type = "Role";
 		p[ng + i].id = e.roles[i];
 	}
@@ -1631,13 +1846,25 @@ build(struct cf_core *c, const struct cf_req *r,
 #endif
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_entities_build(e.d, e.n, es, err);
+	rc = build_entities(c, def, &e, sc != NULL ? sc->es : NULL, es, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = cf_request_build(ptype, r->principal.name, "Action", def->name,
-	    rtype, rid, cx.a, cx.n, req, err);
+	if (sc != NULL && sc->es == NULL)
+		sc->es = *es;
+	if (sc != NULL && sc->req != NULL) {
+		rc = cf_request_rebuild(sc->req, ptype, r->principal.name,
+		    "Action", def->name, rtype, rid, cx.a, cx.n, err);
+		if (rc == CF_OK)
+			*req = sc->req;
+	} else {
+		rc = cf_request_build(ptype, r->principal.name, "Action",
+		    def->name, rtype, rid, cx.a, cx.n, req, err);
+		if (rc == CF_OK && sc != NULL)
+			sc->req = *req;
+	}
 	if (rc != CF_OK) {
-		cf_entities_free(*es);
+		if (sc == NULL)
+			cf_entities_free(*es);
 		*es = NULL;
 		goto out;
 	}
@@ -1667,7 +1894,7 @@ core_authz_build(struct cf_core *c, const struct cf_req *r,
 	if (s == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "no policies loaded");
 	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags ||
-	    (def->flags & CF_ACT_SHARE) != 0, es, req,
+	    (def->flags & CF_ACT_SHARE) != 0, NULL, es, req,
 	    NULL, err);
 	snap_release(s);
 	return rc;
@@ -1774,15 +2001,12 @@ make_links(const struct core_authz_snap *s, const struct cf_req *r,
 		links[n].principal_type = ptype;
 		links[n].principal_id = r->principal.name;
 		if (b->ns[0] == '\0') {
-			(void)snprintf(tmpl[n], sizeof(tmpl[n]), "global:%s",
-			    b->role);
-			(void)snprintf(ids[n], sizeof(ids[n]), "role:%s",
-			    b->role);
+			join3(tmpl[n], sizeof(tmpl[n]), "global:", b->role, "");
+			join3(ids[n], sizeof(ids[n]), "role:", b->role, "");
 		} else {
-			(void)snprintf(tmpl[n], sizeof(tmpl[n]), "ns:%s",
-			    b->role);
-			(void)snprintf(ids[n], sizeof(ids[n]), "role:%s@%s",
-			    b->role, b->ns);
+			join3(tmpl[n], sizeof(tmpl[n]), "ns:", b->role, "");
+			join3(ids[n], sizeof(ids[n]), "role:", b->role, "@");
+			cf_strlcat(ids[n], b->ns, sizeof(ids[n]));
 			links[n].resource_type = "Namespace";
 			links[n].resource_id = b->ns;
 		}
@@ -1879,6 +2103,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	char			 ids[CF_MAX_BINDINGS][CF_ROLE_MAX +
 				     CF_NS_NAME_MAX + 8];
 	char			 tmpl[CF_MAX_BINDINGS][CF_ROLE_MAX + 8];
+	struct core_authz_scratch *sc = NULL;
 	struct cf_entities	*es = NULL;
 	struct cf_request	*req = NULL;
 	struct cf_response	*resp = NULL;
@@ -1900,8 +2125,13 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 	/* Tags only when a set in force can read one: the same decision
 	 * (a set that calls neither hasTag nor getTag cannot tell).  The
 	 * built-in share-default reads the pii label of a share. */
+	sc = scratch_get(c);
+	if (sc == NULL) {
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+		goto out;
+	}
 	rc = build(c, r, def, ns, data_ns, resource, s->uses_tags ||
-	    (def->flags & CF_ACT_SHARE) != 0, &es, &req,
+	    (def->flags & CF_ACT_SHARE) != 0, sc, &es, &req,
 	    seen, err);
 	if (rc != CF_OK)
 		goto out;
@@ -1930,9 +2160,7 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 		parts[np++].flags = CF_POLICY_STRICT_FORBID;
 	}
 	nl = make_links(s, r, links, ids, tmpl);
-	rc = cf_response_new(&resp, err);
-	if (rc != CF_OK)
-		goto out;
+	resp = sc->resp;
 	rc = cf_policy_authorize_parts(parts, np, links, nl, es, req, resp,
 	    err);
 	if (rc != CF_OK)
@@ -1945,9 +2173,8 @@ core_authz_decide(struct cf_core *c, struct cf_req *r,
 out:
 	if (rc != CF_OK)
 		cf_strlcpy(r->reasons, "error", sizeof(r->reasons));
-	cf_response_free(resp);
-	cf_request_free(req);
-	cf_entities_free(es);
+	/* es, req and resp are the scratch's: returned, not freed. */
+	scratch_put(c, sc);
 	snap_release(s);
 	return rc;
 }

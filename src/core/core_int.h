@@ -25,6 +25,7 @@ struct cf_jwks;
 struct core_orphans;
 struct core_keys;
 struct core_authz_snap;
+struct core_authz_scratch;
 struct cf_schema;
 struct cf_policy_set;
 struct cf_action_def;
@@ -82,6 +83,17 @@ struct cf_core {
 	bool			 authz_lock_init;
 	_Atomic int64_t		 authz_polled_us;	/* last store poll */
 	struct cf_schema	*schema;	/* Coffer's Cedar schema */
+	/* The entities every decision on an action has (the action, its
+	 * group, the store), one store per registry entry, built on first
+	 * use and shared by all decisions as the layer below theirs
+	 * (authz.c, action_base); freed by core_authz_close. */
+	struct cf_entities *_Atomic *act_base;
+	size_t			 nact_base;
+	/* Stores, requests and responses of decisions, reused (authz.c,
+	 * scratch_get): a free list under its lock. */
+	pthread_mutex_t		 scratch_lock;
+	struct core_authz_scratch *scratch;
+	size_t			 nscratch;
 	/* Network isolation: the allow list of each environment (NULL:
 	 * any), by core_env_index; any: some list is set. */
 	struct cf_cidr_list	*env_allow[3];

@@ -28,13 +28,14 @@ uidp_cmp(const void *x, const void *y)
 	return a->ilen > 0 ? memcmp(a->id, b->id, a->ilen) : 0;
 }
 
-const struct cf_pol_entity *
-cf_pol_entity_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
+/* The entity uid of es's own layer (not its base), or NULL. */
+static const struct cf_pol_entity *
+table_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
 {
 	size_t		i, mask;
 	uint32_t	k;
 
-	if (es == NULL || es->tcap == 0)
+	if (es->tcap == 0)
 		return NULL;
 	mask = es->tcap - 1;
 	for (i = uid->hash & mask;; i = (i + 1) & mask) {
@@ -44,6 +45,20 @@ cf_pol_entity_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
 		if (cf_pol_uid_eq(es->ents[k - 1].uid, uid))
 			return &es->ents[k - 1];
 	}
+}
+
+const struct cf_pol_entity *
+cf_pol_entity_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
+{
+	const struct cf_pol_entity	*e;
+
+	if (es == NULL)
+		return NULL;
+	e = table_get(es, uid);
+	/* A uid is in one layer at most (build_layer refuses the rest). */
+	if (e == NULL && es->base != NULL)
+		e = table_get(es->base, uid);
+	return e;
 }
 
 bool
@@ -78,28 +93,53 @@ table_build(struct cf_entities *es, struct cf_error *err)
 
 	while (cap < es->n * 2)
 		cap *= 2;
-	es->table = cf_calloc(cap, sizeof(*es->table));
+	/* In the arena: a store built for one decision costs one
+	 * allocation, not three. */
+	es->table = cf_pol_arena_calloc(&es->ar, cap, sizeof(*es->table));
 	if (es->table == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	es->tcap = cap;
 	mask = cap - 1;
 	for (i = 0; i < es->n; i++) {
-		for (j = es->ents[i].uid->hash & mask; es->table[j] != 0;
-		    j = (j + 1) & mask) {
-			if (cf_pol_uid_eq(es->ents[es->table[j] - 1].uid,
-			    es->ents[i].uid)) {
-				char	t[64], d[64];
+		const struct cf_pol_uid	*u = es->ents[i].uid;
+		bool			 dup = false;
 
-				cf_pol_escape(es->ents[i].uid->type,
-				    es->ents[i].uid->tlen, t, sizeof(t));
-				cf_pol_escape(es->ents[i].uid->id,
-				    es->ents[i].uid->ilen, d, sizeof(d));
-				return cf_error_set(err, CF_E_INPUT,
-				    "duplicate entity entry %s::\"%s\"", t, d);
-			}
+		for (j = u->hash & mask; es->table[j] != 0 && !dup;
+		    j = (j + 1) & mask)
+			dup = cf_pol_uid_eq(es->ents[es->table[j] - 1].uid, u);
+		/* As if both layers were one store. */
+		if (!dup && es->base != NULL)
+			dup = table_get(es->base, u) != NULL;
+		if (dup) {
+			char	t[64], d[64];
+
+			cf_pol_escape(u->type, u->tlen, t, sizeof(t));
+			cf_pol_escape(u->id, u->ilen, d, sizeof(d));
+			return cf_error_set(err, CF_E_INPUT,
+			    "duplicate entity entry %s::\"%s\"", t, d);
 		}
 		es->table[j] = (uint32_t)(i + 1);
 	}
+	return CF_OK;
+}
+
+/* SEC: the base's ancestor sets were closed without this layer, so
+ * none of its entities may have an ancestor this layer defines (its
+ * closure would miss that entity's own ancestors, and `in` would
+ * answer otherwise than over one store).  Costs one lookup per
+ * ancestor of the base's entities. */
+static cf_err
+base_check(const struct cf_entities *es, struct cf_error *err)
+{
+	const struct cf_entities	*b = es->base;
+	size_t				 i, k;
+
+	for (i = 0; i < b->n; i++)
+		for (k = 0; k < b->ents[i].nanc; k++)
+			if (table_get(es, b->ents[i].anc[k]) != NULL)
+				return cf_error_set(err, CF_E_INVAL, "an "
+				    "entity of the base store has an "
+				    "ancestor in the layer above it");
 	return CF_OK;
 }
 
@@ -109,28 +149,63 @@ uid_eq(const void *x, const void *y)
 	return cf_pol_uid_eq(x, y);
 }
 
+/* p (cap elements of sz bytes, all in use) grown to twice its size:
+ * the new vector, or NULL on NOMEM (p unchanged).  A vector still in
+ * the caller's stack buffer (*heap false) is copied out. */
+static void *
+vec_grow(void *p, size_t *cap, size_t sz, bool *heap)
+{
+	void	*nv;
+
+	if (*heap)
+		nv = cf_reallocarray(p, *cap * 2, sz);
+	else {
+		nv = cf_reallocarray(NULL, *cap * 2, sz);
+		if (nv != NULL)
+			memcpy(nv, p, *cap * sz);
+	}
+	if (nv == NULL)
+		return NULL;
+	*cap *= 2;
+	*heap = true;
+	return nv;
+}
+
+#define CLOSE_SMALL	32	/* stack room: the stores of one decision */
+
 /* Transitive closure: a depth-first walk from each entity's parents,
  * with a per-walk mark so each ancestor is added once (cycles are safe).
  * Parents that name no entity are ancestors too, with no parents; a
- * per-walk hash set adds each of those once. */
+ * per-walk hash set adds each of those once.  An entity of the base
+ * (a closed store: base_check) brings its ancestors as they are, and
+ * they are added once through the same set.  The working vectors start
+ * on the stack: a store of a few entities allocates nothing here but
+ * its ancestor arrays (in the arena). */
 static cf_err
 close_hierarchy(struct cf_entities *es, struct cf_error *err)
 {
-	const struct cf_pol_uid		**stack = NULL, **acc = NULL;
-	uint32_t			 *mark = NULL;
-	size_t				  nstack, cstack = 0, nacc, cacc = 0;
-	size_t				  i, k, total = 0;
-	const struct cf_pol_entity	 *pe;
+	const struct cf_pol_uid		 *stack0[CLOSE_SMALL];
+	const struct cf_pol_uid		 *acc0[CLOSE_SMALL];
+	uint32_t			  mark0[CLOSE_SMALL];
+	const struct cf_pol_uid		**stack = stack0, **acc = acc0;
+	uint32_t			 *mark = mark0;
+	size_t				  nstack, cstack = CLOSE_SMALL;
+	size_t				  nacc, cacc = CLOSE_SMALL;
+	size_t				  i, k, j, nb;
+	const struct cf_pol_entity	 *pe, *be;
 	const struct cf_pol_uid		 *u;
 	struct cf_pol_hset		  dangling;
 	cf_err				  rc = CF_OK;
 	void				 *nv;
-	bool				  added;
+	bool				  added, hstack = false, hacc = false;
 
 	cf_pol_hset_init(&dangling);
-	mark = cf_calloc(es->n + 1, sizeof(*mark));
-	if (mark == NULL)
-		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if (es->n + 1 > CLOSE_SMALL) {
+		mark = cf_calloc(es->n + 1, sizeof(*mark));
+		if (mark == NULL)
+			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	} else
+		memset(mark0, 0, sizeof(mark0));
 	for (i = 0; i < es->n; i++) {
 		struct cf_pol_entity	*ent = &es->ents[i];
 
@@ -141,9 +216,8 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 		cf_pol_hset_clear(&dangling);
 		for (k = 0; k < ent->nparents; k++) {
 			if (nstack == cstack) {
-				cstack = cstack ? cstack * 2 : 16;
-				nv = cf_reallocarray(stack, cstack,
-				    sizeof(*stack));
+				nv = vec_grow(stack, &cstack, sizeof(*stack),
+				    &hstack);
 				if (nv == NULL)
 					goto nomem;
 				stack = nv;
@@ -152,7 +226,10 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 		}
 		while (nstack > 0) {
 			u = stack[--nstack];
-			pe = cf_pol_entity_get(es, u);
+			pe = table_get(es, u);
+			be = NULL;
+			if (pe == NULL && es->base != NULL)
+				be = table_get(es->base, u);
 			if (pe != NULL) {
 				size_t	pi = (size_t)(pe - es->ents);
 
@@ -179,21 +256,34 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 				if (!added)
 					continue;
 			}
-			if (nacc == cacc) {
-				cacc = cacc ? cacc * 2 : 16;
-				nv = cf_reallocarray(acc, cacc, sizeof(*acc));
-				if (nv == NULL)
-					goto nomem;
-				acc = nv;
+			nb = be != NULL ? be->nanc : 0;
+			for (j = 0; j <= nb; j++) {
+				const struct cf_pol_uid *x = j == 0 ? u :
+				    be->anc[j - 1];
+
+				if (j > 0) {
+					if (cf_pol_hset_add(&dangling,
+					    x->hash, x, uid_eq, &added) !=
+					    CF_OK)
+						goto nomem;
+					if (!added)
+						continue;
+				}
+				if (nacc == cacc) {
+					nv = vec_grow(acc, &cacc, sizeof(*acc),
+					    &hacc);
+					if (nv == NULL)
+						goto nomem;
+					acc = nv;
+				}
+				acc[nacc++] = x;
 			}
-			acc[nacc++] = u;
 			if (pe == NULL)
 				continue;
 			for (k = 0; k < pe->nparents; k++) {
 				if (nstack == cstack) {
-					cstack = cstack * 2;
-					nv = cf_reallocarray(stack, cstack,
-					    sizeof(*stack));
+					nv = vec_grow(stack, &cstack,
+					    sizeof(*stack), &hstack);
 					if (nv == NULL)
 						goto nomem;
 					stack = nv;
@@ -207,21 +297,23 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 			if (ent->anc == NULL)
 				goto nomem;
 			memcpy(ent->anc, acc, nacc * sizeof(*acc));
-			qsort(ent->anc, nacc, sizeof(*acc), uidp_cmp);
+			if (nacc > 1)
+				qsort(ent->anc, nacc, sizeof(*acc), uidp_cmp);
 			ent->nanc = nacc;
-			total += nacc;
 		}
 	}
 	goto out;
 nomem:
 	rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 out:
-	(void)total;
 	es->probes = dangling.probes;
 	cf_pol_hset_free(&dangling);
-	cf_free(mark);
-	cf_free(stack);
-	cf_free(acc);
+	if (mark != mark0)
+		cf_free(mark);
+	if (hstack)
+		cf_free(stack);
+	if (hacc)
+		cf_free(acc);
 	return rc;
 }
 
@@ -323,7 +415,7 @@ cf_entities_from_json(const json_t *arr, struct cf_entities **out,
 	if (es == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	cf_pol_arena_init(&es->ar);
-	es->ents = cf_calloc(n ? n : 1, sizeof(*es->ents));
+	es->ents = cf_pol_arena_calloc(&es->ar, n ? n : 1, sizeof(*es->ents));
 	if (es->ents == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 		goto out;
@@ -368,8 +460,6 @@ cf_entities_free(struct cf_entities *es)
 {
 	if (es == NULL)
 		return;
-	cf_free(es->ents);
-	cf_free(es->table);
 	cf_pol_arena_free(&es->ar);
 	cf_free(es);
 }
@@ -377,14 +467,13 @@ cf_entities_free(struct cf_entities *es)
 size_t
 cf_entities_count(const struct cf_entities *es)
 {
-	return es->n;
+	return es->n + (es->base != NULL ? es->base->n : 0);
 }
 
 size_t
 cf_entities_memory(const struct cf_entities *es)
 {
-	return sizeof(*es) + es->ar.total + es->n * sizeof(*es->ents) +
-	    es->tcap * sizeof(*es->table);
+	return sizeof(*es) + es->ar.total;
 }
 
 /*
@@ -392,22 +481,39 @@ cf_entities_memory(const struct cf_entities *es)
  * reader's (json_record, cf_pol_json_value, cf_pol_json_uid), so that
  * both make the same store from the same data.
  */
+/* Type names already checked in this build, by address: a program
+ * names its few entity types with the same constant strings, and the
+ * strings are borrowed, so unchanged, for the call. */
+#define TYPES_SEEN	8
+
+struct types_seen {
+	const char	*p[TYPES_SEEN];
+	size_t		 n;
+};
+
 static cf_err
 def_uid(struct cf_pol_arena *a, const struct cf_entity_ref *r,
-    const char *what, const struct cf_pol_uid **out, struct cf_error *err)
+    struct types_seen *ts, const char *what, const struct cf_pol_uid **out,
+    struct cf_error *err)
 {
-	size_t	tlen, ilen;
+	size_t	tlen, ilen, i;
+	bool	seen = false;
 
 	if (r->type == NULL || r->id == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL %s", what);
 	tlen = strlen(r->type);
 	ilen = strlen(r->id);
+	for (i = 0; i < ts->n && !seen; i++)
+		seen = ts->p[i] == r->type;
 	/* JSON strings are UTF-8: so must these be. */
-	if (!cf_utf8_valid(r->type, tlen) || !cf_utf8_valid(r->id, ilen))
+	if (!cf_utf8_valid(r->id, ilen) ||
+	    (!seen && !cf_utf8_valid(r->type, tlen)))
 		return cf_error_set(err, CF_E_INPUT, "%s: not UTF-8", what);
-	if (!cf_pol_valid_type(r->type, tlen))
+	if (!seen && !cf_pol_valid_type(r->type, tlen))
 		return cf_error_set(err, CF_E_INPUT,
 		    "%s: invalid entity type name", what);
+	if (!seen && ts->n < TYPES_SEEN)
+		ts->p[ts->n++] = r->type;
 	*out = cf_pol_uid_new(a, r->type, tlen, r->id, ilen);
 	if (*out == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
@@ -515,12 +621,12 @@ attrs_record(struct cf_pol_arena *a, const struct cf_attr *at, size_t n,
 
 static cf_err
 entity_from_def(struct cf_entities *es, const struct cf_entity_def *d,
-    struct cf_pol_entity *ent, struct cf_error *err)
+    struct types_seen *ts, struct cf_pol_entity *ent, struct cf_error *err)
 {
 	size_t	i;
 	cf_err	rc;
 
-	rc = def_uid(&es->ar, &d->uid, "uid", &ent->uid, err);
+	rc = def_uid(&es->ar, &d->uid, ts, "uid", &ent->uid, err);
 	if (rc != CF_OK)
 		return rc;
 	/* json_record's depth: the attributes are a value at depth 1. */
@@ -541,7 +647,7 @@ entity_from_def(struct cf_entities *es, const struct cf_entity_def *d,
 	if (ent->parents == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	for (i = 0; i < ent->nparents; i++) {
-		rc = def_uid(&es->ar, &d->parents[i], "parent",
+		rc = def_uid(&es->ar, &d->parents[i], ts, "parent",
 		    &ent->parents[i], err);
 		if (rc != CF_OK)
 			return rc;
@@ -552,44 +658,101 @@ entity_from_def(struct cf_entities *es, const struct cf_entity_def *d,
 	return CF_OK;
 }
 
-cf_err
-cf_entities_build(const struct cf_entity_def *defs, size_t n,
-    struct cf_entities **out, struct cf_error *err)
+/* Empty es, keeping its arena's last chunk. */
+static void
+entities_empty(struct cf_entities *es)
 {
-	struct cf_entities	*es;
+	cf_pol_arena_reset(&es->ar);
+	es->base = NULL;
+	es->ents = NULL;
+	es->n = 0;
+	es->table = NULL;
+	es->tcap = 0;
+	es->probes = 0;
+}
+
+/* Build defs into es (empty, its arena ready) over base. */
+static cf_err
+build_into(struct cf_entities *es, const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_error *err)
+{
+	struct types_seen	 ts;
 	size_t			 i;
 	cf_err			 rc;
 
 	if (n > 0 && defs == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL entities");
+	if (base != NULL && base->base != NULL)
+		return cf_error_set(err, CF_E_INVAL, "a base store with a "
+		    "base");
 	if (n >= UINT32_MAX / 2)
 		return cf_error_set(err, CF_E_LIMIT, "too many entities");
+	es->base = base;
+	ts.n = 0;
+	es->ents = cf_pol_arena_calloc(&es->ar, n ? n : 1, sizeof(*es->ents));
+	if (es->ents == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		rc = entity_from_def(es, &defs[i], &ts, &es->ents[i], err);
+		if (rc != CF_OK)
+			return rc;
+		es->n = i + 1;
+	}
+	rc = table_build(es, err);
+	if (rc == CF_OK && base != NULL)
+		rc = base_check(es, err);
+	if (rc == CF_OK)
+		rc = close_hierarchy(es, err);
+	return rc;
+}
+
+cf_err
+cf_entities_build_on(const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_entities **out,
+    struct cf_error *err)
+{
+	struct cf_entities	*es;
+	cf_err			 rc;
+
 	es = cf_calloc(1, sizeof(*es));
 	if (es == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	cf_pol_arena_init(&es->ar);
-	es->ents = cf_calloc(n ? n : 1, sizeof(*es->ents));
-	if (es->ents == NULL) {
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		rc = entity_from_def(es, &defs[i], &es->ents[i], err);
-		if (rc != CF_OK)
-			goto out;
-		es->n = i + 1;
-	}
-	rc = table_build(es, err);
-	if (rc != CF_OK)
-		goto out;
-	rc = close_hierarchy(es, err);
-out:
+	rc = build_into(es, base, defs, n, err);
 	if (rc != CF_OK) {
 		cf_entities_free(es);
 		return rc;
 	}
 	*out = es;
 	return CF_OK;
+}
+
+cf_err
+cf_entities_rebuild_on(struct cf_entities *es, const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_error *err)
+{
+	cf_err	rc;
+
+	if (es == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL store");
+	entities_empty(es);
+	rc = build_into(es, base, defs, n, err);
+	if (rc != CF_OK)
+		entities_empty(es);
+	return rc;
+}
+
+cf_err
+cf_entities_build(const struct cf_entity_def *defs, size_t n,
+    struct cf_entities **out, struct cf_error *err)
+{
+	return cf_entities_build_on(NULL, defs, n, out, err);
+}
+
+const struct cf_entities *
+cf_entities_base(const struct cf_entities *es)
+{
+	return es != NULL ? es->base : NULL;
 }
 
 static bool
@@ -605,9 +768,9 @@ rec_equal(const struct cf_pol_rec *x, const struct cf_pol_rec *y)
 	return cf_pol_val_eq(&a, &b);
 }
 
-/* Is every entity of x in y, the same? */
+/* Is every entity of x's own layer in y (either layer), the same? */
 static bool
-entities_within(const struct cf_entities *x, const struct cf_entities *y)
+layer_within(const struct cf_entities *x, const struct cf_entities *y)
 {
 	const struct cf_pol_entity	*a, *b;
 	size_t				 i, k, j;
@@ -634,13 +797,21 @@ entities_within(const struct cf_entities *x, const struct cf_entities *y)
 	return true;
 }
 
+/* Is every entity of x (both layers) in y, the same? */
+static bool
+entities_within(const struct cf_entities *x, const struct cf_entities *y)
+{
+	return layer_within(x, y) && (x->base == NULL ||
+	    layer_within(x->base, y));
+}
+
 bool
 cf_entities_equal(const struct cf_entities *a, const struct cf_entities *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	return a->n == b->n && entities_within(a, b) &&
-	    entities_within(b, a);
+	return cf_entities_count(a) == cf_entities_count(b) &&
+	    entities_within(a, b) && entities_within(b, a);
 }
 
 bool
@@ -767,6 +938,40 @@ cf_request_build(const char *principal_type, const char *principal_id,
 	}
 	*out = req;
 	return CF_OK;
+}
+
+cf_err
+cf_request_rebuild(struct cf_request *req, const char *principal_type,
+    const char *principal_id, const char *action_type, const char *action_id,
+    const char *resource_type, const char *resource_id,
+    const struct cf_attr *ctx, size_t n, struct cf_error *err)
+{
+	struct cf_pol_rec	*empty;
+	cf_err			 rc;
+
+	if (req == NULL)
+		return cf_error_set(err, CF_E_INVAL, "NULL request");
+	cf_pol_arena_reset(&req->ar);
+	req->principal = req->action = req->resource = NULL;
+	empty = cf_pol_arena_calloc(&req->ar, 1, sizeof(*empty));
+	if (empty == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	req->context.kind = PV_RECORD;
+	req->context.u.rec = empty;
+	rc = mkuid(req, principal_type, principal_id, "principal",
+	    &req->principal, err);
+	if (rc == CF_OK)
+		rc = mkuid(req, action_type, action_id, "action", &req->action,
+		    err);
+	if (rc == CF_OK)
+		rc = mkuid(req, resource_type, resource_id, "resource",
+		    &req->resource, err);
+	if (rc == CF_OK && n > 0)
+		rc = attrs_record(&req->ar, ctx, n, 1, &req->context.u.rec,
+		    err);
+	if (rc != CF_OK)
+		req->principal = req->action = req->resource = NULL;
+	return rc;
 }
 
 cf_err

@@ -28,6 +28,9 @@
 struct ectx {
 	const struct cf_request		*req;
 	const struct cf_entities	*es;
+	/* The request's principal, action and resource in es (NULL when
+	 * absent), looked up once per decision. */
+	const struct cf_pol_entity	*pent, *aent, *rent;
 	struct cf_pol_arena		*ar;
 	const char			*msg;
 	uint64_t			 budget;	/* steps left */
@@ -108,6 +111,16 @@ no_entity(struct ectx *cx, const struct cf_pol_uid *u)
 static const struct cf_pol_entity *
 lookup(struct ectx *cx, const struct cf_pol_uid *u)
 {
+	/* principal, action and resource evaluate to the request's own
+	 * uids: most lookups are of those, answered without a probe. */
+	if (cx->req == NULL)
+		return cf_pol_entity_get(cx->es, u);
+	if (u == cx->req->principal)
+		return cx->pent;
+	if (u == cx->req->resource)
+		return cx->rent;
+	if (u == cx->req->action)
+		return cx->aent;
 	return cf_pol_entity_get(cx->es, u);
 }
 
@@ -1213,7 +1226,10 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	resp->errors = NULL;
 	resp->nerrors = resp->caperrors = 0;
 	resp->steps = 0;
-	if (nparts == 0 || parts == NULL || req == NULL)
+	/* SEC: a request whose rebuild failed holds no uids: refused. */
+	if (nparts == 0 || parts == NULL || req == NULL ||
+	    req->principal == NULL || req->action == NULL ||
+	    req->resource == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL argument");
 	for (k = 0; k < nparts; k++)
 		if (parts[k].ps == NULL)
@@ -1242,6 +1258,9 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	rc.pent = cf_pol_entity_get(es, req->principal);
 	rc.aent = cf_pol_entity_get(es, req->action);
 	rc.rent = cf_pol_entity_get(es, req->resource);
+	rc.cx.pent = rc.pent;
+	rc.cx.aent = rc.aent;
+	rc.cx.rent = rc.rent;
 	for (k = 0; k < nparts && r == EV_OK; k++) {
 		ps = parts[k].ps;
 		rc.prefix = parts[k].prefix;

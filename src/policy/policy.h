@@ -163,6 +163,28 @@ struct cf_entity_def {
 /* As cf_entities_from_json of the same entities. */
 cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
+/* As cf_entities_build of base's entities and defs together, without
+ * copying base: the new store is a layer over base (borrowed: it must
+ * outlive the store, and may be shared by any number of layers and
+ * threads at once; it may not have a base itself).  For a program that
+ * decides many requests with some entities in common (the actions):
+ * those are built once.  Decisions, cf_entities_count and
+ * cf_entities_equal see one store.  An entity in both is a duplicate
+ * (CF_E_INPUT); CF_E_INVAL when an entity of base has an ancestor that
+ * defs defines (base's hierarchy was closed without it).  Costs a
+ * lookup per ancestor of base's entities: keep base small. */
+cf_err	cf_entities_build_on(const struct cf_entities *base,
+	    const struct cf_entity_def *defs, size_t n,
+	    struct cf_entities **out, struct cf_error *err);
+/* As cf_entities_build_on, into es, whose previous entities are
+ * discarded and whose memory is kept: for a program that builds a store
+ * per decision, one store per thread reused (nothing else may use es
+ * meanwhile).  On failure es holds no entity (and no base). */
+cf_err	cf_entities_rebuild_on(struct cf_entities *es,
+	    const struct cf_entities *base, const struct cf_entity_def *defs,
+	    size_t n, struct cf_error *err);
+/* The store es was built on (borrowed), or NULL. */
+const struct cf_entities *cf_entities_base(const struct cf_entities *es);
 /* True when a and b hold the same entities: the same uids, attributes
  * and tags (Cedar equality; absent tags equal empty ones), parents and
  * ancestors, whatever their order.  For tests and for checking that two
@@ -180,6 +202,15 @@ cf_err	cf_request_build(const char *principal_type,
 	    const char *action_id, const char *resource_type,
 	    const char *resource_id, const struct cf_attr *ctx, size_t n,
 	    struct cf_request **out, struct cf_error *err);
+
+/* As cf_request_build, into req, whose previous request is discarded
+ * and whose memory is kept.  On failure req holds no request: it may
+ * not be decided on until rebuilt. */
+cf_err	cf_request_rebuild(struct cf_request *req,
+	    const char *principal_type, const char *principal_id,
+	    const char *action_type, const char *action_id,
+	    const char *resource_type, const char *resource_id,
+	    const struct cf_attr *ctx, size_t n, struct cf_error *err);
 
 /*
  * Requests.

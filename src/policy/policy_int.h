@@ -371,13 +371,16 @@ struct cf_pol_entity {
 
 struct cf_entities {
 	struct cf_pol_arena	 ar;
-	struct cf_pol_entity	*ents;
+	/* The shared layer below, or NULL (cf_entities_build_on). */
+	const struct cf_entities *base;
+	struct cf_pol_entity	*ents;		/* this layer's */
 	size_t			 n;
 	uint32_t		*table;		/* index + 1, 0 empty */
 	size_t			 tcap;
 	uint64_t		 probes;	/* of close_hierarchy's sets */
 };
 
+/* The entity uid of es or of its base, or NULL. */
 const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
 	    const struct cf_pol_uid *uid);
 /* True when e (an entity, may be absent from the store) is anc or has it

@@ -256,6 +256,11 @@ field_cmp(const void *x, const void *y)
 {
 	const struct cf_pol_field	*a = x, *b = y;
 
+	/* Most keys differ in their first byte: decided without memcmp
+	 * (cf_pol_key_cmp's order: bytewise, unsigned). */
+	if (a->kn > 0 && b->kn > 0 && a->k[0] != b->k[0])
+		return (unsigned char)a->k[0] < (unsigned char)b->k[0] ?
+		    -1 : 1;
 	return cf_pol_key_cmp(a->k, a->kn, b->k, b->kn);
 }
 
@@ -284,12 +289,24 @@ cf_pol_rec_sort(struct cf_pol_rec *r)
 	return true;
 }
 
+/* Records up to this size are searched linearly, comparing lengths
+ * first: the entities and contexts of a decision hold a few fields, and
+ * the binary search's full comparisons cost more (bench/authz). */
+#define REC_LINEAR	12
+
 const struct cf_pol_val *
 cf_pol_rec_get(const struct cf_pol_rec *r, const char *k, size_t kn)
 {
 	size_t	lo = 0, hi = r->n, mid;
 	int	c;
 
+	if (r->n <= REC_LINEAR) {
+		for (mid = 0; mid < r->n; mid++)
+			if (r->f[mid].kn == kn && (kn == 0 ||
+			    memcmp(r->f[mid].k, k, kn) == 0))
+				return &r->f[mid].v;
+		return NULL;
+	}
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = cf_pol_key_cmp(r->f[mid].k, r->f[mid].kn, k, kn);

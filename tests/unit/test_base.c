@@ -18,6 +18,7 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/netaddr.h"
+#include "base/str.h"
 
 #define SECRET	"pw-7f3a9c1e-do-not-keep"
 
@@ -236,6 +237,87 @@ test_base_cidr_list_limits(void **state)
 	}
 }
 
+/* The byte-at-a-time UTF-8 check cf_utf8_valid had before its ASCII
+ * fast path: the reference it must agree with. */
+static bool
+utf8_ref(const unsigned char *p, size_t len)
+{
+	size_t		i = 0, n, k;
+	uint32_t	cp;
+
+	while (i < len) {
+		if (p[i] == 0)
+			return false;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
+			n = 1;
+			cp = p[i] & 0x1f;
+		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+			n = 2;
+			cp = p[i] & 0x0f;
+		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+			n = 3;
+			cp = p[i] & 0x07;
+		} else
+			return false;
+		if (len - i <= n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* cf_utf8_valid reads ASCII a word at a time: over random strings of
+ * mostly ASCII with a NUL, a high byte or a valid sequence at every
+ * offset and every length, it answers as the byte-at-a-time check. */
+static void
+test_base_utf8_fast_path(void **state)
+{
+	static const char *const seqs[] = { "\xc3\xa9", "\xe2\x82\xac",
+	    "\xf0\x9f\x98\x80", "\xc3", "\xed\xa0\x80", "\xff", "\x80" };
+	unsigned char	buf[64];
+	uint64_t	x = 0x9e3779b97f4a7c15ULL;
+	size_t		len, i, k, agree = 0, valid = 0, round;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		len = (size_t)(x % sizeof(buf));
+		for (i = 0; i < len; i++)
+			buf[i] = (unsigned char)(0x20 + (x >> (i % 48)) % 0x5f);
+		if (len > 0 && (x >> 8) % 3 != 0) {
+			const char *s = seqs[(x >> 16) % 7];
+			size_t sl = strlen(s);
+
+			i = (size_t)((x >> 24) % len);
+			for (k = 0; k < sl && i + k < len; k++)
+				buf[i + k] = (unsigned char)s[k];
+		}
+		if (len > 0 && (x >> 40) % 7 == 0)
+			buf[(x >> 44) % len] = 0;
+		if (cf_utf8_valid(buf, len) == utf8_ref(buf, len))
+			agree++;
+		if (utf8_ref(buf, len))
+			valid++;
+	}
+	assert_int_equal(agree, round);
+	/* Both answers occur often. */
+	assert_true(valid > round / 10 && valid < round - round / 10);
+}
+
 int
 main(void)
 {
@@ -246,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_base_never),
 		cmocka_unit_test(test_base_cidr_list),
 		cmocka_unit_test(test_base_cidr_list_limits),
+		cmocka_unit_test(test_base_utf8_fast_path),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

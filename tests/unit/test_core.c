@@ -3244,6 +3244,47 @@ test_core_authz_build_matches_json(void **state)
 	cf_policy_set_free(ps);
 }
 
+/* The entities that depend on the action alone (the action, its group,
+ * the store) are built once per action and shared by its decisions, as
+ * the layer below each decision's own; another action has its own. */
+static void
+test_core_authz_shared_action_entities(void **state)
+{
+	struct fixture			*f = *state;
+	const struct cf_action_def	*get = cf_action_find("object:get");
+	const struct cf_action_def	*list = cf_action_find("object:list");
+	const struct cf_entities	*base;
+	struct cf_entities		*e1 = NULL, *e2 = NULL, *e3 = NULL;
+	struct cf_request		*r1 = NULL, *r2 = NULL, *r3 = NULL;
+	struct cf_req			 r;
+
+	assert_non_null(get);
+	assert_non_null(list);
+	as(f, &r, f->admin_token);
+	assert_int_equal(core_authz_build(f->core, &r, get, "data", "data",
+	    "ns/data/obj/k1", &e1, &r1, NULL), CF_OK);
+	assert_int_equal(core_authz_build(f->core, &r, get, "data", "data",
+	    "ns/data/obj/k2", &e2, &r2, NULL), CF_OK);
+	assert_int_equal(core_authz_build(f->core, &r, list, "data", "data",
+	    NULL, &e3, &r3, NULL), CF_OK);
+	base = cf_entities_base(e1);
+	assert_non_null(base);
+	assert_ptr_equal(base, cf_entities_base(e2));
+	assert_non_null(cf_entities_base(e3));
+	assert_ptr_not_equal(base, cf_entities_base(e3));
+	/* The action, its group, the store; the decision's own layer has
+	 * the principal, the namespace and the object. */
+	assert_int_equal(cf_entities_count(base), 3);
+	assert_int_equal(cf_entities_count(e1), 6);
+	assert_int_equal(cf_entities_count(e3), 5);
+	cf_entities_free(e1);
+	cf_entities_free(e2);
+	cf_entities_free(e3);
+	cf_request_free(r1);
+	cf_request_free(r2);
+	cf_request_free(r3);
+}
+
 /* What one decision reads of the store: the namespace record once (the
  * restricted-data check reuses the decision's), the principal's
  * attributes and the labels only while a policy set in force reads
@@ -3837,6 +3878,8 @@ main(void)
 		    test_core_authz_build_matches_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authz_context_risk, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_authz_shared_action_entities, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_decision_reads,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(

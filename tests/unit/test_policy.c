@@ -1481,6 +1481,260 @@ test_policy_build_survives_every_alloc_failure(void **state)
 	cf_entities_free(es);
 }
 
+/* Layered stores (cf_entities_build_on): the constant entities (the
+ * actions, their groups, the store) built once as a base, the rest of
+ * each request's entities as a layer over it, decide every request as
+ * one store of all of them does.  A randomized corpus of layers over
+ * one base, against policies reading the hierarchy across both layers
+ * (scope and `in` conditions, entity literals of either layer). */
+static const char layer_pol[] =
+    "@id(\"p-read\") permit (principal in Group::\"g1\", "
+    "action in Action::\"read\", resource in Store::\"coffer\");\n"
+    "@id(\"p-ns\") permit (principal, action == Action::\"get\", "
+    "resource in Namespace::\"n1\");\n"
+    "@id(\"f-write\") forbid (principal in Group::\"g2\", "
+    "action in Action::\"write\", resource);\n"
+    "@id(\"p-lit\") permit (principal, action, resource) when "
+    "{ Action::\"put\" in Action::\"write\" && principal in Group::\"g0\" "
+    "&& resource in Store::\"coffer\" };\n"
+    "@id(\"p-attr\") permit (principal, action in Action::\"write\", "
+    "resource is Object) when { resource.ns == \"n2\" && "
+    "Namespace::\"n2\" in Store::\"coffer\" };\n"
+    "@id(\"p-act\") permit (principal, action, resource) when "
+    "{ action in Action::\"read\" && principal.n > 3 };\n"
+    "@id(\"f-store\") forbid (principal, action, resource == "
+    "Store::\"coffer\") unless { principal in Group::\"g3\" };\n";
+
+static void
+test_policy_build_layered(void **state)
+{
+	static const char *const acts[] = { "get", "list", "put", "delete" };
+	static const char *const grp_of[] = { "read", "read", "write",
+	    "write" };
+	struct cf_entity_ref	 bpar[4], upar[4], gpar[4], nspar[1], opar[1];
+	struct cf_entity_def	 bdefs[7], all[16], layer[9];
+	struct cf_attr		 uattr[1], oattr[1];
+	struct cf_entities	*base = NULL, *flat = NULL, *lay = NULL;
+	struct cf_entities	*reuse = NULL;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_request	*req = NULL, *rreq = NULL;
+	struct cf_response	*r1 = NULL, *r2 = NULL;
+	struct cf_error		 err;
+	char			 gname[4][8], nsname[2][8], oid[16];
+	uint64_t		 x = 0x2545f4914f6cdd1dULL;
+	size_t			 i, k, nb = 0, nl, round, allow = 0;
+
+	(void)state;
+	/* The base: four actions in two groups, the groups, the store. */
+	for (i = 0; i < 4; i++) {
+		bpar[i] = (struct cf_entity_ref){ "Action", grp_of[i] };
+		bdefs[nb++] = (struct cf_entity_def){ .uid = { "Action",
+		    acts[i] }, .parents = &bpar[i], .nparents = 1 };
+	}
+	bdefs[nb++] = (struct cf_entity_def){ .uid = { "Action", "read" } };
+	bdefs[nb++] = (struct cf_entity_def){ .uid = { "Action", "write" } };
+	bdefs[nb++] = (struct cf_entity_def){ .uid = { "Store", "coffer" } };
+	assert_int_equal(cf_entities_build(bdefs, nb, &base, NULL), CF_OK);
+	assert_int_equal(cf_policy_set_parse(layer_pol, sizeof(layer_pol) - 1,
+	    &ps, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&r1, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&r2, NULL), CF_OK);
+	for (round = 0; round < 2000; round++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		nl = 0;
+		/* The principal, in some of four groups; some groups are
+		 * defined (in a chain: g0 in g1 in ...), some dangle. */
+		for (k = 0; k < 4; k++) {
+			(void)snprintf(gname[k], sizeof(gname[k]), "g%zu",
+			    (size_t)((x >> (4 * k)) % 4));
+			upar[k] = (struct cf_entity_ref){ "Group", gname[k] };
+		}
+		uattr[0] = (struct cf_attr){ .name = "n", .kind = CF_ATTR_LONG,
+		    .i = (int64_t)((x >> 20) % 8) };
+		layer[nl++] = (struct cf_entity_def){ .uid = { "User", "u" },
+		    .attrs = uattr, .nattrs = 1, .parents = upar,
+		    .nparents = (size_t)((x >> 24) % 5) };
+		for (k = 0; k < 3; k++) {
+			if (((x >> (28 + k)) & 1) == 0)
+				continue;
+			gpar[k] = (struct cf_entity_ref){ "Group",
+			    k == 0 ? "g1" : k == 1 ? "g2" : "g3" };
+			layer[nl++] = (struct cf_entity_def){ .uid = { "Group",
+			    k == 0 ? "g0" : k == 1 ? "g1" : "g2" },
+			    .parents = &gpar[k], .nparents = 1 };
+		}
+		(void)snprintf(nsname[0], sizeof(nsname[0]), "n%zu",
+		    (size_t)((x >> 32) % 3));
+		nspar[0] = (struct cf_entity_ref){ "Store", "coffer" };
+		layer[nl++] = (struct cf_entity_def){ .uid = { "Namespace",
+		    nsname[0] }, .parents = nspar, .nparents = 1 };
+		(void)snprintf(oid, sizeof(oid), "%s/k", nsname[0]);
+		oattr[0] = (struct cf_attr){ .name = "ns",
+		    .kind = CF_ATTR_STRING, .s = nsname[0] };
+		opar[0] = (struct cf_entity_ref){ "Namespace", nsname[0] };
+		layer[nl++] = (struct cf_entity_def){ .uid = { "Object", oid },
+		    .attrs = oattr, .nattrs = 1, .parents = opar,
+		    .nparents = 1 };
+		memcpy(all, layer, nl * sizeof(all[0]));
+		memcpy(all + nl, bdefs, nb * sizeof(all[0]));
+		assert_int_equal(cf_entities_build(all, nl + nb, &flat, NULL),
+		    CF_OK);
+		assert_int_equal(cf_entities_build_on(base, layer, nl, &lay,
+		    NULL), CF_OK);
+		assert_int_equal(cf_entities_count(lay), nl + nb);
+		assert_true(cf_entities_equal(flat, lay));
+		assert_true(cf_entities_equal(lay, flat));
+		k = (size_t)((x >> 40) % 3);
+		assert_int_equal(cf_request_build("User", "u", "Action",
+		    acts[(x >> 36) % 4], k == 0 ? "Object" : k == 1 ?
+		    "Namespace" : "Store", k == 0 ? oid : k == 1 ? nsname[0] :
+		    "coffer", NULL, 0, &req, NULL), CF_OK);
+		assert_int_equal(cf_policy_authorize(ps, flat, req, r1, NULL),
+		    CF_OK);
+		assert_int_equal(cf_policy_authorize(ps, lay, req, r2, NULL),
+		    CF_OK);
+		assert_int_equal(cf_response_decision(r1),
+		    cf_response_decision(r2));
+		assert_int_equal(cf_response_reason_count(r1),
+		    cf_response_reason_count(r2));
+		for (i = 0; i < cf_response_reason_count(r1); i++)
+			assert_string_equal(cf_response_reason(r1, i),
+			    cf_response_reason(r2, i));
+		/* The same into a store and a request reused from the
+		 * rounds before (cf_entities_rebuild_on,
+		 * cf_request_rebuild). */
+		if (reuse == NULL)
+			assert_int_equal(cf_entities_build_on(base, NULL, 0,
+			    &reuse, NULL), CF_OK);
+		if (rreq == NULL)
+			assert_int_equal(cf_request_build("User", "x",
+			    "Action", "get", "Store", "coffer", NULL, 0, &rreq,
+			    NULL), CF_OK);
+		assert_int_equal(cf_entities_rebuild_on(reuse, base, layer, nl,
+		    NULL), CF_OK);
+		assert_int_equal(cf_request_rebuild(rreq, "User", "u",
+		    "Action", acts[(x >> 36) % 4], k == 0 ? "Object" : k == 1 ?
+		    "Namespace" : "Store", k == 0 ? oid : k == 1 ? nsname[0] :
+		    "coffer", NULL, 0, NULL), CF_OK);
+		assert_true(cf_entities_equal(flat, reuse));
+		assert_true(cf_request_equal(req, rreq));
+		assert_int_equal(cf_policy_authorize(ps, reuse, rreq, r2,
+		    NULL), CF_OK);
+		assert_int_equal(cf_response_reason_count(r1),
+		    cf_response_reason_count(r2));
+		for (i = 0; i < cf_response_reason_count(r1); i++)
+			assert_string_equal(cf_response_reason(r1, i),
+			    cf_response_reason(r2, i));
+		if (cf_response_decision(r1) == CF_DECISION_ALLOW)
+			allow++;
+		cf_request_free(req);
+		req = NULL;
+		cf_entities_free(flat);
+		flat = NULL;
+		cf_entities_free(lay);
+		lay = NULL;
+	}
+	/* The corpus decides both ways. */
+	assert_true(allow > 100 && allow < 1900);
+	/* A rebuild that fails leaves nothing behind: no entity, no base;
+	 * a request whose rebuild failed cannot be decided on. */
+	layer[0] = (struct cf_entity_def){ .uid = { "User", "u" } };
+	layer[1] = (struct cf_entity_def){ .uid = { "User", "u" } };
+	assert_int_equal(cf_entities_rebuild_on(reuse, base, layer, 2, NULL),
+	    CF_E_INPUT);
+	assert_int_equal(cf_entities_count(reuse), 0);
+	assert_null(cf_entities_base(reuse));
+	assert_int_equal(cf_request_rebuild(rreq, "Bad Type", "u", "Action",
+	    "get", "Store", "coffer", NULL, 0, NULL), CF_E_INPUT);
+	assert_int_equal(cf_policy_authorize(ps, reuse, rreq, r2, NULL),
+	    CF_E_INVAL);
+	assert_int_equal(cf_response_decision(r2), CF_DECISION_DENY);
+	cf_entities_free(reuse);
+	cf_request_free(rreq);
+
+	/* An entity in both layers is a duplicate, as in one store. */
+	layer[0] = (struct cf_entity_def){ .uid = { "Store", "coffer" } };
+	assert_int_equal(cf_entities_build_on(base, layer, 1, &lay, NULL),
+	    CF_E_INPUT);
+	assert_null(lay);
+	/* The layer defines an ancestor of a base entity: refused (the
+	 * base's closure could not know that entity's parents). */
+	bpar[0] = (struct cf_entity_ref){ "Action", "all" };
+	layer[0] = (struct cf_entity_def){ .uid = { "Action", "read" },
+	    .parents = bpar, .nparents = 1 };
+	layer[1] = (struct cf_entity_def){ .uid = { "Action", "all" } };
+	assert_int_equal(cf_entities_build(layer, 2, &flat, NULL), CF_OK);
+	cf_error_clear(&err);
+	assert_int_equal(cf_entities_build_on(flat, &layer[1], 0, &lay,
+	    &err), CF_OK);
+	cf_entities_free(lay);
+	lay = NULL;
+	{
+		struct cf_entity_def	d[1];
+		struct cf_entities	*b2 = NULL, *e3 = NULL;
+
+		/* Base {read in all}, "all" dangling there; a layer that
+		 * defines "all" is refused. */
+		assert_int_equal(cf_entities_build(layer, 1, &b2, NULL),
+		    CF_OK);
+		d[0] = (struct cf_entity_def){ .uid = { "Action", "all" } };
+		assert_int_equal(cf_entities_build_on(b2, d, 1, &lay, &err),
+		    CF_E_INVAL);
+		assert_null(lay);
+		/* A layer over a layer: refused. */
+		assert_int_equal(cf_entities_build_on(flat, NULL, 0, &lay,
+		    NULL), CF_OK);
+		assert_int_equal(cf_entities_build_on(lay, NULL, 0, &e3,
+		    NULL), CF_E_INVAL);
+		assert_null(e3);
+		cf_entities_free(lay);
+		lay = NULL;
+		cf_entities_free(b2);
+	}
+	cf_entities_free(flat);
+	cf_response_free(r1);
+	cf_response_free(r2);
+	cf_policy_set_free(ps);
+	cf_entities_free(base);
+}
+
+/* A layer over a base survives every allocation failure. */
+static void
+test_policy_build_layered_alloc_failure(void **state)
+{
+	struct cf_entity_ref	 p[3] = { { "Action", "read" },
+				     { "Group", "g" }, { "Store", "s" } };
+	struct cf_entity_def	 b[3] = {
+		{ .uid = { "Action", "get" }, .parents = &p[0], .nparents = 1 },
+		{ .uid = { "Action", "read" } },
+		{ .uid = { "Store", "s" } } };
+	struct cf_entity_def	 l[2] = {
+		{ .uid = { "User", "u" }, .parents = &p[1], .nparents = 1 },
+		{ .uid = { "Group", "g" }, .parents = &p[2], .nparents = 1 } };
+	struct cf_entities	*base = NULL, *es = NULL;
+	unsigned int		 n;
+	cf_err			 rc;
+
+	(void)state;
+	assert_int_equal(cf_entities_build(b, 3, &base, NULL), CF_OK);
+	for (n = 1;; n++) {
+		cf_test_fail_alloc_after(n);
+		rc = cf_entities_build_on(base, l, 2, &es, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc == CF_OK)
+			break;
+		assert_int_equal(rc, CF_E_NOMEM);
+		assert_null(es);
+	}
+	assert_int_equal(cf_entities_count(es), 5);
+	assert_int_equal(cf_pol_entity_get(es, es->ents[1].uid)->nanc, 1);
+	assert_int_equal(es->ents[0].nanc, 2);
+	cf_entities_free(es);
+	cf_entities_free(base);
+}
+
 /* inspect.c: which policies mention the context, and which could apply
  * to a request by their scope alone. */
 static const char inspect_src[] =
@@ -1570,6 +1824,8 @@ main(void)
 		cmocka_unit_test(test_policy_build_rejects),
 		cmocka_unit_test(
 		    test_policy_build_survives_every_alloc_failure),
+		cmocka_unit_test(test_policy_build_layered),
+		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
