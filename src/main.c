@@ -50,6 +50,8 @@ usage(FILE *f)
 	    "              (docs/operations.md)\n"
 	    "  review      access review campaigns with a signed report;\n"
 	    "              review verify checks one (docs/reviews.md)\n"
+	    "  access      stale grants and tokens, least-privilege\n"
+	    "              suggestions (docs/reviews.md)\n"
 	    "\n"
 	    "Run `coffer COMMAND --help` for the options of a command.\n"
 	    "Documentation: docs/cli.md\n");
