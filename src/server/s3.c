@@ -1572,9 +1572,11 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 	struct cf_req		*r = cf_http_req(c);
 	const struct cf_buf	*body = cf_http_body(c);
 	struct cf_mp_want	*want = NULL;
+	struct MHD_Response	*resp;
 	struct cf_error		 err;
 	struct cf_buf		 b;
 	json_t			*out = NULL;
+	const char		*vid;
 	char			 etag[64];
 	size_t			 n = 0;
 	enum MHD_Result		 ret;
@@ -1601,6 +1603,11 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 	cf_free(want);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
+	/* As PutObject: the new version's id as S3 shows it (none for the
+	 * null version of an unversioned bucket). */
+	vid = cf_s3v_header((int)json_integer_value(json_object_get(out,
+	    "s3_null")), json_string_value(json_object_get(out,
+	    "version_id")));
 	(void)snprintf(etag, sizeof(etag), "\"%s\"",
 	    str_or(json_string_value(json_object_get(out, "md5"))));
 	cf_buf_init(&b, 64 * 1024);
@@ -1616,8 +1623,22 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 	if (rc == CF_OK)
 		rc = cf_buf_append_str(&b, "</CompleteMultipartUploadResult>",
 		    NULL);
+	if (rc != CF_OK) {
+		json_decref(out);
+		return send_xml(mc, c, 200, &b, rc);
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_buf_free(&b);
+	if (resp == NULL) {
+		json_decref(out);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	if (vid != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id", vid);
 	json_decref(out);
-	return send_xml(mc, c, 200, &b, rc);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
 /* DELETE /B/K?uploadId=U, GET /B/K?uploadId=U, GET /B?uploads. */

@@ -501,3 +501,30 @@ def test_copy_source_version_null(server, s3):
     assert len(r["VersionId"]) == 32
     assert s3.get_object(Bucket="v-copy", Key="dst")["Body"].read() == \
         b"old"
+
+
+def multipart(s3, bucket, key, data):
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    et = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=1,
+                        Body=data)["ETag"]
+    return s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=up,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": et}]})
+
+
+def test_complete_multipart_answers_the_version_id(server, s3):
+    # As PutObject: a versioned bucket's Complete names the new version,
+    # a suspended one "null", an unversioned one none.
+    b = "v-mp"
+    s3.create_bucket(Bucket=b)
+    r = multipart(s3, b, "u", b"unversioned")
+    assert "VersionId" not in r
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={
+        "Status": "Enabled"})
+    r = multipart(s3, b, "e", b"enabled")
+    assert r["VersionId"] not in ("", "null")
+    assert s3.head_object(Bucket=b, Key="e")["VersionId"] == r["VersionId"]
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={
+        "Status": "Suspended"})
+    r = multipart(s3, b, "s", b"suspended")
+    assert r["VersionId"] == "null"
