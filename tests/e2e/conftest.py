@@ -551,6 +551,9 @@ class Server:
                 data = f.read()
         except FileNotFoundError:
             return []
+        # The server may be appending while we read: a record whose write
+        # is still in progress has no newline yet, so only whole lines count.
+        data = data[:data.rfind(b"\n") + 1]
         return [json.loads(l) for l in data.splitlines() if l.strip()]
 
     def audit_count(self):
