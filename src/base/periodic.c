@@ -118,12 +118,17 @@ cf_periodic_start(const struct cf_periodic_job *job,
 	}
 	(void)pthread_condattr_destroy(&ca);
 	cv = true;
+	/* The thread takes mu before its first run, so *out is written
+	 * before fn can read it (through its arg). */
+	(void)pthread_mutex_lock(&p->mu);
 	if (pthread_create(&p->th, NULL, periodic_main, p) != 0) {
+		(void)pthread_mutex_unlock(&p->mu);
 		rc = cf_error_set(err, CF_E_NOMEM, "cannot start the %s "
 		    "thread", job->name);
 		goto out;
 	}
 	*out = p;
+	(void)pthread_mutex_unlock(&p->mu);
 	p = NULL;
 out:
 	if (p != NULL) {

@@ -58,8 +58,9 @@ struct cf_periodic_job {
 };
 
 /* Start the job's thread.  job is copied (name is borrowed for the
- * call).  On success *out owns the job, for cf_periodic_stop; on failure
- * *out is untouched: CF_E_INVAL for a period <= 0 or no fn, CF_E_NOMEM
+ * call).  On success *out owns the job, for cf_periodic_stop, and is
+ * written before fn first runs (so fn may find it through its arg); on
+ * failure *out is untouched: CF_E_INVAL for a period <= 0 or no fn, CF_E_NOMEM
  * when the memory or the thread cannot be had, CF_E_INTERNAL when the
  * lock cannot be made. */
 cf_err	cf_periodic_start(const struct cf_periodic_job *job,

@@ -44,6 +44,9 @@ struct fake {
 	bool		 kick_self;	/* the first run kicks its job */
 	bool		 hold;		/* runs hold until stop */
 	bool		 held, stopping_seen;
+	/* start's out-param, which a run must already see */
+	struct cf_periodic *self;
+	bool		 self_seen;
 };
 
 static void
@@ -119,6 +122,8 @@ job(struct cf_periodic *p, void *arg)
 
 	(void)pthread_mutex_lock(&f->tmu);
 	n = f->runs;
+	if (n == 0)
+		f->self_seen = f->self == p;
 	if (n < RUNS_MAX) {
 		f->ran_at[n] = f->now;
 		f->waits_at[n] = f->waits;
@@ -204,7 +209,6 @@ start(struct fake *f, int64_t period, int64_t first, bool fake_clock)
 {
 	struct cf_periodic_clock	ck = fake_clock_ops;
 	struct cf_periodic_job		j;
-	struct cf_periodic		*p = NULL;
 
 	ck.arg = f;
 	memset(&j, 0, sizeof(j));
@@ -214,9 +218,9 @@ start(struct fake *f, int64_t period, int64_t first, bool fake_clock)
 	j.fn = job;
 	j.arg = f;
 	j.clock = fake_clock ? &ck : NULL;
-	assert_int_equal(cf_periodic_start(&j, &p, NULL), CF_OK);
-	assert_non_null(p);
-	return p;
+	assert_int_equal(cf_periodic_start(&j, &f->self, NULL), CF_OK);
+	assert_non_null(f->self);
+	return f->self;
 }
 
 /* The first wait, the period, and what a run asks for: at once, a retry
@@ -251,7 +255,8 @@ test_periodic_waits_the_period(void **state)
 	fake_fini(&f);
 }
 
-/* first_ms 0 runs at once, without a wait. */
+/* first_ms 0 runs at once, without a wait, and the run finds the job
+ * that start returned (as the core's jobs find theirs through arg). */
 static void
 test_periodic_first_run_at_once(void **state)
 {
@@ -263,6 +268,7 @@ test_periodic_first_run_at_once(void **state)
 	p = start(&f, 100, 0, true);
 	await_runs(&f, 1);
 	assert_int_equal(f.waits_at[0], 0);
+	assert_true(f.self_seen);
 	await_wait(&f, 1, 105);
 	cf_periodic_stop(p);
 	assert_int_equal(runs(&f), 1);
