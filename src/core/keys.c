@@ -121,17 +121,20 @@ core_keys_open(const struct cf_core_config *cfg, const char *data_dir,
 #define KEYS_KEKS_MAX		256
 
 struct core_keys {
-	struct cf_periodic	*job;	/* the schedule's thread; NULL: none
-					 * (yet, or keys_no_thread) */
-	pthread_mutex_t	 mu;		/* everything below */
+	/* the schedule's thread; NULL: none (yet, or keys_no_thread) */
+	struct cf_periodic	*job;
+	/* running, rewrapped, last_error, rotated_us */
+	pthread_mutex_t		 mu;
 	/* progress of the rewrap, for key status */
-	bool		 running;
-	uint64_t	 rewrapped;	/* since start */
-	char		 last_error[CF_ERROR_MSG_LEN];
-	size_t		 batch;		/* REWRAP_BATCH; tests: smaller */
-	bool		 paused;	/* COFFER_TEST_REWRAP=off */
-	uint64_t	 pause_after;	/* COFFER_TEST_REWRAP_PAUSE_AFTER */
-	int64_t		 rotated_us;	/* last rotation here, core clock */
+	bool			 running;
+	uint64_t		 rewrapped;	/* since start */
+	char			 last_error[CF_ERROR_MSG_LEN];
+	size_t			 batch;	/* REWRAP_BATCH; tests: smaller */
+	bool			 paused;	/* COFFER_TEST_REWRAP=off */
+	/* COFFER_TEST_REWRAP_PAUSE_AFTER */
+	uint64_t		 pause_after;
+	int64_t			 rotated_us;	/* last rotation here,
+						 * core clock */
 };
 
 /* A request of the system itself (no caller): for the records of the
