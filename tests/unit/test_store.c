@@ -33,6 +33,7 @@
 #include "crypto/crypto.h"
 #include "store/blob.h"
 #include "store/meta.h"
+#include "store/meta_int.h"
 #include "store/store_int.h"
 
 /* --- fixtures --- */
@@ -4949,6 +4950,71 @@ erow_collect(void *arg, const struct cf_erasure_row *row,
 	return CF_OK;
 }
 
+/* meta_int_prep keeps statements prepared per connection: the same text
+ * gives the same statement back once it was returned; a statement in use
+ * is never handed out twice; a buffer reused for another text gets that
+ * text's statement (the pointer is only the key's first half); past its
+ * size it evicts statements not in use and still answers. */
+static int64_t
+prep_value(struct conn *c, const char *sql, sqlite3_stmt **keep)
+{
+	struct cf_error	 e = { 0 };
+	sqlite3_stmt	*st = NULL;
+	int64_t		 v;
+
+	assert_int_equal(meta_int_prep(c, sql, &st, &e), CF_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	if (keep != NULL)
+		*keep = st;
+	else
+		meta_int_unprep(c, st);
+	return v;
+}
+
+static void
+test_store_meta_stmt_cache(void **state)
+{
+	struct cf_meta	*m = meta_open();
+	struct cf_error	 e = { 0 };
+	struct conn	*c = NULL;
+	sqlite3_stmt	*a = NULL, *b = NULL, *again = NULL;
+	static const char lit[] = "SELECT 41 + 1";
+	char		 buf[64];
+	int		 i;
+
+	assert_int_equal(meta_int_rtx_begin(m, &c, &e), CF_OK);
+	assert_int_equal(prep_value(c, lit, &a), 42);
+	/* In use: a second caller gets a statement of its own. */
+	assert_int_equal(prep_value(c, lit, &b), 42);
+	assert_ptr_not_equal(a, b);
+	meta_int_unprep(c, a);
+	meta_int_unprep(c, b);
+	/* Returned: the next call reuses one, reset and unbound. */
+	assert_int_equal(prep_value(c, lit, &again), 42);
+	assert_true(again == a || again == b);
+	meta_int_unprep(c, again);
+	/* One buffer, two texts: each gets its own answer. */
+	(void)snprintf(buf, sizeof(buf), "SELECT %d", 7);
+	assert_int_equal(prep_value(c, buf, NULL), 7);
+	(void)snprintf(buf, sizeof(buf), "SELECT %d", 8);
+	assert_int_equal(prep_value(c, buf, NULL), 8);
+	/* Many more texts than the cache holds, one held throughout. */
+	assert_int_equal(prep_value(c, lit, &a), 42);
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(buf, sizeof(buf), "SELECT %d + 0", i);
+		assert_int_equal(prep_value(c, buf, NULL), i);
+	}
+	assert_int_equal(sqlite3_column_int64(a, 0), 42);
+	meta_int_unprep(c, a);
+	assert_int_equal(prep_value(c, lit, NULL), 42);
+	/* A statement that was never kept is finalized: NULL is a no-op. */
+	meta_int_unprep(c, NULL);
+	meta_int_rtx_end(m, c);
+	cf_meta_close(m);
+	(void)state;
+}
+
 static void
 test_store_meta_backup(void **state)
 {
@@ -5118,6 +5184,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_meta_s3_view,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_backup,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_stmt_cache,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_review_revoke_atomic, setup, teardown),
