@@ -4580,7 +4580,8 @@ cf_meta_authfail_add(struct cf_meta *m, const char *key, int64_t now_us,
 
 cf_err
 cf_meta_authfail_release(struct cf_meta *m, const char *key,
-    int64_t lock_after, struct cf_error *err)
+    int64_t lock_after, const struct cf_authfail_rec *res,
+    struct cf_error *err)
 {
 	struct conn		*c = NULL;
 	struct cf_authfail_rec	 rec;
@@ -4599,6 +4600,8 @@ cf_meta_authfail_release(struct cf_meta *m, const char *key,
 		rec.count--;
 		if (lock_after > 0 && rec.count < lock_after)
 			rec.locked_until_us = 0;
+		if (res != NULL && rec.last_us == res->last_us)
+			rec.last_us = res->prev_last_us;
 		rc = exec_on(c, ST_AF_PUT, NULL, err, "tiii", key, rec.count,
 		    rec.last_us, rec.locked_until_us);
 	}

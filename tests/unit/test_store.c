@@ -2576,7 +2576,7 @@ static void
 test_store_auth_failures(void **state)
 {
 	struct cf_meta		*m;
-	struct cf_authfail_rec	 f;
+	struct cf_authfail_rec	 f, g;
 	char			 big[CF_AUTHKEY_MAX + 8];
 
 	(void)state;
@@ -2619,12 +2619,26 @@ test_store_auth_failures(void **state)
 	assert_int_equal(cf_meta_authfail_add(m, "user:x", 150, 3, 100, &f,
 	    NULL), CF_OK);
 	assert_int_equal(f.locked_until_us, 250);
-	assert_int_equal(cf_meta_authfail_release(m, "user:x", 3, NULL),
+	assert_int_equal(cf_meta_authfail_release(m, "user:x", 3, &f, NULL),
 	    CF_OK);
 	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
 	assert_int_equal(f.count, 2);
 	assert_int_equal(f.locked_until_us, 0);
-	assert_int_equal(cf_meta_authfail_release(m, "nobody", 3, NULL),
+	/* ...and the last failure's time goes back to what it was, so a
+	 * refused attempt does not restart a delay. */
+	assert_int_equal(f.last_us, 140);
+	/* Unless a later attempt has counted since: then it stays. */
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 160, 0, 100, &f,
+	    NULL), CF_OK);
+	g = f;
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 170, 0, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_authfail_release(m, "user:x", 0, &g, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
+	assert_int_equal(f.count, 3);
+	assert_int_equal(f.last_us, 170);
+	assert_int_equal(cf_meta_authfail_release(m, "nobody", 3, NULL, NULL),
 	    CF_OK);
 	assert_int_equal(cf_meta_authfail_clear(m, "user:x", NULL), CF_OK);
 	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
