@@ -57,6 +57,38 @@ cf_error_set(struct cf_error *err, cf_err code, const char *fmt, ...)
 }
 
 cf_err
+cf_error_join(struct cf_error *err, cf_err code, ...)
+{
+	va_list		 ap;
+	const char	*s;
+	size_t		 n = 0, k, room;
+
+	if (err == NULL || err->code != CF_OK)
+		return code;
+	err->code = code;
+	va_start(ap, code);
+	/* Cut where vsnprintf cuts: at sizeof(msg) - 1 bytes.  Runs
+	 * without CR or LF are copied whole, each CR or LF made a space. */
+	while ((s = va_arg(ap, const char *)) != NULL)
+		while (*s != '\0' && n < sizeof(err->msg) - 1) {
+			room = sizeof(err->msg) - 1 - n;
+			k = strcspn(s, "\r\n");
+			if (k > room)
+				k = room;
+			memcpy(err->msg + n, s, k);
+			n += k;
+			s += k;
+			if (*s != '\0' && n < sizeof(err->msg) - 1) {
+				err->msg[n++] = ' ';
+				s++;
+			}
+		}
+	va_end(ap);
+	err->msg[n] = '\0';
+	return code;
+}
+
+cf_err
 cf_error_sys(struct cf_error *err, cf_err code, const char *fmt, ...)
 {
 	va_list	ap;

@@ -45,6 +45,12 @@ void	cf_error_clear(struct cf_error *err);
 cf_err	cf_error_set(struct cf_error *err, cf_err code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/* As cf_error_set(err, code, "%s%s...", ...) of the strings given, up
+ * to a NULL: the same text, without formatting (the reference monitor's
+ * denials, made for every denied request). */
+cf_err	cf_error_join(struct cf_error *err, cf_err code, ...)
+	    __attribute__((sentinel));
+
 /* As cf_error_set, then appends ": " and strerror(errno) (errno read on
  * entry). */
 cf_err	cf_error_sys(struct cf_error *err, cf_err code, const char *fmt, ...)

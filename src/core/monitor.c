@@ -631,23 +631,25 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	    sizeof(r->decided_ns));
 	cf_strlcpy(r->decided_data_ns, data_ns != NULL ? data_ns : "",
 	    sizeof(r->decided_data_ns));
+	/* The denial's text (the error body and the audit's message),
+	 * joined rather than formatted: one is made for every denial. */
 	if (!allow) {
 		if (strcmp(r->reasons, "no matching role") == 0)
-			return cf_error_set(err, CF_E_DENIED,
-			    "%s is not allowed to %s %s", r->principal.name,
-			    action, r->resource);
-		return cf_error_set(err, CF_E_DENIED,
-		    "%s is not allowed to %s %s (policy: %s)",
-		    r->principal.name, action, r->resource, r->reasons);
+			return cf_error_join(err, CF_E_DENIED,
+			    r->principal.name, " is not allowed to ", action,
+			    " ", r->resource, NULL);
+		return cf_error_join(err, CF_E_DENIED, r->principal.name,
+		    " is not allowed to ", action, " ", r->resource,
+		    " (policy: ", r->reasons, ")", NULL);
 	}
 	/* SEC: a scoped token can do only what both its scope and its
 	 * owner's roles allow. */
 	if (!core_scope_allows(r, action, ns)) {
 		cf_strlcpy(r->reasons, "outside token scope",
 		    sizeof(r->reasons));
-		return cf_error_set(err, CF_E_DENIED,
-		    "the token's scope does not allow %s %s", action,
-		    r->resource);
+		return cf_error_join(err, CF_E_DENIED,
+		    "the token's scope does not allow ", action, " ",
+		    r->resource, NULL);
 	}
 	/* The MFA rules hold whatever the policies say: admin-class
 	 * actions by the action's rank (global actions count as admin),

@@ -318,6 +318,59 @@ test_base_utf8_fast_path(void **state)
 	assert_true(valid > round / 10 && valid < round - round / 10);
 }
 
+/* cf_error_join writes what cf_error_set writes for "%s%s...": the same
+ * text, cut at the same length, CR and LF made spaces, and a first
+ * error kept (the monitor's denials use it: their text is the HTTP
+ * error body and the audit's message). */
+static void
+test_base_error_join(void **state)
+{
+	struct cf_error	a, b;
+	char		long1[300], long2[200];
+
+	(void)state;
+	memset(long1, 'x', sizeof(long1) - 1);
+	long1[sizeof(long1) - 1] = '\0';
+	memset(long2, 'y', sizeof(long2) - 1);
+	long2[sizeof(long2) - 1] = '\0';
+	cf_error_clear(&a);
+	cf_error_clear(&b);
+	assert_int_equal(cf_error_join(&a, CF_E_DENIED, "alice",
+	    " is not allowed to ", "object:get", " ", "ns/k", NULL),
+	    CF_E_DENIED);
+	(void)cf_error_set(&b, CF_E_DENIED, "%s is not allowed to %s %s",
+	    "alice", "object:get", "ns/k");
+	assert_int_equal(a.code, b.code);
+	assert_string_equal(a.msg, b.msg);
+	/* cut where vsnprintf cuts, across a part boundary */
+	cf_error_clear(&a);
+	cf_error_clear(&b);
+	(void)cf_error_join(&a, CF_E_DENIED, long2, "\r\n", long2, NULL);
+	(void)cf_error_set(&b, CF_E_DENIED, "%s%s%s", long2, "\r\n", long2);
+	assert_int_equal(strlen(a.msg), CF_ERROR_MSG_LEN - 1);
+	assert_string_equal(a.msg, b.msg);
+	assert_null(strchr(a.msg, '\n'));
+	cf_error_clear(&a);
+	cf_error_clear(&b);
+	(void)cf_error_join(&a, CF_E_DENIED, long1, "tail", NULL);
+	(void)cf_error_set(&b, CF_E_DENIED, "%s%s", long1, "tail");
+	assert_string_equal(a.msg, b.msg);
+	/* empty parts, no parts */
+	cf_error_clear(&a);
+	(void)cf_error_join(&a, CF_E_AUTH, "", "x", "", NULL);
+	assert_string_equal(a.msg, "x");
+	cf_error_clear(&a);
+	(void)cf_error_join(&a, CF_E_AUTH, NULL);
+	assert_int_equal(a.code, CF_E_AUTH);
+	assert_string_equal(a.msg, "");
+	/* the first error is kept; NULL err is a no-op */
+	(void)cf_error_join(&a, CF_E_DENIED, "later", NULL);
+	assert_int_equal(a.code, CF_E_AUTH);
+	assert_string_equal(a.msg, "");
+	assert_int_equal(cf_error_join(NULL, CF_E_INPUT, "x", NULL),
+	    CF_E_INPUT);
+}
+
 int
 main(void)
 {
@@ -329,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_base_cidr_list),
 		cmocka_unit_test(test_base_cidr_list_limits),
 		cmocka_unit_test(test_base_utf8_fast_path),
+		cmocka_unit_test(test_base_error_join),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
