@@ -724,6 +724,7 @@ core_authz_context(const struct cf_req *r)
 	struct cf_attr	 op[OP_MAX];
 	size_t		 n_op, i;
 	int		 bad = 0;
+	bool		 sbad;
 
 	if (gmtime_r(&t, &tm) == NULL)
 		memset(&tm, 0, sizeof(tm));
@@ -761,8 +762,8 @@ core_authz_context(const struct cf_req *r)
 		bad |= v == NULL || json_object_set_new(ctx, "op", v) != 0;
 	}
 	if (r->scope[0] != '\0') {
-		v = json_loads(r->scope, 0, NULL);
-		if (json_is_object(v)) {
+		v = core_scope_json(r->scope, &sbad);
+		if (v != NULL) {
 			json_t *s = json_object();
 			json_t *a = json_object_get(v, "actions");
 			json_t *n = json_object_get(v, "namespaces");
@@ -1398,6 +1399,7 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 			     r->time_us) / 1000000);
 	json_t		*acts, *nss;
 	size_t		 ns = 0, n_op, i;
+	bool		 sbad;
 
 	cx->n = 0;
 	cx->scope_json = NULL;
@@ -1459,10 +1461,10 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	}
 	if (r->scope[0] == '\0')
 		return CF_OK;
-	/* A scoped token: its scope, parsed for each request (few tokens
-	 * are scoped, and the text is small). */
-	cx->scope_json = json_loads(r->scope, 0, NULL);
-	if (!json_is_object(cx->scope_json)) {
+	/* A scoped token: its scope, parsed once per text (a reference
+	 * to the shared object, read only). */
+	cx->scope_json = core_scope_json(r->scope, &sbad);
+	if (cx->scope_json == NULL) {
 		ctx_done(cx);	/* SEC: unreadable scope: fail */
 		return cf_error_set(err, CF_E_INTERNAL, "request context");
 	}

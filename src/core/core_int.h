@@ -425,6 +425,14 @@ cf_err	core_token_mint(struct cf_core *c, struct core_act *act,
 	    struct cf_token_rec *rec, char token[CF_TOKEN_STR_MAX],
 	    struct cf_error *err);
 
+/* The token scope text (a cf_req's scope) parsed: a new reference to
+ * its JSON object (json_decref it), read only (shared with other
+ * threads).  NULL with *bad false for "" (no scope); NULL with *bad
+ * true when text is not a JSON object (SEC: the caller fails closed).
+ * Each text is parsed once, not in every decision: the parsed objects
+ * of recent texts are kept in a small table shared by all cores. */
+json_t	*core_scope_json(const char *text, bool *bad);
+
 /* Does the request's token scope (if any) allow action on ns (NULL:
  * global)?  No scope: true. */
 bool	core_scope_allows(const struct cf_req *r, const char *action,

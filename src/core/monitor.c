@@ -310,6 +310,66 @@ json_array_has(const json_t *a, const char *s)
 	return false;
 }
 
+/* The parsed token scopes (core_scope_json): a table of recent texts,
+ * direct-mapped by a hash of the text.  An entry owns one reference to
+ * its object; a lookup hands out another, so an entry replaced while a
+ * decision reads its object frees nothing under it (jansson's reference
+ * counts are atomic).  The objects are never changed once parsed.
+ * Texts that do not parse are not kept: they fail in every decision. */
+#define SCOPE_CACHE_SLOTS	256
+
+struct scope_slot {
+	uint64_t	 h;
+	char		*text;
+	json_t		*j;
+};
+
+static struct scope_slot	scope_cache[SCOPE_CACHE_SLOTS];
+static pthread_mutex_t		scope_mu = PTHREAD_MUTEX_INITIALIZER;
+
+json_t *
+core_scope_json(const char *text, bool *bad)
+{
+	struct scope_slot	*sl;
+	const unsigned char	*p;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+	json_t			*j = NULL, *old = NULL;
+	char			*copy, *oldtext = NULL;
+
+	*bad = false;
+	if (*text == '\0')
+		return NULL;
+	for (p = (const unsigned char *)text; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	sl = &scope_cache[h % SCOPE_CACHE_SLOTS];
+	(void)pthread_mutex_lock(&scope_mu);
+	if (sl->j != NULL && sl->h == h && strcmp(sl->text, text) == 0)
+		j = json_incref(sl->j);
+	(void)pthread_mutex_unlock(&scope_mu);
+	if (j != NULL)
+		return j;
+	j = json_loads(text, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*bad = true;		/* SEC: the caller fails closed */
+		return NULL;
+	}
+	/* Kept when the copy can be made; the answer is j either way. */
+	copy = cf_strdup(text);
+	if (copy == NULL)
+		return j;
+	(void)pthread_mutex_lock(&scope_mu);
+	old = sl->j;
+	oldtext = sl->text;
+	sl->h = h;
+	sl->text = copy;
+	sl->j = json_incref(j);
+	(void)pthread_mutex_unlock(&scope_mu);
+	json_decref(old);
+	cf_free(oldtext);
+	return j;
+}
+
 /* The scope check: action (NULL: any) must be listed if the scope lists
  * actions; with_ns, ns (NULL: a global action) must be listed if it lists
  * namespaces. */
@@ -318,15 +378,13 @@ scope_check(const struct cf_req *r, const char *action, bool with_ns,
     const char *ns)
 {
 	json_t	*j, *acts, *nss;
-	bool	 ok = true;
+	bool	 ok = true, bad;
 
 	if (r->scope[0] == '\0')
 		return true;
-	j = json_loads(r->scope, 0, NULL);
-	if (!json_is_object(j)) {
-		json_decref(j);
+	j = core_scope_json(r->scope, &bad);
+	if (j == NULL)
 		return false;		/* SEC: fail closed */
-	}
 	acts = json_object_get(j, "actions");
 	nss = json_object_get(j, "namespaces");
 	if (action != NULL && acts != NULL && !json_array_has(acts, action))

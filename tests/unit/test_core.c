@@ -3857,10 +3857,85 @@ test_core_promotion_and_copy(void **state)
 	    "pc-stg", "m2", &out, NULL), CF_E_NOTFOUND);
 }
 
+/* A token scope is parsed once per text, not in every decision
+ * (core_scope_json): the same text gives the same parsed object, other
+ * texts their own, and an unreadable scope fails closed every time
+ * (never cached, never read as "no scope"). */
+static void
+test_core_scope_json_cache(void **state)
+{
+	static const char *const a = "{\"actions\":[\"object:get\"],"
+	    "\"namespaces\":[\"ns-a\"]}";
+	static const char *const b = "{\"actions\":[\"object:put\"]}";
+	struct cf_req	r;
+	json_t		*ja, *ja2, *jb, *jbad;
+	bool		 bad;
+	char		 big[CF_SCOPE_MAX];
+	size_t		 i;
+
+	(void)state;
+	ja = core_scope_json(a, &bad);
+	assert_non_null(ja);
+	assert_false(bad);
+	ja2 = core_scope_json(a, &bad);
+	assert_ptr_equal(ja, ja2);
+	json_decref(ja2);
+	jb = core_scope_json(b, &bad);
+	assert_non_null(jb);
+	assert_ptr_not_equal(ja, jb);
+	assert_non_null(json_object_get(jb, "actions"));
+	assert_null(json_object_get(jb, "namespaces"));
+	assert_non_null(json_object_get(ja, "namespaces"));
+	json_decref(jb);
+	/* Many texts: each still gets its own parse (the cache evicts;
+	 * a reference held survives eviction). */
+	for (i = 0; i < 1000; i++) {
+		json_t *j;
+
+		(void)snprintf(big, sizeof(big), "{\"namespaces\":"
+		    "[\"ns-%zu\"]}", i);
+		j = core_scope_json(big, &bad);
+		assert_non_null(j);
+		(void)snprintf(big, sizeof(big), "ns-%zu", i);
+		assert_string_equal(json_string_value(json_array_get(
+		    json_object_get(j, "namespaces"), 0)), big);
+		json_decref(j);
+	}
+	assert_non_null(json_object_get(ja, "actions"));
+	json_decref(ja);
+	/* SEC: unreadable, or not an object: bad, every time. */
+	for (i = 0; i < 2; i++) {
+		jbad = core_scope_json("{\"actions\":[", &bad);
+		assert_null(jbad);
+		assert_true(bad);
+		jbad = core_scope_json("[\"object:get\"]", &bad);
+		assert_null(jbad);
+		assert_true(bad);
+	}
+	jbad = core_scope_json("", &bad);
+	assert_null(jbad);
+	assert_false(bad);
+	/* and the checks that read it */
+	memset(&r, 0, sizeof(r));
+	cf_strlcpy(r.scope, a, sizeof(r.scope));
+	assert_true(core_scope_allows(&r, "object:get", "ns-a"));
+	assert_true(core_scope_allows(&r, "object:get", "ns-a"));
+	assert_false(core_scope_allows(&r, "object:get", "ns-b"));
+	assert_false(core_scope_allows(&r, "object:put", "ns-a"));
+	assert_false(core_scope_allows(&r, "object:get", NULL));
+	assert_true(core_scope_has_action(&r, "object:get"));
+	cf_strlcpy(r.scope, "{\"actions\":[", sizeof(r.scope));
+	assert_false(core_scope_allows(&r, "object:get", "ns-a"));
+	assert_false(core_scope_has_action(&r, "object:get"));
+	r.scope[0] = '\0';
+	assert_true(core_scope_allows(&r, "object:put", NULL));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_core_scope_json_cache),
 		cmocka_unit_test(test_core_names),
 		cmocka_unit_test_setup_teardown(test_core_policy_poll,
 		    setup_id, teardown_id),
