@@ -264,13 +264,17 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
  * core/actions.h); admin for what no role decides; above every role for
  * an action the registry does not know: default deny. */
 static int
-action_rank(const char *action)
+def_rank(const struct cf_action_def *def)
 {
-	const struct cf_action_def	*def = cf_action_find(action);
-
 	if (def == NULL)
 		return CF_ROLE_ADMIN + 1;
 	return def->role != CF_ROLE_NONE ? def->role : CF_ROLE_ADMIN;
+}
+
+static int
+action_rank(const char *action)
+{
+	return def_rank(cf_action_find(action));
 }
 
 /* A question, not a decision of the request: would the policies allow
@@ -712,7 +716,7 @@ core_authorize_data(struct cf_core *c, struct cf_req *r, const char *action,
 	/* The MFA rules hold whatever the policies say: admin-class
 	 * actions by the action's rank (global actions count as admin),
 	 * the flag of the weakest role that allowed. */
-	rank = action_rank(action);
+	rank = def_rank(def);
 	if (ns == NULL && rank < CF_ROLE_ADMIN)
 		rank = CF_ROLE_ADMIN;
 	rc = mfa_check(c, r, rank, role[0] != '\0' ? role : NULL, err);
