@@ -1,0 +1,187 @@
+#!/bin/sh
+# bench/s3/complete.sh [BUILD_DIR]: the time of one CompleteMultipartUpload
+# of a BENCH_MIB (1024) object in BENCH_PART_MIB (8) MiB parts, as boto3
+# sends it.  Each run uploads the parts (4 threads, not measured), then
+# times the Complete alone: wall time as the client sees it, and the
+# server's CPU time (utime + stime of its process, /proc/PID/stat, before
+# and after), so the ratio cpu/wall tells how much of the machine the
+# Complete used.  The first run downloads the object and compares it with
+# the source (byte-exact).
+#
+# Environment knobs: BENCH_RUNS [3]  BENCH_MIB [1024]  BENCH_PART_MIB [8]
+#   BENCH_PERF [0: 1 records `perf record -g` of the server during the
+#   last run's Complete into BUILD_DIR/bench/s3/complete.perf.data]
+#   BENCH_TMP  BENCH_KEEP [0]
+# Output: a markdown table on stdout and in
+# BUILD_DIR/bench/s3/complete.md, raw samples in
+# BUILD_DIR/bench/s3/complete-samples/.
+set -eu
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+B=${1:-build}
+case $B in /*) ;; *) B="$ROOT/$B" ;; esac
+COFFER="$B/coffer"
+RUNS=${BENCH_RUNS:-3}
+MIB=${BENCH_MIB:-1024}
+PART_MIB=${BENCH_PART_MIB:-8}
+PERF=${BENCH_PERF:-0}
+OUT="$B/bench/s3"
+SAMPLES="$OUT/complete-samples"
+PY=/usr/bin/python3
+
+die() { echo "bench/s3/complete: $*" >&2; exit 1; }
+note() { echo "bench/s3/complete: $*" >&2; }
+
+[ -x "$COFFER" ] || die "$COFFER not built (cmake --build $B --target coffer)"
+for t in curl openssl awk; do
+	command -v "$t" >/dev/null 2>&1 || die "$t missing (sh scripts/deps.sh)"
+done
+[ "$PERF" = 1 ] && { command -v perf >/dev/null 2>&1 || die "perf missing"; }
+grep -q '^CMAKE_BUILD_TYPE:STRING=Release' "$B/CMakeCache.txt" 2>/dev/null ||
+    note "warning: $B is not a Release build"
+
+rm -rf "$SAMPLES"
+mkdir -p "$SAMPLES"
+T=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/coffer-bench-mpc.XXXXXX")
+COFFER_PID=
+cleanup() {
+	set +e
+	if [ -n "$COFFER_PID" ]; then
+		kill "$COFFER_PID" 2>/dev/null
+		wait "$COFFER_PID" 2>/dev/null
+	fi
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then note "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# median, med, spread, now, fdiv, free_port, wait_https, admin_token
+. "$ROOT/bench/lib.sh"
+
+mkdir -p "$T/tls" "$T/src"
+head -c $((MIB * 1024 * 1024)) /dev/urandom >"$T/src/big.bin"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null
+chmod 600 "$T/tls/key.pem"
+PORT=$(free_port 5)
+URL="https://127.0.0.1:$PORT"
+XDG_CONFIG_HOME="$T/xdg" "$COFFER" server --data "$T/coffer" \
+    --listen "127.0.0.1:$PORT" --set "tls_cert=$T/tls/cert.pem" \
+    --set "tls_key=$T/tls/key.pem" >"$T/coffer.log" 2>&1 &
+COFFER_PID=$!
+wait_https "$URL/v1/health" || { tail -n 30 "$T/coffer.log" >&2; die "no server"; }
+ADMIN=$(admin_token "$URL" "$T/coffer") && [ -n "$ADMIN" ] || die "no admin"
+CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
+api() {	# METHOD PATH JSON, as admin; fails on non-2xx
+	$CURL -f -X "$1" -H "Authorization: Bearer $ADMIN" \
+	    -H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
+}
+jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
+api POST /v1/ns '{"name":"bench"}' >/dev/null
+api POST /v1/principals '{"name":"bench-user","kind":"user"}' >/dev/null
+api POST /v1/bindings '{"principal":"bench-user","role":"writer","ns":"bench"}' \
+    >/dev/null
+KEYJ=$(api POST /v1/s3-keys '{"principal":"bench-user"}')
+AKID=$(echo "$KEYJ" | jfield access_key_id)
+SECRET=$(echo "$KEYJ" | jfield secret_access_key)
+[ -n "$AKID" ] && [ -n "$SECRET" ] || die "credentials"
+
+note "$MIB MiB in $PART_MIB MiB parts, $RUNS runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+r=1
+while [ "$r" -le "$RUNS" ]; do
+	perf_out=
+	[ "$PERF" = 1 ] && [ "$r" = "$RUNS" ] && perf_out="$OUT/complete.perf.data"
+	$PY - "$URL" "$T/tls/cert.pem" "$AKID" "$SECRET" "$T/src/big.bin" \
+	    "$PART_MIB" "$COFFER_PID" "$r" "$perf_out" <<'EOF' >>"$SAMPLES/raw" ||
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+from botocore.config import Config
+
+url, ca, akid, secret, src, part_mib, pid, run, perf = sys.argv[1:10]
+part = int(part_mib) * 1024 * 1024
+size = os.path.getsize(src)
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id=akid, aws_secret_access_key=secret,
+                  verify=ca,
+                  config=Config(s3={"addressing_style": "path"},
+                                read_timeout=3600,
+                                retries={"max_attempts": 1},
+                                max_pool_connections=8))
+key = "big-%s.bin" % run
+up = s3.create_multipart_upload(Bucket="bench", Key=key)["UploadId"]
+
+
+def put(n):
+    with open(src, "rb") as f:
+        f.seek((n - 1) * part)
+        body = f.read(part)
+    return s3.upload_part(Bucket="bench", Key=key, UploadId=up,
+                          PartNumber=n, Body=body)["ETag"]
+
+
+count = (size + part - 1) // part
+with ThreadPoolExecutor(4) as ex:
+    etags = list(ex.map(put, range(1, count + 1)))
+
+
+def cpu():
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+rec = None
+if perf:
+    rec = subprocess.Popen(["perf", "record", "-g", "-q", "-o", perf,
+                            "-p", pid], stdout=subprocess.DEVNULL)
+    time.sleep(1)
+c0 = cpu()
+t0 = time.monotonic()
+s3.complete_multipart_upload(
+    Bucket="bench", Key=key, UploadId=up,
+    MultipartUpload={"Parts": [{"PartNumber": i + 1, "ETag": e}
+                               for i, e in enumerate(etags)]})
+t1 = time.monotonic()
+c1 = cpu()
+if rec is not None:
+    rec.send_signal(signal.SIGINT)
+    rec.wait()
+if run == "1":
+    h = hashlib.sha256()
+    with open(src, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    g = hashlib.sha256()
+    body = s3.get_object(Bucket="bench", Key=key)["Body"]
+    for b in iter(lambda: body.read(1 << 20), b""):
+        g.update(b)
+    if g.digest() != h.digest():
+        sys.exit("the completed object differs from the source")
+print("%.3f %.3f" % (t1 - t0, c1 - c0))
+EOF
+	    die "run $r failed"
+	tail -n 1 "$SAMPLES/raw" | { read -r w c
+	    echo "$w" >>"$SAMPLES/wall"; echo "$c" >>"$SAMPLES/cpu"
+	    note "run $r: wall ${w}s, server cpu ${c}s"; }
+	r=$((r + 1))
+done
+
+{
+	echo "bench/s3/complete $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs, $MIB MiB in $PART_MIB MiB parts, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "| CompleteMultipartUpload | median (runs' range) |"
+	echo "| --- | ---: |"
+	echo "| wall s | $(med wall) ($(spread wall)) |"
+	echo "| server CPU s | $(med cpu) ($(spread cpu)) |"
+	echo "| MB/s (MiB / wall) | $(fdiv "$MIB" "$(med wall)" %.1f) |"
+} | tee "$OUT/complete.md"
+[ "$PERF" = 1 ] && note "perf report -i $OUT/complete.perf.data --no-children"
+exit 0
