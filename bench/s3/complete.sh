@@ -1,55 +1,59 @@
 #!/bin/sh
-# bench/s3/complete.sh [BUILD_DIR]: the time of one CompleteMultipartUpload
-# of a BENCH_MIB (1024) object in BENCH_PART_MIB (8) MiB parts, as boto3
-# sends it.  Each run uploads the parts (4 threads, not measured), then
+# bench/s3/complete.sh BUILD_DIR [BUILD_DIR...]: the time of one
+# CompleteMultipartUpload of a BENCH_MIB (1024) object in BENCH_PART_MIB
+# (8) MiB parts, as boto3 sends it.  Each build gets a server of its own;
+# the runs of the builds are interleaved (alternating which goes first),
+# so that builds compared in one call see the same load on a shared
+# machine.  Each run uploads the parts (4 threads, not measured), then
 # times the Complete alone: wall time as the client sees it, and the
 # server's CPU time (utime + stime of its process, /proc/PID/stat, before
-# and after), so the ratio cpu/wall tells how much of the machine the
-# Complete used.  The first run downloads the object and compares it with
+# and after), so cpu/wall tells how much of the two cores the Complete
+# used.  Each build's first run downloads the object and compares it with
 # the source (byte-exact).
 #
 # Environment knobs: BENCH_RUNS [3]  BENCH_MIB [1024]  BENCH_PART_MIB [8]
-#   BENCH_PERF [0: 1 records `perf record -g` of the server during the
-#   last run's Complete into BUILD_DIR/bench/s3/complete.perf.data]
+#   BENCH_PERF [0: 1 records `perf record -g` of the first build's server
+#   during its last Complete into its BUILD_DIR/bench/s3/complete.perf.data]
 #   BENCH_TMP  BENCH_KEEP [0]
-# Output: a markdown table on stdout and in
+# Output: a markdown table on stdout and in the first
 # BUILD_DIR/bench/s3/complete.md, raw samples in
 # BUILD_DIR/bench/s3/complete-samples/.
 set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-B=${1:-build}
-case $B in /*) ;; *) B="$ROOT/$B" ;; esac
-COFFER="$B/coffer"
+[ $# -ge 1 ] || set -- build
 RUNS=${BENCH_RUNS:-3}
 MIB=${BENCH_MIB:-1024}
 PART_MIB=${BENCH_PART_MIB:-8}
 PERF=${BENCH_PERF:-0}
-OUT="$B/bench/s3"
-SAMPLES="$OUT/complete-samples"
 PY=/usr/bin/python3
 
 die() { echo "bench/s3/complete: $*" >&2; exit 1; }
 note() { echo "bench/s3/complete: $*" >&2; }
 
-[ -x "$COFFER" ] || die "$COFFER not built (cmake --build $B --target coffer)"
+abs() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
+NB=0
+for b in "$@"; do
+	NB=$((NB + 1))
+	b=$(abs "$b")
+	[ -x "$b/coffer" ] || die "$b/coffer not built (cmake --build $b --target coffer)"
+	grep -q '^CMAKE_BUILD_TYPE:STRING=Release' "$b/CMakeCache.txt" 2>/dev/null ||
+	    note "warning: $b is not a Release build"
+	eval "B$NB=\$b"
+done
 for t in curl openssl awk; do
 	command -v "$t" >/dev/null 2>&1 || die "$t missing (sh scripts/deps.sh)"
 done
 [ "$PERF" = 1 ] && { command -v perf >/dev/null 2>&1 || die "perf missing"; }
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release' "$B/CMakeCache.txt" 2>/dev/null ||
-    note "warning: $B is not a Release build"
-
+OUT="$(abs "$1")/bench/s3"
+SAMPLES="$OUT/complete-samples"
 rm -rf "$SAMPLES"
 mkdir -p "$SAMPLES"
 T=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/coffer-bench-mpc.XXXXXX")
-COFFER_PID=
+PIDS=
 cleanup() {
 	set +e
-	if [ -n "$COFFER_PID" ]; then
-		kill "$COFFER_PID" 2>/dev/null
-		wait "$COFFER_PID" 2>/dev/null
-	fi
+	for sp in $PIDS; do kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null; done
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then note "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -64,36 +68,49 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null
 chmod 600 "$T/tls/key.pem"
-PORT=$(free_port 5)
-URL="https://127.0.0.1:$PORT"
-XDG_CONFIG_HOME="$T/xdg" "$COFFER" server --data "$T/coffer" \
-    --listen "127.0.0.1:$PORT" --set "tls_cert=$T/tls/cert.pem" \
-    --set "tls_key=$T/tls/key.pem" >"$T/coffer.log" 2>&1 &
-COFFER_PID=$!
-wait_https "$URL/v1/health" || { tail -n 30 "$T/coffer.log" >&2; die "no server"; }
-ADMIN=$(admin_token "$URL" "$T/coffer") && [ -n "$ADMIN" ] || die "no admin"
 CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
-api() {	# METHOD PATH JSON, as admin; fails on non-2xx
-	$CURL -f -X "$1" -H "Authorization: Bearer $ADMIN" \
-	    -H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
-}
 jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
-api POST /v1/ns '{"name":"bench"}' >/dev/null
-api POST /v1/principals '{"name":"bench-user","kind":"user"}' >/dev/null
-api POST /v1/bindings '{"principal":"bench-user","role":"writer","ns":"bench"}' \
-    >/dev/null
-KEYJ=$(api POST /v1/s3-keys '{"principal":"bench-user"}')
-AKID=$(echo "$KEYJ" | jfield access_key_id)
-SECRET=$(echo "$KEYJ" | jfield secret_access_key)
-[ -n "$AKID" ] && [ -n "$SECRET" ] || die "credentials"
 
-note "$MIB MiB in $PART_MIB MiB parts, $RUNS runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-r=1
-while [ "$r" -le "$RUNS" ]; do
+# start I: server I (build BI) in $T/sI; sets URLI, PIDI, AKIDI, SECRETI
+start() {
+	eval "sb=\$B$1"
+	port=$(free_port $((5 + $1)))
+	url="https://127.0.0.1:$port"
+	XDG_CONFIG_HOME="$T/xdg$1" "$sb/coffer" server --data "$T/s$1" \
+	    --listen "127.0.0.1:$port" --set "tls_cert=$T/tls/cert.pem" \
+	    --set "tls_key=$T/tls/key.pem" >"$T/coffer$1.log" 2>&1 &
+	pid=$!
+	PIDS="$PIDS $pid"
+	wait_https "$url/v1/health" ||
+	    { tail -n 30 "$T/coffer$1.log" >&2; die "no server $1"; }
+	admin=$(admin_token "$url" "$T/s$1") && [ -n "$admin" ] || die "no admin"
+	api() {	# METHOD PATH JSON, as admin; fails on non-2xx
+		$CURL -f -X "$1" -H "Authorization: Bearer $admin" \
+		    -H 'Content-Type: application/json' --data-binary "$3" \
+		    "$url$2"
+	}
+	api POST /v1/ns '{"name":"bench"}' >/dev/null
+	api POST /v1/principals '{"name":"bench-user","kind":"user"}' >/dev/null
+	api POST /v1/bindings \
+	    '{"principal":"bench-user","role":"writer","ns":"bench"}' >/dev/null
+	keyj=$(api POST /v1/s3-keys '{"principal":"bench-user"}')
+	akid=$(echo "$keyj" | jfield access_key_id)
+	secret=$(echo "$keyj" | jfield secret_access_key)
+	[ -n "$akid" ] && [ -n "$secret" ] || die "credentials"
+	eval "URL$1=\$url PID$1=\$pid AKID$1=\$akid SECRET$1=\$secret"
+}
+# (lib.sh's helpers use i and p: the loops here count in other names.)
+bi=1
+while [ "$bi" -le "$NB" ]; do start "$bi"; bi=$((bi + 1)); done
+
+# measure I RUN: one upload and its Complete against server I
+measure() {
+	eval "url=\$URL$1 pid=\$PID$1 akid=\$AKID$1 secret=\$SECRET$1"
 	perf_out=
-	[ "$PERF" = 1 ] && [ "$r" = "$RUNS" ] && perf_out="$OUT/complete.perf.data"
-	$PY - "$URL" "$T/tls/cert.pem" "$AKID" "$SECRET" "$T/src/big.bin" \
-	    "$PART_MIB" "$COFFER_PID" "$r" "$perf_out" <<'EOF' >>"$SAMPLES/raw" ||
+	[ "$PERF" = 1 ] && [ "$1" = 1 ] && [ "$2" = "$RUNS" ] &&
+	    perf_out="$OUT/complete.perf.data"
+	$PY - "$url" "$T/tls/cert.pem" "$akid" "$secret" "$T/src/big.bin" \
+	    "$PART_MIB" "$pid" "$2" "$perf_out" <<'EOF' >"$T/sample" ||
 import hashlib
 import os
 import signal
@@ -167,21 +184,36 @@ if run == "1":
         sys.exit("the completed object differs from the source")
 print("%.3f %.3f" % (t1 - t0, c1 - c0))
 EOF
-	    die "run $r failed"
-	tail -n 1 "$SAMPLES/raw" | { read -r w c
-	    echo "$w" >>"$SAMPLES/wall"; echo "$c" >>"$SAMPLES/cpu"
-	    note "run $r: wall ${w}s, server cpu ${c}s"; }
+	    die "build $1 run $2 failed"
+	read -r w c <"$T/sample"
+	echo "$w" >>"$SAMPLES/wall.$1"
+	echo "$c" >>"$SAMPLES/cpu.$1"
+	note "build $1 run $2: wall ${w}s, server cpu ${c}s, load $(cut -d' ' -f1 /proc/loadavg)"
+}
+
+note "$MIB MiB in $PART_MIB MiB parts, $RUNS runs, $NB builds, load $(cut -d' ' -f1-3 /proc/loadavg)"
+r=1
+while [ "$r" -le "$RUNS" ]; do
+	if [ $((r % 2)) = 1 ]; then bi=1; step=1; else bi=$NB; step=-1; fi
+	k=0
+	while [ "$k" -lt "$NB" ]; do
+		measure "$bi" "$r"
+		bi=$((bi + step)); k=$((k + 1))
+	done
 	r=$((r + 1))
 done
 
 {
-	echo "bench/s3/complete $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs, $MIB MiB in $PART_MIB MiB parts, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "bench/s3/complete $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs, $MIB MiB in $PART_MIB MiB parts, load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
-	echo "| CompleteMultipartUpload | median (runs' range) |"
-	echo "| --- | ---: |"
-	echo "| wall s | $(med wall) ($(spread wall)) |"
-	echo "| server CPU s | $(med cpu) ($(spread cpu)) |"
-	echo "| MB/s (MiB / wall) | $(fdiv "$MIB" "$(med wall)" %.1f) |"
+	echo "| build | Complete wall s, median (range) | server CPU s, median (range) | MiB/s (wall) |"
+	echo "| --- | ---: | ---: | ---: |"
+	bi=1
+	while [ "$bi" -le "$NB" ]; do
+		eval "b=\$B$bi"
+		echo "| $b | $(med wall.$bi) ($(spread wall.$bi)) | $(med cpu.$bi) ($(spread cpu.$bi)) | $(fdiv "$MIB" "$(med wall.$bi)" %.1f) |"
+		bi=$((bi + 1))
+	done
 } | tee "$OUT/complete.md"
 [ "$PERF" = 1 ] && note "perf report -i $OUT/complete.perf.data --no-children"
 exit 0
