@@ -1621,6 +1621,8 @@ out:
 	return rc;
 }
 
+#define PART_SEQ_MIN	(1u << 20)	/* bytes; smaller parts: cf_blob_open */
+
 cf_err
 core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
     struct cf_get **out, struct cf_error *err)
@@ -1640,8 +1642,10 @@ core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
 		core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
 	/* Read once, front to back, around the page cache, the next block
 	 * on the reader's thread (blob.h): with the budget for its two
-	 * blocks; without, the plain reader does the same, slower. */
-	if (rc == CF_OK && cf_core_mem_reserve(c, 2 * cf_blob_block_size()))
+	 * blocks; without, the plain reader does the same, slower.  A small
+	 * part (the last one may be) is not worth the blocks. */
+	if (rc == CF_OK && pr->size >= PART_SEQ_MIN &&
+	    cf_core_mem_reserve(c, 2 * cf_blob_block_size()))
 		g->br_mem = 2 * cf_blob_block_size();
 	if (rc == CF_OK)
 		rc = g->br_mem > 0 ?

@@ -7,6 +7,7 @@ that the client can upload that part again and complete."""
 
 import hashlib
 import os
+import re
 
 import pytest
 
@@ -21,8 +22,7 @@ CHUNK = 65536       # plaintext bytes per chunk
 TAG = 16
 
 
-@pytest.fixture(scope="module")
-def s3(server):
+def client(server):
     r = server.post("/v1/s3-keys", {}, token="admin")
     assert r.status_code == 201, r.text
     key = r.json()
@@ -35,6 +35,11 @@ def s3(server):
                       retries={"max_attempts": 1}))
     c.create_bucket(Bucket=BUCKET)
     return c
+
+
+@pytest.fixture(scope="module")
+def s3(server):
+    return client(server)
 
 
 def mp_etag(parts):
@@ -161,3 +166,21 @@ def test_missing_part_blob_fails_closed(server, s3):
     assert_nothing_stored(server, s3, key, up, before, 3)
     s3.abort_multipart_upload(Bucket=BUCKET, Key=key, UploadId=up)
     assert not os.path.exists(blobs[1]) and not os.path.exists(blobs[2])
+
+
+def test_complete_within_the_least_memory_budget(make_server):
+    """No room for the upload's stages or the parts' read blocks: the
+    Complete runs unstaged through the page cache, same bytes, and gives
+    back every byte of the budget."""
+    srv = make_server(["--set", "request_memory_budget=65536"])
+    c = client(srv)
+    parts = [os.urandom(5 * MiB + 1), os.urandom(3 * MiB + 5)]
+    up, etags, _ = upload(srv, c, "budget/x", parts)
+    r = complete(c, "budget/x", up, etags)
+    assert r["ETag"] == mp_etag(parts)
+    got = c.get_object(Bucket=BUCKET, Key="budget/x")["Body"].read()
+    assert got == b"".join(parts)
+    m = re.search(r"^coffer_request_memory_bytes (\d+)$",
+                  srv.get("/v1/metrics").text, re.M)
+    assert m and int(m.group(1)) == 0
+    assert srv.tmp_files() == []
