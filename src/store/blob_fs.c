@@ -99,6 +99,7 @@ struct cf_blob_reader {
 	bool			 direct;	/* fd has O_DIRECT */
 	struct cf_worker	*io;		/* NULL: reads stay here */
 	bool			 ahead;		/* a job is in flight */
+	uint64_t		 ahead_at;	/* the block it reads */
 	int			 cur;
 	struct {
 		void		*raw;
@@ -903,15 +904,15 @@ seq_fill(struct cf_blob_reader *r, int b, uint64_t at, struct cf_error *err)
 	return CF_OK;
 }
 
-/* The I/O thread's job: fill blk[!cur] at the offset its at names. */
+/* The I/O thread's job: fill blk[!cur] with the block at ahead_at. */
 static cf_err
 seq_job(void *arg, const uint8_t *p, size_t n, struct cf_error *err)
 {
 	struct cf_blob_reader	*r = arg;
-	int			 b = r->cur ^ 1;
 
 	(void)p;
-	return seq_fill(r, b, (uint64_t)n, err);
+	(void)n;
+	return seq_fill(r, r->cur ^ 1, r->ahead_at, err);
 }
 
 /* The thread goes for good (a failed job: the reads go on here, and the
@@ -937,10 +938,8 @@ seq_ahead(struct cf_blob_reader *r, uint64_t at)
 	    &r->blk[b].p, NULL) != CF_OK)
 		return;
 	r->blk[b].at = NO_BLOCK;
-	/* The job's "length" carries the offset (at most the blob's
-	 * size, which fits a size_t where blobs are files). */
-	if ((uint64_t)(size_t)at != at ||
-	    cf_worker_submit(r->io, r->blk[b].p, (size_t)at, NULL) != CF_OK) {
+	r->ahead_at = at;
+	if (cf_worker_submit(r->io, r->blk[b].p, BUF_SIZE, NULL) != CF_OK) {
 		seq_io_stop(r);
 		return;
 	}
