@@ -49,12 +49,12 @@ cf_err	cf_blob_open(struct cf_blobstore *bs, const char *id,
  * filesystem allows it) in aligned blocks of cf_blob_block_size()
  * bytes, and a thread of the reader's own reads the next block while the
  * caller uses this one; the first is asked for at once.  Holds two such
- * buffers (from the store's pool) and a thread until cf_blob_close.
+ * buffers and a thread until cf_blob_close.
  * cf_blob_pread works at any offset, but a read out of order costs a
  * block.  Without a thread or O_DIRECT it still works, only slower. */
 cf_err	cf_blob_open_seq(struct cf_blobstore *bs, const char *id,
 	    struct cf_blob_reader **out, struct cf_error *err);
-/* Bytes of one block of a sequential reader (and of a writer's buffer). */
+/* Bytes of one block of a sequential reader (1 MiB). */
 size_t	cf_blob_block_size(void);
 uint64_t cf_blob_size(const struct cf_blob_reader *r);
 /* Exactly len bytes at off; matches cf_pread_fn (arg = the reader).
