@@ -55,6 +55,14 @@ else
 	note "warning: $B is not a Release build (${BTYPE:-no type})"
 fi
 
+# wrk holds WRK_CONNS connections, each a descriptor on both sides; nginx
+# and Coffer need room for them too (wrk -c1000 is one of issue 15's
+# targets; the default soft limit is often 1024).
+NOFILE=$((2 * WRK_CONNS + 1024))
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$NOFILE" ] ||
+    ulimit -n "$NOFILE" 2>/dev/null ||
+    die "ulimit -n $NOFILE refused (hard limit $(ulimit -H -n))"
+
 rm -rf "$SAMPLES"
 mkdir -p "$SAMPLES"
 T=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/coffer-bench.XXXXXX")
@@ -145,7 +153,7 @@ $USER_LINE
 worker_processes $NGINX_WORKERS;
 pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections $((WRK_CONNS + 1024)); }
 http {
 	default_type application/octet-stream;
 	sendfile on;
@@ -189,7 +197,8 @@ NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 # here connects from 127.0.0.1, so it gets all of max_connections.
 set -- --data "$T/coffer" --listen "127.0.0.1:$CPORT" \
     --set "tls_cert=$T/tls/cert.pem" --set "tls_key=$T/tls/key.pem" \
-    --set "max_connections_per_ip=65536"
+    --set "max_connections_per_ip=65536" \
+    --set "max_connections=$((WRK_CONNS > 900 ? WRK_CONNS + 124 : 1024))"
 for kv in ${BENCH_COFFER_SET:-}; do set -- "$@" --set "$kv"; done
 # The master key goes to $XDG_CONFIG_HOME/coffer/keys: keep it in $T.
 XDG_CONFIG_HOME="$T/xdg" "$COFFER" server "$@" >"$T/coffer.log" 2>&1 &
