@@ -337,11 +337,23 @@ audit_seq() {
 	api GET '/v1/audit?tail=1' | sed -n 's/.*"seq" *: *\([0-9]*\).*/\1/p' |
 	    head -n 1
 }
-# wrk_run NAME URL: appends req/s to NAME.rps
+# cpu_ticks PID...: user + system CPU ticks of those processes so far.
+cpu_ticks() {
+	for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+# wrk_run NAME URL PID...: appends req/s to NAME.rps, and the server's
+# CPU time per request (its processes PID...) to NAME.cpu: on a shared,
+# loaded machine the CPU a request costs moves less than req/s does.
 wrk_run() {
+	wn=$1 wu=$2
+	shift 2
+	c0=$(cpu_ticks "$@")
 	BENCH_TOKEN=$READER wrk -t "$WRK_THREADS" -c "$WRK_CONNS" \
-	    -d "${WRK_SECS}s" -s bench/https/auth.lua "$2" >"$T/wrk.out" 2>&1 ||
+	    -d "${WRK_SECS}s" -s bench/https/auth.lua "$wu" >"$T/wrk.out" 2>&1 ||
 	    { cat "$T/wrk.out" >&2; die "wrk failed"; }
+	c1=$(cpu_ticks "$@")
+	set -- "$wn" "$wu"
 	cat "$T/wrk.out" >>"$SAMPLES/$1.wrk.log"
 	line=$(grep '^BENCH ' "$T/wrk.out") || die "wrk: no summary"
 	req=$(echo "$line" | sed 's/.*requests=\([0-9]*\).*/\1/')
@@ -354,11 +366,17 @@ wrk_run() {
 	echo "$line" | sed 's/.*p99_us=\([0-9]*\).*/\1/' >>"$SAMPLES/$1.p99"
 	awk -v r="$req" -v u="$us" 'BEGIN { printf "%.0f\n", r / (u / 1e6) }' \
 	    >>"$SAMPLES/$1.rps"
+	awk -v r="$req" -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%.1f\n", r > 0 ? t * 1e6 / hz / r : 0 }' \
+	    >>"$SAMPLES/$1.cpu"
 }
-wrk_nginx() { wrk_run nginx_get "$NURL/files/small.bin"; }
+wrk_nginx() {
+	# shellcheck disable=SC2086
+	wrk_run nginx_get "$NURL/files/small.bin" $NGINX_WORKER_PIDS
+}
 wrk_coffer() {
 	a0=$(audit_seq)
-	wrk_run coffer_get "$CURL_C/v1/ns/bench/objects/small.bin"
+	wrk_run coffer_get "$CURL_C/v1/ns/bench/objects/small.bin" "$COFFER_PID"
 	sleep 1	# let the last in-flight requests finish and be audited
 	a1=$(audit_seq)
 	# audit records written per completed request (>= 1: every request
@@ -454,6 +472,7 @@ row "upload, curl -T (MB/s)" coffer_ul_curl.mbs nginx_ul.mbs MB/s 0.60
 row "upload, coffer put (MB/s)" coffer_ul_cli.mbs nginx_ul.mbs MB/s 0.60
 row "1 KiB GET, wrk (req/s)" coffer_get.rps nginx_get.rps req/s 0.30
 row "1 KiB GET p99 latency (us)" coffer_get.p99 nginx_get.p99 us ""
+row "1 KiB GET, server CPU per request (us)" coffer_get.cpu nginx_get.cpu us ""
 echo
 echo "| server RSS peak during a 1 GiB transfer | Coffer | nginx (workers) | verdict |"
 echo "| --- | --- | --- | --- |"

@@ -566,9 +566,25 @@ void	core_put_set_part(struct cf_put *p, struct cf_mp_part_rec *part);
 /* The upload completes multipart upload `upload` with ETag etag. */
 void	core_put_set_etag(struct cf_put *p, const char *etag,
 	    const char *upload);
-/* A part's plaintext for reading (cf_core_get_read), authenticated. */
+/* A part's plaintext for reading with core_part_read, authenticated;
+ * the blob is read once front to back (cf_blob_open_seq) when the
+ * request memory budget has room for its blocks.  Close with
+ * cf_core_get_close. */
 cf_err	core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
 	    struct cf_get **out, struct cf_error *err);
+/* cf_opener_read of a part: authenticated plaintext only, no read-ahead
+ * thread of the get (the blob reader has its own). */
+cf_err	core_part_read(struct cf_get *g, uint64_t pos, void *buf,
+	    size_t max, size_t *got, struct cf_error *err);
+/* Fill a staged upload in place, without cf_core_put_write's copy: *at
+ * is where the next bytes go, *room how many fit; write n <= *room bytes
+ * there, then core_put_stage_fill(p, n).  false: the upload is not
+ * staged (a body that fits one stage, no memory budget or thread left):
+ * use cf_core_put_write.  SEC: the stage is plaintext, wiped when the
+ * upload ends, whatever the outcome. */
+bool	core_put_stage_room(struct cf_put *p, uint8_t **at, size_t *room);
+cf_err	core_put_stage_fill(struct cf_put *p, size_t n,
+	    struct cf_error *err);
 cf_err	core_s3_reauth(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err);
 /* ops_admin.c's rules for minting credentials, shared with S3 keys. */

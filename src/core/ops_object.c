@@ -576,6 +576,47 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 	return CF_OK;
 }
 
+bool
+core_put_stage_room(struct cf_put *p, uint8_t **at, size_t *room)
+{
+	/* A body that fits one stage is not worth a thread. */
+	if (!p->staged && p->content_length >= 0 &&
+	    (uint64_t)p->content_length <= PUT_STAGE)
+		return false;
+	if (!put_stage_start(p))
+		return false;
+	*at = p->stage[p->cur] + p->fill;
+	*room = PUT_STAGE - p->fill;
+	return true;
+}
+
+cf_err
+core_put_stage_fill(struct cf_put *p, size_t n, struct cf_error *err)
+{
+	cf_err	rc;
+
+	if (CF_NEVER(!p->staged || n > PUT_STAGE - p->fill))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "a stage filled past its end");
+	if (n > p->c->cfg.max_object_size - p->size)
+		return cf_error_set(err, CF_E_LIMIT,
+		    "object exceeds the limit of %llu bytes",
+		    (unsigned long long)p->c->cfg.max_object_size);
+	p->size += n;
+	core_metrics_bytes_in(p->c, n);
+	p->fill += n;
+	if (p->fill < PUT_STAGE)
+		return CF_OK;
+	/* As cf_core_put_write: the worker takes this stage once done with
+	 * the other. */
+	rc = cf_worker_submit(p->wk, p->stage[p->cur], p->fill, err);
+	if (rc != CF_OK)
+		return rc;
+	p->cur ^= 1;
+	p->fill = 0;
+	return CF_OK;
+}
+
 /* Wrap p's DEK again if a rotation made another KEK active since
  * put_begin (caller holds kek_lock's read side). */
 static cf_err
@@ -793,6 +834,8 @@ struct cf_get {
 	unsigned		 seq_reads;	/* reads in a row, in order */
 	bool			 ra_off;	/* never again for this get */
 	cf_err			 ra_rc;
+	uint64_t		 br_mem;	/* budget held for br's
+						 * blocks (a part's) */
 };
 
 /* The worker's job: read ra_want bytes at ra_pos into ra. */
@@ -882,6 +925,8 @@ cf_core_get_close(struct cf_get *g)
 	json_decref(g->labels);
 	cf_opener_free(g->op);
 	cf_blob_close(g->br);
+	if (g->br_mem > 0)
+		cf_core_mem_release(g->c, g->br_mem);
 	cf_free(g);
 }
 
@@ -1576,6 +1621,8 @@ out:
 	return rc;
 }
 
+#define PART_SEQ_MIN	(1u << 20)	/* bytes; smaller parts: cf_blob_open */
+
 cf_err
 core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
     struct cf_get **out, struct cf_error *err)
@@ -1593,8 +1640,17 @@ core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
 	    strlen(pr->part_id), pr->wrapped_dek, &dek, err);
 	if (rc == CF_OK)
 		core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
+	/* Read once, front to back, around the page cache, the next block
+	 * on the reader's thread (blob.h): with the budget for its two
+	 * blocks; without, the plain reader does the same, slower.  A small
+	 * part (the last one may be) is not worth the blocks. */
+	if (rc == CF_OK && pr->size >= PART_SEQ_MIN &&
+	    cf_core_mem_reserve(c, 2 * cf_blob_block_size()))
+		g->br_mem = 2 * cf_blob_block_size();
 	if (rc == CF_OK)
-		rc = cf_blob_open(c->blobs, pr->blob_id, &g->br, err);
+		rc = g->br_mem > 0 ?
+		    cf_blob_open_seq(c->blobs, pr->blob_id, &g->br, err) :
+		    cf_blob_open(c->blobs, pr->blob_id, &g->br, err);
 	if (rc == CF_E_NOTFOUND) {
 		cf_error_clear(err);
 		rc = cf_error_set(err, CF_E_INTEGRITY, "stored data of part "
@@ -1611,6 +1667,16 @@ core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
 	}
 	*out = g;
 	return CF_OK;
+}
+
+cf_err
+core_part_read(struct cf_get *g, uint64_t pos, void *buf, size_t max,
+    size_t *got, struct cf_error *err)
+{
+	/* SEC: cf_opener_read copies out only chunks whose tag checked (on
+	 * a failure it wipes what this call wrote: nothing unauthenticated
+	 * is left in buf, even a stage of the upload). */
+	return cf_opener_read(g->op, pos, buf, max, got, err);
 }
 
 /* S3's DeleteObject?versionId=V: version V (or the key's null version)

@@ -44,6 +44,18 @@ void	cf_blob_abort(struct cf_blob_writer *w);
 /* CF_E_NOTFOUND if no such blob; CF_E_INPUT for a malformed id. */
 cf_err	cf_blob_open(struct cf_blobstore *bs, const char *id,
 	    struct cf_blob_reader **out, struct cf_error *err);
+/* As cf_blob_open, for one pass front to back (a multipart completion
+ * copies its parts): reads go around the page cache (O_DIRECT where the
+ * filesystem allows it) in aligned blocks of cf_blob_block_size()
+ * bytes, and a thread of the reader's own reads the next block while the
+ * caller uses this one; the first is asked for at once.  Holds two such
+ * buffers and a thread until cf_blob_close.
+ * cf_blob_pread works at any offset, but a read out of order costs a
+ * block.  Without a thread or O_DIRECT it still works, only slower. */
+cf_err	cf_blob_open_seq(struct cf_blobstore *bs, const char *id,
+	    struct cf_blob_reader **out, struct cf_error *err);
+/* Bytes of one block of a sequential reader (1 MiB). */
+size_t	cf_blob_block_size(void);
 uint64_t cf_blob_size(const struct cf_blob_reader *r);
 /* Exactly len bytes at off; matches cf_pread_fn (arg = the reader).
  * Reading past the end is CF_E_INTEGRITY (the blob is shorter than its

@@ -49,6 +49,9 @@
 #define BUF_ALIGN	4096u		/* O_DIRECT: covers 512 and 4K
 					 * sectors */
 #define POOL_BUFS	4		/* idle buffers kept per store */
+#define SEQ_BLOCK	(1u << 20)	/* a sequential reader's block: direct
+					 * reads of 1 MiB ran as fast as of 4
+					 * (650-700 MB/s, dd) */
 #define READAHEAD_MIN	(256 * 1024)	/* smaller blobs: no fadvise */
 #define TMP_SUFFIX	".tmp"
 #define TMPNAME_LEN	(CF_BLOB_ID_LEN + sizeof(TMP_SUFFIX))	/* + NUL */
@@ -89,9 +92,26 @@ struct cf_blob_writer {
 };
 
 struct cf_blob_reader {
-	int		fd;
-	uint64_t	size;
+	int			 fd;
+	uint64_t		 size;
+	/* A sequential reader (cf_blob_open_seq) serves reads from two
+	 * aligned blocks of SEQ_BLOCK: blk[cur] is being read from; the I/O
+	 * thread fills blk[!cur] with the next block meanwhile.  While a
+	 * job is in flight (ahead) the thread alone touches blk[!cur]. */
+	bool			 seq;		/* false: plain pread */
+	bool			 direct;	/* fd has O_DIRECT */
+	struct cf_worker	*io;		/* NULL: reads stay here */
+	bool			 ahead;		/* a job is in flight */
+	uint64_t		 ahead_at;	/* the block it reads */
+	int			 cur;
+	struct {
+		void		*raw;
+		uint8_t		*p;		/* raw aligned */
+		uint64_t	 at;		/* offset held; NO_BLOCK */
+		size_t		 len;
+	}			 blk[2];
 };
+#define NO_BLOCK	UINT64_MAX
 
 /* --- test hooks (store_int.h) --- */
 
@@ -130,6 +150,12 @@ size_t
 cf_blob_buffer_size(void)
 {
 	return BUF_SIZE;
+}
+
+size_t
+cf_blob_block_size(void)
+{
+	return SEQ_BLOCK;
 }
 
 /* True when an injected fault fires now (errno is then set). */
@@ -819,7 +845,7 @@ cf_blob_open(struct cf_blobstore *bs, const char *id,
 		    "blob: %s is not a regular file", id);
 		goto out;
 	}
-	r = cf_malloc(sizeof(*r));
+	r = cf_calloc(1, sizeof(*r));
 	if (r == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
 		goto out;
@@ -838,6 +864,198 @@ out:
 	return rc;
 }
 
+/* --- sequential reader --- */
+
+/* Block b's buffer, aligned for O_DIRECT.  SEC: it only ever holds
+ * ciphertext (the opener authenticates it), so it is freed unwiped. */
+static cf_err
+seq_buf(struct cf_blob_reader *r, int b, struct cf_error *err)
+{
+	uintptr_t	u;
+
+	r->blk[b].raw = cf_malloc(SEQ_BLOCK + BUF_ALIGN);
+	if (r->blk[b].raw == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
+	u = ((uintptr_t)r->blk[b].raw + BUF_ALIGN - 1) &
+	    ~(uintptr_t)(BUF_ALIGN - 1);
+	r->blk[b].p = (uint8_t *)u;
+	return CF_OK;
+}
+
+/* Fill block b with the SEQ_BLOCK bytes at at (fewer at the end of the
+ * blob).  A direct read the filesystem refuses (EINVAL: alignment it does
+ * not support) goes on buffered.  SEC: the bytes are ciphertext; the
+ * opener authenticates them, so nothing here needs wiping. */
+static cf_err
+seq_fill(struct cf_blob_reader *r, int b, uint64_t at, struct cf_error *err)
+{
+	size_t	want, got = 0;
+	ssize_t	n;
+	int	fl;
+
+	r->blk[b].at = NO_BLOCK;
+	want = r->size - at < SEQ_BLOCK ? (size_t)(r->size - at) : SEQ_BLOCK;
+	while (got < want) {
+		/* A direct read asks for whole sectors, the last one past
+		 * the end of the file (the kernel stops at the end). */
+		n = pread(r->fd, r->blk[b].p + got, r->direct ?
+		    SEQ_BLOCK - got : want - got, (off_t)(at + got));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EINVAL && r->direct) {
+			fl = fcntl(r->fd, F_GETFL);
+			if (fl == -1 ||
+			    fcntl(r->fd, F_SETFL, fl & ~O_DIRECT) == -1)
+				return cf_error_sys(err, CF_E_IO,
+				    "blob: fcntl");
+			r->direct = false;
+			continue;
+		}
+		if (n == -1)
+			return cf_error_sys(err, CF_E_IO, "blob: read");
+		if (n == 0)
+			return cf_error_set(err, CF_E_INTEGRITY,
+			    "blob: shorter than expected");
+		got += (size_t)n;
+	}
+	r->blk[b].at = at;
+	r->blk[b].len = want;
+	return CF_OK;
+}
+
+/* The I/O thread's job: fill blk[!cur] with the block at ahead_at. */
+static cf_err
+seq_job(void *arg, const uint8_t *p, size_t n, struct cf_error *err)
+{
+	struct cf_blob_reader	*r = arg;
+
+	(void)p;
+	(void)n;
+	return seq_fill(r, r->cur ^ 1, r->ahead_at, err);
+}
+
+/* The thread goes for good (a failed job: the reads go on here, and the
+ * next one reports the error itself, if it persists). */
+static void
+seq_io_stop(struct cf_blob_reader *r)
+{
+	cf_worker_stop(r->io);
+	r->io = NULL;
+	r->ahead = false;
+}
+
+/* Ask the thread for the block at at into blk[!cur]. */
+static void
+seq_ahead(struct cf_blob_reader *r, uint64_t at)
+{
+	int	b = r->cur ^ 1;
+
+	if (r->io == NULL || r->ahead || at >= r->size ||
+	    r->blk[b].at == at)
+		return;
+	if (r->blk[b].p == NULL && seq_buf(r, b, NULL) != CF_OK)
+		return;
+	r->blk[b].at = NO_BLOCK;
+	r->ahead_at = at;
+	if (cf_worker_submit(r->io, r->blk[b].p, SEQ_BLOCK, NULL) != CF_OK) {
+		seq_io_stop(r);
+		return;
+	}
+	r->ahead = true;
+}
+
+/* Make blk[cur] hold the block of off, then ask for the next. */
+static cf_err
+seq_block(struct cf_blob_reader *r, uint64_t off, struct cf_error *err)
+{
+	uint64_t	at = off - off % SEQ_BLOCK;
+	cf_err		rc;
+
+	if (r->blk[r->cur].at != at) {
+		if (r->ahead) {
+			r->ahead = false;
+			if (cf_worker_wait(r->io, NULL) != CF_OK)
+				seq_io_stop(r);
+		}
+		if (r->blk[r->cur ^ 1].at == at)
+			r->cur ^= 1;
+		else {
+			if (r->blk[r->cur].p == NULL &&
+			    (rc = seq_buf(r, r->cur, err)) != CF_OK)
+				return rc;
+			if ((rc = seq_fill(r, r->cur, at, err)) != CF_OK)
+				return rc;
+		}
+	}
+	seq_ahead(r, at + SEQ_BLOCK);
+	return CF_OK;
+}
+
+static cf_err
+seq_pread(struct cf_blob_reader *r, uint8_t *p, size_t len, uint64_t off,
+    struct cf_error *err)
+{
+	size_t	in, n;
+	cf_err	rc;
+
+	if (off > r->size || len > r->size - off)
+		return cf_error_set(err, CF_E_INTEGRITY,
+		    "blob: shorter than expected");
+	while (len > 0) {
+		if ((rc = seq_block(r, off, err)) != CF_OK)
+			return rc;
+		in = (size_t)(off - r->blk[r->cur].at);
+		n = r->blk[r->cur].len - in;
+		if (n > len)
+			n = len;
+		memcpy(p, r->blk[r->cur].p + in, n);
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return CF_OK;
+}
+
+cf_err
+cf_blob_open_seq(struct cf_blobstore *bs, const char *id,
+    struct cf_blob_reader **out, struct cf_error *err)
+{
+	struct cf_blob_reader	*r = NULL;
+	char			 path[RELPATH_LEN];
+	int			 fd, fl;
+	cf_err			 rc;
+
+	rc = cf_blob_open(bs, id, &r, err);
+	if (rc != CF_OK)
+		return rc;
+	r->seq = true;
+	r->blk[0].at = r->blk[1].at = NO_BLOCK;
+	/* Around the page cache: the blob was written around it too, so
+	 * it is not there, and a buffered read of cold data costs a copy
+	 * and page-cache churn (2.2 s of system time for 1 GiB here, 0.1 s
+	 * direct).  Reopened, so that the name is checked the same way. */
+	if (!no_direct) {
+		relpath(id, path);
+		fd = openat(bs->dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		    O_DIRECT);
+		if (fd != -1) {
+			(void)close(r->fd);
+			r->fd = fd;
+		}
+	}
+	fl = fcntl(r->fd, F_GETFL);
+	r->direct = fl != -1 && (fl & O_DIRECT) != 0;
+	/* Without the thread the reads are only slower. */
+	if (cf_worker_start(seq_job, r, &r->io, NULL) != CF_OK)
+		r->io = NULL;
+	/* The first block is asked for at once, into blk[0]; the first
+	 * read finds it there. */
+	r->cur = 1;
+	seq_ahead(r, 0);
+	*out = r;
+	return CF_OK;
+}
+
 uint64_t
 cf_blob_size(const struct cf_blob_reader *r)
 {
@@ -854,6 +1072,8 @@ cf_blob_pread(void *arg, void *buf, size_t len, uint64_t off,
 
 	if (r == NULL || (buf == NULL && len > 0))
 		return cf_error_set(err, CF_E_INVAL, "blob: NULL argument");
+	if (r->seq)
+		return seq_pread(r, p, len, off, err);
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return cf_error_set(err, CF_E_INTEGRITY,
 		    "blob: read beyond any blob");
@@ -876,8 +1096,15 @@ cf_blob_pread(void *arg, void *buf, size_t len, uint64_t off,
 void
 cf_blob_close(struct cf_blob_reader *r)
 {
+	int	b;
+
 	if (r == NULL)
 		return;
+	/* The thread first: it may be filling a block. */
+	if (r->io != NULL)
+		seq_io_stop(r);
+	for (b = 0; b < 2; b++)
+		cf_free(r->blk[b].raw);
 	(void)close(r->fd);
 	cf_free(r);
 }

@@ -1968,6 +1968,122 @@ test_store_blob_roundtrip(void **state)
 	cf_blobstore_close(bs);
 }
 
+/* The sequential reader (cf_blob_open_seq): front to back in the
+ * opener's pieces (a 16-byte header, then 65552-byte chunks), then out of
+ * order and across blocks, then past the end. */
+static void
+check_blob_seq(struct cf_blobstore *bs, const char *id, size_t len,
+    uint32_t seed)
+{
+	struct cf_blob_reader	*r = NULL;
+	uint8_t			*got, *want;
+	size_t			 bsz = cf_blob_block_size();
+	size_t			 off, n, i, piece = 65552;
+	size_t			 at[] = { 0, 0, 0, 0, 0 };
+
+	assert_int_equal(cf_blob_open_seq(bs, id, &r, NULL), CF_OK);
+	assert_int_equal(cf_blob_size(r), len);
+	got = malloc(2 * bsz);
+	want = malloc(2 * bsz);
+	assert_true(got != NULL && want != NULL);
+	for (off = 0; off < len; off += n) {
+		n = off == 0 ? 16 : piece;
+		if (n > len - off)
+			n = len - off;
+		assert_int_equal(cf_blob_pread(r, got, n, off, NULL), CF_OK);
+		fill_pattern(want, n, off, seed);
+		assert_memory_equal(got, want, n);
+	}
+	/* Backwards, and pieces across a block's end. */
+	at[1] = len / 2;
+	at[2] = len > bsz ? bsz - 7 : 0;
+	at[3] = len > 3 ? len - 3 : 0;
+	at[4] = len > bsz + 10 ? 10 : 0;
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		n = len - at[i] < bsz + 100 ? len - at[i] : bsz + 100;
+		assert_int_equal(cf_blob_pread(r, got, n, at[i], NULL), CF_OK);
+		fill_pattern(want, n, at[i], seed);
+		assert_memory_equal(got, want, n);
+	}
+	assert_int_equal(cf_blob_pread(r, got, 1, len, NULL), CF_E_INTEGRITY);
+	if (len > 0)
+		assert_int_equal(cf_blob_pread(r, got, 2, len - 1, NULL),
+		    CF_E_INTEGRITY);
+	cf_blob_close(r);
+	free(got);
+	free(want);
+}
+
+static void
+test_store_blob_seq_reader(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_reader	*r = NULL;
+	char			 id[CF_BLOB_ID_LEN + 1], p[400];
+	uint8_t			*buf;
+	size_t			 bsz = cf_blob_block_size();
+	size_t			 sizes[] = { 0, 1, 4095, 4096, 65552, 0, 0, 0 };
+	size_t			 i, mode, off;
+	unsigned int		 n;
+	cf_err			 rc = CF_OK;
+
+	(void)state;
+	sizes[5] = bsz;
+	sizes[6] = bsz + 1;
+	sizes[7] = 3 * bsz + 12345;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	for (mode = 0; mode < 2; mode++) {
+		cf_blob_test_no_direct(mode == 1);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			assert_int_equal(write_blob(bs, sizes[i], 65536,
+			    (uint32_t)i, id, NULL), CF_OK);
+			check_blob_seq(bs, id, sizes[i], (uint32_t)i);
+			assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
+		}
+	}
+	cf_blob_test_no_direct(false);
+	assert_int_equal(cf_blob_open_seq(bs, id, &r, NULL), CF_E_NOTFOUND);
+	assert_null(r);
+
+	/* A blob cut short after the open: CF_E_INTEGRITY, whether the
+	 * thread or the caller's read finds it. */
+	buf = malloc(bsz);
+	assert_non_null(buf);
+	assert_int_equal(write_blob(bs, 3 * bsz, 65536, 7, id, NULL), CF_OK);
+	assert_int_equal(cf_blob_open_seq(bs, id, &r, NULL), CF_OK);
+	(void)snprintf(p, sizeof(p), "%s/blobs/%.2s/%s", tmpdir, id, id);
+	assert_int_equal(truncate(p, (off_t)bsz + 100), 0);
+	for (off = 0; off < 3 * bsz; off += bsz) {
+		rc = cf_blob_pread(r, buf, bsz, off, NULL);
+		if (rc != CF_OK)
+			break;
+	}
+	assert_int_equal(rc, CF_E_INTEGRITY);
+	assert_true(off >= bsz);
+	cf_blob_close(r);
+	assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
+	free(buf);
+
+	/* Allocation failures: NOMEM with nothing returned, or a reader
+	 * that works without its thread or its second block. */
+	assert_int_equal(write_blob(bs, 2 * bsz + 3, 65536, 8, id, NULL),
+	    CF_OK);
+	for (n = 1; n < 12; n++) {
+		r = NULL;
+		cf_test_fail_alloc_after(n);
+		rc = cf_blob_open_seq(bs, id, &r, NULL);
+		cf_test_fail_alloc_after(0);
+		if (rc != CF_OK) {
+			assert_int_equal(rc, CF_E_NOMEM);
+			assert_null(r);
+			continue;
+		}
+		cf_blob_close(r);
+		check_blob_seq(bs, id, 2 * bsz + 3, 8);
+	}
+	cf_blobstore_close(bs);
+}
+
 static void
 test_store_blob_direct_used(void **state)
 {
@@ -5140,6 +5256,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_open_alloc_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_seq_reader,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_direct_used,
 		    setup, teardown),
