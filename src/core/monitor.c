@@ -322,6 +322,14 @@ json_array_has(const json_t *a, const char *s)
  * Texts that do not parse are not kept: they fail in every decision. */
 #define SCOPE_CACHE_SLOTS	256
 
+/* Sharing parsed objects between threads needs atomic reference counts
+ * and encoders that do not mark the objects they visit (jansson 2.14
+ * tracks loops in a table of its own). */
+#if JANSSON_VERSION_HEX < 0x020e00 || !(JSON_HAVE_ATOMIC_BUILTINS || \
+    JSON_HAVE_SYNC_BUILTINS)
+#error "core_scope_json shares parsed objects: needs jansson >= 2.14"
+#endif
+
 struct scope_slot {
 	uint64_t	 h;
 	char		*text;
