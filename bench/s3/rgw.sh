@@ -94,12 +94,16 @@ EOF
 	RGW_OSD_PID=$!
 	radosgw $rs_c -n client.rgw.a -f >"$rs_d/log/rgw.out" 2>&1 &
 	RGW_PID=$!
-	# radosgw creates its pools, then listens (about 8 s)
+	# radosgw creates its pools, then listens (about 8 s; bounded at
+	# 3 minutes for a loaded machine)
 	rs_i=0
 	while ! curl -s -o /dev/null --cacert "$3" "$RGW_URL/"; do
 		rs_i=$((rs_i + 1))
-		[ $rs_i -lt 600 ] && kill -0 "$RGW_PID" 2>/dev/null ||
-		    die "rgw: radosgw did not answer (see $rs_d/log)"
+		if [ $rs_i -ge 1800 ] || ! kill -0 "$RGW_PID" 2>/dev/null; then
+			tail -n 20 "$rs_d/log/rgw.out" \
+			    "$rs_d/log/client.rgw.a.log" >&2
+			die "rgw: radosgw did not answer in $((rs_i / 10)) s"
+		fi
 		sleep 0.1
 	done
 	radosgw-admin $rs_c user create --uid bench --display-name bench \
