@@ -55,6 +55,14 @@ else
 	note "warning: $B is not a Release build (${BTYPE:-no type})"
 fi
 
+# wrk holds WRK_CONNS connections, each a descriptor on both sides; nginx
+# and Coffer need room for them too (wrk -c1000 is one of issue 15's
+# targets; the default soft limit is often 1024).
+NOFILE=$((2 * WRK_CONNS + 1024))
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$NOFILE" ] ||
+    ulimit -n "$NOFILE" 2>/dev/null ||
+    die "ulimit -n $NOFILE refused (hard limit $(ulimit -H -n))"
+
 rm -rf "$SAMPLES"
 mkdir -p "$SAMPLES"
 T=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/coffer-bench.XXXXXX")
@@ -145,7 +153,7 @@ $USER_LINE
 worker_processes $NGINX_WORKERS;
 pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections $((WRK_CONNS + 1024)); }
 http {
 	default_type application/octet-stream;
 	sendfile on;
@@ -189,7 +197,8 @@ NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 # here connects from 127.0.0.1, so it gets all of max_connections.
 set -- --data "$T/coffer" --listen "127.0.0.1:$CPORT" \
     --set "tls_cert=$T/tls/cert.pem" --set "tls_key=$T/tls/key.pem" \
-    --set "max_connections_per_ip=65536"
+    --set "max_connections_per_ip=65536" \
+    --set "max_connections=$((WRK_CONNS > 900 ? WRK_CONNS + 124 : 1024))"
 for kv in ${BENCH_COFFER_SET:-}; do set -- "$@" --set "$kv"; done
 # The master key goes to $XDG_CONFIG_HOME/coffer/keys: keep it in $T.
 XDG_CONFIG_HOME="$T/xdg" "$COFFER" server "$@" >"$T/coffer.log" 2>&1 &
@@ -328,11 +337,23 @@ audit_seq() {
 	api GET '/v1/audit?tail=1' | sed -n 's/.*"seq" *: *\([0-9]*\).*/\1/p' |
 	    head -n 1
 }
-# wrk_run NAME URL: appends req/s to NAME.rps
+# cpu_ticks PID...: user + system CPU ticks of those processes so far.
+cpu_ticks() {
+	for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+# wrk_run NAME URL PID...: appends req/s to NAME.rps, and the server's
+# CPU time per request (its processes PID...) to NAME.cpu: on a shared,
+# loaded machine the CPU a request costs moves less than req/s does.
 wrk_run() {
+	wn=$1 wu=$2
+	shift 2
+	c0=$(cpu_ticks "$@")
 	BENCH_TOKEN=$READER wrk -t "$WRK_THREADS" -c "$WRK_CONNS" \
-	    -d "${WRK_SECS}s" -s bench/https/auth.lua "$2" >"$T/wrk.out" 2>&1 ||
+	    -d "${WRK_SECS}s" -s bench/https/auth.lua "$wu" >"$T/wrk.out" 2>&1 ||
 	    { cat "$T/wrk.out" >&2; die "wrk failed"; }
+	c1=$(cpu_ticks "$@")
+	set -- "$wn" "$wu"
 	cat "$T/wrk.out" >>"$SAMPLES/$1.wrk.log"
 	line=$(grep '^BENCH ' "$T/wrk.out") || die "wrk: no summary"
 	req=$(echo "$line" | sed 's/.*requests=\([0-9]*\).*/\1/')
@@ -345,11 +366,17 @@ wrk_run() {
 	echo "$line" | sed 's/.*p99_us=\([0-9]*\).*/\1/' >>"$SAMPLES/$1.p99"
 	awk -v r="$req" -v u="$us" 'BEGIN { printf "%.0f\n", r / (u / 1e6) }' \
 	    >>"$SAMPLES/$1.rps"
+	awk -v r="$req" -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%.1f\n", r > 0 ? t * 1e6 / hz / r : 0 }' \
+	    >>"$SAMPLES/$1.cpu"
 }
-wrk_nginx() { wrk_run nginx_get "$NURL/files/small.bin"; }
+wrk_nginx() {
+	# shellcheck disable=SC2086
+	wrk_run nginx_get "$NURL/files/small.bin" $NGINX_WORKER_PIDS
+}
 wrk_coffer() {
 	a0=$(audit_seq)
-	wrk_run coffer_get "$CURL_C/v1/ns/bench/objects/small.bin"
+	wrk_run coffer_get "$CURL_C/v1/ns/bench/objects/small.bin" "$COFFER_PID"
 	sleep 1	# let the last in-flight requests finish and be audited
 	a1=$(audit_seq)
 	# audit records written per completed request (>= 1: every request
@@ -445,6 +472,7 @@ row "upload, curl -T (MB/s)" coffer_ul_curl.mbs nginx_ul.mbs MB/s 0.60
 row "upload, coffer put (MB/s)" coffer_ul_cli.mbs nginx_ul.mbs MB/s 0.60
 row "1 KiB GET, wrk (req/s)" coffer_get.rps nginx_get.rps req/s 0.30
 row "1 KiB GET p99 latency (us)" coffer_get.p99 nginx_get.p99 us ""
+row "1 KiB GET, server CPU per request (us)" coffer_get.cpu nginx_get.cpu us ""
 echo
 echo "| server RSS peak during a 1 GiB transfer | Coffer | nginx (workers) | verdict |"
 echo "| --- | --- | --- | --- |"

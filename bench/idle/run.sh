@@ -39,4 +39,4 @@ until grep -q "serving" "$T/out" 2>/dev/null; do
 done
 echo "coffer idle bench: $N connections, server pid $PID, ulimit -n $(ulimit -n)"
 /usr/bin/python3 "$HERE/idle.py" --port "$PORT" --ca "$T/data/tls/server.crt" \
-    --pid "$PID" -n "$N"
+    --pid "$PID" -n "$N" --step "${BENCH_STEP:-1000}"

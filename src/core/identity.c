@@ -563,9 +563,9 @@ throttle_release(struct cf_core *c, struct fail_keys *k, bool clear_user)
 		(void)cf_meta_authfail_clear(c->meta, k->user, NULL);
 	else
 		(void)cf_meta_authfail_release(c->meta, k->user,
-		    lock_failures(c, 0), NULL);
+		    lock_failures(c, 0), &k->rec[0], NULL);
 	(void)cf_meta_authfail_release(c->meta, k->addr, lock_failures(c, 1),
-	    NULL);
+	    &k->rec[1], NULL);
 }
 
 /* SEC: an attempt is counted as a failure *before* its credential is
@@ -593,7 +593,8 @@ throttle_check(struct cf_core *c, struct cf_req *r, struct fail_keys *k,
 		if (rc != CF_OK) {
 			if (i == 1)
 				(void)cf_meta_authfail_release(c->meta,
-				    k->user, lock_failures(c, 0), NULL);
+				    k->user, lock_failures(c, 0), &k->rec[0],
+				    NULL);
 			log_warnx("event=authfail_store_failed key=%s",
 			    keys[i]);
 			cf_strlcpy(r->reasons, "error", sizeof(r->reasons));

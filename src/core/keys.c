@@ -2,7 +2,6 @@
  * keyprov.h) and its operations: opening it from the configuration,
  * KEK rotation, the background rewrap of wrapped DEKs, status and
  * retirement.  docs/keys.md is the operator's guide. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/periodic.h"
 #include "base/str.h"
 #include "base/testhook.h"
 #include "core/core_int.h"
@@ -121,20 +121,20 @@ core_keys_open(const struct cf_core_config *cfg, const char *data_dir,
 #define KEYS_KEKS_MAX		256
 
 struct core_keys {
-	pthread_t	 th;
-	bool		 started;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
-	bool		 stop;
-	bool		 wake;
+	/* the schedule's thread; NULL: none (yet, or keys_no_thread) */
+	struct cf_periodic	*job;
+	/* running, rewrapped, last_error, rotated_us */
+	pthread_mutex_t		 mu;
 	/* progress of the rewrap, for key status */
-	bool		 running;
-	uint64_t	 rewrapped;	/* since start */
-	char		 last_error[CF_ERROR_MSG_LEN];
-	size_t		 batch;		/* REWRAP_BATCH; tests: smaller */
-	bool		 paused;	/* COFFER_TEST_REWRAP=off */
-	uint64_t	 pause_after;	/* COFFER_TEST_REWRAP_PAUSE_AFTER */
-	int64_t		 rotated_us;	/* last rotation here, core clock */
+	bool			 running;
+	uint64_t		 rewrapped;	/* since start */
+	char			 last_error[CF_ERROR_MSG_LEN];
+	size_t			 batch;	/* REWRAP_BATCH; tests: smaller */
+	bool			 paused;	/* COFFER_TEST_REWRAP=off */
+	/* COFFER_TEST_REWRAP_PAUSE_AFTER */
+	uint64_t		 pause_after;
+	int64_t			 rotated_us;	/* last rotation here,
+						 * core clock */
 };
 
 /* A request of the system itself (no caller): for the records of the
@@ -200,7 +200,7 @@ out:
  * moved is not found again), so a crash costs at most one batch, redone
  * (compare and set: a row changed meanwhile is skipped). */
 static cf_err
-rewrap_pass(struct cf_core *c, struct cf_error *err)
+rewrap_pass(struct cf_core *c, struct cf_periodic *job, struct cf_error *err)
 {
 	struct core_keys	*k = c->keys;
 	struct cf_meta_wrapped	*b = NULL, *nb = NULL;
@@ -236,7 +236,6 @@ rewrap_pass(struct cf_core *c, struct cf_error *err)
 			log_info("event=key_rewrap to=%s count=%zu", active,
 			    done);
 			core_test_crash(c, "rewrap_batch");
-			(void)pthread_mutex_lock(&k->mu);
 			if (++batches == k->pause_after) {
 				/* Test hook: hold the pass half done, so that
 				 * a test can kill the server mid-rewrap. */
@@ -244,14 +243,10 @@ rewrap_pass(struct cf_core *c, struct cf_error *err)
 				    "batches=%llu msg=\"COFFER_TEST_REWRAP_"
 				    "PAUSE_AFTER\"",
 				    (unsigned long long)batches);
-				while (!k->stop)
-					(void)pthread_cond_wait(&k->cv, &k->mu);
+				cf_periodic_hold(job);
 			}
-			if (k->stop) {
-				(void)pthread_mutex_unlock(&k->mu);
+			if (cf_periodic_stopping(job))
 				goto out;
-			}
-			(void)pthread_mutex_unlock(&k->mu);
 		}
 	}
 out:
@@ -326,15 +321,16 @@ rotate_now(struct cf_core *c, struct cf_req *r, char id[CF_KEK_ID_MAX],
 	if (c->keys != NULL) {
 		(void)pthread_mutex_lock(&c->keys->mu);
 		c->keys->rotated_us = core_now_us(c);
-		c->keys->wake = true;
-		(void)pthread_cond_signal(&c->keys->cv);
 		(void)pthread_mutex_unlock(&c->keys->mu);
+		cf_periodic_kick(c->keys->job);
 	}
 	return CF_OK;
 }
 
-cf_err
-cf_core_keys_tick(struct cf_core *c, struct cf_error *err)
+/* The schedule and one rewrap pass; job: the thread's (NULL: none),
+ * whose stop ends the pass between two batches. */
+static cf_err
+keys_tick(struct cf_core *c, struct cf_periodic *job, struct cf_error *err)
 {
 	struct core_keys	*k = c->keys;
 	struct cf_req		 r;
@@ -352,7 +348,7 @@ cf_core_keys_tick(struct cf_core *c, struct cf_error *err)
 	(void)pthread_mutex_lock(&k->mu);
 	k->running = true;
 	(void)pthread_mutex_unlock(&k->mu);
-	rc = rewrap_pass(c, err);
+	rc = rewrap_pass(c, job, err);
 	(void)pthread_mutex_lock(&k->mu);
 	k->running = false;
 	if (rc != CF_OK)
@@ -364,49 +360,37 @@ cf_core_keys_tick(struct cf_core *c, struct cf_error *err)
 	return rc;
 }
 
-static void *
-keys_main(void *arg)
+cf_err
+cf_core_keys_tick(struct cf_core *c, struct cf_error *err)
+{
+	return keys_tick(c, c->keys->job, err);
+}
+
+/* On the schedule's thread: at once at start-up (a rewrap a crash or a
+ * restart interrupted goes on), after a rotation (kicked), every
+ * KEYS_TICK_S, and KEYS_RETRY_S after a failure. */
+static int64_t
+keys_run(struct cf_periodic *job, void *arg)
 {
 	struct cf_core		*c = arg;
-	struct core_keys	*k = c->keys;
-	struct timespec		 until;
 	struct cf_error		 e;
-	int			 wait_s = 0, r;
 
-	for (;;) {
-		(void)pthread_mutex_lock(&k->mu);
-		(void)clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait_s;
-		r = 0;
-		while (!k->stop && !k->wake && r != ETIMEDOUT && wait_s > 0)
-			r = pthread_cond_timedwait(&k->cv, &k->mu, &until);
-		k->wake = false;
-		if (k->stop) {
-			(void)pthread_mutex_unlock(&k->mu);
-			break;
-		}
-		(void)pthread_mutex_unlock(&k->mu);
-		cf_error_clear(&e);
-		if (k->paused) {
-			wait_s = KEYS_TICK_S;
-			continue;
-		}
-		if (cf_core_keys_tick(c, &e) != CF_OK) {
-			log_warnx("event=key_rewrap_failed msg=\"%s\" "
-			    "effect=\"retried in %d s; new versions use the "
-			    "active KEK\"", e.msg, KEYS_RETRY_S);
-			wait_s = KEYS_RETRY_S;
-		} else
-			wait_s = KEYS_TICK_S;
+	cf_error_clear(&e);
+	if (c->keys->paused)
+		return CF_PERIODIC_PERIOD;
+	if (keys_tick(c, job, &e) != CF_OK) {
+		log_warnx("event=key_rewrap_failed msg=\"%s\" "
+		    "effect=\"retried in %d s; new versions use the "
+		    "active KEK\"", e.msg, KEYS_RETRY_S);
+		return KEYS_RETRY_S * 1000LL;
 	}
-	return NULL;
+	return CF_PERIODIC_PERIOD;
 }
 
 cf_err
 core_keys_start(struct cf_core *c, struct cf_error *err)
 {
 	struct core_keys	*k;
-	pthread_condattr_t	 ca;
 	const char		*env;
 	uint64_t		 v;
 
@@ -429,14 +413,6 @@ core_keys_start(struct cf_core *c, struct cf_error *err)
 		cf_free(k);
 		return cf_error_set(err, CF_E_INTERNAL, "mutex init");
 	}
-	if (pthread_condattr_init(&ca) != 0 ||
-	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&k->cv, &ca) != 0) {
-		(void)pthread_mutex_destroy(&k->mu);
-		cf_free(k);
-		return cf_error_set(err, CF_E_INTERNAL, "cond init");
-	}
-	(void)pthread_condattr_destroy(&ca);
 	c->keys = k;
 	return CF_OK;
 }
@@ -445,14 +421,17 @@ cf_err
 core_keys_run(struct cf_core *c, struct cf_error *err)
 {
 	struct core_keys	*k = c->keys;
+	struct cf_periodic_job	 job;
 
-	if (k == NULL || k->started)
+	if (k == NULL || k->job != NULL)
 		return CF_OK;
-	if (pthread_create(&k->th, NULL, keys_main, c) != 0)
-		return cf_error_set(err, CF_E_NOMEM, "cannot start the rewrap "
-		    "thread");
-	k->started = true;
-	return CF_OK;
+	memset(&job, 0, sizeof(job));
+	job.name = "rewrap";
+	job.period_ms = KEYS_TICK_S * 1000LL;
+	job.first_ms = 0;
+	job.fn = keys_run;
+	job.arg = c;
+	return cf_periodic_start(&job, &k->job, err);
 }
 
 void
@@ -462,14 +441,7 @@ core_keys_close(struct cf_core *c)
 
 	if (k == NULL)
 		return;
-	if (k->started) {
-		(void)pthread_mutex_lock(&k->mu);
-		k->stop = true;
-		(void)pthread_cond_signal(&k->cv);
-		(void)pthread_mutex_unlock(&k->mu);
-		(void)pthread_join(k->th, NULL);
-	}
-	(void)pthread_cond_destroy(&k->cv);
+	cf_periodic_stop(k->job);
 	(void)pthread_mutex_destroy(&k->mu);
 	cf_free(k);
 	c->keys = NULL;

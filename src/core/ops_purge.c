@@ -16,15 +16,13 @@
  * SEC: the report reads personal-data rows from the store and the
  * accesses from the audit log's last records (a bounded read, as policy
  * replay's); it is an admin's (privacy:report), as the audit log is. */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/periodic.h"
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "core/actions.h"
@@ -85,25 +83,8 @@ cf_core_ns_set_purge(struct cf_core *c, struct cf_req *r, const char *ns,
 /* --- the purge job --- */
 
 struct core_purge {
-	pthread_t	 th;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
-	bool		 stop;
+	struct cf_periodic	*job;
 };
-
-static bool
-purge_stopping(struct cf_core *c)
-{
-	struct core_purge	*p = c->purge;
-	bool			 stop;
-
-	if (p == NULL)
-		return false;
-	(void)pthread_mutex_lock(&p->mu);
-	stop = p->stop;
-	(void)pthread_mutex_unlock(&p->mu);
-	return stop;
-}
 
 /* Purge one version, with its own record; *done: it was purged (false
  * when the rule no longer reaches it). */
@@ -172,8 +153,11 @@ purge_one(struct cf_core *c, int64_t now, const struct cf_purge_item *it,
 	return CF_OK;
 }
 
-cf_err
-cf_core_purge_run(struct cf_core *c, uint64_t *purged, struct cf_error *err)
+/* One pass; job: the purge job whose thread runs it (NULL: at start-up),
+ * whose stop ends the pass between two batches. */
+static cf_err
+purge_pass(struct cf_core *c, struct cf_periodic *job, uint64_t *purged,
+    struct cf_error *err)
 {
 	struct cf_purge_item	*b = NULL;
 	int64_t			 now, cursor = 0;
@@ -188,7 +172,7 @@ cf_core_purge_run(struct cf_core *c, uint64_t *purged, struct cf_error *err)
 	/* One time for the pass: a version the rule reaches at its start
 	 * is purged, however long the pass takes. */
 	now = core_now_us(c);
-	while (rc == CF_OK && !purge_stopping(c)) {
+	while (rc == CF_OK && !cf_periodic_stopping(job)) {
 		rc = cf_meta_purge_candidates(c->meta, now, cursor, b,
 		    PURGE_BATCH, &n, err);
 		if (rc != CF_OK || n == 0)
@@ -211,88 +195,57 @@ cf_core_purge_run(struct cf_core *c, uint64_t *purged, struct cf_error *err)
 	return rc;
 }
 
-static void *
-purge_main(void *arg)
+cf_err
+cf_core_purge_run(struct cf_core *c, uint64_t *purged, struct cf_error *err)
 {
-	struct cf_core		*c = arg;
-	struct core_purge	*p = c->purge;
-	struct timespec		 until;
-	struct cf_error		 e;
-	int			 w;
+	return purge_pass(c, c->purge != NULL ? c->purge->job : NULL, purged,
+	    err);
+}
 
-	(void)pthread_mutex_lock(&p->mu);
-	for (;;) {
-		(void)clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)c->cfg.purge_interval;
-		w = 0;
-		while (!p->stop && w != ETIMEDOUT)
-			w = pthread_cond_timedwait(&p->cv, &p->mu, &until);
-		if (p->stop)
-			break;
-		(void)pthread_mutex_unlock(&p->mu);
-		cf_error_clear(&e);
-		if (cf_core_purge_run(c, NULL, &e) != CF_OK)
-			log_warnx("event=purge_failed msg=\"%s\" effect=\"the "
-			    "rest waits for the next pass\"", e.msg);
-		(void)pthread_mutex_lock(&p->mu);
-	}
-	(void)pthread_mutex_unlock(&p->mu);
-	return NULL;
+static int64_t
+purge_run(struct cf_periodic *job, void *arg)
+{
+	struct cf_core	*c = arg;
+	struct cf_error	 e;
+
+	cf_error_clear(&e);
+	if (purge_pass(c, job, NULL, &e) != CF_OK)
+		log_warnx("event=purge_failed msg=\"%s\" effect=\"the rest "
+		    "waits for the next pass\"", e.msg);
+	return CF_PERIODIC_PERIOD;
 }
 
 cf_err
 core_purge_open(struct cf_core *c, struct cf_error *err)
 {
 	struct core_purge	*p = NULL;
-	pthread_condattr_t	 ca;
+	struct cf_periodic_job	 job;
 	struct cf_error		 e;
-	bool			 mu = false, cv = false;
-	cf_err			 rc = CF_OK;
+	cf_err			 rc;
 
 	/* Before serving.  A failure does not stop the server: the
 	 * versions wait for the next pass. */
 	cf_error_clear(&e);
-	if (cf_core_purge_run(c, NULL, &e) != CF_OK)
+	if (purge_pass(c, NULL, NULL, &e) != CF_OK)
 		log_warnx("event=purge_failed startup=yes msg=\"%s\"", e.msg);
 	if (c->cfg.purge_interval <= 0)
 		return CF_OK;
 	p = cf_calloc(1, sizeof(*p));
 	if (p == NULL)
 		return nomem(err);
-	if (pthread_mutex_init(&p->mu, NULL) != 0) {
-		rc = cf_error_set(err, CF_E_INTERNAL, "mutex init");
-		goto out;
-	}
-	mu = true;
-	if (pthread_condattr_init(&ca) != 0) {
-		rc = cf_error_set(err, CF_E_INTERNAL, "condattr init");
-		goto out;
-	}
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&p->cv, &ca) != 0) {
-		(void)pthread_condattr_destroy(&ca);
-		rc = cf_error_set(err, CF_E_INTERNAL, "cond init");
-		goto out;
-	}
-	(void)pthread_condattr_destroy(&ca);
-	cv = true;
-	c->purge = p;
-	if (pthread_create(&p->th, NULL, purge_main, c) != 0) {
-		c->purge = NULL;
-		rc = cf_error_set(err, CF_E_NOMEM,
-		    "cannot start the purge thread");
-		goto out;
-	}
-	p = NULL;
-out:
-	if (p != NULL) {
-		if (cv)
-			(void)pthread_cond_destroy(&p->cv);
-		if (mu)
-			(void)pthread_mutex_destroy(&p->mu);
+	memset(&job, 0, sizeof(job));
+	job.name = "purge";
+	job.period_ms = c->cfg.purge_interval * 1000;
+	job.first_ms = CF_PERIODIC_PERIOD;
+	job.fn = purge_run;
+	job.arg = c;
+	rc = cf_periodic_start(&job, &p->job, err);
+	if (rc != CF_OK) {
 		cf_free(p);
+		return rc;
 	}
-	return rc;
+	c->purge = p;
+	return CF_OK;
 }
 
 void
@@ -302,13 +255,7 @@ core_purge_close(struct cf_core *c)
 
 	if (p == NULL)
 		return;
-	(void)pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	(void)pthread_cond_signal(&p->cv);
-	(void)pthread_mutex_unlock(&p->mu);
-	(void)pthread_join(p->th, NULL);
-	(void)pthread_cond_destroy(&p->cv);
-	(void)pthread_mutex_destroy(&p->mu);
+	cf_periodic_stop(p->job);
 	cf_free(p);
 	c->purge = NULL;
 }

@@ -21,16 +21,14 @@
  * ids in the resource, their size in bytes): if the record cannot be
  * written nothing is removed, and if the metadata cannot answer nothing
  * is removed either.  Details: docs/internals/STORE.md, "Orphan sweep". */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/periodic.h"
 #include "base/str.h"
 #include "core/core_int.h"
 
@@ -44,11 +42,9 @@ _Static_assert(sizeof("blobs/") + CF_BLOB_SWEEP_BATCH * (CF_BLOB_ID_LEN + 1)
     <= CF_RESOURCE_MAX, "CF_BLOB_SWEEP_BATCH too large for CF_RESOURCE_MAX");
 
 struct core_orphans {
-	pthread_t	 th;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* CLOCK_MONOTONIC */
-	bool		 stop;
-	unsigned int	 shard;		/* where the pass goes on */
+	struct cf_periodic	*job;
+	unsigned int		 shard;	/* where the pass goes on; the
+					 * job's thread only */
 };
 
 static cf_err
@@ -118,60 +114,44 @@ orphan_step(struct cf_core *c, bool startup, unsigned int *shard,
 	return rc;
 }
 
-static void *
-orphan_main(void *arg)
+/* One step of the pass on the sweep's thread; the wait before the next:
+ * none while the pass goes on, the interval once it is done. */
+static int64_t
+orphan_run(struct cf_periodic *p, void *arg)
 {
 	struct cf_core		*c = arg;
 	struct core_orphans	*o = c->orphans;
-	struct timespec		 until;
 	struct cf_error		 e;
-	int			 r;
 
-	(void)pthread_mutex_lock(&o->mu);
-	for (;;) {
-		/* A pass in progress goes on at once; a finished one waits
-		 * for the interval. */
-		if (o->shard >= CF_BLOB_SHARDS) {
-			(void)clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += (time_t)c->cfg.orphan_interval;
-			r = 0;
-			while (!o->stop && r != ETIMEDOUT)
-				r = pthread_cond_timedwait(&o->cv, &o->mu,
-				    &until);
-			o->shard = 0;
-		}
-		if (o->stop)
-			break;
-		(void)pthread_mutex_unlock(&o->mu);
+	(void)p;
+	/* Run after the interval's wait: a new pass. */
+	if (o->shard >= CF_BLOB_SHARDS)
+		o->shard = 0;
+	cf_error_clear(&e);
+	/* Expired bindings ride on the same timer, once a pass (and at
+	 * every listing of bindings). */
+	if (o->shard == 0 && core_bindings_sweep(c, &e) != CF_OK) {
+		log_warnx("event=binding_sweep_failed msg=\"%s\"", e.msg);
 		cf_error_clear(&e);
-		/* Expired bindings ride on the same timer, once a pass (and
-		 * at every listing of bindings). */
-		if (o->shard == 0 && core_bindings_sweep(c, &e) != CF_OK) {
-			log_warnx("event=binding_sweep_failed msg=\"%s\"",
-			    e.msg);
-			cf_error_clear(&e);
-		}
-		if (orphan_step(c, false, &o->shard, &e) != CF_OK) {
-			/* Kept: retried at the next interval. */
-			log_warnx("event=orphan_sweep_failed msg=\"%s\" "
-			    "effect=\"nothing of the batch was removed\"",
-			    e.msg);
-			o->shard = CF_BLOB_SHARDS;
-		}
-		(void)pthread_mutex_lock(&o->mu);
 	}
-	(void)pthread_mutex_unlock(&o->mu);
-	return NULL;
+	if (orphan_step(c, false, &o->shard, &e) != CF_OK) {
+		/* Kept: retried at the next interval. */
+		log_warnx("event=orphan_sweep_failed msg=\"%s\" "
+		    "effect=\"nothing of the batch was removed\"", e.msg);
+		o->shard = CF_BLOB_SHARDS;
+	}
+	/* A pass in progress goes on at once; a finished one waits for the
+	 * interval. */
+	return o->shard < CF_BLOB_SHARDS ? 0 : CF_PERIODIC_PERIOD;
 }
 
 cf_err
 core_orphans_open(struct cf_core *c, struct cf_error *err)
 {
 	struct core_orphans	*o = NULL;
-	pthread_condattr_t	 ca;
+	struct cf_periodic_job	 job;
 	struct cf_error		 e;
-	bool			 mu = false, cv = false;
-	cf_err			 rc = CF_OK;
+	cf_err			 rc;
 
 	o = cf_calloc(1, sizeof(*o));
 	if (o == NULL)
@@ -191,37 +171,17 @@ core_orphans_open(struct cf_core *c, struct cf_error *err)
 		cf_free(o);
 		return CF_OK;
 	}
-	if (pthread_mutex_init(&o->mu, NULL) != 0) {
-		rc = cf_error_set(err, CF_E_INTERNAL, "mutex init");
-		goto out;
-	}
-	mu = true;
-	if (pthread_condattr_init(&ca) != 0) {
-		rc = cf_error_set(err, CF_E_INTERNAL, "condattr init");
-		goto out;
-	}
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&o->cv, &ca) != 0) {
-		(void)pthread_condattr_destroy(&ca);
-		rc = cf_error_set(err, CF_E_INTERNAL, "cond init");
-		goto out;
-	}
-	(void)pthread_condattr_destroy(&ca);
-	cv = true;
+	memset(&job, 0, sizeof(job));
+	job.name = "orphan sweep";
+	job.period_ms = c->cfg.orphan_interval * 1000;
+	job.first_ms = o->shard < CF_BLOB_SHARDS ? 0 : CF_PERIODIC_PERIOD;
+	job.fn = orphan_run;
+	job.arg = c;
+	/* Set before the thread starts: orphan_run reads it. */
 	c->orphans = o;
-	if (pthread_create(&o->th, NULL, orphan_main, c) != 0) {
+	rc = cf_periodic_start(&job, &o->job, err);
+	if (rc != CF_OK) {
 		c->orphans = NULL;
-		rc = cf_error_set(err, CF_E_NOMEM,
-		    "cannot start the orphan sweep thread");
-		goto out;
-	}
-	o = NULL;
-out:
-	if (o != NULL) {
-		if (cv)
-			(void)pthread_cond_destroy(&o->cv);
-		if (mu)
-			(void)pthread_mutex_destroy(&o->mu);
 		cf_free(o);
 	}
 	return rc;
@@ -234,13 +194,7 @@ core_orphans_close(struct cf_core *c)
 
 	if (o == NULL)
 		return;
-	(void)pthread_mutex_lock(&o->mu);
-	o->stop = true;
-	(void)pthread_cond_signal(&o->cv);
-	(void)pthread_mutex_unlock(&o->mu);
-	(void)pthread_join(o->th, NULL);
-	(void)pthread_cond_destroy(&o->cv);
-	(void)pthread_mutex_destroy(&o->mu);
+	cf_periodic_stop(o->job);
 	cf_free(o);
 	c->orphans = NULL;
 }

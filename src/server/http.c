@@ -43,17 +43,20 @@
 #define DL_BLOCK	(256 * 1024)	/* bytes per download callback */
 #define SMALL_BODY	(64 * 1024)	/* served from memory up to this */
 /* Per-connection buffer pool: request headers, the read buffer (one TLS
- * record at a time) and the reply headers.  libmicrohttpd zeroes all of
- * it between requests (~5% of the CPU of a small GET at this size), but
- * it is also how much of an oversized request libmicrohttpd reads before
- * refusing it, and it closes without draining the rest: with 32 KiB a
- * client sending a 150-300 KiB request line often saw a reset instead of
- * the 4xx (with 128 KiB: none up to 300 KiB in 30 tries each). */
-#define CONN_MEM	(128 * 1024)
+ * record at a time) and the reply headers.  libmicrohttpd 0.9.75 zeroes
+ * all of it whenever a request ends (memorypool.c, MHD_pool_reset), so
+ * every kept-alive connection holds all of it resident while idle: at
+ * 128 KiB that was ~140 KiB per idle connection and 3.4% of a small
+ * GET's CPU in memset; at 32 KiB it is ~46 KiB (bench/README.md, "Idle
+ * connections").  It is also how much of an oversized request head
+ * libmicrohttpd reads before refusing it: it then closes without draining
+ * the rest, so a client still sending a head of more than 32 KiB may see
+ * a reset instead of the 414/431 (docs/api.md, "Errors"). */
+#define CONN_MEM	(32 * 1024)
 /* Request line and header fields, refused above this with a JSON 431
- * (nginx allows 32 KiB by default); well below CONN_MEM, so the reply's
- * header block always fits and nobody gets a dropped connection. */
-#define HDR_MAX		(24 * 1024)
+ * (AWS S3 allows 8 KiB of headers, nginx 8 KiB per line); half of
+ * CONN_MEM, so the reply's header block always fits beside it. */
+#define HDR_MAX		(16 * 1024)
 #define SLOW_THREADS	2		/* threads for identity requests */
 /* Shutdown: how long to wait for suspended requests to be answered (an
  * identity request in SQLite's 10 s busy wait, a response waiting for its
@@ -4983,7 +4986,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 			    "request headers too large");
 			c->failed = true;
 			return respond_error(mc, c, 431, "headers_too_large",
-			    "request line and headers exceed 24 KiB");
+			    "request line and headers exceed 16 KiB");
 		}
 		if (!req_context(mc, c)) {
 			cf_core_reject(h->core, &c->req, "unknown",

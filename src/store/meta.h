@@ -503,9 +503,14 @@ cf_err	cf_meta_authfail_clear(struct cf_meta *m, const char *key,
 /* Take back one failure counted by cf_meta_authfail_add (an attempt that
  * was reserved, then succeeded or was refused unchecked): the count goes
  * down by one, never below zero, and a lock is lifted when the count
- * falls below lock_after (the failure taken back was what set it). */
+ * falls below lock_after (the failure taken back was what set it).
+ * res is what that add returned: unless a later attempt has counted
+ * since, the time of the last failure goes back to res->prev_last_us,
+ * so that an attempt refused for coming too early does not restart the
+ * delay it was refused for (Retry-After stays true).  NULL: it stays. */
 cf_err	cf_meta_authfail_release(struct cf_meta *m, const char *key,
-	    int64_t lock_after, struct cf_error *err);
+	    int64_t lock_after, const struct cf_authfail_rec *res,
+	    struct cf_error *err);
 
 /* --- OIDC links: (issuer, subject) -> principal, unique --- */
 struct cf_oidc_link_rec {

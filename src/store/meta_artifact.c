@@ -29,12 +29,7 @@ static cf_err
 prep(struct conn *c, const char *sql, sqlite3_stmt **out,
     struct cf_error *err)
 {
-	int	src;
-
-	src = sqlite3_prepare_v2(meta_int_db(c), sql, -1, out, NULL);
-	if (src != SQLITE_OK)
-		return meta_int_db_err(c, src, err, "prepare");
-	return CF_OK;
+	return meta_int_prep(c, sql, out, err);
 }
 
 static cf_err
@@ -170,7 +165,7 @@ check_file(struct conn *c, const struct cf_art_rec *v,
 		goto out;
 	}
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return rc;
 }
 
@@ -199,7 +194,7 @@ push_on(struct conn *c, struct cf_art_rec *v, const struct cf_art_file *files,
 		    "meta: namespace replaced");
 		goto out;
 	}
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	rc = prep(c, "INSERT INTO artifacts(ns_id, name, created_by,"
 	    " created_us) VALUES (?1, ?2, ?3, ?4)"
@@ -216,7 +211,7 @@ push_on(struct conn *c, struct cf_art_rec *v, const struct cf_art_file *files,
 			rc = meta_int_db_err(c, b, err, "bind");
 		goto out;
 	}
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	rc = prep(c, "SELECT a.id, ifnull(max(v.number), 0) + 1"
 	    " FROM artifacts a LEFT JOIN artifact_versions v"
@@ -234,7 +229,7 @@ push_on(struct conn *c, struct cf_art_rec *v, const struct cf_art_file *files,
 	}
 	v->artifact_id = sqlite3_column_int64(st, 0);
 	v->number = sqlite3_column_int64(st, 1);
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	rc = prep(c, "INSERT INTO artifact_versions(artifact_id, number,"
 	    " version_id, kind, digest, size, files, meta, sensitivity,"
@@ -260,7 +255,7 @@ push_on(struct conn *c, struct cf_art_rec *v, const struct cf_art_file *files,
 	}
 	if ((rc = done(c, st, "artifact version insert", err)) != CF_OK)
 		goto out;
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	for (i = 0; i < nfiles; i++)
 		if ((rc = check_file(c, v, &files[i], err)) != CF_OK)
@@ -292,7 +287,7 @@ push_on(struct conn *c, struct cf_art_rec *v, const struct cf_art_file *files,
 		if (rc != CF_OK)
 			goto out;
 	}
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	rc = prep(c, "INSERT INTO artifact_lineage(artifact_id, number,"
 	    " src_artifact_id, src_number) SELECT ?1, ?2, artifact_id,"
@@ -319,7 +314,7 @@ push_on(struct conn *c, struct cf_art_rec *v, const struct cf_art_file *files,
 		}
 	}
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return rc;
 }
 
@@ -414,7 +409,7 @@ cf_meta_art_get(struct cf_meta *m, const char *ns, const char *name,
 	}
 	rc = one_art(c, st, out, err);
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -437,7 +432,7 @@ cf_meta_art_get_id(struct cf_meta *m, int64_t artifact_id, int64_t number,
 		(void)sqlite3_bind_int64(st, 2, number);
 		rc = one_art(c, st, out, err);
 	}
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -494,7 +489,7 @@ cf_meta_art_files(struct cf_meta *m, int64_t artifact_id, int64_t number,
 	*out = arr;
 	arr = NULL;
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	json_decref(arr);
 	cf_free(path);
@@ -533,7 +528,7 @@ each_art(struct cf_meta *m, struct conn **cp, sqlite3_stmt **stp,
 		rc = meta_int_db_err(*cp, src, err, "artifact list");
 		goto out;
 	}
-	(void)sqlite3_finalize(*stp);
+	meta_int_unprep(*cp, *stp);
 	*stp = NULL;
 	meta_int_rtx_end(m, *cp);
 	*cp = NULL;
@@ -571,7 +566,7 @@ cf_meta_art_list(struct cf_meta *m, const char *ns, const char *name,
 	}
 	if (rc == CF_OK && n == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such artifact");
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -607,7 +602,7 @@ update_version(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "meta: no such artifact version");
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
 
@@ -673,7 +668,7 @@ stage_room(struct conn *c, int64_t artifact_id, const char *stage,
 		rc = cf_error_set(err, CF_E_LIMIT, "an artifact has at most "
 		    "%d stages", CF_ART_STAGES_MAX);
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return rc;
 }
 
@@ -720,7 +715,7 @@ stage_on(struct conn *c, int64_t artifact_id, const char *stage,
 		    "meta: no such artifact version" : "meta: no such stage");
 		goto out;
 	}
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	rc = prep(c, "INSERT INTO artifact_stage_history(artifact_id, stage,"
 	    " number, set_by, set_us) VALUES (?1, ?2, ?3, ?4, ?5)", &st, err);
@@ -737,7 +732,7 @@ stage_on(struct conn *c, int64_t artifact_id, const char *stage,
 	}
 	rc = done(c, st, "stage history", err);
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return rc;
 }
 
@@ -801,7 +796,7 @@ cf_meta_art_stages(struct cf_meta *m, int64_t artifact_id, json_t **current,
 		rc = meta_int_db_err(c, src, err, "stages");
 		goto out;
 	}
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	if (history != NULL) {
 		rc = prep(c, "SELECT stage, number, set_by, set_us FROM"
@@ -840,7 +835,7 @@ cf_meta_art_stages(struct cf_meta *m, int64_t artifact_id, json_t **current,
 		hist = NULL;
 	}
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	json_decref(cur);
 	json_decref(hist);
@@ -899,7 +894,7 @@ cf_meta_art_version_stages(struct cf_meta *m, int64_t artifact_id,
 		(void)sqlite3_bind_int64(st, 2, number);
 		rc = stage_names(c, st, stages, err);
 	}
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -931,7 +926,7 @@ cf_meta_art_of_version(struct cf_meta *m, const char *version_id,
 	(void)sqlite3_bind_text(st, 1, version_id, -1, SQLITE_STATIC);
 	if ((rc = one_art(c, st, out, err)) != CF_OK)
 		goto out;
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	/* ...the highest sensitivity of any... */
 	rc = prep(c, "SELECT v.sensitivity FROM artifact_files f"
@@ -952,7 +947,7 @@ cf_meta_art_of_version(struct cf_meta *m, const char *version_id,
 	    sizeof(out->sensitivity), err);
 	if (rc != CF_OK)
 		goto out;
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	/* ...and the stages of all. */
 	rc = prep(c, "SELECT DISTINCT s.stage FROM artifact_files f"
@@ -964,7 +959,7 @@ cf_meta_art_of_version(struct cf_meta *m, const char *version_id,
 	(void)sqlite3_bind_text(st, 1, version_id, -1, SQLITE_STATIC);
 	rc = stage_names(c, st, stages, err);
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -999,7 +994,7 @@ cf_meta_art_links(struct cf_meta *m, int64_t artifact_id, int64_t number,
 			goto out;
 		}
 		links = sqlite3_column_int64(st, 0);
-		(void)sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	rc = prep(c, up ? "SELECT " ACOLS " FROM artifact_lineage l"
@@ -1024,7 +1019,7 @@ cf_meta_art_links(struct cf_meta *m, int64_t artifact_id, int64_t number,
 	if (rc == CF_OK && gone != NULL)
 		*gone = links > (int64_t)n ? (size_t)(links - (int64_t)n) : 0;
 out:
-	(void)sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }

@@ -16,6 +16,12 @@
 struct conn;
 
 sqlite3	*meta_int_db(struct conn *c);
+/* A statement kept prepared on c for the next call with the same sql (a
+ * literal: the pointer is the key, the text confirms it); give it back
+ * with meta_int_unprep before the connection, never sqlite3_finalize. */
+cf_err	 meta_int_prep(struct conn *c, const char *sql, sqlite3_stmt **out,
+	    struct cf_error *err);
+void	 meta_int_unprep(struct conn *c, sqlite3_stmt *st);
 cf_err	 meta_int_db_err(struct conn *c, int src, struct cf_error *err,
 	    const char *what);
 cf_err	 meta_int_wtx_begin(struct cf_meta *m, const struct cf_meta_audit *au,

@@ -44,6 +44,10 @@
 #include "store/meta_int.h"
 #include "store/store_int.h"
 
+/* Statements a connection keeps prepared for meta_int_prep (the queries
+ * of meta_artifact.c and meta_versioning.c, ~30; more are prepared once
+ * per call). */
+#define SC_MAX		48
 #define POOL_MAX	64		/* connections kept (more only if
 					 * nested); one per connection thread
 					 * of a busy server */
@@ -968,6 +972,15 @@ struct conn {
 	bool		 scope_tx;	/* the scope's BEGIN is open */
 	unsigned	 nest;		/* tx_begin(read) inside it */
 	bool		 dtouch;	/* changed decision_gen (dgen_hook) */
+	/* Statements of the other store files (meta_int_prep), kept
+	 * prepared for the connection's life. */
+	struct sc_ent {
+		const char	*sql;	/* the caller's text: the key */
+		sqlite3_stmt	*st;
+		bool		 inuse;	/* handed out, not yet unprep'd */
+	}		 sc[SC_MAX];
+	unsigned	 nsc;		/* entries of sc used */
+	unsigned	 sc_next;	/* next one to evict when full */
 };
 
 /* The decision cache (cf_meta_ns_get_cached, cf_meta_role_mfa_cached):
@@ -1055,8 +1068,79 @@ conn_close(struct conn *c)
 		return;
 	for (i = 0; i < ST__COUNT; i++)
 		(void)sqlite3_finalize(c->st[i]);
+	for (i = 0; i < c->nsc; i++)
+		(void)sqlite3_finalize(c->sc[i].st);
 	(void)sqlite3_close_v2(c->db);
 	cf_free(c);
+}
+
+/* A prepared statement for sql, kept for the next call with the same text
+ * (compiling a query costs more than running it: a join of the artifact
+ * tables took a quarter of a small GET's CPU).  Keyed by the caller's
+ * pointer, confirmed by the text, so a text built at run time is no
+ * risk; a statement in use is never handed out twice nor evicted. */
+cf_err
+meta_int_prep(struct conn *c, const char *sql, sqlite3_stmt **out,
+    struct cf_error *err)
+{
+	struct sc_ent	*e = NULL;
+	sqlite3_stmt	*st;
+	unsigned	 i, k;
+	int		 src;
+
+	*out = NULL;
+	for (i = 0; i < c->nsc; i++) {
+		e = &c->sc[i];
+		if (e->sql == sql && !e->inuse &&
+		    strcmp(sqlite3_sql(e->st), sql) == 0) {
+			e->inuse = true;
+			*out = e->st;
+			return CF_OK;
+		}
+	}
+	src = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st, NULL);
+	if (src != SQLITE_OK)
+		return db_err(c->db, src, err, "prepare");
+	e = NULL;
+	if (c->nsc < SC_MAX)
+		e = &c->sc[c->nsc++];
+	else
+		for (i = 0; i < SC_MAX && e == NULL; i++) {
+			k = (c->sc_next + i) % SC_MAX;
+			if (!c->sc[k].inuse) {
+				e = &c->sc[k];
+				(void)sqlite3_finalize(e->st);
+				c->sc_next = (k + 1) % SC_MAX;
+			}
+		}
+	if (e != NULL) {
+		e->sql = sql;
+		e->st = st;
+		e->inuse = true;
+	}
+	/* else every entry is in use: st lives for this call only. */
+	*out = st;
+	return CF_OK;
+}
+
+/* Done with a statement of meta_int_prep: reset for the next call, or
+ * finalized if it was not kept.  NULL: no-op. */
+void
+meta_int_unprep(struct conn *c, sqlite3_stmt *st)
+{
+	unsigned	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < c->nsc; i++)
+		if (c->sc[i].st == st && c->sc[i].inuse) {
+			(void)sqlite3_reset(st);
+			(void)sqlite3_clear_bindings(st);
+			c->sc[i].inuse = false;
+			return;
+		}
+	(void)sqlite3_finalize(st);
 }
 
 static cf_err
@@ -4496,7 +4580,8 @@ cf_meta_authfail_add(struct cf_meta *m, const char *key, int64_t now_us,
 
 cf_err
 cf_meta_authfail_release(struct cf_meta *m, const char *key,
-    int64_t lock_after, struct cf_error *err)
+    int64_t lock_after, const struct cf_authfail_rec *res,
+    struct cf_error *err)
 {
 	struct conn		*c = NULL;
 	struct cf_authfail_rec	 rec;
@@ -4515,6 +4600,8 @@ cf_meta_authfail_release(struct cf_meta *m, const char *key,
 		rec.count--;
 		if (lock_after > 0 && rec.count < lock_after)
 			rec.locked_until_us = 0;
+		if (res != NULL && rec.last_us == res->last_us)
+			rec.last_us = res->prev_last_us;
 		rc = exec_on(c, ST_AF_PUT, NULL, err, "tiii", key, rec.count,
 		    rec.last_us, rec.locked_until_us);
 	}

@@ -33,12 +33,7 @@ static cf_err
 prep(struct conn *c, const char *sql, sqlite3_stmt **out,
     struct cf_error *err)
 {
-	int	src;
-
-	src = sqlite3_prepare_v2(meta_int_db(c), sql, -1, out, NULL);
-	if (src != SQLITE_OK)
-		return meta_int_db_err(c, src, err, "prepare");
-	return CF_OK;
+	return meta_int_prep(c, sql, out, err);
 }
 
 cf_err
@@ -79,7 +74,7 @@ meta_int_s3_view_on(struct conn *c, int64_t ns_id, const uint8_t *key,
 		    "meta: unknown versioning state");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	if (k == 0)
 		goto out;
@@ -92,7 +87,7 @@ meta_int_s3_view_on(struct conn *c, int64_t ns_id, const uint8_t *key,
 		rc = meta_int_db_err(c, SQLITE_MISUSE, err, "bind");
 	if (rc == CF_OK)
 		rc = step_done(c, st, NULL, "null version", err);
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	if (rc != CF_OK)
 		goto out;
@@ -107,7 +102,7 @@ meta_int_s3_view_on(struct conn *c, int64_t ns_id, const uint8_t *key,
 	if (rc == CF_OK)
 		rc = step_done(c, st, NULL, "null version replaced", err);
 out:
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	if (rc == CF_OK && kind != NULL)
 		*kind = k;
 	return rc;
@@ -145,6 +140,6 @@ cf_meta_ns_set_versioning(struct cf_meta *m, const struct cf_meta_audit *au,
 	if (rc == CF_OK && n == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "meta: no such namespace");
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }

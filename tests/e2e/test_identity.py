@@ -773,6 +773,46 @@ def fail_until_locked(srv, user_of, password="wrong password again"):
                                       for x in seen])
 
 
+def test_retry_after_is_honest(make_server, uniq):
+    """A client that waits the Retry-After of a delayed login is let
+    through: a refused (too early) attempt is not counted and does not
+    move the delay's start either.  It did: every refusal restarted the
+    delay, so a client that came back after 1 s of a 2 s delay got
+    "Retry-After: 1" from then on, for ever (CI saw 37 refusals in a row
+    on a loaded host).  The server's clock is the test clock (whole
+    seconds ahead of the real one), so nothing here depends on timing."""
+    srv = make_server(start=False, extra_args=[
+        "--set", "auth_free_failures=2", "--set", "auth_lock_failures=100",
+        "--set", "auth_addr_free_failures=1000",
+        "--set", "auth_addr_lock_failures=1000"])
+    clock = os.path.join(srv.workdir, "clock")
+
+    def set_clock(secs):
+        with open(clock, "w") as f:
+            f.write("%d\n" % secs)
+    set_clock(0)
+    srv.env["COFFER_TEST_CLOCK_FILE"] = clock
+    srv.start()
+    name = uniq("u")
+    mkuser(srv, name)
+    bad = "wrong password again"
+    # Six counted failures, each well past any delay: the next attempt
+    # must wait 2**(6-2) = 16 s after the sixth.
+    for t in (0, 0, 100, 200, 300, 400):
+        set_clock(t)
+        r = login(srv, name, bad)
+        assert r.status_code == 401, r.text
+    set_clock(408)
+    r = login(srv, name, bad)
+    assert r.status_code == 429 and err_code(r) == "too_many_attempts"
+    wait = int(r.headers["Retry-After"])
+    assert 1 <= wait <= 8, r.headers
+    # Exactly when told: counted again (401), not refused.
+    set_clock(408 + wait)
+    r = login(srv, name, bad)
+    assert r.status_code == 401, (wait, r.status_code, r.text)
+
+
 def test_lockout_per_user(make_server, uniq):
     srv = make_server(extra_args=LOCK_ARGS)
     name = uniq("u")

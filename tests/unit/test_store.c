@@ -33,6 +33,7 @@
 #include "crypto/crypto.h"
 #include "store/blob.h"
 #include "store/meta.h"
+#include "store/meta_int.h"
 #include "store/store_int.h"
 
 /* --- fixtures --- */
@@ -2575,7 +2576,7 @@ static void
 test_store_auth_failures(void **state)
 {
 	struct cf_meta		*m;
-	struct cf_authfail_rec	 f;
+	struct cf_authfail_rec	 f, g;
 	char			 big[CF_AUTHKEY_MAX + 8];
 
 	(void)state;
@@ -2618,12 +2619,26 @@ test_store_auth_failures(void **state)
 	assert_int_equal(cf_meta_authfail_add(m, "user:x", 150, 3, 100, &f,
 	    NULL), CF_OK);
 	assert_int_equal(f.locked_until_us, 250);
-	assert_int_equal(cf_meta_authfail_release(m, "user:x", 3, NULL),
+	assert_int_equal(cf_meta_authfail_release(m, "user:x", 3, &f, NULL),
 	    CF_OK);
 	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
 	assert_int_equal(f.count, 2);
 	assert_int_equal(f.locked_until_us, 0);
-	assert_int_equal(cf_meta_authfail_release(m, "nobody", 3, NULL),
+	/* ...and the last failure's time goes back to what it was, so a
+	 * refused attempt does not restart a delay. */
+	assert_int_equal(f.last_us, 140);
+	/* Unless a later attempt has counted since: then it stays. */
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 160, 0, 100, &f,
+	    NULL), CF_OK);
+	g = f;
+	assert_int_equal(cf_meta_authfail_add(m, "user:x", 170, 0, 100, &f,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_authfail_release(m, "user:x", 0, &g, NULL),
+	    CF_OK);
+	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
+	assert_int_equal(f.count, 3);
+	assert_int_equal(f.last_us, 170);
+	assert_int_equal(cf_meta_authfail_release(m, "nobody", 3, NULL, NULL),
 	    CF_OK);
 	assert_int_equal(cf_meta_authfail_clear(m, "user:x", NULL), CF_OK);
 	assert_int_equal(cf_meta_authfail_get(m, "user:x", &f, NULL), CF_OK);
@@ -4949,6 +4964,71 @@ erow_collect(void *arg, const struct cf_erasure_row *row,
 	return CF_OK;
 }
 
+/* meta_int_prep keeps statements prepared per connection: the same text
+ * gives the same statement back once it was returned; a statement in use
+ * is never handed out twice; a buffer reused for another text gets that
+ * text's statement (the pointer is only the key's first half); past its
+ * size it evicts statements not in use and still answers. */
+static int64_t
+prep_value(struct conn *c, const char *sql, sqlite3_stmt **keep)
+{
+	struct cf_error	 e = { 0 };
+	sqlite3_stmt	*st = NULL;
+	int64_t		 v;
+
+	assert_int_equal(meta_int_prep(c, sql, &st, &e), CF_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	if (keep != NULL)
+		*keep = st;
+	else
+		meta_int_unprep(c, st);
+	return v;
+}
+
+static void
+test_store_meta_stmt_cache(void **state)
+{
+	struct cf_meta	*m = meta_open();
+	struct cf_error	 e = { 0 };
+	struct conn	*c = NULL;
+	sqlite3_stmt	*a = NULL, *b = NULL, *again = NULL;
+	static const char lit[] = "SELECT 41 + 1";
+	char		 buf[64];
+	int		 i;
+
+	assert_int_equal(meta_int_rtx_begin(m, &c, &e), CF_OK);
+	assert_int_equal(prep_value(c, lit, &a), 42);
+	/* In use: a second caller gets a statement of its own. */
+	assert_int_equal(prep_value(c, lit, &b), 42);
+	assert_ptr_not_equal(a, b);
+	meta_int_unprep(c, a);
+	meta_int_unprep(c, b);
+	/* Returned: the next call reuses one, reset and unbound. */
+	assert_int_equal(prep_value(c, lit, &again), 42);
+	assert_true(again == a || again == b);
+	meta_int_unprep(c, again);
+	/* One buffer, two texts: each gets its own answer. */
+	(void)snprintf(buf, sizeof(buf), "SELECT %d", 7);
+	assert_int_equal(prep_value(c, buf, NULL), 7);
+	(void)snprintf(buf, sizeof(buf), "SELECT %d", 8);
+	assert_int_equal(prep_value(c, buf, NULL), 8);
+	/* Many more texts than the cache holds, one held throughout. */
+	assert_int_equal(prep_value(c, lit, &a), 42);
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(buf, sizeof(buf), "SELECT %d + 0", i);
+		assert_int_equal(prep_value(c, buf, NULL), i);
+	}
+	assert_int_equal(sqlite3_column_int64(a, 0), 42);
+	meta_int_unprep(c, a);
+	assert_int_equal(prep_value(c, lit, NULL), 42);
+	/* A statement that was never kept is finalized: NULL is a no-op. */
+	meta_int_unprep(c, NULL);
+	meta_int_rtx_end(m, c);
+	cf_meta_close(m);
+	(void)state;
+}
+
 static void
 test_store_meta_backup(void **state)
 {
@@ -5118,6 +5198,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_meta_s3_view,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_meta_backup,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_stmt_cache,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_review_revoke_atomic, setup, teardown),
