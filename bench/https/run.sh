@@ -194,11 +194,15 @@ NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 
 # Coffer: default configuration except the shared certificate, and the
 # per-address connection limit (64 by default): every load generator
-# here connects from 127.0.0.1, so it gets all of max_connections.
+# here connects from 127.0.0.1, so it gets all of max_connections.  With
+# more than 120 wrk connections, max_connections and the per-principal
+# download limit (128) grow with them: wrk's connections are one reader
+# token, one principal, where a real crowd would be many.
 set -- --data "$T/coffer" --listen "127.0.0.1:$CPORT" \
     --set "tls_cert=$T/tls/cert.pem" --set "tls_key=$T/tls/key.pem" \
     --set "max_connections_per_ip=65536" \
-    --set "max_connections=$((WRK_CONNS > 900 ? WRK_CONNS + 124 : 1024))"
+    --set "max_connections=$((WRK_CONNS > 900 ? WRK_CONNS + 124 : 1024))" \
+    --set "max_downloads_per_principal=$((WRK_CONNS > 120 ? WRK_CONNS + 8 : 128))"
 for kv in ${BENCH_COFFER_SET:-}; do set -- "$@" --set "$kv"; done
 # The master key goes to $XDG_CONFIG_HOME/coffer/keys: keep it in $T.
 XDG_CONFIG_HOME="$T/xdg" "$COFFER" server "$@" >"$T/coffer.log" 2>&1 &
@@ -367,7 +371,7 @@ wrk_run() {
 	awk -v r="$req" -v u="$us" 'BEGIN { printf "%.0f\n", r / (u / 1e6) }' \
 	    >>"$SAMPLES/$1.rps"
 	awk -v r="$req" -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
-	    'BEGIN { printf "%.1f\n", r > 0 ? t * 1e6 / hz / r : 0 }' \
+	    'BEGIN { printf "%.1f\n", (r > 0) ? t * 1e6 / hz / r : 0 }' \
 	    >>"$SAMPLES/$1.cpu"
 }
 wrk_nginx() {

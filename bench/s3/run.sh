@@ -1,27 +1,32 @@
 #!/bin/sh
 # bench/s3/run.sh [BUILD_DIR]: Coffer's S3 endpoint against its own REST
-# API, in one run, on loopback, same server, same objects (issue 13):
+# API and against Ceph radosgw, in one run, on loopback, same objects
+# (issue 13):
 #   - 1 KiB GETs/s with wrk (64 connections, keep-alive): REST with a
 #     bearer token; S3 GetObject signed with SigV4 in headers; S3 with a
 #     presigned URL (SigV4 in the query).  Both S3 forms are made by
-#     botocore's signer (bench/s3/sign.py) for a reader's S3 key;
+#     botocore's signer (bench/s3/sign.py) for a writer's S3 key;
 #   - a BENCH_MIB (1024) file up and down: REST with curl (-T / -o), S3 with
 #     Debian's awscli (`aws s3 cp`) and python3-boto3 (upload_file /
-#     download_file, 8 MiB parts, 10 threads).
-# Each measurement is repeated BENCH_RUNS times (the REST and S3 forms
-# interleaved, alternating which goes first); the table gives medians and
-# the ratios S3/REST (targets: small GETs >= 0.8, 1 GiB >= 0.9).
-#
-# Multipart: while the server has no multipart upload (docs/s3.md), the
-# clients are configured to upload with one PutObject (awscli
-# multipart_threshold and boto3 TransferConfig above the file size), and
-# the BENCH lines say so; downloads use ranged GETs in parallel as usual.
+#     download_file, 8 MiB parts, 10 threads);
+#   - the same S3 clients and signed GETs against radosgw (Debian's Ceph,
+#     one memstore OSD, beast over TLS with a certificate made like
+#     Coffer's; bench/s3/rgw.sh), when Ceph is installed.
+# Each measurement is repeated BENCH_RUNS times (REST, Coffer-S3 and
+# radosgw interleaved, alternating which goes first); the tables give
+# medians and the ratios Coffer-S3/REST (targets: small GETs >= 0.8,
+# 1 GiB >= 0.9) and Coffer-S3/radosgw.
 #
 # Environment knobs: BENCH_RUNS [3]  BENCH_MIB [1024]  BENCH_WRK_SECS [10]
-#   BENCH_WRK_CONNS [64]  BENCH_WRK_THREADS [2]  BENCH_MULTIPART [0: 1
-#   lets the clients use multipart uploads]  BENCH_CLIENTS ["aws boto":
-#   the S3 clients of the large transfers]  BENCH_TMP  BENCH_KEEP [0]
-# Output: a markdown table on stdout and in BUILD_DIR/bench/s3/results.md,
+#   BENCH_WRK_CONNS [64]  BENCH_WRK_THREADS [2]  BENCH_MULTIPART [1: the
+#   clients upload in 8 MiB parts, 10 at a time; 0: one PutObject (the
+#   clients' thresholds above the file size)]  BENCH_CLIENTS ["aws boto":
+#   the S3 clients of the large transfers]  BENCH_RGW [1 when Ceph is
+#   installed: also measure radosgw; 0: not; 1 and Ceph missing: fail
+#   with the apt-get line]  BENCH_AWS [/usr/bin/aws, Debian's awscli;
+#   a newer awscli sends aws-chunked trailers that Pacific's radosgw
+#   refuses]  BENCH_TMP  BENCH_KEEP [0]
+# Output: markdown tables on stdout and in BUILD_DIR/bench/s3/results.md,
 # raw samples in BUILD_DIR/bench/s3/samples/.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -34,8 +39,9 @@ MIB=${BENCH_MIB:-1024}
 WRK_SECS=${BENCH_WRK_SECS:-10}
 WRK_CONNS=${BENCH_WRK_CONNS:-64}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
-MULTIPART=${BENCH_MULTIPART:-0}
+MULTIPART=${BENCH_MULTIPART:-1}
 CLIENTS=${BENCH_CLIENTS:-aws boto}
+AWS=${BENCH_AWS:-/usr/bin/aws}
 OUT="$B/bench/s3"
 SAMPLES="$OUT/samples"
 PY=/usr/bin/python3
@@ -43,8 +49,18 @@ PY=/usr/bin/python3
 die() { echo "bench/s3: $*" >&2; exit 1; }
 note() { echo "bench/s3: $*" >&2; }
 
+# rgw_missing, rgw_start, rgw_stop, rgw_rss, RGW_APT
+. "$ROOT/bench/s3/rgw.sh"
+RGW=${BENCH_RGW:-}
+if [ "$RGW" != 0 ] && m=$(rgw_missing); then
+	[ "$RGW" = 1 ] && die "BENCH_RGW=1 but $m is missing: $RGW_APT"
+	note "radosgw left out ($m missing; to measure it: $RGW_APT)"
+	RGW=0
+fi
+[ "$RGW" = 0 ] || RGW=1
+
 [ -x "$COFFER" ] || die "$COFFER not built (cmake --build $B --target coffer)"
-for t in wrk curl openssl awk aws; do
+for t in wrk curl openssl awk "$AWS"; do
 	command -v "$t" >/dev/null 2>&1 || die "$t missing (sh scripts/deps.sh)"
 done
 grep -q '^CMAKE_BUILD_TYPE:STRING=Release' "$B/CMakeCache.txt" 2>/dev/null ||
@@ -56,6 +72,7 @@ T=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/coffer-bench-s3.XXXXXX")
 COFFER_PID=
 cleanup() {
 	set +e
+	rgw_stop
 	if [ -n "$COFFER_PID" ]; then
 		kill "$COFFER_PID" 2>/dev/null
 		wait "$COFFER_PID" 2>/dev/null
@@ -110,7 +127,8 @@ code=$($CURL -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
     -T "$T/src/small.bin" "$URL/v1/ns/bench/objects/small.bin")
 [ "$code" = 201 ] || die "PUT small.bin: HTTP $code"
 
-# awscli and boto3 read these; the profile has no other settings.
+# awscli and boto3 read these; the profile has no other settings.  The
+# commands against radosgw override the key (rgw_env).
 export AWS_ACCESS_KEY_ID="$AKID" AWS_SECRET_ACCESS_KEY="$SECRET" \
     AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE="$T/tls/cert.pem" \
     AWS_CONFIG_FILE="$T/aws/config" AWS_SHARED_CREDENTIALS_FILE="$T/aws/none"
@@ -122,6 +140,27 @@ s3 =
     multipart_chunksize = 8MB
     max_concurrent_requests = 10
 EOF
+
+# ---- radosgw: same certificate, bucket, small object ----
+
+if [ "$RGW" = 1 ]; then
+	RGW_AKID=$(openssl rand -hex 10 | tr a-f A-F)
+	RGW_SECRET=$(openssl rand -hex 20)
+	note "starting radosgw (one mon, one memstore OSD)"
+	rgw_t0=$(now)
+	rgw_start "$T/ceph" "$(free_port 7)" "$T/tls/cert.pem" \
+	    "$T/tls/key.pem" "$RGW_AKID" "$RGW_SECRET" \
+	    $((4 * BYTES + 1073741824))
+	note "radosgw answers at $RGW_URL after $(awk -v a="$rgw_t0" \
+	    -v z="$(now)" 'BEGIN { printf "%.1f", z - a }') s"
+	# in a subshell: an assignment before a function call may outlive it
+	rgw_env() ( export AWS_ACCESS_KEY_ID="$RGW_AKID" \
+	    AWS_SECRET_ACCESS_KEY="$RGW_SECRET"; "$@" )
+	rgw_env "$AWS" --endpoint-url "$RGW_URL" s3 mb s3://bench >/dev/null ||
+	    die "radosgw: mb"
+	rgw_env "$AWS" --endpoint-url "$RGW_URL" s3 cp --only-show-errors \
+	    "$T/src/small.bin" s3://bench/small.bin || die "radosgw: small.bin"
+fi
 
 # ---- small GETs ----
 
@@ -140,6 +179,16 @@ check_get() {	# HEADERS URL
 check_get "$T/h.rest" "$URL/v1/ns/bench/objects/small.bin"
 check_get "$T/h.sigv4" "$URL/bench/small.bin"
 check_get "$T/h.none" "$PRESIGNED"
+GETS="rest sigv4 presign"
+if [ "$RGW" = 1 ]; then
+	$PY "$ROOT/bench/s3/sign.py" "$RGW_URL" us-east-1 "$RGW_AKID" \
+	    "$RGW_SECRET" bench small.bin header >"$T/h.rgw"
+	RGW_PRESIGNED=$($PY "$ROOT/bench/s3/sign.py" "$RGW_URL" us-east-1 \
+	    "$RGW_AKID" "$RGW_SECRET" bench small.bin presign)
+	check_get "$T/h.rgw" "$RGW_URL/bench/small.bin"
+	check_get "$T/h.none" "$RGW_PRESIGNED"
+	GETS="$GETS rgw_sigv4 rgw_presign"
+fi
 
 wrk_run() {	# NAME HEADERS URL
 	w=$(BENCH_HEADERS="$2" wrk -t "$WRK_THREADS" -c "$WRK_CONNS" \
@@ -173,13 +222,13 @@ rest_up() { $CURL -f -H "Authorization: Bearer $TOKEN" -T "$T/src/big.bin" \
     "$URL/v1/ns/bench/objects/big.bin"; }
 rest_down() { $CURL -f -H "Authorization: Bearer $TOKEN" -o "$T/out/big.rest" \
     "$URL/v1/ns/bench/objects/big.bin"; }
-aws_up() { aws --endpoint-url "$URL" s3 cp --only-show-errors \
+aws_up() { "$AWS" --endpoint-url "${1:-$URL}" s3 cp --only-show-errors \
     "$T/src/big.bin" s3://bench/big.bin; }
-aws_down() { aws --endpoint-url "$URL" s3 cp --only-show-errors \
-    s3://bench/big.bin "$T/out/big.aws"; }
-boto() {	# up|down
-	$PY - "$1" "$URL" "$T/src/big.bin" "$T/out/big.boto" "$MULTIPART" \
-	    "$BYTES" <<'EOF'
+aws_down() { "$AWS" --endpoint-url "${1:-$URL}" s3 cp --only-show-errors \
+    s3://bench/big.bin "$T/out/big.${2:-aws}"; }
+boto() {	# up|down [URL [OUT_SUFFIX]]
+	$PY - "$1" "${2:-$URL}" "$T/src/big.bin" "$T/out/big.${3:-boto}" \
+	    "$MULTIPART" "$BYTES" <<'EOF'
 import sys
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -196,52 +245,91 @@ EOF
 }
 boto_up() { boto up; }
 boto_down() { boto down; }
+rgw_aws_up() { rgw_env aws_up "$RGW_URL"; }
+rgw_aws_down() { rgw_env aws_down "$RGW_URL" rgw_aws; }
+rgw_boto_up() { rgw_env boto up "$RGW_URL"; }
+rgw_boto_down() { rgw_env boto down "$RGW_URL" rgw_boto; }
 
-note "$MIB MiB, $RUNS runs, wrk ${WRK_SECS}s x $WRK_CONNS connections"
+XFERS="rest $CLIENTS"
+if [ "$RGW" = 1 ]; then
+	for c in $CLIENTS; do XFERS="$XFERS rgw_$c"; done
+fi
+note "$MIB MiB, $RUNS runs, wrk ${WRK_SECS}s x $WRK_CONNS connections, radosgw: $([ "$RGW" = 1 ] && echo yes || echo no)"
+reverse() { r_out=; for r_w in "$@"; do r_out="$r_w $r_out"; done; echo $r_out; }
 r=1
 while [ "$r" -le "$RUNS" ]; do
 	note "run $r/$RUNS"
-	if [ $((r % 2)) = 1 ]; then order="rest sigv4 presign"
-	else order="presign sigv4 rest"; fi
+	# shellcheck disable=SC2086
+	if [ $((r % 2)) = 1 ]; then order=$GETS; else order=$(reverse $GETS); fi
 	for f in $order; do
 		case $f in
 		rest) wrk_run get-rest "$T/h.rest" \
 		    "$URL/v1/ns/bench/objects/small.bin" ;;
 		sigv4) wrk_run get-sigv4 "$T/h.sigv4" "$URL/bench/small.bin" ;;
 		presign) wrk_run get-presign "$T/h.none" "$PRESIGNED" ;;
+		rgw_sigv4) wrk_run get-rgw_sigv4 "$T/h.rgw" \
+		    "$RGW_URL/bench/small.bin" ;;
+		rgw_presign) wrk_run get-rgw_presign "$T/h.none" \
+		    "$RGW_PRESIGNED" ;;
 		esac
 	done
-	if [ $((r % 2)) = 1 ]; then order="rest $CLIENTS"
-	else order="$CLIENTS rest"; fi
+	# shellcheck disable=SC2086
+	if [ $((r % 2)) = 1 ]; then order=$XFERS; else order=$(reverse $XFERS); fi
 	for f in $order; do
 		xfer "up-$f" "${f}_up"
 		xfer "down-$f" "${f}_down"
 	done
-	for f in rest $CLIENTS; do
+	for f in $XFERS; do
 		cmp -s "$T/src/big.bin" "$T/out/big.$f" ||
 		    die "the $f download differs from the upload"
 	done
+	[ "$RGW" = 1 ] && note "radosgw+OSD RSS MiB: $(rgw_rss)"
 	r=$((r + 1))
 done
 
 # ---- report ----
 
+errs() { awk '{ s += $1 } END { print s + 0 }' "$SAMPLES/$1"; }
 {
-	echo "bench/s3 $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs, $MIB MiB, wrk -c$WRK_CONNS ${WRK_SECS}s, multipart uploads: $([ "$MULTIPART" = 1 ] && echo yes || echo 'no (one PutObject)')"
+	echo "bench/s3 $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs, $MIB MiB, wrk -c$WRK_CONNS ${WRK_SECS}s, multipart uploads: $([ "$MULTIPART" = 1 ] && echo 'yes (8 MiB parts, 10 at a time)' || echo 'no (one PutObject)'), radosgw: $([ "$RGW" = 1 ] && echo "$(radosgw --version | awk '{ print $3 }') over TLS, memstore" || echo 'not measured'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
-	echo "| 1 KiB GET | req/s median (runs' range) | p50 µs | p99 µs | errors | ratio to REST |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	if [ "$RGW" = 1 ]; then
+		echo "| 1 KiB GET | Coffer req/s median (runs' range) | p50 µs | p99 µs | errors | Coffer / REST | radosgw req/s median (runs' range) | p50 µs | p99 µs | errors | Coffer / radosgw |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	else
+		echo "| 1 KiB GET | req/s median (runs' range) | p50 µs | p99 µs | errors | ratio to REST |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	fi
 	base=$(med get-rest.rps)
 	for f in rest sigv4 presign; do
-		echo "| $f | $(med get-$f.rps) ($(spread get-$f.rps)) | $(med get-$f.p50) | $(med get-$f.p99) | $(awk '{ s += $1 } END { print s + 0 }' "$SAMPLES/get-$f.err") | $(fdiv "$(med get-$f.rps)" "$base") |"
+		row="| $f | $(med get-$f.rps) ($(spread get-$f.rps)) | $(med get-$f.p50) | $(med get-$f.p99) | $(errs get-$f.err) | $(fdiv "$(med get-$f.rps)" "$base") |"
+		if [ "$RGW" = 1 ] && [ "$f" = rest ]; then
+			row="$row - | - | - | - | - |"
+		elif [ "$RGW" = 1 ]; then
+			g=rgw_$f
+			row="$row $(med get-$g.rps) ($(spread get-$g.rps)) | $(med get-$g.p50) | $(med get-$g.p99) | $(errs get-$g.err) | $(fdiv "$(med get-$f.rps)" "$(med get-$g.rps)") |"
+		fi
+		echo "$row"
 	done
 	echo
-	echo "| ${MIB} MiB | MB/s median (runs' range) | ratio to REST (curl) |"
-	echo "| --- | ---: | ---: |"
+	if [ "$RGW" = 1 ]; then
+		echo "| ${MIB} MiB | Coffer MB/s median (runs' range) | Coffer / REST (curl) | radosgw MB/s median (runs' range) | Coffer / radosgw |"
+		echo "| --- | ---: | ---: | ---: | ---: |"
+	else
+		echo "| ${MIB} MiB | MB/s median (runs' range) | ratio to REST (curl) |"
+		echo "| --- | ---: | ---: |"
+	fi
 	for d in up down; do
 		base=$(med $d-rest.mbs)
 		for f in rest $CLIENTS; do
-			echo "| $d $f | $(med $d-$f.mbs) ($(spread $d-$f.mbs)) | $(fdiv "$(med $d-$f.mbs)" "$base") |"
+			row="| $d $f | $(med $d-$f.mbs) ($(spread $d-$f.mbs)) | $(fdiv "$(med $d-$f.mbs)" "$base") |"
+			if [ "$RGW" = 1 ] && [ "$f" = rest ]; then
+				row="$row - | - |"
+			elif [ "$RGW" = 1 ]; then
+				g=rgw_$f
+				row="$row $(med $d-$g.mbs) ($(spread $d-$g.mbs)) | $(fdiv "$(med $d-$f.mbs)" "$(med $d-$g.mbs)") |"
+			fi
+			echo "$row"
 		done
 	done
 } | tee "$OUT/results.md"

@@ -762,10 +762,23 @@ xfer_slot(struct cf_http *h, int64_t principal)
 	return pp;
 }
 
+/* The action c is decided under, for a refusal made outside its
+ * handler: its route's, or its S3 operation's (an S3 request has no
+ * route), or "unknown" before either is known. */
+static const char *
+conn_action(const struct conn *c)
+{
+	if (c->s3 != NULL)
+		return c->s3_action != NULL ? c->s3_action : "unknown";
+	return c->rt != NULL ? c->rt->action : "unknown";
+}
+
 /* Take a slot of kind k (an upload or a download) for c's principal
  * before its transfer begins.  False if refused: *ret is the answer, a
  * recorded 429 too_many_transfers over max_uploads_per_principal or
- * max_downloads_per_principal (500 out of memory: SEC: fail closed).
+ * max_downloads_per_principal (500 out of memory: SEC: fail closed);
+ * on the S3 endpoint S3's throttling answer, 503 SlowDown in XML (with
+ * the same Retry-After), which S3 clients retry with backoff.
  * A request without a principal takes none: the operation refuses it.
  * The slot is c's until completed() releases it, however the request
  * ends. */
@@ -806,10 +819,12 @@ xfer_take(struct MHD_Connection *mc, struct conn *c, enum xfer_kind k,
 	}
 	(void)pthread_mutex_unlock(&h->xmu);
 	if (nomem) {
-		cf_core_reject(h->core, &c->req, c->rt->action,
+		cf_core_reject(h->core, &c->req, conn_action(c),
 		    "out of memory");
 		c->failed = true;
-		*ret = respond_error(mc, c, 500, "internal", "out of memory");
+		*ret = c->s3 != NULL ? cf_s3_refuse(mc, c, 500, "internal",
+		    "out of memory") : respond_error(mc, c, 500, "internal",
+		    "out of memory");
 		return false;
 	}
 	if (ok)
@@ -818,13 +833,14 @@ xfer_take(struct MHD_Connection *mc, struct conn *c, enum xfer_kind k,
 	    "max_downloads_per_principal";
 	(void)snprintf(why, sizeof(why), "%s (%llu) reached", name,
 	    (unsigned long long)max);
-	cf_core_reject(h->core, &c->req, c->rt->action, why);
+	cf_core_reject(h->core, &c->req, conn_action(c), why);
 	c->req.retry_after = XFER_RETRY_S;
 	c->failed = true;
 	(void)snprintf(why, sizeof(why), "too many %s in progress for this "
 	    "principal (%s %llu); retry later", k == XFER_UP ? "uploads" :
 	    "downloads", name, (unsigned long long)max);
-	*ret = respond_error(mc, c, 429, "too_many_transfers", why);
+	*ret = c->s3 != NULL ? cf_s3_refuse(mc, c, 503, "SlowDown", why) :
+	    respond_error(mc, c, 429, "too_many_transfers", why);
 	return false;
 }
 

@@ -217,6 +217,13 @@ s3_send(struct MHD_Connection *mc, struct conn *c, int status,
 	    r->request_id);
 	(void)MHD_add_response_header(resp, "x-amz-id-2", r->request_id);
 	(void)MHD_add_response_header(resp, "Server", "Coffer");
+	if (status == 503 && r->retry_after > 0) {
+		char ra[24];
+
+		(void)snprintf(ra, sizeof(ra), "%lld",
+		    (long long)r->retry_after);
+		(void)MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	return cf_http_send(mc, c, status, resp, result, 0);
 }
 
@@ -290,6 +297,10 @@ cf_s3_refuse(struct MHD_Connection *mc, struct conn *c, int status,
 		return s3_error(mc, c, s->fail_status, s->fail_code, msg);
 	if (status == 413 || strcmp(code, "too_large") == 0)
 		return s3_error(mc, c, 400, "EntityTooLarge", msg);
+	/* Busy (a transfer limit, the request memory budget): S3's
+	 * throttling answer, which clients retry after backing off. */
+	if (status == 503)
+		return s3_error(mc, c, 503, "SlowDown", msg);
 	return s3_error(mc, c, status >= 500 ? 500 : 400, status >= 500 ?
 	    "InternalError" : "InvalidRequest", msg);
 }

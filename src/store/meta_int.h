@@ -22,6 +22,10 @@ sqlite3	*meta_int_db(struct conn *c);
 cf_err	 meta_int_prep(struct conn *c, const char *sql, sqlite3_stmt **out,
 	    struct cf_error *err);
 void	 meta_int_unprep(struct conn *c, sqlite3_stmt *st);
+/* meta_int_prep, then bind fmt's arguments in order: 't' text, 'b' a
+ * string bound as a blob (both: NULL binds SQL NULL), 'i' int64. */
+cf_err	 meta_int_prep_bind(struct conn *c, sqlite3_stmt **out,
+	    struct cf_error *err, const char *sql, const char *fmt, ...);
 cf_err	 meta_int_db_err(struct conn *c, int src, struct cf_error *err,
 	    const char *what);
 cf_err	 meta_int_wtx_begin(struct cf_meta *m, const struct cf_meta_audit *au,

@@ -16,45 +16,6 @@
 
 #define HCOLS	"id, ns, key, reason, created_by, created_us"
 
-/* Prepare sql on c and bind the arguments fmt names: 't' text, 'b' text
- * bound as a blob (object keys are stored as blobs), 'i' int64. */
-static cf_err
-prep(struct conn *c, sqlite3_stmt **out, struct cf_error *err,
-    const char *sql, const char *fmt, ...)
-{
-	sqlite3_stmt	*st = NULL;
-	va_list		 ap;
-	const char	*s;
-	int		 src, b = SQLITE_OK, i;
-
-	src = sqlite3_prepare_v2(meta_int_db(c), sql, -1, &st, NULL);
-	if (src != SQLITE_OK)
-		return meta_int_db_err(c, src, err, "prepare");
-	va_start(ap, fmt);
-	for (i = 0; fmt[i] != '\0' && b == SQLITE_OK; i++) {
-		if (fmt[i] == 'i') {
-			b = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-			continue;
-		}
-		s = va_arg(ap, const char *);
-		if (s == NULL)
-			b = sqlite3_bind_null(st, i + 1);
-		else if (fmt[i] == 'b')
-			b = sqlite3_bind_blob(st, i + 1, s, (int)strlen(s),
-			    SQLITE_TRANSIENT);
-		else
-			b = sqlite3_bind_text(st, i + 1, s, -1,
-			    SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	if (b != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return meta_int_db_err(c, b, err, "bind");
-	}
-	*out = st;
-	return CF_OK;
-}
-
 static cf_err
 fits(const char *s, size_t cap, const char *what, struct cf_error *err)
 {
@@ -98,14 +59,15 @@ cf_meta_ns_set_retention(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = meta_int_wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "UPDATE namespaces SET retain_days = ?2"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "UPDATE namespaces SET retain_days = ?2"
 	    " WHERE name = ?1", "ti", ns, days);
 	if (rc == CF_OK)
 		rc = step_done(c, st, &n, "retention set", err);
 	if (rc == CF_OK && n == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND,
 		    "meta: no such namespace");
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
 
@@ -121,7 +83,8 @@ cf_meta_ns_youngest(struct cf_meta *m, const char *ns, int64_t *us,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT ifnull(max(v.created_us), 0)"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT ifnull(max(v.created_us), 0)"
 	    " FROM versions v JOIN namespaces n ON n.id = v.ns_id"
 	    " WHERE n.name = ?1 AND v.delete_marker = 0"
 	    " AND v.kek_id <> '" CF_KEK_ERASED "'", "t", ns);
@@ -132,7 +95,7 @@ cf_meta_ns_youngest(struct cf_meta *m, const char *ns, int64_t *us,
 		else
 			rc = meta_int_db_err(c, src, err, "youngest version");
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -181,13 +144,13 @@ cf_meta_hold_insert(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = meta_int_wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "INSERT INTO holds (" HCOLS ")"
+	rc = meta_int_prep_bind(c, &st, err, "INSERT INTO holds (" HCOLS ")"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "ttttti", h->id, h->ns,
 	    h->key, h->reason, h->created_by, h->created_us);
 	if (rc == CF_OK &&
 	    sqlite3_step(st) == SQLITE_CONSTRAINT)
 		rc = cf_error_set(err, CF_E_CONFLICT, "meta: hold exists");
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
 
@@ -207,7 +170,8 @@ cf_meta_hold_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = meta_int_wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT " HCOLS " FROM holds WHERE id = ?1",
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT " HCOLS " FROM holds WHERE id = ?1",
 	    "t", id);
 	if (rc != CF_OK)
 		goto out;
@@ -218,15 +182,16 @@ cf_meta_hold_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = meta_int_db_err(c, src, err, "hold get");
 	else
 		rc = read_hold(st, &h, err);
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	if (rc == CF_OK)
-		rc = prep(c, &st, err, "DELETE FROM holds WHERE id = ?1", "t",
+		rc = meta_int_prep_bind(c, &st, err,
+		    "DELETE FROM holds WHERE id = ?1", "t",
 		    id);
 	if (rc == CF_OK)
 		rc = step_done(c, st, &n, "hold delete", err);
 out:
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	rc = meta_int_wtx_end(m, c, au, rc, err);
 	if (rc == CF_OK && out != NULL)
 		*out = h;
@@ -246,7 +211,7 @@ cf_meta_hold_list(struct cf_meta *m, cf_hold_cb cb, void *arg,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT " HCOLS " FROM holds"
+	rc = meta_int_prep_bind(c, &st, err, "SELECT " HCOLS " FROM holds"
 	    " ORDER BY ns, key, id", "");
 	while (rc == CF_OK) {
 		src = sqlite3_step(st);
@@ -260,7 +225,7 @@ cf_meta_hold_list(struct cf_meta *m, cf_hold_cb cb, void *arg,
 		if (rc == CF_OK)
 			rc = cb(arg, &h, err);
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -281,10 +246,12 @@ cf_meta_hold_find(struct cf_meta *m, const char *ns, const char *key,
 		return rc;
 	/* A hold on P covers P itself and P/anything, never P2 or Pfoo. */
 	if (key == NULL)
-		rc = prep(c, &st, err, "SELECT " HCOLS " FROM holds"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "SELECT " HCOLS " FROM holds"
 		    " WHERE ns = ?1 ORDER BY created_us, id LIMIT 1", "t", ns);
 	else
-		rc = prep(c, &st, err, "SELECT " HCOLS " FROM holds"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "SELECT " HCOLS " FROM holds"
 		    " WHERE ns = ?1 AND (key = '' OR key = ?2 OR"
 		    " substr(?2, 1, length(key) + 1) = key || '/')"
 		    " ORDER BY created_us, id LIMIT 1", "tt", ns, key);
@@ -300,7 +267,7 @@ cf_meta_hold_find(struct cf_meta *m, const char *ns, const char *key,
 	} else if (src != SQLITE_DONE)
 		rc = meta_int_db_err(c, src, err, "hold find");
 out:
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -329,7 +296,8 @@ plan_add(struct conn *c, struct plan *p, const char *vid, const char *why,
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->it[i].version_id, vid) == 0)
 			return CF_OK;
-	rc = prep(c, &st, err, "SELECT v.version_id, n.name, v.key, v.sha256,"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT v.version_id, n.name, v.key, v.sha256,"
 	    " v.size, v.blob_id, v.created_us, v.kek_id FROM versions v"
 	    " JOIN namespaces n ON n.id = v.ns_id WHERE v.version_id = ?1"
 	    " AND v.delete_marker = 0", "t", vid);
@@ -384,7 +352,7 @@ plan_add(struct conn *c, struct plan *p, const char *vid, const char *why,
 	if (rc == CF_OK)
 		p->n++;
 out:
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return rc;
 }
 
@@ -450,24 +418,26 @@ cf_meta_erase_plan(struct cf_meta *m, const char *ns, const char *key,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT v.version_id FROM versions v"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT v.version_id FROM versions v"
 	    " JOIN namespaces n ON n.id = v.ns_id WHERE n.name = ?1"
 	    " AND v.key = ?2 AND v.delete_marker = 0"
 	    " AND (?3 IS NULL OR v.version_id = ?3) ORDER BY v.seq", "tbt",
 	    ns, key, version_id);
 	if (rc == CF_OK)
 		rc = plan_rows(c, &p, st, "named", &rows, err);
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	if (rc == CF_OK && rows == 0 && version_id == NULL) {
 		/* Not an object: an artifact's files. */
 		art = true;
-		rc = prep(c, &st, err, "SELECT f.version_id FROM artifact_files"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "SELECT f.version_id FROM artifact_files"
 		    " f JOIN (" ART_SEL ") s ON f.artifact_id = s.artifact_id"
 		    " AND f.number = s.number", "tti", ns, key, artnum);
 		if (rc == CF_OK)
 			rc = plan_rows(c, &p, st, "named", &rows, err);
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	if (rc == CF_OK && rows == 0) {
@@ -477,20 +447,22 @@ cf_meta_erase_plan(struct cf_meta *m, const char *ns, const char *key,
 	}
 	named = p.n;
 	if (rc == CF_OK && derived && art) {
-		rc = prep(c, &st, err, DERIVED(ART_SEL), "tti", ns, key,
+		rc = meta_int_prep_bind(c, &st, err,
+		    DERIVED(ART_SEL), "tti", ns, key,
 		    artnum);
 		if (rc == CF_OK)
 			rc = plan_rows(c, &p, st, "derived", NULL, err);
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	for (i = 0; rc == CF_OK && derived && !art && i < named; i++) {
-		rc = prep(c, &st, err, DERIVED("SELECT artifact_id, number"
+		rc = meta_int_prep_bind(c, &st, err,
+		    DERIVED("SELECT artifact_id, number"
 		    " FROM artifact_files WHERE version_id = ?1"), "t",
 		    p.it[i].version_id);
 		if (rc == CF_OK)
 			rc = plan_rows(c, &p, st, "derived", NULL, err);
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	/* SEC: a promoted copy shares the blob (and the data key, wrapped
@@ -500,18 +472,19 @@ cf_meta_erase_plan(struct cf_meta *m, const char *ns, const char *key,
 		cf_strlcpy(blob, p.it[i].blob_id, sizeof(blob));
 		if (blob[0] == '\0')
 			continue;
-		rc = prep(c, &st, err, "SELECT version_id FROM versions"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "SELECT version_id FROM versions"
 		    " WHERE blob_id = ?1", "t", blob);
 		if (rc == CF_OK)
 			rc = plan_rows(c, &p, st, "copy", NULL, err);
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	if (rc == CF_OK && p.n == 0)
 		rc = cf_error_set(err, CF_E_CONFLICT, "\"%s\" in namespace "
 		    "\"%s\" is erased already", key, ns);
 out:
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	if (rc != CF_OK) {
 		cf_free(p.it);
@@ -550,7 +523,8 @@ cf_meta_erase_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 		/* SEC: the wrapped data key is overwritten in place
 		 * (secure_delete also zeroes the freed page content); the
 		 * row stays as the tombstone. */
-		rc = prep(c, &st, err, "UPDATE versions SET kek_id = '"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "UPDATE versions SET kek_id = '"
 		    CF_KEK_ERASED "', wrapped_dek = zeroblob(?2),"
 		    " user_meta = '', blob_id = '' WHERE version_id = ?1"
 		    " AND kek_id <> '" CF_KEK_ERASED "'", "ti",
@@ -561,10 +535,11 @@ cf_meta_erase_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 			rc = cf_error_set(err, CF_E_CONFLICT, "version %s was "
 			    "erased or removed meanwhile",
 			    items[i].version_id);
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 		if (rc == CF_OK)
-			rc = prep(c, &st, err, "INSERT INTO erasures"
+			rc = meta_int_prep_bind(c, &st, err,
+			    "INSERT INTO erasures"
 			    " (version_id, erasure_id, ns, key, sha256, size,"
 			    " blob_id, why, erased_by, erased_us, reason,"
 			    " request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
@@ -576,16 +551,17 @@ cf_meta_erase_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 			    e->request_id);
 		if (rc == CF_OK)
 			rc = step_done(c, st, NULL, "erasure insert", err);
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	if (rc == CF_OK)
-		rc = prep(c, &st, err, "INSERT INTO erasure_certs (id, cert,"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "INSERT INTO erasure_certs (id, cert,"
 		    " created_us) VALUES (?1, ?2, ?3)", "tti", e->id, cert,
 		    e->at_us);
 	if (rc == CF_OK)
 		rc = step_done(c, st, NULL, "certificate insert", err);
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
 
@@ -602,7 +578,8 @@ cf_meta_erasure_get(struct cf_meta *m, const char *version_id,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT erasure_id, erased_by, erased_us,"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT erasure_id, erased_by, erased_us,"
 	    " reason, request_id FROM erasures WHERE version_id = ?1", "t",
 	    version_id);
 	if (rc != CF_OK)
@@ -629,7 +606,7 @@ cf_meta_erasure_get(struct cf_meta *m, const char *version_id,
 	if (rc == CF_OK)
 		*out = e;
 out:
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -647,7 +624,8 @@ cf_meta_erasure_cert(struct cf_meta *m, const char *id, char **out,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT cert FROM erasure_certs WHERE id = ?1",
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT cert FROM erasure_certs WHERE id = ?1",
 	    "t", id);
 	if (rc != CF_OK)
 		goto out;
@@ -665,7 +643,7 @@ cf_meta_erasure_cert(struct cf_meta *m, const char *id, char **out,
 	if (*out == NULL)
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 out:
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }

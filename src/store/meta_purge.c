@@ -44,39 +44,6 @@
 	"v.seq, v.version_id, n.name, v.key, v.sha256, v.size, v.blob_id," \
 	" v.created_us, n.purge_days"
 
-/* Prepare sql on c and bind the arguments fmt names: 't' text, 'i'
- * int64 (NULL text binds NULL). */
-static cf_err
-prep(struct conn *c, sqlite3_stmt **out, struct cf_error *err,
-    const char *sql, const char *fmt, ...)
-{
-	sqlite3_stmt	*st = NULL;
-	va_list		 ap;
-	const char	*s;
-	int		 src, b = SQLITE_OK, i;
-
-	src = sqlite3_prepare_v2(meta_int_db(c), sql, -1, &st, NULL);
-	if (src != SQLITE_OK)
-		return meta_int_db_err(c, src, err, "prepare");
-	va_start(ap, fmt);
-	for (i = 0; fmt[i] != '\0' && b == SQLITE_OK; i++) {
-		if (fmt[i] == 'i') {
-			b = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-			continue;
-		}
-		s = va_arg(ap, const char *);
-		b = s == NULL ? sqlite3_bind_null(st, i + 1) :
-		    sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	if (b != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return meta_int_db_err(c, b, err, "bind");
-	}
-	*out = st;
-	return CF_OK;
-}
-
 cf_err
 cf_meta_ns_set_purge(struct cf_meta *m, const struct cf_meta_audit *au,
     const char *ns, int64_t days, struct cf_error *err)
@@ -92,7 +59,8 @@ cf_meta_ns_set_purge(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = meta_int_wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "UPDATE namespaces SET purge_days = ?2"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "UPDATE namespaces SET purge_days = ?2"
 	    " WHERE name = ?1", "ti", ns, days);
 	if (rc == CF_OK) {
 		src = sqlite3_step(st);
@@ -102,7 +70,7 @@ cf_meta_ns_set_purge(struct cf_meta *m, const struct cf_meta_audit *au,
 			rc = cf_error_set(err, CF_E_NOTFOUND,
 			    "meta: no such namespace");
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
 
@@ -147,7 +115,7 @@ cf_meta_purge_candidates(struct cf_meta *m, int64_t now_us,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT " PCOLS " FROM versions v"
+	rc = meta_int_prep_bind(c, &st, err, "SELECT " PCOLS " FROM versions v"
 	    " JOIN namespaces n ON n.id = v.ns_id WHERE v.seq > ?2 AND"
 	    PURGEABLE " ORDER BY v.seq LIMIT ?3", "iii", now_us, after_seq,
 	    (int64_t)max);
@@ -165,7 +133,7 @@ cf_meta_purge_candidates(struct cf_meta *m, int64_t now_us,
 		if (rc == CF_OK)
 			k++;
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	if (rc == CF_OK)
 		*n = k;
@@ -192,7 +160,8 @@ cf_meta_purge_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 		return rc;
 	/* SEC: the rule again, inside the transaction: holds and
 	 * retention win over a candidate list read before. */
-	rc = prep(c, &st, err, "SELECT 1 FROM versions v JOIN namespaces n"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT 1 FROM versions v JOIN namespaces n"
 	    " ON n.id = v.ns_id WHERE v.version_id = ?2 AND" PURGEABLE, "it",
 	    now_us, it->version_id);
 	if (rc == CF_OK) {
@@ -203,21 +172,22 @@ cf_meta_purge_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 		else if (src != SQLITE_ROW)
 			rc = meta_int_db_err(c, src, err, "purge check");
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	/* SEC: as an erasure: the wrapped data key is overwritten in
 	 * place (secure_delete zeroes the freed page content too). */
 	if (rc == CF_OK)
-		rc = prep(c, &st, err, "UPDATE versions SET kek_id = '"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "UPDATE versions SET kek_id = '"
 		    CF_KEK_ERASED "', wrapped_dek = zeroblob(?2),"
 		    " user_meta = '', blob_id = '' WHERE version_id = ?1", "ti",
 		    it->version_id, (int64_t)CF_WRAPPED_DEK_LEN);
 	if (rc == CF_OK && (src = sqlite3_step(st)) != SQLITE_DONE)
 		rc = meta_int_db_err(c, src, err, "purge");
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	if (rc == CF_OK)
-		rc = prep(c, &st, err, "INSERT INTO erasures"
+		rc = meta_int_prep_bind(c, &st, err, "INSERT INTO erasures"
 		    " (version_id, erasure_id, ns, key, sha256, size, blob_id,"
 		    " why, erased_by, erased_us, reason, request_id) VALUES"
 		    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'purge', ?8, ?9, ?10, ?11)",
@@ -226,7 +196,7 @@ cf_meta_purge_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 		    e->reason, e->request_id);
 	if (rc == CF_OK && (src = sqlite3_step(st)) != SQLITE_DONE)
 		rc = meta_int_db_err(c, src, err, "purge tombstone");
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
 
@@ -260,7 +230,8 @@ cf_meta_pii_rows(struct cf_meta *m, const char *ns, size_t max,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT kind, ns, name, number, inh, src, der,"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT kind, ns, name, number, inh, src, der,"
 	    " retain_days, purge_days FROM ("
 	    "SELECT 'namespace' AS kind, n.name AS ns, '' AS name,"
 	    " 0 AS number, 0 AS inh, NULL AS src, NULL AS der,"
@@ -315,7 +286,7 @@ cf_meta_pii_rows(struct cf_meta *m, const char *ns, size_t max,
 		rc = cb(arg, &row, err);
 		k++;
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }

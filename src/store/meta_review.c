@@ -19,36 +19,6 @@
 	" last_used_us, reviewer, state, escalated, decided_by, decided_us," \
 	" note, outcome, detail"
 
-/* Prepare sql on c and bind the arguments fmt names: 't' text, 'i'
- * int64. */
-static cf_err
-prep(struct conn *c, sqlite3_stmt **out, struct cf_error *err,
-    const char *sql, const char *fmt, ...)
-{
-	sqlite3_stmt	*st = NULL;
-	va_list		 ap;
-	int		 src, b = SQLITE_OK, i;
-
-	src = sqlite3_prepare_v2(meta_int_db(c), sql, -1, &st, NULL);
-	if (src != SQLITE_OK)
-		return meta_int_db_err(c, src, err, "prepare");
-	va_start(ap, fmt);
-	for (i = 0; fmt[i] != '\0' && b == SQLITE_OK; i++) {
-		if (fmt[i] == 'i')
-			b = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			b = sqlite3_bind_text(st, i + 1, va_arg(ap,
-			    const char *), -1, SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	if (b != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return meta_int_db_err(c, b, err, "bind");
-	}
-	*out = st;
-	return CF_OK;
-}
-
 static cf_err
 fits(const char *s, size_t cap, const char *what, struct cf_error *err)
 {
@@ -194,16 +164,18 @@ cf_meta_review_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = meta_int_wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "INSERT INTO reviews (" RCOLS ") VALUES (?1,"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "INSERT INTO reviews (" RCOLS ") VALUES (?1,"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, 0)", "tttttii", rv->id, rv->ns,
 	    rv->creator, rv->reviewer, rv->on_timeout, rv->created_us,
 	    rv->due_us);
 	if (rc == CF_OK)
 		rc = step_done(c, st, NULL, "review insert", err);
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	for (i = 0; i < n && rc == CF_OK; i++) {
-		rc = prep(c, &st, err, "INSERT INTO review_items (" ICOLS ")"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "INSERT INTO review_items (" ICOLS ")"
 		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', 0,"
 		    " '', 0, '', '', ?10)", "tittttiitt", rv->id, items[i].n,
 		    items[i].principal, items[i].kind, items[i].name,
@@ -211,7 +183,7 @@ cf_meta_review_create(struct cf_meta *m, const struct cf_meta_audit *au,
 		    items[i].reviewer, items[i].detail);
 		if (rc == CF_OK)
 			rc = step_done(c, st, NULL, "review item insert", err);
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	return meta_int_wtx_end(m, c, au, rc, err);
@@ -229,7 +201,8 @@ cf_meta_review_get(struct cf_meta *m, const char *id,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT " RCOLS " FROM reviews WHERE id = ?1",
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT " RCOLS " FROM reviews WHERE id = ?1",
 	    "t", id);
 	if (rc == CF_OK) {
 		src = sqlite3_step(st);
@@ -241,7 +214,7 @@ cf_meta_review_get(struct cf_meta *m, const char *id,
 		else
 			rc = meta_int_db_err(c, src, err, "review get");
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -259,7 +232,7 @@ cf_meta_review_list(struct cf_meta *m, cf_review_cb cb, void *arg,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT " RCOLS " FROM reviews"
+	rc = meta_int_prep_bind(c, &st, err, "SELECT " RCOLS " FROM reviews"
 	    " ORDER BY created_us DESC, id", "");
 	while (rc == CF_OK) {
 		src = sqlite3_step(st);
@@ -273,7 +246,7 @@ cf_meta_review_list(struct cf_meta *m, cf_review_cb cb, void *arg,
 		if (rc == CF_OK)
 			rc = cb(arg, &rv, err);
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -296,7 +269,8 @@ cf_meta_review_items(struct cf_meta *m, const char *id,
 		cf_free(it);
 		return rc;
 	}
-	rc = prep(c, &st, err, "SELECT " ICOLS " FROM review_items"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT " ICOLS " FROM review_items"
 	    " WHERE review_id = ?1 ORDER BY n", "t", id);
 	while (rc == CF_OK) {
 		src = sqlite3_step(st);
@@ -310,7 +284,7 @@ cf_meta_review_items(struct cf_meta *m, const char *id,
 		if (rc == CF_OK)
 			rc = cb(arg, it, err);
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	cf_free(it);
 	return rc;
@@ -328,7 +302,8 @@ cf_meta_review_item_get(struct cf_meta *m, const char *id, int64_t n,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "SELECT " ICOLS " FROM review_items"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT " ICOLS " FROM review_items"
 	    " WHERE review_id = ?1 AND n = ?2", "ti", id, n);
 	if (rc == CF_OK) {
 		src = sqlite3_step(st);
@@ -340,7 +315,7 @@ cf_meta_review_item_get(struct cf_meta *m, const char *id, int64_t n,
 		else
 			rc = meta_int_db_err(c, src, err, "review item get");
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	meta_int_rtx_end(m, c);
 	return rc;
 }
@@ -372,7 +347,8 @@ cf_meta_review_item_close(struct cf_meta *m, const struct cf_meta_audit *au,
 		cf_free(it);
 		return rc;
 	}
-	rc = prep(c, &st, err, "SELECT " ICOLS " FROM review_items"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "SELECT " ICOLS " FROM review_items"
 	    " WHERE review_id = ?1 AND n = ?2", "ti", id, n);
 	if (rc == CF_OK) {
 		ch = sqlite3_step(st);
@@ -384,14 +360,15 @@ cf_meta_review_item_close(struct cf_meta *m, const struct cf_meta_audit *au,
 		else
 			rc = meta_int_db_err(c, ch, err, "review item get");
 	}
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	st = NULL;
 	if (rc == CF_OK && strcmp(it->state, "open") != 0)
 		rc = cf_error_set(err, CF_E_CONFLICT, "meta: item closed");
 	/* The binding goes in the transaction that closes the item: a
 	 * revocation is never recorded without taking effect. */
 	if (rc == CF_OK && principal_id > 0) {
-		rc = prep(c, &st, err, "DELETE FROM bindings WHERE"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "DELETE FROM bindings WHERE"
 		    " principal_id = ?1 AND role = ?2 AND ns = ?3", "itt",
 		    principal_id, it->name, it->ns);
 		if (rc == CF_OK)
@@ -399,18 +376,19 @@ cf_meta_review_item_close(struct cf_meta *m, const struct cf_meta_audit *au,
 		if (rc == CF_OK && ch == 0)
 			rc = cf_error_set(err, CF_E_NOTFOUND,
 			    "meta: no such binding");
-		sqlite3_finalize(st);
+		meta_int_unprep(c, st);
 		st = NULL;
 	}
 	if (rc == CF_OK)
-		rc = prep(c, &st, err, "UPDATE review_items SET state = ?3,"
+		rc = meta_int_prep_bind(c, &st, err,
+		    "UPDATE review_items SET state = ?3,"
 		    " decided_by = ?4, decided_us = ?5, note = ?6,"
 		    " outcome = ?7 WHERE review_id = ?1 AND n = ?2"
 		    " AND state = 'open'", "tittitt", id, n, state, by, at_us,
 		    note, outcome);
 	if (rc == CF_OK)
 		rc = step_done(c, st, NULL, "review item close", err);
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	cf_free(it);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
@@ -431,14 +409,15 @@ cf_meta_review_item_escalate(struct cf_meta *m,
 	rc = meta_int_wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "UPDATE review_items SET reviewer = ?3,"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "UPDATE review_items SET reviewer = ?3,"
 	    " escalated = 1 WHERE review_id = ?1 AND n = ?2"
 	    " AND state = 'open'", "tit", id, n, reviewer);
 	if (rc == CF_OK)
 		rc = step_done(c, st, &ch, "review item escalate", err);
 	if (rc == CF_OK && ch == 0)
 		rc = cf_error_set(err, CF_E_CONFLICT, "meta: item closed");
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }
 
@@ -454,13 +433,14 @@ cf_meta_review_timed_out(struct cf_meta *m, const struct cf_meta_audit *au,
 	rc = meta_int_wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = prep(c, &st, err, "UPDATE reviews SET timed_out_us = ?2"
+	rc = meta_int_prep_bind(c, &st, err,
+	    "UPDATE reviews SET timed_out_us = ?2"
 	    " WHERE id = ?1 AND timed_out_us = 0", "ti", id, at_us);
 	if (rc == CF_OK)
 		rc = step_done(c, st, &ch, "review timed out", err);
 	if (rc == CF_OK && ch == 0)
 		rc = cf_error_set(err, CF_E_CONFLICT,
 		    "meta: due date handled already");
-	sqlite3_finalize(st);
+	meta_int_unprep(c, st);
 	return meta_int_wtx_end(m, c, au, rc, err);
 }

@@ -1124,6 +1124,46 @@ meta_int_prep(struct conn *c, const char *sql, sqlite3_stmt **out,
 	return CF_OK;
 }
 
+/* meta_int_prep, then bind the arguments fmt names: 't' text (NULL: SQL
+ * NULL), 'b' a string bound as a blob (NULL: SQL NULL), 'i' int64. */
+cf_err
+meta_int_prep_bind(struct conn *c, sqlite3_stmt **out, struct cf_error *err,
+    const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*st = NULL;
+	va_list		 ap;
+	const char	*s;
+	int		 b = SQLITE_OK, i;
+	cf_err		 rc;
+
+	rc = meta_int_prep(c, sql, &st, err);
+	if (rc != CF_OK)
+		return rc;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i] != '\0' && b == SQLITE_OK; i++) {
+		if (fmt[i] == 'i') {
+			b = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			continue;
+		}
+		s = va_arg(ap, const char *);
+		if (s == NULL)
+			b = sqlite3_bind_null(st, i + 1);
+		else if (fmt[i] == 'b')
+			b = sqlite3_bind_blob(st, i + 1, s, (int)strlen(s),
+			    SQLITE_TRANSIENT);
+		else
+			b = sqlite3_bind_text(st, i + 1, s, -1,
+			    SQLITE_TRANSIENT);
+	}
+	va_end(ap);
+	if (b != SQLITE_OK) {
+		meta_int_unprep(c, st);
+		return db_err(c->db, b, err, "bind");
+	}
+	*out = st;
+	return CF_OK;
+}
+
 /* Done with a statement of meta_int_prep: reset for the next call, or
  * finalized if it was not kept.  NULL: no-op. */
 void
