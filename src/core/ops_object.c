@@ -542,18 +542,43 @@ out:
 }
 
 cf_err
-cf_core_put_write(struct cf_put *p, const void *data, size_t len,
-    struct cf_error *err)
+/* Count len more bytes of the body against max_object_size. */
+static cf_err
+put_count(struct cf_put *p, size_t len, struct cf_error *err)
 {
-	size_t	n;
-	cf_err	rc;
-
 	if (len > p->c->cfg.max_object_size - p->size)
 		return cf_error_set(err, CF_E_LIMIT,
 		    "object exceeds the limit of %llu bytes",
 		    (unsigned long long)p->c->cfg.max_object_size);
 	p->size += len;
 	core_metrics_bytes_in(p->c, len);
+	return CF_OK;
+}
+
+/* A full stage goes to the worker, which takes it once done with the
+ * other; filling goes on in the other. */
+static cf_err
+put_stage_submit(struct cf_put *p, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = cf_worker_submit(p->wk, p->stage[p->cur], p->fill, err);
+	if (rc != CF_OK)
+		return rc;
+	p->cur ^= 1;
+	p->fill = 0;
+	return CF_OK;
+}
+
+cf_err
+cf_core_put_write(struct cf_put *p, const void *data, size_t len,
+    struct cf_error *err)
+{
+	size_t	n;
+	cf_err	rc;
+
+	if ((rc = put_count(p, len, err)) != CF_OK)
+		return rc;
 	if (!p->staged && (p->size <= PUT_STAGE || !put_stage_start(p)))
 		return put_process(p, data, len, err);
 	while (len > 0) {
@@ -566,12 +591,8 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 		len -= n;
 		if (p->fill < PUT_STAGE)
 			break;
-		/* The worker takes this buffer once done with the other. */
-		rc = cf_worker_submit(p->wk, p->stage[p->cur], p->fill, err);
-		if (rc != CF_OK)
+		if ((rc = put_stage_submit(p, err)) != CF_OK)
 			return rc;
-		p->cur ^= 1;
-		p->fill = 0;
 	}
 	return CF_OK;
 }
@@ -598,23 +619,12 @@ core_put_stage_fill(struct cf_put *p, size_t n, struct cf_error *err)
 	if (CF_NEVER(!p->staged || n > PUT_STAGE - p->fill))
 		return cf_error_set(err, CF_E_INTERNAL,
 		    "a stage filled past its end");
-	if (n > p->c->cfg.max_object_size - p->size)
-		return cf_error_set(err, CF_E_LIMIT,
-		    "object exceeds the limit of %llu bytes",
-		    (unsigned long long)p->c->cfg.max_object_size);
-	p->size += n;
-	core_metrics_bytes_in(p->c, n);
+	if ((rc = put_count(p, n, err)) != CF_OK)
+		return rc;
 	p->fill += n;
 	if (p->fill < PUT_STAGE)
 		return CF_OK;
-	/* As cf_core_put_write: the worker takes this stage once done with
-	 * the other. */
-	rc = cf_worker_submit(p->wk, p->stage[p->cur], p->fill, err);
-	if (rc != CF_OK)
-		return rc;
-	p->cur ^= 1;
-	p->fill = 0;
-	return CF_OK;
+	return put_stage_submit(p, err);
 }
 
 /* Wrap p's DEK again if a rotation made another KEK active since
