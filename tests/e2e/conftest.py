@@ -730,3 +730,19 @@ def uniq():
         _counter[0] += 1
         return "%s-%d-%d" % (prefix, os.getpid() % 10000, _counter[0])
     return make
+
+
+def s3_client(server, key, region="us-east-1", secret=None, **config):
+    """A boto3 S3 client of the S3 key `key` (POST /v1/s3-keys' answer)
+    on `server`: path-style, SigV4, no retries (a retry would hide the
+    answer under test); `config` adds botocore Config options."""
+    import boto3
+    from botocore.config import Config
+    opts = {"s3": {"addressing_style": "path"}, "signature_version": "s3v4",
+            "retries": {"max_attempts": 1}}
+    opts.update(config)
+    return boto3.client(
+        "s3", endpoint_url=server.url, region_name=region,
+        aws_access_key_id=key["access_key_id"],
+        aws_secret_access_key=secret or key["secret_access_key"],
+        verify=server.ca, config=Config(**opts))

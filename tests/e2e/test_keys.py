@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import COFFER_BIN, free_port
+from conftest import COFFER_BIN, free_port, s3_client
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 PIN = "1234"
@@ -317,8 +317,7 @@ def test_s3_keys_rewrapped_before_retire(make_server):
     """S3 access keys are sealed by the key provider too: the rewrap
     moves them, key status counts them, and retiring the old KEK leaves
     them working."""
-    boto3 = pytest.importorskip("boto3")
-    from botocore.config import Config
+    pytest.importorskip("boto3")
     s = make_server()
     s.mkns(NS)
     r = s.post("/v1/s3-keys", {})
@@ -328,13 +327,7 @@ def test_s3_keys_rewrapped_before_retire(make_server):
     st = wait_rewrapped(s)
     assert {x["id"]: x.get("s3_keys") for x in st["keks"]}["kek-2"] == 1
     assert s.req("DELETE", "/v1/keys/kek-1").status_code == 200
-    c = boto3.client(
-        "s3", endpoint_url=s.url, aws_access_key_id=k["access_key_id"],
-        aws_secret_access_key=k["secret_access_key"],
-        region_name="us-east-1", verify=s.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1}))
+    c = s3_client(s, k)
     c.put_object(Bucket=NS, Key="s3obj", Body=b"hello")
     assert c.get_object(Bucket=NS, Key="s3obj")["Body"].read() == b"hello"
 

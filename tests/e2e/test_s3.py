@@ -14,8 +14,8 @@ import pytest
 import requests
 
 boto3 = pytest.importorskip("boto3")
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+from conftest import s3_client  # noqa: E402
 
 
 def s3key(server, principal=None, expires_in=None, token="admin"):
@@ -30,14 +30,7 @@ def s3key(server, principal=None, expires_in=None, token="admin"):
 
 
 def client(server, key, secret=None, region="us-east-1"):
-    return boto3.client(
-        "s3", endpoint_url=server.url, region_name=region,
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=secret or key["secret_access_key"],
-        verify=server.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1}))
+    return s3_client(server, key, region=region, secret=secret)
 
 
 def code_of(exc):

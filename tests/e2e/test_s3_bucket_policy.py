@@ -12,8 +12,8 @@ import pytest
 import requests
 
 boto3 = pytest.importorskip("boto3")
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+from conftest import s3_client  # noqa: E402
 
 AWS = "/usr/bin/aws" if os.access("/usr/bin/aws", os.X_OK) else None
 NAME = "s3-bucket-policy"
@@ -27,14 +27,7 @@ def s3key(server, principal=None):
 
 
 def client(server, key):
-    return boto3.client(
-        "s3", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"],
-        verify=server.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1}))
+    return s3_client(server, key)
 
 
 def code_of(exc):

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 boto3 = pytest.importorskip("boto3")
-from botocore.config import Config  # noqa: E402
 
+from conftest import s3_client  # noqa: E402
 from test_s3_chunked import Signer, checksum, frame, gen  # noqa: E402
 
 BUCKET = "s3-ck"
@@ -28,13 +28,7 @@ def key(server):
 
 @pytest.fixture(scope="module")
 def s3(server, key):
-    c = boto3.client(
-        "s3", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"], verify=server.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1}))
+    c = s3_client(server, key)
     c.create_bucket(Bucket=BUCKET)
     # Real version ids (a bucket made through S3 starts unversioned).
     c.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={

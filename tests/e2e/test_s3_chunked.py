@@ -16,8 +16,8 @@ import pytest
 import requests
 
 boto3 = pytest.importorskip("boto3")
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+from conftest import s3_client  # noqa: E402
 
 EMPTY = hashlib.sha256(b"").hexdigest()
 BUCKET = "s3-chunk"
@@ -161,13 +161,7 @@ def key(server):
 
 @pytest.fixture(scope="module")
 def s3(server, key):
-    c = boto3.client(
-        "s3", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"], verify=server.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1}))
+    c = s3_client(server, key)
     c.create_bucket(Bucket=BUCKET)
     return c
 

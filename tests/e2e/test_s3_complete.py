@@ -12,8 +12,8 @@ import re
 import pytest
 
 boto3 = pytest.importorskip("boto3")
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+from conftest import s3_client  # noqa: E402
 
 MiB = 1024 * 1024
 BUCKET = "s3-complete"
@@ -26,13 +26,7 @@ def client(server):
     r = server.post("/v1/s3-keys", {}, token="admin")
     assert r.status_code == 201, r.text
     key = r.json()
-    c = boto3.client(
-        "s3", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"], verify=server.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1}))
+    c = s3_client(server, key)
     c.create_bucket(Bucket=BUCKET)
     return c
 

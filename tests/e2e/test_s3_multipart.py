@@ -14,6 +14,7 @@ boto3 = pytest.importorskip("boto3")
 from boto3.s3.transfer import TransferConfig  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+from conftest import s3_client  # noqa: E402
 
 MiB = 1024 * 1024
 BUCKET = "s3-mp"
@@ -29,14 +30,7 @@ def key(server):
 
 @pytest.fixture(scope="module")
 def s3(server, key):
-    c = boto3.client(
-        "s3", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"], verify=server.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1},
-                      max_pool_connections=10))
+    c = s3_client(server, key, max_pool_connections=10)
     c.create_bucket(Bucket=BUCKET)
     return c
 

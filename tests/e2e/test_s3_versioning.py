@@ -14,8 +14,8 @@ import pytest
 import requests
 
 boto3 = pytest.importorskip("boto3")
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
+from conftest import s3_client  # noqa: E402
 
 from test_s3_chunked import Signer  # noqa: E402
 
@@ -31,13 +31,7 @@ def key(server):
 
 
 def mk(server, key):
-    return boto3.client(
-        "s3", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"], verify=server.ca,
-        config=Config(s3={"addressing_style": "path"},
-                      signature_version="s3v4",
-                      retries={"max_attempts": 1}))
+    return s3_client(server, key)
 
 
 @pytest.fixture(scope="module")
