@@ -23,6 +23,7 @@ import urllib.parse
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
@@ -519,12 +520,22 @@ def test_malformed(idp):
 
 
 def test_oversized_token(idp):
-    tok = idp.token("alice", pad="x" * 200000)
-    r = idp.whoami(tok)
-    assert r.status_code in (400, 401, 413, 431), r.status_code
-    tok = idp.token("alice", groups=["g%d" % i for i in range(5000)])
-    r = idp.whoami(tok)
-    assert r.status_code in (400, 401, 431), r.status_code
+    # Within the 32 KiB connection buffer but over the 16 KiB head limit:
+    # Coffer's JSON 431.
+    r = idp.whoami(idp.token("alice", pad="x" * 18000))
+    assert r.status_code == 431, r.status_code
+    assert r.json()["error"]["code"] == "headers_too_large"
+    # Beyond the buffer (a 200 KB claim; 5000 groups, ~40 KB): the HTTP
+    # layer answers and closes without reading the rest, so the client
+    # may see a reset instead (docs/api.md, "Errors").
+    for tok in (idp.token("alice", pad="x" * 200000),
+                idp.token("alice", groups=["g%d" % i for i in range(5000)])):
+        try:
+            r = idp.whoami(tok)
+            assert r.status_code in (400, 401, 413, 414, 431), \
+                r.status_code
+        except requests.exceptions.ConnectionError:
+            pass
     assert idp.srv.alive()
     assert idp.whoami(idp.token("alice")).status_code == 200
 
