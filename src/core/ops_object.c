@@ -541,7 +541,6 @@ out:
 	return CF_OK;
 }
 
-cf_err
 /* Count len more bytes of the body against max_object_size. */
 static cf_err
 put_count(struct cf_put *p, size_t len, struct cf_error *err)
