@@ -33,6 +33,12 @@ should_fail(void)
 	return 0;
 }
 
+bool
+cf_alloc_should_fail(void)
+{
+	return should_fail() != 0;
+}
+
 void *
 cf_malloc(size_t n)
 {

@@ -32,6 +32,10 @@ bool	cf_add_ok(size_t a, size_t b, size_t *out);
 void	cf_test_fail_alloc_after(unsigned int n);
 /* True while the armed failure has not happened yet. */
 bool	cf_test_fail_alloc_pending(void);
+/* For allocators other than these wrappers (mmap'd buffers): true when
+ * the armed failure falls on this allocation (counts it like cf_malloc
+ * does). */
+bool	cf_alloc_should_fail(void);
 
 /* Wipe n bytes at p so the compiler cannot elide it (explicit_bzero). */
 void	cf_wipe(void *p, size_t n);

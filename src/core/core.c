@@ -267,9 +267,13 @@ cf_core_open(const struct cf_core_config *cfg, struct cf_core **out,
 	rc = core_authz_open(c, err);
 	if (rc != CF_OK)
 		goto out;
+	rc = cf_membudget_new(c->cfg.request_memory_budget, &c->mb, err);
+	if (rc != CF_OK)
+		goto out;
 	rc = cf_blobstore_open(c->data_dir, &c->blobs, err);
 	if (rc != CF_OK)
 		goto out;
+	cf_blobstore_set_budget(c->blobs, c->mb);
 	/* Derived from the master key, or carried over its rotations. */
 	rc = cf_dd_derived_keys(c->data_dir, master, &audit_key,
 	    &c->erase_seed, err);
@@ -328,6 +332,7 @@ cf_core_close(struct cf_core *c)
 	core_identity_close(c);
 	cf_audit_close(c->audit);
 	cf_blobstore_close(c->blobs);
+	cf_membudget_free(c->mb);
 	core_authz_close(c);
 	core_metrics_close(c);
 	cf_meta_close(c->meta);
@@ -471,33 +476,19 @@ cf_core_health(struct cf_core *c, struct cf_req *r, json_t **out,
 	return CF_OK;
 }
 
-/* SEC: the budget bounds what request bodies and upload staging hold
+/* SEC: the budget bounds what request bodies and transfer buffers hold
  * together, whatever the connection limits: a reservation that would go
  * over it fails at once (compare-and-swap, no waiting). */
 bool
 cf_core_mem_reserve(struct cf_core *c, uint64_t n)
 {
-	unsigned long long	cur, want;
-
-	cur = atomic_load_explicit(&c->mem_used, memory_order_relaxed);
-	do {
-		if (n > c->cfg.request_memory_budget ||
-		    cur > c->cfg.request_memory_budget - n)
-			return false;
-		want = cur + n;
-	} while (!atomic_compare_exchange_weak_explicit(&c->mem_used, &cur,
-	    want, memory_order_relaxed, memory_order_relaxed));
-	return true;
+	return cf_membudget_reserve(c->mb, n);
 }
 
 void
 cf_core_mem_release(struct cf_core *c, uint64_t n)
 {
-	unsigned long long	old;
-
-	old = atomic_fetch_sub_explicit(&c->mem_used, n,
-	    memory_order_relaxed);
-	(void)CF_NEVER(old < n);
+	cf_membudget_release(c->mb, n);
 }
 
 void

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "audit/audit.h"
+#include "base/membudget.h"
 #include "base/timeutil.h"
 #include "core/core.h"
 #include "crypto/crypto.h"
@@ -101,9 +102,10 @@ struct cf_core {
 	/* Decisions whose entities were checked against schema (debug
 	 * builds only: core_authz_check_entities), for the tests. */
 	atomic_ullong		 entity_checks;
-	/* The global memory budget of request buffers (cf_core_mem_*):
-	 * bytes held, refusals, uploads that ran unstaged for it. */
-	atomic_ullong		 mem_used;
+	/* The global memory budget of request buffers (cf_core_mem_*,
+	 * base/membudget.h; the blob store's buffers draw on it too):
+	 * refusals, uploads that ran unstaged for it. */
+	struct cf_membudget	*mb;
 	atomic_ullong		 mem_refused;
 	atomic_ullong		 mem_unstaged;
 	atomic_ullong		 dl_ahead;	/* downloads read ahead */

@@ -374,9 +374,9 @@ core_metrics_render(struct cf_core *c, const struct cf_metrics_extra *x,
 	if (rc == CF_OK)
 		rc = cf_buf_printf(o, err,
 		    "# HELP coffer_request_memory_bytes Request buffers held "
-		    "(bodies being read, upload staging).\n"
+		    "(bodies being read, transfer buffers).\n"
 		    "# TYPE coffer_request_memory_bytes gauge\n"
-		    "coffer_request_memory_bytes %llu\n"
+		    "coffer_request_memory_bytes %" PRIu64 "\n"
 		    "# HELP coffer_request_memory_budget_bytes "
 		    "request_memory_budget.\n"
 		    "# TYPE coffer_request_memory_budget_bytes gauge\n"
@@ -392,11 +392,27 @@ core_metrics_render(struct cf_core *c, const struct cf_metrics_extra *x,
 		    "# HELP coffer_downloads_read_ahead_total Downloads "
 		    "decrypted one block ahead on a second thread.\n"
 		    "# TYPE coffer_downloads_read_ahead_total counter\n"
-		    "coffer_downloads_read_ahead_total %llu\n",
-		    atomic_load(&c->mem_used), c->cfg.request_memory_budget,
+		    "coffer_downloads_read_ahead_total %llu\n"
+		    "# HELP coffer_transfer_buffer_bytes Transfer buffers in "
+		    "use (upload staging, blob writes, read-ahead), of the "
+		    "budget.\n"
+		    "# TYPE coffer_transfer_buffer_bytes gauge\n"
+		    "coffer_transfer_buffer_bytes %" PRIu64 "\n"
+		    "# HELP coffer_transfer_buffer_idle_bytes Idle transfer "
+		    "buffers kept for reuse (outside the budget).\n"
+		    "# TYPE coffer_transfer_buffer_idle_bytes gauge\n"
+		    "coffer_transfer_buffer_idle_bytes %" PRIu64 "\n"
+		    "# HELP coffer_transfer_buffers_denied_total Transfer "
+		    "buffers the budget had no room for (the transfer went on "
+		    "with less).\n"
+		    "# TYPE coffer_transfer_buffers_denied_total counter\n"
+		    "coffer_transfer_buffers_denied_total %" PRIu64 "\n",
+		    cf_membudget_used(c->mb), c->cfg.request_memory_budget,
 		    atomic_load(&c->mem_refused),
 		    atomic_load(&c->mem_unstaged),
-		    atomic_load(&c->dl_ahead));
+		    atomic_load(&c->dl_ahead), cf_membudget_buf_bytes(c->mb),
+		    cf_membudget_cached(c->mb),
+		    cf_membudget_buf_denied(c->mb));
 	if (rc == CF_OK)
 		rc = core_alerts_render(c, o, err);
 	return rc;

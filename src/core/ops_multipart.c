@@ -22,6 +22,7 @@
 #include "base/str.h"
 #include "base/timeutil.h"
 #include "core/core_int.h"
+#include "crypto/aead.h"
 
 static cf_err
 nomem(struct cf_error *err)
@@ -267,8 +268,9 @@ part_of(const struct parts_ctx *x, int64_t number)
 	return NULL;
 }
 
-/* Bytes of plaintext per read when the upload could not be staged. */
-#define BOUNCE	(1u << 20)
+/* Bytes of plaintext per read when the upload could not be staged (the
+ * budget was full): one AEAD chunk, outside the budget. */
+#define BOUNCE	CF_AEAD_CHUNK
 
 static cf_err
 refuse(struct cf_req *r, const char *code, struct cf_error *err,

@@ -241,7 +241,8 @@ struct cf_put {
 	int64_t			 content_length;
 	/* A large body is hashed and encrypted on a worker thread while
 	 * the connection thread receives (and decrypts TLS): the body is
-	 * staged in two plaintext buffers (wiped when the upload ends). */
+	 * staged in two plaintext buffers of the memory budget (wiped when
+	 * the upload ends). */
 	struct cf_worker	*wk;
 	bool			 staged;	/* wk runs; stage[] exist */
 	bool			 wk_failed;	/* stay on this thread */
@@ -257,8 +258,12 @@ struct cf_put {
 static cf_err	part_put(struct cf_put *p, struct core_act *act,
 		    struct cf_error *err);
 
-/* Above this much body the upload is staged (see struct cf_put). */
-#define PUT_STAGE	(2u << 20)
+/* Above PUT_STAGE_MIN bytes of body the upload is staged (see struct
+ * cf_put) in two buffers of PUT_STAGE: with its blob writer's two
+ * buffers (blob_fs.c) an upload in flight holds 1 MiB of the budget
+ * (bench/README.md, "Server RSS during parallel multipart uploads"). */
+#define PUT_STAGE	(256u * 1024)
+#define PUT_STAGE_MIN	(2u << 20)
 
 /* Hash and encrypt p[0..n) (on the worker, or here when not staged). */
 static cf_err
@@ -282,19 +287,17 @@ put_stage_start(struct cf_put *p)
 	p->wk_failed = true;
 	/* Staging is a speed-up: past the request memory budget the
 	 * upload runs on the connection's thread, unstaged. */
-	if (!cf_core_mem_reserve(p->c, 2 * PUT_STAGE)) {
+	p->stage[0] = cf_membudget_buf_get(p->c->mb, PUT_STAGE);
+	p->stage[1] = p->stage[0] == NULL ? NULL :
+	    cf_membudget_buf_get(p->c->mb, PUT_STAGE);
+	if (p->stage[1] == NULL)
 		(void)atomic_fetch_add_explicit(&p->c->mem_unstaged, 1,
 		    memory_order_relaxed);
-		return false;
-	}
-	p->stage[0] = cf_malloc(PUT_STAGE);
-	p->stage[1] = cf_malloc(PUT_STAGE);
-	if (p->stage[0] == NULL || p->stage[1] == NULL ||
+	if (p->stage[1] == NULL ||
 	    cf_worker_start(put_process, p, &p->wk, NULL) != CF_OK) {
-		cf_free(p->stage[0]);
-		cf_free(p->stage[1]);
+		cf_membudget_buf_put(p->c->mb, p->stage[0], PUT_STAGE);
+		cf_membudget_buf_put(p->c->mb, p->stage[1], PUT_STAGE);
 		p->stage[0] = p->stage[1] = NULL;
-		cf_core_mem_release(p->c, 2 * PUT_STAGE);
 		return false;
 	}
 	p->staged = true;
@@ -319,11 +322,10 @@ put_stage_end(struct cf_put *p, bool flush, struct cf_error *err)
 	p->wk = NULL;
 	cf_wipe(p->stage[0], PUT_STAGE);
 	cf_wipe(p->stage[1], PUT_STAGE);
-	cf_free(p->stage[0]);
-	cf_free(p->stage[1]);
+	cf_membudget_buf_put(p->c->mb, p->stage[0], PUT_STAGE);
+	cf_membudget_buf_put(p->c->mb, p->stage[1], PUT_STAGE);
 	p->stage[0] = p->stage[1] = NULL;
 	p->staged = false;
-	cf_core_mem_release(p->c, 2 * PUT_STAGE);
 	return rc;
 }
 
@@ -578,7 +580,7 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 
 	if ((rc = put_count(p, len, err)) != CF_OK)
 		return rc;
-	if (!p->staged && (p->size <= PUT_STAGE || !put_stage_start(p)))
+	if (!p->staged && (p->size <= PUT_STAGE_MIN || !put_stage_start(p)))
 		return put_process(p, data, len, err);
 	while (len > 0) {
 		n = PUT_STAGE - p->fill;
@@ -599,9 +601,9 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 bool
 core_put_stage_room(struct cf_put *p, uint8_t **at, size_t *room)
 {
-	/* A body that fits one stage is not worth a thread. */
+	/* A small body is not worth a thread. */
 	if (!p->staged && p->content_length >= 0 &&
-	    (uint64_t)p->content_length <= PUT_STAGE)
+	    (uint64_t)p->content_length <= PUT_STAGE_MIN)
 		return false;
 	if (!put_stage_start(p))
 		return false;
@@ -843,8 +845,6 @@ struct cf_get {
 	unsigned		 seq_reads;	/* reads in a row, in order */
 	bool			 ra_off;	/* never again for this get */
 	cf_err			 ra_rc;
-	uint64_t		 br_mem;	/* budget held for br's
-						 * blocks (a part's) */
 };
 
 /* The worker's job: read ra_want bytes at ra_pos into ra. */
@@ -872,9 +872,8 @@ get_ahead_stop(struct cf_get *g)
 	}
 	if (g->ra != NULL) {
 		cf_wipe(g->ra, g->ra_cap);
-		cf_free(g->ra);
+		cf_membudget_buf_put(g->c->mb, g->ra, g->ra_cap);
 		g->ra = NULL;
-		cf_core_mem_release(g->c, g->ra_cap);
 	}
 	g->ra_got = 0;
 }
@@ -892,13 +891,12 @@ get_ahead_start(struct cf_get *g, size_t max)
 		return false;
 	if (g->wk != NULL)
 		return max <= g->ra_cap;
-	if (!cf_core_mem_reserve(g->c, max)) {
+	if ((g->ra = cf_membudget_buf_get(g->c->mb, max)) == NULL) {
 		g->ra_off = true;
 		return false;
 	}
 	g->ra_cap = max;
-	if ((g->ra = cf_malloc(max)) == NULL ||
-	    cf_worker_start(get_ahead, g, &g->wk, NULL) != CF_OK) {
+	if (cf_worker_start(get_ahead, g, &g->wk, NULL) != CF_OK) {
 		get_ahead_stop(g);
 		return false;
 	}
@@ -934,8 +932,6 @@ cf_core_get_close(struct cf_get *g)
 	json_decref(g->labels);
 	cf_opener_free(g->op);
 	cf_blob_close(g->br);
-	if (g->br_mem > 0)
-		cf_core_mem_release(g->c, g->br_mem);
 	cf_free(g);
 }
 
@@ -1653,11 +1649,8 @@ core_part_open(struct cf_core *c, const struct cf_mp_part_rec *pr,
 	 * on the reader's thread (blob.h): with the budget for its two
 	 * blocks; without, the plain reader does the same, slower.  A small
 	 * part (the last one may be) is not worth the blocks. */
-	if (rc == CF_OK && pr->size >= PART_SEQ_MIN &&
-	    cf_core_mem_reserve(c, 2 * cf_blob_block_size()))
-		g->br_mem = 2 * cf_blob_block_size();
 	if (rc == CF_OK)
-		rc = g->br_mem > 0 ?
+		rc = pr->size >= PART_SEQ_MIN ?
 		    cf_blob_open_seq(c->blobs, pr->blob_id, &g->br, err) :
 		    cf_blob_open(c->blobs, pr->blob_id, &g->br, err);
 	if (rc == CF_E_NOTFOUND) {

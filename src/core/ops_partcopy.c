@@ -22,8 +22,12 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "core/core_int.h"
+#include "crypto/aead.h"
 
-#define COPY_BUF	(1u << 20)
+/* The copy's buffer, from the memory budget; without room there, a
+ * small one (one AEAD chunk, outside it). */
+#define COPY_BUF	(256u * 1024)
+#define COPY_MIN	CF_AEAD_CHUNK
 
 /* Is etag (unquoted) in list, a "*" or comma-separated ETags, each
  * quoted or not, weak or not? */
@@ -133,7 +137,8 @@ cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 	uint8_t		*buf = NULL;
 	char		 svid[CF_VERSION_ID_LEN + 1];
 	uint64_t	 first = 0, len = 0, pos;
-	size_t		 want, got;
+	size_t		 want, got, bufsz = COPY_BUF;
+	bool		 mapped = true;
 	cf_err		 rc;
 
 	sub = cf_malloc(sizeof(*sub));
@@ -154,10 +159,15 @@ cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 	cf_strlcpy(svid, cf_core_get_view(g)->version_id, sizeof(svid));
 	rc = cf_core_mp_part_begin(c, r, ns, key, upload_id, number,
 	    (int64_t)len, &p, err);
-	if (rc == CF_OK && (buf = cf_malloc(COPY_BUF)) == NULL)
-		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+	if (rc == CF_OK &&
+	    (buf = cf_membudget_buf_get(c->mb, COPY_BUF)) == NULL) {
+		mapped = false;
+		bufsz = COPY_MIN;
+		if ((buf = cf_malloc(COPY_MIN)) == NULL)
+			rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+	}
 	for (pos = 0; rc == CF_OK && pos < len; pos += got) {
-		want = len - pos < COPY_BUF ? (size_t)(len - pos) : COPY_BUF;
+		want = len - pos < bufsz ? (size_t)(len - pos) : bufsz;
 		rc = cf_core_get_read(g, first + pos, buf, want, &got, err);
 		if (rc == CF_OK && got == 0)
 			rc = cf_error_set(err, CF_E_INTEGRITY, "the source "
@@ -184,8 +194,11 @@ out:
 	cf_core_put_abort(p);
 	if (buf != NULL) {
 		/* SEC: plaintext of the source. */
-		cf_wipe(buf, COPY_BUF);
-		cf_free(buf);
+		cf_wipe(buf, bufsz);
+		if (mapped)
+			cf_membudget_buf_put(c->mb, buf, COPY_BUF);
+		else
+			cf_free(buf);
 	}
 	cf_core_get_close(g);
 	cf_free(sub);

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/membudget.h"
 #include "base/str.h"
 #include "base/testhook.h"
 #include "base/timeutil.h"
@@ -563,6 +564,8 @@ cf_server_main(int argc, char **argv)
 	    strcmp(cfg.log_level, "warn") == 0 ? CF_LOG_WARN :
 	    strcmp(cfg.log_level, "error") == 0 ? CF_LOG_ERR : CF_LOG_INFO);
 	cf_crypto_harden_process();
+	/* Before any thread: freed big blocks go back to the system. */
+	cf_mem_tune();
 	if (cf_crypto_init(&err) != CF_OK) {
 		(void)fprintf(stderr, "coffer server: %s\n", err.msg);
 		return 1;

@@ -25,13 +25,22 @@ struct cf_blob_reader;
 cf_err	cf_blobstore_open(const char *dir, struct cf_blobstore **out,
 	    struct cf_error *err);
 void	cf_blobstore_close(struct cf_blobstore *bs);
+/* The budget the store's writers and sequential readers take their
+ * buffers from (borrowed: must outlive the store; set before the first
+ * writer).  Without one (NULL, the default) buffers are unbounded.  When
+ * the budget has no room a writer goes on without buffers and a
+ * sequential reader is a plain one: slower, never failed for it. */
+struct cf_membudget;
+void	cf_blobstore_set_budget(struct cf_blobstore *bs,
+	    struct cf_membudget *mb);
 
 /* Start a new blob with a fresh random id. */
 cf_err	cf_blob_create(struct cf_blobstore *bs, struct cf_blob_writer **out,
 	    struct cf_error *err);
 /* Append; signature matches cf_sink_fn (arg = the writer).  Writes go
- * through a reused, aligned buffer so a long upload does not grow the page
- * cache (issue 2, item 11). */
+ * through one or two buffers of the budget (around the page cache) or,
+ * without room in it, straight through the page cache, written back as
+ * they go: either way a long upload does not grow the page cache. */
 cf_err	cf_blob_write(void *w, const void *p, size_t len,
 	    struct cf_error *err);
 /* Make the blob durable and visible; writes its id.  The writer is freed
@@ -51,7 +60,8 @@ cf_err	cf_blob_open(struct cf_blobstore *bs, const char *id,
  * caller uses this one; the first is asked for at once.  Holds two such
  * buffers and a thread until cf_blob_close.
  * cf_blob_pread works at any offset, but a read out of order costs a
- * block.  Without a thread or O_DIRECT it still works, only slower. */
+ * block.  Without a thread, O_DIRECT or room in the budget for the
+ * blocks (then it is the plain reader) it still works, only slower. */
 cf_err	cf_blob_open_seq(struct cf_blobstore *bs, const char *id,
 	    struct cf_blob_reader **out, struct cf_error *err);
 /* Bytes of one block of a sequential reader (1 MiB). */

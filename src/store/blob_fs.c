@@ -4,20 +4,26 @@
  *   DIR/blobs/tmp/<32 hex>.tmp		blobs being written
  *   DIR/blobs/.lock			flock: shared while a store is open
  *
- * A writer owns aligned buffers of BUF_SIZE bytes, taken from a small
- * per-store pool and reused, and writes whole buffers with O_DIRECT where
- * the filesystem allows it.  Once a blob outgrows one buffer, the writer
- * starts its own I/O thread and a second buffer: the thread writes one
- * full buffer while the caller fills the other, so receiving, hashing and
- * encrypting overlap the disk instead of waiting for it (a 4 MiB direct
- * write takes ~8 ms here).  An error of the thread is reported by the
+ * A writer owns page-aligned buffers of BUF_SIZE bytes from the server's
+ * memory budget (base/membudget.h: idle ones are reused), and writes
+ * whole buffers with O_DIRECT where the filesystem allows it.  Once a
+ * blob outgrows one buffer, the writer starts its own I/O thread and a
+ * second buffer: the thread writes one full buffer while the caller fills
+ * the other, so receiving, hashing and encrypting overlap the disk
+ * instead of waiting for it.  An error of the thread is reported by the
  * next write or the commit.  A long upload therefore neither grows the
- * page cache nor keeps touching fresh memory (issue 2, item 11: memory
- * given back to the host costs 0.4-0.8 GB/s to fault in again).  Where
- * O_DIRECT is refused (tmpfs, some network filesystems) writes are
- * buffered and each written range is pushed out with sync_file_range and
- * dropped with posix_fadvise(DONTNEED), which bounds the page cache the
- * same way.
+ * page cache nor keeps touching fresh memory (memory given back to the
+ * host costs 0.4-0.8 GB/s to fault in again).  Where O_DIRECT is refused
+ * (tmpfs, some network filesystems) writes are buffered and each written
+ * range is pushed out with sync_file_range and dropped with
+ * posix_fadvise(DONTNEED), which bounds the page cache the same way.
+ *
+ * The buffers are a speed-up, never a condition: when the budget has no
+ * room for the first, the writer has none and writes what it is given
+ * straight through the page cache (bounded as above, every WB_STEP
+ * bytes); without room for the second it stays serial.  So an upload in
+ * flight costs at most two buffers, and all uploads together no more
+ * than the budget allows.
  *
  * Commit = write the tail, fsync, rename into place (never replacing),
  * fsync the target directory.  Until the rename nothing is visible under
@@ -30,7 +36,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,16 +44,21 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/membudget.h"
 #include "base/str.h"
 #include "base/worker.h"
 #include "crypto/crypto.h"
 #include "store/blob.h"
 #include "store/store_int.h"
 
-#define BUF_SIZE	(4u << 20)	/* the writer's reused buffer */
+#define BUF_SIZE	(256u * 1024)	/* a writer's buffer (two with its
+					 * thread): bench/README.md, "Server
+					 * RSS during parallel multipart
+					 * uploads" */
 #define BUF_ALIGN	4096u		/* O_DIRECT: covers 512 and 4K
 					 * sectors */
-#define POOL_BUFS	4		/* idle buffers kept per store */
+#define WB_STEP		(1u << 20)	/* unbuffered writer: writeback
+					 * every this many bytes */
 #define SEQ_BLOCK	(1u << 20)	/* a sequential reader's block: direct
 					 * reads of 1 MiB ran as fast as of 4
 					 * (650-700 MB/s, dd) */
@@ -62,17 +72,14 @@ struct cf_blobstore {
 	int		 dfd;		/* DIR/blobs */
 	int		 tfd;		/* DIR/blobs/tmp */
 	int		 lockfd;	/* DIR/blobs/.lock */
-	pthread_mutex_t	 mu;		/* guards bufs */
-	void		*bufs[POOL_BUFS];	/* raw pointers (see buf_get) */
-	size_t		 nbufs;
+	struct cf_membudget *mb;	/* buffers; NULL: unbounded */
 };
 
 struct cf_blob_writer {
 	struct cf_blobstore	*bs;
 	int			 fd;		/* -1 once closed */
 	bool			 direct;	/* fd has O_DIRECT */
-	void			*raw;		/* buffer as allocated */
-	uint8_t			*buf;		/* raw aligned to BUF_ALIGN */
+	uint8_t			*buf;		/* NULL: unbuffered */
 	size_t			 fill;
 	/* The I/O thread and its second buffer.  While it has a job the
 	 * thread alone uses fd, off, direct, started and dropped; the
@@ -80,7 +87,6 @@ struct cf_blob_writer {
 	struct cf_worker	*io;
 	bool			 io_failed;	/* could not start:
 						 * stay serial */
-	void			*raw2;
 	uint8_t			*buf2;
 	uint64_t		 off;		/* bytes in the file */
 	uint64_t		 started;	/* buffered: writeback begun */
@@ -104,9 +110,9 @@ struct cf_blob_reader {
 	bool			 ahead;		/* a job is in flight */
 	uint64_t		 ahead_at;	/* the block it reads */
 	int			 cur;
+	struct cf_blobstore	*bs;		/* its budget */
 	struct {
-		void		*raw;
-		uint8_t		*p;		/* raw aligned */
+		uint8_t		*p;		/* page aligned */
 		uint64_t	 at;		/* offset held; NO_BLOCK */
 		size_t		 len;
 	}			 blk[2];
@@ -220,42 +226,17 @@ sync_fd(int fd, const char *what, struct cf_error *err)
 }
 
 static void
-buf_put(struct cf_blobstore *bs, void *raw)
+buf_put(struct cf_blobstore *bs, uint8_t *p)
 {
-	if (raw == NULL)
-		return;
-	(void)pthread_mutex_lock(&bs->mu);
-	if (bs->nbufs < POOL_BUFS) {
-		bs->bufs[bs->nbufs++] = raw;
-		raw = NULL;
-	}
-	(void)pthread_mutex_unlock(&bs->mu);
-	cf_free(raw);
+	cf_membudget_buf_put(bs->mb, p, BUF_SIZE);
 }
 
-/* A buffer from the pool, or a new one.  Allocated through cf_malloc
- * (so allocation-failure tests reach it) and aligned by hand. */
-static cf_err
-buf_get(struct cf_blobstore *bs, void **raw, uint8_t **aligned,
-    struct cf_error *err)
+/* A buffer from the budget; NULL when it has no room (or no memory):
+ * the writer does without. */
+static uint8_t *
+buf_get(struct cf_blobstore *bs)
 {
-	void		*p = NULL;
-	uintptr_t	 u;
-
-	(void)pthread_mutex_lock(&bs->mu);
-	if (bs->nbufs > 0)
-		p = bs->bufs[--bs->nbufs];
-	(void)pthread_mutex_unlock(&bs->mu);
-	if (p == NULL) {
-		p = cf_malloc(BUF_SIZE + BUF_ALIGN);
-		if (p == NULL)
-			return cf_error_set(err, CF_E_NOMEM,
-			    "blob: out of memory");
-	}
-	u = ((uintptr_t)p + BUF_ALIGN - 1) & ~(uintptr_t)(BUF_ALIGN - 1);
-	*raw = p;
-	*aligned = (uint8_t *)u;
-	return CF_OK;
+	return cf_membudget_buf_get(bs->mb, BUF_SIZE);
 }
 
 /* Remove every temporary file left by a crash. */
@@ -310,7 +291,7 @@ cf_blobstore_open(const char *dir, struct cf_blobstore **out,
 {
 	struct cf_blobstore	*bs = NULL;
 	int			 top = -1;
-	bool			 mu = false, made = false, made2 = false;
+	bool			 made = false, made2 = false;
 	cf_err			 rc;
 
 	if (dir == NULL || out == NULL)
@@ -326,11 +307,6 @@ cf_blobstore_open(const char *dir, struct cf_blobstore **out,
 	}
 	(void)snprintf(bs->root, strlen(dir) + sizeof("/blobs"), "%s/blobs",
 	    dir);
-	if (pthread_mutex_init(&bs->mu, NULL) != 0) {
-		rc = cf_error_set(err, CF_E_INTERNAL, "blob: mutex init");
-		goto out;
-	}
-	mu = true;
 
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		rc = cf_error_sys(err, CF_E_IO, "blob: mkdir %s", dir);
@@ -405,8 +381,6 @@ out:
 			(void)close(bs->tfd);
 		if (bs->dfd != -1)
 			(void)close(bs->dfd);
-		if (mu)
-			(void)pthread_mutex_destroy(&bs->mu);
 		cf_free(bs->root);
 		cf_free(bs);
 	}
@@ -414,18 +388,19 @@ out:
 }
 
 void
+cf_blobstore_set_budget(struct cf_blobstore *bs, struct cf_membudget *mb)
+{
+	bs->mb = mb;
+}
+
+void
 cf_blobstore_close(struct cf_blobstore *bs)
 {
-	size_t	i;
-
 	if (bs == NULL)
 		return;
-	for (i = 0; i < bs->nbufs; i++)
-		cf_free(bs->bufs[i]);
 	(void)close(bs->lockfd);	/* releases the shared lock */
 	(void)close(bs->tfd);
 	(void)close(bs->dfd);
-	(void)pthread_mutex_destroy(&bs->mu);
 	cf_free(bs->root);
 	cf_free(bs);
 }
@@ -554,11 +529,10 @@ io_start(struct cf_blob_writer *w)
 	if (w->io_failed)
 		return false;
 	w->io_failed = true;
-	if (buf_get(w->bs, &w->raw2, &w->buf2, NULL) != CF_OK)
+	if ((w->buf2 = buf_get(w->bs)) == NULL)
 		return false;
 	if (cf_worker_start(io_job, w, &w->io, NULL) != CF_OK) {
-		buf_put(w->bs, w->raw2);
-		w->raw2 = NULL;
+		buf_put(w->bs, w->buf2);
 		w->buf2 = NULL;
 		return false;
 	}
@@ -570,17 +544,13 @@ io_start(struct cf_blob_writer *w)
 static cf_err
 io_submit(struct cf_blob_writer *w, struct cf_error *err)
 {
-	void	*raw;
 	uint8_t	*buf;
 	cf_err	 rc;
 
 	if ((rc = cf_worker_submit(w->io, w->buf, w->fill, err)) != CF_OK)
 		return rc;
-	raw = w->raw;
 	buf = w->buf;
-	w->raw = w->raw2;
 	w->buf = w->buf2;
-	w->raw2 = raw;
 	w->buf2 = buf;
 	w->fill = 0;
 	return CF_OK;
@@ -598,8 +568,7 @@ static void
 writer_discard(struct cf_blob_writer *w)
 {
 	io_stop(w);
-	buf_put(w->bs, w->raw2);
-	w->raw2 = NULL;
+	buf_put(w->bs, w->buf2);
 	w->buf2 = NULL;
 	if (w->fd != -1) {
 		(void)close(w->fd);
@@ -609,8 +578,7 @@ writer_discard(struct cf_blob_writer *w)
 		(void)unlinkat(w->bs->tfd, w->tmpname, 0);
 		w->tmpname[0] = '\0';
 	}
-	buf_put(w->bs, w->raw);
-	w->raw = NULL;
+	buf_put(w->bs, w->buf);
 	w->buf = NULL;
 }
 
@@ -646,11 +614,9 @@ cf_blob_create(struct cf_blobstore *bs, struct cf_blob_writer **out,
 	cf_hex_encode(rnd + CF_BLOB_ID_LEN / 2, CF_BLOB_ID_LEN / 2,
 	    w->tmpname);
 	(void)cf_strlcat(w->tmpname, TMP_SUFFIX, sizeof(w->tmpname));
-	rc = buf_get(bs, &w->raw, &w->buf, err);
-	if (rc != CF_OK)
-		goto out;
-
-	w->direct = !no_direct;
+	/* No buffer: written as it comes, so not direct (unaligned). */
+	w->buf = buf_get(bs);
+	w->direct = !no_direct && w->buf != NULL;
 	w->fd = tmp_open(bs, w->tmpname, w->direct);
 	if (w->fd == -1 && w->direct && errno == EINVAL) {
 		/* No O_DIRECT here (tmpfs...).  The failed open may have
@@ -688,6 +654,14 @@ cf_blob_write(void *arg, const void *p, size_t len, struct cf_error *err)
 	if (w->failed != CF_OK)
 		return cf_error_set(err, w->failed,
 		    "blob: writer failed earlier");
+	if (w->buf == NULL && len > 0) {
+		rc = write_all(w, src, len, err);
+		if (rc != CF_OK)
+			return writer_fail(w, rc);
+		if (w->off - w->started >= WB_STEP)
+			writeback(w);
+		return CF_OK;
+	}
 	while (len > 0) {
 		n = BUF_SIZE - w->fill;
 		if (n > len)
@@ -866,22 +840,6 @@ out:
 
 /* --- sequential reader --- */
 
-/* Block b's buffer, aligned for O_DIRECT.  SEC: it only ever holds
- * ciphertext (the opener authenticates it), so it is freed unwiped. */
-static cf_err
-seq_buf(struct cf_blob_reader *r, int b, struct cf_error *err)
-{
-	uintptr_t	u;
-
-	r->blk[b].raw = cf_malloc(SEQ_BLOCK + BUF_ALIGN);
-	if (r->blk[b].raw == NULL)
-		return cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
-	u = ((uintptr_t)r->blk[b].raw + BUF_ALIGN - 1) &
-	    ~(uintptr_t)(BUF_ALIGN - 1);
-	r->blk[b].p = (uint8_t *)u;
-	return CF_OK;
-}
-
 /* Fill block b with the SEQ_BLOCK bytes at at (fewer at the end of the
  * blob).  A direct read the filesystem refuses (EINVAL: alignment it does
  * not support) goes on buffered.  SEC: the bytes are ciphertext; the
@@ -953,8 +911,6 @@ seq_ahead(struct cf_blob_reader *r, uint64_t at)
 	if (r->io == NULL || r->ahead || at >= r->size ||
 	    r->blk[b].at == at)
 		return;
-	if (r->blk[b].p == NULL && seq_buf(r, b, NULL) != CF_OK)
-		return;
 	r->blk[b].at = NO_BLOCK;
 	r->ahead_at = at;
 	if (cf_worker_submit(r->io, r->blk[b].p, SEQ_BLOCK, NULL) != CF_OK) {
@@ -979,13 +935,8 @@ seq_block(struct cf_blob_reader *r, uint64_t off, struct cf_error *err)
 		}
 		if (r->blk[r->cur ^ 1].at == at)
 			r->cur ^= 1;
-		else {
-			if (r->blk[r->cur].p == NULL &&
-			    (rc = seq_buf(r, r->cur, err)) != CF_OK)
-				return rc;
-			if ((rc = seq_fill(r, r->cur, at, err)) != CF_OK)
-				return rc;
-		}
+		else if ((rc = seq_fill(r, r->cur, at, err)) != CF_OK)
+			return rc;
 	}
 	seq_ahead(r, at + SEQ_BLOCK);
 	return CF_OK;
@@ -1028,6 +979,20 @@ cf_blob_open_seq(struct cf_blobstore *bs, const char *id,
 	rc = cf_blob_open(bs, id, &r, err);
 	if (rc != CF_OK)
 		return rc;
+	/* Both blocks from the budget, or none: without them this is the
+	 * plain reader (slower, not refused).  SEC: they only ever hold
+	 * ciphertext (the opener authenticates it), so they go back
+	 * unwiped. */
+	r->bs = bs;
+	r->blk[0].p = cf_membudget_buf_get(bs->mb, SEQ_BLOCK);
+	r->blk[1].p = r->blk[0].p == NULL ? NULL :
+	    cf_membudget_buf_get(bs->mb, SEQ_BLOCK);
+	if (r->blk[1].p == NULL) {
+		cf_membudget_buf_put(bs->mb, r->blk[0].p, SEQ_BLOCK);
+		r->blk[0].p = NULL;
+		*out = r;
+		return CF_OK;
+	}
 	r->seq = true;
 	r->blk[0].at = r->blk[1].at = NO_BLOCK;
 	/* Around the page cache: the blob was written around it too, so
@@ -1104,7 +1069,9 @@ cf_blob_close(struct cf_blob_reader *r)
 	if (r->io != NULL)
 		seq_io_stop(r);
 	for (b = 0; b < 2; b++)
-		cf_free(r->blk[b].raw);
+		if (r->blk[b].p != NULL)
+			cf_membudget_buf_put(r->bs->mb, r->blk[b].p,
+			    SEQ_BLOCK);
 	(void)close(r->fd);
 	cf_free(r);
 }

@@ -17,6 +17,7 @@
 #include "base/check.h"
 #include "base/json.h"
 #include "base/mem.h"
+#include "base/membudget.h"
 #include "base/netaddr.h"
 #include "base/str.h"
 
@@ -371,6 +372,66 @@ test_base_error_join(void **state)
 	    CF_E_INPUT);
 }
 
+/* The budget: reservations up to the limit, buffers up to their share
+ * of it (so that they never starve request bodies), idle buffers reused
+ * within the cache's cap, and every byte given back. */
+static void
+test_base_membudget(void **state)
+{
+	struct cf_membudget	*b = NULL;
+	uint8_t			*p, *q, *r;
+	unsigned int		 n;
+
+	(void)state;
+	assert_int_equal(cf_membudget_new(0, &b, NULL), CF_E_INVAL);
+	assert_int_equal(cf_membudget_new(1u << 20, &b, NULL), CF_OK);
+	assert_int_equal(cf_membudget_limit(b), 1u << 20);
+	/* Buffers: 768 KiB of the 1 MiB at most. */
+	p = cf_membudget_buf_get(b, 512 * 1024);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 4096, 0);	/* O_DIRECT */
+	p[0] = 1;
+	p[512 * 1024 - 1] = 2;
+	assert_null(cf_membudget_buf_get(b, 512 * 1024));
+	assert_int_equal(cf_membudget_buf_denied(b), 1);
+	q = cf_membudget_buf_get(b, 256 * 1024 - 100);	/* page rounded */
+	assert_non_null(q);
+	assert_int_equal(cf_membudget_buf_bytes(b), 768 * 1024);
+	assert_null(cf_membudget_buf_get(b, 1));
+	/* A body may still take the rest, and no more. */
+	assert_true(cf_membudget_reserve(b, 256 * 1024));
+	assert_false(cf_membudget_reserve(b, 1));
+	assert_int_equal(cf_membudget_used(b), 1u << 20);
+	cf_membudget_release(b, 256 * 1024);
+	/* Given back: kept idle (outside the budget), then reused. */
+	cf_membudget_buf_put(b, q, 256 * 1024 - 100);
+	assert_int_equal(cf_membudget_cached(b), 256 * 1024);
+	r = cf_membudget_buf_get(b, 256 * 1024);
+	assert_ptr_equal(r, q);
+	assert_int_equal(cf_membudget_cached(b), 0);
+	cf_membudget_buf_put(b, r, 256 * 1024);
+	cf_membudget_buf_put(b, p, 512 * 1024);
+	cf_membudget_buf_put(b, NULL, 10);
+	assert_int_equal(cf_membudget_used(b), 0);
+	assert_int_equal(cf_membudget_buf_bytes(b), 0);
+	assert_true(cf_membudget_cached(b) <= CF_MEMBUDGET_CACHE);
+	/* An allocation failure is a NULL with nothing held. */
+	for (n = 1; n < 3; n++) {
+		cf_test_fail_alloc_after(n);
+		p = cf_membudget_buf_get(b, 3u << 20 >> 2);
+		cf_test_fail_alloc_after(0);
+		if (p != NULL)
+			cf_membudget_buf_put(b, p, 3u << 20 >> 2);
+		assert_int_equal(cf_membudget_used(b), 0);
+	}
+	cf_membudget_free(b);
+	/* No budget: unbounded. */
+	p = cf_membudget_buf_get(NULL, 8u << 20);
+	assert_non_null(p);
+	cf_membudget_buf_put(NULL, p, 8u << 20);
+	cf_membudget_free(NULL);
+}
+
 int
 main(void)
 {
@@ -383,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_base_cidr_list_limits),
 		cmocka_unit_test(test_base_utf8_fast_path),
 		cmocka_unit_test(test_base_error_join),
+		cmocka_unit_test(test_base_membudget),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -29,6 +29,7 @@
 
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/membudget.h"
 #include "base/str.h"
 #include "crypto/crypto.h"
 #include "store/blob.h"
@@ -2012,6 +2013,65 @@ check_blob_seq(struct cf_blobstore *bs, const char *id, size_t len,
 	cf_blob_close(r);
 	free(got);
 	free(want);
+}
+
+/* Writers and sequential readers take their buffers from the store's
+ * budget, and do without when it has no room: no buffer at all (written
+ * straight through the page cache), one (no I/O thread), two; a
+ * sequential reader without room for its two blocks is a plain reader.
+ * The same bytes every time, and the budget is given back. */
+static void
+test_store_blob_budget(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_writer	*w = NULL;
+	struct cf_membudget	*mb = NULL;
+	char			 id[CF_BLOB_ID_LEN + 1];
+	size_t			 bsz = cf_blob_buffer_size();
+	/* buffers may use 3/4 of a limit: none, one, two and a block */
+	uint64_t		 limits[] = { 4096, 0, 0 };
+	size_t			 sizes[] = { 1, 0, 0, 0 };
+	size_t			 i, j, mode;
+
+	(void)state;
+	limits[1] = 2 * (uint64_t)bsz;
+	limits[2] = 8 * (uint64_t)cf_blob_block_size();
+	sizes[1] = bsz + 1;
+	sizes[2] = 3 * bsz + 12345;
+	sizes[3] = 2 * cf_blob_block_size() + 999;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		assert_int_equal(cf_membudget_new(limits[i], &mb, NULL),
+		    CF_OK);
+		cf_blobstore_set_budget(bs, mb);
+		for (mode = 0; mode < 2; mode++) {
+			cf_blob_test_no_direct(mode == 1);
+			for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]);
+			    j++) {
+				assert_int_equal(write_blob(bs, sizes[j],
+				    4097, (uint32_t)j, id, NULL), CF_OK);
+				check_blob(bs, id, sizes[j], (uint32_t)j);
+				check_blob_seq(bs, id, sizes[j], (uint32_t)j);
+				assert_int_equal(cf_membudget_used(mb), 0);
+				assert_int_equal(cf_blob_delete(bs, id, NULL),
+				    CF_OK);
+			}
+		}
+		cf_blob_test_no_direct(false);
+		/* Without a buffer, no O_DIRECT (the writes are not
+		 * aligned). */
+		assert_int_equal(cf_blob_create(bs, &w, NULL), CF_OK);
+		if (i == 0)
+			assert_false(cf_blob_writer_direct(w));
+		cf_blob_abort(w);
+		w = NULL;
+		assert_int_equal(cf_membudget_used(mb), 0);
+		assert_int_equal(count_tmp(), 0);
+		cf_blobstore_set_budget(bs, NULL);
+		cf_membudget_free(mb);
+		mb = NULL;
+	}
+	cf_blobstore_close(bs);
 }
 
 static void
@@ -5260,6 +5320,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_open_alloc_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_budget,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_seq_reader,
 		    setup, teardown),
