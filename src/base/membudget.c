@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -14,6 +15,11 @@
 #define CACHE_SLOTS	16		/* idle buffers kept, at most */
 #define MMAP_THRESHOLD	(128u * 1024)	/* glibc's initial default */
 
+struct cache_ent {
+	void		*p;
+	size_t		 n;
+};
+
 struct cf_membudget {
 	uint64_t		 limit;
 	uint64_t		 buf_limit;	/* the buffers' share */
@@ -21,10 +27,7 @@ struct cf_membudget {
 	atomic_ullong		 bufs;		/* buffers handed out */
 	atomic_ullong		 denied;	/* buffers refused */
 	pthread_mutex_t		 mu;		/* guards the cache */
-	struct {
-		void		*p;
-		size_t		 n;
-	}			 cache[CACHE_SLOTS];
+	struct cache_ent	 cache[CACHE_SLOTS];	/* oldest first */
 	size_t			 ncache;
 	atomic_ullong		 cached;	/* bytes in the cache */
 };
@@ -127,8 +130,8 @@ map(size_t n)
 	return p;
 }
 
-void *
-cf_membudget_buf_get(struct cf_membudget *b, size_t n)
+static void *
+buf_get(struct cf_membudget *b, size_t n, bool spare)
 {
 	size_t	sz = page_round(n), i;
 	void	*p = NULL;
@@ -137,7 +140,10 @@ cf_membudget_buf_get(struct cf_membudget *b, size_t n)
 		return NULL;
 	if (b == NULL)
 		return map(sz);
-	if (!take(b, sz, b->buf_limit)) {
+	if (spare) {
+		if (!take(b, sz, b->limit / CF_MEMBUDGET_SPARE))
+			return NULL;
+	} else if (!take(b, sz, b->buf_limit)) {
 		(void)atomic_fetch_add_explicit(&b->denied, 1,
 		    memory_order_relaxed);
 		return NULL;
@@ -160,31 +166,57 @@ cf_membudget_buf_get(struct cf_membudget *b, size_t n)
 	return p;
 }
 
+void *
+cf_membudget_buf_get(struct cf_membudget *b, size_t n)
+{
+	return buf_get(b, n, false);
+}
+
+void *
+cf_membudget_buf_get_spare(struct cf_membudget *b, size_t n)
+{
+	return buf_get(b, n, true);
+}
+
 void
 cf_membudget_buf_put(struct cf_membudget *b, void *p, size_t n)
 {
-	size_t	sz = page_round(n);
-	bool	kept = false;
+	struct cache_ent	 old[CACHE_SLOTS];
+	size_t			 sz = page_round(n), nold = 0, i;
+	bool			 kept = false;
 
 	if (p == NULL)
 		return;
-	if (b != NULL) {
+	if (b != NULL && sz <= CF_MEMBUDGET_CACHE) {
+		/* The newest is kept, the oldest go: what transfers use now
+		 * is what the next ones will ask for. */
 		(void)pthread_mutex_lock(&b->mu);
-		if (b->ncache < CACHE_SLOTS &&
-		    atomic_load(&b->cached) + sz <= CF_MEMBUDGET_CACHE) {
-			b->cache[b->ncache].p = p;
-			b->cache[b->ncache].n = sz;
-			b->ncache++;
-			(void)atomic_fetch_add(&b->cached, sz);
-			kept = true;
+		while (b->ncache == CACHE_SLOTS ||
+		    atomic_load(&b->cached) + sz > CF_MEMBUDGET_CACHE) {
+			old[nold] = b->cache[0];
+			nold++;
+			(void)atomic_fetch_sub(&b->cached, b->cache[0].n);
+			b->ncache--;
+			memmove(&b->cache[0], &b->cache[1],
+			    b->ncache * sizeof(b->cache[0]));
 		}
+		b->cache[b->ncache].p = p;
+		b->cache[b->ncache].n = sz;
+		b->ncache++;
+		(void)atomic_fetch_add(&b->cached, sz);
+		kept = true;
 		(void)pthread_mutex_unlock(&b->mu);
+	}
+	if (b != NULL) {
 		(void)atomic_fetch_sub_explicit(&b->bufs, sz,
 		    memory_order_relaxed);
 		cf_membudget_release(b, sz);
 	}
 	if (!kept)
 		(void)munmap(p, sz);
+	/* Unmapped outside the lock. */
+	for (i = 0; i < nold; i++)
+		(void)munmap(old[i].p, old[i].n);
 }
 
 uint64_t

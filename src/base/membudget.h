@@ -31,6 +31,8 @@ struct cf_membudget;
 
 /* Buffers may hold at most this share of the limit (numerator / 4). */
 #define CF_MEMBUDGET_BUF_SHARE	3
+/* Spare buffers: while everything held is within limit / this. */
+#define CF_MEMBUDGET_SPARE	8
 /* Idle buffers kept for reuse, in bytes, outside the limit. */
 #define CF_MEMBUDGET_CACHE	(4u << 20)
 
@@ -55,6 +57,12 @@ void	cf_membudget_release(struct cf_membudget *b, uint64_t n);
  * plaintext in a buffer wipes it before giving it back. */
 void	*cf_membudget_buf_get(struct cf_membudget *b, size_t n);
 void	 cf_membudget_buf_put(struct cf_membudget *b, void *p, size_t n);
+/* As cf_membudget_buf_get, but only while the budget is mostly idle:
+ * everything held stays within CF_MEMBUDGET_SPARE of the limit.  For a
+ * bigger buffer that speeds up a long transfer when few run at once
+ * (a refusal here is not counted as denied).  Give it back with
+ * cf_membudget_buf_put. */
+void	*cf_membudget_buf_get_spare(struct cf_membudget *b, size_t n);
 
 /* For metrics and tests. */
 uint64_t cf_membudget_limit(const struct cf_membudget *b);

@@ -247,6 +247,7 @@ struct cf_put {
 	bool			 staged;	/* wk runs; stage[] exist */
 	bool			 wk_failed;	/* stay on this thread */
 	uint8_t			*stage[2];
+	size_t			 stage_cap[2];
 	int			 cur;
 	size_t			 fill;
 	/* S3 multipart: the part this upload is (else a version), and the
@@ -260,10 +261,16 @@ static cf_err	part_put(struct cf_put *p, struct core_act *act,
 
 /* Above PUT_STAGE_MIN bytes of body the upload is staged (see struct
  * cf_put) in two buffers of PUT_STAGE: with its blob writer's two
- * buffers (blob_fs.c) an upload in flight holds 1 MiB of the budget
+ * buffers (blob_fs.c) an upload in flight holds 768 KiB of the budget
  * (bench/README.md, "Server RSS during parallel multipart uploads"). */
-#define PUT_STAGE	(256u * 1024)
+#define PUT_STAGE	(128u * 1024)
 #define PUT_STAGE_MIN	(2u << 20)
+/* Past PUT_BIG_AFTER bytes (a long upload, a Complete; never an 8 MiB
+ * part) a stage is swapped for a PUT_BIG one as it comes free, when the
+ * budget is mostly idle (cf_membudget_buf_get_spare): fewer hand-overs
+ * to the worker, so less CPU, when few upload at once. */
+#define PUT_BIG		(2u << 20)
+#define PUT_BIG_AFTER	(16u << 20)
 
 /* Hash and encrypt p[0..n) (on the worker, or here when not staged). */
 static cf_err
@@ -300,6 +307,7 @@ put_stage_start(struct cf_put *p)
 		p->stage[0] = p->stage[1] = NULL;
 		return false;
 	}
+	p->stage_cap[0] = p->stage_cap[1] = PUT_STAGE;
 	p->staged = true;
 	p->wk_failed = false;
 	return true;
@@ -320,10 +328,10 @@ put_stage_end(struct cf_put *p, bool flush, struct cf_error *err)
 	p->fill = 0;
 	cf_worker_stop(p->wk);
 	p->wk = NULL;
-	cf_wipe(p->stage[0], PUT_STAGE);
-	cf_wipe(p->stage[1], PUT_STAGE);
-	cf_membudget_buf_put(p->c->mb, p->stage[0], PUT_STAGE);
-	cf_membudget_buf_put(p->c->mb, p->stage[1], PUT_STAGE);
+	cf_wipe(p->stage[0], p->stage_cap[0]);
+	cf_wipe(p->stage[1], p->stage_cap[1]);
+	cf_membudget_buf_put(p->c->mb, p->stage[0], p->stage_cap[0]);
+	cf_membudget_buf_put(p->c->mb, p->stage[1], p->stage_cap[1]);
 	p->stage[0] = p->stage[1] = NULL;
 	p->staged = false;
 	return rc;
@@ -561,13 +569,24 @@ put_count(struct cf_put *p, size_t len, struct cf_error *err)
 static cf_err
 put_stage_submit(struct cf_put *p, struct cf_error *err)
 {
-	cf_err	rc;
+	uint8_t	*big;
+	int	 c;
+	cf_err	 rc;
 
 	rc = cf_worker_submit(p->wk, p->stage[p->cur], p->fill, err);
 	if (rc != CF_OK)
 		return rc;
 	p->cur ^= 1;
 	p->fill = 0;
+	/* stage[cur] is free now (the worker has the other). */
+	c = p->cur;
+	if (p->stage_cap[c] < PUT_BIG && p->size >= PUT_BIG_AFTER &&
+	    (big = cf_membudget_buf_get_spare(p->c->mb, PUT_BIG)) != NULL) {
+		cf_wipe(p->stage[c], p->stage_cap[c]);
+		cf_membudget_buf_put(p->c->mb, p->stage[c], p->stage_cap[c]);
+		p->stage[c] = big;
+		p->stage_cap[c] = PUT_BIG;
+	}
 	return CF_OK;
 }
 
@@ -583,14 +602,14 @@ cf_core_put_write(struct cf_put *p, const void *data, size_t len,
 	if (!p->staged && (p->size <= PUT_STAGE_MIN || !put_stage_start(p)))
 		return put_process(p, data, len, err);
 	while (len > 0) {
-		n = PUT_STAGE - p->fill;
+		n = p->stage_cap[p->cur] - p->fill;
 		if (n > len)
 			n = len;
 		memcpy(p->stage[p->cur] + p->fill, data, n);
 		p->fill += n;
 		data = (const uint8_t *)data + n;
 		len -= n;
-		if (p->fill < PUT_STAGE)
+		if (p->fill < p->stage_cap[p->cur])
 			break;
 		if ((rc = put_stage_submit(p, err)) != CF_OK)
 			return rc;
@@ -608,7 +627,7 @@ core_put_stage_room(struct cf_put *p, uint8_t **at, size_t *room)
 	if (!put_stage_start(p))
 		return false;
 	*at = p->stage[p->cur] + p->fill;
-	*room = PUT_STAGE - p->fill;
+	*room = p->stage_cap[p->cur] - p->fill;
 	return true;
 }
 
@@ -617,13 +636,13 @@ core_put_stage_fill(struct cf_put *p, size_t n, struct cf_error *err)
 {
 	cf_err	rc;
 
-	if (CF_NEVER(!p->staged || n > PUT_STAGE - p->fill))
+	if (CF_NEVER(!p->staged || n > p->stage_cap[p->cur] - p->fill))
 		return cf_error_set(err, CF_E_INTERNAL,
 		    "a stage filled past its end");
 	if ((rc = put_count(p, n, err)) != CF_OK)
 		return rc;
 	p->fill += n;
-	if (p->fill < PUT_STAGE)
+	if (p->fill < p->stage_cap[p->cur])
 		return CF_OK;
 	return put_stage_submit(p, err);
 }

@@ -64,7 +64,8 @@ cf_err	cf_blob_open(struct cf_blobstore *bs, const char *id,
  * blocks (then it is the plain reader) it still works, only slower. */
 cf_err	cf_blob_open_seq(struct cf_blobstore *bs, const char *id,
 	    struct cf_blob_reader **out, struct cf_error *err);
-/* Bytes of one block of a sequential reader (1 MiB). */
+/* Bytes of one block of a sequential reader, at most (1 MiB; 256 KiB
+ * when the budget is busy). */
 size_t	cf_blob_block_size(void);
 uint64_t cf_blob_size(const struct cf_blob_reader *r);
 /* Exactly len bytes at off; matches cf_pread_fn (arg = the reader).

@@ -2028,10 +2028,12 @@ test_store_blob_budget(void **state)
 	struct cf_membudget	*mb = NULL;
 	char			 id[CF_BLOB_ID_LEN + 1];
 	size_t			 bsz = cf_blob_buffer_size();
-	/* buffers may use 3/4 of a limit: none, one, two and a block */
-	uint64_t		 limits[] = { 4096, 0, 0 };
-	size_t			 sizes[] = { 1, 0, 0, 0 };
-	size_t			 i, j, mode;
+	uint8_t			*piece;
+	/* buffers may use 3/4 of a limit: none, one, two and a block,
+	 * and big spare ones (1/8 of a limit) for a long blob */
+	uint64_t		 limits[] = { 4096, 0, 0, 128u << 20 };
+	size_t			 sizes[] = { 1, 0, 0, 0, (17u << 20) + 4097 };
+	size_t			 i, j, mode, off;
 
 	(void)state;
 	limits[1] = 2 * (uint64_t)bsz;
@@ -2059,10 +2061,21 @@ test_store_blob_budget(void **state)
 		}
 		cf_blob_test_no_direct(false);
 		/* Without a buffer, no O_DIRECT (the writes are not
-		 * aligned). */
+		 * aligned); past 17 MiB, with an idle budget, big buffers
+		 * (4 MiB) in place of the two small ones. */
 		assert_int_equal(cf_blob_create(bs, &w, NULL), CF_OK);
 		if (i == 0)
 			assert_false(cf_blob_writer_direct(w));
+		piece = calloc(1, 65536);
+		assert_non_null(piece);
+		for (off = 0; off < sizes[4]; off += 65536)
+			assert_int_equal(cf_blob_write(w, piece, 65536, NULL),
+			    CF_OK);
+		free(piece);
+		if (i == 3)
+			assert_true(cf_membudget_buf_bytes(mb) >= 4u << 20);
+		else
+			assert_true(cf_membudget_buf_bytes(mb) <= 2 * bsz);
 		cf_blob_abort(w);
 		w = NULL;
 		assert_int_equal(cf_membudget_used(mb), 0);
