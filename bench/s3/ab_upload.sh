@@ -7,8 +7,10 @@
 #   - curl -T to the REST API (one PUT), and
 #   - boto3 upload_file to the S3 endpoint (8 MiB parts, 10 at a time, a
 #     CompleteMultipartUpload at the end),
-# reading the server's VmHWM after each.  Prints the medians (min-max)
-# in MB/s and the ratio B/A of the medians.  Output also in
+# reading the server's CPU time (utime + stime) before and after each and
+# its VmHWM after.  Prints the medians (min-max) in MB/s and in server
+# CPU seconds per upload (steadier than MB/s on a loaded machine), and
+# the ratios B/A of the medians.  Output also in
 # BUILD_B/bench/s3/ab_upload.md.  Disk: about 4 x BENCH_MIB in BENCH_TMP.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -77,8 +79,16 @@ export AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE="$T/tls/cert.pem" \
     AWS_CONFIG_FILE="$T/none" AWS_SHARED_CREDENTIALS_FILE="$T/none"
 
 hwm() { awk '/^VmHWM:/ { printf "%d\n", $2 / 1024 }' "/proc/$1/status"; }
+# the server's CPU time so far (utime + stime), in clock ticks
+ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+HZ=$(getconf CLK_TCK)
+cpu() {	# NAME KIND TICKS_BEFORE: the server CPU seconds of one upload
+	awk -v a="$3" -v z="$(ticks "$4")" -v hz="$HZ" \
+	    'BEGIN { printf "%.2f\n", (z - a) / hz }' >>"$SAMPLES/$1.$2_cpu"
+}
 rest() {	# NAME RUN
 	eval "u=\$${1}_url t=\$${1}_token p=\$${1}_pid"
+	c0=$(ticks "$p")
 	t0=$(now)
 	code=$($CURL -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $t" \
 	    -T "$T/src/big.bin" "$u/v1/ns/bench/objects/big-$2")
@@ -86,10 +96,12 @@ rest() {	# NAME RUN
 	[ "$code" = 201 ] || die "$1: REST PUT: HTTP $code"
 	awk -v b="$BYTES" -v a="$t0" -v z="$t1" \
 	    'BEGIN { printf "%.1f\n", b / (z - a) / 1e6 }' >>"$SAMPLES/$1.rest"
+	cpu "$1" rest "$c0" "$p"
 	hwm "$p" >>"$SAMPLES/$1.rest_hwm"
 }
 boto() {	# NAME RUN
 	eval "u=\$${1}_url k=\$${1}_akid s=\$${1}_secret p=\$${1}_pid"
+	c0=$(ticks "$p")
 	t0=$(now)
 	AWS_ACCESS_KEY_ID=$k AWS_SECRET_ACCESS_KEY=$s $PY - "$u" \
 	    "$T/src/big.bin" "big-s3-$2" <<'EOF' || die "$1: boto3 upload"
@@ -104,6 +116,7 @@ EOF
 	t1=$(now)
 	awk -v b="$BYTES" -v a="$t0" -v z="$t1" \
 	    'BEGIN { printf "%.1f\n", b / (z - a) / 1e6 }' >>"$SAMPLES/$1.boto"
+	cpu "$1" boto "$c0" "$p"
 	hwm "$p" >>"$SAMPLES/$1.boto_hwm"
 }
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -123,6 +136,10 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "| --- | --- | --- | --- |"
 	for x in rest boto; do
 		echo "| $x | $(med a.$x) ($(spread a.$x)) | $(med b.$x) ($(spread b.$x)) | $(fdiv "$(med b.$x)" "$(med a.$x)") |"
+	done
+	echo "| **server CPU s per upload** | | | |"
+	for x in rest boto; do
+		echo "| $x | $(med a.${x}_cpu) ($(spread a.${x}_cpu)) | $(med b.${x}_cpu) ($(spread b.${x}_cpu)) | $(fdiv "$(med b.${x}_cpu)" "$(med a.${x}_cpu)") |"
 	done
 	echo "| server VmHWM after (MiB) | $(sort -g "$SAMPLES/a.boto_hwm" | tail -n 1) | $(sort -g "$SAMPLES/b.boto_hwm" | tail -n 1) | |"
 } | tee "$SAMPLES/../ab_upload.md"
