@@ -230,10 +230,12 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 	if (cf_str_has_prefix(bearer, CF_TOKEN_PREFIX) ||
 	    cf_str_has_prefix(bearer, CF_SESSION_PREFIX)) {
 		/* One snapshot (and one read transaction) for the token,
-		 * its principal and its bindings. */
+		 * its principal, its bindings and its break-glass grants. */
 		rc = cf_meta_scope_begin(c->meta, err);
 		if (rc == CF_OK) {
 			rc = authn_token(c, r, bearer, &touch, err);
+			if (rc == CF_OK && r->authenticated)
+				rc = load_grants(c, r, err);
 			cf_meta_scope_end(c->meta);
 		}
 		/* Best effort: a failed touch must not fail the request. */
@@ -242,10 +244,11 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 		    NULL) != CF_OK)
 			log_warnx("event=token_touch_failed token=%s",
 			    r->token_id);
-	} else if (c->niss > 0 && looks_like_jwt(bearer))
+	} else if (c->niss > 0 && looks_like_jwt(bearer)) {
 		rc = core_authn_jwt(c, r, bearer, err);
-	if (rc == CF_OK && r->authenticated)
-		rc = load_grants(c, r, err);
+		if (rc == CF_OK && r->authenticated)
+			rc = load_grants(c, r, err);
+	}
 	if (rc != CF_OK || !r->authenticated) {
 		r->nbg = 0;
 		r->authenticated = false;
