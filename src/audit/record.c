@@ -310,6 +310,23 @@ put_ctx(struct cf_buf *b, const json_t *ctx, struct cf_error *err)
 	return rc;
 }
 
+/* Append ,"ctx":<p[0..n)>, an object the caller wrote (its strings
+ * escaped by cf_audit_json_string); over AUDIT_CTX_MAX bytes, or not
+ * an object, {"truncated":true} as put_ctx does. */
+static cf_err
+put_ctx_text(struct cf_buf *b, const char *p, size_t n,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = cf_buf_append_str(b, ",\"ctx\":", err);
+	if (rc != CF_OK)
+		return rc;
+	if (n < 2 || n > AUDIT_CTX_MAX || p[0] != '{' || p[n - 1] != '}')
+		return cf_buf_append_str(b, "{\"truncated\":true}", err);
+	return cf_buf_append(b, p, n, err);
+}
+
 cf_err
 cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
     struct cf_error *err)
@@ -378,7 +395,19 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 		rc = put_u64(b, bytes, err);
 	if (rc == CF_OK && rec->ctx != NULL)
 		rc = put_ctx(b, rec->ctx, err);
+	else if (rc == CF_OK && rec->ctx_text != NULL)
+		rc = put_ctx_text(b, rec->ctx_text, rec->ctx_len, err);
 	return rc;
+}
+
+cf_err
+cf_audit_json_string(struct cf_buf *b, const char *s, struct cf_error *err)
+{
+	size_t	n = strlen(s);
+
+	if (!cf_utf8_valid(s, n))
+		return cf_error_set(err, CF_E_INVAL, "audit: not UTF-8");
+	return cf_audit_json_str(b, s, n, err);
 }
 
 cf_err
