@@ -250,20 +250,6 @@ cf_audit_json_str(struct cf_buf *b, const char *s, size_t n,
 	return cf_buf_append(b, out, o, err);
 }
 
-/* Decimal v, appended. */
-static cf_err
-put_u64(struct cf_buf *b, uint64_t v, struct cf_error *err)
-{
-	char	d[24];
-	size_t	o = sizeof(d);
-
-	do {
-		d[--o] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	return cf_buf_append(b, d + o, sizeof(d) - o, err);
-}
-
 /* Append "name":<escaped value>. */
 static cf_err
 put_str(struct cf_buf *b, const char *name, const char *s, size_t limit,
@@ -378,11 +364,8 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 		rc = put_str(b, "reasons", rec->reasons, AUDIT_FIELD_MAX, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",\"status\":", 10, err);
-	if (rc == CF_OK && rec->status < 0)
-		rc = cf_buf_append(b, "-", 1, err);
 	if (rc == CF_OK)
-		rc = put_u64(b, rec->status < 0 ? -(uint64_t)rec->status :
-		    (uint64_t)rec->status, err);
+		rc = cf_buf_append_i64(b, rec->status, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",", 1, err);
 	if (rc == CF_OK)
@@ -392,7 +375,7 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",\"bytes\":", 9, err);
 	if (rc == CF_OK)
-		rc = put_u64(b, bytes, err);
+		rc = cf_buf_append_i64(b, (int64_t)bytes, err);
 	if (rc == CF_OK && rec->ctx != NULL)
 		rc = put_ctx(b, rec->ctx, err);
 	else if (rc == CF_OK && rec->ctx_text != NULL)
@@ -453,7 +436,7 @@ cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
 	cf_hex_encode(prev, CF_MAC_LEN, hex);
 	rc = cf_buf_append(b, "{\"seq\":", 7, err);
 	if (rc == CF_OK)
-		rc = put_u64(b, seq, err);
+		rc = cf_buf_append_i64(b, (int64_t)seq, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",", 1, err);
 	if (rc == CF_OK)

@@ -96,6 +96,22 @@ cf_buf_append_str(struct cf_buf *b, const char *s, struct cf_error *err)
 }
 
 cf_err
+cf_buf_append_i64(struct cf_buf *b, int64_t v, struct cf_error *err)
+{
+	char		d[24];
+	size_t		o = sizeof(d);
+	uint64_t	u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		d[--o] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		d[--o] = '-';
+	return cf_buf_append(b, d + o, sizeof(d) - o, err);
+}
+
+cf_err
 cf_buf_vprintf(struct cf_buf *b, struct cf_error *err, const char *fmt,
     va_list ap)
 {

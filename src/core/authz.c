@@ -832,8 +832,11 @@ ctx_extn(struct cf_buf *b, bool *first, const char *key, const char *fn,
 
 	rc = ctx_key(b, first, key, err);
 	if (rc == CF_OK)
-		rc = cf_buf_printf(b, err, "{\"__extn\":{\"fn\":\"%s\","
-		    "\"arg\":", fn);
+		rc = cf_buf_append_str(b, "{\"__extn\":{\"fn\":\"", err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, fn, err);	/* a literal */
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, "\",\"arg\":", err);
 	if (rc == CF_OK)
 		rc = cf_audit_json_string(b, arg, err);
 	if (rc == CF_OK)
@@ -896,15 +899,24 @@ core_authz_context_write(const struct cf_req *r, struct cf_buf *b,
 	if (rc == CF_OK)
 		rc = ctx_extn(b, &first, "time", "datetime", ts, err);
 	if (rc == CF_OK)
-		rc = cf_buf_printf(b, err, ",\"hour\":%d,\"weekday\":%d,"
-		    "\"mfa\":%s", tm.tm_hour, tm.tm_wday,
-		    r->mfa ? "true" : "false");
+		rc = cf_buf_append_str(b, ",\"hour\":", err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_i64(b, tm.tm_hour, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",\"weekday\":", err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_i64(b, tm.tm_wday, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, r->mfa ? ",\"mfa\":true" :
+		    ",\"mfa\":false", err);
 	if (rc == CF_OK)
 		rc = ctx_str(b, &first, "authn",
 		    r->authn != NULL ? r->authn : "none", err);
-	if (rc == CF_OK && r->mfa && r->mfa_age >= 0)
-		rc = cf_buf_printf(b, err, ",\"mfa_age_s\":%" PRId64,
-		    r->mfa_age);
+	if (rc == CF_OK && r->mfa && r->mfa_age >= 0) {
+		rc = cf_buf_append_str(b, ",\"mfa_age_s\":", err);
+		if (rc == CF_OK)
+			rc = cf_buf_append_i64(b, r->mfa_age, err);
+	}
 	if (rc == CF_OK && r->purpose[0] != '\0')
 		rc = ctx_str(b, &first, "purpose", r->purpose, err);
 	if (rc == CF_OK && r->user_agent[0] != '\0')
@@ -912,8 +924,11 @@ core_authz_context_write(const struct cf_req *r, struct cf_buf *b,
 	if (rc == CF_OK && peer_ip(r->source, ip, sizeof(ip)) != NULL)
 		rc = ctx_extn(b, &first, "source_ip", "ip", ip, err);
 	if (rc == CF_OK && r->risk_set) {
-		rc = cf_buf_printf(b, err, ",\"risk\":{\"score\":%d,"
-		    "\"flags\":[", r->risk_score);
+		rc = cf_buf_append_str(b, ",\"risk\":{\"score\":", err);
+		if (rc == CF_OK)
+			rc = cf_buf_append_i64(b, r->risk_score, err);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(b, ",\"flags\":[", err);
 		for (k = 0, f2 = true; rc == CF_OK && k < CF_ANOM_NKINDS; k++)
 			if ((r->risk_flags >> k & 1) != 0) {
 				if (!f2)

@@ -931,7 +931,11 @@ put_ns(struct cf_buf *b, const char *key, const char *ns,
 {
 	cf_err	rc;
 
-	rc = cf_buf_printf(b, err, "\"%s\":", key);
+	rc = cf_buf_append(b, "\"", 1, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, key, err);	/* a literal */
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "\":", 2, err);
 	if (rc == CF_OK)
 		rc = ns[0] != '\0' ? cf_audit_json_string(b, ns, err) :
 		    cf_buf_append(b, "null", 4, err);
@@ -964,8 +968,9 @@ decision_ctx(const struct cf_req *r, struct cf_buf *b)
 	if (rc == CF_OK)
 		rc = put_ns(b, "data_ns", r->decided_data_ns, &err);
 	if (rc == CF_OK)
-		rc = cf_buf_printf(b, &err, ",\"decision\":\"%s\","
-		    "\"context\":", r->decided_allow ? "allow" : "deny");
+		rc = cf_buf_append_str(b, r->decided_allow ?
+		    ",\"decision\":\"allow\",\"context\":" :
+		    ",\"decision\":\"deny\",\"context\":", &err);
 	if (rc == CF_OK)
 		rc = core_authz_context_write(r, b, &err);
 	/* A client a trusted proxy forwarded: the proxy (the record's
