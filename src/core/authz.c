@@ -796,18 +796,10 @@ core_authz_context(const struct cf_req *r)
 static cf_err
 ctx_key(struct cf_buf *b, bool *first, const char *key, struct cf_error *err)
 {
-	cf_err	rc = CF_OK;
+	const char	*sep = *first ? "" : ",";
 
-	if (!*first)
-		rc = cf_buf_append(b, ",", 1, err);
 	*first = false;
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, "\"", 1, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, key, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, "\":", 2, err);
-	return rc;
+	return cf_buf_append_strs(b, err, sep, "\"", key, "\":", NULL);
 }
 
 /* ,"key":"s" */
@@ -823,7 +815,7 @@ ctx_str(struct cf_buf *b, bool *first, const char *key, const char *s,
 	return rc;
 }
 
-/* ,"key":{"__extn":{"fn":"fn","arg":"arg"}} (extn's) */
+/* ,"key":{"__extn":{"fn":"fn","arg":"arg"}} (extn's; fn a literal) */
 static cf_err
 ctx_extn(struct cf_buf *b, bool *first, const char *key, const char *fn,
     const char *arg, struct cf_error *err)
@@ -832,11 +824,8 @@ ctx_extn(struct cf_buf *b, bool *first, const char *key, const char *fn,
 
 	rc = ctx_key(b, first, key, err);
 	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, "{\"__extn\":{\"fn\":\"", err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, fn, err);	/* a literal */
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, "\",\"arg\":", err);
+		rc = cf_buf_append_strs(b, err, "{\"__extn\":{\"fn\":\"", fn,
+		    "\",\"arg\":", NULL);
 	if (rc == CF_OK)
 		rc = cf_audit_json_string(b, arg, err);
 	if (rc == CF_OK)

@@ -931,11 +931,7 @@ put_ns(struct cf_buf *b, const char *key, const char *ns,
 {
 	cf_err	rc;
 
-	rc = cf_buf_append(b, "\"", 1, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, key, err);	/* a literal */
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, "\":", 2, err);
+	rc = cf_buf_append_strs(b, err, "\"", key, "\":", NULL);
 	if (rc == CF_OK)
 		rc = ns[0] != '\0' ? cf_audit_json_string(b, ns, err) :
 		    cf_buf_append(b, "null", 4, err);
@@ -995,8 +991,8 @@ decision_ctx(const struct cf_req *r, struct cf_buf *b)
 			rc = cf_buf_append_str(b, ",\"expires\":null}", &err);
 		else if (rc == CF_OK) {
 			cf_time_format(r->bg_expires_us, ts);
-			rc = cf_buf_printf(b, &err, ",\"expires\":\"%s\"}",
-			    ts);
+			rc = cf_buf_append_strs(b, &err, ",\"expires\":\"", ts,
+			    "\"}", NULL);
 		}
 	}
 	if (rc == CF_OK)

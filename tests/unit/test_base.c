@@ -414,6 +414,15 @@ test_base_time_format_and_i64(void **state)
 		assert_memory_equal(b.data, want, b.len);
 		cf_buf_free(&b);
 	}
+	/* cf_buf_append_strs: each in turn, up to NULL; a limit stops it. */
+	cf_buf_init(&b, 8);
+	assert_int_equal(cf_buf_append_strs(&b, NULL, "ab", "", "cd", NULL),
+	    CF_OK);
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "abcd", 4);
+	assert_int_equal(cf_buf_append_strs(&b, NULL, "ef", "ghi", "j", NULL),
+	    CF_E_LIMIT);
+	cf_buf_free(&b);
 }
 
 int
