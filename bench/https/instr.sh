@@ -41,28 +41,12 @@ PY
 
 one() {	# BIN LABEL: prints "LABEL instr_per_req=..." and the parts
 	T=$(mktemp -d /tmp/coffer-instr.XXXXXX)
-	PORT=$(free_port $$)
-	XDG_CONFIG_HOME=$T/xdg valgrind --tool=callgrind \
-	    --callgrind-out-file="$T/cg.out" "$1" server --data "$T/d" \
-	    --listen "127.0.0.1:$PORT" >"$T/log" 2>&1 &
-	PID=$!
-	U=https://127.0.0.1:$PORT
-	i=0
-	until [ -f "$T/d/tls/server.crt" ] &&
-	    curl -s --cacert "$T/d/tls/server.crt" "$U/v1/health" >/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 1200 ] || die "server did not start"
-		sleep 0.25
-	done
-	mkdir -p "$T/tls"
-	cp "$T/d/tls/server.crt" "$T/tls/cert.pem"
-	ADMIN=$(admin_token "$U" "$T/d")
+	CF_WRAP="valgrind --tool=callgrind --callgrind-out-file=$T/cg.out" \
+	    start_coffer "$1" "$T/d"
+	PID=$CF_PID U=$CF_URL ADMIN=$CF_ADMIN
 	C="curl -sS --http1.1 --cacert $T/tls/cert.pem"
 	H="Authorization: Bearer $ADMIN"
-	$C -f -X POST -H "$H" -H 'Content-Type: application/json' \
-	    --data-binary '{"name":"bench"}' "$U/v1/ns" >/dev/null
-	head -c 1024 /dev/urandom >"$T/small"
-	$C -f -H "$H" -T "$T/small" "$U/v1/ns/bench/objects/small" >/dev/null
+	coffer_small
 	gets "$U" "$ADMIN" "$T/tls/cert.pem" 200
 	sleep 1
 	callgrind_control -z "$PID" >/dev/null 2>&1
