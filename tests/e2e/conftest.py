@@ -192,6 +192,20 @@ def require_test_build():
                     "do)" % COFFER_BIN)
 
 
+def wait_until(pred, timeout):
+    """Poll pred (every 0.1 s) until it is true or timeout seconds have
+    passed; whether it became true.  For a state that follows an event
+    the test already saw (a purge's record is durable before its commit
+    is visible), never for timing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if pred():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
 class Server:
     """A `coffer server` process on a data directory it keeps across
     restarts."""
@@ -263,6 +277,28 @@ class Server:
     @property
     def blobs(self):
         return os.path.join(self.data, "blobs")
+
+    # ---- the test clock (COFFER_TEST_CLOCK_FILE, a test build's hook) --
+    def use_test_clock(self, secs=0):
+        """Run the server on the test clock, secs ahead of the real one;
+        call before start()."""
+        self.clock = os.path.join(self.workdir, "clock")
+        self.set_clock(secs)
+        self.env["COFFER_TEST_CLOCK_FILE"] = self.clock
+        return self
+
+    def set_clock(self, secs):
+        """The server's clock runs secs whole seconds ahead of the real
+        one from its next reading on."""
+        with open(self.clock, "w") as f:
+            f.write("%d\n" % secs)
+
+    def freeze_clock(self, at):
+        """The server's clock stands at `at` (whole seconds since the
+        epoch) until moved again: what happens "within one second" does
+        not depend on how fast this host runs the test."""
+        with open(self.clock, "w") as f:
+            f.write("@%d\n" % at)
 
     # ---- process control ----
     def argv(self):
