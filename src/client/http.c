@@ -414,6 +414,10 @@ cf_cli_parse_header(struct cf_obj_info *info, const char *buf, size_t len)
 			info->size = (int64_t)cl;
 	} else if (HDR_IS("X-Coffer-SHA256"))
 		set_field(info->sha256, sizeof(info->sha256), v, vl);
+	else if (HDR_IS("X-Coffer-SHA256-Segments"))
+		set_field(info->sha256_segs, sizeof(info->sha256_segs), v, vl);
+	else if (HDR_IS("X-Coffer-Segments"))
+		set_field(info->segments, sizeof(info->segments), v, vl);
 	else if (HDR_IS("X-Coffer-Version-Id"))
 		set_field(info->version_id, sizeof(info->version_id), v, vl);
 	else if (HDR_IS("Content-Type"))
@@ -975,6 +979,90 @@ out:
 	return rc;
 }
 
+/* The digest of a version completed by reference, checked on the file
+ * written (fd, from offset 0, size bytes): the SHA-256 of the SHA-256s
+ * of its segments, whose sizes layout gives as "SIZExCOUNT,..."
+ * (docs/api.md, "Digests"). */
+static cf_err
+verify_segments(int fd, const char *layout, const char *want, uint64_t size,
+    struct cf_error *err)
+{
+	struct cf_sha256	*outer = NULL, *inner = NULL;
+	uint8_t			 d[CF_SHA256_LEN], *buf = NULL;
+	char			 hex[2 * CF_SHA256_LEN + 1], num[24];
+	const char		*p = layout, *x, *e;
+	uint64_t		 segsz, count, k, off = 0, left;
+	size_t			 want_n;
+	ssize_t			 n;
+	cf_err			 rc;
+
+	if ((buf = cf_malloc(1u << 16)) == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	rc = cf_sha256_new(&outer, err);
+	while (rc == CF_OK && *p != '\0') {
+		x = strchr(p, 'x');
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if (x == NULL || x > e || (size_t)(x - p) >= sizeof(num) ||
+		    (size_t)(e - x - 1) >= sizeof(num)) {
+			rc = cf_error_set(err, CF_E_INTEGRITY, "malformed "
+			    "X-Coffer-Segments");
+			break;
+		}
+		memcpy(num, p, (size_t)(x - p));
+		num[x - p] = '\0';
+		rc = cf_parse_u64(num, 0, INT64_MAX, &segsz, err);
+		if (rc == CF_OK) {
+			memcpy(num, x + 1, (size_t)(e - x - 1));
+			num[e - x - 1] = '\0';
+			rc = cf_parse_u64(num, 1, 10000, &count, err);
+		}
+		for (k = 0; rc == CF_OK && k < count; k++) {
+			rc = cf_sha256_new(&inner, err);
+			for (left = segsz; rc == CF_OK && left > 0;
+			    left -= (uint64_t)n, off += (uint64_t)n) {
+				want_n = left < (1u << 16) ? (size_t)left :
+				    (1u << 16);
+				n = pread(fd, buf, want_n, (off_t)off);
+				if (n < 0)
+					rc = cf_error_sys(err, CF_E_INTEGRITY,
+					    "cannot read the download back to "
+					    "check its segments' digest");
+				else if (n == 0)
+					rc = cf_error_set(err, CF_E_INTEGRITY,
+					    "the file is shorter than its "
+					    "segments");
+				else
+					cf_sha256_update(inner, buf,
+					    (size_t)n);
+			}
+			if (rc == CF_OK) {
+				cf_sha256_final(inner, d);
+				cf_sha256_update(outer, d, sizeof(d));
+			}
+			cf_sha256_free(inner);
+			inner = NULL;
+		}
+		p = *e == ',' ? e + 1 : e;
+	}
+	if (rc == CF_OK && off != size)
+		rc = cf_error_set(err, CF_E_INTEGRITY, "the segments hold "
+		    "%llu bytes, the download %llu", (unsigned long long)off,
+		    (unsigned long long)size);
+	if (rc == CF_OK) {
+		cf_sha256_final(outer, d);
+		cf_hex_encode(d, sizeof(d), hex);
+		if (strcasecmp(hex, want) != 0)
+			rc = cf_error_set(err, CF_E_INTEGRITY, "SHA-256 of "
+			    "the segments mismatch: got %s, expected %s", hex,
+			    want);
+	}
+	cf_sha256_free(outer);
+	cf_free(buf);
+	return rc;
+}
+
 static cf_err
 get_fd_once(struct cf_http *h, const char *path, int fd,
     const char *label, struct cf_obj_info *info, struct cf_error *err)
@@ -1012,16 +1100,22 @@ get_fd_once(struct cf_http *h, const char *path, int fd,
 		    (long long)h->info->size);
 		goto out;
 	}
-	if (h->info->sha256[0] == '\0') {
-		rc = cf_error_set(err, CF_E_INTEGRITY, "the server sent no "
-		    "X-Coffer-SHA256; cannot verify the download");
-		goto out;
-	}
 	/* The sink was finished by perform(): this is the digest of
 	 * everything written. */
 	rc = cf_cli_sink_final(h->sink, d, err);
 	if (rc != CF_OK)
 		goto out;
+	if (h->info->sha256[0] == '\0' && h->info->sha256_segs[0] != '\0' &&
+	    h->info->segments[0] != '\0') {
+		rc = verify_segments(fd, h->info->segments,
+		    h->info->sha256_segs, h->got, err);
+		goto out;
+	}
+	if (h->info->sha256[0] == '\0') {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "the server sent no "
+		    "X-Coffer-SHA256; cannot verify the download");
+		goto out;
+	}
 	cf_hex_encode(d, sizeof(d), hex);
 	if (strcasecmp(hex, h->info->sha256) != 0) {
 		rc = cf_error_set(err, CF_E_INTEGRITY, "SHA-256 mismatch: got "

@@ -559,7 +559,15 @@ struct cf_object_view {
 	bool		s3_hidden;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
+	/* Completed by reference (S3 multipart): the number of segments
+	 * (0: one blob), and their plaintext sizes in order as runs
+	 * "SIZExCOUNT,..." (NULL when 0, or longer than
+	 * CF_SEGMENT_LAYOUT_MAX); sha256 is then the SHA-256 of the
+	 * segments' SHA-256 digests (docs/api.md, "Digests"). */
+	uint32_t	nsegs;
+	const char	*segments;
 };
+#define CF_SEGMENT_LAYOUT_MAX	8192
 const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 /* Read plaintext at pos; every byte returned has been authenticated. */
 cf_err	cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf,
