@@ -168,6 +168,39 @@ def test_coffer_get_checks_the_segments_digest(server, mp, cli, tmp_path):
     p = cli("get", "seg-main/m/obj", str(out) + "/")
     assert p.returncode == 0, p.stderr
     assert (out / "obj").read_bytes() == mp["whole"]
+    # To standard output (a pipe): checked as the bytes stream by.
+    p = cli("get", "seg-main/m/obj", "-", text=False)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == mp["whole"]
+
+
+def test_coffer_get_refuses_a_wrong_segments_digest(make_server,
+                                                      tmp_path):
+    """`coffer get` checks the composite digest: one that does not
+    match the bytes (the metadata altered under a stopped server) fails
+    with exit 7 and leaves no file."""
+    s = make_server()
+    c = s3c(s, "seg-dig")
+    parts = [os.urandom(5 * MiB), os.urandom(1000)]
+    upload(s, c, "seg-dig", "k", parts)
+    cli = Cli(s, tmp_path / "home")
+    out = tmp_path / "dl"
+    out.mkdir()
+    p = cli("get", "seg-dig/k", str(out) + "/")
+    assert p.returncode == 0, p.stderr
+    vid = s.get("/v1/ns/seg-dig/versions/k").json()["versions"][0][
+        "version_id"]
+    s.stop()
+    db = sqlite3.connect(os.path.join(s.data, "meta.db"))
+    db.execute("UPDATE versions SET sha256 = ? WHERE version_id = ?",
+               ("0" * 64, vid))
+    db.commit()
+    db.close()
+    s.start()
+    p = cli("get", "seg-dig/k", str(out / "again"))
+    assert p.returncode == 7, (p.stdout, p.stderr)
+    assert "segments mismatch" in p.stderr
+    assert not (out / "again").exists()
 
 
 def test_unused_part_deleted_used_parts_kept(server):
