@@ -1109,9 +1109,10 @@ cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
  * object:put of the key (ListMultipartUploads: object:list of the
  * namespace); the upload id, 128 random bits, names the upload.  Parts
  * are streamed uploads like any (cf_core_put_write/finish), encrypted
- * each under a data key of its own; completing copies them, in order,
- * through the ordinary upload path into one version whose ETag is the
- * MD5 of the parts' MD5s and "-N".  Uploads older than
+ * each under a data key of its own; completing makes them, in order,
+ * the segments of one version (by reference: no byte copied;
+ * docs/internals/STORE.md, "Segments") whose ETag is the MD5 of the
+ * parts' MD5s and "-N".  Uploads older than
  * s3_multipart_expiry are invisible and removed on the next multipart
  * request (the core's clock).  r->errcode on a refusal: no_such_upload,
  * invalid_part, invalid_part_order, entity_too_small, too_many_parts. */

@@ -5,11 +5,15 @@
  * blob of its own streamed in through the ordinary upload path
  * (ops_object.c: authorize, seal under a fresh data key, re-authorize,
  * commit, audit, then the row).  None of it is an object: reads and
- * listings never see it.  Completing reads the parts back (each chunk
- * authenticated) and streams them, in the order the client names, into
- * one ordinary upload; the version row and the removal of the upload's
- * rows are one transaction, and the part blobs go afterwards (a crash in
- * between leaves orphans for the sweep, never a visible half).
+ * listings never see it.  Completing is by reference (mp_complete_ref):
+ * the parts named become, in order, the segments of the new version
+ * (core/segments.c), each keeping its blob and sealed_as, its key
+ * rewrapped for its place; the version row, its segments and the removal
+ * of the upload's rows are one transaction, and the blobs of the parts
+ * not named go afterwards (a crash in between leaves orphans for the
+ * sweep, never a visible half).  An upload whose parts have no SHA-256
+ * (stored by an older server) is completed by copying, as before: read
+ * back, each chunk authenticated, streamed into one ordinary upload.
  *
  * SEC: every step is decided on the key (object:put) like a PutObject;
  * the upload must belong to the namespace (by identity) and the key the

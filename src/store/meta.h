@@ -1117,9 +1117,9 @@ cf_err	cf_meta_wrapped_replace(struct cf_meta *m,
 /* --- S3 multipart uploads: an upload in progress and its parts, each
  * part an encrypted blob of its own (wrapped DEK, the part id as the
  * associated data), invisible to object reads and listings; completing
- * one inserts a version (cf_version_rec.mp_upload) and removes these rows
- * in one transaction.  Part blobs count as referenced for the orphan
- * sweep. --- */
+ * one inserts a version (cf_version_rec.mp_upload) whose segments are the
+ * parts used, and removes these rows in one transaction.  Part blobs
+ * count as referenced for the orphan sweep, as segment blobs do. --- */
 struct cf_mp_upload_rec {
 	char	id[CF_VERSION_ID_LEN + 1];
 	int64_t	ns_id;
