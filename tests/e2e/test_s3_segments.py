@@ -168,6 +168,10 @@ def test_coffer_get_checks_the_segments_digest(server, mp, cli, tmp_path):
     p = cli("get", "seg-main/m/obj", str(out) + "/")
     assert p.returncode == 0, p.stderr
     assert (out / "obj").read_bytes() == mp["whole"]
+    p = cli("head", "seg-main/m/obj")
+    assert p.returncode == 0, p.stderr
+    assert "%s (of its segments' SHA-256s)" % composite(mp["parts"]) \
+        in p.stdout
     # To standard output (a pipe): checked as the bytes stream by.
     p = cli("get", "seg-main/m/obj", "-", text=False)
     assert p.returncode == 0, p.stderr
