@@ -207,6 +207,23 @@ def test_coffer_get_refuses_a_wrong_segments_digest(make_server,
     assert not (out / "again").exists()
 
 
+def test_share_link_download_of_segmented(server, mp):
+    """A share link serves a segmented version through the same reader,
+    with its segments' digest headers."""
+    import requests
+
+    r = server.post("/v1/shares", {"ns": "seg-main", "key": "m/obj"})
+    assert r.status_code == 201, r.text
+    got = requests.get(server.url + r.json()["path"], verify=server.verify,
+                       timeout=60)
+    assert got.status_code == 200 and got.content == mp["whole"]
+    assert "X-Coffer-SHA256" not in got.headers
+    assert got.headers["X-Coffer-SHA256-Segments"] == \
+        composite(mp["parts"])
+    assert got.headers["X-Coffer-Segments"] == ",".join(
+        "%dx1" % n for n in SIZES)
+
+
 def test_unused_part_deleted_used_parts_kept(server):
     c = s3c(server, "seg-unused")
     parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(100)]
