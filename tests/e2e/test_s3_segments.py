@@ -224,6 +224,36 @@ def test_share_link_download_of_segmented(server, mp):
         "%dx1" % n for n in SIZES)
 
 
+def test_artifact_copy_of_a_segmented_file(server):
+    """An artifact whose file is a segmented version: an artifact copy
+    (the code path of a promotion: share_prepare) shares its segments'
+    blobs, each key rebound to the new version."""
+    c = s3c(server, "seg-art")
+    parts = [os.urandom(5 * MiB + 11), os.urandom(4096)]
+    upload(server, c, "seg-art", "model/weights.bin", parts)
+    v = server.get("/v1/ns/seg-art/versions/model/weights.bin").json()[
+        "versions"][0]
+    r = server.post("/v1/ns/seg-art/artifacts/model", {"files": [
+        {"path": "weights.bin", "version_id": v["version_id"],
+         "sha256": v["sha256"], "size": v["size"]}]})
+    assert r.status_code == 201, r.text
+    server.mkns("seg-art2")
+    before = set(server.blob_files())
+    r = server.post("/v1/ns/seg-art2/artifact-copies/model",
+                    {"from_ns": "seg-art"})
+    assert r.status_code == 201, r.text
+    assert set(server.blob_files()) == before
+    got = rest_get(server, "seg-art2", "model/weights.bin")
+    assert got.status_code == 200 and got.content == b"".join(parts)
+    nv = server.get("/v1/ns/seg-art2/versions/model/weights.bin").json()[
+        "versions"][0]
+    assert nv["segments"] == 2 and nv["sha256"] == v["sha256"]
+    s1 = segments(server.data, v["version_id"])
+    s2 = segments(server.data, nv["version_id"])
+    assert [x[1] for x in s1] == [x[1] for x in s2]
+    assert all(x[4] != y[4] for x, y in zip(s1, s2))
+
+
 def test_unused_part_deleted_used_parts_kept(server):
     c = s3c(server, "seg-unused")
     parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(100)]
