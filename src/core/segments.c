@@ -345,16 +345,25 @@ core_segs_blobs_meta(struct cf_meta *m, const char *version_id,
     struct core_blobset *bs, struct cf_error *err)
 {
 	struct cf_segment_rec	*v;
-	size_t			 n = 0, i;
+	size_t			 n = 0, i, max = 16;
 	cf_err			 rc;
 
-	v = cf_calloc(CF_SEGMENTS_MAX, sizeof(*v));
-	if (v == NULL)
-		return nomem(err);
-	rc = cf_meta_segments(m, version_id, v, CF_SEGMENTS_MAX, &n, err);
+	/* Most versions have none, most multipart ones a few hundred at
+	 * most: a small array first, the largest only when it is short. */
+	for (;;) {
+		v = cf_calloc(max, sizeof(*v));
+		if (v == NULL)
+			return nomem(err);
+		rc = cf_meta_segments(m, version_id, v, max, &n, err);
+		if (rc != CF_E_INTEGRITY || max == CF_SEGMENTS_MAX)
+			break;
+		core_segs_free(v, max);
+		cf_error_clear(err);
+		max = CF_SEGMENTS_MAX;
+	}
 	for (i = 0; rc == CF_OK && i < n; i++)
 		rc = core_blobset_add(bs, v[i].blob_id, err);
-	core_segs_free(v, CF_SEGMENTS_MAX);
+	core_segs_free(v, max);
 	return rc;
 }
 
