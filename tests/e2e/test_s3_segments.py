@@ -254,6 +254,40 @@ def test_artifact_copy_of_a_segmented_file(server):
     assert all(x[4] != y[4] for x, y in zip(s1, s2))
 
 
+def test_parts_from_an_older_server_are_copied(make_server):
+    """Parts stored before parts kept their SHA-256 (an upload in flight
+    across the upgrade) cannot make a composite digest: that upload is
+    completed by copying, into one blob, as before."""
+    s = make_server()
+    c = s3c(s, "seg-old")
+    parts = [os.urandom(5 * MiB + 1), os.urandom(77)]
+    up = c.create_multipart_upload(Bucket="seg-old", Key="k")["UploadId"]
+    etags = [c.upload_part(Bucket="seg-old", Key="k", UploadId=up,
+                           PartNumber=n, Body=p)["ETag"]
+             for n, p in enumerate(parts, 1)]
+    s.stop()
+    db = sqlite3.connect(os.path.join(s.data, "meta.db"))
+    db.execute("UPDATE mp_parts SET sha256 = ''")
+    db.commit()
+    db.close()
+    s.start()
+    c = s3c(s, "seg-old2")
+    before = set(s.blob_files())
+    r = c.complete_multipart_upload(
+        Bucket="seg-old", Key="k", UploadId=up,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e}
+                                   for n, e in enumerate(etags, 1)]})
+    assert r["ETag"] == mp_etag(parts)
+    after = set(s.blob_files())
+    assert len(after - before) == 1 and len(before - after) == 2
+    v = s.get("/v1/ns/seg-old/versions/k").json()["versions"][0]
+    assert "segments" not in v
+    assert v["sha256"] == hashlib.sha256(b"".join(parts)).hexdigest()
+    got = rest_get(s, "seg-old", "k")
+    assert got.content == b"".join(parts)
+    assert got.headers["X-Coffer-SHA256"] == v["sha256"]
+
+
 def test_unused_part_deleted_used_parts_kept(server):
     c = s3c(server, "seg-unused")
     parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(100)]
