@@ -479,13 +479,7 @@ def test_erase_shreds_every_segment(make_server, tmp_path):
 
 def test_purge_drops_segment_blobs(make_server, tmp_path):
     s = make_server([], start=False)
-    s.clock = os.path.join(str(s.workdir), "clock")
-
-    def set_clock(secs):
-        with open(s.clock, "w") as f:
-            f.write("%d\n" % secs)
-    set_clock(0)
-    s.env["COFFER_TEST_CLOCK_FILE"] = s.clock
+    s.use_test_clock(0)
     s.start()
     cli = Cli(s, tmp_path / "home")
     c = s3c(s, "seg-pur")
@@ -495,9 +489,9 @@ def test_purge_drops_segment_blobs(make_server, tmp_path):
     p = cli("ns", "set", "seg-pur", "--purge-after-days", "10")
     assert p.returncode == 0, p.stderr
     s.stop()
-    set_clock(11 * DAY)
+    s.set_clock(11 * DAY)
     s.start()
-    set_clock(0)
+    s.set_clock(0)
     assert [x for x in s.audit_records()
             if x.get("action") == "privacy:purge"]
     assert not any(os.path.exists(b) for b in blobs.values())
