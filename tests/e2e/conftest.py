@@ -192,6 +192,20 @@ def require_test_build():
                     "do)" % COFFER_BIN)
 
 
+def wait_until(pred, timeout):
+    """Poll pred (every 0.1 s) until it is true or timeout seconds have
+    passed; whether it became true.  For a state that follows an event
+    the test already saw (a purge's record is durable before its commit
+    is visible), never for timing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if pred():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
 class Server:
     """A `coffer server` process on a data directory it keeps across
     restarts."""

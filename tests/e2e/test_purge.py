@@ -9,7 +9,7 @@ versions keep their files; every purged version has its own audit record
 import json
 import subprocess
 
-from conftest import Cli, obj_path
+from conftest import Cli, obj_path, wait_until
 
 DAY = 86400
 
@@ -157,7 +157,10 @@ def test_purge_job_runs_on_its_interval(make_server, uniq):
     assert s.wait_audit(lambda x: x.get("action") == "privacy:purge",
                         timeout=30) is not None
     s.set_clock(0)
-    assert get_version(s, ns, "k", v1).status_code == 410
+    # The record is durable before the purge's commit is visible (the
+    # audit comes first): the version goes a moment after it.
+    assert wait_until(
+        lambda: get_version(s, ns, "k", v1).status_code == 410, 30)
 
 
 def test_purge_crash_after_commit(make_server, uniq):

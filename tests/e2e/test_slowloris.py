@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import COFFER_BIN, sanitizer_env
+from conftest import COFFER_BIN, wait_until, sanitizer_env
 
 # How long past the deadline a trickled or silent connection may stay
 # open before the test calls it a failure (a loaded or sanitizer host).
@@ -58,16 +58,6 @@ def is_closed(sock):
         return sock.recv(1, socket.MSG_PEEK) == b""
     except OSError:
         return True
-
-
-def wait_until(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        if pred():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("threads,max_conn", [("0", 16), ("4", 1024)])

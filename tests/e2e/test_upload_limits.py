@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import COFFER_BIN, obj_path, sanitizer_env
+from conftest import COFFER_BIN, obj_path, sanitizer_env, wait_until
 
 # How long past a deadline a stalled connection may stay open before the
 # test calls it a failure (a loaded or sanitizer host).
@@ -27,16 +27,6 @@ SLACK = 25
 
 def tls_ctx(server):
     return ssl.create_default_context(cafile=server.ca)
-
-
-def wait_until(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        if pred():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
 
 
 def read_until(tls, marker, timeout=30):
