@@ -500,6 +500,16 @@ core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
 	return rc;
 }
 
+/* The shared layers' caches (below, def_layer): LAYER_WAYS per set;
+ * 4,096 principals (a layer is about 1.3 KiB: at most about 5 MiB)
+ * and 1,024 namespaces. */
+#define LAYER_WAYS	2
+#define LAYER_SETS_PRINCIPAL	2048
+#define LAYER_SETS_NS		512
+
+static struct core_layer_cache *layer_cache_new(size_t nsets);
+static void	layer_cache_free(struct core_layer_cache *lc);
+
 cf_err
 core_authz_open(struct cf_core *c, struct cf_error *err)
 {
@@ -516,6 +526,12 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	}
 	c->authz_lock_init = true;
+	/* Sized for the principals and namespaces in use at once; a miss
+	 * builds what a decision without the cache builds (def_layer). */
+	c->layers_principal = layer_cache_new(LAYER_SETS_PRINCIPAL);
+	c->layers_ns = layer_cache_new(LAYER_SETS_NS);
+	if (c->layers_principal == NULL || c->layers_ns == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	atomic_init(&c->authz_polled_us, core_now_us(c));
 	rc = schema_open(c, err);
 	if (rc != CF_OK)
@@ -538,6 +554,10 @@ core_authz_close(struct cf_core *c)
 		return;
 	scratch_drain(c);
 	(void)pthread_mutex_destroy(&c->scratch_lock);
+	layer_cache_free(c->layers_principal);
+	c->layers_principal = NULL;
+	layer_cache_free(c->layers_ns);
+	c->layers_ns = NULL;
 	snap_release(c->authz);
 	c->authz = NULL;
 	cf_schema_free(c->schema);
@@ -1070,6 +1090,8 @@ struct ents {
 	char			 nbuf[3 * CF_NS_NAME_MAX];
 	char			 kbuf[3 * CF_RESOURCE_MAX];
 	char			 env[CF_ENV_MAX];
+	int			 ns_def;	/* d[] of the namespace, -1 */
+	bool			 ns_shared;	/* it may be shared */
 };
 
 static void
@@ -1080,6 +1102,8 @@ ents_init(struct ents *e)
 	e->n = 0;
 	e->na = 0;
 	e->np = 0;
+	e->ns_def = -1;
+	e->ns_shared = false;
 	e->stagej = NULL;
 	for (i = 0; i < 3; i++) {
 		e->tagj[i] = NULL;
@@ -1274,6 +1298,10 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 	attr_str(&a[1], "env", e->env);
 	attr_long(&a[2], "sensitivity", CF_ATTR_LONG, level);
 	attr_str(&a[3], "sensitivity_name", sens_names[level]);
+	/* A namespace of the store, without its labels, is the same in
+	 * every decision until its record changes: shared (def_layer). */
+	e->ns_def = (int)(d - e->d);
+	e->ns_shared = !tags && nsr->id != 0;
 	if (tags && nsr->id != 0) {
 		rc = cf_meta_labels_get(c->meta, nsr->id, "", &j, err);
 		if (rc == CF_OK)
@@ -1596,6 +1624,263 @@ self_check_built(struct cf_core *c, const struct cf_req *r,
 }
 #endif
 
+/*
+ * Shared layers: a decision's principal (its groups and roles) and its
+ * namespace (environment and sensitivity) are the same from decision
+ * to decision, so each is built once into a small store and shared by
+ * every decision that has the same one, as a base below the decision's
+ * own entities (cf_entities_build_over), like the action's.
+ *
+ * A layer is found by its inputs, not by a name: the key is every
+ * string and number the entity is built from (the principal's type,
+ * name, kind, groups and roles; the namespace's name, environment and
+ * sensitivity), compared whole.  So a layer is used only for a
+ * decision that would build exactly that entity, and nothing has to
+ * invalidate it: a group membership or binding that changes (read at
+ * authentication) or a namespace record that changes (the decision
+ * cache follows the store's generation) makes another key, the next
+ * decision builds the new entity, and the old one is evicted in time.
+ * Entities with tags (the principal's attributes, the namespace's
+ * labels: read per decision in the request's read scope while a set in
+ * force reads tags) are never shared.
+ *
+ * Each cache is set-associative (LAYER_WAYS per set, the least recently
+ * used replaced) under one lock, and holds a reference on each of its
+ * stores; a decision's store takes its own (cf_entities_build_over), so
+ * an eviction never frees a store in use.
+ */
+#define LAYER_KEY_MAX	4096	/* larger inputs are not shared */
+
+struct core_layer {
+	struct cf_entities	*es;
+	uint64_t		 hash;
+	uint64_t		 used;		/* tick of the last use */
+	size_t			 keylen;
+	char			 key[];
+};
+
+struct core_layer_cache {
+	pthread_mutex_t		 lock;
+	struct core_layer	**slot;		/* nsets * LAYER_WAYS */
+	size_t			 nsets;		/* a power of two */
+	uint64_t		 tick;
+	unsigned long		 builds, hits;
+};
+
+static struct core_layer_cache *
+layer_cache_new(size_t nsets)
+{
+	struct core_layer_cache	*lc;
+
+	lc = cf_calloc(1, sizeof(*lc));
+	if (lc == NULL)
+		return NULL;
+	lc->slot = cf_calloc(nsets * LAYER_WAYS, sizeof(*lc->slot));
+	if (lc->slot == NULL || pthread_mutex_init(&lc->lock, NULL) != 0) {
+		cf_free(lc->slot);
+		cf_free(lc);
+		return NULL;
+	}
+	lc->nsets = nsets;
+	return lc;
+}
+
+static void
+layer_cache_free(struct core_layer_cache *lc)
+{
+	size_t	i;
+
+	if (lc == NULL)
+		return;
+	for (i = 0; i < lc->nsets * LAYER_WAYS; i++)
+		if (lc->slot[i] != NULL) {
+			cf_entities_free(lc->slot[i]->es);
+			cf_free(lc->slot[i]);
+		}
+	cf_free(lc->slot);
+	(void)pthread_mutex_destroy(&lc->lock);
+	cf_free(lc);
+}
+
+/* Append s and its NUL to k[*n..cap); false when it does not fit. */
+static bool
+key_add(char *k, size_t *n, size_t cap, const char *s)
+{
+	size_t	l = strlen(s) + 1;
+
+	if (cap - *n < l)
+		return false;
+	memcpy(k + *n, s, l);
+	*n += l;
+	return true;
+}
+
+/* A hash of the key, eight bytes at a time (a set's index only: keys
+ * are compared whole). */
+static uint64_t
+key_hash(const char *k, size_t n)
+{
+	uint64_t	h = 0x9e3779b97f4a7c15ull ^ n, w;
+	size_t		i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, k + i, n - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+/* The layer of the entity d, whose inputs are key[0..n): a new
+ * reference for the caller (cf_entities_free), or NULL (NOMEM, or d
+ * does not build: the caller builds d in the decision's own layer and
+ * meets the same error there). */
+static struct cf_entities *
+layer_get(struct core_layer_cache *lc, const char *key, size_t n,
+    const struct cf_entity_def *d)
+{
+	struct core_layer	**set, *l, *nl;
+	struct cf_entities	 *es = NULL;
+	uint64_t		  h = key_hash(key, n);
+	size_t			  w, victim = 0;
+
+	set = &lc->slot[(h & (lc->nsets - 1)) * LAYER_WAYS];
+	(void)pthread_mutex_lock(&lc->lock);
+	for (w = 0; w < LAYER_WAYS; w++) {
+		l = set[w];
+		if (l != NULL && l->hash == h && l->keylen == n &&
+		    memcmp(l->key, key, n) == 0) {
+			l->used = ++lc->tick;
+			lc->hits++;
+			cf_entities_ref(l->es);
+			es = l->es;
+			break;
+		}
+	}
+	(void)pthread_mutex_unlock(&lc->lock);
+	if (es != NULL)
+		return es;
+	/* Built outside the lock; two threads may build the same one,
+	 * both are correct, the later replaces the other in time. */
+	if (cf_entities_build_over(NULL, 0, d, 1, CF_ENTITIES_SMALL, &es,
+	    NULL) != CF_OK)
+		return NULL;
+	nl = cf_malloc(sizeof(*nl) + n);
+	if (nl == NULL) {
+		cf_entities_free(es);
+		return NULL;
+	}
+	nl->es = es;
+	nl->hash = h;
+	nl->keylen = n;
+	memcpy(nl->key, key, n);
+	cf_entities_ref(es);		/* the caller's; the cache has one */
+	(void)pthread_mutex_lock(&lc->lock);
+	for (w = 0; w < LAYER_WAYS; w++) {
+		if (set[w] == NULL) {
+			victim = w;
+			break;
+		}
+		if (set[w]->used < set[victim]->used)
+			victim = w;
+	}
+	l = set[victim];
+	nl->used = ++lc->tick;
+	set[victim] = nl;
+	lc->builds++;
+	(void)pthread_mutex_unlock(&lc->lock);
+	if (l != NULL) {
+		cf_entities_free(l->es);	/* users hold their own */
+		cf_free(l);
+	}
+	return es;
+}
+
+void
+core_authz_layer_stats(struct cf_core *c, unsigned long *pbuilds,
+    unsigned long *phits, unsigned long *nbuilds, unsigned long *nhits)
+{
+	struct core_layer_cache	*lc[2] = { c->layers_principal,
+				    c->layers_ns };
+	unsigned long		*b[2] = { pbuilds, nbuilds };
+	unsigned long		*h[2] = { phits, nhits };
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		*b[i] = *h[i] = 0;
+		if (lc[i] == NULL)
+			continue;
+		(void)pthread_mutex_lock(&lc[i]->lock);
+		*b[i] = lc[i]->builds;
+		*h[i] = lc[i]->hits;
+		(void)pthread_mutex_unlock(&lc[i]->lock);
+	}
+}
+
+/* Eight bytes of v at k[*n..cap); false when they do not fit. */
+static bool
+key_u64(char *k, size_t *n, size_t cap, uint64_t v)
+{
+	if (cap - *n < 8)
+		return false;
+	memcpy(k + *n, &v, 8);
+	*n += 8;
+	return true;
+}
+
+/* The layer of d, found by all of d: its uid, each attribute's name,
+ * kind and value, its parents (counts first, so that no two defs make
+ * one key); or NULL, and the caller builds d with the rest: a def with
+ * tags, with an attribute of another kind than a string, a number or a
+ * boolean, with inputs beyond LAYER_KEY_MAX, or on NOMEM. */
+static struct cf_entities *
+def_layer(struct core_layer_cache *lc, const struct cf_entity_def *d)
+{
+	const struct cf_attr	*a;
+	char			 key[LAYER_KEY_MAX];
+	size_t			 n = 0, i;
+	bool			 ok;
+
+	if (lc == NULL || d->tags != NULL || d->ntags != 0 ||
+	    d->uid.type == NULL || d->uid.id == NULL ||
+	    (d->nattrs > 0 && d->attrs == NULL) ||
+	    (d->nparents > 0 && d->parents == NULL))
+		return NULL;
+	ok = key_add(key, &n, sizeof(key), d->uid.type) &&
+	    key_add(key, &n, sizeof(key), d->uid.id) &&
+	    key_u64(key, &n, sizeof(key), d->nattrs) &&
+	    key_u64(key, &n, sizeof(key), d->nparents);
+	for (i = 0; ok && i < d->nattrs; i++) {
+		a = &d->attrs[i];
+		ok = key_add(key, &n, sizeof(key), a->name) &&
+		    key_u64(key, &n, sizeof(key), (uint64_t)a->kind);
+		if (!ok)
+			break;
+		switch (a->kind) {
+		case CF_ATTR_STRING:
+			ok = a->s != NULL && key_add(key, &n, sizeof(key),
+			    a->s);
+			break;
+		case CF_ATTR_LONG:
+		case CF_ATTR_BOOL:
+			ok = key_u64(key, &n, sizeof(key), (uint64_t)a->i);
+			break;
+		default:
+			ok = false;
+			break;
+		}
+	}
+	for (i = 0; ok && i < d->nparents; i++)
+		ok = key_add(key, &n, sizeof(key), d->parents[i].type) &&
+		    key_add(key, &n, sizeof(key), d->parents[i].id);
+	if (!ok)
+		return NULL;
+	return layer_get(lc, key, n, d);
+}
+
 /* The entities every decision on def has, whatever else the request
  * holds: the action in its group, the group, the store, exactly as
  * build() adds them (ent_add).  Built once per action, on first use,
@@ -1644,40 +1929,66 @@ action_base(struct cf_core *c, const struct cf_action_def *def)
 	return es;
 }
 
-/* The store of e's entities: those of action_base(def) shared, the
- * rest built; all of them built when there is no base. */
+/* The store of e's entities: those of action_base(def), of the
+ * principal's layer and of the namespace's layer shared, the rest
+ * built; all of them built when there is no base.  Whichever bases are
+ * used, the store is the same (cf_entities_build_over). */
 static cf_err
 build_entities(struct cf_core *c, const struct cf_action_def *def,
     const struct ents *e, struct cf_entities *reuse, struct cf_entities **es,
     struct cf_error *err)
 {
 	const struct cf_entities	*base = action_base(c, def);
-	const struct cf_entity_def	*d = e->d;
+	const struct cf_entities	*bases[3];
+	struct cf_entities		*held[2];
 	struct cf_entity_def		 own[ENTS_MAX];
-	size_t				 i, n = 0;
+	bool				 skip[ENTS_MAX];
+	size_t				 i, n = 0, nb = 0, nh = 0, nstore = 0;
 	cf_err				 rc;
 
-	if (base != NULL) {
-		/* build() adds the action and its group second and third,
-		 * the store once (c_resource); anything else, and the base
-		 * is not used. */
-		for (i = 0; i < e->n; i++)
-			if (i != 1 && i != 2 &&
-			    strcmp(e->d[i].uid.type, "Store") != 0)
-				own[n++] = e->d[i];
-		if (e->n < 3 || n + 3 != e->n ||
-		    strcmp(e->d[1].uid.id, def->name) != 0)
-			base = NULL;
-		else
-			d = own;
+	for (i = 0; i < e->n; i++) {
+		skip[i] = false;
+		if (strcmp(e->d[i].uid.type, "Store") == 0)
+			nstore++;
 	}
-	if (base == NULL)
-		n = e->n;
+	/* build() adds the action and its group second and third, the
+	 * store once (c_resource); anything else, and the base is not
+	 * used. */
+	if (base != NULL && e->n >= 3 && nstore == 1 &&
+	    strcmp(e->d[1].uid.id, def->name) == 0) {
+		bases[nb++] = base;
+		skip[1] = skip[2] = true;
+		for (i = 0; i < e->n; i++)
+			if (strcmp(e->d[i].uid.type, "Store") == 0)
+				skip[i] = true;
+	}
+	/* The principal is first; the namespace where c_resource put it
+	 * (ns_def), shared only when it exists in the store. */
+	held[nh] = e->n > 0 ? def_layer(c->layers_principal, &e->d[0]) :
+	    NULL;
+	if (held[nh] != NULL) {
+		bases[nb++] = held[nh++];
+		skip[0] = true;
+	}
+	held[nh] = e->ns_def > 0 && (size_t)e->ns_def < e->n &&
+	    e->ns_shared ? def_layer(c->layers_ns, &e->d[e->ns_def]) : NULL;
+	if (held[nh] != NULL) {
+		bases[nb++] = held[nh++];
+		skip[e->ns_def] = true;
+	}
+	for (i = 0; i < e->n; i++)
+		if (!skip[i])
+			own[n++] = e->d[i];
 	if (reuse == NULL)
-		return cf_entities_build_on(base, d, n, es, err);
-	rc = cf_entities_rebuild_on(reuse, base, d, n, err);
-	if (rc == CF_OK)
-		*es = reuse;
+		rc = cf_entities_build_over(bases, nb, own, n, 0, es, err);
+	else {
+		rc = cf_entities_rebuild_over(reuse, bases, nb, own, n, err);
+		if (rc == CF_OK)
+			*es = reuse;
+	}
+	/* The store holds its own references on the layers. */
+	for (i = 0; i < nh; i++)
+		cf_entities_free(held[i]);
 	return rc;
 }
 

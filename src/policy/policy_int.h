@@ -9,6 +9,7 @@
 #ifndef CF_POLICY_POLICY_INT_H
 #define CF_POLICY_POLICY_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@ struct cf_pol_chunk;
 struct cf_pol_arena {
 	struct cf_pol_chunk	*head;
 	size_t			 total;		/* bytes held */
+	size_t			 first;		/* first chunk's size, 0:
+						 * the default */
 };
 
 void	 cf_pol_arena_init(struct cf_pol_arena *a);
@@ -371,8 +374,13 @@ struct cf_pol_entity {
 
 struct cf_entities {
 	struct cf_pol_arena	 ar;
-	/* The shared layer below, or NULL (cf_entities_build_on). */
-	const struct cf_entities *base;
+	/* References held on this store (cf_entities_ref): freed when the
+	 * last is dropped. */
+	_Atomic size_t		 refs;
+	/* The shared layers below (cf_entities_build_over), each holding
+	 * a reference taken for this store. */
+	const struct cf_entities *bases[CF_ENTITIES_MAX_BASES];
+	size_t			 nbases;
 	struct cf_pol_entity	*ents;		/* this layer's */
 	size_t			 n;
 	uint32_t		*table;		/* index + 1, 0 empty */
@@ -380,7 +388,7 @@ struct cf_entities {
 	uint64_t		 probes;	/* of close_hierarchy's sets */
 };
 
-/* The entity uid of es or of its base, or NULL. */
+/* The entity uid of es or of one of its bases, or NULL. */
 const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
 	    const struct cf_pol_uid *uid);
 /* True when e (an entity, may be absent from the store) is anc or has it

@@ -25,6 +25,7 @@ cf_pol_arena_init(struct cf_pol_arena *a)
 {
 	a->head = NULL;
 	a->total = 0;
+	a->first = 0;
 }
 
 void *
@@ -39,6 +40,10 @@ cf_pol_arena_alloc(struct cf_pol_arena *a, size_t n)
 		n = 16;
 	if (c == NULL || c->cap - c->used < n) {
 		cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+		/* A store kept for long starts small (cf_entities_build_over
+		 * with CF_ENTITIES_SMALL). */
+		if (c == NULL && a->first != 0 && n <= a->first)
+			cap = a->first;
 		if (c != NULL && c->cap >= ARENA_CHUNK && cap == ARENA_CHUNK &&
 		    c->cap < 1024 * 1024)
 			cap = c->cap * 2;	/* grow geometrically */

@@ -3285,6 +3285,181 @@ test_core_authz_shared_action_entities(void **state)
 	cf_request_free(r3);
 }
 
+/* The principal's and the namespace's entities are shared by decisions
+ * as layers (authz.c, def_layer), found by what they are built from:
+ * a change of a group membership, a binding, a namespace's record, a
+ * principal's attributes or a namespace's labels decides the very next
+ * request, and an unchanged principal or namespace is not built again. */
+static void
+test_core_authz_layers_follow_changes(void **state)
+{
+	static const char grp[] =
+	    "@id(\"eng-get\") permit (principal in Group::\"eng\", action in "
+	    "[Action::\"object:get\", Action::\"object:list\"], resource);\n"
+	    "@id(\"ns-restricted\") forbid (principal in Group::\"eng\", "
+	    "action, resource is Namespace) when { resource.sensitivity_name "
+	    "== \"restricted\" };\n";
+	static const char tagpol[] =
+	    "@id(\"red\") forbid (principal, action, resource) when "
+	    "{ principal.hasTag(\"team\") && principal.getTag(\"team\") == "
+	    "\"red\" };\n"
+	    "@id(\"pii\") forbid (principal in Group::\"eng\", action, "
+	    "resource is Namespace) when { resource.hasTag(\"pii\") };\n";
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL, *ch;
+	char		 alice[128];
+	unsigned long	 pb0, ph0, nb0, nh0, pb, ph, nb, nh;
+	bool		 created = false;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "data", NULL, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	make_user(f, "alice", NULL, NULL, alice, sizeof(alice));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "grp", "", grp,
+	    sizeof(grp) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+
+	/* In the group: allowed; the second decision builds neither the
+	 * principal nor the namespace again. */
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	core_authz_layer_stats(f->core, &pb, &ph, &nb, &nh);
+	assert_int_equal(pb, pb0);
+	assert_int_equal(ph, ph0 + 1);
+	assert_int_equal(nb, nb0);
+	assert_int_equal(nh, nh0 + 1);
+	/* Out of the group (another token's claims): denied at once, by a
+	 * principal built anew; back in it: allowed. */
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "ops", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
+	assert_int_equal(pb0, pb + 1);
+	as(f, &r, alice);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+
+	/* A binding granted, then taken away: the very next decision. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "alice",
+	    "reader", "data", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	assert_non_null(strstr(r.reasons, "role:reader@data"));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_delete(f->core, &r, "alice",
+	    "reader", "data", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+
+	/* The namespace's record changes: the next decision sees it, by
+	 * a namespace built anew; changed back, allowed again. */
+	as(f, &r, f->admin_token);
+	r.mfa = true;
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "data",
+	    "restricted", &out, NULL), CF_OK);
+	json_decref(out);
+	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	assert_non_null(strstr(r.reasons, "ns-restricted"));
+	core_authz_layer_stats(f->core, &pb, &ph, &nb, &nh);
+	assert_int_equal(nb, nb0 + 1);
+	as(f, &r, f->admin_token);
+	r.mfa = true;
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "data",
+	    "internal", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+
+	/* A set that reads tags: the principal's attributes and the
+	 * namespace's labels decide the very next request. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "tags", "", tagpol,
+	    sizeof(tagpol) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+	ch = json_pack("{s:s}", "team", "blue");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	ch = json_pack("{s:s}", "team", "red");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	assert_non_null(strstr(r.reasons, "red"));
+	ch = json_pack("{s:s}", "team", "blue");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	ch = json_pack("{s:s}", "pii", "yes");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "data", NULL, ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	assert_non_null(strstr(r.reasons, "pii"));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_rm(f->core, &r, "data", NULL, "pii",
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+}
+
 /* What one decision reads of the store: the namespace record once (the
  * restricted-data check reuses the decision's), the principal's
  * attributes and the labels only while a policy set in force reads
@@ -3955,6 +4130,8 @@ main(void)
 		    test_core_authz_context_risk, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authz_shared_action_entities, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_authz_layers_follow_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_decision_reads,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(

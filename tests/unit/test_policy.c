@@ -1515,7 +1515,9 @@ test_policy_build_layered(void **state)
 	struct cf_entity_def	 bdefs[7], all[16], layer[9];
 	struct cf_attr		 uattr[1], oattr[1];
 	struct cf_entities	*base = NULL, *flat = NULL, *lay = NULL;
-	struct cf_entities	*reuse = NULL;
+	struct cf_entities	*reuse = NULL, *pb = NULL, *nb3 = NULL;
+	struct cf_entities	*over = NULL;
+	const struct cf_entities *bs[CF_ENTITIES_MAX_BASES];
 	struct cf_policy_set	*ps = NULL;
 	struct cf_request	*req = NULL, *rreq = NULL;
 	struct cf_response	*r1 = NULL, *r2 = NULL;
@@ -1602,6 +1604,38 @@ test_policy_build_layered(void **state)
 		for (i = 0; i < cf_response_reason_count(r1); i++)
 			assert_string_equal(cf_response_reason(r1, i),
 			    cf_response_reason(r2, i));
+		/* Three bases, as the monitor shares them: the actions, the
+		 * principal with its defined groups, the namespace (whose
+		 * parent, the store, the actions' base defines without
+		 * parents); the object is the decision's own. */
+		assert_int_equal(cf_entities_build_over(NULL, 0, layer,
+		    nl - 2, CF_ENTITIES_SMALL, &pb, NULL), CF_OK);
+		assert_int_equal(cf_entities_build(&layer[nl - 2], 1, &nb3,
+		    NULL), CF_OK);
+		bs[0] = base;
+		bs[1] = pb;
+		bs[2] = nb3;
+		assert_int_equal(cf_entities_build_over(bs, 3, &layer[nl - 1],
+		    1, 0, &over, NULL), CF_OK);
+		/* Its owners drop theirs: the store keeps them alive. */
+		cf_entities_free(pb);
+		cf_entities_free(nb3);
+		pb = nb3 = NULL;
+		assert_int_equal(cf_entities_base_count(over), 3);
+		assert_int_equal(cf_entities_count(over), nl + nb);
+		assert_true(cf_entities_equal(flat, over));
+		assert_true(cf_entities_equal(over, flat));
+		assert_int_equal(cf_policy_authorize(ps, over, req, r2, NULL),
+		    CF_OK);
+		assert_int_equal(cf_response_decision(r1),
+		    cf_response_decision(r2));
+		assert_int_equal(cf_response_reason_count(r1),
+		    cf_response_reason_count(r2));
+		for (i = 0; i < cf_response_reason_count(r1); i++)
+			assert_string_equal(cf_response_reason(r1, i),
+			    cf_response_reason(r2, i));
+		cf_entities_free(over);
+		over = NULL;
 		/* The same into a store and a request reused from the
 		 * rounds before (cf_entities_rebuild_on,
 		 * cf_request_rebuild). */
@@ -1676,13 +1710,35 @@ test_policy_build_layered(void **state)
 		struct cf_entities	*b2 = NULL, *e3 = NULL;
 
 		/* Base {read in all}, "all" dangling there; a layer that
-		 * defines "all" is refused. */
+		 * defines "all" with a parent is refused; without one, it
+		 * is what the base took it for, and allowed. */
 		assert_int_equal(cf_entities_build(layer, 1, &b2, NULL),
 		    CF_OK);
-		d[0] = (struct cf_entity_def){ .uid = { "Action", "all" } };
+		d[0] = (struct cf_entity_def){ .uid = { "Action", "all" },
+		    .parents = &bpar[1], .nparents = 1 };
+		bpar[1] = (struct cf_entity_ref){ "Action", "top" };
 		assert_int_equal(cf_entities_build_on(b2, d, 1, &lay, &err),
 		    CF_E_INVAL);
 		assert_null(lay);
+		/* The same when another base defines it. */
+		assert_int_equal(cf_entities_build(d, 1, &e3, NULL), CF_OK);
+		bs[0] = b2;
+		bs[1] = e3;
+		assert_int_equal(cf_entities_build_over(bs, 2, NULL, 0, 0,
+		    &lay, &err), CF_E_INVAL);
+		assert_null(lay);
+		/* Two bases that share an entity: a duplicate. */
+		bs[1] = b2;
+		assert_int_equal(cf_entities_build_over(bs, 2, NULL, 0, 0,
+		    &lay, &err), CF_E_INPUT);
+		assert_null(lay);
+		cf_entities_free(e3);
+		e3 = NULL;
+		d[0].nparents = 0;
+		assert_int_equal(cf_entities_build_on(b2, d, 1, &lay, &err),
+		    CF_OK);
+		cf_entities_free(lay);
+		lay = NULL;
 		/* A layer over a layer: refused. */
 		assert_int_equal(cf_entities_build_on(flat, NULL, 0, &lay,
 		    NULL), CF_OK);
@@ -1731,6 +1787,37 @@ test_policy_build_layered_alloc_failure(void **state)
 	assert_int_equal(cf_entities_count(es), 5);
 	assert_int_equal(cf_pol_entity_get(es, es->ents[1].uid)->nanc, 1);
 	assert_int_equal(es->ents[0].nanc, 2);
+	/* Over two bases (the second a small store), every failure. */
+	{
+		const struct cf_entities	*bs[2];
+		struct cf_entities		*pb = NULL, *over = NULL;
+
+		for (n = 1;; n++) {
+			cf_test_fail_alloc_after(n);
+			rc = cf_entities_build_over(NULL, 0, &l[1], 1,
+			    CF_ENTITIES_SMALL, &pb, NULL);
+			cf_test_fail_alloc_after(0);
+			if (rc == CF_OK)
+				break;
+			assert_int_equal(rc, CF_E_NOMEM);
+			assert_null(pb);
+		}
+		bs[0] = base;
+		bs[1] = pb;
+		for (n = 1;; n++) {
+			cf_test_fail_alloc_after(n);
+			rc = cf_entities_build_over(bs, 2, &l[0], 1, 0, &over,
+			    NULL);
+			cf_test_fail_alloc_after(0);
+			if (rc == CF_OK)
+				break;
+			assert_int_equal(rc, CF_E_NOMEM);
+			assert_null(over);
+		}
+		assert_true(cf_entities_equal(es, over));
+		cf_entities_free(pb);
+		cf_entities_free(over);
+	}
 	cf_entities_free(es);
 	cf_entities_free(base);
 }
