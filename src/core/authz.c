@@ -709,6 +709,7 @@ op_attrs(const struct cf_req *r, struct cf_attr *a)
 			continue;
 		memset(&a[n], 0, sizeof(a[n]));
 		a[n].name = f[i][0];
+		a[n].flags = CF_ATTR_NAME_STATIC;	/* literals above */
 		a[n].kind = CF_ATTR_STRING;
 		a[n++].s = f[i][1];
 	}
@@ -1126,11 +1127,14 @@ ents_done(struct ents *e)
 	}
 }
 
+/* A field named by name, a literal (CF_ATTR_NAME_STATIC): every name
+ * below is one. */
 static void
 attr_str(struct cf_attr *a, const char *name, const char *s)
 {
 	memset(a, 0, sizeof(*a));
 	a->name = name;
+	a->flags = CF_ATTR_NAME_STATIC;
 	a->kind = CF_ATTR_STRING;
 	a->s = s;
 }
@@ -1140,6 +1144,7 @@ attr_long(struct cf_attr *a, const char *name, int kind, int64_t i)
 {
 	memset(a, 0, sizeof(*a));
 	a->name = name;
+	a->flags = CF_ATTR_NAME_STATIC;
 	a->kind = kind;
 	a->i = i;
 }
@@ -1347,10 +1352,12 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 			    r->art.version_id);
 			memset(&e->artifact[5], 0, sizeof(e->artifact[5]));
 			e->artifact[5].name = "stages";
+			e->artifact[5].flags = CF_ATTR_NAME_STATIC;
 			e->artifact[5].kind = CF_ATTR_JSON;
 			e->artifact[5].json = e->stagej;
 			memset(&a[na], 0, sizeof(a[na]));
 			a[na].name = "artifact";
+			a[na].flags = CF_ATTR_NAME_STATIC;
 			a[na].kind = CF_ATTR_RECORD;
 			a[na].rec = e->artifact;
 			a[na++].n = 6;
@@ -1365,6 +1372,7 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 			attr_str(&e->version[2], "created_by", r->version_by);
 			memset(&a[na], 0, sizeof(a[na]));
 			a[na].name = "version";
+			a[na].flags = CF_ATTR_NAME_STATIC;
 			a[na].kind = CF_ATTR_RECORD;
 			a[na].rec = e->version;
 			a[na++].n = 3;
@@ -1419,12 +1427,15 @@ ctx_done(struct ctx *cx)
 /* CF_E_INTERNAL "request context" where core_authz_context fails (an
  * unreadable token scope, a string that is not UTF-8), so that a
  * request fails the same way either way. */
+#define CTX_TIME_MIN	(-62167219200LL)	/* 0000-01-01T00:00:00Z */
+#define CTX_TIME_MAX	253402300799LL		/* 9999-12-31T23:59:59Z */
+
 static cf_err
 ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 {
-	struct tm	 tm;
-	time_t		 t = (time_t)((r->ctx_time_us != 0 ? r->ctx_time_us :
-			     r->time_us) / 1000000);
+	int64_t		 t = (r->ctx_time_us != 0 ? r->ctx_time_us :
+			     r->time_us) / 1000000;
+	int64_t		 days, sec, wday;
 	json_t		*acts, *nss;
 	size_t		 ns = 0, n_op, i;
 	bool		 sbad;
@@ -1433,14 +1444,26 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	cx->scope_json = NULL;
 	cx->risk_json = NULL;
 	/* datetime() takes years 0000-9999 only (the JSON's text would
-	 * not parse either). */
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
-	    tm.tm_year > 9999 - 1900)
+	 * not parse either): 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+	if (t < CTX_TIME_MIN || t > CTX_TIME_MAX)
 		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	/* UTC's hour and weekday by arithmetic (POSIX time has no leap
+	 * seconds; 1970-01-01 was a Thursday): gmtime_r's tm_hour and
+	 * tm_wday, which core_authz_context prints, without its 300
+	 * instructions (test_core_authz_build_matches_json compares). */
+	days = t / 86400;
+	sec = t % 86400;
+	if (sec < 0) {
+		sec += 86400;
+		days--;
+	}
+	wday = (days + 4) % 7;
+	if (wday < 0)
+		wday += 7;
 	attr_long(&cx->a[cx->n++], "time", CF_ATTR_DATETIME,
 	    (int64_t)t * 1000);
-	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, tm.tm_hour);
-	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, tm.tm_wday);
+	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, sec / 3600);
+	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, wday);
 	attr_long(&cx->a[cx->n++], "mfa", CF_ATTR_BOOL, r->mfa ? 1 : 0);
 	attr_str(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
 	    "none");
@@ -1467,10 +1490,12 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 		attr_long(&cx->risk[0], "score", CF_ATTR_LONG, r->risk_score);
 		memset(&cx->risk[1], 0, sizeof(cx->risk[1]));
 		cx->risk[1].name = "flags";
+		cx->risk[1].flags = CF_ATTR_NAME_STATIC;
 		cx->risk[1].kind = CF_ATTR_JSON;
 		cx->risk[1].json = cx->risk_json;
 		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
 		cx->a[cx->n].name = "risk";
+		cx->a[cx->n].flags = CF_ATTR_NAME_STATIC;
 		cx->a[cx->n].kind = CF_ATTR_RECORD;
 		cx->a[cx->n].rec = cx->risk;
 		cx->a[cx->n++].n = 2;
@@ -1483,6 +1508,7 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 				    "request context");
 		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
 		cx->a[cx->n].name = "op";
+		cx->a[cx->n].flags = CF_ATTR_NAME_STATIC;
 		cx->a[cx->n].kind = CF_ATTR_RECORD;
 		cx->a[cx->n].rec = cx->op;
 		cx->a[cx->n++].n = n_op;
@@ -1501,17 +1527,20 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	if (json_is_array(acts)) {
 		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
 		cx->scope[ns].name = "actions";
+		cx->scope[ns].flags = CF_ATTR_NAME_STATIC;
 		cx->scope[ns].kind = CF_ATTR_JSON;
 		cx->scope[ns++].json = acts;
 	}
 	if (json_is_array(nss)) {
 		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
 		cx->scope[ns].name = "namespaces";
+		cx->scope[ns].flags = CF_ATTR_NAME_STATIC;
 		cx->scope[ns].kind = CF_ATTR_JSON;
 		cx->scope[ns++].json = nss;
 	}
 	memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
 	cx->a[cx->n].name = "token_scope";
+	cx->a[cx->n].flags = CF_ATTR_NAME_STATIC;
 	cx->a[cx->n].kind = CF_ATTR_RECORD;
 	cx->a[cx->n].rec = cx->scope;
 	cx->a[cx->n++].n = ns;

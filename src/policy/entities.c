@@ -684,13 +684,23 @@ attrs_record(struct cf_pol_arena *a, const struct cf_attr *at, size_t n,
 		if (at[i].name == NULL)
 			return cf_error_set(err, CF_E_INVAL, "NULL field name");
 		kn = strlen(at[i].name);
-		if (!cf_utf8_valid(at[i].name, kn))
-			return cf_error_set(err, CF_E_INPUT,
-			    "field name is not UTF-8");
 		rec->f[i].kn = kn;
-		rec->f[i].k = cf_pol_arena_strdup(a, at[i].name, kn);
-		if (rec->f[i].k == NULL)
-			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		if ((at[i].flags & CF_ATTR_NAME_STATIC) != 0) {
+#ifndef NDEBUG
+			if (!cf_utf8_valid(at[i].name, kn))
+				return cf_error_set(err, CF_E_INVAL,
+				    "static field name is not UTF-8");
+#endif
+			rec->f[i].k = at[i].name;
+		} else {
+			if (!cf_utf8_valid(at[i].name, kn))
+				return cf_error_set(err, CF_E_INPUT,
+				    "field name is not UTF-8");
+			rec->f[i].k = cf_pol_arena_strdup(a, at[i].name, kn);
+			if (rec->f[i].k == NULL)
+				return cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+		}
 		rc = attr_value(a, &at[i], &rec->f[i].v, depth + 1, err);
 		if (rc != CF_OK)
 			return rc;

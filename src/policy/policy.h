@@ -140,7 +140,14 @@ struct cf_attr {
 	const struct cf_attr	*rec;
 	size_t			 n;
 	const json_t		*json;
+	unsigned int		 flags;		/* CF_ATTR_NAME_STATIC */
 };
+
+/* The field's name is a string constant of the program (a literal): it
+ * outlives every store and request, is UTF-8, and is used as it is,
+ * neither copied nor checked again (debug builds check it).  SEC: only
+ * for names the caller writes itself, never for one it was given. */
+#define CF_ATTR_NAME_STATIC	0x01
 
 struct cf_entity_ref {
 	const char	*type;

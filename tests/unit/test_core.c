@@ -3285,6 +3285,57 @@ test_core_authz_shared_action_entities(void **state)
 	cf_request_free(r3);
 }
 
+/* context.hour and context.weekday, computed without gmtime_r: the same
+ * as the JSON context's (gmtime_r) from the year 1000 (strftime writes
+ * earlier years with fewer than four digits, which the JSON path cannot
+ * read back) to the end of datetime()'s range, around the epoch, before
+ * it and at every hour of a week; a time beyond the range fails both
+ * ways. */
+static void
+test_core_authz_context_clock(void **state)
+{
+	static const int64_t	 at[] = { -30610224000LL, -30610223999LL,
+				     -86401, -86400, -3601, -1, 0, 1, 3599,
+				     3600, 86399, 86400, 951782400,
+				     1700000000, 253402300799LL };
+	struct fixture		*f = *state;
+	const struct cf_action_def *def = cf_action_find("object:list");
+	struct cf_entities	*ec = NULL, *ej = NULL;
+	struct cf_request	*rc = NULL, *rj = NULL;
+	struct cf_req		 r;
+	size_t			 i, n = sizeof(at) / sizeof(at[0]);
+
+	assert_non_null(def);
+	as(f, &r, f->admin_token);
+	for (i = 0; i < n + 7 * 24; i++) {
+		r.ctx_time_us = (i < n ? at[i] : -400000 + 3600 *
+		    (int64_t)(i - n)) * 1000000;
+		if (r.ctx_time_us == 0)
+			r.ctx_time_us = 1;	/* 0: "now" */
+		assert_int_equal(core_authz_build(f->core, &r, def, "data",
+		    "data", NULL, &ec, &rc, NULL), CF_OK);
+		assert_int_equal(core_authz_build_json(f->core, &r, def,
+		    "data", "data", NULL, &ej, &rj, NULL), CF_OK);
+		assert_true(cf_request_equal(rc, rj));
+		cf_entities_free(ec);
+		cf_entities_free(ej);
+		cf_request_free(rc);
+		cf_request_free(rj);
+		ec = ej = NULL;
+		rc = rj = NULL;
+	}
+	r.ctx_time_us = (253402300799LL + 1) * 1000000;
+	assert_int_equal(core_authz_build(f->core, &r, def, "data", "data",
+	    NULL, &ec, &rc, NULL), CF_E_INTERNAL);
+	assert_int_not_equal(core_authz_build_json(f->core, &r, def, "data",
+	    "data", NULL, &ej, &rj, NULL), CF_OK);
+	r.ctx_time_us = (-62167219200LL - 1) * 1000000;
+	assert_int_equal(core_authz_build(f->core, &r, def, "data", "data",
+	    NULL, &ec, &rc, NULL), CF_E_INTERNAL);
+	assert_int_not_equal(core_authz_build_json(f->core, &r, def, "data",
+	    "data", NULL, &ej, &rj, NULL), CF_OK);
+}
+
 /* The principal's and the namespace's entities are shared by decisions
  * as layers (authz.c, def_layer), found by what they are built from:
  * a change of a group membership, a binding, a namespace's record, a
@@ -4132,6 +4183,8 @@ main(void)
 		    test_core_authz_shared_action_entities, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authz_layers_follow_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_authz_context_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_decision_reads,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
