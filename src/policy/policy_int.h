@@ -294,7 +294,28 @@ struct cf_pol_expr {
 	struct cf_pol_val	 lit;
 	const char		*msg;		/* X_ERROR */
 	uint32_t		 line, col;	/* where it starts */
+	/* A subexpression a decision memoizes (eval.c, "Shared
+	 * subexpressions"): its structure written out (everything but
+	 * line and col; in the set's arena) and a hash of that. */
+	bool			 memo;
+	uint32_t		 slen;
+	const unsigned char	*ser;
+	uint64_t		 shash;
 };
+
+/* Mark the subexpressions of the condition tree e that a decision
+ * memoizes (eval.c), their structure written into a (not when out of
+ * memory: such a node is not memoized).  For the parser, once per
+ * condition, after tree_depth bounded its depth. */
+void	cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_expr *e);
+/* True when x and y are the same expression but for line and col: they
+ * evaluate alike in every request (eval.c). */
+bool	cf_pol_expr_same(const struct cf_pol_expr *x,
+	    const struct cf_pol_expr *y);
+/* Tests only: decide without the memo, to compare (eval.c). */
+extern bool	cf_pol_memo_off;
+/* Memo hits of decisions on resp so far (eval.c), for tests. */
+uint64_t	cf_pol_memo_hits(const struct cf_response *resp);
 
 /*
  * Policies.
@@ -412,6 +433,8 @@ struct cf_pol_err {
 	const char	*msg;
 };
 
+struct cf_pol_memo;
+
 struct cf_response {
 	struct cf_pol_arena	 ar;
 	enum cf_decision	 decision;
@@ -422,6 +445,7 @@ struct cf_response {
 	const char		**forbids;	/* scratch */
 	size_t			 nforbids, capforbids;
 	uint64_t		 steps;		/* taken by the decision */
+	struct cf_pol_memo	*memo;		/* eval.c; NULL: none yet */
 };
 
 #endif
