@@ -1731,27 +1731,106 @@ layer_cache_free(struct core_layer_cache *lc)
 	cf_free(lc);
 }
 
-/* Append s and its NUL to k[*n..cap); false when it does not fit. */
-static bool
-key_add(char *k, size_t *n, size_t cap, const char *s)
-{
-	size_t	l = strlen(s) + 1;
+/*
+ * A layer's key is all of its def written out (def_key): the uid, each
+ * attribute's name, kind and value, the parents, with the counts first,
+ * so that no two defs make one key.  A lookup does not write it: it
+ * compares the def with each candidate's key as it walks (the same
+ * walk, comparing instead of writing), and writes it only to keep a
+ * new layer.
+ */
+struct keyw {
+	char		*buf;		/* writing: LAYER_KEY_MAX bytes */
+	const char	*cmp;		/* comparing: this key */
+	size_t		 cmplen;
+	size_t		 n;
+	bool		 ok;		/* written, or equal so far */
+};
 
-	if (cap - *n < l)
-		return false;
-	memcpy(k + *n, s, l);
-	*n += l;
-	return true;
+static void
+kw_bytes(struct keyw *w, const void *p, size_t n)
+{
+	if (!w->ok)
+		return;
+	if (w->cmp != NULL) {
+		if (w->cmplen - w->n < n || memcmp(w->cmp + w->n, p, n) != 0)
+			w->ok = false;
+	} else if (LAYER_KEY_MAX - w->n < n)
+		w->ok = false;
+	else
+		memcpy(w->buf + w->n, p, n);
+	w->n += n;
 }
 
-/* A hash of the key, eight bytes at a time (a set's index only: keys
- * are compared whole). */
-static uint64_t
-key_hash(const char *k, size_t n)
+static void
+kw_str(struct keyw *w, const char *s)
 {
-	uint64_t	h = 0x9e3779b97f4a7c15ull ^ n, w;
-	size_t		i;
+	if (s == NULL)
+		w->ok = false;
+	else
+		kw_bytes(w, s, strlen(s) + 1);
+}
 
+static void
+kw_u64(struct keyw *w, uint64_t v)
+{
+	kw_bytes(w, &v, sizeof(v));
+}
+
+/* Walk d as its key: ok false when d cannot be shared (tags, an
+ * attribute of another kind than a string, a number or a boolean,
+ * inputs beyond LAYER_KEY_MAX) or, comparing, differs from the key. */
+static void
+def_key(struct keyw *w, const struct cf_entity_def *d)
+{
+	const struct cf_attr	*a;
+	size_t			 i;
+
+	if (d->tags != NULL || d->ntags != 0 ||
+	    (d->nattrs > 0 && d->attrs == NULL) ||
+	    (d->nparents > 0 && d->parents == NULL)) {
+		w->ok = false;
+		return;
+	}
+	kw_u64(w, d->nattrs);
+	kw_u64(w, d->nparents);
+	kw_str(w, d->uid.type);
+	kw_str(w, d->uid.id);
+	for (i = 0; w->ok && i < d->nattrs; i++) {
+		a = &d->attrs[i];
+		kw_str(w, a->name);
+		kw_u64(w, (uint64_t)a->kind);
+		switch (a->kind) {
+		case CF_ATTR_STRING:
+			kw_str(w, a->s);
+			break;
+		case CF_ATTR_LONG:
+		case CF_ATTR_BOOL:
+			kw_u64(w, (uint64_t)a->i);
+			break;
+		default:
+			w->ok = false;
+			break;
+		}
+	}
+	for (i = 0; w->ok && i < d->nparents; i++) {
+		kw_str(w, d->parents[i].type);
+		kw_str(w, d->parents[i].id);
+	}
+	if (w->cmp != NULL && w->n != w->cmplen)
+		w->ok = false;
+}
+
+/* Which set d's layer is in: a hash of its id and counts (a layer is
+ * found by comparing all of it, def_key). */
+static uint64_t
+def_hash(const struct cf_entity_def *d)
+{
+	const char	*k = d->uid.id;
+	size_t		 n = strlen(k), i;
+	uint64_t	 h = 0x9e3779b97f4a7c15ull ^ n, w;
+
+	h = (h ^ (d->nattrs << 8 | d->nparents)) * 0xff51afd7ed558ccdull;
 	for (i = 0; i + 8 <= n; i += 8) {
 		memcpy(&w, k + i, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
@@ -1759,29 +1838,39 @@ key_hash(const char *k, size_t n)
 	}
 	w = 0;
 	memcpy(&w, k + i, n - i);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
+	/* splitmix64's finalizer: every byte reaches the low bits that
+	 * pick the set (names differ in their last bytes). */
+	h ^= w;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
 }
 
-/* The layer of the entity d, whose inputs are key[0..n): a new
- * reference for the caller (cf_entities_free), or NULL (NOMEM, or d
- * does not build: the caller builds d in the decision's own layer and
- * meets the same error there). */
+/* The layer of d (shareable: checked by the caller): a new reference
+ * for the caller (cf_entities_free), or NULL (NOMEM, or d does not
+ * build: the caller builds d in the decision's own layer and meets the
+ * same error there). */
 static struct cf_entities *
-layer_get(struct core_layer_cache *lc, const char *key, size_t n,
-    const struct cf_entity_def *d)
+layer_get(struct core_layer_cache *lc, const struct cf_entity_def *d)
 {
 	struct core_layer	**set, *l, *nl;
 	struct cf_entities	 *es = NULL;
-	uint64_t		  h = key_hash(key, n);
-	size_t			  w, victim = 0;
+	struct keyw		  w;
+	char			  key[LAYER_KEY_MAX];
+	uint64_t		  h = def_hash(d);
+	size_t			  way, victim = 0;
 
 	set = &lc->slot[(h & (lc->nsets - 1)) * LAYER_WAYS];
 	(void)pthread_mutex_lock(&lc->lock);
-	for (w = 0; w < LAYER_WAYS; w++) {
-		l = set[w];
-		if (l != NULL && l->hash == h && l->keylen == n &&
-		    memcmp(l->key, key, n) == 0) {
+	for (way = 0; way < LAYER_WAYS; way++) {
+		l = set[way];
+		if (l == NULL || l->hash != h)
+			continue;
+		w = (struct keyw){ NULL, l->key, l->keylen, 0, true };
+		def_key(&w, d);
+		if (w.ok) {
 			l->used = ++lc->tick;
 			lc->hits++;
 			cf_entities_ref(l->es);
@@ -1792,29 +1881,33 @@ layer_get(struct core_layer_cache *lc, const char *key, size_t n,
 	(void)pthread_mutex_unlock(&lc->lock);
 	if (es != NULL)
 		return es;
+	w = (struct keyw){ key, NULL, 0, 0, true };
+	def_key(&w, d);
+	if (!w.ok)
+		return NULL;
 	/* Built outside the lock; two threads may build the same one,
 	 * both are correct, the later replaces the other in time. */
 	if (cf_entities_build_over(NULL, 0, d, 1, CF_ENTITIES_SMALL, &es,
 	    NULL) != CF_OK)
 		return NULL;
-	nl = cf_malloc(sizeof(*nl) + n);
+	nl = cf_malloc(sizeof(*nl) + w.n);
 	if (nl == NULL) {
 		cf_entities_free(es);
 		return NULL;
 	}
 	nl->es = es;
 	nl->hash = h;
-	nl->keylen = n;
-	memcpy(nl->key, key, n);
+	nl->keylen = w.n;
+	memcpy(nl->key, key, w.n);
 	cf_entities_ref(es);		/* the caller's; the cache has one */
 	(void)pthread_mutex_lock(&lc->lock);
-	for (w = 0; w < LAYER_WAYS; w++) {
-		if (set[w] == NULL) {
-			victim = w;
+	for (way = 0; way < LAYER_WAYS; way++) {
+		if (set[way] == NULL) {
+			victim = way;
 			break;
 		}
-		if (set[w]->used < set[victim]->used)
-			victim = w;
+		if (set[way]->used < set[victim]->used)
+			victim = way;
 	}
 	l = set[victim];
 	nl->used = ++lc->tick;
@@ -1849,65 +1942,15 @@ core_authz_layer_stats(struct cf_core *c, unsigned long *pbuilds,
 	}
 }
 
-/* Eight bytes of v at k[*n..cap); false when they do not fit. */
-static bool
-key_u64(char *k, size_t *n, size_t cap, uint64_t v)
-{
-	if (cap - *n < 8)
-		return false;
-	memcpy(k + *n, &v, 8);
-	*n += 8;
-	return true;
-}
-
-/* The layer of d, found by all of d: its uid, each attribute's name,
- * kind and value, its parents (counts first, so that no two defs make
- * one key); or NULL, and the caller builds d with the rest: a def with
- * tags, with an attribute of another kind than a string, a number or a
- * boolean, with inputs beyond LAYER_KEY_MAX, or on NOMEM. */
+/* The layer of d, found by all of d (def_key), or NULL: the caller
+ * builds d with the rest (a def that cannot be shared, or NOMEM). */
 static struct cf_entities *
 def_layer(struct core_layer_cache *lc, const struct cf_entity_def *d)
 {
-	const struct cf_attr	*a;
-	char			 key[LAYER_KEY_MAX];
-	size_t			 n = 0, i;
-	bool			 ok;
-
 	if (lc == NULL || d->tags != NULL || d->ntags != 0 ||
-	    d->uid.type == NULL || d->uid.id == NULL ||
-	    (d->nattrs > 0 && d->attrs == NULL) ||
-	    (d->nparents > 0 && d->parents == NULL))
+	    d->uid.type == NULL || d->uid.id == NULL)
 		return NULL;
-	ok = key_add(key, &n, sizeof(key), d->uid.type) &&
-	    key_add(key, &n, sizeof(key), d->uid.id) &&
-	    key_u64(key, &n, sizeof(key), d->nattrs) &&
-	    key_u64(key, &n, sizeof(key), d->nparents);
-	for (i = 0; ok && i < d->nattrs; i++) {
-		a = &d->attrs[i];
-		ok = key_add(key, &n, sizeof(key), a->name) &&
-		    key_u64(key, &n, sizeof(key), (uint64_t)a->kind);
-		if (!ok)
-			break;
-		switch (a->kind) {
-		case CF_ATTR_STRING:
-			ok = a->s != NULL && key_add(key, &n, sizeof(key),
-			    a->s);
-			break;
-		case CF_ATTR_LONG:
-		case CF_ATTR_BOOL:
-			ok = key_u64(key, &n, sizeof(key), (uint64_t)a->i);
-			break;
-		default:
-			ok = false;
-			break;
-		}
-	}
-	for (i = 0; ok && i < d->nparents; i++)
-		ok = key_add(key, &n, sizeof(key), d->parents[i].type) &&
-		    key_add(key, &n, sizeof(key), d->parents[i].id);
-	if (!ok)
-		return NULL;
-	return layer_get(lc, key, n, d);
+	return layer_get(lc, d);
 }
 
 /* The entities every decision on def has, whatever else the request

@@ -1083,8 +1083,14 @@ ser_hash(const unsigned char *p, size_t n)
 	w = 0;
 	if (i < n)
 		memcpy(&w, p + i, n - i);
-	h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-	return h ^ (h >> 32);
+	/* splitmix64's finalizer: every byte reaches the low bits that
+	 * pick the slot. */
+	h ^= w;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
 }
 
 /* Memoize e when it is large enough and can be written out. */

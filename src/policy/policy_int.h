@@ -162,7 +162,8 @@ const char *cf_pol_kind_name(int kind);
 const struct cf_pol_val *cf_pol_rec_get(const struct cf_pol_rec *r,
 	    const char *k, size_t kn);
 int	cf_pol_key_cmp(const char *a, size_t an, const char *b, size_t bn);
-/* Sort fields by key; false if two keys are equal. */
+/* Sort fields by key; false if two keys are equal (r is then no longer
+ * a record: a field may be lost; every caller refuses it). */
 bool	cf_pol_rec_sort(struct cf_pol_rec *r);
 
 /* Extension value parsers: 0 on success, -1 on a malformed string. */

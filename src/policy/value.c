@@ -274,20 +274,30 @@ cf_pol_rec_sort(struct cf_pol_rec *r)
 {
 	struct cf_pol_field	tmp;
 	size_t			i, j;
+	int			c;
 
 	/* Records of a few fields (the entities and context a program
 	 * builds for each decision) are sorted in place: qsort's set-up
 	 * cost more than the sort. */
-	if (r->n > 16)
-		qsort(r->f, r->n, sizeof(r->f[0]), field_cmp);
-	else
+	if (r->n <= 16) {
+		/* Inserting a key into the sorted ones before it meets an
+		 * equal key, if any, before a smaller one: duplicates are
+		 * found here, without a second pass. */
 		for (i = 1; i < r->n; i++) {
 			tmp = r->f[i];
-			for (j = i; j > 0 && field_cmp(&r->f[j - 1], &tmp) > 0;
-			    j--)
+			for (j = i; j > 0; j--) {
+				c = field_cmp(&r->f[j - 1], &tmp);
+				if (c == 0)
+					return false;
+				if (c < 0)
+					break;
 				r->f[j] = r->f[j - 1];
+			}
 			r->f[j] = tmp;
 		}
+		return true;
+	}
+	qsort(r->f, r->n, sizeof(r->f[0]), field_cmp);
 	for (i = 1; i < r->n; i++)
 		if (field_cmp(&r->f[i - 1], &r->f[i]) == 0)
 			return false;
