@@ -1139,6 +1139,16 @@ attr_str(struct cf_attr *a, const char *name, const char *s)
 	a->s = s;
 }
 
+/* attr_str of a string this file checked to be UTF-8, or made so
+ * (safe_id), on the way here (CF_ATTR_VALUE_UTF8): a literal, a name
+ * from safe_id, a context field ctx_build checked. */
+static void
+attr_utf8(struct cf_attr *a, const char *name, const char *s)
+{
+	attr_str(a, name, s);
+	a->flags |= CF_ATTR_VALUE_UTF8;
+}
+
 static void
 attr_long(struct cf_attr *a, const char *name, int kind, int64_t i)
 {
@@ -1299,10 +1309,10 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 	    NULL;
 	if (d == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
-	attr_str(&a[0], "name", ns);
+	attr_utf8(&a[0], "name", ns);		/* safe_id */
 	attr_str(&a[1], "env", e->env);
 	attr_long(&a[2], "sensitivity", CF_ATTR_LONG, level);
-	attr_str(&a[3], "sensitivity_name", sens_names[level]);
+	attr_utf8(&a[3], "sensitivity_name", sens_names[level]);
 	/* A namespace of the store, without its labels, is the same in
 	 * every decision until its record changes: shared (def_layer). */
 	e->ns_def = (int)(d - e->d);
@@ -1327,11 +1337,11 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 			return cf_error_set(err, CF_E_INTERNAL,
 			    "too many entities");
 		level = object_level(r, level);
-		attr_str(&a[0], "ns", ns);
-		attr_str(&a[1], "key", key);
+		attr_utf8(&a[0], "ns", ns);		/* safe_id */
+		attr_utf8(&a[1], "key", key);		/* safe_id */
 		attr_str(&a[2], "env", e->env);
 		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
-		attr_str(&a[4], "sensitivity_name", sens_names[level]);
+		attr_utf8(&a[4], "sensitivity_name", sens_names[level]);
 		na = 5;
 		/* The artifact version it decides on: resource.artifact. */
 		if (r->art.set) {
@@ -1465,21 +1475,23 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, sec / 3600);
 	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, wday);
 	attr_long(&cx->a[cx->n++], "mfa", CF_ATTR_BOOL, r->mfa ? 1 : 0);
-	attr_str(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
+	/* authn, purpose and user_agent: checked below, before any use. */
+	attr_utf8(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
 	    "none");
 	if (r->mfa && r->mfa_age >= 0)
 		attr_long(&cx->a[cx->n++], "mfa_age_s", CF_ATTR_LONG,
 		    r->mfa_age);
 	if (r->purpose[0] != '\0')
-		attr_str(&cx->a[cx->n++], "purpose", r->purpose);
+		attr_utf8(&cx->a[cx->n++], "purpose", r->purpose);
 	if (r->user_agent[0] != '\0')
-		attr_str(&cx->a[cx->n++], "user_agent", r->user_agent);
+		attr_utf8(&cx->a[cx->n++], "user_agent", r->user_agent);
 	if (!cf_utf8_valid(cx->a[4].s, strlen(cx->a[4].s)) ||
 	    !cf_utf8_valid(r->purpose, strlen(r->purpose)) ||
 	    !cf_utf8_valid(r->user_agent, strlen(r->user_agent)))
 		return cf_error_set(err, CF_E_INTERNAL, "request context");
 	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
-		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
+		/* An address inet_pton took: ASCII. */
+		attr_utf8(&cx->a[cx->n], "source_ip", cx->ip);
 		cx->a[cx->n++].kind = CF_ATTR_IP;
 	}
 	if (r->risk_set) {
@@ -1502,10 +1514,12 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	}
 	n_op = op_attrs(r, cx->op);
 	if (n_op > 0) {
-		for (i = 0; i < n_op; i++)
+		for (i = 0; i < n_op; i++) {
 			if (!cf_utf8_valid(cx->op[i].s, strlen(cx->op[i].s)))
 				return cf_error_set(err, CF_E_INTERNAL,
 				    "request context");
+			cx->op[i].flags |= CF_ATTR_VALUE_UTF8;
+		}
 		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
 		cx->a[cx->n].name = "op";
 		cx->a[cx->n].flags = CF_ATTR_NAME_STATIC;

@@ -622,9 +622,16 @@ attr_value(struct cf_pol_arena *a, const struct cf_attr *at,
 		if (at->s == NULL)
 			return cf_error_set(err, CF_E_INVAL, "NULL string");
 		n = strlen(at->s);
-		if (!cf_utf8_valid(at->s, n))
-			return cf_error_set(err, CF_E_INPUT,
-			    "string is not UTF-8");
+		if ((at->flags & CF_ATTR_VALUE_UTF8) == 0) {
+			if (!cf_utf8_valid(at->s, n))
+				return cf_error_set(err, CF_E_INPUT,
+				    "string is not UTF-8");
+		}
+#ifndef NDEBUG
+		else if (!cf_utf8_valid(at->s, n))
+			return cf_error_set(err, CF_E_INVAL,
+			    "string vouched for is not UTF-8");
+#endif
 		if (at->kind == CF_ATTR_IP) {
 			if (cf_pol_parse_ip(at->s, n, out) != 0)
 				return cf_error_set(err, CF_E_INPUT,

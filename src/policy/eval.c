@@ -1443,6 +1443,21 @@ cf_response_free(struct cf_response *resp)
 	cf_free(resp);
 }
 
+/* The uid type::id: same when it is that uid (a link's principal is
+ * most often the request's), else a new one in a. */
+static const struct cf_pol_uid *
+slot_uid(struct cf_pol_arena *a, const char *type, const char *id,
+    const struct cf_pol_uid *same)
+{
+	size_t	tl = strlen(type), il = strlen(id);
+
+	if (same != NULL && same->tlen == tl && same->ilen == il &&
+	    memcmp(same->type, type, tl) == 0 &&
+	    memcmp(same->id, id, il) == 0)
+		return same;
+	return cf_pol_uid_new(a, type, tl, id, il);
+}
+
 /* Evaluate the template t linked with the given slot values, as if it
  * were a policy of the set. */
 static int
@@ -1455,9 +1470,8 @@ eval_link(struct rctx *rc, struct cf_response *resp,
 	pol.id = l->id;
 	if (t->p.slot) {
 		pol.p.slot = false;
-		pol.p.uid = cf_pol_uid_new(&resp->ar, l->principal_type,
-		    strlen(l->principal_type), l->principal_id,
-		    strlen(l->principal_id));
+		pol.p.uid = slot_uid(&resp->ar, l->principal_type,
+		    l->principal_id, rc->cx.req->principal);
 		if (pol.p.uid == NULL)
 			return EV_NOMEM;
 	}

@@ -140,7 +140,8 @@ struct cf_attr {
 	const struct cf_attr	*rec;
 	size_t			 n;
 	const json_t		*json;
-	unsigned int		 flags;		/* CF_ATTR_NAME_STATIC */
+	unsigned int		 flags;		/* CF_ATTR_NAME_STATIC,
+						 * CF_ATTR_VALUE_UTF8 */
 };
 
 /* The field's name is a string constant of the program (a literal): it
@@ -148,6 +149,11 @@ struct cf_attr {
  * neither copied nor checked again (debug builds check it).  SEC: only
  * for names the caller writes itself, never for one it was given. */
 #define CF_ATTR_NAME_STATIC	0x01
+/* The string value s (CF_ATTR_STRING, CF_ATTR_IP) is UTF-8: the caller
+ * checked it, or made it so, just before; it is not checked again
+ * (debug builds do).  SEC: only for a string the caller checked itself
+ * in the same call path, never for one it only believes valid. */
+#define CF_ATTR_VALUE_UTF8	0x02
 
 struct cf_entity_ref {
 	const char	*type;

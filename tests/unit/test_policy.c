@@ -1958,6 +1958,57 @@ test_policy_memo_budget(void **state)
 	cf_response_free(r2);
 }
 
+/* Fields the caller vouches for (CF_ATTR_NAME_STATIC, CF_ATTR_VALUE_UTF8)
+ * build the same store as unflagged ones; a string vouched for that is
+ * not UTF-8 is refused in a debug build (a bug of the caller). */
+static void
+test_policy_build_vouched(void **state)
+{
+	struct cf_attr		 a[3], b[3];
+	struct cf_entity_def	 d;
+	struct cf_entities	*e1 = NULL, *e2 = NULL;
+	struct cf_request	*q1 = NULL, *q2 = NULL;
+	size_t			 i;
+
+	(void)state;
+	a[0] = (struct cf_attr){ .name = "name", .kind = CF_ATTR_STRING,
+	    .s = "caf\xc3\xa9" };
+	a[1] = (struct cf_attr){ .name = "ip", .kind = CF_ATTR_IP,
+	    .s = "10.0.0.1" };
+	a[2] = (struct cf_attr){ .name = "n", .kind = CF_ATTR_LONG, .i = 3 };
+	memcpy(b, a, sizeof(a));
+	for (i = 0; i < 3; i++)
+		b[i].flags = CF_ATTR_NAME_STATIC | (i < 2 ?
+		    CF_ATTR_VALUE_UTF8 : 0);
+	d = (struct cf_entity_def){ .uid = { "User", "u" }, .attrs = a,
+	    .nattrs = 3 };
+	assert_int_equal(cf_entities_build(&d, 1, &e1, NULL), CF_OK);
+	d.attrs = b;
+	assert_int_equal(cf_entities_build(&d, 1, &e2, NULL), CF_OK);
+	assert_true(cf_entities_equal(e1, e2));
+	assert_int_equal(cf_request_build("User", "u", "Action", "get",
+	    "User", "u", a, 3, &q1, NULL), CF_OK);
+	assert_int_equal(cf_request_build("User", "u", "Action", "get",
+	    "User", "u", b, 3, &q2, NULL), CF_OK);
+	assert_true(cf_request_equal(q1, q2));
+	cf_entities_free(e1);
+	cf_entities_free(e2);
+	cf_request_free(q1);
+	cf_request_free(q2);
+	/* Unflagged, a string that is not UTF-8 is refused as input. */
+	a[0].s = "caf\xc3";
+	d.attrs = a;
+	e1 = NULL;
+	assert_int_equal(cf_entities_build(&d, 1, &e1, NULL), CF_E_INPUT);
+	assert_null(e1);
+#ifndef NDEBUG
+	b[0].s = "caf\xc3";
+	d.attrs = b;
+	assert_int_equal(cf_entities_build(&d, 1, &e1, NULL), CF_E_INVAL);
+	assert_null(e1);
+#endif
+}
+
 /* A layer over a base survives every allocation failure. */
 static void
 test_policy_build_layered_alloc_failure(void **state)
@@ -2117,6 +2168,7 @@ main(void)
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 		cmocka_unit_test(test_policy_memo_exact),
 		cmocka_unit_test(test_policy_memo_budget),
+		cmocka_unit_test(test_policy_build_vouched),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
