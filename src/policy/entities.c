@@ -11,6 +11,9 @@
 #include "base/str.h"
 #include "policy_int.h"
 
+/* A uid's bit in a layer's bloom (struct cf_entities). */
+#define BLOOM_BIT(u)	((uint64_t)1 << ((u)->hash >> 58))
+
 static int
 uidp_cmp(const void *x, const void *y)
 {
@@ -56,9 +59,11 @@ cf_pol_entity_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
 	if (es == NULL)
 		return NULL;
 	e = table_get(es, uid);
-	/* A uid is in one layer at most (build_into refuses the rest). */
+	/* A uid is in one layer at most (build_into refuses the rest); a
+	 * base without its bit does not have it. */
 	for (i = 0; e == NULL && i < es->nbases; i++)
-		e = table_get(es->bases[i], uid);
+		if ((es->bases[i]->bloom & BLOOM_BIT(uid)) != 0)
+			e = table_get(es->bases[i], uid);
 	return e;
 }
 
@@ -70,7 +75,8 @@ bases_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
 	size_t				 i;
 
 	for (i = 0; e == NULL && i < es->nbases; i++)
-		e = table_get(es->bases[i], uid);
+		if ((es->bases[i]->bloom & BLOOM_BIT(uid)) != 0)
+			e = table_get(es->bases[i], uid);
 	return e;
 }
 
@@ -124,10 +130,14 @@ table_build(struct cf_entities *es, struct cf_error *err)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	es->tcap = cap;
 	mask = cap - 1;
+	es->bloom = es->bloom_parented = 0;
 	for (i = 0; i < es->n; i++) {
 		const struct cf_pol_uid	*u = es->ents[i].uid;
 		bool			 dup = false;
 
+		es->bloom |= BLOOM_BIT(u);
+		if (es->ents[i].nparents > 0)
+			es->bloom_parented |= BLOOM_BIT(u);
 		for (j = u->hash & mask; es->table[j] != 0 && !dup;
 		    j = (j + 1) & mask)
 			dup = cf_pol_uid_eq(es->ents[es->table[j] - 1].uid, u);
@@ -141,20 +151,23 @@ table_build(struct cf_entities *es, struct cf_error *err)
 	return CF_OK;
 }
 
-/* The entity uid of es's own layer or of a base other than bases[skip],
- * or NULL. */
-static const struct cf_pol_entity *
-others_get(const struct cf_entities *es, size_t skip,
+/* Does es's own layer or a base other than bases[skip] define uid
+ * with parents?  Layers whose bloom_parented lacks its bit are not
+ * probed. */
+static bool
+others_parented(const struct cf_entities *es, size_t skip,
     const struct cf_pol_uid *uid)
 {
-	const struct cf_pol_entity	*e;
+	const struct cf_pol_entity	*e = NULL;
+	uint64_t			 bit = BLOOM_BIT(uid);
 	size_t				 i;
 
-	e = table_get(es, uid);
+	if ((es->bloom_parented & bit) != 0)
+		e = table_get(es, uid);
 	for (i = 0; e == NULL && i < es->nbases; i++)
-		if (i != skip)
+		if (i != skip && (es->bases[i]->bloom_parented & bit) != 0)
 			e = table_get(es->bases[i], uid);
-	return e;
+	return e != NULL && e->nparents > 0;
 }
 
 /* SEC: each base's ancestor sets were closed without the other layers,
@@ -170,23 +183,23 @@ static cf_err
 base_check(const struct cf_entities *es, struct cf_error *err)
 {
 	const struct cf_entities	*b;
-	const struct cf_pol_entity	*a;
+	const struct cf_pol_uid		*u;
 	size_t				 i, k, bi, j;
 
 	for (bi = 0; bi < es->nbases; bi++) {
 		b = es->bases[bi];
 		for (i = 0; i < b->n; i++) {
+			u = b->ents[i].uid;
 			for (j = 0; j < bi; j++)
-				if (table_get(es->bases[j], b->ents[i].uid) !=
-				    NULL)
-					return dup_error(b->ents[i].uid, err);
-			for (k = 0; k < b->ents[i].nanc; k++) {
-				a = others_get(es, bi, b->ents[i].anc[k]);
-				if (a != NULL && a->nparents > 0)
+				if ((es->bases[j]->bloom & BLOOM_BIT(u)) != 0 &&
+				    table_get(es->bases[j], u) != NULL)
+					return dup_error(u, err);
+			for (k = 0; k < b->ents[i].nanc; k++)
+				if (others_parented(es, bi,
+				    b->ents[i].anc[k]))
 					return cf_error_set(err, CF_E_INVAL,
 					    "an entity of a base store has an "
 					    "ancestor in another layer");
-			}
 		}
 	}
 	return CF_OK;
@@ -768,6 +781,7 @@ entities_empty(struct cf_entities *es)
 	es->n = 0;
 	es->table = NULL;
 	es->tcap = 0;
+	es->bloom = es->bloom_parented = 0;
 	es->probes = 0;
 }
 

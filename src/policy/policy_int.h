@@ -406,6 +406,10 @@ struct cf_entities {
 	struct cf_pol_entity	*ents;		/* this layer's */
 	size_t			 n;
 	uint32_t		*table;		/* index + 1, 0 empty */
+	/* One bit per entity of this layer (bit hash >> 58), and one per
+	 * entity with parents: base_check probes a layer only for a uid
+	 * whose bit it has. */
+	uint64_t		 bloom, bloom_parented;
 	size_t			 tcap;
 	uint64_t		 probes;	/* of close_hierarchy's sets */
 };
