@@ -178,15 +178,16 @@ struct cf_entity_def {
 cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
 /* As cf_entities_build of base's entities and defs together, without
- * copying base: the new store is a layer over base (borrowed: it must
- * outlive the store, and may be shared by any number of layers and
- * threads at once; it may not have a base itself).  For a program that
- * decides many requests with some entities in common (the actions):
- * those are built once.  Decisions, cf_entities_count and
+ * copying base: the new store is a layer over base (it takes a
+ * reference on it, cf_entities_ref; base may be shared by any number of
+ * layers and threads at once; it may not have a base itself).  For a
+ * program that decides many requests with some entities in common (the
+ * actions): those are built once.  Decisions, cf_entities_count and
  * cf_entities_equal see one store.  An entity in both is a duplicate
  * (CF_E_INPUT); CF_E_INVAL when an entity of base has an ancestor that
- * defs defines (base's hierarchy was closed without it).  Costs a
- * lookup per ancestor of base's entities: keep base small. */
+ * defs defines with parents (base's hierarchy was closed without
+ * them).  Costs up to a lookup per ancestor of base's entities: keep
+ * base small. */
 cf_err	cf_entities_build_on(const struct cf_entities *base,
 	    const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
