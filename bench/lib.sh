@@ -71,3 +71,69 @@ print("%06d" % ((struct.unpack(">I", m[o:o + 4])[0] & 0x7fffffff) % 1000000))
 	    die "could not confirm the bootstrap admin's MFA"
 	echo "$at_admin"
 }
+
+# make_cert: a P-256 certificate for 127.0.0.1 in $T/tls (cert.pem,
+# key.pem), for every server of one run (Coffer, nginx, radosgw).
+make_cert() {
+	mkdir -p "$T/tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+	    -keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null ||
+	    die "openssl could not make a certificate"
+	chmod 600 "$T/tls/key.pem"
+}
+
+# start_coffer BIN DIR [SERVER ARGS...]: start `BIN server` on the data
+# directory DIR (master key under DIR.xdg, log in DIR.log) on a free
+# port of 127.0.0.1, with max_connections_per_ip=65536 and $T/tls's
+# certificate when make_cert made one (else the server's self-signed
+# one, copied to $T/tls/cert.pem); wait for it (up to 5 minutes: a
+# wrapper such as valgrind, in $CF_WRAP, starts slowly) and confirm its
+# bootstrap admin's MFA.  Sets CF_URL, CF_PID and CF_ADMIN.
+start_coffer() {
+	sc_bin=$1 sc_dir=$2
+	shift 2
+	CF_STARTS=$((${CF_STARTS:-0} + 1))
+	sc_port=$(free_port $((40 + CF_STARTS)))
+	mkdir -p "$T/tls"
+	if [ -f "$T/tls/key.pem" ]; then
+		set -- --set "tls_cert=$T/tls/cert.pem" \
+		    --set "tls_key=$T/tls/key.pem" "$@"
+	fi
+	# shellcheck disable=SC2086 # CF_WRAP is a command and its words
+	XDG_CONFIG_HOME="$sc_dir.xdg" ${CF_WRAP:-} "$sc_bin" server \
+	    --data "$sc_dir" --listen "127.0.0.1:$sc_port" \
+	    --set max_connections_per_ip=65536 "$@" >"$sc_dir.log" 2>&1 &
+	CF_PID=$!
+	CF_URL=https://127.0.0.1:$sc_port
+	sc_i=0
+	# Self-signed: the server writes its certificate at start; copied
+	# again until the server answers, so a half-written one is not kept.
+	until { [ -f "$T/tls/key.pem" ] ||
+	    cp "$sc_dir/tls/server.crt" "$T/tls/cert.pem" 2>/dev/null; } &&
+	    curl -s -o /dev/null --cacert "$T/tls/cert.pem" \
+	    "$CF_URL/v1/health"; do
+		sc_i=$((sc_i + 1))
+		kill -0 "$CF_PID" 2>/dev/null && [ $sc_i -lt 3000 ] || {
+			tail -n 30 "$sc_dir.log" >&2
+			die "no server"
+		}
+		sleep 0.1
+	done
+	CF_ADMIN=$(admin_token "$CF_URL" "$sc_dir") && [ -n "$CF_ADMIN" ] ||
+	    die "no admin"
+}
+
+# coffer_small: on $CF_URL, as $CF_ADMIN, the namespace "bench" and a
+# random 1 KiB object bench/small (its bytes in $T/small).
+coffer_small() {
+	cs_c="curl -sS --http1.1 --cacert $T/tls/cert.pem"
+	cs_h="Authorization: Bearer $CF_ADMIN"
+	$cs_c -f -X POST -H "$cs_h" -H 'Content-Type: application/json' \
+	    --data-binary '{"name":"bench"}' "$CF_URL/v1/ns" >/dev/null ||
+	    die "could not create the namespace"
+	head -c 1024 /dev/urandom >"$T/small"
+	$cs_c -f -H "$cs_h" -T "$T/small" \
+	    "$CF_URL/v1/ns/bench/objects/small" >/dev/null ||
+	    die "could not upload bench/small"
+}

@@ -25,29 +25,12 @@ done
 
 one() {	# BIN LABEL
 	T=$(mktemp -d /tmp/coffer-cpu.XXXXXX)
-	PORT=$(free_port $$)
-	XDG_CONFIG_HOME=$T/xdg "$1" server --data "$T/d" \
-	    --listen "127.0.0.1:$PORT" \
-	    --set max_connections_per_ip=65536 >"$T/log" 2>&1 &
-	PID=$!
-	U=https://127.0.0.1:$PORT
-	i=0
-	until [ -f "$T/d/tls/server.crt" ] &&
-	    curl -s --cacert "$T/d/tls/server.crt" "$U/v1/health" >/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 600 ] || die "server did not start"
-		sleep 0.1
-	done
-	mkdir -p "$T/tls"
-	cp "$T/d/tls/server.crt" "$T/tls/cert.pem"
-	ADMIN=$(admin_token "$U" "$T/d")
+	start_coffer "$1" "$T/d"
+	PID=$CF_PID U=$CF_URL ADMIN=$CF_ADMIN
 	C="curl -sS --http1.1 --cacert $T/tls/cert.pem"
 	H="Authorization: Bearer $ADMIN"
-	$C -f -X POST -H "$H" -H 'Content-Type: application/json' \
-	    --data-binary '{"name":"bench"}' "$U/v1/ns" >/dev/null
-	head -c 1024 /dev/urandom >"$T/small"
+	coffer_small
 	head -c $((MIB << 20)) /dev/urandom >"$T/big"
-	$C -f -H "$H" -T "$T/small" "$U/v1/ns/bench/objects/small" >/dev/null
 	tk=$(getconf CLK_TCK)
 	cpu() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
 	for r in 1 2 3; do

@@ -58,7 +58,20 @@ struct cf_audit_rec {
 	 * strings must be valid UTF-8 (jansson's); an object longer than
 	 * 8 KiB is written as {"truncated":true}. */
 	const json_t	*ctx;
+	/* The same, already written as a JSON object (ctx_len bytes, its
+	 * strings escaped by cf_audit_json_string), used when ctx is NULL:
+	 * the monitor writes a decision's context without building it. */
+	const char	*ctx_text;
+	size_t		 ctx_len;
 };
+
+/* Append s (a C string) to b as a JSON string, escaped as every string
+ * of a record is: exactly as jansson's json_dumps with
+ * JSON_ENSURE_ASCII, and DEL as \u007F.  CF_E_INVAL when s is not
+ * UTF-8 (where jansson's json_string would fail too). */
+struct cf_buf;
+cf_err	cf_audit_json_string(struct cf_buf *b, const char *s,
+	    struct cf_error *err);
 
 /* Open or create the log in dir (DIR/audit/: audit.log, checkpoint).
  * mac_key is copied.  On open the tail is checked against the checkpoint

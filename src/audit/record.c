@@ -250,20 +250,6 @@ cf_audit_json_str(struct cf_buf *b, const char *s, size_t n,
 	return cf_buf_append(b, out, o, err);
 }
 
-/* Decimal v, appended. */
-static cf_err
-put_u64(struct cf_buf *b, uint64_t v, struct cf_error *err)
-{
-	char	d[24];
-	size_t	o = sizeof(d);
-
-	do {
-		d[--o] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	return cf_buf_append(b, d + o, sizeof(d) - o, err);
-}
-
 /* Append "name":<escaped value>. */
 static cf_err
 put_str(struct cf_buf *b, const char *name, const char *s, size_t limit,
@@ -308,6 +294,23 @@ put_ctx(struct cf_buf *b, const json_t *ctx, struct cf_error *err)
 		rc = cf_buf_append_str(b, "{\"truncated\":true}", err);
 	}
 	return rc;
+}
+
+/* Append ,"ctx":<p[0..n)>, an object the caller wrote (its strings
+ * escaped by cf_audit_json_string); over AUDIT_CTX_MAX bytes, or not
+ * an object, {"truncated":true} as put_ctx does. */
+static cf_err
+put_ctx_text(struct cf_buf *b, const char *p, size_t n,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = cf_buf_append_str(b, ",\"ctx\":", err);
+	if (rc != CF_OK)
+		return rc;
+	if (n < 2 || n > AUDIT_CTX_MAX || p[0] != '{' || p[n - 1] != '}')
+		return cf_buf_append_str(b, "{\"truncated\":true}", err);
+	return cf_buf_append(b, p, n, err);
 }
 
 cf_err
@@ -361,11 +364,8 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 		rc = put_str(b, "reasons", rec->reasons, AUDIT_FIELD_MAX, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",\"status\":", 10, err);
-	if (rc == CF_OK && rec->status < 0)
-		rc = cf_buf_append(b, "-", 1, err);
 	if (rc == CF_OK)
-		rc = put_u64(b, rec->status < 0 ? -(uint64_t)rec->status :
-		    (uint64_t)rec->status, err);
+		rc = cf_buf_append_i64(b, rec->status, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",", 1, err);
 	if (rc == CF_OK)
@@ -375,10 +375,22 @@ cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",\"bytes\":", 9, err);
 	if (rc == CF_OK)
-		rc = put_u64(b, bytes, err);
+		rc = cf_buf_append_i64(b, (int64_t)bytes, err);
 	if (rc == CF_OK && rec->ctx != NULL)
 		rc = put_ctx(b, rec->ctx, err);
+	else if (rc == CF_OK && rec->ctx_text != NULL)
+		rc = put_ctx_text(b, rec->ctx_text, rec->ctx_len, err);
 	return rc;
+}
+
+cf_err
+cf_audit_json_string(struct cf_buf *b, const char *s, struct cf_error *err)
+{
+	size_t	n = strlen(s);
+
+	if (!cf_utf8_valid(s, n))
+		return cf_error_set(err, CF_E_INVAL, "audit: not UTF-8");
+	return cf_audit_json_str(b, s, n, err);
 }
 
 cf_err
@@ -424,7 +436,7 @@ cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
 	cf_hex_encode(prev, CF_MAC_LEN, hex);
 	rc = cf_buf_append(b, "{\"seq\":", 7, err);
 	if (rc == CF_OK)
-		rc = put_u64(b, seq, err);
+		rc = cf_buf_append_i64(b, (int64_t)seq, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, ",", 1, err);
 	if (rc == CF_OK)

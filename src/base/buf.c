@@ -1,4 +1,5 @@
 /* src/base/buf.c: bounded growable buffer; see buf.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,6 +94,36 @@ cf_err
 cf_buf_append_str(struct cf_buf *b, const char *s, struct cf_error *err)
 {
 	return cf_buf_append(b, s, strlen(s), err);
+}
+
+cf_err
+cf_buf_append_strs(struct cf_buf *b, struct cf_error *err, ...)
+{
+	va_list		 ap;
+	const char	*s;
+	cf_err		 rc = CF_OK;
+
+	va_start(ap, err);
+	while (rc == CF_OK && (s = va_arg(ap, const char *)) != NULL)
+		rc = cf_buf_append(b, s, strlen(s), err);
+	va_end(ap);
+	return rc;
+}
+
+cf_err
+cf_buf_append_i64(struct cf_buf *b, int64_t v, struct cf_error *err)
+{
+	char		d[24];
+	size_t		o = sizeof(d);
+	uint64_t	u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		d[--o] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		d[--o] = '-';
+	return cf_buf_append(b, d + o, sizeof(d) - o, err);
 }
 
 cf_err

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -31,6 +32,12 @@ cf_err	cf_buf_append(struct cf_buf *b, const void *p, size_t n,
 	    struct cf_error *err);
 cf_err	cf_buf_append_str(struct cf_buf *b, const char *s,
 	    struct cf_error *err);
+/* Each string in turn, up to a NULL: one call for a run of literals
+ * and fields (JSON written by hand), stopping at the first error. */
+cf_err	cf_buf_append_strs(struct cf_buf *b, struct cf_error *err, ...)
+	    __attribute__((sentinel));
+/* v in decimal ("-" first when negative), without printf. */
+cf_err	cf_buf_append_i64(struct cf_buf *b, int64_t v, struct cf_error *err);
 cf_err	cf_buf_printf(struct cf_buf *b, struct cf_error *err,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 cf_err	cf_buf_vprintf(struct cf_buf *b, struct cf_error *err,

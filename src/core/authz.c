@@ -18,14 +18,17 @@
  * thread: a change builds a new one and swaps it in (core_authz_reload);
  * a decision holds a reference to the one it started with. */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "base/buf.h"
 #include "base/check.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -808,6 +811,162 @@ core_authz_context(const struct cf_req *r)
 		return NULL;
 	}
 	return ctx;
+}
+
+/* Append ,"key": (or "key": first) to b. */
+static cf_err
+ctx_key(struct cf_buf *b, bool *first, const char *key, struct cf_error *err)
+{
+	const char	*sep = *first ? "" : ",";
+
+	*first = false;
+	return cf_buf_append_strs(b, err, sep, "\"", key, "\":", NULL);
+}
+
+/* ,"key":"s" */
+static cf_err
+ctx_str(struct cf_buf *b, bool *first, const char *key, const char *s,
+    struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = ctx_key(b, first, key, err);
+	if (rc == CF_OK)
+		rc = cf_audit_json_string(b, s, err);
+	return rc;
+}
+
+/* ,"key":{"__extn":{"fn":"fn","arg":"arg"}} (extn's; fn a literal) */
+static cf_err
+ctx_extn(struct cf_buf *b, bool *first, const char *key, const char *fn,
+    const char *arg, struct cf_error *err)
+{
+	cf_err	rc;
+
+	rc = ctx_key(b, first, key, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_strs(b, err, "{\"__extn\":{\"fn\":\"", fn,
+		    "\",\"arg\":", NULL);
+	if (rc == CF_OK)
+		rc = cf_audit_json_string(b, arg, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "}}", 2, err);
+	return rc;
+}
+
+/* context.token_scope as core_authz_context makes it (a scoped token is
+ * the rare case: built as JSON, then dumped). */
+static cf_err
+ctx_scope(const struct cf_req *r, struct cf_buf *b, bool *first,
+    struct cf_error *err)
+{
+	json_t	*v, *sc, *a, *n;
+	bool	 sbad;
+	int	 bad = 0;
+	cf_err	 rc;
+
+	v = core_scope_json(r->scope, &sbad);
+	if (v == NULL)		/* SEC: unreadable scope: fail */
+		return cf_error_set(err, CF_E_INVAL, "token scope");
+	sc = json_object();
+	a = json_object_get(v, "actions");
+	n = json_object_get(v, "namespaces");
+	if (sc == NULL)
+		bad = 1;
+	else {
+		if (json_is_array(a))
+			bad |= json_object_set(sc, "actions", a);
+		if (json_is_array(n))
+			bad |= json_object_set(sc, "namespaces", n);
+	}
+	json_decref(v);
+	rc = bad ? cf_error_set(err, CF_E_NOMEM, "out of memory") :
+	    ctx_key(b, first, "token_scope", err);
+	if (rc == CF_OK)
+		rc = cf_json_dump(sc, JSON_ENSURE_ASCII | JSON_COMPACT, b, err);
+	json_decref(sc);
+	return rc;
+}
+
+cf_err
+core_authz_context_write(const struct cf_req *r, struct cf_buf *b,
+    struct cf_error *err)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)((r->ctx_time_us != 0 ? r->ctx_time_us :
+			     r->time_us) / 1000000);
+	char		 ts[40], ip[CF_SOURCE_MAX];
+	struct cf_attr	 op[OP_MAX];
+	size_t		 n_op, i;
+	bool		 first = true, f2;
+	int		 k;
+	cf_err		 rc;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	(void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rc = cf_buf_append(b, "{", 1, err);
+	if (rc == CF_OK)
+		rc = ctx_extn(b, &first, "time", "datetime", ts, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",\"hour\":", err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_i64(b, tm.tm_hour, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, ",\"weekday\":", err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_i64(b, tm.tm_wday, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, r->mfa ? ",\"mfa\":true" :
+		    ",\"mfa\":false", err);
+	if (rc == CF_OK)
+		rc = ctx_str(b, &first, "authn",
+		    r->authn != NULL ? r->authn : "none", err);
+	if (rc == CF_OK && r->mfa && r->mfa_age >= 0) {
+		rc = cf_buf_append_str(b, ",\"mfa_age_s\":", err);
+		if (rc == CF_OK)
+			rc = cf_buf_append_i64(b, r->mfa_age, err);
+	}
+	if (rc == CF_OK && r->purpose[0] != '\0')
+		rc = ctx_str(b, &first, "purpose", r->purpose, err);
+	if (rc == CF_OK && r->user_agent[0] != '\0')
+		rc = ctx_str(b, &first, "user_agent", r->user_agent, err);
+	if (rc == CF_OK && peer_ip(r->source, ip, sizeof(ip)) != NULL)
+		rc = ctx_extn(b, &first, "source_ip", "ip", ip, err);
+	if (rc == CF_OK && r->risk_set) {
+		rc = cf_buf_append_str(b, ",\"risk\":{\"score\":", err);
+		if (rc == CF_OK)
+			rc = cf_buf_append_i64(b, r->risk_score, err);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(b, ",\"flags\":[", err);
+		for (k = 0, f2 = true; rc == CF_OK && k < CF_ANOM_NKINDS; k++)
+			if ((r->risk_flags >> k & 1) != 0) {
+				if (!f2)
+					rc = cf_buf_append(b, ",", 1, err);
+				f2 = false;
+				if (rc == CF_OK)
+					rc = cf_audit_json_string(b,
+					    cf_anom_kind_name(
+					    (enum cf_anom_kind)k), err);
+			}
+		if (rc == CF_OK)
+			rc = cf_buf_append(b, "]}", 2, err);
+	}
+	n_op = op_attrs(r, op);
+	if (rc == CF_OK && n_op > 0) {
+		rc = ctx_key(b, &first, "op", err);
+		if (rc == CF_OK)
+			rc = cf_buf_append(b, "{", 1, err);
+		for (i = 0, f2 = true; rc == CF_OK && i < n_op; i++)
+			rc = ctx_str(b, &f2, op[i].name, op[i].s, err);
+		if (rc == CF_OK)
+			rc = cf_buf_append(b, "}", 1, err);
+	}
+	if (rc == CF_OK && r->scope[0] != '\0')
+		rc = ctx_scope(r, b, &first, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(b, "}", 1, err);
+	return rc;
 }
 
 /* s as an entity id: itself when it is UTF-8, else with each byte of

@@ -308,6 +308,15 @@ cf_err	core_authz_build_json(struct cf_core *c, const struct cf_req *r,
 	    struct cf_error *err);
 /* The request context Cedar sees (a new reference; NULL on NOMEM). */
 json_t	*core_authz_context(const struct cf_req *r);
+/* The same, written as compact JSON to b: byte for byte what
+ * json_dumps(core_authz_context(r), JSON_ENSURE_ASCII | JSON_COMPACT)
+ * gives, but DEL escaped (test_core compares them), without building
+ * it: the audit record's ctx.  CF_E_INVAL where core_authz_context
+ * would fail (a string that is not UTF-8, a scope that does not
+ * parse). */
+struct cf_buf;
+cf_err	core_authz_context_write(const struct cf_req *r, struct cf_buf *b,
+	    struct cf_error *err);
 /* "read", "write", "manage" or "admin". */
 const char *core_action_group(const struct cf_action_def *def);
 /* The resource types of def's requests, for the schema ("Object",

@@ -2165,7 +2165,9 @@ core_authn_jwt(struct cf_core *c, struct cf_req *r, const char *jwt,
 	const char		*refusal = NULL;
 	char			 issbuf[512], esc[2 * CF_ERROR_MSG_LEN];
 	char			 esc2[2 * CF_ERROR_MSG_LEN];
-	int64_t			 now = r->time_us / 1000000, at;
+	/* The core's clock (a test build may move it): the token's times
+	 * and the JWKS refresh throttle are judged by it. */
+	int64_t			 now = core_now_us(c) / 1000000, at;
 	size_t			 i, j;
 	cf_err			 rc;
 

@@ -301,11 +301,14 @@ out:
 
 /* The core's settings from the server's. */
 /* Test hook: with COFFER_TEST_CLOCK_FILE set, the core's clock (link
- * lifetimes, brute-force counting, decisions' time) runs ahead of the
- * real one by the whole seconds that file holds ("0" or missing: none),
- * read at every call, so that an end-to-end test moves a running
- * server's time without waiting.  Only in a test build (base/testhook.h):
- * elsewhere cf_test_hook() is NULL and the real clock runs. */
+ * lifetimes, brute-force counting, decisions' time, the JWKS refresh
+ * throttle) runs ahead of the real one by the whole seconds that file
+ * holds ("0" or missing: none), or stands still at "@SECONDS" (whole
+ * seconds since the epoch: a frozen clock, for tests that count what
+ * happens within one interval).  The file is read at every call, so that
+ * an end-to-end test moves a running server's time without waiting.
+ * Only in a test build (base/testhook.h): elsewhere cf_test_hook() is
+ * NULL and the real clock runs. */
 static const char	*test_clock_file;
 
 static int64_t
@@ -323,6 +326,9 @@ test_clock_us(void)
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 			n--;
 		buf[n] = '\0';
+		if (buf[0] == '@' && cf_parse_i64(buf + 1, 1,
+		    1000LL * 365 * 86400, &off, NULL) == CF_OK)
+			return off * 1000000;	/* frozen */
 		if (cf_parse_i64(buf, 0, 100LL * 365 * 86400, &off, NULL) !=
 		    CF_OK)
 			off = 0;

@@ -916,6 +916,26 @@ cf_meta_art_of_version(struct cf_meta *m, const char *version_id,
 	rc = meta_int_rtx_begin(m, &c, err);
 	if (rc != CF_OK)
 		return rc;
+	/* Most objects are in no artifact: one probe of the covering index
+	 * says so without the join and its sort (about 3 % of a small GET's
+	 * server CPU went to that sort's set-up for no row at all). */
+	rc = prep(c, "SELECT 1 FROM artifact_files WHERE version_id = ?1"
+	    " LIMIT 1", &st, err);
+	if (rc != CF_OK)
+		goto out;
+	(void)sqlite3_bind_text(st, 1, version_id, -1, SQLITE_STATIC);
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no such artifact version");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = meta_int_db_err(c, src, err, "artifact lookup");
+		goto out;
+	}
+	meta_int_unprep(c, st);
+	st = NULL;
 	/* The newest version naming it... */
 	rc = prep(c, "SELECT " ACOLS AFROM " JOIN artifact_files f"
 	    " ON f.artifact_id = v.artifact_id AND f.number = v.number"

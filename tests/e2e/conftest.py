@@ -264,6 +264,28 @@ class Server:
     def blobs(self):
         return os.path.join(self.data, "blobs")
 
+    # ---- the test clock (COFFER_TEST_CLOCK_FILE, a test build's hook) --
+    def use_test_clock(self, secs=0):
+        """Run the server on the test clock, secs ahead of the real one;
+        call before start()."""
+        self.clock = os.path.join(self.workdir, "clock")
+        self.set_clock(secs)
+        self.env["COFFER_TEST_CLOCK_FILE"] = self.clock
+        return self
+
+    def set_clock(self, secs):
+        """The server's clock runs secs whole seconds ahead of the real
+        one from its next reading on."""
+        with open(self.clock, "w") as f:
+            f.write("%d\n" % secs)
+
+    def freeze_clock(self, at):
+        """The server's clock stands at `at` (whole seconds since the
+        epoch) until moved again: what happens "within one second" does
+        not depend on how fast this host runs the test."""
+        with open(self.clock, "w") as f:
+            f.write("@%d\n" % at)
+
     # ---- process control ----
     def argv(self):
         args = [self.bin, "server", "--data", self.data, "--listen",

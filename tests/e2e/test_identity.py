@@ -751,22 +751,36 @@ LOCK_ARGS = ["--set", "auth_free_failures=2", "--set",
              "auth_lock_failures=4", "--set", "auth_lock_seconds=4"]
 
 
+def lock_server(make_server, args):
+    """A server whose clock stands still (the test clock's frozen mode):
+    the login delays and locks are then judged by a clock the test moves,
+    not by how fast this host runs it."""
+    srv = make_server(start=False, extra_args=args)
+    srv.use_test_clock()
+    srv.frozen_at = int(time.time())
+    srv.freeze_clock(srv.frozen_at)
+    return srv.start()
+
+
+def advance(srv, secs):
+    srv.frozen_at += secs
+    srv.freeze_clock(srv.frozen_at)
+
+
 def fail_until_locked(srv, user_of, password="wrong password again"):
     """Fail logins (user_of(i) gives the name) until the server answers
-    429 locked; returns the answers."""
+    429 locked, moving the server's frozen clock by each Retry-After it
+    is told; returns the answers."""
     seen = []
     for i in range(40):
-        t0 = time.monotonic()
         r = login(srv, user_of(i), password)
-        # For the delay check of test_lockout_per_user.
-        r.sent_at, r.done_at = t0, time.monotonic()
         seen.append(r)
         if r.status_code == 429:
             assert r.headers.get("Retry-After", "").isdigit(), r.headers
             if err_code(r) == "locked":
                 return seen
             assert err_code(r) == "too_many_attempts", r.text
-            time.sleep(min(int(r.headers["Retry-After"]), 8) + 0.1)
+            advance(srv, int(r.headers["Retry-After"]))
         else:
             assert r.status_code == 401, r.text
     pytest.fail("never locked: %r" % [(x.status_code, err_code(x))
@@ -814,42 +828,33 @@ def test_retry_after_is_honest(make_server, uniq):
 
 
 def test_lockout_per_user(make_server, uniq):
-    srv = make_server(extra_args=LOCK_ARGS)
+    srv = lock_server(make_server, LOCK_ARGS)
     name = uniq("u")
     mkuser(srv, name)
     seen = fail_until_locked(srv, lambda i: name)
     codes = [(r.status_code, err_code(r)) for r in seen]
-    # auth_free_failures=2, auth_lock_failures=4: exactly four failures
-    # are counted (401) before the lock, the first two without delay, any
-    # 429 in between is a delay, and the answer after the fourth is the
-    # lock.
-    assert [c for c, _e in codes[:2]] == [401, 401], codes
-    assert [c for c, _e in codes].count(401) == 4, codes
-    assert codes[-1] == (429, "locked"), codes
-    assert all(c == (429, "too_many_attempts") for c in codes[2:-1]
-               if c[0] == 429), codes
-    # The delay is enforced: after the k-th counted failure (k = 2, 3)
-    # the next attempt must wait 2**(k-2) s.  The server saw less time
-    # between recording that failure and checking the next attempt than
-    # the client between sending the one and getting the answer to the
-    # other; whenever even that was shorter than the delay, the next
-    # attempt must have been refused (a host too slow for that skips the
-    # check rather than failing it).
-    fails = 0
-    for prev, nxt in zip(seen, seen[1:]):
-        if prev.status_code == 401:
-            fails += 1
-            if fails in (2, 3) and \
-                    nxt.done_at - prev.sent_at < 2 ** (fails - 2):
-                assert (nxt.status_code, err_code(nxt)) == \
-                    (429, "too_many_attempts"), codes
+    # auth_free_failures=2, auth_lock_failures=4: the first two failures
+    # are counted without delay; after the k-th (k = 2, 3) the next
+    # attempt must wait 2**(k-2) s, and the clock stands still until the
+    # test moves it by the Retry-After, so each delay is seen exactly
+    # once; the answer after the fourth counted failure is the lock.
+    bad = (401, "invalid_credentials")
+    assert codes == [bad, bad, (429, "too_many_attempts"), bad,
+                     (429, "too_many_attempts"), bad,
+                     (429, "locked")], codes
+    assert [int(r.headers["Retry-After"]) for r in seen
+            if err_code(r) == "too_many_attempts"] == [1, 2]
     # Locked: even the right password is refused.
     r = login(srv, name)
     assert r.status_code == 429 and err_code(r) == "locked"
     # Audited.
     assert srv.wait_audit(lambda a: a.get("action") == "session:login" and
                           "lock" in str(a.get("result"))) is not None
-    time.sleep(4.5)
+    # Still locked one second before auth_lock_seconds (4) have passed
+    # since the lock, let in after.
+    advance(srv, 3)
+    assert err_code(login(srv, name)) == "locked"
+    advance(srv, 2)
     r = login(srv, name)
     assert r.status_code == 201, r.text
     # The success reset the counter: one failure is plain 401 again.
@@ -857,7 +862,7 @@ def test_lockout_per_user(make_server, uniq):
 
 
 def test_lockout_unknown_user_same_as_known(make_server, uniq):
-    srv = make_server(extra_args=LOCK_ARGS)
+    srv = lock_server(make_server, LOCK_ARGS)
     ghost = uniq("ghost")
     seen = fail_until_locked(srv, lambda i: ghost, PW)
     assert seen[-1].status_code == 429
@@ -868,7 +873,7 @@ ADDR_LOCK_ARGS = LOCK_ARGS + ["--set", "auth_addr_free_failures=2",
 
 
 def test_lockout_per_address(make_server, uniq):
-    srv = make_server(extra_args=ADDR_LOCK_ARGS)
+    srv = lock_server(make_server, ADDR_LOCK_ARGS)
     victim = uniq("u")
     mkuser(srv, victim)
     # A spray over many names from one address: every name is new, so only
@@ -1307,7 +1312,7 @@ def test_cli_stepup_upload_from_stdin_at_an_offset(server, icli, uniq,
 
 
 def test_cli_lockout_exit_code(make_server, tmp_path, uniq):
-    srv = make_server(extra_args=LOCK_ARGS)
+    srv = lock_server(make_server, LOCK_ARGS)
     c = Cli(srv, tmp_path / "home")
     name = uniq("cu")
     mkuser(srv, name)
@@ -1319,7 +1324,7 @@ def test_cli_lockout_exit_code(make_server, tmp_path, uniq):
             break
         if p.returncode == EXIT_LIMITED:
             assert "retry after" in p.stderr
-            time.sleep(2.1)
+            advance(srv, 2)
     assert EXIT_LIMITED in codes, codes
     assert set(codes) <= {EXIT_AUTH, EXIT_LIMITED}
 

@@ -19,10 +19,7 @@ DAY = 86400
 
 def make(tmp_path_factory):
     s = Server(tmp_path_factory.mktemp("srv"))
-    s.clock = os.path.join(s.workdir, "clock")
-    with open(s.clock, "w") as f:
-        f.write("0\n")
-    s.env["COFFER_TEST_CLOCK_FILE"] = s.clock
+    s.use_test_clock()
     return s.start()
 
 
@@ -37,10 +34,6 @@ def srv(tmp_path_factory):
 def pcli(srv, tmp_path):
     return Cli(srv, tmp_path)
 
-
-def set_clock(s, secs):
-    with open(s.clock, "w") as f:
-        f.write("%d\n" % secs)
 
 
 def err(r):
@@ -94,17 +87,17 @@ def test_retention_refuses_deletes_by_the_clock(srv, pcli, uniq):
     assert srv.get("/v1/ns/" + ns).json()["retain_days"] == 30
     assert srv.put_obj(ns, "k", b"kept\n").status_code == 201
     try:
-        set_clock(srv, 29 * DAY)
+        srv.set_clock(29 * DAY)
         r = srv.req("DELETE", obj_path(ns, "k"))
         assert r.status_code == 409, r.text
         assert err(r)["code"] == "retention"
         r = srv.post("/v1/ns/%s/erase/k" % ns, {"reason": "x"})
         assert r.status_code == 409 and err(r)["code"] == "retention"
-        set_clock(srv, 31 * DAY)
+        srv.set_clock(31 * DAY)
         r = srv.req("DELETE", obj_path(ns, "k"))
         assert r.status_code == 200, r.text
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
 
 
 def backup_meta(s, dst):

@@ -16,16 +16,9 @@ CRASH_STATUS = 86
 
 def clocked(make_server, args=()):
     s = make_server(list(args), start=False)
-    s.clock = os.path.join(str(s.workdir), "clock")
-    with open(s.clock, "w") as f:
-        f.write("0\n")
-    s.env["COFFER_TEST_CLOCK_FILE"] = s.clock
+    s.use_test_clock()
     return s.start()
 
-
-def set_clock(s, secs):
-    with open(s.clock, "w") as f:
-        f.write("%d\n" % secs)
 
 
 def push(cli, ref, tmp_path, files):
@@ -45,10 +38,10 @@ def test_expiry_by_clock(make_server, uniq, tmp_path):
     push(cli, dev + "/m", tmp_path, {"w.bin": b"w"})
     req = cli.json("promote", dev + "/m@1", "--to", stg, "--json")
     tok = s.user(uniq("stgowner"), role="owner", ns=stg)
-    set_clock(s, 59)
+    s.set_clock(59)
     assert cli.json("promotion", "show", req["id"],
                     "--json")["state"] == "open"
-    set_clock(s, 61)
+    s.set_clock(61)
     assert cli.json("promotion", "show", req["id"],
                     "--json")["state"] == "expired"
     r = approve(s, req["id"], tok)

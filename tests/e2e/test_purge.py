@@ -7,7 +7,6 @@ versions keep their files; every purged version has its own audit record
 (privacy:purge, principal system) and answers 410 erased afterwards."""
 
 import json
-import os
 import subprocess
 
 from conftest import Cli, obj_path
@@ -17,24 +16,18 @@ DAY = 86400
 
 def clocked(make_server, args=()):
     s = make_server(list(args), start=False)
-    s.clock = os.path.join(str(s.workdir), "clock")
-    set_clock(s, 0)
-    s.env["COFFER_TEST_CLOCK_FILE"] = s.clock
+    s.use_test_clock()
     return s.start()
 
-
-def set_clock(s, secs):
-    with open(s.clock, "w") as f:
-        f.write("%d\n" % secs)
 
 
 def purge_at(s, secs):
     """Restart with the clock at secs (the start-up pass runs then), and
     put the clock back so that sessions stay fresh."""
     s.stop()
-    set_clock(s, secs)
+    s.set_clock(secs)
     s.start()
-    set_clock(s, 0)
+    s.set_clock(0)
 
 
 def put(s, ns, key, data):
@@ -160,10 +153,10 @@ def test_purge_job_runs_on_its_interval(make_server, uniq):
     r = s.req("PATCH", "/v1/ns/" + ns, json={"purge_after_days": 1})
     assert r.status_code == 200, r.text
     assert r.json() == {"name": ns, "purge_after_days": 1}
-    set_clock(s, 2 * DAY)
+    s.set_clock(2 * DAY)
     assert s.wait_audit(lambda x: x.get("action") == "privacy:purge",
                         timeout=30) is not None
-    set_clock(s, 0)
+    s.set_clock(0)
     assert get_version(s, ns, "k", v1).status_code == 410
 
 
@@ -181,7 +174,7 @@ def test_purge_crash_after_commit(make_server, uniq):
     assert r.status_code == 200, r.text
     before = set(s.blob_files())
     s.stop()
-    set_clock(s, 2 * DAY)
+    s.set_clock(2 * DAY)
     # The start-up pass crashes before the server serves.
     env = s.server_env()
     env["COFFER_TEST_CRASH"] = "purge_committed"
@@ -190,7 +183,7 @@ def test_purge_crash_after_commit(make_server, uniq):
     assert p.returncode == 86, p.stderr[-2000:]
     assert b"event=test_crash point=purge_committed" in p.stderr
     s.start()
-    set_clock(s, 0)
+    s.set_clock(0)
     for vid in (v1, v2):
         assert get_version(s, ns, "k", vid).status_code == 410
     assert len(before - set(s.blob_files())) == 2

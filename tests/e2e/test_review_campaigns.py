@@ -6,7 +6,6 @@ requests after a clock move use the admin's API token (the admin
 session's MFA would look old by the moved clock)."""
 
 import json
-import os
 
 import pytest
 
@@ -16,10 +15,7 @@ from conftest import Cli
 def make(tmp_path_factory, extra=()):
     from conftest import Server
     s = Server(tmp_path_factory.mktemp("srv"), extra_args=list(extra))
-    s.clock = os.path.join(s.workdir, "clock")
-    with open(s.clock, "w") as f:
-        f.write("0\n")
-    s.env["COFFER_TEST_CLOCK_FILE"] = s.clock
+    s.use_test_clock()
     return s.start()
 
 
@@ -29,10 +25,6 @@ def srv(tmp_path_factory):
     yield s
     s.stop()
 
-
-def set_clock(s, secs):
-    with open(s.clock, "w") as f:
-        f.write("%d\n" % secs)
 
 
 def records(s, action):
@@ -169,10 +161,10 @@ def test_due_date_revokes_unanswered(srv, uniq):
                       "on_timeout": "revoke"})["id"]
     n = item_of(show(srv, rid), fay)["n"]
     try:
-        set_clock(srv, 3590)
+        srv.set_clock(3590)
         assert item_of(show(srv, rid), fay)["state"] == "open"
         assert srv.get_obj(ns, "m/a.bin", token=ftok).status_code == 200
-        set_clock(srv, 3610)
+        srv.set_clock(3610)
         # Listing is an access too: the due date is handled first.
         ls = srv.get("/v1/reviews", token="admin-api").json()["reviews"]
         assert [x for x in ls if x["id"] == rid][0]["due_passed"] is True
@@ -195,7 +187,7 @@ def test_due_date_revokes_unanswered(srv, uniq):
                     if x["resource"] ==
                     "reviews/%s/items/%d" % (rid, n)]) == 1
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
 
 
 def test_due_date_escalates_and_reviewer_self_service(srv, uniq):
@@ -224,7 +216,7 @@ def test_due_date_escalates_and_reviewer_self_service(srv, uniq):
     r = srv.post("/v1/reviews", {"ns": ns}, token=rtok)
     assert r.status_code == 403, r.text
     try:
-        set_clock(srv, 700)
+        srv.set_clock(700)
         h = item_of(show(srv, rid), hal)
         assert h["state"] == "open" and h["escalated"] is True
         assert h["reviewer"] == "admin"
@@ -238,7 +230,7 @@ def test_due_date_escalates_and_reviewer_self_service(srv, uniq):
               if x["resource"] == "reviews/%s/items/%d" % (rid, h["n"])]
         assert sw and "escalate to admin" in sw[0]["reasons"]
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
 
 
 def test_namespace_deleted_mid_campaign(srv, uniq, tmp_path):
@@ -415,7 +407,7 @@ def test_config_sets_the_default_on_timeout(tmp_path_factory, uniq):
         # The campaign's own choice wins over the server's.
         assert start(s, {"ns": ns, "on_timeout": "escalate"})[
             "on_timeout"] == "escalate"
-        set_clock(s, 120)
+        s.set_clock(120)
         it = item_of(show(s, st["id"]), oz)
         assert it["state"] == "revoked"
         assert s.get_obj(ns, "m/a.bin", token=otok).status_code == 403

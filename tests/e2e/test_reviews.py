@@ -6,7 +6,6 @@ stale`).  Time moves by the server's test clock (COFFER_TEST_CLOCK_FILE),
 never by waiting.  Requests after a clock move use the admin's API token:
 the admin session's MFA would look old by the moved clock."""
 
-import os
 
 import pytest
 
@@ -15,10 +14,7 @@ from conftest import Cli, Server, obj_path
 
 def make(tmp_path_factory, extra=()):
     s = Server(tmp_path_factory.mktemp("srv"), extra_args=list(extra))
-    s.clock = os.path.join(s.workdir, "clock")
-    with open(s.clock, "w") as f:
-        f.write("0\n")
-    s.env["COFFER_TEST_CLOCK_FILE"] = s.clock
+    s.use_test_clock()
     return s.start()
 
 
@@ -28,10 +24,6 @@ def srv(tmp_path_factory):
     yield s
     s.stop()
 
-
-def set_clock(s, secs):
-    with open(s.clock, "w") as f:
-        f.write("%d\n" % secs)
 
 
 def records(s, action):
@@ -61,9 +53,9 @@ def test_expiring_grant_stops_at_expiry(srv, uniq, tmp_path):
     assert g[0]["expired"] is False
     assert srv.get_obj(ns, key, token=tok).status_code == 200
     try:
-        set_clock(srv, 3590)
+        srv.set_clock(3590)
         assert srv.get_obj(ns, key, token=tok).status_code == 200
-        set_clock(srv, 3610)
+        srv.set_clock(3610)
         r = srv.get_obj(ns, key, token=tok)
         assert r.status_code == 403, r.text
         assert r.json()["error"]
@@ -78,7 +70,7 @@ def test_expiring_grant_stops_at_expiry(srv, uniq, tmp_path):
         assert "role:reader@" + ns in exp[0]["reasons"]
         assert srv.get_obj(ns, key, token=tok).status_code == 403
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
     # Gone for good: the clock going back does not bring it back.
     assert srv.get_obj(ns, key, token=tok).status_code == 403
 
@@ -97,10 +89,10 @@ def test_grant_again_changes_expiry(srv, uniq):
     assert "expires_in=60" in rec[-1]["reasons"]
     srv.grant(user, "reader", ns)      # again, without expiry
     try:
-        set_clock(srv, 120)
+        srv.set_clock(120)
         assert srv.get_obj(ns, key, token=tok).status_code == 200
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
 
 
 @pytest.mark.parametrize("bad", [0, -5, "1h", 10 * 366 * 86400 + 1])
@@ -159,7 +151,7 @@ def test_access_stale_lists_unused_grants_and_tokens(srv, uniq, tmp_path):
     # The period ends at the server's clock: 100 days on, the use is
     # old, and it is listed with when it was.
     try:
-        set_clock(srv, 100 * 86400)
+        srv.set_clock(100 * 86400)
         out = stale_of(cli, "--unused-for", "90d",
                        token=srv.admin_api_token)
         got = binds(out, ns)
@@ -168,7 +160,7 @@ def test_access_stale_lists_unused_grants_and_tokens(srv, uniq, tmp_path):
         assert e["last_used"] is not None
         assert any(t["principal"] == used for t in out["tokens"])
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
 
 
 def test_access_stale_global_binding_and_denied_use(srv, uniq):
@@ -249,12 +241,12 @@ def test_share_grant_until_the_clock_passes(srv, uniq, tmp_path):
              if x["principal"] == bob and x["decision"] == "allow"]
     assert reads and gid in reads[-1]["reasons"]
     try:
-        set_clock(srv, 7 * 86400 - 60)
+        srv.set_clock(7 * 86400 - 60)
         assert srv.get_obj(ns, key, token=tok).status_code == 200
-        set_clock(srv, 7 * 86400 + 60)
+        srv.set_clock(7 * 86400 + 60)
         assert srv.get_obj(ns, key, token=tok).status_code == 403
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
 
 
 def test_share_grant_revoke_and_refusals(srv, uniq, tmp_path):

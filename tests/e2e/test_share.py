@@ -7,7 +7,6 @@ the browser's HTML form), the default refusal for pii data and a policy
 that allows it, and guessed tokens (rate limited and audited)."""
 
 import json
-import os
 import subprocess
 
 import pytest
@@ -18,10 +17,7 @@ from conftest import COFFER_BIN, HTTP_TIMEOUT, Cli, Server, obj_path
 
 def make(tmp_path_factory, extra=()):
     s = Server(tmp_path_factory.mktemp("srv"), extra_args=list(extra))
-    s.clock = os.path.join(s.workdir, "clock")
-    with open(s.clock, "w") as f:
-        f.write("0\n")
-    s.env["COFFER_TEST_CLOCK_FILE"] = s.clock
+    s.use_test_clock()
     return s.start()
 
 
@@ -31,10 +27,6 @@ def srv(tmp_path_factory):
     yield s
     s.stop()
 
-
-def set_clock(s, secs):
-    with open(s.clock, "w") as f:
-        f.write("%d\n" % secs)
 
 
 def setup_obj(s, uniq, data=b"shared bytes\n", key="m/model.bin"):
@@ -108,14 +100,14 @@ def test_expired_by_clock(srv, uniq):
     assert r.status_code == 201, r.text
     path = r.json()["path"]
     try:
-        set_clock(srv, 3500)
+        srv.set_clock(3500)
         assert fetch(srv, path).status_code == 200
-        set_clock(srv, 3700)
+        srv.set_clock(3700)
         r = fetch(srv, path)
         assert r.status_code == 410, r.text
         assert r.json()["error"]["code"] == "link_expired"
     finally:
-        set_clock(srv, 0)
+        srv.set_clock(0)
 
 
 def test_lifetime_capped_by_sensitivity(srv, uniq):
@@ -302,7 +294,7 @@ def test_guessed_tokens_rate_limited_and_audited(tmp_path_factory, uniq):
                    for x in guesses)
         assert [x["reasons"] for x in guesses[:3]] == ["no such link"] * 3
         # The lock ends (the test clock moves past it).
-        set_clock(s, 1000)
+        s.set_clock(1000)
         assert fetch(s, good).status_code == 200
     finally:
         s.stop()

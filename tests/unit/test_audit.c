@@ -1884,22 +1884,23 @@ test_audit_open_survives_every_alloc_failure(void **state)
 /* Keep in sync with RECS in tests/data/audit/gen.py. */
 static const struct cf_audit_rec kat_recs[] = {
 	{ 1795000000000000, "req-0001", "admin", "token", true, "127.0.0.1",
-	  "ns:create", "ns/ml", "allow", "role:admin", 201, "ok", 0, NULL },
+	  "ns:create", "ns/ml", "allow", "role:admin", 201, "ok", 0, NULL,
+	  NULL, 0 },
 	{ 1795000000001500, "req-0002", "", "none", false, "10.0.0.7",
 	  "object:get", "ns/prod-fraud/obj/model.bin", "deny", "", 401,
-	  "auth", 0, NULL },
+	  "auth", 0, NULL, NULL, 0 },
 	{ 1795000000003000, "req-0003", "", "bad-token", false, "10.0.0.7",
 	  "object:get", "ns/prod-fraud/obj/model.bin", "deny", "", 401,
-	  "auth", 0, NULL },
+	  "auth", 0, NULL, NULL, 0 },
 	{ 1795000000004500, "req-0004", "alice", "token", true, "192.0.2.10",
 	  "object:put", "ns/ml/obj/model.bin", "allow",
-	  "role:writer,policy:pii-mfa", 201, "ok", 1048576, NULL },
+	  "role:writer,policy:pii-mfa", 201, "ok", 1048576, NULL, NULL, 0 },
 	{ 1795000000006000, "r\"5\n", "mallory\xe2\x80\xae", "token", false,
 	  "192.0.2.66", "object:get", "ns/ml/obj/caf\xc3\xa9 \"x\"\\y\t\x7f",
-	  "deny", "policy:deny-pii", 403, "denied", 0, NULL },
+	  "deny", "policy:deny-pii", 403, "denied", 0, NULL, NULL, 0 },
 	{ 1795000000007500, "req-0006", "bob", "token", false,
 	  "[2001:db8::1]:443", "object:get", "ns/ml/obj/model.bin", "allow",
-	  "role:reader", 200, "ok", 123456789, NULL },
+	  "role:reader", 200, "ok", 123456789, NULL, NULL, 0 },
 };
 
 static void

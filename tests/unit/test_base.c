@@ -12,7 +12,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/buf.h"
+#include "base/timeutil.h"
 #include "base/error.h"
 #include "base/check.h"
 #include "base/json.h"
@@ -371,6 +374,57 @@ test_base_error_join(void **state)
 	    CF_E_INPUT);
 }
 
+/* cf_time_format (digits by hand) against strftime + the fraction, and
+ * cf_buf_append_i64 against printf's %lld. */
+static void
+test_base_time_format_and_i64(void **state)
+{
+	static const int64_t	us[] = { 0, 1, 999999, 1000000,
+	    1796601600123456LL, 253402300799999999LL, -1, -1000001,
+	    951782400000000LL /* 2000-02-29 */ };
+	static const int64_t	iv[] = { 0, 1, -1, 9, 10, -10, 1234567890,
+	    INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+	char			 got[CF_TIME_STR_LEN], want[64], head[32];
+	struct tm		 tm;
+	time_t			 t;
+	long			 frac;
+	struct cf_buf		 b;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
+		t = (time_t)(us[i] / 1000000);
+		frac = (long)(us[i] % 1000000);
+		if (frac < 0) {
+			frac += 1000000;
+			t--;
+		}
+		assert_non_null(gmtime_r(&t, &tm));
+		assert_true(strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S",
+		    &tm) > 0);
+		(void)snprintf(want, sizeof(want), "%s.%06ldZ", head, frac);
+		cf_time_format(us[i], got);
+		assert_string_equal(got, want);
+	}
+	for (i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+		cf_buf_init(&b, 64);
+		assert_int_equal(cf_buf_append_i64(&b, iv[i], NULL), CF_OK);
+		(void)snprintf(want, sizeof(want), "%lld", (long long)iv[i]);
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.data, want, b.len);
+		cf_buf_free(&b);
+	}
+	/* cf_buf_append_strs: each in turn, up to NULL; a limit stops it. */
+	cf_buf_init(&b, 8);
+	assert_int_equal(cf_buf_append_strs(&b, NULL, "ab", "", "cd", NULL),
+	    CF_OK);
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "abcd", 4);
+	assert_int_equal(cf_buf_append_strs(&b, NULL, "ef", "ghi", "j", NULL),
+	    CF_E_LIMIT);
+	cf_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -383,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_base_cidr_list_limits),
 		cmocka_unit_test(test_base_utf8_fast_path),
 		cmocka_unit_test(test_base_error_join),
+		cmocka_unit_test(test_base_time_format_and_i64),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

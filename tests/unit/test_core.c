@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "audit/audit.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
@@ -180,6 +181,87 @@ make_user(struct fixture *f, const char *name, const char *role,
 	cf_strlcpy(token, json_string_value(json_object_get(out, "token")),
 	    toksz);
 	json_decref(out);
+}
+
+/* core_authz_context_write against json_dumps(core_authz_context),
+ * byte for byte (DEL aside: jansson leaves it raw, the writer escapes it
+ * as every audit string is), over contexts with every optional part. */
+static void
+ctx_write_matches(const struct cf_req *r)
+{
+	struct cf_buf	 b;
+	struct cf_error	 err;
+	json_t		*j;
+	char		*want;
+	cf_err		 rc;
+
+	cf_buf_init(&b, 1 << 20);
+	cf_error_clear(&err);
+	j = core_authz_context(r);
+	rc = core_authz_context_write(r, &b, &err);
+	if (j == NULL) {
+		/* Where the object cannot be built, no text either. */
+		assert_int_not_equal(rc, CF_OK);
+		cf_buf_free(&b);
+		return;
+	}
+	assert_int_equal(rc, CF_OK);
+	want = cf_json_dumps_flags(j, JSON_ENSURE_ASCII | JSON_COMPACT);
+	assert_non_null(want);
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.data, want, b.len);
+	cf_json_free(want);
+	json_decref(j);
+	cf_buf_free(&b);
+}
+
+static void
+test_core_context_text_matches_json(void **state)
+{
+	static struct cf_req	r;
+
+	(void)state;
+	cf_req_init(&r, "127.0.0.1");
+	r.authn = "token";
+	ctx_write_matches(&r);
+	/* IPv6 with brackets and port; a source that is no address. */
+	cf_req_init(&r, "[2001:db8::1]:443");
+	ctx_write_matches(&r);
+	cf_req_init(&r, "unix:/run/x");
+	r.time_us = 0;
+	ctx_write_matches(&r);
+	/* Everything optional, with strings that need escaping. */
+	cf_req_init(&r, "10.1.2.3");
+	r.authn = "session";
+	r.mfa = true;
+	r.mfa_age = 1234;
+	r.ctx_time_us = 1796601600123456LL;
+	cf_strlcpy(r.purpose, "fraud-model.training:v2", sizeof(r.purpose));
+	cf_strlcpy(r.user_agent, "Boto3/1.26 \"q\" \\ caf\xc3\xa9 "
+	    "\xe2\x80\xae \xf0\x9f\x98\x80 \t\x01",
+	    sizeof(r.user_agent));
+	r.risk_set = true;
+	r.risk_score = 70;
+	r.risk_flags = 0x5;
+	cf_strlcpy(r.op.name, "promote", sizeof(r.op.name));
+	cf_strlcpy(r.op.src_ns, "dev-ml", sizeof(r.op.src_ns));
+	cf_strlcpy(r.op.dst_env, "prod", sizeof(r.op.dst_env));
+	cf_strlcpy(r.op.reason, "line\nbreak \"quoted\"", sizeof(r.op.reason));
+	cf_strlcpy(r.scope, "{\"actions\":[\"object:get\"],"
+	    "\"namespaces\":[\"ml\",\"caf\xc3\xa9\"],\"x\":1}",
+	    sizeof(r.scope));
+	ctx_write_matches(&r);
+	/* MFA without an age; risk with no flag. */
+	r.mfa_age = -1;
+	r.risk_flags = 0;
+	ctx_write_matches(&r);
+	/* Not UTF-8: neither the object nor the text. */
+	cf_strlcpy(r.user_agent, "bad \xff\xfe", sizeof(r.user_agent));
+	ctx_write_matches(&r);
+	/* A scope that does not parse: fails closed in both. */
+	cf_strlcpy(r.user_agent, "ok", sizeof(r.user_agent));
+	cf_strlcpy(r.scope, "{not json", sizeof(r.scope));
+	ctx_write_matches(&r);
 }
 
 static void
@@ -4203,6 +4285,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_audit_records_every_decision, setup, teardown),
+		cmocka_unit_test(test_core_context_text_matches_json),
 		cmocka_unit_test_setup_teardown(test_core_act_structural,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -724,6 +724,14 @@ test_config_comments(void **state)
 	assert_int_equal(cf_config_set(&cfg, "threads", "abc", &err),
 	    CF_E_INPUT);
 	assert_string_equal(err.msg, "threads: expected a number in [0, 1024]");
+	/* auto (the default): two per core, 4 to 64. */
+	cf_config_defaults(&cfg);
+	assert_true(cfg.threads >= 4 && cfg.threads <= 64);
+	assert_int_equal(cfg.threads % 2, 0);
+	assert_int_equal(cf_config_set(&cfg, "threads", "7", &err), CF_OK);
+	assert_int_equal(cfg.threads, 7);
+	assert_int_equal(cf_config_set(&cfg, "threads", "auto", &err), CF_OK);
+	assert_true(cfg.threads >= 4 && cfg.threads <= 64);
 }
 
 /* The client behind trusted proxies: the rightmost hop not ours. */
