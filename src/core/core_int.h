@@ -26,6 +26,7 @@ struct core_orphans;
 struct core_keys;
 struct core_authz_snap;
 struct core_authz_scratch;
+struct core_layer_cache;
 struct cf_schema;
 struct cf_policy_set;
 struct cf_action_def;
@@ -89,6 +90,11 @@ struct cf_core {
 	 * (authz.c, action_base); freed by core_authz_close. */
 	struct cf_entities *_Atomic *act_base;
 	size_t			 nact_base;
+	/* The principals' and namespaces' entities, shared by decisions
+	 * as layers too, found by what they are built from (authz.c,
+	 * def_layer); freed by core_authz_close. */
+	struct core_layer_cache	*layers_principal;
+	struct core_layer_cache	*layers_ns;
 	/* Stores, requests and responses of decisions, reused (authz.c,
 	 * scratch_get): a free list under its lock. */
 	pthread_mutex_t		 scratch_lock;
@@ -213,6 +219,11 @@ struct core_authz_seen {
 	char			 ns[CF_NS_NAME_MAX];	/* the name read */
 	struct cf_ns_rec	 nsr;
 };
+/* Layers built and layers found in the principals' and namespaces'
+ * caches since the core opened (authz.c, def_layer): for tests. */
+void	core_authz_layer_stats(struct cf_core *c, unsigned long *pbuilds,
+	    unsigned long *phits, unsigned long *nbuilds,
+	    unsigned long *nhits);
 /* seen (nullable) gets what the decision read of the store, in the
  * request's read scope, for the checks after it (restricted_check). */
 cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
