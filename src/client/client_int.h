@@ -350,6 +350,10 @@ struct cf_obj_info {
 	long	 status;
 	int64_t	 size;			/* Content-Length, -1 unknown */
 	char	 sha256[65];		/* X-Coffer-SHA256, "" if absent */
+	/* A version completed by reference (docs/api.md, "Digests"):
+	 * X-Coffer-SHA256-Segments and X-Coffer-Segments, "" if absent */
+	char	 sha256_segs[65];
+	char	 segments[8193];
 	char	 version_id[129];
 	char	 content_type[257];
 	char	 last_modified[65];

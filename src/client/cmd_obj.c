@@ -267,13 +267,19 @@ info_json(const struct cf_obj_info *in, const char *ns, const char *key,
 	v = json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "ns",
 	    jstr_lossy(ns), "key", jstr_lossy(key), "version_id",
 	    jstr_lossy(in->version_id), "size", (json_int_t)in->size,
-	    "sha256", jstr_lossy(in->sha256), "content_type",
+	    "sha256", jstr_lossy(in->sha256[0] != '\0' || in->sha256_segs[0] ==
+	    '\0' ? in->sha256 : in->sha256_segs), "content_type",
 	    jstr_lossy(in->content_type), "last_modified",
 	    jstr_lossy(in->last_modified));
 	if (v == NULL) {
 		cf_cli_warnx("out of memory printing --json");
 		return;
 	}
+	/* Completed by reference: sha256 is of its segments' digests
+	 * (docs/api.md, "Digests"). */
+	if (in->sha256[0] == '\0' && in->sha256_segs[0] != '\0')
+		(void)json_object_set_new(v, "sha256_of", json_string(
+		    "segments"));
 	if (file != NULL)
 		(void)json_object_set_new(v, "file", jstr_lossy(file));
 	if (in->meta != NULL)
@@ -486,7 +492,11 @@ cf_cmd_head(int argc, char **argv)
 	(void)printf("key:           %s/%s\n", ns, sv);
 	(void)printf("version:       %s\n", info.version_id);
 	(void)printf("size:          %lld\n", (long long)info.size);
-	(void)printf("sha256:        %s\n", info.sha256);
+	if (info.sha256[0] == '\0' && info.sha256_segs[0] != '\0')
+		(void)printf("sha256:        %s (of its segments' SHA-256s)\n",
+		    info.sha256_segs);
+	else
+		(void)printf("sha256:        %s\n", info.sha256);
 	(void)printf("content type:  %s\n", info.content_type);
 	(void)printf("last modified: %s\n", info.last_modified);
 	json_object_foreach(info.meta, mk, mv) {

@@ -81,7 +81,20 @@ struct cf_http {
 	uint64_t		 start_ns;
 	uint64_t		 last_ns;
 	bool			 drawn;
+
+	/* The digest of a version completed by reference, made as its
+	 * bytes arrive (seg_*): the SHA-256 of each segment's SHA-256,
+	 * segments as X-Coffer-Segments lays them out. */
+	struct {
+		bool			 on, bad;
+		const char		*next;		/* rest of the runs */
+		uint64_t		 size, count;	/* current run */
+		uint64_t		 left;		/* of the segment */
+		struct cf_sha256	*outer, *inner;
+	}			 seg;
 };
+
+static void	seg_reset(struct cf_http *h);
 
 void
 cf_obj_info_clear(struct cf_obj_info *info)
@@ -261,6 +274,7 @@ cf_http_close(struct cf_http *h)
 	cf_obj_info_clear(&h->scratch);
 	cf_cli_sink_free(h->sink);
 	cf_sha256_free(h->up_sha);
+	seg_reset(h);
 	cf_free(h);
 }
 
@@ -414,6 +428,10 @@ cf_cli_parse_header(struct cf_obj_info *info, const char *buf, size_t len)
 			info->size = (int64_t)cl;
 	} else if (HDR_IS("X-Coffer-SHA256"))
 		set_field(info->sha256, sizeof(info->sha256), v, vl);
+	else if (HDR_IS("X-Coffer-SHA256-Segments"))
+		set_field(info->sha256_segs, sizeof(info->sha256_segs), v, vl);
+	else if (HDR_IS("X-Coffer-Segments"))
+		set_field(info->segments, sizeof(info->segments), v, vl);
 	else if (HDR_IS("X-Coffer-Version-Id"))
 		set_field(info->version_id, sizeof(info->version_id), v, vl);
 	else if (HDR_IS("Content-Type"))
@@ -470,6 +488,138 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return len;
 }
 
+static void
+seg_reset(struct cf_http *h)
+{
+	cf_sha256_free(h->seg.outer);
+	cf_sha256_free(h->seg.inner);
+	memset(&h->seg, 0, sizeof(h->seg));
+}
+
+/* The next run "SIZExCOUNT" of the layout into size and count. */
+static bool
+seg_run(struct cf_http *h)
+{
+	char		 num[24];
+	const char	*p = h->seg.next, *x, *e;
+
+	if (p == NULL || *p == '\0')
+		return false;
+	x = strchr(p, 'x');
+	e = strchr(p, ',');
+	if (e == NULL)
+		e = p + strlen(p);
+	if (x == NULL || x > e || (size_t)(x - p) >= sizeof(num) ||
+	    (size_t)(e - x - 1) >= sizeof(num))
+		return false;
+	memcpy(num, p, (size_t)(x - p));
+	num[x - p] = '\0';
+	if (cf_parse_u64(num, 0, INT64_MAX, &h->seg.size, NULL) != CF_OK)
+		return false;
+	memcpy(num, x + 1, (size_t)(e - x - 1));
+	num[e - x - 1] = '\0';
+	if (cf_parse_u64(num, 1, 10000, &h->seg.count, NULL) != CF_OK)
+		return false;
+	h->seg.next = *e == ',' ? e + 1 : e;
+	return true;
+}
+
+/* End the segment being hashed (inner) into the composite. */
+static void
+seg_end(struct cf_http *h)
+{
+	uint8_t	d[CF_SHA256_LEN];
+
+	cf_sha256_final(h->seg.inner, d);
+	cf_sha256_free(h->seg.inner);
+	h->seg.inner = NULL;
+	cf_sha256_update(h->seg.outer, d, sizeof(d));
+}
+
+/* Begin the next segment holding bytes (empty ones are ended at once);
+ * false when the layout has none. */
+static bool
+seg_begin(struct cf_http *h)
+{
+	for (;;) {
+		if (h->seg.count == 0 && !seg_run(h))
+			return false;
+		h->seg.count--;
+		if (cf_sha256_new(&h->seg.inner, NULL) != CF_OK)
+			return false;
+		h->seg.left = h->seg.size;
+		if (h->seg.left > 0)
+			return true;
+		seg_end(h);
+	}
+}
+
+static void
+seg_feed(struct cf_http *h, const char *buf, size_t len)
+{
+	size_t	n;
+
+	if (!h->seg.on) {
+		/* Only a version completed by reference says so. */
+		if (h->info->sha256[0] != '\0' ||
+		    h->info->sha256_segs[0] == '\0' ||
+		    h->info->segments[0] == '\0')
+			return;
+		h->seg.on = true;
+		h->seg.next = h->info->segments;
+		if (cf_sha256_new(&h->seg.outer, NULL) != CF_OK)
+			h->seg.bad = true;
+	}
+	while (!h->seg.bad && len > 0) {
+		if (h->seg.inner == NULL && !seg_begin(h)) {
+			h->seg.bad = true;	/* more bytes than segments */
+			break;
+		}
+		n = (uint64_t)len < h->seg.left ? len : (size_t)h->seg.left;
+		cf_sha256_update(h->seg.inner, buf, n);
+		h->seg.left -= n;
+		buf += n;
+		len -= n;
+		if (h->seg.left == 0)
+			seg_end(h);
+	}
+}
+
+/* The composite of the segments received against the one the server
+ * vouched for. */
+static cf_err
+seg_check(struct cf_http *h, struct cf_error *err)
+{
+	uint8_t	d[CF_SHA256_LEN];
+	char	hex[2 * CF_SHA256_LEN + 1];
+
+	if (!h->seg.on) {
+		/* An empty body feeds nothing. */
+		h->seg.on = true;
+		h->seg.next = h->info->segments;
+		if (cf_sha256_new(&h->seg.outer, NULL) != CF_OK)
+			h->seg.bad = true;
+	}
+	/* Segments left must be empty ones. */
+	while (!h->seg.bad && (h->seg.inner != NULL || h->seg.count > 0 ||
+	    (h->seg.next != NULL && *h->seg.next != '\0'))) {
+		if (h->seg.inner == NULL && !seg_begin(h))
+			break;
+		if (h->seg.left > 0)
+			h->seg.bad = true;
+	}
+	if (h->seg.bad)
+		return cf_error_set(err, CF_E_INTEGRITY, "the download does "
+		    "not match its segments' layout (X-Coffer-Segments)");
+	cf_sha256_final(h->seg.outer, d);
+	cf_hex_encode(d, sizeof(d), hex);
+	if (strcasecmp(hex, h->info->sha256_segs) != 0)
+		return cf_error_set(err, CF_E_INTEGRITY, "SHA-256 of the "
+		    "segments mismatch: got %s, expected %s", hex,
+		    h->info->sha256_segs);
+	return CF_OK;
+}
+
 static size_t
 write_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -484,6 +634,7 @@ write_cb(char *buf, size_t size, size_t nitems, void *arg)
 			h->write_errno = cf_cli_sink_errno(h->sink);
 			return CURL_WRITEFUNC_ERROR;
 		}
+		seg_feed(h, buf, len);
 		h->got += len;
 		return len;
 	}
@@ -600,6 +751,7 @@ setup(struct cf_http *h, const char *path, struct cf_obj_info *info,
 	h->dir = XFER_NONE;
 	h->drawn = false;
 	h->start_ns = h->last_ns = cf_mono_ns();
+	seg_reset(h);
 
 	rc = cf_buf_printf(&url, err, "%s%s", h->cfg->server, path);
 	if (rc != CF_OK)
@@ -1012,16 +1164,21 @@ get_fd_once(struct cf_http *h, const char *path, int fd,
 		    (long long)h->info->size);
 		goto out;
 	}
-	if (h->info->sha256[0] == '\0') {
-		rc = cf_error_set(err, CF_E_INTEGRITY, "the server sent no "
-		    "X-Coffer-SHA256; cannot verify the download");
-		goto out;
-	}
 	/* The sink was finished by perform(): this is the digest of
 	 * everything written. */
 	rc = cf_cli_sink_final(h->sink, d, err);
 	if (rc != CF_OK)
 		goto out;
+	if (h->info->sha256[0] == '\0' && h->info->sha256_segs[0] != '\0' &&
+	    h->info->segments[0] != '\0') {
+		rc = seg_check(h, err);
+		goto out;
+	}
+	if (h->info->sha256[0] == '\0') {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "the server sent no "
+		    "X-Coffer-SHA256; cannot verify the download");
+		goto out;
+	}
 	cf_hex_encode(d, sizeof(d), hex);
 	if (strcasecmp(hex, h->info->sha256) != 0) {
 		rc = cf_error_set(err, CF_E_INTEGRITY, "SHA-256 mismatch: got "
@@ -1029,6 +1186,7 @@ get_fd_once(struct cf_http *h, const char *path, int fd,
 		goto out;
 	}
 out:
+	seg_reset(h);
 	cf_cli_sink_free(h->sink);
 	h->sink = NULL;
 	h->out_fd = -1;

@@ -125,7 +125,7 @@ cf_cli_get_to_file(struct cf_http *h, const char *ns, const char *key,
 	(void)snprintf(tmp, sizeof(tmp), ".%.200s.coffer-%s", name, rhex);
 	/* SEC: O_EXCL|O_NOFOLLOW: never write through a planted link; the
 	 * file stays 0600 until it is verified. */
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (fd == -1) {
 		rc = cf_error_sys(err, CF_E_IO, "cannot create a temporary "

@@ -503,6 +503,16 @@ core_authz_validate(struct cf_core *c, const struct cf_policy_set *ps,
 	return rc;
 }
 
+/* The shared layers' caches (below, def_layer): LAYER_WAYS per set;
+ * 4,096 principals (a layer is about 1.3 KiB: at most about 5 MiB)
+ * and 1,024 namespaces. */
+#define LAYER_WAYS	2
+#define LAYER_SETS_PRINCIPAL	2048
+#define LAYER_SETS_NS		512
+
+static struct core_layer_cache *layer_cache_new(size_t nsets);
+static void	layer_cache_free(struct core_layer_cache *lc);
+
 cf_err
 core_authz_open(struct cf_core *c, struct cf_error *err)
 {
@@ -519,6 +529,12 @@ core_authz_open(struct cf_core *c, struct cf_error *err)
 		return cf_error_set(err, CF_E_INTERNAL, "mutex");
 	}
 	c->authz_lock_init = true;
+	/* Sized for the principals and namespaces in use at once; a miss
+	 * builds what a decision without the cache builds (def_layer). */
+	c->layers_principal = layer_cache_new(LAYER_SETS_PRINCIPAL);
+	c->layers_ns = layer_cache_new(LAYER_SETS_NS);
+	if (c->layers_principal == NULL || c->layers_ns == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	atomic_init(&c->authz_polled_us, core_now_us(c));
 	rc = schema_open(c, err);
 	if (rc != CF_OK)
@@ -541,6 +557,10 @@ core_authz_close(struct cf_core *c)
 		return;
 	scratch_drain(c);
 	(void)pthread_mutex_destroy(&c->scratch_lock);
+	layer_cache_free(c->layers_principal);
+	c->layers_principal = NULL;
+	layer_cache_free(c->layers_ns);
+	c->layers_ns = NULL;
 	snap_release(c->authz);
 	c->authz = NULL;
 	cf_schema_free(c->schema);
@@ -692,6 +712,7 @@ op_attrs(const struct cf_req *r, struct cf_attr *a)
 			continue;
 		memset(&a[n], 0, sizeof(a[n]));
 		a[n].name = f[i][0];
+		a[n].flags = CF_ATTR_NAME_STATIC;	/* literals above */
 		a[n].kind = CF_ATTR_STRING;
 		a[n++].s = f[i][1];
 	}
@@ -1229,6 +1250,8 @@ struct ents {
 	char			 nbuf[3 * CF_NS_NAME_MAX];
 	char			 kbuf[3 * CF_RESOURCE_MAX];
 	char			 env[CF_ENV_MAX];
+	int			 ns_def;	/* d[] of the namespace, -1 */
+	bool			 ns_shared;	/* it may be shared */
 };
 
 static void
@@ -1239,6 +1262,8 @@ ents_init(struct ents *e)
 	e->n = 0;
 	e->na = 0;
 	e->np = 0;
+	e->ns_def = -1;
+	e->ns_shared = false;
 	e->stagej = NULL;
 	for (i = 0; i < 3; i++) {
 		e->tagj[i] = NULL;
@@ -1261,13 +1286,26 @@ ents_done(struct ents *e)
 	}
 }
 
+/* A field named by name, a literal (CF_ATTR_NAME_STATIC): every name
+ * below is one. */
 static void
 attr_str(struct cf_attr *a, const char *name, const char *s)
 {
 	memset(a, 0, sizeof(*a));
 	a->name = name;
+	a->flags = CF_ATTR_NAME_STATIC;
 	a->kind = CF_ATTR_STRING;
 	a->s = s;
+}
+
+/* attr_str of a string this file checked to be UTF-8, or made so
+ * (safe_id), on the way here (CF_ATTR_VALUE_UTF8): a literal, a name
+ * from safe_id, a context field ctx_build checked. */
+static void
+attr_utf8(struct cf_attr *a, const char *name, const char *s)
+{
+	attr_str(a, name, s);
+	a->flags |= CF_ATTR_VALUE_UTF8;
 }
 
 static void
@@ -1275,6 +1313,7 @@ attr_long(struct cf_attr *a, const char *name, int kind, int64_t i)
 {
 	memset(a, 0, sizeof(*a));
 	a->name = name;
+	a->flags = CF_ATTR_NAME_STATIC;
 	a->kind = kind;
 	a->i = i;
 }
@@ -1429,10 +1468,14 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 	    NULL;
 	if (d == NULL)
 		return cf_error_set(err, CF_E_INTERNAL, "too many entities");
-	attr_str(&a[0], "name", ns);
+	attr_utf8(&a[0], "name", ns);		/* safe_id */
 	attr_str(&a[1], "env", e->env);
 	attr_long(&a[2], "sensitivity", CF_ATTR_LONG, level);
-	attr_str(&a[3], "sensitivity_name", sens_names[level]);
+	attr_utf8(&a[3], "sensitivity_name", sens_names[level]);
+	/* A namespace of the store, without its labels, is the same in
+	 * every decision until its record changes: shared (def_layer). */
+	e->ns_def = (int)(d - e->d);
+	e->ns_shared = !tags && nsr->id != 0;
 	if (tags && nsr->id != 0) {
 		rc = cf_meta_labels_get(c->meta, nsr->id, "", &j, err);
 		if (rc == CF_OK)
@@ -1453,11 +1496,11 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 			return cf_error_set(err, CF_E_INTERNAL,
 			    "too many entities");
 		level = object_level(r, level);
-		attr_str(&a[0], "ns", ns);
-		attr_str(&a[1], "key", key);
+		attr_utf8(&a[0], "ns", ns);		/* safe_id */
+		attr_utf8(&a[1], "key", key);		/* safe_id */
 		attr_str(&a[2], "env", e->env);
 		attr_long(&a[3], "sensitivity", CF_ATTR_LONG, level);
-		attr_str(&a[4], "sensitivity_name", sens_names[level]);
+		attr_utf8(&a[4], "sensitivity_name", sens_names[level]);
 		na = 5;
 		/* The artifact version it decides on: resource.artifact. */
 		if (r->art.set) {
@@ -1478,10 +1521,12 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 			    r->art.version_id);
 			memset(&e->artifact[5], 0, sizeof(e->artifact[5]));
 			e->artifact[5].name = "stages";
+			e->artifact[5].flags = CF_ATTR_NAME_STATIC;
 			e->artifact[5].kind = CF_ATTR_JSON;
 			e->artifact[5].json = e->stagej;
 			memset(&a[na], 0, sizeof(a[na]));
 			a[na].name = "artifact";
+			a[na].flags = CF_ATTR_NAME_STATIC;
 			a[na].kind = CF_ATTR_RECORD;
 			a[na].rec = e->artifact;
 			a[na++].n = 6;
@@ -1496,6 +1541,7 @@ c_resource(struct cf_core *c, const struct cf_req *r, struct ents *e,
 			attr_str(&e->version[2], "created_by", r->version_by);
 			memset(&a[na], 0, sizeof(a[na]));
 			a[na].name = "version";
+			a[na].flags = CF_ATTR_NAME_STATIC;
 			a[na].kind = CF_ATTR_RECORD;
 			a[na].rec = e->version;
 			a[na++].n = 3;
@@ -1550,12 +1596,15 @@ ctx_done(struct ctx *cx)
 /* CF_E_INTERNAL "request context" where core_authz_context fails (an
  * unreadable token scope, a string that is not UTF-8), so that a
  * request fails the same way either way. */
+#define CTX_TIME_MIN	(-62167219200LL)	/* 0000-01-01T00:00:00Z */
+#define CTX_TIME_MAX	253402300799LL		/* 9999-12-31T23:59:59Z */
+
 static cf_err
 ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 {
-	struct tm	 tm;
-	time_t		 t = (time_t)((r->ctx_time_us != 0 ? r->ctx_time_us :
-			     r->time_us) / 1000000);
+	int64_t		 t = (r->ctx_time_us != 0 ? r->ctx_time_us :
+			     r->time_us) / 1000000;
+	int64_t		 days, sec, wday;
 	json_t		*acts, *nss;
 	size_t		 ns = 0, n_op, i;
 	bool		 sbad;
@@ -1564,30 +1613,44 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	cx->scope_json = NULL;
 	cx->risk_json = NULL;
 	/* datetime() takes years 0000-9999 only (the JSON's text would
-	 * not parse either). */
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
-	    tm.tm_year > 9999 - 1900)
+	 * not parse either): 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+	if (t < CTX_TIME_MIN || t > CTX_TIME_MAX)
 		return cf_error_set(err, CF_E_INTERNAL, "request context");
+	/* UTC's hour and weekday by arithmetic (POSIX time has no leap
+	 * seconds; 1970-01-01 was a Thursday): gmtime_r's tm_hour and
+	 * tm_wday, which core_authz_context prints, without its 300
+	 * instructions (test_core_authz_build_matches_json compares). */
+	days = t / 86400;
+	sec = t % 86400;
+	if (sec < 0) {
+		sec += 86400;
+		days--;
+	}
+	wday = (days + 4) % 7;
+	if (wday < 0)
+		wday += 7;
 	attr_long(&cx->a[cx->n++], "time", CF_ATTR_DATETIME,
 	    (int64_t)t * 1000);
-	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, tm.tm_hour);
-	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, tm.tm_wday);
+	attr_long(&cx->a[cx->n++], "hour", CF_ATTR_LONG, sec / 3600);
+	attr_long(&cx->a[cx->n++], "weekday", CF_ATTR_LONG, wday);
 	attr_long(&cx->a[cx->n++], "mfa", CF_ATTR_BOOL, r->mfa ? 1 : 0);
-	attr_str(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
+	/* authn, purpose and user_agent: checked below, before any use. */
+	attr_utf8(&cx->a[cx->n++], "authn", r->authn != NULL ? r->authn :
 	    "none");
 	if (r->mfa && r->mfa_age >= 0)
 		attr_long(&cx->a[cx->n++], "mfa_age_s", CF_ATTR_LONG,
 		    r->mfa_age);
 	if (r->purpose[0] != '\0')
-		attr_str(&cx->a[cx->n++], "purpose", r->purpose);
+		attr_utf8(&cx->a[cx->n++], "purpose", r->purpose);
 	if (r->user_agent[0] != '\0')
-		attr_str(&cx->a[cx->n++], "user_agent", r->user_agent);
+		attr_utf8(&cx->a[cx->n++], "user_agent", r->user_agent);
 	if (!cf_utf8_valid(cx->a[4].s, strlen(cx->a[4].s)) ||
 	    !cf_utf8_valid(r->purpose, strlen(r->purpose)) ||
 	    !cf_utf8_valid(r->user_agent, strlen(r->user_agent)))
 		return cf_error_set(err, CF_E_INTERNAL, "request context");
 	if (peer_ip(r->source, cx->ip, sizeof(cx->ip)) != NULL) {
-		attr_str(&cx->a[cx->n], "source_ip", cx->ip);
+		/* An address inet_pton took: ASCII. */
+		attr_utf8(&cx->a[cx->n], "source_ip", cx->ip);
 		cx->a[cx->n++].kind = CF_ATTR_IP;
 	}
 	if (r->risk_set) {
@@ -1598,22 +1661,27 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 		attr_long(&cx->risk[0], "score", CF_ATTR_LONG, r->risk_score);
 		memset(&cx->risk[1], 0, sizeof(cx->risk[1]));
 		cx->risk[1].name = "flags";
+		cx->risk[1].flags = CF_ATTR_NAME_STATIC;
 		cx->risk[1].kind = CF_ATTR_JSON;
 		cx->risk[1].json = cx->risk_json;
 		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
 		cx->a[cx->n].name = "risk";
+		cx->a[cx->n].flags = CF_ATTR_NAME_STATIC;
 		cx->a[cx->n].kind = CF_ATTR_RECORD;
 		cx->a[cx->n].rec = cx->risk;
 		cx->a[cx->n++].n = 2;
 	}
 	n_op = op_attrs(r, cx->op);
 	if (n_op > 0) {
-		for (i = 0; i < n_op; i++)
+		for (i = 0; i < n_op; i++) {
 			if (!cf_utf8_valid(cx->op[i].s, strlen(cx->op[i].s)))
 				return cf_error_set(err, CF_E_INTERNAL,
 				    "request context");
+			cx->op[i].flags |= CF_ATTR_VALUE_UTF8;
+		}
 		memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
 		cx->a[cx->n].name = "op";
+		cx->a[cx->n].flags = CF_ATTR_NAME_STATIC;
 		cx->a[cx->n].kind = CF_ATTR_RECORD;
 		cx->a[cx->n].rec = cx->op;
 		cx->a[cx->n++].n = n_op;
@@ -1632,17 +1700,20 @@ ctx_build(const struct cf_req *r, struct ctx *cx, struct cf_error *err)
 	if (json_is_array(acts)) {
 		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
 		cx->scope[ns].name = "actions";
+		cx->scope[ns].flags = CF_ATTR_NAME_STATIC;
 		cx->scope[ns].kind = CF_ATTR_JSON;
 		cx->scope[ns++].json = acts;
 	}
 	if (json_is_array(nss)) {
 		memset(&cx->scope[ns], 0, sizeof(cx->scope[ns]));
 		cx->scope[ns].name = "namespaces";
+		cx->scope[ns].flags = CF_ATTR_NAME_STATIC;
 		cx->scope[ns].kind = CF_ATTR_JSON;
 		cx->scope[ns++].json = nss;
 	}
 	memset(&cx->a[cx->n], 0, sizeof(cx->a[cx->n]));
 	cx->a[cx->n].name = "token_scope";
+	cx->a[cx->n].flags = CF_ATTR_NAME_STATIC;
 	cx->a[cx->n].kind = CF_ATTR_RECORD;
 	cx->a[cx->n].rec = cx->scope;
 	cx->a[cx->n++].n = ns;
@@ -1755,6 +1826,306 @@ self_check_built(struct cf_core *c, const struct cf_req *r,
 }
 #endif
 
+/*
+ * Shared layers: a decision's principal (its groups and roles) and its
+ * namespace (environment and sensitivity) are the same from decision
+ * to decision, so each is built once into a small store and shared by
+ * every decision that has the same one, as a base below the decision's
+ * own entities (cf_entities_build_over), like the action's.
+ *
+ * A layer is found by its inputs, not by a name: the key is every
+ * string and number the entity is built from (the principal's type,
+ * name, kind, groups and roles; the namespace's name, environment and
+ * sensitivity), compared whole.  So a layer is used only for a
+ * decision that would build exactly that entity, and nothing has to
+ * invalidate it: a group membership or binding that changes (read at
+ * authentication) or a namespace record that changes (the decision
+ * cache follows the store's generation) makes another key, the next
+ * decision builds the new entity, and the old one is evicted in time.
+ * Entities with tags (the principal's attributes, the namespace's
+ * labels: read per decision in the request's read scope while a set in
+ * force reads tags) are never shared.
+ *
+ * Each cache is set-associative (LAYER_WAYS per set, the least recently
+ * used replaced) under one lock, and holds a reference on each of its
+ * stores; a decision's store takes its own (cf_entities_build_over), so
+ * an eviction never frees a store in use.
+ */
+#define LAYER_KEY_MAX	4096	/* larger inputs are not shared */
+
+struct core_layer {
+	struct cf_entities	*es;
+	uint64_t		 hash;
+	uint64_t		 used;		/* tick of the last use */
+	size_t			 keylen;
+	char			 key[];
+};
+
+struct core_layer_cache {
+	pthread_mutex_t		 lock;
+	struct core_layer	**slot;		/* nsets * LAYER_WAYS */
+	size_t			 nsets;		/* a power of two */
+	uint64_t		 tick;
+	unsigned long		 builds, hits;
+};
+
+static struct core_layer_cache *
+layer_cache_new(size_t nsets)
+{
+	struct core_layer_cache	*lc;
+
+	lc = cf_calloc(1, sizeof(*lc));
+	if (lc == NULL)
+		return NULL;
+	lc->slot = cf_calloc(nsets * LAYER_WAYS, sizeof(*lc->slot));
+	if (lc->slot == NULL || pthread_mutex_init(&lc->lock, NULL) != 0) {
+		cf_free(lc->slot);
+		cf_free(lc);
+		return NULL;
+	}
+	lc->nsets = nsets;
+	return lc;
+}
+
+static void
+layer_cache_free(struct core_layer_cache *lc)
+{
+	size_t	i;
+
+	if (lc == NULL)
+		return;
+	for (i = 0; i < lc->nsets * LAYER_WAYS; i++)
+		if (lc->slot[i] != NULL) {
+			cf_entities_free(lc->slot[i]->es);
+			cf_free(lc->slot[i]);
+		}
+	cf_free(lc->slot);
+	(void)pthread_mutex_destroy(&lc->lock);
+	cf_free(lc);
+}
+
+/*
+ * A layer's key is all of its def written out (def_key): the uid, each
+ * attribute's name, kind and value, the parents, with the counts first,
+ * so that no two defs make one key.  A lookup does not write it: it
+ * compares the def with each candidate's key as it walks (the same
+ * walk, comparing instead of writing), and writes it only to keep a
+ * new layer.
+ */
+struct keyw {
+	char		*buf;		/* writing: LAYER_KEY_MAX bytes */
+	const char	*cmp;		/* comparing: this key */
+	size_t		 cmplen;
+	size_t		 n;
+	bool		 ok;		/* written, or equal so far */
+};
+
+static void
+kw_bytes(struct keyw *w, const void *p, size_t n)
+{
+	if (!w->ok)
+		return;
+	if (w->cmp != NULL) {
+		if (w->cmplen - w->n < n || memcmp(w->cmp + w->n, p, n) != 0)
+			w->ok = false;
+	} else if (LAYER_KEY_MAX - w->n < n)
+		w->ok = false;
+	else
+		memcpy(w->buf + w->n, p, n);
+	w->n += n;
+}
+
+static void
+kw_str(struct keyw *w, const char *s)
+{
+	if (s == NULL)
+		w->ok = false;
+	else
+		kw_bytes(w, s, strlen(s) + 1);
+}
+
+static void
+kw_u64(struct keyw *w, uint64_t v)
+{
+	kw_bytes(w, &v, sizeof(v));
+}
+
+/* Walk d as its key: ok false when d cannot be shared (tags, an
+ * attribute of another kind than a string, a number or a boolean,
+ * inputs beyond LAYER_KEY_MAX) or, comparing, differs from the key. */
+static void
+def_key(struct keyw *w, const struct cf_entity_def *d)
+{
+	const struct cf_attr	*a;
+	size_t			 i;
+
+	if (d->tags != NULL || d->ntags != 0 ||
+	    (d->nattrs > 0 && d->attrs == NULL) ||
+	    (d->nparents > 0 && d->parents == NULL)) {
+		w->ok = false;
+		return;
+	}
+	kw_u64(w, d->nattrs);
+	kw_u64(w, d->nparents);
+	kw_str(w, d->uid.type);
+	kw_str(w, d->uid.id);
+	for (i = 0; w->ok && i < d->nattrs; i++) {
+		a = &d->attrs[i];
+		kw_str(w, a->name);
+		kw_u64(w, (uint64_t)a->kind);
+		switch (a->kind) {
+		case CF_ATTR_STRING:
+			kw_str(w, a->s);
+			break;
+		case CF_ATTR_LONG:
+		case CF_ATTR_BOOL:
+			kw_u64(w, (uint64_t)a->i);
+			break;
+		default:
+			w->ok = false;
+			break;
+		}
+	}
+	for (i = 0; w->ok && i < d->nparents; i++) {
+		kw_str(w, d->parents[i].type);
+		kw_str(w, d->parents[i].id);
+	}
+	if (w->cmp != NULL && w->n != w->cmplen)
+		w->ok = false;
+}
+
+/* Which set d's layer is in: a hash of its id and counts (a layer is
+ * found by comparing all of it, def_key). */
+static uint64_t
+def_hash(const struct cf_entity_def *d)
+{
+	const char	*k = d->uid.id;
+	size_t		 n = strlen(k), i;
+	uint64_t	 h = 0x9e3779b97f4a7c15ull ^ n, w;
+
+	h = (h ^ (d->nattrs << 8 | d->nparents)) * 0xff51afd7ed558ccdull;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, k + i, n - i);
+	/* splitmix64's finalizer: every byte reaches the low bits that
+	 * pick the set (names differ in their last bytes). */
+	h ^= w;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+/* The layer of d (shareable: checked by the caller): a new reference
+ * for the caller (cf_entities_free), or NULL (NOMEM, or d does not
+ * build: the caller builds d in the decision's own layer and meets the
+ * same error there). */
+static struct cf_entities *
+layer_get(struct core_layer_cache *lc, const struct cf_entity_def *d)
+{
+	struct core_layer	**set, *l, *nl;
+	struct cf_entities	 *es = NULL;
+	struct keyw		  w;
+	char			  key[LAYER_KEY_MAX];
+	uint64_t		  h = def_hash(d);
+	size_t			  way, victim = 0;
+
+	set = &lc->slot[(h & (lc->nsets - 1)) * LAYER_WAYS];
+	(void)pthread_mutex_lock(&lc->lock);
+	for (way = 0; way < LAYER_WAYS; way++) {
+		l = set[way];
+		if (l == NULL || l->hash != h)
+			continue;
+		w = (struct keyw){ NULL, l->key, l->keylen, 0, true };
+		def_key(&w, d);
+		if (w.ok) {
+			l->used = ++lc->tick;
+			lc->hits++;
+			cf_entities_ref(l->es);
+			es = l->es;
+			break;
+		}
+	}
+	(void)pthread_mutex_unlock(&lc->lock);
+	if (es != NULL)
+		return es;
+	w = (struct keyw){ key, NULL, 0, 0, true };
+	def_key(&w, d);
+	if (!w.ok)
+		return NULL;
+	/* Built outside the lock; two threads may build the same one,
+	 * both are correct, the later replaces the other in time. */
+	if (cf_entities_build_over(NULL, 0, d, 1, CF_ENTITIES_SMALL, &es,
+	    NULL) != CF_OK)
+		return NULL;
+	nl = cf_malloc(sizeof(*nl) + w.n);
+	if (nl == NULL) {
+		cf_entities_free(es);
+		return NULL;
+	}
+	nl->es = es;
+	nl->hash = h;
+	nl->keylen = w.n;
+	memcpy(nl->key, key, w.n);
+	cf_entities_ref(es);		/* the caller's; the cache has one */
+	(void)pthread_mutex_lock(&lc->lock);
+	for (way = 0; way < LAYER_WAYS; way++) {
+		if (set[way] == NULL) {
+			victim = way;
+			break;
+		}
+		if (set[way]->used < set[victim]->used)
+			victim = way;
+	}
+	l = set[victim];
+	nl->used = ++lc->tick;
+	set[victim] = nl;
+	lc->builds++;
+	(void)pthread_mutex_unlock(&lc->lock);
+	if (l != NULL) {
+		cf_entities_free(l->es);	/* users hold their own */
+		cf_free(l);
+	}
+	return es;
+}
+
+void
+core_authz_layer_stats(struct cf_core *c, unsigned long *pbuilds,
+    unsigned long *phits, unsigned long *nbuilds, unsigned long *nhits)
+{
+	struct core_layer_cache	*lc[2] = { c->layers_principal,
+				    c->layers_ns };
+	unsigned long		*b[2] = { pbuilds, nbuilds };
+	unsigned long		*h[2] = { phits, nhits };
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		*b[i] = *h[i] = 0;
+		if (lc[i] == NULL)
+			continue;
+		(void)pthread_mutex_lock(&lc[i]->lock);
+		*b[i] = lc[i]->builds;
+		*h[i] = lc[i]->hits;
+		(void)pthread_mutex_unlock(&lc[i]->lock);
+	}
+}
+
+/* The layer of d, found by all of d (def_key), or NULL: the caller
+ * builds d with the rest (a def that cannot be shared, or NOMEM). */
+static struct cf_entities *
+def_layer(struct core_layer_cache *lc, const struct cf_entity_def *d)
+{
+	if (lc == NULL || d->tags != NULL || d->ntags != 0 ||
+	    d->uid.type == NULL || d->uid.id == NULL)
+		return NULL;
+	return layer_get(lc, d);
+}
+
 /* The entities every decision on def has, whatever else the request
  * holds: the action in its group, the group, the store, exactly as
  * build() adds them (ent_add).  Built once per action, on first use,
@@ -1803,40 +2174,66 @@ action_base(struct cf_core *c, const struct cf_action_def *def)
 	return es;
 }
 
-/* The store of e's entities: those of action_base(def) shared, the
- * rest built; all of them built when there is no base. */
+/* The store of e's entities: those of action_base(def), of the
+ * principal's layer and of the namespace's layer shared, the rest
+ * built; all of them built when there is no base.  Whichever bases are
+ * used, the store is the same (cf_entities_build_over). */
 static cf_err
 build_entities(struct cf_core *c, const struct cf_action_def *def,
     const struct ents *e, struct cf_entities *reuse, struct cf_entities **es,
     struct cf_error *err)
 {
 	const struct cf_entities	*base = action_base(c, def);
-	const struct cf_entity_def	*d = e->d;
+	const struct cf_entities	*bases[3];
+	struct cf_entities		*held[2];
 	struct cf_entity_def		 own[ENTS_MAX];
-	size_t				 i, n = 0;
+	bool				 skip[ENTS_MAX];
+	size_t				 i, n = 0, nb = 0, nh = 0, nstore = 0;
 	cf_err				 rc;
 
-	if (base != NULL) {
-		/* build() adds the action and its group second and third,
-		 * the store once (c_resource); anything else, and the base
-		 * is not used. */
-		for (i = 0; i < e->n; i++)
-			if (i != 1 && i != 2 &&
-			    strcmp(e->d[i].uid.type, "Store") != 0)
-				own[n++] = e->d[i];
-		if (e->n < 3 || n + 3 != e->n ||
-		    strcmp(e->d[1].uid.id, def->name) != 0)
-			base = NULL;
-		else
-			d = own;
+	for (i = 0; i < e->n; i++) {
+		skip[i] = false;
+		if (strcmp(e->d[i].uid.type, "Store") == 0)
+			nstore++;
 	}
-	if (base == NULL)
-		n = e->n;
+	/* build() adds the action and its group second and third, the
+	 * store once (c_resource); anything else, and the base is not
+	 * used. */
+	if (base != NULL && e->n >= 3 && nstore == 1 &&
+	    strcmp(e->d[1].uid.id, def->name) == 0) {
+		bases[nb++] = base;
+		skip[1] = skip[2] = true;
+		for (i = 0; i < e->n; i++)
+			if (strcmp(e->d[i].uid.type, "Store") == 0)
+				skip[i] = true;
+	}
+	/* The principal is first; the namespace where c_resource put it
+	 * (ns_def), shared only when it exists in the store. */
+	held[nh] = e->n > 0 ? def_layer(c->layers_principal, &e->d[0]) :
+	    NULL;
+	if (held[nh] != NULL) {
+		bases[nb++] = held[nh++];
+		skip[0] = true;
+	}
+	held[nh] = e->ns_def > 0 && (size_t)e->ns_def < e->n &&
+	    e->ns_shared ? def_layer(c->layers_ns, &e->d[e->ns_def]) : NULL;
+	if (held[nh] != NULL) {
+		bases[nb++] = held[nh++];
+		skip[e->ns_def] = true;
+	}
+	for (i = 0; i < e->n; i++)
+		if (!skip[i])
+			own[n++] = e->d[i];
 	if (reuse == NULL)
-		return cf_entities_build_on(base, d, n, es, err);
-	rc = cf_entities_rebuild_on(reuse, base, d, n, err);
-	if (rc == CF_OK)
-		*es = reuse;
+		rc = cf_entities_build_over(bases, nb, own, n, 0, es, err);
+	else {
+		rc = cf_entities_rebuild_over(reuse, bases, nb, own, n, err);
+		if (rc == CF_OK)
+			*es = reuse;
+	}
+	/* The store holds its own references on the layers. */
+	for (i = 0; i < nh; i++)
+		cf_entities_free(held[i]);
 	return rc;
 }
 

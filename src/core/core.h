@@ -559,7 +559,15 @@ struct cf_object_view {
 	bool		s3_hidden;
 	const json_t	*labels;	/* the key's labels, name -> string */
 	const char	*key;		/* the object's key */
+	/* Completed by reference (S3 multipart): the number of segments
+	 * (0: one blob), and their plaintext sizes in order as runs
+	 * "SIZExCOUNT,..." (NULL when 0, or longer than
+	 * CF_SEGMENT_LAYOUT_MAX); sha256 is then the SHA-256 of the
+	 * segments' SHA-256 digests (docs/api.md, "Digests"). */
+	uint32_t	nsegs;
+	const char	*segments;
 };
+#define CF_SEGMENT_LAYOUT_MAX	8192
 const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 /* Read plaintext at pos; every byte returned has been authenticated. */
 cf_err	cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf,
@@ -1101,9 +1109,10 @@ cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
  * object:put of the key (ListMultipartUploads: object:list of the
  * namespace); the upload id, 128 random bits, names the upload.  Parts
  * are streamed uploads like any (cf_core_put_write/finish), encrypted
- * each under a data key of its own; completing copies them, in order,
- * through the ordinary upload path into one version whose ETag is the
- * MD5 of the parts' MD5s and "-N".  Uploads older than
+ * each under a data key of its own; completing makes them, in order,
+ * the segments of one version (by reference: no byte copied;
+ * docs/internals/STORE.md, "Segments") whose ETag is the MD5 of the
+ * parts' MD5s and "-N".  Uploads older than
  * s3_multipart_expiry are invisible and removed on the next multipart
  * request (the core's clock).  r->errcode on a refusal: no_such_upload,
  * invalid_part, invalid_part_order, entity_too_small, too_many_parts. */

@@ -27,6 +27,7 @@ struct core_orphans;
 struct core_keys;
 struct core_authz_snap;
 struct core_authz_scratch;
+struct core_layer_cache;
 struct cf_schema;
 struct cf_policy_set;
 struct cf_action_def;
@@ -90,6 +91,11 @@ struct cf_core {
 	 * (authz.c, action_base); freed by core_authz_close. */
 	struct cf_entities *_Atomic *act_base;
 	size_t			 nact_base;
+	/* The principals' and namespaces' entities, shared by decisions
+	 * as layers too, found by what they are built from (authz.c,
+	 * def_layer); freed by core_authz_close. */
+	struct core_layer_cache	*layers_principal;
+	struct core_layer_cache	*layers_ns;
 	/* Stores, requests and responses of decisions, reused (authz.c,
 	 * scratch_get): a free list under its lock. */
 	pthread_mutex_t		 scratch_lock;
@@ -215,6 +221,11 @@ struct core_authz_seen {
 	char			 ns[CF_NS_NAME_MAX];	/* the name read */
 	struct cf_ns_rec	 nsr;
 };
+/* Layers built and layers found in the principals' and namespaces'
+ * caches since the core opened (authz.c, def_layer): for tests. */
+void	core_authz_layer_stats(struct cf_core *c, unsigned long *pbuilds,
+	    unsigned long *phits, unsigned long *nbuilds,
+	    unsigned long *nhits);
 /* seen (nullable) gets what the decision read of the store, in the
  * request's read scope, for the checks after it (restricted_check). */
 cf_err	core_authz_decide(struct cf_core *c, struct cf_req *r,
@@ -479,6 +490,69 @@ cf_err	core_new_version_id(char id[CF_VERSION_ID_LEN + 1],
 cf_err	core_dek_rebind(struct cf_core *c, const struct cf_version_rec *src,
 	    struct cf_version_rec *dst, struct cf_error *err)
 	    __attribute__((warn_unused_result));
+
+/* Insert v, decided already as r's object:put (ns_id set), with r's
+ * record first; *out: the version as JSON (ops_object.c). */
+cf_err	core_version_insert(struct cf_core *c, struct cf_req *r,
+	    struct cf_version_rec *v, json_t **out, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+
+/* --- versions completed by reference (segments.c) --- */
+/* The nsegs segments of version_id, in order, into *out (free with
+ * core_segs_free); CF_E_INTEGRITY when the store holds another number
+ * of them. */
+cf_err	core_segs_load(struct cf_core *c, const char *version_id,
+	    uint32_t nsegs, struct cf_segment_rec **out, size_t *n,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+void	core_segs_free(struct cf_segment_rec *v, size_t n); /* wipes */
+/* A reader of segmented version ver's plaintext (ver->nsegs > 0); the
+ * segments are opened one at a time as reads reach them.  Reads fill
+ * max bytes across segment boundaries (less only at the end); every
+ * byte returned has been authenticated. */
+struct core_segs;
+cf_err	core_segs_open(struct cf_core *c, const struct cf_version_rec *ver,
+	    struct core_segs **out, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+cf_err	core_segs_read(struct core_segs *s, uint64_t pos, void *buf,
+	    size_t max, size_t *got, struct cf_error *err)
+	    __attribute__((warn_unused_result));
+void	core_segs_close(struct core_segs *s);
+/* The plaintext sizes of segments v[0..n) as runs "SIZExCOUNT,...",
+ * into *out (cf_free), or NULL when longer than CF_SEGMENT_LAYOUT_MAX
+ * (docs/api.md, "Digests"). */
+cf_err	core_segs_layout(const struct cf_segment_rec *v, size_t n, char **out,
+	    struct cf_error *err);
+cf_err	core_segs_layout_of(const struct core_segs *s, char **out,
+	    struct cf_error *err);
+/* The nsegs segments of version src_id with their keys unwrapped and
+ * wrapped again for version dst_id (a copy sharing their blobs) by the
+ * active KEK, into *out (nsegs of them; free with core_segs_free).  The
+ * caller holds kek_lock's read side until the row is written. */
+cf_err	core_segs_rebind(struct cf_core *c, const char *src_id,
+	    uint32_t nsegs, const char *dst_id, struct cf_segment_rec **out,
+	    struct cf_error *err) __attribute__((warn_unused_result));
+/* A set of blob ids to remove once unreferenced. */
+struct core_blobset {
+	char	(*ids)[CF_BLOB_ID_LEN + 1];
+	size_t	 n, cap;
+};
+cf_err	core_blobset_add(struct core_blobset *bs, const char *id,
+	    struct cf_error *err);
+/* Add ver's blobs: its one blob, or its segments' (read from the store:
+ * call before the change that forgets them). */
+cf_err	core_segs_blobs(struct cf_core *c, const struct cf_version_rec *ver,
+	    struct core_blobset *bs, struct cf_error *err);
+/* Add the blobs of version_id's segments, if any (read from c's store,
+ * or m: call before the change that forgets them). */
+cf_err	core_segs_blobs_by_id(struct cf_core *c, const char *version_id,
+	    struct core_blobset *bs, struct cf_error *err);
+cf_err	core_segs_blobs_meta(struct cf_meta *m, const char *version_id,
+	    struct core_blobset *bs, struct cf_error *err);
+/* Delete the blobs of bs no version, segment or part references any
+ * more; the number left (referenced, or not removed). */
+size_t	core_blobset_drop(struct core_blobset *bs, struct cf_meta *m,
+	    struct cf_blobstore *blobs);
+void	core_blobset_free(struct core_blobset *bs);
 
 /* r->art for a read of object version version_id: the artifact
  * versions it is a file of, folded (cf_meta_art_of_version); unset when

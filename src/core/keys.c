@@ -173,6 +173,8 @@ rewrap_batch(struct cf_core *c, struct cf_meta_wrapped *b,
 		else if (b[i].kind == CF_WRAPPED_MFA)
 			(void)snprintf(ad, sizeof(ad), "mfa:%lld",
 			    (long long)b[i].principal_id);
+		else if (b[i].kind == CF_WRAPPED_SEGMENT)
+			(void)cf_segment_ad(b[i].version_id, b[i].seg_n, ad);
 		else
 			(void)cf_strlcpy(ad, b[i].version_id, sizeof(ad));
 		rc = cf_keyprov_rewrap(c->kp, b[i].kek_id, ad, strlen(ad),
@@ -184,7 +186,8 @@ rewrap_batch(struct cf_core *c, struct cf_meta_wrapped *b,
 	system_req(&r, "key:rewrap", "keys");
 	(void)snprintf(r.reasons, sizeof(r.reasons), "rewrap,to=%s,count=%zu,"
 	    "kind=%s", active, n, n == 0 ? "-" : b[0].kind == CF_WRAPPED_MFA ?
-	    "mfa" : b[0].kind == CF_WRAPPED_S3KEY ? "s3_keys" : "versions");
+	    "mfa" : b[0].kind == CF_WRAPPED_S3KEY ? "s3_keys" :
+	    b[0].kind == CF_WRAPPED_SEGMENT ? "segments" : "versions");
 	rc = core_act_begin(&act, c, &r, 0, err);
 	if (rc == CF_OK)
 		rc = cf_meta_wrapped_replace(c->meta, &act.au, b, nb, n, done,
@@ -512,7 +515,8 @@ cf_core_key_status(struct cf_core *c, struct cf_req *r, json_t **out,
 		v = m = s3 = 0;
 		for (j = 0; j < nc; j++)
 			if (strcmp(cn[j].kek_id, ks[i].id) == 0) {
-				v = cn[j].versions;
+				/* a segment's key is an object data key */
+				v = cn[j].versions + cn[j].segments;
 				m = cn[j].mfa;
 				s3 = cn[j].s3_keys;
 			}
@@ -527,10 +531,11 @@ cf_core_key_status(struct cf_core *c, struct cf_req *r, json_t **out,
 		}
 	}
 	for (j = 0; j < nc; j++) {
-		total += cn[j].versions + cn[j].mfa + cn[j].s3_keys;
+		total += cn[j].versions + cn[j].segments + cn[j].mfa +
+		    cn[j].s3_keys;
 		if (strcmp(cn[j].kek_id, active) != 0)
-			pending += cn[j].versions + cn[j].mfa +
-			    cn[j].s3_keys;
+			pending += cn[j].versions + cn[j].segments +
+			    cn[j].mfa + cn[j].s3_keys;
 	}
 	(void)pthread_mutex_lock(&c->keys->mu);
 	ke = json_pack("{s:I,s:I,s:b,s:I,s:s}", "pending",
@@ -600,7 +605,7 @@ cf_core_key_retire(struct cf_core *c, struct cf_req *r, const char *id,
 		goto out;
 	for (j = 0; j < nc; j++)
 		if (strcmp(cn[j].kek_id, id) == 0) {
-			v = cn[j].versions;
+			v = cn[j].versions + cn[j].segments;
 			m = cn[j].mfa;
 			s3 = cn[j].s3_keys;
 			parts = cn[j].mp_parts;

@@ -1546,6 +1546,10 @@ struct promo_new {
 static void
 promo_new_free(struct promo_new *pn)
 {
+	size_t	i;
+
+	for (i = 0; pn->objs != NULL && i < pn->nv.nobjs; i++)
+		core_segs_free(pn->objs[i].segs, pn->objs[i].nsegs);
 	if (pn->objs != NULL)
 		cf_wipe(pn->objs, pn->nv.nobjs * sizeof(pn->objs[0]));
 	cf_free(pn->objs);

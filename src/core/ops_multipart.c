@@ -5,11 +5,15 @@
  * blob of its own streamed in through the ordinary upload path
  * (ops_object.c: authorize, seal under a fresh data key, re-authorize,
  * commit, audit, then the row).  None of it is an object: reads and
- * listings never see it.  Completing reads the parts back (each chunk
- * authenticated) and streams them, in the order the client names, into
- * one ordinary upload; the version row and the removal of the upload's
- * rows are one transaction, and the part blobs go afterwards (a crash in
- * between leaves orphans for the sweep, never a visible half).
+ * listings never see it.  Completing is by reference (mp_complete_ref):
+ * the parts named become, in order, the segments of the new version
+ * (core/segments.c), each keeping its blob and sealed_as, its key
+ * rewrapped for its place; the version row, its segments and the removal
+ * of the upload's rows are one transaction, and the blobs of the parts
+ * not named go afterwards (a crash in between leaves orphans for the
+ * sweep, never a visible half).  An upload whose parts have no SHA-256
+ * (stored by an older server) is completed by copying, as before: read
+ * back, each chunk authenticated, streamed into one ordinary upload.
  *
  * SEC: every step is decided on the key (object:put) like a PutObject;
  * the upload must belong to the namespace (by identity) and the key the
@@ -21,6 +25,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/timeutil.h"
+#include "crypto/aead.h"
 #include "core/core_int.h"
 #include "crypto/aead.h"
 
@@ -280,6 +285,152 @@ refuse(struct cf_req *r, const char *code, struct cf_error *err,
 	return cf_error_set(err, CF_E_INPUT, "%s", msg);
 }
 
+/* Part pr's blob is there, as long as its size says (a stat, not a
+ * read): a part lost or cut on disk fails the Complete, nothing stored,
+ * as it did when the Complete copied the parts.  Its content is checked
+ * chunk by chunk by every read, as any blob's. */
+static cf_err
+part_present(struct cf_core *c, const struct cf_mp_part_rec *pr,
+    struct cf_error *err)
+{
+	struct cf_blob_reader	*br = NULL;
+	cf_err			 rc;
+
+	rc = cf_blob_open(c->blobs, pr->blob_id, &br, err);
+	if (rc == CF_E_NOTFOUND) {
+		cf_error_clear(err);
+		return cf_error_set(err, CF_E_INTEGRITY, "stored data of part "
+		    "%lld is missing", (long long)pr->number);
+	}
+	if (rc == CF_OK && cf_blob_size(br) != cf_aead_blob_size(pr->size))
+		rc = cf_error_set(err, CF_E_INTEGRITY, "stored data of part "
+		    "%lld has the wrong length", (long long)pr->number);
+	cf_blob_close(br);
+	return rc;
+}
+
+/* Complete by reference: the version's segments are the parts named,
+ * in order, each keeping its blob, its sealed_as (the part id) and its
+ * data key, which is unwrapped and wrapped again for the segment's place
+ * in the new version (cf_segment_ad) by the KEK active now; nothing is
+ * read, decrypted or written but metadata.  The version's row, its
+ * segments and the removal of the upload's rows are one transaction,
+ * which also checks that every part named is still the one read here;
+ * the blobs of the parts not named go afterwards.  sha_hex: the
+ * version's digest (the SHA-256 of the parts' SHA-256s). */
+static cf_err
+mp_complete_ref(struct cf_core *c, struct cf_req *r,
+    const struct cf_ns_rec *nsr, const struct cf_mp_upload_rec *u,
+    const char *ns, const char *key, const struct parts_ctx *x,
+    const struct cf_mp_want *want, size_t n, const char *etag,
+    const char *sha_hex, uint64_t total, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_version_rec		*v = NULL;
+	struct cf_segment_rec		*segs = NULL;
+	const struct cf_mp_part_rec	*pr;
+	struct cf_key			*dek = NULL;
+	bool				*used = NULL;
+	char				 ad[CF_SEGMENT_AD_MAX];
+	size_t				 i, adlen;
+	bool				 locked = false;
+	cf_err				 rc;
+
+	if (total > c->cfg.max_object_size)
+		return cf_error_set(err, CF_E_LIMIT, "object of %llu bytes "
+		    "exceeds the limit of %llu", (unsigned long long)total,
+		    (unsigned long long)c->cfg.max_object_size);
+	v = cf_calloc(1, sizeof(*v));
+	segs = cf_calloc(n, sizeof(*segs));
+	used = cf_calloc(x->n > 0 ? x->n : 1, sizeof(*used));
+	if (v == NULL || segs == NULL || used == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	cf_strlcpy(v->ns, ns, sizeof(v->ns));
+	cf_strlcpy(v->key, key, sizeof(v->key));
+	v->ns_id = nsr->id;
+	cf_strlcpy(v->content_type, u->content_type, sizeof(v->content_type));
+	cf_strlcpy(v->content_encoding, u->content_encoding,
+	    sizeof(v->content_encoding));
+	cf_strlcpy(v->user_meta, u->user_meta, sizeof(v->user_meta));
+	cf_strlcpy(v->created_by, r->principal.name, sizeof(v->created_by));
+	cf_strlcpy(v->md5, etag, sizeof(v->md5));
+	cf_strlcpy(v->sha256, sha_hex, sizeof(v->sha256));
+	cf_strlcpy(v->mp_upload, u->id, sizeof(v->mp_upload));
+	cf_strlcpy(v->kek_id, CF_KEK_SEGMENTS, sizeof(v->kek_id));
+	v->size = total;
+	rc = core_new_version_id(v->version_id, err);
+	if (rc != CF_OK)
+		goto out;
+	/* SEC: the segments' keys are wrapped by the KEK active now and
+	 * the row written before any KEK can be retired (keys.c). */
+	(void)pthread_rwlock_rdlock(&c->kek_lock);
+	locked = true;
+	for (i = 0; rc == CF_OK && i < n; i++) {
+		pr = part_of(x, want[i].number);
+		used[pr - x->v] = true;
+		segs[i].n = (uint32_t)i;
+		cf_strlcpy(segs[i].blob_id, pr->blob_id,
+		    sizeof(segs[i].blob_id));
+		cf_strlcpy(segs[i].sealed_as, pr->part_id,
+		    sizeof(segs[i].sealed_as));
+		segs[i].size = pr->size;
+		rc = part_present(c, pr, err);
+		if (rc != CF_OK)
+			break;
+		rc = cf_keyprov_unwrap(c->kp, pr->kek_id, pr->part_id,
+		    strlen(pr->part_id), pr->wrapped_dek, &dek, err);
+		if (rc != CF_OK)
+			break;
+		core_metrics_key_op(c, CORE_METRIC_KEY_UNWRAP);
+		adlen = cf_segment_ad(v->version_id, (uint32_t)i, ad);
+		rc = cf_keyprov_wrap(c->kp, dek, ad, adlen, segs[i].kek_id,
+		    segs[i].wrapped_dek, err);
+		cf_key_free(dek);
+		dek = NULL;
+		if (rc == CF_OK)
+			core_metrics_key_op(c, CORE_METRIC_KEY_WRAP);
+	}
+	if (rc == CF_E_UNAVAILABLE)
+		r->errcode = "key_provider_unavailable";
+	if (rc != CF_OK)
+		goto out;
+	v->segs = segs;
+	v->nsegs = (uint32_t)n;
+	v->created_us = cf_now_us();
+	rc = core_version_insert(c, r, v, out, err);
+	(void)pthread_rwlock_unlock(&c->kek_lock);
+	locked = false;
+	if (rc == CF_E_CONFLICT && r->errcode == NULL) {
+		/* A part uploaded again, or the namespace replaced, while
+		 * this completed: nothing was stored; the client may
+		 * complete again. */
+		cf_error_clear(err);
+		rc = refuse(r, "invalid_part", err, "a part was uploaded "
+		    "again, or the bucket replaced, while the upload "
+		    "completed");
+	}
+	if (rc == CF_E_NOTFOUND && r->errcode == NULL)
+		rc = no_such_upload(r, u->id, err);
+	if (rc != CF_OK)
+		goto out;
+	/* The parts not named are no object's: their blobs go (a crash
+	 * here leaves orphans for the sweep). */
+	for (i = 0; i < x->n; i++)
+		if (!used[i])
+			(void)cf_blob_delete(c->blobs, x->v[i].blob_id, NULL);
+out:
+	if (locked)
+		(void)pthread_rwlock_unlock(&c->kek_lock);
+	core_segs_free(segs, n);
+	if (v != NULL)
+		cf_wipe(v, sizeof(*v));
+	cf_free(v);
+	cf_free(used);
+	return rc;
+}
+
 cf_err
 cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *upload_id, const struct cf_mp_want *want,
@@ -290,13 +441,16 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct parts_ctx		 x = { NULL, 0, 0 };
 	const struct cf_mp_part_rec	*pr;
 	struct cf_md5			*md5 = NULL;
+	struct cf_sha256		*sha = NULL;
 	struct cf_put			*p = NULL;
 	struct cf_get			*g = NULL, *nx = NULL;
 	uint8_t				 d[CF_MD5_LEN], *buf = NULL, *dst;
+	uint8_t				 sd[CF_SHA256_LEN];
 	char				 etag[48];
+	char				 sha_hex[CF_SHA256_HEX_LEN + 1];
 	uint64_t			 total = 0, pos;
 	size_t				 i, got, room;
-	bool				 staged;
+	bool				 staged, byref = true;
 	cf_err				 rc;
 
 	u = cf_calloc(1, sizeof(*u));
@@ -324,6 +478,8 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 			goto out;
 		}
 	rc = cf_md5_new(&md5, err);
+	if (rc == CF_OK)
+		rc = cf_sha256_new(&sha, err);
 	for (i = 0; rc == CF_OK && i < n; i++) {
 		pr = part_of(&x, want[i].number);
 		if (pr == NULL || strcmp(pr->md5, want[i].etag) != 0) {
@@ -343,6 +499,15 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 			break;
 		}
 		cf_md5_update(md5, d, sizeof(d));
+		/* A part stored before parts kept their SHA-256 cannot be
+		 * referenced (the version's digest is made of them): such
+		 * an upload is completed by copying, as before. */
+		if (cf_hex_decode(pr->sha256, strlen(pr->sha256), sd,
+		    sizeof(sd), NULL) != CF_OK || strlen(pr->sha256) !=
+		    CF_SHA256_HEX_LEN)
+			byref = false;
+		else
+			cf_sha256_update(sha, sd, sizeof(sd));
 		total += pr->size;
 	}
 	if (rc != CF_OK)
@@ -350,6 +515,13 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 	cf_md5_final(md5, d);
 	cf_hex_encode(d, sizeof(d), etag);
 	(void)snprintf(etag + 32, sizeof(etag) - 32, "-%zu", n);
+	if (byref) {
+		cf_sha256_final(sha, sd);
+		cf_hex_encode(sd, sizeof(sd), sha_hex);
+		rc = mp_complete_ref(c, r, &nsr, u, ns, key, &x, want, n, etag,
+		    sha_hex, total, out, err);
+		goto out;
+	}
 	rc = core_put_new(c, r, nsr.id, ns, key, u->content_type, NULL,
 	    u->user_meta[0] != '\0' ? u->user_meta : NULL, (int64_t)total,
 	    &p, err);
@@ -422,6 +594,7 @@ out:
 		cf_free(buf);
 	}
 	cf_md5_free(md5);
+	cf_sha256_free(sha);
 	parts_free(&x);
 	cf_free(u);
 	return rc;

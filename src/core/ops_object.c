@@ -174,6 +174,13 @@ version_json(const struct cf_version_rec *v, bool latest)
 		json_decref(j);
 		j = NULL;
 	}
+	/* Completed by reference: sha256 is then of its segments'
+	 * digests (docs/api.md, "Digests"). */
+	if (j != NULL && v->nsegs > 0 && json_object_set_new(j, "segments",
+	    json_integer((json_int_t)v->nsegs)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	return j;
 }
 
@@ -201,8 +208,24 @@ core_dek_rebind(struct cf_core *c, const struct cf_version_rec *src,
 {
 	struct cf_key	*dek = NULL;
 	char		 sealed[CF_VERSION_ID_LEN + 1];
+	char		 sid[CF_VERSION_ID_LEN + 1];
+	uint32_t	 nsegs = src->nsegs;
 	cf_err		 rc;
 
+	if (nsegs > 0) {
+		/* Completed by reference: every segment's key is bound to
+		 * the new id, the blobs shared as they are. */
+		cf_strlcpy(sid, src->version_id, sizeof(sid));
+		rc = core_new_version_id(dst->version_id, err);
+		if (rc == CF_OK)
+			rc = core_segs_rebind(c, sid, nsegs, dst->version_id,
+			    &dst->segs, err);
+		if (rc != CF_OK)
+			return rc;
+		dst->nsegs = nsegs;
+		dst->sealed_as[0] = '\0';
+		return CF_OK;
+	}
 	/* src may be dst: what is read of it is read first. */
 	cf_strlcpy(sealed, src->sealed_as[0] != '\0' ? src->sealed_as :
 	    src->version_id, sizeof(sealed));
@@ -795,12 +818,39 @@ part_put(struct cf_put *p, struct core_act *act, struct cf_error *err)
 	cf_strlcpy(pr->blob_id, p->v.blob_id, sizeof(pr->blob_id));
 	pr->size = p->v.size;
 	cf_strlcpy(pr->md5, p->v.md5, sizeof(pr->md5));
+	cf_strlcpy(pr->sha256, p->v.sha256, sizeof(pr->sha256));
 	cf_strlcpy(pr->kek_id, p->v.kek_id, sizeof(pr->kek_id));
 	memcpy(pr->wrapped_dek, p->v.wrapped_dek, sizeof(pr->wrapped_dek));
 	pr->created_us = p->v.created_us;
 	rc = cf_meta_mp_part_put(p->c->meta, &act->au, pr, old, err);
 	cf_strlcpy(pr->blob_id, old, sizeof(pr->blob_id));
 	return rc;
+}
+
+cf_err
+core_version_insert(struct cf_core *c, struct cf_req *r,
+    struct cf_version_rec *v, json_t **out, struct cf_error *err)
+{
+	struct core_act	act;
+	cf_err		rc;
+
+	if (CF_NEVER(!r->allowed))
+		return cf_error_set(err, CF_E_INTERNAL,
+		    "an insert without an allowed decision");
+	/* SEC: recorded before the version becomes visible, as an
+	 * upload's. */
+	rc = core_act_begin(&act, c, r, 201, err);
+	if (rc == CF_OK)
+		rc = core_act_record(&act, v->size, err);
+	if (rc == CF_OK)
+		rc = cf_meta_version_put(c->meta, &act.au, v, err);
+	rc = core_act_end(&act, rc);
+	if (rc != CF_OK)
+		return rc;
+	*out = version_json(v, true);
+	if (*out == NULL)
+		return nomem(err);
+	return CF_OK;
 }
 
 void
@@ -851,6 +901,9 @@ struct cf_get {
 	struct cf_object_view	 view;		/* what the front end sees */
 	struct cf_blob_reader	*br;
 	struct cf_opener	*op;
+	struct core_segs	*segs;		/* a segmented version's
+						 * reader, instead of br/op */
+	char			*layout;	/* view.segments */
 	json_t			*labels;
 	/* Read-ahead (a large download read in order): while the front
 	 * end sends one block, a worker thread reads and decrypts the
@@ -866,6 +919,16 @@ struct cf_get {
 	cf_err			 ra_rc;
 };
 
+/* Plaintext at pos: of the one blob, or of the segments. */
+static cf_err
+get_pread(struct cf_get *g, uint64_t pos, void *buf, size_t max,
+    size_t *got, struct cf_error *err)
+{
+	if (g->segs != NULL)
+		return core_segs_read(g->segs, pos, buf, max, got, err);
+	return cf_opener_read(g->op, pos, buf, max, got, err);
+}
+
 /* The worker's job: read ra_want bytes at ra_pos into ra. */
 static cf_err
 get_ahead(void *arg, const uint8_t *p, size_t n, struct cf_error *err)
@@ -875,8 +938,8 @@ get_ahead(void *arg, const uint8_t *p, size_t n, struct cf_error *err)
 	(void)p;
 	(void)n;
 	g->ra_got = 0;
-	g->ra_rc = cf_opener_read(g->op, g->ra_pos, g->ra, g->ra_want,
-	    &g->ra_got, err);
+	g->ra_rc = get_pread(g, g->ra_pos, g->ra, g->ra_want, &g->ra_got,
+	    err);
 	return g->ra_rc;
 }
 
@@ -951,6 +1014,8 @@ cf_core_get_close(struct cf_get *g)
 	json_decref(g->labels);
 	cf_opener_free(g->op);
 	cf_blob_close(g->br);
+	core_segs_close(g->segs);
+	cf_free(g->layout);
 	cf_free(g);
 }
 
@@ -1047,8 +1112,32 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (rc != CF_OK)
 		goto out;
 	g->view.labels = g->labels;
+	g->view.nsegs = g->v.nsegs;
+	if (head && g->v.nsegs > 0) {
+		struct cf_segment_rec	*sv = NULL;
+		size_t			 sn = 0;
+
+		rc = core_segs_load(c, g->v.version_id, g->v.nsegs, &sv, &sn,
+		    err);
+		if (rc == CF_OK)
+			rc = core_segs_layout(sv, sn, &g->layout, err);
+		core_segs_free(sv, sn);
+		g->view.segments = g->layout;
+		goto out;
+	}
 	if (head)
 		goto out;
+	/* Completed by reference: the segments, each with its own key,
+	 * opened as the reads reach them. */
+	if (g->v.nsegs > 0) {
+		rc = core_segs_open(c, &g->v, &g->segs, err);
+		if (rc == CF_E_UNAVAILABLE)
+			key_unavailable(r, err);
+		if (rc == CF_OK)
+			rc = core_segs_layout_of(g->segs, &g->layout, err);
+		g->view.segments = g->layout;
+		goto out;
+	}
 	/* One unwrap per version read, never per chunk: the opener keeps
 	 * the DEK for the whole download. */
 	rc = cf_keyprov_unwrap(c->kp, g->v.kek_id, g->v.version_id,
@@ -1127,7 +1216,7 @@ cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf, size_t max,
 	uint64_t	size = g->view.size;
 	cf_err		rc;
 
-	if (g->op == NULL)
+	if (g->op == NULL && g->segs == NULL)
 		return cf_error_set(err, CF_E_INVAL, "opened for HEAD only");
 	*got = 0;
 	if (g->wk != NULL) {
@@ -1142,7 +1231,7 @@ cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf, size_t max,
 		g->ra_got = 0;
 	}
 	if (*got == 0) {
-		rc = cf_opener_read(g->op, pos, buf, max, got, err);
+		rc = get_pread(g, pos, buf, max, got, err);
 		if (rc != CF_OK)
 			return rc;
 	}
@@ -1516,8 +1605,10 @@ out:
 	if (locked)
 		(void)pthread_rwlock_unlock(&c->kek_lock);
 	cf_key_free(dek);
-	if (v != NULL)
+	if (v != NULL) {
+		core_segs_free(v->segs, v->nsegs);
 		cf_wipe(v, sizeof(*v));
+	}
 	cf_free(v);
 	cf_core_get_close(g);
 	cf_free(sub);

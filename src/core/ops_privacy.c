@@ -340,6 +340,7 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct cf_erase_item	*it = NULL;
 	struct cf_erasure_rec	 e;
 	struct core_act		 act;
+	struct core_blobset	 segblobs = { NULL, 0, 0 };
 	json_t			*cert = NULL;
 	char			 res[CF_RESOURCE_MAX], target[1200];
 	char			*certtext = NULL;
@@ -377,6 +378,14 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	for (i = 0; i < n; i++) {
 		rc = core_privacy_guard(c, r, it[i].ns, it[i].key,
 		    it[i].created_us, err);
+		if (rc != CF_OK)
+			goto out;
+	}
+	/* The blobs of segmented versions, known only until the erasure
+	 * forgets them. */
+	for (i = 0; i < n; i++) {
+		rc = core_segs_blobs_by_id(c, it[i].version_id, &segblobs,
+		    err);
 		if (rc != CF_OK)
 			goto out;
 	}
@@ -426,6 +435,9 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 			gone++;
 		core_test_crash(c, "erase_blob_deleted");
 	}
+	/* A segment blob also named by a version not erased (none: copies
+	 * are erased with their source) would stay. */
+	gone += core_blobset_drop(&segblobs, c->meta, c->blobs);
 	if (gone > 0)
 		log_warnx("event=erase_blob_left erasure=%s blobs=%zu", e.id,
 		    gone);
@@ -435,6 +447,7 @@ cf_core_erase(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (*out == NULL)
 		rc = nomem(err);
 out:
+	core_blobset_free(&segblobs);
 	json_decref(cert);
 	cf_json_free(certtext);
 	cf_free(it);

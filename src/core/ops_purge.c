@@ -99,12 +99,19 @@ purge_one(struct cf_core *c, int64_t now, const struct cf_purge_item *it,
 	char			hex[sizeof(raw) * 2 + 1];
 	char			ids[1][CF_BLOB_ID_LEN + 1];
 	bool			ref = true;
+	struct core_blobset	segblobs = { NULL, 0, 0 };
 	cf_err			rc;
 
 	*done = false;
 	rc = cf_random(raw, sizeof(raw), err);
 	if (rc != CF_OK)
 		return rc;
+	/* A segmented version's blobs, known only until it is purged. */
+	rc = core_segs_blobs_by_id(c, it->version_id, &segblobs, err);
+	if (rc != CF_OK) {
+		core_blobset_free(&segblobs);
+		return rc;
+	}
 	cf_hex_encode(raw, sizeof(raw), hex);
 	/* The system's own request, as the rewrap's and the sweeps'. */
 	cf_req_init(&r, "local");
@@ -133,13 +140,21 @@ purge_one(struct cf_core *c, int64_t now, const struct cf_purge_item *it,
 	rc = core_act_end(&act, rc);
 	if (rc == CF_E_CONFLICT) {
 		/* A hold, a stage or a retention came first: kept. */
+		core_blobset_free(&segblobs);
 		cf_error_clear(err);
 		return CF_OK;
 	}
-	if (rc != CF_OK)
+	if (rc != CF_OK) {
+		core_blobset_free(&segblobs);
 		return rc;
+	}
 	*done = true;
 	core_test_crash(c, "purge_committed");
+	/* A copy may share the segments' blobs: those stay for it. */
+	if (core_blobset_drop(&segblobs, c->meta, c->blobs) > 0)
+		log_warnx("event=purge_segment_blobs_left version=%s",
+		    it->version_id);
+	core_blobset_free(&segblobs);
 	if (it->blob_id[0] == '\0')
 		return CF_OK;
 	/* A promoted copy may share the blob: it stays for that one (the

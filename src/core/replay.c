@@ -38,6 +38,7 @@ struct replay {
 	struct cf_erasure_rec	 cur;
 	struct cf_erase_item	*items;		/* to apply: keys held */
 	size_t			 n;
+	struct core_blobset	 segblobs;	/* of items' segments */
 	char			(*blob_ids)[CF_BLOB_ID_LEN + 1];
 	size_t			 nblobs;
 	size_t			 rows;		/* rows of cur seen */
@@ -78,6 +79,14 @@ replay_flush(struct replay *rp, struct cf_error *err)
 		rec.status = 200;
 		rec.result = "ok";
 		core_offline_act_begin(&act, rp->audit, &rec);
+		/* The segments' blobs, read from the restored directory
+		 * before the erasure forgets them there. */
+		for (i = 0; i < rp->n && rp->blobs != NULL; i++) {
+			rc = core_segs_blobs_meta(rp->dst,
+			    rp->items[i].version_id, &rp->segblobs, err);
+			if (rc != CF_OK)
+				return rc;
+		}
 		rc = cf_meta_erasure_cert(rp->srcm, rp->cur.id, &cert, err);
 		if (rc == CF_OK)
 			rc = cf_meta_erase_apply(rp->dst, &act.au, &rp->cur,
@@ -93,6 +102,10 @@ replay_flush(struct replay *rp, struct cf_error *err)
 	for (i = 0; rp->blobs != NULL && i < rp->nblobs; i++)
 		if (cf_blob_delete(rp->blobs, rp->blob_ids[i], NULL) == CF_OK)
 			rp->blobs_deleted++;
+	if (rp->blobs != NULL)
+		rp->blobs_deleted += rp->segblobs.n -
+		    core_blobset_drop(&rp->segblobs, rp->dst, rp->blobs);
+	core_blobset_free(&rp->segblobs);
 	rp->n = rp->nblobs = rp->rows = 0;
 	return CF_OK;
 }
@@ -204,5 +217,6 @@ out:
 	cf_key_free(ekey);
 	cf_free(rp.items);
 	cf_free(rp.blob_ids);
+	core_blobset_free(&rp.segblobs);
 	return rc;
 }

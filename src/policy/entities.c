@@ -11,6 +11,9 @@
 #include "base/str.h"
 #include "policy_int.h"
 
+/* A uid's bit in a layer's bloom (struct cf_entities). */
+#define BLOOM_BIT(u)	((uint64_t)1 << ((u)->hash >> 58))
+
 static int
 uidp_cmp(const void *x, const void *y)
 {
@@ -51,13 +54,29 @@ const struct cf_pol_entity *
 cf_pol_entity_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
 {
 	const struct cf_pol_entity	*e;
+	size_t				 i;
 
 	if (es == NULL)
 		return NULL;
 	e = table_get(es, uid);
-	/* A uid is in one layer at most (build_layer refuses the rest). */
-	if (e == NULL && es->base != NULL)
-		e = table_get(es->base, uid);
+	/* A uid is in one layer at most (build_into refuses the rest); a
+	 * base without its bit does not have it. */
+	for (i = 0; e == NULL && i < es->nbases; i++)
+		if ((es->bases[i]->bloom & BLOOM_BIT(uid)) != 0)
+			e = table_get(es->bases[i], uid);
+	return e;
+}
+
+/* The entity uid of one of es's bases, or NULL. */
+static const struct cf_pol_entity *
+bases_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
+{
+	const struct cf_pol_entity	*e = NULL;
+	size_t				 i;
+
+	for (i = 0; e == NULL && i < es->nbases; i++)
+		if ((es->bases[i]->bloom & BLOOM_BIT(uid)) != 0)
+			e = table_get(es->bases[i], uid);
 	return e;
 }
 
@@ -87,6 +106,17 @@ cf_pol_entity_in(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
 }
 
 static cf_err
+dup_error(const struct cf_pol_uid *u, struct cf_error *err)
+{
+	char	t[64], d[64];
+
+	cf_pol_escape(u->type, u->tlen, t, sizeof(t));
+	cf_pol_escape(u->id, u->ilen, d, sizeof(d));
+	return cf_error_set(err, CF_E_INPUT, "duplicate entity entry "
+	    "%s::\"%s\"", t, d);
+}
+
+static cf_err
 table_build(struct cf_entities *es, struct cf_error *err)
 {
 	size_t		cap = 16, i, j, mask;
@@ -100,46 +130,78 @@ table_build(struct cf_entities *es, struct cf_error *err)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	es->tcap = cap;
 	mask = cap - 1;
+	es->bloom = es->bloom_parented = 0;
 	for (i = 0; i < es->n; i++) {
 		const struct cf_pol_uid	*u = es->ents[i].uid;
 		bool			 dup = false;
 
+		es->bloom |= BLOOM_BIT(u);
+		if (es->ents[i].nparents > 0)
+			es->bloom_parented |= BLOOM_BIT(u);
 		for (j = u->hash & mask; es->table[j] != 0 && !dup;
 		    j = (j + 1) & mask)
 			dup = cf_pol_uid_eq(es->ents[es->table[j] - 1].uid, u);
-		/* As if both layers were one store. */
-		if (!dup && es->base != NULL)
-			dup = table_get(es->base, u) != NULL;
-		if (dup) {
-			char	t[64], d[64];
-
-			cf_pol_escape(u->type, u->tlen, t, sizeof(t));
-			cf_pol_escape(u->id, u->ilen, d, sizeof(d));
-			return cf_error_set(err, CF_E_INPUT,
-			    "duplicate entity entry %s::\"%s\"", t, d);
-		}
+		/* As if all layers were one store. */
+		if (!dup)
+			dup = bases_get(es, u) != NULL;
+		if (dup)
+			return dup_error(u, err);
 		es->table[j] = (uint32_t)(i + 1);
 	}
 	return CF_OK;
 }
 
-/* SEC: the base's ancestor sets were closed without this layer, so
- * none of its entities may have an ancestor this layer defines (its
- * closure would miss that entity's own ancestors, and `in` would
- * answer otherwise than over one store).  Costs one lookup per
- * ancestor of the base's entities. */
+/* Does es's own layer or a base other than bases[skip] define uid
+ * with parents?  Layers whose bloom_parented lacks its bit are not
+ * probed. */
+static bool
+others_parented(const struct cf_entities *es, size_t skip,
+    const struct cf_pol_uid *uid)
+{
+	const struct cf_pol_entity	*e = NULL;
+	uint64_t			 bit = BLOOM_BIT(uid);
+	size_t				 i;
+
+	if ((es->bloom_parented & bit) != 0)
+		e = table_get(es, uid);
+	for (i = 0; e == NULL && i < es->nbases; i++)
+		if (i != skip && (es->bases[i]->bloom_parented & bit) != 0)
+			e = table_get(es->bases[i], uid);
+	return e != NULL && e->nparents > 0;
+}
+
+/* SEC: each base's ancestor sets were closed without the other layers,
+ * so none of its entities may have an ancestor that another layer
+ * defines with parents (its closure would miss that entity's own
+ * ancestors, and `in` would answer otherwise than over one store).  An
+ * ancestor defined elsewhere without parents closes to nothing, which
+ * is what the base took it for (a parent that names no entity).  The
+ * bases must not share an entity either (the layer's own are checked
+ * by table_build).  Costs a lookup per entity of a base and per
+ * ancestor of one in each other layer. */
 static cf_err
 base_check(const struct cf_entities *es, struct cf_error *err)
 {
-	const struct cf_entities	*b = es->base;
-	size_t				 i, k;
+	const struct cf_entities	*b;
+	const struct cf_pol_uid		*u;
+	size_t				 i, k, bi, j;
 
-	for (i = 0; i < b->n; i++)
-		for (k = 0; k < b->ents[i].nanc; k++)
-			if (table_get(es, b->ents[i].anc[k]) != NULL)
-				return cf_error_set(err, CF_E_INVAL, "an "
-				    "entity of the base store has an "
-				    "ancestor in the layer above it");
+	for (bi = 0; bi < es->nbases; bi++) {
+		b = es->bases[bi];
+		for (i = 0; i < b->n; i++) {
+			u = b->ents[i].uid;
+			for (j = 0; j < bi; j++)
+				if ((es->bases[j]->bloom & BLOOM_BIT(u)) != 0 &&
+				    table_get(es->bases[j], u) != NULL)
+					return dup_error(u, err);
+			for (k = 0; k < b->ents[i].nanc; k++)
+				if (others_parented(es, bi,
+				    b->ents[i].anc[k]))
+					return cf_error_set(err, CF_E_INVAL,
+					    "an entity of a base store has an "
+					    "ancestor in another layer");
+		}
+	}
 	return CF_OK;
 }
 
@@ -228,8 +290,8 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 			u = stack[--nstack];
 			pe = table_get(es, u);
 			be = NULL;
-			if (pe == NULL && es->base != NULL)
-				be = table_get(es->base, u);
+			if (pe == NULL)
+				be = bases_get(es, u);
 			if (pe != NULL) {
 				size_t	pi = (size_t)(pe - es->ents);
 
@@ -415,6 +477,7 @@ cf_entities_from_json(const json_t *arr, struct cf_entities **out,
 	if (es == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	cf_pol_arena_init(&es->ar);
+	atomic_init(&es->refs, 1);
 	es->ents = cf_pol_arena_calloc(&es->ar, n ? n : 1, sizeof(*es->ents));
 	if (es->ents == NULL) {
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
@@ -455,11 +518,40 @@ cf_entities_parse(const char *json, size_t len, struct cf_entities **out,
 	return rc;
 }
 
+/* Drop the references es holds on its bases. */
+static void
+bases_drop(struct cf_entities *es)
+{
+	size_t	i;
+
+	for (i = 0; i < es->nbases; i++)
+		cf_entities_free((struct cf_entities *)(uintptr_t)
+		    es->bases[i]);
+	es->nbases = 0;
+}
+
+void
+cf_entities_ref(const struct cf_entities *es)
+{
+	/* The count is not part of the store's value (policy.h): the one
+	 * field a shared, read-only store changes. */
+	struct cf_entities	*w = (struct cf_entities *)(uintptr_t)es;
+
+	if (w != NULL)
+		atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+}
+
 void
 cf_entities_free(struct cf_entities *es)
 {
 	if (es == NULL)
 		return;
+	/* The last reference: every other holder's use happened before
+	 * its release (acq_rel), as for any reference count. */
+	if (atomic_fetch_sub_explicit(&es->refs, 1, memory_order_acq_rel) !=
+	    1)
+		return;
+	bases_drop(es);
 	cf_pol_arena_free(&es->ar);
 	cf_free(es);
 }
@@ -467,7 +559,11 @@ cf_entities_free(struct cf_entities *es)
 size_t
 cf_entities_count(const struct cf_entities *es)
 {
-	return es->n + (es->base != NULL ? es->base->n : 0);
+	size_t	n = es->n, i;
+
+	for (i = 0; i < es->nbases; i++)
+		n += es->bases[i]->n;
+	return n;
 }
 
 size_t
@@ -539,9 +635,16 @@ attr_value(struct cf_pol_arena *a, const struct cf_attr *at,
 		if (at->s == NULL)
 			return cf_error_set(err, CF_E_INVAL, "NULL string");
 		n = strlen(at->s);
-		if (!cf_utf8_valid(at->s, n))
-			return cf_error_set(err, CF_E_INPUT,
-			    "string is not UTF-8");
+		if ((at->flags & CF_ATTR_VALUE_UTF8) == 0) {
+			if (!cf_utf8_valid(at->s, n))
+				return cf_error_set(err, CF_E_INPUT,
+				    "string is not UTF-8");
+		}
+#ifndef NDEBUG
+		else if (!cf_utf8_valid(at->s, n))
+			return cf_error_set(err, CF_E_INVAL,
+			    "string vouched for is not UTF-8");
+#endif
 		if (at->kind == CF_ATTR_IP) {
 			if (cf_pol_parse_ip(at->s, n, out) != 0)
 				return cf_error_set(err, CF_E_INPUT,
@@ -601,13 +704,23 @@ attrs_record(struct cf_pol_arena *a, const struct cf_attr *at, size_t n,
 		if (at[i].name == NULL)
 			return cf_error_set(err, CF_E_INVAL, "NULL field name");
 		kn = strlen(at[i].name);
-		if (!cf_utf8_valid(at[i].name, kn))
-			return cf_error_set(err, CF_E_INPUT,
-			    "field name is not UTF-8");
 		rec->f[i].kn = kn;
-		rec->f[i].k = cf_pol_arena_strdup(a, at[i].name, kn);
-		if (rec->f[i].k == NULL)
-			return cf_error_set(err, CF_E_NOMEM, "out of memory");
+		if ((at[i].flags & CF_ATTR_NAME_STATIC) != 0) {
+#ifndef NDEBUG
+			if (!cf_utf8_valid(at[i].name, kn))
+				return cf_error_set(err, CF_E_INVAL,
+				    "static field name is not UTF-8");
+#endif
+			rec->f[i].k = at[i].name;
+		} else {
+			if (!cf_utf8_valid(at[i].name, kn))
+				return cf_error_set(err, CF_E_INPUT,
+				    "field name is not UTF-8");
+			rec->f[i].k = cf_pol_arena_strdup(a, at[i].name, kn);
+			if (rec->f[i].k == NULL)
+				return cf_error_set(err, CF_E_NOMEM,
+				    "out of memory");
+		}
 		rc = attr_value(a, &at[i], &rec->f[i].v, depth + 1, err);
 		if (rc != CF_OK)
 			return rc;
@@ -663,18 +776,20 @@ static void
 entities_empty(struct cf_entities *es)
 {
 	cf_pol_arena_reset(&es->ar);
-	es->base = NULL;
+	bases_drop(es);
 	es->ents = NULL;
 	es->n = 0;
 	es->table = NULL;
 	es->tcap = 0;
+	es->bloom = es->bloom_parented = 0;
 	es->probes = 0;
 }
 
-/* Build defs into es (empty, its arena ready) over base. */
+/* Build defs into es (empty, its arena ready) over bases. */
 static cf_err
-build_into(struct cf_entities *es, const struct cf_entities *base,
-    const struct cf_entity_def *defs, size_t n, struct cf_error *err)
+build_into(struct cf_entities *es, const struct cf_entities *const *bases,
+    size_t nbases, const struct cf_entity_def *defs, size_t n,
+    struct cf_error *err)
 {
 	struct types_seen	 ts;
 	size_t			 i;
@@ -682,12 +797,21 @@ build_into(struct cf_entities *es, const struct cf_entities *base,
 
 	if (n > 0 && defs == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL entities");
-	if (base != NULL && base->base != NULL)
-		return cf_error_set(err, CF_E_INVAL, "a base store with a "
-		    "base");
+	if (nbases > CF_ENTITIES_MAX_BASES || (nbases > 0 && bases == NULL))
+		return cf_error_set(err, CF_E_INVAL, "bad bases");
+	for (i = 0; i < nbases; i++) {
+		if (bases[i] == NULL)
+			return cf_error_set(err, CF_E_INVAL, "NULL base");
+		if (bases[i]->nbases != 0)
+			return cf_error_set(err, CF_E_INVAL, "a base store "
+			    "with a base");
+	}
 	if (n >= UINT32_MAX / 2)
 		return cf_error_set(err, CF_E_LIMIT, "too many entities");
-	es->base = base;
+	for (i = 0; i < nbases; i++) {
+		cf_entities_ref(bases[i]);
+		es->bases[es->nbases++] = bases[i];
+	}
 	ts.n = 0;
 	es->ents = cf_pol_arena_calloc(&es->ar, n ? n : 1, sizeof(*es->ents));
 	if (es->ents == NULL)
@@ -699,7 +823,7 @@ build_into(struct cf_entities *es, const struct cf_entities *base,
 		es->n = i + 1;
 	}
 	rc = table_build(es, err);
-	if (rc == CF_OK && base != NULL)
+	if (rc == CF_OK && nbases > 0)
 		rc = base_check(es, err);
 	if (rc == CF_OK)
 		rc = close_hierarchy(es, err);
@@ -707,9 +831,9 @@ build_into(struct cf_entities *es, const struct cf_entities *base,
 }
 
 cf_err
-cf_entities_build_on(const struct cf_entities *base,
-    const struct cf_entity_def *defs, size_t n, struct cf_entities **out,
-    struct cf_error *err)
+cf_entities_build_over(const struct cf_entities *const *bases, size_t nbases,
+    const struct cf_entity_def *defs, size_t n, unsigned int flags,
+    struct cf_entities **out, struct cf_error *err)
 {
 	struct cf_entities	*es;
 	cf_err			 rc;
@@ -718,7 +842,10 @@ cf_entities_build_on(const struct cf_entities *base,
 	if (es == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "out of memory");
 	cf_pol_arena_init(&es->ar);
-	rc = build_into(es, base, defs, n, err);
+	if ((flags & CF_ENTITIES_SMALL) != 0)
+		es->ar.first = 1024;
+	atomic_init(&es->refs, 1);
+	rc = build_into(es, bases, nbases, defs, n, err);
 	if (rc != CF_OK) {
 		cf_entities_free(es);
 		return rc;
@@ -728,7 +855,8 @@ cf_entities_build_on(const struct cf_entities *base,
 }
 
 cf_err
-cf_entities_rebuild_on(struct cf_entities *es, const struct cf_entities *base,
+cf_entities_rebuild_over(struct cf_entities *es,
+    const struct cf_entities *const *bases, size_t nbases,
     const struct cf_entity_def *defs, size_t n, struct cf_error *err)
 {
 	cf_err	rc;
@@ -736,10 +864,27 @@ cf_entities_rebuild_on(struct cf_entities *es, const struct cf_entities *base,
 	if (es == NULL)
 		return cf_error_set(err, CF_E_INVAL, "NULL store");
 	entities_empty(es);
-	rc = build_into(es, base, defs, n, err);
+	rc = build_into(es, bases, nbases, defs, n, err);
 	if (rc != CF_OK)
 		entities_empty(es);
 	return rc;
+}
+
+cf_err
+cf_entities_build_on(const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_entities **out,
+    struct cf_error *err)
+{
+	return cf_entities_build_over(&base, base != NULL ? 1 : 0, defs, n,
+	    0, out, err);
+}
+
+cf_err
+cf_entities_rebuild_on(struct cf_entities *es, const struct cf_entities *base,
+    const struct cf_entity_def *defs, size_t n, struct cf_error *err)
+{
+	return cf_entities_rebuild_over(es, &base, base != NULL ? 1 : 0, defs,
+	    n, err);
 }
 
 cf_err
@@ -752,7 +897,19 @@ cf_entities_build(const struct cf_entity_def *defs, size_t n,
 const struct cf_entities *
 cf_entities_base(const struct cf_entities *es)
 {
-	return es != NULL ? es->base : NULL;
+	return es != NULL && es->nbases > 0 ? es->bases[0] : NULL;
+}
+
+size_t
+cf_entities_base_count(const struct cf_entities *es)
+{
+	return es != NULL ? es->nbases : 0;
+}
+
+const struct cf_entities *
+cf_entities_base_at(const struct cf_entities *es, size_t i)
+{
+	return es != NULL && i < es->nbases ? es->bases[i] : NULL;
 }
 
 static bool
@@ -797,12 +954,18 @@ layer_within(const struct cf_entities *x, const struct cf_entities *y)
 	return true;
 }
 
-/* Is every entity of x (both layers) in y, the same? */
+/* Is every entity of x (all layers) in y, the same? */
 static bool
 entities_within(const struct cf_entities *x, const struct cf_entities *y)
 {
-	return layer_within(x, y) && (x->base == NULL ||
-	    layer_within(x->base, y));
+	size_t	i;
+
+	if (!layer_within(x, y))
+		return false;
+	for (i = 0; i < x->nbases; i++)
+		if (!layer_within(x->bases[i], y))
+			return false;
+	return true;
 }
 
 bool

@@ -35,6 +35,7 @@ struct ectx {
 	const char			*msg;
 	uint64_t			 budget;	/* steps left */
 	bool				 spent;		/* budget ran out */
+	struct cf_pol_memo		*memo;		/* NULL: none */
 };
 
 static int eval(struct ectx *, const struct cf_pol_expr *, struct cf_pol_val *);
@@ -763,8 +764,9 @@ cf_pol_ext_call(struct cf_pol_arena *a, int fn, const struct cf_pol_val *args,
 	return r == EV_NOMEM ? -2 : -1;
 }
 
+/* e's own step and its operation (eval without the memo). */
 static int
-eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+eval_op(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 {
 	struct cf_pol_val	 a;
 	struct cf_pol_set	*set;
@@ -775,8 +777,6 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	bool			 b = false;	/* gcc -O2 cannot see eval_bool
 						 * sets it */
 
-	if (cx->budget == 0)
-		return over_budget(cx);
 	cx->budget--;
 	switch (e->op) {
 	case X_LIT:
@@ -903,6 +903,320 @@ eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
 	default:
 		return fail(cx, "internal error: unknown expression");
 	}
+}
+
+/*
+ * Shared subexpressions.  Policies written from one pattern share
+ * conditions: twenty-five permits that all begin `resource has env &&
+ * resource.env == "dev" && resource.sensitivity <= 1 && principal.kind
+ * == "service" && ...` evaluate that operand alike in a decision, since
+ * an expression's value is a function of its structure, the request
+ * and the entities alone (no node is evaluated for its identity: slots
+ * live in scopes only, and literals are compared by value).  So a
+ * decision keeps the outcome of each marked subexpression (an operand
+ * of `&&` or `||` of at least MEMO_MIN_NODES nodes) and answers a
+ * structurally equal one, in any policy of any part, from it:
+ *
+ * - each marked node's structure is written out when its set is
+ *   parsed (operators, names, keys, patterns, literals by
+ *   representation, error messages, children; never line or col); a
+ *   hit needs the same bytes, not only the same hash
+ *   (cf_pol_expr_same), so a hash collision costs a comparison, never
+ *   a wrong value;
+ * - an error is kept with its message, and a hit reports it alike;
+ * - a hit is charged the steps the first evaluation took; when the
+ *   budget left does not cover them, the expression is evaluated again
+ *   instead, so that the steps of a decision, and where the budget runs
+ *   out, are what they were without the memo;
+ * - nothing is kept from an evaluation that ran out of memory or of
+ *   steps, and the memo is emptied by every decision (a generation
+ *   number; the table belongs to the response, one thread's).
+ */
+bool	cf_pol_memo_off;
+
+#define MEMO_MIN_NODES	4
+#define MEMO_SLOTS	256	/* a power of two; full: not kept */
+
+struct cf_pol_memo_ent {
+	uint32_t			 gen;	/* != memo's: empty */
+	int				 rc;	/* EV_OK, EV_ERR */
+	const struct cf_pol_expr	*e;
+	struct cf_pol_val		 v;
+	const char			*msg;
+	uint64_t			 steps;
+};
+
+struct cf_pol_memo {
+	uint32_t		gen;
+	uint64_t		hits;	/* for tests */
+	struct cf_pol_memo_ent	ent[MEMO_SLOTS];
+};
+
+uint64_t
+cf_pol_memo_hits(const struct cf_response *resp)
+{
+	return resp->memo != NULL ? resp->memo->hits : 0;
+}
+
+/* An expression's structure written out, for the memo's exact
+ * comparison: every field but line and col, lengths before bytes, a
+ * marker for an absent child, so that two trees write the same bytes
+ * only when they are the same.  A literal set or record (never made by
+ * the parser, but not comparable by bytes) or more than MEMO_SER_MAX
+ * bytes: not written (ok false), and the node is not memoized. */
+#define MEMO_SER_MAX	512
+
+struct ser {
+	unsigned char	*p;
+	size_t		 n;
+	bool		 ok;
+};
+
+static void
+ser_put(struct ser *s, const void *d, size_t n)
+{
+	if (!s->ok || MEMO_SER_MAX - s->n < n) {
+		s->ok = false;
+		return;
+	}
+	if (n > 0)
+		memcpy(s->p + s->n, d, n);
+	s->n += n;
+}
+
+static void
+ser_u64(struct ser *s, uint64_t v)
+{
+	ser_put(s, &v, sizeof(v));
+}
+
+static void
+ser_bytes(struct ser *s, const char *p, size_t n)
+{
+	ser_u64(s, n);
+	ser_put(s, p, n);
+}
+
+static void
+ser_lit(struct ser *s, const struct cf_pol_val *v)
+{
+	ser_u64(s, v->kind);
+	switch (v->kind) {
+	case PV_BOOL:
+		ser_u64(s, v->u.b);
+		break;
+	case PV_LONG:
+	case PV_DECIMAL:
+	case PV_DATETIME:
+	case PV_DURATION:
+		ser_u64(s, (uint64_t)v->u.i);
+		break;
+	case PV_STR:
+		ser_bytes(s, v->u.s.p, v->u.s.n);
+		break;
+	case PV_ENTITY:
+		ser_bytes(s, v->u.e->type, v->u.e->tlen);
+		ser_bytes(s, v->u.e->id, v->u.e->ilen);
+		break;
+	case PV_IP:
+		ser_u64(s, (uint64_t)v->ipv6 << 8 | v->prefix);
+		ser_put(s, v->u.ip, 16);
+		break;
+	default:
+		s->ok = false;
+		break;
+	}
+}
+
+static void
+ser_expr(struct ser *s, const struct cf_pol_expr *e)
+{
+	size_t	i;
+
+	if (!s->ok)
+		return;
+	if (e == NULL) {
+		ser_u64(s, UINT64_MAX);
+		return;
+	}
+	ser_u64(s, (uint64_t)e->op | (uint64_t)e->var << 8 |
+	    (uint64_t)e->fn << 16 | (uint64_t)(e->name != NULL) << 24 |
+	    (uint64_t)(e->pat != NULL) << 25 |
+	    (uint64_t)(e->msg != NULL) << 26);
+	ser_u64(s, e->nargs);
+	ser_u64(s, e->nkeys);
+	if (e->name != NULL)
+		ser_bytes(s, e->name, e->nlen);
+	for (i = 0; i < e->nkeys; i++)
+		ser_bytes(s, e->keys[i], e->klens[i]);
+	if (e->pat != NULL) {
+		ser_u64(s, e->pat->n);
+		for (i = 0; i < e->pat->n; i++) {
+			ser_u64(s, e->pat->el[i].star);
+			if (!e->pat->el[i].star)
+				ser_bytes(s, e->pat->el[i].p,
+				    e->pat->el[i].len);
+		}
+	}
+	if (e->op == X_LIT)
+		ser_lit(s, &e->lit);
+	if (e->msg != NULL)
+		ser_bytes(s, e->msg, strlen(e->msg));
+	ser_expr(s, e->a);
+	ser_expr(s, e->b);
+	ser_expr(s, e->c);
+	for (i = 0; i < e->nargs; i++)
+		ser_expr(s, e->args[i]);
+}
+
+static uint64_t
+ser_hash(const unsigned char *p, size_t n)
+{
+	uint64_t	h = 0x51ed270b27a8a1c5ULL ^ n, w;
+	size_t		i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	if (i < n)
+		memcpy(&w, p + i, n - i);
+	/* splitmix64's finalizer: every byte reaches the low bits that
+	 * pick the slot. */
+	h ^= w;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+/* Memoize e when it is large enough and can be written out. */
+static void
+memo_try(struct cf_pol_arena *a, struct cf_pol_expr *e, unsigned char *buf)
+{
+	struct ser	 s = { buf, 0, true };
+	unsigned char	*p;
+
+	ser_expr(&s, e);
+	if (!s.ok)
+		return;
+	p = cf_pol_arena_alloc(a, s.n);
+	if (p == NULL)
+		return;		/* not memoized: the same decisions */
+	memcpy(p, buf, s.n);
+	e->ser = p;
+	e->slen = (uint32_t)s.n;
+	e->shash = ser_hash(p, s.n);
+	e->memo = true;
+}
+
+/* e's nodes (at most UINT32_MAX), marking as it goes. */
+static uint32_t
+memo_walk(struct cf_pol_arena *a, struct cf_pol_expr *e, unsigned char *buf)
+{
+	struct cf_pol_expr	*kid[3];
+	uint32_t		 size = 1, ks[3] = { 0, 0, 0 }, n;
+	size_t			 i, k;
+
+	kid[0] = (struct cf_pol_expr *)(uintptr_t)e->a;
+	kid[1] = (struct cf_pol_expr *)(uintptr_t)e->b;
+	kid[2] = (struct cf_pol_expr *)(uintptr_t)e->c;
+	for (k = 0; k < 3; k++)
+		if (kid[k] != NULL) {
+			ks[k] = memo_walk(a, kid[k], buf);
+			size = size > UINT32_MAX - ks[k] ? UINT32_MAX :
+			    size + ks[k];
+		}
+	for (i = 0; i < e->nargs; i++) {
+		n = memo_walk(a, (struct cf_pol_expr *)(uintptr_t)e->args[i],
+		    buf);
+		size = size > UINT32_MAX - n ? UINT32_MAX : size + n;
+	}
+	if (e->op == X_AND || e->op == X_OR)
+		for (k = 0; k < 2; k++)
+			if (ks[k] >= MEMO_MIN_NODES)
+				memo_try(a, kid[k], buf);
+	return size;
+}
+
+void
+cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_expr *e)
+{
+	unsigned char	buf[MEMO_SER_MAX];
+
+	if (e != NULL)
+		(void)memo_walk(a, e, buf);
+}
+
+bool
+cf_pol_expr_same(const struct cf_pol_expr *x, const struct cf_pol_expr *y)
+{
+	if (x == y)
+		return true;
+	return x->ser != NULL && y->ser != NULL && x->slen == y->slen &&
+	    memcmp(x->ser, y->ser, x->slen) == 0;
+}
+
+/* eval_op of a marked e, answered from the decision's memo when a
+ * structurally equal expression was evaluated before in it. */
+static int
+eval_memo(struct ectx *cx, const struct cf_pol_expr *e,
+    struct cf_pol_val *out)
+{
+	struct cf_pol_memo	*m = cx->memo;
+	struct cf_pol_memo_ent	*ent, *free_ent = NULL;
+	size_t			 i, probes;
+	uint64_t		 before;
+	int			 rc;
+
+	for (i = e->shash & (MEMO_SLOTS - 1), probes = 0;
+	    probes < MEMO_SLOTS; i = (i + 1) & (MEMO_SLOTS - 1), probes++) {
+		ent = &m->ent[i];
+		if (ent->gen != m->gen) {
+			free_ent = ent;
+			break;
+		}
+		if (ent->e->shash != e->shash || !cf_pol_expr_same(ent->e, e))
+			continue;
+		/* Charged as the first evaluation was; when the budget
+		 * cannot pay that, evaluated again (and failed where it
+		 * fails). */
+		if (ent->steps > cx->budget)
+			return eval_op(cx, e, out);
+		cx->budget -= ent->steps;
+		m->hits++;
+		if (ent->rc == EV_ERR) {
+			cx->msg = ent->msg;
+			return EV_ERR;
+		}
+		*out = ent->v;
+		return EV_OK;
+	}
+	before = cx->budget;
+	rc = eval_op(cx, e, out);
+	if (free_ent == NULL || cx->spent || (rc != EV_OK && rc != EV_ERR))
+		return rc;
+	free_ent->gen = m->gen;
+	free_ent->rc = rc;
+	free_ent->e = e;
+	if (rc == EV_OK)
+		free_ent->v = *out;
+	free_ent->msg = rc == EV_ERR ? cx->msg : NULL;
+	free_ent->steps = before - cx->budget;
+	return rc;
+}
+
+static int
+eval(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
+{
+	if (cx->budget == 0)
+		return over_budget(cx);
+	if (e->memo && cx->memo != NULL && !cf_pol_memo_off)
+		return eval_memo(cx, e, out);
+	return eval_op(cx, e, out);
 }
 
 /*
@@ -1124,8 +1438,24 @@ cf_response_free(struct cf_response *resp)
 {
 	if (resp == NULL)
 		return;
+	cf_free(resp->memo);
 	cf_pol_arena_free(&resp->ar);
 	cf_free(resp);
+}
+
+/* The uid type::id: same when it is that uid (a link's principal is
+ * most often the request's), else a new one in a. */
+static const struct cf_pol_uid *
+slot_uid(struct cf_pol_arena *a, const char *type, const char *id,
+    const struct cf_pol_uid *same)
+{
+	size_t	tl = strlen(type), il = strlen(id);
+
+	if (same != NULL && same->tlen == tl && same->ilen == il &&
+	    memcmp(same->type, type, tl) == 0 &&
+	    memcmp(same->id, id, il) == 0)
+		return same;
+	return cf_pol_uid_new(a, type, tl, id, il);
 }
 
 /* Evaluate the template t linked with the given slot values, as if it
@@ -1140,9 +1470,8 @@ eval_link(struct rctx *rc, struct cf_response *resp,
 	pol.id = l->id;
 	if (t->p.slot) {
 		pol.p.slot = false;
-		pol.p.uid = cf_pol_uid_new(&resp->ar, l->principal_type,
-		    strlen(l->principal_type), l->principal_id,
-		    strlen(l->principal_id));
+		pol.p.uid = slot_uid(&resp->ar, l->principal_type,
+		    l->principal_id, rc->cx.req->principal);
 		if (pol.p.uid == NULL)
 			return EV_NOMEM;
 	}
@@ -1255,6 +1584,16 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	rc.cx.es = es;
 	rc.cx.ar = &resp->ar;
 	rc.cx.budget = CF_POLICY_MAX_STEPS;
+	/* The memo of shared subexpressions: made once per response,
+	 * emptied by a new generation per decision; without memory for
+	 * it, decided without (the same decision). */
+	if (resp->memo == NULL)
+		resp->memo = cf_calloc(1, sizeof(*resp->memo));
+	if (resp->memo != NULL && ++resp->memo->gen == 0) {
+		memset(resp->memo->ent, 0, sizeof(resp->memo->ent));
+		resp->memo->gen = 1;
+	}
+	rc.cx.memo = resp->memo;
 	rc.pent = cf_pol_entity_get(es, req->principal);
 	rc.aent = cf_pol_entity_get(es, req->action);
 	rc.rent = cf_pol_entity_get(es, req->resource);

@@ -1759,6 +1759,10 @@ parse_policy(struct parser *p, size_t index)
 			return cf_error_set(p->err, p->rc = CF_E_LIMIT,
 			    "%u:%u: expression nested deeper than %d",
 			    t0.line, t0.col, MAX_TREE_DEPTH);
+		/* The tree is ours until the set is built, and its depth
+		 * bounded now. */
+		cf_pol_expr_memo_mark(p->ar, (struct cf_pol_expr *)
+		    (uintptr_t)conds[pol->nconds].e);
 		pol->nconds++;
 		if (expect(p, T_RBRACE, "`}`") != CF_OK)
 			return p->rc;

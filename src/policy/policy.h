@@ -104,7 +104,8 @@ cf_err	cf_entities_parse(const char *json, size_t len,
 /* As cf_entities_parse, from an already parsed JSON array (borrowed). */
 cf_err	cf_entities_from_json(const json_t *arr, struct cf_entities **out,
 	    struct cf_error *err);
-void	cf_entities_free(struct cf_entities *es);	/* NULL: no-op */
+/* Drops a reference (cf_entities_ref); the last frees es.  NULL: no-op */
+void	cf_entities_free(struct cf_entities *es);
 size_t	cf_entities_count(const struct cf_entities *es);
 /* Bytes of memory held by the store. */
 size_t	cf_entities_memory(const struct cf_entities *es);
@@ -139,7 +140,20 @@ struct cf_attr {
 	const struct cf_attr	*rec;
 	size_t			 n;
 	const json_t		*json;
+	unsigned int		 flags;		/* CF_ATTR_NAME_STATIC,
+						 * CF_ATTR_VALUE_UTF8 */
 };
+
+/* The field's name is a string constant of the program (a literal): it
+ * outlives every store and request, is UTF-8, and is used as it is,
+ * neither copied nor checked again (debug builds check it).  SEC: only
+ * for names the caller writes itself, never for one it was given. */
+#define CF_ATTR_NAME_STATIC	0x01
+/* The string value s (CF_ATTR_STRING, CF_ATTR_IP) is UTF-8: the caller
+ * checked it, or made it so, just before; it is not checked again
+ * (debug builds do).  SEC: only for a string the caller checked itself
+ * in the same call path, never for one it only believes valid. */
+#define CF_ATTR_VALUE_UTF8	0x02
 
 struct cf_entity_ref {
 	const char	*type;
@@ -164,15 +178,16 @@ struct cf_entity_def {
 cf_err	cf_entities_build(const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
 /* As cf_entities_build of base's entities and defs together, without
- * copying base: the new store is a layer over base (borrowed: it must
- * outlive the store, and may be shared by any number of layers and
- * threads at once; it may not have a base itself).  For a program that
- * decides many requests with some entities in common (the actions):
- * those are built once.  Decisions, cf_entities_count and
+ * copying base: the new store is a layer over base (it takes a
+ * reference on it, cf_entities_ref; base may be shared by any number of
+ * layers and threads at once; it may not have a base itself).  For a
+ * program that decides many requests with some entities in common (the
+ * actions): those are built once.  Decisions, cf_entities_count and
  * cf_entities_equal see one store.  An entity in both is a duplicate
  * (CF_E_INPUT); CF_E_INVAL when an entity of base has an ancestor that
- * defs defines (base's hierarchy was closed without it).  Costs a
- * lookup per ancestor of base's entities: keep base small. */
+ * defs defines with parents (base's hierarchy was closed without
+ * them).  Costs up to a lookup per ancestor of base's entities: keep
+ * base small. */
 cf_err	cf_entities_build_on(const struct cf_entities *base,
 	    const struct cf_entity_def *defs, size_t n,
 	    struct cf_entities **out, struct cf_error *err);
@@ -183,8 +198,42 @@ cf_err	cf_entities_build_on(const struct cf_entities *base,
 cf_err	cf_entities_rebuild_on(struct cf_entities *es,
 	    const struct cf_entities *base, const struct cf_entity_def *defs,
 	    size_t n, struct cf_error *err);
-/* The store es was built on (borrowed), or NULL. */
+/* Layers over several bases: a store of one decision over the
+ * entities of its action, of its principal and of its namespace, each
+ * built once and shared.  As cf_entities_build_on, over bases[0..nbases)
+ * (none when nbases is 0; each borrowed as base is above, none with a
+ * base of its own): one store of all of them and defs.  An entity in
+ * two of them is a duplicate (CF_E_INPUT).  CF_E_INVAL when an entity
+ * of a base has an ancestor that another base or defs defines with
+ * parents of its own (that base's hierarchy was closed without them);
+ * one defined there without parents is what that base took it for, a
+ * parent that names no entity above, and is allowed.  The new store
+ * holds a reference on each base (cf_entities_ref) until it is freed
+ * or rebuilt, so a base may be freed by its owner while stores built
+ * over it are in use.  flags: CF_ENTITIES_SMALL starts the store's
+ * memory at 1 KiB instead of 16 (a store of a few entities kept for
+ * long, many of them). */
+#define CF_ENTITIES_MAX_BASES	4
+#define CF_ENTITIES_SMALL	0x01
+cf_err	cf_entities_build_over(const struct cf_entities *const *bases,
+	    size_t nbases, const struct cf_entity_def *defs, size_t n,
+	    unsigned int flags, struct cf_entities **out,
+	    struct cf_error *err);
+/* As cf_entities_build_over, into es (as cf_entities_rebuild_on). */
+cf_err	cf_entities_rebuild_over(struct cf_entities *es,
+	    const struct cf_entities *const *bases, size_t nbases,
+	    const struct cf_entity_def *defs, size_t n, struct cf_error *err);
+/* One more reference on es, dropped by cf_entities_free: es is freed
+ * when the last is dropped.  The count is atomic and is not part of
+ * the store's value: a store shared read-only by threads may be
+ * referenced and freed by any of them. */
+void	cf_entities_ref(const struct cf_entities *es);
+/* The first store es was built on (borrowed), or NULL; the number of
+ * them, and the i-th (i < cf_entities_base_count). */
 const struct cf_entities *cf_entities_base(const struct cf_entities *es);
+size_t	cf_entities_base_count(const struct cf_entities *es);
+const struct cf_entities *cf_entities_base_at(const struct cf_entities *es,
+	    size_t i);
 /* True when a and b hold the same entities: the same uids, attributes
  * and tags (Cedar equality; absent tags equal empty ones), parents and
  * ancestors, whatever their order.  For tests and for checking that two

@@ -9,6 +9,7 @@
 #ifndef CF_POLICY_POLICY_INT_H
 #define CF_POLICY_POLICY_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@ struct cf_pol_chunk;
 struct cf_pol_arena {
 	struct cf_pol_chunk	*head;
 	size_t			 total;		/* bytes held */
+	size_t			 first;		/* first chunk's size, 0:
+						 * the default */
 };
 
 void	 cf_pol_arena_init(struct cf_pol_arena *a);
@@ -159,7 +162,8 @@ const char *cf_pol_kind_name(int kind);
 const struct cf_pol_val *cf_pol_rec_get(const struct cf_pol_rec *r,
 	    const char *k, size_t kn);
 int	cf_pol_key_cmp(const char *a, size_t an, const char *b, size_t bn);
-/* Sort fields by key; false if two keys are equal. */
+/* Sort fields by key; false if two keys are equal (r is then no longer
+ * a record: a field may be lost; every caller refuses it). */
 bool	cf_pol_rec_sort(struct cf_pol_rec *r);
 
 /* Extension value parsers: 0 on success, -1 on a malformed string. */
@@ -291,7 +295,28 @@ struct cf_pol_expr {
 	struct cf_pol_val	 lit;
 	const char		*msg;		/* X_ERROR */
 	uint32_t		 line, col;	/* where it starts */
+	/* A subexpression a decision memoizes (eval.c, "Shared
+	 * subexpressions"): its structure written out (everything but
+	 * line and col; in the set's arena) and a hash of that. */
+	bool			 memo;
+	uint32_t		 slen;
+	const unsigned char	*ser;
+	uint64_t		 shash;
 };
+
+/* Mark the subexpressions of the condition tree e that a decision
+ * memoizes (eval.c), their structure written into a (not when out of
+ * memory: such a node is not memoized).  For the parser, once per
+ * condition, after tree_depth bounded its depth. */
+void	cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_expr *e);
+/* True when x and y are the same expression but for line and col: they
+ * evaluate alike in every request (eval.c). */
+bool	cf_pol_expr_same(const struct cf_pol_expr *x,
+	    const struct cf_pol_expr *y);
+/* Tests only: decide without the memo, to compare (eval.c). */
+extern bool	cf_pol_memo_off;
+/* Memo hits of decisions on resp so far (eval.c), for tests. */
+uint64_t	cf_pol_memo_hits(const struct cf_response *resp);
 
 /*
  * Policies.
@@ -371,16 +396,25 @@ struct cf_pol_entity {
 
 struct cf_entities {
 	struct cf_pol_arena	 ar;
-	/* The shared layer below, or NULL (cf_entities_build_on). */
-	const struct cf_entities *base;
+	/* References held on this store (cf_entities_ref): freed when the
+	 * last is dropped. */
+	_Atomic size_t		 refs;
+	/* The shared layers below (cf_entities_build_over), each holding
+	 * a reference taken for this store. */
+	const struct cf_entities *bases[CF_ENTITIES_MAX_BASES];
+	size_t			 nbases;
 	struct cf_pol_entity	*ents;		/* this layer's */
 	size_t			 n;
 	uint32_t		*table;		/* index + 1, 0 empty */
+	/* One bit per entity of this layer (bit hash >> 58), and one per
+	 * entity with parents: base_check probes a layer only for a uid
+	 * whose bit it has. */
+	uint64_t		 bloom, bloom_parented;
 	size_t			 tcap;
 	uint64_t		 probes;	/* of close_hierarchy's sets */
 };
 
-/* The entity uid of es or of its base, or NULL. */
+/* The entity uid of es or of one of its bases, or NULL. */
 const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
 	    const struct cf_pol_uid *uid);
 /* True when e (an entity, may be absent from the store) is anc or has it
@@ -404,6 +438,8 @@ struct cf_pol_err {
 	const char	*msg;
 };
 
+struct cf_pol_memo;
+
 struct cf_response {
 	struct cf_pol_arena	 ar;
 	enum cf_decision	 decision;
@@ -414,6 +450,7 @@ struct cf_response {
 	const char		**forbids;	/* scratch */
 	size_t			 nforbids, capforbids;
 	uint64_t		 steps;		/* taken by the decision */
+	struct cf_pol_memo	*memo;		/* eval.c; NULL: none yet */
 };
 
 #endif

@@ -25,6 +25,7 @@ cf_pol_arena_init(struct cf_pol_arena *a)
 {
 	a->head = NULL;
 	a->total = 0;
+	a->first = 0;
 }
 
 void *
@@ -39,6 +40,10 @@ cf_pol_arena_alloc(struct cf_pol_arena *a, size_t n)
 		n = 16;
 	if (c == NULL || c->cap - c->used < n) {
 		cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+		/* A store kept for long starts small (cf_entities_build_over
+		 * with CF_ENTITIES_SMALL). */
+		if (c == NULL && a->first != 0 && n <= a->first)
+			cap = a->first;
 		if (c != NULL && c->cap >= ARENA_CHUNK && cap == ARENA_CHUNK &&
 		    c->cap < 1024 * 1024)
 			cap = c->cap * 2;	/* grow geometrically */
@@ -269,20 +274,30 @@ cf_pol_rec_sort(struct cf_pol_rec *r)
 {
 	struct cf_pol_field	tmp;
 	size_t			i, j;
+	int			c;
 
 	/* Records of a few fields (the entities and context a program
 	 * builds for each decision) are sorted in place: qsort's set-up
 	 * cost more than the sort. */
-	if (r->n > 16)
-		qsort(r->f, r->n, sizeof(r->f[0]), field_cmp);
-	else
+	if (r->n <= 16) {
+		/* Inserting a key into the sorted ones before it meets an
+		 * equal key, if any, before a smaller one: duplicates are
+		 * found here, without a second pass. */
 		for (i = 1; i < r->n; i++) {
 			tmp = r->f[i];
-			for (j = i; j > 0 && field_cmp(&r->f[j - 1], &tmp) > 0;
-			    j--)
+			for (j = i; j > 0; j--) {
+				c = field_cmp(&r->f[j - 1], &tmp);
+				if (c == 0)
+					return false;
+				if (c < 0)
+					break;
 				r->f[j] = r->f[j - 1];
+			}
 			r->f[j] = tmp;
 		}
+		return true;
+	}
+	qsort(r->f, r->n, sizeof(r->f[0]), field_cmp);
 	for (i = 1; i < r->n; i++)
 		if (field_cmp(&r->f[i - 1], &r->f[i]) == 0)
 			return false;

@@ -1058,6 +1058,33 @@ small_body(struct cf_get *g, uint64_t first, size_t len,
 	return CF_OK;
 }
 
+/* The digest headers of a version: X-Coffer-SHA256, the SHA-256 of its
+ * bytes; or for one completed by reference (nsegs > 0),
+ * X-Coffer-SHA256-Segments, the SHA-256 of its segments' SHA-256
+ * digests, and X-Coffer-Segments, their sizes ("SIZExCOUNT,...", when
+ * short enough for a header), from which a client checks it (docs/api.md,
+ * "Digests").  SEC: never the composite under X-Coffer-SHA256's name:
+ * a client checking that against the body would refuse it, and one
+ * that did not check would be misled. */
+static void
+digest_headers(struct MHD_Response *resp, const char *sha256, uint32_t nsegs,
+    const char *segments)
+{
+	char	n[24];
+
+	if (nsegs == 0) {
+		(void)MHD_add_response_header(resp, "X-Coffer-SHA256", sha256);
+		return;
+	}
+	(void)MHD_add_response_header(resp, "X-Coffer-SHA256-Segments",
+	    sha256);
+	(void)snprintf(n, sizeof(n), "%u", (unsigned)nsegs);
+	(void)MHD_add_response_header(resp, "X-Coffer-Segment-Count", n);
+	if (segments != NULL)
+		(void)MHD_add_response_header(resp, "X-Coffer-Segments",
+		    segments);
+}
+
 static enum MHD_Result
 serve_get(struct MHD_Connection *mc, struct conn *c, bool head)
 {
@@ -1147,7 +1174,7 @@ headers:
 	    "application/octet-stream");
 	(void)snprintf(hv, sizeof(hv), "\"%s\"", v->sha256);
 	(void)MHD_add_response_header(resp, "ETag", hv);
-	(void)MHD_add_response_header(resp, "X-Coffer-SHA256", v->sha256);
+	digest_headers(resp, v->sha256, v->nsegs, v->segments);
 	(void)MHD_add_response_header(resp, "X-Coffer-Version-Id",
 	    v->version_id);
 	(void)MHD_add_response_header(resp, "Accept-Ranges", "bytes");
@@ -3266,6 +3293,8 @@ serve_share(struct MHD_Connection *mc, struct conn *c, const char *pw,
 	const char			*code;
 	char				 hv[192], name[128];
 	char				 sha[CF_SHA256_HEX_LEN + 1];
+	char				*layout = NULL;
+	uint32_t			 nsegs;
 	uint64_t			 size;
 	int				 status;
 	enum MHD_Result			 ret;
@@ -3297,7 +3326,15 @@ serve_share(struct MHD_Connection *mc, struct conn *c, const char *pw,
 	status = 200;
 	share_filename(v->key != NULL ? v->key : "", name, sizeof(name));
 	(void)snprintf(sha, sizeof(sha), "%s", v->sha256);
+	nsegs = v->nsegs;
 	size = v->size;
+	if (v->segments != NULL && (layout = cf_strdup(v->segments)) ==
+	    NULL) {
+		cf_core_get_close(g);
+		c->req.audited = false;
+		c->req.allowed = false;
+		return respond_error(mc, c, 500, "internal", "out of memory");
+	}
 	v = NULL;
 	if (size <= SMALL_BODY) {
 		rc = size > 0 ? small_body(g, 0, (size_t)size, &resp,
@@ -3310,6 +3347,7 @@ serve_share(struct MHD_Connection *mc, struct conn *c, const char *pw,
 			/* The answer is no longer the one recorded. */
 			c->req.audited = false;
 			c->req.allowed = false;
+			cf_free(layout);
 			return respond_cf_error(mc, c, rc != CF_OK ? rc :
 			    CF_E_NOMEM, &err, NULL, NULL);
 		}
@@ -3320,6 +3358,7 @@ serve_share(struct MHD_Connection *mc, struct conn *c, const char *pw,
 			cf_core_get_close(g);
 			c->req.audited = false;
 			c->req.allowed = false;
+			cf_free(layout);
 			return respond_error(mc, c, 500, "internal",
 			    "out of memory");
 		}
@@ -3329,6 +3368,7 @@ serve_share(struct MHD_Connection *mc, struct conn *c, const char *pw,
 		    dl_read, d, dl_free);
 		if (resp == NULL) {
 			dl_free(d);
+			cf_free(layout);
 			return MHD_NO;
 		}
 		d->c = c;
@@ -3336,7 +3376,8 @@ serve_share(struct MHD_Connection *mc, struct conn *c, const char *pw,
 	/* (A small body's g is closed: its view went with it.) */
 	(void)MHD_add_response_header(resp, "Content-Type",
 	    "application/octet-stream");
-	(void)MHD_add_response_header(resp, "X-Coffer-SHA256", sha);
+	digest_headers(resp, sha, nsegs, layout);
+	cf_free(layout);
 	(void)MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	(void)MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	(void)snprintf(hv, sizeof(hv), "attachment; filename=\"%s\"", name);

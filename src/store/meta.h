@@ -67,6 +67,29 @@ struct cf_ns_rec {
 	char	versioning[CF_VERSIONING_MAX];
 };
 
+/* One segment of a version completed by reference: an ordinary blob
+ * (docs/internals/CRYPTO.md, "Blob format") sealed under sealed_as (the
+ * multipart part id it was uploaded as), holding size bytes of
+ * plaintext, its data key wrapped with the associated data
+ * "seg:<version_id>:<n>" (cf_segment_ad), so that a segment row moved to
+ * another version or place no longer unwraps. */
+struct cf_segment_rec {
+	uint32_t	n;			/* 0, 1, ...: the order */
+	char		blob_id[CF_BLOB_ID_LEN + 1];
+	uint64_t	size;
+	char		sealed_as[CF_VERSION_ID_LEN + 1];
+	char		kek_id[CF_KEK_ID_MAX];
+	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
+};
+#define CF_SEGMENTS_MAX		10000	/* S3's parts per upload */
+#define CF_SEGMENT_AD_MAX	64
+/* The kek_id of a version row whose keys are its segments'. */
+#define CF_KEK_SEGMENTS		"segments"
+/* The associated data that binds segment n's wrapped key to version
+ * version_id, into ad (CF_SEGMENT_AD_MAX); its length. */
+size_t	cf_segment_ad(const char *version_id, uint32_t n,
+	    char ad[CF_SEGMENT_AD_MAX]);
+
 struct cf_version_rec {
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	char		ns[CF_NS_NAME_MAX];
@@ -103,6 +126,16 @@ struct cf_version_rec {
 	/* On put: "" or the multipart upload this version completes: its
 	 * rows go in the same transaction. */
 	char		mp_upload[CF_VERSION_ID_LEN + 1];
+	/* A version completed by reference (docs/internals/STORE.md,
+	 * "Segments"): nsegs > 0 segments, whose plaintexts in order are
+	 * the version's bytes; then blob_id is "", kek_id CF_KEK_SEGMENTS
+	 * and wrapped_dek zeros, each segment carrying its own blob, data
+	 * key and sealed_as.  0: one blob (blob_id), as always.  On put,
+	 * segs holds the nsegs segments (borrowed; their sizes must add up
+	 * to size, and with mp_upload each must still be a part of that
+	 * upload); on read segs is NULL (cf_meta_segments reads them). */
+	uint32_t	nsegs;
+	struct cf_segment_rec *segs;
 	/* Its place in S3's view, set by the store (ignored on put):
 	 * s3_null 0: S3 sees its version id; 1 or 2: it is the "null"
 	 * version (written while the namespace was unversioned or
@@ -1039,6 +1072,8 @@ struct cf_meta_kek_count {
 	uint64_t	versions;	/* object versions (not markers) */
 	uint64_t	mfa;		/* TOTP secrets */
 	uint64_t	s3_keys;	/* S3 access key secrets */
+	uint64_t	segments;	/* segments of versions completed
+					 * by reference (rewrapped) */
 	uint64_t	mp_parts;	/* parts of S3 multipart uploads in
 					 * progress (not rewrapped: a KEK
 					 * they use is retired once they are
@@ -1052,6 +1087,7 @@ enum cf_meta_wrapped_kind {
 	CF_WRAPPED_VERSION,	/* an object version's DEK (ad: version_id) */
 	CF_WRAPPED_MFA,		/* a TOTP key (ad: "mfa:<principal_id>") */
 	CF_WRAPPED_S3KEY,	/* an S3 secret (ad: "s3key:<id>:<pid>") */
+	CF_WRAPPED_SEGMENT,	/* a segment's DEK (ad: cf_segment_ad) */
 	CF_WRAPPED_NKINDS
 };
 struct cf_meta_wrapped {
@@ -1061,6 +1097,7 @@ struct cf_meta_wrapped {
 	int64_t		principal_id;	/* MFA, S3 key */
 	char		version_id[CF_VERSION_ID_LEN + 1];
 	char		s3_key_id[CF_S3_KEY_ID_LEN + 1];
+	uint32_t	seg_n;		/* segment: its n (version_id) */
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped[CF_WRAPPED_DEK_LEN];
 };
@@ -1080,9 +1117,9 @@ cf_err	cf_meta_wrapped_replace(struct cf_meta *m,
 /* --- S3 multipart uploads: an upload in progress and its parts, each
  * part an encrypted blob of its own (wrapped DEK, the part id as the
  * associated data), invisible to object reads and listings; completing
- * one inserts a version (cf_version_rec.mp_upload) and removes these rows
- * in one transaction.  Part blobs count as referenced for the orphan
- * sweep. --- */
+ * one inserts a version (cf_version_rec.mp_upload) whose segments are the
+ * parts used, and removes these rows in one transaction.  Part blobs
+ * count as referenced for the orphan sweep, as segment blobs do. --- */
 struct cf_mp_upload_rec {
 	char	id[CF_VERSION_ID_LEN + 1];
 	int64_t	ns_id;
@@ -1103,6 +1140,9 @@ struct cf_mp_part_rec {
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
 	int64_t		created_us;
+	/* hex SHA-256 of the part's plaintext; "" for a part stored before
+	 * parts kept it */
+	char		sha256[CF_SHA256_HEX_LEN + 1];
 };
 cf_err	cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	    const struct cf_mp_upload_rec *u, struct cf_error *err);
@@ -1125,6 +1165,13 @@ typedef cf_err	(*cf_mp_upload_cb)(void *arg,
  * namespace, created before before_us). */
 cf_err	cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
 	    cf_mp_upload_cb cb, void *arg, struct cf_error *err);
+/* The segments of version version_id in order into out (at most max;
+ * CF_E_INTEGRITY if it has more, or its segments are not numbered 0,
+ * 1, ... without a gap); *n gets how many.  A version without segments
+ * has none (*n = 0). */
+cf_err	cf_meta_segments(struct cf_meta *m, const char *version_id,
+	    struct cf_segment_rec *out, size_t max, size_t *n,
+	    struct cf_error *err);
 /* Remove an upload and its part rows (the caller removes the blobs);
  * CF_E_NOTFOUND for none. */
 cf_err	cf_meta_mp_delete(struct cf_meta *m, const struct cf_meta_audit *au,

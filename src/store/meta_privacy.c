@@ -469,6 +469,19 @@ cf_meta_erase_plan(struct cf_meta *m, const char *ns, const char *key,
 	 * for it): erasing one without the other would leave the data
 	 * readable, or break the copy.  The list grows as it goes. */
 	for (i = 0; rc == CF_OK && i < p.n; i++) {
+		/* A copy of a segmented version shares its segments' blobs:
+		 * the same rule, segment by segment. */
+		rc = meta_int_prep_bind(c, &st, err,
+		    "SELECT DISTINCT s2.version_id FROM segments s1"
+		    " JOIN segments s2 ON s2.blob_id = s1.blob_id"
+		    " WHERE s1.version_id = ?1 AND s1.blob_id <> ''"
+		    " AND s2.blob_id <> ''", "t", p.it[i].version_id);
+		if (rc == CF_OK)
+			rc = plan_rows(c, &p, st, "copy", NULL, err);
+		meta_int_unprep(c, st);
+		st = NULL;
+		if (rc != CF_OK)
+			break;
 		cf_strlcpy(blob, p.it[i].blob_id, sizeof(blob));
 		if (blob[0] == '\0')
 			continue;
@@ -535,6 +548,18 @@ cf_meta_erase_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 			rc = cf_error_set(err, CF_E_CONFLICT, "version %s was "
 			    "erased or removed meanwhile",
 			    items[i].version_id);
+		meta_int_unprep(c, st);
+		st = NULL;
+		/* SEC: a segmented version's keys are its segments': every
+		 * one is overwritten the same way. */
+		if (rc == CF_OK)
+			rc = meta_int_prep_bind(c, &st, err,
+			    "UPDATE segments SET kek_id = '" CF_KEK_ERASED "',"
+			    " wrapped_dek = zeroblob(?2), blob_id = ''"
+			    " WHERE version_id = ?1", "ti",
+			    items[i].version_id, (int64_t)CF_WRAPPED_DEK_LEN);
+		if (rc == CF_OK)
+			rc = step_done(c, st, NULL, "erase segments", err);
 		meta_int_unprep(c, st);
 		st = NULL;
 		if (rc == CF_OK)

@@ -187,6 +187,16 @@ cf_meta_purge_apply(struct cf_meta *m, const struct cf_meta_audit *au,
 	meta_int_unprep(c, st);
 	st = NULL;
 	if (rc == CF_OK)
+		rc = meta_int_prep_bind(c, &st, err,
+		    "UPDATE segments SET kek_id = '" CF_KEK_ERASED "',"
+		    " wrapped_dek = zeroblob(?2), blob_id = ''"
+		    " WHERE version_id = ?1", "ti",
+		    it->version_id, (int64_t)CF_WRAPPED_DEK_LEN);
+	if (rc == CF_OK && (src = sqlite3_step(st)) != SQLITE_DONE)
+		rc = meta_int_db_err(c, src, err, "purge segments");
+	meta_int_unprep(c, st);
+	st = NULL;
+	if (rc == CF_OK)
 		rc = meta_int_prep_bind(c, &st, err, "INSERT INTO erasures"
 		    " (version_id, erasure_id, ns, key, sha256, size, blob_id,"
 		    " why, erased_by, erased_us, reason, request_id) VALUES"

@@ -577,6 +577,30 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (review_id, n)"
 	") WITHOUT ROWID;"),
 	/* ---- end: access review campaigns ---- */
+	/* ---- begin: complete by reference ---- */
+	/* 22 -> 23: a version completed from S3 multipart parts references
+	 * the parts' blobs as its segments, in order, each with its own
+	 * wrapped key and sealed_as (docs/internals/STORE.md, "Segments");
+	 * nsegs 0 is a version of one blob as before.  Parts keep the
+	 * SHA-256 of their plaintext (the version's digest is made of
+	 * them). */
+	("ALTER TABLE versions ADD COLUMN nsegs INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (nsegs >= 0);"
+	"ALTER TABLE mp_parts ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE segments ("
+	"  version_id   TEXT NOT NULL REFERENCES versions(version_id)"
+	"               ON DELETE CASCADE,"
+	"  n            INTEGER NOT NULL CHECK (n >= 0),"
+	"  blob_id      TEXT NOT NULL,"
+	"  size         INTEGER NOT NULL CHECK (size >= 0),"
+	"  sealed_as    TEXT NOT NULL,"
+	"  kek_id       TEXT NOT NULL,"
+	"  wrapped_dek  BLOB NOT NULL,"
+	"  UNIQUE (version_id, n)"
+	");"
+	"CREATE INDEX segments_by_blob ON segments(blob_id)"
+	"  WHERE blob_id <> '';"),
+	/* ---- end: complete by reference ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -588,7 +612,7 @@ static const char *const migrations[] = {
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
 	" v.created_us, v.kek_id, v.wrapped_dek, v.md5, v.sealed_as," \
 	" v.content_encoding, v.checksum, v.s3_null, v.s3_hidden," \
-	" n.versioning"
+	" n.versioning, v.nsegs"
 #define BCOLS \
 	"b.principal_id, p.name, b.role, b.ns, b.expires_us"
 #define TCOLS \
@@ -645,6 +669,8 @@ enum {
 	ST_KEK_COUNT_P,
 	ST_KEY_NEXT, ST_V_LIST_ID,
 	ST_V_NULL,
+	ST_SEG_INSERT, ST_SEG_LIST, ST_SEG_IS_PART,
+	ST_KEK_COUNT_G, ST_KEK_NOT_G, ST_KEK_SET_G,
 	ST__COUNT
 };
 
@@ -666,14 +692,25 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 * nor do erased versions (kek_id CF_KEK_ERASED). */
 	[ST_KEK_COUNT_V] = "SELECT kek_id, count(*) FROM versions"
 	    " WHERE delete_marker = 0 AND kek_id <> '" CF_KEK_ERASED "'"
+	    " AND kek_id <> '" CF_KEK_SEGMENTS "'"
 	    " GROUP BY kek_id ORDER BY kek_id",
+	/* A segmented version's keys are its segments' (nsegs > 0). */
+	[ST_KEK_COUNT_G] = "SELECT kek_id, count(*) FROM segments"
+	    " WHERE kek_id <> '" CF_KEK_ERASED "'"
+	    " GROUP BY kek_id ORDER BY kek_id",
+	[ST_KEK_NOT_G] = "SELECT rowid, version_id, n, kek_id, wrapped_dek"
+	    " FROM segments WHERE rowid > ?1 AND kek_id <> ?2"
+	    " AND kek_id <> '" CF_KEK_ERASED "' ORDER BY rowid LIMIT ?3",
+	[ST_KEK_SET_G] = "UPDATE segments SET kek_id = ?4, wrapped_dek = ?5"
+	    " WHERE version_id = ?1 AND n = ?2 AND kek_id = ?3"
+	    " AND wrapped_dek = ?6",
 	[ST_KEK_COUNT_M] = "SELECT kek_id, count(*) FROM mfa GROUP BY kek_id"
 	    " ORDER BY kek_id",
 	/* By seq from a cursor: a pass reads the table once, O(n). */
 	[ST_KEK_NOT_V] = "SELECT seq, version_id, kek_id, wrapped_dek"
 	    " FROM versions WHERE seq > ?1 AND delete_marker = 0"
 	    " AND kek_id <> ?2 AND kek_id <> '" CF_KEK_ERASED "'"
-	    " ORDER BY seq LIMIT ?3",
+	    " AND kek_id <> '" CF_KEK_SEGMENTS "' ORDER BY seq LIMIT ?3",
 	[ST_KEK_NOT_M] = "SELECT principal_id, kek_id, wrapped FROM mfa"
 	    " WHERE principal_id > ?1 AND kek_id <> ?2 ORDER BY principal_id"
 	    " LIMIT ?3",
@@ -740,7 +777,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE name = ?1",
 	[ST_NS_HAS_LIVE] = "SELECT 1 FROM live WHERE ns_id = ?1 LIMIT 1",
 	[ST_NS_BLOBS] = "SELECT blob_id FROM versions WHERE ns_id = ?1"
-	    " AND delete_marker = 0 AND blob_id <> ''",
+	    " AND delete_marker = 0 AND blob_id <> ''"
+	    " UNION SELECT s.blob_id FROM versions v JOIN segments s"
+	    " ON s.version_id = v.version_id WHERE v.ns_id = ?1"
+	    " AND v.nsegs > 0 AND s.blob_id <> ''",
 	[ST_NS_DEL_LIVE] = "DELETE FROM live WHERE ns_id = ?1",
 	[ST_NS_DEL_VERSIONS] = "DELETE FROM versions WHERE ns_id = ?1",
 	[ST_NS_DEL_BINDINGS] = "DELETE FROM bindings WHERE ns = ?1",
@@ -748,8 +788,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_V_INSERT] = "INSERT INTO versions(version_id, ns_id, key,"
 	    " delete_marker, blob_id, size, sha256, content_type, user_meta,"
 	    " created_by, created_us, kek_id, wrapped_dek, md5, sealed_as,"
-	    " content_encoding, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    " content_encoding, checksum, nsegs) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	[ST_SEG_INSERT] = "INSERT INTO segments(version_id, n, blob_id, size,"
+	    " sealed_as, kek_id, wrapped_dek) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7)",
+	[ST_SEG_LIST] = "SELECT n, blob_id, size, sealed_as, kek_id,"
+	    " wrapped_dek FROM segments WHERE version_id = ?1 ORDER BY n",
+	/* SEC: a segment must be, in the completing transaction, a part of
+	 * the upload as read (a part replaced meanwhile has its blob
+	 * deleted by its replacement). */
+	[ST_SEG_IS_PART] = "SELECT 1 FROM mp_parts WHERE upload_id = ?1"
+	    " AND part_id = ?2 AND blob_id = ?3 AND size = ?4",
 	[ST_LIVE_UPSERT] = "INSERT INTO live(ns_id, key, seq)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (ns_id, key) DO UPDATE SET seq = excluded.seq",
@@ -780,7 +830,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* "blob_id <> ''" lets SQLite use the partial index. */
 	[ST_V_BLOB_REF] = "SELECT 1 FROM versions"
 	    " WHERE blob_id = ?1 AND blob_id <> ''"
-	    " UNION ALL SELECT 1 FROM mp_parts WHERE blob_id = ?1 LIMIT 1",
+	    " UNION ALL SELECT 1 FROM mp_parts WHERE blob_id = ?1"
+	    " UNION ALL SELECT 1 FROM segments"
+	    " WHERE blob_id = ?1 AND blob_id <> '' LIMIT 1",
 	[ST_P_INSERT] = "INSERT INTO principals(name, kind, created_us,"
 	    " disabled, owner_id, provisioned, mfa_required)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -940,11 +992,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MP_PART_OLD] = "SELECT blob_id FROM mp_parts"
 	    " WHERE upload_id = ?1 AND number = ?2",
 	[ST_MP_PART_PUT] = "INSERT OR REPLACE INTO mp_parts(upload_id, number,"
-	    " part_id, blob_id, size, md5, kek_id, wrapped_dek, created_us)"
-	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+	    " part_id, blob_id, size, md5, kek_id, wrapped_dek, created_us,"
+	    " sha256) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
 	    " WHERE EXISTS (SELECT 1 FROM mp_uploads WHERE id = ?1)",
 	[ST_MP_PARTS] = "SELECT upload_id, number, part_id, blob_id, size, md5,"
-	    " kek_id, wrapped_dek, created_us FROM mp_parts"
+	    " kek_id, wrapped_dek, created_us, sha256 FROM mp_parts"
 	    " WHERE upload_id = ?1 ORDER BY number",
 	[ST_MP_LIST_NS] = "SELECT " MPCOLS " FROM mp_uploads WHERE ns_id = ?1"
 	    " ORDER BY key, created_us",
@@ -1734,6 +1786,11 @@ read_version(sqlite3_stmt *st, struct cf_version_rec *v,
 	    strcmp((const char *)sqlite3_column_text(st, 20),
 	    "unversioned") == 0 ? 1 : 2;
 	v->s3_hidden = sqlite3_column_int(st, 19) != 0;
+	if (rc == CF_OK && (sqlite3_column_int64(st, 21) < 0 ||
+	    sqlite3_column_int64(st, 21) > CF_SEGMENTS_MAX))
+		rc = cf_error_set(err, CF_E_INTEGRITY, "meta: bad segment "
+		    "count");
+	v->nsegs = (uint32_t)sqlite3_column_int64(st, 21);
 	return rc;
 }
 
@@ -2399,6 +2456,62 @@ out:
 
 /* --- object versions --- */
 
+size_t
+cf_segment_ad(const char *version_id, uint32_t n, char ad[CF_SEGMENT_AD_MAX])
+{
+	int	k;
+
+	k = snprintf(ad, CF_SEGMENT_AD_MAX, "seg:%s:%u", version_id,
+	    (unsigned)n);
+	return k < 0 ? 0 : (size_t)k < CF_SEGMENT_AD_MAX ? (size_t)k :
+	    CF_SEGMENT_AD_MAX - 1;
+}
+
+/* The segments of v, on put: numbered 0.. in order, each a blob with a
+ * key, their sizes adding up to the version's (SEC: metadata is the
+ * trusted source of a segmented version's layout, as of a blob's
+ * plaintext size). */
+static cf_err
+check_segments(const struct cf_version_rec *v, struct cf_error *err)
+{
+	const struct cf_segment_rec	*g;
+	uint64_t			 total = 0;
+	uint32_t			 i;
+	cf_err				 rc = CF_OK;
+
+	if (v->nsegs > CF_SEGMENTS_MAX || v->segs == NULL ||
+	    v->delete_marker || v->blob_id[0] != '\0' ||
+	    strcmp(v->kek_id, CF_KEK_SEGMENTS) != 0 ||
+	    v->sealed_as[0] != '\0')
+		return cf_error_set(err, CF_E_INVAL, "meta: bad segmented "
+		    "version");
+	for (i = 0; i < v->nsegs && rc == CF_OK; i++) {
+		g = &v->segs[i];
+		rc = check_field(g->blob_id, sizeof(g->blob_id), "blob id",
+		    err);
+		if (rc == CF_OK)
+			rc = check_field(g->sealed_as, sizeof(g->sealed_as),
+			    "sealed_as", err);
+		if (rc == CF_OK)
+			rc = check_field(g->kek_id, sizeof(g->kek_id),
+			    "kek id", err);
+		if (rc != CF_OK)
+			break;
+		if (g->n != i || g->blob_id[0] == '\0' ||
+		    g->sealed_as[0] == '\0' || g->size > INT64_MAX ||
+		    g->size > UINT64_MAX - total)
+			rc = cf_error_set(err, CF_E_INVAL, "meta: bad segment "
+			    "%u", (unsigned)i);
+		else
+			total += g->size;
+	}
+	if (rc == CF_OK && total != v->size)
+		rc = cf_error_set(err, CF_E_INVAL, "meta: the segments hold "
+		    "%llu bytes, the version %llu", (unsigned long long)total,
+		    (unsigned long long)v->size);
+	return rc;
+}
+
 static cf_err
 check_version(const struct cf_version_rec *v, size_t *keylen,
     struct cf_error *err)
@@ -2450,6 +2563,8 @@ check_version(const struct cf_version_rec *v, size_t *keylen,
 	if (v->delete_marker && (v->blob_id[0] != '\0' || v->size != 0))
 		return cf_error_set(err, CF_E_INVAL,
 		    "meta: a delete marker has no blob");
+	if (v->nsegs > 0 && (rc = check_segments(v, err)) != CF_OK)
+		return rc;
 	*keylen = strlen(v->key);
 	return CF_OK;
 }
@@ -2623,6 +2738,54 @@ exec_sql(struct conn *c, int *changes, struct cf_error *err, const char *sql,
 	return rc;
 }
 
+static cf_err	query_row(struct conn *c, int id, sqlite3_stmt **out,
+		    bool *found, struct cf_error *err, const char *fmt, ...);
+
+/* With v->mp_upload: every segment of v is still the part of that
+ * upload it was read as (CF_E_CONFLICT otherwise: a part was uploaded
+ * again while the upload completed). */
+static cf_err
+segments_are_parts(struct conn *c, const struct cf_version_rec *v,
+    struct cf_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	uint32_t	 i;
+	bool		 found = false;
+	cf_err		 rc = CF_OK;
+
+	for (i = 0; i < v->nsegs && rc == CF_OK; i++) {
+		rc = query_row(c, ST_SEG_IS_PART, &st, &found, err, "ttti",
+		    v->mp_upload, v->segs[i].sealed_as, v->segs[i].blob_id,
+		    (int64_t)v->segs[i].size);
+		stmt_done(st);
+		st = NULL;
+		if (rc == CF_OK && !found)
+			rc = cf_error_set(err, CF_E_CONFLICT, "meta: part %s "
+			    "changed during the completion",
+			    v->segs[i].sealed_as);
+	}
+	return rc;
+}
+
+/* v's segments, in c's write transaction (after v's row). */
+static cf_err
+segments_put_on(struct conn *c, const struct cf_version_rec *v,
+    struct cf_error *err)
+{
+	const struct cf_segment_rec	*g;
+	uint32_t			 i;
+	cf_err				 rc = CF_OK;
+
+	for (i = 0; i < v->nsegs && rc == CF_OK; i++) {
+		g = &v->segs[i];
+		rc = exec_on(c, ST_SEG_INSERT, NULL, err, "titittw",
+		    v->version_id, (int64_t)g->n, g->blob_id,
+		    (int64_t)g->size, g->sealed_as, g->kek_id,
+		    g->wrapped_dek);
+	}
+	return rc;
+}
+
 /* Insert version v (klen: its key's length) in c's write transaction and
  * make it the latest of its key; *s3_null (nullable) gets its place in
  * S3's view (meta_int_s3_view_on). */
@@ -2650,7 +2813,9 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	if (v->mp_upload[0] != '\0') {
 		int n = 0;
 
-		rc = exec_on(c, ST_MP_DEL, &n, err, "t", v->mp_upload);
+		rc = segments_are_parts(c, v, err);
+		if (rc == CF_OK)
+			rc = exec_on(c, ST_MP_DEL, &n, err, "t", v->mp_upload);
 		if (rc == CF_OK && n == 0)
 			rc = cf_error_set(err, CF_E_NOTFOUND,
 			    "meta: no such upload");
@@ -2679,6 +2844,7 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	b |= bind_str(st, 15, v->sealed_as);
 	b |= bind_str(st, 16, v->content_encoding);
 	b |= bind_str(st, 17, v->checksum);
+	b |= sqlite3_bind_int64(st, 18, (sqlite3_int64)v->nsegs);
 	if (b != SQLITE_OK) {
 		rc = bind_failed(c, err);
 		goto out;
@@ -2696,6 +2862,9 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	seq = sqlite3_last_insert_rowid(c->db);
 	stmt_done(st);
 	st = NULL;
+	rc = segments_put_on(c, v, err);
+	if (rc != CF_OK)
+		goto out;
 
 	/* The new version has the largest seq, so it is the latest. */
 	rc = conn_stmt(c, v->delete_marker ? ST_LIVE_DEL : ST_LIVE_UPSERT,
@@ -6757,6 +6926,8 @@ read_part(sqlite3_stmt *st, struct cf_mp_part_rec *p, struct cf_error *err)
 		rc = col_bytes(st, 7, p->wrapped_dek, sizeof(p->wrapped_dek),
 		    err);
 	p->created_us = sqlite3_column_int64(st, 8);
+	if (rc == CF_OK)
+		rc = col_str(st, 9, p->sha256, sizeof(p->sha256), err);
 	return rc;
 }
 
@@ -6851,6 +7022,8 @@ cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = check_field(p->md5, sizeof(p->md5), "md5", err);
 	if (rc == CF_OK)
 		rc = check_field(p->kek_id, sizeof(p->kek_id), "kek id", err);
+	if (rc == CF_OK)
+		rc = check_field(p->sha256, sizeof(p->sha256), "sha256", err);
 	if (rc == CF_OK && p->size > INT64_MAX)
 		rc = cf_error_set(err, CF_E_INPUT, "meta: part too large");
 	if (rc != CF_OK)
@@ -6864,15 +7037,75 @@ cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = col_str(st, 0, old_blob, CF_BLOB_ID_LEN + 1, err);
 	stmt_done(st);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwi",
+		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwit",
 		    p->upload_id, p->number, p->part_id, p->blob_id,
 		    (int64_t)p->size, p->md5, p->kek_id, p->wrapped_dek,
-		    p->created_us);
+		    p->created_us, p->sha256);
 	if (rc == CF_OK && n == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such upload");
 	rc = wtx_end(m, c, au, rc, err);
 	if (rc != CF_OK)
 		old_blob[0] = '\0';
+	return rc;
+}
+
+cf_err
+cf_meta_segments(struct cf_meta *m, const char *version_id,
+    struct cf_segment_rec *out, size_t max, size_t *n, struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	sqlite3_int64	 sz;
+	size_t		 k = 0;
+	int		 src = SQLITE_DONE;
+	cf_err		 rc;
+
+	*n = 0;
+	rc = check_str(version_id, CF_VERSION_ID_LEN + 1, "version id", err);
+	if (rc != CF_OK)
+		return rc;
+	if ((rc = pool_get(m, &c, err)) != CF_OK)
+		return rc;
+	rc = conn_stmt(c, ST_SEG_LIST, &st, err);
+	if (rc == CF_OK && bind_str(st, 1, version_id) != SQLITE_OK)
+		rc = bind_failed(c, err);
+	while (rc == CF_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cf_segment_rec	*g = &out[k];
+
+		if (k == max) {
+			rc = cf_error_set(err, CF_E_INTEGRITY, "meta: more "
+			    "than %zu segments", max);
+			break;
+		}
+		memset(g, 0, sizeof(*g));
+		sz = sqlite3_column_int64(st, 2);
+		if (sqlite3_column_int64(st, 0) != (sqlite3_int64)k || sz < 0)
+			rc = cf_error_set(err, CF_E_INTEGRITY, "meta: segment "
+			    "%zu of %s is missing or malformed", k,
+			    version_id);
+		g->n = (uint32_t)k;
+		g->size = (uint64_t)sz;
+		if (rc == CF_OK)
+			rc = col_str(st, 1, g->blob_id, sizeof(g->blob_id),
+			    err);
+		if (rc == CF_OK)
+			rc = col_str(st, 3, g->sealed_as, sizeof(g->sealed_as),
+			    err);
+		if (rc == CF_OK)
+			rc = col_str(st, 4, g->kek_id, sizeof(g->kek_id), err);
+		if (rc == CF_OK)
+			rc = col_bytes(st, 5, g->wrapped_dek,
+			    sizeof(g->wrapped_dek), err);
+		k++;
+	}
+	if (rc == CF_OK && src != SQLITE_DONE)
+		rc = db_err(c->db, src, err, "segments");
+	stmt_done(st);
+	pool_put(m, c);
+	if (rc == CF_OK)
+		*n = k;
+	else if (k > 0)
+		cf_wipe(out, k * sizeof(*out));
 	return rc;
 }
 
@@ -6990,10 +7223,10 @@ cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
 	if ((rc = tx_begin(c, false, err)) != CF_OK)
 		goto out;
 	tx = true;
-	for (q = 0; q < 4 && rc == CF_OK; q++) {
+	for (q = 0; q < 5 && rc == CF_OK; q++) {
 		rc = conn_stmt(c, q == 0 ? ST_KEK_COUNT_V : q == 1 ?
-		    ST_KEK_COUNT_M : q == 2 ? ST_KEK_COUNT_S : ST_KEK_COUNT_P,
-		    &st, err);
+		    ST_KEK_COUNT_M : q == 2 ? ST_KEK_COUNT_S : q == 3 ?
+		    ST_KEK_COUNT_P : ST_KEK_COUNT_G, &st, err);
 		while (rc == CF_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
 			rc = col_str(st, 0, id, sizeof(id), err);
 			if (rc != CF_OK)
@@ -7022,8 +7255,11 @@ cf_meta_kek_counts(struct cf_meta *m, struct cf_meta_kek_count *out,
 			else if (q == 2)
 				out[i].s3_keys = (uint64_t)
 				    sqlite3_column_int64(st, 1);
-			else
+			else if (q == 3)
 				out[i].mp_parts = (uint64_t)
+				    sqlite3_column_int64(st, 1);
+			else
+				out[i].segments = (uint64_t)
 				    sqlite3_column_int64(st, 1);
 		}
 		if (rc == CF_OK && src != SQLITE_DONE)
@@ -7063,7 +7299,9 @@ cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
 	if ((rc = pool_get(m, &c, err)) != CF_OK)
 		return rc;
 	rc = conn_stmt(c, kind == CF_WRAPPED_MFA ? ST_KEK_NOT_M :
-	    kind == CF_WRAPPED_S3KEY ? ST_KEK_NOT_S : ST_KEK_NOT_V, &st, err);
+	    kind == CF_WRAPPED_S3KEY ? ST_KEK_NOT_S :
+	    kind == CF_WRAPPED_SEGMENT ? ST_KEK_NOT_G : ST_KEK_NOT_V, &st,
+	    err);
 	if (rc != CF_OK)
 		goto out;
 	b = sqlite3_bind_int64(st, 1, after);
@@ -7083,6 +7321,20 @@ cf_meta_wrapped_not_under(struct cf_meta *m, const char *kek_id,
 			rc = col_str(st, 1, w->s3_key_id,
 			    sizeof(w->s3_key_id), err);
 			w->principal_id = sqlite3_column_int64(st, 2);
+			if (rc == CF_OK)
+				rc = col_str(st, 3, w->kek_id,
+				    sizeof(w->kek_id), err);
+			if (rc == CF_OK)
+				rc = col_bytes(st, 4, w->wrapped,
+				    sizeof(w->wrapped), err);
+		} else if (kind == CF_WRAPPED_SEGMENT) {
+			rc = col_str(st, 1, w->version_id,
+			    sizeof(w->version_id), err);
+			if (sqlite3_column_int64(st, 2) < 0 ||
+			    sqlite3_column_int64(st, 2) >= CF_SEGMENTS_MAX)
+				rc = cf_error_set(err, CF_E_INTEGRITY,
+				    "meta: bad segment number");
+			w->seg_n = (uint32_t)sqlite3_column_int64(st, 2);
 			if (rc == CF_OK)
 				rc = col_str(st, 3, w->kek_id,
 				    sizeof(w->kek_id), err);
@@ -7146,6 +7398,11 @@ cf_meta_wrapped_replace(struct cf_meta *m, const struct cf_meta_audit *au,
 			rc = exec_on(c, ST_KEK_SET_S, &ch, err, "tttww",
 			    old[i].s3_key_id, old[i].kek_id,
 			    new[i].kek_id, new[i].wrapped, old[i].wrapped);
+		else if (old[i].kind == CF_WRAPPED_SEGMENT)
+			rc = exec_on(c, ST_KEK_SET_G, &ch, err, "tittww",
+			    old[i].version_id, (int64_t)old[i].seg_n,
+			    old[i].kek_id, new[i].kek_id, new[i].wrapped,
+			    old[i].wrapped);
 		else if (old[i].kind == CF_WRAPPED_MFA)
 			rc = exec_on(c, ST_KEK_SET_M, &ch, err, "ittww",
 			    old[i].principal_id, old[i].kek_id,

@@ -2,8 +2,8 @@
 memory (docs/operations.md, "Memory").
 
 Every big buffer of an upload (the staging buffers of a large body, the
-blob writer's disk buffers, a Complete's read blocks, a part copy's
-buffer) comes from request_memory_budget; an upload the budget has no room
+blob writer's disk buffers, a copying Complete's read blocks, a part
+copy's buffer) comes from request_memory_budget; an upload the budget has no room
 for goes on with small buffers, or none, and is never refused for it.  So
 any number of concurrent uploads stay byte-exact, and the server's peak
 resident memory grows by the budget plus a small per-connection cost, not
@@ -162,9 +162,9 @@ def test_uploads_with_no_room_in_the_budget_are_byte_exact(make_server,
                                                            uniq):
     """The least budget (64 KiB; buffers may use 48 KiB of it): no
     upload gets a single buffer: unstaged, the blob written straight
-    through the page cache, a Complete's parts read without read blocks,
-    a part copy through one small buffer.  All byte-exact, none
-    refused, and the budget entirely given back."""
+    through the page cache, a part copy through one small buffer, then
+    a Complete.  All byte-exact, none refused, and the budget entirely
+    given back."""
     s = make_server(["--set", "request_memory_budget=65536"])
     ns = uniq("mem0")
     s.mkns(ns)

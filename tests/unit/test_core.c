@@ -3367,6 +3367,232 @@ test_core_authz_shared_action_entities(void **state)
 	cf_request_free(r3);
 }
 
+/* context.hour and context.weekday, computed without gmtime_r: the same
+ * as the JSON context's (gmtime_r) from the year 1000 (strftime writes
+ * earlier years with fewer than four digits, which the JSON path cannot
+ * read back) to the end of datetime()'s range, around the epoch, before
+ * it and at every hour of a week; a time beyond the range fails both
+ * ways. */
+static void
+test_core_authz_context_clock(void **state)
+{
+	static const int64_t	 at[] = { -30610224000LL, -30610223999LL,
+				     -86401, -86400, -3601, -1, 0, 1, 3599,
+				     3600, 86399, 86400, 951782400,
+				     1700000000, 253402300799LL };
+	struct fixture		*f = *state;
+	const struct cf_action_def *def = cf_action_find("object:list");
+	struct cf_entities	*ec = NULL, *ej = NULL;
+	struct cf_request	*rc = NULL, *rj = NULL;
+	struct cf_req		 r;
+	size_t			 i, n = sizeof(at) / sizeof(at[0]);
+
+	assert_non_null(def);
+	as(f, &r, f->admin_token);
+	for (i = 0; i < n + 7 * 24; i++) {
+		r.ctx_time_us = (i < n ? at[i] : -400000 + 3600 *
+		    (int64_t)(i - n)) * 1000000;
+		if (r.ctx_time_us == 0)
+			r.ctx_time_us = 1;	/* 0: "now" */
+		assert_int_equal(core_authz_build(f->core, &r, def, "data",
+		    "data", NULL, &ec, &rc, NULL), CF_OK);
+		assert_int_equal(core_authz_build_json(f->core, &r, def,
+		    "data", "data", NULL, &ej, &rj, NULL), CF_OK);
+		assert_true(cf_request_equal(rc, rj));
+		cf_entities_free(ec);
+		cf_entities_free(ej);
+		cf_request_free(rc);
+		cf_request_free(rj);
+		ec = ej = NULL;
+		rc = rj = NULL;
+	}
+	r.ctx_time_us = (253402300799LL + 1) * 1000000;
+	assert_int_equal(core_authz_build(f->core, &r, def, "data", "data",
+	    NULL, &ec, &rc, NULL), CF_E_INTERNAL);
+	assert_int_not_equal(core_authz_build_json(f->core, &r, def, "data",
+	    "data", NULL, &ej, &rj, NULL), CF_OK);
+	r.ctx_time_us = (-62167219200LL - 1) * 1000000;
+	assert_int_equal(core_authz_build(f->core, &r, def, "data", "data",
+	    NULL, &ec, &rc, NULL), CF_E_INTERNAL);
+	assert_int_not_equal(core_authz_build_json(f->core, &r, def, "data",
+	    "data", NULL, &ej, &rj, NULL), CF_OK);
+}
+
+/* The principal's and the namespace's entities are shared by decisions
+ * as layers (authz.c, def_layer), found by what they are built from:
+ * a change of a group membership, a binding, a namespace's record, a
+ * principal's attributes or a namespace's labels decides the very next
+ * request, and an unchanged principal or namespace is not built again. */
+static void
+test_core_authz_layers_follow_changes(void **state)
+{
+	static const char grp[] =
+	    "@id(\"eng-get\") permit (principal in Group::\"eng\", action in "
+	    "[Action::\"object:get\", Action::\"object:list\"], resource);\n"
+	    "@id(\"ns-restricted\") forbid (principal in Group::\"eng\", "
+	    "action, resource is Namespace) when { resource.sensitivity_name "
+	    "== \"restricted\" };\n";
+	static const char tagpol[] =
+	    "@id(\"red\") forbid (principal, action, resource) when "
+	    "{ principal.hasTag(\"team\") && principal.getTag(\"team\") == "
+	    "\"red\" };\n"
+	    "@id(\"pii\") forbid (principal in Group::\"eng\", action, "
+	    "resource is Namespace) when { resource.hasTag(\"pii\") };\n";
+	struct fixture	*f = *state;
+	struct cf_req	 r;
+	json_t		*out = NULL, *ch;
+	char		 alice[128];
+	unsigned long	 pb0, ph0, nb0, nh0, pb, ph, nb, nh;
+	bool		 created = false;
+
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_ns_create(f->core, &r, "data", NULL, &out,
+	    NULL), CF_OK);
+	json_decref(out);
+	make_user(f, "alice", NULL, NULL, alice, sizeof(alice));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "grp", "", grp,
+	    sizeof(grp) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+
+	/* In the group: allowed; the second decision builds neither the
+	 * principal nor the namespace again. */
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	core_authz_layer_stats(f->core, &pb, &ph, &nb, &nh);
+	assert_int_equal(pb, pb0);
+	assert_int_equal(ph, ph0 + 1);
+	assert_int_equal(nb, nb0);
+	assert_int_equal(nh, nh0 + 1);
+	/* Out of the group (another token's claims): denied at once, by a
+	 * principal built anew; back in it: allowed. */
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "ops", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
+	assert_int_equal(pb0, pb + 1);
+	as(f, &r, alice);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+
+	/* A binding granted, then taken away: the very next decision. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_create(f->core, &r, "alice",
+	    "reader", "data", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	assert_non_null(strstr(r.reasons, "role:reader@data"));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_binding_delete(f->core, &r, "alice",
+	    "reader", "data", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+
+	/* The namespace's record changes: the next decision sees it, by
+	 * a namespace built anew; changed back, allowed again. */
+	as(f, &r, f->admin_token);
+	r.mfa = true;
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "data",
+	    "restricted", &out, NULL), CF_OK);
+	json_decref(out);
+	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	assert_non_null(strstr(r.reasons, "ns-restricted"));
+	core_authz_layer_stats(f->core, &pb, &ph, &nb, &nh);
+	assert_int_equal(nb, nb0 + 1);
+	as(f, &r, f->admin_token);
+	r.mfa = true;
+	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "data",
+	    "internal", &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+
+	/* A set that reads tags: the principal's attributes and the
+	 * namespace's labels decide the very next request. */
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_policy_set(f->core, &r, "tags", "", tagpol,
+	    sizeof(tagpol) - 1, &created, &out, NULL), CF_OK);
+	json_decref(out);
+	ch = json_pack("{s:s}", "team", "blue");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+	ch = json_pack("{s:s}", "team", "red");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	assert_non_null(strstr(r.reasons, "red"));
+	ch = json_pack("{s:s}", "team", "blue");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	ch = json_pack("{s:s}", "pii", "yes");
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_set(f->core, &r, "data", NULL, ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_E_DENIED);
+	assert_non_null(strstr(r.reasons, "pii"));
+	as(f, &r, f->admin_token);
+	assert_int_equal(cf_core_labels_rm(f->core, &r, "data", NULL, "pii",
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	as(f, &r, alice);
+	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
+	r.ngroups = 1;
+	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
+	    NULL, NULL), CF_OK);
+}
+
 /* What one decision reads of the store: the namespace record once (the
  * restricted-data check reuses the decision's), the principal's
  * attributes and the labels only while a policy set in force reads
@@ -4037,6 +4263,10 @@ main(void)
 		    test_core_authz_context_risk, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authz_shared_action_entities, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_authz_layers_follow_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_authz_context_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_decision_reads,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(

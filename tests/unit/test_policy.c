@@ -1515,7 +1515,9 @@ test_policy_build_layered(void **state)
 	struct cf_entity_def	 bdefs[7], all[16], layer[9];
 	struct cf_attr		 uattr[1], oattr[1];
 	struct cf_entities	*base = NULL, *flat = NULL, *lay = NULL;
-	struct cf_entities	*reuse = NULL;
+	struct cf_entities	*reuse = NULL, *pb = NULL, *nb3 = NULL;
+	struct cf_entities	*over = NULL;
+	const struct cf_entities *bs[CF_ENTITIES_MAX_BASES];
 	struct cf_policy_set	*ps = NULL;
 	struct cf_request	*req = NULL, *rreq = NULL;
 	struct cf_response	*r1 = NULL, *r2 = NULL;
@@ -1602,6 +1604,38 @@ test_policy_build_layered(void **state)
 		for (i = 0; i < cf_response_reason_count(r1); i++)
 			assert_string_equal(cf_response_reason(r1, i),
 			    cf_response_reason(r2, i));
+		/* Three bases, as the monitor shares them: the actions, the
+		 * principal with its defined groups, the namespace (whose
+		 * parent, the store, the actions' base defines without
+		 * parents); the object is the decision's own. */
+		assert_int_equal(cf_entities_build_over(NULL, 0, layer,
+		    nl - 2, CF_ENTITIES_SMALL, &pb, NULL), CF_OK);
+		assert_int_equal(cf_entities_build(&layer[nl - 2], 1, &nb3,
+		    NULL), CF_OK);
+		bs[0] = base;
+		bs[1] = pb;
+		bs[2] = nb3;
+		assert_int_equal(cf_entities_build_over(bs, 3, &layer[nl - 1],
+		    1, 0, &over, NULL), CF_OK);
+		/* Its owners drop theirs: the store keeps them alive. */
+		cf_entities_free(pb);
+		cf_entities_free(nb3);
+		pb = nb3 = NULL;
+		assert_int_equal(cf_entities_base_count(over), 3);
+		assert_int_equal(cf_entities_count(over), nl + nb);
+		assert_true(cf_entities_equal(flat, over));
+		assert_true(cf_entities_equal(over, flat));
+		assert_int_equal(cf_policy_authorize(ps, over, req, r2, NULL),
+		    CF_OK);
+		assert_int_equal(cf_response_decision(r1),
+		    cf_response_decision(r2));
+		assert_int_equal(cf_response_reason_count(r1),
+		    cf_response_reason_count(r2));
+		for (i = 0; i < cf_response_reason_count(r1); i++)
+			assert_string_equal(cf_response_reason(r1, i),
+			    cf_response_reason(r2, i));
+		cf_entities_free(over);
+		over = NULL;
 		/* The same into a store and a request reused from the
 		 * rounds before (cf_entities_rebuild_on,
 		 * cf_request_rebuild). */
@@ -1676,13 +1710,35 @@ test_policy_build_layered(void **state)
 		struct cf_entities	*b2 = NULL, *e3 = NULL;
 
 		/* Base {read in all}, "all" dangling there; a layer that
-		 * defines "all" is refused. */
+		 * defines "all" with a parent is refused; without one, it
+		 * is what the base took it for, and allowed. */
 		assert_int_equal(cf_entities_build(layer, 1, &b2, NULL),
 		    CF_OK);
-		d[0] = (struct cf_entity_def){ .uid = { "Action", "all" } };
+		d[0] = (struct cf_entity_def){ .uid = { "Action", "all" },
+		    .parents = &bpar[1], .nparents = 1 };
+		bpar[1] = (struct cf_entity_ref){ "Action", "top" };
 		assert_int_equal(cf_entities_build_on(b2, d, 1, &lay, &err),
 		    CF_E_INVAL);
 		assert_null(lay);
+		/* The same when another base defines it. */
+		assert_int_equal(cf_entities_build(d, 1, &e3, NULL), CF_OK);
+		bs[0] = b2;
+		bs[1] = e3;
+		assert_int_equal(cf_entities_build_over(bs, 2, NULL, 0, 0,
+		    &lay, &err), CF_E_INVAL);
+		assert_null(lay);
+		/* Two bases that share an entity: a duplicate. */
+		bs[1] = b2;
+		assert_int_equal(cf_entities_build_over(bs, 2, NULL, 0, 0,
+		    &lay, &err), CF_E_INPUT);
+		assert_null(lay);
+		cf_entities_free(e3);
+		e3 = NULL;
+		d[0].nparents = 0;
+		assert_int_equal(cf_entities_build_on(b2, d, 1, &lay, &err),
+		    CF_OK);
+		cf_entities_free(lay);
+		lay = NULL;
 		/* A layer over a layer: refused. */
 		assert_int_equal(cf_entities_build_on(flat, NULL, 0, &lay,
 		    NULL), CF_OK);
@@ -1698,6 +1754,259 @@ test_policy_build_layered(void **state)
 	cf_response_free(r2);
 	cf_policy_set_free(ps);
 	cf_entities_free(base);
+}
+
+/* Shared subexpressions (eval.c): a decision answers structurally equal
+ * operands of `&&` and `||` in several policies from one evaluation.
+ * Random policies built from a small pool of subexpressions (so that
+ * many are shared, some with errors, entity literals, patterns, sets,
+ * records, extension values and a malformed literal), decided over
+ * random entities with the memo and without: the same decision,
+ * reasons, errors with their messages, and steps. */
+static const char *const memo_pool[] = {
+	"resource has env && resource.env == \"dev\"",
+	"resource.sensitivity <= 1 && principal.kind == \"service\"",
+	"principal.name like \"svc-*-x*\"",
+	"principal.n + 1 > 3",
+	"resource.missing == 1",
+	"principal in Group::\"g1\" || principal in Group::\"g2\"",
+	"[1, 2, principal.n].contains(2)",
+	"{a: principal.n, b: \"x\"}.a == 2",
+	"context.ip.isInRange(ip(\"10.0.0.0/8\"))",
+	"ip(\"nonsense\").isIpv4()",
+	"if principal.n > 2 then resource.env == \"prod\" else false",
+	"principal.n * 4611686018427387904 > 0",
+	"decimal(\"1.5\").lessThan(decimal(\"2.0\"))",
+	"resource.sensitivity <= 1",
+	"principal.kind == \"service\"",
+};
+
+static void
+memo_cond(char *buf, size_t sz, uint64_t *x)
+{
+	size_t	k, n, np = sizeof(memo_pool) / sizeof(memo_pool[0]);
+	size_t	o = 0;
+
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	n = 1 + (size_t)(*x % 4);
+	for (k = 0; k < n; k++)
+		o += (size_t)snprintf(buf + o, sz - o, "%s(%s)",
+		    k == 0 ? "" : (*x >> (8 + k)) & 1 ? " && " : " || ",
+		    memo_pool[(*x >> (16 + 4 * k)) % np]);
+}
+
+/* The same decision with the memo and without. */
+static void
+memo_both(const struct cf_policy_set *ps, const struct cf_entities *es,
+    const struct cf_request *req, struct cf_response *r1,
+    struct cf_response *r2)
+{
+	size_t	i;
+
+	cf_pol_memo_off = false;
+	assert_int_equal(cf_policy_authorize(ps, es, req, r1, NULL), CF_OK);
+	cf_pol_memo_off = true;
+	assert_int_equal(cf_policy_authorize(ps, es, req, r2, NULL), CF_OK);
+	cf_pol_memo_off = false;
+	assert_int_equal(cf_response_decision(r1), cf_response_decision(r2));
+	assert_int_equal(cf_response_steps(r1), cf_response_steps(r2));
+	assert_int_equal(cf_response_reason_count(r1),
+	    cf_response_reason_count(r2));
+	for (i = 0; i < cf_response_reason_count(r1); i++)
+		assert_string_equal(cf_response_reason(r1, i),
+		    cf_response_reason(r2, i));
+	assert_int_equal(cf_response_error_count(r1),
+	    cf_response_error_count(r2));
+	for (i = 0; i < cf_response_error_count(r1); i++) {
+		assert_string_equal(cf_response_error_id(r1, i),
+		    cf_response_error_id(r2, i));
+		assert_string_equal(cf_response_error_msg(r1, i),
+		    cf_response_error_msg(r2, i));
+	}
+}
+
+static void
+test_policy_memo_exact(void **state)
+{
+	struct cf_entity_ref	 par[2];
+	struct cf_entity_def	 d[2];
+	struct cf_attr		 pa[3], ra[2], ctx[1];
+	struct cf_entities	*es = NULL;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*r1 = NULL, *r2 = NULL;
+	char			*src, cond[1024];
+	uint64_t		 x = 0x9e3779b97f4a7c15ULL, hits = 0;
+	size_t			 round, k, o;
+
+	(void)state;
+	src = cf_malloc(64 * 1024);
+	assert_non_null(src);
+	assert_int_equal(cf_response_new(&r1, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&r2, NULL), CF_OK);
+	for (round = 0; round < 300; round++) {
+		/* Twenty policies from the pool, permits and forbids. */
+		o = 0;
+		for (k = 0; k < 20; k++) {
+			memo_cond(cond, sizeof(cond), &x);
+			o += (size_t)snprintf(src + o, 64 * 1024 - o,
+			    "@id(\"p%zu\") %s (principal, action, resource) "
+			    "when { %s };\n", k, (x >> 40) % 4 == 0 ?
+			    "forbid" : "permit", cond);
+		}
+		assert_int_equal(cf_policy_set_parse(src, o, &ps, NULL),
+		    CF_OK);
+		par[0] = (struct cf_entity_ref){ "Group", (x >> 44) & 1 ?
+		    "g1" : "g3" };
+		pa[0] = (struct cf_attr){ .name = "kind",
+		    .kind = CF_ATTR_STRING, .s = (x >> 45) & 1 ? "service" :
+		    "user" };
+		pa[1] = (struct cf_attr){ .name = "name",
+		    .kind = CF_ATTR_STRING, .s = (x >> 46) & 1 ?
+		    "svc-1-xy" : "alice" };
+		pa[2] = (struct cf_attr){ .name = "n", .kind = CF_ATTR_LONG,
+		    .i = (int64_t)((x >> 47) % 5) };
+		ra[0] = (struct cf_attr){ .name = "env",
+		    .kind = CF_ATTR_STRING, .s = (x >> 50) & 1 ? "dev" :
+		    "prod" };
+		ra[1] = (struct cf_attr){ .name = "sensitivity",
+		    .kind = CF_ATTR_LONG, .i = (int64_t)((x >> 51) % 3) };
+		d[0] = (struct cf_entity_def){ .uid = { "User", "u" },
+		    .attrs = pa, .nattrs = 3, .parents = par, .nparents = 1 };
+		d[1] = (struct cf_entity_def){ .uid = { "Object", "o" },
+		    .attrs = ra, .nattrs = (x >> 53) & 1 ? 2 : 1 };
+		assert_int_equal(cf_entities_build(d, 2, &es, NULL), CF_OK);
+		ctx[0] = (struct cf_attr){ .name = "ip", .kind = CF_ATTR_IP,
+		    .s = (x >> 54) & 1 ? "10.1.2.3" : "192.168.0.1" };
+		assert_int_equal(cf_request_build("User", "u", "Action",
+		    "get", "Object", "o", ctx, (x >> 55) & 1, &req, NULL),
+		    CF_OK);
+		memo_both(ps, es, req, r1, r2);
+		cf_request_free(req);
+		req = NULL;
+		cf_entities_free(es);
+		es = NULL;
+		cf_policy_set_free(ps);
+		ps = NULL;
+	}
+	/* Shared operands were answered from the memo (and none
+	 * without it). */
+	hits = cf_pol_memo_hits(r1);
+	assert_true(hits > 1000);
+	assert_int_equal(cf_pol_memo_hits(r2), 0);
+	cf_free(src);
+	cf_response_free(r1);
+	cf_response_free(r2);
+}
+
+/* A memo hit is charged the steps of the first evaluation; when the
+ * budget left cannot pay them the expression is evaluated again and
+ * runs out where it would have without the memo. */
+static void
+test_policy_memo_budget(void **state)
+{
+	static const char pol[] =
+	    "@id(\"a\") permit (principal, action, resource) when "
+	    "{ principal.big.contains(-1) || principal.n == 1 };\n"
+	    "@id(\"b\") permit (principal, action, resource) when "
+	    "{ principal.big.contains(-1) || principal.n == 2 };\n"
+	    "@id(\"c\") forbid (principal, action, resource) when "
+	    "{ principal.big.contains(-1) || principal.n == 3 };\n";
+	struct cf_entity_def	 d[1];
+	struct cf_attr		 pa[2];
+	struct cf_entities	*es = NULL;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*r1 = NULL, *r2 = NULL;
+	json_t			*big;
+	size_t			 i;
+
+	(void)state;
+	big = json_array();
+	assert_non_null(big);
+	for (i = 0; i < CF_POLICY_MAX_STEPS * 2 / 5; i++)
+		assert_int_equal(json_array_append_new(big,
+		    json_integer((json_int_t)i)), 0);
+	pa[0] = (struct cf_attr){ .name = "big", .kind = CF_ATTR_JSON,
+	    .json = big };
+	pa[1] = (struct cf_attr){ .name = "n", .kind = CF_ATTR_LONG, .i = 2 };
+	d[0] = (struct cf_entity_def){ .uid = { "User", "u" }, .attrs = pa,
+	    .nattrs = 2 };
+	assert_int_equal(cf_entities_build(d, 1, &es, NULL), CF_OK);
+	json_decref(big);
+	assert_int_equal(cf_policy_set_parse(pol, sizeof(pol) - 1, &ps, NULL),
+	    CF_OK);
+	assert_int_equal(cf_request_build("User", "u", "Action", "get",
+	    "Object", "o", NULL, 0, &req, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&r1, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&r2, NULL), CF_OK);
+	memo_both(ps, es, req, r1, r2);
+	assert_int_equal(cf_pol_memo_hits(r1), 1);
+	/* a: false; b: from the memo, allows; c: the budget cannot pay
+	 * the scan again, so it errors, and a forbid that runs out of
+	 * steps applies. */
+	assert_int_equal(cf_response_decision(r1), CF_DECISION_DENY);
+	assert_int_equal(cf_response_steps(r1), CF_POLICY_MAX_STEPS);
+	assert_int_equal(cf_response_error_count(r1), 1);
+	assert_string_equal(cf_response_error_id(r1, 0), "c");
+	cf_request_free(req);
+	cf_entities_free(es);
+	cf_policy_set_free(ps);
+	cf_response_free(r1);
+	cf_response_free(r2);
+}
+
+/* Fields the caller vouches for (CF_ATTR_NAME_STATIC, CF_ATTR_VALUE_UTF8)
+ * build the same store as unflagged ones; a string vouched for that is
+ * not UTF-8 is refused in a debug build (a bug of the caller). */
+static void
+test_policy_build_vouched(void **state)
+{
+	struct cf_attr		 a[3], b[3];
+	struct cf_entity_def	 d;
+	struct cf_entities	*e1 = NULL, *e2 = NULL;
+	struct cf_request	*q1 = NULL, *q2 = NULL;
+	size_t			 i;
+
+	(void)state;
+	a[0] = (struct cf_attr){ .name = "name", .kind = CF_ATTR_STRING,
+	    .s = "caf\xc3\xa9" };
+	a[1] = (struct cf_attr){ .name = "ip", .kind = CF_ATTR_IP,
+	    .s = "10.0.0.1" };
+	a[2] = (struct cf_attr){ .name = "n", .kind = CF_ATTR_LONG, .i = 3 };
+	memcpy(b, a, sizeof(a));
+	for (i = 0; i < 3; i++)
+		b[i].flags = CF_ATTR_NAME_STATIC | (i < 2 ?
+		    CF_ATTR_VALUE_UTF8 : 0);
+	d = (struct cf_entity_def){ .uid = { "User", "u" }, .attrs = a,
+	    .nattrs = 3 };
+	assert_int_equal(cf_entities_build(&d, 1, &e1, NULL), CF_OK);
+	d.attrs = b;
+	assert_int_equal(cf_entities_build(&d, 1, &e2, NULL), CF_OK);
+	assert_true(cf_entities_equal(e1, e2));
+	assert_int_equal(cf_request_build("User", "u", "Action", "get",
+	    "User", "u", a, 3, &q1, NULL), CF_OK);
+	assert_int_equal(cf_request_build("User", "u", "Action", "get",
+	    "User", "u", b, 3, &q2, NULL), CF_OK);
+	assert_true(cf_request_equal(q1, q2));
+	cf_entities_free(e1);
+	cf_entities_free(e2);
+	cf_request_free(q1);
+	cf_request_free(q2);
+	/* Unflagged, a string that is not UTF-8 is refused as input. */
+	a[0].s = "caf\xc3";
+	d.attrs = a;
+	e1 = NULL;
+	assert_int_equal(cf_entities_build(&d, 1, &e1, NULL), CF_E_INPUT);
+	assert_null(e1);
+#ifndef NDEBUG
+	b[0].s = "caf\xc3";
+	d.attrs = b;
+	assert_int_equal(cf_entities_build(&d, 1, &e1, NULL), CF_E_INVAL);
+	assert_null(e1);
+#endif
 }
 
 /* A layer over a base survives every allocation failure. */
@@ -1731,6 +2040,37 @@ test_policy_build_layered_alloc_failure(void **state)
 	assert_int_equal(cf_entities_count(es), 5);
 	assert_int_equal(cf_pol_entity_get(es, es->ents[1].uid)->nanc, 1);
 	assert_int_equal(es->ents[0].nanc, 2);
+	/* Over two bases (the second a small store), every failure. */
+	{
+		const struct cf_entities	*bs[2];
+		struct cf_entities		*pb = NULL, *over = NULL;
+
+		for (n = 1;; n++) {
+			cf_test_fail_alloc_after(n);
+			rc = cf_entities_build_over(NULL, 0, &l[1], 1,
+			    CF_ENTITIES_SMALL, &pb, NULL);
+			cf_test_fail_alloc_after(0);
+			if (rc == CF_OK)
+				break;
+			assert_int_equal(rc, CF_E_NOMEM);
+			assert_null(pb);
+		}
+		bs[0] = base;
+		bs[1] = pb;
+		for (n = 1;; n++) {
+			cf_test_fail_alloc_after(n);
+			rc = cf_entities_build_over(bs, 2, &l[0], 1, 0, &over,
+			    NULL);
+			cf_test_fail_alloc_after(0);
+			if (rc == CF_OK)
+				break;
+			assert_int_equal(rc, CF_E_NOMEM);
+			assert_null(over);
+		}
+		assert_true(cf_entities_equal(es, over));
+		cf_entities_free(pb);
+		cf_entities_free(over);
+	}
 	cf_entities_free(es);
 	cf_entities_free(base);
 }
@@ -1826,6 +2166,9 @@ main(void)
 		    test_policy_build_survives_every_alloc_failure),
 		cmocka_unit_test(test_policy_build_layered),
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
+		cmocka_unit_test(test_policy_memo_exact),
+		cmocka_unit_test(test_policy_memo_budget),
+		cmocka_unit_test(test_policy_build_vouched),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

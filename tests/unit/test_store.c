@@ -1513,6 +1513,9 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE segments;"
+	    "ALTER TABLE versions DROP COLUMN nsegs;"
+	    "ALTER TABLE mp_parts DROP COLUMN sha256;"
 	    "DROP TABLE promotion_approvals; DROP TABLE promotions;"
 	    "ALTER TABLE versions DROP COLUMN sealed_as;"
 	    "DROP TABLE breakglass;"
@@ -1653,7 +1656,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 22);
+	assert_int_equal(sqlite3_column_int(st, 0), 23);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3909,6 +3912,9 @@ test_store_meta_migrate_policies(void **state)
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE segments;"
+	    "ALTER TABLE versions DROP COLUMN nsegs;"
+	    "ALTER TABLE mp_parts DROP COLUMN sha256;"
 	    "DROP TABLE promotion_approvals; DROP TABLE promotions;"
 	    "ALTER TABLE versions DROP COLUMN sealed_as;"
 	    "DROP TABLE breakglass;"
@@ -5294,6 +5300,133 @@ test_store_meta_backup(void **state)
 	cf_meta_close(m);
 }
 
+/* A version completed by reference: its segments go in with its row, in
+ * order, their sizes adding up to its size; their blobs count as
+ * referenced (orphan sweep) until their versions are gone, and a
+ * namespace's deletion reports them. */
+static void
+test_store_meta_segments(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_version_rec	 v, got;
+	struct cf_segment_rec	 segs[3], out[4];
+	struct cf_meta_wrapped	 w[4];
+	struct blobids		 ids;
+	char			 bid[2][CF_BLOB_ID_LEN + 1];
+	bool			 ref[2];
+	size_t			 n, i;
+	char			 ad[CF_SEGMENT_AD_MAX];
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "seg");
+	mk_ns(m, "other");
+	memset(segs, 0, sizeof(segs));
+	for (i = 0; i < 3; i++) {
+		segs[i].n = (uint32_t)i;
+		(void)snprintf(segs[i].blob_id, sizeof(segs[i].blob_id),
+		    "%032zx", 0xb10b0 + i);
+		(void)snprintf(segs[i].sealed_as, sizeof(segs[i].sealed_as),
+		    "%032zx", 0x9a470 + i);
+		(void)cf_strlcpy(segs[i].kek_id, "kek-1",
+		    sizeof(segs[i].kek_id));
+		memset(segs[i].wrapped_dek, (int)(i + 1),
+		    sizeof(segs[i].wrapped_dek));
+		segs[i].size = 5u * (i + 1);
+	}
+	mk_version(&v, "seg", "k", false);
+	v.blob_id[0] = '\0';
+	(void)cf_strlcpy(v.kek_id, CF_KEK_SEGMENTS, sizeof(v.kek_id));
+	memset(v.wrapped_dek, 0, sizeof(v.wrapped_dek));
+	v.segs = segs;
+	v.nsegs = 3;
+	/* The sizes must add up to the version's. */
+	v.size = 31;
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL),
+	    CF_E_INVAL);
+	v.size = 30;
+	/* In order, from 0. */
+	segs[1].n = 2;
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL),
+	    CF_E_INVAL);
+	segs[1].n = 1;
+	/* A segmented version has no blob or key of its own. */
+	(void)cf_strlcpy(v.blob_id, segs[0].blob_id, sizeof(v.blob_id));
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL),
+	    CF_E_INVAL);
+	v.blob_id[0] = '\0';
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL), CF_OK);
+
+	assert_int_equal(cf_meta_version_get(m, "seg", "k", NULL, &got, NULL),
+	    CF_OK);
+	assert_int_equal(got.nsegs, 3);
+	assert_null(got.segs);
+	assert_int_equal(cf_meta_segments(m, got.version_id, out, 4, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(out[i].n, i);
+		assert_string_equal(out[i].blob_id, segs[i].blob_id);
+		assert_string_equal(out[i].sealed_as, segs[i].sealed_as);
+		assert_int_equal(out[i].size, segs[i].size);
+		assert_memory_equal(out[i].wrapped_dek, segs[i].wrapped_dek,
+		    CF_WRAPPED_DEK_LEN);
+	}
+	/* Fewer slots than segments: refused, not cut. */
+	assert_int_equal(cf_meta_segments(m, got.version_id, out, 2, &n,
+	    NULL), CF_E_INTEGRITY);
+	/* A version of one blob has none. */
+	(void)put_version(m, "seg", "plain", false);
+	assert_int_equal(cf_meta_segments(m, "00000000000000000000000000000000",
+	    out, 4, &n, NULL), CF_OK);
+	assert_int_equal(n, 0);
+
+	/* Referenced: the orphan sweep keeps their blobs. */
+	(void)cf_strlcpy(bid[0], segs[2].blob_id, sizeof(bid[0]));
+	(void)snprintf(bid[1], sizeof(bid[1]), "%032x", 0xdead);
+	assert_int_equal(cf_meta_blobs_referenced(m,
+	    (const char (*)[CF_BLOB_ID_LEN + 1])bid, 2, ref, NULL), CF_OK);
+	assert_true(ref[0]);
+	assert_false(ref[1]);
+
+	/* Their keys are wrapped keys of their own kind, for the rewrap;
+	 * the version row's is not one. */
+	assert_int_equal(cf_meta_wrapped_not_under(m, "kek-2",
+	    CF_WRAPPED_SEGMENT, 0, w, 4, &n, NULL), CF_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(w[1].version_id, got.version_id);
+	assert_int_equal(w[1].seg_n, 1);
+	assert_int_equal(cf_segment_ad(got.version_id, 1, ad),
+	    strlen("seg:") + CF_VERSION_ID_LEN + 2);
+	assert_int_equal(cf_meta_wrapped_not_under(m, "kek-1",
+	    CF_WRAPPED_VERSION, 0, w, 4, &n, NULL), CF_OK);
+	assert_int_equal(n, 0);
+
+	/* The namespace's deletion reports every segment's blob. */
+	{
+		struct cf_version_rec	mk;
+
+		mk_version(&mk, "seg", "k", true);
+		assert_int_equal(cf_meta_version_put(m, &au_ok, &mk, NULL),
+		    CF_OK);
+		mk_version(&mk, "seg", "plain", true);
+		assert_int_equal(cf_meta_version_put(m, &au_ok, &mk, NULL),
+		    CF_OK);
+	}
+	memset(&ids, 0, sizeof(ids));
+	assert_int_equal(cf_meta_ns_delete(m, &au_ok, "seg", blob_collect,
+	    &ids, NULL), CF_OK);
+	for (i = 0; i < 3; i++)
+		assert_true(has_id(&ids, segs[i].blob_id));
+	assert_int_equal(cf_meta_segments(m, got.version_id, out, 4, &n,
+	    NULL), CF_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(cf_meta_blobs_referenced(m,
+	    (const char (*)[CF_BLOB_ID_LEN + 1])bid, 1, ref, NULL), CF_OK);
+	assert_false(ref[0]);
+	cf_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -5400,6 +5533,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_review_revoke_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_segments,
+		    setup, teardown),
 	};
 
 	if (cf_crypto_init(NULL) != CF_OK)
