@@ -43,24 +43,15 @@ trap 'exit 130' INT TERM
 mkdir -p "$T/tls" "$T/src"
 head -c $((MIB * 1024 * 1024)) /dev/urandom >"$T/src/big.bin"
 BYTES=$((MIB * 1024 * 1024))
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null
-chmod 600 "$T/tls/key.pem"
+make_cert
 CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
 jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
 
-# start NAME BUILD PORT_SALT: sets NAME_url, NAME_pid, NAME_token, NAME_key
+# start NAME BUILD: sets NAME_url, NAME_pid, NAME_token, NAME_key
 start() {
-	port=$(free_port "$3")
-	url="https://127.0.0.1:$port"
-	XDG_CONFIG_HOME="$T/xdg-$1" "$2/coffer" server --data "$T/data-$1" \
-	    --listen "127.0.0.1:$port" --set "tls_cert=$T/tls/cert.pem" \
-	    --set "tls_key=$T/tls/key.pem" >"$T/$1.log" 2>&1 &
-	pid=$!
+	start_coffer "$2/coffer" "$T/data-$1"
+	url=$CF_URL pid=$CF_PID adm=$CF_ADMIN
 	PIDS="$PIDS $pid"
-	wait_https "$url/v1/health" || die "$1: no server"
-	adm=$(admin_token "$url" "$T/data-$1")
 	api() { $CURL -f -X POST -H "Authorization: Bearer $adm" \
 	    -H 'Content-Type: application/json' --data-binary "$2" "$url$1"; }
 	api /v1/ns '{"name":"bench"}' >/dev/null
@@ -73,8 +64,8 @@ start() {
 	eval "${1}_akid=$(echo "$kj" | jfield access_key_id)"
 	eval "${1}_secret=$(echo "$kj" | jfield secret_access_key)"
 }
-start a "$A" 11
-start b "$B" 23
+start a "$A"
+start b "$B"
 export AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE="$T/tls/cert.pem" \
     AWS_CONFIG_FILE="$T/none" AWS_SHARED_CREDENTIALS_FILE="$T/none"
 

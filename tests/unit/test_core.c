@@ -3418,6 +3418,34 @@ test_core_authz_context_clock(void **state)
 	    "data", NULL, &ej, &rj, NULL), CF_OK);
 }
 
+/* object:list on "data" with token tok, its claims naming the group
+ * grp (NULL: as the token has them). */
+static cf_err
+list_as(struct fixture *f, struct cf_req *r, const char *tok,
+    const char *grp)
+{
+	as(f, r, tok);
+	if (grp != NULL) {
+		cf_strlcpy(r->groups[0], grp, sizeof(r->groups[0]));
+		r->ngroups = 1;
+	}
+	return core_authorize(f->core, r, "object:list", "data", NULL, NULL);
+}
+
+/* alice's attribute team := v, set by the admin. */
+static void
+set_team(struct fixture *f, struct cf_req *r, const char *v)
+{
+	json_t	*ch, *out = NULL;
+
+	ch = json_pack("{s:s}", "team", v);
+	as(f, r, f->admin_token);
+	assert_int_equal(cf_core_user_attrs_set(f->core, r, "alice", ch,
+	    &out, NULL), CF_OK);
+	json_decref(out);
+	json_decref(ch);
+}
+
 /* The principal's and the namespace's entities are shared by decisions
  * as layers (authz.c, def_layer), found by what they are built from:
  * a change of a group membership, a binding, a namespace's record, a
@@ -3457,17 +3485,9 @@ test_core_authz_layers_follow_changes(void **state)
 
 	/* In the group: allowed; the second decision builds neither the
 	 * principal nor the namespace again. */
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_OK);
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_OK);
 	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_OK);
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_OK);
 	core_authz_layer_stats(f->core, &pb, &ph, &nb, &nh);
 	assert_int_equal(pb, pb0);
 	assert_int_equal(ph, ph0 + 1);
@@ -3475,38 +3495,24 @@ test_core_authz_layers_follow_changes(void **state)
 	assert_int_equal(nh, nh0 + 1);
 	/* Out of the group (another token's claims): denied at once, by a
 	 * principal built anew; back in it: allowed. */
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "ops", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_E_DENIED);
+	assert_int_equal(list_as(f, &r, alice, "ops"), CF_E_DENIED);
 	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
 	assert_int_equal(pb0, pb + 1);
-	as(f, &r, alice);
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_E_DENIED);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_OK);
+	assert_int_equal(list_as(f, &r, alice, NULL), CF_E_DENIED);
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_OK);
 
 	/* A binding granted, then taken away: the very next decision. */
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_binding_create(f->core, &r, "alice",
 	    "reader", "data", &out, NULL), CF_OK);
 	json_decref(out);
-	as(f, &r, alice);
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_OK);
+	assert_int_equal(list_as(f, &r, alice, NULL), CF_OK);
 	assert_non_null(strstr(r.reasons, "role:reader@data"));
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_binding_delete(f->core, &r, "alice",
 	    "reader", "data", &out, NULL), CF_OK);
 	json_decref(out);
-	as(f, &r, alice);
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_E_DENIED);
+	assert_int_equal(list_as(f, &r, alice, NULL), CF_E_DENIED);
 
 	/* The namespace's record changes: the next decision sees it, by
 	 * a namespace built anew; changed back, allowed again. */
@@ -3516,11 +3522,7 @@ test_core_authz_layers_follow_changes(void **state)
 	    "restricted", &out, NULL), CF_OK);
 	json_decref(out);
 	core_authz_layer_stats(f->core, &pb0, &ph0, &nb0, &nh0);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_E_DENIED);
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_E_DENIED);
 	assert_non_null(strstr(r.reasons, "ns-restricted"));
 	core_authz_layer_stats(f->core, &pb, &ph, &nb, &nh);
 	assert_int_equal(nb, nb0 + 1);
@@ -3529,11 +3531,7 @@ test_core_authz_layers_follow_changes(void **state)
 	assert_int_equal(cf_core_ns_set_sensitivity(f->core, &r, "data",
 	    "internal", &out, NULL), CF_OK);
 	json_decref(out);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_OK);
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_OK);
 
 	/* A set that reads tags: the principal's attributes and the
 	 * namespace's labels decide the very next request. */
@@ -3541,56 +3539,25 @@ test_core_authz_layers_follow_changes(void **state)
 	assert_int_equal(cf_core_policy_set(f->core, &r, "tags", "", tagpol,
 	    sizeof(tagpol) - 1, &created, &out, NULL), CF_OK);
 	json_decref(out);
-	ch = json_pack("{s:s}", "team", "blue");
-	as(f, &r, f->admin_token);
-	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
-	    &out, NULL), CF_OK);
-	json_decref(out);
-	json_decref(ch);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_OK);
-	ch = json_pack("{s:s}", "team", "red");
-	as(f, &r, f->admin_token);
-	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
-	    &out, NULL), CF_OK);
-	json_decref(out);
-	json_decref(ch);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_E_DENIED);
+	set_team(f, &r, "blue");
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_OK);
+	set_team(f, &r, "red");
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_E_DENIED);
 	assert_non_null(strstr(r.reasons, "red"));
-	ch = json_pack("{s:s}", "team", "blue");
-	as(f, &r, f->admin_token);
-	assert_int_equal(cf_core_user_attrs_set(f->core, &r, "alice", ch,
-	    &out, NULL), CF_OK);
-	json_decref(out);
-	json_decref(ch);
+	set_team(f, &r, "blue");
 	ch = json_pack("{s:s}", "pii", "yes");
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_labels_set(f->core, &r, "data", NULL, ch,
 	    &out, NULL), CF_OK);
 	json_decref(out);
 	json_decref(ch);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_E_DENIED);
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_E_DENIED);
 	assert_non_null(strstr(r.reasons, "pii"));
 	as(f, &r, f->admin_token);
 	assert_int_equal(cf_core_labels_rm(f->core, &r, "data", NULL, "pii",
 	    &out, NULL), CF_OK);
 	json_decref(out);
-	as(f, &r, alice);
-	cf_strlcpy(r.groups[0], "eng", sizeof(r.groups[0]));
-	r.ngroups = 1;
-	assert_int_equal(core_authorize(f->core, &r, "object:list", "data",
-	    NULL, NULL), CF_OK);
+	assert_int_equal(list_as(f, &r, alice, "eng"), CF_OK);
 }
 
 /* What one decision reads of the store: the namespace record once (the
