@@ -583,6 +583,30 @@ cf_err	cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err	cf_core_object_versions(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, json_t **out,
 	    struct cf_error *err);
+/* The conditions of a conditional request on a version (core/precond.c;
+ * docs/s3.md, "Conditional requests").  if_match / if_none_match: NULL
+ * (none), "*" or a comma-separated list of ETags, quoted or not, weak or
+ * not, compared with the version's ETag (its MD5, or SHA-256 when it
+ * has none); the dates in microseconds, -1 when absent (an unparseable
+ * date is the caller's to ignore or refuse). */
+struct cf_cond {
+	const char	*if_match;
+	const char	*if_none_match;
+	int64_t		 if_modified_since_us;
+	int64_t		 if_unmodified_since_us;
+};
+#define CF_COND_NONE	{ NULL, NULL, -1, -1 }
+enum cf_precond {
+	CF_PRECOND_HOLDS = 0,
+	CF_PRECOND_FAILED,		/* 412 */
+	CF_PRECOND_NOT_MODIFIED		/* 304 for GET/HEAD, else 412 */
+};
+/* RFC 9110 13.2.2's order and S3's precedence: If-Match (else
+ * If-Unmodified-Since), then If-None-Match (else If-Modified-Since);
+ * the first that fails decides.  Pure. */
+enum cf_precond cf_core_precond(const struct cf_cond *cd,
+	    const struct cf_object_view *v);
+
 /* S3 CopyObject: a new version of (ns, key) with the bytes of version
  * src_vid (NULL: the latest) of (src_ns, src_key), server-side.  Two
  * decisions: object:get of the source, recorded on its own with r's
@@ -1167,10 +1191,7 @@ struct cf_copy_src {
 	const char	*version_id;	/* NULL: the latest */
 	bool		 ranged;
 	uint64_t	 first, last;	/* inclusive, when ranged */
-	const char	*if_match;
-	const char	*if_none_match;
-	int64_t		 if_modified_since_us;	/* -1: none */
-	int64_t		 if_unmodified_since_us;	/* -1: none */
+	struct cf_cond	 cond;		/* on the source version */
 };
 cf_err	cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 	    const struct cf_copy_src *src, const char *ns, const char *key,

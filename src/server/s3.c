@@ -2362,9 +2362,9 @@ op_part_copy(struct MHD_Connection *mc, struct conn *c)
 		    "InvalidArgument", "x-amz-copy-source-range must be "
 		    "bytes=FIRST-LAST with FIRST <= LAST");
 	if (!copy_date(mc, "x-amz-copy-source-if-modified-since",
-	    &src.if_modified_since_us) || !copy_date(mc,
+	    &src.cond.if_modified_since_us) || !copy_date(mc,
 	    "x-amz-copy-source-if-unmodified-since",
-	    &src.if_unmodified_since_us))
+	    &src.cond.if_unmodified_since_us))
 		return s3_refuse(mc, c, "bad copy-source date", 400,
 		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
 		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
@@ -2376,8 +2376,8 @@ op_part_copy(struct MHD_Connection *mc, struct conn *c)
 	src.key = skey;
 	src.version_id = vid[0] != '\0' ? vid : NULL;
 	src.ranged = rng != NULL;
-	src.if_match = hdr(mc, "x-amz-copy-source-if-match");
-	src.if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
+	src.cond.if_match = hdr(mc, "x-amz-copy-source-if-match");
+	src.cond.if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
 	rc = cf_core_mp_part_copy(cf_http_core(c), r, &src, s->bucket, s->key,
 	    cf_sigv4_query_get(&s->q, "uploadId"), (int64_t)pn, &out, &err);
 	cf_free(skey);
@@ -2442,19 +2442,36 @@ op_get_tagging(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
-/* If-Match / If-None-Match against etag (quoted); 0: go on. */
-static int
-preconditions(struct MHD_Connection *mc, const char *etag)
+/* A GET's or HEAD's If-Modified-Since / If-Unmodified-Since: -1 when
+ * absent, and also when not an HTTP date, which RFC 9110 (13.1.3,
+ * 13.1.4) and S3 ignore rather than refuse. */
+static int64_t
+get_date(struct MHD_Connection *mc, const char *name)
 {
-	const char	*im = hdr(mc, "If-Match"), *inm = hdr(mc,
-			    "If-None-Match");
+	int64_t	us;
 
-	if (im != NULL && strcmp(im, "*") != 0 && strstr(im, etag) == NULL)
-		return 412;
-	if (inm != NULL && (strcmp(inm, "*") == 0 ||
-	    strstr(inm, etag) != NULL))
+	return cf_s3_http_date_parse(hdr(mc, name), &us) ? us : -1;
+}
+
+/* The conditions of a GET or HEAD against the version (core/precond.c,
+ * shared with the copies): 0 (go on), 412 or 304. */
+static int
+preconditions(struct MHD_Connection *mc, const struct cf_object_view *v)
+{
+	struct cf_cond	cd = CF_COND_NONE;
+
+	cd.if_match = hdr(mc, "If-Match");
+	cd.if_none_match = hdr(mc, "If-None-Match");
+	cd.if_modified_since_us = get_date(mc, "If-Modified-Since");
+	cd.if_unmodified_since_us = get_date(mc, "If-Unmodified-Since");
+	switch (cf_core_precond(&cd, v)) {
+	case CF_PRECOND_HOLDS:
+		return 0;
+	case CF_PRECOND_NOT_MODIFIED:
 		return 304;
-	return 0;
+	default:
+		return 412;
+	}
 }
 
 static ssize_t
@@ -2526,7 +2543,7 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 	}
 	(void)snprintf(etag, sizeof(etag), "\"%.64s\"", v->md5[0] != '\0' ?
 	    v->md5 : v->sha256);
-	pre = preconditions(mc, etag);
+	pre = preconditions(mc, v);
 	if (pre == 412) {
 		cf_core_get_close(g);
 		return s3_error(mc, c, 412, "PreconditionFailed",
