@@ -608,10 +608,13 @@ enum cf_precond cf_core_precond(const struct cf_cond *cd,
 	    const struct cf_object_view *v);
 
 /* S3 CopyObject: a new version of (ns, key) with the bytes of version
- * src_vid (NULL: the latest) of (src_ns, src_key), server-side.  Two
- * decisions: object:get of the source, recorded on its own with r's
- * request id (when it fails, r takes its decision and the answer is
- * its refusal), then object:put of the target, r's.  The copy shares
+ * src->version_id (NULL: the latest) of (src->ns, src->key),
+ * server-side; src->ranged must be false (CF_E_INVAL: S3 copies a range
+ * only into a part).  Two decisions: object:get of the source, recorded
+ * on its own with r's request id (when it fails, r takes its decision
+ * and the answer is its refusal; so also when src->cond does not hold
+ * for the source version: r->errcode "precondition_failed",
+ * CF_E_INPUT), then object:put of the target, r's.  The copy shares
  * the source's encrypted blob under a data key rewrapped for its own
  * version id.  replace: the metadata the copy gets instead of the
  * source's (NULL: copied).  *out: {"version_id", "source_version_id",
@@ -621,10 +624,11 @@ struct cf_copy_meta {
 	const char	*content_encoding;	/* NULL: none */
 	const char	*user_meta;		/* JSON object text; NULL */
 };
+struct cf_copy_src;
 cf_err	cf_core_object_copy(struct cf_core *c, struct cf_req *r,
-	    const char *src_ns, const char *src_key, const char *src_vid,
-	    const char *ns, const char *key, const struct cf_copy_meta *replace,
-	    json_t **out, struct cf_error *err);
+	    const struct cf_copy_src *src, const char *ns, const char *key,
+	    const struct cf_copy_meta *replace, json_t **out,
+	    struct cf_error *err);
 /* S3 ListObjectVersions (object:versions on the namespace): the
  * versions and delete markers of ns's keys under prefix
  * (cf_meta_version_scan), at most limit (1-1000) entries.  *out:
@@ -1173,7 +1177,8 @@ cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *prefix, json_t **out,
 	    struct cf_error *err);
-/* UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
+/* The source of a copy (CopyObject, UploadPartCopy).
+ * UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
  * ns/key taken from bytes [first, last] (all when !ranged) of a version
  * of another object, server-side.  Two decisions, as CopyObject's: the
  * source is read (object:get, decided and recorded on its own with the

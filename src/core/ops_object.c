@@ -1512,8 +1512,8 @@ copy_meta(struct cf_version_rec *v, const struct cf_copy_meta *m,
 }
 
 cf_err
-cf_core_object_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
-    const char *src_key, const char *src_vid, const char *ns, const char *key,
+cf_core_object_copy(struct cf_core *c, struct cf_req *r,
+    const struct cf_copy_src *src, const char *ns, const char *key,
     const struct cf_copy_meta *replace, json_t **out, struct cf_error *err)
 {
 	struct cf_req		*sub = NULL;
@@ -1525,6 +1525,9 @@ cf_core_object_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
 	bool			 locked = false;
 	cf_err			 rc;
 
+	if (src->ranged)
+		return cf_error_set(err, CF_E_INVAL, "CopyObject copies a "
+		    "whole version");
 	sub = cf_malloc(sizeof(*sub));
 	v = cf_calloc(1, sizeof(*v));
 	if (sub == NULL || v == NULL) {
@@ -1542,9 +1545,17 @@ cf_core_object_copy(struct cf_core *c, struct cf_req *r, const char *src_ns,
 	sub->resource[0] = '\0';
 	rc = cf_meta_scope_begin(c->meta, err);
 	if (rc == CF_OK) {
-		rc = get_open(c, sub, src_ns, src_key, src_vid, true, false,
-		    "object:get", &g, err);
+		rc = get_open(c, sub, src->ns, src->key, src->version_id,
+		    true, false, "object:get", &g, err);
 		cf_meta_scope_end(c->meta);
+	}
+	/* The conditions are on the version the source's decision allowed
+	 * (a copy has no 304: whatever fails is a 412, S3's answer). */
+	if (rc == CF_OK && cf_core_precond(&src->cond, &g->view) !=
+	    CF_PRECOND_HOLDS) {
+		sub->errcode = "precondition_failed";
+		rc = cf_error_set(err, CF_E_INPUT, "a copy-source condition "
+		    "does not hold for the source version");
 	}
 	if (rc == CF_OK)
 		rc = cf_core_audit(c, sub, 200, "ok", 0, err);

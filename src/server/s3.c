@@ -2212,6 +2212,30 @@ meta_of(struct MHD_Connection *mc, char **meta)
 	return !m.bad;
 }
 
+/* A copy-source date condition: *us -1 when absent; false: given but
+ * not an HTTP date. */
+static bool
+copy_date(struct MHD_Connection *mc, const char *name, int64_t *us)
+{
+	const char	*v = hdr(mc, name);
+
+	*us = -1;
+	return v == NULL || cf_s3_http_date_parse(v, us);
+}
+
+/* The x-amz-copy-source-if-* of a copy (CopyObject, UploadPartCopy)
+ * into *cd; false: a date that is not an HTTP date. */
+static bool
+copy_conditions(struct MHD_Connection *mc, struct cf_cond *cd)
+{
+	cd->if_match = hdr(mc, "x-amz-copy-source-if-match");
+	cd->if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
+	return copy_date(mc, "x-amz-copy-source-if-modified-since",
+	    &cd->if_modified_since_us) && copy_date(mc,
+	    "x-amz-copy-source-if-unmodified-since",
+	    &cd->if_unmodified_since_us);
+}
+
 /* PUT /B/K with x-amz-copy-source: CopyObject, server-side. */
 static enum MHD_Result
 op_copy(struct MHD_Connection *mc, struct conn *c)
@@ -2219,6 +2243,7 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	struct cf_s3		*s = *cf_http_s3(c);
 	struct cf_req		*r = cf_http_req(c);
 	struct cf_copy_meta	 cm;
+	struct cf_copy_src	 src;
 	struct cf_error		 err;
 	struct cf_buf		 b;
 	struct MHD_Response	*resp;
@@ -2234,20 +2259,24 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	cf_err			 rc;
 
 	cf_error_clear(&err);
+	memset(&src, 0, sizeof(src));
 	if (!body_check(mc, c, "object:put", &ret))
 		return ret;
 	if (acl != NULL && strcmp(acl, "private") != 0)
 		return s3_refuse(mc, c, "canned ACL other than private", 403,
 		    "AccessDenied", "Coffer has no public objects: only the "
 		    "private canned ACL is accepted");
-	if (hdr(mc, "x-amz-copy-source-if-match") != NULL ||
-	    hdr(mc, "x-amz-copy-source-if-none-match") != NULL ||
-	    hdr(mc, "x-amz-copy-source-if-modified-since") != NULL ||
-	    hdr(mc, "x-amz-copy-source-if-unmodified-since") != NULL ||
-	    hdr(mc, "x-amz-copy-source-range") != NULL)
-		return s3_refuse(mc, c, "conditional CopyObject", 501,
-		    "NotImplemented", "x-amz-copy-source-if-* and -range are "
-		    "not implemented");
+	/* S3 copies a range only into a part (UploadPartCopy); a
+	 * CopyObject that asks for one is refused, never answered with a
+	 * copy of the whole object the client did not ask for. */
+	if (hdr(mc, "x-amz-copy-source-range") != NULL)
+		return s3_refuse(mc, c, "x-amz-copy-source-range on CopyObject",
+		    400, "InvalidArgument", "x-amz-copy-source-range applies "
+		    "to UploadPartCopy only: CopyObject copies a whole object");
+	if (!copy_conditions(mc, &src.cond))
+		return s3_refuse(mc, c, "bad copy-source date", 400,
+		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
+		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
 	if (dir != NULL && strcmp(dir, "COPY") != 0 &&
 	    strcmp(dir, "REPLACE") != 0)
 		return s3_refuse(mc, c, "bad metadata directive", 400,
@@ -2277,9 +2306,11 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	cm.content_type = hdr(mc, "Content-Type");
 	cm.content_encoding = enc;
 	cm.user_meta = meta;
-	rc = cf_core_object_copy(cf_http_core(c), r, sb, skey,
-	    vid[0] != '\0' ? vid : NULL, s->bucket, s->key, replace ? &cm :
-	    NULL, &out, &err);
+	src.ns = sb;
+	src.key = skey;
+	src.version_id = vid[0] != '\0' ? vid : NULL;
+	rc = cf_core_object_copy(cf_http_core(c), r, &src, s->bucket, s->key,
+	    replace ? &cm : NULL, &out, &err);
 	cf_free(skey);
 	cf_free(meta);
 	if (rc != CF_OK)
@@ -2318,17 +2349,6 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
-/* A copy-source date condition: *us -1 when absent; false: given but
- * not an HTTP date. */
-static bool
-copy_date(struct MHD_Connection *mc, const char *name, int64_t *us)
-{
-	const char	*v = hdr(mc, name);
-
-	*us = -1;
-	return v == NULL || cf_s3_http_date_parse(v, us);
-}
-
 /* PUT /B/K?partNumber=N&uploadId=U with x-amz-copy-source:
  * UploadPartCopy, server-side (core/ops_partcopy.c). */
 static enum MHD_Result
@@ -2361,10 +2381,7 @@ op_part_copy(struct MHD_Connection *mc, struct conn *c)
 		return s3_refuse(mc, c, "bad x-amz-copy-source-range", 400,
 		    "InvalidArgument", "x-amz-copy-source-range must be "
 		    "bytes=FIRST-LAST with FIRST <= LAST");
-	if (!copy_date(mc, "x-amz-copy-source-if-modified-since",
-	    &src.cond.if_modified_since_us) || !copy_date(mc,
-	    "x-amz-copy-source-if-unmodified-since",
-	    &src.cond.if_unmodified_since_us))
+	if (!copy_conditions(mc, &src.cond))
 		return s3_refuse(mc, c, "bad copy-source date", 400,
 		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
 		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
@@ -2376,8 +2393,6 @@ op_part_copy(struct MHD_Connection *mc, struct conn *c)
 	src.key = skey;
 	src.version_id = vid[0] != '\0' ? vid : NULL;
 	src.ranged = rng != NULL;
-	src.cond.if_match = hdr(mc, "x-amz-copy-source-if-match");
-	src.cond.if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
 	rc = cf_core_mp_part_copy(cf_http_core(c), r, &src, s->bucket, s->key,
 	    cf_sigv4_query_get(&s->q, "uploadId"), (int64_t)pn, &out, &err);
 	cf_free(skey);

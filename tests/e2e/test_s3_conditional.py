@@ -167,3 +167,83 @@ def test_range_with_conditions(server, key, obj):
     assert r.content == b"cond"
     r = raw_get(server, key, {"Range": "bytes=0-3", "If-Modified-Since": d})
     assert r.status_code == 304, r.text
+
+
+def versions_of(s3, key):
+    return [v["VersionId"] for v in s3.list_object_versions(
+        Bucket=B, Prefix=key).get("Versions", []) if v["Key"] == key]
+
+
+def copy_cases(o):
+    """(kwargs, copies?) for CopyObject's x-amz-copy-source-if-*: as
+    GetObject's, but every failure is a 412."""
+    lm, etag = o["lm"], o["etag"]
+    return [
+        ({"CopySourceIfMatch": etag}, True),
+        ({"CopySourceIfMatch": OTHER}, False),
+        ({"CopySourceIfNoneMatch": OTHER}, True),
+        ({"CopySourceIfNoneMatch": etag}, False),
+        ({"CopySourceIfNoneMatch": "*"}, False),
+        ({"CopySourceIfModifiedSince": lm - SEC}, True),
+        ({"CopySourceIfModifiedSince": lm}, False),
+        ({"CopySourceIfUnmodifiedSince": lm}, True),
+        ({"CopySourceIfUnmodifiedSince": lm - SEC}, False),
+        ({"CopySourceIfMatch": etag,
+          "CopySourceIfUnmodifiedSince": lm - SEC}, True),
+        ({"CopySourceIfNoneMatch": etag,
+          "CopySourceIfModifiedSince": lm - SEC}, False),
+    ]
+
+
+def test_copy_object_source_conditions(server, s3, obj):
+    src = {"Bucket": B, "Key": "k"}
+    for n, (kw, ok) in enumerate(copy_cases(obj)):
+        dst = "copy-%d" % n
+        if ok:
+            r = s3.copy_object(Bucket=B, Key=dst, CopySource=src, **kw)
+            assert r["CopyObjectResult"]["ETag"] == obj["etag"], kw
+            got = s3.get_object(Bucket=B, Key=dst)["Body"].read()
+            assert got == b"conditional body"
+            continue
+        with pytest.raises(ClientError) as e:
+            s3.copy_object(Bucket=B, Key=dst, CopySource=src, **kw)
+        assert status_of(e) == 412, kw
+        assert code_of(e) == "PreconditionFailed", kw
+        assert versions_of(s3, dst) == [], kw
+        # The source's decision, with the 412, is the request's record;
+        # the target was never decided.
+        rid = e.value.response["ResponseMetadata"]["RequestId"]
+        recs = recs_of(server, rid)
+        assert [(x["action"], x["resource"], x["status"]) for x in recs] \
+            == [("object:get", "ns/%s/obj/k" % B, 412)], kw
+
+
+def test_copy_object_source_version_conditions(server, s3, obj):
+    s3.put_object(Bucket=B, Key="k2", Body=b"first")
+    first = s3.head_object(Bucket=B, Key="k2")
+    s3.put_object(Bucket=B, Key="k2", Body=b"second")
+    src = {"Bucket": B, "Key": "k2", "VersionId": first["VersionId"]}
+    r = s3.copy_object(Bucket=B, Key="k2-copy", CopySource=src,
+                       CopySourceIfMatch=first["ETag"])
+    assert r["CopySourceVersionId"] == first["VersionId"]
+    assert s3.get_object(Bucket=B, Key="k2-copy")["Body"].read() == \
+        b"first"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=B, Key="k2-copy", CopySource={
+            "Bucket": B, "Key": "k2"}, CopySourceIfMatch=first["ETag"])
+    assert status_of(e) == 412
+
+
+def test_copy_object_bad_date_and_range_refused(server, key, s3, obj):
+    for h in ({"x-amz-copy-source-if-unmodified-since": "yesterday"},
+              {"x-amz-copy-source-if-modified-since": "2021-01-01"},
+              {"x-amz-copy-source-range": "bytes=0-3"}):
+        hh = dict(h)
+        hh["x-amz-copy-source"] = "%s/k" % B
+        r = raw_get(server, key, hh, path="/%s/refused" % B, method="PUT")
+        assert r.status_code == 400, (h, r.text)
+        assert "<Code>InvalidArgument</Code>" in r.text, h
+        rid = r.headers["x-amz-request-id"]
+        recs = recs_of(server, rid)
+        assert len(recs) == 1 and recs[0]["decision"] == "deny", h
+    assert versions_of(s3, "refused") == []
