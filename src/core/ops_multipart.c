@@ -431,6 +431,71 @@ out:
 	return rc;
 }
 
+/* A Complete of an upload that was completed already: the client's
+ * first answer was lost and it sends the same Complete again.  S3
+ * answers it with the object it made; so does this, when want names the
+ * same parts (their ETags, in order, make the version's multipart ETag)
+ * and the version is still there (else: no_such_upload, as for any upload
+ * id that names no upload).  r is decided already (object:put of the
+ * key); nothing is written. */
+static cf_err
+mp_completed(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *upload_id, const struct cf_mp_want *want,
+    size_t n, json_t **out, struct cf_error *err)
+{
+	struct cf_version_rec	*v = NULL;
+	struct cf_md5		*md5 = NULL;
+	struct cf_error		 e2;
+	uint8_t			 d[CF_MD5_LEN];
+	char			 vid[CF_VERSION_ID_LEN + 1], etag[48];
+	size_t			 i;
+	cf_err			 rc;
+
+	cf_error_clear(&e2);
+	if (upload_id == NULL || strlen(upload_id) != CF_VERSION_ID_LEN ||
+	    n == 0 || n > CF_MP_PARTS_MAX)
+		return no_such_upload(r, upload_id != NULL ? upload_id : "",
+		    err);
+	rc = cf_meta_mp_completed(c->meta, upload_id, vid, &e2);
+	if (rc == CF_E_NOTFOUND)
+		return no_such_upload(r, upload_id, err);
+	if (rc != CF_OK)
+		return cf_error_set(err, rc, "%s", e2.msg);
+	v = cf_calloc(1, sizeof(*v));
+	if (v == NULL)
+		return nomem(err);
+	rc = cf_meta_version_get(c->meta, ns, key, vid, v, &e2);
+	if (rc == CF_OK)
+		rc = cf_md5_new(&md5, &e2);
+	for (i = 0; rc == CF_OK && i < n; i++) {
+		if ((i > 0 && want[i].number <= want[i - 1].number) ||
+		    strlen(want[i].etag) != 2 * CF_MD5_LEN ||
+		    cf_hex_decode(want[i].etag, strlen(want[i].etag), d,
+		    sizeof(d), NULL) != CF_OK)
+			rc = CF_E_NOTFOUND;
+		else
+			cf_md5_update(md5, d, sizeof(d));
+	}
+	if (rc == CF_OK) {
+		cf_md5_final(md5, d);
+		cf_hex_encode(d, sizeof(d), etag);
+		(void)snprintf(etag + 32, sizeof(etag) - 32, "-%zu", n);
+		if (v->delete_marker || strcmp(etag, v->md5) != 0)
+			rc = CF_E_NOTFOUND;
+	}
+	if (rc == CF_E_NOTFOUND)
+		rc = no_such_upload(r, upload_id, err);
+	else if (rc != CF_OK)
+		rc = cf_error_set(err, rc, "%s", e2.msg);
+	if (rc == CF_OK && (*out = core_version_json(v, false)) == NULL)
+		rc = nomem(err);
+	cf_md5_free(md5);
+	if (v != NULL)
+		cf_wipe(v, sizeof(*v));
+	cf_free(v);
+	return rc;
+}
+
 cf_err
 cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *upload_id, const struct cf_mp_want *want,
@@ -457,6 +522,12 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (u == NULL)
 		return nomem(err);
 	rc = mp_find(c, r, "object:put", ns, key, upload_id, u, &nsr, err);
+	/* Allowed, but no upload in progress: perhaps completed already. */
+	if (rc == CF_E_NOTFOUND && r->allowed && r->errcode != NULL &&
+	    strcmp(r->errcode, "no_such_upload") == 0) {
+		rc = mp_completed(c, r, ns, key, upload_id, want, n, out, err);
+		goto out;
+	}
 	if (rc != CF_OK)
 		goto out;
 	if (n == 0) {

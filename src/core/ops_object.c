@@ -827,6 +827,12 @@ part_put(struct cf_put *p, struct core_act *act, struct cf_error *err)
 	return rc;
 }
 
+json_t *
+core_version_json(const struct cf_version_rec *v, bool latest)
+{
+	return version_json(v, latest);
+}
+
 cf_err
 core_version_insert(struct cf_core *c, struct cf_req *r,
     struct cf_version_rec *v, json_t **out, struct cf_error *err)

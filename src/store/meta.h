@@ -1149,6 +1149,11 @@ cf_err	cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
 /* CF_E_NOTFOUND for none. */
 cf_err	cf_meta_mp_get(struct cf_meta *m, const char *id,
 	    struct cf_mp_upload_rec *out, struct cf_error *err);
+/* The version completed from upload id (a version written with
+ * cf_version_rec.mp_upload keeps it as long as it exists): CF_E_NOTFOUND
+ * when none is. */
+cf_err	cf_meta_mp_completed(struct cf_meta *m, const char *id,
+	    char version_id[CF_VERSION_ID_LEN + 1], struct cf_error *err);
 /* Insert or replace part (upload_id, number); old_blob gets the blob of
  * the part replaced, or "".  CF_E_NOTFOUND if the upload is gone. */
 cf_err	cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,

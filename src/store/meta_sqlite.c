@@ -601,6 +601,18 @@ static const char *const migrations[] = {
 	"CREATE INDEX segments_by_blob ON segments(blob_id)"
 	"  WHERE blob_id <> '';"),
 	/* ---- end: complete by reference ---- */
+	/* ---- begin: completed upload ids ---- */
+	/* 23 -> 24: the id of the multipart upload a version was completed
+	 * from, so that a retried CompleteMultipartUpload (its first answer
+	 * lost) is answered with that version, as S3 does; kept as long as
+	 * the version is. */
+	("CREATE TABLE mp_completed ("
+	"  upload_id    TEXT PRIMARY KEY,"
+	"  version_id   TEXT NOT NULL REFERENCES versions(version_id)"
+	"               ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE INDEX mp_completed_by_version ON mp_completed(version_id);"),
+	/* ---- end: completed upload ids ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -671,6 +683,7 @@ enum {
 	ST_V_NULL,
 	ST_SEG_INSERT, ST_SEG_LIST, ST_SEG_IS_PART,
 	ST_KEK_COUNT_G, ST_KEK_NOT_G, ST_KEK_SET_G,
+	ST_MPD_PUT, ST_MPD_GET,
 	ST__COUNT
 };
 
@@ -1012,6 +1025,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " created_us, id",
 	[ST_S3K_LIST_P] = "SELECT " S3KCOLS " FROM s3_keys"
 	    " WHERE principal_id = ?1 ORDER BY created_us, id",
+	[ST_MPD_PUT] = "INSERT INTO mp_completed(upload_id, version_id)"
+	    " VALUES (?1, ?2)",
+	[ST_MPD_GET] = "SELECT version_id FROM mp_completed"
+	    " WHERE upload_id = ?1",
 };
 
 struct conn {
@@ -2863,6 +2880,9 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	stmt_done(st);
 	st = NULL;
 	rc = segments_put_on(c, v, err);
+	if (rc == CF_OK && v->mp_upload[0] != '\0')
+		rc = exec_on(c, ST_MPD_PUT, NULL, err, "tt", v->mp_upload,
+		    v->version_id);
 	if (rc != CF_OK)
 		goto out;
 
@@ -6964,6 +6984,39 @@ cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	    u->key, u->content_type, u->content_encoding, u->user_meta,
 	    u->created_by, u->created_us);
 	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_mp_completed(struct cf_meta *m, const char *id,
+    char version_id[CF_VERSION_ID_LEN + 1], struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*t;
+	bool		 found;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_MPD_GET, &st, &found, err, "t", id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no upload completed as %s", id);
+	if (rc == CF_OK) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		if (t == NULL || strlen(t) > CF_VERSION_ID_LEN)
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "meta: a completed upload's version id is bad");
+		else
+			cf_strlcpy(version_id, t, CF_VERSION_ID_LEN + 1);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
 }
 
 cf_err
