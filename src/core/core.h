@@ -573,6 +573,16 @@ const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 cf_err	cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf,
 	    size_t max, size_t *got, struct cf_error *err);
 void	cf_core_get_close(struct cf_get *g);
+/* The segments of a version (the latest, or version_id) for a client
+ * that checks a download whose X-Coffer-Segments header was left out
+ * (too long): decided as object:get of the key, as the GET is, and
+ * looked up in one snapshot.  *out: {"ns", "key", "version_id", "size",
+ * "segment_count", "segments": [sizes in bytes, in order], and
+ * "sha256_segments" (the composite, docs/api.md "Digests") or, for a
+ * version of one blob (no segments), "sha256"}. */
+cf_err	cf_core_object_segments(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *version_id,
+	    json_t **out, struct cf_error *err);
 
 cf_err	cf_core_object_delete(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, json_t **out,

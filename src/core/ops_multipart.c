@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "base/timeutil.h"
 #include "crypto/aead.h"
 #include "core/core_int.h"
@@ -431,6 +432,21 @@ out:
 	return rc;
 }
 
+/* The least size of a part that is not the last: S3's 5 MiB.  Tests
+ * make objects of thousands of parts with smaller ones through the hook
+ * COFFER_TEST_MP_PART_MIN (a test build only: base/testhook.h). */
+static uint64_t
+part_min(void)
+{
+	const char	*env = cf_test_hook("COFFER_TEST_MP_PART_MIN");
+	uint64_t	 v;
+
+	if (env != NULL && cf_parse_u64(env, 0, CF_MP_PART_MIN, &v, NULL) ==
+	    CF_OK)
+		return v;
+	return CF_MP_PART_MIN;
+}
+
 /* A Complete of an upload that was completed already: the client's
  * first answer was lost and it sends the same Complete again.  S3
  * answers it with the object it made; so does this, when want names the
@@ -558,7 +574,7 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 			    "uploaded, or its ETag does not match");
 			break;
 		}
-		if (i + 1 < n && pr->size < CF_MP_PART_MIN) {
+		if (i + 1 < n && pr->size < part_min()) {
 			rc = refuse(r, "entity_too_small", err, "a part other "
 			    "than the last is smaller than 5 MiB");
 			break;

@@ -1198,6 +1198,60 @@ cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 }
 
 cf_err
+cf_core_object_segments(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, json_t **out,
+    struct cf_error *err)
+{
+	struct cf_get		*g = NULL;
+	struct cf_segment_rec	*sv = NULL;
+	json_t			*sizes = NULL, *j = NULL;
+	size_t			 sn = 0, i;
+	cf_err			 rc;
+
+	/* SEC: decided and looked up exactly as a GET of the version (the
+	 * segments' sizes are the layout of its bytes), in one snapshot;
+	 * no key is unwrapped and no blob opened. */
+	if ((rc = cf_meta_scope_begin(c->meta, err)) != CF_OK)
+		return rc;
+	rc = get_open(c, r, ns, key, version_id, true, false, "object:get",
+	    &g, err);
+	if (rc == CF_OK && g->v.nsegs > 0)
+		rc = core_segs_load(c, g->v.version_id, g->v.nsegs, &sv, &sn,
+		    err);
+	cf_meta_scope_end(c->meta);
+	if (rc != CF_OK)
+		goto out;
+	if ((sizes = json_array()) == NULL) {
+		rc = nomem(err);
+		goto out;
+	}
+	for (i = 0; i < sn; i++)
+		if (json_array_append_new(sizes,
+		    json_integer((json_int_t)sv[i].size)) != 0) {
+			rc = nomem(err);
+			goto out;
+		}
+	/* The digest under its own name, as the GET's headers give it
+	 * (docs/api.md, "Digests"): never a composite under "sha256". */
+	j = json_pack("{s:s,s:s,s:s,s:I,s:I,s:O}", "ns", ns, "key", key,
+	    "version_id", g->v.version_id, "size", (json_int_t)g->v.size,
+	    "segment_count", (json_int_t)sn, "segments", sizes);
+	if (j == NULL || json_object_set_new(j, sn > 0 ? "sha256_segments" :
+	    "sha256", json_string(g->v.sha256)) != 0) {
+		rc = nomem(err);
+		goto out;
+	}
+	*out = j;
+	j = NULL;
+out:
+	json_decref(j);
+	json_decref(sizes);
+	core_segs_free(sv, sn);
+	cf_core_get_close(g);
+	return rc;
+}
+
+cf_err
 core_get_open_decided(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *version_id, struct cf_get **out,
     struct cf_error *err)
