@@ -1063,9 +1063,10 @@ small_body(struct cf_get *g, uint64_t first, size_t len,
  * X-Coffer-SHA256-Segments, the SHA-256 of its segments' SHA-256
  * digests, and X-Coffer-Segments, their sizes ("SIZExCOUNT,...", when
  * short enough for a header; else GET /v1/ns/{ns}/segments/{key} gives
- * them), from which a client checks it (docs/api.md, "Digests").  SEC: never the composite under X-Coffer-SHA256's name:
- * a client checking that against the body would refuse it, and one
- * that did not check would be misled. */
+ * them), from which a client checks it (docs/api.md, "Digests").
+ * SEC: never the composite under X-Coffer-SHA256's name: a client
+ * checking that against the body would refuse it, and one that did not
+ * check would be misled. */
 static void
 digest_headers(struct MHD_Response *resp, const char *sha256, uint32_t nsegs,
     const char *segments)
