@@ -266,6 +266,13 @@ typedef cf_err (*cf_blobid_cb)(void *arg, const char *blob_id,
 cf_err	cf_meta_ns_delete(struct cf_meta *m,
 	    const struct cf_meta_audit *au, const char *name,
 	    cf_blobid_cb blob_cb, void *arg, struct cf_error *err);
+/* As cf_meta_ns_delete; on success *versions (nullable) is the number
+ * of versions removed with it (delete markers not counted; a version is
+ * one whatever its segments or the blobs it shares). */
+cf_err	cf_meta_ns_delete_counted(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *name,
+	    cf_blobid_cb blob_cb, void *arg, uint64_t *versions,
+	    struct cf_error *err);
 
 /* --- object versions --- */
 /* Insert a version (or delete marker); v->seq is ignored and assigned.

@@ -684,6 +684,7 @@ enum {
 	ST_SEG_INSERT, ST_SEG_LIST, ST_SEG_IS_PART,
 	ST_KEK_COUNT_G, ST_KEK_NOT_G, ST_KEK_SET_G,
 	ST_MPD_PUT, ST_MPD_GET,
+	ST_NS_NVERSIONS,
 	ST__COUNT
 };
 
@@ -1029,6 +1030,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " VALUES (?1, ?2)",
 	[ST_MPD_GET] = "SELECT version_id FROM mp_completed"
 	    " WHERE upload_id = ?1",
+	[ST_NS_NVERSIONS] = "SELECT count(*) FROM versions WHERE ns_id = ?1"
+	    " AND delete_marker = 0",
 };
 
 struct conn {
@@ -2363,17 +2366,29 @@ ns_del_step(struct conn *c, int id, int64_t ns_id, const char *name,
 	return rc;
 }
 
+static cf_err	query_row(struct conn *c, int id, sqlite3_stmt **out,
+		    bool *found, struct cf_error *err, const char *fmt, ...);
+
 cf_err
 cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
     const char *name, cf_blobid_cb blob_cb, void *arg, struct cf_error *err)
+{
+	return cf_meta_ns_delete_counted(m, au, name, blob_cb, arg, NULL, err);
+}
+
+cf_err
+cf_meta_ns_delete_counted(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *name, cf_blobid_cb blob_cb, void *arg, uint64_t *versions,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
 	struct idlist	 ids = { NULL, 0, 0 };
 	char		 id[CF_BLOB_ID_LEN + 1];
-	int64_t		 ns_id = 0;
+	int64_t		 ns_id = 0, nv = 0;
 	size_t		 i;
 	int		 src;
+	bool		 found = false;
 	cf_err		 rc;
 
 	rc = audit_armed(au, err);
@@ -2431,6 +2446,16 @@ cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 	}
 	stmt_done(st);
 	st = NULL;
+	/* Versions, not blobs: a version of many segments is one, and so
+	 * is a copy sharing its source's blob; delete markers hold no
+	 * data and are not counted.  In the delete's transaction. */
+	rc = query_row(c, ST_NS_NVERSIONS, &st, &found, err, "i", ns_id);
+	if (rc == CF_OK && found)
+		nv = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		goto out;
 
 	/* Children first: the foreign keys are enforced. */
 	rc = ns_del_step(c, ST_NS_DEL_LIVE, ns_id, NULL, err);
@@ -2456,6 +2481,8 @@ cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 	 * connection goes back first so the callback may use the store. */
 	pool_put(m, c);
 	c = NULL;
+	if (versions != NULL)
+		*versions = nv > 0 ? (uint64_t)nv : 0;
 	for (i = 0; i < ids.n && blob_cb != NULL; i++) {
 		rc = blob_cb(arg, ids.ids[i], err);
 		if (rc != CF_OK)
@@ -2755,8 +2782,6 @@ exec_sql(struct conn *c, int *changes, struct cf_error *err, const char *sql,
 	return rc;
 }
 
-static cf_err	query_row(struct conn *c, int id, sqlite3_stmt **out,
-		    bool *found, struct cf_error *err, const char *fmt, ...);
 
 /* With v->mp_upload: every segment of v is still the part of that
  * upload it was read as (CF_E_CONFLICT otherwise: a part was uploaded
