@@ -27,6 +27,7 @@
 #include "base/testhook.h"
 #include "base/timeutil.h"
 #include "crypto/aead.h"
+#include "crypto/checksum.h"
 #include "core/core_int.h"
 #include "crypto/aead.h"
 
@@ -319,6 +320,52 @@ part_present(struct cf_core *c, const struct cf_mp_part_rec *pr,
  * which also checks that every part named is still the one read here;
  * the blobs of the parts not named go afterwards.  sha_hex: the
  * version's digest (the SHA-256 of the parts' SHA-256s). */
+/* S3's checksum of a multipart object (x-amz-checksum-type COMPOSITE):
+ * when every part named carried a checksum of one algorithm, that
+ * algorithm's checksum of their raw checksums in order, in base64, then
+ * "-N": "ALG:BASE64-N" in out.  Else "": none is kept, as for an upload
+ * that carried none (clients then skip their check). */
+static void
+mp_composite(const struct parts_ctx *x, const struct cf_mp_want *want,
+    size_t n, char out[CF_CHECKSUM_TEXT_MAX])
+{
+	const struct cf_mp_part_rec	*pr;
+	struct cf_cksum			*h = NULL;
+	enum cf_cksum_alg		 alg = CF_CKSUM_NONE, a;
+	uint8_t				 d[CF_CKSUM_MAX];
+	char				 name[16], b64[4 * (CF_CKSUM_MAX + 2) / 3 + 1];
+	const char			*colon;
+	size_t				 i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		pr = part_of(x, want[i].number);
+		colon = pr != NULL ? strchr(pr->checksum, ':') : NULL;
+		if (colon == NULL || (size_t)(colon - pr->checksum) >=
+		    sizeof(name))
+			goto out;
+		memcpy(name, pr->checksum, (size_t)(colon - pr->checksum));
+		name[colon - pr->checksum] = '\0';
+		a = cf_cksum_alg_of(name);
+		if (a == CF_CKSUM_NONE || (i > 0 && a != alg))
+			goto out;
+		if (i == 0 && cf_cksum_new(a, &h, NULL) != CF_OK)
+			goto out;
+		alg = a;
+		if (!cf_b64std_decode(colon + 1, d, cf_cksum_len(alg)))
+			goto out;
+		cf_cksum_update(h, d, cf_cksum_len(alg));
+	}
+	if (h == NULL)
+		goto out;
+	cf_cksum_final(h, d);
+	cf_b64std_encode(d, cf_cksum_len(alg), b64);
+	(void)snprintf(out, CF_CHECKSUM_TEXT_MAX, "%s:%s-%zu",
+	    cf_cksum_name(alg), b64, n);
+out:
+	cf_cksum_free(h);
+}
+
 static cf_err
 mp_complete_ref(struct cf_core *c, struct cf_req *r,
     const struct cf_ns_rec *nsr, const struct cf_mp_upload_rec *u,
@@ -360,6 +407,7 @@ mp_complete_ref(struct cf_core *c, struct cf_req *r,
 	cf_strlcpy(v->sha256, sha_hex, sizeof(v->sha256));
 	cf_strlcpy(v->mp_upload, u->id, sizeof(v->mp_upload));
 	cf_strlcpy(v->kek_id, CF_KEK_SEGMENTS, sizeof(v->kek_id));
+	mp_composite(x, want, n, v->checksum);
 	v->size = total;
 	rc = core_new_version_id(v->version_id, err);
 	if (rc != CF_OK)

@@ -819,6 +819,7 @@ part_put(struct cf_put *p, struct core_act *act, struct cf_error *err)
 	pr->size = p->v.size;
 	cf_strlcpy(pr->md5, p->v.md5, sizeof(pr->md5));
 	cf_strlcpy(pr->sha256, p->v.sha256, sizeof(pr->sha256));
+	cf_strlcpy(pr->checksum, p->v.checksum, sizeof(pr->checksum));
 	cf_strlcpy(pr->kek_id, p->v.kek_id, sizeof(pr->kek_id));
 	memcpy(pr->wrapped_dek, p->v.wrapped_dek, sizeof(pr->wrapped_dek));
 	pr->created_us = p->v.created_us;

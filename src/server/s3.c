@@ -774,19 +774,7 @@ hdr(struct MHD_Connection *mc, const char *name)
 static bool
 b64_std(const char *v, uint8_t *out, size_t n)
 {
-	char	tmp[96];
-	size_t	i, k = 0, got = 0;
-
-	for (i = 0; v[i] != '\0' && v[i] != '='; i++) {
-		if (k + 1 >= sizeof(tmp))
-			return false;
-		if (v[i] == '-' || v[i] == '_')
-			return false;
-		tmp[k++] = v[i] == '+' ? '-' : v[i] == '/' ? '_' : v[i];
-	}
-	tmp[k] = '\0';
-	return cf_b64url_decode(tmp, k, out, n, &got, NULL) == CF_OK &&
-	    got == n;
+	return cf_b64std_decode(v, out, n);
 }
 
 static bool
@@ -800,15 +788,7 @@ md5_b64(const char *v, uint8_t out[16])
 static void
 b64_std_encode(const uint8_t *p, size_t n, char *out)
 {
-	size_t	len, i;
-
-	cf_b64url_encode(p, n, out);
-	len = strlen(out);
-	for (i = 0; i < len; i++)
-		out[i] = out[i] == '-' ? '+' : out[i] == '_' ? '/' : out[i];
-	while (len % 4 != 0)
-		out[len++] = '=';
-	out[len] = '\0';
+	cf_b64std_encode(p, n, out);
 }
 
 /* Record why an upload's body is refused (cf_s3_refuse answers it). */
@@ -1189,9 +1169,9 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		return s3_error(mc, c, 400, strstr(why, "missing") != NULL ?
 		    "InvalidRequest" : "BadDigest", why);
 	}
-	/* Verified: kept with the version, for x-amz-checksum-mode (not
-	 * for a part: no composite checksum is kept). */
-	if (ck[0] != '\0' && s->op == OP_PUT &&
+	/* Verified: kept with the version, for x-amz-checksum-mode, or
+	 * with the part, for the composite checksum of its object. */
+	if (ck[0] != '\0' && (s->op == OP_PUT || s->op == OP_MP_PART) &&
 	    (rc = cf_core_put_checksum(put, cf_cksum_name(s->ck_alg), ck,
 	    &err)) != CF_OK) {
 		cf_core_put_abort(put);
@@ -2501,7 +2481,9 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 
 /* x-amz-checksum-mode: ENABLED on a GET or HEAD of the whole object
  * (not a range, not a 304): the checksum the upload carried, as S3
- * gives it.  None was kept for a multipart or REST upload. */
+ * gives it; for a multipart object S3's composite of its parts'
+ * ("BASE64-N", type COMPOSITE).  None was kept for a REST upload, or a
+ * multipart one whose parts did not all carry one of one algorithm. */
 static void
 checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
     const struct cf_object_view *v, int status)
@@ -2519,7 +2501,7 @@ checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
 		return;
 	(void)MHD_add_response_header(resp, name, colon + 1);
 	(void)MHD_add_response_header(resp, "x-amz-checksum-type",
-	    "FULL_OBJECT");
+	    strchr(colon + 1, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
 }
 
 static enum MHD_Result

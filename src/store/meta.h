@@ -1150,6 +1150,8 @@ struct cf_mp_part_rec {
 	/* hex SHA-256 of the part's plaintext; "" for a part stored before
 	 * parts kept it */
 	char		sha256[CF_SHA256_HEX_LEN + 1];
+	/* the x-amz-checksum-* it carried, verified: "ALG:BASE64"; "" */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 };
 cf_err	cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	    const struct cf_mp_upload_rec *u, struct cf_error *err);

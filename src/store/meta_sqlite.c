@@ -605,13 +605,16 @@ static const char *const migrations[] = {
 	/* 23 -> 24: the id of the multipart upload a version was completed
 	 * from, so that a retried CompleteMultipartUpload (its first answer
 	 * lost) is answered with that version, as S3 does; kept as long as
-	 * the version is. */
+	 * the version is.  And the x-amz-checksum-* a part carried
+	 * ("ALG:BASE64", as versions.checksum; '' for none), of which the
+	 * Complete makes S3's composite checksum. */
 	("CREATE TABLE mp_completed ("
 	"  upload_id    TEXT PRIMARY KEY,"
 	"  version_id   TEXT NOT NULL REFERENCES versions(version_id)"
 	"               ON DELETE CASCADE"
 	") WITHOUT ROWID;"
-	"CREATE INDEX mp_completed_by_version ON mp_completed(version_id);"),
+	"CREATE INDEX mp_completed_by_version ON mp_completed(version_id);"
+	"ALTER TABLE mp_parts ADD COLUMN checksum TEXT NOT NULL DEFAULT '';"),
 	/* ---- end: completed upload ids ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1007,10 +1010,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE upload_id = ?1 AND number = ?2",
 	[ST_MP_PART_PUT] = "INSERT OR REPLACE INTO mp_parts(upload_id, number,"
 	    " part_id, blob_id, size, md5, kek_id, wrapped_dek, created_us,"
-	    " sha256) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
-	    " WHERE EXISTS (SELECT 1 FROM mp_uploads WHERE id = ?1)",
+	    " sha256, checksum) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11 WHERE EXISTS (SELECT 1 FROM mp_uploads WHERE id = ?1)",
 	[ST_MP_PARTS] = "SELECT upload_id, number, part_id, blob_id, size, md5,"
-	    " kek_id, wrapped_dek, created_us, sha256 FROM mp_parts"
+	    " kek_id, wrapped_dek, created_us, sha256, checksum FROM mp_parts"
 	    " WHERE upload_id = ?1 ORDER BY number",
 	[ST_MP_LIST_NS] = "SELECT " MPCOLS " FROM mp_uploads WHERE ns_id = ?1"
 	    " ORDER BY key, created_us",
@@ -6973,6 +6976,8 @@ read_part(sqlite3_stmt *st, struct cf_mp_part_rec *p, struct cf_error *err)
 	p->created_us = sqlite3_column_int64(st, 8);
 	if (rc == CF_OK)
 		rc = col_str(st, 9, p->sha256, sizeof(p->sha256), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 10, p->checksum, sizeof(p->checksum), err);
 	return rc;
 }
 
@@ -7102,6 +7107,9 @@ cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = check_field(p->kek_id, sizeof(p->kek_id), "kek id", err);
 	if (rc == CF_OK)
 		rc = check_field(p->sha256, sizeof(p->sha256), "sha256", err);
+	if (rc == CF_OK)
+		rc = check_field(p->checksum, sizeof(p->checksum), "checksum",
+		    err);
 	if (rc == CF_OK && p->size > INT64_MAX)
 		rc = cf_error_set(err, CF_E_INPUT, "meta: part too large");
 	if (rc != CF_OK)
@@ -7115,10 +7123,10 @@ cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = col_str(st, 0, old_blob, CF_BLOB_ID_LEN + 1, err);
 	stmt_done(st);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwit",
+		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwitt",
 		    p->upload_id, p->number, p->part_id, p->blob_id,
 		    (int64_t)p->size, p->md5, p->kek_id, p->wrapped_dek,
-		    p->created_us, p->sha256);
+		    p->created_us, p->sha256, p->checksum);
 	if (rc == CF_OK && n == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such upload");
 	rc = wtx_end(m, c, au, rc, err);
