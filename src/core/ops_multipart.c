@@ -333,7 +333,8 @@ mp_composite(const struct parts_ctx *x, const struct cf_mp_want *want,
 	struct cf_cksum			*h = NULL;
 	enum cf_cksum_alg		 alg = CF_CKSUM_NONE, a;
 	uint8_t				 d[CF_CKSUM_MAX];
-	char				 name[16], b64[4 * (CF_CKSUM_MAX + 2) / 3 + 1];
+	char				 name[16];
+	char				 b64[4 * (CF_CKSUM_MAX + 2) / 3 + 1];
 	const char			*colon;
 	size_t				 i;
 
