@@ -1145,7 +1145,10 @@ cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
 	    struct cf_error *err) __attribute__((warn_unused_result));
 /* S3 multipart uploads (core/ops_multipart.c).  Every step is an
  * object:put of the key (ListMultipartUploads: object:list of the
- * namespace); the upload id, 128 random bits, names the upload.  Parts
+ * namespace); the upload id names the upload: the time it was begun
+ * (12 hex digits of milliseconds, so that the ids of a key's uploads
+ * sort in the order they were begun, as S3 lists them) then 80 random
+ * bits.  Parts
  * are streamed uploads like any (cf_core_put_write/finish), encrypted
  * each under a data key of its own; completing makes them, in order,
  * the segments of one version (by reference: no byte copied;
@@ -1179,13 +1182,32 @@ cf_err	cf_core_mp_complete(struct cf_core *c, struct cf_req *r,
 cf_err	cf_core_mp_abort(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *upload_id, json_t **out,
 	    struct cf_error *err);
-/* {"parts": [{"number", "md5", "size", "created"}], "created_by"}. */
+/* The parts numbered above marker, at most max (0..1000) of them:
+ * {"parts": [{"number", "md5", "size", "created"}], "created_by",
+ * "truncated" (more after these), "next" (the last number listed, or
+ * marker)}. */
 cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
-	    const char *key, const char *upload_id, json_t **out,
-	    struct cf_error *err);
-/* {"uploads": [{"key", "upload_id", "created", "created_by"}]}. */
+	    const char *key, const char *upload_id, int64_t marker,
+	    size_t max, json_t **out, struct cf_error *err);
+/* ListMultipartUploads' page: the uploads in progress by key, then by
+ * upload id (the order they were begun in), those with a key starting
+ * with prefix (NULL: any), after key_marker (with upload_id_marker:
+ * also those of key_marker whose id sorts after it); with a delimiter
+ * (NULL or "": none), keys with it after the prefix are rolled up into
+ * one common prefix each, which counts as one entry.  At most max
+ * (0..1000) entries.  *out: {"uploads": [{"key", "upload_id",
+ * "created", "created_by"}], "prefixes": [...], "truncated",
+ * "next_key", "next_upload_id" (the last entry listed; "" after a
+ * prefix)}. */
+struct cf_mp_page {
+	const char	*prefix;
+	const char	*delimiter;
+	const char	*key_marker;
+	const char	*upload_id_marker;
+	size_t		 max;
+};
 cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
-	    const char *ns, const char *prefix, json_t **out,
+	    const char *ns, const struct cf_mp_page *pg, json_t **out,
 	    struct cf_error *err);
 /* The source of a copy (CopyObject, UploadPartCopy).
  * UploadPartCopy (core/ops_partcopy.c): part number of upload_id of

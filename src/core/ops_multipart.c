@@ -83,7 +83,7 @@ mp_expire(struct cf_core *c)
 
 	cf_error_clear(&err);
 	if (cf_meta_mp_list(c->meta, -1, core_now_us(c) - expiry_us(c),
-	    expire_cb, c, &err) != CF_OK)
+	    NULL, expire_cb, c, &err) != CF_OK)
 		log_warnx("event=s3_multipart_expiry_failed");
 }
 
@@ -153,7 +153,13 @@ cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = cf_random(raw, sizeof(raw), err);
 	if (rc != CF_OK)
 		goto out;
-	cf_hex_encode(raw, sizeof(raw), u->id);
+	u->created_us = core_now_us(c);
+	/* The time first, so that a key's upload ids sort in the order
+	 * they were begun (ListMultipartUploads' order, and its
+	 * upload-id-marker compares ids); 80 random bits after it. */
+	(void)snprintf(u->id, sizeof(u->id), "%012llx",
+	    (unsigned long long)(u->created_us / 1000) & 0xffffffffffffULL);
+	cf_hex_encode(raw, (CF_VERSION_ID_LEN - 12) / 2, u->id + 12);
 	u->ns_id = nsr.id;
 	cf_strlcpy(u->key, key, sizeof(u->key));
 	cf_strlcpy(u->content_type, content_type != NULL &&
@@ -164,7 +170,6 @@ cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
 	cf_strlcpy(u->user_meta, meta_json != NULL ? meta_json : "",
 	    sizeof(u->user_meta));
 	cf_strlcpy(u->created_by, r->principal.name, sizeof(u->created_by));
-	u->created_us = core_now_us(c);
 	rc = core_act_begin(&act, c, r, 200, err);
 	if (rc == CF_OK)
 		rc = cf_meta_mp_create(c->meta, &act.au, u, err);
@@ -775,14 +780,16 @@ cf_core_mp_abort(struct cf_core *c, struct cf_req *r, const char *ns,
 
 cf_err
 cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
-    const char *key, const char *upload_id, json_t **out,
-    struct cf_error *err)
+    const char *key, const char *upload_id, int64_t marker, size_t max,
+    json_t **out, struct cf_error *err)
 {
 	struct cf_mp_upload_rec	*u;
 	struct cf_ns_rec	 nsr;
 	struct parts_ctx	 x = { NULL, 0, 0 };
 	json_t			*arr = NULL, *e;
-	size_t			 i;
+	int64_t			 next = marker;
+	size_t			 i, listed = 0;
+	bool			 more = false;
 	cf_err			 rc;
 
 	u = cf_calloc(1, sizeof(*u));
@@ -793,17 +800,27 @@ cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 		rc = cf_meta_mp_parts(c->meta, u->id, parts_cb, &x, err);
 	if (rc == CF_OK && (arr = json_array()) == NULL)
 		rc = nomem(err);
+	/* x is by number: the page is the parts after marker. */
 	for (i = 0; rc == CF_OK && i < x.n; i++) {
+		if (x.v[i].number <= marker)
+			continue;
+		if (listed == max) {
+			more = max > 0;
+			break;
+		}
 		e = json_pack("{s:I,s:s,s:I,s:o}", "number",
 		    (json_int_t)x.v[i].number, "md5", x.v[i].md5, "size",
 		    (json_int_t)x.v[i].size, "created",
 		    core_time_json(x.v[i].created_us));
 		if (e == NULL || json_array_append_new(arr, e) != 0)
 			rc = nomem(err);
+		listed++;
+		next = x.v[i].number;
 	}
 	if (rc == CF_OK) {
-		*out = json_pack("{s:O,s:s}", "parts", arr, "created_by",
-		    u->created_by);
+		*out = json_pack("{s:O,s:s,s:b,s:I}", "parts", arr,
+		    "created_by", u->created_by, "truncated", more, "next",
+		    (json_int_t)next);
 		if (*out == NULL)
 			rc = nomem(err);
 	}
@@ -814,38 +831,87 @@ cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 }
 
 struct ups_ctx {
-	struct cf_core	*c;
-	json_t		*arr;
-	const char	*prefix;
-	int64_t		 cut;
+	const struct cf_mp_page	*pg;
+	json_t			*ups, *cps;
+	int64_t			 cut;
+	size_t			 listed;
+	bool			 more, stopped;
+	char			 cp[CF_OBJKEY_MAX];	/* the last prefix */
+	char			 next_key[CF_OBJKEY_MAX];
+	char			 next_id[CF_VERSION_ID_LEN + 1];
 };
+
+/* Walk stopped: one entry past the page was seen (not an error). */
+#define UPS_FULL	CF_E_LIMIT
 
 static cf_err
 ups_cb(void *arg, const struct cf_mp_upload_rec *u, struct cf_error *err)
 {
-	struct ups_ctx	*x = arg;
-	json_t		*e;
+	struct ups_ctx		*x = arg;
+	const struct cf_mp_page	*pg = x->pg;
+	const char		*km = pg->key_marker, *d = NULL;
+	char			 cp[CF_OBJKEY_MAX];
+	size_t			 plen, n;
+	json_t			*e;
+	int			 cmp;
 
-	if (u->created_us < x->cut || (x->prefix != NULL &&
-	    strncmp(u->key, x->prefix, strlen(x->prefix)) != 0))
+	plen = pg->prefix != NULL ? strlen(pg->prefix) : 0;
+	if (u->created_us < x->cut || (plen > 0 &&
+	    strncmp(u->key, pg->prefix, plen) != 0))
 		return CF_OK;
-	if (json_array_size(x->arr) >= 1000)
+	cp[0] = '\0';
+	if (pg->delimiter != NULL && pg->delimiter[0] != '\0')
+		d = strstr(u->key + plen, pg->delimiter);
+	if (d != NULL) {
+		n = (size_t)(d - u->key) + strlen(pg->delimiter);
+		if (n >= sizeof(cp))
+			return CF_OK;
+		memcpy(cp, u->key, n);
+		cp[n] = '\0';
+		/* Rolled up into cp: listed once, not again on a later
+		 * page (whose key_marker is cp, or past it). */
+		if ((km != NULL && strcmp(cp, km) <= 0) ||
+		    strcmp(cp, x->cp) == 0)
+			return CF_OK;
+	} else if (km != NULL) {
+		cmp = strcmp(u->key, km);
+		if (cmp < 0 || (cmp == 0 && (pg->upload_id_marker == NULL ||
+		    strcmp(u->id, pg->upload_id_marker) <= 0)))
+			return CF_OK;
+	}
+	if (x->listed == pg->max) {
+		x->more = pg->max > 0;
+		x->stopped = true;
+		return UPS_FULL;
+	}
+	x->listed++;
+	if (cp[0] != '\0') {
+		cf_strlcpy(x->cp, cp, sizeof(x->cp));
+		cf_strlcpy(x->next_key, cp, sizeof(x->next_key));
+		x->next_id[0] = '\0';
+		e = json_string(cp);
+		if (e == NULL || json_array_append_new(x->cps, e) != 0)
+			return nomem(err);
 		return CF_OK;
+	}
+	cf_strlcpy(x->next_key, u->key, sizeof(x->next_key));
+	cf_strlcpy(x->next_id, u->id, sizeof(x->next_id));
 	e = json_pack("{s:s,s:s,s:o,s:s}", "key", u->key, "upload_id", u->id,
 	    "created", core_time_json(u->created_us), "created_by",
 	    u->created_by);
-	if (e == NULL || json_array_append_new(x->arr, e) != 0)
+	if (e == NULL || json_array_append_new(x->ups, e) != 0)
 		return nomem(err);
 	return CF_OK;
 }
 
 cf_err
 cf_core_mp_uploads(struct cf_core *c, struct cf_req *r, const char *ns,
-    const char *prefix, json_t **out, struct cf_error *err)
+    const struct cf_mp_page *pg, json_t **out, struct cf_error *err)
 {
-	struct cf_ns_rec	nsr;
-	struct ups_ctx		x;
-	cf_err			rc;
+	struct cf_ns_rec	 nsr;
+	struct ups_ctx		*x;
+	const char		*from = NULL;
+	cf_err			 rc;
 
 	rc = core_object_authorize(c, r, "object:list", ns, NULL, err);
 	if (rc == CF_OK)
@@ -853,16 +919,33 @@ cf_core_mp_uploads(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (rc != CF_OK)
 		return rc;
 	mp_expire(c);
-	x.c = c;
-	x.prefix = prefix;
-	x.cut = core_now_us(c) - expiry_us(c);
-	x.arr = json_array();
-	if (x.arr == NULL)
+	x = cf_calloc(1, sizeof(*x));
+	if (x == NULL)
 		return nomem(err);
-	rc = cf_meta_mp_list(c->meta, nsr.id, 0, ups_cb, &x, err);
-	if (rc == CF_OK && (*out = json_pack("{s:O}", "uploads", x.arr)) ==
-	    NULL)
+	x->pg = pg;
+	x->cut = core_now_us(c) - expiry_us(c);
+	x->ups = json_array();
+	x->cps = json_array();
+	if (x->ups == NULL || x->cps == NULL) {
 		rc = nomem(err);
-	json_decref(x.arr);
+		goto out;
+	}
+	/* The walk starts at the later of the marker and the prefix. */
+	if (pg->key_marker != NULL)
+		from = pg->key_marker;
+	if (pg->prefix != NULL && (from == NULL || strcmp(pg->prefix,
+	    from) > 0))
+		from = pg->prefix;
+	rc = cf_meta_mp_list(c->meta, nsr.id, 0, from, ups_cb, x, err);
+	if (rc == UPS_FULL && x->stopped)
+		rc = CF_OK;
+	if (rc == CF_OK && (*out = json_pack("{s:O,s:O,s:b,s:s,s:s}",
+	    "uploads", x->ups, "prefixes", x->cps, "truncated", x->more,
+	    "next_key", x->next_key, "next_upload_id", x->next_id)) == NULL)
+		rc = nomem(err);
+out:
+	json_decref(x->ups);
+	json_decref(x->cps);
+	cf_free(x);
 	return rc;
 }

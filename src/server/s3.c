@@ -568,6 +568,17 @@ has_subresource(const struct cf_s3 *s)
 	return false;
 }
 
+static size_t
+subresource_count(const struct cf_s3 *s)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++)
+		if (cf_sigv4_query_has(&s->q, subresources[i]))
+			n++;
+	return n;
+}
+
 /* Does the query name multipart sub-resources (uploads, uploadId,
  * partNumber) and no other? */
 static bool
@@ -652,8 +663,11 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 			*action = "ns:set-versioning";
 			return OP_VERSIONING_PUT;
 		}
-		if (strcmp(method, "GET") == 0 && s->q.n == 1 &&
-		    cf_sigv4_query_has(&s->q, "uploads")) {
+		/* ListMultipartUploads: ?uploads with its parameters
+		 * (prefix, markers, ...), no other sub-resource. */
+		if (strcmp(method, "GET") == 0 &&
+		    cf_sigv4_query_has(&s->q, "uploads") &&
+		    subresource_count(s) == 1) {
 			*action = "object:list";
 			return OP_MP_LIST;
 		}
@@ -1632,110 +1646,235 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
-/* DELETE /B/K?uploadId=U, GET /B/K?uploadId=U, GET /B?uploads. */
+/* A count parameter of a listing (max-parts, part-number-marker,
+ * max-uploads): absent (def), or decimal digits only, at most max
+ * (more is max, as S3 takes it).  false: not a number (S3's 400
+ * InvalidArgument). */
+static bool
+list_count(const struct cf_s3 *s, const char *name, uint64_t def,
+    uint64_t max, uint64_t *out)
+{
+	const char	*v = cf_sigv4_query_get(&s->q, name);
+	uint64_t	 n;
+
+	*out = def;
+	if (v == NULL)
+		return true;
+	if (cf_parse_u64(v, 0, UINT32_MAX, &n, NULL) != CF_OK)
+		return false;
+	*out = n > max ? max : n;
+	return true;
+}
+
+/* Refuse a listing's bad parameter: 400 InvalidArgument, recorded as a
+ * denied request of the operation's action. */
 static enum MHD_Result
-op_mp_other(struct MHD_Connection *mc, struct conn *c)
+list_refuse(struct MHD_Connection *mc, struct conn *c, const char *action,
+    const char *msg)
+{
+	cf_core_reject(cf_http_core(c), cf_http_req(c), action, msg);
+	return s3_error(mc, c, 400, "InvalidArgument", msg);
+}
+
+/* GET /B/K?uploadId=U: ListParts, a page of max-parts (default and at
+ * most 1000) parts after part-number-marker. */
+static enum MHD_Result
+op_mp_parts(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_s3	*s = *cf_http_s3(c);
 	struct cf_req	*r = cf_http_req(c);
 	struct cf_error	 err;
 	struct cf_buf	 b;
-	struct MHD_Response *resp;
 	json_t		*out = NULL, *e;
 	const char	*id = cf_sigv4_query_get(&s->q, "uploadId");
 	char		 t[32], num[32], etag[64];
+	uint64_t	 max, marker;
 	size_t		 i;
 	cf_err		 rc;
 
 	cf_error_clear(&err);
-	if (s->op == OP_MP_ABORT) {
-		rc = cf_core_mp_abort(cf_http_core(c), r, s->bucket, s->key,
-		    id, &out, &err);
-		json_decref(out);
-		if (rc != CF_OK)
-			return s3_core_error(mc, c, rc, &err);
-		resp = MHD_create_response_from_buffer(0,
-		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
-		if (resp == NULL)
-			return MHD_NO;
-		return s3_send(mc, c, 204, NULL, resp, "ok");
-	}
-	if (s->op == OP_MP_PARTS)
-		rc = cf_core_mp_parts(cf_http_core(c), r, s->bucket, s->key,
-		    id, &out, &err);
-	else
-		rc = cf_core_mp_uploads(cf_http_core(c), r, s->bucket,
-		    cf_sigv4_query_get(&s->q, "prefix"), &out, &err);
+	if (!list_count(s, "max-parts", 1000, 1000, &max))
+		return list_refuse(mc, c, "object:put", "max-parts must be a "
+		    "number from 0 to 1000");
+	if (!list_count(s, "part-number-marker", 0, CF_MP_PARTS_MAX,
+	    &marker))
+		return list_refuse(mc, c, "object:put", "part-number-marker "
+		    "must be a part number");
+	rc = cf_core_mp_parts(cf_http_core(c), r, s->bucket, s->key, id,
+	    (int64_t)marker, (size_t)max, &out, &err);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
 	cf_buf_init(&b, S3_XML_MAX);
-	if (s->op == OP_MP_PARTS) {
-		rc = xml_begin(&b, "ListPartsResult", NULL);
+	rc = xml_begin(&b, "ListPartsResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Key", s->key, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "UploadId", str_or(id), false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(&b, NULL, "<PartNumberMarker>%llu"
+		    "</PartNumberMarker><NextPartNumberMarker>%lld"
+		    "</NextPartNumberMarker><MaxParts>%llu</MaxParts>"
+		    "<IsTruncated>%s</IsTruncated>",
+		    (unsigned long long)marker, (long long)json_integer_value(
+		    json_object_get(out, "next")), (unsigned long long)max,
+		    json_is_true(json_object_get(out, "truncated")) ? "true" :
+		    "false");
+	json_array_foreach(json_object_get(out, "parts"), i, e) {
+		iso_ms(json_string_value(json_object_get(e, "created")), t);
+		(void)snprintf(num, sizeof(num), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "number")));
+		(void)snprintf(etag, sizeof(etag), "\"%s\"", str_or(
+		    json_string_value(json_object_get(e, "md5"))));
 		if (rc == CF_OK)
-			rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+			rc = cf_buf_append_str(&b, "<Part>", NULL);
 		if (rc == CF_OK)
-			rc = xml_el(&b, "Key", s->key, false, NULL);
+			rc = xml_el(&b, "PartNumber", num, false, NULL);
 		if (rc == CF_OK)
-			rc = xml_el(&b, "UploadId", str_or(id), false, NULL);
+			rc = xml_el(&b, "LastModified", t, false, NULL);
 		if (rc == CF_OK)
-			rc = cf_buf_append_str(&b, "<IsTruncated>false"
-			    "</IsTruncated><MaxParts>10000</MaxParts>", NULL);
-		json_array_foreach(json_object_get(out, "parts"), i, e) {
-			iso_ms(json_string_value(json_object_get(e,
-			    "created")), t);
-			(void)snprintf(num, sizeof(num), "%lld", (long long)
-			    json_integer_value(json_object_get(e, "number")));
-			(void)snprintf(etag, sizeof(etag), "\"%s\"", str_or(
-			    json_string_value(json_object_get(e, "md5"))));
-			if (rc == CF_OK)
-				rc = cf_buf_append_str(&b, "<Part>", NULL);
-			if (rc == CF_OK)
-				rc = xml_el(&b, "PartNumber", num, false, NULL);
-			if (rc == CF_OK)
-				rc = xml_el(&b, "LastModified", t, false, NULL);
-			if (rc == CF_OK)
-				rc = xml_el(&b, "ETag", etag, false, NULL);
-			(void)snprintf(num, sizeof(num), "%lld", (long long)
-			    json_integer_value(json_object_get(e, "size")));
-			if (rc == CF_OK)
-				rc = xml_el(&b, "Size", num, false, NULL);
-			if (rc == CF_OK)
-				rc = cf_buf_append_str(&b, "</Part>", NULL);
-		}
+			rc = xml_el(&b, "ETag", etag, false, NULL);
+		(void)snprintf(num, sizeof(num), "%lld", (long long)
+		    json_integer_value(json_object_get(e, "size")));
 		if (rc == CF_OK)
-			rc = cf_buf_append_str(&b, "</ListPartsResult>", NULL);
-	} else {
-		rc = xml_begin(&b, "ListMultipartUploadsResult", NULL);
+			rc = xml_el(&b, "Size", num, false, NULL);
 		if (rc == CF_OK)
-			rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
-		if (rc == CF_OK)
-			rc = cf_buf_append_str(&b, "<IsTruncated>false"
-			    "</IsTruncated><MaxUploads>1000</MaxUploads>",
-			    NULL);
-		json_array_foreach(json_object_get(out, "uploads"), i, e) {
-			iso_ms(json_string_value(json_object_get(e,
-			    "created")), t);
-			if (rc == CF_OK)
-				rc = cf_buf_append_str(&b, "<Upload>", NULL);
-			if (rc == CF_OK)
-				rc = xml_el(&b, "Key", str_or(
-				    json_string_value(json_object_get(e,
-				    "key"))), false, NULL);
-			if (rc == CF_OK)
-				rc = xml_el(&b, "UploadId", str_or(
-				    json_string_value(json_object_get(e,
-				    "upload_id"))), false, NULL);
-			if (rc == CF_OK)
-				rc = xml_el(&b, "Initiated", t, false, NULL);
-			if (rc == CF_OK)
-				rc = cf_buf_append_str(&b, "</Upload>", NULL);
-		}
-		if (rc == CF_OK)
-			rc = cf_buf_append_str(&b,
-			    "</ListMultipartUploadsResult>", NULL);
+			rc = cf_buf_append_str(&b, "</Part>", NULL);
 	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</ListPartsResult>", NULL);
 	json_decref(out);
 	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* GET /B?uploads: ListMultipartUploads, a page of max-uploads (default
+ * and at most 1000) uploads and common prefixes after key-marker and
+ * upload-id-marker. */
+static enum MHD_Result
+op_mp_list(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3		*s = *cf_http_s3(c);
+	struct cf_req		*r = cf_http_req(c);
+	struct cf_mp_page	 pg;
+	struct cf_error		 err;
+	struct cf_buf		 b;
+	json_t			*out = NULL, *e;
+	const char		*et, *nk, *nu;
+	char			 t[32];
+	uint64_t		 max;
+	size_t			 i;
+	bool			 url, trunc;
+	cf_err			 rc;
+
+	cf_error_clear(&err);
+	memset(&pg, 0, sizeof(pg));
+	if (!list_count(s, "max-uploads", 1000, 1000, &max))
+		return list_refuse(mc, c, "object:list", "max-uploads must be "
+		    "a number from 0 to 1000");
+	et = cf_sigv4_query_get(&s->q, "encoding-type");
+	if (et != NULL && strcmp(et, "url") != 0)
+		return list_refuse(mc, c, "object:list", "encoding-type must "
+		    "be url");
+	url = et != NULL;
+	pg.max = (size_t)max;
+	pg.prefix = cf_sigv4_query_get(&s->q, "prefix");
+	pg.delimiter = cf_sigv4_query_get(&s->q, "delimiter");
+	if (pg.delimiter != NULL && pg.delimiter[0] == '\0')
+		pg.delimiter = NULL;
+	pg.key_marker = cf_sigv4_query_get(&s->q, "key-marker");
+	if (pg.key_marker != NULL && pg.key_marker[0] == '\0')
+		pg.key_marker = NULL;
+	/* Without key-marker, upload-id-marker is ignored (as on S3). */
+	pg.upload_id_marker = pg.key_marker != NULL ?
+	    cf_sigv4_query_get(&s->q, "upload-id-marker") : NULL;
+	if (pg.upload_id_marker != NULL && pg.upload_id_marker[0] == '\0')
+		pg.upload_id_marker = NULL;
+	rc = cf_core_mp_uploads(cf_http_core(c), r, s->bucket, &pg, &out,
+	    &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	trunc = json_is_true(json_object_get(out, "truncated"));
+	nk = str_or(json_string_value(json_object_get(out, "next_key")));
+	nu = str_or(json_string_value(json_object_get(out,
+	    "next_upload_id")));
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = xml_begin(&b, "ListMultipartUploadsResult", NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Bucket", s->bucket, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "KeyMarker", str_or(pg.key_marker), url, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "UploadIdMarker", str_or(pg.upload_id_marker),
+		    false, NULL);
+	if (rc == CF_OK && trunc)
+		rc = xml_el(&b, "NextKeyMarker", nk, url, NULL);
+	if (rc == CF_OK && trunc)
+		rc = xml_el(&b, "NextUploadIdMarker", nu, false, NULL);
+	if (rc == CF_OK)
+		rc = xml_el(&b, "Prefix", str_or(pg.prefix), url, NULL);
+	if (rc == CF_OK && pg.delimiter != NULL)
+		rc = xml_el(&b, "Delimiter", pg.delimiter, url, NULL);
+	if (rc == CF_OK && url)
+		rc = xml_el(&b, "EncodingType", "url", false, NULL);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(&b, NULL, "<MaxUploads>%llu</MaxUploads>"
+		    "<IsTruncated>%s</IsTruncated>", (unsigned long long)max,
+		    trunc ? "true" : "false");
+	json_array_foreach(json_object_get(out, "uploads"), i, e) {
+		iso_ms(json_string_value(json_object_get(e, "created")), t);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<Upload>", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Key", str_or(json_string_value(
+			    json_object_get(e, "key"))), url, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "UploadId", str_or(json_string_value(
+			    json_object_get(e, "upload_id"))), false, NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Initiated", t, false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<StorageClass>STANDARD"
+			    "</StorageClass></Upload>", NULL);
+	}
+	json_array_foreach(json_object_get(out, "prefixes"), i, e) {
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "<CommonPrefixes>", NULL);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "Prefix", str_or(json_string_value(e)),
+			    url, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</CommonPrefixes>", NULL);
+	}
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</ListMultipartUploadsResult>",
+		    NULL);
+	json_decref(out);
+	return send_xml(mc, c, 200, &b, rc);
+}
+
+/* DELETE /B/K?uploadId=U: AbortMultipartUpload. */
+static enum MHD_Result
+op_mp_abort(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_req	*r = cf_http_req(c);
+	struct cf_error	 err;
+	struct MHD_Response *resp;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_mp_abort(cf_http_core(c), r, s->bucket, s->key,
+	    cf_sigv4_query_get(&s->q, "uploadId"), &out, &err);
+	json_decref(out);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	return s3_send(mc, c, 204, NULL, resp, "ok");
 }
 
 static cf_err
@@ -3083,9 +3222,11 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 	case OP_MP_COMPLETE:
 		return op_mp_complete(mc, c);
 	case OP_MP_ABORT:
+		return op_mp_abort(mc, c);
 	case OP_MP_PARTS:
+		return op_mp_parts(mc, c);
 	case OP_MP_LIST:
-		return op_mp_other(mc, c);
+		return op_mp_list(mc, c);
 	case OP_DELETE:
 		return op_delete(mc, c);
 	case OP_DELETE_MANY:

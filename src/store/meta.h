@@ -1175,10 +1175,13 @@ cf_err	cf_meta_mp_parts(struct cf_meta *m, const char *upload_id,
 	    cf_mp_part_cb cb, void *arg, struct cf_error *err);
 typedef cf_err	(*cf_mp_upload_cb)(void *arg,
 	    const struct cf_mp_upload_rec *u, struct cf_error *err);
-/* The uploads of namespace ns_id by key then time (ns_id < 0: of every
- * namespace, created before before_us). */
+/* The uploads of namespace ns_id whose key is at least from_key (NULL:
+ * all) by key then upload id (ns_id < 0: of every namespace, created
+ * before before_us, by time; from_key is ignored).  A callback's error
+ * stops the walk and is returned. */
 cf_err	cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
-	    cf_mp_upload_cb cb, void *arg, struct cf_error *err);
+	    const char *from_key, cf_mp_upload_cb cb, void *arg,
+	    struct cf_error *err);
 /* The segments of version version_id in order into out (at most max;
  * CF_E_INTEGRITY if it has more, or its segments are not numbered 0,
  * 1, ... without a gap); *n gets how many.  A version without segments

@@ -1016,7 +1016,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " kek_id, wrapped_dek, created_us, sha256, checksum FROM mp_parts"
 	    " WHERE upload_id = ?1 ORDER BY number",
 	[ST_MP_LIST_NS] = "SELECT " MPCOLS " FROM mp_uploads WHERE ns_id = ?1"
-	    " ORDER BY key, created_us",
+	    " AND key >= ?2 ORDER BY key, id",
 	[ST_MP_LIST_OLD] = "SELECT " MPCOLS " FROM mp_uploads"
 	    " WHERE created_us < ?1 ORDER BY created_us",
 	[ST_S3K_INSERT] = "INSERT INTO s3_keys(id, principal_id, kek_id,"
@@ -7234,7 +7234,8 @@ cf_meta_mp_parts(struct cf_meta *m, const char *upload_id, cf_mp_part_cb cb,
 
 cf_err
 cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
-    cf_mp_upload_cb cb, void *arg, struct cf_error *err)
+    const char *from_key, cf_mp_upload_cb cb, void *arg,
+    struct cf_error *err)
 {
 	struct conn		*c = NULL;
 	sqlite3_stmt		*st = NULL;
@@ -7254,6 +7255,9 @@ cf_meta_mp_list(struct cf_meta *m, int64_t ns_id, int64_t before_us,
 	    err);
 	if (rc == CF_OK && sqlite3_bind_int64(st, 1, ns_id >= 0 ? ns_id :
 	    before_us) != SQLITE_OK)
+		rc = bind_failed(c, err);
+	if (rc == CF_OK && ns_id >= 0 && bind_str(st, 2, from_key != NULL ?
+	    from_key : "") != SQLITE_OK)
 		rc = bind_failed(c, err);
 	while (rc == CF_OK) {
 		src = sqlite3_step(st);
