@@ -526,6 +526,12 @@ cf_err	cf_core_put_encoding(struct cf_put *p, const char *enc,
  * or a value that is not standard base64. */
 cf_err	cf_core_put_checksum(struct cf_put *p, const char *alg,
 	    const char *b64, struct cf_error *err);
+/* For a part of a multipart upload that declared a checksum
+ * (cf_core_mp_create's ck_alg), its algorithm ("crc32", ...): the part
+ * must carry it (cf_core_put_checksum; else CF_E_INPUT at finish, and
+ * another algorithm CF_E_INPUT, r->errcode "invalid_request"), so a
+ * front end computes it when the request carries none.  "" otherwise. */
+const char	*cf_core_put_part_alg(const struct cf_put *p);
 /* bearer: the request's credential (as given to cf_core_authenticate):
  * the upload is authenticated and authorized again before it commits.
  * On success the audit record is written (r->audited) and *out describes
@@ -1159,17 +1165,27 @@ cf_err	cf_core_s3_authenticate(struct cf_core *c, struct cf_req *r,
  * invalid_part, invalid_part_order, entity_too_small, too_many_parts. */
 #define CF_MP_PARTS_MAX	10000
 #define CF_MP_PART_MIN	(5u << 20)	/* bytes; not for the last part */
-/* *out: {"upload_id"}. */
+/* ck_alg, ck_type: S3's x-amz-checksum-algorithm and -type (NULL:
+ * none; any case): the checksum every part carries and the object gets,
+ * COMPOSITE (CRC32, CRC32C, SHA1, SHA256; the default but for
+ * CRC64NVME) or FULL_OBJECT (CRC32, CRC32C, CRC64NVME; CRC64NVME's
+ * default); another value, a type without an algorithm or a pair S3
+ * does not allow is CF_E_INPUT, r->errcode "invalid_request".  *out:
+ * {"upload_id", "checksum_algorithm", "checksum_type"} (upper case as
+ * S3 spells them; "" for none). */
 cf_err	cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *content_type,
-	    const char *content_encoding, const char *meta_json, json_t **out,
+	    const char *content_encoding, const char *meta_json,
+	    const char *ck_alg, const char *ck_type, json_t **out,
 	    struct cf_error *err);
 /* Begin part number (1..CF_MP_PARTS_MAX) of upload_id; finish gives
- * {"md5", "part_number", "size"}. */
+ * {"md5", "part_number", "size"}.  ck_alg: the checksum algorithm the
+ * request carries (NULL: none); another than the upload declared is
+ * CF_E_INPUT, r->errcode "invalid_request". */
 cf_err	cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, const char *upload_id,
-	    int64_t number, int64_t content_length, struct cf_put **out,
-	    struct cf_error *err);
+	    int64_t number, int64_t content_length, const char *ck_alg,
+	    struct cf_put **out, struct cf_error *err);
 struct cf_mp_want {
 	int64_t	number;
 	char	etag[48];	/* as the client sent it, quotes removed */
@@ -1183,9 +1199,10 @@ cf_err	cf_core_mp_abort(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *upload_id, json_t **out,
 	    struct cf_error *err);
 /* The parts numbered above marker, at most max (0..1000) of them:
- * {"parts": [{"number", "md5", "size", "created"}], "created_by",
- * "truncated" (more after these), "next" (the last number listed, or
- * marker)}. */
+ * {"parts": [{"number", "md5", "size", "created", "checksum"
+ * ("ALG:BASE64" or "")}], "created_by", "truncated" (more after these),
+ * "next" (the last number listed, or marker), "checksum_algorithm",
+ * "checksum_type" (the upload's, as cf_core_mp_create's)}. */
 cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *upload_id, int64_t marker,
 	    size_t max, json_t **out, struct cf_error *err);

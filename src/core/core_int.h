@@ -650,7 +650,10 @@ cf_err	core_put_new(struct cf_core *c, struct cf_req *r, int64_t ns_id,
 	    int64_t content_length, struct cf_put **out, struct cf_error *err);
 /* The upload is part->number of part->upload_id (takes part): its
  * finish stores a part row, not a version. */
-void	core_put_set_part(struct cf_put *p, struct cf_mp_part_rec *part);
+/* alg: the checksum algorithm the upload declared ("crc32", ...; NULL
+ * or "": none), which the part must carry (cf_core_put_checksum). */
+void	core_put_set_part(struct cf_put *p, struct cf_mp_part_rec *part,
+	    const char *alg);
 /* The upload completes multipart upload `upload` with ETag etag. */
 void	core_put_set_etag(struct cf_put *p, const char *etag,
 	    const char *upload);

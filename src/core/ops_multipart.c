@@ -20,6 +20,7 @@
  * request names, so an upload id is no capability beyond them. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -96,6 +97,73 @@ no_such_upload(struct cf_req *r, const char *id, struct cf_error *err)
 	    "(aborted, completed, expired or never begun)", id);
 }
 
+/* The checksum an upload declared (cf_mp_upload_rec.checksum,
+ * "ALG:TYPE"): its algorithm (CF_CKSUM_NONE: none) and whether it is
+ * FULL_OBJECT. */
+static enum cf_cksum_alg
+declared(const struct cf_mp_upload_rec *u, bool *full)
+{
+	const char	*colon = strchr(u->checksum, ':');
+	char		 name[16];
+	size_t		 n;
+
+	*full = false;
+	if (colon == NULL || (n = (size_t)(colon - u->checksum)) >=
+	    sizeof(name))
+		return CF_CKSUM_NONE;
+	memcpy(name, u->checksum, n);
+	name[n] = '\0';
+	*full = strcmp(colon + 1, "FULL_OBJECT") == 0;
+	return cf_cksum_alg_of(name);
+}
+
+/* S3's upper-case name of alg ("CRC32", ...) into out[16]. */
+static void
+alg_upper(enum cf_cksum_alg alg, char out[16])
+{
+	const char	*s = cf_cksum_name(alg);
+	size_t		 i;
+
+	for (i = 0; s[i] != '\0' && i < 15; i++)
+		out[i] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 32) : s[i];
+	out[i] = '\0';
+}
+
+/* x-amz-checksum-algorithm and -type of CreateMultipartUpload as S3
+ * takes them: u->checksum, or why not. */
+static const char *
+declare(const char *alg_name, const char *type, struct cf_mp_upload_rec *u)
+{
+	enum cf_cksum_alg	alg;
+	bool			full, crc;
+
+	u->checksum[0] = '\0';
+	if (alg_name == NULL)
+		return type == NULL ? NULL : "x-amz-checksum-type needs "
+		    "x-amz-checksum-algorithm";
+	alg = cf_cksum_alg_of(alg_name);
+	if (alg == CF_CKSUM_NONE)
+		return "x-amz-checksum-algorithm must be CRC32, CRC32C, "
+		    "CRC64NVME, SHA1 or SHA256";
+	crc = alg == CF_CKSUM_CRC32 || alg == CF_CKSUM_CRC32C ||
+	    alg == CF_CKSUM_CRC64NVME;
+	if (type == NULL)
+		full = alg == CF_CKSUM_CRC64NVME;
+	else if (strcasecmp(type, "FULL_OBJECT") == 0)
+		full = true;
+	else if (strcasecmp(type, "COMPOSITE") == 0)
+		full = false;
+	else
+		return "x-amz-checksum-type must be COMPOSITE or FULL_OBJECT";
+	if (full && !crc)
+		return "FULL_OBJECT needs CRC32, CRC32C or CRC64NVME";
+	if (!full && alg == CF_CKSUM_CRC64NVME)
+		return "CRC64NVME is FULL_OBJECT only";
+	(void)snprintf(u->checksum, sizeof(u->checksum), "%s:%s",
+	    cf_cksum_name(alg), full ? "FULL_OBJECT" : "COMPOSITE");
+	return NULL;
+}
+
 /* Decide action on ns/key, then find upload id of that namespace and key
  * (and not expired). */
 static cf_err
@@ -124,13 +192,18 @@ mp_find(struct cf_core *c, struct cf_req *r, const char *action,
 cf_err
 cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *content_type, const char *content_encoding,
-    const char *meta_json, json_t **out, struct cf_error *err)
+    const char *meta_json, const char *ck_alg, const char *ck_type,
+    json_t **out, struct cf_error *err)
 {
 	struct cf_mp_upload_rec	*u = NULL;
 	struct cf_ns_rec	 nsr;
 	struct cf_put		*probe = NULL;
 	struct core_act		 act;
+	enum cf_cksum_alg	 alg;
 	uint8_t			 raw[CF_VERSION_ID_LEN / 2];
+	const char		*why;
+	char			 up[16];
+	bool			 full;
 	cf_err			 rc;
 
 	rc = core_object_authorize(c, r, "object:put", ns, key, err);
@@ -150,6 +223,12 @@ cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
 	u = cf_calloc(1, sizeof(*u));
 	if (u == NULL)
 		return nomem(err);
+	why = declare(ck_alg, ck_type, u);
+	if (why != NULL) {
+		r->errcode = "invalid_request";
+		rc = cf_error_set(err, CF_E_INPUT, "%s", why);
+		goto out;
+	}
 	rc = cf_random(raw, sizeof(raw), err);
 	if (rc != CF_OK)
 		goto out;
@@ -176,7 +255,11 @@ cf_core_mp_create(struct cf_core *c, struct cf_req *r, const char *ns,
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
-	*out = json_pack("{s:s}", "upload_id", u->id);
+	alg = declared(u, &full);
+	alg_upper(alg, up);
+	*out = json_pack("{s:s,s:s,s:s}", "upload_id", u->id,
+	    "checksum_algorithm", up, "checksum_type", alg == CF_CKSUM_NONE ?
+	    "" : full ? "FULL_OBJECT" : "COMPOSITE");
 	if (*out == NULL)
 		rc = nomem(err);
 out:
@@ -187,12 +270,15 @@ out:
 cf_err
 cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *upload_id, int64_t number,
-    int64_t content_length, struct cf_put **out, struct cf_error *err)
+    int64_t content_length, const char *ck_alg, struct cf_put **out,
+    struct cf_error *err)
 {
 	struct cf_mp_upload_rec	*u;
 	struct cf_mp_part_rec	*part = NULL;
 	struct cf_ns_rec	 nsr;
 	struct cf_put		*p = NULL;
+	enum cf_cksum_alg	 alg = CF_CKSUM_NONE;
+	bool			 full;
 	cf_err			 rc;
 
 	u = cf_calloc(1, sizeof(*u));
@@ -203,6 +289,17 @@ cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 		r->errcode = "invalid_argument";
 		rc = cf_error_set(err, CF_E_INPUT, "part number must be 1 to "
 		    "%d", CF_MP_PARTS_MAX);
+	}
+	if (rc == CF_OK)
+		alg = declared(u, &full);
+	/* S3's rule: a part carries the upload's algorithm or none (the
+	 * front end then computes it), never another. */
+	if (rc == CF_OK && alg != CF_CKSUM_NONE && ck_alg != NULL &&
+	    cf_cksum_alg_of(ck_alg) != alg) {
+		r->errcode = "invalid_request";
+		rc = cf_error_set(err, CF_E_INPUT, "the upload declared "
+		    "checksum %s; this part carries %s", cf_cksum_name(alg),
+		    ck_alg);
 	}
 	if (rc == CF_OK && (part = cf_calloc(1, sizeof(*part))) == NULL)
 		rc = nomem(err);
@@ -219,7 +316,7 @@ cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r, const char *ns,
 	}
 	cf_strlcpy(part->upload_id, u->id, sizeof(part->upload_id));
 	part->number = number;
-	core_put_set_part(p, part);
+	core_put_set_part(p, part, cf_cksum_name(alg));
 	cf_free(u);
 	*out = p;
 	return CF_OK;
@@ -372,6 +469,60 @@ out:
 	cf_cksum_free(h);
 }
 
+/* The object's checksum (v->checksum) when the upload declared one:
+ * every part named carries it (UploadPart verified or computed it);
+ * COMPOSITE is mp_composite's, FULL_OBJECT the CRC of the whole object,
+ * combined from the parts' CRCs and sizes (no byte read).  Else S3's
+ * composite of what the parts carried, as before.  CF_E_INPUT
+ * (invalid_part) for a part without the declared checksum (stored
+ * before the upload kept its declaration: upload it again). */
+static cf_err
+mp_checksum(struct cf_req *r, const struct cf_mp_upload_rec *u,
+    const struct parts_ctx *x, const struct cf_mp_want *want, size_t n,
+    char out[CF_CHECKSUM_TEXT_MAX], struct cf_error *err)
+{
+	const struct cf_mp_part_rec	*pr;
+	enum cf_cksum_alg		 alg;
+	uint8_t				 acc[CF_CKSUM_MAX], d[CF_CKSUM_MAX];
+	char				 b64[4 * (CF_CKSUM_MAX + 2) / 3 + 1];
+	const char			*name;
+	size_t				 i, len;
+	bool				 full;
+
+	out[0] = '\0';
+	alg = declared(u, &full);
+	if (alg == CF_CKSUM_NONE) {
+		mp_composite(x, want, n, out);
+		return CF_OK;
+	}
+	name = cf_cksum_name(alg);
+	len = strlen(name);
+	for (i = 0; i < n; i++) {
+		pr = part_of(x, want[i].number);
+		if (pr == NULL || strncmp(pr->checksum, name, len) != 0 ||
+		    pr->checksum[len] != ':' || !cf_b64std_decode(
+		    pr->checksum + len + 1, d, cf_cksum_len(alg)))
+			return refuse(r, "invalid_part", err, "a part carries "
+			    "no checksum of the upload's algorithm; upload it "
+			    "again");
+		if (!full)
+			continue;
+		if (i == 0)
+			memcpy(acc, d, cf_cksum_len(alg));
+		else if (cf_cksum_combine(alg, acc, d, pr->size, acc) !=
+		    CF_OK)
+			return cf_error_set(err, CF_E_INTERNAL, "checksum "
+			    "combine");
+	}
+	if (!full) {
+		mp_composite(x, want, n, out);
+		return CF_OK;
+	}
+	cf_b64std_encode(acc, cf_cksum_len(alg), b64);
+	(void)snprintf(out, CF_CHECKSUM_TEXT_MAX, "%s:%s", name, b64);
+	return CF_OK;
+}
+
 static cf_err
 mp_complete_ref(struct cf_core *c, struct cf_req *r,
     const struct cf_ns_rec *nsr, const struct cf_mp_upload_rec *u,
@@ -413,9 +564,10 @@ mp_complete_ref(struct cf_core *c, struct cf_req *r,
 	cf_strlcpy(v->sha256, sha_hex, sizeof(v->sha256));
 	cf_strlcpy(v->mp_upload, u->id, sizeof(v->mp_upload));
 	cf_strlcpy(v->kek_id, CF_KEK_SEGMENTS, sizeof(v->kek_id));
-	mp_composite(x, want, n, v->checksum);
 	v->size = total;
-	rc = core_new_version_id(v->version_id, err);
+	rc = mp_checksum(r, u, x, want, n, v->checksum, err);
+	if (rc == CF_OK)
+		rc = core_new_version_id(v->version_id, err);
 	if (rc != CF_OK)
 		goto out;
 	/* SEC: the segments' keys are wrapped by the KEK active now and
@@ -470,6 +622,11 @@ mp_complete_ref(struct cf_core *c, struct cf_req *r,
 		rc = no_such_upload(r, u->id, err);
 	if (rc != CF_OK)
 		goto out;
+	if (json_object_set_new(*out, "checksum", json_string(v->checksum))
+	    != 0) {
+		/* Stored and recorded: say so, without the checksum. */
+		log_warnx("event=s3_complete_checksum_nomem");
+	}
 	/* The parts not named are no object's: their blobs go (a crash
 	 * here leaves orphans for the sweep). */
 	for (i = 0; i < x->n; i++)
@@ -559,6 +716,9 @@ mp_completed(struct cf_core *c, struct cf_req *r, const char *ns,
 		rc = cf_error_set(err, rc, "%s", e2.msg);
 	if (rc == CF_OK && (*out = core_version_json(v, false)) == NULL)
 		rc = nomem(err);
+	if (rc == CF_OK && json_object_set_new(*out, "checksum",
+	    json_string(v->checksum)) != 0)
+		log_warnx("event=s3_complete_checksum_nomem");
 	cf_md5_free(md5);
 	if (v != NULL)
 		cf_wipe(v, sizeof(*v));
@@ -788,8 +948,10 @@ cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 	struct parts_ctx	 x = { NULL, 0, 0 };
 	json_t			*arr = NULL, *e;
 	int64_t			 next = marker;
+	enum cf_cksum_alg	 alg;
+	char			 up[16];
 	size_t			 i, listed = 0;
-	bool			 more = false;
+	bool			 more = false, full;
 	cf_err			 rc;
 
 	u = cf_calloc(1, sizeof(*u));
@@ -808,19 +970,24 @@ cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 			more = max > 0;
 			break;
 		}
-		e = json_pack("{s:I,s:s,s:I,s:o}", "number",
+		e = json_pack("{s:I,s:s,s:I,s:o,s:s}", "number",
 		    (json_int_t)x.v[i].number, "md5", x.v[i].md5, "size",
 		    (json_int_t)x.v[i].size, "created",
-		    core_time_json(x.v[i].created_us));
+		    core_time_json(x.v[i].created_us), "checksum",
+		    x.v[i].checksum);
 		if (e == NULL || json_array_append_new(arr, e) != 0)
 			rc = nomem(err);
 		listed++;
 		next = x.v[i].number;
 	}
 	if (rc == CF_OK) {
-		*out = json_pack("{s:O,s:s,s:b,s:I}", "parts", arr,
+		alg = declared(u, &full);
+		alg_upper(alg, up);
+		*out = json_pack("{s:O,s:s,s:b,s:I,s:s,s:s}", "parts", arr,
 		    "created_by", u->created_by, "truncated", more, "next",
-		    (json_int_t)next);
+		    (json_int_t)next, "checksum_algorithm", up,
+		    "checksum_type", alg == CF_CKSUM_NONE ? "" : full ?
+		    "FULL_OBJECT" : "COMPOSITE");
 		if (*out == NULL)
 			rc = nomem(err);
 	}

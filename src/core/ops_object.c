@@ -277,6 +277,9 @@ struct cf_put {
 	 * ETag a completed upload gets instead of its MD5. */
 	struct cf_mp_part_rec	*part;
 	char			 etag[48];
+	/* the checksum algorithm the part's upload declared ("": none),
+	 * which the part must carry */
+	char			 part_alg[16];
 };
 
 static cf_err	part_put(struct cf_put *p, struct core_act *act,
@@ -427,6 +430,14 @@ cf_core_put_checksum(struct cf_put *p, const char *alg, const char *b64,
 	if (!known || n == 0 || strlen(alg) + 1 + n >= sizeof(p->v.checksum))
 		return cf_error_set(err, CF_E_INPUT, "unknown checksum "
 		    "algorithm or malformed checksum");
+	/* SEC: a part of an upload that declared a checksum carries that
+	 * one (the object's is made of them). */
+	if (p->part != NULL && p->part_alg[0] != '\0' &&
+	    strcmp(alg, p->part_alg) != 0) {
+		p->r->errcode = "invalid_request";
+		return cf_error_set(err, CF_E_INPUT, "the upload declared "
+		    "checksum %s; this part carries %s", p->part_alg, alg);
+	}
 	i = strlen(alg);
 	memcpy(p->v.checksum, alg, i);
 	p->v.checksum[i] = ':';
@@ -702,6 +713,16 @@ cf_core_put_finish(struct cf_put *p, const char *bearer, json_t **out,
 
 	if ((rc = put_stage_end(p, true, err)) != CF_OK)
 		goto out;
+	if (p->part != NULL && p->part_alg[0] != '\0' &&
+	    (strncmp(p->v.checksum, p->part_alg, strlen(p->part_alg)) != 0 ||
+	    p->v.checksum[strlen(p->part_alg)] != ':')) {
+		/* The front end computes it when the request has none: a
+		 * part without one here is a bug; fail closed. */
+		p->r->errcode = "invalid_request";
+		rc = cf_error_set(err, CF_E_INPUT, "this part carries no %s "
+		    "checksum, which its upload declared", p->part_alg);
+		goto out;
+	}
 	if (p->content_length >= 0 && (uint64_t)p->content_length != p->size) {
 		rc = cf_error_set(err, CF_E_INPUT,
 		    "body ended after %llu of %lld bytes",
@@ -861,9 +882,17 @@ core_version_insert(struct cf_core *c, struct cf_req *r,
 }
 
 void
-core_put_set_part(struct cf_put *p, struct cf_mp_part_rec *part)
+core_put_set_part(struct cf_put *p, struct cf_mp_part_rec *part,
+    const char *alg)
 {
 	p->part = part;
+	cf_strlcpy(p->part_alg, alg != NULL ? alg : "", sizeof(p->part_alg));
+}
+
+const char *
+cf_core_put_part_alg(const struct cf_put *p)
+{
+	return p->part != NULL ? p->part_alg : "";
 }
 
 void

@@ -23,6 +23,7 @@
 #include "base/str.h"
 #include "core/core_int.h"
 #include "crypto/aead.h"
+#include "crypto/checksum.h"
 
 /* The copy's buffer, from the memory budget; without room there, a
  * small one (one AEAD chunk, outside it). */
@@ -79,8 +80,11 @@ cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 	struct cf_req	*sub = NULL;
 	struct cf_get	*g = NULL;
 	struct cf_put	*p = NULL;
-	uint8_t		*buf = NULL;
+	struct cf_cksum	*ck = NULL;
+	enum cf_cksum_alg alg;
+	uint8_t		*buf = NULL, d[CF_CKSUM_MAX];
 	char		 svid[CF_VERSION_ID_LEN + 1];
+	char		 b64[4 * (CF_CKSUM_MAX + 2) / 3 + 1];
 	uint64_t	 first = 0, len = 0, pos;
 	size_t		 want, got, bufsz = COPY_BUF;
 	bool		 mapped = true;
@@ -103,7 +107,12 @@ cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 	}
 	cf_strlcpy(svid, cf_core_get_view(g)->version_id, sizeof(svid));
 	rc = cf_core_mp_part_begin(c, r, ns, key, upload_id, number,
-	    (int64_t)len, &p, err);
+	    (int64_t)len, NULL, &p, err);
+	/* An upload that declared a checksum: the part's, computed here
+	 * from the bytes copied (as S3 does for a copied part). */
+	if (rc == CF_OK && cf_core_put_part_alg(p)[0] != '\0')
+		rc = cf_cksum_new(cf_cksum_alg_of(cf_core_put_part_alg(p)),
+		    &ck, err);
 	if (rc == CF_OK &&
 	    (buf = cf_membudget_buf_get(c->mb, COPY_BUF)) == NULL) {
 		mapped = false;
@@ -119,8 +128,16 @@ cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 			    "version ends early");
 		if (rc == CF_OK && got > want)
 			got = want;
+		if (rc == CF_OK && ck != NULL)
+			cf_cksum_update(ck, buf, got);
 		if (rc == CF_OK)
 			rc = cf_core_put_write(p, buf, got, err);
+	}
+	if (rc == CF_OK && ck != NULL) {
+		alg = cf_cksum_alg_of(cf_core_put_part_alg(p));
+		cf_cksum_final(ck, d);
+		cf_b64std_encode(d, cf_cksum_len(alg), b64);
+		rc = cf_core_put_checksum(p, cf_cksum_name(alg), b64, err);
 	}
 	if (rc != CF_OK)
 		goto out;
@@ -136,6 +153,7 @@ cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
 	}
 out:
+	cf_cksum_free(ck);
 	cf_core_put_abort(p);
 	if (buf != NULL) {
 		/* SEC: plaintext of the source. */

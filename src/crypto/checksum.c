@@ -244,3 +244,104 @@ cf_cksum_free(struct cf_cksum *h)
 		gnutls_hash_deinit(h->h, NULL);
 	cf_free(h);
 }
+
+/* GF(2) matrix times vector: the rows of mat (width of them, one per
+ * bit of vec, lowest first) that vec's set bits select, added. */
+static uint64_t
+gf2_times(const uint64_t *mat, uint64_t vec)
+{
+	uint64_t	sum = 0;
+
+	while (vec != 0) {
+		if (vec & 1)
+			sum ^= *mat;
+		vec >>= 1;
+		mat++;
+	}
+	return sum;
+}
+
+static void
+gf2_square(uint64_t *sq, const uint64_t *mat, int width)
+{
+	int	n;
+
+	for (n = 0; n < width; n++)
+		sq[n] = gf2_times(mat, mat[n]);
+}
+
+/* zlib's crc32_combine for any reflected CRC whose initial value equals
+ * its final xor (all three of S3's): apply to crc1 the operator that
+ * appends len2 zero bytes (squared up from the one for one zero bit,
+ * built from the polynomial), then add crc2.  The init/xorout terms
+ * cancel, so no table and no byte of the data is needed. */
+static uint64_t
+crc_combine(uint64_t poly, int width, uint64_t crc1, uint64_t crc2,
+    uint64_t len2)
+{
+	uint64_t	even[64], odd[64], row;
+	int		n;
+
+	if (len2 == 0)
+		return crc1;
+	odd[0] = poly;			/* one zero bit */
+	row = 1;
+	for (n = 1; n < width; n++) {
+		odd[n] = row;
+		row <<= 1;
+	}
+	gf2_square(even, odd, width);	/* two zero bits */
+	gf2_square(odd, even, width);	/* four */
+	/* Apply len2 zero bytes: the first square is one byte. */
+	do {
+		gf2_square(even, odd, width);
+		if (len2 & 1)
+			crc1 = gf2_times(even, crc1);
+		len2 >>= 1;
+		if (len2 == 0)
+			break;
+		gf2_square(odd, even, width);
+		if (len2 & 1)
+			crc1 = gf2_times(odd, crc1);
+		len2 >>= 1;
+	} while (len2 != 0);
+	return crc1 ^ crc2;
+}
+
+static uint64_t
+be_get(const uint8_t *p, size_t n)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+cf_err
+cf_cksum_combine(enum cf_cksum_alg alg, const uint8_t *a, const uint8_t *b,
+    uint64_t len_b, uint8_t out[CF_CKSUM_MAX])
+{
+	uint64_t	poly, v;
+	size_t		n = cf_cksum_len(alg), i;
+
+	switch (alg) {
+	case CF_CKSUM_CRC32:
+		poly = 0xedb88320u;
+		break;
+	case CF_CKSUM_CRC32C:
+		poly = CRC32C_POLY;
+		break;
+	case CF_CKSUM_CRC64NVME:
+		poly = CRC64NVME_POLY;
+		break;
+	default:
+		return CF_E_INVAL;
+	}
+	v = crc_combine(poly, (int)(8 * n), be_get(a, n), be_get(b, n),
+	    len_b);
+	for (i = 0; i < n; i++)
+		out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	return CF_OK;
+}

@@ -37,5 +37,12 @@ void	cf_cksum_update(struct cf_cksum *h, const void *p, size_t len);
 /* out gets cf_cksum_len() bytes; once only. */
 void	cf_cksum_final(struct cf_cksum *h, uint8_t out[CF_CKSUM_MAX]);
 void	cf_cksum_free(struct cf_cksum *h);	/* NULL is a no-op */
+/* The CRC (CRC32, CRC32C or CRC64NVME) of A||B from a and b, the CRCs of
+ * A and B as cf_cksum_final gives them, and len_b, the length of B: S3's
+ * FULL_OBJECT checksum of a multipart object from its parts', without
+ * reading a byte.  out gets cf_cksum_len() bytes.  CF_E_INVAL for
+ * another algorithm. */
+cf_err	cf_cksum_combine(enum cf_cksum_alg alg, const uint8_t *a,
+	    const uint8_t *b, uint64_t len_b, uint8_t out[CF_CKSUM_MAX]);
 
 #endif

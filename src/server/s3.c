@@ -70,6 +70,9 @@ struct cf_s3 {
 	enum cf_cksum_alg	 ck_alg;
 	/* The checksum given in a header; "": in the trailer. */
 	char			 ck_want[CF_AWSC_TRAILER_MAX + 1];
+	/* None given: computed for a part of an upload that declared
+	 * ck_alg (kept with the part, nothing to compare). */
+	bool			 ck_own;
 	struct cf_put		*put;		/* during cf_s3_feed */
 	/* Why the body was refused: the S3 answer cf_s3_refuse gives. */
 	int			 fail_status;
@@ -360,6 +363,8 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 400, "MalformedPolicy", msg);
 		if (strcmp(ec, "malformed_acl") == 0)
 			return s3_error(mc, c, 400, "MalformedACLError", msg);
+		if (strcmp(ec, "invalid_request") == 0)
+			return s3_error(mc, c, 400, "InvalidRequest", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -940,6 +945,8 @@ checksum_check(struct cf_s3 *s, char *b64, size_t b64sz)
 	cf_cksum_final(s->ck, got);
 	if (b64sz >= 4 * (CF_CKSUM_MAX + 2) / 3 + 1)
 		b64_std_encode(got, n, b64);
+	if (s->ck_own)
+		return NULL;
 	v = s->ck_want[0] != '\0' ? s->ck_want :
 	    s->streaming ? cf_awsc_trailer_value(&s->dec) : NULL;
 	if (v == NULL || !b64_std(v, want, n))
@@ -1134,7 +1141,16 @@ put_begin(struct MHD_Connection *mc, struct conn *c)
 		}
 		rc = cf_core_mp_part_begin(cf_http_core(c), r, s->bucket,
 		    s->key, cf_sigv4_query_get(&s->q, "uploadId"),
-		    (int64_t)pn, clen, &put, &err);
+		    (int64_t)pn, clen, s->ck_alg != CF_CKSUM_NONE ?
+		    cf_cksum_name(s->ck_alg) : NULL, &put, &err);
+		/* The upload declared a checksum and the part carries
+		 * none: computed here, as S3 does. */
+		if (rc == CF_OK && s->ck_alg == CF_CKSUM_NONE &&
+		    cf_core_put_part_alg(put)[0] != '\0') {
+			s->ck_alg = cf_cksum_alg_of(cf_core_put_part_alg(put));
+			s->ck_own = true;
+			rc = cf_cksum_new(s->ck_alg, &s->ck, &err);
+		}
 		if (rc == CF_OK && sha != NULL)
 			rc = cf_core_put_expect(put, sha, &err);
 		enc[0] = '\0';
@@ -1509,6 +1525,31 @@ op_delete_many(struct MHD_Connection *mc, struct conn *c)
 	return send_xml(mc, c, 200, &b, rc);
 }
 
+/* A stored checksum ("ALG:BASE64", "ALG:BASE64-N"; NULL or "": none)
+ * as S3's elements: <ChecksumCRC32> etc., and with type <ChecksumType>
+ * (COMPOSITE for one with "-N", else FULL_OBJECT). */
+static cf_err
+checksum_els(struct cf_buf *b, const char *ck, bool type)
+{
+	const char	*colon = ck != NULL ? strchr(ck, ':') : NULL;
+	char		 name[32];
+	size_t		 i, n;
+	cf_err		 rc;
+
+	if (colon == NULL || (n = (size_t)(colon - ck)) > 16)
+		return CF_OK;
+	memcpy(name, "Checksum", 8);
+	for (i = 0; i < n; i++)
+		name[8 + i] = ck[i] >= 'a' && ck[i] <= 'z' ?
+		    (char)(ck[i] - 32) : ck[i];
+	name[8 + n] = '\0';
+	rc = xml_el(b, name, colon + 1, false, NULL);
+	if (rc == CF_OK && type)
+		rc = xml_el(b, "ChecksumType", strchr(colon + 1, '-') !=
+		    NULL ? "COMPOSITE" : "FULL_OBJECT", false, NULL);
+	return rc;
+}
+
 /* POST /B/K?uploads: CreateMultipartUpload. */
 static enum MHD_Result
 op_mp_create(struct MHD_Connection *mc, struct conn *c)
@@ -1519,7 +1560,8 @@ op_mp_create(struct MHD_Connection *mc, struct conn *c)
 	struct meta_scan m = { NULL, false };
 	struct cf_buf	 b, mb;
 	json_t		*out = NULL;
-	const char	*ce = hdr(mc, "Content-Encoding"), *acl;
+	struct MHD_Response *resp;
+	const char	*ce = hdr(mc, "Content-Encoding"), *acl, *ca, *ct;
 	char		*meta = NULL, enc[CF_CTYPE_MAX];
 	cf_err		 rc;
 
@@ -1549,10 +1591,16 @@ op_mp_create(struct MHD_Connection *mc, struct conn *c)
 		    "with names under 128 bytes");
 	}
 	rc = cf_core_mp_create(cf_http_core(c), r, s->bucket, s->key,
-	    hdr(mc, "Content-Type"), enc, meta, &out, &err);
+	    hdr(mc, "Content-Type"), enc, meta,
+	    hdr(mc, "x-amz-checksum-algorithm"), hdr(mc,
+	    "x-amz-checksum-type"), &out, &err);
 	cf_free(meta);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
+	ca = str_or(json_string_value(json_object_get(out,
+	    "checksum_algorithm")));
+	ct = str_or(json_string_value(json_object_get(out,
+	    "checksum_type")));
 	cf_buf_init(&b, 64 * 1024);
 	rc = xml_begin(&b, "InitiateMultipartUploadResult", NULL);
 	if (rc == CF_OK)
@@ -1565,8 +1613,25 @@ op_mp_create(struct MHD_Connection *mc, struct conn *c)
 	if (rc == CF_OK)
 		rc = cf_buf_append_str(&b, "</InitiateMultipartUploadResult>",
 		    NULL);
+	if (rc != CF_OK || ca[0] == '\0') {
+		json_decref(out);
+		return send_xml(mc, c, 200, &b, rc);
+	}
+	/* The declared checksum, echoed as S3 does. */
+	resp = MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_buf_free(&b);
+	if (resp != NULL) {
+		(void)MHD_add_response_header(resp, "Content-Type",
+		    "application/xml");
+		(void)MHD_add_response_header(resp,
+		    "x-amz-checksum-algorithm", ca);
+		(void)MHD_add_response_header(resp, "x-amz-checksum-type", ct);
+	}
 	json_decref(out);
-	return send_xml(mc, c, 200, &b, rc);
+	if (resp == NULL)
+		return MHD_NO;
+	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
 /* POST /B/K?uploadId=U: CompleteMultipartUpload. */
@@ -1625,6 +1690,9 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 		rc = xml_el(&b, "Key", s->key, false, NULL);
 	if (rc == CF_OK)
 		rc = xml_el(&b, "ETag", etag, false, NULL);
+	if (rc == CF_OK)
+		rc = checksum_els(&b, json_string_value(json_object_get(out,
+		    "checksum")), true);
 	if (rc == CF_OK)
 		rc = cf_buf_append_str(&b, "</CompleteMultipartUploadResult>",
 		    NULL);
@@ -1686,7 +1754,7 @@ op_mp_parts(struct MHD_Connection *mc, struct conn *c)
 	struct cf_error	 err;
 	struct cf_buf	 b;
 	json_t		*out = NULL, *e;
-	const char	*id = cf_sigv4_query_get(&s->q, "uploadId");
+	const char	*id = cf_sigv4_query_get(&s->q, "uploadId"), *ca;
 	char		 t[32], num[32], etag[64];
 	uint64_t	 max, marker;
 	size_t		 i;
@@ -1721,6 +1789,13 @@ op_mp_parts(struct MHD_Connection *mc, struct conn *c)
 		    json_object_get(out, "next")), (unsigned long long)max,
 		    json_is_true(json_object_get(out, "truncated")) ? "true" :
 		    "false");
+	ca = str_or(json_string_value(json_object_get(out,
+	    "checksum_algorithm")));
+	if (rc == CF_OK && ca[0] != '\0')
+		rc = xml_el(&b, "ChecksumAlgorithm", ca, false, NULL);
+	if (rc == CF_OK && ca[0] != '\0')
+		rc = xml_el(&b, "ChecksumType", str_or(json_string_value(
+		    json_object_get(out, "checksum_type"))), false, NULL);
 	json_array_foreach(json_object_get(out, "parts"), i, e) {
 		iso_ms(json_string_value(json_object_get(e, "created")), t);
 		(void)snprintf(num, sizeof(num), "%lld", (long long)
@@ -1739,6 +1814,9 @@ op_mp_parts(struct MHD_Connection *mc, struct conn *c)
 		    json_integer_value(json_object_get(e, "size")));
 		if (rc == CF_OK)
 			rc = xml_el(&b, "Size", num, false, NULL);
+		if (rc == CF_OK)
+			rc = checksum_els(&b, json_string_value(
+			    json_object_get(e, "checksum")), false);
 		if (rc == CF_OK)
 			rc = cf_buf_append_str(&b, "</Part>", NULL);
 	}

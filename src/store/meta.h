@@ -1127,6 +1127,7 @@ cf_err	cf_meta_wrapped_replace(struct cf_meta *m,
  * one inserts a version (cf_version_rec.mp_upload) whose segments are the
  * parts used, and removes these rows in one transaction.  Part blobs
  * count as referenced for the orphan sweep, as segment blobs do. --- */
+#define CF_MP_CKSUM_MAX	32
 struct cf_mp_upload_rec {
 	char	id[CF_VERSION_ID_LEN + 1];
 	int64_t	ns_id;
@@ -1136,6 +1137,9 @@ struct cf_mp_upload_rec {
 	char	user_meta[CF_USERMETA_MAX];
 	char	created_by[CF_PRINCIPAL_MAX];
 	int64_t	created_us;
+	/* the checksum CreateMultipartUpload declared, "ALG:TYPE"
+	 * ("crc32:FULL_OBJECT", "sha256:COMPOSITE"); "" for none */
+	char	checksum[CF_MP_CKSUM_MAX];
 };
 struct cf_mp_part_rec {
 	char		upload_id[CF_VERSION_ID_LEN + 1];

@@ -616,12 +616,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX mp_completed_by_version ON mp_completed(version_id);"
 	"ALTER TABLE mp_parts ADD COLUMN checksum TEXT NOT NULL DEFAULT '';"),
 	/* ---- end: completed upload ids ---- */
+	/* ---- begin: multipart checksums ---- */
+	/* 24 -> 25: the checksum an upload declared at its creation
+	 * (x-amz-checksum-algorithm and -type: "ALG:TYPE", '' for none),
+	 * which its parts carry and its object gets. */
+	"ALTER TABLE mp_uploads ADD COLUMN checksum TEXT NOT NULL"
+	"  DEFAULT '';",
+	/* ---- end: multipart checksums ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define MPCOLS \
 	"id, ns_id, key, content_type, content_encoding, user_meta," \
-	" created_by, created_us"
+	" created_by, created_us, checksum"
 #define VCOLS \
 	"v.version_id, n.name, v.key, v.seq, v.delete_marker, v.blob_id," \
 	" v.size, v.sha256, v.content_type, v.user_meta, v.created_by," \
@@ -1002,8 +1009,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NS_EXISTS] = "SELECT 1 FROM namespaces WHERE id = ?1",
 	[ST_LIVE_GET] = "SELECT 1 FROM live WHERE ns_id = ?1 AND key = ?2",
 	[ST_MP_INSERT] = "INSERT INTO mp_uploads(id, ns_id, key, content_type,"
-	    " content_encoding, user_meta, created_by, created_us)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    " content_encoding, user_meta, created_by, created_us, checksum)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_MP_GET] = "SELECT " MPCOLS " FROM mp_uploads WHERE id = ?1",
 	[ST_MP_DEL] = "DELETE FROM mp_uploads WHERE id = ?1",
 	[ST_MP_PART_OLD] = "SELECT blob_id FROM mp_parts"
@@ -6948,6 +6955,8 @@ read_mp(sqlite3_stmt *st, struct cf_mp_upload_rec *u, struct cf_error *err)
 	if (rc == CF_OK)
 		rc = col_str(st, 6, u->created_by, sizeof(u->created_by), err);
 	u->created_us = sqlite3_column_int64(st, 7);
+	if (rc == CF_OK)
+		rc = col_str(st, 8, u->checksum, sizeof(u->checksum), err);
 	return rc;
 }
 
@@ -7005,14 +7014,17 @@ cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	if (rc == CF_OK)
 		rc = check_field(u->created_by, sizeof(u->created_by),
 		    "created_by", err);
+	if (rc == CF_OK)
+		rc = check_field(u->checksum, sizeof(u->checksum), "checksum",
+		    err);
 	if (rc != CF_OK)
 		return rc;
 	rc = wtx_begin(m, au, &c, err);
 	if (rc != CF_OK)
 		return rc;
-	rc = exec_on(c, ST_MP_INSERT, NULL, err, "tittttti", u->id, u->ns_id,
-	    u->key, u->content_type, u->content_encoding, u->user_meta,
-	    u->created_by, u->created_us);
+	rc = exec_on(c, ST_MP_INSERT, NULL, err, "titttttit", u->id,
+	    u->ns_id, u->key, u->content_type, u->content_encoding,
+	    u->user_meta, u->created_by, u->created_us, u->checksum);
 	return wtx_end(m, c, au, rc, err);
 }
 
