@@ -1190,11 +1190,16 @@ struct cf_mp_want {
 	int64_t	number;
 	char	etag[48];	/* as the client sent it, quotes removed */
 };
-/* want[0..n): the parts, ascending; *out as an upload's finish gives. */
+/* want[0..n): the parts, ascending; *out as an upload's finish gives,
+ * with "checksum" (the object's, "ALG:BASE64[-N]", or "").  expect:
+ * the object's checksum the client expects ("alg:BASE64[-N]"; NULL:
+ * none), expect_type its type ("COMPOSITE", "FULL_OBJECT"; NULL: any):
+ * one that is not the object's is CF_E_INPUT, r->errcode "bad_digest",
+ * nothing stored. */
 cf_err	cf_core_mp_complete(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, const char *upload_id,
-	    const struct cf_mp_want *want, size_t n, json_t **out,
-	    struct cf_error *err);
+	    const struct cf_mp_want *want, size_t n, const char *expect,
+	    const char *expect_type, json_t **out, struct cf_error *err);
 cf_err	cf_core_mp_abort(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *upload_id, json_t **out,
 	    struct cf_error *err);

@@ -164,6 +164,14 @@ declare(const char *alg_name, const char *type, struct cf_mp_upload_rec *u)
 	return NULL;
 }
 
+static const char *
+str_of(const json_t *j)
+{
+	const char	*s = json_string_value(j);
+
+	return s != NULL ? s : "";
+}
+
 /* Decide action on ns/key, then find upload id of that namespace and key
  * (and not expired). */
 static cf_err
@@ -523,13 +531,33 @@ mp_checksum(struct cf_req *r, const struct cf_mp_upload_rec *u,
 	return CF_OK;
 }
 
+/* The checksum a Complete says the object has (expect, expect_type;
+ * NULL: not said) against the one it gets (ck, "ALG:BASE64[-N]"). */
+static cf_err
+expect_check(struct cf_req *r, const char *expect, const char *expect_type,
+    const char *ck, struct cf_error *err)
+{
+	const char	*type = strchr(ck, '-') != NULL ? "COMPOSITE" :
+			    "FULL_OBJECT";
+
+	if ((expect != NULL && strcmp(expect, ck) != 0) ||
+	    (expect_type != NULL && (ck[0] == '\0' ||
+	    strcasecmp(expect_type, type) != 0))) {
+		r->errcode = "bad_digest";
+		return cf_error_set(err, CF_E_INPUT, "the checksum you "
+		    "specified is not the object's (%s); nothing was stored",
+		    ck[0] != '\0' ? ck : "it has none");
+	}
+	return CF_OK;
+}
+
 static cf_err
 mp_complete_ref(struct cf_core *c, struct cf_req *r,
     const struct cf_ns_rec *nsr, const struct cf_mp_upload_rec *u,
     const char *ns, const char *key, const struct parts_ctx *x,
     const struct cf_mp_want *want, size_t n, const char *etag,
-    const char *sha_hex, uint64_t total, json_t **out,
-    struct cf_error *err)
+    const char *sha_hex, uint64_t total, const char *expect,
+    const char *expect_type, json_t **out, struct cf_error *err)
 {
 	struct cf_version_rec		*v = NULL;
 	struct cf_segment_rec		*segs = NULL;
@@ -566,6 +594,8 @@ mp_complete_ref(struct cf_core *c, struct cf_req *r,
 	cf_strlcpy(v->kek_id, CF_KEK_SEGMENTS, sizeof(v->kek_id));
 	v->size = total;
 	rc = mp_checksum(r, u, x, want, n, v->checksum, err);
+	if (rc == CF_OK)
+		rc = expect_check(r, expect, expect_type, v->checksum, err);
 	if (rc == CF_OK)
 		rc = core_new_version_id(v->version_id, err);
 	if (rc != CF_OK)
@@ -729,7 +759,8 @@ mp_completed(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err
 cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *upload_id, const struct cf_mp_want *want,
-    size_t n, json_t **out, struct cf_error *err)
+    size_t n, const char *expect, const char *expect_type, json_t **out,
+    struct cf_error *err)
 {
 	struct cf_mp_upload_rec		*u;
 	struct cf_ns_rec		 nsr;
@@ -756,6 +787,14 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (rc == CF_E_NOTFOUND && r->allowed && r->errcode != NULL &&
 	    strcmp(r->errcode, "no_such_upload") == 0) {
 		rc = mp_completed(c, r, ns, key, upload_id, want, n, out, err);
+		if (rc == CF_OK) {
+			rc = expect_check(r, expect, expect_type, str_of(
+			    json_object_get(*out, "checksum")), err);
+			if (rc != CF_OK) {
+				json_decref(*out);
+				*out = NULL;
+			}
+		}
 		goto out;
 	}
 	if (rc != CF_OK)
@@ -820,9 +859,13 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 		cf_sha256_final(sha, sd);
 		cf_hex_encode(sd, sizeof(sd), sha_hex);
 		rc = mp_complete_ref(c, r, &nsr, u, ns, key, &x, want, n, etag,
-		    sha_hex, total, out, err);
+		    sha_hex, total, expect, expect_type, out, err);
 		goto out;
 	}
+	/* Parts of an older server: no checksum to check a claim by. */
+	rc = expect_check(r, expect, expect_type, "", err);
+	if (rc != CF_OK)
+		goto out;
 	rc = core_put_new(c, r, nsr.id, ns, key, u->content_type, NULL,
 	    u->user_meta[0] != '\0' ? u->user_meta : NULL, (int64_t)total,
 	    &p, err);

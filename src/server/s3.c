@@ -365,6 +365,8 @@ s3_core_error(struct MHD_Connection *mc, struct conn *c, cf_err rc,
 			return s3_error(mc, c, 400, "MalformedACLError", msg);
 		if (strcmp(ec, "invalid_request") == 0)
 			return s3_error(mc, c, 400, "InvalidRequest", msg);
+		if (strcmp(ec, "bad_digest") == 0)
+			return s3_error(mc, c, 400, "BadDigest", msg);
 		if (strstr(msg, "namespace name") != NULL)
 			return s3_error(mc, c, 400, "InvalidBucketName", msg);
 		return s3_error(mc, c, 400, "InvalidArgument", msg);
@@ -1245,7 +1247,7 @@ static enum MHD_Result	send_xml(struct MHD_Connection *mc, struct conn *c,
  * answered (*ret). */
 static bool
 body_check(struct MHD_Connection *mc, struct conn *c, const char *action,
-    enum MHD_Result *ret)
+    bool ck_body, enum MHD_Result *ret)
 {
 	struct cf_s3		*s = *cf_http_s3(c);
 	const struct cf_buf	*body = cf_http_body(c);
@@ -1287,7 +1289,7 @@ body_check(struct MHD_Connection *mc, struct conn *c, const char *action,
 				    "match what was received";
 		}
 	}
-	if (why == NULL) {
+	if (why == NULL && ck_body) {
 		why = checksum_setup(mc, s, NULL);
 		if (why != NULL)
 			code = "InvalidRequest";
@@ -1459,7 +1461,7 @@ op_delete_many(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	memset(&d, 0, sizeof(d));
 	memset(&kfail, 0, sizeof(kfail));
-	if (!body_check(mc, c, "object:delete", &ret))
+	if (!body_check(mc, c, "object:delete", true, &ret))
 		return ret;
 	rc = cf_s3xml_delete(body->data, body->len, 1000, &d, &err);
 	if (rc != CF_OK) {
@@ -1634,6 +1636,48 @@ op_mp_create(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
+/* The object's checksum a CompleteMultipartUpload says, "alg:VALUE"
+ * into out ("" for none): one x-amz-checksum-ALG header.  NULL, or why
+ * it is refused. */
+static const char *
+complete_expect(struct MHD_Connection *mc, char *out, size_t outsz)
+{
+	static const char *const algs[] = { "crc32", "crc32c", "crc64nvme",
+	    "sha1", "sha256" };
+	const char	*v;
+	char		 name[32];
+	size_t		 i, k, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		(void)snprintf(name, sizeof(name), "x-amz-checksum-%s",
+		    algs[i]);
+		v = hdr(mc, name);
+		if (v == NULL)
+			continue;
+		if (n++ > 0)
+			return "give at most one x-amz-checksum-* header";
+		/* SEC: compared, and echoed in an error message: base64
+		 * and "-N" only. */
+		for (k = 0; v[k] != '\0'; k++)
+			if (!((v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= 'a' &&
+			    v[k] <= 'z') || (v[k] >= '0' && v[k] <= '9') ||
+			    v[k] == '+' || v[k] == '/' || v[k] == '=' ||
+			    v[k] == '-'))
+				return "the x-amz-checksum-* header's value is "
+				    "invalid";
+		if (k == 0 || (size_t)snprintf(out, outsz, "%s:%s", algs[i],
+		    v) >= outsz)
+			return "the x-amz-checksum-* header's value is "
+			    "invalid";
+	}
+	v = hdr(mc, "x-amz-checksum-type");
+	if (v != NULL && strcasecmp(v, "COMPOSITE") != 0 &&
+	    strcasecmp(v, "FULL_OBJECT") != 0)
+		return "x-amz-checksum-type must be COMPOSITE or FULL_OBJECT";
+	return NULL;
+}
+
 /* POST /B/K?uploadId=U: CompleteMultipartUpload. */
 static enum MHD_Result
 op_mp_complete(struct MHD_Connection *mc, struct conn *c)
@@ -1646,15 +1690,22 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 	struct cf_error		 err;
 	struct cf_buf		 b;
 	json_t			*out = NULL;
-	const char		*vid;
-	char			 etag[64];
+	const char		*vid, *why;
+	char			 etag[64], expect[CF_CHECKSUM_TEXT_MAX];
 	size_t			 n = 0;
 	enum MHD_Result		 ret;
 	cf_err			 rc;
 
 	cf_error_clear(&err);
-	if (!body_check(mc, c, "object:put", &ret))
+	/* x-amz-checksum-* of a Complete is the object's (S3's
+	 * CompleteMultipartUpload), not its body's. */
+	if (!body_check(mc, c, "object:put", false, &ret))
 		return ret;
+	why = complete_expect(mc, expect, sizeof(expect));
+	if (why != NULL) {
+		cf_core_reject(cf_http_core(c), r, "object:put", why);
+		return s3_error(mc, c, 400, "InvalidRequest", why);
+	}
 	rc = cf_s3xml_complete(body->data, body->len, CF_MP_PARTS_MAX + 1,
 	    &want, &n, &err);
 	if (rc == CF_OK && n > CF_MP_PARTS_MAX)
@@ -1669,7 +1720,9 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
 		return s3_error(mc, c, 400, "MalformedXML", err.msg);
 	}
 	rc = cf_core_mp_complete(cf_http_core(c), r, s->bucket, s->key,
-	    cf_sigv4_query_get(&s->q, "uploadId"), want, n, &out, &err);
+	    cf_sigv4_query_get(&s->q, "uploadId"), want, n,
+	    expect[0] != '\0' ? expect : NULL, hdr(mc, "x-amz-checksum-type"),
+	    &out, &err);
 	cf_free(want);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
@@ -2457,7 +2510,7 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 
 	cf_error_clear(&err);
 	memset(&src, 0, sizeof(src));
-	if (!body_check(mc, c, "object:put", &ret))
+	if (!body_check(mc, c, "object:put", true, &ret))
 		return ret;
 	if (acl != NULL && strcmp(acl, "private") != 0)
 		return s3_refuse(mc, c, "canned ACL other than private", 403,
@@ -2566,7 +2619,7 @@ op_part_copy(struct MHD_Connection *mc, struct conn *c)
 	cf_err			 rc;
 
 	cf_error_clear(&err);
-	if (!body_check(mc, c, "object:put", &ret))
+	if (!body_check(mc, c, "object:put", true, &ret))
 		return ret;
 	memset(&src, 0, sizeof(src));
 	if (cf_parse_u64(str_or(cf_sigv4_query_get(&s->q, "partNumber")), 1,
@@ -2892,7 +2945,7 @@ op_policy(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	switch (s->op) {
 	case OP_POLICY_PUT:
-		if (!body_check(mc, c, "policy:set", &ret))
+		if (!body_check(mc, c, "policy:set", true, &ret))
 			return ret;
 		rc = cf_core_s3_policy_put(cf_http_core(c), r, s->bucket,
 		    body->data != NULL ? body->data : "", body->len, &err);
@@ -2975,7 +3028,7 @@ op_acl(struct MHD_Connection *mc, struct conn *c)
 	cf_err			 rc;
 
 	cf_error_clear(&err);
-	if (s->op == OP_ACL_PUT && !body_check(mc, c, action, &ret))
+	if (s->op == OP_ACL_PUT && !body_check(mc, c, action, true, &ret))
 		return ret;
 	rc = cf_core_s3_acl(cf_http_core(c), r, s->bucket, s->key, vid,
 	    s->op == OP_ACL_PUT, owner, &err);
@@ -3106,7 +3159,7 @@ op_versioning(struct MHD_Connection *mc, struct conn *c)
 		json_decref(out);
 		return send_xml(mc, c, 200, &b, rc);
 	}
-	if (!body_check(mc, c, "ns:set-versioning", &ret))
+	if (!body_check(mc, c, "ns:set-versioning", true, &ret))
 		return ret;
 	rc = cf_s3v_parse(body->data, body->len, &conf, &why, &err);
 	if (rc == CF_OK && conf.status[0] == '\0') {

@@ -238,3 +238,37 @@ def test_undeclared_upload_keeps_composite(env):
     r, x = complete(env, k, uid, etags)
     assert el(x, "ChecksumSHA1") == composite("sha1", parts)
     assert el(x, "ChecksumType") == "COMPOSITE"
+
+
+def test_complete_checks_the_objects_checksum(env):
+    """x-amz-checksum-ALG (and -type) on CompleteMultipartUpload is the
+    object's checksum as the client computed it: checked, BadDigest and
+    nothing stored when it is not the object's."""
+    s = env["server"]
+    k = "expect"
+    parts = [os.urandom(3000), os.urandom(10)]
+    r, x = create(env, k, "CRC32", "FULL_OBJECT")
+    uid = el(x, "UploadId")
+    etags = [part(env, k, uid, n, p, "crc32")[0].headers["ETag"]
+             for n, p in enumerate(parts, 1)]
+    body = ("<CompleteMultipartUpload>" + "".join(
+        "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (n, e)
+        for n, e in enumerate(etags, 1)) +
+        "</CompleteMultipartUpload>").encode()
+    for h in ({"x-amz-checksum-crc32": checksum("crc32", b"other")},
+              {"x-amz-checksum-crc32": checksum("crc32", b"".join(parts)),
+               "x-amz-checksum-type": "COMPOSITE"}):
+        r, x = send(env, "POST", k, {"uploadId": uid}, h, body)
+        assert r.status_code == 400, r.text
+        assert el(x, "Code") == "BadDigest"
+        rid = r.headers["x-amz-request-id"]
+        rec = s.wait_audit(lambda a: a.get("request_id") == rid)
+        assert rec["action"] == "object:put" and rec["status"] == 400
+        r, _ = send(env, "HEAD", k)
+        assert r.status_code == 404
+    whole = checksum("crc32", b"".join(parts))
+    r, x = send(env, "POST", k, {"uploadId": uid},
+                {"x-amz-checksum-crc32": whole,
+                 "x-amz-checksum-type": "FULL_OBJECT"}, body)
+    assert r.status_code == 200, r.text
+    assert el(x, "ChecksumCRC32") == whole
