@@ -253,7 +253,7 @@ gf2_times(const uint64_t *mat, uint64_t vec)
 	uint64_t	sum = 0;
 
 	while (vec != 0) {
-		if (vec & 1)
+		if ((vec & 1) != 0)
 			sum ^= *mat;
 		vec >>= 1;
 		mat++;
@@ -295,13 +295,13 @@ crc_combine(uint64_t poly, int width, uint64_t crc1, uint64_t crc2,
 	/* Apply len2 zero bytes: the first square is one byte. */
 	do {
 		gf2_square(even, odd, width);
-		if (len2 & 1)
+		if ((len2 & 1) != 0)
 			crc1 = gf2_times(even, crc1);
 		len2 >>= 1;
 		if (len2 == 0)
 			break;
 		gf2_square(odd, even, width);
-		if (len2 & 1)
+		if ((len2 & 1) != 0)
 			crc1 = gf2_times(odd, crc1);
 		len2 >>= 1;
 	} while (len2 != 0);

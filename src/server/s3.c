@@ -1936,8 +1936,8 @@ op_mp_list(struct MHD_Connection *mc, struct conn *c)
 	if (rc == CF_OK)
 		rc = xml_el(&b, "KeyMarker", str_or(pg.key_marker), url, NULL);
 	if (rc == CF_OK)
-		rc = xml_el(&b, "UploadIdMarker", str_or(pg.upload_id_marker),
-		    false, NULL);
+		rc = xml_el(&b, "UploadIdMarker", str_or(cf_sigv4_query_get(
+		    &s->q, "upload-id-marker")), false, NULL);
 	if (rc == CF_OK && trunc)
 		rc = xml_el(&b, "NextKeyMarker", nk, url, NULL);
 	if (rc == CF_OK && trunc)
