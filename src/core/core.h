@@ -1189,6 +1189,10 @@ cf_err	cf_core_mp_part_begin(struct cf_core *c, struct cf_req *r,
 struct cf_mp_want {
 	int64_t	number;
 	char	etag[48];	/* as the client sent it, quotes removed */
+	/* the part's checksum as the client has it, "alg:BASE64"; "": not
+	 * given.  One that is not the part's (when the part has one) is
+	 * invalid_part. */
+	char	checksum[CF_CHECKSUM_TEXT_MAX];
 };
 /* want[0..n): the parts, ascending; *out as an upload's finish gives,
  * with "checksum" (the object's, "ALG:BASE64[-N]", or "").  expect:

@@ -827,6 +827,14 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 			    "uploaded, or its ETag does not match");
 			break;
 		}
+		/* A part that carried no checksum has none to compare
+		 * (rclone names a placeholder one for such parts). */
+		if (want[i].checksum[0] != '\0' && pr->checksum[0] != '\0' &&
+		    strcmp(want[i].checksum, pr->checksum) != 0) {
+			rc = refuse(r, "invalid_part", err, "a part's checksum "
+			    "is not the one it was uploaded with");
+			break;
+		}
 		if (i + 1 < n && pr->size < part_min()) {
 			rc = refuse(r, "entity_too_small", err, "a part other "
 			    "than the last is smaller than 5 MiB");

@@ -12,6 +12,7 @@
 
 #include "base/mem.h"
 #include "base/str.h"
+#include "crypto/checksum.h"
 #include "server/s3xml.h"
 
 #define DEPTH_MAX	16
@@ -197,6 +198,18 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	if (x->depth == 3 && x->where == 1) {
 		x->field = strcmp(l, "PartNumber") == 0 ? 1 :
 		    strcmp(l, "ETag") == 0 ? 2 : 0;
+		/* <ChecksumCRC32> ...: the part's checksum as the client
+		 * has it, "alg:" then the text. */
+		if (x->field == 0 && strncmp(l, "Checksum", 8) == 0 &&
+		    cf_cksum_alg_of(l + 8) != CF_CKSUM_NONE) {
+			if (x->cur.checksum[0] != '\0')
+				return stop(x, CF_E_INPUT, "a Part has one "
+				    "checksum");
+			(void)snprintf(x->cur.checksum,
+			    sizeof(x->cur.checksum), "%s:",
+			    cf_cksum_name(cf_cksum_alg_of(l + 8)));
+			x->field = 6;
+		}
 		x->ntext = 0;
 		x->tmax = TEXT_MAX;
 		if (x->field != 0)
@@ -239,6 +252,15 @@ field_end(struct cx *x)
 
 	t[x->ntext] = '\0';
 	trim(t);
+	if (x->field == 6) {
+		n = strlen(x->cur.checksum);
+		if (strlen(t) == 0 || strlen(t) + n >= sizeof(x->cur.checksum) ||
+		    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
+		    "xyz0123456789+/=") != strlen(t))
+			return stop(x, CF_E_INPUT, "bad part checksum");
+		memcpy(x->cur.checksum + n, t, strlen(t) + 1);
+		return;
+	}
 	if (x->field == 1) {
 		if (x->have_num || cf_parse_u64(t, 1, 1000000, &num, NULL) !=
 		    CF_OK)

@@ -272,3 +272,38 @@ def test_complete_checks_the_objects_checksum(env):
                  "x-amz-checksum-type": "FULL_OBJECT"}, body)
     assert r.status_code == 200, r.text
     assert el(x, "ChecksumCRC32") == whole
+
+
+def test_complete_body_part_checksums_are_checked(env):
+    """A <ChecksumCRC32> of a Part in the Complete's body is compared
+    with the part's (400 InvalidPart, nothing stored, when it is not);
+    two checksums in one Part, or one that is not base64, are
+    MalformedXML."""
+    k = "body-ck"
+    parts = [os.urandom(2000), os.urandom(20)]
+    r, x = create(env, k, "CRC32")
+    uid = el(x, "UploadId")
+    etags = [part(env, k, uid, n, p, "crc32")[0].headers["ETag"]
+             for n, p in enumerate(parts, 1)]
+
+    def body(cks, extra=""):
+        return ("<CompleteMultipartUpload>" + "".join(
+            "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag>"
+            "<ChecksumCRC32>%s</ChecksumCRC32>%s</Part>" % (
+                n, e, c, extra)
+            for n, (e, c) in enumerate(zip(etags, cks), 1)) +
+            "</CompleteMultipartUpload>").encode()
+    good = [checksum("crc32", p) for p in parts]
+    r, x = send(env, "POST", k, {"uploadId": uid},
+                body=body([good[0], checksum("crc32", b"no")]))
+    assert r.status_code == 400 and el(x, "Code") == "InvalidPart", r.text
+    assert send(env, "HEAD", k)[0].status_code == 404
+    r, x = send(env, "POST", k, {"uploadId": uid}, body=body(
+        good, "<ChecksumSHA1>%s</ChecksumSHA1>" % checksum("sha1", b"")))
+    assert r.status_code == 400 and el(x, "Code") == "MalformedXML", r.text
+    r, x = send(env, "POST", k, {"uploadId": uid},
+                body=body([good[0], "not base64!"]))
+    assert r.status_code == 400 and el(x, "Code") == "MalformedXML", r.text
+    r, x = send(env, "POST", k, {"uploadId": uid}, body=body(good))
+    assert r.status_code == 200, r.text
+    assert el(x, "ChecksumCRC32") == composite("crc32", parts)
