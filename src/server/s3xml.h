@@ -16,9 +16,9 @@
  * without the S3 namespace, or a prefix) holding <Part> elements of
  * <PartNumber> and <ETag> (quoted or not, "&#34;" too), optionally one
  * <ChecksumCRC32>, <ChecksumCRC32C>, <ChecksumCRC64NVME>, <ChecksumSHA1>
- * or <ChecksumSHA256> (cf_mp_want.checksum; other children ignored).  *out (cf_free) gets *n parts in
- * document order; at most max of them, else CF_E_LIMIT.  CF_E_INPUT for
- * anything malformed (err says what). */
+ * or <ChecksumSHA256> (cf_mp_want.checksum; other children ignored).
+ * *out (cf_free) gets *n parts in document order; at most max of them,
+ * else CF_E_LIMIT.  CF_E_INPUT for anything malformed (err says what). */
 cf_err	cf_s3xml_complete(const char *xml, size_t len, size_t max,
 	    struct cf_mp_want **out, size_t *n, struct cf_error *err);
 
