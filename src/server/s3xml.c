@@ -254,9 +254,10 @@ field_end(struct cx *x)
 	trim(t);
 	if (x->field == 6) {
 		n = strlen(x->cur.checksum);
-		if (strlen(t) == 0 || strlen(t) + n >= sizeof(x->cur.checksum) ||
-		    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
-		    "xyz0123456789+/=") != strlen(t))
+		if (strlen(t) == 0 || strlen(t) + n >=
+		    sizeof(x->cur.checksum) || strspn(t, "ABCDEFGHIJKLMNOPQRS"
+		    "TUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+		    strlen(t))
 			return stop(x, CF_E_INPUT, "bad part checksum");
 		memcpy(x->cur.checksum + n, t, strlen(t) + 1);
 		return;
