@@ -2926,6 +2926,7 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 	bool		 answered;
 	enum MHD_Result	 ret;
 	struct cf_error	 err;
+	cf_err		 rc;
 
 	cf_error_clear(&err);
 	s = cf_calloc(1, sizeof(*s));
@@ -2970,6 +2971,25 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 				s->key = cf_calloc(1, 1);
 			return s3_refuse(mc, c, "bad S3 key", 400,
 			    "InvalidArgument", "the object key is not valid");
+		}
+	}
+	/* SEC: network isolation before the signature, as on REST
+	 * (http.c, network_allowed): from a network the bucket's
+	 * environment does not admit, an unknown key, a wrong secret and a
+	 * good key all get the same refusal, audited unauthenticated. */
+	if (s->bucket[0] != '\0') {
+		(void)classify(s, method, &action);
+		cf_http_set_action(c, action);
+		rc = cf_core_net_check(cf_http_core(c), cf_http_req(c),
+		    action != NULL ? action : "unknown", s->bucket, &err);
+		if (rc != CF_OK) {
+			cf_free(path);
+			cf_http_set_failed(c);
+			if (rc == CF_E_DENIED)
+				return s3_error(mc, c, 403, "AccessDenied",
+				    err.msg);
+			return s3_error(mc, c, 503, "ServiceUnavailable",
+			    "network check unavailable");
 		}
 	}
 	ret = s3_authenticate(mc, c, method, path, &answered);
