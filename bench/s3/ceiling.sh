@@ -63,7 +63,7 @@ NGINX=
 ECHO_MOD=/usr/lib/nginx/modules/ngx_http_echo_module.so
 if [ "$SINK" = 1 ]; then
 	NGINX=$(command -v nginx) && [ -f "$ECHO_MOD" ] ||
-	    die "the sink needs nginx and its echo module (apt-get install nginx libnginx-mod-http-echo), or BENCH_SINK=0"
+	    die "the sink needs nginx and its echo module (nginx-light, sh scripts/deps.sh), or BENCH_SINK=0"
 fi
 
 rm -rf "$SAMPLES"
