@@ -46,16 +46,27 @@ void	 cf_pol_arena_free(struct cf_pol_arena *a);
  */
 typedef bool	cf_pol_hset_eq(const void *x, const void *y);
 
-struct cf_pol_hslot;
+struct cf_pol_hslot {
+	uint64_t	 h;
+	const void	*p;
+	uint32_t	 gen;		/* live when equal to the set's */
+};
 
 struct cf_pol_hset {
 	struct cf_pol_hslot	*slot;
 	size_t			 cap, n;
 	uint32_t		 gen;
+	bool			 own;		/* slot is cf_calloc'ed */
 	uint64_t		 probes;
 };
 
 void	 cf_pol_hset_init(struct cf_pol_hset *s);
+/* A set that starts in the caller's buf of cap slots (a power of two,
+ * usually on the stack), so that a small set allocates nothing (one per
+ * entity store a decision builds); it moves to the heap when it grows.
+ * buf must outlive the set; cf_pol_hset_free never frees it. */
+void	 cf_pol_hset_init_buf(struct cf_pol_hset *s, struct cf_pol_hslot *buf,
+	    size_t cap);
 void	 cf_pol_hset_free(struct cf_pol_hset *s);	/* NULL: no-op */
 /* Empty the set in O(1), keeping its memory. */
 void	 cf_pol_hset_clear(struct cf_pol_hset *s);

@@ -2135,6 +2135,65 @@ test_policy_inspect(void **state)
 	cf_policy_set_free(ps);
 }
 
+static bool
+ptr_eq(const void *x, const void *y)
+{
+	return x == y;
+}
+
+/* A set in the caller's buffer allocates nothing while it fits (a
+ * decision's store closes its hierarchy with one), moves to the heap
+ * when it grows, and never frees the buffer. */
+static void
+test_policy_hset_buf(void **state)
+{
+	struct cf_pol_hset	s;
+	struct cf_pol_hslot	buf[4];
+	static int		x[200];
+	size_t			i;
+	bool			added;
+
+	(void)state;
+	cf_pol_hset_init_buf(&s, buf, 4);
+	/* Room for two without an allocation: every one fails here. */
+	cf_test_fail_alloc_after(1);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(cf_pol_hset_add(&s, i * 7919, &x[i], ptr_eq,
+		    &added), CF_OK);
+		assert_true(added);
+		if (i > 0)
+			continue;
+		assert_int_equal(cf_pol_hset_add(&s, 0, &x[0], ptr_eq,
+		    &added), CF_OK);
+		assert_false(added);
+	}
+	assert_int_equal(cf_pol_hset_add(&s, 5, &x[5], ptr_eq, &added),
+	    CF_E_NOMEM);
+	cf_test_fail_alloc_after(0);
+	assert_ptr_equal(s.slot, buf);
+	/* Grows to the heap, keeping what it held; hashes collide. */
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(cf_pol_hset_add(&s, i % 3 == 0 ? 42 :
+		    i * 7919, &x[i], ptr_eq, &added), CF_OK);
+		assert_true(added == (i >= 2 || i % 3 == 0));
+	}
+	assert_true(s.own);
+	assert_ptr_not_equal(s.slot, buf);
+	for (i = 0; i < 200; i++)
+		assert_ptr_equal(cf_pol_hset_get(&s, i % 3 == 0 ? 42 :
+		    i * 7919, &x[i], ptr_eq), &x[i]);
+	cf_pol_hset_clear(&s);
+	assert_null(cf_pol_hset_get(&s, 42, &x[0], ptr_eq));
+	cf_pol_hset_free(&s);		/* frees the heap's, not buf */
+	/* Cleared while still in buf, and freed from there. */
+	cf_pol_hset_init_buf(&s, buf, 4);
+	assert_int_equal(cf_pol_hset_add(&s, 1, &x[1], ptr_eq, &added),
+	    CF_OK);
+	cf_pol_hset_clear(&s);
+	assert_null(cf_pol_hset_get(&s, 1, &x[1], ptr_eq));
+	cf_pol_hset_free(&s);
+}
+
 int
 main(void)
 {
@@ -2165,6 +2224,7 @@ main(void)
 		cmocka_unit_test(
 		    test_policy_build_survives_every_alloc_failure),
 		cmocka_unit_test(test_policy_build_layered),
+		cmocka_unit_test(test_policy_hset_buf),
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 		cmocka_unit_test(test_policy_memo_exact),
 		cmocka_unit_test(test_policy_memo_budget),
