@@ -318,8 +318,12 @@ struct cf_pol_expr {
 /* Mark the subexpressions of the condition tree e that a decision
  * memoizes (eval.c), their structure written into a (not when out of
  * memory: such a node is not memoized).  For the parser, once per
- * condition, after tree_depth bounded its depth. */
-void	cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_expr *e);
+ * condition, after tree_depth bounded its depth.  seen (nullable, the
+ * parser's, empty at first): the operands marked so far, so that equal
+ * ones share their written-out bytes (cf_pol_expr_same compares the
+ * pointers first). */
+void	cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_hset *seen,
+	    struct cf_pol_expr *e);
 /* True when x and y are the same expression but for line and col: they
  * evaluate alike in every request (eval.c). */
 bool	cf_pol_expr_same(const struct cf_pol_expr *x,

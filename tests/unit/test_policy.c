@@ -2194,6 +2194,53 @@ test_policy_hset_buf(void **state)
 	cf_pol_hset_free(&s);
 }
 
+/* Equal memoized operands of one set share their written-out bytes
+ * (a memo hit compares two pointers, and the set keeps one copy);
+ * those of two sets are equal by their bytes. */
+static void
+test_policy_memo_shared_bytes(void **state)
+{
+	static const char src[] =
+	    "permit (principal, action, resource) when {\n"
+	    "  resource has env && resource.env == \"dev\" &&\n"
+	    "  principal.kind == \"service\" && principal.name like \"a*\"\n"
+	    "};\n"
+	    "permit (principal, action, resource) when {\n"
+	    "  resource has env && resource.env == \"dev\" &&\n"
+	    "  principal.kind == \"service\" && principal.name like \"b*\"\n"
+	    "};\n"
+	    "permit (principal, action, resource) when {\n"
+	    "  resource has env && resource.env == \"prod\" &&\n"
+	    "  principal.kind == \"service\" && principal.name like \"b*\"\n"
+	    "};\n";
+	struct cf_policy_set	*ps = NULL, *ps2 = NULL;
+	const struct cf_pol_expr *x[3], *y;
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(cf_policy_set_parse(src, sizeof(src) - 1, &ps,
+	    NULL), CF_OK);
+	assert_int_equal(cf_policy_set_parse(src, sizeof(src) - 1, &ps2,
+	    NULL), CF_OK);
+	for (i = 0; i < 3; i++) {
+		/* resource has env && resource.env == "...": the
+		 * operand of three &&s up (one more is over 512 bytes
+		 * written out, and not memoized). */
+		x[i] = ps->pols[i]->conds[0].e->a->a;
+		assert_true(x[i]->memo);
+	}
+	assert_ptr_equal(x[0]->ser, x[1]->ser);
+	assert_true(cf_pol_expr_same(x[0], x[1]));
+	assert_ptr_not_equal(x[0]->ser, x[2]->ser);
+	assert_false(cf_pol_expr_same(x[0], x[2]));
+	y = ps2->pols[1]->conds[0].e->a->a;
+	assert_ptr_not_equal(x[0]->ser, y->ser);
+	assert_true(cf_pol_expr_same(x[0], y));
+	assert_false(cf_pol_expr_same(x[2], y));
+	cf_policy_set_free(ps);
+	cf_policy_set_free(ps2);
+}
+
 int
 main(void)
 {
@@ -2227,6 +2274,7 @@ main(void)
 		cmocka_unit_test(test_policy_hset_buf),
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 		cmocka_unit_test(test_policy_memo_exact),
+		cmocka_unit_test(test_policy_memo_shared_bytes),
 		cmocka_unit_test(test_policy_memo_budget),
 		cmocka_unit_test(test_policy_build_vouched),
 	};
