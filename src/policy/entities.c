@@ -14,6 +14,30 @@
 /* A uid's bit in a layer's bloom (struct cf_entities). */
 #define BLOOM_BIT(u)	((uint64_t)1 << ((u)->hash >> 58))
 
+static int	uidp_cmp(const void *, const void *);
+
+/* An entity's ancestors, sorted by uidp_cmp: a few (every entity a
+ * decision builds) by insertion, in place, since qsort's set-up cost
+ * more than the sort; the order is the same (the uids are distinct,
+ * and uidp_cmp orders distinct uids totally). */
+static void
+anc_sort(const struct cf_pol_uid **v, size_t n)
+{
+	const struct cf_pol_uid	*tmp;
+	size_t			 i, j;
+
+	if (n > 16) {
+		qsort(v, n, sizeof(*v), uidp_cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		tmp = v[i];
+		for (j = i; j > 0 && uidp_cmp(&v[j - 1], &tmp) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = tmp;
+	}
+}
+
 static int
 uidp_cmp(const void *x, const void *y)
 {
@@ -364,7 +388,7 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 				goto nomem;
 			memcpy(ent->anc, acc, nacc * sizeof(*acc));
 			if (nacc > 1)
-				qsort(ent->anc, nacc, sizeof(*acc), uidp_cmp);
+				anc_sort(ent->anc, nacc);
 			ent->nanc = nacc;
 		}
 	}

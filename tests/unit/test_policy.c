@@ -2241,6 +2241,56 @@ test_policy_memo_shared_bytes(void **state)
 	cf_policy_set_free(ps2);
 }
 
+/* An entity's ancestors are sorted for `in`'s binary search: by
+ * insertion up to 16 of them, by qsort beyond; every ancestor is found
+ * and nothing else, whatever their number. */
+static void
+test_policy_ancestors_sorted(void **state)
+{
+	struct cf_entity_ref		 par[40];
+	struct cf_entity_def		 d[41];
+	char				 id[40][16];
+	struct cf_entities		*es = NULL;
+	struct cf_pol_arena		 ar;
+	const struct cf_pol_entity	*ent;
+	const struct cf_pol_uid		*u, *g;
+	size_t				 n, i, k;
+
+	(void)state;
+	cf_pol_arena_init(&ar);
+	for (n = 0; n <= 40; n++) {
+		memset(d, 0, sizeof(d));
+		d[0].uid.type = "User";
+		d[0].uid.id = "alice";
+		for (i = 0; i < n; i++) {
+			(void)snprintf(id[i], sizeof(id[i]), "g%zu",
+			    (i * 37 + 11) % 1000);
+			par[i].type = i % 3 == 0 ? "Role" : "Group";
+			par[i].id = id[i];
+			d[1 + i].uid = par[i];
+		}
+		d[0].parents = par;
+		d[0].nparents = n;
+		assert_int_equal(cf_entities_build(d, n + 1, &es, NULL), CF_OK);
+		u = cf_pol_uid_new(&ar, "User", 4, "alice", 5);
+		ent = cf_pol_entity_get(es, u);
+		assert_non_null(ent);
+		assert_int_equal(ent->nanc, n);
+		for (k = 1; k < n; k++)
+			assert_true(ent->anc[k - 1]->hash <= ent->anc[k]->hash);
+		for (i = 0; i < n; i++) {
+			g = cf_pol_uid_new(&ar, par[i].type,
+			    strlen(par[i].type), par[i].id, strlen(par[i].id));
+			assert_true(cf_pol_entity_in(ent, u, g));
+		}
+		g = cf_pol_uid_new(&ar, "Group", 5, "nobody", 6);
+		assert_false(cf_pol_entity_in(ent, u, g));
+		cf_entities_free(es);
+		es = NULL;
+	}
+	cf_pol_arena_free(&ar);
+}
+
 int
 main(void)
 {
@@ -2272,6 +2322,7 @@ main(void)
 		    test_policy_build_survives_every_alloc_failure),
 		cmocka_unit_test(test_policy_build_layered),
 		cmocka_unit_test(test_policy_hset_buf),
+		cmocka_unit_test(test_policy_ancestors_sorted),
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 		cmocka_unit_test(test_policy_memo_exact),
 		cmocka_unit_test(test_policy_memo_shared_bytes),
