@@ -1568,13 +1568,17 @@ cf_policy_authorize(const struct cf_policy_set *ps,
 	    es, req, resp, err);
 }
 
+/* The templates of the first links, found once (they are checked before
+ * any policy runs, then evaluated; a scan of strcmp each time). */
+#define LINKS_KEPT	64
+
 cf_err
 cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
     const struct cf_policy_link *links, size_t nlinks,
     const struct cf_entities *es, const struct cf_request *req,
     struct cf_response *resp, struct cf_error *err)
 {
-	const struct cf_pol_policy	*t;
+	const struct cf_pol_policy	*t, *tk[LINKS_KEPT];
 	const struct cf_policy_set	*ps;
 	struct rctx			 rc;
 	size_t				 i, k;
@@ -1602,6 +1606,8 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	 * refused, never skipped (a skipped forbid would allow). */
 	for (i = 0; i < nlinks; i++) {
 		t = template_in(parts, nparts, links[i].template_id);
+		if (i < LINKS_KEPT)
+			tk[i] = t;
 		if (t == NULL)
 			return cf_error_set(err, CF_E_NOTFOUND,
 			    "no template \"%s\"", links[i].template_id);
@@ -1651,7 +1657,8 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	rc.prefix = NULL;
 	rc.strict = (parts[0].flags & CF_POLICY_STRICT_FORBID) != 0;
 	for (i = 0; i < nlinks && r == EV_OK; i++) {
-		t = template_in(parts, nparts, links[i].template_id);
+		t = i < LINKS_KEPT ? tk[i] : template_in(parts, nparts,
+		    links[i].template_id);
 		r = eval_link(&rc, resp, t, &links[i]);
 	}
 	resp->steps = CF_POLICY_MAX_STEPS - rc.cx.budget;
