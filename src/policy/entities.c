@@ -118,12 +118,12 @@ cf_pol_entity_in(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
 	hi = ent->nanc;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (ent->anc[mid]->hash < anc->hash)
+		if (ent->anc_hash[mid] < anc->hash)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < ent->nanc && ent->anc[lo]->hash == anc->hash; lo++)
+	for (; lo < ent->nanc && ent->anc_hash[lo] == anc->hash; lo++)
 		if (cf_pol_uid_eq(ent->anc[lo], anc))
 			return true;
 	return false;
@@ -382,13 +382,19 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 			}
 		}
 		if (nacc > 0) {
+			uint64_t	*ah;
+
 			ent->anc = cf_pol_arena_alloc(&es->ar,
 			    nacc * sizeof(*ent->anc));
-			if (ent->anc == NULL)
+			ah = cf_pol_arena_alloc(&es->ar, nacc * sizeof(*ah));
+			if (ent->anc == NULL || ah == NULL)
 				goto nomem;
 			memcpy(ent->anc, acc, nacc * sizeof(*acc));
 			if (nacc > 1)
 				anc_sort(ent->anc, nacc);
+			for (k = 0; k < nacc; k++)
+				ah[k] = ent->anc[k]->hash;
+			ent->anc_hash = ah;
 			ent->nanc = nacc;
 		}
 	}

@@ -406,6 +406,10 @@ struct cf_pol_entity {
 	const struct cf_pol_uid	**parents;
 	size_t			  nparents;
 	const struct cf_pol_uid	**anc;		/* closure, sorted by hash */
+	/* anc's hashes, in anc's order, beside it: `in` searches these
+	 * without reading a uid until a hash matches (the uids lie in
+	 * other stores' arenas, a cache line each). */
+	const uint64_t		 *anc_hash;
 	size_t			  nanc;
 };
 
