@@ -176,14 +176,14 @@ table_build(struct cf_entities *es, struct cf_error *err)
 }
 
 /* Does es's own layer or a base other than bases[skip] define uid
- * with parents?  Layers whose bloom_parented lacks its bit are not
- * probed. */
+ * (whose hash is hash) with parents?  Layers whose bloom_parented lacks
+ * its bit are not probed, and uid is not read. */
 static bool
-others_parented(const struct cf_entities *es, size_t skip,
+others_parented(const struct cf_entities *es, size_t skip, uint64_t hash,
     const struct cf_pol_uid *uid)
 {
 	const struct cf_pol_entity	*e = NULL;
-	uint64_t			 bit = BLOOM_BIT(uid);
+	uint64_t			 bit = (uint64_t)1 << (hash >> 58);
 	size_t				 i;
 
 	if ((es->bloom_parented & bit) != 0)
@@ -220,7 +220,7 @@ base_check(const struct cf_entities *es, struct cf_error *err)
 					return dup_error(u, err);
 			for (k = 0; k < b->ents[i].nanc; k++)
 				if (others_parented(es, bi,
-				    b->ents[i].anc[k]))
+				    b->ents[i].anc_hash[k], b->ents[i].anc[k]))
 					return cf_error_set(err, CF_E_INVAL,
 					    "an entity of a base store has an "
 					    "ancestor in another layer");
