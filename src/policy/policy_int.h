@@ -446,8 +446,7 @@ bool	cf_pol_entity_in(const struct cf_pol_entity *ent,
 	    const struct cf_pol_uid *e, const struct cf_pol_uid *anc);
 /* The same, with anc's hash given (anc is read only when it matches). */
 bool	cf_pol_entity_in_h(const struct cf_pol_entity *ent,
-	    const struct cf_pol_uid *e, uint64_t h,
-	    const struct cf_pol_uid *anc);
+	    const struct cf_pol_uid *e, uint64_t h, const struct cf_pol_uid *anc);
 /* Set sc's hash from its uid (after the uid is set or replaced). */
 static inline void
 cf_pol_scope_hash(struct cf_pol_scope *sc)
