@@ -105,12 +105,12 @@ bases_get(const struct cf_entities *es, const struct cf_pol_uid *uid)
 }
 
 bool
-cf_pol_entity_in_h(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
-    uint64_t h, const struct cf_pol_uid *anc)
+cf_pol_entity_in(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
+    const struct cf_pol_uid *anc)
 {
 	size_t	lo, hi, mid;
 
-	if (e->hash == h && cf_pol_uid_eq(e, anc))
+	if (cf_pol_uid_eq(e, anc))
 		return true;
 	if (ent == NULL || ent->nanc == 0)
 		return false;
@@ -118,22 +118,15 @@ cf_pol_entity_in_h(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
 	hi = ent->nanc;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (ent->anc_hash[mid] < h)
+		if (ent->anc_hash[mid] < anc->hash)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < ent->nanc && ent->anc_hash[lo] == h; lo++)
+	for (; lo < ent->nanc && ent->anc_hash[lo] == anc->hash; lo++)
 		if (cf_pol_uid_eq(ent->anc[lo], anc))
 			return true;
 	return false;
-}
-
-bool
-cf_pol_entity_in(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
-    const struct cf_pol_uid *anc)
-{
-	return cf_pol_entity_in_h(ent, e, anc->hash, anc);
 }
 
 static cf_err

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/check.h"
 #include "base/mem.h"
 #include "policy_int.h"
 
@@ -1262,34 +1261,22 @@ static bool
 scope_match(const struct cf_pol_scope *sc, const struct cf_pol_uid *u,
     const struct cf_pol_entity *ent)
 {
-	size_t		i;
-	uint64_t	h;
+	size_t	i;
 
-	/* The hash beside the scope; its uid's when not set (0). */
-	h = sc->hash;
-	if (h == 0 && sc->uid != NULL)
-		h = sc->uid->hash;
-#ifndef NDEBUG
-	/* SEC: a stale hash would refuse a scope that matches (a forbid
-	 * that should apply would not): every site that sets uid sets it
-	 * (cf_pol_scope_hash); debug builds check. */
-	if (CF_NEVER(sc->uid != NULL && h != sc->uid->hash))
-		h = sc->uid->hash;
-#endif
 	switch (sc->op) {
 	case SC_ANY:
 		return true;
 	case SC_EQ:
-		return u->hash == h && cf_pol_uid_eq(u, sc->uid);
+		return cf_pol_uid_eq(u, sc->uid);
 	case SC_IN:
-		return cf_pol_entity_in_h(ent, u, h, sc->uid);
+		return cf_pol_entity_in(ent, u, sc->uid);
 	case SC_IS:
 		return u->tlen == sc->tlen &&
 		    memcmp(u->type, sc->type, sc->tlen) == 0;
 	case SC_IS_IN:
 		return u->tlen == sc->tlen &&
 		    memcmp(u->type, sc->type, sc->tlen) == 0 &&
-		    cf_pol_entity_in_h(ent, u, h, sc->uid);
+		    cf_pol_entity_in(ent, u, sc->uid);
 	case SC_IN_LIST:
 		for (i = 0; i < sc->nlist; i++)
 			if (cf_pol_entity_in(ent, u, sc->list[i]))
@@ -1522,7 +1509,6 @@ eval_link(struct rctx *rc, struct cf_response *resp,
 		    l->principal_id, rc->cx.req->principal);
 		if (pol.p.uid == NULL)
 			return EV_NOMEM;
-		cf_pol_scope_hash(&pol.p);
 	}
 	if (t->r.slot) {
 		pol.r.slot = false;
@@ -1531,7 +1517,6 @@ eval_link(struct rctx *rc, struct cf_response *resp,
 		    strlen(l->resource_id));
 		if (pol.r.uid == NULL)
 			return EV_NOMEM;
-		cf_pol_scope_hash(&pol.r);
 	}
 	return eval_policy(rc, resp, &pol);
 }

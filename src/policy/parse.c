@@ -1645,7 +1645,6 @@ parse_scope(struct parser *p, struct cf_pol_policy *pol)
 			    "entity of type Action in the action scope");
 		if (sc->slot)
 			pol->is_template = true;
-		cf_pol_scope_hash(sc);
 	}
 	if (p->tok.t == T_COMMA)	/* Cedar allows a trailing comma */
 		next(p);
@@ -2088,7 +2087,6 @@ cf_policy_set_link(struct cf_policy_set *ps, const char *template_id,
 		    strlen(principal_id));
 		if (pol->p.uid == NULL)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
-		cf_pol_scope_hash(&pol->p);
 	}
 	if (t->r.slot) {
 		pol->r.slot = false;
@@ -2096,7 +2094,6 @@ cf_policy_set_link(struct cf_policy_set *ps, const char *template_id,
 		    strlen(resource_type), resource_id, strlen(resource_id));
 		if (pol->r.uid == NULL)
 			return cf_error_set(err, CF_E_NOMEM, "out of memory");
-		cf_pol_scope_hash(&pol->r);
 	}
 	rc = add_policy(ps, pol);
 	if (rc != CF_OK)

@@ -351,10 +351,6 @@ struct cf_pol_scope {
 	const char		*type;		/* SC_IS, SC_IS_IN */
 	size_t			 tlen;
 	const struct cf_pol_uid	*uid;		/* NULL while a slot */
-	/* uid's hash, beside the scope: most scopes a decision checks do
-	 * not match, and are refused without reading uid (a cache line of
-	 * the set's arena each).  0: not set (or a hash of 0): uid's read. */
-	uint64_t		 hash;
 	const struct cf_pol_uid	**list;		/* SC_IN_LIST */
 	size_t			 nlist;
 };
@@ -444,15 +440,6 @@ const struct cf_pol_entity *cf_pol_entity_get(const struct cf_entities *es,
  * among its ancestors. */
 bool	cf_pol_entity_in(const struct cf_pol_entity *ent,
 	    const struct cf_pol_uid *e, const struct cf_pol_uid *anc);
-/* The same, with anc's hash given (anc is read only when it matches). */
-bool	cf_pol_entity_in_h(const struct cf_pol_entity *ent,
-	    const struct cf_pol_uid *e, uint64_t h, const struct cf_pol_uid *anc);
-/* Set sc's hash from its uid (after the uid is set or replaced). */
-static inline void
-cf_pol_scope_hash(struct cf_pol_scope *sc)
-{
-	sc->hash = sc->uid != NULL ? sc->uid->hash : 0;
-}
 
 /* Does uid u (entity ent, NULL when absent) meet scope constraint sc?
  * The authorizer's own test (eval.c), for inspect.c. */

@@ -2291,41 +2291,6 @@ test_policy_ancestors_sorted(void **state)
 	cf_pol_arena_free(&ar);
 }
 
-/* Every scope that names an entity carries its hash (scope_match
- * refuses most scopes by it, without reading the uid): parsed, and
- * linked from a template. */
-static void
-test_policy_scope_hash(void **state)
-{
-	static const char src[] =
-	    "@id(\"s\")\n"
-	    "permit (principal == User::\"a\", action in Action::\"read\",\n"
-	    "    resource in Namespace::\"n\");\n"
-	    "@id(\"t\")\n"
-	    "permit (principal == ?principal, action == Action::\"get\",\n"
-	    "    resource in ?resource);\n";
-	struct cf_policy_set		*ps = NULL;
-	const struct cf_pol_policy	*pol;
-	size_t				 i;
-
-	(void)state;
-	assert_int_equal(cf_policy_set_parse(src, sizeof(src) - 1, &ps,
-	    NULL), CF_OK);
-	assert_int_equal(cf_policy_set_link(ps, "t", "t1", "User", "b",
-	    "Namespace", "m", NULL), CF_OK);
-	assert_int_equal(ps->npols, 2);
-	for (i = 0; i < ps->npols; i++) {
-		pol = ps->pols[i];
-		assert_non_null(pol->p.uid);
-		assert_true(pol->p.hash == pol->p.uid->hash);
-		assert_true(pol->a.hash == pol->a.uid->hash);
-		assert_true(pol->r.hash == pol->r.uid->hash);
-	}
-	assert_int_equal(ps->ntmpls, 1);
-	assert_true(ps->tmpls[0]->p.hash == 0);
-	cf_policy_set_free(ps);
-}
-
 int
 main(void)
 {
@@ -2357,7 +2322,6 @@ main(void)
 		    test_policy_build_survives_every_alloc_failure),
 		cmocka_unit_test(test_policy_build_layered),
 		cmocka_unit_test(test_policy_hset_buf),
-		cmocka_unit_test(test_policy_scope_hash),
 		cmocka_unit_test(test_policy_ancestors_sorted),
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 		cmocka_unit_test(test_policy_memo_exact),
