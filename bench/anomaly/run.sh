@@ -78,27 +78,14 @@ echo "detector CPU per record (risk + observe), median of seeds:" \
     "$(med ns-per-record) ns ($(spread ns-per-record))"
 
 # ---- 2. small GETs through a real server, detector on and off ----
-mkdir -p "$T/tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null
-chmod 600 "$T/tls/key.pem"
+make_cert
 head -c 1024 /dev/urandom >"$T/small.bin"
 CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
 jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
 
-start() {	# NAME yes|no PORTSEED: starts, sets up, writes $T/NAME.{url,hdr}
-	port=$(free_port "$3")
-	url="https://127.0.0.1:$port"
-	XDG_CONFIG_HOME="$T/xdg-$1" "$COFFER" server --data "$T/$1" \
-	    --listen "127.0.0.1:$port" --set "tls_cert=$T/tls/cert.pem" \
-	    --set "tls_key=$T/tls/key.pem" \
-	    --set "max_connections_per_ip=65536" \
-	    --set "anomaly_detection=$2" >"$T/$1.log" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_https "$url/v1/health" ||
-	    { tail -n 30 "$T/$1.log" >&2; die "no server $1"; }
-	adm=$(admin_token "$url" "$T/$1") && [ -n "$adm" ] || die "no admin"
+start() {	# NAME yes|no: starts, sets up, writes $T/NAME.{url,hdr}
+	start_coffer "$COFFER" "$T/$1" --set "anomaly_detection=$2"
+	PIDS="$PIDS $CF_PID" url=$CF_URL adm=$CF_ADMIN
 	for j in '/v1/ns {"name":"bench"}' \
 	    '/v1/principals {"name":"bench-user","kind":"user"}' \
 	    '/v1/bindings {"principal":"bench-user","role":"reader","ns":"bench"}'
@@ -140,8 +127,8 @@ wrk_run() {	# NAME
 	      echo "$errs" >>"$SAMPLES/$1.err"; }
 }
 
-start on yes 11
-start off no 12
+start on yes
+start off no
 i=1
 while [ "$i" -le "$RUNS" ]; do
 	note "small GETs, run $i/$RUNS"

@@ -14,7 +14,8 @@
 # request here, where concurrent clients share it.  Prints, per build,
 # the instructions per request and the inclusive share of the main
 # parts; then B/A.  Needs valgrind; takes 2-5 minutes.  Results:
-# bench/README.md.
+# bench/README.md.  INSTR_KEEP=DIR keeps each build's callgrind output
+# as DIR/A.cg and DIR/B.cg, for callgrind_annotate --tree=caller.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -67,6 +68,10 @@ one() {	# BIN LABEL: prints "LABEL instr_per_req=..." and the parts
 		p = substr($0, RSTART, RLENGTH)
 		if (!(f in seen)) { seen[f] = 1
 			printf "%s   %-22s %8d per req (%s)\n", l, f, v / n, p } }'
+	if [ -n "${INSTR_KEEP:-}" ]; then
+		mkdir -p "$INSTR_KEEP"
+		cp "$(ls "$T"/cg.out.* | head -n 1)" "$INSTR_KEEP/$2.cg"
+	fi
 	rm -rf "$T"
 }
 

@@ -45,19 +45,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 . "$ROOT/bench/lib.sh"
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" 2>/dev/null
-chmod 600 "$T/tls/key.pem"
-PORT=$(free_port 3)
-XDG_CONFIG_HOME="$T/xdg" "$COFFER" server --data "$T/data" \
-    --listen "127.0.0.1:$PORT" --set "tls_cert=$T/tls/cert.pem" \
-    --set "tls_key=$T/tls/key.pem" \
-    --set "max_connections_per_ip=65536" >"$T/coffer.log" 2>&1 &
-COFFER_PID=$!
-URL="https://127.0.0.1:$PORT"
-wait_https "$URL/v1/health" || { tail -n 30 "$T/coffer.log" >&2; die "no server"; }
-ADMIN=$(admin_token "$URL" "$T/data") && [ -n "$ADMIN" ] || die "no admin"
+make_cert
+start_coffer "$COFFER" "$T/data"
+COFFER_PID=$CF_PID URL=$CF_URL ADMIN=$CF_ADMIN
 CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
 api() {
 	$CURL -f -X "$1" -H "Authorization: Bearer $ADMIN" \
@@ -85,7 +75,7 @@ $CURL -f -o /dev/null -H "Authorization: Bearer $WRITER" -T "$T/big" \
     "$URL/v1/ns/soak/objects/big" || die "seed big"
 
 records() {	# audit records in DATA, counted offline
-	XDG_CONFIG_HOME="$T/xdg" "$COFFER" audit verify --data "$T/data" \
+	XDG_CONFIG_HOME="$T/data.xdg" "$COFFER" audit verify --data "$T/data" \
 	    --json | sed -n 's/.*"records" *: *\([0-9]*\).*/\1/p'
 }
 R0=$(records)
@@ -112,7 +102,7 @@ wait "$COFFER_PID" 2>/dev/null || true
 COFFER_PID=
 R1=$(records)
 [ -n "$R1" ] || die "audit verify FAILED after the load"
-VERIFY=$(XDG_CONFIG_HOME="$T/xdg" "$COFFER" audit verify --data "$T/data")
+VERIFY=$(XDG_CONFIG_HOME="$T/data.xdg" "$COFFER" audit verify --data "$T/data")
 
 S=$(grep '^SOAK ' "$T/wrk.out") || { cat "$T/wrk.out" >&2; die "no summary"; }
 kv() { echo "$S" | tr ' ' '\n' | sed -n "s/^$1=//p"; }

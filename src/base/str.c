@@ -276,6 +276,36 @@ cf_b64url_decode(const char *s, size_t slen, void *vout, size_t outcap,
 	return CF_OK;
 }
 
+bool
+cf_b64std_decode(const char *s, void *out, size_t n)
+{
+	char	tmp[96];
+	size_t	i, k = 0, got = 0;
+
+	for (i = 0; s[i] != '\0' && s[i] != '='; i++) {
+		if (k + 1 >= sizeof(tmp) || s[i] == '-' || s[i] == '_')
+			return false;
+		tmp[k++] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+	}
+	tmp[k] = '\0';
+	return cf_b64url_decode(tmp, k, out, n, &got, NULL) == CF_OK &&
+	    got == n;
+}
+
+void
+cf_b64std_encode(const void *p, size_t n, char *out)
+{
+	size_t	len, i;
+
+	cf_b64url_encode(p, n, out);
+	len = strlen(out);
+	for (i = 0; i < len; i++)
+		out[i] = out[i] == '-' ? '+' : out[i] == '_' ? '/' : out[i];
+	while (len % 4 != 0)
+		out[len++] = '=';
+	out[len] = '\0';
+}
+
 size_t
 cf_strlcpy(char *dst, const char *src, size_t dstsize)
 {

@@ -38,6 +38,12 @@ void	cf_b64url_encode(const void *p, size_t len, char *out);
 cf_err	cf_b64url_decode(const char *s, size_t slen, void *out, size_t outcap,
 	    size_t *outlen, struct cf_error *err);
 
+/* Standard base64 (RFC 4648 section 4, padded), as Content-MD5 and S3's
+ * x-amz-checksum-* carry it.  Decode: true when s is exactly n bytes (at
+ * most 64).  Encode: out must hold 4 * ((n + 2) / 3) + 1 bytes. */
+bool	cf_b64std_decode(const char *s, void *out, size_t n);
+void	cf_b64std_encode(const void *p, size_t n, char *out);
+
 /* strlcpy / strlcat semantics (always terminate, return strlen(src) / the
  * length tried to create). */
 size_t	cf_strlcpy(char *dst, const char *src, size_t dstsize);

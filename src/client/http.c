@@ -85,6 +85,12 @@ struct cf_http {
 	/* The digest of a version completed by reference, made as its
 	 * bytes arrive (seg_*): the SHA-256 of each segment's SHA-256,
 	 * segments as X-Coffer-Segments lays them out. */
+	/* The layout of a version whose GET left X-Coffer-Segments out
+	 * (too long for a header): asked for on its own (layout_fetch),
+	 * used instead of the header; need_layout: a GET stopped, before
+	 * writing a byte, for want of it. */
+	char			*layout;
+	bool			 need_layout;
 	struct {
 		bool			 on, bad;
 		const char		*next;		/* rest of the runs */
@@ -275,6 +281,7 @@ cf_http_close(struct cf_http *h)
 	cf_cli_sink_free(h->sink);
 	cf_sha256_free(h->up_sha);
 	seg_reset(h);
+	cf_free(h->layout);
 	cf_free(h);
 }
 
@@ -488,6 +495,23 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return len;
 }
 
+/* The runs of the segments of the version being downloaded: the
+ * header's, or those asked for when the header was left out. */
+static const char *
+seg_layout(const struct cf_http *h)
+{
+	return h->layout != NULL ? h->layout : h->info->segments;
+}
+
+/* A segmented version (its digest is of its segments) whose layout we
+ * do not have. */
+static bool
+layout_missing(const struct cf_http *h)
+{
+	return h->info->sha256[0] == '\0' && h->info->sha256_segs[0] !=
+	    '\0' && seg_layout(h)[0] == '\0';
+}
+
 static void
 seg_reset(struct cf_http *h)
 {
@@ -563,10 +587,10 @@ seg_feed(struct cf_http *h, const char *buf, size_t len)
 		/* Only a version completed by reference says so. */
 		if (h->info->sha256[0] != '\0' ||
 		    h->info->sha256_segs[0] == '\0' ||
-		    h->info->segments[0] == '\0')
+		    seg_layout(h)[0] == '\0')
 			return;
 		h->seg.on = true;
-		h->seg.next = h->info->segments;
+		h->seg.next = seg_layout(h);
 		if (cf_sha256_new(&h->seg.outer, NULL) != CF_OK)
 			h->seg.bad = true;
 	}
@@ -596,7 +620,7 @@ seg_check(struct cf_http *h, struct cf_error *err)
 	if (!h->seg.on) {
 		/* An empty body feeds nothing. */
 		h->seg.on = true;
-		h->seg.next = h->info->segments;
+		h->seg.next = seg_layout(h);
 		if (cf_sha256_new(&h->seg.outer, NULL) != CF_OK)
 			h->seg.bad = true;
 	}
@@ -630,6 +654,13 @@ write_cb(char *buf, size_t size, size_t nitems, void *arg)
 		(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE,
 		    &h->status);
 	if (h->out_fd != -1 && h->status >= 200 && h->status < 300) {
+		/* SEC: nothing reaches fd that cannot be checked: without
+		 * its layout the GET stops here, before its first byte, and
+		 * get_fd_once asks for the layout and downloads again. */
+		if (layout_missing(h)) {
+			h->need_layout = true;
+			return CURL_WRITEFUNC_ERROR;
+		}
 		if (cf_cli_sink_write(h->sink, buf, len, NULL) != CF_OK) {
 			h->write_errno = cf_cli_sink_errno(h->sink);
 			return CURL_WRITEFUNC_ERROR;
@@ -1128,7 +1159,7 @@ out:
 }
 
 static cf_err
-get_fd_once(struct cf_http *h, const char *path, int fd,
+get_fd_try(struct cf_http *h, const char *path, int fd,
     const char *label, struct cf_obj_info *info, struct cf_error *err)
 {
 	static const char *const hdr[] = { NULL };
@@ -1170,8 +1201,14 @@ get_fd_once(struct cf_http *h, const char *path, int fd,
 	if (rc != CF_OK)
 		goto out;
 	if (h->info->sha256[0] == '\0' && h->info->sha256_segs[0] != '\0' &&
-	    h->info->segments[0] != '\0') {
+	    seg_layout(h)[0] != '\0') {
 		rc = seg_check(h, err);
+		goto out;
+	}
+	if (layout_missing(h)) {
+		/* An empty body: nothing was written, ask all the same. */
+		h->need_layout = true;
+		rc = cf_error_set(err, CF_E_INTEGRITY, "no segment layout");
 		goto out;
 	}
 	if (h->info->sha256[0] == '\0') {
@@ -1191,6 +1228,136 @@ out:
 	h->sink = NULL;
 	h->out_fd = -1;
 	free_headers(hdrs);
+	return rc;
+}
+
+/* The layout of version vid of the object at path ("/v1/ns/NS/objects/
+ * KEY[?...]") from GET /v1/ns/NS/segments/KEY?version=VID, as runs in
+ * h->layout; *pinned gets path for that version (the download again).
+ * SEC: the layout only says where the segments end; the composite digest
+ * the GET vouched for still decides (seg_check). */
+static cf_err
+layout_fetch(struct cf_http *h, const char *path, const char *vid,
+    struct cf_buf *pinned, struct cf_error *err)
+{
+	struct cf_buf	 sp, runs;
+	const char	*obj, *q;
+	json_t		*v = NULL, *e;
+	size_t		 i, base, n = 0;
+	uint64_t	 size = 0, sz = 0;
+	cf_err		 rc;
+
+	cf_buf_init(&sp, CF_CLI_PATH_MAX * 4);
+	cf_buf_init(&runs, (size_t)CF_CLI_JSON_MAX);
+	base = strlen("/v1/ns/");
+	obj = strncmp(path, "/v1/ns/", base) == 0 ? strstr(path + base,
+	    "/objects/") : NULL;
+	if (obj == NULL) {
+		rc = cf_error_set(err, CF_E_INVAL, "not an object path");
+		goto out;
+	}
+	q = strchr(obj, '?');
+	if (q == NULL)
+		q = obj + strlen(obj);
+	rc = cf_buf_append(&sp, path, (size_t)(obj - path), err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&sp, "/segments/", err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(&sp, obj + strlen("/objects/"),
+		    (size_t)(q - obj) - strlen("/objects/"), err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&sp, "?version=", err);
+	if (rc == CF_OK)
+		rc = cf_cli_urlenc(&sp, vid, false, err);
+	if (rc == CF_OK)
+		rc = cf_buf_append(pinned, path, (size_t)(q - path), err);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(pinned, "?version=", err);
+	if (rc == CF_OK)
+		rc = cf_cli_urlenc(pinned, vid, false, err);
+	if (rc == CF_OK)
+		rc = cf_http_json(h, "GET", sp.data, NULL, &v, err);
+	if (rc != CF_OK)
+		goto out;
+	e = json_object_get(v, "segments");
+	if (!json_is_array(e) || json_array_size(e) == 0 ||
+	    json_array_size(e) > 10000 || json_object_get(v, "version_id") ==
+	    NULL || strcmp(cf_cli_jstr(v, "version_id", ""), vid) != 0) {
+		rc = cf_error_set(err, CF_E_INTEGRITY, "the server's segment "
+		    "layout of version %s is not one", vid);
+		goto out;
+	}
+	/* Runs of equal sizes, as X-Coffer-Segments writes them. */
+	for (i = 0; rc == CF_OK && i <= json_array_size(e); i++) {
+		if (i < json_array_size(e)) {
+			if (!json_is_integer(json_array_get(e, i)) ||
+			    json_integer_value(json_array_get(e, i)) < 0) {
+				rc = cf_error_set(err, CF_E_INTEGRITY, "a "
+				    "segment size is not a size");
+				break;
+			}
+			sz = (uint64_t)json_integer_value(json_array_get(e, i));
+			if (n > 0 && sz == size) {
+				n++;
+				continue;
+			}
+		}
+		if (n > 0)
+			rc = cf_buf_printf(&runs, err, "%s%llux%zu",
+			    runs.len > 0 ? "," : "",
+			    (unsigned long long)size, n);
+		if (i < json_array_size(e)) {
+			size = sz;
+			n = 1;
+		}
+	}
+	if (rc != CF_OK)
+		goto out;
+	h->layout = cf_buf_take(&runs);
+	if (h->layout == NULL)
+		rc = cf_error_set(err, CF_E_NOMEM, "out of memory");
+out:
+	json_decref(v);
+	cf_buf_free(&sp);
+	cf_buf_free(&runs);
+	return rc;
+}
+
+static cf_err
+get_fd_once(struct cf_http *h, const char *path, int fd,
+    const char *label, struct cf_obj_info *info, struct cf_error *err)
+{
+	struct cf_buf	pinned;
+	char		vid[sizeof(info->version_id)];
+	cf_err		rc;
+
+	CF_FREE(h->layout);
+	h->need_layout = false;
+	rc = get_fd_try(h, path, fd, label, info, err);
+	if (!h->need_layout)
+		return rc;
+	/* The version's layout did not fit a header: ask for it, then
+	 * download exactly that version again (nothing was written). */
+	cf_error_clear(err);
+	h->need_layout = false;
+	cf_strlcpy(vid, info->version_id, sizeof(vid));
+	if (vid[0] == '\0')
+		return cf_error_set(err, CF_E_INTEGRITY, "the server sent "
+		    "neither the segments' layout nor the version id; cannot "
+		    "verify the download");
+	cf_buf_init(&pinned, CF_CLI_PATH_MAX * 4);
+	rc = layout_fetch(h, path, vid, &pinned, err);
+	if (rc == CF_OK)
+		rc = get_fd_try(h, pinned.data, fd, label, info, err);
+	if (rc == CF_OK && h->need_layout)
+		rc = cf_error_set(err, CF_E_INTEGRITY, "no segment layout for "
+		    "version %s", vid);
+	if (rc == CF_OK && strcmp(info->version_id, vid) != 0)
+		rc = cf_error_set(err, CF_E_INTEGRITY, "the server sent "
+		    "another version than asked for");
+	h->need_layout = false;
+	CF_FREE(h->layout);
+	cf_buf_free(&pinned);
 	return rc;
 }
 

@@ -576,6 +576,16 @@ const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 cf_err	cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf,
 	    size_t max, size_t *got, struct cf_error *err);
 void	cf_core_get_close(struct cf_get *g);
+/* The segments of a version (the latest, or version_id) for a client
+ * that checks a download whose X-Coffer-Segments header was left out
+ * (too long): decided as object:get of the key, as the GET is, and
+ * looked up in one snapshot.  *out: {"ns", "key", "version_id", "size",
+ * "segment_count", "segments": [sizes in bytes, in order], and
+ * "sha256_segments" (the composite, docs/api.md "Digests") or, for a
+ * version of one blob (no segments), "sha256"}. */
+cf_err	cf_core_object_segments(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *version_id,
+	    json_t **out, struct cf_error *err);
 
 cf_err	cf_core_object_delete(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, json_t **out,
@@ -586,11 +596,38 @@ cf_err	cf_core_object_list(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err	cf_core_object_versions(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *key, json_t **out,
 	    struct cf_error *err);
+/* The conditions of a conditional request on a version (core/precond.c;
+ * docs/s3.md, "Conditional requests").  if_match / if_none_match: NULL
+ * (none), "*" or a comma-separated list of ETags, quoted or not, weak or
+ * not, compared with the version's ETag (its MD5, or SHA-256 when it
+ * has none); the dates in microseconds, -1 when absent (an unparseable
+ * date is the caller's to ignore or refuse). */
+struct cf_cond {
+	const char	*if_match;
+	const char	*if_none_match;
+	int64_t		 if_modified_since_us;
+	int64_t		 if_unmodified_since_us;
+};
+#define CF_COND_NONE	{ NULL, NULL, -1, -1 }
+enum cf_precond {
+	CF_PRECOND_HOLDS = 0,
+	CF_PRECOND_FAILED,		/* 412 */
+	CF_PRECOND_NOT_MODIFIED		/* 304 for GET/HEAD, else 412 */
+};
+/* RFC 9110 13.2.2's order and S3's precedence: If-Match (else
+ * If-Unmodified-Since), then If-None-Match (else If-Modified-Since);
+ * the first that fails decides.  Pure. */
+enum cf_precond cf_core_precond(const struct cf_cond *cd,
+	    const struct cf_object_view *v);
+
 /* S3 CopyObject: a new version of (ns, key) with the bytes of version
- * src_vid (NULL: the latest) of (src_ns, src_key), server-side.  Two
- * decisions: object:get of the source, recorded on its own with r's
- * request id (when it fails, r takes its decision and the answer is
- * its refusal), then object:put of the target, r's.  The copy shares
+ * src->version_id (NULL: the latest) of (src->ns, src->key),
+ * server-side; src->ranged must be false (CF_E_INVAL: S3 copies a range
+ * only into a part).  Two decisions: object:get of the source, recorded
+ * on its own with r's request id (when it fails, r takes its decision
+ * and the answer is its refusal; so also when src->cond does not hold
+ * for the source version: r->errcode "precondition_failed",
+ * CF_E_INPUT), then object:put of the target, r's.  The copy shares
  * the source's encrypted blob under a data key rewrapped for its own
  * version id.  replace: the metadata the copy gets instead of the
  * source's (NULL: copied).  *out: {"version_id", "source_version_id",
@@ -600,10 +637,11 @@ struct cf_copy_meta {
 	const char	*content_encoding;	/* NULL: none */
 	const char	*user_meta;		/* JSON object text; NULL */
 };
+struct cf_copy_src;
 cf_err	cf_core_object_copy(struct cf_core *c, struct cf_req *r,
-	    const char *src_ns, const char *src_key, const char *src_vid,
-	    const char *ns, const char *key, const struct cf_copy_meta *replace,
-	    json_t **out, struct cf_error *err);
+	    const struct cf_copy_src *src, const char *ns, const char *key,
+	    const struct cf_copy_meta *replace, json_t **out,
+	    struct cf_error *err);
 /* S3 ListObjectVersions (object:versions on the namespace): the
  * versions and delete markers of ns's keys under prefix
  * (cf_meta_version_scan), at most limit (1-1000) entries.  *out:
@@ -1152,7 +1190,8 @@ cf_err	cf_core_mp_parts(struct cf_core *c, struct cf_req *r, const char *ns,
 cf_err	cf_core_mp_uploads(struct cf_core *c, struct cf_req *r,
 	    const char *ns, const char *prefix, json_t **out,
 	    struct cf_error *err);
-/* UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
+/* The source of a copy (CopyObject, UploadPartCopy).
+ * UploadPartCopy (core/ops_partcopy.c): part number of upload_id of
  * ns/key taken from bytes [first, last] (all when !ranged) of a version
  * of another object, server-side.  Two decisions, as CopyObject's: the
  * source is read (object:get, decided and recorded on its own with the
@@ -1170,10 +1209,7 @@ struct cf_copy_src {
 	const char	*version_id;	/* NULL: the latest */
 	bool		 ranged;
 	uint64_t	 first, last;	/* inclusive, when ranged */
-	const char	*if_match;
-	const char	*if_none_match;
-	int64_t		 if_modified_since_us;	/* -1: none */
-	int64_t		 if_unmodified_since_us;	/* -1: none */
+	struct cf_cond	 cond;		/* on the source version */
 };
 cf_err	cf_core_mp_part_copy(struct cf_core *c, struct cf_req *r,
 	    const struct cf_copy_src *src, const char *ns, const char *key,

@@ -491,6 +491,9 @@ cf_err	core_dek_rebind(struct cf_core *c, const struct cf_version_rec *src,
 	    struct cf_version_rec *dst, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 
+/* v as the REST API shows a version (latest: its "latest"); NULL when out
+ * of memory. */
+json_t	*core_version_json(const struct cf_version_rec *v, bool latest);
 /* Insert v, decided already as r's object:put (ns_id set), with r's
  * record first; *out: the version as JSON (ops_object.c). */
 cf_err	core_version_insert(struct cf_core *c, struct cf_req *r,

@@ -265,6 +265,7 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 	struct blobids	b = { NULL, 0, 0 };
 	struct core_act	act;
 	char		res[CF_RESOURCE_MAX];
+	uint64_t	nver = 0;
 	size_t		i;
 	cf_err		rc;
 
@@ -279,8 +280,8 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 		return rc;
 	rc = core_act_begin(&act, c, r, 200, err);
 	if (rc == CF_OK)
-		rc = cf_meta_ns_delete(c->meta, &act.au, name, collect_blob,
-		    &b, err);
+		rc = cf_meta_ns_delete_counted(c->meta, &act.au, name,
+		    collect_blob, &b, &nver, err);
 	rc = core_act_end(&act, rc);
 	if (rc != CF_OK)
 		goto out;
@@ -294,7 +295,7 @@ cf_core_ns_delete(struct cf_core *c, struct cf_req *r, const char *name,
 	if (rc != CF_OK)
 		goto out;
 	*out = json_pack("{s:s,s:I}", "deleted", name, "versions_destroyed",
-	    (json_int_t)b.n);
+	    (json_int_t)nver);
 	if (*out == NULL)
 		rc = nomem(err);
 out:

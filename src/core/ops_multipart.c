@@ -24,8 +24,10 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/testhook.h"
 #include "base/timeutil.h"
 #include "crypto/aead.h"
+#include "crypto/checksum.h"
 #include "core/core_int.h"
 #include "crypto/aead.h"
 
@@ -318,6 +320,53 @@ part_present(struct cf_core *c, const struct cf_mp_part_rec *pr,
  * which also checks that every part named is still the one read here;
  * the blobs of the parts not named go afterwards.  sha_hex: the
  * version's digest (the SHA-256 of the parts' SHA-256s). */
+/* S3's checksum of a multipart object (x-amz-checksum-type COMPOSITE):
+ * when every part named carried a checksum of one algorithm, that
+ * algorithm's checksum of their raw checksums in order, in base64, then
+ * "-N": "ALG:BASE64-N" in out.  Else "": none is kept, as for an upload
+ * that carried none (clients then skip their check). */
+static void
+mp_composite(const struct parts_ctx *x, const struct cf_mp_want *want,
+    size_t n, char out[CF_CHECKSUM_TEXT_MAX])
+{
+	const struct cf_mp_part_rec	*pr;
+	struct cf_cksum			*h = NULL;
+	enum cf_cksum_alg		 alg = CF_CKSUM_NONE, a;
+	uint8_t				 d[CF_CKSUM_MAX];
+	char				 name[16];
+	char				 b64[4 * (CF_CKSUM_MAX + 2) / 3 + 1];
+	const char			*colon;
+	size_t				 i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		pr = part_of(x, want[i].number);
+		colon = pr != NULL ? strchr(pr->checksum, ':') : NULL;
+		if (colon == NULL || (size_t)(colon - pr->checksum) >=
+		    sizeof(name))
+			goto out;
+		memcpy(name, pr->checksum, (size_t)(colon - pr->checksum));
+		name[colon - pr->checksum] = '\0';
+		a = cf_cksum_alg_of(name);
+		if (a == CF_CKSUM_NONE || (i > 0 && a != alg))
+			goto out;
+		if (i == 0 && cf_cksum_new(a, &h, NULL) != CF_OK)
+			goto out;
+		alg = a;
+		if (!cf_b64std_decode(colon + 1, d, cf_cksum_len(alg)))
+			goto out;
+		cf_cksum_update(h, d, cf_cksum_len(alg));
+	}
+	if (h == NULL)
+		goto out;
+	cf_cksum_final(h, d);
+	cf_b64std_encode(d, cf_cksum_len(alg), b64);
+	(void)snprintf(out, CF_CHECKSUM_TEXT_MAX, "%s:%s-%zu",
+	    cf_cksum_name(alg), b64, n);
+out:
+	cf_cksum_free(h);
+}
+
 static cf_err
 mp_complete_ref(struct cf_core *c, struct cf_req *r,
     const struct cf_ns_rec *nsr, const struct cf_mp_upload_rec *u,
@@ -359,6 +408,7 @@ mp_complete_ref(struct cf_core *c, struct cf_req *r,
 	cf_strlcpy(v->sha256, sha_hex, sizeof(v->sha256));
 	cf_strlcpy(v->mp_upload, u->id, sizeof(v->mp_upload));
 	cf_strlcpy(v->kek_id, CF_KEK_SEGMENTS, sizeof(v->kek_id));
+	mp_composite(x, want, n, v->checksum);
 	v->size = total;
 	rc = core_new_version_id(v->version_id, err);
 	if (rc != CF_OK)
@@ -431,6 +481,86 @@ out:
 	return rc;
 }
 
+/* The least size of a part that is not the last: S3's 5 MiB.  Tests
+ * make objects of thousands of parts with smaller ones through the hook
+ * COFFER_TEST_MP_PART_MIN (a test build only: base/testhook.h). */
+static uint64_t
+part_min(void)
+{
+	const char	*env = cf_test_hook("COFFER_TEST_MP_PART_MIN");
+	uint64_t	 v;
+
+	if (env != NULL && cf_parse_u64(env, 0, CF_MP_PART_MIN, &v, NULL) ==
+	    CF_OK)
+		return v;
+	return CF_MP_PART_MIN;
+}
+
+/* A Complete of an upload that was completed already: the client's
+ * first answer was lost and it sends the same Complete again.  S3
+ * answers it with the object it made; so does this, when want names the
+ * same parts (their ETags, in order, make the version's multipart ETag)
+ * and the version is still there (else: no_such_upload, as for any upload
+ * id that names no upload).  r is decided already (object:put of the
+ * key); nothing is written. */
+static cf_err
+mp_completed(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *upload_id, const struct cf_mp_want *want,
+    size_t n, json_t **out, struct cf_error *err)
+{
+	struct cf_version_rec	*v = NULL;
+	struct cf_md5		*md5 = NULL;
+	struct cf_error		 e2;
+	uint8_t			 d[CF_MD5_LEN];
+	char			 vid[CF_VERSION_ID_LEN + 1], etag[48];
+	size_t			 i;
+	cf_err			 rc;
+
+	cf_error_clear(&e2);
+	if (upload_id == NULL || strlen(upload_id) != CF_VERSION_ID_LEN ||
+	    n == 0 || n > CF_MP_PARTS_MAX)
+		return no_such_upload(r, upload_id != NULL ? upload_id : "",
+		    err);
+	rc = cf_meta_mp_completed(c->meta, upload_id, vid, &e2);
+	if (rc == CF_E_NOTFOUND)
+		return no_such_upload(r, upload_id, err);
+	if (rc != CF_OK)
+		return cf_error_set(err, rc, "%s", e2.msg);
+	v = cf_calloc(1, sizeof(*v));
+	if (v == NULL)
+		return nomem(err);
+	rc = cf_meta_version_get(c->meta, ns, key, vid, v, &e2);
+	if (rc == CF_OK)
+		rc = cf_md5_new(&md5, &e2);
+	for (i = 0; rc == CF_OK && i < n; i++) {
+		if ((i > 0 && want[i].number <= want[i - 1].number) ||
+		    strlen(want[i].etag) != 2 * CF_MD5_LEN ||
+		    cf_hex_decode(want[i].etag, strlen(want[i].etag), d,
+		    sizeof(d), NULL) != CF_OK)
+			rc = CF_E_NOTFOUND;
+		else
+			cf_md5_update(md5, d, sizeof(d));
+	}
+	if (rc == CF_OK) {
+		cf_md5_final(md5, d);
+		cf_hex_encode(d, sizeof(d), etag);
+		(void)snprintf(etag + 32, sizeof(etag) - 32, "-%zu", n);
+		if (v->delete_marker || strcmp(etag, v->md5) != 0)
+			rc = CF_E_NOTFOUND;
+	}
+	if (rc == CF_E_NOTFOUND)
+		rc = no_such_upload(r, upload_id, err);
+	else if (rc != CF_OK)
+		rc = cf_error_set(err, rc, "%s", e2.msg);
+	if (rc == CF_OK && (*out = core_version_json(v, false)) == NULL)
+		rc = nomem(err);
+	cf_md5_free(md5);
+	if (v != NULL)
+		cf_wipe(v, sizeof(*v));
+	cf_free(v);
+	return rc;
+}
+
 cf_err
 cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
     const char *key, const char *upload_id, const struct cf_mp_want *want,
@@ -457,6 +587,12 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 	if (u == NULL)
 		return nomem(err);
 	rc = mp_find(c, r, "object:put", ns, key, upload_id, u, &nsr, err);
+	/* Allowed, but no upload in progress: perhaps completed already. */
+	if (rc == CF_E_NOTFOUND && r->allowed && r->errcode != NULL &&
+	    strcmp(r->errcode, "no_such_upload") == 0) {
+		rc = mp_completed(c, r, ns, key, upload_id, want, n, out, err);
+		goto out;
+	}
 	if (rc != CF_OK)
 		goto out;
 	if (n == 0) {
@@ -487,7 +623,7 @@ cf_core_mp_complete(struct cf_core *c, struct cf_req *r, const char *ns,
 			    "uploaded, or its ETag does not match");
 			break;
 		}
-		if (i + 1 < n && pr->size < CF_MP_PART_MIN) {
+		if (i + 1 < n && pr->size < part_min()) {
 			rc = refuse(r, "entity_too_small", err, "a part other "
 			    "than the last is smaller than 5 MiB");
 			break;

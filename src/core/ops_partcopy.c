@@ -29,62 +29,6 @@
 #define COPY_BUF	(256u * 1024)
 #define COPY_MIN	CF_AEAD_CHUNK
 
-/* Is etag (unquoted) in list, a "*" or comma-separated ETags, each
- * quoted or not, weak or not? */
-static bool
-etag_listed(const char *list, const char *etag)
-{
-	const char	*p = list, *e;
-	size_t		 n, elen = strlen(etag);
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		e = p;
-		while (*e != '\0' && *e != ',')
-			e++;
-		n = (size_t)(e - p);
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
-			p++;
-			n -= 2;
-		}
-		if (n == 1 && p[0] == '*')
-			return true;
-		if (n > 0 && n == elen && strncmp(p, etag, n) == 0)
-			return true;
-		p = e;
-	}
-	return false;
-}
-
-/* The copy-source conditions against the source version, as S3 weighs
- * them: an If-Match that holds overrides an If-Unmodified-Since that
- * does not; an If-None-Match that fails fails whatever the date says. */
-static bool
-conditions_hold(const struct cf_copy_src *src, const struct cf_object_view *v)
-{
-	const char	*etag = v->md5[0] != '\0' ? v->md5 : v->sha256;
-	int64_t		 t = v->created_us / 1000000;
-
-	if (src->if_match != NULL) {
-		if (!etag_listed(src->if_match, etag))
-			return false;
-	} else if (src->if_unmodified_since_us >= 0 &&
-	    t > src->if_unmodified_since_us / 1000000)
-		return false;
-	if (src->if_none_match != NULL) {
-		if (etag_listed(src->if_none_match, etag))
-			return false;
-	} else if (src->if_modified_since_us >= 0 &&
-	    t <= src->if_modified_since_us / 1000000)
-		return false;
-	return true;
-}
-
 /* Open the source under sub (a copy of r with no decision yet), decide
  * it, check range and conditions; on success sub's allowed decision is
  * recorded. */
@@ -101,7 +45,8 @@ source_open(struct cf_core *c, struct cf_req *sub,
 	if (rc != CF_OK)
 		return rc;
 	v = cf_core_get_view(*g);
-	if (!conditions_hold(src, v)) {
+	/* A copy has no 304: a condition that fails is a 412 (S3). */
+	if (cf_core_precond(&src->cond, v) != CF_PRECOND_HOLDS) {
 		sub->errcode = "precondition_failed";
 		return cf_error_set(err, CF_E_INPUT, "a copy-source "
 		    "condition does not hold for the source version");

@@ -1062,10 +1062,11 @@ small_body(struct cf_get *g, uint64_t first, size_t len,
  * bytes; or for one completed by reference (nsegs > 0),
  * X-Coffer-SHA256-Segments, the SHA-256 of its segments' SHA-256
  * digests, and X-Coffer-Segments, their sizes ("SIZExCOUNT,...", when
- * short enough for a header), from which a client checks it (docs/api.md,
- * "Digests").  SEC: never the composite under X-Coffer-SHA256's name:
- * a client checking that against the body would refuse it, and one
- * that did not check would be misled. */
+ * short enough for a header; else GET /v1/ns/{ns}/segments/{key} gives
+ * them), from which a client checks it (docs/api.md, "Digests").
+ * SEC: never the composite under X-Coffer-SHA256's name: a client
+ * checking that against the body would refuse it, and one that did not
+ * check would be misled. */
 static void
 digest_headers(struct MHD_Response *resp, const char *sha256, uint32_t nsegs,
     const char *segments)
@@ -1683,6 +1684,20 @@ h_versions(struct MHD_Connection *mc, struct conn *c)
 	cf_error_clear(&err);
 	rc = cf_core_object_versions(c->h->core, &c->req, c->ns, c->rest,
 	    &out, &err);
+	return respond_result(mc, c, rc, &err, out, 200, "no_such_key", NULL);
+}
+
+/* GET /v1/ns/{ns}/segments/{key}[?version=ID] */
+static enum MHD_Result
+h_segments(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_error	 err;
+	json_t		*out = NULL;
+	cf_err		 rc;
+
+	cf_error_clear(&err);
+	rc = cf_core_object_segments(c->h->core, &c->req, c->ns, c->rest,
+	    arg(mc, "version"), &out, &err);
 	return respond_result(mc, c, rc, &err, out, 200, "no_such_key", NULL);
 }
 
@@ -4058,6 +4073,10 @@ static const struct cf_route routes[] = {
 	    NULL, h_review_decide },
 	{ "GET", "/v1/reviews/{id}/report", "review:report", NULL, 0, NULL,
 	    h_review_report },
+	/* The segments of a version, for checking a download whose
+	 * X-Coffer-Segments header was too long to send: a GET's. */
+	{ "GET", "/v1/ns/{ns}/segments/{key...}", "object:get", NULL, 0, NULL,
+	    h_segments },
 };
 #undef SLOW
 #undef SECRET

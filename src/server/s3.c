@@ -774,19 +774,7 @@ hdr(struct MHD_Connection *mc, const char *name)
 static bool
 b64_std(const char *v, uint8_t *out, size_t n)
 {
-	char	tmp[96];
-	size_t	i, k = 0, got = 0;
-
-	for (i = 0; v[i] != '\0' && v[i] != '='; i++) {
-		if (k + 1 >= sizeof(tmp))
-			return false;
-		if (v[i] == '-' || v[i] == '_')
-			return false;
-		tmp[k++] = v[i] == '+' ? '-' : v[i] == '/' ? '_' : v[i];
-	}
-	tmp[k] = '\0';
-	return cf_b64url_decode(tmp, k, out, n, &got, NULL) == CF_OK &&
-	    got == n;
+	return cf_b64std_decode(v, out, n);
 }
 
 static bool
@@ -800,15 +788,7 @@ md5_b64(const char *v, uint8_t out[16])
 static void
 b64_std_encode(const uint8_t *p, size_t n, char *out)
 {
-	size_t	len, i;
-
-	cf_b64url_encode(p, n, out);
-	len = strlen(out);
-	for (i = 0; i < len; i++)
-		out[i] = out[i] == '-' ? '+' : out[i] == '_' ? '/' : out[i];
-	while (len % 4 != 0)
-		out[len++] = '=';
-	out[len] = '\0';
+	cf_b64std_encode(p, n, out);
 }
 
 /* Record why an upload's body is refused (cf_s3_refuse answers it). */
@@ -1189,9 +1169,9 @@ put_end(struct MHD_Connection *mc, struct conn *c)
 		return s3_error(mc, c, 400, strstr(why, "missing") != NULL ?
 		    "InvalidRequest" : "BadDigest", why);
 	}
-	/* Verified: kept with the version, for x-amz-checksum-mode (not
-	 * for a part: no composite checksum is kept). */
-	if (ck[0] != '\0' && s->op == OP_PUT &&
+	/* Verified: kept with the version, for x-amz-checksum-mode, or
+	 * with the part, for the composite checksum of its object. */
+	if (ck[0] != '\0' && (s->op == OP_PUT || s->op == OP_MP_PART) &&
 	    (rc = cf_core_put_checksum(put, cf_cksum_name(s->ck_alg), ck,
 	    &err)) != CF_OK) {
 		cf_core_put_abort(put);
@@ -2212,6 +2192,30 @@ meta_of(struct MHD_Connection *mc, char **meta)
 	return !m.bad;
 }
 
+/* A copy-source date condition: *us -1 when absent; false: given but
+ * not an HTTP date. */
+static bool
+copy_date(struct MHD_Connection *mc, const char *name, int64_t *us)
+{
+	const char	*v = hdr(mc, name);
+
+	*us = -1;
+	return v == NULL || cf_s3_http_date_parse(v, us);
+}
+
+/* The x-amz-copy-source-if-* of a copy (CopyObject, UploadPartCopy)
+ * into *cd; false: a date that is not an HTTP date. */
+static bool
+copy_conditions(struct MHD_Connection *mc, struct cf_cond *cd)
+{
+	cd->if_match = hdr(mc, "x-amz-copy-source-if-match");
+	cd->if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
+	return copy_date(mc, "x-amz-copy-source-if-modified-since",
+	    &cd->if_modified_since_us) && copy_date(mc,
+	    "x-amz-copy-source-if-unmodified-since",
+	    &cd->if_unmodified_since_us);
+}
+
 /* PUT /B/K with x-amz-copy-source: CopyObject, server-side. */
 static enum MHD_Result
 op_copy(struct MHD_Connection *mc, struct conn *c)
@@ -2219,6 +2223,7 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	struct cf_s3		*s = *cf_http_s3(c);
 	struct cf_req		*r = cf_http_req(c);
 	struct cf_copy_meta	 cm;
+	struct cf_copy_src	 src;
 	struct cf_error		 err;
 	struct cf_buf		 b;
 	struct MHD_Response	*resp;
@@ -2234,20 +2239,24 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	cf_err			 rc;
 
 	cf_error_clear(&err);
+	memset(&src, 0, sizeof(src));
 	if (!body_check(mc, c, "object:put", &ret))
 		return ret;
 	if (acl != NULL && strcmp(acl, "private") != 0)
 		return s3_refuse(mc, c, "canned ACL other than private", 403,
 		    "AccessDenied", "Coffer has no public objects: only the "
 		    "private canned ACL is accepted");
-	if (hdr(mc, "x-amz-copy-source-if-match") != NULL ||
-	    hdr(mc, "x-amz-copy-source-if-none-match") != NULL ||
-	    hdr(mc, "x-amz-copy-source-if-modified-since") != NULL ||
-	    hdr(mc, "x-amz-copy-source-if-unmodified-since") != NULL ||
-	    hdr(mc, "x-amz-copy-source-range") != NULL)
-		return s3_refuse(mc, c, "conditional CopyObject", 501,
-		    "NotImplemented", "x-amz-copy-source-if-* and -range are "
-		    "not implemented");
+	/* S3 copies a range only into a part (UploadPartCopy); a
+	 * CopyObject that asks for one is refused, never answered with a
+	 * copy of the whole object the client did not ask for. */
+	if (hdr(mc, "x-amz-copy-source-range") != NULL)
+		return s3_refuse(mc, c, "x-amz-copy-source-range on CopyObject",
+		    400, "InvalidArgument", "x-amz-copy-source-range applies "
+		    "to UploadPartCopy only: CopyObject copies a whole object");
+	if (!copy_conditions(mc, &src.cond))
+		return s3_refuse(mc, c, "bad copy-source date", 400,
+		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
+		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
 	if (dir != NULL && strcmp(dir, "COPY") != 0 &&
 	    strcmp(dir, "REPLACE") != 0)
 		return s3_refuse(mc, c, "bad metadata directive", 400,
@@ -2277,9 +2286,11 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	cm.content_type = hdr(mc, "Content-Type");
 	cm.content_encoding = enc;
 	cm.user_meta = meta;
-	rc = cf_core_object_copy(cf_http_core(c), r, sb, skey,
-	    vid[0] != '\0' ? vid : NULL, s->bucket, s->key, replace ? &cm :
-	    NULL, &out, &err);
+	src.ns = sb;
+	src.key = skey;
+	src.version_id = vid[0] != '\0' ? vid : NULL;
+	rc = cf_core_object_copy(cf_http_core(c), r, &src, s->bucket, s->key,
+	    replace ? &cm : NULL, &out, &err);
 	cf_free(skey);
 	cf_free(meta);
 	if (rc != CF_OK)
@@ -2318,17 +2329,6 @@ op_copy(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
-/* A copy-source date condition: *us -1 when absent; false: given but
- * not an HTTP date. */
-static bool
-copy_date(struct MHD_Connection *mc, const char *name, int64_t *us)
-{
-	const char	*v = hdr(mc, name);
-
-	*us = -1;
-	return v == NULL || cf_s3_http_date_parse(v, us);
-}
-
 /* PUT /B/K?partNumber=N&uploadId=U with x-amz-copy-source:
  * UploadPartCopy, server-side (core/ops_partcopy.c). */
 static enum MHD_Result
@@ -2361,10 +2361,7 @@ op_part_copy(struct MHD_Connection *mc, struct conn *c)
 		return s3_refuse(mc, c, "bad x-amz-copy-source-range", 400,
 		    "InvalidArgument", "x-amz-copy-source-range must be "
 		    "bytes=FIRST-LAST with FIRST <= LAST");
-	if (!copy_date(mc, "x-amz-copy-source-if-modified-since",
-	    &src.if_modified_since_us) || !copy_date(mc,
-	    "x-amz-copy-source-if-unmodified-since",
-	    &src.if_unmodified_since_us))
+	if (!copy_conditions(mc, &src.cond))
 		return s3_refuse(mc, c, "bad copy-source date", 400,
 		    "InvalidArgument", "x-amz-copy-source-if-*-since must be "
 		    "an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT)");
@@ -2376,8 +2373,6 @@ op_part_copy(struct MHD_Connection *mc, struct conn *c)
 	src.key = skey;
 	src.version_id = vid[0] != '\0' ? vid : NULL;
 	src.ranged = rng != NULL;
-	src.if_match = hdr(mc, "x-amz-copy-source-if-match");
-	src.if_none_match = hdr(mc, "x-amz-copy-source-if-none-match");
 	rc = cf_core_mp_part_copy(cf_http_core(c), r, &src, s->bucket, s->key,
 	    cf_sigv4_query_get(&s->q, "uploadId"), (int64_t)pn, &out, &err);
 	cf_free(skey);
@@ -2442,19 +2437,36 @@ op_get_tagging(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
-/* If-Match / If-None-Match against etag (quoted); 0: go on. */
-static int
-preconditions(struct MHD_Connection *mc, const char *etag)
+/* A GET's or HEAD's If-Modified-Since / If-Unmodified-Since: -1 when
+ * absent, and also when not an HTTP date, which RFC 9110 (13.1.3,
+ * 13.1.4) and S3 ignore rather than refuse. */
+static int64_t
+get_date(struct MHD_Connection *mc, const char *name)
 {
-	const char	*im = hdr(mc, "If-Match"), *inm = hdr(mc,
-			    "If-None-Match");
+	int64_t	us;
 
-	if (im != NULL && strcmp(im, "*") != 0 && strstr(im, etag) == NULL)
-		return 412;
-	if (inm != NULL && (strcmp(inm, "*") == 0 ||
-	    strstr(inm, etag) != NULL))
+	return cf_s3_http_date_parse(hdr(mc, name), &us) ? us : -1;
+}
+
+/* The conditions of a GET or HEAD against the version (core/precond.c,
+ * shared with the copies): 0 (go on), 412 or 304. */
+static int
+preconditions(struct MHD_Connection *mc, const struct cf_object_view *v)
+{
+	struct cf_cond	cd = CF_COND_NONE;
+
+	cd.if_match = hdr(mc, "If-Match");
+	cd.if_none_match = hdr(mc, "If-None-Match");
+	cd.if_modified_since_us = get_date(mc, "If-Modified-Since");
+	cd.if_unmodified_since_us = get_date(mc, "If-Unmodified-Since");
+	switch (cf_core_precond(&cd, v)) {
+	case CF_PRECOND_HOLDS:
+		return 0;
+	case CF_PRECOND_NOT_MODIFIED:
 		return 304;
-	return 0;
+	default:
+		return 412;
+	}
 }
 
 static ssize_t
@@ -2469,7 +2481,9 @@ no_body(void *cls, uint64_t pos, char *buf, size_t max)
 
 /* x-amz-checksum-mode: ENABLED on a GET or HEAD of the whole object
  * (not a range, not a 304): the checksum the upload carried, as S3
- * gives it.  None was kept for a multipart or REST upload. */
+ * gives it; for a multipart object S3's composite of its parts'
+ * ("BASE64-N", type COMPOSITE).  None was kept for a REST upload, or a
+ * multipart one whose parts did not all carry one of one algorithm. */
 static void
 checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
     const struct cf_object_view *v, int status)
@@ -2487,7 +2501,7 @@ checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
 		return;
 	(void)MHD_add_response_header(resp, name, colon + 1);
 	(void)MHD_add_response_header(resp, "x-amz-checksum-type",
-	    "FULL_OBJECT");
+	    strchr(colon + 1, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
 }
 
 static enum MHD_Result
@@ -2526,7 +2540,7 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 	}
 	(void)snprintf(etag, sizeof(etag), "\"%.64s\"", v->md5[0] != '\0' ?
 	    v->md5 : v->sha256);
-	pre = preconditions(mc, etag);
+	pre = preconditions(mc, v);
 	if (pre == 412) {
 		cf_core_get_close(g);
 		return s3_error(mc, c, 412, "PreconditionFailed",
@@ -2926,6 +2940,7 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 	bool		 answered;
 	enum MHD_Result	 ret;
 	struct cf_error	 err;
+	cf_err		 rc;
 
 	cf_error_clear(&err);
 	s = cf_calloc(1, sizeof(*s));
@@ -2970,6 +2985,25 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 				s->key = cf_calloc(1, 1);
 			return s3_refuse(mc, c, "bad S3 key", 400,
 			    "InvalidArgument", "the object key is not valid");
+		}
+	}
+	/* SEC: network isolation before the signature, as on REST
+	 * (http.c, network_allowed): from a network the bucket's
+	 * environment does not admit, an unknown key, a wrong secret and a
+	 * good key all get the same refusal, audited unauthenticated. */
+	if (s->bucket[0] != '\0') {
+		(void)classify(s, method, &action);
+		cf_http_set_action(c, action);
+		rc = cf_core_net_check(cf_http_core(c), cf_http_req(c),
+		    action != NULL ? action : "unknown", s->bucket, &err);
+		if (rc != CF_OK) {
+			cf_free(path);
+			cf_http_set_failed(c);
+			if (rc == CF_E_DENIED)
+				return s3_error(mc, c, 403, "AccessDenied",
+				    err.msg);
+			return s3_error(mc, c, 503, "ServiceUnavailable",
+			    "network check unavailable");
 		}
 	}
 	ret = s3_authenticate(mc, c, method, path, &answered);

@@ -1,6 +1,8 @@
-/* src/server/s3copy.c: the copy-source headers of UploadPartCopy
- * (s3copy.h).  Strict: a header that does not parse is refused by the
- * caller (400), never read as "no condition" or "the whole object". */
+/* src/server/s3copy.c: the copy-source headers of CopyObject and
+ * UploadPartCopy and the HTTP dates of conditional requests (s3copy.h).
+ * Strict: a header that does not parse is reported as such; the copies
+ * refuse it (400), never reading it as "no condition" or "the whole
+ * object", while a GET ignores it as RFC 9110 says. */
 #include <string.h>
 #include <time.h>
 
@@ -64,39 +66,93 @@ fixed(const char **p, size_t n, int *out)
 	return true;
 }
 
+static const char *const longdays[] = { "Sunday", "Monday", "Tuesday",
+    "Wednesday", "Thursday", "Friday", "Saturday" };
+
+/* A day name at *p from names (7 of them), moved past. */
+static bool
+dayname(const char **p, const char *const *names)
+{
+	size_t	i, n;
+
+	for (i = 0; i < 7; i++) {
+		n = strlen(names[i]);
+		if (strncmp(*p, names[i], n) == 0) {
+			*p += n;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A month name at *p, moved past; tm_mon. */
+static bool
+monthname(const char **p, int *mon)
+{
+	int	i;
+
+	for (i = 0; i < 12; i++)
+		if (strncmp(*p, months[i], 3) == 0) {
+			*p += 3;
+			*mon = i;
+			return true;
+		}
+	return false;
+}
+
+/* "HH:MM:SS" at *p. */
+static bool
+clock_of(const char **p, struct tm *tm)
+{
+	return fixed(p, 2, &tm->tm_hour) && *(*p)++ == ':' &&
+	    fixed(p, 2, &tm->tm_min) && *(*p)++ == ':' &&
+	    fixed(p, 2, &tm->tm_sec);
+}
+
 bool
 cf_s3_http_date_parse(const char *v, int64_t *us)
 {
 	struct tm	 tm, chk;
 	const char	*p = v;
-	size_t		 i;
 	time_t		 t;
-	int		 wday = -1;
+	bool		 ok;
 
-	/* By hand, not strptime: %a and %b depend on the locale. */
+	/* By hand, not strptime: %a and %b depend on the locale.  The
+	 * three forms RFC 9110 (5.6.7) has a recipient accept:
+	 * IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", the obsolete
+	 * RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" and asctime
+	 * "Sun Nov  6 08:49:37 1994".  The day name is not checked
+	 * against the date (RFC 9110 leaves that to the recipient). */
 	memset(&tm, 0, sizeof(tm));
-	if (v == NULL || strlen(v) != 29)
+	if (v == NULL)
 		return false;
-	for (i = 0; i < 7; i++)
-		if (strncmp(p, days[i], 3) == 0)
-			wday = (int)i;
-	p += 3;
-	if (wday < 0 || strncmp(p, ", ", 2) != 0)
-		return false;
-	p += 2;
-	if (!fixed(&p, 2, &tm.tm_mday) || *p++ != ' ')
-		return false;
-	tm.tm_mon = -1;
-	for (i = 0; i < 12; i++)
-		if (strncmp(p, months[i], 3) == 0)
-			tm.tm_mon = (int)i;
-	p += 3;
-	if (tm.tm_mon < 0 || *p++ != ' ' || !fixed(&p, 4, &tm.tm_year) ||
-	    *p++ != ' ' || !fixed(&p, 2, &tm.tm_hour) || *p++ != ':' ||
-	    !fixed(&p, 2, &tm.tm_min) || *p++ != ':' ||
-	    !fixed(&p, 2, &tm.tm_sec) || strcmp(p, " GMT") != 0)
-		return false;
-	if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	if (strlen(v) == 29 && v[3] == ',') {
+		ok = dayname(&p, days) && *p++ == ',' && *p++ == ' ' &&
+		    fixed(&p, 2, &tm.tm_mday) && *p++ == ' ' &&
+		    monthname(&p, &tm.tm_mon) && *p++ == ' ' &&
+		    fixed(&p, 4, &tm.tm_year) && *p++ == ' ' &&
+		    clock_of(&p, &tm) && strcmp(p, " GMT") == 0;
+	} else if (strlen(v) == 24 && v[3] == ' ') {
+		ok = dayname(&p, days) && *p++ == ' ' &&
+		    monthname(&p, &tm.tm_mon) && *p++ == ' ';
+		if (ok && *p == ' ')
+			p++;
+		ok = ok && fixed(&p, *(p + 1) == ' ' ? 1 : 2, &tm.tm_mday) &&
+		    *p++ == ' ' && clock_of(&p, &tm) && *p++ == ' ' &&
+		    fixed(&p, 4, &tm.tm_year) && *p == '\0';
+	} else {
+		/* Two-digit years: 70-99 are 1970-1999, 00-69 2000-2069
+		 * (RFC 9110 reads them as the most recent past year with
+		 * those digits; dates past 2069 are IMF-fixdates). */
+		ok = dayname(&p, longdays) && *p++ == ',' && *p++ == ' ' &&
+		    fixed(&p, 2, &tm.tm_mday) && *p++ == '-' &&
+		    monthname(&p, &tm.tm_mon) && *p++ == '-' &&
+		    fixed(&p, 2, &tm.tm_year) && *p++ == ' ' &&
+		    clock_of(&p, &tm) && strcmp(p, " GMT") == 0;
+		if (ok)
+			tm.tm_year += tm.tm_year >= 70 ? 1900 : 2000;
+	}
+	if (!ok || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
 	    tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
 		return false;
 	tm.tm_year -= 1900;

@@ -1,6 +1,7 @@
-/* src/server/s3copy.h: the copy-source headers of S3's UploadPartCopy
- * (x-amz-copy-source-range, x-amz-copy-source-if-*-since).  Pure:
- * unit-tested in tests/unit/test_server.c. */
+/* src/server/s3copy.h: the copy-source headers of S3's CopyObject and
+ * UploadPartCopy (x-amz-copy-source-range, x-amz-copy-source-if-*-since)
+ * and the HTTP dates of conditional GETs.  Pure: unit-tested in
+ * tests/unit/test_server.c. */
 #ifndef CF_SERVER_S3COPY_H
 #define CF_SERVER_S3COPY_H
 
@@ -12,8 +13,11 @@
  * that form.  Whether the range fits the source is the core's check. */
 bool	cf_s3_copy_range_parse(const char *v, uint64_t *first,
 	    uint64_t *last);
-/* An HTTP date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT")
- * as microseconds since the epoch.  false: not such a date. */
+/* An HTTP date as microseconds since the epoch: RFC 9110's IMF-fixdate
+ * ("Sun, 06 Nov 1994 08:49:37 GMT") or one of the obsolete forms it
+ * has recipients accept (RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT",
+ * asctime "Sun Nov  6 08:49:37 1994").  false: not such a date (NULL
+ * too). */
 bool	cf_s3_http_date_parse(const char *v, int64_t *us);
 
 #endif

@@ -266,6 +266,13 @@ typedef cf_err (*cf_blobid_cb)(void *arg, const char *blob_id,
 cf_err	cf_meta_ns_delete(struct cf_meta *m,
 	    const struct cf_meta_audit *au, const char *name,
 	    cf_blobid_cb blob_cb, void *arg, struct cf_error *err);
+/* As cf_meta_ns_delete; on success *versions (nullable) is the number
+ * of versions removed with it (delete markers not counted; a version is
+ * one whatever its segments or the blobs it shares). */
+cf_err	cf_meta_ns_delete_counted(struct cf_meta *m,
+	    const struct cf_meta_audit *au, const char *name,
+	    cf_blobid_cb blob_cb, void *arg, uint64_t *versions,
+	    struct cf_error *err);
 
 /* --- object versions --- */
 /* Insert a version (or delete marker); v->seq is ignored and assigned.
@@ -1143,12 +1150,19 @@ struct cf_mp_part_rec {
 	/* hex SHA-256 of the part's plaintext; "" for a part stored before
 	 * parts kept it */
 	char		sha256[CF_SHA256_HEX_LEN + 1];
+	/* the x-amz-checksum-* it carried, verified: "ALG:BASE64"; "" */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 };
 cf_err	cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	    const struct cf_mp_upload_rec *u, struct cf_error *err);
 /* CF_E_NOTFOUND for none. */
 cf_err	cf_meta_mp_get(struct cf_meta *m, const char *id,
 	    struct cf_mp_upload_rec *out, struct cf_error *err);
+/* The version completed from upload id (a version written with
+ * cf_version_rec.mp_upload keeps it as long as it exists): CF_E_NOTFOUND
+ * when none is. */
+cf_err	cf_meta_mp_completed(struct cf_meta *m, const char *id,
+	    char version_id[CF_VERSION_ID_LEN + 1], struct cf_error *err);
 /* Insert or replace part (upload_id, number); old_blob gets the blob of
  * the part replaced, or "".  CF_E_NOTFOUND if the upload is gone. */
 cf_err	cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,

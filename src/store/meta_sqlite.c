@@ -601,6 +601,21 @@ static const char *const migrations[] = {
 	"CREATE INDEX segments_by_blob ON segments(blob_id)"
 	"  WHERE blob_id <> '';"),
 	/* ---- end: complete by reference ---- */
+	/* ---- begin: completed upload ids ---- */
+	/* 23 -> 24: the id of the multipart upload a version was completed
+	 * from, so that a retried CompleteMultipartUpload (its first answer
+	 * lost) is answered with that version, as S3 does; kept as long as
+	 * the version is.  And the x-amz-checksum-* a part carried
+	 * ("ALG:BASE64", as versions.checksum; '' for none), of which the
+	 * Complete makes S3's composite checksum. */
+	("CREATE TABLE mp_completed ("
+	"  upload_id    TEXT PRIMARY KEY,"
+	"  version_id   TEXT NOT NULL REFERENCES versions(version_id)"
+	"               ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE INDEX mp_completed_by_version ON mp_completed(version_id);"
+	"ALTER TABLE mp_parts ADD COLUMN checksum TEXT NOT NULL DEFAULT '';"),
+	/* ---- end: completed upload ids ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -671,6 +686,8 @@ enum {
 	ST_V_NULL,
 	ST_SEG_INSERT, ST_SEG_LIST, ST_SEG_IS_PART,
 	ST_KEK_COUNT_G, ST_KEK_NOT_G, ST_KEK_SET_G,
+	ST_MPD_PUT, ST_MPD_GET,
+	ST_NS_NVERSIONS,
 	ST__COUNT
 };
 
@@ -993,10 +1010,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " WHERE upload_id = ?1 AND number = ?2",
 	[ST_MP_PART_PUT] = "INSERT OR REPLACE INTO mp_parts(upload_id, number,"
 	    " part_id, blob_id, size, md5, kek_id, wrapped_dek, created_us,"
-	    " sha256) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
-	    " WHERE EXISTS (SELECT 1 FROM mp_uploads WHERE id = ?1)",
+	    " sha256, checksum) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11 WHERE EXISTS (SELECT 1 FROM mp_uploads WHERE id = ?1)",
 	[ST_MP_PARTS] = "SELECT upload_id, number, part_id, blob_id, size, md5,"
-	    " kek_id, wrapped_dek, created_us, sha256 FROM mp_parts"
+	    " kek_id, wrapped_dek, created_us, sha256, checksum FROM mp_parts"
 	    " WHERE upload_id = ?1 ORDER BY number",
 	[ST_MP_LIST_NS] = "SELECT " MPCOLS " FROM mp_uploads WHERE ns_id = ?1"
 	    " ORDER BY key, created_us",
@@ -1012,6 +1029,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " created_us, id",
 	[ST_S3K_LIST_P] = "SELECT " S3KCOLS " FROM s3_keys"
 	    " WHERE principal_id = ?1 ORDER BY created_us, id",
+	[ST_MPD_PUT] = "INSERT INTO mp_completed(upload_id, version_id)"
+	    " VALUES (?1, ?2)",
+	[ST_MPD_GET] = "SELECT version_id FROM mp_completed"
+	    " WHERE upload_id = ?1",
+	[ST_NS_NVERSIONS] = "SELECT count(*) FROM versions WHERE ns_id = ?1"
+	    " AND delete_marker = 0",
 };
 
 struct conn {
@@ -2346,17 +2369,29 @@ ns_del_step(struct conn *c, int id, int64_t ns_id, const char *name,
 	return rc;
 }
 
+static cf_err	query_row(struct conn *c, int id, sqlite3_stmt **out,
+		    bool *found, struct cf_error *err, const char *fmt, ...);
+
 cf_err
 cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
     const char *name, cf_blobid_cb blob_cb, void *arg, struct cf_error *err)
+{
+	return cf_meta_ns_delete_counted(m, au, name, blob_cb, arg, NULL, err);
+}
+
+cf_err
+cf_meta_ns_delete_counted(struct cf_meta *m, const struct cf_meta_audit *au,
+    const char *name, cf_blobid_cb blob_cb, void *arg, uint64_t *versions,
+    struct cf_error *err)
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
 	struct idlist	 ids = { NULL, 0, 0 };
 	char		 id[CF_BLOB_ID_LEN + 1];
-	int64_t		 ns_id = 0;
+	int64_t		 ns_id = 0, nv = 0;
 	size_t		 i;
 	int		 src;
+	bool		 found = false;
 	cf_err		 rc;
 
 	rc = audit_armed(au, err);
@@ -2414,6 +2449,16 @@ cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 	}
 	stmt_done(st);
 	st = NULL;
+	/* Versions, not blobs: a version of many segments is one, and so
+	 * is a copy sharing its source's blob; delete markers hold no
+	 * data and are not counted.  In the delete's transaction. */
+	rc = query_row(c, ST_NS_NVERSIONS, &st, &found, err, "i", ns_id);
+	if (rc == CF_OK && found)
+		nv = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	st = NULL;
+	if (rc != CF_OK)
+		goto out;
 
 	/* Children first: the foreign keys are enforced. */
 	rc = ns_del_step(c, ST_NS_DEL_LIVE, ns_id, NULL, err);
@@ -2439,6 +2484,8 @@ cf_meta_ns_delete(struct cf_meta *m, const struct cf_meta_audit *au,
 	 * connection goes back first so the callback may use the store. */
 	pool_put(m, c);
 	c = NULL;
+	if (versions != NULL)
+		*versions = nv > 0 ? (uint64_t)nv : 0;
 	for (i = 0; i < ids.n && blob_cb != NULL; i++) {
 		rc = blob_cb(arg, ids.ids[i], err);
 		if (rc != CF_OK)
@@ -2738,8 +2785,6 @@ exec_sql(struct conn *c, int *changes, struct cf_error *err, const char *sql,
 	return rc;
 }
 
-static cf_err	query_row(struct conn *c, int id, sqlite3_stmt **out,
-		    bool *found, struct cf_error *err, const char *fmt, ...);
 
 /* With v->mp_upload: every segment of v is still the part of that
  * upload it was read as (CF_E_CONFLICT otherwise: a part was uploaded
@@ -2863,6 +2908,9 @@ version_put_on(struct conn *c, const struct cf_version_rec *v, size_t klen,
 	stmt_done(st);
 	st = NULL;
 	rc = segments_put_on(c, v, err);
+	if (rc == CF_OK && v->mp_upload[0] != '\0')
+		rc = exec_on(c, ST_MPD_PUT, NULL, err, "tt", v->mp_upload,
+		    v->version_id);
 	if (rc != CF_OK)
 		goto out;
 
@@ -6928,6 +6976,8 @@ read_part(sqlite3_stmt *st, struct cf_mp_part_rec *p, struct cf_error *err)
 	p->created_us = sqlite3_column_int64(st, 8);
 	if (rc == CF_OK)
 		rc = col_str(st, 9, p->sha256, sizeof(p->sha256), err);
+	if (rc == CF_OK)
+		rc = col_str(st, 10, p->checksum, sizeof(p->checksum), err);
 	return rc;
 }
 
@@ -6964,6 +7014,39 @@ cf_meta_mp_create(struct cf_meta *m, const struct cf_meta_audit *au,
 	    u->key, u->content_type, u->content_encoding, u->user_meta,
 	    u->created_by, u->created_us);
 	return wtx_end(m, c, au, rc, err);
+}
+
+cf_err
+cf_meta_mp_completed(struct cf_meta *m, const char *id,
+    char version_id[CF_VERSION_ID_LEN + 1], struct cf_error *err)
+{
+	struct conn	*c = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*t;
+	bool		 found;
+	cf_err		 rc;
+
+	rc = check_str(id, CF_VERSION_ID_LEN + 1, "upload id", err);
+	if (rc != CF_OK)
+		return rc;
+	rc = pool_get(m, &c, err);
+	if (rc != CF_OK)
+		return rc;
+	rc = query_row(c, ST_MPD_GET, &st, &found, err, "t", id);
+	if (rc == CF_OK && !found)
+		rc = cf_error_set(err, CF_E_NOTFOUND,
+		    "meta: no upload completed as %s", id);
+	if (rc == CF_OK) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		if (t == NULL || strlen(t) > CF_VERSION_ID_LEN)
+			rc = cf_error_set(err, CF_E_INTEGRITY,
+			    "meta: a completed upload's version id is bad");
+		else
+			cf_strlcpy(version_id, t, CF_VERSION_ID_LEN + 1);
+	}
+	stmt_done(st);
+	pool_put(m, c);
+	return rc;
 }
 
 cf_err
@@ -7024,6 +7107,9 @@ cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = check_field(p->kek_id, sizeof(p->kek_id), "kek id", err);
 	if (rc == CF_OK)
 		rc = check_field(p->sha256, sizeof(p->sha256), "sha256", err);
+	if (rc == CF_OK)
+		rc = check_field(p->checksum, sizeof(p->checksum), "checksum",
+		    err);
 	if (rc == CF_OK && p->size > INT64_MAX)
 		rc = cf_error_set(err, CF_E_INPUT, "meta: part too large");
 	if (rc != CF_OK)
@@ -7037,10 +7123,10 @@ cf_meta_mp_part_put(struct cf_meta *m, const struct cf_meta_audit *au,
 		rc = col_str(st, 0, old_blob, CF_BLOB_ID_LEN + 1, err);
 	stmt_done(st);
 	if (rc == CF_OK)
-		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwit",
+		rc = exec_on(c, ST_MP_PART_PUT, &n, err, "tittittwitt",
 		    p->upload_id, p->number, p->part_id, p->blob_id,
 		    (int64_t)p->size, p->md5, p->kek_id, p->wrapped_dek,
-		    p->created_us, p->sha256);
+		    p->created_us, p->sha256, p->checksum);
 	if (rc == CF_OK && n == 0)
 		rc = cf_error_set(err, CF_E_NOTFOUND, "meta: no such upload");
 	rc = wtx_end(m, c, au, rc, err);

@@ -13,8 +13,11 @@ tests reach the server from two loopback addresses (127.0.0.1 and
 
 import http.client
 import json
+import re
 import ssl
 import subprocess
+
+import pytest
 
 from conftest import COFFER_BIN, obj_path
 
@@ -226,3 +229,78 @@ def test_network_config_is_checked(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert "env.prod.allow = 10.0.0.0/8, 192.168.1.0/24" in p.stdout
+
+
+def s3_raw(srv, key, method, path, source, secret=None):
+    """One S3 request signed by botocore with `key` (or with `secret`
+    instead of its own), sent from the given local address; (status,
+    body, headers)."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    url = srv.url + path
+    req = botocore.awsrequest.AWSRequest(method=method, url=url, data=b"")
+    creds = botocore.credentials.Credentials(
+        key["access_key_id"], secret or key["secret_access_key"])
+    botocore.auth.S3SigV4Auth(creds, "s3", "us-east-1").add_auth(req)
+    ctx = ssl.create_default_context(cafile=srv.ca)
+    ctx.check_hostname = False
+    conn = http.client.HTTPSConnection("127.0.0.1", srv.port, context=ctx,
+                                       source_address=(source, 0),
+                                       timeout=60)
+    try:
+        conn.request(method, path, headers=dict(req.headers))
+        r = conn.getresponse()
+        return r.status, r.read(), dict(r.getheaders())
+    finally:
+        conn.close()
+
+
+def test_s3_refused_from_other_network_before_auth(make_server, uniq):
+    """The S3 endpoint is held to the same rule as REST, at the same
+    point: the bucket's environment is checked before the signature, so
+    a network outside the list learns nothing of keys or signatures
+    (an unknown key, a wrong secret and a good key all get the same
+    AccessDenied), and the refusal is audited unauthenticated."""
+    pytest.importorskip("botocore")
+    srv = make_server(["--set", "env.prod.allow=127.0.0.1/32"])
+    prod, dev = uniq("prod"), uniq("dev")
+    srv.mkns(prod, "prod")
+    srv.mkns(dev, "dev")
+    assert srv.put_obj(prod, "m", b"weights").status_code == 201
+    r = srv.post("/v1/s3-keys", {})
+    assert r.status_code == 201, r.text
+    key = r.json()
+    bogus = {"access_key_id": "CFAK" + "Z" * 16,
+             "secret_access_key": "x" * 40}
+
+    st, body, _ = s3_raw(srv, key, "GET", "/%s/m" % prod, "127.0.0.1")
+    assert st == 200 and body == b"weights"
+    for k, secret in ((key, None), (key, "y" * 40), (bogus, None)):
+        st, body, _ = s3_raw(srv, k, "GET", "/%s/m" % prod, "127.0.0.2",
+                             secret)
+        assert st == 403, body
+        assert b"<Code>AccessDenied</Code>" in body, body
+        assert b"cannot be reached from 127.0.0.2" in body, body
+    rid = re.search(rb"<RequestId>([^<]+)</RequestId>", body).group(1)
+    rec = last_record(srv, lambda x: x["request_id"] == rid.decode())
+    assert rec["decision"] == "deny" and rec["status"] == 403
+    assert rec["principal"] == "" and rec["source"] == "127.0.0.2"
+    assert rec["action"] == "object:get"
+    assert rec["resource"] == "ns/" + prod
+    assert rec["reasons"] == "network not allowed (env prod)"
+    # A bucket that does not exist answers as a prod one would; a
+    # bucket-less request (ListBuckets) and a dev bucket go on to the
+    # signature check.
+    st, body, _ = s3_raw(srv, bogus, "GET", "/%s/m" % uniq("nosuch"),
+                         "127.0.0.2")
+    assert st == 403 and b"cannot be reached" in body, body
+    st, body, _ = s3_raw(srv, bogus, "GET", "/%s/m" % dev, "127.0.0.2")
+    assert st == 403 and b"InvalidAccessKeyId" in body, body
+    st, body, _ = s3_raw(srv, bogus, "GET", "/", "127.0.0.2")
+    assert st == 403 and b"InvalidAccessKeyId" in body, body
+    st, body, _ = s3_raw(srv, key, "GET", "/%s/m" % dev, "127.0.0.2")
+    assert st == 404, body
+    # HEAD: the same refusal, without a body.
+    st, body, _ = s3_raw(srv, bogus, "HEAD", "/%s/m" % prod, "127.0.0.2")
+    assert st == 403 and body == b""

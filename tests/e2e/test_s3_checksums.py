@@ -2,9 +2,11 @@
 upload carried (header or aws-chunked trailer), verified, is kept with
 the version and returned on GetObject and HeadObject when the request
 says `x-amz-checksum-mode: ENABLED`, for the whole object only (not for
-a Range), with x-amz-checksum-type FULL_OBJECT.  boto3 (ChecksumMode)
+a Range), with x-amz-checksum-type FULL_OBJECT, or for a multipart object
+S3's COMPOSITE of its parts' checksums.  boto3 (ChecksumMode)
 and hand-built requests for every algorithm."""
 
+import base64
 import os
 
 import pytest
@@ -158,7 +160,67 @@ def test_copy_keeps_checksum_multipart_has_none(server, s3, signer):
     g = send(server, signer, "GET", "mp",
              headers={"x-amz-checksum-mode": "ENABLED"})
     assert g.content == data
-    assert ck_headers(g) == {}
+    # Its parts' checksums make S3's composite (see the next test).
+    assert ck_headers(g) == {"x-amz-checksum-crc32":
+                             composite("crc32", [data]),
+                             "x-amz-checksum-type": "COMPOSITE"}
+
+
+def composite(alg, parts):
+    """S3's checksum of a multipart object: the checksum of the parts'
+    raw checksums, base64, then "-N"."""
+    raw = b"".join(base64.b64decode(checksum(alg, p)) for p in parts)
+    return "%s-%d" % (checksum(alg, raw), len(parts))
+
+
+@pytest.mark.parametrize("alg", ALGS)
+def test_multipart_composite_checksum(server, s3, signer, alg):
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
+    k = "mpc-" + alg
+    uid = s3.create_multipart_upload(Bucket=BUCKET, Key=k)["UploadId"]
+    done = []
+    for n, data in enumerate(parts, 1):
+        p = send(server, signer, "PUT", k, body=data,
+                 query="partNumber=%d&uploadId=%s" % (n, uid),
+                 headers={"x-amz-checksum-" + alg: checksum(alg, data)})
+        assert p.status_code == 200, p.text
+        done.append({"PartNumber": n, "ETag": p.headers["ETag"]})
+    s3.complete_multipart_upload(Bucket=BUCKET, Key=k, UploadId=uid,
+                                 MultipartUpload={"Parts": done})
+    want = {"x-amz-checksum-" + alg: composite(alg, parts),
+            "x-amz-checksum-type": "COMPOSITE"}
+    for m in ("GET", "HEAD"):
+        g = send(server, signer, m, k,
+                 headers={"x-amz-checksum-mode": "ENABLED"})
+        assert g.status_code == 200
+        assert ck_headers(g) == want, m
+        assert ck_headers(send(server, signer, m, k)) == {}, m
+    # boto3 takes a composite for what it is and does not check it.
+    r = s3.get_object(Bucket=BUCKET, Key=k, ChecksumMode="ENABLED")
+    assert r["Body"].read() == b"".join(parts)
+
+
+def test_multipart_checksum_needs_every_part(server, s3, signer):
+    """A part without a checksum, or parts of two algorithms: no
+    composite, so none is returned (as for an object uploaded without
+    one)."""
+    for k, algs in (("mpn-none", ["crc32", None]),
+                    ("mpn-mixed", ["crc32", "sha256"])):
+        parts = [os.urandom(5 * 1024 * 1024), b"end"]
+        uid = s3.create_multipart_upload(Bucket=BUCKET, Key=k)["UploadId"]
+        done = []
+        for n, (data, alg) in enumerate(zip(parts, algs), 1):
+            h = {"x-amz-checksum-" + alg: checksum(alg, data)} if alg \
+                else {}
+            p = send(server, signer, "PUT", k, body=data, headers=h,
+                     query="partNumber=%d&uploadId=%s" % (n, uid))
+            assert p.status_code == 200, p.text
+            done.append({"PartNumber": n, "ETag": p.headers["ETag"]})
+        s3.complete_multipart_upload(Bucket=BUCKET, Key=k, UploadId=uid,
+                                     MultipartUpload={"Parts": done})
+        g = send(server, signer, "HEAD", k,
+                 headers={"x-amz-checksum-mode": "ENABLED"})
+        assert ck_headers(g) == {}, k
 
 
 def test_checksum_survives_restart(server, s3, signer):

@@ -521,6 +521,24 @@ def test_namespace_delete_removes_segment_blobs(make_server):
     assert not any(os.path.exists(b) for b in blobs.values())
 
 
+def test_namespace_delete_counts_versions(server):
+    """versions_destroyed counts versions (not delete markers): one for
+    a version of three parts, one for a copy that shares its source's
+    blob."""
+    c = s3c(server, "seg-cnt")
+    upload(server, c, "seg-cnt", "mp",
+           [os.urandom(5 * MiB), os.urandom(5 * MiB), b"tail"])
+    c.put_object(Bucket="seg-cnt", Key="plain", Body=b"one")
+    c.put_object(Bucket="seg-cnt", Key="plain", Body=b"two")
+    c.copy_object(Bucket="seg-cnt", Key="copy",
+                  CopySource={"Bucket": "seg-cnt", "Key": "plain"})
+    for k in ("mp", "plain", "copy"):
+        c.delete_object(Bucket="seg-cnt", Key=k)
+    r = server.req("DELETE", "/v1/ns/seg-cnt")
+    assert r.status_code == 200, r.text
+    assert r.json()["versions_destroyed"] == 4
+
+
 def test_backup_restore_and_erase_replay(make_server, tmp_path):
     import shutil
 

@@ -486,10 +486,35 @@ test_base_time_format_and_i64(void **state)
 	cf_buf_free(&b);
 }
 
+/* Standard base64 (Content-MD5, x-amz-checksum-*): padded, RFC 4648's
+ * vectors, exact lengths only. */
+static void
+test_base_b64std(void **state)
+{
+	char	out[16];
+	uint8_t	d[4];
+
+	(void)state;
+	cf_b64std_encode("f", 1, out);
+	assert_string_equal(out, "Zg==");
+	cf_b64std_encode("foob", 4, out);
+	assert_string_equal(out, "Zm9vYg==");
+	cf_b64std_encode("\xfb\xff", 2, out);
+	assert_string_equal(out, "+/8=");
+	assert_true(cf_b64std_decode("Zm9vYg==", d, 4));
+	assert_memory_equal(d, "foob", 4);
+	assert_true(cf_b64std_decode("+/8=", d, 2));
+	assert_memory_equal(d, "\xfb\xff", 2);
+	assert_false(cf_b64std_decode("Zm9vYg==", d, 3));	/* length */
+	assert_false(cf_b64std_decode("-_8=", d, 2));	/* url form */
+	assert_false(cf_b64std_decode("Zm9v!g==", d, 4));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base_b64std),
 		cmocka_unit_test(test_base_json_free_wipes),
 		cmocka_unit_test(test_base_json_parse_every_alloc_failure),
 		cmocka_unit_test(test_base_json_dump_every_alloc_failure),

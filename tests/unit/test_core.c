@@ -4243,11 +4243,68 @@ test_core_req_init_zeroes(void **state)
 	free(z);
 }
 
+/* The conditions of a conditional request (core/precond.c), in RFC
+ * 9110's order and with S3's precedence, on whole seconds. */
+static void
+test_core_precond(void **state)
+{
+	struct cf_object_view	v;
+	struct cf_cond		cd = CF_COND_NONE;
+	const int64_t		t = 1700000000LL * 1000000 + 999999;
+	const int64_t		sec = 1000000;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	cf_strlcpy(v.md5, "0123456789abcdef0123456789abcdef", sizeof(v.md5));
+	v.created_us = t;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_HOLDS);
+	/* The Last-Modified sent back (whole seconds) is not modified. */
+	cd.if_modified_since_us = t - 999999;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_NOT_MODIFIED);
+	cd.if_modified_since_us = t - 999999 - sec;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_HOLDS);
+	cd.if_modified_since_us = -1;
+	cd.if_unmodified_since_us = t - 999999;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_HOLDS);
+	cd.if_unmodified_since_us = t - 999999 - sec;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_FAILED);
+	/* If-Match true + If-Unmodified-Since false: holds. */
+	cd.if_match = "\"0123456789abcdef0123456789abcdef\"";
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_HOLDS);
+	cd.if_match = "\"x\", W/\"0123456789abcdef0123456789abcdef\"";
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_HOLDS);
+	cd.if_match = "other";
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_FAILED);
+	/* If-None-Match false + If-Modified-Since true: not modified. */
+	cd = (struct cf_cond)CF_COND_NONE;
+	cd.if_none_match = "0123456789abcdef0123456789abcdef";
+	cd.if_modified_since_us = 0;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_NOT_MODIFIED);
+	cd.if_none_match = "*";
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_NOT_MODIFIED);
+	/* If-None-Match true: If-Modified-Since is not looked at. */
+	cd.if_none_match = "other";
+	cd.if_modified_since_us = t;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_HOLDS);
+	/* A 412 wins over a 304. */
+	cd.if_match = "other";
+	cd.if_none_match = "0123456789abcdef0123456789abcdef";
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_FAILED);
+	/* Without an MD5 the ETag is the SHA-256. */
+	cd = (struct cf_cond)CF_COND_NONE;
+	v.md5[0] = '\0';
+	memset(v.sha256, 'a', 64);
+	v.sha256[64] = '\0';
+	cd.if_match = v.sha256;
+	assert_int_equal(cf_core_precond(&cd, &v), CF_PRECOND_HOLDS);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_req_init_zeroes),
+		cmocka_unit_test(test_core_precond),
 		cmocka_unit_test(test_core_scope_json_cache),
 		cmocka_unit_test(test_core_names),
 		cmocka_unit_test_setup_teardown(test_core_policy_poll,

@@ -169,7 +169,7 @@ struct doc_route {
 	char	action[48];	/* "" outside a table row */
 };
 
-#define DOC_MAX	128
+#define DOC_MAX	256
 
 /* Every route docs/api.md mentions, prose and table rows; a row's
  * " / `.../enable`" is a route of its own. */

@@ -789,8 +789,9 @@ test_forwarded_client(void **state)
 	    sizeof(out), NULL), CF_E_LIMIT);
 }
 
-/* UploadPartCopy's headers are strict: what does not parse is refused,
- * never read as "the whole object" or "no condition". */
+/* The copy headers are strict: what does not parse is refused, never
+ * read as "the whole object" or "no condition"; HTTP dates come in
+ * RFC 9110's three forms. */
 static void
 test_s3_copy_headers(void **state)
 {
@@ -802,8 +803,11 @@ test_s3_copy_headers(void **state)
 	    "items=0-1", "bytes= 0-1", "bytes=0-1 ", "bytes=a-b",
 	    "bytes=99999999999999999999-1", "bytes=+1-2" };
 	static const char *const bad_dates[] = { NULL, "",
-	    "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
-	    "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 25:49:37 GMT",
+	    "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 UTC",
+	    "Sun Nov 6 08:49:37 1994", "Sun Nov  6 08:49:37 94  ",
+	    "Sun, 06-Nov-94 08:49:37 GMT", "Sunday, 06 Nov 1994 08:49:37 GMT",
+	    "Sun Nov  6 08:49:37 1994 GMT", "Sun Nov 06 08:49:37 1994x",
+	    "Sun, 06 Nov 1994 25:49:37 GMT",
 	    "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
 	    "1994-11-06T08:49:37Z", "Sat, 31 Feb 2024 08:49:37 GMT" };
 
@@ -820,6 +824,19 @@ test_s3_copy_headers(void **state)
 	assert_true(cf_s3_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT",
 	    &us));
 	assert_true(us == 784111777LL * 1000000);
+	/* The obsolete forms RFC 9110 has recipients accept. */
+	us = 0;
+	assert_true(cf_s3_http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT",
+	    &us));
+	assert_true(us == 784111777LL * 1000000);
+	us = 0;
+	assert_true(cf_s3_http_date_parse("Sun Nov  6 08:49:37 1994", &us));
+	assert_true(us == 784111777LL * 1000000);
+	assert_true(cf_s3_http_date_parse("Thu Nov 16 08:49:37 2023", &us));
+	assert_true(us == 1700124577LL * 1000000);
+	assert_true(cf_s3_http_date_parse("Thursday, 16-Nov-23 08:49:37 GMT",
+	    &us));
+	assert_true(us == 1700124577LL * 1000000);
 	for (i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++)
 		assert_false(cf_s3_http_date_parse(bad_dates[i], &us));
 }

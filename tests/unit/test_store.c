@@ -1513,6 +1513,7 @@ test_store_meta_migrate_oidc_links(void **state)
 	    "zeroblob(60), 1, -1, 0)", (long long)id_mfa);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE mp_completed;"
 	    "DROP TABLE segments;"
 	    "ALTER TABLE versions DROP COLUMN nsegs;"
 	    "ALTER TABLE mp_parts DROP COLUMN sha256;"
@@ -1656,7 +1657,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 23);
+	assert_int_equal(sqlite3_column_int(st, 0), 24);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -3912,6 +3913,7 @@ test_store_meta_migrate_policies(void **state)
 	path_in(path, sizeof(path), "meta.db");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	    "DROP TABLE mp_completed;"
 	    "DROP TABLE segments;"
 	    "ALTER TABLE versions DROP COLUMN nsegs;"
 	    "ALTER TABLE mp_parts DROP COLUMN sha256;"
