@@ -88,7 +88,6 @@ head -c "$BYTES" /dev/urandom >"$T/src/big.bin"
 ln "$T/src/big.bin" "$T/nginx/www/bench/big.bin"
 make_cert
 CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
-jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
 HZ=$(getconf CLK_TCK)
 # ticks PID...: utime + stime of those processes so far, in clock ticks
 ticks() {
@@ -97,22 +96,11 @@ ticks() {
 }
 
 # coffer NAME BUILD: a server with a writer "u", its token and S3 key
+# (coffer_writer, bench/lib.sh); NAME_pids for measure
 coffer() {
 	# shellcheck disable=SC2086 # BENCH_SET is words
-	start_coffer "$2/coffer" "$T/data-$1" ${BENCH_SET:-}
-	url=$CF_URL pid=$CF_PID adm=$CF_ADMIN
-	PIDS="$PIDS $pid"
-	api() { $CURL -f -X POST -H "Authorization: Bearer $adm" \
-	    -H 'Content-Type: application/json' --data-binary "$2" "$url$1"; }
-	api /v1/ns '{"name":"bench"}' >/dev/null
-	api /v1/principals '{"name":"u","kind":"user"}' >/dev/null
-	api /v1/bindings '{"principal":"u","role":"writer","ns":"bench"}' \
-	    >/dev/null
-	tok=$(api /v1/tokens '{"principal":"u"}' | jfield token)
-	kj=$(api /v1/s3-keys '{"principal":"u"}')
-	eval "${1}_url=\$url ${1}_pids=\$pid ${1}_token=\$tok"
-	eval "${1}_akid=$(echo "$kj" | jfield access_key_id)"
-	eval "${1}_secret=$(echo "$kj" | jfield secret_access_key)"
+	coffer_writer "$1" "$2" ${BENCH_SET:-}
+	eval "${1}_pids=\$${1}_pid"
 }
 SERVERS=a
 coffer a "$BA"

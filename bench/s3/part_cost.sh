@@ -34,19 +34,10 @@ trap 'exit 130' INT TERM
 . "$ROOT/bench/lib.sh"
 
 make_cert
-start_coffer "$B/coffer" "$T/data"
-PIDS=$CF_PID
+coffer_writer one "$B"
+CF_URL=$one_url CF_PID=$one_pid TOK=$one_token
 CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
-jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
-api() { $CURL -f -X POST -H "Authorization: Bearer $CF_ADMIN" \
-    -H 'Content-Type: application/json' --data-binary "$2" "$CF_URL$1"; }
-api /v1/ns '{"name":"bench"}' >/dev/null
-api /v1/principals '{"name":"u","kind":"user"}' >/dev/null
-api /v1/bindings '{"principal":"u","role":"writer","ns":"bench"}' >/dev/null
-TOK=$(api /v1/tokens '{"principal":"u"}' | jfield token)
-KJ=$(api /v1/s3-keys '{"principal":"u"}')
-export AWS_ACCESS_KEY_ID="$(echo "$KJ" | jfield access_key_id)" \
-    AWS_SECRET_ACCESS_KEY="$(echo "$KJ" | jfield secret_access_key)" \
+export AWS_ACCESS_KEY_ID="$one_akid" AWS_SECRET_ACCESS_KEY="$one_secret" \
     AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE="$T/tls/cert.pem" \
     AWS_CONFIG_FILE="$T/none" AWS_SHARED_CREDENTIALS_FILE="$T/none"
 head -c $((NBIG * 8 * 1048576)) /dev/urandom >"$T/big.bin"
