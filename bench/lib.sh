@@ -124,6 +124,37 @@ start_coffer() {
 	    die "no admin"
 }
 
+# jfield NAME: the string member NAME of the (flat) JSON on stdin.
+jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
+
+# coffer_writer NAME BUILD [SERVER ARGS...]: start_coffer BUILD/coffer on
+# $T/data-NAME (make_cert first), then the namespace "bench", a writer
+# "u" on it, u's API token and S3 key.  Sets NAME_url, NAME_pid,
+# NAME_token, NAME_akid, NAME_secret, and adds the pid to PIDS.
+coffer_writer() {
+	cw_n=$1 cw_b=$2
+	shift 2
+	start_coffer "$cw_b/coffer" "$T/data-$cw_n" "$@"
+	PIDS="${PIDS:-} $CF_PID"
+	for cw_j in '/v1/ns {"name":"bench"}' \
+	    '/v1/principals {"name":"u","kind":"user"}' \
+	    '/v1/bindings {"principal":"u","role":"writer","ns":"bench"}'; do
+		cw_post "${cw_j%% *}" "${cw_j#* }" >/dev/null ||
+		    die "setup ${cw_j%% *}"
+	done
+	cw_tok=$(cw_post /v1/tokens '{"principal":"u"}' | jfield token)
+	cw_kj=$(cw_post /v1/s3-keys '{"principal":"u"}')
+	[ -n "$cw_tok" ] && [ -n "$cw_kj" ] || die "no token or S3 key"
+	eval "${cw_n}_url=\$CF_URL ${cw_n}_pid=\$CF_PID ${cw_n}_token=\$cw_tok"
+	eval "${cw_n}_akid=$(echo "$cw_kj" | jfield access_key_id)"
+	eval "${cw_n}_secret=$(echo "$cw_kj" | jfield secret_access_key)"
+}
+cw_post() {	# PATH JSON: POST as $CF_ADMIN on $CF_URL
+	curl -sS --http1.1 --cacert "$T/tls/cert.pem" -f -X POST \
+	    -H "Authorization: Bearer $CF_ADMIN" \
+	    -H 'Content-Type: application/json' --data-binary "$2" "$CF_URL$1"
+}
+
 # coffer_small: on $CF_URL, as $CF_ADMIN, the namespace "bench" and a
 # random 1 KiB object bench/small (its bytes in $T/small).
 coffer_small() {

@@ -3,7 +3,11 @@
  * x-amz-copy-source-range, the copy-source HTTP dates) on arbitrary
  * bytes.  Oracles: a range is FIRST <= LAST and parses again from its
  * canonical form to the same pair; a date is whole seconds, after 1970,
- * and prints back (RFC 9110 form) to a date that parses to itself. */
+ * and prints back (RFC 9110 form) to a date that parses to itself.
+ * Also the HTTP list splitter of the conditional and Content-Encoding
+ * headers (base/str.c, cf_http_list_next): every element lies inside the
+ * input, is not empty, holds no comma and no blank at either end, and the
+ * cursor only moves forward to the string's end. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +15,28 @@
 #include <time.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "server/s3copy.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+list_check(const char *s, size_t size)
+{
+	const char	*p = s, *prev = s, *t;
+	size_t		 n;
+
+	while (cf_http_list_next(&p, &t, &n)) {
+		if (n == 0 || t < prev || t + n > s + size || p < t + n ||
+		    memchr(t, ',', n) != NULL || memchr(t, '\0', n) != NULL ||
+		    t[0] == ' ' || t[0] == '\t' || t[n - 1] == ' ' ||
+		    t[n - 1] == '\t')
+			abort();
+		prev = p;
+	}
+	if (p < prev || *p != '\0')
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -47,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !cf_s3_http_date_parse(again, &us2) || us2 != us)
 			abort();
 	}
+	list_check(s, size);
 	cf_free(s);
 	return 0;
 }

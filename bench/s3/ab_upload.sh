@@ -45,25 +45,10 @@ head -c $((MIB * 1024 * 1024)) /dev/urandom >"$T/src/big.bin"
 BYTES=$((MIB * 1024 * 1024))
 make_cert
 CURL="curl -sS --http1.1 --cacert $T/tls/cert.pem"
-jfield() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
 
-# start NAME BUILD: sets NAME_url, NAME_pid, NAME_token, NAME_key
-start() {
-	start_coffer "$2/coffer" "$T/data-$1"
-	url=$CF_URL pid=$CF_PID adm=$CF_ADMIN
-	PIDS="$PIDS $pid"
-	api() { $CURL -f -X POST -H "Authorization: Bearer $adm" \
-	    -H 'Content-Type: application/json' --data-binary "$2" "$url$1"; }
-	api /v1/ns '{"name":"bench"}' >/dev/null
-	api /v1/principals '{"name":"u","kind":"user"}' >/dev/null
-	api /v1/bindings '{"principal":"u","role":"writer","ns":"bench"}' \
-	    >/dev/null
-	tok=$(api /v1/tokens '{"principal":"u"}' | jfield token)
-	kj=$(api /v1/s3-keys '{"principal":"u"}')
-	eval "${1}_url=\$url ${1}_pid=\$pid ${1}_token=\$tok"
-	eval "${1}_akid=$(echo "$kj" | jfield access_key_id)"
-	eval "${1}_secret=$(echo "$kj" | jfield secret_access_key)"
-}
+# start NAME BUILD: coffer_writer (bench/lib.sh): NAME_url, NAME_pid,
+# NAME_token, NAME_akid, NAME_secret
+start() { coffer_writer "$1" "$2"; }
 start a "$A"
 start b "$B"
 export AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE="$T/tls/cert.pem" \

@@ -336,6 +336,35 @@ cf_str_has_prefix(const char *s, const char *prefix)
 }
 
 bool
+cf_http_list_next(const char **p, const char **elem, size_t *len)
+{
+	const char	*s = *p, *e;
+	size_t		 n;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == ',')
+			s++;
+		if (*s == '\0') {
+			*p = s;
+			return false;
+		}
+		e = s;
+		while (*e != '\0' && *e != ',')
+			e++;
+		n = (size_t)(e - s);
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		if (n > 0)
+			break;
+		s = e;
+	}
+	*elem = s;
+	*len = n;
+	*p = e;
+	return true;
+}
+
+bool
 cf_str_field_value_ok(const char *s)
 {
 	for (; *s != '\0'; s++)

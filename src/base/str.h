@@ -54,5 +54,10 @@ bool	cf_str_has_prefix(const char *s, const char *prefix);
  * characters, space, tab and bytes >= 0x80 (UTF-8 is checked
  * separately); no control byte (CR, LF, ESC, ...) and no DEL. */
 bool	cf_str_field_value_ok(const char *s);
+/* The next element of an HTTP list (RFC 9110 5.6.1: elements separated
+ * by commas, optional whitespace around each, empty elements skipped),
+ * read from *p: *elem and *len (neither bound empty), *p moved past it.
+ * False at the end of the string. */
+bool	cf_http_list_next(const char **p, const char **elem, size_t *len);
 
 #endif

@@ -166,10 +166,46 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
+/* Joined, not formatted: one is made for every decision while the
+ * detector runs (cf_anom_risk), and snprintf's code and work were a
+ * tenth of a decision's (bench/authz).  The same bytes, cut alike. */
 void
 cf_anom_addr_key(const char *source, char *out, size_t outsz)
 {
-	(void)snprintf(out, outsz, "@%s", nz(source));
+	if (outsz == 0)
+		return;
+	out[0] = '\0';
+	if (outsz > 1) {
+		out[0] = '@';
+		(void)cf_strlcpy(out + 1, nz(source), outsz - 1);
+	}
+}
+
+void
+cf_anom_net4_text(const uint8_t a[4], unsigned int keep, char *out,
+    size_t outsz)
+{
+	char		buf[24];
+	size_t		n = 0;
+	unsigned int	i, v, bits = keep * 8;
+
+	for (i = 0; i < 4; i++) {
+		v = i < keep ? a[i] : 0;
+		if (i > 0)
+			buf[n++] = '.';
+		if (v >= 100)
+			buf[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			buf[n++] = (char)('0' + v / 10 % 10);
+		buf[n++] = (char)('0' + v % 10);
+	}
+	buf[n++] = '/';
+	if (bits >= 10)
+		buf[n++] = (char)('0' + bits / 10);
+	buf[n++] = (char)('0' + bits % 10);
+	buf[n] = '\0';
+	if (outsz > 0)
+		(void)cf_strlcpy(out, buf, outsz);
 }
 
 cf_err
@@ -330,10 +366,8 @@ net_of(const char *source, struct netinfo *ni)
 		return;
 	}
 	if (ip.family == 4) {
-		(void)snprintf(ni->text, sizeof(ni->text), "%u.%u.%u.0/24",
-		    ip.a[0], ip.a[1], ip.a[2]);
-		(void)snprintf(ni->text16, sizeof(ni->text16),
-		    "%u.%u.0.0/16", ip.a[0], ip.a[1]);
+		cf_anom_net4_text(ip.a, 3, ni->text, sizeof(ni->text));
+		cf_anom_net4_text(ip.a, 2, ni->text16, sizeof(ni->text16));
 		ni->net16 = (uint32_t)ip.a[0] << 8 | ip.a[1];
 	} else {
 		memset(ip.a + 8, 0, 8);

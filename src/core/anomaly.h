@@ -134,5 +134,10 @@ int	cf_anom_kind_parse(const char *s);
 int	cf_anom_kind_weight(enum cf_anom_kind k);
 /* The profile key of an unauthenticated source: "@ADDR". */
 void	cf_anom_addr_key(const char *source, char *out, size_t outsz);
+/* The IPv4 network of a with its first keep (0-4) octets as text,
+ * "A.B.C.0/24" for keep 3, cut to outsz as snprintf cuts (what
+ * "%u.%u.%u.0/24" makes; without snprintf, for every decision). */
+void	cf_anom_net4_text(const uint8_t a[4], unsigned int keep, char *out,
+	    size_t outsz);
 
 #endif

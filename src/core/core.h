@@ -326,7 +326,10 @@ struct cf_buf;
  * the action registry, to out. */
 cf_err	cf_core_policy_schema(struct cf_buf *out, struct cf_error *err);
 
-/* Fill request id, time, source (and peer: the same). */
+/* Fill request id, time, source (and peer: the same); every other field
+ * zero, but for the contents of bindings[] and groups[], which are left
+ * as they were: only their first nbindings and ngroups (now 0) are ever
+ * read. */
 void	cf_req_init(struct cf_req *r, const char *source);
 
 /* Network isolation, before authentication (core/network.c): may r's

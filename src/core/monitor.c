@@ -4,6 +4,7 @@
  * The decision is made on (principal, action, resource, context) so that
  * the Cedar engine (src/policy) can take it over without changing any
  * caller: today the built-in roles decide. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,12 +18,30 @@
 #include "core/actions.h"
 #include "core/core_int.h"
 
+_Static_assert(offsetof(struct cf_req, bindings) <
+    offsetof(struct cf_req, nbindings) &&
+    offsetof(struct cf_req, nbindings) < offsetof(struct cf_req, groups) &&
+    offsetof(struct cf_req, groups) < offsetof(struct cf_req, ngroups),
+    "cf_req_init zeroes around bindings[] and groups[]");
+
 void
 cf_req_init(struct cf_req *r, const char *source)
 {
 	uint8_t	id[CF_REQ_ID_LEN / 2];
+	char	*b = (char *)r;
+	size_t	 ob = offsetof(struct cf_req, bindings);
+	size_t	 onb = offsetof(struct cf_req, nbindings);
+	size_t	 og = offsetof(struct cf_req, groups);
+	size_t	 ong = offsetof(struct cf_req, ngroups);
 
-	memset(r, 0, sizeof(*r));
+	/* Everything zeroed but the bindings and the groups (14 of the
+	 * struct's 21 KiB), whose counts are: every reader stops at the
+	 * count (SEC: nothing past it is ever read), and zeroing them for
+	 * every request wrote 14 KiB and pushed a decision's working set
+	 * out of the L1 cache before it ran (bench/authz). */
+	memset(b, 0, ob);
+	memset(b + onb, 0, og - onb);
+	memset(b + ong, 0, sizeof(*r) - ong);
 	if (cf_random(id, sizeof(id), NULL) != CF_OK)
 		memset(id, 0, sizeof(id));
 	cf_hex_encode(id, sizeof(id), r->request_id);

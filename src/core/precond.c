@@ -7,6 +7,7 @@
  * I/O, no decision (the caller's decision is taken before). */
 #include <string.h>
 
+#include "base/str.h"
 #include "core/core_int.h"
 
 /* Is etag (unquoted) in list, a "*" or comma-separated ETags, each
@@ -14,29 +15,22 @@
 static bool
 etag_listed(const char *list, const char *etag)
 {
-	const char	*p = list, *e;
+	const char	*p = list, *t;
 	size_t		 n, elen = strlen(etag);
 
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		e = p;
-		while (*e != '\0' && *e != ',')
-			e++;
-		n = (size_t)(e - p);
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
-			p++;
+	while (cf_http_list_next(&p, &t, &n)) {
+		if (n >= 2 && strncmp(t, "W/", 2) == 0) {
+			t += 2;
 			n -= 2;
 		}
-		if (n == 1 && p[0] == '*')
+		if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+			t++;
+			n -= 2;
+		}
+		if (n == 1 && t[0] == '*')
 			return true;
-		if (n > 0 && n == elen && strncmp(p, etag, n) == 0)
+		if (n > 0 && n == elen && strncmp(t, etag, n) == 0)
 			return true;
-		p = e;
 	}
 	return false;
 }

@@ -14,6 +14,30 @@
 /* A uid's bit in a layer's bloom (struct cf_entities). */
 #define BLOOM_BIT(u)	((uint64_t)1 << ((u)->hash >> 58))
 
+static int	uidp_cmp(const void *, const void *);
+
+/* An entity's ancestors, sorted by uidp_cmp: a few (every entity a
+ * decision builds) by insertion, in place, since qsort's set-up cost
+ * more than the sort; the order is the same (the uids are distinct,
+ * and uidp_cmp orders distinct uids totally). */
+static void
+anc_sort(const struct cf_pol_uid **v, size_t n)
+{
+	const struct cf_pol_uid	*tmp;
+	size_t			 i, j;
+
+	if (n > 16) {
+		qsort(v, n, sizeof(*v), uidp_cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		tmp = v[i];
+		for (j = i; j > 0 && uidp_cmp(&v[j - 1], &tmp) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = tmp;
+	}
+}
+
 static int
 uidp_cmp(const void *x, const void *y)
 {
@@ -94,12 +118,12 @@ cf_pol_entity_in(const struct cf_pol_entity *ent, const struct cf_pol_uid *e,
 	hi = ent->nanc;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (ent->anc[mid]->hash < anc->hash)
+		if (ent->anc_hash[mid] < anc->hash)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < ent->nanc && ent->anc[lo]->hash == anc->hash; lo++)
+	for (; lo < ent->nanc && ent->anc_hash[lo] == anc->hash; lo++)
 		if (cf_pol_uid_eq(ent->anc[lo], anc))
 			return true;
 	return false;
@@ -152,14 +176,14 @@ table_build(struct cf_entities *es, struct cf_error *err)
 }
 
 /* Does es's own layer or a base other than bases[skip] define uid
- * with parents?  Layers whose bloom_parented lacks its bit are not
- * probed. */
+ * (whose hash is hash) with parents?  Layers whose bloom_parented lacks
+ * its bit are not probed, and uid is not read. */
 static bool
-others_parented(const struct cf_entities *es, size_t skip,
+others_parented(const struct cf_entities *es, size_t skip, uint64_t hash,
     const struct cf_pol_uid *uid)
 {
 	const struct cf_pol_entity	*e = NULL;
-	uint64_t			 bit = BLOOM_BIT(uid);
+	uint64_t			 bit = (uint64_t)1 << (hash >> 58);
 	size_t				 i;
 
 	if ((es->bloom_parented & bit) != 0)
@@ -196,7 +220,7 @@ base_check(const struct cf_entities *es, struct cf_error *err)
 					return dup_error(u, err);
 			for (k = 0; k < b->ents[i].nanc; k++)
 				if (others_parented(es, bi,
-				    b->ents[i].anc[k]))
+				    b->ents[i].anc_hash[k], b->ents[i].anc[k]))
 					return cf_error_set(err, CF_E_INVAL,
 					    "an entity of a base store has an "
 					    "ancestor in another layer");
@@ -257,11 +281,15 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 	const struct cf_pol_entity	 *pe, *be;
 	const struct cf_pol_uid		 *u;
 	struct cf_pol_hset		  dangling;
+	struct cf_pol_hslot		  dslot[CLOSE_SMALL / 2];
 	cf_err				  rc = CF_OK;
 	void				 *nv;
 	bool				  added, hstack = false, hacc = false;
 
-	cf_pol_hset_init(&dangling);
+	/* On the stack: a decision's store closes over a few base
+	 * ancestors (the namespace, the store), and a calloc and free of
+	 * the set for them were a tenth of building it (bench/authz). */
+	cf_pol_hset_init_buf(&dangling, dslot, CLOSE_SMALL / 2);
 	if (es->n + 1 > CLOSE_SMALL) {
 		mark = cf_calloc(es->n + 1, sizeof(*mark));
 		if (mark == NULL)
@@ -354,13 +382,19 @@ close_hierarchy(struct cf_entities *es, struct cf_error *err)
 			}
 		}
 		if (nacc > 0) {
+			uint64_t	*ah;
+
 			ent->anc = cf_pol_arena_alloc(&es->ar,
 			    nacc * sizeof(*ent->anc));
-			if (ent->anc == NULL)
+			ah = cf_pol_arena_alloc(&es->ar, nacc * sizeof(*ah));
+			if (ent->anc == NULL || ah == NULL)
 				goto nomem;
 			memcpy(ent->anc, acc, nacc * sizeof(*acc));
 			if (nacc > 1)
-				qsort(ent->anc, nacc, sizeof(*acc), uidp_cmp);
+				anc_sort(ent->anc, nacc);
+			for (k = 0; k < nacc; k++)
+				ah[k] = ent->anc[k]->hash;
+			ent->anc_hash = ah;
 			ent->nanc = nacc;
 		}
 	}

@@ -1093,29 +1093,60 @@ ser_hash(const unsigned char *p, size_t n)
 	return h ^ (h >> 31);
 }
 
-/* Memoize e when it is large enough and can be written out. */
-static void
-memo_try(struct cf_pol_arena *a, struct cf_pol_expr *e, unsigned char *buf)
+static bool
+ser_eq(const void *x, const void *y)
 {
-	struct ser	 s = { buf, 0, true };
-	unsigned char	*p;
+	return cf_pol_expr_same(x, y);
+}
+
+/* Memoize e when it is large enough and can be written out.  seen
+ * (nullable): the set's operands written out so far; an equal one's
+ * bytes are shared, so that a memo hit within a set is a pointer
+ * comparison, and the set keeps one copy. */
+static void
+memo_try(struct cf_pol_arena *a, struct cf_pol_hset *seen,
+    struct cf_pol_expr *e, unsigned char *buf)
+{
+	struct ser		 s = { buf, 0, true };
+	const struct cf_pol_expr *x = NULL;
+	const unsigned char	*bytes;
+	unsigned char		*p;
+	uint64_t		 h;
+	bool			 added;
 
 	ser_expr(&s, e);
 	if (!s.ok)
 		return;
-	p = cf_pol_arena_alloc(a, s.n);
-	if (p == NULL)
-		return;		/* not memoized: the same decisions */
-	memcpy(p, buf, s.n);
-	e->ser = p;
+	h = ser_hash(buf, s.n);
+	if (seen != NULL) {
+		e->ser = buf;		/* the key, for the comparison */
+		e->slen = (uint32_t)s.n;
+		x = cf_pol_hset_get(seen, h, e, ser_eq);
+		e->ser = NULL;
+		e->slen = 0;
+	}
+	if (x != NULL)
+		bytes = x->ser;
+	else {
+		p = cf_pol_arena_alloc(a, s.n);
+		if (p == NULL)
+			return;	/* not memoized: the same decisions */
+		memcpy(p, buf, s.n);
+		bytes = p;
+	}
+	e->ser = bytes;
 	e->slen = (uint32_t)s.n;
-	e->shash = ser_hash(p, s.n);
+	e->shash = h;
 	e->memo = true;
+	/* Out of memory: not shared, the same decisions. */
+	if (seen != NULL && x == NULL)
+		(void)cf_pol_hset_add(seen, h, e, ser_eq, &added);
 }
 
 /* e's nodes (at most UINT32_MAX), marking as it goes. */
 static uint32_t
-memo_walk(struct cf_pol_arena *a, struct cf_pol_expr *e, unsigned char *buf)
+memo_walk(struct cf_pol_arena *a, struct cf_pol_hset *seen,
+    struct cf_pol_expr *e, unsigned char *buf)
 {
 	struct cf_pol_expr	*kid[3];
 	uint32_t		 size = 1, ks[3] = { 0, 0, 0 }, n;
@@ -1126,29 +1157,30 @@ memo_walk(struct cf_pol_arena *a, struct cf_pol_expr *e, unsigned char *buf)
 	kid[2] = (struct cf_pol_expr *)(uintptr_t)e->c;
 	for (k = 0; k < 3; k++)
 		if (kid[k] != NULL) {
-			ks[k] = memo_walk(a, kid[k], buf);
+			ks[k] = memo_walk(a, seen, kid[k], buf);
 			size = size > UINT32_MAX - ks[k] ? UINT32_MAX :
 			    size + ks[k];
 		}
 	for (i = 0; i < e->nargs; i++) {
-		n = memo_walk(a, (struct cf_pol_expr *)(uintptr_t)e->args[i],
-		    buf);
+		n = memo_walk(a, seen,
+		    (struct cf_pol_expr *)(uintptr_t)e->args[i], buf);
 		size = size > UINT32_MAX - n ? UINT32_MAX : size + n;
 	}
 	if (e->op == X_AND || e->op == X_OR)
 		for (k = 0; k < 2; k++)
 			if (ks[k] >= MEMO_MIN_NODES)
-				memo_try(a, kid[k], buf);
+				memo_try(a, seen, kid[k], buf);
 	return size;
 }
 
 void
-cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_expr *e)
+cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_hset *seen,
+    struct cf_pol_expr *e)
 {
 	unsigned char	buf[MEMO_SER_MAX];
 
 	if (e != NULL)
-		(void)memo_walk(a, e, buf);
+		(void)memo_walk(a, seen, e, buf);
 }
 
 bool
@@ -1156,8 +1188,11 @@ cf_pol_expr_same(const struct cf_pol_expr *x, const struct cf_pol_expr *y)
 {
 	if (x == y)
 		return true;
-	return x->ser != NULL && y->ser != NULL && x->slen == y->slen &&
-	    memcmp(x->ser, y->ser, x->slen) == 0;
+	if (x->ser == NULL || y->ser == NULL || x->slen != y->slen)
+		return false;
+	/* Shared bytes (one set's equal operands): equal without reading
+	 * them, which a decision's memo hits did, 512 bytes at most each. */
+	return x->ser == y->ser || memcmp(x->ser, y->ser, x->slen) == 0;
 }
 
 /* eval_op of a marked e, answered from the decision's memo when a
@@ -1533,13 +1568,17 @@ cf_policy_authorize(const struct cf_policy_set *ps,
 	    es, req, resp, err);
 }
 
+/* The templates of the first links, found once (they are checked before
+ * any policy runs, then evaluated; a scan of strcmp each time). */
+#define LINKS_KEPT	64
+
 cf_err
 cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
     const struct cf_policy_link *links, size_t nlinks,
     const struct cf_entities *es, const struct cf_request *req,
     struct cf_response *resp, struct cf_error *err)
 {
-	const struct cf_pol_policy	*t;
+	const struct cf_pol_policy	*t, *tk[LINKS_KEPT];
 	const struct cf_policy_set	*ps;
 	struct rctx			 rc;
 	size_t				 i, k;
@@ -1567,6 +1606,8 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	 * refused, never skipped (a skipped forbid would allow). */
 	for (i = 0; i < nlinks; i++) {
 		t = template_in(parts, nparts, links[i].template_id);
+		if (i < LINKS_KEPT)
+			tk[i] = t;
 		if (t == NULL)
 			return cf_error_set(err, CF_E_NOTFOUND,
 			    "no template \"%s\"", links[i].template_id);
@@ -1616,7 +1657,8 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	rc.prefix = NULL;
 	rc.strict = (parts[0].flags & CF_POLICY_STRICT_FORBID) != 0;
 	for (i = 0; i < nlinks && r == EV_OK; i++) {
-		t = template_in(parts, nparts, links[i].template_id);
+		t = i < LINKS_KEPT ? tk[i] : template_in(parts, nparts,
+		    links[i].template_id);
 		r = eval_link(&rc, resp, t, &links[i]);
 	}
 	resp->steps = CF_POLICY_MAX_STEPS - rc.cx.budget;

@@ -11,12 +11,6 @@
 #include "base/mem.h"
 #include "policy_int.h"
 
-struct cf_pol_hslot {
-	uint64_t	 h;
-	const void	*p;
-	uint32_t	 gen;		/* live when equal to the set's */
-};
-
 void
 cf_pol_hset_init(struct cf_pol_hset *s)
 {
@@ -25,11 +19,23 @@ cf_pol_hset_init(struct cf_pol_hset *s)
 }
 
 void
+cf_pol_hset_init_buf(struct cf_pol_hset *s, struct cf_pol_hslot *buf,
+    size_t cap)
+{
+	cf_pol_hset_init(s);
+	/* Empty: no slot may hold the first generation. */
+	memset(buf, 0, cap * sizeof(*buf));
+	s->slot = buf;
+	s->cap = cap;
+}
+
+void
 cf_pol_hset_free(struct cf_pol_hset *s)
 {
 	if (s == NULL)
 		return;
-	cf_free(s->slot);
+	if (s->own)
+		cf_free(s->slot);
 	cf_pol_hset_init(s);
 }
 
@@ -99,8 +105,10 @@ cf_pol_hset_reserve(struct cf_pol_hset *s, size_t more)
 		ns[j] = old[i];
 		ns[j].gen = 1;
 	}
-	cf_free(old);
+	if (s->own)
+		cf_free(old);
 	s->slot = ns;
+	s->own = true;
 	s->cap = ncap;
 	s->gen = 1;
 	return CF_OK;

@@ -75,6 +75,9 @@ struct parser {
 	struct cf_error		*err;
 	cf_err			 rc;		/* first error */
 	int			 depth;
+	/* The memoized operands written out so far (eval.c): equal ones
+	 * share their bytes.  Freed with the parser. */
+	struct cf_pol_hset	 memo;
 };
 
 #define MAX_TREE_DEPTH	(CF_POLICY_MAX_DEPTH * 4)
@@ -1761,7 +1764,7 @@ parse_policy(struct parser *p, size_t index)
 			    t0.line, t0.col, MAX_TREE_DEPTH);
 		/* The tree is ours until the set is built, and its depth
 		 * bounded now. */
-		cf_pol_expr_memo_mark(p->ar, (struct cf_pol_expr *)
+		cf_pol_expr_memo_mark(p->ar, &p->memo, (struct cf_pol_expr *)
 		    (uintptr_t)conds[pol->nconds].e);
 		pol->nconds++;
 		if (expect(p, T_RBRACE, "`}`") != CF_OK)
@@ -2007,12 +2010,14 @@ cf_policy_set_parse(const char *src, size_t len, struct cf_policy_set **out,
 	p.ps = ps;
 	p.ar = &ps->ar;
 	p.err = err;
+	cf_pol_hset_init(&p.memo);
 	lex(&p);
 	while (p.rc == CF_OK && p.tok.t != T_EOF) {
 		rc = parse_policy(&p, index++);
 		if (rc != CF_OK && p.rc == CF_OK)
 			p.rc = cf_error_set(err, rc, "out of memory");
 	}
+	cf_pol_hset_free(&p.memo);
 	rc = p.rc;
 	if (rc != CF_OK) {
 		cf_policy_set_free(ps);

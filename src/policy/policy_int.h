@@ -46,16 +46,27 @@ void	 cf_pol_arena_free(struct cf_pol_arena *a);
  */
 typedef bool	cf_pol_hset_eq(const void *x, const void *y);
 
-struct cf_pol_hslot;
+struct cf_pol_hslot {
+	uint64_t	 h;
+	const void	*p;
+	uint32_t	 gen;		/* live when equal to the set's */
+};
 
 struct cf_pol_hset {
 	struct cf_pol_hslot	*slot;
 	size_t			 cap, n;
 	uint32_t		 gen;
+	bool			 own;		/* slot is cf_calloc'ed */
 	uint64_t		 probes;
 };
 
 void	 cf_pol_hset_init(struct cf_pol_hset *s);
+/* A set that starts in the caller's buf of cap slots (a power of two,
+ * usually on the stack), so that a small set allocates nothing (one per
+ * entity store a decision builds); it moves to the heap when it grows.
+ * buf must outlive the set; cf_pol_hset_free never frees it. */
+void	 cf_pol_hset_init_buf(struct cf_pol_hset *s, struct cf_pol_hslot *buf,
+	    size_t cap);
 void	 cf_pol_hset_free(struct cf_pol_hset *s);	/* NULL: no-op */
 /* Empty the set in O(1), keeping its memory. */
 void	 cf_pol_hset_clear(struct cf_pol_hset *s);
@@ -307,8 +318,12 @@ struct cf_pol_expr {
 /* Mark the subexpressions of the condition tree e that a decision
  * memoizes (eval.c), their structure written into a (not when out of
  * memory: such a node is not memoized).  For the parser, once per
- * condition, after tree_depth bounded its depth. */
-void	cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_expr *e);
+ * condition, after tree_depth bounded its depth.  seen (nullable, the
+ * parser's, empty at first): the operands marked so far, so that equal
+ * ones share their written-out bytes (cf_pol_expr_same compares the
+ * pointers first). */
+void	cf_pol_expr_memo_mark(struct cf_pol_arena *a, struct cf_pol_hset *seen,
+	    struct cf_pol_expr *e);
 /* True when x and y are the same expression but for line and col: they
  * evaluate alike in every request (eval.c). */
 bool	cf_pol_expr_same(const struct cf_pol_expr *x,
@@ -391,6 +406,10 @@ struct cf_pol_entity {
 	const struct cf_pol_uid	**parents;
 	size_t			  nparents;
 	const struct cf_pol_uid	**anc;		/* closure, sorted by hash */
+	/* anc's hashes, in anc's order, beside it: `in` searches these
+	 * without reading a uid until a hash matches (the uids lie in
+	 * other stores' arenas, a cache line each). */
+	const uint64_t		 *anc_hash;
 	size_t			  nanc;
 };
 

@@ -965,30 +965,21 @@ checksum_check(struct cf_s3 *s, char *b64, size_t b64sz)
 static bool
 strip_aws_chunked(const char *ce, char *out, size_t outsz)
 {
-	const char	*p = ce, *e;
+	const char	*p = ce != NULL ? ce : "", *t;
 	size_t		 n, len = 0;
 	bool		 found = false;
 
 	out[0] = '\0';
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		e = p;
-		while (*e != '\0' && *e != ',')
-			e++;
-		n = (size_t)(e - p);
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n == 11 && strncasecmp(p, "aws-chunked", 11) == 0)
+	while (cf_http_list_next(&p, &t, &n)) {
+		if (n == 11 && strncasecmp(t, "aws-chunked", 11) == 0)
 			found = true;
-		else if (n > 0 && len + n + 2 < outsz) {
+		else if (len + n + 2 < outsz) {
 			if (len > 0)
 				out[len++] = ',';
-			memcpy(out + len, p, n);
+			memcpy(out + len, t, n);
 			len += n;
 			out[len] = '\0';
 		}
-		p = e;
 	}
 	return found;
 }

@@ -741,6 +741,15 @@ def server(tmp_path_factory):
     s.stop()
 
 
+@pytest.fixture(scope="module")
+def key(server):
+    """An S3 key of the admin on the module's server (POST /v1/s3-keys'
+    answer: access_key_id, secret_access_key, endpoint)."""
+    r = server.post("/v1/s3-keys", {}, token="admin")
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 @pytest.fixture
 def fresh_server(make_server):
     return make_server()

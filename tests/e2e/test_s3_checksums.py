@@ -22,13 +22,6 @@ ALGS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
 
 
 @pytest.fixture(scope="module")
-def key(server):
-    r = server.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-@pytest.fixture(scope="module")
 def s3(server, key):
     c = s3_client(server, key)
     c.create_bucket(Bucket=BUCKET)

@@ -153,13 +153,6 @@ def gen(body, piece=7000):
 
 
 @pytest.fixture(scope="module")
-def key(server):
-    r = server.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-@pytest.fixture(scope="module")
 def s3(server, key):
     c = s3_client(server, key)
     c.create_bucket(Bucket=BUCKET)

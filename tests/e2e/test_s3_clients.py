@@ -17,13 +17,6 @@ S3CMD = shutil.which("s3cmd")
 RCLONE = shutil.which("rclone")
 
 
-@pytest.fixture(scope="module")
-def key(server):
-    r = server.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()

@@ -22,13 +22,6 @@ OTHER = '"%s"' % ("0" * 32)
 
 
 @pytest.fixture(scope="module")
-def key(server):
-    r = server.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-@pytest.fixture(scope="module")
 def s3(server, key):
     c = s3_client(server, key)
     c.create_bucket(Bucket=B)

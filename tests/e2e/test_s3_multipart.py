@@ -22,13 +22,6 @@ AWS = "/usr/bin/aws" if os.access("/usr/bin/aws", os.X_OK) else None
 
 
 @pytest.fixture(scope="module")
-def key(server):
-    r = server.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-@pytest.fixture(scope="module")
 def s3(server, key):
     c = s3_client(server, key, max_pool_connections=10)
     c.create_bucket(Bucket=BUCKET)

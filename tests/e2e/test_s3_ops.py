@@ -21,13 +21,6 @@ from test_s3_chunked import Signer  # noqa: E402
 BUCKET = "s3-ops"
 
 
-@pytest.fixture(scope="module")
-def key(server):
-    r = server.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
 def mk(server, key):
     return s3_client(server, key)
 

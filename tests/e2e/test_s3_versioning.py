@@ -23,13 +23,6 @@ AWS = "/usr/bin/aws" if os.access("/usr/bin/aws", os.X_OK) else None
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 
 
-@pytest.fixture(scope="module")
-def key(server):
-    r = server.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
 def mk(server, key):
     return s3_client(server, key)
 

@@ -476,6 +476,50 @@ test_anomaly_alloc_failures(void **state)
 	cf_anom_free(a);
 }
 
+/* The risk's texts are joined without snprintf (every decision makes
+ * them): the same bytes as snprintf made, cut alike. */
+static void
+test_anomaly_texts_as_snprintf(void **state)
+{
+	uint8_t		a[4];
+	char		got[64], want[64], cut[64];
+	unsigned int	v, keep, pos;
+	size_t		sz, n;
+	static const char *const srcs[] = { "", "10.1.2.3",
+	    "[2001:db8::1]:443", "unknown" };
+
+	(void)state;
+	for (pos = 0; pos < 4; pos++)
+		for (v = 0; v < 256; v++)
+			for (keep = 0; keep <= 4; keep++) {
+				a[0] = (uint8_t)(pos == 0 ? v : 10 + pos);
+				a[1] = (uint8_t)(pos == 1 ? v : 200);
+				a[2] = (uint8_t)(pos == 2 ? v : 7);
+				a[3] = (uint8_t)(pos == 3 ? v : 99);
+				(void)snprintf(want, sizeof(want),
+				    "%u.%u.%u.%u/%u", keep > 0 ? a[0] : 0u,
+				    keep > 1 ? a[1] : 0u, keep > 2 ? a[2] : 0u,
+				    keep > 3 ? a[3] : 0u, keep * 8);
+				cf_anom_net4_text(a, keep, got, sizeof(got));
+				assert_string_equal(got, want);
+				for (sz = 1; sz < 20; sz += 3) {
+					n = strlen(want) < sz - 1 ?
+					    strlen(want) : sz - 1;
+					memcpy(cut, want, n);
+					cut[n] = '\0';
+					cf_anom_net4_text(a, keep, got, sz);
+					assert_string_equal(got, cut);
+				}
+			}
+	for (pos = 0; pos < 4; pos++)
+		for (sz = 1; sz < 24; sz++) {
+			(void)snprintf(want, sz, "@%s", srcs[pos]);
+			memset(got, 'x', sizeof(got));
+			cf_anom_addr_key(srcs[pos], got, sz);
+			assert_string_equal(got, want);
+		}
+}
+
 int
 main(void)
 {
@@ -493,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_anomaly_bounded),
 		cmocka_unit_test(test_anomaly_note_restores_risk),
 		cmocka_unit_test(test_anomaly_alloc_failures),
+		cmocka_unit_test(test_anomaly_texts_as_snprintf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

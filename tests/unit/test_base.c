@@ -510,11 +510,50 @@ test_base_b64std(void **state)
 	assert_false(cf_b64std_decode("Zm9v!g==", d, 4));
 }
 
+/* RFC 9110's #list: commas and whitespace around elements, empty
+ * elements skipped, an element's inner blanks kept. */
+static void
+test_base_http_list(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;	/* the elements joined by '|' */
+	} cases[] = {
+		{ "", "" }, { " , ,\t", "" }, { "a", "a" },
+		{ "a,b", "a|b" }, { " a , b ,", "a|b" }, { ",,a,,", "a" },
+		{ "\"x\", W/\"y\"", "\"x\"|W/\"y\"" },
+		{ "gzip, aws-chunked", "gzip|aws-chunked" },
+		{ "a b ,c\t", "a b|c" },
+	};
+	char		 got[64];
+	const char	*p, *t;
+	size_t		 i, n, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = cases[i].in;
+		len = 0;
+		got[0] = '\0';
+		while (cf_http_list_next(&p, &t, &n)) {
+			assert_true(n > 0 && len + n + 2 < sizeof(got));
+			if (len > 0)
+				got[len++] = '|';
+			memcpy(got + len, t, n);
+			len += n;
+			got[len] = '\0';
+		}
+		assert_string_equal(got, cases[i].want);
+		assert_int_equal(*p, '\0');
+		assert_false(cf_http_list_next(&p, &t, &n));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_b64std),
+		cmocka_unit_test(test_base_http_list),
 		cmocka_unit_test(test_base_json_free_wipes),
 		cmocka_unit_test(test_base_json_parse_every_alloc_failure),
 		cmocka_unit_test(test_base_json_dump_every_alloc_failure),

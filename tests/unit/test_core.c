@@ -4206,6 +4206,43 @@ test_core_scope_json_cache(void **state)
 	assert_true(core_scope_allows(&r, "object:put", NULL));
 }
 
+/* cf_req_init zeroes every field but the bindings' and groups' arrays
+ * (their counts are zeroed and bound every reader), so that a request
+ * does not write 14 KiB it never reads. */
+static void
+test_core_req_init_zeroes(void **state)
+{
+	struct cf_req	*a, *z;
+	const char	*pa, *pz;
+	size_t		 ob = offsetof(struct cf_req, bindings);
+	size_t		 onb = offsetof(struct cf_req, nbindings);
+	size_t		 og = offsetof(struct cf_req, groups);
+	size_t		 ong = offsetof(struct cf_req, ngroups);
+
+	(void)state;
+	a = malloc(sizeof(*a));
+	z = calloc(1, sizeof(*z));
+	assert_non_null(a);
+	assert_non_null(z);
+	memset(a, 0xa5, sizeof(*a));
+	cf_req_init(a, "10.0.0.1");
+	cf_req_init(z, "10.0.0.1");
+	assert_int_equal(a->nbindings, 0);
+	assert_int_equal(a->ngroups, 0);
+	/* What differs by design: the id and the time. */
+	memcpy(z->request_id, a->request_id, sizeof(z->request_id));
+	z->time_us = a->time_us;
+	pa = (const char *)a;
+	pz = (const char *)z;
+	assert_memory_equal(pa, pz, ob);
+	assert_memory_equal(pa + onb, pz + onb, og - onb);
+	assert_memory_equal(pa + ong, pz + ong, sizeof(*a) - ong);
+	assert_string_equal(a->source, "10.0.0.1");
+	assert_string_equal(a->authn, "none");
+	free(a);
+	free(z);
+}
+
 /* The conditions of a conditional request (core/precond.c), in RFC
  * 9110's order and with S3's precedence, on whole seconds. */
 static void
@@ -4266,6 +4303,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_core_req_init_zeroes),
 		cmocka_unit_test(test_core_precond),
 		cmocka_unit_test(test_core_scope_json_cache),
 		cmocka_unit_test(test_core_names),

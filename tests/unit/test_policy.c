@@ -2135,6 +2135,162 @@ test_policy_inspect(void **state)
 	cf_policy_set_free(ps);
 }
 
+static bool
+ptr_eq(const void *x, const void *y)
+{
+	return x == y;
+}
+
+/* A set in the caller's buffer allocates nothing while it fits (a
+ * decision's store closes its hierarchy with one), moves to the heap
+ * when it grows, and never frees the buffer. */
+static void
+test_policy_hset_buf(void **state)
+{
+	struct cf_pol_hset	s;
+	struct cf_pol_hslot	buf[4];
+	static int		x[200];
+	size_t			i;
+	bool			added;
+
+	(void)state;
+	cf_pol_hset_init_buf(&s, buf, 4);
+	/* Room for two without an allocation: every one fails here. */
+	cf_test_fail_alloc_after(1);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(cf_pol_hset_add(&s, i * 7919, &x[i], ptr_eq,
+		    &added), CF_OK);
+		assert_true(added);
+		if (i > 0)
+			continue;
+		assert_int_equal(cf_pol_hset_add(&s, 0, &x[0], ptr_eq,
+		    &added), CF_OK);
+		assert_false(added);
+	}
+	assert_int_equal(cf_pol_hset_add(&s, 5, &x[5], ptr_eq, &added),
+	    CF_E_NOMEM);
+	cf_test_fail_alloc_after(0);
+	assert_ptr_equal(s.slot, buf);
+	/* Grows to the heap, keeping what it held; hashes collide. */
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(cf_pol_hset_add(&s, i % 3 == 0 ? 42 :
+		    i * 7919, &x[i], ptr_eq, &added), CF_OK);
+		assert_true(added == (i >= 2 || i % 3 == 0));
+	}
+	assert_true(s.own);
+	assert_ptr_not_equal(s.slot, buf);
+	for (i = 0; i < 200; i++)
+		assert_ptr_equal(cf_pol_hset_get(&s, i % 3 == 0 ? 42 :
+		    i * 7919, &x[i], ptr_eq), &x[i]);
+	cf_pol_hset_clear(&s);
+	assert_null(cf_pol_hset_get(&s, 42, &x[0], ptr_eq));
+	cf_pol_hset_free(&s);		/* frees the heap's, not buf */
+	/* Cleared while still in buf, and freed from there. */
+	cf_pol_hset_init_buf(&s, buf, 4);
+	assert_int_equal(cf_pol_hset_add(&s, 1, &x[1], ptr_eq, &added),
+	    CF_OK);
+	cf_pol_hset_clear(&s);
+	assert_null(cf_pol_hset_get(&s, 1, &x[1], ptr_eq));
+	cf_pol_hset_free(&s);
+}
+
+/* Equal memoized operands of one set share their written-out bytes
+ * (a memo hit compares two pointers, and the set keeps one copy);
+ * those of two sets are equal by their bytes. */
+static void
+test_policy_memo_shared_bytes(void **state)
+{
+	static const char src[] =
+	    "permit (principal, action, resource) when {\n"
+	    "  resource has env && resource.env == \"dev\" &&\n"
+	    "  principal.kind == \"service\" && principal.name like \"a*\"\n"
+	    "};\n"
+	    "permit (principal, action, resource) when {\n"
+	    "  resource has env && resource.env == \"dev\" &&\n"
+	    "  principal.kind == \"service\" && principal.name like \"b*\"\n"
+	    "};\n"
+	    "permit (principal, action, resource) when {\n"
+	    "  resource has env && resource.env == \"prod\" &&\n"
+	    "  principal.kind == \"service\" && principal.name like \"b*\"\n"
+	    "};\n";
+	struct cf_policy_set	*ps = NULL, *ps2 = NULL;
+	const struct cf_pol_expr *x[3], *y;
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(cf_policy_set_parse(src, sizeof(src) - 1, &ps,
+	    NULL), CF_OK);
+	assert_int_equal(cf_policy_set_parse(src, sizeof(src) - 1, &ps2,
+	    NULL), CF_OK);
+	for (i = 0; i < 3; i++) {
+		/* resource has env && resource.env == "...": the
+		 * operand of three &&s up (one more is over 512 bytes
+		 * written out, and not memoized). */
+		x[i] = ps->pols[i]->conds[0].e->a->a;
+		assert_true(x[i]->memo);
+	}
+	assert_ptr_equal(x[0]->ser, x[1]->ser);
+	assert_true(cf_pol_expr_same(x[0], x[1]));
+	assert_ptr_not_equal(x[0]->ser, x[2]->ser);
+	assert_false(cf_pol_expr_same(x[0], x[2]));
+	y = ps2->pols[1]->conds[0].e->a->a;
+	assert_ptr_not_equal(x[0]->ser, y->ser);
+	assert_true(cf_pol_expr_same(x[0], y));
+	assert_false(cf_pol_expr_same(x[2], y));
+	cf_policy_set_free(ps);
+	cf_policy_set_free(ps2);
+}
+
+/* An entity's ancestors are sorted for `in`'s binary search: by
+ * insertion up to 16 of them, by qsort beyond; every ancestor is found
+ * and nothing else, whatever their number. */
+static void
+test_policy_ancestors_sorted(void **state)
+{
+	struct cf_entity_ref		 par[40];
+	struct cf_entity_def		 d[41];
+	char				 id[40][16];
+	struct cf_entities		*es = NULL;
+	struct cf_pol_arena		 ar;
+	const struct cf_pol_entity	*ent;
+	const struct cf_pol_uid		*u, *g;
+	size_t				 n, i, k;
+
+	(void)state;
+	cf_pol_arena_init(&ar);
+	for (n = 0; n <= 40; n++) {
+		memset(d, 0, sizeof(d));
+		d[0].uid.type = "User";
+		d[0].uid.id = "alice";
+		for (i = 0; i < n; i++) {
+			(void)snprintf(id[i], sizeof(id[i]), "g%zu",
+			    (i * 37 + 11) % 1000);
+			par[i].type = i % 3 == 0 ? "Role" : "Group";
+			par[i].id = id[i];
+			d[1 + i].uid = par[i];
+		}
+		d[0].parents = par;
+		d[0].nparents = n;
+		assert_int_equal(cf_entities_build(d, n + 1, &es, NULL), CF_OK);
+		u = cf_pol_uid_new(&ar, "User", 4, "alice", 5);
+		ent = cf_pol_entity_get(es, u);
+		assert_non_null(ent);
+		assert_int_equal(ent->nanc, n);
+		for (k = 1; k < n; k++)
+			assert_true(ent->anc[k - 1]->hash <= ent->anc[k]->hash);
+		for (i = 0; i < n; i++) {
+			g = cf_pol_uid_new(&ar, par[i].type,
+			    strlen(par[i].type), par[i].id, strlen(par[i].id));
+			assert_true(cf_pol_entity_in(ent, u, g));
+		}
+		g = cf_pol_uid_new(&ar, "Group", 5, "nobody", 6);
+		assert_false(cf_pol_entity_in(ent, u, g));
+		cf_entities_free(es);
+		es = NULL;
+	}
+	cf_pol_arena_free(&ar);
+}
+
 int
 main(void)
 {
@@ -2165,8 +2321,11 @@ main(void)
 		cmocka_unit_test(
 		    test_policy_build_survives_every_alloc_failure),
 		cmocka_unit_test(test_policy_build_layered),
+		cmocka_unit_test(test_policy_hset_buf),
+		cmocka_unit_test(test_policy_ancestors_sorted),
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 		cmocka_unit_test(test_policy_memo_exact),
+		cmocka_unit_test(test_policy_memo_shared_bytes),
 		cmocka_unit_test(test_policy_memo_budget),
 		cmocka_unit_test(test_policy_build_vouched),
 	};
