@@ -532,7 +532,7 @@ mp_checksum(struct cf_req *r, const struct cf_mp_upload_rec *u,
 }
 
 /* The checksum a Complete says the object has (expect, expect_type;
- * NULL: not said) against the one it gets (ck, "ALG:BASE64[-N]"). */
+ * NULL: not said) against the one it has (ck, "ALG:BASE64[-N]"). */
 static cf_err
 expect_check(struct cf_req *r, const char *expect, const char *expect_type,
     const char *ck, struct cf_error *err)

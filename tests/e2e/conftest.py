@@ -777,6 +777,23 @@ def uniq():
     return make
 
 
+def small_part_server(tmp_path_factory, bucket):
+    """A server whose multipart parts may be as small as 1 byte (the
+    test hook COFFER_TEST_MP_PART_MIN; S3's 5 MiB would make many-part
+    tests gigabytes), an admin S3 key on it, a boto3 client of that key
+    and the bucket made: (server, key, client).  The caller stops the
+    server."""
+    s = Server(tmp_path_factory.mktemp("srv"))
+    s.env["COFFER_TEST_MP_PART_MIN"] = "1"
+    s.start()
+    r = s.post("/v1/s3-keys", {}, token="admin")
+    assert r.status_code == 201, r.text
+    key = r.json()
+    c = s3_client(s, key)
+    c.create_bucket(Bucket=bucket)
+    return s, key, c
+
+
 def s3_client(server, key, region="us-east-1", secret=None, **config):
     """A boto3 S3 client of the S3 key `key` (POST /v1/s3-keys' answer)
     on `server`: path-style, SigV4, no retries (a retry would hide the

@@ -13,7 +13,7 @@ import os
 import pytest
 
 boto3 = pytest.importorskip("boto3")
-from conftest import Cli, obj_path, s3_client  # noqa: E402
+from conftest import Cli, obj_path, small_part_server  # noqa: E402
 
 B = "seg-many"
 NPARTS = 1200
@@ -26,14 +26,7 @@ def composite(parts):
 
 @pytest.fixture(scope="module")
 def many(tmp_path_factory):
-    from conftest import Server
-    s = Server(tmp_path_factory.mktemp("srv"))
-    s.env["COFFER_TEST_MP_PART_MIN"] = "1"
-    s.start()
-    r = s.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    c = s3_client(s, r.json())
-    c.create_bucket(Bucket=B)
+    s, _, c = small_part_server(tmp_path_factory, B)
     c.put_bucket_versioning(Bucket=B, VersioningConfiguration={
         "Status": "Enabled"})
     # Distinct sizes, so that the runs do not compress: "10001x1,..."

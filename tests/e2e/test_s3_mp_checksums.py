@@ -18,7 +18,7 @@ import pytest
 import requests
 
 boto3 = pytest.importorskip("boto3")
-from conftest import s3_client  # noqa: E402
+from conftest import small_part_server  # noqa: E402
 from test_s3_chunked import Signer, checksum  # noqa: E402
 
 B = "mp-ck"
@@ -27,15 +27,7 @@ NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    from conftest import Server
-    s = Server(tmp_path_factory.mktemp("srv"))
-    s.env["COFFER_TEST_MP_PART_MIN"] = "1"
-    s.start()
-    r = s.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    key = r.json()
-    c = s3_client(s, key)
-    c.create_bucket(Bucket=B)
+    s, key, c = small_part_server(tmp_path_factory, B)
     yield {"server": s, "s3": c, "signer": Signer(s, key)}
     s.stop()
 

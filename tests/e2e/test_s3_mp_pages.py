@@ -16,7 +16,7 @@ import pytest
 import requests
 
 boto3 = pytest.importorskip("boto3")
-from conftest import s3_client  # noqa: E402
+from conftest import small_part_server  # noqa: E402
 from test_s3_chunked import Signer  # noqa: E402
 
 B = "mp-pages"
@@ -28,15 +28,7 @@ KEYS = ["a/1", "a/2", "a/b/3", "b", "c d/e", "k", "k", "k", "z"]
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    from conftest import Server
-    s = Server(tmp_path_factory.mktemp("srv"))
-    s.env["COFFER_TEST_MP_PART_MIN"] = "1"
-    s.start()
-    r = s.post("/v1/s3-keys", {}, token="admin")
-    assert r.status_code == 201, r.text
-    key = r.json()
-    c = s3_client(s, key)
-    c.create_bucket(Bucket=B)
+    s, key, c = small_part_server(tmp_path_factory, B)
     uid = c.create_multipart_upload(Bucket=B, Key="parts")["UploadId"]
     etags = {}
     for n in range(1, NPARTS + 1):
