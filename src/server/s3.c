@@ -2806,7 +2806,8 @@ op_attributes(struct MHD_Connection *mc, struct conn *c)
 	const struct cf_object_view	*v;
 	uint64_t			 max, marker;
 	unsigned			 want = 0;
-	char				 hv[64], ck[CF_CHECKSUM_TEXT_MAX], *dash;
+	char				 hv[64], *dash;
+	char				 ck[CF_CHECKSUM_TEXT_MAX];
 	int				 pre;
 	cf_err				 rc;
 
