@@ -144,6 +144,13 @@ def test_get_and_head_each_part_with_its_checksum(env):
     with pytest.raises(ClientError) as e:
         c.head_object(Bucket=B, Key="crc", PartNumber=4)
     assert status_of(e) == 416
+    # A CopyObject copy shares the segments, and so their parts.
+    c.copy_object(Bucket=B, Key="crc-copy",
+                  CopySource={"Bucket": B, "Key": "crc"})
+    g = c.get_object(Bucket=B, Key="crc-copy", PartNumber=2,
+                     ChecksumMode="ENABLED")
+    assert g["Body"].read() == parts[2] and g["PartsCount"] == 3
+    assert g["ChecksumCRC32"] == crc32(parts[2])
 
 
 def test_parts_keep_their_numbers_and_versions(env):
