@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -396,3 +397,32 @@ def test_awscli_get_part_and_attributes(env, tmp_path):
     assert op["TotalPartsCount"] == 2 and op["IsTruncated"] is True
     assert [p["PartNumber"] for p in op["Parts"]] == [1]
     assert op["Parts"][0]["ChecksumCRC32"] == crc32(parts[1])
+
+
+def test_parts_completed_before_part_numbers_were_kept(env):
+    """Segments written before schema step 26 have part number 0 and no
+    checksum: their parts are numbered by position, without checksums.
+    (Runs last: it restarts the module's server.)"""
+    s, c = env["server"], env["s3"]
+    parts = {3: os.urandom(30), 7: os.urandom(70)}
+    vid = upload(c, "old", parts, crc=True)["VersionId"]
+    s.stop()
+    db = sqlite3.connect(os.path.join(s.data, "meta.db"))
+    with db:
+        n = db.execute("UPDATE segments SET part_number = 0, checksum = ''"
+                       " WHERE version_id = ?", (vid,)).rowcount
+    db.close()
+    assert n == 2
+    s.start()
+    g = c.get_object(Bucket=B, Key="old", PartNumber=2,
+                     ChecksumMode="ENABLED")
+    assert g["Body"].read() == parts[7] and g["PartsCount"] == 2
+    assert "ChecksumCRC32" not in g
+    with pytest.raises(ClientError) as e:
+        c.get_object(Bucket=B, Key="old", PartNumber=3)
+    assert code_of(e) == "InvalidPartNumber"
+    op = c.get_object_attributes(Bucket=B, Key="old",
+                                 ObjectAttributes=["ObjectParts"])
+    op = op["ObjectParts"]
+    assert [(p["PartNumber"], p["Size"], "ChecksumCRC32" in p)
+            for p in op["Parts"]] == [(1, 30, False), (2, 70, False)]
