@@ -2880,8 +2880,13 @@ op_attributes(struct MHD_Connection *mc, struct conn *c)
 	if (rc == CF_OK)
 		rc = cf_buf_append_str(&b, "</GetObjectAttributesOutput>",
 		    NULL);
-	resp = rc == CF_OK ? MHD_create_response_from_buffer(b.len, b.data,
-	    MHD_RESPMEM_MUST_COPY) : NULL;
+	if (rc != CF_OK) {
+		cf_buf_free(&b);
+		cf_core_get_close(g);
+		return s3_error(mc, c, 500, "InternalError", "out of memory");
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY);
 	cf_buf_free(&b);
 	if (resp == NULL) {
 		cf_core_get_close(g);
