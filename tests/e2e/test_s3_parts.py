@@ -124,6 +124,8 @@ def test_get_and_head_each_part_with_its_checksum(env):
         assert g["PartsCount"] == 3
         assert g["ETag"] == etag
         assert g["ChecksumCRC32"] == crc32(data)
+        assert g["ResponseMetadata"]["HTTPHeaders"][
+            "x-amz-checksum-type"] == "COMPOSITE"
         h = c.head_object(Bucket=B, Key="crc", PartNumber=n,
                           ChecksumMode="ENABLED")
         assert h["ResponseMetadata"]["HTTPStatusCode"] == 206
@@ -152,6 +154,39 @@ def test_get_and_head_each_part_with_its_checksum(env):
                      ChecksumMode="ENABLED")
     assert g["Body"].read() == parts[2] and g["PartsCount"] == 3
     assert g["ChecksumCRC32"] == crc32(parts[2])
+
+
+@pytest.mark.parametrize("nparts", [1, 2])
+def test_full_object_crc_parts(env, nparts):
+    """A FULL_OBJECT CRC is the whole object's: S3 gives no checksum for
+    one of several parts, and for the only part its own, the object's."""
+    c, k = env["s3"], "full-%d" % nparts
+    r, x = send(env, "POST", k, {"uploads": ""}, {
+        "x-amz-checksum-algorithm": "CRC32",
+        "x-amz-checksum-type": "FULL_OBJECT"})
+    assert r.status_code == 200, r.text
+    uid = text(x, "UploadId")
+    parts = [os.urandom(200 + n) for n in range(nparts)]
+    done = []
+    for n, data in enumerate(parts, 1):
+        e = c.upload_part(Bucket=B, Key=k, UploadId=uid, PartNumber=n,
+                          Body=data, ChecksumAlgorithm="CRC32")
+        done.append({"PartNumber": n, "ETag": e["ETag"],
+                     "ChecksumCRC32": e["ChecksumCRC32"]})
+    c.complete_multipart_upload(Bucket=B, Key=k, UploadId=uid,
+                                MultipartUpload={"Parts": done})
+    g = c.get_object(Bucket=B, Key=k, PartNumber=1, ChecksumMode="ENABLED")
+    assert g["Body"].read() == parts[0] and g["PartsCount"] == nparts
+    h = g["ResponseMetadata"]["HTTPHeaders"]
+    if nparts == 1:
+        assert g["ChecksumCRC32"] == crc32(parts[0])
+        assert h["x-amz-checksum-type"] == "FULL_OBJECT"
+    else:
+        assert "ChecksumCRC32" not in g
+        assert "x-amz-checksum-type" not in h
+    # The whole object's CRC, as ever.
+    g = c.get_object(Bucket=B, Key=k, ChecksumMode="ENABLED")
+    assert g["ChecksumCRC32"] == crc32(b"".join(parts))
 
 
 def test_parts_keep_their_numbers_and_versions(env):
