@@ -1338,6 +1338,19 @@ cand_may_match(const struct rctx *rc, const struct cf_pol_cand *c)
 	return true;
 }
 
+/* Every cache line of pol's struct (what scope_match and eval_policy
+ * read first). */
+static inline void
+prefetch_policy(const struct cf_pol_policy *pol)
+{
+	const char	*p = (const char *)pol;
+
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + 64);
+	__builtin_prefetch(p + 128);
+	__builtin_prefetch(p + sizeof(*pol) - 1);
+}
+
 static void
 cand_request(struct rctx *rc, int k, const struct cf_pol_uid *u,
     const struct cf_pol_entity *ent)
@@ -1697,6 +1710,16 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	cand_request(&rc, 0, req->principal, rc.pent);
 	cand_request(&rc, 1, req->action, rc.aent);
 	cand_request(&rc, 2, req->resource, rc.rent);
+	/* The structs of the scanned candidates that pass their filters,
+	 * asked for before any is read: their misses overlap instead of
+	 * coming one policy at a time (a decision right after an
+	 * authentication finds none of them cached). */
+	for (k = 0; k < nparts; k++) {
+		ps = parts[k].ps;
+		for (i = 0; i < ps->nscan; i++)
+			if (cand_may_match(&rc, &ps->scan[i]))
+				prefetch_policy(ps->pols[ps->scan[i].pol]);
+	}
 	for (k = 0; k < nparts && r == EV_OK; k++) {
 		ps = parts[k].ps;
 		rc.prefix = parts[k].prefix;
