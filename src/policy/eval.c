@@ -1463,6 +1463,34 @@ eval_policy(struct rctx *rc, struct cf_response *resp,
 	    id);
 }
 
+/* The policies of candidates c[0..n) of ps (its scan list, an index
+ * bucket), in order.  The structs of those that pass their filters are
+ * asked for (prefetched) before any is read, a chunk at a time: their
+ * misses overlap instead of coming one policy at a time (a decision
+ * right after an authentication finds none of them cached). */
+#define CANDS_CHUNK	32
+
+static int
+eval_cands(struct rctx *rc, struct cf_response *resp,
+    const struct cf_policy_set *ps, const struct cf_pol_cand *c, size_t n)
+{
+	const struct cf_pol_policy	*hit[CANDS_CHUNK];
+	size_t				 i = 0, j, nh;
+	int				 r;
+
+	while (i < n) {
+		for (nh = 0; i < n && nh < CANDS_CHUNK; i++)
+			if (cand_may_match(rc, &c[i])) {
+				hit[nh] = ps->pols[c[i].pol];
+				prefetch_policy(hit[nh++]);
+			}
+		for (j = 0; j < nh; j++)
+			if ((r = eval_policy(rc, resp, hit[j])) != EV_OK)
+				return r;
+	}
+	return EV_OK;
+}
+
 static const struct cf_pol_bucket *
 bucket_get(const struct cf_pol_index *ix, const struct cf_pol_uid *key)
 {
@@ -1482,16 +1510,7 @@ static int
 eval_bucket(struct rctx *rc, struct cf_response *resp,
     const struct cf_policy_set *ps, const struct cf_pol_bucket *b)
 {
-	size_t	i;
-	int	r;
-
-	if (b == NULL)
-		return EV_OK;
-	for (i = 0; i < b->n; i++)
-		if (cand_may_match(rc, &b->pol[i]) && (r = eval_policy(rc,
-		    resp, ps->pols[b->pol[i].pol])) != EV_OK)
-			return r;
-	return EV_OK;
+	return b != NULL ? eval_cands(rc, resp, ps, b->pol, b->n) : EV_OK;
 }
 
 /* Policies indexed under u or any of its ancestors. */
@@ -1710,24 +1729,11 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	cand_request(&rc, 0, req->principal, rc.pent);
 	cand_request(&rc, 1, req->action, rc.aent);
 	cand_request(&rc, 2, req->resource, rc.rent);
-	/* The structs of the scanned candidates that pass their filters,
-	 * asked for before any is read: their misses overlap instead of
-	 * coming one policy at a time (a decision right after an
-	 * authentication finds none of them cached). */
-	for (k = 0; k < nparts; k++) {
-		ps = parts[k].ps;
-		for (i = 0; i < ps->nscan; i++)
-			if (cand_may_match(&rc, &ps->scan[i]))
-				prefetch_policy(ps->pols[ps->scan[i].pol]);
-	}
 	for (k = 0; k < nparts && r == EV_OK; k++) {
 		ps = parts[k].ps;
 		rc.prefix = parts[k].prefix;
 		rc.strict = (parts[k].flags & CF_POLICY_STRICT_FORBID) != 0;
-		for (i = 0; i < ps->nscan && r == EV_OK; i++)
-			if (cand_may_match(&rc, &ps->scan[i]))
-				r = eval_policy(&rc, resp,
-				    ps->pols[ps->scan[i].pol]);
+		r = eval_cands(&rc, resp, ps, ps->scan, ps->nscan);
 		if (r == EV_OK)
 			r = eval_index(&rc, resp, ps, &ps->by_principal,
 			    req->principal, rc.pent);
