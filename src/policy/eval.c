@@ -933,6 +933,7 @@ eval_op(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
  *   number; the table belongs to the response, one thread's).
  */
 bool	cf_pol_memo_off;
+bool	cf_pol_filter_off;
 
 #define MEMO_MIN_NODES	4
 #define MEMO_SLOTS	256	/* a power of two; full: not kept */
@@ -1317,6 +1318,8 @@ cand_may_match(const struct rctx *rc, const struct cf_pol_cand *c)
 {
 	int	k;
 
+	if (cf_pol_filter_off)
+		return true;
 	for (k = 0; k < 3; k++) {
 		switch (c->filt[k]) {
 		case PF_HASH:
@@ -1524,15 +1527,16 @@ eval_index(struct rctx *rc, struct cf_response *resp,
 
 	if (ix->used == 0)
 		return EV_OK;
-	if (cf_pol_index_may_hold(ix, u->hash) && (r = eval_bucket(rc, resp,
-	    ps, bucket_get(ix, u))) != EV_OK)
+	if ((cf_pol_filter_off || cf_pol_index_may_hold(ix, u->hash)) &&
+	    (r = eval_bucket(rc, resp, ps, bucket_get(ix, u))) != EV_OK)
 		return r;
 	if (ent == NULL)
 		return EV_OK;
 	/* anc_hash beside anc: the bloom skips most ancestors without
 	 * reading their uids. */
 	for (i = 0; i < ent->nanc; i++)
-		if (cf_pol_index_may_hold(ix, ent->anc_hash[i]) &&
+		if ((cf_pol_filter_off ||
+		    cf_pol_index_may_hold(ix, ent->anc_hash[i])) &&
 		    (r = eval_bucket(rc, resp, ps, bucket_get(ix,
 		    ent->anc[i]))) != EV_OK)
 			return r;

@@ -330,6 +330,9 @@ bool	cf_pol_expr_same(const struct cf_pol_expr *x,
 	    const struct cf_pol_expr *y);
 /* Tests only: decide without the memo, to compare (eval.c). */
 extern bool	cf_pol_memo_off;
+/* Tests only: look at every candidate, as if every scope filter and
+ * index bloom passed (eval.c). */
+extern bool	cf_pol_filter_off;
 /* Memo hits of decisions on resp so far (eval.c), for tests. */
 uint64_t	cf_pol_memo_hits(const struct cf_response *resp);
 
