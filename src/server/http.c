@@ -3474,6 +3474,7 @@ static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
  * recorded as "unknown" (dispatch). */
 #define SLOW	CF_ROUTE_SLOW
 #define SECRET	CF_ROUTE_SECRET
+#define READ	CF_ROUTE_READ
 #define P_OBJ	"/v1/ns/{ns}/objects/{key...}"
 /* POST /v1/ns/{ns}/breakglass {"reason", "seconds"} */
 static enum MHD_Result
@@ -3877,8 +3878,8 @@ static const struct cf_route routes[] = {
 	{ "DELETE", "/v1/ns/{ns}", "ns:delete", NULL, 0, NULL, h_ns_delete },
 	{ "GET", "/v1/ns/{ns}/objects", "object:list", NULL, 0, NULL,
 	    h_object_list },
-	{ "GET", P_OBJ, "object:get", NULL, 0, NULL, h_object_get },
-	{ "HEAD", P_OBJ, "object:head", NULL, 0, NULL, h_object_head },
+	{ "GET", P_OBJ, "object:get", NULL, READ, NULL, h_object_get },
+	{ "HEAD", P_OBJ, "object:head", NULL, READ, NULL, h_object_head },
 	/* The body streams into the core from the header block on:
 	 * begin_put authorizes before any body byte is read. */
 	{ "PUT", P_OBJ, "object:put", NULL, 0, begin_put, h_object_put },
@@ -4980,6 +4981,119 @@ bind_captures(struct conn *c, const char *url, const struct cf_route_match *m)
 	return CF_OK;
 }
 
+/* Does a body follow the head?  (Content-Length other than 0, or any
+ * Transfer-Encoding: RFC 9112 6.3.) */
+static bool
+body_follows(struct MHD_Connection *mc)
+{
+	const char	*cl = header(mc, "Content-Length");
+
+	return header(mc, "Transfer-Encoding") != NULL ||
+	    (cl != NULL && strcmp(cl, "0") != 0);
+}
+
+/* The head's second half: authentication, the checks that need it, and
+ * the route's begin; or for an early read (head_in) the whole request. */
+static enum MHD_Result
+head_authn(struct cf_http *h, struct MHD_Connection *mc, struct conn *c,
+    const char *url, const char *method, const char *version,
+    const char *bearer, bool early)
+{
+	struct cf_error	 err;
+	enum MHD_Result	 ret;
+
+	cf_error_clear(&err);
+	if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
+	    CF_OK) {
+		char	esc[LOG_MSG_LEN];
+
+		/* SEC: fail closed; the store could not answer. */
+		cf_log_escape(err.msg, esc, sizeof(esc));
+		log_warnx("event=authn_error msg=\"%s\"", esc);
+		cf_core_reject(h->core, &c->req, "unknown",
+		    "authentication error");
+		c->failed = true;
+		return respond_error(mc, c, 503, "unavailable",
+		    "authentication unavailable");
+	}
+	if (refuse_head(mc, c, version, &ret) != 0)
+		return ret;
+	if (head_size(mc, url) > HDR_MAX) {
+		cf_core_reject(h->core, &c->req, "unknown",
+		    "request headers too large");
+		c->failed = true;
+		return respond_error(mc, c, 431, "headers_too_large",
+		    "request line and headers exceed 16 KiB");
+	}
+	if (!req_context(mc, c)) {
+		cf_core_reject(h->core, &c->req, "unknown",
+		    "bad X-Coffer-Purpose");
+		c->failed = true;
+		return respond_error(mc, c, 400, "bad_purpose",
+		    "X-Coffer-Purpose must be one field of 1 to 64 "
+		    "characters from A-Z a-z 0-9 _ . : -");
+	}
+	if (early)
+		return c->rt->fn(mc, c);
+	ret = MHD_YES;
+	if (cf_s3_path(url))
+		ret = cf_s3_begin(mc, c, method);
+	else if (c->rt != NULL && c->rt->begin != NULL)
+		ret = c->rt->begin(mc, c);
+	/* SEC: a body that follows must come at min_upload_rate
+	 * (one answered already is only drained). */
+	if (ret == MHD_YES && !c->responded)
+		sock_body_begin(c);
+	return ret;
+}
+
+/* The first call of a request: its head is in. */
+static enum MHD_Result
+head_in(struct cf_http *h, struct MHD_Connection *mc, struct conn *c,
+    const char *url, const char *method, const char *version)
+{
+	struct cf_route_match	 m;
+	const char		*bearer;
+	bool			 present, early;
+	enum MHD_Result		 ret;
+
+	/* SEC: the head is in: no deadline until the next request.
+	 * One the reaper has cut is not served (completed() records
+	 * it); nor is one it cannot see. */
+	if (!sock_deadline_clear(mc))
+		return MHD_NO;
+	c->sock = sock_of(mc);
+	c->started = true;
+	c->req.action = "unknown";
+	c->req.reasons[0] = '\0';
+	cf_route_match(routes, sizeof(routes) / sizeof(routes[0]),
+	    method, url, &m);
+	c->rt = m.route;
+	c->path_known = m.path_known;
+	if (!client_address(mc, c, &ret))
+		return ret;
+	if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
+		return respond_nomem(mc, c);
+	if (!network_allowed(mc, c, &ret))
+		return ret;
+	/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
+	if (c->rt == NULL && c->path_known)
+		(void)cf_route_allow(routes, sizeof(routes) /
+		    sizeof(routes[0]), url, c->allow);
+	bearer = bearer_of(mc, &present);
+	/* A read without a body (CF_ROUTE_READ) is answered now, in one
+	 * read snapshot from its authentication to its decision and
+	 * lookup: one read transaction instead of two.  Ended before this
+	 * thread serves anything else (the snapshot is the thread's). */
+	early = c->rt != NULL && (c->rt->flags & CF_ROUTE_READ) != 0 &&
+	    !cf_s3_path(url) && !body_follows(mc) &&
+	    cf_core_snapshot_begin(h->core, &c->req, bearer);
+	ret = head_authn(h, mc, c, url, method, version, bearer, early);
+	if (early)
+		cf_core_snapshot_end(h->core, &c->req);
+	return ret;
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *mc, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -5007,71 +5121,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		if (c == NULL && (c = conn_new(h, mc)) == NULL)
 			return MHD_NO;
 		*con_cls = c;
-		/* SEC: the head is in: no deadline until the next request.
-		 * One the reaper has cut is not served (completed() records
-		 * it); nor is one it cannot see. */
-		if (!sock_deadline_clear(mc))
-			return MHD_NO;
-		c->sock = sock_of(mc);
-		c->started = true;
-		c->req.action = "unknown";
-		c->req.reasons[0] = '\0';
-		cf_route_match(routes, sizeof(routes) / sizeof(routes[0]),
-		    method, url, &m);
-		c->rt = m.route;
-		c->path_known = m.path_known;
-		if (!client_address(mc, c, &ret))
-			return ret;
-		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
-			return respond_nomem(mc, c);
-		if (!network_allowed(mc, c, &ret))
-			return ret;
-		/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
-		if (c->rt == NULL && c->path_known)
-			(void)cf_route_allow(routes, sizeof(routes) /
-			    sizeof(routes[0]), url, c->allow);
-		bearer = bearer_of(mc, &present);
-		cf_error_clear(&err);
-		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
-		    CF_OK) {
-			char	esc[LOG_MSG_LEN];
-
-			/* SEC: fail closed; the store could not answer. */
-			cf_log_escape(err.msg, esc, sizeof(esc));
-			log_warnx("event=authn_error msg=\"%s\"", esc);
-			cf_core_reject(h->core, &c->req, "unknown",
-			    "authentication error");
-			c->failed = true;
-			return respond_error(mc, c, 503, "unavailable",
-			    "authentication unavailable");
-		}
-		if (refuse_head(mc, c, version, &ret) != 0)
-			return ret;
-		if (head_size(mc, url) > HDR_MAX) {
-			cf_core_reject(h->core, &c->req, "unknown",
-			    "request headers too large");
-			c->failed = true;
-			return respond_error(mc, c, 431, "headers_too_large",
-			    "request line and headers exceed 16 KiB");
-		}
-		if (!req_context(mc, c)) {
-			cf_core_reject(h->core, &c->req, "unknown",
-			    "bad X-Coffer-Purpose");
-			c->failed = true;
-			return respond_error(mc, c, 400, "bad_purpose",
-			    "X-Coffer-Purpose must be one field of 1 to 64 "
-			    "characters from A-Z a-z 0-9 _ . : -");
-		}
-		ret = MHD_YES;
-		if (cf_s3_path(url))
-			ret = cf_s3_begin(mc, c, method);
-		else if (c->rt != NULL && c->rt->begin != NULL)
-			ret = c->rt->begin(mc, c);
-		/* SEC: a body that follows must come at min_upload_rate
-		 * (one answered already is only drained). */
-		if (ret == MHD_YES && !c->responded)
-			sock_body_begin(c);
-		return ret;
+		return head_in(h, mc, c, url, method, version);
 	}
 	if (*upload_data_size > 0)
 		sock_body_feed(c, *upload_data_size);
