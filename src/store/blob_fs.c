@@ -1074,16 +1074,18 @@ cf_blob_open_seq(struct cf_blobstore *bs, const char *id,
 	return CF_OK;
 }
 
-/* One read of up to len bytes at offset 0, until len or the end; -1 on
- * an error (errno). */
+/* Up to expect + 1 bytes at offset 0 into p: the number read, or -1 on
+ * an error (errno).  One pread when the file is expect bytes (a short
+ * read of a regular file is its end): it stops at expect, not at the
+ * end of file, which would cost a second call that returns 0. */
 static ssize_t
-read_upto(int fd, uint8_t *p, size_t len)
+read_whole(int fd, uint8_t *p, size_t expect)
 {
 	size_t	got = 0;
 	ssize_t	n;
 
-	while (got < len) {
-		n = pread(fd, p + got, len - got, (off_t)got);
+	for (;;) {
+		n = pread(fd, p + got, expect + 1 - got, (off_t)got);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -1091,6 +1093,8 @@ read_upto(int fd, uint8_t *p, size_t len)
 		if (n == 0)
 			break;
 		got += (size_t)n;
+		if (got >= expect)
+			break;
 	}
 	return (ssize_t)got;
 }
@@ -1129,7 +1133,7 @@ cf_blob_open_whole(struct cf_blobstore *bs, const char *id, size_t expect,
 			rc = cf_error_sys(err, CF_E_IO, "blob: open %s", id);
 		goto out;
 	}
-	if ((n = read_upto(fd, mem, expect + 1)) == -1) {
+	if ((n = read_whole(fd, mem, expect)) == -1) {
 		rc = cf_error_sys(err, CF_E_IO, "blob: read %s", id);
 		goto out;
 	}

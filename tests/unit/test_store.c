@@ -1973,6 +1973,81 @@ test_store_blob_roundtrip(void **state)
 	cf_blobstore_close(bs);
 }
 
+/* cf_blob_open_whole: a blob of the expected size is read whole, and
+ * reads come from memory; one of another size reports its own (the
+ * opener then refuses it); past CF_BLOB_WHOLE_MAX it is the plain
+ * reader. */
+static void
+test_store_blob_whole(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_reader	*r = NULL;
+	char			 id[CF_BLOB_ID_LEN + 1];
+	size_t			 sizes[] = { 0, 1, 1000, 65568,
+				    CF_BLOB_WHOLE_MAX };
+	size_t			 i, len;
+	uint8_t			*got, *want;
+
+	(void)state;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	got = malloc(CF_BLOB_WHOLE_MAX + 1);
+	want = malloc(CF_BLOB_WHOLE_MAX + 1);
+	assert_true(got != NULL && want != NULL);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		len = sizes[i];
+		assert_int_equal(write_blob(bs, len, 4096, (uint32_t)i, id,
+		    NULL), CF_OK);
+		fill_pattern(want, len, 0, (uint32_t)i);
+		assert_int_equal(cf_blob_open_whole(bs, id, len, &r, NULL),
+		    CF_OK);
+		assert_int_equal(cf_blob_size(r), len);
+		assert_int_equal(cf_blob_pread(r, got, len, 0, NULL), CF_OK);
+		assert_memory_equal(got, want, len);
+		if (len > 1) {
+			assert_int_equal(cf_blob_pread(r, got, 1, len - 1,
+			    NULL), CF_OK);
+			assert_int_equal(got[0], want[len - 1]);
+			assert_int_equal(cf_blob_pread(r, got, 2, len - 1,
+			    NULL), CF_E_INTEGRITY);
+		}
+		assert_int_equal(cf_blob_pread(r, got, 1, len, NULL),
+		    CF_E_INTEGRITY);
+		cf_blob_close(r);
+		r = NULL;
+		/* Shorter than expected: its own size. */
+		assert_int_equal(cf_blob_open_whole(bs, id, len + 7, &r, NULL),
+		    CF_OK);
+		assert_int_equal(cf_blob_size(r), len);
+		cf_blob_close(r);
+		r = NULL;
+		/* Longer: the plain reader, its real size, all of it. */
+		if (len > 0) {
+			assert_int_equal(cf_blob_open_whole(bs, id, len - 1,
+			    &r, NULL), CF_OK);
+			assert_int_equal(cf_blob_size(r), len);
+			assert_int_equal(cf_blob_pread(r, got, len, 0, NULL),
+			    CF_OK);
+			assert_memory_equal(got, want, len);
+			cf_blob_close(r);
+			r = NULL;
+		}
+		assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
+		assert_int_equal(cf_blob_open_whole(bs, id, len, &r, NULL),
+		    CF_E_NOTFOUND);
+		assert_null(r);
+	}
+	/* Over the limit: the plain reader (which sees what is missing
+	 * just the same). */
+	assert_int_equal(cf_blob_open_whole(bs, id, CF_BLOB_WHOLE_MAX + 1, &r,
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_blob_open_whole(bs, "../x", 10, &r, NULL),
+	    CF_E_INPUT);
+	assert_null(r);
+	free(got);
+	free(want);
+	cf_blobstore_close(bs);
+}
+
 /* The sequential reader (cf_blob_open_seq): front to back in the
  * opener's pieces (a 16-byte header, then 65552-byte chunks), then out of
  * order and across blocks, then past the end. */
@@ -5468,6 +5543,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_open_alloc_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_whole,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_budget,
 		    setup, teardown),
