@@ -917,22 +917,13 @@ core_ns_must_exist(struct cf_core *c, struct cf_req *r, const char *ns,
 }
 
 
-/* The labels of (ns, key) (in the caller's read scope, if any).  The
- * namespace's id comes from the decision cache, which the decision has
- * just filled (a query fewer per GET): a namespace keeps its id for its
- * life, and one removed and created again since the scope began finds
- * no labels under the new id in it, as the key itself is gone. */
+/* The labels of (ns, key) (in the caller's read scope, if any): one
+ * query, the namespace joined by name. */
 static cf_err
 key_labels(struct cf_core *c, const char *ns, const char *key,
     json_t **out, struct cf_error *err)
 {
-	struct cf_ns_rec	nsr;
-	cf_err			rc;
-
-	rc = cf_meta_ns_get_cached(c->meta, ns, &nsr, err);
-	if (rc == CF_OK)
-		rc = cf_meta_labels_get(c->meta, nsr.id, key, out, err);
-	return rc;
+	return cf_meta_labels_get_ns(c->meta, ns, key, out, err);
 }
 
 struct cf_get {

@@ -678,7 +678,8 @@ enum {
 	ST_POL_LIST, ST_NS_DEL_POLICIES, ST_POL_COUNT_NS, ST_POL_GEN, ST_DGEN,
 	ST_P_REHASH,
 	ST_A_GET, ST_A_PUT, ST_A_DEL, ST_A_COUNT, ST_P_EXISTS,
-	ST_LB_GET, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT, ST_NS_EXISTS, ST_LIVE_GET,
+	ST_LB_GET, ST_LB_GET_NS, ST_LB_PUT, ST_LB_DEL, ST_LB_COUNT,
+	ST_NS_EXISTS, ST_LIVE_GET,
 	ST_S3K_INSERT, ST_S3K_GET, ST_S3K_REVOKE, ST_S3K_LIST_ALL,
 	ST_S3K_LIST_P,
 	ST_BG_INSERT, ST_BG_GET, ST_BG_LIST, ST_BG_ACTIVE, ST_BG_ANY,
@@ -1001,6 +1002,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_P_EXISTS] = "SELECT 1 FROM principals WHERE id = ?1",
 	[ST_LB_GET] = "SELECT name, value FROM labels"
 	    " WHERE ns_id = ?1 AND key = ?2 ORDER BY name",
+	[ST_LB_GET_NS] = "SELECT l.name, l.value FROM namespaces n"
+	    " JOIN labels l ON l.ns_id = n.id"
+	    " WHERE n.name = ?1 AND l.key = ?2 ORDER BY l.name",
 	[ST_LB_PUT] = "INSERT INTO labels(ns_id, key, name, value)"
 	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (ns_id, key, name)"
 	    " DO UPDATE SET value = excluded.value"
@@ -5958,6 +5962,8 @@ check_changes(const json_t *changes, struct cf_error *err)
 struct kv_target {
 	int64_t		 id;
 	const char	*key;
+	const char	*ns;	/* labels only: the namespace by name, not
+				 * id (kv_get) */
 };
 
 static cf_err
@@ -6083,10 +6089,12 @@ kv_get(struct cf_meta *m, const struct kv_target *t, json_t **out,
 	rc = pool_get(m, &c, err);
 	if (rc != CF_OK)
 		goto out;
-	rc = conn_stmt(c, t->key == NULL ? ST_A_GET : ST_LB_GET, &st, err);
+	rc = conn_stmt(c, t->key == NULL ? ST_A_GET : t->ns != NULL ?
+	    ST_LB_GET_NS : ST_LB_GET, &st, err);
 	if (rc != CF_OK)
 		goto out;
-	b = sqlite3_bind_int64(st, 1, t->id);
+	b = t->ns != NULL ? bind_str(st, 1, t->ns) :
+	    sqlite3_bind_int64(st, 1, t->id);
 	if (t->key != NULL)
 		b |= bind_key(st, 2, t->key, strlen(t->key));
 	if (b != SQLITE_OK) {
@@ -6128,7 +6136,7 @@ cf_err
 cf_meta_attrs_get(struct cf_meta *m, int64_t principal_id, json_t **out,
     struct cf_error *err)
 {
-	struct kv_target	t = { principal_id, NULL };
+	struct kv_target	t = { principal_id, NULL, NULL };
 
 	return kv_get(m, &t, out, err);
 }
@@ -6138,7 +6146,7 @@ cf_meta_attrs_set(struct cf_meta *m, const struct cf_meta_audit *au,
     int64_t principal_id, const json_t *changes, bool *changed,
     struct cf_error *err)
 {
-	struct kv_target	t = { principal_id, NULL };
+	struct kv_target	t = { principal_id, NULL, NULL };
 
 	return kv_set(m, au, &t, changes, changed, err);
 }
@@ -6147,10 +6155,25 @@ cf_err
 cf_meta_labels_get(struct cf_meta *m, int64_t ns_id, const char *key,
     json_t **out, struct cf_error *err)
 {
-	struct kv_target	t = { ns_id, key };
+	struct kv_target	t = { ns_id, key, NULL };
 	cf_err			rc;
 
 	rc = check_str(key, CF_OBJKEY_MAX, "key", err);
+	if (rc != CF_OK)
+		return rc;
+	return kv_get(m, &t, out, err);
+}
+
+cf_err
+cf_meta_labels_get_ns(struct cf_meta *m, const char *ns, const char *key,
+    json_t **out, struct cf_error *err)
+{
+	struct kv_target	t = { 0, key, ns };
+	cf_err			rc;
+
+	rc = check_str(ns, CF_NS_NAME_MAX, "namespace", err);
+	if (rc == CF_OK)
+		rc = check_str(key, CF_OBJKEY_MAX, "key", err);
 	if (rc != CF_OK)
 		return rc;
 	return kv_get(m, &t, out, err);
@@ -6161,7 +6184,7 @@ cf_meta_labels_set(struct cf_meta *m, const struct cf_meta_audit *au,
     int64_t ns_id, const char *key, const json_t *changes, bool *changed,
     struct cf_error *err)
 {
-	struct kv_target	t = { ns_id, key };
+	struct kv_target	t = { ns_id, key, NULL };
 	cf_err			rc;
 
 	rc = audit_armed(au, err);

@@ -4261,6 +4261,15 @@ test_store_meta_labels_lifecycle(void **state)
 	    NULL), CF_OK);
 	assert_json_eq(got, "{\"pii\":\"true\",\"stage\":\"eval\"}");
 	json_decref(got);
+	/* By the namespace's name: the same, in one query. */
+	assert_int_equal(cf_meta_labels_get_ns(m, "ml-dev", "model.bin", &got,
+	    NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\",\"stage\":\"eval\"}");
+	json_decref(got);
+	assert_int_equal(cf_meta_labels_get_ns(m, "no-such-ns", "model.bin",
+	    &got, NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
 	ch = kv("{\"x\":\"y\"}");
 	assert_int_equal(cf_meta_labels_set(m, &au_ok,
 	    ns.id, "model.bin", ch, NULL, NULL), CF_E_NOTFOUND);
