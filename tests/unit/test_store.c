@@ -836,6 +836,85 @@ test_store_meta_binding_expiry(void **state)
 	cf_meta_close(m);
 }
 
+/* A principal's bindings come ordered by (namespace, role), whether few
+ * (read in key order and sorted in memory) or many (the sorted query),
+ * expired ones skipped in both. */
+static void
+b_sorted(const struct blist *l)
+{
+	size_t	i;
+	int	d;
+
+	for (i = 1; i < l->n; i++) {
+		d = strcmp(l->b[i - 1].ns, l->b[i].ns);
+		assert_true(d < 0 || (d == 0 &&
+		    strcmp(l->b[i - 1].role, l->b[i].role) < 0));
+	}
+}
+
+static void
+test_store_meta_binding_order(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a;
+	struct blist		 l;
+	char			 ns[16];
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "a");
+	mk_ns(m, "b");
+	mk_ns(m, "c");
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "carol", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "b", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "a", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "admin", "", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "owner", "a", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "c",
+	    5000, NULL), CF_OK);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 4000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 5);
+	b_sorted(&l);
+	assert_string_equal(l.b[0].role, "admin");
+	assert_string_equal(l.b[1].role, "owner");
+	assert_string_equal(l.b[2].role, "reader");
+	assert_string_equal(l.b[3].ns, "b");
+	assert_string_equal(l.b[4].ns, "c");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 5000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 4);		/* reader on c expired */
+	b_sorted(&l);
+	/* More than fit in memory: the sorted query, the same order. */
+	for (i = 0; i < 7; i++) {
+		(void)snprintf(ns, sizeof(ns), "n%d", 6 - i);
+		mk_ns(m, ns);
+		assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id,
+		    i % 2 == 0 ? "writer" : "reader", ns, 0, NULL), CF_OK);
+	}
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 4000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 12);
+	b_sorted(&l);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 5000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 11);
+	b_sorted(&l);
+	cf_meta_close(m);
+}
+
 static void
 test_store_meta_bindings(void **state)
 {
@@ -5554,6 +5633,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_whole,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_binding_order,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_budget,
 		    setup, teardown),
