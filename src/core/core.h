@@ -362,6 +362,9 @@ cf_err	cf_core_net_list_check(const char *value, struct cf_error *err);
  * (cf_meta_scope_begin): callers open one only around reads. */
 bool	cf_core_snapshot_begin(struct cf_core *c, struct cf_req *r,
 	    const char *bearer);
+/* The same for a request signed with an S3 key (SigV4: the verification
+ * reads the key, its principal and bindings, and writes nothing). */
+bool	cf_core_snapshot_begin_s3(struct cf_core *c, struct cf_req *r);
 void	cf_core_snapshot_end(struct cf_core *c, struct cf_req *r);
 
 /* Authenticate a bearer token (NULL: none).  Never fails the request by

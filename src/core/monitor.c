@@ -258,6 +258,18 @@ cf_core_snapshot_begin(struct cf_core *c, struct cf_req *r,
 	return true;
 }
 
+bool
+cf_core_snapshot_begin_s3(struct cf_core *c, struct cf_req *r)
+{
+	if (r->snapshot)
+		return false;
+	if (cf_meta_scope_begin(c->meta, NULL) != CF_OK)
+		return false;
+	r->snapshot = true;
+	r->touch_due = false;
+	return true;
+}
+
 void
 cf_core_snapshot_end(struct cf_core *c, struct cf_req *r)
 {

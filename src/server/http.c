@@ -5014,6 +5014,12 @@ body_follows(struct MHD_Connection *mc)
 	    (cl != NULL && strcmp(cl, "0") != 0);
 }
 
+bool
+cf_http_body_follows(struct MHD_Connection *mc)
+{
+	return body_follows(mc);
+}
+
 /* Authenticate c's request; false (answered 503, *ret set) when the
  * store could not say. */
 static bool

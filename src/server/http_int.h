@@ -110,6 +110,8 @@ cf_err	cf_http_forwarded_client(const char *hdr, bool forwarded,
 /* Is s a valid X-Coffer-Purpose: 1..CF_PURPOSE_MAX characters of
  * [A-Za-z0-9_.:-]? */
 bool	cf_http_purpose_ok(const char *s);
+/* Does a body follow the head (Transfer-Encoding, Content-Length > 0)? */
+bool	cf_http_body_follows(struct MHD_Connection *mc);
 
 /* Parse one "bytes=" Range value against an object of size bytes.
  * 0: no usable range (serve everything), 1: [*first, *last] to serve,

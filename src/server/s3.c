@@ -78,6 +78,9 @@ struct cf_s3 {
 	/* Why the body was refused: the S3 answer cf_s3_refuse gives. */
 	int			 fail_status;
 	const char		*fail_code;
+	/* A GetObject/HeadObject authenticated in its final call
+	 * (cf_s3_end): the raw path its signature covers. */
+	char			*late_path;
 };
 
 /* Sub-resources of S3 that select an operation this file does not
@@ -111,6 +114,7 @@ cf_s3_free(struct cf_s3 *s)
 	cf_s3_chain_free(s->chain);
 	cf_cksum_free(s->ck);
 	cf_free(s->key);
+	cf_free(s->late_path);
 	cf_free(s);
 }
 
@@ -3533,6 +3537,22 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 			    "network check unavailable");
 		}
 	}
+	/* A GetObject or HeadObject without a body is authenticated in its
+	 * final call, which comes right after this one (cf_s3_end): there
+	 * its signature's key, principal and bindings, the decision and
+	 * the version are read in one snapshot, one read transaction
+	 * instead of two, as REST's reads are (http.c, late_read).  Should
+	 * it end before that call (the server stopping), its record is an
+	 * unauthenticated one: nothing was read or sent for it. */
+	if (s->bucket[0] != '\0' && s->key[0] != '\0' &&
+	    !cf_http_body_follows(mc)) {
+		s->op = classify(s, method, &action);
+		if (s->op == OP_GET || s->op == OP_HEAD) {
+			cf_http_set_action(c, action);
+			s->late_path = path;
+			return MHD_YES;
+		}
+	}
 	ret = s3_authenticate(mc, c, method, path, &answered);
 	cf_free(path);
 	if (answered)
@@ -3583,8 +3603,38 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 	return MHD_YES;
 }
 
+static enum MHD_Result	s3_end_op(struct MHD_Connection *mc,
+			    struct conn *c);
+
 enum MHD_Result
 cf_s3_end(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3	*s = *cf_http_s3(c);
+	struct cf_core	*core = cf_http_core(c);
+	struct cf_req	*r = cf_http_req(c);
+	enum MHD_Result	 ret;
+	char		*path;
+	bool		 answered, snap;
+
+	if (s->late_path == NULL)
+		return s3_end_op(mc, c);
+	/* SEC: authenticated here, then decided: the same s3_authenticate
+	 * and operation as when the first call authenticates. */
+	path = s->late_path;
+	s->late_path = NULL;
+	snap = cf_core_snapshot_begin_s3(core, r);
+	ret = s3_authenticate(mc, c, s->head ? "HEAD" : "GET", path,
+	    &answered);
+	cf_free(path);
+	if (!answered)
+		ret = s3_end_op(mc, c);
+	if (snap)
+		cf_core_snapshot_end(core, r);
+	return ret;
+}
+
+static enum MHD_Result
+s3_end_op(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_s3	*s = *cf_http_s3(c);
 

@@ -1,12 +1,17 @@
 """The small GET's path: a GET or HEAD of an object without a body is
 answered at its header block, in one read snapshot with its
-authentication; one with a body takes the ordinary path.  Either way the
+authentication (REST and S3 alike); one with a body takes the ordinary
+path.  Either way the
 answer, the decision and the audit record are the same, and a token's
 last-used time is still written."""
 
+import hashlib
+
 import pytest
+import requests
 
 from conftest import obj_path, sha256
+from test_s3_chunked import Signer
 
 NS = "getpath-e2e"
 DATA = b"g" * 1024
@@ -88,3 +93,63 @@ def test_get_records_the_tokens_first_use(server, ns):
     mine = [t for t in server.get("/v1/tokens?principal=getpath-reader")
             .json()["tokens"] if t["id"] == mine[0]["id"]]
     assert mine[0]["last_used"] is not None
+
+
+# ---- the same over S3 (GetObject/HeadObject, authenticated in their
+# final call, in one snapshot with the decision and the lookup) ----
+
+EMPTY_SHA = hashlib.sha256(b"").hexdigest()
+
+
+@pytest.fixture(scope="module")
+def s3signer(server, key):
+    return Signer(server, key)
+
+
+def s3_req(server, signer, method, path, body=None, sign_body=True,
+           bad=False):
+    h = {}
+    payload = hashlib.sha256(body or b"").hexdigest() if sign_body \
+        else "UNSIGNED-PAYLOAD"
+    signer.sign(method, path, h, payload)
+    if bad:
+        h["Authorization"] = h["Authorization"][:-4] + "0000"
+    return requests.request(method, server.url + path, headers=h,
+                            data=body, verify=server.ca, timeout=30)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("body", [None, b"xyz"])
+def test_s3_get_and_head_with_and_without_body(server, ns, s3signer,
+                                               method, body):
+    before = server.audit_count()
+    r = s3_req(server, s3signer, method, "/%s/one" % ns, body)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Length"] == str(len(DATA))
+    assert r.content == (DATA if method == "GET" else b"")
+    action = "object:get" if method == "GET" else "object:head"
+    rec = server.wait_audit(
+        lambda x: x["action"] == action and
+        x.get("resource", "").endswith("/one") and
+        x.get("status") == 200 and x.get("authn") == "s3-sigv4")
+    assert rec["decision"] == "allow"
+    assert rec["principal"] == "admin"
+    assert len([x for x in records_of(server, before, action)
+                if x["status"] == 200]) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_s3_bad_signature_and_missing_key(server, ns, s3signer, method):
+    r = s3_req(server, s3signer, method, "/%s/one" % ns, bad=True)
+    assert r.status_code == 403
+    if method == "GET":
+        assert b"<Code>SignatureDoesNotMatch</Code>" in r.content
+    else:
+        assert r.content == b""
+    r = s3_req(server, s3signer, method, "/%s/none-such" % ns)
+    assert r.status_code == 404
+    if method == "GET":
+        assert b"<Code>NoSuchKey</Code>" in r.content
+    server.wait_audit(
+        lambda x: x.get("resource", "").endswith("/none-such") and
+        x.get("status") == 404 and x.get("principal") == "admin")
