@@ -80,10 +80,12 @@ struct cf_audit {
 	pthread_cond_t		 arrive_cv;	/* a record was queued */
 	pthread_cond_t		 flush_cv;	/* wakes the notifier */
 	pthread_mutex_t		 ckmu;		/* orders checkpoint writes */
-	/* The checkpoint's text, under ckmu: its room is taken at open, so
-	 * a commit allocates nothing for it (an allocation failure there
-	 * would break the log for good). */
-	struct cf_buf		 ckbuf;
+	/* The keys' HMAC handles, keyed once at open (cf_hmac_final_reset):
+	 * rec_h under mu (sealing), ck_h under ckmu (the checkpoint).
+	 * keys.* stay for the verifier (cf_audit_verify_live), which runs
+	 * on other threads. */
+	struct cf_hmac		*rec_h;
+	struct cf_hmac		*ck_h;
 	int			 sync_init;	/* how many of the 6 exist */
 
 	/* All below under mu. */
@@ -362,35 +364,32 @@ static cf_err
 ckpt_put(struct cf_audit *a, uint64_t seq, const uint8_t mac[CF_MAC_LEN],
     bool fail, struct cf_error *err)
 {
-	struct cf_buf		*bp = &a->ckbuf;
-	struct audit_ckpt	 c;
-	ssize_t			 w;
-	cf_err			 rc = CF_OK;
+	struct audit_ckpt	c;
+	char			slot[AUDIT_CKPT_SLOT];
+	ssize_t			w;
+	size_t			n;
+	cf_err			rc = CF_OK;
 
+	/* The slot is formatted on the stack: a commit allocates nothing
+	 * for it (an allocation failure there would break the log for
+	 * good). */
 	(void)pthread_mutex_lock(&a->ckmu);
-	cf_buf_reset(bp);
 	if (seq <= a->ckpt_seq)
 		goto out;
 	c.seq = seq;
 	memcpy(c.mac, mac, CF_MAC_LEN);
 	c.time_us = cf_now_us();
-	rc = cf_audit_ckpt_format(a->keys.ckpt, &c, bp, err);
-	if (rc != CF_OK)
-		goto out;
-	while (bp->len < AUDIT_CKPT_SLOT) {
-		rc = cf_buf_append(bp, "", 1, err);
-		if (rc != CF_OK)
-			goto out;
-	}
+	n = cf_audit_ckpt_text(a->ck_h, &c, slot);
+	memset(slot + n, 0, sizeof(slot) - n);
 	if (fail) {
 		errno = EIO;
 		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
 		goto out;
 	}
 	do
-		w = pwrite(a->ckfd, bp->data, bp->len, 0);
+		w = pwrite(a->ckfd, slot, sizeof(slot), 0);
 	while (w == -1 && errno == EINTR);
-	if (w != (ssize_t)bp->len) {
+	if (w != (ssize_t)sizeof(slot)) {
 		if (w >= 0)
 			errno = EIO;
 		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
@@ -434,7 +433,8 @@ audit_free(struct cf_audit *a)
 	}
 	if (a->ckfd != -1)
 		(void)close(a->ckfd);
-	cf_buf_free(&a->ckbuf);
+	cf_hmac_free(a->rec_h);
+	cf_hmac_free(a->ck_h);
 	if (a->fd != -1)
 		(void)close(a->fd);		/* releases the flock */
 	if (a->dirfd != -1)
@@ -613,7 +613,7 @@ drop_torn(struct cf_audit *a, off_t end, off_t torn, struct cf_error *err)
 	cf_buf_reset(&a->scratch);
 	rc = cf_audit_format_body(&r, &body, err);
 	if (rc == CF_OK)
-		rc = cf_audit_seal(a->keys.rec, a->last_seq + 1, body.data,
+		rc = cf_audit_seal(a->rec_h, a->last_seq + 1, body.data,
 		    body.len, a->last_mac, &a->scratch, mac, err);
 	if (rc != CF_OK)
 		goto out;
@@ -822,15 +822,6 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	/* A failed batch: swapped with a flusher's buffer, so the same
 	 * bound. */
 	cf_buf_init(&a->redo, PENDING_MAX);
-	/* The room is taken here (grown to a slot, then emptied), since the
-	 * text is formatted into it at every commit. */
-	cf_buf_init(&a->ckbuf, AUDIT_CKPT_SLOT);
-	for (i = 0; i < AUDIT_CKPT_SLOT; i++)
-		if (cf_buf_append(&a->ckbuf, "", 1, err) != CF_OK) {
-			rc = CF_E_NOMEM;
-			goto out;
-		}
-	cf_buf_reset(&a->ckbuf);
 	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
 		a->fl[i].fd = -1;
 		cf_buf_init(&a->fl[i].buf, PENDING_MAX);
@@ -839,6 +830,10 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	a->delay_ns = AUDIT_COMMIT_DELAY_US * 1000ull;
 	a->clock = mono_clock;
 	rc = cf_audit_keys_derive(mac_key, &a->keys, err);
+	if (rc == CF_OK)
+		rc = cf_hmac_new(a->keys.rec, &a->rec_h, err);
+	if (rc == CF_OK)
+		rc = cf_hmac_new(a->keys.ckpt, &a->ck_h, err);
 	if (rc != CF_OK)
 		goto out;
 	rc = start_sync(a, err);
@@ -975,7 +970,7 @@ recover(struct cf_audit *a)
 	rc = cf_audit_format_body(&r, &body, &e);
 	cf_buf_reset(&a->scratch);
 	if (rc == CF_OK)
-		rc = cf_audit_seal(a->keys.rec, last + 1, body.data, body.len,
+		rc = cf_audit_seal(a->rec_h, last + 1, body.data, body.len,
 		    a->last_mac, &a->scratch, mac, &e);
 	if (rc != CF_OK)
 		goto out;
@@ -1034,6 +1029,10 @@ out:
 	cf_buf_free(&body);
 }
 
+/* A record's body (its fields, escaped) is written here when it fits,
+ * so that the append path allocates nothing but the queue's growth. */
+#define BODY_STACK	8192
+
 /* Format, seal and queue rec.  On success the mutex is held and *my is
  * the record's seq, *batch the batch that will carry it. */
 static cf_err
@@ -1041,8 +1040,11 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
     uint64_t *batch, struct cf_error *err)
 {
 	struct cf_audit_rec	 r;
-	struct cf_buf		 body;
+	struct cf_buf		 heap;
+	size_t			 flen[AUDIT_NFIELDS], bodylen;
 	uint8_t			 mac[CF_MAC_LEN];
+	char			 stk[BODY_STACK];
+	const char		*body;
 	cf_err			 rc;
 
 	if (a == NULL || rec == NULL)
@@ -1051,10 +1053,17 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 	if (r.time_us == 0)
 		r.time_us = cf_now_us();
 	/* Escaping and UTF-8 repair need no lock. */
-	cf_buf_init(&body, AUDIT_LINE_MAX);
-	rc = cf_audit_format_body(&r, &body, err);
-	if (rc != CF_OK)
-		goto out;
+	cf_buf_init(&heap, AUDIT_LINE_MAX);
+	if (r.ctx == NULL && cf_audit_body_max(&r, flen) <= sizeof(stk)) {
+		bodylen = cf_audit_body_write(&r, flen, stk);
+		body = stk;
+	} else {
+		rc = cf_audit_format_body(&r, &heap, err);
+		if (rc != CF_OK)
+			goto out;
+		body = heap.data;
+		bodylen = heap.len;
+	}
 
 	(void)pthread_mutex_lock(&a->mu);
 	if (a->broken)
@@ -1062,7 +1071,7 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 	/* Bound the queue behind a slow disk: wait for the commits in
 	 * flight rather than grow without limit. */
 	while (!a->broken && a->busy > 0 &&
-	    a->pending.len + body.len + 512 > a->pending.max)
+	    a->pending.len + bodylen + 512 > a->pending.max)
 		(void)pthread_cond_wait(&a->commit_cv, &a->mu);
 	if (a->broken) {
 		rc = cf_error_set(err, CF_E_IO, "audit log broken: %s",
@@ -1070,13 +1079,10 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 		goto unlock;
 	}
 	/* seq and prev are fixed here; only once the record is queued is
-	 * the seq consumed, so a failure leaves no gap in the chain. */
-	cf_buf_reset(&a->scratch);
-	rc = cf_audit_seal(a->keys.rec, a->last_seq + 1, body.data, body.len,
-	    a->last_mac, &a->scratch, mac, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(&a->pending, a->scratch.data, a->scratch.len,
-		    err);
+	 * the seq consumed, so a failure leaves no gap in the chain (and
+	 * the seal leaves nothing of the record in the queue). */
+	rc = cf_audit_seal(a->rec_h, a->last_seq + 1, body, bodylen,
+	    a->last_mac, &a->pending, mac, err);
 	if (rc != CF_OK)
 		goto unlock;
 	*my = ++a->last_seq;
@@ -1085,12 +1091,12 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 	*batch = a->takes + 1;
 	if (a->gathering && a->last_seq - a->taken_seq == a->gather_want)
 		(void)pthread_cond_signal(&a->arrive_cv);
-	cf_buf_free(&body);
+	cf_buf_free(&heap);
 	return CF_OK;
 unlock:
 	(void)pthread_mutex_unlock(&a->mu);
 out:
-	cf_buf_free(&body);
+	cf_buf_free(&heap);
 	return rc;
 }
 

@@ -640,6 +640,7 @@ test_audit_tamper_insert_forged(void **state)
 {
 	struct cf_key		*k = test_key(1), *wrong = test_key(9);
 	struct audit_keys	 wk;
+	struct cf_hmac		*wh;
 	struct audit_line	 l4;
 	struct lines		 ls;
 	struct cf_audit_rec	 r;
@@ -667,8 +668,10 @@ test_audit_tamper_insert_forged(void **state)
 	cf_buf_init(&body, AUDIT_LINE_MAX);
 	cf_buf_init(&line, AUDIT_LINE_MAX);
 	assert_int_equal(cf_audit_format_body(&r, &body, NULL), CF_OK);
-	assert_int_equal(cf_audit_seal(wk.rec, 5, body.data, body.len,
+	assert_int_equal(cf_hmac_new(wk.rec, &wh, NULL), CF_OK);
+	assert_int_equal(cf_audit_seal(wh, 5, body.data, body.len,
 	    l4.mac, &line, mac, NULL), CF_OK);
+	cf_hmac_free(wh);
 	for (i = ls.n; i > 4; i--) {
 		ls.l[i] = ls.l[i - 1];
 		ls.len[i] = ls.len[i - 1];
@@ -1471,6 +1474,84 @@ test_audit_json_str_is_janssons(void **state)
 	cf_buf_free(&fix);
 }
 
+/* The append path's one-pass field writer writes exactly what the two
+ * passes (repair and truncate, then escape) write, within the bound it
+ * announces: random strings of any bytes but NUL (every UTF-8 class,
+ * invalid and truncated sequences, control bytes) at limits on and
+ * around every truncation boundary. */
+static void
+test_audit_field_write_is_two_pass(void **state)
+{
+	unsigned char	 in[2200];
+	char		 tmp[AUDIT_RESOURCE_MAX], *out;
+	uint32_t	 r[600];
+	struct cf_buf	 want;
+	size_t		 n, i, k, limit, max, got, looked;
+	unsigned	 cls;
+	int		 round;
+
+	(void)state;
+	cf_buf_init(&want, 1 << 16);
+	out = malloc(6 * AUDIT_RESOURCE_MAX + 16);
+	assert_non_null(out);
+	for (round = 0; round < 4000; round++) {
+		assert_int_equal(cf_random(r, sizeof(r), NULL), CF_OK);
+		n = 0;
+		k = round % 4 == 0 ? r[0] % 2100 : r[0] % 200;
+		for (i = 0; n + 4 < sizeof(in) - 1 && i < k; i++) {
+			cls = r[1 + i % 599] % 7;
+			if (cls <= 2)
+				n += utf8_put(0x20 + (r[1 + i % 599] >> 8) %
+				    0x5f, in + n);
+			else if (cls == 3)
+				in[n++] = (unsigned char)(1 + (r[1 + i % 599] >>
+				    8) % 0xff);		/* any byte */
+			else if (cls == 4)
+				n += utf8_put(0x80 + (r[1 + i % 599] >> 8) %
+				    0x780, in + n);
+			else if (cls == 5)
+				n += utf8_put(0x800 + (r[1 + i % 599] >> 8) %
+				    0xd000, in + n);
+			else
+				n += utf8_put(0x10000 + (r[1 + i % 599] >> 8) %
+				    0x100000, in + n);
+		}
+		in[n] = '\0';
+		/* Limits around the string's own length, where the cut and
+		 * the "..." fall, and the format's two limits. */
+		switch (round % 5) {
+		case 0:
+			limit = AUDIT_FIELD_MAX;
+			break;
+		case 1:
+			limit = AUDIT_RESOURCE_MAX;
+			break;
+		case 2:
+			limit = 4 + r[599] % 16;
+			break;
+		default:
+			limit = n + 3 > 4 + (r[599] % 7) ? n + 3 -
+			    (r[599] % 7) : 4;
+			if (limit > AUDIT_RESOURCE_MAX)
+				limit = AUDIT_RESOURCE_MAX;
+			break;
+		}
+		cf_buf_reset(&want);
+		k = cf_audit_sanitize((const char *)in, limit, tmp);
+		assert_int_equal(cf_audit_json_str(&want, tmp, k, NULL),
+		    CF_OK);
+		max = cf_audit_field_max((const char *)in, limit, &looked);
+		assert_true(max <= 6 * AUDIT_RESOURCE_MAX + 16);
+		got = cf_audit_field_write((const char *)in, looked, limit,
+		    out);
+		assert_true(got <= max);
+		assert_int_equal(got, want.len);
+		assert_memory_equal(out, want.data, got);
+	}
+	free(out);
+	cf_buf_free(&want);
+}
+
 static void
 test_audit_sanitize(void **state)
 {
@@ -2037,6 +2118,7 @@ main(void)
 		cmocka_unit_test(test_audit_submit_notify),
 		cmocka_unit_test(test_audit_stop_notify_drains),
 		cmocka_unit_test(test_audit_sanitize),
+		cmocka_unit_test(test_audit_field_write_is_two_pass),
 		cmocka_unit_test(test_audit_json_str_is_janssons),
 		cmocka_unit_test(test_audit_hostile_strings),
 		cmocka_unit_test(test_audit_fail_write),
