@@ -1259,9 +1259,12 @@ cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
 		    "audit submit: no notifier set");
 	if ((rc = queue_rec(a, rec, &my, &batch, err)) != CF_OK)
 		return rc;
-	/* The notifier thread leads the commit if nobody else does. */
-	(void)pthread_cond_signal(&a->flush_cv);
 	(void)pthread_mutex_unlock(&a->mu);
+	/* The notifier thread leads the commit if nobody else does.  Woken
+	 * after the unlock, so that it does not wake only to block on the
+	 * mutex this thread still holds (it checks the queue under the
+	 * mutex before it sleeps: no wakeup is lost). */
+	(void)pthread_cond_signal(&a->flush_cv);
 	*seq = my;
 	return CF_OK;
 }
