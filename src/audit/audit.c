@@ -94,7 +94,7 @@ struct cf_audit {
 	_Atomic uint64_t	 durable_seq;	/* last fdatasync'ed */
 	uint8_t			 durable_mac[CF_MAC_LEN];
 	struct cf_buf		 pending;	/* sealed, not yet written */
-	struct cf_buf		 scratch;	/* one record being sealed */
+	struct cf_buf		 scratch;	/* an audit:recover record */
 	struct flusher		 fl[AUDIT_FLUSHERS_MAX];
 	unsigned		 nfl;		/* flushers in use */
 	unsigned		 busy;		/* commits in flight */
