@@ -293,7 +293,8 @@ cf_audit_field_write(const char *s, size_t n, size_t limit, char *out)
 		if (c < 0x80) {
 			if (o + 1 > limit)
 				goto trunc;
-			if ((e = short_escape(c)) != '\0') {
+			e = short_escape(c);
+			if (e != '\0') {
 				out[w++] = '\\';
 				out[w++] = e;
 			} else
@@ -460,7 +461,8 @@ cf_audit_body_write(const struct cf_audit_rec *rec,
 	bytes = rec->bytes > INT64_MAX ? INT64_MAX : rec->bytes;
 	w += LIT(out + w, ",\"bytes\":");
 	w += put_u64(bytes, out + w);
-	if ((ctx = ctx_text(rec, &n)) != NULL) {
+	ctx = ctx_text(rec, &n);
+	if (ctx != NULL) {
 		w += LIT(out + w, ",\"ctx\":");
 		memcpy(out + w, ctx, n);
 		w += n;
