@@ -1034,10 +1034,12 @@ out:
 #define BODY_STACK	8192
 
 /* Format, seal and queue rec.  On success the mutex is held and *my is
- * the record's seq, *batch the batch that will carry it. */
+ * the record's seq, *batch the batch that will carry it, and *wake says
+ * that the gathering leader waits for this very record: the caller
+ * signals arrive_cv (after dropping the mutex, if it drops it). */
 static cf_err
 queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
-    uint64_t *batch, struct cf_error *err)
+    uint64_t *batch, bool *wake, struct cf_error *err)
 {
 	struct cf_audit_rec	 r;
 	struct cf_buf		 heap;
@@ -1089,8 +1091,7 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 	memcpy(a->last_mac, mac, CF_MAC_LEN);
 	/* The next take takes every pending record, this one included. */
 	*batch = a->takes + 1;
-	if (a->gathering && a->last_seq - a->taken_seq == a->gather_want)
-		(void)pthread_cond_signal(&a->arrive_cv);
+	*wake = a->gathering && a->last_seq - a->taken_seq == a->gather_want;
 	cf_buf_free(&heap);
 	return CF_OK;
 unlock:
@@ -1212,10 +1213,13 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
     uint64_t *seq, struct cf_error *err)
 {
 	uint64_t	my, batch;
+	bool		wake;
 	cf_err		rc;
 
-	if ((rc = queue_rec(a, rec, &my, &batch, err)) != CF_OK)
+	if ((rc = queue_rec(a, rec, &my, &batch, &wake, err)) != CF_OK)
 		return rc;
+	if (wake)
+		(void)pthread_cond_signal(&a->arrive_cv);
 	/* SEC: do not return before the record is durable. */
 	while (a->durable_seq < my && !a->broken) {
 		if (a->hold) {
@@ -1252,18 +1256,21 @@ cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
     uint64_t *seq, struct cf_error *err)
 {
 	uint64_t	my, batch;
+	bool		wake;
 	cf_err		rc;
 
 	if (a != NULL && a->notify == NULL)
 		return cf_error_set(err, CF_E_INVAL,
 		    "audit submit: no notifier set");
-	if ((rc = queue_rec(a, rec, &my, &batch, err)) != CF_OK)
+	if ((rc = queue_rec(a, rec, &my, &batch, &wake, err)) != CF_OK)
 		return rc;
 	(void)pthread_mutex_unlock(&a->mu);
-	/* The notifier thread leads the commit if nobody else does.  Woken
-	 * after the unlock, so that it does not wake only to block on the
-	 * mutex this thread still holds (it checks the queue under the
-	 * mutex before it sleeps: no wakeup is lost). */
+	/* The notifier thread leads the commit if nobody else does, or
+	 * gathers it.  Woken after the unlock, so that it does not wake
+	 * only to block on the mutex this thread still holds (it checks
+	 * the queue under the mutex before it sleeps: no wakeup is lost). */
+	if (wake)
+		(void)pthread_cond_signal(&a->arrive_cv);
 	(void)pthread_cond_signal(&a->flush_cv);
 	*seq = my;
 	return CF_OK;
