@@ -7,7 +7,10 @@
  * Also the HTTP list splitter of the conditional and Content-Encoding
  * headers (base/str.c, cf_http_list_next): every element lies inside the
  * input, is not empty, holds no comma and no blank at either end, and the
- * cursor only moves forward to the string's end. */
+ * cursor only moves forward to the string's end.  And GetObjectAttributes'
+ * x-amz-object-attributes (cf_s3_object_attrs_parse): a list it takes
+ * names at least one of the five attributes, and nothing else, and the
+ * names of the mask it gives, as a list, parse back to the same mask. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +38,29 @@ list_check(const char *s, size_t size)
 		prev = p;
 	}
 	if (p < prev || *p != '\0')
+		abort();
+}
+
+static void
+attrs_check(const char *s)
+{
+	static const char *const names[] = { "ETag", "Checksum",
+	    "ObjectParts", "StorageClass", "ObjectSize" };
+	char		again[96];
+	unsigned	m = 0, m2 = 0;
+	size_t		i, len = 0;
+
+	if (!cf_s3_object_attrs_parse(s, &m))
+		return;
+	if (m == 0 || (m & ~(CF_S3_ATTR_ETAG | CF_S3_ATTR_CHECKSUM |
+	    CF_S3_ATTR_PARTS | CF_S3_ATTR_CLASS | CF_S3_ATTR_SIZE)) != 0)
+		abort();
+	again[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((m & (1u << i)) != 0)
+			len += (size_t)snprintf(again + len, sizeof(again) -
+			    len, "%s%s", len > 0 ? "," : "", names[i]);
+	if (!cf_s3_object_attrs_parse(again, &m2) || m2 != m)
 		abort();
 }
 
@@ -71,6 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	list_check(s, size);
+	attrs_check(s);
 	cf_free(s);
 	return 0;
 }

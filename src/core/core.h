@@ -551,6 +551,16 @@ struct cf_get;
 cf_err	cf_core_get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 	    const char *key, const char *version_id, bool head,
 	    struct cf_get **out, struct cf_error *err);
+/* An S3 part of a version (GetObject partNumber, GetObjectAttributes):
+ * a segment of a version completed by reference, or the whole of a
+ * version of one blob as its part 1. */
+struct cf_object_part {
+	uint32_t	number;		/* 1..10000, as it was uploaded */
+	uint64_t	first;		/* its first byte in the object */
+	uint64_t	size;
+	/* the checksum the part carried, "ALG:BASE64"; "" for none */
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
+};
 /* What the front end needs of the version being read (borrowed): no
  * blob id, no wrapped key, nothing of the store's record beyond this. */
 struct cf_object_view {
@@ -575,6 +585,10 @@ struct cf_object_view {
 	 * segments' SHA-256 digests (docs/api.md, "Digests"). */
 	uint32_t	nsegs;
 	const char	*segments;
+	/* Opened for one S3 part (cf_core_get_open_part): whether the
+	 * version has it, and where it lies. */
+	bool		part_found;
+	struct cf_object_part part;
 };
 #define CF_SEGMENT_LAYOUT_MAX	8192
 const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
@@ -582,6 +596,31 @@ const struct cf_object_view *cf_core_get_view(const struct cf_get *g);
 cf_err	cf_core_get_read(struct cf_get *g, uint64_t pos, void *buf,
 	    size_t max, size_t *got, struct cf_error *err);
 void	cf_core_get_close(struct cf_get *g);
+/* cf_core_get_open for S3's partNumber=part (1..10000, else
+ * CF_E_INVAL): the same decision (object:get, or object:head with head),
+ * the same version, looked up in the same snapshot.  The view's
+ * part_found says whether the version has that part (a multipart
+ * version: a segment completed from part number part; one of one blob:
+ * part 1 only, the whole of it), and part where it lies; a GET reads
+ * part's bytes.  A version completed before segments kept their part
+ * numbers numbers them by position, 1, 2, .... */
+cf_err	cf_core_get_open_part(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *version_id,
+	    bool head, uint32_t part, struct cf_get **out,
+	    struct cf_error *err);
+/* S3 GetObjectAttributes: the version's metadata (the view) and its
+ * parts, decided as object:get of the key (the parts and their
+ * checksums describe its bytes, as a GET of them would), looked up in
+ * one snapshot; no key is unwrapped and no blob opened: the handle
+ * reads nothing. */
+cf_err	cf_core_get_open_attrs(struct cf_core *c, struct cf_req *r,
+	    const char *ns, const char *key, const char *version_id,
+	    struct cf_get **out, struct cf_error *err);
+/* The parts of g (from cf_core_get_open_attrs) numbered above after, in
+ * order, at most max of them into out; how many.  A version of one blob
+ * has none (S3 lists parts of multipart objects only). */
+size_t	cf_core_get_parts(const struct cf_get *g, uint32_t after,
+	    struct cf_object_part *out, size_t max);
 /* The segments of a version (the latest, or version_id) for a client
  * that checks a download whose X-Coffer-Segments header was left out
  * (too long): decided as object:get of the key, as the GET is, and

@@ -527,6 +527,10 @@ cf_err	core_segs_layout(const struct cf_segment_rec *v, size_t n, char **out,
 	    struct cf_error *err);
 cf_err	core_segs_layout_of(const struct core_segs *s, char **out,
 	    struct cf_error *err);
+/* The segments reader s reads (borrowed, until core_segs_close); *n
+ * gets how many. */
+const struct cf_segment_rec *core_segs_recs(const struct core_segs *s,
+	    size_t *n);
 /* The nsegs segments of version src_id with their keys unwrapped and
  * wrapped again for version dst_id (a copy sharing their blobs) by the
  * active KEK, into *out (nsegs of them; free with core_segs_free).  The

@@ -613,6 +613,11 @@ mp_complete_ref(struct cf_core *c, struct cf_req *r,
 		cf_strlcpy(segs[i].sealed_as, pr->part_id,
 		    sizeof(segs[i].sealed_as));
 		segs[i].size = pr->size;
+		/* The part it was, for GetObject partNumber and
+		 * GetObjectAttributes after the Complete. */
+		segs[i].part_number = (uint32_t)pr->number;
+		cf_strlcpy(segs[i].checksum, pr->checksum,
+		    sizeof(segs[i].checksum));
 		rc = part_present(c, pr, err);
 		if (rc != CF_OK)
 			break;

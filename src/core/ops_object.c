@@ -940,6 +940,8 @@ struct cf_get {
 	struct core_segs	*segs;		/* a segmented version's
 						 * reader, instead of br/op */
 	char			*layout;	/* view.segments */
+	struct cf_object_part	*parts;		/* cf_core_get_open_attrs */
+	size_t			 nparts;
 	json_t			*labels;
 	/* Read-ahead (a large download read in order): while the front
 	 * end sends one block, a worker thread reads and decrypts the
@@ -1052,19 +1054,75 @@ cf_core_get_close(struct cf_get *g)
 	cf_blob_close(g->br);
 	core_segs_close(g->segs);
 	cf_free(g->layout);
+	cf_free(g->parts);
 	cf_free(g);
+}
+
+/* How a get is opened: head (metadata only), decided (by the caller:
+ * no decision here), the action decided (NULL: object:get or
+ * object:head), the S3 part asked for (0: none), and whether to keep the
+ * list of parts (GetObjectAttributes). */
+struct get_how {
+	bool		 head;
+	bool		 decided;
+	const char	*action;
+	uint32_t	 part;
+	bool		 parts;
+};
+
+/* A segment's S3 part number: kept since the store kept it, else its
+ * position (docs/s3.md, "Parts after completion"). */
+static uint32_t
+seg_part_number(const struct cf_segment_rec *sg)
+{
+	return sg->part_number != 0 ? sg->part_number : sg->n + 1;
+}
+
+/* The parts of segments v[0..n) into g: the view's part (how->part), and
+ * the whole list when how->parts. */
+static cf_err
+get_parts_of(struct cf_get *g, const struct cf_segment_rec *v, size_t n,
+    const struct get_how *how, struct cf_error *err)
+{
+	struct cf_object_part	p;
+	uint64_t		first = 0;
+	size_t			i;
+
+	if (how->parts) {
+		g->parts = cf_calloc(n > 0 ? n : 1, sizeof(*g->parts));
+		if (g->parts == NULL)
+			return nomem(err);
+		g->nparts = n;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&p, 0, sizeof(p));
+		p.number = seg_part_number(&v[i]);
+		p.first = first;
+		p.size = v[i].size;
+		cf_strlcpy(p.checksum, v[i].checksum, sizeof(p.checksum));
+		if (how->parts)
+			g->parts[i] = p;
+		if (how->part != 0 && p.number == how->part) {
+			g->view.part = p;
+			g->view.part_found = true;
+		}
+		/* Sizes were checked to add up to the version's. */
+		first += v[i].size;
+	}
+	return CF_OK;
 }
 
 /* decided: the caller has decided the request already (a share link,
  * core/ops_share.c): no object:get decision here. */
 static cf_err
-get_open(struct cf_core *c, struct cf_req *r, const char *ns,
-    const char *key, const char *version_id, bool head, bool decided,
-    const char *action, struct cf_get **out, struct cf_error *err)
+get_open_how(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, const struct get_how *how,
+    struct cf_get **out, struct cf_error *err)
 {
 	struct cf_get	*g = NULL;
 	struct cf_key	*dek = NULL;
-	const char	*sealed;
+	const char	*sealed, *action = how->action;
+	bool		 head = how->head, decided = how->decided;
 	cf_err		 rc;
 
 	g = cf_calloc(1, sizeof(*g));
@@ -1157,9 +1215,19 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 		    err);
 		if (rc == CF_OK)
 			rc = core_segs_layout(sv, sn, &g->layout, err);
+		if (rc == CF_OK)
+			rc = get_parts_of(g, sv, sn, how, err);
 		core_segs_free(sv, sn);
 		g->view.segments = g->layout;
 		goto out;
+	}
+	/* A version of one blob is its own part 1, whole. */
+	if (how->part == 1 && g->v.nsegs == 0) {
+		g->view.part.number = 1;
+		g->view.part.size = g->v.size;
+		cf_strlcpy(g->view.part.checksum, g->v.checksum,
+		    sizeof(g->view.part.checksum));
+		g->view.part_found = true;
 	}
 	if (head)
 		goto out;
@@ -1171,6 +1239,13 @@ get_open(struct cf_core *c, struct cf_req *r, const char *ns,
 			key_unavailable(r, err);
 		if (rc == CF_OK)
 			rc = core_segs_layout_of(g->segs, &g->layout, err);
+		if (rc == CF_OK) {
+			const struct cf_segment_rec	*sv;
+			size_t				 sn;
+
+			sv = core_segs_recs(g->segs, &sn);
+			rc = get_parts_of(g, sv, sn, how, err);
+		}
 		g->view.segments = g->layout;
 		goto out;
 	}
@@ -1209,6 +1284,63 @@ out:
 	}
 	*out = g;
 	return CF_OK;
+}
+
+static cf_err
+get_open(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, bool head, bool decided,
+    const char *action, struct cf_get **out, struct cf_error *err)
+{
+	struct get_how	how = { head, decided, action, 0, false };
+
+	return get_open_how(c, r, ns, key, version_id, &how, out, err);
+}
+
+cf_err
+cf_core_get_open_part(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, bool head, uint32_t part,
+    struct cf_get **out, struct cf_error *err)
+{
+	struct get_how	how = { head, false, NULL, part, false };
+	cf_err		rc;
+
+	if (part < 1 || part > CF_SEGMENTS_MAX)
+		return cf_error_set(err, CF_E_INVAL, "part %u is not 1 to "
+		    "%u", (unsigned)part, (unsigned)CF_SEGMENTS_MAX);
+	if ((rc = cf_meta_scope_begin(c->meta, err)) != CF_OK)
+		return rc;
+	rc = get_open_how(c, r, ns, key, version_id, &how, out, err);
+	cf_meta_scope_end(c->meta);
+	return rc;
+}
+
+cf_err
+cf_core_get_open_attrs(struct cf_core *c, struct cf_req *r, const char *ns,
+    const char *key, const char *version_id, struct cf_get **out,
+    struct cf_error *err)
+{
+	struct get_how	how = { true, false, "object:get", 0, true };
+	cf_err		rc;
+
+	/* SEC: decided and looked up as a GET of the version, in one
+	 * snapshot; opened as a HEAD: no key unwrapped, no blob opened. */
+	if ((rc = cf_meta_scope_begin(c->meta, err)) != CF_OK)
+		return rc;
+	rc = get_open_how(c, r, ns, key, version_id, &how, out, err);
+	cf_meta_scope_end(c->meta);
+	return rc;
+}
+
+size_t
+cf_core_get_parts(const struct cf_get *g, uint32_t after,
+    struct cf_object_part *out, size_t max)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < g->nparts && k < max; i++)
+		if (g->parts[i].number > after)
+			out[k++] = g->parts[i];
+	return k;
 }
 
 cf_err

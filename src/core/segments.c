@@ -275,6 +275,13 @@ core_segs_layout_of(const struct core_segs *s, char **out,
 	return core_segs_layout(s->v, s->n, out, err);
 }
 
+const struct cf_segment_rec *
+core_segs_recs(const struct core_segs *s, size_t *n)
+{
+	*n = s->n;
+	return s->v;
+}
+
 cf_err
 core_segs_rebind(struct cf_core *c, const char *src_id, uint32_t nsegs,
     const char *dst_id, struct cf_segment_rec **out, struct cf_error *err)

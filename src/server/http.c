@@ -5538,11 +5538,20 @@ cf_http_start(struct cf_core *core, const struct cf_config *cfg,
 	}
 	/* threads = 0: a thread per connection (each request may block on
 	 * the audit log's group commit, so every connection should be able
-	 * to wait at once); otherwise a pool of epoll threads. */
+	 * to wait at once); otherwise a pool of event threads.
+	 * SEC: poll(2), not epoll: in libmicrohttpd 0.9.75's epoll mode a
+	 * connection in its TLS handshake stays on the ready list (GnuTLS
+	 * reads the socket itself, so libmicrohttpd never sees the EAGAIN
+	 * that clears the flag) and its thread loops without sleeping until
+	 * the client's next flight: a client that stops mid-handshake held
+	 * an event thread at 100 % of a core (tests/e2e/test_slowloris.py,
+	 * test_stalled_tls_handshakes_do_not_spin), and every handshake
+	 * cost ~5 ms of CPU instead of ~0.4 (bench/README.md, "TLS
+	 * handshakes").  poll waits for what the connection asked for. */
 	/* MHD_USE_ITC: suspend/resume needs it (and implies it). */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-	    MHD_USE_ITC | (cfg->threads == 0 ?
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL);
+	    MHD_USE_ITC | MHD_USE_POLL | (cfg->threads == 0 ?
+	    MHD_USE_THREAD_PER_CONNECTION : 0);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (!cfg->insecure_http)
@@ -5720,11 +5729,12 @@ cf_http_stop(struct cf_http *h)
 		return;
 	start = cf_mono_ns();
 	/* No new connections: accept_ok refuses them from now on.  Not
-	 * MHD_quiesce_daemon: with epoll threads, a worker that sees the
-	 * daemon quiesced removes the listening socket from its epoll set
-	 * too, unlocked; the loser of the two removals gets ENOENT and
-	 * libmicrohttpd 0.9.75 aborts ("Failed to remove listen FD from
-	 * epoll set"): a SIGTERM right after a start died so once in CI. */
+	 * MHD_quiesce_daemon: with the epoll threads Coffer used before, a
+	 * worker that saw the daemon quiesced removed the listening socket
+	 * from its epoll set too, unlocked; the loser of the two removals
+	 * got ENOENT and libmicrohttpd 0.9.75 aborted ("Failed to remove
+	 * listen FD from epoll set"): a SIGTERM right after a start died so
+	 * once in CI.  The accept policy works in every mode. */
 	atomic_store(&h->stopping, true);
 	if (h->async)
 		drain(h);

@@ -50,7 +50,8 @@ enum s3_op {
 	/* Bucket policies and ACL answers (op_policy, op_acl). */
 	OP_POLICY_GET, OP_POLICY_PUT, OP_POLICY_DELETE, OP_ACL_GET,
 	OP_ACL_PUT,
-	OP_VERSIONING_GET, OP_VERSIONING_PUT, OP_DELETE_VERSION
+	OP_VERSIONING_GET, OP_VERSIONING_PUT, OP_DELETE_VERSION,
+	OP_ATTRIBUTES
 };
 
 struct cf_s3 {
@@ -750,6 +751,28 @@ classify(const struct cf_s3 *s, const char *method, const char **action)
 	if (cf_sigv4_query_has(&s->q, "acl") && (s->q.n == 1 ||
 	    (s->q.n == 2 && cf_sigv4_query_has(&s->q, "versionId"))))
 		return acl_op(method, true, action);
+	/* GetObjectAttributes: decided as a GET of the version, whose
+	 * bytes its parts and checksums describe (docs/s3.md). */
+	if (strcmp(method, "GET") == 0 &&
+	    cf_sigv4_query_has(&s->q, "attributes") &&
+	    subresource_count(s) == 1) {
+		*action = "object:get";
+		return OP_ATTRIBUTES;
+	}
+	/* GetObject and HeadObject of one part (partNumber=N; uploadId
+	 * would have made it multipart's above). */
+	if (cf_sigv4_query_has(&s->q, "partNumber") &&
+	    subresource_count(s) == 1) {
+		if (strcmp(method, "GET") == 0) {
+			*action = "object:get";
+			return OP_GET;
+		}
+		if (strcmp(method, "HEAD") == 0) {
+			*action = "object:head";
+			return OP_HEAD;
+		}
+		return OP_NONE;
+	}
 	if (has_subresource(s))
 		return OP_NONE;
 	if (strcmp(method, "GET") == 0) {
@@ -2698,6 +2721,187 @@ op_get_tagging(struct MHD_Connection *mc, struct conn *c)
 	return s3_send(mc, c, 200, NULL, resp, "ok");
 }
 
+/* A count header of GetObjectAttributes (x-amz-max-parts,
+ * x-amz-part-number-marker), as list_count takes a parameter. */
+static bool
+hdr_count(struct MHD_Connection *mc, const char *name, uint64_t def,
+    uint64_t max, uint64_t *out)
+{
+	const char	*v = hdr(mc, name);
+	uint64_t	 n;
+
+	*out = def;
+	if (v == NULL)
+		return true;
+	if (cf_parse_u64(v, 0, UINT32_MAX, &n, NULL) != CF_OK)
+		return false;
+	*out = n > max ? max : n;
+	return true;
+}
+
+static int	preconditions(struct MHD_Connection *mc,
+		    const struct cf_object_view *v);
+
+#define ATTR_PARTS_MAX	1000	/* S3's default and most per page */
+
+/* <ObjectParts> of a multipart version: the count, and a page of parts
+ * after marker (at most max) when the object has a checksum (S3 lists
+ * no Part of an object without one). */
+static cf_err
+attr_parts(struct cf_buf *b, const struct cf_get *g, uint64_t marker,
+    uint64_t max)
+{
+	const struct cf_object_view	*v = cf_core_get_view(g);
+	struct cf_object_part		*p;
+	size_t				 n, i;
+	bool				 more;
+	cf_err				 rc;
+
+	rc = cf_buf_printf(b, NULL, "<ObjectParts><PartsCount>%u"
+	    "</PartsCount>", (unsigned)v->nsegs);
+	if (rc != CF_OK || v->checksum[0] == '\0')
+		return rc == CF_OK ? cf_buf_append_str(b, "</ObjectParts>",
+		    NULL) : rc;
+	p = cf_calloc(max + 1, sizeof(*p));
+	if (p == NULL)
+		return CF_E_NOMEM;
+	n = cf_core_get_parts(g, (uint32_t)marker, p, (size_t)max + 1);
+	more = n > max;
+	if (more)
+		n = (size_t)max;
+	rc = cf_buf_printf(b, NULL, "<PartNumberMarker>%llu"
+	    "</PartNumberMarker>", (unsigned long long)marker);
+	if (rc == CF_OK && n > 0)
+		rc = cf_buf_printf(b, NULL, "<NextPartNumberMarker>%u"
+		    "</NextPartNumberMarker>", (unsigned)p[n - 1].number);
+	if (rc == CF_OK)
+		rc = cf_buf_printf(b, NULL, "<MaxParts>%llu</MaxParts>"
+		    "<IsTruncated>%s</IsTruncated>", (unsigned long long)max,
+		    more ? "true" : "false");
+	for (i = 0; rc == CF_OK && i < n; i++) {
+		rc = cf_buf_printf(b, NULL, "<Part><PartNumber>%u"
+		    "</PartNumber><Size>%llu</Size>", (unsigned)p[i].number,
+		    (unsigned long long)p[i].size);
+		if (rc == CF_OK)
+			rc = checksum_els(b, p[i].checksum, false);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(b, "</Part>", NULL);
+	}
+	cf_free(p);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(b, "</ObjectParts>", NULL);
+	return rc;
+}
+
+/* GET /B/K?attributes: GetObjectAttributes, the attributes
+ * x-amz-object-attributes names, of the latest version or versionId. */
+static enum MHD_Result
+op_attributes(struct MHD_Connection *mc, struct conn *c)
+{
+	struct cf_s3			*s = *cf_http_s3(c);
+	struct cf_error			 err;
+	struct cf_buf			 b;
+	struct MHD_Response		*resp;
+	struct cf_get			*g = NULL;
+	const struct cf_object_view	*v;
+	uint64_t			 max, marker;
+	unsigned			 want = 0;
+	char				 hv[64], *dash;
+	char				 ck[CF_CHECKSUM_TEXT_MAX];
+	int				 pre;
+	cf_err				 rc;
+
+	if (!cf_s3_object_attrs_parse(hdr(mc, "x-amz-object-attributes"),
+	    &want))
+		return list_refuse(mc, c, "object:get", "Invalid attribute "
+		    "name specified (x-amz-object-attributes: ETag, "
+		    "Checksum, ObjectParts, StorageClass, ObjectSize)");
+	if (!hdr_count(mc, "x-amz-max-parts", ATTR_PARTS_MAX,
+	    ATTR_PARTS_MAX, &max))
+		return list_refuse(mc, c, "object:get", "x-amz-max-parts "
+		    "must be a number from 0 to 1000");
+	if (!hdr_count(mc, "x-amz-part-number-marker", 0, CF_MP_PARTS_MAX,
+	    &marker))
+		return list_refuse(mc, c, "object:get",
+		    "x-amz-part-number-marker must be a part number");
+	cf_error_clear(&err);
+	rc = cf_core_get_open_attrs(cf_http_core(c), cf_http_req(c),
+	    s->bucket, s->key, cf_sigv4_query_get(&s->q, "versionId"), &g,
+	    &err);
+	if (rc != CF_OK)
+		return s3_core_error(mc, c, rc, &err);
+	v = cf_core_get_view(g);
+	if (v->s3_hidden) {
+		cf_core_get_close(g);
+		return s3_error(mc, c, 404, "NoSuchVersion", "the specified "
+		    "version does not exist (in S3's view)");
+	}
+	/* The conditions of a GET hold here too (a HEAD's, as S3 has
+	 * them: If-None-Match and If-Modified-Since answer 304). */
+	pre = preconditions(mc, v);
+	if (pre != 0) {
+		cf_core_get_close(g);
+		if (pre == 412)
+			return s3_error(mc, c, 412, "PreconditionFailed",
+			    "at least one of the preconditions you specified "
+			    "did not hold");
+		return s3_send(mc, c, 304, NULL, NULL, "ok");
+	}
+	cf_buf_init(&b, S3_XML_MAX);
+	rc = xml_begin(&b, "GetObjectAttributesOutput", NULL);
+	/* S3 gives the ETag unquoted here. */
+	if (rc == CF_OK && (want & CF_S3_ATTR_ETAG) != 0)
+		rc = xml_el(&b, "ETag", v->md5[0] != '\0' ? v->md5 :
+		    v->sha256, false, NULL);
+	/* The object's checksum, a composite without its "-N" (the count
+	 * is ObjectParts'), as S3 gives it here. */
+	if (rc == CF_OK && (want & CF_S3_ATTR_CHECKSUM) != 0 &&
+	    v->checksum[0] != '\0') {
+		cf_strlcpy(ck, v->checksum, sizeof(ck));
+		dash = strchr(ck, '-');
+		if (dash != NULL)
+			*dash = '\0';
+		rc = cf_buf_append_str(&b, "<Checksum>", NULL);
+		if (rc == CF_OK)
+			rc = checksum_els(&b, ck, false);
+		if (rc == CF_OK)
+			rc = xml_el(&b, "ChecksumType", dash != NULL ?
+			    "COMPOSITE" : "FULL_OBJECT", false, NULL);
+		if (rc == CF_OK)
+			rc = cf_buf_append_str(&b, "</Checksum>", NULL);
+	}
+	if (rc == CF_OK && (want & CF_S3_ATTR_PARTS) != 0 && v->nsegs > 0)
+		rc = attr_parts(&b, g, marker, max);
+	if (rc == CF_OK && (want & CF_S3_ATTR_CLASS) != 0)
+		rc = xml_el(&b, "StorageClass", "STANDARD", false, NULL);
+	if (rc == CF_OK && (want & CF_S3_ATTR_SIZE) != 0)
+		rc = cf_buf_printf(&b, NULL, "<ObjectSize>%llu</ObjectSize>",
+		    (unsigned long long)v->size);
+	if (rc == CF_OK)
+		rc = cf_buf_append_str(&b, "</GetObjectAttributesOutput>",
+		    NULL);
+	if (rc != CF_OK) {
+		cf_buf_free(&b);
+		cf_core_get_close(g);
+		return s3_error(mc, c, 500, "InternalError", "out of memory");
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data,
+	    MHD_RESPMEM_MUST_COPY);
+	cf_buf_free(&b);
+	if (resp == NULL) {
+		cf_core_get_close(g);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/xml");
+	if (cf_s3v_header(v->s3_null, v->version_id) != NULL)
+		(void)MHD_add_response_header(resp, "x-amz-version-id",
+		    cf_s3v_header(v->s3_null, v->version_id));
+	http_date(v->created_us, hv);
+	(void)MHD_add_response_header(resp, "Last-Modified", hv);
+	cf_core_get_close(g);
+	return s3_send(mc, c, 200, NULL, resp, "ok");
+}
+
 /* A GET's or HEAD's If-Modified-Since / If-Unmodified-Since: -1 when
  * absent, and also when not an HTTP date, which RFC 9110 (13.1.3,
  * 13.1.4) and S3 ignore rather than refuse. */
@@ -2750,19 +2954,41 @@ checksum_headers(struct MHD_Connection *mc, struct MHD_Response *resp,
     const struct cf_object_view *v, int status)
 {
 	const char	*mode = hdr(mc, "x-amz-checksum-mode");
-	const char	*colon = strchr(v->checksum, ':');
+	const char	*ck = v->checksum, *colon, *type = NULL;
 	char		 name[48];
 
-	if (status != 200 || mode == NULL || strcasecmp(mode, "ENABLED") !=
-	    0 || colon == NULL || (size_t)(colon - v->checksum) > 16)
+	if (mode == NULL || strcasecmp(mode, "ENABLED") != 0)
+		return;
+	if (v->part.number != 0) {
+		/* One part (status 206): its own checksum, as S3 gives it,
+		 * of a composite (or unnamed) object's parts; a
+		 * FULL_OBJECT CRC has none per part but for its only
+		 * part, whose is the object's.  A version of one blob is
+		 * its part 1, whole. */
+		if (status != 206)
+			return;
+		ck = v->part.checksum;
+		colon = strchr(v->checksum, ':');
+		if (v->nsegs == 0)
+			type = "FULL_OBJECT";
+		else if (colon != NULL && strchr(colon, '-') == NULL)
+			type = v->nsegs == 1 ? "FULL_OBJECT" : NULL;
+		else
+			type = "COMPOSITE";
+		if (type == NULL)
+			return;
+	} else if (status != 200)
+		return;
+	colon = strchr(ck, ':');
+	if (colon == NULL || (size_t)(colon - ck) > 16 ||
+	    !cf_str_field_value_ok(colon + 1))
 		return;
 	(void)snprintf(name, sizeof(name), "x-amz-checksum-%.*s",
-	    (int)(colon - v->checksum), v->checksum);
-	if (!cf_str_field_value_ok(colon + 1))
-		return;
+	    (int)(colon - ck), ck);
 	(void)MHD_add_response_header(resp, name, colon + 1);
 	(void)MHD_add_response_header(resp, "x-amz-checksum-type",
-	    strchr(colon + 1, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
+	    type != NULL ? type : strchr(colon + 1, '-') != NULL ?
+	    "COMPOSITE" : "FULL_OBJECT");
 }
 
 static enum MHD_Result
@@ -2780,14 +3006,33 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 	int				 rng, status = 200, pre;
 	enum MHD_Result			 ret;
 	json_t				*m, *val;
-	const char			*k;
+	const char			*k, *action;
+	uint64_t			 pn = 0;
+	bool				 part;
 	cf_err				 rc;
 
+	/* partNumber=N: the bytes of part N, as S3 gives them; refused
+	 * (and recorded) before any transfer is counted. */
+	part = cf_sigv4_query_has(&s->q, "partNumber");
+	action = s->head ? "object:head" : "object:get";
+	if (part && cf_parse_u64(str_or(cf_sigv4_query_get(&s->q,
+	    "partNumber")), 1, CF_MP_PARTS_MAX, &pn, NULL) != CF_OK)
+		return list_refuse(mc, c, action, "Part number must be an "
+		    "integer between 1 and 10000, inclusive");
+	if (part && hdr(mc, "Range") != NULL) {
+		cf_core_reject(cf_http_core(c), r, action,
+		    "range with partNumber");
+		return s3_error(mc, c, 400, "InvalidRequest", "Cannot specify "
+		    "both Range header and partNumber query parameter");
+	}
 	if (!s->head && !cf_http_xfer(mc, c, false, &ret))
 		return ret;
 	cf_error_clear(&err);
-	rc = cf_core_get_open(cf_http_core(c), r, s->bucket, s->key,
-	    cf_sigv4_query_get(&s->q, "versionId"), s->head, &g, &err);
+	rc = part ? cf_core_get_open_part(cf_http_core(c), r, s->bucket,
+	    s->key, cf_sigv4_query_get(&s->q, "versionId"), s->head,
+	    (uint32_t)pn, &g, &err) : cf_core_get_open(cf_http_core(c), r,
+	    s->bucket, s->key, cf_sigv4_query_get(&s->q, "versionId"),
+	    s->head, &g, &err);
 	if (rc != CF_OK)
 		return s3_core_error(mc, c, rc, &err);
 	/* A copy: g goes with the response body (or is closed). */
@@ -2809,8 +3054,13 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 		    "hold");
 	}
 	len = v->size;
-	rng = s->head || pre != 0 ? 0 : cf_http_parse_range(hdr(mc, "Range"),
-	    v->size, &first, &last);
+	if (part && !v->part_found) {
+		cf_core_get_close(g);
+		return s3_error(mc, c, 416, "InvalidPartNumber",
+		    "The requested partnumber is not satisfiable");
+	}
+	rng = s->head || pre != 0 || part ? 0 :
+	    cf_http_parse_range(hdr(mc, "Range"), v->size, &first, &last);
 	if (rng < 0) {
 		cf_core_get_close(g);
 		return s3_error(mc, c, 416, "InvalidRange",
@@ -2820,6 +3070,15 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 		status = 206;
 		len = last - first + 1;
 	}
+	/* A part: its bytes as a range of the object (an empty one, the
+	 * empty whole of an empty object, as a 200 without a range). */
+	if (part && v->part.size > 0) {
+		status = 206;
+		first = v->part.first;
+		last = first + v->part.size - 1;
+		len = v->part.size;
+	} else if (part)
+		len = 0;
 	if (pre == 304) {
 		status = 304;
 		len = 0;
@@ -2828,11 +3087,12 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 		/* HEAD: the headers of the whole object, no body (for a
 		 * HEAD libmicrohttpd sends the size given, never calling
 		 * the reader). */
+		resp = s->head ? MHD_create_response_from_callback(part &&
+		    status != 304 ? len : v->size, 1, no_body, NULL, NULL) :
+		    MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+		    MHD_RESPMEM_PERSISTENT);
 		cf_core_get_close(g);
 		g = NULL;
-		resp = s->head ? MHD_create_response_from_callback(v->size, 1,
-		    no_body, NULL, NULL) : MHD_create_response_from_buffer(0,
-		    (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
 		if (resp == NULL)
 			return MHD_NO;
 	} else {
@@ -2862,6 +3122,12 @@ op_get(struct MHD_Connection *mc, struct conn *c)
 		    (unsigned long long)first, (unsigned long long)last,
 		    (unsigned long long)v->size);
 		(void)MHD_add_response_header(resp, "Content-Range", hv);
+	}
+	/* S3 counts the parts of a multipart object only. */
+	if (part && v->nsegs > 0) {
+		(void)snprintf(hv, sizeof(hv), "%u", (unsigned)v->nsegs);
+		(void)MHD_add_response_header(resp, "x-amz-mp-parts-count",
+		    hv);
 	}
 	m = v->user_meta[0] != '\0' ? json_loads(v->user_meta, 0, NULL) :
 	    NULL;
@@ -3373,6 +3639,8 @@ cf_s3_end(struct MHD_Connection *mc, struct conn *c)
 		return op_versioning(mc, c);
 	case OP_DELETE_VERSION:
 		return op_delete_version(mc, c);
+	case OP_ATTRIBUTES:
+		return op_attributes(mc, c);
 	case OP_NONE:
 		break;
 	}

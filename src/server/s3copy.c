@@ -1,11 +1,14 @@
 /* src/server/s3copy.c: the copy-source headers of CopyObject and
- * UploadPartCopy and the HTTP dates of conditional requests (s3copy.h).
+ * UploadPartCopy, the HTTP dates of conditional requests and the
+ * attribute list of GetObjectAttributes (s3copy.h).
  * Strict: a header that does not parse is reported as such; the copies
  * refuse it (400), never reading it as "no condition" or "the whole
  * object", while a GET ignores it as RFC 9110 says. */
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "base/str.h"
 #include "server/s3copy.h"
 
 /* Decimal digits at *p, at most 19 (so no overflow), as a number. */
@@ -163,5 +166,39 @@ cf_s3_http_date_parse(const char *v, int64_t *us)
 	    tm.tm_mon != chk.tm_mon || tm.tm_year != chk.tm_year)
 		return false;
 	*us = (int64_t)t * 1000000;
+	return true;
+}
+
+bool
+cf_s3_object_attrs_parse(const char *v, unsigned *mask)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 bit;
+	} names[] = {
+		{ "ETag", CF_S3_ATTR_ETAG },
+		{ "Checksum", CF_S3_ATTR_CHECKSUM },
+		{ "ObjectParts", CF_S3_ATTR_PARTS },
+		{ "StorageClass", CF_S3_ATTR_CLASS },
+		{ "ObjectSize", CF_S3_ATTR_SIZE },
+	};
+	const char	*p = v, *e;
+	unsigned	 m = 0;
+	size_t		 n, i;
+
+	if (v == NULL)
+		return false;
+	while (cf_http_list_next(&p, &e, &n)) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == n &&
+			    strncasecmp(names[i].name, e, n) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return false;
+		m |= names[i].bit;
+	}
+	if (m == 0)
+		return false;
+	*mask = m;
 	return true;
 }

@@ -1,7 +1,8 @@
 /* src/server/s3copy.h: the copy-source headers of S3's CopyObject and
- * UploadPartCopy (x-amz-copy-source-range, x-amz-copy-source-if-*-since)
- * and the HTTP dates of conditional GETs.  Pure: unit-tested in
- * tests/unit/test_server.c. */
+ * UploadPartCopy (x-amz-copy-source-range, x-amz-copy-source-if-*-since),
+ * the HTTP dates of conditional GETs and GetObjectAttributes'
+ * x-amz-object-attributes.  Pure: unit-tested in
+ * tests/unit/test_server.c, fuzzed by fuzz/fuzz_s3copy.c. */
 #ifndef CF_SERVER_S3COPY_H
 #define CF_SERVER_S3COPY_H
 
@@ -19,5 +20,18 @@ bool	cf_s3_copy_range_parse(const char *v, uint64_t *first,
  * asctime "Sun Nov  6 08:49:37 1994").  false: not such a date (NULL
  * too). */
 bool	cf_s3_http_date_parse(const char *v, int64_t *us);
+
+/* The attributes GetObjectAttributes is asked for. */
+#define CF_S3_ATTR_ETAG		(1u << 0)
+#define CF_S3_ATTR_CHECKSUM	(1u << 1)
+#define CF_S3_ATTR_PARTS	(1u << 2)	/* ObjectParts */
+#define CF_S3_ATTR_CLASS	(1u << 3)	/* StorageClass */
+#define CF_S3_ATTR_SIZE		(1u << 4)	/* ObjectSize */
+/* x-amz-object-attributes: an HTTP list (commas, blanks around the
+ * elements) of ETag, Checksum, ObjectParts, StorageClass and
+ * ObjectSize, in any case, each any number of times; *mask gets those
+ * named (untouched on false).  false: NULL, no element, or an element
+ * that is none of them (S3's 400 InvalidArgument). */
+bool	cf_s3_object_attrs_parse(const char *v, unsigned *mask);
 
 #endif

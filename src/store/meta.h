@@ -80,6 +80,12 @@ struct cf_segment_rec {
 	char		sealed_as[CF_VERSION_ID_LEN + 1];
 	char		kek_id[CF_KEK_ID_MAX];
 	uint8_t		wrapped_dek[CF_WRAPPED_DEK_LEN];
+	/* The S3 part it was (1..10000, ascending with n), and the
+	 * checksum that part carried, verified ("ALG:BASE64"; "" for
+	 * none).  part_number 0: not kept (a segment completed before
+	 * the store kept it): it is read as its position, n + 1. */
+	uint32_t	part_number;
+	char		checksum[CF_CHECKSUM_TEXT_MAX];
 };
 #define CF_SEGMENTS_MAX		10000	/* S3's parts per upload */
 #define CF_SEGMENT_AD_MAX	64

@@ -623,6 +623,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE mp_uploads ADD COLUMN checksum TEXT NOT NULL"
 	"  DEFAULT '';",
 	/* ---- end: multipart checksums ---- */
+	/* ---- begin: parts after completion ---- */
+	/* 25 -> 26: a segment remembers the S3 part it was (its part
+	 * number, and the checksum it carried: "ALG:BASE64", '' for
+	 * none), so that GetObject partNumber=N and GetObjectAttributes
+	 * answer for the part after the Complete.  0: a segment completed
+	 * before this step (read as its position, n + 1). */
+	("ALTER TABLE segments ADD COLUMN part_number INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (part_number >= 0 AND part_number <= 10000);"
+	"ALTER TABLE segments ADD COLUMN checksum TEXT NOT NULL"
+	"  DEFAULT '';"),
+	/* ---- end: parts after completion ---- */
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -815,10 +826,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    " content_encoding, checksum, nsegs) VALUES (?1, ?2, ?3, ?4, ?5,"
 	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[ST_SEG_INSERT] = "INSERT INTO segments(version_id, n, blob_id, size,"
-	    " sealed_as, kek_id, wrapped_dek) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-	    " ?7)",
+	    " sealed_as, kek_id, wrapped_dek, part_number, checksum)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_SEG_LIST] = "SELECT n, blob_id, size, sealed_as, kek_id,"
-	    " wrapped_dek FROM segments WHERE version_id = ?1 ORDER BY n",
+	    " wrapped_dek, part_number, checksum FROM segments"
+	    " WHERE version_id = ?1 ORDER BY n",
 	/* SEC: a segment must be, in the completing transaction, a part of
 	 * the upload as read (a part replaced meanwhile has its blob
 	 * deleted by its replacement). */
@@ -2549,9 +2561,18 @@ check_segments(const struct cf_version_rec *v, struct cf_error *err)
 		if (rc == CF_OK)
 			rc = check_field(g->kek_id, sizeof(g->kek_id),
 			    "kek id", err);
+		if (rc == CF_OK)
+			rc = check_field(g->checksum, sizeof(g->checksum),
+			    "checksum", err);
 		if (rc != CF_OK)
 			break;
-		if (g->n != i || g->blob_id[0] == '\0' ||
+		/* Part numbers, when kept, ascend as the Complete's did. */
+		if (g->part_number > CF_SEGMENTS_MAX || (i > 0 &&
+		    g->part_number != 0 && g->part_number <=
+		    v->segs[i - 1].part_number))
+			rc = cf_error_set(err, CF_E_INVAL, "meta: segment %u: "
+			    "bad part number", (unsigned)i);
+		else if (g->n != i || g->blob_id[0] == '\0' ||
 		    g->sealed_as[0] == '\0' || g->size > INT64_MAX ||
 		    g->size > UINT64_MAX - total)
 			rc = cf_error_set(err, CF_E_INVAL, "meta: bad segment "
@@ -2830,10 +2851,10 @@ segments_put_on(struct conn *c, const struct cf_version_rec *v,
 
 	for (i = 0; i < v->nsegs && rc == CF_OK; i++) {
 		g = &v->segs[i];
-		rc = exec_on(c, ST_SEG_INSERT, NULL, err, "titittw",
+		rc = exec_on(c, ST_SEG_INSERT, NULL, err, "titittwit",
 		    v->version_id, (int64_t)g->n, g->blob_id,
 		    (int64_t)g->size, g->sealed_as, g->kek_id,
-		    g->wrapped_dek);
+		    g->wrapped_dek, (int64_t)g->part_number, g->checksum);
 	}
 	return rc;
 }
@@ -7153,7 +7174,7 @@ cf_meta_segments(struct cf_meta *m, const char *version_id,
 {
 	struct conn	*c = NULL;
 	sqlite3_stmt	*st = NULL;
-	sqlite3_int64	 sz;
+	sqlite3_int64	 sz, pn;
 	size_t		 k = 0;
 	int		 src = SQLITE_DONE;
 	cf_err		 rc;
@@ -7194,6 +7215,14 @@ cf_meta_segments(struct cf_meta *m, const char *version_id,
 		if (rc == CF_OK)
 			rc = col_bytes(st, 5, g->wrapped_dek,
 			    sizeof(g->wrapped_dek), err);
+		pn = sqlite3_column_int64(st, 6);
+		if (rc == CF_OK && (pn < 0 || pn > CF_SEGMENTS_MAX))
+			rc = cf_error_set(err, CF_E_INTEGRITY, "meta: segment "
+			    "%zu of %s has a bad part number", k, version_id);
+		g->part_number = (uint32_t)pn;
+		if (rc == CF_OK)
+			rc = col_str(st, 7, g->checksum, sizeof(g->checksum),
+			    err);
 		k++;
 	}
 	if (rc == CF_OK && src != SQLITE_DONE)

@@ -841,6 +841,35 @@ test_s3_copy_headers(void **state)
 		assert_false(cf_s3_http_date_parse(bad_dates[i], &us));
 }
 
+/* GetObjectAttributes' x-amz-object-attributes: S3's five names, as a
+ * list; anything else refused, so no attribute is silently dropped. */
+static void
+test_s3_object_attrs(void **state)
+{
+	unsigned	m;
+	size_t		i;
+	static const char *const bad[] = { NULL, "", " ", ",", " , ,",
+	    "ETag,Size", "ETags", "ETag;Checksum", "ObjectParts,x",
+	    "Object Parts", "ETag\tX" };
+
+	(void)state;
+	assert_true(cf_s3_object_attrs_parse("ETag", &m));
+	assert_int_equal(m, CF_S3_ATTR_ETAG);
+	assert_true(cf_s3_object_attrs_parse(
+	    "ETag,Checksum,ObjectParts,StorageClass,ObjectSize", &m));
+	assert_int_equal(m, CF_S3_ATTR_ETAG | CF_S3_ATTR_CHECKSUM |
+	    CF_S3_ATTR_PARTS | CF_S3_ATTR_CLASS | CF_S3_ATTR_SIZE);
+	/* Blanks, empty elements, repeats and any case. */
+	assert_true(cf_s3_object_attrs_parse(" objectparts ,, OBJECTSIZE,"
+	    "ObjectParts ", &m));
+	assert_int_equal(m, CF_S3_ATTR_PARTS | CF_S3_ATTR_SIZE);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = 77;
+		assert_false(cf_s3_object_attrs_parse(bad[i], &m));
+		assert_int_equal(m, 77);	/* untouched */
+	}
+}
+
 int
 main(void)
 {
@@ -863,6 +892,7 @@ main(void)
 		cmocka_unit_test(test_config_comments),
 		cmocka_unit_test(test_forwarded_client),
 		cmocka_unit_test(test_s3_copy_headers),
+		cmocka_unit_test(test_s3_object_attrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1657,7 +1657,7 @@ test_store_meta_reopen(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 25);
+	assert_int_equal(sqlite3_column_int(st, 0), 26);
 	sqlite3_finalize(st);
 	/* The authorizer's reads of labels and attributes are primary-key
 	 * range seeks. */
@@ -5335,6 +5335,12 @@ test_store_meta_segments(void **state)
 		memset(segs[i].wrapped_dek, (int)(i + 1),
 		    sizeof(segs[i].wrapped_dek));
 		segs[i].size = 5u * (i + 1);
+		/* The parts it was made of: numbered with gaps, and one
+		 * without a checksum. */
+		segs[i].part_number = (uint32_t)(2 * i + 1);
+		if (i != 1)
+			(void)snprintf(segs[i].checksum,
+			    sizeof(segs[i].checksum), "crc32:AAAAA%zu==", i);
 	}
 	mk_version(&v, "seg", "k", false);
 	v.blob_id[0] = '\0';
@@ -5352,6 +5358,14 @@ test_store_meta_segments(void **state)
 	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL),
 	    CF_E_INVAL);
 	segs[1].n = 1;
+	/* Part numbers ascend, 1 to 10000 (0: not kept). */
+	segs[1].part_number = 1;
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL),
+	    CF_E_INVAL);
+	segs[1].part_number = 10001;
+	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL),
+	    CF_E_INVAL);
+	segs[1].part_number = 3;
 	/* A segmented version has no blob or key of its own. */
 	(void)cf_strlcpy(v.blob_id, segs[0].blob_id, sizeof(v.blob_id));
 	assert_int_equal(cf_meta_version_put(m, &au_ok, &v, NULL),
@@ -5373,7 +5387,10 @@ test_store_meta_segments(void **state)
 		assert_int_equal(out[i].size, segs[i].size);
 		assert_memory_equal(out[i].wrapped_dek, segs[i].wrapped_dek,
 		    CF_WRAPPED_DEK_LEN);
+		assert_int_equal(out[i].part_number, 2 * i + 1);
+		assert_string_equal(out[i].checksum, segs[i].checksum);
 	}
+	assert_string_equal(out[1].checksum, "");
 	/* Fewer slots than segments: refused, not cut. */
 	assert_int_equal(cf_meta_segments(m, got.version_id, out, 2, &n,
 	    NULL), CF_E_INTEGRITY);
