@@ -46,6 +46,10 @@
 #define AUDIT_FLUSHERS_MAX	4
 /* Default longest wait of a group-commit leader for more records. */
 #define AUDIT_COMMIT_DELAY_US	200
+/* Records nobody waits for (cf_audit_submit_later), written ahead of
+ * their fdatasync, are made durable by the next commit, at the latest
+ * this long after the first of them was written. */
+#define AUDIT_LATER_MS		50
 
 struct audit_keys {
 	struct cf_key	*rec;
@@ -256,6 +260,7 @@ struct audit_stats {
 	uint64_t	appends;	/* records made durable */
 	uint64_t	commits;	/* write + fdatasync rounds */
 	uint64_t	ckpts;		/* checkpoint writes */
+	uint64_t	deferred;	/* batches written ahead */
 	uint64_t	commit_ns;	/* sum of the commits' durations */
 	uint64_t	commit_b[AUDIT_NLE + 1];	/* by duration */
 	uint64_t	batch_b[AUDIT_NBATCH + 1];	/* by records */

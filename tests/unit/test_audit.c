@@ -1922,6 +1922,183 @@ test_audit_full_disk_submit(void **state)
 	(void)pthread_mutex_destroy(&n.mu);
 }
 
+/* Records in the log file of dir (its newlines). */
+static size_t
+log_lines(const char *dir)
+{
+	char	 path[4200], *p;
+	size_t	 len, i, n = 0;
+
+	logpath(dir, AUDIT_LOG, path, sizeof(path));
+	p = slurp(path, &len);
+	for (i = 0; i < len; i++)
+		n += p[i] == '\n';
+	free(p);
+	return n;
+}
+
+/* Wait (polling, bounded) until the log holds n records: a record
+ * written ahead is written by the notifier thread. */
+static void
+wait_lines(const char *dir, size_t n)
+{
+	int	i;
+
+	for (i = 0; i < 20000 && log_lines(dir) < n; i++)
+		(void)usleep(1000);
+	assert_int_equal(log_lines(dir), n);
+}
+
+static uint64_t
+ckpt_seq(const char *dir, const struct audit_keys *ks)
+{
+	struct audit_ckpt	 c;
+	char			 path[4200], *ck;
+	size_t			 len;
+
+	logpath(dir, AUDIT_CKPT, path, sizeof(path));
+	ck = slurp(path, &len);
+	assert_int_equal(cf_audit_ckpt_parse(ks->ckpt, ck, len, &c, NULL),
+	    CF_OK);
+	free(ck);
+	return c.seq;
+}
+
+/* A record nobody waits for (cf_audit_submit_later) is written at once
+ * (readers see it) but neither synced nor named by the checkpoint, nor
+ * reported durable; the next commit covers it, or the deadline
+ * (AUDIT_LATER_MS on the log's clock), or stopping the notifier.  The
+ * log verifies throughout. */
+static void
+test_audit_submit_later_written_ahead(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct audit_keys	 ks;
+	struct audit_stats	 st;
+	struct note		 n = { .durable = 0 };
+	struct fake_clock	 fc = { .now = 1000000000, .step = 0 };
+	uint64_t		 s1, s2, s3, s4;
+	char			 dir[256];
+
+	(void)state;
+	(void)pthread_mutex_init(&n.mu, NULL);
+	(void)pthread_cond_init(&n.cv, NULL);
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_keys_derive(k, &ks, NULL), CF_OK);
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_clock(a, fake_now, &fc);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL), CF_OK);
+	append_n(a, 2, 1);
+	fill_rec(&r, 1);
+	r.action = "object:get:end";
+	r.request_id = "end-1";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s1, NULL), CF_OK);
+	assert_int_equal(s1, 3);
+	wait_lines(dir, 3);
+	assert_int_equal(cf_audit_state(a, s1), 0);
+	assert_int_equal(ckpt_seq(dir, &ks), 2);
+	cf_audit_get_stats(a, &st);
+	assert_int_equal(st.deferred, 1);
+	expect_verify(dir, k, CF_OK, 3, 0, NULL);
+	/* The next commit makes it durable with its own record. */
+	r.action = "object:get";
+	r.request_id = "get-2";
+	assert_int_equal(cf_audit_submit(a, &r, &s2, NULL), CF_OK);
+	note_wait(&n, s2);
+	assert_int_equal(cf_audit_state(a, s1), 1);
+	assert_int_equal(cf_audit_state(a, s2), 1);
+	assert_int_equal(ckpt_seq(dir, &ks), s2);
+	/* Alone, it is made durable once the deadline passes. */
+	r.action = "object:get:end";
+	r.request_id = "end-2";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s3, NULL), CF_OK);
+	wait_lines(dir, 5);
+	assert_int_equal(cf_audit_state(a, s3), 0);
+	atomic_fetch_add(&fc.now, (AUDIT_LATER_MS + 1) * 1000000ull);
+	note_wait(&n, s3);
+	assert_false(n.broken);
+	assert_int_equal(ckpt_seq(dir, &ks), s3);
+	/* And by stopping the notifier. */
+	r.request_id = "end-3";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s4, NULL), CF_OK);
+	wait_lines(dir, 6);
+	cf_audit_stop_notify(a);
+	assert_int_equal(cf_audit_state(a, s4), 1);
+	assert_int_equal(ckpt_seq(dir, &ks), s4);
+	cf_audit_close(a);
+	expect_rec(dir, s1, "object:get:end", "end-1");
+	expect_rec(dir, s2, "object:get", "get-2");
+	expect_rec(dir, s4, "object:get:end", "end-3");
+	expect_verify(dir, k, CF_OK, s4, 0, NULL);
+	cf_audit_keys_free(&ks);
+	rmtree(dir);
+	cf_key_free(k);
+	(void)pthread_cond_destroy(&n.cv);
+	(void)pthread_mutex_destroy(&n.mu);
+}
+
+/* A write that fails for lack of space after records were written ahead:
+ * recovery cuts the log back to the end of what was written (not to the
+ * durable end, which would lose those records), writes the failed batch
+ * under its numbers and the audit:recover record, and syncs it all. */
+static void
+test_audit_submit_later_then_full_disk(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct note		 n = { .durable = 0 };
+	struct fake_clock	 fc = { .now = 1000000000, .step = 0 };
+	uint64_t		 s1, s2, s3;
+	char			 dir[256];
+
+	(void)state;
+	(void)pthread_mutex_init(&n.mu, NULL);
+	(void)pthread_cond_init(&n.cv, NULL);
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_clock(a, fake_now, &fc);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL), CF_OK);
+	append_n(a, 2, 1);
+	fill_rec(&r, 1);
+	r.action = "object:get:end";
+	r.request_id = "ahead";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s1, NULL), CF_OK);
+	wait_lines(dir, 3);
+	cf_audit_test_fail(a, AUDIT_FAIL_SHORT);
+	r.action = "object:get";
+	r.request_id = "parked";
+	assert_int_equal(cf_audit_submit(a, &r, &s2, NULL), CF_OK);
+	note_wait(&n, s2);
+	assert_true(n.broken);
+	assert_int_equal(cf_audit_state(a, s1), -1);
+	assert_int_equal(cf_audit_state(a, s2), -1);
+	(void)pthread_mutex_lock(&n.mu);
+	n.broken = false;
+	(void)pthread_mutex_unlock(&n.mu);
+	atomic_fetch_add(&fc.now, 1000000000ull);
+	r.request_id = "next";
+	assert_int_equal(cf_audit_submit(a, &r, &s3, NULL), CF_OK);
+	assert_int_equal(s3, s2 + 2);
+	note_wait(&n, s3);
+	assert_false(n.broken);
+	assert_int_equal(cf_audit_state(a, s1), 1);
+	assert_int_equal(cf_audit_state(a, s3), 1);
+	cf_audit_stop_notify(a);
+	cf_audit_close(a);
+	expect_rec(dir, s1, "object:get:end", "ahead");
+	expect_rec(dir, s2, "object:get", "parked");
+	expect_rec(dir, s2 + 1, "audit:recover", NULL);
+	expect_rec(dir, s3, "object:get", "next");
+	expect_verify(dir, k, CF_OK, s3, 0, NULL);
+	rmtree(dir);
+	cf_key_free(k);
+	(void)pthread_cond_destroy(&n.cv);
+	(void)pthread_mutex_destroy(&n.mu);
+}
+
 static void
 test_audit_open_survives_every_alloc_failure(void **state)
 {
@@ -2126,6 +2303,8 @@ main(void)
 		cmocka_unit_test(test_audit_fail_short_write),
 		cmocka_unit_test(test_audit_fail_checkpoint),
 		cmocka_unit_test(test_audit_full_disk_submit),
+		cmocka_unit_test(test_audit_submit_later_written_ahead),
+		cmocka_unit_test(test_audit_submit_later_then_full_disk),
 		cmocka_unit_test(test_audit_open_survives_every_alloc_failure),
 		cmocka_unit_test(test_audit_kat_writer),
 		cmocka_unit_test(test_audit_kat_cases),
