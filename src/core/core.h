@@ -246,6 +246,10 @@ struct cf_req {
 					 * MFA of unknown age (an OIDC token
 					 * without auth_time and iat) */
 	bool		 interactive;	/* session or OIDC (not an API token) */
+	/* cf_core_snapshot_begin's read transaction is open; the token's
+	 * last-used time waits for its end (touch_due). */
+	bool		 snapshot;
+	bool		 touch_due;
 	char		 scope[CF_SCOPE_MAX];	/* token scope JSON; "" */
 	struct cf_principal_rec principal;
 	char		 token_id[CF_TOKEN_ID_LEN + 1];
@@ -346,6 +350,19 @@ cf_err	cf_core_net_check(struct cf_core *c, struct cf_req *r,
 	    __attribute__((warn_unused_result));
 /* Validate an env.<env>.allow value (for the configuration parser). */
 cf_err	cf_core_net_list_check(const char *value, struct cf_error *err);
+
+/* One read snapshot (one read transaction) for a request that reads
+ * only: its authentication, then its operation's decision and lookup,
+ * instead of one transaction for each.  True if one was opened (only for
+ * Coffer's own tokens and sessions: an OIDC token may write); every true
+ * needs its cf_core_snapshot_end, on the same thread, before the thread
+ * serves anything else.  A token's last-used time, due while the
+ * snapshot is open, is written by cf_core_snapshot_end, after it.  An
+ * operation that writes ends the snapshot at its first write
+ * (cf_meta_scope_begin): callers open one only around reads. */
+bool	cf_core_snapshot_begin(struct cf_core *c, struct cf_req *r,
+	    const char *bearer);
+void	cf_core_snapshot_end(struct cf_core *c, struct cf_req *r);
 
 /* Authenticate a bearer token (NULL: none).  Never fails the request by
  * itself: on a bad token r->authenticated stays false and r->authn says

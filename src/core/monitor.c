@@ -227,6 +227,53 @@ load_grants(struct cf_core *c, struct cf_req *r, struct cf_error *err)
 	    core_now_us(c), add_grant, r, err);
 }
 
+/* Best effort: a failed touch must not fail the request. */
+static void
+token_touch(struct cf_core *c, struct cf_req *r)
+{
+	if (cf_meta_token_touch(c->meta, r->token_id, r->time_us, NULL) !=
+	    CF_OK)
+		log_warnx("event=token_touch_failed token=%s", r->token_id);
+}
+
+static bool
+coffer_token(const char *bearer)
+{
+	return bearer != NULL && (cf_str_has_prefix(bearer, CF_TOKEN_PREFIX) ||
+	    cf_str_has_prefix(bearer, CF_SESSION_PREFIX));
+}
+
+bool
+cf_core_snapshot_begin(struct cf_core *c, struct cf_req *r,
+    const char *bearer)
+{
+	/* An OIDC token may provision its principal (a write): not in a
+	 * read snapshot. */
+	if (r->snapshot || !coffer_token(bearer))
+		return false;
+	if (cf_meta_scope_begin(c->meta, NULL) != CF_OK)
+		return false;
+	r->snapshot = true;
+	r->touch_due = false;
+	return true;
+}
+
+void
+cf_core_snapshot_end(struct cf_core *c, struct cf_req *r)
+{
+	if (!r->snapshot)
+		return;
+	r->snapshot = false;
+	cf_meta_scope_end(c->meta);
+	/* SEC: the write comes after the snapshot, never inside it (a
+	 * write there would end the read transaction that the request's
+	 * decision and lookup share). */
+	if (r->touch_due) {
+		r->touch_due = false;
+		token_touch(c, r);
+	}
+}
+
 cf_err
 cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
     struct cf_error *err)
@@ -248,10 +295,10 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 		return CF_OK;
 	}
 	r->authn = "bad-token";
-	if (cf_str_has_prefix(bearer, CF_TOKEN_PREFIX) ||
-	    cf_str_has_prefix(bearer, CF_SESSION_PREFIX)) {
+	if (coffer_token(bearer)) {
 		/* One snapshot (and one read transaction) for the token,
-		 * its principal, its bindings and its break-glass grants. */
+		 * its principal, its bindings and its break-glass grants
+		 * (joining the request's, cf_core_snapshot_begin). */
 		rc = cf_meta_scope_begin(c->meta, err);
 		if (rc == CF_OK) {
 			rc = authn_token(c, r, bearer, &touch, err);
@@ -259,12 +306,12 @@ cf_core_authenticate(struct cf_core *c, struct cf_req *r, const char *bearer,
 				rc = load_grants(c, r, err);
 			cf_meta_scope_end(c->meta);
 		}
-		/* Best effort: a failed touch must not fail the request. */
-		if (rc == CF_OK && r->authenticated && touch &&
-		    cf_meta_token_touch(c->meta, r->token_id, r->time_us,
-		    NULL) != CF_OK)
-			log_warnx("event=token_touch_failed token=%s",
-			    r->token_id);
+		if (rc == CF_OK && r->authenticated && touch) {
+			if (r->snapshot)
+				r->touch_due = true;
+			else
+				token_touch(c, r);
+		}
 	} else if (c->niss > 0 && looks_like_jwt(bearer)) {
 		rc = core_authn_jwt(c, r, bearer, err);
 		if (rc == CF_OK && r->authenticated)

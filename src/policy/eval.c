@@ -933,6 +933,7 @@ eval_op(struct ectx *cx, const struct cf_pol_expr *e, struct cf_pol_val *out)
  *   number; the table belongs to the response, one thread's).
  */
 bool	cf_pol_memo_off;
+bool	cf_pol_filter_off;
 
 #define MEMO_MIN_NODES	4
 #define MEMO_SLOTS	256	/* a power of two; full: not kept */
@@ -1303,7 +1304,70 @@ struct rctx {
 	const char			*prefix;	/* of ids; NULL */
 	bool				 strict;	/* errored forbids
 							 * apply */
+	/* The request's principal, action and resource as the candidates'
+	 * filters read them: the uid's hash, the bloom bits of the uid and
+	 * its ancestors, the type's length. */
+	uint64_t			 uh[3], bits[3];
+	uint64_t			 tlen[3];
 };
+
+/* Can the policy of candidate c match the request (struct cf_pol_cand)?
+ * false only where scope_match is false for one of its scopes. */
+static inline bool
+cand_may_match(const struct rctx *rc, const struct cf_pol_cand *c)
+{
+	int	k;
+
+	if (cf_pol_filter_off)
+		return true;
+	for (k = 0; k < 3; k++) {
+		switch (c->filt[k]) {
+		case PF_HASH:
+			if (c->key[k] != rc->uh[k])
+				return false;
+			break;
+		case PF_BITS:
+			if ((c->key[k] & rc->bits[k]) == 0)
+				return false;
+			break;
+		case PF_TLEN:
+			if (c->key[k] != rc->tlen[k])
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/* Every cache line of pol's struct (what scope_match and eval_policy
+ * read first). */
+static inline void
+prefetch_policy(const struct cf_pol_policy *pol)
+{
+	const char	*p = (const char *)pol;
+
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + 64);
+	__builtin_prefetch(p + 128);
+	__builtin_prefetch(p + sizeof(*pol) - 1);
+}
+
+static void
+cand_request(struct rctx *rc, int k, const struct cf_pol_uid *u,
+    const struct cf_pol_entity *ent)
+{
+	uint64_t	bits = CF_POL_BIT(u->hash);
+	size_t		i;
+
+	if (ent != NULL)
+		for (i = 0; i < ent->nanc; i++)
+			bits |= CF_POL_BIT(ent->anc_hash[i]);
+	rc->uh[k] = u->hash;
+	rc->bits[k] = bits;
+	rc->tlen[k] = u->tlen;
+}
 
 /* The id a response gives pol: the part's prefix, then the policy's id
  * (copied into the response's arena only when there is a prefix). */
@@ -1402,6 +1466,34 @@ eval_policy(struct rctx *rc, struct cf_response *resp,
 	    id);
 }
 
+/* The policies of candidates c[0..n) of ps (its scan list, an index
+ * bucket), in order.  The structs of those that pass their filters are
+ * asked for (prefetched) before any is read, a chunk at a time: their
+ * misses overlap instead of coming one policy at a time (a decision
+ * right after an authentication finds none of them cached). */
+#define CANDS_CHUNK	32
+
+static int
+eval_cands(struct rctx *rc, struct cf_response *resp,
+    const struct cf_policy_set *ps, const struct cf_pol_cand *c, size_t n)
+{
+	const struct cf_pol_policy	*hit[CANDS_CHUNK];
+	size_t				 i = 0, j, nh;
+	int				 r;
+
+	while (i < n) {
+		for (nh = 0; i < n && nh < CANDS_CHUNK; i++)
+			if (cand_may_match(rc, &c[i])) {
+				hit[nh] = ps->pols[c[i].pol];
+				prefetch_policy(hit[nh++]);
+			}
+		for (j = 0; j < nh; j++)
+			if ((r = eval_policy(rc, resp, hit[j])) != EV_OK)
+				return r;
+	}
+	return EV_OK;
+}
+
 static const struct cf_pol_bucket *
 bucket_get(const struct cf_pol_index *ix, const struct cf_pol_uid *key)
 {
@@ -1421,15 +1513,7 @@ static int
 eval_bucket(struct rctx *rc, struct cf_response *resp,
     const struct cf_policy_set *ps, const struct cf_pol_bucket *b)
 {
-	size_t	i;
-	int	r;
-
-	if (b == NULL)
-		return EV_OK;
-	for (i = 0; i < b->n; i++)
-		if ((r = eval_policy(rc, resp, ps->pols[b->pol[i]])) != EV_OK)
-			return r;
-	return EV_OK;
+	return b != NULL ? eval_cands(rc, resp, ps, b->pol, b->n) : EV_OK;
 }
 
 /* Policies indexed under u or any of its ancestors. */
@@ -1443,12 +1527,17 @@ eval_index(struct rctx *rc, struct cf_response *resp,
 
 	if (ix->used == 0)
 		return EV_OK;
-	if ((r = eval_bucket(rc, resp, ps, bucket_get(ix, u))) != EV_OK)
+	if ((cf_pol_filter_off || cf_pol_index_may_hold(ix, u->hash)) &&
+	    (r = eval_bucket(rc, resp, ps, bucket_get(ix, u))) != EV_OK)
 		return r;
 	if (ent == NULL)
 		return EV_OK;
+	/* anc_hash beside anc: the bloom skips most ancestors without
+	 * reading their uids. */
 	for (i = 0; i < ent->nanc; i++)
-		if ((r = eval_bucket(rc, resp, ps, bucket_get(ix,
+		if ((cf_pol_filter_off ||
+		    cf_pol_index_may_hold(ix, ent->anc_hash[i])) &&
+		    (r = eval_bucket(rc, resp, ps, bucket_get(ix,
 		    ent->anc[i]))) != EV_OK)
 			return r;
 	return EV_OK;
@@ -1641,12 +1730,14 @@ cf_policy_authorize_parts(const struct cf_policy_part *parts, size_t nparts,
 	rc.cx.pent = rc.pent;
 	rc.cx.aent = rc.aent;
 	rc.cx.rent = rc.rent;
+	cand_request(&rc, 0, req->principal, rc.pent);
+	cand_request(&rc, 1, req->action, rc.aent);
+	cand_request(&rc, 2, req->resource, rc.rent);
 	for (k = 0; k < nparts && r == EV_OK; k++) {
 		ps = parts[k].ps;
 		rc.prefix = parts[k].prefix;
 		rc.strict = (parts[k].flags & CF_POLICY_STRICT_FORBID) != 0;
-		for (i = 0; i < ps->nscan && r == EV_OK; i++)
-			r = eval_policy(&rc, resp, ps->pols[ps->scan[i]]);
+		r = eval_cands(&rc, resp, ps, ps->scan, ps->nscan);
 		if (r == EV_OK)
 			r = eval_index(&rc, resp, ps, &ps->by_principal,
 			    req->principal, rc.pent);

@@ -1822,9 +1822,58 @@ index_find(const struct cf_pol_index *ix, const struct cf_pol_uid *key)
 	}
 }
 
+/* The filter of one scope (struct cf_pol_cand). */
+static void
+cand_scope(const struct cf_pol_scope *sc, uint64_t *key, uint8_t *filt)
+{
+	size_t	i;
+
+	*key = 0;
+	*filt = PF_ANY;
+	switch (sc->op) {
+	case SC_EQ:
+		if (sc->uid != NULL) {
+			*key = sc->uid->hash;
+			*filt = PF_HASH;
+		}
+		break;
+	case SC_IN:
+	case SC_IS_IN:
+		if (sc->uid != NULL) {
+			*key = CF_POL_BIT(sc->uid->hash);
+			*filt = PF_BITS;
+		}
+		break;
+	case SC_IS:
+		*key = sc->tlen;
+		*filt = PF_TLEN;
+		break;
+	case SC_IN_LIST:
+		for (i = 0; i < sc->nlist; i++)
+			*key |= CF_POL_BIT(sc->list[i]->hash);
+		*filt = PF_BITS;	/* an empty list matches nothing */
+		break;
+	default:
+		break;
+	}
+}
+
+static struct cf_pol_cand
+cand_of(const struct cf_pol_policy *pol, uint32_t idx)
+{
+	struct cf_pol_cand	c;
+
+	memset(&c, 0, sizeof(c));
+	c.pol = idx;
+	cand_scope(&pol->p, &c.key[0], &c.filt[0]);
+	cand_scope(&pol->a, &c.key[1], &c.filt[1]);
+	cand_scope(&pol->r, &c.key[2], &c.filt[2]);
+	return c;
+}
+
 static cf_err
 index_add(struct cf_pol_index *ix, const struct cf_pol_uid *key,
-    uint32_t pol)
+    struct cf_pol_cand pol)
 {
 	struct cf_pol_bucket	*b, *nb;
 	size_t			 i, j, ncap;
@@ -1846,6 +1895,7 @@ index_add(struct cf_pol_index *ix, const struct cf_pol_uid *key,
 		ix->b = nb;
 		ix->cap = ncap;
 	}
+	cf_pol_index_bloom_add(ix, key->hash);
 	b = index_find(ix, key);
 	if (b == NULL) {
 		for (i = key->hash & (ix->cap - 1); ix->b[i].key != NULL;
@@ -1897,15 +1947,17 @@ add_policy(struct cf_policy_set *ps, struct cf_pol_policy *pol)
 		return CF_E_NOMEM;
 	idx = (uint32_t)ps->npols;
 	if (pol->p.uid != NULL && pol->p.op != SC_ANY && pol->p.op != SC_IS)
-		rc = index_add(&ps->by_principal, pol->p.uid, idx);
+		rc = index_add(&ps->by_principal, pol->p.uid,
+		    cand_of(pol, idx));
 	else if (pol->r.uid != NULL && pol->r.op != SC_ANY &&
 	    pol->r.op != SC_IS)
-		rc = index_add(&ps->by_resource, pol->r.uid, idx);
+		rc = index_add(&ps->by_resource, pol->r.uid,
+		    cand_of(pol, idx));
 	else {
 		rc = grow((void **)&ps->scan, &ps->capscan, ps->nscan,
 		    sizeof(*ps->scan));
 		if (rc == CF_OK)
-			ps->scan[ps->nscan++] = idx;
+			ps->scan[ps->nscan++] = cand_of(pol, idx);
 	}
 	if (rc != CF_OK)
 		return rc;

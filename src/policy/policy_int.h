@@ -330,6 +330,9 @@ bool	cf_pol_expr_same(const struct cf_pol_expr *x,
 	    const struct cf_pol_expr *y);
 /* Tests only: decide without the memo, to compare (eval.c). */
 extern bool	cf_pol_memo_off;
+/* Tests only: look at every candidate, as if every scope filter and
+ * index bloom passed (eval.c). */
+extern bool	cf_pol_filter_off;
 /* Memo hits of decisions on resp so far (eval.c), for tests. */
 uint64_t	cf_pol_memo_hits(const struct cf_response *resp);
 
@@ -370,18 +373,62 @@ struct cf_pol_policy {
 	uint32_t		 line, col;	/* where it starts */
 };
 
+/* A uid hash's bit in a 64-bit bloom (a candidate's scope filter). */
+#define CF_POL_BIT(h)	((uint64_t)1 << ((h) >> 58))
+
+/* How a candidate's filter tests one scope against the request's uid
+ * (cf_pol_cand_fill): a necessary condition of scope_match, read from
+ * the candidate itself instead of the policy's scopes. */
+enum cf_pol_filt {
+	PF_ANY = 0,	/* passes (any, a slot, an operator not known) */
+	PF_HASH,	/* == : key is the uid's hash */
+	PF_BITS,	/* in, is-in, in [...]: key has the bloom bits of the
+			 * uid(s); the request's uid or an ancestor must set
+			 * one */
+	PF_TLEN		/* is : key is the type's length */
+};
+
+/* A policy a request may have to look at (a set's scan list, an index
+ * bucket), with what its three scope checks read first: a decision
+ * reads these 32 bytes, two to a cache line, and the policy's own
+ * struct (three cache lines, wherever the parse put it) only for the
+ * candidates that pass.  The decisions are scope_match's: the filter
+ * only skips policies it would reject. */
+struct cf_pol_cand {
+	uint64_t		 key[3];	/* of p, a, r */
+	uint32_t		 pol;		/* index in pols */
+	uint8_t			 filt[3];	/* enum cf_pol_filt */
+};
+
 /* A bucket of the scope index: policies whose principal (or resource)
  * constraint names one entity. */
 struct cf_pol_bucket {
 	const struct cf_pol_uid	*key;
-	uint32_t		*pol;		/* policy indexes */
+	struct cf_pol_cand	*pol;
 	size_t			 n, cap;
 };
 
+/* bloom: a bit (the hash's top 8 bits) per key, so that a request's
+ * uid and its ancestors probe only the buckets that may hold them. */
 struct cf_pol_index {
 	struct cf_pol_bucket	*b;		/* open addressing */
 	size_t			 cap, used;
+	uint64_t		 bloom[4];
 };
+
+static inline void
+cf_pol_index_bloom_add(struct cf_pol_index *ix, uint64_t h)
+{
+	ix->bloom[h >> 62] |= (uint64_t)1 << ((h >> 56) & 63);
+}
+
+static inline bool
+cf_pol_index_may_hold(const struct cf_pol_index *ix, uint64_t h)
+{
+	uint64_t	bit = (uint64_t)1 << ((h >> 56) & 63);
+
+	return (ix->bloom[h >> 62] & bit) != 0;
+}
 
 struct cf_policy_set {
 	struct cf_pol_arena	 ar;
@@ -391,7 +438,7 @@ struct cf_policy_set {
 	size_t			 ntmpls, captmpls;
 	struct cf_pol_index	 by_principal;
 	struct cf_pol_index	 by_resource;
-	uint32_t		*scan;		/* policies in no index */
+	struct cf_pol_cand	*scan;		/* policies in no index */
 	size_t			 nscan, capscan;
 	struct cf_pol_hset	 ids;		/* policies and templates */
 };

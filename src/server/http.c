@@ -218,6 +218,8 @@ struct conn {
 	bool		 failed;	/* refused; the body is discarded */
 	bool		 close;		/* answer with Connection: close */
 	bool		 too_many_args;	/* over ARGS_MAX (see uri_log) */
+	bool		 authn_late;	/* authenticated at dispatch
+					 * (late_read) */
 	int		 pend_status;	/* answer once the body has ended */
 	char		 pend_code[32];
 	char		 pend_msg[CF_ERROR_MSG_LEN];
@@ -3474,6 +3476,7 @@ static enum MHD_Result	begin_put(struct MHD_Connection *mc, struct conn *c);
  * recorded as "unknown" (dispatch). */
 #define SLOW	CF_ROUTE_SLOW
 #define SECRET	CF_ROUTE_SECRET
+#define READ	CF_ROUTE_READ
 #define P_OBJ	"/v1/ns/{ns}/objects/{key...}"
 /* POST /v1/ns/{ns}/breakglass {"reason", "seconds"} */
 static enum MHD_Result
@@ -3877,8 +3880,8 @@ static const struct cf_route routes[] = {
 	{ "DELETE", "/v1/ns/{ns}", "ns:delete", NULL, 0, NULL, h_ns_delete },
 	{ "GET", "/v1/ns/{ns}/objects", "object:list", NULL, 0, NULL,
 	    h_object_list },
-	{ "GET", P_OBJ, "object:get", NULL, 0, NULL, h_object_get },
-	{ "HEAD", P_OBJ, "object:head", NULL, 0, NULL, h_object_head },
+	{ "GET", P_OBJ, "object:get", NULL, READ, NULL, h_object_get },
+	{ "HEAD", P_OBJ, "object:head", NULL, READ, NULL, h_object_head },
 	/* The body streams into the core from the header block on:
 	 * begin_put authorizes before any body byte is read. */
 	{ "PUT", P_OBJ, "object:put", NULL, 0, begin_put, h_object_put },
@@ -4184,6 +4187,8 @@ slow_main(void *arg)
 	return NULL;
 }
 
+static enum MHD_Result	late_read(struct MHD_Connection *mc, struct conn *c);
+
 /* Answer a request whose body (if any) has fully arrived: its route's
  * handler, on a slow thread if the route says so. */
 static enum MHD_Result
@@ -4191,6 +4196,8 @@ dispatch(struct MHD_Connection *mc, struct conn *c)
 {
 	struct cf_req	*r = &c->req;
 
+	if (c->authn_late)
+		return late_read(mc, c);
 	if (c->s3 != NULL)
 		return cf_s3_end(mc, c);
 	if (c->rt != NULL) {
@@ -4768,40 +4775,6 @@ add_framing(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-/* Refuse what must not be served from the request line and headers
- * alone: too many query arguments, ambiguous framing.  Returns 0, or the
- * status it answered with (*ret set). */
-static int
-refuse_head(struct MHD_Connection *mc, struct conn *c, const char *version,
-    enum MHD_Result *ret)
-{
-	struct cf_http_framing	 f;
-	const char		*code, *msg;
-	int			 st;
-
-	if (c->too_many_args) {
-		cf_core_reject(c->h->core, &c->req, "unknown",
-		    "too many query arguments");
-		c->failed = true;
-		*ret = respond_error(mc, c, 414, "too_many_arguments",
-		    "more than 64 query arguments");
-		return 414;
-	}
-	memset(&f, 0, sizeof(f));
-	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, add_framing, &f);
-	st = cf_http_framing_verdict(&f, strcmp(version, "HTTP/1.0") == 0,
-	    &code, &msg);
-	if (st == 0)
-		return 0;
-	/* SEC: the body's end is unknown: nothing after this head may be
-	 * read as another request. */
-	cf_core_reject(c->h->core, &c->req, "unknown", "ambiguous framing");
-	c->failed = true;
-	c->close = true;
-	*ret = respond_error(mc, c, st, code, msg);
-	return st;
-}
-
 /* The request's header block, about as received. */
 static size_t
 head_size(struct MHD_Connection *mc, const char *url)
@@ -4851,6 +4824,56 @@ req_context(struct MHD_Connection *mc, struct conn *c)
 		return false;
 	cf_strlcpy(c->req.purpose, ps.value, sizeof(c->req.purpose));
 	return true;
+}
+
+/* What the head alone refuses, whoever sends it: too many query
+ * arguments, ambiguous framing (then the connection closes: nothing after
+ * this head may be read as another request), a head over HDR_MAX, a bad
+ * X-Coffer-Purpose.  hr->status 0: none; else the answer and the
+ * record's reason.  Reads the request context (req_context) on the way. */
+struct head_refusal {
+	int		 status;
+	const char	*code, *msg, *why;
+	bool		 close;
+};
+
+static void
+head_refused(struct MHD_Connection *mc, struct conn *c, const char *url,
+    const char *version, struct head_refusal *hr)
+{
+	struct cf_http_framing	 f;
+
+	memset(hr, 0, sizeof(*hr));
+	if (c->too_many_args) {
+		hr->status = 414;
+		hr->code = "too_many_arguments";
+		hr->msg = "more than 64 query arguments";
+		hr->why = "too many query arguments";
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, add_framing, &f);
+	hr->status = cf_http_framing_verdict(&f,
+	    strcmp(version, "HTTP/1.0") == 0, &hr->code, &hr->msg);
+	if (hr->status != 0) {
+		hr->why = "ambiguous framing";
+		hr->close = true;
+		return;
+	}
+	if (head_size(mc, url) > HDR_MAX) {
+		hr->status = 431;
+		hr->code = "headers_too_large";
+		hr->msg = "request line and headers exceed 16 KiB";
+		hr->why = "request headers too large";
+		return;
+	}
+	if (!req_context(mc, c)) {
+		hr->status = 400;
+		hr->code = "bad_purpose";
+		hr->msg = "X-Coffer-Purpose must be one field of 1 to 64 "
+		    "characters from A-Z a-z 0-9 _ . : -";
+		hr->why = "bad X-Coffer-Purpose";
+	}
 }
 
 /* Every field of one header, joined by ", " (RFC 9110 5.3). */
@@ -4980,6 +5003,128 @@ bind_captures(struct conn *c, const char *url, const struct cf_route_match *m)
 	return CF_OK;
 }
 
+/* Does a body follow the head?  (Content-Length other than 0, or any
+ * Transfer-Encoding: RFC 9112 6.3.) */
+static bool
+body_follows(struct MHD_Connection *mc)
+{
+	const char	*cl = header(mc, "Content-Length");
+
+	return header(mc, "Transfer-Encoding") != NULL ||
+	    (cl != NULL && strcmp(cl, "0") != 0);
+}
+
+/* Authenticate c's request; false (answered 503, *ret set) when the
+ * store could not say. */
+static bool
+authenticate(struct MHD_Connection *mc, struct conn *c, const char *bearer,
+    enum MHD_Result *ret)
+{
+	struct cf_error	 err;
+	char		 esc[LOG_MSG_LEN];
+
+	cf_error_clear(&err);
+	if (cf_core_authenticate(c->h->core, &c->req, bearer, &err) == CF_OK)
+		return true;
+	/* SEC: fail closed; the store could not answer. */
+	cf_log_escape(err.msg, esc, sizeof(esc));
+	log_warnx("event=authn_error msg=\"%s\"", esc);
+	cf_core_reject(c->h->core, &c->req, "unknown", "authentication error");
+	c->failed = true;
+	*ret = respond_error(mc, c, 503, "unavailable",
+	    "authentication unavailable");
+	return false;
+}
+
+/* A read whose authentication waited for its final call (head_in):
+ * authenticated and answered there, in one read snapshot with its
+ * decision and lookup (one read transaction instead of two). */
+static enum MHD_Result
+late_read(struct MHD_Connection *mc, struct conn *c)
+{
+	const char	*bearer;
+	bool		 present, snap;
+	enum MHD_Result	 ret;
+
+	c->authn_late = false;
+	bearer = bearer_of(mc, &present);
+	snap = cf_core_snapshot_begin(c->h->core, &c->req, bearer);
+	if (authenticate(mc, c, bearer, &ret))
+		ret = c->rt->fn(mc, c);
+	if (snap)
+		cf_core_snapshot_end(c->h->core, &c->req);
+	return ret;
+}
+
+/* The first call of a request: its head is in. */
+static enum MHD_Result
+head_in(struct cf_http *h, struct MHD_Connection *mc, struct conn *c,
+    const char *url, const char *method, const char *version)
+{
+	struct cf_route_match	 m;
+	struct head_refusal	 hr;
+	const char		*bearer;
+	bool			 present;
+	enum MHD_Result		 ret;
+
+	/* SEC: the head is in: no deadline until the next request.
+	 * One the reaper has cut is not served (completed() records
+	 * it); nor is one it cannot see. */
+	if (!sock_deadline_clear(mc))
+		return MHD_NO;
+	c->sock = sock_of(mc);
+	c->started = true;
+	c->req.action = "unknown";
+	c->req.reasons[0] = '\0';
+	cf_route_match(routes, sizeof(routes) / sizeof(routes[0]),
+	    method, url, &m);
+	c->rt = m.route;
+	c->path_known = m.path_known;
+	if (!client_address(mc, c, &ret))
+		return ret;
+	if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
+		return respond_nomem(mc, c);
+	if (!network_allowed(mc, c, &ret))
+		return ret;
+	/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
+	if (c->rt == NULL && c->path_known)
+		(void)cf_route_allow(routes, sizeof(routes) /
+		    sizeof(routes[0]), url, c->allow);
+	bearer = bearer_of(mc, &present);
+	head_refused(mc, c, url, version, &hr);
+	/* A read without a body (CF_ROUTE_READ) that the head does not
+	 * refuse is authenticated in its final call (late_read): it comes
+	 * right after this one, and libmicrohttpd 0.9.75 closes the
+	 * connection after an answer queued in this one.  Anything
+	 * refused here is authenticated first, for its record. */
+	if (hr.status == 0 && c->rt != NULL &&
+	    (c->rt->flags & CF_ROUTE_READ) != 0 && !cf_s3_path(url) &&
+	    !body_follows(mc)) {
+		c->authn_late = true;
+		sock_body_begin(c);
+		return MHD_YES;
+	}
+	if (!authenticate(mc, c, bearer, &ret))
+		return ret;
+	if (hr.status != 0) {
+		cf_core_reject(h->core, &c->req, "unknown", hr.why);
+		c->failed = true;
+		if (hr.close)
+			c->close = true;
+		return respond_error(mc, c, hr.status, hr.code, hr.msg);
+	}
+	ret = MHD_YES;
+	if (cf_s3_path(url))
+		ret = cf_s3_begin(mc, c, method);
+	else if (c->rt != NULL && c->rt->begin != NULL)
+		ret = c->rt->begin(mc, c);
+	/* SEC: a body that follows must come at min_upload_rate
+	 * (one answered already is only drained). */
+	if (ret == MHD_YES && !c->responded)
+		sock_body_begin(c);
+	return ret;
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *mc, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -4988,10 +5133,6 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	struct cf_http		*h = cls;
 	struct conn		*c = *con_cls;
 	struct cf_error		 err;
-	struct cf_route_match	 m;
-	const char		*bearer;
-	bool			 present;
-	enum MHD_Result		 ret;
 
 	if (c != NULL && c->slow_dead)
 		return MHD_NO;
@@ -5007,71 +5148,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 		if (c == NULL && (c = conn_new(h, mc)) == NULL)
 			return MHD_NO;
 		*con_cls = c;
-		/* SEC: the head is in: no deadline until the next request.
-		 * One the reaper has cut is not served (completed() records
-		 * it); nor is one it cannot see. */
-		if (!sock_deadline_clear(mc))
-			return MHD_NO;
-		c->sock = sock_of(mc);
-		c->started = true;
-		c->req.action = "unknown";
-		c->req.reasons[0] = '\0';
-		cf_route_match(routes, sizeof(routes) / sizeof(routes[0]),
-		    method, url, &m);
-		c->rt = m.route;
-		c->path_known = m.path_known;
-		if (!client_address(mc, c, &ret))
-			return ret;
-		if (c->rt != NULL && bind_captures(c, url, &m) != CF_OK)
-			return respond_nomem(mc, c);
-		if (!network_allowed(mc, c, &ret))
-			return ret;
-		/* RFC 9110 15.5.6: a 405 lists the methods the path has. */
-		if (c->rt == NULL && c->path_known)
-			(void)cf_route_allow(routes, sizeof(routes) /
-			    sizeof(routes[0]), url, c->allow);
-		bearer = bearer_of(mc, &present);
-		cf_error_clear(&err);
-		if (cf_core_authenticate(h->core, &c->req, bearer, &err) !=
-		    CF_OK) {
-			char	esc[LOG_MSG_LEN];
-
-			/* SEC: fail closed; the store could not answer. */
-			cf_log_escape(err.msg, esc, sizeof(esc));
-			log_warnx("event=authn_error msg=\"%s\"", esc);
-			cf_core_reject(h->core, &c->req, "unknown",
-			    "authentication error");
-			c->failed = true;
-			return respond_error(mc, c, 503, "unavailable",
-			    "authentication unavailable");
-		}
-		if (refuse_head(mc, c, version, &ret) != 0)
-			return ret;
-		if (head_size(mc, url) > HDR_MAX) {
-			cf_core_reject(h->core, &c->req, "unknown",
-			    "request headers too large");
-			c->failed = true;
-			return respond_error(mc, c, 431, "headers_too_large",
-			    "request line and headers exceed 16 KiB");
-		}
-		if (!req_context(mc, c)) {
-			cf_core_reject(h->core, &c->req, "unknown",
-			    "bad X-Coffer-Purpose");
-			c->failed = true;
-			return respond_error(mc, c, 400, "bad_purpose",
-			    "X-Coffer-Purpose must be one field of 1 to 64 "
-			    "characters from A-Z a-z 0-9 _ . : -");
-		}
-		ret = MHD_YES;
-		if (cf_s3_path(url))
-			ret = cf_s3_begin(mc, c, method);
-		else if (c->rt != NULL && c->rt->begin != NULL)
-			ret = c->rt->begin(mc, c);
-		/* SEC: a body that follows must come at min_upload_rate
-		 * (one answered already is only drained). */
-		if (ret == MHD_YES && !c->responded)
-			sock_body_begin(c);
-		return ret;
+		return head_in(h, mc, c, url, method, version);
 	}
 	if (*upload_data_size > 0)
 		sock_body_feed(c, *upload_data_size);
@@ -5297,6 +5374,16 @@ completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		c->put = NULL;
 	}
 	xfer_release(c);
+	if (!c->req.audited && c->authn_late) {
+		/* Ended between its two calls (head_in): authenticated
+		 * now, so that its record names who asked, as any other's. */
+		bool	present;
+
+		c->authn_late = false;
+		cf_error_clear(&err);
+		(void)cf_core_authenticate(h->core, &c->req,
+		    bearer_of(mc, &present), &err);
+	}
 	if (!c->req.audited) {
 		/* Nothing more is sent: the record need not be durable
 		 * before this returns, so an event thread does not wait

@@ -24,6 +24,9 @@ typedef enum MHD_Result	(*cf_route_fn)(struct MHD_Connection *mc,
 #define CF_ROUTE_SLOW	0x01	/* run on an identity thread (password
 				 * hashing must not hold an event thread) */
 #define CF_ROUTE_SECRET	0x02	/* the answer holds secrets: wiped after */
+#define CF_ROUTE_READ	0x04	/* reads only: without a body, answered at
+				 * the header block, in one read snapshot
+				 * with its authentication (head_in) */
 
 struct cf_route {
 	const char	*method;	/* "GET", "HEAD", ... exactly */

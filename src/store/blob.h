@@ -53,6 +53,14 @@ void	cf_blob_abort(struct cf_blob_writer *w);
 /* CF_E_NOTFOUND if no such blob; CF_E_INPUT for a malformed id. */
 cf_err	cf_blob_open(struct cf_blobstore *bs, const char *id,
 	    struct cf_blob_reader **out, struct cf_error *err);
+/* As cf_blob_open, for a blob that should be expect bytes: one of at
+ * most that many is read whole now (one open, one read, one close, and no
+ * descriptor kept: a small download's), and reads come from memory.  A
+ * longer one gets cf_blob_open's reader (whose size the caller refuses),
+ * as does any expect over CF_BLOB_WHOLE_MAX. */
+#define CF_BLOB_WHOLE_MAX	(64u * 1024 + 64)
+cf_err	cf_blob_open_whole(struct cf_blobstore *bs, const char *id,
+	    size_t expect, struct cf_blob_reader **out, struct cf_error *err);
 /* As cf_blob_open, for one pass front to back (a multipart completion
  * copies its parts): reads go around the page cache (O_DIRECT where the
  * filesystem allows it) in aligned blocks of cf_blob_block_size()

@@ -741,6 +741,11 @@ cf_err	cf_meta_attrs_set(struct cf_meta *m, const struct cf_meta_audit *au,
  * its object key. */
 cf_err	cf_meta_labels_get(struct cf_meta *m, int64_t ns_id, const char *key,
 	    json_t **out, struct cf_error *err);
+/* As cf_meta_labels_get, the namespace by name (one query: an object
+ * read takes its key's labels in the snapshot of its version).  A
+ * namespace that does not exist has none. */
+cf_err	cf_meta_labels_get_ns(struct cf_meta *m, const char *ns,
+	    const char *key, json_t **out, struct cf_error *err);
 /* As cf_meta_attrs_set for labels.  CF_E_NOTFOUND when the namespace is
  * gone (ns_id names the one the caller saw, so a namespace re-created
  * under the same name does not get them), or when a value is set on a

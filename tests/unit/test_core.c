@@ -292,6 +292,50 @@ test_core_names(void **state)
 	assert_false(cf_name_role_valid("root"));
 }
 
+/* cf_core_snapshot_begin: only for Coffer's own credentials, never
+ * twice; the token's last-used time, due inside it, is written at its
+ * end (a write inside would end the read transaction the request's
+ * decision shares), and without one during the authentication. */
+static void
+test_core_snapshot_touch_after_end(void **state)
+{
+	struct fixture		*f = *state;
+	struct cf_token_rec	 tok;
+	struct cf_req		 r;
+	char			 token[128], token2[128];
+
+	make_user(f, "snap", NULL, NULL, token, sizeof(token));
+	make_user(f, "snap2", NULL, NULL, token2, sizeof(token2));
+	cf_req_init(&r, "127.0.0.1");
+	assert_false(cf_core_snapshot_begin(f->core, &r, NULL));
+	assert_false(cf_core_snapshot_begin(f->core, &r, "eyJhbGciOiJ.e30.x"));
+	assert_false(r.snapshot);
+	assert_true(cf_core_snapshot_begin(f->core, &r, token));
+	assert_false(cf_core_snapshot_begin(f->core, &r, token));
+	assert_int_equal(cf_core_authenticate(f->core, &r, token, NULL),
+	    CF_OK);
+	assert_true(r.authenticated);
+	assert_true(r.touch_due);
+	assert_int_equal(cf_meta_token_get(f->core->meta, r.token_id, &tok,
+	    NULL), CF_OK);
+	assert_int_equal(tok.last_used_us, 0);
+	cf_core_snapshot_end(f->core, &r);
+	assert_false(r.snapshot);
+	assert_false(r.touch_due);
+	assert_int_equal(cf_meta_token_get(f->core->meta, r.token_id, &tok,
+	    NULL), CF_OK);
+	assert_int_equal(tok.last_used_us, r.time_us);
+	/* Ending twice is harmless. */
+	cf_core_snapshot_end(f->core, &r);
+	/* Without a snapshot the authentication writes it itself. */
+	as(f, &r, token2);
+	assert_true(r.authenticated);
+	assert_false(r.touch_due);
+	assert_int_equal(cf_meta_token_get(f->core->meta, r.token_id, &tok,
+	    NULL), CF_OK);
+	assert_int_equal(tok.last_used_us, r.time_us);
+}
+
 static void
 test_core_authn_rejects_bad_tokens(void **state)
 {
@@ -4314,6 +4358,8 @@ main(void)
 		    teardown_keys),
 		cmocka_unit_test_setup_teardown(
 		    test_core_authn_rejects_bad_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_core_snapshot_touch_after_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_core_monitor_decides_by_the_registry, setup_id,
 		    teardown_id),

@@ -1901,6 +1901,124 @@ test_policy_memo_exact(void **state)
 	cf_response_free(r2);
 }
 
+/* The candidates' scope filters and the indexes' blooms only skip
+ * policies that could not match: every scope form, decided over a grid
+ * of requests (uids in and out of the store, through nested groups and
+ * action groups), gives the same reasons with them and without. */
+static void
+test_policy_scope_filter_exact(void **state)
+{
+	static const char pol[] =
+	    "@id(\"p_eq\") permit (principal == User::\"u1\", action, "
+	    "resource);\n"
+	    "@id(\"p_in\") permit (principal in Group::\"g2\", action, "
+	    "resource);\n"
+	    "@id(\"p_is\") permit (principal is Service, action, resource);\n"
+	    "@id(\"p_isin\") permit (principal is User in Group::\"g1\", "
+	    "action, resource);\n"
+	    "@id(\"a_eq\") permit (principal, action == Action::\"get\", "
+	    "resource);\n"
+	    "@id(\"a_in\") permit (principal, action in Action::\"read\", "
+	    "resource);\n"
+	    "@id(\"a_list\") permit (principal, action in [Action::\"put\", "
+	    "Action::\"read\"], resource);\n"
+	    "@id(\"a_none\") permit (principal, action in [], resource);\n"
+	    "@id(\"r_eq\") permit (principal, action, "
+	    "resource == Object::\"o1\");\n"
+	    "@id(\"r_in\") permit (principal, action, "
+	    "resource in Namespace::\"n1\");\n"
+	    "@id(\"r_is\") permit (principal, action, resource is "
+	    "Namespace);\n"
+	    "@id(\"r_isin\") permit (principal, action, resource is Object "
+	    "in Namespace::\"n1\");\n"
+	    "@id(\"mix\") permit (principal in Group::\"g1\", "
+	    "action in [Action::\"get\"], resource in Namespace::\"n2\");\n"
+	    "@id(\"f\") forbid (principal == Service::\"s1\", "
+	    "action in Action::\"write\", resource);\n";
+	static const struct cf_entity_ref g1p = { "Group", "g1" };
+	static const struct cf_entity_ref g2p = { "Group", "g2" };
+	static const struct cf_entity_ref readp = { "Action", "read" };
+	static const struct cf_entity_ref writep = { "Action", "write" };
+	static const struct cf_entity_ref n1p = { "Namespace", "n1" };
+	static const struct cf_entity_ref n2p = { "Namespace", "n2" };
+	static const char *const pr[][2] = { { "User", "u1" },
+	    { "User", "u2" }, { "Service", "s1" }, { "User", "nobody" } };
+	static const char *const ac[] = { "get", "put", "del" };
+	static const char *const rs[][2] = { { "Object", "o1" },
+	    { "Object", "o2" }, { "Namespace", "n1" },
+	    { "Namespace", "n2" } };
+	struct cf_entity_def	 d[11];
+	struct cf_entities	*es = NULL;
+	struct cf_policy_set	*ps = NULL;
+	struct cf_request	*req = NULL;
+	struct cf_response	*r1 = NULL, *r2 = NULL;
+	size_t			 i, j, k, m, allowed = 0, reasons = 0;
+
+	(void)state;
+	memset(d, 0, sizeof(d));
+	d[0] = (struct cf_entity_def){ .uid = { "User", "u1" },
+	    .parents = &g1p, .nparents = 1 };
+	d[1] = (struct cf_entity_def){ .uid = { "Group", "g1" },
+	    .parents = &g2p, .nparents = 1 };
+	d[2] = (struct cf_entity_def){ .uid = { "Group", "g2" } };
+	d[3] = (struct cf_entity_def){ .uid = { "User", "u2" } };
+	d[4] = (struct cf_entity_def){ .uid = { "Service", "s1" },
+	    .parents = &g2p, .nparents = 1 };
+	d[5] = (struct cf_entity_def){ .uid = { "Action", "get" },
+	    .parents = &readp, .nparents = 1 };
+	d[6] = (struct cf_entity_def){ .uid = { "Action", "put" },
+	    .parents = &writep, .nparents = 1 };
+	d[7] = (struct cf_entity_def){ .uid = { "Object", "o1" },
+	    .parents = &n1p, .nparents = 1 };
+	d[8] = (struct cf_entity_def){ .uid = { "Object", "o2" },
+	    .parents = &n2p, .nparents = 1 };
+	d[9] = (struct cf_entity_def){ .uid = { "Namespace", "n1" } };
+	d[10] = (struct cf_entity_def){ .uid = { "Namespace", "n2" } };
+	assert_int_equal(cf_entities_build(d, 11, &es, NULL), CF_OK);
+	assert_int_equal(cf_policy_set_parse(pol, sizeof(pol) - 1, &ps, NULL),
+	    CF_OK);
+	assert_int_equal(cf_response_new(&r1, NULL), CF_OK);
+	assert_int_equal(cf_response_new(&r2, NULL), CF_OK);
+	for (i = 0; i < sizeof(pr) / sizeof(pr[0]); i++)
+		for (j = 0; j < sizeof(ac) / sizeof(ac[0]); j++)
+			for (k = 0; k < sizeof(rs) / sizeof(rs[0]); k++) {
+				assert_int_equal(cf_request_build(pr[i][0],
+				    pr[i][1], "Action", ac[j], rs[k][0],
+				    rs[k][1], NULL, 0, &req, NULL), CF_OK);
+				cf_pol_filter_off = false;
+				assert_int_equal(cf_policy_authorize(ps, es,
+				    req, r1, NULL), CF_OK);
+				cf_pol_filter_off = true;
+				assert_int_equal(cf_policy_authorize(ps, es,
+				    req, r2, NULL), CF_OK);
+				cf_pol_filter_off = false;
+				assert_int_equal(cf_response_decision(r1),
+				    cf_response_decision(r2));
+				assert_int_equal(cf_response_reason_count(r1),
+				    cf_response_reason_count(r2));
+				for (m = 0; m < cf_response_reason_count(r1);
+				    m++)
+					assert_string_equal(
+					    cf_response_reason(r1, m),
+					    cf_response_reason(r2, m));
+				if (cf_response_decision(r1) ==
+				    CF_DECISION_ALLOW)
+					allowed++;
+				reasons += cf_response_reason_count(r1);
+				cf_request_free(req);
+				req = NULL;
+			}
+	/* Denied: Service::"s1" putting anything (the forbid), and
+	 * User::"u2" (in no group) and the unknown principal deleting o2
+	 * (no scope matches). */
+	assert_int_equal(allowed, 48 - 4 - 2);
+	assert_true(reasons > 100);
+	cf_entities_free(es);
+	cf_policy_set_free(ps);
+	cf_response_free(r1);
+	cf_response_free(r2);
+}
+
 /* A memo hit is charged the steps of the first evaluation; when the
  * budget left cannot pay them the expression is evaluated again and
  * runs out where it would have without the memo. */
@@ -2325,6 +2443,7 @@ main(void)
 		cmocka_unit_test(test_policy_ancestors_sorted),
 		cmocka_unit_test(test_policy_build_layered_alloc_failure),
 		cmocka_unit_test(test_policy_memo_exact),
+		cmocka_unit_test(test_policy_scope_filter_exact),
 		cmocka_unit_test(test_policy_memo_shared_bytes),
 		cmocka_unit_test(test_policy_memo_budget),
 		cmocka_unit_test(test_policy_build_vouched),

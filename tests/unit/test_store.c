@@ -836,6 +836,85 @@ test_store_meta_binding_expiry(void **state)
 	cf_meta_close(m);
 }
 
+/* A principal's bindings come ordered by (namespace, role), whether few
+ * (read in key order and sorted in memory) or many (the sorted query),
+ * expired ones skipped in both. */
+static void
+b_sorted(const struct blist *l)
+{
+	size_t	i;
+	int	d;
+
+	for (i = 1; i < l->n; i++) {
+		d = strcmp(l->b[i - 1].ns, l->b[i].ns);
+		assert_true(d < 0 || (d == 0 &&
+		    strcmp(l->b[i - 1].role, l->b[i].role) < 0));
+	}
+}
+
+static void
+test_store_meta_binding_order(void **state)
+{
+	struct cf_meta		*m;
+	struct cf_principal_rec	 a;
+	struct blist		 l;
+	char			 ns[16];
+	int			 i;
+
+	(void)state;
+	m = meta_open();
+	mk_ns(m, "a");
+	mk_ns(m, "b");
+	mk_ns(m, "c");
+	memset(&a, 0, sizeof(a));
+	(void)cf_strlcpy(a.name, "carol", sizeof(a.name));
+	(void)cf_strlcpy(a.kind, "user", sizeof(a.kind));
+	assert_int_equal(cf_meta_principal_create(m, &au_ok, &a, NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "writer", "b", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "a", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "admin", "", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "owner", "a", 0,
+	    NULL), CF_OK);
+	assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id, "reader", "c",
+	    5000, NULL), CF_OK);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 4000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 5);
+	b_sorted(&l);
+	assert_string_equal(l.b[0].role, "admin");
+	assert_string_equal(l.b[1].role, "owner");
+	assert_string_equal(l.b[2].role, "reader");
+	assert_string_equal(l.b[3].ns, "b");
+	assert_string_equal(l.b[4].ns, "c");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 5000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 4);		/* reader on c expired */
+	b_sorted(&l);
+	/* More than fit in memory: the sorted query, the same order. */
+	for (i = 0; i < 7; i++) {
+		(void)snprintf(ns, sizeof(ns), "n%d", 6 - i);
+		mk_ns(m, ns);
+		assert_int_equal(cf_meta_binding_add(m, &au_ok, a.id,
+		    i % 2 == 0 ? "writer" : "reader", ns, 0, NULL), CF_OK);
+	}
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 4000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 12);
+	b_sorted(&l);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(cf_meta_binding_list(m, a.id, NULL, 5000, b_collect,
+	    &l, NULL), CF_OK);
+	assert_int_equal(l.n, 11);
+	b_sorted(&l);
+	cf_meta_close(m);
+}
+
 static void
 test_store_meta_bindings(void **state)
 {
@@ -1970,6 +2049,81 @@ test_store_blob_roundtrip(void **state)
 	/* Committed blobs survive a reopen. */
 	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
 	check_blob(bs, id, 2 * bsz + 777, 99);
+	cf_blobstore_close(bs);
+}
+
+/* cf_blob_open_whole: a blob of the expected size is read whole, and
+ * reads come from memory; one of another size reports its own (the
+ * opener then refuses it); past CF_BLOB_WHOLE_MAX it is the plain
+ * reader. */
+static void
+test_store_blob_whole(void **state)
+{
+	struct cf_blobstore	*bs = NULL;
+	struct cf_blob_reader	*r = NULL;
+	char			 id[CF_BLOB_ID_LEN + 1];
+	size_t			 sizes[] = { 0, 1, 1000, 65568,
+				    CF_BLOB_WHOLE_MAX };
+	size_t			 i, len;
+	uint8_t			*got, *want;
+
+	(void)state;
+	assert_int_equal(cf_blobstore_open(tmpdir, &bs, NULL), CF_OK);
+	got = malloc(CF_BLOB_WHOLE_MAX + 1);
+	want = malloc(CF_BLOB_WHOLE_MAX + 1);
+	assert_true(got != NULL && want != NULL);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		len = sizes[i];
+		assert_int_equal(write_blob(bs, len, 4096, (uint32_t)i, id,
+		    NULL), CF_OK);
+		fill_pattern(want, len, 0, (uint32_t)i);
+		assert_int_equal(cf_blob_open_whole(bs, id, len, &r, NULL),
+		    CF_OK);
+		assert_int_equal(cf_blob_size(r), len);
+		assert_int_equal(cf_blob_pread(r, got, len, 0, NULL), CF_OK);
+		assert_memory_equal(got, want, len);
+		if (len > 1) {
+			assert_int_equal(cf_blob_pread(r, got, 1, len - 1,
+			    NULL), CF_OK);
+			assert_int_equal(got[0], want[len - 1]);
+			assert_int_equal(cf_blob_pread(r, got, 2, len - 1,
+			    NULL), CF_E_INTEGRITY);
+		}
+		assert_int_equal(cf_blob_pread(r, got, 1, len, NULL),
+		    CF_E_INTEGRITY);
+		cf_blob_close(r);
+		r = NULL;
+		/* Shorter than expected: its own size. */
+		assert_int_equal(cf_blob_open_whole(bs, id, len + 7, &r, NULL),
+		    CF_OK);
+		assert_int_equal(cf_blob_size(r), len);
+		cf_blob_close(r);
+		r = NULL;
+		/* Longer: the plain reader, its real size, all of it. */
+		if (len > 0) {
+			assert_int_equal(cf_blob_open_whole(bs, id, len - 1,
+			    &r, NULL), CF_OK);
+			assert_int_equal(cf_blob_size(r), len);
+			assert_int_equal(cf_blob_pread(r, got, len, 0, NULL),
+			    CF_OK);
+			assert_memory_equal(got, want, len);
+			cf_blob_close(r);
+			r = NULL;
+		}
+		assert_int_equal(cf_blob_delete(bs, id, NULL), CF_OK);
+		assert_int_equal(cf_blob_open_whole(bs, id, len, &r, NULL),
+		    CF_E_NOTFOUND);
+		assert_null(r);
+	}
+	/* Over the limit: the plain reader (which sees what is missing
+	 * just the same). */
+	assert_int_equal(cf_blob_open_whole(bs, id, CF_BLOB_WHOLE_MAX + 1, &r,
+	    NULL), CF_E_NOTFOUND);
+	assert_int_equal(cf_blob_open_whole(bs, "../x", 10, &r, NULL),
+	    CF_E_INPUT);
+	assert_null(r);
+	free(got);
+	free(want);
 	cf_blobstore_close(bs);
 }
 
@@ -4186,6 +4340,15 @@ test_store_meta_labels_lifecycle(void **state)
 	    NULL), CF_OK);
 	assert_json_eq(got, "{\"pii\":\"true\",\"stage\":\"eval\"}");
 	json_decref(got);
+	/* By the namespace's name: the same, in one query. */
+	assert_int_equal(cf_meta_labels_get_ns(m, "ml-dev", "model.bin", &got,
+	    NULL), CF_OK);
+	assert_json_eq(got, "{\"pii\":\"true\",\"stage\":\"eval\"}");
+	json_decref(got);
+	assert_int_equal(cf_meta_labels_get_ns(m, "no-such-ns", "model.bin",
+	    &got, NULL), CF_OK);
+	assert_int_equal(json_object_size(got), 0);
+	json_decref(got);
 	ch = kv("{\"x\":\"y\"}");
 	assert_int_equal(cf_meta_labels_set(m, &au_ok,
 	    ns.id, "model.bin", ch, NULL, NULL), CF_E_NOTFOUND);
@@ -5485,6 +5648,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_meta_open_alloc_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_roundtrip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_blob_whole,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_meta_binding_order,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_blob_budget,
 		    setup, teardown),
