@@ -80,19 +80,27 @@ struct cf_audit {
 	pthread_cond_t		 arrive_cv;	/* a record was queued */
 	pthread_cond_t		 flush_cv;	/* wakes the notifier */
 	pthread_mutex_t		 ckmu;		/* orders checkpoint writes */
-	/* The checkpoint's text, under ckmu: its room is taken at open, so
-	 * a commit allocates nothing for it (an allocation failure there
-	 * would break the log for good). */
-	struct cf_buf		 ckbuf;
+	/* The keys' HMAC handles, keyed once at open (cf_hmac_final_reset):
+	 * rec_h under mu (sealing), ck_h under ckmu (the checkpoint).
+	 * keys.* stay for the verifier (cf_audit_verify_live), which runs
+	 * on other threads. */
+	struct cf_hmac		*rec_h;
+	struct cf_hmac		*ck_h;
 	int			 sync_init;	/* how many of the 6 exist */
 
 	/* All below under mu. */
 	uint64_t		 last_seq;	/* last sealed */
 	uint8_t			 last_mac[CF_MAC_LEN];
 	_Atomic uint64_t	 durable_seq;	/* last fdatasync'ed */
-	uint8_t			 durable_mac[CF_MAC_LEN];
+	/* The last record whose write(2) completed: durable, or written
+	 * ahead of its fdatasync (a batch of records nobody waits for,
+	 * cf_audit_submit_later), and where it ends in the file. */
+	uint64_t		 written_seq;
+	uint8_t			 written_mac[CF_MAC_LEN];
+	uint64_t		 urgent_seq;	/* last someone waits for */
+	uint64_t		 later_ns;	/* written ahead since; 0 */
 	struct cf_buf		 pending;	/* sealed, not yet written */
-	struct cf_buf		 scratch;	/* one record being sealed */
+	struct cf_buf		 scratch;	/* an audit:recover record */
 	struct flusher		 fl[AUDIT_FLUSHERS_MAX];
 	unsigned		 nfl;		/* flushers in use */
 	unsigned		 busy;		/* commits in flight */
@@ -105,12 +113,12 @@ struct cf_audit {
 	atomic_bool		 broken;	/* SEC: fail closed */
 	/* Broken by a write that failed for lack of space: appends try to
 	 * recover (recover()) from retry_ns on; redo holds the batch that
-	 * failed, durable_off where the durable log ends. */
+	 * failed, written_off where the written log ends. */
 	bool			 retryable;
 	uint64_t		 retry_ns;
 	uint64_t		 broken_gen;	/* times it broke */
 	struct cf_buf		 redo;
-	off_t			 durable_off;
+	off_t			 written_off;
 	off_t			 taken_off;	/* log size after last take */
 	uint64_t		 takes;		/* batches taken by leaders */
 	uint64_t		 done_batch;	/* batches known durable */
@@ -362,35 +370,32 @@ static cf_err
 ckpt_put(struct cf_audit *a, uint64_t seq, const uint8_t mac[CF_MAC_LEN],
     bool fail, struct cf_error *err)
 {
-	struct cf_buf		*bp = &a->ckbuf;
-	struct audit_ckpt	 c;
-	ssize_t			 w;
-	cf_err			 rc = CF_OK;
+	struct audit_ckpt	c;
+	char			slot[AUDIT_CKPT_SLOT];
+	ssize_t			w;
+	size_t			n;
+	cf_err			rc = CF_OK;
 
+	/* The slot is formatted on the stack: a commit allocates nothing
+	 * for it (an allocation failure there would break the log for
+	 * good). */
 	(void)pthread_mutex_lock(&a->ckmu);
-	cf_buf_reset(bp);
 	if (seq <= a->ckpt_seq)
 		goto out;
 	c.seq = seq;
 	memcpy(c.mac, mac, CF_MAC_LEN);
 	c.time_us = cf_now_us();
-	rc = cf_audit_ckpt_format(a->keys.ckpt, &c, bp, err);
-	if (rc != CF_OK)
-		goto out;
-	while (bp->len < AUDIT_CKPT_SLOT) {
-		rc = cf_buf_append(bp, "", 1, err);
-		if (rc != CF_OK)
-			goto out;
-	}
+	n = cf_audit_ckpt_text(a->ck_h, &c, slot);
+	memset(slot + n, 0, sizeof(slot) - n);
 	if (fail) {
 		errno = EIO;
 		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
 		goto out;
 	}
 	do
-		w = pwrite(a->ckfd, bp->data, bp->len, 0);
+		w = pwrite(a->ckfd, slot, sizeof(slot), 0);
 	while (w == -1 && errno == EINTR);
-	if (w != (ssize_t)bp->len) {
+	if (w != (ssize_t)sizeof(slot)) {
 		if (w >= 0)
 			errno = EIO;
 		rc = cf_error_sys(err, CF_E_IO, "write checkpoint");
@@ -434,7 +439,8 @@ audit_free(struct cf_audit *a)
 	}
 	if (a->ckfd != -1)
 		(void)close(a->ckfd);
-	cf_buf_free(&a->ckbuf);
+	cf_hmac_free(a->rec_h);
+	cf_hmac_free(a->ck_h);
 	if (a->fd != -1)
 		(void)close(a->fd);		/* releases the flock */
 	if (a->dirfd != -1)
@@ -613,7 +619,7 @@ drop_torn(struct cf_audit *a, off_t end, off_t torn, struct cf_error *err)
 	cf_buf_reset(&a->scratch);
 	rc = cf_audit_format_body(&r, &body, err);
 	if (rc == CF_OK)
-		rc = cf_audit_seal(a->keys.rec, a->last_seq + 1, body.data,
+		rc = cf_audit_seal(a->rec_h, a->last_seq + 1, body.data,
 		    body.len, a->last_mac, &a->scratch, mac, err);
 	if (rc != CF_OK)
 		goto out;
@@ -738,10 +744,10 @@ open_files(struct cf_audit *a, struct cf_error *err)
 		if (rc != CF_OK)
 			goto out;
 	}
-	a->durable_seq = a->last_seq;
-	memcpy(a->durable_mac, a->last_mac, CF_MAC_LEN);
-	a->durable_off = a->taken_off = lseek(a->fd, 0, SEEK_END);
-	if (a->durable_off == -1)
+	a->durable_seq = a->written_seq = a->last_seq;
+	memcpy(a->written_mac, a->last_mac, CF_MAC_LEN);
+	a->written_off = a->taken_off = lseek(a->fd, 0, SEEK_END);
+	if (a->written_off == -1)
 		rc = cf_error_sys(err, CF_E_IO, "seek audit.log");
 out:
 	cf_free(ck);
@@ -785,14 +791,21 @@ start_sync(struct cf_audit *a, struct cf_error *err)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_condattr_init");
 	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	e = pthread_cond_init(&a->arrive_cv, &ca);
+	if (e != 0) {
+		(void)pthread_condattr_destroy(&ca);
+		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
+	}
+	a->sync_init = 3;
+	if (pthread_mutex_init(&a->wmu, NULL) != 0) {
+		(void)pthread_condattr_destroy(&ca);
+		return cf_error_set(err, CF_E_NOMEM, "pthread_mutex_init");
+	}
+	a->sync_init = 4;
+	/* Monotonic too: the notifier's deadline for records written
+	 * ahead. */
+	e = pthread_cond_init(&a->flush_cv, &ca);
 	(void)pthread_condattr_destroy(&ca);
 	if (e != 0)
-		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
-	a->sync_init = 3;
-	if (pthread_mutex_init(&a->wmu, NULL) != 0)
-		return cf_error_set(err, CF_E_NOMEM, "pthread_mutex_init");
-	a->sync_init = 4;
-	if (pthread_cond_init(&a->flush_cv, NULL) != 0)
 		return cf_error_set(err, CF_E_NOMEM, "pthread_cond_init");
 	a->sync_init = 5;
 	if (pthread_mutex_init(&a->ckmu, NULL) != 0)
@@ -822,15 +835,6 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	/* A failed batch: swapped with a flusher's buffer, so the same
 	 * bound. */
 	cf_buf_init(&a->redo, PENDING_MAX);
-	/* The room is taken here (grown to a slot, then emptied), since the
-	 * text is formatted into it at every commit. */
-	cf_buf_init(&a->ckbuf, AUDIT_CKPT_SLOT);
-	for (i = 0; i < AUDIT_CKPT_SLOT; i++)
-		if (cf_buf_append(&a->ckbuf, "", 1, err) != CF_OK) {
-			rc = CF_E_NOMEM;
-			goto out;
-		}
-	cf_buf_reset(&a->ckbuf);
 	for (i = 0; i < AUDIT_FLUSHERS_MAX; i++) {
 		a->fl[i].fd = -1;
 		cf_buf_init(&a->fl[i].buf, PENDING_MAX);
@@ -839,6 +843,10 @@ cf_audit_open(const char *dir, const struct cf_key *mac_key,
 	a->delay_ns = AUDIT_COMMIT_DELAY_US * 1000ull;
 	a->clock = mono_clock;
 	rc = cf_audit_keys_derive(mac_key, &a->keys, err);
+	if (rc == CF_OK)
+		rc = cf_hmac_new(a->keys.rec, &a->rec_h, err);
+	if (rc == CF_OK)
+		rc = cf_hmac_new(a->keys.ckpt, &a->ck_h, err);
 	if (rc != CF_OK)
 		goto out;
 	rc = start_sync(a, err);
@@ -932,7 +940,7 @@ recover(struct cf_audit *a)
 	cf_error_clear(&e);
 	fail = a->fail;
 	a->fail = AUDIT_FAIL_NONE;
-	first = a->durable_seq + 1;
+	first = a->written_seq + 1;
 	last = a->last_seq;
 	(void)pthread_mutex_lock(&a->wmu);
 	if (fstat(a->fd, &st) == -1) {
@@ -940,18 +948,18 @@ recover(struct cf_audit *a)
 		goto out;
 	}
 	final = true;
-	if (st.st_size < a->durable_off) {
+	if (st.st_size < a->written_off) {
 		rc = cf_error_set(&e, CF_E_INTEGRITY, "audit.log is shorter "
-		    "than its durable part (truncated?)");
+		    "than its written part (truncated?)");
 		goto out;
 	}
-	if (a->durable_seq > 0) {
-		rc = read_last(a, a->durable_off, &l, &e);
-		if (rc == CF_OK && (l.seq != a->durable_seq ||
-		    !cf_ct_equal(l.mac, a->durable_mac, CF_MAC_LEN)))
+	if (a->written_seq > 0) {
+		rc = read_last(a, a->written_off, &l, &e);
+		if (rc == CF_OK && (l.seq != a->written_seq ||
+		    !cf_ct_equal(l.mac, a->written_mac, CF_MAC_LEN)))
 			rc = cf_error_set(&e, CF_E_INTEGRITY, "audit.log "
 			    "record %" PRIu64 " changed while the log was "
-			    "broken", a->durable_seq);
+			    "broken", a->written_seq);
 		if (rc != CF_OK) {
 			final = rc != CF_E_NOMEM;
 			goto out;
@@ -971,15 +979,15 @@ recover(struct cf_audit *a)
 	    last);
 	r.reasons = why;
 	r.result = "ok";
-	r.bytes = (uint64_t)(st.st_size - a->durable_off);	/* cut */
+	r.bytes = (uint64_t)(st.st_size - a->written_off);	/* cut */
 	rc = cf_audit_format_body(&r, &body, &e);
 	cf_buf_reset(&a->scratch);
 	if (rc == CF_OK)
-		rc = cf_audit_seal(a->keys.rec, last + 1, body.data, body.len,
+		rc = cf_audit_seal(a->rec_h, last + 1, body.data, body.len,
 		    a->last_mac, &a->scratch, mac, &e);
 	if (rc != CF_OK)
 		goto out;
-	if (ftruncate(a->fd, a->durable_off) == -1) {
+	if (ftruncate(a->fd, a->written_off) == -1) {
 		rc = cf_error_sys(&e, CF_E_IO, "truncate audit.log");
 		goto out;
 	}
@@ -1004,11 +1012,12 @@ recover(struct cf_audit *a)
 	memcpy(a->last_mac, mac, CF_MAC_LEN);
 	a->stats.appends += a->last_seq - a->durable_seq;
 	a->stats.commits++;
-	memcpy(a->durable_mac, mac, CF_MAC_LEN);
-	a->durable_off += (off_t)(a->redo.len + a->pending.len +
+	memcpy(a->written_mac, mac, CF_MAC_LEN);
+	a->written_off += (off_t)(a->redo.len + a->pending.len +
 	    a->scratch.len);
-	a->taken_off = a->durable_off;
-	a->taken_seq = a->last_seq;
+	a->taken_off = a->written_off;
+	a->taken_seq = a->written_seq = a->urgent_seq = a->last_seq;
+	a->later_ns = 0;
 	a->durable_seq = a->last_seq;
 	a->done_batch = ++a->takes;
 	a->lead_batch = 0;
@@ -1034,15 +1043,24 @@ out:
 	cf_buf_free(&body);
 }
 
+/* A record's body (its fields, escaped) is written here when it fits,
+ * so that the append path allocates nothing but the queue's growth. */
+#define BODY_STACK	8192
+
 /* Format, seal and queue rec.  On success the mutex is held and *my is
- * the record's seq, *batch the batch that will carry it. */
+ * the record's seq, *batch the batch that will carry it, and *wake says
+ * that the gathering leader waits for this very record: the caller
+ * signals arrive_cv (after dropping the mutex, if it drops it). */
 static cf_err
-queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
-    uint64_t *batch, struct cf_error *err)
+queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, bool later,
+    uint64_t *my, uint64_t *batch, bool *wake, struct cf_error *err)
 {
 	struct cf_audit_rec	 r;
-	struct cf_buf		 body;
+	struct cf_buf		 heap;
+	size_t			 flen[AUDIT_NFIELDS], bodylen;
 	uint8_t			 mac[CF_MAC_LEN];
+	char			 stk[BODY_STACK];
+	const char		*body;
 	cf_err			 rc;
 
 	if (a == NULL || rec == NULL)
@@ -1051,10 +1069,17 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 	if (r.time_us == 0)
 		r.time_us = cf_now_us();
 	/* Escaping and UTF-8 repair need no lock. */
-	cf_buf_init(&body, AUDIT_LINE_MAX);
-	rc = cf_audit_format_body(&r, &body, err);
-	if (rc != CF_OK)
-		goto out;
+	cf_buf_init(&heap, AUDIT_LINE_MAX);
+	if (r.ctx == NULL && cf_audit_body_max(&r, flen) <= sizeof(stk)) {
+		bodylen = cf_audit_body_write(&r, flen, stk);
+		body = stk;
+	} else {
+		rc = cf_audit_format_body(&r, &heap, err);
+		if (rc != CF_OK)
+			goto out;
+		body = heap.data;
+		bodylen = heap.len;
+	}
 
 	(void)pthread_mutex_lock(&a->mu);
 	if (a->broken)
@@ -1062,7 +1087,7 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 	/* Bound the queue behind a slow disk: wait for the commits in
 	 * flight rather than grow without limit. */
 	while (!a->broken && a->busy > 0 &&
-	    a->pending.len + body.len + 512 > a->pending.max)
+	    a->pending.len + bodylen + 512 > a->pending.max)
 		(void)pthread_cond_wait(&a->commit_cv, &a->mu);
 	if (a->broken) {
 		rc = cf_error_set(err, CF_E_IO, "audit log broken: %s",
@@ -1070,52 +1095,58 @@ queue_rec(struct cf_audit *a, const struct cf_audit_rec *rec, uint64_t *my,
 		goto unlock;
 	}
 	/* seq and prev are fixed here; only once the record is queued is
-	 * the seq consumed, so a failure leaves no gap in the chain. */
-	cf_buf_reset(&a->scratch);
-	rc = cf_audit_seal(a->keys.rec, a->last_seq + 1, body.data, body.len,
-	    a->last_mac, &a->scratch, mac, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(&a->pending, a->scratch.data, a->scratch.len,
-		    err);
+	 * the seq consumed, so a failure leaves no gap in the chain (and
+	 * the seal leaves nothing of the record in the queue). */
+	rc = cf_audit_seal(a->rec_h, a->last_seq + 1, body, bodylen,
+	    a->last_mac, &a->pending, mac, err);
 	if (rc != CF_OK)
 		goto unlock;
 	*my = ++a->last_seq;
 	memcpy(a->last_mac, mac, CF_MAC_LEN);
+	if (!later)
+		a->urgent_seq = *my;
 	/* The next take takes every pending record, this one included. */
 	*batch = a->takes + 1;
-	if (a->gathering && a->last_seq - a->taken_seq == a->gather_want)
-		(void)pthread_cond_signal(&a->arrive_cv);
-	cf_buf_free(&body);
+	*wake = a->gathering && a->last_seq - a->taken_seq == a->gather_want;
+	cf_buf_free(&heap);
 	return CF_OK;
 unlock:
 	(void)pthread_mutex_unlock(&a->mu);
 out:
-	cf_buf_free(&body);
+	cf_buf_free(&heap);
 	return rc;
 }
 
 /* Commit everything pending as one batch: the leader's work.  Called
  * with the mutex held when a flusher is free and nobody gathers; returns
  * with it held, the batch durable (or the log broken) and its waiters
- * woken. */
+ * woken.  With may_defer (the notifier, one flusher), a batch of records
+ * nobody waits for (cf_audit_submit_later) is only written: readers see
+ * it at once, and the next commit's fdatasync and checkpoint, at most
+ * AUDIT_LATER_MS later, make it durable (the fdatasync covers every write
+ * completed before it).  SEC: nothing is acknowledged by such a write,
+ * so the checkpoint guarantee is untouched. */
 static void
-lead(struct cf_audit *a)
+lead(struct cf_audit *a, bool may_defer)
 {
 	struct cf_buf		 tmp;
 	struct flusher		*f;
 	struct cf_error		 e;
 	uint8_t			 bmac[CF_MAC_LEN];
-	uint64_t		 bseq, t0, b, nb;
+	uint64_t		 bseq, t0, b, nb, first;
 	enum audit_fail		 fail;
 	int			 eno = 0;
-	bool			 retry;
+	bool			 retry, defer;
 	cf_err			 rc;
 
 	for (f = &a->fl[0]; f->busy; f++)
 		;
 	f->busy = true;
 	a->busy++;
-	if (a->busy == 1) {
+	/* Nobody waits for any record of the batch: write it ahead. */
+	defer = may_defer && a->nfl == 1 && a->urgent_seq <= a->taken_seq &&
+	    a->last_seq > a->taken_seq;
+	if (a->busy == 1 && !defer) {
 		a->gathering = true;
 		gather(a);
 		a->gathering = false;
@@ -1125,6 +1156,7 @@ lead(struct cf_audit *a)
 	a->pending = tmp;
 	a->taken_off += (off_t)f->buf.len;
 	f->end_off = a->taken_off;
+	first = a->taken_seq;
 	bseq = a->taken_seq = a->last_seq;
 	b = ++a->takes;
 	if (a->lead_batch == b)
@@ -1144,18 +1176,18 @@ lead(struct cf_audit *a)
 	(void)pthread_mutex_unlock(&a->wmu);
 	/* fdatasync makes durable every write completed before it, the
 	 * batches of earlier leaders included. */
-	if (rc == CF_OK)
+	if (rc == CF_OK && !defer)
 		rc = sync_log(f->fd, fail, &e);
 	/* SEC: the checkpoint names the batch before anyone is told it is
 	 * durable: an acknowledged record cannot be cut off unseen. */
-	if (rc == CF_OK)
+	if (rc == CF_OK && !defer)
 		rc = ckpt_put(a, bseq, bmac, fail == AUDIT_FAIL_CKPT, &e);
 
 	(void)pthread_mutex_lock(&a->mu);
 	if (rc != CF_OK) {
 		/* A write short of space can be tried again: keep the batch
 		 * (recover()).  Only with one commit in flight, so that the
-		 * batch is exactly what follows the durable end. */
+		 * batch is exactly what follows the written end. */
 		retry = retry && a->nfl == 1 && a->busy == 1 && !a->broken &&
 		    a->redo.len == 0;
 		if (retry) {
@@ -1168,8 +1200,25 @@ lead(struct cf_audit *a)
 	cf_buf_reset(&f->buf);
 	f->busy = false;
 	a->busy--;
+	if (rc == CF_OK && !a->broken && bseq > a->written_seq) {
+		a->written_seq = bseq;
+		memcpy(a->written_mac, bmac, CF_MAC_LEN);
+		a->written_off = f->end_off;
+	}
+	if (defer) {
+		if (rc == CF_OK && a->later_ns == 0)
+			a->later_ns = a->clock(a->clock_arg);
+		a->stats.deferred++;
+		goto wake;
+	}
 	a->last_commit_ns = a->clock(a->clock_arg) - t0;
-	a->last_batch = bseq - (a->durable_seq < bseq ? a->durable_seq : bseq);
+	/* The commit delay's measure: the records this commit took, not
+	 * those written ahead before it (one flusher: the previous commit
+	 * ended where this one took from); with several in flight, those
+	 * of the commits still running too. */
+	if (a->nfl > 1)
+		first = a->durable_seq;
+	a->last_batch = bseq - (first < bseq ? first : bseq);
 	a->stats.commits++;
 	a->stats.commit_ns += a->last_commit_ns;
 	a->stats.commit_b[audit_le_idx(a->last_commit_ns)]++;
@@ -1179,15 +1228,16 @@ lead(struct cf_audit *a)
 	a->stats.batch_b[nb]++;
 	if (rc == CF_OK && !a->broken && bseq > a->durable_seq) {
 		a->stats.appends += bseq - a->durable_seq;
-		memcpy(a->durable_mac, bmac, CF_MAC_LEN);
 		a->durable_seq = bseq;
-		a->durable_off = f->end_off;
+		if (bseq >= a->written_seq)
+			a->later_ns = 0;
 		/* Batches up to b are durable: wake their waiters (at most
 		 * AUDIT_SLOTS slots cover them all). */
 		for (nb = 0; a->done_batch < b && nb < AUDIT_SLOTS; nb++)
 			slot_wake(a, ++a->done_batch, INT_MAX);
 		a->done_batch = b;
 	}
+wake:
 	/* Records queued meanwhile need a leader: wake one of their waiters
 	 * (an appender arriving now may lead first), and the notifier, which
 	 * leads for records nobody waits on (cf_audit_submit). */
@@ -1206,10 +1256,13 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
     uint64_t *seq, struct cf_error *err)
 {
 	uint64_t	my, batch;
+	bool		wake;
 	cf_err		rc;
 
-	if ((rc = queue_rec(a, rec, &my, &batch, err)) != CF_OK)
+	if ((rc = queue_rec(a, rec, false, &my, &batch, &wake, err)) != CF_OK)
 		return rc;
+	if (wake)
+		(void)pthread_cond_signal(&a->arrive_cv);
 	/* SEC: do not return before the record is durable. */
 	while (a->durable_seq < my && !a->broken) {
 		if (a->hold) {
@@ -1228,7 +1281,7 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 			(void)pthread_mutex_lock(&a->mu);
 			continue;
 		}
-		lead(a);
+		lead(a, false);
 	}
 	if (a->durable_seq >= my) {
 		rc = CF_OK;
@@ -1241,23 +1294,44 @@ cf_audit_append(struct cf_audit *a, const struct cf_audit_rec *rec,
 	return rc;
 }
 
-cf_err
-cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
+static cf_err
+submit(struct cf_audit *a, const struct cf_audit_rec *rec, bool later,
     uint64_t *seq, struct cf_error *err)
 {
 	uint64_t	my, batch;
+	bool		wake;
 	cf_err		rc;
 
 	if (a != NULL && a->notify == NULL)
 		return cf_error_set(err, CF_E_INVAL,
 		    "audit submit: no notifier set");
-	if ((rc = queue_rec(a, rec, &my, &batch, err)) != CF_OK)
+	rc = queue_rec(a, rec, later, &my, &batch, &wake, err);
+	if (rc != CF_OK)
 		return rc;
-	/* The notifier thread leads the commit if nobody else does. */
-	(void)pthread_cond_signal(&a->flush_cv);
 	(void)pthread_mutex_unlock(&a->mu);
+	/* The notifier thread leads the commit if nobody else does, or
+	 * gathers it.  Woken after the unlock, so that it does not wake
+	 * only to block on the mutex this thread still holds (it checks
+	 * the queue under the mutex before it sleeps: no wakeup is lost). */
+	if (wake)
+		(void)pthread_cond_signal(&a->arrive_cv);
+	(void)pthread_cond_signal(&a->flush_cv);
 	*seq = my;
 	return CF_OK;
+}
+
+cf_err
+cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
+    uint64_t *seq, struct cf_error *err)
+{
+	return submit(a, rec, false, seq, err);
+}
+
+cf_err
+cf_audit_submit_later(struct cf_audit *a, const struct cf_audit_rec *rec,
+    uint64_t *seq, struct cf_error *err)
+{
+	return submit(a, rec, true, seq, err);
 }
 
 int
@@ -1276,8 +1350,9 @@ static void *
 notify_main(void *arg)
 {
 	struct cf_audit	*a = arg;
-	uint64_t	 d, g;
-	bool		 b;
+	struct timespec	 ts;
+	uint64_t	 d, g, now, end;
+	bool		 b, idle;
 
 	(void)pthread_mutex_lock(&a->mu);
 	for (;;) {
@@ -1296,9 +1371,25 @@ notify_main(void *arg)
 				a->notified_gen = g;
 			continue;
 		}
-		if (!a->broken && !a->hold && a->last_seq > a->taken_seq &&
-		    !a->gathering && a->busy < a->nfl) {
-			lead(a);
+		idle = !a->broken && !a->hold && !a->gathering &&
+		    a->busy < a->nfl;
+		if (idle && a->last_seq > a->taken_seq) {
+			lead(a, !a->notify_stop);
+			continue;
+		}
+		/* Records written ahead (lead()) are made durable at the
+		 * latest AUDIT_LATER_MS after the first of them. */
+		if (idle && a->written_seq > a->durable_seq &&
+		    a->later_ns != 0) {
+			now = a->clock(a->clock_arg);
+			end = a->later_ns + AUDIT_LATER_MS * 1000000ull;
+			if (a->notify_stop || now >= end) {
+				lead(a, false);
+				continue;
+			}
+			deadline(cf_mono_ns() + (end - now), &ts);
+			(void)pthread_cond_timedwait(&a->flush_cv, &a->mu,
+			    &ts);
 			continue;
 		}
 		/* Stopping: only once every submitted record is durable

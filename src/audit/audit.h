@@ -105,6 +105,14 @@ cf_err	cf_audit_submit(struct cf_audit *a, const struct cf_audit_rec *rec,
 	    uint64_t *seq, struct cf_error *err)
 	    __attribute__((warn_unused_result));
 int	cf_audit_state(struct cf_audit *a, uint64_t seq);
+/* cf_audit_submit for a record nobody waits for (the completion record
+ * of a request already answered): sealed and queued the same way, but a
+ * batch of such records alone is written without its fdatasync and
+ * checkpoint, which the next commit does, at the latest AUDIT_LATER_MS
+ * later (audit_int.h; docs/internals/AUDIT.md). */
+cf_err	cf_audit_submit_later(struct cf_audit *a,
+	    const struct cf_audit_rec *rec, uint64_t *seq,
+	    struct cf_error *err) __attribute__((warn_unused_result));
 
 /* Test hooks.  While held, no group commit starts (records queue up;
  * appenders wait); releasing lets the next leader take them all as one

@@ -46,6 +46,10 @@
 #define AUDIT_FLUSHERS_MAX	4
 /* Default longest wait of a group-commit leader for more records. */
 #define AUDIT_COMMIT_DELAY_US	200
+/* Records nobody waits for (cf_audit_submit_later), written ahead of
+ * their fdatasync, are made durable by the next commit, at the latest
+ * this long after the first of them was written. */
+#define AUDIT_LATER_MS		50
 
 struct audit_keys {
 	struct cf_key	*rec;
@@ -66,6 +70,19 @@ void	cf_audit_keys_free(struct audit_keys *k);
 cf_err	cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
 	    struct cf_error *err);
 
+/* The same in one pass, without allocating, for the append path: the
+ * string fields of a record (request_id .. result, in the order of the
+ * format), what cf_audit_body_max says the body may take at most (flen
+ * receives each field's length as looked at), then cf_audit_body_write
+ * writes it to out (that many bytes) and returns its length.  A ctx
+ * given as a jansson object (rec->ctx) is not written: the caller uses
+ * cf_audit_format_body for those. */
+#define AUDIT_NFIELDS		9
+size_t	cf_audit_body_max(const struct cf_audit_rec *rec,
+	    size_t flen[AUDIT_NFIELDS]);
+size_t	cf_audit_body_write(const struct cf_audit_rec *rec,
+	    const size_t flen[AUDIT_NFIELDS], char *out);
+
 /* Repair and truncate one untrusted string: writes at most limit bytes of
  * well-formed UTF-8 to out (capacity >= limit) and returns the length.
  * limit must be >= 4. */
@@ -75,21 +92,31 @@ size_t	cf_audit_sanitize(const char *s, size_t limit, char *out);
  * with JSON_ENSURE_ASCII does, and DEL as \u007F. */
 cf_err	cf_audit_json_str(struct cf_buf *b, const char *s, size_t n,
 	    struct cf_error *err);
+/* Both at once: cf_audit_field_max returns the most bytes the escaped
+ * string s (its quotes included) can take with this limit and sets *n
+ * to the bytes of s looked at (strnlen(s, limit + 8)); then
+ * cf_audit_field_write(s, *n, limit, out) writes exactly what
+ * cf_audit_sanitize followed by cf_audit_json_str would, and returns
+ * its length. */
+size_t	cf_audit_field_max(const char *s, size_t limit, size_t *n);
+size_t	cf_audit_field_write(const char *s, size_t n, size_t limit,
+	    char *out);
 
 /* MAC of a record or checkpoint: HMAC-SHA256(k, p[0..n) || "}"), where
  * p[0..n) is the line up to (excluding) its final ,"mac":"..." or
  * ,"sig":"..." member. */
 cf_err	cf_audit_mac_canon(const struct cf_key *k, const void *p, size_t n,
 	    uint8_t out[CF_MAC_LEN], struct cf_error *err);
-/* The same MAC of b->data[start..len): the "}" is appended to b for the
- * one-shot HMAC, then dropped again, so nothing is allocated when b has
- * room for one more byte (the commit path must not fail for memory). */
-cf_err	cf_audit_mac_buf(const struct cf_key *k, struct cf_buf *b,
-	    size_t start, uint8_t out[CF_MAC_LEN], struct cf_error *err);
+/* The same with a keyed handle, left ready for the next MAC
+ * (cf_hmac_final_reset): no allocation, no key set-up per record.  The
+ * caller serializes the handle's users. */
+void	cf_audit_mac_keyed(struct cf_hmac *h, const void *p, size_t n,
+	    uint8_t out[CF_MAC_LEN]);
 
 /* Append one sealed line to b: {"seq":seq,body,"prev":"hex","mac":"hex"}
- * and a newline; *mac receives the record's MAC. */
-cf_err	cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
+ * and a newline; *mac receives the record's MAC.  h is the record key's
+ * handle.  On failure b is as it was. */
+cf_err	cf_audit_seal(struct cf_hmac *h, uint64_t seq, const char *body,
 	    size_t bodylen, const uint8_t prev[CF_MAC_LEN], struct cf_buf *b,
 	    uint8_t mac[CF_MAC_LEN], struct cf_error *err);
 
@@ -118,6 +145,12 @@ struct audit_ckpt {
  * after its newline, the in-place padding, are ignored). */
 cf_err	cf_audit_ckpt_format(const struct cf_key *ckpt_key,
 	    const struct audit_ckpt *c, struct cf_buf *b, struct cf_error *err);
+/* The checkpoint's line (newline included) into out, with the checkpoint
+ * key's handle h (cf_audit_mac_keyed); returns its length, at most
+ * AUDIT_CKPT_LINE_MAX. */
+#define AUDIT_CKPT_LINE_MAX	256
+size_t	cf_audit_ckpt_text(struct cf_hmac *h, const struct audit_ckpt *c,
+	    char out[AUDIT_CKPT_LINE_MAX]);
 cf_err	cf_audit_ckpt_parse(const struct cf_key *ckpt_key, const void *p,
 	    size_t len, struct audit_ckpt *out, struct cf_error *err);
 
@@ -227,6 +260,7 @@ struct audit_stats {
 	uint64_t	appends;	/* records made durable */
 	uint64_t	commits;	/* write + fdatasync rounds */
 	uint64_t	ckpts;		/* checkpoint writes */
+	uint64_t	deferred;	/* batches written ahead */
 	uint64_t	commit_ns;	/* sum of the commits' durations */
 	uint64_t	commit_b[AUDIT_NLE + 1];	/* by duration */
 	uint64_t	batch_b[AUDIT_NBATCH + 1];	/* by records */

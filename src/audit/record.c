@@ -250,25 +250,224 @@ cf_audit_json_str(struct cf_buf *b, const char *s, size_t n,
 	return cf_buf_append(b, out, o, err);
 }
 
-/* Append "name":<escaped value>. */
-static cf_err
-put_str(struct cf_buf *b, const char *name, const char *s, size_t limit,
-    struct cf_error *err)
+size_t
+cf_audit_field_max(const char *s, size_t limit, size_t *n)
 {
-	char	tmp[AUDIT_RESOURCE_MAX];
-	size_t	n;
-	cf_err	rc;
+	*n = strnlen(s, limit + 8);
+	/* Every byte looked at becomes at most 6 bytes of output (an
+	 * invalid byte U+FFFD, "\uFFFD"; a control character "\u00XX";
+	 * a 4-byte sequence a 12-byte surrogate pair), the output before
+	 * escaping is at most limit bytes, and escaping at most multiplies
+	 * it by 6; plus the quotes and the "..." marker. */
+	return 6 * (*n < limit ? *n : limit) + 2 + sizeof(ellipsis) - 1;
+}
 
-	n = cf_audit_sanitize(s == NULL ? "" : s, limit, tmp);
-	rc = cf_buf_append(b, "\"", 1, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, name, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, "\":", 2, err);
-	/* Valid UTF-8 now, without NUL. */
-	if (rc == CF_OK)
-		rc = cf_audit_json_str(b, tmp, n, err);
-	return rc;
+size_t
+cf_audit_field_write(const char *s, size_t n, size_t limit, char *out)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, o = 0, w = 1, cutw = 1;
+	size_t			 k, add;
+	unsigned		 c, cp;
+	char			 e;
+
+	/* SEC: cf_audit_sanitize then cf_audit_json_str in one pass, byte
+	 * for byte: o counts the repaired bytes (what the truncation rule
+	 * measures), w the escaped bytes written, and cutw is where the
+	 * escaped text of the longest repaired prefix that leaves room for
+	 * "..." ends, so that "..." replaces exactly what sanitize cuts. */
+	out[0] = '"';
+	while (i < n) {
+		if (o + sizeof(ellipsis) - 1 <= limit)
+			cutw = w;
+		c = p[i];
+		/* Printable ASCII, nearly every byte of every record. */
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			if (o + 1 > limit)
+				goto trunc;
+			out[w++] = (char)c;
+			o++;
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			if (o + 1 > limit)
+				goto trunc;
+			e = short_escape(c);
+			if (e != '\0') {
+				out[w++] = '\\';
+				out[w++] = e;
+			} else
+				w += esc_u(c, out + w);
+			o++;
+			i++;
+			continue;
+		}
+		k = utf8_seq(p + i, n - i);
+		add = k != 0 ? k : sizeof(replacement) - 1;
+		if (o + add > limit)
+			goto trunc;
+		o += add;
+		if (k == 0) {
+			/* One invalid byte becomes one U+FFFD. */
+			i++;
+			w += esc_u(0xfffd, out + w);
+			continue;
+		}
+		if (k == 2)
+			cp = (c & 0x1fu) << 6 | (p[i + 1] & 0x3fu);
+		else if (k == 3)
+			cp = (c & 0x0fu) << 12 | (p[i + 1] & 0x3fu) << 6 |
+			    (p[i + 2] & 0x3fu);
+		else
+			cp = (c & 0x07u) << 18 | (p[i + 1] & 0x3fu) << 12 |
+			    (p[i + 2] & 0x3fu) << 6 | (p[i + 3] & 0x3fu);
+		i += k;
+		if (cp < 0x10000)
+			w += esc_u(cp, out + w);
+		else {
+			cp -= 0x10000;
+			w += esc_u(0xd800 | (cp >> 10), out + w);
+			w += esc_u(0xdc00 | (cp & 0x3ff), out + w);
+		}
+	}
+	out[w++] = '"';
+	return w;
+trunc:
+	memcpy(out + cutw, ellipsis, sizeof(ellipsis) - 1);
+	w = cutw + sizeof(ellipsis) - 1;
+	out[w++] = '"';
+	return w;
+}
+
+/* The fields of a record in the order of the format, and their limits. */
+#define NFIELDS	AUDIT_NFIELDS
+static void
+rec_fields(const struct cf_audit_rec *rec, const char *v[NFIELDS])
+{
+	v[0] = rec->request_id;
+	v[1] = rec->principal;
+	v[2] = rec->authn;
+	v[3] = rec->source;
+	v[4] = rec->action;
+	v[5] = rec->resource;
+	v[6] = rec->decision;
+	v[7] = rec->reasons;
+	v[8] = rec->result;
+}
+
+static size_t
+field_limit(size_t i)
+{
+	return i == 5 ? AUDIT_RESOURCE_MAX : AUDIT_FIELD_MAX;
+}
+
+static const char	trunc_ctx[] = "{\"truncated\":true}";
+
+/* The ctx text rec carries, or NULL (none, or a jansson object); *n its
+ * length as written: {"truncated":true} in place of one over
+ * AUDIT_CTX_MAX bytes or not an object, as put_ctx does. */
+static const char *
+ctx_text(const struct cf_audit_rec *rec, size_t *n)
+{
+	const char	*p = rec->ctx_text;
+
+	if (rec->ctx != NULL || p == NULL)
+		return NULL;
+	*n = rec->ctx_len;
+	if (*n < 2 || *n > AUDIT_CTX_MAX || p[0] != '{' || p[*n - 1] != '}') {
+		*n = sizeof(trunc_ctx) - 1;
+		return trunc_ctx;
+	}
+	return p;
+}
+
+size_t
+cf_audit_body_max(const struct cf_audit_rec *rec, size_t flen[NFIELDS])
+{
+	const char	*v[NFIELDS];
+	size_t		 i, max, n;
+
+	rec_fields(rec, v);
+	/* Names, punctuation, time, mfa, two integers: under 256. */
+	max = 256;
+	for (i = 0; i < NFIELDS; i++)
+		max += cf_audit_field_max(v[i] == NULL ? "" : v[i],
+		    field_limit(i), &flen[i]);
+	if (ctx_text(rec, &n) != NULL)
+		max += sizeof(",\"ctx\":") - 1 + n;
+	return max;
+}
+
+/* Append the integer v (decimal) at out; returns its length. */
+static size_t
+put_u64(uint64_t v, char *out)
+{
+	char	d[20];
+	size_t	o = sizeof(d), n;
+
+	do {
+		d[--o] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	n = sizeof(d) - o;
+	memcpy(out, d + o, n);
+	return n;
+}
+
+#define LIT(o, s)	(memcpy((o), (s), sizeof(s) - 1), sizeof(s) - 1)
+
+size_t
+cf_audit_body_write(const struct cf_audit_rec *rec,
+    const size_t flen[NFIELDS], char *out)
+{
+	static const char *const	 names[NFIELDS] = {
+		",\"request_id\":", ",\"principal\":", ",\"authn\":",
+		",\"source\":", ",\"action\":", ",\"resource\":",
+		",\"decision\":", ",\"reasons\":", ",\"result\":",
+	};
+	const char			*v[NFIELDS], *ctx;
+	char				 t[CF_TIME_STR_LEN];
+	size_t				 w = 0, i, n;
+	uint64_t			 bytes;
+
+	rec_fields(rec, v);
+	cf_time_format(rec->time_us, t);
+	w += LIT(out + w, "\"time\":\"");
+	n = strlen(t);
+	memcpy(out + w, t, n);
+	w += n;
+	out[w++] = '"';
+	for (i = 0; i < NFIELDS; i++) {
+		n = strlen(names[i]);
+		memcpy(out + w, names[i], n);
+		w += n;
+		w += cf_audit_field_write(v[i] == NULL ? "" : v[i], flen[i],
+		    field_limit(i), out + w);
+		if (i == 2)
+			w += rec->mfa ? LIT(out + w, ",\"mfa\":true") :
+			    LIT(out + w, ",\"mfa\":false");
+		if (i == 7) {
+			w += LIT(out + w, ",\"status\":");
+			if (rec->status < 0) {
+				out[w++] = '-';
+				w += put_u64(-(uint64_t)(int64_t)rec->status,
+				    out + w);
+			} else
+				w += put_u64((uint64_t)rec->status, out + w);
+		}
+	}
+	/* JSON readers (jansson included) stop at INT64_MAX. */
+	bytes = rec->bytes > INT64_MAX ? INT64_MAX : rec->bytes;
+	w += LIT(out + w, ",\"bytes\":");
+	w += put_u64(bytes, out + w);
+	ctx = ctx_text(rec, &n);
+	if (ctx != NULL) {
+		w += LIT(out + w, ",\"ctx\":");
+		memcpy(out + w, ctx, n);
+		w += n;
+	}
+	return w;
 }
 
 /* Append ,"ctx":<object>, escaped as the strings are; an object over
@@ -296,90 +495,23 @@ put_ctx(struct cf_buf *b, const json_t *ctx, struct cf_error *err)
 	return rc;
 }
 
-/* Append ,"ctx":<p[0..n)>, an object the caller wrote (its strings
- * escaped by cf_audit_json_string); over AUDIT_CTX_MAX bytes, or not
- * an object, {"truncated":true} as put_ctx does. */
-static cf_err
-put_ctx_text(struct cf_buf *b, const char *p, size_t n,
-    struct cf_error *err)
-{
-	cf_err	rc;
-
-	rc = cf_buf_append_str(b, ",\"ctx\":", err);
-	if (rc != CF_OK)
-		return rc;
-	if (n < 2 || n > AUDIT_CTX_MAX || p[0] != '{' || p[n - 1] != '}')
-		return cf_buf_append_str(b, "{\"truncated\":true}", err);
-	return cf_buf_append(b, p, n, err);
-}
-
 cf_err
 cf_audit_format_body(const struct cf_audit_rec *rec, struct cf_buf *b,
     struct cf_error *err)
 {
-	char		t[CF_TIME_STR_LEN];
-	uint64_t	bytes;
-	cf_err		rc;
+	size_t	flen[NFIELDS], max, n;
+	char	*tmp;
+	cf_err	rc;
 
-	cf_time_format(rec->time_us, t);
-	rc = cf_buf_append(b, "\"time\":\"", 8, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, t, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, "\",", 2, err);
-	if (rc == CF_OK)
-		rc = put_str(b, "request_id", rec->request_id,
-		    AUDIT_FIELD_MAX, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, ",", err);
-	if (rc == CF_OK)
-		rc = put_str(b, "principal", rec->principal, AUDIT_FIELD_MAX,
-		    err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, ",", err);
-	if (rc == CF_OK)
-		rc = put_str(b, "authn", rec->authn, AUDIT_FIELD_MAX, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, rec->mfa ? ",\"mfa\":true," :
-		    ",\"mfa\":false,", err);
-	if (rc == CF_OK)
-		rc = put_str(b, "source", rec->source, AUDIT_FIELD_MAX, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, ",", err);
-	if (rc == CF_OK)
-		rc = put_str(b, "action", rec->action, AUDIT_FIELD_MAX, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, ",", err);
-	if (rc == CF_OK)
-		rc = put_str(b, "resource", rec->resource, AUDIT_RESOURCE_MAX,
-		    err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, ",", err);
-	if (rc == CF_OK)
-		rc = put_str(b, "decision", rec->decision, AUDIT_FIELD_MAX,
-		    err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_str(b, ",", err);
-	if (rc == CF_OK)
-		rc = put_str(b, "reasons", rec->reasons, AUDIT_FIELD_MAX, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, ",\"status\":", 10, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_i64(b, rec->status, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, ",", 1, err);
-	if (rc == CF_OK)
-		rc = put_str(b, "result", rec->result, AUDIT_FIELD_MAX, err);
-	/* JSON readers (jansson included) stop at INT64_MAX. */
-	bytes = rec->bytes > INT64_MAX ? INT64_MAX : rec->bytes;
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, ",\"bytes\":", 9, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_i64(b, (int64_t)bytes, err);
+	max = cf_audit_body_max(rec, flen);
+	tmp = cf_malloc(max);
+	if (tmp == NULL)
+		return cf_error_set(err, CF_E_NOMEM, "out of memory");
+	n = cf_audit_body_write(rec, flen, tmp);
+	rc = cf_buf_append(b, tmp, n, err);
+	cf_free(tmp);
 	if (rc == CF_OK && rec->ctx != NULL)
 		rc = put_ctx(b, rec->ctx, err);
-	else if (rc == CF_OK && rec->ctx_text != NULL)
-		rc = put_ctx_text(b, rec->ctx_text, rec->ctx_len, err);
 	return rc;
 }
 
@@ -410,52 +542,78 @@ cf_audit_mac_canon(const struct cf_key *k, const void *p, size_t n,
 	return CF_OK;
 }
 
-cf_err
-cf_audit_mac_buf(const struct cf_key *k, struct cf_buf *b, size_t start,
-    uint8_t out[CF_MAC_LEN], struct cf_error *err)
+void
+cf_audit_mac_keyed(struct cf_hmac *h, const void *p, size_t n,
+    uint8_t out[CF_MAC_LEN])
 {
-	cf_err	rc;
-
-	rc = cf_buf_append(b, "}", 1, err);
-	if (rc != CF_OK)
-		return rc;
-	rc = cf_hmac_sha256(k, b->data + start, b->len - start, out, err);
-	b->len--;
-	return rc;
+	cf_hmac_update(h, p, n);
+	cf_hmac_update(h, "}", 1);
+	cf_hmac_final_reset(h, out);
 }
 
 cf_err
-cf_audit_seal(const struct cf_key *k, uint64_t seq, const char *body,
+cf_audit_seal(struct cf_hmac *h, uint64_t seq, const char *body,
     size_t bodylen, const uint8_t prev[CF_MAC_LEN], struct cf_buf *b,
     uint8_t mac[CF_MAC_LEN], struct cf_error *err)
 {
-	char	hex[AUDIT_MAC_HEX + 1];
-	size_t	start = b->len;
+	char	head[32], tail[128];
+	size_t	start = b->len, hn = 0, tn = 0;
 	cf_err	rc;
 
-	cf_hex_encode(prev, CF_MAC_LEN, hex);
-	rc = cf_buf_append(b, "{\"seq\":", 7, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append_i64(b, (int64_t)seq, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, ",", 1, err);
+	hn += LIT(head, "{\"seq\":");
+	hn += put_u64(seq, head + hn);
+	head[hn++] = ',';
+	tn += LIT(tail, ",\"prev\":\"");
+	cf_hex_encode(prev, CF_MAC_LEN, tail + tn);
+	tn += AUDIT_MAC_HEX;
+	tail[tn++] = '"';
+	rc = cf_buf_append(b, head, hn, err);
 	if (rc == CF_OK)
 		rc = cf_buf_append(b, body, bodylen, err);
 	if (rc == CF_OK)
-		rc = cf_buf_append(b, ",\"prev\":\"", 9, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, hex, AUDIT_MAC_HEX, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, "\"", 1, err);
-	if (rc == CF_OK)
-		rc = cf_audit_mac_buf(k, b, start, mac, err);
+		rc = cf_buf_append(b, tail, tn, err);
 	if (rc != CF_OK)
-		return rc;
-	cf_hex_encode(mac, CF_MAC_LEN, hex);
-	rc = cf_buf_append(b, ",\"mac\":\"", 8, err);
+		goto fail;
+	/* The canonical bytes are the line so far and "}". */
+	cf_audit_mac_keyed(h, b->data + start, b->len - start, mac);
+	tn = LIT(tail, ",\"mac\":\"");
+	cf_hex_encode(mac, CF_MAC_LEN, tail + tn);
+	tn += AUDIT_MAC_HEX;
+	tn += LIT(tail + tn, "\"}\n");
+	rc = cf_buf_append(b, tail, tn, err);
 	if (rc == CF_OK)
-		rc = cf_buf_append(b, hex, AUDIT_MAC_HEX, err);
-	if (rc == CF_OK)
-		rc = cf_buf_append(b, "\"}\n", 3, err);
+		return CF_OK;
+fail:
+	/* Nothing of a record that failed stays queued. */
+	cf_buf_truncate(b, start);
 	return rc;
+}
+
+size_t
+cf_audit_ckpt_text(struct cf_hmac *h, const struct audit_ckpt *c,
+    char out[AUDIT_CKPT_LINE_MAX])
+{
+	char	t[CF_TIME_STR_LEN];
+	uint8_t	sig[CF_MAC_LEN];
+	size_t	w = 0, n;
+
+	/* {"seq":N,"mac":"hex","time":"T","sig":"hex"} and a newline: at
+	 * most 7 + 20 + 8 + 64 + 10 + 31 + 9 + 64 + 3 bytes. */
+	cf_time_format(c->time_us, t);
+	w += LIT(out + w, "{\"seq\":");
+	w += put_u64(c->seq, out + w);
+	w += LIT(out + w, ",\"mac\":\"");
+	cf_hex_encode(c->mac, CF_MAC_LEN, out + w);
+	w += AUDIT_MAC_HEX;
+	w += LIT(out + w, "\",\"time\":\"");
+	n = strnlen(t, sizeof(t) - 1);
+	memcpy(out + w, t, n);
+	w += n;
+	out[w++] = '"';
+	cf_audit_mac_keyed(h, out, w, sig);
+	w += LIT(out + w, ",\"sig\":\"");
+	cf_hex_encode(sig, CF_MAC_LEN, out + w);
+	w += AUDIT_MAC_HEX;
+	w += LIT(out + w, "\"}\n");
+	return w;
 }

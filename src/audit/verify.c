@@ -202,22 +202,17 @@ cf_err
 cf_audit_ckpt_format(const struct cf_key *ckpt_key,
     const struct audit_ckpt *c, struct cf_buf *b, struct cf_error *err)
 {
-	char	hex[AUDIT_MAC_HEX + 1], t[CF_TIME_STR_LEN];
-	uint8_t	sig[CF_MAC_LEN];
-	size_t	start = b->len;
-	cf_err	rc;
+	struct cf_hmac	*h = NULL;
+	char		 line[AUDIT_CKPT_LINE_MAX];
+	size_t		 n;
+	cf_err		 rc;
 
-	cf_hex_encode(c->mac, CF_MAC_LEN, hex);
-	cf_time_format(c->time_us, t);
-	rc = cf_buf_printf(b, err,
-	    "{\"seq\":%" PRIu64 ",\"mac\":\"%s\",\"time\":\"%s\"", c->seq, hex,
-	    t);
-	if (rc == CF_OK)
-		rc = cf_audit_mac_buf(ckpt_key, b, start, sig, err);
+	rc = cf_hmac_new(ckpt_key, &h, err);
 	if (rc != CF_OK)
 		return rc;
-	cf_hex_encode(sig, CF_MAC_LEN, hex);
-	return cf_buf_printf(b, err, ",\"sig\":\"%s\"}\n", hex);
+	n = cf_audit_ckpt_text(h, c, line);
+	cf_hmac_free(h);
+	return cf_buf_append(b, line, n, err);
 }
 
 static const struct field ckpt_fields[] = {

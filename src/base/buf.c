@@ -43,6 +43,17 @@ cf_buf_reset(struct cf_buf *b)
 		b->data[0] = '\0';
 }
 
+void
+cf_buf_truncate(struct cf_buf *b, size_t len)
+{
+	if (b->data == NULL || len >= b->len)
+		return;
+	if (b->secret)
+		cf_wipe(b->data + len, b->len - len);
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 static cf_err
 buf_reserve(struct cf_buf *b, size_t extra, struct cf_error *err)
 {

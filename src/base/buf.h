@@ -27,6 +27,9 @@ void	cf_buf_init_secret(struct cf_buf *b, size_t max);
 /* Release storage (wiping it if secret); the buffer is empty and reusable. */
 void	cf_buf_free(struct cf_buf *b);
 void	cf_buf_reset(struct cf_buf *b);		/* len = 0, keep storage */
+/* Drop the bytes from len on (len <= b->len), keeping storage: undoes
+ * appends that must be all or nothing. */
+void	cf_buf_truncate(struct cf_buf *b, size_t len);
 
 cf_err	cf_buf_append(struct cf_buf *b, const void *p, size_t n,
 	    struct cf_error *err);

@@ -1256,9 +1256,10 @@ cf_err
 cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
     const char *result, uint64_t bytes, uint64_t *seq, struct cf_error *err)
 {
-	struct cf_audit_rec	 rec;
-	struct cf_buf		 ctx;
-	cf_err			 rc;
+	const struct cf_action_def	*def = cf_action_find(r->action);
+	struct cf_audit_rec		 rec;
+	struct cf_buf			 ctx;
+	cf_err				 rc;
 
 	audit_rec_of(r, status, result, bytes, &rec);
 	cf_buf_init(&ctx, CTX_TEXT_MAX);
@@ -1266,7 +1267,14 @@ cf_core_audit_submit(struct cf_core *c, struct cf_req *r, int status,
 		rec.ctx_text = ctx.data;
 		rec.ctx_len = ctx.len;
 	}
-	rc = cf_audit_submit(c->audit, &rec, seq, err);
+	/* The completion record of a request already recorded (and so
+	 * answered: its answer waited for that record), object:get:end or
+	 * request:end: nobody waits for it, so it need not cost a commit of
+	 * its own (docs/internals/AUDIT.md, "Submitting without waiting"). */
+	if (r->audited && def != NULL && (def->flags & CF_ACT_RECORD) != 0)
+		rc = cf_audit_submit_later(c->audit, &rec, seq, err);
+	else
+		rc = cf_audit_submit(c->audit, &rec, seq, err);
 	rec.ctx_text = NULL;
 	cf_buf_free(&ctx);
 	if (rc == CF_OK) {

@@ -640,6 +640,7 @@ test_audit_tamper_insert_forged(void **state)
 {
 	struct cf_key		*k = test_key(1), *wrong = test_key(9);
 	struct audit_keys	 wk;
+	struct cf_hmac		*wh;
 	struct audit_line	 l4;
 	struct lines		 ls;
 	struct cf_audit_rec	 r;
@@ -667,8 +668,10 @@ test_audit_tamper_insert_forged(void **state)
 	cf_buf_init(&body, AUDIT_LINE_MAX);
 	cf_buf_init(&line, AUDIT_LINE_MAX);
 	assert_int_equal(cf_audit_format_body(&r, &body, NULL), CF_OK);
-	assert_int_equal(cf_audit_seal(wk.rec, 5, body.data, body.len,
+	assert_int_equal(cf_hmac_new(wk.rec, &wh, NULL), CF_OK);
+	assert_int_equal(cf_audit_seal(wh, 5, body.data, body.len,
 	    l4.mac, &line, mac, NULL), CF_OK);
+	cf_hmac_free(wh);
 	for (i = ls.n; i > 4; i--) {
 		ls.l[i] = ls.l[i - 1];
 		ls.len[i] = ls.len[i - 1];
@@ -1471,6 +1474,84 @@ test_audit_json_str_is_janssons(void **state)
 	cf_buf_free(&fix);
 }
 
+/* The append path's one-pass field writer writes exactly what the two
+ * passes (repair and truncate, then escape) write, within the bound it
+ * announces: random strings of any bytes but NUL (every UTF-8 class,
+ * invalid and truncated sequences, control bytes) at limits on and
+ * around every truncation boundary. */
+static void
+test_audit_field_write_is_two_pass(void **state)
+{
+	unsigned char	 in[2200];
+	char		 tmp[AUDIT_RESOURCE_MAX], *out;
+	uint32_t	 r[600];
+	struct cf_buf	 want;
+	size_t		 n, i, k, limit, max, got, looked;
+	unsigned	 cls;
+	int		 round;
+
+	(void)state;
+	cf_buf_init(&want, 1 << 16);
+	out = malloc(6 * AUDIT_RESOURCE_MAX + 16);
+	assert_non_null(out);
+	for (round = 0; round < 4000; round++) {
+		assert_int_equal(cf_random(r, sizeof(r), NULL), CF_OK);
+		n = 0;
+		k = round % 4 == 0 ? r[0] % 2100 : r[0] % 200;
+		for (i = 0; n + 4 < sizeof(in) - 1 && i < k; i++) {
+			cls = r[1 + i % 599] % 7;
+			if (cls <= 2)
+				n += utf8_put(0x20 + (r[1 + i % 599] >> 8) %
+				    0x5f, in + n);
+			else if (cls == 3)
+				in[n++] = (unsigned char)(1 + (r[1 + i % 599] >>
+				    8) % 0xff);		/* any byte */
+			else if (cls == 4)
+				n += utf8_put(0x80 + (r[1 + i % 599] >> 8) %
+				    0x780, in + n);
+			else if (cls == 5)
+				n += utf8_put(0x800 + (r[1 + i % 599] >> 8) %
+				    0xd000, in + n);
+			else
+				n += utf8_put(0x10000 + (r[1 + i % 599] >> 8) %
+				    0x100000, in + n);
+		}
+		in[n] = '\0';
+		/* Limits around the string's own length, where the cut and
+		 * the "..." fall, and the format's two limits. */
+		switch (round % 5) {
+		case 0:
+			limit = AUDIT_FIELD_MAX;
+			break;
+		case 1:
+			limit = AUDIT_RESOURCE_MAX;
+			break;
+		case 2:
+			limit = 4 + r[599] % 16;
+			break;
+		default:
+			limit = n + 3 > 4 + (r[599] % 7) ? n + 3 -
+			    (r[599] % 7) : 4;
+			if (limit > AUDIT_RESOURCE_MAX)
+				limit = AUDIT_RESOURCE_MAX;
+			break;
+		}
+		cf_buf_reset(&want);
+		k = cf_audit_sanitize((const char *)in, limit, tmp);
+		assert_int_equal(cf_audit_json_str(&want, tmp, k, NULL),
+		    CF_OK);
+		max = cf_audit_field_max((const char *)in, limit, &looked);
+		assert_true(max <= 6 * AUDIT_RESOURCE_MAX + 16);
+		got = cf_audit_field_write((const char *)in, looked, limit,
+		    out);
+		assert_true(got <= max);
+		assert_int_equal(got, want.len);
+		assert_memory_equal(out, want.data, got);
+	}
+	free(out);
+	cf_buf_free(&want);
+}
+
 static void
 test_audit_sanitize(void **state)
 {
@@ -1841,6 +1922,183 @@ test_audit_full_disk_submit(void **state)
 	(void)pthread_mutex_destroy(&n.mu);
 }
 
+/* Records in the log file of dir (its newlines). */
+static size_t
+log_lines(const char *dir)
+{
+	char	 path[4200], *p;
+	size_t	 len, i, n = 0;
+
+	logpath(dir, AUDIT_LOG, path, sizeof(path));
+	p = slurp(path, &len);
+	for (i = 0; i < len; i++)
+		n += p[i] == '\n';
+	free(p);
+	return n;
+}
+
+/* Wait (polling, bounded) until the log holds n records: a record
+ * written ahead is written by the notifier thread. */
+static void
+wait_lines(const char *dir, size_t n)
+{
+	int	i;
+
+	for (i = 0; i < 20000 && log_lines(dir) < n; i++)
+		(void)usleep(1000);
+	assert_int_equal(log_lines(dir), n);
+}
+
+static uint64_t
+ckpt_seq(const char *dir, const struct audit_keys *ks)
+{
+	struct audit_ckpt	 c;
+	char			 path[4200], *ck;
+	size_t			 len;
+
+	logpath(dir, AUDIT_CKPT, path, sizeof(path));
+	ck = slurp(path, &len);
+	assert_int_equal(cf_audit_ckpt_parse(ks->ckpt, ck, len, &c, NULL),
+	    CF_OK);
+	free(ck);
+	return c.seq;
+}
+
+/* A record nobody waits for (cf_audit_submit_later) is written at once
+ * (readers see it) but neither synced nor named by the checkpoint, nor
+ * reported durable; the next commit covers it, or the deadline
+ * (AUDIT_LATER_MS on the log's clock), or stopping the notifier.  The
+ * log verifies throughout. */
+static void
+test_audit_submit_later_written_ahead(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct audit_keys	 ks;
+	struct audit_stats	 st;
+	struct note		 n = { .durable = 0 };
+	struct fake_clock	 fc = { .now = 1000000000, .step = 0 };
+	uint64_t		 s1, s2, s3, s4;
+	char			 dir[256];
+
+	(void)state;
+	(void)pthread_mutex_init(&n.mu, NULL);
+	(void)pthread_cond_init(&n.cv, NULL);
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_keys_derive(k, &ks, NULL), CF_OK);
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_clock(a, fake_now, &fc);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL), CF_OK);
+	append_n(a, 2, 1);
+	fill_rec(&r, 1);
+	r.action = "object:get:end";
+	r.request_id = "end-1";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s1, NULL), CF_OK);
+	assert_int_equal(s1, 3);
+	wait_lines(dir, 3);
+	assert_int_equal(cf_audit_state(a, s1), 0);
+	assert_int_equal(ckpt_seq(dir, &ks), 2);
+	cf_audit_get_stats(a, &st);
+	assert_int_equal(st.deferred, 1);
+	expect_verify(dir, k, CF_OK, 3, 0, NULL);
+	/* The next commit makes it durable with its own record. */
+	r.action = "object:get";
+	r.request_id = "get-2";
+	assert_int_equal(cf_audit_submit(a, &r, &s2, NULL), CF_OK);
+	note_wait(&n, s2);
+	assert_int_equal(cf_audit_state(a, s1), 1);
+	assert_int_equal(cf_audit_state(a, s2), 1);
+	assert_int_equal(ckpt_seq(dir, &ks), s2);
+	/* Alone, it is made durable once the deadline passes. */
+	r.action = "object:get:end";
+	r.request_id = "end-2";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s3, NULL), CF_OK);
+	wait_lines(dir, 5);
+	assert_int_equal(cf_audit_state(a, s3), 0);
+	atomic_fetch_add(&fc.now, (AUDIT_LATER_MS + 1) * 1000000ull);
+	note_wait(&n, s3);
+	assert_false(n.broken);
+	assert_int_equal(ckpt_seq(dir, &ks), s3);
+	/* And by stopping the notifier. */
+	r.request_id = "end-3";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s4, NULL), CF_OK);
+	wait_lines(dir, 6);
+	cf_audit_stop_notify(a);
+	assert_int_equal(cf_audit_state(a, s4), 1);
+	assert_int_equal(ckpt_seq(dir, &ks), s4);
+	cf_audit_close(a);
+	expect_rec(dir, s1, "object:get:end", "end-1");
+	expect_rec(dir, s2, "object:get", "get-2");
+	expect_rec(dir, s4, "object:get:end", "end-3");
+	expect_verify(dir, k, CF_OK, s4, 0, NULL);
+	cf_audit_keys_free(&ks);
+	rmtree(dir);
+	cf_key_free(k);
+	(void)pthread_cond_destroy(&n.cv);
+	(void)pthread_mutex_destroy(&n.mu);
+}
+
+/* A write that fails for lack of space after records were written ahead:
+ * recovery cuts the log back to the end of what was written (not to the
+ * durable end, which would lose those records), writes the failed batch
+ * under its numbers and the audit:recover record, and syncs it all. */
+static void
+test_audit_submit_later_then_full_disk(void **state)
+{
+	struct cf_key		*k = test_key(1);
+	struct cf_audit		*a = NULL;
+	struct cf_audit_rec	 r;
+	struct note		 n = { .durable = 0 };
+	struct fake_clock	 fc = { .now = 1000000000, .step = 0 };
+	uint64_t		 s1, s2, s3;
+	char			 dir[256];
+
+	(void)state;
+	(void)pthread_mutex_init(&n.mu, NULL);
+	(void)pthread_cond_init(&n.cv, NULL);
+	tmpdir(dir, sizeof(dir));
+	assert_int_equal(cf_audit_open(dir, k, &a, NULL), CF_OK);
+	cf_audit_set_clock(a, fake_now, &fc);
+	assert_int_equal(cf_audit_set_notify(a, note_cb, &n, NULL), CF_OK);
+	append_n(a, 2, 1);
+	fill_rec(&r, 1);
+	r.action = "object:get:end";
+	r.request_id = "ahead";
+	assert_int_equal(cf_audit_submit_later(a, &r, &s1, NULL), CF_OK);
+	wait_lines(dir, 3);
+	cf_audit_test_fail(a, AUDIT_FAIL_SHORT);
+	r.action = "object:get";
+	r.request_id = "parked";
+	assert_int_equal(cf_audit_submit(a, &r, &s2, NULL), CF_OK);
+	note_wait(&n, s2);
+	assert_true(n.broken);
+	assert_int_equal(cf_audit_state(a, s1), -1);
+	assert_int_equal(cf_audit_state(a, s2), -1);
+	(void)pthread_mutex_lock(&n.mu);
+	n.broken = false;
+	(void)pthread_mutex_unlock(&n.mu);
+	atomic_fetch_add(&fc.now, 1000000000ull);
+	r.request_id = "next";
+	assert_int_equal(cf_audit_submit(a, &r, &s3, NULL), CF_OK);
+	assert_int_equal(s3, s2 + 2);
+	note_wait(&n, s3);
+	assert_false(n.broken);
+	assert_int_equal(cf_audit_state(a, s1), 1);
+	assert_int_equal(cf_audit_state(a, s3), 1);
+	cf_audit_stop_notify(a);
+	cf_audit_close(a);
+	expect_rec(dir, s1, "object:get:end", "ahead");
+	expect_rec(dir, s2, "object:get", "parked");
+	expect_rec(dir, s2 + 1, "audit:recover", NULL);
+	expect_rec(dir, s3, "object:get", "next");
+	expect_verify(dir, k, CF_OK, s3, 0, NULL);
+	rmtree(dir);
+	cf_key_free(k);
+	(void)pthread_cond_destroy(&n.cv);
+	(void)pthread_mutex_destroy(&n.mu);
+}
+
 static void
 test_audit_open_survives_every_alloc_failure(void **state)
 {
@@ -2037,6 +2295,7 @@ main(void)
 		cmocka_unit_test(test_audit_submit_notify),
 		cmocka_unit_test(test_audit_stop_notify_drains),
 		cmocka_unit_test(test_audit_sanitize),
+		cmocka_unit_test(test_audit_field_write_is_two_pass),
 		cmocka_unit_test(test_audit_json_str_is_janssons),
 		cmocka_unit_test(test_audit_hostile_strings),
 		cmocka_unit_test(test_audit_fail_write),
@@ -2044,6 +2303,8 @@ main(void)
 		cmocka_unit_test(test_audit_fail_short_write),
 		cmocka_unit_test(test_audit_fail_checkpoint),
 		cmocka_unit_test(test_audit_full_disk_submit),
+		cmocka_unit_test(test_audit_submit_later_written_ahead),
+		cmocka_unit_test(test_audit_submit_later_then_full_disk),
 		cmocka_unit_test(test_audit_open_survives_every_alloc_failure),
 		cmocka_unit_test(test_audit_kat_writer),
 		cmocka_unit_test(test_audit_kat_cases),

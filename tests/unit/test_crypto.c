@@ -505,6 +505,51 @@ test_hmac_vectors(void **state)
 	free(text);
 }
 
+/* A handle reused through cf_hmac_final_reset MACs each message as a
+ * fresh one would: the known answers in turn, each message twice, and
+ * the final with nothing updated (the empty message) in between. */
+static void
+test_hmac_final_reset_reuses_the_key(void **state)
+{
+	struct kv	 r[8];
+	struct cf_hmac	*h;
+	struct cf_key	*k;
+	struct cf_error	 err;
+	char		*text;
+	uint8_t		*kb, *msg, mac[32], want[32], empty[32];
+	size_t		 klen, len, i;
+	int		 n, j, t;
+
+	(void)state;
+	n = kv_load("hmac_sha256.txt", r, 8, &text);
+	assert_int_equal(n, 4);
+	cf_error_clear(&err);
+	for (j = 0; j < n; j++) {
+		kb = kv_bytes(&r[j], "key", &klen);
+		msg = kv_bytes(&r[j], "msg", &len);
+		hex2bin(kv_get(&r[j], "mac"), want, 32);
+		assert_int_equal(cf_key_from_bytes(kb, &k, &err), CF_OK);
+		assert_int_equal(cf_hmac_sha256(k, "", 0, empty, &err), CF_OK);
+		assert_int_equal(cf_hmac_new(k, &h, &err), CF_OK);
+		for (t = 0; t < 2; t++) {
+			for (i = 0; i < len; i++)
+				cf_hmac_update(h, msg + i, 1);
+			cf_hmac_final_reset(h, mac);
+			assert_memory_equal(mac, want, 32);
+			cf_hmac_final_reset(h, mac);
+			assert_memory_equal(mac, empty, 32);
+		}
+		cf_hmac_update(h, msg, len);
+		cf_hmac_final(h, mac);
+		assert_memory_equal(mac, want, 32);
+		cf_hmac_free(h);
+		cf_key_free(k);
+		free(kb);
+		free(msg);
+	}
+	free(text);
+}
+
 static void
 test_hkdf_vectors(void **state)
 {
@@ -2153,6 +2198,7 @@ main(void)
 		cmocka_unit_test(test_harden),
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_hmac_vectors),
+		cmocka_unit_test(test_hmac_final_reset_reuses_the_key),
 		cmocka_unit_test(test_hkdf_vectors),
 		cmocka_unit_test(test_derive),
 		cmocka_unit_test(test_keys_random),
