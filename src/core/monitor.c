@@ -244,21 +244,6 @@ coffer_token(const char *bearer)
 }
 
 bool
-cf_core_snapshot_begin(struct cf_core *c, struct cf_req *r,
-    const char *bearer)
-{
-	/* An OIDC token may provision its principal (a write): not in a
-	 * read snapshot. */
-	if (r->snapshot || !coffer_token(bearer))
-		return false;
-	if (cf_meta_scope_begin(c->meta, NULL) != CF_OK)
-		return false;
-	r->snapshot = true;
-	r->touch_due = false;
-	return true;
-}
-
-bool
 cf_core_snapshot_begin_s3(struct cf_core *c, struct cf_req *r)
 {
 	if (r->snapshot)
@@ -268,6 +253,18 @@ cf_core_snapshot_begin_s3(struct cf_core *c, struct cf_req *r)
 	r->snapshot = true;
 	r->touch_due = false;
 	return true;
+}
+
+bool
+cf_core_snapshot_begin(struct cf_core *c, struct cf_req *r,
+    const char *bearer)
+{
+	/* An OIDC token may provision its principal (a write): not in a
+	 * read snapshot.  An S3 key's verification writes nothing either
+	 * (the same snapshot, cf_core_snapshot_begin_s3). */
+	if (!coffer_token(bearer))
+		return false;
+	return cf_core_snapshot_begin_s3(c, r);
 }
 
 void

@@ -1790,11 +1790,9 @@ op_mp_complete(struct MHD_Connection *mc, struct conn *c)
  * (more is max, as S3 takes it).  false: not a number (S3's 400
  * InvalidArgument). */
 static bool
-list_count(const struct cf_s3 *s, const char *name, uint64_t def,
-    uint64_t max, uint64_t *out)
+count_value(const char *v, uint64_t def, uint64_t max, uint64_t *out)
 {
-	const char	*v = cf_sigv4_query_get(&s->q, name);
-	uint64_t	 n;
+	uint64_t	n;
 
 	*out = def;
 	if (v == NULL)
@@ -1803,6 +1801,13 @@ list_count(const struct cf_s3 *s, const char *name, uint64_t def,
 		return false;
 	*out = n > max ? max : n;
 	return true;
+}
+
+static bool
+list_count(const struct cf_s3 *s, const char *name, uint64_t def,
+    uint64_t max, uint64_t *out)
+{
+	return count_value(cf_sigv4_query_get(&s->q, name), def, max, out);
 }
 
 /* Refuse a listing's bad parameter: 400 InvalidArgument, recorded as a
@@ -2731,16 +2736,7 @@ static bool
 hdr_count(struct MHD_Connection *mc, const char *name, uint64_t def,
     uint64_t max, uint64_t *out)
 {
-	const char	*v = hdr(mc, name);
-	uint64_t	 n;
-
-	*out = def;
-	if (v == NULL)
-		return true;
-	if (cf_parse_u64(v, 0, UINT32_MAX, &n, NULL) != CF_OK)
-		return false;
-	*out = n > max ? max : n;
-	return true;
+	return count_value(hdr(mc, name), def, max, out);
 }
 
 static int	preconditions(struct MHD_Connection *mc,

@@ -821,13 +821,31 @@ cf_blob_abort(struct cf_blob_writer *w)
 
 /* --- reader --- */
 
+/* Open blob id for reading (flags: more open flags); a missing blob is
+ * CF_E_NOTFOUND.  O_NOFOLLOW: a link in the blob directory is refused. */
+static cf_err
+blob_openat(struct cf_blobstore *bs, const char *id, int flags, int *fd,
+    struct cf_error *err)
+{
+	char	path[RELPATH_LEN];
+
+	relpath(id, path);
+	*fd = openat(bs->dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    flags);
+	if (*fd != -1)
+		return CF_OK;
+	if (errno == ENOENT)
+		return cf_error_set(err, CF_E_NOTFOUND,
+		    "blob: no such blob %s", id);
+	return cf_error_sys(err, CF_E_IO, "blob: open %s", id);
+}
+
 cf_err
 cf_blob_open(struct cf_blobstore *bs, const char *id,
     struct cf_blob_reader **out, struct cf_error *err)
 {
 	struct cf_blob_reader	*r = NULL;
 	struct stat		 sb;
-	char			 path[RELPATH_LEN];
 	int			 fd = -1;
 	cf_err			 rc = CF_OK;
 
@@ -835,16 +853,8 @@ cf_blob_open(struct cf_blobstore *bs, const char *id,
 		return cf_error_set(err, CF_E_INVAL, "blob: NULL argument");
 	if (!id_valid(id))
 		return cf_error_set(err, CF_E_INPUT, "blob: malformed id");
-	relpath(id, path);
-	fd = openat(bs->dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			rc = cf_error_set(err, CF_E_NOTFOUND,
-			    "blob: no such blob %s", id);
-		else
-			rc = cf_error_sys(err, CF_E_IO, "blob: open %s", id);
+	if ((rc = blob_openat(bs, id, 0, &fd, err)) != CF_OK)
 		goto out;
-	}
 	if (fstat(fd, &sb) == -1) {
 		rc = cf_error_sys(err, CF_E_IO, "blob: stat %s", id);
 		goto out;
@@ -1105,7 +1115,6 @@ cf_blob_open_whole(struct cf_blobstore *bs, const char *id, size_t expect,
 {
 	struct cf_blob_reader	*r = NULL;
 	uint8_t			*mem = NULL;
-	char			 path[RELPATH_LEN];
 	ssize_t			 n;
 	int			 fd = -1;
 	cf_err			 rc = CF_OK;
@@ -1119,20 +1128,11 @@ cf_blob_open_whole(struct cf_blobstore *bs, const char *id, size_t expect,
 	/* One byte over, to see that the blob ends where it should. */
 	if ((mem = cf_malloc(expect + 1)) == NULL)
 		return cf_error_set(err, CF_E_NOMEM, "blob: out of memory");
-	relpath(id, path);
 	/* SEC: no fstat for S_ISREG here: O_NOFOLLOW refuses a link,
 	 * O_NONBLOCK keeps a FIFO from holding the thread, and anything
 	 * but a regular file fails the read or the opener's tag check. */
-	fd = openat(bs->dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			rc = cf_error_set(err, CF_E_NOTFOUND,
-			    "blob: no such blob %s", id);
-		else
-			rc = cf_error_sys(err, CF_E_IO, "blob: open %s", id);
+	if ((rc = blob_openat(bs, id, O_NONBLOCK, &fd, err)) != CF_OK)
 		goto out;
-	}
 	if ((n = read_whole(fd, mem, expect)) == -1) {
 		rc = cf_error_sys(err, CF_E_IO, "blob: read %s", id);
 		goto out;
