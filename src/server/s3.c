@@ -3519,7 +3519,7 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 	 * environment does not admit, an unknown key, a wrong secret and a
 	 * good key all get the same refusal, audited unauthenticated. */
 	if (s->bucket[0] != '\0') {
-		(void)classify(s, method, &action);
+		s->op = classify(s, method, &action);
 		cf_http_set_action(c, action);
 		rc = cf_core_net_check(cf_http_core(c), cf_http_req(c),
 		    action != NULL ? action : "unknown", s->bucket, &err);
@@ -3540,14 +3540,11 @@ cf_s3_begin(struct MHD_Connection *mc, struct conn *c, const char *method)
 	 * instead of two, as REST's reads are (http.c, late_read).  Should
 	 * it end before that call (the server stopping), its record is an
 	 * unauthenticated one: nothing was read or sent for it. */
-	if (s->bucket[0] != '\0' && s->key[0] != '\0' &&
+	if (s->key[0] != '\0' && (s->op == OP_GET || s->op == OP_HEAD) &&
 	    !cf_http_body_follows(mc)) {
-		s->op = classify(s, method, &action);
-		if (s->op == OP_GET || s->op == OP_HEAD) {
-			cf_http_set_action(c, action);
-			s->late_path = path;
-			return MHD_YES;
-		}
+		/* Its action was set with the network check above. */
+		s->late_path = path;
+		return MHD_YES;
 	}
 	ret = s3_authenticate(mc, c, method, path, &answered);
 	cf_free(path);
